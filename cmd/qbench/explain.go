@@ -1,0 +1,18 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// TODO(owner): replace this placeholder with the real command.
+func newExplainCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "explain",
+		Short: "(not implemented yet)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return errors.New("not implemented yet")
+		},
+	}
+}

@@ -1,0 +1,115 @@
+// Command qbench measures what post-training quantization does to a
+// classifier. This package only parses flags and calls library packages;
+// every command's logic is usable from Go code.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+
+	"github.com/qbench/qbench/progress"
+	"github.com/spf13/cobra"
+)
+
+// app carries what every command shares: streams and the common flags.
+type app struct {
+	stdout, stderr io.Writer
+	seed           int64
+	threads        int
+	quiet          bool
+}
+
+// usageError marks errors that should exit with code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// usagef returns a usage error (exit code 2).
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "qbench",
+		Short: "What post-training quantization does to your classifier, and why",
+		Long: `qbench reads and writes TFLite models, runs them bit-exact with TFLite, trains a float CNN,
+quantizes it post-training to int8, and compares float and quantized models on real datasets
+with rigorous statistics (terminal, Markdown, JSON, CSV and an offline HTML report).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Example: `  qbench demo --quick
+  qbench inspect model.tflite
+  qbench compare --model float.tflite --model int8.tflite --data DIR --out report`,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	pf := root.PersistentFlags()
+	pf.Int64Var(&a.seed, "seed", 1, "random seed; the same seed gives the same results")
+	pf.IntVar(&a.threads, "threads", runtime.NumCPU(), "worker threads (default: all cores)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress output")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newDemoCmd(a),
+		newInspectCmd(a),
+		newRunCmd(a),
+		newConformanceCmd(a),
+		newDataCmd(a),
+		newGenDataCmd(a),
+		newTrainCmd(a),
+		newQuantizeCmd(a),
+		newCompareCmd(a),
+		newExplainCmd(a),
+		newBenchCmd(a),
+		newExportCmd(a),
+	)
+	return root
+}
+
+// execute runs qbench with args and returns the process exit code:
+// 0 success, 1 failure, 2 usage error.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	name := "qbench"
+	if cmd != nil && cmd != root {
+		name = strings.TrimPrefix(cmd.CommandPath(), "qbench ")
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintf(stderr, "qbench: %s: %s\n", name, msg)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises argument errors cobra raises itself.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "unknown shorthand flag") || strings.Contains(s, "arg(s)") ||
+		strings.HasPrefix(s, "required flag") || strings.HasPrefix(s, "invalid argument")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// progress returns a progress reporter on stderr honouring --quiet.
+func (a *app) progress() *progress.Reporter {
+	return progress.New(a.stderr, progress.Options{Quiet: a.quiet})
+}

@@ -1,0 +1,73 @@
+// Package gemm is qbench's matrix-multiply core. Every convolution, fully
+// connected layer and training gradient funnels into the two entry points
+// here, so speeding up this package speeds up all of qbench.
+//
+// The exported functions have fixed, BLAS-like semantics. Fast paths
+// (assembly micro-kernels chosen at run time) live behind them; the plain-Go
+// reference implementations in this file define the results, and every fast
+// path is tested against them.
+package gemm
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices, where op(X) is X or Xᵀ as tA/tB say. op(A) is m×k, op(B) is k×n,
+// C is m×n; lda, ldb, ldc are the row strides of A, B and C as stored.
+// With beta == 0, C is overwritten without being read (NaNs in C vanish).
+func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	SgemmRef(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmRef is the plain-Go reference for Sgemm.
+func SgemmRef(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		for j := range crow {
+			var s float32
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if tA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if tB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if beta == 0 {
+				crow[j] = alpha * s
+			} else {
+				crow[j] = alpha*s + beta*crow[j]
+			}
+		}
+	}
+}
+
+// GemmS8 computes the int32 accumulators of TFLite's integer kernels:
+// C[i][j] = Σ_p (int32(A[i][p]) + aOffset) · int32(B[j][p]).
+// A is m×k (activations, row stride lda), B is n×k (weights, one row per
+// output channel, row stride ldb), C is m×n (row stride ldc). aOffset is
+// TFLite's input offset, −zero_point of the activations. Weights are
+// symmetric (zero point 0) as TFLite requires for int8 conv and dense.
+// Accumulation wraps like int32 arithmetic in C (it never overflows for
+// realistic k, as in TFLite).
+func GemmS8(m, n, k int, a []int8, lda int, aOffset int32, b []int8, ldb int, c []int32, ldc int) {
+	GemmS8Ref(m, n, k, a, lda, aOffset, b, ldb, c, ldc)
+}
+
+// GemmS8Ref is the plain-Go reference for GemmS8.
+func GemmS8Ref(m, n, k int, a []int8, lda int, aOffset int32, b []int8, ldb int, c []int32, ldc int) {
+	for i := 0; i < m; i++ {
+		arow := a[i*lda : i*lda+k]
+		for j := 0; j < n; j++ {
+			brow := b[j*ldb : j*ldb+k]
+			var s int32
+			for p, av := range arow {
+				s += (int32(av) + aOffset) * int32(brow[p])
+			}
+			c[i*ldc+j] = s
+		}
+	}
+}
