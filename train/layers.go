@@ -1,0 +1,297 @@
+package train
+
+import (
+	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// convGeom is the geometry of one 2-D convolution over an NHWC batch.
+// Weights are OHWI ([Cout, KH, KW, Cin]), which is both TFLite's layout and
+// the row-major [Cout, K] matrix the GEMMs want (K = KH·KW·Cin).
+type convGeom struct {
+	H, W, Cin    int // input extent
+	KH, KW, Cout int
+	Stride       int
+	Pad          graph.Padding
+	OH, OW       int // output extent
+	PadT, PadL   int // padding before the first row/column
+}
+
+func newConvGeom(h, w, cin, kh, kw, cout, stride int, pad graph.Padding) convGeom {
+	g := convGeom{H: h, W: w, Cin: cin, KH: kh, KW: kw, Cout: cout, Stride: stride, Pad: pad}
+	g.OH = graph.ConvOutputSize(pad, h, kh, stride, 1)
+	g.OW = graph.ConvOutputSize(pad, w, kw, stride, 1)
+	g.PadT = graph.ConvPadding(pad, h, kh, stride, 1, g.OH)
+	g.PadL = graph.ConvPadding(pad, w, kw, stride, 1, g.OW)
+	return g
+}
+
+// K is the patch length, the inner dimension of the convolution GEMMs.
+func (g convGeom) K() int { return g.KH * g.KW * g.Cin }
+
+// im2col writes one row per output pixel of the n images in x: the KH·KW·Cin
+// input values under the filter, zeros where the filter hangs over the
+// border. col must hold n·OH·OW·K values.
+func im2col(g convGeom, x []float32, n int, col []float32) {
+	k := g.K()
+	rowLen := g.KW * g.Cin
+	for b := 0; b < n; b++ {
+		img := x[b*g.H*g.W*g.Cin : (b+1)*g.H*g.W*g.Cin]
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				dst := col[((b*g.OH+oy)*g.OW+ox)*k:][:k]
+				iy0 := oy*g.Stride - g.PadT
+				ix0 := ox*g.Stride - g.PadL
+				for ky := 0; ky < g.KH; ky++ {
+					d := dst[ky*rowLen : (ky+1)*rowLen]
+					iy := iy0 + ky
+					if iy < 0 || iy >= g.H {
+						clear(d)
+						continue
+					}
+					// Fast path: the whole filter row lies inside the image,
+					// so it is one contiguous run of KW·Cin input values.
+					if ix0 >= 0 && ix0+g.KW <= g.W {
+						copy(d, img[(iy*g.W+ix0)*g.Cin:][:rowLen])
+						continue
+					}
+					for kx := 0; kx < g.KW; kx++ {
+						ix := ix0 + kx
+						dd := d[kx*g.Cin : (kx+1)*g.Cin]
+						if ix < 0 || ix >= g.W {
+							clear(dd)
+						} else {
+							copy(dd, img[(iy*g.W+ix)*g.Cin:][:g.Cin])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is im2col's adjoint: it sums every patch gradient back into the
+// input positions it was read from. dx (n·H·W·Cin values) is overwritten.
+func col2im(g convGeom, dcol []float32, n int, dx []float32) {
+	clear(dx[:n*g.H*g.W*g.Cin])
+	k := g.K()
+	for b := 0; b < n; b++ {
+		img := dx[b*g.H*g.W*g.Cin : (b+1)*g.H*g.W*g.Cin]
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				src := dcol[((b*g.OH+oy)*g.OW+ox)*k:][:k]
+				iy0 := oy*g.Stride - g.PadT
+				ix0 := ox*g.Stride - g.PadL
+				for ky := 0; ky < g.KH; ky++ {
+					iy := iy0 + ky
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					for kx := 0; kx < g.KW; kx++ {
+						ix := ix0 + kx
+						if ix < 0 || ix >= g.W {
+							continue
+						}
+						s := src[(ky*g.KW+kx)*g.Cin:][:g.Cin]
+						d := img[(iy*g.W+ix)*g.Cin:][:g.Cin]
+						for c, v := range s {
+							d[c] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convForward computes y = conv(x, w) + bias for n images, leaving the
+// patches in col for the backward pass. y holds n·OH·OW·Cout values (NHWC).
+func convForward(g convGeom, x []float32, n int, w, bias, col, y []float32) {
+	m, k := n*g.OH*g.OW, g.K()
+	im2col(g, x, n, col)
+	gemm.Sgemm(false, true, m, g.Cout, k, 1, col, k, w, k, 0, y, g.Cout)
+	addBias(y[:m*g.Cout], bias)
+}
+
+// convBackward turns dy (the loss gradient at the conv output) into the
+// weight and bias gradients (dw, db overwritten) and, when dx is non-nil,
+// the input gradient, using dcol (n·OH·OW·K values) as scratch.
+func convBackward(g convGeom, col, dy []float32, n int, w, dw, db, dcol, dx []float32) {
+	m, k := n*g.OH*g.OW, g.K()
+	// dW[Cout,K] = dYᵀ[Cout,M] · col[M,K]
+	gemm.Sgemm(true, false, g.Cout, k, m, 1, dy, g.Cout, col, k, 0, dw, k)
+	sumRows(dy[:m*g.Cout], g.Cout, db)
+	if dx == nil {
+		return
+	}
+	// dcol[M,K] = dY[M,Cout] · W[Cout,K]
+	gemm.Sgemm(false, false, m, k, g.Cout, 1, dy, g.Cout, w, k, 0, dcol, k)
+	col2im(g, dcol, n, dx)
+}
+
+// addBias adds bias to every row of the row-major matrix y.
+func addBias(y, bias []float32) {
+	c := len(bias)
+	for i := 0; i+c <= len(y); i += c {
+		row := y[i : i+c]
+		for j, b := range bias {
+			row[j] += b
+		}
+	}
+}
+
+// sumRows writes the column sums of the row-major matrix dy (c columns) to db.
+func sumRows(dy []float32, c int, db []float32) {
+	clear(db[:c])
+	for i := 0; i+c <= len(dy); i += c {
+		row := dy[i : i+c]
+		for j, v := range row {
+			db[j] += v
+		}
+	}
+}
+
+// poolGeom is a 2x2 stride-2 max-pool over an NHWC batch, VALID padding
+// (an odd last row or column is dropped, as TFLite does).
+type poolGeom struct{ H, W, C, OH, OW int }
+
+func newPoolGeom(h, w, c int) poolGeom {
+	return poolGeom{H: h, W: w, C: c, OH: h / 2, OW: w / 2}
+}
+
+// maxPoolForward writes the window maxima of x to y and, in arg, the index
+// into x of each maximum, so the backward pass can route gradients without
+// recomputing. Ties go to the first element in row-major window order.
+func maxPoolForward(p poolGeom, x []float32, n int, y []float32, arg []int32) {
+	for b := 0; b < n; b++ {
+		for oy := 0; oy < p.OH; oy++ {
+			for ox := 0; ox < p.OW; ox++ {
+				o := ((b*p.OH+oy)*p.OW + ox) * p.C
+				i00 := ((b*p.H+2*oy)*p.W + 2*ox) * p.C
+				i01 := i00 + p.C
+				i10 := i00 + p.W*p.C
+				i11 := i10 + p.C
+				for c := 0; c < p.C; c++ {
+					bi, bv := i00+c, x[i00+c]
+					if v := x[i01+c]; v > bv {
+						bi, bv = i01+c, v
+					}
+					if v := x[i10+c]; v > bv {
+						bi, bv = i10+c, v
+					}
+					if v := x[i11+c]; v > bv {
+						bi, bv = i11+c, v
+					}
+					y[o+c] = bv
+					arg[o+c] = int32(bi)
+				}
+			}
+		}
+	}
+}
+
+// maxPoolBackward routes dy to the argmax positions; dx (n·H·W·C) is overwritten.
+func maxPoolBackward(p poolGeom, dy []float32, arg []int32, n int, dx []float32) {
+	clear(dx[:n*p.H*p.W*p.C])
+	m := n * p.OH * p.OW * p.C
+	for i, g := range dy[:m] {
+		dx[arg[i]] += g
+	}
+}
+
+// reluForward applies max(0, x) in place.
+func reluForward(x []float32) {
+	for i, v := range x {
+		if v < 0 {
+			x[i] = 0
+		}
+	}
+}
+
+// reluBackward zeroes the gradient where the (post-ReLU) output y was not
+// positive. It works in place on dy.
+func reluBackward(y, dy []float32) {
+	for i, v := range y[:len(dy)] {
+		if v <= 0 {
+			dy[i] = 0
+		}
+	}
+}
+
+// denseForward computes y[n,out] = x[n,in]·Wᵀ + bias with W as [out,in]
+// (TFLite's FULLY_CONNECTED layout).
+func denseForward(x []float32, n, in, out int, w, bias, y []float32) {
+	gemm.Sgemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out)
+	addBias(y[:n*out], bias)
+}
+
+// denseBackward writes dW, db and (when dx is non-nil) dx from dy.
+func denseBackward(x, dy []float32, n, in, out int, w, dw, db, dx []float32) {
+	gemm.Sgemm(true, false, out, in, n, 1, dy, out, x, in, 0, dw, in)
+	sumRows(dy[:n*out], out, db)
+	if dx != nil {
+		gemm.Sgemm(false, false, n, in, out, 1, dy, out, w, in, 0, dx, in)
+	}
+}
+
+// softmaxCrossEntropy computes, for n rows of k logits, the summed
+// cross-entropy against labels and overwrites logits' gradient into dlogits
+// as (softmax − onehot)·scale. scale is 1/(full batch size), so gradients
+// summed over chunks of the batch give the gradient of the batch-mean loss.
+// It returns the summed loss (float64) and the number of rows whose argmax
+// equals the label. The max is subtracted first so exp never overflows.
+func softmaxCrossEntropy(logits []float32, labels []int, n, k int, scale float32, dlogits []float32) (loss float64, correct int) {
+	for i := 0; i < n; i++ {
+		row := logits[i*k : (i+1)*k]
+		mx := row[0]
+		am := 0
+		for j, v := range row {
+			if v > mx {
+				mx, am = v, j
+			}
+		}
+		if am == labels[i] {
+			correct++
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v - mx))
+		}
+		lse := math.Log(sum) + float64(mx)
+		loss += lse - float64(row[labels[i]])
+		if dlogits != nil {
+			d := dlogits[i*k : (i+1)*k]
+			for j, v := range row {
+				p := math.Exp(float64(v) - lse)
+				if j == labels[i] {
+					p -= 1
+				}
+				d[j] = float32(p) * scale
+			}
+		}
+	}
+	return loss, correct
+}
+
+// softmaxRows overwrites each row of k logits with its softmax probabilities.
+func softmaxRows(x []float32, n, k int) {
+	for i := 0; i < n; i++ {
+		row := x[i*k : (i+1)*k]
+		mx := row[0]
+		for _, v := range row {
+			mx = max(mx, v)
+		}
+		var sum float64
+		for j, v := range row {
+			e := math.Exp(float64(v - mx))
+			row[j] = float32(e)
+			sum += e
+		}
+		inv := float32(1 / sum)
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+}

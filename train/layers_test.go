@@ -1,0 +1,315 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+)
+
+func randSlice(rng *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * scale)
+	}
+	return v
+}
+
+// dot64 is Σ a·b accumulated in float64: the scalar "loss" L = ⟨y, r⟩ whose
+// gradient with respect to y is r, used to probe each layer's backward pass.
+func dot64(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// checkGrad compares analytic gradients with central finite differences of
+// f at every index of p (or a strided subset when p is large).
+func checkGrad(t *testing.T, name string, p []float32, analytic []float32, f func() float64, eps float32, tol float64) {
+	t.Helper()
+	step := 1
+	if len(p) > 200 {
+		step = len(p)/200 + 1
+	}
+	bad := 0
+	for i := 0; i < len(p); i += step {
+		old := p[i]
+		p[i] = old + eps
+		lp := f()
+		p[i] = old - eps
+		lm := f()
+		p[i] = old
+		num := (lp - lm) / (2 * float64(eps))
+		a := float64(analytic[i])
+		if math.Abs(num-a) > tol*math.Max(1, math.Max(math.Abs(num), math.Abs(a))) {
+			if bad < 5 {
+				t.Errorf("%s[%d]: analytic %.6g, finite difference %.6g", name, i, a, num)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d mismatches", name, bad)
+	}
+}
+
+// naiveConv is the textbook definition of a cross-correlation with TFLite's
+// padding rules, written independently of im2col.
+func naiveConv(g convGeom, x []float32, n int, w, b []float32) []float32 {
+	y := make([]float32, n*g.OH*g.OW*g.Cout)
+	for bi := 0; bi < n; bi++ {
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				for o := 0; o < g.Cout; o++ {
+					s := float64(b[o])
+					for ky := 0; ky < g.KH; ky++ {
+						for kx := 0; kx < g.KW; kx++ {
+							iy, ix := oy*g.Stride-g.PadT+ky, ox*g.Stride-g.PadL+kx
+							if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+								continue
+							}
+							for c := 0; c < g.Cin; c++ {
+								s += float64(x[((bi*g.H+iy)*g.W+ix)*g.Cin+c]) * float64(w[((o*g.KH+ky)*g.KW+kx)*g.Cin+c])
+							}
+						}
+					}
+					y[((bi*g.OH+oy)*g.OW+ox)*g.Cout+o] = float32(s)
+				}
+			}
+		}
+	}
+	return y
+}
+
+func TestIm2colHand(t *testing.T) {
+	// 3x3 single-channel image 1..9, 3x3 SAME: the corner patch at (0,0)
+	// is zero on the top row and left column.
+	g := newConvGeom(3, 3, 1, 3, 3, 1, 1, graph.PaddingSame)
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	col := make([]float32, 9*9)
+	im2col(g, x, 1, col)
+	want0 := []float32{0, 0, 0, 0, 1, 2, 0, 4, 5}
+	want4 := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	for i := range 9 {
+		if col[i] != want0[i] || col[4*9+i] != want4[i] {
+			t.Fatalf("im2col patch 0 = %v, patch 4 = %v", col[:9], col[36:45])
+		}
+	}
+	// col2im of all-ones patches counts how many patches read each pixel.
+	ones := make([]float32, 81)
+	for i := range ones {
+		ones[i] = 1
+	}
+	dx := make([]float32, 9)
+	col2im(g, ones, 1, dx)
+	want := []float32{4, 6, 4, 6, 9, 6, 4, 6, 4}
+	for i := range want {
+		if dx[i] != want[i] {
+			t.Fatalf("col2im counts = %v, want %v", dx, want)
+		}
+	}
+}
+
+func TestConvForwardMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := []convGeom{
+		newConvGeom(7, 6, 3, 3, 3, 4, 1, graph.PaddingSame),
+		newConvGeom(7, 6, 3, 3, 3, 4, 1, graph.PaddingValid),
+		newConvGeom(8, 5, 2, 3, 2, 3, 1, graph.PaddingSame),
+		newConvGeom(9, 9, 2, 3, 3, 5, 2, graph.PaddingSame),
+		newConvGeom(5, 5, 1, 5, 5, 2, 1, graph.PaddingSame),
+	}
+	for ci, g := range cases {
+		n := 2
+		x := randSlice(rng, n*g.H*g.W*g.Cin, 1)
+		w := randSlice(rng, g.Cout*g.K(), 1)
+		b := randSlice(rng, g.Cout, 1)
+		col := make([]float32, n*g.OH*g.OW*g.K())
+		y := make([]float32, n*g.OH*g.OW*g.Cout)
+		convForward(g, x, n, w, b, col, y)
+		want := naiveConv(g, x, n, w, b)
+		for i := range want {
+			if math.Abs(float64(y[i]-want[i])) > 1e-4 {
+				t.Fatalf("case %d: y[%d] = %g, want %g", ci, i, y[i], want[i])
+			}
+		}
+	}
+}
+
+func TestConvGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for ci, g := range []convGeom{
+		newConvGeom(5, 4, 2, 3, 3, 3, 1, graph.PaddingSame),
+		newConvGeom(6, 5, 2, 3, 2, 2, 1, graph.PaddingValid),
+		newConvGeom(7, 7, 1, 3, 3, 2, 2, graph.PaddingSame),
+	} {
+		n := 2
+		x := randSlice(rng, n*g.H*g.W*g.Cin, 1)
+		w := randSlice(rng, g.Cout*g.K(), 1)
+		b := randSlice(rng, g.Cout, 1)
+		r := randSlice(rng, n*g.OH*g.OW*g.Cout, 1)
+		col := make([]float32, n*g.OH*g.OW*g.K())
+		y := make([]float32, len(r))
+		loss := func() float64 {
+			convForward(g, x, n, w, b, col, y)
+			return dot64(y, r)
+		}
+		loss()
+		dw := make([]float32, len(w))
+		db := make([]float32, len(b))
+		dx := make([]float32, len(x))
+		dcol := make([]float32, len(col))
+		convBackward(g, col, r, n, w, dw, db, dcol, dx)
+		name := []string{"same", "valid", "stride2"}[ci]
+		checkGrad(t, name+" dW", w, dw, loss, 1e-2, 2e-3)
+		checkGrad(t, name+" db", b, db, loss, 1e-2, 2e-3)
+		checkGrad(t, name+" dX", x, dx, loss, 1e-2, 2e-3)
+	}
+}
+
+func TestMaxPoolHandAndGradient(t *testing.T) {
+	// One 4x4 channel: windows' maxima and their positions by hand.
+	p := newPoolGeom(4, 4, 1)
+	x := []float32{
+		1, 5, 2, 0,
+		3, 4, 8, 1,
+		-1, -2, 0, 0,
+		-3, -4, 7, 6,
+	}
+	y := make([]float32, 4)
+	arg := make([]int32, 4)
+	maxPoolForward(p, x, 1, y, arg)
+	wantY := []float32{5, 8, -1, 7}
+	wantA := []int32{1, 6, 8, 14}
+	for i := range wantY {
+		if y[i] != wantY[i] || arg[i] != wantA[i] {
+			t.Fatalf("maxpool y=%v arg=%v, want %v %v", y, arg, wantY, wantA)
+		}
+	}
+	// Odd extent: the last row/column is dropped (VALID).
+	if q := newPoolGeom(5, 3, 2); q.OH != 2 || q.OW != 1 {
+		t.Fatalf("pool 5x3 -> %dx%d, want 2x1", q.OH, q.OW)
+	}
+	// Gradient on random distinct values (no ties, so it is differentiable).
+	rng := rand.New(rand.NewPCG(5, 6))
+	p = newPoolGeom(6, 5, 3)
+	n := 2
+	// Values are a shuffled grid 0.05 apart, so a 1e-3 nudge never flips a max.
+	x = make([]float32, n*6*5*3)
+	for i, j := range rng.Perm(len(x)) {
+		x[i] = float32(j)*0.05 - 4
+	}
+	r := randSlice(rng, n*p.OH*p.OW*p.C, 1)
+	y = make([]float32, len(r))
+	arg = make([]int32, len(r))
+	loss := func() float64 { maxPoolForward(p, x, n, y, arg); return dot64(y, r) }
+	loss()
+	dx := make([]float32, len(x))
+	maxPoolBackward(p, r, arg, n, dx)
+	checkGrad(t, "maxpool dX", x, dx, loss, 1e-3, 1e-3)
+}
+
+func TestDenseGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	n, in, out := 3, 7, 5
+	x := randSlice(rng, n*in, 1)
+	w := randSlice(rng, out*in, 1)
+	b := randSlice(rng, out, 1)
+	r := randSlice(rng, n*out, 1)
+	y := make([]float32, n*out)
+	loss := func() float64 { denseForward(x, n, in, out, w, b, y); return dot64(y, r) }
+	loss()
+	// y[0][0] by hand.
+	var s float64 = float64(b[0])
+	for p := 0; p < in; p++ {
+		s += float64(x[p]) * float64(w[p])
+	}
+	if math.Abs(s-float64(y[0])) > 1e-5 {
+		t.Fatalf("dense y[0] = %g, want %g", y[0], s)
+	}
+	dw, db, dx := make([]float32, len(w)), make([]float32, len(b)), make([]float32, len(x))
+	denseBackward(x, r, n, in, out, w, dw, db, dx)
+	checkGrad(t, "dense dW", w, dw, loss, 1e-2, 1e-3)
+	checkGrad(t, "dense db", b, db, loss, 1e-2, 1e-3)
+	checkGrad(t, "dense dX", x, dx, loss, 1e-2, 1e-3)
+}
+
+func TestReluGradient(t *testing.T) {
+	x := []float32{-2, -0.5, 0.5, 3}
+	y := append([]float32(nil), x...)
+	reluForward(y)
+	dy := []float32{1, 2, 3, 4}
+	reluBackward(y, dy)
+	want := []float32{0, 0, 3, 4}
+	for i := range want {
+		if dy[i] != want[i] || y[i] != max(x[i], 0) {
+			t.Fatalf("relu y=%v dy=%v", y, dy)
+		}
+	}
+}
+
+func TestSoftmaxCrossEntropy(t *testing.T) {
+	// Two equal logits: loss ln 2, gradient ±1/2 (scaled by 1/2 for a batch of 2).
+	logits := []float32{0, 0, 1000, 0}
+	d := make([]float32, 4)
+	loss, correct := softmaxCrossEntropy(logits, []int{1, 0}, 2, 2, 0.5, d)
+	if math.Abs(loss-math.Ln2) > 1e-9 || correct != 1 {
+		t.Fatalf("loss %g correct %d, want ln2 and 1 (ties go to the first class)", loss, correct)
+	}
+	// The huge logit must not overflow: its row's loss is 0.
+	want := []float32{0.25, -0.25, 0, 0}
+	for i := range want {
+		if math.Abs(float64(d[i]-want[i])) > 1e-7 {
+			t.Fatalf("dlogits = %v, want %v", d, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	n, k := 4, 6
+	z := randSlice(rng, n*k, 2)
+	labels := []int{0, 5, 2, 2}
+	d = make([]float32, n*k)
+	softmaxCrossEntropy(z, labels, n, k, 1, d)
+	f := func() float64 { l, _ := softmaxCrossEntropy(z, labels, n, k, 1, nil); return l }
+	checkGrad(t, "xent dlogits", z, d, f, 1e-3, 1e-3)
+
+	p := []float32{1, 2, 3}
+	softmaxRows(p, 1, 3)
+	e := []float64{math.Exp(-2), math.Exp(-1), 1}
+	sum := e[0] + e[1] + e[2]
+	for i := range p {
+		if math.Abs(float64(p[i])-e[i]/sum) > 1e-6 {
+			t.Fatalf("softmax = %v", p)
+		}
+	}
+}
+
+func TestWholeNetworkGradient(t *testing.T) {
+	arch := Arch{Name: "tiny", Input: [3]int{8, 6, 2}, Filters: []int{3, 4}, Kernel: 3, Padding: "SAME", Dense: []int{5}, Classes: 3}
+	m, err := New(arch, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(12, 13))
+	for i := range m.Params {
+		// Non-zero biases so ReLUs and pools are not at kinks by construction.
+		m.Params[i] += float32(rng.NormFloat64() * 0.1)
+	}
+	n := 3
+	ws := m.newWorkspace(n)
+	x := randSlice(rng, n*m.InputSize(), 1)
+	labels := []int{0, 2, 1}
+	loss := func() float64 {
+		copy(ws.x, x)
+		logits := m.forward(ws, n)
+		l, _ := softmaxCrossEntropy(logits, labels, n, 3, 1, ws.dz[len(m.dense)-1])
+		return l / float64(n)
+	}
+	loss()
+	grad := make([]float32, len(m.Params))
+	_, _ = softmaxCrossEntropy(m.forward(ws, n), labels, n, 3, 1/float32(n), ws.dz[len(m.dense)-1])
+	m.backward(ws, n, grad)
+	checkGrad(t, "network", m.Params, grad, loss, 1e-3, 2e-2)
+}

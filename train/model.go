@@ -1,0 +1,249 @@
+// Package train trains qbench's float CNNs: forward and backward passes for
+// conv2d (im2col + GEMM), 2x2 max-pool, ReLU, dense and softmax
+// cross-entropy; SGD-momentum and Adam(W) optimizers with learning-rate
+// schedules; seeded augmentation; and export to / import from a TFLite-style
+// graph.Graph.
+//
+// Every convolution and dense layer, forward and backward, goes through
+// kernels/gemm.Sgemm, so a faster GEMM speeds training up with no change
+// here. Work is split into fixed chunks of a batch whose gradients are
+// summed in chunk order, so results are bit-identical for a given seed
+// whatever the number of threads.
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Model is a trainable CNN: its architecture and all parameters in one flat
+// slice (so optimizers are one loop), with per-layer views into it.
+type Model struct {
+	Arch Arch
+	// Params holds every weight and bias; layer views index into it.
+	Params []float32
+	// Metadata is copied into the exported graph (e.g. the preprocessing
+	// spec under graph.MetadataPreprocess).
+	Metadata map[string][]byte
+
+	convs []convLayer
+	dense []denseLayer
+}
+
+type convLayer struct {
+	g          convGeom
+	p          poolGeom
+	wOff, bOff int
+}
+
+type denseLayer struct {
+	in, out    int
+	wOff, bOff int
+	relu       bool
+}
+
+// New builds a model for arch with He-normal weights (std √(2/fan_in)) and
+// zero biases, drawn from a generator seeded with seed.
+func New(arch Arch, seed int64) (*Model, error) {
+	m, err := newModel(arch)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+	for _, c := range m.convs {
+		std := math.Sqrt(2 / float64(c.g.K()))
+		for i := range m.convW(c) {
+			m.Params[c.wOff+i] = float32(rng.NormFloat64() * std)
+		}
+	}
+	for _, d := range m.dense {
+		std := math.Sqrt(2 / float64(d.in))
+		for i := range d.in * d.out {
+			m.Params[d.wOff+i] = float32(rng.NormFloat64() * std)
+		}
+	}
+	return m, nil
+}
+
+// newModel lays out the parameters of arch (all zero).
+func newModel(arch Arch) (*Model, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Model{Arch: arch}
+	h, w, c := arch.Input[0], arch.Input[1], arch.Input[2]
+	off := 0
+	for i := range arch.Filters {
+		g := arch.convGeom(i, h, w, c)
+		p := newPoolGeom(g.OH, g.OW, g.Cout)
+		m.convs = append(m.convs, convLayer{g: g, p: p, wOff: off, bOff: off + g.Cout*g.K()})
+		off += g.Cout * (g.K() + 1)
+		h, w, c = p.OH, p.OW, g.Cout
+	}
+	in := h * w * c
+	outs := append(append([]int(nil), arch.Dense...), arch.Classes)
+	for i, o := range outs {
+		m.dense = append(m.dense, denseLayer{in: in, out: o, wOff: off, bOff: off + o*in, relu: i < len(outs)-1})
+		off += o * (in + 1)
+		in = o
+	}
+	m.Params = make([]float32, off)
+	return m, nil
+}
+
+func (m *Model) convW(c convLayer) []float32 { return m.Params[c.wOff:c.bOff] }
+func (m *Model) convB(c convLayer) []float32 { return m.Params[c.bOff : c.bOff+c.g.Cout] }
+func (m *Model) denseW(d denseLayer) []float32 {
+	return m.Params[d.wOff:d.bOff]
+}
+func (m *Model) denseB(d denseLayer) []float32 { return m.Params[d.bOff : d.bOff+d.out] }
+
+// NumParams is the number of trainable parameters.
+func (m *Model) NumParams() int { return len(m.Params) }
+
+// InputSize is the number of float32 values of one input image (H·W·C).
+func (m *Model) InputSize() int { return m.Arch.Input[0] * m.Arch.Input[1] * m.Arch.Input[2] }
+
+// decayMask reports, per parameter, whether weight decay applies: weights
+// yes, biases no (decaying biases only fights the data).
+func (m *Model) decayMask() []bool {
+	mask := make([]bool, len(m.Params))
+	for _, c := range m.convs {
+		for i := c.wOff; i < c.bOff; i++ {
+			mask[i] = true
+		}
+	}
+	for _, d := range m.dense {
+		for i := d.wOff; i < d.bOff; i++ {
+			mask[i] = true
+		}
+	}
+	return mask
+}
+
+// workspace holds one chunk's activations and gradients. Each worker owns
+// one, reused for every chunk it processes, so steps do not allocate.
+type workspace struct {
+	n    int // capacity in images
+	x    []float32
+	col  [][]float32 // per conv: patches
+	y    [][]float32 // per conv: pre-pool output
+	p    [][]float32 // per conv: post-pool, post-ReLU output
+	arg  [][]int32   // per conv: max-pool argmax
+	z    [][]float32 // per dense: output (post-ReLU for hidden layers)
+	dz   [][]float32 // per dense: output gradient
+	dp   [][]float32 // per conv: gradient at p
+	dy   [][]float32 // per conv: gradient at y
+	dcol []float32   // shared conv patch gradient scratch
+}
+
+func (m *Model) newWorkspace(n int) *workspace {
+	ws := &workspace{n: n, x: make([]float32, n*m.InputSize())}
+	maxCol := 0
+	for _, c := range m.convs {
+		g, p := c.g, c.p
+		ws.col = append(ws.col, make([]float32, n*g.OH*g.OW*g.K()))
+		ws.y = append(ws.y, make([]float32, n*g.OH*g.OW*g.Cout))
+		ws.dy = append(ws.dy, make([]float32, n*g.OH*g.OW*g.Cout))
+		ws.p = append(ws.p, make([]float32, n*p.OH*p.OW*p.C))
+		ws.dp = append(ws.dp, make([]float32, n*p.OH*p.OW*p.C))
+		ws.arg = append(ws.arg, make([]int32, n*p.OH*p.OW*p.C))
+		maxCol = max(maxCol, n*g.OH*g.OW*g.K())
+	}
+	ws.dcol = make([]float32, maxCol)
+	for _, d := range m.dense {
+		ws.z = append(ws.z, make([]float32, n*d.out))
+		ws.dz = append(ws.dz, make([]float32, n*d.out))
+	}
+	return ws
+}
+
+// flat returns the input of the first dense layer for the n images in ws.
+func (m *Model) flat(ws *workspace, n int) []float32 {
+	if len(m.convs) == 0 {
+		return ws.x[:n*m.InputSize()]
+	}
+	return ws.p[len(m.convs)-1][:n*m.dense[0].in]
+}
+
+// forward runs the n images in ws.x through the network; the logits end in
+// ws.z[last].
+func (m *Model) forward(ws *workspace, n int) []float32 {
+	x := ws.x
+	for i, c := range m.convs {
+		convForward(c.g, x, n, m.convW(c), m.convB(c), ws.col[i], ws.y[i])
+		maxPoolForward(c.p, ws.y[i], n, ws.p[i], ws.arg[i])
+		reluForward(ws.p[i][:n*c.p.OH*c.p.OW*c.p.C])
+		x = ws.p[i]
+	}
+	in := m.flat(ws, n)
+	for j, d := range m.dense {
+		denseForward(in, n, d.in, d.out, m.denseW(d), m.denseB(d), ws.z[j])
+		if d.relu {
+			reluForward(ws.z[j][:n*d.out])
+		}
+		in = ws.z[j]
+	}
+	return ws.z[len(m.dense)-1][:n*m.Arch.Classes]
+}
+
+// backward back-propagates dlogits (in ws.dz[last]) after forward on the
+// same n images, overwriting grad (aligned with Params).
+func (m *Model) backward(ws *workspace, n int, grad []float32) {
+	for j := len(m.dense) - 1; j >= 0; j-- {
+		d := m.dense[j]
+		var x, dx []float32
+		if j > 0 {
+			x = ws.z[j-1]
+			dx = ws.dz[j-1]
+		} else {
+			x = m.flat(ws, n)
+			if len(m.convs) > 0 {
+				dx = ws.dp[len(m.convs)-1]
+			}
+		}
+		denseBackward(x, ws.dz[j], n, d.in, d.out, m.denseW(d), grad[d.wOff:d.bOff], grad[d.bOff:d.bOff+d.out], dx)
+		if j > 0 && m.dense[j-1].relu {
+			reluBackward(ws.z[j-1][:n*d.in], dx[:n*d.in])
+		}
+	}
+	for i := len(m.convs) - 1; i >= 0; i-- {
+		c := m.convs[i]
+		np := n * c.p.OH * c.p.OW * c.p.C
+		reluBackward(ws.p[i][:np], ws.dp[i][:np])
+		maxPoolBackward(c.p, ws.dp[i], ws.arg[i], n, ws.dy[i])
+		// The first conv needs no input gradient: its input is the data.
+		var dx []float32
+		if i > 0 {
+			dx = ws.dp[i-1]
+		}
+		convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], grad[c.bOff:c.bOff+c.g.Cout], ws.dcol, dx)
+	}
+}
+
+// Clone returns a deep copy of the model.
+func (m *Model) Clone() *Model {
+	c := *m
+	c.Params = append([]float32(nil), m.Params...)
+	c.convs = append([]convLayer(nil), m.convs...)
+	c.dense = append([]denseLayer(nil), m.dense...)
+	if m.Metadata != nil {
+		c.Metadata = make(map[string][]byte, len(m.Metadata))
+		for k, v := range m.Metadata {
+			c.Metadata[k] = append([]byte(nil), v...)
+		}
+	}
+	return &c
+}
+
+// Logits computes the logits for n images stored HWC back to back in x,
+// single-threaded; it is the reference the exported graph is checked against.
+func (m *Model) Logits(x []float32, n int) ([]float32, error) {
+	if len(x) != n*m.InputSize() {
+		return nil, fmt.Errorf("logits: got %d values, %d images of %v need %d", len(x), n, m.Arch.Input, n*m.InputSize())
+	}
+	ws := m.newWorkspace(max(n, 1))
+	copy(ws.x, x)
+	return append([]float32(nil), m.forward(ws, n)...), nil
+}
