@@ -12,8 +12,12 @@ package gemm
 // matrices, where op(X) is X or Xᵀ as tA/tB say. op(A) is m×k, op(B) is k×n,
 // C is m×n; lda, ldb, ldc are the row strides of A, B and C as stored.
 // With beta == 0, C is overwritten without being read (NaNs in C vanish).
+//
+// It runs on the caller's goroutine (callers parallelise across samples;
+// see SgemmThreads). Summation order differs from SgemmRef, so results
+// agree to float32 rounding, not bit for bit.
 func Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	SgemmRef(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(defaultF32, 1, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // SgemmRef is the plain-Go reference for Sgemm.
@@ -53,9 +57,15 @@ func SgemmRef(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b [
 // symmetric (zero point 0) as TFLite requires for int8 conv and dense.
 // Accumulation wraps like int32 arithmetic in C (it never overflows for
 // realistic k, as in TFLite).
+// The fast paths are bit-exact with GemmS8Ref. Inference code that reuses
+// the same weights should pack them once with PackS8.
 func GemmS8(m, n, k int, a []int8, lda int, aOffset int32, b []int8, ldb int, c []int32, ldc int) {
-	GemmS8Ref(m, n, k, a, lda, aOffset, b, ldb, c, ldc)
+	gemmS8With(defaultS8, 1, m, n, k, a, lda, aOffset, b, ldb, c, ldc)
 }
+
+// Impl names the kernel families in use ("avx512/avx512vnni",
+// "avx2/avx2", "go/go"), for benchmarks and reports.
+func Impl() string { return defaultF32.name + "/" + defaultS8.name }
 
 // GemmS8Ref is the plain-Go reference for GemmS8.
 func GemmS8Ref(m, n, k int, a []int8, lda int, aOffset int32, b []int8, ldb int, c []int32, ldc int) {

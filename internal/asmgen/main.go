@@ -1,0 +1,279 @@
+// Command asmgen generates qbench's GEMM micro-kernels (kernels/gemm/
+// kernels_amd64.s and its Go declarations) with avo. It lives in its own
+// module so that the main module does not depend on avo or x/tools.
+//
+// Run from this directory:
+//
+//	go run . -out ../../kernels/gemm/kernels_amd64.s -stubs ../../kernels/gemm/kernels_amd64.go -pkg gemm
+//
+// Every kernel works on packed panels prepared by the Go driver in package
+// gemm: A as k-steps of mr values (one per output row) and B as k-steps of
+// nr values (one per output column), so the inner loop only ever reads
+// contiguous memory. Registers are assigned by hand (physical registers)
+// because the tiles are sized to use nearly the whole register file.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// zmm returns the i-th physical zmm register.
+func zmm(i int) VecPhysical {
+	return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+}
+
+// ymm returns the i-th physical ymm register.
+func ymm(i int) VecPhysical {
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+
+func main() {
+	ConstraintExpr("!noasm")
+	// The tile shapes trade register use against load-port pressure: wide
+	// tiles (6x64) need fewer broadcasts per FMA, tall narrow ones (28x16)
+	// keep all lanes busy when a layer has only 16 output channels.
+	for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
+		sgemmAVX512(t[0], t[1])
+		s8VNNI(t[0], t[1])
+	}
+	sgemmAVX2(6, 2)
+	s8AVX2(6, 2)
+	Generate()
+}
+
+// sgemmAVX512 emits C[i][j] += alpha·Σ_p A[p][i]·B[p][j] for an mr×(16·nv)
+// tile; a and b are packed panels, c has row stride ldc (elements).
+func sgemmAVX512(mr, nv int) {
+	name := fmt.Sprintf("sgemmAVX512x%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds alpha times the product of packed panels a (k×%d) and b (k×%d) to the %d×%d tile at c.", name, mr, 16*nv, mr, 16*nv))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VPXORD(acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, bv(v), acc(i, v))
+		}
+	}
+	ADDQ(U32(4*mr), a)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	alpha := bv(0)
+	tmp := zmm(31)
+	if mr*nv+1 >= 31 {
+		panic("tile too large")
+	}
+	VBROADCASTSS(NewParamAddr("alpha", 40), alpha)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
+			VFMADD231PS(alpha, acc(i, v), tmp)
+			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// s8VNNI emits C[i][j] = init[j] + Σ_q Σ_{t<4} A[q][i][t]·B[q][j][t] with
+// VPDPBUSD (u8×s8 → s32, wrapping): a holds k4 groups of mr×4 unsigned
+// bytes, b holds k4 groups of nr×4 signed bytes, init holds nr int32s.
+func s8VNNI(mr, nv int) {
+	name := fmt.Sprintf("s8VNNIx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the u8×s8 dot products of packed panels a (k4×%d×4) and b (k4×%d×4) into the %d×%d tile at c.", name, mr, 16*nv, mr, 16*nv))
+	k := Load(Param("k4"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	ini := Load(Param("init"), GP64())
+	SHLQ(U8(2), ldc)
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
+	}
+	for i := 1; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQA32(acc(0, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	// VPDPBUSD treats its middle operand as unsigned and the first as
+	// signed, so the broadcast A bytes (a+128) must sit in a register: the
+	// embedded-broadcast memory form would read them as signed.
+	ua := zmm(31)
+	for i := 0; i < mr; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
+		for v := 0; v < nv; v++ {
+			VPDPBUSD(bv(v), ua, acc(i, v))
+		}
+	}
+	ADDQ(U32(4*mr), a)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgemmAVX2 is sgemmAVX512 for AVX2+FMA: an mr×(8·nv) tile in ymm registers.
+func sgemmAVX2(mr, nv int) {
+	name := fmt.Sprintf("sgemmAVX2x%dx%d", mr, 8*nv)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds alpha times the product of packed panels a (k×%d) and b (k×%d) to the %d×%d tile at c.", name, mr, 8*nv, mr, 8*nv))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	acc := func(i, v int) VecPhysical { return ymm(i*nv + v) }
+	bv := func(v int) VecPhysical { return ymm(mr*nv + v) }
+	av := ymm(mr*nv + nv)
+	if mr*nv+nv+1 > 16 {
+		panic("tile too large")
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VXORPS(acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 32 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		VBROADCASTSS(Mem{Base: a, Disp: 4 * i}, av)
+		for v := 0; v < nv; v++ {
+			VFMADD231PS(av, bv(v), acc(i, v))
+		}
+	}
+	ADDQ(U32(4*mr), a)
+	ADDQ(U32(32*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	alpha := bv(0)
+	tmp := av
+	VBROADCASTSS(NewParamAddr("alpha", 40), alpha)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: c, Disp: 32 * v}, tmp)
+			VFMADD231PS(alpha, acc(i, v), tmp)
+			VMOVUPS(tmp, Mem{Base: c, Disp: 32 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// s8AVX2 is the AVX2 int8 kernel. VPMADDUBSW saturates its int16 pair sums,
+// so the driver widens both operands to int16 and VPMADDWD sums exact
+// int32 products: a holds k2 groups of mr×2 int16, b k2 groups of nr×2
+// int16, and C[i][j] = init[j] + Σ products (wrapping).
+func s8AVX2(mr, nv int) {
+	name := fmt.Sprintf("s8AVX2x%dx%d", mr, 8*nv)
+	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of packed panels a (k2×%d×2) and b (k2×%d×2) into the %d×%d tile at c.", name, mr, 8*nv, mr, 8*nv))
+	k := Load(Param("k2"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	ini := Load(Param("init"), GP64())
+	SHLQ(U8(2), ldc)
+	acc := func(i, v int) VecPhysical { return ymm(i*nv + v) }
+	bv := func(v int) VecPhysical { return ymm(mr*nv + v) }
+	av := ymm(mr*nv + nv)
+	prod := ymm(mr*nv + nv + 1)
+	if mr*nv+nv+2 > 16 {
+		panic("tile too large")
+	}
+	for v := 0; v < nv; v++ {
+		VMOVDQU(Mem{Base: ini, Disp: 32 * v}, acc(0, v))
+	}
+	for i := 1; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQA(acc(0, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVDQU(Mem{Base: b, Disp: 32 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
+		for v := 0; v < nv; v++ {
+			VPMADDWD(av, bv(v), prod)
+			VPADDD(prod, acc(i, v), acc(i, v))
+		}
+	}
+	ADDQ(U32(4*mr), a)
+	ADDQ(U32(32*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQU(acc(i, v), Mem{Base: c, Disp: 32 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,112 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are seed-cnn's layers as GEMMs (M = output pixels,
+// N = output channels, K = kernel volume), its dense layer, and 512³.
+var benchShapes = [][3]int{
+	{6400, 16, 27}, {1600, 32, 144}, {400, 64, 288}, {100, 128, 576},
+	{1, 256, 4608}, {64, 256, 4608}, {512, 512, 512},
+}
+
+func reportOps(b *testing.B, m, n, k int, unit string) {
+	ops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
+	b.ReportMetric(ops/b.Elapsed().Seconds()/1e9, unit)
+}
+
+// BenchmarkSgemm measures C = A·Bᵀ with B as weight rows (the conv/dense
+// layout), packing B on every call.
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, w, c := randF32(r, m*k), randF32(r, n*k), make([]float32, m*n)
+			for b.Loop() {
+				Sgemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+			}
+			reportOps(b, m, n, k, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkPackedF32 is BenchmarkSgemm with weights packed once.
+func BenchmarkPackedF32(b *testing.B) {
+	for _, s := range benchShapes {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, w, c := randF32(r, m*k), randF32(r, n*k), make([]float32, m*n)
+			p := PackF32(w, n, k, k)
+			for b.Loop() {
+				p.Mul(m, a, k, c, n)
+			}
+			reportOps(b, m, n, k, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkSgemmRef is the plain-Go reference, for the speed-up ratio.
+func BenchmarkSgemmRef(b *testing.B) {
+	for _, s := range benchShapes[:4] {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, w, c := randF32(r, m*k), randF32(r, n*k), make([]float32, m*n)
+			for b.Loop() {
+				SgemmRef(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+			}
+			reportOps(b, m, n, k, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkPackedS8 measures the int8 product with weights packed once.
+func BenchmarkPackedS8(b *testing.B) {
+	for _, s := range benchShapes {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, w, c := randI8(r, m*k), randI8(r, n*k), make([]int32, m*n)
+			p := PackS8(w, n, k, k)
+			for b.Loop() {
+				p.Mul(m, a, k, 3, c, n)
+			}
+			reportOps(b, m, n, k, "GOP/s")
+		})
+	}
+}
+
+// BenchmarkGemmS8 includes packing the weights on every call.
+func BenchmarkGemmS8(b *testing.B) {
+	for _, s := range benchShapes {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, w, c := randI8(r, m*k), randI8(r, n*k), make([]int32, m*n)
+			for b.Loop() {
+				GemmS8(m, n, k, a, k, 3, w, k, c, n)
+			}
+			reportOps(b, m, n, k, "GOP/s")
+		})
+	}
+}
+
+// BenchmarkGemmS8Ref is the plain-Go int8 reference.
+func BenchmarkGemmS8Ref(b *testing.B) {
+	for _, s := range benchShapes[:4] {
+		m, n, k := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			a, w, c := randI8(r, m*k), randI8(r, n*k), make([]int32, m*n)
+			for b.Loop() {
+				GemmS8Ref(m, n, k, a, k, 3, w, k, c, n)
+			}
+			reportOps(b, m, n, k, "GOP/s")
+		})
+	}
+}

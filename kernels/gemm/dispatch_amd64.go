@@ -1,0 +1,72 @@
+//go:build !noasm
+
+package gemm
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// avx512Ok reports whether the AVX-512 float kernels can run (the OS must
+// also save zmm state, which x/sys/cpu checks).
+var avx512Ok = cpu.X86.HasAVX512F
+
+// vnniOk reports whether VPDPBUSD on zmm registers is available.
+var vnniOk = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
+
+// avx2Ok reports whether the AVX2+FMA kernels can run.
+var avx2Ok = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
+	{name: "avx512x6x64", mr: 6, nr: 64, weight: 1, fn: sgemmAVX512x6x64},
+	{name: "avx512x14x32", mr: 14, nr: 32, weight: 0.95, fn: sgemmAVX512x14x32},
+	{name: "avx512x28x16", mr: 28, nr: 16, weight: 0.6, fn: sgemmAVX512x28x16},
+}}
+
+var avx2F32Set = &f32Set{name: "avx2", kernels: []f32Kernel{
+	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: sgemmAVX2x6x16},
+}}
+
+var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kernel{
+	{name: "vnnix6x64", mr: 6, nr: 64, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIx6x64(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}},
+	{name: "vnnix14x32", mr: 14, nr: 32, weight: 0.95, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIx14x32(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}},
+	{name: "vnnix28x16", mr: 28, nr: 16, weight: 0.6, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIx28x16(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}},
+}}
+
+var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{
+	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVX2x6x16(kq, (*int16)(a), (*int16)(b), c, ldc, init)
+	}},
+}}
+
+// f32Sets lists the float32 kernel families this CPU can run, fastest
+// first; the portable Go family is always last.
+func f32Sets() []*f32Set {
+	var s []*f32Set
+	if avx512Ok {
+		s = append(s, avx512F32Set)
+	}
+	if avx2Ok {
+		s = append(s, avx2F32Set)
+	}
+	return append(s, goF32Set)
+}
+
+// s8Sets lists the int8 kernel families this CPU can run, fastest first.
+func s8Sets() []*s8Set {
+	var s []*s8Set
+	if vnniOk {
+		s = append(s, vnniS8Set)
+	}
+	if avx2Ok {
+		s = append(s, avx2S8Set)
+	}
+	return append(s, goS8Set)
+}

@@ -1,0 +1,170 @@
+package gemm
+
+import "unsafe"
+
+// f32Kernel is one float32 micro-kernel: it adds alpha·A·B for packed panels
+// a (k steps of mr values) and b (k steps of nr values) to the mr×nr tile at
+// c (row stride ldc elements).
+type f32Kernel struct {
+	name   string
+	mr, nr int
+	// weight ranks kernels when several fit: the relative speed of one
+	// useful lane (wide tiles amortise broadcasts better).
+	weight float64
+	fn     func(k int, a, b, c *float32, ldc int, alpha float32)
+}
+
+// f32Set is the family of float32 kernels for one instruction set.
+type f32Set struct {
+	name    string
+	kernels []f32Kernel
+}
+
+// pick returns the kernel that wastes the fewest lanes for n columns,
+// weighted by how fast each tile shape runs.
+func (s *f32Set) pick(n int) *f32Kernel {
+	best, bestScore := &s.kernels[0], -1.0
+	for i := range s.kernels {
+		k := &s.kernels[i]
+		padded := (n + k.nr - 1) / k.nr * k.nr
+		score := float64(n) / float64(padded) * k.weight
+		if score > bestScore {
+			best, bestScore = k, score
+		}
+	}
+	return best
+}
+
+// s8Format says how an int8 kernel wants its packed operands.
+type s8Format int
+
+const (
+	// fmtU8Quad: groups of 4 k-steps; A as bytes a+128 (u8), B as s8.
+	// The +128 is compensated with −128·Σ_p B[j][p] per column (VNNI).
+	fmtU8Quad s8Format = iota
+	// fmtI16Pair: groups of 2 k-steps widened to int16 (AVX2, plain Go).
+	fmtI16Pair
+)
+
+// group is the number of k-steps a packed group holds.
+func (f s8Format) group() int {
+	if f == fmtU8Quad {
+		return 4
+	}
+	return 2
+}
+
+// s8Kernel is one int8 micro-kernel: it stores init[j] plus the dot
+// products of packed panels a and b (kq groups) into the mr×nr tile at c.
+// a and b point at bytes (fmtU8Quad) or int16s (fmtI16Pair).
+type s8Kernel struct {
+	name   string
+	mr, nr int
+	weight float64
+	fn     func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32)
+}
+
+// s8Set is the family of int8 kernels for one instruction set.
+type s8Set struct {
+	name    string
+	format  s8Format
+	kernels []s8Kernel
+}
+
+// pick is f32Set.pick for int8 kernels.
+func (s *s8Set) pick(n int) *s8Kernel {
+	best, bestScore := &s.kernels[0], -1.0
+	for i := range s.kernels {
+		k := &s.kernels[i]
+		padded := (n + k.nr - 1) / k.nr * k.nr
+		score := float64(n) / float64(padded) * k.weight
+		if score > bestScore {
+			best, bestScore = k, score
+		}
+	}
+	return best
+}
+
+// goF32Set is the portable kernel family: the same packed driver with a
+// plain-Go 4×4 micro-kernel, used with -tags noasm and off amd64.
+var goF32Set = &f32Set{name: "go", kernels: []f32Kernel{{name: "go4x4", mr: 4, nr: 4, weight: 1, fn: goF32Kernel4x4}}}
+
+// goS8Set is the portable int8 kernel family.
+var goS8Set = &s8Set{name: "go", format: fmtI16Pair, kernels: []s8Kernel{{name: "go4x4", mr: 4, nr: 4, weight: 1, fn: goS8Kernel4x4}}}
+
+// goF32Kernel4x4 is the plain-Go micro-kernel: 16 scalar accumulators that
+// the compiler keeps in registers.
+func goF32Kernel4x4(k int, a, b, c *float32, ldc int, alpha float32) {
+	as := unsafe.Slice(a, 4*k)
+	bs := unsafe.Slice(b, 4*k)
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < k; p++ {
+		ap := as[4*p : 4*p+4 : 4*p+4]
+		bp := bs[4*p : 4*p+4 : 4*p+4]
+		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	cs := unsafe.Slice(c, 3*ldc+4)
+	r := cs[0:4:4]
+	r[0] += alpha * c00
+	r[1] += alpha * c01
+	r[2] += alpha * c02
+	r[3] += alpha * c03
+	r = cs[ldc : ldc+4 : ldc+4]
+	r[0] += alpha * c10
+	r[1] += alpha * c11
+	r[2] += alpha * c12
+	r[3] += alpha * c13
+	r = cs[2*ldc : 2*ldc+4 : 2*ldc+4]
+	r[0] += alpha * c20
+	r[1] += alpha * c21
+	r[2] += alpha * c22
+	r[3] += alpha * c23
+	r = cs[3*ldc : 3*ldc+4 : 3*ldc+4]
+	r[0] += alpha * c30
+	r[1] += alpha * c31
+	r[2] += alpha * c32
+	r[3] += alpha * c33
+}
+
+// goS8Kernel4x4 is the plain-Go int8 micro-kernel over int16 pairs.
+func goS8Kernel4x4(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+	as := unsafe.Slice((*int16)(a), 8*kq)
+	bs := unsafe.Slice((*int16)(b), 8*kq)
+	in := unsafe.Slice(init, 4)
+	var acc [4][4]int32
+	for i := range acc {
+		acc[i] = [4]int32{in[0], in[1], in[2], in[3]}
+	}
+	for q := 0; q < kq; q++ {
+		ap := as[8*q : 8*q+8 : 8*q+8]
+		bp := bs[8*q : 8*q+8 : 8*q+8]
+		for i := 0; i < 4; i++ {
+			x0, x1 := int32(ap[2*i]), int32(ap[2*i+1])
+			acc[i][0] += x0*int32(bp[0]) + x1*int32(bp[1])
+			acc[i][1] += x0*int32(bp[2]) + x1*int32(bp[3])
+			acc[i][2] += x0*int32(bp[4]) + x1*int32(bp[5])
+			acc[i][3] += x0*int32(bp[6]) + x1*int32(bp[7])
+		}
+	}
+	cs := unsafe.Slice(c, 3*ldc+4)
+	for i := 0; i < 4; i++ {
+		copy(cs[i*ldc:i*ldc+4], acc[i][:])
+	}
+}

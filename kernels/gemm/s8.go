@@ -1,0 +1,222 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// mcS8Bytes bounds the packed A block of the int8 driver (whole k, no k
+// blocking: int8 depths are at most a few thousand) so it stays in L2.
+const mcS8Bytes = 192 << 10
+
+// defaultS8 is the fastest int8 kernel family on this CPU, chosen once.
+var defaultS8 = s8Sets()[0]
+
+// s8Pool recycles packed-A buffers (bytes; int16 formats reinterpret them).
+var s8Pool = sync.Pool{New: func() any { return new([]int16) }}
+
+// PackedS8 holds int8 weights (n rows of k, one row per output channel)
+// packed once for a kernel family, with per-row sums for the zero-point
+// compensation. It is read-only after PackS8 and safe for concurrent Mul.
+type PackedS8 struct {
+	set    *s8Set
+	kern   *s8Kernel
+	n, k   int
+	kq     int     // k in groups of set.format.group(), rounded up
+	np     int     // n rounded up to kern.nr
+	u8     []int8  // fmtU8Quad panels: slivers of kq×nr×4
+	i16    []int16 // fmtI16Pair panels: slivers of kq×nr×2
+	rowSum []int32 // Σ_p B[j][p] per weight row, zero padded to np
+}
+
+// PackS8 packs b (n rows of k int8 weights, row stride ldb) for Mul.
+func PackS8(b []int8, n, k, ldb int) *PackedS8 {
+	return packS8With(defaultS8, b, n, k, ldb)
+}
+
+func packS8With(set *s8Set, b []int8, n, k, ldb int) *PackedS8 {
+	if n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: PackS8: negative dimension n=%d k=%d", n, k))
+	}
+	checkLen("B", len(b), n, k, ldb)
+	kern := set.pick(max(n, 1))
+	g := set.format.group()
+	nr := kern.nr
+	p := &PackedS8{set: set, kern: kern, n: n, k: k, kq: (k + g - 1) / g}
+	p.np = (n + nr - 1) / nr * nr
+	p.rowSum = make([]int32, p.np)
+	size := p.np * p.kq * g
+	if set.format == fmtU8Quad {
+		p.u8 = make([]int8, size)
+	} else {
+		p.i16 = make([]int16, size)
+	}
+	for j := 0; j < n; j++ {
+		row := b[j*ldb : j*ldb+k]
+		s, c := j/nr, j%nr
+		base := s*p.kq*nr*g + c*g
+		var sum int32
+		for q := 0; q < p.kq; q++ {
+			off := base + q*nr*g
+			for t := 0; t < g && q*g+t < k; t++ {
+				v := row[q*g+t]
+				sum += int32(v)
+				if p.u8 != nil {
+					p.u8[off+t] = v
+				} else {
+					p.i16[off+t] = int16(v)
+				}
+			}
+		}
+		p.rowSum[j] = sum
+	}
+	return p
+}
+
+// N returns the number of weight rows (output columns of Mul).
+func (p *PackedS8) N() int { return p.n }
+
+// K returns the depth of the product.
+func (p *PackedS8) K() int { return p.k }
+
+// Mul computes GemmS8 with the packed weights:
+// C[i][j] = Σ_p (int32(A[i][p]) + aOffset) · int32(B[j][p]) for A m×K
+// (row stride lda) and C m×N (row stride ldc), bit-exact with GemmS8Ref.
+func (p *PackedS8) Mul(m int, a []int8, lda int, aOffset int32, c []int32, ldc int) {
+	p.mulThreads(1, m, a, lda, aOffset, c, ldc)
+}
+
+// MulThreads is Mul split over up to threads goroutines by rows of C.
+func (p *PackedS8) MulThreads(threads, m int, a []int8, lda int, aOffset int32, c []int32, ldc int) {
+	p.mulThreads(threads, m, a, lda, aOffset, c, ldc)
+}
+
+func (p *PackedS8) mulThreads(threads, m int, a []int8, lda int, aOffset int32, c []int32, ldc int) {
+	if m < 0 {
+		panic(fmt.Sprintf("gemm: PackedS8.Mul: negative m=%d", m))
+	}
+	checkLen("A", len(a), m, p.k, lda)
+	checkLen("C", len(c), m, p.n, ldc)
+	if m == 0 || p.n == 0 {
+		return
+	}
+	if p.k == 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+p.n])
+		}
+		return
+	}
+	// The zero-point term aOffset·Σ_p B[j][p] starts every accumulator;
+	// for u8 panels A is fed as a+128, so −128·Σ_p B[j][p] is folded in.
+	// int32 arithmetic wraps exactly as the reference's does.
+	init := make([]int32, p.np)
+	off := aOffset
+	if p.set.format == fmtU8Quad {
+		off -= 128
+	}
+	for j, s := range p.rowSum {
+		init[j] = off * s
+	}
+	parallelRows(threads, m, p.kern.mr, func(r0, r1 int) {
+		p.run(r0, r1, a, lda, init, c, ldc)
+	})
+}
+
+// run computes rows r0..r1 of C.
+func (p *PackedS8) run(r0, r1 int, a []int8, lda int, init []int32, c []int32, ldc int) {
+	kern := p.kern
+	mr, nr, g, kq := kern.mr, kern.nr, p.set.format.group(), p.kq
+	rowBytes := kq * g * 2 // int16 elements are 2 bytes; u8 panels use half
+	mc := max(mr, mcS8Bytes/max(rowBytes, 1)/mr*mr)
+	mc = min(mc, (r1-r0+mr-1)/mr*mr)
+	// Buffer in int16 units: enough for mc rows of kq·g int16 values,
+	// plus one mr×nr int32 edge tile (2 int16 per int32).
+	asize := mc * kq * g
+	bufp := s8Pool.Get().(*[]int16)
+	if need := asize + 2*mr*nr; cap(*bufp) < need {
+		*bufp = make([]int16, need)
+	}
+	defer s8Pool.Put(bufp)
+	buf := (*bufp)[:asize+2*mr*nr]
+	abuf16 := buf[:asize]
+	tile := unsafe.Slice((*int32)(unsafe.Pointer(&buf[asize])), mr*nr)
+	abuf8 := unsafe.Slice((*uint8)(unsafe.Pointer(&abuf16[0])), 2*asize)
+	slv := kq * mr * g // elements per packed A sliver
+	bslv := kq * nr * g
+	for ic := r0; ic < r1; ic += mc {
+		mb := min(mc, r1-ic)
+		// Pack A: slivers of mr rows, groups of g k-steps.
+		for s := 0; s*mr < mb; s++ {
+			h := min(mr, mb-s*mr)
+			if p.set.format == fmtU8Quad {
+				d := abuf8[s*slv : (s+1)*slv]
+				clear(d)
+				for r := 0; r < h; r++ {
+					src := a[(ic+s*mr+r)*lda : (ic+s*mr+r)*lda+p.k]
+					for q := 0; q*4 < len(src); q++ {
+						grp := src[q*4 : min(q*4+4, len(src))]
+						dq := d[q*mr*4+r*4 : q*mr*4+r*4+4]
+						for t, v := range grp {
+							dq[t] = uint8(v) ^ 0x80
+						}
+					}
+				}
+			} else {
+				d := abuf16[s*slv : (s+1)*slv]
+				clear(d)
+				for r := 0; r < h; r++ {
+					src := a[(ic+s*mr+r)*lda : (ic+s*mr+r)*lda+p.k]
+					for q := 0; q*2 < len(src); q++ {
+						grp := src[q*2 : min(q*2+2, len(src))]
+						dq := d[q*mr*2+r*2 : q*mr*2+r*2+2]
+						for t, v := range grp {
+							dq[t] = int16(v)
+						}
+					}
+				}
+			}
+		}
+		for js := 0; js*nr < p.n; js++ {
+			j0 := js * nr
+			w := min(nr, p.n-j0)
+			var bptr unsafe.Pointer
+			if p.u8 != nil {
+				bptr = unsafe.Pointer(&p.u8[js*bslv])
+			} else {
+				bptr = unsafe.Pointer(&p.i16[js*bslv])
+			}
+			for is := 0; is*mr < mb; is++ {
+				var aptr unsafe.Pointer
+				if p.u8 != nil {
+					aptr = unsafe.Pointer(&abuf8[is*slv])
+				} else {
+					aptr = unsafe.Pointer(&abuf16[is*slv])
+				}
+				i := ic + is*mr
+				h := min(mr, mb-is*mr)
+				if w == nr && h == mr {
+					kern.fn(kq, aptr, bptr, &c[i*ldc+j0], ldc, &init[j0])
+					continue
+				}
+				kern.fn(kq, aptr, bptr, &tile[0], nr, &init[j0])
+				for r := 0; r < h; r++ {
+					copy(c[(i+r)*ldc+j0:(i+r)*ldc+j0+w], tile[r*nr:r*nr+w])
+				}
+			}
+		}
+	}
+}
+
+// gemmS8With is GemmS8 on a given kernel family.
+func gemmS8With(set *s8Set, threads, m, n, k int, a []int8, lda int, aOffset int32, b []int8, ldb int, c []int32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	checkLen("A", len(a), m, k, lda)
+	checkLen("C", len(c), m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	packS8With(set, b, n, k, ldb).mulThreads(threads, m, a, lda, aOffset, c, ldc)
+}

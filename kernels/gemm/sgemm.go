@@ -1,0 +1,282 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Blocking parameters for float32. A kc-deep slice of one B sliver
+// (kc·nr·4 bytes ≤ 64 KiB) stays in L1/L2 while an mc×kc block of A
+// (≤ ~256 KiB) stays in L2.
+const (
+	kcF32     = 256
+	mcF32Rows = 240
+)
+
+// defaultF32 is the fastest float32 kernel family on this CPU, chosen once.
+var defaultF32 = f32Sets()[0]
+
+// f32Pool recycles packing buffers so repeated calls do not allocate.
+var f32Pool = sync.Pool{New: func() any { return new([]float32) }}
+
+func getF32(n int) *[]float32 {
+	p := f32Pool.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// checkLen panics with a descriptive message when a matrix slice is too
+// short: the assembly kernels must never touch memory outside the slices.
+func checkLen(name string, have, rows, cols, ld int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("gemm: %s: leading dimension %d < %d columns", name, ld, cols))
+	}
+	if need := (rows-1)*ld + cols; have < need {
+		panic(fmt.Sprintf("gemm: %s: slice has %d elements, need %d for %dx%d with stride %d", name, have, need, rows, cols, ld))
+	}
+}
+
+// checkSgemm validates Sgemm arguments.
+func checkSgemm(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	if tA {
+		checkLen("A", len(a), k, m, lda)
+	} else {
+		checkLen("A", len(a), m, k, lda)
+	}
+	if tB {
+		checkLen("B", len(b), n, k, ldb)
+	} else {
+		checkLen("B", len(b), k, n, ldb)
+	}
+	checkLen("C", len(c), m, n, ldc)
+}
+
+// scaleC applies beta to C before accumulation; beta == 0 overwrites C
+// without reading it, so NaNs already in C vanish as documented.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packedB is B packed for one kernel: for each kc block of k, the columns
+// in slivers of nr, each kb×nr (zero padded past n).
+type packedB struct {
+	n, k, np int // np: n rounded up to nr
+	kern     *f32Kernel
+	data     []float32
+}
+
+// packBF32 packs op(B) (k×n) for kern.
+func packBF32(kern *f32Kernel, tB bool, n, k int, b []float32, ldb int) *packedB {
+	nr := kern.nr
+	np := (n + nr - 1) / nr * nr
+	pb := &packedB{n: n, k: k, np: np, kern: kern, data: make([]float32, k*np)}
+	for pc := 0; pc < k; pc += kcF32 {
+		kb := min(kcF32, k-pc)
+		block := pb.data[pc*np : pc*np+kb*np]
+		for s := 0; s*nr < n; s++ {
+			dst := block[s*kb*nr : (s+1)*kb*nr]
+			j0 := s * nr
+			w := min(nr, n-j0)
+			if tB {
+				// B stored n×k: column j of op(B) is row j of b.
+				for c := 0; c < w; c++ {
+					src := b[(j0+c)*ldb+pc : (j0+c)*ldb+pc+kb]
+					for p, v := range src {
+						dst[p*nr+c] = v
+					}
+				}
+			} else {
+				for p := 0; p < kb; p++ {
+					copy(dst[p*nr:p*nr+w], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+w])
+				}
+			}
+		}
+	}
+	return pb
+}
+
+// packAF32 packs rows i0..i0+mb and k-steps p0..p0+kb of op(A) into
+// slivers of mr rows (kb×mr each, zero padded past mb).
+func packAF32(dst []float32, mr int, tA bool, a []float32, lda, i0, mb, p0, kb int) {
+	for s := 0; s*mr < mb; s++ {
+		d := dst[s*kb*mr : (s+1)*kb*mr]
+		h := min(mr, mb-s*mr)
+		if h < mr {
+			clear(d)
+		}
+		ib := i0 + s*mr
+		if tA {
+			// A stored k×m: one k-step of mr rows is contiguous.
+			for p := 0; p < kb; p++ {
+				off := (p0+p)*lda + ib
+				copy(d[p*mr:p*mr+h], a[off:off+h])
+			}
+			continue
+		}
+		for r := 0; r < h; r++ {
+			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+kb]
+			dr := d[r:]
+			for p, v := range src {
+				dr[p*mr] = v
+			}
+		}
+	}
+}
+
+// runF32 computes C[r0:r1] += alpha·op(A)[r0:r1]·B with B already packed.
+func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda int, c []float32, ldc int) {
+	kern := pb.kern
+	mr, nr, n, k := kern.mr, kern.nr, pb.n, pb.k
+	mc := max(mr, mcF32Rows/mr*mr)
+	asize := min(mc, (r1-r0+mr-1)/mr*mr) * min(k, kcF32)
+	bufp := getF32(asize + mr*nr)
+	defer f32Pool.Put(bufp)
+	// The edge-tile scratch shares the pooled buffer: a local array would
+	// escape through the kernel func value and allocate on every call.
+	abuf, tile := (*bufp)[:asize], (*bufp)[asize:]
+	for ic := r0; ic < r1; ic += mc {
+		mb := min(mc, r1-ic)
+		for pc := 0; pc < k; pc += kcF32 {
+			kb := min(kcF32, k-pc)
+			packAF32(abuf, mr, tA, a, lda, ic, mb, pc, kb)
+			block := pb.data[pc*pb.np : pc*pb.np+kb*pb.np]
+			for js := 0; js*nr < n; js++ {
+				bs := block[js*kb*nr : (js+1)*kb*nr]
+				j0 := js * nr
+				w := min(nr, n-j0)
+				for is := 0; is*mr < mb; is++ {
+					as := abuf[is*kb*mr : (is+1)*kb*mr]
+					i := ic + is*mr
+					h := min(mr, mb-is*mr)
+					if w == nr && h == mr {
+						kern.fn(kb, &as[0], &bs[0], &c[i*ldc+j0], ldc, alpha)
+						continue
+					}
+					// Edge tile: compute into a scratch tile, then add
+					// only the valid part so C's bounds are respected.
+					t := tile[:mr*nr]
+					clear(t)
+					kern.fn(kb, &as[0], &bs[0], &t[0], nr, alpha)
+					for r := 0; r < h; r++ {
+						crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
+						trow := t[r*nr : r*nr+w]
+						for j, v := range trow {
+							crow[j] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// sgemmWith is Sgemm on a given kernel family and thread count.
+func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	pb := packBF32(set.pick(n), tB, n, k, b, ldb)
+	parallelRows(threads, m, pb.kern.mr, func(r0, r1 int) {
+		runF32(pb, r0, r1, alpha, tA, a, lda, c, ldc)
+	})
+}
+
+// parallelRows splits rows [0,m) into up to threads chunks aligned to mr
+// and runs fn on each, concurrently when there is enough work.
+func parallelRows(threads, m, mr int, fn func(r0, r1 int)) {
+	chunks := (m + mr - 1) / mr
+	if threads > chunks {
+		threads = chunks
+	}
+	if threads <= 1 {
+		fn(0, m)
+		return
+	}
+	per := (chunks + threads - 1) / threads * mr
+	var wg sync.WaitGroup
+	for r0 := 0; r0 < m; r0 += per {
+		r1 := min(m, r0+per)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(r0, r1)
+		}()
+	}
+	wg.Wait()
+}
+
+// SgemmThreads is Sgemm split over up to threads goroutines (by rows of
+// C); B is packed once and shared. threads ≤ 1 runs on the caller's
+// goroutine. Results are identical to Sgemm's for any thread count.
+func SgemmThreads(threads int, tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(defaultF32, threads, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// PackedF32 holds a weight matrix packed once for repeated products with
+// different activations (the inference case: conv and fully connected
+// layers pack at prepare time). It is read-only after PackF32 and safe
+// for concurrent Mul calls.
+type PackedF32 struct {
+	pb *packedB
+}
+
+// PackF32 packs B given as n rows of k weights (row stride ldb) — the
+// layout of TFLite conv filters and dense weights, i.e. Sgemm's tB=true.
+func PackF32(b []float32, n, k, ldb int) *PackedF32 {
+	if n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: PackF32: negative dimension n=%d k=%d", n, k))
+	}
+	checkLen("B", len(b), n, k, ldb)
+	return &PackedF32{pb: packBF32(defaultF32.pick(max(n, 1)), true, n, k, b, ldb)}
+}
+
+// N returns the number of weight rows (output columns of Mul).
+func (p *PackedF32) N() int { return p.pb.n }
+
+// K returns the depth of the product.
+func (p *PackedF32) K() int { return p.pb.k }
+
+// Mul computes C = A·Bᵀ, where A is m×K (row stride lda), B is the packed
+// N×K matrix and C is m×N (row stride ldc); C is overwritten.
+func (p *PackedF32) Mul(m int, a []float32, lda int, c []float32, ldc int) {
+	n, k := p.pb.n, p.pb.k
+	if m < 0 {
+		panic(fmt.Sprintf("gemm: PackedF32.Mul: negative m=%d", m))
+	}
+	checkLen("A", len(a), m, k, lda)
+	checkLen("C", len(c), m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, 0, c, ldc)
+	if k == 0 {
+		return
+	}
+	runF32(p.pb, 0, m, 1, false, a, lda, c, ldc)
+}
