@@ -127,6 +127,7 @@ func (m *Model) decayMask() []bool {
 type workspace struct {
 	n    int // capacity in images
 	x    []float32
+	tmp  []float32   // one image of scratch (augmentation source)
 	col  [][]float32 // per conv: patches
 	y    [][]float32 // per conv: pre-pool output
 	p    [][]float32 // per conv: post-pool, post-ReLU output
@@ -139,7 +140,7 @@ type workspace struct {
 }
 
 func (m *Model) newWorkspace(n int) *workspace {
-	ws := &workspace{n: n, x: make([]float32, n*m.InputSize())}
+	ws := &workspace{n: n, x: make([]float32, n*m.InputSize()), tmp: make([]float32, m.InputSize())}
 	maxCol := 0
 	for _, c := range m.convs {
 		g, p := c.g, c.p
