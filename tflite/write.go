@@ -1,0 +1,329 @@
+package tflite
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+	"github.com/qbench/qbench/graph"
+)
+
+// DefaultDescription is the model description Write records when the graph
+// has none.
+const DefaultDescription = "qbench"
+
+// WriteFile writes g as a .tflite file. It writes a temporary file in the
+// same directory and renames it, so an interrupted write never leaves a
+// truncated model behind.
+func WriteFile(path string, g *graph.Graph) error {
+	data, err := Write(g)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return werr
+	}
+	return nil
+}
+
+// Write serializes g as a TFLite FlatBuffer (schema TFL3) with one
+// subgraph. Operator codes fill both the deprecated int8 and the int32
+// builtin code; op versions are Op.Version when set, else the version TFLite
+// assigns for the op's dtypes and options (see OpVersion). Buffer 0 is the
+// empty sentinel TFLite expects; each constant gets its own buffer, int4
+// data is packed two per byte; graph metadata becomes Model.metadata
+// entries. The description is g.Description, or "qbench" when empty.
+func Write(g *graph.Graph) ([]byte, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	for i, op := range g.Ops {
+		if err := CheckArity(op); err != nil {
+			return nil, fmt.Errorf("op %d: %w", i, err)
+		}
+		if err := checkOptions(op); err != nil {
+			return nil, fmt.Errorf("op %d (%s): %w", i, op.Kind, err)
+		}
+	}
+	w := &writer{b: flatbuffers.NewBuilder(1024 + totalDataSize(g)), g: g}
+	return w.model()
+}
+
+func totalDataSize(g *graph.Graph) int {
+	n := 0
+	for _, t := range g.Tensors {
+		n += len(t.Data)
+	}
+	for _, m := range g.Metadata {
+		n += len(m)
+	}
+	return n
+}
+
+type writer struct {
+	b *flatbuffers.Builder
+	g *graph.Graph
+}
+
+type codeKey struct {
+	code    int32
+	version int
+}
+
+func (w *writer) model() ([]byte, error) {
+	b, g := w.b, w.g
+	// Buffers: 0 is the empty sentinel, then one per constant tensor, then
+	// one per metadata entry (sorted by name so output is deterministic).
+	var bufData [][]byte
+	bufData = append(bufData, nil)
+	tensorBuf := make([]int, len(g.Tensors))
+	for i, t := range g.Tensors {
+		if !t.IsConst() || len(t.Data) == 0 {
+			continue
+		}
+		data := t.Data
+		if t.DType == graph.Int4 {
+			for j, v := range data {
+				if int8(v) < -8 || int8(v) > 7 {
+					return nil, fmt.Errorf("tensor %d %q: int4 value %d at %d is outside -8..7", i, t.Name, int8(v), j)
+				}
+			}
+			data = packInt4(data)
+		}
+		tensorBuf[i] = len(bufData)
+		bufData = append(bufData, data)
+	}
+	metaNames := make([]string, 0, len(g.Metadata))
+	for k := range g.Metadata {
+		metaNames = append(metaNames, k)
+	}
+	sort.Strings(metaNames)
+	metaBuf := make([]int, len(metaNames))
+	for i, k := range metaNames {
+		metaBuf[i] = len(bufData)
+		bufData = append(bufData, g.Metadata[k])
+	}
+
+	bufOffs := make([]flatbuffers.UOffsetT, len(bufData))
+	for i, d := range bufData {
+		var dv flatbuffers.UOffsetT
+		if len(d) > 0 {
+			// force_align: 16 in the schema, so kernels can map data in place.
+			b.Prep(16, len(d))
+			dv = b.CreateByteVector(d)
+		}
+		b.StartObject(bufferNumFields)
+		if dv != 0 {
+			b.PrependUOffsetTSlot(bufferData, dv, 0)
+		}
+		bufOffs[i] = b.EndObject()
+	}
+	buffers := w.tableVector(bufOffs)
+
+	// Operator codes: one per (builtin code, version), in order of first use.
+	var codes []codeKey
+	codeIndex := map[codeKey]int{}
+	opCode := make([]int, len(g.Ops))
+	for i, op := range g.Ops {
+		m, _ := mappingForKind(op.Kind) // checked by checkOptions
+		v := op.Version
+		if v <= 0 {
+			v = OpVersion(g, op)
+		}
+		k := codeKey{m.code, v}
+		idx, ok := codeIndex[k]
+		if !ok {
+			idx = len(codes)
+			codeIndex[k] = idx
+			codes = append(codes, k)
+		}
+		opCode[i] = idx
+	}
+	codeOffs := make([]flatbuffers.UOffsetT, len(codes))
+	for i, k := range codes {
+		dep := k.code
+		if dep > codePlaceholder {
+			dep = codePlaceholder
+		}
+		b.StartObject(opcodeNumFields)
+		b.PrependInt32Slot(opcodeBuiltinCode, k.code, 0)
+		b.PrependInt32Slot(opcodeVersion, int32(k.version), 1)
+		b.PrependInt8Slot(opcodeDeprecatedBuiltin, int8(dep), 0)
+		codeOffs[i] = b.EndObject()
+	}
+	opcodes := w.tableVector(codeOffs)
+
+	tensorOffs := make([]flatbuffers.UOffsetT, len(g.Tensors))
+	for i, t := range g.Tensors {
+		off, err := w.tensor(i, t, tensorBuf[i])
+		if err != nil {
+			return nil, err
+		}
+		tensorOffs[i] = off
+	}
+	tensors := w.tableVector(tensorOffs)
+
+	opOffs := make([]flatbuffers.UOffsetT, len(g.Ops))
+	for i, op := range g.Ops {
+		opOffs[i] = w.operator(op, opCode[i])
+	}
+	operators := w.tableVector(opOffs)
+
+	inputs := w.int32Vector(g.Inputs)
+	outputs := w.int32Vector(g.Outputs)
+	sgName := b.CreateString("main")
+	b.StartObject(subgraphNumFields)
+	b.PrependUOffsetTSlot(subgraphTensors, tensors, 0)
+	b.PrependUOffsetTSlot(subgraphInputs, inputs, 0)
+	b.PrependUOffsetTSlot(subgraphOutputs, outputs, 0)
+	b.PrependUOffsetTSlot(subgraphOperators, operators, 0)
+	b.PrependUOffsetTSlot(subgraphName, sgName, 0)
+	subgraphs := w.tableVector([]flatbuffers.UOffsetT{b.EndObject()})
+
+	metaOffs := make([]flatbuffers.UOffsetT, len(metaNames))
+	for i, k := range metaNames {
+		name := b.CreateString(k)
+		b.StartObject(metadataNumFields)
+		b.PrependUOffsetTSlot(metadataName, name, 0)
+		b.PrependUint32Slot(metadataBuffer, uint32(metaBuf[i]), 0)
+		metaOffs[i] = b.EndObject()
+	}
+	var metadata flatbuffers.UOffsetT
+	if len(metaOffs) > 0 {
+		metadata = w.tableVector(metaOffs)
+	}
+
+	desc := g.Description
+	if desc == "" {
+		desc = DefaultDescription
+	}
+	descOff := b.CreateString(desc)
+	b.StartObject(modelNumFields)
+	b.PrependUint32Slot(modelVersion, schemaVersion, 0)
+	b.PrependUOffsetTSlot(modelOperatorCodes, opcodes, 0)
+	b.PrependUOffsetTSlot(modelSubgraphs, subgraphs, 0)
+	b.PrependUOffsetTSlot(modelDescription, descOff, 0)
+	b.PrependUOffsetTSlot(modelBuffers, buffers, 0)
+	if metadata != 0 {
+		b.PrependUOffsetTSlot(modelMetadata, metadata, 0)
+	}
+	root := b.EndObject()
+	b.FinishWithFileIdentifier(root, []byte(fileIdentifier))
+	return b.FinishedBytes(), nil
+}
+
+func (w *writer) tableVector(offs []flatbuffers.UOffsetT) flatbuffers.UOffsetT {
+	return w.b.CreateVectorOfTables(offs)
+}
+
+func (w *writer) int32Vector(v []int) flatbuffers.UOffsetT {
+	w.b.StartVector(4, len(v), 4)
+	for i := len(v) - 1; i >= 0; i-- {
+		w.b.PrependInt32(int32(v[i]))
+	}
+	return w.b.EndVector(len(v))
+}
+
+func (w *writer) float32Vector(v []float32) flatbuffers.UOffsetT {
+	w.b.StartVector(4, len(v), 4)
+	for i := len(v) - 1; i >= 0; i-- {
+		w.b.PrependFloat32(v[i])
+	}
+	return w.b.EndVector(len(v))
+}
+
+func (w *writer) int64Vector(v []int64) flatbuffers.UOffsetT {
+	w.b.StartVector(8, len(v), 8)
+	for i := len(v) - 1; i >= 0; i-- {
+		w.b.PrependInt64(v[i])
+	}
+	return w.b.EndVector(len(v))
+}
+
+func (w *writer) tensor(i int, t *graph.Tensor, buf int) (flatbuffers.UOffsetT, error) {
+	b := w.b
+	typ, ok := dtypeToTFLite(t.DType)
+	if !ok {
+		return 0, fmt.Errorf("tensor %d %q: dtype %s has no TFLite type", i, t.Name, t.DType)
+	}
+	var quant flatbuffers.UOffsetT
+	if q := t.Quant; q != nil {
+		var minV, maxV, scale, zp flatbuffers.UOffsetT
+		if len(q.Min) > 0 {
+			minV = w.float32Vector(q.Min)
+		}
+		if len(q.Max) > 0 {
+			maxV = w.float32Vector(q.Max)
+		}
+		if len(q.Scale) > 0 {
+			scale = w.float32Vector(q.Scale)
+		}
+		if len(q.ZeroPoint) > 0 {
+			zp = w.int64Vector(q.ZeroPoint)
+		}
+		b.StartObject(quantNumFields)
+		if minV != 0 {
+			b.PrependUOffsetTSlot(quantMin, minV, 0)
+		}
+		if maxV != 0 {
+			b.PrependUOffsetTSlot(quantMax, maxV, 0)
+		}
+		if scale != 0 {
+			b.PrependUOffsetTSlot(quantScale, scale, 0)
+		}
+		if zp != 0 {
+			b.PrependUOffsetTSlot(quantZeroPoint, zp, 0)
+		}
+		b.PrependInt32Slot(quantDimension, int32(q.Axis), 0)
+		quant = b.EndObject()
+	}
+	shape := w.int32Vector(t.Shape)
+	var sig flatbuffers.UOffsetT
+	if t.ShapeSignature != nil {
+		sig = w.int32Vector(t.ShapeSignature)
+	}
+	name := b.CreateString(t.Name)
+	b.StartObject(tensorNumFields)
+	b.PrependUOffsetTSlot(tensorShape, shape, 0)
+	b.PrependInt8Slot(tensorType, typ, 0)
+	b.PrependUint32Slot(tensorBuffer, uint32(buf), 0)
+	b.PrependUOffsetTSlot(tensorName, name, 0)
+	if quant != 0 {
+		b.PrependUOffsetTSlot(tensorQuantization, quant, 0)
+	}
+	if sig != 0 {
+		b.PrependUOffsetTSlot(tensorShapeSignature, sig, 0)
+	}
+	return b.EndObject(), nil
+}
+
+func (w *writer) operator(op *graph.Op, code int) flatbuffers.UOffsetT {
+	b := w.b
+	optType, opts := w.options(op)
+	inputs := w.int32Vector(op.Inputs)
+	outputs := w.int32Vector(op.Outputs)
+	b.StartObject(operatorNumFields)
+	b.PrependUint32Slot(operatorOpcodeIndex, uint32(code), 0)
+	b.PrependUOffsetTSlot(operatorInputs, inputs, 0)
+	b.PrependUOffsetTSlot(operatorOutputs, outputs, 0)
+	if opts != 0 {
+		b.PrependByteSlot(operatorBuiltinOptionsType, optType, 0)
+		b.PrependUOffsetTSlot(operatorBuiltinOptions, opts, 0)
+	}
+	return b.EndObject()
+}
