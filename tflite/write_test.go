@@ -104,7 +104,7 @@ func handGraphs() map[string]*graph.Graph {
 	}
 	// Per-channel int8 conv filter [2,3,3,1] with bias int32.
 	filt := &graph.Tensor{Name: "filter", Shape: []int{2, 3, 3, 1}, DType: graph.Int8,
-		Data: graph.EncodeInt8s([]int8{1, -2, 3, -4, 5, -6, 7, -8, 9, -1, 2, -3, 4, -5, 6, -7, 8, -9}),
+		Data:  graph.EncodeInt8s([]int8{1, -2, 3, -4, 5, -6, 7, -8, 9, -1, 2, -3, 4, -5, 6, -7, 8, -9}),
 		Quant: &graph.Quantization{Scale: []float32{0.5, 0.25}, ZeroPoint: []int64{0, 0}, Axis: 0}}
 	bias := &graph.Tensor{Name: "bias", Shape: []int{2}, DType: graph.Int32, Data: graph.EncodeInt32s([]int32{100, -100}),
 		Quant: &graph.Quantization{Scale: []float32{0.05, 0.025}, ZeroPoint: []int64{0, 0}}}
