@@ -1,0 +1,368 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrShape is wrapped by every shape-inference error, so callers can tell a
+// shape mismatch from other invalid graphs.
+var ErrShape = errors.New("shape mismatch")
+
+// InferShapes sets the shapes of the graph inputs to inputShapes (nil keeps
+// the current ones) and recomputes the shape of every op output in order.
+// It is how a graph saved with batch 1 is run with a larger batch.
+//
+// A given output shape is kept when it is consistent with the inputs (same
+// element count and rank where the op allows a free layout, as RESHAPE does);
+// otherwise it is replaced by the inferred one. Errors name the op index,
+// kind and tensor and wrap ErrShape.
+func InferShapes(g *Graph, inputShapes [][]int) error {
+	if inputShapes != nil {
+		if len(inputShapes) != len(g.Inputs) {
+			return fmt.Errorf("%w: %d input shapes given for %d graph inputs", ErrShape, len(inputShapes), len(g.Inputs))
+		}
+		for i, s := range inputShapes {
+			t := g.Tensor(g.Inputs[i])
+			if t == nil {
+				return fmt.Errorf("%w: graph input %d: tensor index %d out of range", ErrShape, i, g.Inputs[i])
+			}
+			for _, d := range s {
+				if d < 0 {
+					return fmt.Errorf("%w: graph input %d %q: negative dimension in %v", ErrShape, i, t.Name, s)
+				}
+			}
+			if len(s) != len(t.Shape) {
+				return fmt.Errorf("%w: graph input %d %q: shape %v has rank %d, model expects rank %d (%v)",
+					ErrShape, i, t.Name, s, len(s), len(t.Shape), t.Shape)
+			}
+			t.Shape = append([]int(nil), s...)
+		}
+	}
+	for oi, op := range g.Ops {
+		if len(op.Outputs) == 0 {
+			continue
+		}
+		out := g.Tensor(op.Outputs[0])
+		if out == nil {
+			return fmt.Errorf("%w: op %d (%s): output tensor index %d out of range", ErrShape, oi, op.Kind, op.Outputs[0])
+		}
+		shape, err := inferOp(g, op)
+		if err != nil {
+			return fmt.Errorf("%w: op %d (%s) output %q: %v", ErrShape, oi, op.Kind, out.Name, err)
+		}
+		if shape == nil { // cannot infer (e.g. dynamic shape input): keep the given shape
+			continue
+		}
+		if !equalShape(shape, out.Shape) {
+			out.Shape = shape
+		}
+	}
+	return nil
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// in returns input k of op or an error when it is missing.
+func in(g *Graph, op *Op, k int) (*Tensor, error) {
+	if k >= len(op.Inputs) || op.Inputs[k] < 0 {
+		return nil, fmt.Errorf("input %d is missing", k)
+	}
+	t := g.Tensor(op.Inputs[k])
+	if t == nil {
+		return nil, fmt.Errorf("input %d: tensor index %d out of range", k, op.Inputs[k])
+	}
+	return t, nil
+}
+
+// constInts decodes a constant int32 or int64 tensor, or returns nil when it
+// is not constant.
+func constInts(t *Tensor) []int {
+	if t == nil || !t.IsConst() {
+		return nil
+	}
+	var v []int
+	switch t.DType {
+	case Int32:
+		for _, x := range t.Int32s() {
+			v = append(v, int(x))
+		}
+	case Int64:
+		for _, x := range t.Int64s() {
+			v = append(v, int(x))
+		}
+	default:
+		return nil
+	}
+	if v == nil {
+		v = []int{}
+	}
+	return v
+}
+
+func inferOp(g *Graph, op *Op) ([]int, error) {
+	x, err := in(g, op, 0)
+	if err != nil {
+		return nil, err
+	}
+	switch op.Kind {
+	case OpConv2D, OpDepthwiseConv2D:
+		w, err := in(g, op, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(x.Shape) != 4 || len(w.Shape) != 4 {
+			return nil, fmt.Errorf("input %v and filter %v must be 4-D", x.Shape, w.Shape)
+		}
+		var pad Padding
+		var sw, sh, dw, dh int
+		if o, ok := op.Options.(*Conv2DOptions); ok && op.Kind == OpConv2D {
+			pad, sw, sh, dw, dh = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH
+		} else if o, ok := op.Options.(*DepthwiseConv2DOptions); ok && op.Kind == OpDepthwiseConv2D {
+			pad, sw, sh, dw, dh = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH
+		} else {
+			return nil, fmt.Errorf("options are %T", op.Options)
+		}
+		oc := w.Shape[0]
+		if op.Kind == OpDepthwiseConv2D {
+			oc = w.Shape[3]
+		}
+		return []int{x.Shape[0], ConvOutputSize(pad, x.Shape[1], w.Shape[1], sh, dh),
+			ConvOutputSize(pad, x.Shape[2], w.Shape[2], sw, dw), oc}, nil
+	case OpMaxPool2D, OpAveragePool2D:
+		o, ok := op.Options.(*Pool2DOptions)
+		if !ok {
+			return nil, fmt.Errorf("options are %T", op.Options)
+		}
+		if len(x.Shape) != 4 {
+			return nil, fmt.Errorf("input %v must be 4-D", x.Shape)
+		}
+		return []int{x.Shape[0], ConvOutputSize(o.Padding, x.Shape[1], o.FilterH, o.StrideH, 1),
+			ConvOutputSize(o.Padding, x.Shape[2], o.FilterW, o.StrideW, 1), x.Shape[3]}, nil
+	case OpFullyConnected:
+		w, err := in(g, op, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(w.Shape) != 2 || w.Shape[1] == 0 {
+			return nil, fmt.Errorf("weights %v must be [out, in]", w.Shape)
+		}
+		n := NumElements(x.Shape)
+		if n%w.Shape[1] != 0 {
+			return nil, fmt.Errorf("input %v has %d elements, not a multiple of the weights' input size %d", x.Shape, n, w.Shape[1])
+		}
+		if o, ok := op.Options.(*FullyConnectedOptions); ok && o.KeepNumDims {
+			s := append([]int(nil), x.Shape...)
+			s[len(s)-1] = w.Shape[0]
+			return s, nil
+		}
+		return []int{n / w.Shape[1], w.Shape[0]}, nil
+	case OpSoftmax, OpQuantize, OpDequantize, OpRelu, OpRelu6, OpLeakyRelu, OpLogistic:
+		return append([]int(nil), x.Shape...), nil
+	case OpReshape:
+		return inferReshape(g, op, x)
+	case OpAdd:
+		y, err := in(g, op, 1)
+		if err != nil {
+			return nil, err
+		}
+		return BroadcastShapes(x.Shape, y.Shape)
+	case OpPad, OpPadV2:
+		p, err := in(g, op, 1)
+		if err != nil {
+			return nil, err
+		}
+		pads := constInts(p)
+		if pads == nil {
+			return nil, nil
+		}
+		if len(pads) != 2*len(x.Shape) {
+			return nil, fmt.Errorf("paddings %v need 2 values for each of the %d input dimensions", p.Shape, len(x.Shape))
+		}
+		s := make([]int, len(x.Shape))
+		for i := range s {
+			if pads[2*i] < 0 || pads[2*i+1] < 0 {
+				return nil, fmt.Errorf("negative padding %v", pads)
+			}
+			s[i] = x.Shape[i] + pads[2*i] + pads[2*i+1]
+		}
+		return s, nil
+	case OpConcatenation:
+		o, ok := op.Options.(*ConcatenationOptions)
+		if !ok {
+			return nil, fmt.Errorf("options are %T", op.Options)
+		}
+		axis := o.Axis
+		if axis < 0 {
+			axis += len(x.Shape)
+		}
+		if axis < 0 || axis >= len(x.Shape) {
+			return nil, fmt.Errorf("axis %d out of range for rank %d", o.Axis, len(x.Shape))
+		}
+		s := append([]int(nil), x.Shape...)
+		for k := 1; k < len(op.Inputs); k++ {
+			y, err := in(g, op, k)
+			if err != nil {
+				return nil, err
+			}
+			if len(y.Shape) != len(s) {
+				return nil, fmt.Errorf("input %d shape %v has a different rank from %v", k, y.Shape, x.Shape)
+			}
+			for d := range s {
+				if d == axis {
+					s[d] += y.Shape[d]
+				} else if y.Shape[d] != s[d] {
+					return nil, fmt.Errorf("input %d shape %v differs from %v outside axis %d", k, y.Shape, x.Shape, axis)
+				}
+			}
+		}
+		return s, nil
+	case OpMean:
+		a, err := in(g, op, 1)
+		if err != nil {
+			return nil, err
+		}
+		axes := constInts(a)
+		if axes == nil {
+			return nil, nil
+		}
+		keep := false
+		if o, ok := op.Options.(*ReducerOptions); ok {
+			keep = o.KeepDims
+		}
+		red, err := ReduceAxes(axes, len(x.Shape))
+		if err != nil {
+			return nil, err
+		}
+		var s []int
+		for d, n := range x.Shape {
+			switch {
+			case !red[d]:
+				s = append(s, n)
+			case keep:
+				s = append(s, 1)
+			}
+		}
+		if s == nil {
+			s = []int{}
+		}
+		return s, nil
+	}
+	return nil, nil
+}
+
+// ReduceAxes resolves possibly negative, possibly repeated axes of a rank-n
+// tensor to a set; it errors when an axis is out of range.
+func ReduceAxes(axes []int, n int) ([]bool, error) {
+	red := make([]bool, n)
+	for _, a := range axes {
+		if a < 0 {
+			a += n
+		}
+		if a < 0 || a >= n {
+			return nil, fmt.Errorf("axis %d out of range for rank %d", a, n)
+		}
+		red[a] = true
+	}
+	return red, nil
+}
+
+// BroadcastShapes returns the NumPy-style broadcast of two shapes.
+func BroadcastShapes(a, b []int) ([]int, error) {
+	n := max(len(a), len(b))
+	s := make([]int, n)
+	for i := range n {
+		da, db := 1, 1
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db:
+			s[i] = da
+		case da == 1:
+			s[i] = db
+		case db == 1:
+			s[i] = da
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return s, nil
+}
+
+// inferReshape resolves the target shape from the shape input (when constant)
+// or the options, with one -1 stretch dimension. When the target was saved
+// for a different batch (its first dimension does not fit the element
+// count), the first dimension follows the input's batch.
+func inferReshape(g *Graph, op *Op, x *Tensor) ([]int, error) {
+	var target []int
+	if len(op.Inputs) > 1 && op.Inputs[1] >= 0 {
+		st := g.Tensor(op.Inputs[1])
+		if st == nil {
+			return nil, fmt.Errorf("shape input index %d out of range", op.Inputs[1])
+		}
+		target = constInts(st)
+		if target == nil && !st.IsConst() {
+			return nil, nil // dynamic shape tensor: trust the file
+		}
+	}
+	if target == nil {
+		if o, ok := op.Options.(*ReshapeOptions); ok && o.NewShape != nil {
+			target = append([]int(nil), o.NewShape...)
+		}
+	}
+	if target == nil {
+		return nil, nil
+	}
+	return ResolveReshape(x.Shape, target)
+}
+
+// ResolveReshape returns the concrete shape of reshaping a tensor of shape
+// from to target, which may hold one -1 (stretch) dimension. When the sizes
+// differ only because the batch changed, the first target dimension scales.
+func ResolveReshape(from, target []int) ([]int, error) {
+	n := NumElements(from)
+	s := append([]int(nil), target...)
+	stretch, known := -1, 1
+	for i, d := range s {
+		switch {
+		case d == -1 && stretch < 0:
+			stretch = i
+		case d < 0:
+			return nil, fmt.Errorf("invalid new shape %v", target)
+		default:
+			known *= d
+		}
+	}
+	if stretch >= 0 {
+		if known == 0 || n%known != 0 {
+			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", from, n, target)
+		}
+		s[stretch] = n / known
+		return s, nil
+	}
+	if known == n {
+		return s, nil
+	}
+	if len(s) > 0 && s[0] > 0 && len(from) > 0 {
+		rest := known / s[0]
+		if rest > 0 && n%rest == 0 && from[0] > 0 {
+			s[0] = n / rest
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", from, n, target, known)
+}

@@ -1,0 +1,192 @@
+package interp
+
+import (
+	"fmt"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
+)
+
+// Observer is called after each op with the op's index, the op and its
+// output buffers. The buffers are only valid during the call unless the
+// Program was compiled with KeepAll; copy what you need.
+type Observer func(opIndex int, op *graph.Op, outs []*kernels.Buffer)
+
+// Executor runs a Program. It owns the arena holding activations, so use one
+// Executor per goroutine; many Executors may share one Program.
+type Executor struct {
+	p     *Program
+	arena []byte
+	bufs  []*kernels.Buffer // per tensor: arena view, shared constant, or nil
+	ins   [][]*kernels.Buffer
+	outs  [][]*kernels.Buffer
+	obs   Observer
+}
+
+// NewExecutor allocates an arena and the buffer views for one worker.
+func (p *Program) NewExecutor() *Executor {
+	// Back the arena with uint64s so its base is 8-byte aligned.
+	words := make([]uint64, (p.arenaSize+7)/8+1)
+	arena := unsafeBytes(words)
+	e := &Executor{p: p, arena: arena, bufs: make([]*kernels.Buffer, len(p.g.Tensors))}
+	for i, t := range p.g.Tensors {
+		switch {
+		case p.consts[i] != nil:
+			e.bufs[i] = p.consts[i]
+		case p.offset[i] >= 0:
+			e.bufs[i] = view(t, arena, p.offset[i])
+		}
+	}
+	for _, op := range p.g.Ops {
+		in := make([]*kernels.Buffer, len(op.Inputs))
+		for j, t := range op.Inputs {
+			if t >= 0 {
+				in[j] = e.bufs[t]
+			}
+		}
+		out := make([]*kernels.Buffer, len(op.Outputs))
+		for j, t := range op.Outputs {
+			out[j] = e.bufs[t]
+		}
+		e.ins = append(e.ins, in)
+		e.outs = append(e.outs, out)
+	}
+	return e
+}
+
+// Program returns the Program the Executor runs.
+func (e *Executor) Program() *Program { return e.p }
+
+// SetObserver installs f to be called after every op (nil removes it).
+func (e *Executor) SetObserver(f Observer) { e.obs = f }
+
+// Input returns the buffer of graph input i; write the input there before
+// Run. Its contents may be overwritten during Run (buffer reuse).
+func (e *Executor) Input(i int) *kernels.Buffer {
+	if i < 0 || i >= len(e.p.g.Inputs) {
+		return nil
+	}
+	return e.bufs[e.p.g.Inputs[i]]
+}
+
+// Output returns the buffer of graph output i, valid after Run until the
+// next Run.
+func (e *Executor) Output(i int) *kernels.Buffer {
+	if i < 0 || i >= len(e.p.g.Outputs) {
+		return nil
+	}
+	return e.bufs[e.p.g.Outputs[i]]
+}
+
+// Tensor returns the buffer of tensor idx: a constant, or an activation.
+// Unless the Program was compiled with KeepAll, an intermediate's memory is
+// reused once its last reader has run, so read it from an Observer.
+// Tensors no op touches give nil.
+func (e *Executor) Tensor(idx int) *kernels.Buffer {
+	if idx < 0 || idx >= len(e.bufs) {
+		return nil
+	}
+	return e.bufs[idx]
+}
+
+// Run executes every op in order. It does not allocate.
+func (e *Executor) Run() error {
+	for oi, k := range e.p.kernels {
+		if err := k.Run(e.ins[oi], e.outs[oi]); err != nil {
+			op := e.p.g.Ops[oi]
+			return fmt.Errorf("run: op %d (%s) -> tensor %q: %w", oi, op.Kind, tensorName(e.p.g, op), err)
+		}
+		if e.obs != nil {
+			e.obs(oi, e.p.g.Ops[oi], e.outs[oi])
+		}
+	}
+	return nil
+}
+
+// SetInputFloat writes real values into graph input i, quantizing them with
+// the input's scale and zero point when it is an integer tensor (round half
+// away from zero, clamp to the dtype), as TFLite's QUANTIZE does.
+func (e *Executor) SetInputFloat(i int, x []float32) error {
+	b := e.Input(i)
+	if b == nil {
+		return fmt.Errorf("input %d out of range [0,%d)", i, len(e.p.g.Inputs))
+	}
+	t := e.p.InputTensor(i)
+	if n := t.NumElements(); len(x) != n {
+		return fmt.Errorf("input %d %q: got %d values, shape %v needs %d", i, t.Name, len(x), t.Shape, n)
+	}
+	switch b.DType {
+	case graph.Float32:
+		copy(b.F32, x)
+		return nil
+	case graph.Int8, graph.UInt8, graph.Int16:
+	default:
+		return fmt.Errorf("input %d %q: cannot set %s from floats", i, t.Name, b.DType)
+	}
+	s, zp, ok := kernels.QuantParams(t)
+	if !ok || !(s > 0) {
+		return fmt.Errorf("input %d %q: %s input has no usable quantization", i, t.Name, b.DType)
+	}
+	lo, hi := kernels.DTypeRange(b.DType)
+	for j, v := range x {
+		q := kernels.AffineQuantize(v, s, zp, lo, hi)
+		switch b.DType {
+		case graph.Int8:
+			b.I8[j] = int8(q)
+		case graph.UInt8:
+			b.U8[j] = uint8(q)
+		case graph.Int16:
+			b.I16[j] = int16(q)
+		}
+	}
+	return nil
+}
+
+// OutputFloat returns graph output i as real values, dequantizing integer
+// outputs with their scale and zero point. It reuses dst when it is large
+// enough. An output without quantization parameters is converted as is.
+func (e *Executor) OutputFloat(i int, dst []float32) []float32 {
+	b := e.Output(i)
+	if b == nil {
+		return dst[:0]
+	}
+	t := e.p.OutputTensor(i)
+	n := t.NumElements()
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	s, zp, ok := kernels.QuantParams(t)
+	for j := range n {
+		switch b.DType {
+		case graph.Float32:
+			dst[j] = b.F32[j]
+			continue
+		case graph.Bool:
+			dst[j] = 0
+			if b.Bool[j] {
+				dst[j] = 1
+			}
+			continue
+		}
+		var q int32
+		switch b.DType {
+		case graph.Int8, graph.Int4:
+			q = int32(b.I8[j])
+		case graph.UInt8:
+			q = int32(b.U8[j])
+		case graph.Int16:
+			q = int32(b.I16[j])
+		case graph.Int32:
+			q = b.I32[j]
+		case graph.Int64:
+			q = int32(b.I64[j])
+		}
+		if ok {
+			dst[j] = kernels.Dequantize(q, s, zp)
+		} else {
+			dst[j] = float32(q)
+		}
+	}
+	return dst
+}

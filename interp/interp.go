@@ -1,0 +1,215 @@
+// Package interp compiles a graph.Graph into a Program — validated shapes,
+// prepared kernels and a memory plan — and runs it through Executors, one
+// per goroutine, without allocating per inference.
+//
+// A Program is read-only after Compile: constant tensors and prepared
+// kernels are shared by every Executor, and each Executor owns one arena in
+// which activation buffers whose lifetimes do not overlap share memory.
+package interp
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
+)
+
+// Options configure Compile.
+type Options struct {
+	// Batch, when > 0, sets dimension 0 of every graph input and re-infers
+	// all activation shapes. 0 keeps the shapes stored in the graph.
+	Batch int
+	// KeepAll disables buffer reuse so every tensor stays readable through
+	// Executor.Tensor after Run (layer-by-layer comparison, debugging).
+	KeepAll bool
+}
+
+// Program is a compiled graph, shared read-only by its Executors.
+type Program struct {
+	g       *graph.Graph
+	kernels []kernels.Kernel
+	// consts holds decoded constant tensors (nil for activations).
+	consts []*kernels.Buffer
+	// offset is each activation's byte offset in the arena (-1: none).
+	offset    []int
+	arenaSize int
+	// naiveSize is the arena size without reuse, for reporting.
+	naiveSize int
+}
+
+// alignment of every buffer in the arena, in bytes (a cache line).
+const alignment = 64
+
+// Compile validates g, infers shapes (see Options.Batch), prepares a kernel
+// for every op and plans the activation arena. g is not modified: shape
+// inference works on a clone. Errors name the op index, kind and tensor.
+func Compile(g *graph.Graph, opts Options) (*Program, error) {
+	if g == nil {
+		return nil, errors.New("compile: nil graph")
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	if opts.Batch < 0 {
+		return nil, fmt.Errorf("compile: negative batch %d", opts.Batch)
+	}
+	if opts.Batch > 0 {
+		shapes := make([][]int, len(g.Inputs))
+		changed := false
+		for i, ti := range g.Inputs {
+			s := append([]int(nil), g.Tensors[ti].Shape...)
+			if len(s) == 0 {
+				return nil, fmt.Errorf("compile: input %d %q is a scalar and has no batch dimension", i, g.Tensors[ti].Name)
+			}
+			if s[0] != opts.Batch {
+				s[0] = opts.Batch
+				changed = true
+			}
+			shapes[i] = s
+		}
+		if changed {
+			g = g.Clone()
+			if err := graph.InferShapes(g, shapes); err != nil {
+				return nil, fmt.Errorf("compile: batch %d: %w", opts.Batch, err)
+			}
+		}
+	}
+	p := &Program{g: g, consts: make([]*kernels.Buffer, len(g.Tensors))}
+	for i, t := range g.Tensors {
+		if !t.IsConst() {
+			continue
+		}
+		b, err := constBuffer(t)
+		if err != nil {
+			return nil, fmt.Errorf("compile: tensor %d %q: %w", i, t.Name, err)
+		}
+		p.consts[i] = b
+	}
+	for oi, op := range g.Ops {
+		ins := make([]*graph.Tensor, len(op.Inputs))
+		for j, ti := range op.Inputs {
+			ins[j] = g.Tensor(ti)
+		}
+		outs := make([]*graph.Tensor, len(op.Outputs))
+		for j, ti := range op.Outputs {
+			outs[j] = g.Tensor(ti)
+		}
+		k, err := kernels.Prepare(op, ins, outs)
+		if err != nil {
+			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Kind, tensorName(g, op), err)
+		}
+		p.kernels = append(p.kernels, k)
+	}
+	if err := p.plan(opts.KeepAll); err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	return p, nil
+}
+
+func tensorName(g *graph.Graph, op *graph.Op) string {
+	if len(op.Outputs) > 0 {
+		if t := g.Tensor(op.Outputs[0]); t != nil {
+			return t.Name
+		}
+	}
+	return ""
+}
+
+// Graph returns the compiled graph (with inferred shapes); treat it as
+// read-only.
+func (p *Program) Graph() *graph.Graph { return p.g }
+
+// ArenaBytes returns the bytes one Executor's arena holds, and what it
+// would hold without buffer reuse.
+func (p *Program) ArenaBytes() (planned, withoutReuse int) { return p.arenaSize, p.naiveSize }
+
+// NumInputs returns the number of graph inputs.
+func (p *Program) NumInputs() int { return len(p.g.Inputs) }
+
+// NumOutputs returns the number of graph outputs.
+func (p *Program) NumOutputs() int { return len(p.g.Outputs) }
+
+// InputTensor returns graph input i (shape, dtype, quantization), or nil.
+func (p *Program) InputTensor(i int) *graph.Tensor {
+	if i < 0 || i >= len(p.g.Inputs) {
+		return nil
+	}
+	return p.g.Tensor(p.g.Inputs[i])
+}
+
+// OutputTensor returns graph output i, or nil.
+func (p *Program) OutputTensor(i int) *graph.Tensor {
+	if i < 0 || i >= len(p.g.Outputs) {
+		return nil
+	}
+	return p.g.Tensor(p.g.Outputs[i])
+}
+
+// constBuffer decodes a constant tensor into a typed buffer.
+func constBuffer(t *graph.Tensor) (*kernels.Buffer, error) {
+	b := &kernels.Buffer{DType: t.DType, Shape: t.Shape}
+	switch t.DType {
+	case graph.Float32:
+		b.F32 = t.Float32s()
+	case graph.Int8, graph.Int4:
+		b.I8 = t.Int8s()
+	case graph.UInt8:
+		b.U8 = append([]uint8(nil), t.Data...)
+	case graph.Int16:
+		b.I16 = t.Int16s()
+	case graph.Int32:
+		b.I32 = t.Int32s()
+	case graph.Int64:
+		b.I64 = t.Int64s()
+	case graph.Bool:
+		b.Bool = make([]bool, len(t.Data))
+		for i, v := range t.Data {
+			b.Bool[i] = v != 0
+		}
+	default:
+		return nil, fmt.Errorf("unsupported constant dtype %s", t.DType)
+	}
+	return b, nil
+}
+
+// view makes a typed buffer of tensor t over arena bytes starting at off.
+// The arena is 8-byte aligned and offsets are multiples of alignment, so
+// every element type is properly aligned.
+func view(t *graph.Tensor, arena []byte, off int) *kernels.Buffer {
+	b := &kernels.Buffer{DType: t.DType, Shape: t.Shape}
+	n := t.NumElements()
+	if n == 0 {
+		return b
+	}
+	p := unsafe.Pointer(&arena[off])
+	switch t.DType {
+	case graph.Float32:
+		b.F32 = unsafe.Slice((*float32)(p), n)
+	case graph.Int8, graph.Int4:
+		b.I8 = unsafe.Slice((*int8)(p), n)
+	case graph.UInt8:
+		b.U8 = unsafe.Slice((*uint8)(p), n)
+	case graph.Int16:
+		b.I16 = unsafe.Slice((*int16)(p), n)
+	case graph.Int32:
+		b.I32 = unsafe.Slice((*int32)(p), n)
+	case graph.Int64:
+		b.I64 = unsafe.Slice((*int64)(p), n)
+	case graph.Bool:
+		// Bytes of the arena are only ever written as 0 or 1 through this
+		// view (the arena starts zeroed), so they are valid bools.
+		b.Bool = unsafe.Slice((*bool)(p), n)
+	}
+	return b
+}
+
+// unsafeBytes views a []uint64 as bytes (same backing array, kept alive by
+// the returned slice).
+func unsafeBytes(w []uint64) []byte {
+	if len(w) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 8*len(w))
+}

@@ -1,0 +1,94 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// plan assigns every activation tensor (graph inputs and op outputs that are
+// not constants) a byte offset in one arena. Two tensors may share bytes
+// only when their lifetimes — from the op that writes them (graph inputs:
+// before the first op) to the last op that reads them (graph outputs: the
+// end) — do not overlap. Tensors are placed largest first at the lowest
+// offset that fits beside every already-placed tensor alive at the same
+// time (a greedy first fit, as TFLite Micro's planner does).
+func (p *Program) plan(keepAll bool) error {
+	g := p.g
+	n := len(g.Tensors)
+	first := make([]int, n)
+	last := make([]int, n)
+	used := make([]bool, n)
+	for i := range first {
+		first[i], last[i] = math.MaxInt, -1
+	}
+	touch := func(t, at int) {
+		if t < 0 || t >= n || p.consts[t] != nil {
+			return
+		}
+		used[t] = true
+		first[t] = min(first[t], at)
+		last[t] = max(last[t], at)
+	}
+	end := len(g.Ops)
+	for _, t := range g.Inputs {
+		touch(t, -1)
+	}
+	for oi, op := range g.Ops {
+		for _, t := range op.Inputs {
+			touch(t, oi)
+		}
+		for _, t := range op.Outputs {
+			touch(t, oi)
+		}
+	}
+	for _, t := range g.Outputs {
+		touch(t, end)
+	}
+	type item struct{ t, size int }
+	var items []item
+	for t := range n {
+		if !used[t] {
+			continue
+		}
+		size := g.Tensors[t].ByteSize()
+		if size < 0 || size > math.MaxInt32 {
+			return fmt.Errorf("tensor %d %q: %d bytes is too large", t, g.Tensors[t].Name, size)
+		}
+		size = (size + alignment - 1) / alignment * alignment
+		if keepAll {
+			first[t], last[t] = -1, end
+		}
+		items = append(items, item{t, size})
+		p.naiveSize += size
+	}
+	sort.SliceStable(items, func(a, b int) bool { return items[a].size > items[b].size })
+	p.offset = make([]int, n)
+	for i := range p.offset {
+		p.offset[i] = -1
+	}
+	type placed struct{ off, size, first, last int }
+	var done []placed
+	for _, it := range items {
+		// Collect the intervals of live-overlapping tensors, sorted by offset,
+		// and take the first gap large enough.
+		var busy []placed
+		for _, d := range done {
+			if d.first <= last[it.t] && first[it.t] <= d.last {
+				busy = append(busy, d)
+			}
+		}
+		sort.Slice(busy, func(a, b int) bool { return busy[a].off < busy[b].off })
+		off := 0
+		for _, b := range busy {
+			if off+it.size <= b.off {
+				break
+			}
+			off = max(off, b.off+b.size)
+		}
+		p.offset[it.t] = off
+		done = append(done, placed{off, it.size, first[it.t], last[it.t]})
+		p.arenaSize = max(p.arenaSize, off+it.size)
+	}
+	return nil
+}

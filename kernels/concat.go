@@ -1,0 +1,140 @@
+package kernels
+
+import (
+	"fmt"
+
+	"github.com/qbench/qbench/graph"
+)
+
+// concatKernel implements CONCATENATION: for each outer index (the product
+// of dimensions before the axis) it copies each input's contiguous block in
+// turn. Quantized inputs whose scale or zero point differ from the output's
+// are rescaled as TFLite's ConcatenationWithScaling does.
+type concatKernel struct {
+	outer  int
+	blocks []int // elements per outer index, per input
+	rescal []concatScale
+	// float activation bounds
+	flo, fhi float32
+	clampF   bool
+}
+
+type concatScale struct {
+	needed      bool
+	scale, bias float32
+	zpOut       int32
+	lo, hi      int32
+}
+
+func (k *concatKernel) Run(ins, outs []*Buffer) error {
+	y := outs[0]
+	o := 0
+	for r := range k.outer {
+		for i, x := range ins {
+			n := k.blocks[i]
+			src := r * n
+			if k.rescal[i].needed {
+				c := &k.rescal[i]
+				for j := range n {
+					v := float32(float32(getInt(x, src+j))*c.scale) + c.bias
+					q := int32(roundHalfAway32(v)) + c.zpOut
+					setInt(y, o+j, min(max(q, c.lo), c.hi))
+				}
+			} else {
+				switch y.DType {
+				case graph.Float32:
+					copy(y.F32[o:o+n], x.F32[src:src+n])
+				case graph.Int8, graph.Int4:
+					copy(y.I8[o:o+n], x.I8[src:src+n])
+				case graph.UInt8:
+					copy(y.U8[o:o+n], x.U8[src:src+n])
+				case graph.Int16:
+					copy(y.I16[o:o+n], x.I16[src:src+n])
+				case graph.Int32:
+					copy(y.I32[o:o+n], x.I32[src:src+n])
+				case graph.Int64:
+					copy(y.I64[o:o+n], x.I64[src:src+n])
+				case graph.Bool:
+					copy(y.Bool[o:o+n], x.Bool[src:src+n])
+				}
+			}
+			o += n
+		}
+	}
+	if k.clampF {
+		for i, v := range y.F32 {
+			y.F32[i] = min(max(v, k.flo), k.fhi)
+		}
+	}
+	return nil
+}
+
+func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	o, ok := op.Options.(*graph.ConcatenationOptions)
+	if !ok {
+		return nil, fmt.Errorf("%s: options are %T, want *graph.ConcatenationOptions", op.Kind, op.Options)
+	}
+	out := outs[0]
+	rank := len(out.Shape)
+	axis := o.Axis
+	if axis < 0 {
+		axis += rank
+	}
+	if axis < 0 || axis >= rank {
+		return nil, fmt.Errorf("%s: axis %d out of range for output %q of rank %d", op.Kind, o.Axis, out.Name, rank)
+	}
+	if out.DType.Size() == 0 {
+		return nil, unsupported(op, ins, outs, "dtype")
+	}
+	k := &concatKernel{outer: 1}
+	for d := range axis {
+		k.outer *= out.Shape[d]
+	}
+	inner := 1
+	for d := axis + 1; d < rank; d++ {
+		inner *= out.Shape[d]
+	}
+	sum := 0
+	so, zo, outQ := QuantParams(out)
+	for i, t := range ins {
+		if t == nil {
+			return nil, fmt.Errorf("%s: input %d is missing", op.Kind, i)
+		}
+		if t.DType != out.DType {
+			return nil, unsupported(op, ins, outs, fmt.Sprintf("input %d %q dtype differs from the output's", i, t.Name))
+		}
+		if len(t.Shape) != rank {
+			return nil, fmt.Errorf("%s: input %d %q shape %v and output %v differ in rank: %w", op.Kind, i, t.Name, t.Shape, out.Shape, graph.ErrShape)
+		}
+		for d := range rank {
+			if d != axis && t.Shape[d] != out.Shape[d] {
+				return nil, fmt.Errorf("%s: input %d %q shape %v and output %v differ outside axis %d: %w", op.Kind, i, t.Name, t.Shape, out.Shape, axis, graph.ErrShape)
+			}
+		}
+		sum += t.Shape[axis]
+		k.blocks = append(k.blocks, t.Shape[axis]*inner)
+		var c concatScale
+		if si, zi, ok := QuantParams(t); ok && outQ && out.DType.IsInteger() && out.DType != graph.Int32 && (si != so || zi != zo) {
+			c.needed = true
+			c.scale = si * (1 / so)
+			c.bias = float32(-zi) * c.scale
+			c.zpOut = zo
+			c.lo, c.hi = DTypeRange(out.DType)
+		}
+		k.rescal = append(k.rescal, c)
+	}
+	if sum != out.Shape[axis] {
+		return nil, fmt.Errorf("%s: inputs sum to %d along axis %d but output %q has %d: %w", op.Kind, sum, axis, out.Name, out.Shape[axis], graph.ErrShape)
+	}
+	if o.Activation != graph.ActNone {
+		if out.DType != graph.Float32 {
+			return nil, unsupported(op, ins, outs, "fused activation on a non-float concatenation")
+		}
+		lo, hi, err := ActivationRangeFloat(o.Activation)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op.Kind, err)
+		}
+		k.flo, k.fhi, k.clampF = lo, hi, true
+	}
+	return k, nil
+}

@@ -1,0 +1,514 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// maxBroadcastRank bounds the rank of broadcasting ops so their index
+// arithmetic runs on fixed-size arrays, without allocation (TFLite's limit
+// is 6).
+const maxBroadcastRank = 8
+
+// broadcast maps output positions to the positions of two inputs whose
+// shapes broadcast to the output's (NumPy rules).
+type broadcast struct {
+	rank   int
+	out    [maxBroadcastRank]int
+	s1, s2 [maxBroadcastRank]int // input strides; 0 along broadcast dimensions
+}
+
+func newBroadcast(a, b, out []int) (*broadcast, error) {
+	want, err := graph.BroadcastShapes(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if graph.NumElements(want) != graph.NumElements(out) {
+		return nil, fmt.Errorf("inputs %v and %v broadcast to %v, but the output is %v", a, b, want, out)
+	}
+	if len(want) > maxBroadcastRank {
+		return nil, fmt.Errorf("rank %d exceeds %d", len(want), maxBroadcastRank)
+	}
+	bc := &broadcast{rank: len(want)}
+	copy(bc.out[:], want)
+	strides := func(s []int, dst *[maxBroadcastRank]int) {
+		st := 1
+		for i := len(want) - 1; i >= 0; i-- {
+			j := len(s) - len(want) + i
+			if j >= 0 && s[j] != 1 {
+				dst[i] = st
+				st *= s[j]
+			}
+		}
+	}
+	strides(a, &bc.s1)
+	strides(b, &bc.s2)
+	return bc, nil
+}
+
+// each calls f(outIndex, in1Index, in2Index) for every output element in
+// row-major order.
+func (bc *broadcast) each(f func(o, i1, i2 int)) {
+	n := 1
+	for d := range bc.rank {
+		n *= bc.out[d]
+	}
+	if n == 0 {
+		return
+	}
+	var idx [maxBroadcastRank]int
+	i1, i2 := 0, 0
+	for o := 0; o < n; o++ {
+		f(o, i1, i2)
+		for d := bc.rank - 1; d >= 0; d-- {
+			idx[d]++
+			i1 += bc.s1[d]
+			i2 += bc.s2[d]
+			if idx[d] < bc.out[d] {
+				break
+			}
+			i1 -= bc.s1[d] * idx[d]
+			i2 -= bc.s2[d] * idx[d]
+			idx[d] = 0
+		}
+	}
+}
+
+// addKernel implements ADD for float32, int32 and quantized integers.
+type addKernel struct {
+	bc   *broadcast
+	same bool // identical input shapes: a flat loop
+	// float32 / int32 activation bounds
+	flo, fhi float32
+	ilo, ihi int32
+	// quantized parameters (TFLite's general path)
+	off1, off2, offOut int32
+	leftShift          int
+	m1, m2, mOut       int32
+	sh1, sh2, shOut    int
+}
+
+func (k *addKernel) quantAdd(x, y int32) int32 {
+	a := (k.off1 + x) * (1 << k.leftShift)
+	b := (k.off2 + y) * (1 << k.leftShift)
+	a = fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(a, k.m1, k.sh1)
+	b = fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(b, k.m2, k.sh2)
+	r := fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(a+b, k.mOut, k.shOut) + k.offOut
+	return min(max(r, k.ilo), k.ihi)
+}
+
+func (k *addKernel) Run(ins, outs []*Buffer) error {
+	a, b, o := ins[0], ins[1], outs[0]
+	switch o.DType {
+	case graph.Float32:
+		x, y, z := a.F32, b.F32, o.F32
+		if k.same {
+			for i := range z {
+				z[i] = min(max(x[i]+y[i], k.flo), k.fhi)
+			}
+			return nil
+		}
+		k.bc.each(func(oi, i1, i2 int) { z[oi] = min(max(x[i1]+y[i2], k.flo), k.fhi) })
+	case graph.Int32:
+		x, y, z := a.I32, b.I32, o.I32
+		k.bc.each(func(oi, i1, i2 int) { z[oi] = min(max(x[i1]+y[i2], k.ilo), k.ihi) })
+	case graph.Int8:
+		x, y, z := a.I8, b.I8, o.I8
+		if k.same {
+			for i := range z {
+				z[i] = int8(k.quantAdd(int32(x[i]), int32(y[i])))
+			}
+			return nil
+		}
+		k.bc.each(func(oi, i1, i2 int) { z[oi] = int8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
+	case graph.UInt8:
+		x, y, z := a.U8, b.U8, o.U8
+		k.bc.each(func(oi, i1, i2 int) { z[oi] = uint8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
+	case graph.Int16:
+		x, y, z := a.I16, b.I16, o.I16
+		k.bc.each(func(oi, i1, i2 int) { z[oi] = int16(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
+	}
+	return nil
+}
+
+func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	if len(ins) < 2 || ins[1] == nil {
+		return nil, fmt.Errorf("%s: needs two inputs", op.Kind)
+	}
+	x, y, out := ins[0], ins[1], outs[0]
+	if x.DType != out.DType || y.DType != out.DType {
+		return nil, unsupported(op, ins, outs, "inputs and output must share one dtype")
+	}
+	act := graph.ActNone
+	if o, ok := op.Options.(*graph.AddOptions); ok {
+		act = o.Activation
+		if o.PotScaleInt16 && out.DType == graph.Int16 {
+			return nil, unsupported(op, ins, outs, "power-of-two int16 scaling")
+		}
+	}
+	bc, err := newBroadcast(x.Shape, y.Shape, out.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", op.Kind, err, graph.ErrShape)
+	}
+	k := &addKernel{bc: bc, same: sameShape(x.Shape, y.Shape)}
+	switch out.DType {
+	case graph.Float32:
+		if k.flo, k.fhi, err = ActivationRangeFloat(act); err != nil {
+			return nil, fmt.Errorf("%s: %w", op.Kind, err)
+		}
+		return k, nil
+	case graph.Int32:
+		lo, hi, err := ActivationRangeFloat(act)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op.Kind, err)
+		}
+		k.ilo, k.ihi = math.MinInt32, math.MaxInt32
+		if act != graph.ActNone {
+			k.ilo = int32(lo)
+			if act != graph.ActRelu {
+				k.ihi = int32(hi)
+			}
+		}
+		return k, nil
+	case graph.Int8, graph.UInt8, graph.Int16:
+	default:
+		return nil, unsupported(op, ins, outs, "dtype")
+	}
+	s1, z1, err := requireQuant(op, "input1", x)
+	if err != nil {
+		return nil, err
+	}
+	s2, z2, err := requireQuant(op, "input2", y)
+	if err != nil {
+		return nil, err
+	}
+	so, zo, err := requireQuant(op, "output", out)
+	if err != nil {
+		return nil, err
+	}
+	// TFLite's general quantized ADD: both inputs are brought to a common
+	// scale of twice the larger input scale with 20 (8-bit) or 15 (16-bit)
+	// bits of headroom, summed, then rescaled to the output.
+	k.off1, k.off2, k.offOut = -z1, -z2, zo
+	k.leftShift = 20
+	if out.DType == graph.Int16 {
+		k.leftShift = 15
+	}
+	twiceMax := 2 * float64(max(s1, s2))
+	var ok1, ok2, ok3 bool
+	k.m1, k.sh1, ok1 = fixedpoint.QuantizeMultiplierSmallerThanOneExp(float64(s1) / twiceMax)
+	k.m2, k.sh2, ok2 = fixedpoint.QuantizeMultiplierSmallerThanOneExp(float64(s2) / twiceMax)
+	k.mOut, k.shOut, ok3 = fixedpoint.QuantizeMultiplierSmallerThanOneExp(twiceMax / (float64(int64(1)<<k.leftShift) * float64(so)))
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("%s: scales %g, %g -> %g give a rescale multiplier of 1 or more", op.Kind, s1, s2, so)
+	}
+	if k.ilo, k.ihi, err = ActivationRangeQuantized(act, out.DType, so, zo); err != nil {
+		return nil, fmt.Errorf("%s: %w", op.Kind, err)
+	}
+	return k, nil
+}
+
+// reluKernel implements RELU and RELU6. Float clamps; integers rescale from
+// the input to the output quantization and clamp to the quantized bounds.
+type reluKernel struct {
+	flo, fhi float32
+	zpIn     int32
+	zpOut    int32
+	mult     int32
+	shift    int
+	lo, hi   int32
+	n        int
+}
+
+func (k *reluKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0], outs[0]
+	if y.DType == graph.Float32 {
+		for i, v := range x.F32[:k.n] {
+			y.F32[i] = min(max(v, k.flo), k.fhi)
+		}
+		return nil
+	}
+	for i := range k.n {
+		v := k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(getInt(x, i)-k.zpIn, k.mult, k.shift)
+		setInt(y, i, min(max(v, k.lo), k.hi))
+	}
+	return nil
+}
+
+func prepareRelu(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	in, out := ins[0], outs[0]
+	if in.DType != out.DType {
+		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
+	}
+	if err := checkElems(op, in, out); err != nil {
+		return nil, err
+	}
+	top := float32(math.Inf(1))
+	if op.Kind == graph.OpRelu6 {
+		top = 6
+	}
+	k := &reluKernel{n: out.NumElements()}
+	switch out.DType {
+	case graph.Float32:
+		k.flo, k.fhi = 0, top
+		return k, nil
+	case graph.Int8, graph.UInt8, graph.Int16:
+	default:
+		return nil, unsupported(op, ins, outs, "dtype")
+	}
+	si, zi, err := requireQuant(op, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	so, zo, err := requireQuant(op, "output", out)
+	if err != nil {
+		return nil, err
+	}
+	k.zpIn, k.zpOut = zi, zo
+	k.mult, k.shift = fixedpoint.QuantizeMultiplier(float64(si) / float64(so))
+	qmin, qmax := DTypeRange(out.DType)
+	k.lo = max(qmin, zo+int32(roundHalfAway32(0/so)))
+	k.hi = qmax
+	if op.Kind == graph.OpRelu6 {
+		k.hi = min(qmax, zo+int32(roundHalfAway32(top/so)))
+	}
+	return k, nil
+}
+
+// leakyReluKernel: x for x ≥ 0, alpha·x below; integers use one multiplier
+// for each branch (TFLite's QuantizeLeakyRelu).
+type leakyReluKernel struct {
+	alpha         float32
+	zpIn, zpOut   int32
+	mID, mAlpha   int32
+	shID, shAlpha int
+	lo, hi        int32
+	n             int
+}
+
+func (k *leakyReluKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0], outs[0]
+	if y.DType == graph.Float32 {
+		for i, v := range x.F32[:k.n] {
+			if v > 0 {
+				y.F32[i] = v
+			} else {
+				y.F32[i] = v * k.alpha
+			}
+		}
+		return nil
+	}
+	for i := range k.n {
+		v := getInt(x, i) - k.zpIn
+		if v >= 0 {
+			v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v, k.mID, k.shID)
+		} else {
+			v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v, k.mAlpha, k.shAlpha)
+		}
+		setInt(y, i, min(max(v, k.lo), k.hi))
+	}
+	return nil
+}
+
+func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	in, out := ins[0], outs[0]
+	if in.DType != out.DType {
+		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
+	}
+	if err := checkElems(op, in, out); err != nil {
+		return nil, err
+	}
+	o, ok := op.Options.(*graph.LeakyReluOptions)
+	if !ok {
+		return nil, fmt.Errorf("%s: options are %T, want *graph.LeakyReluOptions", op.Kind, op.Options)
+	}
+	k := &leakyReluKernel{alpha: o.Alpha, n: out.NumElements()}
+	switch out.DType {
+	case graph.Float32:
+		return k, nil
+	case graph.Int8, graph.UInt8, graph.Int16:
+	default:
+		return nil, unsupported(op, ins, outs, "dtype")
+	}
+	si, zi, err := requireQuant(op, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	so, zo, err := requireQuant(op, "output", out)
+	if err != nil {
+		return nil, err
+	}
+	k.zpIn, k.zpOut = zi, zo
+	// TFLite forms both ratios in float32 before widening to double.
+	k.mAlpha, k.shAlpha = fixedpoint.QuantizeMultiplier(float64(si * o.Alpha / so))
+	k.mID, k.shID = fixedpoint.QuantizeMultiplier(float64(si / so))
+	k.lo, k.hi = DTypeRange(out.DType)
+	return k, nil
+}
+
+// logisticKernel implements LOGISTIC: float directly, int8 with gemmlowp's
+// fixed-point logistic (TFLM's reference), int16 with TFLite's interpolated
+// 256-entry sigmoid table.
+type logisticKernel struct {
+	n int
+	// int8
+	zpIn, radius, mult int32
+	leftShift          int
+	// int16
+	mult16, shift16 int32
+	table           *[256]uint16
+}
+
+func (k *logisticKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0], outs[0]
+	switch y.DType {
+	case graph.Float32:
+		for i, v := range x.F32[:k.n] {
+			y.F32[i] = logisticFloat(v)
+		}
+	case graph.Int8:
+		for i, v := range x.I8[:k.n] {
+			y.I8[i] = k.int8(int32(v))
+		}
+	case graph.Int16:
+		for i, v := range x.I16[:k.n] {
+			y.I16[i] = k.int16(v)
+		}
+	}
+	return nil
+}
+
+// logisticFloat follows TFLite's reference: saturate above ~16.6, use exp(x)
+// below −9, else 1/(1+exp(−x)) in float32.
+func logisticFloat(v float32) float32 {
+	const upper, lower = 16.619047164916992188, -9
+	switch {
+	case v > upper:
+		return 1
+	case v < lower:
+		return float32(math.Exp(float64(v)))
+	}
+	return 1 / (1 + float32(math.Exp(float64(-v))))
+}
+
+func (k *logisticKernel) int8(v int32) int8 {
+	in := v - k.zpIn
+	switch {
+	case in <= -k.radius:
+		return math.MinInt8
+	case in >= k.radius:
+		return math.MaxInt8
+	}
+	q4 := fixedpoint.MultiplyByQuantizedMultiplier(in, k.mult, k.leftShift)
+	q0 := fixedpoint.Logistic(q4, 4)
+	r := fixedpoint.RoundingDivideByPOT(q0, 31-8) - 128
+	return int8(min(max(r, math.MinInt8), math.MaxInt8))
+}
+
+func (k *logisticKernel) int16(v int16) int16 {
+	mult, shift := k.mult16, k.shift16
+	var round int32
+	if shift > 0 {
+		round = 1 << (shift - 1)
+	}
+	in := (int32(v)*mult + round) >> shift
+	abs := uint32(in)
+	if in < 0 {
+		abs = uint32(-in)
+	}
+	uh := abs >> 9
+	var r uint32
+	if uh >= 255 {
+		r = 0x7fff << 10
+	} else {
+		ua, ub := uint32(k.table[uh]), uint32(k.table[uh+1])
+		r = ua<<9 + (abs&0x1ff)*(ub-ua)
+	}
+	if in >= 0 {
+		r += 1 << 9
+	} else {
+		r = 1<<(16+9) - r + 1<<9 - 1
+	}
+	return int16(r >> 10)
+}
+
+// sigmoidTable16 samples 65536·sigmoid(i/24) for i = 0..255: the table
+// TFLite's int16 LOGISTIC interpolates (input step 1/24 covers [0, 10.7)).
+func sigmoidTable16() *[256]uint16 {
+	var t [256]uint16
+	for i := range t {
+		v := math.Round(65536 / (1 + math.Exp(-float64(i)/24)))
+		t[i] = uint16(min(v, 65535))
+	}
+	return &t
+}
+
+func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	in, out := ins[0], outs[0]
+	if in.DType != out.DType {
+		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
+	}
+	if err := checkElems(op, in, out); err != nil {
+		return nil, err
+	}
+	k := &logisticKernel{n: out.NumElements()}
+	switch out.DType {
+	case graph.Float32:
+		return k, nil
+	case graph.Int8:
+		si, zi, err := requireQuant(op, "input", in)
+		if err != nil {
+			return nil, err
+		}
+		so, zo, err := requireQuant(op, "output", out)
+		if err != nil {
+			return nil, err
+		}
+		if zo != -128 || so != 1.0/256 {
+			return nil, unsupported(op, ins, outs, fmt.Sprintf("int8 output must have scale 1/256 and zero point -128, got %g and %d", so, zo))
+		}
+		// The input is brought to Q4.27 (4 integer bits); inputs beyond the
+		// radius saturate.
+		const intBits = 4
+		real := float64(si) * float64(int64(1)<<(31-intBits))
+		frac, exp := math.Frexp(real)
+		k.zpIn = zi
+		k.leftShift = exp
+		k.mult = int32(math.Round(frac * (1 << 31)))
+		maxIn := float64((1<<intBits)-1) * float64(int64(1)<<(31-intBits)) / math.Ldexp(1, exp)
+		k.radius = int32(math.Floor(maxIn))
+		return k, nil
+	case graph.Int16:
+		si, zi, err := requireQuant(op, "input", in)
+		if err != nil {
+			return nil, err
+		}
+		so, zo, err := requireQuant(op, "output", out)
+		if err != nil {
+			return nil, err
+		}
+		if zi != 0 || zo != 0 || so != 1.0/32768 {
+			return nil, unsupported(op, ins, outs, "int16 needs zero points 0 and output scale 2^-15")
+		}
+		// The table expects the input in units of 1/(3·4096); a power-of-two
+		// input scale of 2^-12 maps with multiplier 3 and no shift.
+		k.table = sigmoidTable16()
+		// TFLite accepts log2(scale) within 1e-3 of an integer as a power of two.
+		if l2 := math.Log2(float64(si)); math.Abs(l2-math.Round(l2)) < 1e-3 && math.Round(l2) == -12 {
+			k.mult16, k.shift16 = 3, 0
+			return k, nil
+		}
+		m := float64(si) * 4096 * 3
+		shift := int32(0)
+		for m <= 32767.0/2 && shift <= 30 {
+			shift++
+			m *= 2
+		}
+		k.mult16, k.shift16 = int32(m), shift
+		return k, nil
+	}
+	return nil, unsupported(op, ins, outs, "dtype")
+}

@@ -1,0 +1,143 @@
+package kernels
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// meanKernel implements MEAN over constant axes. Each output element sums
+// its input elements in increasing input order (as TFLite's ReduceSumImpl
+// accumulates), so float results match the reference bit for bit.
+type meanKernel struct {
+	kept  []int // input offset of the first element of each output
+	red   []int // offsets of the reduced elements relative to kept[i]
+	count int
+	// quantized
+	sameQuant   bool
+	zpIn, zpOut int32
+	mult        int32
+	shift       int
+	lo, hi      int32
+}
+
+func (k *meanKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0], outs[0]
+	if k.count == 0 {
+		return nil
+	}
+	if y.DType == graph.Float32 {
+		for o, base := range k.kept {
+			var s float32
+			for _, r := range k.red {
+				s += x.F32[base+r]
+			}
+			y.F32[o] = s / float32(k.count)
+		}
+		return nil
+	}
+	for o, base := range k.kept {
+		var s int32
+		for _, r := range k.red {
+			s += getInt(x, base+r)
+		}
+		if k.sameQuant {
+			// Same scale and zero point: TFLite divides the raw sum,
+			// truncating toward zero.
+			setInt(y, o, s/int32(k.count))
+			continue
+		}
+		v := fixedpoint.MultiplyByQuantizedMultiplier(s-k.zpIn*int32(k.count), k.mult, k.shift) + k.zpOut
+		setInt(y, o, min(max(v, k.lo), k.hi))
+	}
+	return nil
+}
+
+func prepareMean(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	if len(ins) < 2 || ins[1] == nil {
+		return nil, fmt.Errorf("%s: needs an axis input", op.Kind)
+	}
+	in, out := ins[0], outs[0]
+	if in.DType != out.DType {
+		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
+	}
+	axes64, ok := constInt64s(ins[1])
+	if !ok {
+		return nil, unsupported(op, ins, outs, fmt.Sprintf("axis tensor %q must be a constant int32/int64 tensor", ins[1].Name))
+	}
+	axes := make([]int, len(axes64))
+	for i, a := range axes64 {
+		axes[i] = int(a)
+	}
+	rank := len(in.Shape)
+	red, err := graph.ReduceAxes(axes, rank)
+	if err != nil {
+		return nil, fmt.Errorf("%s: axis tensor %q: %v", op.Kind, ins[1].Name, err)
+	}
+	k := &meanKernel{kept: []int{0}, red: []int{0}, count: 1}
+	nOut := 1
+	stride := 1
+	// Walk dimensions innermost first, expanding the offset lists so both
+	// end up in row-major order.
+	for d := rank - 1; d >= 0; d-- {
+		n := in.Shape[d]
+		if red[d] {
+			k.count *= n
+			k.red = expand(k.red, n, stride)
+		} else {
+			nOut *= n
+			k.kept = expand(k.kept, n, stride)
+		}
+		stride *= n
+	}
+	if nOut != out.NumElements() {
+		return nil, fmt.Errorf("%s: reducing %v over axes %v leaves %d elements, output %q %v has %d: %w",
+			op.Kind, in.Shape, axes, nOut, out.Name, out.Shape, out.NumElements(), graph.ErrShape)
+	}
+	switch out.DType {
+	case graph.Float32:
+		return k, nil
+	case graph.Int8, graph.UInt8, graph.Int16:
+	default:
+		return nil, unsupported(op, ins, outs, "dtype")
+	}
+	si, zi, err := requireQuant(op, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	so, zo, err := requireQuant(op, "output", out)
+	if err != nil {
+		return nil, err
+	}
+	k.zpIn, k.zpOut = zi, zo
+	k.lo, k.hi = DTypeRange(out.DType)
+	if si == so && zi == zo {
+		k.sameQuant = true
+		return k, nil
+	}
+	// TFLite folds 1/count into the multiplier: shift it left by
+	// floor(log2(count)) (bounded) and divide by count.
+	m, sh := fixedpoint.QuantizeMultiplier(float64(si) / float64(so))
+	if k.count > 0 {
+		s := 63 - bits.LeadingZeros64(uint64(k.count))
+		s = min(s, 32, 31+sh)
+		m = int32((int64(m) << s) / int64(k.count))
+		sh -= s
+	}
+	k.mult, k.shift = m, sh
+	return k, nil
+}
+
+// expand returns, for each of n steps along a dimension of the given stride,
+// every offset in base shifted by step·stride (outer loop over the new dim).
+func expand(base []int, n, stride int) []int {
+	r := make([]int, 0, len(base)*n)
+	for i := range n {
+		for _, b := range base {
+			r = append(r, i*stride+b)
+		}
+	}
+	return r
+}

@@ -1,0 +1,186 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/qbench/qbench/graph"
+)
+
+// ErrUnsupported is wrapped by Prepare when an op kind, or its combination
+// of dtypes and options, has no kernel. Callers branch on it with errors.Is.
+var ErrUnsupported = errors.New("unsupported")
+
+// Prepare builds the kernel for op from its input and output tensors (final
+// shapes, dtypes and quantization; constants carry Data; an omitted optional
+// input is nil). An op kind or dtype combination qbench cannot run gives an
+// error wrapping ErrUnsupported that names the op and the dtypes.
+func Prepare(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	if op == nil {
+		return nil, errors.New("nil op")
+	}
+	if len(outs) == 0 || outs[0] == nil {
+		return nil, fmt.Errorf("%s: no output tensor", op.Kind)
+	}
+	if len(ins) == 0 || ins[0] == nil {
+		return nil, fmt.Errorf("%s: missing input 0", op.Kind)
+	}
+	var f PrepareFunc
+	switch op.Kind {
+	case graph.OpReshape:
+		f = prepareReshape
+	case graph.OpQuantize:
+		f = prepareQuantize
+	case graph.OpDequantize:
+		f = prepareDequantize
+	case graph.OpAdd:
+		f = prepareAdd
+	case graph.OpRelu, graph.OpRelu6:
+		f = prepareRelu
+	case graph.OpLeakyRelu:
+		f = prepareLeakyRelu
+	case graph.OpLogistic:
+		f = prepareLogistic
+	case graph.OpPad, graph.OpPadV2:
+		f = preparePad
+	case graph.OpConcatenation:
+		f = prepareConcatenation
+	case graph.OpMean:
+		f = prepareMean
+	default:
+		f = heavyPrepare(op.Kind)
+	}
+	if f == nil {
+		return nil, unsupported(op, ins, outs, "no kernel for this op")
+	}
+	return f(op, ins, outs)
+}
+
+// heavyPrepare returns the prepare function of the compute-heavy kernels
+// (convolutions, fully connected, pooling, softmax), or nil.
+func heavyPrepare(k graph.OpKind) PrepareFunc {
+	return nil
+}
+
+// unsupported builds an ErrUnsupported error naming the op and the dtypes
+// of all its tensors, e.g. "ADD (int8, int16 -> int8): ...: unsupported".
+func unsupported(op *graph.Op, ins, outs []*graph.Tensor, why string) error {
+	return fmt.Errorf("%s (%s -> %s): %s: %w", op.Kind, dtypeList(ins), dtypeList(outs), why, ErrUnsupported)
+}
+
+func dtypeList(ts []*graph.Tensor) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		if t == nil {
+			s += "none"
+		} else {
+			s += t.DType.String()
+		}
+	}
+	return s
+}
+
+// QuantParams returns the per-tensor scale and zero point of t; a tensor
+// without quantization gives (0, 0, false).
+func QuantParams(t *graph.Tensor) (scale float32, zeroPoint int32, ok bool) {
+	if t == nil || t.Quant == nil || len(t.Quant.Scale) == 0 {
+		return 0, 0, false
+	}
+	scale = t.Quant.Scale[0]
+	if len(t.Quant.ZeroPoint) > 0 {
+		zeroPoint = int32(t.Quant.ZeroPoint[0])
+	}
+	return scale, zeroPoint, true
+}
+
+// requireQuant returns the per-tensor quantization of an integer tensor or
+// an error naming the tensor.
+func requireQuant(op *graph.Op, role string, t *graph.Tensor) (float32, int32, error) {
+	s, zp, ok := QuantParams(t)
+	if !ok || !(s > 0) || math.IsInf(float64(s), 0) {
+		return 0, 0, fmt.Errorf("%s: %s tensor %q (%s) needs a positive per-tensor scale", op.Kind, role, t.Name, t.DType)
+	}
+	return s, zp, nil
+}
+
+// DTypeRange returns the representable range of an integer dtype.
+func DTypeRange(d graph.DType) (lo, hi int32) {
+	switch d {
+	case graph.Int8:
+		return math.MinInt8, math.MaxInt8
+	case graph.UInt8:
+		return 0, math.MaxUint8
+	case graph.Int16:
+		return math.MinInt16, math.MaxInt16
+	case graph.Int4:
+		return -8, 7
+	}
+	return math.MinInt32, math.MaxInt32
+}
+
+// ActivationRangeFloat returns the clamp bounds of a fused activation for
+// float outputs (TFLite's CalculateActivationRange).
+func ActivationRangeFloat(a graph.Activation) (lo, hi float32, err error) {
+	switch a {
+	case graph.ActNone:
+		return -math.MaxFloat32, math.MaxFloat32, nil
+	case graph.ActRelu:
+		return 0, math.MaxFloat32, nil
+	case graph.ActReluN1To1:
+		return -1, 1, nil
+	case graph.ActRelu6:
+		return 0, 6, nil
+	}
+	return 0, 0, fmt.Errorf("fused activation %s: %w", a, ErrUnsupported)
+}
+
+// ActivationRangeQuantized returns the clamp bounds of a fused activation
+// for an integer output with the given scale and zero point, intersected
+// with the dtype's range (TFLite's CalculateActivationRangeQuantized: the
+// bounds are quantized with float division and round half away from zero).
+func ActivationRangeQuantized(a graph.Activation, d graph.DType, scale float32, zeroPoint int32) (lo, hi int32, err error) {
+	qmin, qmax := DTypeRange(d)
+	q := func(f float32) int32 { return zeroPoint + int32(roundHalfAway32(f/scale)) }
+	switch a {
+	case graph.ActNone:
+		return qmin, qmax, nil
+	case graph.ActRelu:
+		return max(qmin, q(0)), qmax, nil
+	case graph.ActRelu6:
+		return max(qmin, q(0)), min(qmax, q(6)), nil
+	case graph.ActReluN1To1:
+		return max(qmin, q(-1)), min(qmax, q(1)), nil
+	}
+	return 0, 0, fmt.Errorf("fused activation %s: %w", a, ErrUnsupported)
+}
+
+// roundHalfAway32 rounds to the nearest integer, ties away from zero, as
+// C's roundf (TfLiteRound) does.
+func roundHalfAway32(x float32) float32 { return float32(math.Round(float64(x))) }
+
+// sameShape reports whether two shapes are equal.
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkElems errors when out does not hold as many elements as in, which
+// elementwise kernels require.
+func checkElems(op *graph.Op, in, out *graph.Tensor) error {
+	if in.NumElements() != out.NumElements() {
+		return fmt.Errorf("%s: input %q shape %v and output %q shape %v differ in size: %w",
+			op.Kind, in.Name, in.Shape, out.Name, out.Shape, graph.ErrShape)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// AffineQuantize maps a real value to an integer in [lo, hi] the way TFLite's
+// QUANTIZE does: round(x / scale) + zeroPoint with float32 division and
+// rounding half away from zero, then clamping. NaN and values whose rounded
+// quotient does not fit int32 take the x86-64 conversion result (INT32_MIN),
+// so they clamp to lo, as TFLite's reference kernels do on that platform.
+func AffineQuantize(x, scale float32, zeroPoint, lo, hi int32) int32 {
+	q := float64(roundHalfAway32(x / scale))
+	var v int32
+	if q != q || q >= 1<<31 || q < -(1<<31) {
+		v = math.MinInt32
+	} else {
+		v = int32(q)
+	}
+	v += zeroPoint // wraps like the C++ int32 addition it mirrors
+	return min(max(v, lo), hi)
+}
+
+// Dequantize maps a stored integer to its real value scale·(q − zeroPoint),
+// computed in double precision as TFLite's DEQUANTIZE does.
+func Dequantize(q int32, scale float32, zeroPoint int32) float32 {
+	return float32(float64(scale) * float64(q-zeroPoint))
+}
+
+// getInt returns element i of an integer buffer as int32.
+func getInt(b *Buffer, i int) int32 {
+	switch b.DType {
+	case graph.Int8, graph.Int4:
+		return int32(b.I8[i])
+	case graph.UInt8:
+		return int32(b.U8[i])
+	case graph.Int16:
+		return int32(b.I16[i])
+	case graph.Int32:
+		return b.I32[i]
+	case graph.Int64:
+		return int32(b.I64[i])
+	}
+	return 0
+}
+
+// setInt stores v (already clamped to the dtype's range) at element i.
+func setInt(b *Buffer, i int, v int32) {
+	switch b.DType {
+	case graph.Int8, graph.Int4:
+		b.I8[i] = int8(v)
+	case graph.UInt8:
+		b.U8[i] = uint8(v)
+	case graph.Int16:
+		b.I16[i] = int16(v)
+	case graph.Int32:
+		b.I32[i] = v
+	case graph.Int64:
+		b.I64[i] = int64(v)
+	}
+}
+
+func isQuantIO(d graph.DType) bool {
+	return d == graph.Int8 || d == graph.UInt8 || d == graph.Int16
+}
+
+type quantizeKernel struct {
+	scale  float32
+	zp     int32
+	lo, hi int32
+}
+
+func (k *quantizeKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0].F32, outs[0]
+	switch y.DType {
+	case graph.Int8:
+		for i, v := range x {
+			y.I8[i] = int8(AffineQuantize(v, k.scale, k.zp, k.lo, k.hi))
+		}
+	case graph.UInt8:
+		for i, v := range x {
+			y.U8[i] = uint8(AffineQuantize(v, k.scale, k.zp, k.lo, k.hi))
+		}
+	case graph.Int16:
+		for i, v := range x {
+			y.I16[i] = int16(AffineQuantize(v, k.scale, k.zp, k.lo, k.hi))
+		}
+	}
+	return nil
+}
+
+// requantizeKernel converts between integer types and scales (TFLite's
+// Requantize): out = MultiplyByQuantizedMultiplier(in − zpIn) + zpOut.
+type requantizeKernel struct {
+	mult      int32
+	shift     int
+	zpIn      int32
+	zpOut     int32
+	lo, hi    int32
+	n         int
+	xorFast   bool // same scale, int8↔uint8 with a zero-point shift of 128
+	sameScale bool
+}
+
+func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0], outs[0]
+	if k.xorFast {
+		if x.DType == graph.Int8 {
+			for i, v := range x.I8 {
+				y.U8[i] = uint8(v) ^ 0x80
+			}
+		} else {
+			for i, v := range x.U8 {
+				y.I8[i] = int8(v ^ 0x80)
+			}
+		}
+		return nil
+	}
+	for i := range k.n {
+		v := fixedpoint.MultiplyByQuantizedMultiplier(getInt(x, i)-k.zpIn, k.mult, k.shift) + k.zpOut
+		setInt(y, i, min(max(v, k.lo), k.hi))
+	}
+	return nil
+}
+
+func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	in, out := ins[0], outs[0]
+	if err := checkElems(op, in, out); err != nil {
+		return nil, err
+	}
+	if out.Quant.PerChannel() {
+		return nil, unsupported(op, ins, outs, "per-channel output quantization")
+	}
+	switch {
+	case in.DType == graph.Float32 && isQuantIO(out.DType):
+		s, zp, err := requireQuant(op, "output", out)
+		if err != nil {
+			return nil, err
+		}
+		lo, hi := DTypeRange(out.DType)
+		return &quantizeKernel{scale: s, zp: zp, lo: lo, hi: hi}, nil
+	case (isQuantIO(in.DType) || in.DType == graph.Int32) && (isQuantIO(out.DType) || out.DType == graph.Int32):
+		si, zi, err := requireQuant(op, "input", in)
+		if err != nil {
+			return nil, err
+		}
+		so, zo, err := requireQuant(op, "output", out)
+		if err != nil {
+			return nil, err
+		}
+		m, sh := fixedpoint.QuantizeMultiplier(float64(si) / float64(so))
+		lo, hi := DTypeRange(out.DType)
+		k := &requantizeKernel{mult: m, shift: sh, zpIn: zi, zpOut: zo, lo: lo, hi: hi, n: out.NumElements()}
+		k.sameScale = m == 1<<30 && sh == 1
+		if k.sameScale && ((in.DType == graph.Int8 && out.DType == graph.UInt8 && zi-zo == -128) ||
+			(in.DType == graph.UInt8 && out.DType == graph.Int8 && zi-zo == 128)) {
+			k.xorFast = true
+		}
+		return k, nil
+	}
+	return nil, unsupported(op, ins, outs, "no QUANTIZE conversion between these types")
+}
+
+type dequantizeKernel struct {
+	scale float32
+	zp    int32
+	n     int
+}
+
+func (k *dequantizeKernel) Run(ins, outs []*Buffer) error {
+	x, y := ins[0], outs[0].F32
+	for i := range k.n {
+		y[i] = Dequantize(getInt(x, i), k.scale, k.zp)
+	}
+	return nil
+}
+
+func prepareDequantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	in, out := ins[0], outs[0]
+	if out.DType != graph.Float32 || !(isQuantIO(in.DType) || in.DType == graph.Int32) {
+		return nil, unsupported(op, ins, outs, "DEQUANTIZE needs an integer input and a float32 output")
+	}
+	if err := checkElems(op, in, out); err != nil {
+		return nil, err
+	}
+	if in.Quant.PerChannel() {
+		return nil, unsupported(op, ins, outs, "per-channel input quantization")
+	}
+	s, zp, ok := QuantParams(in)
+	if !ok {
+		return nil, fmt.Errorf("%s: input tensor %q has no quantization parameters", op.Kind, in.Name)
+	}
+	return &dequantizeKernel{scale: s, zp: zp, n: out.NumElements()}, nil
+}
