@@ -1,0 +1,374 @@
+package dataset
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrNoImages is returned by Open when a folder holds no usable image.
+var ErrNoImages = errors.New("no images")
+
+// OpenOptions configure Open.
+type OpenOptions struct {
+	// LabelMap is a label map file (YAML, JSON or labels.txt). "" looks for
+	// root/labels.yaml, labels.yml, labels.json, labels.txt, then a
+	// labels.txt in root's parent (GTSRB-style train/ and val/ folders
+	// sharing one list); without any, each folder is a class, in sorted
+	// order (numerically when all folder names are numbers).
+	LabelMap string
+	// Strict turns every problem (unknown folder, empty class, missing
+	// folder, duplicate, bad annotation) into an error.
+	Strict bool
+	// CheckDuplicates hashes every file (SHA-256) to report identical
+	// images; it reads the whole dataset once.
+	CheckDuplicates bool
+	// Workers for CheckDuplicates (<= 0: 2).
+	Workers int
+}
+
+// maxDepth is how deep Open looks below root for images.
+const maxDepth = 2
+
+// trackRe finds GTSRB's "TTTTT_FFFFF" (track, frame) at the end of a file
+// name; the Kaggle copy prefixes the class: "CCCCC_TTTTT_FFFFF".
+var trackRe = regexp.MustCompile(`(\d+)_(\d+)\.[A-Za-z]+$`)
+
+// Open reads the layout of root (see the package doc) and returns its
+// samples, without decoding any image.
+func Open(root string, opts OpenOptions) (*Dataset, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("open dataset: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("open dataset %s: not a directory", root)
+	}
+	lm, err := findLabelMap(root, opts.LabelMap)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dataset{Root: root}
+	var (
+		files   []string // relative, slash-separated
+		csvs    []string
+		folders = map[string]bool{} // folder names that exist (any depth)
+	)
+	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			d.Problems = append(d.Problems, Problem{Path: p, Kind: "unreadable", Msg: err.Error()})
+			if e != nil && e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		depth := strings.Count(rel, "/")
+		if strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if e.IsDir() {
+			folders[e.Name()] = true
+			if depth >= maxDepth {
+				d.Problems = append(d.Problems, Problem{Path: p, Kind: "ignored", Msg: fmt.Sprintf("folder nested deeper than %d levels", maxDepth)})
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case IsImageFile(rel):
+			files = append(files, rel)
+		case strings.EqualFold(filepath.Ext(rel), ".csv"):
+			csvs = append(csvs, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open dataset %s: %w", root, err)
+	}
+	ann, annProblems, err := readAnnotations(root, csvs)
+	if err != nil {
+		return nil, err
+	}
+	d.Problems = append(d.Problems, annProblems...)
+
+	// Decide each file's recording and folder from its depth.
+	type entry struct{ rel, rec, folder string }
+	entries := make([]entry, 0, len(files))
+	depths := map[int]int{}
+	for _, rel := range files {
+		parts := strings.Split(rel, "/")
+		depths[len(parts)-1]++
+		switch len(parts) {
+		case 1:
+			entries = append(entries, entry{rel: rel})
+		case 2:
+			entries = append(entries, entry{rel: rel, folder: parts[0]})
+		default:
+			entries = append(entries, entry{rel: rel, rec: parts[0], folder: parts[1]})
+		}
+	}
+	switch {
+	case len(depths) > 1:
+		d.Layout = "mixed"
+	case depths[0] > 0:
+		d.Layout = "gtsrb-test"
+	case depths[2] > 0:
+		d.Layout = "recordings"
+	default:
+		d.Layout = "folders"
+	}
+
+	// Classes.
+	if lm != nil {
+		d.Classes = append([]string(nil), lm.Classes...)
+		d.Splits = lm.Splits
+	} else {
+		fs := make([]string, len(entries))
+		for i, e := range entries {
+			fs[i] = e.folder
+		}
+		d.Classes = defaultClasses(fs, ann)
+		if lm, err = NewLabelMap(d.Classes); err != nil {
+			lm = &LabelMap{} // no classes: every image is reported below
+		}
+	}
+	ignore := map[string]bool{}
+	if lm != nil {
+		for _, f := range lm.Ignore {
+			ignore[f] = true
+		}
+	}
+
+	unknown := map[string]int{}
+	usedFolders := map[string]bool{}
+	for _, e := range entries {
+		s := Sample{Path: filepath.Join(root, filepath.FromSlash(e.rel)), Folder: e.folder, Recording: e.rec}
+		a, hasAnn := ann[e.rel]
+		if hasAnn && a.roi != nil {
+			r := *a.roi
+			s.ROI = &r
+		}
+		if m := trackRe.FindStringSubmatch(filepath.Base(e.rel)); m != nil && e.folder != "" {
+			id := strings.TrimLeft(m[1], "0")
+			if id == "" {
+				id = "0"
+			}
+			s.Track = path.Join(e.rec, e.folder, id)
+		}
+		switch {
+		case e.folder == "":
+			if !hasAnn || a.class < 0 {
+				d.Problems = append(d.Problems, Problem{Path: s.Path, Kind: "annotation", Msg: "image outside a class folder and not in any CSV with a ClassId"})
+				continue
+			}
+			if a.class >= len(d.Classes) {
+				d.Problems = append(d.Problems, Problem{Path: s.Path, Kind: "annotation", Msg: fmt.Sprintf("ClassId %d but only %d classes", a.class, len(d.Classes))})
+				continue
+			}
+			s.Label = a.class
+		case ignore[e.folder]:
+			continue
+		default:
+			c, ok := lm.ClassOf(e.folder)
+			if !ok {
+				key := e.folder
+				if e.rec != "" {
+					key = e.rec + "/" + e.folder
+				}
+				unknown[key]++
+				continue
+			}
+			usedFolders[e.folder] = true
+			s.Label = c
+			if hasAnn && a.class >= 0 && a.class != c && lm.Folders[e.folder] == "" {
+				d.Problems = append(d.Problems, Problem{Path: s.Path, Kind: "annotation", Msg: fmt.Sprintf("CSV ClassId %d disagrees with folder %q (class %d)", a.class, e.folder, c)})
+			}
+		}
+		d.Samples = append(d.Samples, s)
+	}
+	for _, k := range sortedKeys(unknown) {
+		d.Problems = append(d.Problems, Problem{Path: filepath.Join(root, k), Kind: "unknown-folder",
+			Msg: fmt.Sprintf("%d images in a folder the label map does not name (add it to folders: or ignore:)", unknown[k])})
+	}
+	for _, f := range sortedKeys(lm.Folders) {
+		if !folders[f] {
+			d.Problems = append(d.Problems, Problem{Path: filepath.Join(root, f), Kind: "missing-folder",
+				Msg: fmt.Sprintf("label map maps folder %q to %s but no such folder exists", f, lm.Folders[f])})
+		}
+	}
+	recs := map[string]bool{}
+	for _, s := range d.Samples {
+		if s.Recording != "" {
+			recs[s.Recording] = true
+		}
+	}
+	d.Recordings = sortedKeys(recs)
+	if len(d.Splits) > 0 {
+		inSplit := map[string]bool{}
+		for _, name := range sortedKeys(d.Splits) {
+			for _, r := range d.Splits[name] {
+				inSplit[r] = true
+				if !recs[r] {
+					d.Problems = append(d.Problems, Problem{Path: filepath.Join(root, r), Kind: "missing-recording",
+						Msg: fmt.Sprintf("split %q names recording %q, which has no images", name, r)})
+				}
+			}
+		}
+		for _, r := range d.Recordings {
+			if !inSplit[r] {
+				d.Problems = append(d.Problems, Problem{Path: filepath.Join(root, r), Kind: "unsplit-recording",
+					Msg: "recording is in no split of the label map"})
+			}
+		}
+	}
+	if len(d.Samples) == 0 {
+		return nil, fmt.Errorf("open dataset %s: %w (looked for %s up to %d folders deep)", root, ErrNoImages, "png, jpg, jpeg, ppm, pgm, bmp, webp", maxDepth)
+	}
+	for c, n := range d.ClassCounts() {
+		if n == 0 {
+			d.Problems = append(d.Problems, Problem{Kind: "empty-class", Msg: fmt.Sprintf("class %d %q has no images", c, d.Classes[c])})
+		}
+	}
+	if opts.CheckDuplicates {
+		dup, err := findDuplicates(context.Background(), d.Samples, opts.Workers)
+		if err != nil {
+			return nil, fmt.Errorf("open dataset %s: %w", root, err)
+		}
+		d.Problems = append(d.Problems, dup...)
+	}
+	if opts.Strict && len(d.Problems) > 0 {
+		msgs := make([]string, 0, 3)
+		for i, p := range d.Problems {
+			if i == 3 {
+				msgs = append(msgs, fmt.Sprintf("and %d more", len(d.Problems)-3))
+				break
+			}
+			msgs = append(msgs, p.String())
+		}
+		return nil, fmt.Errorf("open dataset %s (strict): %d problems: %s", root, len(d.Problems), strings.Join(msgs, "; "))
+	}
+	return d, nil
+}
+
+// findLabelMap loads the explicit map or looks for a conventional one.
+func findLabelMap(root, explicit string) (*LabelMap, error) {
+	if explicit != "" {
+		return ReadLabelMap(explicit)
+	}
+	for _, name := range []string{"labels.yaml", "labels.yml", "labels.json", "labels.txt"} {
+		p := filepath.Join(root, name)
+		if _, err := os.Stat(p); err == nil {
+			return ReadLabelMap(p)
+		}
+	}
+	p := filepath.Join(filepath.Dir(filepath.Clean(root)), "labels.txt")
+	if _, err := os.Stat(p); err == nil {
+		return ReadLabelMap(p)
+	}
+	return nil, nil
+}
+
+// defaultClasses names classes when no label map exists: the folder names,
+// sorted (numerically when all are numbers), or for a flat annotated layout
+// the ClassIds 0..max.
+func defaultClasses(folders []string, ann map[string]annotation) []string {
+	set := map[string]bool{}
+	for _, f := range folders {
+		if f != "" {
+			set[f] = true
+		}
+	}
+	if len(set) == 0 {
+		maxID := -1
+		for _, a := range ann {
+			maxID = max(maxID, a.class)
+		}
+		names := make([]string, maxID+1)
+		for i := range names {
+			names[i] = strconv.Itoa(i)
+		}
+		return names
+	}
+	names := sortedKeys(set)
+	numeric := true
+	for _, n := range names {
+		numeric = numeric && isDigits(n)
+	}
+	if numeric {
+		sort.SliceStable(names, func(i, j int) bool {
+			a, _ := strconv.Atoi(names[i])
+			b, _ := strconv.Atoi(names[j])
+			return a < b
+		})
+	}
+	return names
+}
+
+// findDuplicates hashes every sample file and reports groups with equal
+// content.
+func findDuplicates(ctx context.Context, samples []Sample, workers int) ([]Problem, error) {
+	if workers <= 0 {
+		workers = 2
+	}
+	sums := make([][32]byte, len(samples))
+	errs := make([]error, len(samples))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				b, err := os.ReadFile(samples[i].Path)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				sums[i] = sha256.Sum256(b)
+			}
+		}()
+	}
+	for i := range samples {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	first := map[[32]byte]int{}
+	var probs []Problem
+	for i, s := range sums {
+		if errs[i] != nil {
+			probs = append(probs, Problem{Path: samples[i].Path, Kind: "unreadable", Msg: errs[i].Error()})
+			continue
+		}
+		if j, dup := first[s]; dup {
+			probs = append(probs, Problem{Path: samples[i].Path, Kind: "duplicate", Msg: "same content as " + samples[j].Path})
+			continue
+		}
+		first[s] = i
+	}
+	return probs, nil
+}
