@@ -1,0 +1,266 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/qbench/qbench/graph"
+)
+
+// Calibration is what Calibrate observed of a float graph: one histogram per
+// activation tensor (nil for constants) and, for the data inputs of
+// convolutions and fully connected ops, the mean of each input channel
+// (used by bias correction).
+type Calibration struct {
+	// Samples is the number of samples the statistics cover.
+	Samples int
+	// Hists is indexed like the float graph's Tensors.
+	Hists []*Histogram
+	// ChannelMeans maps a tensor index to the mean per channel, where the
+	// channel of element i is i mod len(means).
+	ChannelMeans map[int][]float64
+}
+
+// TensorReport describes the quantization of one activation tensor.
+type TensorReport struct {
+	Name string `json:"name"`
+	// Tensor is the index in the float graph, QuantTensor the index of its
+	// integer version in the quantized graph (-1 when it stays float only).
+	Tensor      int `json:"tensor"`
+	QuantTensor int `json:"quant_tensor"`
+	// Op is the kind of op producing it ("INPUT" for graph inputs).
+	Op string `json:"op"`
+	// ObservedMin/Max are the calibration extremes; RangeMin/Max the
+	// representable interval of the chosen scale and zero point.
+	ObservedMin float64 `json:"observed_min"`
+	ObservedMax float64 `json:"observed_max"`
+	RangeMin    float64 `json:"range_min"`
+	RangeMax    float64 `json:"range_max"`
+	Scale       float64 `json:"scale"`
+	ZeroPoint   int64   `json:"zero_point"`
+	// ClippedFraction is the fraction of calibration values outside the range.
+	ClippedFraction float64 `json:"clipped_fraction"`
+	// Source says how the range was chosen: the method, "fixed" (softmax,
+	// logistic) or "input" (max-pool, reshape… share their input's).
+	Source string `json:"source"`
+	Count  int64  `json:"count"`
+}
+
+// Report summarises a quantization run.
+type Report struct {
+	Method     string         `json:"method"`
+	Percentile float64        `json:"percentile,omitempty"`
+	Mode       string         `json:"mode"`
+	IO         string         `json:"io"`
+	PerTensor  bool           `json:"per_tensor_weights"`
+	BiasCorr   bool           `json:"bias_correction"`
+	KeepFloat  []int          `json:"keep_float,omitempty"`
+	Samples    int            `json:"calibration_samples"`
+	Tensors    []TensorReport `json:"tensors"`
+	// QuantIndex maps each float-graph tensor index to its integer version
+	// in the quantized graph, or -1.
+	QuantIndex []int `json:"-"`
+}
+
+// quantOps are the ops with integer kernels, and how their output
+// parameters are chosen.
+type outRule int
+
+const (
+	ruleCalibrated outRule = iota // own calibrated range
+	ruleInput                     // same parameters as input 0
+	ruleFixed                     // softmax/logistic: 1/256 (1/32768)
+)
+
+var supportedOps = map[graph.OpKind]outRule{
+	graph.OpConv2D:          ruleCalibrated,
+	graph.OpDepthwiseConv2D: ruleCalibrated,
+	graph.OpFullyConnected:  ruleCalibrated,
+	graph.OpMaxPool2D:       ruleInput,
+	graph.OpAveragePool2D:   ruleInput,
+	graph.OpReshape:         ruleInput,
+	graph.OpPad:             ruleInput,
+	graph.OpSoftmax:         ruleFixed,
+	graph.OpLogistic:        ruleFixed,
+	graph.OpRelu:            ruleCalibrated,
+	graph.OpRelu6:           ruleCalibrated,
+	graph.OpLeakyRelu:       ruleCalibrated,
+	graph.OpAdd:             ruleCalibrated,
+	graph.OpMean:            ruleCalibrated,
+	graph.OpConcatenation:   ruleCalibrated,
+}
+
+// Apply rewrites float graph g into a quantized graph using the statistics
+// in cal. g is not modified.
+func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Report, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, nil, err
+	}
+	if err := g.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if cal == nil || len(cal.Hists) != len(g.Tensors) {
+		return nil, nil, fmt.Errorf("calibration does not match the graph (%d tensors)", len(g.Tensors))
+	}
+	r := &rewriter{g: g, cal: cal, opts: opts, keep: map[int]bool{}}
+	r.act, r.qmin, r.qmax = opts.actType()
+	for _, i := range opts.KeepFloat {
+		if i < 0 || i >= len(g.Ops) {
+			return nil, nil, fmt.Errorf("keep-float op index %d out of range [0,%d)", i, len(g.Ops))
+		}
+		r.keep[i] = true
+	}
+	if err := r.assignParams(); err != nil {
+		return nil, nil, err
+	}
+	if err := r.build(); err != nil {
+		return nil, nil, err
+	}
+	if err := r.ng.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("quantized graph: %w", err)
+	}
+	rep := r.report()
+	return r.ng, rep, nil
+}
+
+// rewriter holds the state of one Apply call.
+type rewriter struct {
+	g          *graph.Graph
+	cal        *Calibration
+	opts       Options
+	keep       map[int]bool
+	act        graph.DType
+	qmin, qmax int
+
+	params []*graph.Quantization // activation parameters per float tensor
+	ranges []Range               // chosen (pre-nudge) range per tensor
+	source []string
+	prodOp []string
+
+	ng       *graph.Graph
+	floatIdx []int // new index of the float version of each tensor
+	qIdx     []int // new index of the integer version
+	isOutput []bool
+}
+
+// assignParams chooses scale and zero point for every activation tensor in
+// op order, so pass-through ops can copy their input's parameters.
+func (r *rewriter) assignParams() error {
+	g := r.g
+	n := len(g.Tensors)
+	r.params = make([]*graph.Quantization, n)
+	r.ranges = make([]Range, n)
+	r.source = make([]string, n)
+	r.prodOp = make([]string, n)
+	for _, in := range g.Inputs {
+		t := g.Tensors[in]
+		if t.DType != graph.Float32 {
+			return fmt.Errorf("graph input %q is %s; quantization needs a float32 model", t.Name, t.DType)
+		}
+		r.prodOp[in] = "INPUT"
+		if err := r.calibrated(in); err != nil {
+			return err
+		}
+	}
+	for oi, op := range g.Ops {
+		rule, ok := supportedOps[op.Kind]
+		if !ok && !r.keep[oi] {
+			return fmt.Errorf("op %d (%s): %w (no integer kernel); keep it float or remove it", oi, op.Kind, ErrUnsupported)
+		}
+		for _, in := range op.Inputs {
+			if t := g.Tensor(in); t != nil && !t.IsConst() && t.DType != graph.Float32 {
+				return fmt.Errorf("op %d (%s): input %q is %s; quantization needs a float32 model", oi, op.Kind, t.Name, t.DType)
+			}
+		}
+		for _, out := range op.Outputs {
+			r.prodOp[out] = op.Kind.String()
+			if g.Tensors[out].DType != graph.Float32 {
+				return fmt.Errorf("op %d (%s): output %q is %s; quantization needs a float32 model", oi, op.Kind, g.Tensors[out].Name, g.Tensors[out].DType)
+			}
+			if r.keep[oi] {
+				rule = ruleCalibrated
+			}
+			switch rule {
+			case ruleInput:
+				in := op.Inputs[0]
+				if r.params[in] == nil {
+					return fmt.Errorf("op %d (%s): input %q has no quantization parameters", oi, op.Kind, g.Tensors[in].Name)
+				}
+				r.params[out] = r.params[in].Clone()
+				r.ranges[out] = r.ranges[in]
+				r.source[out] = "input"
+			case ruleFixed:
+				if r.act == graph.Int16 {
+					r.params[out] = &graph.Quantization{Scale: []float32{1.0 / 32768}, ZeroPoint: []int64{0}}
+				} else {
+					r.params[out] = &graph.Quantization{Scale: []float32{1.0 / 256}, ZeroPoint: []int64{-128}}
+				}
+				r.source[out] = "fixed"
+			default:
+				if err := r.calibrated(out); err != nil {
+					return fmt.Errorf("op %d (%s): %w", oi, op.Kind, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// calibrated sets tensor t's parameters from its histogram.
+func (r *rewriter) calibrated(t int) error {
+	h := r.cal.Hists[t]
+	if h == nil || h.Count == 0 {
+		return fmt.Errorf("tensor %q: no calibration data", r.g.Tensors[t].Name)
+	}
+	sym := r.act == graph.Int16
+	rg := ChooseRange(h, r.opts.Method, r.opts.Percentile, r.qmin, r.qmax, sym)
+	r.ranges[t] = rg
+	r.source[t] = r.opts.Method.String()
+	if sym {
+		s := SymmetricParams(math.Max(-rg.Min, rg.Max), r.qmax)
+		r.params[t] = &graph.Quantization{Scale: []float32{float32(s)}, ZeroPoint: []int64{0}}
+		return nil
+	}
+	s, zp := AsymmetricParams(rg.Min, rg.Max, r.qmin, r.qmax)
+	r.params[t] = &graph.Quantization{Scale: []float32{float32(s)}, ZeroPoint: []int64{zp},
+		Min: []float32{float32(rg.Min)}, Max: []float32{float32(rg.Max)}}
+	return nil
+}
+
+// report lists every activation tensor with parameters.
+func (r *rewriter) report() *Report {
+	rep := &Report{
+		Method: r.opts.Method.String(), Mode: r.opts.Mode.String(), IO: ioName(r.opts.IO),
+		PerTensor: r.opts.PerTensor, BiasCorr: r.opts.BiasCorrection,
+		KeepFloat: append([]int(nil), r.opts.KeepFloat...), Samples: r.cal.Samples,
+		QuantIndex: append([]int(nil), r.qIdx...),
+	}
+	if r.opts.Method == Percentile {
+		rep.Percentile = r.opts.Percentile
+	}
+	for t, p := range r.params {
+		if p == nil {
+			continue
+		}
+		h := r.cal.Hists[t]
+		s, zp := float64(p.Scale[0]), p.ZeroPoint[0]
+		tr := TensorReport{
+			Name: r.g.Tensors[t].Name, Tensor: t, QuantTensor: r.qIdx[t], Op: r.prodOp[t],
+			Scale: s, ZeroPoint: zp, Source: r.source[t],
+			RangeMin: s * float64(int64(r.qmin)-zp), RangeMax: s * float64(int64(r.qmax)-zp),
+		}
+		if h != nil && h.Count > 0 {
+			tr.ObservedMin, tr.ObservedMax, tr.Count = h.Min, h.Max, h.Count
+			tr.ClippedFraction = h.FractionOutside(tr.RangeMin, tr.RangeMax)
+		}
+		rep.Tensors = append(rep.Tensors, tr)
+	}
+	return rep
+}
+
+func ioName(d graph.DType) string {
+	if d == graph.Float32 {
+		return "float"
+	}
+	return d.String()
+}
