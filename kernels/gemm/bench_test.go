@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // benchShapes are seed-cnn's layers as GEMMs (M = output pixels,
@@ -108,5 +109,36 @@ func BenchmarkGemmS8Ref(b *testing.B) {
 			}
 			reportOps(b, m, n, k, "GOP/s")
 		})
+	}
+}
+
+// BenchmarkKernelPeak runs each float32 and int8 micro-kernel alone on
+// L1-resident panels: the practical one-core ceiling the driver chases.
+func BenchmarkKernelPeak(b *testing.B) {
+	const k = 128
+	for _, set := range f32Sets() {
+		for _, kern := range set.kernels {
+			b.Run("f32/"+kern.name, func(b *testing.B) {
+				a, w := make([]float32, k*kern.mr), make([]float32, k*kern.nr)
+				c := make([]float32, kern.mr*kern.nr)
+				for b.Loop() {
+					kern.fn(k, &a[0], &w[0], &c[0], kern.nr, 1)
+				}
+				reportOps(b, kern.mr, kern.nr, k, "GFLOP/s")
+			})
+		}
+	}
+	for _, set := range s8Sets() {
+		for _, kern := range set.kernels {
+			b.Run("s8/"+kern.name, func(b *testing.B) {
+				g := set.format.group()
+				a, w := make([]int16, k*kern.mr), make([]int16, k*kern.nr)
+				c, init := make([]int32, kern.mr*kern.nr), make([]int32, kern.nr)
+				for b.Loop() {
+					kern.fn(k/g, unsafe.Pointer(&a[0]), unsafe.Pointer(&w[0]), &c[0], kern.nr, &init[0])
+				}
+				reportOps(b, kern.mr, kern.nr, k, "GOP/s")
+			})
+		}
 	}
 }

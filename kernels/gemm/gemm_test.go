@@ -280,7 +280,7 @@ func TestPackedS8(t *testing.T) {
 		for _, nk := range [][2]int{{1, 1}, {16, 27}, {32, 144}, {64, 288}, {128, 576}, {43, 5}} {
 			n, k := nk[0], nk[1]
 			b := randI8(r, n*k)
-			p := packS8With(set, b, n, k, k)
+			p := packS8With(set, 64, b, n, k, k)
 			for _, m := range []int{1, 29, 70} {
 				a := randI8(r, m*k)
 				off := int32(r.IntN(256) - 127)

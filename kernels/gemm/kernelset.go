@@ -20,14 +20,14 @@ type f32Set struct {
 	kernels []f32Kernel
 }
 
-// pick returns the kernel that wastes the fewest lanes for n columns,
-// weighted by how fast each tile shape runs.
-func (s *f32Set) pick(n int) *f32Kernel {
+// pick returns the kernel that wastes the fewest lanes for an m×n
+// product (padding rows to mr and columns to nr), weighted by how fast
+// each tile shape runs.
+func (s *f32Set) pick(m, n int) *f32Kernel {
 	best, bestScore := &s.kernels[0], -1.0
 	for i := range s.kernels {
 		k := &s.kernels[i]
-		padded := (n + k.nr - 1) / k.nr * k.nr
-		score := float64(n) / float64(padded) * k.weight
+		score := useful(m, k.mr) * useful(n, k.nr) * k.weight
 		if score > bestScore {
 			best, bestScore = k, score
 		}
@@ -71,13 +71,19 @@ type s8Set struct {
 	kernels []s8Kernel
 }
 
+// useful is the fraction of x rounded up to a multiple of tile that is
+// real work.
+func useful(x, tile int) float64 {
+	x = max(x, 1)
+	return float64(x) / float64((x+tile-1)/tile*tile)
+}
+
 // pick is f32Set.pick for int8 kernels.
-func (s *s8Set) pick(n int) *s8Kernel {
+func (s *s8Set) pick(m, n int) *s8Kernel {
 	best, bestScore := &s.kernels[0], -1.0
 	for i := range s.kernels {
 		k := &s.kernels[i]
-		padded := (n + k.nr - 1) / k.nr * k.nr
-		score := float64(n) / float64(padded) * k.weight
+		score := useful(m, k.mr) * useful(n, k.nr) * k.weight
 		if score > bestScore {
 			best, bestScore = k, score
 		}

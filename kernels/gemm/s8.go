@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"unsafe"
@@ -31,16 +32,24 @@ type PackedS8 struct {
 }
 
 // PackS8 packs b (n rows of k int8 weights, row stride ldb) for Mul.
+// Mul calls will have many rows (conv); use PackS8Rows when the row count
+// is known and small (a dense layer at batch 1).
 func PackS8(b []int8, n, k, ldb int) *PackedS8 {
-	return packS8With(defaultS8, b, n, k, ldb)
+	return packS8With(defaultS8, 1<<20, b, n, k, ldb)
 }
 
-func packS8With(set *s8Set, b []int8, n, k, ldb int) *PackedS8 {
+// PackS8Rows is PackS8 with the expected row count m of later Mul calls,
+// which picks the tile shape that wastes the least (any m works).
+func PackS8Rows(m int, b []int8, n, k, ldb int) *PackedS8 {
+	return packS8With(defaultS8, m, b, n, k, ldb)
+}
+
+func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 	if n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: PackS8: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	kern := set.pick(max(n, 1))
+	kern := set.pick(m, n)
 	g := set.format.group()
 	nr := kern.nr
 	p := &PackedS8{set: set, kern: kern, n: n, k: k, kq: (k + g - 1) / g}
@@ -152,14 +161,18 @@ func (p *PackedS8) run(r0, r1 int, a []int8, lda int, init []int32, c []int32, l
 			if p.set.format == fmtU8Quad {
 				d := abuf8[s*slv : (s+1)*slv]
 				clear(d)
+				full := p.k / 4
 				for r := 0; r < h; r++ {
-					src := a[(ic+s*mr+r)*lda : (ic+s*mr+r)*lda+p.k]
-					for q := 0; q*4 < len(src); q++ {
-						grp := src[q*4 : min(q*4+4, len(src))]
-						dq := d[q*mr*4+r*4 : q*mr*4+r*4+4]
-						for t, v := range grp {
-							dq[t] = uint8(v) ^ 0x80
-						}
+					src8 := a[(ic+s*mr+r)*lda : (ic+s*mr+r)*lda+p.k]
+					src := unsafe.Slice((*byte)(unsafe.Pointer(&src8[0])), len(src8))
+					// Move whole 4-byte groups as uint32s, flipping each
+					// byte's sign bit (a+128 as u8).
+					for q := 0; q < full; q++ {
+						v := binary.LittleEndian.Uint32(src[q*4 : q*4+4 : q*4+4])
+						binary.LittleEndian.PutUint32(d[q*mr*4+r*4:q*mr*4+r*4+4:q*mr*4+r*4+4], v^0x80808080)
+					}
+					for pp := full * 4; pp < p.k; pp++ {
+						d[full*mr*4+r*4+pp-full*4] = src[pp] ^ 0x80
 					}
 				}
 			} else {
@@ -218,5 +231,5 @@ func gemmS8With(set *s8Set, threads, m, n, k int, a []int8, lda int, aOffset int
 	if m == 0 || n == 0 {
 		return
 	}
-	packS8With(set, b, n, k, ldb).mulThreads(threads, m, a, lda, aOffset, c, ldc)
+	packS8With(set, m, b, n, k, ldb).mulThreads(threads, m, a, lda, aOffset, c, ldc)
 }

@@ -100,12 +100,7 @@ func packBF32(kern *f32Kernel, tB bool, n, k int, b []float32, ldb int) *packedB
 			w := min(nr, n-j0)
 			if tB {
 				// B stored n×k: column j of op(B) is row j of b.
-				for c := 0; c < w; c++ {
-					src := b[(j0+c)*ldb+pc : (j0+c)*ldb+pc+kb]
-					for p, v := range src {
-						dst[p*nr+c] = v
-					}
-				}
+				packTransposed(dst, nr, b, ldb, j0, w, pc, kb)
 			} else {
 				for p := 0; p < kb; p++ {
 					copy(dst[p*nr:p*nr+w], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+w])
@@ -134,12 +129,31 @@ func packAF32(dst []float32, mr int, tA bool, a []float32, lda, i0, mb, p0, kb i
 			}
 			continue
 		}
-		for r := 0; r < h; r++ {
-			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+kb]
-			dr := d[r:]
-			for p, v := range src {
-				dr[p*mr] = v
-			}
+		packTransposed(d, mr, a, lda, ib, h, p0, kb)
+	}
+}
+
+// packTransposed writes rows r0..r0+h of x (row stride ldx), columns
+// p0..p0+kb, transposed into d: d[p*w+r] = x[r0+r][p0+p]. Four rows go
+// together so each k-step writes 16 contiguous bytes while four source
+// rows are read sequentially (one row at a time would scatter every
+// write across a different cache line).
+func packTransposed(d []float32, w int, x []float32, ldx, r0, h, p0, kb int) {
+	r := 0
+	for ; r+4 <= h; r += 4 {
+		x0 := x[(r0+r)*ldx+p0 : (r0+r)*ldx+p0+kb]
+		x1 := x[(r0+r+1)*ldx+p0 : (r0+r+1)*ldx+p0+kb]
+		x2 := x[(r0+r+2)*ldx+p0 : (r0+r+2)*ldx+p0+kb]
+		x3 := x[(r0+r+3)*ldx+p0 : (r0+r+3)*ldx+p0+kb]
+		for p := range x0 {
+			o := d[p*w+r : p*w+r+4 : p*w+r+4]
+			o[0], o[1], o[2], o[3] = x0[p], x1[p], x2[p], x3[p]
+		}
+	}
+	for ; r < h; r++ {
+		src := x[(r0+r)*ldx+p0 : (r0+r)*ldx+p0+kb]
+		for p, v := range src {
+			d[p*w+r] = v
 		}
 	}
 }
@@ -201,7 +215,7 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	if k == 0 || alpha == 0 {
 		return
 	}
-	pb := packBF32(set.pick(n), tB, n, k, b, ldb)
+	pb := packBF32(set.pick(m, n), tB, n, k, b, ldb)
 	parallelRows(threads, m, pb.kern.mr, func(r0, r1 int) {
 		runF32(pb, r0, r1, alpha, tA, a, lda, c, ldc)
 	})
@@ -248,12 +262,20 @@ type PackedF32 struct {
 
 // PackF32 packs B given as n rows of k weights (row stride ldb) — the
 // layout of TFLite conv filters and dense weights, i.e. Sgemm's tB=true.
+// Mul calls will have many rows (conv); use PackF32Rows when the row
+// count is known and small (a dense layer at batch 1).
 func PackF32(b []float32, n, k, ldb int) *PackedF32 {
+	return PackF32Rows(1<<20, b, n, k, ldb)
+}
+
+// PackF32Rows is PackF32 with the expected row count m of later Mul
+// calls, which picks the tile shape that wastes the least (any m works).
+func PackF32Rows(m int, b []float32, n, k, ldb int) *PackedF32 {
 	if n < 0 || k < 0 {
 		panic(fmt.Sprintf("gemm: PackF32: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32(defaultF32.pick(max(n, 1)), true, n, k, b, ldb)}
+	return &PackedF32{pb: packBF32(defaultF32.pick(m, n), true, n, k, b, ldb)}
 }
 
 // N returns the number of weight rows (output columns of Mul).
