@@ -84,9 +84,19 @@ func col2im(g convGeom, dcol []float32, n int, dx []float32) {
 				src := dcol[((b*g.OH+oy)*g.OW+ox)*k:][:k]
 				iy0 := oy*g.Stride - g.PadT
 				ix0 := ox*g.Stride - g.PadL
+				rowLen := g.KW * g.Cin
 				for ky := 0; ky < g.KH; ky++ {
 					iy := iy0 + ky
 					if iy < 0 || iy >= g.H {
+						continue
+					}
+					if ix0 >= 0 && ix0+g.KW <= g.W {
+						// The filter row lies inside the image: one contiguous run.
+						s := src[ky*rowLen:][:rowLen]
+						d := img[(iy*g.W+ix0)*g.Cin:][:rowLen]
+						for c, v := range s {
+							d[c] += v
+						}
 						continue
 					}
 					for kx := 0; kx < g.KW; kx++ {
@@ -161,43 +171,69 @@ func newPoolGeom(h, w, c int) poolGeom {
 	return poolGeom{H: h, W: w, C: c, OH: h / 2, OW: w / 2}
 }
 
-// maxPoolForward writes the window maxima of x to y and, in arg, the index
-// into x of each maximum, so the backward pass can route gradients without
-// recomputing. Ties go to the first element in row-major window order.
-func maxPoolForward(p poolGeom, x []float32, n int, y []float32, arg []int32) {
+// poolReluForward computes y = ReLU(max-pool 2x2/2 of x). The two are
+// fused because ReLU and max commute and one pass over the large first
+// feature map is much cheaper than two. No argmax is stored: backward
+// finds the winner again by comparing x with y, which costs less than
+// writing and reading an index per output.
+func poolReluForward(p poolGeom, x []float32, n int, y []float32) {
+	rowIn := p.W * p.C
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
+			r0 := x[(b*p.H+2*oy)*rowIn:][:rowIn]
+			r1 := x[(b*p.H+2*oy+1)*rowIn:][:rowIn]
+			out := y[(b*p.OH+oy)*p.OW*p.C:][:p.OW*p.C]
 			for ox := 0; ox < p.OW; ox++ {
-				o := ((b*p.OH+oy)*p.OW + ox) * p.C
-				i00 := ((b*p.H+2*oy)*p.W + 2*ox) * p.C
-				i01 := i00 + p.C
-				i10 := i00 + p.W*p.C
-				i11 := i10 + p.C
-				for c := 0; c < p.C; c++ {
-					bi, bv := i00+c, x[i00+c]
-					if v := x[i01+c]; v > bv {
-						bi, bv = i01+c, v
-					}
-					if v := x[i10+c]; v > bv {
-						bi, bv = i10+c, v
-					}
-					if v := x[i11+c]; v > bv {
-						bi, bv = i11+c, v
-					}
-					y[o+c] = bv
-					arg[o+c] = int32(bi)
+				a0, a1 := r0[2*ox*p.C:][:2*p.C], r1[2*ox*p.C:][:2*p.C]
+				o := out[ox*p.C:][:p.C]
+				for c := range o {
+					m := max(max(a0[c], a0[p.C+c]), max(a1[c], a1[p.C+c]))
+					o[c] = max(m, 0)
 				}
 			}
 		}
 	}
 }
 
-// maxPoolBackward routes dy to the argmax positions; dx (n·H·W·C) is overwritten.
-func maxPoolBackward(p poolGeom, dy []float32, arg []int32, n int, dx []float32) {
-	clear(dx[:n*p.H*p.W*p.C])
-	m := n * p.OH * p.OW * p.C
-	for i, g := range dy[:m] {
-		dx[arg[i]] += g
+// poolReluBackward routes dy back through ReLU and the max-pool: each
+// window's gradient goes to the first (row-major) input equal to the
+// window's output, and only where that output was positive. dx (n·H·W·C)
+// is overwritten entirely.
+func poolReluBackward(p poolGeom, x, y, dy []float32, n int, dx []float32) {
+	rowIn := p.W * p.C
+	if p.H%2 != 0 || p.W%2 != 0 {
+		// Odd trailing rows/columns belong to no window.
+		clear(dx[:n*p.H*rowIn])
+	}
+	for b := 0; b < n; b++ {
+		for oy := 0; oy < p.OH; oy++ {
+			i0 := (b*p.H + 2*oy) * rowIn
+			x0, x1 := x[i0:][:rowIn], x[i0+rowIn:][:rowIn]
+			d0, d1 := dx[i0:][:rowIn], dx[i0+rowIn:][:rowIn]
+			o := (b*p.OH + oy) * p.OW * p.C
+			yo, go_ := y[o:][:p.OW*p.C], dy[o:][:p.OW*p.C]
+			for ox := 0; ox < p.OW; ox++ {
+				j := 2 * ox * p.C
+				for c := 0; c < p.C; c++ {
+					k := ox*p.C + c
+					v, g := yo[k], go_[k]
+					var g00, g01, g10, g11 float32
+					if v > 0 {
+						switch v {
+						case x0[j+c]:
+							g00 = g
+						case x0[j+p.C+c]:
+							g01 = g
+						case x1[j+c]:
+							g10 = g
+						default:
+							g11 = g
+						}
+					}
+					d0[j+c], d0[j+p.C+c], d1[j+c], d1[j+p.C+c] = g00, g01, g10, g11
+				}
+			}
+		}
 	}
 }
 

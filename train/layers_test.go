@@ -170,46 +170,66 @@ func TestConvGradient(t *testing.T) {
 	}
 }
 
-func TestMaxPoolHandAndGradient(t *testing.T) {
-	// One 4x4 channel: windows' maxima and their positions by hand.
+func TestPoolReluHandAndGradient(t *testing.T) {
+	// One 4x4 channel: ReLU of the window maxima, and where gradients go.
 	p := newPoolGeom(4, 4, 1)
 	x := []float32{
 		1, 5, 2, 0,
-		3, 4, 8, 1,
+		3, 4, 8, 8,
 		-1, -2, 0, 0,
 		-3, -4, 7, 6,
 	}
 	y := make([]float32, 4)
-	arg := make([]int32, 4)
-	maxPoolForward(p, x, 1, y, arg)
-	wantY := []float32{5, 8, -1, 7}
-	wantA := []int32{1, 6, 8, 14}
+	poolReluForward(p, x, 1, y)
+	wantY := []float32{5, 8, 0, 7}
 	for i := range wantY {
-		if y[i] != wantY[i] || arg[i] != wantA[i] {
-			t.Fatalf("maxpool y=%v arg=%v, want %v %v", y, arg, wantY, wantA)
+		if y[i] != wantY[i] {
+			t.Fatalf("pool+relu y=%v, want %v", y, wantY)
+		}
+	}
+	dx := make([]float32, 16)
+	for i := range dx {
+		dx[i] = 99 // must be overwritten
+	}
+	poolReluBackward(p, x, y, []float32{1, 2, 3, 4}, 1, dx)
+	// Window 1 has a tie (8, 8): the first in row-major order wins. Window 2's
+	// max is negative, so ReLU blocks its gradient.
+	wantDX := []float32{
+		0, 1, 0, 0,
+		0, 0, 2, 0,
+		0, 0, 0, 0,
+		0, 0, 4, 0,
+	}
+	for i := range wantDX {
+		if dx[i] != wantDX[i] {
+			t.Fatalf("pool+relu dx=%v, want %v", dx, wantDX)
 		}
 	}
 	// Odd extent: the last row/column is dropped (VALID).
 	if q := newPoolGeom(5, 3, 2); q.OH != 2 || q.OW != 1 {
 		t.Fatalf("pool 5x3 -> %dx%d, want 2x1", q.OH, q.OW)
 	}
-	// Gradient on random distinct values (no ties, so it is differentiable).
+	// Gradient on a shuffled grid 0.05 apart, offset from 0, so a 1e-3 nudge
+	// never flips a max or crosses ReLU's kink. Odd sizes exercise the
+	// uncovered border.
 	rng := rand.New(rand.NewPCG(5, 6))
-	p = newPoolGeom(6, 5, 3)
-	n := 2
-	// Values are a shuffled grid 0.05 apart, so a 1e-3 nudge never flips a max.
-	x = make([]float32, n*6*5*3)
-	for i, j := range rng.Perm(len(x)) {
-		x[i] = float32(j)*0.05 - 4
+	for _, p := range []poolGeom{newPoolGeom(6, 4, 3), newPoolGeom(7, 5, 2)} {
+		n := 2
+		x = make([]float32, n*p.H*p.W*p.C)
+		for i, j := range rng.Perm(len(x)) {
+			x[i] = float32(j)*0.05 - 2.025
+		}
+		r := randSlice(rng, n*p.OH*p.OW*p.C, 1)
+		y = make([]float32, len(r))
+		loss := func() float64 { poolReluForward(p, x, n, y); return dot64(y, r) }
+		loss()
+		dx = make([]float32, len(x))
+		for i := range dx {
+			dx[i] = float32(math.NaN())
+		}
+		poolReluBackward(p, x, y, r, n, dx)
+		checkGrad(t, "pool+relu dX", x, dx, loss, 1e-3, 1e-3)
 	}
-	r := randSlice(rng, n*p.OH*p.OW*p.C, 1)
-	y = make([]float32, len(r))
-	arg = make([]int32, len(r))
-	loss := func() float64 { maxPoolForward(p, x, n, y, arg); return dot64(y, r) }
-	loss()
-	dx := make([]float32, len(x))
-	maxPoolBackward(p, r, arg, n, dx)
-	checkGrad(t, "maxpool dX", x, dx, loss, 1e-3, 1e-3)
 }
 
 func TestDenseGradient(t *testing.T) {

@@ -130,8 +130,7 @@ type workspace struct {
 	tmp  []float32   // one image of scratch (augmentation source)
 	col  [][]float32 // per conv: patches
 	y    [][]float32 // per conv: pre-pool output
-	p    [][]float32 // per conv: post-pool, post-ReLU output
-	arg  [][]int32   // per conv: max-pool argmax
+	p    [][]float32 // per conv: pooled, post-ReLU output
 	z    [][]float32 // per dense: output (post-ReLU for hidden layers)
 	dz   [][]float32 // per dense: output gradient
 	dp   [][]float32 // per conv: gradient at p
@@ -149,7 +148,6 @@ func (m *Model) newWorkspace(n int) *workspace {
 		ws.dy = append(ws.dy, make([]float32, n*g.OH*g.OW*g.Cout))
 		ws.p = append(ws.p, make([]float32, n*p.OH*p.OW*p.C))
 		ws.dp = append(ws.dp, make([]float32, n*p.OH*p.OW*p.C))
-		ws.arg = append(ws.arg, make([]int32, n*p.OH*p.OW*p.C))
 		maxCol = max(maxCol, n*g.OH*g.OW*g.K())
 	}
 	ws.dcol = make([]float32, maxCol)
@@ -174,8 +172,7 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 	x := ws.x
 	for i, c := range m.convs {
 		convForward(c.g, x, n, m.convW(c), m.convB(c), ws.col[i], ws.y[i])
-		maxPoolForward(c.p, ws.y[i], n, ws.p[i], ws.arg[i])
-		reluForward(ws.p[i][:n*c.p.OH*c.p.OW*c.p.C])
+		poolReluForward(c.p, ws.y[i], n, ws.p[i])
 		x = ws.p[i]
 	}
 	in := m.flat(ws, n)
@@ -211,9 +208,7 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 	}
 	for i := len(m.convs) - 1; i >= 0; i-- {
 		c := m.convs[i]
-		np := n * c.p.OH * c.p.OW * c.p.C
-		reluBackward(ws.p[i][:np], ws.dp[i][:np])
-		maxPoolBackward(c.p, ws.dp[i], ws.arg[i], n, ws.dy[i])
+		poolReluBackward(c.p, ws.y[i], ws.p[i], ws.dp[i], n, ws.dy[i])
 		// The first conv needs no input gradient: its input is the data.
 		var dx []float32
 		if i > 0 {
