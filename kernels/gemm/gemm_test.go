@@ -152,6 +152,10 @@ func TestSgemmBlocking(t *testing.T) {
 		runSgemmCase(t, set, 3, r, true, false, 257, 70, 259, 0.5, 1)
 		runSgemmCase(t, set, 2, r, false, false, 61, 130, 513, 1, -1)
 	}
+	// Depth beyond one packed-B chunk (weight-gradient shape).
+	for _, set := range f32Sets() {
+		runSgemmCase(t, set, 2, r, true, false, 16, 27, maxPackedB/32+300, 1, 0)
+	}
 }
 
 func TestSgemmHandComputed(t *testing.T) {

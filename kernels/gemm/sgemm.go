@@ -78,19 +78,24 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packedB is B packed for one kernel: for each kc block of k, the columns
-// in slivers of nr, each kb×nr (zero padded past n).
+// packedB is rows k0..k0+k of op(B) packed for one kernel: for each kc
+// block, the columns in slivers of nr, each kb×nr (zero padded past n).
 type packedB struct {
-	n, k, np int // np: n rounded up to nr
+	n, k, k0 int
+	np       int // n rounded up to nr
 	kern     *f32Kernel
 	data     []float32
 }
 
-// packBF32 packs op(B) (k×n) for kern.
-func packBF32(kern *f32Kernel, tB bool, n, k int, b []float32, ldb int) *packedB {
+// packBF32 packs rows k0..k0+k of op(B) (op(B) is K×n) for kern into data
+// (allocated when nil or too small).
+func packBF32(kern *f32Kernel, tB bool, n, k0, k int, b []float32, ldb int, data []float32) *packedB {
 	nr := kern.nr
 	np := (n + nr - 1) / nr * nr
-	pb := &packedB{n: n, k: k, np: np, kern: kern, data: make([]float32, k*np)}
+	if cap(data) < k*np {
+		data = make([]float32, k*np)
+	}
+	pb := &packedB{n: n, k: k, k0: k0, np: np, kern: kern, data: data[:k*np]}
 	for pc := 0; pc < k; pc += kcF32 {
 		kb := min(kcF32, k-pc)
 		block := pb.data[pc*np : pc*np+kb*np]
@@ -98,12 +103,16 @@ func packBF32(kern *f32Kernel, tB bool, n, k int, b []float32, ldb int) *packedB
 			dst := block[s*kb*nr : (s+1)*kb*nr]
 			j0 := s * nr
 			w := min(nr, n-j0)
+			if w < nr {
+				clear(dst)
+			}
 			if tB {
 				// B stored n×k: column j of op(B) is row j of b.
-				packTransposed(dst, nr, b, ldb, j0, w, pc, kb)
+				packTransposed(dst, nr, b, ldb, j0, w, k0+pc, kb)
 			} else {
 				for p := 0; p < kb; p++ {
-					copy(dst[p*nr:p*nr+w], b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+w])
+					off := (k0+pc+p)*ldb + j0
+					copy(dst[p*nr:p*nr+w], b[off:off+w])
 				}
 			}
 		}
@@ -173,7 +182,7 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 		mb := min(mc, r1-ic)
 		for pc := 0; pc < k; pc += kcF32 {
 			kb := min(kcF32, k-pc)
-			packAF32(abuf, mr, tA, a, lda, ic, mb, pc, kb)
+			packAF32(abuf, mr, tA, a, lda, ic, mb, pb.k0+pc, kb)
 			block := pb.data[pc*pb.np : pc*pb.np+kb*pb.np]
 			for js := 0; js*nr < n; js++ {
 				bs := block[js*kb*nr : (js+1)*kb*nr]
@@ -215,11 +224,24 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	if k == 0 || alpha == 0 {
 		return
 	}
-	pb := packBF32(set.pick(m, n), tB, n, k, b, ldb)
-	parallelRows(threads, m, pb.kern.mr, func(r0, r1 int) {
-		runF32(pb, r0, r1, alpha, tA, a, lda, c, ldc)
-	})
+	kern := set.pick(m, n)
+	np := (n + kern.nr - 1) / kern.nr * kern.nr
+	// Pack B in chunks of k so the buffer stays bounded (a weight
+	// gradient can have a depth of batch×pixels); each chunk is shared by
+	// all row workers.
+	chunk := max(kcF32, maxPackedB/np/kcF32*kcF32)
+	bufp := getF32(min(k, chunk) * np)
+	defer f32Pool.Put(bufp)
+	for k0 := 0; k0 < k; k0 += chunk {
+		pb := packBF32(kern, tB, n, k0, min(chunk, k-k0), b, ldb, *bufp)
+		parallelRows(threads, m, kern.mr, func(r0, r1 int) {
+			runF32(pb, r0, r1, alpha, tA, a, lda, c, ldc)
+		})
+	}
 }
+
+// maxPackedB bounds Sgemm's packed-B buffer (float32 elements, 4 MiB).
+const maxPackedB = 1 << 20
 
 // parallelRows splits rows [0,m) into up to threads chunks aligned to mr
 // and runs fn on each, concurrently when there is enough work.
@@ -275,7 +297,7 @@ func PackF32Rows(m int, b []float32, n, k, ldb int) *PackedF32 {
 		panic(fmt.Sprintf("gemm: PackF32: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32(defaultF32.pick(m, n), true, n, k, b, ldb)}
+	return &PackedF32{pb: packBF32(defaultF32.pick(m, n), true, n, 0, k, b, ldb, nil)}
 }
 
 // N returns the number of weight rows (output columns of Mul).
