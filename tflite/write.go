@@ -48,6 +48,10 @@ func WriteFile(path string, g *graph.Graph) error {
 // empty sentinel TFLite expects; each constant gets its own buffer, int4
 // data is packed two per byte; graph metadata becomes Model.metadata
 // entries. The description is g.Description, or "qbench" when empty.
+// For compatibility with deployed TFLite runtimes an omitted conv/depthwise
+// bias is written as an explicit zero bias tensor, and a RESHAPE without a
+// shape input records the output shape as new_shape (g itself is not
+// modified; reading the file back shows these additions).
 func Write(g *graph.Graph) ([]byte, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -60,6 +64,7 @@ func Write(g *graph.Graph) ([]byte, error) {
 			return nil, fmt.Errorf("op %d (%s): %w", i, op.Kind, err)
 		}
 	}
+	g = compat(g)
 	w := &writer{b: flatbuffers.NewBuilder(1024 + totalDataSize(g)), g: g}
 	return w.model()
 }

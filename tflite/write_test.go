@@ -178,7 +178,7 @@ func TestRoundTripHandGraphs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := g.Clone()
+			want := compat(g).Clone()
 			if want.Description == "" {
 				want.Description = DefaultDescription
 			}
