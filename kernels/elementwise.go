@@ -435,14 +435,25 @@ func (k *logisticKernel) int16(v int16) int16 {
 	return int16(r >> 10)
 }
 
-// sigmoidTable16 samples 65536·sigmoid(i/24) for i = 0..255: the table
-// TFLite's int16 LOGISTIC interpolates (input step 1/24 covers [0, 10.7)).
+// sigmoidTable16 builds the 256-entry table TFLite's int16 LOGISTIC
+// interpolates: sigmoid(i/24) in 0.16 fixed point. Linear interpolation
+// under a concave curve undershoots, so each entry is lifted by half the
+// largest gap between the curve and the chord to the next entry, which is
+// what TFLite's table holds; the last entry saturates to 65535.
 func sigmoidTable16() *[256]uint16 {
 	var t [256]uint16
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 	for i := range t {
-		v := math.Round(65536 / (1 + math.Exp(-float64(i)/24)))
-		t[i] = uint16(min(v, 65535))
+		a, b := float64(i)/24, float64(i+1)/24
+		sa, sb := sig(a), sig(b)
+		slope := (sb - sa) * 24
+		// The gap peaks where sigmoid' = s(1−s) equals the chord's slope.
+		sStar := (1 + math.Sqrt(max(0, 1-4*slope))) / 2
+		x := min(max(math.Log(sStar/(1-sStar)), a), b)
+		gap := sig(x) - (sa + slope*(x-a))
+		t[i] = uint16(min(math.Round(65536*(sa+gap/2)), 65535))
 	}
+	t[255] = 65535
 	return &t
 }
 
@@ -467,8 +478,10 @@ func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		if zo != -128 || so != 1.0/256 {
-			return nil, unsupported(op, ins, outs, fmt.Sprintf("int8 output must have scale 1/256 and zero point -128, got %g and %d", so, zo))
+		// TFLite only insists on the zero point; the kernel's output is in
+		// units of 1/256 whatever scale the tensor declares.
+		if zo != -128 {
+			return nil, unsupported(op, ins, outs, fmt.Sprintf("int8 output zero point must be -128, got %d (scale %g)", zo, so))
 		}
 		// The input is brought to Q4.27 (4 integer bits); inputs beyond the
 		// radius saturate.
