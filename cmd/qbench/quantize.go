@@ -1,18 +1,205 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
 
+	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/quant"
+	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
-// TODO(owner): replace this placeholder with the real command.
 func newQuantizeCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "quantize",
-		Short: "(not implemented yet)",
+	var (
+		model, calibDir, labels, split, out, method, io, mode, reportPath string
+		samples                                                           int
+		percentile                                                        float64
+		perTensor, biasCorr, asJSON                                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "quantize --model float.tflite --calib DIR --out int8.tflite",
+		Short: "Post-training quantize a float model to full-integer int8 (or 16x8)",
+		Long: `quantize calibrates a float32 model on images and writes a full-integer model the way
+TFLite's converter does: int8 weights symmetric per output channel, int32 biases with scale
+s_in*s_w, int8 activations asymmetric per tensor from calibrated ranges, softmax output 1/256
+with zero point -128, and max-pool/reshape sharing their input's parameters. The model keeps a
+float input and output with QUANTIZE/DEQUANTIZE inside unless --io says otherwise.
+
+Calibration uses the "train" split of --calib (the whole folder when it defines no splits),
+--calib-samples images of it chosen by --seed, preprocessed with the spec stored in the model.
+Ranges come from min/max (TFLite's default), a percentile, the MSE-optimal clipping threshold,
+or KL-divergence (entropy) calibration. The calibration table lists every activation's
+observed range, chosen range, scale, zero point and clipped fraction.`,
+		Example: `  qbench quantize --model float.tflite --calib data/ --out int8.tflite
+  qbench quantize --model float.tflite --calib data/ --method kl --calib-samples 1000 --out int8.tflite
+  qbench quantize --model float.tflite --calib data/ --io uint8 --report calib.json --out u8.tflite
+  qbench quantize --model float.tflite --calib data/ --mode 16x8 --out a16w8.tflite`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if model == "" || calibDir == "" || out == "" {
+				return usagef("--model, --calib and --out are required")
+			}
+			m, err := quant.ParseMethod(method)
+			if err != nil {
+				return usagef("--method: %v", err)
+			}
+			md, err := quant.ParseMode(mode)
+			if err != nil {
+				return usagef("--mode: %v", err)
+			}
+			iot, err := quant.ParseIO(io)
+			if err != nil {
+				return usagef("--io: %v", err)
+			}
+			if samples <= 0 {
+				return usagef("--calib-samples must be positive, got %d", samples)
+			}
+			opts := quant.Options{Method: m, Percentile: percentile, Mode: md, IO: iot,
+				PerTensor: perTensor, BiasCorrection: biasCorr, Threads: a.threads}
+			g, err := tflite.ReadFile(model)
+			if err != nil {
+				return fmt.Errorf("read model: %w", err)
+			}
+			cd, err := openCalibration(a, g, calibDir, labels, split, cmd.Flags().Changed("split"), samples)
+			if err != nil {
+				return err
+			}
+			task := a.progress().Start("calibrating", int64(len(cd.samples)), "images")
+			opts.Progress = func(int) { task.Add(1) }
+			q, rep, err := quant.Quantize(cmd.Context(), g, cd.source(cmd.Context(), a.threads), opts)
+			task.Done()
+			if err != nil {
+				return fmt.Errorf("quantize %s: %w", model, err)
+			}
+			if err := tflite.WriteFile(out, q); err != nil {
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if reportPath != "" {
+				f, err := os.Create(reportPath)
+				if err != nil {
+					return fmt.Errorf("write report: %w", err)
+				}
+				werr := rep.WriteJSON(f)
+				if cerr := f.Close(); werr == nil {
+					werr = cerr
+				}
+				if werr != nil {
+					return fmt.Errorf("write report %s: %w", reportPath, werr)
+				}
+			}
+			if asJSON {
+				return rep.WriteJSON(a.stdout)
+			}
+			fmt.Fprintf(a.stdout, "calibrated on %d images: %s (method %s, mode %s, io %s)\n",
+				rep.Samples, cd.describe, rep.Method, rep.Mode, rep.IO)
+			if cd.skipped > 0 {
+				fmt.Fprintf(a.stdout, "skipped %d unreadable images\n", cd.skipped)
+			}
+			if err := rep.WriteTable(a.stdout); err != nil {
+				return err
+			}
+			st, err := os.Stat(out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %s (%d bytes)\n", out, st.Size())
+			return nil
 		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "float32 .tflite model to quantize")
+	f.StringVar(&calibDir, "calib", "", "dataset folder with calibration images")
+	f.StringVar(&labels, "labels", "", "label map for --calib (default: found in the folder)")
+	f.StringVar(&split, "split", "train", "split of --calib to calibrate on")
+	f.StringVar(&out, "out", "", "output .tflite path")
+	f.StringVar(&method, "method", "minmax", "calibration method: minmax, percentile, mse or kl")
+	f.Float64Var(&percentile, "percentile", quant.DefaultPercentile, "percentile for --method percentile")
+	f.IntVar(&samples, "calib-samples", 500, "number of calibration images (stratified by class, chosen by --seed)")
+	f.StringVar(&io, "io", "float", "model input/output type: float, int8 or uint8 (int16 with --mode 16x8)")
+	f.StringVar(&mode, "mode", "int8", "int8, or 16x8 (int16 activations, int8 weights)")
+	f.BoolVar(&perTensor, "per-tensor", false, "one weight scale per tensor instead of per output channel")
+	f.BoolVar(&biasCorr, "bias-correction", false, "correct biases for the mean weight-quantization error")
+	f.StringVar(&reportPath, "report", "", "also write the calibration report as JSON to this file")
+	f.BoolVar(&asJSON, "json", false, "print the calibration report as JSON instead of a table")
+	return cmd
+}
+
+// calibData is the chosen calibration images and how to describe them.
+type calibData struct {
+	samples  []dataset.Sample
+	spec     dataset.Spec
+	describe string
+	skipped  int
+}
+
+// openCalibration opens dir, picks the split (the whole dataset when it
+// defines no splits and the user did not ask for one) and subsamples n
+// images with the run's seed.
+func openCalibration(a *app, g *graph.Graph, dir, labels, split string, splitSet bool, n int) (*calibData, error) {
+	d, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: labels})
+	if err != nil {
+		return nil, err
+	}
+	desc := fmt.Sprintf("split %q of %s", split, dir)
+	if len(d.Splits) == 0 && !splitSet {
+		desc = fmt.Sprintf("all of %s (it defines no splits)", dir)
+	} else {
+		if d, err = d.Split(split); err != nil {
+			return nil, usagef("--split: %v", err)
+		}
+	}
+	total := d.Len()
+	d = d.Subsample(n, a.seed)
+	if d.Len() == 0 {
+		return nil, fmt.Errorf("calibration data %s: no images", dir)
+	}
+	desc = fmt.Sprintf("%d of %d images from %s, seed %d", d.Len(), total, desc, a.seed)
+	spec, err := modelSpec(a, g)
+	if err != nil {
+		return nil, err
+	}
+	return &calibData{samples: d.Samples, spec: spec, describe: desc}, nil
+}
+
+// modelSpec returns the preprocessing spec stored in g, or the default spec
+// for g's input size (with a warning) when the model carries none.
+func modelSpec(a *app, g *graph.Graph) (dataset.Spec, error) {
+	if len(g.Inputs) != 1 {
+		return dataset.Spec{}, fmt.Errorf("model has %d inputs; qbench models have one image input", len(g.Inputs))
+	}
+	shape := g.Tensors[g.Inputs[0]].Shape
+	spec, ok, err := dataset.SpecFromGraph(g)
+	if err != nil {
+		return spec, err
+	}
+	if !ok {
+		if len(shape) != 4 {
+			return spec, fmt.Errorf("model input shape %v is not NHWC and the model stores no preprocessing spec", shape)
+		}
+		spec = dataset.DefaultSpec(shape[1], shape[2])
+		spec.Channels = shape[3]
+		fmt.Fprintf(a.stderr, "qbench: model stores no preprocessing spec; using the default (%dx%d, x/255)\n", shape[1], shape[2])
+	}
+	if err := spec.CheckShape(shape); err != nil {
+		return spec, fmt.Errorf("preprocessing spec does not fit the model input: %w", err)
+	}
+	return spec, nil
+}
+
+// source adapts the images to quant.Samples, decoding in parallel and
+// yielding in order; unreadable images are skipped and counted.
+func (c *calibData) source(ctx context.Context, workers int) quant.Samples {
+	return func(yield func([]float32) error) error {
+		sum, err := dataset.Stream(ctx, c.samples, c.spec, dataset.StreamOptions{Workers: workers},
+			func(it dataset.Item) error { return yield(it.Data) })
+		c.skipped = sum.Skipped
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted: %w", err)
+		}
+		return err
 	}
 }
