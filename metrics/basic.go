@@ -219,7 +219,8 @@ func JS(p, q []float32) float64 {
 		m := (a + b) / 2
 		d += 0.5*a*math.Log(a/m) + 0.5*b*math.Log(b/m)
 	}
-	return math.Max(d, 0)
+	// Rounding may stray a few ulps outside the mathematical [0, ln 2].
+	return math.Min(math.Max(d, 0), math.Ln2)
 }
 
 func smoothedSum(p []float32) float64 {

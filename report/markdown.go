@@ -1,0 +1,209 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/qbench/qbench/metrics"
+)
+
+// WriteMarkdown writes report.md with the study's tables: accuracy per
+// model and split (`Model | Accuracy (Full) | Accuracy (Verification)`),
+// the histogram table (`Range | Certainty … | Out …`), average normalised
+// entropy, then calibration, pairwise statistics, confusion changes and
+// the confusion matrices.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	models := r.Splits[0].Models
+	p("# qbench comparison report\n\n")
+	p("Schema `%s`. %d classes. Splits: ", Schema, len(r.Classes))
+	for i, s := range r.Splits {
+		if i > 0 {
+			p(", ")
+		}
+		p("%s (%d samples)", md(s.Name), s.N)
+	}
+	p(".\n\nModels:\n\n")
+	for _, m := range models {
+		p("- **%s** — `%s` (input %s, output %s)\n", md(m.Name), md(orDash(m.Path)), m.InputType, m.OutputType)
+	}
+	p("\nPrediction = class with the highest probability; ties go to the lowest class index. ")
+	p("Intervals are Wilson 95%%. Histograms have 10 bins [0,0.1) … [0.9,1.0] (1.0 in the last bin).\n\n")
+
+	p("## Accuracy\n\nModel |")
+	for _, s := range r.Splits {
+		p(" Accuracy (%s) |", md(title(s.Name)))
+	}
+	p("\n---|%s\n", strings.Repeat("---|", len(r.Splits)))
+	for i, m := range models {
+		p("%s |", md(m.Name))
+		for _, s := range r.Splits {
+			e := s.Models[i]
+			p(" %.2f%% [%.2f, %.2f] |", 100*e.Accuracy, 100*e.AccuracyCI.Lo, 100*e.AccuracyCI.Hi)
+		}
+		p("\n")
+	}
+	if len(models) > 0 && len(models[0].TopK) > 1 {
+		p("\nModel | Split |")
+		for _, t := range models[0].TopK {
+			p(" Top-%d |", t.K)
+		}
+		p(" Macro F1 |\n---|---|%s---|\n", strings.Repeat("---|", len(models[0].TopK)))
+		for _, s := range r.Splits {
+			for _, m := range s.Models {
+				p("%s | %s |", md(m.Name), md(s.Name))
+				for _, t := range m.TopK {
+					p(" %.2f%% |", 100*t.Accuracy)
+				}
+				p(" %.4f |\n", m.MacroF1)
+			}
+		}
+	}
+
+	for _, s := range r.Splits {
+		p("\n## Output probabilities (%s)\n\n", md(s.Name))
+		p("Certainty = probability of the predicted class for correctly classified samples; Out = all output values. Fractions per column.\n\n")
+		p("Range |")
+		for _, m := range s.Models {
+			p(" Certainty %s |", md(m.Name))
+		}
+		for _, m := range s.Models {
+			p(" Out %s |", md(m.Name))
+		}
+		p("\n---|%s\n", strings.Repeat("---|", 2*len(s.Models)))
+		for b := range metrics.HistBins {
+			p("%s |", binLabel(b))
+			for _, m := range s.Models {
+				p(" %.4f |", m.CertaintyHist[b])
+			}
+			for _, m := range s.Models {
+				p(" %.6f |", m.OutputHist[b])
+			}
+			p("\n")
+		}
+	}
+
+	p("\n## Entropy\n\nModel |")
+	for _, s := range r.Splits {
+		p(" Average normalized entropy (%s) |", md(s.Name))
+	}
+	p("\n---|%s\n", strings.Repeat("---|", len(r.Splits)))
+	for i, m := range models {
+		p("%s |", md(m.Name))
+		for _, s := range r.Splits {
+			p(" %.6f |", s.Models[i].MeanNormalizedEntropy)
+		}
+		p("\n")
+	}
+
+	p("\n## Calibration and scores\n\n")
+	p("ECE over %d equal confidence bins; NLL clamps p to %g; Brier = Σ(p−onehot)² per sample (range 0–2).\n\n", r.Settings.ECEBins, r.Settings.NLLClamp)
+	p("Model | Split | ECE | NLL | Brier | Mean confidence | Mean margin |\n---|---|---|---|---|---|---|\n")
+	for _, s := range r.Splits {
+		for _, m := range s.Models {
+			p("%s | %s | %.4f | %.4f | %.4f | %.4f | %.4f |\n", md(m.Name), md(s.Name), m.ECE, m.NLL, m.Brier, m.MeanConfidence, m.MeanMargin)
+		}
+	}
+
+	for _, s := range r.Splits {
+		for _, pr := range s.Pairs {
+			writePairMarkdown(ew, r, s, pr)
+		}
+	}
+
+	p("\n## Confusion matrices\n\nRows = true class, columns = predicted class.\n")
+	for _, s := range r.Splits {
+		for _, m := range s.Models {
+			p("\n### %s (%s)\n\n", md(m.Name), md(s.Name))
+			writeMatrix(ew, r, m.Confusion)
+		}
+	}
+	p("\n## Classes\n\nName | Label Number |\n---|---|\n")
+	for i := range r.Classes {
+		p("%s | %d |\n", md(r.className(i)), i)
+	}
+	return ew.err
+}
+
+func writePairMarkdown(ew *errWriter, r *Report, s Split, pr PairEntry) {
+	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	p("\n## %s vs %s (%s)\n\n", md(pr.B), md(pr.A), md(s.Name))
+	p("Statistic | Value |\n---|---|\n")
+	p("Top-1 agreement | %.2f%% |\n", 100*pr.Agreement)
+	p("Both correct / both wrong | %d / %d |\n", pr.BothCorrect, pr.BothWrong)
+	p("Flips correct→wrong / wrong→correct | %d / %d |\n", pr.CorrectToWrong, pr.WrongToCorrect)
+	p("McNemar exact p (two-sided) | %.4g |\n", pr.McNemarP)
+	p("Accuracy change | %+.2f pp |\n", 100*pr.AccuracyDelta)
+	p("Mean KL(%s ‖ %s) | %.6f nats |\n", md(pr.A), md(pr.B), pr.MeanKL)
+	p("Mean Jensen–Shannon | %.6f nats |\n", pr.MeanJS)
+	p("Mean / max abs(Δp) | %.6f / %.6f |\n", pr.MeanAbsDiff, pr.MaxAbsDiff)
+	p("Mean top-1 margin %s → %s | %.4f → %.4f (mean change %+.4f) |\n", md(pr.A), md(pr.B), pr.MeanMarginA, pr.MeanMarginB, pr.MeanMarginDelta)
+	if len(pr.ConfusionChanges) > 0 {
+		p("\nConfusions that changed (count under %s − count under %s), largest first:\n\n", md(pr.B), md(pr.A))
+		p("True class | Predicted as | %s | %s | Δ |\n---|---|---|---|---|\n", md(pr.A), md(pr.B))
+		for i, c := range pr.ConfusionChanges {
+			if i == 30 {
+				p("… | %d more | | | |\n", len(pr.ConfusionChanges)-30)
+				break
+			}
+			p("%s | %s | %d | %d | %+d |\n", md(c.TrueClass), md(c.PredClass), c.CountA, c.CountB, c.Delta)
+		}
+	}
+	p("\nPer-class accuracy (recall), classes that changed:\n\nClass | Support | %s | %s | Δ |\n---|---|---|---|---|\n", md(pr.A), md(pr.B))
+	for _, c := range pr.PerClass {
+		if c.Delta != 0 {
+			p("%s | %d | %.2f%% | %.2f%% | %+.2f pp |\n", md(c.Class), c.Support, 100*c.AccuracyA, 100*c.AccuracyB, 100*c.Delta)
+		}
+	}
+}
+
+func writeMatrix(ew *errWriter, r *Report, m [][]int64) {
+	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	p("true \\ pred |")
+	for j := range m {
+		p(" %d |", j)
+	}
+	p("\n---|%s\n", strings.Repeat("---:|", len(m)))
+	for i, row := range m {
+		p("%d |", i)
+		for _, c := range row {
+			p(" %d |", c)
+		}
+		p("\n")
+	}
+}
+
+func binLabel(b int) string {
+	hi := ")"
+	if b == metrics.HistBins-1 {
+		hi = "]"
+	}
+	return fmt.Sprintf("[%.1f, %.1f%s", float64(b)/metrics.HistBins, float64(b+1)/metrics.HistBins, hi)
+}
+
+// md escapes text for a Markdown table cell.
+func md(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// title capitalises the first letter, so split "full" reads "Full" as in
+// the study's header.
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,245 @@
+// Package report renders the result of a model comparison: report.json
+// (versioned schema "qbench.compare/v1"), report.md in the study's table
+// layouts, predictions.csv, a self-contained offline report.html with SVG
+// plots, and a compact terminal summary. It only renders: every number
+// comes from package metrics.
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/qbench/qbench/metrics"
+)
+
+// Schema identifies the report.json format; bump it on incompatible changes.
+const Schema = "qbench.compare/v1"
+
+// Report is everything a comparison found. Models and Pairs repeat the
+// results of the first split so simple consumers need not look into
+// Splits; Splits holds every split, the first one included.
+type Report struct {
+	Schema   string   `json:"schema"`
+	Classes  []string `json:"classes"`
+	Settings Settings `json:"settings"`
+	// DataRoot is the dataset directory sample paths are relative to.
+	DataRoot string       `json:"data_root"`
+	Models   []ModelEntry `json:"models"`
+	Pairs    []PairEntry  `json:"pairs"`
+	Splits   []Split      `json:"splits"`
+
+	// Predictions, when set, supplies the rows of predictions.csv. It is
+	// not part of report.json: per-sample outputs can be far larger than
+	// the report and live on disk.
+	Predictions Predictions `json:"-"`
+}
+
+// Settings records how the metrics were computed.
+type Settings struct {
+	TieRule       string  `json:"tie_rule"`
+	HistBins      int     `json:"hist_bins"`
+	ECEBins       int     `json:"ece_bins"`
+	NLLClamp      float64 `json:"nll_clamp"`
+	KLEpsilon     float64 `json:"kl_epsilon"`
+	DivergenceLog string  `json:"divergence_log"`
+	WilsonZ       float64 `json:"wilson_z"`
+	TopK          []int   `json:"top_k"`
+}
+
+// DefaultSettings returns the settings matching package metrics.
+func DefaultSettings(topK []int) Settings {
+	return Settings{
+		TieRule: metrics.TieRule, HistBins: metrics.HistBins, ECEBins: metrics.ECEBins,
+		NLLClamp: metrics.NLLClamp, KLEpsilon: metrics.KLEpsilon, DivergenceLog: "natural (nats)",
+		WilsonZ: metrics.WilsonZ, TopK: append([]int{}, topK...),
+	}
+}
+
+// ModelInfo describes one compared model.
+type ModelInfo struct {
+	Name string `json:"name"`
+	// Path is the model file ("" for a graph built in code).
+	Path string `json:"path"`
+	// SHA256 is the hex digest of the model file ("" without a file).
+	SHA256 string `json:"sha256"`
+	// InputType and OutputType are the graph's input and output dtypes.
+	InputType  string `json:"input_type"`
+	OutputType string `json:"output_type"`
+	// Preprocess is the preprocessing spec the model's inputs were made
+	// with, as the compact JSON the model stores (or the default used).
+	Preprocess string `json:"preprocess"`
+}
+
+// ModelEntry is one model's results on one split.
+type ModelEntry struct {
+	ModelInfo
+	metrics.ModelResult
+}
+
+// Flip is a sample whose correctness changed between the pair's models.
+type Flip struct {
+	Index int    `json:"index"`
+	Path  string `json:"path"`
+	Label int    `json:"label"`
+	PredA int    `json:"pred_a"`
+	PredB int    `json:"pred_b"`
+	// ProbA and ProbB are the true class's probability under each model.
+	ProbA float64 `json:"prob_a"`
+	ProbB float64 `json:"prob_b"`
+	// Direction is "correct_to_wrong" or "wrong_to_correct".
+	Direction string `json:"direction"`
+}
+
+// PairEntry compares model A (the first model) with model B.
+type PairEntry struct {
+	A string `json:"a"`
+	B string `json:"b"`
+	metrics.PairResult
+	// Flips lists up to MaxFlips flipped samples, in sample order.
+	Flips []Flip `json:"flips"`
+}
+
+// MaxFlips bounds the flipped samples kept per pair and split.
+const MaxFlips = 48
+
+// Split holds all results of one split.
+type Split struct {
+	Name   string       `json:"name"`
+	N      int          `json:"n"`
+	Models []ModelEntry `json:"models"`
+	Pairs  []PairEntry  `json:"pairs"`
+}
+
+// PredictionRow is one row of predictions.csv: one sample seen by one model.
+type PredictionRow struct {
+	Path  string
+	Split string
+	Label int
+	Model string
+	Pred  int
+	Probs []float32
+}
+
+// Predictions streams prediction rows in a fixed order.
+type Predictions interface {
+	Each(fn func(PredictionRow) error) error
+}
+
+// Validate checks the report's internal consistency so renderers can
+// index without bounds surprises.
+func (r *Report) Validate() error {
+	if r == nil {
+		return errors.New("report: nil report")
+	}
+	k := len(r.Classes)
+	if k == 0 {
+		return errors.New("report: no classes")
+	}
+	if len(r.Splits) == 0 {
+		return errors.New("report: no splits")
+	}
+	for _, s := range r.Splits {
+		for _, m := range s.Models {
+			if len(m.Confusion) != k || len(m.CertaintyHist) != metrics.HistBins || len(m.OutputHist) != metrics.HistBins {
+				return fmt.Errorf("report: split %q model %q: results do not match %d classes", s.Name, m.Name, k)
+			}
+		}
+		for _, p := range s.Pairs {
+			if len(p.ConfusionDelta) != k || len(p.PerClass) != k {
+				return fmt.Errorf("report: split %q pair %s/%s: results do not match %d classes", s.Name, p.A, p.B, k)
+			}
+		}
+		if len(s.Models) != len(r.Splits[0].Models) {
+			return fmt.Errorf("report: split %q has %d models, split %q has %d", s.Name, len(s.Models), r.Splits[0].Name, len(r.Splits[0].Models))
+		}
+	}
+	return nil
+}
+
+// JSON returns report.json's bytes (indented, trailing newline).
+// The encoding is deterministic: the same report gives the same bytes.
+func (r *Report) JSON() ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(r); err != nil {
+		return nil, fmt.Errorf("report: encode JSON: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Files written by WriteAll.
+const (
+	FileJSON        = "report.json"
+	FileMarkdown    = "report.md"
+	FileHTML        = "report.html"
+	FilePredictions = "predictions.csv"
+)
+
+// WriteAll writes report.json, report.md, report.html and, when
+// r.Predictions is set, predictions.csv into dir (created if needed).
+// Each file is written to a temporary name and renamed, so a failed run
+// never leaves a truncated report behind.
+func WriteAll(dir string, r *Report) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: create %s: %w", dir, err)
+	}
+	js, err := r.JSON()
+	if err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, FileJSON), func(f *os.File) error { _, err := f.Write(js); return err }); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, FileMarkdown), func(f *os.File) error { return WriteMarkdown(f, r) }); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, FileHTML), func(f *os.File) error { return WriteHTML(f, r) }); err != nil {
+		return err
+	}
+	if r.Predictions != nil {
+		if err := writeFile(filepath.Join(dir, FilePredictions), func(f *os.File) error { return WritePredictionsCSV(f, r) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, fill func(*os.File) error) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := fill(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// className returns the name of class i, or its index.
+func (r *Report) className(i int) string {
+	if i >= 0 && i < len(r.Classes) && r.Classes[i] != "" {
+		return r.Classes[i]
+	}
+	return fmt.Sprint(i)
+}
