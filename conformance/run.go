@@ -49,7 +49,7 @@ func RunDir(dir string) (Results, error) {
 		return nil
 	})
 	if err != nil {
-		return Results{}, fmt.Errorf("conformance: %w", err)
+		return Results{}, fmt.Errorf("reading cases: %w", err)
 	}
 	sort.Strings(paths)
 	var rs Results
