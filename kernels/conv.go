@@ -1,0 +1,488 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// CONV_2D: input NHWC, filter OHWI, optional bias [O], output NHWC.
+//
+// Float32 and int8 (int8/int4 weights) run as im2col + one GEMM per chunk
+// of output pixels + a per-channel epilogue, so faster gemm.Sgemm /
+// gemm.GemmS8 micro-kernels speed this up without touching this file. The
+// im2col matrix has one row per output pixel laid out (ky, kx, c), which is
+// exactly a row of the OHWI filter, so the filter is used as packed B
+// without copying. 16x8 (int16 activations) uses a direct loop because its
+// accumulator is 64-bit when the bias is.
+
+// im2colBudget bounds a chunk's im2col matrix (elements); a chunk always
+// holds at least one output row so huge filters still run.
+const im2colBudget = 1 << 18
+
+// convGeom is the spatial geometry of a convolution or pooling window.
+type convGeom struct {
+	inH, inW, inC    int
+	fH, fW           int
+	outH, outW, outC int
+	strideH, strideW int
+	dilH, dilW       int
+	padT, padL       int
+}
+
+// k is the length of one im2col row: fH·fW·inC.
+func (g *convGeom) k() int { return g.fH * g.fW * g.inC }
+
+// pointwise reports whether the convolution is a 1×1, stride-1, unpadded
+// one whose im2col matrix is the input itself.
+func (g *convGeom) pointwise() bool {
+	return g.fH == 1 && g.fW == 1 && g.strideH == 1 && g.strideW == 1 &&
+		g.padT == 0 && g.padL == 0 && g.outH == g.inH && g.outW == g.inW
+}
+
+// newConvGeom derives the geometry from NHWC input/output shapes and the
+// window. Padding is computed from TFLite's inferred output size while the
+// given output shape is what gets iterated (TFLite Micro's behaviour when a
+// model's declared output shape differs from inference).
+func newConvGeom(op *graph.Op, in, out *graph.Tensor, fH, fW, strideH, strideW, dilH, dilW int, pad graph.Padding) (*convGeom, error) {
+	if len(in.Shape) != 4 || len(out.Shape) != 4 {
+		return nil, fmt.Errorf("%s: input %q shape %v and output %q shape %v must be 4-D (NHWC)", op.Kind, in.Name, in.Shape, out.Name, out.Shape)
+	}
+	if strideH < 1 || strideW < 1 {
+		return nil, fmt.Errorf("%s: strides %d×%d must be positive", op.Kind, strideH, strideW)
+	}
+	if dilH == 0 {
+		dilH = 1
+	}
+	if dilW == 0 {
+		dilW = 1
+	}
+	if dilH < 1 || dilW < 1 {
+		return nil, fmt.Errorf("%s: dilation %d×%d must be positive", op.Kind, dilH, dilW)
+	}
+	if fH < 1 || fW < 1 {
+		return nil, fmt.Errorf("%s: window %d×%d must be positive", op.Kind, fH, fW)
+	}
+	if in.Shape[0] != out.Shape[0] {
+		return nil, fmt.Errorf("%s: input %q batch %d differs from output %q batch %d", op.Kind, in.Name, in.Shape[0], out.Name, out.Shape[0])
+	}
+	g := &convGeom{
+		inH: in.Shape[1], inW: in.Shape[2], inC: in.Shape[3],
+		fH: fH, fW: fW,
+		outH: out.Shape[1], outW: out.Shape[2], outC: out.Shape[3],
+		strideH: strideH, strideW: strideW, dilH: dilH, dilW: dilW,
+	}
+	infH := graph.ConvOutputSize(pad, g.inH, fH, strideH, dilH)
+	infW := graph.ConvOutputSize(pad, g.inW, fW, strideW, dilW)
+	g.padT = graph.ConvPadding(pad, g.inH, fH, strideH, dilH, infH)
+	g.padL = graph.ConvPadding(pad, g.inW, fW, strideW, dilW, infW)
+	return g, nil
+}
+
+// im2col writes rows [r0, r0+rows) of the im2col matrix (row r is output
+// pixel r of the batch-major pixel sequence) into dst, with padding
+// positions set to pad (0 for float, the input zero point for integers, so
+// that padded taps contribute nothing, like TFLite skipping them).
+func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
+	k := g.k()
+	perImage := g.outH * g.outW
+	inRow := g.inW * g.inC
+	for r := 0; r < rows; r++ {
+		p := r0 + r
+		b := p / perImage
+		oy := (p % perImage) / g.outW
+		ox := p % g.outW
+		row := dst[r*k : (r+1)*k]
+		img := src[b*g.inH*inRow : (b+1)*g.inH*inRow]
+		iy0 := oy*g.strideH - g.padT
+		ix0 := ox*g.strideW - g.padL
+		o := 0
+		for ky := 0; ky < g.fH; ky++ {
+			iy := iy0 + ky*g.dilH
+			for kx := 0; kx < g.fW; kx++ {
+				ix := ix0 + kx*g.dilW
+				seg := row[o : o+g.inC]
+				o += g.inC
+				if iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW {
+					for i := range seg {
+						seg[i] = pad
+					}
+					continue
+				}
+				copy(seg, img[iy*inRow+ix*g.inC:])
+			}
+		}
+	}
+}
+
+// chunkRows is how many output pixels one GEMM call covers.
+func chunkRows(total, k int) int {
+	rows := im2colBudget / max(k, 1)
+	return max(1, min(rows, total))
+}
+
+// convScratch is one worker's im2col and accumulator memory.
+type convScratch struct {
+	f   []float32
+	i8  []int8
+	acc []int32
+}
+
+// scratchPool hands out convScratch values sized for one kernel, so Run
+// allocates nothing in steady state and concurrent Runs never share.
+type scratchPool struct{ p sync.Pool }
+
+func newScratchPool(fLen, i8Len, accLen int) *scratchPool {
+	sp := &scratchPool{}
+	sp.p.New = func() any {
+		return &convScratch{f: make([]float32, fLen), i8: make([]int8, i8Len), acc: make([]int32, accLen)}
+	}
+	return sp
+}
+
+func (sp *scratchPool) get() *convScratch  { return sp.p.Get().(*convScratch) }
+func (sp *scratchPool) put(s *convScratch) { sp.p.Put(s) }
+
+// prepareConv2D builds a CONV_2D kernel (PrepareFunc).
+func prepareConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	opts, ok := op.Options.(*graph.Conv2DOptions)
+	if !ok || opts == nil {
+		return nil, fmt.Errorf("%s: missing Conv2DOptions", op.Kind)
+	}
+	if len(ins) < 2 || ins[0] == nil || ins[1] == nil || len(outs) < 1 || outs[0] == nil {
+		return nil, fmt.Errorf("%s: needs input, filter and output tensors", op.Kind)
+	}
+	in, w, out := ins[0], ins[1], outs[0]
+	var bias *graph.Tensor
+	if len(ins) > 2 {
+		bias = ins[2]
+	}
+	if len(w.Shape) != 4 {
+		return nil, fmt.Errorf("%s: filter %q shape %v must be 4-D (OHWI)", op.Kind, w.Name, w.Shape)
+	}
+	g, err := newConvGeom(op, in, out, w.Shape[1], w.Shape[2], opts.StrideH, opts.StrideW, opts.DilationH, opts.DilationW, opts.Padding)
+	if err != nil {
+		return nil, err
+	}
+	if w.Shape[0] != g.outC {
+		return nil, fmt.Errorf("%s: filter %q has %d output channels, output %q has %d", op.Kind, w.Name, w.Shape[0], out.Name, g.outC)
+	}
+	if w.Shape[3] != g.inC {
+		// TFLite allows grouped convolution (filter depth dividing the
+		// input depth); qbench's converters never emit it.
+		return nil, unsupportedf(op, "filter %q depth %d differs from input %q depth %d (grouped convolution)", w.Name, w.Shape[3], in.Name, g.inC)
+	}
+	switch {
+	case in.DType == graph.Float32 && out.DType == graph.Float32:
+		return newConvFloat(op, g, w, bias, opts.Activation)
+	case in.DType == graph.Int8 && out.DType == graph.Int8:
+		return newConvInt8(op, g, in, w, bias, out, opts.Activation)
+	case in.DType == graph.Int16 && out.DType == graph.Int16:
+		return newConvInt16(op, g, in, w, bias, out, opts.Activation)
+	}
+	return nil, unsupported(op, ins, outs, "no CONV_2D kernel for these dtypes")
+}
+
+// convFloat is a float32 CONV_2D.
+type convFloat struct {
+	op      *graph.Op
+	g       *convGeom
+	w       []float32 // OHWI = [outC][k]
+	bias    []float32
+	lo, hi  float32
+	scratch *scratchPool
+}
+
+func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {
+	wv, err := constFloatWeights(op, w, g.outC*g.k())
+	if err != nil {
+		return nil, err
+	}
+	bv, err := floatBias(op, bias, g.outC)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := ActivationRangeFloat(act)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op.Kind, err)
+	}
+	k := &convFloat{op: op, g: g, w: wv, bias: bv, lo: lo, hi: hi}
+	if !g.pointwise() {
+		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k())*g.k(), 0, 0)
+	}
+	return k, nil
+}
+
+// Run implements Kernel.
+func (c *convFloat) Run(ins, outs []*Buffer) error {
+	g := c.g
+	in, out, batch, err := convBuffers(c.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	src, dst := in.F32, out.F32
+	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
+	if g.pointwise() {
+		gemm.Sgemm(false, true, m, n, k, 1, src, k, c.w, k, 0, dst, n)
+	} else {
+		s := c.scratch.get()
+		defer c.scratch.put(s)
+		chunk := len(s.f) / k
+		for r0 := 0; r0 < m; r0 += chunk {
+			rows := min(chunk, m-r0)
+			im2col(s.f, src, g, r0, rows, 0)
+			gemm.Sgemm(false, true, rows, n, k, 1, s.f, k, c.w, k, 0, dst[r0*n:], n)
+		}
+	}
+	floatEpilogue(dst[:m*n], n, c.bias, c.lo, c.hi)
+	return nil
+}
+
+// floatEpilogue adds the per-channel bias and applies the activation clamp
+// to a row-major [rows][n] float output.
+func floatEpilogue(dst []float32, n int, bias []float32, lo, hi float32) {
+	for i := 0; i < len(dst); i += n {
+		row := dst[i : i+n]
+		for j := range row {
+			v := row[j]
+			if bias != nil {
+				v += bias[j]
+			}
+			row[j] = min(max(v, lo), hi)
+		}
+	}
+}
+
+// convBuffers checks the run-time buffers of a conv-like op and returns the
+// data input, the output and the batch size (taken from the input length,
+// so a kernel prepared for batch 1 also runs larger batches).
+func convBuffers(op *graph.Op, g *convGeom, ins, outs []*Buffer) (in, out *Buffer, batch int, err error) {
+	if len(ins) < 1 || ins[0] == nil || len(outs) < 1 || outs[0] == nil {
+		return nil, nil, 0, fmt.Errorf("%s: missing input or output buffer", op.Kind)
+	}
+	in, out = ins[0], outs[0]
+	perIn := g.inH * g.inW * g.inC
+	perOut := g.outH * g.outW * g.outC
+	nIn, nOut := bufLen(in), bufLen(out)
+	if perIn == 0 || nIn%perIn != 0 {
+		return nil, nil, 0, fmt.Errorf("%s: input buffer of %d elements is not a whole number of %d×%d×%d images", op.Kind, nIn, g.inH, g.inW, g.inC)
+	}
+	batch = nIn / perIn
+	if err := checkLen(op, "output", nOut, batch*perOut); err != nil {
+		return nil, nil, 0, err
+	}
+	return in, out, batch, nil
+}
+
+// bufLen is the element count of the slice matching b's dtype.
+func bufLen(b *Buffer) int {
+	switch b.DType {
+	case graph.Float32:
+		return len(b.F32)
+	case graph.Int8, graph.Int4:
+		return len(b.I8)
+	case graph.UInt8:
+		return len(b.U8)
+	case graph.Int16:
+		return len(b.I16)
+	case graph.Int32:
+		return len(b.I32)
+	case graph.Int64:
+		return len(b.I64)
+	case graph.Bool:
+		return len(b.Bool)
+	}
+	return 0
+}
+
+// convInt8 is an int8 CONV_2D with int8 or int4 weights, per-tensor or
+// per-channel.
+type convInt8 struct {
+	op      *graph.Op
+	g       *convGeom
+	w       []int8 // OHWI = [outC][k]
+	inZP    int32
+	rq      *requant
+	scratch *scratchPool
+}
+
+func newConvInt8(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
+	sIn, zpIn, err := tensorQuant(op, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	if zpIn < -128 || zpIn > 127 {
+		return nil, fmt.Errorf("%s: input %q zero point %d outside int8", op.Kind, in.Name, zpIn)
+	}
+	wv, err := constInt8Weights(op, w, g.outC*g.k())
+	if err != nil {
+		return nil, err
+	}
+	scales, _, err := weightScales(op, w, g.outC, false)
+	if err != nil {
+		return nil, err
+	}
+	bv, _, err := intBias(op, bias, g.outC)
+	if err != nil {
+		return nil, err
+	}
+	rq, err := newRequant(op, sIn, scales, out, act, bv, g.outC)
+	if err != nil {
+		return nil, err
+	}
+	k := &convInt8{op: op, g: g, w: wv, inZP: zpIn, rq: rq}
+	rows := chunkRows(g.outH*g.outW, g.k())
+	i8Len := rows * g.k()
+	if g.pointwise() {
+		i8Len = 0
+	}
+	k.scratch = newScratchPool(0, i8Len, rows*g.outC)
+	return k, nil
+}
+
+// Run implements Kernel.
+func (c *convInt8) Run(ins, outs []*Buffer) error {
+	g := c.g
+	in, out, batch, err := convBuffers(c.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	src, dst := in.I8, out.I8
+	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
+	s := c.scratch.get()
+	defer c.scratch.put(s)
+	chunk := len(s.acc) / n
+	for r0 := 0; r0 < m; r0 += chunk {
+		rows := min(chunk, m-r0)
+		a := src[r0*k:]
+		if !g.pointwise() {
+			im2col(s.i8, src, g, r0, rows, int8(c.inZP))
+			a = s.i8
+		}
+		gemm.GemmS8(rows, n, k, a, k, -c.inZP, c.w, k, s.acc, n)
+		requantRows(dst[r0*n:(r0+rows)*n], s.acc[:rows*n], n, c.rq)
+	}
+	return nil
+}
+
+// requantRows runs the int32 epilogue over a row-major [rows][n] block.
+func requantRows(dst []int8, acc []int32, n int, rq *requant) {
+	for i := 0; i < len(acc); i += n {
+		row := acc[i : i+n]
+		d := dst[i : i+n]
+		for j, a := range row {
+			d[j] = int8(rq.apply32(a, j))
+		}
+	}
+}
+
+// convInt16 is a 16x8 CONV_2D: int16 activations (zero point 0), int8
+// weights, optional int32 or int64 bias. As in TFLite, the accumulator is
+// int64 (requantized with the 64-bit MultiplyByQuantizedMultiplier) when
+// the bias is int64, and int32 otherwise.
+type convInt16 struct {
+	op *graph.Op
+	g  *convGeom
+	w  []int8
+	rq *requant
+}
+
+func newConvInt16(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
+	rq, wv, err := prepare16x8(op, in, w, bias, out, act, g.outC, g.outC*g.k())
+	if err != nil {
+		return nil, err
+	}
+	return &convInt16{op: op, g: g, w: wv, rq: rq}, nil
+}
+
+// prepare16x8 checks and computes what every 16x8 kernel shares: symmetric
+// int16 input and output, int8 weights, the epilogue.
+func prepare16x8(op *graph.Op, in, w, bias, out *graph.Tensor, act graph.Activation, n, wLen int) (*requant, []int8, error) {
+	sIn, zpIn, err := tensorQuant(op, "input", in)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, zpOut, err := tensorQuant(op, "output", out)
+	if err != nil {
+		return nil, nil, err
+	}
+	if zpIn != 0 || zpOut != 0 {
+		return nil, nil, unsupportedf(op, "int16 input %q and output %q need zero point 0 (got %d, %d)", in.Name, out.Name, zpIn, zpOut)
+	}
+	if w.DType != graph.Int8 {
+		return nil, nil, unsupportedf(op, "16x8 mode needs int8 weights, %q is %s", w.Name, w.DType)
+	}
+	wv, err := constInt8Weights(op, w, wLen)
+	if err != nil {
+		return nil, nil, err
+	}
+	scales, _, err := weightScales(op, w, n, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	bv, is64, err := intBias(op, bias, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	rq, err := newRequant(op, sIn, scales, out, act, bv, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	rq.acc64 = is64
+	return rq, wv, nil
+}
+
+// Run implements Kernel.
+func (c *convInt16) Run(ins, outs []*Buffer) error {
+	g := c.g
+	in, out, batch, err := convBuffers(c.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	src, dst := in.I16, out.I16
+	k := g.k()
+	inRow := g.inW * g.inC
+	o := 0
+	for b := 0; b < batch; b++ {
+		img := src[b*g.inH*inRow : (b+1)*g.inH*inRow]
+		for oy := 0; oy < g.outH; oy++ {
+			iy0 := oy*g.strideH - g.padT
+			for ox := 0; ox < g.outW; ox++ {
+				ix0 := ox*g.strideW - g.padL
+				for oc := 0; oc < g.outC; oc++ {
+					wrow := c.w[oc*k : (oc+1)*k]
+					var acc int64
+					for ky := 0; ky < g.fH; ky++ {
+						iy := iy0 + ky*g.dilH
+						if iy < 0 || iy >= g.inH {
+							continue
+						}
+						for kx := 0; kx < g.fW; kx++ {
+							ix := ix0 + kx*g.dilW
+							if ix < 0 || ix >= g.inW {
+								continue
+							}
+							px := img[iy*inRow+ix*g.inC : iy*inRow+(ix+1)*g.inC]
+							wk := wrow[(ky*g.fW+kx)*g.inC:]
+							for ic, x := range px {
+								acc += int64(wk[ic]) * int64(x)
+							}
+						}
+					}
+					var v int32
+					if c.rq.acc64 {
+						v = c.rq.apply64(acc, oc)
+					} else {
+						// int32 accumulation wraps as TFLite's would.
+						v = c.rq.apply32(int32(acc), oc)
+					}
+					dst[o] = int16(v)
+					o++
+				}
+			}
+		}
+	}
+	return nil
+}

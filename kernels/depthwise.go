@@ -1,0 +1,260 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/qbench/qbench/graph"
+)
+
+// DEPTHWISE_CONV_2D: input NHWC, filter 1HW(C·M), optional bias [C·M],
+// output NHWC with C·M channels; output channel ic·M+m reads input channel
+// ic. Each output needs only fH·fW products, too few for a GEMM to pay off,
+// so all dtypes run a direct loop that walks the filter taps outermost and
+// the channels innermost (contiguous in both input and filter).
+
+// prepareDepthwiseConv2D builds a DEPTHWISE_CONV_2D kernel (PrepareFunc).
+func prepareDepthwiseConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	opts, ok := op.Options.(*graph.DepthwiseConv2DOptions)
+	if !ok || opts == nil {
+		return nil, fmt.Errorf("%s: missing DepthwiseConv2DOptions", op.Kind)
+	}
+	if len(ins) < 2 || ins[0] == nil || ins[1] == nil || len(outs) < 1 || outs[0] == nil {
+		return nil, fmt.Errorf("%s: needs input, filter and output tensors", op.Kind)
+	}
+	in, w, out := ins[0], ins[1], outs[0]
+	var bias *graph.Tensor
+	if len(ins) > 2 {
+		bias = ins[2]
+	}
+	if len(w.Shape) != 4 || w.Shape[0] != 1 {
+		return nil, fmt.Errorf("%s: filter %q shape %v must be 1×H×W×(C·M)", op.Kind, w.Name, w.Shape)
+	}
+	g, err := newConvGeom(op, in, out, w.Shape[1], w.Shape[2], opts.StrideH, opts.StrideW, opts.DilationH, opts.DilationW, opts.Padding)
+	if err != nil {
+		return nil, err
+	}
+	if g.inC == 0 || w.Shape[3] != g.outC || g.outC%g.inC != 0 {
+		return nil, fmt.Errorf("%s: filter %q has %d channels, output %q %d, input %q %d: want output = filter = input·multiplier",
+			op.Kind, w.Name, w.Shape[3], out.Name, g.outC, in.Name, g.inC)
+	}
+	mult := g.outC / g.inC
+	if opts.DepthMultiplier > 0 && opts.DepthMultiplier != mult {
+		// TFLite ignores the option and trusts the shapes; so do we, but a
+		// disagreement usually means a broken converter, so say so.
+		return nil, fmt.Errorf("%s: depth_multiplier %d but filter %q implies %d", op.Kind, opts.DepthMultiplier, w.Name, mult)
+	}
+	taps := g.fH * g.fW
+	d := &depthwise{op: op, g: g, mult: mult}
+	d.acc.New = func() any { s := make([]int64, g.outC); return &s }
+	switch {
+	case in.DType == graph.Float32 && out.DType == graph.Float32:
+		if d.wf, err = constFloatWeights(op, w, taps*g.outC); err != nil {
+			return nil, err
+		}
+		if d.bf, err = floatBias(op, bias, g.outC); err != nil {
+			return nil, err
+		}
+		if d.flo, d.fhi, err = ActivationRangeFloat(opts.Activation); err != nil {
+			return nil, fmt.Errorf("%s: %w", op.Kind, err)
+		}
+		d.facc.New = func() any { s := make([]float32, g.outC); return &s }
+		return &depthwiseFloat{d}, nil
+	case in.DType == graph.Int8 && out.DType == graph.Int8:
+		sIn, zpIn, err := tensorQuant(op, "input", in)
+		if err != nil {
+			return nil, err
+		}
+		if d.wi, err = constInt8Weights(op, w, taps*g.outC); err != nil {
+			return nil, err
+		}
+		scales, _, err := weightScales(op, w, g.outC, false)
+		if err != nil {
+			return nil, err
+		}
+		bv, _, err := intBias(op, bias, g.outC)
+		if err != nil {
+			return nil, err
+		}
+		if d.rq, err = newRequant(op, sIn, scales, out, opts.Activation, bv, g.outC); err != nil {
+			return nil, err
+		}
+		d.inOff = -zpIn
+		return &depthwiseInt8{d}, nil
+	case in.DType == graph.Int16 && out.DType == graph.Int16:
+		rq, wv, err := prepare16x8(op, in, w, bias, out, opts.Activation, g.outC, taps*g.outC)
+		if err != nil {
+			return nil, err
+		}
+		// TFLite's 16x8 depthwise always accumulates in int64.
+		rq.acc64 = true
+		d.rq, d.wi = rq, wv
+		return &depthwiseInt16{d}, nil
+	}
+	return nil, unsupported(op, ins, outs, "no DEPTHWISE_CONV_2D kernel for these dtypes")
+}
+
+// depthwise is the state shared by the dtype variants.
+type depthwise struct {
+	op       *graph.Op
+	g        *convGeom
+	mult     int
+	wf, bf   []float32
+	flo, fhi float32
+	wi       []int8
+	inOff    int32
+	rq       *requant
+	acc      sync.Pool // *[]int64, one accumulator per output channel
+	facc     sync.Pool // *[]float32
+}
+
+// forEachPixel calls fn for every output pixel with its batch image offset
+// and the window origin; fn walks the taps itself.
+func (d *depthwise) forEachPixel(batch int, fn func(img, iy0, ix0, outOff int)) {
+	g := d.g
+	perImg := g.inH * g.inW * g.inC
+	o := 0
+	for b := 0; b < batch; b++ {
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				fn(b*perImg, oy*g.strideH-g.padT, ox*g.strideW-g.padL, o)
+				o += g.outC
+			}
+		}
+	}
+}
+
+type depthwiseFloat struct{ *depthwise }
+
+// Run implements Kernel.
+func (d depthwiseFloat) Run(ins, outs []*Buffer) error {
+	g := d.g
+	in, out, batch, err := convBuffers(d.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	src, dst := in.F32, out.F32
+	ap := d.facc.Get().(*[]float32)
+	defer d.facc.Put(ap)
+	acc := *ap
+	M := d.mult
+	d.forEachPixel(batch, func(img, iy0, ix0, o int) {
+		clear(acc)
+		for ky := 0; ky < g.fH; ky++ {
+			iy := iy0 + ky*g.dilH
+			if iy < 0 || iy >= g.inH {
+				continue
+			}
+			for kx := 0; kx < g.fW; kx++ {
+				ix := ix0 + kx*g.dilW
+				if ix < 0 || ix >= g.inW {
+					continue
+				}
+				px := src[img+(iy*g.inW+ix)*g.inC:][:g.inC]
+				wt := d.wf[(ky*g.fW+kx)*g.outC:][:g.outC]
+				for ic, x := range px {
+					for m := 0; m < M; m++ {
+						acc[ic*M+m] += x * wt[ic*M+m]
+					}
+				}
+			}
+		}
+		row := dst[o : o+g.outC]
+		for c, v := range acc {
+			if d.bf != nil {
+				v += d.bf[c]
+			}
+			row[c] = min(max(v, d.flo), d.fhi)
+		}
+	})
+	return nil
+}
+
+type depthwiseInt8 struct{ *depthwise }
+
+// Run implements Kernel.
+func (d depthwiseInt8) Run(ins, outs []*Buffer) error {
+	g := d.g
+	in, out, batch, err := convBuffers(d.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	src, dst := in.I8, out.I8
+	ap := d.acc.Get().(*[]int64)
+	defer d.acc.Put(ap)
+	acc := *ap
+	M := d.mult
+	d.forEachPixel(batch, func(img, iy0, ix0, o int) {
+		clear(acc)
+		for ky := 0; ky < g.fH; ky++ {
+			iy := iy0 + ky*g.dilH
+			if iy < 0 || iy >= g.inH {
+				continue
+			}
+			for kx := 0; kx < g.fW; kx++ {
+				ix := ix0 + kx*g.dilW
+				if ix < 0 || ix >= g.inW {
+					continue
+				}
+				px := src[img+(iy*g.inW+ix)*g.inC:][:g.inC]
+				wt := d.wi[(ky*g.fW+kx)*g.outC:][:g.outC]
+				for ic, x := range px {
+					xv := int64(x) + int64(d.inOff)
+					for m := 0; m < M; m++ {
+						acc[ic*M+m] += int64(wt[ic*M+m]) * xv
+					}
+				}
+			}
+		}
+		row := dst[o : o+g.outC]
+		for c, v := range acc {
+			// The sum fits int32 as in TFLite; truncation reproduces its wrap.
+			row[c] = int8(d.rq.apply32(int32(v), c))
+		}
+	})
+	return nil
+}
+
+type depthwiseInt16 struct{ *depthwise }
+
+// Run implements Kernel.
+func (d depthwiseInt16) Run(ins, outs []*Buffer) error {
+	g := d.g
+	in, out, batch, err := convBuffers(d.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	src, dst := in.I16, out.I16
+	ap := d.acc.Get().(*[]int64)
+	defer d.acc.Put(ap)
+	acc := *ap
+	M := d.mult
+	d.forEachPixel(batch, func(img, iy0, ix0, o int) {
+		clear(acc)
+		for ky := 0; ky < g.fH; ky++ {
+			iy := iy0 + ky*g.dilH
+			if iy < 0 || iy >= g.inH {
+				continue
+			}
+			for kx := 0; kx < g.fW; kx++ {
+				ix := ix0 + kx*g.dilW
+				if ix < 0 || ix >= g.inW {
+					continue
+				}
+				px := src[img+(iy*g.inW+ix)*g.inC:][:g.inC]
+				wt := d.wi[(ky*g.fW+kx)*g.outC:][:g.outC]
+				for ic, x := range px {
+					xv := int64(x)
+					for m := 0; m < M; m++ {
+						acc[ic*M+m] += int64(wt[ic*M+m]) * xv
+					}
+				}
+			}
+		}
+		row := dst[o : o+g.outC]
+		for c, v := range acc {
+			row[c] = int16(d.rq.apply64(v, c))
+		}
+	})
+	return nil
+}

@@ -1,0 +1,5 @@
+package kernels
+
+import "testing"
+
+func TestSoftmaxReferenceCases(t *testing.T) { runRefDir(t, "softmax") }
