@@ -60,6 +60,20 @@ func Prepare(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 // heavyPrepare returns the prepare function of the compute-heavy kernels
 // (convolutions, fully connected, pooling, softmax), or nil.
 func heavyPrepare(k graph.OpKind) PrepareFunc {
+	switch k {
+	case graph.OpConv2D:
+		return prepareConv2D
+	case graph.OpDepthwiseConv2D:
+		return prepareDepthwiseConv2D
+	case graph.OpFullyConnected:
+		return prepareFullyConnected
+	case graph.OpMaxPool2D:
+		return prepareMaxPool2D
+	case graph.OpAveragePool2D:
+		return prepareAveragePool2D
+	case graph.OpSoftmax:
+		return prepareSoftmax
+	}
 	return nil
 }
 

@@ -1,18 +1,182 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
 
+	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
-// TODO(owner): replace this placeholder with the real command.
+// maxImagePixels bounds a decoded image so a hostile file cannot exhaust memory.
+const maxImagePixels = 64 << 20
+
 func newRunCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "run",
-		Short: "(not implemented yet)",
+	var (
+		inPath, outPath string
+		images          []string
+		top             int
+		labelsPath      string
+		asJSON          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run MODEL.tflite (--input IN.bin --output OUT.bin | --image FILE...)",
+		Short: "Run a TFLite model on raw tensors or images",
+		Long: `run executes MODEL.tflite with qbench's interpreter (bit-exact with TFLite for integer models).
+
+With --input, IN.bin holds raw little-endian values in the model input's dtype, K samples
+concatenated; --output receives the first output's raw values for all K samples, in the
+same convention as ../shared/tools/tflite-oracle, so the two can be diffed byte for byte.
+
+With --image, each image (PNG, JPEG, BMP, PPM, WebP) is decoded, resized to the input's
+height and width and scaled as the model's stored preprocessing spec says (metadata
+"qbench.preprocess"; without one: RGB, bilinear half-pixel resize, values x/255 in [0,1]),
+quantized with the input's scale and zero point, and the top classes are printed.`,
+		Example: `  qbench run model.tflite --input in.bin --output out.bin
+  qbench run model.tflite --image stop.png --image yield.jpg
+  qbench run model.tflite --image sign.png --labels labels.txt --top 3 --json`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if len(images) > 0 {
+				images = append(images, args[1:]...)
+			} else if len(args) > 1 {
+				return usagef("unexpected arguments %v (images go after --image)", args[1:])
+			}
+			switch {
+			case inPath != "" && len(images) > 0:
+				return usagef("use either --input or --image, not both")
+			case inPath == "" && len(images) == 0:
+				return usagef("give --input IN.bin (with --output OUT.bin) or --image FILE")
+			case inPath != "" && outPath == "":
+				return usagef("--input needs --output OUT.bin")
+			case top < 1:
+				return usagef("--top must be at least 1, got %d", top)
+			}
+			g, err := tflite.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := interp.Compile(g, interp.Options{})
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			e := p.NewExecutor()
+			if inPath != "" {
+				in, err := os.ReadFile(inPath)
+				if err != nil {
+					return err
+				}
+				out, err := e.RunRaw(in)
+				if err != nil {
+					return fmt.Errorf("%s: %w", inPath, err)
+				}
+				if err := os.WriteFile(outPath, out, 0o644); err != nil {
+					return err
+				}
+				if !a.quiet {
+					fmt.Fprintf(a.stderr, "wrote %d bytes (%d samples) to %s\n", len(out), len(in)/p.InputTensor(0).ByteSize(), outPath)
+				}
+				return nil
+			}
+			var labels []string
+			if labelsPath != "" {
+				b, err := os.ReadFile(labelsPath)
+				if err != nil {
+					return err
+				}
+				labels = strings.Split(strings.TrimRight(string(b), "\r\n"), "\n")
+			}
+			return classifyImages(a, e, images, top, labels, asJSON)
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&inPath, "input", "", "raw input tensor file (K samples in the input's dtype)")
+	f.StringVar(&outPath, "output", "", "where to write the first output's raw values")
+	f.StringVar(&outPath, "out", "", "alias of --output")
+	f.StringSliceVar(&images, "image", nil, "image file(s) to classify (repeatable)")
+	f.IntVar(&top, "top", 5, "how many classes to print per image")
+	f.StringVar(&labelsPath, "labels", "", "class names, one per line (line i = class i)")
+	f.BoolVar(&asJSON, "json", false, "print image results as JSON")
+	return cmd
+}
+
+// imageResult is one image's ranking in --json output.
+type imageResult struct {
+	Image   string        `json:"image"`
+	Classes []classResult `json:"classes"`
+}
+
+type classResult struct {
+	Index int     `json:"index"`
+	Label string  `json:"label,omitempty"`
+	Score float32 `json:"score"`
+}
+
+func classifyImages(a *app, e *interp.Executor, paths []string, top int, labels []string, asJSON bool) error {
+	in := e.Program().InputTensor(0)
+	if len(in.Shape) != 4 {
+		return fmt.Errorf("--image needs an NHWC image input, the model input %q is %v", in.Name, in.Shape)
+	}
+	spec, ok, err := dataset.SpecFromGraph(e.Program().Graph())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		spec = dataset.DefaultSpec(in.Shape[1], in.Shape[2])
+		spec.Channels = in.Shape[3]
+	}
+	if err := spec.CheckShape(in.Shape); err != nil {
+		return err
+	}
+	if in.Shape[0] != 1 {
+		return fmt.Errorf("--image needs batch 1, the model input is %v", in.Shape)
+	}
+	x := make([]float32, spec.Size())
+	var scores []float32
+	var results []imageResult
+	for _, path := range paths {
+		img, _, err := dataset.ReadImageFile(path, maxImagePixels)
+		if err != nil {
+			return err
+		}
+		if err := spec.Apply(img, nil, x); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := e.SetInputFloat(0, x); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := e.Run(); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		scores = e.OutputFloat(0, scores)
+		r := imageResult{Image: path}
+		for _, c := range interp.TopK(scores, top) {
+			cr := classResult{Index: c.Index, Score: c.Score}
+			if c.Index < len(labels) {
+				cr.Label = labels[c.Index]
+			}
+			r.Classes = append(r.Classes, cr)
+		}
+		results = append(results, r)
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	for _, r := range results {
+		fmt.Fprintln(a.stdout, r.Image)
+		for i, c := range r.Classes {
+			name := c.Label
+			if name != "" {
+				name = "  " + name
+			}
+			fmt.Fprintf(a.stdout, "  %d. class %d%s  %.4f\n", i+1, c.Index, name, c.Score)
+		}
+	}
+	return nil
 }
