@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/qbench/qbench/graph"
-	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels"
 	"github.com/qbench/qbench/tflite"
 )
