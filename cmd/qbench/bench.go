@@ -1,18 +1,91 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"time"
 
+	"github.com/qbench/qbench/bench"
+	"github.com/qbench/qbench/kernels/gemm"
+	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
-// TODO(owner): replace this placeholder with the real command.
 func newBenchCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "bench",
-		Short: "(not implemented yet)",
+	var (
+		batch   int
+		seconds float64
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench MODEL.tflite...",
+		Short: "Measure latency and throughput of models in qbench",
+		Long: `bench runs each model on seeded random inputs for --seconds (after a short warm-up)
+with --threads executors running concurrently, each processing batches of --batch images.
+It prints the CPU model, the thread count and, per model, throughput in images per second
+and the latency of one run (one batch) at the 50th, 90th and 99th percentiles.
+
+With --json it prints one JSON object per line and model:
+{"model": PATH, "threads": N, "batch": B, "images_per_second": X,
+ "latency_ms": {"p50": .., "p90": .., "p99": ..}}
+and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.`,
+		Example: `  qbench bench float.tflite int8.tflite
+  qbench bench int8.tflite --threads 1 --batch 64 --seconds 10 --json`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if batch < 1 {
+				return usagef("--batch must be ≥ 1, got %d", batch)
+			}
+			if !(seconds > 0) {
+				return usagef("--seconds must be > 0, got %v", seconds)
+			}
+			if a.threads < 1 {
+				return usagef("--threads must be ≥ 1, got %d", a.threads)
+			}
+			head := fmt.Sprintf("cpu: %s; threads %d; batch %d; gemm %s", bench.CPUModel(), a.threads, batch, gemm.Impl())
+			if asJSON {
+				if !a.quiet {
+					fmt.Fprintln(a.stderr, head)
+				}
+			} else {
+				fmt.Fprintln(a.stdout, head)
+				fmt.Fprintf(a.stdout, "%-40s %12s %10s %10s %10s\n", "model", "images/s", "p50 ms", "p90 ms", "p99 ms")
+			}
+			dur := time.Duration(seconds * float64(time.Second))
+			opts := bench.Options{
+				Threads: a.threads, Batch: batch, Duration: dur,
+				Warmup: min(dur/10, 500*time.Millisecond), Seed: a.seed,
+			}
+			enc := json.NewEncoder(a.stdout)
+			pr := a.progress()
+			for _, path := range args {
+				g, err := tflite.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("read %s: %w", path, err)
+				}
+				task := pr.Start("bench "+path, 0, "runs")
+				r, err := bench.Run(cmd.Context(), path, g, opts)
+				if err != nil {
+					task.Done()
+					return err
+				}
+				task.Add(int64(r.Runs))
+				task.Done()
+				if asJSON {
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(a.stdout, "%-40s %12.1f %10.3f %10.3f %10.3f\n", path, r.ImagesPerSecond, r.Latency.P50, r.Latency.P90, r.Latency.P99)
+			}
+			pr.Wait()
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.IntVar(&batch, "batch", 1, "images per run")
+	f.Float64Var(&seconds, "seconds", 3, "measuring time per model, in seconds")
+	f.BoolVar(&asJSON, "json", false, "one JSON object per line and model")
+	return cmd
 }

@@ -1,0 +1,238 @@
+// Package bench measures how fast a model runs in qbench: latency
+// percentiles of single runs and throughput in images per second, with one
+// or several executors running concurrently.
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels"
+)
+
+// Options configure Run.
+type Options struct {
+	// Threads is the number of executors running concurrently (≥ 1).
+	Threads int
+	// Batch is the batch size every run processes (≥ 1).
+	Batch int
+	// Duration is how long to measure after warm-up (> 0).
+	Duration time.Duration
+	// Warmup is how long to run before measuring, so caches, the
+	// allocator and CPU frequency settle. 0 still runs once per executor.
+	Warmup time.Duration
+	// Seed seeds the random inputs (results do not depend on the values,
+	// but runs stay reproducible).
+	Seed int64
+	// MaxRuns stops early after this many measured runs in total
+	// (0: no limit); it also bounds the memory the latencies take.
+	MaxRuns int
+}
+
+// Latency holds run-latency percentiles in milliseconds. One run
+// processes one batch.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+}
+
+// Result is the measurement of one model. Its JSON form is the line
+// `qbench bench --json` prints.
+type Result struct {
+	Model           string  `json:"model"`
+	Threads         int     `json:"threads"`
+	Batch           int     `json:"batch"`
+	ImagesPerSecond float64 `json:"images_per_second"`
+	Latency         Latency `json:"latency_ms"`
+	// Runs is the number of measured runs (batches) over all executors.
+	Runs int `json:"-"`
+	// Seconds is the measured wall time.
+	Seconds float64 `json:"-"`
+}
+
+// maxRunsDefault caps recorded latencies when Options.MaxRuns is 0 (a
+// tiny model could otherwise record tens of millions of runs).
+const maxRunsDefault = 5_000_000
+
+// Run compiles g for opts.Batch and measures it; name is recorded as
+// Result.Model. Inputs are filled with seeded random values once; each
+// executor then runs back to back until the duration ends or ctx is done.
+func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Result, error) {
+	if opts.Threads < 1 {
+		return nil, fmt.Errorf("bench %s: threads must be ≥ 1, got %d", name, opts.Threads)
+	}
+	if opts.Batch < 1 {
+		return nil, fmt.Errorf("bench %s: batch must be ≥ 1, got %d", name, opts.Batch)
+	}
+	if opts.Duration <= 0 {
+		return nil, fmt.Errorf("bench %s: duration must be > 0, got %v", name, opts.Duration)
+	}
+	prog, err := interp.Compile(g, interp.Options{Batch: opts.Batch})
+	if err != nil {
+		return nil, fmt.Errorf("bench %s: %w", name, err)
+	}
+	exs := make([]*interp.Executor, opts.Threads)
+	for t := range exs {
+		exs[t] = prog.NewExecutor()
+		rng := rand.New(rand.NewPCG(uint64(opts.Seed), uint64(t)))
+		for i := 0; i < prog.NumInputs(); i++ {
+			if err := fillRandom(exs[t].Input(i), rng); err != nil {
+				return nil, fmt.Errorf("bench %s: input %d %q: %w", name, i, prog.InputTensor(i).Name, err)
+			}
+		}
+		// The first run validates the model before timing starts.
+		if err := exs[t].Run(); err != nil {
+			return nil, fmt.Errorf("bench %s: %w", name, err)
+		}
+	}
+	maxRuns := opts.MaxRuns
+	if maxRuns <= 0 {
+		maxRuns = maxRunsDefault
+	}
+	if opts.Warmup > 0 {
+		if _, _, err := runAll(ctx, exs, opts.Warmup, maxRuns); err != nil {
+			return nil, fmt.Errorf("bench %s: warm-up: %w", name, err)
+		}
+	}
+	lat, wall, err := runAll(ctx, exs, opts.Duration, maxRuns)
+	if err != nil {
+		return nil, fmt.Errorf("bench %s: %w", name, err)
+	}
+	if len(lat) == 0 {
+		return nil, fmt.Errorf("bench %s: no run finished (cancelled?)", name)
+	}
+	slices.Sort(lat)
+	r := &Result{
+		Model: name, Threads: opts.Threads, Batch: opts.Batch,
+		ImagesPerSecond: float64(len(lat)*opts.Batch) / wall.Seconds(),
+		Latency: Latency{
+			P50: Percentile(lat, 50), P90: Percentile(lat, 90), P99: Percentile(lat, 99),
+		},
+		Runs:    len(lat),
+		Seconds: wall.Seconds(),
+	}
+	return r, nil
+}
+
+// runAll runs every executor back to back on its own goroutine for d and
+// returns all run latencies (ms) and the wall time until the last run
+// ended. Throughput divides completed work by that wall time, so a run
+// still in flight at the deadline is counted, not cut.
+func runAll(ctx context.Context, exs []*interp.Executor, d time.Duration, maxRuns int) ([]float64, time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(d)
+	per := max(1, maxRuns/len(exs))
+	lats := make([][]float64, len(exs))
+	errs := make([]error, len(exs))
+	var wg sync.WaitGroup
+	for t, ex := range exs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for len(lats[t]) < per && ctx.Err() == nil {
+				t0 := time.Now()
+				if err := ex.Run(); err != nil {
+					errs[t] = err
+					return
+				}
+				t1 := time.Now()
+				lats[t] = append(lats[t], float64(t1.Sub(t0).Nanoseconds())/1e6)
+				if !t1.Before(deadline) {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	return slices.Concat(lats...), wall, nil
+}
+
+// Percentile returns the p-th percentile (0..100) of sorted values, by
+// linear interpolation between closest ranks; NaN for no values.
+func Percentile(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	if n == 1 || p <= 0 {
+		return sorted[0]
+	}
+	if p >= 100 {
+		return sorted[n-1]
+	}
+	pos := p / 100 * float64(n-1)
+	i := int(pos)
+	f := pos - float64(i)
+	if i+1 >= n {
+		return sorted[n-1]
+	}
+	return sorted[i] + f*(sorted[i+1]-sorted[i])
+}
+
+// fillRandom fills an input buffer with seeded values spanning the dtype
+// (floats uniform in [0,1), like normalised pixels).
+func fillRandom(b *kernels.Buffer, rng *rand.Rand) error {
+	if b == nil {
+		return errors.New("no buffer")
+	}
+	switch b.DType {
+	case graph.Float32:
+		for i := range b.F32 {
+			b.F32[i] = rng.Float32()
+		}
+	case graph.Int8:
+		for i := range b.I8 {
+			b.I8[i] = int8(rng.IntN(256) - 128)
+		}
+	case graph.UInt8:
+		for i := range b.U8 {
+			b.U8[i] = uint8(rng.IntN(256))
+		}
+	case graph.Int16:
+		for i := range b.I16 {
+			b.I16[i] = int16(rng.IntN(65536) - 32768)
+		}
+	case graph.Int32:
+		for i := range b.I32 {
+			b.I32[i] = int32(rng.IntN(256))
+		}
+	default:
+		return fmt.Errorf("cannot fill a %s input", b.DType)
+	}
+	return nil
+}
+
+// CPUModel returns the processor's model name from /proc/cpuinfo, or
+// GOARCH when it is not available.
+func CPUModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(key) == "model name" {
+			return strings.TrimSpace(val)
+		}
+	}
+	return runtime.GOARCH
+}

@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
+	"github.com/qbench/qbench/tflite"
+)
+
+// reluGraph is input [1,4,4,3] float → RELU → output.
+func reluGraph() *graph.Graph {
+	g := &graph.Graph{}
+	in := g.AddTensor(&graph.Tensor{Name: "in", Shape: []int{1, 4, 4, 3}, DType: graph.Float32})
+	out := g.AddTensor(&graph.Tensor{Name: "out", Shape: []int{1, 4, 4, 3}, DType: graph.Float32})
+	g.AddOp(graph.OpRelu, []int{in}, []int{out}, nil)
+	g.Inputs, g.Outputs = []int{in}, []int{out}
+	return g
+}
+
+func TestPercentile(t *testing.T) {
+	x := []float64{1, 2, 3, 4}
+	for _, c := range []struct{ p, want float64 }{{0, 1}, {50, 2.5}, {90, 3.7}, {100, 4}, {99, 3.97}} {
+		if got := Percentile(x, c.p); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Percentile(%v, %v) = %v, want %v", x, c.p, got, c.want)
+		}
+	}
+	if got := Percentile([]float64{7}, 90); got != 7 {
+		t.Errorf("single value: %v", got)
+	}
+	if !math.IsNaN(Percentile(nil, 50)) {
+		t.Error("empty: want NaN")
+	}
+}
+
+func TestRun(t *testing.T) {
+	r, err := Run(context.Background(), "relu", reluGraph(), Options{Threads: 2, Batch: 3, Duration: 30 * time.Millisecond, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Runs < 2 || r.ImagesPerSecond <= 0 || r.Threads != 2 || r.Batch != 3 || r.Model != "relu" {
+		t.Fatalf("result %+v", r)
+	}
+	if !(r.Latency.P50 <= r.Latency.P90 && r.Latency.P90 <= r.Latency.P99) || r.Latency.P50 <= 0 {
+		t.Fatalf("latency not ordered/positive: %+v", r.Latency)
+	}
+	// Throughput and latency agree: with 2 executors, images/s cannot
+	// exceed 2·batch/min-latency by much.
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"model":"relu"`, `"threads":2`, `"batch":3`, `"images_per_second":`, `"latency_ms":{"p50":`} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("JSON %s lacks %s", b, key)
+		}
+	}
+}
+
+func TestRunMaxRuns(t *testing.T) {
+	r, err := Run(context.Background(), "relu", reluGraph(), Options{Threads: 1, Batch: 1, Duration: time.Minute, MaxRuns: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Runs != 5 {
+		t.Fatalf("runs = %d, want 5", r.Runs)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	g := reluGraph()
+	for _, o := range []Options{{Threads: 0, Batch: 1, Duration: time.Second}, {Threads: 1, Batch: 0, Duration: time.Second}, {Threads: 1, Batch: 1}} {
+		if _, err := Run(context.Background(), "m", g, o); err == nil {
+			t.Errorf("Run(%+v) succeeded, want error", o)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, "m", g, Options{Threads: 1, Batch: 1, Duration: time.Second}); err == nil {
+		t.Error("cancelled: want error")
+	}
+}
+
+// sharedDir finds ../shared beside the module root.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("../shared not found: no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	s := filepath.Join(dir, "..", "shared")
+	if _, err := os.Stat(s); err != nil {
+		t.Skip("../shared not found: ", err)
+	}
+	return s
+}
+
+func TestRunRealModel(t *testing.T) {
+	for _, name := range []string{"hello_world_float.tflite", "hello_world_int8.tflite"} {
+		path := filepath.Join(sharedDir(t), "reference/tflite-micro/models/hello_world", name)
+		g, err := tflite.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(context.Background(), path, g, Options{Threads: 1, Batch: 4, Duration: 20 * time.Millisecond})
+		if errors.Is(err, kernels.ErrUnsupported) {
+			t.Skipf("%s: kernel not available yet: %v", name, err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Runs == 0 || r.ImagesPerSecond <= 0 {
+			t.Fatalf("%s: %+v", name, r)
+		}
+	}
+}
+
+func TestCPUModel(t *testing.T) {
+	if CPUModel() == "" {
+		t.Fatal("empty CPU model")
+	}
+}
