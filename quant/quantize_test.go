@@ -136,3 +136,41 @@ func TestQuantizeMatchesFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeTinyCNN quantizes the seed-cnn pattern (conv, pool, reshape,
+// dense, softmax) and checks probabilities stay close to the float model's
+// in int8 and 16x8 mode, per channel and per tensor.
+func TestQuantizeTinyCNN(t *testing.T) {
+	g := tinyCNN(5)
+	calib := randomSamples(g, 200, 6)
+	eval := randomSamples(g, 50, 7)
+	want := runAll(t, g, eval)
+	for _, c := range []struct {
+		opts  Options
+		limit float64
+	}{
+		{Options{}, 0.03},
+		{Options{PerTensor: true, BiasCorrection: true}, 0.05},
+		{Options{Mode: Mode16x8}, 0.01}, // int8 weights still limit it
+		{Options{Method: Percentile, IO: graph.Int8}, 0.05},
+	} {
+		q, _, err := Quantize(context.Background(), g, SliceSamples(calib), c.opts)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.opts, err)
+		}
+		if n := len(findTensor(t, q, "conv_w").Quant.Scale); (n == 1) != c.opts.PerTensor {
+			t.Errorf("%+v: conv weights have %d scales", c.opts, n)
+		}
+		got := runAll(t, q, eval)
+		worst := 0.0
+		for i := range want {
+			for j := range want[i] {
+				worst = math.Max(worst, math.Abs(float64(got[i][j]-want[i][j])))
+			}
+		}
+		if worst > c.limit {
+			t.Errorf("%+v: max probability error %g > %g", c.opts, worst, c.limit)
+		}
+		t.Logf("mode %s per-tensor %v: max probability error %.4g", c.opts.Mode, c.opts.PerTensor, worst)
+	}
+}
