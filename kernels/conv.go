@@ -356,8 +356,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	chunk := len(s.acc) / n
 	for r0 := 0; r0 < m; r0 += chunk {
 		rows := min(chunk, m-r0)
-		a := src[r0*k:]
-		if !g.pointwise() {
+		var a []int8
+		if g.pointwise() {
+			a = src[r0*k:]
+		} else {
 			im2col(s.i8, src, g, r0, rows, int8(c.inZP))
 			a = s.i8
 		}
