@@ -87,6 +87,10 @@ type Options struct {
 	// KeepFloat lists op indices (in the float graph) that stay float32,
 	// with DEQUANTIZE before and QUANTIZE after them as needed.
 	KeepFloat []int
+	// Fixed gives activation parameters by tensor name that replace
+	// calibration for those tensors: explain passes an existing quantized
+	// model's parameters so a mixed model shares them exactly.
+	Fixed map[string]*graph.Quantization
 	// Bins is the number of histogram bins on each side of zero used while
 	// calibrating (default DefaultBins).
 	Bins int

@@ -99,6 +99,9 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 	if err := g.Validate(); err != nil {
 		return nil, nil, err
 	}
+	if cal == nil && opts.Fixed != nil {
+		cal = &Calibration{Hists: make([]*Histogram, len(g.Tensors))}
+	}
 	if cal == nil || len(cal.Hists) != len(g.Tensors) {
 		return nil, nil, fmt.Errorf("calibration does not match the graph (%d tensors)", len(g.Tensors))
 	}
@@ -180,6 +183,10 @@ func (r *rewriter) assignParams() error {
 			if r.keep[oi] {
 				rule = ruleCalibrated
 			}
+			if p := r.opts.Fixed[g.Tensors[out].Name]; p != nil {
+				r.setFixed(out, p)
+				continue
+			}
 			switch rule {
 			case ruleInput:
 				in := op.Inputs[0]
@@ -206,8 +213,21 @@ func (r *rewriter) assignParams() error {
 	return nil
 }
 
-// calibrated sets tensor t's parameters from its histogram.
+// setFixed uses given parameters for tensor t.
+func (r *rewriter) setFixed(t int, p *graph.Quantization) {
+	r.params[t] = &graph.Quantization{Scale: p.Scale[:1:1], ZeroPoint: []int64{0}}
+	if len(p.ZeroPoint) > 0 {
+		r.params[t].ZeroPoint[0] = p.ZeroPoint[0]
+	}
+	r.source[t] = "fixed"
+}
+
+// calibrated sets tensor t's parameters from its histogram (or Options.Fixed).
 func (r *rewriter) calibrated(t int) error {
+	if p := r.opts.Fixed[r.g.Tensors[t].Name]; p != nil {
+		r.setFixed(t, p)
+		return nil
+	}
 	h := r.cal.Hists[t]
 	if h == nil || h.Count == 0 {
 		return fmt.Errorf("tensor %q: no calibration data", r.g.Tensors[t].Name)

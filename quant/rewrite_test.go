@@ -225,3 +225,32 @@ func TestBiasCorrectionHand(t *testing.T) {
 		t.Errorf("corrected bias %g (plain %g), want %g", c, p, math.Round(want/bs))
 	}
 }
+
+func TestFixedParamsReproduceModel(t *testing.T) {
+	g := tinyCNN(1)
+	for _, opts := range []Options{{}, {PerTensor: true, IO: graph.Int8}, {Mode: Mode16x8}} {
+		q, _, err := Apply(g, fakeCalibration(g, tinyRanges), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := OptionsOf(q)
+		if o.PerTensor != opts.PerTensor || o.Mode != opts.Mode {
+			t.Errorf("OptionsOf: per-tensor %v mode %s, want %v %s", o.PerTensor, o.Mode, opts.PerTensor, opts.Mode)
+		}
+		// No calibration at all: every parameter comes from the model.
+		q2, _, err := Apply(g, nil, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q2.Tensors) != len(q.Tensors) {
+			t.Fatalf("rebuilt graph has %d tensors, want %d", len(q2.Tensors), len(q.Tensors))
+		}
+		for i, x := range q.Tensors {
+			y := q2.Tensors[i]
+			if x.Name != y.Name || x.DType != y.DType || !slices.Equal(x.Data, y.Data) ||
+				(x.Quant != nil) != (y.Quant != nil) || x.Quant != nil && !slices.Equal(x.Quant.Scale, y.Quant.Scale) {
+				t.Fatalf("tensor %d %q differs after rebuilding from the model's parameters", i, x.Name)
+			}
+		}
+	}
+}
