@@ -108,10 +108,13 @@ const MaxFlips = 48
 
 // Split holds all results of one split.
 type Split struct {
-	Name   string       `json:"name"`
-	N      int          `json:"n"`
-	Models []ModelEntry `json:"models"`
-	Pairs  []PairEntry  `json:"pairs"`
+	Name string `json:"name"`
+	// N counts the samples every model saw; Skipped those that could
+	// not be decoded and were left out of every metric.
+	N       int          `json:"n"`
+	Skipped int          `json:"skipped"`
+	Models  []ModelEntry `json:"models"`
+	Pairs   []PairEntry  `json:"pairs"`
 }
 
 // PredictionRow is one row of predictions.csv: one sample seen by one model.

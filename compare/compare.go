@@ -1,0 +1,283 @@
+// Package compare runs several classifiers (typically a float model and
+// its quantized versions) over the same labelled samples and gathers
+// everything package metrics computes into a report.Report.
+//
+// Every model sees every sample with its own preprocessing (the spec
+// stored with the model, or a given one). Images are decoded once per
+// distinct spec, inference runs in parallel workers with one executor per
+// worker and model, and the per-sample output vectors are written to a
+// binary file in Config.OutDir rather than kept in memory; the metrics and
+// predictions.csv are computed from that file in sample order, so the
+// same inputs always give the same report.
+//
+//	r, err := compare.Run(ctx, compare.Config{
+//		Models:  []compare.ModelSpec{{Name: "float", Path: "f.tflite"}, {Name: "int8", Path: "q.tflite"}},
+//		Splits:  []compare.SplitSpec{{Name: "val", Samples: ds.Samples}},
+//		Classes: ds.Classes, DataRoot: ds.Root, OutDir: "report",
+//	})
+//	if err == nil { err = report.WriteAll("report", r) }
+package compare
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/progress"
+	"github.com/qbench/qbench/report"
+	"github.com/qbench/qbench/tflite"
+)
+
+// ModelSpec names one model to compare.
+type ModelSpec struct {
+	// Name is shown in reports; "" uses Path's base name without extension.
+	Name string
+	// Path is a .tflite file, read when Graph is nil.
+	Path string
+	// Graph is a model built or loaded in code; it takes precedence.
+	Graph *graph.Graph
+	// Spec overrides the preprocessing stored with the model.
+	Spec *dataset.Spec
+}
+
+// SplitSpec is one set of samples to evaluate (e.g. full, verification).
+type SplitSpec struct {
+	Name    string
+	Samples []dataset.Sample
+}
+
+// Config configures Run.
+type Config struct {
+	// Models to compare; the first is the reference every other model is
+	// paired with.
+	Models []ModelSpec
+	// Splits to run, each into its own section of the report.
+	Splits []SplitSpec
+	// Classes names the labels; its length must equal every model's
+	// number of outputs.
+	Classes []string
+	// DataRoot is the dataset folder; sample paths are reported relative
+	// to it.
+	DataRoot string
+	// Workers is the number of decoding goroutines and of inference
+	// goroutines (<= 0: 2).
+	Workers int
+	// OutDir receives outputs.bin, the per-sample outputs (see
+	// OutputsFile); it is created if needed.
+	OutDir string
+	// Progress reports images/s and ETA per split (nil: silent).
+	Progress *progress.Reporter
+	// TopK lists the k of top-k accuracy (nil: 1 and 5).
+	TopK []int
+	// DefaultSpec preprocesses models that store no spec (nil: derived
+	// from the input shape with dataset.DefaultSpec).
+	DefaultSpec *dataset.Spec
+	// Load, when set, produces a sample's image instead of reading its
+	// file (tests, in-memory sources).
+	Load func(dataset.Sample) (image.Image, error)
+}
+
+// OutputsFile is the name, in Config.OutDir, of the binary file holding
+// every output vector: for split s, sample i and model m, K little-endian
+// float32 values at offset splitBase(s) + ((i·M)+m)·K·4, splits back to
+// back in order. Samples that failed to decode hold zeros and are excluded
+// from every metric.
+const OutputsFile = "outputs.bin"
+
+// model is a compiled model ready to run.
+type model struct {
+	info report.ModelInfo
+	prog *interp.Program
+	spec dataset.Spec
+	key  string // spec JSON: models with equal keys share decoding
+}
+
+// Run compares the models on every split and returns the report (write it
+// with report.WriteAll(cfg.OutDir, r)). The report's Predictions read the
+// outputs file, which must stay in place until predictions.csv is written.
+func Run(ctx context.Context, cfg Config) (*report.Report, error) {
+	if len(cfg.Models) == 0 {
+		return nil, errors.New("compare: no models")
+	}
+	if len(cfg.Splits) == 0 {
+		return nil, errors.New("compare: no splits")
+	}
+	k := len(cfg.Classes)
+	if k == 0 {
+		return nil, errors.New("compare: no classes")
+	}
+	if cfg.OutDir == "" {
+		return nil, errors.New("compare: no output directory")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	topK := cfg.TopK
+	if topK == nil {
+		topK = []int{1, 5}
+	}
+	var keep []int
+	for _, t := range topK {
+		if t >= 1 && t <= k {
+			keep = append(keep, t)
+		}
+	}
+	models, err := loadModels(cfg, k)
+	if err != nil {
+		return nil, err
+	}
+	seenSplit := map[string]bool{}
+	for _, s := range cfg.Splits {
+		if seenSplit[s.Name] {
+			return nil, fmt.Errorf("compare: split %q given twice", s.Name)
+		}
+		seenSplit[s.Name] = true
+		for _, smp := range s.Samples {
+			if smp.Label < 0 || smp.Label >= k {
+				return nil, fmt.Errorf("compare: split %q: sample %s has label %d outside the %d classes", s.Name, smp.Path, smp.Label, k)
+			}
+		}
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("compare: create %s: %w", cfg.OutDir, err)
+	}
+	out, err := newOutputs(filepath.Join(cfg.OutDir, OutputsFile), cfg.Splits, len(models), k)
+	if err != nil {
+		return nil, err
+	}
+	for si := range cfg.Splits {
+		if err := runSplit(ctx, cfg, si, models, out); err != nil {
+			out.close()
+			return nil, err
+		}
+	}
+	r := &report.Report{
+		Schema: report.Schema, Classes: append([]string(nil), cfg.Classes...),
+		Settings: report.DefaultSettings(keep), DataRoot: cfg.DataRoot,
+	}
+	for si, s := range cfg.Splits {
+		sp, err := summarize(cfg, si, s, models, keep, out)
+		if err != nil {
+			out.close()
+			return nil, err
+		}
+		r.Splits = append(r.Splits, sp)
+	}
+	r.Models, r.Pairs = r.Splits[0].Models, r.Splits[0].Pairs
+	r.Predictions = &predictions{out: out, cfg: cfg, names: modelNames(models)}
+	return r, nil
+}
+
+func modelNames(ms []*model) []string {
+	n := make([]string, len(ms))
+	for i, m := range ms {
+		n[i] = m.info.Name
+	}
+	return n
+}
+
+// loadModels reads, compiles and checks every model against k classes.
+func loadModels(cfg Config, k int) ([]*model, error) {
+	var ms []*model
+	names := map[string]bool{}
+	for i, spec := range cfg.Models {
+		m, err := loadModel(cfg, spec, k)
+		if err != nil {
+			return nil, fmt.Errorf("compare: model %d (%s): %w", i+1, orPath(spec), err)
+		}
+		if names[m.info.Name] {
+			return nil, fmt.Errorf("compare: two models are named %q; give distinct names", m.info.Name)
+		}
+		names[m.info.Name] = true
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+func orPath(s ModelSpec) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	if s.Path != "" {
+		return s.Path
+	}
+	return "graph"
+}
+
+func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
+	g := spec.Graph
+	info := report.ModelInfo{Name: spec.Name, Path: spec.Path}
+	if g == nil {
+		if spec.Path == "" {
+			return nil, errors.New("neither a graph nor a path")
+		}
+		data, err := os.ReadFile(spec.Path)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		info.SHA256 = hex.EncodeToString(sum[:])
+		if g, err = tflite.Read(data); err != nil {
+			return nil, fmt.Errorf("read %s: %w", spec.Path, err)
+		}
+	}
+	if info.Name == "" {
+		base := filepath.Base(spec.Path)
+		info.Name = strings.TrimSuffix(base, filepath.Ext(base))
+		if spec.Path == "" {
+			info.Name = "model"
+		}
+	}
+	prog, err := interp.Compile(g, interp.Options{Batch: 1})
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	if prog.NumInputs() != 1 || prog.NumOutputs() < 1 {
+		return nil, fmt.Errorf("need one input and an output, model has %d inputs and %d outputs", prog.NumInputs(), prog.NumOutputs())
+	}
+	in, outT := prog.InputTensor(0), prog.OutputTensor(0)
+	info.InputType, info.OutputType = in.DType.String(), outT.DType.String()
+	if n := outT.NumElements(); n != k {
+		return nil, fmt.Errorf("output %q has %d values but the dataset has %d classes", outT.Name, n, k)
+	}
+	var ps dataset.Spec
+	switch {
+	case spec.Spec != nil:
+		ps = *spec.Spec
+	default:
+		s, ok, err := dataset.SpecFromGraph(g)
+		if err != nil {
+			return nil, fmt.Errorf("preprocessing stored with the model: %w", err)
+		}
+		switch {
+		case ok:
+			ps = s
+		case cfg.DefaultSpec != nil:
+			ps = *cfg.DefaultSpec
+		default:
+			if len(in.Shape) != 4 {
+				return nil, fmt.Errorf("input %q has shape %v, not NHWC; give a preprocessing spec", in.Name, in.Shape)
+			}
+			ps = dataset.DefaultSpec(in.Shape[1], in.Shape[2])
+			ps.Channels = in.Shape[3]
+		}
+	}
+	if err := ps.CheckShape(in.Shape); err != nil {
+		return nil, fmt.Errorf("preprocessing does not fit input %q: %w", in.Name, err)
+	}
+	js, err := ps.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("preprocessing: %w", err)
+	}
+	info.Preprocess = string(js)
+	return &model{info: info, prog: prog, spec: ps, key: string(js)}, nil
+}
