@@ -1,5 +1,124 @@
 package kernels
 
-import "testing"
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+)
 
 func TestSoftmaxReferenceCases(t *testing.T) { runRefDir(t, "softmax") }
+
+func runSoftmax(t *testing.T, beta float32, in, out *graph.Tensor, x *Buffer) *Buffer {
+	t.Helper()
+	k, err := prepareSoftmax(&graph.Op{Kind: graph.OpSoftmax, Options: &graph.SoftmaxOptions{Beta: beta}}, []*graph.Tensor{in}, []*graph.Tensor{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := refBuffer(out.DType, out.Shape, nil)
+	ins, outs := []*Buffer{x}, []*Buffer{y}
+	if err := k.Run(ins, outs); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(5, func() { _ = k.Run(ins, outs) }); a > 0 {
+		t.Errorf("softmax Run allocates %v times", a)
+	}
+	return y
+}
+
+func TestSoftmaxHand(t *testing.T) {
+	// Float: [0, ln 3] → [1/4, 3/4]; beta 2 on [0, ln 3 / 2] gives the same.
+	in := &graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{2, 2}}
+	out := &graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{2, 2}}
+	l3 := float32(math.Log(3))
+	y := runSoftmax(t, 1, in, out, &Buffer{DType: graph.Float32, F32: []float32{0, l3, 100, 100 + l3}})
+	for i, want := range []float32{0.25, 0.75, 0.25, 0.75} {
+		if math.Abs(float64(y.F32[i]-want)) > 1e-6 {
+			t.Fatalf("float softmax = %v", y.F32)
+		}
+	}
+	y = runSoftmax(t, 2, in, out, &Buffer{DType: graph.Float32, F32: []float32{0, l3 / 2, -5, -5 + l3/2}})
+	if math.Abs(float64(y.F32[1]-0.75)) > 1e-6 {
+		t.Fatalf("float softmax beta 2 = %v", y.F32)
+	}
+	// int8 → int8: a uniform row of 4 is 1/4 = 64/256 → −128 + 64 = −64.
+	in8 := qt("in", graph.Int8, []int{1, 4}, []float32{0.1}, []int64{0})
+	out8 := qt("out", graph.Int8, []int{1, 4}, []float32{1.0 / 256}, []int64{-128})
+	y = runSoftmax(t, 1, in8, out8, &Buffer{DType: graph.Int8, I8: []int8{7, 7, 7, 7}})
+	for _, v := range y.I8 {
+		if v != -64 {
+			t.Fatalf("uniform int8 softmax = %v, want all -64", y.I8)
+		}
+	}
+	// A dominant element saturates at 127 and the far ones at −128.
+	y = runSoftmax(t, 1, in8, out8, &Buffer{DType: graph.Int8, I8: []int8{127, -128, -128, -128}})
+	if y.I8[0] != 127 || y.I8[1] != -128 {
+		t.Fatalf("dominant int8 softmax = %v", y.I8)
+	}
+	// int8 → int16: uniform row of 4 → 16384 − 32768 = −16384.
+	out16 := qt("out", graph.Int16, []int{1, 4}, []float32{1.0 / 65536}, []int64{-32768})
+	y = runSoftmax(t, 1, in8, out16, &Buffer{DType: graph.Int8, I8: []int8{-3, -3, -3, -3}})
+	for _, v := range y.I16 {
+		if v != -16384 {
+			t.Fatalf("uniform int8→int16 softmax = %v, want all -16384", y.I16)
+		}
+	}
+	// Bad output quantization is refused.
+	if _, err := prepareSoftmax(&graph.Op{Kind: graph.OpSoftmax}, []*graph.Tensor{in8}, []*graph.Tensor{qt("out", graph.Int8, []int{1, 4}, []float32{0.1}, []int64{0})}); err == nil {
+		t.Error("int8 softmax with output scale 0.1 accepted")
+	}
+}
+
+func TestSoftmaxQuantizedAccuracy(t *testing.T) {
+	// Random rows: the int8 and int16 kernels stay within a couple of output
+	// steps of the real softmax of the dequantized input.
+	r := rand.New(rand.NewSource(13))
+	const depth = 10
+	in8 := qt("in", graph.Int8, []int{1, depth}, []float32{0.05}, []int64{3})
+	out8 := qt("out", graph.Int8, []int{1, depth}, []float32{1.0 / 256}, []int64{-128})
+	in16 := qt("in", graph.Int16, []int{1, depth}, []float32{0.0005}, []int64{0})
+	out16 := qt("out", graph.Int16, []int{1, depth}, []float32{1.0 / 32768}, []int64{0})
+	for iter := 0; iter < 200; iter++ {
+		x8 := make([]int8, depth)
+		x16 := make([]int16, depth)
+		for i := range x8 {
+			x8[i] = int8(r.Intn(256) - 128)
+			x16[i] = int16(r.Intn(65536) - 32768)
+		}
+		real8 := make([]float64, depth)
+		real16 := make([]float64, depth)
+		for i := range x8 {
+			real8[i] = 0.05 * float64(int(x8[i])-3)
+			real16[i] = 0.0005 * float64(x16[i])
+		}
+		y8 := runSoftmax(t, 1, in8, out8, &Buffer{DType: graph.Int8, I8: x8})
+		y16 := runSoftmax(t, 1, in16, out16, &Buffer{DType: graph.Int16, I16: x16})
+		p8, p16 := softmaxRef(real8), softmaxRef(real16)
+		for i := range p8 {
+			if d := math.Abs(float64(int(y8.I8[i])+128)/256 - p8[i]); d > 1.5/256 {
+				t.Fatalf("int8 softmax %v: [%d] = %d, real %g", x8, i, y8.I8[i], p8[i])
+			}
+			if d := math.Abs(float64(y16.I16[i])/32768 - p16[i]); d > 32.0/32768 { // LUT interpolation: ≈0.1%, as TFLite Micro
+				t.Fatalf("int16 softmax %v: [%d] = %d, real %g", x16, i, y16.I16[i], p16[i])
+			}
+		}
+	}
+}
+
+func softmaxRef(x []float64) []float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, v)
+	}
+	s := 0.0
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = math.Exp(v - m)
+		s += out[i]
+	}
+	for i := range out {
+		out[i] /= s
+	}
+	return out
+}
