@@ -1,18 +1,116 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"strings"
 
+	"github.com/qbench/qbench/compare"
+	"github.com/qbench/qbench/report"
 	"github.com/spf13/cobra"
 )
 
-// TODO(owner): replace this placeholder with the real command.
 func newCompareCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "compare",
-		Short: "(not implemented yet)",
+	var (
+		models, names, splits []string
+		data, labels, out     string
+		samples               int
+		topK                  []int
+		asJSON                bool
+	)
+	cmd := &cobra.Command{
+		Use:   "compare --model A.tflite --model B.tflite --data DIR --out REPORTDIR",
+		Short: "Compare a float model with its quantized versions on a labelled dataset",
+		Long: `compare runs every model over every sample of a labelled image folder, each with the
+preprocessing stored in the model, and reports what changed between the first model (the
+reference, usually float) and each other one.
+
+Per model: accuracy with a Wilson 95% interval, top-k accuracy, confusion matrix, per-class
+precision/recall/F1, the certainty histogram (probability of the predicted class over correctly
+classified samples) and the histogram of all output values in 10 bins, mean normalised entropy,
+expected calibration error (15 bins) with a reliability diagram, NLL and Brier score. Per pair:
+top-1 agreement, flips with McNemar's exact p-value, per-class accuracy changes, the confusions
+that appeared or vanished (ranked, with class names), KL and Jensen-Shannon divergence, |Δp| and
+the change of the top-1 margin. The prediction is the highest probability; ties go to the
+lowest class index.
+
+REPORTDIR receives report.json (schema qbench.compare/v1, see docs/report-schema.md), report.md
+(the study's tables), predictions.csv, report.html (one offline file with SVG plots) and
+outputs.bin (every output vector). A compact summary goes to stdout (--json prints report.json
+instead). --split NAME selects a split the label map defines; --split NAME=DIR adds another
+folder as a split; several splits land in one report.`,
+		Example: `  qbench compare --model float.tflite --model int8.tflite --data data/val --out report
+  qbench compare --model f.tflite --model q.tflite --name float --name int8 \
+      --data data --split full=data/all --split verification=data/verif --out report
+  qbench compare --model f.tflite --model q.tflite --data data --labels labels.yaml --split verification --out r --json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if len(models) == 0 || data == "" || out == "" {
+				return usagef("--model, --data and --out are required")
+			}
+			if len(names) > len(models) {
+				return usagef("%d --name flags for %d --model flags", len(names), len(models))
+			}
+			if samples < 0 {
+				return usagef("--samples must be >= 0, got %d", samples)
+			}
+			for _, k := range topK {
+				if k < 1 {
+					return usagef("--top-k values must be >= 1, got %d", k)
+				}
+			}
+			d, err := compare.OpenData(data, labels, splits, samples, a.seed)
+			if err != nil {
+				return fmt.Errorf("read data: %w", err)
+			}
+			for _, p := range d.Problems {
+				fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", p)
+			}
+			cfg := compare.Config{
+				Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
+				Workers: a.threads, OutDir: out, TopK: topK,
+			}
+			for i, m := range models {
+				spec := compare.ModelSpec{Path: m}
+				if i < len(names) {
+					spec.Name = names[i]
+				}
+				cfg.Models = append(cfg.Models, spec)
+			}
+			pr := a.progress()
+			cfg.Progress = pr
+			r, err := compare.Run(cmd.Context(), cfg)
+			pr.Wait()
+			if err != nil {
+				return err
+			}
+			if err := report.WriteAll(out, r); err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
+			if asJSON {
+				js, err := r.JSON()
+				if err != nil {
+					return err
+				}
+				_, err = a.stdout.Write(js)
+				return err
+			}
+			if err := report.WriteTerminal(a.stdout, r); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %s/{%s}\n", strings.TrimRight(out, "/"), strings.Join([]string{
+				report.FileJSON, report.FileMarkdown, report.FileHTML, report.FilePredictions, compare.OutputsFile}, ","))
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringArrayVar(&models, "model", nil, "model .tflite (repeat; the first is the reference)")
+	f.StringArrayVar(&names, "name", nil, "display name of the model in the same position (repeat)")
+	f.StringVar(&data, "data", "", "labelled image folder (class folders, recordings or GTSRB)")
+	f.StringVar(&labels, "labels", "", "label map (YAML/JSON/labels.txt; default: found in the folder)")
+	f.StringArrayVar(&splits, "split", nil, "split to run: NAME from the label map, or NAME=DIR (repeat)")
+	f.StringVar(&out, "out", "", "report directory")
+	f.IntVar(&samples, "samples", 0, "use a stratified subsample of N images per split (0: all; chosen by --seed)")
+	f.IntSliceVar(&topK, "top-k", []int{1, 5}, "k values of top-k accuracy")
+	f.BoolVar(&asJSON, "json", false, "print report.json to stdout instead of the summary")
+	return cmd
 }
