@@ -12,6 +12,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
+	"github.com/qbench/qbench/tflite"
 )
 
 func TestEffectiveScaleAndChannelMultipliers(t *testing.T) {
@@ -461,4 +462,155 @@ func runRefDir(t *testing.T, op string) (int, int) {
 	}
 	t.Logf("%s: %d/%d reference cases pass", op, passed, len(files))
 	return passed, len(files)
+}
+
+// refModel is a whole-model case (models/<group>/<name>.json).
+type refModel struct {
+	Name        string `json:"name"`
+	Model       string `json:"model"`
+	Ops         [][]string
+	Invocations []struct {
+		Inputs []struct {
+			Index int               `json:"index"`
+			Data  []json.RawMessage `json:"data"`
+		} `json:"inputs"`
+		Outputs []struct {
+			Index     int               `json:"index"`
+			Compare   string            `json:"compare"`
+			Expected  []json.RawMessage `json:"expected"`
+			Tolerance float64           `json:"tolerance"`
+			Reference []json.RawMessage `json:"reference"`
+		} `json:"outputs"`
+	} `json:"invocations"`
+}
+
+// heavyPrepareFuncs maps the ops this file's kernels implement.
+var heavyPrepareFuncs = map[graph.OpKind]PrepareFunc{
+	graph.OpConv2D:          prepareConv2D,
+	graph.OpDepthwiseConv2D: prepareDepthwiseConv2D,
+	graph.OpFullyConnected:  prepareFullyConnected,
+	graph.OpMaxPool2D:       prepareMaxPool2D,
+	graph.OpAveragePool2D:   prepareAveragePool2D,
+	graph.OpSoftmax:         prepareSoftmax,
+}
+
+// TestReferenceModels runs the whole-model cases whose ops are all heavy
+// kernels (seanet conv 16x8, network_tester depthwise, hello_world FC)
+// with a minimal in-order executor: integer outputs must equal TFLite
+// Micro's reference output exactly, float ones lie within tolerance.
+func TestReferenceModels(t *testing.T) {
+	root := filepath.Join(sharedDir(t), "reference", "tflite-micro", "models")
+	files, _ := filepath.Glob(filepath.Join(root, "*", "*.json"))
+	more, _ := filepath.Glob(filepath.Join(root, "*", "*", "*.json"))
+	files = append(files, more...)
+	sort.Strings(files)
+	passed, total := 0, 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m refModel
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		mine := len(m.Ops) == 1
+		for _, o := range m.Ops[0] {
+			k, err := graph.ParseOpKind(o)
+			if err != nil || heavyPrepareFuncs[k] == nil {
+				mine = false
+			}
+		}
+		if !mine {
+			continue
+		}
+		total++
+		if msg := runRefModel(filepath.Join(filepath.Dir(f), m.Model), &m); msg != "" {
+			t.Errorf("%s: %s", m.Name, msg)
+			continue
+		}
+		passed++
+	}
+	t.Logf("whole-model cases of heavy ops: %d/%d pass", passed, total)
+}
+
+func runRefModel(path string, m *refModel) string {
+	g, err := tflite.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	kernelsOf := make([]Kernel, len(g.Ops))
+	for i, op := range g.Ops {
+		var ins, outs []*graph.Tensor
+		for _, ti := range op.Inputs {
+			ins = append(ins, g.Tensor(ti))
+		}
+		for _, ti := range op.Outputs {
+			outs = append(outs, g.Tensor(ti))
+		}
+		k, err := heavyPrepareFuncs[op.Kind](op, ins, outs)
+		if err != nil {
+			return fmt.Sprintf("op %d: %v", i, err)
+		}
+		kernelsOf[i] = k
+	}
+	for n, inv := range m.Invocations {
+		bufs := map[int]*Buffer{}
+		for _, in := range inv.Inputs {
+			v, err := refNumbers(in.Data)
+			if err != nil {
+				return err.Error()
+			}
+			t := g.Tensors[g.Inputs[in.Index]]
+			bufs[g.Inputs[in.Index]] = refBuffer(t.DType, t.Shape, v)
+		}
+		for i, op := range g.Ops {
+			var ins, outs []*Buffer
+			for _, ti := range op.Inputs {
+				ins = append(ins, bufs[ti]) // nil for constants: kernels captured them
+			}
+			for _, ti := range op.Outputs {
+				t := g.Tensors[ti]
+				b := refBuffer(t.DType, t.Shape, nil)
+				bufs[ti] = b
+				outs = append(outs, b)
+			}
+			if err := kernelsOf[i].Run(ins, outs); err != nil {
+				return fmt.Sprintf("invocation %d op %d: %v", n, i, err)
+			}
+		}
+		for _, o := range inv.Outputs {
+			got := bufValues(bufs[g.Outputs[o.Index]])
+			if g.Tensors[g.Outputs[o.Index]].DType == graph.Float32 {
+				exp, _ := refNumbers(o.Expected)
+				if o.Compare == "reference" || len(exp) == 0 {
+					exp, _ = refNumbers(o.Reference)
+				}
+				for i := range exp {
+					if math.Abs(got[i]-exp[i]) > math.Max(o.Tolerance, 1e-5) {
+						return fmt.Sprintf("invocation %d output[%d] = %g, want %g", n, i, got[i], exp[i])
+					}
+				}
+				continue
+			}
+			ref, _ := refNumbers(o.Reference)
+			if len(ref) != len(got) {
+				return fmt.Sprintf("invocation %d: %d outputs, reference %d", n, len(got), len(ref))
+			}
+			bad := 0
+			first := -1
+			for i := range ref {
+				if got[i] != ref[i] {
+					bad++
+					if first < 0 {
+						first = i
+					}
+				}
+			}
+			if bad > 0 {
+				return fmt.Sprintf("invocation %d: %d of %d outputs differ from reference, first [%d] = %v want %v", n, bad, len(ref), first, got[first], ref[first])
+			}
+		}
+	}
+	return ""
 }
