@@ -13,10 +13,9 @@ var ErrShape = errors.New("shape mismatch")
 // the current ones) and recomputes the shape of every op output in order.
 // It is how a graph saved with batch 1 is run with a larger batch.
 //
-// A given output shape is kept when it is consistent with the inputs (same
-// element count and rank where the op allows a free layout, as RESHAPE does);
-// otherwise it is replaced by the inferred one. Errors name the op index,
-// kind and tensor and wrap ErrShape.
+// A given output shape is kept when it equals the inferred one and replaced
+// otherwise; ops whose shape depends on a non-constant tensor keep theirs.
+// Errors name the op index, kind and tensor and wrap ErrShape.
 func InferShapes(g *Graph, inputShapes [][]int) error {
 	if inputShapes != nil {
 		if len(inputShapes) != len(g.Inputs) {
@@ -332,10 +331,12 @@ func inferReshape(g *Graph, op *Op, x *Tensor) ([]int, error) {
 
 // ResolveReshape returns the concrete shape of reshaping a tensor of shape
 // from to target, which may hold one -1 (stretch) dimension. When the sizes
-// differ only because the batch changed, the first target dimension scales.
+// differ only because the batch changed (a target of [1, ...] saved with
+// batch 1), the first target dimension takes the batch.
 func ResolveReshape(from, target []int) ([]int, error) {
 	n := NumElements(from)
-	s := append([]int(nil), target...)
+	s := make([]int, len(target))
+	copy(s, target)
 	stretch, known := -1, 1
 	for i, d := range s {
 		switch {
@@ -357,12 +358,10 @@ func ResolveReshape(from, target []int) ([]int, error) {
 	if known == n {
 		return s, nil
 	}
-	if len(s) > 0 && s[0] > 0 && len(from) > 0 {
-		rest := known / s[0]
-		if rest > 0 && n%rest == 0 && from[0] > 0 {
-			s[0] = n / rest
-			return s, nil
-		}
+	// A target saved for batch 1 ([1, ...]) follows a larger batch.
+	if len(s) > 1 && s[0] == 1 && known > 0 && n%known == 0 {
+		s[0] = n / known
+		return s, nil
 	}
 	return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", from, n, target, known)
 }
