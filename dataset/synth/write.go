@@ -1,0 +1,176 @@
+package synth
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/qbench/qbench/dataset"
+)
+
+// RecordingName is the folder name of recording r ("rec01", ...).
+func RecordingName(r int) string { return fmt.Sprintf("rec%02d", r+1) }
+
+// LabelMap returns the label map Write stores with a dataset: the 30
+// classes and the splits train (first recordings) and verification (the
+// last cfg.Verification recordings).
+func LabelMap(cfg Config) *dataset.LabelMap {
+	cfg = cfg.Defaults()
+	m := &dataset.LabelMap{Classes: Classes(), Splits: map[string][]string{}}
+	for r := 0; r < cfg.Recordings; r++ {
+		split := "train"
+		if r >= cfg.Recordings-cfg.Verification {
+			split = "verification"
+		}
+		m.Splits[split] = append(m.Splits[split], RecordingName(r))
+	}
+	return m
+}
+
+// WriteOptions configure Write.
+type WriteOptions struct {
+	// Workers generating in parallel (<= 0: 2).
+	Workers int
+	// Progress, when set, receives the number of images written so far;
+	// it may be called from several goroutines.
+	Progress func(done int64)
+}
+
+// Total returns the number of images cfg describes.
+func (c Config) Total() int {
+	c = c.Defaults()
+	return c.Recordings * NumClasses * c.PerClass
+}
+
+// Write generates the dataset into dir as dir/<recording>/<CLASS>/<n>.png
+// (8-bit RGB PNG, fast compression) plus dir/labels.yaml, and returns the number
+// of images written. Output is identical for any worker count.
+func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int, error) {
+	cfg = cfg.Defaults()
+	if cfg.Size > 1024 {
+		return 0, fmt.Errorf("gen-data: size %d larger than 1024", cfg.Size)
+	}
+	for r := 0; r < cfg.Recordings; r++ {
+		for c := 0; c < NumClasses; c++ {
+			if err := os.MkdirAll(filepath.Join(dir, RecordingName(r), ClassNames[c]), 0o755); err != nil {
+				return 0, fmt.Errorf("gen-data: %w", err)
+			}
+		}
+	}
+	lm, err := LabelMap(cfg).Marshal()
+	if err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "labels.yaml"), lm, 0o644); err != nil {
+		return 0, fmt.Errorf("gen-data: %w", err)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	total := cfg.Total()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, done atomic.Int64
+		wg         sync.WaitGroup
+		errOnce    sync.Once
+		firstErr   error
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var (
+				enc pngWriter
+				buf bytes.Buffer
+			)
+			for ctx.Err() == nil {
+				k := int(next.Add(1) - 1)
+				if k >= total {
+					return
+				}
+				r := k / (NumClasses * cfg.PerClass)
+				c := k / cfg.PerClass % NumClasses
+				i := k % cfg.PerClass
+				img := Generate(cfg, r, c, i)
+				buf.Reset()
+				err := enc.encode(&buf, img)
+				if err == nil {
+					p := filepath.Join(dir, RecordingName(r), ClassNames[c], fmt.Sprintf("%05d.png", i))
+					err = os.WriteFile(p, buf.Bytes(), 0o644)
+				}
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("gen-data: %w", err); cancel() })
+					return
+				}
+				n := done.Add(1)
+				if opts.Progress != nil {
+					opts.Progress(n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return int(done.Load()), firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return int(done.Load()), err
+	}
+	return int(done.Load()), nil
+}
+
+// Preview draws a contact sheet: one row per class (label strip on the
+// left in the class's id colour bands), cols samples from recordings in
+// turn, and writes it as PNG to path.
+func Preview(path string, cfg Config, cols int) error {
+	cfg = cfg.Defaults()
+	if cols <= 0 {
+		cols = 10
+	}
+	s := cfg.Size
+	const pad = 2
+	w := cols*(s+pad) + pad
+	h := NumClasses*(s+pad) + pad
+	sheet := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range sheet.Pix {
+		sheet.Pix[i] = 40
+		if i%4 == 3 {
+			sheet.Pix[i] = 255
+		}
+	}
+	for c := 0; c < NumClasses; c++ {
+		for k := 0; k < cols; k++ {
+			img := Generate(cfg, k%cfg.Recordings, c, k/cfg.Recordings)
+			x0, y0 := pad+k*(s+pad), pad+c*(s+pad)
+			for y := 0; y < s; y++ {
+				copy(sheet.Pix[sheet.PixOffset(x0, y0+y):sheet.PixOffset(x0+s, y0+y)], img.Pix[img.PixOffset(0, y):img.PixOffset(s, y)])
+			}
+		}
+		// Mark the recording boundary of the first column of each row.
+		sheet.Set(0, pad+c*(s+pad), color.RGBA{255, 255, 0, 255})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	if err := png.Encode(bw, sheet); err != nil {
+		f.Close()
+		return fmt.Errorf("preview %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("preview %s: %w", path, err)
+	}
+	return f.Close()
+}
