@@ -11,18 +11,18 @@ import (
 	"time"
 
 	"github.com/qbench/qbench/dataset"
-	"github.com/qbench/qbench/train"
 	"github.com/qbench/qbench/tflite"
+	"github.com/qbench/qbench/train"
 	"github.com/spf13/cobra"
 )
 
 // trainFlags holds qbench train's flags.
 type trainFlags struct {
 	data, labels, valDir, split, valRecs, arch, filters, dense, out, resume string
-	optimizer, schedule, augment, resize                                     string
-	valFraction, lr, momentum, wd, warmup, gamma                             float64
-	input, epochs, batch, stepEpochs, limit                                  int
-	nesterov, asJSON                                                         bool
+	optimizer, schedule, augment, resize                                    string
+	valFraction, lr, momentum, wd, warmup, gamma                            float64
+	input, epochs, batch, stepEpochs, limit                                 int
+	nesterov, asJSON                                                        bool
 }
 
 func newTrainCmd(a *app) *cobra.Command {
@@ -112,7 +112,7 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	}
 	cfg := train.Config{Epochs: f.epochs, BatchSize: f.batch, Augment: aug, Seed: a.seed, Threads: a.threads,
 		Out: f.out, Write: tflite.WriteFile,
-		Optim: train.OptimConfig{Name: f.optimizer, LR: f.lr, Momentum: f.momentum, Nesterov: f.nesterov, WeightDecay: f.wd},
+		Optim:    train.OptimConfig{Name: f.optimizer, LR: f.lr, Momentum: f.momentum, Nesterov: f.nesterov, WeightDecay: f.wd},
 		Schedule: train.ScheduleConfig{Name: f.schedule, WarmupEpochs: f.warmup, StepEpochs: f.stepEpochs, Gamma: f.gamma}}
 	if f.optimizer != train.OptAdam && f.optimizer != train.OptSGD {
 		return usagef("--optimizer must be adam or sgd, got %q", f.optimizer)
