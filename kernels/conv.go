@@ -11,11 +11,12 @@ import (
 // CONV_2D: input NHWC, filter OHWI, optional bias [O], output NHWC.
 //
 // Float32 and int8 (int8/int4 weights) run as im2col + one GEMM per chunk
-// of output pixels + a per-channel epilogue, so faster gemm.Sgemm /
-// gemm.GemmS8 micro-kernels speed this up without touching this file. The
-// im2col matrix has one row per output pixel laid out (ky, kx, c), which is
-// exactly a row of the OHWI filter, so the filter is used as packed B
-// without copying. 16x8 (int16 activations) uses a direct loop because its
+// of output pixels + a per-channel epilogue. The im2col matrix has one row
+// per output pixel laid out (ky, kx, c), which is exactly a row of the OHWI
+// filter, so the filter is gemm's B as stored; it is packed once at prepare
+// time (gemm.PackF32 / gemm.PackS8) and every Run multiplies against the
+// packed copy, so gemm's SIMD micro-kernels apply without touching this
+// file. 16x8 (int16 activations) uses a direct loop because its
 // accumulator is 64-bit when the bias is.
 
 // im2colBudget bounds a chunk's im2col matrix (elements); a chunk always
@@ -189,7 +190,7 @@ func prepareConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 type convFloat struct {
 	op      *graph.Op
 	g       *convGeom
-	w       []float32 // OHWI = [outC][k]
+	w       *gemm.PackedF32 // OHWI = [outC][k], packed once
 	bias    []float32
 	lo, hi  float32
 	scratch *scratchPool
@@ -208,7 +209,7 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
 	}
-	k := &convFloat{op: op, g: g, w: wv, bias: bv, lo: lo, hi: hi}
+	k := &convFloat{op: op, g: g, w: gemm.PackF32(wv, g.outC, g.k(), g.k()), bias: bv, lo: lo, hi: hi}
 	if !g.pointwise() {
 		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k())*g.k(), 0, 0)
 	}
@@ -225,7 +226,7 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 	src, dst := in.F32, out.F32
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	if g.pointwise() {
-		gemm.Sgemm(false, true, m, n, k, 1, src, k, c.w, k, 0, dst, n)
+		c.w.Mul(m, src, k, dst, n)
 	} else {
 		s := c.scratch.get()
 		defer c.scratch.put(s)
@@ -233,7 +234,7 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 		for r0 := 0; r0 < m; r0 += chunk {
 			rows := min(chunk, m-r0)
 			im2col(s.f, src, g, r0, rows, 0)
-			gemm.Sgemm(false, true, rows, n, k, 1, s.f, k, c.w, k, 0, dst[r0*n:], n)
+			c.w.Mul(rows, s.f, k, dst[r0*n:], n)
 		}
 	}
 	floatEpilogue(dst[:m*n], n, c.bias, c.lo, c.hi)
@@ -302,7 +303,7 @@ func bufLen(b *Buffer) int {
 type convInt8 struct {
 	op      *graph.Op
 	g       *convGeom
-	w       []int8 // OHWI = [outC][k]
+	w       *gemm.PackedS8 // OHWI = [outC][k], packed once
 	inZP    int32
 	rq      *requant
 	scratch *scratchPool
@@ -332,7 +333,7 @@ func newConvInt8(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act 
 	if err != nil {
 		return nil, err
 	}
-	k := &convInt8{op: op, g: g, w: wv, inZP: zpIn, rq: rq}
+	k := &convInt8{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), inZP: zpIn, rq: rq}
 	rows := chunkRows(g.outH*g.outW, g.k())
 	i8Len := rows * g.k()
 	if g.pointwise() {
@@ -363,7 +364,7 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 			im2col(s.i8, src, g, r0, rows, int8(c.inZP))
 			a = s.i8
 		}
-		gemm.GemmS8(rows, n, k, a, k, -c.inZP, c.w, k, s.acc, n)
+		c.w.Mul(rows, a, k, -c.inZP, s.acc, n)
 		requantRows(dst[r0*n:(r0+rows)*n], s.acc[:rows*n], n, c.rq)
 	}
 	return nil

@@ -12,9 +12,9 @@ import (
 // is read as rows of depth values (any leading shape, batch included), the
 // output as rows of outC values. keep_num_dims only changes the output
 // shape, which shape inference has already fixed. Float32 and int8 run as
-// one GEMM against the weights as stored (one row per output channel is
-// exactly gemm's packed B), then the per-channel epilogue; 16x8 is a direct
-// loop with TFLite's int32-or-int64 accumulator.
+// one GEMM against weights packed once at prepare time (the stored layout,
+// one row per output channel, is gemm's B), then the per-channel epilogue;
+// 16x8 is a direct loop with TFLite's int32-or-int64 accumulator.
 
 // fcChunkRows bounds the int32 accumulator scratch of one GEMM call.
 const fcChunkRows = 256
@@ -49,9 +49,11 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		var err error
-		if f.wf, err = constFloatWeights(op, w, n*depth); err != nil {
+		wv, err := constFloatWeights(op, w, n*depth)
+		if err != nil {
 			return nil, err
 		}
+		f.wf = gemm.PackF32Rows(rows, wv, n, depth, depth)
 		if f.bf, err = floatBias(op, bias, n); err != nil {
 			return nil, err
 		}
@@ -67,9 +69,11 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 		if zpIn < -128 || zpIn > 127 {
 			return nil, fmt.Errorf("%s: input %q zero point %d outside int8", op.Kind, in.Name, zpIn)
 		}
-		if f.wi, err = constInt8Weights(op, w, n*depth); err != nil {
+		wv, err := constInt8Weights(op, w, n*depth)
+		if err != nil {
 			return nil, err
 		}
+		f.ws8 = gemm.PackS8Rows(min(rows, fcChunkRows), wv, n, depth, depth)
 		scales, wOff, err := weightScales(op, w, n, true)
 		if err != nil {
 			return nil, err
@@ -99,9 +103,11 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 type fc struct {
 	op       *graph.Op
 	n, depth int
-	wf, bf   []float32
+	wf       *gemm.PackedF32
+	bf       []float32
 	flo, fhi float32
-	wi       []int8
+	wi       []int8 // as stored (16x8 direct loop)
+	ws8      *gemm.PackedS8
 	inOff    int32 // −input zero point
 	wOff     int32 // −weights zero point (per-tensor int8 only)
 	rq       *requant
@@ -130,7 +136,7 @@ func (f fcFloat) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	gemm.Sgemm(false, true, m, f.n, f.depth, 1, in.F32, f.depth, f.wf, f.depth, 0, out.F32, f.n)
+	f.wf.Mul(m, in.F32, f.depth, out.F32, f.n)
 	floatEpilogue(out.F32[:m*f.n], f.n, f.bf, f.flo, f.fhi)
 	return nil
 }
@@ -151,7 +157,7 @@ func (f fcInt8) Run(ins, outs []*Buffer) error {
 	for r0 := 0; r0 < m; r0 += fcChunkRows {
 		rows := min(fcChunkRows, m-r0)
 		a := src[r0*k : (r0+rows)*k]
-		gemm.GemmS8(rows, n, k, a, k, f.inOff, f.wi, k, acc, n)
+		f.ws8.Mul(rows, a, k, f.inOff, acc, n)
 		if f.wOff != 0 {
 			// Σ(w+wo)(x+xo) = Σw(x+xo) + wo·Σ(x+xo): GemmS8 takes
 			// symmetric weights, so add the offset term per row.
