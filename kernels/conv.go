@@ -99,14 +99,31 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 		img := src[b*g.inH*inRow : (b+1)*g.inH*inRow]
 		iy0 := oy*g.strideH - g.padT
 		ix0 := ox*g.strideW - g.padL
+		// A window row that lies inside the image with undilated taps is
+		// one contiguous run of fW·inC input values: copy it in one go.
+		inside := g.dilW == 1 && ix0 >= 0 && ix0+g.fW <= g.inW
+		run := g.fW * g.inC
 		o := 0
 		for ky := 0; ky < g.fH; ky++ {
 			iy := iy0 + ky*g.dilH
+			if iy < 0 || iy >= g.inH {
+				seg := row[o : o+run]
+				for i := range seg {
+					seg[i] = pad
+				}
+				o += run
+				continue
+			}
+			if inside {
+				copy(row[o:o+run], img[iy*inRow+ix0*g.inC:])
+				o += run
+				continue
+			}
 			for kx := 0; kx < g.fW; kx++ {
 				ix := ix0 + kx*g.dilW
 				seg := row[o : o+g.inC]
 				o += g.inC
-				if iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW {
+				if ix < 0 || ix >= g.inW {
 					for i := range seg {
 						seg[i] = pad
 					}
@@ -373,11 +390,7 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 // requantRows runs the int32 epilogue over a row-major [rows][n] block.
 func requantRows(dst []int8, acc []int32, n int, rq *requant) {
 	for i := 0; i < len(acc); i += n {
-		row := acc[i : i+n]
-		d := dst[i : i+n]
-		for j, a := range row {
-			d[j] = int8(rq.apply32(a, j))
-		}
+		rq.rowInt8(dst[i:i+n], acc[i:i+n])
 	}
 }
 

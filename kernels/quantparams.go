@@ -190,6 +190,12 @@ type requant struct {
 	lo, hi   int32
 	acc64    bool // TFLite's 16x8 kernels with int64 bias accumulate in int64
 	channels int
+	// The row epilogue's precomputed form of shift (TFLite's split into a
+	// left shift before and a rounding right shift after the multiply) and
+	// the bias with zeros when absent, so the hot loop has no branches on
+	// per-channel constants.
+	left, right []uint
+	biasOr0     []int32
 }
 
 // newRequant computes the epilogue for an integer conv-like op.
@@ -206,14 +212,57 @@ func newRequant(op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor,
 	if err != nil {
 		return nil, fmt.Errorf("%s: output %q: %w", op.Kind, out.Name, err)
 	}
-	r := &requant{mult: mult, shift: shift, outZP: zpOut, lo: lo, hi: hi, channels: n, bias64: bias}
+	r := &requant{mult: mult, shift: shift, outZP: zpOut, lo: lo, hi: hi, channels: n, bias64: bias,
+		left: make([]uint, n), right: make([]uint, n), biasOr0: make([]int32, n)}
 	if bias != nil {
 		r.bias32 = make([]int32, n)
 		for i, b := range bias {
 			r.bias32[i] = int32(b) // TFLite adds an int32 bias in int32
 		}
+		copy(r.biasOr0, r.bias32)
+	}
+	for c, s := range shift {
+		if s > 0 {
+			r.left[c] = uint(s)
+		} else {
+			r.right[c] = uint(min(-s, 31))
+		}
 	}
 	return r, nil
+}
+
+// rowInt8 requantizes one row of int32 accumulators (one per channel) into
+// int8 outputs. It is apply32 specialised for the GEMM epilogue, which
+// handles every output pixel: MultiplyByQuantizedMultiplier is expanded
+// with the per-channel shifts precomputed. Multipliers are never negative
+// (scales are validated positive), so SaturatingRoundingDoublingHighMul's
+// one overflow case (both operands −2^31) cannot occur. TestRowInt8 checks
+// it against apply32.
+func (r *requant) rowInt8(dst []int8, acc []int32) {
+	n := len(acc)
+	mult, left, right, bias := r.mult[:n], r.left[:n], r.right[:n], r.biasOr0[:n]
+	dst = dst[:n]
+	for j, a := range acc {
+		x := (a + bias[j]) << left[j] // wraps like C's x·2^left
+		ab := int64(x) * int64(mult[j])
+		nudge := int64(1 << 30)
+		if ab < 0 {
+			nudge = 1 - 1<<30
+		}
+		hi := int32((ab + nudge) / (1 << 31))
+		rs := right[j]
+		mask := int32(1)<<rs - 1
+		threshold := mask >> 1
+		if hi < 0 {
+			threshold++
+		}
+		v := hi >> rs
+		if hi&mask > threshold {
+			v++
+		}
+		v += r.outZP
+		dst[j] = int8(min(max(v, r.lo), r.hi))
+	}
 }
 
 // apply32 requantizes one int32 accumulator of channel c (bias added here).

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
@@ -613,4 +614,48 @@ func runRefModel(path string, m *refModel) string {
 		}
 	}
 	return ""
+}
+
+func TestRowInt8MatchesApply32(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	op := &graph.Op{Kind: graph.OpConv2D}
+	for iter := 0; iter < 200; iter++ {
+		n := 1 + r.Intn(40)
+		scales := make([]float32, n)
+		for i := range scales {
+			scales[i] = float32(math.Exp(r.Float64()*16 - 12))
+		}
+		if iter%10 == 0 {
+			scales[0] = 0 // an all-zero channel: multiplier 0
+		}
+		var bias []int64
+		if iter%2 == 0 {
+			bias = make([]int64, n)
+			for i := range bias {
+				bias[i] = int64(r.Intn(1<<20) - 1<<19)
+			}
+		}
+		out := qt("out", graph.Int8, []int{1, n}, []float32{float32(0.01 + r.Float64())}, []int64{int64(r.Intn(256) - 128)})
+		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[r.Intn(4)]
+		rq, err := newRequant(op, float32(0.01+r.Float64()), scales, out, act, bias, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := make([]int32, n)
+		for i := range acc {
+			switch r.Intn(3) {
+			case 0:
+				acc[i] = int32(r.Uint32())
+			default:
+				acc[i] = int32(r.Intn(1<<22) - 1<<21)
+			}
+		}
+		got := make([]int8, n)
+		rq.rowInt8(got, acc)
+		for j, a := range acc {
+			if want := int8(rq.apply32(a, j)); got[j] != want {
+				t.Fatalf("channel %d acc %d (mult %d shift %d): rowInt8 %d, apply32 %d", j, a, rq.mult[j], rq.shift[j], got[j], want)
+			}
+		}
+	}
 }
