@@ -1,0 +1,489 @@
+// Package explain finds where quantization error comes from and the
+// cheapest fix that meets an accuracy target. It runs a float model and its
+// quantized version on the same samples, matches their tensors, and
+// reports per layer the accumulated error (the real integer model), the
+// isolated error (only that layer quantized, everything before it float),
+// how much of each range is used or clipped, how often evaluation data
+// falls outside the calibrated ranges (data shift, per split), which
+// layers cost the most-affected classes their accuracy, and the smallest
+// set of layers to keep in float so the accuracy drop meets a target.
+package explain
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
+)
+
+// Schema identifies the JSON layout of Result.
+const Schema = "qbench.explain/v1"
+
+// NamedData is a split for the data-shift table.
+type NamedData struct {
+	Name string
+	Data Data
+}
+
+// Options configure Explain.
+type Options struct {
+	// Split names the main data in the output.
+	Split string
+	// Shift lists further splits whose values are checked against the
+	// calibrated ranges (data-shift table); the main data is always included.
+	Shift []NamedData
+	// TargetDrop enables the fix search: the largest accepted accuracy drop
+	// in points. Negative or NaN disables it.
+	TargetDrop float64
+	// MaxFixLayers bounds the layers the fix search keeps in float (default 8).
+	MaxFixLayers int
+	// AttributionClasses is how many of the classes that lost most accuracy
+	// get a per-layer attribution (default 3), over the AttributionLayers
+	// layers with the worst isolated error (default 6).
+	AttributionClasses, AttributionLayers int
+	// Threads runs this many executors in parallel (default 1).
+	Threads int
+	// CacheBytes bounds the memory used to keep samples between passes
+	// (default 512 MiB); beyond it, data is read again for each pass.
+	CacheBytes int64
+	// Progress, when set, is called with the stage name and samples done.
+	Progress func(stage string, done int)
+}
+
+// Layer is the error report of one matched tensor.
+type Layer struct {
+	Name    string `json:"name"`
+	Op      string `json:"op"`
+	FloatOp int    `json:"float_op"`
+	// Scale and ZeroPoint of the integer tensor.
+	Scale     float64 `json:"scale"`
+	ZeroPoint int64   `json:"zero_point"`
+	// Accumulated error: the real quantized model against the float model.
+	SQNR          float64 `json:"sqnr_db"`
+	Cosine        float64 `json:"cosine"`
+	MeanAbs       float64 `json:"mean_abs_error"`
+	MaxAbs        float64 `json:"max_abs_error"`
+	RMSEOverScale float64 `json:"rmse_over_scale"`
+	// ClippedFraction is the fraction of integer values at the type limits;
+	// RangeUsed the fraction of the integer range between the smallest and
+	// largest value seen.
+	ClippedFraction float64 `json:"clipped_fraction"`
+	RangeUsed       float64 `json:"range_used"`
+	// Isolated error: only this layer quantized, its inputs float.
+	IsoSQNR          float64 `json:"isolated_sqnr_db"`
+	IsoCosine        float64 `json:"isolated_cosine"`
+	IsoMaxAbs        float64 `json:"isolated_max_abs_error"`
+	IsoRMSEOverScale float64 `json:"isolated_rmse_over_scale"`
+	// OutsideRange is the fraction of float values outside the calibrated
+	// (representable) range on the main data.
+	OutsideRange float64 `json:"outside_range_fraction"`
+	// Rank orders layers by isolated SQNR, 1 = worst; 0 = not ranked.
+	Rank int `json:"isolated_rank"`
+}
+
+// ShiftRow is one tensor of the data-shift table: the fraction of values
+// outside its calibrated range, per split (in DataShift.Splits order).
+type ShiftRow struct {
+	Name    string    `json:"name"`
+	Outside []float64 `json:"outside_fraction"`
+}
+
+// DataShift compares how often activations leave their calibrated ranges
+// on each split.
+type DataShift struct {
+	Splits  []string   `json:"splits"`
+	Samples []int      `json:"samples"`
+	Tensors []ShiftRow `json:"tensors"`
+}
+
+// LayerCost is the accuracy of one class with only one layer quantized.
+type LayerCost struct {
+	Name     string  `json:"name"`
+	Accuracy float64 `json:"accuracy"`
+	// Cost is float accuracy minus this accuracy, in points.
+	Cost float64 `json:"cost"`
+}
+
+// ClassAttribution explains one class that lost accuracy.
+type ClassAttribution struct {
+	Class         int         `json:"class"`
+	Samples       int         `json:"samples"`
+	FloatAccuracy float64     `json:"float_accuracy"`
+	QuantAccuracy float64     `json:"quant_accuracy"`
+	Layers        []LayerCost `json:"layers"`
+}
+
+// Result is everything Explain found. Accuracies are in percent.
+type Result struct {
+	Schema        string             `json:"schema"`
+	Split         string             `json:"split,omitempty"`
+	Samples       int                `json:"samples"`
+	Matching      string             `json:"matching"`
+	Unmatched     []string           `json:"unmatched,omitempty"`
+	FloatAccuracy float64            `json:"float_accuracy"`
+	QuantAccuracy float64            `json:"quant_accuracy"`
+	Drop          float64            `json:"accuracy_drop"`
+	Layers        []Layer            `json:"layers"`
+	DataShift     *DataShift         `json:"data_shift,omitempty"`
+	Classes       []ClassAttribution `json:"classes,omitempty"`
+	Fix           *Fix               `json:"fix,omitempty"`
+	// Notes say what could not be done and why.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// session holds one Explain call's compiled programs and data.
+type session struct {
+	f, q     *graph.Graph
+	opts     Options
+	matches  []Match
+	shadow   *graph.Graph
+	branch   []int
+	data     Data
+	res      *Result
+	labels   []int
+	fPred    []int
+	qPred    []int
+	nClasses int
+}
+
+// Explain compares float graph f with its quantized version q on data.
+func Explain(ctx context.Context, f, q *graph.Graph, data Data, opts Options) (*Result, error) {
+	if opts.MaxFixLayers <= 0 {
+		opts.MaxFixLayers = 8
+	}
+	if opts.AttributionClasses <= 0 {
+		opts.AttributionClasses = 3
+	}
+	if opts.AttributionLayers <= 0 {
+		opts.AttributionLayers = 6
+	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = 512 << 20
+	}
+	if len(f.Inputs) != 1 || len(q.Inputs) != 1 || len(f.Outputs) < 1 || len(q.Outputs) < 1 {
+		return nil, fmt.Errorf("explain needs single-input models with an output")
+	}
+	s := &session{f: f, q: q, opts: opts, res: &Result{Schema: Schema, Split: opts.Split}}
+	s.nClasses = f.Tensors[f.Outputs[0]].NumElements()
+	s.matches, s.res.Unmatched, s.res.Matching = MatchTensors(f, q)
+	if len(s.matches) == 0 {
+		return nil, fmt.Errorf("no tensor of the quantized model matches the float model")
+	}
+	s.shadow, s.branch = buildShadow(f, q, s.matches)
+	cache := newCache(data, opts.CacheBytes)
+	s.data = cache.first
+	if err := s.mainPass(ctx); err != nil {
+		return nil, err
+	}
+	s.data = cache.again()
+	if err := s.dataShift(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.attribution(ctx); err != nil {
+		return nil, err
+	}
+	if opts.TargetDrop >= 0 {
+		if err := s.fixSearch(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.res, nil
+}
+
+// partial is one sample's contribution to the main pass.
+type partial struct {
+	acc, iso []errStats
+	ints     []intStats
+	fPred    int
+	qPred    int
+	label    int
+}
+
+type mainState struct {
+	sh, qe  *interp.Executor
+	buf     []float32
+	out     []float32
+	lo, hi  []float64
+	halfStp []float64
+}
+
+// mainPass runs the shadow and quantized graphs on every sample.
+func (s *session) mainPass(ctx context.Context) error {
+	shProg, err := interp.Compile(s.shadow, interp.Options{KeepAll: true})
+	if err != nil {
+		return fmt.Errorf("float model with isolated branches: %w", err)
+	}
+	qProg, err := interp.Compile(s.q, interp.Options{KeepAll: true})
+	if err != nil {
+		return fmt.Errorf("quantized model: %w", err)
+	}
+	nm := len(s.matches)
+	lo, hi, half := make([]float64, nm), make([]float64, nm), make([]float64, nm)
+	for i, m := range s.matches {
+		qt := s.q.Tensors[m.Quant]
+		lo[i], hi[i] = representable(qt)
+		half[i] = float64(qt.Quant.Scale[0]) / 2
+	}
+	acc, iso := make([]errStats, nm), make([]errStats, nm)
+	ints := make([]intStats, nm)
+	for i := range ints {
+		ints[i] = newIntStats()
+	}
+	newState := func() (*mainState, error) {
+		return &mainState{sh: shProg.NewExecutor(), qe: qProg.NewExecutor(), lo: lo, hi: hi, halfStp: half}, nil
+	}
+	work := func(st *mainState, idx int, x []float32, label int) (partial, error) {
+		p := partial{acc: make([]errStats, nm), iso: make([]errStats, nm), ints: make([]intStats, nm), label: label}
+		if err := st.sh.SetInputFloat(0, x); err != nil {
+			return p, err
+		}
+		if err := st.sh.Run(); err != nil {
+			return p, err
+		}
+		if err := st.qe.SetInputFloat(0, x); err != nil {
+			return p, err
+		}
+		if err := st.qe.Run(); err != nil {
+			return p, err
+		}
+		for i, m := range s.matches {
+			fb := st.sh.Tensor(m.Float)
+			qb := st.qe.Tensor(m.Quant)
+			if fb == nil || qb == nil {
+				continue
+			}
+			st.buf = dequantize(qb, s.q.Tensors[m.Quant], st.buf)
+			p.acc[i].add(fb.F32, st.buf)
+			p.ints[i] = newIntStats()
+			p.ints[i].addInt(qb, s.q.Tensors[m.Quant].Quant.ZeroPoint[0])
+			p.ints[i].Outside = countOutside(fb.F32, st.lo[i], st.hi[i], st.halfStp[i])
+			if b := s.branch[i]; b >= 0 {
+				if ib := st.sh.Tensor(b); ib != nil {
+					p.iso[i].add(fb.F32, ib.F32)
+				}
+			}
+		}
+		p.fPred = argmax(st.sh.Output(0).F32)
+		st.out = st.qe.OutputFloat(0, st.out)
+		p.qPred = argmax(st.out)
+		return p, nil
+	}
+	merge := func(idx int, p partial) {
+		for i := range p.acc {
+			acc[i].merge(&p.acc[i])
+			iso[i].merge(&p.iso[i])
+			if p.ints[i].N > 0 {
+				ints[i].merge(&p.ints[i])
+			}
+		}
+		s.labels = append(s.labels, p.label)
+		s.fPred = append(s.fPred, p.fPred)
+		s.qPred = append(s.qPred, p.qPred)
+		if s.opts.Progress != nil {
+			s.opts.Progress("layer errors", idx+1)
+		}
+	}
+	n, err := forEach(ctx, s.data, s.opts.Threads, newState, work, merge)
+	if err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("explain: no samples")
+	}
+	r := s.res
+	r.Samples = n
+	r.FloatAccuracy = accuracy(s.fPred, s.labels, nil)
+	r.QuantAccuracy = accuracy(s.qPred, s.labels, nil)
+	r.Drop = r.FloatAccuracy - r.QuantAccuracy
+	for i, m := range s.matches {
+		qt := s.q.Tensors[m.Quant]
+		scale := float64(qt.Quant.Scale[0])
+		L := Layer{Name: m.Name, Op: m.Op, FloatOp: m.FloatOp, Scale: scale, ZeroPoint: qt.Quant.ZeroPoint[0],
+			SQNR: acc[i].sqnr(), Cosine: acc[i].cosine(), MeanAbs: acc[i].meanAbs(), MaxAbs: acc[i].MaxAbs,
+			RMSEOverScale: acc[i].rmse() / scale}
+		if n := ints[i].N; n > 0 {
+			L.ClippedFraction = float64(ints[i].Clipped) / float64(n)
+			L.OutsideRange = float64(ints[i].Outside) / float64(n)
+			levels := 256.0
+			if qt.DType == graph.Int16 {
+				levels = 65536
+			}
+			L.RangeUsed = float64(ints[i].Max-ints[i].Min+1) / levels
+		}
+		switch {
+		case s.branch[i] >= 0:
+			L.IsoSQNR, L.IsoCosine, L.IsoMaxAbs, L.IsoRMSEOverScale = iso[i].sqnr(), iso[i].cosine(), iso[i].MaxAbs, iso[i].rmse()/scale
+		case m.QuantOp < 0:
+			// Made by QUANTIZE from a float tensor: quantizing it is all the
+			// error there is, so isolated equals accumulated.
+			L.IsoSQNR, L.IsoCosine, L.IsoMaxAbs, L.IsoRMSEOverScale = L.SQNR, L.Cosine, L.MaxAbs, L.RMSEOverScale
+		default:
+			L.IsoSQNR = math.NaN()
+		}
+		r.Layers = append(r.Layers, L)
+	}
+	rankLayers(r.Layers)
+	return nil
+}
+
+// rankLayers numbers layers by isolated SQNR, worst first.
+func rankLayers(ls []Layer) {
+	idx := make([]int, 0, len(ls))
+	for i, l := range ls {
+		if !math.IsNaN(l.IsoSQNR) {
+			idx = append(idx, i)
+		} else {
+			ls[i].IsoSQNR = 0
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ls[idx[a]].IsoSQNR < ls[idx[b]].IsoSQNR })
+	for r, i := range idx {
+		ls[i].Rank = r + 1
+	}
+}
+
+// accuracy returns the percentage of pred equal to labels, over the
+// samples whose label is in keep (all when keep is nil).
+func accuracy(pred, labels []int, keep func(label int) bool) float64 {
+	n, ok := 0, 0
+	for i, p := range pred {
+		if keep != nil && !keep(labels[i]) {
+			continue
+		}
+		n++
+		if p == labels[i] {
+			ok++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return 100 * float64(ok) / float64(n)
+}
+
+// runPredictions runs g on data (optionally only samples whose label passes
+// keep) and returns its predictions and the labels seen.
+func (s *session) runPredictions(ctx context.Context, g *graph.Graph, keep func(int) bool, stage string) ([]int, []int, error) {
+	prog, err := interp.Compile(g, interp.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	type st struct {
+		ex  *interp.Executor
+		out []float32
+	}
+	var preds, labels []int
+	data := s.data
+	if keep != nil {
+		data = filterData(data, keep)
+	}
+	_, err = forEach(ctx, data, s.opts.Threads,
+		func() (*st, error) { return &st{ex: prog.NewExecutor()}, nil },
+		func(w *st, _ int, x []float32, label int) ([2]int, error) {
+			if err := w.ex.SetInputFloat(0, x); err != nil {
+				return [2]int{}, err
+			}
+			if err := w.ex.Run(); err != nil {
+				return [2]int{}, err
+			}
+			w.out = w.ex.OutputFloat(0, w.out)
+			return [2]int{argmax(w.out), label}, nil
+		},
+		func(idx int, p [2]int) {
+			preds = append(preds, p[0])
+			labels = append(labels, p[1])
+			if s.opts.Progress != nil {
+				s.opts.Progress(stage, idx+1)
+			}
+		})
+	return preds, labels, err
+}
+
+func filterData(d Data, keep func(int) bool) Data {
+	return func(yield func([]float32, int) error) error {
+		return d(func(x []float32, label int) error {
+			if !keep(label) {
+				return nil
+			}
+			return yield(x, label)
+		})
+	}
+}
+
+// dataShift measures, for the main data and every Options.Shift split, the
+// fraction of each matched activation outside its calibrated range.
+func (s *session) dataShift(ctx context.Context) error {
+	ds := &DataShift{Splits: []string{s.opts.Split}, Samples: []int{s.res.Samples}}
+	if ds.Splits[0] == "" {
+		ds.Splits[0] = "data"
+	}
+	cols := [][]float64{make([]float64, len(s.matches))}
+	for i, l := range s.res.Layers {
+		cols[0][i] = l.OutsideRange
+	}
+	if len(s.opts.Shift) > 0 {
+		prog, err := interp.Compile(s.f, interp.Options{KeepAll: true})
+		if err != nil {
+			return fmt.Errorf("float model: %w", err)
+		}
+		for _, nd := range s.opts.Shift {
+			outside := make([]int64, len(s.matches))
+			total := make([]int64, len(s.matches))
+			n, err := forEach(ctx, nd.Data, s.opts.Threads,
+				func() (*interp.Executor, error) { return prog.NewExecutor(), nil },
+				func(ex *interp.Executor, _ int, x []float32, _ int) ([]int64, error) {
+					if err := ex.SetInputFloat(0, x); err != nil {
+						return nil, err
+					}
+					if err := ex.Run(); err != nil {
+						return nil, err
+					}
+					c := make([]int64, 2*len(s.matches))
+					for i, m := range s.matches {
+						qt := s.q.Tensors[m.Quant]
+						lo, hi := representable(qt)
+						b := ex.Tensor(m.Float)
+						if b == nil {
+							continue
+						}
+						c[2*i] = countOutside(b.F32, lo, hi, float64(qt.Quant.Scale[0])/2)
+						c[2*i+1] = int64(len(b.F32))
+					}
+					return c, nil
+				},
+				func(idx int, c []int64) {
+					for i := range s.matches {
+						outside[i] += c[2*i]
+						total[i] += c[2*i+1]
+					}
+					if s.opts.Progress != nil {
+						s.opts.Progress("data shift "+nd.Name, idx+1)
+					}
+				})
+			if err != nil {
+				return fmt.Errorf("data shift on %s: %w", nd.Name, err)
+			}
+			col := make([]float64, len(s.matches))
+			for i := range col {
+				if total[i] > 0 {
+					col[i] = float64(outside[i]) / float64(total[i])
+				}
+			}
+			ds.Splits = append(ds.Splits, nd.Name)
+			ds.Samples = append(ds.Samples, n)
+			cols = append(cols, col)
+		}
+	}
+	for i, m := range s.matches {
+		row := ShiftRow{Name: m.Name}
+		for _, c := range cols {
+			row.Outside = append(row.Outside, c[i])
+		}
+		ds.Tensors = append(ds.Tensors, row)
+	}
+	s.res.DataShift = ds
+	return nil
+}

@@ -1,0 +1,265 @@
+package explain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/quant"
+)
+
+func constF(name string, shape []int, v []float32) *graph.Tensor {
+	return &graph.Tensor{Name: name, Shape: shape, DType: graph.Float32, Data: graph.EncodeFloat32s(v)}
+}
+
+// outlierModel is a 4-class classifier of 8-d Gaussian clusters:
+// FC(17, RELU) → FC(4) → SOFTMAX. Hidden units 0..15 are relu(±x_i); unit 16
+// is an "outlier channel" with weights 1000 and bias −1e5, which ReLU always
+// silences in float. With one weight scale per tensor it forces a scale of
+// 1000/127, rounding every other weight of the layer to zero.
+func outlierModel(means [][]float32) *graph.Graph {
+	const d, h, k = 8, 17, 4
+	w1 := make([]float32, h*d)
+	b1 := make([]float32, h)
+	for i := 0; i < d; i++ {
+		w1[i*d+i] = 1
+		w1[(i+8)*d+i] = -1
+	}
+	for i := 0; i < d; i++ {
+		w1[16*d+i] = 1000
+	}
+	b1[16] = -1e5
+	w2 := make([]float32, k*h)
+	b2 := make([]float32, k)
+	for c := 0; c < k; c++ {
+		var n2 float32
+		for i := 0; i < d; i++ {
+			w2[c*h+i] = means[c][i]
+			w2[c*h+i+8] = -means[c][i]
+			n2 += means[c][i] * means[c][i]
+		}
+		b2[c] = -n2 / 2
+	}
+	g := &graph.Graph{}
+	in := g.AddTensor(&graph.Tensor{Name: "input", Shape: []int{1, d}, DType: graph.Float32})
+	wt1 := g.AddTensor(constF("w1", []int{h, d}, w1))
+	bt1 := g.AddTensor(constF("b1", []int{h}, b1))
+	hid := g.AddTensor(&graph.Tensor{Name: "hidden", Shape: []int{1, h}, DType: graph.Float32})
+	g.AddOp(graph.OpFullyConnected, []int{in, wt1, bt1}, []int{hid}, &graph.FullyConnectedOptions{Activation: graph.ActRelu})
+	wt2 := g.AddTensor(constF("w2", []int{k, h}, w2))
+	bt2 := g.AddTensor(constF("b2", []int{k}, b2))
+	lo := g.AddTensor(&graph.Tensor{Name: "logits", Shape: []int{1, k}, DType: graph.Float32})
+	g.AddOp(graph.OpFullyConnected, []int{hid, wt2, bt2}, []int{lo}, &graph.FullyConnectedOptions{})
+	pr := g.AddTensor(&graph.Tensor{Name: "probs", Shape: []int{1, k}, DType: graph.Float32})
+	g.AddOp(graph.OpSoftmax, []int{lo}, []int{pr}, &graph.SoftmaxOptions{Beta: 1})
+	g.Inputs, g.Outputs = []int{in}, []int{pr}
+	return g
+}
+
+// clusters returns class means and n samples per class (σ = 0.6).
+func clusters(seed int64, n int) ([][]float32, [][]float32, []int) {
+	rng := rand.New(rand.NewSource(seed))
+	means := make([][]float32, 4)
+	for c := range means {
+		means[c] = make([]float32, 8)
+		for i := range means[c] {
+			means[c][i] = float32(rng.Float64()*4 - 2)
+		}
+	}
+	var xs [][]float32
+	var ls []int
+	for i := 0; i < n; i++ {
+		for c := range means {
+			x := make([]float32, 8)
+			for j := range x {
+				x[j] = means[c][j] + float32(rng.NormFloat64()*0.6)
+			}
+			xs = append(xs, x)
+			ls = append(ls, c)
+		}
+	}
+	return means, xs, ls
+}
+
+// outlierCase returns the float model, its per-tensor int8 quantization and
+// evaluation data.
+func outlierCase(t *testing.T) (*graph.Graph, *graph.Graph, [][]float32, []int) {
+	t.Helper()
+	means, calib, _ := clusters(1, 50)
+	f := outlierModel(means)
+	q, _, err := quant.Quantize(context.Background(), f, quant.SliceSamples(calib), quant.Options{PerTensor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, eval, labels := clusters(1, 100) // same means (same seed), more samples
+	return f, q, eval, labels
+}
+
+// TestOutlierChannel is the acceptance test: explain ranks the layer with
+// the outlier channel first by isolated error, and the fix search keeps
+// exactly that layer in float and recovers accuracy within the target.
+func TestOutlierChannel(t *testing.T) {
+	f, q, eval, labels := outlierCase(t)
+	res, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{Split: "eval", TargetDrop: 1, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := res.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + buf.String())
+	if res.FloatAccuracy < 95 || res.Drop < 20 {
+		t.Fatalf("setup: float %.1f%%, drop %.1f — the outlier should destroy the int8 model", res.FloatAccuracy, res.Drop)
+	}
+	if res.Matching != "name" || len(res.Unmatched) != 0 {
+		t.Errorf("matching %s, unmatched %v", res.Matching, res.Unmatched)
+	}
+	var first Layer
+	for _, l := range res.Layers {
+		if l.Rank == 1 {
+			first = l
+		}
+	}
+	if first.Name != "hidden" {
+		t.Fatalf("worst isolated layer %q, want hidden", first.Name)
+	}
+	fix := res.Fix
+	if fix == nil || !fix.Met || !slices.Equal(fix.FloatLayers, []string{"hidden"}) || !slices.Equal(fix.FloatOps, []int{0}) {
+		t.Fatalf("fix = %+v, want exactly [hidden] kept float", fix)
+	}
+	if fix.Drop > 1 || fix.Graph == nil {
+		t.Errorf("fix drop %.2f > 1 or no model", fix.Drop)
+	}
+	if len(fix.Alternatives) != 1 || !fix.Alternatives[0].Met {
+		t.Errorf("per-channel weights should also fix it: %+v", fix.Alternatives)
+	}
+	if len(res.Classes) == 0 || res.Classes[0].Layers[0].Name != "hidden" {
+		t.Errorf("class attribution %+v", res.Classes)
+	}
+	// JSON carries the fields the issue names.
+	buf.Reset()
+	if err := res.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["schema"] != "qbench.explain/v1" {
+		t.Errorf("schema %v", m["schema"])
+	}
+	l0 := m["layers"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "op", "sqnr_db", "cosine", "max_abs_error", "clipped_fraction", "isolated_sqnr_db"} {
+		if _, ok := l0[k]; !ok {
+			t.Errorf("layers[0] lacks %q", k)
+		}
+	}
+	fx := m["fix"].(map[string]any)
+	for _, k := range []string{"float_layers", "accuracy"} {
+		if _, ok := fx[k]; !ok {
+			t.Errorf("fix lacks %q", k)
+		}
+	}
+}
+
+// TestIsolatedVersusAccumulated checks the error bookkeeping on a healthy
+// per-channel model: the input's isolated error equals its accumulated
+// error, errors are small, and rounding noise is near the uniform 0.29 steps.
+func TestIsolatedVersusAccumulated(t *testing.T) {
+	means, calib, _ := clusters(2, 50)
+	f := outlierModel(means)
+	q, _, err := quant.Quantize(context.Background(), f, quant.SliceSamples(calib), quant.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, eval, labels := clusters(2, 25)
+	res, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{TargetDrop: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Fix != nil {
+		t.Error("fix search ran without a target")
+	}
+	if math.Abs(res.Drop) > 2 {
+		t.Errorf("per-channel drop %.2f", res.Drop)
+	}
+	for _, l := range res.Layers {
+		if l.Name == "input" {
+			if l.IsoSQNR != l.SQNR || l.RMSEOverScale < 0.2 || l.RMSEOverScale > 0.4 {
+				t.Errorf("input: iso %.2f acc %.2f rmse/scale %.3f", l.IsoSQNR, l.SQNR, l.RMSEOverScale)
+			}
+		}
+		if l.Name == "hidden" && (l.IsoSQNR < 25 || l.Cosine < 0.99) {
+			t.Errorf("hidden: isolated SQNR %.1f cosine %.4f", l.IsoSQNR, l.Cosine)
+		}
+		// Softmax has a fixed range ending at 255/256, which confident
+		// probabilities exceed: that is saturation, not data shift.
+		if l.Name != "probs" && l.OutsideRange > 0.01 {
+			t.Errorf("%s: %.3f outside calibrated range on in-distribution data", l.Name, l.OutsideRange)
+		}
+	}
+}
+
+// TestDataShift: a shifted split (inputs scaled ×3) leaves the calibrated
+// ranges far more often than the calibration-like split.
+func TestDataShift(t *testing.T) {
+	means, calib, _ := clusters(3, 50)
+	f := outlierModel(means)
+	q, _, err := quant.Quantize(context.Background(), f, quant.SliceSamples(calib), quant.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, eval, labels := clusters(3, 25)
+	shifted := make([][]float32, len(eval))
+	for i, x := range eval {
+		shifted[i] = make([]float32, len(x))
+		for j, v := range x {
+			shifted[i][j] = 3 * v
+		}
+	}
+	res, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{Split: "same", TargetDrop: -1,
+		Shift: []NamedData{{"bright", SliceData(shifted, labels)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := res.DataShift
+	if !slices.Equal(ds.Splits, []string{"same", "bright"}) {
+		t.Fatalf("splits %v", ds.Splits)
+	}
+	for _, row := range ds.Tensors {
+		if row.Name == "input" && !(row.Outside[1] > 0.3 && row.Outside[0] < 0.01) {
+			t.Errorf("input outside fractions %v", row.Outside)
+		}
+	}
+	var buf bytes.Buffer
+	_ = res.WriteTable(&buf)
+	if !strings.Contains(buf.String(), "data shift") {
+		t.Error("table lacks the data-shift section")
+	}
+}
+
+func TestMatchByOrder(t *testing.T) {
+	means, calib, _ := clusters(4, 10)
+	f := outlierModel(means)
+	q, _, err := quant.Quantize(context.Background(), f, quant.SliceSamples(calib), quant.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range q.Tensors {
+		x.Name = "t" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
+	}
+	m, unmatched, how := MatchTensors(f, q)
+	if how != "order" || len(m) != 4 || len(unmatched) != 0 {
+		t.Fatalf("by order: %d matches, unmatched %v, how %s", len(m), unmatched, how)
+	}
+	if m[0].Name != "input" || m[1].Name != "hidden" || m[3].Name != "probs" {
+		t.Errorf("matches %+v", m)
+	}
+}

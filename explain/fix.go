@@ -1,0 +1,326 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/quant"
+	"github.com/qbench/qbench/tflite"
+)
+
+// Trial is one verified candidate of the fix search.
+type Trial struct {
+	FloatLayers []string `json:"float_layers"`
+	Variant     string   `json:"variant,omitempty"`
+	Accuracy    float64  `json:"accuracy"`
+	Drop        float64  `json:"drop"`
+	Met         bool     `json:"met"`
+}
+
+// Variant is one row of the trade-off table.
+type Variant struct {
+	Name      string  `json:"name"`
+	Accuracy  float64 `json:"accuracy"`
+	Bytes     int     `json:"bytes"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// Fix is the outcome of the fix search.
+type Fix struct {
+	TargetDrop float64 `json:"target_drop"`
+	// FloatLayers are the layers (float tensor names) kept in float32;
+	// FloatOps their op indices in the float model.
+	FloatLayers []string `json:"float_layers"`
+	FloatOps    []int    `json:"float_ops"`
+	Accuracy    float64  `json:"accuracy"`
+	Drop        float64  `json:"drop"`
+	Met         bool     `json:"met"`
+	// Model is where the caller wrote the mixed model ("" when not written).
+	Model        string    `json:"model,omitempty"`
+	Tried        []Trial   `json:"tried"`
+	Alternatives []Trial   `json:"alternatives,omitempty"`
+	Tradeoff     []Variant `json:"tradeoff,omitempty"`
+	// Graph is the mixed model (nil when the quantized model already meets
+	// the target or no set was found).
+	Graph *graph.Graph `json:"-"`
+}
+
+// dataCache keeps the samples of the first pass in memory (up to a byte
+// budget) so later passes need not decode images again.
+type dataCache struct {
+	src    Data
+	limit  int64
+	bytes  int64
+	xs     [][]float32
+	labels []int
+	over   bool
+	first  Data
+}
+
+func newCache(src Data, limit int64) *dataCache {
+	c := &dataCache{src: src, limit: limit}
+	c.first = func(yield func([]float32, int) error) error {
+		c.xs, c.labels, c.bytes, c.over = nil, nil, 0, limit < 0
+		return src(func(x []float32, label int) error {
+			if !c.over {
+				c.bytes += int64(4 * len(x))
+				if c.bytes > c.limit {
+					c.over, c.xs, c.labels = true, nil, nil
+				} else {
+					c.xs = append(c.xs, append([]float32(nil), x...))
+					c.labels = append(c.labels, label)
+				}
+			}
+			return yield(x, label)
+		})
+	}
+	return c
+}
+
+// again returns the data for later passes: the cache when it held
+// everything, else the source.
+func (c *dataCache) again() Data {
+	if c.over {
+		return c.src
+	}
+	return SliceData(c.xs, c.labels)
+}
+
+// baseOptions returns the options that rebuild the quantized model from the
+// float one with its own activation parameters.
+func (s *session) baseOptions() quant.Options {
+	o := quant.OptionsOf(s.q)
+	o.Threads = s.opts.Threads
+	return o
+}
+
+// mixed builds the float model quantized like q except keep (float op indices).
+func (s *session) mixed(keep []int, o quant.Options) (*graph.Graph, error) {
+	o.KeepFloat = keep
+	g, _, err := quant.Apply(s.f, nil, o)
+	return g, err
+}
+
+// attribution finds, for the classes that lost most accuracy, which layers'
+// isolated quantization costs them most: each candidate layer is the only
+// quantized op of a model run on those classes' samples.
+func (s *session) attribution(ctx context.Context) error {
+	type cls struct {
+		c          int
+		n          int
+		fAcc, qAcc float64
+	}
+	var drops []cls
+	for c := 0; c < s.nClasses; c++ {
+		in := func(l int) bool { return l == c }
+		n := 0
+		for _, l := range s.labels {
+			if l == c {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		f, q := accuracy(s.fPred, s.labels, in), accuracy(s.qPred, s.labels, in)
+		if f-q > 0 {
+			drops = append(drops, cls{c, n, f, q})
+		}
+	}
+	if len(drops) == 0 {
+		return nil
+	}
+	sort.SliceStable(drops, func(a, b int) bool { return drops[a].fAcc-drops[a].qAcc > drops[b].fAcc-drops[b].qAcc })
+	if len(drops) > s.opts.AttributionClasses {
+		drops = drops[:s.opts.AttributionClasses]
+	}
+	worst := map[int]bool{}
+	for _, d := range drops {
+		worst[d.c] = true
+	}
+	layers := s.rankedOps()
+	if len(layers) > s.opts.AttributionLayers {
+		layers = layers[:s.opts.AttributionLayers]
+	}
+	base := s.baseOptions()
+	attr := make([]ClassAttribution, len(drops))
+	for i, d := range drops {
+		attr[i] = ClassAttribution{Class: d.c, Samples: d.n, FloatAccuracy: d.fAcc, QuantAccuracy: d.qAcc}
+	}
+	for _, L := range layers {
+		var keep []int
+		for oi := range s.f.Ops {
+			if oi != L.FloatOp {
+				keep = append(keep, oi)
+			}
+		}
+		g, err := s.mixed(keep, base)
+		if err != nil {
+			s.res.Notes = append(s.res.Notes, fmt.Sprintf("per-class attribution skipped: cannot rebuild the quantized model from the float one: %v", err))
+			return nil
+		}
+		preds, labels, err := s.runPredictions(ctx, g, func(l int) bool { return worst[l] }, "attribution "+L.Name)
+		if err != nil {
+			return fmt.Errorf("attribution of %s: %w", L.Name, err)
+		}
+		for i := range attr {
+			c := attr[i].Class
+			a := accuracy(preds, labels, func(l int) bool { return l == c })
+			attr[i].Layers = append(attr[i].Layers, LayerCost{Name: L.Name, Accuracy: a, Cost: attr[i].FloatAccuracy - a})
+		}
+	}
+	for i := range attr {
+		sort.SliceStable(attr[i].Layers, func(a, b int) bool { return attr[i].Layers[a].Cost > attr[i].Layers[b].Cost })
+	}
+	s.res.Classes = attr
+	return nil
+}
+
+// rankedOps returns the layers produced by an op, worst isolated error first.
+func (s *session) rankedOps() []Layer {
+	var ls []Layer
+	for _, l := range s.res.Layers {
+		if l.Rank > 0 && l.FloatOp >= 0 {
+			ls = append(ls, l)
+		}
+	}
+	sort.SliceStable(ls, func(a, b int) bool { return ls[a].Rank < ls[b].Rank })
+	return ls
+}
+
+// fixSearch keeps the k worst layers (by isolated error) in float for
+// k = 1, 2, … until the accuracy drop meets the target, verifying each
+// candidate on the data, then drops any member the target does not need.
+func (s *session) fixSearch(ctx context.Context) error {
+	r := s.res
+	fix := &Fix{TargetDrop: s.opts.TargetDrop, FloatLayers: []string{}, FloatOps: []int{}, Accuracy: r.QuantAccuracy, Drop: r.Drop}
+	r.Fix = fix
+	base := s.baseOptions()
+	if _, err := s.mixed(nil, base); err != nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("fix search skipped: cannot rebuild the quantized model from the float one: %v", err))
+		return nil
+	}
+	verify := func(keep []Layer, o quant.Options, variant string) (Trial, *graph.Graph, error) {
+		ops := make([]int, len(keep))
+		t := Trial{FloatLayers: []string{}, Variant: variant}
+		for i, l := range keep {
+			ops[i] = l.FloatOp
+			t.FloatLayers = append(t.FloatLayers, l.Name)
+		}
+		g, err := s.mixed(ops, o)
+		if err != nil {
+			return t, nil, err
+		}
+		preds, labels, err := s.runPredictions(ctx, g, nil, "fix search")
+		if err != nil {
+			return t, nil, err
+		}
+		t.Accuracy = accuracy(preds, labels, nil)
+		t.Drop = r.FloatAccuracy - t.Accuracy
+		t.Met = t.Drop <= s.opts.TargetDrop
+		return t, g, nil
+	}
+	if r.Drop <= s.opts.TargetDrop {
+		fix.Met = true
+	} else {
+		ranked := s.rankedOps()
+		var found []Layer
+		var best *graph.Graph
+		for k := 1; k <= len(ranked) && k <= s.opts.MaxFixLayers; k++ {
+			t, g, err := verify(ranked[:k], base, "")
+			if err != nil {
+				return fmt.Errorf("fix search: %w", err)
+			}
+			fix.Tried = append(fix.Tried, t)
+			if t.Met {
+				found, best = slices.Clone(ranked[:k]), g
+				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop
+				break
+			}
+		}
+		// Prune: a member whose removal still meets the target is not needed.
+		for i := len(found) - 1; i >= 0 && len(found) > 1; i-- {
+			cand := slices.Delete(slices.Clone(found), i, i+1)
+			t, g, err := verify(cand, base, "")
+			if err != nil {
+				return fmt.Errorf("fix search: %w", err)
+			}
+			fix.Tried = append(fix.Tried, t)
+			if t.Met {
+				found, best = cand, g
+				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop
+			}
+		}
+		if found != nil {
+			fix.Met = true
+			fix.Graph = best
+			for _, l := range found {
+				fix.FloatLayers = append(fix.FloatLayers, l.Name)
+				fix.FloatOps = append(fix.FloatOps, l.FloatOp)
+			}
+		}
+		// Cheaper knobs that need no float layer.
+		if base.PerTensor {
+			o := base
+			o.PerTensor = false
+			t, _, err := verify(nil, o, "per-channel weights")
+			if err == nil {
+				fix.Alternatives = append(fix.Alternatives, t)
+			}
+		}
+	}
+	fix.Tradeoff = s.tradeoff(fix)
+	return nil
+}
+
+// tradeoff measures accuracy, file size and single-thread latency of the
+// int8, mixed and float models.
+func (s *session) tradeoff(fix *Fix) []Variant {
+	var x []float32
+	_ = s.data(func(v []float32, _ int) error { x = append([]float32(nil), v...); return errStop })
+	row := func(name string, g *graph.Graph, acc float64) Variant {
+		v := Variant{Name: name, Accuracy: acc}
+		if b, err := tflite.Write(g); err == nil {
+			v.Bytes = len(b)
+		}
+		v.LatencyMS = latency(g, x)
+		return v
+	}
+	rows := []Variant{row("float", s.f, s.res.FloatAccuracy), row("int8", s.q, s.res.QuantAccuracy)}
+	if fix.Graph != nil {
+		rows = append(rows, row("mixed", fix.Graph, fix.Accuracy))
+	}
+	return rows
+}
+
+var errStop = fmt.Errorf("stop")
+
+// latency is the median single-thread time of one inference in ms.
+func latency(g *graph.Graph, x []float32) float64 {
+	if x == nil {
+		return 0
+	}
+	p, err := interp.Compile(g, interp.Options{})
+	if err != nil {
+		return 0
+	}
+	ex := p.NewExecutor()
+	if ex.SetInputFloat(0, x) != nil || ex.Run() != nil {
+		return 0
+	}
+	const runs = 15
+	ts := make([]float64, 0, runs)
+	deadline := time.Now().Add(2 * time.Second)
+	for i := 0; i < runs && time.Now().Before(deadline); i++ {
+		t0 := time.Now()
+		_ = ex.Run()
+		ts = append(ts, float64(time.Since(t0).Nanoseconds())/1e6)
+	}
+	sort.Float64s(ts)
+	return ts[len(ts)/2]
+}

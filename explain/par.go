@@ -1,0 +1,125 @@
+package explain
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Data yields labelled samples (flattened float input, class id). Explain
+// makes several passes, so calling it again must yield the same samples in
+// the same order.
+type Data func(yield func(x []float32, label int) error) error
+
+// SliceData adapts in-memory samples.
+func SliceData(xs [][]float32, labels []int) Data {
+	return func(yield func([]float32, int) error) error {
+		for i, x := range xs {
+			if err := yield(x, labels[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// forEach runs work on every sample of data with threads workers (each with
+// its own state made by newState) and hands results to merge in sample
+// order, so sums are the same whatever the number of threads. It returns
+// the number of samples.
+func forEach[S, P any](ctx context.Context, data Data, threads int, newState func() (S, error),
+	work func(st S, idx int, x []float32, label int) (P, error), merge func(idx int, p P)) (int, error) {
+	if threads < 1 {
+		threads = 1
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	type job struct {
+		idx   int
+		x     []float32
+		label int
+	}
+	type res struct {
+		idx int
+		p   P
+	}
+	jobs := make(chan job)
+	results := make(chan res, threads)
+	tokens := make(chan struct{}, 2*threads)
+	var wg sync.WaitGroup
+	for w := 0; w < threads; w++ {
+		st, err := newState()
+		if err != nil {
+			return 0, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				p, err := work(st, j.idx, j.x, j.label)
+				if err != nil {
+					fail(fmt.Errorf("sample %d: %w", j.idx, err))
+					continue
+				}
+				results <- res{j.idx, p}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pending := map[int]P{}
+		next := 0
+		for r := range results {
+			pending[r.idx] = r.p
+			for {
+				p, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				merge(next, p)
+				next++
+				<-tokens
+			}
+		}
+	}()
+	n := 0
+	perr := data(func(x []float32, label int) error {
+		select {
+		case tokens <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case jobs <- job{n, append([]float32(nil), x...), label}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		n++
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	close(results)
+	<-done
+	if firstErr != nil {
+		return n, firstErr
+	}
+	if perr != nil {
+		return n, perr
+	}
+	return n, nil
+}

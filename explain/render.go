@@ -1,0 +1,130 @@
+package explain
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the result as indented JSON (schema qbench.explain/v1).
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable prints the summary, the layers ranked by isolated error, the
+// data-shift table, the class attribution and the fix.
+func (r *Result) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "%d samples%s: float %.2f%%, quantized %.2f%% (drop %.2f points)\n",
+		r.Samples, splitSuffix(r.Split), r.FloatAccuracy, r.QuantAccuracy, r.Drop)
+	fmt.Fprintf(w, "tensors matched by %s", r.Matching)
+	if len(r.Unmatched) > 0 {
+		fmt.Fprintf(w, "; unmatched: %s", strings.Join(r.Unmatched, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\nlayers ranked by isolated error (where error is born; accumulated = where it arrives):")
+	ls := append([]Layer(nil), r.Layers...)
+	sort.SliceStable(ls, func(a, b int) bool {
+		ra, rb := ls[a].Rank, ls[b].Rank
+		if ra == 0 || rb == 0 {
+			return ra != 0 && rb == 0
+		}
+		return ra < rb
+	})
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "rank\tlayer\top\tisolated SQNR dB\tSQNR dB\tcosine\tmax |err|\tRMSE/scale\tclipped %\trange used %\toutside range %\t")
+	for _, l := range ls {
+		rank := "-"
+		iso := "-"
+		if l.Rank > 0 {
+			rank = fmt.Sprint(l.Rank)
+			iso = fmt.Sprintf("%.1f", l.IsoSQNR)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.4f\t%.4g\t%.2f\t%.3f\t%.1f\t%.3f\t\n", rank, l.Name, l.Op, iso, l.SQNR,
+			l.Cosine, l.MaxAbs, l.RMSEOverScale, 100*l.ClippedFraction, 100*l.RangeUsed, 100*l.OutsideRange)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if ds := r.DataShift; ds != nil && len(ds.Splits) > 1 {
+		fmt.Fprintln(w, "\ndata shift: % of values outside the calibrated range")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "tensor\t")
+		for i, s := range ds.Splits {
+			fmt.Fprintf(tw, "%s (%d)\t", s, ds.Samples[i])
+		}
+		fmt.Fprintln(tw)
+		for _, row := range ds.Tensors {
+			fmt.Fprintf(tw, "%s\t", row.Name)
+			for _, v := range row.Outside {
+				fmt.Fprintf(tw, "%.3f\t", 100*v)
+			}
+			fmt.Fprintln(tw)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.Classes) > 0 {
+		fmt.Fprintln(w, "\nclasses that lost most accuracy, and the layers whose isolated quantization costs them most:")
+		for _, c := range r.Classes {
+			fmt.Fprintf(w, "  class %d (%d samples): float %.1f%%, quantized %.1f%%;", c.Class, c.Samples, c.FloatAccuracy, c.QuantAccuracy)
+			for i, l := range c.Layers {
+				if i == 3 {
+					break
+				}
+				fmt.Fprintf(w, " %s %+.1f", l.Name, -l.Cost)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if f := r.Fix; f != nil {
+		fmt.Fprintf(w, "\nfix (target drop %.2f points): ", f.TargetDrop)
+		switch {
+		case len(f.FloatLayers) == 0 && f.Met:
+			fmt.Fprintf(w, "none needed, the quantized model is within the target\n")
+		case f.Met:
+			fmt.Fprintf(w, "keep %s in float → %.2f%% (drop %.2f)\n", strings.Join(f.FloatLayers, ", "), f.Accuracy, f.Drop)
+		default:
+			fmt.Fprintf(w, "no set of up to %d layers met the target\n", len(f.Tried))
+		}
+		for _, a := range f.Alternatives {
+			fmt.Fprintf(w, "  alternative %s: %.2f%% (drop %.2f, %s)\n", a.Variant, a.Accuracy, a.Drop, metWord(a.Met))
+		}
+		if len(f.Tradeoff) > 0 {
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "model\taccuracy %\tbytes\tlatency ms\t")
+			for _, v := range f.Tradeoff {
+				fmt.Fprintf(tw, "%s\t%.2f\t%d\t%.3f\t\n", v.Name, v.Accuracy, v.Bytes, v.LatencyMS)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+		if f.Model != "" {
+			fmt.Fprintf(w, "mixed model: %s\n", f.Model)
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+func splitSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " of " + s
+}
+
+func metWord(b bool) string {
+	if b {
+		return "meets the target"
+	}
+	return "misses the target"
+}

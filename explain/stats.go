@@ -1,0 +1,190 @@
+package explain
+
+import (
+	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
+)
+
+// errStats accumulates the difference between a reference (float) tensor
+// f and an approximation d over many samples.
+type errStats struct {
+	N                          int64
+	SumF2, SumE2, SumFD, SumD2 float64
+	SumAbs, MaxAbs             float64
+}
+
+func (s *errStats) add(f, d []float32) {
+	for i, x := range f {
+		fx, dx := float64(x), float64(d[i])
+		e := fx - dx
+		s.SumF2 += fx * fx
+		s.SumD2 += dx * dx
+		s.SumFD += fx * dx
+		s.SumE2 += e * e
+		a := math.Abs(e)
+		s.SumAbs += a
+		if a > s.MaxAbs {
+			s.MaxAbs = a
+		}
+	}
+	s.N += int64(len(f))
+}
+
+func (s *errStats) merge(o *errStats) {
+	s.N += o.N
+	s.SumF2 += o.SumF2
+	s.SumE2 += o.SumE2
+	s.SumFD += o.SumFD
+	s.SumD2 += o.SumD2
+	s.SumAbs += o.SumAbs
+	s.MaxAbs = math.Max(s.MaxAbs, o.MaxAbs)
+}
+
+// maxSQNR caps the SQNR of an error-free tensor so JSON stays finite.
+const maxSQNR = 200
+
+// sqnr is 10·log10(signal power / error power) in dB.
+func (s *errStats) sqnr() float64 {
+	if s.SumE2 == 0 {
+		return maxSQNR
+	}
+	if s.SumF2 == 0 {
+		return -maxSQNR
+	}
+	return math.Max(-maxSQNR, math.Min(maxSQNR, 10*math.Log10(s.SumF2/s.SumE2)))
+}
+
+func (s *errStats) cosine() float64 {
+	if s.SumF2 == 0 || s.SumD2 == 0 {
+		if s.SumF2 == s.SumD2 {
+			return 1
+		}
+		return 0
+	}
+	return s.SumFD / math.Sqrt(s.SumF2*s.SumD2)
+}
+
+func (s *errStats) meanAbs() float64 {
+	if s.N == 0 {
+		return 0
+	}
+	return s.SumAbs / float64(s.N)
+}
+
+func (s *errStats) rmse() float64 {
+	if s.N == 0 {
+		return 0
+	}
+	return math.Sqrt(s.SumE2 / float64(s.N))
+}
+
+// intStats accumulates how an integer tensor uses its range.
+type intStats struct {
+	N, Clipped int64
+	Min, Max   int64
+	// Outside counts float values outside the tensor's representable range.
+	Outside int64
+}
+
+func newIntStats() intStats { return intStats{Min: math.MaxInt64, Max: math.MinInt64} }
+
+func (s *intStats) merge(o *intStats) {
+	s.N += o.N
+	s.Clipped += o.Clipped
+	s.Outside += o.Outside
+	s.Min = min(s.Min, o.Min)
+	s.Max = max(s.Max, o.Max)
+}
+
+// addInt records integer values: clipped means at the dtype's limits,
+// except a limit equal to the zero point (ReLU outputs sit there at 0).
+func (s *intStats) addInt(b *kernels.Buffer, zp int64) {
+	lo, hi := int64(-128), int64(127)
+	if b.DType == graph.Int16 {
+		lo, hi = -32768, 32767
+	}
+	visit := func(v int64) {
+		if (v <= lo || v >= hi) && v != zp {
+			s.Clipped++
+		}
+		s.Min = min(s.Min, v)
+		s.Max = max(s.Max, v)
+	}
+	switch b.DType {
+	case graph.Int8:
+		for _, v := range b.I8 {
+			visit(int64(v))
+		}
+		s.N += int64(len(b.I8))
+	case graph.Int16:
+		for _, v := range b.I16 {
+			visit(int64(v))
+		}
+		s.N += int64(len(b.I16))
+	}
+}
+
+// dequantize writes b's real values into dst (resized) using t's parameters.
+func dequantize(b *kernels.Buffer, t *graph.Tensor, dst []float32) []float32 {
+	s, zp := float64(t.Quant.Scale[0]), float64(t.Quant.ZeroPoint[0])
+	switch b.DType {
+	case graph.Int8:
+		dst = grow(dst, len(b.I8))
+		for i, v := range b.I8 {
+			dst[i] = float32(s * (float64(v) - zp))
+		}
+	case graph.Int16:
+		dst = grow(dst, len(b.I16))
+		for i, v := range b.I16 {
+			dst[i] = float32(s * (float64(v) - zp))
+		}
+	case graph.Float32:
+		dst = grow(dst, len(b.F32))
+		copy(dst, b.F32)
+	}
+	return dst
+}
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// representable returns the real interval an integer tensor can hold.
+func representable(t *graph.Tensor) (float64, float64) {
+	s, zp := float64(t.Quant.Scale[0]), float64(t.Quant.ZeroPoint[0])
+	lo, hi := -128.0, 127.0
+	if t.DType == graph.Int16 {
+		lo, hi = -32768, 32767
+	}
+	return s * (lo - zp), s * (hi - zp)
+}
+
+// countOutside counts values of f outside [lo, hi] (with a half-step
+// tolerance, since values that round onto the limit are not lost).
+func countOutside(f []float32, lo, hi, halfStep float64) int64 {
+	var n int64
+	lo -= halfStep
+	hi += halfStep
+	for _, v := range f {
+		if x := float64(v); x < lo || x > hi {
+			n++
+		}
+	}
+	return n
+}
+
+// argmax returns the index of the largest value (first on ties).
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
