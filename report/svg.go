@@ -231,11 +231,9 @@ func deltaBars(title string, deltas []metrics.ClassDelta) string {
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="yl">%s</text>`, left-4, y+10, esc(trunc(d.Class, 30)))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s (support %d): %.1f%% → %.1f%% (%+.1f pp)</title></rect>`,
 			x, y+2, math.Max(l, 1), rowH-4, fill, esc(d.Class), d.Support, 100*d.AccuracyA, 100*d.AccuracyB, 100*d.Delta)
-		tx, anchor := mid+half*d.Delta/scale+3, "start"
-		if d.Delta < 0 {
-			tx, anchor = mid+half*d.Delta/scale-3, "end"
-		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="v" text-anchor="%s">%+.0f</text>`, tx, y+10, anchor, 100*d.Delta)
+		// Values sit in their own column at the right so they never
+		// collide with a full-length negative bar or the class names.
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="v">%+.1f</text>`, w-right+6, y+10, 100*d.Delta)
 	}
 	fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.1f" class="ax"/>`, mid, mid, top, h-18)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xl">accuracy change, percentage points</text>`, mid, h-4)
