@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -10,19 +9,24 @@ import (
 
 // AffineQuantize maps a real value to an integer in [lo, hi] the way TFLite's
 // QUANTIZE does: round(x / scale) + zeroPoint with float32 division and
-// rounding half away from zero, then clamping. NaN and values whose rounded
-// quotient does not fit int32 take the x86-64 conversion result (INT32_MIN),
-// so they clamp to lo, as TFLite's reference kernels do on that platform.
+// rounding half away from zero, then clamping. Out-of-range values and
+// infinities saturate; NaN maps to the zero point (real 0). (C++ leaves
+// those conversions undefined; this is what TFLite gives on Arm.)
 func AffineQuantize(x, scale float32, zeroPoint, lo, hi int32) int32 {
 	q := float64(roundHalfAway32(x / scale))
-	var v int32
-	if q != q || q >= 1<<31 || q < -(1<<31) {
-		v = math.MinInt32
-	} else {
-		v = int32(q)
+	var v int64
+	switch {
+	case q != q:
+		v = 0
+	case q >= 1<<31:
+		v = 1<<31 - 1
+	case q < -(1 << 31):
+		v = -(1 << 31)
+	default:
+		v = int64(q)
 	}
-	v += zeroPoint // wraps like the C++ int32 addition it mirrors
-	return min(max(v, lo), hi)
+	v += int64(zeroPoint)
+	return int32(min(max(v, int64(lo)), int64(hi)))
 }
 
 // Dequantize maps a stored integer to its real value scale·(q − zeroPoint),
