@@ -31,6 +31,7 @@ type convGeom struct {
 	strideH, strideW int
 	dilH, dilW       int
 	padT, padL       int
+	inD, outD        graph.DType // buffer dtypes Run expects
 }
 
 // k is the length of one im2col row: fH·fW·inC.
@@ -66,6 +67,11 @@ func newConvGeom(op *graph.Op, in, out *graph.Tensor, fH, fW, strideH, strideW, 
 	if fH < 1 || fW < 1 {
 		return nil, fmt.Errorf("%s: window %d×%d must be positive", op.Kind, fH, fW)
 	}
+	for i := 1; i < 4; i++ {
+		if in.Shape[i] < 1 || out.Shape[i] < 1 {
+			return nil, fmt.Errorf("%s: input %q shape %v and output %q shape %v need positive H, W and C", op.Kind, in.Name, in.Shape, out.Name, out.Shape)
+		}
+	}
 	if in.Shape[0] != out.Shape[0] {
 		return nil, fmt.Errorf("%s: input %q batch %d differs from output %q batch %d", op.Kind, in.Name, in.Shape[0], out.Name, out.Shape[0])
 	}
@@ -74,6 +80,7 @@ func newConvGeom(op *graph.Op, in, out *graph.Tensor, fH, fW, strideH, strideW, 
 		fH: fH, fW: fW,
 		outH: out.Shape[1], outW: out.Shape[2], outC: out.Shape[3],
 		strideH: strideH, strideW: strideW, dilH: dilH, dilW: dilW,
+		inD: in.DType, outD: out.DType,
 	}
 	infH := graph.ConvOutputSize(pad, g.inH, fH, strideH, dilH)
 	infW := graph.ConvOutputSize(pad, g.inW, fW, strideW, dilW)
@@ -135,9 +142,12 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 	}
 }
 
-// chunkRows is how many output pixels one GEMM call covers.
-func chunkRows(total, k int) int {
-	rows := im2colBudget / max(k, 1)
+// chunkRows is how many output pixels one GEMM call covers: both the
+// im2col block (rows·k) and the accumulator block (rows·n) stay within
+// im2colBudget unless a single row exceeds it, so scratch memory is bounded
+// by the weights' own size whatever the shapes claim.
+func chunkRows(total, k, n int) int {
+	rows := min(im2colBudget/max(k, 1), im2colBudget/max(n, 1))
 	return max(1, min(rows, total))
 }
 
@@ -228,7 +238,7 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	}
 	k := &convFloat{op: op, g: g, w: gemm.PackF32(wv, g.outC, g.k(), g.k()), bias: bv, lo: lo, hi: hi}
 	if !g.pointwise() {
-		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k())*g.k(), 0, 0)
+		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k(), g.outC)*g.k(), 0, 0)
 	}
 	return k, nil
 }
@@ -283,7 +293,7 @@ func convBuffers(op *graph.Op, g *convGeom, ins, outs []*Buffer) (in, out *Buffe
 	in, out = ins[0], outs[0]
 	perIn := g.inH * g.inW * g.inC
 	perOut := g.outH * g.outW * g.outC
-	nIn, nOut := bufLen(in), bufLen(out)
+	nIn, nOut := typedLen(in, g.inD), typedLen(out, g.outD)
 	if perIn == 0 || nIn%perIn != 0 {
 		return nil, nil, 0, fmt.Errorf("%s: input buffer of %d elements is not a whole number of %d×%d×%d images", op.Kind, nIn, g.inH, g.inW, g.inC)
 	}
@@ -295,8 +305,13 @@ func convBuffers(op *graph.Op, g *convGeom, ins, outs []*Buffer) (in, out *Buffe
 }
 
 // bufLen is the element count of the slice matching b's dtype.
-func bufLen(b *Buffer) int {
-	switch b.DType {
+func bufLen(b *Buffer) int { return typedLen(b, b.DType) }
+
+// typedLen is the element count of b's slice for dtype d (what a kernel
+// will index), so a buffer of the wrong dtype fails the length checks
+// instead of panicking on a nil slice.
+func typedLen(b *Buffer, d graph.DType) int {
+	switch d {
 	case graph.Float32:
 		return len(b.F32)
 	case graph.Int8, graph.Int4:
@@ -351,7 +366,7 @@ func newConvInt8(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act 
 		return nil, err
 	}
 	k := &convInt8{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), inZP: zpIn, rq: rq}
-	rows := chunkRows(g.outH*g.outW, g.k())
+	rows := chunkRows(g.outH*g.outW, g.k(), g.outC)
 	i8Len := rows * g.k()
 	if g.pointwise() {
 		i8Len = 0

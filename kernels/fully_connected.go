@@ -16,7 +16,8 @@ import (
 // one row per output channel, is gemm's B), then the per-channel epilogue;
 // 16x8 is a direct loop with TFLite's int32-or-int64 accumulator.
 
-// fcChunkRows bounds the int32 accumulator scratch of one GEMM call.
+// fcChunkRows is the most rows one int8 GEMM call covers; with wide
+// outputs fewer, so the accumulator block stays within im2colBudget.
 const fcChunkRows = 256
 
 // prepareFullyConnected builds a FULLY_CONNECTED kernel (PrepareFunc).
@@ -45,7 +46,7 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 	if len(out.Shape) == 0 || out.Shape[len(out.Shape)-1] != n || out.NumElements() != rows*n {
 		return nil, fmt.Errorf("%s: output %q shape %v, want %d rows of %d", op.Kind, out.Name, out.Shape, rows, n)
 	}
-	f := &fc{op: op, n: n, depth: depth}
+	f := &fc{op: op, n: n, depth: depth, inD: in.DType, outD: out.DType}
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		var err error
@@ -53,7 +54,7 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 		if err != nil {
 			return nil, err
 		}
-		f.wf = gemm.PackF32Rows(rows, wv, n, depth, depth)
+		f.wf = gemm.PackF32Rows(max(rows, 1), wv, n, depth, depth)
 		if f.bf, err = floatBias(op, bias, n); err != nil {
 			return nil, err
 		}
@@ -73,7 +74,8 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 		if err != nil {
 			return nil, err
 		}
-		f.ws8 = gemm.PackS8Rows(min(rows, fcChunkRows), wv, n, depth, depth)
+		f.chunk = max(1, min(fcChunkRows, im2colBudget/n))
+		f.ws8 = gemm.PackS8Rows(max(1, min(rows, f.chunk)), wv, n, depth, depth)
 		scales, wOff, err := weightScales(op, w, n, true)
 		if err != nil {
 			return nil, err
@@ -86,7 +88,7 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 			return nil, err
 		}
 		f.inOff, f.wOff = -zpIn, wOff
-		f.acc.New = func() any { s := make([]int32, fcChunkRows*n); return &s }
+		f.acc.New = func() any { s := make([]int32, f.chunk*n); return &s }
 		return &fcInt8{f}, nil
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
 		rq, wv, err := prepare16x8(op, in, w, bias, out, act, n, n*depth)
@@ -101,17 +103,19 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 
 // fc is the state shared by the dtype variants.
 type fc struct {
-	op       *graph.Op
-	n, depth int
-	wf       *gemm.PackedF32
-	bf       []float32
-	flo, fhi float32
-	wi       []int8 // as stored (16x8 direct loop)
-	ws8      *gemm.PackedS8
-	inOff    int32 // −input zero point
-	wOff     int32 // −weights zero point (per-tensor int8 only)
-	rq       *requant
-	acc      sync.Pool // *[]int32 of fcChunkRows·n
+	op        *graph.Op
+	inD, outD graph.DType
+	n, depth  int
+	wf        *gemm.PackedF32
+	bf        []float32
+	flo, fhi  float32
+	wi        []int8 // as stored (16x8 direct loop)
+	ws8       *gemm.PackedS8
+	inOff     int32 // −input zero point
+	wOff      int32 // −weights zero point (per-tensor int8 only)
+	rq        *requant
+	chunk     int       // rows per int8 GEMM call
+	acc       sync.Pool // *[]int32 of chunk·n
 }
 
 // rows checks the buffers and returns the number of input rows.
@@ -120,12 +124,12 @@ func (f *fc) rows(ins, outs []*Buffer) (in, out *Buffer, rows int, err error) {
 		return nil, nil, 0, fmt.Errorf("%s: missing input or output buffer", f.op.Kind)
 	}
 	in, out = ins[0], outs[0]
-	nIn := bufLen(in)
+	nIn := typedLen(in, f.inD)
 	if nIn%f.depth != 0 {
 		return nil, nil, 0, fmt.Errorf("%s: input buffer of %d elements is not a whole number of rows of %d", f.op.Kind, nIn, f.depth)
 	}
 	rows = nIn / f.depth
-	return in, out, rows, checkLen(f.op, "output", bufLen(out), rows*f.n)
+	return in, out, rows, checkLen(f.op, "output", typedLen(out, f.outD), rows*f.n)
 }
 
 type fcFloat struct{ *fc }
@@ -154,8 +158,8 @@ func (f fcInt8) Run(ins, outs []*Buffer) error {
 	acc := *ap
 	src, dst := in.I8, out.I8
 	n, k := f.n, f.depth
-	for r0 := 0; r0 < m; r0 += fcChunkRows {
-		rows := min(fcChunkRows, m-r0)
+	for r0 := 0; r0 < m; r0 += f.chunk {
+		rows := min(f.chunk, m-r0)
 		a := src[r0*k : (r0+rows)*k]
 		f.ws8.Mul(rows, a, k, f.inOff, acc, n)
 		if f.wOff != 0 {

@@ -96,3 +96,61 @@ func TestPoolErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRejectsWrongBuffers feeds every heavy kernel buffers of the wrong
+// dtype or size: each must return an error, never panic.
+func TestRunRejectsWrongBuffers(t *testing.T) {
+	i8 := func(shape ...int) *graph.Tensor { return qt("t", graph.Int8, shape, []float32{1}, []int64{0}) }
+	type build struct {
+		name string
+		prep PrepareFunc
+		op   *graph.Op
+		ins  []*graph.Tensor
+		out  *graph.Tensor
+	}
+	builds := []build{
+		{"conv", prepareConv2D, &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{StrideW: 1, StrideH: 1}},
+			[]*graph.Tensor{i8(1, 3, 3, 2), constI8("w", graph.Int8, []int{2, 3, 3, 2}, make([]int8, 36), []float32{1})}, i8(1, 3, 3, 2)},
+		{"depthwise", prepareDepthwiseConv2D, &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{StrideW: 1, StrideH: 1}},
+			[]*graph.Tensor{i8(1, 3, 3, 2), constI8("w", graph.Int8, []int{1, 3, 3, 2}, make([]int8, 18), []float32{1})}, i8(1, 3, 3, 2)},
+		{"fc", prepareFullyConnected, &graph.Op{Kind: graph.OpFullyConnected},
+			[]*graph.Tensor{i8(2, 3), constI8("w", graph.Int8, []int{4, 3}, make([]int8, 12), []float32{1})}, i8(2, 4)},
+		{"maxpool", prepareMaxPool2D, &graph.Op{Kind: graph.OpMaxPool2D, Options: &graph.Pool2DOptions{StrideW: 1, StrideH: 1, FilterW: 2, FilterH: 2}},
+			[]*graph.Tensor{i8(1, 3, 3, 2)}, i8(1, 3, 3, 2)},
+		{"avgpool", prepareAveragePool2D, &graph.Op{Kind: graph.OpAveragePool2D, Options: &graph.Pool2DOptions{StrideW: 1, StrideH: 1, FilterW: 2, FilterH: 2}},
+			[]*graph.Tensor{i8(1, 3, 3, 2)}, i8(1, 3, 3, 2)},
+		{"softmax", prepareSoftmax, &graph.Op{Kind: graph.OpSoftmax, Options: &graph.SoftmaxOptions{Beta: 1}},
+			[]*graph.Tensor{i8(2, 9)}, qt("o", graph.Int8, []int{2, 9}, []float32{1.0 / 256}, []int64{-128})},
+	}
+	for _, b := range builds {
+		k, err := b.prep(b.op, b.ins, []*graph.Tensor{b.out})
+		if err != nil {
+			t.Fatalf("%s: %v", b.name, err)
+		}
+		good := refBuffer(graph.Int8, b.ins[0].Shape, nil)
+		goodOut := refBuffer(graph.Int8, b.out.Shape, nil)
+		if err := k.Run([]*Buffer{good}, []*Buffer{goodOut}); err != nil {
+			t.Fatalf("%s: good buffers: %v", b.name, err)
+		}
+		wrong := [][2]*Buffer{
+			{refBuffer(graph.Float32, b.ins[0].Shape, nil), goodOut},
+			{good, refBuffer(graph.Int16, b.out.Shape, nil)},
+			{{DType: graph.Int8, I8: good.I8[:len(good.I8)-1]}, goodOut},
+			{good, {DType: graph.Int8, I8: goodOut.I8[:1]}},
+			{nil, goodOut},
+			{good, nil},
+		}
+		for i, w := range wrong {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s: wrong buffers %d: panic %v", b.name, i, r)
+					}
+				}()
+				if err := k.Run([]*Buffer{w[0]}, []*Buffer{w[1]}); err == nil {
+					t.Errorf("%s: wrong buffers %d accepted", b.name, i)
+				}
+			}()
+		}
+	}
+}

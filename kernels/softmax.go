@@ -41,7 +41,7 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	if depth < 1 {
 		return nil, fmt.Errorf("%s: input %q has an empty last dimension", op.Kind, in.Name)
 	}
-	s := &softmax{op: op, depth: depth, beta: beta}
+	s := &softmax{op: op, depth: depth, beta: beta, inD: in.DType, outD: out.DType}
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		return &softmaxFloat{s}, nil
@@ -91,6 +91,7 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 // softmax is the state shared by the dtype variants.
 type softmax struct {
 	op               *graph.Op
+	inD, outD        graph.DType
 	depth            int
 	beta             float32
 	mult             int32
@@ -105,11 +106,11 @@ func (s *softmax) rows(ins, outs []*Buffer) (in, out *Buffer, rows int, err erro
 		return nil, nil, 0, fmt.Errorf("%s: missing input or output buffer", s.op.Kind)
 	}
 	in, out = ins[0], outs[0]
-	n := bufLen(in)
+	n := typedLen(in, s.inD)
 	if n%s.depth != 0 {
 		return nil, nil, 0, fmt.Errorf("%s: input buffer of %d elements is not a whole number of rows of %d", s.op.Kind, n, s.depth)
 	}
-	return in, out, n / s.depth, checkLen(s.op, "output", bufLen(out), n)
+	return in, out, n / s.depth, checkLen(s.op, "output", typedLen(out, s.outD), n)
 }
 
 type softmaxFloat struct{ *softmax }
