@@ -77,6 +77,12 @@ type Layer struct {
 	IsoCosine        float64 `json:"isolated_cosine"`
 	IsoMaxAbs        float64 `json:"isolated_max_abs_error"`
 	IsoRMSEOverScale float64 `json:"isolated_rmse_over_scale"`
+	// FloatMin/Max are the float values' extremes on the main data;
+	// RangeMin/Max the calibrated (representable) interval.
+	FloatMin float64 `json:"float_min"`
+	FloatMax float64 `json:"float_max"`
+	RangeMin float64 `json:"range_min"`
+	RangeMax float64 `json:"range_max"`
 	// OutsideRange is the fraction of float values outside the calibrated
 	// (representable) range on the main data.
 	OutsideRange float64 `json:"outside_range_fraction"`
@@ -303,7 +309,7 @@ func (s *session) mainPass(ctx context.Context) error {
 		scale := float64(qt.Quant.Scale[0])
 		L := Layer{Name: m.Name, Op: m.Op, FloatOp: m.FloatOp, Scale: scale, ZeroPoint: qt.Quant.ZeroPoint[0],
 			SQNR: acc[i].sqnr(), Cosine: acc[i].cosine(), MeanAbs: acc[i].meanAbs(), MaxAbs: acc[i].MaxAbs,
-			RMSEOverScale: acc[i].rmse() / scale}
+			RMSEOverScale: acc[i].rmse() / scale, FloatMin: acc[i].Min, FloatMax: acc[i].Max, RangeMin: lo[i], RangeMax: hi[i]}
 		if n := ints[i].N; n > 0 {
 			L.ClippedFraction = float64(ints[i].Clipped) / float64(n)
 			L.OutsideRange = float64(ints[i].Outside) / float64(n)

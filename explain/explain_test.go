@@ -263,3 +263,22 @@ func TestMatchByOrder(t *testing.T) {
 		t.Errorf("matches %+v", m)
 	}
 }
+
+func TestHTMLSelfContained(t *testing.T) {
+	f, q, eval, labels := outlierCase(t)
+	res, err := Explain(context.Background(), f, q, SliceData(eval[:40], labels[:40]), Options{TargetDrop: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := res.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	if !strings.Contains(s, "<svg") || strings.Contains(s, "http") || strings.Contains(s, "<script") {
+		t.Error("HTML should be self-contained inline SVG without scripts or links")
+	}
+	if !strings.Contains(s, "hidden") {
+		t.Error("HTML lacks the layer names")
+	}
+}

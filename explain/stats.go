@@ -13,11 +13,18 @@ type errStats struct {
 	N                          int64
 	SumF2, SumE2, SumFD, SumD2 float64
 	SumAbs, MaxAbs             float64
+	// Min and Max of the reference values.
+	Min, Max float64
 }
 
 func (s *errStats) add(f, d []float32) {
+	if s.N == 0 && len(f) > 0 {
+		s.Min, s.Max = math.Inf(1), math.Inf(-1)
+	}
 	for i, x := range f {
 		fx, dx := float64(x), float64(d[i])
+		s.Min = math.Min(s.Min, fx)
+		s.Max = math.Max(s.Max, fx)
 		e := fx - dx
 		s.SumF2 += fx * fx
 		s.SumD2 += dx * dx
@@ -33,6 +40,14 @@ func (s *errStats) add(f, d []float32) {
 }
 
 func (s *errStats) merge(o *errStats) {
+	if o.N == 0 {
+		return
+	}
+	if s.N == 0 {
+		s.Min, s.Max = o.Min, o.Max
+	}
+	s.Min = math.Min(s.Min, o.Min)
+	s.Max = math.Max(s.Max, o.Max)
 	s.N += o.N
 	s.SumF2 += o.SumF2
 	s.SumE2 += o.SumE2
