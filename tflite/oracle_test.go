@@ -63,6 +63,9 @@ func oracleModels(t *testing.T) []string {
 // written again by qbench, loads in real TFLite and gives the same output
 // bytes as the original file on the same random input.
 func TestOracleRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("oracle runs take ~0.4 s each; skipped with -short")
+	}
 	r, err := oracle.Find()
 	if err != nil {
 		t.Skip(err)
@@ -98,6 +101,9 @@ func TestOracleRoundTrip(t *testing.T) {
 // TestOracleHandGraphs checks that the writer's op codes, versions and
 // options for hand-built single-op graphs are accepted by real TFLite.
 func TestOracleHandGraphs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("oracle runs take ~0.4 s each; skipped with -short")
+	}
 	r, err := oracle.Find()
 	if err != nil {
 		t.Skip(err)
