@@ -141,10 +141,10 @@ func (s softmaxFloat) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-// int8Exps calls emit(c, exp) with each element's exp(β·(x−max)) in Q0.31
-// (0 for differences below diffMin) and returns the row's reciprocal
-// scale and the right shift that maps a product to outBits-bit output
-// steps (TFLite's int8 softmax).
+// int8Row computes one row of TFLite's int8 softmax: it calls emit(c, v)
+// with each element's probability in units of 2^−outBits before the output
+// offset is added, or with math.MinInt32 for elements whose difference from
+// the row maximum is below diffMin (their output is the dtype minimum).
 func (s *softmax) int8Row(x []int8, outBits int, emit func(c int, v int32)) error {
 	maxIn := int32(math.MinInt8)
 	for _, v := range x {
