@@ -1,18 +1,80 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/qbench/qbench/onnx"
+	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
-// TODO(owner): replace this placeholder with the real command.
 func newExportCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "export",
-		Short: "(not implemented yet)",
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "export --format onnx MODEL.tflite [--out MODEL.onnx]",
+		Short: "Convert a model to another format (ONNX)",
+		Long: `export writes MODEL.tflite in another format. With --format onnx (opset 13) a float model
+becomes plain ONNX and an int8 model a QDQ model (QuantizeLinear/DequantizeLinear around float
+ops, int8 weights with per-channel scales, int32 biases), the form ONNX Runtime runs with its
+integer kernels. Inputs and outputs keep their TFLite (NHWC) shapes with a symbolic batch
+dimension; convolutions run in NCHW inside the model.
+
+Supported ops: CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, RELU, RELU6,
+LEAKY_RELU, LOGISTIC, ADD (same shapes), FULLY_CONNECTED, RESHAPE, SOFTMAX, QUANTIZE and
+DEQUANTIZE. --out defaults to MODEL with the .onnx extension.`,
+		Example: `  qbench export --format onnx float.tflite --out float.onnx
+  qbench export --format onnx int8.tflite`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("not implemented yet")
+			if strings.ToLower(format) != "onnx" {
+				return usagef("--format %q: only onnx is supported", format)
+			}
+			in := args[0]
+			if out == "" {
+				out = strings.TrimSuffix(in, filepath.Ext(in)) + ".onnx"
+			}
+			if filepath.Clean(out) == filepath.Clean(in) {
+				return usagef("--out %s would overwrite the input", out)
+			}
+			g, err := tflite.ReadFile(in)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", in, err)
+			}
+			data, err := onnx.Export(g)
+			if err != nil {
+				return fmt.Errorf("export %s: %w", in, err)
+			}
+			// Write beside the target and rename, so a failure never
+			// leaves a truncated model behind.
+			tmp, err := os.CreateTemp(filepath.Dir(out), ".qbench-export-*")
+			if err != nil {
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if _, err := tmp.Write(data); err != nil {
+				tmp.Close()
+				os.Remove(tmp.Name())
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if err := tmp.Close(); err != nil {
+				os.Remove(tmp.Name())
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+				os.Remove(tmp.Name())
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				os.Remove(tmp.Name())
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			fmt.Fprintf(a.stdout, "wrote %s (ONNX opset %d, %d bytes, %d ops)\n", out, onnx.Opset, len(data), len(g.Ops))
+			return nil
 		},
 	}
+	cmd.Flags().StringVar(&format, "format", "onnx", "output format (onnx)")
+	cmd.Flags().StringVar(&out, "out", "", "output path (default: MODEL.onnx)")
+	return cmd
 }
