@@ -400,3 +400,13 @@ func TestGTSRBMini(t *testing.T) {
 		t.Fatalf("whole: %d samples, recordings %v", len(d.Samples), d.Recordings)
 	}
 }
+
+func mustPNGImage(t testing.TB, w, h int) image.Image {
+	p := filepath.Join(t.TempDir(), "x.png")
+	writePNG(t, p, w, h, 9)
+	img, _, err := ReadImageFile(p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

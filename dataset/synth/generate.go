@@ -33,7 +33,8 @@ type Config struct {
 	// PerClass is the number of images per class per recording (default 50).
 	PerClass int
 	// Verification is how many of the last recordings form the
-	// verification split (default 1, at most Recordings-1).
+	// verification split (0: default 1; negative: none; at most
+	// Recordings-1).
 	Verification int
 }
 
@@ -48,7 +49,10 @@ func (c Config) Defaults() Config {
 	if c.PerClass <= 0 {
 		c.PerClass = 50
 	}
-	if c.Verification <= 0 {
+	switch {
+	case c.Verification < 0:
+		c.Verification = 0
+	case c.Verification == 0:
 		c.Verification = 1
 	}
 	c.Verification = min(c.Verification, max(c.Recordings-1, 0))

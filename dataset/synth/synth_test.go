@@ -100,12 +100,12 @@ func TestWriteReadBack(t *testing.T) {
 		t.Fatalf("read back: %d classes, %d samples, %s", len(d.Classes), len(d.Samples), d.Layout)
 	}
 	ver, err := d.Split("verification")
-	if err != nil || len(ver.Samples) != 60 || ver.Recordings[0] != "rec03" {
+	if err != nil || len(ver.Samples) != 60 || ver.Recordings[0] != "rec3" {
 		t.Fatalf("verification split: %v %v", ver, err)
 	}
 	// Files equal the in-memory generator, and a second run with another
 	// worker count writes identical bytes.
-	p := filepath.Join(dir, "rec02", "SPEEDLIMIT30", "00001.png")
+	p := filepath.Join(dir, "rec2", "SPEEDLIMIT30", "00001.png")
 	b1, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestWriteReadBack(t *testing.T) {
 	if _, err := Write(context.Background(), dir2, cfg, WriteOptions{Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
-	b2, _ := os.ReadFile(filepath.Join(dir2, "rec02", "SPEEDLIMIT30", "00001.png"))
+	b2, _ := os.ReadFile(filepath.Join(dir2, "rec2", "SPEEDLIMIT30", "00001.png"))
 	if !bytes.Equal(b1, b2) {
 		t.Fatal("output depends on worker count")
 	}

@@ -16,8 +16,8 @@ import (
 	"github.com/qbench/qbench/dataset"
 )
 
-// RecordingName is the folder name of recording r ("rec01", ...).
-func RecordingName(r int) string { return fmt.Sprintf("rec%02d", r+1) }
+// RecordingName is the folder name of recording r ("rec1", "rec2", ...).
+func RecordingName(r int) string { return fmt.Sprintf("rec%d", r+1) }
 
 // LabelMap returns the label map Write stores with a dataset: the 30
 // classes and the splits train (first recordings) and verification (the
