@@ -69,6 +69,9 @@ func zeroBias(g *graph.Graph, op *graph.Op) *graph.Tensor {
 	if op.Kind == graph.OpDepthwiseConv2D {
 		ch = filt.Shape[3]
 	}
+	if ch <= 0 {
+		return nil // an empty constant cannot be stored distinctly from "no data"
+	}
 	b := &graph.Tensor{Name: filt.Name + "/zero_bias", Shape: []int{ch}}
 	switch in.DType {
 	case graph.Float32:
