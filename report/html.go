@@ -127,6 +127,20 @@ func writeSplitHTML(ew *errWriter, r *Report, si int, s Split) {
 	for _, pr := range s.Pairs {
 		writePairHTML(ew, r, s, pr)
 	}
+	p("<details><summary>Per-class precision, recall and F1</summary><table><tr><th class=\"l\">class</th><th>support</th>")
+	for _, m := range s.Models {
+		p("<th>%s P</th><th>%s R</th><th>%s F1</th>", esc(m.Name), esc(m.Name), esc(m.Name))
+	}
+	p("</tr>")
+	for c := range k {
+		p("<tr><td class=\"l\">%s</td><td>%d</td>", esc(r.className(c)), s.Models[0].PerClass[c].Support)
+		for _, m := range s.Models {
+			pc := m.PerClass[c]
+			p("<td>%.3f</td><td>%.3f</td><td>%.3f</td>", pc.Precision, pc.Recall, pc.F1)
+		}
+		p("</tr>")
+	}
+	p("</table></details>\n")
 }
 
 func writePairHTML(ew *errWriter, r *Report, s Split, pr PairEntry) {

@@ -116,6 +116,16 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 	}
 
+	p("\n## Per-class precision, recall, F1\n\nPrecision is 0 for a class never predicted, recall 0 for a class without samples.\n")
+	for _, s := range r.Splits {
+		for _, m := range s.Models {
+			p("\n### %s (%s)\n\nClass | Support | Predicted | Precision | Recall | F1 |\n---|---|---|---|---|---|\n", md(m.Name), md(s.Name))
+			for _, c := range m.PerClass {
+				p("%s | %d | %d | %.4f | %.4f | %.4f |\n", md(c.Class), c.Support, c.Predicted, c.Precision, c.Recall, c.F1)
+			}
+		}
+	}
+
 	p("\n## Confusion matrices\n\nRows = true class, columns = predicted class.\n")
 	for _, s := range r.Splits {
 		for _, m := range s.Models {

@@ -328,3 +328,15 @@ func TestValidateRejectsInconsistent(t *testing.T) {
 		t.Error("nil report should fail")
 	}
 }
+
+func TestTerminalWarnsOnNonProbabilities(t *testing.T) {
+	r := sampleReport(t, t.TempDir())
+	r.Splits[0].Models[1].MaxSumDeviation = 3.5
+	var b bytes.Buffer
+	if err := WriteTerminal(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "warning: int8 outputs are not probabilities") {
+		t.Errorf("no warning:\n%s", b.String())
+	}
+}

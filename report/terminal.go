@@ -37,6 +37,13 @@ func WriteTerminal(w io.Writer, r *Report) error {
 			fmt.Fprintf(tw, "%s\t%.3f\t%.4f\t%.4f\t%.4f\n", line, m.MacroF1, m.ECE, m.NLL, m.MeanNormalizedEntropy)
 		}
 		tw.Flush()
+		for _, m := range s.Models {
+			// Outputs that do not sum to 1 (logits, a missing softmax) make
+			// every probability statistic meaningless; say so loudly.
+			if m.MaxSumDeviation > 0.01 || m.NonFinite > 0 {
+				fmt.Fprintf(ew, "  warning: %s outputs are not probabilities (max |Σp−1| = %.3g, %d non-finite values)\n", m.Name, m.MaxSumDeviation, m.NonFinite)
+			}
+		}
 		for _, p := range s.Pairs {
 			fmt.Fprintf(ew, "  %s vs %s: agreement %s, flips %d correct→wrong / %d wrong→correct (McNemar exact p=%.4g), Δacc %+.2f pp, KL %.4g nats, max |Δp| %.3f\n",
 				p.B, p.A, pct(p.Agreement), p.CorrectToWrong, p.WrongToCorrect, p.McNemarP, 100*p.AccuracyDelta, p.MeanKL, p.MaxAbsDiff)
