@@ -185,3 +185,17 @@ func usesGEMM(g *graph.Graph) bool {
 	}
 	return false
 }
+
+// compareFloats counts float32 outputs differing by more than 1e-5
+// (relative above 1) and the worst difference.
+func compareFloats(got, want []byte) (bad int, worst float64) {
+	for i := 0; i+4 <= len(got) && i+4 <= len(want); i += 4 {
+		a := float64(math.Float32frombits(binary.LittleEndian.Uint32(got[i:])))
+		b := float64(math.Float32frombits(binary.LittleEndian.Uint32(want[i:])))
+		if d := math.Abs(a - b); !(d <= 1e-5*max(1, math.Abs(b))) {
+			bad++
+			worst = max(worst, d)
+		}
+	}
+	return bad, worst
+}
