@@ -2,6 +2,7 @@ package tflite
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,7 +29,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
+		addWithMutations(f, data)
 	}
 	if dir, ok := sharedModelsDir(); ok {
 		seen := map[string]bool{}
@@ -38,7 +39,7 @@ func FuzzRead(f *testing.F) {
 			}
 			seen[filepath.Dir(p)] = true
 			if data, err := os.ReadFile(p); err == nil {
-				f.Add(data)
+				addWithMutations(f, data)
 			}
 			return nil
 		})
@@ -65,6 +66,22 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("write → read → write is not stable (%d vs %d bytes)", len(out), len(out2))
 		}
 	})
+}
+
+// addWithMutations seeds data and a few deterministic corruptions of it:
+// a truncation, and 32-bit words overwritten with extreme values at spread
+// positions (offsets, vector lengths and indices all live in such words).
+func addWithMutations(f *testing.F, data []byte) {
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	for k, v := range []uint32{0xffffffff, 0x7fffffff, 0x80000000, 1, 0} {
+		pos := (len(data) / 7 * (k + 1)) &^ 3
+		if pos+4 <= len(data) {
+			m := append([]byte(nil), data...)
+			binary.LittleEndian.PutUint32(m[pos:], v)
+			f.Add(m)
+		}
+	}
 }
 
 // sharedModelsDir finds ../shared/reference/tflite-micro/models without
