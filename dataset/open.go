@@ -28,7 +28,8 @@ type OpenOptions struct {
 	// order (numerically when all folder names are numbers).
 	LabelMap string
 	// Strict turns every problem (unknown folder, empty class, missing
-	// folder, duplicate, bad annotation) into an error.
+	// folder, duplicate, bad annotation) into an error; "ignored" entries
+	// (stray files deliberately not used) stay informational.
 	Strict bool
 	// CheckDuplicates hashes every file (SHA-256) to report identical
 	// images; it reads the whole dataset once.
@@ -113,6 +114,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	type entry struct{ rel, rec, folder string }
 	entries := make([]entry, 0, len(files))
 	depths := map[int]int{}
+	strays := 0
 	for _, rel := range files {
 		parts := strings.Split(rel, "/")
 		depths[len(parts)-1]++
@@ -123,6 +125,19 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 			entries = append(entries, entry{rel: rel, folder: parts[0]})
 		default:
 			entries = append(entries, entry{rel: rel, rec: parts[0], folder: parts[1]})
+		}
+	}
+	if depths[0] > 0 && len(depths) > 1 {
+		annotated := false
+		for _, e := range entries {
+			if a, ok := ann[e.rel]; ok && e.folder == "" && a.class >= 0 {
+				annotated = true
+				break
+			}
+		}
+		if !annotated {
+			strays = depths[0] // stray root images beside class folders
+			delete(depths, 0)
 		}
 	}
 	switch {
@@ -174,6 +189,11 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 			s.Track = path.Join(e.rec, e.folder, id)
 		}
 		switch {
+		case e.folder == "" && strays > 0:
+			// A stray image beside class folders (a preview, a README
+			// figure): not a sample, but listed so nothing vanishes.
+			d.Problems = append(d.Problems, Problem{Path: s.Path, Kind: "ignored", Msg: "image outside the class folders; not used"})
+			continue
 		case e.folder == "":
 			if !hasAnn || a.class < 0 {
 				d.Problems = append(d.Problems, Problem{Path: s.Path, Kind: "annotation", Msg: "image outside a class folder and not in any CSV with a ClassId"})
@@ -254,16 +274,24 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 		}
 		d.Problems = append(d.Problems, dup...)
 	}
-	if opts.Strict && len(d.Problems) > 0 {
-		msgs := make([]string, 0, 3)
-		for i, p := range d.Problems {
-			if i == 3 {
-				msgs = append(msgs, fmt.Sprintf("and %d more", len(d.Problems)-3))
-				break
+	if opts.Strict {
+		var serious []Problem
+		for _, p := range d.Problems {
+			if p.Kind != "ignored" {
+				serious = append(serious, p)
 			}
-			msgs = append(msgs, p.String())
 		}
-		return nil, fmt.Errorf("open dataset %s (strict): %d problems: %s", root, len(d.Problems), strings.Join(msgs, "; "))
+		if len(serious) > 0 {
+			msgs := make([]string, 0, 3)
+			for i, p := range serious {
+				if i == 3 {
+					msgs = append(msgs, fmt.Sprintf("and %d more", len(serious)-3))
+					break
+				}
+				msgs = append(msgs, p.String())
+			}
+			return nil, fmt.Errorf("open dataset %s (strict): %d problems: %s", root, len(serious), strings.Join(msgs, "; "))
+		}
 	}
 	return d, nil
 }

@@ -92,6 +92,13 @@ splits:
 	if err != nil || len(tr.Samples) != 12 {
 		t.Fatalf("train: %v %v", tr, err)
 	}
+	// A stray image beside the recordings (e.g. gen-data's preview) is
+	// listed as ignored, not read as a sample, and does not fail Strict.
+	writePNG(t, filepath.Join(root, "preview.png"), 4, 4, 200)
+	d2, err := Open(root, OpenOptions{Strict: true})
+	if err != nil || d2.Layout != "recordings" || len(d2.Samples) != 18 || !hasProblem(d2, "ignored", "preview.png") {
+		t.Fatalf("stray image: %v %+v", err, d2)
+	}
 	if _, err := d.Split("test"); err == nil {
 		t.Fatal("unknown split: want error")
 	}
