@@ -74,6 +74,7 @@ func TestOracleRoundTrip(t *testing.T) {
 	for i, path := range oracleModels(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".tflite")
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each run is one single-threaded node process
 			g, err := ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -117,6 +118,7 @@ func TestOracleHandGraphs(t *testing.T) {
 			continue // int4 kernels postdate the oracle's TFLite build
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			p := filepath.Join(tmp, name+".tflite")
 			if err := WriteFile(p, g); err != nil {
 				t.Fatal(err)
