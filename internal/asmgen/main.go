@@ -40,6 +40,8 @@ func main() {
 	for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
 		sgemmAVX512(t[0], t[1])
 		s8VNNI(t[0], t[1])
+		sgemmAVX512Direct(t[0], t[1])
+		s8VNNIDirect(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
@@ -269,6 +271,167 @@ func s8AVX2(mr, nv int) {
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			VMOVDQU(acc(i, v), Mem{Base: c, Disp: 32 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// rowAddrs returns mr addresses of A's rows, rows i at a + i·lda bytes,
+// using one base register per three rows (base, base+lda, base+2·lda via
+// the SIB scale) so a tall tile needs few registers; step advances them.
+type rowAddrs struct {
+	bases []GPVirtual
+	lda   GPVirtual
+}
+
+func newRowAddrs(mr int, a, lda GPVirtual) *rowAddrs {
+	r := &rowAddrs{lda: lda}
+	r.bases = append(r.bases, a)
+	for i := 3; i < mr; i += 3 {
+		b := GP64()
+		// b = previous base + 3·lda
+		LEAQ(Mem{Base: r.bases[len(r.bases)-1], Index: lda, Scale: 2}, b)
+		ADDQ(lda, b)
+		r.bases = append(r.bases, b)
+	}
+	return r
+}
+
+func (r *rowAddrs) row(i, disp int) Mem {
+	m := Mem{Base: r.bases[i/3], Disp: disp}
+	if i%3 > 0 {
+		m.Index, m.Scale = r.lda, uint8(i%3)
+	}
+	return m
+}
+
+func (r *rowAddrs) step(bytes int) {
+	for _, b := range r.bases {
+		ADDQ(U32(bytes), b)
+	}
+}
+
+// sgemmAVX512Direct is sgemmAVX512 reading A unpacked: row i of the tile
+// starts at a + i·lda (elements), k consecutive values each. Conv layers
+// with few output channels use each A row once, so packing A would cost
+// as much as the multiply.
+func sgemmAVX512Direct(mr, nv int) {
+	name := fmt.Sprintf("sgemmAVX512Dx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds alpha times A (%d rows of k at stride lda) times the packed panel b (k×%d) to the tile at c.", name, mr, 16*nv))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	SHLQ(U8(2), lda)
+	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VPXORD(acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
+		}
+	}
+	rows.step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	alpha := bv(0)
+	tmp := zmm(31)
+	VBROADCASTSS(NewParamAddr("alpha", 48), alpha)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
+			VFMADD231PS(alpha, acc(i, v), tmp)
+			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// s8VNNIDirect is s8VNNI reading A unpacked as signed bytes, row i at
+// a + i·lda: each broadcast group of 4 bytes is flipped to a+128 (u8) in a
+// register, which costs one XOR per row and step but no packing pass.
+// The last group of a row may read up to 3 bytes past k; the packed B
+// holds zeros there, so they add nothing (the caller keeps the reads
+// inside A's slice).
+func s8VNNIDirect(mr, nv int) {
+	name := fmt.Sprintf("s8VNNIDx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the dot products of A (%d rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c.", name, mr))
+	k := Load(Param("k4"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	ini := Load(Param("init"), GP64())
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	ua := zmm(31)
+	flip := zmm(30)
+	if mr*nv+nv > 30 {
+		panic("tile too large")
+	}
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
+	}
+	for i := 1; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQA32(acc(0, v), acc(i, v))
+		}
+	}
+	tmp := GP32()
+	MOVL(U32(0x80808080), tmp)
+	VPBROADCASTD(tmp, flip)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		VPBROADCASTD(rows.row(i, 0), ua)
+		VPXORD(flip, ua, ua)
+		for v := 0; v < nv; v++ {
+			VPDPBUSD(bv(v), ua, acc(i, v))
+		}
+	}
+	rows.step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
 		}
 		if i+1 < mr {
 			ADDQ(ldc, c)

@@ -19,9 +19,9 @@ var vnniOk = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 var avx2Ok = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
-	{name: "avx512x6x64", mr: 6, nr: 64, weight: 0.85, fn: sgemmAVX512x6x64},
-	{name: "avx512x14x32", mr: 14, nr: 32, weight: 0.95, fn: sgemmAVX512x14x32},
-	{name: "avx512x28x16", mr: 28, nr: 16, weight: 1, fn: sgemmAVX512x28x16},
+	{name: "avx512x6x64", mr: 6, nr: 64, weight: 0.85, fn: sgemmAVX512x6x64, direct: sgemmAVX512Dx6x64},
+	{name: "avx512x14x32", mr: 14, nr: 32, weight: 0.95, fn: sgemmAVX512x14x32, direct: sgemmAVX512Dx14x32},
+	{name: "avx512x28x16", mr: 28, nr: 16, weight: 1, fn: sgemmAVX512x28x16, direct: sgemmAVX512Dx28x16},
 }}
 
 var avx2F32Set = &f32Set{name: "avx2", kernels: []f32Kernel{
@@ -31,12 +31,18 @@ var avx2F32Set = &f32Set{name: "avx2", kernels: []f32Kernel{
 var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kernel{
 	{name: "vnnix6x64", mr: 6, nr: 64, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIx6x64(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIDx6x64(kq, a, lda, (*int8)(b), c, ldc, init)
 	}},
 	{name: "vnnix14x32", mr: 14, nr: 32, weight: 0.95, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIx14x32(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIDx14x32(kq, a, lda, (*int8)(b), c, ldc, init)
 	}},
 	{name: "vnnix28x16", mr: 28, nr: 16, weight: 0.84, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIx28x16(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIDx28x16(kq, a, lda, (*int8)(b), c, ldc, init)
 	}},
 }}
 

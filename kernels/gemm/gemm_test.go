@@ -25,6 +25,11 @@ func allS8Kernels() []*s8Set {
 	for _, s := range s8Sets() {
 		for _, k := range s.kernels {
 			out = append(out, &s8Set{name: s.name + "/" + k.name, format: s.format, kernels: []s8Kernel{k}})
+			if k.direct != nil {
+				// Also the packed-A path the direct kernel replaces.
+				k.direct = nil
+				out = append(out, &s8Set{name: s.name + "/" + k.name + "/packed", format: s.format, kernels: []s8Kernel{k}})
+			}
 		}
 	}
 	return out

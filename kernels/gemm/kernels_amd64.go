@@ -14,6 +14,16 @@ func sgemmAVX512x6x64(k int, a *float32, b *float32, c *float32, ldc int, alpha 
 //go:noescape
 func s8VNNIx6x64(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
 
+// sgemmAVX512Dx6x64 adds alpha times A (6 rows of k at stride lda) times the packed panel b (k×64) to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx6x64(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// s8VNNIDx6x64 stores init plus the dot products of A (6 rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c.
+//
+//go:noescape
+func s8VNNIDx6x64(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+
 // sgemmAVX512x14x32 adds alpha times the product of packed panels a (k×14) and b (k×32) to the 14×32 tile at c.
 //
 //go:noescape
@@ -24,6 +34,16 @@ func sgemmAVX512x14x32(k int, a *float32, b *float32, c *float32, ldc int, alpha
 //go:noescape
 func s8VNNIx14x32(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
 
+// sgemmAVX512Dx14x32 adds alpha times A (14 rows of k at stride lda) times the packed panel b (k×32) to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx14x32(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// s8VNNIDx14x32 stores init plus the dot products of A (14 rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c.
+//
+//go:noescape
+func s8VNNIDx14x32(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+
 // sgemmAVX512x28x16 adds alpha times the product of packed panels a (k×28) and b (k×16) to the 28×16 tile at c.
 //
 //go:noescape
@@ -33,6 +53,16 @@ func sgemmAVX512x28x16(k int, a *float32, b *float32, c *float32, ldc int, alpha
 //
 //go:noescape
 func s8VNNIx28x16(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
+
+// sgemmAVX512Dx28x16 adds alpha times A (28 rows of k at stride lda) times the packed panel b (k×16) to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx28x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// s8VNNIDx28x16 stores init plus the dot products of A (28 rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c.
+//
+//go:noescape
+func s8VNNIDx28x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
 
 // sgemmAVX2x6x16 adds alpha times the product of packed panels a (k×6) and b (k×16) to the 6×16 tile at c.
 //

@@ -12,6 +12,9 @@ type f32Kernel struct {
 	// useful lane (wide tiles amortise broadcasts better).
 	weight float64
 	fn     func(k int, a, b, c *float32, ldc int, alpha float32)
+	// direct, when set, is the same tile reading A unpacked (row i at
+	// a+i·lda): used for op(A) = A so A needs no packing pass.
+	direct func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)
 }
 
 // f32Set is the family of float32 kernels for one instruction set.
@@ -62,6 +65,9 @@ type s8Kernel struct {
 	mr, nr int
 	weight float64
 	fn     func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32)
+	// direct, when set, reads A unpacked (row i at a+i·lda, 4·kq bytes
+	// each, possibly past k into the stride gap) instead of a packed panel.
+	direct func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32)
 }
 
 // s8Set is the family of int8 kernels for one instruction set.

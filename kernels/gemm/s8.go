@@ -128,8 +128,59 @@ func (p *PackedS8) mulThreads(threads, m int, a []int8, lda int, aOffset int32, 
 		init[j] = off * s
 	}
 	parallelRows(threads, m, p.kern.mr, func(r0, r1 int) {
+		if p.kern.direct != nil {
+			p.runDirect(r0, r1, a, lda, init, c, ldc)
+			return
+		}
 		p.run(r0, r1, a, lda, init, c, ldc)
 	})
+}
+
+// runDirect computes rows r0..r1 of C with a direct kernel that reads A
+// in place (no packing pass). Row tiles whose reads could run past A's
+// slice (the last rows, when k is not a multiple of 4 or the tile is
+// partial) are copied into a zero-padded scratch block first.
+func (p *PackedS8) runDirect(r0, r1 int, a []int8, lda int, init []int32, c []int32, ldc int) {
+	kern := p.kern
+	mr, nr, kq := kern.mr, kern.nr, p.kq
+	kb := 4 * kq
+	bufp := s8Pool.Get().(*[]int16)
+	// int16 units: an mr×kb byte block, plus one mr×nr int32 tile.
+	need := (mr*kb+1)/2 + 2*mr*nr + 2
+	if cap(*bufp) < need {
+		*bufp = make([]int16, need)
+	}
+	defer s8Pool.Put(bufp)
+	buf := (*bufp)[:need]
+	tile := unsafe.Slice((*int32)(unsafe.Pointer(&buf[0])), mr*nr)
+	scratch := unsafe.Slice((*int8)(unsafe.Pointer(&buf[2*mr*nr])), mr*kb)
+	bslv := kq * nr * 4
+	for is := r0; is < r1; is += mr {
+		h := min(mr, r1-is)
+		aptr, ald := (*int8)(nil), lda
+		if h == mr && (is+mr-1)*lda+kb <= len(a) {
+			aptr = &a[is*lda]
+		} else {
+			clear(scratch)
+			for r := 0; r < h; r++ {
+				copy(scratch[r*kb:r*kb+p.k], a[(is+r)*lda:(is+r)*lda+p.k])
+			}
+			aptr, ald = &scratch[0], kb
+		}
+		for js := 0; js*nr < p.n; js++ {
+			j0 := js * nr
+			w := min(nr, p.n-j0)
+			bptr := unsafe.Pointer(&p.u8[js*bslv])
+			if w == nr && h == mr {
+				kern.direct(kq, aptr, ald, bptr, &c[is*ldc+j0], ldc, &init[j0])
+				continue
+			}
+			kern.direct(kq, aptr, ald, bptr, &tile[0], nr, &init[j0])
+			for r := 0; r < h; r++ {
+				copy(c[(is+r)*ldc+j0:(is+r)*ldc+j0+w], tile[r*nr:r*nr+w])
+			}
+		}
+	}
 }
 
 // run computes rows r0..r1 of C.

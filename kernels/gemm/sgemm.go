@@ -171,8 +171,14 @@ func packTransposed(d []float32, w int, x []float32, ldx, r0, h, p0, kb int) {
 func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda int, c []float32, ldc int) {
 	kern := pb.kern
 	mr, nr, n, k := kern.mr, kern.nr, pb.n, pb.k
+	// Row-major A goes straight to a direct kernel: packing it would cost
+	// as much as the multiply when each A row meets few B slivers.
+	direct := !tA && kern.direct != nil
 	mc := max(mr, mcF32Rows/mr*mr)
 	asize := min(mc, (r1-r0+mr-1)/mr*mr) * min(k, kcF32)
+	if direct {
+		asize = mr * min(k, kcF32) // only the partial last row tile
+	}
 	bufp := getF32(asize + mr*nr)
 	defer f32Pool.Put(bufp)
 	// The edge-tile scratch shares the pooled buffer: a local array would
@@ -182,25 +188,46 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 		mb := min(mc, r1-ic)
 		for pc := 0; pc < k; pc += kcF32 {
 			kb := min(kcF32, k-pc)
-			packAF32(abuf, mr, tA, a, lda, ic, mb, pb.k0+pc, kb)
+			p0 := pb.k0 + pc
+			if !direct {
+				packAF32(abuf, mr, tA, a, lda, ic, mb, p0, kb)
+			} else if tail := mb % mr; tail != 0 {
+				// The last, partial row tile is copied into a zero-padded
+				// mr×kb block so the kernel never reads past A.
+				t := abuf[:mr*kb]
+				clear(t)
+				i0 := ic + mb - tail
+				for r := 0; r < tail; r++ {
+					copy(t[r*kb:(r+1)*kb], a[(i0+r)*lda+p0:(i0+r)*lda+p0+kb])
+				}
+			}
 			block := pb.data[pc*pb.np : pc*pb.np+kb*pb.np]
 			for js := 0; js*nr < n; js++ {
 				bs := block[js*kb*nr : (js+1)*kb*nr]
 				j0 := js * nr
 				w := min(nr, n-j0)
 				for is := 0; is*mr < mb; is++ {
-					as := abuf[is*kb*mr : (is+1)*kb*mr]
 					i := ic + is*mr
 					h := min(mr, mb-is*mr)
+					dst, ldd := &c[min(i*ldc+j0, len(c)-1)], ldc
+					t := tile[:mr*nr]
+					if w != nr || h != mr {
+						// Edge tile: compute into a scratch tile, then
+						// add only the valid part so C's bounds hold.
+						clear(t)
+						dst, ldd = &t[0], nr
+					}
+					switch {
+					case !direct:
+						kern.fn(kb, &abuf[is*kb*mr], &bs[0], dst, ldd, alpha)
+					case h == mr:
+						kern.direct(kb, &a[i*lda+p0], lda, &bs[0], dst, ldd, alpha)
+					default:
+						kern.direct(kb, &abuf[0], kb, &bs[0], dst, ldd, alpha)
+					}
 					if w == nr && h == mr {
-						kern.fn(kb, &as[0], &bs[0], &c[i*ldc+j0], ldc, alpha)
 						continue
 					}
-					// Edge tile: compute into a scratch tile, then add
-					// only the valid part so C's bounds are respected.
-					t := tile[:mr*nr]
-					clear(t)
-					kern.fn(kb, &as[0], &bs[0], &t[0], nr, alpha)
 					for r := 0; r < h; r++ {
 						crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
 						trow := t[r*nr : r*nr+w]
