@@ -44,6 +44,10 @@ type Options struct {
 	// get a per-layer attribution (default 3), over the AttributionLayers
 	// layers with the worst isolated error (default 6).
 	AttributionClasses, AttributionLayers int
+	// Calib, when set, is calibration data (labels ignored): the fix search
+	// then also tries requantizing with per-channel weights and each
+	// calibration method, without float layers.
+	Calib Data
 	// Threads runs this many executors in parallel (default 1).
 	Threads int
 	// CacheBytes bounds the memory used to keep samples between passes

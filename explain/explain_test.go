@@ -106,7 +106,9 @@ func outlierCase(t *testing.T) (*graph.Graph, *graph.Graph, [][]float32, []int) 
 // exactly that layer in float and recovers accuracy within the target.
 func TestOutlierChannel(t *testing.T) {
 	f, q, eval, labels := outlierCase(t)
-	res, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{Split: "eval", TargetDrop: 1, Threads: 2})
+	_, calib, calibLabels := clusters(1, 50)
+	res, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{Split: "eval", TargetDrop: 1, Threads: 2,
+		Calib: SliceData(calib, calibLabels)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +139,14 @@ func TestOutlierChannel(t *testing.T) {
 	if fix.Drop > 1 || fix.Graph == nil {
 		t.Errorf("fix drop %.2f > 1 or no model", fix.Drop)
 	}
-	if len(fix.Alternatives) != 1 || !fix.Alternatives[0].Met {
-		t.Errorf("per-channel weights should also fix it: %+v", fix.Alternatives)
+	// Per-channel weights (recalibrated with each method too) also fix it.
+	if len(fix.Alternatives) != 5 {
+		t.Fatalf("alternatives %+v", fix.Alternatives)
+	}
+	for _, a := range fix.Alternatives {
+		if !a.Met {
+			t.Errorf("alternative %q misses the target: %.2f", a.Variant, a.Accuracy)
+		}
 	}
 	if len(res.Classes) == 0 || res.Classes[0].Layers[0].Name != "hidden" {
 		t.Errorf("class attribution %+v", res.Classes)

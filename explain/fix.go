@@ -273,8 +273,45 @@ func (s *session) fixSearch(ctx context.Context) error {
 				fix.Alternatives = append(fix.Alternatives, t)
 			}
 		}
+		if err := s.methodAlternatives(ctx, fix); err != nil {
+			return err
+		}
 	}
 	fix.Tradeoff = s.tradeoff(fix)
+	return nil
+}
+
+// methodAlternatives recalibrates on Options.Calib and tries every
+// calibration method with per-channel weights and no float layer.
+func (s *session) methodAlternatives(ctx context.Context, fix *Fix) error {
+	if s.opts.Calib == nil {
+		return nil
+	}
+	src := func(yield func([]float32) error) error {
+		return s.opts.Calib(func(x []float32, _ int) error { return yield(x) })
+	}
+	base := s.baseOptions()
+	cal, err := quant.Calibrate(ctx, s.f, src, quant.Options{Threads: s.opts.Threads})
+	if err != nil {
+		return fmt.Errorf("calibration for method alternatives: %w", err)
+	}
+	for _, m := range []quant.Method{quant.MinMax, quant.Percentile, quant.MSE, quant.KL} {
+		o := quant.Options{Method: m, Mode: base.Mode, IO: base.IO, Threads: s.opts.Threads}
+		g, _, err := quant.Apply(s.f, cal, o)
+		if err != nil {
+			s.res.Notes = append(s.res.Notes, fmt.Sprintf("method %s: %v", m, err))
+			continue
+		}
+		preds, labels, err := s.runPredictions(ctx, g, nil, "method "+m.String())
+		if err != nil {
+			return err
+		}
+		t := Trial{FloatLayers: []string{}, Variant: fmt.Sprintf("per-channel, %s calibration (%d samples)", m, cal.Samples)}
+		t.Accuracy = accuracy(preds, labels, nil)
+		t.Drop = s.res.FloatAccuracy - t.Accuracy
+		t.Met = t.Drop <= s.opts.TargetDrop
+		fix.Alternatives = append(fix.Alternatives, t)
+	}
 	return nil
 }
 

@@ -16,8 +16,8 @@ import (
 
 func newExplainCmd(a *app) *cobra.Command {
 	var (
-		model, quantPath, dataDir, labels, split, out string
-		samples                                       int
+		model, quantPath, dataDir, labels, split, out, calibSplit string
+		samples, calibSamples                                     int
 		target                                        float64
 		asJSON                                        bool
 	)
@@ -34,7 +34,8 @@ It also measures data shift (the fraction of values outside the calibrated range
 of the dataset), attributes the accuracy lost by the worst classes to layers, and searches the
 smallest set of layers to keep in float so the accuracy drop is at most --target-drop points
 (ranking by isolated error, verifying each candidate on the data). The chosen mixed model is
-written as a .tflite with QUANTIZE/DEQUANTIZE around the float islands.
+written as a .tflite with QUANTIZE/DEQUANTIZE around the float islands. It also tries
+per-channel weights and, recalibrating on --calib-split, each calibration method.
 
 Outputs: a table on stdout, DIR/explain.json (schema qbench.explain/v1), DIR/mixed.tflite.
 Tensor matching is exact for models qbench quantized; other pairs are matched by op order.`,
@@ -91,6 +92,14 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				}
 				sd = sd.Subsample(samples, a.seed)
 				opts.Shift = append(opts.Shift, explain.NamedData{Name: n, Data: streamData(ctx, sd.Samples, spec, a.threads)})
+			}
+			if calibSplit != "" && calibSplit != split {
+				if cd, err := d.Split(calibSplit); err == nil {
+					cd = cd.Subsample(calibSamples, a.seed)
+					opts.Calib = streamData(ctx, cd.Samples, spec, a.threads)
+				} else if cmd.Flags().Changed("calib-split") {
+					return usagef("--calib-split: %v", err)
+				}
 			}
 			rep := a.progress()
 			var task = rep.Start("explain: layer errors", int64(main.Len()), "images")
@@ -153,6 +162,8 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.IntVar(&samples, "samples", 1000, "images per split (stratified by class, chosen by --seed)")
 	fl.StringVar(&out, "out", "", "output folder for explain.json, explain.html and mixed.tflite")
 	fl.Float64Var(&target, "target-drop", 0.5, "accuracy drop (points) the fix search must reach; negative disables it")
+	fl.StringVar(&calibSplit, "calib-split", "train", "split to recalibrate on when the fix search tries each calibration method (\"\" to skip)")
+	fl.IntVar(&calibSamples, "calib-samples", 200, "images of --calib-split used for recalibration")
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
 	return cmd
 }
