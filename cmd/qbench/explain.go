@@ -18,8 +18,8 @@ func newExplainCmd(a *app) *cobra.Command {
 	var (
 		model, quantPath, dataDir, labels, split, out, calibSplit string
 		samples, calibSamples                                     int
-		target                                        float64
-		asJSON                                        bool
+		target                                                    float64
+		asJSON                                                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --model float.tflite --quant int8.tflite --data DIR --out DIR",
