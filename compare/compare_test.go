@@ -323,3 +323,26 @@ func TestCancel(t *testing.T) {
 		t.Error("cancelled context: no error")
 	}
 }
+
+func TestDistinctSpecsDecodeSeparately(t *testing.T) {
+	cfg, _ := setup(t)
+	other := dataset.DefaultSpec(side, side)
+	other.Offset = -0.25 // a different spec: decoded in its own pass
+	cfg.Models[1].Spec = &other
+	cfg.Splits = cfg.Splits[:1]
+	models, err := loadModels(cfg, len(cfg.Classes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := groupModels(models)
+	if len(gs) != 2 || len(gs[0].models) != 2 || gs[1].models[0] != 1 {
+		t.Fatalf("groups = %+v, want float+int8 sharing one spec and perturbed alone", gs)
+	}
+	r, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Models[1].Preprocess == r.Models[0].Preprocess || r.Splits[0].N != 36 {
+		t.Errorf("preprocess %q vs %q, n=%d", r.Models[1].Preprocess, r.Models[0].Preprocess, r.Splits[0].N)
+	}
+}
