@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/kernels/gemm"
 )
 
@@ -173,8 +174,13 @@ func newScratchPool(fLen, i8Len, accLen int) *scratchPool {
 func (sp *scratchPool) get() *convScratch  { return sp.p.Get().(*convScratch) }
 func (sp *scratchPool) put(s *convScratch) { sp.p.Put(s) }
 
-// prepareConv2D builds a CONV_2D kernel (PrepareFunc).
+// prepareConv2D builds a CONV_2D kernel (PrepareFunc) with TFLite's
+// reference arithmetic (fixedpoint.DoubleRounding).
 func prepareConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	return prepareConv2DRounding(op, ins, outs, fixedpoint.DoubleRounding)
+}
+
+func prepareConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	opts, ok := op.Options.(*graph.Conv2DOptions)
 	if !ok || opts == nil {
 		return nil, fmt.Errorf("%s: missing Conv2DOptions", op.Kind)
@@ -206,9 +212,9 @@ func prepareConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		return newConvFloat(op, g, w, bias, opts.Activation)
 	case in.DType == graph.Int8 && out.DType == graph.Int8:
-		return newConvInt8(op, g, in, w, bias, out, opts.Activation)
+		return newConvInt8(rnd, op, g, in, w, bias, out, opts.Activation)
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
-		return newConvInt16(op, g, in, w, bias, out, opts.Activation)
+		return newConvInt16(rnd, op, g, in, w, bias, out, opts.Activation)
 	}
 	return nil, unsupported(op, ins, outs, "no CONV_2D kernel for these dtypes")
 }
@@ -341,7 +347,7 @@ type convInt8 struct {
 	scratch *scratchPool
 }
 
-func newConvInt8(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
+func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
 	sIn, zpIn, err := tensorQuant(op, "input", in)
 	if err != nil {
 		return nil, err
@@ -361,7 +367,7 @@ func newConvInt8(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act 
 	if err != nil {
 		return nil, err
 	}
-	rq, err := newRequant(op, sIn, scales, out, act, bv, g.outC)
+	rq, err := newRequant(rnd, op, sIn, scales, out, act, bv, g.outC)
 	if err != nil {
 		return nil, err
 	}
@@ -420,8 +426,8 @@ type convInt16 struct {
 	rq *requant
 }
 
-func newConvInt16(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
-	rq, wv, err := prepare16x8(op, in, w, bias, out, act, g.outC, g.outC*g.k())
+func newConvInt16(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
+	rq, wv, err := prepare16x8(rnd, op, in, w, bias, out, act, g.outC, g.outC*g.k())
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +436,7 @@ func newConvInt16(op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act
 
 // prepare16x8 checks and computes what every 16x8 kernel shares: symmetric
 // int16 input and output, int8 weights, the epilogue.
-func prepare16x8(op *graph.Op, in, w, bias, out *graph.Tensor, act graph.Activation, n, wLen int) (*requant, []int8, error) {
+func prepare16x8(rnd fixedpoint.Rounding, op *graph.Op, in, w, bias, out *graph.Tensor, act graph.Activation, n, wLen int) (*requant, []int8, error) {
 	sIn, zpIn, err := tensorQuant(op, "input", in)
 	if err != nil {
 		return nil, nil, err
@@ -457,7 +463,7 @@ func prepare16x8(op *graph.Op, in, w, bias, out *graph.Tensor, act graph.Activat
 	if err != nil {
 		return nil, nil, err
 	}
-	rq, err := newRequant(op, sIn, scales, out, act, bv, n)
+	rq, err := newRequant(rnd, op, sIn, scales, out, act, bv, n)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // DEPTHWISE_CONV_2D: input NHWC, filter 1HW(C·M), optional bias [C·M],
@@ -13,8 +14,13 @@ import (
 // so all dtypes run a direct loop that walks the filter taps outermost and
 // the channels innermost (contiguous in both input and filter).
 
-// prepareDepthwiseConv2D builds a DEPTHWISE_CONV_2D kernel (PrepareFunc).
+// prepareDepthwiseConv2D builds a DEPTHWISE_CONV_2D kernel (PrepareFunc)
+// with TFLite's reference arithmetic (fixedpoint.DoubleRounding).
 func prepareDepthwiseConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	return prepareDepthwiseConv2DRounding(op, ins, outs, fixedpoint.DoubleRounding)
+}
+
+func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	opts, ok := op.Options.(*graph.DepthwiseConv2DOptions)
 	if !ok || opts == nil {
 		return nil, fmt.Errorf("%s: missing DepthwiseConv2DOptions", op.Kind)
@@ -76,13 +82,13 @@ func prepareDepthwiseConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, er
 		if err != nil {
 			return nil, err
 		}
-		if d.rq, err = newRequant(op, sIn, scales, out, opts.Activation, bv, g.outC); err != nil {
+		if d.rq, err = newRequant(rnd, op, sIn, scales, out, opts.Activation, bv, g.outC); err != nil {
 			return nil, err
 		}
 		d.inOff = -zpIn
 		return &depthwiseInt8{d}, nil
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
-		rq, wv, err := prepare16x8(op, in, w, bias, out, opts.Activation, g.outC, taps*g.outC)
+		rq, wv, err := prepare16x8(rnd, op, in, w, bias, out, opts.Activation, g.outC, taps*g.outC)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/kernels/gemm"
 )
 
@@ -20,8 +21,13 @@ import (
 // outputs fewer, so the accumulator block stays within im2colBudget.
 const fcChunkRows = 256
 
-// prepareFullyConnected builds a FULLY_CONNECTED kernel (PrepareFunc).
+// prepareFullyConnected builds a FULLY_CONNECTED kernel (PrepareFunc) with
+// TFLite's reference arithmetic (fixedpoint.DoubleRounding).
 func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	return prepareFullyConnectedRounding(op, ins, outs, fixedpoint.DoubleRounding)
+}
+
+func prepareFullyConnectedRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	opts, _ := op.Options.(*graph.FullyConnectedOptions)
 	act := graph.ActNone
 	if opts != nil {
@@ -84,14 +90,14 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 		if err != nil {
 			return nil, err
 		}
-		if f.rq, err = newRequant(op, sIn, scales, out, act, bv, n); err != nil {
+		if f.rq, err = newRequant(rnd, op, sIn, scales, out, act, bv, n); err != nil {
 			return nil, err
 		}
 		f.inOff, f.wOff = -zpIn, wOff
 		f.acc.New = func() any { s := make([]int32, f.chunk*n); return &s }
 		return &fcInt8{f}, nil
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
-		rq, wv, err := prepare16x8(op, in, w, bias, out, act, n, n*depth)
+		rq, wv, err := prepare16x8(rnd, op, in, w, bias, out, act, n, n*depth)
 		if err != nil {
 			return nil, err
 		}

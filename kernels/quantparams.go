@@ -25,7 +25,8 @@ func EffectiveScale(sIn, sW, sOut float32) float64 {
 // ChannelMultipliers returns the Q31 multiplier and shift for each of n
 // output channels (TFLite's PopulateConvolutionQuantizationParams): the
 // weights carry either one scale (broadcast to every channel) or n scales.
-func ChannelMultipliers(sIn float32, wScales []float32, sOut float32, n int) (mult []int32, shift []int, err error) {
+// r selects TFLite's QuantizeMultiplier variant (see fixedpoint.Rounding).
+func ChannelMultipliers(r fixedpoint.Rounding, sIn float32, wScales []float32, sOut float32, n int) (mult []int32, shift []int, err error) {
 	if len(wScales) != 1 && len(wScales) != n {
 		return nil, nil, fmt.Errorf("weights have %d scales for %d output channels", len(wScales), n)
 	}
@@ -43,7 +44,7 @@ func ChannelMultipliers(sIn float32, wScales []float32, sOut float32, n int) (mu
 		if sw < 0 || math.IsNaN(float64(sw)) || math.IsInf(float64(sw), 0) {
 			return nil, nil, fmt.Errorf("weight scale %d is %g", c, sw)
 		}
-		mult[c], shift[c] = fixedpoint.QuantizeMultiplier(EffectiveScale(sIn, sw, sOut))
+		mult[c], shift[c] = r.QuantizeMultiplier(EffectiveScale(sIn, sw, sOut))
 	}
 	return mult, shift, nil
 }
@@ -196,15 +197,17 @@ type requant struct {
 	// per-channel constants.
 	left, right []uint
 	biasOr0     []int32
+	round       fixedpoint.Rounding
 }
 
-// newRequant computes the epilogue for an integer conv-like op.
-func newRequant(op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor, act graph.Activation, bias []int64, n int) (*requant, error) {
+// newRequant computes the epilogue for an integer conv-like op in the
+// arithmetic rnd.
+func newRequant(rnd fixedpoint.Rounding, op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor, act graph.Activation, bias []int64, n int) (*requant, error) {
 	sOut, zpOut, err := tensorQuant(op, "output", out)
 	if err != nil {
 		return nil, err
 	}
-	mult, shift, err := ChannelMultipliers(sIn, wScales, sOut, n)
+	mult, shift, err := ChannelMultipliers(rnd, sIn, wScales, sOut, n)
 	if err != nil {
 		return nil, fmt.Errorf("%s: output %q: %w", op.Kind, out.Name, err)
 	}
@@ -212,7 +215,7 @@ func newRequant(op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor,
 	if err != nil {
 		return nil, fmt.Errorf("%s: output %q: %w", op.Kind, out.Name, err)
 	}
-	r := &requant{mult: mult, shift: shift, outZP: zpOut, lo: lo, hi: hi, channels: n, bias64: bias,
+	r := &requant{round: rnd, mult: mult, shift: shift, outZP: zpOut, lo: lo, hi: hi, channels: n, bias64: bias,
 		left: make([]uint, n), right: make([]uint, n), biasOr0: make([]int32, n)}
 	if bias != nil {
 		r.bias32 = make([]int32, n)
@@ -222,6 +225,10 @@ func newRequant(op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor,
 		copy(r.biasOr0, r.bias32)
 	}
 	for c, s := range shift {
+		if rnd == fixedpoint.SingleRounding {
+			r.right[c] = uint(31 - s) // the whole shift, applied once
+			continue
+		}
 		if s > 0 {
 			r.left[c] = uint(s)
 		} else {
@@ -239,6 +246,10 @@ func newRequant(op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor,
 // one overflow case (both operands −2^31) cannot occur. TestRowInt8 checks
 // it against apply32.
 func (r *requant) rowInt8(dst []int8, acc []int32) {
+	if r.round == fixedpoint.SingleRounding {
+		r.rowInt8Single(dst, acc)
+		return
+	}
 	n := len(acc)
 	mult, left, right, bias := r.mult[:n], r.left[:n], r.right[:n], r.biasOr0[:n]
 	dst = dst[:n]
@@ -265,12 +276,26 @@ func (r *requant) rowInt8(dst []int8, acc []int32) {
 	}
 }
 
+// rowInt8Single is rowInt8 for SingleRounding: one 64-bit product
+// rounded half up, right[j] holding the whole shift 31−shift.
+func (r *requant) rowInt8Single(dst []int8, acc []int32) {
+	n := len(acc)
+	mult, right, bias := r.mult[:n], r.right[:n], r.biasOr0[:n]
+	dst = dst[:n]
+	for j, a := range acc {
+		total := right[j]
+		v := int32((int64(a+bias[j])*int64(mult[j]) + int64(1)<<(total-1)) >> total)
+		v += r.outZP
+		dst[j] = int8(min(max(v, r.lo), r.hi))
+	}
+}
+
 // apply32 requantizes one int32 accumulator of channel c (bias added here).
 func (r *requant) apply32(acc int32, c int) int32 {
 	if r.bias32 != nil {
 		acc += r.bias32[c]
 	}
-	v := fixedpoint.MultiplyByQuantizedMultiplier(acc, r.mult[c], r.shift[c]) + r.outZP
+	v := r.round.MultiplyByQuantizedMultiplier(acc, r.mult[c], r.shift[c]) + r.outZP
 	return min(max(v, r.lo), r.hi)
 }
 
@@ -290,4 +315,31 @@ func checkLen(op *graph.Op, role string, got, want int) error {
 		return fmt.Errorf("%s: %s buffer has %d elements, want %d", op.Kind, role, got, want)
 	}
 	return nil
+}
+
+// heavyPrepareWith returns the PrepareFunc of one of this file family's
+// ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D,
+// AVERAGE_POOL_2D, SOFTMAX) computing in the arithmetic rnd, or nil for
+// any other kind. The plain prepareXxx functions are the DoubleRounding
+// ones (TFLite reference kernels, TFLite Micro); SingleRounding reproduces
+// TFLite runtimes built with TFLITE_SINGLE_ROUNDING, such as the oracle.
+func heavyPrepareWith(k graph.OpKind, rnd fixedpoint.Rounding) PrepareFunc {
+	var f func(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error)
+	switch k {
+	case graph.OpConv2D:
+		f = prepareConv2DRounding
+	case graph.OpDepthwiseConv2D:
+		f = prepareDepthwiseConv2DRounding
+	case graph.OpFullyConnected:
+		f = prepareFullyConnectedRounding
+	case graph.OpSoftmax:
+		f = prepareSoftmaxRounding
+	case graph.OpMaxPool2D:
+		return prepareMaxPool2D // pooling has no rescaling
+	case graph.OpAveragePool2D:
+		return prepareAveragePool2D
+	default:
+		return nil
+	}
+	return func(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) { return f(op, ins, outs, rnd) }
 }

@@ -18,7 +18,7 @@ import (
 
 func TestEffectiveScaleAndChannelMultipliers(t *testing.T) {
 	// 0.5 · 0.25 / 0.125 = 1 → (2^30, 1).
-	mult, shift, err := ChannelMultipliers(0.5, []float32{0.25}, 0.125, 3)
+	mult, shift, err := ChannelMultipliers(fixedpoint.DoubleRounding, 0.5, []float32{0.25}, 0.125, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,20 +34,20 @@ func TestEffectiveScaleAndChannelMultipliers(t *testing.T) {
 		t.Errorf("EffectiveScale = %v, want %v", got, want)
 	}
 	wm, ws := fixedpoint.QuantizeMultiplier(want)
-	mult, shift, err = ChannelMultipliers(sIn, []float32{1, sW}, sOut, 2)
+	mult, shift, err = ChannelMultipliers(fixedpoint.DoubleRounding, sIn, []float32{1, sW}, sOut, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if mult[1] != wm || shift[1] != ws {
 		t.Errorf("per-channel multiplier (%d, %d), want (%d, %d)", mult[1], shift[1], wm, ws)
 	}
-	if _, _, err := ChannelMultipliers(1, []float32{1, 1}, 1, 3); err == nil {
+	if _, _, err := ChannelMultipliers(fixedpoint.DoubleRounding, 1, []float32{1, 1}, 1, 3); err == nil {
 		t.Error("2 scales for 3 channels accepted")
 	}
-	if _, _, err := ChannelMultipliers(0, []float32{1}, 1, 1); err == nil {
+	if _, _, err := ChannelMultipliers(fixedpoint.DoubleRounding, 0, []float32{1}, 1, 1); err == nil {
 		t.Error("zero input scale accepted")
 	}
-	if _, _, err := ChannelMultipliers(1, []float32{float32(math.NaN())}, 1, 1); err == nil {
+	if _, _, err := ChannelMultipliers(fixedpoint.DoubleRounding, 1, []float32{float32(math.NaN())}, 1, 1); err == nil {
 		t.Error("NaN weight scale accepted")
 	}
 }
@@ -56,7 +56,7 @@ func TestRequantEpilogue(t *testing.T) {
 	op := &graph.Op{Kind: graph.OpConv2D}
 	out := &graph.Tensor{Name: "o", DType: graph.Int8, Quant: &graph.Quantization{Scale: []float32{0.5}, ZeroPoint: []int64{-10}}}
 	// sIn·sW/sOut = 1·0.25/0.5 = 0.5; RELU6 → [−10, −10+12] = [−10, 2].
-	rq, err := newRequant(op, 1, []float32{0.25}, out, graph.ActRelu6, []int64{4}, 1)
+	rq, err := newRequant(fixedpoint.DoubleRounding, op, 1, []float32{0.25}, out, graph.ActRelu6, []int64{4}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,6 +616,8 @@ func runRefModel(path string, m *refModel) string {
 	return ""
 }
 
+// TestRowInt8MatchesApply32 checks the unrolled epilogues (double and
+// single rounding) against apply32.
 func TestRowInt8MatchesApply32(t *testing.T) {
 	r := rand.New(rand.NewSource(14))
 	op := &graph.Op{Kind: graph.OpConv2D}
@@ -637,7 +639,8 @@ func TestRowInt8MatchesApply32(t *testing.T) {
 		}
 		out := qt("out", graph.Int8, []int{1, n}, []float32{float32(0.01 + r.Float64())}, []int64{int64(r.Intn(256) - 128)})
 		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[r.Intn(4)]
-		rq, err := newRequant(op, float32(0.01+r.Float64()), scales, out, act, bias, n)
+		rnd := fixedpoint.Rounding(iter % 2) // both arithmetics
+		rq, err := newRequant(rnd, op, float32(0.01+r.Float64()), scales, out, act, bias, n)
 		if err != nil {
 			t.Fatal(err)
 		}

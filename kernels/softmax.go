@@ -21,8 +21,13 @@ const (
 	softmaxAccumulationIntBits   = 12
 )
 
-// prepareSoftmax builds a SOFTMAX kernel (PrepareFunc).
+// prepareSoftmax builds a SOFTMAX kernel (PrepareFunc) with TFLite's
+// reference arithmetic (fixedpoint.DoubleRounding).
 func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	return prepareSoftmaxRounding(op, ins, outs, fixedpoint.DoubleRounding)
+}
+
+func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	beta := float32(1)
 	if o, ok := op.Options.(*graph.SoftmaxOptions); ok && o != nil {
 		beta = o.Beta
@@ -41,7 +46,7 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	if depth < 1 {
 		return nil, fmt.Errorf("%s: input %q has an empty last dimension", op.Kind, in.Name)
 	}
-	s := &softmax{op: op, depth: depth, beta: beta, inD: in.DType, outD: out.DType}
+	s := &softmax{round: rnd, op: op, depth: depth, beta: beta, inD: in.DType, outD: out.DType}
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		return &softmaxFloat{s}, nil
@@ -60,7 +65,7 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		if out.DType == graph.Int16 && (zpOut != -32768 || math.Abs(float64(sOut)-1.0/65536) > 0.001/65536) {
 			return nil, unsupportedf(op, "int16 output %q of an int8 softmax needs scale 1/65536 and zero point -32768 (got %g, %d)", out.Name, sOut, zpOut)
 		}
-		s.mult, s.shift = fixedpoint.PreprocessSoftmaxScaling(float64(beta), float64(sIn), softmaxScaledDiffIntegerBits)
+		s.mult, s.shift = rnd.PreprocessSoftmaxScaling(float64(beta), float64(sIn), softmaxScaledDiffIntegerBits)
 		s.diffMin = -int32(fixedpoint.CalculateInputRadius(softmaxScaledDiffIntegerBits, s.shift, 31))
 		if out.DType == graph.Int8 {
 			return &softmaxInt8{s}, nil
@@ -81,7 +86,7 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		}
 		// Differences are rescaled so that [−65535, 0] covers [−10, 0], the
 		// exp table's domain.
-		s.mult, s.shift = fixedpoint.QuantizeMultiplier(float64(sIn) * float64(beta) / (10.0 / 65535.0))
+		s.mult, s.shift = rnd.QuantizeMultiplier(float64(sIn) * float64(beta) / (10.0 / 65535.0))
 		s.expLUT, s.recipLUT = fixedpoint.SoftmaxInt16LUTs()
 		return &softmaxInt16{s}, nil
 	}
@@ -90,6 +95,7 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 
 // softmax is the state shared by the dtype variants.
 type softmax struct {
+	round            fixedpoint.Rounding
 	op               *graph.Op
 	inD, outD        graph.DType
 	depth            int
@@ -155,7 +161,7 @@ func (s *softmax) int8Row(x []int8, outBits int, emit func(c int, v int32)) erro
 		if diff < s.diffMin {
 			return 0, false
 		}
-		scaled := fixedpoint.MultiplyByQuantizedMultiplierGreaterThanOne(diff, s.mult, s.shift)
+		scaled := s.round.MultiplyByQuantizedMultiplierGreaterThanOne(diff, s.mult, s.shift)
 		return fixedpoint.ExpOnNegativeValues(scaled, softmaxScaledDiffIntegerBits), true
 	}
 	var sum int32 // Q12.19
@@ -244,7 +250,7 @@ func (s softmaxInt16) Run(ins, outs []*Buffer) error {
 		// Cache the exps (Q0.15) in the output row, as TFLite does.
 		var sum int32 // Q16.15
 		for i, v := range x {
-			scaled := fixedpoint.MultiplyByQuantizedMultiplier(int32(v)-maxIn, s.mult, s.shift)
+			scaled := s.round.MultiplyByQuantizedMultiplier(int32(v)-maxIn, s.mult, s.shift)
 			sym := min(max(scaled+32767, math.MinInt16), math.MaxInt16)
 			e := s.expLUT.Lookup(int16(sym))
 			y[i] = e
