@@ -55,12 +55,29 @@ type exporter struct {
 	outName map[int]string
 	// qparams caches the scale/zero-point initializers of a tensor.
 	qcache map[int][2]string
+	// u8 stores int8 activations as uint8 (Options.UInt8Activations).
+	u8 bool
 }
 
 // Export converts g to a serialized ONNX ModelProto (opset 13). The batch
 // dimension of inputs and outputs is symbolic ("N"), so the model runs at
 // any batch size. Errors name the op index, kind and tensor.
 func Export(g *graph.Graph) ([]byte, error) {
+	return ExportWith(g, Options{})
+}
+
+// Options adjust Export.
+type Options struct {
+	// UInt8Activations stores int8 activations inside the model as uint8
+	// with zero point +128 (the same real values, bit for bit), graph
+	// inputs and outputs keeping their types. ONNX Runtime on x86 fuses
+	// QDQ convolutions into its integer kernels only for uint8
+	// activations, so this form runs much faster there.
+	UInt8Activations bool
+}
+
+// ExportWith is Export with options.
+func ExportWith(g *graph.Graph, opts Options) ([]byte, error) {
 	if g == nil {
 		return nil, errors.New("onnx export: nil graph")
 	}
@@ -68,6 +85,7 @@ func Export(g *graph.Graph) ([]byte, error) {
 		return nil, fmt.Errorf("onnx export: %w", err)
 	}
 	e := newExporter(g)
+	e.u8 = opts.UInt8Activations
 	var inputs, outputs []*msg
 	for _, ti := range g.Inputs {
 		t := g.Tensors[ti]
@@ -76,6 +94,21 @@ func Export(g *graph.Graph) ([]byte, error) {
 			return nil, fmt.Errorf("onnx export: input %q: %w", t.Name, err)
 		}
 		inputs = append(inputs, vi)
+		if e.u8Act(ti) {
+			// The interface stays int8; convert to the internal uint8.
+			x := e.names[plain][ti]
+			f, err := e.boundaryDQ(x, t)
+			if err != nil {
+				return nil, fmt.Errorf("onnx export: input %q: %w", t.Name, err)
+			}
+			p, err := e.qparams(ti)
+			if err != nil {
+				return nil, fmt.Errorf("onnx export: input %q: %w", t.Name, err)
+			}
+			u := e.fresh(t.Name + "_u8")
+			e.node("QuantizeLinear", []string{f, p[0], p[1]}, []string{u})
+			e.names[plain][ti] = u
+		}
 	}
 	for oi, op := range g.Ops {
 		if err := e.op(op); err != nil {
@@ -89,7 +122,20 @@ func Export(g *graph.Graph) ([]byte, error) {
 			return nil, fmt.Errorf("onnx export: output %q: %w", t.Name, err)
 		}
 		if want, ok := e.outName[ti]; ok && name != want {
-			e.node("Identity", []string{name}, []string{want})
+			if e.u8Act(ti) {
+				// Back from the internal uint8 to the int8 interface.
+				f, err := e.qdq(name, ti)
+				if err != nil {
+					return nil, fmt.Errorf("onnx export: output %q: %w", t.Name, err)
+				}
+				s, z, err := e.int8Params(t)
+				if err != nil {
+					return nil, fmt.Errorf("onnx export: output %q: %w", t.Name, err)
+				}
+				e.node("QuantizeLinear", []string{f, s, z}, []string{want})
+			} else {
+				e.node("Identity", []string{name}, []string{want})
+			}
 			name = want
 		}
 		vi, err := valueInfo(name, t)

@@ -304,3 +304,27 @@ func TestExportErrors(t *testing.T) {
 		t.Fatal("int16: want error")
 	}
 }
+
+func TestExportUInt8Activations(t *testing.T) {
+	g := cnn(true)
+	b, err := ExportWith(g, Options{UInt8Activations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, b)
+	// The int8 input is converted to uint8 first and the output back.
+	if p.ops[0] != "DequantizeLinear" || p.ops[1] != "QuantizeLinear" || p.ops[len(p.ops)-1] != "QuantizeLinear" {
+		t.Fatalf("ops %v", p.ops)
+	}
+	zpType := func(name string) uint64 { return fields(t, p.inits[name], tensorDataType)[0].v }
+	if zpType("conv_zero_point") != dtUint8 || zpType("input_zero_point_s8") != dtInt8 || zpType("w_zero_point") != dtInt8 {
+		t.Fatalf("zero-point types: conv %d input %d weights %d", zpType("conv_zero_point"), zpType("input_zero_point_s8"), zpType("w_zero_point"))
+	}
+	// conv's zero point −5 becomes 123 as uint8.
+	if raw := fields(t, p.inits["conv_zero_point"], tensorRawData)[0].data; raw[0] != 123 {
+		t.Fatalf("conv zero point %d, want 123", raw[0])
+	}
+	if !slices.Equal(p.out, []string{"probs"}) || p.outputsOf["probs"] != "QuantizeLinear" {
+		t.Fatalf("output %v produced by %q", p.out, p.outputsOf["probs"])
+	}
+}

@@ -52,11 +52,55 @@ func (e *exporter) preferred(ti int) layout {
 	return plain
 }
 
+// u8Act reports whether tensor ti is an int8 activation stored as uint8.
+func (e *exporter) u8Act(ti int) bool {
+	t := e.g.Tensors[ti]
+	return e.u8 && t.DType == graph.Int8 && !t.IsConst() && isQuantized(t)
+}
+
+// int8Params returns scale and int8 zero-point initializers for t as
+// declared (for the int8 interface of a uint8-internal model).
+func (e *exporter) int8Params(t *graph.Tensor) (string, string, error) {
+	if !isQuantized(t) || len(t.Quant.Scale) != 1 {
+		return "", "", fmt.Errorf("tensor %q: no per-tensor quantization: %w", t.Name, ErrUnsupported)
+	}
+	var zp int64
+	if len(t.Quant.ZeroPoint) > 0 {
+		zp = t.Quant.ZeroPoint[0]
+	}
+	s := e.initializer(t.Name+"_scale", dtFloat, nil, f32Raw(t.Quant.Scale[0]))
+	z := e.initializer(t.Name+"_zero_point_s8", dtInt8, nil, []byte{byte(int8(zp))})
+	return s, z, nil
+}
+
+// boundaryDQ dequantizes x, an int8 value of t in its declared form.
+func (e *exporter) boundaryDQ(x string, t *graph.Tensor) (string, error) {
+	s, z, err := e.int8Params(t)
+	if err != nil {
+		return "", err
+	}
+	y := e.fresh(t.Name + "_dq")
+	e.node("DequantizeLinear", []string{x, s, z}, []string{y})
+	return y, nil
+}
+
+// qdq dequantizes value x holding tensor ti's integers as stored in the
+// model.
+func (e *exporter) qdq(x string, ti int) (string, error) {
+	p, err := e.qparams(ti)
+	if err != nil {
+		return "", err
+	}
+	y := e.fresh(e.g.Tensors[ti].Name + "_dq")
+	e.node("DequantizeLinear", []string{x, p[0], p[1]}, []string{y})
+	return y, nil
+}
+
 // produce returns the name an op must write tensor ti to in layout l (the
 // reserved name for a graph output in TFLite layout).
 func (e *exporter) produce(ti int, l layout) string {
 	var name string
-	if o, ok := e.outName[ti]; ok && l == plain {
+	if o, ok := e.outName[ti]; ok && l == plain && !e.u8Act(ti) {
 		name = o
 	} else {
 		suffix := ""
@@ -93,9 +137,12 @@ func (e *exporter) qparams(ti int) ([2]string, error) {
 	}
 	s := e.initializer(t.Name+"_scale", dtFloat, nil, f32Raw(t.Quant.Scale[0]))
 	var z string
-	if t.DType == graph.Int8 {
+	switch {
+	case e.u8Act(ti):
+		z = e.initializer(t.Name+"_zero_point", dtUint8, nil, []byte{byte(uint8(zp + 128))})
+	case t.DType == graph.Int8:
 		z = e.initializer(t.Name+"_zero_point", dtInt8, nil, []byte{byte(int8(zp))})
-	} else {
+	default:
 		z = e.initializer(t.Name+"_zero_point", dtUint8, nil, []byte{byte(uint8(zp))})
 	}
 	p := [2]string{s, z}

@@ -92,22 +92,38 @@ func run(lib string, threads, batch int, seconds float64, rounds int, synthetic 
 		return fmt.Errorf("no models: give .tflite paths or --synthetic")
 	}
 	fmt.Printf("cpu: %s; threads %d; batch %d; qbench gemm %s; %d rounds of %.1fs\n", bench.CPUModel(), threads, batch, gemm.Impl(), rounds, seconds)
-	fmt.Printf("%-24s %12s %12s %8s  %s\n", "model", "qbench img/s", "ORT img/s", "ratio", "check")
+	fmt.Printf("%-24s %-7s %12s %12s %8s  %s\n", "model", "ORT qdq", "qbench img/s", "ORT img/s", "ratio", "check")
 	for _, m := range models {
-		data, err := onnx.Export(m.g)
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.name, err)
+		// Integer models are exported twice: int8 activations (as in
+		// TFLite) and uint8 activations, which ORT fuses into its integer
+		// kernels on x86. Both are timed; the ratio uses the faster ORT.
+		variants := []onnx.Options{{}}
+		if isInteger(m.g) {
+			variants = append(variants, onnx.Options{UInt8Activations: true})
 		}
-		if keep != "" {
-			if err := os.WriteFile(filepath.Join(keep, filepath.Base(m.name)+".onnx"), data, 0o644); err != nil {
-				return err
+		datas := make([][]byte, len(variants))
+		checks := make([]string, len(variants))
+		for v, o := range variants {
+			data, err := onnx.ExportWith(m.g, o)
+			if err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
+			}
+			datas[v] = data
+			if keep != "" {
+				suffix := ""
+				if o.UInt8Activations {
+					suffix = ".u8"
+				}
+				if err := os.WriteFile(filepath.Join(keep, filepath.Base(m.name)+suffix+".onnx"), data, 0o644); err != nil {
+					return err
+				}
+			}
+			if checks[v], err = compareOutputs(m.g, data, batch); err != nil {
+				return fmt.Errorf("%s: %w", m.name, err)
 			}
 		}
-		check, err := compareOutputs(m.g, data, batch)
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.name, err)
-		}
-		var qs, os_ []float64
+		var qs []float64
+		ors := make([][]float64, len(variants))
 		for r := 0; r < rounds; r++ {
 			res, err := bench.Run(context.Background(), m.name, m.g, bench.Options{Threads: threads, Batch: batch,
 				Duration: time.Duration(seconds * float64(time.Second)), Warmup: 200 * time.Millisecond, Seed: int64(r)})
@@ -115,16 +131,40 @@ func run(lib string, threads, batch int, seconds float64, rounds int, synthetic 
 				return err
 			}
 			qs = append(qs, res.ImagesPerSecond)
-			ips, err := ortThroughput(m.g, data, threads, batch, seconds)
-			if err != nil {
-				return fmt.Errorf("%s: onnxruntime: %w", m.name, err)
+			for v, data := range datas {
+				ips, err := ortThroughput(m.g, data, threads, batch, seconds)
+				if err != nil {
+					return fmt.Errorf("%s: onnxruntime: %w", m.name, err)
+				}
+				ors[v] = append(ors[v], ips)
 			}
-			os_ = append(os_, ips)
 		}
-		q, o := median(qs), median(os_)
-		fmt.Printf("%-24s %12.1f %12.1f %8.2f  %s\n", filepath.Base(m.name), q, o, q/o, check)
+		q := median(qs)
+		for v, o := range variants {
+			kind := "float"
+			if isInteger(m.g) {
+				kind = "s8"
+				if o.UInt8Activations {
+					kind = "u8"
+				}
+			}
+			ort := median(ors[v])
+			fmt.Printf("%-24s %-7s %12.1f %12.1f %8.2f  %s\n", filepath.Base(m.name), kind, q, ort, q/ort, checks[v])
+		}
 	}
 	return nil
+}
+
+// isInteger reports whether any op of g produces an int8 tensor.
+func isInteger(g *graph.Graph) bool {
+	for _, op := range g.Ops {
+		for _, o := range op.Outputs {
+			if o >= 0 && g.Tensors[o].DType == graph.Int8 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func median(x []float64) float64 {
