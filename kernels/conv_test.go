@@ -370,7 +370,7 @@ func TestConv2DConcurrentAndAllocFree(t *testing.T) {
 	ga, gb, gc := make([]int8, 144*72), make([]int8, 16*72), make([]int32, 144*16)
 	p := gemm.PackS8(gb, 16, 72, 72)
 	gemmAllocs := testing.AllocsPerRun(20, func() { p.Mul(144, ga, 72, 5, gc, 16) })
-	if a := testing.AllocsPerRun(20, func() { _ = kern.Run(ins, outs) }); a > gemmAllocs {
+	if a := testing.AllocsPerRun(20, func() { _ = kern.Run(ins, outs) }); a > gemmAllocs && !raceEnabled {
 		t.Errorf("Run allocates %v times per call, its one PackedS8.Mul call %v", a, gemmAllocs)
 	}
 }
@@ -484,3 +484,40 @@ func BenchmarkConv2DFloat32(b *testing.B) { benchConv(b, graph.Float32) }
 
 // BenchmarkConv2DInt8 measures per-channel int8 CONV_2D (im2col + GemmS8 + requantization).
 func BenchmarkConv2DInt8(b *testing.B) { benchConv(b, graph.Int8) }
+
+func TestFloatAndInt16RunAllocFree(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	// Float conv (im2col path), float fully connected, 16x8 conv.
+	fin := &graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{1, 6, 6, 3}}
+	fout := &graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{1, 6, 6, 4}}
+	cop := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1}}
+	fconv, err := prepareConv2D(cop, []*graph.Tensor{fin, constF32("w", []int{4, 3, 3, 3}, make([]float32, 108))}, []*graph.Tensor{fout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in16 := qt("in", graph.Int16, []int{1, 6, 6, 3}, []float32{1}, []int64{0})
+	out16 := qt("out", graph.Int16, []int{1, 6, 6, 4}, []float32{1}, []int64{0})
+	conv16, err := prepareConv2D(cop, []*graph.Tensor{in16, constI8("w", graph.Int8, []int{4, 3, 3, 3}, make([]int8, 108), []float32{1})}, []*graph.Tensor{out16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcin := &graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{2, 8}}
+	fcout := &graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{2, 5}}
+	ffc, err := prepareFullyConnected(&graph.Op{Kind: graph.OpFullyConnected}, []*graph.Tensor{fcin, constF32("w", []int{5, 8}, make([]float32, 40))}, []*graph.Tensor{fcout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		k       Kernel
+		in, out *graph.Tensor
+	}{{"float conv", fconv, fin, fout}, {"16x8 conv", conv16, in16, out16}, {"float fc", ffc, fcin, fcout}} {
+		ins := []*Buffer{refBuffer(c.in.DType, c.in.Shape, nil)}
+		outs := []*Buffer{refBuffer(c.out.DType, c.out.Shape, nil)}
+		if a := testing.AllocsPerRun(10, func() { _ = c.k.Run(ins, outs) }); a > 0 {
+			t.Errorf("%s: Run allocates %v times", c.name, a)
+		}
+	}
+}
