@@ -89,11 +89,13 @@ func TestStudyCNNArena(t *testing.T) {
 		}
 		planned, naive := p.ArenaBytes()
 		t.Logf("%s study CNN: arena %d bytes (%d without reuse)", dt, planned, naive)
-		// The two largest activations (input and first conv output) must be
-		// alive together, nothing more: the plan is at most their sum plus
-		// the next smaller layer.
-		if planned >= naive/2 {
-			t.Errorf("%s: arena %d bytes is not much below %d without reuse", dt, planned, naive)
+		// The peak is the first pool: the input (kept for the whole run),
+		// the first conv's output and the pool's output are alive together.
+		// A good plan needs no more than that.
+		sz := dt.Size()
+		peak := (80*80*3 + 80*80*16 + 40*40*16) * sz
+		if planned > peak {
+			t.Errorf("%s: arena %d bytes, the peak of live tensors is %d", dt, planned, peak)
 		}
 		e := p.NewExecutor()
 		if err := e.Run(); err != nil {

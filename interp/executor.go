@@ -61,7 +61,8 @@ func (e *Executor) Program() *Program { return e.p }
 func (e *Executor) SetObserver(f Observer) { e.obs = f }
 
 // Input returns the buffer of graph input i; write the input there before
-// Run. Its contents may be overwritten during Run (buffer reuse).
+// Run. Its contents stay as written across runs (inputs are never reused
+// for other tensors).
 func (e *Executor) Input(i int) *kernels.Buffer {
 	if i < 0 || i >= len(e.p.g.Inputs) {
 		return nil

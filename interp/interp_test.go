@@ -1,7 +1,9 @@
 package interp_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -317,5 +319,34 @@ func TestTopK(t *testing.T) {
 	}
 	if len(interp.TopK([]float32{1, 2}, 5)) != 2 {
 		t.Error("TopK with k > n")
+	}
+}
+
+func TestRunRawParallelMatchesSerial(t *testing.T) {
+	p, err := interp.Compile(int8Graph(), interp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make([]byte, 8*4*37) // 37 float32 samples of 8 values
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := 0; i < len(in); i += 4 {
+		binary.LittleEndian.PutUint32(in[i:], math.Float32bits(float32(rng.NormFloat64()*4)))
+	}
+	want, err := p.NewExecutor().RunRaw(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 37*4 {
+		t.Fatalf("%d output bytes, want %d", len(want), 37*4)
+	}
+	got, err := interp.RunRaw(p, in, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("parallel RunRaw differs from serial")
+	}
+	if _, err := interp.RunRaw(p, in[:5], 4); err == nil || !strings.Contains(err.Error(), "multiple of one sample") {
+		t.Errorf("short input: %v", err)
 	}
 }

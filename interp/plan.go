@@ -8,9 +8,9 @@ import (
 
 // plan assigns every activation tensor (graph inputs and op outputs that are
 // not constants) a byte offset in one arena. Two tensors may share bytes
-// only when their lifetimes — from the op that writes them (graph inputs:
-// before the first op) to the last op that reads them (graph outputs: the
-// end) — do not overlap. Tensors are placed largest first at the lowest
+// only when their lifetimes — from the op that writes them to the last op
+// that reads them (graph inputs and outputs: the whole run) — do not
+// overlap. Tensors are placed largest first at the lowest
 // offset that fits beside every already-placed tensor alive at the same
 // time (a greedy first fit, as TFLite Micro's planner does).
 func (p *Program) plan(keepAll bool) error {
@@ -31,8 +31,11 @@ func (p *Program) plan(keepAll bool) error {
 		last[t] = max(last[t], at)
 	}
 	end := len(g.Ops)
+	// Graph inputs stay alive for the whole run so what a caller wrote is
+	// still there for the next Run; they cost little next to activations.
 	for _, t := range g.Inputs {
 		touch(t, -1)
+		touch(t, end)
 	}
 	for oi, op := range g.Ops {
 		for _, t := range op.Inputs {

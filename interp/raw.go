@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels"
@@ -130,6 +131,49 @@ func (e *Executor) RunRaw(in []byte) ([]byte, error) {
 			return nil, fmt.Errorf("sample %d: %w", s, err)
 		}
 		out = e.AppendOutputBytes(0, out)
+	}
+	return out, nil
+}
+
+// RunRaw is Executor.RunRaw spread over up to workers goroutines, each with
+// its own Executor; the result is identical to a single Executor's.
+func RunRaw(p *Program, in []byte, workers int) ([]byte, error) {
+	e := p.NewExecutor()
+	if p.NumInputs() != 1 || workers <= 1 {
+		return e.RunRaw(in)
+	}
+	size := p.InputTensor(0).ByteSize()
+	if size == 0 || len(in) == 0 || len(in)%size != 0 {
+		return e.RunRaw(in) // reports the size error
+	}
+	k := len(in) / size
+	workers = min(workers, k)
+	outSize := p.OutputTensor(0).ByteSize()
+	out := make([]byte, k*outSize)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := k*w/workers, k*(w+1)/workers
+		ex := e
+		if w > 0 {
+			ex = p.NewExecutor()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := ex.RunRaw(in[lo*size : hi*size])
+			if err != nil {
+				errs[w] = fmt.Errorf("samples %d..%d: %w", lo, hi-1, err)
+				return
+			}
+			copy(out[lo*outSize:hi*outSize], r)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -70,7 +70,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 				if err != nil {
 					return err
 				}
-				out, err := e.RunRaw(in)
+				out, err := interp.RunRaw(p, in, a.threads)
 				if err != nil {
 					return fmt.Errorf("%s: %w", inPath, err)
 				}
