@@ -42,6 +42,11 @@ func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpo
 	if in.NumElements() != out.NumElements() || (len(out.Shape) > 0 && out.Shape[len(out.Shape)-1] != in.Shape[len(in.Shape)-1]) {
 		return nil, fmt.Errorf("%s: input %q shape %v and output %q shape %v differ", op.Kind, in.Name, in.Shape, out.Name, out.Shape)
 	}
+	if math.IsNaN(float64(beta)) || math.IsInf(float64(beta), 0) || (in.DType != graph.Float32 && !(beta > 0)) {
+		// TFLite's quantized softmax aborts on such a beta (its multiplier
+		// must be positive); refuse it instead.
+		return nil, fmt.Errorf("%s: beta %g must be finite (and positive for %s input %q)", op.Kind, beta, in.DType, in.Name)
+	}
 	depth := in.Shape[len(in.Shape)-1]
 	if depth < 1 {
 		return nil, fmt.Errorf("%s: input %q has an empty last dimension", op.Kind, in.Name)

@@ -64,6 +64,10 @@ func TestSoftmaxHand(t *testing.T) {
 			t.Fatalf("uniform int8→int16 softmax = %v, want all -16384", y.I16)
 		}
 	}
+	// A non-positive beta is refused for quantized input.
+	if _, err := prepareSoftmax(&graph.Op{Kind: graph.OpSoftmax, Options: &graph.SoftmaxOptions{Beta: 0}}, []*graph.Tensor{in8}, []*graph.Tensor{out8}); err == nil {
+		t.Error("int8 softmax with beta 0 accepted")
+	}
 	// Bad output quantization is refused.
 	if _, err := prepareSoftmax(&graph.Op{Kind: graph.OpSoftmax}, []*graph.Tensor{in8}, []*graph.Tensor{qt("out", graph.Int8, []int{1, 4}, []float32{0.1}, []int64{0})}); err == nil {
 		t.Error("int8 softmax with output scale 0.1 accepted")
