@@ -129,3 +129,48 @@ func BenchmarkStudyCNNFloat32(b *testing.B)       { benchStudy(b, graph.Float32,
 func BenchmarkStudyCNNInt8(b *testing.B)          { benchStudy(b, graph.Int8, 1) }
 func BenchmarkStudyCNNInt8Batch8(b *testing.B)    { benchStudy(b, graph.Int8, 8) }
 func BenchmarkStudyCNNFloat32Batch8(b *testing.B) { benchStudy(b, graph.Float32, 8) }
+
+// TestStudyCNNBatchMatchesSingle: a batch of 3 through a re-shaped program
+// gives, row for row, what three batch-1 runs give.
+func TestStudyCNNBatchMatchesSingle(t *testing.T) {
+	for _, dt := range []graph.DType{graph.Float32, graph.Int8} {
+		g := studyCNN(dt, 2)
+		one, err := interp.Compile(g, interp.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		three, err := interp.Compile(g, interp.Options{Batch: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		n := 80 * 80 * 3
+		x := make([]float32, 3*n)
+		for i := range x {
+			x[i] = rng.Float32()
+		}
+		eb := three.NewExecutor()
+		if err := eb.SetInputFloat(0, x); err != nil {
+			t.Fatal(err)
+		}
+		if err := eb.Run(); err != nil {
+			t.Fatal(err)
+		}
+		batched := eb.OutputFloat(0, nil)
+		e1 := one.NewExecutor()
+		for s := range 3 {
+			if err := e1.SetInputFloat(0, x[s*n:(s+1)*n]); err != nil {
+				t.Fatal(err)
+			}
+			if err := e1.Run(); err != nil {
+				t.Fatal(err)
+			}
+			single := e1.OutputFloat(0, nil)
+			for j := range single {
+				if single[j] != batched[s*43+j] {
+					t.Fatalf("%s: sample %d class %d: batch %g, single %g", dt, s, j, batched[s*43+j], single[j])
+				}
+			}
+		}
+	}
+}
