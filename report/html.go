@@ -29,7 +29,7 @@ table{border-collapse:collapse;margin:6px 0 12px}td,th{border:1px solid #ddd;pad
 svg.plot{background:#fff;border:1px solid #eee}svg .t{font-size:13px;font-weight:600;text-anchor:middle}svg .xl{font-size:10px;text-anchor:middle;fill:#444}
 svg .yl{font-size:10px;text-anchor:end;fill:#444}svg .lg{font-size:11px}svg .v{font-size:10px;fill:#333}svg .g{stroke:#eee}svg .ax{stroke:#888}svg .diag{stroke:#999;stroke-dasharray:4 3}
 .flips{display:flex;flex-wrap:wrap;gap:8px}.flip{width:118px;font-size:11px;text-align:center;border:1px solid #eee;padding:4px}.flip img{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#f4f4f4}
-.bad{color:#b52a1c}.good{color:#26803f}nav a{margin-right:12px}`
+.tw{overflow-x:auto}.bad{color:#b52a1c}.good{color:#26803f}nav a{margin-right:12px}`
 
 // WriteHTML writes report.html: one self-contained page (inline CSS, inline
 // SVG, thumbnails as data-URI PNGs; no script and no external URL).
@@ -73,7 +73,7 @@ func writeSplitHTML(ew *errWriter, r *Report, si int, s Split) {
 	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
 	k := len(r.Classes)
 	p("<h2 id=\"split%d\">Split %s — %d samples</h2>\n", si, esc(s.Name), s.N)
-	p("<table><tr><th class=\"l\">model</th><th>accuracy</th><th>95%% CI</th>")
+	p("<div class=\"tw\"><table><tr><th class=\"l\">model</th><th>accuracy</th><th>95%% CI</th>")
 	if len(s.Models) > 0 {
 		for _, t := range s.Models[0].TopK {
 			if t.K > 1 {
@@ -92,7 +92,7 @@ func writeSplitHTML(ew *errWriter, r *Report, si int, s Split) {
 		p("<td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.5f</td><td>%.4f</td><td>%s → %s</td></tr>",
 			m.MacroF1, m.ECE, m.NLL, m.Brier, m.MeanNormalizedEntropy, m.MeanConfidence, esc(m.InputType), esc(m.OutputType))
 	}
-	p("</table>\n")
+	p("</table></div>\n")
 
 	labels := make([]string, len(s.Models[0].CertaintyHist))
 	for b := range labels {
