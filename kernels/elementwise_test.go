@@ -249,6 +249,11 @@ func TestDequantize(t *testing.T) {
 	s := []int{3}
 	got := run(t, graph.OpDequantize, nil, []*graph.Tensor{tq("x", graph.Int8, s, 0.5, 2)}, tq("y", graph.Float32, s, 0, 0), i8(s, 2, 3, -128))
 	eqF32(t, "dequantize", got.F32, 0, 0.5, -65)
+	// Per channel along axis 0 of [2, 2]: row 0 scale 0.5 zp 0, row 1 scale 2 zp 1.
+	in := tq("w", graph.Int8, []int{2, 2}, 0, 0)
+	in.Quant = &graph.Quantization{Scale: []float32{0.5, 2}, ZeroPoint: []int64{0, 1}, Axis: 0}
+	got = run(t, graph.OpDequantize, nil, []*graph.Tensor{in}, tq("y", graph.Float32, []int{2, 2}, 0, 0), i8([]int{2, 2}, 2, -3, 2, -3))
+	eqF32(t, "per-channel", got.F32, 1, -1.5, 2, -8)
 }
 
 func TestReshapeCopies(t *testing.T) {

@@ -173,10 +173,23 @@ type dequantizeKernel struct {
 	scale float32
 	zp    int32
 	n     int
+	// per-channel: channel c of element i is (i / inner) % len(scales)
+	scales []float32
+	zps    []int32
+	inner  int
 }
 
 func (k *dequantizeKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0], outs[0].F32
+	if k.scales != nil {
+		nc := len(k.scales)
+		for i := range k.n {
+			c := (i / k.inner) % nc
+			// TFLite's PerChannelDequantize multiplies in float32.
+			y[i] = float32(getInt(x, i)-k.zps[c]) * k.scales[c]
+		}
+		return nil
+	}
 	for i := range k.n {
 		y[i] = Dequantize(getInt(x, i), k.scale, k.zp)
 	}
@@ -191,8 +204,18 @@ func prepareDequantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) 
 	if err := checkElems(op, in, out); err != nil {
 		return nil, err
 	}
-	if in.Quant.PerChannel() {
-		return nil, unsupported(op, ins, outs, "per-channel input quantization")
+	if q := in.Quant; q.PerChannel() {
+		if q.Axis < 0 || q.Axis >= len(in.Shape) || in.Shape[q.Axis] != len(q.Scale) || len(q.ZeroPoint) != len(q.Scale) {
+			return nil, fmt.Errorf("%s: input %q: %d per-channel scales do not fit dimension %d of %v", op.Kind, in.Name, len(q.Scale), q.Axis, in.Shape)
+		}
+		k := &dequantizeKernel{n: out.NumElements(), scales: q.Scale, inner: 1}
+		for d := q.Axis + 1; d < len(in.Shape); d++ {
+			k.inner *= in.Shape[d]
+		}
+		for _, z := range q.ZeroPoint {
+			k.zps = append(k.zps, int32(z))
+		}
+		return k, nil
 	}
 	s, zp, ok := QuantParams(in)
 	if !ok {
