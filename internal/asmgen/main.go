@@ -45,6 +45,7 @@ func main() {
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
+	requantAVX512()
 	Generate()
 }
 
@@ -437,6 +438,77 @@ func s8VNNIDirect(mr, nv int) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// requantAVX512 emits TFLite's per-channel requantization of int32
+// accumulators to int8, 16 channels per step:
+//
+//	x = (acc + bias) << left                      (wrapping, as C)
+//	x = (x·mult + 2^30) >> 31                     (SaturatingRoundingDoublingHighMul;
+//	                                               the floor form equals C's truncating
+//	                                               division with its sign-dependent nudge)
+//	x = (x >> right) + (x&mask > thr + (x<0))     (RoundingDivideByPOT)
+//	out = int8(clamp(x + zp, lo, hi))
+//
+// params holds, per group of 16 channels, 16 each of bias, mult, left,
+// right, mask = 2^right − 1 and thr = mask >> 1; zlh holds zp, lo, hi.
+func requantAVX512() {
+	TEXT("requantS8AVX512", NOSPLIT, "func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)")
+	Pragma("noescape")
+	Doc("requantS8AVX512 requantizes groups×16 int32 accumulators at acc to int8 at dst with per-channel params (see requant.go).")
+	n := Load(Param("groups"), GP64())
+	acc := Load(Param("acc"), GP64())
+	prm := Load(Param("params"), GP64())
+	dst := Load(Param("dst"), GP64())
+	zlh := Load(Param("zlh"), GP64())
+	round, low, zp, lo, hi := Z10, Z11, Z12, Z13, Z14
+	tmp := GP64()
+	MOVQ(U32(1<<30), tmp)
+	VPBROADCASTQ(tmp, round)
+	MOVL(U32(0xffffffff), tmp.As32())
+	VPBROADCASTQ(tmp, low)
+	VPBROADCASTD(Mem{Base: zlh}, zp)
+	VPBROADCASTD(Mem{Base: zlh, Disp: 4}, lo)
+	VPBROADCASTD(Mem{Base: zlh, Disp: 8}, hi)
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	Label("loop")
+	x, m, pe, po, t := Z0, Z1, Z2, Z3, Z4
+	rem, d := Z5, Z6
+	VMOVDQU32(Mem{Base: acc}, x)
+	VPADDD(Mem{Base: prm, Disp: 0}, x, x)
+	VPSLLVD(Mem{Base: prm, Disp: 128}, x, x)
+	VMOVDQU32(Mem{Base: prm, Disp: 64}, m)
+	VPMULDQ(m, x, pe)
+	VPSRLQ(U8(32), x, po)
+	VPSRLQ(U8(32), m, t)
+	VPMULDQ(t, po, po)
+	VPADDQ(round, pe, pe)
+	VPADDQ(round, po, po)
+	VPSRAQ(U8(31), pe, pe)
+	VPSRAQ(U8(31), po, po)
+	VPSLLQ(U8(32), po, po)
+	VPANDQ(low, pe, pe)
+	VPORQ(po, pe, x)
+	VPANDD(Mem{Base: prm, Disp: 256}, x, rem)
+	VPSRLD(U8(31), x, d)
+	VPADDD(Mem{Base: prm, Disp: 320}, d, d)
+	VPSUBD(rem, d, d)
+	VPSRAD(U8(31), d, d)
+	VPSRAVD(Mem{Base: prm, Disp: 192}, x, x)
+	VPSUBD(d, x, x)
+	VPADDD(zp, x, x)
+	VPMAXSD(lo, x, x)
+	VPMINSD(hi, x, x)
+	VPMOVDB(x, Mem{Base: dst})
+	ADDQ(U32(64), acc)
+	ADDQ(U32(384), prm)
+	ADDQ(U32(16), dst)
+	DECQ(n)
+	JNE(LabelRef("loop"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }

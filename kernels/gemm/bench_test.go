@@ -142,3 +142,26 @@ func BenchmarkKernelPeak(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequantRow measures the int8 output stage per element.
+func BenchmarkRequantRow(b *testing.B) {
+	const n = 64
+	mult, shift := make([]int32, n), make([]int, n)
+	for j := range n {
+		mult[j], shift[j] = 1<<30+int32(j)*12345, -8
+	}
+	rq, err := NewRequant(make([]int32, n), mult, shift, -128, -128, 127)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	acc := make([]int32, n)
+	for i := range acc {
+		acc[i] = int32(r.IntN(1 << 20))
+	}
+	dst := make([]int8, n)
+	for b.Loop() {
+		rq.Row(dst, acc)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/element")
+}

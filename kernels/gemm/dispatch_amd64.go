@@ -76,3 +76,11 @@ func s8Sets() []*s8Set {
 	}
 	return append(s, goS8Set)
 }
+
+// requantAsm is the AVX-512 requantization loop, nil when unavailable.
+var requantAsm = func() func(groups int, acc *int32, params *int32, dst *int8, zlh *int32) {
+	if avx512Ok {
+		return requantS8AVX512
+	}
+	return nil
+}()

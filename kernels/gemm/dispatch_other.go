@@ -8,3 +8,6 @@ func f32Sets() []*f32Set { return []*f32Set{goF32Set} }
 
 // s8Sets lists the int8 kernel families available.
 func s8Sets() []*s8Set { return []*s8Set{goS8Set} }
+
+// requantAsm is nil without assembly: Requant.Row runs in plain Go.
+var requantAsm func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)

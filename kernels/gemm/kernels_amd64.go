@@ -73,3 +73,8 @@ func sgemmAVX2x6x16(k int, a *float32, b *float32, c *float32, ldc int, alpha fl
 //
 //go:noescape
 func s8AVX2x6x16(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
+
+// requantS8AVX512 requantizes groups×16 int32 accumulators at acc to int8 at dst with per-channel params (see requant.go).
+//
+//go:noescape
+func requantS8AVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)

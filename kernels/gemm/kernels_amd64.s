@@ -2190,3 +2190,58 @@ store:
 	VMOVDQU Y11, 32(BX)
 	VZEROUPPER
 	RET
+
+// func requantS8AVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
+// Requires: AVX, AVX512F
+TEXT ·requantS8AVX512(SB), NOSPLIT, $0-40
+	MOVQ         groups+0(FP), AX
+	MOVQ         acc+8(FP), CX
+	MOVQ         params+16(FP), DX
+	MOVQ         dst+24(FP), BX
+	MOVQ         zlh+32(FP), SI
+	MOVQ         $0x40000000, DI
+	VPBROADCASTQ DI, Z10
+	MOVL         $0xffffffff, DI
+	VPBROADCASTQ DI, Z11
+	VPBROADCASTD (SI), Z12
+	VPBROADCASTD 4(SI), Z13
+	VPBROADCASTD 8(SI), Z14
+	TESTQ        AX, AX
+	JE           done
+
+loop:
+	VMOVDQU32 (CX), Z0
+	VPADDD    (DX), Z0, Z0
+	VPSLLVD   128(DX), Z0, Z0
+	VMOVDQU32 64(DX), Z1
+	VPMULDQ   Z1, Z0, Z2
+	VPSRLQ    $0x20, Z0, Z3
+	VPSRLQ    $0x20, Z1, Z4
+	VPMULDQ   Z4, Z3, Z3
+	VPADDQ    Z10, Z2, Z2
+	VPADDQ    Z10, Z3, Z3
+	VPSRAQ    $0x1f, Z2, Z2
+	VPSRAQ    $0x1f, Z3, Z3
+	VPSLLQ    $0x20, Z3, Z3
+	VPANDQ    Z11, Z2, Z2
+	VPORQ     Z3, Z2, Z0
+	VPANDD    256(DX), Z0, Z5
+	VPSRLD    $0x1f, Z0, Z6
+	VPADDD    320(DX), Z6, Z6
+	VPSUBD    Z5, Z6, Z6
+	VPSRAD    $0x1f, Z6, Z6
+	VPSRAVD   192(DX), Z0, Z0
+	VPSUBD    Z6, Z0, Z0
+	VPADDD    Z12, Z0, Z0
+	VPMAXSD   Z13, Z0, Z0
+	VPMINSD   Z14, Z0, Z0
+	VPMOVDB   Z0, (BX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000180, DX
+	ADDQ      $0x00000010, BX
+	DECQ      AX
+	JNE       loop
+
+done:
+	VZEROUPPER
+	RET

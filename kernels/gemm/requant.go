@@ -1,0 +1,166 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Requant is the output stage of TFLite's int8 conv and fully connected
+// kernels, per output channel j:
+//
+//	out = clamp(MultiplyByQuantizedMultiplier(acc + bias[j], mult[j], shift[j]) + outZP, lo, hi)
+//
+// with TFLite's reference (double-rounding) MultiplyByQuantizedMultiplier:
+// SaturatingRoundingDoublingHighMul(x·2^max(shift,0), mult) followed by
+// RoundingDivideByPOT(·, max(−shift,0)). It is read-only after NewRequant
+// and safe for concurrent use.
+type Requant struct {
+	n             int
+	bias, mult    []int32
+	left, right   []int32
+	outZP, lo, hi int32
+	// params is the vector layout: per group of 16 channels, 16 each of
+	// bias, mult, left, right, mask (2^right−1) and mask>>1; the last
+	// group is padded with harmless values.
+	params []int32
+	zlh    [3]int32
+}
+
+// NewRequant validates and prepares per-channel parameters for n = len(mult)
+// channels. bias may be nil (no bias). Multipliers must be ≥ 0 (TFLite's
+// are in [2^30, 2^31) or 0) and shifts in [−31, 30]; lo ≤ hi.
+func NewRequant(bias, mult []int32, shift []int, outZP, lo, hi int32) (*Requant, error) {
+	n := len(mult)
+	if len(shift) != n || (bias != nil && len(bias) != n) {
+		return nil, fmt.Errorf("gemm: requant: %d multipliers, %d shifts, %d biases", n, len(shift), len(bias))
+	}
+	if lo > hi {
+		return nil, fmt.Errorf("gemm: requant: clamp range [%d, %d] is empty", lo, hi)
+	}
+	r := &Requant{n: n, mult: append([]int32(nil), mult...), outZP: outZP, lo: lo, hi: hi,
+		bias: make([]int32, n), left: make([]int32, n), right: make([]int32, n)}
+	copy(r.bias, bias)
+	for j := 0; j < n; j++ {
+		if mult[j] < 0 {
+			return nil, fmt.Errorf("gemm: requant: channel %d: negative multiplier %d", j, mult[j])
+		}
+		if shift[j] < -31 || shift[j] > 30 {
+			return nil, fmt.Errorf("gemm: requant: channel %d: shift %d outside [-31, 30]", j, shift[j])
+		}
+		if shift[j] > 0 {
+			r.left[j] = int32(shift[j])
+		} else {
+			r.right[j] = int32(-shift[j])
+		}
+	}
+	groups := (n + 15) / 16
+	r.params = make([]int32, groups*96)
+	for j := 0; j < groups*16; j++ {
+		g, l := j/16, j%16
+		p := r.params[g*96:]
+		if j >= n {
+			continue // zeros: any value works, the lanes are discarded
+		}
+		mask := int32(uint32(1)<<uint(r.right[j]) - 1)
+		p[l], p[16+l], p[32+l], p[48+l], p[64+l], p[80+l] = r.bias[j], r.mult[j], r.left[j], r.right[j], mask, mask>>1
+	}
+	r.zlh = [3]int32{outZP, lo, hi}
+	return r, nil
+}
+
+// N returns the number of channels.
+func (r *Requant) N() int { return r.n }
+
+// one requantizes channel j's accumulator in plain Go.
+func (r *Requant) one(acc int32, j int) int8 {
+	x := (acc + r.bias[j]) << uint(r.left[j])
+	// SaturatingRoundingDoublingHighMul: with a non-negative multiplier
+	// the only overflow case (both −2^31) cannot occur, and adding 2^30
+	// then flooring equals TFLite's sign-dependent nudge with truncation.
+	x = int32((int64(x)*int64(r.mult[j]) + 1<<30) >> 31)
+	if e := uint(r.right[j]); e > 0 {
+		mask := int32(uint32(1)<<e - 1)
+		rem, thr := x&mask, mask>>1
+		if x < 0 {
+			thr++
+		}
+		x >>= e
+		if rem > thr {
+			x++
+		}
+	}
+	x += r.outZP
+	return int8(min(max(x, r.lo), r.hi))
+}
+
+// Row requantizes one row of n accumulators into dst (len ≥ n).
+func (r *Requant) Row(dst []int8, acc []int32) {
+	n := r.n
+	if len(acc) < n || len(dst) < n {
+		panic(fmt.Sprintf("gemm: Requant.Row: %d accumulators, %d outputs, need %d", len(acc), len(dst), n))
+	}
+	j := 0
+	if requantAsm != nil && n >= 16 {
+		g := n / 16
+		requantAsm(g, &acc[0], &r.params[0], &dst[0], &r.zlh[0])
+		j = g * 16
+	}
+	for ; j < n; j++ {
+		dst[j] = r.one(acc[j], j)
+	}
+}
+
+// rowsPerChunk bounds the int32 scratch of MulRequant (≈ 32 KiB, L1).
+const requantChunkBytes = 32 << 10
+
+var i32Pool = sync.Pool{New: func() any { return new([]int32) }}
+
+// MulRequant computes the int8 output of a TFLite int8 conv or fully
+// connected layer: out[i][j] = rq(Σ_p (A[i][p] + aOffset)·B[j][p]) for A
+// m×K (row stride lda) and out m×N (row stride ldo). Accumulators go
+// through a small cache-resident scratch, so C never round-trips to
+// memory. The result is bit-exact with GemmS8Ref followed by rq per
+// element.
+func (p *PackedS8) MulRequant(m int, a []int8, lda int, aOffset int32, rq *Requant, out []int8, ldo int) {
+	p.MulRequantThreads(1, m, a, lda, aOffset, rq, out, ldo)
+}
+
+// MulRequantThreads is MulRequant split over up to threads goroutines.
+func (p *PackedS8) MulRequantThreads(threads, m int, a []int8, lda int, aOffset int32, rq *Requant, out []int8, ldo int) {
+	if rq == nil || rq.n != p.n {
+		panic(fmt.Sprintf("gemm: MulRequant: requant for %d channels, weights have %d", rqN(rq), p.n))
+	}
+	if m < 0 {
+		panic(fmt.Sprintf("gemm: MulRequant: negative m=%d", m))
+	}
+	checkLen("A", len(a), m, p.k, lda)
+	checkLen("out", len(out), m, p.n, ldo)
+	if m == 0 || p.n == 0 {
+		return
+	}
+	n := p.n
+	mr := p.kern.mr
+	chunk := max(mr, requantChunkBytes/(4*n)/mr*mr)
+	parallelRows(threads, m, chunk, func(r0, r1 int) {
+		bufp := i32Pool.Get().(*[]int32)
+		defer i32Pool.Put(bufp)
+		if cap(*bufp) < chunk*n {
+			*bufp = make([]int32, chunk*n)
+		}
+		scratch := (*bufp)[:chunk*n]
+		for i0 := r0; i0 < r1; i0 += chunk {
+			rows := min(chunk, r1-i0)
+			p.mulThreads(1, rows, a[i0*lda:], lda, aOffset, scratch, n)
+			for r := 0; r < rows; r++ {
+				rq.Row(out[(i0+r)*ldo:(i0+r)*ldo+n], scratch[r*n:(r+1)*n])
+			}
+		}
+	})
+}
+
+func rqN(rq *Requant) int {
+	if rq == nil {
+		return -1
+	}
+	return rq.n
+}

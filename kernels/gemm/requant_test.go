@@ -1,0 +1,135 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// refRequant is the per-element reference built from kernels/fixedpoint.
+func refRequant(acc, bias, mult int32, shift int, zp, lo, hi int32) int8 {
+	v := fixedpoint.MultiplyByQuantizedMultiplier(acc+bias, mult, shift) + zp
+	return int8(min(max(v, lo), hi))
+}
+
+
+func TestRequantMatchesFixedpoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 15, 16, 17, 33, 64, 130} {
+		bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
+		for j := range n {
+			bias[j] = int32(r.IntN(1<<20)) - 1<<19
+			switch j % 5 {
+			case 0:
+				mult[j] = 0
+			case 1:
+				mult[j] = math.MaxInt32
+			default:
+				mult[j] = 1<<30 + int32(r.IntN(1<<30))
+			}
+			shift[j] = r.IntN(62) - 31
+			if j%7 == 0 {
+				shift[j] = -31
+			}
+			if j%11 == 0 {
+				shift[j] = 30
+			}
+		}
+		zp, lo, hi := int32(r.IntN(256)-128), int32(-128), int32(127)
+		if n == 33 {
+			lo, hi = -5, 90 // a fused activation's narrower range
+		}
+		rq, err := NewRequant(bias, mult, shift, zp, lo, hi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := make([]int32, n)
+		dst := make([]int8, n)
+		for trial := 0; trial < 200; trial++ {
+			for j := range acc {
+				switch trial % 4 {
+				case 0:
+					acc[j] = int32(r.Uint32())
+				case 1:
+					acc[j] = int32(r.IntN(1<<16)) - 1<<15
+				case 2:
+					acc[j] = []int32{math.MinInt32, math.MaxInt32, 0, -1, 1}[r.IntN(5)]
+				default:
+					acc[j] = int32(r.IntN(1<<24)) - 1<<23
+				}
+			}
+			rq.Row(dst, acc)
+			for j := range n {
+				want := refRequant(acc[j], bias[j], mult[j], shift[j], zp, lo, hi)
+				if dst[j] != want {
+					t.Fatalf("n=%d ch %d: acc %d bias %d mult %d shift %d: got %d, want %d", n, j, acc[j], bias[j], mult[j], shift[j], dst[j], want)
+				}
+			}
+		}
+	}
+}
+
+func TestRequantHandComputed(t *testing.T) {
+	// mult 2^30 is 0.5; shift −1 halves again: 10 → 2.5 → rounds to 3
+	// (ties away from zero), −10 → −3; +zp 1.
+	rq, err := NewRequant(nil, []int32{1 << 30, 1 << 30}, []int{-1, -1}, 1, -128, 127)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]int8, 2)
+	rq.Row(dst, []int32{10, -10})
+	if dst[0] != 4 || dst[1] != -2 {
+		t.Fatalf("got %v, want [4 -2]", dst)
+	}
+}
+
+func TestNewRequantErrors(t *testing.T) {
+	if _, err := NewRequant(nil, []int32{1}, []int{0, 0}, 0, -128, 127); err == nil {
+		t.Error("length mismatch: want error")
+	}
+	if _, err := NewRequant(nil, []int32{-1}, []int{0}, 0, -128, 127); err == nil {
+		t.Error("negative multiplier: want error")
+	}
+	if _, err := NewRequant(nil, []int32{1}, []int{31}, 0, -128, 127); err == nil {
+		t.Error("shift 31: want error")
+	}
+	if _, err := NewRequant(nil, []int32{1}, []int{0}, 0, 5, 4); err == nil {
+		t.Error("empty range: want error")
+	}
+}
+
+func TestMulRequant(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, set := range allS8Kernels() {
+		for _, c := range [][3]int{{1, 256, 4608}, {70, 16, 27}, {41, 32, 144}, {9, 43, 5}, {300, 64, 288}} {
+			m, n, k := c[0], c[1], c[2]
+			a, b := randI8(r, m*k), randI8(r, n*k)
+			bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
+			for j := range n {
+				bias[j] = int32(r.IntN(20000)) - 10000
+				mult[j] = 1<<30 + int32(r.IntN(1<<30))
+				shift[j] = -7 - r.IntN(6)
+			}
+			rq, err := NewRequant(bias, mult, shift, -3, -128, 127)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := packS8With(set, m, b, n, k, k)
+			out := make([]int8, m*(n+1))
+			off := int32(r.IntN(256) - 127)
+			p.MulRequantThreads(1+m%3, m, a, k, off, rq, out, n+1)
+			acc := make([]int32, m*n)
+			GemmS8Ref(m, n, k, a, k, off, b, k, acc, n)
+			for i := range m {
+				for j := range n {
+					want := refRequant(acc[i*n+j], bias[j], mult[j], shift[j], -3, -128, 127)
+					if got := out[i*(n+1)+j]; got != want {
+						t.Fatalf("%s m=%d n=%d k=%d: out[%d][%d]=%d, want %d", set.name, m, n, k, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
