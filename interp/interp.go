@@ -76,6 +76,9 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 			}
 		}
 	}
+	if err := checkSizes(g); err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	p := &Program{g: g, consts: make([]*kernels.Buffer, len(g.Tensors))}
 	for i, t := range g.Tensors {
 		if !t.IsConst() {
@@ -106,6 +109,25 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	return p, nil
+}
+
+// MaxTensorBytes bounds one tensor's size; a file declaring a larger
+// activation is rejected before anything is allocated for it.
+const MaxTensorBytes = 1 << 31
+
+// checkSizes rejects shapes whose element count overflows or whose byte
+// size exceeds MaxTensorBytes, before kernels or the arena allocate.
+func checkSizes(g *graph.Graph) error {
+	for i, t := range g.Tensors {
+		n := int64(t.DType.Size())
+		for _, d := range t.Shape {
+			if d < 0 || (d > 0 && n > MaxTensorBytes/int64(d)) {
+				return fmt.Errorf("tensor %d %q: shape %v of %s exceeds %d bytes: %w", i, t.Name, t.Shape, t.DType, int64(MaxTensorBytes), graph.ErrShape)
+			}
+			n *= int64(d)
+		}
+	}
+	return nil
 }
 
 func tensorName(g *graph.Graph, op *graph.Op) string {

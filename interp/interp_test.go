@@ -301,6 +301,12 @@ func TestCompileErrors(t *testing.T) {
 	if !errors.Is(err, kernels.ErrUnsupported) || !strings.Contains(err.Error(), "int8, float32 -> int8") {
 		t.Errorf("dtype mix: %v", err)
 	}
+	// a hostile shape: rejected before anything is allocated
+	g = floatChain()
+	g.Tensors[2].Shape = []int{1 << 20, 1 << 20}
+	if _, err = interp.Compile(g, interp.Options{}); !errors.Is(err, graph.ErrShape) || !strings.Contains(err.Error(), `"a"`) {
+		t.Errorf("huge tensor: %v", err)
+	}
 	// invalid graph: input index out of range
 	g = floatChain()
 	g.Ops[1].Inputs[0] = 42
