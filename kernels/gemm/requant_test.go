@@ -14,7 +14,6 @@ func refRequant(acc, bias, mult int32, shift int, zp, lo, hi int32) int8 {
 	return int8(min(max(v, lo), hi))
 }
 
-
 func TestRequantMatchesFixedpoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, n := range []int{1, 15, 16, 17, 33, 64, 130} {
