@@ -255,23 +255,19 @@ func (r *requant) rowInt8(dst []int8, acc []int32) {
 	dst = dst[:n]
 	for j, a := range acc {
 		x := (a + bias[j]) << left[j] // wraps like C's x·2^left
-		ab := int64(x) * int64(mult[j])
-		nudge := int64(1 << 30)
-		if ab < 0 {
-			nudge = 1 - 1<<30
-		}
-		hi := int32((ab + nudge) / (1 << 31))
+		// SaturatingRoundingDoublingHighMul is floor((x·m + 2^30) / 2^31):
+		// its nudge rounds half up for either sign (TestSaturatingRounding-
+		// DoublingHighMul checks this form), so no branch is needed.
+		hi := (int64(x)*int64(mult[j]) + 1<<30) >> 31
+		// RoundingDivideByPOT rounds half away from zero: add half, minus
+		// one for negative values, then floor-shift (exact for rs = 0).
 		rs := right[j]
-		mask := int32(1)<<rs - 1
-		threshold := mask >> 1
-		if hi < 0 {
-			threshold++
+		half := int64(1) << rs >> 1
+		neg := int64(0)
+		if rs > 0 {
+			neg = (hi >> 63) & 1 // 1 when hi < 0
 		}
-		v := hi >> rs
-		if hi&mask > threshold {
-			v++
-		}
-		v += r.outZP
+		v := int32((hi+half-neg)>>rs) + r.outZP
 		dst[j] = int8(min(max(v, r.lo), r.hi))
 	}
 }
