@@ -18,19 +18,20 @@ import (
 
 // Result is the outcome of one case.
 type Result struct {
-	Path string // case file
-	Name string // the case's name, or the path when it could not be read
-	Op   string // op name (kernel case) or comma-separated ops (model case)
-	Pass bool
+	Path string `json:"path"` // case file
+	Name string `json:"name"` // the case's name, or the path when it could not be read
+	Op   string `json:"op"`   // op name (kernel case) or comma-separated ops (model case)
+	Pass bool   `json:"pass"`
 	// Reason says why a failing case failed: an unsupported op, a load
 	// error, or the first mismatching output element.
-	Reason string
+	Reason string `json:"reason,omitempty"`
 }
 
 // Results are the outcomes of a directory of cases, in path order.
 type Results struct {
-	Cases          []Result
-	Passed, Failed int
+	Cases  []Result `json:"cases"`
+	Passed int      `json:"passed"`
+	Failed int      `json:"failed"`
 }
 
 // RunDir runs every case file (*.json with the tflm-ref-case format) under
