@@ -46,6 +46,7 @@ func main() {
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
 	requantAVX512()
+	biasClampAVX512()
 	Generate()
 }
 
@@ -506,6 +507,36 @@ func requantAVX512() {
 	ADDQ(U32(64), acc)
 	ADDQ(U32(384), prm)
 	ADDQ(U32(16), dst)
+	DECQ(n)
+	JNE(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// biasClampAVX512 emits c[j] = min(max(c[j] + bias[j], lo), hi) for
+// groups×16 floats: the float conv/dense epilogue (bias and fused
+// RELU/RELU6), applied while the output tile is still in L1.
+func biasClampAVX512() {
+	TEXT("biasClampAVX512", NOSPLIT, "func(groups int, c, bias *float32, lo, hi float32)")
+	Pragma("noescape")
+	Doc("biasClampAVX512 adds bias to groups×16 floats at c and clamps them to [lo, hi].")
+	n := Load(Param("groups"), GP64())
+	c := Load(Param("c"), GP64())
+	b := Load(Param("bias"), GP64())
+	lo, hi, x := Z1, Z2, Z0
+	VBROADCASTSS(NewParamAddr("lo", 24), lo)
+	VBROADCASTSS(NewParamAddr("hi", 28), hi)
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	Label("loop")
+	VMOVUPS(Mem{Base: c}, x)
+	VADDPS(Mem{Base: b}, x, x)
+	VMAXPS(lo, x, x)
+	VMINPS(hi, x, x)
+	VMOVUPS(x, Mem{Base: c})
+	ADDQ(U32(64), c)
+	ADDQ(U32(64), b)
 	DECQ(n)
 	JNE(LabelRef("loop"))
 	Label("done")

@@ -84,3 +84,11 @@ var requantAsm = func() func(groups int, acc *int32, params *int32, dst *int8, z
 	}
 	return nil
 }()
+
+// biasClampAsm is the AVX-512 float epilogue loop, nil when unavailable.
+var biasClampAsm = func() func(groups int, c, bias *float32, lo, hi float32) {
+	if avx512Ok {
+		return biasClampAVX512
+	}
+	return nil
+}()

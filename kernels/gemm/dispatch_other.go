@@ -11,3 +11,6 @@ func s8Sets() []*s8Set { return []*s8Set{goS8Set} }
 
 // requantAsm is nil without assembly: Requant.Row runs in plain Go.
 var requantAsm func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
+
+// biasClampAsm is nil without assembly: the epilogue runs in plain Go.
+var biasClampAsm func(groups int, c, bias *float32, lo, hi float32)

@@ -312,3 +312,43 @@ func TestImpl(t *testing.T) {
 		t.Fatalf("Impl() = %q", Impl())
 	}
 }
+
+func TestPackedF32MulBiasClamp(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	inf := float32(math.Inf(1))
+	for _, c := range []struct {
+		m, n, k int
+		lo, hi  float32
+		bias    bool
+	}{{100, 16, 27, 0, inf, true}, {33, 32, 144, -inf, inf, true}, {7, 64, 600, 0, 6, true}, {3, 256, 4608, 0, inf, false}, {5, 17, 0, -1, 1, true}, {61, 45, 30, -inf, 0.5, true}} {
+		a, w := randF32(r, c.m*c.k), randF32(r, c.n*c.k)
+		var bias []float32
+		if c.bias {
+			bias = randF32(r, c.n)
+		}
+		p := PackF32(w, c.n, c.k, c.k)
+		got := randF32(r, c.m*(c.n+3))
+		c0 := append([]float32(nil), got...)
+		p.MulBiasClamp(1+c.m%2, c.m, a, c.k, bias, c.lo, c.hi, got, c.n+3)
+		want := append([]float32(nil), c0...)
+		SgemmRef(false, true, c.m, c.n, c.k, 1, a, c.k, w, c.k, 0, want, c.n+3)
+		for i := 0; i < c.m; i++ {
+			for j := 0; j < c.n; j++ {
+				v := want[i*(c.n+3)+j]
+				if bias != nil {
+					v += bias[j]
+				}
+				v = min(max(v, c.lo), c.hi)
+				g := got[i*(c.n+3)+j]
+				if math.Abs(float64(g-v)) > 1e-4*float64(c.k+1) {
+					t.Fatalf("%+v: C[%d][%d]=%v, want %v", c, i, j, g, v)
+				}
+			}
+			for j := c.n; j < c.n+3; j++ {
+				if got[i*(c.n+3)+j] != c0[i*(c.n+3)+j] {
+					t.Fatalf("%+v: stride gap changed", c)
+				}
+			}
+		}
+	}
+}

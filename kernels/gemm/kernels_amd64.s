@@ -2245,3 +2245,29 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func biasClampAVX512(groups int, c *float32, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·biasClampAVX512(SB), NOSPLIT, $0-32
+	MOVQ         groups+0(FP), AX
+	MOVQ         c+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	VBROADCASTSS lo+24(FP), Z1
+	VBROADCASTSS hi+28(FP), Z2
+	TESTQ        AX, AX
+	JE           done
+
+loop:
+	VMOVUPS (CX), Z0
+	VADDPS  (DX), Z0, Z0
+	VMAXPS  Z1, Z0, Z0
+	VMINPS  Z2, Z0, Z0
+	VMOVUPS Z0, (CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	DECQ    AX
+	JNE     loop
+
+done:
+	VZEROUPPER
+	RET

@@ -168,7 +168,27 @@ func packTransposed(d []float32, w int, x []float32, ldx, r0, h, p0, kb int) {
 }
 
 // runF32 computes C[r0:r1] += alpha·op(A)[r0:r1]·B with B already packed.
-func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda int, c []float32, ldc int) {
+// epilogueF32 is the per-column work fused into Mul's output pass.
+type epilogueF32 struct {
+	bias   []float32 // len n (zeros when the caller passed none)
+	lo, hi float32
+}
+
+// apply finishes row segment c (columns j0..j0+len(c)) of the output.
+func (e *epilogueF32) apply(c []float32, j0 int) {
+	bias := e.bias[j0 : j0+len(c)]
+	j := 0
+	if biasClampAsm != nil && len(c) >= 16 {
+		g := len(c) / 16
+		biasClampAsm(g, &c[0], &bias[0], e.lo, e.hi)
+		j = 16 * g
+	}
+	for ; j < len(c); j++ {
+		c[j] = min(max(c[j]+bias[j], e.lo), e.hi)
+	}
+}
+
+func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda int, c []float32, ldc int, ep *epilogueF32) {
 	kern := pb.kern
 	mr, nr, n, k := kern.mr, kern.nr, pb.n, pb.k
 	// Row-major A goes straight to a direct kernel: packing it would cost
@@ -225,14 +245,19 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 					default:
 						kern.direct(kb, &abuf[0], kb, &bs[0], dst, ldd, alpha)
 					}
-					if w == nr && h == mr {
-						continue
+					if w != nr || h != mr {
+						for r := 0; r < h; r++ {
+							crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
+							trow := t[r*nr : r*nr+w]
+							for j, v := range trow {
+								crow[j] += v
+							}
+						}
 					}
-					for r := 0; r < h; r++ {
-						crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
-						trow := t[r*nr : r*nr+w]
-						for j, v := range trow {
-							crow[j] += v
+					if ep != nil && pc+kb == k {
+						// Last k block: the tile is final and still hot.
+						for r := 0; r < h; r++ {
+							ep.apply(c[(i+r)*ldc+j0:(i+r)*ldc+j0+w], j0)
 						}
 					}
 				}
@@ -262,7 +287,7 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	for k0 := 0; k0 < k; k0 += chunk {
 		pb := packBF32(kern, tB, n, k0, min(chunk, k-k0), b, ldb, *bufp)
 		parallelRows(threads, m, kern.mr, func(r0, r1 int) {
-			runF32(pb, r0, r1, alpha, tA, a, lda, c, ldc)
+			runF32(pb, r0, r1, alpha, tA, a, lda, c, ldc, nil)
 		})
 	}
 }
@@ -349,5 +374,39 @@ func (p *PackedF32) Mul(m int, a []float32, lda int, c []float32, ldc int) {
 	if k == 0 {
 		return
 	}
-	runF32(p.pb, 0, m, 1, false, a, lda, c, ldc)
+	runF32(p.pb, 0, m, 1, false, a, lda, c, ldc, nil)
+}
+
+// MulBiasClamp computes C = clamp(A·Bᵀ + bias, lo, hi): Mul with the
+// float conv/dense epilogue (bias per output column, then a fused
+// activation as a clamp: RELU is [0, +Inf], RELU6 [0, 6], none
+// [-Inf, +Inf]) applied to each output tile while it is in cache. bias may
+// be nil (zeros). threads ≤ 1 runs on the caller's goroutine.
+func (p *PackedF32) MulBiasClamp(threads, m int, a []float32, lda int, bias []float32, lo, hi float32, c []float32, ldc int) {
+	n, k := p.pb.n, p.pb.k
+	if m < 0 {
+		panic(fmt.Sprintf("gemm: PackedF32.MulBiasClamp: negative m=%d", m))
+	}
+	if bias != nil && len(bias) != n {
+		panic(fmt.Sprintf("gemm: PackedF32.MulBiasClamp: %d biases for %d columns", len(bias), n))
+	}
+	checkLen("A", len(a), m, k, lda)
+	checkLen("C", len(c), m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if bias == nil {
+		bias = make([]float32, n)
+	}
+	ep := &epilogueF32{bias: bias, lo: lo, hi: hi}
+	scaleC(m, n, 0, c, ldc)
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			ep.apply(c[i*ldc:i*ldc+n], 0)
+		}
+		return
+	}
+	parallelRows(threads, m, p.pb.kern.mr, func(r0, r1 int) {
+		runF32(p.pb, r0, r1, 1, false, a, lda, c, ldc, ep)
+	})
 }
