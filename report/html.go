@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"image"
-	_ "image/jpeg" // thumbnails of JPEG samples
 	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/qbench/qbench/dataset"
 	"golang.org/x/image/draw"
 )
 
@@ -18,9 +18,12 @@ import (
 // thumbnails embedded in report.html.
 const ThumbSize = 64
 
-// maxThumbSource bounds the image file read for one thumbnail, so a huge
-// or hostile file cannot blow up report generation.
-const maxThumbSource = 16 << 20
+// maxThumbSource and maxThumbPixels bound the image read for one
+// thumbnail, so a huge or hostile file cannot blow up report generation.
+const (
+	maxThumbSource = 16 << 20
+	maxThumbPixels = 16 << 20
+)
 
 const css = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:0 18px 40px;color:#222;background:#fff}
 h1{font-size:24px;margin:18px 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #e3e3e3;padding-bottom:3px}h3{font-size:16px;margin:18px 0 6px}
@@ -199,25 +202,18 @@ func resolve(root, path string) string {
 	return filepath.Join(root, path)
 }
 
-// thumbnailURI decodes an image file, shrinks it to fit ThumbSize and
-// returns it as a data-URI PNG.
+// thumbnailURI decodes an image file (any format package dataset reads:
+// png, jpeg, ppm/pgm, bmp, webp), shrinks it to fit ThumbSize and returns
+// it as a data-URI PNG.
 func thumbnailURI(path string) (string, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	cfg, _, err := image.DecodeConfig(io.LimitReader(f, maxThumbSource))
-	if err != nil {
-		return "", err
+	if st.Size() > maxThumbSource {
+		return "", fmt.Errorf("image %s: %d bytes is too large for a thumbnail", path, st.Size())
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > 64<<20 {
-		return "", fmt.Errorf("image %s: unreasonable size %dx%d", path, cfg.Width, cfg.Height)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	src, _, err := image.Decode(io.LimitReader(f, maxThumbSource))
+	src, _, err := dataset.ReadImageFile(path, maxThumbPixels)
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"image"
@@ -340,3 +341,30 @@ func TestTerminalWarnsOnNonProbabilities(t *testing.T) {
 		t.Errorf("no warning:\n%s", b.String())
 	}
 }
+
+func TestThumbnailFormatsAndFailures(t *testing.T) {
+	dir := t.TempDir()
+	ppm := filepath.Join(dir, "x.ppm")
+	if err := os.WriteFile(ppm, append([]byte("P6\n2 1\n255\n"), 255, 0, 0, 0, 0, 255), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	uri, err := thumbnailURI(ppm)
+	if err != nil || !strings.HasPrefix(uri, "data:image/png;base64,") {
+		t.Fatalf("ppm thumbnail: %v", err)
+	}
+	// 2x1 scales to 64x32.
+	raw, _ := base64Decode(strings.TrimPrefix(uri, "data:image/png;base64,"))
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil || img.Bounds().Dx() != ThumbSize || img.Bounds().Dy() != ThumbSize/2 {
+		t.Errorf("thumbnail bounds %v (%v)", img.Bounds(), err)
+	}
+	bad := filepath.Join(dir, "bad.png")
+	_ = os.WriteFile(bad, []byte("\x89PNG\r\n\x1a\nnope"), 0o644)
+	for _, p := range []string{bad, filepath.Join(dir, "missing.png")} {
+		if _, err := thumbnailURI(p); err == nil {
+			t.Errorf("%s: no error", p)
+		}
+	}
+}
+
+func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
