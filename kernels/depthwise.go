@@ -53,6 +53,7 @@ func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd
 	taps := g.fH * g.fW
 	d := &depthwise{op: op, g: g, mult: mult}
 	d.acc.New = func() any { s := make([]int64, g.outC); return &s }
+	d.acc32.New = func() any { s := make([]int32, g.outC); return &s }
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		if d.wf, err = constFloatWeights(op, w, taps*g.outC); err != nil {
@@ -110,21 +111,49 @@ type depthwise struct {
 	wi       []int8
 	inOff    int32
 	rq       *requant
-	acc      sync.Pool // *[]int64, one accumulator per output channel
+	acc      sync.Pool // *[]int64 (16x8), one accumulator per output channel
+	acc32    sync.Pool // *[]int32 (int8)
 	facc     sync.Pool // *[]float32
 }
 
-// forEachPixel calls fn for every output pixel with its batch image offset
-// and the window origin; fn walks the taps itself.
-func (d *depthwise) forEachPixel(batch int, fn func(img, iy0, ix0, outOff int)) {
-	g := d.g
-	perImg := g.inH * g.inW * g.inC
-	o := 0
-	for b := 0; b < batch; b++ {
-		for oy := 0; oy < g.outH; oy++ {
-			for ox := 0; ox < g.outW; ox++ {
-				fn(b*perImg, oy*g.strideH-g.padT, ox*g.strideW-g.padL, o)
-				o += g.outC
+// dwNum is the element types depthwise arithmetic runs on.
+type dwNum interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~float32
+}
+
+// dwPixel computes the accumulators of one output pixel whose window starts
+// at (iy0, ix0) in the image at offset img: acc[ic·M+m] = Σ_taps
+// w[tap][ic·M+m]·(x[tap][ic] + off), taps outside the image skipped.
+func dwPixel[X, W, A dwNum](acc []A, src []X, w []W, g *convGeom, img, iy0, ix0, M int, off A) {
+	clear(acc)
+	C := g.inC
+	for ky := 0; ky < g.fH; ky++ {
+		iy := iy0 + ky*g.dilH
+		if iy < 0 || iy >= g.inH {
+			continue
+		}
+		for kx := 0; kx < g.fW; kx++ {
+			ix := ix0 + kx*g.dilW
+			if ix < 0 || ix >= g.inW {
+				continue
+			}
+			px := src[img+(iy*g.inW+ix)*C:][:C]
+			wt := w[(ky*g.fW+kx)*g.outC:][:g.outC]
+			if M == 1 {
+				// The common case: one output channel per input channel,
+				// three equal-length slices the compiler can check once.
+				a, wt := acc[:C], wt[:C]
+				for c, x := range px {
+					a[c] += A(wt[c]) * (A(x) + off)
+				}
+				continue
+			}
+			for ic, x := range px {
+				xv := A(x) + off
+				row := acc[ic*M : ic*M+M]
+				for m, wv := range wt[ic*M : ic*M+M] {
+					row[m] += A(wv) * xv
+				}
 			}
 		}
 	}
@@ -139,40 +168,22 @@ func (d depthwiseFloat) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	src, dst := in.F32, out.F32
 	ap := d.facc.Get().(*[]float32)
 	defer d.facc.Put(ap)
 	acc := *ap
-	M := d.mult
-	d.forEachPixel(batch, func(img, iy0, ix0, o int) {
-		clear(acc)
-		for ky := 0; ky < g.fH; ky++ {
-			iy := iy0 + ky*g.dilH
-			if iy < 0 || iy >= g.inH {
-				continue
-			}
-			for kx := 0; kx < g.fW; kx++ {
-				ix := ix0 + kx*g.dilW
-				if ix < 0 || ix >= g.inW {
-					continue
-				}
-				px := src[img+(iy*g.inW+ix)*g.inC:][:g.inC]
-				wt := d.wf[(ky*g.fW+kx)*g.outC:][:g.outC]
-				for ic, x := range px {
-					for m := 0; m < M; m++ {
-						acc[ic*M+m] += x * wt[ic*M+m]
-					}
-				}
+	o := 0
+	for b := 0; b < batch; b++ {
+		img := b * g.inH * g.inW * g.inC
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				dwPixel(acc, in.F32, d.wf, g, img, oy*g.strideH-g.padT, ox*g.strideW-g.padL, d.mult, 0)
+				row := out.F32[o : o+g.outC]
+				copy(row, acc)
+				floatEpilogue(row, g.outC, d.bf, d.flo, d.fhi)
+				o += g.outC
 			}
 		}
-		row := dst[o : o+g.outC]
-		for c, v := range acc {
-			if d.bf != nil {
-				v += d.bf[c]
-			}
-			row[c] = min(max(v, d.flo), d.fhi)
-		}
-	})
+	}
 	return nil
 }
 
@@ -185,39 +196,21 @@ func (d depthwiseInt8) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	src, dst := in.I8, out.I8
-	ap := d.acc.Get().(*[]int64)
-	defer d.acc.Put(ap)
+	ap := d.acc32.Get().(*[]int32)
+	defer d.acc32.Put(ap)
 	acc := *ap
-	M := d.mult
-	d.forEachPixel(batch, func(img, iy0, ix0, o int) {
-		clear(acc)
-		for ky := 0; ky < g.fH; ky++ {
-			iy := iy0 + ky*g.dilH
-			if iy < 0 || iy >= g.inH {
-				continue
-			}
-			for kx := 0; kx < g.fW; kx++ {
-				ix := ix0 + kx*g.dilW
-				if ix < 0 || ix >= g.inW {
-					continue
-				}
-				px := src[img+(iy*g.inW+ix)*g.inC:][:g.inC]
-				wt := d.wi[(ky*g.fW+kx)*g.outC:][:g.outC]
-				for ic, x := range px {
-					xv := int64(x) + int64(d.inOff)
-					for m := 0; m < M; m++ {
-						acc[ic*M+m] += int64(wt[ic*M+m]) * xv
-					}
-				}
+	o := 0
+	for b := 0; b < batch; b++ {
+		img := b * g.inH * g.inW * g.inC
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				// int32 accumulation wraps exactly as TFLite's does.
+				dwPixel(acc, in.I8, d.wi, g, img, oy*g.strideH-g.padT, ox*g.strideW-g.padL, d.mult, d.inOff)
+				d.rq.rowInt8(out.I8[o:o+g.outC], acc)
+				o += g.outC
 			}
 		}
-		row := dst[o : o+g.outC]
-		for c, v := range acc {
-			// The sum fits int32 as in TFLite; truncation reproduces its wrap.
-			row[c] = int8(d.rq.apply32(int32(v), c))
-		}
-	})
+	}
 	return nil
 }
 
@@ -230,37 +223,22 @@ func (d depthwiseInt16) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	src, dst := in.I16, out.I16
 	ap := d.acc.Get().(*[]int64)
 	defer d.acc.Put(ap)
 	acc := *ap
-	M := d.mult
-	d.forEachPixel(batch, func(img, iy0, ix0, o int) {
-		clear(acc)
-		for ky := 0; ky < g.fH; ky++ {
-			iy := iy0 + ky*g.dilH
-			if iy < 0 || iy >= g.inH {
-				continue
-			}
-			for kx := 0; kx < g.fW; kx++ {
-				ix := ix0 + kx*g.dilW
-				if ix < 0 || ix >= g.inW {
-					continue
+	o := 0
+	for b := 0; b < batch; b++ {
+		img := b * g.inH * g.inW * g.inC
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				dwPixel(acc, in.I16, d.wi, g, img, oy*g.strideH-g.padT, ox*g.strideW-g.padL, d.mult, 0)
+				row := out.I16[o : o+g.outC]
+				for c, v := range acc {
+					row[c] = int16(d.rq.apply64(v, c))
 				}
-				px := src[img+(iy*g.inW+ix)*g.inC:][:g.inC]
-				wt := d.wi[(ky*g.fW+kx)*g.outC:][:g.outC]
-				for ic, x := range px {
-					xv := int64(x)
-					for m := 0; m < M; m++ {
-						acc[ic*M+m] += int64(wt[ic*M+m]) * xv
-					}
-				}
+				o += g.outC
 			}
 		}
-		row := dst[o : o+g.outC]
-		for c, v := range acc {
-			row[c] = int16(d.rq.apply64(v, c))
-		}
-	})
+	}
 	return nil
 }
