@@ -79,136 +79,124 @@ func (p *pool) window(oy, ox int) (y0, y1, x0, x1 int) {
 	return max(iy, 0), min(iy+g.fH, g.inH), max(ix, 0), min(ix+g.fW, g.inW)
 }
 
-// run drives one dtype: reduce is called per output pixel and channel with
-// the clipped window and returns false when the window is empty.
-func (p *pool) run(ins, outs []*Buffer, reduce func(img, c, y0, y1, x0, x1, o int) bool) error {
-	g := p.g
-	_, _, batch, err := convBuffers(p.op, g, ins, outs)
-	if err != nil {
-		return err
-	}
-	perImg := g.inH * g.inW * g.inC
-	o := 0
-	for b := 0; b < batch; b++ {
-		for oy := 0; oy < g.outH; oy++ {
-			for ox := 0; ox < g.outW; ox++ {
-				y0, y1, x0, x1 := p.window(oy, ox)
-				for c := 0; c < g.outC; c++ {
-					if !reduce(b*perImg, c, y0, y1, x0, x1, o) {
-						return fmt.Errorf("%s: output pixel (%d, %d) has an empty window", p.op.Kind, oy, ox)
-					}
-					o++
-				}
-			}
-		}
-	}
-	return nil
+// buffers checks the run-time buffers and returns the batch size.
+func (p *pool) buffers(ins, outs []*Buffer) (in, out *Buffer, batch int, err error) {
+	return convBuffers(p.op, p.g, ins, outs)
 }
 
 type poolFloat struct{ *pool }
 
 // Run implements Kernel.
 func (p poolFloat) Run(ins, outs []*Buffer) error {
-	g := p.g
-	if len(ins) < 1 || ins[0] == nil || len(outs) < 1 || outs[0] == nil {
-		return fmt.Errorf("%s: missing input or output buffer", p.op.Kind)
+	in, out, batch, err := p.buffers(ins, outs)
+	if err != nil {
+		return err
 	}
-	src, dst := ins[0].F32, outs[0].F32
-	return p.run(ins, outs, func(img, c, y0, y1, x0, x1, o int) bool {
-		var acc float32
-		if !p.avg {
-			acc = -math.MaxFloat32
-		}
-		count := 0
-		for y := y0; y < y1; y++ {
-			for x := x0; x < x1; x++ {
-				v := src[img+(y*g.inW+x)*g.inC+c]
-				if p.avg {
-					acc += v
-				} else {
-					acc = max(acc, v)
+	g := p.g
+	src, dst := in.F32, out.F32
+	o := 0
+	for b := 0; b < batch; b++ {
+		img := src[b*g.inH*g.inW*g.inC : (b+1)*g.inH*g.inW*g.inC]
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				count := max(y1-y0, 0) * max(x1-x0, 0)
+				if p.avg && count <= 0 {
+					return fmt.Errorf("%s: output pixel (%d, %d) has an empty window", p.op.Kind, oy, ox)
 				}
-				count++
+				row := dst[o : o+g.outC]
+				for c := range row {
+					var acc float32
+					if !p.avg {
+						acc = -math.MaxFloat32
+					}
+					for y := y0; y < y1; y++ {
+						for x := x0; x < x1; x++ {
+							v := img[(y*g.inW+x)*g.inC+c]
+							if p.avg {
+								acc += v
+							} else {
+								acc = max(acc, v)
+							}
+						}
+					}
+					if p.avg {
+						acc /= float32(count)
+					}
+					row[c] = min(max(acc, p.flo), p.fhi)
+				}
+				o += g.outC
 			}
 		}
-		if p.avg {
-			if count == 0 {
-				return false
-			}
-			acc /= float32(count)
-		}
-		dst[o] = min(max(acc, p.flo), p.fhi)
-		return true
-	})
+	}
+	return nil
 }
 
-// reduceInt pools one channel of an integer image given an element getter.
-func (p *pool) reduceInt(at func(i int) int32, img, c, y0, y1, x0, x1 int) (int32, bool) {
+// poolInt pools an int8 or int16 image: the maximum, or TFLite's integer
+// average (sum rounded half away from zero with C's truncating division),
+// clamped to the activation range.
+func poolInt[T int8 | int16](p *pool, src, dst []T, batch int) error {
 	g := p.g
-	var acc int32
-	if !p.avg {
-		acc = math.MinInt32
-	}
-	count := int32(0)
-	for y := y0; y < y1; y++ {
-		for x := x0; x < x1; x++ {
-			v := at(img + (y*g.inW+x)*g.inC + c)
-			if p.avg {
-				acc += v
-			} else {
-				acc = max(acc, v)
+	o := 0
+	for b := 0; b < batch; b++ {
+		img := src[b*g.inH*g.inW*g.inC : (b+1)*g.inH*g.inW*g.inC]
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				count := int32(max(y1-y0, 0) * max(x1-x0, 0))
+				if p.avg && count == 0 {
+					return fmt.Errorf("%s: output pixel (%d, %d) has an empty window", p.op.Kind, oy, ox)
+				}
+				row := dst[o : o+g.outC]
+				for c := range row {
+					var acc int32
+					if !p.avg {
+						acc = math.MinInt32
+					}
+					for y := y0; y < y1; y++ {
+						for x := x0; x < x1; x++ {
+							v := int32(img[(y*g.inW+x)*g.inC+c])
+							if p.avg {
+								acc += v
+							} else {
+								acc = max(acc, v)
+							}
+						}
+					}
+					if p.avg {
+						if acc > 0 {
+							acc = (acc + count/2) / count
+						} else {
+							acc = (acc - count/2) / count
+						}
+					}
+					row[c] = T(min(max(acc, p.lo), p.hi))
+				}
+				o += g.outC
 			}
-			count++
 		}
 	}
-	if p.avg {
-		if count == 0 {
-			return 0, false
-		}
-		// TFLite: round half away from zero with C's truncating division.
-		if acc > 0 {
-			acc = (acc + count/2) / count
-		} else {
-			acc = (acc - count/2) / count
-		}
-	}
-	return min(max(acc, p.lo), p.hi), true
+	return nil
 }
 
 type poolInt8 struct{ *pool }
 
 // Run implements Kernel.
 func (p poolInt8) Run(ins, outs []*Buffer) error {
-	if len(ins) < 1 || ins[0] == nil || len(outs) < 1 || outs[0] == nil {
-		return fmt.Errorf("%s: missing input or output buffer", p.op.Kind)
+	in, out, batch, err := p.buffers(ins, outs)
+	if err != nil {
+		return err
 	}
-	src, dst := ins[0].I8, outs[0].I8
-	at := func(i int) int32 { return int32(src[i]) }
-	return p.run(ins, outs, func(img, c, y0, y1, x0, x1, o int) bool {
-		v, ok := p.reduceInt(at, img, c, y0, y1, x0, x1)
-		if !ok && p.avg {
-			return false
-		}
-		dst[o] = int8(v)
-		return true
-	})
+	return poolInt(p.pool, in.I8, out.I8, batch)
 }
 
 type poolInt16 struct{ *pool }
 
 // Run implements Kernel.
 func (p poolInt16) Run(ins, outs []*Buffer) error {
-	if len(ins) < 1 || ins[0] == nil || len(outs) < 1 || outs[0] == nil {
-		return fmt.Errorf("%s: missing input or output buffer", p.op.Kind)
+	in, out, batch, err := p.buffers(ins, outs)
+	if err != nil {
+		return err
 	}
-	src, dst := ins[0].I16, outs[0].I16
-	at := func(i int) int32 { return int32(src[i]) }
-	return p.run(ins, outs, func(img, c, y0, y1, x0, x1, o int) bool {
-		v, ok := p.reduceInt(at, img, c, y0, y1, x0, x1)
-		if !ok && p.avg {
-			return false
-		}
-		dst[o] = int16(v)
-		return true
-	})
+	return poolInt(p.pool, in.I16, out.I16, batch)
 }
