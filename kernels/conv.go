@@ -20,8 +20,9 @@ import (
 // file. 16x8 (int16 activations) uses a direct loop because its
 // accumulator is 64-bit when the bias is.
 
-// im2colBudget bounds a chunk's im2col matrix (elements); a chunk always
-// holds at least one output row so huge filters still run.
+// im2colBudget bounds the elements of a chunk's im2col and accumulator
+// blocks; a chunk always holds at least one output row so huge filters
+// still run.
 const im2colBudget = 1 << 18
 
 // convGeom is the spatial geometry of a convolution or pooling window.
@@ -180,6 +181,8 @@ func prepareConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	return prepareConv2DRounding(op, ins, outs, fixedpoint.DoubleRounding)
 }
 
+// prepareConv2DRounding is the PrepareFunc body for the arithmetic rnd (see
+// heavyPrepareWith).
 func prepareConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	opts, ok := op.Options.(*graph.Conv2DOptions)
 	if !ok || opts == nil {

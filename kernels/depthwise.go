@@ -20,6 +20,8 @@ func prepareDepthwiseConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, er
 	return prepareDepthwiseConv2DRounding(op, ins, outs, fixedpoint.DoubleRounding)
 }
 
+// prepareDepthwiseConv2DRounding is the PrepareFunc body for the arithmetic rnd (see
+// heavyPrepareWith).
 func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	opts, ok := op.Options.(*graph.DepthwiseConv2DOptions)
 	if !ok || opts == nil {

@@ -27,6 +27,8 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 	return prepareFullyConnectedRounding(op, ins, outs, fixedpoint.DoubleRounding)
 }
 
+// prepareFullyConnectedRounding is the PrepareFunc body for the arithmetic rnd (see
+// heavyPrepareWith).
 func prepareFullyConnectedRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	opts, _ := op.Options.(*graph.FullyConnectedOptions)
 	act := graph.ActNone

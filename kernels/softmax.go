@@ -27,6 +27,8 @@ func prepareSoftmax(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	return prepareSoftmaxRounding(op, ins, outs, fixedpoint.DoubleRounding)
 }
 
+// prepareSoftmaxRounding is the PrepareFunc body for the arithmetic rnd (see
+// heavyPrepareWith).
 func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	beta := float32(1)
 	if o, ok := op.Options.(*graph.SoftmaxOptions); ok && o != nil {
