@@ -6,6 +6,32 @@
 // (assembly micro-kernels chosen at run time) live behind them; the plain-Go
 // reference implementations in this file define the results, and every fast
 // path is tested against them.
+//
+// # Fast paths
+//
+// The driver packs B (weights) into panels of nr columns and, in blocks of
+// k, feeds register-blocked micro-kernels generated with avo
+// (internal/asmgen): AVX-512 FMA tiles of 6×64, 14×32 and 28×16 floats and
+// the matching AVX-512 VNNI int8 tiles (VPDPBUSD with A fed as a+128 and
+// −128·Σ_p B[j][p] folded into the accumulator start), AVX2+FMA 6×16 tiles
+// (int8 widened to int16 for VPMADDWD, since VPMADDUBSW saturates), and a
+// plain-Go 4×4 tile with -tags noasm or off amd64. The tile shape is picked
+// per call from m and n. Row-major A is read in place ("direct" kernels), so
+// only B is ever packed. golang.org/x/sys/cpu selects the family once.
+//
+// # Inference API
+//
+// Layers that reuse weights pack them once at prepare time:
+//
+//	pw := gemm.PackF32(w, cout, k, k)           // float weights [cout][k]
+//	pw.MulBiasClamp(1, m, col, k, bias, 0, inf, out, cout) // conv/dense + bias + RELU
+//
+//	pq := gemm.PackS8(wq, cout, k, k)           // int8 weights, symmetric
+//	rq, _ := gemm.NewRequant(bias32, mult, shift, outZP, lo, hi)
+//	pq.MulRequant(m, colq, k, -inZP, rq, outq, cout) // int8 in → int8 out, TFLite-exact
+//
+// Both are read-only after packing and safe for concurrent use by many
+// executors.
 package gemm
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
