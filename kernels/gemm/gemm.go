@@ -16,8 +16,9 @@
 // −128·Σ_p B[j][p] folded into the accumulator start), AVX2+FMA 6×16 tiles
 // (int8 widened to int16 for VPMADDWD, since VPMADDUBSW saturates), and a
 // plain-Go 4×4 tile with -tags noasm or off amd64. The tile shape is picked
-// per call from m and n. Row-major A is read in place ("direct" kernels), so
-// only B is ever packed. golang.org/x/sys/cpu selects the family once.
+// per call from m and n. With AVX-512, row-major A is read in place
+// ("direct" kernels), so only B is packed; the other paths pack A panels
+// too. golang.org/x/sys/cpu selects the family once.
 //
 // # Inference API
 //
