@@ -41,6 +41,10 @@ func runRaw(t *testing.T, g *graph.Graph, raw []byte, k int) []byte {
 			}
 		case graph.UInt8:
 			copy(in.U8, chunk)
+		case graph.Int16:
+			for i := range in.I16 {
+				in.I16[i] = int16(binary.LittleEndian.Uint16(chunk[2*i:]))
+			}
 		default:
 			t.Fatalf("input dtype %s", in.DType)
 		}
@@ -54,6 +58,8 @@ func runRaw(t *testing.T, g *graph.Graph, raw []byte, k int) []byte {
 			res.Write(graph.EncodeInt8s(out.I8))
 		case graph.UInt8:
 			res.Write(out.U8)
+		case graph.Int16:
+			res.Write(graph.EncodeInt16s(out.I16))
 		}
 	}
 	return res.Bytes()
@@ -68,6 +74,13 @@ func rawInputs(g *graph.Graph, xs [][]float32) []byte {
 		switch t.DType {
 		case graph.Float32:
 			b.Write(graph.EncodeFloat32s(x))
+		case graph.Int16:
+			s := float64(t.Quant.Scale[0])
+			q := make([]int16, len(x))
+			for i, v := range x {
+				q[i] = int16(quantizeValue(float64(v), s, 0, -32768, 32767))
+			}
+			b.Write(graph.EncodeInt16s(q))
 		default:
 			s, zp := float64(t.Quant.Scale[0]), t.Quant.ZeroPoint[0]
 			lo, hi := -128, 127
@@ -122,6 +135,7 @@ func TestOracleQuantizedModels(t *testing.T) {
 				{IO: graph.UInt8, Method: MSE},
 				{IO: graph.Int8, PerTensor: true, BiasCorrection: true, Method: KL},
 				{IO: graph.Float32},
+				{Mode: Mode16x8, IO: graph.Int16},
 			} {
 				q, _, err := Quantize(context.Background(), g, SliceSamples(calib), opts)
 				if err != nil {
