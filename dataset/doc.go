@@ -32,7 +32,7 @@
 // content. Hidden files and folders are skipped. CSV files under root are
 // read as GTSRB annotations: the official ';'-separated GT-xxxxx.csv (per
 // class folder) and test CSV, and Kaggle-style Train.csv/Test.csv with a
-// Path column; they give each image an ROI (corners inclusive) and, for the
+// Path column; they give each image an ROI ([X1,X2) x [Y1,Y2)) and, for the
 // test layout, its class. A file name ending in TTTTT_FFFFF (GTSRB track and
 // frame) gives the sample a Track "<recording>/<folder>/<TTTTT>", which
 // SplitByTrack keeps on one side.

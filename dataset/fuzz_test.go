@@ -43,6 +43,6 @@ func FuzzParseSpecAndLabelMap(f *testing.F) {
 		if m, err := ParseLabelMap(data, "fuzz"); err == nil && len(m.Classes) == 0 {
 			t.Fatal("label map without classes accepted")
 		}
-		parseAnnotationCSV(data, "", map[string]annotation{})
+		parseAnnotationCSV(data, "", "", annotations{exact: map[string]annotation{}, weak: map[string]*annotation{}})
 	})
 }

@@ -22,16 +22,40 @@ type annotation struct {
 // maxCSVBytes bounds an annotation file.
 const maxCSVBytes = 256 << 20
 
-// readAnnotations reads GTSRB-style CSVs found under root and returns them
-// keyed by the image's slash path relative to root. It understands the
-// official per-class GT-xxxxx.csv and test CSV ("Filename;Width;Height;
-// Roi.X1;Roi.Y1;Roi.X2;Roi.Y2[;ClassId]", ';'-separated, file names relative
-// to the CSV's folder) and the Kaggle Train.csv/Test.csv (','-separated,
-// "Path" relative to the dataset's parent, e.g. "Train/20/x.png"). CSVs
-// without a Filename/Path column are ignored. GTSRB ROI corners are
-// inclusive, so the rectangle is [X1, X2+1) x [Y1, Y2+1).
-func readAnnotations(root string, csvs []string) (map[string]annotation, []Problem, error) {
-	ann := map[string]annotation{}
+// annotations maps root-relative slash paths to CSV rows. exact holds paths
+// a CSV names unambiguously; weak holds paths found by dropping leading
+// components of a CSV path (nil when two rows would claim the same one).
+type annotations struct {
+	exact map[string]annotation
+	weak  map[string]*annotation
+}
+
+func (a annotations) get(rel string) (annotation, bool) {
+	if v, ok := a.exact[rel]; ok {
+		return v, true
+	}
+	if v := a.weak[rel]; v != nil {
+		return *v, true
+	}
+	return annotation{}, false
+}
+
+// readAnnotations reads GTSRB-style CSVs found under root, plus CSVs in
+// root's parent whose rows name files below root (Kaggle keeps Train.csv
+// beside Train/; gtsrb-mini keeps manifest.csv beside train/ and val/), so
+// a folder gets the same ROIs whether opened itself or through its parent.
+// It understands the official per-class GT-xxxxx.csv and test CSV
+// ("Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2[;ClassId]",
+// ';'-separated, file names relative to the CSV's folder) and CSVs with a
+// "Path" or "file" column (','-separated, paths relative to the CSV's
+// folder's parent or the CSV's folder). CSVs without such a column are
+// ignored. The ROI is the rectangle [X1, X2) x [Y1, Y2), as the common
+// img[Y1:Y2, X1:X2] crop reads GTSRB's annotation (the dataset does not say
+// whether X2/Y2 are inclusive; in gtsrb-mini this reading leaves borders of
+// 6.0 px on the left and 5.7 px on the right on average, the inclusive one
+// 6.0 and 4.7).
+func readAnnotations(root string, csvs []string) (annotations, []Problem, error) {
+	ann := annotations{exact: map[string]annotation{}, weak: map[string]*annotation{}}
 	var probs []Problem
 	for _, rel := range csvs {
 		p := filepath.Join(root, filepath.FromSlash(rel))
@@ -44,13 +68,59 @@ func readAnnotations(root string, csvs []string) (map[string]annotation, []Probl
 		if dir == "." {
 			dir = ""
 		}
-		n, err := parseAnnotationCSV(b, dir, ann)
-		if err != nil {
+		if err := parseAnnotationCSV(b, dir, "", ann); err != nil {
 			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: err.Error()})
 		}
-		_ = n
+	}
+	clean := filepath.Clean(root)
+	parent, base := filepath.Dir(clean), filepath.Base(clean)
+	if parent == clean || base == "." || base == string(filepath.Separator) {
+		return ann, probs, nil
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return ann, probs, nil // an unreadable parent only means no extra annotations
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		if !looksLikeAnnotationCSV(p) {
+			continue
+		}
+		b, err := readLimited(p, maxCSVBytes)
+		if err != nil {
+			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: err.Error()})
+			continue
+		}
+		if err := parseAnnotationCSV(b, "", base+"/", ann); err != nil {
+			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: err.Error()})
+		}
 	}
 	return ann, probs, nil
+}
+
+// looksLikeAnnotationCSV reads only the header line of p.
+func looksLikeAnnotationCSV(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	line := strings.ToLower(string(head[:n]))
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	for _, col := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ';' }) {
+		switch strings.TrimSpace(col) {
+		case "filename", "path", "file":
+			return true
+		}
+	}
+	return false
 }
 
 func readLimited(p string, limit int64) ([]byte, error) {
@@ -69,9 +139,10 @@ func readLimited(p string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// parseAnnotationCSV adds the rows of one CSV to ann and returns how many
-// rows it used.
-func parseAnnotationCSV(b []byte, dir string, ann map[string]annotation) (int, error) {
+// parseAnnotationCSV adds the rows of one CSV to ann. dir is the CSV's
+// folder relative to root; a non-empty parentPrefix ("train/") marks a CSV
+// in root's parent, whose rows count only when their path starts with it.
+func parseAnnotationCSV(b []byte, dir, parentPrefix string, ann annotations) error {
 	firstLine := b
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
 		firstLine = b[:i]
@@ -84,7 +155,7 @@ func parseAnnotationCSV(b []byte, dir string, ann map[string]annotation) (int, e
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if err != nil {
-		return 0, fmt.Errorf("header: %w", err)
+		return fmt.Errorf("header: %w", err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -95,7 +166,7 @@ func parseAnnotationCSV(b []byte, dir string, ann map[string]annotation) (int, e
 	if !ok {
 		if fileCol, ok = col["path"]; !ok {
 			if fileCol, ok = col["file"]; !ok {
-				return 0, nil // not an annotation CSV
+				return nil // not an annotation CSV
 			}
 		}
 		relToParent = true
@@ -120,14 +191,13 @@ func parseAnnotationCSV(b []byte, dir string, ann map[string]annotation) (int, e
 	if !hasClass {
 		classCol, hasClass = col["class_id"]
 	}
-	n := 0
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return n, fmt.Errorf("line %d: %w", line, err)
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		get := func(i int) string {
 			if i < len(rec) {
@@ -143,7 +213,7 @@ func parseAnnotationCSV(b []byte, dir string, ann map[string]annotation) (int, e
 		if hasClass {
 			c, err := strconv.Atoi(get(classCol))
 			if err != nil || c < 0 {
-				return n, fmt.Errorf("line %d: ClassId %q is not a class id", line, get(classCol))
+				return fmt.Errorf("line %d: ClassId %q is not a class id", line, get(classCol))
 			}
 			a.class = c
 		}
@@ -152,34 +222,41 @@ func parseAnnotationCSV(b []byte, dir string, ann map[string]annotation) (int, e
 			for k, c := range roiCols {
 				x, err := strconv.Atoi(get(col[c]))
 				if err != nil {
-					return n, fmt.Errorf("line %d: %s %q is not an integer", line, c, get(col[c]))
+					return fmt.Errorf("line %d: %s %q is not an integer", line, c, get(col[c]))
 				}
 				v[k] = x
 			}
-			if v[2] >= v[0] && v[3] >= v[1] {
-				rect := image.Rect(v[0], v[1], v[2]+1, v[3]+1)
+			if v[2] > v[0] && v[3] > v[1] {
+				rect := image.Rect(v[0], v[1], v[2], v[3])
 				a.roi = &rect
 			}
 		}
-		for _, key := range annotationKeys(name, dir, relToParent) {
-			ann[key] = a
+		switch {
+		case parentPrefix != "":
+			if rel, ok := strings.CutPrefix(name, parentPrefix); ok {
+				ann.exact[rel] = a
+			}
+		case !relToParent:
+			ann.exact[path.Join(dir, name)] = a
+		default:
+			// A path relative to the CSV folder's parent ("Train/20/x.png"
+			// in Train.csv): try it as given and with leading folders
+			// dropped; a shortened path two rows share is dropped.
+			ann.exact[path.Join(dir, name)] = a
+			parts := strings.Split(name, "/")
+			for i := 1; i < len(parts); i++ {
+				key := path.Join(dir, strings.Join(parts[i:], "/"))
+				if prev, seen := ann.weak[key]; seen {
+					if prev != nil && *prev != a {
+						ann.weak[key] = nil
+					}
+					continue
+				}
+				v := a
+				ann.weak[key] = &v
+			}
 		}
-		n++
 	}
-	return n, nil
+	return nil
 }
 
-// annotationKeys returns the root-relative paths a CSV file name may refer
-// to: relative to the CSV's folder, and (for Kaggle-style paths relative to
-// the dataset's parent) with leading components stripped.
-func annotationKeys(name, dir string, relToParent bool) []string {
-	keys := []string{path.Join(dir, name)}
-	if relToParent {
-		keys = append(keys, name)
-		parts := strings.Split(name, "/")
-		for i := 1; i < len(parts); i++ {
-			keys = append(keys, strings.Join(parts[i:], "/"))
-		}
-	}
-	return keys
-}

@@ -130,7 +130,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	if depths[0] > 0 && len(depths) > 1 {
 		annotated := false
 		for _, e := range entries {
-			if a, ok := ann[e.rel]; ok && e.folder == "" && a.class >= 0 {
+			if a, ok := ann.get(e.rel); ok && e.folder == "" && a.class >= 0 {
 				annotated = true
 				break
 			}
@@ -176,7 +176,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	usedFolders := map[string]bool{}
 	for _, e := range entries {
 		s := Sample{Path: filepath.Join(root, filepath.FromSlash(e.rel)), Folder: e.folder, Recording: e.rec}
-		a, hasAnn := ann[e.rel]
+		a, hasAnn := ann.get(e.rel)
 		if hasAnn && a.roi != nil {
 			r := *a.roi
 			s.ROI = &r
@@ -317,7 +317,7 @@ func findLabelMap(root, explicit string) (*LabelMap, error) {
 // defaultClasses names classes when no label map exists: the folder names,
 // sorted (numerically when all are numbers), or for a flat annotated layout
 // the ClassIds 0..max.
-func defaultClasses(folders []string, ann map[string]annotation) []string {
+func defaultClasses(folders []string, ann annotations) []string {
 	set := map[string]bool{}
 	for _, f := range folders {
 		if f != "" {
@@ -326,8 +326,13 @@ func defaultClasses(folders []string, ann map[string]annotation) []string {
 	}
 	if len(set) == 0 {
 		maxID := -1
-		for _, a := range ann {
+		for _, a := range ann.exact {
 			maxID = max(maxID, a.class)
+		}
+		for _, a := range ann.weak {
+			if a != nil {
+				maxID = max(maxID, a.class)
+			}
 		}
 		names := make([]string, maxID+1)
 		for i := range names {

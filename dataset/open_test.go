@@ -183,7 +183,7 @@ func TestGTSRBAnnotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := d.Samples[0]
-	if s.ROI == nil || *s.ROI != image.Rect(1, 2, 7, 6) || s.Track != "00000/0" {
+	if s.ROI == nil || *s.ROI != image.Rect(1, 2, 6, 5) || s.Track != "00000/0" {
 		t.Fatalf("sample %+v roi %v", s, s.ROI)
 	}
 	if d.Samples[1].ROI != nil || d.Samples[1].Track != "00000/1" {
@@ -202,8 +202,22 @@ func TestGTSRBAnnotations(t *testing.T) {
 	if d.Layout != "gtsrb-test" || len(d.Classes) != 3 || d.Samples[0].Label != 2 || d.Samples[1].Label != 0 {
 		t.Fatalf("test layout %s %v %+v", d.Layout, d.Classes, d.Samples)
 	}
-	if *d.Samples[1].ROI != image.Rect(1, 1, 4, 4) {
+	if *d.Samples[1].ROI != image.Rect(1, 1, 3, 3) {
 		t.Fatalf("roi %v", d.Samples[1].ROI)
+	}
+	// Kaggle keeps Test.csv beside Test/: opening Test/ reads it too, and
+	// unrelated CSVs in the parent are ignored.
+	base := t.TempDir()
+	kt := filepath.Join(base, "Test")
+	writePNG(t, filepath.Join(kt, "00000.png"), 5, 5, 3)
+	writeFile(t, filepath.Join(base, "Test.csv"), "Width,Height,Roi.X1,Roi.Y1,Roi.X2,Roi.Y2,ClassId,Path\n5,5,0,1,2,3,4,Test/00000.png\n")
+	writeFile(t, filepath.Join(base, "other.csv"), "a,b\n1,2\n")
+	d, err = Open(kt, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Classes) != 5 || d.Samples[0].Label != 4 || *d.Samples[0].ROI != image.Rect(0, 1, 2, 3) {
+		t.Fatalf("parent CSV: classes %v sample %+v", d.Classes, d.Samples[0])
 	}
 }
 
@@ -392,6 +406,11 @@ func TestGTSRBMini(t *testing.T) {
 		if len(d.Classes) != 43 || len(d.Samples) != want || d.Classes[0] != "Speed limit (20km/h)" {
 			t.Fatalf("%s: %d classes, %d samples", split, len(d.Classes), len(d.Samples))
 		}
+		for _, s := range d.Samples {
+			if s.ROI == nil || s.Track == "" {
+				t.Fatalf("%s: %s has no ROI (from ../manifest.csv) or track", split, s.Path)
+			}
+		}
 		sum, err := Stream(context.Background(), d.Samples, DefaultSpec(80, 80), StreamOptions{Strict: true}, func(Item) error { return nil })
 		if err != nil || sum.Read != want {
 			t.Fatalf("%s stream: %+v %v", split, sum, err)
@@ -403,7 +422,7 @@ func TestGTSRBMini(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Samples) != 817 || fmt.Sprint(d.Recordings) != "[train val]" || d.Samples[0].ROI == nil {
+	if len(d.Samples) != 817 || fmt.Sprint(d.Recordings) != "[train val]" || *d.Samples[0].ROI != image.Rect(6, 6, 27, 27) {
 		t.Fatalf("whole: %d samples, recordings %v", len(d.Samples), d.Recordings)
 	}
 }
