@@ -140,7 +140,7 @@ func TestOutlierChannel(t *testing.T) {
 		t.Errorf("fix drop %.2f > 1 or no model", fix.Drop)
 	}
 	// Per-channel weights (recalibrated with each method too) also fix it.
-	if len(fix.Alternatives) != 5 {
+	if len(fix.Alternatives) != 6 {
 		t.Fatalf("alternatives %+v", fix.Alternatives)
 	}
 	for _, a := range fix.Alternatives {

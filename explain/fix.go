@@ -295,18 +295,30 @@ func (s *session) methodAlternatives(ctx context.Context, fix *Fix) error {
 	if err != nil {
 		return fmt.Errorf("calibration for method alternatives: %w", err)
 	}
+	type variant struct {
+		name string
+		o    quant.Options
+	}
+	var vs []variant
 	for _, m := range []quant.Method{quant.MinMax, quant.Percentile, quant.MSE, quant.KL} {
-		o := quant.Options{Method: m, Mode: base.Mode, IO: base.IO, Threads: s.opts.Threads}
-		g, _, err := quant.Apply(s.f, cal, o)
+		vs = append(vs, variant{fmt.Sprintf("per-channel, %s calibration (%d samples)", m, cal.Samples),
+			quant.Options{Method: m, Mode: base.Mode, IO: base.IO, Threads: s.opts.Threads}})
+	}
+	if base.Mode == quant.ModeInt8 && base.IO == graph.Float32 {
+		vs = append(vs, variant{fmt.Sprintf("16x8 (int16 activations), minmax calibration (%d samples)", cal.Samples),
+			quant.Options{Mode: quant.Mode16x8, Threads: s.opts.Threads}})
+	}
+	for _, v := range vs {
+		g, _, err := quant.Apply(s.f, cal, v.o)
 		if err != nil {
-			s.res.Notes = append(s.res.Notes, fmt.Sprintf("method %s: %v", m, err))
+			s.res.Notes = append(s.res.Notes, fmt.Sprintf("%s: %v", v.name, err))
 			continue
 		}
-		preds, labels, err := s.runPredictions(ctx, g, nil, "method "+m.String())
+		preds, labels, err := s.runPredictions(ctx, g, nil, v.name)
 		if err != nil {
 			return err
 		}
-		t := Trial{FloatLayers: []string{}, Variant: fmt.Sprintf("per-channel, %s calibration (%d samples)", m, cal.Samples)}
+		t := Trial{FloatLayers: []string{}, Variant: v.name}
 		t.Accuracy = accuracy(preds, labels, nil)
 		t.Drop = s.res.FloatAccuracy - t.Accuracy
 		t.Met = t.Drop <= s.opts.TargetDrop
