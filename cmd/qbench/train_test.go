@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/tflite"
+	"github.com/qbench/qbench/train"
+)
+
+// writeColourClasses writes a tiny class-folder dataset: class k's images
+// are mostly one colour, with a little per-image variation.
+func writeColourClasses(t *testing.T, dir string, perClass int) {
+	t.Helper()
+	cols := []color.RGBA{{200, 30, 30, 255}, {30, 200, 30, 255}, {30, 30, 200, 255}}
+	for k, c := range cols {
+		d := filepath.Join(dir, []string{"red", "green", "blue"}[k])
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perClass {
+			img := image.NewRGBA(image.Rect(0, 0, 20, 20))
+			for y := range 20 {
+				for x := range 20 {
+					v := uint8((x*7 + y*3 + i*11) % 40)
+					img.SetRGBA(x, y, color.RGBA{c.R + v, c.G + v, c.B + v, 255})
+				}
+			}
+			f, err := os.Create(filepath.Join(d, "img"+string(rune('a'+i))+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+}
+
+func TestTrainCommand(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeColourClasses(t, data, 8)
+	out := filepath.Join(dir, "m.tflite")
+	code, stdout, stderr := run(t, "train", "-q", "--data", data, "--input", "16", "--filters", "4,8", "--dense", "8",
+		"--epochs", "3", "--batch", "8", "--lr", "0.01", "--val-fraction", "0.25", "--out", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		BestEpoch int      `json:"best_epoch"`
+		BestVal   *float64 `json:"best_val_accuracy"`
+		Train     int      `json:"train_images"`
+		Val       int      `json:"val_images"`
+		History   []any    `json:"history"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, stdout)
+	}
+	if len(res.History) != 3 || res.BestVal == nil || res.Train+res.Val != 24 || res.Val == 0 {
+		t.Fatalf("result %+v", res)
+	}
+	g, err := tflite.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, ok, err := dataset.SpecFromGraph(g)
+	if err != nil || !ok || spec.Height != 16 || spec.Width != 16 {
+		t.Fatalf("stored spec %+v ok=%v err=%v", spec, ok, err)
+	}
+	m, err := train.LoadFromGraph(g)
+	if err != nil || m.Arch.Classes != 3 {
+		t.Fatalf("written model: %v", err)
+	}
+	// Resume from the written model for one more epoch, plain-text summary.
+	out2 := filepath.Join(dir, "m2.tflite")
+	code, stdout, stderr = run(t, "train", "-q", "--data", data, "--resume", out, "--epochs", "1", "--batch", "8",
+		"--augment", "none", "--out", out2)
+	if code != 0 || !strings.Contains(stdout, "best       epoch 1") || !strings.Contains(stdout, "c4-8 d8 k3") {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestTrainUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "--out", "x.tflite"},
+		{"train", "--data", "d"},
+		{"train", "--data", "d", "--out", "x", "--epochs", "0"},
+		{"train", "--data", "d", "--out", "x", "--val", "v", "--split", "s"},
+		{"train", "--data", "d", "--out", "x", "--augment", "zoom=2"},
+		{"train", "--data", "d", "--out", "x", "--optimizer", "rmsprop"},
+		{"train", "--data", "d", "--out", "x", "--filters", "a,b"},
+		{"train", "--data", "d", "--out", "x", "--val-fraction", "1.5"},
+	} {
+		if code, _, stderr := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
+		}
+	}
+	if code, _, stderr := run(t, "train", "--data", "/nonexistent/qbench", "--out", "x.tflite"); code != 1 || !strings.HasPrefix(stderr, "qbench: train: ") {
+		t.Errorf("missing data: exit %d %q", code, stderr)
+	}
+}
