@@ -259,4 +259,3 @@ func parseAnnotationCSV(b []byte, dir, parentPrefix string, ann annotations) err
 	}
 	return nil
 }
-
