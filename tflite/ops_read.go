@@ -42,7 +42,7 @@ var arities = map[graph.OpKind]arity{
 func CheckArity(op *graph.Op) error {
 	a, ok := arities[op.Kind]
 	if !ok {
-		return fmt.Errorf("%w: op %s", ErrUnsupported, op.Kind)
+		return fmt.Errorf("%w op %s", ErrUnsupported, op.Kind)
 	}
 	if len(op.Inputs) < a.minIn || (a.maxIn >= 0 && len(op.Inputs) > a.maxIn) {
 		if a.maxIn < 0 {
@@ -102,11 +102,11 @@ func (r *reader) operator(i int, ot table, nTensors int) (*graph.Op, error) {
 	}
 	oc := r.codes[ci]
 	if oc.code == codeCustom {
-		return nil, fmt.Errorf("%w: unsupported custom op %q at operator %d", ErrUnsupported, oc.custom, i)
+		return nil, fmt.Errorf("%w custom op %q at operator %d", ErrUnsupported, oc.custom, i)
 	}
 	m, ok := mappingForCode(oc.code)
 	if !ok {
-		return nil, fmt.Errorf("%w: unsupported op %s (builtin code %d) at operator %d", ErrUnsupported, BuiltinName(oc.code), oc.code, i)
+		return nil, fmt.Errorf("%w op %s (builtin code %d) at operator %d", ErrUnsupported, BuiltinName(oc.code), oc.code, i)
 	}
 	what := fmt.Sprintf("operator %d (%s)", i, m.kind)
 	op := &graph.Op{Kind: m.kind, Version: oc.version}
@@ -262,7 +262,7 @@ func readOptions(kind graph.OpKind, t table, present bool) (any, error) {
 			Activation: o.activation(3), DilationW: o.i32(4, 1), DilationH: o.i32(5, 1),
 		}
 		if bt := o.i8(6, 0); bt != 0 && o.err == nil {
-			o.err = fmt.Errorf("%w: quantized_bias_type %s", ErrUnsupported, tensorTypeName(bt))
+			o.err = fmt.Errorf("%w quantized_bias_type %s", ErrUnsupported, tensorTypeName(bt))
 		}
 		o.positive("stride_w", c.StrideW)
 		o.positive("stride_h", c.StrideH)
@@ -283,10 +283,10 @@ func readOptions(kind graph.OpKind, t table, present bool) (any, error) {
 	case graph.OpFullyConnected:
 		c := &graph.FullyConnectedOptions{Activation: o.activation(0), KeepNumDims: o.boolean(2, false)}
 		if wf := o.i8(1, 0); wf != 0 && o.err == nil {
-			o.err = fmt.Errorf("%w: weights_format %d (only DEFAULT)", ErrUnsupported, wf)
+			o.err = fmt.Errorf("%w weights_format %d (only DEFAULT)", ErrUnsupported, wf)
 		}
 		if bt := o.i8(4, 0); bt != 0 && o.err == nil {
-			o.err = fmt.Errorf("%w: quantized_bias_type %s", ErrUnsupported, tensorTypeName(bt))
+			o.err = fmt.Errorf("%w quantized_bias_type %s", ErrUnsupported, tensorTypeName(bt))
 		}
 		out = c
 	case graph.OpMaxPool2D, graph.OpAveragePool2D:

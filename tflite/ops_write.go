@@ -12,7 +12,7 @@ import (
 // for a reason the caller could have been told about.
 func checkOptions(op *graph.Op) error {
 	if _, ok := mappingForKind(op.Kind); !ok {
-		return fmt.Errorf("%w: op %s has no TFLite mapping", ErrUnsupported, op.Kind)
+		return fmt.Errorf("%w op %s: no TFLite mapping", ErrUnsupported, op.Kind)
 	}
 	bad := func() error {
 		return fmt.Errorf("options of type %T do not fit %s", op.Options, op.Kind)

@@ -253,13 +253,13 @@ func (r *reader) tensor(i int, tt table) (*graph.Tensor, error) {
 	}
 	dt, ok := dtypeFromTFLite(typ)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s: tensor type %s", ErrUnsupported, what, tensorTypeName(typ))
+		return nil, fmt.Errorf("%s: %w tensor type %s", what, ErrUnsupported, tensorTypeName(typ))
 	}
 	t.DType = dt
 	if _, present, err := tt.subTable(tensorSparsity, what+" sparsity"); err != nil {
 		return nil, err
 	} else if present {
-		return nil, fmt.Errorf("%w: %s: sparse tensors", ErrUnsupported, what)
+		return nil, fmt.Errorf("%s: %w sparse tensor", what, ErrUnsupported)
 	}
 	bi, err := tt.u32(tensorBuffer, 0)
 	if err != nil {
@@ -337,7 +337,7 @@ func (r *reader) quantization(tt table, what string) (*graph.Quantization, error
 	if dt, err := qt.u8(quantDetailsType, 0); err != nil {
 		return nil, err
 	} else if dt != 0 {
-		return nil, fmt.Errorf("%w: %s: custom quantization details", ErrUnsupported, what)
+		return nil, fmt.Errorf("%s: %w custom quantization details", what, ErrUnsupported)
 	}
 	q := &graph.Quantization{}
 	vecs := []struct {

@@ -23,7 +23,8 @@ import (
 var ErrCorrupt = errors.New("corrupt tflite file")
 
 // ErrUnsupported is wrapped by errors about valid files that use operators,
-// types or features qbench does not implement.
+// types or features qbench does not implement. Its text reads as a prefix:
+// "unsupported op TANH (builtin code 28) at operator 3".
 var ErrUnsupported = errors.New("unsupported")
 
 // fileIdentifier is the FlatBuffers file identifier of schema version 3.
