@@ -46,6 +46,7 @@ func main() {
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
 	requantAVX512()
+	requantSingleAVX512()
 	biasClampAVX512()
 	Generate()
 }
@@ -537,6 +538,60 @@ func biasClampAVX512() {
 	VMOVUPS(x, Mem{Base: c})
 	ADDQ(U32(64), c)
 	ADDQ(U32(64), b)
+	DECQ(n)
+	JNE(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// requantSingleAVX512 is requantAVX512 with TFLite's single-rounding
+// MultiplyByQuantizedMultiplier: x = acc + bias, then
+// (x·mult + 2^(total−1)) >> total with total = 31 − shift, in 64 bits.
+// params per group of 16 channels: bias, mult (16 int32 each), then the
+// shift counts and rounding terms as 8 int64 for the even channels and 8
+// for the odd ones.
+func requantSingleAVX512() {
+	TEXT("requantS8SingleAVX512", NOSPLIT, "func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)")
+	Pragma("noescape")
+	Doc("requantS8SingleAVX512 requantizes groups×16 int32 accumulators with single rounding (see requant.go).")
+	n := Load(Param("groups"), GP64())
+	acc := Load(Param("acc"), GP64())
+	prm := Load(Param("params"), GP64())
+	dst := Load(Param("dst"), GP64())
+	zlh := Load(Param("zlh"), GP64())
+	low, zp, lo, hi := Z11, Z12, Z13, Z14
+	tmp := GP64()
+	MOVL(U32(0xffffffff), tmp.As32())
+	VPBROADCASTQ(tmp, low)
+	VPBROADCASTD(Mem{Base: zlh}, zp)
+	VPBROADCASTD(Mem{Base: zlh, Disp: 4}, lo)
+	VPBROADCASTD(Mem{Base: zlh, Disp: 8}, hi)
+	TESTQ(n, n)
+	JE(LabelRef("done"))
+	Label("loop")
+	x, m, pe, po, t := Z0, Z1, Z2, Z3, Z4
+	VMOVDQU32(Mem{Base: acc}, x)
+	VPADDD(Mem{Base: prm, Disp: 0}, x, x)
+	VMOVDQU32(Mem{Base: prm, Disp: 64}, m)
+	VPMULDQ(m, x, pe)
+	VPSRLQ(U8(32), x, po)
+	VPSRLQ(U8(32), m, t)
+	VPMULDQ(t, po, po)
+	VPADDQ(Mem{Base: prm, Disp: 256}, pe, pe)
+	VPADDQ(Mem{Base: prm, Disp: 320}, po, po)
+	VPSRAVQ(Mem{Base: prm, Disp: 128}, pe, pe)
+	VPSRAVQ(Mem{Base: prm, Disp: 192}, po, po)
+	VPSLLQ(U8(32), po, po)
+	VPANDQ(low, pe, pe)
+	VPORQ(po, pe, x)
+	VPADDD(zp, x, x)
+	VPMAXSD(lo, x, x)
+	VPMINSD(hi, x, x)
+	VPMOVDB(x, Mem{Base: dst})
+	ADDQ(U32(64), acc)
+	ADDQ(U32(384), prm)
+	ADDQ(U32(16), dst)
 	DECQ(n)
 	JNE(LabelRef("loop"))
 	Label("done")

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -150,7 +151,7 @@ func BenchmarkRequantRow(b *testing.B) {
 	for j := range n {
 		mult[j], shift[j] = 1<<30+int32(j)*12345, -8
 	}
-	rq, err := NewRequant(make([]int32, n), mult, shift, -128, -128, 127)
+	rq, err := NewRequant(fixedpoint.DoubleRounding, make([]int32, n), mult, shift, -128, -128, 127)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -92,3 +92,11 @@ var biasClampAsm = func() func(groups int, c, bias *float32, lo, hi float32) {
 	}
 	return nil
 }()
+
+// requantSingleAsm is the AVX-512 single-rounding requantization loop.
+var requantSingleAsm = func() func(groups int, acc *int32, params *int32, dst *int8, zlh *int32) {
+	if avx512Ok {
+		return requantS8SingleAVX512
+	}
+	return nil
+}()

@@ -14,3 +14,6 @@ var requantAsm func(groups int, acc *int32, params *int32, dst *int8, zlh *int32
 
 // biasClampAsm is nil without assembly: the epilogue runs in plain Go.
 var biasClampAsm func(groups int, c, bias *float32, lo, hi float32)
+
+// requantSingleAsm is nil without assembly.
+var requantSingleAsm func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)

@@ -2,6 +2,7 @@ package gemm_test
 
 import (
 	"fmt"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 
 	"github.com/qbench/qbench/kernels/gemm"
 )
@@ -12,7 +13,7 @@ func ExamplePackedS8_MulRequant() {
 	w := []int8{1, 2, 3, -1, 0, 1} // 2 channels × k=3
 	pw := gemm.PackS8(w, 2, 3, 3)
 	// Output scale: multiplier 2^30 (0.5) with shift −1 → ×0.25.
-	rq, err := gemm.NewRequant([]int32{4, 0}, []int32{1 << 30, 1 << 30}, []int{-1, -1}, 0, -128, 127)
+	rq, err := gemm.NewRequant(fixedpoint.SingleRounding, []int32{4, 0}, []int32{1 << 30, 1 << 30}, []int{-1, -1}, 0, -128, 127)
 	if err != nil {
 		panic(err)
 	}

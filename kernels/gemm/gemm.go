@@ -28,7 +28,7 @@
 //	pw.MulBiasClamp(1, m, col, k, bias, 0, inf, out, cout) // conv/dense + bias + RELU
 //
 //	pq := gemm.PackS8(wq, cout, k, k)           // int8 weights, symmetric
-//	rq, _ := gemm.NewRequant(bias32, mult, shift, outZP, lo, hi)
+//	rq, _ := gemm.NewRequant(fixedpoint.SingleRounding, bias32, mult, shift, outZP, lo, hi)
 //	pq.MulRequant(m, colq, k, -inZP, rq, outq, cout) // int8 in → int8 out, TFLite-exact
 //
 // Both are read-only after packing and safe for concurrent use by many

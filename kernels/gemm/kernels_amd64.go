@@ -79,6 +79,11 @@ func s8AVX2x6x16(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
 //go:noescape
 func requantS8AVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
 
+// requantS8SingleAVX512 requantizes groups×16 int32 accumulators with single rounding (see requant.go).
+//
+//go:noescape
+func requantS8SingleAVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
+
 // biasClampAVX512 adds bias to groups×16 floats at c and clamps them to [lo, hi].
 //
 //go:noescape

@@ -2246,6 +2246,51 @@ done:
 	VZEROUPPER
 	RET
 
+// func requantS8SingleAVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
+// Requires: AVX, AVX512F
+TEXT ·requantS8SingleAVX512(SB), NOSPLIT, $0-40
+	MOVQ         groups+0(FP), AX
+	MOVQ         acc+8(FP), CX
+	MOVQ         params+16(FP), DX
+	MOVQ         dst+24(FP), BX
+	MOVQ         zlh+32(FP), SI
+	MOVL         $0xffffffff, DI
+	VPBROADCASTQ DI, Z11
+	VPBROADCASTD (SI), Z12
+	VPBROADCASTD 4(SI), Z13
+	VPBROADCASTD 8(SI), Z14
+	TESTQ        AX, AX
+	JE           done
+
+loop:
+	VMOVDQU32 (CX), Z0
+	VPADDD    (DX), Z0, Z0
+	VMOVDQU32 64(DX), Z1
+	VPMULDQ   Z1, Z0, Z2
+	VPSRLQ    $0x20, Z0, Z3
+	VPSRLQ    $0x20, Z1, Z4
+	VPMULDQ   Z4, Z3, Z3
+	VPADDQ    256(DX), Z2, Z2
+	VPADDQ    320(DX), Z3, Z3
+	VPSRAVQ   128(DX), Z2, Z2
+	VPSRAVQ   192(DX), Z3, Z3
+	VPSLLQ    $0x20, Z3, Z3
+	VPANDQ    Z11, Z2, Z2
+	VPORQ     Z3, Z2, Z0
+	VPADDD    Z12, Z0, Z0
+	VPMAXSD   Z13, Z0, Z0
+	VPMINSD   Z14, Z0, Z0
+	VPMOVDB   Z0, (BX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000180, DX
+	ADDQ      $0x00000010, BX
+	DECQ      AX
+	JNE       loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func biasClampAVX512(groups int, c *float32, bias *float32, lo float32, hi float32)
 // Requires: AVX, AVX512F
 TEXT ·biasClampAVX512(SB), NOSPLIT, $0-32

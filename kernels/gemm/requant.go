@@ -3,6 +3,8 @@ package gemm
 import (
 	"fmt"
 	"sync"
+
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // Requant is the output stage of TFLite's int8 conv and fully connected
@@ -10,12 +12,15 @@ import (
 //
 //	out = clamp(MultiplyByQuantizedMultiplier(acc + bias[j], mult[j], shift[j]) + outZP, lo, hi)
 //
-// with TFLite's reference (double-rounding) MultiplyByQuantizedMultiplier:
+// in either of TFLite's arithmetics (fixedpoint.Rounding): DoubleRounding,
 // SaturatingRoundingDoublingHighMul(x·2^max(shift,0), mult) followed by
-// RoundingDivideByPOT(·, max(−shift,0)). It is read-only after NewRequant
+// RoundingDivideByPOT(·, max(−shift,0)) as in TFLite's reference kernels
+// and TFLite Micro; or SingleRounding, (x·mult + 2^(30−shift)) >> (31−shift)
+// in 64 bits as in the TFLite runtime. It is read-only after NewRequant
 // and safe for concurrent use.
 type Requant struct {
 	n             int
+	single        bool
 	bias, mult    []int32
 	left, right   []int32
 	outZP, lo, hi int32
@@ -27,9 +32,10 @@ type Requant struct {
 }
 
 // NewRequant validates and prepares per-channel parameters for n = len(mult)
-// channels. bias may be nil (no bias). Multipliers must be ≥ 0 (TFLite's
-// are in [2^30, 2^31) or 0) and shifts in [−31, 30]; lo ≤ hi.
-func NewRequant(bias, mult []int32, shift []int, outZP, lo, hi int32) (*Requant, error) {
+// channels in the given arithmetic. bias may be nil (no bias).
+// Multipliers must be ≥ 0 (TFLite's are in [2^30, 2^31) or 0) and shifts
+// in [−31, 30]; lo ≤ hi.
+func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP, lo, hi int32) (*Requant, error) {
 	n := len(mult)
 	if len(shift) != n || (bias != nil && len(bias) != n) {
 		return nil, fmt.Errorf("gemm: requant: %d multipliers, %d shifts, %d biases", n, len(shift), len(bias))
@@ -37,7 +43,7 @@ func NewRequant(bias, mult []int32, shift []int, outZP, lo, hi int32) (*Requant,
 	if lo > hi {
 		return nil, fmt.Errorf("gemm: requant: clamp range [%d, %d] is empty", lo, hi)
 	}
-	r := &Requant{n: n, mult: append([]int32(nil), mult...), outZP: outZP, lo: lo, hi: hi,
+	r := &Requant{n: n, single: mode == fixedpoint.SingleRounding, mult: append([]int32(nil), mult...), outZP: outZP, lo: lo, hi: hi,
 		bias: make([]int32, n), left: make([]int32, n), right: make([]int32, n)}
 	copy(r.bias, bias)
 	for j := 0; j < n; j++ {
@@ -61,6 +67,17 @@ func NewRequant(bias, mult []int32, shift []int, outZP, lo, hi int32) (*Requant,
 		if j >= n {
 			continue // zeros: any value works, the lanes are discarded
 		}
+		if r.single {
+			// int64 lanes: shift counts at 32 (even channels) and 48
+			// (odd), rounding terms at 64 and 80, each 8 qwords.
+			total := int64(31 - (r.left[j] - r.right[j]))
+			q := 32 + (l%2)*16 + (l/2)*2
+			p[l], p[16+l] = r.bias[j], r.mult[j]
+			p[q], p[q+1] = int32(total), 0
+			round := int64(1) << (total - 1)
+			p[q+32], p[q+33] = int32(uint32(round)), int32(uint32(round>>32))
+			continue
+		}
 		mask := int32(uint32(1)<<uint(r.right[j]) - 1)
 		p[l], p[16+l], p[32+l], p[48+l], p[64+l], p[80+l] = r.bias[j], r.mult[j], r.left[j], r.right[j], mask, mask>>1
 	}
@@ -73,6 +90,12 @@ func (r *Requant) N() int { return r.n }
 
 // one requantizes channel j's accumulator in plain Go.
 func (r *Requant) one(acc int32, j int) int8 {
+	if r.single {
+		total := uint(31 - (r.left[j] - r.right[j]))
+		x := int32((int64(acc+r.bias[j])*int64(r.mult[j]) + int64(1)<<(total-1)) >> total)
+		x += r.outZP
+		return int8(min(max(x, r.lo), r.hi))
+	}
 	x := (acc + r.bias[j]) << uint(r.left[j])
 	// SaturatingRoundingDoublingHighMul: with a non-negative multiplier
 	// the only overflow case (both −2^31) cannot occur, and adding 2^30
@@ -100,9 +123,13 @@ func (r *Requant) Row(dst []int8, acc []int32) {
 		panic(fmt.Sprintf("gemm: Requant.Row: %d accumulators, %d outputs, need %d", len(acc), len(dst), n))
 	}
 	j := 0
-	if requantAsm != nil && n >= 16 {
+	asm := requantAsm
+	if r.single {
+		asm = requantSingleAsm
+	}
+	if asm != nil && n >= 16 {
 		g := n / 16
-		requantAsm(g, &acc[0], &r.params[0], &dst[0], &r.zlh[0])
+		asm(g, &acc[0], &r.params[0], &dst[0], &r.zlh[0])
 		j = g * 16
 	}
 	for ; j < n; j++ {

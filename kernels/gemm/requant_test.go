@@ -9,13 +9,21 @@ import (
 )
 
 // refRequant is the per-element reference built from kernels/fixedpoint.
-func refRequant(acc, bias, mult int32, shift int, zp, lo, hi int32) int8 {
-	v := fixedpoint.MultiplyByQuantizedMultiplier(acc+bias, mult, shift) + zp
+func refRequant(mode fixedpoint.Rounding, acc, bias, mult int32, shift int, zp, lo, hi int32) int8 {
+	v := mode.MultiplyByQuantizedMultiplier(acc+bias, mult, shift) + zp
 	return int8(min(max(v, lo), hi))
 }
 
+var modes = []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding}
+
 func TestRequantMatchesFixedpoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
+	for _, mode := range modes {
+		testRequantMode(t, r, mode)
+	}
+}
+
+func testRequantMode(t *testing.T, r *rand.Rand, mode fixedpoint.Rounding) {
 	for _, n := range []int{1, 15, 16, 17, 33, 64, 130} {
 		bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
 		for j := range n {
@@ -40,7 +48,7 @@ func TestRequantMatchesFixedpoint(t *testing.T) {
 		if n == 33 {
 			lo, hi = -5, 90 // a fused activation's narrower range
 		}
-		rq, err := NewRequant(bias, mult, shift, zp, lo, hi)
+		rq, err := NewRequant(mode, bias, mult, shift, zp, lo, hi)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,9 +69,9 @@ func TestRequantMatchesFixedpoint(t *testing.T) {
 			}
 			rq.Row(dst, acc)
 			for j := range n {
-				want := refRequant(acc[j], bias[j], mult[j], shift[j], zp, lo, hi)
+				want := refRequant(mode, acc[j], bias[j], mult[j], shift[j], zp, lo, hi)
 				if dst[j] != want {
-					t.Fatalf("n=%d ch %d: acc %d bias %d mult %d shift %d: got %d, want %d", n, j, acc[j], bias[j], mult[j], shift[j], dst[j], want)
+					t.Fatalf("%s n=%d ch %d: acc %d bias %d mult %d shift %d: got %d, want %d", mode, n, j, acc[j], bias[j], mult[j], shift[j], dst[j], want)
 				}
 			}
 		}
@@ -73,28 +81,37 @@ func TestRequantMatchesFixedpoint(t *testing.T) {
 func TestRequantHandComputed(t *testing.T) {
 	// mult 2^30 is 0.5; shift −1 halves again: 10 → 2.5 → rounds to 3
 	// (ties away from zero), −10 → −3; +zp 1.
-	rq, err := NewRequant(nil, []int32{1 << 30, 1 << 30}, []int{-1, -1}, 1, -128, 127)
+	rq, err := NewRequant(fixedpoint.DoubleRounding, nil, []int32{1 << 30, 1 << 30}, []int{-1, -1}, 1, -128, 127)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dst := make([]int8, 2)
 	rq.Row(dst, []int32{10, -10})
 	if dst[0] != 4 || dst[1] != -2 {
-		t.Fatalf("got %v, want [4 -2]", dst)
+		t.Fatalf("double: got %v, want [4 -2]", dst)
+	}
+	// Single rounding rounds 2.5 and −2.5 half up once: 3 and −2.
+	rq, err = NewRequant(fixedpoint.SingleRounding, nil, []int32{1 << 30, 1 << 30}, []int{-1, -1}, 1, -128, 127)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq.Row(dst, []int32{10, -10})
+	if dst[0] != 4 || dst[1] != -1 {
+		t.Fatalf("single: got %v, want [4 -1]", dst)
 	}
 }
 
 func TestNewRequantErrors(t *testing.T) {
-	if _, err := NewRequant(nil, []int32{1}, []int{0, 0}, 0, -128, 127); err == nil {
+	if _, err := NewRequant(fixedpoint.DoubleRounding, nil, []int32{1}, []int{0, 0}, 0, -128, 127); err == nil {
 		t.Error("length mismatch: want error")
 	}
-	if _, err := NewRequant(nil, []int32{-1}, []int{0}, 0, -128, 127); err == nil {
+	if _, err := NewRequant(fixedpoint.DoubleRounding, nil, []int32{-1}, []int{0}, 0, -128, 127); err == nil {
 		t.Error("negative multiplier: want error")
 	}
-	if _, err := NewRequant(nil, []int32{1}, []int{31}, 0, -128, 127); err == nil {
+	if _, err := NewRequant(fixedpoint.DoubleRounding, nil, []int32{1}, []int{31}, 0, -128, 127); err == nil {
 		t.Error("shift 31: want error")
 	}
-	if _, err := NewRequant(nil, []int32{1}, []int{0}, 0, 5, 4); err == nil {
+	if _, err := NewRequant(fixedpoint.DoubleRounding, nil, []int32{1}, []int{0}, 0, 5, 4); err == nil {
 		t.Error("empty range: want error")
 	}
 }
@@ -111,7 +128,8 @@ func TestMulRequant(t *testing.T) {
 				mult[j] = 1<<30 + int32(r.IntN(1<<30))
 				shift[j] = -7 - r.IntN(6)
 			}
-			rq, err := NewRequant(bias, mult, shift, -3, -128, 127)
+			mode := modes[(m+n)%2]
+			rq, err := NewRequant(mode, bias, mult, shift, -3, -128, 127)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +141,7 @@ func TestMulRequant(t *testing.T) {
 			GemmS8Ref(m, n, k, a, k, off, b, k, acc, n)
 			for i := range m {
 				for j := range n {
-					want := refRequant(acc[i*n+j], bias[j], mult[j], shift[j], -3, -128, 127)
+					want := refRequant(mode, acc[i*n+j], bias[j], mult[j], shift[j], -3, -128, 127)
 					if got := out[i*(n+1)+j]; got != want {
 						t.Fatalf("%s m=%d n=%d k=%d: out[%d][%d]=%d, want %d", set.name, m, n, k, i, j, got, want)
 					}
