@@ -151,6 +151,9 @@ func oracleCases(r *rand.Rand) []oracleCase {
 // through these kernels in SingleRounding mode on the same random inputs:
 // integer outputs must be identical, float outputs within 1e-5.
 func TestHeavyKernelsMatchTFLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 10 s of TFLite runs; skipped with -short")
+	}
 	or, err := oracle.Find()
 	if err != nil {
 		t.Skip(err)
