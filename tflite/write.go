@@ -10,6 +10,10 @@ import (
 	"github.com/qbench/qbench/graph"
 )
 
+// maxInlineData bounds the constant bytes Write stores inside the
+// FlatBuffer, leaving room below 2 GB for tables and alignment.
+const maxInlineData = 1<<31 - 1<<26
+
 // DefaultDescription is the model description Write records when the graph
 // has none.
 const DefaultDescription = "qbench"
@@ -65,6 +69,12 @@ func Write(g *graph.Graph) ([]byte, error) {
 		}
 	}
 	g = compat(g)
+	// A FlatBuffer cannot exceed 2 GB (the builder panics beyond it); TFLite
+	// stores larger models' buffers after the FlatBuffer, which the reader
+	// supports but the writer does not.
+	if n := totalDataSize(g); n > maxInlineData {
+		return nil, fmt.Errorf("%w: %d bytes of constants exceed the 2 GB FlatBuffer limit (external buffers are not written)", ErrUnsupported, n)
+	}
 	w := &writer{b: flatbuffers.NewBuilder(1024 + totalDataSize(g)), g: g}
 	return w.model()
 }
