@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/tflite"
 	"github.com/qbench/qbench/train"
 	"github.com/spf13/cobra"
@@ -19,7 +20,7 @@ import (
 // trainFlags holds qbench train's flags.
 type trainFlags struct {
 	data, labels, valDir, split, valRecs, arch, filters, dense, out, resume string
-	optimizer, schedule, augment, resize                                    string
+	optimizer, schedule, augment, resize, normalize                         string
 	valFraction, lr, momentum, wd, warmup, gamma                            float64
 	input, epochs, batch, stepEpochs, limit                                 int
 	nesterov, asJSON                                                        bool
@@ -69,6 +70,7 @@ good model in --out.`,
 	fl.StringVar(&f.filters, "filters", "", "conv filters per block, e.g. 16,32,64,128")
 	fl.StringVar(&f.dense, "dense", "", "hidden dense widths, e.g. 256 (\"none\" for no hidden layer)")
 	fl.StringVar(&f.resize, "resize", "bilinear", "resize method of the stored preprocessing spec: bilinear or area")
+	fl.StringVar(&f.normalize, "normalize", "-1..1", "input value range of the stored preprocessing spec: -1..1 or 0..1")
 	fl.StringVar(&f.resume, "resume", "", "start from this float .tflite (resume or fine-tune) instead of a new network")
 	fl.IntVar(&f.epochs, "epochs", 10, "training epochs")
 	fl.IntVar(&f.batch, "batch", 64, "batch size")
@@ -126,6 +128,23 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	}
 	spec := dataset.DefaultSpec(in[0], in[1])
 	spec.Channels, spec.Resize = in[2], f.resize
+	switch f.normalize {
+	case "-1..1":
+		// Zero-centred inputs suit He-initialised ReLU nets without batch
+		// norm, and use int8's range symmetrically after quantization.
+		spec.Scale, spec.Offset = 2.0/255, -1
+	case "0..1":
+	default:
+		return usagef("--normalize must be 0..1 or -1..1, got %q", f.normalize)
+	}
+	if cfg.Init != nil {
+		// Fine-tuning must see inputs exactly as the model was trained.
+		if b, ok := cfg.Init.Metadata[graph.MetadataPreprocess]; ok {
+			if spec, err = dataset.ParseSpec(b); err != nil {
+				return fmt.Errorf("resume %s: %w", f.resume, err)
+			}
+		}
+	}
 	if err := spec.Validate(); err != nil {
 		return usagef("preprocessing: %v", err)
 	}

@@ -73,7 +73,7 @@ func TestTrainCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec, ok, err := dataset.SpecFromGraph(g)
-	if err != nil || !ok || spec.Height != 16 || spec.Width != 16 {
+	if err != nil || !ok || spec.Height != 16 || spec.Width != 16 || spec.Offset != -1 {
 		t.Fatalf("stored spec %+v ok=%v err=%v", spec, ok, err)
 	}
 	m, err := train.LoadFromGraph(g)
