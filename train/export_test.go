@@ -5,12 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
-	"github.com/qbench/qbench/kernels"
 	"github.com/qbench/qbench/tflite"
 )
 
@@ -141,11 +139,6 @@ func TestGraphMatchesForwardInInterpreter(t *testing.T) {
 			m.Params[i] += float32(rng.NormFloat64() * 0.01)
 		}
 		p, err := interp.Compile(m.Graph(), interp.Options{})
-		if errors.Is(err, kernels.ErrUnsupported) && strings.Contains(err.Error(), "no kernel for this op") {
-			// TEMPORARY while the float CONV_2D/FULLY_CONNECTED kernels are
-			// being written by their owner; to be removed once they land.
-			t.Skipf("interpreter kernels not landed yet: %v", err)
-		}
 		if err != nil {
 			t.Fatalf("%s: %v", arch.Name, err)
 		}
