@@ -258,7 +258,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		for _, i := range io.idx {
 			if i >= 0 && i < len(s.Tensors) {
 				t := s.Tensors[i]
-				ew.printf("  #%d %s  %s %s  %s\n", i, t.Name, t.DType, fmtShape(t.Shape), quantText(t.Quant))
+				ew.printf("  #%d %s  %s %s  %s\n", i, shorten(t.Name, 64), t.DType, fmtShape(t.Shape), quantText(t.Quant))
 			}
 		}
 	}
