@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -328,3 +329,55 @@ func TestExportUInt8Activations(t *testing.T) {
 		t.Fatalf("output %v produced by %q", p.out, p.outputsOf["probs"])
 	}
 }
+
+// TestExportMutatedGraphsDoNotPanic exports randomly damaged graphs: every
+// one must give a model or an error, never a panic.
+func TestExportMutatedGraphsDoNotPanic(t *testing.T) {
+	r := newRand()
+	for trial := 0; trial < 2000; trial++ {
+		g := cnn(trial%2 == 0)
+		switch trial % 7 {
+		case 0:
+			tt := g.Tensors[r.IntN(len(g.Tensors))]
+			if len(tt.Shape) > 0 {
+				tt.Shape[r.IntN(len(tt.Shape))] = r.IntN(9) - 1
+			}
+		case 1:
+			tt := g.Tensors[r.IntN(len(g.Tensors))]
+			tt.DType = graph.DType(r.IntN(12))
+		case 2:
+			tt := g.Tensors[r.IntN(len(g.Tensors))]
+			if tt.Data != nil {
+				tt.Data = tt.Data[:r.IntN(len(tt.Data)+1)]
+			}
+		case 3:
+			op := g.Ops[r.IntN(len(g.Ops))]
+			op.Options = nil
+		case 4:
+			op := g.Ops[r.IntN(len(g.Ops))]
+			if len(op.Inputs) > 0 {
+				op.Inputs[r.IntN(len(op.Inputs))] = r.IntN(len(g.Tensors)+2) - 1
+			}
+		case 5:
+			tt := g.Tensors[r.IntN(len(g.Tensors))]
+			if tt.Quant != nil {
+				tt.Quant.Scale = tt.Quant.Scale[:r.IntN(len(tt.Quant.Scale)+1)]
+				tt.Quant.Axis = r.IntN(5) - 1
+			}
+		case 6:
+			op := g.Ops[r.IntN(len(g.Ops))]
+			op.Kind = graph.OpKind(r.IntN(20))
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("trial %d: panic: %v", trial, p)
+				}
+			}()
+			_, _ = Export(g)
+			_, _ = ExportWith(g, Options{UInt8Activations: true})
+		}()
+	}
+}
+
+func newRand() *rand.Rand { return rand.New(rand.NewPCG(21, 22)) }

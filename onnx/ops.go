@@ -21,6 +21,9 @@ func (e *exporter) get(ti int, l layout) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("constant %q: %w", t.Name, err)
 		}
+		if want := t.NumElements() * t.DType.Size(); len(t.Data) != want {
+			return "", fmt.Errorf("constant %q: %d data bytes, shape %v %s needs %d", t.Name, len(t.Data), t.Shape, t.DType, want)
+		}
 		e.names[plain][ti] = e.initializer(t.Name, dt, t.Shape, t.Data)
 		if l == plain {
 			return e.names[plain][ti], nil
