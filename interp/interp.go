@@ -14,6 +14,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // Options configure Compile.
@@ -24,6 +25,13 @@ type Options struct {
 	// KeepAll disables buffer reuse so every tensor stays readable through
 	// Executor.Tensor after Run (layer-by-layer comparison, debugging).
 	KeepAll bool
+	// Rounding selects whose integer arithmetic to reproduce (see
+	// kernels.Options): fixedpoint.DoubleRounding (default) is TFLite's
+	// reference kernels and TFLite Micro, bit-exact with the TFLite Micro
+	// reference cases; fixedpoint.SingleRounding is the TFLite runtime on
+	// CPU (single-rounding GEMM rescaling, XNNPACK's 8-bit LEAKY_RELU and
+	// requantization), bit-exact with the real TFLite interpreter.
+	Rounding fixedpoint.Rounding
 }
 
 // Program is a compiled graph, shared read-only by its Executors.
@@ -99,7 +107,7 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = g.Tensor(ti)
 		}
-		k, err := kernels.Prepare(op, ins, outs)
+		k, err := kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
 		if err != nil {
 			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Kind, tensorName(g, op), err)
 		}

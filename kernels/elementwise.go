@@ -287,10 +287,25 @@ type leakyReluKernel struct {
 	shID, shAlpha int
 	lo, hi        int32
 	n             int
+	// XNNPACK's 8-bit variant: (bias + v·m) >> 8, m = round(256·scale)
+	xnn            bool
+	xnnPos, xnnNeg int32
+	xnnBias        int32
 }
 
 func (k *leakyReluKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0], outs[0]
+	if k.xnn {
+		for i := range k.n {
+			v := getInt(x, i) - k.zpIn
+			m := k.xnnPos
+			if v < 0 {
+				m = k.xnnNeg
+			}
+			setInt(y, i, min(max((k.xnnBias+v*m)>>8, k.lo), k.hi))
+		}
+		return nil
+	}
 	if y.DType == graph.Float32 {
 		for i, v := range x.F32[:k.n] {
 			if v > 0 {
@@ -313,7 +328,7 @@ func (k *leakyReluKernel) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if in.DType != out.DType {
 		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
@@ -346,6 +361,18 @@ func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	k.mAlpha, k.shAlpha = fixedpoint.QuantizeMultiplier(float64(si * o.Alpha / so))
 	k.mID, k.shID = fixedpoint.QuantizeMultiplier(float64(si / so))
 	k.lo, k.hi = DTypeRange(out.DType)
+	// The TFLite runtime hands 8-bit LEAKY_RELU to XNNPACK when the scales
+	// are in the range its 8-bit multipliers cover; XNNPACK rescales with
+	// round(256·scale) and a rounding bias, not with Q31 multipliers.
+	pos := si / so
+	neg := pos * o.Alpha
+	inRange := func(s float32) bool { return s >= 1.0/256 && s <= 128 }
+	if rnd == fixedpoint.SingleRounding && out.DType != graph.Int16 && inRange(pos) && inRange(float32(math.Abs(float64(neg)))) {
+		k.xnn = true
+		k.xnnPos = int32(math.RoundToEven(float64(256 * pos)))
+		k.xnnNeg = int32(math.RoundToEven(float64(256 * neg)))
+		k.xnnBias = zo<<8 + 0x80
+	}
 	return k, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 func tq(name string, dt graph.DType, shape []int, scale float32, zp int64) *graph.Tensor {
@@ -334,5 +335,48 @@ func TestPrepareUnsupported(t *testing.T) {
 		[]*graph.Tensor{tq("o", graph.Int8, []int{1}, 0, 0)})
 	if err == nil || !strings.Contains(err.Error(), "scale") {
 		t.Errorf("int8 add without quantization: %v", err)
+	}
+}
+
+// runWith is run with a choice of arithmetic.
+func runWith(t *testing.T, rnd fixedpoint.Rounding, kind graph.OpKind, opts any, in, out *graph.Tensor, x *kernels.Buffer) *kernels.Buffer {
+	t.Helper()
+	k, err := kernels.PrepareWith(&graph.Op{Kind: kind, Options: opts}, []*graph.Tensor{in}, []*graph.Tensor{out}, kernels.Options{Rounding: rnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newBuf(out)
+	if err := k.Run([]*kernels.Buffer{x}, []*kernels.Buffer{o}); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// The TFLite runtime rescales 8-bit LEAKY_RELU and QUANTIZE with XNNPACK's
+// 8-bit multipliers: ratio 0.2998 becomes 77/256, so 1 → (77+128)>>8 = 0
+// and 8 → (616+128)>>8 = 2, while the reference's double rounding gives 1
+// (round(0.5996) = 1, then 1/2 rounds away to 1) and 3.
+func TestRuntimeArithmetic(t *testing.T) {
+	s := []int{2}
+	in, out := tq("x", graph.Int8, s, 0.02998, -128), tq("y", graph.Int8, s, 0.1, 0)
+	x := i8(s, -127, -120)
+	ref := runWith(t, fixedpoint.DoubleRounding, graph.OpQuantize, nil, in, out, x)
+	eqI8(t, "requantize reference", ref.I8, 1, 3)
+	rt := runWith(t, fixedpoint.SingleRounding, graph.OpQuantize, nil, in, out, x)
+	eqI8(t, "requantize runtime", rt.I8, 0, 2)
+	opts := &graph.LeakyReluOptions{Alpha: 0.5}
+	ref = runWith(t, fixedpoint.DoubleRounding, graph.OpLeakyRelu, opts, in, out, x)
+	eqI8(t, "leaky reference", ref.I8, 1, 3)
+	rt = runWith(t, fixedpoint.SingleRounding, graph.OpLeakyRelu, opts, in, out, x)
+	eqI8(t, "leaky runtime", rt.I8, 0, 2)
+	// int16 keeps the reference arithmetic in both modes.
+	in16, out16 := tq("x", graph.Int16, s, 0.02998, 0), tq("y", graph.Int16, s, 0.1, 0)
+	x16 := &kernels.Buffer{DType: graph.Int16, Shape: s, I16: []int16{1, 8}}
+	rt = runWith(t, fixedpoint.SingleRounding, graph.OpLeakyRelu, opts, in16, out16, x16)
+	if rt.I16[0] != 1 || rt.I16[1] != 3 {
+		t.Errorf("int16 leaky runtime %v, want [1 3]", rt.I16)
+	}
+	if _, err := kernels.PrepareWith(&graph.Op{Kind: graph.OpRelu}, []*graph.Tensor{in}, []*graph.Tensor{out}, kernels.Options{Rounding: 7}); err == nil {
+		t.Error("unknown rounding mode accepted")
 	}
 }

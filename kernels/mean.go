@@ -21,6 +21,7 @@ type meanKernel struct {
 	mult        int32
 	shift       int
 	lo, hi      int32
+	rnd         fixedpoint.Rounding
 }
 
 func (k *meanKernel) Run(ins, outs []*Buffer) error {
@@ -49,13 +50,13 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 			setInt(y, o, s/int32(k.count))
 			continue
 		}
-		v := fixedpoint.MultiplyByQuantizedMultiplier(s-k.zpIn*int32(k.count), k.mult, k.shift) + k.zpOut
+		v := k.rnd.MultiplyByQuantizedMultiplier(s-k.zpIn*int32(k.count), k.mult, k.shift) + k.zpOut
 		setInt(y, o, min(max(v, k.lo), k.hi))
 	}
 	return nil
 }
 
-func prepareMean(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	if len(ins) < 2 || ins[1] == nil {
 		return nil, fmt.Errorf("%s: needs an axis input", op.Kind)
 	}
@@ -112,14 +113,22 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		return nil, err
 	}
 	k.zpIn, k.zpOut = zi, zo
+	if out.DType == graph.Int16 {
+		// The TFLite runtime's single-rounding MEAN is its 8-bit path; int16
+		// runs the reference kernel.
+		rnd = fixedpoint.DoubleRounding
+	}
+	k.rnd = rnd
 	k.lo, k.hi = DTypeRange(out.DType)
-	if si == so && zi == zo {
+	// TFLite's reference kernels divide the raw sum when nothing needs
+	// rescaling; the runtime's 8-bit path always rescales.
+	if si == so && zi == zo && rnd == fixedpoint.DoubleRounding {
 		k.sameQuant = true
 		return k, nil
 	}
 	// TFLite folds 1/count into the multiplier: shift it left by
 	// floor(log2(count)) (bounded) and divide by count.
-	m, sh := fixedpoint.QuantizeMultiplier(float64(si) / float64(so))
+	m, sh := rnd.QuantizeMultiplier(float64(si) / float64(so))
 	if k.count > 0 {
 		s := 63 - bits.LeadingZeros64(uint64(k.count))
 		s = min(s, 32, 31+sh)

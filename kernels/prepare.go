@@ -6,17 +6,39 @@ import (
 	"math"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // ErrUnsupported is wrapped by Prepare when an op kind, or its combination
 // of dtypes and options, has no kernel. Callers branch on it with errors.Is.
 var ErrUnsupported = errors.New("unsupported")
 
+// Options select arithmetic variants in PrepareWith.
+type Options struct {
+	// Rounding selects whose integer arithmetic to reproduce.
+	// fixedpoint.DoubleRounding (the zero value) is TFLite's reference
+	// kernels and TFLite Micro (SaturatingRoundingDoublingHighMul, then
+	// RoundingDivideByPOT), the arithmetic of the TFLite Micro test vectors.
+	// fixedpoint.SingleRounding is what the TFLite runtime computes on CPU,
+	// op by op as measured against the real interpreter: one rounding in
+	// the convolution, fully connected, softmax and 8-bit MEAN rescaling,
+	// XNNPACK's 8-bit-multiplier LEAKY_RELU and 8-bit requantizing
+	// QUANTIZE, and the reference arithmetic elsewhere (ADD, RELU,
+	// LOGISTIC, float QUANTIZE, int16).
+	Rounding fixedpoint.Rounding
+}
+
 // Prepare builds the kernel for op from its input and output tensors (final
 // shapes, dtypes and quantization; constants carry Data; an omitted optional
-// input is nil). An op kind or dtype combination qbench cannot run gives an
-// error wrapping ErrUnsupported that names the op and the dtypes.
+// input is nil), with TFLite's reference arithmetic. An op kind or dtype
+// combination qbench cannot run gives an error wrapping ErrUnsupported that
+// names the op and the dtypes.
 func Prepare(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+	return PrepareWith(op, ins, outs, Options{})
+}
+
+// PrepareWith is Prepare with a choice of arithmetic (see Options).
+func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, error) {
 	if op == nil {
 		return nil, errors.New("nil op")
 	}
@@ -26,55 +48,41 @@ func Prepare(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	if len(ins) == 0 || ins[0] == nil {
 		return nil, fmt.Errorf("%s: missing input 0", op.Kind)
 	}
-	var f PrepareFunc
+	rnd := o.Rounding
+	if rnd != fixedpoint.DoubleRounding && rnd != fixedpoint.SingleRounding {
+		return nil, fmt.Errorf("%s: unknown rounding mode %d", op.Kind, int(rnd))
+	}
+	var f func(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error)
 	switch op.Kind {
 	case graph.OpReshape:
-		f = prepareReshape
+		return prepareReshape(op, ins, outs)
+	case graph.OpDequantize:
+		return prepareDequantize(op, ins, outs)
+	case graph.OpPad, graph.OpPadV2:
+		return preparePad(op, ins, outs)
+	case graph.OpConcatenation:
+		return prepareConcatenation(op, ins, outs)
 	case graph.OpQuantize:
 		f = prepareQuantize
-	case graph.OpDequantize:
-		f = prepareDequantize
 	case graph.OpAdd:
-		f = prepareAdd
+		return prepareAdd(op, ins, outs)
 	case graph.OpRelu, graph.OpRelu6:
-		f = prepareRelu
+		return prepareRelu(op, ins, outs)
+	case graph.OpLogistic:
+		return prepareLogistic(op, ins, outs)
 	case graph.OpLeakyRelu:
 		f = prepareLeakyRelu
-	case graph.OpLogistic:
-		f = prepareLogistic
-	case graph.OpPad, graph.OpPadV2:
-		f = preparePad
-	case graph.OpConcatenation:
-		f = prepareConcatenation
 	case graph.OpMean:
 		f = prepareMean
 	default:
-		f = heavyPrepare(op.Kind)
-	}
-	if f == nil {
+		// The compute-heavy kernels (convolutions, fully connected,
+		// pooling, softmax).
+		if h := heavyPrepareWith(op.Kind, rnd); h != nil {
+			return h(op, ins, outs)
+		}
 		return nil, unsupported(op, ins, outs, "no kernel for this op")
 	}
-	return f(op, ins, outs)
-}
-
-// heavyPrepare returns the prepare function of the compute-heavy kernels
-// (convolutions, fully connected, pooling, softmax), or nil.
-func heavyPrepare(k graph.OpKind) PrepareFunc {
-	switch k {
-	case graph.OpConv2D:
-		return prepareConv2D
-	case graph.OpDepthwiseConv2D:
-		return prepareDepthwiseConv2D
-	case graph.OpFullyConnected:
-		return prepareFullyConnected
-	case graph.OpMaxPool2D:
-		return prepareMaxPool2D
-	case graph.OpAveragePool2D:
-		return prepareAveragePool2D
-	case graph.OpSoftmax:
-		return prepareSoftmax
-	}
-	return nil
+	return f(op, ins, outs, rnd)
 }
 
 // unsupported builds an ErrUnsupported error naming the op and the dtypes

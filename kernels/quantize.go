@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -108,6 +109,9 @@ type requantizeKernel struct {
 	n         int
 	xorFast   bool // same scale, int8↔uint8 with a zero-point shift of 128
 	sameScale bool
+	// XNNPACK's 8-bit variant: (bias + v·m) >> 8, m = round(256·scale)
+	xnn           bool
+	xnnM, xnnBias int32
 }
 
 func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
@@ -124,6 +128,13 @@ func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
 		}
 		return nil
 	}
+	if k.xnn {
+		for i := range k.n {
+			v := (k.xnnBias + (getInt(x, i)-k.zpIn)*k.xnnM) >> 8
+			setInt(y, i, min(max(v, k.lo), k.hi))
+		}
+		return nil
+	}
 	for i := range k.n {
 		v := fixedpoint.MultiplyByQuantizedMultiplier(getInt(x, i)-k.zpIn, k.mult, k.shift) + k.zpOut
 		setInt(y, i, min(max(v, k.lo), k.hi))
@@ -131,7 +142,7 @@ func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if err := checkElems(op, in, out); err != nil {
 		return nil, err
@@ -163,6 +174,16 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		if k.sameScale && ((in.DType == graph.Int8 && out.DType == graph.UInt8 && zi-zo == -128) ||
 			(in.DType == graph.UInt8 && out.DType == graph.Int8 && zi-zo == 128)) {
 			k.xorFast = true
+		}
+		// The TFLite runtime hands 8-bit to same-type 8-bit requantization
+		// to XNNPACK when the scale ratio is within its 8-bit multiplier's
+		// range; XNNPACK rescales with round(256·ratio) and a rounding bias.
+		ratio := si / so
+		if rnd == fixedpoint.SingleRounding && !k.xorFast && in.DType == out.DType &&
+			(in.DType == graph.Int8 || in.DType == graph.UInt8) && ratio >= 1.0/256 && ratio <= 128 {
+			k.xnn = true
+			k.xnnM = int32(math.RoundToEven(float64(256 * ratio)))
+			k.xnnBias = zo<<8 + 0x80
 		}
 		return k, nil
 	}

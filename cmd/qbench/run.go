@@ -8,6 +8,7 @@ import (
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
@@ -22,6 +23,7 @@ func newRunCmd(a *app) *cobra.Command {
 		top             int
 		labelsPath      string
 		asJSON          bool
+		rounding        string
 	)
 	cmd := &cobra.Command{
 		Use:   "run MODEL.tflite (--input IN.bin --output OUT.bin | --image FILE...)",
@@ -31,6 +33,9 @@ func newRunCmd(a *app) *cobra.Command {
 With --input, IN.bin holds raw little-endian values in the model input's dtype, K samples
 concatenated; --output receives the first output's raw values for all K samples, in the
 same convention as ../shared/tools/tflite-oracle, so the two can be diffed byte for byte.
+Integer models run with the TFLite runtime's arithmetic by default (--rounding single);
+--rounding double gives TFLite Micro's (the reference kernels'), which differs by one
+step on some values.
 
 With --image, each image (PNG, JPEG, BMP, PPM, WebP) is decoded, resized to the input's
 height and width and scaled as the model's stored preprocessing spec says (metadata
@@ -56,11 +61,15 @@ quantized with the input's scale and zero point, and the top classes are printed
 			case top < 1:
 				return usagef("--top must be at least 1, got %d", top)
 			}
+			rnd, ok := fixedpoint.ParseRounding(rounding)
+			if !ok {
+				return usagef("--rounding must be single or double, got %q", rounding)
+			}
 			g, err := tflite.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			p, err := interp.Compile(g, interp.Options{})
+			p, err := interp.Compile(g, interp.Options{Rounding: rnd})
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
@@ -101,6 +110,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 	f.IntVar(&top, "top", 5, "how many classes to print per image")
 	f.StringVar(&labelsPath, "labels", "", "class names, one per line (line i = class i)")
 	f.BoolVar(&asJSON, "json", false, "print image results as JSON")
+	f.StringVar(&rounding, "rounding", "single", "integer arithmetic: single = the TFLite runtime (bit-exact with the TFLite interpreter), double = TFLite's reference kernels / TFLite Micro")
 	return cmd
 }
 

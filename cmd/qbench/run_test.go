@@ -125,6 +125,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"run", "m.tflite", "--input", "in.bin", "--output", "o", "--image", "a.png"},
 		{"run", "m.tflite", "extra"},
 		{"run"},
+		{"run", "m.tflite", "--image", "a.png", "--rounding", "triple"},
 	} {
 		if code, _, stderr := runQ(t, args...); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", args, code, stderr)
