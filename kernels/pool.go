@@ -92,6 +92,10 @@ func (p poolFloat) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
+	if !p.avg {
+		maxPool(p.g, in.F32, out.F32, batch, p.flo, p.fhi)
+		return nil
+	}
 	g := p.g
 	src, dst := in.F32, out.F32
 	o := 0
@@ -137,6 +141,12 @@ func (p poolFloat) Run(ins, outs []*Buffer) error {
 // clamped to the activation range.
 func poolInt[T int8 | int16](p *pool, src, dst []T, batch int) error {
 	g := p.g
+	// The fast max path clamps in T; a clamp range outside T (possible
+	// only with odd zero points) keeps the int32 clamp and its wrap below.
+	if lo, hi, ok := clampIn[T](p.lo, p.hi); !p.avg && ok {
+		maxPool(g, src, dst, batch, lo, hi)
+		return nil
+	}
 	o := 0
 	for b := 0; b < batch; b++ {
 		img := src[b*g.inH*g.inW*g.inC : (b+1)*g.inH*g.inW*g.inC]
@@ -200,3 +210,90 @@ func (p poolInt16) Run(ins, outs []*Buffer) error {
 	}
 	return poolInt(p.pool, in.I16, out.I16, batch)
 }
+
+// clampIn converts an int32 clamp range to T when doing so changes no
+// result: lo ≤ hi and both inside T.
+func clampIn[T int8 | int16](lo, hi int32) (T, T, bool) {
+	tmin, tmax := int32(math.MinInt8), int32(math.MaxInt8)
+	var z T
+	if any(z) == any(int16(0)) {
+		tmin, tmax = math.MinInt16, math.MaxInt16
+	}
+	if lo > hi || lo < tmin || hi > tmax {
+		return 0, 0, false
+	}
+	return T(lo), T(hi), true
+}
+
+// maxPool is MAX_POOL_2D over NHWC with channel-contiguous inner loops:
+// each output pixel's C values are the element-wise maximum of whole
+// input pixels (C contiguous values each), so the loops stream memory
+// and carry no per-element index arithmetic. The common 2×2 stride-2
+// window (where SAME pads nothing on the top and left) gets one fused
+// pass over four input pixels; any other window, and the clipped windows
+// at a SAME border, take the general pixel-by-pixel form. Results equal
+// the scalar loop exactly: max is exact and the clamp to [lo, hi]
+// (lo ≥ −MaxFloat32 for floats) subsumes its −MaxFloat32 start.
+func maxPool[T float32 | int8 | int16](g *convGeom, src, dst []T, batch int, lo, hi T) {
+	C := g.inC
+	inRow := g.inW * C
+	perIn := g.inH * inRow
+	perOut := g.outH * g.outW * C
+	for b := 0; b < batch; b++ {
+		img := src[b*perIn : (b+1)*perIn]
+		out := dst[b*perOut : (b+1)*perOut]
+		for oy := 0; oy < g.outH; oy++ {
+			iy := oy*g.strideH - g.padT
+			y0, y1 := max(iy, 0), min(iy+g.fH, g.inH)
+			orow := out[oy*g.outW*C : (oy+1)*g.outW*C]
+			ox := 0
+			if g.fH == 2 && g.fW == 2 && g.strideW == 2 && g.padL == 0 && y1-y0 == 2 {
+				// Output pixels whose 2×2 window lies inside the image.
+				full := min(g.outW, g.inW/2)
+				r0, r1 := img[y0*inRow:(y0+1)*inRow], img[(y0+1)*inRow:(y0+2)*inRow]
+				for ; ox < full; ox++ {
+					max2x2(orow[ox*C:(ox+1)*C], r0[2*ox*C:(2*ox+2)*C], r1[2*ox*C:(2*ox+2)*C], lo, hi)
+				}
+			}
+			for ; ox < g.outW; ox++ {
+				ix := ox*g.strideW - g.padL
+				x0, x1 := max(ix, 0), min(ix+g.fW, g.inW)
+				maxWindow(orow[ox*C:(ox+1)*C], img, inRow, C, y0, y1, x0, x1, lo, hi)
+			}
+		}
+	}
+}
+
+// max2x2 writes clamp(max of the four pixels) for one 2×2 window: a and b
+// are the window's two input rows, two pixels (2·len(o) values) each.
+func max2x2[T float32 | int8 | int16](o, a, b []T, lo, hi T) {
+	n := len(o)
+	a0, a1, b0, b1 := a[:n], a[n:2*n], b[:n], b[n:2*n]
+	for c := range o {
+		o[c] = min(max(a0[c], a1[c], b0[c], b1[c], lo), hi)
+	}
+}
+
+// maxWindow writes clamp(max) over the window [y0, y1) × [x0, x1) of img
+// (rows of inRow values, pixels of C) into o; an empty window (possible
+// only with an inconsistent output shape) gives lo, as the scalar loop's
+// clamp of its starting value does.
+func maxWindow[T float32 | int8 | int16](o, img []T, inRow, C, y0, y1, x0, x1 int, lo, hi T) {
+	for c := range o {
+		o[c] = lo
+	}
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			px := img[y*inRow+x*C:][:len(o)]
+			for c, v := range px {
+				o[c] = max(o[c], v)
+			}
+		}
+	}
+	for c, v := range o {
+		o[c] = min(v, hi)
+	}
+}
+
+// poolState exposes the shared state to tests.
+func (p *pool) poolState() *pool { return p }
