@@ -23,6 +23,9 @@ type opCase struct {
 
 func qt(dt graph.DType, shape []int, scale float32, zp int64) *graph.Tensor {
 	t := &graph.Tensor{Name: "t", DType: dt, Shape: shape}
+	if dt == graph.UInt8 {
+		zp += 128 // the cases draw zero points for int8
+	}
 	if dt != graph.Float32 {
 		t.Quant = &graph.Quantization{Scale: []float32{scale}, ZeroPoint: []int64{zp}}
 	}
@@ -61,6 +64,11 @@ func constOf(dt graph.DType, shape []int, scale float32, zp int64, rng *rand.Ran
 			v[i] = int8(rng.IntN(256) - 128)
 		}
 		t.Data = graph.EncodeInt8s(v)
+	case graph.UInt8:
+		t.Data = make([]byte, n)
+		for i := range t.Data {
+			t.Data[i] = byte(rng.IntN(256))
+		}
 	case graph.Int16:
 		v := make([]int16, n)
 		for i := range v {
@@ -96,10 +104,10 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 	cases := []opCase{
 		{"add-broadcast", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpAdd, &graph.AddOptions{Activation: graph.ActRelu}, qt(dt, s, sc(), zp()), qt(dt, s, sc(), zp()), constOf(dt, []int{4}, sc(), zp(), rng))
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"relu", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpRelu, nil, qt(dt, s, sc(), zp()), qt(dt, s, sc(), zp()))
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"relu6", func(dt graph.DType) *graph.Graph {
 			x := qt(dt, s, sc(), zp())
 			y := qt(dt, s, 0, 0)
@@ -110,7 +118,7 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 		}, []graph.DType{graph.Float32, graph.Int8}},
 		{"leaky_relu", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpLeakyRelu, &graph.LeakyReluOptions{Alpha: 0.2}, qt(dt, s, sc(), zp()), qt(dt, s, sc(), zp()))
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"logistic", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpLogistic, nil, qt(dt, s, sc(), zp()), qt(dt, s, 1.0/256, -128))
 		}, []graph.DType{graph.Float32, graph.Int8}},
@@ -141,7 +149,10 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 			return oneOp(graph.OpLeakyRelu, &graph.LeakyReluOptions{Alpha: 0.01}, qt(dt, s, 0.5, 7), qt(dt, s, 0.001, -3))
 		}, []graph.DType{graph.Int8}},
 		{"quantize-requant", func(dt graph.DType) *graph.Graph {
-			return oneOp(graph.OpQuantize, nil, qt(graph.Int8, s, sc(), zp()), qt(graph.Int8, s, sc(), zp()))
+			return oneOp(graph.OpQuantize, nil, qt(dt, s, sc(), zp()), qt(dt, s, sc(), zp()))
+		}, []graph.DType{graph.Int8, graph.UInt8}},
+		{"quantize-int8-uint8", func(dt graph.DType) *graph.Graph {
+			return oneOp(graph.OpQuantize, nil, qt(graph.Int8, s, sc(), zp()), qt(graph.UInt8, s, sc(), zp()))
 		}, []graph.DType{graph.Int8}},
 		{"dequantize", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpDequantize, nil, qt(graph.Int8, s, sc(), zp()), qt(graph.Float32, s, 0, 0))
