@@ -126,14 +126,12 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	if cfg.Init != nil {
 		in = cfg.Init.Arch.Input
 	}
-	spec := dataset.DefaultSpec(in[0], in[1])
-	spec.Channels, spec.Resize = in[2], f.resize
+	spec := train.DefaultSpec(train.Arch{Input: in})
+	spec.Resize = f.resize
 	switch f.normalize {
 	case "-1..1":
-		// Zero-centred inputs suit He-initialised ReLU nets without batch
-		// norm, and use int8's range symmetrically after quantization.
-		spec.Scale, spec.Offset = 2.0/255, -1
 	case "0..1":
+		spec.Scale, spec.Offset = 1.0/255, 0
 	default:
 		return usagef("--normalize must be 0..1 or -1..1, got %q", f.normalize)
 	}
