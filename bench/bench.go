@@ -39,6 +39,21 @@ type Options struct {
 	// MaxRuns stops early after this many measured runs in total
 	// (0: no limit); it also bounds the memory the latencies take.
 	MaxRuns int
+	// OpRuns, when > 0, adds a per-op time profile measured over this many
+	// extra single-executor runs (Result.Ops).
+	OpRuns int
+}
+
+// OpTime is one op's share of a run.
+type OpTime struct {
+	Index int    `json:"index"`
+	Kind  string `json:"kind"`
+	// Output names the op's first output tensor.
+	Output string `json:"output"`
+	// MS is the median time per run in milliseconds.
+	MS float64 `json:"ms"`
+	// Share is MS over the sum of all ops' MS (0..1).
+	Share float64 `json:"share"`
 }
 
 // Latency holds run-latency percentiles in milliseconds. One run
@@ -57,6 +72,8 @@ type Result struct {
 	Batch           int     `json:"batch"`
 	ImagesPerSecond float64 `json:"images_per_second"`
 	Latency         Latency `json:"latency_ms"`
+	// Ops is the per-op profile when Options.OpRuns > 0.
+	Ops []OpTime `json:"ops,omitempty"`
 	// Runs is the number of measured runs (batches) over all executors.
 	Runs int `json:"-"`
 	// Seconds is the measured wall time.
@@ -114,6 +131,12 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 	if len(lat) == 0 {
 		return nil, fmt.Errorf("bench %s: no run finished (cancelled?)", name)
 	}
+	var ops []OpTime
+	if opts.OpRuns > 0 {
+		if ops, err = profileOps(ctx, exs[0], opts.OpRuns); err != nil {
+			return nil, fmt.Errorf("bench %s: op profile: %w", name, err)
+		}
+	}
 	slices.Sort(lat)
 	r := &Result{
 		Model: name, Threads: opts.Threads, Batch: opts.Batch,
@@ -123,6 +146,7 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 		},
 		Runs:    len(lat),
 		Seconds: wall.Seconds(),
+		Ops:     ops,
 	}
 	return r, nil
 }
@@ -162,6 +186,49 @@ func runAll(ctx context.Context, exs []*interp.Executor, d time.Duration, maxRun
 		return nil, 0, err
 	}
 	return slices.Concat(lats...), wall, nil
+}
+
+// profileOps times each op over runs runs of ex, using the observer that
+// fires after every op: an op's time is the gap since the previous op (or
+// the run's start) ended. It reports each op's median over the runs, so a
+// scheduler hiccup in one run does not land on one op.
+func profileOps(ctx context.Context, ex *interp.Executor, runs int) ([]OpTime, error) {
+	g := ex.Program().Graph()
+	per := make([][]float64, len(g.Ops)) // per op: ms of each run
+	var last time.Time
+	ex.SetObserver(func(i int, _ *graph.Op, _ []*kernels.Buffer) {
+		now := time.Now()
+		per[i] = append(per[i], float64(now.Sub(last).Nanoseconds())/1e6)
+		last = now
+	})
+	defer ex.SetObserver(nil)
+	done := 0
+	for ; done < runs && ctx.Err() == nil; done++ {
+		last = time.Now()
+		if err := ex.Run(); err != nil {
+			return nil, err
+		}
+	}
+	if done == 0 {
+		return nil, errors.New("no run finished (cancelled?)")
+	}
+	out := make([]OpTime, len(g.Ops))
+	var sum float64
+	for i, op := range g.Ops {
+		name := ""
+		if len(op.Outputs) > 0 && op.Outputs[0] >= 0 {
+			name = g.Tensors[op.Outputs[0]].Name
+		}
+		slices.Sort(per[i])
+		out[i] = OpTime{Index: i, Kind: op.Kind.String(), Output: name, MS: Percentile(per[i], 50)}
+		sum += out[i].MS
+	}
+	for i := range out {
+		if sum > 0 {
+			out[i].Share = out[i].MS / sum
+		}
+	}
+	return out, nil
 }
 
 // Percentile returns the p-th percentile (0..100) of sorted values, by

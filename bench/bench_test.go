@@ -138,3 +138,22 @@ func TestCPUModel(t *testing.T) {
 		t.Fatal("empty CPU model")
 	}
 }
+
+func TestRunOpProfile(t *testing.T) {
+	g := reluGraph()
+	// A second op so the profile has two rows.
+	out2 := g.AddTensor(&graph.Tensor{Name: "out2", Shape: []int{1, 4, 4, 3}, DType: graph.Float32})
+	g.AddOp(graph.OpRelu, []int{g.Outputs[0]}, []int{out2}, nil)
+	g.Outputs = []int{out2}
+	r, err := Run(context.Background(), "relu2", g, Options{Threads: 1, Batch: 2, Duration: 10 * time.Millisecond, OpRuns: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Ops) != 2 || r.Ops[0].Kind != "RELU" || r.Ops[1].Output != "out2" {
+		t.Fatalf("ops %+v", r.Ops)
+	}
+	share := r.Ops[0].Share + r.Ops[1].Share
+	if math.Abs(share-1) > 1e-9 || r.Ops[0].MS < 0 {
+		t.Fatalf("shares sum to %v: %+v", share, r.Ops)
+	}
+}

@@ -16,6 +16,7 @@ func newBenchCmd(a *app) *cobra.Command {
 		batch   int
 		seconds float64
 		asJSON  bool
+		ops     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench MODEL.tflite...",
@@ -28,9 +29,13 @@ and the latency of one run (one batch) at the 50th, 90th and 99th percentiles.
 With --json it prints one JSON object per line and model:
 {"model": PATH, "threads": N, "batch": B, "images_per_second": X,
  "latency_ms": {"p50": .., "p90": .., "p99": ..}}
-and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.`,
+and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.
+
+--ops adds a per-op profile (median milliseconds and share of a run, from 20 extra runs on one
+executor) to show which layers bound the model; with --json it is the "ops" array.`,
 		Example: `  qbench bench float.tflite int8.tflite
-  qbench bench int8.tflite --threads 1 --batch 64 --seconds 10 --json`,
+  qbench bench int8.tflite --threads 1 --batch 64 --seconds 10 --json
+  qbench bench int8.tflite --threads 1 --ops`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if batch < 1 {
@@ -56,6 +61,9 @@ and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.
 				Threads: a.threads, Batch: batch, Duration: dur,
 				Warmup: min(dur/10, 500*time.Millisecond), Seed: a.seed,
 			}
+			if ops {
+				opts.OpRuns = 20
+			}
 			enc := json.NewEncoder(a.stdout)
 			pr := a.progress()
 			for _, path := range args {
@@ -78,6 +86,9 @@ and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.
 					continue
 				}
 				fmt.Fprintf(a.stdout, "%-40s %12.1f %10.3f %10.3f %10.3f\n", path, r.ImagesPerSecond, r.Latency.P50, r.Latency.P90, r.Latency.P99)
+				for _, o := range r.Ops {
+					fmt.Fprintf(a.stdout, "  op %3d %-20s %9.3f ms %5.1f%%  %s\n", o.Index, o.Kind, o.MS, 100*o.Share, o.Output)
+				}
 			}
 			pr.Wait()
 			return nil
@@ -87,5 +98,6 @@ and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.
 	f.IntVar(&batch, "batch", 1, "images per run")
 	f.Float64Var(&seconds, "seconds", 3, "measuring time per model, in seconds")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per line and model")
+	f.BoolVar(&ops, "ops", false, "also profile the time of each op")
 	return cmd
 }

@@ -61,6 +61,10 @@ func TestBenchText(t *testing.T) {
 	if !strings.Contains(out, "cpu: ") || !strings.Contains(out, "threads 1") || !strings.Contains(out, path) {
 		t.Fatalf("output %q", out)
 	}
+	code, out, errOut = run(t, "bench", path, "--seconds", "0.02", "--threads", "1", "--ops", "-q")
+	if code != 0 || !strings.Contains(out, "op   0 RELU") {
+		t.Fatalf("--ops: exit %d, output %q, stderr %q", code, out, errOut)
+	}
 }
 
 func TestBenchUsage(t *testing.T) {
