@@ -266,12 +266,56 @@ func maxPool[T float32 | int8 | int16](g *convGeom, src, dst []T, batch int, lo,
 
 // max2x2 writes clamp(max of the four pixels) for one 2×2 window: a and b
 // are the window's two input rows, two pixels (2·len(o) values) each.
+// Go compiles int8 and float32 max to branches, which mispredict on real
+// data, so those compute in int32, where max is a conditional move.
 func max2x2[T float32 | int8 | int16](o, a, b []T, lo, hi T) {
 	n := len(o)
 	a0, a1, b0, b1 := a[:n], a[n:2*n], b[:n], b[n:2*n]
+	switch any(o).(type) {
+	case []int8:
+		l, h := int32(lo), int32(hi)
+		for c := range o {
+			o[c] = T(min(max(int32(a0[c]), int32(a1[c]), int32(b0[c]), int32(b1[c]), l), h))
+		}
+		return
+	case []float32:
+		if max2x2Float(any(o).([]float32), any(a).([]float32), any(b).([]float32), float32(lo), float32(hi)) {
+			return
+		}
+		// A NaN: redo with Go's max, which propagates it.
+	}
 	for c := range o {
 		o[c] = min(max(a0[c], a1[c], b0[c], b1[c], lo), hi)
 	}
+}
+
+// floatKey maps float32 bits to an int32 whose order is the float order
+// (−0 just below +0, as Go's max prefers +0); it is its own inverse.
+func floatKey(f float32) int32 {
+	k := int32(math.Float32bits(f))
+	return k ^ (k >> 31 & math.MaxInt32)
+}
+
+func keyFloat(k int32) float32 { return math.Float32frombits(uint32(k ^ (k >> 31 & math.MaxInt32))) }
+
+// max2x2Float is max2x2 for float32 on order-preserving integer keys. It
+// reports false, leaving o partly written, when an input is NaN (whose key
+// would order it instead of propagating it).
+func max2x2Float(o, a, b []float32, lo, hi float32) bool {
+	n := len(o)
+	a0, a1, b0, b1 := a[:n], a[n:2*n], b[:n], b[n:2*n]
+	l, h := floatKey(lo), floatKey(hi)
+	var nan uint32
+	for c := range o {
+		w, x, y, z := math.Float32bits(a0[c]), math.Float32bits(a1[c]), math.Float32bits(b0[c]), math.Float32bits(b1[c])
+		// NaN: exponent all ones and a non-zero mantissa, i.e. the bits
+		// without the sign exceed +Inf's; collect that in the top bit.
+		nan |= (0x7F800000 - w&0x7FFFFFFF) | (0x7F800000 - x&0x7FFFFFFF) | (0x7F800000 - y&0x7FFFFFFF) | (0x7F800000 - z&0x7FFFFFFF)
+		kw, kx := int32(w)^(int32(w)>>31&math.MaxInt32), int32(x)^(int32(x)>>31&math.MaxInt32)
+		ky, kz := int32(y)^(int32(y)>>31&math.MaxInt32), int32(z)^(int32(z)>>31&math.MaxInt32)
+		o[c] = keyFloat(min(max(kw, kx, ky, kz, l), h))
+	}
+	return nan>>31 == 0
 }
 
 // maxWindow writes clamp(max) over the window [y0, y1) × [x0, x1) of img
@@ -285,6 +329,13 @@ func maxWindow[T float32 | int8 | int16](o, img []T, inRow, C, y0, y1, x0, x1 in
 	for y := y0; y < y1; y++ {
 		for x := x0; x < x1; x++ {
 			px := img[y*inRow+x*C:][:len(o)]
+			if o8, ok := any(o).([]int8); ok {
+				// int32 max is a conditional move (see max2x2).
+				for c, v := range any(px).([]int8) {
+					o8[c] = int8(max(int32(o8[c]), int32(v)))
+				}
+				continue
+			}
 			for c, v := range px {
 				o[c] = max(o[c], v)
 			}

@@ -199,6 +199,7 @@ func BenchmarkMaxPool(b *testing.B) {
 		for _, pc := range layers {
 			k, g, in, out := pc.prepare(b, d)
 			x, y := refBuffer(d, in.Shape, nil), refBuffer(d, out.Shape, nil)
+			fillRandom(x, 1)
 			p := k.(interface{ poolState() *pool }).poolState()
 			b.Run(fmt.Sprintf("%v/%v/fast", d, pc), func(b *testing.B) {
 				b.SetBytes(int64(pc.h * pc.w * pc.c))
@@ -220,5 +221,20 @@ func BenchmarkMaxPool(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// fillRandom fills a float32, int8 or int16 buffer with seeded values over
+// the dtype's range (benchmarks on zeros would flatter branchy code).
+func fillRandom(x *Buffer, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	for i := range x.F32 {
+		x.F32[i] = float32(rng.NormFloat64())
+	}
+	for i := range x.I8 {
+		x.I8[i] = int8(rng.IntN(256) - 128)
+	}
+	for i := range x.I16 {
+		x.I16[i] = int16(rng.IntN(65536) - 32768)
 	}
 }
