@@ -32,6 +32,7 @@ import (
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/progress"
 	"github.com/qbench/qbench/report"
 	"github.com/qbench/qbench/tflite"
@@ -84,6 +85,11 @@ type Config struct {
 	// Load, when set, produces a sample's image instead of reading its
 	// file (tests, in-memory sources).
 	Load func(dataset.Sample) (image.Image, error)
+	// Rounding is the integer arithmetic of quantized models (see
+	// interp.Options.Rounding). The zero value is TFLite's reference
+	// arithmetic; the CLI passes fixedpoint.SingleRounding, the TFLite
+	// runtime's, so compare agrees with `qbench run` and real TFLite.
+	Rounding fixedpoint.Rounding
 }
 
 // OutputsFile is the name, in Config.OutDir, of the binary file holding
@@ -160,9 +166,11 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			return nil, err
 		}
 	}
+	settings := report.DefaultSettings(keep)
+	settings.IntegerRounding = cfg.Rounding.String()
 	r := &report.Report{
 		Schema: report.Schema, Classes: append([]string(nil), cfg.Classes...),
-		Settings: report.DefaultSettings(keep), DataRoot: cfg.DataRoot,
+		Settings: settings, DataRoot: cfg.DataRoot,
 	}
 	for si, s := range cfg.Splits {
 		sp, err := summarize(cfg, si, s, models, keep, out)
@@ -237,7 +245,7 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 			info.Name = "model"
 		}
 	}
-	prog, err := interp.Compile(g, interp.Options{Batch: 1})
+	prog, err := interp.Compile(g, interp.Options{Batch: 1, Rounding: cfg.Rounding})
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}

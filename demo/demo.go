@@ -22,6 +22,7 @@ import (
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/dataset/synth"
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/progress"
 	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/report"
@@ -234,6 +235,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			Workers:  cfg.Threads,
 			OutDir:   filepath.Join(cfg.OutDir, "work", s.name),
 			Progress: cfg.Progress,
+			Rounding: fixedpoint.SingleRounding,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s configuration: compare: %w", s.name, err)

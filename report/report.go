@@ -48,6 +48,10 @@ type Settings struct {
 	DivergenceLog string  `json:"divergence_log"`
 	WilsonZ       float64 `json:"wilson_z"`
 	TopK          []int   `json:"top_k"`
+	// IntegerRounding is the integer arithmetic quantized models ran with:
+	// "single" (the TFLite runtime on CPU) or "double" (TFLite's reference
+	// kernels and TFLite Micro); see interp.Options.Rounding.
+	IntegerRounding string `json:"integer_rounding,omitempty"`
 }
 
 // DefaultSettings returns the settings matching package metrics.

@@ -11,11 +11,11 @@ import (
 
 func newCompareCmd(a *app) *cobra.Command {
 	var (
-		models, names, splits []string
-		data, labels, out     string
-		samples               int
-		topK                  []int
-		asJSON                bool
+		models, names, splits       []string
+		data, labels, out, rounding string
+		samples                     int
+		topK                        []int
+		asJSON                      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --model A.tflite --model B.tflite --data DIR --out REPORTDIR",
@@ -58,6 +58,10 @@ folder as a split; several splits land in one report.`,
 					return usagef("--top-k values must be >= 1, got %d", k)
 				}
 			}
+			rnd, err := parseRounding(rounding)
+			if err != nil {
+				return err
+			}
 			d, err := compare.OpenData(data, labels, splits, samples, a.seed)
 			if err != nil {
 				return fmt.Errorf("read data: %w", err)
@@ -67,7 +71,7 @@ folder as a split; several splits land in one report.`,
 			}
 			cfg := compare.Config{
 				Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
-				Workers: a.threads, OutDir: out, TopK: topK,
+				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
 			}
 			for i, m := range models {
 				spec := compare.ModelSpec{Path: m}
@@ -103,6 +107,7 @@ folder as a split; several splits land in one report.`,
 		},
 	}
 	f := cmd.Flags()
+	addRoundingFlag(f, &rounding)
 	f.StringArrayVar(&models, "model", nil, "model .tflite (repeat; the first is the reference)")
 	f.StringArrayVar(&names, "name", nil, "display name of the model in the same position (repeat)")
 	f.StringVar(&data, "data", "", "labelled image folder (class folders, recordings or GTSRB)")

@@ -13,8 +13,10 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/progress"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // app carries what every command shares: streams and the common flags.
@@ -112,4 +114,21 @@ func main() {
 // progress returns a progress reporter on stderr honouring --quiet.
 func (a *app) progress() *progress.Reporter {
 	return progress.New(a.stderr, progress.Options{Quiet: a.quiet})
+}
+
+// addRoundingFlag registers --rounding on commands that run quantized
+// models. The default reproduces the TFLite runtime (what real TFLite
+// computes on CPU); "double" reproduces TFLite's reference kernels and
+// TFLite Micro, the arithmetic of its test vectors.
+func addRoundingFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "rounding", "single", "integer arithmetic: single (TFLite runtime on CPU, bit-identical to real TFLite) or double (TFLite reference kernels / TFLite Micro)")
+}
+
+// parseRounding maps --rounding to the interpreter's setting.
+func parseRounding(s string) (fixedpoint.Rounding, error) {
+	r, ok := fixedpoint.ParseRounding(s)
+	if !ok {
+		return r, usagef("--rounding must be single or double, got %q", s)
+	}
+	return r, nil
 }

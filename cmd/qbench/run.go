@@ -8,7 +8,6 @@ import (
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/interp"
-	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
@@ -61,9 +60,9 @@ quantized with the input's scale and zero point, and the top classes are printed
 			case top < 1:
 				return usagef("--top must be at least 1, got %d", top)
 			}
-			rnd, ok := fixedpoint.ParseRounding(rounding)
-			if !ok {
-				return usagef("--rounding must be single or double, got %q", rounding)
+			rnd, err := parseRounding(rounding)
+			if err != nil {
+				return err
 			}
 			g, err := tflite.ReadFile(args[0])
 			if err != nil {
@@ -110,7 +109,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 	f.IntVar(&top, "top", 5, "how many classes to print per image")
 	f.StringVar(&labelsPath, "labels", "", "class names, one per line (line i = class i)")
 	f.BoolVar(&asJSON, "json", false, "print image results as JSON")
-	f.StringVar(&rounding, "rounding", "single", "integer arithmetic: single = the TFLite runtime (bit-exact with the TFLite interpreter), double = TFLite's reference kernels / TFLite Micro")
+	addRoundingFlag(f, &rounding)
 	return cmd
 }
 
