@@ -187,7 +187,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		{"full", fullTrain, fullVal, ds, "all recordings", "its training samples"},
 		{"verification", verTrain, verVal, verEval, "held-out recordings " + strings.Join(held, ","), "training recordings"},
 	}
-	spec := dataset.DefaultSpec(cfg.Plan.Arch.Input[0], cfg.Plan.Arch.Input[1])
+	spec := train.DefaultSpec(cfg.Plan.Arch)
 	meta, err := train.SpecMetadata(spec)
 	if err != nil {
 		return nil, err
