@@ -1,8 +1,10 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -99,11 +101,20 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 	k := g.k()
 	perImage := g.outH * g.outW
 	inRow := g.inW * g.inC
-	for r := 0; r < rows; r++ {
-		p := r0 + r
-		b := p / perImage
-		oy := (p % perImage) / g.outW
-		ox := p % g.outW
+	_, words := any(dst).([]int8)
+	// The pixel's (b, oy, ox) advance incrementally: three divisions per
+	// row cost as much as copying a first layer's 27 values.
+	b := r0 / perImage
+	oy := (r0 % perImage) / g.outW
+	ox := r0 % g.outW
+	for r := 0; r < rows; r, ox = r+1, ox+1 {
+		if ox == g.outW {
+			ox = 0
+			if oy++; oy == g.outH {
+				oy = 0
+				b++
+			}
+		}
 		row := dst[r*k : (r+1)*k]
 		img := src[b*g.inH*inRow : (b+1)*g.inH*inRow]
 		iy0 := oy*g.strideH - g.padT
@@ -124,7 +135,17 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 				continue
 			}
 			if inside {
-				copy(row[o:o+run], img[iy*inRow+ix0*g.inC:])
+				d, s := row[o:o+run], img[iy*inRow+ix0*g.inC:][:run]
+				if words && run >= 8 && run <= 16 {
+					// Few channels (the first layer's 3×3×3 is 9 bytes
+					// per window row): two overlapping 8-byte moves
+					// instead of a memmove call.
+					db, sb := int8Bytes(any(d).([]int8)), int8Bytes(any(s).([]int8))
+					binary.LittleEndian.PutUint64(db, binary.LittleEndian.Uint64(sb))
+					binary.LittleEndian.PutUint64(db[run-8:], binary.LittleEndian.Uint64(sb[run-8:]))
+				} else {
+					copy(d, s)
+				}
 				o += run
 				continue
 			}
@@ -142,6 +163,14 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 			}
 		}
 	}
+}
+
+// int8Bytes views int8 values as bytes (same size and layout).
+func int8Bytes(v []int8) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v))
 }
 
 // chunkRows is how many output pixels one GEMM call covers: both the
@@ -404,6 +433,12 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 		} else {
 			im2col(s.i8, src, g, r0, rows, int8(c.inZP))
 			a = s.i8
+		}
+		if c.rq.fast != nil {
+			// The epilogue runs on each tile of accumulators while it is
+			// in cache, instead of a second pass over s.acc.
+			c.w.MulRequant(rows, a, k, -c.inZP, c.rq.fast, dst[r0*n:(r0+rows)*n], n)
+			continue
 		}
 		c.w.Mul(rows, a, k, -c.inZP, s.acc, n)
 		requantRows(dst[r0*n:(r0+rows)*n], s.acc[:rows*n], n, c.rq)

@@ -169,6 +169,10 @@ func (f fcInt8) Run(ins, outs []*Buffer) error {
 	for r0 := 0; r0 < m; r0 += f.chunk {
 		rows := min(f.chunk, m-r0)
 		a := src[r0*k : (r0+rows)*k]
+		if f.wOff == 0 && f.rq.fast != nil {
+			f.ws8.MulRequant(rows, a, k, f.inOff, f.rq.fast, dst[r0*n:(r0+rows)*n], n)
+			continue
+		}
 		f.ws8.Mul(rows, a, k, f.inOff, acc, n)
 		if f.wOff != 0 {
 			// Σ(w+wo)(x+xo) = Σw(x+xo) + wo·Σ(x+xo): GemmS8 takes

@@ -6,6 +6,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
+	"github.com/qbench/qbench/kernels/gemm"
 )
 
 // This file holds the quantization bookkeeping shared by the heavy kernels
@@ -198,6 +199,13 @@ type requant struct {
 	left, right []uint
 	biasOr0     []int32
 	round       fixedpoint.Rounding
+	// fast is the same epilogue in package gemm's vector form (AVX-512
+	// when available), used by rowInt8 and fused into the GEMM output
+	// pass by conv and fully connected (gemm.PackedS8.MulRequant). It is
+	// nil when gemm cannot represent the parameters (a shift above 30,
+	// from an effective scale ≥ 2^30, possible only in DoubleRounding);
+	// the plain loops then run.
+	fast *gemm.Requant
 }
 
 // newRequant computes the epilogue for an integer conv-like op in the
@@ -224,6 +232,9 @@ func newRequant(rnd fixedpoint.Rounding, op *graph.Op, sIn float32, wScales []fl
 		}
 		copy(r.biasOr0, r.bias32)
 	}
+	// A nil error is the only outcome that matters: gemm rejects exactly
+	// the parameters its vector form cannot reproduce.
+	r.fast, _ = gemm.NewRequant(rnd, r.bias32, mult, shift, zpOut, lo, hi)
 	for c, s := range shift {
 		if rnd == fixedpoint.SingleRounding {
 			r.right[c] = uint(31 - s) // the whole shift, applied once
@@ -246,6 +257,16 @@ func newRequant(rnd fixedpoint.Rounding, op *graph.Op, sIn float32, wScales []fl
 // one overflow case (both operands −2^31) cannot occur. TestRowInt8 checks
 // it against apply32.
 func (r *requant) rowInt8(dst []int8, acc []int32) {
+	if r.fast != nil && len(acc) == r.channels {
+		r.fast.Row(dst, acc)
+		return
+	}
+	r.rowInt8Go(dst, acc)
+}
+
+// rowInt8Go is rowInt8's plain-Go form (the fallback, and the reference
+// the vector form is tested against).
+func (r *requant) rowInt8Go(dst []int8, acc []int32) {
 	if r.round == fixedpoint.SingleRounding {
 		r.rowInt8Single(dst, acc)
 		return

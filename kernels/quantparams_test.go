@@ -622,7 +622,7 @@ func TestRowInt8MatchesApply32(t *testing.T) {
 	r := rand.New(rand.NewSource(14))
 	op := &graph.Op{Kind: graph.OpConv2D}
 	for iter := 0; iter < 3000; iter++ {
-		n := 1 + r.Intn(40)
+		n := 1 + r.Intn(70) // vector groups of 16 and a tail
 		scales := make([]float32, n)
 		for i := range scales {
 			scales[i] = float32(math.Exp(r.Float64()*16 - 12))
@@ -631,10 +631,13 @@ func TestRowInt8MatchesApply32(t *testing.T) {
 			scales[0] = 0 // an all-zero channel: multiplier 0
 		}
 		var bias []int64
-		if iter%2 == 0 {
+		if iter%4 < 2 {
 			bias = make([]int64, n)
 			for i := range bias {
 				bias[i] = int64(r.Intn(1<<20) - 1<<19)
+				if r.Intn(20) == 0 {
+					bias[i] = []int64{math.MinInt32, math.MaxInt32}[r.Intn(2)] // acc + bias wraps
+				}
 			}
 		}
 		out := qt("out", graph.Int8, []int{1, n}, []float32{float32(0.01 + r.Float64())}, []int64{int64(r.Intn(256) - 128)})
@@ -646,7 +649,9 @@ func TestRowInt8MatchesApply32(t *testing.T) {
 		}
 		acc := make([]int32, n)
 		for i := range acc {
-			switch r.Intn(4) {
+			switch r.Intn(5) {
+			case 4:
+				acc[i] = []int32{math.MinInt32, math.MaxInt32, math.MinInt32 + 1, -1, 0}[r.Intn(5)]
 			case 0:
 				acc[i] = int32(r.Uint32())
 			case 1:
@@ -655,11 +660,15 @@ func TestRowInt8MatchesApply32(t *testing.T) {
 				acc[i] = int32(r.Intn(1<<22) - 1<<21)
 			}
 		}
-		got := make([]int8, n)
+		if rq.fast == nil {
+			t.Fatalf("no vector epilogue for shifts %v", rq.shift)
+		}
+		got, gotGo := make([]int8, n), make([]int8, n)
 		rq.rowInt8(got, acc)
+		rq.rowInt8Go(gotGo, acc)
 		for j, a := range acc {
-			if want := int8(rq.apply32(a, j)); got[j] != want {
-				t.Fatalf("channel %d acc %d (mult %d shift %d): rowInt8 %d, apply32 %d", j, a, rq.mult[j], rq.shift[j], got[j], want)
+			if want := int8(rq.apply32(a, j)); got[j] != want || gotGo[j] != want {
+				t.Fatalf("%v channel %d acc %d (mult %d shift %d): rowInt8 %d, rowInt8Go %d, apply32 %d", rnd, j, a, rq.mult[j], rq.shift[j], got[j], gotGo[j], want)
 			}
 		}
 	}
