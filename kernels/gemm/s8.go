@@ -66,11 +66,28 @@ func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 		s, c := j/nr, j%nr
 		base := s*p.kq*nr*g + c*g
 		var sum int32
+		for _, v := range row {
+			sum += int32(v)
+		}
+		p.rowSum[j] = sum
+		if p.u8 != nil && k > 0 {
+			// Whole 4-byte groups move as uint32s.
+			src := unsafe.Slice((*byte)(unsafe.Pointer(&row[0])), k)
+			dst := unsafe.Slice((*byte)(unsafe.Pointer(&p.u8[0])), len(p.u8))
+			full := k / 4
+			for q := 0; q < full; q++ {
+				off := base + q*nr*4
+				binary.LittleEndian.PutUint32(dst[off:off+4:off+4], binary.LittleEndian.Uint32(src[q*4:q*4+4:q*4+4]))
+			}
+			for t := full * 4; t < k; t++ {
+				dst[base+full*nr*4+t-full*4] = src[t]
+			}
+			continue
+		}
 		for q := 0; q < p.kq; q++ {
 			off := base + q*nr*g
 			for t := 0; t < g && q*g+t < k; t++ {
 				v := row[q*g+t]
-				sum += int32(v)
 				if p.u8 != nil {
 					p.u8[off+t] = v
 				} else {
@@ -78,7 +95,6 @@ func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 				}
 			}
 		}
-		p.rowSum[j] = sum
 	}
 	return p
 }
