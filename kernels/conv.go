@@ -274,6 +274,9 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
 	}
+	if bv == nil {
+		bv = make([]float32, g.outC) // MulBiasClamp would allocate zeros per call
+	}
 	k := &convFloat{op: op, g: g, w: gemm.PackF32(wv, g.outC, g.k(), g.k()), bias: bv, lo: lo, hi: hi}
 	if !g.pointwise() {
 		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k(), g.outC)*g.k(), 0, 0)
@@ -290,19 +293,20 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 	}
 	src, dst := in.F32, out.F32
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
+	// Bias and activation run on each output tile while it is in cache
+	// (MulBiasClamp) rather than as a second pass over the output.
 	if g.pointwise() {
-		c.w.Mul(m, src, k, dst, n)
-	} else {
-		s := c.scratch.get()
-		defer c.scratch.put(s)
-		chunk := len(s.f) / k
-		for r0 := 0; r0 < m; r0 += chunk {
-			rows := min(chunk, m-r0)
-			im2col(s.f, src, g, r0, rows, 0)
-			c.w.Mul(rows, s.f, k, dst[r0*n:], n)
-		}
+		c.w.MulBiasClamp(1, m, src, k, c.bias, c.lo, c.hi, dst, n)
+		return nil
 	}
-	floatEpilogue(dst[:m*n], n, c.bias, c.lo, c.hi)
+	s := c.scratch.get()
+	defer c.scratch.put(s)
+	chunk := len(s.f) / k
+	for r0 := 0; r0 < m; r0 += chunk {
+		rows := min(chunk, m-r0)
+		im2col(s.f, src, g, r0, rows, 0)
+		c.w.MulBiasClamp(1, rows, s.f, k, c.bias, c.lo, c.hi, dst[r0*n:(r0+rows)*n], n)
+	}
 	return nil
 }
 

@@ -66,6 +66,9 @@ func prepareFullyConnectedRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd 
 		if f.bf, err = floatBias(op, bias, n); err != nil {
 			return nil, err
 		}
+		if f.bf == nil {
+			f.bf = make([]float32, n) // MulBiasClamp would allocate zeros per call
+		}
 		if f.flo, f.fhi, err = ActivationRangeFloat(act); err != nil {
 			return nil, fmt.Errorf("%s: %w", op.Kind, err)
 		}
@@ -148,8 +151,7 @@ func (f fcFloat) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	f.wf.Mul(m, in.F32, f.depth, out.F32, f.n)
-	floatEpilogue(out.F32[:m*f.n], f.n, f.bf, f.flo, f.fhi)
+	f.wf.MulBiasClamp(1, m, in.F32, f.depth, f.bf, f.flo, f.fhi, out.F32[:m*f.n], f.n)
 	return nil
 }
 
