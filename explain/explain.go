@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
@@ -140,6 +141,8 @@ type Result struct {
 	DataShift     *DataShift         `json:"data_shift,omitempty"`
 	Classes       []ClassAttribution `json:"classes,omitempty"`
 	Fix           *Fix               `json:"fix,omitempty"`
+	// Timings is the wall time of each stage in seconds.
+	Timings map[string]float64 `json:"timings_s,omitempty"`
 	// Notes say what could not be done and why.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -185,18 +188,25 @@ func Explain(ctx context.Context, f, q *graph.Graph, data Data, opts Options) (*
 	s.shadow, s.branch = buildShadow(f, q, s.matches)
 	cache := newCache(data, opts.CacheBytes)
 	s.data = cache.first
-	if err := s.mainPass(ctx); err != nil {
+	s.res.Timings = map[string]float64{}
+	stage := func(name string, f func(context.Context) error) error {
+		t0 := time.Now()
+		err := f(ctx)
+		s.res.Timings[name] = time.Since(t0).Seconds()
+		return err
+	}
+	if err := stage("layer_errors", s.mainPass); err != nil {
 		return nil, err
 	}
 	s.data = cache.again()
-	if err := s.dataShift(ctx); err != nil {
+	if err := stage("data_shift", s.dataShift); err != nil {
 		return nil, err
 	}
-	if err := s.attribution(ctx); err != nil {
+	if err := stage("attribution", s.attribution); err != nil {
 		return nil, err
 	}
 	if opts.TargetDrop >= 0 {
-		if err := s.fixSearch(ctx); err != nil {
+		if err := stage("fix_search", s.fixSearch); err != nil {
 			return nil, err
 		}
 	}
