@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,17 +113,17 @@ type model struct {
 // outputs file, which must stay in place until predictions.csv is written.
 func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	if len(cfg.Models) == 0 {
-		return nil, errors.New("compare: no models")
+		return nil, errors.New("no models")
 	}
 	if len(cfg.Splits) == 0 {
-		return nil, errors.New("compare: no splits")
+		return nil, errors.New("no splits")
 	}
 	k := len(cfg.Classes)
 	if k == 0 {
-		return nil, errors.New("compare: no classes")
+		return nil, errors.New("no classes")
 	}
 	if cfg.OutDir == "" {
-		return nil, errors.New("compare: no output directory")
+		return nil, errors.New("no output directory")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -144,17 +145,17 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	seenSplit := map[string]bool{}
 	for _, s := range cfg.Splits {
 		if seenSplit[s.Name] {
-			return nil, fmt.Errorf("compare: split %q given twice", s.Name)
+			return nil, fmt.Errorf("split %q given twice", s.Name)
 		}
 		seenSplit[s.Name] = true
 		for _, smp := range s.Samples {
 			if smp.Label < 0 || smp.Label >= k {
-				return nil, fmt.Errorf("compare: split %q: sample %s has label %d outside the %d classes", s.Name, smp.Path, smp.Label, k)
+				return nil, fmt.Errorf("split %q: sample %s has label %d outside the %d classes", s.Name, smp.Path, smp.Label, k)
 			}
 		}
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("compare: create %s: %w", cfg.OutDir, err)
+		return nil, fmt.Errorf("create %s: %w", cfg.OutDir, err)
 	}
 	out, err := newOutputs(filepath.Join(cfg.OutDir, OutputsFile), cfg.Splits, len(models), k)
 	if err != nil {
@@ -200,10 +201,10 @@ func loadModels(cfg Config, k int) ([]*model, error) {
 	for i, spec := range cfg.Models {
 		m, err := loadModel(cfg, spec, k)
 		if err != nil {
-			return nil, fmt.Errorf("compare: model %d (%s): %w", i+1, orPath(spec), err)
+			return nil, fmt.Errorf("model %d (%s): %w", i+1, orPath(spec), err)
 		}
 		if names[m.info.Name] {
-			return nil, fmt.Errorf("compare: two models are named %q; give distinct names", m.info.Name)
+			return nil, fmt.Errorf("two models are named %q; give distinct names", m.info.Name)
 		}
 		names[m.info.Name] = true
 		ms = append(ms, m)
@@ -230,12 +231,17 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		}
 		data, err := os.ReadFile(spec.Path)
 		if err != nil {
+			// The caller names the path; keep only the reason.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return nil, pe.Err
+			}
 			return nil, err
 		}
 		sum := sha256.Sum256(data)
 		info.SHA256 = hex.EncodeToString(sum[:])
 		if g, err = tflite.Read(data); err != nil {
-			return nil, fmt.Errorf("read %s: %w", spec.Path, err)
+			return nil, err
 		}
 	}
 	if info.Name == "" {
@@ -254,8 +260,9 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	}
 	in, outT := prog.InputTensor(0), prog.OutputTensor(0)
 	info.InputType, info.OutputType = in.DType.String(), outT.DType.String()
+	info.Quantized = computesInIntegers(g)
 	if n := outT.NumElements(); n != k {
-		return nil, fmt.Errorf("output %q has %d values but the dataset has %d classes", outT.Name, n, k)
+		return nil, fmt.Errorf("output %q has %d values but the dataset has %d classes (a classifier for these classes needs one output per class)", outT.Name, n, k)
 	}
 	var ps dataset.Spec
 	switch {
@@ -288,4 +295,20 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	}
 	info.Preprocess = string(js)
 	return &model{info: info, prog: prog, spec: ps, key: string(js)}, nil
+}
+
+// computesInIntegers reports whether some tensor of g is an integer
+// tensor with quantization parameters (int8/uint8/int16/int4 activations
+// or weights): a post-training-quantized model, even one whose input and
+// output stay float32.
+func computesInIntegers(g *graph.Graph) bool {
+	for _, t := range g.Tensors {
+		switch t.DType {
+		case graph.Int8, graph.UInt8, graph.Int16, graph.Int4:
+			if t.Quant != nil && len(t.Quant.Scale) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -29,7 +29,7 @@ type Data struct {
 func OpenData(root, labelMap string, splits []string, samples int, seed int64) (*Data, error) {
 	ds, err := dataset.Open(root, dataset.OpenOptions{LabelMap: labelMap})
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", root, err)
+		return nil, err // dataset's errors name the folder
 	}
 	d := &Data{Root: ds.Root, Classes: ds.Classes, Problems: ds.Problems}
 	add := func(name string, s *dataset.Dataset) {
@@ -62,7 +62,7 @@ func OpenData(root, labelMap string, splits []string, samples int, seed int64) (
 		}
 		other, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: labelMap})
 		if err != nil {
-			return nil, fmt.Errorf("split %q: open %s: %w", name, dir, err)
+			return nil, fmt.Errorf("split %q: %w", name, err)
 		}
 		if !slices.Equal(other.Classes, ds.Classes) {
 			return nil, fmt.Errorf("split %q: %s has %d classes that differ from the %d of %s", name, dir, len(other.Classes), len(ds.Classes), root)

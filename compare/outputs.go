@@ -40,11 +40,11 @@ func newOutputs(path string, splits []SplitSpec, m, k int) (*outputs, error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
+		return nil, fmt.Errorf("outputs file: %w", err)
 	}
 	if err := f.Truncate(off); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("compare: size %s to %d bytes: %w", path, off, err)
+		return nil, fmt.Errorf("size %s to %d bytes: %w", path, off, err)
 	}
 	o.f = f
 	return o, nil
@@ -78,7 +78,7 @@ func (o *outputs) finish() error {
 	err := o.f.Close()
 	o.f = nil
 	if err != nil {
-		return fmt.Errorf("compare: close %s: %w", o.path, err)
+		return fmt.Errorf("close %s: %w", o.path, err)
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func (o *outputs) valid(split, i int) bool { return o.seen[split][i] == o.need[s
 func (o *outputs) each(split int, fn func(i int, v [][]float32) error) error {
 	f, err := os.Open(o.path)
 	if err != nil {
-		return fmt.Errorf("compare: %w", err)
+		return fmt.Errorf("outputs file: %w", err)
 	}
 	defer f.Close()
 	rec := o.m * o.k * 4
@@ -105,7 +105,7 @@ func (o *outputs) each(split int, fn func(i int, v [][]float32) error) error {
 	}
 	for i := range o.n[split] {
 		if _, err := io.ReadFull(br, buf); err != nil {
-			return fmt.Errorf("compare: read %s: %w", o.path, err)
+			return fmt.Errorf("read %s: %w", o.path, err)
 		}
 		if !o.valid(split, i) {
 			continue
@@ -173,7 +173,7 @@ func summarize(cfg Config, si int, s SplitSpec, models []*model, topK []int, out
 		return nil
 	})
 	if err != nil {
-		return report.Split{}, fmt.Errorf("compare: %w", err)
+		return report.Split{}, err // names the split, sample or file
 	}
 	sp := report.Split{Name: s.Name, N: n, Skipped: len(s.Samples) - n}
 	for m, a := range accs {

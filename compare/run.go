@@ -100,7 +100,7 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 		return cause
 	}
 	if err != nil {
-		return fmt.Errorf("compare: split %q: %w", s.Name, err)
+		return fmt.Errorf("split %q: %w", s.Name, err)
 	}
 	return nil
 }
@@ -122,15 +122,15 @@ func infer(ctx context.Context, si int, g group, models []*model, out *outputs, 
 			m := g.models[i]
 			name := models[m].info.Name
 			if err := ex.SetInputFloat(0, j.data); err != nil {
-				return fmt.Errorf("compare: model %s: set input: %w", name, err)
+				return fmt.Errorf("model %s: set input: %w", name, err)
 			}
 			if err := ex.Run(); err != nil {
-				return fmt.Errorf("compare: model %s: run: %w", name, err)
+				return fmt.Errorf("model %s: run: %w", name, err)
 			}
 			res = ex.OutputFloat(0, res)
 			var err error
 			if scratch, err = out.write(si, j.index, m, res, scratch); err != nil {
-				return fmt.Errorf("compare: model %s: %w", name, err)
+				return fmt.Errorf("model %s: %w", name, err)
 			}
 		}
 		select {

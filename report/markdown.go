@@ -68,21 +68,29 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	for _, s := range r.Splits {
 		p("\n## Output probabilities (%s)\n\n", md(s.Name))
 		p("Certainty = probability of the predicted class for correctly classified samples; Out = all output values. Fractions per column.\n\n")
+		cols, labels := histColumns(s.Models)
+		if labels != nil {
+			p("Quant. = %s, float = %s.\n\n", md(s.Models[cols[0]].Name), md(s.Models[cols[1]].Name))
+		} else {
+			for _, i := range cols {
+				labels = append(labels, s.Models[i].Name)
+			}
+		}
 		p("Range |")
-		for _, m := range s.Models {
-			p(" Certainty %s |", md(m.Name))
+		for _, l := range labels {
+			p(" Certainty %s |", md(l))
 		}
-		for _, m := range s.Models {
-			p(" Out %s |", md(m.Name))
+		for _, l := range labels {
+			p(" Out %s |", md(l))
 		}
-		p("\n---|%s\n", strings.Repeat("---|", 2*len(s.Models)))
+		p("\n---|%s\n", strings.Repeat("---|", 2*len(cols)))
 		for b := range metrics.HistBins {
 			p("%s |", binLabel(b))
-			for _, m := range s.Models {
-				p(" %.4f |", m.CertaintyHist[b])
+			for _, i := range cols {
+				p(" %.4f |", s.Models[i].CertaintyHist[b])
 			}
-			for _, m := range s.Models {
-				p(" %.6f |", m.OutputHist[b])
+			for _, i := range cols {
+				p(" %.6f |", s.Models[i].OutputHist[b])
 			}
 			p("\n")
 		}
@@ -138,6 +146,28 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		p("%s | %d |\n", md(r.className(i)), i)
 	}
 	return ew.err
+}
+
+// histColumns orders the histogram table's models. With exactly one
+// float and one quantized model (ModelInfo.IsQuantized) it is the study's
+// layout, `Range | Certainty Quant. | Certainty float | Out Quant. | Out
+// float`: the quantized model first, labels "Quant." and "float".
+// Otherwise the models keep command-line order under their own names
+// (labels nil).
+func histColumns(models []ModelEntry) (order []int, labels []string) {
+	if len(models) == 2 {
+		q0, q1 := models[0].IsQuantized(), models[1].IsQuantized()
+		switch {
+		case q0 && !q1:
+			return []int{0, 1}, []string{"Quant.", "float"}
+		case q1 && !q0:
+			return []int{1, 0}, []string{"Quant.", "float"}
+		}
+	}
+	for i := range models {
+		order = append(order, i)
+	}
+	return order, nil
 }
 
 func writePairMarkdown(ew *errWriter, r *Report, s Split, pr PairEntry) {

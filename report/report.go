@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/qbench/qbench/metrics"
 )
@@ -73,6 +74,10 @@ type ModelInfo struct {
 	// InputType and OutputType are the graph's input and output dtypes.
 	InputType  string `json:"input_type"`
 	OutputType string `json:"output_type"`
+	// Quantized is set by compare when the graph computes in integers
+	// (any integer tensor with quantization parameters); see
+	// ModelInfo.IsQuantized for the rule reports use.
+	Quantized bool `json:"quantized"`
 	// Preprocess is the preprocessing spec the model's inputs were made
 	// with, as the compact JSON the model stores (or the default used).
 	Preprocess string `json:"preprocess"`
@@ -249,4 +254,30 @@ func (r *Report) className(i int) string {
 		return r.Classes[i]
 	}
 	return fmt.Sprint(i)
+}
+
+// IsQuantized decides whether a model counts as the quantized one in the
+// study's float-vs-quantized tables: Quantized (set from the graph by
+// compare), else an integer input or output type (int8, uint8, int16),
+// else a name or file name containing "int8", "uint8", "int16", "quant"
+// or "q8" (case-insensitive), which covers hand-built reports.
+func (m ModelInfo) IsQuantized() bool {
+	if m.Quantized {
+		return true
+	}
+	for _, t := range []string{m.InputType, m.OutputType} {
+		switch t {
+		case "int8", "uint8", "int16":
+			return true
+		}
+	}
+	for _, s := range []string{m.Name, filepath.Base(m.Path)} {
+		s = strings.ToLower(s)
+		for _, w := range []string{"int8", "uint8", "int16", "quant", "q8"} {
+			if strings.Contains(s, w) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -233,7 +234,8 @@ func TestMarkdownTables(t *testing.T) {
 	for _, want := range []string{
 		"Model | Accuracy (Full) | Accuracy (Verification) |",
 		"float | 100.00% [",
-		"Range | Certainty float | Certainty int8 | Out float | Out int8 |",
+		"Range | Certainty Quant. | Certainty float | Out Quant. | Out float |", // the study's order
+		"Quant. = int8, float = float.",
 		"[0.9, 1.0] |",
 		"Model | Average normalized entropy (full) | Average normalized entropy (verification) |",
 		`speed\|50 | speed 30 | 0 | 1 | +1 |`, // ranked confusion change, pipe escaped
@@ -368,3 +370,43 @@ func TestThumbnailFormatsAndFailures(t *testing.T) {
 }
 
 func base64Decode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+func TestIsQuantized(t *testing.T) {
+	for _, c := range []struct {
+		m    ModelInfo
+		want bool
+	}{
+		{ModelInfo{Name: "a", InputType: "float32", OutputType: "float32", Quantized: true}, true}, // from the graph
+		{ModelInfo{Name: "a", InputType: "int8", OutputType: "float32"}, true},
+		{ModelInfo{Name: "a", InputType: "float32", OutputType: "uint8"}, true},
+		{ModelInfo{Name: "Model-INT8", InputType: "float32", OutputType: "float32"}, true},
+		{ModelInfo{Name: "b", Path: "/m/seed_quant.tflite", InputType: "float32", OutputType: "float32"}, true},
+		{ModelInfo{Name: "float", Path: "/m/seed.tflite", InputType: "float32", OutputType: "float32"}, false},
+	} {
+		if got := c.m.IsQuantized(); got != c.want {
+			t.Errorf("%+v: IsQuantized = %v, want %v", c.m, got, c.want)
+		}
+	}
+}
+
+// TestHistogramColumnOrder checks that the study's layout puts the
+// quantized model's values first whatever the command-line order, and
+// that two float models keep their names and order.
+func TestHistogramColumnOrder(t *testing.T) {
+	ms := []ModelEntry{{ModelInfo: ModelInfo{Name: "f"}}, {ModelInfo: ModelInfo{Name: "q", Quantized: true}}}
+	if order, labels := histColumns(ms); !slices.Equal(order, []int{1, 0}) || !slices.Equal(labels, []string{"Quant.", "float"}) {
+		t.Errorf("float, quantized: order %v labels %v", order, labels)
+	}
+	ms[0], ms[1] = ms[1], ms[0]
+	if order, labels := histColumns(ms); !slices.Equal(order, []int{0, 1}) || labels == nil {
+		t.Errorf("quantized, float: order %v labels %v", order, labels)
+	}
+	ms[0].Quantized = false
+	if order, labels := histColumns(ms); !slices.Equal(order, []int{0, 1}) || labels != nil {
+		t.Errorf("two float models: order %v labels %v", order, labels)
+	}
+	three := append(ms, ModelEntry{ModelInfo: ModelInfo{Name: "x", Quantized: true}})
+	if order, labels := histColumns(three); !slices.Equal(order, []int{0, 1, 2}) || labels != nil {
+		t.Errorf("three models: order %v labels %v", order, labels)
+	}
+}
