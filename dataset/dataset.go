@@ -30,7 +30,7 @@ type Problem struct {
 	Path string `json:"path,omitempty"`
 	// Kind is a stable keyword: corrupt, unknown-folder, empty-class,
 	// missing-folder, missing-recording, unsplit-recording, duplicate,
-	// annotation, ignored.
+	// annotation, too-deep, unreadable.
 	Kind string `json:"kind"`
 	// Msg explains the problem.
 	Msg string `json:"msg"`
@@ -58,6 +58,9 @@ type Dataset struct {
 	Samples []Sample
 	// Problems found while opening (see Problem.Kind).
 	Problems []Problem
+	// Ignored lists stray image files beside the class folders (such as
+	// gen-data's preview.png) that are deliberately not samples.
+	Ignored []string
 	// Recordings present, sorted ("" is not listed).
 	Recordings []string
 	// Splits maps split names to recordings, from the label map.

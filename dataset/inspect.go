@@ -40,6 +40,8 @@ type InspectReport struct {
 	Formats map[string]int `json:"formats"`
 	// Problems from Open and from decoding.
 	Problems []Problem `json:"problems,omitempty"`
+	// Ignored stray images beside the class folders (see Dataset.Ignored).
+	Ignored []string `json:"ignored,omitempty"`
 }
 
 // Inspect decodes every sample of d once (in parallel, bounded memory) and
@@ -48,7 +50,7 @@ type InspectReport struct {
 // opts.Strict.
 func Inspect(ctx context.Context, d *Dataset, opts StreamOptions) (*InspectReport, error) {
 	r := &InspectReport{Root: d.Root, Layout: d.Layout, Recordings: d.Recordings, Splits: d.Splits,
-		Formats: map[string]int{}, Problems: append([]Problem(nil), d.Problems...)}
+		Formats: map[string]int{}, Problems: append([]Problem(nil), d.Problems...), Ignored: d.Ignored}
 	splitOf := map[string]string{}
 	switch {
 	case len(d.Splits) > 0:
@@ -157,6 +159,9 @@ func (r *InspectReport) WriteText(w io.Writer) error {
 	}
 	sort.Strings(formats)
 	fmt.Fprintf(&b, "formats     %s\n", strings.Join(formats, ", "))
+	if len(r.Ignored) > 0 {
+		fmt.Fprintf(&b, "ignored     %s (not in a class folder)\n", strings.Join(r.Ignored, ", "))
+	}
 	if len(r.Problems) > 0 {
 		fmt.Fprintf(&b, "\nproblems (%d):\n", len(r.Problems))
 		for _, p := range r.Problems {

@@ -28,8 +28,7 @@ type OpenOptions struct {
 	// order (numerically when all folder names are numbers).
 	LabelMap string
 	// Strict turns every problem (unknown folder, empty class, missing
-	// folder, duplicate, bad annotation) into an error; "ignored" entries
-	// (stray files deliberately not used) stay informational.
+	// folder, duplicate, bad annotation) into an error.
 	Strict bool
 	// CheckDuplicates hashes every file (SHA-256) to report identical
 	// images; it reads the whole dataset once.
@@ -88,7 +87,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 		if e.IsDir() {
 			folders[e.Name()] = true
 			if depth >= maxDepth {
-				d.Problems = append(d.Problems, Problem{Path: p, Kind: "ignored", Msg: fmt.Sprintf("folder nested deeper than %d levels", maxDepth)})
+				d.Problems = append(d.Problems, Problem{Path: p, Kind: "too-deep", Msg: fmt.Sprintf("folder nested deeper than %d levels; its images are not used", maxDepth)})
 				return fs.SkipDir
 			}
 			return nil
@@ -192,7 +191,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 		case e.folder == "" && strays > 0:
 			// A stray image beside class folders (a preview, a README
 			// figure): not a sample, but listed so nothing vanishes.
-			d.Problems = append(d.Problems, Problem{Path: s.Path, Kind: "ignored", Msg: "image outside the class folders; not used"})
+			d.Ignored = append(d.Ignored, s.Path)
 			continue
 		case e.folder == "":
 			if !hasAnn || a.class < 0 {
@@ -274,24 +273,16 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 		}
 		d.Problems = append(d.Problems, dup...)
 	}
-	if opts.Strict {
-		var serious []Problem
-		for _, p := range d.Problems {
-			if p.Kind != "ignored" {
-				serious = append(serious, p)
+	if opts.Strict && len(d.Problems) > 0 {
+		msgs := make([]string, 0, 3)
+		for i, p := range d.Problems {
+			if i == 3 {
+				msgs = append(msgs, fmt.Sprintf("and %d more", len(d.Problems)-3))
+				break
 			}
+			msgs = append(msgs, p.String())
 		}
-		if len(serious) > 0 {
-			msgs := make([]string, 0, 3)
-			for i, p := range serious {
-				if i == 3 {
-					msgs = append(msgs, fmt.Sprintf("and %d more", len(serious)-3))
-					break
-				}
-				msgs = append(msgs, p.String())
-			}
-			return nil, fmt.Errorf("open dataset %s (strict): %d problems: %s", root, len(serious), strings.Join(msgs, "; "))
-		}
+		return nil, fmt.Errorf("open dataset %s (strict): %d problems: %s", root, len(d.Problems), strings.Join(msgs, "; "))
 	}
 	return d, nil
 }
