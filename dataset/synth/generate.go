@@ -116,7 +116,9 @@ func (sc *scene) floorScene(class int, off float32, lanes bool) {
 	}
 	dist := sc.u(r.distMin, r.distMax)
 	yaw := sc.normal(r.yawStd)
-	zoom := sc.u(r.zoomMin, r.zoomMax)
+	// Markings are seen from farther away than signs are cropped, so
+	// small (hard) views are common.
+	zoom := sc.u(r.zoomMin*0.75, r.zoomMax)
 	h := r.camHeight * sc.u(0.92, 1.08)
 	d3 := float32(math.Hypot(float64(dist), float64(h)))
 	focal := zoom * sc.s * d3 / extent
