@@ -183,16 +183,17 @@ func signLayers(c int, g *rand.Rand, fade float32) []layer {
 	f := func(col rgb) rgb { return mix(col, rgb{0.55, 0.55, 0.55}, fade) }
 	L := func(col rgb, ps ...prim) layer { return layer{col: f(col), alpha: 1, prims: ps} }
 	disk := circle(0, 0, 1)
+	stroke := 0.06 + 0.025*g.Float32() // printing varies between signs
 	redRing := ring(0, 0, 1, 0.78)
 	switch {
 	case c == Forbidden:
 		return []layer{L(signWhite, disk), L(signRed, redRing)}
 	case c >= SpeedLimit10 && c <= SpeedLimit90:
 		return []layer{L(signWhite, disk), L(signRed, redRing),
-			L(signBlack, number(speedValue(c, g), 0, 0.02, 0.8, 0.07, nil)...)}
+			L(signBlack, number(speedValue(c, g), 0, 0.02, 0.8, stroke, nil)...)}
 	case c == NSpeedLimit:
 		return []layer{L(signWhite, disk), L(signGray, ring(0, 0, 1, 0.95)),
-			L(signGray, number(speedValue(c, g), 0, 0.02, 0.8, 0.07, nil)...),
+			L(signGray, number(speedValue(c, g), 0, 0.02, 0.8, stroke, nil)...),
 			L(signBlack, endStripes()...)}
 	case c == NoPassingStart:
 		return []layer{L(signWhite, disk), L(signRed, redRing),

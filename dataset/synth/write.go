@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -129,9 +128,9 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 	return int(done.Load()), nil
 }
 
-// Preview draws a contact sheet: one row per class (label strip on the
-// left in the class's id colour bands), cols samples from recordings in
-// turn, and writes it as PNG to path.
+// Preview draws a contact sheet, one row per class: a tile with the class
+// id, then cols samples taken from the recordings in turn; it writes the
+// sheet as PNG to path.
 func Preview(path string, cfg Config, cols int) error {
 	cfg = cfg.Defaults()
 	if cols <= 0 {
@@ -139,6 +138,7 @@ func Preview(path string, cfg Config, cols int) error {
 	}
 	s := cfg.Size
 	const pad = 2
+	cols++ // the id tile
 	w := cols*(s+pad) + pad
 	h := NumClasses*(s+pad) + pad
 	sheet := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -150,14 +150,17 @@ func Preview(path string, cfg Config, cols int) error {
 	}
 	for c := 0; c < NumClasses; c++ {
 		for k := 0; k < cols; k++ {
-			img := Generate(cfg, k%cfg.Recordings, c, k/cfg.Recordings)
+			var img *image.RGBA
+			if k == 0 {
+				img = idTile(c, s)
+			} else {
+				img = Generate(cfg, (k-1)%cfg.Recordings, c, (k-1)/cfg.Recordings)
+			}
 			x0, y0 := pad+k*(s+pad), pad+c*(s+pad)
 			for y := 0; y < s; y++ {
 				copy(sheet.Pix[sheet.PixOffset(x0, y0+y):sheet.PixOffset(x0+s, y0+y)], img.Pix[img.PixOffset(0, y):img.PixOffset(s, y)])
 			}
 		}
-		// Mark the recording boundary of the first column of each row.
-		sheet.Set(0, pad+c*(s+pad), color.RGBA{255, 255, 0, 255})
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -173,4 +176,20 @@ func Preview(path string, cfg Config, cols int) error {
 		return fmt.Errorf("preview %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// idTile draws a class id in white digits on black, s x s pixels.
+func idTile(class, s int) *image.RGBA {
+	cv := newCanvas(s)
+	fs := float32(s)
+	cv.paintFlat([]layer{{col: rgb{1, 1, 1}, alpha: 1,
+		prims: number(class, fs/2, fs/2, fs*0.45, fs*0.035, nil)}}, newAffine(0, 0, 1, 0, 1))
+	img := image.NewRGBA(image.Rect(0, 0, s, s))
+	for i, o := 0, 0; i < len(cv.pix); i, o = i+3, o+4 {
+		for c := 0; c < 3; c++ {
+			img.Pix[o+c] = uint8(clamp01(cv.pix[i+c])*255 + 0.5)
+		}
+		img.Pix[o+3] = 255
+	}
+	return img
 }
