@@ -31,7 +31,7 @@ table{border-collapse:collapse;margin:6px 0 12px}td,th{border:1px solid #ddd;pad
 .row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.note{color:#666;font-size:12.5px}
 svg.plot{background:#fff;border:1px solid #eee}svg .t{font-size:13px;font-weight:600;text-anchor:middle}svg .xl{font-size:10px;text-anchor:middle;fill:#444}
 svg .yl{font-size:10px;text-anchor:end;fill:#444}svg .lg{font-size:11px}svg .v{font-size:10px;fill:#333}svg .g{stroke:#eee}svg .ax{stroke:#888}svg .diag{stroke:#999;stroke-dasharray:4 3}
-.flips{display:flex;flex-wrap:wrap;gap:8px}.flip{width:118px;font-size:11px;text-align:center;border:1px solid #eee;padding:4px}.flip img{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#f4f4f4}
+.flips{display:flex;flex-wrap:wrap;gap:8px}.flip{width:150px;font-size:11px;text-align:center;border:1px solid #eee;padding:4px}.flip img{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#f4f4f4}
 .tw{overflow-x:auto}.bad{color:#b52a1c}.good{color:#26803f}nav a{margin-right:12px}`
 
 // WriteHTML writes report.html: one self-contained page (inline CSS, inline
@@ -190,7 +190,7 @@ func writePairHTML(ew *errWriter, r *Report, s Split, pr PairEntry) {
 			img = "<img alt=\"\" src=\"" + uri + "\">"
 		}
 		p("<div class=\"flip\" title=\"%s\">%s<div>%s</div><div class=\"%s\">%s → %s</div><div>%.2f → %.2f</div></div>",
-			esc(f.Path), img, esc(trunc(r.className(f.Label), 20)), cls, esc(trunc(r.className(f.PredA), 14)), esc(trunc(r.className(f.PredB), 14)), f.ProbA, f.ProbB)
+			esc(f.Path), img, esc(trunc(r.className(f.Label), 60)), cls, esc(trunc(r.className(f.PredA), 60)), esc(trunc(r.className(f.PredB), 60)), f.ProbA, f.ProbB)
 	}
 	p("</div>\n")
 }

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -408,5 +409,15 @@ func TestHistogramColumnOrder(t *testing.T) {
 	three := append(ms, ModelEntry{ModelInfo: ModelInfo{Name: "x", Quantized: true}})
 	if order, labels := histColumns(three); !slices.Equal(order, []int{0, 1, 2}) || labels != nil {
 		t.Errorf("three models: order %v labels %v", order, labels)
+	}
+}
+
+func TestNiceStep(t *testing.T) {
+	for _, c := range []struct{ x, want float64 }{
+		{0.0625, 0.1}, {0.05, 0.05}, {0.04, 0.05}, {0.024, 0.025}, {0.25 / 4, 0.1}, {0.011, 0.02}, {1, 1}, {3, 5}, {0.0009, 0.001},
+	} {
+		if got := niceStep(c.x); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("niceStep(%v) = %v, want %v", c.x, got, c.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/qbench/qbench/metrics"
@@ -27,7 +28,9 @@ type series struct {
 // values as fractions (shown as percent). With logScale the y axis is
 // log10 from 1e-5 to 1, so the output histogram's tiny bins stay visible.
 func groupedBars(title string, labels []string, ss []series, logScale bool) string {
-	const w, h, left, right, top, bottom = 460.0, 260.0, 48.0, 10.0, 28.0, 44.0
+	// top leaves a row under the title for the legend, so it never
+	// covers a bar.
+	const w, h, left, right, top, bottom = 460.0, 270.0, 48.0, 10.0, 40.0, 44.0
 	pw, ph := w-left-right, h-top-bottom
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="plot" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
@@ -41,6 +44,11 @@ func groupedBars(title string, labels []string, ss []series, logScale bool) stri
 	if maxV <= 0 {
 		maxV = 1
 	}
+	// Round the axis up to whole ticks of a 1-2-2.5-5 step, so the labels
+	// read 0%, 5%, 10% … rather than fractions of the data's maximum.
+	step := niceStep(maxV / 4)
+	ticks := int(math.Ceil(maxV/step - 1e-9))
+	maxV = float64(ticks) * step
 	const logMin = -5.0
 	y := func(v float64) float64 {
 		if logScale {
@@ -59,10 +67,10 @@ func groupedBars(title string, labels []string, ss []series, logScale bool) stri
 			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="g"/><text x="%.0f" y="%.1f" class="yl">1e%d</text>`, left, w-right, yy, yy, left-4, yy+3, e)
 		}
 	} else {
-		for i := 0; i <= 4; i++ {
-			v := maxV * float64(i) / 4
+		for i := 0; i <= ticks; i++ {
+			v := step * float64(i)
 			yy := y(v)
-			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="g"/><text x="%.0f" y="%.1f" class="yl">%.0f%%</text>`, left, w-right, yy, yy, left-4, yy+3, 100*v)
+			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="g"/><text x="%.0f" y="%.1f" class="yl">%s%%</text>`, left, w-right, yy, yy, left-4, yy+3, strconv.FormatFloat(math.Round(100*v*1e6)/1e6, 'f', -1, 64))
 		}
 	}
 	gw := pw / float64(len(labels))
@@ -81,18 +89,33 @@ func groupedBars(title string, labels []string, ss []series, logScale bool) stri
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl" transform="rotate(-35 %.1f %.0f)">%s</text>`, x0+gw*0.4, top+ph+14, x0+gw*0.4, top+ph+14, esc(lab))
 	}
 	fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" class="ax"/>`, left, w-right, top+ph, top+ph)
-	b.WriteString(legend(ss, w-right-110, top+4))
+	b.WriteString(legend(ss, left, 24))
 	b.WriteString(`</svg>`)
 	return b.String()
 }
 
+// legend draws the series' swatches in one row starting at (x, y).
 func legend(ss []series, x, y float64) string {
 	var b strings.Builder
 	for i, s := range ss {
+		name := trunc(s.name, 16)
 		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="10" height="10" fill="%s"/><text x="%.0f" y="%.0f" class="lg">%s</text>`,
-			x, y+float64(i)*14, modelColor(i), x+14, y+float64(i)*14+9, esc(trunc(s.name, 16)))
+			x, y, modelColor(i), x+14, y+9, esc(name))
+		x += 14 + 7*float64(len([]rune(name))) + 14
 	}
 	return b.String()
+}
+
+// niceStep returns the smallest of 1, 2, 2.5 and 5 times a power of ten
+// that is ≥ x (x > 0).
+func niceStep(x float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*p >= x*(1-1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 // heatmap draws a K×K matrix. Sequential maps fractions 0..1 from white

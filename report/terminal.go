@@ -40,7 +40,14 @@ func WriteTerminal(w io.Writer, r *Report) error {
 		for _, m := range s.Models {
 			// Outputs that do not sum to 1 (logits, a missing softmax) make
 			// every probability statistic meaningless; say so loudly.
-			if m.MaxSumDeviation > 0.01 || m.NonFinite > 0 {
+			// A quantized softmax rounds each of the K probabilities to
+			// a step of 1/256 (TFLite's fixed output scale), so its sum
+			// may be off by up to K/512 without anything being wrong.
+			tol := 0.01
+			if m.IsQuantized() {
+				tol += float64(len(r.Classes)) / 512
+			}
+			if m.MaxSumDeviation > tol || m.NonFinite > 0 {
 				fmt.Fprintf(ew, "  warning: %s outputs are not probabilities (max |Σp−1| = %.3g, %d non-finite values)\n", m.Name, m.MaxSumDeviation, m.NonFinite)
 			}
 		}
