@@ -29,7 +29,8 @@ of way, forbidden), plus NO_CLASS background, clutter and partial or distant obj
 Each recording has its own light, exposure, colour cast, camera height and pose, blur, noise,
 floor texture and clutter; the last --verification recordings form the "verification" split
 of the label map, the others "train". Output: DIR/<recording>/<CLASS>/<n>.png and
-DIR/labels.yaml, readable by every command. The same --seed gives identical files for any
+DIR/labels.yaml, readable by every command; as in the study's data, end-of-limit signs are
+filed in Speed10EndSigns..Speed90EndSigns folders that the label map merges into NSPEEDLIMIT. The same --seed gives identical files for any
 --threads. --preview also writes DIR/preview.png, one row per class.`,
 		Example: `  qbench gen-data --out /tmp/qb-gen
   qbench gen-data --out /tmp/qb-gen --seed 7 --recordings 5 --per-class 200 --preview

@@ -1,6 +1,9 @@
 package synth
 
-import "math/rand/v2"
+import (
+	"fmt"
+	"math/rand/v2"
+)
 
 // Class ids of the study's 30 classes.
 const (
@@ -71,7 +74,7 @@ func isFloorClass(c int) bool {
 // floorMarking returns the paint primitives of a road-marking class in
 // floor centimetres (x right, y forward; the ego lane spans x = -20..20),
 // the marking's extent for framing, and which lane lines to break.
-func floorMarking(c int, g *rand.Rand) (ps []prim, extent float32, gapY float32) {
+func floorMarking(c, index int) (ps []prim, extent float32, gapY float32) {
 	switch c {
 	case Crosswalk:
 		for x := float32(-58); x < 20; x += 8 {
@@ -138,7 +141,7 @@ func floorMarking(c int, g *rand.Rand) (ps []prim, extent float32, gapY float32)
 	}
 	// Speed limits (and their end) painted on the road: digits stretched
 	// along the lane so they read upright from the car.
-	n := speedValue(c, g)
+	n := speedValue(c, index)
 	place := func(x, y float32) (float32, float32) { return x * 1.1, -y * 2.2 }
 	ps = number(n, 0, 0, 14, 0.9, place)
 	if c == NSpeedLimit {
@@ -147,12 +150,25 @@ func floorMarking(c int, g *rand.Rand) (ps []prim, extent float32, gapY float32)
 	return ps, 36, 0
 }
 
-// speedValue is the number shown by a speed class (NSPEEDLIMIT: any).
-func speedValue(c int, g *rand.Rand) int {
+// speedValue is the number shown by a speed class; an end-of-limit sign
+// shows 10..90 in turn by index, so FolderName can file it like the study's
+// Speed<N>EndSigns folders.
+func speedValue(c, index int) int {
 	if c >= SpeedLimit10 && c <= SpeedLimit90 {
 		return 10 * (c - SpeedLimit10 + 1)
 	}
-	return 10 * (1 + g.IntN(9))
+	return 10 * (1 + index%9)
+}
+
+// FolderName is the folder Write files image index of class in: the class
+// name, except NSPEEDLIMIT, which goes to Speed<N>EndSigns by the number
+// drawn (N = 10..90), as in the study's data; LabelMap maps those folders
+// back to NSPEEDLIMIT.
+func FolderName(class, index int) string {
+	if class == NSpeedLimit {
+		return fmt.Sprintf("Speed%dEndSigns", speedValue(class, index))
+	}
+	return ClassNames[class]
 }
 
 // laneLines returns the lane markings around a marking: left road edge,
@@ -179,7 +195,7 @@ func laneLines(gapY float32, phase float32) []prim {
 
 // signLayers returns a sign class's artwork in sign units (radius 1, y
 // down), with colours faded toward grey by fade.
-func signLayers(c int, g *rand.Rand, fade float32) []layer {
+func signLayers(c, index int, g *rand.Rand, fade float32) []layer {
 	f := func(col rgb) rgb { return mix(col, rgb{0.55, 0.55, 0.55}, fade) }
 	L := func(col rgb, ps ...prim) layer { return layer{col: f(col), alpha: 1, prims: ps} }
 	disk := circle(0, 0, 1)
@@ -190,10 +206,10 @@ func signLayers(c int, g *rand.Rand, fade float32) []layer {
 		return []layer{L(signWhite, disk), L(signRed, redRing)}
 	case c >= SpeedLimit10 && c <= SpeedLimit90:
 		return []layer{L(signWhite, disk), L(signRed, redRing),
-			L(signBlack, number(speedValue(c, g), 0, 0.02, 0.8, stroke, nil)...)}
+			L(signBlack, number(speedValue(c, index), 0, 0.02, 0.8, stroke, nil)...)}
 	case c == NSpeedLimit:
 		return []layer{L(signWhite, disk), L(signGray, ring(0, 0, 1, 0.95)),
-			L(signGray, number(speedValue(c, g), 0, 0.02, 0.8, stroke, nil)...),
+			L(signGray, number(speedValue(c, index), 0, 0.02, 0.8, stroke, nil)...),
 			L(signBlack, endStripes()...)}
 	case c == NoPassingStart:
 		return []layer{L(signWhite, disk), L(signRed, redRing),

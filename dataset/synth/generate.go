@@ -69,6 +69,8 @@ type scene struct {
 	g   *rand.Rand
 	nz  *valueNoise
 	s   float32
+	// index of the image; it picks the number on end-of-limit signs.
+	index int
 }
 
 func (sc *scene) u(a, b float32) float32 { return a + (b-a)*sc.g.Float32() }
@@ -83,10 +85,11 @@ func Generate(cfg Config, rec, class, index int) *image.RGBA {
 	}
 	cfg = cfg.Defaults()
 	sc := &scene{
-		cv:  newCanvas(cfg.Size),
-		rec: newRecording(cfg.Seed, rec),
-		g:   newRand(cfg.Seed, "image", int64(rec), int64(class), int64(index)),
-		s:   float32(cfg.Size),
+		cv:    newCanvas(cfg.Size),
+		rec:   newRecording(cfg.Seed, rec),
+		g:     newRand(cfg.Seed, "image", int64(rec), int64(class), int64(index)),
+		s:     float32(cfg.Size),
+		index: index,
 	}
 	sc.nz = newNoise(sc.g)
 	switch {
@@ -112,7 +115,7 @@ func (sc *scene) floorScene(class int, off float32, lanes bool) {
 		gapY   float32
 	)
 	if class >= 0 {
-		ps, extent, gapY = floorMarking(class, sc.g)
+		ps, extent, gapY = floorMarking(class, sc.index)
 	}
 	dist := sc.u(r.distMin, r.distMax)
 	yaw := sc.normal(r.yawStd)
@@ -188,7 +191,7 @@ func (sc *scene) signScene(class int, offX, offY, scaleMul float32) {
 	post := []layer{{col: signGray.scale(sc.u(0.7, 1.2)), alpha: 1,
 		prims: []prim{rect(cx-radius*0.07, cy, cx+radius*0.07, sc.s*2)}}}
 	sc.cv.paintFlat(post, newAffine(0, 0, 1, 0, 1))
-	sc.cv.paintFlat(signLayers(class, sc.g, r.signFade*sc.u(0.5, 1.5)), m)
+	sc.cv.paintFlat(signLayers(class, sc.index, sc.g, r.signFade*sc.u(0.5, 1.5)), m)
 }
 
 // room paints a wall with a floor below a random horizon and clutter.

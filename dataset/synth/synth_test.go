@@ -99,6 +99,14 @@ func TestWriteReadBack(t *testing.T) {
 	if len(d.Classes) != 30 || len(d.Samples) != 180 || d.Layout != "recordings" {
 		t.Fatalf("read back: %d classes, %d samples, %s", len(d.Classes), len(d.Samples), d.Layout)
 	}
+	// End-of-limit signs are filed by number, as in the study, and merged
+	// back into NSPEEDLIMIT by the label map.
+	if c := d.ClassCounts(); c[NSpeedLimit] != 6 || d.Samples[0].Folder == "" {
+		t.Fatalf("NSPEEDLIMIT count %d", c[NSpeedLimit])
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rec1", "Speed20EndSigns", "00001.png")); err != nil {
+		t.Fatal(err)
+	}
 	ver, err := d.Split("verification")
 	if err != nil || len(ver.Samples) != 60 || ver.Recordings[0] != "rec3" {
 		t.Fatalf("verification split: %v %v", ver, err)

@@ -19,11 +19,15 @@ import (
 func RecordingName(r int) string { return fmt.Sprintf("rec%d", r+1) }
 
 // LabelMap returns the label map Write stores with a dataset: the 30
-// classes and the splits train (first recordings) and verification (the
-// last cfg.Verification recordings).
+// classes, the Speed<N>EndSigns folders mapped to NSPEEDLIMIT, and the
+// splits train (first recordings) and verification (the last
+// cfg.Verification recordings).
 func LabelMap(cfg Config) *dataset.LabelMap {
 	cfg = cfg.Defaults()
-	m := &dataset.LabelMap{Classes: Classes(), Splits: map[string][]string{}}
+	m := &dataset.LabelMap{Classes: Classes(), Splits: map[string][]string{}, Folders: map[string]string{}}
+	for i := 0; i < min(cfg.PerClass, 9); i++ {
+		m.Folders[FolderName(NSpeedLimit, i)] = ClassNames[NSpeedLimit]
+	}
 	for r := 0; r < cfg.Recordings; r++ {
 		split := "train"
 		if r >= cfg.Recordings-cfg.Verification {
@@ -49,9 +53,10 @@ func (c Config) Total() int {
 	return c.Recordings * NumClasses * c.PerClass
 }
 
-// Write generates the dataset into dir as dir/<recording>/<CLASS>/<n>.png
-// (8-bit RGB PNG, fast compression) plus dir/labels.yaml, and returns the number
-// of images written. Output is identical for any worker count.
+// Write generates the dataset into dir as dir/<recording>/<folder>/<n>.png
+// (8-bit RGB PNG, fast compression; folder = FolderName) plus
+// dir/labels.yaml, and returns the number of images written. Output is
+// identical for any worker count.
 func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int, error) {
 	cfg = cfg.Defaults()
 	if cfg.Size > 1024 {
@@ -59,8 +64,10 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 	}
 	for r := 0; r < cfg.Recordings; r++ {
 		for c := 0; c < NumClasses; c++ {
-			if err := os.MkdirAll(filepath.Join(dir, RecordingName(r), ClassNames[c]), 0o755); err != nil {
-				return 0, fmt.Errorf("gen-data: %w", err)
+			for i := 0; i < min(cfg.PerClass, 9); i++ {
+				if err := os.MkdirAll(filepath.Join(dir, RecordingName(r), FolderName(c, i)), 0o755); err != nil {
+					return 0, fmt.Errorf("gen-data: %w", err)
+				}
 			}
 		}
 	}
@@ -104,7 +111,7 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 				buf.Reset()
 				err := enc.encode(&buf, img)
 				if err == nil {
-					p := filepath.Join(dir, RecordingName(r), ClassNames[c], fmt.Sprintf("%05d.png", i))
+					p := filepath.Join(dir, RecordingName(r), FolderName(c, i), fmt.Sprintf("%05d.png", i))
 					err = os.WriteFile(p, buf.Bytes(), 0o644)
 				}
 				if err != nil {
