@@ -28,6 +28,16 @@ type OptimConfig struct {
 	WeightDecay float64
 }
 
+// DefaultWeightDecay is the usual decay for an optimizer: 0.01 for Adam,
+// whose decay is decoupled (AdamW: it shrinks weights by lr·λ per step),
+// and 5e-4 for SGD, whose decay is an L2 term added to the gradient.
+func DefaultWeightDecay(optimizer string) float64 {
+	if optimizer == OptSGD {
+		return 5e-4
+	}
+	return 0.01
+}
+
 // optimizer updates parameters in place from a gradient.
 type optimizer interface {
 	step(params, grad []float32, lr float64)
