@@ -12,6 +12,12 @@
 //	sum, err := dataset.Stream(ctx, d.Samples, spec, dataset.StreamOptions{Workers: 2},
 //		func(it dataset.Item) error { use(it.Data, it.Sample.Label); return nil })
 //	sum, err = dataset.Batches(ctx, d.Samples, spec, opts, 32, func(b dataset.Batch) error {...})
+//	rep, err := dataset.Inspect(ctx, d, opts)                   // counts, sizes, formats, problems
+//
+// A Preprocessor applies a Spec to one decoded image with reusable buffers
+// (one per goroutine); ReadImageFile and DecodeImage decode any supported
+// format with a pixel limit checked before allocation. Package
+// dataset/synth generates a synthetic dataset in this format.
 //
 // Stream calls its callback sequentially in sample order whatever the worker
 // count, so results are deterministic. Item.Data is reused after the

@@ -173,7 +173,7 @@ func streamGenerated(t testing.TB, n int) (peak uint64, rate float64) {
 			return Generate(cfg, i%4, s.Label, i/NumClasses), nil
 		},
 	}, func(it dataset.Item) error {
-		if it.Index%1000 == 0 {
+		if it.Index%250 == 0 {
 			runtime.ReadMemStats(&ms)
 			peak = max(peak, ms.HeapInuse)
 		}
