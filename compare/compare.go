@@ -155,7 +155,11 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		}
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", cfg.OutDir, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("%s: %w", pe.Path, pe.Err) // the part of the path that failed
+		}
+		return nil, fmt.Errorf("create output directory: %w", err)
 	}
 	out, err := newOutputs(filepath.Join(cfg.OutDir, OutputsFile), cfg.Splits, len(models), k)
 	if err != nil {
@@ -204,7 +208,7 @@ func loadModels(cfg Config, k int) ([]*model, error) {
 			return nil, fmt.Errorf("model %d (%s): %w", i+1, orPath(spec), err)
 		}
 		if names[m.info.Name] {
-			return nil, fmt.Errorf("two models are named %q; give distinct names", m.info.Name)
+			return nil, fmt.Errorf("two models are named %q; give distinct names with --name", m.info.Name)
 		}
 		names[m.info.Name] = true
 		ms = append(ms, m)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/dataset"
@@ -286,6 +287,12 @@ func TestCorruptImageSkipped(t *testing.T) {
 	}
 	if s := r.Splits[0]; s.N != 35 || s.Skipped != 1 || s.Models[0].N != 35 {
 		t.Errorf("n=%d skipped=%d model n=%d, want 35/1/35", s.N, s.Skipped, s.Models[0].N)
+	}
+	// The report names the file once, relative to the data root, with
+	// the decoder's reason (both models share a spec: listed once).
+	want := relPath(cfg.DataRoot, bad)
+	if f := r.Splits[0].SkippedFiles; len(f) != 1 || f[0].Path != want || f[0].Reason == "" || strings.Contains(f[0].Reason, bad) {
+		t.Errorf("skipped files %+v, want one entry for %s with a reason", f, want)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/qbench/qbench/dataset"
@@ -50,12 +49,9 @@ func OpenData(root, labelMap string, splits []string, samples int, seed int64) (
 		if !isDir {
 			s, err := ds.Split(name)
 			if err != nil {
-				var names []string
-				for n := range ds.Splits {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				return nil, fmt.Errorf("split %q: %w (label map splits: %s; or use NAME=DIR)", name, err, strings.Join(names, ", "))
+				// dataset's error already names the split and lists the
+				// label map's splits; add the other way to give one.
+				return nil, fmt.Errorf("%w; or give a folder with --split %s=DIR", err, name)
 			}
 			add(name, s)
 			continue

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/metrics"
 	"github.com/qbench/qbench/report"
 )
@@ -25,6 +26,34 @@ type outputs struct {
 	n    []int     // samples per split
 	seen [][]uint8 // per split and sample: spec groups that decoded it
 	need []uint8   // per split: spec groups that must have decoded a sample
+	// problems lists, per split, the samples a decoder skipped (path and
+	// reason), deduplicated over spec groups, at most maxSkippedFiles.
+	problems [][]report.SkippedFile
+}
+
+// maxSkippedFiles bounds the skipped files a report lists per split (the
+// count is always exact).
+const maxSkippedFiles = 100
+
+// addProblems records the skipped samples of one decoding pass.
+func (o *outputs) addProblems(split int, root string, ps []dataset.Problem) {
+	for o.problems == nil || len(o.problems) <= split {
+		o.problems = append(o.problems, nil)
+	}
+	have := map[string]bool{}
+	for _, f := range o.problems[split] {
+		have[f.Path] = true
+	}
+	for _, p := range ps {
+		path := relPath(root, p.Path)
+		if have[path] || len(o.problems[split]) >= maxSkippedFiles {
+			continue
+		}
+		have[path] = true
+		// The message may repeat the path; the report shows it once.
+		reason := strings.TrimPrefix(p.Msg, p.Path+": ")
+		o.problems[split] = append(o.problems[split], report.SkippedFile{Path: path, Reason: reason})
+	}
 }
 
 func newOutputs(path string, splits []SplitSpec, m, k int) (*outputs, error) {
@@ -176,6 +205,9 @@ func summarize(cfg Config, si int, s SplitSpec, models []*model, topK []int, out
 		return report.Split{}, err // names the split, sample or file
 	}
 	sp := report.Split{Name: s.Name, N: n, Skipped: len(s.Samples) - n}
+	if si < len(out.problems) {
+		sp.SkippedFiles = out.problems[si]
+	}
 	for m, a := range accs {
 		sp.Models = append(sp.Models, report.ModelEntry{ModelInfo: models[m].info, ModelResult: a.Result(cfg.Classes)})
 	}

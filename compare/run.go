@@ -77,7 +77,7 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 		}()
 	}
 	size := g.spec.Size()
-	_, err := dataset.Stream(ctx, s.Samples, g.spec, dataset.StreamOptions{Workers: cfg.Workers, Load: cfg.Load},
+	sum, err := dataset.Stream(ctx, s.Samples, g.spec, dataset.StreamOptions{Workers: cfg.Workers, Load: cfg.Load},
 		func(it dataset.Item) error {
 			var buf []float32
 			select {
@@ -96,6 +96,10 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 		})
 	close(jobs)
 	wg.Wait()
+	out.addProblems(si, cfg.DataRoot, sum.Problems)
+	if task != nil {
+		task.Add(int64(sum.Skipped)) // skipped samples are done too
+	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}

@@ -28,7 +28,21 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		p("%s (%d samples)", md(s.Name), s.N)
 	}
-	p(".\n\nModels:\n\n")
+	p(".\n\n")
+	for _, s := range r.Splits {
+		if s.Skipped > 0 {
+			p("Split %s: %d images could not be decoded and are left out of every statistic", md(s.Name), s.Skipped)
+			for i, f := range s.SkippedFiles {
+				sep := ": "
+				if i > 0 {
+					sep = "; "
+				}
+				p("%s`%s` (%s)", sep, md(f.Path), md(f.Reason))
+			}
+			p(".\n\n")
+		}
+	}
+	p("Models:\n\n")
 	for _, m := range models {
 		p("- **%s** — `%s` (input %s, output %s)\n", md(m.Name), md(orDash(m.Path)), m.InputType, m.OutputType)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,12 @@ type ModelInfo struct {
 	Preprocess string `json:"preprocess"`
 }
 
+// SkippedFile is a sample that could not be decoded.
+type SkippedFile struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
 // ModelEntry is one model's results on one split.
 type ModelEntry struct {
 	ModelInfo
@@ -120,10 +127,13 @@ type Split struct {
 	Name string `json:"name"`
 	// N counts the samples every model saw; Skipped those that could
 	// not be decoded and were left out of every metric.
-	N       int          `json:"n"`
-	Skipped int          `json:"skipped"`
-	Models  []ModelEntry `json:"models"`
-	Pairs   []PairEntry  `json:"pairs"`
+	N       int `json:"n"`
+	Skipped int `json:"skipped"`
+	// SkippedFiles names the skipped samples and why (at most 100; nil
+	// when none was skipped).
+	SkippedFiles []SkippedFile `json:"skipped_files,omitempty"`
+	Models       []ModelEntry  `json:"models"`
+	Pairs        []PairEntry   `json:"pairs"`
 }
 
 // PredictionRow is one row of predictions.csv: one sample seen by one model.
@@ -204,7 +214,7 @@ func WriteAll(dir string, r *Report) error {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("report: create %s: %w", dir, err)
+		return fmt.Errorf("create %s: %w", dir, reason(err))
 	}
 	js, err := r.JSON()
 	if err != nil {
@@ -228,24 +238,42 @@ func WriteAll(dir string, r *Report) error {
 }
 
 func writeFile(path string, fill func(*os.File) error) error {
+	// Write to a temporary name and rename, so a failed run never leaves
+	// a half-written file under the final name. Errors name the final
+	// path once and keep only the system's reason.
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return fmt.Errorf("%s: %w", path, reason(err))
 	}
 	if err := fill(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("report: write %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, reason(err))
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("report: write %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, reason(err))
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("report: %w", err)
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, reason(err))
 	}
 	return nil
+}
+
+// reason strips the operation and path from file-system errors (the
+// caller names the file).
+func reason(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }
 
 // className returns the name of class i, or its index.

@@ -17,6 +17,21 @@ func WriteTerminal(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	for _, s := range r.Splits {
 		fmt.Fprintf(ew, "split %s: %d samples, %d classes (argmax ties: %s)\n", s.Name, s.N, len(r.Classes), r.Settings.TieRule)
+		if s.Skipped > 0 {
+			fmt.Fprintf(ew, "  warning: %d images could not be decoded and are left out", s.Skipped)
+			for i, f := range s.SkippedFiles {
+				if i == 3 {
+					fmt.Fprintf(ew, "; … (all in report.json)")
+					break
+				}
+				sep := ": "
+				if i > 0 {
+					sep = "; "
+				}
+				fmt.Fprintf(ew, "%s%s (%s)", sep, f.Path, f.Reason)
+			}
+			fmt.Fprintln(ew)
+		}
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		head := "  model\taccuracy\t95% CI"
 		if len(s.Models) > 0 {
