@@ -89,6 +89,12 @@ func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd
 			return nil, err
 		}
 		d.inOff = -zpIn
+		d.w32 = make([]int32, len(d.wi))
+		d.zpTerm = make([]int32, g.outC)
+		for i, v := range d.wi {
+			d.w32[i] = int32(v)
+			d.zpTerm[i%g.outC] += d.inOff * int32(v)
+		}
 		return &depthwiseInt8{d}, nil
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
 		rq, wv, err := prepare16x8(rnd, op, in, w, bias, out, opts.Activation, g.outC, taps*g.outC)
@@ -113,7 +119,12 @@ type depthwise struct {
 	wi       []int8
 	inOff    int32
 	rq       *requant
-	acc      sync.Pool // *[]int64 (16x8), one accumulator per output channel
+	// w32 is the int8 weights widened once, and zpTerm[c] =
+	// −zp_in·Σ_taps w[tap][c], the input-offset part of a full window's
+	// sum (int32 arithmetic wraps alike either way), so the interior
+	// loop multiplies raw inputs.
+	w32, zpTerm []int32
+	acc         sync.Pool // *[]int64 (16x8), one accumulator per output channel
 	acc32    sync.Pool // *[]int32 (int8)
 	facc     sync.Pool // *[]float32
 }
@@ -161,6 +172,64 @@ func dwPixel[X, W, A dwNum](acc []A, src []X, w []W, g *convGeom, img, iy0, ix0,
 	}
 }
 
+// inside reports whether the window starting at (iy0, ix0) lies wholly
+// inside the image, so no tap needs a bounds check.
+func (d *depthwise) inside(iy0, ix0 int) bool {
+	g := d.g
+	return iy0 >= 0 && ix0 >= 0 && iy0+(g.fH-1)*g.dilH < g.inH && ix0+(g.fW-1)*g.dilW < g.inW
+}
+
+// dwTaps adds one interior output pixel's products to acc for depth
+// multiplier 1: for each tap, acc[c] += w[tap][c]·x[tap][c] over the C
+// contiguous channels of the input pixel at src[base+…]. Compared with
+// dwPixel it skips the per-tap bounds checks and (for int8, whose
+// offset term the caller pre-loads into acc) the per-product offset add.
+func dwTaps[X, W, A dwNum](acc []A, src []X, w []W, g *convGeom, base int) {
+	C := g.inC
+	acc = acc[:C]
+	if g.fH == 3 && g.fW == 3 {
+		dwTaps3x3(acc, src, w, g, base)
+		return
+	}
+	for ky := 0; ky < g.fH; ky++ {
+		row := base + ky*g.dilH*g.inW*C
+		for kx := 0; kx < g.fW; kx++ {
+			px := src[row+kx*g.dilW*C:][:C]
+			wt := w[(ky*g.fW+kx)*C:][:C]
+			for c, x := range px {
+				acc[c] += A(wt[c]) * A(x)
+			}
+		}
+	}
+}
+
+// dwTaps3x3 is dwTaps for the common 3×3 window: the nine products of a
+// channel are summed in a register (in tap order, so float results are
+// unchanged) instead of nine load-add-store passes over acc.
+func dwTaps3x3[X, W, A dwNum](acc []A, src []X, w []W, g *convGeom, base int) {
+	C := len(acc)
+	rs, cs := g.dilH*g.inW*C, g.dilW*C
+	x0, x1, x2 := src[base:][:C], src[base+cs:][:C], src[base+2*cs:][:C]
+	x3, x4, x5 := src[base+rs:][:C], src[base+rs+cs:][:C], src[base+rs+2*cs:][:C]
+	x6, x7, x8 := src[base+2*rs:][:C], src[base+2*rs+cs:][:C], src[base+2*rs+2*cs:][:C]
+	w0, w1, w2 := w[0:C], w[C:2*C], w[2*C:3*C]
+	w3, w4, w5 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
+	w6, w7, w8 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
+	for c := range acc {
+		a := acc[c]
+		a += A(w0[c]) * A(x0[c])
+		a += A(w1[c]) * A(x1[c])
+		a += A(w2[c]) * A(x2[c])
+		a += A(w3[c]) * A(x3[c])
+		a += A(w4[c]) * A(x4[c])
+		a += A(w5[c]) * A(x5[c])
+		a += A(w6[c]) * A(x6[c])
+		a += A(w7[c]) * A(x7[c])
+		a += A(w8[c]) * A(x8[c])
+		acc[c] = a
+	}
+}
+
 type depthwiseFloat struct{ *depthwise }
 
 // Run implements Kernel.
@@ -178,7 +247,13 @@ func (d depthwiseFloat) Run(ins, outs []*Buffer) error {
 		img := b * g.inH * g.inW * g.inC
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
-				dwPixel(acc, in.F32, d.wf, g, img, oy*g.strideH-g.padT, ox*g.strideW-g.padL, d.mult, 0)
+				iy0, ix0 := oy*g.strideH-g.padT, ox*g.strideW-g.padL
+				if d.mult == 1 && d.inside(iy0, ix0) {
+					clear(acc)
+					dwTaps(acc, in.F32, d.wf, g, img+(iy0*g.inW+ix0)*g.inC)
+				} else {
+					dwPixel(acc, in.F32, d.wf, g, img, iy0, ix0, d.mult, 0)
+				}
 				row := out.F32[o : o+g.outC]
 				copy(row, acc)
 				floatEpilogue(row, g.outC, d.bf, d.flo, d.fhi)
@@ -207,7 +282,13 @@ func (d depthwiseInt8) Run(ins, outs []*Buffer) error {
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
 				// int32 accumulation wraps exactly as TFLite's does.
-				dwPixel(acc, in.I8, d.wi, g, img, oy*g.strideH-g.padT, ox*g.strideW-g.padL, d.mult, d.inOff)
+				iy0, ix0 := oy*g.strideH-g.padT, ox*g.strideW-g.padL
+				if d.mult == 1 && d.inside(iy0, ix0) {
+					copy(acc, d.zpTerm)
+					dwTaps(acc, in.I8, d.w32, g, img+(iy0*g.inW+ix0)*g.inC)
+				} else {
+					dwPixel(acc, in.I8, d.wi, g, img, iy0, ix0, d.mult, d.inOff)
+				}
 				d.rq.rowInt8(out.I8[o:o+g.outC], acc)
 				o += g.outC
 			}
