@@ -125,8 +125,8 @@ type depthwise struct {
 	// loop multiplies raw inputs.
 	w32, zpTerm []int32
 	acc         sync.Pool // *[]int64 (16x8), one accumulator per output channel
-	acc32    sync.Pool // *[]int32 (int8)
-	facc     sync.Pool // *[]float32
+	acc32       sync.Pool // *[]int32 (int8)
+	facc        sync.Pool // *[]float32
 }
 
 // dwNum is the element types depthwise arithmetic runs on.
