@@ -99,3 +99,44 @@ func randomSamples(g *graph.Graph, n int, seed int64) [][]float32 {
 	}
 	return xs
 }
+
+// seedLike is seed-cnn's block structure at 12x12x3: CONV_2D → MAX_POOL_2D →
+// RELU (a separate op with its own range) twice, then RESHAPE →
+// FULLY_CONNECTED(RELU) → FULLY_CONNECTED → SOFTMAX. Large enough that
+// requantization rounding differences would show.
+func seedLike(seed int64) *graph.Graph {
+	rng := rand.New(rand.NewSource(seed))
+	g := &graph.Graph{}
+	x := g.AddTensor(act("input", 1, 12, 12, 3))
+	h, c := 12, 3
+	for i, f := range []int{8, 16} {
+		w := g.AddTensor(randConst(rng, "w"+string(rune('0'+i)), []int{f, 3, 3, c}, 0.4))
+		b := g.AddTensor(randConst(rng, "b"+string(rune('0'+i)), []int{f}, 0.1))
+		cv := g.AddTensor(act("conv"+string(rune('0'+i)), 1, h, h, f))
+		g.AddOp(graph.OpConv2D, []int{x, w, b}, []int{cv}, &graph.Conv2DOptions{
+			Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1})
+		h /= 2
+		p := g.AddTensor(act("pool"+string(rune('0'+i)), 1, h, h, f))
+		g.AddOp(graph.OpMaxPool2D, []int{cv}, []int{p}, &graph.Pool2DOptions{
+			Padding: graph.PaddingValid, StrideW: 2, StrideH: 2, FilterW: 2, FilterH: 2})
+		x = g.AddTensor(act("relu"+string(rune('0'+i)), 1, h, h, f))
+		g.AddOp(graph.OpRelu, []int{p}, []int{x}, nil)
+		c = f
+	}
+	n := h * h * c
+	sh := g.AddTensor(&graph.Tensor{Name: "shape", Shape: []int{2}, DType: graph.Int32, Data: graph.EncodeInt32s([]int32{1, int32(n)})})
+	fl := g.AddTensor(act("flatten", 1, n))
+	g.AddOp(graph.OpReshape, []int{x, sh}, []int{fl}, &graph.ReshapeOptions{NewShape: []int{1, n}})
+	w := g.AddTensor(randConst(rng, "dense_w", []int{32, n}, 0.2))
+	b := g.AddTensor(randConst(rng, "dense_b", []int{32}, 0.1))
+	d := g.AddTensor(act("dense", 1, 32))
+	g.AddOp(graph.OpFullyConnected, []int{fl, w, b}, []int{d}, &graph.FullyConnectedOptions{Activation: graph.ActRelu})
+	w2 := g.AddTensor(randConst(rng, "logits_w", []int{10, 32}, 0.5))
+	b2 := g.AddTensor(randConst(rng, "logits_b", []int{10}, 0.1))
+	lo := g.AddTensor(act("logits", 1, 10))
+	g.AddOp(graph.OpFullyConnected, []int{d, w2, b2}, []int{lo}, &graph.FullyConnectedOptions{})
+	pr := g.AddTensor(act("probs", 1, 10))
+	g.AddOp(graph.OpSoftmax, []int{lo}, []int{pr}, &graph.SoftmaxOptions{Beta: 1})
+	g.Inputs, g.Outputs = []int{0}, []int{pr}
+	return g
+}
