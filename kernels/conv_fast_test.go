@@ -74,6 +74,16 @@ func TestIm2colMatchesReference(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("geometry %+v batch %d rows [%d,%d): im2col differs from the reference", *g, batch, r0, r0+rows)
 		}
+		srcF := make([]float32, len(src))
+		for i, v := range src {
+			srcF[i] = float32(v) / 8
+		}
+		gotF, wantF := make([]float32, rows*g.k()), make([]float32, rows*g.k())
+		im2col(gotF, srcF, g, r0, rows, 0)
+		refIm2col(wantF, srcF, g, r0, rows, 0)
+		if !slices.Equal(gotF, wantF) {
+			t.Fatalf("geometry %+v batch %d rows [%d,%d): float im2col differs from the reference", *g, batch, r0, r0+rows)
+		}
 	}
 }
 
@@ -88,10 +98,24 @@ func BenchmarkIm2col(b *testing.B) {
 		name string
 		f    func(dst, src []int8, g *convGeom, r0, rows int, pad int8)
 	}{{"fast", im2col[int8]}, {"ref", refIm2col[int8]}} {
-		b.Run(fmt.Sprintf("80x80x3/%s", v.name), func(b *testing.B) {
+		b.Run(fmt.Sprintf("int8/80x80x3/%s", v.name), func(b *testing.B) {
 			for b.Loop() {
 				for r0 := 0; r0 < 6400; r0 += rows {
 					v.f(dst, src, g, r0, min(rows, 6400-r0), 0)
+				}
+			}
+		})
+	}
+	srcF := make([]float32, 80*80*3)
+	dstF := make([]float32, rows*27)
+	for _, v := range []struct {
+		name string
+		f    func(dst, src []float32, g *convGeom, r0, rows int, pad float32)
+	}{{"fast", im2col[float32]}, {"ref", refIm2col[float32]}} {
+		b.Run(fmt.Sprintf("float32/80x80x3/%s", v.name), func(b *testing.B) {
+			for b.Loop() {
+				for r0 := 0; r0 < 6400; r0 += rows {
+					v.f(dstF, srcF, g, r0, min(rows, 6400-r0), 0)
 				}
 			}
 		})
