@@ -30,10 +30,13 @@ type TensorReport struct {
 	QuantTensor int `json:"quant_tensor"`
 	// Op is the kind of op producing it ("INPUT" for graph inputs).
 	Op string `json:"op"`
-	// ObservedMin/Max are the calibration extremes; RangeMin/Max the
-	// representable interval of the chosen scale and zero point.
+	// ObservedMin/Max are the calibration extremes; ChosenMin/Max the range
+	// the method picked; RangeMin/Max the representable interval of the
+	// resulting scale and zero point (after TFLite's zero-point nudging).
 	ObservedMin float64 `json:"observed_min"`
 	ObservedMax float64 `json:"observed_max"`
+	ChosenMin   float64 `json:"chosen_min"`
+	ChosenMax   float64 `json:"chosen_max"`
 	RangeMin    float64 `json:"range_min"`
 	RangeMax    float64 `json:"range_max"`
 	Scale       float64 `json:"scale"`
@@ -266,8 +269,11 @@ func (r *rewriter) report() *Report {
 		s, zp := float64(p.Scale[0]), p.ZeroPoint[0]
 		tr := TensorReport{
 			Name: r.g.Tensors[t].Name, Tensor: t, QuantTensor: r.qIdx[t], Op: r.prodOp[t],
-			Scale: s, ZeroPoint: zp, Source: r.source[t],
+			Scale: s, ZeroPoint: zp, Source: r.source[t], ChosenMin: r.ranges[t].Min, ChosenMax: r.ranges[t].Max,
 			RangeMin: s * float64(int64(r.qmin)-zp), RangeMax: s * float64(int64(r.qmax)-zp),
+		}
+		if tr.Source == "fixed" {
+			tr.ChosenMin, tr.ChosenMax = tr.RangeMin, tr.RangeMax
 		}
 		if h != nil && h.Count > 0 {
 			tr.ObservedMin, tr.ObservedMax, tr.Count = h.Min, h.Max, h.Count

@@ -12,10 +12,10 @@ import (
 // of calibration values the range clips.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "tensor\top\tobserved min\tobserved max\trange min\trange max\tscale\tzp\tclipped %%\tfrom\t\n")
+	fmt.Fprintf(tw, "tensor\top\tobserved min\tobserved max\tchosen min\tchosen max\tscale\tzp\tclipped %%\tfrom\t\n")
 	for _, t := range r.Tensors {
 		fmt.Fprintf(tw, "%s\t%s\t%.4g\t%.4g\t%.4g\t%.4g\t%.4g\t%d\t%.4f\t%s\t\n",
-			t.Name, t.Op, t.ObservedMin, t.ObservedMax, t.RangeMin, t.RangeMax, t.Scale, t.ZeroPoint,
+			t.Name, t.Op, t.ObservedMin, t.ObservedMax, t.ChosenMin, t.ChosenMax, t.Scale, t.ZeroPoint,
 			100*t.ClippedFraction, t.Source)
 	}
 	return tw.Flush()
