@@ -251,9 +251,8 @@ func maxPool[T float32 | int8 | int16](g *convGeom, src, dst []T, batch int, lo,
 				// Output pixels whose 2×2 window lies inside the image.
 				full := min(g.outW, g.inW/2)
 				r0, r1 := img[y0*inRow:(y0+1)*inRow], img[(y0+1)*inRow:(y0+2)*inRow]
-				for ; ox < full; ox++ {
-					max2x2(orow[ox*C:(ox+1)*C], r0[2*ox*C:(2*ox+2)*C], r1[2*ox*C:(2*ox+2)*C], lo, hi)
-				}
+				max2x2Row(orow[:full*C], r0[:2*full*C], r1[:2*full*C], C, lo, hi)
+				ox = full
 			}
 			for ; ox < g.outW; ox++ {
 				ix := ox*g.strideW - g.padL
@@ -264,26 +263,44 @@ func maxPool[T float32 | int8 | int16](g *convGeom, src, dst []T, batch int, lo,
 	}
 }
 
-// max2x2 writes clamp(max of the four pixels) for one 2×2 window: a and b
-// are the window's two input rows, two pixels (2·len(o) values) each.
-// Go compiles int8 and float32 max to branches, which mispredict on real
-// data, so those compute in int32, where max is a conditional move.
-func max2x2[T float32 | int8 | int16](o, a, b []T, lo, hi T) {
-	n := len(o)
-	a0, a1, b0, b1 := a[:n], a[n:2*n], b[:n], b[n:2*n]
-	switch any(o).(type) {
+// max2x2Row writes clamp(max) for a run of 2×2 windows: o holds the
+// outputs (C values each), a and b the windows' two input rows (2·C
+// values per output). Go compiles int8 and float32 max to branches or
+// NaN-handling sequences, so those compute in int32, where max is a
+// conditional move; the element type is resolved once per row.
+func max2x2Row[T float32 | int8 | int16](o, a, b []T, C int, lo, hi T) {
+	switch o := any(o).(type) {
 	case []int8:
+		a, b := any(a).([]int8), any(b).([]int8)
 		l, h := int32(lo), int32(hi)
-		for c := range o {
-			o[c] = T(min(max(int32(a0[c]), int32(a1[c]), int32(b0[c]), int32(b1[c]), l), h))
+		for p := 0; p < len(o); p += C {
+			op, ap, bp := o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C]
+			a0, a1, b0, b1 := ap[:C], ap[C:], bp[:C], bp[C:]
+			for c := range op {
+				op[c] = int8(min(max(int32(a0[c]), int32(a1[c]), int32(b0[c]), int32(b1[c]), l), h))
+			}
 		}
 		return
 	case []float32:
-		if max2x2Float(any(o).([]float32), any(a).([]float32), any(b).([]float32), float32(lo), float32(hi)) {
-			return
+		a, b := any(a).([]float32), any(b).([]float32)
+		for p := 0; p < len(o); p += C {
+			op, ap, bp := o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C]
+			if !max2x2Float(op, ap, bp, float32(lo), float32(hi)) {
+				// A NaN: redo this pixel with Go's max, which propagates it.
+				max2x2Generic(op, ap, bp, float32(lo), float32(hi))
+			}
 		}
-		// A NaN: redo with Go's max, which propagates it.
+		return
 	}
+	for p := 0; p < len(o); p += C {
+		max2x2Generic(o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C], lo, hi)
+	}
+}
+
+// max2x2Generic is one 2×2 window with Go's max.
+func max2x2Generic[T float32 | int8 | int16](o, a, b []T, lo, hi T) {
+	n := len(o)
+	a0, a1, b0, b1 := a[:n], a[n:2*n], b[:n], b[n:2*n]
 	for c := range o {
 		o[c] = min(max(a0[c], a1[c], b0[c], b1[c], lo), hi)
 	}
