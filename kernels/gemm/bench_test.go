@@ -166,3 +166,69 @@ func BenchmarkRequantRow(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/element")
 }
+
+// seed-cnn's convolutions: input H=W, C in, Cout out (3x3 SAME, stride 1).
+var convShapes = [][3]int{{80, 3, 16}, {40, 16, 32}, {20, 32, 64}, {10, 64, 128}}
+
+// BenchmarkConvIm2col is a 3x3 SAME conv as im2col + PackedF32.MulBiasClamp.
+func BenchmarkConvIm2col(b *testing.B) {
+	for _, s := range convShapes {
+		hw, cin, cout := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", hw, cin, cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			in, w, bias := randF32(r, hw*hw*cin), randF32(r, cout*9*cin), randF32(r, cout)
+			p := PackF32(w, cout, 9*cin, 9*cin)
+			col := make([]float32, hw*hw*9*cin)
+			out := make([]float32, hw*hw*cout)
+			for b.Loop() {
+				for y := 0; y < hw; y++ {
+					for x := 0; x < hw; x++ {
+						d := col[(y*hw+x)*9*cin:]
+						for ky := 0; ky < 3; ky++ {
+							for kx := 0; kx < 3; kx++ {
+								yy, xx := y+ky-1, x+kx-1
+								seg := d[(ky*3+kx)*cin : (ky*3+kx+1)*cin]
+								if yy < 0 || yy >= hw || xx < 0 || xx >= hw {
+									clear(seg)
+									continue
+								}
+								copy(seg, in[(yy*hw+xx)*cin:(yy*hw+xx+1)*cin])
+							}
+						}
+					}
+				}
+				p.MulBiasClamp(1, hw*hw, col, 9*cin, bias, 0, 1e30, out, cout)
+			}
+			reportOps(b, hw*hw, cout, 9*cin, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkConvSegmented is the same conv without im2col: pad the input
+// once and run MulSegmented per output row.
+func BenchmarkConvSegmented(b *testing.B) {
+	for _, s := range convShapes {
+		hw, cin, cout := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", hw, cin, cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			in, w, bias := randF32(r, hw*hw*cin), randF32(r, cout*9*cin), randF32(r, cout)
+			p := PackF32Segmented(w, cout, 9*cin, 9*cin, 3*cin)
+			wp := hw + 2
+			pad := make([]float32, (hw+2)*wp*cin)
+			out := make([]float32, hw*hw*cout)
+			wide := make([]float32, hw*wp*cout)
+			for b.Loop() {
+				for y := 0; y < hw; y++ {
+					copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin])
+				}
+				// All output rows in one call: pixel (y, x) is row y·Wp + x;
+				// the two rows per image row with x ≥ W are discarded.
+				p.MulSegmented(1, hw*wp-2, pad, cin, wp*cin, bias, 0, 1e30, wide, cout)
+				for y := 0; y < hw; y++ {
+					copy(out[y*hw*cout:(y+1)*hw*cout], wide[y*wp*cout:(y*wp+hw)*cout])
+				}
+			}
+			reportOps(b, hw*hw, cout, 9*cin, "GFLOP/s")
+		})
+	}
+}

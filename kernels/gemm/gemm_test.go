@@ -352,3 +352,70 @@ func TestPackedF32MulBiasClamp(t *testing.T) {
 		}
 	}
 }
+
+// TestMulSegmentedConv runs a 3x3 stride-1 SAME convolution as
+// MulSegmented over a zero-padded NHWC input (no im2col) on every kernel,
+// against a direct loop.
+func TestMulSegmentedConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, set := range allF32Kernels() {
+		for _, c := range [][4]int{{9, 7, 3, 16}, {6, 6, 16, 32}, {5, 11, 5, 70}, {3, 3, 64, 8}, {2, 4, 128, 20}} {
+			h, w, cin, cout := c[0], c[1], c[2], c[3]
+			const kh, kw = 3, 3
+			hp, wp := h+2, w+2
+			in := randF32(r, h*w*cin)
+			pad := make([]float32, hp*wp*cin)
+			for y := 0; y < h; y++ {
+				copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+w)*cin], in[y*w*cin:(y+1)*w*cin])
+			}
+			k := kh * kw * cin
+			wt := randF32(r, cout*k) // OHWI
+			bias := randF32(r, cout)
+			p := &PackedF32{pb: packBF32Seg(&set.kernels[0], true, cout, 0, k, kw*cin, wt, k, nil)}
+			got := make([]float32, h*w*cout)
+			for y := 0; y < h; y++ {
+				// One output row: pixel x of row y is A row x, starting at
+				// padded pixel (y, x); filter row ky adds ky·Wp·C.
+				p.MulSegmented(1, w, pad[y*wp*cin:], cin, wp*cin, bias, 0, float32(math.Inf(1)), got[y*w*cout:], cout)
+			}
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					for o := 0; o < cout; o++ {
+						s := float64(bias[o])
+						for ky := 0; ky < kh; ky++ {
+							for kx := 0; kx < kw; kx++ {
+								for ci := 0; ci < cin; ci++ {
+									s += float64(pad[((y+ky)*wp+x+kx)*cin+ci]) * float64(wt[((o*kh+ky)*kw+kx)*cin+ci])
+								}
+							}
+						}
+						want := max(s, 0)
+						if g := float64(got[(y*w+x)*cout+o]); math.Abs(g-want) > 1e-4*float64(k) {
+							t.Fatalf("%s %v: out[%d][%d][%d] = %v, want %v", set.name, c, y, x, o, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestMulSegmentedChecks(t *testing.T) {
+	p := PackF32(make([]float32, 4), 2, 2, 2)
+	for name, f := range map[string]func(){
+		"not segmented": func() { p.MulSegmented(1, 1, make([]float32, 8), 2, 2, nil, 0, 1, make([]float32, 2), 2) },
+		"short A": func() {
+			PackF32Segmented(make([]float32, 8), 2, 4, 4, 2).MulSegmented(1, 3, make([]float32, 9), 2, 5, nil, 0, 1, make([]float32, 6), 2)
+		},
+		"bad seg": func() { PackF32Segmented(make([]float32, 8), 2, 4, 4, 3) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: want a panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
