@@ -140,29 +140,78 @@ func (s *intStats) merge(o *intStats) {
 // addInt records integer values: clipped means at the dtype's limits,
 // except a limit equal to the zero point (ReLU outputs sit there at 0).
 func (s *intStats) addInt(b *kernels.Buffer, zp int64) {
-	lo, hi := int64(-128), int64(127)
-	if b.DType == graph.Int16 {
-		lo, hi = -32768, 32767
-	}
-	visit := func(v int64) {
-		if (v <= lo || v >= hi) && v != zp {
-			s.Clipped++
-		}
-		s.Min = min(s.Min, v)
-		s.Max = max(s.Max, v)
-	}
 	switch b.DType {
 	case graph.Int8:
-		for _, v := range b.I8 {
-			visit(int64(v))
-		}
+		s.addRange(int8Counts(b.I8, zp))
 		s.N += int64(len(b.I8))
 	case graph.Int16:
-		for _, v := range b.I16 {
-			visit(int64(v))
-		}
+		s.addRange(int16Counts(b.I16, zp))
 		s.N += int64(len(b.I16))
 	}
+}
+
+func (s *intStats) addRange(lo, hi, clipped int64) {
+	s.Min = min(s.Min, lo)
+	s.Max = max(s.Max, hi)
+	s.Clipped += clipped
+}
+
+// int8Counts returns the smallest and largest value and the number at the
+// limits -128/127 that are not the zero point.
+func int8Counts(v []int8, zp int64) (int64, int64, int64) {
+	if len(v) == 0 {
+		return math.MaxInt64, math.MinInt64, 0
+	}
+	lo, hi := v[0], v[0]
+	var atMin, atMax int64
+	for _, x := range v {
+		if x < lo {
+			lo = x
+		}
+		if x > hi {
+			hi = x
+		}
+		if x == -128 {
+			atMin++
+		} else if x == 127 {
+			atMax++
+		}
+	}
+	if zp == -128 {
+		atMin = 0
+	}
+	if zp == 127 {
+		atMax = 0
+	}
+	return int64(lo), int64(hi), atMin + atMax
+}
+
+func int16Counts(v []int16, zp int64) (int64, int64, int64) {
+	if len(v) == 0 {
+		return math.MaxInt64, math.MinInt64, 0
+	}
+	lo, hi := v[0], v[0]
+	var atMin, atMax int64
+	for _, x := range v {
+		if x < lo {
+			lo = x
+		}
+		if x > hi {
+			hi = x
+		}
+		if x == -32768 {
+			atMin++
+		} else if x == 32767 {
+			atMax++
+		}
+	}
+	if zp == -32768 {
+		atMin = 0
+	}
+	if zp == 32767 {
+		atMax = 0
+	}
+	return int64(lo), int64(hi), atMin + atMax
 }
 
 // dequantize writes b's real values into dst (resized) using t's parameters.
@@ -170,9 +219,14 @@ func dequantize(b *kernels.Buffer, t *graph.Tensor, dst []float32) []float32 {
 	s, zp := float64(t.Quant.Scale[0]), float64(t.Quant.ZeroPoint[0])
 	switch b.DType {
 	case graph.Int8:
+		// A table of the 256 possible values avoids a multiply per element.
+		var lut [256]float32
+		for q := range lut {
+			lut[q] = float32(s * (float64(int8(q)) - zp))
+		}
 		dst = grow(dst, len(b.I8))
 		for i, v := range b.I8 {
-			dst[i] = float32(s * (float64(v) - zp))
+			dst[i] = lut[uint8(v)]
 		}
 	case graph.Int16:
 		dst = grow(dst, len(b.I16))
