@@ -270,6 +270,15 @@ func TestMatchByOrder(t *testing.T) {
 	if m[0].Name != "input" || m[1].Name != "hidden" || m[3].Name != "probs" {
 		t.Errorf("matches %+v", m)
 	}
+	// Explain works on the renamed pair, fix search included.
+	_, eval, labels := clusters(4, 10)
+	res, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{TargetDrop: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Matching != "order" || res.Fix == nil || !res.Fix.Met || len(res.Notes) != 0 {
+		t.Errorf("explain by order: matching %s fix %+v notes %v", res.Matching, res.Fix, res.Notes)
+	}
 }
 
 func TestHTMLSelfContained(t *testing.T) {

@@ -96,6 +96,13 @@ func (c *dataCache) again() Data {
 func (s *session) baseOptions() quant.Options {
 	o := quant.OptionsOf(s.q)
 	o.Threads = s.opts.Threads
+	// Key the parameters by the float tensors they were matched to, so a
+	// model matched by op order (not made by qbench) can be rebuilt too.
+	for _, m := range s.matches {
+		if qt := s.q.Tensors[m.Quant]; qt.Quant != nil {
+			o.Fixed[m.Name] = qt.Quant.Clone()
+		}
+	}
 	return o
 }
 
