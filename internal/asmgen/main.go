@@ -42,6 +42,7 @@ func main() {
 		s8VNNI(t[0], t[1])
 		sgemmAVX512Direct(t[0], t[1])
 		s8VNNIDirect(t[0], t[1])
+		s8VNNISegmented(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
@@ -595,6 +596,78 @@ func requantSingleAVX512() {
 	DECQ(n)
 	JNE(LabelRef("loop"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// s8VNNISegmented is s8VNNIDirect over segmented A rows: nseg segments of
+// kqSeg groups of 4 bytes; after each segment every row pointer moves on
+// by adj = segStride − 4·kqSeg bytes. The packed b holds the segments'
+// groups back to back. It runs an int8 convolution without im2col (see
+// PackedS8.MulRequantSegmented). The segment and group counters live in
+// the argument slots, which leaves the registers to the row pointers.
+func s8VNNISegmented(mr, nv int) {
+	name := fmt.Sprintf("s8VNNISx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the dot products of segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c.", name, mr))
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	ini := Load(Param("init"), GP64())
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	ua := zmm(31)
+	flip := zmm(30)
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
+	}
+	for i := 1; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQA32(acc(0, v), acc(i, v))
+		}
+	}
+	tmp := GP32()
+	MOVL(U32(0x80808080), tmp)
+	VPBROADCASTD(tmp, flip)
+	k := GP64()
+	Label("segment")
+	Load(Param("kqSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		VPBROADCASTD(rows.row(i, 0), ua)
+		VPXORD(flip, ua, ua)
+		for v := 0; v < nv; v++ {
+			VPDPBUSD(bv(v), ua, acc(i, v))
+		}
+	}
+	rows.step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("next")
+	for _, base := range rows.bases {
+		ADDQ(NewParamAddr("adj", 32), base)
+	}
+	DECQ(NewParamAddr("nseg", 0))
+	JG(LabelRef("segment"))
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
 	VZEROUPPER()
 	RET()
 }

@@ -232,3 +232,75 @@ func BenchmarkConvSegmented(b *testing.B) {
 		})
 	}
 }
+
+func benchRequant(b *testing.B, n int) *Requant {
+	mult, shift := make([]int32, n), make([]int, n)
+	for j := range n {
+		mult[j], shift[j] = 1<<30+int32(j)*4567, -9
+	}
+	rq, err := NewRequant(fixedpoint.SingleRounding, make([]int32, n), mult, shift, -128, -128, 127)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rq
+}
+
+// BenchmarkConvS8Im2col is an int8 3x3 SAME conv as im2col + MulRequant.
+func BenchmarkConvS8Im2col(b *testing.B) {
+	for _, s := range convShapes {
+		hw, cin, cout := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", hw, cin, cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			in, w := randI8(r, hw*hw*cin), randI8(r, cout*9*cin)
+			p, rq := PackS8(w, cout, 9*cin, 9*cin), benchRequant(b, cout)
+			col := make([]int8, hw*hw*9*cin)
+			out := make([]int8, hw*hw*cout)
+			for b.Loop() {
+				for y := 0; y < hw; y++ {
+					for x := 0; x < hw; x++ {
+						d := col[(y*hw+x)*9*cin:]
+						for ky := 0; ky < 3; ky++ {
+							for kx := 0; kx < 3; kx++ {
+								yy, xx := y+ky-1, x+kx-1
+								seg := d[(ky*3+kx)*cin : (ky*3+kx+1)*cin]
+								if yy < 0 || yy >= hw || xx < 0 || xx >= hw {
+									clear(seg)
+									continue
+								}
+								copy(seg, in[(yy*hw+xx)*cin:(yy*hw+xx+1)*cin])
+							}
+						}
+					}
+				}
+				p.MulRequant(hw*hw, col, 9*cin, 0, rq, out, cout)
+			}
+			reportOps(b, hw*hw, cout, 9*cin, "GOP/s")
+		})
+	}
+}
+
+// BenchmarkConvS8Segmented is the int8 conv without im2col.
+func BenchmarkConvS8Segmented(b *testing.B) {
+	for _, s := range convShapes {
+		hw, cin, cout := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", hw, cin, cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			in, w := randI8(r, hw*hw*cin), randI8(r, cout*9*cin)
+			p, rq := PackS8Segmented(w, cout, 9*cin, 9*cin, 3*cin), benchRequant(b, cout)
+			wp := hw + 2
+			pad := make([]int8, (hw+2)*wp*cin)
+			out := make([]int8, hw*hw*cout)
+			wide := make([]int8, hw*wp*cout)
+			for b.Loop() {
+				for y := 0; y < hw; y++ {
+					copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin])
+				}
+				p.MulRequantSegmented(1, (hw-1)*wp+hw, pad, cin, wp*cin, 0, rq, wide, cout)
+				for y := 0; y < hw; y++ {
+					copy(out[y*hw*cout:(y+1)*hw*cout], wide[y*wp*cout:(y*wp+hw)*cout])
+				}
+			}
+			reportOps(b, hw*hw, cout, 9*cin, "GOP/s")
+		})
+	}
+}

@@ -24,6 +24,11 @@ func sgemmAVX512Dx6x64(k int, a *float32, lda int, b *float32, c *float32, ldc i
 //go:noescape
 func s8VNNIDx6x64(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
 
+// s8VNNISx6x64 stores init plus the dot products of segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c.
+//
+//go:noescape
+func s8VNNISx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
+
 // sgemmAVX512x14x32 adds alpha times the product of packed panels a (k×14) and b (k×32) to the 14×32 tile at c.
 //
 //go:noescape
@@ -44,6 +49,11 @@ func sgemmAVX512Dx14x32(k int, a *float32, lda int, b *float32, c *float32, ldc 
 //go:noescape
 func s8VNNIDx14x32(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
 
+// s8VNNISx14x32 stores init plus the dot products of segmented A (14 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c.
+//
+//go:noescape
+func s8VNNISx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
+
 // sgemmAVX512x28x16 adds alpha times the product of packed panels a (k×28) and b (k×16) to the 28×16 tile at c.
 //
 //go:noescape
@@ -63,6 +73,11 @@ func sgemmAVX512Dx28x16(k int, a *float32, lda int, b *float32, c *float32, ldc 
 //
 //go:noescape
 func s8VNNIDx28x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+
+// s8VNNISx28x16 stores init plus the dot products of segmented A (28 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c.
+//
+//go:noescape
+func s8VNNISx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
 
 // sgemmAVX2x6x16 adds alpha times the product of packed panels a (k×6) and b (k×16) to the 6×16 tile at c.
 //

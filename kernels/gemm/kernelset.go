@@ -68,6 +68,9 @@ type s8Kernel struct {
 	// direct, when set, reads A unpacked (row i at a+i·lda, 4·kq bytes
 	// each, possibly past k into the stride gap) instead of a packed panel.
 	direct func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32)
+	// seg, when set, is direct over segmented rows: nseg segments of
+	// kqSeg groups, row pointers moving adj bytes between segments.
+	seg func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32)
 }
 
 // s8Set is the family of int8 kernels for one instruction set.

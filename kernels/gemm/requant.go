@@ -154,13 +154,25 @@ func (p *PackedS8) MulRequant(m int, a []int8, lda int, aOffset int32, rq *Requa
 
 // MulRequantThreads is MulRequant split over up to threads goroutines.
 func (p *PackedS8) MulRequantThreads(threads, m int, a []int8, lda int, aOffset int32, rq *Requant, out []int8, ldo int) {
-	if rq == nil || rq.n != p.n {
-		panic(fmt.Sprintf("gemm: MulRequant: requant for %d channels, weights have %d", rqN(rq), p.n))
-	}
 	if m < 0 {
 		panic(fmt.Sprintf("gemm: MulRequant: negative m=%d", m))
 	}
+	if p.segQ > 0 {
+		panic("gemm: MulRequant: weights packed by PackS8Segmented need MulRequantSegmented")
+	}
 	checkLen("A", len(a), m, p.k, lda)
+	p.requantChunks(threads, m, rq, out, ldo, func(i0, rows int, acc []int32) {
+		p.mulThreads(1, rows, a[i0*lda:], lda, aOffset, acc, p.n)
+	})
+}
+
+// requantChunks computes the int32 accumulators of rows [i0, i0+rows)
+// with acc (into a cache-sized scratch of row stride n) and requantizes
+// them into out, chunk by chunk and split over threads.
+func (p *PackedS8) requantChunks(threads, m int, rq *Requant, out []int8, ldo int, acc func(i0, rows int, scratch []int32)) {
+	if rq == nil || rq.n != p.n {
+		panic(fmt.Sprintf("gemm: MulRequant: requant for %d channels, weights have %d", rqN(rq), p.n))
+	}
 	checkLen("out", len(out), m, p.n, ldo)
 	if m == 0 || p.n == 0 {
 		return
@@ -177,7 +189,7 @@ func (p *PackedS8) MulRequantThreads(threads, m int, a []int8, lda int, aOffset 
 		scratch := (*bufp)[:chunk*n]
 		for i0 := r0; i0 < r1; i0 += chunk {
 			rows := min(chunk, r1-i0)
-			p.mulThreads(1, rows, a[i0*lda:], lda, aOffset, scratch, n)
+			acc(i0, rows, scratch)
 			for r := 0; r < rows; r++ {
 				rq.Row(out[(i0+r)*ldo:(i0+r)*ldo+n], scratch[r*n:(r+1)*n])
 			}

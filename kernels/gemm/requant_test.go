@@ -150,3 +150,74 @@ func TestMulRequant(t *testing.T) {
 		}
 	}
 }
+
+// TestMulRequantSegmentedConv runs an int8 3x3 stride-1 SAME convolution
+// with MulRequantSegmented over an input padded with its zero point, on
+// every kernel (and the gather fallback), against im2col + GemmS8Ref.
+func TestMulRequantSegmentedConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	var sets []*s8Set
+	for _, s := range allS8Kernels() {
+		sets = append(sets, s)
+		k := s.kernels[0]
+		if k.seg != nil {
+			k.seg = nil
+			sets = append(sets, &s8Set{name: s.name + "/gather", format: s.format, kernels: []s8Kernel{k}})
+		}
+	}
+	for _, set := range sets {
+		for ci, c := range [][4]int{{9, 7, 3, 16}, {6, 6, 16, 32}, {5, 11, 5, 70}, {4, 3, 64, 8}, {30, 2, 3, 16}} {
+			h, w, cin, cout := c[0], c[1], c[2], c[3]
+			hp, wp := h+2, w+2
+			zp := int8(r.IntN(256) - 128)
+			in := randI8(r, h*w*cin)
+			pad := make([]int8, hp*wp*cin)
+			for i := range pad {
+				pad[i] = zp
+			}
+			for y := 0; y < h; y++ {
+				copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+w)*cin], in[y*w*cin:(y+1)*w*cin])
+			}
+			k := 9 * cin
+			wt := randI8(r, cout*k)
+			bias, mult, shift := make([]int32, cout), make([]int32, cout), make([]int, cout)
+			for j := range cout {
+				bias[j] = int32(r.IntN(4000)) - 2000
+				mult[j] = 1<<30 + int32(r.IntN(1<<30))
+				shift[j] = -6 - r.IntN(4)
+			}
+			mode := modes[ci%2]
+			rq, err := NewRequant(mode, bias, mult, shift, 5, -128, 127)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := packS8SegWith(set, wt, cout, k, k, 3*cin)
+			// Whole image at once: rows y·Wp + x, the last row short.
+			m := (h-1)*wp + w
+			wide := make([]int8, h*wp*cout)
+			p.MulRequantSegmented(1+ci%2, m, pad, cin, wp*cin, int32(-int(zp)), rq, wide, cout)
+			// Reference: im2col over the padded input.
+			col := make([]int8, h*w*k)
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					for ky := 0; ky < 3; ky++ {
+						off := ((y+ky)*wp + x) * cin
+						copy(col[(y*w+x)*k+ky*3*cin:(y*w+x)*k+(ky+1)*3*cin], pad[off:off+3*cin])
+					}
+				}
+			}
+			acc := make([]int32, h*w*cout)
+			GemmS8Ref(h*w, cout, k, col, k, int32(-int(zp)), wt, k, acc, cout)
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					for o := 0; o < cout; o++ {
+						want := refRequant(mode, acc[(y*w+x)*cout+o], bias[o], mult[o], shift[o], 5, -128, 127)
+						if got := wide[(y*wp+x)*cout+o]; got != want {
+							t.Fatalf("%s %v: out[%d][%d][%d] = %d, want %d", set.name, c, y, x, o, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -29,6 +29,9 @@ type PackedS8 struct {
 	u8     []int8  // fmtU8Quad panels: slivers of kq×nr×4
 	i16    []int16 // fmtI16Pair panels: slivers of kq×nr×2
 	rowSum []int32 // Σ_p B[j][p] per weight row, zero padded to np
+	// seg > 0 marks PackS8Segmented weights; segQ > 0 means the panels
+	// hold each segment padded to segQ groups of 4 (for kern.seg).
+	seg, segQ int
 }
 
 // PackS8 packs b (n rows of k int8 weights, row stride ldb) for Mul.

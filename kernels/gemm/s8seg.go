@@ -1,0 +1,158 @@
+package gemm
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// PackS8Segmented packs int8 weights (n rows of k = nseg·seg, row stride
+// ldb) for MulRequantSegmented, the int8 counterpart of PackF32Segmented.
+func PackS8Segmented(b []int8, n, k, ldb, seg int) *PackedS8 {
+	return packS8SegWith(defaultS8, b, n, k, ldb, seg)
+}
+
+func packS8SegWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
+	if n < 0 || k < 0 || seg <= 0 || k%seg != 0 {
+		panic(fmt.Sprintf("gemm: PackS8Segmented: n=%d k=%d seg=%d (k must be a positive multiple of seg)", n, k, seg))
+	}
+	checkLen("B", len(b), n, k, ldb)
+	kern := set.pick(1<<20, n)
+	if kern.seg == nil || set.format != fmtU8Quad {
+		// No segmented kernel: plain panels; MulRequantSegmented gathers
+		// the rows first.
+		p := packS8With(set, 1<<20, b, n, k, ldb)
+		p.seg = seg
+		return p
+	}
+	nr := kern.nr
+	nseg, segQ := k/seg, (seg+3)/4
+	p := &PackedS8{set: set, kern: kern, n: n, k: k, kq: nseg * segQ, seg: seg, segQ: segQ}
+	p.np = (n + nr - 1) / nr * nr
+	p.rowSum = make([]int32, p.np)
+	p.u8 = make([]int8, p.np*p.kq*4)
+	for j := 0; j < n; j++ {
+		row := b[j*ldb : j*ldb+k]
+		var sum int32
+		for _, v := range row {
+			sum += int32(v)
+		}
+		p.rowSum[j] = sum
+		base := (j/nr)*p.kq*nr*4 + (j%nr)*4
+		for s := 0; s < nseg; s++ {
+			for t := 0; t < seg; t++ {
+				q := s*segQ + t/4
+				p.u8[base+q*nr*4+t%4] = row[s*seg+t]
+			}
+		}
+	}
+	return p
+}
+
+// MulRequantSegmented is MulRequant where row i of A is made of k/seg
+// segments of seg bytes, segment s starting at a[i·lda + s·segStride]
+// (rows may overlap). It runs an int8 stride-1 convolution without
+// im2col, exactly like PackedF32.MulSegmented: pad the NHWC input with its
+// zero point, pack OHWI weights with PackS8Segmented(w, Cout, KH·KW·C,
+// KH·KW·C, KW·C), use lda = C and segStride = Wp·C, and keep the OW valid
+// pixels of each Wp-wide output row. p must come from PackS8Segmented.
+func (p *PackedS8) MulRequantSegmented(threads, m int, a []int8, lda, segStride int, aOffset int32, rq *Requant, out []int8, ldo int) {
+	seg := p.seg
+	if seg <= 0 {
+		panic("gemm: MulRequantSegmented: weights not packed with PackS8Segmented")
+	}
+	if m < 0 || lda < 0 || segStride < seg {
+		panic(fmt.Sprintf("gemm: MulRequantSegmented: m=%d lda=%d segStride=%d seg=%d", m, lda, segStride, seg))
+	}
+	nseg := p.k / seg
+	if m > 0 && p.k > 0 {
+		if need := (m-1)*lda + (nseg-1)*segStride + seg; len(a) < need {
+			panic(fmt.Sprintf("gemm: MulRequantSegmented: A has %d elements, need %d", len(a), need))
+		}
+	}
+	init := p.initFor(aOffset)
+	p.requantChunks(threads, m, rq, out, ldo, func(i0, rows int, acc []int32) {
+		if p.segQ > 0 {
+			p.runSeg(i0, rows, a, lda, segStride, init, acc, p.n)
+			return
+		}
+		// Gather the rows into contiguous ones for the plain kernels.
+		buf := make([]int8, rows*p.k)
+		for r := 0; r < rows; r++ {
+			for s := 0; s < nseg; s++ {
+				off := (i0+r)*lda + s*segStride
+				copy(buf[r*p.k+s*seg:r*p.k+(s+1)*seg], a[off:off+seg])
+			}
+		}
+		p.mulThreads(1, rows, buf, p.k, aOffset, acc, p.n)
+	})
+}
+
+// initFor returns the accumulator start per column for input offset
+// aOffset (see mulThreads).
+func (p *PackedS8) initFor(aOffset int32) []int32 {
+	init := make([]int32, p.np)
+	off := aOffset
+	if p.set.format == fmtU8Quad {
+		off -= 128
+	}
+	for j, s := range p.rowSum {
+		init[j] = off * s
+	}
+	return init
+}
+
+// runSeg computes rows i0..i0+rows of C (into c, row 0 = i0) with the
+// segmented kernel. Each segment is read as segQ groups of 4 bytes, so up
+// to 3 bytes past a segment (weights there are zero); row tiles whose
+// reads could leave A's slice, and the partial last tile, are copied into
+// a zero-padded scratch first.
+func (p *PackedS8) runSeg(i0, rows int, a []int8, lda, segStride int, init, c []int32, ldc int) {
+	kern := p.kern
+	mr, nr := kern.mr, kern.nr
+	nseg, segQ, seg := p.k/p.seg, p.segQ, p.seg
+	segB := 4 * segQ
+	rowLen := nseg * segB
+	// One pooled buffer (int16 units): the int32 edge tile, then the
+	// row scratch.
+	bufp := s8Pool.Get().(*[]int16)
+	defer s8Pool.Put(bufp)
+	need := 2*mr*nr + (mr*rowLen+1)/2
+	if cap(*bufp) < need {
+		*bufp = make([]int16, need)
+	}
+	buf := (*bufp)[:need]
+	tile := unsafe.Slice((*int32)(unsafe.Pointer(&buf[0])), mr*nr)
+	scratch := unsafe.Slice((*int8)(unsafe.Pointer(&buf[2*mr*nr])), mr*rowLen)
+	bslv := p.kq * nr * 4
+	for is := 0; is < rows; is += mr {
+		h := min(mr, rows-is)
+		gi := i0 + is
+		var aptr *int8
+		ald, adj := lda, segStride-segB
+		if h == mr && (gi+mr-1)*lda+(nseg-1)*segStride+segB <= len(a) {
+			aptr = &a[gi*lda]
+		} else {
+			clear(scratch)
+			for r := 0; r < h; r++ {
+				for s := 0; s < nseg; s++ {
+					off := (gi+r)*lda + s*segStride
+					copy(scratch[r*rowLen+s*segB:r*rowLen+s*segB+seg], a[off:off+seg])
+				}
+			}
+			aptr, ald, adj = &scratch[0], rowLen, 0
+		}
+		for js := 0; js*nr < p.n; js++ {
+			j0 := js * nr
+			w := min(nr, p.n-j0)
+			bptr := unsafe.Pointer(&p.u8[js*bslv])
+			if w == nr && h == mr {
+				kern.seg(nseg, segQ, aptr, ald, adj, bptr, &c[is*ldc+j0], ldc, &init[j0])
+				continue
+			}
+			kern.seg(nseg, segQ, aptr, ald, adj, bptr, &tile[0], nr, &init[j0])
+			for r := 0; r < h; r++ {
+				copy(c[(is+r)*ldc+j0:(is+r)*ldc+j0+w], tile[r*nr:r*nr+w])
+			}
+		}
+	}
+}
