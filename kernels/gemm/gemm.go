@@ -31,8 +31,13 @@
 //	rq, _ := gemm.NewRequant(fixedpoint.SingleRounding, bias32, mult, shift, outZP, lo, hi)
 //	pq.MulRequant(m, colq, k, -inZP, rq, outq, cout) // int8 in → int8 out, TFLite-exact
 //
-// Both are read-only after packing and safe for concurrent use by many
-// executors.
+// Stride-1 convolutions can skip im2col: pad the NHWC input once, pack
+// with PackF32Segmented / PackS8Segmented (one segment per filter row)
+// and call MulSegmented / MulRequantSegmented over the whole image (see
+// their docs; 2–8× faster than im2col for seed-cnn's layers).
+//
+// Packed weights and Requant are read-only after construction and safe
+// for concurrent use by many executors.
 package gemm
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
