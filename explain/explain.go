@@ -224,6 +224,7 @@ type partial struct {
 
 type mainState struct {
 	sh, qe  *interp.Executor
+	luts    [][256]float32 // dequantization table per match (int8 tensors)
 	buf     []float32
 	out     []float32
 	lo, hi  []float64
@@ -253,7 +254,11 @@ func (s *session) mainPass(ctx context.Context) error {
 		ints[i] = newIntStats()
 	}
 	newState := func() (*mainState, error) {
-		return &mainState{sh: shProg.NewExecutor(), qe: qProg.NewExecutor(), lo: lo, hi: hi, halfStp: half}, nil
+		luts := make([][256]float32, nm)
+		for i, m := range s.matches {
+			luts[i] = dequantTable(s.q.Tensors[m.Quant])
+		}
+		return &mainState{sh: shProg.NewExecutor(), qe: qProg.NewExecutor(), luts: luts, lo: lo, hi: hi, halfStp: half}, nil
 	}
 	work := func(st *mainState, idx int, x []float32, label int) (partial, error) {
 		p := partial{acc: make([]errStats, nm), iso: make([]errStats, nm), ints: make([]intStats, nm), label: label}
@@ -275,11 +280,17 @@ func (s *session) mainPass(ctx context.Context) error {
 			if fb == nil || qb == nil {
 				continue
 			}
-			st.buf = dequantize(qb, s.q.Tensors[m.Quant], st.buf)
-			p.acc[i].add(fb.F32, st.buf)
 			p.ints[i] = newIntStats()
-			p.ints[i].addInt(qb, s.q.Tensors[m.Quant].Quant.ZeroPoint[0])
-			p.ints[i].Outside = countOutside(fb.F32, st.lo[i], st.hi[i], st.halfStp[i])
+			if qb.DType == graph.Int8 && len(qb.I8) == len(fb.F32) {
+				// One fused pass over the float and int8 values.
+				p.ints[i].Outside = p.acc[i].addInt8(fb.F32, qb.I8, &st.luts[i],
+					float32(st.lo[i]-st.halfStp[i]), float32(st.hi[i]+st.halfStp[i]), &p.ints[i], s.q.Tensors[m.Quant].Quant.ZeroPoint[0])
+			} else {
+				st.buf = dequantize(qb, s.q.Tensors[m.Quant], st.buf)
+				p.acc[i].add(fb.F32, st.buf)
+				p.ints[i].addInt(qb, s.q.Tensors[m.Quant].Quant.ZeroPoint[0])
+				p.ints[i].Outside = countOutside(fb.F32, st.lo[i], st.hi[i], st.halfStp[i])
+			}
 			if b := s.branch[i]; b >= 0 {
 				if ib := st.sh.Tensor(b); ib != nil {
 					p.iso[i].add(fb.F32, ib.F32)

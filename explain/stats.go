@@ -63,6 +63,93 @@ func (s *errStats) add(f, d []float32) {
 	s.N += int64(len(f))
 }
 
+// addInt8 is add for an int8 approximation, fused with the integer range
+// counts (into is) and the count of float values outside [lo, hi], which it
+// returns: one pass over both tensors instead of four.
+func (s *errStats) addInt8(f []float32, q []int8, lut *[256]float32, lo, hi float32, is *intStats, zp int64) int64 {
+	if len(f) == 0 {
+		return 0
+	}
+	q = q[:len(f)]
+	var f2, e2, fd, d2, sa float64
+	var outside, atMin, atMax int64
+	mx := s.MaxAbs
+	fmin, fmax := f[0], f[0]
+	qmin, qmax := q[0], q[0]
+	for i, x := range f {
+		v := q[i]
+		if x < fmin {
+			fmin = x
+		}
+		if x > fmax {
+			fmax = x
+		}
+		if x < lo || x > hi {
+			outside++
+		}
+		if v < qmin {
+			qmin = v
+		}
+		if v > qmax {
+			qmax = v
+		}
+		if v == -128 {
+			atMin++
+		} else if v == 127 {
+			atMax++
+		}
+		fx, dx := float64(x), float64(lut[uint8(v)])
+		e := fx - dx
+		f2 += fx * fx
+		d2 += dx * dx
+		fd += fx * dx
+		e2 += e * e
+		if e < 0 {
+			e = -e
+		}
+		sa += e
+		if e > mx {
+			mx = e
+		}
+	}
+	if s.N == 0 {
+		s.Min, s.Max = float64(fmin), float64(fmax)
+	} else {
+		s.Min = math.Min(s.Min, float64(fmin))
+		s.Max = math.Max(s.Max, float64(fmax))
+	}
+	s.SumF2 += f2
+	s.SumE2 += e2
+	s.SumFD += fd
+	s.SumD2 += d2
+	s.SumAbs += sa
+	s.MaxAbs = mx
+	s.N += int64(len(f))
+	if zp == -128 {
+		atMin = 0
+	}
+	if zp == 127 {
+		atMax = 0
+	}
+	is.addRange(int64(qmin), int64(qmax), atMin+atMax)
+	is.N += int64(len(q))
+	return outside
+}
+
+// dequantTable returns the real value of each int8 code of t (zero table
+// for other dtypes).
+func dequantTable(t *graph.Tensor) [256]float32 {
+	var lut [256]float32
+	if t.DType != graph.Int8 || t.Quant == nil || len(t.Quant.Scale) == 0 {
+		return lut
+	}
+	s, zp := float64(t.Quant.Scale[0]), float64(t.Quant.ZeroPoint[0])
+	for q := range lut {
+		lut[q] = float32(s * (float64(int8(q)) - zp))
+	}
+	return lut
+}
+
 func (s *errStats) merge(o *errStats) {
 	if o.N == 0 {
 		return
