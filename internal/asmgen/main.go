@@ -43,6 +43,7 @@ func main() {
 		sgemmAVX512Direct(t[0], t[1])
 		s8VNNIDirect(t[0], t[1])
 		s8VNNISegmented(t[0], t[1])
+		sgemmAVX512Segmented(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
@@ -663,6 +664,72 @@ func s8VNNISegmented(mr, nv int) {
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgemmAVX512Segmented is sgemmAVX512Direct over segmented A rows: nseg
+// segments of kSeg floats; after each segment every row pointer moves on
+// by adj bytes (segment stride minus 4·kSeg). Accumulators stay in
+// registers across segments, so a convolution's filter rows cost one C
+// update instead of one per row (see PackedF32.MulSegmented).
+func sgemmAVX512Segmented(mr, nv int) {
+	name := fmt.Sprintf("sgemmAVX512Sx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds alpha times segmented A (%d rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.", name, mr))
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	SHLQ(U8(2), lda)
+	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VPXORD(acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
+		}
+	}
+	rows.step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("next")
+	for _, base := range rows.bases {
+		ADDQ(NewParamAddr("adj", 32), base)
+	}
+	DECQ(NewParamAddr("nseg", 0))
+	JG(LabelRef("segment"))
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	alpha := bv(0)
+	tmp := zmm(31)
+	VBROADCASTSS(NewParamAddr("alpha", 64), alpha)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
+			VFMADD231PS(alpha, acc(i, v), tmp)
+			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
 		}
 		if i+1 < mr {
 			ADDQ(ldc, c)

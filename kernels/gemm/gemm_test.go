@@ -359,7 +359,7 @@ func TestPackedF32MulBiasClamp(t *testing.T) {
 func TestMulSegmentedConv(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
 	for _, set := range allF32Kernels() {
-		for _, c := range [][4]int{{9, 7, 3, 16}, {6, 6, 16, 32}, {5, 11, 5, 70}, {3, 3, 64, 8}, {2, 4, 128, 20}} {
+		for _, c := range [][4]int{{9, 7, 3, 16}, {6, 6, 16, 32}, {5, 11, 5, 70}, {3, 3, 64, 8}, {2, 4, 128, 20}, {3, 3, 160, 24}, {2, 3, 512, 8}} {
 			h, w, cin, cout := c[0], c[1], c[2], c[3]
 			const kh, kw = 3, 3
 			hp, wp := h+2, w+2
@@ -377,6 +377,16 @@ func TestMulSegmentedConv(t *testing.T) {
 				// One output row: pixel x of row y is A row x, starting at
 				// padded pixel (y, x); filter row ky adds ky·Wp·C.
 				p.MulSegmented(1, w, pad[y*wp*cin:], cin, wp*cin, bias, 0, float32(math.Inf(1)), got[y*w*cout:], cout)
+			}
+			// The whole image in one call (rows y·Wp + x) must agree.
+			wide := make([]float32, h*wp*cout)
+			p.MulSegmented(2, (h-1)*wp+w, pad, cin, wp*cin, bias, 0, float32(math.Inf(1)), wide, cout)
+			for y := 0; y < h; y++ {
+				for i := 0; i < w*cout; i++ {
+					if g, want := wide[y*wp*cout+i], got[y*w*cout+i]; math.Abs(float64(g-want)) > 1e-4*float64(k) {
+						t.Fatalf("%s %v: whole-image out[%d][%d] = %v, per-row %v", set.name, c, y, i, g, want)
+					}
+				}
 			}
 			for y := 0; y < h; y++ {
 				for x := 0; x < w; x++ {

@@ -29,6 +29,11 @@ func s8VNNIDx6x64(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *in
 //go:noescape
 func s8VNNISx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
 
+// sgemmAVX512Sx6x64 adds alpha times segmented A (6 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Sx6x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
+
 // sgemmAVX512x14x32 adds alpha times the product of packed panels a (k×14) and b (k×32) to the 14×32 tile at c.
 //
 //go:noescape
@@ -54,6 +59,11 @@ func s8VNNIDx14x32(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *i
 //go:noescape
 func s8VNNISx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
 
+// sgemmAVX512Sx14x32 adds alpha times segmented A (14 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Sx14x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
+
 // sgemmAVX512x28x16 adds alpha times the product of packed panels a (k×28) and b (k×16) to the 28×16 tile at c.
 //
 //go:noescape
@@ -78,6 +88,11 @@ func s8VNNIDx28x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *i
 //
 //go:noescape
 func s8VNNISx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
+
+// sgemmAVX512Sx28x16 adds alpha times segmented A (28 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Sx28x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
 
 // sgemmAVX2x6x16 adds alpha times the product of packed panels a (k×6) and b (k×16) to the 6×16 tile at c.
 //

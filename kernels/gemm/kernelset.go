@@ -15,6 +15,9 @@ type f32Kernel struct {
 	// direct, when set, is the same tile reading A unpacked (row i at
 	// a+i·lda): used for op(A) = A so A needs no packing pass.
 	direct func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)
+	// seg, when set, is direct over segmented rows (MulSegmented): nseg
+	// segments of kSeg floats, row pointers moving adj bytes in between.
+	seg func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)
 }
 
 // f32Set is the family of float32 kernels for one instruction set.

@@ -84,14 +84,25 @@ type packedB struct {
 	n, k, k0 int
 	np       int // n rounded up to nr
 	// seg > 0 makes every k block end at a multiple of seg (PackF32Segmented).
-	seg  int
+	seg int
+	// wholeSeg: blocks hold whole segments for kern.seg (seg ≤ kcSegMax).
+	wholeSeg bool
 	kern *f32Kernel
 	data []float32
 }
 
+// kcSegMax bounds a k block of whole segments (wholeSeg packs): up to
+// 1152 floats deep, so a 16-wide B sliver stays within L1/L2.
+const kcSegMax = 1152
+
 // blockLen is the length of the k block starting at pc: kcF32, cut at the
-// end of k and, for segmented packs, at the end of pc's segment.
+// end of k and, for segmented packs, at the end of pc's segment; or, when
+// the kernel can walk segments itself (wholeSeg), as many whole segments
+// as fit in kcSegMax.
 func (pb *packedB) blockLen(pc int) int {
+	if pb.wholeSeg {
+		return min(pb.k-pc, kcSegMax/pb.seg*pb.seg)
+	}
 	kb := min(kcF32, pb.k-pc)
 	if pb.seg > 0 {
 		kb = min(kb, pb.seg-pc%pb.seg)
@@ -124,7 +135,8 @@ func packBF32Seg(kern *f32Kernel, tB bool, n, k0, k, seg int, b []float32, ldb i
 	if cap(data) < k*np {
 		data = make([]float32, k*np)
 	}
-	pb := &packedB{n: n, k: k, k0: k0, np: np, seg: seg, kern: kern, data: data[:k*np]}
+	pb := &packedB{n: n, k: k, k0: k0, np: np, seg: seg, kern: kern, data: data[:k*np],
+		wholeSeg: seg > 0 && seg <= kcSegMax && kern.seg != nil && k0 == 0}
 	for pc, kb := 0, 0; pc < k; pc += kb {
 		kb = pb.blockLen(pc)
 		block := pb.data[pc*np : pc*np+kb*np]
@@ -223,10 +235,12 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 	// Row-major A goes straight to a direct kernel: packing it would cost
 	// as much as the multiply when each A row meets few B slivers.
 	direct := !tA && kern.direct != nil
+	// segK: blocks of whole segments over segmented A go to kern.seg.
+	segK := direct && pb.wholeSeg && al.seg > 0
 	mc := max(mr, mcF32Rows/mr*mr)
 	asize := min(mc, (r1-r0+mr-1)/mr*mr) * min(k, kcF32)
 	if direct {
-		asize = mr * min(k, kcF32) // only the partial last row tile
+		asize = mr * min(k, max(kcF32, kcSegMax)) // only the partial last row tile
 	}
 	bufp := getF32(asize + mr*nr)
 	defer f32Pool.Put(bufp)
@@ -249,6 +263,14 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 				clear(t)
 				i0 := ic + mb - tail
 				for r := 0; r < tail; r++ {
+					if segK {
+						// Segments side by side: contiguous rows for kern.seg.
+						for q := 0; q < kb; q += al.seg {
+							off := (i0+r)*lda + p0 + q/al.seg*al.segStride
+							copy(t[r*kb+q:r*kb+q+al.seg], a[off:off+al.seg])
+						}
+						continue
+					}
 					copy(t[r*kb:(r+1)*kb], a[(i0+r)*lda+p0:(i0+r)*lda+p0+kb])
 				}
 			}
@@ -271,6 +293,10 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 					switch {
 					case !direct:
 						kern.fn(kb, &abuf[is*kb*mr], &bs[0], dst, ldd, alpha)
+					case segK && h == mr:
+						kern.seg(kb/al.seg, al.seg, &a[i*lda+p0], lda, 4*(al.segStride-al.seg), &bs[0], dst, ldd, alpha)
+					case segK:
+						kern.seg(kb/al.seg, al.seg, &abuf[0], kb, 0, &bs[0], dst, ldd, alpha)
 					case h == mr:
 						kern.direct(kb, &a[i*lda+p0], lda, &bs[0], dst, ldd, alpha)
 					default:
