@@ -87,8 +87,8 @@ type packedB struct {
 	seg int
 	// wholeSeg: blocks hold whole segments for kern.seg (seg ≤ kcSegMax).
 	wholeSeg bool
-	kern *f32Kernel
-	data []float32
+	kern     *f32Kernel
+	data     []float32
 }
 
 // kcSegMax bounds a k block of whole segments (wholeSeg packs): up to
