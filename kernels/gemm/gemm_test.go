@@ -371,7 +371,7 @@ func TestMulSegmentedConv(t *testing.T) {
 			k := kh * kw * cin
 			wt := randF32(r, cout*k) // OHWI
 			bias := randF32(r, cout)
-			p := &PackedF32{pb: packBF32Seg(&set.kernels[0], true, cout, 0, k, kw*cin, wt, k, nil)}
+			p := &PackedF32{pb: packBF32Seg(&set.kernels[0], true, cout, 0, k, kw*cin, wt, k, nil), zeros: make([]float32, cout)}
 			got := make([]float32, h*w*cout)
 			for y := 0; y < h; y++ {
 				// One output row: pixel x of row y is A row x, starting at

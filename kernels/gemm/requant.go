@@ -161,9 +161,48 @@ func (p *PackedS8) MulRequantThreads(threads, m int, a []int8, lda int, aOffset 
 		panic("gemm: MulRequant: weights packed by PackS8Segmented need MulRequantSegmented")
 	}
 	checkLen("A", len(a), m, p.k, lda)
+	if threads <= 1 {
+		p.requantRange(0, m, rq, out, ldo, func(i0, rows int, acc []int32) {
+			p.mulThreads(1, rows, a[i0*lda:], lda, aOffset, acc, p.n)
+		})
+		return
+	}
 	p.requantChunks(threads, m, rq, out, ldo, func(i0, rows int, acc []int32) {
 		p.mulThreads(1, rows, a[i0*lda:], lda, aOffset, acc, p.n)
 	})
+}
+
+// requantRange is requantChunks for one goroutine and rows [r0, r1); it
+// lets acc stay on the caller's stack.
+func (p *PackedS8) requantRange(r0, r1 int, rq *Requant, out []int8, ldo int, acc func(i0, rows int, scratch []int32)) {
+	if rq == nil || rq.n != p.n {
+		panic(fmt.Sprintf("gemm: MulRequant: requant for %d channels, weights have %d", rqN(rq), p.n))
+	}
+	checkLen("out", len(out), r1, p.n, ldo)
+	if r1 <= r0 || p.n == 0 {
+		return
+	}
+	n := p.n
+	chunk := p.requantChunk()
+	bufp := i32Pool.Get().(*[]int32)
+	defer i32Pool.Put(bufp)
+	if cap(*bufp) < chunk*n {
+		*bufp = make([]int32, chunk*n)
+	}
+	scratch := (*bufp)[:chunk*n]
+	for i0 := r0; i0 < r1; i0 += chunk {
+		rows := min(chunk, r1-i0)
+		acc(i0, rows, scratch)
+		for r := 0; r < rows; r++ {
+			rq.Row(out[(i0+r)*ldo:(i0+r)*ldo+n], scratch[r*n:(r+1)*n])
+		}
+	}
+}
+
+// requantChunk is the row count of one scratch chunk (a multiple of mr).
+func (p *PackedS8) requantChunk() int {
+	mr := p.kern.mr
+	return max(mr, requantChunkBytes/(4*max(p.n, 1))/mr*mr)
 }
 
 // requantChunks computes the int32 accumulators of rows [i0, i0+rows)
@@ -177,23 +216,8 @@ func (p *PackedS8) requantChunks(threads, m int, rq *Requant, out []int8, ldo in
 	if m == 0 || p.n == 0 {
 		return
 	}
-	n := p.n
-	mr := p.kern.mr
-	chunk := max(mr, requantChunkBytes/(4*n)/mr*mr)
-	parallelRows(threads, m, chunk, func(r0, r1 int) {
-		bufp := i32Pool.Get().(*[]int32)
-		defer i32Pool.Put(bufp)
-		if cap(*bufp) < chunk*n {
-			*bufp = make([]int32, chunk*n)
-		}
-		scratch := (*bufp)[:chunk*n]
-		for i0 := r0; i0 < r1; i0 += chunk {
-			rows := min(chunk, r1-i0)
-			acc(i0, rows, scratch)
-			for r := 0; r < rows; r++ {
-				rq.Row(out[(i0+r)*ldo:(i0+r)*ldo+n], scratch[r*n:(r+1)*n])
-			}
-		}
+	parallelRows(threads, m, p.requantChunk(), func(r0, r1 int) {
+		p.requantRange(r0, r1, rq, out, ldo, acc)
 	})
 }
 

@@ -221,3 +221,19 @@ func TestMulRequantSegmentedConv(t *testing.T) {
 		}
 	}
 }
+
+func TestMulRequantSegmentedEmptyK(t *testing.T) {
+	p := PackS8Segmented(nil, 3, 0, 0, 4)
+	rq, err := NewRequant(fixedpoint.SingleRounding, []int32{8, -8, 0}, []int32{1 << 30, 1 << 30, 1 << 30}, []int{0, 0, 0}, 1, -128, 127)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]int8, 6)
+	p.MulRequantSegmented(1, 2, nil, 0, 4, 0, rq, out, 3)
+	// bias only: 8·0.5 = 4, −8·0.5 = −4, 0; plus zero point 1.
+	for i, want := range []int8{5, -3, 1, 5, -3, 1} {
+		if out[i] != want {
+			t.Fatalf("out = %v", out)
+		}
+	}
+}

@@ -135,24 +135,24 @@ func (p *PackedS8) mulThreads(threads, m int, a []int8, lda int, aOffset int32, 
 		}
 		return
 	}
-	// The zero-point term aOffset·Σ_p B[j][p] starts every accumulator;
-	// for u8 panels A is fed as a+128, so −128·Σ_p B[j][p] is folded in.
-	// int32 arithmetic wraps exactly as the reference's does.
-	init := make([]int32, p.np)
-	off := aOffset
-	if p.set.format == fmtU8Quad {
-		off -= 128
+	initp := p.initFor(aOffset)
+	defer i32Pool.Put(initp)
+	init := *initp
+	if threads <= 1 || m <= p.kern.mr {
+		p.runAny(0, m, a, lda, init, c, ldc)
+		return
 	}
-	for j, s := range p.rowSum {
-		init[j] = off * s
+	parallelRows(threads, m, p.kern.mr, func(r0, r1 int) { p.runAny(r0, r1, a, lda, init, c, ldc) })
+}
+
+// runAny computes rows r0..r1 of C with the direct kernel when there is
+// one, else through packed A panels.
+func (p *PackedS8) runAny(r0, r1 int, a []int8, lda int, init []int32, c []int32, ldc int) {
+	if p.kern.direct != nil {
+		p.runDirect(r0, r1, a, lda, init, c, ldc)
+		return
 	}
-	parallelRows(threads, m, p.kern.mr, func(r0, r1 int) {
-		if p.kern.direct != nil {
-			p.runDirect(r0, r1, a, lda, init, c, ldc)
-			return
-		}
-		p.run(r0, r1, a, lda, init, c, ldc)
-	})
+	p.run(r0, r1, a, lda, init, c, ldc)
 }
 
 // runDirect computes rows r0..r1 of C with a direct kernel that reads A

@@ -69,28 +69,59 @@ func (p *PackedS8) MulRequantSegmented(threads, m int, a []int8, lda, segStride 
 			panic(fmt.Sprintf("gemm: MulRequantSegmented: A has %d elements, need %d", len(a), need))
 		}
 	}
-	init := p.initFor(aOffset)
+	initp := p.initFor(aOffset)
+	defer i32Pool.Put(initp)
+	init := *initp
+	if threads <= 1 {
+		p.requantRange(0, m, rq, out, ldo, func(i0, rows int, acc []int32) {
+			p.segChunk(i0, rows, a, lda, segStride, aOffset, init, acc)
+		})
+		return
+	}
 	p.requantChunks(threads, m, rq, out, ldo, func(i0, rows int, acc []int32) {
-		if p.segQ > 0 {
-			p.runSeg(i0, rows, a, lda, segStride, init, acc, p.n)
-			return
-		}
-		// Gather the rows into contiguous ones for the plain kernels.
-		buf := make([]int8, rows*p.k)
-		for r := 0; r < rows; r++ {
-			for s := 0; s < nseg; s++ {
-				off := (i0+r)*lda + s*segStride
-				copy(buf[r*p.k+s*seg:r*p.k+(s+1)*seg], a[off:off+seg])
-			}
-		}
-		p.mulThreads(1, rows, buf, p.k, aOffset, acc, p.n)
+		p.segChunk(i0, rows, a, lda, segStride, aOffset, init, acc)
 	})
 }
 
-// initFor returns the accumulator start per column for input offset
-// aOffset (see mulThreads).
-func (p *PackedS8) initFor(aOffset int32) []int32 {
-	init := make([]int32, p.np)
+// segChunk computes the accumulators of rows [i0, i0+rows) of a
+// segmented product into acc (row stride n).
+func (p *PackedS8) segChunk(i0, rows int, a []int8, lda, segStride int, aOffset int32, init, acc []int32) {
+	if p.k == 0 {
+		clear(acc[:rows*p.n]) // an empty sum; the kernels need a segment
+		return
+	}
+	if p.segQ > 0 {
+		p.runSeg(i0, rows, a, lda, segStride, init, acc, p.n)
+		return
+	}
+	// Gather the rows into contiguous ones for the plain kernels.
+	seg, nseg := p.seg, p.k/p.seg
+	bufp := s8Pool.Get().(*[]int16)
+	defer s8Pool.Put(bufp)
+	if need := (rows*p.k + 1) / 2; cap(*bufp) < need {
+		*bufp = make([]int16, need)
+	}
+	buf := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(*bufp))), rows*p.k)
+	for r := 0; r < rows; r++ {
+		for s := 0; s < nseg; s++ {
+			off := (i0+r)*lda + s*segStride
+			copy(buf[r*p.k+s*seg:r*p.k+(s+1)*seg], a[off:off+seg])
+		}
+	}
+	p.mulThreads(1, rows, buf, p.k, aOffset, acc, p.n)
+}
+
+// initFor returns (pooled; Put it back) the accumulator start per column
+// for input offset aOffset: the zero-point term aOffset·Σ_p B[j][p], and
+// for u8 panels, where A is fed as a+128, −128·Σ_p B[j][p] as well.
+// int32 arithmetic wraps exactly as the reference's does.
+func (p *PackedS8) initFor(aOffset int32) *[]int32 {
+	bufp := i32Pool.Get().(*[]int32)
+	if cap(*bufp) < p.np {
+		*bufp = make([]int32, p.np)
+	}
+	*bufp = (*bufp)[:p.np]
+	init := *bufp
 	off := aOffset
 	if p.set.format == fmtU8Quad {
 		off -= 128
@@ -98,7 +129,7 @@ func (p *PackedS8) initFor(aOffset int32) []int32 {
 	for j, s := range p.rowSum {
 		init[j] = off * s
 	}
-	return init
+	return bufp
 }
 
 // runSeg computes rows i0..i0+rows of C (into c, row 0 = i0) with the

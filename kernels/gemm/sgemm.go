@@ -130,12 +130,19 @@ func packBF32(kern *f32Kernel, tB bool, n, k0, k int, b []float32, ldb int, data
 
 // packBF32Seg is packBF32 with k blocks aligned to segments of seg (> 0).
 func packBF32Seg(kern *f32Kernel, tB bool, n, k0, k, seg int, b []float32, ldb int, data []float32) *packedB {
+	pb := new(packedB)
+	pb.pack(kern, tB, n, k0, k, seg, b, ldb, data)
+	return pb
+}
+
+// pack fills pb (so Sgemm can keep its packedB on the stack).
+func (pb *packedB) pack(kern *f32Kernel, tB bool, n, k0, k, seg int, b []float32, ldb int, data []float32) {
 	nr := kern.nr
 	np := (n + nr - 1) / nr * nr
 	if cap(data) < k*np {
 		data = make([]float32, k*np)
 	}
-	pb := &packedB{n: n, k: k, k0: k0, np: np, seg: seg, kern: kern, data: data[:k*np],
+	*pb = packedB{n: n, k: k, k0: k0, np: np, seg: seg, kern: kern, data: data[:k*np],
 		wholeSeg: seg > 0 && seg <= kcSegMax && kern.seg != nil && k0 == 0}
 	for pc, kb := 0, 0; pc < k; pc += kb {
 		kb = pb.blockLen(pc)
@@ -158,7 +165,6 @@ func packBF32Seg(kern *f32Kernel, tB bool, n, k0, k, seg int, b []float32, ldb i
 			}
 		}
 	}
-	return pb
 }
 
 // packAF32 packs rows i0..i0+mb and k-steps p0..p0+kb of op(A) into
@@ -341,10 +347,16 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	chunk := max(kcF32, maxPackedB/np/kcF32*kcF32)
 	bufp := getF32(min(k, chunk) * np)
 	defer f32Pool.Put(bufp)
+	var pb packedB
 	for k0 := 0; k0 < k; k0 += chunk {
-		pb := packBF32(kern, tB, n, k0, min(chunk, k-k0), b, ldb, *bufp)
+		pb.pack(kern, tB, n, k0, min(chunk, k-k0), 0, b, ldb, *bufp)
+		if threads <= 1 || m <= kern.mr {
+			runF32(&pb, 0, m, alpha, tA, a, lda, aLayout{}, c, ldc, nil)
+			continue
+		}
+		shared := pb // only the parallel path moves a copy to the heap
 		parallelRows(threads, m, kern.mr, func(r0, r1 int) {
-			runF32(pb, r0, r1, alpha, tA, a, lda, aLayout{}, c, ldc, nil)
+			runF32(&shared, r0, r1, alpha, tA, a, lda, aLayout{}, c, ldc, nil)
 		})
 	}
 }
@@ -388,7 +400,8 @@ func SgemmThreads(threads int, tA, tB bool, m, n, k int, alpha float32, a []floa
 // layers pack at prepare time). It is read-only after PackF32 and safe
 // for concurrent Mul calls.
 type PackedF32 struct {
-	pb *packedB
+	pb    *packedB
+	zeros []float32 // the bias when a caller passes none
 }
 
 // PackF32 packs B given as n rows of k weights (row stride ldb) — the
@@ -406,7 +419,7 @@ func PackF32Rows(m int, b []float32, n, k, ldb int) *PackedF32 {
 		panic(fmt.Sprintf("gemm: PackF32: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32(defaultF32.pick(m, n), true, n, 0, k, b, ldb, nil)}
+	return &PackedF32{pb: packBF32(defaultF32.pick(m, n), true, n, 0, k, b, ldb, nil), zeros: make([]float32, n)}
 }
 
 // N returns the number of weight rows (output columns of Mul).
@@ -455,7 +468,7 @@ func PackF32Segmented(b []float32, n, k, ldb, seg int) *PackedF32 {
 		panic(fmt.Sprintf("gemm: PackF32Segmented: n=%d k=%d seg=%d (k must be a positive multiple of seg)", n, k, seg))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32Seg(defaultF32.pick(1<<20, n), true, n, 0, k, seg, b, ldb, nil)}
+	return &PackedF32{pb: packBF32Seg(defaultF32.pick(1<<20, n), true, n, 0, k, seg, b, ldb, nil), zeros: make([]float32, n)}
 }
 
 // MulSegmented is MulBiasClamp where row i of A is not contiguous: its
@@ -498,9 +511,9 @@ func (p *PackedF32) mulEpilogue(threads, m int, a []float32, lda int, al aLayout
 		return
 	}
 	if bias == nil {
-		bias = make([]float32, n)
+		bias = p.zeros
 	}
-	ep := &epilogueF32{bias: bias, lo: lo, hi: hi}
+	ep := epilogueF32{bias: bias, lo: lo, hi: hi}
 	scaleC(m, n, 0, c, ldc)
 	if k == 0 {
 		for i := 0; i < m; i++ {
@@ -508,7 +521,12 @@ func (p *PackedF32) mulEpilogue(threads, m int, a []float32, lda int, al aLayout
 		}
 		return
 	}
+	if threads <= 1 || m <= p.pb.kern.mr {
+		runF32(p.pb, 0, m, 1, false, a, lda, al, c, ldc, &ep)
+		return
+	}
+	shared := ep // only the parallel path moves a copy to the heap
 	parallelRows(threads, m, p.pb.kern.mr, func(r0, r1 int) {
-		runF32(p.pb, r0, r1, 1, false, a, lda, al, c, ldc, ep)
+		runF32(p.pb, r0, r1, 1, false, a, lda, al, c, ldc, &shared)
 	})
 }
