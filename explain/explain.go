@@ -149,11 +149,14 @@ type Result struct {
 
 // session holds one Explain call's compiled programs and data.
 type session struct {
-	f, q     *graph.Graph
-	opts     Options
-	matches  []Match
-	shadow   *graph.Graph
-	branch   []int
+	f, q    *graph.Graph
+	opts    Options
+	matches []Match
+	shadow  *graph.Graph
+	branch  []int
+	// fake marks matches whose isolated error is computed by fake
+	// quantization instead of a branch (see fakeQuantOK).
+	fake     []bool
 	data     Data
 	res      *Result
 	labels   []int
@@ -186,6 +189,10 @@ func Explain(ctx context.Context, f, q *graph.Graph, data Data, opts Options) (*
 		return nil, fmt.Errorf("no tensor of the quantized model matches the float model")
 	}
 	s.shadow, s.branch = buildShadow(f, q, s.matches)
+	s.fake = make([]bool, len(s.matches))
+	for i, m := range s.matches {
+		s.fake[i] = m.QuantOp >= 0 && fakeQuantOK(q, q.Ops[m.QuantOp])
+	}
 	cache := newCache(data, opts.CacheBytes)
 	s.data = cache.first
 	s.res.Timings = map[string]float64{}
@@ -225,6 +232,7 @@ type partial struct {
 type mainState struct {
 	sh, qe  *interp.Executor
 	luts    [][256]float32 // dequantization table per match (int8 tensors)
+	fbuf    []float32
 	buf     []float32
 	out     []float32
 	lo, hi  []float64
@@ -295,6 +303,8 @@ func (s *session) mainPass(ctx context.Context) error {
 				if ib := st.sh.Tensor(b); ib != nil {
 					p.iso[i].add(fb.F32, ib.F32)
 				}
+			} else if s.fake[i] {
+				st.fbuf = p.iso[i].addFakeQuant(fb.F32, s.q.Tensors[m.Quant], st.fbuf)
 			}
 		}
 		p.fPred = argmax(st.sh.Output(0).F32)
@@ -345,7 +355,7 @@ func (s *session) mainPass(ctx context.Context) error {
 			L.RangeUsed = float64(ints[i].Max-ints[i].Min+1) / levels
 		}
 		switch {
-		case s.branch[i] >= 0:
+		case s.branch[i] >= 0 || s.fake[i]:
 			L.IsoSQNR, L.IsoCosine, L.IsoMaxAbs, L.IsoRMSEOverScale = iso[i].sqnr(), iso[i].cosine(), iso[i].MaxAbs, iso[i].rmse()/scale
 		case m.QuantOp < 0:
 			// Made by QUANTIZE from a float tensor: quantizing it is all the

@@ -26,7 +26,7 @@ func buildShadow(f, q *graph.Graph, matches []Match) (*graph.Graph, []int) {
 			continue
 		}
 		qop := q.Ops[m.QuantOp]
-		if qop.Kind == graph.OpQuantize || qop.Kind == graph.OpDequantize {
+		if qop.Kind == graph.OpQuantize || qop.Kind == graph.OpDequantize || fakeQuantOK(q, qop) {
 			continue
 		}
 		ins := make([]int, len(qop.Inputs))
@@ -85,4 +85,25 @@ func buildShadow(f, q *graph.Graph, matches []Match) (*graph.Graph, []int) {
 		branch[i] = deq
 	}
 	return s, branch
+}
+
+// fakeQuantOK reports whether an integer op's isolated output equals
+// fake-quantizing the float op's output with the output's parameters, so no
+// branch is needed: MAX_POOL_2D and RESHAPE whose input and output share
+// parameters (max and reshaping commute with a monotone quantizer).
+func fakeQuantOK(q *graph.Graph, op *graph.Op) bool {
+	if op.Kind != graph.OpMaxPool2D && op.Kind != graph.OpReshape {
+		return false
+	}
+	in, out := q.Tensor(op.Inputs[0]), q.Tensor(op.Outputs[0])
+	if in == nil || out == nil || in.Quant == nil || out.Quant == nil || in.DType != out.DType ||
+		len(in.Quant.Scale) != 1 || len(out.Quant.Scale) != 1 {
+		return false
+	}
+	if op.Kind == graph.OpMaxPool2D {
+		if o, ok := op.Options.(*graph.Pool2DOptions); !ok || o.Activation != graph.ActNone {
+			return false
+		}
+	}
+	return in.Quant.Scale[0] == out.Quant.Scale[0] && in.Quant.ZeroPoint[0] == out.Quant.ZeroPoint[0]
 }

@@ -368,3 +368,33 @@ func argmax(v []float32) int {
 	}
 	return best
 }
+
+// addFakeQuant is add against f quantized to the grid of t (scale, zero
+// point, dtype limits) and dequantized again, rounding half away from zero
+// like TFLite's QUANTIZE.
+func (s *errStats) addFakeQuant(f []float32, t *graph.Tensor, buf []float32) []float32 {
+	scale := t.Quant.Scale[0]
+	zp := float32(t.Quant.ZeroPoint[0])
+	lo, hi := float32(-128), float32(127)
+	if t.DType == graph.Int16 {
+		lo, hi = -32768, 32767
+	}
+	buf = grow(buf, len(f))
+	for i, x := range f {
+		v := x / scale
+		if v < 0 {
+			v = float32(int32(v - 0.5))
+		} else {
+			v = float32(int32(v + 0.5))
+		}
+		v += zp
+		if v < lo {
+			v = lo
+		} else if v > hi {
+			v = hi
+		}
+		buf[i] = scale * (v - zp)
+	}
+	s.add(f, buf)
+	return buf
+}
