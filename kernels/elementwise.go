@@ -77,6 +77,42 @@ func (bc *broadcast) each(f func(o, i1, i2 int)) {
 	}
 }
 
+// eachRow calls f once per run of the output's innermost dimension: the n
+// output elements from o on, whose inputs are at i1 + j·d1 and i2 + j·d2
+// (d1, d2 are 1, or 0 where that input broadcasts along the dimension).
+// It visits the same positions as each with a call per row, not per element.
+func (bc *broadcast) eachRow(f func(o, i1, i2, n, d1, d2 int)) {
+	if bc.rank == 0 {
+		f(0, 0, 0, 1, 0, 0)
+		return
+	}
+	last := bc.rank - 1
+	n := bc.out[last]
+	rows := 1
+	for d := range last {
+		rows *= bc.out[d]
+	}
+	if n == 0 || rows == 0 {
+		return
+	}
+	var idx [maxBroadcastRank]int
+	i1, i2 := 0, 0
+	for r := 0; r < rows; r++ {
+		f(r*n, i1, i2, n, bc.s1[last], bc.s2[last])
+		for d := last - 1; d >= 0; d-- {
+			idx[d]++
+			i1 += bc.s1[d]
+			i2 += bc.s2[d]
+			if idx[d] < bc.out[d] {
+				break
+			}
+			i1 -= bc.s1[d] * idx[d]
+			i2 -= bc.s2[d] * idx[d]
+			idx[d] = 0
+		}
+	}
+}
+
 // addKernel implements ADD for float32, int32 and quantized integers.
 type addKernel struct {
 	bc   *broadcast
@@ -89,15 +125,45 @@ type addKernel struct {
 	leftShift          int
 	m1, m2, mOut       int32
 	sh1, sh2, shOut    int
+	// 8-bit fast path: each input's rescaled value (scale1, scale2) for
+	// every possible input, leaving one multiply per element.
+	t1, t2 *[256]int32
 }
 
-func (k *addKernel) quantAdd(x, y int32) int32 {
-	a := (k.off1 + x) * (1 << k.leftShift)
-	b := (k.off2 + y) * (1 << k.leftShift)
-	a = fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(a, k.m1, k.sh1)
-	b = fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(b, k.m2, k.sh2)
-	r := fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(a+b, k.mOut, k.shOut) + k.offOut
+// scale1 and scale2 bring an input to the common scale.
+func (k *addKernel) scale1(x int32) int32 {
+	return fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp((k.off1+x)*(1<<k.leftShift), k.m1, k.sh1)
+}
+
+func (k *addKernel) scale2(y int32) int32 {
+	return fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp((k.off2+y)*(1<<k.leftShift), k.m2, k.sh2)
+}
+
+// finish rescales a sum at the common scale to the output and clamps.
+func (k *addKernel) finish(s int32) int32 {
+	r := fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(s, k.mOut, k.shOut) + k.offOut
 	return min(max(r, k.ilo), k.ihi)
+}
+
+// quantAdd is the reference arithmetic for one pair of integer elements.
+func (k *addKernel) quantAdd(x, y int32) int32 { return k.finish(k.scale1(x) + k.scale2(y)) }
+
+// addTables8 is the 8-bit fast path: table lookups for the input rescaling.
+func addTables8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
+	t1, t2 := k.t1, k.t2
+	if k.same {
+		z = z[:len(x)]
+		y = y[:len(x)]
+		for i, v := range x {
+			z[i] = T(k.finish(t1[uint8(v)] + t2[uint8(y[i])]))
+		}
+		return
+	}
+	k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) {
+		for j := range n {
+			z[o+j] = T(k.finish(t1[uint8(x[i1+j*d1])] + t2[uint8(y[i2+j*d2])]))
+		}
+	})
 }
 
 func (k *addKernel) Run(ins, outs []*Buffer) error {
@@ -106,25 +172,33 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 	case graph.Float32:
 		x, y, z := a.F32, b.F32, o.F32
 		if k.same {
-			for i := range z {
-				z[i] = min(max(x[i]+y[i], k.flo), k.fhi)
+			z = z[:len(x)]
+			y = y[:len(x)]
+			for i, v := range x {
+				z[i] = min(max(v+y[i], k.flo), k.fhi)
 			}
 			return nil
 		}
-		k.bc.each(func(oi, i1, i2 int) { z[oi] = min(max(x[i1]+y[i2], k.flo), k.fhi) })
+		k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) {
+			for j := range n {
+				z[o+j] = min(max(x[i1+j*d1]+y[i2+j*d2], k.flo), k.fhi)
+			}
+		})
 	case graph.Int32:
 		x, y, z := a.I32, b.I32, o.I32
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = min(max(x[i1]+y[i2], k.ilo), k.ihi) })
 	case graph.Int8:
-		x, y, z := a.I8, b.I8, o.I8
-		if k.same {
-			for i := range z {
-				z[i] = int8(k.quantAdd(int32(x[i]), int32(y[i])))
-			}
+		if k.t1 != nil {
+			addTables8(k, a.I8, b.I8, o.I8)
 			return nil
 		}
+		x, y, z := a.I8, b.I8, o.I8
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = int8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.UInt8:
+		if k.t1 != nil {
+			addTables8(k, a.U8, b.U8, o.U8)
+			return nil
+		}
 		x, y, z := a.U8, b.U8, o.U8
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = uint8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.Int16:
@@ -134,7 +208,7 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	if len(ins) < 2 || ins[1] == nil {
 		return nil, fmt.Errorf("%s: needs two inputs", op.Kind)
 	}
@@ -208,6 +282,14 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	if k.ilo, k.ihi, err = ActivationRangeQuantized(act, out.DType, so, zo); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
 	}
+	if !ref && is8Bit(out.DType) {
+		var t1, t2 [256]int32
+		lo, hi := DTypeRange(out.DType)
+		for v := lo; v <= hi; v++ {
+			t1[uint8(v)], t2[uint8(v)] = k.scale1(v), k.scale2(v)
+		}
+		k.t1, k.t2 = &t1, &t2
+	}
 	return k, nil
 }
 
@@ -221,24 +303,43 @@ type reluKernel struct {
 	shift    int
 	lo, hi   int32
 	n        int
+	// Fast paths: an 8-bit input maps through a table of every input's
+	// result; an int16 tensor with the input's quantization is a clamp.
+	lut   *[256]uint8
+	clamp bool
+}
+
+// quant is the reference arithmetic for one integer element.
+func (k *reluKernel) quant(v int32) int32 {
+	v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v-k.zpIn, k.mult, k.shift)
+	return min(max(v, k.lo), k.hi)
 }
 
 func (k *reluKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0], outs[0]
-	if y.DType == graph.Float32 {
+	switch {
+	case y.DType == graph.Float32:
+		ys := y.F32[:k.n]
 		for i, v := range x.F32[:k.n] {
-			y.F32[i] = min(max(v, k.flo), k.fhi)
+			ys[i] = min(max(v, k.flo), k.fhi)
 		}
-		return nil
-	}
-	for i := range k.n {
-		v := k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(getInt(x, i)-k.zpIn, k.mult, k.shift)
-		setInt(y, i, min(max(v, k.lo), k.hi))
+	case k.lut != nil:
+		applyLUT8(k.lut, x, y, k.n)
+	case k.clamp:
+		lo, hi := int16(k.lo), int16(k.hi)
+		ys := y.I16[:k.n]
+		for i, v := range x.I16[:k.n] {
+			ys[i] = min(max(v, lo), hi)
+		}
+	default:
+		for i := range k.n {
+			setInt(y, i, k.quant(getInt(x, i)))
+		}
 	}
 	return nil
 }
 
-func prepareRelu(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareRelu(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if in.DType != out.DType {
 		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
@@ -275,6 +376,15 @@ func prepareRelu(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 	if op.Kind == graph.OpRelu6 {
 		k.hi = min(qmax, zo+int32(roundHalfAway32(top/so)))
 	}
+	switch {
+	case ref:
+	case is8Bit(in.DType):
+		k.lut = lut8For(in.DType, k.quant)
+	case si == so && zi == zo:
+		// A multiplier of exactly one (2^30, shift 1) returns its input
+		// for every int16 difference, in either arithmetic.
+		k.clamp = k.mult == 1<<30 && k.shift == 1
+	}
 	return k, nil
 }
 
@@ -291,44 +401,50 @@ type leakyReluKernel struct {
 	xnn            bool
 	xnnPos, xnnNeg int32
 	xnnBias        int32
+	lut            *[256]uint8 // 8-bit fast path: quant of every input
+}
+
+// quant is the reference arithmetic for one integer element.
+func (k *leakyReluKernel) quant(v int32) int32 {
+	v -= k.zpIn
+	if k.xnn {
+		m := k.xnnPos
+		if v < 0 {
+			m = k.xnnNeg
+		}
+		return min(max((k.xnnBias+v*m)>>8, k.lo), k.hi)
+	}
+	if v >= 0 {
+		v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v, k.mID, k.shID)
+	} else {
+		v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v, k.mAlpha, k.shAlpha)
+	}
+	return min(max(v, k.lo), k.hi)
 }
 
 func (k *leakyReluKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0], outs[0]
-	if k.xnn {
-		for i := range k.n {
-			v := getInt(x, i) - k.zpIn
-			m := k.xnnPos
-			if v < 0 {
-				m = k.xnnNeg
-			}
-			setInt(y, i, min(max((k.xnnBias+v*m)>>8, k.lo), k.hi))
-		}
-		return nil
-	}
-	if y.DType == graph.Float32 {
+	switch {
+	case y.DType == graph.Float32:
+		ys := y.F32[:k.n]
 		for i, v := range x.F32[:k.n] {
 			if v > 0 {
-				y.F32[i] = v
+				ys[i] = v
 			} else {
-				y.F32[i] = v * k.alpha
+				ys[i] = v * k.alpha
 			}
 		}
-		return nil
-	}
-	for i := range k.n {
-		v := getInt(x, i) - k.zpIn
-		if v >= 0 {
-			v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v, k.mID, k.shID)
-		} else {
-			v = k.zpOut + fixedpoint.MultiplyByQuantizedMultiplier(v, k.mAlpha, k.shAlpha)
+	case k.lut != nil:
+		applyLUT8(k.lut, x, y, k.n)
+	default:
+		for i := range k.n {
+			setInt(y, i, k.quant(getInt(x, i)))
 		}
-		setInt(y, i, min(max(v, k.lo), k.hi))
 	}
 	return nil
 }
 
-func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
+func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if in.DType != out.DType {
 		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
@@ -373,6 +489,9 @@ func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Ro
 		k.xnnNeg = int32(math.RoundToEven(float64(256 * neg)))
 		k.xnnBias = zo<<8 + 0x80
 	}
+	if !ref && is8Bit(in.DType) {
+		k.lut = lut8For(in.DType, k.quant)
+	}
 	return k, nil
 }
 
@@ -387,6 +506,7 @@ type logisticKernel struct {
 	// int16
 	mult16, shift16 int32
 	table           *[256]uint16
+	lut             *[256]uint8 // int8 fast path: k.int8 of every input
 }
 
 func (k *logisticKernel) Run(ins, outs []*Buffer) error {
@@ -397,6 +517,10 @@ func (k *logisticKernel) Run(ins, outs []*Buffer) error {
 			y.F32[i] = logisticFloat(v)
 		}
 	case graph.Int8:
+		if k.lut != nil {
+			applyLUT8(k.lut, x, y, k.n)
+			return nil
+		}
 		for i, v := range x.I8[:k.n] {
 			y.I8[i] = k.int8(int32(v))
 		}
@@ -484,7 +608,7 @@ func sigmoidTable16() *[256]uint16 {
 	return &t
 }
 
-func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if in.DType != out.DType {
 		return nil, unsupported(op, ins, outs, "input and output dtypes differ")
@@ -520,6 +644,9 @@ func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		k.mult = int32(math.Round(frac * (1 << 31)))
 		maxIn := float64((1<<intBits)-1) * float64(int64(1)<<(31-intBits)) / math.Ldexp(1, exp)
 		k.radius = int32(math.Floor(maxIn))
+		if !ref {
+			k.lut = lut8For(graph.Int8, func(v int32) int32 { return int32(k.int8(v)) })
+		}
 		return k, nil
 	case graph.Int16:
 		si, zi, err := requireQuant(op, "input", in)

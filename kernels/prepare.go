@@ -26,6 +26,11 @@ type Options struct {
 	// QUANTIZE, and the reference arithmetic elsewhere (ADD, RELU,
 	// LOGISTIC, float QUANTIZE, int16).
 	Rounding fixedpoint.Rounding
+
+	// reference disables the light kernels' fast paths (lookup tables,
+	// specialised loops), leaving the plain per-element arithmetic they
+	// are differential-tested against.
+	reference bool
 }
 
 // Prepare builds the kernel for op from its input and output tensors (final
@@ -57,21 +62,21 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	case graph.OpReshape:
 		return prepareReshape(op, ins, outs)
 	case graph.OpDequantize:
-		return prepareDequantize(op, ins, outs)
+		return prepareDequantize(op, ins, outs, o.reference)
 	case graph.OpPad, graph.OpPadV2:
 		return preparePad(op, ins, outs)
 	case graph.OpConcatenation:
 		return prepareConcatenation(op, ins, outs)
 	case graph.OpQuantize:
-		f = prepareQuantize
+		return prepareQuantize(op, ins, outs, rnd, o.reference)
 	case graph.OpAdd:
-		return prepareAdd(op, ins, outs)
+		return prepareAdd(op, ins, outs, o.reference)
 	case graph.OpRelu, graph.OpRelu6:
-		return prepareRelu(op, ins, outs)
+		return prepareRelu(op, ins, outs, o.reference)
 	case graph.OpLogistic:
-		return prepareLogistic(op, ins, outs)
+		return prepareLogistic(op, ins, outs, o.reference)
 	case graph.OpLeakyRelu:
-		f = prepareLeakyRelu
+		return prepareLeakyRelu(op, ins, outs, rnd, o.reference)
 	case graph.OpMean:
 		f = prepareMean
 	default:

@@ -77,10 +77,22 @@ type quantizeKernel struct {
 	scale  float32
 	zp     int32
 	lo, hi int32
+	fast   *quantizer // nil: AffineQuantize per element
 }
 
 func (k *quantizeKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0].F32, outs[0]
+	if c := k.fast; c != nil {
+		switch y.DType {
+		case graph.Int8:
+			quantizeSlice(c, x, y.I8)
+		case graph.UInt8:
+			quantizeSlice(c, x, y.U8)
+		case graph.Int16:
+			quantizeSlice(c, x, y.I16)
+		}
+		return nil
+	}
 	switch y.DType {
 	case graph.Int8:
 		for i, v := range x {
@@ -112,6 +124,17 @@ type requantizeKernel struct {
 	// XNNPACK's 8-bit variant: (bias + v·m) >> 8, m = round(256·scale)
 	xnn           bool
 	xnnM, xnnBias int32
+	lut           *[256]uint8 // 8-bit to 8-bit fast path: quant of every input
+}
+
+// quant is the reference arithmetic for one element (not the xorFast
+// case, which is exact by construction).
+func (k *requantizeKernel) quant(v int32) int32 {
+	if k.xnn {
+		return min(max((k.xnnBias+(v-k.zpIn)*k.xnnM)>>8, k.lo), k.hi)
+	}
+	v = fixedpoint.MultiplyByQuantizedMultiplier(v-k.zpIn, k.mult, k.shift) + k.zpOut
+	return min(max(v, k.lo), k.hi)
 }
 
 func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
@@ -128,21 +151,17 @@ func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
 		}
 		return nil
 	}
-	if k.xnn {
-		for i := range k.n {
-			v := (k.xnnBias + (getInt(x, i)-k.zpIn)*k.xnnM) >> 8
-			setInt(y, i, min(max(v, k.lo), k.hi))
-		}
+	if k.lut != nil {
+		applyLUT8(k.lut, x, y, k.n)
 		return nil
 	}
 	for i := range k.n {
-		v := fixedpoint.MultiplyByQuantizedMultiplier(getInt(x, i)-k.zpIn, k.mult, k.shift) + k.zpOut
-		setInt(y, i, min(max(v, k.lo), k.hi))
+		setInt(y, i, k.quant(getInt(x, i)))
 	}
 	return nil
 }
 
-func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
+func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if err := checkElems(op, in, out); err != nil {
 		return nil, err
@@ -157,7 +176,11 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 			return nil, err
 		}
 		lo, hi := DTypeRange(out.DType)
-		return &quantizeKernel{scale: s, zp: zp, lo: lo, hi: hi}, nil
+		k := &quantizeKernel{scale: s, zp: zp, lo: lo, hi: hi}
+		if c, ok := newQuantizer(s, zp, lo, hi); ok && !ref {
+			k.fast = &c
+		}
+		return k, nil
 	case (isQuantIO(in.DType) || in.DType == graph.Int32) && (isQuantIO(out.DType) || out.DType == graph.Int32):
 		si, zi, err := requireQuant(op, "input", in)
 		if err != nil {
@@ -185,6 +208,9 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 			k.xnnM = int32(math.RoundToEven(float64(256 * ratio)))
 			k.xnnBias = zo<<8 + 0x80
 		}
+		if !ref && !k.xorFast && is8Bit(in.DType) && is8Bit(out.DType) {
+			k.lut = lut8For(in.DType, k.quant)
+		}
 		return k, nil
 	}
 	return nil, unsupported(op, ins, outs, "no QUANTIZE conversion between these types")
@@ -198,6 +224,7 @@ type dequantizeKernel struct {
 	scales []float32
 	zps    []int32
 	inner  int
+	lut    *[256]float32 // 8-bit per-tensor fast path: every input's value
 }
 
 func (k *dequantizeKernel) Run(ins, outs []*Buffer) error {
@@ -211,13 +238,21 @@ func (k *dequantizeKernel) Run(ins, outs []*Buffer) error {
 		}
 		return nil
 	}
+	if k.lut != nil {
+		if x.DType == graph.Int8 {
+			lookupF32(k.lut, x.I8[:k.n], y)
+		} else {
+			lookupF32(k.lut, x.U8[:k.n], y)
+		}
+		return nil
+	}
 	for i := range k.n {
 		y[i] = Dequantize(getInt(x, i), k.scale, k.zp)
 	}
 	return nil
 }
 
-func prepareDequantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func prepareDequantize(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	in, out := ins[0], outs[0]
 	if out.DType != graph.Float32 || !(isQuantIO(in.DType) || in.DType == graph.Int32) {
 		return nil, unsupported(op, ins, outs, "DEQUANTIZE needs an integer input and a float32 output")
@@ -242,5 +277,9 @@ func prepareDequantize(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) 
 	if !ok {
 		return nil, fmt.Errorf("%s: input tensor %q has no quantization parameters", op.Kind, in.Name)
 	}
-	return &dequantizeKernel{scale: s, zp: zp, n: out.NumElements()}, nil
+	k := &dequantizeKernel{scale: s, zp: zp, n: out.NumElements()}
+	if !ref && is8Bit(in.DType) {
+		k.lut = dequantLUT8(in.DType, s, zp)
+	}
+	return k, nil
 }

@@ -1,0 +1,118 @@
+package kernels
+
+import (
+	"math"
+
+	"github.com/qbench/qbench/graph"
+)
+
+// Fast paths shared by the light kernels. Each one computes exactly what
+// the kernel's reference arithmetic computes — the tables are filled by
+// calling that arithmetic on every possible input — and only removes
+// per-element work: dtype switches, fixed-point multiplies, calls.
+
+// is8Bit reports whether d is an 8-bit quantized dtype, whose 256 possible
+// values a lookup table can cover.
+func is8Bit(d graph.DType) bool { return d == graph.Int8 || d == graph.UInt8 }
+
+// lut8For tabulates f, a single-input op's reference arithmetic returning a
+// value already clamped to the output dtype's range, for every value v of
+// the 8-bit input dtype in. Entry uint8(v) holds the output's bit pattern,
+// so an int8 table is indexed by the input's two's-complement byte.
+func lut8For(in graph.DType, f func(v int32) int32) *[256]uint8 {
+	var t [256]uint8
+	lo, hi := DTypeRange(in)
+	for v := lo; v <= hi; v++ {
+		t[uint8(v)] = uint8(f(v))
+	}
+	return &t
+}
+
+// applyLUT8 maps the first n elements of the 8-bit buffer x through t into
+// the 8-bit buffer y (int8 or uint8 on either side).
+func applyLUT8(t *[256]uint8, x, y *Buffer, n int) {
+	switch {
+	case x.DType == graph.Int8 && y.DType == graph.Int8:
+		lookup8(t, x.I8[:n], y.I8[:n])
+	case x.DType == graph.Int8:
+		lookup8(t, x.I8[:n], y.U8[:n])
+	case y.DType == graph.Int8:
+		lookup8(t, x.U8[:n], y.I8[:n])
+	default:
+		lookup8(t, x.U8[:n], y.U8[:n])
+	}
+}
+
+// lookup8 sets ys[i] = t[xs[i]]. Four elements per iteration: the loads are
+// independent, and the loop overhead is shared.
+func lookup8[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) {
+	ys = ys[:len(xs)]
+	i := 0
+	for ; i+4 <= len(xs); i += 4 {
+		a, b, c, d := t[uint8(xs[i])], t[uint8(xs[i+1])], t[uint8(xs[i+2])], t[uint8(xs[i+3])]
+		ys[i], ys[i+1], ys[i+2], ys[i+3] = Y(a), Y(b), Y(c), Y(d)
+	}
+	for ; i < len(xs); i++ {
+		ys[i] = Y(t[uint8(xs[i])])
+	}
+}
+
+// dequantLUT8 tabulates Dequantize for every value of an 8-bit dtype.
+func dequantLUT8(in graph.DType, scale float32, zp int32) *[256]float32 {
+	var t [256]float32
+	lo, hi := DTypeRange(in)
+	for v := lo; v <= hi; v++ {
+		t[uint8(v)] = Dequantize(v, scale, zp)
+	}
+	return &t
+}
+
+// lookupF32 sets ys[i] = t[xs[i]].
+func lookupF32[X ~int8 | ~uint8](t *[256]float32, xs []X, ys []float32) {
+	ys = ys[:len(xs)]
+	for i, v := range xs {
+		ys[i] = t[uint8(v)]
+	}
+}
+
+// quantizer is AffineQuantize restructured for a loop over many values:
+// exact, not an approximation — the division is the same float32 division
+// — but without data-dependent branches on typical inputs (half of them
+// round up and half down; a branch on that is mispredicted every other
+// element).
+type quantizer struct {
+	scale  float32
+	zp     int32
+	lo, hi int32
+}
+
+// newQuantizer prepares the fast form of AffineQuantize(·, scale, zp, lo,
+// hi); ok is false for a zero point so large that adding it could
+// overflow (callers then use AffineQuantize).
+func newQuantizer(scale float32, zp, lo, hi int32) (quantizer, bool) {
+	if zp < -(1<<24) || zp > 1<<24 || lo > hi {
+		return quantizer{}, false
+	}
+	return quantizer{scale: scale, zp: zp, lo: lo, hi: hi}, true
+}
+
+// quantizeSlice sets ys[i] = AffineQuantize(xs[i], c.scale, c.zp, c.lo, c.hi).
+//
+// Why it agrees: NaN, infinities and quotients of 2^30 or more take
+// AffineQuantize itself (a branch that typical data never takes). Below
+// that, g = x/scale widened to float64 is exact and so is g ± ½ (53-bit
+// significand), so truncating it rounds half away from zero exactly, as
+// AffineQuantize's math.Round does; the result and zp fit in an int32.
+func quantizeSlice[Y ~int8 | ~uint8 | ~int16](c *quantizer, xs []float32, ys []Y) {
+	ys = ys[:len(xs)]
+	scale, zp, lo, hi := c.scale, c.zp, c.lo, c.hi
+	for i, x := range xs {
+		g := float64(x / scale)
+		if !(math.Abs(g) < 1<<30) {
+			ys[i] = Y(AffineQuantize(x, scale, zp, lo, hi))
+			continue
+		}
+		r := int32(g+math.Copysign(0.5, g)) + zp
+		ys[i] = Y(min(max(r, lo), hi))
+	}
+}
