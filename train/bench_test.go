@@ -53,3 +53,19 @@ func BenchmarkTrainSeedCNN(b *testing.B) {
 		b.ReportMetric(float64(b.N*batch)/cpu, "images/cpu-s")
 	}
 }
+
+// BenchmarkPoolReluBackward is the fused pool+ReLU backward over one
+// chunk of seed-cnn's first feature map (16 images of 80x80x16).
+func BenchmarkPoolReluBackward(b *testing.B) {
+	p := newPoolGeom(80, 80, 16)
+	n := chunkSize
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := randSlice(rng, n*80*80*16, 1)
+	y := make([]float32, n*40*40*16)
+	poolReluForward(p, x, n, y)
+	dy := randSlice(rng, len(y), 1)
+	dx := make([]float32, len(x))
+	for b.Loop() {
+		poolReluBackward(p, x, y, dy, n, dx)
+	}
+}

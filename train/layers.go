@@ -214,27 +214,37 @@ func poolReluBackward(p poolGeom, x, y, dy []float32, n int, dx []float32) {
 			yo, go_ := y[o:][:p.OW*p.C], dy[o:][:p.OW*p.C]
 			for ox := 0; ox < p.OW; ox++ {
 				j := 2 * ox * p.C
-				for c := 0; c < p.C; c++ {
-					k := ox*p.C + c
-					v, g := yo[k], go_[k]
-					var g00, g01, g10, g11 float32
-					if v > 0 {
-						switch v {
-						case x0[j+c]:
-							g00 = g
-						case x0[j+p.C+c]:
-							g01 = g
-						case x1[j+c]:
-							g10 = g
-						default:
-							g11 = g
-						}
-					}
-					d0[j+c], d0[j+p.C+c], d1[j+c], d1[j+p.C+c] = g00, g01, g10, g11
+				a00, a01 := x0[j:][:p.C], x0[j+p.C:][:p.C]
+				a10 := x1[j:][:p.C]
+				b00, b01 := d0[j:][:p.C], d0[j+p.C:][:p.C]
+				b10, b11 := d1[j:][:p.C], d1[j+p.C:][:p.C]
+				yv, gv := yo[ox*p.C:][:p.C], go_[ox*p.C:][:p.C]
+				for c := range yv {
+					// Branch-free: the winner is data-dependent and random,
+					// so branches would mispredict about half the time.
+					v := yv[c]
+					g := math.Float32bits(gv[c]) & mask(v > 0)
+					m00 := mask(a00[c] == v)
+					m01 := mask(a01[c] == v) &^ m00
+					m10 := mask(a10[c] == v) &^ (m00 | m01)
+					m11 := ^(m00 | m01 | m10)
+					b00[c] = math.Float32frombits(g & m00)
+					b01[c] = math.Float32frombits(g & m01)
+					b10[c] = math.Float32frombits(g & m10)
+					b11[c] = math.Float32frombits(g & m11)
 				}
 			}
 		}
 	}
+}
+
+// mask is all ones when b is true, else zero.
+func mask(b bool) uint32 {
+	var m uint32
+	if b {
+		m = 1
+	}
+	return -m
 }
 
 // reluForward applies max(0, x) in place.
