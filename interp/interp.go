@@ -45,7 +45,16 @@ type Program struct {
 	arenaSize int
 	// naiveSize is the arena size without reuse, for reporting.
 	naiveSize int
+	// alias maps each tensor to the tensor whose arena bytes it shares
+	// (itself unless it is an aliased RESHAPE output; see plan).
+	alias []int
 }
+
+// aliasedKernel stands in for a RESHAPE whose output shares its input's
+// memory: the bytes are already in place.
+type aliasedKernel struct{}
+
+func (aliasedKernel) Run(ins, outs []*kernels.Buffer) error { return nil }
 
 // alignment of every buffer in the arena, in bytes (a cache line).
 const alignment = 64
@@ -115,6 +124,11 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	if err := p.plan(opts.KeepAll); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
+	}
+	for oi, op := range g.Ops {
+		if op.Kind == graph.OpReshape && len(op.Outputs) == 1 && p.alias[op.Outputs[0]] != op.Outputs[0] {
+			p.kernels[oi] = aliasedKernel{}
+		}
 	}
 	return p, nil
 }

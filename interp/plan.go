@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/qbench/qbench/graph"
 )
 
 // plan assigns every activation tensor (graph inputs and op outputs that are
@@ -13,9 +15,14 @@ import (
 // overlap. Tensors are placed largest first at the lowest
 // offset that fits beside every already-placed tensor alive at the same
 // time (a greedy first fit, as TFLite Micro's planner does).
+//
+// A RESHAPE output aliases its input (see aliases): the pair is planned as
+// one tensor alive from the input's producer to the output's last reader,
+// and the RESHAPE itself then has nothing to do.
 func (p *Program) plan(keepAll bool) error {
 	g := p.g
 	n := len(g.Tensors)
+	p.alias = p.aliases()
 	first := make([]int, n)
 	last := make([]int, n)
 	used := make([]bool, n)
@@ -26,6 +33,7 @@ func (p *Program) plan(keepAll bool) error {
 		if t < 0 || t >= n || p.consts[t] != nil {
 			return
 		}
+		t = p.alias[t]
 		used[t] = true
 		first[t] = min(first[t], at)
 		last[t] = max(last[t], at)
@@ -93,5 +101,47 @@ func (p *Program) plan(keepAll bool) error {
 		done = append(done, placed{off, it.size, first[it.t], last[it.t]})
 		p.arenaSize = max(p.arenaSize, off+it.size)
 	}
+	for t, r := range p.alias {
+		if r != t {
+			p.offset[t] = p.offset[r]
+		}
+	}
 	return nil
+}
+
+// aliases returns, for every tensor, the tensor whose memory it uses: itself,
+// or for the output of a RESHAPE whose bytes are its input's, that input's
+// own alias. A RESHAPE qualifies when its input is an activation (not a
+// constant) of the same dtype and byte size and its output is not a graph
+// input; no kernel writes to its inputs, so reading the shared bytes under
+// the output's shape is the copy the RESHAPE would have made.
+func (p *Program) aliases() []int {
+	g := p.g
+	alias := make([]int, len(g.Tensors))
+	for i := range alias {
+		alias[i] = i
+	}
+	isInput := make([]bool, len(g.Tensors))
+	for _, t := range g.Inputs {
+		if t >= 0 && t < len(isInput) {
+			isInput[t] = true
+		}
+	}
+	for _, op := range g.Ops {
+		if op.Kind != graph.OpReshape || len(op.Inputs) == 0 || len(op.Outputs) != 1 {
+			continue
+		}
+		in, out := op.Inputs[0], op.Outputs[0]
+		if in < 0 || in >= len(alias) || out < 0 || out >= len(alias) || in == out {
+			continue
+		}
+		ti, to := g.Tensors[in], g.Tensors[out]
+		if p.consts[in] != nil || p.consts[out] != nil || isInput[out] || alias[out] != out ||
+			ti.DType != to.DType || ti.ByteSize() != to.ByteSize() {
+			continue
+		}
+		// Ops are in execution order, so the input's alias is final.
+		alias[out] = alias[in]
+	}
+	return alias
 }
