@@ -43,12 +43,18 @@ type Options struct {
 	MaxFixLayers int
 	// AttributionClasses is how many of the classes that lost most accuracy
 	// get a per-layer attribution (default 3), over the AttributionLayers
-	// layers with the worst isolated error (default 6).
+	// layers with the worst isolated error (default 4).
 	AttributionClasses, AttributionLayers int
 	// Calib, when set, is calibration data (labels ignored): the fix search
 	// then also tries requantizing with per-channel weights and each
 	// calibration method, without float layers.
 	Calib Data
+	// LayerEvery computes the per-layer statistics (and the data-shift
+	// counts) on every LayerEvery-th sample only (default 1: all); the
+	// others only give predictions, at the cost of running both models.
+	// Layer statistics converge long before accuracy does, so a stride
+	// keeps explain close to the cost of a plain comparison.
+	LayerEvery int
 	// Threads runs this many executors in parallel (default 1).
 	Threads int
 	// CacheBytes bounds the memory used to keep samples between passes
@@ -132,6 +138,7 @@ type Result struct {
 	Schema        string             `json:"schema"`
 	Split         string             `json:"split,omitempty"`
 	Samples       int                `json:"samples"`
+	LayerSamples  int                `json:"layer_samples"`
 	Matching      string             `json:"matching"`
 	Unmatched     []string           `json:"unmatched,omitempty"`
 	FloatAccuracy float64            `json:"float_accuracy"`
@@ -174,7 +181,10 @@ func Explain(ctx context.Context, f, q *graph.Graph, data Data, opts Options) (*
 		opts.AttributionClasses = 3
 	}
 	if opts.AttributionLayers <= 0 {
-		opts.AttributionLayers = 6
+		opts.AttributionLayers = 4
+	}
+	if opts.LayerEvery <= 0 {
+		opts.LayerEvery = 1
 	}
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 512 << 20
@@ -227,11 +237,13 @@ type partial struct {
 	fPred    int
 	qPred    int
 	label    int
+	layer    bool // per-layer statistics were computed
 }
 
 type mainState struct {
-	sh, qe  *interp.Executor
-	luts    [][256]float32 // dequantization table per match (int8 tensors)
+	sh, qe  *interp.Executor // KeepAll shadow and quantized executors
+	fe, qf  *interp.Executor // plain ones for prediction-only samples
+	luts    [][256]float32   // dequantization table per match (int8 tensors)
 	fbuf    []float32
 	buf     []float32
 	out     []float32
@@ -246,6 +258,15 @@ func (s *session) mainPass(ctx context.Context) error {
 		return fmt.Errorf("float model with isolated branches: %w", err)
 	}
 	qProg, err := interp.Compile(s.q, interp.Options{KeepAll: true})
+	if err != nil {
+		return fmt.Errorf("quantized model: %w", err)
+	}
+	// Plain programs (buffer reuse, no branches) for prediction-only samples.
+	fFast, err := interp.Compile(s.f, interp.Options{})
+	if err != nil {
+		return fmt.Errorf("float model: %w", err)
+	}
+	qFast, err := interp.Compile(s.q, interp.Options{})
 	if err != nil {
 		return fmt.Errorf("quantized model: %w", err)
 	}
@@ -266,10 +287,14 @@ func (s *session) mainPass(ctx context.Context) error {
 		for i, m := range s.matches {
 			luts[i] = dequantTable(s.q.Tensors[m.Quant])
 		}
-		return &mainState{sh: shProg.NewExecutor(), qe: qProg.NewExecutor(), luts: luts, lo: lo, hi: hi, halfStp: half}, nil
+		return &mainState{sh: shProg.NewExecutor(), qe: qProg.NewExecutor(), fe: fFast.NewExecutor(), qf: qFast.NewExecutor(),
+			luts: luts, lo: lo, hi: hi, halfStp: half}, nil
 	}
 	work := func(st *mainState, idx int, x []float32, label int) (partial, error) {
-		p := partial{acc: make([]errStats, nm), iso: make([]errStats, nm), ints: make([]intStats, nm), label: label}
+		if idx%s.opts.LayerEvery != 0 {
+			return st.predictOnly(x, label)
+		}
+		p := partial{acc: make([]errStats, nm), iso: make([]errStats, nm), ints: make([]intStats, nm), label: label, layer: true}
 		if err := st.sh.SetInputFloat(0, x); err != nil {
 			return p, err
 		}
@@ -312,7 +337,11 @@ func (s *session) mainPass(ctx context.Context) error {
 		p.qPred = argmax(st.out)
 		return p, nil
 	}
+	layerSamples := 0
 	merge := func(idx int, p partial) {
+		if p.layer {
+			layerSamples++
+		}
 		for i := range p.acc {
 			acc[i].merge(&p.acc[i])
 			iso[i].merge(&p.iso[i])
@@ -336,6 +365,7 @@ func (s *session) mainPass(ctx context.Context) error {
 	}
 	r := s.res
 	r.Samples = n
+	r.LayerSamples = layerSamples
 	r.FloatAccuracy = accuracy(s.fPred, s.labels, nil)
 	r.QuantAccuracy = accuracy(s.qPred, s.labels, nil)
 	r.Drop = r.FloatAccuracy - r.QuantAccuracy
@@ -368,6 +398,28 @@ func (s *session) mainPass(ctx context.Context) error {
 	}
 	rankLayers(r.Layers)
 	return nil
+}
+
+// predictOnly runs both plain models on x for the accuracy figures.
+func (st *mainState) predictOnly(x []float32, label int) (partial, error) {
+	p := partial{label: label}
+	if err := st.fe.SetInputFloat(0, x); err != nil {
+		return p, err
+	}
+	if err := st.fe.Run(); err != nil {
+		return p, err
+	}
+	st.out = st.fe.OutputFloat(0, st.out)
+	p.fPred = argmax(st.out)
+	if err := st.qf.SetInputFloat(0, x); err != nil {
+		return p, err
+	}
+	if err := st.qf.Run(); err != nil {
+		return p, err
+	}
+	st.out = st.qf.OutputFloat(0, st.out)
+	p.qPred = argmax(st.out)
+	return p, nil
 }
 
 // rankLayers numbers layers by isolated SQNR, worst first.
@@ -457,7 +509,7 @@ func filterData(d Data, keep func(int) bool) Data {
 // dataShift measures, for the main data and every Options.Shift split, the
 // fraction of each matched activation outside its calibrated range.
 func (s *session) dataShift(ctx context.Context) error {
-	ds := &DataShift{Splits: []string{s.opts.Split}, Samples: []int{s.res.Samples}}
+	ds := &DataShift{Splits: []string{s.opts.Split}, Samples: []int{s.res.LayerSamples}}
 	if ds.Splits[0] == "" {
 		ds.Splits[0] = "data"
 	}
@@ -475,7 +527,10 @@ func (s *session) dataShift(ctx context.Context) error {
 			total := make([]int64, len(s.matches))
 			n, err := forEach(ctx, nd.Data, s.opts.Threads,
 				func() (*interp.Executor, error) { return prog.NewExecutor(), nil },
-				func(ex *interp.Executor, _ int, x []float32, _ int) ([]int64, error) {
+				func(ex *interp.Executor, idx int, x []float32, _ int) ([]int64, error) {
+					if idx%s.opts.LayerEvery != 0 {
+						return nil, nil
+					}
 					if err := ex.SetInputFloat(0, x); err != nil {
 						return nil, err
 					}
@@ -496,7 +551,7 @@ func (s *session) dataShift(ctx context.Context) error {
 					return c, nil
 				},
 				func(idx int, c []int64) {
-					for i := range s.matches {
+					for i := 0; i < len(c)/2; i++ {
 						outside[i] += c[2*i]
 						total[i] += c[2*i+1]
 					}
@@ -514,7 +569,7 @@ func (s *session) dataShift(ctx context.Context) error {
 				}
 			}
 			ds.Splits = append(ds.Splits, nd.Name)
-			ds.Samples = append(ds.Samples, n)
+			ds.Samples = append(ds.Samples, (n+s.opts.LayerEvery-1)/s.opts.LayerEvery)
 			cols = append(cols, col)
 		}
 	}

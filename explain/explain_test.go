@@ -192,6 +192,21 @@ func TestIsolatedVersusAccumulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A stride over the samples gives the same accuracies and nearly the
+	// same layer statistics.
+	strided, err := Explain(context.Background(), f, q, SliceData(eval, labels), Options{TargetDrop: -1, LayerEvery: 3, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strided.Samples != 100 || strided.LayerSamples != 34 || strided.QuantAccuracy != res.QuantAccuracy || strided.FloatAccuracy != res.FloatAccuracy {
+		t.Errorf("strided: %d samples, %d layer samples, acc %.2f/%.2f vs %.2f/%.2f", strided.Samples, strided.LayerSamples,
+			strided.FloatAccuracy, strided.QuantAccuracy, res.FloatAccuracy, res.QuantAccuracy)
+	}
+	for i, l := range strided.Layers {
+		if math.Abs(l.SQNR-res.Layers[i].SQNR) > 3 {
+			t.Errorf("%s: strided SQNR %.1f vs %.1f", l.Name, l.SQNR, res.Layers[i].SQNR)
+		}
+	}
 	if res.Fix != nil {
 		t.Error("fix search ran without a target")
 	}

@@ -21,6 +21,9 @@ func (r *Result) WriteJSON(w io.Writer) error {
 func (r *Result) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "%d samples%s: float %.2f%%, quantized %.2f%% (drop %.2f points)\n",
 		r.Samples, splitSuffix(r.Split), r.FloatAccuracy, r.QuantAccuracy, r.Drop)
+	if r.LayerSamples != r.Samples {
+		fmt.Fprintf(w, "per-layer statistics over %d of them\n", r.LayerSamples)
+	}
 	fmt.Fprintf(w, "tensors matched by %s", r.Matching)
 	if len(r.Unmatched) > 0 {
 		fmt.Fprintf(w, "; unmatched: %s", strings.Join(r.Unmatched, ", "))

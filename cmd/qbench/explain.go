@@ -17,7 +17,7 @@ import (
 func newExplainCmd(a *app) *cobra.Command {
 	var (
 		model, quantPath, dataDir, labels, split, out, calibSplit string
-		samples, calibSamples                                     int
+		samples, calibSamples, layerSamples                       int
 		target                                                    float64
 		asJSON                                                    bool
 	)
@@ -77,6 +77,9 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			main = main.Subsample(samples, a.seed)
 			ctx := cmd.Context()
 			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads}
+			if layerSamples > 0 && main.Len() > layerSamples {
+				opts.LayerEvery = (main.Len() + layerSamples - 1) / layerSamples
+			}
 			names := make([]string, 0, len(d.Splits))
 			for n := range d.Splits {
 				names = append(names, n)
@@ -164,6 +167,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.Float64Var(&target, "target-drop", 0.5, "accuracy drop (points) the fix search must reach; negative disables it")
 	fl.StringVar(&calibSplit, "calib-split", "train", "split to recalibrate on when the fix search tries each calibration method (\"\" to skip)")
 	fl.IntVar(&calibSamples, "calib-samples", 200, "images of --calib-split used for recalibration")
+	fl.IntVar(&layerSamples, "layer-samples", 100, "compute per-layer statistics and data shift on about this many images per split (0: all); accuracy always uses every image")
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
 	return cmd
 }
