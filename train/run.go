@@ -327,6 +327,11 @@ func SaveAtomic(path string, g *graph.Graph, write func(string, *graph.Graph) er
 		os.Remove(tmp)
 		return fmt.Errorf("write checkpoint %s: %w", path, err)
 	}
+	// Temporary files are private (0600); a model is an ordinary file.
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write checkpoint %s: %w", path, err)
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write checkpoint %s: %w", path, err)

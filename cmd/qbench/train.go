@@ -186,10 +186,11 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	res, err := train.Run(ctx, cfg, trainSet, valSet, rep)
 	rep.Wait()
 	if res != nil && res.Interrupted {
+		done := len(res.History)
 		if res.Best != nil {
-			fmt.Fprintf(a.stderr, "qbench: train: interrupted; %s holds epoch %d (val accuracy %s)\n", f.out, res.BestEpoch, pct(res.BestValAcc))
+			return fmt.Errorf("interrupted after %d epochs; %s holds epoch %d (val accuracy %s)", done, f.out, res.BestEpoch, pct(res.BestValAcc))
 		}
-		return fmt.Errorf("training interrupted: %w", err)
+		return fmt.Errorf("interrupted in the first epoch; nothing written to %s", f.out)
 	}
 	if err != nil {
 		return err
