@@ -46,9 +46,10 @@ type Config struct {
 	Metadata map[string][]byte
 }
 
-// Defaults fills zero fields: 10 epochs, batch 64, Adam at 1e-3 with
-// weight decay 1e-4, cosine schedule with 1 warmup epoch, default
-// augmentation is left to the caller (zero Augment means none).
+// Defaults fills zero fields: 10 epochs, batch 64, Adam at lr 1e-3 (SGD:
+// 0.05), cosine schedule with min(1, epochs/5) warmup epochs. Weight decay
+// and augmentation stay as given (zero means none); DefaultWeightDecay and
+// DefaultAugment are the values qbench train uses.
 func (c Config) Defaults() Config {
 	if c.Epochs == 0 {
 		c.Epochs = 10

@@ -206,6 +206,9 @@ func TestRunLearnsAndIsDeterministic(t *testing.T) {
 			t.Errorf("loss did not fall: %+v", h)
 		}
 		weights = append(weights, res.Last.Params)
+		if _, acc, err := Evaluate(res.Best, valSet, threads); err != nil || acc != res.BestValAcc {
+			t.Errorf("Evaluate(best) = %v, %v; Run reported %v", acc, err, res.BestValAcc)
+		}
 	}
 	for i := range weights[0] {
 		if weights[0][i] != weights[1][i] {
