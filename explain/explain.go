@@ -18,6 +18,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // Schema identifies the JSON layout of Result.
@@ -55,6 +56,10 @@ type Options struct {
 	// Layer statistics converge long before accuracy does, so a stride
 	// keeps explain close to the cost of a plain comparison.
 	LayerEvery int
+	// Rounding selects the integer arithmetic of the quantized and mixed
+	// models (see interp.Options): fixedpoint.SingleRounding reproduces the
+	// TFLite runtime, DoubleRounding (the zero value) TFLite Micro.
+	Rounding fixedpoint.Rounding
 	// Threads runs this many executors in parallel (default 1).
 	Threads int
 	// CacheBytes bounds the memory used to keep samples between passes
@@ -253,11 +258,11 @@ type mainState struct {
 
 // mainPass runs the shadow and quantized graphs on every sample.
 func (s *session) mainPass(ctx context.Context) error {
-	shProg, err := interp.Compile(s.shadow, interp.Options{KeepAll: true})
+	shProg, err := interp.Compile(s.shadow, interp.Options{KeepAll: true, Rounding: s.opts.Rounding})
 	if err != nil {
 		return fmt.Errorf("float model with isolated branches: %w", err)
 	}
-	qProg, err := interp.Compile(s.q, interp.Options{KeepAll: true})
+	qProg, err := interp.Compile(s.q, interp.Options{KeepAll: true, Rounding: s.opts.Rounding})
 	if err != nil {
 		return fmt.Errorf("quantized model: %w", err)
 	}
@@ -266,7 +271,7 @@ func (s *session) mainPass(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("float model: %w", err)
 	}
-	qFast, err := interp.Compile(s.q, interp.Options{})
+	qFast, err := interp.Compile(s.q, interp.Options{Rounding: s.opts.Rounding})
 	if err != nil {
 		return fmt.Errorf("quantized model: %w", err)
 	}
@@ -460,7 +465,7 @@ func accuracy(pred, labels []int, keep func(label int) bool) float64 {
 // runPredictions runs g on data (optionally only samples whose label passes
 // keep) and returns its predictions and the labels seen.
 func (s *session) runPredictions(ctx context.Context, g *graph.Graph, keep func(int) bool, stage string) ([]int, []int, error) {
-	prog, err := interp.Compile(g, interp.Options{})
+	prog, err := interp.Compile(g, interp.Options{Rounding: s.opts.Rounding})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/tflite"
 )
@@ -344,7 +345,7 @@ func (s *session) tradeoff(fix *Fix) []Variant {
 		if b, err := tflite.Write(g); err == nil {
 			v.Bytes = len(b)
 		}
-		v.LatencyMS = latency(g, x)
+		v.LatencyMS = latency(g, x, s.opts.Rounding)
 		return v
 	}
 	rows := []Variant{row("float", s.f, s.res.FloatAccuracy), row("int8", s.q, s.res.QuantAccuracy)}
@@ -357,11 +358,11 @@ func (s *session) tradeoff(fix *Fix) []Variant {
 var errStop = fmt.Errorf("stop")
 
 // latency is the median single-thread time of one inference in ms.
-func latency(g *graph.Graph, x []float32) float64 {
+func latency(g *graph.Graph, x []float32, rnd fixedpoint.Rounding) float64 {
 	if x == nil {
 		return 0
 	}
-	p, err := interp.Compile(g, interp.Options{})
+	p, err := interp.Compile(g, interp.Options{Rounding: rnd})
 	if err != nil {
 		return 0
 	}

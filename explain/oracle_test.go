@@ -10,6 +10,7 @@ import (
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/tflite"
 )
 
@@ -45,7 +46,7 @@ func TestMixedModelInOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := interp.Compile(g, interp.Options{})
+	prog, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.SingleRounding})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,10 @@ import (
 
 func newExplainCmd(a *app) *cobra.Command {
 	var (
-		model, quantPath, dataDir, labels, split, out, calibSplit string
-		samples, calibSamples, layerSamples                       int
-		target                                                    float64
-		asJSON                                                    bool
+		model, quantPath, dataDir, labels, split, out, calibSplit, rounding string
+		samples, calibSamples, layerSamples                                 int
+		target                                                              float64
+		asJSON                                                              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --model float.tflite --quant int8.tflite --data DIR --out DIR",
@@ -50,6 +50,10 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			if samples <= 0 {
 				return usagef("--samples must be positive, got %d", samples)
 			}
+			rnd, err := parseRounding(rounding)
+			if err != nil {
+				return err
+			}
 			f, err := tflite.ReadFile(model)
 			if err != nil {
 				return fmt.Errorf("read float model: %w", err)
@@ -76,7 +80,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			}
 			main = main.Subsample(samples, a.seed)
 			ctx := cmd.Context()
-			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads}
+			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd}
 			if layerSamples > 0 && main.Len() > layerSamples {
 				opts.LayerEvery = (main.Len() + layerSamples - 1) / layerSamples
 			}
@@ -168,6 +172,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.StringVar(&calibSplit, "calib-split", "train", "split to recalibrate on when the fix search tries each calibration method (\"\" to skip)")
 	fl.IntVar(&calibSamples, "calib-samples", 200, "images of --calib-split used for recalibration")
 	fl.IntVar(&layerSamples, "layer-samples", 100, "compute per-layer statistics and data shift on about this many images per split (0: all); accuracy always uses every image")
+	addRoundingFlag(fl, &rounding)
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
 	return cmd
 }
