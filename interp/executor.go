@@ -128,17 +128,8 @@ func (e *Executor) SetInputFloat(i int, x []float32) error {
 	if !ok || !(s > 0) {
 		return fmt.Errorf("input %d %q: %s input has no usable quantization", i, t.Name, b.DType)
 	}
-	lo, hi := kernels.DTypeRange(b.DType)
-	for j, v := range x {
-		q := kernels.AffineQuantize(v, s, zp, lo, hi)
-		switch b.DType {
-		case graph.Int8:
-			b.I8[j] = int8(q)
-		case graph.UInt8:
-			b.U8[j] = uint8(q)
-		case graph.Int16:
-			b.I16[j] = int16(q)
-		}
+	if err := kernels.QuantizeFloats(b, x, s, zp); err != nil {
+		return fmt.Errorf("input %d %q: %w", i, t.Name, err)
 	}
 	return nil
 }

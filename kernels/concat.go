@@ -17,6 +17,8 @@ type concatKernel struct {
 	// float activation bounds
 	flo, fhi float32
 	clampF   bool
+	rescale  bool // some input needs rescaling
+	ref      bool // the reference loop: a dtype switch per block
 }
 
 type concatScale struct {
@@ -28,6 +30,31 @@ type concatScale struct {
 
 func (k *concatKernel) Run(ins, outs []*Buffer) error {
 	y := outs[0]
+	if !k.ref && !k.rescale {
+		switch y.DType {
+		case graph.Float32:
+			concatBlocks(k, ins, y.F32, func(b *Buffer) []float32 { return b.F32 })
+			if k.clampF {
+				ys := y.F32
+				for i, v := range ys {
+					ys[i] = min(max(v, k.flo), k.fhi)
+				}
+			}
+		case graph.Int8, graph.Int4:
+			concatBlocks(k, ins, y.I8, func(b *Buffer) []int8 { return b.I8 })
+		case graph.UInt8:
+			concatBlocks(k, ins, y.U8, func(b *Buffer) []uint8 { return b.U8 })
+		case graph.Int16:
+			concatBlocks(k, ins, y.I16, func(b *Buffer) []int16 { return b.I16 })
+		case graph.Int32:
+			concatBlocks(k, ins, y.I32, func(b *Buffer) []int32 { return b.I32 })
+		case graph.Int64:
+			concatBlocks(k, ins, y.I64, func(b *Buffer) []int64 { return b.I64 })
+		case graph.Bool:
+			concatBlocks(k, ins, y.Bool, func(b *Buffer) []bool { return b.Bool })
+		}
+		return nil
+	}
 	o := 0
 	for r := range k.outer {
 		for i, x := range ins {
@@ -69,7 +96,20 @@ func (k *concatKernel) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+// concatBlocks copies each input's block per outer index, with the dtype
+// resolved once (elems picks the typed slice of a buffer).
+func concatBlocks[T any](k *concatKernel, ins []*Buffer, y []T, elems func(*Buffer) []T) {
+	o := 0
+	for r := range k.outer {
+		for i, x := range ins {
+			n := k.blocks[i]
+			copy(y[o:o+n], elems(x)[r*n:(r+1)*n])
+			o += n
+		}
+	}
+}
+
+func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	o, ok := op.Options.(*graph.ConcatenationOptions)
 	if !ok {
 		return nil, fmt.Errorf("%s: options are %T, want *graph.ConcatenationOptions", op.Kind, op.Options)
@@ -86,7 +126,7 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, erro
 	if out.DType.Size() == 0 {
 		return nil, unsupported(op, ins, outs, "dtype")
 	}
-	k := &concatKernel{outer: 1}
+	k := &concatKernel{outer: 1, ref: ref}
 	for d := range axis {
 		k.outer *= out.Shape[d]
 	}
@@ -120,6 +160,7 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, erro
 			c.bias = float32(-zi) * c.scale
 			c.zpOut = zo
 			c.lo, c.hi = DTypeRange(out.DType)
+			k.rescale = true
 		}
 		k.rescal = append(k.rescal, c)
 	}

@@ -6,6 +6,7 @@ package kernels
 // parameters, odd sizes, both roundings.
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -41,6 +42,8 @@ func allocBuf(t *graph.Tensor) *Buffer {
 		b.I16 = make([]int16, n)
 	case graph.Int32:
 		b.I32 = make([]int32, n)
+	case graph.Bool:
+		b.Bool = make([]bool, n)
 	}
 	return b
 }
@@ -95,6 +98,14 @@ func differential(t *testing.T, what string, op *graph.Op, ins []*graph.Tensor, 
 	}
 	if err := ref.Run(feed, []*Buffer{want}); err != nil {
 		t.Fatalf("%s: reference: %v", what, err)
+	}
+	if out.DType == graph.Bool {
+		for i := range want.Bool {
+			if got.Bool[i] != want.Bool[i] {
+				t.Fatalf("%s: element %d: fast %v, reference %v", what, i, got.Bool[i], want.Bool[i])
+			}
+		}
+		return
 	}
 	if out.DType == graph.Float32 {
 		for i := range want.F32 {
@@ -394,4 +405,115 @@ func BenchmarkLightReluInt8(b *testing.B) {
 func BenchmarkLightDequantizeInt8(b *testing.B) {
 	s := []int{1, 40, 40, 16}
 	benchLight(b, &graph.Op{Kind: graph.OpDequantize}, qtensor("x", graph.Int8, s, 0.031, 3), qtensor("y", graph.Float32, s, 0, 0))
+}
+
+func TestQuantizeFloats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, d := range []graph.DType{graph.Int8, graph.UInt8, graph.Int16} {
+		lo, hi := DTypeRange(d)
+		// A subnormal scale and a huge zero point take the plain loop.
+		for _, sc := range [][2]float32{{0.02, 3}, {randScale(rng), float32(randZP(rng, d))}, {1e-40, 0}, {0.5, 1e8}} {
+			scale, zp := sc[0], int32(sc[1])
+			xs := specialFloats(scale, zp, lo, hi)
+			b := allocBuf(qtensor("x", d, []int{len(xs)}, 0, 0))
+			if err := QuantizeFloats(b, xs, scale, zp); err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range xs {
+				if g, w := getInt(b, i), AffineQuantize(x, scale, zp, lo, hi); g != w {
+					t.Fatalf("%s scale %g zp %d: x %g: got %d, want %d", d, scale, zp, x, g, w)
+				}
+			}
+		}
+	}
+	if err := QuantizeFloats(&Buffer{DType: graph.Int8, I8: make([]int8, 2)}, make([]float32, 3), 1, 0); err == nil {
+		t.Error("3 values into 2 elements accepted")
+	}
+	if err := QuantizeFloats(&Buffer{DType: graph.Float32, F32: make([]float32, 3)}, make([]float32, 3), 1, 0); err == nil {
+		t.Error("float32 destination accepted")
+	}
+}
+
+// fillAny fills a buffer of any tested dtype with seeded values.
+func fillAny(rng *rand.Rand, b *Buffer) {
+	switch b.DType {
+	case graph.Float32:
+		for i := range b.F32 {
+			b.F32[i] = float32(rng.NormFloat64() * 8)
+		}
+	case graph.Bool:
+		for i := range b.Bool {
+			b.Bool[i] = rng.IntN(2) == 1
+		}
+	default:
+		fillInts(rng, b)
+	}
+}
+
+var layoutDTypes = []graph.DType{graph.Float32, graph.Int8, graph.UInt8, graph.Int16, graph.Int32, graph.Bool}
+
+func TestPadFastMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, d := range layoutDTypes {
+		for trial := range 30 {
+			rank := 1 + rng.IntN(4)
+			in := make([]int, rank)
+			out := make([]int, rank)
+			pads := make([]int32, 2*rank)
+			for i := range rank {
+				in[i] = rng.IntN(5)
+				if trial%5 != 0 {
+					in[i]++ // mostly non-empty inputs; some empty ones
+				}
+				pads[2*i], pads[2*i+1] = int32(rng.IntN(3)), int32(rng.IntN(3))
+				out[i] = in[i] + int(pads[2*i]+pads[2*i+1])
+			}
+			scale := float32(0)
+			if d != graph.Float32 && d != graph.Bool && d != graph.Int32 {
+				scale = 0.1
+			}
+			zp := randZP(rng, d)
+			x := qtensor("x", d, in, scale, zp)
+			y := qtensor("y", d, out, scale, zp)
+			p := &graph.Tensor{Name: "paddings", DType: graph.Int32, Shape: []int{rank, 2}, Data: graph.EncodeInt32s(pads)}
+			xb := allocBuf(x)
+			fillAny(rng, xb)
+			differential(t, "PAD "+d.String(), &graph.Op{Kind: graph.OpPad}, []*graph.Tensor{x, p}, y, fixedpoint.DoubleRounding, []*Buffer{xb, nil})
+		}
+	}
+}
+
+func TestConcatenationFastMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, d := range layoutDTypes {
+		for range 30 {
+			rank := 1 + rng.IntN(4)
+			axis := rng.IntN(rank)
+			base := make([]int, rank)
+			for i := range base {
+				base[i] = 1 + rng.IntN(4)
+			}
+			var ins []*graph.Tensor
+			var feed []*Buffer
+			total := 0
+			for j := range 1 + rng.IntN(4) {
+				s := append([]int(nil), base...)
+				s[axis] = rng.IntN(4)
+				total += s[axis]
+				x := qtensor(fmt.Sprint("x", j), d, s, 0, 0)
+				ins = append(ins, x)
+				b := allocBuf(x)
+				fillAny(rng, b)
+				feed = append(feed, b)
+			}
+			os := append([]int(nil), base...)
+			os[axis] = total
+			act := graph.ActNone
+			if d == graph.Float32 && rng.IntN(2) == 0 {
+				act = graph.ActRelu6
+			}
+			opts := &graph.ConcatenationOptions{Axis: axis - rank*rng.IntN(2), Activation: act}
+			differential(t, "CONCATENATION "+d.String(), &graph.Op{Kind: graph.OpConcatenation, Options: opts}, ins, qtensor("y", d, os, 0, 0), fixedpoint.DoubleRounding, feed)
+		}
+	}
 }

@@ -21,10 +21,30 @@ type padKernel struct {
 	fillF32  float32
 	fillInt  int32
 	fillBool bool
+	ref      bool // the reference loop: fill everything, then copy rows
 }
 
 func (k *padKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0], outs[0]
+	if !k.ref {
+		switch y.DType {
+		case graph.Float32:
+			padRows(k, x.F32, y.F32, k.fillF32)
+		case graph.Bool:
+			padRows(k, x.Bool, y.Bool, k.fillBool)
+		case graph.Int8, graph.Int4:
+			padRows(k, x.I8, y.I8, int8(k.fillInt))
+		case graph.UInt8:
+			padRows(k, x.U8, y.U8, uint8(k.fillInt))
+		case graph.Int16:
+			padRows(k, x.I16, y.I16, int16(k.fillInt))
+		case graph.Int32:
+			padRows(k, x.I32, y.I32, k.fillInt)
+		case graph.Int64:
+			padRows(k, x.I64, y.I64, int64(k.fillInt))
+		}
+		return nil
+	}
 	k.fill(y)
 	inner := k.in[k.rank-1]
 	rows := 1
@@ -50,6 +70,54 @@ func (k *padKernel) Run(ins, outs []*Buffer) error {
 		}
 	}
 	return nil
+}
+
+// padRows writes every output element once: output rows (runs of the
+// innermost dimension) outside the input's box are filled, rows inside get
+// the pad value before and after a copy of the input row.
+func padRows[T any](k *padKernel, x, y []T, v T) {
+	last := k.rank - 1
+	n, inner, before := k.out[last], k.in[last], k.before[last]
+	rows := 1
+	for d := range last {
+		rows *= k.out[d]
+	}
+	if n == 0 || rows == 0 {
+		return
+	}
+	var idx [maxPadRank]int
+	src := 0 // input offset of the next inside row
+	for r := range rows {
+		row := y[r*n : (r+1)*n]
+		inside := inner > 0
+		for d := range last {
+			if idx[d] < k.before[d] || idx[d] >= k.before[d]+k.in[d] {
+				inside = false
+				break
+			}
+		}
+		if inside {
+			fillSlice(row[:before], v)
+			copy(row[before:before+inner], x[src:src+inner])
+			fillSlice(row[before+inner:], v)
+			src += inner
+		} else {
+			fillSlice(row, v)
+		}
+		for d := last - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < k.out[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+}
+
+func fillSlice[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
 }
 
 func (k *padKernel) fill(y *Buffer) {
@@ -123,7 +191,7 @@ func constInt64s(t *graph.Tensor) ([]int64, bool) {
 	return nil, false
 }
 
-func preparePad(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
+func preparePad(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	if len(ins) < 2 || ins[1] == nil {
 		return nil, fmt.Errorf("%s: needs a paddings input", op.Kind)
 	}
@@ -143,7 +211,7 @@ func preparePad(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 		return nil, fmt.Errorf("%s: paddings %q has %d values and output %v rank %d for input rank %d: %w",
 			op.Kind, ins[1].Name, len(pads), out.Shape, len(out.Shape), rank, graph.ErrShape)
 	}
-	k := &padKernel{rank: rank}
+	k := &padKernel{rank: rank, ref: ref}
 	for d := range rank {
 		b, a := pads[2*d], pads[2*d+1]
 		if b < 0 || a < 0 || b > math.MaxInt32 || a > math.MaxInt32 {

@@ -64,9 +64,9 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	case graph.OpDequantize:
 		return prepareDequantize(op, ins, outs, o.reference)
 	case graph.OpPad, graph.OpPadV2:
-		return preparePad(op, ins, outs)
+		return preparePad(op, ins, outs, o.reference)
 	case graph.OpConcatenation:
-		return prepareConcatenation(op, ins, outs)
+		return prepareConcatenation(op, ins, outs, o.reference)
 	case graph.OpQuantize:
 		return prepareQuantize(op, ins, outs, rnd, o.reference)
 	case graph.OpAdd:

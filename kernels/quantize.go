@@ -30,6 +30,56 @@ func AffineQuantize(x, scale float32, zeroPoint, lo, hi int32) int32 {
 	return int32(min(max(v, int64(lo)), int64(hi)))
 }
 
+// QuantizeFloats sets element i of the int8, uint8 or int16 buffer b to
+// AffineQuantize(x[i], scale, zeroPoint, lo, hi) with the dtype's range —
+// the QUANTIZE kernel's loop, for callers quantizing inputs themselves.
+// b must hold at least len(x) elements.
+func QuantizeFloats(b *Buffer, x []float32, scale float32, zeroPoint int32) error {
+	lo, hi := DTypeRange(b.DType)
+	c, fast := newQuantizer(scale, zeroPoint, lo, hi)
+	switch b.DType {
+	case graph.Int8:
+		if len(b.I8) < len(x) {
+			break
+		}
+		if fast {
+			quantizeSlice(&c, x, b.I8)
+			return nil
+		}
+		for i, v := range x {
+			b.I8[i] = int8(AffineQuantize(v, scale, zeroPoint, lo, hi))
+		}
+		return nil
+	case graph.UInt8:
+		if len(b.U8) < len(x) {
+			break
+		}
+		if fast {
+			quantizeSlice(&c, x, b.U8)
+			return nil
+		}
+		for i, v := range x {
+			b.U8[i] = uint8(AffineQuantize(v, scale, zeroPoint, lo, hi))
+		}
+		return nil
+	case graph.Int16:
+		if len(b.I16) < len(x) {
+			break
+		}
+		if fast {
+			quantizeSlice(&c, x, b.I16)
+			return nil
+		}
+		for i, v := range x {
+			b.I16[i] = int16(AffineQuantize(v, scale, zeroPoint, lo, hi))
+		}
+		return nil
+	default:
+		return fmt.Errorf("quantize: cannot quantize floats into a %s buffer", b.DType)
+	}
+	return fmt.Errorf("quantize: %d values do not fit a %s buffer of shape %v", len(x), b.DType, b.Shape)
+}
+
 // Dequantize maps a stored integer to its real value scale·(q − zeroPoint),
 // computed in double precision as TFLite's DEQUANTIZE does.
 func Dequantize(q int32, scale float32, zeroPoint int32) float32 {
