@@ -2,6 +2,7 @@ package interp_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // seedCNNGraphs builds the float seed-cnn (train.SeedCNN, 30 classes,
 // fixed seed, untrained weights) and its int8 post-training quantization
 // calibrated on a few seeded random samples: the model of the benchmarks.
-func seedCNNGraphs(t *testing.T) (float, int8 *graph.Graph) {
+func seedCNNGraphs(t testing.TB) (float, int8 *graph.Graph) {
 	t.Helper()
 	m, err := train.New(train.SeedCNN(30), 1)
 	if err != nil {
@@ -63,6 +64,39 @@ func TestSeedCNNRunIsAllocationFree(t *testing.T) {
 				}
 				checkPlan(t, p, e)
 			}
+		}
+	}
+}
+
+// BenchmarkSeedCNNBatch is seed-cnn throughput (img/s) when a whole batch
+// runs through the graph at once, one executor: batch 1 against larger
+// batches shows what batching buys (the fully connected layers become
+// matrix products instead of matrix-vector ones).
+func BenchmarkSeedCNNBatch(b *testing.B) {
+	fg, qg := seedCNNGraphs(b)
+	for gi, g := range []*graph.Graph{fg, qg} {
+		for _, batch := range []int{1, 8, 32} {
+			p, err := interp.Compile(g, interp.Options{Batch: batch, Rounding: fixedpoint.SingleRounding})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := p.NewExecutor()
+			rng := rand.New(rand.NewPCG(3, 4))
+			x := make([]float32, batch*80*80*3)
+			for j := range x {
+				x[j] = rng.Float32()*2 - 1
+			}
+			if err := e.SetInputFloat(0, x); err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%s/batch%d", [2]string{"float32", "int8"}[gi], batch), func(b *testing.B) {
+				for b.Loop() {
+					if err := e.Run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			})
 		}
 	}
 }
