@@ -213,6 +213,12 @@ func prepareConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, error) {
 // prepareConv2DRounding is the PrepareFunc body for the arithmetic rnd (see
 // heavyPrepareWith).
 func prepareConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
+	return prepareConv2DWith(op, ins, outs, rnd, pathAuto)
+}
+
+// prepareConv2DWith is prepareConv2DRounding with the implementation
+// chosen by path (tests and benchmarks compare them).
+func prepareConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, path convPath) (Kernel, error) {
 	opts, ok := op.Options.(*graph.Conv2DOptions)
 	if !ok || opts == nil {
 		return nil, fmt.Errorf("%s: missing Conv2DOptions", op.Kind)
@@ -242,9 +248,9 @@ func prepareConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoi
 	}
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
-		return newConvFloat(op, g, w, bias, opts.Activation)
+		return newConvFloat(op, g, w, bias, opts.Activation, path)
 	case in.DType == graph.Int8 && out.DType == graph.Int8:
-		return newConvInt8(rnd, op, g, in, w, bias, out, opts.Activation)
+		return newConvInt8(rnd, op, g, in, w, bias, out, opts.Activation, path)
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
 		return newConvInt16(rnd, op, g, in, w, bias, out, opts.Activation)
 	}
@@ -259,9 +265,13 @@ type convFloat struct {
 	bias    []float32
 	lo, hi  float32
 	scratch *scratchPool
+	// seg is the im2col-free layout (w then comes from
+	// PackF32Segmented), nil for the im2col path.
+	seg     *segPlan
+	segPool *sync.Pool // *segScratch[float32]
 }
 
-func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {
+func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
 	wv, err := constFloatWeights(op, w, g.outC*g.k())
 	if err != nil {
 		return nil, err
@@ -277,7 +287,14 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	if bv == nil {
 		bv = make([]float32, g.outC) // MulBiasClamp would allocate zeros per call
 	}
-	k := &convFloat{op: op, g: g, w: gemm.PackF32(wv, g.outC, g.k(), g.k()), bias: bv, lo: lo, hi: hi}
+	k := &convFloat{op: op, g: g, bias: bv, lo: lo, hi: hi}
+	k.seg = newSegPlan(g, path)
+	if p := k.seg; p != nil {
+		k.w = gemm.PackF32Segmented(wv, g.outC, g.k(), g.k(), p.seg)
+		k.segPool = &sync.Pool{New: func() any { return newSegScratch[float32](p, g, 0) }}
+		return k, nil
+	}
+	k.w = gemm.PackF32(wv, g.outC, g.k(), g.k())
 	if !g.pointwise() {
 		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k(), g.outC)*g.k(), 0, 0)
 	}
@@ -297,6 +314,14 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 	// (MulBiasClamp) rather than as a second pass over the output.
 	if g.pointwise() {
 		c.w.MulBiasClamp(1, m, src, k, c.bias, c.lo, c.hi, dst, n)
+		return nil
+	}
+	if p := c.seg; p != nil {
+		s := c.segPool.Get().(*segScratch[float32])
+		defer c.segPool.Put(s)
+		segImages(p, g, batch, src, dst, s, func(m int, a, out []float32) {
+			c.w.MulSegmented(1, m, a, g.inC, p.segStride, c.bias, c.lo, c.hi, out, n)
+		})
 		return nil
 	}
 	s := c.scratch.get()
@@ -381,9 +406,13 @@ type convInt8 struct {
 	inZP    int32
 	rq      *requant
 	scratch *scratchPool
+	// seg is the im2col-free layout (w then comes from
+	// PackS8Segmented), nil for the im2col path.
+	seg     *segPlan
+	segPool *sync.Pool // *segScratch[int8]
 }
 
-func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
+func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
 	sIn, zpIn, err := tensorQuant(op, "input", in)
 	if err != nil {
 		return nil, err
@@ -407,7 +436,21 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 	if err != nil {
 		return nil, err
 	}
-	k := &convInt8{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), inZP: zpIn, rq: rq}
+	k := &convInt8{op: op, g: g, inZP: zpIn, rq: rq}
+	// The segmented product has only the fused epilogue, so a Requant
+	// gemm rejected keeps the im2col path with the plain-Go epilogue.
+	if rq.fast != nil {
+		k.seg = newSegPlan(g, path)
+	}
+	if p := k.seg; p != nil {
+		k.w = gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), p.seg)
+		// Padded taps hold the input zero point: with aOffset = −zp they
+		// contribute w·(zp − zp) = 0, as TFLite's skipped taps do.
+		pad := int8(zpIn)
+		k.segPool = &sync.Pool{New: func() any { return newSegScratch(p, g, pad) }}
+		return k, nil
+	}
+	k.w = gemm.PackS8(wv, g.outC, g.k(), g.k())
 	rows := chunkRows(g.outH*g.outW, g.k(), g.outC)
 	i8Len := rows * g.k()
 	if g.pointwise() {
@@ -426,6 +469,14 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	}
 	src, dst := in.I8, out.I8
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
+	if p := c.seg; p != nil {
+		s := c.segPool.Get().(*segScratch[int8])
+		defer c.segPool.Put(s)
+		segImages(p, g, batch, src, dst, s, func(m int, a, out []int8) {
+			c.w.MulRequantSegmented(1, m, a, g.inC, p.segStride, -c.inZP, c.rq.fast, out, n)
+		})
+		return nil
+	}
 	s := c.scratch.get()
 	defer c.scratch.put(s)
 	chunk := len(s.acc) / n

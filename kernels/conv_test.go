@@ -429,84 +429,91 @@ var studyLayers = []struct {
 	{"10x10x64-128", 10, 10, 64, 128},
 }
 
+// studyConv prepares a 3×3 SAME stride-1 RELU conv of one study layer
+// (h×w×cin → cout) with seeded weights and input, on the given path.
+func studyConv(b *testing.B, d graph.DType, h, w, cin, cout int, rnd fixedpoint.Rounding, path convPath) (Kernel, []*Buffer, []*Buffer) {
+	r := rand.New(rand.NewSource(1))
+	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, Activation: graph.ActRelu}}
+	nw := cout * 9 * cin
+	var in, wt, out *graph.Tensor
+	x := &Buffer{DType: d}
+	y := &Buffer{DType: d}
+	if d == graph.Float32 {
+		ws := make([]float32, nw)
+		for i := range ws {
+			ws[i] = float32(r.NormFloat64())
+		}
+		in = &graph.Tensor{Name: "in", DType: d, Shape: []int{1, h, w, cin}}
+		wt = constF32("w", []int{cout, 3, 3, cin}, ws)
+		out = &graph.Tensor{Name: "out", DType: d, Shape: []int{1, h, w, cout}}
+		x.F32 = make([]float32, h*w*cin)
+		for i := range x.F32 {
+			x.F32[i] = float32(r.NormFloat64())
+		}
+		y.F32 = make([]float32, h*w*cout)
+	} else {
+		ws := make([]int8, nw)
+		for i := range ws {
+			ws[i] = int8(r.Intn(255) - 127)
+		}
+		sc := make([]float32, cout)
+		for i := range sc {
+			sc[i] = 0.01
+		}
+		in = qt("in", d, []int{1, h, w, cin}, []float32{0.05}, []int64{-3})
+		wt = constI8("w", d, []int{cout, 3, 3, cin}, ws, sc)
+		out = qt("out", d, []int{1, h, w, cout}, []float32{0.1}, []int64{-128})
+		x.I8 = make([]int8, h*w*cin)
+		for i := range x.I8 {
+			x.I8[i] = int8(r.Intn(256) - 128)
+		}
+		y.I8 = make([]int8, h*w*cout)
+	}
+	k, err := prepareConv2DWith(op, []*graph.Tensor{in, wt}, []*graph.Tensor{out}, rnd, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return k, []*Buffer{x}, []*Buffer{y}
+}
+
+// benchConv runs each study layer through the segmented (im2col-free)
+// path, the im2col path and, for int8, im2col with the plain-Go
+// requantization pass instead of the fused epilogue, all in one run so
+// their ratios are meaningful on a noisy machine. GFLOP/s counts a
+// multiply-add as 2 operations, for int8 too.
 func benchConv(b *testing.B, d graph.DType) {
+	paths := []string{"segmented", "im2col"}
+	if d == graph.Int8 {
+		paths = append(paths, "im2col-separate")
+	}
 	for _, l := range studyLayers {
-		b.Run(l.name, func(b *testing.B) {
-			r := rand.New(rand.NewSource(1))
-			op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, Activation: graph.ActRelu}}
-			nw := l.cout * 9 * l.cin
-			var in, w, out *graph.Tensor
-			x := &Buffer{DType: d}
-			y := &Buffer{DType: d}
-			if d == graph.Float32 {
-				ws := make([]float32, nw)
-				for i := range ws {
-					ws[i] = float32(r.NormFloat64())
+		for _, path := range paths {
+			b.Run(l.name+"/"+path, func(b *testing.B) {
+				impl := pathIm2col
+				if path == "segmented" {
+					impl = pathSegmented
 				}
-				in = &graph.Tensor{Name: "in", DType: d, Shape: []int{1, l.h, l.w, l.cin}}
-				w = constF32("w", []int{l.cout, 3, 3, l.cin}, ws)
-				out = &graph.Tensor{Name: "out", DType: d, Shape: []int{1, l.h, l.w, l.cout}}
-				x.F32 = make([]float32, l.h*l.w*l.cin)
-				for i := range x.F32 {
-					x.F32[i] = float32(r.NormFloat64())
+				k, ins, outs := studyConv(b, d, l.h, l.w, l.cin, l.cout, fixedpoint.DoubleRounding, impl)
+				if path == "im2col-separate" {
+					k.(*convInt8).rq.fast = nil
 				}
-				y.F32 = make([]float32, l.h*l.w*l.cout)
-			} else {
-				ws := make([]int8, nw)
-				for i := range ws {
-					ws[i] = int8(r.Intn(255) - 127)
-				}
-				sc := make([]float32, l.cout)
-				for i := range sc {
-					sc[i] = 0.01
-				}
-				in = qt("in", d, []int{1, l.h, l.w, l.cin}, []float32{0.05}, []int64{-3})
-				w = constI8("w", d, []int{l.cout, 3, 3, l.cin}, ws, sc)
-				out = qt("out", d, []int{1, l.h, l.w, l.cout}, []float32{0.1}, []int64{-128})
-				x.I8 = make([]int8, l.h*l.w*l.cin)
-				for i := range x.I8 {
-					x.I8[i] = int8(r.Intn(256) - 128)
-				}
-				y.I8 = make([]int8, l.h*l.w*l.cout)
-			}
-			k, err := prepareConv2D(op, []*graph.Tensor{in, w}, []*graph.Tensor{out})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ins, outs := []*Buffer{x}, []*Buffer{y}
-			flops := 2 * float64(l.h*l.w) * float64(l.cout) * float64(9*l.cin)
-			run := func(k Kernel) func(b *testing.B) {
-				return func(b *testing.B) {
-					for b.Loop() {
-						if err := k.Run(ins, outs); err != nil {
-							b.Fatal(err)
-						}
+				flops := 2 * float64(l.h*l.w) * float64(l.cout) * float64(9*l.cin)
+				for b.Loop() {
+					if err := k.Run(ins, outs); err != nil {
+						b.Fatal(err)
 					}
-					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				}
-			}
-			if d != graph.Int8 {
-				run(k)(b)
-				return
-			}
-			// int8: the fused epilogue (MulRequant) against the former
-			// separate pass (GEMM into int32, then plain-Go rows), in the
-			// same run so their ratio is meaningful on a noisy machine.
-			b.Run("fused", run(k))
-			k2, err := prepareConv2D(op, []*graph.Tensor{in, w}, []*graph.Tensor{out})
-			if err != nil {
-				b.Fatal(err)
-			}
-			k2.(*convInt8).rq.fast = nil
-			b.Run("separate", run(k2))
-		})
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 
-// BenchmarkConv2DFloat32 measures float32 CONV_2D (im2col + Sgemm).
+// BenchmarkConv2DFloat32 measures float32 CONV_2D, segmented and im2col.
 func BenchmarkConv2DFloat32(b *testing.B) { benchConv(b, graph.Float32) }
 
-// BenchmarkConv2DInt8 measures per-channel int8 CONV_2D (im2col + GemmS8 + requantization).
+// BenchmarkConv2DInt8 measures per-channel int8 CONV_2D, segmented and
+// im2col (fused and separate requantization).
 func BenchmarkConv2DInt8(b *testing.B) { benchConv(b, graph.Int8) }
 
 func TestFloatAndInt16RunAllocFree(t *testing.T) {

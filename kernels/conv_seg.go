@@ -1,0 +1,155 @@
+package kernels
+
+// The im2col-free ("segmented") path of CONV_2D for stride-1 windows.
+//
+// With stride 1 and undilated columns, the fW·inC values a filter row
+// reads at output pixel (y, x) are one contiguous run of a zero-padded
+// NHWC image of width wp, and the runs of neighbouring pixels start inC
+// values apart. gemm's segmented products (PackedF32.MulSegmented,
+// PackedS8.MulRequantSegmented) read each row of the im2col matrix straight
+// from that padded image as fH such runs, segStride = dilH·wp·inC apart,
+// so the im2col copy (fH·fW times the input) disappears. The price is that
+// one call covers whole padded rows: pixels x ≥ outW of each row are
+// computed too (into a scratch) and dropped, wp/outW − 1 of the work.
+
+// segPlan is the layout of a segmented convolution; nil when the path does
+// not apply.
+type segPlan struct {
+	wp, hp int // padded image width and height
+	// direct: the input needs no padding (VALID), so it is read in place.
+	direct bool
+	// rows is the number of output rows one GEMM call covers.
+	rows           int
+	seg, segStride int
+}
+
+// convPath selects CONV_2D's implementation; tests and benchmarks force
+// one to compare them.
+type convPath int
+
+const (
+	pathAuto      convPath = iota // segmented when applicable and worthwhile
+	pathIm2col                    // always im2col
+	pathSegmented                 // segmented whenever applicable
+)
+
+// segWasteMax bounds wp/outW for pathAuto: beyond it the dropped pixels
+// cost more than the im2col copy saves (small images under wide SAME
+// filters).
+const segWasteMax = 1.5
+
+// newSegPlan returns the segmented layout for g under path, or nil for
+// the im2col path: always for pathIm2col; when g has a stride, a column
+// dilation or the 1×1 pointwise form (already copy-free); and, for
+// pathAuto, when the padded rows would waste too much work.
+func newSegPlan(g *convGeom, path convPath) *segPlan {
+	if path == pathIm2col {
+		return nil
+	}
+	if g.strideH != 1 || g.strideW != 1 || (g.dilW != 1 && g.fW != 1) || g.pointwise() {
+		return nil
+	}
+	if g.padT < 0 || g.padL < 0 || g.k() == 0 {
+		return nil
+	}
+	// Padded width/height: what the output pixels' windows span (the
+	// declared output shape is iterated, as in the im2col path).
+	wp := g.outW + g.fW - 1
+	hp := g.outH + (g.fH-1)*g.dilH
+	if path == pathAuto && float64(wp) > segWasteMax*float64(g.outW) {
+		return nil
+	}
+	p := &segPlan{wp: wp, hp: hp, seg: g.fW * g.inC, segStride: g.dilH * wp * g.inC}
+	p.direct = g.padT == 0 && g.padL == 0 && wp == g.inW && hp <= g.inH
+	// The wide output block (rows·wp pixels) stays within im2colBudget
+	// like the im2col path's blocks.
+	p.rows = max(1, min(g.outH, im2colBudget/max(wp*g.outC, 1)))
+	return p
+}
+
+// padLen is the padded image's element count (0 when read in place).
+func (p *segPlan) padLen(g *convGeom) int {
+	if p.direct {
+		return 0
+	}
+	return p.hp * p.wp * g.inC
+}
+
+// wideLen is the wide output block's element count (0 when the padded
+// width equals the output width, so results land in the output directly).
+func (p *segPlan) wideLen(g *convGeom) int {
+	if p.wp == g.outW {
+		return 0
+	}
+	return p.rows * p.wp * g.outC
+}
+
+// segScratch is one Run's padded image and wide output block.
+type segScratch[T float32 | int8] struct {
+	padded, wide []T
+}
+
+// newSegScratch allocates a scratch for plan p whose padding is already
+// filled with pad: fillPadded only ever writes the interior, so the
+// border keeps that value for the scratch's whole life.
+func newSegScratch[T float32 | int8](p *segPlan, g *convGeom, pad T) *segScratch[T] {
+	s := &segScratch[T]{padded: make([]T, p.padLen(g)), wide: make([]T, p.wideLen(g))}
+	if pad != 0 {
+		for i := range s.padded {
+			s.padded[i] = pad
+		}
+	}
+	return s
+}
+
+// fillPadded copies image img (inH×inW×inC) into the interior of the
+// padded image dst, at row padT and column padL; input columns or rows
+// beyond the padded extent (a declared output smaller than the inferred
+// one) are not needed and not copied.
+func fillPadded[T float32 | int8](dst, img []T, p *segPlan, g *convGeom) {
+	c := g.inC
+	n := min(g.inW, p.wp-g.padL) * c
+	if n <= 0 {
+		return
+	}
+	y1 := min(g.inH, p.hp-g.padT)
+	for iy := 0; iy < y1; iy++ {
+		o := ((iy+g.padT)*p.wp + g.padL) * c
+		copy(dst[o:o+n], img[iy*g.inW*c:])
+	}
+}
+
+// segImages runs a segmented convolution over a batch: for each image the
+// padded input (or the input itself), then one GEMM call per block of
+// p.rows output rows through mul, which computes m wide-output pixels from
+// A rows starting at a into c (row stride outC). The valid outW pixels of
+// each wide row are copied to dst.
+func segImages[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []T, s *segScratch[T],
+	mul func(m int, a []T, c []T)) {
+	inImg := g.inH * g.inW * g.inC
+	outRow := g.outW * g.outC
+	for b := 0; b < batch; b++ {
+		img := src[b*inImg : (b+1)*inImg]
+		a := img
+		if !p.direct {
+			fillPadded(s.padded, img, p, g)
+			a = s.padded
+		}
+		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+		for y0 := 0; y0 < g.outH; y0 += p.rows {
+			rows := min(p.rows, g.outH-y0)
+			m := (rows-1)*p.wp + g.outW
+			ay := a[y0*p.wp*g.inC:]
+			if len(s.wide) == 0 {
+				// wp == outW: the wide rows are the output rows.
+				mul(m, ay, out[y0*outRow:(y0+rows)*outRow])
+				continue
+			}
+			mul(m, ay, s.wide[:m*g.outC])
+			wideRow := p.wp * g.outC
+			for r := 0; r < rows; r++ {
+				copy(out[(y0+r)*outRow:(y0+r+1)*outRow], s.wide[r*wideRow:])
+			}
+		}
+	}
+}
