@@ -41,8 +41,13 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 	}
 	for o, base := range k.kept {
 		var s int32
-		for _, r := range k.red {
-			s += getInt(x, base+r)
+		switch x.DType {
+		case graph.Int8:
+			s = sumAt(x.I8, base, k.red)
+		case graph.UInt8:
+			s = sumAt(x.U8, base, k.red)
+		case graph.Int16:
+			s = sumAt(x.I16, base, k.red)
 		}
 		if k.sameQuant {
 			// Same scale and zero point: TFLite divides the raw sum,
@@ -54,6 +59,16 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 		setInt(y, o, min(max(v, k.lo), k.hi))
 	}
 	return nil
+}
+
+// sumAt returns the int32 sum of xs[base+r] over the offsets red, in order
+// (the dtype resolved once per output element, not per input element).
+func sumAt[T ~int8 | ~uint8 | ~int16](xs []T, base int, red []int) int32 {
+	var s int32
+	for _, r := range red {
+		s += int32(xs[base+r])
+	}
+	return s
 }
 
 func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
