@@ -19,8 +19,10 @@ import (
 // filter, so the filter is gemm's B as stored; it is packed once at prepare
 // time (gemm.PackF32 / gemm.PackS8) and every Run multiplies against the
 // packed copy, so gemm's SIMD micro-kernels apply without touching this
-// file. 16x8 (int16 activations) uses a direct loop because its
-// accumulator is 64-bit when the bias is.
+// file. Stride-1 convs with undilated columns skip im2col altogether and
+// read the (zero-point-)padded input in place through gemm's segmented
+// products (conv_seg.go). 16x8 (int16 activations) uses a direct loop
+// because its accumulator is 64-bit when the bias is.
 
 // im2colBudget bounds the elements of a chunk's im2col and accumulator
 // blocks; a chunk always holds at least one output row so huge filters

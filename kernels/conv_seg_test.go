@@ -241,23 +241,29 @@ func TestSegPlan(t *testing.T) {
 // including a declared output smaller than the inferred one (input
 // columns past the padded width are dropped).
 func TestFillPadded(t *testing.T) {
-	g := &convGeom{inH: 3, inW: 4, inC: 2, fH: 3, fW: 3, outH: 3, outW: 3, outC: 1, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padT: 1, padL: 1}
+	// A 5×6 input under a declared 3×3 output of a 3×3 window at
+	// padding (1, 1): the padded image is 5×5, so input rows ≥ 4 and
+	// columns ≥ 4 are never read.
+	g := &convGeom{inH: 5, inW: 6, inC: 2, fH: 3, fW: 3, outH: 3, outW: 3, outC: 1, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padT: 1, padL: 1}
 	p := newSegPlan(g, pathSegmented)
 	if p == nil {
 		t.Fatal("no plan")
 	}
 	s := newSegScratch(p, g, int8(-9))
-	img := make([]int8, 3*4*2)
+	img := make([]int8, 5*6*2)
 	for i := range img {
 		img[i] = int8(i + 1)
+	}
+	if p.hp != 5 || p.wp != 5 {
+		t.Fatalf("padded %d×%d, want 5×5", p.hp, p.wp)
 	}
 	fillPadded(s.padded, img, p, g)
 	for py := 0; py < p.hp; py++ {
 		for px := 0; px < p.wp; px++ {
 			for c := 0; c < 2; c++ {
 				want := int8(-9)
-				if iy, ix := py-1, px-1; iy >= 0 && iy < 3 && ix >= 0 && ix < 4 {
-					want = img[(iy*4+ix)*2+c]
+				if iy, ix := py-1, px-1; iy >= 0 && iy < 5 && ix >= 0 && ix < 6 {
+					want = img[(iy*6+ix)*2+c]
 				}
 				if got := s.padded[(py*p.wp+px)*2+c]; got != want {
 					t.Fatalf("padded (%d,%d,%d) = %d, want %d", py, px, c, got, want)
@@ -293,6 +299,52 @@ func TestConv2DSegmentedAllocFree(t *testing.T) {
 		ins[0] = refBuffer(d, []int{2, 12, 12, 8}, nil) // batch 2 on a batch-1 kernel
 		if a := testing.AllocsPerRun(10, func() { _ = k.Run(ins, outs) }); a > 0 {
 			t.Errorf("%s: segmented Run allocates %v times per call", d, a)
+		}
+	}
+}
+
+// TestConv2DSegmentedDeclaredShape runs convs whose declared output shape
+// differs from the inferred one (TFLite Micro iterates the declared one
+// with the inferred padding) through both paths: they must agree.
+func TestConv2DSegmentedDeclaredShape(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []struct {
+		inH, inW, outH, outW int
+		pad                  graph.Padding
+	}{
+		{7, 7, 5, 6, graph.PaddingSame},
+		{7, 7, 8, 9, graph.PaddingSame},
+		{7, 8, 4, 4, graph.PaddingValid},
+		{7, 8, 6, 7, graph.PaddingValid},
+	} {
+		ws := make([]int8, 5*3*3*4)
+		for i := range ws {
+			ws[i] = int8(r.IntN(255) - 127)
+		}
+		xs := make([]int8, c.inH*c.inW*4)
+		for i := range xs {
+			xs[i] = int8(r.IntN(256) - 128)
+		}
+		in := qt("in", graph.Int8, []int{1, c.inH, c.inW, 4}, []float32{0.1}, []int64{7})
+		out := qt("out", graph.Int8, []int{1, c.outH, c.outW, 5}, []float32{0.3}, []int64{-4})
+		op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideW: 1, StrideH: 1}}
+		ins := []*graph.Tensor{in, constI8("w", graph.Int8, []int{5, 3, 3, 4}, ws, []float32{0.02})}
+		var res [2][]int8
+		for i, path := range []convPath{pathSegmented, pathIm2col} {
+			k, err := prepareConv2DWith(op, ins, []*graph.Tensor{out}, fixedpoint.SingleRounding, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (k.(*convInt8).seg != nil) != (path == pathSegmented) {
+				t.Fatalf("%+v: path %d not taken", c, path)
+			}
+			res[i] = make([]int8, c.outH*c.outW*5)
+			if err := k.Run([]*Buffer{{DType: graph.Int8, I8: xs}}, []*Buffer{{DType: graph.Int8, I8: res[i]}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !slices.Equal(res[0], res[1]) {
+			t.Errorf("%+v: segmented and im2col paths differ", c)
 		}
 	}
 }
