@@ -90,12 +90,21 @@ func BenchmarkSeedCNNBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run(fmt.Sprintf("%s/batch%d", [2]string{"float32", "int8"}[gi], batch), func(b *testing.B) {
+				defer lockThread()()
+				c0, ok := threadCPU()
 				for b.Loop() {
 					if err := e.Run(); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+				// Run is single-threaded, so the thread's CPU time is the
+				// work itself, robust to a loaded machine.
+				if c1, ok1 := threadCPU(); ok && ok1 {
+					cpu := (c1 - c0).Seconds()
+					b.ReportMetric(float64(b.N*batch)/cpu, "img/cpu-s")
+					b.ReportMetric(cpu*1e6/float64(b.N), "cpu-µs/op")
+				}
 			})
 		}
 	}
