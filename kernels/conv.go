@@ -321,8 +321,8 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 	if p := c.seg; p != nil {
 		s := c.segPool.Get().(*segScratch[float32])
 		defer c.segPool.Put(s)
-		segImages(p, g, batch, src, dst, s, func(m int, a, out []float32) {
-			c.w.MulSegmented(1, m, a, g.inC, p.segStride, c.bias, c.lo, c.hi, out, n)
+		segImages(p, g, batch, src, dst, s, func(m, lda int, a, out []float32) {
+			c.w.MulSegmented(1, m, a, lda, p.segStride, c.bias, c.lo, c.hi, out, n)
 		})
 		return nil
 	}
@@ -474,8 +474,8 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	if p := c.seg; p != nil {
 		s := c.segPool.Get().(*segScratch[int8])
 		defer c.segPool.Put(s)
-		segImages(p, g, batch, src, dst, s, func(m int, a, out []int8) {
-			c.w.MulRequantSegmented(1, m, a, g.inC, p.segStride, -c.inZP, c.rq.fast, out, n)
+		segImages(p, g, batch, src, dst, s, func(m, lda int, a, out []int8) {
+			c.w.MulRequantSegmented(1, m, a, lda, p.segStride, -c.inZP, c.rq.fast, out, n)
 		})
 		return nil
 	}

@@ -18,7 +18,13 @@ type segPlan struct {
 	wp, hp int // padded image width and height
 	// direct: the input needs no padding (VALID), so it is read in place.
 	direct bool
-	// rows is the number of output rows one GEMM call covers.
+	// pitch is the row length, in pixels, of the image A is read from:
+	// wp for the padded copy, inW in place.
+	pitch int
+	// perRow: strided windows, one GEMM call per output row with
+	// consecutive pixels strideW·inC apart, written straight to the
+	// output. Otherwise one call covers rows whole pitch-wide rows.
+	perRow         bool
 	rows           int
 	seg, segStride int
 }
@@ -33,20 +39,21 @@ const (
 	pathSegmented                 // segmented whenever applicable
 )
 
-// segWasteMax bounds wp/outW for pathAuto: beyond it the dropped pixels
+// segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels
 // cost more than the im2col copy saves (small images under wide SAME
 // filters).
 const segWasteMax = 1.5
 
 // newSegPlan returns the segmented layout for g under path, or nil for
-// the im2col path: always for pathIm2col; when g has a stride, a column
-// dilation or the 1×1 pointwise form (already copy-free); and, for
-// pathAuto, when the padded rows would waste too much work.
+// the im2col path: always for pathIm2col; when g has a column dilation or
+// the 1×1 pointwise form (already copy-free); and, for pathAuto, when g is
+// strided or the padded rows would waste too much work.
 func newSegPlan(g *convGeom, path convPath) *segPlan {
 	if path == pathIm2col {
 		return nil
 	}
-	if g.strideH != 1 || g.strideW != 1 || (g.dilW != 1 && g.fW != 1) || g.pointwise() {
+	strided := g.strideH != 1 || g.strideW != 1
+	if (g.dilW != 1 && g.fW != 1) || g.pointwise() || (strided && path != pathSegmented) {
 		return nil
 	}
 	if g.padT < 0 || g.padL < 0 || g.k() == 0 {
@@ -54,16 +61,21 @@ func newSegPlan(g *convGeom, path convPath) *segPlan {
 	}
 	// Padded width/height: what the output pixels' windows span (the
 	// declared output shape is iterated, as in the im2col path).
-	wp := g.outW + g.fW - 1
-	hp := g.outH + (g.fH-1)*g.dilH
-	if path == pathAuto && float64(wp) > segWasteMax*float64(g.outW) {
+	wp := (g.outW-1)*g.strideW + g.fW
+	hp := (g.outH-1)*g.strideH + (g.fH-1)*g.dilH + 1
+	p := &segPlan{wp: wp, hp: hp, pitch: wp, perRow: strided, rows: 1, seg: g.fW * g.inC}
+	if g.padT == 0 && g.padL == 0 && wp <= g.inW && hp <= g.inH {
+		p.direct, p.pitch = true, g.inW
+	}
+	if path == pathAuto && float64(p.pitch) > segWasteMax*float64(g.outW) {
 		return nil
 	}
-	p := &segPlan{wp: wp, hp: hp, seg: g.fW * g.inC, segStride: g.dilH * wp * g.inC}
-	p.direct = g.padT == 0 && g.padL == 0 && wp == g.inW && hp <= g.inH
-	// The wide output block (rows·wp pixels) stays within im2colBudget
-	// like the im2col path's blocks.
-	p.rows = max(1, min(g.outH, im2colBudget/max(wp*g.outC, 1)))
+	p.segStride = g.dilH * p.pitch * g.inC
+	if !strided {
+		// The wide output block (rows·pitch pixels) stays within
+		// im2colBudget like the im2col path's blocks.
+		p.rows = max(1, min(g.outH, im2colBudget/max(p.pitch*g.outC, 1)))
+	}
 	return p
 }
 
@@ -75,13 +87,13 @@ func (p *segPlan) padLen(g *convGeom) int {
 	return p.hp * p.wp * g.inC
 }
 
-// wideLen is the wide output block's element count (0 when the padded
-// width equals the output width, so results land in the output directly).
+// wideLen is the wide output block's element count (0 when results land
+// in the output directly: per-row calls, or rows as wide as the output).
 func (p *segPlan) wideLen(g *convGeom) int {
-	if p.wp == g.outW {
+	if p.perRow || p.pitch == g.outW {
 		return 0
 	}
-	return p.rows * p.wp * g.outC
+	return p.rows * p.pitch * g.outC
 }
 
 // segScratch is one Run's padded image and wide output block.
@@ -120,12 +132,13 @@ func fillPadded[T float32 | int8](dst, img []T, p *segPlan, g *convGeom) {
 }
 
 // segImages runs a segmented convolution over a batch: for each image the
-// padded input (or the input itself), then one GEMM call per block of
-// p.rows output rows through mul, which computes m wide-output pixels from
-// A rows starting at a into c (row stride outC). The valid outW pixels of
-// each wide row are copied to dst.
+// padded input (or the input itself), then GEMM calls through mul, which
+// computes m output pixels from A rows lda apart starting at a into c (row
+// stride outC). Per-row plans call mul once per output row straight into
+// dst; the others once per block of p.rows output rows into the wide
+// block, whose valid outW pixels per row are then copied to dst.
 func segImages[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []T, s *segScratch[T],
-	mul func(m int, a []T, c []T)) {
+	mul func(m, lda int, a []T, c []T)) {
 	inImg := g.inH * g.inW * g.inC
 	outRow := g.outW * g.outC
 	for b := 0; b < batch; b++ {
@@ -136,17 +149,23 @@ func segImages[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []
 			a = s.padded
 		}
 		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+		if p.perRow {
+			for y := 0; y < g.outH; y++ {
+				mul(g.outW, g.strideW*g.inC, a[y*g.strideH*p.pitch*g.inC:], out[y*outRow:(y+1)*outRow])
+			}
+			continue
+		}
 		for y0 := 0; y0 < g.outH; y0 += p.rows {
 			rows := min(p.rows, g.outH-y0)
-			m := (rows-1)*p.wp + g.outW
-			ay := a[y0*p.wp*g.inC:]
+			m := (rows-1)*p.pitch + g.outW
+			ay := a[y0*p.pitch*g.inC:]
 			if len(s.wide) == 0 {
-				// wp == outW: the wide rows are the output rows.
-				mul(m, ay, out[y0*outRow:(y0+rows)*outRow])
+				// pitch == outW: the wide rows are the output rows.
+				mul(m, g.inC, ay, out[y0*outRow:(y0+rows)*outRow])
 				continue
 			}
-			mul(m, ay, s.wide[:m*g.outC])
-			wideRow := p.wp * g.outC
+			mul(m, g.inC, ay, s.wide[:m*g.outC])
+			wideRow := p.pitch * g.outC
 			for r := 0; r < rows; r++ {
 				copy(out[(y0+r)*outRow:(y0+r+1)*outRow], s.wide[r*wideRow:])
 			}

@@ -9,15 +9,15 @@ import (
 	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
-// segCase draws a convolution that mostly takes the segmented path:
-// stride 1 (one in eight strided, which must fall back), odd image
+// segCase draws a convolution for the segmented path: stride 1 (strides
+// 1..3 one time in four, run one output row per call), odd image
 // sizes, Cin 1..17, Cout 1..37, windows 1..5, SAME or VALID, row dilation
 // 1..2 (column dilation 2 one time in eight, which falls back too).
 func segCase(r *rand.Rand) convCase {
 	c := convCase{batch: 1 + r.IntN(3), inH: 1 + r.IntN(9), inW: 1 + r.IntN(9), inC: 1 + r.IntN(17), outC: 1 + r.IntN(37),
 		fH: 1 + r.IntN(5), fW: 1 + r.IntN(5), sH: 1, sW: 1, dH: 1 + r.IntN(2), dW: 1, pad: graph.Padding(r.IntN(2))}
-	if r.IntN(8) == 0 {
-		c.sW = 2
+	if r.IntN(4) == 0 {
+		c.sH, c.sW = 1+r.IntN(3), 1+r.IntN(3)
 	}
 	if r.IntN(8) == 0 {
 		c.dW = 2
@@ -229,6 +229,10 @@ func TestSegPlan(t *testing.T) {
 	}
 	if p := newSegPlan(geom(80, 80, 3, 3, 1, 1, graph.PaddingSame, 16), pathIm2col); p != nil {
 		t.Errorf("pathIm2col: plan %+v", p)
+	}
+	// Forced strided plans run per output row over the padded image.
+	if p := newSegPlan(geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4), pathSegmented); p == nil || !p.perRow || p.wp != 11 || p.hp != 11 || p.pitch != 11 || p.wideLen(nil) != 0 {
+		t.Errorf("forced stride 2: plan %+v", p)
 	}
 	// A 1×k window with row dilation only is still contiguous per row.
 	g := &convGeom{inH: 9, inW: 9, inC: 2, fH: 3, fW: 1, outH: 9, outW: 9, outC: 3, strideH: 1, strideW: 1, dilH: 2, dilW: 3, padT: 2}

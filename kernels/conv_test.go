@@ -429,11 +429,12 @@ var studyLayers = []struct {
 	{"10x10x64-128", 10, 10, 64, 128},
 }
 
-// studyConv prepares a 3×3 SAME stride-1 RELU conv of one study layer
-// (h×w×cin → cout) with seeded weights and input, on the given path.
-func studyConv(b *testing.B, d graph.DType, h, w, cin, cout int, rnd fixedpoint.Rounding, path convPath) (Kernel, []*Buffer, []*Buffer) {
+// studyConv prepares a 3×3 SAME RELU conv of one study layer (h×w×cin →
+// cout, the given stride) with seeded weights and input, on the given path.
+func studyConv(b *testing.B, d graph.DType, h, w, cin, cout, stride int, rnd fixedpoint.Rounding, path convPath) (Kernel, []*Buffer, []*Buffer) {
 	r := rand.New(rand.NewSource(1))
-	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, Activation: graph.ActRelu}}
+	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: stride, StrideH: stride, Activation: graph.ActRelu}}
+	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
 	nw := cout * 9 * cin
 	var in, wt, out *graph.Tensor
 	x := &Buffer{DType: d}
@@ -445,12 +446,12 @@ func studyConv(b *testing.B, d graph.DType, h, w, cin, cout int, rnd fixedpoint.
 		}
 		in = &graph.Tensor{Name: "in", DType: d, Shape: []int{1, h, w, cin}}
 		wt = constF32("w", []int{cout, 3, 3, cin}, ws)
-		out = &graph.Tensor{Name: "out", DType: d, Shape: []int{1, h, w, cout}}
+		out = &graph.Tensor{Name: "out", DType: d, Shape: []int{1, oh, ow, cout}}
 		x.F32 = make([]float32, h*w*cin)
 		for i := range x.F32 {
 			x.F32[i] = float32(r.NormFloat64())
 		}
-		y.F32 = make([]float32, h*w*cout)
+		y.F32 = make([]float32, oh*ow*cout)
 	} else {
 		ws := make([]int8, nw)
 		for i := range ws {
@@ -462,12 +463,12 @@ func studyConv(b *testing.B, d graph.DType, h, w, cin, cout int, rnd fixedpoint.
 		}
 		in = qt("in", d, []int{1, h, w, cin}, []float32{0.05}, []int64{-3})
 		wt = constI8("w", d, []int{cout, 3, 3, cin}, ws, sc)
-		out = qt("out", d, []int{1, h, w, cout}, []float32{0.1}, []int64{-128})
+		out = qt("out", d, []int{1, oh, ow, cout}, []float32{0.1}, []int64{-128})
 		x.I8 = make([]int8, h*w*cin)
 		for i := range x.I8 {
 			x.I8[i] = int8(r.Intn(256) - 128)
 		}
-		y.I8 = make([]int8, h*w*cout)
+		y.I8 = make([]int8, oh*ow*cout)
 	}
 	k, err := prepareConv2DWith(op, []*graph.Tensor{in, wt}, []*graph.Tensor{out}, rnd, path)
 	if err != nil {
@@ -476,12 +477,12 @@ func studyConv(b *testing.B, d graph.DType, h, w, cin, cout int, rnd fixedpoint.
 	return k, []*Buffer{x}, []*Buffer{y}
 }
 
-// benchConv runs each study layer through the segmented (im2col-free)
+// benchConv runs each study layer (stride 1, or the given stride) through the segmented (im2col-free)
 // path, the im2col path and, for int8, im2col with the plain-Go
 // requantization pass instead of the fused epilogue, all in one run so
 // their ratios are meaningful on a noisy machine. GFLOP/s counts a
 // multiply-add as 2 operations, for int8 too.
-func benchConv(b *testing.B, d graph.DType) {
+func benchConv(b *testing.B, d graph.DType, stride int) {
 	paths := []string{"segmented", "im2col"}
 	if d == graph.Int8 {
 		paths = append(paths, "im2col-separate")
@@ -493,11 +494,12 @@ func benchConv(b *testing.B, d graph.DType) {
 				if path == "segmented" {
 					impl = pathSegmented
 				}
-				k, ins, outs := studyConv(b, d, l.h, l.w, l.cin, l.cout, fixedpoint.DoubleRounding, impl)
+				k, ins, outs := studyConv(b, d, l.h, l.w, l.cin, l.cout, stride, fixedpoint.DoubleRounding, impl)
 				if path == "im2col-separate" {
 					k.(*convInt8).rq.fast = nil
 				}
-				flops := 2 * float64(l.h*l.w) * float64(l.cout) * float64(9*l.cin)
+				oh, ow := (l.h+stride-1)/stride, (l.w+stride-1)/stride
+				flops := 2 * float64(oh*ow) * float64(l.cout) * float64(9*l.cin)
 				for b.Loop() {
 					if err := k.Run(ins, outs); err != nil {
 						b.Fatal(err)
@@ -510,11 +512,18 @@ func benchConv(b *testing.B, d graph.DType) {
 }
 
 // BenchmarkConv2DFloat32 measures float32 CONV_2D, segmented and im2col.
-func BenchmarkConv2DFloat32(b *testing.B) { benchConv(b, graph.Float32) }
+func BenchmarkConv2DFloat32(b *testing.B) { benchConv(b, graph.Float32, 1) }
 
 // BenchmarkConv2DInt8 measures per-channel int8 CONV_2D, segmented and
 // im2col (fused and separate requantization).
-func BenchmarkConv2DInt8(b *testing.B) { benchConv(b, graph.Int8) }
+func BenchmarkConv2DInt8(b *testing.B) { benchConv(b, graph.Int8, 1) }
+
+// BenchmarkConv2DStride2 is the study layers at stride 2, where the
+// segmented path runs one output row per GEMM call.
+func BenchmarkConv2DStride2(b *testing.B) {
+	b.Run("float32", func(b *testing.B) { benchConv(b, graph.Float32, 2) })
+	b.Run("int8", func(b *testing.B) { benchConv(b, graph.Int8, 2) })
+}
 
 func TestFloatAndInt16RunAllocFree(t *testing.T) {
 	if raceEnabled {
