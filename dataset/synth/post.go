@@ -5,9 +5,11 @@ import (
 	"math"
 )
 
-// finish applies the camera: uneven light and vignetting, an occasional
-// specular highlight, lens/motion blur, colour cast, exposure curve and
-// sensor noise, then quantises to 8 bits.
+// finish applies the camera: lens/motion blur, uneven light and
+// vignetting, an occasional specular highlight, colour cast, exposure curve
+// and sensor noise, then quantises to 8 bits. Light and glare are smooth,
+// so applying them after the blur (in the same pass as the tone curve)
+// looks the same and saves a pass over the image.
 func (sc *scene) finish() *image.RGBA {
 	cv, r := sc.cv, sc.rec
 	s := cv.s
@@ -15,25 +17,6 @@ func (sc *scene) finish() *image.RGBA {
 	gx, gy := sc.normal(r.gradient), sc.normal(r.gradient)
 	glare := sc.g.Float32() < r.glare
 	hx, hy, hr := sc.u(0, sc.s), sc.u(0, sc.s), sc.u(0.1, 0.4)*sc.s
-	inv := 1 / sc.s
-	for v := 0; v < s; v++ {
-		fy := (float32(v)+0.5)*inv - 0.5
-		for u := 0; u < s; u++ {
-			fx := (float32(u)+0.5)*inv - 0.5
-			k := light * (1 + gx*fx + gy*fy) * (1 - 0.35*(fx*fx+fy*fy))
-			add := float32(0)
-			if glare {
-				dx, dy := (float32(u)-hx)/hr, (float32(v)-hy)/hr
-				if d := dx*dx + dy*dy; d < 1 {
-					add = 0.35 * (1 - d) * (1 - d)
-				}
-			}
-			i := 3 * (v*s + u)
-			cv.pix[i] = cv.pix[i]*k + add
-			cv.pix[i+1] = cv.pix[i+1]*k + add
-			cv.pix[i+2] = cv.pix[i+2]*k + add
-		}
-	}
 	sigma := r.blur * sc.u(0.5, 1.5)
 	if sc.g.Float32() < r.motion {
 		cv.boxBlurX(1 + sc.g.IntN(2))
@@ -54,29 +37,53 @@ func (sc *scene) finish() *image.RGBA {
 		k := min(int(f), knots-1)
 		curve[i] = knot[k] + (knot[k+1]-knot[k])*(f-float32(k))
 	}
-	noise := r.noise * 255
-	img := image.NewRGBA(image.Rect(0, 0, s, s))
 	// Noise: a luma component shared by the channels plus a weaker
-	// per-channel one, each an Irwin-Hall sum of uniforms (close to
-	// Gaussian, and one random word per pixel instead of four normals).
+	// per-channel one, each an Irwin-Hall sum of 16-bit uniforms (close to
+	// Gaussian) from one splitmix64 word per pixel, seeded from the image's
+	// generator: a full PCG draw per sample would cost more than drawing.
 	const u16 = 1.0 / 65536
-	lumK := noise * 1.7320508 // sum of 4 uniforms has variance 4/12
-	chK := noise * 0.4 * 2.4494897
-	for i, o := 0, 0; i < len(cv.pix); i, o = i+3, o+4 {
-		w := sc.g.Uint64()
-		lum := (float32(w&0xffff)+float32(w>>16&0xffff)+float32(w>>32&0xffff)+float32(w>>48))*u16 - 2
-		lum *= lumK
-		w2 := sc.g.Uint64()
-		for c := 0; c < 3; c++ {
-			x := clamp01(cv.pix[i+c] * r.cast[c])
-			ch := (float32(w2&0xffff)+float32(w2>>16&0xffff))*u16 - 1
-			w2 >>= 21
-			q := curve[int(x*levels)] + lum + ch*chK
-			img.Pix[o+c] = uint8(min(max(q+0.5, 0), 255))
+	noise := r.noise * 255
+	lumK := noise * 1.7320508 // the sum of 4 uniforms has variance 4/12
+	chK := noise * 0.4 * 3.4641016
+	state := sc.g.Uint64()
+	inv := 1 / sc.s
+	img := image.NewRGBA(image.Rect(0, 0, s, s))
+	for v := 0; v < s; v++ {
+		fy := (float32(v)+0.5)*inv - 0.5
+		for u := 0; u < s; u++ {
+			fx := (float32(u)+0.5)*inv - 0.5
+			k := light * (1 + gx*fx + gy*fy) * (1 - 0.35*(fx*fx+fy*fy))
+			add := float32(0)
+			if glare {
+				dx, dy := (float32(u)-hx)/hr, (float32(v)-hy)/hr
+				if d := dx*dx + dy*dy; d < 1 {
+					add = 0.35 * (1 - d) * (1 - d)
+				}
+			}
+			w := splitmix(&state)
+			lum := ((float32(w&0xffff)+float32(w>>16&0xffff)+float32(w>>32&0xffff)+float32(w>>48))*u16 - 2) * lumK
+			w = splitmix(&state)
+			i := 3 * (v*s + u)
+			o := 4 * (v*s + u)
+			for c := 0; c < 3; c++ {
+				x := clamp01((cv.pix[i+c]*k + add) * r.cast[c])
+				ch := (float32(w>>(16*c)&0xffff)*u16 - 0.5) * chK
+				q := curve[int(x*levels)] + lum + ch
+				img.Pix[o+c] = uint8(min(max(q+0.5, 0), 255))
+			}
+			img.Pix[o+3] = 255
 		}
-		img.Pix[o+3] = 255
 	}
 	return img
+}
+
+// splitmix advances a splitmix64 state and returns the next word.
+func splitmix(state *uint64) uint64 {
+	*state += 0x9e3779b97f4a7c15
+	w := *state
+	w = (w ^ w>>30) * 0xbf58476d1ce4e5b9
+	w = (w ^ w>>27) * 0x94d049bb133111eb
+	return w ^ w>>31
 }
 
 // gaussBlur blurs with a separable Gaussian (radius up to 3 pixels).
