@@ -36,6 +36,10 @@ type Options struct {
 	Split string
 	// Shift lists further splits whose values are checked against the
 	// calibrated ranges (data-shift table); the main data is always included.
+	// Every sample of a Shift split is used (LayerEvery does not apply):
+	// the caller chooses how many, and should pass about as many as the
+	// main data's per-layer samples, since reading images it would skip
+	// costs as much as reading the ones it uses.
 	Shift []NamedData
 	// TargetDrop enables the fix search: the largest accepted accuracy drop
 	// in points. Negative or NaN disables it.
@@ -533,9 +537,6 @@ func (s *session) dataShift(ctx context.Context) error {
 			n, err := forEach(ctx, nd.Data, s.opts.Threads,
 				func() (*interp.Executor, error) { return prog.NewExecutor(), nil },
 				func(ex *interp.Executor, idx int, x []float32, _ int) ([]int64, error) {
-					if idx%s.opts.LayerEvery != 0 {
-						return nil, nil
-					}
 					if err := ex.SetInputFloat(0, x); err != nil {
 						return nil, err
 					}
@@ -574,7 +575,7 @@ func (s *session) dataShift(ctx context.Context) error {
 				}
 			}
 			ds.Splits = append(ds.Splits, nd.Name)
-			ds.Samples = append(ds.Samples, (n+s.opts.LayerEvery-1)/s.opts.LayerEvery)
+			ds.Samples = append(ds.Samples, n)
 			cols = append(cols, col)
 		}
 	}

@@ -35,31 +35,40 @@ func TestErrStatsHand(t *testing.T) {
 // TestAddInt8MatchesSeparatePasses: the fused int8 pass gives the same
 // statistics as dequantize + add + addInt + countOutside.
 func TestAddInt8MatchesSeparatePasses(t *testing.T) {
-	rng := rand.New(rand.NewSource(1))
-	tq := &graph.Tensor{Name: "t", Shape: []int{1000}, DType: graph.Int8, Quant: &graph.Quantization{Scale: []float32{0.05}, ZeroPoint: []int64{-128}}}
-	f := make([]float32, 1000)
-	q := make([]int8, 1000)
-	for i := range f {
-		f[i] = float32(rng.Float64()*14 - 1)
-		v := math.Round(float64(f[i])/0.05) - 128
-		q[i] = int8(math.Max(-128, math.Min(127, v)))
-	}
-	lo, hi := representable(tq)
-	var a, b errStats
-	ia, ib := newIntStats(), newIntStats()
-	lut := dequantTable(tq)
-	outA := a.addInt8(f, q, &lut, float32(lo-0.025), float32(hi+0.025), &ia, -128)
-	buf := dequantize(&kernels.Buffer{DType: graph.Int8, I8: q}, tq, nil)
-	b.add(f, buf)
-	ib.addInt(&kernels.Buffer{DType: graph.Int8, I8: q}, -128)
-	outB := countOutside(f, lo, hi, 0.025)
-	if outA != outB || outA == 0 {
-		t.Errorf("outside %d vs %d", outA, outB)
-	}
-	if math.Abs(a.SumE2-b.SumE2) > 1e-9 || a.MaxAbs != b.MaxAbs || a.Min != b.Min || a.Max != b.Max {
-		t.Errorf("fused %+v\nseparate %+v", a, b)
-	}
-	if ia.Clipped != ib.Clipped || ia.Min != ib.Min || ia.Max != ib.Max || ia.N != ib.N || ia.Clipped == 0 {
-		t.Errorf("int stats %+v vs %+v", ia, ib)
+	for _, c := range []struct {
+		n  int
+		zp int64
+	}{{1000, -128}, {999, -128}, {1, -128}, {2, 0}, {777, 0}, {500, 127}} {
+		rng := rand.New(rand.NewSource(int64(c.n)))
+		tq := &graph.Tensor{Name: "t", Shape: []int{c.n}, DType: graph.Int8, Quant: &graph.Quantization{Scale: []float32{0.05}, ZeroPoint: []int64{c.zp}}}
+		f := make([]float32, c.n)
+		q := make([]int8, c.n)
+		for i := range f {
+			// Values beyond both ends of the range, so clipping, both limits
+			// and the outside count are exercised.
+			f[i] = float32(rng.Float64()*30 - 15)
+			v := math.Round(float64(f[i])/0.05) + float64(c.zp)
+			q[i] = int8(math.Max(-128, math.Min(127, v)))
+		}
+		lo, hi := representable(tq)
+		var a, b errStats
+		ia, ib := newIntStats(), newIntStats()
+		lut := dequantTable(tq)
+		outA := a.addInt8(f, q, &lut, float32(lo-0.025), float32(hi+0.025), &ia, c.zp)
+		buf := dequantize(&kernels.Buffer{DType: graph.Int8, I8: q}, tq, nil)
+		b.add(f, buf)
+		ib.addInt(&kernels.Buffer{DType: graph.Int8, I8: q}, c.zp)
+		outB := countOutside(f, lo, hi, 0.025)
+		if outA != outB || (c.n > 100 && outA == 0) {
+			t.Errorf("n=%d zp=%d: outside %d vs %d", c.n, c.zp, outA, outB)
+		}
+		if math.Abs(a.SumE2-b.SumE2) > 1e-9*b.SumE2 || math.Abs(a.SumD2-b.SumD2) > 1e-9*b.SumD2 ||
+			math.Abs(a.SumFD-b.SumFD) > 1e-9*math.Abs(b.SumFD) || math.Abs(a.SumAbs-b.SumAbs) > 1e-9*b.SumAbs ||
+			a.MaxAbs != b.MaxAbs || a.Min != b.Min || a.Max != b.Max || a.N != b.N {
+			t.Errorf("n=%d zp=%d:\nfused %+v\nseparate %+v", c.n, c.zp, a, b)
+		}
+		if ia.Clipped != ib.Clipped || ia.Min != ib.Min || ia.Max != ib.Max || ia.N != ib.N || (c.n > 100 && ia.Clipped == 0) {
+			t.Errorf("n=%d zp=%d: int stats %+v vs %+v", c.n, c.zp, ia, ib)
+		}
 	}
 }

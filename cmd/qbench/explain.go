@@ -97,7 +97,14 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				if err != nil {
 					continue // a split without images is reported by dataset.Open
 				}
-				sd = sd.Subsample(samples, a.seed)
+				// Only the per-layer samples' worth of images: the data-shift
+				// pass uses every image it is given, and decoding images that
+				// would be skipped costs as much as a comparison's decoding.
+				shiftN := samples
+				if layerSamples > 0 {
+					shiftN = min(samples, layerSamples)
+				}
+				sd = sd.Subsample(shiftN, a.seed)
 				opts.Shift = append(opts.Shift, explain.NamedData{Name: n, Data: streamData(ctx, sd.Samples, spec, a.threads)})
 			}
 			if calibSplit != "" && calibSplit != split {
