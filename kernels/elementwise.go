@@ -126,8 +126,33 @@ type addKernel struct {
 	m1, m2, mOut       int32
 	sh1, sh2, shOut    int
 	// 8-bit fast path: each input's rescaled value (scale1, scale2) for
-	// every possible input, leaving one multiply per element.
+	// every possible input, leaving one multiply per element (fin).
 	t1, t2 *[256]int32
+	fin    addFinish
+}
+
+// addFinish is finish without branches on the data: the output rescale of a
+// sum whose sign varies element to element would mispredict half the time.
+type addFinish struct {
+	m             int64 // mOut
+	e             uint  // −shOut, the rounding right shift, in [0, 31]
+	mask          int32 // 2^e − 1
+	off, ilo, ihi int32
+}
+
+// at equals addKernel.finish(s) for multipliers in (0, 2^31): the
+// saturating case of SaturatingRoundingDoublingHighMul (both factors
+// −2^31) cannot occur, the nudge is chosen by the product's sign bit, and
+// RoundingDivideByPOT's "remainder > threshold" is the sign of their
+// difference (both lie in [0, 2^31)).
+func (f *addFinish) at(s int32) int32 {
+	ab := int64(s) * f.m
+	nudge := int64(1<<30) - (ab >> 63 & (1<<31 - 1))
+	h := int32((ab + nudge) / (1 << 31))
+	rem := h & f.mask
+	thr := f.mask>>1 + int32(uint32(h)>>31)
+	r := h>>f.e + int32(uint32(thr-rem)>>31) + f.off
+	return min(max(r, f.ilo), f.ihi)
 }
 
 // scale1 and scale2 bring an input to the common scale.
@@ -150,18 +175,18 @@ func (k *addKernel) quantAdd(x, y int32) int32 { return k.finish(k.scale1(x) + k
 
 // addTables8 is the 8-bit fast path: table lookups for the input rescaling.
 func addTables8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
-	t1, t2 := k.t1, k.t2
+	t1, t2, fin := k.t1, k.t2, &k.fin
 	if k.same {
 		z = z[:len(x)]
 		y = y[:len(x)]
 		for i, v := range x {
-			z[i] = T(k.finish(t1[uint8(v)] + t2[uint8(y[i])]))
+			z[i] = T(fin.at(t1[uint8(v)] + t2[uint8(y[i])]))
 		}
 		return
 	}
 	k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) {
 		for j := range n {
-			z[o+j] = T(k.finish(t1[uint8(x[i1+j*d1])] + t2[uint8(y[i2+j*d2])]))
+			z[o+j] = T(fin.at(t1[uint8(x[i1+j*d1])] + t2[uint8(y[i2+j*d2])]))
 		}
 	})
 }
@@ -282,7 +307,9 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, erro
 	if k.ilo, k.ihi, err = ActivationRangeQuantized(act, out.DType, so, zo); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
 	}
-	if !ref && is8Bit(out.DType) {
+	if !ref && is8Bit(out.DType) && k.mOut > 0 && k.shOut <= 0 && k.shOut >= -31 {
+		e := uint(-k.shOut)
+		k.fin = addFinish{m: int64(k.mOut), e: e, mask: int32(1)<<e - 1, off: k.offOut, ilo: k.ilo, ihi: k.ihi}
 		var t1, t2 [256]int32
 		lo, hi := DTypeRange(out.DType)
 		for v := lo; v <= hi; v++ {

@@ -517,3 +517,85 @@ func TestConcatenationFastMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// benchOp times a prepared op, fast and reference, on seeded inputs.
+func benchOp(b *testing.B, op *graph.Op, ins []*graph.Tensor, out *graph.Tensor) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	feed := make([]*Buffer, len(ins))
+	for i, t := range ins {
+		if t.IsConst() {
+			continue
+		}
+		feed[i] = allocBuf(t)
+		fillAny(rng, feed[i])
+	}
+	y := allocBuf(out)
+	for _, ref := range []bool{false, true} {
+		k, err := PrepareWith(op, ins, []*graph.Tensor{out}, Options{reference: ref})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(map[bool]string{false: "fast", true: "ref"}[ref], func(b *testing.B) {
+			for b.Loop() {
+				_ = k.Run(feed, []*Buffer{y})
+			}
+		})
+	}
+}
+
+func BenchmarkLightAddInt8(b *testing.B) {
+	s := []int{1, 40, 40, 16}
+	benchOp(b, &graph.Op{Kind: graph.OpAdd, Options: &graph.AddOptions{Activation: graph.ActRelu}},
+		[]*graph.Tensor{qtensor("a", graph.Int8, s, 0.03, -3), qtensor("b", graph.Int8, s, 0.05, 7)}, qtensor("y", graph.Int8, s, 0.06, -128))
+}
+
+func BenchmarkLightAddInt8Broadcast(b *testing.B) {
+	s := []int{1, 40, 40, 16}
+	benchOp(b, &graph.Op{Kind: graph.OpAdd, Options: &graph.AddOptions{}},
+		[]*graph.Tensor{qtensor("a", graph.Int8, s, 0.03, -3), qtensor("b", graph.Int8, []int{16}, 0.05, 7)}, qtensor("y", graph.Int8, s, 0.06, -128))
+}
+
+func BenchmarkLightPadInt8(b *testing.B) {
+	pads := &graph.Tensor{Name: "p", DType: graph.Int32, Shape: []int{4, 2}, Data: graph.EncodeInt32s([]int32{0, 0, 1, 1, 1, 1, 0, 0})}
+	benchOp(b, &graph.Op{Kind: graph.OpPad}, []*graph.Tensor{qtensor("x", graph.Int8, []int{1, 40, 40, 16}, 0.1, 3), pads}, qtensor("y", graph.Int8, []int{1, 42, 42, 16}, 0.1, 3))
+}
+
+func BenchmarkLightConcatInt8(b *testing.B) {
+	benchOp(b, &graph.Op{Kind: graph.OpConcatenation, Options: &graph.ConcatenationOptions{Axis: 3}},
+		[]*graph.Tensor{qtensor("a", graph.Int8, []int{1, 40, 40, 8}, 0.1, 3), qtensor("b", graph.Int8, []int{1, 40, 40, 8}, 0.1, 3)}, qtensor("y", graph.Int8, []int{1, 40, 40, 16}, 0.1, 3))
+}
+
+// TestAddFinishMatchesReference compares the branch-free output rescale
+// with the fixed-point functions on sums around every rounding boundary of
+// random multipliers and shifts, and on random sums.
+func TestAddFinishMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	for range 300 {
+		k := &addKernel{mOut: int32(1<<30 + rng.Int64N(1<<30)), shOut: -rng.IntN(32), offOut: int32(rng.IntN(256) - 128), ilo: -128, ihi: 127}
+		if rng.IntN(4) == 0 {
+			k.ilo, k.ihi = math.MinInt32, math.MaxInt32
+		}
+		e := uint(-k.shOut)
+		f := addFinish{m: int64(k.mOut), e: e, mask: int32(1)<<e - 1, off: k.offOut, ilo: k.ilo, ihi: k.ihi}
+		try := func(s int32) {
+			if g, w := f.at(s), k.finish(s); g != w {
+				t.Fatalf("m %d shift %d: sum %d: fast %d, reference %d", k.mOut, k.shOut, s, g, w)
+			}
+		}
+		for range 200 {
+			try(int32(rng.Uint32()))
+			// Sums whose product lands near a multiple of 2^(31+e) / 2:
+			// the ties of both roundings.
+			q := rng.Int64N(1<<20) - 1<<19
+			s := (q<<(31+e) + int64(1)<<(30+e)) / int64(k.mOut)
+			for d := int64(-2); d <= 2; d++ {
+				if v := s + d; v >= math.MinInt32 && v <= math.MaxInt32 {
+					try(int32(v))
+				}
+			}
+		}
+		for _, s := range []int32{0, 1, -1, math.MaxInt32, math.MinInt32, math.MinInt32 + 1} {
+			try(s)
+		}
+	}
+}
