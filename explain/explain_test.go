@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/quant"
+	"github.com/qbench/qbench/report"
 )
 
 func constF(name string, shape []int, v []float32) *graph.Tensor {
@@ -312,5 +314,52 @@ func TestHTMLSelfContained(t *testing.T) {
 	}
 	if !strings.Contains(s, "hidden") {
 		t.Error("HTML lacks the layer names")
+	}
+	// The same look as compare's report.html: its stylesheet and plot frame.
+	if !strings.Contains(s, report.Stylesheet()) || !strings.Contains(s, `<svg class="plot"`) {
+		t.Error("HTML does not use report.html's style")
+	}
+	for _, want := range []string{"Layers", "isolated", "accumulated", "Observed range vs calibrated range", "Fix (target drop"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	// A data-shift table and a name that needs escaping.
+	res.DataShift = &DataShift{Splits: []string{"a", "b<c>"}, Samples: []int{1, 2},
+		Tensors: []ShiftRow{{Name: "x", Outside: []float64{0, 0.25}}}}
+	buf.Reset()
+	if err := res.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s = buf.String()
+	if !strings.Contains(s, "Data shift") || !strings.Contains(s, "b&lt;c&gt; (2)") || !strings.Contains(s, "<td>25.000</td>") || strings.Contains(s, "b<c>") {
+		t.Error("data-shift section missing or not escaped")
+	}
+}
+
+// TestHBarsEdgeCases: empty, all-zero, negative and NaN values give a
+// valid plot without NaN coordinates, and long lists are cut.
+func TestHBarsEdgeCases(t *testing.T) {
+	names := make([]string, 100)
+	vals := make([]float64, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("layer%d", i)
+		vals[i] = float64(i) - 50
+	}
+	vals[3] = math.NaN()
+	for _, c := range []struct {
+		names []string
+		v     []float64
+	}{{nil, nil}, {[]string{"a"}, []float64{0}}, {names, vals}} {
+		s := hbars("t", c.names, []hseries{{"s", c.v}}, "%.1f", 1)
+		if strings.Contains(s, "NaN") || strings.Contains(s, "Inf") || !strings.HasSuffix(s, "</svg>") {
+			t.Errorf("bad plot for %d rows: %.200s", len(c.names), s)
+		}
+		if len(c.names) > plotRows && strings.Count(s, "<rect") > plotRows+1 {
+			t.Errorf("plot not cut to %d rows", plotRows)
+		}
+	}
+	if s := rangePlot([]Layer{{Name: "z", RangeMin: 0, RangeMax: 0, FloatMin: 0, FloatMax: 0}}); strings.Contains(s, "NaN") {
+		t.Error("degenerate range plot has NaN")
 	}
 }

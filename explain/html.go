@@ -5,69 +5,178 @@ import (
 	"html"
 	"io"
 	"math"
+	"sort"
 	"strings"
+
+	"github.com/qbench/qbench/report"
 )
 
-// WriteHTML writes a self-contained HTML section (inline SVG, no scripts):
-// per-layer bars of isolated and accumulated SQNR, and each activation's
-// float range against its calibrated range.
+// WriteHTML writes explain.html: one self-contained page (inline CSS and
+// SVG, no script, no external URL) in the style of compare's report.html —
+// the layer table, per-layer SQNR bars (isolated vs accumulated), each
+// activation's observed range against its calibrated range, the data-shift
+// table and bars, the class attribution and the fix trade-off.
 func (r *Result) WriteHTML(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>qbench explain</title>
-<style>body{font:14px sans-serif;margin:2em;max-width:960px}table{border-collapse:collapse}
-td,th{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}td:first-child,th:first-child{text-align:left}
-.iso{fill:#d95f02}.acc{fill:#7570b3}.cal{fill:#ccc}.obs{fill:none;stroke:#1b9e77;stroke-width:3}</style></head><body>
-<h2>Where quantization error comes from</h2>`)
-	fmt.Fprintf(&b, "<p>%d samples%s: float %.2f%%, quantized %.2f%% (drop %.2f points). Tensors matched by %s.</p>\n",
-		r.Samples, html.EscapeString(splitSuffix(r.Split)), r.FloatAccuracy, r.QuantAccuracy, r.Drop, html.EscapeString(r.Matching))
-
-	// SQNR bars: isolated (where error is born) and accumulated (where it arrives).
-	const rowH, labelW, plotW = 22, 160, 560
-	maxDB := 1.0
-	for _, l := range r.Layers {
-		maxDB = math.Max(maxDB, math.Max(l.SQNR, l.IsoSQNR))
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
+	p("<link rel=\"icon\" href=\"data:,\"><title>qbench explain report</title><style>%s</style></head><body>\n", report.Stylesheet())
+	p("<h1>qbench explain report</h1><p class=\"note\">Schema %s · %d samples%s · per-layer statistics over %d · tensors matched by %s</p>\n",
+		esc(Schema), r.Samples, esc(splitSuffix(r.Split)), r.LayerSamples, esc(r.Matching))
+	if len(r.Unmatched) > 0 {
+		p("<p class=\"note\">Unmatched tensors: %s</p>\n", esc(strings.Join(r.Unmatched, ", ")))
 	}
-	h := rowH*len(r.Layers) + 30
-	fmt.Fprintf(&b, `<h3>SQNR per layer (dB; longer is better)</h3><svg width="%d" height="%d" role="img" aria-label="SQNR per layer">`, labelW+plotW+60, h)
-	for i, l := range r.Layers {
-		y := 20 + i*rowH
-		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, y+12, html.EscapeString(l.Name))
-		for j, v := range []float64{l.IsoSQNR, l.SQNR} {
-			cls := []string{"iso", "acc"}[j]
-			wv := math.Max(0, v) / maxDB * plotW
-			fmt.Fprintf(&b, `<rect class="%s" x="%d" y="%d" width="%.1f" height="8"><title>%s %s %.1f dB</title></rect>`,
-				cls, labelW, y+j*9, wv, html.EscapeString(l.Name), []string{"isolated", "accumulated"}[j], v)
-		}
+	p("<table><tr><th class=\"l\">model</th><th>accuracy</th></tr><tr><td class=\"l\">float</td><td>%.2f%%</td></tr>", r.FloatAccuracy)
+	p("<tr><td class=\"l\">quantized</td><td>%.2f%%</td></tr><tr><td class=\"l\">drop</td><td class=\"%s\">%.2f points</td></tr></table>\n",
+		r.QuantAccuracy, goodBad(r.Drop <= 0), r.Drop)
+	for _, n := range r.Notes {
+		p("<p class=\"note\">Note: %s</p>\n", esc(n))
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="12"><tspan class="iso">■</tspan> isolated <tspan class="acc">■</tspan> accumulated</text></svg>`, labelW)
-
-	// Ranges: grey = calibrated, green outline = observed float range.
-	fmt.Fprintf(&b, `<h3>Activation range vs calibrated range</h3><svg width="%d" height="%d" role="img" aria-label="ranges">`, labelW+plotW+60, h)
-	for i, l := range r.Layers {
-		y := 20 + i*rowH
-		lo := math.Min(l.RangeMin, l.FloatMin)
-		hi := math.Max(l.RangeMax, l.FloatMax)
-		if !(hi > lo) {
-			continue
-		}
-		x := func(v float64) float64 { return labelW + (v-lo)/(hi-lo)*plotW }
-		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, y+12, html.EscapeString(l.Name))
-		fmt.Fprintf(&b, `<rect class="cal" x="%.1f" y="%d" width="%.1f" height="14"><title>calibrated [%.4g, %.4g]</title></rect>`,
-			x(l.RangeMin), y, x(l.RangeMax)-x(l.RangeMin), l.RangeMin, l.RangeMax)
-		fmt.Fprintf(&b, `<rect class="obs" x="%.1f" y="%d" width="%.1f" height="14"><title>observed [%.4g, %.4g], %.3f%% outside</title></rect>`,
-			x(l.FloatMin), y, math.Max(1, x(l.FloatMax)-x(l.FloatMin)), l.FloatMin, l.FloatMax, 100*l.OutsideRange)
-	}
-	b.WriteString(`</svg>`)
-
-	if r.Fix != nil && len(r.Fix.Tradeoff) > 0 {
-		fmt.Fprintf(&b, "<h3>Fix (target drop %.2f points)</h3><p>Float layers: %s</p>", r.Fix.TargetDrop, html.EscapeString(strings.Join(r.Fix.FloatLayers, ", ")))
-		b.WriteString("<table><tr><th>model</th><th>accuracy %</th><th>bytes</th><th>latency ms</th></tr>")
-		for _, v := range r.Fix.Tradeoff {
-			fmt.Fprintf(&b, "<tr><td>%s</td><td>%.2f</td><td>%d</td><td>%.3f</td></tr>", html.EscapeString(v.Name), v.Accuracy, v.Bytes, v.LatencyMS)
-		}
-		b.WriteString("</table>")
-	}
+	r.writeLayersHTML(&b)
+	r.writeShiftHTML(&b)
+	r.writeClassesHTML(&b)
+	r.writeFixHTML(&b)
 	b.WriteString("</body></html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func (r *Result) writeLayersHTML(b *strings.Builder) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	ls := rankedCopy(r.Layers)
+	p("<h2>Layers</h2><p class=\"note\">Ranked by isolated error (only that layer quantized, its inputs float: where error is born); accumulated error is the real quantized model against the float one (where error arrives). RMSE/scale ≈ 0.29 is pure rounding noise.</p>\n")
+	p("<div class=\"tw\"><table><tr><th>rank</th><th class=\"l\">layer</th><th class=\"l\">op</th><th>isolated SQNR dB</th><th>SQNR dB</th><th>cosine</th><th>max |err|</th><th>RMSE/scale</th><th>clipped %%</th><th>range used %%</th><th>outside range %%</th></tr>")
+	for _, l := range ls {
+		rank, iso := "–", "–"
+		if l.Rank > 0 {
+			rank, iso = fmt.Sprint(l.Rank), fmt.Sprintf("%.1f", l.IsoSQNR)
+		}
+		p("<tr><td>%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%s</td><td>%.1f</td><td>%.4f</td><td>%.4g</td><td>%.2f</td><td>%.3f</td><td>%.1f</td><td>%.3f</td></tr>",
+			rank, esc(l.Name), esc(l.Op), iso, l.SQNR, l.Cosine, l.MaxAbs, l.RMSEOverScale, 100*l.ClippedFraction, 100*l.RangeUsed, 100*l.OutsideRange)
+	}
+	p("</table></div>\n")
+	if len(ls) == 0 {
+		return
+	}
+	names := make([]string, len(ls))
+	iso := make([]float64, len(ls))
+	acc := make([]float64, len(ls))
+	for i, l := range ls {
+		names[i] = l.Name
+		iso[i], acc[i] = l.IsoSQNR, l.SQNR
+		if l.Rank == 0 {
+			iso[i] = math.NaN()
+		}
+	}
+	p("<div class=\"row\">%s%s</div>\n",
+		hbars("SQNR per layer (dB, longer is better)", names, []hseries{{"isolated", iso}, {"accumulated", acc}}, "%.1f dB", 1),
+		rangePlot(ls))
+}
+
+func (r *Result) writeShiftHTML(b *strings.Builder) {
+	ds := r.DataShift
+	if ds == nil || len(ds.Tensors) == 0 {
+		return
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("<h2>Data shift</h2><p class=\"note\">Percentage of each activation's float values outside the range calibrated for it (values there are clipped by the integer model), per split. A split far above the others was not represented by the calibration data.</p>\n")
+	p("<div class=\"tw\"><table><tr><th class=\"l\">tensor</th>")
+	for i, s := range ds.Splits {
+		p("<th>%s (%d)</th>", esc(s), ds.Samples[i])
+	}
+	p("</tr>")
+	names := make([]string, len(ds.Tensors))
+	ss := make([]hseries, len(ds.Splits))
+	for j, s := range ds.Splits {
+		ss[j] = hseries{name: s, values: make([]float64, len(ds.Tensors))}
+	}
+	for i, row := range ds.Tensors {
+		names[i] = row.Name
+		p("<tr><td class=\"l\">%s</td>", esc(row.Name))
+		for j, v := range row.Outside {
+			p("<td>%.3f</td>", 100*v)
+			if j < len(ss) {
+				ss[j].values[i] = 100 * v
+			}
+		}
+		p("</tr>")
+	}
+	p("</table></div>\n")
+	p("<div class=\"row\">%s</div>\n", hbars("Values outside the calibrated range (%)", names, ss, "%.3f%%", 0.001))
+}
+
+func (r *Result) writeClassesHTML(b *strings.Builder) {
+	if len(r.Classes) == 0 {
+		return
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("<h2>Classes that lost most accuracy</h2><p class=\"note\">Accuracy of each class with only one layer quantized (the rest float); cost = float accuracy minus that, in points.</p>\n")
+	p("<div class=\"tw\"><table><tr><th>class</th><th>samples</th><th>float</th><th>quantized</th><th class=\"l\">layers by cost (points)</th></tr>")
+	for _, c := range r.Classes {
+		var parts []string
+		for _, l := range c.Layers {
+			parts = append(parts, fmt.Sprintf("%s %+.1f", esc(l.Name), -l.Cost))
+		}
+		p("<tr><td>%d</td><td>%d</td><td>%.1f%%</td><td class=\"bad\">%.1f%%</td><td class=\"l\">%s</td></tr>",
+			c.Class, c.Samples, c.FloatAccuracy, c.QuantAccuracy, strings.Join(parts, " · "))
+	}
+	p("</table></div>\n")
+}
+
+func (r *Result) writeFixHTML(b *strings.Builder) {
+	f := r.Fix
+	if f == nil {
+		return
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	p("<h2>Fix (target drop %.2f points)</h2>", f.TargetDrop)
+	switch {
+	case len(f.FloatLayers) == 0 && f.Met:
+		p("<p class=\"good\">None needed: the quantized model is within the target.</p>")
+	case f.Met:
+		p("<p class=\"good\">Keep in float: <b>%s</b> → %.2f%% (drop %.2f points).</p>", esc(strings.Join(f.FloatLayers, ", ")), f.Accuracy, f.Drop)
+	default:
+		p("<p class=\"bad\">No set of up to %d layers met the target.</p>", len(f.Tried))
+	}
+	if f.Model != "" {
+		p("<p class=\"note\">Mixed model: %s</p>", esc(f.Model))
+	}
+	if len(f.Tradeoff) > 0 {
+		p("<table><tr><th class=\"l\">model</th><th>accuracy</th><th>bytes</th><th>latency ms</th></tr>")
+		for _, v := range f.Tradeoff {
+			p("<tr><td class=\"l\">%s</td><td>%.2f%%</td><td>%d</td><td>%.3f</td></tr>", esc(v.Name), v.Accuracy, v.Bytes, v.LatencyMS)
+		}
+		p("</table>")
+	}
+	if len(f.Tried)+len(f.Alternatives) > 0 {
+		p("<h3>Candidates verified</h3><table><tr><th class=\"l\">float layers</th><th class=\"l\">variant</th><th>accuracy</th><th>drop</th><th class=\"l\">target</th></tr>")
+		for _, t := range append(append([]Trial(nil), f.Tried...), f.Alternatives...) {
+			p("<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.2f%%</td><td>%.2f</td><td class=\"l %s\">%s</td></tr>",
+				esc(strings.Join(t.FloatLayers, ", ")), esc(t.Variant), t.Accuracy, t.Drop, goodBad(t.Met), metWord(t.Met))
+		}
+		p("</table>")
+	}
+	p("\n")
+}
+
+// rankedCopy returns the layers ordered by rank (unranked last).
+func rankedCopy(layers []Layer) []Layer {
+	ls := append([]Layer(nil), layers...)
+	sort.SliceStable(ls, func(a, b int) bool {
+		ra, rb := ls[a].Rank, ls[b].Rank
+		if ra == 0 || rb == 0 {
+			return ra != 0 && rb == 0
+		}
+		return ra < rb
+	})
+	return ls
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func goodBad(ok bool) string {
+	if ok {
+		return "good"
+	}
+	return "bad"
 }

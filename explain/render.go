@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 )
@@ -30,14 +29,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "\nlayers ranked by isolated error (where error is born; accumulated = where it arrives):")
-	ls := append([]Layer(nil), r.Layers...)
-	sort.SliceStable(ls, func(a, b int) bool {
-		ra, rb := ls[a].Rank, ls[b].Rank
-		if ra == 0 || rb == 0 {
-			return ra != 0 && rb == 0
-		}
-		return ra < rb
-	})
+	ls := rankedCopy(r.Layers)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "rank\tlayer\top\tisolated SQNR dB\tSQNR dB\tcosine\tmax |err|\tRMSE/scale\tclipped %\trange used %\toutside range %\t")
 	for _, l := range ls {
