@@ -99,10 +99,11 @@ type Layer struct {
 	IsoRMSEOverScale float64 `json:"isolated_rmse_over_scale"`
 	// FloatMin/Max are the float values' extremes on the main data;
 	// RangeMin/Max the calibrated (representable) interval.
-	FloatMin float64 `json:"float_min"`
-	FloatMax float64 `json:"float_max"`
-	RangeMin float64 `json:"range_min"`
-	RangeMax float64 `json:"range_max"`
+	FloatMin  float64 `json:"float_min"`
+	FloatMax  float64 `json:"float_max"`
+	FloatMean float64 `json:"float_mean"`
+	RangeMin  float64 `json:"range_min"`
+	RangeMax  float64 `json:"range_max"`
 	// OutsideRange is the fraction of float values outside the calibrated
 	// (representable) range on the main data.
 	OutsideRange float64 `json:"outside_range_fraction"`
@@ -115,6 +116,12 @@ type Layer struct {
 type ShiftRow struct {
 	Name    string    `json:"name"`
 	Outside []float64 `json:"outside_fraction"`
+	// Mean is the mean float value per split; Peak the largest value
+	// relative to the calibrated limit on its side (max/RangeMax or
+	// min/RangeMin, whichever is larger; above 1 means beyond the range).
+	// They show a shift that stays inside the calibrated range.
+	Mean []float64 `json:"mean"`
+	Peak []float64 `json:"peak_of_range"`
 }
 
 // DataShift compares how often activations leave their calibrated ranges
@@ -383,7 +390,8 @@ func (s *session) mainPass(ctx context.Context) error {
 		scale := float64(qt.Quant.Scale[0])
 		L := Layer{Name: m.Name, Op: m.Op, FloatOp: m.FloatOp, Scale: scale, ZeroPoint: qt.Quant.ZeroPoint[0],
 			SQNR: acc[i].sqnr(), Cosine: acc[i].cosine(), MeanAbs: acc[i].meanAbs(), MaxAbs: acc[i].MaxAbs,
-			RMSEOverScale: acc[i].rmse() / scale, FloatMin: acc[i].Min, FloatMax: acc[i].Max, RangeMin: lo[i], RangeMax: hi[i]}
+			RMSEOverScale: acc[i].rmse() / scale, FloatMin: acc[i].Min, FloatMax: acc[i].Max, RangeMin: lo[i], RangeMax: hi[i],
+			FloatMean: acc[i].mean()}
 		if n := ints[i].N; n > 0 {
 			L.ClippedFraction = float64(ints[i].Clipped) / float64(n)
 			L.OutsideRange = float64(ints[i].Outside) / float64(n)
@@ -513,79 +521,4 @@ func filterData(d Data, keep func(int) bool) Data {
 			return yield(x, label)
 		})
 	}
-}
-
-// dataShift measures, for the main data and every Options.Shift split, the
-// fraction of each matched activation outside its calibrated range.
-func (s *session) dataShift(ctx context.Context) error {
-	ds := &DataShift{Splits: []string{s.opts.Split}, Samples: []int{s.res.LayerSamples}}
-	if ds.Splits[0] == "" {
-		ds.Splits[0] = "data"
-	}
-	cols := [][]float64{make([]float64, len(s.matches))}
-	for i, l := range s.res.Layers {
-		cols[0][i] = l.OutsideRange
-	}
-	if len(s.opts.Shift) > 0 {
-		prog, err := interp.Compile(s.f, interp.Options{KeepAll: true})
-		if err != nil {
-			return fmt.Errorf("float model: %w", err)
-		}
-		for _, nd := range s.opts.Shift {
-			outside := make([]int64, len(s.matches))
-			total := make([]int64, len(s.matches))
-			n, err := forEach(ctx, nd.Data, s.opts.Threads,
-				func() (*interp.Executor, error) { return prog.NewExecutor(), nil },
-				func(ex *interp.Executor, idx int, x []float32, _ int) ([]int64, error) {
-					if err := ex.SetInputFloat(0, x); err != nil {
-						return nil, err
-					}
-					if err := ex.Run(); err != nil {
-						return nil, err
-					}
-					c := make([]int64, 2*len(s.matches))
-					for i, m := range s.matches {
-						qt := s.q.Tensors[m.Quant]
-						lo, hi := representable(qt)
-						b := ex.Tensor(m.Float)
-						if b == nil {
-							continue
-						}
-						c[2*i] = countOutside(b.F32, lo, hi, float64(qt.Quant.Scale[0])/2)
-						c[2*i+1] = int64(len(b.F32))
-					}
-					return c, nil
-				},
-				func(idx int, c []int64) {
-					for i := 0; i < len(c)/2; i++ {
-						outside[i] += c[2*i]
-						total[i] += c[2*i+1]
-					}
-					if s.opts.Progress != nil {
-						s.opts.Progress("data shift "+nd.Name, idx+1)
-					}
-				})
-			if err != nil {
-				return fmt.Errorf("data shift on %s: %w", nd.Name, err)
-			}
-			col := make([]float64, len(s.matches))
-			for i := range col {
-				if total[i] > 0 {
-					col[i] = float64(outside[i]) / float64(total[i])
-				}
-			}
-			ds.Splits = append(ds.Splits, nd.Name)
-			ds.Samples = append(ds.Samples, n)
-			cols = append(cols, col)
-		}
-	}
-	for i, m := range s.matches {
-		row := ShiftRow{Name: m.Name}
-		for _, c := range cols {
-			row.Outside = append(row.Outside, c[i])
-		}
-		ds.Tensors = append(ds.Tensors, row)
-	}
-	s.res.DataShift = ds
-	return nil
 }

@@ -262,6 +262,13 @@ func TestDataShift(t *testing.T) {
 		if row.Name == "input" && !(row.Outside[1] > 0.3 && row.Outside[0] < 0.01) {
 			t.Errorf("input outside fractions %v", row.Outside)
 		}
+		// Every value tripled: so is the mean, and the peak passes the limit.
+		if row.Name == "input" && (math.Abs(row.Mean[1]-3*row.Mean[0]) > 1e-4*math.Abs(row.Mean[1]) || !(row.Peak[1] > 1.5 && row.Peak[0] <= 1.01)) {
+			t.Errorf("input mean %v peak %v", row.Mean, row.Peak)
+		}
+	}
+	if len(res.Notes) == 0 || !strings.Contains(res.Notes[len(res.Notes)-1], "likely cause") {
+		t.Errorf("notes %q should report clipping from data shift", res.Notes)
 	}
 	var buf bytes.Buffer
 	_ = res.WriteTable(&buf)
@@ -361,5 +368,28 @@ func TestHBarsEdgeCases(t *testing.T) {
 	}
 	if s := rangePlot([]Layer{{Name: "z", RangeMin: 0, RangeMax: 0, FloatMin: 0, FloatMax: 0}}); strings.Contains(s, "NaN") {
 		t.Error("degenerate range plot has NaN")
+	}
+}
+
+// TestShiftNoteRuledOut: no split leaves the ranges, so the note rules
+// clipping out and names the tensor whose mean moved most relative to its
+// range (b: 0.2 of a width-2 range = 10%; a: 1 of a width-100 range = 1%).
+func TestShiftNoteRuledOut(t *testing.T) {
+	ds := &DataShift{Splits: []string{"train", "held-out"}, Samples: []int{10, 10}, Tensors: []ShiftRow{
+		{Name: "a", Outside: []float64{0, 0}, Mean: []float64{10, 11}, Peak: []float64{0.5, 0.6}},
+		{Name: "b", Outside: []float64{0, 0.0001}, Mean: []float64{0.1, 0.3}, Peak: []float64{0.4, 0.9}},
+	}}
+	layers := []Layer{{Name: "a", RangeMin: -50, RangeMax: 50}, {Name: "b", RangeMin: -1, RangeMax: 1}}
+	n := shiftNote(ds, layers)
+	for _, want := range []string{"ruled out", "0.010% on held-out (b)", "differ most at b", "10.00% of its calibrated range", "90% on held-out"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("note %q lacks %q", n, want)
+		}
+	}
+	if p := peakOfRange(-3, 2, -4, 8); p != 0.75 {
+		t.Errorf("peak %g, want 0.75 (min side)", p)
+	}
+	if p := peakOfRange(0, 10, 0, 5); p != 2 {
+		t.Errorf("peak %g, want 2", p)
 	}
 }

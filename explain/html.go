@@ -79,30 +79,45 @@ func (r *Result) writeShiftHTML(b *strings.Builder) {
 		return
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	p("<h2>Data shift</h2><p class=\"note\">Percentage of each activation's float values outside the range calibrated for it (values there are clipped by the integer model), per split. A split far above the others was not represented by the calibration data.</p>\n")
-	p("<div class=\"tw\"><table><tr><th class=\"l\">tensor</th>")
-	for i, s := range ds.Splits {
-		p("<th>%s (%d)</th>", esc(s), ds.Samples[i])
+	p("<h2>Data shift</h2><p class=\"note\">Per split: the percentage of each activation's float values outside the range calibrated for it (values there are clipped by the integer model), the mean value, and the peak as a percentage of the calibrated limit on its side (above 100%% is beyond the range). A split far above the others was not represented by the calibration data; different means with no clipping show a shift the ranges absorb.</p>\n")
+	p("<div class=\"tw\"><table><tr><th class=\"l\" rowspan=\"2\">tensor</th><th colspan=\"%d\">outside %%</th><th colspan=\"%d\">mean</th><th colspan=\"%d\">peak %%</th></tr><tr>",
+		len(ds.Splits), len(ds.Splits), len(ds.Splits))
+	for range 3 {
+		for i, s := range ds.Splits {
+			p("<th>%s (%d)</th>", esc(s), ds.Samples[i])
+		}
 	}
 	p("</tr>")
 	names := make([]string, len(ds.Tensors))
-	ss := make([]hseries, len(ds.Splits))
+	out := make([]hseries, len(ds.Splits))
+	peak := make([]hseries, len(ds.Splits))
 	for j, s := range ds.Splits {
-		ss[j] = hseries{name: s, values: make([]float64, len(ds.Tensors))}
+		out[j] = hseries{name: s, values: make([]float64, len(ds.Tensors))}
+		peak[j] = hseries{name: s, values: make([]float64, len(ds.Tensors))}
 	}
 	for i, row := range ds.Tensors {
 		names[i] = row.Name
 		p("<tr><td class=\"l\">%s</td>", esc(row.Name))
 		for j, v := range row.Outside {
 			p("<td>%.3f</td>", 100*v)
-			if j < len(ss) {
-				ss[j].values[i] = 100 * v
+			if j < len(out) {
+				out[j].values[i] = 100 * v
+			}
+		}
+		for _, v := range row.Mean {
+			p("<td>%.4g</td>", v)
+		}
+		for j, v := range row.Peak {
+			p("<td>%.1f</td>", 100*v)
+			if j < len(peak) {
+				peak[j].values[i] = 100 * v
 			}
 		}
 		p("</tr>")
 	}
 	p("</table></div>\n")
-	p("<div class=\"row\">%s</div>\n", hbars("Values outside the calibrated range (%)", names, ss, "%.3f%%", 0.001))
+	p("<div class=\"row\">%s%s</div>\n", hbars("Values outside the calibrated range (%)", names, out, "%.3f%%", 0.001),
+		hbars("Peak value, % of the calibrated limit", names, peak, "%.1f%%", 100))
 }
 
 func (r *Result) writeClassesHTML(b *strings.Builder) {

@@ -46,17 +46,25 @@ func (r *Result) WriteTable(w io.Writer) error {
 		return err
 	}
 	if ds := r.DataShift; ds != nil && len(ds.Splits) > 1 {
-		fmt.Fprintln(w, "\ndata shift: % of values outside the calibrated range")
+		fmt.Fprintln(w, "\ndata shift per split (samples): % of values outside the calibrated range, mean value, peak as % of the calibrated limit")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprint(tw, "tensor\t")
-		for i, s := range ds.Splits {
-			fmt.Fprintf(tw, "%s (%d)\t", s, ds.Samples[i])
+		for _, col := range []string{"outside %", "mean", "peak %"} {
+			for i, s := range ds.Splits {
+				fmt.Fprintf(tw, "%s %s (%d)\t", col, s, ds.Samples[i])
+			}
 		}
 		fmt.Fprintln(tw)
 		for _, row := range ds.Tensors {
 			fmt.Fprintf(tw, "%s\t", row.Name)
 			for _, v := range row.Outside {
 				fmt.Fprintf(tw, "%.3f\t", 100*v)
+			}
+			for _, v := range row.Mean {
+				fmt.Fprintf(tw, "%.4g\t", v)
+			}
+			for _, v := range row.Peak {
+				fmt.Fprintf(tw, "%.1f\t", 100*v)
 			}
 			fmt.Fprintln(tw)
 		}

@@ -10,9 +10,9 @@ import (
 // errStats accumulates the difference between a reference (float) tensor
 // f and an approximation d over many samples.
 type errStats struct {
-	N                          int64
-	SumF2, SumE2, SumFD, SumD2 float64
-	SumAbs, MaxAbs             float64
+	N                                int64
+	SumF, SumF2, SumE2, SumFD, SumD2 float64
+	SumAbs, MaxAbs                   float64
 	// Min and Max of the reference values.
 	Min, Max float64
 }
@@ -28,7 +28,7 @@ func (s *errStats) add(f, d []float32) {
 	// mispredicted branch per element used to cost more than the
 	// arithmetic. This loop runs over every activation of every layer
 	// sample.
-	var f2, e2, fd, d2, sa float64
+	var sf, f2, e2, fd, d2, sa float64
 	mx := s.MaxAbs
 	lo, hi := f[0], f[0]
 	for i, x := range f {
@@ -36,6 +36,7 @@ func (s *errStats) add(f, d []float32) {
 		hi = max(hi, x)
 		fx, dx := float64(x), float64(d[i])
 		e := fx - dx
+		sf += fx
 		f2 += fx * fx
 		d2 += dx * dx
 		fd += fx * dx
@@ -44,17 +45,18 @@ func (s *errStats) add(f, d []float32) {
 		sa += e
 		mx = max(mx, e)
 	}
-	s.fold(float64(lo), float64(hi), f2, e2, fd, d2, sa, mx, len(f))
+	s.fold(float64(lo), float64(hi), sf, f2, e2, fd, d2, sa, mx, len(f))
 }
 
 // fold adds one pass's sums to s.
-func (s *errStats) fold(lo, hi, f2, e2, fd, d2, sa, mx float64, n int) {
+func (s *errStats) fold(lo, hi, sf, f2, e2, fd, d2, sa, mx float64, n int) {
 	if s.N == 0 {
 		s.Min, s.Max = lo, hi
 	} else {
 		s.Min = math.Min(s.Min, lo)
 		s.Max = math.Max(s.Max, hi)
 	}
+	s.SumF += sf
 	s.SumF2 += f2
 	s.SumE2 += e2
 	s.SumFD += fd
@@ -79,7 +81,7 @@ func (s *errStats) addInt8(f []float32, q []int8, lut *[256]float32, lo, hi floa
 	// halve the store-to-load stalls when a run of equal codes increments
 	// the same counter.
 	var h0, h1 [256]int64
-	var f2, e2, fd, sa float64
+	var sf, f2, e2, fd, sa float64
 	var outside int64
 	mx := s.MaxAbs
 	fmin, fmax := f[0], f[0]
@@ -101,6 +103,7 @@ func (s *errStats) addInt8(f []float32, q []int8, lut *[256]float32, lo, hi floa
 		fa, da := float64(xa), float64(lut[uint8(a)])
 		fb, db := float64(xb), float64(lut[uint8(b)])
 		ea, eb := fa-da, fb-db
+		sf += fa + fb
 		f2 += fa*fa + fb*fb
 		fd += fa*da + fb*db
 		e2 += ea*ea + eb*eb
@@ -117,6 +120,7 @@ func (s *errStats) addInt8(f []float32, q []int8, lut *[256]float32, lo, hi floa
 		}
 		fx, dx := float64(x), float64(lut[uint8(v)])
 		e := fx - dx
+		sf += fx
 		f2 += fx * fx
 		fd += fx * dx
 		e2 += e * e
@@ -138,7 +142,7 @@ func (s *errStats) addInt8(f []float32, q []int8, lut *[256]float32, lo, hi floa
 	}
 	atMin := h0[0x80] + h1[0x80]
 	atMax := h0[0x7f] + h1[0x7f]
-	s.fold(float64(fmin), float64(fmax), f2, e2, fd, d2, sa, mx, n)
+	s.fold(float64(fmin), float64(fmax), sf, f2, e2, fd, d2, sa, mx, n)
 	if zp == -128 {
 		atMin = 0
 	}
@@ -174,6 +178,7 @@ func (s *errStats) merge(o *errStats) {
 	s.Min = math.Min(s.Min, o.Min)
 	s.Max = math.Max(s.Max, o.Max)
 	s.N += o.N
+	s.SumF += o.SumF
 	s.SumF2 += o.SumF2
 	s.SumE2 += o.SumE2
 	s.SumFD += o.SumFD
@@ -204,6 +209,14 @@ func (s *errStats) cosine() float64 {
 		return 0
 	}
 	return s.SumFD / math.Sqrt(s.SumF2*s.SumD2)
+}
+
+// mean is the mean of the reference values.
+func (s *errStats) mean() float64 {
+	if s.N == 0 {
+		return 0
+	}
+	return s.SumF / float64(s.N)
 }
 
 func (s *errStats) meanAbs() float64 {
@@ -370,6 +383,24 @@ func countOutside(f []float32, lo, hi, halfStep float64) int64 {
 		}
 	}
 	return n
+}
+
+// rangeStats is countOutside fused with the sum, minimum and maximum of f
+// (the data-shift pass's per-split summary of one activation).
+func rangeStats(f []float32, lo, hi, halfStep float64) (outside int64, sum float64, mn, mx float32) {
+	if len(f) == 0 {
+		return 0, 0, 0, 0
+	}
+	l, h := float32(lo-halfStep), float32(hi+halfStep)
+	mn, mx = f[0], f[0]
+	for _, v := range f {
+		if v < l || v > h {
+			outside++
+		}
+		sum += float64(v)
+		mn, mx = min(mn, v), max(mx, v)
+	}
+	return outside, sum, mn, mx
 }
 
 // argmax returns the index of the largest value (first on ties).
