@@ -377,14 +377,23 @@ func TestHBarsEdgeCases(t *testing.T) {
 func TestShiftNoteRuledOut(t *testing.T) {
 	ds := &DataShift{Splits: []string{"train", "held-out"}, Samples: []int{10, 10}, Tensors: []ShiftRow{
 		{Name: "a", Outside: []float64{0, 0}, Mean: []float64{10, 11}, Peak: []float64{0.5, 0.6}},
-		{Name: "b", Outside: []float64{0, 0.0001}, Mean: []float64{0.1, 0.3}, Peak: []float64{0.4, 0.9}},
+		{Name: "b", Outside: []float64{0, 0.0001}, Mean: []float64{0.1, 0.3}, Peak: []float64{0.8, 0.9}},
 	}}
 	layers := []Layer{{Name: "a", RangeMin: -50, RangeMax: 50}, {Name: "b", RangeMin: -1, RangeMax: 1}}
 	n := shiftNote(ds, layers)
-	for _, want := range []string{"ruled out", "0.010% on held-out (b)", "differ most at b", "10.00% of its calibrated range", "90% on held-out"} {
+	for _, want := range []string{"ruled out", "0% on train", "0.010% on held-out (b)", "differ most at b", "10.00% of its calibrated range", "90% on held-out"} {
 		if !strings.Contains(n, want) {
 			t.Errorf("note %q lacks %q", n, want)
 		}
+	}
+	if strings.Contains(n, "less of the calibrated ranges") {
+		t.Errorf("note %q reports under-use where there is none", n)
+	}
+	ds.Tensors[1].Peak = []float64{0.4, 0.9}
+	ds.Splits = []string{"held-out", "train"}
+	ds.Tensors[0].Peak = []float64{0.6, 0.5}
+	if n := shiftNote(ds, layers); !strings.Contains(n, "held-out uses much less of the calibrated ranges than train (at b its values reach 40% of the limit vs 90%)") {
+		t.Errorf("note %q lacks the under-use", n)
 	}
 	if p := peakOfRange(-3, 2, -4, 8); p != 0.75 {
 		t.Errorf("peak %g, want 0.75 (min side)", p)

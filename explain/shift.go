@@ -165,7 +165,11 @@ func shiftNote(ds *DataShift, layers []Layer) string {
 	clipped := false
 	for j, name := range ds.Splits {
 		r := ds.Tensors[worst[j]]
-		parts = append(parts, fmt.Sprintf("%.3f%% on %s (%s)", 100*r.Outside[j], name, r.Name))
+		if r.Outside[j] == 0 {
+			parts = append(parts, "0% on "+name)
+		} else {
+			parts = append(parts, fmt.Sprintf("%.3f%% on %s (%s)", 100*r.Outside[j], name, r.Name))
+		}
 		clipped = clipped || r.Outside[j] > clipLimit
 	}
 	msg := "data shift: at most " + joinAnd(parts) + " of values fall outside the calibrated ranges"
@@ -202,6 +206,22 @@ func shiftNote(ds *DataShift, layers []Layer) string {
 		}
 		msg += fmt.Sprintf("; the splits' activations differ most at %s: mean %s (%.2f%% of its calibrated range), peak %s of the calibrated limit",
 			row.Name, joinAnd(ms), 100*bd, joinAnd(ps))
+	}
+	// Under-use: the main split reaching much less of the calibrated range
+	// than another split means fewer integer levels carry its values, so
+	// its rounding error is relatively larger even with no clipping.
+	ui, uj, ur := -1, 0, 0.75
+	for i, row := range ds.Tensors {
+		for j := 1; j < len(ds.Splits); j++ {
+			if row.Peak[j] > 0 && row.Peak[0]/row.Peak[j] < ur {
+				ui, uj, ur = i, j, row.Peak[0]/row.Peak[j]
+			}
+		}
+	}
+	if ui >= 0 {
+		row := ds.Tensors[ui]
+		msg += fmt.Sprintf("; %s uses much less of the calibrated ranges than %s (at %s its values reach %.0f%% of the limit vs %.0f%%): fewer int8 levels carry them, so their relative rounding error is larger",
+			ds.Splits[0], ds.Splits[uj], row.Name, 100*row.Peak[0], 100*row.Peak[uj])
 	}
 	return msg
 }
