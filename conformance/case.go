@@ -162,14 +162,48 @@ func LoadCase(path string) (*Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseCase(b, path)
+}
+
+// ParseCase decodes case-file bytes; name (the file's path) prefixes
+// errors. It checks the format only: shapes and values are checked when
+// the case is built (KernelGraph) or run.
+func ParseCase(b []byte, name string) (*Case, error) {
 	var c Case
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if c.Format != Format {
-		return nil, fmt.Errorf("%s: format %q, want %q: %w", path, c.Format, Format, ErrNotCase)
+		return nil, fmt.Errorf("%s: format %q, want %q: %w", name, c.Format, Format, ErrNotCase)
 	}
 	return &c, nil
+}
+
+// Limits on a case tensor's shape: cases write every element out in JSON,
+// so a larger tensor is a corrupt file, and building it would allocate
+// what the shape claims (an output's data comes from its shape alone).
+const (
+	maxRank     = 16
+	maxElements = 1 << 24
+)
+
+// checkShape rejects negative dimensions and shapes beyond the limits,
+// before anything multiplies them (the product could overflow).
+func checkShape(shape []int) error {
+	if len(shape) > maxRank {
+		return fmt.Errorf("shape %v: rank %d above %d", shape, len(shape), maxRank)
+	}
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("shape %v: negative dimension", shape)
+		}
+		if d > 0 && n > maxElements/d {
+			return fmt.Errorf("shape %v: more than %d elements", shape, maxElements)
+		}
+		n *= d
+	}
+	return nil
 }
 
 // encode converts values into a tensor's constant bytes for its dtype,
@@ -243,6 +277,9 @@ func encode(dt graph.DType, shape []int, v Values) ([]byte, error) {
 func (s *TensorSpec) tensor() (*graph.Tensor, error) {
 	dt, err := graph.ParseDType(s.DType)
 	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", s.Name, err)
+	}
+	if err := checkShape(s.Shape); err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", s.Name, err)
 	}
 	t := &graph.Tensor{Name: s.Name, DType: dt, Shape: append([]int{}, s.Shape...)}

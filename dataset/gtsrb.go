@@ -22,6 +22,11 @@ type annotation struct {
 // maxCSVBytes bounds an annotation file.
 const maxCSVBytes = 256 << 20
 
+// maxClassID bounds a CSV ClassId: a flat annotated folder gets one class
+// per id up to the largest, so a corrupt id such as 2000000000 would
+// otherwise allocate billions of class names.
+const maxClassID = 1<<16 - 1
+
 // annotations maps root-relative slash paths to CSV rows. exact holds paths
 // a CSV names unambiguously; weak holds paths found by dropping leading
 // components of a CSV path (nil when two rows would claim the same one).
@@ -212,8 +217,8 @@ func parseAnnotationCSV(b []byte, dir, parentPrefix string, ann annotations) err
 		a := annotation{class: -1}
 		if hasClass {
 			c, err := strconv.Atoi(get(classCol))
-			if err != nil || c < 0 {
-				return fmt.Errorf("line %d: ClassId %q is not a class id", line, get(classCol))
+			if err != nil || c < 0 || c > maxClassID {
+				return fmt.Errorf("line %d: ClassId %q is not a class id (0..%d)", line, get(classCol), maxClassID)
 			}
 			a.class = c
 		}
