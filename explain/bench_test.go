@@ -43,7 +43,7 @@ func seedCNNCase(tb testing.TB, n int) (f, q *graph.Graph, xs, shift [][]float32
 	for i := 0; i < n/10+1; i++ {
 		shift = append(shift, img(0, i))
 	}
-	calib := xs[:16]
+	calib := xs[:min(16, len(xs))]
 	q, _, err = quant.Quantize(context.Background(), f, func(yield func([]float32) error) error {
 		for _, x := range calib {
 			if err := yield(x); err != nil {

@@ -155,30 +155,18 @@ func (s *session) attribution(ctx context.Context) error {
 	if len(layers) > s.opts.AttributionLayers {
 		layers = layers[:s.opts.AttributionLayers]
 	}
-	base := s.baseOptions()
 	attr := make([]ClassAttribution, len(drops))
 	for i, d := range drops {
 		attr[i] = ClassAttribution{Class: d.c, Samples: d.n, FloatAccuracy: d.fAcc, QuantAccuracy: d.qAcc}
 	}
-	for _, L := range layers {
-		var keep []int
-		for oi := range s.f.Ops {
-			if oi != L.FloatOp {
-				keep = append(keep, oi)
-			}
-		}
-		g, err := s.mixed(keep, base)
-		if err != nil {
-			s.res.Notes = append(s.res.Notes, fmt.Sprintf("per-class attribution skipped: cannot rebuild the quantized model from the float one: %v", err))
-			return nil
-		}
-		preds, labels, err := s.runPredictions(ctx, g, func(l int) bool { return worst[l] }, "attribution "+L.Name)
-		if err != nil {
-			return fmt.Errorf("attribution of %s: %w", L.Name, err)
-		}
+	preds, labels, err := s.attributionPredictions(ctx, layers, func(l int) bool { return worst[l] })
+	if err != nil || preds == nil {
+		return err
+	}
+	for li, L := range layers {
 		for i := range attr {
 			c := attr[i].Class
-			a := accuracy(preds, labels, func(l int) bool { return l == c })
+			a := accuracy(preds[li], labels, func(l int) bool { return l == c })
 			attr[i].Layers = append(attr[i].Layers, LayerCost{Name: L.Name, Accuracy: a, Cost: attr[i].FloatAccuracy - a})
 		}
 	}
@@ -187,6 +175,112 @@ func (s *session) attribution(ctx context.Context) error {
 	}
 	s.res.Classes = attr
 	return nil
+}
+
+// attributionPredictions runs, on the samples whose label passes keep, one
+// model per layer with only that layer quantized, and returns each model's
+// predictions (preds[layer][sample]) and the labels. All models share one
+// pass over the data and one float run per sample: each model runs only its
+// suffix (see newSuffix), checked against the whole model on the first
+// sample. preds is nil (with a note) when the models cannot be built.
+func (s *session) attributionPredictions(ctx context.Context, layers []Layer, keep func(int) bool) ([][]int, []int, error) {
+	data := filterData(s.data, keep)
+	var first []float32
+	_ = data(func(x []float32, _ int) error { first = append([]float32(nil), x...); return errStop })
+	if first == nil {
+		return nil, nil, nil
+	}
+	fprog, err := interp.Compile(s.f, interp.Options{KeepAll: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("float model: %w", err)
+	}
+	base := s.baseOptions()
+	full := make([]*interp.Program, len(layers))
+	suf := make([]*suffixProg, len(layers))
+	anySuffix := false
+	for li, L := range layers {
+		var keepOps []int
+		for oi := range s.f.Ops {
+			if oi != L.FloatOp {
+				keepOps = append(keepOps, oi)
+			}
+		}
+		g, err := s.mixed(keepOps, base)
+		if err != nil {
+			s.res.Notes = append(s.res.Notes, fmt.Sprintf("per-class attribution skipped: cannot rebuild the quantized model from the float one: %v", err))
+			return nil, nil, nil
+		}
+		if full[li], err = interp.Compile(g, interp.Options{Rounding: s.opts.Rounding}); err != nil {
+			return nil, nil, fmt.Errorf("attribution of %s: %w", L.Name, err)
+		}
+		if sp := newSuffix(s.f, g, s.opts.Rounding); sp != nil && sp.agrees(full[li], fprog, first) {
+			suf[li], anySuffix = sp, true
+		}
+	}
+	type state struct {
+		fe  *interp.Executor
+		ex  []*interp.Executor
+		out []float32
+	}
+	preds := make([][]int, len(layers))
+	var labels []int
+	_, err = forEach(ctx, data, s.opts.Threads,
+		func() (*state, error) {
+			st := &state{ex: make([]*interp.Executor, len(layers))}
+			if anySuffix {
+				st.fe = fprog.NewExecutor()
+			}
+			for li := range layers {
+				if suf[li] != nil {
+					st.ex[li] = suf[li].prog.NewExecutor()
+				} else {
+					st.ex[li] = full[li].NewExecutor()
+				}
+			}
+			return st, nil
+		},
+		func(st *state, _ int, x []float32, label int) ([]int, error) {
+			if st.fe != nil {
+				if err := st.fe.SetInputFloat(0, x); err != nil {
+					return nil, err
+				}
+				if err := st.fe.Run(); err != nil {
+					return nil, err
+				}
+			}
+			p := make([]int, len(layers)+1)
+			for li, ex := range st.ex {
+				if suf[li] != nil {
+					if err := suf[li].run(ex, st.fe); err != nil {
+						return nil, fmt.Errorf("attribution of %s: %w", layers[li].Name, err)
+					}
+				} else {
+					if err := ex.SetInputFloat(0, x); err != nil {
+						return nil, err
+					}
+					if err := ex.Run(); err != nil {
+						return nil, fmt.Errorf("attribution of %s: %w", layers[li].Name, err)
+					}
+				}
+				st.out = ex.OutputFloat(0, st.out)
+				p[li] = argmax(st.out)
+			}
+			p[len(layers)] = label
+			return p, nil
+		},
+		func(idx int, p []int) {
+			for li := range layers {
+				preds[li] = append(preds[li], p[li])
+			}
+			labels = append(labels, p[len(layers)])
+			if s.opts.Progress != nil {
+				s.opts.Progress("attribution", idx+1)
+			}
+		})
+	if err != nil {
+		return nil, nil, fmt.Errorf("attribution: %w", err)
+	}
+	return preds, labels, nil
 }
 
 // rankedOps returns the layers produced by an op, worst isolated error first.
