@@ -76,6 +76,11 @@ const (
 	maxWidth    = 8192
 	maxParams   = 200 << 20 // 200M parameters
 	maxChannels = 64
+	// maxActivations bounds the floats one image needs in the training
+	// workspace (input, per conv its patch matrix, output and gradient,
+	// pooled map and gradient): Validate refuses an architecture above it,
+	// whose parameters may be few but whose first feature maps are huge.
+	maxActivations = 1 << 27
 )
 
 // Validate checks that the architecture is buildable and of sane size.
@@ -103,11 +108,15 @@ func (a Arch) Validate() error {
 			return fmt.Errorf("arch %q: dense[%d] = %d out of range 1..%d", a.Name, i, d, maxWidth)
 		}
 	}
-	params := 0
+	params, acts := 0, h*w*c
 	for i, f := range a.Filters {
 		g := a.convGeom(i, h, w, c)
 		if g.OH <= 0 || g.OW <= 0 {
 			return fmt.Errorf("arch %q: conv %d: input %dx%d too small for a %dx%d %s kernel", a.Name, i, h, w, a.Kernel, a.Kernel, a.Padding)
+		}
+		acts += g.OH*g.OW*(g.K()+2*f) + 2*(g.OH/2)*(g.OW/2)*f
+		if acts > maxActivations {
+			return fmt.Errorf("arch %q: conv %d: more than %d activation values per image (%dx%d input, %d filters)", a.Name, i, maxActivations, h, w, f)
 		}
 		h, w = g.OH/2, g.OW/2
 		if h <= 0 || w <= 0 {
