@@ -60,7 +60,11 @@ func ReadLabelMap(path string) (*LabelMap, error) {
 		if err != nil {
 			return nil, err
 		}
-		return NewLabelMap(names)
+		m, err := NewLabelMap(names)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, nil
 	}
 	return ParseLabelMap(b, path)
 }

@@ -128,3 +128,22 @@ func TestOpenWeirdNames(t *testing.T) {
 		t.Fatalf("directory label map: %v", err)
 	}
 }
+
+// Errors from a labels.txt name the file (a duplicate class came back
+// without it), and the line of an empty name.
+func TestLabelsTxtErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	for text, want := range map[string]string{
+		"stop\nyield\nstop\n":      `labels.txt: invalid label map: class "stop" listed twice (ids 0 and 2)`,
+		"stop\n\nyield\n":          `labels.txt:2: invalid label map: empty class name`,
+		"\n\n":                     `labels.txt: invalid label map: no classes`,
+		strings.Repeat("x", 70000): `labels.txt: bufio.Scanner: token too long`,
+	} {
+		p := filepath.Join(dir, "labels.txt")
+		writeFile(t, p, text)
+		_, err := ReadLabelMap(p)
+		if err == nil || !strings.HasSuffix(err.Error(), want) || !strings.HasPrefix(err.Error(), dir) {
+			t.Errorf("%.20q: err = %v, want %s", text, err, want)
+		}
+	}
+}
