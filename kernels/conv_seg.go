@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/qbench/qbench/graph"
+
 // The im2col-free ("segmented") path of CONV_2D.
 //
 // With stride 1 and undilated columns, the fW·inC values a filter row
@@ -46,13 +48,36 @@ const (
 
 // segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels
 // cost more than the im2col copy saves (small images under wide SAME
-// filters).
+// filters), whatever the cost model below says.
 const segWasteMax = 1.5
+
+// The im2col copy costs about as much per copied value as segCopyCost
+// multiply-adds of the GEMM, so per output pixel im2col costs k·(outC + c)
+// and the segmented product k·outC·pitch/outW. c was fitted on the
+// study's four layers (3×3, Cout 16..128) on AMD Zen 5 under load: float
+// 11..17 except 10×10×64→128 (the segmented path 1.17× slower at a
+// waste of 1.2), int8 22..30 (its multiply-adds are 4× cheaper).
+const (
+	segCopyCostF32 = 12
+	segCopyCostI8  = 28
+)
+
+// segWorthwhile is pathAuto's choice for a stride-1 plan of pitch pitch.
+func segWorthwhile(g *convGeom, pitch int) bool {
+	if float64(pitch) > segWasteMax*float64(g.outW) {
+		return false
+	}
+	c := segCopyCostF32
+	if g.inD == graph.Int8 {
+		c = segCopyCostI8
+	}
+	return pitch*g.outC < g.outW*(g.outC+c)
+}
 
 // newSegPlan returns the segmented layout for g under path, or nil for
 // the im2col path: always for pathIm2col; when g has a column dilation or
 // the 1×1 pointwise form (already copy-free); and, for pathAuto, when g is
-// strided or the padded rows would waste too much work.
+// strided or the padded rows would cost more than im2col (segWorthwhile).
 func newSegPlan(g *convGeom, path convPath) *segPlan {
 	if path == pathIm2col {
 		return nil
@@ -72,7 +97,7 @@ func newSegPlan(g *convGeom, path convPath) *segPlan {
 	if g.padT == 0 && g.padL == 0 && wp <= g.inW && hp <= g.inH {
 		p.direct, p.pitch = true, g.inW
 	}
-	if path == pathAuto && float64(p.pitch) > segWasteMax*float64(g.outW) {
+	if path == pathAuto && !segWorthwhile(g, p.pitch) {
 		return nil
 	}
 	p.segStride = g.dilH * p.pitch * g.inC
