@@ -72,3 +72,29 @@ func TestAddInt8MatchesSeparatePasses(t *testing.T) {
 		}
 	}
 }
+
+// TestRangeStats: hand-counted values, every tail length of the unrolled
+// loop, and the half-step tolerance at both limits.
+func TestRangeStats(t *testing.T) {
+	v := []float32{-1.2, 0, 0.5, 1.04, 1.06, -1.06, 2, -0.3, 0.7}
+	// Range [-1, 1] with half step 0.05: outside are -1.2, 1.06, -1.06, 2.
+	wantOut := []int64{1, 1, 1, 1, 2, 3, 4, 4, 4}
+	wantSum := 0.0
+	for n := 1; n <= len(v); n++ {
+		wantSum += float64(v[n-1])
+		out, sum, mn, mx := rangeStats(v[:n], -1, 1, 0.05)
+		if out != wantOut[n-1] || math.Abs(sum-wantSum) > 1e-6 {
+			t.Errorf("n=%d: outside %d sum %g, want %d %g", n, out, sum, wantOut[n-1], wantSum)
+		}
+		wmn, wmx := v[0], v[0]
+		for _, x := range v[:n] {
+			wmn, wmx = min(wmn, x), max(wmx, x)
+		}
+		if mn != wmn || mx != wmx {
+			t.Errorf("n=%d: min %g max %g, want %g %g", n, mn, mx, wmn, wmx)
+		}
+	}
+	if out, sum, _, _ := rangeStats(nil, -1, 1, 0); out != 0 || sum != 0 {
+		t.Error("empty input")
+	}
+}
