@@ -35,8 +35,8 @@ type Plan struct {
 	Name string
 	// Data is the synthetic dataset to generate.
 	Data synth.Config
-	// Epochs of training for each configuration.
-	Epochs int
+	// Epochs of training for each configuration, and the batch size.
+	Epochs, BatchSize int
 	// FullTrainFraction of all samples trains the full configuration
 	// (the study: 47,969 of 53,299 ≈ 0.9); the rest picks its best epoch.
 	FullTrainFraction float64
@@ -59,15 +59,15 @@ const (
 
 // PlanFor returns the plan of a named scale.
 func PlanFor(scale string, seed int64) (Plan, error) {
-	p := Plan{Name: scale, FullTrainFraction: 0.9, ValFraction: 0.1, Arch: train.SeedCNN(synth.NumClasses)}
+	p := Plan{Name: scale, FullTrainFraction: 0.9, ValFraction: 0.1, BatchSize: 32, Arch: train.SeedCNN(synth.NumClasses)}
 	p.Data = synth.Config{Seed: seed, Size: 80, Verification: 1}
 	switch scale {
 	case ScaleQuick:
-		p.Data.Recordings, p.Data.PerClass = 4, 16
-		p.Epochs, p.CalibSamples = 4, 200
+		p.Data.Recordings, p.Data.PerClass = 4, 20
+		p.Epochs, p.CalibSamples = 6, 200
 	case ScaleDefault:
 		p.Data.Recordings, p.Data.PerClass = 5, 60
-		p.Epochs, p.CalibSamples = 8, 500
+		p.Epochs, p.CalibSamples = 10, 500
 	case ScaleFull:
 		// 6 recordings × 30 classes × 296 = 53,280 images, the study's 53,299.
 		p.Data.Recordings, p.Data.PerClass = 6, 296
@@ -275,12 +275,14 @@ func trainModel(ctx context.Context, cfg Config, trDS, valDS *dataset.Dataset, s
 		}
 	}
 	tcfg := train.Config{
-		Arch:     cfg.Plan.Arch,
-		Epochs:   cfg.Plan.Epochs,
-		Seed:     cfg.Seed,
-		Threads:  cfg.Threads,
-		Augment:  train.DefaultAugment(),
-		Metadata: meta,
+		Arch:      cfg.Plan.Arch,
+		Epochs:    cfg.Plan.Epochs,
+		BatchSize: cfg.Plan.BatchSize,
+		Optim:     train.OptimConfig{Name: train.OptAdam, WeightDecay: train.DefaultWeightDecay(train.OptAdam)},
+		Seed:      cfg.Seed,
+		Threads:   cfg.Threads,
+		Augment:   train.DefaultAugment(),
+		Metadata:  meta,
 	}
 	r, err := train.Run(ctx, tcfg, trData, valData, cfg.Progress)
 	if err != nil {

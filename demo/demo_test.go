@@ -24,6 +24,7 @@ func tinyPlan(seed int64) Plan {
 		Name:              "tiny",
 		Data:              synth.Config{Seed: seed, Size: 24, Recordings: 3, PerClass: 3, Verification: 1},
 		Epochs:            1,
+		BatchSize:         16,
 		FullTrainFraction: 0.9,
 		ValFraction:       0.1,
 		CalibSamples:      20,

@@ -23,7 +23,7 @@ recording) — quantizes each model post-training to full int8 with float input/
 its own training data, compares float against int8 and prints the study's tables followed by what
 qbench adds. The full report (HTML, JSON, Markdown, CSV) goes to --out.
 
-Scales: default (9,000 images, about ten minutes on two cores), --quick (1,920 images, about two
+Scales: default (9,000 images, about ten minutes on two cores), --quick (2,400 images, about two
 minutes), --full (53,280 images, the study's size). The same --seed prints identical numbers.`,
 		Example: `  qbench demo
   qbench demo --quick --out /tmp/qbench-demo
