@@ -494,12 +494,10 @@ func (s *errStats) addFakeQuant(f []float32, t *graph.Tensor, buf []float32) []f
 	buf = grow(buf, len(f))
 	for i, x := range f {
 		v := x / scale
-		if v < 0 {
-			v = float32(int32(v - 0.5))
-		} else {
-			v = float32(int32(v + 0.5))
-		}
-		v += zp
+		// ±0.5 with v's sign, by bits: the sign is random, so a branch on
+		// it would be mispredicted half the time.
+		half := math.Float32frombits(0x3f000000 | math.Float32bits(v)&0x80000000)
+		v = float32(int32(v+half)) + zp
 		if v < lo {
 			v = lo
 		} else if v > hi {

@@ -98,3 +98,20 @@ func TestRangeStats(t *testing.T) {
 		t.Error("empty input")
 	}
 }
+
+// TestFakeQuantRounding: half away from zero on both signs, clamping at
+// the int8 limits, and the zero point.
+func TestFakeQuantRounding(t *testing.T) {
+	tq := &graph.Tensor{DType: graph.Int8, Quant: &graph.Quantization{Scale: []float32{0.5}, ZeroPoint: []int64{3}}}
+	f := []float32{0.25, -0.25, 0.75, -0.75, 0.1, -0.1, 0, 1000, -1000}
+	// x/0.5 = 0.5, -0.5, 1.5, -1.5, 0.2, -0.2, 0 → 1, -1, 2, -2, 0, 0, 0;
+	// +3, clamp to [-128, 127], -3, ×0.5.
+	want := []float32{0.5, -0.5, 1, -1, 0, 0, 0, 62, -65.5}
+	var s errStats
+	got := s.addFakeQuant(f, tq, nil)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("fake quant of %g = %g, want %g", f[i], got[i], want[i])
+		}
+	}
+}
