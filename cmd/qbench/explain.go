@@ -30,14 +30,17 @@ rounding noise), clipped fraction and how much of the integer range is used — 
 (the real integer model) and isolated (only that layer quantized, everything before it float), so
 you see where error is born versus where it arrives.
 
-It also measures data shift (the fraction of values outside the calibrated ranges on every split
-of the dataset), attributes the accuracy lost by the worst classes to layers, and searches the
+It also measures data shift: on every split of the dataset (the others with --layer-samples
+images each), the fraction of each activation's values outside its calibrated range, its mean and
+its peak relative to the range, with a note saying whether clipping from data shift is confirmed
+or ruled out. It attributes the accuracy lost by the worst classes to layers, and searches the
 smallest set of layers to keep in float so the accuracy drop is at most --target-drop points
 (ranking by isolated error, verifying each candidate on the data). The chosen mixed model is
 written as a .tflite with QUANTIZE/DEQUANTIZE around the float islands. It also tries
 per-channel weights and, recalibrating on --calib-split, each calibration method.
 
-Outputs: a table on stdout, DIR/explain.json (schema qbench.explain/v1), DIR/mixed.tflite.
+Outputs: a table on stdout, DIR/explain.json (schema qbench.explain/v1), DIR/explain.html (same
+style as compare's report.html) and DIR/mixed.tflite.
 Tensor matching is exact for models qbench quantized; other pairs are matched by op order.`,
 		Example: `  qbench explain --model float.tflite --quant int8.tflite --data data/ --split verification --out explain/
   qbench explain --model float.tflite --quant int8.tflite --data data/ --samples 500 --target-drop 1 --out ex/
