@@ -24,7 +24,10 @@ func SliceData(xs [][]float32, labels []int) Data {
 }
 
 // inFlightPerWorker bounds the samples forEach keeps in flight per worker.
-const inFlightPerWorker = 12
+const (
+	inFlightPerWorker = 12
+	maxInFlight       = 128
+)
 
 // forEach runs work on every sample of data with threads workers (each with
 // its own state made by newState) and hands results to merge in sample
@@ -66,7 +69,8 @@ func forEach[S, P any](ctx context.Context, data Data, threads int, newState fun
 	// several times the work of a prediction), so the window of samples in
 	// flight must cover one slow sample while the other workers keep going:
 	// with only 2 per worker, the CPUs idled about a third of the time.
-	window := inFlightPerWorker * threads
+	// Capped so that many threads do not hold hundreds of images.
+	window := max(min(inFlightPerWorker*threads, maxInFlight), 2*threads)
 	tokens := make(chan struct{}, window)
 	// Input copies are recycled: at most window samples are in flight, so
 	// this many buffers suffice and the garbage collector does not see a
