@@ -44,6 +44,7 @@ func main() {
 		s8VNNIDirect(t[0], t[1])
 		s8VNNISegmented(t[0], t[1])
 		sgemmAVX512Segmented(t[0], t[1])
+		sgemmAVX512Strided(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
@@ -725,6 +726,67 @@ func sgemmAVX512Segmented(mr, nv int) {
 	alpha := bv(0)
 	tmp := zmm(31)
 	VBROADCASTSS(NewParamAddr("alpha", 64), alpha)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
+			VFMADD231PS(alpha, acc(i, v), tmp)
+			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgemmAVX512Strided is sgemmAVX512 over unpacked, k-major operands: step
+// p of A is the mr values at a + p·lda and step p of B the nr values at
+// b + p·ldb (elements). This is the product Aᵀ·B of two matrices stored
+// with k as their row index — a weight gradient dW = dYᵀ·X, where k is
+// the batch's pixel count — whose packing would copy both operands whole
+// for a multiply that uses each value only a few times.
+func sgemmAVX512Strided(mr, nv int) {
+	name := fmt.Sprintf("sgemmAVX512Tx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds alpha times Σ_p (%d values at a+p·lda) ⊗ (%d values at b+p·ldb) to the tile at c.", name, mr, 16*nv))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lda)
+	SHLQ(U8(2), ldb)
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VPXORD(acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, bv(v), acc(i, v))
+		}
+	}
+	ADDQ(lda, a)
+	ADDQ(ldb, b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	alpha := bv(0)
+	tmp := zmm(31)
+	VBROADCASTSS(NewParamAddr("alpha", 56), alpha)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
 			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)

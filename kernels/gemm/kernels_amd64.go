@@ -34,6 +34,11 @@ func s8VNNISx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *in
 //go:noescape
 func sgemmAVX512Sx6x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmAVX512Tx6x64 adds alpha times Σ_p (6 values at a+p·lda) ⊗ (64 values at b+p·ldb) to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Tx6x64(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
+
 // sgemmAVX512x14x32 adds alpha times the product of packed panels a (k×14) and b (k×32) to the 14×32 tile at c.
 //
 //go:noescape
@@ -64,6 +69,11 @@ func s8VNNISx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *i
 //go:noescape
 func sgemmAVX512Sx14x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmAVX512Tx14x32 adds alpha times Σ_p (14 values at a+p·lda) ⊗ (32 values at b+p·ldb) to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Tx14x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
+
 // sgemmAVX512x28x16 adds alpha times the product of packed panels a (k×28) and b (k×16) to the 28×16 tile at c.
 //
 //go:noescape
@@ -93,6 +103,11 @@ func s8VNNISx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *i
 //
 //go:noescape
 func sgemmAVX512Sx28x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Tx28x16 adds alpha times Σ_p (28 values at a+p·lda) ⊗ (16 values at b+p·ldb) to the tile at c.
+//
+//go:noescape
+func sgemmAVX512Tx28x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 
 // sgemmAVX2x6x16 adds alpha times the product of packed panels a (k×6) and b (k×16) to the 6×16 tile at c.
 //

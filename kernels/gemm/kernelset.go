@@ -18,6 +18,10 @@ type f32Kernel struct {
 	// seg, when set, is direct over segmented rows (MulSegmented): nseg
 	// segments of kSeg floats, row pointers moving adj bytes in between.
 	seg func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)
+	// tn, when set, reads both operands unpacked and k-major: step p of
+	// the tile uses mr values at a+p·lda and nr values at b+p·ldb. It runs
+	// Sgemm's tA && !tB case (weight gradients; see sgemm_tn.go).
+	tn func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 }
 
 // f32Set is the family of float32 kernels for one instruction set.

@@ -339,6 +339,9 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	if k == 0 || alpha == 0 {
 		return
 	}
+	if tA && !tB && sgemmTN(set, threads, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
+		return
+	}
 	kern := set.pick(m, n)
 	np := (n + kern.nr - 1) / kern.nr * kern.nr
 	// Pack B in chunks of k so the buffer stays bounded (a weight

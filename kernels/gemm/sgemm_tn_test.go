@@ -1,0 +1,56 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSgemmTN covers the strided weight-gradient path (tA && !tB) on the
+// shapes training produces — long k, widths below, at and above every
+// tile size, both orientations — against SgemmRef, and checks that the
+// thread count does not change a single bit.
+func TestSgemmTN(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	shapes := [][3]int{
+		{16, 27, 3000}, {27, 16, 700}, {32, 144, 600}, {128, 576, 300}, {256, 3200, 16},
+		{1, 1, 1}, {3, 1, 40}, {1, 17, 513}, {29, 15, 257}, {30, 33, 255}, {65, 7, 1},
+	}
+	for _, set := range allF32Kernels() {
+		if set.kernels[0].tn == nil {
+			continue
+		}
+		for _, s := range shapes {
+			m, n, k := s[0], s[1], s[2]
+			runSgemmCase(t, set, 1, r, true, false, m, n, k, 1, 0)
+			runSgemmCase(t, set, 3, r, true, false, m, n, k, -0.5, 1)
+			// Bit-identical for any thread count; no padding, so the last
+			// tile's over-reads end exactly at the slices' ends.
+			a, b := randF32(r, k*m), randF32(r, k*n)
+			c1, c2 := make([]float32, m*n), make([]float32, m*n)
+			sgemmWith(set, 1, true, false, m, n, k, 1, a, m, b, n, 0, c1, n)
+			sgemmWith(set, 2, true, false, m, n, k, 1, a, m, b, n, 0, c2, n)
+			if !slices.Equal(c1, c2) {
+				t.Fatalf("%s m=%d n=%d k=%d: 1 and 2 threads differ", set.name, m, n, k)
+			}
+			want := make([]float32, m*n)
+			SgemmRef(true, false, m, n, k, 1, a, m, b, n, 0, want, n)
+			f32Close(t, set.name, true, false, m, n, k, 1, a, m, b, n, 0, make([]float32, m*n), c1, want, n)
+		}
+	}
+}
+
+// TestPlanTNOrientation: a 16-channel gradient of 27 patch values is
+// computed swapped (27×16 fills a 28×16 tile), a 32×144 one directly.
+func TestPlanTNOrientation(t *testing.T) {
+	set := &f32Set{name: "fake", kernels: []f32Kernel{{name: "t28x16", mr: 28, nr: 16, weight: 1, tn: func(int, *float32, int, *float32, int, *float32, int, float32) {}}}}
+	if pl, _ := planTN(set, 16, 27, 1, 1, nil, 16, nil, 27, nil, 27); !pl.swap || pl.pw != 27 || pl.qw != 16 {
+		t.Errorf("16x27: swap=%v pw=%d qw=%d, want swapped 27x16", pl.swap, pl.pw, pl.qw)
+	}
+	if pl, _ := planTN(set, 28, 32, 1, 1, nil, 28, nil, 32, nil, 32); pl.swap {
+		t.Errorf("28x32: swapped, want direct")
+	}
+	if _, ok := planTN(goF32Set, 4, 4, 1, 1, nil, 4, nil, 4, nil, 4); ok {
+		t.Errorf("go family has no strided kernels but planTN accepted it")
+	}
+}

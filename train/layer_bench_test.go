@@ -1,0 +1,112 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadCPU is the calling OS thread's CPU time, so a stage's cost can be
+// measured on a loaded machine without counting the neighbours or other
+// goroutines.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// BenchmarkTrainLayers splits one chunk's forward and backward pass of
+// seed-cnn (80x80, 16 images, one thread) into per-layer stages and
+// reports each stage's thread CPU time in ms per chunk
+// (conv1-fwd = convolution + bias, pool1-fwd = pool + ReLU, and so on;
+// dense = all dense layers and the loss).
+func BenchmarkTrainLayers(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	m, err := New(SeedCNN(30), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := chunkSize
+	ws := m.newWorkspace(n)
+	copy(ws.x, randSlice(rng, len(ws.x), 1))
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = rng.IntN(30)
+	}
+	grad := make([]float32, len(m.Params))
+	var names []string
+	spent := map[string]time.Duration{}
+	var t0 time.Duration
+	mark := func(name string) {
+		t1 := threadCPU()
+		if _, ok := spent[name]; !ok {
+			names = append(names, name)
+		}
+		spent[name] += t1 - t0
+		t0 = t1
+	}
+	step := func() {
+		t0 = threadCPU()
+		x := ws.x
+		for i, c := range m.convs {
+			convForward(c.g, x, n, m.convW(c), m.convB(c), ws.col[i], ws.y[i])
+			mark(fmt.Sprintf("conv%d-fwd", i+1))
+			poolReluForward(c.p, ws.y[i], n, ws.p[i])
+			mark(fmt.Sprintf("pool%d-fwd", i+1))
+			x = ws.p[i]
+		}
+		in := m.flat(ws, n)
+		for j, d := range m.dense {
+			denseForward(in, n, d.in, d.out, m.denseW(d), m.denseB(d), ws.z[j])
+			if d.relu {
+				reluForward(ws.z[j][:n*d.out])
+			}
+			in = ws.z[j]
+		}
+		softmaxCrossEntropy(ws.z[len(m.dense)-1], labels, n, 30, 1/float32(n), ws.dz[len(m.dense)-1])
+		for j := len(m.dense) - 1; j >= 0; j-- {
+			d := m.dense[j]
+			x, dx := m.flat(ws, n), ws.dp[len(m.convs)-1]
+			if j > 0 {
+				x, dx = ws.z[j-1], ws.dz[j-1]
+			}
+			denseBackward(x, ws.dz[j], n, d.in, d.out, m.denseW(d), grad[d.wOff:d.bOff], grad[d.bOff:d.bOff+d.out], dx)
+			if j > 0 && m.dense[j-1].relu {
+				reluBackward(ws.z[j-1][:n*d.in], dx[:n*d.in])
+			}
+		}
+		mark("dense")
+		for i := len(m.convs) - 1; i >= 0; i-- {
+			c := m.convs[i]
+			poolReluBackward(c.p, ws.y[i], ws.p[i], ws.dp[i], n, ws.dy[i])
+			mark(fmt.Sprintf("pool%d-bwd", i+1))
+			var dx []float32
+			if i > 0 {
+				dx = ws.dp[i-1]
+			}
+			convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], grad[c.bOff:c.bOff+c.g.Cout], ws.dcol, dx)
+			mark(fmt.Sprintf("conv%d-bwd", i+1))
+		}
+	}
+	step() // warm the GEMM buffer pools
+	clear(spent)
+	names = names[:0]
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	var total time.Duration
+	for _, name := range names {
+		total += spent[name]
+		b.ReportMetric(spent[name].Seconds()*1e3/float64(b.N), name+"-ms")
+	}
+	b.ReportMetric(total.Seconds()*1e3/float64(b.N), "total-ms")
+}
