@@ -45,6 +45,7 @@ func main() {
 		s8VNNISegmented(t[0], t[1])
 		sgemmAVX512Segmented(t[0], t[1])
 		sgemmAVX512Strided(t[0], t[1])
+		sgemmAVX512DirectStore(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
@@ -791,6 +792,63 @@ func sgemmAVX512Strided(mr, nv int) {
 		for v := 0; v < nv; v++ {
 			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
 			VFMADD231PS(alpha, acc(i, v), tmp)
+			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgemmAVX512DirectStore is sgemmAVX512Direct overwriting the tile
+// instead of adding to it: Sgemm with beta = 0 then neither clears C in a
+// separate pass nor reads it back (for a conv output or input gradient C
+// is the largest matrix of the product).
+func sgemmAVX512DirectStore(mr, nv int) {
+	name := fmt.Sprintf("sgemmAVX512DZx%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores alpha times A (%d rows of k at stride lda) times the packed panel b (k×%d) into the tile at c, not reading c.", name, mr, 16*nv))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	SHLQ(U8(2), lda)
+	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VPXORD(acc(i, v), acc(i, v), acc(i, v))
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
+		}
+	}
+	rows.step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	alpha := bv(0)
+	tmp := zmm(31)
+	VBROADCASTSS(NewParamAddr("alpha", 48), alpha)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMULPS(alpha, acc(i, v), tmp)
 			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
 		}
 		if i+1 < mr {

@@ -39,6 +39,11 @@ func sgemmAVX512Sx6x64(nseg int, kSeg int, a *float32, lda int, adj int, b *floa
 //go:noescape
 func sgemmAVX512Tx6x64(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 
+// sgemmAVX512DZx6x64 stores alpha times A (6 rows of k at stride lda) times the packed panel b (k×64) into the tile at c, not reading c.
+//
+//go:noescape
+func sgemmAVX512DZx6x64(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
 // sgemmAVX512x14x32 adds alpha times the product of packed panels a (k×14) and b (k×32) to the 14×32 tile at c.
 //
 //go:noescape
@@ -74,6 +79,11 @@ func sgemmAVX512Sx14x32(nseg int, kSeg int, a *float32, lda int, adj int, b *flo
 //go:noescape
 func sgemmAVX512Tx14x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 
+// sgemmAVX512DZx14x32 stores alpha times A (14 rows of k at stride lda) times the packed panel b (k×32) into the tile at c, not reading c.
+//
+//go:noescape
+func sgemmAVX512DZx14x32(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
 // sgemmAVX512x28x16 adds alpha times the product of packed panels a (k×28) and b (k×16) to the 28×16 tile at c.
 //
 //go:noescape
@@ -108,6 +118,11 @@ func sgemmAVX512Sx28x16(nseg int, kSeg int, a *float32, lda int, adj int, b *flo
 //
 //go:noescape
 func sgemmAVX512Tx28x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx28x16 stores alpha times A (28 rows of k at stride lda) times the packed panel b (k×16) into the tile at c, not reading c.
+//
+//go:noescape
+func sgemmAVX512DZx28x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
 // sgemmAVX2x6x16 adds alpha times the product of packed panels a (k×6) and b (k×16) to the 6×16 tile at c.
 //

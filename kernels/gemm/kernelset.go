@@ -15,6 +15,10 @@ type f32Kernel struct {
 	// direct, when set, is the same tile reading A unpacked (row i at
 	// a+i·lda): used for op(A) = A so A needs no packing pass.
 	direct func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)
+	// directZ, when set, is direct storing alpha·A·B over the tile (C is
+	// neither cleared beforehand nor read): the first k block of Sgemm
+	// with beta = 0.
+	directZ func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)
 	// seg, when set, is direct over segmented rows (MulSegmented): nseg
 	// segments of kSeg floats, row pointers moving adj bytes in between.
 	seg func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)

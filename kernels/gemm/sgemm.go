@@ -236,6 +236,14 @@ func (e *epilogueF32) apply(c []float32, j0 int) {
 }
 
 func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda int, al aLayout, c []float32, ldc int, ep *epilogueF32) {
+	runF32Z(pb, r0, r1, alpha, tA, a, lda, al, c, ldc, ep, false)
+}
+
+// runF32Z is runF32; with overwrite, rows r0..r1 of C hold garbage and the
+// first k block stores its tiles instead of adding to them (Sgemm with
+// beta = 0 saves a clearing pass over C and a read of it). overwrite
+// needs a direct kernel with directZ and plain (unsegmented) A.
+func runF32Z(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda int, al aLayout, c []float32, ldc int, ep *epilogueF32, overwrite bool) {
 	kern := pb.kern
 	mr, nr, n, k := kern.mr, kern.nr, pb.n, pb.k
 	// Row-major A goes straight to a direct kernel: packing it would cost
@@ -281,6 +289,7 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 				}
 			}
 			block := pb.data[pc*pb.np : pc*pb.np+kb*pb.np]
+			store := overwrite && pc == 0
 			for js := 0; js*nr < n; js++ {
 				bs := block[js*kb*nr : (js+1)*kb*nr]
 				j0 := js * nr
@@ -303,6 +312,8 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 						kern.seg(kb/al.seg, al.seg, &a[i*lda+p0], lda, 4*(al.segStride-al.seg), &bs[0], dst, ldd, alpha)
 					case segK:
 						kern.seg(kb/al.seg, al.seg, &abuf[0], kb, 0, &bs[0], dst, ldd, alpha)
+					case h == mr && store:
+						kern.directZ(kb, &a[i*lda+p0], lda, &bs[0], dst, ldd, alpha)
 					case h == mr:
 						kern.direct(kb, &a[i*lda+p0], lda, &bs[0], dst, ldd, alpha)
 					default:
@@ -312,6 +323,10 @@ func runF32(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda in
 						for r := 0; r < h; r++ {
 							crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
 							trow := t[r*nr : r*nr+w]
+							if store {
+								copy(crow, trow)
+								continue
+							}
 							for j, v := range trow {
 								crow[j] += v
 							}
@@ -335,14 +350,18 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	if m == 0 || n == 0 {
 		return
 	}
-	scaleC(m, n, beta, c, ldc)
+	kern := set.pick(m, n)
+	// overwrite: the first k chunk stores C instead of clearing it first.
+	overwrite := beta == 0 && k > 0 && alpha != 0 && !tA && kern.directZ != nil
+	if !overwrite {
+		scaleC(m, n, beta, c, ldc)
+	}
 	if k == 0 || alpha == 0 {
 		return
 	}
 	if tA && !tB && sgemmTN(set, threads, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
 		return
 	}
-	kern := set.pick(m, n)
 	np := (n + kern.nr - 1) / kern.nr * kern.nr
 	// Pack B in chunks of k so the buffer stays bounded (a weight
 	// gradient can have a depth of batch×pixels); each chunk is shared by
@@ -353,13 +372,14 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 	var pb packedB
 	for k0 := 0; k0 < k; k0 += chunk {
 		pb.pack(kern, tB, n, k0, min(chunk, k-k0), 0, b, ldb, *bufp)
+		first := overwrite && k0 == 0
 		if threads <= 1 || m <= kern.mr {
-			runF32(&pb, 0, m, alpha, tA, a, lda, aLayout{}, c, ldc, nil)
+			runF32Z(&pb, 0, m, alpha, tA, a, lda, aLayout{}, c, ldc, nil, first)
 			continue
 		}
 		shared := pb // only the parallel path moves a copy to the heap
 		parallelRows(threads, m, kern.mr, func(r0, r1 int) {
-			runF32(&shared, r0, r1, alpha, tA, a, lda, aLayout{}, c, ldc, nil)
+			runF32Z(&shared, r0, r1, alpha, tA, a, lda, aLayout{}, c, ldc, nil, first)
 		})
 	}
 }

@@ -54,3 +54,17 @@ func TestPlanTNOrientation(t *testing.T) {
 		t.Errorf("go family has no strided kernels but planTN accepted it")
 	}
 }
+
+// TestSgemmOverwrite: with beta = 0 the first k block stores its tiles
+// (C starts as NaN and must not be read); later k blocks and later packed
+// B chunks add to them.
+func TestSgemmOverwrite(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, set := range allF32Kernels() {
+		for _, tB := range []bool{false, true} {
+			runSgemmCase(t, set, 1, r, false, tB, 5, 16, maxPackedB/16+300, 1, 0)
+			runSgemmCase(t, set, 2, r, false, tB, 61, 37, 600, 1, 0)
+			runSgemmCase(t, set, 1, r, false, tB, 29, 17, 3, -2, 0)
+		}
+	}
+}
