@@ -62,10 +62,10 @@ func BenchmarkPoolReluBackward(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := randSlice(rng, n*80*80*16, 1)
 	y := make([]float32, n*40*40*16)
-	poolReluForward(p, x, n, y)
+	poolReluForward(p, x, nil, n, y)
 	dy := randSlice(rng, len(y), 1)
 	dx := make([]float32, len(x))
 	for b.Loop() {
-		poolReluBackward(p, x, y, dy, n, dx)
+		poolReluBackward(p, x, nil, y, dy, n, dx, nil)
 	}
 }

@@ -57,9 +57,9 @@ func BenchmarkTrainLayers(b *testing.B) {
 		t0 = threadCPU()
 		x := ws.x
 		for i, c := range m.convs {
-			convForward(c.g, x, n, m.convW(c), m.convB(c), ws.col[i], ws.y[i])
+			convForward(c.g, x, n, m.convW(c), nil, ws.col[i], ws.y[i])
 			mark(fmt.Sprintf("conv%d-fwd", i+1))
-			poolReluForward(c.p, ws.y[i], n, ws.p[i])
+			poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
 			mark(fmt.Sprintf("pool%d-fwd", i+1))
 			x = ws.p[i]
 		}
@@ -86,13 +86,13 @@ func BenchmarkTrainLayers(b *testing.B) {
 		mark("dense")
 		for i := len(m.convs) - 1; i >= 0; i-- {
 			c := m.convs[i]
-			poolReluBackward(c.p, ws.y[i], ws.p[i], ws.dp[i], n, ws.dy[i])
+			poolReluBackward(c.p, ws.y[i], m.convB(c), ws.p[i], ws.dp[i], n, ws.dy[i], grad[c.bOff:c.bOff+c.g.Cout])
 			mark(fmt.Sprintf("pool%d-bwd", i+1))
 			var dx []float32
 			if i > 0 {
 				dx = ws.dp[i-1]
 			}
-			convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], grad[c.bOff:c.bOff+c.g.Cout], ws.dcol, dx)
+			convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.dcol, dx)
 			mark(fmt.Sprintf("conv%d-bwd", i+1))
 		}
 	}

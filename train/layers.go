@@ -118,21 +118,28 @@ func col2im(g convGeom, dcol []float32, n int, dx []float32) {
 
 // convForward computes y = conv(x, w) + bias for n images, leaving the
 // patches in col for the backward pass. y holds n·OH·OW·Cout values (NHWC).
+// With bias nil, the bias is left out (the model adds it in the pooling
+// pass instead, saving a pass over y).
 func convForward(g convGeom, x []float32, n int, w, bias, col, y []float32) {
 	m, k := n*g.OH*g.OW, g.K()
 	im2col(g, x, n, col)
 	gemm.Sgemm(false, true, m, g.Cout, k, 1, col, k, w, k, 0, y, g.Cout)
-	addBias(y[:m*g.Cout], bias)
+	if bias != nil {
+		addBias(y[:m*g.Cout], bias)
+	}
 }
 
 // convBackward turns dy (the loss gradient at the conv output) into the
 // weight and bias gradients (dw, db overwritten) and, when dx is non-nil,
-// the input gradient, using dcol (n·OH·OW·K values) as scratch.
+// the input gradient, using dcol (n·OH·OW·K values) as scratch. With db
+// nil the bias gradient is skipped (poolReluBackward computed it).
 func convBackward(g convGeom, col, dy []float32, n int, w, dw, db, dcol, dx []float32) {
 	m, k := n*g.OH*g.OW, g.K()
 	// dW[Cout,K] = dYᵀ[Cout,M] · col[M,K]
 	gemm.Sgemm(true, false, g.Cout, k, m, 1, dy, g.Cout, col, k, 0, dw, k)
-	sumRows(dy[:m*g.Cout], g.Cout, db)
+	if db != nil {
+		sumRows(dy[:m*g.Cout], g.Cout, db)
+	}
 	if dx == nil {
 		return
 	}
@@ -171,13 +178,19 @@ func newPoolGeom(h, w, c int) poolGeom {
 	return poolGeom{H: h, W: w, C: c, OH: h / 2, OW: w / 2}
 }
 
-// poolReluForward computes y = ReLU(max-pool 2x2/2 of x). The two are
-// fused because ReLU and max commute and one pass over the large first
-// feature map is much cheaper than two. No argmax is stored: backward
-// finds the winner again by comparing x with y, which costs less than
-// writing and reading an index per output.
-func poolReluForward(p poolGeom, x []float32, n int, y []float32) {
+// poolReluForward computes y = ReLU(max-pool 2x2/2 of x + bias), bias
+// per channel (nil: none). The three are fused because ReLU, max and a
+// per-channel bias commute (rounding is monotonic, so max(a+b, c+b) is
+// exactly max(a, c)+b) and one pass over the large first feature map is
+// much cheaper than three. No argmax is stored: backward finds the winner
+// again by comparing x+bias with y, which costs less than writing and
+// reading an index per output.
+func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32) {
 	rowIn := p.W * p.C
+	if bias == nil {
+		bias = make([]float32, p.C)
+	}
+	bias = bias[:p.C]
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			r0 := x[(b*p.H+2*oy)*rowIn:][:rowIn]
@@ -188,23 +201,34 @@ func poolReluForward(p poolGeom, x []float32, n int, y []float32) {
 				o := out[ox*p.C:][:p.C]
 				for c := range o {
 					m := max(max(a0[c], a0[p.C+c]), max(a1[c], a1[p.C+c]))
-					o[c] = max(m, 0)
+					o[c] = max(m+bias[c], 0)
 				}
 			}
 		}
 	}
 }
 
-// poolReluBackward routes dy back through ReLU and the max-pool: each
-// window's gradient goes to the first (row-major) input equal to the
-// window's output, and only where that output was positive. dx (n·H·W·C)
-// is overwritten entirely.
-func poolReluBackward(p poolGeom, x, y, dy []float32, n int, dx []float32) {
+// poolReluBackward routes dy back through ReLU, the max-pool and the bias:
+// each window's gradient goes to the first (row-major) input whose x+bias
+// equals the window's output, and only where that output was positive.
+// dx (n·H·W·C) is overwritten entirely. When db is non-nil it receives
+// the bias gradient, the per-channel sum of dx, computed on the way.
+func poolReluBackward(p poolGeom, x, bias, y, dy []float32, n int, dx, db []float32) {
 	rowIn := p.W * p.C
 	if p.H%2 != 0 || p.W%2 != 0 {
 		// Odd trailing rows/columns belong to no window.
 		clear(dx[:n*p.H*rowIn])
 	}
+	if bias == nil {
+		bias = make([]float32, p.C)
+	}
+	bias = bias[:p.C]
+	sum := db
+	if sum == nil {
+		sum = make([]float32, p.C)
+	}
+	sum = sum[:p.C]
+	clear(sum)
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			i0 := (b*p.H + 2*oy) * rowIn
@@ -222,16 +246,17 @@ func poolReluBackward(p poolGeom, x, y, dy []float32, n int, dx []float32) {
 				for c := range yv {
 					// Branch-free: the winner is data-dependent and random,
 					// so branches would mispredict about half the time.
-					v := yv[c]
+					v, bc := yv[c], bias[c]
 					g := math.Float32bits(gv[c]) & mask(v > 0)
-					m00 := mask(a00[c] == v)
-					m01 := mask(a01[c] == v) &^ m00
-					m10 := mask(a10[c] == v) &^ (m00 | m01)
+					m00 := mask(a00[c]+bc == v)
+					m01 := mask(a01[c]+bc == v) &^ m00
+					m10 := mask(a10[c]+bc == v) &^ (m00 | m01)
 					m11 := ^(m00 | m01 | m10)
 					b00[c] = math.Float32frombits(g & m00)
 					b01[c] = math.Float32frombits(g & m01)
 					b10[c] = math.Float32frombits(g & m10)
 					b11[c] = math.Float32frombits(g & m11)
+					sum[c] += math.Float32frombits(g)
 				}
 			}
 		}

@@ -180,7 +180,7 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 		-3, -4, 7, 6,
 	}
 	y := make([]float32, 4)
-	poolReluForward(p, x, 1, y)
+	poolReluForward(p, x, nil, 1, y)
 	wantY := []float32{5, 8, 0, 7}
 	for i := range wantY {
 		if y[i] != wantY[i] {
@@ -191,7 +191,11 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 	for i := range dx {
 		dx[i] = 99 // must be overwritten
 	}
-	poolReluBackward(p, x, y, []float32{1, 2, 3, 4}, 1, dx)
+	db := []float32{99}
+	poolReluBackward(p, x, nil, y, []float32{1, 2, 3, 4}, 1, dx, db)
+	if db[0] != 7 { // 1 + 2 + 4: window 2 is blocked by ReLU
+		t.Fatalf("pool+relu db=%v, want [7]", db)
+	}
 	// Window 1 has a tie (8, 8): the first in row-major order wins. Window 2's
 	// max is negative, so ReLU blocks its gradient.
 	wantDX := []float32{
@@ -219,16 +223,23 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 		for i, j := range rng.Perm(len(x)) {
 			x[i] = float32(j)*0.05 - 2.025
 		}
+		// Biases on the same grid keep x+bias 0.025 away from ReLU's kink.
+		bias := make([]float32, p.C)
+		for c := range bias {
+			bias[c] = 0.1 * float32(c-1)
+		}
 		r := randSlice(rng, n*p.OH*p.OW*p.C, 1)
 		y = make([]float32, len(r))
-		loss := func() float64 { poolReluForward(p, x, n, y); return dot64(y, r) }
+		loss := func() float64 { poolReluForward(p, x, bias, n, y); return dot64(y, r) }
 		loss()
 		dx = make([]float32, len(x))
 		for i := range dx {
 			dx[i] = float32(math.NaN())
 		}
-		poolReluBackward(p, x, y, r, n, dx)
+		db := make([]float32, p.C)
+		poolReluBackward(p, x, bias, y, r, n, dx, db)
 		checkGrad(t, "pool+relu dX", x, dx, loss, 1e-3, 1e-3)
+		checkGrad(t, "pool+relu db", bias, db, loss, 1e-3, 1e-3)
 	}
 }
 

@@ -171,8 +171,9 @@ func (m *Model) flat(ws *workspace, n int) []float32 {
 func (m *Model) forward(ws *workspace, n int) []float32 {
 	x := ws.x
 	for i, c := range m.convs {
-		convForward(c.g, x, n, m.convW(c), m.convB(c), ws.col[i], ws.y[i])
-		poolReluForward(c.p, ws.y[i], n, ws.p[i])
+		// The bias is added in the pooling pass (see poolReluForward).
+		convForward(c.g, x, n, m.convW(c), nil, ws.col[i], ws.y[i])
+		poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
 		x = ws.p[i]
 	}
 	in := m.flat(ws, n)
@@ -208,13 +209,15 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 	}
 	for i := len(m.convs) - 1; i >= 0; i-- {
 		c := m.convs[i]
-		poolReluBackward(c.p, ws.y[i], ws.p[i], ws.dp[i], n, ws.dy[i])
+		// ws.y[i] holds the conv output without its bias; the bias
+		// gradient is summed while routing the pool's gradient.
+		poolReluBackward(c.p, ws.y[i], m.convB(c), ws.p[i], ws.dp[i], n, ws.dy[i], grad[c.bOff:c.bOff+c.g.Cout])
 		// The first conv needs no input gradient: its input is the data.
 		var dx []float32
 		if i > 0 {
 			dx = ws.dp[i-1]
 		}
-		convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], grad[c.bOff:c.bOff+c.g.Cout], ws.dcol, dx)
+		convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.dcol, dx)
 	}
 }
 
