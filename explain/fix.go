@@ -42,8 +42,10 @@ type Fix struct {
 	Drop        float64  `json:"drop"`
 	Met         bool     `json:"met"`
 	// Model is where the caller wrote the mixed model ("" when not written).
-	Model        string    `json:"model,omitempty"`
-	Tried        []Trial   `json:"tried"`
+	Model string  `json:"model,omitempty"`
+	Tried []Trial `json:"tried"`
+	// MaxLayers is the most float layers the search considered.
+	MaxLayers    int       `json:"max_layers"`
 	Alternatives []Trial   `json:"alternatives,omitempty"`
 	Tradeoff     []Variant `json:"tradeoff,omitempty"`
 	// Graph is the mixed model (nil when the quantized model already meets
@@ -331,19 +333,24 @@ func (s *session) fixSearch(ctx context.Context) error {
 		fix.Met = true
 	} else {
 		ranked := s.rankedOps()
+		fix.MaxLayers = min(len(ranked), s.opts.MaxFixLayers)
 		var found []Layer
 		var best *graph.Graph
-		for k := 1; k <= len(ranked) && k <= s.opts.MaxFixLayers; k++ {
+		bestK := 0
+		_, err := smallestPrefix(fix.MaxLayers, func(k int) (bool, error) {
 			t, g, err := verify(ranked[:k], base, "")
 			if err != nil {
-				return fmt.Errorf("fix search: %w", err)
+				return false, err
 			}
 			fix.Tried = append(fix.Tried, t)
-			if t.Met {
-				found, best = slices.Clone(ranked[:k]), g
+			if t.Met && (bestK == 0 || k < bestK) {
+				bestK, found, best = k, slices.Clone(ranked[:k]), g
 				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop
-				break
 			}
+			return t.Met, nil
+		})
+		if err != nil {
+			return fmt.Errorf("fix search: %w", err)
 		}
 		// Prune: a member whose removal still meets the target is not needed.
 		for i := len(found) - 1; i >= 0 && len(found) > 1; i-- {
@@ -381,6 +388,44 @@ func (s *session) fixSearch(ctx context.Context) error {
 	}
 	fix.Tradeoff = s.tradeoff(fix)
 	return nil
+}
+
+// smallestPrefix finds the smallest k in 1..kmax for which met(k) holds,
+// assuming it holds from some k on (more float layers, less error), with
+// few calls since each one verifies a model on all the data: k = 1 first
+// (the common case, one bad layer), then kmax (when even that misses, no
+// smaller k is tried), then bisection between them. It returns 0 when
+// met(kmax) is false. Each k is verified at most once.
+func smallestPrefix(kmax int, met func(k int) (bool, error)) (int, error) {
+	if kmax < 1 {
+		return 0, nil
+	}
+	ok, err := met(1)
+	switch {
+	case err != nil:
+		return 0, err
+	case ok:
+		return 1, nil
+	case kmax == 1:
+		return 0, nil
+	}
+	if ok, err = met(kmax); err != nil || !ok {
+		return 0, err
+	}
+	lo, hi := 1, kmax // met(lo) is false, met(hi) true
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		ok, err := met(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi, nil
 }
 
 // methodAlternatives recalibrates on Options.Calib and tries every

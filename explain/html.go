@@ -151,7 +151,7 @@ func (r *Result) writeFixHTML(b *strings.Builder) {
 	case f.Met:
 		p("<p class=\"good\">Keep in float: <b>%s</b> → %.2f%% (drop %.2f points).</p>", esc(strings.Join(f.FloatLayers, ", ")), f.Accuracy, f.Drop)
 	default:
-		p("<p class=\"bad\">No set of up to %d layers met the target.</p>", len(f.Tried))
+		p("<p class=\"bad\">No set of up to %d layers met the target.</p>", f.MaxLayers)
 	}
 	if f.Model != "" {
 		p("<p class=\"note\">Mixed model: %s</p>", esc(f.Model))

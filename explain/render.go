@@ -93,7 +93,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 		case f.Met:
 			fmt.Fprintf(w, "keep %s in float → %.2f%% (drop %.2f)\n", strings.Join(f.FloatLayers, ", "), f.Accuracy, f.Drop)
 		default:
-			fmt.Fprintf(w, "no set of up to %d layers met the target\n", len(f.Tried))
+			fmt.Fprintf(w, "no set of up to %d layers met the target\n", f.MaxLayers)
 		}
 		for _, a := range f.Alternatives {
 			fmt.Fprintf(w, "  alternative %s: %.2f%% (drop %.2f, %s)\n", a.Variant, a.Accuracy, a.Drop, metWord(a.Met))

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"errors"
 	"math"
 	"math/rand"
 	"testing"
@@ -113,5 +114,49 @@ func TestFakeQuantRounding(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("fake quant of %g = %g, want %g", f[i], got[i], want[i])
 		}
+	}
+}
+
+// TestSmallestPrefix: the calls made and the answer for a threshold at
+// every position, none, and errors.
+func TestSmallestPrefix(t *testing.T) {
+	for kmax := 0; kmax <= 9; kmax++ {
+		for thr := 1; thr <= kmax+1; thr++ {
+			var calls []int
+			k, err := smallestPrefix(kmax, func(k int) (bool, error) {
+				calls = append(calls, k)
+				return k >= thr, nil
+			})
+			want := thr
+			if thr > kmax {
+				want = 0
+			}
+			if err != nil || k != want {
+				t.Errorf("kmax %d threshold %d: got %d (%v), want %d", kmax, thr, k, err, want)
+			}
+			seen := map[int]bool{}
+			for _, c := range calls {
+				if seen[c] || c < 1 || c > kmax {
+					t.Errorf("kmax %d threshold %d: calls %v", kmax, thr, calls)
+				}
+				seen[c] = true
+			}
+			// 1, kmax, then bisection: at most 2 + ceil(log2(kmax)) calls.
+			if kmax >= 1 && len(calls) > 2+int(math.Ceil(math.Log2(float64(kmax)))) {
+				t.Errorf("kmax %d threshold %d: %d calls %v", kmax, thr, len(calls), calls)
+			}
+			if thr > kmax && kmax > 1 && len(calls) != 2 {
+				t.Errorf("kmax %d, never met: calls %v, want just 1 and kmax", kmax, calls)
+			}
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := smallestPrefix(8, func(k int) (bool, error) {
+		if k == 4 {
+			return false, boom
+		}
+		return k >= 6, nil
+	}); !errors.Is(err, boom) {
+		t.Errorf("error %v", err)
 	}
 }
