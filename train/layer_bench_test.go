@@ -57,7 +57,7 @@ func BenchmarkTrainLayers(b *testing.B) {
 		t0 = threadCPU()
 		x := ws.x
 		for i, c := range m.convs {
-			convForward(c.g, x, n, m.convW(c), nil, ws.col[i], ws.y[i])
+			convForward(c.g, x, n, m.convW(c), nil, ws.col, ws.y[i])
 			mark(fmt.Sprintf("conv%d-fwd", i+1))
 			poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
 			mark(fmt.Sprintf("pool%d-fwd", i+1))
@@ -88,11 +88,11 @@ func BenchmarkTrainLayers(b *testing.B) {
 			c := m.convs[i]
 			poolReluBackward(c.p, ws.y[i], m.convB(c), ws.p[i], ws.dp[i], n, ws.dy[i], grad[c.bOff:c.bOff+c.g.Cout])
 			mark(fmt.Sprintf("pool%d-bwd", i+1))
-			var dx []float32
+			x, dx := ws.x, []float32(nil)
 			if i > 0 {
-				dx = ws.dp[i-1]
+				x, dx = ws.p[i-1], ws.dp[i-1]
 			}
-			convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.dcol, dx)
+			convBackward(c.g, x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
 			mark(fmt.Sprintf("conv%d-bwd", i+1))
 		}
 	}

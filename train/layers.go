@@ -116,36 +116,73 @@ func col2im(g convGeom, dcol []float32, n int, dx []float32) {
 	}
 }
 
-// convForward computes y = conv(x, w) + bias for n images, leaving the
-// patches in col for the backward pass. y holds n·OH·OW·Cout values (NHWC).
-// With bias nil, the bias is left out (the model adds it in the pooling
-// pass instead, saving a pass over y).
+// colBudget bounds the patch matrix of one group of images (floats,
+// 1 MiB): the convolutions run a few images at a time so that their
+// patches are written, multiplied and (in backward) re-read while they are
+// still in L2, instead of streaming a whole chunk's patch matrix (up to
+// 15 MB for seed-cnn) through memory three times.
+const colBudget = 1 << 18
+
+// convGroup is how many images of a batch of n one convolution processes
+// at a time: as many as fit colBudget, at least one.
+func convGroup(g convGeom, n int) int {
+	per := g.OH * g.OW * g.K()
+	return max(1, min(n, colBudget/max(per, 1)))
+}
+
+// convForward computes y = conv(x, w) + bias for n images (NHWC; y holds
+// n·OH·OW·Cout values), a group of images at a time with col (at least
+// convGroup(g, n)·OH·OW·K values) as patch scratch. With bias nil the
+// bias is left out (the model adds it in the pooling pass instead, saving
+// a pass over y).
 func convForward(g convGeom, x []float32, n int, w, bias, col, y []float32) {
-	m, k := n*g.OH*g.OW, g.K()
-	im2col(g, x, n, col)
-	gemm.Sgemm(false, true, m, g.Cout, k, 1, col, k, w, k, 0, y, g.Cout)
-	if bias != nil {
-		addBias(y[:m*g.Cout], bias)
+	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
+	step := convGroup(g, n)
+	for b0 := 0; b0 < n; b0 += step {
+		nb := min(step, n-b0)
+		m := nb * g.OH * g.OW
+		im2col(g, x[b0*in:], nb, col)
+		yb := y[b0*out : (b0+nb)*out]
+		gemm.Sgemm(false, true, m, g.Cout, k, 1, col, k, w, k, 0, yb, g.Cout)
+		if bias != nil {
+			addBias(yb, bias)
+		}
 	}
 }
 
-// convBackward turns dy (the loss gradient at the conv output) into the
-// weight and bias gradients (dw, db overwritten) and, when dx is non-nil,
-// the input gradient, using dcol (n·OH·OW·K values) as scratch. With db
-// nil the bias gradient is skipped (poolReluBackward computed it).
-func convBackward(g convGeom, col, dy []float32, n int, w, dw, db, dcol, dx []float32) {
-	m, k := n*g.OH*g.OW, g.K()
-	// dW[Cout,K] = dYᵀ[Cout,M] · col[M,K]
-	gemm.Sgemm(true, false, g.Cout, k, m, 1, dy, g.Cout, col, k, 0, dw, k)
+// convBackward turns dy (the loss gradient at the conv output of the n
+// images x) into the weight and bias gradients (dw, db overwritten) and,
+// when dx is non-nil, the input gradient. It works a group of images at a
+// time (see convForward), rebuilding each group's patches in col — cheaper
+// than keeping a whole chunk's patches from the forward pass, which would
+// come back from memory — with dcol as the patch-gradient scratch (both at
+// least convGroup(g, n)·OH·OW·K values). With db nil the bias gradient is
+// skipped (poolReluBackward computed it). dW sums the groups in order, so
+// the result does not depend on how the batch is split across threads.
+func convBackward(g convGeom, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32) {
+	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
 	if db != nil {
-		sumRows(dy[:m*g.Cout], g.Cout, db)
+		sumRows(dy[:n*out], g.Cout, db)
 	}
-	if dx == nil {
-		return
+	step := convGroup(g, n)
+	for b0 := 0; b0 < n; b0 += step {
+		nb := min(step, n-b0)
+		m := nb * g.OH * g.OW
+		im2col(g, x[b0*in:], nb, col)
+		dyb := dy[b0*out : (b0+nb)*out]
+		beta := float32(1)
+		if b0 == 0 {
+			beta = 0
+		}
+		// dW[Cout,K] += dYᵀ[Cout,M] · col[M,K]
+		gemm.Sgemm(true, false, g.Cout, k, m, 1, dyb, g.Cout, col, k, beta, dw, k)
+		if dx == nil {
+			continue
+		}
+		// dcol[M,K] = dY[M,Cout] · W[Cout,K]
+		gemm.Sgemm(false, false, m, k, g.Cout, 1, dyb, g.Cout, w, k, 0, dcol, k)
+		col2im(g, dcol, nb, dx[b0*in:])
 	}
-	// dcol[M,K] = dY[M,Cout] · W[Cout,K]
-	gemm.Sgemm(false, false, m, k, g.Cout, 1, dy, g.Cout, w, k, 0, dcol, k)
-	col2im(g, dcol, n, dx)
 }
 
 // addBias adds bias to every row of the row-major matrix y.

@@ -162,7 +162,7 @@ func TestConvGradient(t *testing.T) {
 		db := make([]float32, len(b))
 		dx := make([]float32, len(x))
 		dcol := make([]float32, len(col))
-		convBackward(g, col, r, n, w, dw, db, dcol, dx)
+		convBackward(g, x, r, n, w, dw, db, col, dcol, dx)
 		name := []string{"same", "valid", "stride2"}[ci]
 		checkGrad(t, name+" dW", w, dw, loss, 1e-2, 2e-3)
 		checkGrad(t, name+" db", b, db, loss, 1e-2, 2e-3)
@@ -343,4 +343,50 @@ func TestWholeNetworkGradient(t *testing.T) {
 	_, _ = softmaxCrossEntropy(m.forward(ws, n), labels, n, 3, 1/float32(n), ws.dz[len(m.dense)-1])
 	m.backward(ws, n, grad)
 	checkGrad(t, "network", m.Params, grad, loss, 1e-3, 2e-2)
+}
+
+// TestConvGrouped: a layer whose patches exceed colBudget runs one image
+// at a time; the result must equal the per-image passes (dW summed).
+func TestConvGrouped(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	g := newConvGeom(64, 64, 8, 3, 3, 4, 1, graph.PaddingSame)
+	n := 3
+	if convGroup(g, n) != 1 {
+		t.Fatalf("convGroup = %d, want 1 for %d patch values per image", convGroup(g, n), g.OH*g.OW*g.K())
+	}
+	in, out := g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
+	x := randSlice(rng, n*in, 1)
+	w := randSlice(rng, g.Cout*g.K(), 1)
+	b := randSlice(rng, g.Cout, 1)
+	dy := randSlice(rng, n*out, 1)
+	col := make([]float32, g.OH*g.OW*g.K())
+	dcol := make([]float32, len(col))
+	y := make([]float32, n*out)
+	convForward(g, x, n, w, b, col, y)
+	want := naiveConv(g, x, n, w, b)
+	for i := range want {
+		if math.Abs(float64(y[i]-want[i])) > 1e-3 {
+			t.Fatalf("y[%d] = %g, want %g", i, y[i], want[i])
+		}
+	}
+	dw, db, dx := make([]float32, len(w)), make([]float32, len(b)), make([]float32, len(x))
+	convBackward(g, x, dy, n, w, dw, db, col, dcol, dx)
+	sumW := make([]float64, len(w))
+	for i := 0; i < n; i++ {
+		dwi, dbi, dxi := make([]float32, len(w)), make([]float32, len(b)), make([]float32, in)
+		convBackward(g, x[i*in:(i+1)*in], dy[i*out:(i+1)*out], 1, w, dwi, dbi, col, dcol, dxi)
+		for j, v := range dwi {
+			sumW[j] += float64(v)
+		}
+		for j, v := range dxi {
+			if dx[i*in+j] != v {
+				t.Fatalf("image %d: dx[%d] = %g, want %g", i, j, dx[i*in+j], v)
+			}
+		}
+	}
+	for j, v := range sumW {
+		if math.Abs(float64(dw[j])-v) > 1e-3*math.Max(1, math.Abs(v)) {
+			t.Fatalf("dw[%d] = %g, want %g", j, dw[j], v)
+		}
+	}
 }

@@ -128,14 +128,14 @@ type workspace struct {
 	n    int // capacity in images
 	x    []float32
 	tmp  []float32   // one image of scratch (augmentation source)
-	col  [][]float32 // per conv: patches
+	col  []float32   // conv patch scratch (one group of images)
 	y    [][]float32 // per conv: pre-pool output
 	p    [][]float32 // per conv: pooled, post-ReLU output
 	z    [][]float32 // per dense: output (post-ReLU for hidden layers)
 	dz   [][]float32 // per dense: output gradient
 	dp   [][]float32 // per conv: gradient at p
 	dy   [][]float32 // per conv: gradient at y
-	dcol []float32   // shared conv patch gradient scratch
+	dcol []float32   // conv patch gradient scratch
 }
 
 func (m *Model) newWorkspace(n int) *workspace {
@@ -143,13 +143,15 @@ func (m *Model) newWorkspace(n int) *workspace {
 	maxCol := 0
 	for _, c := range m.convs {
 		g, p := c.g, c.p
-		ws.col = append(ws.col, make([]float32, n*g.OH*g.OW*g.K()))
 		ws.y = append(ws.y, make([]float32, n*g.OH*g.OW*g.Cout))
 		ws.dy = append(ws.dy, make([]float32, n*g.OH*g.OW*g.Cout))
 		ws.p = append(ws.p, make([]float32, n*p.OH*p.OW*p.C))
 		ws.dp = append(ws.dp, make([]float32, n*p.OH*p.OW*p.C))
-		maxCol = max(maxCol, n*g.OH*g.OW*g.K())
+		maxCol = max(maxCol, convGroup(g, n)*g.OH*g.OW*g.K())
 	}
+	// Convolutions work a few images at a time (convGroup), so one patch
+	// buffer and one patch-gradient buffer serve every layer.
+	ws.col = make([]float32, maxCol)
 	ws.dcol = make([]float32, maxCol)
 	for _, d := range m.dense {
 		ws.z = append(ws.z, make([]float32, n*d.out))
@@ -172,7 +174,7 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 	x := ws.x
 	for i, c := range m.convs {
 		// The bias is added in the pooling pass (see poolReluForward).
-		convForward(c.g, x, n, m.convW(c), nil, ws.col[i], ws.y[i])
+		convForward(c.g, x, n, m.convW(c), nil, ws.col, ws.y[i])
 		poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
 		x = ws.p[i]
 	}
@@ -213,11 +215,11 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 		// gradient is summed while routing the pool's gradient.
 		poolReluBackward(c.p, ws.y[i], m.convB(c), ws.p[i], ws.dp[i], n, ws.dy[i], grad[c.bOff:c.bOff+c.g.Cout])
 		// The first conv needs no input gradient: its input is the data.
-		var dx []float32
+		x, dx := ws.x, []float32(nil)
 		if i > 0 {
-			dx = ws.dp[i-1]
+			x, dx = ws.p[i-1], ws.dp[i-1]
 		}
-		convBackward(c.g, ws.col[i], ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.dcol, dx)
+		convBackward(c.g, x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
 	}
 }
 
