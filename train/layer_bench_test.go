@@ -57,7 +57,7 @@ func BenchmarkTrainLayers(b *testing.B) {
 		t0 = threadCPU()
 		x := ws.x
 		for i, c := range m.convs {
-			convForward(c.g, x, n, m.convW(c), nil, ws.col, ws.y[i])
+			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y[i])
 			mark(fmt.Sprintf("conv%d-fwd", i+1))
 			poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
 			mark(fmt.Sprintf("pool%d-fwd", i+1))
@@ -92,7 +92,7 @@ func BenchmarkTrainLayers(b *testing.B) {
 			if i > 0 {
 				x, dx = ws.p[i-1], ws.dp[i-1]
 			}
-			convBackward(c.g, x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
+			convBackward(c.g, ws.pk[i], x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
 			mark(fmt.Sprintf("conv%d-bwd", i+1))
 		}
 	}

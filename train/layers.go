@@ -130,20 +130,44 @@ func convGroup(g convGeom, n int) int {
 	return max(1, min(n, colBudget/max(per, 1)))
 }
 
+// convPacks holds one conv layer's weights packed for the GEMM core, per
+// worker: packed once per chunk (not once per group of images) into
+// storage reused across steps.
+type convPacks struct {
+	fwd *gemm.PackedF32 // W as Cout rows of K: y = col·Wᵀ
+	bwd *gemm.PackedF32 // Wᵀ as K rows of Cout: dcol = dY·W (nil for the first layer)
+	wt  []float32       // Wᵀ scratch
+}
+
+// newConvPacks sizes the packs of a layer that processes up to n images
+// per call; withDX is false for a layer whose input gradient is never
+// needed (the first).
+func newConvPacks(g convGeom, n int, withDX bool) *convPacks {
+	k := g.K()
+	rows := convGroup(g, n) * g.OH * g.OW
+	pk := &convPacks{fwd: gemm.PackF32Rows(rows, make([]float32, g.Cout*k), g.Cout, k, k)}
+	if withDX {
+		pk.wt = make([]float32, k*g.Cout)
+		pk.bwd = gemm.PackF32Rows(rows, pk.wt, k, g.Cout, g.Cout)
+	}
+	return pk
+}
+
 // convForward computes y = conv(x, w) + bias for n images (NHWC; y holds
 // n·OH·OW·Cout values), a group of images at a time with col (at least
-// convGroup(g, n)·OH·OW·K values) as patch scratch. With bias nil the
-// bias is left out (the model adds it in the pooling pass instead, saving
-// a pass over y).
-func convForward(g convGeom, x []float32, n int, w, bias, col, y []float32) {
+// convGroup(g, n)·OH·OW·K values) as patch scratch. It packs w into pk.
+// With bias nil the bias is left out (the model adds it in the pooling
+// pass instead, saving a pass over y).
+func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y []float32) {
 	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
+	pk.fwd.Repack(w, k)
 	step := convGroup(g, n)
 	for b0 := 0; b0 < n; b0 += step {
 		nb := min(step, n-b0)
 		m := nb * g.OH * g.OW
 		im2col(g, x[b0*in:], nb, col)
 		yb := y[b0*out : (b0+nb)*out]
-		gemm.Sgemm(false, true, m, g.Cout, k, 1, col, k, w, k, 0, yb, g.Cout)
+		pk.fwd.Mul(m, col, k, yb, g.Cout)
 		if bias != nil {
 			addBias(yb, bias)
 		}
@@ -152,17 +176,26 @@ func convForward(g convGeom, x []float32, n int, w, bias, col, y []float32) {
 
 // convBackward turns dy (the loss gradient at the conv output of the n
 // images x) into the weight and bias gradients (dw, db overwritten) and,
-// when dx is non-nil, the input gradient. It works a group of images at a
-// time (see convForward), rebuilding each group's patches in col — cheaper
-// than keeping a whole chunk's patches from the forward pass, which would
-// come back from memory — with dcol as the patch-gradient scratch (both at
-// least convGroup(g, n)·OH·OW·K values). With db nil the bias gradient is
+// when dx is non-nil (pk must then have been made withDX), the input
+// gradient. It works a group of images at a time (see convForward),
+// rebuilding each group's patches in col — cheaper than keeping a whole
+// chunk's patches from the forward pass, which would come back from
+// memory — with dcol as the patch-gradient scratch (both at least
+// convGroup(g, n)·OH·OW·K values). With db nil the bias gradient is
 // skipped (poolReluBackward computed it). dW sums the groups in order, so
 // the result does not depend on how the batch is split across threads.
-func convBackward(g convGeom, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32) {
+func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32) {
 	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
 	if db != nil {
 		sumRows(dy[:n*out], g.Cout, db)
+	}
+	if dx != nil {
+		for co := 0; co < g.Cout; co++ {
+			for j, v := range w[co*k : (co+1)*k] {
+				pk.wt[j*g.Cout+co] = v
+			}
+		}
+		pk.bwd.Repack(pk.wt, g.Cout)
 	}
 	step := convGroup(g, n)
 	for b0 := 0; b0 < n; b0 += step {
@@ -180,7 +213,7 @@ func convBackward(g convGeom, x, dy []float32, n int, w, dw, db, col, dcol, dx [
 			continue
 		}
 		// dcol[M,K] = dY[M,Cout] · W[Cout,K]
-		gemm.Sgemm(false, false, m, k, g.Cout, 1, dyb, g.Cout, w, k, 0, dcol, k)
+		pk.bwd.Mul(m, dyb, g.Cout, dcol, k)
 		col2im(g, dcol, nb, dx[b0*in:])
 	}
 }

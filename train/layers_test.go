@@ -129,7 +129,7 @@ func TestConvForwardMatchesNaive(t *testing.T) {
 		b := randSlice(rng, g.Cout, 1)
 		col := make([]float32, n*g.OH*g.OW*g.K())
 		y := make([]float32, n*g.OH*g.OW*g.Cout)
-		convForward(g, x, n, w, b, col, y)
+		convForward(g, newConvPacks(g, n, false), x, n, w, b, col, y)
 		want := naiveConv(g, x, n, w, b)
 		for i := range want {
 			if math.Abs(float64(y[i]-want[i])) > 1e-4 {
@@ -153,8 +153,9 @@ func TestConvGradient(t *testing.T) {
 		r := randSlice(rng, n*g.OH*g.OW*g.Cout, 1)
 		col := make([]float32, n*g.OH*g.OW*g.K())
 		y := make([]float32, len(r))
+		pk := newConvPacks(g, n, true)
 		loss := func() float64 {
-			convForward(g, x, n, w, b, col, y)
+			convForward(g, pk, x, n, w, b, col, y)
 			return dot64(y, r)
 		}
 		loss()
@@ -162,7 +163,7 @@ func TestConvGradient(t *testing.T) {
 		db := make([]float32, len(b))
 		dx := make([]float32, len(x))
 		dcol := make([]float32, len(col))
-		convBackward(g, x, r, n, w, dw, db, col, dcol, dx)
+		convBackward(g, pk, x, r, n, w, dw, db, col, dcol, dx)
 		name := []string{"same", "valid", "stride2"}[ci]
 		checkGrad(t, name+" dW", w, dw, loss, 1e-2, 2e-3)
 		checkGrad(t, name+" db", b, db, loss, 1e-2, 2e-3)
@@ -362,7 +363,8 @@ func TestConvGrouped(t *testing.T) {
 	col := make([]float32, g.OH*g.OW*g.K())
 	dcol := make([]float32, len(col))
 	y := make([]float32, n*out)
-	convForward(g, x, n, w, b, col, y)
+	pk := newConvPacks(g, n, true)
+	convForward(g, pk, x, n, w, b, col, y)
 	want := naiveConv(g, x, n, w, b)
 	for i := range want {
 		if math.Abs(float64(y[i]-want[i])) > 1e-3 {
@@ -370,11 +372,11 @@ func TestConvGrouped(t *testing.T) {
 		}
 	}
 	dw, db, dx := make([]float32, len(w)), make([]float32, len(b)), make([]float32, len(x))
-	convBackward(g, x, dy, n, w, dw, db, col, dcol, dx)
+	convBackward(g, pk, x, dy, n, w, dw, db, col, dcol, dx)
 	sumW := make([]float64, len(w))
 	for i := 0; i < n; i++ {
 		dwi, dbi, dxi := make([]float32, len(w)), make([]float32, len(b)), make([]float32, in)
-		convBackward(g, x[i*in:(i+1)*in], dy[i*out:(i+1)*out], 1, w, dwi, dbi, col, dcol, dxi)
+		convBackward(g, pk, x[i*in:(i+1)*in], dy[i*out:(i+1)*out], 1, w, dwi, dbi, col, dcol, dxi)
 		for j, v := range dwi {
 			sumW[j] += float64(v)
 		}

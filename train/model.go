@@ -127,15 +127,16 @@ func (m *Model) decayMask() []bool {
 type workspace struct {
 	n    int // capacity in images
 	x    []float32
-	tmp  []float32   // one image of scratch (augmentation source)
-	col  []float32   // conv patch scratch (one group of images)
-	y    [][]float32 // per conv: pre-pool output
-	p    [][]float32 // per conv: pooled, post-ReLU output
-	z    [][]float32 // per dense: output (post-ReLU for hidden layers)
-	dz   [][]float32 // per dense: output gradient
-	dp   [][]float32 // per conv: gradient at p
-	dy   [][]float32 // per conv: gradient at y
-	dcol []float32   // conv patch gradient scratch
+	tmp  []float32    // one image of scratch (augmentation source)
+	col  []float32    // conv patch scratch (one group of images)
+	y    [][]float32  // per conv: pre-pool output
+	p    [][]float32  // per conv: pooled, post-ReLU output
+	z    [][]float32  // per dense: output (post-ReLU for hidden layers)
+	dz   [][]float32  // per dense: output gradient
+	dp   [][]float32  // per conv: gradient at p
+	dy   [][]float32  // per conv: gradient at y
+	dcol []float32    // conv patch gradient scratch
+	pk   []*convPacks // per conv: packed weights
 }
 
 func (m *Model) newWorkspace(n int) *workspace {
@@ -148,6 +149,7 @@ func (m *Model) newWorkspace(n int) *workspace {
 		ws.p = append(ws.p, make([]float32, n*p.OH*p.OW*p.C))
 		ws.dp = append(ws.dp, make([]float32, n*p.OH*p.OW*p.C))
 		maxCol = max(maxCol, convGroup(g, n)*g.OH*g.OW*g.K())
+		ws.pk = append(ws.pk, newConvPacks(g, n, len(ws.pk) > 0))
 	}
 	// Convolutions work a few images at a time (convGroup), so one patch
 	// buffer and one patch-gradient buffer serve every layer.
@@ -174,7 +176,7 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 	x := ws.x
 	for i, c := range m.convs {
 		// The bias is added in the pooling pass (see poolReluForward).
-		convForward(c.g, x, n, m.convW(c), nil, ws.col, ws.y[i])
+		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y[i])
 		poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
 		x = ws.p[i]
 	}
@@ -219,7 +221,7 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 		if i > 0 {
 			x, dx = ws.p[i-1], ws.dp[i-1]
 		}
-		convBackward(c.g, x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
+		convBackward(c.g, ws.pk[i], x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
 	}
 }
 

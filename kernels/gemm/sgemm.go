@@ -463,11 +463,27 @@ func (p *PackedF32) Mul(m int, a []float32, lda int, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
-	scaleC(m, n, 0, c, ldc)
-	if k == 0 {
+	if k == 0 || p.pb.kern.directZ == nil {
+		scaleC(m, n, 0, c, ldc)
+		if k == 0 {
+			return
+		}
+		runF32(p.pb, 0, m, 1, false, a, lda, aLayout{}, c, ldc, nil)
 		return
 	}
-	runF32(p.pb, 0, m, 1, false, a, lda, aLayout{}, c, ldc, nil)
+	// The first k block stores C, so C is never cleared or read.
+	runF32Z(p.pb, 0, m, 1, false, a, lda, aLayout{}, c, ldc, nil, true)
+}
+
+// Repack replaces the packed weights with b, which must have the shape
+// given at packing (N rows of K, row stride ldb), reusing p's storage:
+// training, whose weights change every step, packs each layer once per
+// step without allocating. Repack must not run concurrently with any
+// use of p.
+func (p *PackedF32) Repack(b []float32, ldb int) {
+	pb := p.pb
+	checkLen("B", len(b), pb.n, pb.k, ldb)
+	pb.pack(pb.kern, true, pb.n, 0, pb.k, pb.seg, b, ldb, pb.data)
 }
 
 // MulBiasClamp computes C = clamp(A·Bᵀ + bias, lo, hi): Mul with the

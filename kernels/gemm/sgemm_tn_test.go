@@ -68,3 +68,31 @@ func TestSgemmOverwrite(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedF32Repack: Mul after Repack equals a fresh pack of the new
+// weights (plain and segmented), and Repack does not allocate.
+func TestPackedF32Repack(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const n, k, m = 37, 48, 61
+	a := randF32(r, m*k)
+	w1, w2 := randF32(r, n*k), randF32(r, n*(k+3))
+	for _, seg := range []int{0, 16} {
+		p := PackF32(w1, n, k, k)
+		if seg > 0 {
+			p = PackF32Segmented(w1, n, k, k, seg)
+		}
+		p.Repack(w2, k+3)
+		got, want := make([]float32, m*n), make([]float32, m*n)
+		for i := range got {
+			got[i] = float32(i) // overwritten by Mul
+		}
+		p.Mul(m, a, k, got, n)
+		SgemmRef(false, true, m, n, k, 1, a, k, w2, k+3, 0, want, n)
+		f32Close(t, "repack", false, true, m, n, k, 1, a, k, w2, k+3, 0, make([]float32, m*n), got, want, n)
+		if !raceEnabled {
+			if allocs := testing.AllocsPerRun(5, func() { p.Repack(w1, k) }); allocs > 0 {
+				t.Errorf("seg=%d: Repack allocates %v times", seg, allocs)
+			}
+		}
+	}
+}
