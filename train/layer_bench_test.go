@@ -65,7 +65,7 @@ func BenchmarkTrainLayers(b *testing.B) {
 		}
 		in := m.flat(ws, n)
 		for j, d := range m.dense {
-			denseForward(in, n, d.in, d.out, m.denseW(d), m.denseB(d), ws.z[j])
+			denseForward(in, n, d.in, d.out, m.denseW(d), m.denseB(d), ws.z[j], ws.dt)
 			if d.relu {
 				reluForward(ws.z[j][:n*d.out])
 			}
@@ -78,7 +78,7 @@ func BenchmarkTrainLayers(b *testing.B) {
 			if j > 0 {
 				x, dx = ws.z[j-1], ws.dz[j-1]
 			}
-			denseBackward(x, ws.dz[j], n, d.in, d.out, m.denseW(d), grad[d.wOff:d.bOff], grad[d.bOff:d.bOff+d.out], dx)
+			denseBackward(x, ws.dz[j], n, d.in, d.out, m.denseW(d), grad[d.wOff:d.bOff], grad[d.bOff:d.bOff+d.out], dx, ws.dt)
 			if j > 0 && m.dense[j-1].relu {
 				reluBackward(ws.z[j-1][:n*d.in], dx[:n*d.in])
 			}

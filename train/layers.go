@@ -362,19 +362,38 @@ func reluBackward(y, dy []float32) {
 }
 
 // denseForward computes y[n,out] = x[n,in]·Wᵀ + bias with W as [out,in]
-// (TFLite's FULLY_CONNECTED layout).
-func denseForward(x []float32, n, in, out int, w, bias, y []float32) {
-	gemm.Sgemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out)
-	addBias(y[:n*out], bias)
+// (TFLite's FULLY_CONNECTED layout), using tmp (n·out values) as scratch.
+// It computes yᵀ = W·xᵀ: W, the large operand (seed-cnn's first dense
+// layer is 256×3200), is then read in place by the GEMM's direct kernels
+// and only the small batch x is packed, instead of packing all of W.
+func denseForward(x []float32, n, in, out int, w, bias, y, tmp []float32) {
+	yt := tmp[:n*out]
+	gemm.Sgemm(false, true, out, n, in, 1, w, in, x, in, 0, yt, n)
+	for i := 0; i < n; i++ {
+		row := y[i*out : (i+1)*out]
+		for j := range row {
+			row[j] = yt[j*n+i] + bias[j]
+		}
+	}
 }
 
-// denseBackward writes dW, db and (when dx is non-nil) dx from dy.
-func denseBackward(x, dy []float32, n, in, out int, w, dw, db, dx []float32) {
+// denseBackward writes dW, db and (when dx is non-nil) dx from dy, using
+// tmp (n·out values) as scratch. Both products read W and the batch in
+// place (Sgemm's strided Aᵀ·B path): dW = dYᵀ·x directly, dx = (dYᵀ)ᵀ·W
+// after transposing the small dY.
+func denseBackward(x, dy []float32, n, in, out int, w, dw, db, dx, tmp []float32) {
 	gemm.Sgemm(true, false, out, in, n, 1, dy, out, x, in, 0, dw, in)
 	sumRows(dy[:n*out], out, db)
-	if dx != nil {
-		gemm.Sgemm(false, false, n, in, out, 1, dy, out, w, in, 0, dx, in)
+	if dx == nil {
+		return
 	}
+	dyt := tmp[:n*out]
+	for i := 0; i < n; i++ {
+		for j, v := range dy[i*out : (i+1)*out] {
+			dyt[j*n+i] = v
+		}
+	}
+	gemm.Sgemm(true, false, n, in, out, 1, dyt, n, w, in, 0, dx, in)
 }
 
 // softmaxCrossEntropy computes, for n rows of k logits, the summed

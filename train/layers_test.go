@@ -252,7 +252,7 @@ func TestDenseGradient(t *testing.T) {
 	b := randSlice(rng, out, 1)
 	r := randSlice(rng, n*out, 1)
 	y := make([]float32, n*out)
-	loss := func() float64 { denseForward(x, n, in, out, w, b, y); return dot64(y, r) }
+	loss := func() float64 { denseForward(x, n, in, out, w, b, y, make([]float32, n*out)); return dot64(y, r) }
 	loss()
 	// y[0][0] by hand.
 	var s float64 = float64(b[0])
@@ -263,7 +263,7 @@ func TestDenseGradient(t *testing.T) {
 		t.Fatalf("dense y[0] = %g, want %g", y[0], s)
 	}
 	dw, db, dx := make([]float32, len(w)), make([]float32, len(b)), make([]float32, len(x))
-	denseBackward(x, r, n, in, out, w, dw, db, dx)
+	denseBackward(x, r, n, in, out, w, dw, db, dx, make([]float32, n*out))
 	checkGrad(t, "dense dW", w, dw, loss, 1e-2, 1e-3)
 	checkGrad(t, "dense db", b, db, loss, 1e-2, 1e-3)
 	checkGrad(t, "dense dX", x, dx, loss, 1e-2, 1e-3)

@@ -137,6 +137,7 @@ type workspace struct {
 	dy   [][]float32  // per conv: gradient at y
 	dcol []float32    // conv patch gradient scratch
 	pk   []*convPacks // per conv: packed weights
+	dt   []float32    // dense transpose scratch (n·out of the widest layer)
 }
 
 func (m *Model) newWorkspace(n int) *workspace {
@@ -155,6 +156,11 @@ func (m *Model) newWorkspace(n int) *workspace {
 	// buffer and one patch-gradient buffer serve every layer.
 	ws.col = make([]float32, maxCol)
 	ws.dcol = make([]float32, maxCol)
+	maxOut := 0
+	for _, d := range m.dense {
+		maxOut = max(maxOut, d.out)
+	}
+	ws.dt = make([]float32, n*maxOut)
 	for _, d := range m.dense {
 		ws.z = append(ws.z, make([]float32, n*d.out))
 		ws.dz = append(ws.dz, make([]float32, n*d.out))
@@ -182,7 +188,7 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 	}
 	in := m.flat(ws, n)
 	for j, d := range m.dense {
-		denseForward(in, n, d.in, d.out, m.denseW(d), m.denseB(d), ws.z[j])
+		denseForward(in, n, d.in, d.out, m.denseW(d), m.denseB(d), ws.z[j], ws.dt)
 		if d.relu {
 			reluForward(ws.z[j][:n*d.out])
 		}
@@ -206,7 +212,7 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 				dx = ws.dp[len(m.convs)-1]
 			}
 		}
-		denseBackward(x, ws.dz[j], n, d.in, d.out, m.denseW(d), grad[d.wOff:d.bOff], grad[d.bOff:d.bOff+d.out], dx)
+		denseBackward(x, ws.dz[j], n, d.in, d.out, m.denseW(d), grad[d.wOff:d.bOff], grad[d.bOff:d.bOff+d.out], dx, ws.dt)
 		if j > 0 && m.dense[j-1].relu {
 			reluBackward(ws.z[j-1][:n*d.in], dx[:n*d.in])
 		}
