@@ -23,9 +23,9 @@ func threadCPU() time.Duration {
 
 // BenchmarkTrainLayers splits one chunk's forward and backward pass of
 // seed-cnn (80x80, 16 images, one thread) into per-layer stages and
-// reports each stage's thread CPU time in ms per chunk
-// (conv1-fwd = convolution + bias, pool1-fwd = pool + ReLU, and so on;
-// dense = all dense layers and the loss).
+// reports each stage's thread CPU time in ms per chunk (convN-fwd and
+// convN-bwd include the fused bias, max-pool and ReLU; dense = all dense
+// layers and the loss).
 func BenchmarkTrainLayers(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -57,10 +57,12 @@ func BenchmarkTrainLayers(b *testing.B) {
 		t0 = threadCPU()
 		x := ws.x
 		for i, c := range m.convs {
-			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y[i])
+			y, p, bias := ws.y[i], ws.p[i], m.convB(c)
+			yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
+			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, y, func(b0, nb int) {
+				poolReluForward(c.p, y[b0*yImg:], bias, nb, p[b0*pImg:])
+			})
 			mark(fmt.Sprintf("conv%d-fwd", i+1))
-			poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
-			mark(fmt.Sprintf("pool%d-fwd", i+1))
 			x = ws.p[i]
 		}
 		in := m.flat(ws, n)
@@ -86,13 +88,17 @@ func BenchmarkTrainLayers(b *testing.B) {
 		mark("dense")
 		for i := len(m.convs) - 1; i >= 0; i-- {
 			c := m.convs[i]
-			poolReluBackward(c.p, ws.y[i], m.convB(c), ws.p[i], ws.dp[i], n, ws.dy[i], grad[c.bOff:c.bOff+c.g.Cout])
-			mark(fmt.Sprintf("pool%d-bwd", i+1))
 			x, dx := ws.x, []float32(nil)
 			if i > 0 {
 				x, dx = ws.p[i-1], ws.dp[i-1]
 			}
-			convBackward(c.g, ws.pk[i], x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
+			y, p, dp, dy, bias := ws.y[i], ws.p[i], ws.dp[i], ws.dy[i], m.convB(c)
+			db := grad[c.bOff : c.bOff+c.g.Cout]
+			clear(db)
+			yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
+			convBackward(c.g, ws.pk[i], x, dy, n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx, func(b0, nb int) {
+				poolReluBackward(c.p, y[b0*yImg:], bias, p[b0*pImg:], dp[b0*pImg:], nb, dy[b0*yImg:], db)
+			})
 			mark(fmt.Sprintf("conv%d-bwd", i+1))
 		}
 	}

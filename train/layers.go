@@ -157,8 +157,10 @@ func newConvPacks(g convGeom, n int, withDX bool) *convPacks {
 // n·OH·OW·Cout values), a group of images at a time with col (at least
 // convGroup(g, n)·OH·OW·K values) as patch scratch. It packs w into pk.
 // With bias nil the bias is left out (the model adds it in the pooling
-// pass instead, saving a pass over y).
-func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y []float32) {
+// pass instead, saving a pass over y). post, when non-nil, runs after
+// each group of images nb from b0 is done, while its output is still in
+// cache (the model pools it there).
+func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y []float32, post func(b0, nb int)) {
 	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
 	pk.fwd.Repack(w, k)
 	step := convGroup(g, n)
@@ -171,6 +173,9 @@ func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y 
 		if bias != nil {
 			addBias(yb, bias)
 		}
+		if post != nil {
+			post(b0, nb)
+		}
 	}
 }
 
@@ -182,12 +187,15 @@ func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y 
 // chunk's patches from the forward pass, which would come back from
 // memory — with dcol as the patch-gradient scratch (both at least
 // convGroup(g, n)·OH·OW·K values). With db nil the bias gradient is
-// skipped (poolReluBackward computed it). dW sums the groups in order, so
-// the result does not depend on how the batch is split across threads.
-func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32) {
+// skipped (poolReluBackward computed it). pre, when non-nil, runs before
+// each group of images nb from b0 and may produce that group's part of dy
+// (the model routes the pool's gradient there, so dy is consumed while in
+// cache). dW sums the groups in order, so the result does not depend on
+// how the batch is split across threads.
+func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32, pre func(b0, nb int)) {
 	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
 	if db != nil {
-		sumRows(dy[:n*out], g.Cout, db)
+		clear(db[:g.Cout])
 	}
 	if dx != nil {
 		for co := 0; co < g.Cout; co++ {
@@ -201,8 +209,14 @@ func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, 
 	for b0 := 0; b0 < n; b0 += step {
 		nb := min(step, n-b0)
 		m := nb * g.OH * g.OW
+		if pre != nil {
+			pre(b0, nb)
+		}
 		im2col(g, x[b0*in:], nb, col)
 		dyb := dy[b0*out : (b0+nb)*out]
+		if db != nil {
+			addColumnSums(dyb, g.Cout, db)
+		}
 		beta := float32(1)
 		if b0 == 0 {
 			beta = 0
@@ -225,6 +239,17 @@ func addBias(y, bias []float32) {
 		row := y[i : i+c]
 		for j, b := range bias {
 			row[j] += b
+		}
+	}
+}
+
+// addColumnSums adds the column sums of the row-major matrix dy (c
+// columns) to db.
+func addColumnSums(dy []float32, c int, db []float32) {
+	for i := 0; i+c <= len(dy); i += c {
+		row := dy[i : i+c]
+		for j, v := range row {
+			db[j] += v
 		}
 	}
 }
@@ -281,8 +306,8 @@ func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32) {
 // poolReluBackward routes dy back through ReLU, the max-pool and the bias:
 // each window's gradient goes to the first (row-major) input whose x+bias
 // equals the window's output, and only where that output was positive.
-// dx (n·H·W·C) is overwritten entirely. When db is non-nil it receives
-// the bias gradient, the per-channel sum of dx, computed on the way.
+// dx (n·H·W·C) is overwritten entirely. When db is non-nil the bias
+// gradient, the per-channel sum of dx, is added to it on the way.
 func poolReluBackward(p poolGeom, x, bias, y, dy []float32, n int, dx, db []float32) {
 	rowIn := p.W * p.C
 	if p.H%2 != 0 || p.W%2 != 0 {
@@ -298,7 +323,6 @@ func poolReluBackward(p poolGeom, x, bias, y, dy []float32, n int, dx, db []floa
 		sum = make([]float32, p.C)
 	}
 	sum = sum[:p.C]
-	clear(sum)
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			i0 := (b*p.H + 2*oy) * rowIn

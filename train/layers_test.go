@@ -129,7 +129,7 @@ func TestConvForwardMatchesNaive(t *testing.T) {
 		b := randSlice(rng, g.Cout, 1)
 		col := make([]float32, n*g.OH*g.OW*g.K())
 		y := make([]float32, n*g.OH*g.OW*g.Cout)
-		convForward(g, newConvPacks(g, n, false), x, n, w, b, col, y)
+		convForward(g, newConvPacks(g, n, false), x, n, w, b, col, y, nil)
 		want := naiveConv(g, x, n, w, b)
 		for i := range want {
 			if math.Abs(float64(y[i]-want[i])) > 1e-4 {
@@ -155,7 +155,7 @@ func TestConvGradient(t *testing.T) {
 		y := make([]float32, len(r))
 		pk := newConvPacks(g, n, true)
 		loss := func() float64 {
-			convForward(g, pk, x, n, w, b, col, y)
+			convForward(g, pk, x, n, w, b, col, y, nil)
 			return dot64(y, r)
 		}
 		loss()
@@ -163,7 +163,7 @@ func TestConvGradient(t *testing.T) {
 		db := make([]float32, len(b))
 		dx := make([]float32, len(x))
 		dcol := make([]float32, len(col))
-		convBackward(g, pk, x, r, n, w, dw, db, col, dcol, dx)
+		convBackward(g, pk, x, r, n, w, dw, db, col, dcol, dx, nil)
 		name := []string{"same", "valid", "stride2"}[ci]
 		checkGrad(t, name+" dW", w, dw, loss, 1e-2, 2e-3)
 		checkGrad(t, name+" db", b, db, loss, 1e-2, 2e-3)
@@ -192,10 +192,10 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 	for i := range dx {
 		dx[i] = 99 // must be overwritten
 	}
-	db := []float32{99}
+	db := []float32{0.5}
 	poolReluBackward(p, x, nil, y, []float32{1, 2, 3, 4}, 1, dx, db)
-	if db[0] != 7 { // 1 + 2 + 4: window 2 is blocked by ReLU
-		t.Fatalf("pool+relu db=%v, want [7]", db)
+	if db[0] != 7.5 { // 0.5 + 1 + 2 + 4: window 2 is blocked by ReLU
+		t.Fatalf("pool+relu db=%v, want [7.5] (added to)", db)
 	}
 	// Window 1 has a tie (8, 8): the first in row-major order wins. Window 2's
 	// max is negative, so ReLU blocks its gradient.
@@ -364,7 +364,7 @@ func TestConvGrouped(t *testing.T) {
 	dcol := make([]float32, len(col))
 	y := make([]float32, n*out)
 	pk := newConvPacks(g, n, true)
-	convForward(g, pk, x, n, w, b, col, y)
+	convForward(g, pk, x, n, w, b, col, y, nil)
 	want := naiveConv(g, x, n, w, b)
 	for i := range want {
 		if math.Abs(float64(y[i]-want[i])) > 1e-3 {
@@ -372,11 +372,11 @@ func TestConvGrouped(t *testing.T) {
 		}
 	}
 	dw, db, dx := make([]float32, len(w)), make([]float32, len(b)), make([]float32, len(x))
-	convBackward(g, pk, x, dy, n, w, dw, db, col, dcol, dx)
+	convBackward(g, pk, x, dy, n, w, dw, db, col, dcol, dx, nil)
 	sumW := make([]float64, len(w))
 	for i := 0; i < n; i++ {
 		dwi, dbi, dxi := make([]float32, len(w)), make([]float32, len(b)), make([]float32, in)
-		convBackward(g, pk, x[i*in:(i+1)*in], dy[i*out:(i+1)*out], 1, w, dwi, dbi, col, dcol, dxi)
+		convBackward(g, pk, x[i*in:(i+1)*in], dy[i*out:(i+1)*out], 1, w, dwi, dbi, col, dcol, dxi, nil)
 		for j, v := range dwi {
 			sumW[j] += float64(v)
 		}
@@ -389,6 +389,55 @@ func TestConvGrouped(t *testing.T) {
 	for j, v := range sumW {
 		if math.Abs(float64(dw[j])-v) > 1e-3*math.Max(1, math.Abs(v)) {
 			t.Fatalf("dw[%d] = %g, want %g", j, dw[j], v)
+		}
+	}
+}
+
+// TestModelGroupedMatchesPerImage: with a first layer too large for one
+// patch group (so conv and pool run image by image inside a chunk), the
+// chunk's logits and gradient equal those of separate one-image passes.
+func TestModelGroupedMatchesPerImage(t *testing.T) {
+	arch := Arch{Name: "wide", Input: [3]int{64, 64, 8}, Filters: []int{4, 6}, Kernel: 3, Padding: "SAME", Dense: []int{5}, Classes: 3}
+	m, err := New(arch, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := convGroup(m.convs[0].g, 2); g != 1 {
+		t.Fatalf("first layer group = %d, want 1", g)
+	}
+	rng := rand.New(rand.NewPCG(14, 15))
+	for i := range m.Params {
+		m.Params[i] += float32(rng.NormFloat64() * 0.1)
+	}
+	n, sz := 2, m.InputSize()
+	x := randSlice(rng, n*sz, 1)
+	labels := []int{2, 0}
+	run := func(x []float32, labels []int) ([]float32, []float32) {
+		k := len(labels)
+		ws := m.newWorkspace(k)
+		copy(ws.x, x)
+		logits := append([]float32(nil), m.forward(ws, k)...)
+		softmaxCrossEntropy(logits, labels, k, 3, 1, ws.dz[len(m.dense)-1])
+		grad := make([]float32, len(m.Params))
+		m.backward(ws, k, grad)
+		return logits, grad
+	}
+	logits, grad := run(x, labels)
+	sum := make([]float64, len(grad))
+	for i := 0; i < n; i++ {
+		li, gi := run(x[i*sz:(i+1)*sz], labels[i:i+1])
+		for j, v := range li {
+			if logits[i*3+j] != v {
+				t.Fatalf("image %d logit %d = %g, per-image %g", i, j, logits[i*3+j], v)
+			}
+		}
+		for j, v := range gi {
+			sum[j] += float64(v)
+		}
+	}
+	for j, v := range sum {
+		if math.Abs(float64(grad[j])-v) > 1e-4*math.Max(1, math.Abs(v)) {
+			t.Fatalf("grad[%d] = %g, sum of per-image gradients %g", j, grad[j], v)
 		}
 	}
 }

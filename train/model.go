@@ -182,8 +182,12 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 	x := ws.x
 	for i, c := range m.convs {
 		// The bias is added in the pooling pass (see poolReluForward).
-		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y[i])
-		poolReluForward(c.p, ws.y[i], m.convB(c), n, ws.p[i])
+		// Each group of images is pooled as soon as it is computed.
+		y, p, bias := ws.y[i], ws.p[i], m.convB(c)
+		yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
+		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, y, func(b0, nb int) {
+			poolReluForward(c.p, y[b0*yImg:], bias, nb, p[b0*pImg:])
+		})
 		x = ws.p[i]
 	}
 	in := m.flat(ws, n)
@@ -219,15 +223,21 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 	}
 	for i := len(m.convs) - 1; i >= 0; i-- {
 		c := m.convs[i]
-		// ws.y[i] holds the conv output without its bias; the bias
-		// gradient is summed while routing the pool's gradient.
-		poolReluBackward(c.p, ws.y[i], m.convB(c), ws.p[i], ws.dp[i], n, ws.dy[i], grad[c.bOff:c.bOff+c.g.Cout])
 		// The first conv needs no input gradient: its input is the data.
 		x, dx := ws.x, []float32(nil)
 		if i > 0 {
 			x, dx = ws.p[i-1], ws.dp[i-1]
 		}
-		convBackward(c.g, ws.pk[i], x, ws.dy[i], n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx)
+		// ws.y[i] holds the conv output without its bias. Each group's
+		// gradient is routed through the pool (summing the bias gradient
+		// on the way) just before the conv consumes it.
+		y, p, dp, dy, bias := ws.y[i], ws.p[i], ws.dp[i], ws.dy[i], m.convB(c)
+		db := grad[c.bOff : c.bOff+c.g.Cout]
+		clear(db)
+		yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
+		convBackward(c.g, ws.pk[i], x, dy, n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx, func(b0, nb int) {
+			poolReluBackward(c.p, y[b0*yImg:], bias, p[b0*pImg:], dp[b0*pImg:], nb, dy[b0*yImg:], db)
+		})
 	}
 }
 
