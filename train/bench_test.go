@@ -62,10 +62,12 @@ func BenchmarkPoolReluBackward(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := randSlice(rng, n*80*80*16, 1)
 	y := make([]float32, n*40*40*16)
-	poolReluForward(p, x, nil, n, y)
+	arg := make([]uint8, len(y))
+	poolReluForward(p, x, nil, n, y, arg)
 	dy := randSlice(rng, len(y), 1)
 	dx := make([]float32, len(x))
+	db := make([]float32, 16)
 	for b.Loop() {
-		poolReluBackward(p, x, nil, y, dy, n, dx, nil)
+		poolReluBackward(p, arg, y, dy, n, dx, db)
 	}
 }

@@ -57,10 +57,10 @@ func BenchmarkTrainLayers(b *testing.B) {
 		t0 = threadCPU()
 		x := ws.x
 		for i, c := range m.convs {
-			y, p, bias := ws.y[i], ws.p[i], m.convB(c)
-			yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
-			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, y, func(b0, nb int) {
-				poolReluForward(c.p, y[b0*yImg:], bias, nb, p[b0*pImg:])
+			p, arg, bias := ws.p[i], ws.arg[i], m.convB(c)
+			pImg := c.p.OH * c.p.OW * c.p.C
+			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y, func(b0, nb int, yb []float32) {
+				poolReluForward(c.p, yb, bias, nb, p[b0*pImg:], arg[b0*pImg:])
 			})
 			mark(fmt.Sprintf("conv%d-fwd", i+1))
 			x = ws.p[i]
@@ -92,12 +92,12 @@ func BenchmarkTrainLayers(b *testing.B) {
 			if i > 0 {
 				x, dx = ws.p[i-1], ws.dp[i-1]
 			}
-			y, p, dp, dy, bias := ws.y[i], ws.p[i], ws.dp[i], ws.dy[i], m.convB(c)
+			p, dp, arg := ws.p[i], ws.dp[i], ws.arg[i]
 			db := grad[c.bOff : c.bOff+c.g.Cout]
 			clear(db)
-			yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
-			convBackward(c.g, ws.pk[i], x, dy, n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx, func(b0, nb int) {
-				poolReluBackward(c.p, y[b0*yImg:], bias, p[b0*pImg:], dp[b0*pImg:], nb, dy[b0*yImg:], db)
+			pImg := c.p.OH * c.p.OW * c.p.C
+			convBackward(c.g, ws.pk[i], x, ws.dy, n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx, func(b0, nb int, dyb []float32) {
+				poolReluBackward(c.p, arg[b0*pImg:], p[b0*pImg:], dp[b0*pImg:], nb, dyb, db)
 			})
 			mark(fmt.Sprintf("conv%d-bwd", i+1))
 		}

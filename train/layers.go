@@ -157,10 +157,11 @@ func newConvPacks(g convGeom, n int, withDX bool) *convPacks {
 // n·OH·OW·Cout values), a group of images at a time with col (at least
 // convGroup(g, n)·OH·OW·K values) as patch scratch. It packs w into pk.
 // With bias nil the bias is left out (the model adds it in the pooling
-// pass instead, saving a pass over y). post, when non-nil, runs after
-// each group of images nb from b0 is done, while its output is still in
-// cache (the model pools it there).
-func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y []float32, post func(b0, nb int)) {
+// pass instead, saving a pass over y). With post non-nil, y is scratch
+// for one group (convGroup(g, n)·OH·OW·Cout values): post receives each
+// group of nb images from b0 as soon as it is computed, while it is still
+// in cache (the model pools it there), and the output is not kept.
+func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y []float32, post func(b0, nb int, yb []float32)) {
 	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
 	pk.fwd.Repack(w, k)
 	step := convGroup(g, n)
@@ -168,13 +169,16 @@ func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y 
 		nb := min(step, n-b0)
 		m := nb * g.OH * g.OW
 		im2col(g, x[b0*in:], nb, col)
-		yb := y[b0*out : (b0+nb)*out]
+		yb := y[:nb*out]
+		if post == nil {
+			yb = y[b0*out : (b0+nb)*out]
+		}
 		pk.fwd.Mul(m, col, k, yb, g.Cout)
 		if bias != nil {
 			addBias(yb, bias)
 		}
 		if post != nil {
-			post(b0, nb)
+			post(b0, nb, yb)
 		}
 	}
 }
@@ -187,12 +191,12 @@ func convForward(g convGeom, pk *convPacks, x []float32, n int, w, bias, col, y 
 // chunk's patches from the forward pass, which would come back from
 // memory — with dcol as the patch-gradient scratch (both at least
 // convGroup(g, n)·OH·OW·K values). With db nil the bias gradient is
-// skipped (poolReluBackward computed it). pre, when non-nil, runs before
-// each group of images nb from b0 and may produce that group's part of dy
-// (the model routes the pool's gradient there, so dy is consumed while in
-// cache). dW sums the groups in order, so the result does not depend on
+// skipped (poolReluBackward computed it). With pre non-nil, dy is scratch
+// for one group: pre fills it with the gradient of the nb images from b0
+// just before they are used (the model routes the pool's gradient there,
+// so dy is consumed while in cache and never stored whole). dW sums the groups in order, so the result does not depend on
 // how the batch is split across threads.
-func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32, pre func(b0, nb int)) {
+func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, col, dcol, dx []float32, pre func(b0, nb int, dyb []float32)) {
 	k, in, out := g.K(), g.H*g.W*g.Cin, g.OH*g.OW*g.Cout
 	if db != nil {
 		clear(db[:g.Cout])
@@ -209,11 +213,13 @@ func convBackward(g convGeom, pk *convPacks, x, dy []float32, n int, w, dw, db, 
 	for b0 := 0; b0 < n; b0 += step {
 		nb := min(step, n-b0)
 		m := nb * g.OH * g.OW
+		dyb := dy[:nb*out]
 		if pre != nil {
-			pre(b0, nb)
+			pre(b0, nb, dyb)
+		} else {
+			dyb = dy[b0*out : (b0+nb)*out]
 		}
 		im2col(g, x[b0*in:], nb, col)
-		dyb := dy[b0*out : (b0+nb)*out]
 		if db != nil {
 			addColumnSums(dyb, g.Cout, db)
 		}
@@ -277,10 +283,11 @@ func newPoolGeom(h, w, c int) poolGeom {
 // per channel (nil: none). The three are fused because ReLU, max and a
 // per-channel bias commute (rounding is monotonic, so max(a+b, c+b) is
 // exactly max(a, c)+b) and one pass over the large first feature map is
-// much cheaper than three. No argmax is stored: backward finds the winner
-// again by comparing x+bias with y, which costs less than writing and
-// reading an index per output.
-func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32) {
+// much cheaper than three. When arg is non-nil (n·OH·OW·C bytes) it
+// records each window's winner, the first (row-major) input equal to the
+// maximum, 0..3: backward then reads one byte per output instead of the
+// four inputs, so the conv output need not be kept at all.
+func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32, arg []uint8) {
 	rowIn := p.W * p.C
 	if bias == nil {
 		bias = make([]float32, p.C)
@@ -290,34 +297,47 @@ func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32) {
 		for oy := 0; oy < p.OH; oy++ {
 			r0 := x[(b*p.H+2*oy)*rowIn:][:rowIn]
 			r1 := x[(b*p.H+2*oy+1)*rowIn:][:rowIn]
-			out := y[(b*p.OH+oy)*p.OW*p.C:][:p.OW*p.C]
+			o := (b*p.OH + oy) * p.OW * p.C
+			out := y[o:][:p.OW*p.C]
 			for ox := 0; ox < p.OW; ox++ {
 				a0, a1 := r0[2*ox*p.C:][:2*p.C], r1[2*ox*p.C:][:2*p.C]
-				o := out[ox*p.C:][:p.C]
-				for c := range o {
-					m := max(max(a0[c], a0[p.C+c]), max(a1[c], a1[p.C+c]))
-					o[c] = max(m+bias[c], 0)
+				yo := out[ox*p.C:][:p.C]
+				if arg == nil {
+					for c := range yo {
+						m := max(max(a0[c], a0[p.C+c]), max(a1[c], a1[p.C+c]))
+						yo[c] = max(m+bias[c], 0)
+					}
+					continue
+				}
+				ao := arg[o+ox*p.C:][:p.C]
+				for c := range yo {
+					v00, v01, v10, v11 := a0[c], a0[p.C+c], a1[c], a1[p.C+c]
+					m := max(max(v00, v01), max(v10, v11))
+					yo[c] = max(m+bias[c], 0)
+					// Branch-free (the winner is random): start from the
+					// last input and let each earlier match override.
+					w := uint8(3)
+					w ^= (w ^ 2) & uint8(mask(v10 == m))
+					w ^= (w ^ 1) & uint8(mask(v01 == m))
+					w &^= uint8(mask(v00 == m))
+					ao[c] = w
 				}
 			}
 		}
 	}
 }
 
-// poolReluBackward routes dy back through ReLU, the max-pool and the bias:
-// each window's gradient goes to the first (row-major) input whose x+bias
-// equals the window's output, and only where that output was positive.
-// dx (n·H·W·C) is overwritten entirely. When db is non-nil the bias
-// gradient, the per-channel sum of dx, is added to it on the way.
-func poolReluBackward(p poolGeom, x, bias, y, dy []float32, n int, dx, db []float32) {
+// poolReluBackward routes dy back through ReLU and the max-pool: each
+// window's gradient goes to its recorded winner arg (see poolReluForward),
+// and only where the window's output y was positive. dx (n·H·W·C) is
+// overwritten entirely. When db is non-nil the bias gradient, the
+// per-channel sum of dx, is added to it on the way.
+func poolReluBackward(p poolGeom, arg []uint8, y, dy []float32, n int, dx, db []float32) {
 	rowIn := p.W * p.C
 	if p.H%2 != 0 || p.W%2 != 0 {
 		// Odd trailing rows/columns belong to no window.
 		clear(dx[:n*p.H*rowIn])
 	}
-	if bias == nil {
-		bias = make([]float32, p.C)
-	}
-	bias = bias[:p.C]
 	sum := db
 	if sum == nil {
 		sum = make([]float32, p.C)
@@ -326,30 +346,24 @@ func poolReluBackward(p poolGeom, x, bias, y, dy []float32, n int, dx, db []floa
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			i0 := (b*p.H + 2*oy) * rowIn
-			x0, x1 := x[i0:][:rowIn], x[i0+rowIn:][:rowIn]
 			d0, d1 := dx[i0:][:rowIn], dx[i0+rowIn:][:rowIn]
 			o := (b*p.OH + oy) * p.OW * p.C
-			yo, go_ := y[o:][:p.OW*p.C], dy[o:][:p.OW*p.C]
+			yo, go_, ao := y[o:][:p.OW*p.C], dy[o:][:p.OW*p.C], arg[o:][:p.OW*p.C]
 			for ox := 0; ox < p.OW; ox++ {
 				j := 2 * ox * p.C
-				a00, a01 := x0[j:][:p.C], x0[j+p.C:][:p.C]
-				a10 := x1[j:][:p.C]
 				b00, b01 := d0[j:][:p.C], d0[j+p.C:][:p.C]
 				b10, b11 := d1[j:][:p.C], d1[j+p.C:][:p.C]
-				yv, gv := yo[ox*p.C:][:p.C], go_[ox*p.C:][:p.C]
+				k := ox * p.C
+				yv, gv, av := yo[k:][:p.C], go_[k:][:p.C], ao[k:][:p.C]
 				for c := range yv {
 					// Branch-free: the winner is data-dependent and random,
 					// so branches would mispredict about half the time.
-					v, bc := yv[c], bias[c]
-					g := math.Float32bits(gv[c]) & mask(v > 0)
-					m00 := mask(a00[c]+bc == v)
-					m01 := mask(a01[c]+bc == v) &^ m00
-					m10 := mask(a10[c]+bc == v) &^ (m00 | m01)
-					m11 := ^(m00 | m01 | m10)
-					b00[c] = math.Float32frombits(g & m00)
-					b01[c] = math.Float32frombits(g & m01)
-					b10[c] = math.Float32frombits(g & m10)
-					b11[c] = math.Float32frombits(g & m11)
+					g := math.Float32bits(gv[c]) & mask(yv[c] > 0)
+					w := av[c]
+					b00[c] = math.Float32frombits(g & mask(w == 0))
+					b01[c] = math.Float32frombits(g & mask(w == 1))
+					b10[c] = math.Float32frombits(g & mask(w == 2))
+					b11[c] = math.Float32frombits(g & mask(w == 3))
 					sum[c] += math.Float32frombits(g)
 				}
 			}

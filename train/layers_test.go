@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -181,7 +182,8 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 		-3, -4, 7, 6,
 	}
 	y := make([]float32, 4)
-	poolReluForward(p, x, nil, 1, y)
+	arg := make([]uint8, 4)
+	poolReluForward(p, x, nil, 1, y, arg)
 	wantY := []float32{5, 8, 0, 7}
 	for i := range wantY {
 		if y[i] != wantY[i] {
@@ -193,7 +195,10 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 		dx[i] = 99 // must be overwritten
 	}
 	db := []float32{0.5}
-	poolReluBackward(p, x, nil, y, []float32{1, 2, 3, 4}, 1, dx, db)
+	if want := []uint8{1, 2, 0, 2}; !slices.Equal(arg, want) {
+		t.Fatalf("pool winners %v, want %v", arg, want)
+	}
+	poolReluBackward(p, arg, y, []float32{1, 2, 3, 4}, 1, dx, db)
 	if db[0] != 7.5 { // 0.5 + 1 + 2 + 4: window 2 is blocked by ReLU
 		t.Fatalf("pool+relu db=%v, want [7.5] (added to)", db)
 	}
@@ -231,14 +236,15 @@ func TestPoolReluHandAndGradient(t *testing.T) {
 		}
 		r := randSlice(rng, n*p.OH*p.OW*p.C, 1)
 		y = make([]float32, len(r))
-		loss := func() float64 { poolReluForward(p, x, bias, n, y); return dot64(y, r) }
+		arg := make([]uint8, len(y))
+		loss := func() float64 { poolReluForward(p, x, bias, n, y, arg); return dot64(y, r) }
 		loss()
 		dx = make([]float32, len(x))
 		for i := range dx {
 			dx[i] = float32(math.NaN())
 		}
 		db := make([]float32, p.C)
-		poolReluBackward(p, x, bias, y, r, n, dx, db)
+		poolReluBackward(p, arg, y, r, n, dx, db)
 		checkGrad(t, "pool+relu dX", x, dx, loss, 1e-3, 1e-3)
 		checkGrad(t, "pool+relu db", bias, db, loss, 1e-3, 1e-3)
 	}
@@ -438,6 +444,33 @@ func TestModelGroupedMatchesPerImage(t *testing.T) {
 	for j, v := range sum {
 		if math.Abs(float64(grad[j])-v) > 1e-4*math.Max(1, math.Abs(v)) {
 			t.Fatalf("grad[%d] = %g, sum of per-image gradients %g", j, grad[j], v)
+		}
+	}
+}
+
+// TestPoolWinnerTies: the recorded winner is the first maximal input in
+// row-major order for every pattern of ties in a window.
+func TestPoolWinnerTies(t *testing.T) {
+	p := newPoolGeom(2, 2, 1)
+	for bits := 0; bits < 16; bits++ {
+		x := make([]float32, 4)
+		want := uint8(255)
+		for i := range x {
+			if bits>>i&1 == 1 {
+				x[i] = 2
+			}
+		}
+		mx := max(max(x[0], x[1]), max(x[2], x[3]))
+		for i, v := range x {
+			if v == mx {
+				want = uint8(i)
+				break
+			}
+		}
+		y, arg := make([]float32, 1), make([]uint8, 1)
+		poolReluForward(p, x, nil, 1, y, arg)
+		if arg[0] != want {
+			t.Errorf("window %v: winner %d, want %d", x, arg[0], want)
 		}
 	}
 }

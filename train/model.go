@@ -129,12 +129,13 @@ type workspace struct {
 	x    []float32
 	tmp  []float32    // one image of scratch (augmentation source)
 	col  []float32    // conv patch scratch (one group of images)
-	y    [][]float32  // per conv: pre-pool output
+	y    []float32    // conv output scratch (one group of images)
+	arg  [][]uint8    // per conv: pool winners (see poolReluForward)
 	p    [][]float32  // per conv: pooled, post-ReLU output
 	z    [][]float32  // per dense: output (post-ReLU for hidden layers)
 	dz   [][]float32  // per dense: output gradient
 	dp   [][]float32  // per conv: gradient at p
-	dy   [][]float32  // per conv: gradient at y
+	dy   []float32    // conv output gradient scratch (one group of images)
 	dcol []float32    // conv patch gradient scratch
 	pk   []*convPacks // per conv: packed weights
 	dt   []float32    // dense transpose scratch (n·out of the widest layer)
@@ -142,11 +143,11 @@ type workspace struct {
 
 func (m *Model) newWorkspace(n int) *workspace {
 	ws := &workspace{n: n, x: make([]float32, n*m.InputSize()), tmp: make([]float32, m.InputSize())}
-	maxCol := 0
+	maxCol, maxY := 0, 0
 	for _, c := range m.convs {
 		g, p := c.g, c.p
-		ws.y = append(ws.y, make([]float32, n*g.OH*g.OW*g.Cout))
-		ws.dy = append(ws.dy, make([]float32, n*g.OH*g.OW*g.Cout))
+		ws.arg = append(ws.arg, make([]uint8, n*p.OH*p.OW*p.C))
+		maxY = max(maxY, convGroup(g, n)*g.OH*g.OW*g.Cout)
 		ws.p = append(ws.p, make([]float32, n*p.OH*p.OW*p.C))
 		ws.dp = append(ws.dp, make([]float32, n*p.OH*p.OW*p.C))
 		maxCol = max(maxCol, convGroup(g, n)*g.OH*g.OW*g.K())
@@ -155,6 +156,8 @@ func (m *Model) newWorkspace(n int) *workspace {
 	// Convolutions work a few images at a time (convGroup), so one patch
 	// buffer and one patch-gradient buffer serve every layer.
 	ws.col = make([]float32, maxCol)
+	ws.y = make([]float32, maxY)
+	ws.dy = make([]float32, maxY)
 	ws.dcol = make([]float32, maxCol)
 	maxOut := 0
 	for _, d := range m.dense {
@@ -183,10 +186,10 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 	for i, c := range m.convs {
 		// The bias is added in the pooling pass (see poolReluForward).
 		// Each group of images is pooled as soon as it is computed.
-		y, p, bias := ws.y[i], ws.p[i], m.convB(c)
-		yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
-		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, y, func(b0, nb int) {
-			poolReluForward(c.p, y[b0*yImg:], bias, nb, p[b0*pImg:])
+		p, arg, bias := ws.p[i], ws.arg[i], m.convB(c)
+		pImg := c.p.OH * c.p.OW * c.p.C
+		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y, func(b0, nb int, yb []float32) {
+			poolReluForward(c.p, yb, bias, nb, p[b0*pImg:], arg[b0*pImg:])
 		})
 		x = ws.p[i]
 	}
@@ -228,15 +231,14 @@ func (m *Model) backward(ws *workspace, n int, grad []float32) {
 		if i > 0 {
 			x, dx = ws.p[i-1], ws.dp[i-1]
 		}
-		// ws.y[i] holds the conv output without its bias. Each group's
-		// gradient is routed through the pool (summing the bias gradient
-		// on the way) just before the conv consumes it.
-		y, p, dp, dy, bias := ws.y[i], ws.p[i], ws.dp[i], ws.dy[i], m.convB(c)
+		// Each group's gradient is routed through the pool (summing the
+		// bias gradient on the way) just before the conv consumes it.
+		p, dp, arg := ws.p[i], ws.dp[i], ws.arg[i]
 		db := grad[c.bOff : c.bOff+c.g.Cout]
 		clear(db)
-		yImg, pImg := c.g.OH*c.g.OW*c.g.Cout, c.p.OH*c.p.OW*c.p.C
-		convBackward(c.g, ws.pk[i], x, dy, n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx, func(b0, nb int) {
-			poolReluBackward(c.p, y[b0*yImg:], bias, p[b0*pImg:], dp[b0*pImg:], nb, dy[b0*yImg:], db)
+		pImg := c.p.OH * c.p.OW * c.p.C
+		convBackward(c.g, ws.pk[i], x, ws.dy, n, m.convW(c), grad[c.wOff:c.bOff], nil, ws.col, ws.dcol, dx, func(b0, nb int, dyb []float32) {
+			poolReluBackward(c.p, arg[b0*pImg:], p[b0*pImg:], dp[b0*pImg:], nb, dyb, db)
 		})
 	}
 }
