@@ -293,12 +293,20 @@ func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32, arg []ui
 		bias = make([]float32, p.C)
 	}
 	bias = bias[:p.C]
+	asm := poolAsm && p.C%16 == 0 && arg != nil
+	if asm && n*p.OH*p.OW > 0 {
+		_ = arg[n*p.OH*p.OW*p.C-1] // the rows below write within arg
+	}
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			r0 := x[(b*p.H+2*oy)*rowIn:][:rowIn]
 			r1 := x[(b*p.H+2*oy+1)*rowIn:][:rowIn]
 			o := (b*p.OH + oy) * p.OW * p.C
 			out := y[o:][:p.OW*p.C]
+			if asm && p.OW > 0 {
+				poolFwdRowAVX512(p.OW, p.C/16, &r0[0], &r1[0], &bias[0], &out[0], &arg[o])
+				continue
+			}
 			for ox := 0; ox < p.OW; ox++ {
 				a0, a1 := r0[2*ox*p.C:][:2*p.C], r1[2*ox*p.C:][:2*p.C]
 				yo := out[ox*p.C:][:p.C]
@@ -343,12 +351,17 @@ func poolReluBackward(p poolGeom, arg []uint8, y, dy []float32, n int, dx, db []
 		sum = make([]float32, p.C)
 	}
 	sum = sum[:p.C]
+	asm := poolAsm && p.C%16 == 0 && p.OW > 0
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			i0 := (b*p.H + 2*oy) * rowIn
 			d0, d1 := dx[i0:][:rowIn], dx[i0+rowIn:][:rowIn]
 			o := (b*p.OH + oy) * p.OW * p.C
 			yo, go_, ao := y[o:][:p.OW*p.C], dy[o:][:p.OW*p.C], arg[o:][:p.OW*p.C]
+			if asm {
+				poolBwdRowAVX512(p.OW, p.C/16, &ao[0], &yo[0], &go_[0], &d0[0], &d1[0], &sum[0])
+				continue
+			}
 			for ox := 0; ox < p.OW; ox++ {
 				j := 2 * ox * p.C
 				b00, b01 := d0[j:][:p.C], d0[j+p.C:][:p.C]

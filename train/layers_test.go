@@ -474,3 +474,63 @@ func TestPoolWinnerTies(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolWideChannels checks the pool passes on channel counts the
+// AVX-512 rows handle (multiples of 16), with many ties and odd extents,
+// against a direct evaluation of the definition.
+func TestPoolWideChannels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	for _, p := range []poolGeom{newPoolGeom(6, 4, 16), newPoolGeom(5, 7, 32), newPoolGeom(2, 2, 48)} {
+		n := 2
+		x := make([]float32, n*p.H*p.W*p.C)
+		for i := range x {
+			x[i] = float32(rng.IntN(5) - 2) // small integers: frequent ties, zeros
+		}
+		bias := make([]float32, p.C)
+		for c := range bias {
+			bias[c] = float32(rng.IntN(3)-1) * 0.5
+		}
+		out := n * p.OH * p.OW * p.C
+		y, arg, dy := make([]float32, out), make([]uint8, out), randSlice(rng, out, 1)
+		poolReluForward(p, x, bias, n, y, arg)
+		dx, db := make([]float32, len(x)), make([]float32, p.C)
+		for i := range dx {
+			dx[i] = 99
+		}
+		poolReluBackward(p, arg, y, dy, n, dx, db)
+		wantDX, wantDB := make([]float32, len(x)), make([]float32, p.C)
+		for b := 0; b < n; b++ {
+			for oy := 0; oy < p.OH; oy++ {
+				for ox := 0; ox < p.OW; ox++ {
+					for c := 0; c < p.C; c++ {
+						var idx [4]int
+						for k := range idx {
+							idx[k] = ((b*p.H+2*oy+k/2)*p.W+2*ox+k%2)*p.C + c
+						}
+						best := 0
+						for k := 1; k < 4; k++ {
+							if x[idx[k]] > x[idx[best]] {
+								best = k
+							}
+						}
+						o := ((b*p.OH+oy)*p.OW+ox)*p.C + c
+						wy := max(x[idx[best]]+bias[c], 0)
+						if y[o] != wy || arg[o] != uint8(best) {
+							t.Fatalf("%+v: output %d: y=%g arg=%d, want %g, %d", p, o, y[o], arg[o], wy, best)
+						}
+						if wy > 0 {
+							wantDX[idx[best]] = dy[o]
+							wantDB[c] += dy[o]
+						}
+					}
+				}
+			}
+		}
+		if !slices.Equal(dx, wantDX) {
+			t.Fatalf("%+v: dx differs from the definition", p)
+		}
+		if !slices.Equal(db, wantDB) {
+			t.Fatalf("%+v: db = %v, want %v", p, db, wantDB)
+		}
+	}
+}
