@@ -77,6 +77,9 @@ func im2col(g convGeom, x []float32, n int, col []float32) {
 func col2im(g convGeom, dcol []float32, n int, dx []float32) {
 	clear(dx[:n*g.H*g.W*g.Cin])
 	k := g.K()
+	// Patch rows of a multiple of 16 floats (seed-cnn's layers after the
+	// first) are added with AVX-512 when available.
+	vec := avx512Asm && g.KW*g.Cin%16 == 0
 	for b := 0; b < n; b++ {
 		img := dx[b*g.H*g.W*g.Cin : (b+1)*g.H*g.W*g.Cin]
 		for oy := 0; oy < g.OH; oy++ {
@@ -94,6 +97,10 @@ func col2im(g convGeom, dcol []float32, n int, dx []float32) {
 						// The filter row lies inside the image: one contiguous run.
 						s := src[ky*rowLen:][:rowLen]
 						d := img[(iy*g.W+ix0)*g.Cin:][:rowLen]
+						if vec {
+							addRowsAVX512(rowLen/16, &d[0], &s[0])
+							continue
+						}
 						for c, v := range s {
 							d[c] += v
 						}
@@ -293,7 +300,7 @@ func poolReluForward(p poolGeom, x, bias []float32, n int, y []float32, arg []ui
 		bias = make([]float32, p.C)
 	}
 	bias = bias[:p.C]
-	asm := poolAsm && p.C%16 == 0 && arg != nil
+	asm := avx512Asm && p.C%16 == 0 && arg != nil
 	if asm && n*p.OH*p.OW > 0 {
 		_ = arg[n*p.OH*p.OW*p.C-1] // the rows below write within arg
 	}
@@ -351,7 +358,7 @@ func poolReluBackward(p poolGeom, arg []uint8, y, dy []float32, n int, dx, db []
 		sum = make([]float32, p.C)
 	}
 	sum = sum[:p.C]
-	asm := poolAsm && p.C%16 == 0 && p.OW > 0
+	asm := avx512Asm && p.C%16 == 0 && p.OW > 0
 	for b := 0; b < n; b++ {
 		for oy := 0; oy < p.OH; oy++ {
 			i0 := (b*p.H + 2*oy) * rowIn

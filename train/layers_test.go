@@ -534,3 +534,40 @@ func TestPoolWideChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestCol2imWide checks col2im on patch rows of multiples of 16 floats
+// (the vector path) against the definition, summed in the same order.
+func TestCol2imWide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 19))
+	for _, g := range []convGeom{
+		newConvGeom(5, 6, 16, 3, 3, 4, 1, graph.PaddingSame),
+		newConvGeom(7, 5, 32, 3, 3, 2, 2, graph.PaddingSame),
+		newConvGeom(6, 6, 16, 3, 3, 2, 1, graph.PaddingValid),
+	} {
+		n, k := 2, g.K()
+		dcol := randSlice(rng, n*g.OH*g.OW*k, 1)
+		dx := randSlice(rng, n*g.H*g.W*g.Cin, 1) // overwritten
+		col2im(g, dcol, n, dx)
+		want := make([]float32, len(dx))
+		for b := 0; b < n; b++ {
+			for oy := 0; oy < g.OH; oy++ {
+				for ox := 0; ox < g.OW; ox++ {
+					for ky := 0; ky < g.KH; ky++ {
+						for kx := 0; kx < g.KW; kx++ {
+							iy, ix := oy*g.Stride-g.PadT+ky, ox*g.Stride-g.PadL+kx
+							if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+								continue
+							}
+							for c := 0; c < g.Cin; c++ {
+								want[((b*g.H+iy)*g.W+ix)*g.Cin+c] += dcol[((b*g.OH+oy)*g.OW+ox)*k+(ky*g.KW+kx)*g.Cin+c]
+							}
+						}
+					}
+				}
+			}
+		}
+		if !slices.Equal(dx, want) {
+			t.Fatalf("%+v: col2im differs from the definition", g)
+		}
+	}
+}

@@ -139,3 +139,25 @@ bblock:
 bdone:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX512(n16 int, dst, src *float32)
+// dst[i] += src[i] for 16·n16 floats (col2im's patch-row accumulation).
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-24
+	MOVQ n16+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	TESTQ CX, CX
+	JEQ adone
+
+aloop:
+	VMOVUPS (SI), Z0
+	VADDPS (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ aloop
+
+adone:
+	VZEROUPPER
+	RET
