@@ -33,41 +33,65 @@ func (g convGeom) K() int { return g.KH * g.KW * g.Cin }
 
 // im2col writes one row per output pixel of the n images in x: the KH·KW·Cin
 // input values under the filter, zeros where the filter hangs over the
-// border. col must hold n·OH·OW·K values.
+// border. col must hold n·OH·OW·K values. It works one filter row (ky) of
+// one output row at a time, so the pixels whose filter row lies wholly
+// inside the image are a tight loop of contiguous copies.
 func im2col(g convGeom, x []float32, n int, col []float32) {
 	k := g.K()
 	rowLen := g.KW * g.Cin
+	// Output columns [oxLo, oxHi) read whole filter rows inside the image.
+	oxLo := min((g.PadL+g.Stride-1)/g.Stride, g.OW)
+	oxHi := oxLo
+	if last := g.W - g.KW + g.PadL; last >= 0 {
+		oxHi = max(oxLo, min(last/g.Stride+1, g.OW))
+	}
 	for b := 0; b < n; b++ {
 		img := x[b*g.H*g.W*g.Cin : (b+1)*g.H*g.W*g.Cin]
 		for oy := 0; oy < g.OH; oy++ {
-			for ox := 0; ox < g.OW; ox++ {
-				dst := col[((b*g.OH+oy)*g.OW+ox)*k:][:k]
-				iy0 := oy*g.Stride - g.PadT
-				ix0 := ox*g.Stride - g.PadL
-				for ky := 0; ky < g.KH; ky++ {
-					d := dst[ky*rowLen : (ky+1)*rowLen]
-					iy := iy0 + ky
-					if iy < 0 || iy >= g.H {
-						clear(d)
-						continue
+			out := col[(b*g.OH+oy)*g.OW*k:][:g.OW*k]
+			for ky := 0; ky < g.KH; ky++ {
+				iy := oy*g.Stride - g.PadT + ky
+				if iy < 0 || iy >= g.H {
+					for ox := 0; ox < g.OW; ox++ {
+						clear(out[ox*k+ky*rowLen:][:rowLen])
 					}
-					// Fast path: the whole filter row lies inside the image,
-					// so it is one contiguous run of KW·Cin input values.
-					if ix0 >= 0 && ix0+g.KW <= g.W {
-						copy(d, img[(iy*g.W+ix0)*g.Cin:][:rowLen])
-						continue
+					continue
+				}
+				src := img[iy*g.W*g.Cin : (iy+1)*g.W*g.Cin]
+				for ox := 0; ox < oxLo; ox++ {
+					im2colEdge(g, src, ox, out[ox*k+ky*rowLen:][:rowLen])
+				}
+				if rowLen == 9 {
+					// 3x3 over RGB: fixed-size moves (a few vector
+					// stores) instead of a memmove call per 36 bytes.
+					for ox := oxLo; ox < oxHi; ox++ {
+						s := src[(ox*g.Stride-g.PadL)*g.Cin:]
+						*(*[9]float32)(out[ox*k+ky*rowLen:]) = *(*[9]float32)(s)
 					}
-					for kx := 0; kx < g.KW; kx++ {
-						ix := ix0 + kx
-						dd := d[kx*g.Cin : (kx+1)*g.Cin]
-						if ix < 0 || ix >= g.W {
-							clear(dd)
-						} else {
-							copy(dd, img[(iy*g.W+ix)*g.Cin:][:g.Cin])
-						}
+				} else {
+					for ox := oxLo; ox < oxHi; ox++ {
+						copy(out[ox*k+ky*rowLen:][:rowLen], src[(ox*g.Stride-g.PadL)*g.Cin:][:rowLen])
 					}
 				}
+				for ox := oxHi; ox < g.OW; ox++ {
+					im2colEdge(g, src, ox, out[ox*k+ky*rowLen:][:rowLen])
+				}
 			}
+		}
+	}
+}
+
+// im2colEdge fills one filter row d (KW·Cin values) of output column ox
+// from input row src, with zeros where the filter leaves the image.
+func im2colEdge(g convGeom, src []float32, ox int, d []float32) {
+	ix0 := ox*g.Stride - g.PadL
+	for kx := 0; kx < g.KW; kx++ {
+		ix := ix0 + kx
+		dd := d[kx*g.Cin : (kx+1)*g.Cin]
+		if ix < 0 || ix >= g.W {
+			clear(dd)
+		} else {
+			copy(dd, src[ix*g.Cin:][:g.Cin])
 		}
 	}
 }

@@ -122,6 +122,10 @@ func TestConvForwardMatchesNaive(t *testing.T) {
 		newConvGeom(8, 5, 2, 3, 2, 3, 1, graph.PaddingSame),
 		newConvGeom(9, 9, 2, 3, 3, 5, 2, graph.PaddingSame),
 		newConvGeom(5, 5, 1, 5, 5, 2, 1, graph.PaddingSame),
+		newConvGeom(6, 7, 3, 3, 3, 4, 1, graph.PaddingSame), // RGB: 9-float rows
+		newConvGeom(7, 6, 3, 3, 3, 2, 2, graph.PaddingValid),
+		newConvGeom(2, 3, 2, 5, 5, 3, 2, graph.PaddingSame), // filter wider than the image
+		newConvGeom(1, 1, 3, 3, 3, 2, 1, graph.PaddingSame),
 	}
 	for ci, g := range cases {
 		n := 2

@@ -4,10 +4,11 @@ package train
 
 import "golang.org/x/sys/cpu"
 
-// avx512Asm reports whether the AVX-512 rows (pool, col2im) can run. The pool rows handle
-// layers whose channel count is a multiple of 16 (all of seed-cnn's); the
-// plain-Go loops in layers.go cover everything else and define the
-// results (the rows match them bit for bit except on NaN inputs).
+// avx512Asm reports whether the AVX-512 rows (pool, col2im) can run.
+// They handle layers whose channel count (pool) or patch row (col2im) is
+// a multiple of 16, as all of seed-cnn's after the input are; the plain-Go
+// loops in layers.go cover everything else and define the results (the
+// rows match them bit for bit except on NaN inputs).
 var avx512Asm = cpu.X86.HasAVX512F
 
 // poolFwdRowAVX512 is one output row of poolReluForward with its winners:
