@@ -575,3 +575,39 @@ func TestCol2imWide(t *testing.T) {
 		}
 	}
 }
+
+// TestIm2colWide checks im2col on patch rows of multiples of 16 floats
+// (the vector path) against the definition.
+func TestIm2colWide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 21))
+	for _, g := range []convGeom{
+		newConvGeom(5, 6, 16, 3, 3, 4, 1, graph.PaddingSame),
+		newConvGeom(7, 5, 32, 3, 3, 2, 2, graph.PaddingSame),
+		newConvGeom(6, 6, 16, 3, 3, 2, 1, graph.PaddingValid),
+	} {
+		n, k := 2, g.K()
+		x := randSlice(rng, n*g.H*g.W*g.Cin, 1)
+		col := randSlice(rng, n*g.OH*g.OW*k, 1) // overwritten
+		im2col(g, x, n, col)
+		for b := 0; b < n; b++ {
+			for oy := 0; oy < g.OH; oy++ {
+				for ox := 0; ox < g.OW; ox++ {
+					for ky := 0; ky < g.KH; ky++ {
+						for kx := 0; kx < g.KW; kx++ {
+							iy, ix := oy*g.Stride-g.PadT+ky, ox*g.Stride-g.PadL+kx
+							for c := 0; c < g.Cin; c++ {
+								var want float32
+								if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
+									want = x[((b*g.H+iy)*g.W+ix)*g.Cin+c]
+								}
+								if got := col[((b*g.OH+oy)*g.OW+ox)*k+(ky*g.KW+kx)*g.Cin+c]; got != want {
+									t.Fatalf("%+v: patch (%d,%d,%d) [%d,%d,%d] = %g, want %g", g, b, oy, ox, ky, kx, c, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
