@@ -59,8 +59,10 @@ func BenchmarkTrainLayers(b *testing.B) {
 		for i, c := range m.convs {
 			p, arg, bias := ws.p[i], ws.arg[i], m.convB(c)
 			pImg := c.p.OH * c.p.OW * c.p.C
-			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y, func(b0, nb int, yb []float32) {
-				poolReluForward(c.p, yb, bias, nb, p[b0*pImg:], arg[b0*pImg:])
+			convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y, func(b0, nb int, yb []float32, yh, yw int) {
+				q := c.p
+				q.H, q.W = yh, yw
+				poolReluForward(q, yb, bias, nb, p[b0*pImg:], arg[b0*pImg:])
 			})
 			mark(fmt.Sprintf("conv%d-fwd", i+1))
 			x = ws.p[i]

@@ -611,3 +611,50 @@ func TestIm2colWide(t *testing.T) {
 		}
 	}
 }
+
+// TestConvForwardSegmented: the im2col-free forward pass (stride 1, one
+// MulSegmented call per group of padded images) matches the definition,
+// read through the extent it reports. Small layers keep im2col.
+func TestConvForwardSegmented(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 23))
+	for _, g := range []convGeom{
+		newConvGeom(40, 38, 3, 3, 3, 4, 1, graph.PaddingSame),
+		newConvGeom(34, 34, 4, 3, 3, 32, 1, graph.PaddingSame), // groups of several images
+		newConvGeom(36, 34, 2, 3, 3, 5, 1, graph.PaddingValid),
+		newConvGeom(64, 64, 8, 3, 3, 4, 1, graph.PaddingSame), // one image per group
+	} {
+		n := 3
+		pk := newConvPacks(g, n, false)
+		if pk.seg == nil {
+			t.Fatalf("%+v: no segmented pack for a large stride-1 layer", g)
+		}
+		x := randSlice(rng, n*g.H*g.W*g.Cin, 1)
+		w := randSlice(rng, g.Cout*g.K(), 1)
+		b := randSlice(rng, g.Cout, 1)
+		want := naiveConv(g, x, n, w, b)
+		y := make([]float32, convSegYLen(g, n))
+		seen := 0
+		convForward(g, pk, x, n, w, b, nil, y, func(b0, nb int, yb []float32, yh, yw int) {
+			for i := 0; i < nb; i++ {
+				for oy := 0; oy < g.OH; oy++ {
+					for ox := 0; ox < g.OW; ox++ {
+						for c := 0; c < g.Cout; c++ {
+							got := yb[((i*yh+oy)*yw+ox)*g.Cout+c]
+							wv := want[(((b0+i)*g.OH+oy)*g.OW+ox)*g.Cout+c]
+							if math.Abs(float64(got-wv)) > 1e-3 {
+								t.Fatalf("%+v: image %d (%d,%d,%d) = %g, want %g", g, b0+i, oy, ox, c, got, wv)
+							}
+						}
+					}
+				}
+			}
+			seen += nb
+		})
+		if seen != n {
+			t.Fatalf("%+v: post saw %d images, want %d", g, seen, n)
+		}
+	}
+	if pk := newConvPacks(newConvGeom(10, 10, 64, 3, 3, 128, 1, graph.PaddingSame), 16, true); pk.seg != nil {
+		t.Errorf("10x10 layer (44%% padding work) uses the segmented pass")
+	}
+}

@@ -147,7 +147,7 @@ func (m *Model) newWorkspace(n int) *workspace {
 	for _, c := range m.convs {
 		g, p := c.g, c.p
 		ws.arg = append(ws.arg, make([]uint8, n*p.OH*p.OW*p.C))
-		maxY = max(maxY, convGroup(g, n)*g.OH*g.OW*g.Cout)
+		maxY = max(maxY, convGroup(g, n)*g.OH*g.OW*g.Cout, convSegYLen(g, n))
 		ws.p = append(ws.p, make([]float32, n*p.OH*p.OW*p.C))
 		ws.dp = append(ws.dp, make([]float32, n*p.OH*p.OW*p.C))
 		maxCol = max(maxCol, convGroup(g, n)*g.OH*g.OW*g.K())
@@ -188,8 +188,10 @@ func (m *Model) forward(ws *workspace, n int) []float32 {
 		// Each group of images is pooled as soon as it is computed.
 		p, arg, bias := ws.p[i], ws.arg[i], m.convB(c)
 		pImg := c.p.OH * c.p.OW * c.p.C
-		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y, func(b0, nb int, yb []float32) {
-			poolReluForward(c.p, yb, bias, nb, p[b0*pImg:], arg[b0*pImg:])
+		convForward(c.g, ws.pk[i], x, n, m.convW(c), nil, ws.col, ws.y, func(b0, nb int, yb []float32, yh, yw int) {
+			q := c.p // the pool's input extent is y's, its output unchanged
+			q.H, q.W = yh, yw
+			poolReluForward(q, yb, bias, nb, p[b0*pImg:], arg[b0*pImg:])
 		})
 		x = ws.p[i]
 	}
