@@ -1,14 +1,19 @@
 // Package train trains qbench's float CNNs: forward and backward passes for
-// conv2d (im2col + GEMM), 2x2 max-pool, ReLU, dense and softmax
-// cross-entropy; SGD-momentum and Adam(W) optimizers with learning-rate
-// schedules; seeded augmentation; and export to / import from a TFLite-style
-// graph.Graph.
+// conv2d, 2x2 max-pool, ReLU, dense and softmax cross-entropy;
+// SGD-momentum and Adam(W) optimizers with learning-rate schedules; seeded
+// augmentation; and export to / import from a TFLite-style graph.Graph.
 //
-// Every convolution and dense layer, forward and backward, goes through
-// kernels/gemm.Sgemm, so a faster GEMM speeds training up with no change
-// here. Work is split into fixed chunks of a batch whose gradients are
-// summed in chunk order, so results are bit-identical for a given seed
-// whatever the number of threads.
+// Every convolution and dense layer, forward and backward, runs on
+// kernels/gemm: im2col + PackedF32.Mul (or, for large stride-1 layers, the
+// im2col-free MulSegmented) forward, the strided Aᵀ·B Sgemm for weight
+// gradients and PackedF32.Mul + col2im for input gradients. Convolutions
+// work a few images at a time so their patch matrices stay in L2; the
+// conv bias, 2x2 max-pool and ReLU are one fused pass per group (AVX-512
+// when available) that records each window's winner, so conv outputs are
+// never stored for a whole chunk. Work is split into fixed chunks of a
+// batch whose gradients are summed in chunk order, so results are
+// bit-identical for a given seed whatever the number of threads (they
+// differ from builds before these optimizations in summation order only).
 package train
 
 import (
