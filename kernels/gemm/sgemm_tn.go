@@ -43,6 +43,12 @@ func planTN(set *f32Set, m, n, k int, alpha float32, a []float32, lda int, b []f
 			continue
 		}
 		for _, swap := range []bool{false, true} {
+			if swap && k < kcTN {
+				// A swapped tile is flushed through scratch, transposed,
+				// after every k block: with few k-steps (a dense layer's
+				// batch) that costs more than the multiply.
+				continue
+			}
 			pw, qw := m, n
 			if swap {
 				pw, qw = n, m

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -41,14 +42,19 @@ func TestSgemmTN(t *testing.T) {
 }
 
 // TestPlanTNOrientation: a 16-channel gradient of 27 patch values is
-// computed swapped (27×16 fills a 28×16 tile), a 32×144 one directly.
+// computed swapped (27×16 fills a 28×16 tile), a 28×32 one directly, and
+// nothing is swapped when k is short.
 func TestPlanTNOrientation(t *testing.T) {
 	set := &f32Set{name: "fake", kernels: []f32Kernel{{name: "t28x16", mr: 28, nr: 16, weight: 1, tn: func(int, *float32, int, *float32, int, *float32, int, float32) {}}}}
-	if pl, _ := planTN(set, 16, 27, 1, 1, nil, 16, nil, 27, nil, 27); !pl.swap || pl.pw != 27 || pl.qw != 16 {
+	if pl, _ := planTN(set, 16, 27, 1000, 1, nil, 16, nil, 27, nil, 27); !pl.swap || pl.pw != 27 || pl.qw != 16 {
 		t.Errorf("16x27: swap=%v pw=%d qw=%d, want swapped 27x16", pl.swap, pl.pw, pl.qw)
 	}
-	if pl, _ := planTN(set, 28, 32, 1, 1, nil, 28, nil, 32, nil, 32); pl.swap {
+	if pl, _ := planTN(set, 28, 32, 1000, 1, nil, 28, nil, 32, nil, 32); pl.swap {
 		t.Errorf("28x32: swapped, want direct")
+	}
+	// Few k-steps (a dense layer's batch): never swapped.
+	if pl, _ := planTN(set, 16, 27, 16, 1, nil, 16, nil, 27, nil, 27); pl.swap {
+		t.Errorf("16x27, k=16: swapped, want direct")
 	}
 	if _, ok := planTN(goF32Set, 4, 4, 1, 1, nil, 4, nil, 4, nil, 4); ok {
 		t.Errorf("go family has no strided kernels but planTN accepted it")
@@ -93,6 +99,35 @@ func TestPackedF32Repack(t *testing.T) {
 			if allocs := testing.AllocsPerRun(5, func() { p.Repack(w1, k) }); allocs > 0 {
 				t.Errorf("seg=%d: Repack allocates %v times", seg, allocs)
 			}
+		}
+	}
+}
+
+// BenchmarkSgemmWeightGrad measures the weight-gradient products of
+// seed-cnn's layers (dW[Cout,K] = dYᵀ·col over one 16-image chunk's
+// pixels, and the first dense layer's) through Sgemm's strided path
+// ("tn") and through the packed path it replaced ("packed").
+func BenchmarkSgemmWeightGrad(b *testing.B) {
+	noTN := &f32Set{name: defaultF32.name}
+	for _, k := range defaultF32.kernels {
+		k.tn = nil
+		noTN.kernels = append(noTN.kernels, k)
+	}
+	for _, s := range [][3]int{{16, 27, 102400}, {32, 144, 25600}, {64, 288, 6400}, {128, 576, 1600}, {256, 3200, 16}} {
+		m, n, k := s[0], s[1], s[2]
+		r := rand.New(rand.NewPCG(1, 1))
+		a, bb, c := randF32(r, k*m), randF32(r, k*n), make([]float32, m*n)
+		for _, set := range []*f32Set{defaultF32, noTN} {
+			name := "tn"
+			if set == noTN {
+				name = "packed"
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, name), func(b *testing.B) {
+				for b.Loop() {
+					sgemmWith(set, 1, true, false, m, n, k, 1, a, m, bb, n, 0, c, n)
+				}
+				reportOps(b, m, n, k, "GFLOP/s")
+			})
 		}
 	}
 }
