@@ -226,7 +226,7 @@ func writeHonesty(ew *errWriter, ff, qf, fv, qv *report.ModelEntry) {
 	dVer := 100 * (fv.Accuracy - qv.Accuracy)
 	ew.printf("Against the study: it lost %.2f points to int8 in the full and %.2f in the verification configuration;\n",
 		100*(studyFloatFull-studyInt8Full), 100*(studyFloatVer-studyInt8Ver))
-	ew.printf("this run lost %.2f and %.2f points.", dFull, dVer)
+	ew.printf("in this run int8 minus float is %+.2f and %+.2f points.", -dFull, -dVer)
 	if dVer < 5 {
 		ew.printf(" Our int8 model loses far less than the study's 58%% verification result: with\n")
 		ew.printf("TFLite-style per-channel weights and calibrated activations, quantization alone does not reproduce that\n")
