@@ -228,9 +228,9 @@ func writeHonesty(ew *errWriter, ff, qf, fv, qv *report.ModelEntry) {
 		100*(studyFloatFull-studyInt8Full), 100*(studyFloatVer-studyInt8Ver))
 	ew.printf("in this run int8 minus float is %+.2f and %+.2f points.", -dFull, -dVer)
 	if dVer < 5 {
-		ew.printf(" Our int8 model loses far less than the study's 58%% verification result: with\n")
-		ew.printf("TFLite-style per-channel weights and calibrated activations, quantization alone does not reproduce that\n")
-		ew.printf("collapse here (see `qbench explain` for where the remaining error comes from).\n")
+		ew.printf("\nOur int8 model loses far less than the study's (58.14%% in verification): with TFLite-style\n")
+		ew.printf("per-channel weights and calibrated activations, quantization alone does not reproduce that collapse\n")
+		ew.printf("here (`qbench explain` shows where the remaining error is born and whether data shift clips values).\n")
 	} else {
 		ew.printf("\n")
 	}
