@@ -34,9 +34,6 @@ func FuzzKernelCaseMutations(f *testing.F) {
 		for i := 0; i+2 < len(muts) && i < 3*16; i += 3 {
 			mutate(c, muts[i], muts[i+1], muts[i+2])
 		}
-		if hugeDilation(c) {
-			t.Skip("known kernels issue, see TestConvHugeDilation")
-		}
 		if r := RunCase(c, "", "case.json"); !r.Pass && r.Reason == "" {
 			t.Fatal("failed case without a reason")
 		}
@@ -178,29 +175,18 @@ func resize(s *TensorSpec) {
 	s.Reference = fit(s.Reference)
 }
 
-// hugeDilation reports a CONV_2D case whose row dilation exceeds 64, the
-// kernels issue TestConvHugeDilation reproduces (depthwise convs and
-// column dilation are not affected: checked at 2^31-1, a few KB); the
-// fuzzer skips those so it can keep looking for other problems until the
-// kernels are fixed.
-func hugeDilation(c *Case) bool {
-	var d float64
-	return c.Op == "CONV_2D" && json.Unmarshal(c.Options["dilation_h_factor"], &d) == nil && d > 64
-}
-
 // TestConvHugeDilation is the crasher FuzzKernelCaseMutations found
 // (input uint16(0), "\x151\x17"): a 3x3 int8 SAME conv with a 2x2 filter
 // and dilation_h_factor 2147483647. The segmented conv path of package
 // kernels sizes its padded image from the dilated filter extent
 // (segPlan.hp = (outH-1)*strideH + (fH-1)*dilH + 1, kernels/conv_seg.go
 // newSegPlan; segWorthwhile bounds only the width), so Run allocates and
-// fills hp·wp·inC = (2^31+2)·4·1 int8 ≈ 8.6 GB: 18 s here, and the fuzz worker died of it. Every tap
+// fills hp·wp·inC = (2^31+2)·4·1 int8 ≈ 8.6 GB: 18 s, and the
+// fuzz worker died of it. Every tap
 // but the centre one reads padding, so the answer is a plain function of
-// the input; im2col computes it without the buffer. Skipped until the
-// kernels refuse the segmented plan (or bound the padded image) for such
-// geometry: a .tflite file with this dilation does the same to qbench run.
+// the input; im2col computes it without the buffer. newSegPlan now
+// refuses such geometry, and this test keeps it that way.
 func TestConvHugeDilation(t *testing.T) {
-	t.Skip("kernels: segmented conv allocates the dilated padded image (≈8.6 GB); remove this skip once newSegPlan bounds hp")
 	c, err := ParseCase(kernelCaseTexts()[0], "case.json")
 	if err != nil {
 		t.Fatal(err)

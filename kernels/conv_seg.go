@@ -93,6 +93,12 @@ func newSegPlan(g *convGeom, path convPath) *segPlan {
 	// declared output shape is iterated, as in the im2col path).
 	wp := (g.outW-1)*g.strideW + g.fW
 	hp := (g.outH-1)*g.strideH + (g.fH-1)*g.dilH + 1
+	// A row dilation far beyond the image makes the padded copy mostly
+	// zeros (every out-of-image tap reads padding) and can ask for
+	// gigabytes; im2col clips those taps instead.
+	if hp > 2*(g.inH+g.fH) {
+		return nil
+	}
 	p := &segPlan{wp: wp, hp: hp, pitch: wp, perRow: strided, rows: 1, seg: g.fW * g.inC}
 	if g.padT == 0 && g.padL == 0 && wp <= g.inW && hp <= g.inH {
 		p.direct, p.pitch = true, g.inW
