@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qbench/qbench/internal/testshared"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels"
@@ -89,29 +90,8 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
-// sharedDir finds ../shared beside the module root.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return s
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t *testing.T) string { return testshared.Dir(t) }
 
 func TestRunRealModel(t *testing.T) {
 	for _, name := range []string{"hello_world_float.tflite", "hello_world_int8.tflite"} {

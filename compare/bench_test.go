@@ -7,29 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/report"
 )
 
-// sharedDir finds ../shared beside the module root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			s := filepath.Join(filepath.Dir(d), "shared")
-			if _, err := os.Stat(s); err != nil {
-				t.Skip("../shared not found: ", err)
-			}
-			return s
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("../shared not found: no go.mod above ", wd)
-		}
-	}
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t testing.TB) string { return testshared.Dir(t) }
 
 // BenchmarkCompareGTSRB runs the whole comparison (decode, inference,
 // metrics, every report file) on gtsrb-mini/val. Set

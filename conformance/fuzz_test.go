@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // FuzzCase feeds arbitrary bytes to ParseCase and runs every kernel case
@@ -46,21 +48,11 @@ func FuzzCase(f *testing.F) {
 // addReferenceSeeds adds the n smallest kernel cases of the reference
 // suite, when ../shared is present.
 func addReferenceSeeds(f *testing.F, n int) {
-	dir, err := os.Getwd()
+	shared, err := testshared.Find()
 	if err != nil {
 		return
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return
-		}
-		dir = parent
-	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "reference", "tflite-micro", "kernels", "*", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join(shared, "reference", "tflite-micro", "kernels", "*", "*.json"))
 	type file struct {
 		path string
 		size int64

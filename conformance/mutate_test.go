@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sort"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // FuzzCase mostly breaks the JSON itself; FuzzKernelCaseMutations instead
@@ -48,21 +50,11 @@ func kernelCaseTexts() [][]byte {
 		[]byte(`{"format":"tflm-ref-case/v1","kind":"kernel","name":"fc","op":"FULLY_CONNECTED","options":{},"inputs":[{"name":"input","dtype":"float32","shape":[1,4],"data":[1,2,3,4]},{"name":"weights","dtype":"float32","shape":[2,4],"data":[1,0,0,0,0,1,0,0]},{"name":"bias","dtype":"float32","shape":[2],"data":[0.5,-0.5]}],"outputs":[{"name":"output","dtype":"float32","shape":[1,2],"compare":"raw","expected":[1.5,1.5],"tolerance":0}]}`),
 		[]byte(`{"format":"tflm-ref-case/v1","kind":"kernel","name":"pool","op":"MAX_POOL_2D","options":{"padding":"VALID","stride_w":2,"stride_h":2,"filter_width":2,"filter_height":2},"inputs":[{"name":"input","dtype":"float32","shape":[1,2,2,1],"data":[1,2,3,4]}],"outputs":[{"name":"output","dtype":"float32","shape":[1,1,1,1],"compare":"raw","expected":[4],"tolerance":0}]}`),
 	}
-	dir, err := os.Getwd()
+	shared, err := testshared.Find()
 	if err != nil {
 		return out
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return out
-		}
-		dir = parent
-	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "reference", "tflite-micro", "kernels", "*", "*.json"))
+	paths, _ := filepath.Glob(filepath.Join(shared, "reference", "tflite-micro", "kernels", "*", "*.json"))
 	sort.Strings(paths)
 	for _, p := range paths {
 		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {

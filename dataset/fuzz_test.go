@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // The fuzz targets below cover every parser of the package. Their seed
@@ -23,21 +25,11 @@ import (
 // keep as seeds; nothing is added when ../shared is absent (the fuzz target
 // still has its hand-made seeds).
 func addSharedSeeds(f *testing.F, n int, keep func(name string) bool) {
-	dir, err := os.Getwd()
+	shared, err := testshared.Find()
 	if err != nil {
 		return
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return
-		}
-		dir = parent
-	}
-	root := filepath.Join(dir, "..", "shared", "data", "gtsrb-mini")
+	root := filepath.Join(shared, "data", "gtsrb-mini")
 	_ = filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
 		if err != nil || n <= 0 {
 			return filepath.SkipAll

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // writePNG writes a w x h image whose pixels encode v, so each file differs.
@@ -373,28 +375,8 @@ func TestDecodeFormats(t *testing.T) {
 	}
 }
 
-// sharedDir finds ../shared relative to the module root.
-func sharedDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return s
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t testing.TB) string { return testshared.Dir(t) }
 
 func TestGTSRBMini(t *testing.T) {
 	base := filepath.Join(sharedDir(t), "data", "gtsrb-mini")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/interp"
@@ -16,29 +18,8 @@ import (
 	"github.com/qbench/qbench/tflite"
 )
 
-// sharedDir finds ../shared beside the module root, or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return s
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t testing.TB) string { return testshared.Dir(t) }
 
 // randomInput makes k samples of raw input for t: uniform over the whole
 // range for integer inputs, uniform in [lo, hi) for float inputs.

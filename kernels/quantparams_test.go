@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/tflite"
@@ -137,29 +139,8 @@ func refNumbers(raw []json.RawMessage) ([]float64, error) {
 	return out, nil
 }
 
-// sharedDir finds ../shared relative to the module root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return s
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t testing.TB) string { return testshared.Dir(t) }
 
 // refTensorToGraph builds a graph tensor; constant data is attached when
 // withData is set.

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/tflite"
 )
 
@@ -44,21 +46,11 @@ func FuzzExport(f *testing.F) {
 // addReferenceModels adds the reference .tflite files under 8 KB (a
 // dozen: hello_world, network_tester and the seanet op models).
 func addReferenceModels(f *testing.F) {
-	dir, err := os.Getwd()
+	shared, err := testshared.Find()
 	if err != nil {
 		return
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return
-		}
-		dir = parent
-	}
-	models := filepath.Join(dir, "..", "shared", "reference", "tflite-micro", "models")
+	models := filepath.Join(shared, "reference", "tflite-micro", "models")
 	seen := map[string]bool{}
 	_ = filepath.WalkDir(models, func(p string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() || filepath.Ext(p) != ".tflite" || seen[filepath.Dir(p)] {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/tflite"
 )
 
@@ -44,18 +46,9 @@ func FuzzOptionsOf(f *testing.F) {
 // referenceModels is ../shared/reference/tflite-micro/models beside the
 // module root ("" when absent: the fuzz target keeps its other seeds).
 func referenceModels() string {
-	dir, err := os.Getwd()
+	p, err := testshared.Find("reference", "tflite-micro", "models")
 	if err != nil {
 		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "reference", "tflite-micro", "models")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return p
 }

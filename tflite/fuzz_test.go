@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // FuzzRead feeds arbitrary bytes to Read. It must never panic, hang or
@@ -87,22 +89,8 @@ func addWithMutations(f *testing.F, data []byte) {
 // sharedModelsDir finds ../shared/reference/tflite-micro/models without
 // skipping (fuzz seeds are optional).
 func sharedModelsDir() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			return "", false
-		}
-		dir = filepath.Dir(dir)
-	}
-	m := filepath.Join(dir, "..", "shared", "reference", "tflite-micro", "models")
-	_, err = os.Stat(m)
-	return m, err == nil
+	p, err := testshared.Find("reference", "tflite-micro", "models")
+	return p, err == nil
 }
 
 // TestReadEveryWordCorrupted overwrites, one at a time, every aligned

@@ -9,32 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/graph"
 )
 
-// sharedDir returns ../shared relative to the module root, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return s
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t testing.TB) string { return testshared.Dir(t) }
 
 // referenceModels lists every .tflite under ../shared/reference/tflite-micro/models.
 func referenceModels(t testing.TB) []string {

@@ -6,28 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
-// sharedData finds ../shared/data relative to the module root.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		p := filepath.Dir(dir)
-		if p == dir {
-			t.Skip("../shared not found: no go.mod above the test")
-		}
-		dir = p
-	}
-	d := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(d); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return d
-}
+// sharedData finds ../shared (see package testshared) or skips the test.
+func sharedData(t *testing.T) string { return testshared.Dir(t, "data") }
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

@@ -11,29 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qbench/qbench/internal/testshared"
+
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/tflite"
 )
 
-// sharedRef returns ../shared/reference/tflite-micro or skips.
-func sharedRef(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(dir, "..", "shared", "reference", "tflite-micro")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return p
-}
+// sharedRef finds ../shared (see package testshared) or skips the test.
+func sharedRef(t *testing.T) string { return testshared.Dir(t, "reference", "tflite-micro") }
 
 func TestRunRawMatchesReference(t *testing.T) {
 	ref := sharedRef(t)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 func TestFindMissingDirSaysHowToInstall(t *testing.T) {
@@ -53,22 +55,5 @@ func TestRunRejectsGarbage(t *testing.T) {
 	}
 }
 
-// sharedDir returns ../shared beside the module root, or skips.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	for err == nil {
-		if _, serr := os.Stat(filepath.Join(dir, "go.mod")); serr == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("../shared not found: no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		t.Skip("../shared not found: ", err)
-	}
-	return s
-}
+// sharedDir finds ../shared (see package testshared) or skips the test.
+func sharedDir(t *testing.T) string { return testshared.Dir(t) }
