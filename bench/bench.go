@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/qbench/qbench/kernels/fixedpoint"
+
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels"
@@ -42,6 +44,9 @@ type Options struct {
 	// OpRuns, when > 0, adds a per-op time profile measured over this many
 	// extra single-executor runs (Result.Ops).
 	OpRuns int
+	// Rounding is the integer arithmetic of quantized models (see
+	// interp.Options.Rounding); the CLI measures the TFLite runtime's.
+	Rounding fixedpoint.Rounding
 }
 
 // OpTime is one op's share of a run.
@@ -97,7 +102,7 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 	if opts.Duration <= 0 {
 		return nil, fmt.Errorf("bench %s: duration must be > 0, got %v", name, opts.Duration)
 	}
-	prog, err := interp.Compile(g, interp.Options{Batch: opts.Batch})
+	prog, err := interp.Compile(g, interp.Options{Batch: opts.Batch, Rounding: opts.Rounding})
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: %w", name, err)
 	}

@@ -13,10 +13,11 @@ import (
 
 func newBenchCmd(a *app) *cobra.Command {
 	var (
-		batch   int
-		seconds float64
-		asJSON  bool
-		ops     bool
+		batch    int
+		seconds  float64
+		asJSON   bool
+		ops      bool
+		rounding string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench MODEL.tflite...",
@@ -57,8 +58,12 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 				fmt.Fprintf(a.stdout, "%-40s %12s %10s %10s %10s\n", "model", "images/s", "p50 ms", "p90 ms", "p99 ms")
 			}
 			dur := time.Duration(seconds * float64(time.Second))
+			rnd, err := parseRounding(rounding)
+			if err != nil {
+				return err
+			}
 			opts := bench.Options{
-				Threads: a.threads, Batch: batch, Duration: dur,
+				Threads: a.threads, Batch: batch, Duration: dur, Rounding: rnd,
 				Warmup: min(dur/10, 500*time.Millisecond), Seed: a.seed,
 			}
 			if ops {
@@ -95,6 +100,7 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 		},
 	}
 	f := cmd.Flags()
+	addRoundingFlag(f, &rounding)
 	f.IntVar(&batch, "batch", 1, "images per run")
 	f.Float64Var(&seconds, "seconds", 3, "measuring time per model, in seconds")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per line and model")
