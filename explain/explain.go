@@ -50,6 +50,8 @@ type Options struct {
 	// get a per-layer attribution (default 3), over the AttributionLayers
 	// layers with the worst isolated error (default 4).
 	AttributionClasses, AttributionLayers int
+	// ClassNames, when set, names the classes in reports (index = label).
+	ClassNames []string
 	// Calib, when set, is calibration data (labels ignored): the fix search
 	// then also tries requantizing with per-channel weights and each
 	// calibration method, without float layers.
@@ -143,6 +145,7 @@ type LayerCost struct {
 // ClassAttribution explains one class that lost accuracy.
 type ClassAttribution struct {
 	Class         int         `json:"class"`
+	ClassName     string      `json:"class_name,omitempty"`
 	Samples       int         `json:"samples"`
 	FloatAccuracy float64     `json:"float_accuracy"`
 	QuantAccuracy float64     `json:"quant_accuracy"`

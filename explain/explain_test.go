@@ -402,3 +402,21 @@ func TestShiftNoteRuledOut(t *testing.T) {
 		t.Errorf("peak %g, want 2", p)
 	}
 }
+
+// TestShiftNoteIgnoresFixedRanges: a softmax output saturates at 255/256
+// by design, so its "outside" values must not make the note blame data
+// shift, while a clipped activation still does.
+func TestShiftNoteIgnoresFixedRanges(t *testing.T) {
+	ds := &DataShift{Splits: []string{"train", "held-out"}, Samples: []int{10, 10}, Tensors: []ShiftRow{
+		{Name: "conv", Outside: []float64{0, 0}, Mean: []float64{0, 0}, Peak: []float64{0.5, 0.5}},
+		{Name: "probabilities", Outside: []float64{0.02, 0.03}, Mean: []float64{0.03, 0.03}, Peak: []float64{1, 1}},
+	}}
+	layers := []Layer{{Name: "conv", Op: "CONV_2D", RangeMin: -1, RangeMax: 1}, {Name: "probabilities", Op: "SOFTMAX", RangeMin: 0, RangeMax: 1}}
+	if n := shiftNote(ds, layers); !strings.Contains(n, "ruled out") || strings.Contains(n, "probabilities") && strings.Contains(n, "likely cause") {
+		t.Errorf("softmax saturation blamed on data shift: %q", n)
+	}
+	ds.Tensors[0].Outside = []float64{0, 0.05}
+	if n := shiftNote(ds, layers); !strings.Contains(n, "5.000% on held-out (conv)") || !strings.Contains(n, "likely cause") {
+		t.Errorf("clipped activation not reported: %q", n)
+	}
+}

@@ -160,6 +160,9 @@ func (s *session) attribution(ctx context.Context) error {
 	attr := make([]ClassAttribution, len(drops))
 	for i, d := range drops {
 		attr[i] = ClassAttribution{Class: d.c, Samples: d.n, FloatAccuracy: d.fAcc, QuantAccuracy: d.qAcc}
+		if d.c >= 0 && d.c < len(s.opts.ClassNames) {
+			attr[i].ClassName = s.opts.ClassNames[d.c]
+		}
 	}
 	preds, labels, err := s.attributionPredictions(ctx, layers, func(l int) bool { return worst[l] })
 	if err != nil || preds == nil {

@@ -132,8 +132,12 @@ func (r *Result) writeClassesHTML(b *strings.Builder) {
 		for _, l := range c.Layers {
 			parts = append(parts, fmt.Sprintf("%s %+.1f", esc(l.Name), -l.Cost))
 		}
-		p("<tr><td>%d</td><td>%d</td><td>%.1f%%</td><td class=\"bad\">%.1f%%</td><td class=\"l\">%s</td></tr>",
-			c.Class, c.Samples, c.FloatAccuracy, c.QuantAccuracy, strings.Join(parts, " · "))
+		name := fmt.Sprint(c.Class)
+		if c.ClassName != "" {
+			name = fmt.Sprintf("%s (%d)", esc(c.ClassName), c.Class)
+		}
+		p("<tr><td>%s</td><td>%d</td><td>%.1f%%</td><td class=\"bad\">%.1f%%</td><td class=\"l\">%s</td></tr>",
+			name, c.Samples, c.FloatAccuracy, c.QuantAccuracy, strings.Join(parts, " · "))
 	}
 	p("</table></div>\n")
 }

@@ -75,7 +75,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if len(r.Classes) > 0 {
 		fmt.Fprintln(w, "\nclasses that lost most accuracy, and the layers whose isolated quantization costs them most:")
 		for _, c := range r.Classes {
-			fmt.Fprintf(w, "  class %d (%d samples): float %.1f%%, quantized %.1f%%;", c.Class, c.Samples, c.FloatAccuracy, c.QuantAccuracy)
+			name := fmt.Sprintf("class %d", c.Class)
+			if c.ClassName != "" {
+				name = fmt.Sprintf("%s (%d)", c.ClassName, c.Class)
+			}
+			fmt.Fprintf(w, "  %s, %d samples: float %.1f%%, quantized %.1f%%;", name, c.Samples, c.FloatAccuracy, c.QuantAccuracy)
 			for i, l := range c.Layers {
 				if i == 3 {
 					break

@@ -153,10 +153,20 @@ func shiftNote(ds *DataShift, layers []Layer) string {
 	// clipLimit is the fraction of values outside a range above which
 	// clipping is worth a user's attention (one value in a thousand).
 	const clipLimit = 1e-3
+	// SOFTMAX and LOGISTIC outputs have ranges the op fixes (TFLite's
+	// [0, 255/256] for int8): probabilities near 1 saturate there by
+	// design, whatever data arrives, so they say nothing about data shift.
+	fixedRange := func(i int) bool {
+		return i < len(layers) && (layers[i].Op == "SOFTMAX" || layers[i].Op == "LOGISTIC")
+	}
 	worst := make([]int, len(ds.Splits))
 	for j := range ds.Splits {
+		worst[j] = -1
 		for i, row := range ds.Tensors {
-			if row.Outside[j] > ds.Tensors[worst[j]].Outside[j] {
+			if fixedRange(i) {
+				continue
+			}
+			if worst[j] < 0 || row.Outside[j] > ds.Tensors[worst[j]].Outside[j] {
 				worst[j] = i
 			}
 		}
@@ -164,6 +174,10 @@ func shiftNote(ds *DataShift, layers []Layer) string {
 	var parts []string
 	clipped := false
 	for j, name := range ds.Splits {
+		if worst[j] < 0 {
+			parts = append(parts, "0% on "+name)
+			continue
+		}
 		r := ds.Tensors[worst[j]]
 		if r.Outside[j] == 0 {
 			parts = append(parts, "0% on "+name)
@@ -172,7 +186,7 @@ func shiftNote(ds *DataShift, layers []Layer) string {
 		}
 		clipped = clipped || r.Outside[j] > clipLimit
 	}
-	msg := "data shift: at most " + joinAnd(parts) + " of values fall outside the calibrated ranges"
+	msg := "data shift: at most " + joinAnd(parts) + " of values fall outside the calibrated ranges (outputs with op-fixed ranges, softmax and logistic, left out)"
 	if clipped {
 		msg += "; values do leave the calibrated ranges, so clipping from data shift is a likely cause of error there (calibrate on data like that split, or use a calibration with headroom)"
 	} else {

@@ -83,7 +83,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			}
 			main = main.Subsample(samples, a.seed)
 			ctx := cmd.Context()
-			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd}
+			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes}
 			if layerSamples > 0 && main.Len() > layerSamples {
 				opts.LayerEvery = (main.Len() + layerSamples - 1) / layerSamples
 			}
