@@ -11,6 +11,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -190,6 +191,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	spec := train.DefaultSpec(cfg.Plan.Arch)
 	meta, err := train.SpecMetadata(spec)
 	if err != nil {
+		return nil, err
+	}
+	if meta[graph.MetadataClasses], err = json.Marshal(ds.Classes); err != nil {
 		return nil, err
 	}
 

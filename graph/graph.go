@@ -22,6 +22,11 @@ type Graph struct {
 // training stores with a model and every command reuses.
 const MetadataPreprocess = "qbench.preprocess"
 
+// MetadataClasses is the metadata key of the class names a classifier was
+// trained on: a JSON array, index = output position. Commands use it to
+// name predictions without a separate labels file.
+const MetadataClasses = "qbench.classes"
+
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid graph")
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -90,7 +91,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 				}
 				return nil
 			}
-			var labels []string
+			labels := classNames(g)
 			if labelsPath != "" {
 				b, err := os.ReadFile(labelsPath)
 				if err != nil {
@@ -188,4 +189,16 @@ func classifyImages(a *app, e *interp.Executor, paths []string, top int, labels 
 		}
 	}
 	return nil
+}
+
+// classNames returns the class names a model stores (graph.MetadataClasses),
+// or nil.
+func classNames(g *graph.Graph) []string {
+	var names []string
+	if b, ok := g.Metadata[graph.MetadataClasses]; ok {
+		if json.Unmarshal(b, &names) != nil {
+			return nil
+		}
+	}
+	return names
 }

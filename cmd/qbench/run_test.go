@@ -101,6 +101,21 @@ func TestRunImageTopClasses(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"index": 1`) {
 		t.Errorf("--json: exit %d, %s", code, stdout)
 	}
+
+	// Class names stored in the model (as qbench train does) name the
+	// predictions without --labels.
+	g, err := tflite.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Metadata = map[string][]byte{graph.MetadataClasses: []byte(`["RED","GREEN","BLUE"]`)}
+	if err := tflite.WriteFile(model, g); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runQ(t, "run", model, "--image", pngPath, "--top", "1")
+	if want := pngPath + "\n  1. class 1  GREEN  1.0000\n"; code != 0 || stdout != want {
+		t.Errorf("stored class names: exit %d (%s), stdout %q, want %q", code, stderr, stdout, want)
+	}
 }
 
 func TestRunUsageErrors(t *testing.T) {

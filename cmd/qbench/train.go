@@ -164,6 +164,9 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	if f.limit > 0 && trainDS.Len() > f.limit {
 		trainDS = trainDS.Subsample(f.limit, a.seed)
 	}
+	if cfg.Metadata[graph.MetadataClasses], err = json.Marshal(ds.Classes); err != nil {
+		return err
+	}
 	if cfg.Init != nil && cfg.Init.Arch.Classes != len(ds.Classes) {
 		return fmt.Errorf("resume %s: the model has %d classes, %s has %d", f.resume, cfg.Init.Arch.Classes, f.data, len(ds.Classes))
 	}
