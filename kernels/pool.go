@@ -283,7 +283,17 @@ func max2x2Row[T float32 | int8 | int16](o, a, b []T, C int, lo, hi T) {
 		return
 	case []float32:
 		a, b := any(a).([]float32), any(b).([]float32)
-		for p := 0; p < len(o); p += C {
+		npix := len(o) / max(C, 1)
+		l, h := floatKey(float32(lo)), floatKey(float32(hi))
+		for px := 0; px < npix; px++ {
+			// The vector loop (when present) does the same key arithmetic
+			// and stops at a pixel with a NaN, which the Go lines below
+			// then handle exactly as they would without it.
+			px += max2x2F32Vec(o[px*C:], a[2*px*C:], b[2*px*C:], C, npix-px, l, h)
+			if px == npix {
+				break
+			}
+			p := px * C
 			op, ap, bp := o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C]
 			if !max2x2Float(op, ap, bp, float32(lo), float32(hi)) {
 				// A NaN: redo this pixel with Go's max, which propagates it.

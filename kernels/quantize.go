@@ -43,7 +43,7 @@ func QuantizeFloats(b *Buffer, x []float32, scale float32, zeroPoint int32) erro
 			break
 		}
 		if fast {
-			quantizeSlice(&c, x, b.I8)
+			quantizeInt8(&c, x, b.I8)
 			return nil
 		}
 		for i, v := range x {
@@ -78,6 +78,19 @@ func QuantizeFloats(b *Buffer, x []float32, scale float32, zeroPoint int32) erro
 		return fmt.Errorf("quantize: cannot quantize floats into a %s buffer", b.DType)
 	}
 	return fmt.Errorf("quantize: %d values do not fit a %s buffer of shape %v", len(x), b.DType, b.Shape)
+}
+
+// quantizeInt8 is quantizeSlice for int8 outputs, with the vector loop
+// (when present) taking the runs of 16 values it accepts and the Go loop
+// every block it declines (a non-finite or huge quotient) and the tail.
+func quantizeInt8(c *quantizer, xs []float32, ys []int8) {
+	ys = ys[:len(xs)]
+	for len(xs) > 0 {
+		n := quantizeI8Vec(c, xs, ys)
+		m := min(n+16, len(xs))
+		quantizeSlice(c, xs[n:m], ys[n:m])
+		xs, ys = xs[m:], ys[m:]
+	}
 }
 
 // Dequantize maps a stored integer to its real value scale·(q − zeroPoint),
@@ -135,7 +148,7 @@ func (k *quantizeKernel) Run(ins, outs []*Buffer) error {
 	if c := k.fast; c != nil {
 		switch y.DType {
 		case graph.Int8:
-			quantizeSlice(c, x, y.I8)
+			quantizeInt8(c, x, y.I8)
 		case graph.UInt8:
 			quantizeSlice(c, x, y.U8)
 		case graph.Int16:

@@ -1,0 +1,46 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX512 gates the AVX-512 loops; it is fixed at start-up (cpu feature
+// detection, including the OS saving the zmm state), so it is not mutable
+// state in any meaningful sense.
+var hasAVX512 = cpu.X86.HasAVX512F
+
+// max2x2F32AVX512 is max2x2Float over npix pixels of C channels on
+// order-preserving integer keys (l, h: the clamp bounds' keys). It stops
+// at the first pixel holding a NaN, which it may have partly written, and
+// returns the number of pixels completed before it.
+//
+//go:noescape
+func max2x2F32AVX512(o, a, b *float32, npix, C int, l, h int32) int
+
+// quantizeI8AVX512 quantizes whole blocks of 16 values of xs into ys (n
+// values, n a multiple of 16) and returns how many it did: it stops before
+// the first block whose quotient x/scale is NaN, infinite or of magnitude
+// 2^30 or more, which the Go loop handles.
+//
+//go:noescape
+func quantizeI8AVX512(xs *float32, ys *int8, n int, scale float32, zp, lo, hi int32) int
+
+// max2x2F32Vec runs the vector loop when available; see max2x2F32AVX512.
+func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int {
+	if !hasAVX512 || npix == 0 || C == 0 {
+		return 0
+	}
+	_, _, _ = o[npix*C-1], a[2*npix*C-1], b[2*npix*C-1]
+	return max2x2F32AVX512(&o[0], &a[0], &b[0], npix, C, l, h)
+}
+
+// quantizeI8Vec quantizes the longest prefix of xs the vector loop
+// accepts (a multiple of 16 values) and returns its length.
+func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int {
+	n := len(xs) &^ 15
+	if !hasAVX512 || n == 0 {
+		return 0
+	}
+	_ = ys[n-1]
+	return quantizeI8AVX512(&xs[0], &ys[0], n, c.scale, c.zp, c.lo, c.hi)
+}

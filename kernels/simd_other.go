@@ -1,0 +1,12 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// hasAVX512 is false without the assembly (other arches, -tags noasm).
+const hasAVX512 = false
+
+// max2x2F32Vec does nothing here: the Go loop handles every pixel.
+func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int { return 0 }
+
+// quantizeI8Vec does nothing here: the Go loop handles every value.
+func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int { return 0 }
