@@ -320,10 +320,10 @@ func (s *intStats) merge(o *intStats) {
 func (s *intStats) addInt(b *kernels.Buffer, zp int64) {
 	switch b.DType {
 	case graph.Int8:
-		s.addRange(int8Counts(b.I8, zp))
+		s.addRange(limitCounts(b.I8, zp, math.MinInt8, math.MaxInt8))
 		s.N += int64(len(b.I8))
 	case graph.Int16:
-		s.addRange(int16Counts(b.I16, zp))
+		s.addRange(limitCounts(b.I16, zp, math.MinInt16, math.MaxInt16))
 		s.N += int64(len(b.I16))
 	}
 }
@@ -334,9 +334,10 @@ func (s *intStats) addRange(lo, hi, clipped int64) {
 	s.Clipped += clipped
 }
 
-// int8Counts returns the smallest and largest value and the number at the
-// limits -128/127 that are not the zero point.
-func int8Counts(v []int8, zp int64) (int64, int64, int64) {
+// limitCounts returns the smallest and largest value of v and how many
+// values sit at the type's limits qmin/qmax (saturated), not counting a
+// limit that is the zero point (real zero, not clipping).
+func limitCounts[T int8 | int16](v []T, zp int64, qmin, qmax T) (int64, int64, int64) {
 	if len(v) == 0 {
 		return math.MaxInt64, math.MinInt64, 0
 	}
@@ -349,44 +350,16 @@ func int8Counts(v []int8, zp int64) (int64, int64, int64) {
 		if x > hi {
 			hi = x
 		}
-		if x == -128 {
+		if x == qmin {
 			atMin++
-		} else if x == 127 {
+		} else if x == qmax {
 			atMax++
 		}
 	}
-	if zp == -128 {
+	if zp == int64(qmin) {
 		atMin = 0
 	}
-	if zp == 127 {
-		atMax = 0
-	}
-	return int64(lo), int64(hi), atMin + atMax
-}
-
-func int16Counts(v []int16, zp int64) (int64, int64, int64) {
-	if len(v) == 0 {
-		return math.MaxInt64, math.MinInt64, 0
-	}
-	lo, hi := v[0], v[0]
-	var atMin, atMax int64
-	for _, x := range v {
-		if x < lo {
-			lo = x
-		}
-		if x > hi {
-			hi = x
-		}
-		if x == -32768 {
-			atMin++
-		} else if x == 32767 {
-			atMax++
-		}
-	}
-	if zp == -32768 {
-		atMin = 0
-	}
-	if zp == 32767 {
+	if zp == int64(qmax) {
 		atMax = 0
 	}
 	return int64(lo), int64(hi), atMin + atMax
