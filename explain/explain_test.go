@@ -420,3 +420,22 @@ func TestShiftNoteIgnoresFixedRanges(t *testing.T) {
 		t.Errorf("clipped activation not reported: %q", n)
 	}
 }
+
+// TestLimitCounts: saturated values are counted at both limits, except the
+// limit that is the zero point (a real zero is not clipping).
+func TestLimitCounts(t *testing.T) {
+	v8 := []int8{-128, 5, 127, 127, -3}
+	if lo, hi, n := limitCounts(v8, 0, math.MinInt8, math.MaxInt8); lo != -128 || hi != 127 || n != 3 {
+		t.Errorf("int8: %d %d %d, want -128 127 3", lo, hi, n)
+	}
+	if _, _, n := limitCounts(v8, -128, math.MinInt8, math.MaxInt8); n != 2 {
+		t.Errorf("int8 zp -128: %d clipped, want 2", n)
+	}
+	v16 := []int16{-32768, 0, 32767, 100}
+	if lo, hi, n := limitCounts(v16, 32767, math.MinInt16, math.MaxInt16); lo != -32768 || hi != 32767 || n != 1 {
+		t.Errorf("int16 zp 32767: %d %d %d, want -32768 32767 1", lo, hi, n)
+	}
+	if lo, hi, n := limitCounts([]int8{}, 0, math.MinInt8, math.MaxInt8); lo != math.MaxInt64 || hi != math.MinInt64 || n != 0 {
+		t.Errorf("empty: %d %d %d", lo, hi, n)
+	}
+}
