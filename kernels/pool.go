@@ -272,6 +272,9 @@ func max2x2Row[T float32 | int8 | int16](o, a, b []T, C int, lo, hi T) {
 	switch o := any(o).(type) {
 	case []int8:
 		a, b := any(a).([]int8), any(b).([]int8)
+		if max2x2IntVec(o, a, b, C, len(o)/max(C, 1), int8(lo), int8(hi)) {
+			return
+		}
 		l, h := int32(lo), int32(hi)
 		for p := 0; p < len(o); p += C {
 			op, ap, bp := o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C]
@@ -301,6 +304,11 @@ func max2x2Row[T float32 | int8 | int16](o, a, b []T, C int, lo, hi T) {
 			}
 		}
 		return
+	case []int16:
+		a, b := any(a).([]int16), any(b).([]int16)
+		if max2x2IntVec(o, a, b, C, len(o)/max(C, 1), int16(lo), int16(hi)) {
+			return
+		}
 	}
 	for p := 0; p < len(o); p += C {
 		max2x2Generic(o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C], lo, hi)

@@ -9,6 +9,9 @@ import "golang.org/x/sys/cpu"
 // state in any meaningful sense.
 var hasAVX512 = cpu.X86.HasAVX512F
 
+// hasAVX512BW gates the byte and word loops (VPMAXSB, masked byte moves).
+var hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+
 // max2x2F32AVX512 is max2x2Float over npix pixels of C channels on
 // order-preserving integer keys (l, h: the clamp bounds' keys). It stops
 // at the first pixel holding a NaN, which it may have partly written, and
@@ -16,6 +19,18 @@ var hasAVX512 = cpu.X86.HasAVX512F
 //
 //go:noescape
 func max2x2F32AVX512(o, a, b *float32, npix, C int, l, h int32) int
+
+// max2x2I8AVX512 writes clamp(max) of 2×2 windows for npix output pixels
+// of cb bytes (C int8 channels): o gets npix·cb bytes, a and b (the two
+// input rows) 2·npix·cb each.
+//
+//go:noescape
+func max2x2I8AVX512(o, a, b *int8, npix, cb int, lo, hi int8)
+
+// max2x2I16AVX512 is max2x2I8AVX512 for int16 channels (cb = 2·C).
+//
+//go:noescape
+func max2x2I16AVX512(o, a, b *int16, npix, cb int, lo, hi int16)
 
 // quantizeI8AVX512 quantizes whole blocks of 16 values of xs into ys (n
 // values, n a multiple of 16) and returns how many it did: it stops before
@@ -32,6 +47,27 @@ func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int {
 	}
 	_, _, _ = o[npix*C-1], a[2*npix*C-1], b[2*npix*C-1]
 	return max2x2F32AVX512(&o[0], &a[0], &b[0], npix, C, l, h)
+}
+
+// max2x2IntVec runs the integer vector loop over all npix pixels of C
+// channels when available and reports whether it did.
+func max2x2IntVec[T int8 | int16](o, a, b []T, C, npix int, lo, hi T) bool {
+	if !hasAVX512BW {
+		return false
+	}
+	if npix == 0 || C == 0 {
+		return true
+	}
+	_, _, _ = o[npix*C-1], a[2*npix*C-1], b[2*npix*C-1]
+	switch o := any(o).(type) {
+	case []int8:
+		a, b := any(a).([]int8), any(b).([]int8)
+		max2x2I8AVX512(&o[0], &a[0], &b[0], npix, C, int8(lo), int8(hi))
+	case []int16:
+		a, b := any(a).([]int16), any(b).([]int16)
+		max2x2I16AVX512(&o[0], &a[0], &b[0], npix, 2*C, int16(lo), int16(hi))
+	}
+	return true
 }
 
 // quantizeI8Vec quantizes the longest prefix of xs the vector loop

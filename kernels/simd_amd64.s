@@ -178,3 +178,137 @@ qdone:
 	MOVQ BX, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// Integer 2×2 max-pool, bytes of one pixel Cb = C·(element size).
+// VMAX/VMIN are the element-wise signed max/min (VPMAXSB/VPMINSB for int8,
+// VPMAXSW/VPMINSW for int16); Z28/Z29 hold the broadcast clamp bounds.
+// Masked lanes are loaded as zeros and never stored, so their value does
+// not matter.
+//
+// Cb = 16 or 32: four input pixels (Cb=16: two output pixel pairs of 16
+// bytes per 64-byte vector; Cb=32: pairs of 32) take one vertical max of
+// 64 bytes per row, then VSHUFI64X2 gathers even pixels and odd pixels
+// into two vectors whose max is 64 bytes of output (IMM_E/IMM_O select
+// them). Other Cb: per output pixel, 64-byte chunks then a masked tail.
+// Arguments arrive in DI (o), SI (a), DX (b), R8 (npix), R9 (cb).
+#define MAXPOOL_BODY(VMAX, VMIN) \
+	MOVQ R9, CX; \
+	ANDQ $63, CX; \
+	MOVQ $1, AX; \
+	SHLQ CX, AX; \
+	DECQ AX; \
+	KMOVQ AX, K7; \
+	CMPQ R9, $16; \
+	JEQ  pair16; \
+	CMPQ R9, $32; \
+	JEQ  pair32; \
+	JMP  pixloop; \
+pair16: \
+	CMPQ R8, $4; \
+	JLT  pixloop; \
+	VMOVDQU8 (SI), Z0; \
+	VMOVDQU8 64(SI), Z1; \
+	VMAX (DX), Z0, Z0; \
+	VMAX 64(DX), Z1, Z1; \
+	VSHUFI64X2 $0x88, Z1, Z0, Z2; \
+	VSHUFI64X2 $0xDD, Z1, Z0, Z3; \
+	VMAX Z3, Z2, Z2; \
+	VMAX Z28, Z2, Z2; \
+	VMIN Z29, Z2, Z2; \
+	VMOVDQU8 Z2, (DI); \
+	ADDQ $64, DI; \
+	ADDQ $128, SI; \
+	ADDQ $128, DX; \
+	SUBQ $4, R8; \
+	JMP  pair16; \
+pair32: \
+	CMPQ R8, $2; \
+	JLT  pixloop; \
+	VMOVDQU8 (SI), Z0; \
+	VMOVDQU8 64(SI), Z1; \
+	VMAX (DX), Z0, Z0; \
+	VMAX 64(DX), Z1, Z1; \
+	VSHUFI64X2 $0x44, Z1, Z0, Z2; \
+	VSHUFI64X2 $0xEE, Z1, Z0, Z3; \
+	VMAX Z3, Z2, Z2; \
+	VMAX Z28, Z2, Z2; \
+	VMIN Z29, Z2, Z2; \
+	VMOVDQU8 Z2, (DI); \
+	ADDQ $64, DI; \
+	ADDQ $128, SI; \
+	ADDQ $128, DX; \
+	SUBQ $2, R8; \
+	JMP  pair32; \
+pixloop: \
+	TESTQ R8, R8; \
+	JLE  done; \
+	LEAQ (SI)(R9*1), R10; \
+	LEAQ (DX)(R9*1), R11; \
+	XORQ BX, BX; \
+	MOVQ R9, CX; \
+chunk: \
+	CMPQ CX, $64; \
+	JLT  tail; \
+	VMOVDQU8 (SI)(BX*1), Z0; \
+	VMOVDQU8 (R10)(BX*1), Z1; \
+	VMAX (DX)(BX*1), Z0, Z0; \
+	VMAX (R11)(BX*1), Z1, Z1; \
+	VMAX Z1, Z0, Z0; \
+	VMAX Z28, Z0, Z0; \
+	VMIN Z29, Z0, Z0; \
+	VMOVDQU8 Z0, (DI)(BX*1); \
+	ADDQ $64, BX; \
+	SUBQ $64, CX; \
+	JMP  chunk; \
+tail: \
+	TESTQ CX, CX; \
+	JZ    pixdone; \
+	VMOVDQU8.Z (SI)(BX*1), K7, Z0; \
+	VMOVDQU8.Z (R10)(BX*1), K7, Z1; \
+	VMOVDQU8.Z (DX)(BX*1), K7, Z2; \
+	VMOVDQU8.Z (R11)(BX*1), K7, Z3; \
+	VMAX Z1, Z0, Z0; \
+	VMAX Z3, Z2, Z2; \
+	VMAX Z2, Z0, Z0; \
+	VMAX Z28, Z0, Z0; \
+	VMIN Z29, Z0, Z0; \
+	VMOVDQU8 Z0, K7, (DI)(BX*1); \
+pixdone: \
+	ADDQ R9, DI; \
+	LEAQ (SI)(R9*2), SI; \
+	LEAQ (DX)(R9*2), DX; \
+	DECQ R8; \
+	JMP  pixloop; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// func max2x2I8AVX512(o, a, b *int8, npix, cb int, lo, hi int8)
+//
+// out = clamp(max(a0, a1, b0, b1), lo, hi) over npix pixels of cb bytes.
+TEXT ·max2x2I8AVX512(SB), NOSPLIT, $0-42
+	MOVBLSX lo+40(FP), AX
+	VPBROADCASTB AX, Z28
+	MOVBLSX hi+41(FP), AX
+	VPBROADCASTB AX, Z29
+	MOVQ o+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ npix+24(FP), R8
+	MOVQ cb+32(FP), R9
+	MAXPOOL_BODY(VPMAXSB, VPMINSB)
+
+// func max2x2I16AVX512(o, a, b *int16, npix, cb int, lo, hi int16)
+//
+// max2x2I8AVX512 for int16 elements; cb is still in bytes (2·C).
+TEXT ·max2x2I16AVX512(SB), NOSPLIT, $0-44
+	MOVWLSX lo+40(FP), AX
+	VPBROADCASTW AX, Z28
+	MOVWLSX hi+42(FP), AX
+	VPBROADCASTW AX, Z29
+	MOVQ o+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ npix+24(FP), R8
+	MOVQ cb+32(FP), R9
+	MAXPOOL_BODY(VPMAXSW, VPMINSW)

@@ -10,3 +10,6 @@ func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int { return 0 }
 
 // quantizeI8Vec does nothing here: the Go loop handles every value.
 func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int { return 0 }
+
+// max2x2IntVec does nothing here and reports so: the Go loop runs.
+func max2x2IntVec[T int8 | int16](o, a, b []T, C, npix int, lo, hi T) bool { return false }
