@@ -51,6 +51,8 @@ func main() {
 	s8AVX2(6, 2)
 	requantAVX512()
 	requantSingleAVX512()
+	requantRowsAVX512(false)
+	requantRowsAVX512(true)
 	biasClampAVX512()
 	Generate()
 }

@@ -144,6 +144,16 @@ func requantS8AVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int3
 //go:noescape
 func requantS8SingleAVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
 
+// requantS8RowsAVX512 requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with double rounding and per-channel params (see requant.go).
+//
+//go:noescape
+func requantS8RowsAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
+// requantS8SingleRowsAVX512 requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with single rounding and per-channel params (see requant.go).
+//
+//go:noescape
+func requantS8SingleRowsAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
 // biasClampAVX512 adds bias to groups×16 floats at c and clamps them to [lo, hi].
 //
 //go:noescape

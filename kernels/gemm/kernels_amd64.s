@@ -4448,6 +4448,212 @@ done:
 	VZEROUPPER
 	RET
 
+// func requantS8RowsAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+// Requires: AVX, AVX512F
+TEXT ·requantS8RowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ         rows+0(FP), AX
+	MOVQ         n+8(FP), DX
+	MOVQ         acc+16(FP), BX
+	MOVQ         lda+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         params+32(FP), DI
+	MOVQ         dst+40(FP), R8
+	MOVQ         ldo+48(FP), R9
+	MOVQ         zlh+56(FP), CX
+	MOVQ         $0x40000000, R10
+	VPBROADCASTQ R10, Z10
+	MOVL         $0xffffffff, R10
+	VPBROADCASTQ R10, Z11
+	VPBROADCASTD (CX), Z12
+	VPBROADCASTD 4(CX), Z13
+	VPBROADCASTD 8(CX), Z14
+	MOVQ         DX, R11
+	ANDQ         $0x0f, R11
+	MOVQ         R11, CX
+	MOVL         $0x00000001, R10
+	SHLL         CL, R10
+	DECL         R10
+	KMOVW        R10, K1
+	SHRQ         $0x04, DX
+	TESTQ        AX, AX
+	JE           done
+
+row:
+	MOVQ  BX, CX
+	MOVQ  DI, R10
+	MOVQ  R8, R12
+	MOVQ  DX, R13
+	TESTQ R13, R13
+	JE    tail
+
+group:
+	VMOVDQU32 (CX), Z0
+	VPADDD    (R10), Z0, Z0
+	VPSLLVD   128(R10), Z0, Z0
+	VMOVDQU32 64(R10), Z1
+	VPMULDQ   Z1, Z0, Z2
+	VPSRLQ    $0x20, Z0, Z3
+	VPSRLQ    $0x20, Z1, Z4
+	VPMULDQ   Z4, Z3, Z3
+	VPADDQ    Z10, Z2, Z2
+	VPADDQ    Z10, Z3, Z3
+	VPSRAQ    $0x1f, Z2, Z2
+	VPSRAQ    $0x1f, Z3, Z3
+	VPSLLQ    $0x20, Z3, Z3
+	VPANDQ    Z11, Z2, Z2
+	VPORQ     Z3, Z2, Z0
+	VPANDD    256(R10), Z0, Z5
+	VPSRLD    $0x1f, Z0, Z6
+	VPADDD    320(R10), Z6, Z6
+	VPSUBD    Z5, Z6, Z6
+	VPSRAD    $0x1f, Z6, Z6
+	VPSRAVD   192(R10), Z0, Z0
+	VPSUBD    Z6, Z0, Z0
+	VPADDD    Z12, Z0, Z0
+	VPMAXSD   Z13, Z0, Z0
+	VPMINSD   Z14, Z0, Z0
+	VPMOVDB   Z0, (R12)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000180, R10
+	ADDQ      $0x00000010, R12
+	DECQ      R13
+	JNE       group
+
+tail:
+	TESTQ       R11, R11
+	JE          next
+	VMOVDQU32.Z (CX), K1, Z0
+	VPADDD      (R10), Z0, Z0
+	VPSLLVD     128(R10), Z0, Z0
+	VMOVDQU32   64(R10), Z1
+	VPMULDQ     Z1, Z0, Z2
+	VPSRLQ      $0x20, Z0, Z3
+	VPSRLQ      $0x20, Z1, Z4
+	VPMULDQ     Z4, Z3, Z3
+	VPADDQ      Z10, Z2, Z2
+	VPADDQ      Z10, Z3, Z3
+	VPSRAQ      $0x1f, Z2, Z2
+	VPSRAQ      $0x1f, Z3, Z3
+	VPSLLQ      $0x20, Z3, Z3
+	VPANDQ      Z11, Z2, Z2
+	VPORQ       Z3, Z2, Z0
+	VPANDD      256(R10), Z0, Z5
+	VPSRLD      $0x1f, Z0, Z6
+	VPADDD      320(R10), Z6, Z6
+	VPSUBD      Z5, Z6, Z6
+	VPSRAD      $0x1f, Z6, Z6
+	VPSRAVD     192(R10), Z0, Z0
+	VPSUBD      Z6, Z0, Z0
+	VPADDD      Z12, Z0, Z0
+	VPMAXSD     Z13, Z0, Z0
+	VPMINSD     Z14, Z0, Z0
+	VPMOVDB     Z0, K1, (R12)
+
+next:
+	ADDQ SI, BX
+	ADDQ R9, R8
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func requantS8SingleRowsAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+// Requires: AVX, AVX512F
+TEXT ·requantS8SingleRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ         rows+0(FP), AX
+	MOVQ         n+8(FP), DX
+	MOVQ         acc+16(FP), BX
+	MOVQ         lda+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         params+32(FP), DI
+	MOVQ         dst+40(FP), R8
+	MOVQ         ldo+48(FP), R9
+	MOVQ         zlh+56(FP), CX
+	MOVQ         $0x40000000, R10
+	VPBROADCASTQ R10, Z10
+	MOVL         $0xffffffff, R10
+	VPBROADCASTQ R10, Z11
+	VPBROADCASTD (CX), Z12
+	VPBROADCASTD 4(CX), Z13
+	VPBROADCASTD 8(CX), Z14
+	MOVQ         DX, R11
+	ANDQ         $0x0f, R11
+	MOVQ         R11, CX
+	MOVL         $0x00000001, R10
+	SHLL         CL, R10
+	DECL         R10
+	KMOVW        R10, K1
+	SHRQ         $0x04, DX
+	TESTQ        AX, AX
+	JE           done
+
+row:
+	MOVQ  BX, CX
+	MOVQ  DI, R10
+	MOVQ  R8, R12
+	MOVQ  DX, R13
+	TESTQ R13, R13
+	JE    tail
+
+group:
+	VMOVDQU32 (CX), Z0
+	VPADDD    (R10), Z0, Z0
+	VMOVDQU32 64(R10), Z1
+	VPMULDQ   Z1, Z0, Z2
+	VPSRLQ    $0x20, Z0, Z3
+	VPSRLQ    $0x20, Z1, Z4
+	VPMULDQ   Z4, Z3, Z3
+	VPADDQ    256(R10), Z2, Z2
+	VPADDQ    320(R10), Z3, Z3
+	VPSRAVQ   128(R10), Z2, Z2
+	VPSRAVQ   192(R10), Z3, Z3
+	VPSLLQ    $0x20, Z3, Z3
+	VPANDQ    Z11, Z2, Z2
+	VPORQ     Z3, Z2, Z0
+	VPADDD    Z12, Z0, Z0
+	VPMAXSD   Z13, Z0, Z0
+	VPMINSD   Z14, Z0, Z0
+	VPMOVDB   Z0, (R12)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000180, R10
+	ADDQ      $0x00000010, R12
+	DECQ      R13
+	JNE       group
+
+tail:
+	TESTQ       R11, R11
+	JE          next
+	VMOVDQU32.Z (CX), K1, Z0
+	VPADDD      (R10), Z0, Z0
+	VMOVDQU32   64(R10), Z1
+	VPMULDQ     Z1, Z0, Z2
+	VPSRLQ      $0x20, Z0, Z3
+	VPSRLQ      $0x20, Z1, Z4
+	VPMULDQ     Z4, Z3, Z3
+	VPADDQ      256(R10), Z2, Z2
+	VPADDQ      320(R10), Z3, Z3
+	VPSRAVQ     128(R10), Z2, Z2
+	VPSRAVQ     192(R10), Z3, Z3
+	VPSLLQ      $0x20, Z3, Z3
+	VPANDQ      Z11, Z2, Z2
+	VPORQ       Z3, Z2, Z0
+	VPADDD      Z12, Z0, Z0
+	VPMAXSD     Z13, Z0, Z0
+	VPMINSD     Z14, Z0, Z0
+	VPMOVDB     Z0, K1, (R12)
+
+next:
+	ADDQ SI, BX
+	ADDQ R9, R8
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func biasClampAVX512(groups int, c *float32, bias *float32, lo float32, hi float32)
 // Requires: AVX, AVX512F
 TEXT ·biasClampAVX512(SB), NOSPLIT, $0-32

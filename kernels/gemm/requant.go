@@ -29,6 +29,7 @@ type Requant struct {
 	// group is padded with harmless values.
 	params []int32
 	zlh    [3]int32
+	asm    requantRowsFunc // the vector loop, nil without one
 }
 
 // NewRequant validates and prepares per-channel parameters for n = len(mult)
@@ -82,6 +83,7 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 		p[l], p[16+l], p[32+l], p[48+l], p[64+l], p[80+l] = r.bias[j], r.mult[j], r.left[j], r.right[j], mask, mask>>1
 	}
 	r.zlh = [3]int32{outZP, lo, hi}
+	r.asm = requantRowsAsm(r.single)
 	return r, nil
 }
 
@@ -122,18 +124,28 @@ func (r *Requant) Row(dst []int8, acc []int32) {
 	if len(acc) < n || len(dst) < n {
 		panic(fmt.Sprintf("gemm: Requant.Row: %d accumulators, %d outputs, need %d", len(acc), len(dst), n))
 	}
-	j := 0
-	asm := requantAsm
-	if r.single {
-		asm = requantSingleAsm
+	r.rows(1, dst, n, acc, n)
+}
+
+// rows requantizes rows rows of n accumulators (row stride lda) into dst
+// (row stride ldo); the caller has checked the lengths. The vector loop
+// takes the whole block in one call: per-row calls would cost more in
+// set-up than the 16 to 32 channels of a small layer's row do in work.
+func (r *Requant) rows(rows int, dst []int8, ldo int, acc []int32, lda int) {
+	n := r.n
+	if rows <= 0 || n == 0 {
+		return
 	}
-	if asm != nil && n >= 16 {
-		g := n / 16
-		asm(g, &acc[0], &r.params[0], &dst[0], &r.zlh[0])
-		j = g * 16
+	if asm := r.asm; asm != nil {
+		_, _ = acc[(rows-1)*lda+n-1], dst[(rows-1)*ldo+n-1]
+		asm(rows, n, &acc[0], lda, &r.params[0], &dst[0], ldo, &r.zlh[0])
+		return
 	}
-	for ; j < n; j++ {
-		dst[j] = r.one(acc[j], j)
+	for i := range rows {
+		d, a := dst[i*ldo:i*ldo+n], acc[i*lda:i*lda+n]
+		for j := range d {
+			d[j] = r.one(a[j], j)
+		}
 	}
 }
 
@@ -193,9 +205,7 @@ func (p *PackedS8) requantRange(r0, r1 int, rq *Requant, out []int8, ldo int, ac
 	for i0 := r0; i0 < r1; i0 += chunk {
 		rows := min(chunk, r1-i0)
 		acc(i0, rows, scratch)
-		for r := 0; r < rows; r++ {
-			rq.Row(out[(i0+r)*ldo:(i0+r)*ldo+n], scratch[r*n:(r+1)*n])
-		}
+		rq.rows(rows, out[i0*ldo:], ldo, scratch, n)
 	}
 }
 

@@ -1,0 +1,9 @@
+//go:build noasm || !amd64
+
+package gemm
+
+// requantRowsFunc is the signature of the block requantization loops.
+type requantRowsFunc = func(rows, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
+// requantRowsAsm is nil without assembly: requantization runs in Go.
+func requantRowsAsm(single bool) requantRowsFunc { return nil }
