@@ -15,50 +15,105 @@ type Observer func(opIndex int, op *graph.Op, outs []*kernels.Buffer)
 // Executor runs a Program. It owns the arena holding activations, so use one
 // Executor per goroutine; many Executors may share one Program.
 type Executor struct {
-	p     *Program
-	arena []byte
-	bufs  []*kernels.Buffer // per tensor: arena view, shared constant, or nil
-	ins   [][]*kernels.Buffer
-	outs  [][]*kernels.Buffer
-	obs   Observer
+	p *Program
+	// The plain schedule: arena, per-tensor buffers (arena view, shared
+	// constant, io view, or nil) and each op's argument lists. With a fast
+	// schedule only the io views exist until an Observer or Tensor needs
+	// the rest (ensurePlain).
+	arena     []byte
+	bufs      []*kernels.Buffer
+	ins       [][]*kernels.Buffer
+	outs      [][]*kernels.Buffer
+	plainDone bool
+	io        []byte
+	fast      *fastExec
+	obs       Observer
+	hook      func(op, image int)
 }
 
 // NewExecutor allocates an arena and the buffer views for one worker.
 func (p *Program) NewExecutor() *Executor {
-	// Back the arena with uint64s so its base is 8-byte aligned.
-	words := make([]uint64, (p.arenaSize+7)/8+1)
-	arena := unsafeBytes(words)
-	e := &Executor{p: p, arena: arena, bufs: make([]*kernels.Buffer, len(p.g.Tensors))}
-	for i, t := range p.g.Tensors {
-		switch {
-		case p.consts[i] != nil:
+	e := &Executor{p: p, bufs: make([]*kernels.Buffer, len(p.g.Tensors))}
+	for i := range p.g.Tensors {
+		if p.consts[i] != nil {
 			e.bufs[i] = p.consts[i]
-		case p.offset[i] >= 0:
-			e.bufs[i] = view(t, arena, p.offset[i])
 		}
 	}
-	for _, op := range p.g.Ops {
+	if p.fast == nil {
+		e.ensurePlain()
+		return e
+	}
+	e.io = newArena(p.ioSize)
+	for i, t := range p.g.Tensors {
+		if p.ioOffset[i] >= 0 {
+			e.bufs[i] = view(t, e.io, p.ioOffset[i])
+		}
+	}
+	e.fast = newFastExec(p.fast, p.consts, e.bufs)
+	return e
+}
+
+// newArena returns n zeroed bytes, 8-byte aligned (backed by uint64s).
+func newArena(n int) []byte {
+	return unsafeBytes(make([]uint64, (n+7)/8+1))
+}
+
+// ensurePlain allocates the plain schedule's arena and argument lists.
+func (e *Executor) ensurePlain() {
+	if e.plainDone {
+		return
+	}
+	e.plainDone = true
+	p := e.p
+	e.arena = newArena(p.plain.size)
+	for i, t := range p.g.Tensors {
+		if e.bufs[i] == nil && p.plain.offset[i] >= 0 {
+			e.bufs[i] = view(t, e.arena, p.plain.offset[i])
+		}
+	}
+	e.ins, e.outs = argLists(p.g.Ops, e.bufs)
+}
+
+// argLists returns each op's input and output buffers.
+func argLists(ops []*graph.Op, bufs []*kernels.Buffer) (ins, outs [][]*kernels.Buffer) {
+	for _, op := range ops {
 		in := make([]*kernels.Buffer, len(op.Inputs))
 		for j, t := range op.Inputs {
 			if t >= 0 {
-				in[j] = e.bufs[t]
+				in[j] = bufs[t]
 			}
 		}
 		out := make([]*kernels.Buffer, len(op.Outputs))
 		for j, t := range op.Outputs {
-			out[j] = e.bufs[t]
+			out[j] = bufs[t]
 		}
-		e.ins = append(e.ins, in)
-		e.outs = append(e.outs, out)
+		ins = append(ins, in)
+		outs = append(outs, out)
 	}
-	return e
+	return ins, outs
 }
 
 // Program returns the Program the Executor runs.
 func (e *Executor) Program() *Program { return e.p }
 
-// SetObserver installs f to be called after every op (nil removes it).
-func (e *Executor) SetObserver(f Observer) { e.obs = f }
+// SetObserver installs f to be called after every op of Graph() (nil
+// removes it). While one is set, Run executes the plain op-by-op schedule
+// (allocating its arena on first use), so f sees every tensor even when
+// the Program has a faster rewritten schedule.
+func (e *Executor) SetObserver(f Observer) {
+	e.obs = f
+	if f != nil {
+		e.ensurePlain()
+	}
+}
+
+// SetStepHook installs f to be called after each kernel Run executes,
+// without buffers and without changing the schedule (unlike an Observer):
+// op is the op's index in Graph().Ops — a MAX_POOL_2D with a fused RELU
+// reports its own index, the RELU never fires — and image is the image
+// index for ops run image by image, -1 for ops run over the whole batch.
+// It is meant for per-op timing; nil removes it.
+func (e *Executor) SetStepHook(f func(op, image int)) { e.hook = f }
 
 // Input returns the buffer of graph input i; write the input there before
 // Run. Its contents stay as written across runs (inputs are never reused
@@ -79,19 +134,24 @@ func (e *Executor) Output(i int) *kernels.Buffer {
 	return e.bufs[e.p.g.Outputs[i]]
 }
 
-// Tensor returns the buffer of tensor idx: a constant, or an activation.
-// Unless the Program was compiled with KeepAll, an intermediate's memory is
-// reused once its last reader has run, so read it from an Observer.
-// Tensors no op touches give nil.
+// Tensor returns the buffer of tensor idx of Graph(): a constant, or an
+// activation. Unless the Program was compiled with KeepAll, an
+// intermediate's memory is reused once its last reader has run (and a
+// rewritten schedule may not write it at all), so read it from an
+// Observer. Tensors no op touches give nil.
 func (e *Executor) Tensor(idx int) *kernels.Buffer {
 	if idx < 0 || idx >= len(e.bufs) {
 		return nil
 	}
+	e.ensurePlain()
 	return e.bufs[idx]
 }
 
-// Run executes every op in order. It does not allocate.
+// Run executes the Program. It does not allocate.
 func (e *Executor) Run() error {
+	if e.obs == nil && e.fast != nil {
+		return e.fast.run(e.p, e.hook)
+	}
 	for oi, k := range e.p.kernels {
 		if err := k.Run(e.ins[oi], e.outs[oi]); err != nil {
 			op := e.p.g.Ops[oi]
@@ -99,6 +159,9 @@ func (e *Executor) Run() error {
 		}
 		if e.obs != nil {
 			e.obs(oi, e.p.g.Ops[oi], e.outs[oi])
+		}
+		if e.hook != nil {
+			e.hook(oi, -1)
 		}
 	}
 	return nil

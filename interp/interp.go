@@ -32,22 +32,35 @@ type Options struct {
 	// CPU (single-rounding GEMM rescaling, XNNPACK's 8-bit LEAKY_RELU and
 	// requantization), bit-exact with the real TFLite interpreter.
 	Rounding fixedpoint.Rounding
+	// NoRewrite runs the graph exactly op by op as stored. Otherwise
+	// (and unless KeepAll) Compile also prepares a faster schedule with
+	// bit-identical outputs: MAX_POOL_2D→RELU pairs fused into one pool
+	// and, at batch > 1, the per-image ops before the first
+	// FULLY_CONNECTED run image by image so their intermediates stay in
+	// cache (see fast.go). Executors use it whenever no Observer is set;
+	// with one they run the plain op-by-op schedule so every tensor is
+	// seen.
+	NoRewrite bool
 }
 
 // Program is a compiled graph, shared read-only by its Executors.
 type Program struct {
-	g       *graph.Graph
-	kernels []kernels.Kernel
+	g *graph.Graph
+	// prepared holds one kernel per op of g; kernels is the plain
+	// schedule's (prepared, with aliased RESHAPEs doing nothing).
+	prepared []kernels.Kernel
+	kernels  []kernels.Kernel
 	// consts holds decoded constant tensors (nil for activations).
 	consts []*kernels.Buffer
-	// offset is each activation's byte offset in the arena (-1: none).
-	offset    []int
-	arenaSize int
-	// naiveSize is the arena size without reuse, for reporting.
-	naiveSize int
-	// alias maps each tensor to the tensor whose arena bytes it shares
-	// (itself unless it is an aliased RESHAPE output; see plan).
-	alias []int
+	// plain places the plain schedule's activations. With a fast
+	// schedule, graph inputs and outputs are not in it but in the io
+	// arena (ioOffset, ioSize), which both schedules share.
+	plain    *arenaPlan
+	io       []bool // which tensors are in the io arena
+	ioOffset []int
+	ioSize   int
+	// fast is the rewritten schedule Run uses without an Observer, or nil.
+	fast *fastPlan
 }
 
 // aliasedKernel stands in for a RESHAPE whose output shares its input's
@@ -120,17 +133,54 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Kind, tensorName(g, op), err)
 		}
-		p.kernels = append(p.kernels, k)
+		p.prepared = append(p.prepared, k)
 	}
-	if err := p.plan(opts.KeepAll); err != nil {
+	if !opts.KeepAll && !opts.NoRewrite {
+		f, err := p.buildFast(opts)
+		if err != nil {
+			return nil, fmt.Errorf("compile: %w", err)
+		}
+		p.fast = f
+	}
+	spec := planSpec{g: g, ops: g.Ops, consts: p.consts, keepAll: opts.KeepAll}
+	if p.fast != nil {
+		spec.external = p.io
+	} else {
+		// Graph inputs stay alive for the whole run so what a caller wrote
+		// is still there for the next Run; they cost little next to
+		// activations.
+		spec.fromStart = g.Inputs
+		spec.toEnd = append(append([]int(nil), g.Inputs...), g.Outputs...)
+	}
+	plain, err := planArena(spec)
+	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	for oi, op := range g.Ops {
-		if op.Kind == graph.OpReshape && len(op.Outputs) == 1 && p.alias[op.Outputs[0]] != op.Outputs[0] {
-			p.kernels[oi] = aliasedKernel{}
-		}
-	}
+	p.plain = plain
+	p.kernels = stageKernels(g.Ops, p.prepared, plain.alias)
 	return p, nil
+}
+
+// placeIO lays the graph inputs and outputs out one after another in the
+// io arena, which the plain and the fast schedule share so that what a
+// caller wrote and reads is the same memory whichever runs, and returns
+// which tensors are there.
+func (p *Program) placeIO() []bool {
+	io := make([]bool, len(p.g.Tensors))
+	p.ioOffset = make([]int, len(p.g.Tensors))
+	for i := range p.ioOffset {
+		p.ioOffset[i] = -1
+	}
+	for _, t := range append(append([]int(nil), p.g.Inputs...), p.g.Outputs...) {
+		if io[t] || p.consts[t] != nil {
+			continue
+		}
+		io[t] = true
+		p.ioOffset[t] = p.ioSize
+		p.ioSize += (p.g.Tensors[t].ByteSize() + alignment - 1) / alignment * alignment
+	}
+	p.io = io
+	return io
 }
 
 // MaxTensorBytes bounds one tensor's size; a file declaring a larger
@@ -165,9 +215,16 @@ func tensorName(g *graph.Graph, op *graph.Op) string {
 // read-only.
 func (p *Program) Graph() *graph.Graph { return p.g }
 
-// ArenaBytes returns the bytes one Executor's arena holds, and what it
-// would hold without buffer reuse.
-func (p *Program) ArenaBytes() (planned, withoutReuse int) { return p.arenaSize, p.naiveSize }
+// ArenaBytes returns the bytes of activation memory one Executor's Run
+// uses, and what the plain schedule would hold without buffer reuse. (With
+// an Observer set, an Executor of a rewritten Program also allocates the
+// plain schedule's arena.)
+func (p *Program) ArenaBytes() (planned, withoutReuse int) {
+	if p.fast != nil {
+		return p.ioSize + p.fast.arenaSize(), p.plain.naiveSize + p.ioSize
+	}
+	return p.plain.size, p.plain.naiveSize
+}
 
 // NumInputs returns the number of graph inputs.
 func (p *Program) NumInputs() int { return len(p.g.Inputs) }

@@ -1,0 +1,385 @@
+package interp
+
+import (
+	"fmt"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
+)
+
+// The fast schedule. Two rewrites, both with outputs bit-identical to the
+// plain op-by-op run:
+//
+//   - MAX_POOL_2D → RELU pairs become one pool with a fused activation
+//     (fuseActivations): one pass over the tensor instead of two.
+//   - At batch B > 1, the longest prefix of ops that treat every image on
+//     its own (perImage), up to the first FULLY_CONNECTED, runs image by
+//     image: the "pre" stage is that prefix compiled at batch 1, whose
+//     intermediates (a few hundred KB for an 80×80 CNN, instead of B times
+//     that) stay in cache and are reused for every image. It reads image
+//     i's slice of the batch-B graph inputs and writes image i's slice of
+//     the batch-B "cut" tensors the rest of the graph reads (batch is the
+//     outermost dimension, so a slice is contiguous). The "post" stage,
+//     the remaining ops at batch B, then runs once; FULLY_CONNECTED gains
+//     most from seeing the whole batch.
+//
+// Neither rewrite applies when the Program keeps every tensor (KeepAll),
+// and an Executor with an Observer runs the plain schedule instead, so
+// observers and Executor.Tensor keep seeing every tensor of Graph().
+
+// fastPlan is the rewritten schedule of a Program.
+type fastPlan struct {
+	batch     int
+	pre, post stage
+	// slices are the tensors the pre stage sees one image at a time:
+	// graph inputs it reads and cut tensors it writes. elems is their
+	// element count per image.
+	slices []int
+	elems  []int
+	fused  int
+}
+
+// stage is an op sequence over g with its kernels and arena plan.
+type stage struct {
+	g       *graph.Graph
+	ops     []*graph.Op
+	orig    []int // index in Program.Graph().Ops of each op
+	kernels []kernels.Kernel
+	plan    *arenaPlan
+}
+
+// arenaSize is the bytes one Executor's fast arena holds: the pre stage
+// and, after it, the post stage.
+func (f *fastPlan) arenaSize() int { return f.preBytes() + f.post.plan.size }
+
+func (f *fastPlan) preBytes() int {
+	if f.pre.plan == nil {
+		return 0
+	}
+	return (f.pre.plan.size + alignment - 1) / alignment * alignment
+}
+
+// buildFast returns the fast schedule of p, or nil when neither rewrite
+// applies. It places the io arena (placeIO) when it returns a schedule.
+func (p *Program) buildFast(opts Options) (*fastPlan, error) {
+	g := p.g
+	ops, orig, fused := fuseActivations(g)
+	f := &fastPlan{fused: fused}
+	fg := &graph.Graph{Tensors: g.Tensors, Ops: ops, Inputs: g.Inputs, Outputs: g.Outputs}
+	k := 0
+	var g1 *graph.Graph
+	if b := graphBatch(g); b > 1 {
+		f.batch = b
+		k, g1 = splitPoint(fg, b)
+	}
+	if fused == 0 && k == 0 {
+		return nil, nil
+	}
+	io := p.placeIO()
+	prepare := func(sg *graph.Graph, op *graph.Op) (kernels.Kernel, error) {
+		ins := make([]*graph.Tensor, len(op.Inputs))
+		for j, ti := range op.Inputs {
+			ins[j] = sg.Tensor(ti)
+		}
+		outs := make([]*graph.Tensor, len(op.Outputs))
+		for j, ti := range op.Outputs {
+			outs[j] = sg.Tensor(ti)
+		}
+		return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
+	}
+	var err error
+	if k > 0 {
+		if f.pre, err = p.preStage(f, g1, ops[:k], orig[:k], ops[k:], io, prepare); err != nil {
+			return nil, err
+		}
+	}
+	post := stage{g: fg, ops: ops[k:], orig: orig[k:]}
+	prepared := make([]kernels.Kernel, len(post.ops))
+	for i, op := range post.ops {
+		if op == g.Ops[post.orig[i]] {
+			prepared[i] = p.prepared[post.orig[i]]
+			continue
+		}
+		if prepared[i], err = prepare(fg, op); err != nil {
+			return nil, fmt.Errorf("op %d (%s) fused: %w", post.orig[i], op.Kind, err)
+		}
+	}
+	var carried []int
+	for _, t := range f.slices {
+		if !io[t] {
+			carried = append(carried, t)
+		}
+	}
+	if post.plan, err = planArena(planSpec{g: fg, ops: post.ops, consts: p.consts, external: io, fromStart: carried}); err != nil {
+		return nil, err
+	}
+	post.kernels = stageKernels(post.ops, prepared, post.plan.alias)
+	f.post = post
+	return f, nil
+}
+
+// preStage builds the batch-1 stage of the k prefix ops pre (g1 holds
+// their batch-1 shapes) and records in f the tensors it sees per image.
+func (p *Program) preStage(f *fastPlan, g1 *graph.Graph, pre []*graph.Op, orig []int, rest []*graph.Op, io []bool,
+	prepare func(*graph.Graph, *graph.Op) (kernels.Kernel, error)) (stage, error) {
+	g := p.g
+	n := len(g.Tensors)
+	written := make([]bool, n)
+	for _, op := range pre {
+		for _, t := range op.Outputs {
+			written[t] = true
+		}
+	}
+	needed := make([]bool, n) // read after the prefix, or a graph output
+	for _, op := range rest {
+		for _, t := range op.Inputs {
+			if t >= 0 {
+				needed[t] = true
+			}
+		}
+	}
+	for _, t := range g.Outputs {
+		needed[t] = true
+	}
+	ext := make([]bool, n)
+	add := func(t int) {
+		if ext[t] {
+			return
+		}
+		ext[t] = true
+		f.slices = append(f.slices, t)
+		f.elems = append(f.elems, g1.Tensors[t].NumElements())
+	}
+	for _, op := range pre {
+		for _, t := range op.Inputs {
+			if t >= 0 && p.consts[t] == nil && !written[t] {
+				add(t) // a graph input
+			}
+		}
+	}
+	for t := range n {
+		if written[t] && needed[t] {
+			add(t)
+		}
+	}
+	st := stage{g: g1, ops: pre, orig: orig}
+	plan, err := planArena(planSpec{g: g1, ops: pre, consts: p.consts, external: ext})
+	if err != nil {
+		return st, err
+	}
+	st.plan = plan
+	prepared := make([]kernels.Kernel, len(pre))
+	for i, op := range pre {
+		if prepared[i], err = prepare(g1, op); err != nil {
+			return st, fmt.Errorf("op %d (%s) at batch 1: %w", orig[i], op.Kind, err)
+		}
+	}
+	st.kernels = stageKernels(pre, prepared, plan.alias)
+	return st, nil
+}
+
+// graphBatch returns dimension 0 shared by every graph input, or 0.
+func graphBatch(g *graph.Graph) int {
+	b := 0
+	for i, t := range g.Inputs {
+		s := g.Tensors[t].Shape
+		if len(s) == 0 || (i > 0 && s[0] != b) {
+			return 0
+		}
+		b = s[0]
+	}
+	return b
+}
+
+// splitPoint returns how many leading ops of g (at batch b) run image by
+// image, and a graph holding those ops with batch-1 shapes: the longest
+// prefix of perImage ops whose shapes at batch 1 are their batch-b shapes
+// with dimension 0 set to 1, without trailing RESHAPEs (which the batch-b
+// stage aliases for free) and short of the whole graph. 0 means no split.
+func splitPoint(g *graph.Graph, b int) (int, *graph.Graph) {
+	k := 0
+	for k < len(g.Ops) && g.Ops[k].Kind != graph.OpFullyConnected && perImage(g, g.Ops[k], b) {
+		k++
+	}
+	if k == len(g.Ops) {
+		return 0, nil
+	}
+	// Shape the prefix at batch 1, op by op, and stop at the first op
+	// whose batch-1 shapes are not the per-image ones.
+	g1 := &graph.Graph{Tensors: make([]*graph.Tensor, len(g.Tensors)), Inputs: g.Inputs}
+	for i, t := range g.Tensors {
+		c := *t
+		c.Shape = append([]int(nil), t.Shape...)
+		g1.Tensors[i] = &c
+	}
+	shapes := make([][]int, len(g.Inputs))
+	for i, t := range g.Inputs {
+		shapes[i] = append([]int{1}, g.Tensors[t].Shape[1:]...)
+	}
+	if graph.InferShapes(g1, shapes) != nil {
+		return 0, nil
+	}
+	perImageShape := func(t int) bool {
+		if t < 0 || g.Tensors[t].IsConst() {
+			return true
+		}
+		s, s1 := g.Tensors[t].Shape, g1.Tensors[t].Shape
+		if len(s) != len(s1) || len(s) == 0 || s1[0] != 1 {
+			return false
+		}
+		for d := 1; d < len(s); d++ {
+			if s[d] != s1[d] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range k {
+		op := g.Ops[i]
+		g1.Ops = []*graph.Op{op}
+		ok := graph.InferShapes(g1, nil) == nil
+		for _, t := range append(append([]int(nil), op.Inputs...), op.Outputs...) {
+			ok = ok && perImageShape(t)
+		}
+		if !ok {
+			k = i
+			break
+		}
+	}
+	for k > 0 && g.Ops[k-1].Kind == graph.OpReshape {
+		k--
+	}
+	g1.Ops = g.Ops[:k]
+	if k == 0 {
+		return 0, nil
+	}
+	return k, g1
+}
+
+// fastExec is an Executor's state for the fast schedule.
+type fastExec struct {
+	f                *fastPlan
+	arena            []byte
+	preIns, preOuts  [][]*kernels.Buffer
+	postIns, postOut [][]*kernels.Buffer
+	// sliceView[s] is the pre stage's buffer of f.slices[s], re-pointed
+	// at image i's part of sliceFull[s] before the stage runs image i.
+	sliceView, sliceFull []*kernels.Buffer
+}
+
+// newFastExec allocates the fast arena; shared holds the constants and the
+// io views, which the fast schedule uses as they are.
+func newFastExec(f *fastPlan, consts []*kernels.Buffer, shared []*kernels.Buffer) *fastExec {
+	x := &fastExec{f: f, arena: newArena(f.arenaSize())}
+	post := make([]*kernels.Buffer, len(shared))
+	base := f.preBytes()
+	for i, t := range f.post.g.Tensors {
+		switch {
+		case shared[i] != nil:
+			post[i] = shared[i]
+		case f.post.plan.offset[i] >= 0:
+			post[i] = view(t, x.arena, base+f.post.plan.offset[i])
+		}
+	}
+	x.postIns, x.postOut = argLists(f.post.ops, post)
+	if len(f.pre.ops) == 0 {
+		return x
+	}
+	pre := make([]*kernels.Buffer, len(shared))
+	for i, t := range f.pre.g.Tensors {
+		switch {
+		case consts[i] != nil:
+			pre[i] = consts[i]
+		case f.pre.plan.offset[i] >= 0:
+			pre[i] = view(t, x.arena, f.pre.plan.offset[i])
+		}
+	}
+	for _, t := range f.slices {
+		v := &kernels.Buffer{DType: f.pre.g.Tensors[t].DType, Shape: f.pre.g.Tensors[t].Shape}
+		pre[t] = v
+		x.sliceView = append(x.sliceView, v)
+		x.sliceFull = append(x.sliceFull, post[t])
+	}
+	x.preIns, x.preOuts = argLists(f.pre.ops, pre)
+	return x
+}
+
+// run executes the pre stage image by image, then the post stage.
+func (x *fastExec) run(p *Program, hook func(op, image int)) error {
+	f := x.f
+	if len(f.pre.ops) > 0 {
+		for b := range f.batch {
+			for s, v := range x.sliceView {
+				n := f.elems[s]
+				sliceInto(v, x.sliceFull[s], b*n, n)
+			}
+			for i, k := range f.pre.kernels {
+				if err := k.Run(x.preIns[i], x.preOuts[i]); err != nil {
+					return x.err(p, f.pre.orig[i], fmt.Errorf("image %d: %w", b, err))
+				}
+				if hook != nil {
+					hook(f.pre.orig[i], b)
+				}
+			}
+		}
+	}
+	for i, k := range f.post.kernels {
+		if err := k.Run(x.postIns[i], x.postOut[i]); err != nil {
+			return x.err(p, f.post.orig[i], err)
+		}
+		if hook != nil {
+			hook(f.post.orig[i], -1)
+		}
+	}
+	return nil
+}
+
+func (x *fastExec) err(p *Program, oi int, err error) error {
+	op := p.g.Ops[oi]
+	return fmt.Errorf("run: op %d (%s) -> tensor %q: %w", oi, op.Kind, tensorName(p.g, op), err)
+}
+
+// sliceInto points v at elements [off, off+n) of full (same dtype).
+func sliceInto(v, full *kernels.Buffer, off, n int) {
+	switch full.DType {
+	case graph.Float32:
+		v.F32 = full.F32[off : off+n : off+n]
+	case graph.Int8, graph.Int4:
+		v.I8 = full.I8[off : off+n : off+n]
+	case graph.UInt8:
+		v.U8 = full.U8[off : off+n : off+n]
+	case graph.Int16:
+		v.I16 = full.I16[off : off+n : off+n]
+	case graph.Int32:
+		v.I32 = full.I32[off : off+n : off+n]
+	case graph.Int64:
+		v.I64 = full.I64[off : off+n : off+n]
+	case graph.Bool:
+		v.Bool = full.Bool[off : off+n : off+n]
+	}
+}
+
+// Schedule describes how Run executes a Program without an Observer.
+type Schedule struct {
+	// Rewritten is false when Run executes Graph() op by op.
+	Rewritten bool
+	// Ops is the number of kernels one Run executes per image-by-image
+	// step plus those run once (len(Graph().Ops) when not rewritten).
+	Ops int
+	// Fused is the number of RELUs folded into the MAX_POOL_2D before them.
+	Fused int
+	// PerImageOps is the number of leading ops run image by image, Batch
+	// times per Run (0: the whole batch goes through every op at once).
+	PerImageOps int
+	Batch       int
+}
+
+// Schedule reports what the rewrites did to p.
+func (p *Program) Schedule() Schedule {
+	if p.fast == nil {
+		return Schedule{Ops: len(p.g.Ops), Batch: graphBatch(p.g)}
+	}
+	f := p.fast
+	return Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused,
+		PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
+}

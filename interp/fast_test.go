@@ -1,0 +1,334 @@
+package interp_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels"
+	"github.com/qbench/qbench/quant"
+)
+
+// runBoth runs g compiled at batch with and without the rewrites on the
+// same random inputs (twice, so state left by one run cannot hide) and
+// fails unless every output is bit-identical. It returns the rewritten
+// Program.
+func runBoth(t *testing.T, g *graph.Graph, batch int) *interp.Program {
+	t.Helper()
+	fast, err := interp.Compile(g, interp.Options{Batch: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := interp.Compile(g, interp.Options{Batch: batch, NoRewrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, ep := fast.NewExecutor(), plain.NewExecutor()
+	rng := rand.New(rand.NewPCG(uint64(batch), 7))
+	for round := range 2 {
+		for i := range fast.NumInputs() {
+			x := make([]float32, fast.InputTensor(i).NumElements())
+			for j := range x {
+				x[j] = rng.Float32()*4 - 2
+			}
+			if err := ef.SetInputFloat(i, x); err != nil {
+				t.Fatal(err)
+			}
+			if err := ep.SetInputFloat(i, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ef.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if err := ep.Run(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range fast.NumOutputs() {
+			a, b := ef.AppendOutputBytes(i, nil), ep.AppendOutputBytes(i, nil)
+			if !bytes.Equal(a, b) {
+				t.Fatalf("batch %d round %d output %d: rewritten schedule %+v differs from the plain run",
+					batch, round, i, fast.Schedule())
+			}
+		}
+	}
+	return fast
+}
+
+// sameQuantRelus returns a copy of the quantized g in which every RELU, RELU6 and
+// RESHAPE output has its input's quantization, so RELUs are clamps.
+func sameQuantRelus(g *graph.Graph) *graph.Graph {
+	g = g.Clone()
+	for _, op := range g.Ops {
+		if op.Kind == graph.OpRelu || op.Kind == graph.OpRelu6 || op.Kind == graph.OpReshape {
+			g.Tensors[op.Outputs[0]].Quant = g.Tensors[op.Inputs[0]].Quant.Clone()
+		}
+	}
+	return g
+}
+
+func TestRewriteSeedCNNBitIdentical(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and quantizes the seed-cnn")
+	}
+	fg, qg := seedCNNGraphs(t)
+	graphs := []struct {
+		name      string
+		g         *graph.Graph
+		fused     int
+		perImage1 int // at batch > 1
+	}{
+		{"float32", fg, 4, 8},
+		{"int8", qg, 0, 13},
+		{"int8 clamp relus", sameQuantRelus(qg), 4, 9},
+	}
+	for _, c := range graphs {
+		for _, b := range []int{1, 2, 5, 64} {
+			if b == 64 && testing.Short() {
+				continue
+			}
+			s := runBoth(t, c.g, b).Schedule()
+			want := interp.Schedule{Rewritten: c.fused > 0 || b > 1, Ops: len(c.g.Ops) - c.fused, Fused: c.fused, Batch: b}
+			if b > 1 {
+				want.PerImageOps = c.perImage1
+			}
+			if s != want {
+				t.Errorf("%s batch %d: schedule %+v, want %+v", c.name, b, s, want)
+			}
+		}
+	}
+}
+
+// TestRewriteSeedCNNAllocationFree: the rewritten schedules (fused, and
+// image by image) allocate nothing per Run either.
+func TestRewriteSeedCNNAllocationFree(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	if testing.Short() {
+		t.Skip("builds and quantizes the seed-cnn")
+	}
+	fg, qg := seedCNNGraphs(t)
+	for _, g := range []*graph.Graph{fg, qg, sameQuantRelus(qg)} {
+		for _, b := range []int{1, 3} {
+			p, err := interp.Compile(g, interp.Options{Batch: b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := p.NewExecutor()
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(5, func() { _ = e.Run() }); n != 0 {
+				t.Errorf("batch %d %+v: Run allocates %.0f times", b, p.Schedule(), n)
+			}
+		}
+	}
+}
+
+// TestObserverSeesEveryTensor: with an Observer a rewritten Program runs
+// op by op — every op of Graph() reports, with the values of the plain
+// run — and without one it goes back to the fast schedule.
+func TestObserverSeesEveryTensor(t *testing.T) {
+	g := miniCNN(graph.Float32, 1, "")
+	for _, b := range []int{1, 3} {
+		fast, err := interp.Compile(g, interp.Options{Batch: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := interp.Compile(g, interp.Options{Batch: b, NoRewrite: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fast.Schedule(); s.Fused != 1 {
+			t.Fatalf("batch %d: schedule %+v, want a fused pool", b, s)
+		}
+		seen := func(p *interp.Program) [][]byte {
+			e := p.NewExecutor()
+			x := make([]float32, p.InputTensor(0).NumElements())
+			for i := range x {
+				x[i] = float32(i%7) - 3
+			}
+			if err := e.SetInputFloat(0, x); err != nil {
+				t.Fatal(err)
+			}
+			var got [][]byte
+			e.SetObserver(func(i int, op *graph.Op, outs []*kernels.Buffer) {
+				if op != p.Graph().Ops[i] || len(got) != i {
+					t.Errorf("observer: op %d out of order", i)
+				}
+				got = append(got, interp.AppendBytes(nil, outs[0]))
+			})
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			e.SetObserver(nil)
+			var steps []int
+			e.SetStepHook(func(op, image int) { steps = append(steps, op) })
+			if err := e.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if want := p.Schedule(); len(steps) != want.Ops+(want.Batch-1)*want.PerImageOps {
+				t.Errorf("step hook fired %d times for schedule %+v", len(steps), want)
+			}
+			if !bytes.Equal(e.AppendOutputBytes(0, nil), got[len(got)-1]) {
+				t.Error("the fast run after an observed run gives another output")
+			}
+			return got
+		}
+		a, want := seen(fast), seen(plain)
+		if len(a) != len(g.Ops) {
+			t.Fatalf("observer saw %d ops, graph has %d", len(a), len(g.Ops))
+		}
+		for i := range a {
+			if !bytes.Equal(a[i], want[i]) {
+				t.Errorf("batch %d op %d (%s): observed output differs from the plain program's", b, i, g.Ops[i].Kind)
+			}
+		}
+	}
+}
+
+// TestKeepAllAndNoRewriteKeepThePlainSchedule: KeepAll (every tensor
+// readable after Run) and NoRewrite compile no rewritten schedule.
+func TestKeepAllAndNoRewriteKeepThePlainSchedule(t *testing.T) {
+	g := miniCNN(graph.Float32, 1, "")
+	for _, o := range []interp.Options{{Batch: 4, KeepAll: true}, {Batch: 4, NoRewrite: true}} {
+		p, err := interp.Compile(g, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := p.Schedule(); s.Rewritten || s.Ops != len(g.Ops) {
+			t.Errorf("%+v: schedule %+v", o, s)
+		}
+	}
+	if s := runBoth(t, g, 4).Schedule(); !s.Rewritten || s.PerImageOps != 2 {
+		t.Errorf("default: schedule %+v, want 2 ops image by image", s)
+	}
+}
+
+// miniCNN builds x[batch,8,8,3] → CONV 3×3 (4 channels) → MAX_POOL 2×2 →
+// RELU → variant → RESHAPE [batch, n] → FULLY_CONNECTED → y, in float32.
+// Variants: "" none; "relu6" RELU6 for the RELU; "pool out" the pool's
+// output is also a graph output; "concat0" concatenates the RELU's output
+// with itself along the batch; "add batch const" adds a constant with a
+// batch dimension; "add const" one without; "no fc" ends at the RELU.
+func miniCNN(dt graph.DType, batch int, variant string) *graph.Graph {
+	rng := rand.New(rand.NewPCG(11, 12))
+	g := &graph.Graph{}
+	ft := func(name string, shape ...int) int {
+		return g.AddTensor(&graph.Tensor{Name: name, DType: graph.Float32, Shape: shape})
+	}
+	fc := func(name string, shape ...int) int {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return g.AddTensor(&graph.Tensor{Name: name, DType: graph.Float32, Shape: shape, Data: graph.EncodeFloat32s(v)})
+	}
+	x := ft("x", batch, 8, 8, 3)
+	c := ft("conv", batch, 8, 8, 4)
+	g.AddOp(graph.OpConv2D, []int{x, fc("w", 4, 3, 3, 3), fc("b", 4)}, []int{c},
+		&graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1})
+	p := ft("pool", batch, 4, 4, 4)
+	g.AddOp(graph.OpMaxPool2D, []int{c}, []int{p}, &graph.Pool2DOptions{Padding: graph.PaddingValid, StrideW: 2, StrideH: 2, FilterW: 2, FilterH: 2})
+	r := ft("relu", batch, 4, 4, 4)
+	kind := graph.OpRelu
+	if variant == "relu6" {
+		kind = graph.OpRelu6
+	}
+	g.AddOp(kind, []int{p}, []int{r}, nil)
+	g.Inputs, g.Outputs = []int{x}, nil
+	if variant == "pool out" {
+		g.Outputs = append(g.Outputs, p)
+	}
+	if variant == "no fc" {
+		g.Outputs = append(g.Outputs, r)
+		return g
+	}
+	last, per := r, 64
+	switch variant {
+	case "concat0":
+		cc := ft("cat", 2*batch, 4, 4, 4)
+		g.AddOp(graph.OpConcatenation, []int{r, r}, []int{cc}, &graph.ConcatenationOptions{Axis: 0})
+		last, per = cc, 128
+	case "add batch const", "add const":
+		shape := []int{batch, 4, 4, 4}
+		if variant == "add const" {
+			shape = []int{4, 4, 4}
+		}
+		a := ft("add", batch, 4, 4, 4)
+		g.AddOp(graph.OpAdd, []int{r, fc("k", shape...)}, []int{a}, &graph.AddOptions{})
+		last = a
+	}
+	flat := ft("flat", batch, per)
+	g.AddOp(graph.OpReshape, []int{last, g.AddTensor(&graph.Tensor{Name: "shape", DType: graph.Int32, Shape: []int{2},
+		Data: graph.EncodeInt32s([]int32{-1, int32(per)})})}, []int{flat}, &graph.ReshapeOptions{NewShape: []int{-1, per}})
+	y := ft("y", batch, 5)
+	g.AddOp(graph.OpFullyConnected, []int{flat, fc("fw", 5, per), fc("fb", 5)}, []int{y}, &graph.FullyConnectedOptions{})
+	g.Outputs = append(g.Outputs, y)
+	if dt == graph.Float32 {
+		return g
+	}
+	var xs [][]float32
+	for range 4 {
+		v := make([]float32, 8*8*3)
+		for i := range v {
+			v[i] = rng.Float32()*4 - 2
+		}
+		xs = append(xs, v)
+	}
+	qg, _, err := quant.Quantize(context.Background(), g, quant.SliceSamples(xs), quant.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return qg
+}
+
+// TestSplitStopsWhereImagesMix: the image-by-image prefix never includes
+// an op that mixes images or a constant with a batch dimension, is not
+// used when it would be the whole graph, and fusion leaves a pool whose
+// output someone else reads.
+func TestSplitStopsWhereImagesMix(t *testing.T) {
+	cases := []struct {
+		variant      string
+		stored, b    int
+		fused, split int
+	}{
+		{"", 1, 5, 1, 2},
+		{"relu6", 1, 2, 1, 2},
+		{"pool out", 1, 3, 0, 3},
+		{"concat0", 1, 3, 1, 2},
+		{"add batch const", 3, 0, 1, 2},
+		{"add const", 3, 0, 1, 3},
+		{"no fc", 1, 4, 1, 0},
+	}
+	for _, c := range cases {
+		for _, dt := range []graph.DType{graph.Float32, graph.Int8} {
+			if dt == graph.Int8 && c.stored != 1 {
+				continue // the quantizer calibrates batch-1 models
+			}
+			name := fmt.Sprintf("%s/%s", c.variant, dt)
+			g := miniCNN(dt, c.stored, c.variant)
+			if dt == graph.Int8 {
+				g = sameQuantRelus(g)
+			}
+			t.Run(name, func(t *testing.T) {
+				s := runBoth(t, g, c.b).Schedule()
+				split := c.split
+				if dt == graph.Int8 && split > 0 {
+					split++ // the QUANTIZE of the input
+				}
+				if s.Fused != c.fused || s.PerImageOps != split {
+					t.Errorf("schedule %+v, want %d fused and %d ops image by image", s, c.fused, split)
+				}
+			})
+		}
+	}
+}
