@@ -271,6 +271,9 @@ type convFloat struct {
 	// PackF32Segmented), nil for the im2col path.
 	seg     *segPlan
 	segPool *sync.Pool // *segScratch[float32]
+	// rows maps a block's pitch-wide rows to the output (whole-row
+	// plans): the product stores valid pixels in place, drops the rest.
+	rows *gemm.RowMap
 }
 
 func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -292,6 +295,15 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	k := &convFloat{op: op, g: g, bias: bv, lo: lo, hi: hi}
 	k.seg = newSegPlan(g, path)
 	if p := k.seg; p != nil {
+		if !p.perRow {
+			// Each call covers a block of p.rows pitch-wide rows.
+			k.w = gemm.PackF32SegmentedRows((p.rows-1)*p.pitch+g.outW, wv, g.outC, g.k(), g.k(), p.seg)
+			k.rows = segRowMap(p, g)
+			k.bias = positiveZeros(bv)
+			// No wide block: the row map stores straight into the output.
+			k.segPool = &sync.Pool{New: func() any { return &segScratch[float32]{padded: make([]float32, p.padLen(g))} }}
+			return k, nil
+		}
 		k.w = gemm.PackF32Segmented(wv, g.outC, g.k(), g.k(), p.seg)
 		k.segPool = &sync.Pool{New: func() any { return newSegScratch[float32](p, g, 0) }}
 		return k, nil
@@ -321,6 +333,10 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 	if p := c.seg; p != nil {
 		s := c.segPool.Get().(*segScratch[float32])
 		defer c.segPool.Put(s)
+		if c.rows != nil {
+			c.segRows(batch, src, dst, s)
+			return nil
+		}
 		segImages(p, g, batch, src, dst, s, func(m, lda int, a, out []float32) {
 			c.w.MulSegmented(1, m, a, lda, p.segStride, c.bias, c.lo, c.hi, out, n)
 		})

@@ -1,6 +1,12 @@
 package kernels
 
-import "github.com/qbench/qbench/graph"
+import (
+	"math"
+	"slices"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/gemm"
+)
 
 // The im2col-free ("segmented") path of CONV_2D.
 //
@@ -205,6 +211,64 @@ func segImages[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []
 			for r := 0; r < rows; r++ {
 				copy(out[(y0+r)*outRow:(y0+r+1)*outRow], s.wide[r*wideRow:])
 			}
+		}
+	}
+}
+
+// segRowMap maps row i of a whole-row block (pixel i%pitch of block row
+// i/pitch) to its place in the output block, or nowhere for the pitch −
+// outW pixels past the row's end. One map serves every block and image:
+// a shorter last block uses a prefix of it.
+func segRowMap(p *segPlan, g *convGeom) *gemm.RowMap {
+	offs := make([]int, (p.rows-1)*p.pitch+g.outW)
+	for i := range offs {
+		offs[i] = -1
+		if x := i % p.pitch; x < g.outW {
+			offs[i] = (i/p.pitch*g.outW + x) * g.outC
+		}
+	}
+	return gemm.NewRowMap(offs, g.outC)
+}
+
+// positiveZeros returns bias with any −0 replaced by +0 (a copy when
+// there is one): the row-mapped product adds the bias to accumulators
+// that may be −0 where the dense one adds it to +0-initialised C, and
+// with +0 biases both give the same bits.
+func positiveZeros(bias []float32) []float32 {
+	for i, v := range bias {
+		if v == 0 && math.Signbit(float64(v)) {
+			bias = slices.Clone(bias)
+			for j := i; j < len(bias); j++ {
+				if bias[j] == 0 {
+					bias[j] = 0
+				}
+			}
+			break
+		}
+	}
+	return bias
+}
+
+// segRows is the float segmented convolution over whole-row blocks: per
+// image the padded input (or the input itself), then one fused product
+// per block of p.rows output rows that stores bias + activation results
+// straight into the output through c.rows.
+func (c *convFloat) segRows(batch int, src, dst []float32, s *segScratch[float32]) {
+	p, g := c.seg, c.g
+	inImg := g.inH * g.inW * g.inC
+	outRow := g.outW * g.outC
+	for b := 0; b < batch; b++ {
+		img := src[b*inImg : (b+1)*inImg]
+		a := img
+		if !p.direct {
+			fillPadded(s.padded, img, p, g)
+			a = s.padded
+		}
+		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+		for y0 := 0; y0 < g.outH; y0 += p.rows {
+			rows := min(p.rows, g.outH-y0)
+			m := (rows-1)*p.pitch + g.outW
+			c.w.MulSegmentedRows(1, m, a[y0*p.pitch*g.inC:], g.inC, p.segStride, c.bias, c.lo, c.hi, out[y0*outRow:], c.rows)
 		}
 	}
 }

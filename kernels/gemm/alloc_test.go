@@ -27,6 +27,12 @@ func TestSingleThreadCallsDoNotAllocate(t *testing.T) {
 	af, bf, cf := make([]float32, 100*72), make([]float32, 16*72), make([]float32, 100*16)
 	pf := PackF32(bf, 16, 72, 72)
 	pfs := PackF32Segmented(bf, 16, 72, 72, 24)
+	offs := make([]int, 60)
+	for i := range offs {
+		offs[i] = i * 16
+	}
+	offs[7] = -1
+	rm := NewRowMap(offs, 16)
 	for name, f := range map[string]func(){
 		"PackedS8.Mul":                 func() { pq.Mul(100, a8, 72, 3, c32, 16) },
 		"PackedS8.MulRequant":          func() { pq.MulRequant(100, a8, 72, 3, rq, o8, 16) },
@@ -34,6 +40,7 @@ func TestSingleThreadCallsDoNotAllocate(t *testing.T) {
 		"PackedF32.Mul":                func() { pf.Mul(100, af, 72, cf, 16) },
 		"PackedF32.MulBiasClamp":       func() { pf.MulBiasClamp(1, 100, af, 72, nil, 0, 6, cf, 16) },
 		"PackedF32.MulSegmented":       func() { pfs.MulSegmented(1, 60, af, 8, 24, nil, 0, 6, cf, 16) },
+		"PackedF32.MulSegmentedRows":   func() { pfs.MulSegmentedRows(1, 60, af, 8, 24, nil, 0, 6, cf, rm) },
 		"Sgemm":                        func() { Sgemm(false, true, 100, 16, 72, 1, af, 72, bf, 72, 0, cf, 16) },
 	} {
 		f()

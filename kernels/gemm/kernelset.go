@@ -22,6 +22,10 @@ type f32Kernel struct {
 	// seg, when set, is direct over segmented rows (MulSegmented): nseg
 	// segments of kSeg floats, row pointers moving adj bytes in between.
 	seg func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)
+	// segF, when set, is seg with the conv epilogue fused: it stores
+	// clamp(A·B + bias, lo, hi) row i at c + rows[i] bytes (none when
+	// rows[i] < 0), columns where mask has a bit (MulSegmentedRows).
+	segF func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)
 	// tn, when set, reads both operands unpacked and k-major: step p of
 	// the tile uses mr values at a+p·lda and nr values at b+p·ldb. It runs
 	// Sgemm's tA && !tB case (weight gradients; see sgemm_tn.go).

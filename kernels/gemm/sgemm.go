@@ -503,11 +503,19 @@ func (p *PackedF32) MulBiasClamp(threads, m int, a []float32, lda int, bias []fl
 // are seen as k/seg segments of seg values (k must be a multiple of seg).
 // Mul and MulBiasClamp work on it too.
 func PackF32Segmented(b []float32, n, k, ldb, seg int) *PackedF32 {
+	return PackF32SegmentedRows(1<<20, b, n, k, ldb, seg)
+}
+
+// PackF32SegmentedRows is PackF32Segmented with the row count m of later
+// calls, which picks the tile shape that wastes the least (a conv over
+// small images makes few rows per call, where a tall tile's last,
+// partial tile costs much of the work). Any m works.
+func PackF32SegmentedRows(m int, b []float32, n, k, ldb, seg int) *PackedF32 {
 	if n < 0 || k < 0 || seg <= 0 || k%seg != 0 {
 		panic(fmt.Sprintf("gemm: PackF32Segmented: n=%d k=%d seg=%d (k must be a positive multiple of seg)", n, k, seg))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32Seg(defaultF32.pick(1<<20, n), true, n, 0, k, seg, b, ldb, nil), zeros: make([]float32, n)}
+	return &PackedF32{pb: packBF32Seg(defaultF32.pick(m, n), true, n, 0, k, seg, b, ldb, nil), zeros: make([]float32, n)}
 }
 
 // MulSegmented is MulBiasClamp where row i of A is not contiguous: its
