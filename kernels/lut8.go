@@ -47,6 +47,9 @@ func applyLUT8(t *[256]uint8, x, y *Buffer, n int) {
 // independent, and the loop overhead is shared.
 func lookup8[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) {
 	ys = ys[:len(xs)]
+	if lookup8Vec(t, xs, ys) {
+		return
+	}
 	i := 0
 	for ; i+4 <= len(xs); i += 4 {
 		a, b, c, d := t[uint8(xs[i])], t[uint8(xs[i+1])], t[uint8(xs[i+2])], t[uint8(xs[i+3])]

@@ -2,12 +2,19 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX512 gates the AVX-512 loops; it is fixed at start-up (cpu feature
 // detection, including the OS saving the zmm state), so it is not mutable
 // state in any meaningful sense.
 var hasAVX512 = cpu.X86.HasAVX512F
+
+// hasVBMI gates the byte-permute table lookup (VPERMI2B).
+var hasVBMI = hasAVX512BW && cpu.X86.HasAVX512VBMI
 
 // hasAVX512BW gates the byte and word loops (VPMAXSB, masked byte moves).
 var hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
@@ -31,6 +38,11 @@ func max2x2I8AVX512(o, a, b *int8, npix, cb int, lo, hi int8)
 //
 //go:noescape
 func max2x2I16AVX512(o, a, b *int16, npix, cb int, lo, hi int16)
+
+// lookup8AVX512 sets ys[i] = t[xs[i]] for n bytes.
+//
+//go:noescape
+func lookup8AVX512(t *[256]uint8, xs, ys *byte, n int)
 
 // quantizeI8AVX512 quantizes whole blocks of 16 values of xs into ys (n
 // values, n a multiple of 16) and returns how many it did: it stops before
@@ -79,4 +91,19 @@ func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int {
 	}
 	_ = ys[n-1]
 	return quantizeI8AVX512(&xs[0], &ys[0], n, c.scale, c.zp, c.lo, c.hi)
+}
+
+// lookup8Vec maps all of xs through t into ys (the same length) with the
+// vector loop when available and reports whether it did.
+func lookup8Vec[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) bool {
+	if !hasVBMI {
+		return false
+	}
+	if len(xs) == 0 {
+		return true
+	}
+	_ = ys[len(xs)-1]
+	// X and Y are one byte each: the loop reads and writes raw bytes.
+	lookup8AVX512(t, (*byte)(unsafe.Pointer(&xs[0])), (*byte)(unsafe.Pointer(&ys[0])), len(xs))
+	return true
 }

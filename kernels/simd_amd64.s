@@ -312,3 +312,54 @@ TEXT ·max2x2I16AVX512(SB), NOSPLIT, $0-44
 	MOVQ npix+24(FP), R8
 	MOVQ cb+32(FP), R9
 	MAXPOOL_BODY(VPMAXSW, VPMINSW)
+
+// func lookup8AVX512(t *[256]uint8, xs, ys *byte, n int)
+//
+// ys[i] = t[xs[i]] for n bytes, 64 per step: VPERMI2B looks up the low
+// 7 bits of each index in the table halves t[0:128] (Z24, Z25) and
+// t[128:256] (Z26, Z27); the index's top bit (VPMOVB2M) picks between
+// the two. The last n mod 64 bytes are loaded and stored under a mask.
+TEXT ·lookup8AVX512(SB), NOSPLIT, $0-32
+	MOVQ t+0(FP), AX
+	MOVQ xs+8(FP), SI
+	MOVQ ys+16(FP), DI
+	MOVQ n+24(FP), CX
+	VMOVDQU8 (AX), Z24
+	VMOVDQU8 64(AX), Z25
+	VMOVDQU8 128(AX), Z26
+	VMOVDQU8 192(AX), Z27
+	XORQ BX, BX
+
+lutloop:
+	LEAQ 64(BX), DX
+	CMPQ DX, CX
+	JGT  luttail
+	VMOVDQU8 (SI)(BX*1), Z0
+	VPMOVB2M Z0, K1
+	VMOVDQA64 Z0, Z1
+	VPERMI2B Z25, Z24, Z0
+	VPERMI2B Z27, Z26, Z1
+	VPBLENDMB Z1, Z0, K1, Z0
+	VMOVDQU8 Z0, (DI)(BX*1)
+	MOVQ DX, BX
+	JMP  lutloop
+
+luttail:
+	MOVQ CX, DX
+	SUBQ BX, DX
+	JZ   lutdone
+	MOVQ $-1, AX
+	SHLXQ DX, AX, AX
+	NOTQ AX
+	KMOVQ AX, K2
+	VMOVDQU8.Z (SI)(BX*1), K2, Z0
+	VPMOVB2M Z0, K1
+	VMOVDQA64 Z0, Z1
+	VPERMI2B Z25, Z24, Z0
+	VPERMI2B Z27, Z26, Z1
+	VPBLENDMB Z1, Z0, K1, Z0
+	VMOVDQU8 Z0, K2, (DI)(BX*1)
+
+lutdone:
+	VZEROUPPER
+	RET

@@ -13,3 +13,6 @@ func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int { return 0 }
 
 // max2x2IntVec does nothing here and reports so: the Go loop runs.
 func max2x2IntVec[T int8 | int16](o, a, b []T, C, npix int, lo, hi T) bool { return false }
+
+// lookup8Vec does nothing here and reports so: the Go loop runs.
+func lookup8Vec[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) bool { return false }
