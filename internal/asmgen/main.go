@@ -46,7 +46,6 @@ func main() {
 		sgemmAVX512Segmented(t[0], t[1])
 		sgemmAVX512Strided(t[0], t[1])
 		sgemmAVX512DirectStore(t[0], t[1])
-		sgemmAVX512SegmentedFused(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)
@@ -54,6 +53,8 @@ func main() {
 	requantSingleAVX512()
 	requantRowsAVX512(false)
 	requantRowsAVX512(true)
+	requantRowsFastAVX512(false)
+	requantRowsFastAVX512(true)
 	biasClampAVX512()
 	Generate()
 }

@@ -143,3 +143,108 @@ func requantGroup(single bool, a, p, d Register, k Op, round, low, zp, lo, hi Ve
 		VPMOVDB(x, Mem{Base: d})
 	}
 }
+
+// requantRowsFastAVX512 is requantRowsAVX512(true) for the usual
+// layers, whose every channel has a total shift t = 31 − shift in
+// [32, 54] and whose zero point is at most 128 in magnitude (see
+// Requant.fastParams): the zero point rides in the 64-bit rounding term
+// (zp·2^t; exact, no overflow in that range), the odd channels shift by
+// t − 32 so their result lands in the high dword and one masked blend
+// joins them with the even ones, and VPMOVSDB's saturation is the
+// [−128, 127] clamp. With clamp, a fused activation's narrower range is
+// applied first. Six of the seventeen vector µops per group go.
+func requantRowsFastAVX512(clamp bool) {
+	name := "requantS8SingleRowsFastAVX512"
+	if clamp {
+		name = "requantS8SingleRowsFastClampAVX512"
+	}
+	TEXT(name, NOSPLIT, "func(rows, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)")
+	Pragma("noescape")
+	Doc(name + " is requantS8SingleRowsAVX512 for parameters in the fast range, with the fast parameter layout (see requant.go).")
+	rows := Load(Param("rows"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := Load(Param("acc"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	prm := Load(Param("params"), GP64())
+	dst := Load(Param("dst"), GP64())
+	ldo := Load(Param("ldo"), GP64())
+	zlh := Load(Param("zlh"), GP64())
+	lo, hi := Z13, Z14
+	VPBROADCASTD(Mem{Base: zlh, Disp: 4}, lo)
+	VPBROADCASTD(Mem{Base: zlh, Disp: 8}, hi)
+	tmp := GP64()
+	MOVL(U32(0xAAAA), tmp.As32())
+	KMOVW(tmp.As32(), K2) // odd lanes
+	tail := GP64()
+	MOVQ(n, tail)
+	ANDQ(U8(15), tail)
+	MOVQ(tail, RCX)
+	MOVL(U32(1), tmp.As32())
+	SHLL(CL, tmp.As32())
+	DECL(tmp.As32())
+	KMOVW(tmp.As32(), K1)
+	full := n
+	SHRQ(U8(4), full)
+	TESTQ(rows, rows)
+	JE(LabelRef("done"))
+	a, p, d, g := GP64(), GP64(), GP64(), GP64()
+	Label("row")
+	MOVQ(acc, a)
+	MOVQ(prm, p)
+	MOVQ(dst, d)
+	MOVQ(full, g)
+	TESTQ(g, g)
+	JE(LabelRef("tail"))
+	Label("group")
+	requantGroupFast(clamp, a, p, d, nil, lo, hi)
+	ADDQ(U32(64), a)
+	ADDQ(U32(448), p)
+	ADDQ(U32(16), d)
+	DECQ(g)
+	JNE(LabelRef("group"))
+	Label("tail")
+	TESTQ(tail, tail)
+	JE(LabelRef("next"))
+	requantGroupFast(clamp, a, p, d, K1, lo, hi)
+	Label("next")
+	ADDQ(lda, acc)
+	ADDQ(ldo, dst)
+	DECQ(rows)
+	JNE(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// requantGroupFast emits one group of requantRowsFastAVX512. Params per
+// group: bias, mult (16 dwords each), the odd channels' mults moved to
+// the even dwords, then as 8 qwords each: the even and odd channels'
+// rounding terms 2^(t−1) + zp·2^t, the even channels' t and the odd
+// channels' t − 32.
+func requantGroupFast(clamp bool, a, p, d Register, k Op, lo, hi VecPhysical) {
+	x, pe, po := Z0, Z2, Z3
+	if k != nil {
+		VMOVDQU32_Z(Mem{Base: a}, k, x)
+	} else {
+		VMOVDQU32(Mem{Base: a}, x)
+	}
+	VPADDD(Mem{Base: p}, x, x)
+	VPMULDQ(Mem{Base: p, Disp: 64}, x, pe)
+	VPSRLQ(U8(32), x, po)
+	VPMULDQ(Mem{Base: p, Disp: 128}, po, po)
+	VPADDQ(Mem{Base: p, Disp: 192}, pe, pe)
+	VPADDQ(Mem{Base: p, Disp: 256}, po, po)
+	VPSRAVQ(Mem{Base: p, Disp: 320}, pe, pe)
+	VPSRAVQ(Mem{Base: p, Disp: 384}, po, po)
+	VPBLENDMD(po, pe, K2, x)
+	if clamp {
+		VPMAXSD(lo, x, x)
+		VPMINSD(hi, x, x)
+	}
+	if k != nil {
+		VPMOVSDB(x, k, Mem{Base: d})
+	} else {
+		VPMOVSDB(x, Mem{Base: d})
+	}
+}

@@ -84,7 +84,53 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 	}
 	r.zlh = [3]int32{outZP, lo, hi}
 	r.asm = requantRowsAsm(r.single)
+	if fp := r.fastParams(); fp != nil {
+		if asm := requantFastAsm(lo > -128 || hi < 127); asm != nil {
+			r.params, r.asm = fp, asm
+		}
+	}
 	return r, nil
+}
+
+// fastParams returns the parameter layout of the fast single-rounding
+// loop, or nil when the requantization is outside its range: every
+// channel's total shift t = 31 − shift in [32, 54] (multipliers below 0.5
+// and not tiny, as conv and dense layers have) and |outZP| ≤ 128, so that
+// x·mult + 2^(t−1) + outZP·2^t stays inside int64 (|x·mult| < 2^62), and
+// [lo, hi] inside int8. Adding outZP·2^t before the shift adds exactly
+// outZP after it, wrapping in int32 as the reference's addition does.
+// Per group of 16 channels, 112 int32: bias, mult, the odd channels'
+// mults in the even dwords, then 8 int64 each of the even and odd
+// channels' rounding terms, the even channels' t and the odd ones' t − 32
+// (which puts their result in the high dword).
+func (r *Requant) fastParams() []int32 {
+	if !r.single || r.outZP < -128 || r.outZP > 128 || r.lo < -128 || r.hi > 127 {
+		return nil
+	}
+	for j := range r.n {
+		if t := 31 - (r.left[j] - r.right[j]); t < 32 || t > 54 {
+			return nil
+		}
+	}
+	groups := (r.n + 15) / 16
+	p := make([]int32, groups*112)
+	for j := range r.n {
+		g, l := j/16, j%16
+		q := p[g*112 : (g+1)*112]
+		put64 := func(i int, v int64) { q[i], q[i+1] = int32(uint32(v)), int32(uint32(v>>32)) }
+		t := int64(31 - (r.left[j] - r.right[j]))
+		q[l], q[16+l] = r.bias[j], r.mult[j]
+		round := int64(1)<<(t-1) + int64(r.outZP)<<t
+		if l%2 == 0 {
+			put64(48+l, round)
+			put64(80+l, t)
+			continue
+		}
+		q[32+l-1] = r.mult[j]
+		put64(64+l-1, round)
+		put64(96+l-1, t-32)
+	}
+	return p
 }
 
 // N returns the number of channels.

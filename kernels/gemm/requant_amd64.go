@@ -16,3 +16,16 @@ func requantRowsAsm(single bool) requantRowsFunc {
 	}
 	return requantS8RowsAVX512
 }
+
+// requantFastAsm returns the AVX-512 loop for single rounding with the
+// fast parameter layout (see Requant.fastParams); clamp selects the
+// variant that also applies a clamp range narrower than int8's.
+func requantFastAsm(clamp bool) requantRowsFunc {
+	switch {
+	case !avx512Ok:
+		return nil
+	case clamp:
+		return requantS8SingleRowsFastClampAVX512
+	}
+	return requantS8SingleRowsFastAVX512
+}

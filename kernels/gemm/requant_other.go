@@ -7,3 +7,6 @@ type requantRowsFunc = func(rows, n int, acc *int32, lda int, params *int32, dst
 
 // requantRowsAsm is nil without assembly: requantization runs in Go.
 func requantRowsAsm(single bool) requantRowsFunc { return nil }
+
+// requantFastAsm is nil without assembly.
+func requantFastAsm(clamp bool) requantRowsFunc { return nil }

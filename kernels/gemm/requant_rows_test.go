@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // TestRequantRowsBlock checks the block requantization (one vector call
@@ -70,6 +72,70 @@ func TestRequantRowsBlock(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestRequantFastRange drives the fast single-rounding layout at the
+// edges of its range (total shifts 32 and 54, zero points ±128, extreme
+// accumulators and multipliers, full and narrowed clamps) against the
+// reference, and checks that parameters just outside the range take the
+// general layout.
+func TestRequantFastRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, zp := range []int32{-128, -3, 0, 127, 128} {
+		for _, lh := range [][2]int32{{-128, 127}, {-128, 126}, {-127, 127}, {-3, 90}} {
+			for _, n := range []int{5, 16, 40} {
+				bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
+				for j := range n {
+					bias[j] = int32(r.IntN(1<<22)) - 1<<21
+					mult[j] = []int32{0, 1 << 30, math.MaxInt32, 1<<30 + int32(r.IntN(1<<30))}[j%4]
+					shift[j] = []int{-1, -23, -8, -1 - r.IntN(23)}[(j/4)%4]
+				}
+				lo, hi := lh[0], lh[1]
+				rq, err := NewRequant(fixedpoint.SingleRounding, bias, mult, shift, zp, lo, hi)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rq.fastParams() == nil {
+					t.Fatalf("zp %d n %d: parameters in range but no fast layout", zp, n)
+				}
+				rows := 9
+				acc := make([]int32, rows*n)
+				for i := range acc {
+					switch i % 5 {
+					case 0:
+						acc[i] = []int32{math.MinInt32, math.MaxInt32, math.MinInt32 + 1<<21, -1, 0}[r.IntN(5)]
+					case 1:
+						acc[i] = int32(r.Uint32())
+					default:
+						acc[i] = int32(r.IntN(1<<20)) - 1<<19
+					}
+				}
+				got := make([]int8, rows*n)
+				rq.rows(rows, got, n, acc, n)
+				for i := range rows {
+					for j := range n {
+						want := refRequant(fixedpoint.SingleRounding, acc[i*n+j], bias[j], mult[j], shift[j], zp, lo, hi)
+						if g := got[i*n+j]; g != want {
+							t.Fatalf("zp %d clamp [%d, %d] n %d: [%d][%d] acc %d bias %d mult %d shift %d: got %d, want %d",
+								zp, lo, hi, n, i, j, acc[i*n+j], bias[j], mult[j], shift[j], g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		shift int
+		zp    int32
+	}{{0, 0}, {-24, 0}, {-8, 129}, {-8, -129}} {
+		rq, err := NewRequant(fixedpoint.SingleRounding, nil, []int32{1 << 30}, []int{c.shift}, c.zp, -128, 127)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rq.fastParams() != nil {
+			t.Errorf("shift %d zp %d: outside the fast range but given the fast layout", c.shift, c.zp)
 		}
 	}
 }
