@@ -332,3 +332,43 @@ func TestSplitStopsWhereImagesMix(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRewriteSeedCNN compares the plain schedule (NoRewrite) with
+// the rewritten one on the seed-cnn, single-threaded, in images per CPU
+// second of the benchmark's thread (robust to a loaded machine): the
+// sub-benchmarks alternate plain and fast, so run with -count to pair them.
+func BenchmarkRewriteSeedCNN(b *testing.B) {
+	fg, qg := seedCNNGraphs(b)
+	for gi, g := range []*graph.Graph{fg, qg} {
+		for _, batch := range []int{1, 64} {
+			for _, noRewrite := range []bool{true, false} {
+				p, err := interp.Compile(g, interp.Options{Batch: batch, NoRewrite: noRewrite})
+				if err != nil {
+					b.Fatal(err)
+				}
+				e := p.NewExecutor()
+				rng := rand.New(rand.NewPCG(3, 4))
+				x := make([]float32, p.InputTensor(0).NumElements())
+				for j := range x {
+					x[j] = rng.Float32()*2 - 1
+				}
+				if err := e.SetInputFloat(0, x); err != nil {
+					b.Fatal(err)
+				}
+				name := fmt.Sprintf("%s/batch%d/%s", [2]string{"float32", "int8"}[gi], batch, map[bool]string{true: "plain", false: "fast"}[noRewrite])
+				b.Run(name, func(b *testing.B) {
+					defer lockThread()()
+					c0, ok := threadCPU()
+					for b.Loop() {
+						if err := e.Run(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if c1, ok1 := threadCPU(); ok && ok1 {
+						b.ReportMetric(float64(b.N*batch)/(c1-c0).Seconds(), "img/cpu-s")
+					}
+				})
+			}
+		}
+	}
+}
