@@ -46,6 +46,7 @@ func main() {
 		sgemmAVX512Segmented(t[0], t[1])
 		sgemmAVX512Strided(t[0], t[1])
 		sgemmAVX512DirectStore(t[0], t[1])
+		sgemmAVX512SegmentedFused(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
 	s8AVX2(6, 2)

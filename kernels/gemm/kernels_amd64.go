@@ -44,6 +44,11 @@ func sgemmAVX512Tx6x64(k int, a *float32, lda int, b *float32, ldb int, c *float
 //go:noescape
 func sgemmAVX512DZx6x64(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmAVX512SFx6x64 stores clamp(segmented A (6 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx6x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
 // sgemmAVX512x14x32 adds alpha times the product of packed panels a (k×14) and b (k×32) to the 14×32 tile at c.
 //
 //go:noescape
@@ -84,6 +89,11 @@ func sgemmAVX512Tx14x32(k int, a *float32, lda int, b *float32, ldb int, c *floa
 //go:noescape
 func sgemmAVX512DZx14x32(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmAVX512SFx14x32 stores clamp(segmented A (14 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx14x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
 // sgemmAVX512x28x16 adds alpha times the product of packed panels a (k×28) and b (k×16) to the 28×16 tile at c.
 //
 //go:noescape
@@ -123,6 +133,11 @@ func sgemmAVX512Tx28x16(k int, a *float32, lda int, b *float32, ldb int, c *floa
 //
 //go:noescape
 func sgemmAVX512DZx28x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512SFx28x16 stores clamp(segmented A (28 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx28x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
 
 // sgemmAVX2x6x16 adds alpha times the product of packed panels a (k×6) and b (k×16) to the 6×16 tile at c.
 //
