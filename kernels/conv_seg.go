@@ -60,11 +60,14 @@ const segWasteMax = 1.5
 // The im2col copy costs about as much per copied value as segCopyCost
 // multiply-adds of the GEMM, so per output pixel im2col costs k·(outC + c)
 // and the segmented product k·outC·pitch/outW. c was fitted on the
-// study's four layers (3×3, Cout 16..128) on AMD Zen 5 under load: float
-// 11..17 except 10×10×64→128 (the segmented path 1.17× slower at a
-// waste of 1.2), int8 22..30 (its multiply-adds are 4× cheaper).
+// study's four layers (3×3, Cout 16..128): int8 22..30 on AMD Zen 5
+// under load (its multiply-adds are 4× cheaper); float 29..66 on an
+// AVX-512 Xeon once the float product fused its epilogue and stored
+// rows in place (MulSegmentedRows: segmented/im2col time 0.2, 0.55,
+// 0.76, 0.8), so 32 keeps 10×10×64→128 (waste 1.2) segmented. Before
+// the fusion the float fit was 11..17.
 const (
-	segCopyCostF32 = 12
+	segCopyCostF32 = 32
 	segCopyCostI8  = 28
 )
 

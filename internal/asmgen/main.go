@@ -57,6 +57,7 @@ func main() {
 	requantRowsFastAVX512(false)
 	requantRowsFastAVX512(true)
 	biasClampAVX512()
+	sgemmAVX512SegmentedFusedTails()
 	Generate()
 }
 

@@ -101,3 +101,15 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 	VZEROUPPER()
 	RET()
 }
+
+// sgemmAVX512SegmentedFusedTails emits the fused kernel for the short
+// row tiles of each shape: mr = step, 2·step, … below the full tile, so
+// a partial last tile (a small image's last few rows) computes at most
+// step − 1 rows for nothing instead of up to mr − 1.
+func sgemmAVX512SegmentedFusedTails() {
+	for _, t := range [][3]int{{28, 1, 4}, {14, 2, 2}, {6, 4, 2}} {
+		for mr := t[2]; mr < t[0]; mr += t[2] {
+			sgemmAVX512SegmentedFused(mr, t[1])
+		}
+	}
+}

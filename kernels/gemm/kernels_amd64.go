@@ -183,3 +183,73 @@ func requantS8SingleRowsFastClampAVX512(rows int, n int, acc *int32, lda int, pa
 //
 //go:noescape
 func biasClampAVX512(groups int, c *float32, bias *float32, lo float32, hi float32)
+
+// sgemmAVX512SFx4x16 stores clamp(segmented A (4 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx4x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx8x16 stores clamp(segmented A (8 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx8x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx12x16 stores clamp(segmented A (12 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx12x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx16x16 stores clamp(segmented A (16 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx16x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx20x16 stores clamp(segmented A (20 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx20x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx24x16 stores clamp(segmented A (24 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx24x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx2x32 stores clamp(segmented A (2 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx2x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx4x32 stores clamp(segmented A (4 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx4x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx6x32 stores clamp(segmented A (6 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx6x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx8x32 stores clamp(segmented A (8 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx8x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx10x32 stores clamp(segmented A (10 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx10x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx12x32 stores clamp(segmented A (12 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx12x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx2x64 stores clamp(segmented A (2 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx2x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX512SFx4x64 stores clamp(segmented A (4 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX512SFx4x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)

@@ -5736,3 +5736,2493 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func sgemmAVX512SFx4x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx4x16(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+segment:
+	MOVQ  kSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z4
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST (AX)(CX*1), Z4, Z1
+	VFMADD231PS.BCST (AX)(CX*2), Z4, Z2
+	VFMADD231PS.BCST (BX), Z4, Z3
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000040, DX
+	DECQ             SI
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z4
+	VBROADCASTSS lo+72(FP), Z5
+	VBROADCASTSS hi+76(FP), Z6
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z4, Z0, Z0
+	VMAXPS       Z5, Z0, Z0
+	VMINPS       Z6, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z4, Z1, Z1
+	VMAXPS  Z5, Z1, Z1
+	VMINPS  Z6, Z1, Z1
+	VMOVUPS Z1, K1, (AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z4, Z2, Z2
+	VMAXPS  Z5, Z2, Z2
+	VMINPS  Z6, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z4, Z3, Z3
+	VMAXPS  Z5, Z3, Z3
+	VMINPS  Z6, Z3, Z3
+	VMOVUPS Z3, K1, (AX)(DX*1)
+
+skip3:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx8x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx8x16(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+segment:
+	MOVQ  kSeg+8(FP), DI
+	TESTQ DI, DI
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z8
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST (AX)(CX*1), Z8, Z1
+	VFMADD231PS.BCST (AX)(CX*2), Z8, Z2
+	VFMADD231PS.BCST (BX), Z8, Z3
+	VFMADD231PS.BCST (BX)(CX*1), Z8, Z4
+	VFMADD231PS.BCST (BX)(CX*2), Z8, Z5
+	VFMADD231PS.BCST (SI), Z8, Z6
+	VFMADD231PS.BCST (SI)(CX*1), Z8, Z7
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000040, DX
+	DECQ             DI
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z8
+	VBROADCASTSS lo+72(FP), Z9
+	VBROADCASTSS hi+76(FP), Z10
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z8, Z0, Z0
+	VMAXPS       Z9, Z0, Z0
+	VMINPS       Z10, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z8, Z1, Z1
+	VMAXPS  Z9, Z1, Z1
+	VMINPS  Z10, Z1, Z1
+	VMOVUPS Z1, K1, (AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z8, Z2, Z2
+	VMAXPS  Z9, Z2, Z2
+	VMINPS  Z10, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z8, Z3, Z3
+	VMAXPS  Z9, Z3, Z3
+	VMINPS  Z10, Z3, Z3
+	VMOVUPS Z3, K1, (AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z8, Z4, Z4
+	VMAXPS  Z9, Z4, Z4
+	VMINPS  Z10, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z8, Z5, Z5
+	VMAXPS  Z9, Z5, Z5
+	VMINPS  Z10, Z5, Z5
+	VMOVUPS Z5, K1, (AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z8, Z6, Z6
+	VMAXPS  Z9, Z6, Z6
+	VMINPS  Z10, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z8, Z7, Z7
+	VMAXPS  Z9, Z7, Z7
+	VMINPS  Z10, Z7, Z7
+	VMOVUPS Z7, K1, (AX)(DX*1)
+
+skip7:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx12x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx12x16(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	LEAQ   (SI)(CX*2), DI
+	ADDQ   CX, DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+segment:
+	MOVQ  kSeg+8(FP), R8
+	TESTQ R8, R8
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z12
+	VFMADD231PS.BCST (AX), Z12, Z0
+	VFMADD231PS.BCST (AX)(CX*1), Z12, Z1
+	VFMADD231PS.BCST (AX)(CX*2), Z12, Z2
+	VFMADD231PS.BCST (BX), Z12, Z3
+	VFMADD231PS.BCST (BX)(CX*1), Z12, Z4
+	VFMADD231PS.BCST (BX)(CX*2), Z12, Z5
+	VFMADD231PS.BCST (SI), Z12, Z6
+	VFMADD231PS.BCST (SI)(CX*1), Z12, Z7
+	VFMADD231PS.BCST (SI)(CX*2), Z12, Z8
+	VFMADD231PS.BCST (DI), Z12, Z9
+	VFMADD231PS.BCST (DI)(CX*1), Z12, Z10
+	VFMADD231PS.BCST (DI)(CX*2), Z12, Z11
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, DI
+	ADDQ             $0x00000040, DX
+	DECQ             R8
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	ADDQ         adj+32(FP), DI
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z12
+	VBROADCASTSS lo+72(FP), Z13
+	VBROADCASTSS hi+76(FP), Z14
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z12, Z0, Z0
+	VMAXPS       Z13, Z0, Z0
+	VMINPS       Z14, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z12, Z1, Z1
+	VMAXPS  Z13, Z1, Z1
+	VMINPS  Z14, Z1, Z1
+	VMOVUPS Z1, K1, (AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z12, Z2, Z2
+	VMAXPS  Z13, Z2, Z2
+	VMINPS  Z14, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z12, Z3, Z3
+	VMAXPS  Z13, Z3, Z3
+	VMINPS  Z14, Z3, Z3
+	VMOVUPS Z3, K1, (AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z12, Z4, Z4
+	VMAXPS  Z13, Z4, Z4
+	VMINPS  Z14, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z12, Z5, Z5
+	VMAXPS  Z13, Z5, Z5
+	VMINPS  Z14, Z5, Z5
+	VMOVUPS Z5, K1, (AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z12, Z6, Z6
+	VMAXPS  Z13, Z6, Z6
+	VMINPS  Z14, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z12, Z7, Z7
+	VMAXPS  Z13, Z7, Z7
+	VMINPS  Z14, Z7, Z7
+	VMOVUPS Z7, K1, (AX)(DX*1)
+
+skip7:
+	MOVQ    64(CX), DX
+	TESTQ   DX, DX
+	JS      skip8
+	VADDPS  Z12, Z8, Z8
+	VMAXPS  Z13, Z8, Z8
+	VMINPS  Z14, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+
+skip8:
+	MOVQ    72(CX), DX
+	TESTQ   DX, DX
+	JS      skip9
+	VADDPS  Z12, Z9, Z9
+	VMAXPS  Z13, Z9, Z9
+	VMINPS  Z14, Z9, Z9
+	VMOVUPS Z9, K1, (AX)(DX*1)
+
+skip9:
+	MOVQ    80(CX), DX
+	TESTQ   DX, DX
+	JS      skip10
+	VADDPS  Z12, Z10, Z10
+	VMAXPS  Z13, Z10, Z10
+	VMINPS  Z14, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+
+skip10:
+	MOVQ    88(CX), DX
+	TESTQ   DX, DX
+	JS      skip11
+	VADDPS  Z12, Z11, Z11
+	VMAXPS  Z13, Z11, Z11
+	VMINPS  Z14, Z11, Z11
+	VMOVUPS Z11, K1, (AX)(DX*1)
+
+skip11:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx16x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx16x16(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	LEAQ   (SI)(CX*2), DI
+	ADDQ   CX, DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+segment:
+	MOVQ  kSeg+8(FP), R10
+	TESTQ R10, R10
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST (AX)(CX*1), Z16, Z1
+	VFMADD231PS.BCST (AX)(CX*2), Z16, Z2
+	VFMADD231PS.BCST (BX), Z16, Z3
+	VFMADD231PS.BCST (BX)(CX*1), Z16, Z4
+	VFMADD231PS.BCST (BX)(CX*2), Z16, Z5
+	VFMADD231PS.BCST (SI), Z16, Z6
+	VFMADD231PS.BCST (SI)(CX*1), Z16, Z7
+	VFMADD231PS.BCST (SI)(CX*2), Z16, Z8
+	VFMADD231PS.BCST (DI), Z16, Z9
+	VFMADD231PS.BCST (DI)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (DI)(CX*2), Z16, Z11
+	VFMADD231PS.BCST (R8), Z16, Z12
+	VFMADD231PS.BCST (R8)(CX*1), Z16, Z13
+	VFMADD231PS.BCST (R8)(CX*2), Z16, Z14
+	VFMADD231PS.BCST (R9), Z16, Z15
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, DI
+	ADDQ             $0x00000004, R8
+	ADDQ             $0x00000004, R9
+	ADDQ             $0x00000040, DX
+	DECQ             R10
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	ADDQ         adj+32(FP), DI
+	ADDQ         adj+32(FP), R8
+	ADDQ         adj+32(FP), R9
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z16
+	VBROADCASTSS lo+72(FP), Z17
+	VBROADCASTSS hi+76(FP), Z18
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z16, Z0, Z0
+	VMAXPS       Z17, Z0, Z0
+	VMINPS       Z18, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z16, Z1, Z1
+	VMAXPS  Z17, Z1, Z1
+	VMINPS  Z18, Z1, Z1
+	VMOVUPS Z1, K1, (AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z16, Z2, Z2
+	VMAXPS  Z17, Z2, Z2
+	VMINPS  Z18, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z16, Z3, Z3
+	VMAXPS  Z17, Z3, Z3
+	VMINPS  Z18, Z3, Z3
+	VMOVUPS Z3, K1, (AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z16, Z4, Z4
+	VMAXPS  Z17, Z4, Z4
+	VMINPS  Z18, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z16, Z5, Z5
+	VMAXPS  Z17, Z5, Z5
+	VMINPS  Z18, Z5, Z5
+	VMOVUPS Z5, K1, (AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z16, Z6, Z6
+	VMAXPS  Z17, Z6, Z6
+	VMINPS  Z18, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z16, Z7, Z7
+	VMAXPS  Z17, Z7, Z7
+	VMINPS  Z18, Z7, Z7
+	VMOVUPS Z7, K1, (AX)(DX*1)
+
+skip7:
+	MOVQ    64(CX), DX
+	TESTQ   DX, DX
+	JS      skip8
+	VADDPS  Z16, Z8, Z8
+	VMAXPS  Z17, Z8, Z8
+	VMINPS  Z18, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+
+skip8:
+	MOVQ    72(CX), DX
+	TESTQ   DX, DX
+	JS      skip9
+	VADDPS  Z16, Z9, Z9
+	VMAXPS  Z17, Z9, Z9
+	VMINPS  Z18, Z9, Z9
+	VMOVUPS Z9, K1, (AX)(DX*1)
+
+skip9:
+	MOVQ    80(CX), DX
+	TESTQ   DX, DX
+	JS      skip10
+	VADDPS  Z16, Z10, Z10
+	VMAXPS  Z17, Z10, Z10
+	VMINPS  Z18, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+
+skip10:
+	MOVQ    88(CX), DX
+	TESTQ   DX, DX
+	JS      skip11
+	VADDPS  Z16, Z11, Z11
+	VMAXPS  Z17, Z11, Z11
+	VMINPS  Z18, Z11, Z11
+	VMOVUPS Z11, K1, (AX)(DX*1)
+
+skip11:
+	MOVQ    96(CX), DX
+	TESTQ   DX, DX
+	JS      skip12
+	VADDPS  Z16, Z12, Z12
+	VMAXPS  Z17, Z12, Z12
+	VMINPS  Z18, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+
+skip12:
+	MOVQ    104(CX), DX
+	TESTQ   DX, DX
+	JS      skip13
+	VADDPS  Z16, Z13, Z13
+	VMAXPS  Z17, Z13, Z13
+	VMINPS  Z18, Z13, Z13
+	VMOVUPS Z13, K1, (AX)(DX*1)
+
+skip13:
+	MOVQ    112(CX), DX
+	TESTQ   DX, DX
+	JS      skip14
+	VADDPS  Z16, Z14, Z14
+	VMAXPS  Z17, Z14, Z14
+	VMINPS  Z18, Z14, Z14
+	VMOVUPS Z14, K1, (AX)(DX*1)
+
+skip14:
+	MOVQ    120(CX), DX
+	TESTQ   DX, DX
+	JS      skip15
+	VADDPS  Z16, Z15, Z15
+	VMAXPS  Z17, Z15, Z15
+	VMINPS  Z18, Z15, Z15
+	VMOVUPS Z15, K1, (AX)(DX*1)
+
+skip15:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx20x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx20x16(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	LEAQ   (SI)(CX*2), DI
+	ADDQ   CX, DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	LEAQ   (R9)(CX*2), R10
+	ADDQ   CX, R10
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+segment:
+	MOVQ  kSeg+8(FP), R11
+	TESTQ R11, R11
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z20
+	VFMADD231PS.BCST (AX), Z20, Z0
+	VFMADD231PS.BCST (AX)(CX*1), Z20, Z1
+	VFMADD231PS.BCST (AX)(CX*2), Z20, Z2
+	VFMADD231PS.BCST (BX), Z20, Z3
+	VFMADD231PS.BCST (BX)(CX*1), Z20, Z4
+	VFMADD231PS.BCST (BX)(CX*2), Z20, Z5
+	VFMADD231PS.BCST (SI), Z20, Z6
+	VFMADD231PS.BCST (SI)(CX*1), Z20, Z7
+	VFMADD231PS.BCST (SI)(CX*2), Z20, Z8
+	VFMADD231PS.BCST (DI), Z20, Z9
+	VFMADD231PS.BCST (DI)(CX*1), Z20, Z10
+	VFMADD231PS.BCST (DI)(CX*2), Z20, Z11
+	VFMADD231PS.BCST (R8), Z20, Z12
+	VFMADD231PS.BCST (R8)(CX*1), Z20, Z13
+	VFMADD231PS.BCST (R8)(CX*2), Z20, Z14
+	VFMADD231PS.BCST (R9), Z20, Z15
+	VFMADD231PS.BCST (R9)(CX*1), Z20, Z16
+	VFMADD231PS.BCST (R9)(CX*2), Z20, Z17
+	VFMADD231PS.BCST (R10), Z20, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Z20, Z19
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, DI
+	ADDQ             $0x00000004, R8
+	ADDQ             $0x00000004, R9
+	ADDQ             $0x00000004, R10
+	ADDQ             $0x00000040, DX
+	DECQ             R11
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	ADDQ         adj+32(FP), DI
+	ADDQ         adj+32(FP), R8
+	ADDQ         adj+32(FP), R9
+	ADDQ         adj+32(FP), R10
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z20
+	VBROADCASTSS lo+72(FP), Z21
+	VBROADCASTSS hi+76(FP), Z22
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z20, Z0, Z0
+	VMAXPS       Z21, Z0, Z0
+	VMINPS       Z22, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z20, Z1, Z1
+	VMAXPS  Z21, Z1, Z1
+	VMINPS  Z22, Z1, Z1
+	VMOVUPS Z1, K1, (AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z20, Z2, Z2
+	VMAXPS  Z21, Z2, Z2
+	VMINPS  Z22, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z20, Z3, Z3
+	VMAXPS  Z21, Z3, Z3
+	VMINPS  Z22, Z3, Z3
+	VMOVUPS Z3, K1, (AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z20, Z4, Z4
+	VMAXPS  Z21, Z4, Z4
+	VMINPS  Z22, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z20, Z5, Z5
+	VMAXPS  Z21, Z5, Z5
+	VMINPS  Z22, Z5, Z5
+	VMOVUPS Z5, K1, (AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z20, Z6, Z6
+	VMAXPS  Z21, Z6, Z6
+	VMINPS  Z22, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z20, Z7, Z7
+	VMAXPS  Z21, Z7, Z7
+	VMINPS  Z22, Z7, Z7
+	VMOVUPS Z7, K1, (AX)(DX*1)
+
+skip7:
+	MOVQ    64(CX), DX
+	TESTQ   DX, DX
+	JS      skip8
+	VADDPS  Z20, Z8, Z8
+	VMAXPS  Z21, Z8, Z8
+	VMINPS  Z22, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+
+skip8:
+	MOVQ    72(CX), DX
+	TESTQ   DX, DX
+	JS      skip9
+	VADDPS  Z20, Z9, Z9
+	VMAXPS  Z21, Z9, Z9
+	VMINPS  Z22, Z9, Z9
+	VMOVUPS Z9, K1, (AX)(DX*1)
+
+skip9:
+	MOVQ    80(CX), DX
+	TESTQ   DX, DX
+	JS      skip10
+	VADDPS  Z20, Z10, Z10
+	VMAXPS  Z21, Z10, Z10
+	VMINPS  Z22, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+
+skip10:
+	MOVQ    88(CX), DX
+	TESTQ   DX, DX
+	JS      skip11
+	VADDPS  Z20, Z11, Z11
+	VMAXPS  Z21, Z11, Z11
+	VMINPS  Z22, Z11, Z11
+	VMOVUPS Z11, K1, (AX)(DX*1)
+
+skip11:
+	MOVQ    96(CX), DX
+	TESTQ   DX, DX
+	JS      skip12
+	VADDPS  Z20, Z12, Z12
+	VMAXPS  Z21, Z12, Z12
+	VMINPS  Z22, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+
+skip12:
+	MOVQ    104(CX), DX
+	TESTQ   DX, DX
+	JS      skip13
+	VADDPS  Z20, Z13, Z13
+	VMAXPS  Z21, Z13, Z13
+	VMINPS  Z22, Z13, Z13
+	VMOVUPS Z13, K1, (AX)(DX*1)
+
+skip13:
+	MOVQ    112(CX), DX
+	TESTQ   DX, DX
+	JS      skip14
+	VADDPS  Z20, Z14, Z14
+	VMAXPS  Z21, Z14, Z14
+	VMINPS  Z22, Z14, Z14
+	VMOVUPS Z14, K1, (AX)(DX*1)
+
+skip14:
+	MOVQ    120(CX), DX
+	TESTQ   DX, DX
+	JS      skip15
+	VADDPS  Z20, Z15, Z15
+	VMAXPS  Z21, Z15, Z15
+	VMINPS  Z22, Z15, Z15
+	VMOVUPS Z15, K1, (AX)(DX*1)
+
+skip15:
+	MOVQ    128(CX), DX
+	TESTQ   DX, DX
+	JS      skip16
+	VADDPS  Z20, Z16, Z16
+	VMAXPS  Z21, Z16, Z16
+	VMINPS  Z22, Z16, Z16
+	VMOVUPS Z16, K1, (AX)(DX*1)
+
+skip16:
+	MOVQ    136(CX), DX
+	TESTQ   DX, DX
+	JS      skip17
+	VADDPS  Z20, Z17, Z17
+	VMAXPS  Z21, Z17, Z17
+	VMINPS  Z22, Z17, Z17
+	VMOVUPS Z17, K1, (AX)(DX*1)
+
+skip17:
+	MOVQ    144(CX), DX
+	TESTQ   DX, DX
+	JS      skip18
+	VADDPS  Z20, Z18, Z18
+	VMAXPS  Z21, Z18, Z18
+	VMINPS  Z22, Z18, Z18
+	VMOVUPS Z18, K1, (AX)(DX*1)
+
+skip18:
+	MOVQ    152(CX), DX
+	TESTQ   DX, DX
+	JS      skip19
+	VADDPS  Z20, Z19, Z19
+	VMAXPS  Z21, Z19, Z19
+	VMINPS  Z22, Z19, Z19
+	VMOVUPS Z19, K1, (AX)(DX*1)
+
+skip19:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx24x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx24x16(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	LEAQ   (SI)(CX*2), DI
+	ADDQ   CX, DI
+	LEAQ   (DI)(CX*2), R8
+	ADDQ   CX, R8
+	LEAQ   (R8)(CX*2), R9
+	ADDQ   CX, R9
+	LEAQ   (R9)(CX*2), R10
+	ADDQ   CX, R10
+	LEAQ   (R10)(CX*2), R11
+	ADDQ   CX, R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+segment:
+	MOVQ  kSeg+8(FP), R12
+	TESTQ R12, R12
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z24
+	VFMADD231PS.BCST (AX), Z24, Z0
+	VFMADD231PS.BCST (AX)(CX*1), Z24, Z1
+	VFMADD231PS.BCST (AX)(CX*2), Z24, Z2
+	VFMADD231PS.BCST (BX), Z24, Z3
+	VFMADD231PS.BCST (BX)(CX*1), Z24, Z4
+	VFMADD231PS.BCST (BX)(CX*2), Z24, Z5
+	VFMADD231PS.BCST (SI), Z24, Z6
+	VFMADD231PS.BCST (SI)(CX*1), Z24, Z7
+	VFMADD231PS.BCST (SI)(CX*2), Z24, Z8
+	VFMADD231PS.BCST (DI), Z24, Z9
+	VFMADD231PS.BCST (DI)(CX*1), Z24, Z10
+	VFMADD231PS.BCST (DI)(CX*2), Z24, Z11
+	VFMADD231PS.BCST (R8), Z24, Z12
+	VFMADD231PS.BCST (R8)(CX*1), Z24, Z13
+	VFMADD231PS.BCST (R8)(CX*2), Z24, Z14
+	VFMADD231PS.BCST (R9), Z24, Z15
+	VFMADD231PS.BCST (R9)(CX*1), Z24, Z16
+	VFMADD231PS.BCST (R9)(CX*2), Z24, Z17
+	VFMADD231PS.BCST (R10), Z24, Z18
+	VFMADD231PS.BCST (R10)(CX*1), Z24, Z19
+	VFMADD231PS.BCST (R10)(CX*2), Z24, Z20
+	VFMADD231PS.BCST (R11), Z24, Z21
+	VFMADD231PS.BCST (R11)(CX*1), Z24, Z22
+	VFMADD231PS.BCST (R11)(CX*2), Z24, Z23
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, DI
+	ADDQ             $0x00000004, R8
+	ADDQ             $0x00000004, R9
+	ADDQ             $0x00000004, R10
+	ADDQ             $0x00000004, R11
+	ADDQ             $0x00000040, DX
+	DECQ             R12
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	ADDQ         adj+32(FP), DI
+	ADDQ         adj+32(FP), R8
+	ADDQ         adj+32(FP), R9
+	ADDQ         adj+32(FP), R10
+	ADDQ         adj+32(FP), R11
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z24
+	VBROADCASTSS lo+72(FP), Z25
+	VBROADCASTSS hi+76(FP), Z26
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z24, Z0, Z0
+	VMAXPS       Z25, Z0, Z0
+	VMINPS       Z26, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z24, Z1, Z1
+	VMAXPS  Z25, Z1, Z1
+	VMINPS  Z26, Z1, Z1
+	VMOVUPS Z1, K1, (AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z24, Z2, Z2
+	VMAXPS  Z25, Z2, Z2
+	VMINPS  Z26, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z24, Z3, Z3
+	VMAXPS  Z25, Z3, Z3
+	VMINPS  Z26, Z3, Z3
+	VMOVUPS Z3, K1, (AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z24, Z4, Z4
+	VMAXPS  Z25, Z4, Z4
+	VMINPS  Z26, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z24, Z5, Z5
+	VMAXPS  Z25, Z5, Z5
+	VMINPS  Z26, Z5, Z5
+	VMOVUPS Z5, K1, (AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z24, Z6, Z6
+	VMAXPS  Z25, Z6, Z6
+	VMINPS  Z26, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z24, Z7, Z7
+	VMAXPS  Z25, Z7, Z7
+	VMINPS  Z26, Z7, Z7
+	VMOVUPS Z7, K1, (AX)(DX*1)
+
+skip7:
+	MOVQ    64(CX), DX
+	TESTQ   DX, DX
+	JS      skip8
+	VADDPS  Z24, Z8, Z8
+	VMAXPS  Z25, Z8, Z8
+	VMINPS  Z26, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+
+skip8:
+	MOVQ    72(CX), DX
+	TESTQ   DX, DX
+	JS      skip9
+	VADDPS  Z24, Z9, Z9
+	VMAXPS  Z25, Z9, Z9
+	VMINPS  Z26, Z9, Z9
+	VMOVUPS Z9, K1, (AX)(DX*1)
+
+skip9:
+	MOVQ    80(CX), DX
+	TESTQ   DX, DX
+	JS      skip10
+	VADDPS  Z24, Z10, Z10
+	VMAXPS  Z25, Z10, Z10
+	VMINPS  Z26, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+
+skip10:
+	MOVQ    88(CX), DX
+	TESTQ   DX, DX
+	JS      skip11
+	VADDPS  Z24, Z11, Z11
+	VMAXPS  Z25, Z11, Z11
+	VMINPS  Z26, Z11, Z11
+	VMOVUPS Z11, K1, (AX)(DX*1)
+
+skip11:
+	MOVQ    96(CX), DX
+	TESTQ   DX, DX
+	JS      skip12
+	VADDPS  Z24, Z12, Z12
+	VMAXPS  Z25, Z12, Z12
+	VMINPS  Z26, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+
+skip12:
+	MOVQ    104(CX), DX
+	TESTQ   DX, DX
+	JS      skip13
+	VADDPS  Z24, Z13, Z13
+	VMAXPS  Z25, Z13, Z13
+	VMINPS  Z26, Z13, Z13
+	VMOVUPS Z13, K1, (AX)(DX*1)
+
+skip13:
+	MOVQ    112(CX), DX
+	TESTQ   DX, DX
+	JS      skip14
+	VADDPS  Z24, Z14, Z14
+	VMAXPS  Z25, Z14, Z14
+	VMINPS  Z26, Z14, Z14
+	VMOVUPS Z14, K1, (AX)(DX*1)
+
+skip14:
+	MOVQ    120(CX), DX
+	TESTQ   DX, DX
+	JS      skip15
+	VADDPS  Z24, Z15, Z15
+	VMAXPS  Z25, Z15, Z15
+	VMINPS  Z26, Z15, Z15
+	VMOVUPS Z15, K1, (AX)(DX*1)
+
+skip15:
+	MOVQ    128(CX), DX
+	TESTQ   DX, DX
+	JS      skip16
+	VADDPS  Z24, Z16, Z16
+	VMAXPS  Z25, Z16, Z16
+	VMINPS  Z26, Z16, Z16
+	VMOVUPS Z16, K1, (AX)(DX*1)
+
+skip16:
+	MOVQ    136(CX), DX
+	TESTQ   DX, DX
+	JS      skip17
+	VADDPS  Z24, Z17, Z17
+	VMAXPS  Z25, Z17, Z17
+	VMINPS  Z26, Z17, Z17
+	VMOVUPS Z17, K1, (AX)(DX*1)
+
+skip17:
+	MOVQ    144(CX), DX
+	TESTQ   DX, DX
+	JS      skip18
+	VADDPS  Z24, Z18, Z18
+	VMAXPS  Z25, Z18, Z18
+	VMINPS  Z26, Z18, Z18
+	VMOVUPS Z18, K1, (AX)(DX*1)
+
+skip18:
+	MOVQ    152(CX), DX
+	TESTQ   DX, DX
+	JS      skip19
+	VADDPS  Z24, Z19, Z19
+	VMAXPS  Z25, Z19, Z19
+	VMINPS  Z26, Z19, Z19
+	VMOVUPS Z19, K1, (AX)(DX*1)
+
+skip19:
+	MOVQ    160(CX), DX
+	TESTQ   DX, DX
+	JS      skip20
+	VADDPS  Z24, Z20, Z20
+	VMAXPS  Z25, Z20, Z20
+	VMINPS  Z26, Z20, Z20
+	VMOVUPS Z20, K1, (AX)(DX*1)
+
+skip20:
+	MOVQ    168(CX), DX
+	TESTQ   DX, DX
+	JS      skip21
+	VADDPS  Z24, Z21, Z21
+	VMAXPS  Z25, Z21, Z21
+	VMINPS  Z26, Z21, Z21
+	VMOVUPS Z21, K1, (AX)(DX*1)
+
+skip21:
+	MOVQ    176(CX), DX
+	TESTQ   DX, DX
+	JS      skip22
+	VADDPS  Z24, Z22, Z22
+	VMAXPS  Z25, Z22, Z22
+	VMINPS  Z26, Z22, Z22
+	VMOVUPS Z22, K1, (AX)(DX*1)
+
+skip22:
+	MOVQ    184(CX), DX
+	TESTQ   DX, DX
+	JS      skip23
+	VADDPS  Z24, Z23, Z23
+	VMAXPS  Z25, Z23, Z23
+	VMINPS  Z26, Z23, Z23
+	VMOVUPS Z23, K1, (AX)(DX*1)
+
+skip23:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx2x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx2x32(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+segment:
+	MOVQ  kSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z4
+	VMOVUPS          64(DX), Z5
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST (AX), Z5, Z1
+	VFMADD231PS.BCST (AX)(CX*1), Z4, Z2
+	VFMADD231PS.BCST (AX)(CX*1), Z5, Z3
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000080, DX
+	DECQ             BX
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z4
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z5
+	VBROADCASTSS lo+72(FP), Z6
+	VBROADCASTSS hi+76(FP), Z7
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z4, Z0, Z0
+	VMAXPS       Z6, Z0, Z0
+	VMINPS       Z7, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z5, Z1, Z1
+	VMAXPS       Z6, Z1, Z1
+	VMINPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z4, Z2, Z2
+	VMAXPS  Z6, Z2, Z2
+	VMINPS  Z7, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	VADDPS  Z5, Z3, Z3
+	VMAXPS  Z6, Z3, Z3
+	VMINPS  Z7, Z3, Z3
+	VMOVUPS Z3, K2, 64(AX)(DX*1)
+
+skip1:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx4x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx4x32(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+segment:
+	MOVQ  kSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z8
+	VMOVUPS          64(DX), Z9
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST (AX), Z9, Z1
+	VFMADD231PS.BCST (AX)(CX*1), Z8, Z2
+	VFMADD231PS.BCST (AX)(CX*1), Z9, Z3
+	VFMADD231PS.BCST (AX)(CX*2), Z8, Z4
+	VFMADD231PS.BCST (AX)(CX*2), Z9, Z5
+	VFMADD231PS.BCST (BX), Z8, Z6
+	VFMADD231PS.BCST (BX), Z9, Z7
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000080, DX
+	DECQ             SI
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z8
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z9
+	VBROADCASTSS lo+72(FP), Z10
+	VBROADCASTSS hi+76(FP), Z11
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z8, Z0, Z0
+	VMAXPS       Z10, Z0, Z0
+	VMINPS       Z11, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z9, Z1, Z1
+	VMAXPS       Z10, Z1, Z1
+	VMINPS       Z11, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z8, Z2, Z2
+	VMAXPS  Z10, Z2, Z2
+	VMINPS  Z11, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	VADDPS  Z9, Z3, Z3
+	VMAXPS  Z10, Z3, Z3
+	VMINPS  Z11, Z3, Z3
+	VMOVUPS Z3, K2, 64(AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z8, Z4, Z4
+	VMAXPS  Z10, Z4, Z4
+	VMINPS  Z11, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z9, Z5, Z5
+	VMAXPS  Z10, Z5, Z5
+	VMINPS  Z11, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z8, Z6, Z6
+	VMAXPS  Z10, Z6, Z6
+	VMINPS  Z11, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+	VADDPS  Z9, Z7, Z7
+	VMAXPS  Z10, Z7, Z7
+	VMINPS  Z11, Z7, Z7
+	VMOVUPS Z7, K2, 64(AX)(DX*1)
+
+skip3:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx6x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx6x32(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+segment:
+	MOVQ  kSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z12
+	VMOVUPS          64(DX), Z13
+	VFMADD231PS.BCST (AX), Z12, Z0
+	VFMADD231PS.BCST (AX), Z13, Z1
+	VFMADD231PS.BCST (AX)(CX*1), Z12, Z2
+	VFMADD231PS.BCST (AX)(CX*1), Z13, Z3
+	VFMADD231PS.BCST (AX)(CX*2), Z12, Z4
+	VFMADD231PS.BCST (AX)(CX*2), Z13, Z5
+	VFMADD231PS.BCST (BX), Z12, Z6
+	VFMADD231PS.BCST (BX), Z13, Z7
+	VFMADD231PS.BCST (BX)(CX*1), Z12, Z8
+	VFMADD231PS.BCST (BX)(CX*1), Z13, Z9
+	VFMADD231PS.BCST (BX)(CX*2), Z12, Z10
+	VFMADD231PS.BCST (BX)(CX*2), Z13, Z11
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000080, DX
+	DECQ             SI
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z12
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z13
+	VBROADCASTSS lo+72(FP), Z14
+	VBROADCASTSS hi+76(FP), Z15
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z12, Z0, Z0
+	VMAXPS       Z14, Z0, Z0
+	VMINPS       Z15, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z13, Z1, Z1
+	VMAXPS       Z14, Z1, Z1
+	VMINPS       Z15, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z12, Z2, Z2
+	VMAXPS  Z14, Z2, Z2
+	VMINPS  Z15, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	VADDPS  Z13, Z3, Z3
+	VMAXPS  Z14, Z3, Z3
+	VMINPS  Z15, Z3, Z3
+	VMOVUPS Z3, K2, 64(AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z12, Z4, Z4
+	VMAXPS  Z14, Z4, Z4
+	VMINPS  Z15, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z13, Z5, Z5
+	VMAXPS  Z14, Z5, Z5
+	VMINPS  Z15, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z12, Z6, Z6
+	VMAXPS  Z14, Z6, Z6
+	VMINPS  Z15, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+	VADDPS  Z13, Z7, Z7
+	VMAXPS  Z14, Z7, Z7
+	VMINPS  Z15, Z7, Z7
+	VMOVUPS Z7, K2, 64(AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z12, Z8, Z8
+	VMAXPS  Z14, Z8, Z8
+	VMINPS  Z15, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+	VADDPS  Z13, Z9, Z9
+	VMAXPS  Z14, Z9, Z9
+	VMINPS  Z15, Z9, Z9
+	VMOVUPS Z9, K2, 64(AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z12, Z10, Z10
+	VMAXPS  Z14, Z10, Z10
+	VMINPS  Z15, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+	VADDPS  Z13, Z11, Z11
+	VMAXPS  Z14, Z11, Z11
+	VMINPS  Z15, Z11, Z11
+	VMOVUPS Z11, K2, 64(AX)(DX*1)
+
+skip5:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx8x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx8x32(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+segment:
+	MOVQ  kSeg+8(FP), DI
+	TESTQ DI, DI
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z16
+	VMOVUPS          64(DX), Z17
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST (AX), Z17, Z1
+	VFMADD231PS.BCST (AX)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (AX)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (AX)(CX*2), Z16, Z4
+	VFMADD231PS.BCST (AX)(CX*2), Z17, Z5
+	VFMADD231PS.BCST (BX), Z16, Z6
+	VFMADD231PS.BCST (BX), Z17, Z7
+	VFMADD231PS.BCST (BX)(CX*1), Z16, Z8
+	VFMADD231PS.BCST (BX)(CX*1), Z17, Z9
+	VFMADD231PS.BCST (BX)(CX*2), Z16, Z10
+	VFMADD231PS.BCST (BX)(CX*2), Z17, Z11
+	VFMADD231PS.BCST (SI), Z16, Z12
+	VFMADD231PS.BCST (SI), Z17, Z13
+	VFMADD231PS.BCST (SI)(CX*1), Z16, Z14
+	VFMADD231PS.BCST (SI)(CX*1), Z17, Z15
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000080, DX
+	DECQ             DI
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z16
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z17
+	VBROADCASTSS lo+72(FP), Z18
+	VBROADCASTSS hi+76(FP), Z19
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z16, Z0, Z0
+	VMAXPS       Z18, Z0, Z0
+	VMINPS       Z19, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z17, Z1, Z1
+	VMAXPS       Z18, Z1, Z1
+	VMINPS       Z19, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z16, Z2, Z2
+	VMAXPS  Z18, Z2, Z2
+	VMINPS  Z19, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	VADDPS  Z17, Z3, Z3
+	VMAXPS  Z18, Z3, Z3
+	VMINPS  Z19, Z3, Z3
+	VMOVUPS Z3, K2, 64(AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z16, Z4, Z4
+	VMAXPS  Z18, Z4, Z4
+	VMINPS  Z19, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z17, Z5, Z5
+	VMAXPS  Z18, Z5, Z5
+	VMINPS  Z19, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z16, Z6, Z6
+	VMAXPS  Z18, Z6, Z6
+	VMINPS  Z19, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+	VADDPS  Z17, Z7, Z7
+	VMAXPS  Z18, Z7, Z7
+	VMINPS  Z19, Z7, Z7
+	VMOVUPS Z7, K2, 64(AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z16, Z8, Z8
+	VMAXPS  Z18, Z8, Z8
+	VMINPS  Z19, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+	VADDPS  Z17, Z9, Z9
+	VMAXPS  Z18, Z9, Z9
+	VMINPS  Z19, Z9, Z9
+	VMOVUPS Z9, K2, 64(AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z16, Z10, Z10
+	VMAXPS  Z18, Z10, Z10
+	VMINPS  Z19, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+	VADDPS  Z17, Z11, Z11
+	VMAXPS  Z18, Z11, Z11
+	VMINPS  Z19, Z11, Z11
+	VMOVUPS Z11, K2, 64(AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z16, Z12, Z12
+	VMAXPS  Z18, Z12, Z12
+	VMINPS  Z19, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+	VADDPS  Z17, Z13, Z13
+	VMAXPS  Z18, Z13, Z13
+	VMINPS  Z19, Z13, Z13
+	VMOVUPS Z13, K2, 64(AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z16, Z14, Z14
+	VMAXPS  Z18, Z14, Z14
+	VMINPS  Z19, Z14, Z14
+	VMOVUPS Z14, K1, (AX)(DX*1)
+	VADDPS  Z17, Z15, Z15
+	VMAXPS  Z18, Z15, Z15
+	VMINPS  Z19, Z15, Z15
+	VMOVUPS Z15, K2, 64(AX)(DX*1)
+
+skip7:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx10x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx10x32(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	LEAQ   (SI)(CX*2), DI
+	ADDQ   CX, DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+segment:
+	MOVQ  kSeg+8(FP), R8
+	TESTQ R8, R8
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z20
+	VMOVUPS          64(DX), Z21
+	VFMADD231PS.BCST (AX), Z20, Z0
+	VFMADD231PS.BCST (AX), Z21, Z1
+	VFMADD231PS.BCST (AX)(CX*1), Z20, Z2
+	VFMADD231PS.BCST (AX)(CX*1), Z21, Z3
+	VFMADD231PS.BCST (AX)(CX*2), Z20, Z4
+	VFMADD231PS.BCST (AX)(CX*2), Z21, Z5
+	VFMADD231PS.BCST (BX), Z20, Z6
+	VFMADD231PS.BCST (BX), Z21, Z7
+	VFMADD231PS.BCST (BX)(CX*1), Z20, Z8
+	VFMADD231PS.BCST (BX)(CX*1), Z21, Z9
+	VFMADD231PS.BCST (BX)(CX*2), Z20, Z10
+	VFMADD231PS.BCST (BX)(CX*2), Z21, Z11
+	VFMADD231PS.BCST (SI), Z20, Z12
+	VFMADD231PS.BCST (SI), Z21, Z13
+	VFMADD231PS.BCST (SI)(CX*1), Z20, Z14
+	VFMADD231PS.BCST (SI)(CX*1), Z21, Z15
+	VFMADD231PS.BCST (SI)(CX*2), Z20, Z16
+	VFMADD231PS.BCST (SI)(CX*2), Z21, Z17
+	VFMADD231PS.BCST (DI), Z20, Z18
+	VFMADD231PS.BCST (DI), Z21, Z19
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, DI
+	ADDQ             $0x00000080, DX
+	DECQ             R8
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	ADDQ         adj+32(FP), DI
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z20
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z21
+	VBROADCASTSS lo+72(FP), Z22
+	VBROADCASTSS hi+76(FP), Z23
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z20, Z0, Z0
+	VMAXPS       Z22, Z0, Z0
+	VMINPS       Z23, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z21, Z1, Z1
+	VMAXPS       Z22, Z1, Z1
+	VMINPS       Z23, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z20, Z2, Z2
+	VMAXPS  Z22, Z2, Z2
+	VMINPS  Z23, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	VADDPS  Z21, Z3, Z3
+	VMAXPS  Z22, Z3, Z3
+	VMINPS  Z23, Z3, Z3
+	VMOVUPS Z3, K2, 64(AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z20, Z4, Z4
+	VMAXPS  Z22, Z4, Z4
+	VMINPS  Z23, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z21, Z5, Z5
+	VMAXPS  Z22, Z5, Z5
+	VMINPS  Z23, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z20, Z6, Z6
+	VMAXPS  Z22, Z6, Z6
+	VMINPS  Z23, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+	VADDPS  Z21, Z7, Z7
+	VMAXPS  Z22, Z7, Z7
+	VMINPS  Z23, Z7, Z7
+	VMOVUPS Z7, K2, 64(AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z20, Z8, Z8
+	VMAXPS  Z22, Z8, Z8
+	VMINPS  Z23, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+	VADDPS  Z21, Z9, Z9
+	VMAXPS  Z22, Z9, Z9
+	VMINPS  Z23, Z9, Z9
+	VMOVUPS Z9, K2, 64(AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z20, Z10, Z10
+	VMAXPS  Z22, Z10, Z10
+	VMINPS  Z23, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+	VADDPS  Z21, Z11, Z11
+	VMAXPS  Z22, Z11, Z11
+	VMINPS  Z23, Z11, Z11
+	VMOVUPS Z11, K2, 64(AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z20, Z12, Z12
+	VMAXPS  Z22, Z12, Z12
+	VMINPS  Z23, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+	VADDPS  Z21, Z13, Z13
+	VMAXPS  Z22, Z13, Z13
+	VMINPS  Z23, Z13, Z13
+	VMOVUPS Z13, K2, 64(AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z20, Z14, Z14
+	VMAXPS  Z22, Z14, Z14
+	VMINPS  Z23, Z14, Z14
+	VMOVUPS Z14, K1, (AX)(DX*1)
+	VADDPS  Z21, Z15, Z15
+	VMAXPS  Z22, Z15, Z15
+	VMINPS  Z23, Z15, Z15
+	VMOVUPS Z15, K2, 64(AX)(DX*1)
+
+skip7:
+	MOVQ    64(CX), DX
+	TESTQ   DX, DX
+	JS      skip8
+	VADDPS  Z20, Z16, Z16
+	VMAXPS  Z22, Z16, Z16
+	VMINPS  Z23, Z16, Z16
+	VMOVUPS Z16, K1, (AX)(DX*1)
+	VADDPS  Z21, Z17, Z17
+	VMAXPS  Z22, Z17, Z17
+	VMINPS  Z23, Z17, Z17
+	VMOVUPS Z17, K2, 64(AX)(DX*1)
+
+skip8:
+	MOVQ    72(CX), DX
+	TESTQ   DX, DX
+	JS      skip9
+	VADDPS  Z20, Z18, Z18
+	VMAXPS  Z22, Z18, Z18
+	VMINPS  Z23, Z18, Z18
+	VMOVUPS Z18, K1, (AX)(DX*1)
+	VADDPS  Z21, Z19, Z19
+	VMAXPS  Z22, Z19, Z19
+	VMINPS  Z23, Z19, Z19
+	VMOVUPS Z19, K2, 64(AX)(DX*1)
+
+skip9:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx12x32(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx12x32(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	LEAQ   (BX)(CX*2), SI
+	ADDQ   CX, SI
+	LEAQ   (SI)(CX*2), DI
+	ADDQ   CX, DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+segment:
+	MOVQ  kSeg+8(FP), R8
+	TESTQ R8, R8
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z24
+	VMOVUPS          64(DX), Z25
+	VFMADD231PS.BCST (AX), Z24, Z0
+	VFMADD231PS.BCST (AX), Z25, Z1
+	VFMADD231PS.BCST (AX)(CX*1), Z24, Z2
+	VFMADD231PS.BCST (AX)(CX*1), Z25, Z3
+	VFMADD231PS.BCST (AX)(CX*2), Z24, Z4
+	VFMADD231PS.BCST (AX)(CX*2), Z25, Z5
+	VFMADD231PS.BCST (BX), Z24, Z6
+	VFMADD231PS.BCST (BX), Z25, Z7
+	VFMADD231PS.BCST (BX)(CX*1), Z24, Z8
+	VFMADD231PS.BCST (BX)(CX*1), Z25, Z9
+	VFMADD231PS.BCST (BX)(CX*2), Z24, Z10
+	VFMADD231PS.BCST (BX)(CX*2), Z25, Z11
+	VFMADD231PS.BCST (SI), Z24, Z12
+	VFMADD231PS.BCST (SI), Z25, Z13
+	VFMADD231PS.BCST (SI)(CX*1), Z24, Z14
+	VFMADD231PS.BCST (SI)(CX*1), Z25, Z15
+	VFMADD231PS.BCST (SI)(CX*2), Z24, Z16
+	VFMADD231PS.BCST (SI)(CX*2), Z25, Z17
+	VFMADD231PS.BCST (DI), Z24, Z18
+	VFMADD231PS.BCST (DI), Z25, Z19
+	VFMADD231PS.BCST (DI)(CX*1), Z24, Z20
+	VFMADD231PS.BCST (DI)(CX*1), Z25, Z21
+	VFMADD231PS.BCST (DI)(CX*2), Z24, Z22
+	VFMADD231PS.BCST (DI)(CX*2), Z25, Z23
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, DI
+	ADDQ             $0x00000080, DX
+	DECQ             R8
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	ADDQ         adj+32(FP), SI
+	ADDQ         adj+32(FP), DI
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z24
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z25
+	VBROADCASTSS lo+72(FP), Z26
+	VBROADCASTSS hi+76(FP), Z27
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z24, Z0, Z0
+	VMAXPS       Z26, Z0, Z0
+	VMINPS       Z27, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z25, Z1, Z1
+	VMAXPS       Z26, Z1, Z1
+	VMINPS       Z27, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z24, Z2, Z2
+	VMAXPS  Z26, Z2, Z2
+	VMINPS  Z27, Z2, Z2
+	VMOVUPS Z2, K1, (AX)(DX*1)
+	VADDPS  Z25, Z3, Z3
+	VMAXPS  Z26, Z3, Z3
+	VMINPS  Z27, Z3, Z3
+	VMOVUPS Z3, K2, 64(AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z24, Z4, Z4
+	VMAXPS  Z26, Z4, Z4
+	VMINPS  Z27, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z25, Z5, Z5
+	VMAXPS  Z26, Z5, Z5
+	VMINPS  Z27, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z24, Z6, Z6
+	VMAXPS  Z26, Z6, Z6
+	VMINPS  Z27, Z6, Z6
+	VMOVUPS Z6, K1, (AX)(DX*1)
+	VADDPS  Z25, Z7, Z7
+	VMAXPS  Z26, Z7, Z7
+	VMINPS  Z27, Z7, Z7
+	VMOVUPS Z7, K2, 64(AX)(DX*1)
+
+skip3:
+	MOVQ    32(CX), DX
+	TESTQ   DX, DX
+	JS      skip4
+	VADDPS  Z24, Z8, Z8
+	VMAXPS  Z26, Z8, Z8
+	VMINPS  Z27, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+	VADDPS  Z25, Z9, Z9
+	VMAXPS  Z26, Z9, Z9
+	VMINPS  Z27, Z9, Z9
+	VMOVUPS Z9, K2, 64(AX)(DX*1)
+
+skip4:
+	MOVQ    40(CX), DX
+	TESTQ   DX, DX
+	JS      skip5
+	VADDPS  Z24, Z10, Z10
+	VMAXPS  Z26, Z10, Z10
+	VMINPS  Z27, Z10, Z10
+	VMOVUPS Z10, K1, (AX)(DX*1)
+	VADDPS  Z25, Z11, Z11
+	VMAXPS  Z26, Z11, Z11
+	VMINPS  Z27, Z11, Z11
+	VMOVUPS Z11, K2, 64(AX)(DX*1)
+
+skip5:
+	MOVQ    48(CX), DX
+	TESTQ   DX, DX
+	JS      skip6
+	VADDPS  Z24, Z12, Z12
+	VMAXPS  Z26, Z12, Z12
+	VMINPS  Z27, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+	VADDPS  Z25, Z13, Z13
+	VMAXPS  Z26, Z13, Z13
+	VMINPS  Z27, Z13, Z13
+	VMOVUPS Z13, K2, 64(AX)(DX*1)
+
+skip6:
+	MOVQ    56(CX), DX
+	TESTQ   DX, DX
+	JS      skip7
+	VADDPS  Z24, Z14, Z14
+	VMAXPS  Z26, Z14, Z14
+	VMINPS  Z27, Z14, Z14
+	VMOVUPS Z14, K1, (AX)(DX*1)
+	VADDPS  Z25, Z15, Z15
+	VMAXPS  Z26, Z15, Z15
+	VMINPS  Z27, Z15, Z15
+	VMOVUPS Z15, K2, 64(AX)(DX*1)
+
+skip7:
+	MOVQ    64(CX), DX
+	TESTQ   DX, DX
+	JS      skip8
+	VADDPS  Z24, Z16, Z16
+	VMAXPS  Z26, Z16, Z16
+	VMINPS  Z27, Z16, Z16
+	VMOVUPS Z16, K1, (AX)(DX*1)
+	VADDPS  Z25, Z17, Z17
+	VMAXPS  Z26, Z17, Z17
+	VMINPS  Z27, Z17, Z17
+	VMOVUPS Z17, K2, 64(AX)(DX*1)
+
+skip8:
+	MOVQ    72(CX), DX
+	TESTQ   DX, DX
+	JS      skip9
+	VADDPS  Z24, Z18, Z18
+	VMAXPS  Z26, Z18, Z18
+	VMINPS  Z27, Z18, Z18
+	VMOVUPS Z18, K1, (AX)(DX*1)
+	VADDPS  Z25, Z19, Z19
+	VMAXPS  Z26, Z19, Z19
+	VMINPS  Z27, Z19, Z19
+	VMOVUPS Z19, K2, 64(AX)(DX*1)
+
+skip9:
+	MOVQ    80(CX), DX
+	TESTQ   DX, DX
+	JS      skip10
+	VADDPS  Z24, Z20, Z20
+	VMAXPS  Z26, Z20, Z20
+	VMINPS  Z27, Z20, Z20
+	VMOVUPS Z20, K1, (AX)(DX*1)
+	VADDPS  Z25, Z21, Z21
+	VMAXPS  Z26, Z21, Z21
+	VMINPS  Z27, Z21, Z21
+	VMOVUPS Z21, K2, 64(AX)(DX*1)
+
+skip10:
+	MOVQ    88(CX), DX
+	TESTQ   DX, DX
+	JS      skip11
+	VADDPS  Z24, Z22, Z22
+	VMAXPS  Z26, Z22, Z22
+	VMINPS  Z27, Z22, Z22
+	VMOVUPS Z22, K1, (AX)(DX*1)
+	VADDPS  Z25, Z23, Z23
+	VMAXPS  Z26, Z23, Z23
+	VMINPS  Z27, Z23, Z23
+	VMOVUPS Z23, K2, 64(AX)(DX*1)
+
+skip11:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx2x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx2x64(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+segment:
+	MOVQ  kSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z8
+	VMOVUPS          64(DX), Z9
+	VMOVUPS          128(DX), Z10
+	VMOVUPS          192(DX), Z11
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST (AX), Z9, Z1
+	VFMADD231PS.BCST (AX), Z10, Z2
+	VFMADD231PS.BCST (AX), Z11, Z3
+	VFMADD231PS.BCST (AX)(CX*1), Z8, Z4
+	VFMADD231PS.BCST (AX)(CX*1), Z9, Z5
+	VFMADD231PS.BCST (AX)(CX*1), Z10, Z6
+	VFMADD231PS.BCST (AX)(CX*1), Z11, Z7
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000100, DX
+	DECQ             BX
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z8
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z9
+	SHRQ         $0x10, BX
+	KMOVW        BX, K3
+	VMOVUPS.Z    128(DX), K3, Z10
+	SHRQ         $0x10, BX
+	KMOVW        BX, K4
+	VMOVUPS.Z    192(DX), K4, Z11
+	VBROADCASTSS lo+72(FP), Z12
+	VBROADCASTSS hi+76(FP), Z13
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z8, Z0, Z0
+	VMAXPS       Z12, Z0, Z0
+	VMINPS       Z13, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z9, Z1, Z1
+	VMAXPS       Z12, Z1, Z1
+	VMINPS       Z13, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+	VADDPS       Z10, Z2, Z2
+	VMAXPS       Z12, Z2, Z2
+	VMINPS       Z13, Z2, Z2
+	VMOVUPS      Z2, K3, 128(AX)(DX*1)
+	VADDPS       Z11, Z3, Z3
+	VMAXPS       Z12, Z3, Z3
+	VMINPS       Z13, Z3, Z3
+	VMOVUPS      Z3, K4, 192(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z8, Z4, Z4
+	VMAXPS  Z12, Z4, Z4
+	VMINPS  Z13, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z9, Z5, Z5
+	VMAXPS  Z12, Z5, Z5
+	VMINPS  Z13, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+	VADDPS  Z10, Z6, Z6
+	VMAXPS  Z12, Z6, Z6
+	VMINPS  Z13, Z6, Z6
+	VMOVUPS Z6, K3, 128(AX)(DX*1)
+	VADDPS  Z11, Z7, Z7
+	VMAXPS  Z12, Z7, Z7
+	VMINPS  Z13, Z7, Z7
+	VMOVUPS Z7, K4, 192(AX)(DX*1)
+
+skip1:
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512SFx4x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+// Requires: AVX, AVX512F
+TEXT ·sgemmAVX512SFx4x64(SB), NOSPLIT, $0-88
+	MOVQ   a+16(FP), AX
+	MOVQ   lda+24(FP), CX
+	MOVQ   b+40(FP), DX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*2), BX
+	ADDQ   CX, BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+segment:
+	MOVQ  kSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    next
+
+loop:
+	VMOVUPS          (DX), Z16
+	VMOVUPS          64(DX), Z17
+	VMOVUPS          128(DX), Z18
+	VMOVUPS          192(DX), Z19
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST (AX), Z17, Z1
+	VFMADD231PS.BCST (AX), Z18, Z2
+	VFMADD231PS.BCST (AX), Z19, Z3
+	VFMADD231PS.BCST (AX)(CX*1), Z16, Z4
+	VFMADD231PS.BCST (AX)(CX*1), Z17, Z5
+	VFMADD231PS.BCST (AX)(CX*1), Z18, Z6
+	VFMADD231PS.BCST (AX)(CX*1), Z19, Z7
+	VFMADD231PS.BCST (AX)(CX*2), Z16, Z8
+	VFMADD231PS.BCST (AX)(CX*2), Z17, Z9
+	VFMADD231PS.BCST (AX)(CX*2), Z18, Z10
+	VFMADD231PS.BCST (AX)(CX*2), Z19, Z11
+	VFMADD231PS.BCST (BX), Z16, Z12
+	VFMADD231PS.BCST (BX), Z17, Z13
+	VFMADD231PS.BCST (BX), Z18, Z14
+	VFMADD231PS.BCST (BX), Z19, Z15
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, BX
+	ADDQ             $0x00000100, DX
+	DECQ             SI
+	JNE              loop
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         bias+64(FP), DX
+	MOVQ         mask+80(FP), BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (DX), K1, Z16
+	SHRQ         $0x10, BX
+	KMOVW        BX, K2
+	VMOVUPS.Z    64(DX), K2, Z17
+	SHRQ         $0x10, BX
+	KMOVW        BX, K3
+	VMOVUPS.Z    128(DX), K3, Z18
+	SHRQ         $0x10, BX
+	KMOVW        BX, K4
+	VMOVUPS.Z    192(DX), K4, Z19
+	VBROADCASTSS lo+72(FP), Z20
+	VBROADCASTSS hi+76(FP), Z21
+	MOVQ         (CX), DX
+	TESTQ        DX, DX
+	JS           skip0
+	VADDPS       Z16, Z0, Z0
+	VMAXPS       Z20, Z0, Z0
+	VMINPS       Z21, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)(DX*1)
+	VADDPS       Z17, Z1, Z1
+	VMAXPS       Z20, Z1, Z1
+	VMINPS       Z21, Z1, Z1
+	VMOVUPS      Z1, K2, 64(AX)(DX*1)
+	VADDPS       Z18, Z2, Z2
+	VMAXPS       Z20, Z2, Z2
+	VMINPS       Z21, Z2, Z2
+	VMOVUPS      Z2, K3, 128(AX)(DX*1)
+	VADDPS       Z19, Z3, Z3
+	VMAXPS       Z20, Z3, Z3
+	VMINPS       Z21, Z3, Z3
+	VMOVUPS      Z3, K4, 192(AX)(DX*1)
+
+skip0:
+	MOVQ    8(CX), DX
+	TESTQ   DX, DX
+	JS      skip1
+	VADDPS  Z16, Z4, Z4
+	VMAXPS  Z20, Z4, Z4
+	VMINPS  Z21, Z4, Z4
+	VMOVUPS Z4, K1, (AX)(DX*1)
+	VADDPS  Z17, Z5, Z5
+	VMAXPS  Z20, Z5, Z5
+	VMINPS  Z21, Z5, Z5
+	VMOVUPS Z5, K2, 64(AX)(DX*1)
+	VADDPS  Z18, Z6, Z6
+	VMAXPS  Z20, Z6, Z6
+	VMINPS  Z21, Z6, Z6
+	VMOVUPS Z6, K3, 128(AX)(DX*1)
+	VADDPS  Z19, Z7, Z7
+	VMAXPS  Z20, Z7, Z7
+	VMINPS  Z21, Z7, Z7
+	VMOVUPS Z7, K4, 192(AX)(DX*1)
+
+skip1:
+	MOVQ    16(CX), DX
+	TESTQ   DX, DX
+	JS      skip2
+	VADDPS  Z16, Z8, Z8
+	VMAXPS  Z20, Z8, Z8
+	VMINPS  Z21, Z8, Z8
+	VMOVUPS Z8, K1, (AX)(DX*1)
+	VADDPS  Z17, Z9, Z9
+	VMAXPS  Z20, Z9, Z9
+	VMINPS  Z21, Z9, Z9
+	VMOVUPS Z9, K2, 64(AX)(DX*1)
+	VADDPS  Z18, Z10, Z10
+	VMAXPS  Z20, Z10, Z10
+	VMINPS  Z21, Z10, Z10
+	VMOVUPS Z10, K3, 128(AX)(DX*1)
+	VADDPS  Z19, Z11, Z11
+	VMAXPS  Z20, Z11, Z11
+	VMINPS  Z21, Z11, Z11
+	VMOVUPS Z11, K4, 192(AX)(DX*1)
+
+skip2:
+	MOVQ    24(CX), DX
+	TESTQ   DX, DX
+	JS      skip3
+	VADDPS  Z16, Z12, Z12
+	VMAXPS  Z20, Z12, Z12
+	VMINPS  Z21, Z12, Z12
+	VMOVUPS Z12, K1, (AX)(DX*1)
+	VADDPS  Z17, Z13, Z13
+	VMAXPS  Z20, Z13, Z13
+	VMINPS  Z21, Z13, Z13
+	VMOVUPS Z13, K2, 64(AX)(DX*1)
+	VADDPS  Z18, Z14, Z14
+	VMAXPS  Z20, Z14, Z14
+	VMINPS  Z21, Z14, Z14
+	VMOVUPS Z14, K3, 128(AX)(DX*1)
+	VADDPS  Z19, Z15, Z15
+	VMAXPS  Z20, Z15, Z15
+	VMINPS  Z21, Z15, Z15
+	VMOVUPS Z15, K4, 192(AX)(DX*1)
+
+skip3:
+	VZEROUPPER
+	RET

@@ -25,7 +25,11 @@ type f32Kernel struct {
 	// segF, when set, is seg with the conv epilogue fused: it stores
 	// clamp(A·B + bias, lo, hi) row i at c + rows[i] bytes (none when
 	// rows[i] < 0), columns where mask has a bit (MulSegmentedRows).
-	segF func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)
+	segF segFusedFn
+	// segFTail[j], when set, is segF for a short tile of (j+1)·tailStep
+	// rows: a partial last row tile runs on the smallest that covers it.
+	segFTail []segFusedFn
+	tailStep int
 	// tn, when set, reads both operands unpacked and k-major: step p of
 	// the tile uses mr values at a+p·lda and nr values at b+p·ldb. It runs
 	// Sgemm's tA && !tB case (weight gradients; see sgemm_tn.go).
@@ -46,6 +50,24 @@ func (s *f32Set) pick(m, n int) *f32Kernel {
 	for i := range s.kernels {
 		k := &s.kernels[i]
 		score := useful(m, k.mr) * useful(n, k.nr) * k.weight
+		if score > bestScore {
+			best, bestScore = k, score
+		}
+	}
+	return best
+}
+
+// pickSeg is pick for the fused segmented product, whose partial last
+// row tile runs on a short kernel of a multiple of tailStep rows.
+func (s *f32Set) pickSeg(m, n int) *f32Kernel {
+	best, bestScore := &s.kernels[0], -1.0
+	for i := range s.kernels {
+		k := &s.kernels[i]
+		step := k.mr
+		if len(k.segFTail) > 0 {
+			step = k.tailStep
+		}
+		score := useful(m, step) * useful(n, k.nr) * k.weight
 		if score > bestScore {
 			best, bestScore = k, score
 		}

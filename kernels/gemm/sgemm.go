@@ -515,7 +515,7 @@ func PackF32SegmentedRows(m int, b []float32, n, k, ldb, seg int) *PackedF32 {
 		panic(fmt.Sprintf("gemm: PackF32Segmented: n=%d k=%d seg=%d (k must be a positive multiple of seg)", n, k, seg))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32Seg(defaultF32.pick(m, n), true, n, 0, k, seg, b, ldb, nil), zeros: make([]float32, n)}
+	return &PackedF32{pb: packBF32Seg(defaultF32.pickSeg(m, n), true, n, 0, k, seg, b, ldb, nil), zeros: make([]float32, n)}
 }
 
 // MulSegmented is MulBiasClamp where row i of A is not contiguous: its

@@ -41,6 +41,11 @@ func NewRowMap(offsets []int, n int) *RowMap {
 // Len returns the number of rows the map covers.
 func (rm *RowMap) Len() int { return len(rm.off) }
 
+// segFusedFn is a fused segmented micro-kernel (f32Kernel.segF): it
+// stores clamp(A·B + bias, lo, hi) row i at c + rows[i] bytes (none when
+// rows[i] < 0), the columns where mask has a bit.
+type segFusedFn func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)
+
 // segTail is the scratch of a partial last row tile: its A rows copied
 // with their segments side by side, and its row map padded with drops.
 type segTail struct {
@@ -129,15 +134,20 @@ func runSegRows(pb *packedB, r0, r1 int, a []float32, lda, segStride int, bias [
 	for ic := r0; ic < r1; ic += mc {
 		mb := min(mc, r1-ic)
 		full := mb / mr * mr
+		tailFn, tailMR := kern.segF, mr
 		if h := mb - full; h > 0 {
-			// The partial last tile reads a zero-padded copy of its rows
-			// (the kernel always reads mr rows) and drops the padding.
+			if j := (h - 1) / max(kern.tailStep, 1); j < len(kern.segFTail) {
+				tailFn, tailMR = kern.segFTail[j], (j+1)*kern.tailStep
+			}
+			// The partial last tile runs on the shortest kernel that
+			// covers it, over a zero-padded copy of its rows (a kernel
+			// reads all of its rows), and drops the padding rows.
 			tail = segTailPool.Get().(*segTail)
 			if cap(tail.a) < mr*k {
 				tail.a = make([]float32, mr*k)
 			}
-			t := tail.a[:mr*k]
-			clear(t)
+			t := tail.a[:tailMR*k]
+			clear(t[h*k:])
 			i0 := ic + full
 			for r := 0; r < h; r++ {
 				for s := 0; s < nseg; s++ {
@@ -146,7 +156,7 @@ func runSegRows(pb *packedB, r0, r1 int, a []float32, lda, segStride int, bias [
 				}
 			}
 			copy(tail.rows[:h], rm.off[i0:i0+h])
-			for r := h; r < mr; r++ {
+			for r := h; r < tailMR; r++ {
 				tail.rows[r] = -1
 			}
 		}
@@ -159,7 +169,7 @@ func runSegRows(pb *packedB, r0, r1 int, a []float32, lda, segStride int, bias [
 				kern.segF(nseg, seg, &a[i*lda], lda, adj, &bs[0], cj, &rm.off[i], bj, lo, hi, mask)
 			}
 			if full < mb {
-				kern.segF(nseg, seg, &tail.a[0], k, 0, &bs[0], cj, &tail.rows[0], bj, lo, hi, mask)
+				tailFn(nseg, seg, &tail.a[0], k, 0, &bs[0], cj, &tail.rows[0], bj, lo, hi, mask)
 			}
 		}
 	}

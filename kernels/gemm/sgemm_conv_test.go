@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -126,4 +127,43 @@ func TestMulSegmentedRowsChecks(t *testing.T) {
 	}
 	// Only dropped rows: nothing to do, C may be empty.
 	p.MulSegmentedRows(1, 1, make([]float32, 20), 2, 5, nil, 0, 1, nil, NewRowMap([]int{-1}, 2))
+}
+
+// BenchmarkConvSegmentedRows is BenchmarkConvSegmented through
+// MulSegmentedRows (no wide block, no copy-out) on each float kernel
+// with a fused tile, so the tile shapes can be compared per layer.
+func BenchmarkConvSegmentedRows(b *testing.B) {
+	for _, s := range convShapes {
+		hw, cin, cout := s[0], s[1], s[2]
+		for _, set := range allF32Kernels() {
+			kern := &set.kernels[0]
+			if kern.segF == nil {
+				continue
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", hw, cin, cout, kern.name), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 1))
+				in, w, bias := randF32(r, hw*hw*cin), randF32(r, cout*9*cin), randF32(r, cout)
+				p := &PackedF32{pb: packBF32Seg(kern, true, cout, 0, 9*cin, 3*cin, w, 9*cin, nil), zeros: make([]float32, cout)}
+				wp := hw + 2
+				pad := make([]float32, (hw+2)*wp*cin)
+				out := make([]float32, hw*hw*cout)
+				m := hw*wp - 2
+				offs := make([]int, m)
+				for i := range offs {
+					offs[i] = -1
+					if i%wp < hw {
+						offs[i] = (i/wp*hw + i%wp) * cout
+					}
+				}
+				rm := NewRowMap(offs, cout)
+				for b.Loop() {
+					for y := 0; y < hw; y++ {
+						copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin])
+					}
+					p.MulSegmentedRows(1, m, pad, cin, wp*cin, bias, 0, 1e30, out, rm)
+				}
+				reportOps(b, hw*hw, cout, 9*cin, "GFLOP/s")
+			})
+		}
+	}
 }
