@@ -42,12 +42,42 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 			VPXORD(acc(i, v), acc(i, v), acc(i, v))
 		}
 	}
+	// The k loop runs two steps per pass (the second B panel in the
+	// registers lo and hi take after the loop): half the pointer bumps,
+	// which otherwise compete with the FMAs for ports. Each accumulator
+	// still sees its products in k order.
+	bv2 := func(v int) VecPhysical { return zmm(mr*nv + nv + v) }
+	if mr*nv+2*nv > 32 {
+		panic("tile too large to unroll")
+	}
 	k := GP64()
 	Label("segment")
 	Load(Param("kSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("next"))
+	SHRQ(U8(1), k)
+	JE(LabelRef("single"))
 	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+		VMOVUPS(Mem{Base: b, Disp: 64 * (nv + v)}, bv2(v))
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
+		}
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VFMADD231PS_BCST(rows.row(i, 4), bv2(v), acc(i, v))
+		}
+	}
+	rows.step(8)
+	ADDQ(U32(128*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("single")
+	Load(Param("kSeg"), k)
+	TESTQ(U32(1), k)
+	JE(LabelRef("next"))
 	for v := 0; v < nv; v++ {
 		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
 	}
@@ -58,8 +88,6 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 	}
 	rows.step(4)
 	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
 	Label("next")
 	for _, base := range rows.bases {
 		ADDQ(NewParamAddr("adj", 32), base)

@@ -167,3 +167,32 @@ func BenchmarkConvSegmentedRows(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSegFusedPeak runs each fused segmented kernel alone on
+// L1-resident data (3 segments of 48 floats, the shape of seed-cnn's
+// 40x40x16 layer), next to BenchmarkKernelPeak's packed kernels.
+func BenchmarkSegFusedPeak(b *testing.B) {
+	const nseg, kSeg = 3, 48
+	for _, set := range f32Sets() {
+		for _, kern := range set.kernels {
+			if kern.segF == nil {
+				continue
+			}
+			b.Run(kern.name, func(b *testing.B) {
+				lda := 16
+				a := make([]float32, (kern.mr-1)*lda+nseg*kSeg)
+				w := make([]float32, nseg*kSeg*kern.nr)
+				c := make([]float32, kern.mr*kern.nr)
+				bias := make([]float32, kern.nr)
+				rows := make([]int, kern.mr)
+				for i := range rows {
+					rows[i] = 4 * i * kern.nr
+				}
+				for b.Loop() {
+					kern.segF(nseg, kSeg, &a[0], lda, 0, &w[0], &c[0], &rows[0], &bias[0], 0, 6, ^uint64(0))
+				}
+				reportOps(b, kern.mr, kern.nr, nseg*kSeg, "GFLOP/s")
+			})
+		}
+	}
+}
