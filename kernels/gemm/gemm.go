@@ -35,6 +35,9 @@
 // with PackF32Segmented / PackS8Segmented (one segment per filter row)
 // and call MulSegmented / MulRequantSegmented over the whole image (see
 // their docs; 2–8× faster than im2col for seed-cnn's layers).
+// MulSegmentedRows stores each row where a RowMap says (the valid pixels
+// straight into the NHWC output) with bias and clamp fused into the
+// AVX-512 micro-kernel, so C is neither cleared, read nor copied.
 //
 // Packed weights and Requant are read-only after construction and safe
 // for concurrent use by many executors.
