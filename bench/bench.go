@@ -193,25 +193,34 @@ func runAll(ctx context.Context, exs []*interp.Executor, d time.Duration, maxRun
 	return slices.Concat(lats...), wall, nil
 }
 
-// profileOps times each op over runs runs of ex, using the observer that
-// fires after every op: an op's time is the gap since the previous op (or
-// the run's start) ended. It reports each op's median over the runs, so a
-// scheduler hiccup in one run does not land on one op.
+// profileOps times each op over runs runs of ex with the executor's step
+// hook, which fires after every kernel of the schedule Run really executes
+// (a MAX_POOL_2D→RELU pair fused into one kernel, the per-image prefix of a
+// batch run image by image): an op's time is the gap since the previous
+// step (or the run's start) ended, summed over the images of a run. An op
+// the schedule folded into another never fires and shows 0. It reports
+// each op's median over the runs, so a scheduler hiccup in one run does
+// not land on one op.
 func profileOps(ctx context.Context, ex *interp.Executor, runs int) ([]OpTime, error) {
 	g := ex.Program().Graph()
 	per := make([][]float64, len(g.Ops)) // per op: ms of each run
+	cur := make([]float64, len(g.Ops))   // this run's ms per op
 	var last time.Time
-	ex.SetObserver(func(i int, _ *graph.Op, _ []*kernels.Buffer) {
+	ex.SetStepHook(func(i, _ int) {
 		now := time.Now()
-		per[i] = append(per[i], float64(now.Sub(last).Nanoseconds())/1e6)
+		cur[i] += float64(now.Sub(last).Nanoseconds()) / 1e6
 		last = now
 	})
-	defer ex.SetObserver(nil)
+	defer ex.SetStepHook(nil)
 	done := 0
 	for ; done < runs && ctx.Err() == nil; done++ {
+		clear(cur)
 		last = time.Now()
 		if err := ex.Run(); err != nil {
 			return nil, err
+		}
+		for i, ms := range cur {
+			per[i] = append(per[i], ms)
 		}
 	}
 	if done == 0 {
