@@ -11,7 +11,9 @@ import (
 // compileFloat compiles g once and returns a constructor of executors that
 // report every float op output to the calibration observer.
 func compileFloat(g *graph.Graph) (func() (floatExec, error), error) {
-	prog, err := interp.Compile(g, interp.Options{})
+	// Calibration observes every op, which runs the plain schedule anyway;
+	// NoRewrite spares compiling and allocating the rewritten one.
+	prog, err := interp.Compile(g, interp.Options{NoRewrite: true})
 	if err != nil {
 		return nil, err
 	}
