@@ -428,6 +428,9 @@ type convInt8 struct {
 	// PackS8Segmented), nil for the im2col path.
 	seg     *segPlan
 	segPool *sync.Pool // *segScratch[int8]
+	// fused, when set, runs seg through the fused requantizing kernels
+	// (conv_seg_s8.go) instead of segPool's path.
+	fused *segS8Fused
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -462,6 +465,9 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 	}
 	if p := k.seg; p != nil {
 		k.w = gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), p.seg)
+		if k.fused = newSegS8Fused(p, g, k.w, rq.fast, zpIn); k.fused != nil {
+			return k, nil
+		}
 		// Padded taps hold the input zero point: with aOffset = −zp they
 		// contribute w·(zp − zp) = 0, as TFLite's skipped taps do.
 		pad := int8(zpIn)
@@ -487,6 +493,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	}
 	src, dst := in.I8, out.I8
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
+	if c.fused != nil {
+		c.runSegS8Fused(batch, src, dst)
+		return nil
+	}
 	if p := c.seg; p != nil {
 		s := c.segPool.Get().(*segScratch[int8])
 		defer c.segPool.Put(s)

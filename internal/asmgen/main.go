@@ -58,6 +58,7 @@ func main() {
 	requantRowsFastAVX512(true)
 	biasClampAVX512()
 	sgemmAVX512SegmentedFusedTails()
+	s8VNNISegmentedFusedAll()
 	Generate()
 }
 

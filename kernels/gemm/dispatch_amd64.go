@@ -38,21 +38,21 @@ var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kerne
 		s8VNNIDx6x64(kq, a, lda, (*int8)(b), c, ldc, init)
 	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNISx6x64(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
-	}},
+	}, segF: [2]s8SegFusedFn{s8VNNISFx6x64, s8VNNISFCx6x64}},
 	{name: "vnnix14x32", mr: 14, nr: 32, weight: 0.95, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIx14x32(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
 	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIDx14x32(kq, a, lda, (*int8)(b), c, ldc, init)
 	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNISx14x32(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
-	}},
+	}, segF: [2]s8SegFusedFn{s8VNNISFx14x32, s8VNNISFCx14x32}},
 	{name: "vnnix28x16", mr: 28, nr: 16, weight: 0.84, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIx28x16(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
 	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNIDx28x16(kq, a, lda, (*int8)(b), c, ldc, init)
 	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNISx28x16(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
-	}},
+	}, segF: [2]s8SegFusedFn{s8VNNISFx28x16, s8VNNISFCx28x16}},
 }}
 
 var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{

@@ -253,3 +253,33 @@ func sgemmAVX512SFx2x64(nseg int, kSeg int, a *float32, lda int, adj int, b *flo
 //
 //go:noescape
 func sgemmAVX512SFx4x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// s8VNNISFx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
+//
+//go:noescape
+func s8VNNISFx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFCx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
+//
+//go:noescape
+func s8VNNISFCx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFx14x32 stores the requantized int8 product of u8-offset segmented A (14 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
+//
+//go:noescape
+func s8VNNISFx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFCx14x32 stores the requantized int8 product of u8-offset segmented A (14 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
+//
+//go:noescape
+func s8VNNISFCx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFx28x16 stores the requantized int8 product of u8-offset segmented A (28 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
+//
+//go:noescape
+func s8VNNISFx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFCx28x16 stores the requantized int8 product of u8-offset segmented A (28 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
+//
+//go:noescape
+func s8VNNISFCx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)

@@ -108,7 +108,17 @@ type s8Kernel struct {
 	// seg, when set, is direct over segmented rows: nseg segments of
 	// kqSeg groups, row pointers moving adj bytes between segments.
 	seg func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32)
+	// segF, when set, is seg with the requantization fused
+	// (MulRequantSegmentedRows): [0] without, [1] with the activation
+	// clamp.
+	segF [2]s8SegFusedFn
 }
+
+// s8SegFusedFn is a fused int8 segmented micro-kernel: A holds u8-offset
+// bytes (x XOR 0x80), the accumulators start at init, and row i is
+// requantized with the fast single-rounding params and stored at
+// c + rows[i]/4 (none when rows[i] < 0), the columns where mask has a bit.
+type s8SegFusedFn func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
 
 // s8Set is the family of int8 kernels for one instruction set.
 type s8Set struct {

@@ -30,6 +30,9 @@ type Requant struct {
 	params []int32
 	zlh    [3]int32
 	asm    requantRowsFunc // the vector loop, nil without one
+	// fast: params has the fast single-rounding layout (fastParams),
+	// which the fused segmented kernels read.
+	fast bool
 }
 
 // NewRequant validates and prepares per-channel parameters for n = len(mult)
@@ -86,7 +89,7 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 	r.asm = requantRowsAsm(r.single)
 	if fp := r.fastParams(); fp != nil {
 		if asm := requantFastAsm(lo > -128 || hi < 127); asm != nil {
-			r.params, r.asm = fp, asm
+			r.params, r.asm, r.fast = fp, asm, true
 		}
 	}
 	return r, nil

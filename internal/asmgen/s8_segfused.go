@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// s8VNNISegmentedFused is s8VNNISegmented doing an int8 conv tile's whole
+// job in one pass (PackedS8.MulRequantSegmentedRows):
+//
+//   - A arrives already offset to u8 (each byte XOR 0x80, done once when
+//     the conv fills its padded image), so a k step is one broadcast load
+//     and nv VPDPBUSDs per row, without the VPXORD that competes with
+//     them for the vector ports;
+//   - the accumulators start at init (zero-point and bias terms, per
+//     column) and walk all nseg segments in the same order as the
+//     unfused kernel;
+//   - each accumulator is requantized in registers with single rounding
+//     in the fast parameter layout of requantGroupFast (bias excluded: it
+//     is in init), optionally clamped to [zlh[1], zlh[2]], saturated to
+//     int8 and stored as row i at c + rows[i]/4 bytes (rows is a float
+//     RowMap's byte table: int8 offsets are a quarter of it), or nowhere
+//     when rows[i] < 0; mask has one bit per tile column (bit 16·v+j).
+//
+// No int32 tile is written, no second pass reads it, no copy-out follows.
+func s8VNNISegmentedFused(mr, nv int, clamp bool) {
+	name := fmt.Sprintf("s8VNNISFx%dx%d", mr, 16*nv)
+	if clamp {
+		name = fmt.Sprintf("s8VNNISFCx%dx%d", mr, 16*nv)
+	}
+	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.", name, mr))
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	ini := Load(Param("init"), GP64())
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	ua := zmm(31)
+	// Three k steps per pass (the B registers are reloaded, the row
+	// pointers moved once): the pointer bumps are scalar µops that
+	// otherwise take vector ports from the VPDPBUSDs. Three divides
+	// every segment of a 3-wide filter over 4k channels (3, 12, 24, 48
+	// groups on the study's layers). Each accumulator still sees its
+	// products in k order.
+	const unroll = 3
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
+	}
+	for i := 1; i < mr; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVDQA32(acc(0, v), acc(i, v))
+		}
+	}
+	step := func(u int) {
+		for v := 0; v < nv; v++ {
+			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*nv + v)}, bv(v))
+		}
+		for i := 0; i < mr; i++ {
+			VPBROADCASTD(rows.row(i, 4*u), ua)
+			for v := 0; v < nv; v++ {
+				VPDPBUSD(bv(v), ua, acc(i, v))
+			}
+		}
+	}
+	// kqSeg = 3·q + r, computed once; q goes back to kqSeg's argument
+	// slot and r to lda's (lda lives in a register from here on), which
+	// leaves the registers to the row pointers.
+	{
+		kq, q, t := GP64(), GP64(), GP64()
+		Load(Param("kqSeg"), kq)
+		// q = kqSeg·0xAAAAAAAB >> 33 is kqSeg/3 for any kqSeg below 2^32.
+		MOVL(U32(0xAAAAAAAB), t.As32())
+		MOVQ(kq, q)
+		IMULQ(t, q)
+		SHRQ(U8(33), q)
+		Store(q, Param("kqSeg"))
+		LEAQ(Mem{Base: q, Index: q, Scale: 2}, t)
+		SUBQ(t, kq)
+		Store(kq, Param("lda"))
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kqSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	rows.step(4 * unroll)
+	ADDQ(U32(64*nv*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	Load(Param("lda"), k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	step(0)
+	rows.step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	for _, base := range rows.bases {
+		ADDQ(NewParamAddr("adj", 32), base)
+	}
+	DECQ(NewParamAddr("nseg", 0))
+	JG(LabelRef("segment"))
+
+	// Epilogue: the B and broadcast registers are the temporaries.
+	c := Load(Param("c"), GP64())
+	tab := Load(Param("rows"), GP64())
+	prm := Load(Param("params"), GP64())
+	zlh := Load(Param("zlh"), GP64())
+	mask := GP64()
+	Load(Param("mask"), mask)
+	for v := 0; v < nv; v++ {
+		if v > 0 {
+			SHRQ(U8(16), mask)
+		}
+		KMOVW(mask.As32(), kreg(v))
+	}
+	odd := GP32()
+	MOVL(U32(0xAAAA), odd)
+	KMOVW(odd, K5)
+	pe, po := zmm(30), ua
+	off := GP64()
+	for i := 0; i < mr; i++ {
+		skip := fmt.Sprintf("skip%d", i)
+		MOVQ(Mem{Base: tab, Disp: 8 * i}, off)
+		TESTQ(off, off)
+		JS(LabelRef(skip))
+		SARQ(U8(2), off)
+		for v := 0; v < nv; v++ {
+			// requantGroupFast's operations, bias already in x.
+			x, g := acc(i, v), 448*v
+			VPMULDQ(Mem{Base: prm, Disp: g + 64}, x, pe)
+			VPSRLQ(U8(32), x, po)
+			VPMULDQ(Mem{Base: prm, Disp: g + 128}, po, po)
+			VPADDQ(Mem{Base: prm, Disp: g + 192}, pe, pe)
+			VPADDQ(Mem{Base: prm, Disp: g + 256}, po, po)
+			VPSRAVQ(Mem{Base: prm, Disp: g + 320}, pe, pe)
+			VPSRAVQ(Mem{Base: prm, Disp: g + 384}, po, po)
+			VPBLENDMD(po, pe, K5, x)
+			if clamp {
+				VPMAXSD_BCST(Mem{Base: zlh, Disp: 4}, x, x)
+				VPMINSD_BCST(Mem{Base: zlh, Disp: 8}, x, x)
+			}
+			VPMOVSDB(x, kreg(v), Mem{Base: c, Index: off, Scale: 1, Disp: 16 * v})
+		}
+		Label(skip)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// s8VNNISegmentedFusedAll emits the fused int8 kernels for the three
+// VNNI tile shapes, with and without the activation clamp.
+func s8VNNISegmentedFusedAll() {
+	for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
+		s8VNNISegmentedFused(t[0], t[1], false)
+		s8VNNISegmentedFused(t[0], t[1], true)
+	}
+}

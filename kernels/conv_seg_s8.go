@@ -1,0 +1,92 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// The fused int8 segmented path: gemm.PackedS8.MulRequantSegmentedRows
+// requantizes in the micro-kernel and stores each valid pixel straight
+// into the NHWC output, reading a padded image whose bytes are offset to
+// u8 (XOR 0x80) once here, so the kernel's inner loop has no sign flip.
+
+// segS8Fused is the state of a fused int8 segmented conv.
+type segS8Fused struct {
+	rows *gemm.RowMap
+	pool *sync.Pool // *[]int8: the u8-offset padded image
+}
+
+// newSegS8Fused prepares the fused path for plan p (whole-row blocks),
+// or returns nil when it does not apply: strided plans, or weights and
+// requantization the fused kernels do not cover.
+func newSegS8Fused(p *segPlan, g *convGeom, w *gemm.PackedS8, rq *gemm.Requant, zp int32) *segS8Fused {
+	if p == nil || p.perRow || !w.FusesRequant(rq) {
+		return nil
+	}
+	n := p.padLen(g)
+	if p.direct {
+		n = g.inH * g.inW * g.inC
+	}
+	// The border keeps the offset zero point for the buffer's life:
+	// fillFlipped only writes the interior.
+	pad := int8(zp) ^ -128
+	return &segS8Fused{rows: segRowMap(p, g), pool: &sync.Pool{New: func() any {
+		b := make([]int8, n)
+		for i := range b {
+			b[i] = pad
+		}
+		return &b
+	}}}
+}
+
+// xorCopy stores src XOR 0x80 per byte into dst (len(dst) ≥ len(src)).
+func xorCopy(dst, src []int8) {
+	d, s := int8Bytes(dst[:len(src)]), int8Bytes(src)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		binary.LittleEndian.PutUint64(d[i:i+8:i+8], binary.LittleEndian.Uint64(s[i:i+8:i+8])^0x8080808080808080)
+	}
+	for ; i < len(s); i++ {
+		d[i] = s[i] ^ 0x80
+	}
+}
+
+// fillFlipped is fillPadded storing each byte XOR 0x80; for a direct
+// plan (no padding) it offsets the whole image.
+func fillFlipped(dst, img []int8, p *segPlan, g *convGeom) {
+	if p.direct {
+		xorCopy(dst, img[:g.inH*g.inW*g.inC])
+		return
+	}
+	c := g.inC
+	n := min(g.inW, p.wp-g.padL) * c
+	if n <= 0 {
+		return
+	}
+	y1 := min(g.inH, p.hp-g.padT)
+	for iy := 0; iy < y1; iy++ {
+		o := ((iy+g.padT)*p.wp + g.padL) * c
+		xorCopy(dst[o:o+n], img[iy*g.inW*c:iy*g.inW*c+n])
+	}
+}
+
+// runSegS8Fused is the fused int8 segmented convolution over a batch.
+func (c *convInt8) runSegS8Fused(batch int, src, dst []int8) {
+	p, g, f := c.seg, c.g, c.fused
+	bufp := f.pool.Get().(*[]int8)
+	defer f.pool.Put(bufp)
+	a := *bufp
+	inImg := g.inH * g.inW * g.inC
+	outRow := g.outW * g.outC
+	for b := 0; b < batch; b++ {
+		fillFlipped(a, src[b*inImg:(b+1)*inImg], p, g)
+		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+		for y0 := 0; y0 < g.outH; y0 += p.rows {
+			rows := min(p.rows, g.outH-y0)
+			m := (rows-1)*p.pitch + g.outW
+			c.w.MulRequantSegmentedRows(1, m, a[y0*p.pitch*g.inC:], g.inC, p.segStride, -c.inZP, c.rq.fast, out[y0*outRow:], f.rows)
+		}
+	}
+}

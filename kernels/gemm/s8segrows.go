@@ -1,0 +1,165 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+)
+
+// FusesRequant reports whether MulRequantSegmentedRows runs p with rq
+// in the fused micro-kernels (requantization in registers, int8 rows
+// stored in place). Otherwise it still works, through a slower
+// un-offset copy and MulRequantSegmented; a caller that has the plain
+// input at hand should then call MulRequantSegmented itself.
+func (p *PackedS8) FusesRequant(rq *Requant) bool {
+	return p.segQ > 0 && p.kern.segF[0] != nil && rq != nil && rq.fast && rq.n == p.n && p.k > 0
+}
+
+// MulRequantSegmentedRows is MulRequantSegmented storing row i of the
+// int8 result at out[o : o+N] for the offset o that rm gives it (rows it
+// maps nowhere are dropped; out elsewhere is not touched), with A given
+// offset to u8: every byte of a is the input byte XOR 0x80 (x + 128 as
+// an unsigned byte). A stride-1 int8 convolution fills its padded image
+// that way once, so the micro-kernels need no per-use sign flip, and
+// maps each padded row's valid pixels to the NHWC output. rm is a
+// RowMap for p.N() columns built with element offsets (its float byte
+// table is shared); m must not exceed rm.Len(). The result is
+// bit-identical to MulRequantSegmented on the un-offset input followed
+// by the row copies.
+func (p *PackedS8) MulRequantSegmentedRows(threads, m int, a []int8, lda, segStride int, aOffset int32, rq *Requant, out []int8, rm *RowMap) {
+	seg, n := p.seg, p.n
+	if seg <= 0 {
+		panic("gemm: MulRequantSegmentedRows: weights not packed with PackS8Segmented")
+	}
+	if m < 0 || lda < 0 || segStride < seg || m > rm.Len() || rm.n != n {
+		panic(fmt.Sprintf("gemm: MulRequantSegmentedRows: m=%d lda=%d segStride=%d seg=%d, map of %d rows×%d for N=%d", m, lda, segStride, seg, rm.Len(), rm.n, n))
+	}
+	if rq == nil || rq.n != n {
+		panic(fmt.Sprintf("gemm: MulRequantSegmentedRows: requant for %d channels, weights have %d", rqN(rq), n))
+	}
+	nseg := p.k / seg
+	need := 0
+	if m > 0 && p.k > 0 {
+		need = (m-1)*lda + (nseg-1)*segStride + seg
+		if len(a) < need {
+			panic(fmt.Sprintf("gemm: MulRequantSegmentedRows: A has %d elements, need %d", len(a), need))
+		}
+	}
+	if m == 0 || n == 0 || rm.need[m-1] == 0 {
+		return
+	}
+	if len(out) < rm.need[m-1] {
+		panic(fmt.Sprintf("gemm: MulRequantSegmentedRows: out has %d elements, the map needs %d", len(out), rm.need[m-1]))
+	}
+	if !p.FusesRequant(rq) {
+		p.segRowsUnfused(threads, m, a[:need], lda, segStride, aOffset, rq, out, rm)
+		return
+	}
+	initp := p.initFor(aOffset)
+	defer i32Pool.Put(initp)
+	init := *initp
+	// The bias joins the zero-point terms: int32 sums wrap, so adding it
+	// first gives the reference's acc + bias bit for bit.
+	for j := range n {
+		init[j] += rq.bias[j]
+	}
+	if threads <= 1 || m <= p.kern.mr {
+		p.runSegRowsS8(0, m, a, lda, segStride, init, rq, out, rm)
+		return
+	}
+	parallelRows(threads, m, p.kern.mr, func(r0, r1 int) {
+		p.runSegRowsS8(r0, r1, a, lda, segStride, init, rq, out, rm)
+	})
+}
+
+// segRowsUnfused is MulRequantSegmentedRows without a fused kernel: the
+// input un-offset into a copy, MulRequantSegmented into a dense block,
+// then the mapped rows copied out.
+func (p *PackedS8) segRowsUnfused(threads, m int, a []int8, lda, segStride int, aOffset int32, rq *Requant, out []int8, rm *RowMap) {
+	n := p.n
+	plain := make([]int8, len(a))
+	for i, v := range a {
+		plain[i] = v ^ -128
+	}
+	tmp := make([]int8, m*n)
+	p.MulRequantSegmented(threads, m, plain, lda, segStride, aOffset, rq, tmp, n)
+	for i, o := range rm.off[:m] {
+		if o >= 0 {
+			copy(out[o/4:o/4+n], tmp[i*n:(i+1)*n])
+		}
+	}
+}
+
+// runSegRowsS8 runs rows r0..r1 (r0 a multiple of mr) through the fused
+// kernel. Row tiles whose reads could leave a (each segment is read as
+// segQ whole groups), and the partial last tile, are copied into a
+// scratch first; the partial tile's missing rows map nowhere.
+func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init []int32, rq *Requant, out []int8, rm *RowMap) {
+	kern := p.kern
+	mr, nr := kern.mr, kern.nr
+	nseg, segQ, seg := p.k/p.seg, p.segQ, p.seg
+	segB := 4 * segQ
+	rowLen := nseg * segB
+	fn := kern.segF[0]
+	if rq.lo > -128 || rq.hi < 127 {
+		fn = kern.segF[1]
+	}
+	// The kernels are called through a func value, so whatever they are
+	// handed escapes: the tail's row table and A copy live in a pooled
+	// scratch, not on the stack.
+	var tail *s8SegTail
+	bslv := p.kq * nr * 4
+	for is := r0; is < r1; is += mr {
+		h := min(mr, r1-is)
+		tab := &rm.off[is]
+		var aptr *int8
+		ald, adj := lda, segStride-segB
+		if h == mr && (is+mr-1)*lda+(nseg-1)*segStride+segB <= len(a) {
+			aptr = &a[is*lda]
+		} else {
+			if tail == nil {
+				tail = s8SegTailPool.Get().(*s8SegTail)
+				if cap(tail.a) < mr*rowLen {
+					tail.a = make([]int8, mr*rowLen)
+				}
+			}
+			scratch := tail.a[:mr*rowLen]
+			// The bytes past each segment meet zero weights: any value
+			// works, but clear keeps the scratch deterministic.
+			clear(scratch)
+			for r := 0; r < h; r++ {
+				for s := 0; s < nseg; s++ {
+					off := (is+r)*lda + s*segStride
+					copy(scratch[r*rowLen+s*segB:r*rowLen+s*segB+seg], a[off:off+seg])
+				}
+			}
+			aptr, ald, adj = &scratch[0], rowLen, 0
+			if h < mr {
+				copy(tail.rows[:h], rm.off[is:is+h])
+				for r := h; r < mr; r++ {
+					tail.rows[r] = -1
+				}
+				tab = &tail.rows[0]
+			}
+		}
+		for js := 0; js*nr < p.n; js++ {
+			j0 := js * nr
+			w := min(nr, p.n-j0)
+			mask := ^uint64(0) >> (64 - w)
+			fn(nseg, segQ, aptr, ald, adj, &p.u8[js*bslv], &out[j0], tab, &init[j0], &rq.params[(j0/16)*112], &rq.zlh[0], mask)
+		}
+	}
+	if tail != nil {
+		s8SegTailPool.Put(tail)
+	}
+}
+
+// maxMRS8 bounds the row count of an int8 tile (28 today).
+const maxMRS8 = 32
+
+// s8SegTail is the scratch of runSegRowsS8's copied row tiles.
+type s8SegTail struct {
+	rows [maxMRS8]int
+	a    []int8
+}
+
+var s8SegTailPool = sync.Pool{New: func() any { return new(s8SegTail) }}

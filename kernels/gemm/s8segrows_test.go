@@ -1,0 +1,150 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// TestMulRequantSegmentedRows checks the fused int8 segmented product
+// against MulRequantSegmented on the un-offset input followed by the row
+// copies, on random odd shapes, row maps with dropped and reordered
+// rows, both roundings (double rounding and out-of-range shifts take the
+// unfused path), clamped and unclamped ranges and extreme zero points;
+// bytes the map does not cover must stay untouched.
+func TestMulRequantSegmentedRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	fused := 0
+	for it := range 300 {
+		n := 1 + r.IntN(70)
+		seg := 1 + r.IntN(19)
+		nseg := 1 + r.IntN(5)
+		k := seg * nseg
+		lda := 1 + r.IntN(20)
+		segStride := seg + r.IntN(40)
+		m := 1 + r.IntN(90)
+		w := randI8(r, n*k)
+		if it%7 == 0 {
+			for i := range w {
+				w[i] = []int8{-128, 127}[i%2]
+			}
+		}
+		p := PackS8Segmented(w, n, k, k, seg)
+		mode := fixedpoint.SingleRounding
+		if it%5 == 4 {
+			mode = fixedpoint.DoubleRounding
+		}
+		bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
+		for j := range n {
+			bias[j] = int32(r.IntN(1<<20)) - 1<<19
+			mult[j] = 1<<30 + int32(r.IntN(1<<30))
+			shift[j] = -1 - r.IntN(23) // fast range: total shift 32..54
+			if it%11 == 3 && j == n/2 {
+				shift[j] = 2 // outside it: unfused
+			}
+		}
+		zp := []int32{-128, 127, 0, int32(r.IntN(256) - 128)}[it%4]
+		lo, hi := int32(-128), int32(127)
+		if it%3 == 1 {
+			lo, hi = zp, 127 // RELU
+		} else if it%3 == 2 {
+			lo, hi = max(zp, -128), min(zp+40, 127)
+		}
+		rq, err := NewRequant(mode, bias, mult, shift, zp, lo, hi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aOff := []int32{128, -127, 0, int32(r.IntN(256) - 128)}[(it/4)%4]
+		plain := randI8(r, (m-1)*lda+(nseg-1)*segStride+seg+r.IntN(4))
+		flip := make([]int8, len(plain))
+		for i, v := range plain {
+			flip[i] = v ^ -128
+		}
+		want := make([]int8, m*n)
+		p.MulRequantSegmented(1, m, plain, lda, segStride, aOff, rq, want, n)
+		// Map: a random permutation of slots, about a third dropped.
+		rows := m + r.IntN(5)
+		slots := r.Perm(rows)
+		offs := make([]int, rows)
+		for i := range offs {
+			offs[i] = slots[i] * n
+			if r.IntN(3) == 0 {
+				offs[i] = -1
+			}
+		}
+		rm := NewRowMap(offs, n)
+		if p.FusesRequant(rq) {
+			fused++
+		}
+		const guard = 91
+		for _, threads := range []int{1, 2} {
+			got := make([]int8, rows*n)
+			for i := range got {
+				got[i] = guard
+			}
+			p.MulRequantSegmentedRows(threads, m, flip, lda, segStride, aOff, rq, got, rm)
+			written := make([]bool, rows)
+			for i := range m {
+				if o := offs[i]; o >= 0 {
+					written[o/n] = true
+					for j := range n {
+						if got[o+j] != want[i*n+j] {
+							t.Fatalf("it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d threads=%d): row %d col %d = %d, want %d",
+								it, mode, p.FusesRequant(rq), n, seg, nseg, m, threads, i, j, got[o+j], want[i*n+j])
+						}
+					}
+				}
+			}
+			for s, wr := range written {
+				for j := 0; !wr && j < n; j++ {
+					if got[s*n+j] != guard {
+						t.Fatalf("it %d: unmapped slot %d overwritten", it, s)
+					}
+				}
+			}
+		}
+	}
+	if defaultS8.kernels[0].segF[0] != nil && fused < 100 {
+		t.Fatalf("only %d of 300 cases ran fused", fused)
+	}
+}
+
+// BenchmarkConvS8SegmentedRows is BenchmarkConvS8Segmented through the
+// fused product: u8-offset padded input, rows stored in place.
+func BenchmarkConvS8SegmentedRows(b *testing.B) {
+	for _, s := range convShapes {
+		hw, cin, cout := s[0], s[1], s[2]
+		b.Run(fmt.Sprintf("%dx%dx%d", hw, cin, cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			in, w := randI8(r, hw*hw*cin), randI8(r, cout*9*cin)
+			p, rq := PackS8Segmented(w, cout, 9*cin, 9*cin, 3*cin), benchRequant(b, cout)
+			wp := hw + 2
+			pad := make([]int8, (hw+2)*wp*cin)
+			for i := range pad {
+				pad[i] = -128
+			}
+			out := make([]int8, hw*hw*cout)
+			m := (hw-1)*wp + hw
+			offs := make([]int, m)
+			for i := range offs {
+				offs[i] = -1
+				if x := i % wp; x < hw {
+					offs[i] = (i/wp*hw + x) * cout
+				}
+			}
+			rm := NewRowMap(offs, cout)
+			for b.Loop() {
+				for y := 0; y < hw; y++ {
+					d, s := pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin]
+					for i, v := range s {
+						d[i] = v ^ -128
+					}
+				}
+				p.MulRequantSegmentedRows(1, m, pad, cin, wp*cin, 0, rq, out, rm)
+			}
+			reportOps(b, hw*hw, cout, 9*cin, "GOP/s")
+		})
+	}
+}
