@@ -42,13 +42,35 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 			VPXORD(acc(i, v), acc(i, v), acc(i, v))
 		}
 	}
-	// The k loop runs two steps per pass (the second B panel in the
-	// registers lo and hi take after the loop): half the pointer bumps,
-	// which otherwise compete with the FMAs for ports. Each accumulator
-	// still sees its products in k order.
-	bv2 := func(v int) VecPhysical { return zmm(mr*nv + nv + v) }
-	if mr*nv+2*nv > 32 {
-		panic("tile too large to unroll")
+	// The k loop runs two steps per pass: half the pointer bumps, which
+	// otherwise compete with the FMAs for ports. The second step reloads
+	// B into the same registers (renaming keeps the steps overlapped).
+	// Each accumulator still sees its products in k order.
+	//
+	// A tile of one column vector (nv = 1) takes each A value as a
+	// broadcast memory operand: one load per FMA either way. Wider tiles
+	// broadcast each A value once into a register and reuse it across
+	// their nv vectors, so a k step loads mr + nv times for mr·nv FMAs
+	// instead of (mr + 1)·nv: with two load ports that is what keeps the
+	// FMA ports busy.
+	tmp := zmm(31)
+	if mr*nv+nv+1 > 31 && nv > 1 {
+		panic("tile too large for a broadcast register")
+	}
+	kstep := func(disp, bOff int) {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: b, Disp: bOff + 64*v}, bv(v))
+		}
+		for i := 0; i < mr; i++ {
+			if nv == 1 {
+				VFMADD231PS_BCST(rows.row(i, disp), bv(0), acc(i, 0))
+				continue
+			}
+			VBROADCASTSS(rows.row(i, disp), tmp)
+			for v := 0; v < nv; v++ {
+				VFMADD231PS(tmp, bv(v), acc(i, v))
+			}
+		}
 	}
 	k := GP64()
 	Label("segment")
@@ -56,20 +78,8 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 	SHRQ(U8(1), k)
 	JE(LabelRef("single"))
 	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
-		VMOVUPS(Mem{Base: b, Disp: 64 * (nv + v)}, bv2(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
-		}
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 4), bv2(v), acc(i, v))
-		}
-	}
+	kstep(0, 0)
+	kstep(4, 64*nv)
 	rows.step(8)
 	ADDQ(U32(128*nv), b)
 	DECQ(k)
@@ -78,14 +88,7 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 	Load(Param("kSeg"), k)
 	TESTQ(U32(1), k)
 	JE(LabelRef("next"))
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
-		}
-	}
+	kstep(0, 0)
 	rows.step(4)
 	ADDQ(U32(64*nv), b)
 	Label("next")
