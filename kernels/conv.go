@@ -296,9 +296,10 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	k.seg = newSegPlan(g, path)
 	if p := k.seg; p != nil {
 		if !p.perRow {
-			// Each call covers a block of p.rows pitch-wide rows.
-			k.w = gemm.PackF32SegmentedRows((p.rows-1)*p.pitch+g.outW, wv, g.outC, g.k(), g.k(), p.seg)
+			// Each call covers a block of p.rows pitch-wide rows, whose
+			// outW-pixel runs the product tiles one by one.
 			k.rows = segRowMap(p, g)
+			k.w = gemm.PackF32SegmentedMap(k.rows, wv, g.outC, g.k(), g.k(), p.seg)
 			k.bias = positiveZeros(bv)
 			// No wide block: the row map stores straight into the output.
 			k.segPool = &sync.Pool{New: func() any { return &segScratch[float32]{padded: make([]float32, p.padLen(g))} }}

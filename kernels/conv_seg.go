@@ -19,6 +19,9 @@ import (
 // so the im2col copy (fH·fW times the input) disappears. The price is that
 // one call covers whole padded rows: pixels x ≥ outW of each row are
 // computed too (into a scratch) and dropped, wp/outW − 1 of the work.
+// The fused float product (MulSegmentedRows) tiles each row's outW
+// pixels on their own and skips those pixels, but the cost model below
+// still charges them (its fit predates that).
 //
 // Strided windows work the same way one output row per call (A rows
 // strideW·inC apart, no dropped pixels); they are only used when forced

@@ -30,6 +30,10 @@ type f32Kernel struct {
 	// rows: a partial last row tile runs on the smallest that covers it.
 	segFTail []segFusedFn
 	tailStep int
+	// segWeight is weight for the fused tiles (pickRuns): their relative
+	// speed per useful lane. One-vector tiles load an A broadcast per
+	// FMA and top out lower than the wider ones, which reuse it.
+	segWeight float64
 	// tn, when set, reads both operands unpacked and k-major: step p of
 	// the tile uses mr values at a+p·lda and nr values at b+p·ldb. It runs
 	// Sgemm's tA && !tB case (weight gradients; see sgemm_tn.go).

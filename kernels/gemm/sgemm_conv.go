@@ -18,7 +18,15 @@ type RowMap struct {
 	// need[i] is the length C must have for rows 0..i, so a call checks
 	// its bounds in O(1) however many rows it maps.
 	need []int
+	// runs are the maximal stretches of consecutive mapped rows. The
+	// fused float driver tiles each on its own, so no tile spends FMAs
+	// on the dropped rows between them (a conv's pitch − outW padding
+	// pixels per image row: 10% of the work at outW = 20, 20% at 10).
+	runs []rowRun
 }
+
+// rowRun is rows start..end−1 of a RowMap, all mapped.
+type rowRun struct{ start, end int }
 
 // NewRowMap builds the map of len(offsets) rows of n columns each.
 func NewRowMap(offsets []int, n int) *RowMap {
@@ -34,6 +42,14 @@ func NewRowMap(offsets []int, n int) *RowMap {
 			hi = max(hi, o+n)
 		}
 		rm.need[i] = hi
+		if o < 0 {
+			continue
+		}
+		if r := len(rm.runs) - 1; r >= 0 && rm.runs[r].end == i {
+			rm.runs[r].end++
+		} else {
+			rm.runs = append(rm.runs, rowRun{i, i + 1})
+		}
 	}
 	return rm
 }
@@ -66,7 +82,10 @@ var segTailPool = sync.Pool{New: func() any { return new(segTail) }}
 //
 // With AVX-512 one micro-kernel call does a whole tile: products summed
 // in registers, bias and clamp applied there and each row stored to its
-// destination, with no clearing, reading or copying of C. The results
+// destination, with no clearing, reading or copying of C. Tiles never
+// straddle two runs of mapped rows, so rows mapped nowhere between runs
+// are not computed at all; p should come from PackF32SegmentedMap(rm),
+// whose tile shape suits rm's runs. The results
 // are bit-identical to MulSegmented's into a dense scratch followed by
 // the copy (the plain-Go fallback does exactly that), with one
 // exception: a product that underflows to −0 plus a bias of −0 stays −0
@@ -121,59 +140,197 @@ func (p *PackedF32) MulSegmentedRows(threads, m int, a []float32, lda, segStride
 	})
 }
 
-// runSegRows runs rows r0..r1 (r0 a multiple of mr) through the fused
-// kernel pb.kern.segF; pb holds k in one block of whole segments.
+// runSegRows runs rows r0..r1 through the fused kernel pb.kern.segF and
+// its short forms; pb holds k in one block of whole segments. Each run of
+// mapped rows is cut into tiles on its own (so dropped rows between runs
+// cost nothing), as evenly as the kernels' row step allows: a 20-row run
+// on the 14-row family is two 10-row tiles rather than 14 + 6.
 func runSegRows(pb *packedB, r0, r1 int, a []float32, lda, segStride int, bias []float32, lo, hi float32, c []float32, rm *RowMap) {
 	kern := pb.kern
-	mr, nr, n, k, seg := kern.mr, kern.nr, pb.n, pb.k, pb.seg
-	nseg, adj := k/seg, 4*(segStride-seg)
-	// Row blocks of mc keep their A rows in L2 while every B sliver
-	// passes over them, as in runF32.
-	mc := max(mr, mcF32Rows/mr*mr)
-	var tail *segTail
-	for ic := r0; ic < r1; ic += mc {
-		mb := min(mc, r1-ic)
-		full := mb / mr * mr
-		tailFn, tailMR := kern.segF, mr
-		if h := mb - full; h > 0 {
-			if j := (h - 1) / max(kern.tailStep, 1); j < len(kern.segFTail) {
-				tailFn, tailMR = kern.segFTail[j], (j+1)*kern.tailStep
-			}
-			// The partial last tile runs on the shortest kernel that
-			// covers it, over a zero-padded copy of its rows (a kernel
-			// reads all of its rows), and drops the padding rows.
-			tail = segTailPool.Get().(*segTail)
-			if cap(tail.a) < mr*k {
-				tail.a = make([]float32, mr*k)
-			}
-			t := tail.a[:tailMR*k]
-			clear(t[h*k:])
-			i0 := ic + full
-			for r := 0; r < h; r++ {
-				for s := 0; s < nseg; s++ {
-					off := (i0+r)*lda + s*segStride
-					copy(t[r*k+s*seg:r*k+(s+1)*seg], a[off:off+seg])
-				}
-			}
-			copy(tail.rows[:h], rm.off[i0:i0+h])
-			for r := h; r < tailMR; r++ {
-				tail.rows[r] = -1
-			}
+	nr, n, k := kern.nr, pb.n, pb.k
+	t := segTiler{pb: pb, m: r1, a: a, lda: lda, segStride: segStride, c: c, rm: rm, lo: lo, hi: hi}
+	defer t.release()
+	// Blocks of about mcF32Rows rows keep their A rows in L2 while every
+	// B sliver passes over them, as in runF32.
+	runs := rm.runs
+	ri := 0
+	for ri < len(runs) && runs[ri].end <= r0 {
+		ri++
+	}
+	for ri < len(runs) && runs[ri].start < r1 {
+		rj, rows := ri, 0
+		for rj < len(runs) && runs[rj].start < r1 && rows < mcF32Rows {
+			rows += min(runs[rj].end, r1) - max(runs[rj].start, r0)
+			rj++
 		}
 		for js := 0; js*nr < n; js++ {
-			bs := pb.data[js*k*nr : (js+1)*k*nr]
 			j0 := js * nr
-			mask := ^uint64(0) >> (64 - min(nr, n-j0))
-			cj, bj := &c[j0], &bias[j0]
-			for i := ic; i < ic+full; i += mr {
-				kern.segF(nseg, seg, &a[i*lda], lda, adj, &bs[0], cj, &rm.off[i], bj, lo, hi, mask)
-			}
-			if full < mb {
-				tailFn(nseg, seg, &tail.a[0], k, 0, &bs[0], cj, &tail.rows[0], bj, lo, hi, mask)
+			t.b = &pb.data[js*k*nr]
+			t.cj, t.bj = &c[j0], &bias[j0]
+			t.mask = ^uint64(0) >> (64 - min(nr, n-j0))
+			for _, run := range runs[ri:rj] {
+				t.run(max(run.start, r0), min(run.end, r1))
 			}
 		}
+		ri = rj
 	}
-	if tail != nil {
-		segTailPool.Put(tail)
+}
+
+// segTiler runs the fused tiles of one B sliver over runs of rows.
+type segTiler struct {
+	pb             *packedB
+	m              int // rows past m are not this call's (A may end there)
+	a              []float32
+	lda, segStride int
+	c              []float32
+	rm             *RowMap
+	lo, hi         float32
+	// The sliver: packed B, C and bias at its first column, its mask.
+	b, cj, bj *float32
+	mask      uint64
+	tail      *segTail
+}
+
+// run computes rows s..e−1, all mapped, in tiles of at most kern.mr rows.
+func (t *segTiler) run(s, e int) {
+	kern := t.pb.kern
+	step, units, tiles := kern.runTiles(e - s)
+	nseg, seg := t.pb.k/t.pb.seg, t.pb.seg
+	adj := 4 * (t.segStride - seg)
+	for i, ti := s, 0; ti < tiles; ti++ {
+		u := units / tiles
+		if ti < units%tiles {
+			u++
+		}
+		fn, h := kern.segF, u*step
+		if h < kern.mr {
+			fn = kern.segFTail[u-1]
+		}
+		if i+h > e && !t.spare(e, i+h) {
+			// The rows past the run are not free to compute over: copy
+			// the run's last rows beside zero rows mapped nowhere.
+			fn(nseg, seg, t.tailCopy(i, e, h), t.pb.k, 0, t.b, t.cj, &t.tail.rows[0], t.bj, t.lo, t.hi, t.mask)
+			return
+		}
+		fn(nseg, seg, &t.a[i*t.lda], t.lda, adj, t.b, t.cj, &t.rm.off[i], t.bj, t.lo, t.hi, t.mask)
+		i += h
+	}
+}
+
+// runTiles splits a run of L rows for the fused kernels of kern: units
+// row steps of step rows in tiles as even as they go (the first
+// units%tiles tiles one step taller), each at most mr rows. With no
+// short kernels the step is mr itself.
+func (kern *f32Kernel) runTiles(L int) (step, units, tiles int) {
+	step = kern.mr
+	if len(kern.segFTail) > 0 {
+		step = kern.tailStep
+	}
+	units = (L + step - 1) / step
+	per := kern.mr / step
+	return step, units, (units + per - 1) / per
+}
+
+// runCost estimates the time of MulSegmentedRows on kern over rm's runs
+// and n columns, in units of one fully used FMA lane: each tile costs its
+// rows times its padded columns, over kern.segWeight and over the share
+// of the FMA ports its accumulators can keep busy (a k step's FMAs on one
+// accumulator are 4 cycles apart, so fewer than 8 of them leave ports
+// idle).
+func (kern *f32Kernel) runCost(rm *RowMap, n int) float64 {
+	nv := kern.nr / 16
+	slivers := (n + kern.nr - 1) / kern.nr
+	cost := 0.0
+	for _, r := range rm.runs {
+		step, units, tiles := kern.runTiles(r.end - r.start)
+		for ti := 0; ti < tiles; ti++ {
+			u := units / tiles
+			if ti < units%tiles {
+				u++
+			}
+			h := u * step
+			cost += float64(h*kern.nr) / min(1, float64(h*nv)/8)
+		}
+	}
+	return cost * float64(slivers) / kern.segWeight
+}
+
+// pickRuns returns the fused kernel that runs rm's rows fastest for n
+// columns (runCost), or pickSeg's choice when the set has none.
+func (s *f32Set) pickRuns(rm *RowMap, n int) *f32Kernel {
+	var best *f32Kernel
+	bestCost := 0.0
+	for i := range s.kernels {
+		k := &s.kernels[i]
+		if k.segF == nil {
+			continue
+		}
+		if c := k.runCost(rm, n); best == nil || c < bestCost {
+			best, bestCost = k, c
+		}
+	}
+	if best == nil {
+		return s.pickSeg(rm.Len(), n)
+	}
+	return best
+}
+
+// PackF32SegmentedMap is PackF32Segmented for MulSegmentedRows calls
+// over rm (or a prefix of it): the tile shape is the one estimated to run
+// rm's runs of mapped rows fastest, each run being tiled on its own.
+func PackF32SegmentedMap(rm *RowMap, b []float32, n, k, ldb, seg int) *PackedF32 {
+	if n < 0 || k < 0 || seg <= 0 || k%seg != 0 {
+		panic(fmt.Sprintf("gemm: PackF32SegmentedMap: n=%d k=%d seg=%d (k must be a positive multiple of seg)", n, k, seg))
+	}
+	checkLen("B", len(b), n, k, ldb)
+	return &PackedF32{pb: packBF32Seg(defaultF32.pickRuns(rm, n), true, n, 0, k, seg, b, ldb, nil), zeros: make([]float32, n)}
+}
+
+// spare reports whether rows e..f−1 may be computed and dropped in
+// place: they exist in A (below m) and are mapped nowhere.
+func (t *segTiler) spare(e, f int) bool {
+	if f > t.m {
+		return false
+	}
+	for _, o := range t.rm.off[e:f] {
+		if o >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tailCopy lays rows i..e−1 of A out with their segments side by side
+// (lda = k) in the tail scratch, zero rows after them up to h, and maps
+// the zero rows nowhere; it returns the scratch's first element.
+func (t *segTiler) tailCopy(i, e, h int) *float32 {
+	if t.tail == nil {
+		t.tail = segTailPool.Get().(*segTail)
+	}
+	k, seg := t.pb.k, t.pb.seg
+	if cap(t.tail.a) < h*k {
+		t.tail.a = make([]float32, t.pb.kern.mr*k)
+	}
+	buf := t.tail.a[:h*k]
+	rows := e - i
+	clear(buf[rows*k:])
+	for r := 0; r < rows; r++ {
+		for q := 0; q < k/seg; q++ {
+			off := (i+r)*t.lda + q*t.segStride
+			copy(buf[r*k+q*seg:r*k+(q+1)*seg], t.a[off:off+seg])
+		}
+	}
+	copy(t.tail.rows[:rows], t.rm.off[i:e])
+	for r := rows; r < h; r++ {
+		t.tail.rows[r] = -1
+	}
+	return &buf[0]
+}
+
+// release returns the tail scratch, if a tile took one.
+func (t *segTiler) release() {
+	if t.tail != nil {
+		segTailPool.Put(t.tail)
+		t.tail = nil
 	}
 }

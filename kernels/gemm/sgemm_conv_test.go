@@ -196,3 +196,113 @@ func BenchmarkSegFusedPeak(b *testing.B) {
 		}
 	}
 }
+
+// TestMulSegmentedRowsConvRuns runs conv-shaped row maps (runs of outW
+// mapped rows, pitch − outW dropped ones between them, odd widths whose
+// last tile overshoots its run) on every float kernel, at 1 to 3 threads:
+// bit-identical to MulSegmented plus the copy, C untouched elsewhere.
+func TestMulSegmentedRowsConvRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, set := range allF32Kernels() {
+		for _, outW := range []int{1, 2, 3, 5, 7, 10, 13, 20, 25, 31} {
+			pitch, rows, cin := outW+2, 1+r.IntN(4), 1+r.IntN(9)
+			n := 1 + r.IntN(40)
+			seg := 3 * cin
+			k := 3 * seg
+			m := (rows-1)*pitch + outW
+			segStride := pitch * cin
+			a := randF32(r, (m-1)*cin+2*segStride+seg)
+			w, bias := randF32(r, n*k), randF32(r, n)
+			offs := make([]int, m)
+			for i := range offs {
+				offs[i] = -1
+				if x := i % pitch; x < outW {
+					offs[i] = (i/pitch*outW + x) * n
+				}
+			}
+			rm := NewRowMap(offs, n)
+			p := &PackedF32{pb: packBF32Seg(&set.kernels[0], true, n, 0, k, seg, w, k, nil), zeros: make([]float32, n)}
+			dense := make([]float32, m*n)
+			p.MulSegmented(1, m, a, cin, segStride, bias, 0, 6, dense, n)
+			want := make([]float32, rows*outW*n+3)
+			for i := range want {
+				want[i] = -7
+			}
+			for i, o := range offs {
+				if o >= 0 {
+					copy(want[o:o+n], dense[i*n:(i+1)*n])
+				}
+			}
+			for threads := 1; threads <= 3; threads++ {
+				got := make([]float32, len(want))
+				for i := range got {
+					got[i] = -7
+				}
+				p.MulSegmentedRows(threads, m, a, cin, segStride, bias, 0, 6, got, rm)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s outW=%d rows=%d cin=%d n=%d threads=%d: differs from MulSegmented+copy", set.name, outW, rows, cin, n, threads)
+				}
+			}
+		}
+	}
+}
+
+// TestNewRowMapRuns checks the runs of mapped rows a RowMap records.
+func TestNewRowMapRuns(t *testing.T) {
+	rm := NewRowMap([]int{-1, 0, 4, -1, -1, 8, -1, 12, 16, 20}, 4)
+	want := []rowRun{{1, 3}, {5, 6}, {7, 10}}
+	if !slices.Equal(rm.runs, want) {
+		t.Fatalf("runs %v, want %v", rm.runs, want)
+	}
+	if rm := NewRowMap([]int{-1, -1}, 4); len(rm.runs) != 0 {
+		t.Fatalf("runs %v for no mapped row", rm.runs)
+	}
+}
+
+// TestRunTiles checks how a run is cut into tiles: as even as the row
+// step allows, each at most mr rows, covering the run with less than one
+// step to spare.
+func TestRunTiles(t *testing.T) {
+	kern := &f32Kernel{mr: 14, nr: 32, tailStep: 2, segFTail: make([]segFusedFn, 6)}
+	for _, c := range []struct{ L, units, tiles int }{{10, 5, 1}, {20, 10, 2}, {40, 20, 3}, {14, 7, 1}, {15, 8, 2}, {1, 1, 1}} {
+		step, units, tiles := kern.runTiles(c.L)
+		if step != 2 || units != c.units || tiles != c.tiles {
+			t.Errorf("L=%d: step %d units %d tiles %d, want 2 %d %d", c.L, step, units, tiles, c.units, c.tiles)
+		}
+	}
+	plain := &f32Kernel{mr: 6, nr: 16}
+	if step, units, tiles := plain.runTiles(13); step != 6 || units != 3 || tiles != 3 {
+		t.Errorf("no short kernels: step %d units %d tiles %d, want 6 3 3", step, units, tiles)
+	}
+}
+
+// TestPickRuns checks the fused tile choice on seed-cnn's layers (runs
+// of outW rows, pitch outW + 2): the two-vector tiles, whose broadcasts
+// serve two FMAs, for 32 columns and up; the 16-wide one for 16 columns.
+func TestPickRuns(t *testing.T) {
+	set := f32Sets()[0]
+	if set.kernels[0].segF == nil {
+		t.Skip("no fused kernels on this CPU")
+	}
+	convMap := func(outW, rows, n int) *RowMap {
+		offs := make([]int, (rows-1)*(outW+2)+outW)
+		for i := range offs {
+			offs[i] = -1
+			if i%(outW+2) < outW {
+				offs[i] = 0
+			}
+		}
+		return NewRowMap(offs, n)
+	}
+	for _, c := range []struct {
+		outW, n int
+		want    string
+	}{{80, 16, "avx512x28x16"}, {40, 32, "avx512x14x32"}, {20, 64, "avx512x14x32"}, {10, 128, "avx512x14x32"}} {
+		if got := set.pickRuns(convMap(c.outW, c.outW, c.n), c.n).name; got != c.want {
+			t.Errorf("outW=%d n=%d: picked %s, want %s", c.outW, c.n, got, c.want)
+		}
+	}
+	if got := goF32Set.pickRuns(convMap(10, 10, 8), 8); got != &goF32Set.kernels[0] {
+		t.Errorf("no fused kernels: picked %s", got.name)
+	}
+}
