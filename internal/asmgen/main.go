@@ -58,6 +58,7 @@ func main() {
 	requantRowsFastAVX512(true)
 	biasClampAVX512()
 	sgemmAVX512SegmentedFusedTails()
+	sgemmAVX512SegmentedFusedPtr(6, 4)
 	s8VNNISegmentedFusedAll()
 	Generate()
 }

@@ -33,7 +33,6 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
 	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
 	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	lo, hi := zmm(mr*nv+nv), zmm(mr*nv+nv+1)
 	if mr*nv+nv+2 > 32 {
 		panic("tile too large")
 	}
@@ -98,7 +97,18 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 	DECQ(NewParamAddr("nseg", 0))
 	JG(LabelRef("segment"))
 
-	// Epilogue: the B registers are free now and hold the bias.
+	segFusedEpilogue(mr, nv, 72)
+}
+
+// segFusedEpilogue adds bias to the mr×nv accumulators of a fused
+// segmented tile (zmm i·nv+v), clamps them to [lo, hi] and stores row i
+// at c + rows[i] bytes, skipping negative rows, the columns mask holds.
+// The B registers (zmm mr·nv …) are free by now and take the bias; lo
+// and hi are the float32 parameters at frame offsets loOff and loOff+4.
+func segFusedEpilogue(mr, nv, loOff int) {
+	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
+	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	lo, hi := zmm(mr*nv+nv), zmm(mr*nv+nv+1)
 	c := Load(Param("c"), GP64())
 	tab := Load(Param("rows"), GP64())
 	bias := Load(Param("bias"), GP64())
@@ -111,8 +121,8 @@ func sgemmAVX512SegmentedFused(mr, nv int) {
 		KMOVW(mask.As32(), kreg(v))
 		VMOVUPS_Z(Mem{Base: bias, Disp: 64 * v}, kreg(v), bv(v))
 	}
-	VBROADCASTSS(NewParamAddr("lo", 72), lo)
-	VBROADCASTSS(NewParamAddr("hi", 76), hi)
+	VBROADCASTSS(NewParamAddr("lo", loOff), lo)
+	VBROADCASTSS(NewParamAddr("hi", loOff+4), hi)
 	off := GP64()
 	for i := 0; i < mr; i++ {
 		skip := fmt.Sprintf("skip%d", i)

@@ -19,7 +19,7 @@ var vnniOk = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 var avx2Ok = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
-	{name: "avx512x6x64", mr: 6, nr: 64, weight: 0.85, fn: sgemmAVX512x6x64, direct: sgemmAVX512Dx6x64, directZ: sgemmAVX512DZx6x64, seg: sgemmAVX512Sx6x64, segF: sgemmAVX512SFx6x64, tailStep: 2, segWeight: 0.97,
+	{name: "avx512x6x64", mr: 6, nr: 64, weight: 0.85, fn: sgemmAVX512x6x64, direct: sgemmAVX512Dx6x64, directZ: sgemmAVX512DZx6x64, seg: sgemmAVX512Sx6x64, segF: sgemmAVX512SFx6x64, tailStep: 2, segWeight: 1.05, segFP: sgemmAVX512SFPx6x64,
 		segFTail: []segFusedFn{sgemmAVX512SFx2x64, sgemmAVX512SFx4x64}, tn: sgemmAVX512Tx6x64},
 	{name: "avx512x14x32", mr: 14, nr: 32, weight: 0.95, fn: sgemmAVX512x14x32, direct: sgemmAVX512Dx14x32, directZ: sgemmAVX512DZx14x32, seg: sgemmAVX512Sx14x32, segF: sgemmAVX512SFx14x32, tailStep: 2, segWeight: 1,
 		segFTail: []segFusedFn{sgemmAVX512SFx2x32, sgemmAVX512SFx4x32, sgemmAVX512SFx6x32, sgemmAVX512SFx8x32, sgemmAVX512SFx10x32, sgemmAVX512SFx12x32}, tn: sgemmAVX512Tx14x32},

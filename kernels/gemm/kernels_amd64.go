@@ -254,6 +254,11 @@ func sgemmAVX512SFx2x64(nseg int, kSeg int, a *float32, lda int, adj int, b *flo
 //go:noescape
 func sgemmAVX512SFx4x64(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
 
+// sgemmAVX512SFPx6x64 is sgemmAVX512SFx6x64 with row i of A at a + arows[i]·lda elements.
+//
+//go:noescape
+func sgemmAVX512SFPx6x64(nseg int, kSeg int, a *float32, lda int, arows *int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
 // s8VNNISFx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
 //
 //go:noescape

@@ -30,9 +30,14 @@ type f32Kernel struct {
 	// rows: a partial last row tile runs on the smallest that covers it.
 	segFTail []segFusedFn
 	tailStep int
+	// segFP, when set, is segF with row i of A at a + arows[i]·lda: its
+	// tiles run across the dropped rows of a RowMap, so every tile is
+	// full (MulSegmentedRows then uses it instead of segF).
+	segFP segFusedPtrFn
 	// segWeight is weight for the fused tiles (pickRuns): their relative
 	// speed per useful lane. One-vector tiles load an A broadcast per
-	// FMA and top out lower than the wider ones, which reuse it.
+	// FMA and top out lower than the wider ones, which reuse it; 6x64
+	// (segFP) loads least per FMA (L1 peaks ~200, ~229, ~234 GFLOP/s).
 	segWeight float64
 	// tn, when set, reads both operands unpacked and k-major: step p of
 	// the tile uses mr values at a+p·lda and nr values at b+p·ldb. It runs

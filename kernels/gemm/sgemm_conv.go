@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -23,6 +24,10 @@ type RowMap struct {
 	// on the dropped rows between them (a conv's pitch − outW padding
 	// pixels per image row: 10% of the work at outW = 20, 20% at 10).
 	runs []rowRun
+	// mapped lists the mapped rows in order and mappedOff their byte
+	// offsets (off[mapped[q]]): the row tables of kernels whose tiles run
+	// across dropped rows (f32Kernel.segFP).
+	mapped, mappedOff []int
 }
 
 // rowRun is rows start..end−1 of a RowMap, all mapped.
@@ -45,6 +50,8 @@ func NewRowMap(offsets []int, n int) *RowMap {
 		if o < 0 {
 			continue
 		}
+		rm.mapped = append(rm.mapped, i)
+		rm.mappedOff = append(rm.mappedOff, rm.off[i])
 		if r := len(rm.runs) - 1; r >= 0 && rm.runs[r].end == i {
 			rm.runs[r].end++
 		} else {
@@ -62,11 +69,18 @@ func (rm *RowMap) Len() int { return len(rm.off) }
 // rows[i] < 0), the columns where mask has a bit.
 type segFusedFn func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)
 
+// segFusedPtrFn is segFusedFn with row i of A at a + arows[i]·lda
+// (f32Kernel.segFP).
+type segFusedPtrFn func(nseg, kSeg int, a *float32, lda int, arows *int, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)
+
 // segTail is the scratch of a partial last row tile: its A rows copied
 // with their segments side by side, and its row map padded with drops.
 type segTail struct {
 	a    []float32
 	rows [maxMR]int
+	// arows is the A row table of a segFP tile (its rows, then a
+	// repeat of its last one for each padding row).
+	arows [maxMR]int
 }
 
 // maxMR bounds the row count of a float32 tile (28 today).
@@ -82,10 +96,11 @@ var segTailPool = sync.Pool{New: func() any { return new(segTail) }}
 //
 // With AVX-512 one micro-kernel call does a whole tile: products summed
 // in registers, bias and clamp applied there and each row stored to its
-// destination, with no clearing, reading or copying of C. Tiles never
-// straddle two runs of mapped rows, so rows mapped nowhere between runs
-// are not computed at all; p should come from PackF32SegmentedMap(rm),
-// whose tile shape suits rm's runs. The results
+// destination, with no clearing, reading or copying of C. Rows mapped
+// nowhere are not computed: tiles either stay within one run of mapped
+// rows, or (kernels with a per-row A table, f32Kernel.segFP) take the
+// next mapped rows wherever they are. p should come from
+// PackF32SegmentedMap(rm), whose tile shape suits rm. The results
 // are bit-identical to MulSegmented's into a dense scratch followed by
 // the copy (the plain-Go fallback does exactly that), with one
 // exception: a product that underflows to −0 plus a bias of −0 stays −0
@@ -131,6 +146,19 @@ func (p *PackedF32) MulSegmentedRows(threads, m int, a []float32, lda, segStride
 		}
 		return
 	}
+	if pb.kern.segFP != nil {
+		// Tiles over the mapped rows below m only, across the dropped ones.
+		q1, _ := slices.BinarySearch(rm.mapped, m)
+		if threads <= 1 || q1 <= pb.kern.mr {
+			// Direct call: a closure would escape to the heap.
+			runSegPtr(pb, 0, q1, a, lda, segStride, bias, lo, hi, c, rm)
+			return
+		}
+		parallelRows(threads, q1, pb.kern.mr, func(q0, q1 int) {
+			runSegPtr(pb, q0, q1, a, lda, segStride, bias, lo, hi, c, rm)
+		})
+		return
+	}
 	if threads <= 1 || m <= pb.kern.mr {
 		runSegRows(pb, 0, m, a, lda, segStride, bias, lo, hi, c, rm)
 		return
@@ -173,6 +201,48 @@ func runSegRows(pb *packedB, r0, r1 int, a []float32, lda, segStride int, bias [
 			}
 		}
 		ri = rj
+	}
+}
+
+// runSegPtr runs mapped rows q0..q1 of rm (the q-th mapped row is row
+// rm.mapped[q]) through pb.kern.segFP, mr of them per tile whatever lies
+// between them; a short last tile repeats its last row, mapped nowhere.
+func runSegPtr(pb *packedB, q0, q1 int, a []float32, lda, segStride int, bias []float32, lo, hi float32, c []float32, rm *RowMap) {
+	kern := pb.kern
+	mr, nr, n, k, seg := kern.mr, kern.nr, pb.n, pb.k, pb.seg
+	nseg, adj := k/seg, 4*(segStride-seg)
+	mc := max(mr, mcF32Rows/mr*mr)
+	// The short last tile's tables come from the pool: the kernel is
+	// called through a func value, so local arrays would escape.
+	var last *segTail
+	defer func() {
+		if last != nil {
+			segTailPool.Put(last)
+		}
+	}()
+	for ic := q0; ic < q1; ic += mc {
+		qe := min(ic+mc, q1)
+		full := ic + (qe-ic)/mr*mr
+		if full < qe {
+			last = segTailPool.Get().(*segTail)
+			h := copy(last.arows[:], rm.mapped[full:qe])
+			copy(last.rows[:], rm.mappedOff[full:qe])
+			for r := h; r < mr; r++ {
+				last.arows[r], last.rows[r] = last.arows[h-1], -1
+			}
+		}
+		for js := 0; js*nr < n; js++ {
+			bs := &pb.data[js*k*nr]
+			j0 := js * nr
+			mask := ^uint64(0) >> (64 - min(nr, n-j0))
+			cj, bj := &c[j0], &bias[j0]
+			for q := ic; q < full; q += mr {
+				kern.segFP(nseg, seg, &a[0], lda, &rm.mapped[q], adj, bs, cj, &rm.mappedOff[q], bj, lo, hi, mask)
+			}
+			if full < qe {
+				kern.segFP(nseg, seg, &a[0], lda, &last.arows[0], adj, bs, cj, &last.rows[0], bj, lo, hi, mask)
+			}
+		}
 	}
 }
 
@@ -236,10 +306,14 @@ func (kern *f32Kernel) runTiles(L int) (step, units, tiles int) {
 // rows times its padded columns, over kern.segWeight and over the share
 // of the FMA ports its accumulators can keep busy (a k step's FMAs on one
 // accumulator are 4 cycles apart, so fewer than 8 of them leave ports
-// idle).
+// idle). A segFP kernel's tiles are all full but the last.
 func (kern *f32Kernel) runCost(rm *RowMap, n int) float64 {
 	nv := kern.nr / 16
 	slivers := (n + kern.nr - 1) / kern.nr
+	if kern.segFP != nil {
+		tiles := (len(rm.mapped) + kern.mr - 1) / kern.mr
+		return float64(tiles*kern.mr*kern.nr*slivers) / min(1, float64(kern.mr*nv)/8) / kern.segWeight
+	}
 	cost := 0.0
 	for _, r := range rm.runs {
 		step, units, tiles := kern.runTiles(r.end - r.start)
