@@ -37,6 +37,7 @@ import (
 	"github.com/qbench/qbench/bench"
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/kernels/gemm"
 	"github.com/qbench/qbench/onnx"
 	"github.com/qbench/qbench/quant"
@@ -57,14 +58,20 @@ func main() {
 	rounds := flag.Int("rounds", 3, "alternating measurement rounds (median reported)")
 	synthetic := flag.Bool("synthetic", false, "benchmark seed-cnn float and int8 with random weights")
 	keep := flag.String("onnx-dir", "", "also write the exported .onnx files here")
+	rounding := flag.String("rounding", "single", "qbench's integer rounding: single (the TFLite runtime's, qbench's CLI default) or double (TFLite Micro's reference)")
 	flag.Parse()
-	if err := run(*lib, *threads, *batch, *seconds, *rounds, *synthetic, *keep, flag.Args()); err != nil {
+	rnd, ok := fixedpoint.ParseRounding(*rounding)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "ortbench: --rounding must be single or double, got %q\n", *rounding)
+		os.Exit(2)
+	}
+	if err := run(*lib, *threads, *batch, *seconds, *rounds, *synthetic, *keep, rnd, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "ortbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lib string, threads, batch int, seconds float64, rounds int, synthetic bool, keep string, paths []string) error {
+func run(lib string, threads, batch int, seconds float64, rounds int, synthetic bool, keep string, rnd fixedpoint.Rounding, paths []string) error {
 	if lib == "" {
 		return fmt.Errorf("--lib (or $ORT_LIB) must name libonnxruntime.so")
 	}
@@ -91,7 +98,7 @@ func run(lib string, threads, batch int, seconds float64, rounds int, synthetic 
 	if len(models) == 0 {
 		return fmt.Errorf("no models: give .tflite paths or --synthetic")
 	}
-	fmt.Printf("cpu: %s; threads %d; batch %d; qbench gemm %s; %d rounds of %.1fs\n", bench.CPUModel(), threads, batch, gemm.Impl(), rounds, seconds)
+	fmt.Printf("cpu: %s; threads %d; batch %d; qbench gemm %s, %s rounding; %d rounds of %.1fs\n", bench.CPUModel(), threads, batch, gemm.Impl(), rnd, rounds, seconds)
 	fmt.Printf("%-24s %-7s %12s %12s %8s  %s\n", "model", "ORT qdq", "qbench img/s", "ORT img/s", "ratio", "check")
 	for _, m := range models {
 		// Integer models are exported twice: int8 activations (as in
@@ -118,7 +125,7 @@ func run(lib string, threads, batch int, seconds float64, rounds int, synthetic 
 					return err
 				}
 			}
-			if checks[v], err = compareOutputs(m.g, data, batch); err != nil {
+			if checks[v], err = compareOutputs(m.g, data, batch, rnd); err != nil {
 				return fmt.Errorf("%s: %w", m.name, err)
 			}
 		}
@@ -126,7 +133,7 @@ func run(lib string, threads, batch int, seconds float64, rounds int, synthetic 
 		ors := make([][]float64, len(variants))
 		for r := 0; r < rounds; r++ {
 			res, err := bench.Run(context.Background(), m.name, m.g, bench.Options{Threads: threads, Batch: batch,
-				Duration: time.Duration(seconds * float64(time.Second)), Warmup: 200 * time.Millisecond, Seed: int64(r)})
+				Duration: time.Duration(seconds * float64(time.Second)), Warmup: 200 * time.Millisecond, Seed: int64(r), Rounding: rnd})
 			if err != nil {
 				return err
 			}
@@ -287,8 +294,8 @@ func outputFloat(v ort.Value, t *graph.Tensor) []float32 {
 
 // compareOutputs runs one batch of the same random input through qbench
 // and ORT and summarises the difference.
-func compareOutputs(g *graph.Graph, data []byte, batch int) (string, error) {
-	prog, err := interp.Compile(g, interp.Options{Batch: batch})
+func compareOutputs(g *graph.Graph, data []byte, batch int, rnd fixedpoint.Rounding) (string, error) {
+	prog, err := interp.Compile(g, interp.Options{Batch: batch, Rounding: rnd})
 	if err != nil {
 		return "", err
 	}
