@@ -49,6 +49,7 @@ func main() {
 		sgemmAVX512SegmentedFused(t[0], t[1])
 	}
 	sgemmAVX2(6, 2)
+	avx2SegmentedAll()
 	s8AVX2(6, 2)
 	requantAVX512()
 	requantSingleAVX512()

@@ -27,8 +27,13 @@ var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
 		segFTail: []segFusedFn{sgemmAVX512SFx4x16, sgemmAVX512SFx8x16, sgemmAVX512SFx12x16, sgemmAVX512SFx16x16, sgemmAVX512SFx20x16, sgemmAVX512SFx24x16}, tn: sgemmAVX512Tx28x16},
 }}
 
+// avx2F32Set is the AVX2+FMA family (CPUs without AVX-512). Its direct
+// and segmented kernels let MulSegmented run whole-segment k blocks (one
+// accumulation chain per output, as on AVX-512) and MulSegmentedRows
+// run the fused conv tiles, 6 rows or a short 2 or 4.
 var avx2F32Set = &f32Set{name: "avx2", kernels: []f32Kernel{
-	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: sgemmAVX2x6x16},
+	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: sgemmAVX2x6x16, direct: sgemmAVX2Dx6x16, seg: sgemmAVX2Sx6x16,
+		segF: sgemmAVX2SFx6x16, tailStep: 2, segWeight: 1, segFTail: []segFusedFn{sgemmAVX2SFx2x16, sgemmAVX2SFx4x16}},
 }}
 
 var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kernel{

@@ -144,6 +144,31 @@ func sgemmAVX512SFx28x16(nseg int, kSeg int, a *float32, lda int, adj int, b *fl
 //go:noescape
 func sgemmAVX2x6x16(k int, a *float32, b *float32, c *float32, ldc int, alpha float32)
 
+// sgemmAVX2Dx6x16 adds alpha times A (6 rows of k at stride lda) times the packed panel b (k×16) to the tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Sx6x16 adds alpha times segmented A (6 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.
+//
+//go:noescape
+func sgemmAVX2Sx6x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2SFx2x16 stores clamp(segmented A (2 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX2SFx2x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX2SFx4x16 stores clamp(segmented A (4 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX2SFx4x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
+// sgemmAVX2SFx6x16 stores clamp(segmented A (6 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
+//
+//go:noescape
+func sgemmAVX2SFx6x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
+
 // s8AVX2x6x16 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×16×2) into the 6×16 tile at c.
 //
 //go:noescape
