@@ -16,6 +16,10 @@ var hasAVX512 = cpu.X86.HasAVX512F
 // hasVBMI gates the byte-permute table lookup (VPERMI2B).
 var hasVBMI = hasAVX512BW && cpu.X86.HasAVX512VBMI
 
+// hasAVX2 gates the ymm forms of the pool and QUANTIZE loops, used when
+// the AVX-512 ones are not (the brief's AVX2+FMA level, as package gemm).
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
 // hasAVX512BW gates the byte and word loops (VPMAXSB, masked byte moves).
 var hasAVX512BW = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 
@@ -52,12 +56,36 @@ func lookup8AVX512(t *[256]uint8, xs, ys *byte, n int)
 //go:noescape
 func quantizeI8AVX512(xs *float32, ys *int8, n int, scale float32, zp, lo, hi int32) int
 
+// max2x2F32AVX2 is max2x2F32AVX512 on ymm registers.
+//
+//go:noescape
+func max2x2F32AVX2(o, a, b *float32, npix, C int, l, h int32) int
+
+// max2x2I8AVX2 is max2x2I8AVX512 on ymm registers; cb must be ≥ 16.
+//
+//go:noescape
+func max2x2I8AVX2(o, a, b *int8, npix, cb int, lo, hi int8)
+
+// max2x2I16AVX2 is max2x2I16AVX512 on ymm registers; cb must be ≥ 16.
+//
+//go:noescape
+func max2x2I16AVX2(o, a, b *int16, npix, cb int, lo, hi int16)
+
+// quantizeI8AVX2 is quantizeI8AVX512 on blocks of 8 values (n a
+// multiple of 8).
+//
+//go:noescape
+func quantizeI8AVX2(xs *float32, ys *int8, n int, scale float32, zp, lo, hi int32) int
+
 // max2x2F32Vec runs the vector loop when available; see max2x2F32AVX512.
 func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int {
-	if !hasAVX512 || npix == 0 || C == 0 {
+	if !(hasAVX512 || hasAVX2) || npix == 0 || C == 0 {
 		return 0
 	}
 	_, _, _ = o[npix*C-1], a[2*npix*C-1], b[2*npix*C-1]
+	if !hasAVX512 {
+		return max2x2F32AVX2(&o[0], &a[0], &b[0], npix, C, l, h)
+	}
 	return max2x2F32AVX512(&o[0], &a[0], &b[0], npix, C, l, h)
 }
 
@@ -65,7 +93,7 @@ func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int {
 // channels when available and reports whether it did.
 func max2x2IntVec[T int8 | int16](o, a, b []T, C, npix int, lo, hi T) bool {
 	if !hasAVX512BW {
-		return false
+		return max2x2IntAVX2(o, a, b, C, npix, lo, hi)
 	}
 	if npix == 0 || C == 0 {
 		return true
@@ -82,15 +110,47 @@ func max2x2IntVec[T int8 | int16](o, a, b []T, C, npix int, lo, hi T) bool {
 	return true
 }
 
+// max2x2IntAVX2 is max2x2IntVec's AVX2 form: pixels of fewer than 16
+// bytes (which the ymm loop cannot cover without byte masks) stay on the
+// Go loop.
+func max2x2IntAVX2[T int8 | int16](o, a, b []T, C, npix int, lo, hi T) bool {
+	cb := C * int(unsafe.Sizeof(lo))
+	if !hasAVX2 || cb < 16 {
+		return false
+	}
+	if npix == 0 {
+		return true
+	}
+	_, _, _ = o[npix*C-1], a[2*npix*C-1], b[2*npix*C-1]
+	switch o := any(o).(type) {
+	case []int8:
+		a, b := any(a).([]int8), any(b).([]int8)
+		max2x2I8AVX2(&o[0], &a[0], &b[0], npix, cb, int8(lo), int8(hi))
+	case []int16:
+		a, b := any(a).([]int16), any(b).([]int16)
+		max2x2I16AVX2(&o[0], &a[0], &b[0], npix, cb, int16(lo), int16(hi))
+	}
+	return true
+}
+
 // quantizeI8Vec quantizes the longest prefix of xs the vector loop
-// accepts (a multiple of 16 values) and returns its length.
+// accepts (a multiple of 16 values with AVX-512, of 8 with AVX2) and
+// returns its length.
 func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int {
-	n := len(xs) &^ 15
-	if !hasAVX512 || n == 0 {
+	if hasAVX512 {
+		n := len(xs) &^ 15
+		if n == 0 {
+			return 0
+		}
+		_ = ys[n-1]
+		return quantizeI8AVX512(&xs[0], &ys[0], n, c.scale, c.zp, c.lo, c.hi)
+	}
+	n := len(xs) &^ 7
+	if !hasAVX2 || n == 0 {
 		return 0
 	}
 	_ = ys[n-1]
-	return quantizeI8AVX512(&xs[0], &ys[0], n, c.scale, c.zp, c.lo, c.hi)
+	return quantizeI8AVX2(&xs[0], &ys[0], n, c.scale, c.zp, c.lo, c.hi)
 }
 
 // lookup8Vec maps all of xs through t into ys (the same length) with the

@@ -363,3 +363,287 @@ luttail:
 lutdone:
 	VZEROUPPER
 	RET
+
+// ---- AVX2 forms of the loops above, for CPUs without AVX-512 (ymm, 16
+// registers, no opmasks: masked lanes go through VPMASKMOVD or overlap).
+
+// f32LaneIota is 0..7, compared with a lane count to build a tail mask.
+DATA f32LaneIota<>+0(SB)/4, $0
+DATA f32LaneIota<>+4(SB)/4, $1
+DATA f32LaneIota<>+8(SB)/4, $2
+DATA f32LaneIota<>+12(SB)/4, $3
+DATA f32LaneIota<>+16(SB)/4, $4
+DATA f32LaneIota<>+20(SB)/4, $5
+DATA f32LaneIota<>+24(SB)/4, $6
+DATA f32LaneIota<>+28(SB)/4, $7
+GLOBL f32LaneIota<>(SB), RODATA|NOPTR, $32
+
+// MAX4Y is MAX4 on ymm: Y0 = key⁻¹(clamp(max of the keys of Y0..Y3));
+// ORs NaN lanes (|bits| > +Inf's, a signed compare as the sign is
+// cleared) into Y9. Y12/Y13 hold l, h; Y14 0x7FFFFFFF; Y15 0x7F800000.
+// Clobbers Y4..Y7.
+#define MAX4Y \
+	VPAND Y14, Y0, Y4; \
+	VPAND Y14, Y1, Y5; \
+	VPAND Y14, Y2, Y6; \
+	VPAND Y14, Y3, Y7; \
+	VPCMPGTD Y15, Y4, Y4; \
+	VPCMPGTD Y15, Y5, Y5; \
+	VPCMPGTD Y15, Y6, Y6; \
+	VPCMPGTD Y15, Y7, Y7; \
+	VPOR Y4, Y9, Y9; \
+	VPOR Y5, Y9, Y9; \
+	VPOR Y6, Y9, Y9; \
+	VPOR Y7, Y9, Y9; \
+	VPSRAD $31, Y0, Y4; \
+	VPSRAD $31, Y1, Y5; \
+	VPSRAD $31, Y2, Y6; \
+	VPSRAD $31, Y3, Y7; \
+	VPAND Y14, Y4, Y4; \
+	VPAND Y14, Y5, Y5; \
+	VPAND Y14, Y6, Y6; \
+	VPAND Y14, Y7, Y7; \
+	VPXOR Y4, Y0, Y0; \
+	VPXOR Y5, Y1, Y1; \
+	VPXOR Y6, Y2, Y2; \
+	VPXOR Y7, Y3, Y3; \
+	VPMAXSD Y1, Y0, Y0; \
+	VPMAXSD Y3, Y2, Y2; \
+	VPMAXSD Y2, Y0, Y0; \
+	VPMAXSD Y12, Y0, Y0; \
+	VPMINSD Y13, Y0, Y0; \
+	VPSRAD $31, Y0, Y4; \
+	VPAND Y14, Y4, Y4; \
+	VPXOR Y4, Y0, Y0
+
+// func max2x2F32AVX2(o, a, b *float32, npix, C int, l, h int32) int
+//
+// max2x2F32AVX512 on 8 lanes: chunks of 8 channels, the last C mod 8
+// loaded and stored through a VPMASKMOVD lane mask (Y11; masked lanes
+// read as zero, which is no NaN). Stops at the first pixel with a NaN.
+TEXT ·max2x2F32AVX2(SB), NOSPLIT, $0-56
+	MOVQ o+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ npix+24(FP), R8
+	MOVQ C+32(FP), R9
+	VBROADCASTSS l+40(FP), Y12   // 32 bits copied as they are
+	VBROADCASTSS h+44(FP), Y13   // 32 bits copied as they are
+	MOVL $0x7FFFFFFF, AX
+	MOVQ AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL $0x7F800000, AX
+	MOVQ AX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ R9, CX
+	ANDQ $7, CX
+	MOVQ CX, X11
+	VPBROADCASTD X11, Y11
+	VPCMPGTD f32LaneIota<>(SB), Y11, Y11   // lane j on when j < C mod 8
+	MOVQ R9, R11
+	SHLQ $2, R11          // R11 = C*4 bytes: offset of the second pixel in a row
+	XORQ R10, R10         // pixel index
+
+ypixloop:
+	CMPQ R10, R8
+	JGE  ydone
+	VPXOR Y9, Y9, Y9      // NaN lanes seen in this pixel
+	XORQ BX, BX
+	MOVQ R9, CX
+	LEAQ (SI)(R11*1), R12
+	LEAQ (DX)(R11*1), R13
+
+ychunk:
+	CMPQ CX, $8
+	JLT  ytail
+	VMOVDQU (SI)(BX*1), Y0
+	VMOVDQU (R12)(BX*1), Y1
+	VMOVDQU (DX)(BX*1), Y2
+	VMOVDQU (R13)(BX*1), Y3
+	MAX4Y
+	VMOVDQU Y0, (DI)(BX*1)
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP  ychunk
+
+ytail:
+	TESTQ CX, CX
+	JZ    ypixdone
+	VPMASKMOVD (SI)(BX*1), Y11, Y0
+	VPMASKMOVD (R12)(BX*1), Y11, Y1
+	VPMASKMOVD (DX)(BX*1), Y11, Y2
+	VPMASKMOVD (R13)(BX*1), Y11, Y3
+	MAX4Y
+	VPMASKMOVD Y0, Y11, (DI)(BX*1)
+
+ypixdone:
+	VPTEST Y9, Y9
+	JNZ  ydone
+	INCQ R10
+	ADDQ R11, DI
+	LEAQ (SI)(R11*2), SI
+	LEAQ (DX)(R11*2), DX
+	JMP  ypixloop
+
+ydone:
+	MOVQ R10, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// Integer 2×2 max-pool on ymm, cb ≥ 16 bytes per pixel. Per pixel: 32-byte
+// chunks, then the last cb mod 32 bytes by recomputing the pixel's last
+// 32 bytes (overlapping ones get the same value; o never aliases a or b),
+// or for 16 ≤ cb < 32 its first and last 16 bytes. Y14/Y15 hold the
+// broadcast clamp bounds; arguments in DI, SI, DX, R8, R9 as MAXPOOL_BODY.
+#define MAXPOOL_Y(VMAX, VMIN, OFF) \
+	VMOVDQU (SI)(OFF*1), Y0; \
+	VMOVDQU (R10)(OFF*1), Y1; \
+	VMAX (DX)(OFF*1), Y0, Y0; \
+	VMAX (R11)(OFF*1), Y1, Y1; \
+	VMAX Y1, Y0, Y0; \
+	VMAX Y14, Y0, Y0; \
+	VMIN Y15, Y0, Y0; \
+	VMOVDQU Y0, (DI)(OFF*1)
+
+#define MAXPOOL_X(VMAX, VMIN, OFF) \
+	VMOVDQU (SI)(OFF*1), X0; \
+	VMOVDQU (R10)(OFF*1), X1; \
+	VMAX (DX)(OFF*1), X0, X0; \
+	VMAX (R11)(OFF*1), X1, X1; \
+	VMAX X1, X0, X0; \
+	VMAX X14, X0, X0; \
+	VMIN X15, X0, X0; \
+	VMOVDQU X0, (DI)(OFF*1)
+
+#define MAXPOOL_BODY_AVX2(VMAX, VMIN) \
+ipixloop: \
+	TESTQ R8, R8; \
+	JLE  idone; \
+	LEAQ (SI)(R9*1), R10; \
+	LEAQ (DX)(R9*1), R11; \
+	XORQ BX, BX; \
+ichunk: \
+	LEAQ 32(BX), CX; \
+	CMPQ CX, R9; \
+	JGT  itail; \
+	MAXPOOL_Y(VMAX, VMIN, BX); \
+	MOVQ CX, BX; \
+	JMP  ichunk; \
+itail: \
+	CMPQ BX, R9; \
+	JEQ  ipixdone; \
+	MOVQ R9, CX; \
+	CMPQ R9, $32; \
+	JLT  ismall; \
+	SUBQ $32, CX; \
+	MAXPOOL_Y(VMAX, VMIN, CX); \
+	JMP  ipixdone; \
+ismall: \
+	SUBQ $16, CX; \
+	MAXPOOL_X(VMAX, VMIN, BX); \
+	MAXPOOL_X(VMAX, VMIN, CX); \
+ipixdone: \
+	ADDQ R9, DI; \
+	LEAQ (SI)(R9*2), SI; \
+	LEAQ (DX)(R9*2), DX; \
+	DECQ R8; \
+	JMP  ipixloop; \
+idone: \
+	VZEROUPPER; \
+	RET
+
+// func max2x2I8AVX2(o, a, b *int8, npix, cb int, lo, hi int8)
+//
+// max2x2I8AVX512 on ymm; cb must be at least 16.
+TEXT ·max2x2I8AVX2(SB), NOSPLIT, $0-42
+	VPBROADCASTB lo+40(FP), Y14
+	VPBROADCASTB hi+41(FP), Y15
+	MOVQ o+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ npix+24(FP), R8
+	MOVQ cb+32(FP), R9
+	MAXPOOL_BODY_AVX2(VPMAXSB, VPMINSB)
+
+// func max2x2I16AVX2(o, a, b *int16, npix, cb int, lo, hi int16)
+//
+// max2x2I8AVX2 for int16 elements; cb is in bytes (2·C), at least 16.
+TEXT ·max2x2I16AVX2(SB), NOSPLIT, $0-44
+	VPBROADCASTW lo+40(FP), Y14
+	VPBROADCASTW hi+42(FP), Y15
+	MOVQ o+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ npix+24(FP), R8
+	MOVQ cb+32(FP), R9
+	MAXPOOL_BODY_AVX2(VPMAXSW, VPMINSW)
+
+// func quantizeI8AVX2(xs *float32, ys *int8, n int, scale float32, zp, lo, hi int32) int
+//
+// quantizeI8AVX512 on blocks of 8 (n a multiple of 8). The bail-out and
+// rounding tests compare |bits| as signed int32 (the sign is cleared):
+// > 0x4E7FFFFF is ≥ 2^30 or NaN, > 0x3EFFFFFF is ≥ ½. The ±1 is added
+// only where it applies (elsewhere +0, which leaves trunc(v) unchanged
+// for the conversion). The low byte of each clamped int32 is kept by
+// sign-extending it (shift left then arithmetic right by 24) so the
+// saturating packs are exact.
+TEXT ·quantizeI8AVX2(SB), NOSPLIT, $0-48
+	MOVQ xs+0(FP), SI
+	MOVQ ys+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y8
+	VBROADCASTSS zp+28(FP), Y9   // 32 bits copied as they are
+	VBROADCASTSS lo+32(FP), Y10   // 32 bits copied as they are
+	VBROADCASTSS hi+36(FP), Y11   // 32 bits copied as they are
+	MOVL $0x7FFFFFFF, AX
+	MOVQ AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL $0x4E7FFFFF, AX  // just below 2^30
+	MOVQ AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL $0x3EFFFFFF, AX  // just below 0.5
+	MOVQ AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL $0x3F800000, AX  // 1.0
+	MOVQ AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x80000000, AX
+	MOVQ AX, X7
+	VPBROADCASTD X7, Y7
+	XORQ BX, BX           // values done
+
+yqloop:
+	CMPQ BX, CX
+	JGE  yqdone
+	VMOVUPS (SI)(BX*4), Y0
+	VDIVPS Y8, Y0, Y0
+	VPAND Y12, Y0, Y1                  // |v| bits
+	VPCMPGTD Y13, Y1, Y1               // |v| ≥ 2^30, or NaN
+	VPTEST Y1, Y1
+	JNZ  yqdone
+	VROUNDPS $0x0B, Y0, Y2             // t = trunc(v)
+	VSUBPS Y2, Y0, Y3                  // v − t, exact
+	VPAND Y12, Y3, Y3
+	VPCMPGTD Y14, Y3, Y3               // |v − t| ≥ ½
+	VPAND Y7, Y0, Y4
+	VPOR Y15, Y4, Y4                   // ±1 with v's sign
+	VPAND Y3, Y4, Y4
+	VADDPS Y4, Y2, Y2
+	VCVTTPS2DQ Y2, Y2
+	VPADDD Y9, Y2, Y2
+	VPMAXSD Y10, Y2, Y2
+	VPMINSD Y11, Y2, Y2
+	VPSLLD $24, Y2, Y2
+	VPSRAD $24, Y2, Y2
+	VPACKSSDW Y2, Y2, Y2
+	VPACKSSWB Y2, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPUNPCKLDQ X3, X2, X2
+	VMOVQ X2, (DI)(BX*1)
+	ADDQ $8, BX
+	JMP  yqloop
+
+yqdone:
+	MOVQ BX, ret+40(FP)
+	VZEROUPPER
+	RET
