@@ -11,13 +11,15 @@ import (
 
 // TestConv2DFusedInt8MatchesIm2col drives the fused int8 segmented path
 // (requantization in the micro-kernel, row-mapped stores, u8-offset
-// padded input) over random odd shapes with single rounding, zero points
-// at the edges, per-tensor and per-channel scales and fused activations,
-// bit for bit against the im2col path and TFLite's reference loop.
+// padded input) over random odd shapes with both roundings, zero points
+// at the edges, per-tensor and per-channel scales (some at the ends of
+// the fused shift range, 1 and 23, some just outside it) and fused
+// activations, bit for bit against the im2col path and TFLite's
+// reference loop.
 func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	fused := 0
-	const iters = 200
+	fused := map[fixedpoint.Rounding]int{}
+	const iters = 300
 	for iter := range iters {
 		f := []int{1, 3, 5}[r.IntN(3)]
 		c := convCase{batch: 1 + r.IntN(3), inH: 1 + r.IntN(12), inW: 1 + r.IntN(23), inC: 1 + r.IntN(19), outC: 1 + r.IntN(70),
@@ -27,7 +29,7 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 			c.inW += f - 1
 		}
 		outH, outW := c.outSize()
-		rnd := fixedpoint.SingleRounding
+		rnd := []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding}[iter%2]
 		zpIn := []int32{-128, 127, int32(r.IntN(256) - 128)}[iter%3]
 		zpOut := []int32{-128, 127, int32(r.IntN(256) - 128)}[(iter/3)%3]
 		xs := make([]int8, c.batch*c.inH*c.inW*c.inC)
@@ -47,15 +49,28 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 		if iter%4 == 0 {
 			nScales = 1
 		}
+		sIn, sOut := float32(0.02+r.Float64()), float32(0.05+r.Float64())
 		wScales := make([]float32, nScales)
 		for i := range wScales {
 			wScales[i] = float32(0.0005 + r.Float64()*0.01)
+			// Effective multipliers at the ends of the fused range
+			// (right shift 1: [0.25, 0.5); 23: about 2^-23) and, for
+			// one channel, just past it (0.6: shift 0, unfused).
+			switch (iter / 2) % 7 {
+			case 1:
+				wScales[i] = float32((0.26 + 0.23*r.Float64()) * float64(sOut) / float64(sIn))
+			case 2:
+				wScales[i] = float32((1 + 0.9*r.Float64()) / (1 << 23) * float64(sOut) / float64(sIn))
+			case 3:
+				if i == nScales/2 {
+					wScales[i] = float32(0.6 * float64(sOut) / float64(sIn))
+				}
+			}
 		}
 		bias := make([]int32, c.outC)
 		for i := range bias {
 			bias[i] = int32(r.IntN(40000) - 20000)
 		}
-		sIn, sOut := float32(0.02+r.Float64()), float32(0.05+r.Float64())
 		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[r.IntN(3)]
 		in := qt("in", graph.Int8, []int{c.batch, c.inH, c.inW, c.inC}, []float32{sIn}, []int64{int64(zpIn)})
 		w := constI8("w", graph.Int8, []int{c.outC, c.fH, c.fW, c.inC}, ws, wScales)
@@ -71,7 +86,7 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 			t.Fatalf("%+v: %v", c, err)
 		}
 		if fast.(*convInt8).fused != nil {
-			fused++
+			fused[rnd]++
 		}
 		x := []*Buffer{{DType: graph.Int8, I8: xs}}
 		got := &Buffer{DType: graph.Int8, I8: make([]int8, c.batch*outH*outW*c.outC)}
@@ -85,7 +100,7 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got.I8, ref.I8) {
-			t.Fatalf("%+v act %s zp %d/%d: fused and im2col paths differ", c, act, zpIn, zpOut)
+			t.Fatalf("%+v %s act %s zp %d/%d: fused and im2col paths differ", c, rnd, act, zpIn, zpOut)
 		}
 		lo, hi, _ := ActivationRangeQuantized(act, graph.Int8, sOut, zpOut)
 		for i, a := range naiveConvAcc(c, x32, -zpIn, w32, outH, outW) {
@@ -93,17 +108,19 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 			m, s := rnd.QuantizeMultiplier(float64(sIn) * float64(wScales[oc%nScales]) / float64(sOut))
 			v := min(max(rnd.MultiplyByQuantizedMultiplier(int32(a)+bias[oc], m, s)+zpOut, lo), hi)
 			if int32(got.I8[i]) != v {
-				t.Fatalf("%+v act %s: output %d = %d, reference %d", c, act, i, got.I8[i], v)
+				t.Fatalf("%+v %s act %s: output %d = %d, reference %d", c, rnd, act, i, got.I8[i], v)
 			}
 		}
 	}
 	// Only builds with the fused kernels take the path; there most
 	// cases must (1×1 ones are pointwise and stay on the plain GEMM).
-	if fused == 0 {
+	if len(fused) == 0 {
 		t.Skip("no fused int8 kernels in this build (differential check still ran)")
 	}
-	if fused < iters/3 {
-		t.Errorf("only %d of %d cases took the fused path", fused, iters)
+	for _, rnd := range []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding} {
+		if fused[rnd] < iters/6 {
+			t.Errorf("%s: only %d of %d cases took the fused path", rnd, fused[rnd], iters/2)
+		}
 	}
 }
 

@@ -19,21 +19,30 @@ import (
 //     column) and walk all nseg segments in the same order as the
 //     unfused kernel;
 //   - each accumulator is requantized in registers with single rounding
-//     in the fast parameter layout of requantGroupFast (bias excluded: it
-//     is in init), optionally clamped to [zlh[1], zlh[2]], saturated to
-//     int8 and stored as row i at c + rows[i]/4 bytes (rows is a float
-//     RowMap's byte table: int8 offsets are a quarter of it), or nowhere
-//     when rows[i] < 0; mask has one bit per tile column (bit 16·v+j).
+//     (or double rounding, see s8_double.go) in the fast parameter layout of
+//     requantGroupFast (bias excluded: it is in init), optionally clamped
+//     to [zlh[1], zlh[2]], saturated to int8 and stored as row i at
+//     c + rows[i]/4 bytes (rows is a float RowMap's byte table: int8
+//     offsets are a quarter of it), or nowhere when rows[i] < 0; mask has
+//     one bit per tile column (bit 16·v+j).
 //
 // No int32 tile is written, no second pass reads it, no copy-out follows.
-func s8VNNISegmentedFused(mr, nv int, clamp bool) {
-	name := fmt.Sprintf("s8VNNISFx%dx%d", mr, 16*nv)
-	if clamp {
-		name = fmt.Sprintf("s8VNNISFCx%dx%d", mr, 16*nv)
+func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
+	kind := "SF"
+	if double {
+		kind = "SFD"
 	}
+	if clamp {
+		kind += "C"
+	}
+	name := fmt.Sprintf("s8VNNI%sx%dx%d", kind, mr, 16*nv)
 	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.", name, mr))
+	doc := fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.", name, mr)
+	if double {
+		doc += " Double rounding (TFLite Micro's arithmetic)."
+	}
+	Doc(doc)
 	a := Load(Param("a"), GP64())
 	lda := Load(Param("lda"), GP64())
 	b := Load(Param("b"), GP64())
@@ -131,6 +140,11 @@ func s8VNNISegmentedFused(mr, nv int, clamp bool) {
 	MOVL(U32(0xAAAA), odd)
 	KMOVW(odd, K5)
 	pe, po := zmm(30), ua
+	// Double rounding's correction constant: a B register, free by now.
+	fix := bv(0)
+	if double {
+		doubleFixConst(fix)
+	}
 	off := GP64()
 	for i := 0; i < mr; i++ {
 		skip := fmt.Sprintf("skip%d", i)
@@ -144,8 +158,14 @@ func s8VNNISegmentedFused(mr, nv int, clamp bool) {
 			VPMULDQ(Mem{Base: prm, Disp: g + 64}, x, pe)
 			VPSRLQ(U8(32), x, po)
 			VPMULDQ(Mem{Base: prm, Disp: g + 128}, po, po)
+			if double {
+				doubleFixSigns(pe, po, K6, K7)
+			}
 			VPADDQ(Mem{Base: prm, Disp: g + 192}, pe, pe)
 			VPADDQ(Mem{Base: prm, Disp: g + 256}, po, po)
+			if double {
+				doubleFixApply(pe, po, fix, K6, K7)
+			}
 			VPSRAVQ(Mem{Base: prm, Disp: g + 320}, pe, pe)
 			VPSRAVQ(Mem{Base: prm, Disp: g + 384}, po, po)
 			VPBLENDMD(po, pe, K5, x)
@@ -162,10 +182,16 @@ func s8VNNISegmentedFused(mr, nv int, clamp bool) {
 }
 
 // s8VNNISegmentedFusedAll emits the fused int8 kernels for the three
-// VNNI tile shapes, with and without the activation clamp.
+// VNNI tile shapes, with and without the activation clamp, in both
+// roundings, and the double-rounding fast requantization loops
+// (s8_double.go), which share their parameter layout.
 func s8VNNISegmentedFusedAll() {
-	for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
-		s8VNNISegmentedFused(t[0], t[1], false)
-		s8VNNISegmentedFused(t[0], t[1], true)
+	for _, double := range []bool{false, true} {
+		for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
+			s8VNNISegmentedFused(t[0], t[1], false, double)
+			s8VNNISegmentedFused(t[0], t[1], true, double)
+		}
 	}
+	requantRowsFastDoubleAVX512(false)
+	requantRowsFastDoubleAVX512(true)
 }

@@ -313,3 +313,43 @@ func s8VNNISFx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *
 //
 //go:noescape
 func s8VNNISFCx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFDx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. Double rounding (TFLite Micro's arithmetic).
+//
+//go:noescape
+func s8VNNISFDx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFDCx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. Double rounding (TFLite Micro's arithmetic).
+//
+//go:noescape
+func s8VNNISFDCx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFDx14x32 stores the requantized int8 product of u8-offset segmented A (14 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. Double rounding (TFLite Micro's arithmetic).
+//
+//go:noescape
+func s8VNNISFDx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFDCx14x32 stores the requantized int8 product of u8-offset segmented A (14 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. Double rounding (TFLite Micro's arithmetic).
+//
+//go:noescape
+func s8VNNISFDCx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFDx28x16 stores the requantized int8 product of u8-offset segmented A (28 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. Double rounding (TFLite Micro's arithmetic).
+//
+//go:noescape
+func s8VNNISFDx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFDCx28x16 stores the requantized int8 product of u8-offset segmented A (28 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. Double rounding (TFLite Micro's arithmetic).
+//
+//go:noescape
+func s8VNNISFDCx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// requantS8DoubleRowsFastAVX512 is requantS8RowsAVX512 for parameters in the fast range, with the fast parameter layout (see requant.go).
+//
+//go:noescape
+func requantS8DoubleRowsFastAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
+// requantS8DoubleRowsFastClampAVX512 is requantS8RowsAVX512 for parameters in the fast range, with the fast parameter layout (see requant.go).
+//
+//go:noescape
+func requantS8DoubleRowsFastClampAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)

@@ -119,13 +119,14 @@ type s8Kernel struct {
 	seg func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32)
 	// segF, when set, is seg with the requantization fused
 	// (MulRequantSegmentedRows): [0] without, [1] with the activation
-	// clamp.
+	// clamp. These are the single-rounding kernels; segFusedDouble
+	// gives the double-rounding ones of the same tile.
 	segF [2]s8SegFusedFn
 }
 
 // s8SegFusedFn is a fused int8 segmented micro-kernel: A holds u8-offset
 // bytes (x XOR 0x80), the accumulators start at init, and row i is
-// requantized with the fast single-rounding params and stored at
+// requantized with the fast params (Requant.fastParams) and stored at
 // c + rows[i]/4 (none when rows[i] < 0), the columns where mask has a bit.
 type s8SegFusedFn func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
 

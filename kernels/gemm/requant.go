@@ -30,8 +30,8 @@ type Requant struct {
 	params []int32
 	zlh    [3]int32
 	asm    requantRowsFunc // the vector loop, nil without one
-	// fast: params has the fast single-rounding layout (fastParams),
-	// which the fused segmented kernels read.
+	// fast: params has the fast layout (fastParams), which the fused
+	// segmented kernels of the same rounding read.
 	fast bool
 }
 
@@ -88,26 +88,32 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 	r.zlh = [3]int32{outZP, lo, hi}
 	r.asm = requantRowsAsm(r.single)
 	if fp := r.fastParams(); fp != nil {
-		if asm := requantFastAsm(lo > -128 || hi < 127); asm != nil {
+		if asm := requantFastAsm(r.single, lo > -128 || hi < 127); asm != nil {
 			r.params, r.asm, r.fast = fp, asm, true
 		}
 	}
 	return r, nil
 }
 
-// fastParams returns the parameter layout of the fast single-rounding
-// loop, or nil when the requantization is outside its range: every
-// channel's total shift t = 31 − shift in [32, 54] (multipliers below 0.5
-// and not tiny, as conv and dense layers have) and |outZP| ≤ 128, so that
-// x·mult + 2^(t−1) + outZP·2^t stays inside int64 (|x·mult| < 2^62), and
-// [lo, hi] inside int8. Adding outZP·2^t before the shift adds exactly
-// outZP after it, wrapping in int32 as the reference's addition does.
-// Per group of 16 channels, 112 int32: bias, mult, the odd channels'
-// mults in the even dwords, then 8 int64 each of the even and odd
-// channels' rounding terms, the even channels' t and the odd ones' t − 32
-// (which puts their result in the high dword).
+// fastParams returns the parameter layout of the fast requantization
+// loops and fused kernels, or nil when the requantization is outside
+// their range: every channel's total shift t = 31 − shift in [32, 54]
+// (multipliers below 0.5 and not tiny, as conv and dense layers have)
+// and |outZP| ≤ 128, so that x·mult + 2^(t−1) + outZP·2^t stays inside
+// int64 (|x·mult| < 2^62), and [lo, hi] inside int8. Adding outZP·2^t
+// before the shift adds exactly outZP after it, wrapping in int32 as the
+// reference's addition does. Per group of 16 channels, 112 int32: bias,
+// mult, the odd channels' mults in the even dwords, then 8 int64 each of
+// the even and odd channels' rounding terms, the even channels' t and
+// the odd ones' t − 32 (which puts their result in the high dword).
+//
+// Double rounding uses the same layout with 2^30 more in the rounding
+// term: its high multiply's rounding and RoundingDivideByPOT's merge
+// into one shift by t, the kernels subtracting 2^31 where the product is
+// negative (see internal/asmgen/s8_double.go for the derivation). In
+// that range the left shift is 0 and the right shift e = t − 31 ≥ 1.
 func (r *Requant) fastParams() []int32 {
-	if !r.single || r.outZP < -128 || r.outZP > 128 || r.lo < -128 || r.hi > 127 {
+	if r.outZP < -128 || r.outZP > 128 || r.lo < -128 || r.hi > 127 {
 		return nil
 	}
 	for j := range r.n {
@@ -124,6 +130,9 @@ func (r *Requant) fastParams() []int32 {
 		t := int64(31 - (r.left[j] - r.right[j]))
 		q[l], q[16+l] = r.bias[j], r.mult[j]
 		round := int64(1)<<(t-1) + int64(r.outZP)<<t
+		if !r.single {
+			round += 1 << 30
+		}
 		if l%2 == 0 {
 			put64(48+l, round)
 			put64(80+l, t)

@@ -2,6 +2,8 @@
 
 package gemm
 
+import "golang.org/x/sys/cpu"
+
 // requantRowsFunc is the signature of the block requantization loops.
 type requantRowsFunc = func(rows, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
 
@@ -17,15 +19,24 @@ func requantRowsAsm(single bool) requantRowsFunc {
 	return requantS8RowsAVX512
 }
 
-// requantFastAsm returns the AVX-512 loop for single rounding with the
-// fast parameter layout (see Requant.fastParams); clamp selects the
-// variant that also applies a clamp range narrower than int8's.
-func requantFastAsm(clamp bool) requantRowsFunc {
+// requantFastAsm returns the AVX-512 loop for the arithmetic with the
+// fast parameter layout (see Requant.fastParams), nil when the CPU
+// cannot run it; clamp selects the variant that also applies a clamp
+// range narrower than int8's. Double rounding reads the products' signs
+// with VPMOVQ2M (AVX512DQ); a nil result also keeps the fused double
+// kernels, which use it too, from running.
+func requantFastAsm(single, clamp bool) requantRowsFunc {
 	switch {
 	case !avx512Ok:
 		return nil
-	case clamp:
+	case single && clamp:
 		return requantS8SingleRowsFastClampAVX512
+	case single:
+		return requantS8SingleRowsFastAVX512
+	case !cpu.X86.HasAVX512DQ:
+		return nil
+	case clamp:
+		return requantS8DoubleRowsFastClampAVX512
 	}
-	return requantS8SingleRowsFastAVX512
+	return requantS8DoubleRowsFastAVX512
 }

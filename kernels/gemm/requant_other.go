@@ -9,4 +9,4 @@ type requantRowsFunc = func(rows, n int, acc *int32, lda int, params *int32, dst
 func requantRowsAsm(single bool) requantRowsFunc { return nil }
 
 // requantFastAsm is nil without assembly.
-func requantFastAsm(clamp bool) requantRowsFunc { return nil }
+func requantFastAsm(single, clamp bool) requantRowsFunc { return nil }

@@ -76,12 +76,19 @@ func TestRequantRowsBlock(t *testing.T) {
 	}
 }
 
-// TestRequantFastRange drives the fast single-rounding layout at the
+// TestRequantFastRange drives the fast layout of both roundings at the
 // edges of its range (total shifts 32 and 54, zero points ±128, extreme
-// accumulators and multipliers, full and narrowed clamps) against the
+// accumulators and multipliers, multipliers that make rounding ties at
+// both of double rounding's steps, full and narrowed clamps) against the
 // reference, and checks that parameters just outside the range take the
 // general layout.
 func TestRequantFastRange(t *testing.T) {
+	for _, mode := range modes {
+		testRequantFastRange(t, mode)
+	}
+}
+
+func testRequantFastRange(t *testing.T, mode fixedpoint.Rounding) {
 	r := rand.New(rand.NewPCG(51, 52))
 	for _, zp := range []int32{-128, -3, 0, 127, 128} {
 		for _, lh := range [][2]int32{{-128, 127}, {-128, 126}, {-127, 127}, {-3, 90}} {
@@ -89,11 +96,11 @@ func TestRequantFastRange(t *testing.T) {
 				bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
 				for j := range n {
 					bias[j] = int32(r.IntN(1<<22)) - 1<<21
-					mult[j] = []int32{0, 1 << 30, math.MaxInt32, 1<<30 + int32(r.IntN(1<<30))}[j%4]
+					mult[j] = []int32{0, 1 << 30, math.MaxInt32, 1<<30 + int32(r.IntN(1<<30)), 1<<30 + 1<<r.IntN(30)}[j%5]
 					shift[j] = []int{-1, -23, -8, -1 - r.IntN(23)}[(j/4)%4]
 				}
 				lo, hi := lh[0], lh[1]
-				rq, err := NewRequant(fixedpoint.SingleRounding, bias, mult, shift, zp, lo, hi)
+				rq, err := NewRequant(mode, bias, mult, shift, zp, lo, hi)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -103,11 +110,13 @@ func TestRequantFastRange(t *testing.T) {
 				rows := 9
 				acc := make([]int32, rows*n)
 				for i := range acc {
-					switch i % 5 {
+					switch i % 6 {
 					case 0:
 						acc[i] = []int32{math.MinInt32, math.MaxInt32, math.MinInt32 + 1<<21, -1, 0}[r.IntN(5)]
 					case 1:
 						acc[i] = int32(r.Uint32())
+					case 2:
+						acc[i] = int32(r.IntN(64)) - 32 - bias[i%n] // x near 0: ties
 					default:
 						acc[i] = int32(r.IntN(1<<20)) - 1<<19
 					}
@@ -116,10 +125,10 @@ func TestRequantFastRange(t *testing.T) {
 				rq.rows(rows, got, n, acc, n)
 				for i := range rows {
 					for j := range n {
-						want := refRequant(fixedpoint.SingleRounding, acc[i*n+j], bias[j], mult[j], shift[j], zp, lo, hi)
+						want := refRequant(mode, acc[i*n+j], bias[j], mult[j], shift[j], zp, lo, hi)
 						if g := got[i*n+j]; g != want {
-							t.Fatalf("zp %d clamp [%d, %d] n %d: [%d][%d] acc %d bias %d mult %d shift %d: got %d, want %d",
-								zp, lo, hi, n, i, j, acc[i*n+j], bias[j], mult[j], shift[j], g, want)
+							t.Fatalf("%s zp %d clamp [%d, %d] n %d: [%d][%d] acc %d bias %d mult %d shift %d: got %d, want %d",
+								mode, zp, lo, hi, n, i, j, acc[i*n+j], bias[j], mult[j], shift[j], g, want)
 						}
 					}
 				}
@@ -130,12 +139,12 @@ func TestRequantFastRange(t *testing.T) {
 		shift int
 		zp    int32
 	}{{0, 0}, {-24, 0}, {-8, 129}, {-8, -129}} {
-		rq, err := NewRequant(fixedpoint.SingleRounding, nil, []int32{1 << 30}, []int{c.shift}, c.zp, -128, 127)
+		rq, err := NewRequant(mode, nil, []int32{1 << 30}, []int{c.shift}, c.zp, -128, 127)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rq.fastParams() != nil {
-			t.Errorf("shift %d zp %d: outside the fast range but given the fast layout", c.shift, c.zp)
+			t.Errorf("%s shift %d zp %d: outside the fast range but given the fast layout", mode, c.shift, c.zp)
 		}
 	}
 }

@@ -11,7 +11,15 @@ import (
 // un-offset copy and MulRequantSegmented; a caller that has the plain
 // input at hand should then call MulRequantSegmented itself.
 func (p *PackedS8) FusesRequant(rq *Requant) bool {
-	return p.segQ > 0 && p.kern.segF[0] != nil && rq != nil && rq.fast && rq.n == p.n && p.k > 0
+	return p.segQ > 0 && rq != nil && p.kern.segFused(rq)[0] != nil && rq.fast && rq.n == p.n && p.k > 0
+}
+
+// segFused returns the fused kernels for rq's arithmetic.
+func (k *s8Kernel) segFused(rq *Requant) [2]s8SegFusedFn {
+	if rq.single {
+		return k.segF
+	}
+	return segFusedDouble(k.name)
 }
 
 // MulRequantSegmentedRows is MulRequantSegmented storing row i of the
@@ -99,9 +107,10 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 	nseg, segQ, seg := p.k/p.seg, p.segQ, p.seg
 	segB := 4 * segQ
 	rowLen := nseg * segB
-	fn := kern.segF[0]
+	fns := kern.segFused(rq)
+	fn := fns[0]
 	if rq.lo > -128 || rq.hi < 127 {
-		fn = kern.segF[1]
+		fn = fns[1]
 	}
 	// The kernels are called through a func value, so whatever they are
 	// handed escapes: the tail's row table and A copy live in a pooled

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -10,13 +11,14 @@ import (
 
 // TestMulRequantSegmentedRows checks the fused int8 segmented product
 // against MulRequantSegmented on the un-offset input followed by the row
-// copies, on random odd shapes, row maps with dropped and reordered
-// rows, both roundings (double rounding and out-of-range shifts take the
-// unfused path), clamped and unclamped ranges and extreme zero points;
-// bytes the map does not cover must stay untouched.
+// copies and against the plain-Go reference product and requantization,
+// on random odd shapes, row maps with dropped and reordered rows, both
+// roundings (out-of-range shifts take the unfused path), clamped and
+// unclamped ranges and extreme zero points; bytes the map does not cover
+// must stay untouched.
 func TestMulRequantSegmentedRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(71, 72))
-	fused := 0
+	fused := map[fixedpoint.Rounding]int{}
 	for it := range 300 {
 		n := 1 + r.IntN(70)
 		seg := 1 + r.IntN(19)
@@ -33,13 +35,16 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 		}
 		p := PackS8Segmented(w, n, k, k, seg)
 		mode := fixedpoint.SingleRounding
-		if it%5 == 4 {
+		if it%2 == 1 {
 			mode = fixedpoint.DoubleRounding
 		}
 		bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
 		for j := range n {
 			bias[j] = int32(r.IntN(1<<20)) - 1<<19
 			mult[j] = 1<<30 + int32(r.IntN(1<<30))
+			if it%6 == 1 {
+				mult[j] = []int32{0, 1 << 30, math.MaxInt32, 1<<30 + 1<<(r.IntN(30))}[j%4] // rounding ties
+			}
 			shift[j] = -1 - r.IntN(23) // fast range: total shift 32..54
 			if it%11 == 3 && j == n/2 {
 				shift[j] = 2 // outside it: unfused
@@ -64,6 +69,19 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 		}
 		want := make([]int8, m*n)
 		p.MulRequantSegmented(1, m, plain, lda, segStride, aOff, rq, want, n)
+		for i := range m {
+			for j := range n {
+				var acc int32
+				for sg := range nseg {
+					for q := range seg {
+						acc += (int32(plain[i*lda+sg*segStride+q]) + aOff) * int32(w[j*k+sg*seg+q])
+					}
+				}
+				if v := refRequant(mode, acc, bias[j], mult[j], shift[j], zp, lo, hi); want[i*n+j] != v {
+					t.Fatalf("it %d (%v): MulRequantSegmented [%d][%d] = %d, reference %d", it, mode, i, j, want[i*n+j], v)
+				}
+			}
+		}
 		// Map: a random permutation of slots, about a third dropped.
 		rows := m + r.IntN(5)
 		slots := r.Perm(rows)
@@ -76,7 +94,7 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 		}
 		rm := NewRowMap(offs, n)
 		if p.FusesRequant(rq) {
-			fused++
+			fused[mode]++
 		}
 		const guard = 91
 		for _, threads := range []int{1, 2} {
@@ -106,45 +124,60 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 			}
 		}
 	}
-	if defaultS8.kernels[0].segF[0] != nil && fused < 100 {
-		t.Fatalf("only %d of 300 cases ran fused", fused)
+	// Double rounding's fused kernels also need AVX512DQ; with them
+	// both arithmetics must mostly run fused.
+	for _, mode := range modes {
+		if defaultS8.kernels[0].segF[0] != nil && requantFastAsm(mode == fixedpoint.SingleRounding, false) != nil && fused[mode] < 50 {
+			t.Fatalf("%s: only %d of 150 cases ran fused", mode, fused[mode])
+		}
 	}
 }
 
 // BenchmarkConvS8SegmentedRows is BenchmarkConvS8Segmented through the
-// fused product: u8-offset padded input, rows stored in place.
+// fused product (u8-offset padded input, rows stored in place), in both
+// roundings.
 func BenchmarkConvS8SegmentedRows(b *testing.B) {
-	for _, s := range convShapes {
-		hw, cin, cout := s[0], s[1], s[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", hw, cin, cout), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 1))
-			in, w := randI8(r, hw*hw*cin), randI8(r, cout*9*cin)
-			p, rq := PackS8Segmented(w, cout, 9*cin, 9*cin, 3*cin), benchRequant(b, cout)
-			wp := hw + 2
-			pad := make([]int8, (hw+2)*wp*cin)
-			for i := range pad {
-				pad[i] = -128
-			}
-			out := make([]int8, hw*hw*cout)
-			m := (hw-1)*wp + hw
-			offs := make([]int, m)
-			for i := range offs {
-				offs[i] = -1
-				if x := i % wp; x < hw {
-					offs[i] = (i/wp*hw + x) * cout
+	for _, mode := range modes {
+		for _, s := range convShapes {
+			hw, cin, cout := s[0], s[1], s[2]
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", mode, hw, cin, cout), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 1))
+				in, w := randI8(r, hw*hw*cin), randI8(r, cout*9*cin)
+				mult, shift := make([]int32, cout), make([]int, cout)
+				for j := range cout {
+					mult[j], shift[j] = 1<<30+int32(j)*4567, -9
 				}
-			}
-			rm := NewRowMap(offs, cout)
-			for b.Loop() {
-				for y := 0; y < hw; y++ {
-					d, s := pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin]
-					for i, v := range s {
-						d[i] = v ^ -128
+				rq, err := NewRequant(mode, make([]int32, cout), mult, shift, -128, -128, 127)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p := PackS8Segmented(w, cout, 9*cin, 9*cin, 3*cin)
+				wp := hw + 2
+				pad := make([]int8, (hw+2)*wp*cin)
+				for i := range pad {
+					pad[i] = -128
+				}
+				out := make([]int8, hw*hw*cout)
+				m := (hw-1)*wp + hw
+				offs := make([]int, m)
+				for i := range offs {
+					offs[i] = -1
+					if x := i % wp; x < hw {
+						offs[i] = (i/wp*hw + x) * cout
 					}
 				}
-				p.MulRequantSegmentedRows(1, m, pad, cin, wp*cin, 0, rq, out, rm)
-			}
-			reportOps(b, hw*hw, cout, 9*cin, "GOP/s")
-		})
+				rm := NewRowMap(offs, cout)
+				for b.Loop() {
+					for y := 0; y < hw; y++ {
+						d, s := pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin]
+						for i, v := range s {
+							d[i] = v ^ -128
+						}
+					}
+					p.MulRequantSegmentedRows(1, m, pad, cin, wp*cin, 0, rq, out, rm)
+				}
+				reportOps(b, hw*hw, cout, 9*cin, "GOP/s")
+			})
+		}
 	}
 }

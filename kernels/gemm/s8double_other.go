@@ -1,0 +1,6 @@
+//go:build noasm || !amd64
+
+package gemm
+
+// segFusedDouble has no kernels without assembly.
+func segFusedDouble(name string) [2]s8SegFusedFn { return [2]s8SegFusedFn{} }
