@@ -223,8 +223,8 @@ func avx2FusedEpilogue(t avx2Tile, masks, bits Mem, loOff int) {
 		JS(LabelRef(skip))
 		for v := 0; v < t.nv; v++ {
 			VADDPS(t.bv(v), t.acc(i, v), t.acc(i, v))
-			VMAXPS(lo, t.acc(i, v), t.acc(i, v))
-			VMINPS(hi, t.acc(i, v), t.acc(i, v))
+			VMAXPS(t.acc(i, v), lo, t.acc(i, v))
+			VMINPS(t.acc(i, v), hi, t.acc(i, v))
 			VMOVUPS(t.acc(i, v), Mem{Base: c, Index: off, Scale: 1, Disp: 32 * v})
 		}
 		Label(skip)
@@ -254,9 +254,9 @@ func avx2FusedEpilogue(t avx2Tile, masks, bits Mem, loOff int) {
 		for v := 0; v < t.nv; v++ {
 			VADDPS(t.bv(v), t.acc(i, v), t.acc(i, v))
 			VBROADCASTSS(NewParamAddr("lo", loOff), m)
-			VMAXPS(m, t.acc(i, v), t.acc(i, v))
+			VMAXPS(t.acc(i, v), m, t.acc(i, v))
 			VBROADCASTSS(NewParamAddr("hi", loOff+4), m)
-			VMINPS(m, t.acc(i, v), t.acc(i, v))
+			VMINPS(t.acc(i, v), m, t.acc(i, v))
 			VMOVDQU(masks.Offset(32*v), m)
 			VMASKMOVPS(t.acc(i, v), m, Mem{Base: c, Index: off, Scale: 1, Disp: 32 * v})
 		}

@@ -546,8 +546,11 @@ func biasClampAVX512() {
 	Label("loop")
 	VMOVUPS(Mem{Base: c}, x)
 	VADDPS(Mem{Base: b}, x, x)
-	VMAXPS(lo, x, x)
-	VMINPS(hi, x, x)
+	// x as the second source (Intel order): MAXPS/MINPS return it when
+	// either operand is NaN, so a NaN survives the clamp as it does in
+	// TFLite's std::min(std::max(x, lo), hi), and ties return x as well.
+	VMAXPS(x, lo, x)
+	VMINPS(x, hi, x)
 	VMOVUPS(x, Mem{Base: c})
 	ADDQ(U32(64), c)
 	ADDQ(U32(64), b)

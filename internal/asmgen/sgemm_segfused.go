@@ -133,8 +133,8 @@ func segFusedEpilogue(mr, nv, loOff int) {
 			// Same operations and operand order as biasClampAVX512, so
 			// the result is bit-identical to the unfused path.
 			VADDPS(bv(v), acc(i, v), acc(i, v))
-			VMAXPS(lo, acc(i, v), acc(i, v))
-			VMINPS(hi, acc(i, v), acc(i, v))
+			VMAXPS(acc(i, v), lo, acc(i, v))
+			VMINPS(acc(i, v), hi, acc(i, v))
 			VMOVUPS(acc(i, v), kreg(v), Mem{Base: c, Index: off, Scale: 1, Disp: 64 * v})
 		}
 		Label(skip)
