@@ -60,6 +60,7 @@ func main() {
 	biasClampAVX512()
 	sgemmAVX512SegmentedFusedTails()
 	sgemmAVX512SegmentedFusedPtr(6, 4)
+	sgemmAVX512SmallAll()
 	s8VNNISegmentedFusedAll()
 	Generate()
 }

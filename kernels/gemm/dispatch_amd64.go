@@ -20,7 +20,14 @@ var avx2Ok = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
 	{name: "avx512x6x64", mr: 6, nr: 64, weight: 0.85, fn: sgemmAVX512x6x64, direct: sgemmAVX512Dx6x64, directZ: sgemmAVX512DZx6x64, seg: sgemmAVX512Sx6x64, segF: sgemmAVX512SFx6x64, tailStep: 2, segWeight: 1.05, segFP: sgemmAVX512SFPx6x64,
-		segFTail: []segFusedFn{sgemmAVX512SFx2x64, sgemmAVX512SFx4x64}, tn: sgemmAVX512Tx6x64},
+		segFTail: []segFusedFn{sgemmAVX512SFx2x64, sgemmAVX512SFx4x64}, tn: sgemmAVX512Tx6x64,
+		small: [][]smallF32{
+			{{1, 4, sgemmAVX512Dx1x256, sgemmAVX512DZx1x256}, {1, 2, sgemmAVX512Dx1x128, sgemmAVX512DZx1x128}, {1, 1, sgemmAVX512Dx1x64, sgemmAVX512DZx1x64}},
+			{{2, 2, sgemmAVX512Dx2x128, sgemmAVX512DZx2x128}, {2, 1, sgemmAVX512Dx2x64, sgemmAVX512DZx2x64}},
+			{{3, 2, sgemmAVX512Dx3x128, sgemmAVX512DZx3x128}, {3, 1, sgemmAVX512Dx3x64, sgemmAVX512DZx3x64}},
+			{{4, 1, sgemmAVX512Dx4x64, sgemmAVX512DZx4x64}},
+			{{5, 1, sgemmAVX512Dx5x64, sgemmAVX512DZx5x64}},
+		}, smallWeight: 0.7},
 	{name: "avx512x14x32", mr: 14, nr: 32, weight: 0.95, fn: sgemmAVX512x14x32, direct: sgemmAVX512Dx14x32, directZ: sgemmAVX512DZx14x32, seg: sgemmAVX512Sx14x32, segF: sgemmAVX512SFx14x32, tailStep: 2, segWeight: 1,
 		segFTail: []segFusedFn{sgemmAVX512SFx2x32, sgemmAVX512SFx4x32, sgemmAVX512SFx6x32, sgemmAVX512SFx8x32, sgemmAVX512SFx10x32, sgemmAVX512SFx12x32}, tn: sgemmAVX512Tx14x32},
 	{name: "avx512x28x16", mr: 28, nr: 16, weight: 1, fn: sgemmAVX512x28x16, direct: sgemmAVX512Dx28x16, directZ: sgemmAVX512DZx28x16, seg: sgemmAVX512Sx28x16, segF: sgemmAVX512SFx28x16, tailStep: 4, segWeight: 0.87,

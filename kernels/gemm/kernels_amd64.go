@@ -284,6 +284,96 @@ func sgemmAVX512SFx4x64(nseg int, kSeg int, a *float32, lda int, adj int, b *flo
 //go:noescape
 func sgemmAVX512SFPx6x64(nseg int, kSeg int, a *float32, lda int, arows *int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
 
+// sgemmAVX512Dx1x256 adds alpha times A (1 rows of k at stride lda) times 4 packed 64-column panels (k×64 each, bs elements apart, from b) into the 1×256 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx1x256(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx1x256 stores alpha times A (1 rows of k at stride lda) times 4 packed 64-column panels (k×64 each, bs elements apart, from b) into the 1×256 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx1x256(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx1x128 adds alpha times A (1 rows of k at stride lda) times 2 packed 64-column panels (k×64 each, bs elements apart, from b) into the 1×128 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx1x128(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx1x128 stores alpha times A (1 rows of k at stride lda) times 2 packed 64-column panels (k×64 each, bs elements apart, from b) into the 1×128 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx1x128(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx1x64 adds alpha times A (1 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 1×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx1x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx1x64 stores alpha times A (1 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 1×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx1x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx2x128 adds alpha times A (2 rows of k at stride lda) times 2 packed 64-column panels (k×64 each, bs elements apart, from b) into the 2×128 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx2x128(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx2x128 stores alpha times A (2 rows of k at stride lda) times 2 packed 64-column panels (k×64 each, bs elements apart, from b) into the 2×128 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx2x128(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx2x64 adds alpha times A (2 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 2×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx2x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx2x64 stores alpha times A (2 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 2×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx2x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx3x128 adds alpha times A (3 rows of k at stride lda) times 2 packed 64-column panels (k×64 each, bs elements apart, from b) into the 3×128 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx3x128(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx3x128 stores alpha times A (3 rows of k at stride lda) times 2 packed 64-column panels (k×64 each, bs elements apart, from b) into the 3×128 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx3x128(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx3x64 adds alpha times A (3 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 3×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx3x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx3x64 stores alpha times A (3 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 3×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx3x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx4x64 adds alpha times A (4 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 4×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx4x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx4x64 stores alpha times A (4 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 4×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx4x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512Dx5x64 adds alpha times A (5 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 5×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512Dx5x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX512DZx5x64 stores alpha times A (5 rows of k at stride lda) times 1 packed 64-column panels (k×64 each, bs elements apart, from b) into the 5×64 tile at c.
+//
+//go:noescape
+func sgemmAVX512DZx5x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
 // s8VNNISFx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.
 //
 //go:noescape

@@ -43,6 +43,37 @@ type f32Kernel struct {
 	// the tile uses mr values at a+p·lda and nr values at b+p·ldb. It runs
 	// Sgemm's tA && !tB case (weight gradients; see sgemm_tn.go).
 	tn func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
+	// small, when set, holds direct kernels for a row tile shorter than
+	// mr (small[h-1] for h rows, widest first), so the last, partial row
+	// tile — all of a product with fewer than mr rows, like a dense layer
+	// at batch 1 — neither computes padding rows nor copies A.
+	small [][]smallF32
+	// smallWeight is weight for the rows that small tiles compute.
+	smallWeight float64
+}
+
+// smallF32 is a short direct tile: h rows by ns slivers of the owning
+// kernel's nr columns (the slivers of one packed k block, bs elements
+// apart). add and store match direct and directZ of the full tile
+// accumulator for accumulator (same k order, same final FMA or
+// multiply), so every output is bit-identical whichever tile computes it.
+type smallF32 struct {
+	h, ns      int
+	add, store func(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+}
+
+// smallFor returns the widest small tile of h rows spanning at most ns
+// slivers, nil when the kernel has none.
+func (k *f32Kernel) smallFor(h, ns int) *smallF32 {
+	if h < 1 || h > len(k.small) {
+		return nil
+	}
+	for i := range k.small[h-1] {
+		if s := &k.small[h-1][i]; s.ns <= ns {
+			return s
+		}
+	}
+	return nil
 }
 
 // f32Set is the family of float32 kernels for one instruction set.
@@ -55,10 +86,27 @@ type f32Set struct {
 // product (padding rows to mr and columns to nr), weighted by how fast
 // each tile shape runs.
 func (s *f32Set) pick(m, n int) *f32Kernel {
+	return s.pickFor(m, n, false)
+}
+
+// pickDirect is pick for a product whose A is row-major (PackedF32, Sgemm
+// without tA): the direct path, where a kernel's small tiles compute a
+// partial last row tile without padding.
+func (s *f32Set) pickDirect(m, n int) *f32Kernel {
+	return s.pickFor(m, n, true)
+}
+
+func (s *f32Set) pickFor(m, n int, direct bool) *f32Kernel {
 	best, bestScore := &s.kernels[0], -1.0
 	for i := range s.kernels {
 		k := &s.kernels[i]
-		score := useful(m, k.mr) * useful(n, k.nr) * k.weight
+		rows := useful(m, k.mr) * k.weight
+		if direct && k.small != nil && k.direct != nil {
+			m := max(m, 1)
+			full := m / k.mr * k.mr
+			rows = (float64(full)*k.weight + float64(m-full)*k.smallWeight) / float64(m)
+		}
+		score := rows * useful(n, k.nr)
 		if score > bestScore {
 			best, bestScore = k, score
 		}

@@ -263,6 +263,13 @@ func runF32Z(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda i
 	abuf, tile := (*bufp)[:asize], (*bufp)[asize:]
 	for ic := r0; ic < r1; ic += mc {
 		mb := min(mc, r1-ic)
+		// smallTail: the partial last row tile runs on kern.small, straight
+		// from A, after the full tiles of each k block.
+		smallTail := direct && !segK && kern.small != nil && mb%mr != 0
+		tiles := mb
+		if smallTail {
+			tiles = mb / mr * mr
+		}
 		for pc, kb := 0, 0; pc < k; pc += kb {
 			kb = pb.blockLen(pc)
 			// p0 is where this block starts in A's row (its k index for
@@ -270,7 +277,7 @@ func runF32Z(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda i
 			p0 := al.col(pb.k0 + pc)
 			if !direct {
 				packAF32(abuf, mr, tA, a, lda, ic, mb, p0, kb)
-			} else if tail := mb % mr; tail != 0 {
+			} else if tail := mb % mr; tail != 0 && !smallTail {
 				// The last, partial row tile is copied into a zero-padded
 				// mr×kb block so the kernel never reads past A.
 				t := abuf[:mr*kb]
@@ -294,7 +301,7 @@ func runF32Z(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda i
 				bs := block[js*kb*nr : (js+1)*kb*nr]
 				j0 := js * nr
 				w := min(nr, n-j0)
-				for is := 0; is*mr < mb; is++ {
+				for is := 0; is*mr < tiles; is++ {
 					i := ic + is*mr
 					h := min(mr, mb-is*mr)
 					dst, ldd := &c[min(i*ldc+j0, len(c)-1)], ldc
@@ -320,17 +327,7 @@ func runF32Z(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda i
 						kern.direct(kb, &abuf[0], kb, &bs[0], dst, ldd, alpha)
 					}
 					if w != nr || h != mr {
-						for r := 0; r < h; r++ {
-							crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
-							trow := t[r*nr : r*nr+w]
-							if store {
-								copy(crow, trow)
-								continue
-							}
-							for j, v := range trow {
-								crow[j] += v
-							}
-						}
+						mergeTile(c, ldc, i, j0, h, w, t, nr, store)
 					}
 					if ep != nil && pc+kb == k {
 						// Last k block: the tile is final and still hot.
@@ -340,6 +337,59 @@ func runF32Z(pb *packedB, r0, r1 int, alpha float32, tA bool, a []float32, lda i
 					}
 				}
 			}
+			if smallTail {
+				i := ic + tiles
+				runSmallTail(kern, mb-tiles, kb, alpha, a[i*lda+p0:], lda, block, n, c[i*ldc:], ldc, ep, pc+kb == k, store, tile)
+			}
+		}
+	}
+}
+
+// runSmallTail computes one k block (kb deep, its packed slivers in
+// block) of the h < mr rows of A at a (row stride lda) into the rows of C
+// at c, on kern.small: several full slivers per call, then a last,
+// narrower sliver through the scratch tile as runF32Z's edge tiles do.
+// last says the block ends the product (ep then finishes the rows).
+func runSmallTail(kern *f32Kernel, h, kb int, alpha float32, a []float32, lda int, block []float32, n int, c []float32, ldc int, ep *epilogueF32, last, store bool, tile []float32) {
+	nr := kern.nr
+	full := n / nr
+	for js := 0; js*nr < n; {
+		j0 := js * nr
+		sk := kern.smallFor(h, max(full-js, 1))
+		w := min(sk.ns*nr, n-j0)
+		b := &block[js*kb*nr]
+		switch {
+		case js >= full:
+			t := tile[:h*nr]
+			clear(t)
+			sk.add(kb, &a[0], lda, b, kb*nr, &t[0], nr, alpha)
+			mergeTile(c, ldc, 0, j0, h, w, t, nr, store)
+		case store:
+			sk.store(kb, &a[0], lda, b, kb*nr, &c[j0], ldc, alpha)
+		default:
+			sk.add(kb, &a[0], lda, b, kb*nr, &c[j0], ldc, alpha)
+		}
+		if ep != nil && last {
+			for r := 0; r < h; r++ {
+				ep.apply(c[r*ldc+j0:r*ldc+j0+w], j0)
+			}
+		}
+		js += sk.ns
+	}
+}
+
+// mergeTile adds (or, with store, copies) the h×w corner of the scratch
+// tile t (row stride nr) into C at row i, column j0.
+func mergeTile(c []float32, ldc, i, j0, h, w int, t []float32, nr int, store bool) {
+	for r := 0; r < h; r++ {
+		crow := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+w]
+		trow := t[r*nr : r*nr+w]
+		if store {
+			copy(crow, trow)
+			continue
+		}
+		for j, v := range trow {
+			crow[j] += v
 		}
 	}
 }
@@ -351,6 +401,9 @@ func sgemmWith(set *f32Set, threads int, tA, tB bool, m, n, k int, alpha float32
 		return
 	}
 	kern := set.pick(m, n)
+	if !tA {
+		kern = set.pickDirect(m, n)
+	}
 	// overwrite: the first k chunk stores C instead of clearing it first.
 	overwrite := beta == 0 && k > 0 && alpha != 0 && !tA && kern.directZ != nil
 	if !overwrite {
@@ -442,7 +495,7 @@ func PackF32Rows(m int, b []float32, n, k, ldb int) *PackedF32 {
 		panic(fmt.Sprintf("gemm: PackF32: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	return &PackedF32{pb: packBF32(defaultF32.pick(m, n), true, n, 0, k, b, ldb, nil), zeros: make([]float32, n)}
+	return &PackedF32{pb: packBF32(defaultF32.pickDirect(m, n), true, n, 0, k, b, ldb, nil), zeros: make([]float32, n)}
 }
 
 // N returns the number of weight rows (output columns of Mul).

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// smallShapes are the row-tail tiles of the 6x64 direct kernel: h rows
+// (1..5) by ns slivers of 64 columns. A dense layer at batch 1 has one
+// row, and on the 6-row kernel five of its six rows were zero padding
+// (24 FMAs and 6 broadcasts per k-step for 4 useful FMAs). Each shape
+// keeps at least 16 independent accumulators so the FMA latency (4
+// cycles, 2 ports) stays hidden although a row of one sliver has only
+// four: a short tile spans several slivers instead, which also puts more
+// B streams in flight. (Software prefetch of the B streams, 1–4 KiB
+// ahead, measured no gain: the hardware streamers keep up.)
+var smallShapes = [][2]int{{1, 4}, {1, 2}, {1, 1}, {2, 2}, {2, 1}, {3, 2}, {3, 1}, {4, 1}, {5, 1}}
+
+// sgemmAVX512SmallAll emits the add and store forms of every small shape.
+func sgemmAVX512SmallAll() {
+	for _, s := range smallShapes {
+		sgemmAVX512Small(s[0], s[1], false)
+		sgemmAVX512Small(s[0], s[1], true)
+	}
+}
+
+// sgemmAVX512Small emits the direct kernel for an h×(64·ns) tile whose B
+// slivers lie bs elements apart (one packed k block holds its slivers
+// side by side). Every accumulator runs the same chain as in
+// sgemmAVX512Dx6x64 (zero, then one FMA per k-step in k order) and is
+// finished the same way — C + alpha·acc as one FMA, or alpha·acc stored
+// (store) as in sgemmAVX512DZx6x64 — so a row's results do not depend on
+// which tile computes it.
+func sgemmAVX512Small(h, ns int, store bool) {
+	kind, verb := "D", "adds alpha times"
+	if store {
+		kind, verb = "DZ", "stores alpha times"
+	}
+	name := fmt.Sprintf("sgemmAVX512%sx%dx%d", kind, h, 64*ns)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s %s A (%d rows of k at stride lda) times %d packed 64-column panels (k×64 each, bs elements apart, from b) into the %d×%d tile at c.", name, verb, h, ns, h, 64*ns))
+	const nv = 4
+	if h*nv*ns+h+nv > 32 {
+		panic("tile does not fit")
+	}
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	bs := Load(Param("bs"), GP64())
+	SHLQ(U8(2), lda)
+	SHLQ(U8(2), bs)
+	rows := newRowAddrs(h, a.(GPVirtual), lda.(GPVirtual))
+	slivers := newRowAddrs(ns, b.(GPVirtual), bs.(GPVirtual))
+	acc := func(i, s, v int) VecPhysical { return zmm((i*ns+s)*nv + v) }
+	av := func(i int) VecPhysical { return zmm(h*nv*ns + i) }
+	bv := func(v int) VecPhysical { return zmm(h*nv*ns + h + v) }
+	for i := 0; i < h; i++ {
+		for s := 0; s < ns; s++ {
+			for v := 0; v < nv; v++ {
+				VPXORD(acc(i, s, v), acc(i, s, v), acc(i, s, v))
+			}
+		}
+	}
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	// One broadcast per row and step; a single row takes B straight from
+	// memory (each B vector meets one FMA), several rows share B in
+	// registers.
+	for i := 0; i < h; i++ {
+		VBROADCASTSS(rows.row(i, 0), av(i))
+	}
+	for s := 0; s < ns; s++ {
+		for v := 0; v < nv; v++ {
+			if h == 1 {
+				VFMADD231PS(slivers.row(s, 64*v), av(0), acc(0, s, v))
+				continue
+			}
+			VMOVUPS(slivers.row(s, 64*v), bv(v))
+			for i := 0; i < h; i++ {
+				VFMADD231PS(bv(v), av(i), acc(i, s, v))
+			}
+		}
+	}
+	rows.step(4)
+	slivers.step(64 * nv)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	alpha, tmp := bv(0), bv(1)
+	VBROADCASTSS(NewParamAddr("alpha", 56), alpha)
+	for i := 0; i < h; i++ {
+		for s := 0; s < ns; s++ {
+			for v := 0; v < nv; v++ {
+				dst := Mem{Base: c, Disp: 64 * (s*nv + v)}
+				if store {
+					VMULPS(alpha, acc(i, s, v), tmp)
+				} else {
+					VMOVUPS(dst, tmp)
+					VFMADD231PS(alpha, acc(i, s, v), tmp)
+				}
+				VMOVUPS(tmp, dst)
+			}
+		}
+		if i+1 < h {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
