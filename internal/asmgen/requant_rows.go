@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -20,63 +22,95 @@ func requantRowsAVX512(single bool) {
 	if single {
 		name, doc = "requantS8SingleRowsAVX512", "single"
 	}
+	r := requantRowsText(name, " requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with "+doc+" rounding and per-channel params (see requant.go).")
+	round, low, zp, lo, hi, tmp := requantConsts(r.zlh, true)
+	r.loop(tmp, 384, func(a, p, d Register, k Op) {
+		requantGroup(single, a, p, d, k, round, low, zp, lo, hi)
+	})
+}
+
+// requantRowsArgs holds the arguments of a requant rows kernel, lda
+// already in bytes.
+type requantRowsArgs struct{ rows, n, acc, lda, prm, dst, ldo, zlh Register }
+
+// requantRowsText starts the requant rows kernel name (all share one
+// signature) and loads its arguments.
+func requantRowsText(name, doc string) requantRowsArgs {
 	TEXT(name, NOSPLIT, "func(rows, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)")
 	Pragma("noescape")
-	Doc(name + " requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with " + doc + " rounding and per-channel params (see requant.go).")
-	rows := Load(Param("rows"), GP64())
-	n := Load(Param("n"), GP64())
-	acc := Load(Param("acc"), GP64())
-	lda := Load(Param("lda"), GP64())
-	SHLQ(U8(2), lda)
-	prm := Load(Param("params"), GP64())
-	dst := Load(Param("dst"), GP64())
-	ldo := Load(Param("ldo"), GP64())
-	zlh := Load(Param("zlh"), GP64())
-	round, low, zp, lo, hi := Z10, Z11, Z12, Z13, Z14
-	tmp := GP64()
-	MOVQ(U32(1<<30), tmp)
-	VPBROADCASTQ(tmp, round)
+	Doc(name + doc)
+	var r requantRowsArgs
+	r.rows = Load(Param("rows"), GP64())
+	r.n = Load(Param("n"), GP64())
+	r.acc = Load(Param("acc"), GP64())
+	r.lda = Load(Param("lda"), GP64())
+	SHLQ(U8(2), r.lda)
+	r.prm = Load(Param("params"), GP64())
+	r.dst = Load(Param("dst"), GP64())
+	r.ldo = Load(Param("ldo"), GP64())
+	r.zlh = Load(Param("zlh"), GP64())
+	return r
+}
+
+// requantConsts broadcasts the constants of requantGroup: the 2^30
+// rounding term (withRound), the low-dword mask, and zlh's zero point
+// and clamp bounds. It returns them and the scratch register it used.
+func requantConsts(zlh Register, withRound bool) (round, low, zp, lo, hi VecPhysical, tmp GPVirtual) {
+	round, low, zp, lo, hi = Z10, Z11, Z12, Z13, Z14
+	tmp = GP64()
+	if withRound {
+		MOVQ(U32(1<<30), tmp)
+		VPBROADCASTQ(tmp, round)
+	}
 	MOVL(U32(0xffffffff), tmp.As32())
 	VPBROADCASTQ(tmp, low)
 	VPBROADCASTD(Mem{Base: zlh}, zp)
 	VPBROADCASTD(Mem{Base: zlh, Disp: 4}, lo)
 	VPBROADCASTD(Mem{Base: zlh, Disp: 8}, hi)
-	// K1: the low n mod 16 lanes, for the tail group.
+	return
+}
+
+// loop emits the rest of a requant rows kernel: K1 gets the low n mod 16
+// lanes (tmp is scratch), then every row runs its full groups of 16
+// channels and one group masked by K1 for the tail. group emits one
+// group: accumulators at a, params at p (pStride bytes per group), int8
+// results to d, with k the mask or nil.
+func (r requantRowsArgs) loop(tmp GPVirtual, pStride int, group func(a, p, d Register, k Op)) {
 	tail := GP64()
-	MOVQ(n, tail)
+	MOVQ(r.n, tail)
 	ANDQ(U8(15), tail)
 	MOVQ(tail, RCX)
 	MOVL(U32(1), tmp.As32())
 	SHLL(CL, tmp.As32())
 	DECL(tmp.As32())
 	KMOVW(tmp.As32(), K1)
-	full := n
+	full := r.n
 	SHRQ(U8(4), full)
-	TESTQ(rows, rows)
+	TESTQ(r.rows, r.rows)
 	JE(LabelRef("done"))
 	a, p, d, g := GP64(), GP64(), GP64(), GP64()
 	Label("row")
-	MOVQ(acc, a)
-	MOVQ(prm, p)
-	MOVQ(dst, d)
+	MOVQ(r.acc, a)
+	MOVQ(r.prm, p)
+	MOVQ(r.dst, d)
 	MOVQ(full, g)
 	TESTQ(g, g)
 	JE(LabelRef("tail"))
 	Label("group")
-	requantGroup(single, a, p, d, nil, round, low, zp, lo, hi)
+	group(a, p, d, nil)
 	ADDQ(U32(64), a)
-	ADDQ(U32(384), p)
+	ADDQ(U32(pStride), p)
 	ADDQ(U32(16), d)
 	DECQ(g)
 	JNE(LabelRef("group"))
 	Label("tail")
 	TESTQ(tail, tail)
 	JE(LabelRef("next"))
-	requantGroup(single, a, p, d, K1, round, low, zp, lo, hi)
+	group(a, p, d, K1)
 	Label("next")
-	ADDQ(lda, acc)
-	ADDQ(ldo, dst)
-	DECQ(rows)
+	ADDQ(r.lda, r.acc)
+	ADDQ(r.ldo, r.dst)
+	DECQ(r.rows)
 	JNE(LabelRef("row"))
 	Label("done")
 	VZEROUPPER()
@@ -153,98 +187,73 @@ func requantGroup(single bool, a, p, d Register, k Op, round, low, zp, lo, hi Ve
 // joins them with the even ones, and VPMOVSDB's saturation is the
 // [−128, 127] clamp. With clamp, a fused activation's narrower range is
 // applied first. Six of the seventeen vector µops per group go.
-func requantRowsFastAVX512(clamp bool) {
-	name := "requantS8SingleRowsFastAVX512"
-	if clamp {
-		name = "requantS8SingleRowsFastClampAVX512"
+//
+// With double, it is requantS8RowsAVX512's double rounding in the same
+// layout (see s8_double.go), two more µops per half group.
+func requantRowsFastAVX512(clamp, double bool) {
+	rounding, doc := "Single", " is requantS8SingleRowsAVX512"
+	if double {
+		rounding, doc = "Double", " is requantS8RowsAVX512"
 	}
-	TEXT(name, NOSPLIT, "func(rows, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)")
-	Pragma("noescape")
-	Doc(name + " is requantS8SingleRowsAVX512 for parameters in the fast range, with the fast parameter layout (see requant.go).")
-	rows := Load(Param("rows"), GP64())
-	n := Load(Param("n"), GP64())
-	acc := Load(Param("acc"), GP64())
-	lda := Load(Param("lda"), GP64())
-	SHLQ(U8(2), lda)
-	prm := Load(Param("params"), GP64())
-	dst := Load(Param("dst"), GP64())
-	ldo := Load(Param("ldo"), GP64())
-	zlh := Load(Param("zlh"), GP64())
+	clampName := ""
+	if clamp {
+		clampName = "Clamp"
+	}
+	name := fmt.Sprintf("requantS8%sRowsFast%sAVX512", rounding, clampName)
+	r := requantRowsText(name, doc+" for parameters in the fast range, with the fast parameter layout (see requant.go).")
 	lo, hi := Z13, Z14
-	VPBROADCASTD(Mem{Base: zlh, Disp: 4}, lo)
-	VPBROADCASTD(Mem{Base: zlh, Disp: 8}, hi)
+	VPBROADCASTD(Mem{Base: r.zlh, Disp: 4}, lo)
+	VPBROADCASTD(Mem{Base: r.zlh, Disp: 8}, hi)
+	var dbl *doubleFix
+	if double {
+		dbl = &doubleFix{c: Z15, kE: K3, kO: K4}
+		doubleFixConst(dbl.c)
+	}
 	tmp := GP64()
 	MOVL(U32(0xAAAA), tmp.As32())
 	KMOVW(tmp.As32(), K2) // odd lanes
-	tail := GP64()
-	MOVQ(n, tail)
-	ANDQ(U8(15), tail)
-	MOVQ(tail, RCX)
-	MOVL(U32(1), tmp.As32())
-	SHLL(CL, tmp.As32())
-	DECL(tmp.As32())
-	KMOVW(tmp.As32(), K1)
-	full := n
-	SHRQ(U8(4), full)
-	TESTQ(rows, rows)
-	JE(LabelRef("done"))
-	a, p, d, g := GP64(), GP64(), GP64(), GP64()
-	Label("row")
-	MOVQ(acc, a)
-	MOVQ(prm, p)
-	MOVQ(dst, d)
-	MOVQ(full, g)
-	TESTQ(g, g)
-	JE(LabelRef("tail"))
-	Label("group")
-	requantGroupFast(clamp, a, p, d, nil, lo, hi)
-	ADDQ(U32(64), a)
-	ADDQ(U32(448), p)
-	ADDQ(U32(16), d)
-	DECQ(g)
-	JNE(LabelRef("group"))
-	Label("tail")
-	TESTQ(tail, tail)
-	JE(LabelRef("next"))
-	requantGroupFast(clamp, a, p, d, K1, lo, hi)
-	Label("next")
-	ADDQ(lda, acc)
-	ADDQ(ldo, dst)
-	DECQ(rows)
-	JNE(LabelRef("row"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	r.loop(tmp, 448, func(a, p, d Register, k Op) {
+		x := Z0
+		if k != nil {
+			VMOVDQU32_Z(Mem{Base: a}, k, x)
+		} else {
+			VMOVDQU32(Mem{Base: a}, x)
+		}
+		VPADDD(Mem{Base: p}, x, x)
+		requantFast(p, 0, x, Z2, Z3, K2, dbl)
+		if clamp {
+			VPMAXSD(lo, x, x)
+			VPMINSD(hi, x, x)
+		}
+		if k != nil {
+			VPMOVSDB(x, k, Mem{Base: d})
+		} else {
+			VPMOVSDB(x, Mem{Base: d})
+		}
+	})
 }
 
-// requantGroupFast emits one group of requantRowsFastAVX512. Params per
-// group: bias, mult (16 dwords each), the odd channels' mults moved to
-// the even dwords, then as 8 qwords each: the even and odd channels'
-// rounding terms 2^(t−1) + zp·2^t, the even channels' t and the odd
-// channels' t − 32.
-func requantGroupFast(clamp bool, a, p, d Register, k Op, lo, hi VecPhysical) {
-	x, pe, po := Z0, Z2, Z3
-	if k != nil {
-		VMOVDQU32_Z(Mem{Base: a}, k, x)
-	} else {
-		VMOVDQU32(Mem{Base: a}, x)
-	}
-	VPADDD(Mem{Base: p}, x, x)
-	VPMULDQ(Mem{Base: p, Disp: 64}, x, pe)
+// requantFast emits the fast layout's requantization of the 16 int32
+// values in x (bias included), in place, with the group's params at
+// p + g. Params per group: bias, mult (16 dwords each), the odd
+// channels' mults moved to the even dwords, then as 8 qwords each: the
+// even and odd channels' rounding terms 2^(t−1) + zp·2^t, the even
+// channels' t and the odd channels' t − 32. pe and po are scratch, odd
+// holds the odd lanes; dbl, when not nil, adds double rounding's
+// correction.
+func requantFast(p Register, g int, x, pe, po VecPhysical, odd OpmaskPhysical, dbl *doubleFix) {
+	VPMULDQ(Mem{Base: p, Disp: g + 64}, x, pe)
 	VPSRLQ(U8(32), x, po)
-	VPMULDQ(Mem{Base: p, Disp: 128}, po, po)
-	VPADDQ(Mem{Base: p, Disp: 192}, pe, pe)
-	VPADDQ(Mem{Base: p, Disp: 256}, po, po)
-	VPSRAVQ(Mem{Base: p, Disp: 320}, pe, pe)
-	VPSRAVQ(Mem{Base: p, Disp: 384}, po, po)
-	VPBLENDMD(po, pe, K2, x)
-	if clamp {
-		VPMAXSD(lo, x, x)
-		VPMINSD(hi, x, x)
+	VPMULDQ(Mem{Base: p, Disp: g + 128}, po, po)
+	if dbl != nil {
+		dbl.signs(pe, po)
 	}
-	if k != nil {
-		VPMOVSDB(x, k, Mem{Base: d})
-	} else {
-		VPMOVSDB(x, Mem{Base: d})
+	VPADDQ(Mem{Base: p, Disp: g + 192}, pe, pe)
+	VPADDQ(Mem{Base: p, Disp: g + 256}, po, po)
+	if dbl != nil {
+		dbl.apply(pe, po)
 	}
+	VPSRAVQ(Mem{Base: p, Disp: g + 320}, pe, pe)
+	VPSRAVQ(Mem{Base: p, Disp: g + 384}, po, po)
+	VPBLENDMD(po, pe, odd, x)
 }

@@ -20,7 +20,7 @@ import (
 //     unfused kernel;
 //   - each accumulator is requantized in registers with single rounding
 //     (or double rounding, see s8_double.go) in the fast parameter layout of
-//     requantGroupFast (bias excluded: it is in init), optionally clamped
+//     requantFast (bias excluded: it is in init), optionally clamped
 //     to [zlh[1], zlh[2]], saturated to int8 and stored as row i at
 //     c + rows[i]/4 bytes (rows is a float RowMap's byte table: int8
 //     offsets are a quarter of it), or nowhere when rows[i] < 0; mask has
@@ -141,9 +141,10 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 	KMOVW(odd, K5)
 	pe, po := zmm(30), ua
 	// Double rounding's correction constant: a B register, free by now.
-	fix := bv(0)
+	var dbl *doubleFix
 	if double {
-		doubleFixConst(fix)
+		dbl = &doubleFix{c: bv(0), kE: K6, kO: K7}
+		doubleFixConst(dbl.c)
 	}
 	off := GP64()
 	for i := 0; i < mr; i++ {
@@ -153,22 +154,9 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 		JS(LabelRef(skip))
 		SARQ(U8(2), off)
 		for v := 0; v < nv; v++ {
-			// requantGroupFast's operations, bias already in x.
-			x, g := acc(i, v), 448*v
-			VPMULDQ(Mem{Base: prm, Disp: g + 64}, x, pe)
-			VPSRLQ(U8(32), x, po)
-			VPMULDQ(Mem{Base: prm, Disp: g + 128}, po, po)
-			if double {
-				doubleFixSigns(pe, po, K6, K7)
-			}
-			VPADDQ(Mem{Base: prm, Disp: g + 192}, pe, pe)
-			VPADDQ(Mem{Base: prm, Disp: g + 256}, po, po)
-			if double {
-				doubleFixApply(pe, po, fix, K6, K7)
-			}
-			VPSRAVQ(Mem{Base: prm, Disp: g + 320}, pe, pe)
-			VPSRAVQ(Mem{Base: prm, Disp: g + 384}, po, po)
-			VPBLENDMD(po, pe, K5, x)
+			// requantRowsFastAVX512's operations, bias already in x.
+			x := acc(i, v)
+			requantFast(prm, 448*v, x, pe, po, K5, dbl)
 			if clamp {
 				VPMAXSD_BCST(Mem{Base: zlh, Disp: 4}, x, x)
 				VPMINSD_BCST(Mem{Base: zlh, Disp: 8}, x, x)
@@ -192,6 +180,6 @@ func s8VNNISegmentedFusedAll() {
 			s8VNNISegmentedFused(t[0], t[1], true, double)
 		}
 	}
-	requantRowsFastDoubleAVX512(false)
-	requantRowsFastDoubleAVX512(true)
+	requantRowsFastAVX512(false, true)
+	requantRowsFastAVX512(true, true)
 }
