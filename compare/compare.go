@@ -91,6 +91,13 @@ type Config struct {
 	// arithmetic; the CLI passes fixedpoint.SingleRounding, the TFLite
 	// runtime's, so compare agrees with `qbench run` and real TFLite.
 	Rounding fixedpoint.Rounding
+	// Batch is the most images an inference worker runs through a model
+	// at once (<= 0: 16; 1: one at a time). A worker takes what is
+	// already decoded, up to Batch, and never waits for a full batch;
+	// outputs are bit-identical whatever the batch (a model whose batched
+	// outputs would differ runs image by image). Large inputs get smaller
+	// batches so one batch's input stays within 4 MB.
+	Batch int
 }
 
 // OutputsFile is the name, in Config.OutDir, of the binary file holding
@@ -104,8 +111,12 @@ const OutputsFile = "outputs.bin"
 type model struct {
 	info report.ModelInfo
 	prog *interp.Program
-	spec dataset.Spec
-	key  string // spec JSON: models with equal keys share decoding
+	// progB is prog compiled at batch batch and checked against it (nil,
+	// batch 1: image by image only).
+	progB *interp.Program
+	batch int
+	spec  dataset.Spec
+	key   string // spec JSON: models with equal keys share decoding
 }
 
 // Run compares the models on every split and returns the report (write it
@@ -127,6 +138,9 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = defaultBatch
 	}
 	topK := cfg.TopK
 	if topK == nil {
@@ -255,7 +269,8 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 			info.Name = "model"
 		}
 	}
-	prog, err := interp.Compile(g, interp.Options{Batch: 1, Rounding: cfg.Rounding})
+	opts := interp.Options{Batch: 1, Rounding: cfg.Rounding}
+	prog, err := interp.Compile(g, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -298,7 +313,13 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		return nil, fmt.Errorf("preprocessing: %w", err)
 	}
 	info.Preprocess = string(js)
-	return &model{info: info, prog: prog, spec: ps, key: string(js)}, nil
+	m := &model{info: info, prog: prog, spec: ps, key: string(js), batch: 1}
+	if b := batchSize(cfg.Batch, in.NumElements()); b > 1 {
+		if m.progB = compileBatch(g, opts, prog, b); m.progB != nil {
+			m.batch = b
+		}
+	}
+	return m, nil
 }
 
 // computesInIntegers reports whether some tensor of g is an integer
