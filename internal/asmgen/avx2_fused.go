@@ -33,133 +33,53 @@ func avx2SegmentedAll() {
 	}
 }
 
-// avx2Tile is the register layout of an AVX2 tile.
-type avx2Tile struct{ mr, nv int }
-
-func (t avx2Tile) acc(i, v int) VecPhysical { return ymm(i*t.nv + v) }
-func (t avx2Tile) bv(v int) VecPhysical     { return ymm(t.mr*t.nv + v) }
-func (t avx2Tile) tmp() VecPhysical         { return ymm(t.mr*t.nv + t.nv) }
-
-func (t avx2Tile) check() {
-	if t.mr*t.nv+t.nv+1 > 16 {
-		panic("tile too large")
+// avx2SegLoop emits the k loop of an AVX2 tile over nseg segments of
+// kSeg steps (kLoop2, as the AVX-512 kernels), moving the row pointers
+// adj bytes after each segment. adjOff is adj's frame offset; with
+// adjOff < 0 there is one segment of kParam steps (direct).
+func avx2SegLoop(t tile, rows *rowAddrs, b Register, kParam string, adjOff int) {
+	kLoop2(kParam, b, 32*t.nv, func(disp, bOff int) {
+		t.kstep(rows.row, b, t.next(0), disp, bOff)
+	}, rows.step)
+	if adjOff >= 0 {
+		rows.nextSegment(adjOff)
 	}
 }
 
-func (t avx2Tile) zero() {
-	for i := 0; i < t.mr; i++ {
-		for v := 0; v < t.nv; v++ {
-			VXORPS(t.acc(i, v), t.acc(i, v), t.acc(i, v))
-		}
-	}
-}
-
-// kstep emits one k step: B's nv vectors at b+bOff, each A value (row i
-// at disp) broadcast once and multiplied into its row's accumulators.
-func (t avx2Tile) kstep(rows *rowAddrs, b Register, disp, bOff int) {
-	for v := 0; v < t.nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: bOff + 32*v}, t.bv(v))
-	}
-	for i := 0; i < t.mr; i++ {
-		VBROADCASTSS(rows.row(i, disp), t.tmp())
-		for v := 0; v < t.nv; v++ {
-			VFMADD231PS(t.tmp(), t.bv(v), t.acc(i, v))
-		}
-	}
-}
-
-// segLoop emits the k loop over nseg segments of kSeg steps (two steps
-// per pass, as the AVX-512 kernels: half the pointer bumps), moving the
-// row pointers adj bytes after each segment. adjOff is adj's frame
-// offset; with adjOff < 0 there is one segment of kParam steps (direct).
-func (t avx2Tile) segLoop(rows *rowAddrs, b Register, kParam string, adjOff int) {
-	k := GP64()
-	Label("segment")
-	Load(Param(kParam), k)
-	SHRQ(U8(1), k)
-	JE(LabelRef("single"))
-	Label("loop")
-	t.kstep(rows, b, 0, 0)
-	t.kstep(rows, b, 4, 32*t.nv)
-	rows.step(8)
-	ADDQ(U32(64*t.nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("single")
-	Load(Param(kParam), k)
-	TESTQ(U32(1), k)
-	JE(LabelRef("next"))
-	t.kstep(rows, b, 0, 0)
-	rows.step(4)
-	ADDQ(U32(32*t.nv), b)
-	Label("next")
-	if adjOff < 0 {
-		return
-	}
-	for _, base := range rows.bases {
-		ADDQ(NewParamAddr("adj", adjOff), base)
-	}
-	DECQ(NewParamAddr("nseg", 0))
-	JG(LabelRef("segment"))
-}
-
-// addStore emits C += alpha·acc over the tile (row stride ldc elements),
-// as sgemmAVX2 does.
-func (t avx2Tile) addStore(alphaOff int) {
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	alpha, tmp := t.bv(0), t.tmp()
-	VBROADCASTSS(NewParamAddr("alpha", alphaOff), alpha)
-	for i := 0; i < t.mr; i++ {
-		for v := 0; v < t.nv; v++ {
-			VMOVUPS(Mem{Base: c, Disp: 32 * v}, tmp)
-			VFMADD231PS(alpha, t.acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 32 * v})
-		}
-		if i+1 < t.mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+// avx2AddStore emits C += alpha·acc over the tile (row stride ldc
+// elements), as sgemmAVX2 does.
+func avx2AddStore(t tile, alphaOff int) {
+	c, ldc := loadC()
+	t.storeF32(c, ldc, t.bv(0), t.next(0), alphaOff, false)
 }
 
 // sgemmAVX2Direct is sgemmAVX512Direct for AVX2: the tile reads A
 // unpacked, row i at a + i·lda elements.
 func sgemmAVX2Direct(mr, nv int) {
-	t := avx2Tile{mr, nv}
-	t.check()
+	t := ymmTile(mr, nv)
+	t.check(1)
 	name := fmt.Sprintf("sgemmAVX2Dx%dx%d", mr, 8*nv)
 	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds alpha times A (%d rows of k at stride lda) times the packed panel b (k×%d) to the tile at c.", name, mr, 8*nv))
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	SHLQ(U8(2), lda)
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	rows, b := loadARows(mr, true)
 	t.zero()
-	t.segLoop(rows, b, "k", -1)
-	t.addStore(48)
+	avx2SegLoop(t, rows, b, "k", -1)
+	avx2AddStore(t, 48)
 }
 
 // sgemmAVX2Segmented is sgemmAVX512Segmented for AVX2 (MulSegmented).
 func sgemmAVX2Segmented(mr, nv int) {
-	t := avx2Tile{mr, nv}
-	t.check()
+	t := ymmTile(mr, nv)
+	t.check(1)
 	name := fmt.Sprintf("sgemmAVX2Sx%dx%d", mr, 8*nv)
 	TEXT(name, NOSPLIT, "func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds alpha times segmented A (%d rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.", name, mr))
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	SHLQ(U8(2), lda)
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	rows, b := loadARows(mr, true)
 	t.zero()
-	t.segLoop(rows, b, "kSeg", 32)
-	t.addStore(64)
+	avx2SegLoop(t, rows, b, "kSeg", 32)
+	avx2AddStore(t, 64)
 }
 
 // sgemmAVX2SegmentedFused is sgemmAVX512SegmentedFused for AVX2: the
@@ -168,11 +88,8 @@ func sgemmAVX2Segmented(mr, nv int) {
 // columns mask has a bit for (bit 8·v+j for vector v, lane j); bits is
 // the lane-bit table.
 func sgemmAVX2SegmentedFused(mr, nv int, bits Mem) {
-	t := avx2Tile{mr, nv}
-	t.check()
-	if t.mr*t.nv+t.nv+2 > 16 {
-		panic("no room for lo and hi")
-	}
+	t := ymmTile(mr, nv)
+	t.check(2) // lo and hi
 	name := fmt.Sprintf("sgemmAVX2SFx%dx%d", mr, 8*nv)
 	TEXT(name, NOSPLIT, "func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)")
 	Pragma("noescape")
@@ -180,13 +97,9 @@ func sgemmAVX2SegmentedFused(mr, nv int, bits Mem) {
 	// The masked epilogue keeps its lane masks here: with 16 ymm
 	// registers there is no room for them beside bias, lo and hi.
 	masks := AllocLocal(32 * nv)
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	SHLQ(U8(2), lda)
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	rows, b := loadARows(mr, true)
 	t.zero()
-	t.segLoop(rows, b, "kSeg", 32)
+	avx2SegLoop(t, rows, b, "kSeg", 32)
 	avx2FusedEpilogue(t, masks, bits, 72)
 }
 
@@ -198,13 +111,13 @@ func sgemmAVX2SegmentedFused(mr, nv int, bits Mem) {
 // partial last one) takes plain stores with bias, lo and hi in
 // registers; otherwise bias is loaded and rows stored through lane
 // masks, which live on the stack, lo and hi being broadcast per use.
-func avx2FusedEpilogue(t avx2Tile, masks, bits Mem, loOff int) {
+func avx2FusedEpilogue(t tile, masks, bits Mem, loOff int) {
 	c := Load(Param("c"), GP64())
 	tab := Load(Param("rows"), GP64())
 	bias := Load(Param("bias"), GP64())
 	mask := GP64()
 	Load(Param("mask"), mask)
-	lo, hi := t.tmp(), ymm(t.mr*t.nv+t.nv+1)
+	lo, hi := t.next(0), t.next(1)
 	full := GP64()
 	MOVQ(mask, full)
 	NOTQ(full)
@@ -216,25 +129,20 @@ func avx2FusedEpilogue(t avx2Tile, masks, bits Mem, loOff int) {
 	VBROADCASTSS(NewParamAddr("lo", loOff), lo)
 	VBROADCASTSS(NewParamAddr("hi", loOff+4), hi)
 	off := GP64()
-	for i := 0; i < t.mr; i++ {
-		skip := fmt.Sprintf("skip%d", i)
-		MOVQ(Mem{Base: tab, Disp: 8 * i}, off)
-		TESTQ(off, off)
-		JS(LabelRef(skip))
+	mappedRows(t.mr, tab, off, "skip", func(i int) {
 		for v := 0; v < t.nv; v++ {
 			VADDPS(t.bv(v), t.acc(i, v), t.acc(i, v))
 			VMAXPS(t.acc(i, v), lo, t.acc(i, v))
 			VMINPS(t.acc(i, v), hi, t.acc(i, v))
 			VMOVUPS(t.acc(i, v), Mem{Base: c, Index: off, Scale: 1, Disp: 32 * v})
 		}
-		Label(skip)
-	}
+	})
 	VZEROUPPER()
 	RET()
 
 	Label("partial")
 	// Lane j of vector v is on when bit 8·v+j of mask is.
-	m := t.tmp()
+	m := t.next(0)
 	for v := 0; v < t.nv; v++ {
 		if v > 0 {
 			SHRQ(U8(8), mask)
@@ -246,11 +154,7 @@ func avx2FusedEpilogue(t avx2Tile, masks, bits Mem, loOff int) {
 		VMOVDQU(m, masks.Offset(32*v))
 		VMASKMOVPS(Mem{Base: bias, Disp: 32 * v}, m, t.bv(v))
 	}
-	for i := 0; i < t.mr; i++ {
-		skip := fmt.Sprintf("pskip%d", i)
-		MOVQ(Mem{Base: tab, Disp: 8 * i}, off)
-		TESTQ(off, off)
-		JS(LabelRef(skip))
+	mappedRows(t.mr, tab, off, "pskip", func(i int) {
 		for v := 0; v < t.nv; v++ {
 			VADDPS(t.bv(v), t.acc(i, v), t.acc(i, v))
 			VBROADCASTSS(NewParamAddr("lo", loOff), m)
@@ -260,8 +164,7 @@ func avx2FusedEpilogue(t avx2Tile, masks, bits Mem, loOff int) {
 			VMOVDQU(masks.Offset(32*v), m)
 			VMASKMOVPS(t.acc(i, v), m, Mem{Base: c, Index: off, Scale: 1, Disp: 32 * v})
 		}
-		Label(skip)
-	}
+	})
 	VZEROUPPER()
 	RET()
 }

@@ -75,25 +75,21 @@ func sgemmAVX512(mr, nv int) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VPXORD(acc(i, v), acc(i, v), acc(i, v))
-		}
+	c, ldc := loadC()
+	t := zmmTile(mr, nv)
+	if mr*nv+1 >= 31 {
+		panic("tile too large")
 	}
+	t.zero()
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
 	}
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, bv(v), acc(i, v))
+			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, t.bv(v), t.acc(i, v))
 		}
 	}
 	ADDQ(U32(4*mr), a)
@@ -101,24 +97,7 @@ func sgemmAVX512(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	alpha := bv(0)
-	tmp := zmm(31)
-	if mr*nv+1 >= 31 {
-		panic("tile too large")
-	}
-	VBROADCASTSS(NewParamAddr("alpha", 40), alpha)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
-			VFMADD231PS(alpha, acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	t.storeF32(c, ldc, t.bv(0), zmm(31), 40, false)
 }
 
 // s8VNNI emits C[i][j] = init[j] + Σ_q Σ_{t<4} A[q][i][t]·B[q][j][t] with
@@ -136,21 +115,13 @@ func s8VNNI(mr, nv int) {
 	ldc := Load(Param("ldc"), GP64())
 	ini := Load(Param("init"), GP64())
 	SHLQ(U8(2), ldc)
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
-	}
-	for i := 1; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQA32(acc(0, v), acc(i, v))
-		}
-	}
+	t := zmmTile(mr, nv)
+	t.initS32(ini)
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, bv(v))
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
 	}
 	// VPDPBUSD treats its middle operand as unsigned and the first as
 	// signed, so the broadcast A bytes (a+128) must sit in a register: the
@@ -159,7 +130,7 @@ func s8VNNI(mr, nv int) {
 	for i := 0; i < mr; i++ {
 		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
 		for v := 0; v < nv; v++ {
-			VPDPBUSD(bv(v), ua, acc(i, v))
+			VPDPBUSD(t.bv(v), ua, t.acc(i, v))
 		}
 	}
 	ADDQ(U32(4*mr), a)
@@ -167,16 +138,7 @@ func s8VNNI(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	t.storeS32(c, ldc)
 }
 
 // sgemmAVX2 is sgemmAVX512 for AVX2+FMA: an mr×(8·nv) tile in ymm registers.
@@ -188,30 +150,21 @@ func sgemmAVX2(mr, nv int) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	acc := func(i, v int) VecPhysical { return ymm(i*nv + v) }
-	bv := func(v int) VecPhysical { return ymm(mr*nv + v) }
-	av := ymm(mr*nv + nv)
-	if mr*nv+nv+1 > 16 {
-		panic("tile too large")
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VXORPS(acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
+	c, ldc := loadC()
+	t := ymmTile(mr, nv)
+	t.check(1)
+	av := t.next(0)
+	t.zero()
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 32 * v}, bv(v))
+		VMOVUPS(Mem{Base: b, Disp: 32 * v}, t.bv(v))
 	}
 	for i := 0; i < mr; i++ {
 		VBROADCASTSS(Mem{Base: a, Disp: 4 * i}, av)
 		for v := 0; v < nv; v++ {
-			VFMADD231PS(av, bv(v), acc(i, v))
+			VFMADD231PS(av, t.bv(v), t.acc(i, v))
 		}
 	}
 	ADDQ(U32(4*mr), a)
@@ -219,21 +172,7 @@ func sgemmAVX2(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	alpha := bv(0)
-	tmp := av
-	VBROADCASTSS(NewParamAddr("alpha", 40), alpha)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: c, Disp: 32 * v}, tmp)
-			VFMADD231PS(alpha, acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 32 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	t.storeF32(c, ldc, t.bv(0), av, 40, false)
 }
 
 // s8AVX2 is the AVX2 int8 kernel. VPMADDUBSW saturates its int16 pair sums,
@@ -252,32 +191,21 @@ func s8AVX2(mr, nv int) {
 	ldc := Load(Param("ldc"), GP64())
 	ini := Load(Param("init"), GP64())
 	SHLQ(U8(2), ldc)
-	acc := func(i, v int) VecPhysical { return ymm(i*nv + v) }
-	bv := func(v int) VecPhysical { return ymm(mr*nv + v) }
-	av := ymm(mr*nv + nv)
-	prod := ymm(mr*nv + nv + 1)
-	if mr*nv+nv+2 > 16 {
-		panic("tile too large")
-	}
-	for v := 0; v < nv; v++ {
-		VMOVDQU(Mem{Base: ini, Disp: 32 * v}, acc(0, v))
-	}
-	for i := 1; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQA(acc(0, v), acc(i, v))
-		}
-	}
+	t := ymmTile(mr, nv)
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	t.initS32(ini)
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVDQU(Mem{Base: b, Disp: 32 * v}, bv(v))
+		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
 	}
 	for i := 0; i < mr; i++ {
 		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
 		for v := 0; v < nv; v++ {
-			VPMADDWD(av, bv(v), prod)
-			VPADDD(prod, acc(i, v), acc(i, v))
+			VPMADDWD(av, t.bv(v), prod)
+			VPADDD(prod, t.acc(i, v), t.acc(i, v))
 		}
 	}
 	ADDQ(U32(4*mr), a)
@@ -285,16 +213,7 @@ func s8AVX2(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQU(acc(i, v), Mem{Base: c, Disp: 32 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	t.storeS32(c, ldc)
 }
 
 // rowAddrs returns mr addresses of A's rows, rows i at a + i·lda bytes,
@@ -341,28 +260,25 @@ func sgemmAVX512Direct(mr, nv int) {
 	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds alpha times A (%d rows of k at stride lda) times the packed panel b (k×%d) to the tile at c.", name, mr, 16*nv))
+	sgemmAVX512DirectBody(mr, nv, false)
+}
+
+// sgemmAVX512DirectBody emits the body of sgemmAVX512Direct or, with
+// overwrite, of sgemmAVX512DirectStore (same signature).
+func sgemmAVX512DirectBody(mr, nv int, overwrite bool) {
 	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	SHLQ(U8(2), lda)
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VPXORD(acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
+	rows, b := loadARows(mr, true)
+	t := zmmTile(mr, nv)
+	t.zero()
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
 	}
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
+			VFMADD231PS_BCST(rows.row(i, 0), t.bv(v), t.acc(i, v))
 		}
 	}
 	rows.step(4)
@@ -370,24 +286,8 @@ func sgemmAVX512Direct(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	alpha := bv(0)
-	tmp := zmm(31)
-	VBROADCASTSS(NewParamAddr("alpha", 48), alpha)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
-			VFMADD231PS(alpha, acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	c, ldc := loadC()
+	t.storeF32(c, ldc, t.bv(0), zmm(31), 48, overwrite)
 }
 
 // s8VNNIDirect is s8VNNI reading A unpacked as signed bytes, row i at
@@ -402,60 +302,49 @@ func s8VNNIDirect(mr, nv int) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s stores init plus the dot products of A (%d rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c.", name, mr))
 	k := Load(Param("k4"), GP64())
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	rows, b := loadARows(mr, false)
 	ini := Load(Param("init"), GP64())
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	ua := zmm(31)
-	flip := zmm(30)
-	if mr*nv+nv > 30 {
-		panic("tile too large")
-	}
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
-	}
-	for i := 1; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQA32(acc(0, v), acc(i, v))
-		}
-	}
-	tmp := GP32()
-	MOVL(U32(0x80808080), tmp)
-	VPBROADCASTD(tmp, flip)
+	t := zmmTile(mr, nv)
+	t.check(2)
+	t.initS32(ini)
+	flip := s8FlipConst()
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		VPBROADCASTD(rows.row(i, 0), ua)
-		VPXORD(flip, ua, ua)
-		for v := 0; v < nv; v++ {
-			VPDPBUSD(bv(v), ua, acc(i, v))
-		}
-	}
-	rows.step(4)
-	ADDQ(U32(64*nv), b)
+	s8FlipStep(t, rows, b, flip)
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
+}
+
+// s8FlipConst broadcasts the sign-flip bytes 0x80 into zmm30.
+func s8FlipConst() VecPhysical {
+	flip := zmm(30)
+	tmp := GP32()
+	MOVL(U32(0x80808080), tmp)
+	VPBROADCASTD(tmp, flip)
+	return flip
+}
+
+// s8FlipStep emits one k step of a signed-A VNNI tile: B's nv vectors,
+// then per row its 4 A bytes broadcast into zmm31, flipped to a+128 and
+// multiplied into the row's accumulators; A and B move on.
+func s8FlipStep(t tile, rows *rowAddrs, b Register, flip VecPhysical) {
+	ua := zmm(31)
+	for v := 0; v < t.nv; v++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTD(rows.row(i, 0), ua)
+		VPXORD(flip, ua, ua)
+		for v := 0; v < t.nv; v++ {
+			VPDPBUSD(t.bv(v), ua, t.acc(i, v))
 		}
 	}
-	VZEROUPPER()
-	RET()
+	rows.step(4)
+	ADDQ(U32(64*t.nv), b)
 }
 
 // requantAVX512 emits TFLite's per-channel requantization of int32
@@ -554,65 +443,24 @@ func s8VNNISegmented(mr, nv int) {
 	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int32, ldc int, init *int32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s stores init plus the dot products of segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c.", name, mr))
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	rows, b := loadARows(mr, false)
 	ini := Load(Param("init"), GP64())
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	ua := zmm(31)
-	flip := zmm(30)
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
-	}
-	for i := 1; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQA32(acc(0, v), acc(i, v))
-		}
-	}
-	tmp := GP32()
-	MOVL(U32(0x80808080), tmp)
-	VPBROADCASTD(tmp, flip)
+	t := zmmTile(mr, nv)
+	t.initS32(ini)
+	flip := s8FlipConst()
 	k := GP64()
 	Label("segment")
 	Load(Param("kqSeg"), k)
 	TESTQ(k, k)
 	JE(LabelRef("next"))
 	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		VPBROADCASTD(rows.row(i, 0), ua)
-		VPXORD(flip, ua, ua)
-		for v := 0; v < nv; v++ {
-			VPDPBUSD(bv(v), ua, acc(i, v))
-		}
-	}
-	rows.step(4)
-	ADDQ(U32(64*nv), b)
+	s8FlipStep(t, rows, b, flip)
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("next")
-	for _, base := range rows.bases {
-		ADDQ(NewParamAddr("adj", 32), base)
-	}
-	DECQ(NewParamAddr("nseg", 0))
-	JG(LabelRef("segment"))
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQU32(acc(i, v), Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	rows.nextSegment(32)
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
 }
 
 // sgemmAVX512Segmented is sgemmAVX512Direct over segmented A rows: nseg
@@ -625,18 +473,9 @@ func sgemmAVX512Segmented(mr, nv int) {
 	TEXT(name, NOSPLIT, "func(nseg, kSeg int, a *float32, lda, adj int, b, c *float32, ldc int, alpha float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s adds alpha times segmented A (%d rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b to the tile at c.", name, mr))
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	SHLQ(U8(2), lda)
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VPXORD(acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
+	rows, b := loadARows(mr, true)
+	t := zmmTile(mr, nv)
+	t.zero()
 	k := GP64()
 	Label("segment")
 	Load(Param("kSeg"), k)
@@ -644,11 +483,11 @@ func sgemmAVX512Segmented(mr, nv int) {
 	JE(LabelRef("next"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
 	}
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
+			VFMADD231PS_BCST(rows.row(i, 0), t.bv(v), t.acc(i, v))
 		}
 	}
 	rows.step(4)
@@ -656,29 +495,9 @@ func sgemmAVX512Segmented(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("next")
-	for _, base := range rows.bases {
-		ADDQ(NewParamAddr("adj", 32), base)
-	}
-	DECQ(NewParamAddr("nseg", 0))
-	JG(LabelRef("segment"))
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	alpha := bv(0)
-	tmp := zmm(31)
-	VBROADCASTSS(NewParamAddr("alpha", 64), alpha)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
-			VFMADD231PS(alpha, acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	rows.nextSegment(32)
+	c, ldc := loadC()
+	t.storeF32(c, ldc, t.bv(0), zmm(31), 64, false)
 }
 
 // sgemmAVX512Strided is sgemmAVX512 over unpacked, k-major operands: step
@@ -699,22 +518,17 @@ func sgemmAVX512Strided(mr, nv int) {
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), lda)
 	SHLQ(U8(2), ldb)
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VPXORD(acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
+	t := zmmTile(mr, nv)
+	t.zero()
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
 	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
 	}
 	for i := 0; i < mr; i++ {
 		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, bv(v), acc(i, v))
+			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, t.bv(v), t.acc(i, v))
 		}
 	}
 	ADDQ(lda, a)
@@ -722,24 +536,8 @@ func sgemmAVX512Strided(mr, nv int) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	alpha := bv(0)
-	tmp := zmm(31)
-	VBROADCASTSS(NewParamAddr("alpha", 56), alpha)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: c, Disp: 64 * v}, tmp)
-			VFMADD231PS(alpha, acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	c, ldc := loadC()
+	t.storeF32(c, ldc, t.bv(0), zmm(31), 56, false)
 }
 
 // sgemmAVX512DirectStore is sgemmAVX512Direct overwriting the tile
@@ -751,50 +549,5 @@ func sgemmAVX512DirectStore(mr, nv int) {
 	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s stores alpha times A (%d rows of k at stride lda) times the packed panel b (k×%d) into the tile at c, not reading c.", name, mr, 16*nv))
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	SHLQ(U8(2), lda)
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VPXORD(acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), bv(v), acc(i, v))
-		}
-	}
-	rows.step(4)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	alpha := bv(0)
-	tmp := zmm(31)
-	VBROADCASTSS(NewParamAddr("alpha", 48), alpha)
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMULPS(alpha, acc(i, v), tmp)
-			VMOVUPS(tmp, Mem{Base: c, Disp: 64 * v})
-		}
-		if i+1 < mr {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	sgemmAVX512DirectBody(mr, nv, true)
 }

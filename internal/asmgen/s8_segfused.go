@@ -43,13 +43,10 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 		doc += " Double rounding (TFLite Micro's arithmetic)."
 	}
 	Doc(doc)
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	b := Load(Param("b"), GP64())
-	rows := newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual))
+	rows, b := loadARows(mr, false)
 	ini := Load(Param("init"), GP64())
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
+	t := zmmTile(mr, nv)
+	acc, bv := t.acc, t.bv
 	ua := zmm(31)
 	// Three k steps per pass (the B registers are reloaded, the row
 	// pointers moved once): the pointer bumps are scalar µops that
@@ -58,14 +55,7 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 	// groups on the study's layers). Each accumulator still sees its
 	// products in k order.
 	const unroll = 3
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(0, v))
-	}
-	for i := 1; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VMOVDQA32(acc(0, v), acc(i, v))
-		}
-	}
+	t.initS32(ini)
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
 			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*nv + v)}, bv(v))
@@ -117,25 +107,14 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 	DECQ(k)
 	JMP(LabelRef("single"))
 	Label("next")
-	for _, base := range rows.bases {
-		ADDQ(NewParamAddr("adj", 32), base)
-	}
-	DECQ(NewParamAddr("nseg", 0))
-	JG(LabelRef("segment"))
+	rows.nextSegment(32)
 
 	// Epilogue: the B and broadcast registers are the temporaries.
 	c := Load(Param("c"), GP64())
 	tab := Load(Param("rows"), GP64())
 	prm := Load(Param("params"), GP64())
 	zlh := Load(Param("zlh"), GP64())
-	mask := GP64()
-	Load(Param("mask"), mask)
-	for v := 0; v < nv; v++ {
-		if v > 0 {
-			SHRQ(U8(16), mask)
-		}
-		KMOVW(mask.As32(), kreg(v))
-	}
+	loadKMasks(nv, nil)
 	odd := GP32()
 	MOVL(U32(0xAAAA), odd)
 	KMOVW(odd, K5)
@@ -147,11 +126,7 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 		doubleFixConst(dbl.c)
 	}
 	off := GP64()
-	for i := 0; i < mr; i++ {
-		skip := fmt.Sprintf("skip%d", i)
-		MOVQ(Mem{Base: tab, Disp: 8 * i}, off)
-		TESTQ(off, off)
-		JS(LabelRef(skip))
+	mappedRows(mr, tab, off, "skip", func(i int) {
 		SARQ(U8(2), off)
 		for v := 0; v < nv; v++ {
 			// requantRowsFastAVX512's operations, bias already in x.
@@ -163,8 +138,7 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 			}
 			VPMOVSDB(x, kreg(v), Mem{Base: c, Index: off, Scale: 1, Disp: 16 * v})
 		}
-		Label(skip)
-	}
+	})
 	VZEROUPPER()
 	RET()
 }

@@ -21,7 +21,9 @@ func sgemmAVX512SegmentedFusedPtr(mr, nv int) {
 	TEXT(name, NOSPLIT, "func(nseg, kSeg int, a *float32, lda int, arows *int, adj int, b, c *float32, rows *int, bias *float32, lo, hi float32, mask uint64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s is sgemmAVX512SFx%dx%d with row i of A at a + arows[i]·lda elements.", name, mr, 16*nv))
-	if mr*nv+nv+2 > 32 || nv < 2 {
+	t := zmmTile(mr, nv)
+	t.check(2)
+	if nv < 2 {
 		panic("tile does not fit")
 	}
 	a := Load(Param("a"), GP64())
@@ -38,50 +40,16 @@ func sgemmAVX512SegmentedFusedPtr(mr, nv int) {
 	koff := GP64()
 	XORQ(koff, koff)
 	b := Load(Param("b"), GP64())
-	acc := func(i, v int) VecPhysical { return zmm(i*nv + v) }
-	bv := func(v int) VecPhysical { return zmm(mr*nv + v) }
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VPXORD(acc(i, v), acc(i, v), acc(i, v))
-		}
-	}
+	t.zero()
 	// As in sgemmAVX512SegmentedFused: two k steps per pass, each A value
 	// broadcast once into a register and used for all nv vectors, the
 	// same per-accumulator order (so the same bits).
-	tmp := zmm(31)
-	kstep := func(disp, bOff int) {
-		for v := 0; v < nv; v++ {
-			VMOVUPS(Mem{Base: b, Disp: bOff + 64*v}, bv(v))
-		}
-		for i := 0; i < mr; i++ {
-			VBROADCASTSS(Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp}, tmp)
-			for v := 0; v < nv; v++ {
-				VFMADD231PS(tmp, bv(v), acc(i, v))
-			}
-		}
-	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kSeg"), k)
-	SHRQ(U8(1), k)
-	JE(LabelRef("single"))
-	Label("loop")
-	kstep(0, 0)
-	kstep(4, 64*nv)
-	ADDQ(U8(8), koff)
-	ADDQ(U32(128*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("single")
-	Load(Param("kSeg"), k)
-	TESTQ(U32(1), k)
-	JE(LabelRef("next"))
-	kstep(0, 0)
-	ADDQ(U8(4), koff)
-	ADDQ(U32(64*nv), b)
-	Label("next")
+	row := func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
+	kLoop2("kSeg", b, 64*nv, func(disp, bOff int) {
+		t.kstep(row, b, zmm(31), disp, bOff)
+	}, func(bytes int) { ADDQ(U8(bytes), koff) })
 	ADDQ(NewParamAddr("adj", 40), koff)
 	DECQ(NewParamAddr("nseg", 0))
 	JG(LabelRef("segment"))
-	segFusedEpilogue(mr, nv, 80)
+	segFusedEpilogue(t, 80)
 }

@@ -56,16 +56,14 @@ func sgemmAVX512Small(h, ns int, store bool) {
 	SHLQ(U8(2), bs)
 	rows := newRowAddrs(h, a.(GPVirtual), lda.(GPVirtual))
 	slivers := newRowAddrs(ns, b.(GPVirtual), bs.(GPVirtual))
-	acc := func(i, s, v int) VecPhysical { return zmm((i*ns+s)*nv + v) }
+	// As one tile, the accumulators are h rows of ns·nv vectors (sliver
+	// s, vector v at column vector s·nv+v); the A broadcasts and B
+	// vectors follow them.
+	t := zmmTile(h, ns*nv)
+	acc := func(i, s, v int) VecPhysical { return t.acc(i, s*nv+v) }
 	av := func(i int) VecPhysical { return zmm(h*nv*ns + i) }
 	bv := func(v int) VecPhysical { return zmm(h*nv*ns + h + v) }
-	for i := 0; i < h; i++ {
-		for s := 0; s < ns; s++ {
-			for v := 0; v < nv; v++ {
-				VPXORD(acc(i, s, v), acc(i, s, v), acc(i, s, v))
-			}
-		}
-	}
+	t.zero()
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
@@ -92,28 +90,6 @@ func sgemmAVX512Small(h, ns int, store bool) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("store")
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	alpha, tmp := bv(0), bv(1)
-	VBROADCASTSS(NewParamAddr("alpha", 56), alpha)
-	for i := 0; i < h; i++ {
-		for s := 0; s < ns; s++ {
-			for v := 0; v < nv; v++ {
-				dst := Mem{Base: c, Disp: 64 * (s*nv + v)}
-				if store {
-					VMULPS(alpha, acc(i, s, v), tmp)
-				} else {
-					VMOVUPS(dst, tmp)
-					VFMADD231PS(alpha, acc(i, s, v), tmp)
-				}
-				VMOVUPS(tmp, dst)
-			}
-		}
-		if i+1 < h {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+	c, ldc := loadC()
+	t.storeF32(c, ldc, bv(0), bv(1), 56, store)
 }
