@@ -163,10 +163,16 @@ func newSegScratch[T float32 | int8](p *segPlan, g *convGeom, pad T) *segScratch
 }
 
 // fillPadded copies image img (inH×inW×inC) into the interior of the
-// padded image dst, at row padT and column padL; input columns or rows
-// beyond the padded extent (a declared output smaller than the inferred
-// one) are not needed and not copied.
+// padded image dst, at row padT and column padL.
 func fillPadded[T float32 | int8](dst, img []T, p *segPlan, g *convGeom) {
+	fillInterior(dst, img, p, g, func(d, s []T) { copy(d, s) })
+}
+
+// fillInterior copies each row of image img into the padded image dst
+// through cp (len(d) == len(s)); input columns or rows beyond the padded
+// extent (a declared output smaller than the inferred one) are not
+// needed and not copied.
+func fillInterior[T float32 | int8](dst, img []T, p *segPlan, g *convGeom, cp func(d, s []T)) {
 	c := g.inC
 	n := min(g.inW, p.wp-g.padL) * c
 	if n <= 0 {
@@ -175,8 +181,18 @@ func fillPadded[T float32 | int8](dst, img []T, p *segPlan, g *convGeom) {
 	y1 := min(g.inH, p.hp-g.padT)
 	for iy := 0; iy < y1; iy++ {
 		o := ((iy+g.padT)*p.wp + g.padL) * c
-		copy(dst[o:o+n], img[iy*g.inW*c:])
+		cp(dst[o:o+n], img[iy*g.inW*c:iy*g.inW*c+n])
 	}
+}
+
+// input returns image img as a segmented product reads it: padded into
+// s.padded, or img itself for a direct plan.
+func (s *segScratch[T]) input(img []T, p *segPlan, g *convGeom) []T {
+	if p.direct {
+		return img
+	}
+	fillPadded(s.padded, img, p, g)
+	return s.padded
 }
 
 // segImages runs a segmented convolution over a batch: for each image the
@@ -190,12 +206,7 @@ func segImages[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []
 	inImg := g.inH * g.inW * g.inC
 	outRow := g.outW * g.outC
 	for b := 0; b < batch; b++ {
-		img := src[b*inImg : (b+1)*inImg]
-		a := img
-		if !p.direct {
-			fillPadded(s.padded, img, p, g)
-			a = s.padded
-		}
+		a := s.input(src[b*inImg:(b+1)*inImg], p, g)
 		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
 		if p.perRow {
 			for y := 0; y < g.outH; y++ {
@@ -261,20 +272,27 @@ func positiveZeros(bias []float32) []float32 {
 // straight into the output through c.rows.
 func (c *convFloat) segRows(batch int, src, dst []float32, s *segScratch[float32]) {
 	p, g := c.seg, c.g
+	segRowBlocks(p, g, batch, src, dst, func(img []float32) []float32 { return s.input(img, p, g) },
+		func(m int, a, out []float32) {
+			c.w.MulSegmentedRows(1, m, a, g.inC, p.segStride, c.bias, c.lo, c.hi, out, c.rows)
+		})
+}
+
+// segRowBlocks runs a fused whole-row segmented conv over a batch: per
+// image its input as input returns it, then one product per block of up
+// to p.rows output rows through mul, which computes the block's m A rows
+// (the last row's pitch − outW padding pixels left out) from a, the
+// block's first input row, into out, its first output row.
+func segRowBlocks[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []T,
+	input func(img []T) []T, mul func(m int, a, out []T)) {
 	inImg := g.inH * g.inW * g.inC
 	outRow := g.outW * g.outC
 	for b := 0; b < batch; b++ {
-		img := src[b*inImg : (b+1)*inImg]
-		a := img
-		if !p.direct {
-			fillPadded(s.padded, img, p, g)
-			a = s.padded
-		}
+		a := input(src[b*inImg : (b+1)*inImg])
 		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
 		for y0 := 0; y0 < g.outH; y0 += p.rows {
 			rows := min(p.rows, g.outH-y0)
-			m := (rows-1)*p.pitch + g.outW
-			c.w.MulSegmentedRows(1, m, a[y0*p.pitch*g.inC:], g.inC, p.segStride, c.bias, c.lo, c.hi, out[y0*outRow:], c.rows)
+			mul((rows-1)*p.pitch+g.outW, a[y0*p.pitch*g.inC:], out[y0*outRow:])
 		}
 	}
 }

@@ -60,16 +60,7 @@ func fillFlipped(dst, img []int8, p *segPlan, g *convGeom) {
 		xorCopy(dst, img[:g.inH*g.inW*g.inC])
 		return
 	}
-	c := g.inC
-	n := min(g.inW, p.wp-g.padL) * c
-	if n <= 0 {
-		return
-	}
-	y1 := min(g.inH, p.hp-g.padT)
-	for iy := 0; iy < y1; iy++ {
-		o := ((iy+g.padT)*p.wp + g.padL) * c
-		xorCopy(dst[o:o+n], img[iy*g.inW*c:iy*g.inW*c+n])
-	}
+	fillInterior(dst, img, p, g, xorCopy)
 }
 
 // runSegS8Fused is the fused int8 segmented convolution over a batch.
@@ -77,16 +68,9 @@ func (c *convInt8) runSegS8Fused(batch int, src, dst []int8) {
 	p, g, f := c.seg, c.g, c.fused
 	bufp := f.pool.Get().(*[]int8)
 	defer f.pool.Put(bufp)
-	a := *bufp
-	inImg := g.inH * g.inW * g.inC
-	outRow := g.outW * g.outC
-	for b := 0; b < batch; b++ {
-		fillFlipped(a, src[b*inImg:(b+1)*inImg], p, g)
-		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
-		for y0 := 0; y0 < g.outH; y0 += p.rows {
-			rows := min(p.rows, g.outH-y0)
-			m := (rows-1)*p.pitch + g.outW
-			c.w.MulRequantSegmentedRows(1, m, a[y0*p.pitch*g.inC:], g.inC, p.segStride, -c.inZP, c.rq.fast, out[y0*outRow:], f.rows)
-		}
-	}
+	buf := *bufp
+	segRowBlocks(p, g, batch, src, dst, func(img []int8) []int8 { fillFlipped(buf, img, p, g); return buf },
+		func(m int, a, out []int8) {
+			c.w.MulRequantSegmentedRows(1, m, a, g.inC, p.segStride, -c.inZP, c.rq.fast, out, f.rows)
+		})
 }
