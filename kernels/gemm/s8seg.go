@@ -163,13 +163,7 @@ func (p *PackedS8) runSeg(i0, rows int, a []int8, lda, segStride int, init, c []
 		if h == mr && (gi+mr-1)*lda+(nseg-1)*segStride+segB <= len(a) {
 			aptr = &a[gi*lda]
 		} else {
-			clear(scratch)
-			for r := 0; r < h; r++ {
-				for s := 0; s < nseg; s++ {
-					off := (gi+r)*lda + s*segStride
-					copy(scratch[r*rowLen+s*segB:r*rowLen+s*segB+seg], a[off:off+seg])
-				}
-			}
+			gatherSegRows(scratch, a, gi, h, lda, nseg, segStride, seg, segB)
 			aptr, ald, adj = &scratch[0], rowLen, 0
 		}
 		for js := 0; js*nr < p.n; js++ {
@@ -184,6 +178,22 @@ func (p *PackedS8) runSeg(i0, rows int, a []int8, lda, segStride int, init, c []
 			for r := 0; r < h; r++ {
 				copy(c[(is+r)*ldc+j0:(is+r)*ldc+j0+w], tile[r*nr:r*nr+w])
 			}
+		}
+	}
+}
+
+// gatherSegRows copies the nseg segments of seg bytes (segStride apart)
+// of the h A rows from r0 on (lda apart) into scratch, each segment
+// padded to segB bytes and each row to nseg·segB, for a row tile whose
+// reads would leave a. The bytes past each segment meet zero weights:
+// any value works, but clearing keeps the scratch deterministic.
+func gatherSegRows(scratch, a []int8, r0, h, lda, nseg, segStride, seg, segB int) {
+	clear(scratch)
+	rowLen := nseg * segB
+	for r := 0; r < h; r++ {
+		for s := 0; s < nseg; s++ {
+			off := (r0+r)*lda + s*segStride
+			copy(scratch[r*rowLen+s*segB:r*rowLen+s*segB+seg], a[off:off+seg])
 		}
 	}
 }

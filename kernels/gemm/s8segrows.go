@@ -132,15 +132,7 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 				}
 			}
 			scratch := tail.a[:mr*rowLen]
-			// The bytes past each segment meet zero weights: any value
-			// works, but clear keeps the scratch deterministic.
-			clear(scratch)
-			for r := 0; r < h; r++ {
-				for s := 0; s < nseg; s++ {
-					off := (is+r)*lda + s*segStride
-					copy(scratch[r*rowLen+s*segB:r*rowLen+s*segB+seg], a[off:off+seg])
-				}
-			}
+			gatherSegRows(scratch, a, is, h, lda, nseg, segStride, seg, segB)
 			aptr, ald, adj = &scratch[0], rowLen, 0
 			if h < mr {
 				copy(tail.rows[:h], rm.off[is:is+h])
