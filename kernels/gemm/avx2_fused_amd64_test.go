@@ -50,14 +50,7 @@ func newFusedCase(r *rand.Rand, special bool) fusedCase {
 	cl := clamps[r.IntN(len(clamps))]
 	c.lo, c.hi = cl[0], cl[1]
 	c.ldc = c.n + r.IntN(5)
-	slots := r.Perm(c.m + 3)
-	c.offs = make([]int, c.m+r.IntN(5))
-	for i := range c.offs {
-		c.offs[i] = -1
-		if i < c.m && r.IntN(5) > 0 {
-			c.offs[i] = slots[i] * c.ldc
-		}
-	}
+	c.offs = randRowOffsets(r, c.m, c.ldc)
 	return c
 }
 
@@ -175,28 +168,7 @@ func BenchmarkConvAVX2Fused(b *testing.B) {
 		hw, cin, cout := s[0], s[1], s[2]
 		for ki, kern := range kerns {
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", hw, cin, cout, names[ki]), func(b *testing.B) {
-				r := rand.New(rand.NewPCG(1, 1))
-				in, w, bias := randF32(r, hw*hw*cin), randF32(r, cout*9*cin), randF32(r, cout)
-				p := &PackedF32{pb: packBF32Seg(kern, true, cout, 0, 9*cin, 3*cin, w, 9*cin, nil), zeros: make([]float32, cout)}
-				wp := hw + 2
-				pad := make([]float32, (hw+2)*wp*cin)
-				out := make([]float32, hw*hw*cout)
-				m := hw*wp - 2
-				offs := make([]int, m)
-				for i := range offs {
-					offs[i] = -1
-					if i%wp < hw {
-						offs[i] = (i/wp*hw + i%wp) * cout
-					}
-				}
-				rm := NewRowMap(offs, cout)
-				for b.Loop() {
-					for y := 0; y < hw; y++ {
-						copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin])
-					}
-					p.MulSegmentedRows(1, m, pad, cin, wp*cin, bias, 0, 1e30, out, rm)
-				}
-				reportOps(b, hw*hw, cout, 9*cin, "GFLOP/s")
+				benchConvSegRows(b, kern, hw, cin, cout)
 			})
 		}
 	}

@@ -159,14 +159,7 @@ func BenchmarkConvS8SegmentedRows(b *testing.B) {
 				}
 				out := make([]int8, hw*hw*cout)
 				m := (hw-1)*wp + hw
-				offs := make([]int, m)
-				for i := range offs {
-					offs[i] = -1
-					if x := i % wp; x < hw {
-						offs[i] = (i/wp*hw + x) * cout
-					}
-				}
-				rm := NewRowMap(offs, cout)
+				rm := NewRowMap(convRowOffsets(m, wp, hw, cout), cout)
 				for b.Loop() {
 					for y := 0; y < hw; y++ {
 						d, s := pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin]

@@ -52,14 +52,7 @@ func TestMulSegmentedRowsMatchesMulSegmented(t *testing.T) {
 			// Rows land in a larger C at row stride ldc, in shuffled
 			// order, some dropped.
 			ldc := n + r.IntN(5)
-			slots := r.Perm(m + 3)
-			offs := make([]int, m+r.IntN(5))
-			for i := range offs {
-				offs[i] = -1
-				if i < m && r.IntN(5) > 0 {
-					offs[i] = slots[i] * ldc
-				}
-			}
+			offs := randRowOffsets(r, m, ldc)
 			rm := NewRowMap(offs, n)
 			p := &PackedF32{pb: packBF32Seg(&set.kernels[0], true, n, 0, k, seg, w, k, nil), zeros: make([]float32, n)}
 			const fill = float32(-12345)
@@ -155,31 +148,59 @@ func BenchmarkConvSegmentedRows(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", hw, cin, cout, kern.name), func(b *testing.B) {
-				r := rand.New(rand.NewPCG(1, 1))
-				in, w, bias := randF32(r, hw*hw*cin), randF32(r, cout*9*cin), randF32(r, cout)
-				p := &PackedF32{pb: packBF32Seg(kern, true, cout, 0, 9*cin, 3*cin, w, 9*cin, nil), zeros: make([]float32, cout)}
-				wp := hw + 2
-				pad := make([]float32, (hw+2)*wp*cin)
-				out := make([]float32, hw*hw*cout)
-				m := hw*wp - 2
-				offs := make([]int, m)
-				for i := range offs {
-					offs[i] = -1
-					if i%wp < hw {
-						offs[i] = (i/wp*hw + i%wp) * cout
-					}
-				}
-				rm := NewRowMap(offs, cout)
-				for b.Loop() {
-					for y := 0; y < hw; y++ {
-						copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin])
-					}
-					p.MulSegmentedRows(1, m, pad, cin, wp*cin, bias, 0, 1e30, out, rm)
-				}
-				reportOps(b, hw*hw, cout, 9*cin, "GFLOP/s")
+				benchConvSegRows(b, kern, hw, cin, cout)
 			})
 		}
 	}
+}
+
+// benchConvSegRows times one 3x3 same-padded float conv (hw×hw×cin to
+// cout channels) through MulSegmentedRows with weights packed for kern,
+// the padded image refilled every time as the conv does.
+func benchConvSegRows(b *testing.B, kern *f32Kernel, hw, cin, cout int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	in, w, bias := randF32(r, hw*hw*cin), randF32(r, cout*9*cin), randF32(r, cout)
+	p := &PackedF32{pb: packBF32Seg(kern, true, cout, 0, 9*cin, 3*cin, w, 9*cin, nil), zeros: make([]float32, cout)}
+	wp := hw + 2
+	pad := make([]float32, (hw+2)*wp*cin)
+	out := make([]float32, hw*hw*cout)
+	m := hw*wp - 2
+	rm := NewRowMap(convRowOffsets(m, wp, hw, cout), cout)
+	for b.Loop() {
+		for y := 0; y < hw; y++ {
+			copy(pad[((y+1)*wp+1)*cin:((y+1)*wp+1+hw)*cin], in[y*hw*cin:(y+1)*hw*cin])
+		}
+		p.MulSegmentedRows(1, m, pad, cin, wp*cin, bias, 0, 1e30, out, rm)
+	}
+	reportOps(b, hw*hw, cout, 9*cin, "GFLOP/s")
+}
+
+// convRowOffsets maps the m rows of a whole-row conv block (pixel
+// i%pitch of block row i/pitch) to their offsets in an outW-wide output
+// of n channels, the pitch − outW pixels past each row's end to -1.
+func convRowOffsets(m, pitch, outW, n int) []int {
+	offs := make([]int, m)
+	for i := range offs {
+		offs[i] = -1
+		if x := i % pitch; x < outW {
+			offs[i] = (i/pitch*outW + x) * n
+		}
+	}
+	return offs
+}
+
+// randRowOffsets maps m rows to shuffled rows of a C with row stride
+// ldc (m + 3 rows), about a fifth dropped, plus up to 4 unused entries.
+func randRowOffsets(r *rand.Rand, m, ldc int) []int {
+	slots := r.Perm(m + 3)
+	offs := make([]int, m+r.IntN(5))
+	for i := range offs {
+		offs[i] = -1
+		if i < m && r.IntN(5) > 0 {
+			offs[i] = slots[i] * ldc
+		}
+	}
+	return offs
 }
 
 // BenchmarkSegFusedPeak runs each fused segmented kernel alone on
@@ -227,13 +248,7 @@ func TestMulSegmentedRowsConvRuns(t *testing.T) {
 			segStride := pitch * cin
 			a := randF32(r, (m-1)*cin+2*segStride+seg)
 			w, bias := randF32(r, n*k), randF32(r, n)
-			offs := make([]int, m)
-			for i := range offs {
-				offs[i] = -1
-				if x := i % pitch; x < outW {
-					offs[i] = (i/pitch*outW + x) * n
-				}
-			}
+			offs := convRowOffsets(m, pitch, outW, n)
 			rm := NewRowMap(offs, n)
 			p := &PackedF32{pb: packBF32Seg(&set.kernels[0], true, n, 0, k, seg, w, k, nil), zeros: make([]float32, n)}
 			dense := make([]float32, m*n)
