@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -28,23 +27,11 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 			c.inH += f - 1
 			c.inW += f - 1
 		}
-		outH, outW := c.outSize()
 		rnd := []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding}[iter%2]
 		zpIn := []int32{-128, 127, int32(r.IntN(256) - 128)}[iter%3]
 		zpOut := []int32{-128, 127, int32(r.IntN(256) - 128)}[(iter/3)%3]
-		xs := make([]int8, c.batch*c.inH*c.inW*c.inC)
-		x32 := make([]int32, len(xs))
-		for i := range xs {
-			xs[i] = int8(r.IntN(256) - 128)
-			x32[i] = int32(xs[i])
-		}
-		k := c.fH * c.fW * c.inC
-		ws := make([]int8, c.outC*k)
-		w32 := make([]int32, len(ws))
-		for i := range ws {
-			ws[i] = int8(r.IntN(255) - 127)
-			w32[i] = int32(ws[i])
-		}
+		xs := randI8(r, c.batch*c.inH*c.inW*c.inC, 256)
+		ws := randI8(r, c.outC*c.fH*c.fW*c.inC, 255)
 		nScales := c.outC
 		if iter%4 == 0 {
 			nScales = 1
@@ -72,44 +59,9 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 			bias[i] = int32(r.IntN(40000) - 20000)
 		}
 		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[r.IntN(3)]
-		in := qt("in", graph.Int8, []int{c.batch, c.inH, c.inW, c.inC}, []float32{sIn}, []int64{int64(zpIn)})
-		w := constI8("w", graph.Int8, []int{c.outC, c.fH, c.fW, c.inC}, ws, wScales)
-		out := qt("out", graph.Int8, []int{c.batch, outH, outW, c.outC}, []float32{sOut}, []int64{int64(zpOut)})
-		op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: 1, StrideW: 1, Activation: act}}
-		ins, outs := []*graph.Tensor{in, w, constI32("b", bias, nil)}, []*graph.Tensor{out}
-		fast, err := prepareConv2DWith(op, ins, outs, rnd, pathSegmented)
-		if err != nil {
-			t.Fatalf("%+v: %v", c, err)
-		}
-		slow, err := prepareConv2DWith(op, ins, outs, rnd, pathIm2col)
-		if err != nil {
-			t.Fatalf("%+v: %v", c, err)
-		}
-		if fast.(*convInt8).fused != nil {
+		q := int8ConvTrial{c: c, rnd: rnd, zpIn: zpIn, zpOut: zpOut, xs: xs, ws: ws, wScales: wScales, bias: bias, sIn: sIn, sOut: sOut, act: act}
+		if q.check(t).fused != nil {
 			fused[rnd]++
-		}
-		x := []*Buffer{{DType: graph.Int8, I8: xs}}
-		got := &Buffer{DType: graph.Int8, I8: make([]int8, c.batch*outH*outW*c.outC)}
-		ref := &Buffer{DType: graph.Int8, I8: make([]int8, len(got.I8))}
-		for range 2 { // the second run reuses the pooled padded image
-			if err := fast.Run(x, []*Buffer{got}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := slow.Run(x, []*Buffer{ref}); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got.I8, ref.I8) {
-			t.Fatalf("%+v %s act %s zp %d/%d: fused and im2col paths differ", c, rnd, act, zpIn, zpOut)
-		}
-		lo, hi, _ := ActivationRangeQuantized(act, graph.Int8, sOut, zpOut)
-		for i, a := range naiveConvAcc(c, x32, -zpIn, w32, outH, outW) {
-			oc := i % c.outC
-			m, s := rnd.QuantizeMultiplier(float64(sIn) * float64(wScales[oc%nScales]) / float64(sOut))
-			v := min(max(rnd.MultiplyByQuantizedMultiplier(int32(a)+bias[oc], m, s)+zpOut, lo), hi)
-			if int32(got.I8[i]) != v {
-				t.Fatalf("%+v %s act %s: output %d = %d, reference %d", c, rnd, act, i, got.I8[i], v)
-			}
 		}
 	}
 	// Only builds with the fused kernels take the path; there most
@@ -128,10 +80,7 @@ func TestConv2DFusedInt8MatchesIm2col(t *testing.T) {
 func TestXorCopy(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for n := range 40 {
-		src := make([]int8, n)
-		for i := range src {
-			src[i] = int8(r.IntN(256) - 128)
-		}
+		src := randI8(r, n, 256)
 		dst := make([]int8, n+3)
 		xorCopy(dst, src)
 		for i := range dst {

@@ -49,19 +49,8 @@ func TestConv2DSegmentedInt8MatchesNaive(t *testing.T) {
 		rnd := []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding}[r.IntN(2)]
 		zpIn := int32(r.IntN(256) - 128)
 		zpOut := int32(r.IntN(200) - 100)
-		xs := make([]int8, c.batch*c.inH*c.inW*c.inC)
-		x32 := make([]int32, len(xs))
-		for i := range xs {
-			xs[i] = int8(r.IntN(256) - 128)
-			x32[i] = int32(xs[i])
-		}
-		k := c.fH * c.fW * c.inC
-		ws := make([]int8, c.outC*k)
-		w32 := make([]int32, len(ws))
-		for i := range ws {
-			ws[i] = int8(r.IntN(255) - 127)
-			w32[i] = int32(ws[i])
-		}
+		xs := randI8(r, c.batch*c.inH*c.inW*c.inC, 256)
+		ws := randI8(r, c.outC*c.fH*c.fW*c.inC, 255)
 		nScales := c.outC
 		if r.IntN(4) == 0 {
 			nScales = 1 // per-tensor
@@ -76,46 +65,9 @@ func TestConv2DSegmentedInt8MatchesNaive(t *testing.T) {
 		}
 		sIn, sOut := float32(0.02+r.Float64()), float32(0.05+r.Float64())
 		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[r.IntN(4)]
-		in := qt("in", graph.Int8, []int{c.batch, c.inH, c.inW, c.inC}, []float32{sIn}, []int64{int64(zpIn)})
-		w := constI8("w", graph.Int8, []int{c.outC, c.fH, c.fW, c.inC}, ws, wScales)
-		out := qt("out", graph.Int8, []int{c.batch, outH, outW, c.outC}, []float32{sOut}, []int64{int64(zpOut)})
-		op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: c.sH, StrideW: c.sW, DilationH: c.dH, DilationW: c.dW, Activation: act}}
-		ins, outs := []*graph.Tensor{in, w, constI32("b", bias, nil)}, []*graph.Tensor{out}
-		fast, err := prepareConv2DWith(op, ins, outs, rnd, pathSegmented)
-		if err != nil {
-			t.Fatalf("%+v: %v", c, err)
-		}
-		slow, err := prepareConv2DWith(op, ins, outs, rnd, pathIm2col)
-		if err != nil {
-			t.Fatalf("%+v: %v", c, err)
-		}
-		if fast.(*convInt8).seg != nil {
+		q := int8ConvTrial{c: c, rnd: rnd, zpIn: zpIn, zpOut: zpOut, xs: xs, ws: ws, wScales: wScales, bias: bias, sIn: sIn, sOut: sOut, act: act}
+		if q.check(t).seg != nil {
 			segmented++
-		}
-		x := []*Buffer{{DType: graph.Int8, I8: xs}}
-		got := &Buffer{DType: graph.Int8, I8: make([]int8, c.batch*outH*outW*c.outC)}
-		ref := &Buffer{DType: graph.Int8, I8: make([]int8, len(got.I8))}
-		// Two runs: the second reuses the pooled, pre-padded scratch.
-		for rep := 0; rep < 2; rep++ {
-			if err := fast.Run(x, []*Buffer{got}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := slow.Run(x, []*Buffer{ref}); err != nil {
-			t.Fatal(err)
-		}
-		lo, hi, _ := ActivationRangeQuantized(act, graph.Int8, sOut, zpOut)
-		for i, a := range naiveConvAcc(c, x32, -zpIn, w32, outH, outW) {
-			oc := i % c.outC
-			m, s := rnd.QuantizeMultiplier(float64(sIn) * float64(wScales[oc%nScales]) / float64(sOut))
-			v := rnd.MultiplyByQuantizedMultiplier(int32(a)+bias[oc], m, s) + zpOut
-			v = min(max(v, lo), hi)
-			if int32(got.I8[i]) != v {
-				t.Fatalf("%+v %s act %s zp %d: output %d = %d, reference %d", c, rnd, act, zpIn, i, got.I8[i], v)
-			}
-		}
-		if !slices.Equal(got.I8, ref.I8) {
-			t.Fatalf("%+v %s: segmented and im2col paths differ", c, rnd)
 		}
 	}
 	// The draw is meant to exercise the segmented path; a plan rule that
@@ -123,6 +75,86 @@ func TestConv2DSegmentedInt8MatchesNaive(t *testing.T) {
 	if segmented < iters/2 {
 		t.Errorf("only %d of %d cases took the segmented path", segmented, iters)
 	}
+}
+
+// randI8 returns n random int8 values, uniform over span values
+// centred on zero (256: all of them; 255: −127..127, as weights).
+func randI8(r *rand.Rand, n, span int) []int8 {
+	xs := make([]int8, n)
+	for i := range xs {
+		xs[i] = int8(r.IntN(span) - span/2)
+	}
+	return xs
+}
+
+// int8ConvTrial is one random int8 conv of the segmented-path tests:
+// shape, rounding, zero points, input xs, weights ws with per-tensor or
+// per-channel scales, bias, scales and fused activation.
+type int8ConvTrial struct {
+	c           convCase
+	rnd         fixedpoint.Rounding
+	zpIn, zpOut int32
+	xs, ws      []int8
+	wScales     []float32
+	bias        []int32
+	sIn, sOut   float32
+	act         graph.Activation
+}
+
+// check prepares the conv on the segmented and im2col paths, runs the
+// segmented one twice (the second run reuses the pooled padded image)
+// and requires its output to equal the im2col path's and TFLite's
+// reference loop's (naiveConvAcc plus the requantization of the
+// rounding) bit for bit. It returns the segmented-path conv.
+func (q *int8ConvTrial) check(t *testing.T) *convInt8 {
+	t.Helper()
+	c := q.c
+	outH, outW := c.outSize()
+	in := qt("in", graph.Int8, []int{c.batch, c.inH, c.inW, c.inC}, []float32{q.sIn}, []int64{int64(q.zpIn)})
+	w := constI8("w", graph.Int8, []int{c.outC, c.fH, c.fW, c.inC}, q.ws, q.wScales)
+	out := qt("out", graph.Int8, []int{c.batch, outH, outW, c.outC}, []float32{q.sOut}, []int64{int64(q.zpOut)})
+	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: c.sH, StrideW: c.sW, DilationH: c.dH, DilationW: c.dW, Activation: q.act}}
+	ins, outs := []*graph.Tensor{in, w, constI32("b", q.bias, nil)}, []*graph.Tensor{out}
+	fast, err := prepareConv2DWith(op, ins, outs, q.rnd, pathSegmented)
+	if err != nil {
+		t.Fatalf("%+v: %v", c, err)
+	}
+	slow, err := prepareConv2DWith(op, ins, outs, q.rnd, pathIm2col)
+	if err != nil {
+		t.Fatalf("%+v: %v", c, err)
+	}
+	x := []*Buffer{{DType: graph.Int8, I8: q.xs}}
+	got := &Buffer{DType: graph.Int8, I8: make([]int8, c.batch*outH*outW*c.outC)}
+	ref := &Buffer{DType: graph.Int8, I8: make([]int8, len(got.I8))}
+	for range 2 {
+		if err := fast.Run(x, []*Buffer{got}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := slow.Run(x, []*Buffer{ref}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.I8, ref.I8) {
+		t.Fatalf("%+v %s act %s zp %d/%d: segmented and im2col paths differ", c, q.rnd, q.act, q.zpIn, q.zpOut)
+	}
+	widen := func(v []int8) []int32 {
+		w := make([]int32, len(v))
+		for i, x := range v {
+			w[i] = int32(x)
+		}
+		return w
+	}
+	lo, hi, _ := ActivationRangeQuantized(q.act, graph.Int8, q.sOut, q.zpOut)
+	nScales := len(q.wScales)
+	for i, a := range naiveConvAcc(c, widen(q.xs), -q.zpIn, widen(q.ws), outH, outW) {
+		oc := i % c.outC
+		m, s := q.rnd.QuantizeMultiplier(float64(q.sIn) * float64(q.wScales[oc%nScales]) / float64(q.sOut))
+		v := min(max(q.rnd.MultiplyByQuantizedMultiplier(int32(a)+q.bias[oc], m, s)+q.zpOut, lo), hi)
+		if int32(got.I8[i]) != v {
+			t.Fatalf("%+v %s act %s zp %d/%d: output %d = %d, reference %d", c, q.rnd, q.act, q.zpIn, q.zpOut, i, got.I8[i], v)
+		}
+	}
+	return fast.(*convInt8)
 }
 
 // TestConv2DSegmentedFloatMatchesNaive checks the float path on
@@ -334,14 +366,8 @@ func TestConv2DSegmentedDeclaredShape(t *testing.T) {
 		{7, 8, 4, 4, graph.PaddingValid},
 		{7, 8, 6, 7, graph.PaddingValid},
 	} {
-		ws := make([]int8, 5*3*3*4)
-		for i := range ws {
-			ws[i] = int8(r.IntN(255) - 127)
-		}
-		xs := make([]int8, c.inH*c.inW*4)
-		for i := range xs {
-			xs[i] = int8(r.IntN(256) - 128)
-		}
+		ws := randI8(r, 5*3*3*4, 255)
+		xs := randI8(r, c.inH*c.inW*4, 256)
 		in := qt("in", graph.Int8, []int{1, c.inH, c.inW, 4}, []float32{0.1}, []int64{7})
 		out := qt("out", graph.Int8, []int{1, c.outH, c.outW, 5}, []float32{0.3}, []int64{-4})
 		op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideW: 1, StrideH: 1}}
