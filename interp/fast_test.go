@@ -2,7 +2,6 @@ package interp_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
@@ -11,7 +10,6 @@ import (
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels"
-	"github.com/qbench/qbench/quant"
 )
 
 // runBoth runs g compiled at batch with and without the rewrites on the
@@ -276,15 +274,7 @@ func miniCNN(dt graph.DType, batch int, variant string) *graph.Graph {
 	if dt == graph.Float32 {
 		return g
 	}
-	var xs [][]float32
-	for range 4 {
-		v := make([]float32, 8*8*3)
-		for i := range v {
-			v[i] = rng.Float32()*4 - 2
-		}
-		xs = append(xs, v)
-	}
-	qg, _, err := quant.Quantize(context.Background(), g, quant.SliceSamples(xs), quant.Options{})
+	qg, err := quantizeOnNoise(g, rng, 8*8*3, 2)
 	if err != nil {
 		panic(err)
 	}

@@ -24,20 +24,27 @@ func seedCNNGraphs(t testing.TB) (float, int8 *graph.Graph) {
 		t.Fatal(err)
 	}
 	fg := m.Graph()
-	rng := rand.New(rand.NewPCG(1, 2))
-	var xs [][]float32
-	for range 4 {
-		x := make([]float32, 80*80*3)
-		for j := range x {
-			x[j] = rng.Float32()*2 - 1
-		}
-		xs = append(xs, x)
-	}
-	qg, _, err := quant.Quantize(context.Background(), fg, quant.SliceSamples(xs), quant.Options{})
+	qg, err := quantizeOnNoise(fg, rand.New(rand.NewPCG(1, 2)), 80*80*3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return fg, qg
+}
+
+// quantizeOnNoise is the int8 post-training quantization of float graph
+// g calibrated on four samples of n values drawn from rng, uniform in
+// [−amp, amp).
+func quantizeOnNoise(g *graph.Graph, rng *rand.Rand, n int, amp float32) (*graph.Graph, error) {
+	var xs [][]float32
+	for range 4 {
+		x := make([]float32, n)
+		for j := range x {
+			x[j] = rng.Float32()*2*amp - amp
+		}
+		xs = append(xs, x)
+	}
+	qg, _, err := quant.Quantize(context.Background(), g, quant.SliceSamples(xs), quant.Options{})
+	return qg, err
 }
 
 // TestSeedCNNRunIsAllocationFree: Run of the float and int8 seed-cnn, batch
