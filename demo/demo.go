@@ -50,8 +50,9 @@ type Plan struct {
 	Arch train.Arch
 }
 
-// Scales the demo offers. The default must finish in about ten minutes on
-// two cores, quick in about two; full uses the study's dataset size.
+// Scales the demo offers. The default must finish in a few minutes on two
+// cores (3.2 measured), quick in under one; full uses the study's dataset
+// size.
 const (
 	ScaleQuick   = "quick"
 	ScaleDefault = "default"

@@ -23,8 +23,8 @@ recording) — quantizes each model post-training to full int8 with float input/
 its own training data, compares float against int8 and prints the study's tables followed by what
 qbench adds. The full report (HTML, JSON, Markdown, CSV) goes to --out.
 
-Scales: default (9,000 images, about ten minutes on two cores), --quick (2,400 images, about two
-minutes), --full (53,280 images, the study's size). The same --seed prints identical numbers.`,
+Scales: default (9,000 images, about three minutes on two cores), --quick (2,400 images, under a
+minute), --full (53,280 images, the study's size). The same --seed prints identical numbers.`,
 		Example: `  qbench demo
   qbench demo --quick --out /tmp/qbench-demo
   qbench demo --full --seed 7`,
@@ -64,7 +64,7 @@ minutes), --full (53,280 images, the study's size). The same --seed prints ident
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&quick, "quick", false, "small data and few epochs: the same pipeline in about two minutes")
+	fl.BoolVar(&quick, "quick", false, "small data and few epochs: the same pipeline in under a minute")
 	fl.BoolVar(&full, "full", false, "the study's scale (~53k images); takes much longer")
 	fl.StringVar(&out, "out", "qbench-demo", "folder for models and reports")
 	fl.StringVar(&cache, "cache-dir", "", "folder for generated datasets (default: the user cache folder, qbench/demo-data)")
