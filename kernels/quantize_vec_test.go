@@ -39,23 +39,32 @@ func quantInput(rng *rand.Rand, s float32, special, wild bool) float32 {
 	return float32(rng.NormFloat64()*200) * s
 }
 
+// randQuantizer draws the quantization of one trial: the fixed scales
+// first (twice over), then random ones; a random zero point; and now and
+// then a clamp range narrower than int8.
+func randQuantizer(t *testing.T, rng *rand.Rand, scales []float32, trial int) (s float32, zp, lo, hi int32, c quantizer) {
+	t.Helper()
+	s = scales[trial%len(scales)]
+	if trial >= 2*len(scales) {
+		s = randScale(rng)
+	}
+	zp = int32(rng.IntN(256) - 128)
+	lo, hi = int32(-128), int32(127)
+	if rng.IntN(4) == 0 {
+		lo, hi = int32(rng.IntN(100)-120), int32(rng.IntN(100)+20)
+	}
+	c, ok := newQuantizer(s, zp, lo, hi)
+	if !ok {
+		t.Fatalf("newQuantizer(%g, %d, %d, %d) declined", s, zp, lo, hi)
+	}
+	return s, zp, lo, hi, c
+}
+
 func TestQuantizeInt8MatchesAffineQuantize(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	scales := []float32{0.0078, 1, 0.1, 3e-6, 2.5e4, 1.0 / 3, -0.05, 0, float32(math.Inf(1)), 1e-40}
 	for trial := range 400 {
-		s := scales[trial%len(scales)]
-		if trial >= 2*len(scales) {
-			s = randScale(rng)
-		}
-		zp := int32(rng.IntN(256) - 128)
-		lo, hi := int32(-128), int32(127)
-		if rng.IntN(4) == 0 {
-			lo, hi = int32(rng.IntN(100)-120), int32(rng.IntN(100)+20)
-		}
-		c, ok := newQuantizer(s, zp, lo, hi)
-		if !ok {
-			t.Fatalf("newQuantizer(%g, %d, %d, %d) declined", s, zp, lo, hi)
-		}
+		s, zp, lo, hi, c := randQuantizer(t, rng, scales, trial)
 		n := rng.IntN(100)
 		if trial%7 == 0 {
 			n = 16 * rng.IntN(6) // whole vectors only, no tail

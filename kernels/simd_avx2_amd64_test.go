@@ -145,19 +145,7 @@ func TestQuantizeI8AVX2(t *testing.T) {
 	rng := rand.New(rand.NewPCG(95, 96))
 	scales := []float32{0.0078, 1, 0.1, 3e-6, 2.5e4, 1.0 / 3, -0.05}
 	for trial := range 400 {
-		s := scales[trial%len(scales)]
-		if trial >= 2*len(scales) {
-			s = randScale(rng)
-		}
-		zp := int32(rng.IntN(256) - 128)
-		lo, hi := int32(-128), int32(127)
-		if rng.IntN(4) == 0 {
-			lo, hi = int32(rng.IntN(100)-120), int32(rng.IntN(100)+20)
-		}
-		c, ok := newQuantizer(s, zp, lo, hi)
-		if !ok {
-			t.Fatalf("newQuantizer(%g, %d, %d, %d) declined", s, zp, lo, hi)
-		}
+		s, zp, lo, hi, c := randQuantizer(t, rng, scales, trial)
 		n := 8 * rng.IntN(12)
 		xs := make([]float32, n)
 		for i := range xs {
