@@ -179,6 +179,30 @@ qdone:
 	VZEROUPPER
 	RET
 
+// MAXPOOL_PAIRS: 2x2 windows over pixels of 16 or 32 bytes, 64 output
+// bytes (npix pixels) per pass: the two input rows' maxima are split into
+// each window's left and right pixel by VSHUFI64X2 (LOIMM, HIIMM), then
+// maxed and clamped; fewer than NPIX pixels left go on to pixloop.
+#define MAXPOOL_PAIRS(VMAX, VMIN, LABEL, LOIMM, HIIMM, NPIX) \
+LABEL: \
+	CMPQ R8, NPIX; \
+	JLT  pixloop; \
+	VMOVDQU8 (SI), Z0; \
+	VMOVDQU8 64(SI), Z1; \
+	VMAX (DX), Z0, Z0; \
+	VMAX 64(DX), Z1, Z1; \
+	VSHUFI64X2 LOIMM, Z1, Z0, Z2; \
+	VSHUFI64X2 HIIMM, Z1, Z0, Z3; \
+	VMAX Z3, Z2, Z2; \
+	VMAX Z28, Z2, Z2; \
+	VMIN Z29, Z2, Z2; \
+	VMOVDQU8 Z2, (DI); \
+	ADDQ $64, DI; \
+	ADDQ $128, SI; \
+	ADDQ $128, DX; \
+	SUBQ NPIX, R8; \
+	JMP  LABEL
+
 // Integer 2×2 max-pool, bytes of one pixel Cb = C·(element size).
 // VMAX/VMIN are the element-wise signed max/min (VPMAXSB/VPMINSB for int8,
 // VPMAXSW/VPMINSW for int16); Z28/Z29 hold the broadcast clamp bounds.
@@ -188,8 +212,8 @@ qdone:
 // Cb = 16 or 32: four input pixels (Cb=16: two output pixel pairs of 16
 // bytes per 64-byte vector; Cb=32: pairs of 32) take one vertical max of
 // 64 bytes per row, then VSHUFI64X2 gathers even pixels and odd pixels
-// into two vectors whose max is 64 bytes of output (IMM_E/IMM_O select
-// them). Other Cb: per output pixel, 64-byte chunks then a masked tail.
+// into two vectors whose max is 64 bytes of output (MAXPOOL_PAIRS; its
+// immediates select them). Other Cb: per output pixel, 64-byte chunks then a masked tail.
 // Arguments arrive in DI (o), SI (a), DX (b), R8 (npix), R9 (cb).
 #define MAXPOOL_BODY(VMAX, VMIN) \
 	MOVQ R9, CX; \
@@ -203,42 +227,8 @@ qdone:
 	CMPQ R9, $32; \
 	JEQ  pair32; \
 	JMP  pixloop; \
-pair16: \
-	CMPQ R8, $4; \
-	JLT  pixloop; \
-	VMOVDQU8 (SI), Z0; \
-	VMOVDQU8 64(SI), Z1; \
-	VMAX (DX), Z0, Z0; \
-	VMAX 64(DX), Z1, Z1; \
-	VSHUFI64X2 $0x88, Z1, Z0, Z2; \
-	VSHUFI64X2 $0xDD, Z1, Z0, Z3; \
-	VMAX Z3, Z2, Z2; \
-	VMAX Z28, Z2, Z2; \
-	VMIN Z29, Z2, Z2; \
-	VMOVDQU8 Z2, (DI); \
-	ADDQ $64, DI; \
-	ADDQ $128, SI; \
-	ADDQ $128, DX; \
-	SUBQ $4, R8; \
-	JMP  pair16; \
-pair32: \
-	CMPQ R8, $2; \
-	JLT  pixloop; \
-	VMOVDQU8 (SI), Z0; \
-	VMOVDQU8 64(SI), Z1; \
-	VMAX (DX), Z0, Z0; \
-	VMAX 64(DX), Z1, Z1; \
-	VSHUFI64X2 $0x44, Z1, Z0, Z2; \
-	VSHUFI64X2 $0xEE, Z1, Z0, Z3; \
-	VMAX Z3, Z2, Z2; \
-	VMAX Z28, Z2, Z2; \
-	VMIN Z29, Z2, Z2; \
-	VMOVDQU8 Z2, (DI); \
-	ADDQ $64, DI; \
-	ADDQ $128, SI; \
-	ADDQ $128, DX; \
-	SUBQ $2, R8; \
-	JMP  pair32; \
+	MAXPOOL_PAIRS(VMAX, VMIN, pair16, $0x88, $0xDD, $4); \
+	MAXPOOL_PAIRS(VMAX, VMIN, pair32, $0x44, $0xEE, $2); \
 pixloop: \
 	TESTQ R8, R8; \
 	JLE  done; \
