@@ -51,8 +51,6 @@ func main() {
 	sgemmAVX2(6, 2)
 	avx2SegmentedAll()
 	s8AVX2(6, 2)
-	requantAVX512()
-	requantSingleAVX512()
 	requantRowsAVX512(false)
 	requantRowsAVX512(true)
 	requantRowsFastAVX512(false, false)
@@ -347,48 +345,6 @@ func s8FlipStep(t tile, rows *rowAddrs, b Register, flip VecPhysical) {
 	ADDQ(U32(64*t.nv), b)
 }
 
-// requantAVX512 emits TFLite's per-channel requantization of int32
-// accumulators to int8, 16 channels per step:
-//
-//	x = (acc + bias) << left                      (wrapping, as C)
-//	x = (x·mult + 2^30) >> 31                     (SaturatingRoundingDoublingHighMul;
-//	                                               the floor form equals C's truncating
-//	                                               division with its sign-dependent nudge)
-//	x = (x >> right) + (x&mask > thr + (x<0))     (RoundingDivideByPOT)
-//	out = int8(clamp(x + zp, lo, hi))
-//
-// params holds, per group of 16 channels, 16 each of bias, mult, left,
-// right, mask = 2^right − 1 and thr = mask >> 1; zlh holds zp, lo, hi.
-func requantAVX512() {
-	requantGroupsAVX512("requantS8AVX512", "requantS8AVX512 requantizes groups×16 int32 accumulators at acc to int8 at dst with per-channel params (see requant.go).", false)
-}
-
-// requantGroupsAVX512 emits the loop over groups of 16 channels of
-// requantAVX512 or, with single, requantSingleAVX512 (requantGroup).
-func requantGroupsAVX512(name, doc string, single bool) {
-	TEXT(name, NOSPLIT, "func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)")
-	Pragma("noescape")
-	Doc(doc)
-	n := Load(Param("groups"), GP64())
-	acc := Load(Param("acc"), GP64())
-	prm := Load(Param("params"), GP64())
-	dst := Load(Param("dst"), GP64())
-	zlh := Load(Param("zlh"), GP64())
-	round, low, zp, lo, hi, _ := requantConsts(zlh, !single)
-	TESTQ(n, n)
-	JE(LabelRef("done"))
-	Label("loop")
-	requantGroup(single, acc, prm, dst, nil, round, low, zp, lo, hi)
-	ADDQ(U32(64), acc)
-	ADDQ(U32(384), prm)
-	ADDQ(U32(16), dst)
-	DECQ(n)
-	JNE(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
-}
-
 // biasClampAVX512 emits c[j] = min(max(c[j] + bias[j], lo), hi) for
 // groups×16 floats: the float conv/dense epilogue (bias and fused
 // RELU/RELU6), applied while the output tile is still in L1.
@@ -420,16 +376,6 @@ func biasClampAVX512() {
 	Label("done")
 	VZEROUPPER()
 	RET()
-}
-
-// requantSingleAVX512 is requantAVX512 with TFLite's single-rounding
-// MultiplyByQuantizedMultiplier: x = acc + bias, then
-// (x·mult + 2^(total−1)) >> total with total = 31 − shift, in 64 bits.
-// params per group of 16 channels: bias, mult (16 int32 each), then the
-// shift counts and rounding terms as 8 int64 for the even channels and 8
-// for the odd ones.
-func requantSingleAVX512() {
-	requantGroupsAVX512("requantS8SingleAVX512", "requantS8SingleAVX512 requantizes groups×16 int32 accumulators with single rounding (see requant.go).", true)
 }
 
 // s8VNNISegmented is s8VNNIDirect over segmented A rows: nseg segments of

@@ -120,6 +120,24 @@ func (r requantRowsArgs) loop(tmp GPVirtual, pStride int, group func(a, p, d Reg
 // requantGroup emits one group of 16 channels: accumulators at a, params
 // at p, int8 results to d; with a mask k, only its lanes are read and
 // written (the padded params are always readable).
+//
+// Without single it is TFLite's per-channel requantization (double
+// rounding):
+//
+//	x = (acc + bias) << left                      (wrapping, as C)
+//	x = (x·mult + 2^30) >> 31                     (SaturatingRoundingDoublingHighMul;
+//	                                               the floor form equals C's truncating
+//	                                               division with its sign-dependent nudge)
+//	x = (x >> right) + (x&mask > thr + (x<0))     (RoundingDivideByPOT)
+//	out = int8(clamp(x + zp, lo, hi))
+//
+// with params per group of 16 channels: 16 each of bias, mult, left,
+// right, mask = 2^right − 1 and thr = mask >> 1 (zp, lo, hi come from
+// requantConsts). With single it is TFLite's single-rounding
+// MultiplyByQuantizedMultiplier: x = acc + bias, then
+// (x·mult + 2^(total−1)) >> total with total = 31 − shift, in 64 bits;
+// params per group: bias, mult (16 int32 each), then the shift counts and
+// rounding terms as 8 int64 for the even channels and 8 for the odd ones.
 func requantGroup(single bool, a, p, d Register, k Op, round, low, zp, lo, hi VecPhysical) {
 	x, m, pe, po, t := Z0, Z1, Z2, Z3, Z4
 	rem, dd := Z5, Z6

@@ -98,26 +98,10 @@ func s8Sets() []*s8Set {
 	return append(s, goS8Set)
 }
 
-// requantAsm is the AVX-512 requantization loop, nil when unavailable.
-var requantAsm = func() func(groups int, acc *int32, params *int32, dst *int8, zlh *int32) {
-	if avx512Ok {
-		return requantS8AVX512
-	}
-	return nil
-}()
-
 // biasClampAsm is the AVX-512 float epilogue loop, nil when unavailable.
 var biasClampAsm = func() func(groups int, c, bias *float32, lo, hi float32) {
 	if avx512Ok {
 		return biasClampAVX512
-	}
-	return nil
-}()
-
-// requantSingleAsm is the AVX-512 single-rounding requantization loop.
-var requantSingleAsm = func() func(groups int, acc *int32, params *int32, dst *int8, zlh *int32) {
-	if avx512Ok {
-		return requantS8SingleAVX512
 	}
 	return nil
 }()

@@ -9,11 +9,5 @@ func f32Sets() []*f32Set { return []*f32Set{goF32Set} }
 // s8Sets lists the int8 kernel families available.
 func s8Sets() []*s8Set { return []*s8Set{goS8Set} }
 
-// requantAsm is nil without assembly: Requant.Row runs in plain Go.
-var requantAsm func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
-
 // biasClampAsm is nil without assembly: the epilogue runs in plain Go.
 var biasClampAsm func(groups int, c, bias *float32, lo, hi float32)
-
-// requantSingleAsm is nil without assembly.
-var requantSingleAsm func(groups int, acc *int32, params *int32, dst *int8, zlh *int32)

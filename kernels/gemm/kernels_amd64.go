@@ -174,16 +174,6 @@ func sgemmAVX2SFx6x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float
 //go:noescape
 func s8AVX2x6x16(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
 
-// requantS8AVX512 requantizes groups×16 int32 accumulators at acc to int8 at dst with per-channel params (see requant.go).
-//
-//go:noescape
-func requantS8AVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
-
-// requantS8SingleAVX512 requantizes groups×16 int32 accumulators with single rounding (see requant.go).
-//
-//go:noescape
-func requantS8SingleAVX512(groups int, acc *int32, params *int32, dst *int8, zlh *int32)
-
 // requantS8RowsAVX512 requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with double rounding and per-channel params (see requant.go).
 //
 //go:noescape
