@@ -16,6 +16,13 @@ type Graph struct {
 	// Metadata holds named blobs stored with the model, e.g. the
 	// preprocessing spec under MetadataPreprocess.
 	Metadata map[string][]byte
+	// Meta is the model's standard metadata (name, normalisation, label
+	// files), nil when the file has none or it could not be read.
+	Meta *ModelMeta
+	// Warnings name problems found in optional parts of the file that left
+	// the model usable, e.g. a corrupt metadata buffer or label archive.
+	// Readers fill it; commands print it.
+	Warnings []string
 }
 
 // MetadataPreprocess is the metadata key of the JSON preprocessing spec that
@@ -162,6 +169,8 @@ func (g *Graph) Clone() *Graph {
 		Inputs:      append([]int(nil), g.Inputs...),
 		Outputs:     append([]int(nil), g.Outputs...),
 		Description: g.Description,
+		Meta:        g.Meta.Clone(),
+		Warnings:    append([]string(nil), g.Warnings...),
 	}
 	for _, t := range g.Tensors {
 		nt := *t
