@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Graph is a dataflow graph of operators over tensors, in execution order.
@@ -187,6 +188,7 @@ func (g *Graph) Clone() *Graph {
 		nop.Inputs = append([]int(nil), op.Inputs...)
 		nop.Outputs = append([]int(nil), op.Outputs...)
 		nop.Options = cloneOptions(op.Options)
+		nop.CustomOptions = append([]byte(nil), op.CustomOptions...)
 		c.Ops = append(c.Ops, &nop)
 	}
 	if g.Metadata != nil {
@@ -231,6 +233,15 @@ func cloneOptions(o any) any {
 	case *ReducerOptions:
 		c := *v
 		return &c
+	case interface{ clone() any }:
+		return v.clone()
+	}
+	// Other options are pointers to structs of plain values: a shallow copy
+	// is a deep one.
+	if rv := reflect.ValueOf(o); rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Struct {
+		c := reflect.New(rv.Elem().Type())
+		c.Elem().Set(rv.Elem())
+		return c.Interface()
 	}
 	return o
 }

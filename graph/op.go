@@ -28,12 +28,123 @@ const (
 	OpPadV2
 	OpConcatenation
 	OpMean
+
+	// Elementwise binary ops (NumPy broadcasting).
+	OpMul
+	OpSub
+	OpDiv
+	OpSquaredDifference
+	OpMinimum
+	OpMaximum
+	OpFloorDiv
+	OpFloorMod
+	OpPow
+	OpLess
+	OpLessEqual
+	OpGreater
+	OpGreaterEqual
+	OpEqual
+	OpNotEqual
+	OpLogicalAnd
+	OpLogicalOr
+	OpSelect
+	OpSelectV2
+	OpAddN
+
+	// Elementwise unary ops and activations.
+	OpAbs
+	OpNeg
+	OpSqrt
+	OpRsqrt
+	OpSquare
+	OpExp
+	OpLog
+	OpSin
+	OpCos
+	OpFloor
+	OpCeil
+	OpRound
+	OpSign
+	OpTanh
+	OpHardSwish
+	OpPrelu
+	OpGelu
+	OpElu
+	OpReluN1To1
+	OpRelu0To1
+	OpCast
+	OpLogicalNot
+	OpZerosLike
+	OpLogSoftmax
+	OpL2Normalization
+
+	// Reductions.
+	OpSum
+	OpReduceMax
+	OpReduceMin
+	OpReduceProd
+	OpReduceAny
+	OpArgMax
+	OpArgMin
+
+	// Layout, indexing and shape ops.
+	OpSqueeze
+	OpExpandDims
+	OpTranspose
+	OpSplit
+	OpSplitV
+	OpPack
+	OpUnpack
+	OpSlice
+	OpStridedSlice
+	OpTile
+	OpGather
+	OpGatherND
+	OpShape
+	OpRank
+	OpFill
+	OpRange
+	OpBroadcastTo
+	OpMirrorPad
+	OpReverseV2
+	OpSpaceToBatchND
+	OpBatchToSpaceND
+	OpSpaceToDepth
+	OpDepthToSpace
+
+	// Image, matrix and sequence ops.
+	OpResizeBilinear
+	OpResizeNearestNeighbor
+	OpTransposeConv
+	OpBatchMatMul
+	OpL2Pool2D
+	OpUnidirectionalSequenceLSTM
+	OpSVDF
+
+	// TFLite_Detection_PostProcess, the custom op SSD detectors end with.
+	OpDetectionPostProcess
+
+	// Control flow: read and inspected; their bodies are other subgraphs.
+	OpWhile
+	OpIf
+	OpCallOnce
 )
 
 var opNames = [...]string{
 	"UNKNOWN", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D",
 	"AVERAGE_POOL_2D", "SOFTMAX", "RESHAPE", "QUANTIZE", "DEQUANTIZE", "ADD", "RELU",
 	"RELU6", "LEAKY_RELU", "LOGISTIC", "PAD", "PADV2", "CONCATENATION", "MEAN",
+	"MUL", "SUB", "DIV", "SQUARED_DIFFERENCE", "MINIMUM", "MAXIMUM", "FLOOR_DIV", "FLOOR_MOD", "POW", "LESS",
+	"LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL", "LOGICAL_AND", "LOGICAL_OR", "SELECT",
+	"SELECT_V2", "ADD_N", "ABS", "NEG", "SQRT", "RSQRT", "SQUARE", "EXP", "LOG", "SIN", "COS", "FLOOR", "CEIL",
+	"ROUND", "SIGN", "TANH", "HARD_SWISH", "PRELU", "GELU", "ELU", "RELU_N1_TO_1", "RELU_0_TO_1", "CAST",
+	"LOGICAL_NOT", "ZEROS_LIKE", "LOG_SOFTMAX", "L2_NORMALIZATION", "SUM", "REDUCE_MAX", "REDUCE_MIN",
+	"REDUCE_PROD", "REDUCE_ANY", "ARG_MAX", "ARG_MIN", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "SPLIT",
+	"SPLIT_V", "PACK", "UNPACK", "SLICE", "STRIDED_SLICE", "TILE", "GATHER", "GATHER_ND", "SHAPE", "RANK",
+	"FILL", "RANGE", "BROADCAST_TO", "MIRROR_PAD", "REVERSE_V2", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND",
+	"SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "TRANSPOSE_CONV",
+	"BATCH_MATMUL", "L2_POOL_2D", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TFLite_Detection_PostProcess",
+	"WHILE", "IF", "CALL_ONCE",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -171,4 +282,23 @@ type Op struct {
 	// Version is the operator version a file format should record; 0 lets
 	// the writer choose.
 	Version int
+	// Code is the file format's name of an operator qbench does not model
+	// (Kind OpUnknown): a builtin name such as "RFFT2D" or a custom code.
+	// Such ops can be read and inspected, not run or written.
+	Code string
+	// CustomOptions holds a custom op's raw options (TFLite: FlexBuffers),
+	// kept so the op can be written back unchanged.
+	CustomOptions []byte
 }
+
+// Name returns the op's name: its kind's TFLite name, or Code for an
+// operator qbench does not model.
+func (op *Op) Name() string {
+	if op.Kind == OpUnknown && op.Code != "" {
+		return op.Code
+	}
+	return op.Kind.String()
+}
+
+// NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
+const NumOpKinds = OpCallOnce + 1

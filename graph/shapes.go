@@ -42,22 +42,107 @@ func InferShapes(g *Graph, inputShapes [][]int) error {
 		if len(op.Outputs) == 0 {
 			continue
 		}
-		out := g.Tensor(op.Outputs[0])
-		if out == nil {
-			return fmt.Errorf("%w: op %d (%s): output tensor index %d out of range", ErrShape, oi, op.Kind, op.Outputs[0])
+		for _, o := range op.Outputs {
+			if g.Tensor(o) == nil {
+				return fmt.Errorf("%w: op %d (%s): output tensor index %d out of range", ErrShape, oi, op.Name(), o)
+			}
 		}
-		shape, err := inferOp(g, op)
+		shapes, err := InferOpShapes(g, op)
 		if err != nil {
-			return fmt.Errorf("%w: op %d (%s) output %q: %v", ErrShape, oi, op.Kind, out.Name, err)
+			return fmt.Errorf("%w: op %d (%s) output %q: %v", ErrShape, oi, op.Name(), g.Tensor(op.Outputs[0]).Name, err)
 		}
-		if shape == nil { // cannot infer (e.g. dynamic shape input): keep the given shape
-			continue
-		}
-		if !equalShape(shape, out.Shape) {
-			out.Shape = shape
+		for k, shape := range shapes {
+			if k >= len(op.Outputs) || shape == nil { // cannot infer (e.g. dynamic shape input): keep the given shape
+				continue
+			}
+			if out := g.Tensor(op.Outputs[k]); !equalShape(shape, out.Shape) {
+				out.Shape = shape
+			}
 		}
 	}
 	return nil
+}
+
+// shapeRule infers the shapes of an op's outputs from its inputs' shapes,
+// constant inputs and options: one entry per output, nil where the shape
+// cannot be known before running (a dynamic shape input). A nil result
+// means no output can be inferred.
+type shapeRule func(g *Graph, op *Op) ([][]int, error)
+
+// InferOpShapes returns the output shapes of op inferred as TFLite's Prepare
+// computes them (see shapeRule). Kinds without a rule give nil.
+func InferOpShapes(g *Graph, op *Op) ([][]int, error) {
+	if op.Kind <= OpUnknown || op.Kind >= NumOpKinds {
+		return nil, nil
+	}
+	rule := shapeRules[op.Kind]
+	if rule == nil {
+		return nil, nil
+	}
+	return rule(g, op)
+}
+
+// single adapts a one-output rule.
+func single(f func(g *Graph, op *Op) ([]int, error)) shapeRule {
+	return func(g *Graph, op *Op) ([][]int, error) {
+		s, err := f(g, op)
+		if err != nil || s == nil {
+			return nil, err
+		}
+		return [][]int{s}, nil
+	}
+}
+
+// shapeRules maps every kind to its rule; the rules of the op families live
+// beside each other in shapes_*.go. Read-only after initialisation.
+var shapeRules = [NumOpKinds]shapeRule{
+	OpConv2D: single(inferOp), OpDepthwiseConv2D: single(inferOp), OpFullyConnected: single(inferOp),
+	OpMaxPool2D: single(inferPool), OpAveragePool2D: single(inferPool), OpSoftmax: single(inferOp),
+	OpReshape: single(inferOp), OpQuantize: single(inferOp), OpDequantize: single(inferOp),
+	OpAdd: single(inferOp), OpRelu: single(inferOp), OpRelu6: single(inferOp), OpLeakyRelu: single(inferOp),
+	OpLogistic: single(inferOp), OpPad: single(inferOp), OpPadV2: single(inferOp),
+	OpConcatenation: single(inferOp), OpMean: single(inferOp),
+
+	// Elementwise binary: NumPy broadcast of the two inputs.
+	OpMul: single(shapeBroadcast), OpSub: single(shapeBroadcast), OpDiv: single(shapeBroadcast),
+	OpSquaredDifference: single(shapeBroadcast), OpMinimum: single(shapeBroadcast),
+	OpMaximum: single(shapeBroadcast), OpFloorDiv: single(shapeBroadcast), OpFloorMod: single(shapeBroadcast),
+	OpPow: single(shapeBroadcast), OpLess: single(shapeBroadcast), OpLessEqual: single(shapeBroadcast),
+	OpGreater: single(shapeBroadcast), OpGreaterEqual: single(shapeBroadcast), OpEqual: single(shapeBroadcast),
+	OpNotEqual: single(shapeBroadcast), OpLogicalAnd: single(shapeBroadcast), OpLogicalOr: single(shapeBroadcast),
+	OpPrelu:  single(shapeBroadcast),
+	OpSelect: single(shapeSelect), OpSelectV2: single(shapeSelect), OpAddN: single(shapeAddN),
+
+	// Elementwise unary: the input's shape.
+	OpAbs: single(shapeSame), OpNeg: single(shapeSame), OpSqrt: single(shapeSame), OpRsqrt: single(shapeSame),
+	OpSquare: single(shapeSame), OpExp: single(shapeSame), OpLog: single(shapeSame), OpSin: single(shapeSame),
+	OpCos: single(shapeSame), OpFloor: single(shapeSame), OpCeil: single(shapeSame), OpRound: single(shapeSame),
+	OpSign: single(shapeSame), OpTanh: single(shapeSame), OpHardSwish: single(shapeSame),
+	OpGelu: single(shapeSame), OpElu: single(shapeSame), OpReluN1To1: single(shapeSame),
+	OpRelu0To1: single(shapeSame), OpCast: single(shapeSame), OpLogicalNot: single(shapeSame),
+	OpZerosLike: single(shapeSame), OpLogSoftmax: single(shapeSame), OpL2Normalization: single(shapeSame),
+	OpReverseV2: single(shapeSame),
+
+	// Reductions.
+	OpSum: single(shapeReduce), OpReduceMax: single(shapeReduce), OpReduceMin: single(shapeReduce),
+	OpReduceProd: single(shapeReduce), OpReduceAny: single(shapeReduce),
+	OpArgMax: single(shapeArg), OpArgMin: single(shapeArg),
+
+	// Layout, indexing and shape ops (shapes_layout.go).
+	OpSqueeze: single(shapeSqueeze), OpExpandDims: single(shapeExpandDims), OpTranspose: single(shapeTranspose),
+	OpSplit: shapeSplit, OpSplitV: shapeSplitV, OpPack: single(shapePack), OpUnpack: shapeUnpack,
+	OpSlice: single(shapeSlice), OpStridedSlice: single(shapeStridedSlice), OpTile: single(shapeTile),
+	OpGather: single(shapeGather), OpGatherND: single(shapeGatherND), OpShape: single(shapeShape),
+	OpRank: single(shapeRank), OpFill: single(shapeFill), OpRange: single(shapeRange),
+	OpBroadcastTo: single(shapeBroadcastTo), OpMirrorPad: single(shapeMirrorPad),
+	OpSpaceToBatchND: single(shapeSpaceToBatchND), OpBatchToSpaceND: single(shapeBatchToSpaceND),
+	OpSpaceToDepth: single(shapeSpaceToDepth), OpDepthToSpace: single(shapeDepthToSpace),
+
+	// Image, matrix and sequence ops (shapes_misc.go).
+	OpResizeBilinear: single(shapeResize), OpResizeNearestNeighbor: single(shapeResize),
+	OpTransposeConv: single(shapeTransposeConv), OpBatchMatMul: single(shapeBatchMatMul),
+	OpL2Pool2D: single(inferPool), OpUnidirectionalSequenceLSTM: single(shapeSequenceLSTM),
+	OpSVDF: single(shapeSVDF), OpDetectionPostProcess: shapeDetectionPostProcess,
 }
 
 func equalShape(a, b []int) bool {
@@ -109,6 +194,23 @@ func constInts(t *Tensor) []int {
 	return v
 }
 
+// inferPool infers MAX_POOL_2D, AVERAGE_POOL_2D and L2_POOL_2D.
+func inferPool(g *Graph, op *Op) ([]int, error) {
+	x, err := in(g, op, 0)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := op.Options.(*Pool2DOptions)
+	if !ok {
+		return nil, fmt.Errorf("options are %T", op.Options)
+	}
+	if len(x.Shape) != 4 {
+		return nil, fmt.Errorf("input %v must be 4-D", x.Shape)
+	}
+	return []int{x.Shape[0], ConvOutputSize(o.Padding, x.Shape[1], o.FilterH, o.StrideH, 1),
+		ConvOutputSize(o.Padding, x.Shape[2], o.FilterW, o.StrideW, 1), x.Shape[3]}, nil
+}
+
 func inferOp(g *Graph, op *Op) ([]int, error) {
 	x, err := in(g, op, 0)
 	if err != nil {
@@ -139,15 +241,7 @@ func inferOp(g *Graph, op *Op) ([]int, error) {
 		return []int{x.Shape[0], ConvOutputSize(pad, x.Shape[1], w.Shape[1], sh, dh),
 			ConvOutputSize(pad, x.Shape[2], w.Shape[2], sw, dw), oc}, nil
 	case OpMaxPool2D, OpAveragePool2D:
-		o, ok := op.Options.(*Pool2DOptions)
-		if !ok {
-			return nil, fmt.Errorf("options are %T", op.Options)
-		}
-		if len(x.Shape) != 4 {
-			return nil, fmt.Errorf("input %v must be 4-D", x.Shape)
-		}
-		return []int{x.Shape[0], ConvOutputSize(o.Padding, x.Shape[1], o.FilterH, o.StrideH, 1),
-			ConvOutputSize(o.Padding, x.Shape[2], o.FilterW, o.StrideW, 1), x.Shape[3]}, nil
+		return inferPool(g, op)
 	case OpFullyConnected:
 		w, err := in(g, op, 1)
 		if err != nil {

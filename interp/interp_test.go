@@ -286,9 +286,9 @@ func TestCompileErrors(t *testing.T) {
 	x := g.AddTensor(&graph.Tensor{Name: "x", DType: graph.Float32, Shape: []int{2}})
 	y := g.AddTensor(&graph.Tensor{Name: "y", DType: graph.Float32, Shape: []int{2}})
 	g.Inputs, g.Outputs = []int{x}, []int{y}
-	g.AddOp(graph.OpKind(99), []int{x}, []int{y}, nil)
+	g.AddOp(graph.OpKind(999), []int{x}, []int{y}, nil)
 	_, err := interp.Compile(g, interp.Options{})
-	if !errors.Is(err, kernels.ErrUnsupported) || !strings.Contains(err.Error(), "op 0 (OP(99))") {
+	if !errors.Is(err, kernels.ErrUnsupported) || !strings.Contains(err.Error(), "op 0 (OP(999))") {
 		t.Errorf("unsupported op: %v", err)
 	}
 	// shape mismatch: ADD of [2] and [3]

@@ -262,7 +262,7 @@ func TestWriteRejects(t *testing.T) {
 		t.Errorf("stride 0: %v", err)
 	}
 	bad = gs["relu"].Clone()
-	bad.Ops[0].Kind = graph.OpKind(99)
+	bad.Ops[0].Kind = graph.OpKind(999)
 	if _, err := Write(bad); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("unknown kind: %v", err)
 	}
