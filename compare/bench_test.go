@@ -25,7 +25,7 @@ func BenchmarkCompareGTSRB(b *testing.B) {
 		b.Skip("set QBENCH_BENCH_MODELS=float.tflite,int8.tflite")
 	}
 	data := filepath.Join(sharedDir(b), "data", "gtsrb-mini", "val")
-	d, err := OpenData(data, "", nil, 0, 1)
+	d, err := OpenData(data, DataOptions{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -54,6 +54,9 @@ type Dataset struct {
 	Layout string
 	// Classes are the class names in id order.
 	Classes []string
+	// LabelMap is the label map file that named the classes ("" when
+	// they are the folder names, see Open).
+	LabelMap string
 	// Samples in a deterministic order (sorted by path).
 	Samples []Sample
 	// Problems found while opening (see Problem.Kind).

@@ -74,6 +74,14 @@
 // identical files (duplicate, with CheckDuplicates) and bad CSV rows
 // (annotation). A folder without any image is an error (ErrNoImages).
 //
+// # Classes of a model
+//
+// MatchModel (MatchOutputs) relabels a dataset for a classifier: by name
+// against the class names the model carries (ModelClasses), else folders
+// named by number as output indices, else the label map's order, else the
+// sorted folders (reported). Images of folders matching no output are left
+// out and named in ClassMatch.Warnings, as are outputs without images.
+//
 // # Preprocessing
 //
 // Spec is the one description of decode → optional ROI crop → resize →

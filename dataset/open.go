@@ -54,11 +54,11 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open dataset %s: not a directory", root)
 	}
-	lm, err := findLabelMap(root, opts.LabelMap)
+	lm, lmPath, err := findLabelMap(root, opts.LabelMap)
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{Root: root}
+	d := &Dataset{Root: root, LabelMap: lmPath}
 	var (
 		files   []string // relative, slash-separated
 		csvs    []string
@@ -288,21 +288,25 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 }
 
 // findLabelMap loads the explicit map or looks for a conventional one.
-func findLabelMap(root, explicit string) (*LabelMap, error) {
+func findLabelMap(root, explicit string) (*LabelMap, string, error) {
+	read := func(p string) (*LabelMap, string, error) {
+		m, err := ReadLabelMap(p)
+		return m, p, err
+	}
 	if explicit != "" {
-		return ReadLabelMap(explicit)
+		return read(explicit)
 	}
 	for _, name := range []string{"labels.yaml", "labels.yml", "labels.json", "labels.txt"} {
 		p := filepath.Join(root, name)
 		if _, err := os.Stat(p); err == nil {
-			return ReadLabelMap(p)
+			return read(p)
 		}
 	}
 	p := filepath.Join(filepath.Dir(filepath.Clean(root)), "labels.txt")
 	if _, err := os.Stat(p); err == nil {
-		return ReadLabelMap(p)
+		return read(p)
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // defaultClasses names classes when no label map exists: the folder names,

@@ -62,23 +62,32 @@ folder as a split; several splits land in one report.`,
 			if err != nil {
 				return err
 			}
-			d, err := compare.OpenData(data, labels, splits, samples, a.seed)
+			var specs []compare.ModelSpec
+			for i, m := range models {
+				spec := compare.ModelSpec{Path: m}
+				if i < len(names) {
+					spec.Name = names[i]
+				}
+				specs = append(specs, spec)
+			}
+			cm, err := compare.ClassModel(specs)
+			if err != nil {
+				return err
+			}
+			d, err := compare.OpenData(data, compare.DataOptions{LabelMap: labels, Splits: splits,
+				Samples: samples, Seed: a.seed, Model: cm})
 			if err != nil {
 				return fmt.Errorf("read data: %w", err)
 			}
 			for _, p := range d.Problems {
 				fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", p)
 			}
-			cfg := compare.Config{
-				Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
-				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
+			for _, w := range d.Warnings {
+				fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", w)
 			}
-			for i, m := range models {
-				spec := compare.ModelSpec{Path: m}
-				if i < len(names) {
-					spec.Name = names[i]
-				}
-				cfg.Models = append(cfg.Models, spec)
+			cfg := compare.Config{
+				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
+				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
 			}
 			pr := a.progress()
 			cfg.Progress = pr

@@ -10,6 +10,7 @@ import (
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/explain"
+	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
@@ -69,7 +70,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			if err != nil {
 				return err
 			}
-			d, err := dataset.Open(dataDir, dataset.OpenOptions{LabelMap: labels})
+			d, err := openForModel(a, "explain", dataDir, labels, f)
 			if err != nil {
 				return err
 			}
@@ -185,6 +186,23 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	addRoundingFlag(fl, &rounding)
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
 	return cmd
+}
+
+// openForModel opens a dataset and matches its classes to the model's
+// outputs by name (dataset.MatchModel), printing what did not match.
+func openForModel(a *app, cmdName, dir, labels string, g *graph.Graph) (*dataset.Dataset, error) {
+	d, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: labels})
+	if err != nil {
+		return nil, err
+	}
+	d, m, err := d.MatchModel(g)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(a.stderr, "qbench: %s: warning: %s\n", cmdName, w)
+	}
+	return d, nil
 }
 
 // streamData adapts dataset samples to explain.Data; each call decodes the
