@@ -131,7 +131,7 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		}
 		k, err := kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
 		if err != nil {
-			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Kind, tensorName(g, op), err)
+			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Name(), tensorName(g, op), err)
 		}
 		p.prepared = append(p.prepared, k)
 	}

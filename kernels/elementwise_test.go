@@ -321,9 +321,9 @@ func TestMean(t *testing.T) {
 }
 
 func TestPrepareUnsupported(t *testing.T) {
-	_, err := kernels.Prepare(&graph.Op{Kind: graph.OpKind(77)}, []*graph.Tensor{tq("x", graph.Float32, []int{1}, 0, 0)},
+	_, err := kernels.Prepare(&graph.Op{Kind: graph.OpKind(777)}, []*graph.Tensor{tq("x", graph.Float32, []int{1}, 0, 0)},
 		[]*graph.Tensor{tq("y", graph.Float32, []int{1}, 0, 0)})
-	if !errors.Is(err, kernels.ErrUnsupported) || !strings.Contains(err.Error(), "OP(77)") {
+	if !errors.Is(err, kernels.ErrUnsupported) || !strings.Contains(err.Error(), "OP(777)") {
 		t.Errorf("unknown op: %v", err)
 	}
 	_, err = kernels.Prepare(&graph.Op{Kind: graph.OpRelu}, []*graph.Tensor{tq("x", graph.Int32, []int{1}, 0, 0)},

@@ -85,6 +85,11 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 		if h := heavyPrepareWith(op.Kind, rnd); h != nil {
 			return h(op, ins, outs)
 		}
+		if op.Kind > graph.OpUnknown && op.Kind < graph.NumOpKinds {
+			if f := opTable[op.Kind]; f != nil {
+				return f(&prep{op: op, ins: ins, outs: outs, rnd: rnd, ref: o.reference})
+			}
+		}
 		return nil, unsupported(op, ins, outs, "no kernel for this op")
 	}
 	return f(op, ins, outs, rnd)
@@ -93,7 +98,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 // unsupported builds an ErrUnsupported error naming the op and the dtypes
 // of all its tensors, e.g. "ADD (int8, int16 -> int8): ...: unsupported".
 func unsupported(op *graph.Op, ins, outs []*graph.Tensor, why string) error {
-	return fmt.Errorf("%s (%s -> %s): %s: %w", op.Kind, dtypeList(ins), dtypeList(outs), why, ErrUnsupported)
+	return fmt.Errorf("%s (%s -> %s): %s: %w", op.Name(), dtypeList(ins), dtypeList(outs), why, ErrUnsupported)
 }
 
 func dtypeList(ts []*graph.Tensor) string {

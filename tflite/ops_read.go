@@ -40,9 +40,16 @@ var arities = map[graph.OpKind]arity{
 // allows and uses -1 (omitted) only for optional inputs. The reader applies
 // it to every op; the writer too.
 func CheckArity(op *graph.Op) error {
+	if op.Kind == graph.OpUnknown && op.Code != "" {
+		return nil // an op qbench does not model: nothing known to check
+	}
 	a, ok := arities[op.Kind]
 	if !ok {
-		return fmt.Errorf("%w op %s", ErrUnsupported, op.Kind)
+		s, found := specForKind(op.Kind)
+		if !found {
+			return fmt.Errorf("%w op %s", ErrUnsupported, op.Kind)
+		}
+		a = s.ar
 	}
 	if len(op.Inputs) < a.minIn || (a.maxIn >= 0 && len(op.Inputs) > a.maxIn) {
 		if a.maxIn < 0 {
@@ -62,7 +69,7 @@ func CheckArity(op *graph.Op) error {
 			return fmt.Errorf("%s input %d is omitted (-1) but required", op.Kind, i)
 		}
 	}
-	if len(op.Outputs) != a.outs {
+	if a.outs >= 0 && len(op.Outputs) != a.outs {
 		return fmt.Errorf("%s has %d outputs, want %d", op.Kind, len(op.Outputs), a.outs)
 	}
 	return nil
@@ -101,15 +108,24 @@ func (r *reader) operator(i int, ot table, nTensors int) (*graph.Op, error) {
 		return nil, fmt.Errorf("%w: operator %d: opcode index %d out of range [0,%d)", ErrCorrupt, i, ci, len(r.codes))
 	}
 	oc := r.codes[ci]
-	if oc.code == codeCustom {
-		return nil, fmt.Errorf("%w custom op %q at operator %d", ErrUnsupported, oc.custom, i)
+	// An op qbench does not model is read as OpUnknown named by its code,
+	// so the model can still be inspected; compiling it names the op.
+	op := &graph.Op{Kind: graph.OpUnknown, Version: oc.version, Code: BuiltinName(oc.code)}
+	if oc.code == codeCustom && oc.custom != "" {
+		op.Code = oc.custom
 	}
-	m, ok := mappingForCode(oc.code)
-	if !ok {
-		return nil, fmt.Errorf("%w op %s (builtin code %d) at operator %d", ErrUnsupported, BuiltinName(oc.code), oc.code, i)
+	m, known := mappingForCode(oc.code)
+	var sp *opSpec
+	if known {
+		op.Kind = m.kind
+	} else if sp, known = specForCode(oc.code, oc.custom); known {
+		op.Kind = sp.kind
+		m = opMapping{kind: sp.kind, code: sp.code, options: sp.options}
 	}
-	what := fmt.Sprintf("operator %d (%s)", i, m.kind)
-	op := &graph.Op{Kind: m.kind, Version: oc.version}
+	if known {
+		op.Code = ""
+	}
+	what := fmt.Sprintf("operator %d (%s)", i, op.Name())
 	for _, io := range []struct {
 		id   int
 		dst  *[]int
@@ -136,6 +152,18 @@ func (r *reader) operator(i int, ot table, nTensors int) (*graph.Op, error) {
 	if err := CheckArity(op); err != nil {
 		return nil, fmt.Errorf("%w: operator %d: %w", ErrCorrupt, i, err)
 	}
+	if oc.code == codeCustom {
+		cv, err := ot.vec(operatorCustomOptions, 1, what+" custom options")
+		if err != nil {
+			return nil, err
+		}
+		if cv.len() > 0 {
+			op.CustomOptions = append([]byte(nil), cv.bytes()...)
+		}
+	}
+	if !known {
+		return op, nil
+	}
 	typ, err := ot.u8(operatorBuiltinOptionsType, optNone)
 	if err != nil {
 		return nil, err
@@ -147,13 +175,21 @@ func (r *reader) operator(i int, ot table, nTensors int) (*graph.Op, error) {
 			return nil, err
 		}
 	}
-	if present && typ != m.options && !emptyOptionsOK(m.kind, typ) {
+	if present && typ != m.options && !emptyOptionsOK(m.kind, typ) && !(sp != nil && sp.read == nil) {
 		return nil, fmt.Errorf("%w: %s: builtin options of union type %d, want %d", ErrCorrupt, what, typ, m.options)
 	}
 	if !present || typ != m.options {
 		opts = table{} // absent: schema defaults
 	}
-	if op.Options, err = readOptions(m.kind, opts, present && typ == m.options); err != nil {
+	if sp != nil {
+		op.Options, err = readSpecOptions(sp, opts, present && typ == m.options)
+		if err == nil && sp.code == codeCustom {
+			op.Options, err = readCustomOptions(sp, op.CustomOptions)
+		}
+	} else {
+		op.Options, err = readOptions(m.kind, opts, present && typ == m.options)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return op, nil

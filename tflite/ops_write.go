@@ -11,6 +11,12 @@ import (
 // values TFLite accepts, so Write never emits a file TFLite would reject
 // for a reason the caller could have been told about.
 func checkOptions(op *graph.Op) error {
+	if op.Kind == graph.OpUnknown && op.Code != "" {
+		return fmt.Errorf("%w op %s: qbench reads it but does not model it, so cannot write it", ErrUnsupported, op.Code)
+	}
+	if s, ok := specForKind(op.Kind); ok {
+		return checkSpecOptions(s, op)
+	}
 	if _, ok := mappingForKind(op.Kind); !ok {
 		return fmt.Errorf("%w op %s: no TFLite mapping", ErrUnsupported, op.Kind)
 	}
@@ -121,6 +127,9 @@ func checkOptions(op *graph.Op) error {
 // kinds that have them are written as zero values (checkOptions rejected
 // the kinds where zero values are invalid).
 func (w *writer) options(op *graph.Op) (uint8, flatbuffers.UOffsetT) {
+	if s, ok := specForKind(op.Kind); ok {
+		return w.writeSpecOptions(s, op)
+	}
 	b := w.b
 	switch o := op.Options.(type) {
 	case *graph.Conv2DOptions:

@@ -65,7 +65,7 @@ func Write(g *graph.Graph) ([]byte, error) {
 			return nil, fmt.Errorf("op %d: %w", i, err)
 		}
 		if err := checkOptions(op); err != nil {
-			return nil, fmt.Errorf("op %d (%s): %w", i, op.Kind, err)
+			return nil, fmt.Errorf("op %d (%s): %w", i, op.Name(), err)
 		}
 	}
 	g = compat(g)
@@ -97,6 +97,7 @@ type writer struct {
 
 type codeKey struct {
 	code    int32
+	custom  string // custom code when code is codeCustom
 	version int
 }
 
@@ -155,12 +156,16 @@ func (w *writer) model() ([]byte, error) {
 	codeIndex := map[codeKey]int{}
 	opCode := make([]int, len(g.Ops))
 	for i, op := range g.Ops {
-		m, _ := mappingForKind(op.Kind) // checked by checkOptions
-		v := op.Version
-		if v <= 0 {
-			v = OpVersion(g, op)
+		var k codeKey
+		if m, ok := mappingForKind(op.Kind); ok {
+			k.code = m.code
+		} else if s, ok := specForKind(op.Kind); ok { // checked by checkOptions
+			k.code, k.custom = s.code, s.custom
 		}
-		k := codeKey{m.code, v}
+		k.version = op.Version
+		if k.version <= 0 {
+			k.version = OpVersion(g, op)
+		}
 		idx, ok := codeIndex[k]
 		if !ok {
 			idx = len(codes)
@@ -175,7 +180,14 @@ func (w *writer) model() ([]byte, error) {
 		if dep > codePlaceholder {
 			dep = codePlaceholder
 		}
+		var custom flatbuffers.UOffsetT
+		if k.custom != "" {
+			custom = b.CreateString(k.custom)
+		}
 		b.StartObject(opcodeNumFields)
+		if custom != 0 {
+			b.PrependUOffsetTSlot(opcodeCustomCode, custom, 0)
+		}
 		b.PrependInt32Slot(opcodeBuiltinCode, k.code, 0)
 		b.PrependInt32Slot(opcodeVersion, int32(k.version), 1)
 		b.PrependInt8Slot(opcodeDeprecatedBuiltin, int8(dep), 0)
@@ -332,7 +344,14 @@ func (w *writer) operator(op *graph.Op, code int) flatbuffers.UOffsetT {
 	optType, opts := w.options(op)
 	inputs := w.int32Vector(op.Inputs)
 	outputs := w.int32Vector(op.Outputs)
+	var custom flatbuffers.UOffsetT
+	if len(op.CustomOptions) > 0 {
+		custom = b.CreateByteVector(op.CustomOptions)
+	}
 	b.StartObject(operatorNumFields)
+	if custom != 0 {
+		b.PrependUOffsetTSlot(operatorCustomOptions, custom, 0)
+	}
 	b.PrependUint32Slot(operatorOpcodeIndex, uint32(code), 0)
 	b.PrependUOffsetTSlot(operatorInputs, inputs, 0)
 	b.PrependUOffsetTSlot(operatorOutputs, outputs, 0)

@@ -1,0 +1,85 @@
+package kernels
+
+import (
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// prep is what the prepare function of an op in opTable gets: the op, its
+// tensors (final shapes, dtypes, quantization; constants carry Data; an
+// omitted optional input is nil) and the arithmetic to reproduce.
+type prep struct {
+	op        *graph.Op
+	ins, outs []*graph.Tensor
+	rnd       fixedpoint.Rounding
+	// ref selects the plain reference arithmetic (no tables, no SIMD),
+	// which fast paths are differential-tested against.
+	ref bool
+}
+
+// unsupported returns an ErrUnsupported error naming the op and dtypes.
+func (p *prep) unsupported(why string) error { return unsupported(p.op, p.ins, p.outs, why) }
+
+// in returns input k, or nil when it is absent or omitted.
+func (p *prep) in(k int) *graph.Tensor {
+	if k < len(p.ins) {
+		return p.ins[k]
+	}
+	return nil
+}
+
+// out returns output k, or nil when it is absent.
+func (p *prep) out(k int) *graph.Tensor {
+	if k < len(p.outs) {
+		return p.outs[k]
+	}
+	return nil
+}
+
+// opTable holds the prepare function of every op beyond the original CNN
+// set (PrepareWith's switch and heavyPrepareWith hold those), one line per
+// op, the code in one file per op family. Read-only after initialisation.
+var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
+	// binary.go: elementwise binary ops with broadcasting.
+	graph.OpMul: prepareMul, graph.OpSub: prepareSub, graph.OpDiv: prepareDiv,
+	graph.OpSquaredDifference: prepareSquaredDifference, graph.OpMinimum: prepareMinimum,
+	graph.OpMaximum: prepareMaximum, graph.OpFloorDiv: prepareFloorDiv, graph.OpFloorMod: prepareFloorMod,
+	graph.OpPow: preparePow, graph.OpLess: prepareCompare, graph.OpLessEqual: prepareCompare,
+	graph.OpGreater: prepareCompare, graph.OpGreaterEqual: prepareCompare, graph.OpEqual: prepareCompare,
+	graph.OpNotEqual: prepareCompare, graph.OpLogicalAnd: prepareLogical, graph.OpLogicalOr: prepareLogical,
+	graph.OpSelect: prepareSelect, graph.OpSelectV2: prepareSelect, graph.OpAddN: prepareAddN,
+	graph.OpPrelu: preparePrelu,
+
+	// unary.go: elementwise unary ops and activations.
+	graph.OpAbs: prepareUnary, graph.OpNeg: prepareUnary, graph.OpSqrt: prepareUnary,
+	graph.OpRsqrt: prepareUnary, graph.OpSquare: prepareUnary, graph.OpExp: prepareUnary,
+	graph.OpLog: prepareUnary, graph.OpSin: prepareUnary, graph.OpCos: prepareUnary,
+	graph.OpFloor: prepareUnary, graph.OpCeil: prepareUnary, graph.OpRound: prepareUnary,
+	graph.OpSign: prepareUnary, graph.OpTanh: prepareUnary, graph.OpHardSwish: prepareUnary,
+	graph.OpGelu: prepareUnary, graph.OpElu: prepareUnary, graph.OpReluN1To1: prepareUnary,
+	graph.OpRelu0To1: prepareUnary, graph.OpCast: prepareCast, graph.OpLogicalNot: prepareLogical,
+	graph.OpZerosLike: prepareZerosLike, graph.OpLogSoftmax: prepareLogSoftmax,
+	graph.OpL2Normalization: prepareL2Normalization,
+
+	// reduce.go: reductions.
+	graph.OpSum: prepareReduce, graph.OpReduceMax: prepareReduce, graph.OpReduceMin: prepareReduce,
+	graph.OpReduceProd: prepareReduce, graph.OpReduceAny: prepareReduce,
+	graph.OpArgMax: prepareArg, graph.OpArgMin: prepareArg,
+
+	// layout.go: layout, indexing and shape ops.
+	graph.OpSqueeze: prepareReshapeLike, graph.OpExpandDims: prepareReshapeLike,
+	graph.OpTranspose: prepareTranspose, graph.OpSplit: prepareSplit, graph.OpSplitV: prepareSplit,
+	graph.OpPack: preparePack, graph.OpUnpack: prepareUnpack, graph.OpSlice: prepareSlice,
+	graph.OpStridedSlice: prepareStridedSlice, graph.OpTile: prepareTile, graph.OpGather: prepareGather,
+	graph.OpGatherND: prepareGatherND, graph.OpShape: prepareShape, graph.OpRank: prepareRank,
+	graph.OpFill: prepareFill, graph.OpRange: prepareRange, graph.OpBroadcastTo: prepareBroadcastTo,
+	graph.OpMirrorPad: prepareMirrorPad, graph.OpReverseV2: prepareReverse,
+	graph.OpSpaceToBatchND: prepareSpaceToBatchND, graph.OpBatchToSpaceND: prepareBatchToSpaceND,
+	graph.OpSpaceToDepth: prepareSpaceToDepth, graph.OpDepthToSpace: prepareDepthToSpace,
+
+	// resize.go, matmul.go, sequence.go, detection.go.
+	graph.OpResizeBilinear: prepareResize, graph.OpResizeNearestNeighbor: prepareResize,
+	graph.OpTransposeConv: prepareTransposeConv, graph.OpBatchMatMul: prepareBatchMatMul,
+	graph.OpL2Pool2D: prepareL2Pool, graph.OpUnidirectionalSequenceLSTM: prepareSequenceLSTM,
+	graph.OpSVDF: prepareSVDF, graph.OpDetectionPostProcess: prepareDetectionPostProcess,
+}

@@ -1,0 +1,77 @@
+package tflite
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+)
+
+// Every op in opSpecs survives Write → Read with its kind and options, and
+// its TFLite name matches the graph kind's name.
+func TestOpSpecsRoundTrip(t *testing.T) {
+	for _, s := range opSpecs {
+		s := s
+		t.Run(s.kind.String(), func(t *testing.T) {
+			if s.code != codeCustom && BuiltinName(s.code) != s.kind.String() {
+				t.Errorf("code %d is %s, kind is %s", s.code, BuiltinName(s.code), s.kind)
+			}
+			if s.code == codeCustom && s.custom != s.kind.String() {
+				t.Errorf("custom code %q, kind is %s", s.custom, s.kind)
+			}
+			g := &graph.Graph{}
+			nIn := s.ar.minIn
+			if nIn == 0 {
+				nIn = 1
+			}
+			if s.ar.maxIn >= 0 && nIn > s.ar.maxIn {
+				nIn = s.ar.maxIn
+			}
+			nOut := s.ar.outs
+			if nOut < 0 {
+				nOut = 2
+			}
+			var ins, outs []int
+			for i := 0; i < nIn; i++ {
+				ins = append(ins, g.AddTensor(&graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{1, 2}}))
+			}
+			for i := 0; i < nOut; i++ {
+				outs = append(outs, g.AddTensor(&graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{1, 2}}))
+			}
+			g.Inputs, g.Outputs = ins, outs
+			var opts any
+			if s.read != nil {
+				opts = s.read(&opt{})
+			}
+			switch o := opts.(type) { // schema defaults TFLite would refuse
+			case *graph.BlockOptions:
+				o.BlockSize = 2
+			case *graph.TransposeConvOptions:
+				o.StrideW, o.StrideH = 1, 2
+			case *graph.Pool2DOptions:
+				o.StrideW, o.StrideH, o.FilterW, o.FilterH = 1, 1, 2, 2
+			case *graph.CastOptions:
+				o.InType, o.OutType = graph.Float32, graph.Int8
+			}
+			op := g.AddOp(s.kind, ins, outs, opts)
+			if s.code == codeCustom {
+				op.CustomOptions = []byte{1, 2, 3}
+			}
+			data, err := Write(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := Read(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := back.Ops[0]
+			if got.Kind != s.kind || !reflect.DeepEqual(got.Options, opts) {
+				t.Errorf("read back %v %#v, want %v %#v", got.Kind, got.Options, s.kind, opts)
+			}
+			if !reflect.DeepEqual(got.CustomOptions, op.CustomOptions) {
+				t.Errorf("custom options %v, want %v", got.CustomOptions, op.CustomOptions)
+			}
+		})
+	}
+}
