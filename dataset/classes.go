@@ -12,8 +12,10 @@ import (
 
 // ModelClasses returns the class names a classifier carries for its first
 // output, index = output position, and where they came from: the names
-// qbench stores when it trains (graph.MetadataClasses). names is nil when
-// the model carries none; a corrupt entry is an error naming it.
+// qbench stores when it trains (graph.MetadataClasses), else the label file
+// of the output in the model's TFLite metadata (graph.ModelMeta.AxisLabels)
+// when it names every output value. names is nil when the model carries
+// none; a corrupt qbench entry is an error naming it.
 func ModelClasses(g *graph.Graph) (names []string, source string, err error) {
 	if g == nil {
 		return nil, "", nil
@@ -24,6 +26,20 @@ func ModelClasses(g *graph.Graph) (names []string, source string, err error) {
 		}
 		if len(names) > 0 {
 			return names, "stored by qbench in the model (" + graph.MetadataClasses + ")", nil
+		}
+	}
+	// TFLite Model Metadata's label file, when it has one name per output
+	// value (a file of another length names something else).
+	if labels := g.Meta.AxisLabels(0); labels != nil && len(g.Outputs) > 0 {
+		if out := g.Tensor(g.Outputs[0]); out != nil && out.NumElements() == len(labels) {
+			name := ""
+			for _, f := range g.Meta.Output(0).Labels {
+				if f.Type == graph.LabelsAxis && len(f.Names) > 0 {
+					name = f.FileName
+					break
+				}
+			}
+			return labels, "from the label file " + name + " in the model's TFLite metadata", nil
 		}
 	}
 	return nil, "", nil

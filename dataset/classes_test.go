@@ -130,3 +130,28 @@ func TestMatchModelReadsStoredNames(t *testing.T) {
 		t.Fatalf("corrupt names: err %v", err)
 	}
 }
+
+func TestModelClassesFromTFLiteMetadata(t *testing.T) {
+	g := &graph.Graph{Meta: &graph.ModelMeta{Outputs: []graph.TensorMeta{{Labels: []graph.LabelFile{
+		{FileName: "labels.txt", Type: graph.LabelsAxis, Names: []string{"background", "cat", "dog"}}}}}}}
+	out := g.AddTensor(&graph.Tensor{Name: "probs", Shape: []int{1, 3}, DType: graph.UInt8})
+	g.Outputs = []int{out}
+	names, src, err := ModelClasses(g)
+	if err != nil || len(names) != 3 || names[1] != "cat" || !strings.Contains(src, "labels.txt") {
+		t.Fatalf("names %v source %q err %v", names, src, err)
+	}
+	// A test set of two of the classes matches by name: cat -> 1, dog -> 2.
+	d := folderSet(t, "", "dog", "cat")
+	r, _, err := d.MatchModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := labelsByFolder(r); !reflect.DeepEqual(got, map[string]int{"cat": 1, "dog": 2}) {
+		t.Fatalf("labels %v", got)
+	}
+	// A label file of another length names something else: ignored.
+	g.Tensors[out].Shape = []int{1, 4}
+	if names, _, _ := ModelClasses(g); names != nil {
+		t.Fatalf("4 outputs, 3 labels: names %v, want none", names)
+	}
+}
