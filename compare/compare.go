@@ -98,6 +98,12 @@ type Config struct {
 	// outputs would differ runs image by image). Large inputs get smaller
 	// batches so one batch's input stays within 4 MB.
 	Batch int
+	// LabelMap is the dataset's label map ("" when none): a suggested
+	// label map keeps its splits and ignored folders.
+	LabelMap string
+	// NamedOutputs says Classes are names the models carry: a class-order
+	// fix then maps folders to classes instead of renaming outputs.
+	NamedOutputs bool
 }
 
 // OutputsFile is the name, in Config.OutDir, of the binary file holding
@@ -200,6 +206,10 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		r.Splits = append(r.Splits, sp)
 	}
 	r.Models, r.Pairs = r.Splits[0].Models, r.Splits[0].Pairs
+	if err := diagnoseClassOrder(cfg, r); err != nil {
+		out.close()
+		return nil, err
+	}
 	r.Predictions = &predictions{out: out, cfg: cfg, names: modelNames(models)}
 	return r, nil
 }

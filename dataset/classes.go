@@ -321,3 +321,80 @@ func (d *Dataset) MatchModel(g *graph.Graph) (*Dataset, ClassMatch, error) {
 	}
 	return r, m, nil
 }
+
+// SuggestLabelMap returns a label map under which every image now labelled
+// c (an index into classes, the model's outputs in order) is labelled
+// mapping[c] instead (-1: unchanged). When the model names no classes
+// (reorder), the map lists the class names in the corrected output order
+// and ties each folder to its class by name, so the images keep their
+// class names and the outputs are renamed; when the model names its
+// classes, the output names stay and each folder is mapped to the class
+// its images really are. base (may be nil) gives the splits and ignored
+// folders to keep.
+func SuggestLabelMap(classes []string, samples []Sample, mapping []int, reorder bool, base *LabelMap) (*LabelMap, error) {
+	k := len(classes)
+	if len(mapping) != k {
+		return nil, fmt.Errorf("mapping has %d entries for %d classes", len(mapping), k)
+	}
+	to := func(c int) int {
+		if c >= 0 && c < k && mapping[c] >= 0 && mapping[c] < k {
+			return mapping[c]
+		}
+		return c
+	}
+	m := &LabelMap{Folders: map[string]string{}}
+	if base != nil {
+		m.Splits, m.Ignore = base.Splits, base.Ignore
+	}
+	if reorder {
+		out := make([]string, k)
+		taken := make([]bool, k)
+		placed := map[string]bool{}
+		for c := range classes {
+			if o := to(c); mapping[c] >= 0 && mapping[c] < k {
+				if !taken[o] {
+					out[o], taken[o], placed[classes[c]] = classes[c], true, true
+				}
+			}
+		}
+		// Outputs no class moved to keep the names left over, in order.
+		next := 0
+		for o := range out {
+			if taken[o] {
+				continue
+			}
+			for next < k && placed[classes[next]] {
+				next++
+			}
+			if next < k {
+				out[o], placed[classes[next]] = classes[next], true
+				next++
+			} else {
+				out[o] = fmt.Sprintf("unused output %d", o)
+			}
+		}
+		m.Classes = out
+		for _, s := range samples {
+			if s.Folder != "" && s.Label >= 0 && s.Label < k && s.Folder != classes[s.Label] {
+				m.Folders[s.Folder] = classes[s.Label]
+			}
+		}
+	} else {
+		m.Classes = append([]string(nil), classes...)
+		for _, s := range samples {
+			if s.Folder == "" || s.Label < 0 || s.Label >= k {
+				continue
+			}
+			if n := classes[to(s.Label)]; n != s.Folder {
+				m.Folders[s.Folder] = n
+			}
+		}
+	}
+	if len(m.Folders) == 0 {
+		m.Folders = nil
+	}
+	if err := m.init(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

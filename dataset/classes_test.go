@@ -155,3 +155,45 @@ func TestModelClassesFromTFLiteMetadata(t *testing.T) {
 		t.Fatalf("4 outputs, 3 labels: names %v, want none", names)
 	}
 }
+
+// A suggested label map, read back, labels each folder's images with the
+// output the mapping says, whether the model names its outputs or not.
+func TestSuggestLabelMapRoundTrip(t *testing.T) {
+	for _, reorder := range []bool{true, false} {
+		d := folderSet(t, "classes: [x, y, z]\nsplits: {val: []}\n", "00", "01", "02")
+		base, err := ReadLabelMap(d.LabelMap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mapping := []int{2, 0, 1}
+		lm, err := SuggestLabelMap(d.Classes, d.Samples, mapping, reorder, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := lm.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "suggested-labels.yaml")
+		writeFile(t, p, string(y))
+		d2, err := Open(d.Root, OpenOptions{LabelMap: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outputs []string
+		if !reorder {
+			outputs = d.Classes // the model names them
+		}
+		r, _, err := d2.MatchOutputs(outputs, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"00": 2, "01": 0, "02": 1}
+		if got := labelsByFolder(r); !reflect.DeepEqual(got, want) || lm.Splits == nil {
+			t.Fatalf("reorder %v: map\n%s\nlabels %v, want %v", reorder, y, got, want)
+		}
+		if reorder && !reflect.DeepEqual(r.Classes, []string{"y", "z", "x"}) {
+			t.Fatalf("reordered outputs %v, want [y z x] (images keep their class names)", r.Classes)
+		}
+	}
+}

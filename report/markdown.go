@@ -29,6 +29,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		p("%s (%d samples)", md(s.Name), s.N)
 	}
 	p(".\n\n")
+	if c := r.ClassOrder; c != nil {
+		p("**Warning:** %s\n\n", md(c.Message))
+	}
 	for _, s := range r.Splits {
 		if s.Skipped > 0 {
 			p("Split %s: %d images could not be decoded and are left out of every statistic", md(s.Name), s.Skipped)

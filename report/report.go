@@ -33,6 +33,13 @@ type Report struct {
 	Models   []ModelEntry `json:"models"`
 	Pairs    []PairEntry  `json:"pairs"`
 	Splits   []Split      `json:"splits"`
+	// ClassOrder, when set, warns that a model's outputs look like the
+	// right classes in another order (see metrics.DiagnoseClassOrder).
+	ClassOrder *ClassOrderNote `json:"class_order,omitempty"`
+
+	// SuggestedLabels, when set, is the label map that fixes ClassOrder;
+	// WriteAll writes it as suggested-labels.yaml.
+	SuggestedLabels []byte `json:"-"`
 
 	// Predictions, when set, supplies the rows of predictions.csv. It is
 	// not part of report.json: per-sample outputs can be far larger than
@@ -82,6 +89,16 @@ type ModelInfo struct {
 	// Preprocess is the preprocessing spec the model's inputs were made
 	// with, as the compact JSON the model stores (or the default used).
 	Preprocess string `json:"preprocess"`
+}
+
+// ClassOrderNote is the class-order warning of a report.
+type ClassOrderNote struct {
+	// Model and Split name where the diagnosis was made.
+	Model string `json:"model"`
+	Split string `json:"split"`
+	metrics.ClassOrder
+	// Message is the warning as printed; it contains "class order".
+	Message string `json:"message"`
 }
 
 // SkippedFile is a sample that could not be decoded.
@@ -203,6 +220,9 @@ const (
 	FileMarkdown    = "report.md"
 	FileHTML        = "report.html"
 	FilePredictions = "predictions.csv"
+	// FileSuggestedLabels is the label map fixing a class-order mistake
+	// (written only when Report.SuggestedLabels is set).
+	FileSuggestedLabels = "suggested-labels.yaml"
 )
 
 // WriteAll writes report.json, report.md, report.html and, when
@@ -228,6 +248,11 @@ func WriteAll(dir string, r *Report) error {
 	}
 	if err := writeFile(filepath.Join(dir, FileHTML), func(f *os.File) error { return WriteHTML(f, r) }); err != nil {
 		return err
+	}
+	if r.SuggestedLabels != nil {
+		if err := writeFile(filepath.Join(dir, FileSuggestedLabels), func(f *os.File) error { _, err := f.Write(r.SuggestedLabels); return err }); err != nil {
+			return err
+		}
 	}
 	if r.Predictions != nil {
 		if err := writeFile(filepath.Join(dir, FilePredictions), func(f *os.File) error { return WritePredictionsCSV(f, r) }); err != nil {

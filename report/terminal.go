@@ -81,6 +81,9 @@ func WriteTerminal(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	if c := r.ClassOrder; c != nil {
+		fmt.Fprintf(ew, "warning: %s\n", c.Message)
+	}
 	return ew.err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/qbench/qbench/compare"
@@ -88,6 +89,7 @@ folder as a split; several splits land in one report.`,
 			cfg := compare.Config{
 				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
 				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
+				LabelMap: d.LabelMap, NamedOutputs: d.Match.Source != "",
 			}
 			pr := a.progress()
 			cfg.Progress = pr
@@ -98,6 +100,29 @@ folder as a split; several splits land in one report.`,
 			}
 			if err := report.WriteAll(out, r); err != nil {
 				return fmt.Errorf("write report: %w", err)
+			}
+			fixMsg := ""
+			if r.ClassOrder != nil {
+				fix := filepath.Join(out, report.FileSuggestedLabels)
+				rerun := []string{"qbench compare"}
+				for i, m := range models {
+					rerun = append(rerun, "--model "+shellQuote(m))
+					if i < len(names) {
+						rerun = append(rerun, "--name "+shellQuote(names[i]))
+					}
+				}
+				rerun = append(rerun, "--data "+shellQuote(data))
+				for _, s := range splits {
+					rerun = append(rerun, "--split "+shellQuote(s))
+				}
+				rerun = append(rerun, "--labels "+shellQuote(fix), "--out "+shellQuote(strings.TrimRight(out, "/")+"-fixed"))
+				msg := fmt.Sprintf("wrote %s; to use it: %s\n", fix, strings.Join(rerun, " "))
+				if asJSON {
+					fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", r.ClassOrder.Message)
+					fmt.Fprint(a.stderr, msg)
+				} else {
+					fixMsg = msg
+				}
 			}
 			if asJSON {
 				js, err := r.JSON()
@@ -112,6 +137,7 @@ folder as a split; several splits land in one report.`,
 			}
 			fmt.Fprintf(a.stdout, "wrote %s/{%s}\n", strings.TrimRight(out, "/"), strings.Join([]string{
 				report.FileJSON, report.FileMarkdown, report.FileHTML, report.FilePredictions, compare.OutputsFile}, ","))
+			fmt.Fprint(a.stdout, fixMsg)
 			return nil
 		},
 	}
@@ -127,4 +153,12 @@ folder as a split; several splits land in one report.`,
 	f.IntSliceVar(&topK, "top-k", []int{1, 5}, "k values of top-k accuracy")
 	f.BoolVar(&asJSON, "json", false, "print report.json to stdout instead of the summary")
 	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
