@@ -28,6 +28,9 @@ const (
 	orderMinMapped  = 0.5
 	orderMinGain    = 0.3
 	orderMinSamples = 10
+	// orderMinGainKnown is the gain over the diagonal that suffices for
+	// a known convention that also at least doubles the accuracy.
+	orderMinGainKnown = 0.2
 )
 
 // ClassOrder diagnoses a confusion matrix whose samples sit mostly off the
@@ -53,11 +56,14 @@ type ClassOrder struct {
 
 // DiagnoseClassOrder returns the class-order diagnosis of confusion
 // (rows true, columns predicted; square), or nil when the matrix does not
-// look like a class-order mistake: fewer than 10 samples, or the best
-// one-to-one mapping of classes (an assignment problem on the matrix)
-// holds under half the samples or less than 30 points more than the
-// diagonal. names are the classes' names (folder names or class names, in
-// class order, or nil) used to recognise the lexicographic convention.
+// look like a class-order mistake. With at least 10 samples it speaks when
+// a known convention's mapping (lexicographic order of names or class
+// ids, an offset of one) holds at least 20 points more samples than the
+// diagonal and at least twice as many, or else when the best one-to-one
+// mapping of classes (an assignment problem on the matrix) holds at least
+// half of the samples and 30 points more than the diagonal. names are the
+// classes' names in class order (or nil), for the lexicographic
+// convention.
 func DiagnoseClassOrder(confusion [][]int64, names []string) *ClassOrder {
 	k := len(confusion)
 	var total, diag, upper int64
@@ -78,9 +84,27 @@ func DiagnoseClassOrder(confusion [][]int64, names []string) *ClassOrder {
 		diag += row[t]
 		upper += best
 	}
+	if total < orderMinSamples {
+		return nil
+	}
+	// A known convention needs less evidence than an arbitrary mapping:
+	// it is a common mistake, and an assignment fitted to a weak model's
+	// noise would otherwise hide it.
+	if name, full, on := bestConvention(confusion, names, rows); name != "" &&
+		float64(on-diag) >= orderMinGainKnown*float64(total) && on >= 2*diag {
+		mapping := make([]int, k)
+		for i := range mapping {
+			mapping[i] = -1
+		}
+		for _, t := range rows {
+			mapping[t] = full[t]
+		}
+		return &ClassOrder{Mapping: mapping, Diagonal: float64(diag) / float64(total), Mapped: float64(on) / float64(total),
+			Convention: name, Full: full}
+	}
 	// The row maxima bound any mapping: most confusion matrices stop here
 	// without solving the assignment.
-	if total < orderMinSamples || !orderSpeaks(upper, diag, total) {
+	if !orderSpeaks(upper, diag, total) {
 		return nil
 	}
 	assign := maxAssignment(confusion, rows)
@@ -100,67 +124,75 @@ func DiagnoseClassOrder(confusion [][]int64, names []string) *ClassOrder {
 	if moved < 2 || !orderSpeaks(mapped, diag, total) {
 		return nil
 	}
-	d := &ClassOrder{Mapping: mapping, Diagonal: float64(diag) / float64(total), Mapped: float64(mapped) / float64(total)}
-	d.Convention, d.Full = convention(mapping, names)
-	return d
+	return &ClassOrder{Mapping: mapping, Diagonal: float64(diag) / float64(total), Mapped: float64(mapped) / float64(total)}
 }
 
-func orderSpeaks(mapped, diag, total int64) bool {
-	m, dg := float64(mapped)/float64(total), float64(diag)/float64(total)
-	return m >= orderMinMapped && m-dg >= orderMinGain
-}
-
-// convention checks mapping (classes with samples only) against the known
-// conventions and returns the first that fits with its full mapping.
-func convention(mapping []int, names []string) (string, []int) {
-	k := len(mapping)
-	fits := func(full []int) bool {
-		for t, p := range mapping {
-			if p >= 0 && full[t] != p {
-				return false
+// bestConvention returns the known convention putting the most samples
+// of confusion on its mapping (moving at least two classes with samples),
+// its full mapping and that count; "" when none moves anything.
+func bestConvention(confusion [][]int64, names []string, rows []int) (string, []int, int64) {
+	var best string
+	var bestFull []int
+	var bestOn int64 = -1
+	for _, c := range conventions(len(confusion), names) {
+		var on int64
+		moved := 0
+		for _, t := range rows {
+			if p := c.full[t]; p >= 0 {
+				on += confusion[t][p]
+				if p != t {
+					moved++
+				}
 			}
 		}
-		return true
+		if moved >= 2 && on > bestOn {
+			best, bestFull, bestOn = c.name, c.full, on
+		}
 	}
-	// Lexicographic order of the names as given, or of the class ids
-	// written as decimal numbers (folders "0".."42" whatever their
-	// padding here, as a Keras model trained on unpadded folders has it).
-	var candidates [][]string
+	return best, bestFull, bestOn
+}
+
+type namedMapping struct {
+	name string
+	full []int
+}
+
+// conventions lists the known class orders for k outputs: lexicographic
+// order of the names as given, or of the class ids written as decimal
+// numbers (folders "0".."42" whatever their padding here, as a Keras
+// model trained on unpadded folders numbers them), and the offsets by one
+// (classes without an output map to -1).
+func conventions(k int, names []string) []namedMapping {
+	var cs []namedMapping
 	if len(names) == k {
-		candidates = append(candidates, names)
+		if full := lexRanks(names); full != nil {
+			cs = append(cs, namedMapping{OrderLexicographic, full})
+		}
 	}
 	ids := make([]string, k)
 	for i := range ids {
 		ids[i] = strconv.Itoa(i)
 	}
-	candidates = append(candidates, ids)
-	for _, c := range candidates {
-		if full := lexRanks(c); full != nil && fits(full) {
-			return OrderLexicographic, full
-		}
-	}
-	// Offsets: the classes with samples shift by one; the outputs left
-	// over take the classes left over in order.
+	cs = append(cs, namedMapping{OrderLexicographic, lexRanks(ids)})
 	for _, o := range []struct {
 		name  string
 		shift int
 	}{{OrderBackgroundFirst, 1}, {OrderOffsetMinus, -1}} {
 		full := make([]int, k)
-		ok := true
 		for t := range full {
 			full[t] = t + o.shift
 			if full[t] < 0 || full[t] >= k {
 				full[t] = -1
-				if mapping[t] >= 0 {
-					ok = false
-				}
 			}
 		}
-		if ok && fits(full) {
-			return o.name, full
-		}
+		cs = append(cs, namedMapping{o.name, full})
 	}
-	return "", nil
+	return cs
+}
+
+func orderSpeaks(mapped, diag, total int64) bool {
+	m, dg := float64(mapped)/float64(total), float64(diag)/float64(total)
+	return m >= orderMinMapped && m-dg >= orderMinGain
 }
 
 // lexRanks returns, for each name, its position in the names sorted as

@@ -141,3 +141,32 @@ func bruteAssign(c [][]int64, rows []int, i int, used map[int]bool) int64 {
 	}
 	return best
 }
+
+// A weak classifier (45% right) in lexicographic order is still named:
+// the best assignment would fit its noise, the convention does not.
+func TestDiagnoseClassOrderWeakModel(t *testing.T) {
+	k := 43
+	names := make([]string, k)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	lex := lexRanks(names)
+	r := rand.New(rand.NewSource(3))
+	c := make([][]int64, k)
+	for i := range c {
+		c[i] = make([]int64, k)
+	}
+	for tc := range k {
+		for s := range 5 {
+			p := r.Intn(k)
+			if s < 2 || (s == 2 && tc%4 == 0) {
+				p = lex[tc]
+			}
+			c[tc][p]++
+		}
+	}
+	d := DiagnoseClassOrder(c, names)
+	if d == nil || d.Convention != OrderLexicographic || d.Mapping[10] != 2 {
+		t.Fatalf("weak lexicographic model: %+v", d)
+	}
+}
