@@ -123,7 +123,7 @@ func (g *Graph) Validate() error {
 	}
 	ready := make([]bool, n)
 	for i, t := range g.Tensors {
-		if t.IsConst() {
+		if t.IsConst() || t.Variable {
 			ready[i] = true
 		}
 	}

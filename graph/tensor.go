@@ -116,6 +116,10 @@ type Tensor struct {
 	// ShapeSignature keeps dynamic dimensions (-1) as a file declared them;
 	// Shape always holds concrete sizes (the batch defaults to 1).
 	ShapeSignature []int
+	// Variable marks a state tensor (TFLite's is_variable, e.g. an LSTM's
+	// or SVDF's state): no op produces it, ops read and update it across
+	// invocations, and it starts as zeros.
+	Variable bool
 }
 
 // IsConst reports whether the tensor carries constant data.

@@ -4,30 +4,30 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareMul(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareMul(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareSub(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareSub(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareDiv(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareDiv(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareSquaredDifference(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareSquaredDifference(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareMinimum(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareMinimum(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareMaximum(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareMaximum(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareFloorDiv(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareFloorDiv(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareFloorMod(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareFloorMod(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func preparePow(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func preparePow(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareCompare(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareCompare(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareLogical(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareLogical(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareSelect(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareSelect(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareAddN(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareAddN(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func preparePrelu(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func preparePrelu(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

@@ -4,4 +4,4 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareDetectionPostProcess(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareDetectionPostProcess(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

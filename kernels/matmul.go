@@ -4,8 +4,8 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareTransposeConv(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareTransposeConv(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareBatchMatMul(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareBatchMatMul(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareL2Pool(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareL2Pool(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

@@ -90,7 +90,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 				return f(&prep{op: op, ins: ins, outs: outs, rnd: rnd, ref: o.reference})
 			}
 		}
-		return nil, unsupported(op, ins, outs, "no kernel for this op")
+		return nil, unsupported(op, ins, outs, whyNoKernel)
 	}
 	return f(op, ins, outs, rnd)
 }
@@ -98,8 +98,32 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 // unsupported builds an ErrUnsupported error naming the op and the dtypes
 // of all its tensors, e.g. "ADD (int8, int16 -> int8): ...: unsupported".
 func unsupported(op *graph.Op, ins, outs []*graph.Tensor, why string) error {
-	return fmt.Errorf("%s (%s -> %s): %s: %w", op.Name(), dtypeList(ins), dtypeList(outs), why, ErrUnsupported)
+	return &UnsupportedError{Op: op.Name(), Types: dtypeList(ins) + " -> " + dtypeList(outs), Why: why,
+		NoKernel: why == whyNoKernel || why == whyNoKernelYet}
 }
+
+const (
+	whyNoKernel    = "no kernel for this op"
+	whyNoKernelYet = "no kernel yet"
+)
+
+// UnsupportedError is what Prepare returns for an op, or a combination of
+// dtypes and options, that qbench cannot run. It wraps ErrUnsupported.
+type UnsupportedError struct {
+	Op    string // the op's name, e.g. "CONV_2D"
+	Types string // its dtypes, e.g. "uint8, uint8, int32 -> uint8"
+	Why   string
+	// NoKernel: the op kind has no kernel at all (as opposed to this
+	// combination of dtypes or options).
+	NoKernel bool
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s (%s): %s: %v", e.Op, e.Types, e.Why, ErrUnsupported)
+}
+
+// Unwrap lets errors.Is(err, ErrUnsupported) hold.
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
 
 func dtypeList(ts []*graph.Tensor) string {
 	s := ""

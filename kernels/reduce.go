@@ -4,6 +4,6 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareReduce(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareReduce(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareArg(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareArg(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

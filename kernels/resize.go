@@ -4,4 +4,4 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareResize(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareResize(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

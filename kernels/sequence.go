@@ -4,6 +4,6 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareSequenceLSTM(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareSequenceLSTM(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareSVDF(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareSVDF(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

@@ -4,12 +4,12 @@ package kernels
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
-func prepareUnary(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareUnary(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareCast(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareCast(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareZerosLike(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareZerosLike(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareLogSoftmax(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareLogSoftmax(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
-func prepareL2Normalization(p *prep) (Kernel, error) { return nil, p.unsupported("no kernel yet") }
+func prepareL2Normalization(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }

@@ -40,16 +40,44 @@ const InspectSchema = "qbench.inspect/v1"
 //	  "totals": {"ops": 1, "tensors": 4, "params": 448, "macs": 2764800, "constant_bytes": 1792}
 //	}
 type Summary struct {
-	Schema      string           `json:"schema"`
-	Model       string           `json:"model,omitempty"`
-	Description string           `json:"description"`
-	Metadata    []MetadataInfo   `json:"metadata"`
-	Inputs      []int            `json:"inputs"`
-	Outputs     []int            `json:"outputs"`
-	Ops         []OpInfo         `json:"ops"`
-	Tensors     []TensorInfo     `json:"tensors"`
-	Totals      Totals           `json:"totals"`
+	Schema      string         `json:"schema"`
+	Model       string         `json:"model,omitempty"`
+	Description string         `json:"description"`
+	Metadata    []MetadataInfo `json:"metadata"`
+	Inputs      []int          `json:"inputs"`
+	Outputs     []int          `json:"outputs"`
+	Ops         []OpInfo       `json:"ops"`
+	Tensors     []TensorInfo   `json:"tensors"`
+	Totals      Totals         `json:"totals"`
+	// Runs says whether qbench can run the model; the caller fills it
+	// (see SetRuns), as this package does not know the kernels.
+	Runs        *RunsInfo        `json:"runs_in_qbench,omitempty"`
 	optionOrder map[int][]string // per op: option names in schema order, for text
+}
+
+// RunsInfo says whether qbench runs a model and, if not, what is missing.
+type RunsInfo struct {
+	Yes bool `json:"yes"`
+	// Missing lists what qbench lacks, most frequent first: an op name, or
+	// an op with the dtypes it lacks, and how many ops need it.
+	Missing []MissingOp `json:"missing,omitempty"`
+}
+
+// MissingOp is one thing qbench lacks to run a model.
+type MissingOp struct {
+	Op    string `json:"op"`
+	Count int    `json:"count"`
+}
+
+// SetRuns records which ops qbench cannot run (op index → reason) and the
+// grouped missing list; an empty list means the model runs.
+func (s *Summary) SetRuns(unsupported map[int]string, missing []MissingOp) {
+	s.Runs = &RunsInfo{Yes: len(missing) == 0 && len(unsupported) == 0, Missing: missing}
+	for i := range s.Ops {
+		if why, ok := unsupported[s.Ops[i].Index]; ok {
+			s.Ops[i].Unsupported = why
+		}
+	}
 }
 
 // MetadataInfo names one metadata entry and its size.
@@ -68,6 +96,9 @@ type OpInfo struct {
 	Outputs []int          `json:"outputs"`
 	Params  int64          `json:"params"`
 	MACs    int64          `json:"macs"`
+	// Unsupported is why qbench cannot run this op ("" when it can, or
+	// when not checked).
+	Unsupported string `json:"unsupported,omitempty"`
 }
 
 // TensorInfo describes one tensor.
@@ -270,7 +301,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 		for _, n := range s.optionOrder[i] {
 			opts = append(opts, fmt.Sprintf("%s=%v", n, op.Options[n]))
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%d\t%v -> %v\t%d\t%d\t%s\n", op.Index, op.Op, op.Version,
+		name := op.Op
+		if op.Unsupported != "" {
+			name = "!" + name // marked: qbench cannot run it (reason below)
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%d\t%v -> %v\t%d\t%d\t%s\n", op.Index, name, op.Version,
 			op.Inputs, op.Outputs, op.Params, op.MACs, strings.Join(opts, " "))
 	}
 	tw.Flush()
@@ -291,6 +326,17 @@ func (s *Summary) WriteText(w io.Writer) error {
 	tw.Flush()
 	ew.printf("\nTotals: %d ops, %d tensors, %s parameters, %s MACs, %s of constants\n",
 		s.Totals.Ops, s.Totals.Tensors, human(s.Totals.Params), human(s.Totals.MACs), humanBytes(s.Totals.ConstantBytes))
+	if r := s.Runs; r != nil {
+		if !r.Yes {
+			ew.printf("\nOps qbench cannot run (marked ! above):\n")
+			for _, op := range s.Ops {
+				if op.Unsupported != "" {
+					ew.printf("  %d %s: %s\n", op.Index, op.Op, op.Unsupported)
+				}
+			}
+		}
+		ew.printf("\n%s\n", r.Line())
+	}
 	return ew.err
 }
 
@@ -377,3 +423,16 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
+
+// Line is the summary line: "runs in qbench: yes" or "runs in qbench: no
+// (missing: OP ×n, OP ×m)".
+func (r *RunsInfo) Line() string {
+	if r.Yes {
+		return "runs in qbench: yes"
+	}
+	var parts []string
+	for _, m := range r.Missing {
+		parts = append(parts, fmt.Sprintf("%s ×%d", m.Op, m.Count))
+	}
+	return "runs in qbench: no (missing: " + strings.Join(parts, ", ") + ")"
+}

@@ -261,6 +261,9 @@ func (r *reader) tensor(i int, tt table) (*graph.Tensor, error) {
 	} else if present {
 		return nil, fmt.Errorf("%s: %w sparse tensor", what, ErrUnsupported)
 	}
+	if t.Variable, err = tt.boolean(tensorIsVariable, false); err != nil {
+		return nil, err
+	}
 	bi, err := tt.u32(tensorBuffer, 0)
 	if err != nil {
 		return nil, err

@@ -330,6 +330,7 @@ func (w *writer) tensor(i int, t *graph.Tensor, buf int) (flatbuffers.UOffsetT, 
 	b.PrependInt8Slot(tensorType, typ, 0)
 	b.PrependUint32Slot(tensorBuffer, uint32(buf), 0)
 	b.PrependUOffsetTSlot(tensorName, name, 0)
+	b.PrependBoolSlot(tensorIsVariable, t.Variable, false)
 	if quant != 0 {
 		b.PrependUOffsetTSlot(tensorQuantization, quant, 0)
 	}

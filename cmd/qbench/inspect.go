@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
@@ -17,7 +18,12 @@ range of scales), and totals.
 
 With --json it prints one JSON object instead (schema "qbench.inspect/v1": schema,
 model, description, metadata, inputs, outputs, ops, tensors, totals; see the
-tflite.Summary documentation for every field).`,
+tflite.Summary documentation for every field, and runs_in_qbench).
+
+inspect never refuses a readable model: ops qbench cannot run (an op it does not
+implement, or a dtype combination it lacks) are marked with "!" and listed with the
+reason, and the last line says "runs in qbench: yes" or "runs in qbench: no
+(missing: OP ×n, ...)".`,
 		Example: `  qbench inspect model.tflite
   qbench inspect model.tflite --json | jq '.totals'`,
 		Args: cobra.ExactArgs(1),
@@ -28,6 +34,21 @@ tflite.Summary documentation for every field).`,
 			}
 			s := tflite.Summarize(g)
 			s.Model = args[0]
+			// Whether qbench runs it is part of the answer, never a refusal.
+			probs, err := interp.Check(g, interp.Options{})
+			if err != nil {
+				s.SetRuns(map[int]string{-1: err.Error()}, []tflite.MissingOp{{Op: "a valid graph: " + err.Error(), Count: 1}})
+			} else {
+				why := map[int]string{}
+				for _, p := range probs {
+					why[p.Index] = p.Err.Error()
+				}
+				var missing []tflite.MissingOp
+				for _, m := range interp.Missing(probs) {
+					missing = append(missing, tflite.MissingOp{Op: m.Key, Count: m.Count})
+				}
+				s.SetRuns(why, missing)
+			}
 			if asJSON {
 				return s.WriteJSON(a.stdout)
 			}

@@ -54,3 +54,62 @@ func TestInspectErrors(t *testing.T) {
 		t.Errorf("stderr %q", errb.String())
 	}
 }
+
+// inspect never refuses a readable model: every zoo model (third-party
+// files, many with ops or dtypes qbench lacks) prints its ops and ends with
+// the "runs in qbench:" line, in text and JSON.
+func TestInspectZooRunsLine(t *testing.T) {
+	zoo := filepath.Join("..", "..", "..", "shared", "models", "zoo")
+	files, _ := filepath.Glob(filepath.Join(zoo, "*.tflite"))
+	if len(files) == 0 {
+		t.Skip("../shared/models/zoo not found (reference material beside the checkout; a plain clone has none)")
+	}
+	for _, f := range files {
+		var out, errb bytes.Buffer
+		if code := execute(context.Background(), []string{"inspect", f}, &out, &errb); code != 0 {
+			t.Errorf("%s: exit %d: %s", filepath.Base(f), code, errb.String())
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		last := lines[len(lines)-1]
+		if last != "runs in qbench: yes" && !strings.HasPrefix(last, "runs in qbench: no (missing: ") {
+			t.Errorf("%s: last line %q", filepath.Base(f), last)
+		}
+		out.Reset()
+		if code := execute(context.Background(), []string{"inspect", "--json", f}, &out, &errb); code != 0 {
+			t.Errorf("%s --json: exit %d: %s", filepath.Base(f), code, errb.String())
+			continue
+		}
+		var s struct {
+			Runs *struct {
+				Yes     bool `json:"yes"`
+				Missing []struct {
+					Op    string `json:"op"`
+					Count int    `json:"count"`
+				} `json:"missing"`
+			} `json:"runs_in_qbench"`
+			Ops []struct {
+				Unsupported string `json:"unsupported"`
+			} `json:"ops"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &s); err != nil || s.Runs == nil {
+			t.Errorf("%s: json runs_in_qbench missing (%v)", filepath.Base(f), err)
+			continue
+		}
+		marked, counted := 0, 0
+		for _, op := range s.Ops {
+			if op.Unsupported != "" {
+				marked++
+			}
+		}
+		for _, m := range s.Runs.Missing {
+			counted += m.Count
+		}
+		if s.Runs.Yes != (marked == 0) || marked != counted {
+			t.Errorf("%s: yes=%v with %d ops marked and %d counted missing", filepath.Base(f), s.Runs.Yes, marked, counted)
+		}
+		if s.Runs.Yes != (last == "runs in qbench: yes") {
+			t.Errorf("%s: text %q disagrees with json yes=%v", filepath.Base(f), last, s.Runs.Yes)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package interp
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
+)
+
+// OpProblem is one op that Compile would refuse.
+type OpProblem struct {
+	Index int    // op index in the graph
+	Op    string // op name, e.g. "RESIZE_BILINEAR"
+	// Key groups problems for a summary: the op name when qbench has no
+	// kernel for the kind, else the name with the dtypes it lacks, e.g.
+	// "CONV_2D (uint8, uint8, int32 -> uint8)".
+	Key string
+	Err error
+}
+
+// Check reports every op of g that qbench cannot run, not only the first
+// as Compile does, so a user sees the whole list at once. A graph-level
+// problem (invalid wiring, inconsistent shapes) is returned as the error.
+func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
+	if g == nil {
+		return nil, errors.New("check: nil graph")
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	var probs []OpProblem
+	for oi, op := range g.Ops {
+		ins := make([]*graph.Tensor, len(op.Inputs))
+		for j, ti := range op.Inputs {
+			ins[j] = g.Tensor(ti)
+		}
+		outs := make([]*graph.Tensor, len(op.Outputs))
+		for j, ti := range op.Outputs {
+			outs[j] = g.Tensor(ti)
+		}
+		_, err := kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
+		if err == nil {
+			continue
+		}
+		p := OpProblem{Index: oi, Op: op.Name(), Key: op.Name(), Err: err}
+		var ue *kernels.UnsupportedError
+		if errors.As(err, &ue) && !ue.NoKernel {
+			p.Key = fmt.Sprintf("%s (%s)", ue.Op, ue.Types)
+		} else if !errors.Is(err, kernels.ErrUnsupported) {
+			p.Key = op.Name() + " (invalid)"
+		}
+		probs = append(probs, p)
+	}
+	return probs, nil
+}
+
+// MissingCount is how many ops share one OpProblem.Key.
+type MissingCount struct {
+	Key   string
+	Count int
+}
+
+// Missing groups problems by key, most frequent first (ties by key).
+func Missing(probs []OpProblem) []MissingCount {
+	n := map[string]int{}
+	for _, p := range probs {
+		n[p.Key]++
+	}
+	out := make([]MissingCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, MissingCount{k, c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
