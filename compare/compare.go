@@ -49,6 +49,10 @@ type ModelSpec struct {
 	Graph *graph.Graph
 	// Spec overrides the preprocessing stored with the model.
 	Spec *dataset.Spec
+	// OutputName picks the classifier output of a model with several
+	// (a tensor name or an output index); "" picks the only output with
+	// one value per class (graph.ClassifierOutput).
+	OutputName string
 }
 
 // SplitSpec is one set of samples to evaluate (e.g. full, verification).
@@ -278,6 +282,16 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		if spec.Path == "" {
 			info.Name = "model"
 		}
+	}
+	if len(g.Outputs) > 1 || spec.OutputName != "" {
+		i, why, err := graph.ClassifierOutput(g, spec.OutputName, k)
+		if err != nil {
+			return nil, err
+		}
+		if g, err = graph.WithOutputs(g, []int{i}); err != nil {
+			return nil, err
+		}
+		info.Output = why
 	}
 	opts := interp.Options{Batch: 1, Rounding: cfg.Rounding}
 	prog, err := interp.Compile(g, opts)

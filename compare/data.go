@@ -160,6 +160,17 @@ func ClassModel(models []ModelSpec) (*graph.Graph, error) {
 				return nil, fmt.Errorf("model %d (%s): %w", i+1, orPath(m), err)
 			}
 		}
+		// The class names belong to the classifier output; with several
+		// outputs and no --output-name the choice waits for the class count.
+		if len(g.Outputs) > 1 || m.OutputName != "" {
+			if k, _, err := graph.ClassifierOutput(g, m.OutputName, 0); err == nil {
+				if g, err = graph.WithOutputs(g, []int{k}); err != nil {
+					return nil, fmt.Errorf("model %d (%s): %w", i+1, orPath(m), err)
+				}
+			} else if m.OutputName != "" {
+				return nil, fmt.Errorf("model %d (%s): %w", i+1, orPath(m), err)
+			}
+		}
 		if first == nil {
 			first = g
 		}

@@ -203,3 +203,73 @@ func TopK(scores []float32, k int) []Class {
 	}
 	return cs
 }
+
+// RunRawAll runs a program with any number of inputs and outputs on K
+// samples: ins[i] holds input i's raw little-endian values for all K
+// samples, concatenated (each input must hold the same K). It returns each
+// output's raw values for all K samples, concatenated. Samples spread over
+// up to workers executors; the result is the same as with one.
+func RunRawAll(p *Program, ins [][]byte, workers int) ([][]byte, error) {
+	if len(ins) != p.NumInputs() {
+		return nil, fmt.Errorf("%d raw inputs for a model with %d inputs", len(ins), p.NumInputs())
+	}
+	k := -1
+	for i, in := range ins {
+		t := p.InputTensor(i)
+		size := t.ByteSize()
+		if size == 0 {
+			return nil, fmt.Errorf("input %d %q has no elements (shape %v)", i, t.Name, t.Shape)
+		}
+		if len(in) == 0 || len(in)%size != 0 {
+			return nil, fmt.Errorf("input %d %q is %d bytes, not a positive multiple of one sample (%s %v = %d bytes)",
+				i, t.Name, len(in), t.DType, t.Shape, size)
+		}
+		if n := len(in) / size; k < 0 {
+			k = n
+		} else if n != k {
+			return nil, fmt.Errorf("input %d %q holds %d samples, input 0 holds %d", i, t.Name, n, k)
+		}
+	}
+	if k < 0 {
+		k = 1 // a model without inputs runs once
+	}
+	outs := make([][]byte, p.NumOutputs())
+	for o := range outs {
+		outs[o] = make([]byte, k*p.OutputTensor(o).ByteSize())
+	}
+	workers = max(1, min(workers, k))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := k*w/workers, k*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := p.NewExecutor()
+			for s := lo; s < hi; s++ {
+				for i, in := range ins {
+					size := p.InputTensor(i).ByteSize()
+					if err := e.SetInputBytes(i, in[s*size:(s+1)*size]); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+				if err := e.Run(); err != nil {
+					errs[w] = fmt.Errorf("sample %d: %w", s, err)
+					return
+				}
+				for o := range outs {
+					size := p.OutputTensor(o).ByteSize()
+					AppendBytes(outs[o][s*size:s*size], e.Output(o))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return outs, nil
+}

@@ -89,6 +89,9 @@ type ModelInfo struct {
 	// Preprocess is the preprocessing spec the model's inputs were made
 	// with, as the compact JSON the model stores (or the default used).
 	Preprocess string `json:"preprocess"`
+	// Output says which output was taken as the class scores when the
+	// model has several ("" for a single-output model).
+	Output string `json:"output,omitempty"`
 }
 
 // ClassOrderNote is the class-order warning of a report.

@@ -14,6 +14,7 @@ func newCompareCmd(a *app) *cobra.Command {
 	var (
 		models, names, splits       []string
 		data, labels, out, rounding string
+		outputName                  string
 		samples                     int
 		topK                        []int
 		asJSON                      bool
@@ -65,7 +66,7 @@ folder as a split; several splits land in one report.`,
 			}
 			var specs []compare.ModelSpec
 			for i, m := range models {
-				spec := compare.ModelSpec{Path: m}
+				spec := compare.ModelSpec{Path: m, OutputName: outputName}
 				if i < len(names) {
 					spec.Name = names[i]
 				}
@@ -97,6 +98,11 @@ folder as a split; several splits land in one report.`,
 			pr.Wait()
 			if err != nil {
 				return err
+			}
+			for _, m := range r.Models {
+				if m.Output != "" {
+					fmt.Fprintf(a.stderr, "qbench: compare: %s: class scores from %s\n", m.Name, m.Output)
+				}
 			}
 			if err := report.WriteAll(out, r); err != nil {
 				return fmt.Errorf("write report: %w", err)
@@ -152,6 +158,7 @@ folder as a split; several splits land in one report.`,
 	f.IntVar(&samples, "samples", 0, "use a stratified subsample of N images per split (0: all; chosen by --seed)")
 	f.IntSliceVar(&topK, "top-k", []int{1, 5}, "k values of top-k accuracy")
 	f.BoolVar(&asJSON, "json", false, "print report.json to stdout instead of the summary")
+	f.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
 	return cmd
 }
 

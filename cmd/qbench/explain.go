@@ -21,6 +21,7 @@ func newExplainCmd(a *app) *cobra.Command {
 		samples, calibSamples, layerSamples                                 int
 		target                                                              float64
 		asJSON                                                              bool
+		outputName                                                          string
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --model float.tflite --quant int8.tflite --data DIR --out DIR",
@@ -65,6 +66,32 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			q, err := tflite.ReadFile(quantPath)
 			if err != nil {
 				return fmt.Errorf("read quantized model: %w", err)
+			}
+			// With several outputs, explain follows the classifier output:
+			// named, or the only one with one value per class.
+			if len(f.Outputs) > 1 || outputName != "" {
+				k := 0
+				if _, _, err := graph.ClassifierOutput(f, outputName, 0); err != nil && outputName == "" {
+					d, err := openForModel(a, "explain", dataDir, labels, f)
+					if err != nil {
+						return err
+					}
+					k = len(d.Classes)
+				}
+				i, why, err := graph.ClassifierOutput(f, outputName, k)
+				if err != nil {
+					return fmt.Errorf("%s: %w", model, err)
+				}
+				if len(q.Outputs) != len(f.Outputs) {
+					return fmt.Errorf("%s has %d outputs, %s has %d", model, len(f.Outputs), quantPath, len(q.Outputs))
+				}
+				if f, err = graph.WithOutputs(f, []int{i}); err != nil {
+					return err
+				}
+				if q, err = graph.WithOutputs(q, []int{i}); err != nil {
+					return fmt.Errorf("%s: %w", quantPath, err)
+				}
+				fmt.Fprintf(a.stderr, "qbench: explain: class scores from %s\n", why)
 			}
 			spec, err := modelSpec(a, f)
 			if err != nil {
@@ -176,6 +203,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.StringVar(&quantPath, "quant", "", "its quantized .tflite")
 	fl.StringVar(&dataDir, "data", "", "dataset folder to evaluate on")
 	fl.StringVar(&labels, "labels", "", "label map for --data (default: found in the folder)")
+	fl.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
 	fl.StringVar(&split, "split", "", "split of --data to explain (default: all images); other splits feed the data-shift table")
 	fl.IntVar(&samples, "samples", 1000, "images per split (stratified by class, chosen by --seed)")
 	fl.StringVar(&out, "out", "", "output folder for explain.json, explain.html and mixed.tflite")

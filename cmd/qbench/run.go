@@ -18,7 +18,9 @@ const maxImagePixels = 64 << 20
 
 func newRunCmd(a *app) *cobra.Command {
 	var (
-		inPath, outPath string
+		inputs, outputs []string
+		outAlias        []string
+		outPrefix       string
 		images          []string
 		top             int
 		labelsPath      string
@@ -26,13 +28,17 @@ func newRunCmd(a *app) *cobra.Command {
 		rounding        string
 	)
 	cmd := &cobra.Command{
-		Use:   "run MODEL.tflite (--input IN.bin --output OUT.bin | --image FILE...)",
+		Use:   "run MODEL.tflite (--input IN.bin... --output OUT.bin... | --image FILE...)",
 		Short: "Run a TFLite model on raw tensors or images",
 		Long: `run executes MODEL.tflite with qbench's interpreter (bit-exact with TFLite for integer models).
 
 With --input, IN.bin holds raw little-endian values in the model input's dtype, K samples
 concatenated; --output receives the first output's raw values for all K samples, in the
 same convention as ../shared/tools/tflite-oracle, so the two can be diffed byte for byte.
+Models with several inputs take one --input per input, in order, or NAME=FILE naming the
+input tensor; every input must hold the same K. Outputs: one --output per output in order
+(fewer writes only the first ones), or --output-prefix P, which writes output i to P.i.bin
+(the oracle's --out-all convention).
 Integer models run with the TFLite runtime's arithmetic by default (--rounding single);
 --rounding double gives TFLite Micro's (the reference kernels'), which differs by one
 step on some values.
@@ -42,6 +48,7 @@ height and width and scaled as the model's stored preprocessing spec says (metad
 "qbench.preprocess"; without one: RGB, bilinear half-pixel resize, values x/255 in [0,1]),
 quantized with the input's scale and zero point, and the top classes are printed.`,
 		Example: `  qbench run model.tflite --input in.bin --output out.bin
+  qbench run detector.tflite --input image=in.bin --output-prefix out   # out.0.bin ... out.3.bin
   qbench run model.tflite --image stop.png --image yield.jpg
   qbench run model.tflite --image sign.png --labels labels.txt --top 3 --json`,
 		Args: cobra.MinimumNArgs(1),
@@ -51,13 +58,19 @@ quantized with the input's scale and zero point, and the top classes are printed
 			} else if len(args) > 1 {
 				return usagef("unexpected arguments %v (images go after --image)", args[1:])
 			}
+			if len(outAlias) > 0 && len(outputs) > 0 {
+				return usagef("--out is an alias of --output: use one of them")
+			}
+			outputs = append(outputs, outAlias...)
 			switch {
-			case inPath != "" && len(images) > 0:
+			case len(inputs) > 0 && len(images) > 0:
 				return usagef("use either --input or --image, not both")
-			case inPath == "" && len(images) == 0:
+			case len(inputs) == 0 && len(images) == 0:
 				return usagef("give --input IN.bin (with --output OUT.bin) or --image FILE")
-			case inPath != "" && outPath == "":
-				return usagef("--input needs --output OUT.bin")
+			case len(inputs) > 0 && len(outputs) == 0 && outPrefix == "":
+				return usagef("--input needs --output OUT.bin or --output-prefix P")
+			case len(outputs) > 0 && outPrefix != "":
+				return usagef("use either --output or --output-prefix, not both")
 			case top < 1:
 				return usagef("--top must be at least 1, got %d", top)
 			}
@@ -74,22 +87,8 @@ quantized with the input's scale and zero point, and the top classes are printed
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			e := p.NewExecutor()
-			if inPath != "" {
-				in, err := os.ReadFile(inPath)
-				if err != nil {
-					return err
-				}
-				out, err := interp.RunRaw(p, in, a.threads)
-				if err != nil {
-					return fmt.Errorf("%s: %w", inPath, err)
-				}
-				if err := os.WriteFile(outPath, out, 0o644); err != nil {
-					return err
-				}
-				if !a.quiet {
-					fmt.Fprintf(a.stderr, "wrote %d bytes (%d samples) to %s\n", len(out), len(in)/p.InputTensor(0).ByteSize(), outPath)
-				}
-				return nil
+			if len(inputs) > 0 {
+				return runRaw(a, p, inputs, outputs, outPrefix)
 			}
 			labels := classNames(g)
 			if labelsPath != "" {
@@ -103,9 +102,10 @@ quantized with the input's scale and zero point, and the top classes are printed
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&inPath, "input", "", "raw input tensor file (K samples in the input's dtype)")
-	f.StringVar(&outPath, "output", "", "where to write the first output's raw values")
-	f.StringVar(&outPath, "out", "", "alias of --output")
+	f.StringArrayVar(&inputs, "input", nil, "raw input tensor file (K samples in the input's dtype); repeat per input, or NAME=FILE")
+	f.StringArrayVar(&outputs, "output", nil, "where to write an output's raw values (repeat: one per output, in order)")
+	f.StringArrayVar(&outAlias, "out", nil, "alias of --output")
+	f.StringVar(&outPrefix, "output-prefix", "", "write output i to PREFIX.i.bin (all outputs)")
 	f.StringSliceVar(&images, "image", nil, "image file(s) to classify (repeatable)")
 	f.IntVar(&top, "top", 5, "how many classes to print per image")
 	f.StringVar(&labelsPath, "labels", "", "class names, one per line (line i = class i)")
