@@ -115,13 +115,13 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 				y.Quant = x.Quant.Clone()
 			}
 			return oneOp(graph.OpRelu6, nil, x, y)
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"leaky_relu", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpLeakyRelu, &graph.LeakyReluOptions{Alpha: 0.2}, qt(dt, s, sc(), zp()), qt(dt, s, sc(), zp()))
 		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"logistic", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpLogistic, nil, qt(dt, s, sc(), zp()), qt(dt, s, 1.0/256, -128))
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"pad", func(dt graph.DType) *graph.Graph {
 			x := qt(dt, s, sc(), zp())
 			y := qt(dt, []int{1, 8, 6, 4}, 0, 0)
@@ -129,13 +129,13 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 			pads := i32("paddings", 0, 0, 1, 1, 0, 1, 0, 0)
 			pads.Shape = []int{4, 2}
 			return oneOp(graph.OpPad, nil, x, y, pads)
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"mean", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpMean, &graph.ReducerOptions{KeepDims: true}, qt(dt, s, sc(), zp()), qt(dt, []int{1, 1, 1, 4}, sc(), zp()), i32("axis", 1, 2))
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"mean-c", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpMean, &graph.ReducerOptions{}, qt(dt, []int{2, 5, 9, 30}, sc(), zp()), qt(dt, []int{2, 5, 9}, sc(), zp()), i32("axis", -1))
-		}, []graph.DType{graph.Int8}},
+		}, []graph.DType{graph.Int8, graph.UInt8}},
 		{"mean-hw-big", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpMean, &graph.ReducerOptions{KeepDims: true}, qt(dt, []int{1, 12, 11, 40}, sc(), zp()), qt(dt, []int{1, 1, 1, 40}, sc(), zp()), i32("axis", 1, 2))
 		}, []graph.DType{graph.Int8}},
@@ -144,7 +144,7 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 			y := qt(dt, []int{1, 16}, 0, 0)
 			y.Quant = x.Quant.Clone()
 			return oneOp(graph.OpMean, &graph.ReducerOptions{}, x, y, i32("axis", 1, 2))
-		}, []graph.DType{graph.Int8}},
+		}, []graph.DType{graph.Int8, graph.UInt8}},
 		{"leaky_relu-wide", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpLeakyRelu, &graph.LeakyReluOptions{Alpha: 0.01}, qt(dt, s, 0.5, 7), qt(dt, s, 0.001, -3))
 		}, []graph.DType{graph.Int8}},
@@ -154,12 +154,37 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 		{"quantize-int8-uint8", func(dt graph.DType) *graph.Graph {
 			return oneOp(graph.OpQuantize, nil, qt(graph.Int8, s, sc(), zp()), qt(graph.UInt8, s, sc(), zp()))
 		}, []graph.DType{graph.Int8}},
+		{"quantize-uint8-int8", func(dt graph.DType) *graph.Graph {
+			return oneOp(graph.OpQuantize, nil, qt(graph.UInt8, s, sc(), zp()), qt(graph.Int8, s, sc(), zp()))
+		}, []graph.DType{graph.UInt8}},
+		{"quantize-uint8-int8-same-scale", func(dt graph.DType) *graph.Graph {
+			x := qt(graph.UInt8, s, sc(), zp())
+			return oneOp(graph.OpQuantize, nil, x, qt(graph.Int8, s, x.Quant.Scale[0], x.Quant.ZeroPoint[0]-128))
+		}, []graph.DType{graph.UInt8}},
 		{"dequantize", func(dt graph.DType) *graph.Graph {
-			return oneOp(graph.OpDequantize, nil, qt(graph.Int8, s, sc(), zp()), qt(graph.Float32, s, 0, 0))
-		}, []graph.DType{graph.Int8}},
+			return oneOp(graph.OpDequantize, nil, qt(dt, s, sc(), zp()), qt(graph.Float32, s, 0, 0))
+		}, []graph.DType{graph.Int8, graph.UInt8}},
 		{"quantize-float", func(dt graph.DType) *graph.Graph {
-			return oneOp(graph.OpQuantize, nil, qt(graph.Float32, s, 0, 0), qt(graph.Int8, s, sc(), zp()))
-		}, []graph.DType{graph.Float32}},
+			return oneOp(graph.OpQuantize, nil, qt(graph.Float32, s, 0, 0), qt(dt, s, sc(), zp()))
+		}, []graph.DType{graph.Int8, graph.UInt8}},
+		// TFLite refuses int8 inputs whose scales differ from the output's
+		// and copies uint8 ones unchanged.
+		{"concat-rescale", func(dt graph.DType) *graph.Graph {
+			x := qt(dt, s, sc(), zp())
+			c := constOf(dt, s, sc(), zp(), rng)
+			y := qt(dt, []int{1, 6, 5, 8}, sc(), zp())
+			return oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, x, y, c)
+		}, []graph.DType{graph.UInt8}},
+		{"padv2", func(dt graph.DType) *graph.Graph {
+			x := qt(dt, s, sc(), zp())
+			y := qt(dt, []int{1, 8, 6, 5}, 0, 0)
+			y.Quant = x.Quant.Clone()
+			pads := i32("paddings", 0, 0, 1, 1, 0, 1, 0, 1)
+			pads.Shape = []int{4, 2}
+			v := constOf(dt, []int{1}, 0, 0, rng)
+			v.Quant = x.Quant.Clone()
+			return oneOp(graph.OpPadV2, nil, x, y, pads, v)
+		}, []graph.DType{graph.Int8, graph.UInt8}},
 		{"concat", func(dt graph.DType) *graph.Graph {
 			x := qt(dt, s, sc(), zp())
 			c := constOf(dt, s, 0, 0, rng)
@@ -169,13 +194,13 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 				y.Quant = x.Quant.Clone()
 			}
 			return oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, x, y, c)
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 		{"reshape", func(dt graph.DType) *graph.Graph {
 			x := qt(dt, s, sc(), zp())
 			y := qt(dt, []int{1, 120}, 0, 0)
 			y.Quant = x.Quant.Clone()
 			return oneOp(graph.OpReshape, &graph.ReshapeOptions{NewShape: []int{1, 120}}, x, y, i32("shape", 1, 120))
-		}, []graph.DType{graph.Float32, graph.Int8}},
+		}, []graph.DType{graph.Float32, graph.Int8, graph.UInt8}},
 	}
 	dir := t.TempDir()
 	for _, c := range cases {

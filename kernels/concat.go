@@ -8,8 +8,9 @@ import (
 
 // concatKernel implements CONCATENATION: for each outer index (the product
 // of dimensions before the axis) it copies each input's contiguous block in
-// turn. Quantized inputs whose scale or zero point differ from the output's
-// are rescaled as TFLite's ConcatenationWithScaling does.
+// turn. Quantized (int8, int16) inputs whose scale or zero point differ
+// from the output's are rescaled as TFLite's ConcatenationWithScaling does;
+// uint8 ones are copied unchanged, as the TFLite runtime does.
 type concatKernel struct {
 	outer  int
 	blocks []int // elements per outer index, per input
@@ -154,7 +155,10 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Ke
 		sum += t.Shape[axis]
 		k.blocks = append(k.blocks, t.Shape[axis]*inner)
 		var c concatScale
-		if si, zi, ok := QuantParams(t); ok && outQ && out.DType.IsInteger() && out.DType != graph.Int32 && (si != so || zi != zo) {
+		// uint8 inputs are copied as they are whatever their scales: the
+		// TFLite runtime's uint8 CONCATENATION does not rescale (measured
+		// with the oracle), and converters give them the output's scale.
+		if si, zi, ok := QuantParams(t); ok && outQ && out.DType.IsInteger() && out.DType != graph.Int32 && out.DType != graph.UInt8 && (si != so || zi != zo) {
 			c.needed = true
 			c.scale = si * (1 / so)
 			c.bias = float32(-zi) * c.scale

@@ -255,6 +255,8 @@ func prepareConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.R
 		return newConvInt8(rnd, op, g, in, w, bias, out, opts.Activation, path)
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
 		return newConvInt16(rnd, op, g, in, w, bias, out, opts.Activation)
+	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
+		return newConvU8(rnd, op, g, in, w, bias, out, opts.Activation, path == pathReference)
 	}
 	return nil, unsupported(op, ins, outs, "no CONV_2D kernel for these dtypes")
 }

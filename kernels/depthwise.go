@@ -23,6 +23,12 @@ func prepareDepthwiseConv2D(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, er
 // prepareDepthwiseConv2DRounding is the PrepareFunc body for the arithmetic rnd (see
 // heavyPrepareWith).
 func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
+	return prepareDepthwiseConv2DWith(op, ins, outs, rnd, false)
+}
+
+// prepareDepthwiseConv2DWith is prepareDepthwiseConv2DRounding; ref picks
+// the plain reference loops where a fast form exists (uint8).
+func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	opts, ok := op.Options.(*graph.DepthwiseConv2DOptions)
 	if !ok || opts == nil {
 		return nil, fmt.Errorf("%s: missing DepthwiseConv2DOptions", op.Kind)
@@ -105,6 +111,8 @@ func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd
 		rq.acc64 = true
 		d.rq, d.wi = rq, wv
 		return &depthwiseInt16{d}, nil
+	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
+		return newDepthwiseU8(rnd, d, in, w, bias, out, opts.Activation, ref)
 	}
 	return nil, unsupported(op, ins, outs, "no DEPTHWISE_CONV_2D kernel for these dtypes")
 }
@@ -131,7 +139,7 @@ type depthwise struct {
 
 // dwNum is the element types depthwise arithmetic runs on.
 type dwNum interface {
-	~int8 | ~int16 | ~int32 | ~int64 | ~float32
+	~int8 | ~uint8 | ~int16 | ~int32 | ~int64 | ~float32
 }
 
 // dwPixel computes the accumulators of one output pixel whose window starts

@@ -523,8 +523,9 @@ func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Ro
 }
 
 // logisticKernel implements LOGISTIC: float directly, int8 with gemmlowp's
-// fixed-point logistic (TFLM's reference), int16 with TFLite's interpolated
-// 256-entry sigmoid table.
+// fixed-point logistic (TFLM's reference; uint8 is the int8 result + 128,
+// as in TFLite's uint8 kernel), int16 with TFLite's interpolated 256-entry
+// sigmoid table.
 type logisticKernel struct {
 	n int
 	// int8
@@ -550,6 +551,14 @@ func (k *logisticKernel) Run(ins, outs []*Buffer) error {
 		}
 		for i, v := range x.I8[:k.n] {
 			y.I8[i] = k.int8(int32(v))
+		}
+	case graph.UInt8:
+		if k.lut != nil {
+			applyLUT8(k.lut, x, y, k.n)
+			return nil
+		}
+		for i, v := range x.U8[:k.n] {
+			y.U8[i] = uint8(int32(k.int8(int32(v))) + 128)
 		}
 	case graph.Int16:
 		for i, v := range x.I16[:k.n] {
@@ -647,7 +656,7 @@ func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel,
 	switch out.DType {
 	case graph.Float32:
 		return k, nil
-	case graph.Int8:
+	case graph.Int8, graph.UInt8:
 		si, zi, err := requireQuant(op, "input", in)
 		if err != nil {
 			return nil, err
@@ -657,9 +666,14 @@ func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel,
 			return nil, err
 		}
 		// TFLite only insists on the zero point; the kernel's output is in
-		// units of 1/256 whatever scale the tensor declares.
-		if zo != -128 {
-			return nil, unsupported(op, ins, outs, fmt.Sprintf("int8 output zero point must be -128, got %d (scale %g)", zo, so))
+		// units of 1/256 whatever scale the tensor declares. The uint8
+		// kernel's result is the int8 one plus 128.
+		want := int32(-128)
+		if out.DType == graph.UInt8 {
+			want = 0
+		}
+		if zo != want {
+			return nil, unsupported(op, ins, outs, fmt.Sprintf("%s output zero point must be %d, got %d (scale %g)", out.DType, want, zo, so))
 		}
 		// The input is brought to Q4.27 (4 integer bits); inputs beyond the
 		// radius saturate.
@@ -672,7 +686,7 @@ func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel,
 		maxIn := float64((1<<intBits)-1) * float64(int64(1)<<(31-intBits)) / math.Ldexp(1, exp)
 		k.radius = int32(math.Floor(maxIn))
 		if !ref {
-			k.lut = lut8For(graph.Int8, func(v int32) int32 { return int32(k.int8(v)) })
+			k.lut = lut8For(in.DType, func(v int32) int32 { return int32(k.int8(v)) + want + 128 })
 		}
 		return k, nil
 	case graph.Int16:

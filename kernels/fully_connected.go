@@ -30,6 +30,12 @@ func prepareFullyConnected(op *graph.Op, ins, outs []*graph.Tensor) (Kernel, err
 // prepareFullyConnectedRounding is the PrepareFunc body for the arithmetic rnd (see
 // heavyPrepareWith).
 func prepareFullyConnectedRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error) {
+	return prepareFullyConnectedWith(op, ins, outs, rnd, false)
+}
+
+// prepareFullyConnectedWith is prepareFullyConnectedRounding; ref picks
+// the plain reference loops where a fast form exists (uint8).
+func prepareFullyConnectedWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	opts, _ := op.Options.(*graph.FullyConnectedOptions)
 	act := graph.ActNone
 	if opts != nil {
@@ -108,6 +114,8 @@ func prepareFullyConnectedRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd 
 		}
 		f.rq, f.wi = rq, wv
 		return &fcInt16{f}, nil
+	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
+		return newFCU8(rnd, f, in, w, bias, out, act, ref)
 	}
 	return nil, unsupported(op, ins, outs, "no FULLY_CONNECTED kernel for these dtypes")
 }

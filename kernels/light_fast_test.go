@@ -203,6 +203,11 @@ func TestLogisticDequantizeFastMatchReference(t *testing.T) {
 			fillInts(rng, x)
 			out := qtensor("y", graph.Int8, shape, 1.0/256, -128)
 			differential(t, "LOGISTIC", &graph.Op{Kind: graph.OpLogistic}, []*graph.Tensor{in}, out, rnd, []*Buffer{x})
+			in = qtensor("x", graph.UInt8, shape, randScale(rng), randZP(rng, graph.UInt8))
+			x = allocBuf(in)
+			fillInts(rng, x)
+			out = qtensor("y", graph.UInt8, shape, 1.0/256, 0)
+			differential(t, "LOGISTIC uint8", &graph.Op{Kind: graph.OpLogistic}, []*graph.Tensor{in}, out, rnd, []*Buffer{x})
 			for _, d := range []graph.DType{graph.Int8, graph.UInt8} {
 				in := qtensor("x", d, shape, randScale(rng), randZP(rng, d))
 				x := allocBuf(in)

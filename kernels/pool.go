@@ -7,7 +7,7 @@ import (
 	"github.com/qbench/qbench/graph"
 )
 
-// MAX_POOL_2D and AVERAGE_POOL_2D over NHWC, float32, int8 and int16. The
+// MAX_POOL_2D and AVERAGE_POOL_2D over NHWC, float32, int8, uint8 and int16. The
 // window is clipped to the image (padding never counts), as in TFLite's
 // reference kernels; integer averages round half away from zero.
 
@@ -47,7 +47,7 @@ func preparePool(op *graph.Op, ins, outs []*graph.Tensor, avg bool) (Kernel, err
 			return nil, fmt.Errorf("%s: %w", op.Kind, err)
 		}
 		return &poolFloat{p}, nil
-	case graph.Int8, graph.Int16:
+	case graph.Int8, graph.UInt8, graph.Int16:
 		sOut, zpOut, err := tensorQuant(op, "output", out)
 		if err != nil {
 			return nil, err
@@ -55,8 +55,11 @@ func preparePool(op *graph.Op, ins, outs []*graph.Tensor, avg bool) (Kernel, err
 		if p.lo, p.hi, err = ActivationRangeQuantized(opts.Activation, out.DType, sOut, zpOut); err != nil {
 			return nil, fmt.Errorf("%s: output %q: %w", op.Kind, out.Name, err)
 		}
-		if in.DType == graph.Int8 {
+		switch in.DType {
+		case graph.Int8:
 			return &poolInt8{p}, nil
+		case graph.UInt8:
+			return &poolUint8{p}, nil
 		}
 		return &poolInt16{p}, nil
 	}
@@ -139,7 +142,7 @@ func (p poolFloat) Run(ins, outs []*Buffer) error {
 // poolInt pools an int8 or int16 image: the maximum, or TFLite's integer
 // average (sum rounded half away from zero with C's truncating division),
 // clamped to the activation range.
-func poolInt[T int8 | int16](p *pool, src, dst []T, batch int) error {
+func poolInt[T int8 | uint8 | int16](p *pool, src, dst []T, batch int) error {
 	g := p.g
 	// The fast max path clamps in T; a clamp range outside T (possible
 	// only with odd zero points) keeps the int32 clamp and its wrap below.
@@ -200,6 +203,17 @@ func (p poolInt8) Run(ins, outs []*Buffer) error {
 	return poolInt(p.pool, in.I8, out.I8, batch)
 }
 
+type poolUint8 struct{ *pool }
+
+// Run implements Kernel.
+func (p poolUint8) Run(ins, outs []*Buffer) error {
+	in, out, batch, err := p.buffers(ins, outs)
+	if err != nil {
+		return err
+	}
+	return poolInt(p.pool, in.U8, out.U8, batch)
+}
+
 type poolInt16 struct{ *pool }
 
 // Run implements Kernel.
@@ -213,11 +227,14 @@ func (p poolInt16) Run(ins, outs []*Buffer) error {
 
 // clampIn converts an int32 clamp range to T when doing so changes no
 // result: lo ≤ hi and both inside T.
-func clampIn[T int8 | int16](lo, hi int32) (T, T, bool) {
+func clampIn[T int8 | uint8 | int16](lo, hi int32) (T, T, bool) {
 	tmin, tmax := int32(math.MinInt8), int32(math.MaxInt8)
 	var z T
-	if any(z) == any(int16(0)) {
+	switch any(z).(type) {
+	case int16:
 		tmin, tmax = math.MinInt16, math.MaxInt16
+	case uint8:
+		tmin, tmax = 0, math.MaxUint8
 	}
 	if lo > hi || lo < tmin || hi > tmax {
 		return 0, 0, false
@@ -234,7 +251,7 @@ func clampIn[T int8 | int16](lo, hi int32) (T, T, bool) {
 // at a SAME border, take the general pixel-by-pixel form. Results equal
 // the scalar loop exactly: max is exact and the clamp to [lo, hi]
 // (lo ≥ −MaxFloat32 for floats) subsumes its −MaxFloat32 start.
-func maxPool[T float32 | int8 | int16](g *convGeom, src, dst []T, batch int, lo, hi T) {
+func maxPool[T float32 | int8 | uint8 | int16](g *convGeom, src, dst []T, batch int, lo, hi T) {
 	C := g.inC
 	inRow := g.inW * C
 	perIn := g.inH * inRow
@@ -268,7 +285,7 @@ func maxPool[T float32 | int8 | int16](g *convGeom, src, dst []T, batch int, lo,
 // values per output). Go compiles int8 and float32 max to branches or
 // NaN-handling sequences, so those compute in int32, where max is a
 // conditional move; the element type is resolved once per row.
-func max2x2Row[T float32 | int8 | int16](o, a, b []T, C int, lo, hi T) {
+func max2x2Row[T float32 | int8 | uint8 | int16](o, a, b []T, C int, lo, hi T) {
 	switch o := any(o).(type) {
 	case []int8:
 		a, b := any(a).([]int8), any(b).([]int8)
@@ -316,7 +333,7 @@ func max2x2Row[T float32 | int8 | int16](o, a, b []T, C int, lo, hi T) {
 }
 
 // max2x2Generic is one 2×2 window with Go's max.
-func max2x2Generic[T float32 | int8 | int16](o, a, b []T, lo, hi T) {
+func max2x2Generic[T float32 | int8 | uint8 | int16](o, a, b []T, lo, hi T) {
 	n := len(o)
 	a0, a1, b0, b1 := a[:n], a[n:2*n], b[:n], b[n:2*n]
 	for c := range o {
@@ -357,7 +374,7 @@ func max2x2Float(o, a, b []float32, lo, hi float32) bool {
 // (rows of inRow values, pixels of C) into o; an empty window (possible
 // only with an inconsistent output shape) gives lo, as the scalar loop's
 // clamp of its starting value does.
-func maxWindow[T float32 | int8 | int16](o, img []T, inRow, C, y0, y1, x0, x1 int, lo, hi T) {
+func maxWindow[T float32 | int8 | uint8 | int16](o, img []T, inRow, C, y0, y1, x0, x1 int, lo, hi T) {
 	for c := range o {
 		o[c] = lo
 	}

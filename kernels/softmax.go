@@ -57,6 +57,21 @@ func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpo
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		return &softmaxFloat{s}, nil
+	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
+		sIn, _, err := tensorQuant(op, "input", in)
+		if err != nil {
+			return nil, err
+		}
+		sOut, zpOut, err := tensorQuant(op, "output", out)
+		if err != nil {
+			return nil, err
+		}
+		if zpOut != 0 || sOut != 1.0/256 {
+			return nil, unsupportedf(op, "uint8 output %q needs scale 1/256 and zero point 0 (got %g, %d)", out.Name, sOut, zpOut)
+		}
+		s.mult, s.shift = rnd.PreprocessSoftmaxScaling(float64(beta), float64(sIn), softmaxScaledDiffIntegerBits)
+		s.diffMin = -int32(fixedpoint.CalculateInputRadius(softmaxScaledDiffIntegerBits, s.shift, 31))
+		return &softmaxUint8{s}, nil
 	case in.DType == graph.Int8 && (out.DType == graph.Int8 || out.DType == graph.Int16):
 		sIn, _, err := tensorQuant(op, "input", in)
 		if err != nil {
@@ -158,12 +173,12 @@ func (s softmaxFloat) Run(ins, outs []*Buffer) error {
 // with each element's probability in units of 2^−outBits before the output
 // offset is added, or with math.MinInt32 for elements whose difference from
 // the row maximum is below diffMin (their output is the dtype minimum).
-func (s *softmax) int8Row(x []int8, outBits int, emit func(c int, v int32)) error {
-	maxIn := int32(math.MinInt8)
+func int8Row[T int8 | uint8](s *softmax, x []T, outBits int, emit func(c int, v int32)) error {
+	maxIn := int32(math.MinInt32)
 	for _, v := range x {
 		maxIn = max(maxIn, int32(v))
 	}
-	expOf := func(v int8) (int32, bool) {
+	expOf := func(v T) (int32, bool) {
 		diff := int32(v) - maxIn
 		if diff < s.diffMin {
 			return 0, false
@@ -203,11 +218,31 @@ func (s softmaxInt8) Run(ins, outs []*Buffer) error {
 	}
 	for r := 0; r < rows; r++ {
 		y := out.I8[r*s.depth : (r+1)*s.depth]
-		err := s.int8Row(in.I8[r*s.depth:(r+1)*s.depth], 8, func(c int, v int32) {
+		err := int8Row(s.softmax, in.I8[r*s.depth:(r+1)*s.depth], 8, func(c int, v int32) {
 			if v != math.MinInt32 {
 				v += math.MinInt8
 			}
 			y[c] = int8(min(max(v, math.MinInt8), math.MaxInt8))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type softmaxUint8 struct{ *softmax }
+
+// Run implements Kernel.
+func (s softmaxUint8) Run(ins, outs []*Buffer) error {
+	in, out, rows, err := s.rows(ins, outs)
+	if err != nil {
+		return err
+	}
+	for r := 0; r < rows; r++ {
+		y := out.U8[r*s.depth : (r+1)*s.depth]
+		err := int8Row(s.softmax, in.U8[r*s.depth:(r+1)*s.depth], 8, func(c int, v int32) {
+			y[c] = uint8(min(max(v, 0), math.MaxUint8))
 		})
 		if err != nil {
 			return err
@@ -226,7 +261,7 @@ func (s softmaxInt8To16) Run(ins, outs []*Buffer) error {
 	}
 	for r := 0; r < rows; r++ {
 		y := out.I16[r*s.depth : (r+1)*s.depth]
-		err := s.int8Row(in.I8[r*s.depth:(r+1)*s.depth], 16, func(c int, v int32) {
+		err := int8Row(s.softmax, in.I8[r*s.depth:(r+1)*s.depth], 16, func(c int, v int32) {
 			if v != math.MinInt32 {
 				v += math.MinInt16
 			}
