@@ -17,6 +17,12 @@ type Graph struct {
 	// Metadata holds named blobs stored with the model, e.g. the
 	// preprocessing spec under MetadataPreprocess.
 	Metadata map[string][]byte
+	// Name is the subgraph's name in the file ("" when none).
+	Name string
+	// Subgraphs are the file's other subgraphs (Subgraphs[i] is subgraph
+	// i+1): the bodies WHILE, IF and CALL_ONCE refer to by index. Each is a
+	// graph of its own tensors; they are read and inspected, not run.
+	Subgraphs []*Graph
 	// Meta is the model's standard metadata (name, normalisation, label
 	// files), nil when the file has none or it could not be read.
 	Meta *ModelMeta
@@ -190,6 +196,10 @@ func (g *Graph) Clone() *Graph {
 		nop.Options = cloneOptions(op.Options)
 		nop.CustomOptions = append([]byte(nil), op.CustomOptions...)
 		c.Ops = append(c.Ops, &nop)
+	}
+	c.Name = g.Name
+	for _, sg := range g.Subgraphs {
+		c.Subgraphs = append(c.Subgraphs, sg.Clone())
 	}
 	if g.Metadata != nil {
 		c.Metadata = make(map[string][]byte, len(g.Metadata))

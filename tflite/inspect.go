@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/qbench/qbench/graph"
 )
@@ -49,10 +51,23 @@ type Summary struct {
 	Ops         []OpInfo       `json:"ops"`
 	Tensors     []TensorInfo   `json:"tensors"`
 	Totals      Totals         `json:"totals"`
+	// Subgraphs summarises the file's other subgraphs (control-flow
+	// bodies); empty for most models.
+	Subgraphs []SubgraphInfo `json:"subgraphs,omitempty"`
 	// Runs says whether qbench can run the model; the caller fills it
 	// (see SetRuns), as this package does not know the kernels.
 	Runs        *RunsInfo        `json:"runs_in_qbench,omitempty"`
 	optionOrder map[int][]string // per op: option names in schema order, for text
+}
+
+// SubgraphInfo summarises one subgraph other than the main one.
+type SubgraphInfo struct {
+	Index   int            `json:"index"`
+	Name    string         `json:"name"`
+	Inputs  int            `json:"inputs"`
+	Outputs int            `json:"outputs"`
+	Tensors int            `json:"tensors"`
+	Ops     map[string]int `json:"ops"` // op name → count
 }
 
 // RunsInfo says whether qbench runs a model and, if not, what is missing.
@@ -162,7 +177,7 @@ func Summarize(g *graph.Graph) *Summary {
 		}
 		s.optionOrder[i] = names
 		s.Ops = append(s.Ops, OpInfo{
-			Index: i, Op: op.Kind.String(), Version: op.Version, Options: opts,
+			Index: i, Op: op.Name(), Version: op.Version, Options: opts,
 			Inputs: append([]int{}, op.Inputs...), Outputs: append([]int{}, op.Outputs...),
 			Params: params, MACs: macs,
 		})
@@ -177,6 +192,14 @@ func Summarize(g *graph.Graph) *Summary {
 			s.Totals.ConstantBytes += int64(len(t.Data))
 		}
 		s.Tensors = append(s.Tensors, ti)
+	}
+	for i, sg := range g.Subgraphs {
+		si := SubgraphInfo{Index: i + 1, Name: sg.Name, Inputs: len(sg.Inputs), Outputs: len(sg.Outputs),
+			Ops: map[string]int{}, Tensors: len(sg.Tensors)}
+		for _, op := range sg.Ops {
+			si.Ops[op.Name()]++
+		}
+		s.Subgraphs = append(s.Subgraphs, si)
 	}
 	s.Totals.Ops, s.Totals.Tensors = len(g.Ops), len(g.Tensors)
 	s.Totals.Params, s.Totals.MACs = graph.TotalStats(g)
@@ -255,8 +278,44 @@ func optionFields(op *graph.Op) ([]string, []any) {
 		add("fused_activation_function", o.Activation.String())
 	case *graph.ReducerOptions:
 		add("keep_dims", o.KeepDims)
+	default:
+		// The other options types are flat structs: list their fields in
+		// declaration order, named as TFLite's schema names them.
+		if v := reflect.ValueOf(o); v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct {
+			e := v.Elem()
+			for i := range e.NumField() {
+				f := e.Field(i)
+				if !f.CanInterface() {
+					continue
+				}
+				val := f.Interface()
+				if st, ok := val.(fmt.Stringer); ok {
+					val = st.String()
+				}
+				add(snakeCase(e.Type().Field(i).Name), val)
+			}
+		}
+	}
+	if len(op.CustomOptions) > 0 {
+		add("custom_options_bytes", len(op.CustomOptions))
 	}
 	return names, values
+}
+
+// snakeCase turns a Go field name such as "ShrinkAxisMask" into
+// "shrink_axis_mask".
+func snakeCase(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 && !unicode.IsUpper(rune(s[i-1])) {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // WriteJSON writes the summary as indented JSON (layout in Summary's doc).
@@ -326,6 +385,18 @@ func (s *Summary) WriteText(w io.Writer) error {
 	tw.Flush()
 	ew.printf("\nTotals: %d ops, %d tensors, %s parameters, %s MACs, %s of constants\n",
 		s.Totals.Ops, s.Totals.Tensors, human(s.Totals.Params), human(s.Totals.MACs), humanBytes(s.Totals.ConstantBytes))
+	if len(s.Subgraphs) > 0 {
+		ew.printf("\nSubgraphs (control-flow bodies, read and inspected, not run):\n")
+		for _, sg := range s.Subgraphs {
+			var ops []string
+			for name, n := range sg.Ops {
+				ops = append(ops, fmt.Sprintf("%s ×%d", name, n))
+			}
+			sort.Strings(ops)
+			ew.printf("  %d %s: %d inputs, %d outputs, %d tensors; ops: %s\n", sg.Index, orDash(sg.Name),
+				sg.Inputs, sg.Outputs, sg.Tensors, strings.Join(ops, ", "))
+		}
+	}
 	if r := s.Runs; r != nil {
 		if !r.Yes {
 			ew.printf("\nOps qbench cannot run (marked ! above):\n")

@@ -26,7 +26,8 @@ func ReadFile(path string) (*graph.Graph, error) {
 	return g, nil
 }
 
-// Read parses a TFLite model (subgraph 0) into a graph. The result has
+// Read parses a TFLite model into a graph: subgraph 0, with the others
+// (control-flow bodies) in Graph.Subgraphs. The result has
 // passed graph.Validate. Constant data is copied, so data may be reused.
 func Read(data []byte) (*graph.Graph, error) {
 	if len(data) < 8 {
@@ -92,11 +93,53 @@ func (r *reader) model() (*graph.Graph, error) {
 	if g.Outputs, err = r.ioList(sg, subgraphOutputs, "output", len(g.Tensors)); err != nil {
 		return nil, err
 	}
+	if g.Name, err = sg.str(subgraphName, "subgraph 0 name"); err != nil {
+		return nil, err
+	}
+	for i := 1; i < subs.len(); i++ {
+		sub, err := r.subgraph(subs, i)
+		if err != nil {
+			return nil, err
+		}
+		g.Subgraphs = append(g.Subgraphs, sub)
+	}
+	if err := checkSubgraphRefs(g, subs.len()); err != nil {
+		return nil, err
+	}
 	if err := r.readMetadata(m, g); err != nil {
 		return nil, err
 	}
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return g, nil
+}
+
+// subgraph reads subgraph i (> 0), a body of a control-flow op.
+func (r *reader) subgraph(subs vector, i int) (*graph.Graph, error) {
+	what := fmt.Sprintf("subgraph %d", i)
+	sg, err := subs.table(i, what)
+	if err != nil {
+		return nil, err
+	}
+	g := &graph.Graph{}
+	if g.Name, err = sg.str(subgraphName, what+" name"); err != nil {
+		return nil, err
+	}
+	if err := r.readTensors(sg, g); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := r.readOperators(sg, g); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if g.Inputs, err = r.ioList(sg, subgraphInputs, "input", len(g.Tensors)); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if g.Outputs, err = r.ioList(sg, subgraphOutputs, "output", len(g.Tensors)); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, what, err)
 	}
 	return g, nil
 }
@@ -443,6 +486,32 @@ func (r *reader) readMetadata(m table, g *graph.Graph) error {
 			g.Metadata = map[string][]byte{}
 		}
 		g.Metadata[name] = append([]byte{}, b...)
+	}
+	return nil
+}
+
+// checkSubgraphRefs checks that every control-flow op names existing
+// subgraphs other than subgraph 0.
+func checkSubgraphRefs(g *graph.Graph, n int) error {
+	for si, sg := range append([]*graph.Graph{g}, g.Subgraphs...) {
+		for oi, op := range sg.Ops {
+			o, ok := op.Options.(*graph.SubgraphOptions)
+			if !ok || o == nil {
+				continue
+			}
+			for _, ref := range []struct {
+				name string
+				v    int
+			}{{"cond", o.Cond}, {"body", o.Body}, {"then", o.Then}, {"else", o.Else}, {"init", o.Init}} {
+				if ref.v == -1 {
+					continue
+				}
+				if ref.v <= 0 || ref.v >= n {
+					return fmt.Errorf("%w: subgraph %d operator %d (%s): %s subgraph index %d out of range [1,%d)",
+						ErrCorrupt, si, oi, op.Name(), ref.name, ref.v, n)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -57,6 +57,9 @@ func WriteFile(path string, g *graph.Graph) error {
 // shape input records the output shape as new_shape (g itself is not
 // modified; reading the file back shows these additions).
 func Write(g *graph.Graph) ([]byte, error) {
+	if len(g.Subgraphs) > 0 {
+		return nil, fmt.Errorf("%w: writing a model with %d control-flow subgraphs", ErrUnsupported, len(g.Subgraphs))
+	}
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
