@@ -149,6 +149,9 @@ func (e *Executor) Tensor(idx int) *kernels.Buffer {
 
 // Run executes the Program. It does not allocate.
 func (e *Executor) Run() error {
+	if len(e.p.vars) > 0 && !e.p.carryState {
+		e.ResetState()
+	}
 	if e.obs == nil && e.fast != nil {
 		return e.fast.run(e.p, e.hook)
 	}
@@ -244,4 +247,25 @@ func (e *Executor) OutputFloat(i int, dst []float32) []float32 {
 		}
 	}
 	return dst
+}
+
+// ResetState zeroes the program's state tensors (see Program.HasState), as
+// TFLite's ResetVariableTensors does: the next Run starts a new sequence.
+// Run does it itself unless the program carries state (Options.CarryState).
+func (e *Executor) ResetState() {
+	for _, t := range e.p.vars {
+		if b := e.bufs[t]; b != nil {
+			zeroBuffer(b)
+		}
+	}
+}
+
+func zeroBuffer(b *kernels.Buffer) {
+	clear(b.F32)
+	clear(b.I8)
+	clear(b.U8)
+	clear(b.I16)
+	clear(b.I32)
+	clear(b.I64)
+	clear(b.Bool)
 }

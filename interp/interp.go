@@ -41,6 +41,13 @@ type Options struct {
 	// with one they run the plain op-by-op schedule so every tensor is
 	// seen.
 	NoRewrite bool
+	// CarryState keeps state tensors (an LSTM's or SVDF's, see
+	// Program.HasState) from one Run to the next, as a TFLite interpreter
+	// does until ResetVariableTensors; the raw `run --input` path uses it
+	// so K samples give what the TFLite runtime gives. Otherwise every Run
+	// starts from zero state: independent samples, what evaluating a
+	// classifier needs.
+	CarryState bool
 }
 
 // Program is a compiled graph, shared read-only by its Executors.
@@ -61,7 +68,15 @@ type Program struct {
 	ioSize   int
 	// fast is the rewritten schedule Run uses without an Observer, or nil.
 	fast *fastPlan
+	// vars are the state tensors (graph.Tensor.Variable): zero in a new
+	// Executor and, unless carryState, before every Run.
+	vars       []int
+	carryState bool
 }
+
+// HasState reports whether the program has state tensors (e.g. an LSTM's);
+// see Options.CarryState.
+func (p *Program) HasState() bool { return len(p.vars) > 0 }
 
 // aliasedKernel stands in for a RESHAPE whose output shares its input's
 // memory: the bytes are already in place.
@@ -109,7 +124,7 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 	if err := checkSizes(g); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	p := &Program{g: g, consts: make([]*kernels.Buffer, len(g.Tensors))}
+	p := &Program{g: g, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState}
 	for i, t := range g.Tensors {
 		if !t.IsConst() {
 			continue
@@ -135,7 +150,16 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		}
 		p.prepared = append(p.prepared, k)
 	}
-	if !opts.KeepAll && !opts.NoRewrite {
+	for i, t := range g.Tensors {
+		if t.Variable && p.consts[i] == nil {
+			p.vars = append(p.vars, i)
+		}
+	}
+	// State tensors must keep their bytes between runs, which the plain
+	// schedule guarantees by keeping them alive from its start to its end;
+	// the rewritten schedule does not plan them, so stateful models keep
+	// the plain one.
+	if !opts.KeepAll && !opts.NoRewrite && len(p.vars) == 0 {
 		f, err := p.buildFast(opts)
 		if err != nil {
 			return nil, fmt.Errorf("compile: %w", err)
@@ -149,8 +173,8 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		// Graph inputs stay alive for the whole run so what a caller wrote
 		// is still there for the next Run; they cost little next to
 		// activations.
-		spec.fromStart = g.Inputs
-		spec.toEnd = append(append([]int(nil), g.Inputs...), g.Outputs...)
+		spec.fromStart = append(append([]int(nil), g.Inputs...), p.vars...)
+		spec.toEnd = append(append(append([]int(nil), g.Inputs...), g.Outputs...), p.vars...)
 	}
 	plain, err := planArena(spec)
 	if err != nil {

@@ -139,7 +139,7 @@ func (e *Executor) RunRaw(in []byte) ([]byte, error) {
 // its own Executor; the result is identical to a single Executor's.
 func RunRaw(p *Program, in []byte, workers int) ([]byte, error) {
 	e := p.NewExecutor()
-	if p.NumInputs() != 1 || workers <= 1 {
+	if p.NumInputs() != 1 || workers <= 1 || (p.HasState() && p.carryState) {
 		return e.RunRaw(in)
 	}
 	size := p.InputTensor(0).ByteSize()
@@ -238,6 +238,9 @@ func RunRawAll(p *Program, ins [][]byte, workers int) ([][]byte, error) {
 		outs[o] = make([]byte, k*p.OutputTensor(o).ByteSize())
 	}
 	workers = max(1, min(workers, k))
+	if p.HasState() && p.carryState {
+		workers = 1 // each sample starts from the state the previous one left
+	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {

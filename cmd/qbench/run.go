@@ -82,7 +82,9 @@ quantized with the input's scale and zero point, and the top classes are printed
 			if err != nil {
 				return err
 			}
-			p, err := interp.Compile(g, interp.Options{Rounding: rnd})
+			// Raw samples run in sequence like the TFLite runtime's Invoke
+			// calls: state tensors carry over. Images are independent.
+			p, err := interp.Compile(g, interp.Options{Rounding: rnd, CarryState: len(inputs) > 0})
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
