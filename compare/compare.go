@@ -102,6 +102,12 @@ type Config struct {
 	// outputs would differ runs image by image). Large inputs get smaller
 	// batches so one batch's input stays within 4 MB.
 	Batch int
+	// Preprocess overrides what models say about their preprocessing
+	// (dataset.ResolveSpec); ModelSpec.Spec and DefaultSpec bypass it.
+	Preprocess dataset.SpecFlags
+	// Note, when set, receives what ResolveSpec took from a model's
+	// metadata or quantization or assumed, once per model.
+	Note func(string)
 	// LabelMap is the dataset's label map ("" when none): a suggested
 	// label map keeps its splits and ignored folders.
 	LabelMap string
@@ -312,21 +318,22 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	case spec.Spec != nil:
 		ps = *spec.Spec
 	default:
-		s, ok, err := dataset.SpecFromGraph(g)
+		_, stored, err := dataset.SpecFromGraph(g)
 		if err != nil {
 			return nil, fmt.Errorf("preprocessing stored with the model: %w", err)
 		}
-		switch {
-		case ok:
-			ps = s
-		case cfg.DefaultSpec != nil:
+		if !stored && cfg.DefaultSpec != nil {
 			ps = *cfg.DefaultSpec
-		default:
-			if len(in.Shape) != 4 {
-				return nil, fmt.Errorf("input %q has shape %v, not NHWC; give a preprocessing spec", in.Name, in.Shape)
+			break
+		}
+		var notes []string
+		if ps, notes, err = dataset.ResolveSpec(g, cfg.Preprocess); err != nil {
+			return nil, err
+		}
+		if cfg.Note != nil {
+			for _, n := range notes {
+				cfg.Note(info.Name + ": " + n)
 			}
-			ps = dataset.DefaultSpec(in.Shape[1], in.Shape[2])
-			ps.Channels = in.Shape[3]
 		}
 	}
 	if err := ps.CheckShape(in.Shape); err != nil {

@@ -19,6 +19,7 @@ type Preprocessor struct {
 	axs  [][]wtap
 	ays  [][]wtap
 	wtab []wtap
+	chw  []float32 // NCHW: the HWC values before transposing
 }
 
 // tap is one output coordinate's bilinear neighbours.
@@ -46,7 +47,9 @@ func (p *Preprocessor) Apply(s Spec, img image.Image, roi *image.Rectangle, dst 
 		return fmt.Errorf("preprocess: nil image")
 	}
 	r := img.Bounds()
-	if roi != nil && s.Crop == CropROI {
+	if f, _ := s.centerFraction(); f > 0 {
+		r = centralCrop(r, f)
+	} else if roi != nil && s.Crop == CropROI {
 		r = roi.Intersect(r)
 		if r.Empty() {
 			return fmt.Errorf("preprocess: roi %v outside image bounds %v", *roi, img.Bounds())
@@ -59,13 +62,62 @@ func (p *Preprocessor) Apply(s Spec, img image.Image, roi *image.Rectangle, dst 
 	inW, inH := r.Dx(), r.Dy()
 	n := s.Height * s.Width * sc
 	p.res = grow(p.res, n)
-	if s.Resize == ResizeArea {
+	switch s.Resize {
+	case ResizeArea:
 		p.resizeArea(inW, inH, s.Width, s.Height, sc)
-	} else {
+	case ResizeNearest:
+		p.resizeNearest(inW, inH, s.Width, s.Height, sc)
+	default:
 		p.resizeBilinear(inW, inH, s.Width, s.Height, sc)
 	}
-	p.finish(s, sc, dst)
+	if s.Layout != LayoutNCHW {
+		p.finish(s, sc, dst)
+		return nil
+	}
+	hw := s.Height * s.Width
+	p.chw = grow(p.chw, len(dst))
+	p.finish(s, sc, p.chw)
+	for i := 0; i < hw; i++ {
+		for c := 0; c < s.Channels; c++ {
+			dst[c*hw+i] = p.chw[i*s.Channels+c]
+		}
+	}
 	return nil
+}
+
+// centralCrop keeps the central fraction f of r's width and height, with
+// tf.image.central_crop's rounding: the start is int((size - size*f)/2)
+// and the crop is symmetric.
+func centralCrop(r image.Rectangle, f float64) image.Rectangle {
+	side := func(size int) (int, int) {
+		start := int((float64(size) - float64(size)*f) / 2)
+		n := size - 2*start
+		if n < 1 {
+			start, n = size/2, 1
+		}
+		return start, n
+	}
+	x0, w := side(r.Dx())
+	y0, h := side(r.Dy())
+	return image.Rect(r.Min.X+x0, r.Min.Y+y0, r.Min.X+x0+w, r.Min.Y+y0+h)
+}
+
+// resizeNearest copies, for each output pixel, the source pixel under
+// its center: in = floor((out+0.5)*inSize/outSize), clamped (TF2's
+// nearest with half-pixel centers).
+func (p *Preprocessor) resizeNearest(inW, inH, outW, outH, sc int) {
+	src := func(o, in, out int) int {
+		return min(int((float64(o)+0.5)*float64(in)/float64(out)), in-1)
+	}
+	for y := 0; y < outH; y++ {
+		sy := src(y, inH, outH)
+		for x := 0; x < outW; x++ {
+			sx := src(x, inW, outW)
+			for c := 0; c < sc; c++ {
+				p.res[(y*outW+x)*sc+c] = float32(p.pix[(sy*inW+sx)*sc+c])
+			}
+		}
+	}
 }
 
 func grow[T any](b []T, n int) []T {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/qbench/qbench/graph"
 )
@@ -19,6 +21,18 @@ const (
 	// ResizeArea averages the exact input box under each output pixel
 	// (tf.image.resize method "area"); it antialiases large downscales.
 	ResizeArea = "area"
+	// ResizeNearest takes the source pixel under each output pixel's
+	// center (tf.image.resize method "nearest", half-pixel centers).
+	ResizeNearest = "nearest"
+)
+
+// Input tensor layouts accepted in Spec.Layout.
+const (
+	// LayoutNHWC is TFLite's image layout (the default).
+	LayoutNHWC = "NHWC"
+	// LayoutNCHW is channels first, as models converted from PyTorch or
+	// ONNX often keep it.
+	LayoutNCHW = "NCHW"
 )
 
 // Channel orders accepted in Spec.ChannelOrder.
@@ -34,6 +48,10 @@ const (
 	CropROI = "roi"
 	// CropNone always uses the whole image.
 	CropNone = "none"
+	// CropCenterPrefix starts "center:F": keep the central fraction F
+	// (0 < F <= 1) of each side, then resize, as ImageNet evaluation does
+	// (tf.image.central_crop; F = 0.875 for most ImageNet models).
+	CropCenterPrefix = "center:"
 )
 
 // SpecVersion is the version written by Marshal.
@@ -74,10 +92,14 @@ type Spec struct {
 	Channels int `json:"channels"`
 	// ChannelOrder is "RGB" (default) or "BGR"; ignored for 1 channel.
 	ChannelOrder string `json:"channel_order"`
-	// Resize is "bilinear" (default) or "area".
+	// Resize is "bilinear" (default), "area" or "nearest".
 	Resize string `json:"resize"`
-	// Crop is "roi" (default: crop to the annotation when present) or "none".
+	// Crop is "roi" (default: crop to the annotation when present),
+	// "none", or "center:F" (the central fraction F of the image).
 	Crop string `json:"crop"`
+	// Layout is the input tensor's layout: "NHWC" (default) or "NCHW";
+	// Apply writes values in this order.
+	Layout string `json:"layout,omitempty"`
 	// Scale and Offset map a 0..255 value v to v*Scale+Offset.
 	Scale  float32 `json:"scale"`
 	Offset float32 `json:"offset"`
@@ -110,10 +132,13 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: channels %d (want 1 or 3)", ErrSpec, s.Channels)
 	case s.ChannelOrder != OrderRGB && s.ChannelOrder != OrderBGR:
 		return fmt.Errorf("%w: channel_order %q (want RGB or BGR)", ErrSpec, s.ChannelOrder)
-	case s.Resize != ResizeBilinear && s.Resize != ResizeArea:
-		return fmt.Errorf("%w: resize %q (want bilinear or area)", ErrSpec, s.Resize)
-	case s.Crop != CropROI && s.Crop != CropNone:
-		return fmt.Errorf("%w: crop %q (want roi or none)", ErrSpec, s.Crop)
+	case s.Resize != ResizeBilinear && s.Resize != ResizeArea && s.Resize != ResizeNearest:
+		return fmt.Errorf("%w: resize %q (want bilinear, area or nearest)", ErrSpec, s.Resize)
+	case s.Layout != "" && s.Layout != LayoutNHWC && s.Layout != LayoutNCHW:
+		return fmt.Errorf("%w: layout %q (want NHWC or NCHW)", ErrSpec, s.Layout)
+	}
+	if _, err := s.centerFraction(); err != nil {
+		return err
 	}
 	if len(s.Mean) > 0 || len(s.Std) > 0 {
 		if len(s.Mean) != s.Channels || len(s.Std) != s.Channels {
@@ -128,6 +153,24 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: scale %v must be finite and non-zero", ErrSpec, s.Scale)
 	}
 	return nil
+}
+
+// centerFraction returns F of a "center:F" crop, 0 for the other crops,
+// and an error for an unknown crop.
+func (s Spec) centerFraction() (float64, error) {
+	switch s.Crop {
+	case CropROI, CropNone:
+		return 0, nil
+	}
+	v, ok := strings.CutPrefix(s.Crop, CropCenterPrefix)
+	if !ok {
+		return 0, fmt.Errorf("%w: crop %q (want roi, none or center:F)", ErrSpec, s.Crop)
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		return 0, fmt.Errorf("%w: crop %q: F must be a number in (0, 1]", ErrSpec, s.Crop)
+	}
+	return f, nil
 }
 
 // withDefaults fills empty string fields with their defaults.
@@ -204,15 +247,27 @@ func (s Spec) Store(g *graph.Graph) error {
 }
 
 // CheckShape reports whether s produces a tensor of the given NHWC (or HWC)
-// shape; the batch dimension, when present, is not checked.
+// shape, NCHW (CHW) when s.Layout is NCHW; the batch dimension, when
+// present, is not checked.
 func (s Spec) CheckShape(shape []int) error {
 	if len(shape) == 4 {
 		shape = shape[1:]
 	}
-	if len(shape) != 3 || shape[0] != s.Height || shape[1] != s.Width || shape[2] != s.Channels {
-		return fmt.Errorf("%w: produces %dx%dx%d but the model input is %v", ErrSpec, s.Height, s.Width, s.Channels, shape)
+	want := []int{s.Height, s.Width, s.Channels}
+	if s.Layout == LayoutNCHW {
+		want = []int{s.Channels, s.Height, s.Width}
+	}
+	if len(shape) != 3 || shape[0] != want[0] || shape[1] != want[1] || shape[2] != want[2] {
+		return fmt.Errorf("%w: produces %dx%dx%d (%s) but the model input is %v", ErrSpec, s.Height, s.Width, s.Channels, s.layout(), shape)
 	}
 	return nil
+}
+
+func (s Spec) layout() string {
+	if s.Layout == "" {
+		return LayoutNHWC
+	}
+	return s.Layout
 }
 
 // Apply preprocesses img into dst (HWC float32, len Size()). roi, when

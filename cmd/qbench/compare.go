@@ -18,6 +18,7 @@ func newCompareCmd(a *app) *cobra.Command {
 		samples                     int
 		topK                        []int
 		asJSON                      bool
+		prep                        prepFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --model A.tflite --model B.tflite --data DIR --out REPORTDIR",
@@ -64,6 +65,10 @@ folder as a split; several splits land in one report.`,
 			if err != nil {
 				return err
 			}
+			pf, err := prep.flags()
+			if err != nil {
+				return err
+			}
 			var specs []compare.ModelSpec
 			for i, m := range models {
 				spec := compare.ModelSpec{Path: m, OutputName: outputName}
@@ -90,7 +95,8 @@ folder as a split; several splits land in one report.`,
 			cfg := compare.Config{
 				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
 				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
-				LabelMap: d.LabelMap, NamedOutputs: d.Match.Source != "",
+				LabelMap: d.LabelMap, NamedOutputs: d.Match.Source != "", Preprocess: pf,
+				Note: func(n string) { fmt.Fprintf(a.stderr, "qbench: compare: note: %s\n", n) },
 			}
 			pr := a.progress()
 			cfg.Progress = pr
@@ -159,6 +165,7 @@ folder as a split; several splits land in one report.`,
 	f.IntSliceVar(&topK, "top-k", []int{1, 5}, "k values of top-k accuracy")
 	f.BoolVar(&asJSON, "json", false, "print report.json to stdout instead of the summary")
 	f.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
+	addPrepFlags(f, &prep)
 	return cmd
 }
 

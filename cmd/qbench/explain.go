@@ -22,6 +22,7 @@ func newExplainCmd(a *app) *cobra.Command {
 		target                                                              float64
 		asJSON                                                              bool
 		outputName                                                          string
+		prep                                                                prepFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --model float.tflite --quant int8.tflite --data DIR --out DIR",
@@ -93,7 +94,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				}
 				fmt.Fprintf(a.stderr, "qbench: explain: class scores from %s\n", why)
 			}
-			spec, err := modelSpec(a, f)
+			spec, err := resolveSpec(a, "explain", f, &prep)
 			if err != nil {
 				return err
 			}
@@ -213,6 +214,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.IntVar(&layerSamples, "layer-samples", 100, "compute per-layer statistics and data shift on about this many images per split (0: all); accuracy always uses every image")
 	addRoundingFlag(fl, &rounding)
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
+	addPrepFlags(fl, &prep)
 	return cmd
 }
 

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/qbench/qbench/dataset"
-	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -19,6 +18,7 @@ func newQuantizeCmd(a *app) *cobra.Command {
 		samples                                                           int
 		percentile                                                        float64
 		perTensor, biasCorr, asJSON                                       bool
+		prep                                                              prepFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "quantize --model float.tflite --calib DIR --out int8.tflite",
@@ -64,7 +64,11 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if err != nil {
 				return fmt.Errorf("read model: %w", err)
 			}
-			cd, err := openCalibration(a, g, calibDir, labels, split, cmd.Flags().Changed("split"), samples)
+			spec, err := resolveSpec(a, "quantize", g, &prep)
+			if err != nil {
+				return err
+			}
+			cd, err := openCalibration(a, spec, calibDir, labels, split, cmd.Flags().Changed("split"), samples)
 			if err != nil {
 				return err
 			}
@@ -125,6 +129,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 	f.BoolVar(&biasCorr, "bias-correction", false, "correct biases for the mean weight-quantization error")
 	f.StringVar(&reportPath, "report", "", "also write the calibration report as JSON to this file")
 	f.BoolVar(&asJSON, "json", false, "print the calibration report as JSON instead of a table")
+	addPrepFlags(f, &prep)
 	return cmd
 }
 
@@ -139,7 +144,7 @@ type calibData struct {
 // openCalibration opens dir, picks the split (the whole dataset when it
 // defines no splits and the user did not ask for one) and subsamples n
 // images with the run's seed.
-func openCalibration(a *app, g *graph.Graph, dir, labels, split string, splitSet bool, n int) (*calibData, error) {
+func openCalibration(a *app, spec dataset.Spec, dir, labels, split string, splitSet bool, n int) (*calibData, error) {
 	d, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: labels})
 	if err != nil {
 		return nil, err
@@ -158,36 +163,7 @@ func openCalibration(a *app, g *graph.Graph, dir, labels, split string, splitSet
 		return nil, fmt.Errorf("calibration data %s: no images", dir)
 	}
 	desc = fmt.Sprintf("%d of %d images from %s, seed %d", d.Len(), total, desc, a.seed)
-	spec, err := modelSpec(a, g)
-	if err != nil {
-		return nil, err
-	}
 	return &calibData{samples: d.Samples, spec: spec, describe: desc}, nil
-}
-
-// modelSpec returns the preprocessing spec stored in g, or the default spec
-// for g's input size (with a warning) when the model carries none.
-func modelSpec(a *app, g *graph.Graph) (dataset.Spec, error) {
-	if len(g.Inputs) != 1 {
-		return dataset.Spec{}, fmt.Errorf("model has %d inputs; qbench models have one image input", len(g.Inputs))
-	}
-	shape := g.Tensors[g.Inputs[0]].Shape
-	spec, ok, err := dataset.SpecFromGraph(g)
-	if err != nil {
-		return spec, err
-	}
-	if !ok {
-		if len(shape) != 4 {
-			return spec, fmt.Errorf("model input shape %v is not NHWC and the model stores no preprocessing spec", shape)
-		}
-		spec = dataset.DefaultSpec(shape[1], shape[2])
-		spec.Channels = shape[3]
-		fmt.Fprintf(a.stderr, "qbench: model stores no preprocessing spec; using the default (%dx%d, x/255)\n", shape[1], shape[2])
-	}
-	if err := spec.CheckShape(shape); err != nil {
-		return spec, fmt.Errorf("preprocessing spec does not fit the model input: %w", err)
-	}
-	return spec, nil
 }
 
 // source adapts the images to quant.Samples, decoding in parallel and

@@ -100,7 +100,7 @@ func TestQuantizeAndExplainCommands(t *testing.T) {
 			t.Errorf("quantize output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errOut, "no preprocessing spec") {
+	if !strings.Contains(errOut, "states no preprocessing: assuming RGB") {
 		t.Errorf("no warning about the missing spec: %q", errOut)
 	}
 	b, err := os.ReadFile(rep)

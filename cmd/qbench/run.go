@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/qbench/qbench/dataset"
-	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -26,6 +25,7 @@ func newRunCmd(a *app) *cobra.Command {
 		labelsPath      string
 		asJSON          bool
 		rounding        string
+		prep            prepFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run MODEL.tflite (--input IN.bin... --output OUT.bin... | --image FILE...)",
@@ -92,7 +92,10 @@ quantized with the input's scale and zero point, and the top classes are printed
 			if len(inputs) > 0 {
 				return runRaw(a, p, inputs, outputs, outPrefix)
 			}
-			labels := classNames(g)
+			labels, _, err := dataset.ModelClasses(g)
+			if err != nil {
+				return err
+			}
 			if labelsPath != "" {
 				b, err := os.ReadFile(labelsPath)
 				if err != nil {
@@ -100,7 +103,11 @@ quantized with the input's scale and zero point, and the top classes are printed
 				}
 				labels = strings.Split(strings.TrimRight(string(b), "\r\n"), "\n")
 			}
-			return classifyImages(a, e, images, top, labels, asJSON)
+			spec, err := resolveSpec(a, "run", g, &prep)
+			if err != nil {
+				return err
+			}
+			return classifyImages(a, e, spec, images, top, labels, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -113,6 +120,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 	f.StringVar(&labelsPath, "labels", "", "class names, one per line (line i = class i)")
 	f.BoolVar(&asJSON, "json", false, "print image results as JSON")
 	addRoundingFlag(f, &rounding)
+	addPrepFlags(f, &prep)
 	return cmd
 }
 
@@ -128,22 +136,8 @@ type classResult struct {
 	Score float32 `json:"score"`
 }
 
-func classifyImages(a *app, e *interp.Executor, paths []string, top int, labels []string, asJSON bool) error {
+func classifyImages(a *app, e *interp.Executor, spec dataset.Spec, paths []string, top int, labels []string, asJSON bool) error {
 	in := e.Program().InputTensor(0)
-	if len(in.Shape) != 4 {
-		return fmt.Errorf("--image needs an NHWC image input, the model input %q is %v", in.Name, in.Shape)
-	}
-	spec, ok, err := dataset.SpecFromGraph(e.Program().Graph())
-	if err != nil {
-		return err
-	}
-	if !ok {
-		spec = dataset.DefaultSpec(in.Shape[1], in.Shape[2])
-		spec.Channels = in.Shape[3]
-	}
-	if err := spec.CheckShape(in.Shape); err != nil {
-		return err
-	}
 	if in.Shape[0] != 1 {
 		return fmt.Errorf("--image needs batch 1, the model input is %v", in.Shape)
 	}
@@ -191,16 +185,4 @@ func classifyImages(a *app, e *interp.Executor, paths []string, top int, labels 
 		}
 	}
 	return nil
-}
-
-// classNames returns the class names a model stores (graph.MetadataClasses),
-// or nil.
-func classNames(g *graph.Graph) []string {
-	var names []string
-	if b, ok := g.Metadata[graph.MetadataClasses]; ok {
-		if json.Unmarshal(b, &names) != nil {
-			return nil
-		}
-	}
-	return names
 }
