@@ -15,6 +15,7 @@ import (
 
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/progress"
+	"github.com/qbench/qbench/version"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -45,10 +46,12 @@ quantizes it post-training to int8, and compares float and quantized models on r
 with rigorous statistics (terminal, Markdown, JSON, CSV and an offline HTML report).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Get().String(),
 		Example: `  qbench demo --quick
   qbench inspect model.tflite
   qbench compare --model float.tflite --model int8.tflite --data DIR --out report`,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	pf := root.PersistentFlags()

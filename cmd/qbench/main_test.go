@@ -71,3 +71,10 @@ func TestEveryCommandHasHelpWithExample(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	code, stdout, stderr := run(t, "--version")
+	if code != 0 || !strings.HasPrefix(stdout, "qbench ") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
