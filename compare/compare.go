@@ -105,6 +105,10 @@ type Config struct {
 	// Preprocess overrides what models say about their preprocessing
 	// (dataset.ResolveSpec); ModelSpec.Spec and DefaultSpec bypass it.
 	Preprocess dataset.SpecFlags
+	// Warn, when set, receives warnings about the run, e.g. a model that
+	// received values far outside the range it expects
+	// (dataset.CheckInputRange).
+	Warn func(string)
 	// Note, when set, receives what ResolveSpec took from a model's
 	// metadata or quantization or assumed, once per model.
 	Note func(string)
@@ -133,6 +137,8 @@ type model struct {
 	batch int
 	spec  dataset.Spec
 	key   string // spec JSON: models with equal keys share decoding
+	// seen is the range of the values the model received.
+	seen dataset.ValueRange
 }
 
 // Run compares the models on every split and returns the report (write it
@@ -199,6 +205,13 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		if err := runSplit(ctx, cfg, si, models, out); err != nil {
 			out.close()
 			return nil, err
+		}
+	}
+	if cfg.Warn != nil {
+		for _, m := range models {
+			if w := dataset.CheckInputRange(m.prog.Graph(), m.seen); w != "" {
+				cfg.Warn(m.info.Name + ": " + w)
+			}
 		}
 	}
 	settings := report.DefaultSettings(keep)

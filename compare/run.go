@@ -90,6 +90,12 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 		}()
 	}
 	size := g.spec.Size()
+	var seen dataset.ValueRange // every value the group's models receive
+	defer func() {
+		for _, mi := range g.models {
+			models[mi].seen.Merge(seen)
+		}
+	}()
 	sum, err := dataset.Stream(ctx, s.Samples, g.spec, stream,
 		func(it dataset.Item) error {
 			var buf []float32
@@ -99,6 +105,7 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 				buf = make([]float32, size)
 			}
 			copy(buf, it.Data)
+			seen.Add(it.Data)
 			out.seen[si][it.Index]++
 			select {
 			case jobs <- job{it.Index, buf}:

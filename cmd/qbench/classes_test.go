@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // reportAccuracy reads model m's accuracy on the first split of a
@@ -116,5 +118,23 @@ func TestCompareMatchesClassesByName(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "aaa_unlabelled (8 images)") || !strings.Contains(stderr, "have no images: blue") {
 		t.Fatalf("warnings should name the unmatched folder and the missing class:\n%s", stderr)
+	}
+}
+
+// MLPerf Tiny's int8 ResNet-8 gets raw pixels by default (its input
+// quantization holds 0..255), and 0..1 values forced with --range are
+// named in a warning with both ranges.
+func TestCompareResNet8InputRange(t *testing.T) {
+	model := filepath.Join(testshared.Dir(t, "models", "zoo"), "mlt_resnet8_i8.tflite")
+	data := filepath.Join(t.TempDir(), "data")
+	writeHueClasses(t, data, 10, 2)
+	out := filepath.Join(t.TempDir(), "r")
+	code, _, stderr := run(t, "compare", "-q", "--model", model, "--data", data, "--out", out)
+	if code != 0 || !strings.Contains(stderr, "raw pixels") || strings.Contains(stderr, "receives values") {
+		t.Fatalf("default: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "compare", "-q", "--model", model, "--data", data, "--out", out, "--range", "0..1")
+	if code != 0 || !strings.Contains(stderr, "receives values in [0, 0.") || !strings.Contains(stderr, "but expects [0, 255]") {
+		t.Fatalf("--range 0..1: exit %d, stderr:\n%s", code, stderr)
 	}
 }

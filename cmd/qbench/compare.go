@@ -97,6 +97,7 @@ folder as a split; several splits land in one report.`,
 				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
 				LabelMap: d.LabelMap, NamedOutputs: d.Match.Source != "", Preprocess: pf,
 				Note: func(n string) { fmt.Fprintf(a.stderr, "qbench: compare: note: %s\n", n) },
+				Warn: func(w string) { fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", w) },
 			}
 			pr := a.progress()
 			cfg.Progress = pr

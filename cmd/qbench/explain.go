@@ -137,12 +137,12 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 					shiftN = min(samples, layerSamples)
 				}
 				sd = sd.Subsample(shiftN, a.seed)
-				opts.Shift = append(opts.Shift, explain.NamedData{Name: n, Data: streamData(ctx, sd.Samples, spec, a.threads)})
+				opts.Shift = append(opts.Shift, explain.NamedData{Name: n, Data: streamData(ctx, sd.Samples, spec, a.threads, nil)})
 			}
 			if calibSplit != "" && calibSplit != split {
 				if cd, err := d.Split(calibSplit); err == nil {
 					cd = cd.Subsample(calibSamples, a.seed)
-					opts.Calib = streamData(ctx, cd.Samples, spec, a.threads)
+					opts.Calib = streamData(ctx, cd.Samples, spec, a.threads, nil)
 				} else if cmd.Flags().Changed("calib-split") {
 					return usagef("--calib-split: %v", err)
 				}
@@ -158,10 +158,17 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				}
 				task.Add(1)
 			}
-			res, err := explain.Explain(ctx, f, q, streamData(ctx, main.Samples, spec, a.threads), opts)
+			var seen dataset.ValueRange
+			res, err := explain.Explain(ctx, f, q, streamData(ctx, main.Samples, spec, a.threads, &seen), opts)
 			task.Done()
 			if err != nil {
 				return fmt.Errorf("explain: %w", err)
+			}
+			for _, g := range []*graph.Graph{f, q} {
+				if w := dataset.CheckInputRange(g, seen); w != "" {
+					fmt.Fprintf(a.stderr, "qbench: explain: warning: %s\n", w)
+					break // the quantized model's range says the same
+				}
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return fmt.Errorf("create %s: %w", out, err)
@@ -236,11 +243,16 @@ func openForModel(a *app, cmdName, dir, labels string, g *graph.Graph) (*dataset
 }
 
 // streamData adapts dataset samples to explain.Data; each call decodes the
-// images again in order.
-func streamData(ctx context.Context, samples []dataset.Sample, spec dataset.Spec, workers int) explain.Data {
+// images again in order. seen, when set, gathers the range of the values.
+func streamData(ctx context.Context, samples []dataset.Sample, spec dataset.Spec, workers int, seen *dataset.ValueRange) explain.Data {
 	return func(yield func([]float32, int) error) error {
 		_, err := dataset.Stream(ctx, samples, spec, dataset.StreamOptions{Workers: workers},
-			func(it dataset.Item) error { return yield(it.Data, it.Sample.Label) })
+			func(it dataset.Item) error {
+				if seen != nil {
+					seen.Add(it.Data)
+				}
+				return yield(it.Data, it.Sample.Label)
+			})
 		return err
 	}
 }

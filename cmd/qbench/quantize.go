@@ -79,6 +79,9 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if err != nil {
 				return fmt.Errorf("quantize %s: %w", model, err)
 			}
+			if w := dataset.CheckInputRange(g, cd.seen); w != "" {
+				fmt.Fprintf(a.stderr, "qbench: quantize: warning: calibration data: %s\n", w)
+			}
 			if err := tflite.WriteFile(out, q); err != nil {
 				return fmt.Errorf("write %s: %w", out, err)
 			}
@@ -139,6 +142,7 @@ type calibData struct {
 	spec     dataset.Spec
 	describe string
 	skipped  int
+	seen     dataset.ValueRange // the values calibration saw
 }
 
 // openCalibration opens dir, picks the split (the whole dataset when it
@@ -171,7 +175,7 @@ func openCalibration(a *app, spec dataset.Spec, dir, labels, split string, split
 func (c *calibData) source(ctx context.Context, workers int) quant.Samples {
 	return func(yield func([]float32) error) error {
 		sum, err := dataset.Stream(ctx, c.samples, c.spec, dataset.StreamOptions{Workers: workers},
-			func(it dataset.Item) error { return yield(it.Data) })
+			func(it dataset.Item) error { c.seen.Add(it.Data); return yield(it.Data) })
 		c.skipped = sum.Skipped
 		if errors.Is(err, context.Canceled) {
 			return fmt.Errorf("interrupted: %w", err)
