@@ -15,7 +15,7 @@ import (
 func (r *rewriter) build() error {
 	g := r.g
 	n := len(g.Tensors)
-	r.ng = &graph.Graph{Description: g.Description}
+	r.ng = &graph.Graph{Description: g.Description, Meta: g.Meta.Clone()}
 	if g.Metadata != nil {
 		r.ng.Metadata = make(map[string][]byte, len(g.Metadata))
 		for k, v := range g.Metadata {

@@ -39,7 +39,16 @@ const InspectSchema = "qbench.inspect/v1"
 //	                 "per_channel": false, "axis": 0, "channels": 1,
 //	                 "scale": [...], "zero_point": [...],
 //	                 "scale_min": 0.1, "scale_max": 0.1, "zero_point_min": -3, "zero_point_max": -3}}],
-//	  "totals": {"ops": 1, "tensors": 4, "params": 448, "macs": 2764800, "constant_bytes": 1792}
+//	  "totals": {"ops": 1, "tensors": 4, "params": 448, "macs": 2764800, "constant_bytes": 1792},
+//	  "model_metadata": {                                              // only when the file has TFLite Model Metadata
+//	    "name": "...", "description": "...", "version": "...", "author": "...", "license": "...",
+//	    "inputs": [{"position": 0, "name": "image", "description": "...", "color_space": "RGB",
+//	                "mean": [127.5], "std": [127.5], "min": [0], "max": [255], "value_range": [0, 255]}],
+//	    "outputs": [{"position": 0, "name": "probability", "description": "...",
+//	                 "label_files": [{"file": "labels.txt", "type": "TENSOR_AXIS_LABELS", "locale": "en",
+//	                                  "count": 1001, "first": ["background", "tench, Tinca tinca", ...]}]}],
+//	    "files": [{"name": "labels.txt", "bytes": 21686}]},            // every file packed in the model
+//	  "warnings": ["model metadata (TFLITE_METADATA buffer, 696 bytes) ignored: ..."]
 //	}
 type Summary struct {
 	Schema      string         `json:"schema"`
@@ -56,7 +65,12 @@ type Summary struct {
 	Subgraphs []SubgraphInfo `json:"subgraphs,omitempty"`
 	// Runs says whether qbench can run the model; the caller fills it
 	// (see SetRuns), as this package does not know the kernels.
-	Runs        *RunsInfo        `json:"runs_in_qbench,omitempty"`
+	Runs *RunsInfo `json:"runs_in_qbench,omitempty"`
+	// ModelMeta is the file's TFLite Model Metadata, nil when it has none.
+	ModelMeta *MetaSummary `json:"model_metadata,omitempty"`
+	// Warnings name problems in optional parts of the file (e.g. corrupt
+	// metadata) that left the model usable.
+	Warnings    []string         `json:"warnings"`
 	optionOrder map[int][]string // per op: option names in schema order, for text
 }
 
@@ -163,6 +177,8 @@ func Summarize(g *graph.Graph) *Summary {
 		Ops:         []OpInfo{},
 		Tensors:     []TensorInfo{},
 		optionOrder: map[int][]string{},
+		ModelMeta:   summarizeMeta(g.Meta),
+		Warnings:    append([]string{}, g.Warnings...),
 	}
 	for name, b := range g.Metadata {
 		s.Metadata = append(s.Metadata, MetadataInfo{Name: name, Bytes: len(b)})
@@ -339,6 +355,15 @@ func (s *Summary) WriteText(w io.Writer) error {
 			parts = append(parts, fmt.Sprintf("%s (%d bytes)", m.Name, m.Bytes))
 		}
 		ew.printf("Metadata:    %s\n", strings.Join(parts, ", "))
+	}
+	if s.ModelMeta != nil {
+		writeMetaText(ew, s.ModelMeta)
+	}
+	if len(s.Warnings) > 0 {
+		ew.printf("\nWarnings:\n")
+		for _, w := range s.Warnings {
+			ew.printf("  WARNING: %s\n", w)
+		}
 	}
 	for _, io := range []struct {
 		title string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/internal/testshared"
 )
 
 // randomInput returns k seeded random samples for tensor t in its raw
@@ -133,4 +134,66 @@ func TestOracleHandGraphs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOracleMetadataModels: files carrying Model Metadata and an appended
+// label archive — one qbench encodes, the Coral model rewritten — load in
+// real TFLite and compute what the metadata-free graph computes.
+func TestOracleMetadataModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("oracle runs take ~0.4 s each; skipped with -short")
+	}
+	r, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	tmp := t.TempDir()
+	check := func(t *testing.T, g *graph.Graph, reference string) {
+		withMeta := filepath.Join(tmp, t.Name()+"-meta.tflite")
+		if err := os.MkdirAll(filepath.Dir(withMeta), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(withMeta, g); err != nil {
+			t.Fatal(err)
+		}
+		if reference == "" {
+			plain := g.Clone()
+			plain.Meta, plain.Metadata = nil, nil
+			reference = filepath.Join(tmp, t.Name()+"-plain.tflite")
+			if err := WriteFile(reference, plain); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in := randomInput(g.Tensors[g.Inputs[0]], 2, 11)
+		want, err := r.Run(reference, in)
+		if err != nil {
+			t.Fatalf("reference: %v", err)
+		}
+		got, err := r.Run(withMeta, in)
+		if err != nil {
+			t.Fatalf("with metadata: %v", err)
+		}
+		if len(want) == 0 || !bytes.Equal(got, want) {
+			t.Fatalf("outputs differ (%d vs %d bytes)", len(got), len(want))
+		}
+	}
+	t.Run("encoded", func(t *testing.T) {
+		g := metaGraph()
+		w := g.Tensors[2]
+		vals := make([]float32, 36)
+		for i := range vals {
+			vals[i] = float32(i%7) - 3
+		}
+		w.Data = graph.EncodeFloat32s(vals)
+		check(t, g, "")
+	})
+	t.Run("coral", func(t *testing.T) {
+		dir := testshared.Dir(t, "models", "zoo")
+		path := filepath.Join(dir, "coral_mnv1_025_128_u8.tflite")
+		g, err := ReadFile(path)
+		if err != nil {
+			t.Skipf("the reader does not take this model yet: %v", err)
+		}
+		check(t, g, path)
+	})
 }

@@ -112,6 +112,7 @@ func (r *reader) model() (*graph.Graph, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	attachMeta(r.f.b, g)
 	return g, nil
 }
 

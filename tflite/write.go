@@ -52,6 +52,13 @@ func WriteFile(path string, g *graph.Graph) error {
 // empty sentinel TFLite expects; each constant gets its own buffer, int4
 // data is packed two per byte; graph metadata becomes Model.metadata
 // entries. The description is g.Description, or "qbench" when empty.
+// Model Metadata (g.Meta) is kept: the raw TFLITE_METADATA entry of
+// g.Metadata is written back unchanged when present (so fields qbench does
+// not model survive), else g.Meta is encoded (EncodeMetadata); to rewrite
+// the metadata of a graph that was read from a file, delete that entry.
+// Its associated files (g.Meta.Files, plus label files generated from
+// names that have no contents) are appended as a zip archive, as TFLite's
+// metadata tools do.
 // For compatibility with deployed TFLite runtimes an omitted conv/depthwise
 // bias is written as an explicit zero bias tensor, and a RESHAPE without a
 // shape input records the output shape as new_shape (g itself is not
@@ -71,6 +78,23 @@ func Write(g *graph.Graph) ([]byte, error) {
 			return nil, fmt.Errorf("op %d (%s): %w", i, op.Name(), err)
 		}
 	}
+	files, err := filesToPack(g.Meta)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := g.Metadata[MetadataKey]; g.Meta != nil && !ok {
+		buf, err := EncodeMetadata(g.Meta)
+		if err != nil {
+			return nil, fmt.Errorf("model metadata: %w", err)
+		}
+		withMeta := *g
+		withMeta.Metadata = make(map[string][]byte, len(g.Metadata)+1)
+		for k, v := range g.Metadata {
+			withMeta.Metadata[k] = v
+		}
+		withMeta.Metadata[MetadataKey] = buf
+		g = &withMeta
+	}
 	g = compat(g)
 	// A FlatBuffer cannot exceed 2 GB (the builder panics beyond it); TFLite
 	// stores larger models' buffers after the FlatBuffer, which the reader
@@ -79,7 +103,15 @@ func Write(g *graph.Graph) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d bytes of constants exceed the 2 GB FlatBuffer limit (external buffers are not written)", ErrUnsupported, n)
 	}
 	w := &writer{b: flatbuffers.NewBuilder(1024 + totalDataSize(g)), g: g}
-	return w.model()
+	model, err := w.model()
+	if err != nil || len(files) == 0 {
+		return model, err
+	}
+	zip, err := packAssociatedFiles(files, len(model))
+	if err != nil {
+		return nil, fmt.Errorf("model metadata: %w", err)
+	}
+	return append(model, zip...), nil
 }
 
 func totalDataSize(g *graph.Graph) int {

@@ -60,11 +60,11 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			if err != nil {
 				return err
 			}
-			f, err := tflite.ReadFile(model)
+			f, err := a.readModel("explain", model)
 			if err != nil {
 				return fmt.Errorf("read float model: %w", err)
 			}
-			q, err := tflite.ReadFile(quantPath)
+			q, err := a.readModel("explain", quantPath)
 			if err != nil {
 				return fmt.Errorf("read quantized model: %w", err)
 			}

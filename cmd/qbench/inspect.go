@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -14,11 +16,14 @@ func newInspectCmd(a *app) *cobra.Command {
 		Long: `inspect reads a TFLite model and prints its inputs and outputs, every op with its
 options, version, parameter count and multiply-accumulates (MACs), every tensor with
 shape, dtype and quantization (per-channel tensors show axis, channel count and the
-range of scales), and totals.
+range of scales), and totals. A model with TFLite Model Metadata shows its name,
+description, version, author and license, each input's normalisation (mean/std),
+colour space and value range, and each label file with its count and first names;
+problems with the metadata or its packed files are listed as warnings.
 
 With --json it prints one JSON object instead (schema "qbench.inspect/v1": schema,
-model, description, metadata, inputs, outputs, ops, tensors, totals; see the
-tflite.Summary documentation for every field, and runs_in_qbench).
+model, description, metadata, inputs, outputs, ops, tensors, totals, model_metadata,
+warnings; see the tflite.Summary documentation for every field, and runs_in_qbench).
 
 inspect never refuses a readable model: ops qbench cannot run (an op it does not
 implement, or a dtype combination it lacks) are marked with "!" and listed with the
@@ -50,6 +55,11 @@ reason, and the last line says "runs in qbench: yes" or "runs in qbench: no
 				s.SetRuns(why, missing)
 			}
 			if asJSON {
+				// The text output lists warnings itself; JSON readers
+				// may not look, so say it where a person sees it.
+				for _, w := range g.Warnings {
+					fmt.Fprintf(a.stderr, "qbench: inspect: warning: %s: %s\n", args[0], w)
+				}
 				return s.WriteJSON(a.stdout)
 			}
 			return s.WriteText(a.stdout)

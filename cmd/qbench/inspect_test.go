@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qbench/qbench/tflite"
 )
 
 func TestInspectCommand(t *testing.T) {
@@ -111,5 +113,86 @@ func TestInspectZooRunsLine(t *testing.T) {
 		if s.Runs.Yes != (last == "runs in qbench: yes") {
 			t.Errorf("%s: text %q disagrees with json yes=%v", filepath.Base(f), last, s.Runs.Yes)
 		}
+	}
+}
+
+// TestInspectModelMetadata is the issue's acceptance check: the Coral
+// MobileNet's normalisation and packed ImageNet labels are shown, in text
+// and JSON.
+func TestInspectModelMetadata(t *testing.T) {
+	model := filepath.Join("..", "..", "..", "shared", "models", "zoo", "coral_mnv1_025_128_u8.tflite")
+	if _, err := os.Stat(model); err != nil {
+		t.Skip("../shared not found: ", err)
+	}
+	var out, errb bytes.Buffer
+	if code := execute(context.Background(), []string{"inspect", model}, &out, &errb); code != 0 {
+		t.Skipf("inspect does not take this model yet (exit %d): %s", code, errb.String())
+	}
+	for _, want := range []string{"Name:        ImageClassifier", "RGB image", "mean 127.5, std 127.5", "values 0..255",
+		`imagenet_labels.txt (TENSOR_AXIS_LABELS): 1001 names: "background", "tench, Tinca tinca"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := execute(context.Background(), []string{"inspect", "--json", model}, &out, &errb); code != 0 {
+		t.Fatalf("--json exit %d: %s", code, errb.String())
+	}
+	var s struct {
+		Meta struct {
+			Inputs []struct {
+				Mean, Std []float32
+			}
+			Outputs []struct {
+				LabelFiles []struct {
+					Count int
+					First []string
+				} `json:"label_files"`
+			}
+		} `json:"model_metadata"`
+		Warnings []string
+	}
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Meta.Inputs) != 1 || len(s.Meta.Inputs[0].Mean) != 1 || s.Meta.Inputs[0].Mean[0] != 127.5 || s.Meta.Inputs[0].Std[0] != 127.5 {
+		t.Errorf("inputs %+v", s.Meta.Inputs)
+	}
+	if len(s.Meta.Outputs) != 1 || len(s.Meta.Outputs[0].LabelFiles) != 1 || s.Meta.Outputs[0].LabelFiles[0].Count != 1001 ||
+		s.Meta.Outputs[0].LabelFiles[0].First[0] != "background" {
+		t.Errorf("outputs %+v", s.Meta.Outputs)
+	}
+	if s.Warnings == nil || len(s.Warnings) != 0 {
+		t.Errorf("warnings %v, want an empty list", s.Warnings)
+	}
+}
+
+// TestInspectCorruptMetadataWarns: a model whose metadata buffer is broken
+// still inspects, with a warning that names the buffer.
+func TestInspectCorruptMetadataWarns(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.tflite")
+	meanModel(t, model)
+	g, err := tflite.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Metadata = map[string][]byte{tflite.MetadataKey: []byte("not a metadata flatbuffer")}
+	if err := tflite.WriteFile(model, g); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := execute(context.Background(), []string{"inspect", model}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "WARNING: model metadata (TFLITE_METADATA buffer, 25 bytes) ignored") {
+		t.Errorf("text:\n%s", out.String())
+	}
+	out.Reset()
+	if code := execute(context.Background(), []string{"inspect", "--json", model}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "qbench: inspect: warning: "+model+": model metadata") || !strings.Contains(out.String(), `"warnings": [`) {
+		t.Errorf("--json: stderr %q", errb.String())
 	}
 }

@@ -60,7 +60,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			}
 			opts := quant.Options{Method: m, Percentile: percentile, Mode: md, IO: iot,
 				PerTensor: perTensor, BiasCorrection: biasCorr, Threads: a.threads}
-			g, err := tflite.ReadFile(model)
+			g, err := a.readModel("quantize", model)
 			if err != nil {
 				return fmt.Errorf("read model: %w", err)
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/interp"
-	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
@@ -78,7 +77,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 			if err != nil {
 				return err
 			}
-			g, err := tflite.ReadFile(args[0])
+			g, err := a.readModel("run", args[0])
 			if err != nil {
 				return err
 			}

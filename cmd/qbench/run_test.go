@@ -116,6 +116,27 @@ func TestRunImageTopClasses(t *testing.T) {
 	if want := pngPath + "\n  1. class 1  GREEN  1.0000\n"; code != 0 || stdout != want {
 		t.Errorf("stored class names: exit %d (%s), stdout %q, want %q", code, stderr, stdout, want)
 	}
+
+	// A model from elsewhere names its classes in TFLite Model Metadata: a
+	// label file packed in the model. qbench's own names win when both
+	// exist; without them the label file's names are printed.
+	g.Meta = &graph.ModelMeta{Outputs: []graph.TensorMeta{{Labels: []graph.LabelFile{
+		{FileName: "labels.txt", Type: graph.LabelsAxis, Names: []string{"rot", "grün", "blau"}}}}}}
+	if err := tflite.WriteFile(model, g); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runQ(t, "run", model, "--image", pngPath, "--top", "1")
+	if want := pngPath + "\n  1. class 1  GREEN  1.0000\n"; code != 0 || stdout != want {
+		t.Errorf("qbench names beside metadata labels: exit %d (%s), stdout %q, want %q", code, stderr, stdout, want)
+	}
+	delete(g.Metadata, graph.MetadataClasses)
+	if err := tflite.WriteFile(model, g); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runQ(t, "run", model, "--image", pngPath, "--top", "1")
+	if want := pngPath + "\n  1. class 1  grün  1.0000\n"; code != 0 || stdout != want {
+		t.Errorf("metadata labels: exit %d (%s), stdout %q, want %q", code, stderr, stdout, want)
+	}
 }
 
 func TestRunUsageErrors(t *testing.T) {
