@@ -279,7 +279,12 @@ func trainModel(ctx context.Context, cfg Config, trDS, valDS *dataset.Dataset, s
 			return nil, nil, err
 		}
 	}
+	modelMeta, err := train.ModelMeta(spec, trDS.Classes)
+	if err != nil {
+		return nil, nil, err
+	}
 	tcfg := train.Config{
+		Meta:      modelMeta,
 		Arch:      cfg.Plan.Arch,
 		Epochs:    cfg.Plan.Epochs,
 		BatchSize: cfg.Plan.BatchSize,

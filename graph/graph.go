@@ -41,6 +41,12 @@ const MetadataPreprocess = "qbench.preprocess"
 // name predictions without a separate labels file.
 const MetadataClasses = "qbench.classes"
 
+// MetadataModelMeta is the metadata key under which a reader keeps the raw
+// encoding of Meta as the file stored it (TFLite's "TFLITE_METADATA"
+// buffer). Writers store that raw entry instead of encoding Meta, so fields
+// qbench does not model survive a rewrite; code that changes Meta deletes it.
+const MetadataModelMeta = "TFLITE_METADATA"
+
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid graph")
 

@@ -14,7 +14,7 @@ import (
 // raw buffer in graph.Graph.Metadata under this key and its parsed form in
 // graph.Graph.Meta; Write writes the raw buffer back unchanged when present,
 // else encodes Graph.Meta.
-const MetadataKey = "TFLITE_METADATA"
+const MetadataKey = graph.MetadataModelMeta
 
 // metaIdentifier is the file identifier of the metadata FlatBuffer.
 const metaIdentifier = "M001"

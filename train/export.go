@@ -17,7 +17,7 @@ import (
 //	→ SOFTMAX (beta 1)
 //
 // Tensors are named ("input", "conv0/weights", ..., "logits", "probabilities")
-// and m.Metadata is copied into the graph's metadata.
+// and m.Metadata and m.Meta are copied into the graph.
 func (m *Model) Graph() *graph.Graph {
 	g := &graph.Graph{Description: "qbench train: " + m.Arch.String()}
 	a := m.Arch
@@ -74,6 +74,7 @@ func (m *Model) Graph() *graph.Graph {
 			g.Metadata[k] = append([]byte(nil), v...)
 		}
 	}
+	g.Meta = m.Meta.Clone()
 	return g
 }
 
@@ -245,5 +246,6 @@ func LoadFromGraph(g *graph.Graph) (*Model, error) {
 			m.Metadata[k] = append([]byte(nil), v...)
 		}
 	}
+	m.Meta = g.Meta.Clone()
 	return m, nil
 }

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/qbench/qbench/graph"
 )
 
 // Model is a trainable CNN: its architecture and all parameters in one flat
@@ -31,6 +33,9 @@ type Model struct {
 	// Metadata is copied into the exported graph (e.g. the preprocessing
 	// spec under graph.MetadataPreprocess).
 	Metadata map[string][]byte
+	// Meta is the standard model metadata (ModelMeta) the exported graph
+	// carries, nil for none.
+	Meta *graph.ModelMeta
 
 	convs []convLayer
 	dense []denseLayer
@@ -256,6 +261,7 @@ func (m *Model) Clone() *Model {
 	c.Params = append([]float32(nil), m.Params...)
 	c.convs = append([]convLayer(nil), m.convs...)
 	c.dense = append([]denseLayer(nil), m.dense...)
+	c.Meta = m.Meta.Clone()
 	if m.Metadata != nil {
 		c.Metadata = make(map[string][]byte, len(m.Metadata))
 		for k, v := range m.Metadata {

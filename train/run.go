@@ -44,6 +44,10 @@ type Config struct {
 	// Metadata is stored in every exported graph (e.g. the preprocessing
 	// spec under graph.MetadataPreprocess).
 	Metadata map[string][]byte
+	// Meta, when set, is the standard model metadata of every exported
+	// graph (see ModelMeta); an empty Name or Description is filled from
+	// the architecture.
+	Meta *graph.ModelMeta
 }
 
 // Defaults fills zero fields: 10 epochs, batch 64, Adam at lr 1e-3 (SGD:
@@ -153,6 +157,26 @@ func Run(ctx context.Context, cfg Config, trainSet, valSet *Data, rep *progress.
 	}
 	if cfg.Metadata != nil {
 		m.Metadata = cfg.Metadata
+	}
+	if cfg.Meta != nil {
+		m.Meta = cfg.Meta.Clone()
+		if m.Meta.Name == "" {
+			m.Meta.Name = m.Arch.Name
+		}
+		if m.Meta.Description == "" {
+			m.Meta.Description = "qbench train: " + m.Arch.String()
+		}
+		if _, ok := m.Metadata[graph.MetadataModelMeta]; ok {
+			// A resumed model's raw metadata would be written instead of
+			// the new Meta; drop it (from a copy: the map is the caller's).
+			md := make(map[string][]byte, len(m.Metadata))
+			for k, v := range m.Metadata {
+				if k != graph.MetadataModelMeta {
+					md[k] = v
+				}
+			}
+			m.Metadata = md
+		}
 	}
 	for _, d := range []*Data{trainSet, valSet} {
 		if d.Len() == 0 {

@@ -167,6 +167,11 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	if cfg.Metadata[graph.MetadataClasses], err = json.Marshal(ds.Classes); err != nil {
 		return err
 	}
+	// The same spec and names as standard TFLite metadata, for tools
+	// other than qbench (Task Library, Android Studio).
+	if cfg.Meta, err = train.ModelMeta(spec, ds.Classes); err != nil {
+		return err
+	}
 	if cfg.Init != nil && cfg.Init.Arch.Classes != len(ds.Classes) {
 		return fmt.Errorf("resume %s: the model has %d classes, %s has %d", f.resume, cfg.Init.Arch.Classes, f.data, len(ds.Classes))
 	}
