@@ -35,6 +35,9 @@ type Data struct {
 type DataOptions struct {
 	// LabelMap is a label map file ("" finds one in the folder).
 	LabelMap string
+	// GroundTruth and Synsets label a flat image folder (see
+	// dataset.OpenOptions).
+	GroundTruth, Synsets string
 	// Splits are split arguments: "NAME" (a split of the label map) or
 	// "NAME=DIR" (another folder); none gives one split with everything.
 	Splits []string
@@ -54,7 +57,7 @@ type DataOptions struct {
 // DIR as that split (with a model its classes are matched to the model's
 // outputs like root's; without one it must have root's classes).
 func OpenData(root string, opts DataOptions) (*Data, error) {
-	ds, err := dataset.Open(root, dataset.OpenOptions{LabelMap: opts.LabelMap})
+	ds, err := dataset.Open(root, dataset.OpenOptions{LabelMap: opts.LabelMap, GroundTruth: opts.GroundTruth, Synsets: opts.Synsets})
 	if err != nil {
 		return nil, err // dataset's errors name the folder
 	}
@@ -114,7 +117,7 @@ func OpenData(root string, opts DataOptions) (*Data, error) {
 			add(name, s)
 			continue
 		}
-		other, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: opts.LabelMap})
+		other, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: opts.LabelMap, Synsets: opts.Synsets})
 		if err != nil {
 			return nil, fmt.Errorf("split %q: %w", name, err)
 		}

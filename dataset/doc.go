@@ -33,6 +33,18 @@
 //	root/<folder>/<image>                 class folders      (Layout "folders")
 //	root/<recording>/<folder>/<image>     recordings         (Layout "recordings")
 //	root/<image> + root/*.csv (ClassId)   GTSRB test layout  (Layout "gtsrb-test")
+//	root/<image> + ground truth [+ synsets] ImageNet validation (Layout "imagenet")
+//	list.csv (Open given the file)        CSV manifest       (Layout "manifest")
+//
+// A CSV manifest lists path,label[,split] per line, or any columns under a
+// header naming a path, a label, optionally a split and ROI columns; labels
+// are class names or ids, paths relative to the manifest's folder, and each
+// split value is a recording and a split. An ImageNet-style folder holds
+// images only; OpenOptions.GroundTruth (or ground_truth.txt, val.txt,
+// val_labels.txt, LOC_val_solution.csv beside it) gives a class id or
+// synset id per image in file-name order, or "file label" lines, and
+// OpenOptions.Synsets (or synset_words.txt, synsets.txt,
+// LOC_synset_mapping.txt) names class i on line i.
 //
 // Images are png, jpg/jpeg, ppm/pgm (binary), bmp and webp, detected by
 // content. Hidden files and folders are skipped. CSV files under root are

@@ -230,3 +230,82 @@ func FuzzParseAnnotationCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseManifest: any bytes give rows or an error naming the file;
+// every row has a path and a label.
+func FuzzParseManifest(f *testing.F) {
+	for _, s := range []string{
+		"a.png,cat\nb.png,dog\n", "path,label,split\na.png,1,train\n", "split,class_id,file\ntrain,0,train/00/x.png\n",
+		"# c\n\na.png,cat,val\n", "file,label,roi_x1,roi_y1,roi_x2,roi_y2\na.png,1,0,0,3,3\n", "a.png,\"q,uoted\"\n", "a,b,c,d\n", "file\nx\n", "\"\n", ",\n",
+	} {
+		f.Add([]byte(s))
+	}
+	addSharedSeeds(f, 2, func(n string) bool { return n == "manifest.csv" })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := parseManifest(b, "m.csv")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "m.csv") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(rows) == 0 {
+			t.Fatal("no rows and no error")
+		}
+		for _, r := range rows {
+			if r.path == "" || r.label == "" || r.line < 1 {
+				t.Fatalf("row %+v", r)
+			}
+		}
+	})
+}
+
+// FuzzParseGroundTruth: labels in order or by file, never both, or an
+// error naming the file.
+func FuzzParseGroundTruth(f *testing.F) {
+	for _, s := range []string{
+		"1\n0\n3\n", "a.JPEG 1\nb.JPEG n01440764\n", "ImageId,PredictionString\nx,n01440764 1 2 3 4\n",
+		"a,1\n", "1\na 2\n", "a 1 2\n", "ImageId,PredictionString\nnocomma\n", "\n\n#x\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		gt, err := parseGroundTruth(b, "gt.txt")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "gt.txt") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if (gt.ordered == nil) == (gt.byFile == nil) {
+			t.Fatalf("ordered %v byFile %v", gt.ordered, gt.byFile)
+		}
+	})
+}
+
+// FuzzParseSynsets: valid ids, no repeats, or an error naming the file.
+func FuzzParseSynsets(f *testing.F) {
+	for _, s := range []string{"n01440764 tench, Tinca tinca\nn01443537 goldfish\n", "n01440764\n", "tench\n", "n01440764 a\nn01440764 b\n", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ss, err := parseSynsets(b, "syn.txt")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "syn.txt") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, s := range ss {
+			if !synsetRe.MatchString(s.ID) || seen[s.ID] {
+				t.Fatalf("synsets %v", ss)
+			}
+			seen[s.ID] = true
+		}
+		names := synsetClassNames(ss)
+		if _, err := NewLabelMap(names); err != nil {
+			t.Fatalf("class names %v: %v", names, err)
+		}
+	})
+}

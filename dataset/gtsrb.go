@@ -264,3 +264,18 @@ func parseAnnotationCSV(b []byte, dir, parentPrefix string, ann annotations) err
 	}
 	return nil
 }
+
+// anyClass reports whether some annotation gives a class id.
+func (a annotations) anyClass() bool {
+	for _, v := range a.exact {
+		if v.class >= 0 {
+			return true
+		}
+	}
+	for _, v := range a.weak {
+		if v != nil && v.class >= 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -35,6 +35,16 @@ type OpenOptions struct {
 	CheckDuplicates bool
 	// Workers for CheckDuplicates (<= 0: 2).
 	Workers int
+	// GroundTruth labels a flat image folder (ImageNet validation style):
+	// one class id or synset id per line for the images in file-name
+	// order, or "file label" lines. "" looks for ground_truth.txt,
+	// val.txt, val_labels.txt or LOC_val_solution.csv in the folder or
+	// its parent when the folder holds images and no class folders.
+	GroundTruth string
+	// Synsets names the classes of a ground truth: "n01440764 tench, …"
+	// per line, line i = class i. "" looks for synset_words.txt,
+	// synsets.txt or LOC_synset_mapping.txt beside the folder.
+	Synsets string
 }
 
 // maxDepth is how deep Open looks below root for images.
@@ -52,7 +62,10 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("open dataset: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("open dataset %s: not a directory", root)
+		if strings.EqualFold(filepath.Ext(root), ".csv") {
+			return openManifest(root, opts)
+		}
+		return nil, fmt.Errorf("open dataset %s: not a directory or a .csv manifest", root)
 	}
 	lm, lmPath, err := findLabelMap(root, opts.LabelMap)
 	if err != nil {
@@ -137,6 +150,24 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 		if !annotated {
 			strays = depths[0] // stray root images beside class folders
 			delete(depths, 0)
+		}
+	}
+	if gt := opts.GroundTruth; gt != "" || (len(depths) == 1 && depths[0] > 0 && !ann.anyClass()) {
+		if gt == "" {
+			gt = findBeside(root, groundTruthNames)
+		}
+		if gt != "" {
+			var flat []string
+			for _, e := range entries {
+				if e.folder == "" {
+					flat = append(flat, e.rel)
+				}
+			}
+			syn := opts.Synsets
+			if syn == "" {
+				syn = findBeside(root, synsetNames)
+			}
+			return openImageNet(root, flat, gt, syn, opts)
 		}
 	}
 	switch {

@@ -102,6 +102,22 @@ func TestCompareMatchesClassesByName(t *testing.T) {
 	if acc, n, stderr := compareAcc(plain); acc != withMap || n != 24 || strings.Contains(stderr, "warning") {
 		t.Fatalf("plain folders: accuracy %.3f on %d images, want %.3f on 24; stderr:\n%s", acc, n, withMap, stderr)
 	}
+	// The same images listed in a CSV manifest, labels by name.
+	var csv strings.Builder
+	csv.WriteString("path,label\n")
+	for _, c := range []string{"red", "green", "blue"} {
+		files, _ := os.ReadDir(filepath.Join(plain, c))
+		for _, f := range files {
+			csv.WriteString(c + "/" + f.Name() + "," + c + "\n")
+		}
+	}
+	manifest := filepath.Join(plain, "images.csv")
+	if err := os.WriteFile(manifest, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if acc, n, stderr := compareAcc(manifest); acc != withMap || n != 24 {
+		t.Fatalf("manifest: accuracy %.3f on %d images, want %.3f on 24; stderr:\n%s", acc, n, withMap, stderr)
+	}
 	// A folder that sorts first and names no class, and a missing class.
 	odd := filepath.Join(dir, "odd")
 	copyTree(t, data, odd, map[string]string{"blue": "", "red": "red"})

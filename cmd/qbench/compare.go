@@ -19,6 +19,7 @@ func newCompareCmd(a *app) *cobra.Command {
 		topK                        []int
 		asJSON                      bool
 		prep                        prepFlags
+		lists                       listFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --model A.tflite --model B.tflite --data DIR --out REPORTDIR",
@@ -82,6 +83,7 @@ folder as a split; several splits land in one report.`,
 				return err
 			}
 			d, err := compare.OpenData(data, compare.DataOptions{LabelMap: labels, Splits: splits,
+				GroundTruth: lists.groundTruth, Synsets: lists.synsets,
 				Samples: samples, Seed: a.seed, Model: cm})
 			if err != nil {
 				return fmt.Errorf("read data: %w", err)
@@ -158,7 +160,7 @@ folder as a split; several splits land in one report.`,
 	addRoundingFlag(f, &rounding)
 	f.StringArrayVar(&models, "model", nil, "model .tflite (repeat; the first is the reference)")
 	f.StringArrayVar(&names, "name", nil, "display name of the model in the same position (repeat)")
-	f.StringVar(&data, "data", "", "labelled image folder (class folders, recordings or GTSRB)")
+	f.StringVar(&data, "data", "", "labelled images: a folder (class folders, recordings, GTSRB, ImageNet-style flat folder + ground truth) or a CSV manifest (path,label[,split])")
 	f.StringVar(&labels, "labels", "", "label map (YAML/JSON/labels.txt; default: found in the folder)")
 	f.StringArrayVar(&splits, "split", nil, "split to run: NAME from the label map, or NAME=DIR (repeat)")
 	f.StringVar(&out, "out", "", "report directory")
@@ -167,6 +169,7 @@ folder as a split; several splits land in one report.`,
 	f.BoolVar(&asJSON, "json", false, "print report.json to stdout instead of the summary")
 	f.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
 	addPrepFlags(f, &prep)
+	addListFlags(f, &lists)
 	return cmd
 }
 

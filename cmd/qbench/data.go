@@ -32,6 +32,7 @@ splits by recording.`,
 func newDataInspectCmd(a *app) *cobra.Command {
 	var (
 		labels         string
+		lists          listFlags
 		asJSON, strict bool
 	)
 	cmd := &cobra.Command{
@@ -51,6 +52,7 @@ and counted unless --strict. The last line is "<classes> classes, <images> image
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := dataset.Open(args[0], dataset.OpenOptions{
 				LabelMap: labels, Strict: strict, CheckDuplicates: true, Workers: a.threads,
+				GroundTruth: lists.groundTruth, Synsets: lists.synsets,
 			})
 			if err != nil {
 				return err
@@ -80,6 +82,7 @@ and counted unless --strict. The last line is "<classes> classes, <images> image
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&labels, "labels", "", "label map file (YAML, JSON or labels.txt); default: DIR/labels.* or ../labels.txt")
+	addListFlags(fl, &lists)
 	fl.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&strict, "strict", false, "treat any problem or corrupt image as an error")
 	return cmd

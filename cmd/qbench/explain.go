@@ -23,6 +23,7 @@ func newExplainCmd(a *app) *cobra.Command {
 		asJSON                                                              bool
 		outputName                                                          string
 		prep                                                                prepFlags
+		lists                                                               listFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --model float.tflite --quant int8.tflite --data DIR --out DIR",
@@ -73,7 +74,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			if len(f.Outputs) > 1 || outputName != "" {
 				k := 0
 				if _, _, err := graph.ClassifierOutput(f, outputName, 0); err != nil && outputName == "" {
-					d, err := openForModel(a, "explain", dataDir, labels, f)
+					d, err := openForModel(a, "explain", dataDir, lists.open(labels), f)
 					if err != nil {
 						return err
 					}
@@ -98,7 +99,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			if err != nil {
 				return err
 			}
-			d, err := openForModel(a, "explain", dataDir, labels, f)
+			d, err := openForModel(a, "explain", dataDir, lists.open(labels), f)
 			if err != nil {
 				return err
 			}
@@ -209,7 +210,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "", "float32 .tflite model")
 	fl.StringVar(&quantPath, "quant", "", "its quantized .tflite")
-	fl.StringVar(&dataDir, "data", "", "dataset folder to evaluate on")
+	fl.StringVar(&dataDir, "data", "", "dataset to evaluate on: a folder or a CSV manifest")
 	fl.StringVar(&labels, "labels", "", "label map for --data (default: found in the folder)")
 	fl.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
 	fl.StringVar(&split, "split", "", "split of --data to explain (default: all images); other splits feed the data-shift table")
@@ -222,13 +223,14 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	addRoundingFlag(fl, &rounding)
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
 	addPrepFlags(fl, &prep)
+	addListFlags(fl, &lists)
 	return cmd
 }
 
 // openForModel opens a dataset and matches its classes to the model's
 // outputs by name (dataset.MatchModel), printing what did not match.
-func openForModel(a *app, cmdName, dir, labels string, g *graph.Graph) (*dataset.Dataset, error) {
-	d, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: labels})
+func openForModel(a *app, cmdName, dir string, opts dataset.OpenOptions, g *graph.Graph) (*dataset.Dataset, error) {
+	d, err := dataset.Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}

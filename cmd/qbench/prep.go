@@ -65,3 +65,18 @@ func resolveSpec(a *app, cmdName string, g *graph.Graph, p *prepFlags) (dataset.
 	}
 	return spec, nil
 }
+
+// listFlags name the files of an ImageNet-style validation folder; a CSV
+// manifest is given as the data path itself.
+type listFlags struct{ groundTruth, synsets string }
+
+// addListFlags registers --ground-truth and --synsets on fs.
+func addListFlags(fs *pflag.FlagSet, l *listFlags) {
+	fs.StringVar(&l.groundTruth, "ground-truth", "", "labels of a flat image folder: a class id or synset id per line (images in file-name order) or \"file label\" lines (default: ground_truth.txt, val.txt, val_labels.txt or LOC_val_solution.csv beside it)")
+	fs.StringVar(&l.synsets, "synsets", "", "synset list naming the classes, \"n01440764 tench, …\" per line, line i = class i (default: synset_words.txt, synsets.txt or LOC_synset_mapping.txt beside the folder)")
+}
+
+// open returns the dataset options for a label map and these flags.
+func (l *listFlags) open(labels string) dataset.OpenOptions {
+	return dataset.OpenOptions{LabelMap: labels, GroundTruth: l.groundTruth, Synsets: l.synsets}
+}

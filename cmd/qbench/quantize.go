@@ -19,6 +19,7 @@ func newQuantizeCmd(a *app) *cobra.Command {
 		percentile                                                        float64
 		perTensor, biasCorr, asJSON                                       bool
 		prep                                                              prepFlags
+		lists                                                             listFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "quantize --model float.tflite --calib DIR --out int8.tflite",
@@ -68,7 +69,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if err != nil {
 				return err
 			}
-			cd, err := openCalibration(a, spec, calibDir, labels, split, cmd.Flags().Changed("split"), samples)
+			cd, err := openCalibration(a, spec, calibDir, lists.open(labels), split, cmd.Flags().Changed("split"), samples)
 			if err != nil {
 				return err
 			}
@@ -119,7 +120,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&model, "model", "", "float32 .tflite model to quantize")
-	f.StringVar(&calibDir, "calib", "", "dataset folder with calibration images")
+	f.StringVar(&calibDir, "calib", "", "calibration images: a dataset folder or a CSV manifest")
 	f.StringVar(&labels, "labels", "", "label map for --calib (default: found in the folder)")
 	f.StringVar(&split, "split", "train", "split of --calib to calibrate on")
 	f.StringVar(&out, "out", "", "output .tflite path")
@@ -133,6 +134,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 	f.StringVar(&reportPath, "report", "", "also write the calibration report as JSON to this file")
 	f.BoolVar(&asJSON, "json", false, "print the calibration report as JSON instead of a table")
 	addPrepFlags(f, &prep)
+	addListFlags(f, &lists)
 	return cmd
 }
 
@@ -148,8 +150,8 @@ type calibData struct {
 // openCalibration opens dir, picks the split (the whole dataset when it
 // defines no splits and the user did not ask for one) and subsamples n
 // images with the run's seed.
-func openCalibration(a *app, spec dataset.Spec, dir, labels, split string, splitSet bool, n int) (*calibData, error) {
-	d, err := dataset.Open(dir, dataset.OpenOptions{LabelMap: labels})
+func openCalibration(a *app, spec dataset.Spec, dir string, open dataset.OpenOptions, split string, splitSet bool, n int) (*calibData, error) {
+	d, err := dataset.Open(dir, open)
 	if err != nil {
 		return nil, err
 	}
