@@ -37,6 +37,8 @@ import (
 	"github.com/qbench/qbench/progress"
 	"github.com/qbench/qbench/report"
 	"github.com/qbench/qbench/tflite"
+
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // ModelSpec names one model to compare.
@@ -280,12 +282,12 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		if spec.Path == "" {
 			return nil, errors.New("neither a graph nor a path")
 		}
-		data, err := os.ReadFile(spec.Path)
+		data, err := fileio.ReadFile(spec.Path, tflite.MaxFileBytes)
 		if err != nil {
 			// The caller names the path; keep only the reason.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				return nil, pe.Err
+			var fe *fileio.Error
+			if errors.As(err, &fe) {
+				return nil, fe.Err
 			}
 			return nil, err
 		}

@@ -11,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/qbench/qbench/graph"
+
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // Format is the value of the "format" field this package reads.
@@ -156,9 +157,12 @@ func (v Values) Ints() ([]int64, error) {
 // ErrNotCase marks a JSON file that is not in the case format.
 var ErrNotCase = errors.New("not a reference case")
 
+// maxCaseBytes bounds a reference case file (its tensors are inline JSON).
+const maxCaseBytes = 256 << 20
+
 // LoadCase reads and decodes one case file.
 func LoadCase(path string) (*Case, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, maxCaseBytes)
 	if err != nil {
 		return nil, err
 	}

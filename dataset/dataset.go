@@ -30,7 +30,9 @@ type Problem struct {
 	Path string `json:"path,omitempty"`
 	// Kind is a stable keyword: corrupt, unknown-folder, empty-class,
 	// missing-folder, missing-recording, unsplit-recording, duplicate,
-	// annotation, too-deep, unreadable.
+	// annotation, too-deep, unreadable, not-regular (a named pipe,
+	// device or socket; skipped unopened), too-large (above MaxFileBytes;
+	// skipped unread).
 	Kind string `json:"kind"`
 	// Msg explains the problem.
 	Msg string `json:"msg"`

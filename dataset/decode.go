@@ -8,10 +8,10 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/qbench/qbench/internal/fileio"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/webp"
 )
@@ -23,8 +23,10 @@ var ErrCorrupt = errors.New("corrupt image")
 const (
 	// DefaultMaxPixels is the largest image (width*height) decoded by default.
 	DefaultMaxPixels = 64 << 20
-	// maxFileBytes is the largest image file read.
-	maxFileBytes = 512 << 20
+	// MaxFileBytes is the largest image file read: larger files are
+	// refused from their size, before any byte is read (Open lists them as
+	// "too-large" problems and leaves them out).
+	MaxFileBytes = 512 << 20
 )
 
 // imageExts are the file extensions treated as images (lower case).
@@ -59,18 +61,13 @@ func sniff(b []byte) string {
 
 // ReadImageFile reads and decodes one image file, refusing images larger
 // than maxPixels (<= 0 means DefaultMaxPixels). It returns the format name.
+// A path that is not a regular file (a named pipe, a device) or is larger
+// than MaxFileBytes is refused without being read (fileio.ErrNotRegular,
+// fileio.ErrTooLarge).
 func ReadImageFile(path string, maxPixels int) (image.Image, string, error) {
-	f, err := os.Open(path)
+	b, err := fileio.ReadFile(path, MaxFileBytes)
 	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
-	}
-	if len(b) > maxFileBytes {
-		return nil, "", fmt.Errorf("%s: %w: file larger than %d bytes", path, ErrCorrupt, maxFileBytes)
+		return nil, "", err // names path once
 	}
 	img, format, err := DecodeImage(b, maxPixels)
 	if err != nil {

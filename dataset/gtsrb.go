@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // annotation is one CSV row: an optional ROI and a class id (-1 if none).
@@ -66,7 +68,7 @@ func readAnnotations(root string, csvs []string) (annotations, []Problem, error)
 		p := filepath.Join(root, filepath.FromSlash(rel))
 		b, err := readLimited(p, maxCSVBytes)
 		if err != nil {
-			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: err.Error()})
+			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: problemMsg(p, err)})
 			continue
 		}
 		dir := path.Dir(rel)
@@ -96,7 +98,7 @@ func readAnnotations(root string, csvs []string) (annotations, []Problem, error)
 		}
 		b, err := readLimited(p, maxCSVBytes)
 		if err != nil {
-			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: err.Error()})
+			probs = append(probs, Problem{Path: p, Kind: "annotation", Msg: problemMsg(p, err)})
 			continue
 		}
 		if err := parseAnnotationCSV(b, "", base+"/", ann); err != nil {
@@ -108,7 +110,7 @@ func readAnnotations(root string, csvs []string) (annotations, []Problem, error)
 
 // looksLikeAnnotationCSV reads only the header line of p.
 func looksLikeAnnotationCSV(p string) bool {
-	f, err := os.Open(p)
+	f, err := fileio.Open(p, maxCSVBytes)
 	if err != nil {
 		return false
 	}
@@ -129,19 +131,7 @@ func looksLikeAnnotationCSV(p string) bool {
 }
 
 func readLimited(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
+	return fileio.ReadFile(p, limit)
 }
 
 // parseAnnotationCSV adds the rows of one CSV to ann. dir is the CSV's

@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/qbench/qbench/internal/fileio"
 	"gopkg.in/yaml.v3"
 )
 
@@ -48,12 +48,15 @@ func ParseLabelMap(b []byte, name string) (*LabelMap, error) {
 	return &m, nil
 }
 
+// maxLabelMapBytes bounds a label map file; real ones are a few KiB.
+const maxLabelMapBytes = 16 << 20
+
 // ReadLabelMap reads a label map file: YAML/JSON, or a labels.txt-style
 // file (extension .txt) with one class name per line, line i = class i.
 func ReadLabelMap(path string) (*LabelMap, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, maxLabelMapBytes)
 	if err != nil {
-		return nil, fmt.Errorf("label map: %w", err)
+		return nil, fmt.Errorf("label map %w", err)
 	}
 	if strings.EqualFold(filepath.Ext(path), ".txt") {
 		names, err := parseLabelsTxt(b, path)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // ErrNoImages is returned by Open when a folder holds no usable image.
@@ -79,7 +81,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	)
 	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
-			d.Problems = append(d.Problems, Problem{Path: p, Kind: "unreadable", Msg: err.Error()})
+			d.Problems = append(d.Problems, Problem{Path: p, Kind: "unreadable", Msg: problemMsg(p, err)})
 			if e != nil && e.IsDir() {
 				return fs.SkipDir
 			}
@@ -105,10 +107,15 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 			}
 			return nil
 		}
+		isImage, isCSV := IsImageFile(rel), strings.EqualFold(filepath.Ext(rel), ".csv")
+		if prob, ok := checkEntry(p, e, isImage); !ok {
+			d.Problems = append(d.Problems, prob)
+			return nil
+		}
 		switch {
-		case IsImageFile(rel):
+		case isImage:
 			files = append(files, rel)
-		case strings.EqualFold(filepath.Ext(rel), ".csv"):
+		case isCSV:
 			csvs = append(csvs, rel)
 		}
 		return nil
@@ -318,6 +325,52 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	return d, nil
 }
 
+// checkEntry decides from a directory entry's type (and, for images, its
+// size) whether Open may use the file, without opening it: a named pipe
+// would block the first reader forever, a device may never end, and an
+// image above MaxFileBytes would be read whole before being refused. It
+// returns the problem to list when the file is skipped. A symbolic link is
+// judged by its target.
+func checkEntry(p string, e fs.DirEntry, isImage bool) (Problem, bool) {
+	mode := e.Type()
+	var info fs.FileInfo
+	if mode&fs.ModeSymlink != 0 {
+		st, err := os.Stat(p)
+		if err != nil {
+			return Problem{Path: p, Kind: "unreadable", Msg: "broken symbolic link: " + problemMsg(p, err)}, false
+		}
+		info, mode = st, st.Mode().Type()
+	}
+	if !mode.IsRegular() {
+		if mode.IsDir() {
+			return Problem{}, true // a link to a folder: WalkDir does not follow it
+		}
+		return Problem{Path: p, Kind: "not-regular", Msg: fileio.Kind(mode) + ", not a regular file; skipped"}, false
+	}
+	if !isImage {
+		return Problem{}, true
+	}
+	if info == nil {
+		var err error
+		if info, err = e.Info(); err != nil {
+			return Problem{Path: p, Kind: "unreadable", Msg: problemMsg(p, err)}, false
+		}
+	}
+	if info.Size() > MaxFileBytes {
+		return Problem{Path: p, Kind: "too-large", Msg: fmt.Sprintf("%d bytes, above the %d MiB limit for an image; skipped", info.Size(), MaxFileBytes>>20)}, false
+	}
+	return Problem{}, true
+}
+
+// problemMsg is err's text without the path a Problem already shows.
+func problemMsg(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), path+": ")
+}
+
 // findLabelMap loads the explicit map or looks for a conventional one.
 func findLabelMap(root, explicit string) (*LabelMap, string, error) {
 	read := func(p string) (*LabelMap, string, error) {
@@ -396,7 +449,7 @@ func findDuplicates(ctx context.Context, samples []Sample, workers int) ([]Probl
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				b, err := os.ReadFile(samples[i].Path)
+				b, err := fileio.ReadFile(samples[i].Path, MaxFileBytes)
 				if err != nil {
 					errs[i] = err
 					continue
@@ -420,7 +473,7 @@ func findDuplicates(ctx context.Context, samples []Sample, workers int) ([]Probl
 	var probs []Problem
 	for i, s := range sums {
 		if errs[i] != nil {
-			probs = append(probs, Problem{Path: samples[i].Path, Kind: "unreadable", Msg: errs[i].Error()})
+			probs = append(probs, Problem{Path: samples[i].Path, Kind: "unreadable", Msg: problemMsg(samples[i].Path, errs[i])})
 			continue
 		}
 		if j, dup := first[s]; dup {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/qbench/qbench/dataset/synth"
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // stampFile marks a completely generated dataset; its content is the
@@ -38,7 +39,7 @@ func ensureData(ctx context.Context, cfg Config) (dir string, reused bool, err e
 		return "", false, err
 	}
 	dir = filepath.Join(cfg.CacheDir, key)
-	if old, err := os.ReadFile(filepath.Join(dir, stampFile)); err == nil && bytes.Equal(old, stamp) {
+	if old, err := fileio.ReadFile(filepath.Join(dir, stampFile), 1<<20); err == nil && bytes.Equal(old, stamp) {
 		return dir, true, nil
 	}
 	// A partial folder (interrupted run) is regenerated from scratch.

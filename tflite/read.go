@@ -3,9 +3,10 @@ package tflite
 import (
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/qbench/qbench/graph"
+
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // maxElements bounds a tensor's element count. TFLite stores dimensions as
@@ -13,9 +14,15 @@ import (
 // hostile shape from overflowing size arithmetic or sizing huge arenas.
 const maxElements = 1<<31 - 1
 
+// MaxFileBytes is the largest .tflite file ReadFile reads: a FlatBuffer
+// holds at most 2 GiB, plus constant data stored after it.
+const MaxFileBytes = 4 << 30
+
 // ReadFile reads and parses a .tflite file. Errors are prefixed with path.
+// A path that is not a regular file (a named pipe, a device) or is larger
+// than MaxFileBytes is refused without being read.
 func ReadFile(path string) (*graph.Graph, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -3,12 +3,13 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/qbench/qbench/graph"
 	"gopkg.in/yaml.v3"
+
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // Arch describes a plain CNN of the study's family:
@@ -42,11 +43,14 @@ func SeedCNN(classes int) Arch {
 		Kernel: 3, Padding: "SAME", Dense: []int{256}, Classes: classes}
 }
 
+// maxArchBytes bounds an architecture file; real ones are under 1 KiB.
+const maxArchBytes = 1 << 20
+
 // LoadArch reads an architecture file (JSON, or YAML for any other extension).
 func LoadArch(path string) (Arch, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, maxArchBytes)
 	if err != nil {
-		return Arch{}, fmt.Errorf("architecture file: %w", err)
+		return Arch{}, fmt.Errorf("architecture file %w", err)
 	}
 	var a Arch
 	if strings.EqualFold(filepath.Ext(path), ".json") {

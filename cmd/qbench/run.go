@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/internal/fileio"
 	"github.com/qbench/qbench/interp"
 	"github.com/spf13/cobra"
 )
@@ -96,7 +96,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 				return err
 			}
 			if labelsPath != "" {
-				b, err := os.ReadFile(labelsPath)
+				b, err := fileio.ReadFile(labelsPath, 16<<20)
 				if err != nil {
 					return err
 				}

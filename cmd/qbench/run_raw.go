@@ -5,7 +5,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/qbench/qbench/internal/fileio"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/tflite"
 )
 
 // rawInputs resolves --input arguments to one file per model input: FILE
@@ -70,7 +72,7 @@ func runRaw(a *app, p *interp.Program, inArgs, outFiles []string, prefix string)
 	}
 	ins := make([][]byte, len(files))
 	for i, f := range files {
-		if ins[i], err = os.ReadFile(f); err != nil {
+		if ins[i], err = fileio.ReadFile(f, tflite.MaxFileBytes); err != nil {
 			return err
 		}
 	}
