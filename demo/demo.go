@@ -23,6 +23,7 @@ import (
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/dataset/synth"
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/fileio"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/progress"
 	"github.com/qbench/qbench/quant"
@@ -146,7 +147,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Stages = append(res.Stages, s)
 		fmt.Fprintf(logw, "  %-34s %6.1fs\n", name, s.Seconds)
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.OutDir, "models"), 0o755); err != nil {
+	// Everything goes to a staged folder renamed over cfg.OutDir at the
+	// end: an interrupted demo leaves the previous complete output or none.
+	st, err := fileio.NewStage(cfg.OutDir, report.IsOutputName)
+	if err != nil {
+		return nil, fmt.Errorf("output folder %w", err)
+	}
+	defer st.Abort()
+	outDir := st.Dir()
+	if err := os.MkdirAll(filepath.Join(outDir, "models"), 0o777); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
 
@@ -207,7 +216,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("%s configuration: train: %w", s.name, err)
 		}
 		cr.BestEpoch, cr.BestValAcc, cr.TrainIPS = tr.BestEpoch, tr.BestValAcc, tr.ImagesPerSec
-		cr.FloatPath = filepath.Join(cfg.OutDir, "models", "float-"+s.name+".tflite")
+		cr.FloatPath = filepath.Join(outDir, "models", "float-"+s.name+".tflite")
 		if err := tflite.WriteFile(cr.FloatPath, floatG); err != nil {
 			return nil, err
 		}
@@ -218,11 +227,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s configuration: quantize: %w", s.name, err)
 		}
-		cr.Int8Path = filepath.Join(cfg.OutDir, "models", "int8-"+s.name+".tflite")
+		cr.Int8Path = filepath.Join(outDir, "models", "int8-"+s.name+".tflite")
 		if err := tflite.WriteFile(cr.Int8Path, q); err != nil {
 			return nil, err
 		}
-		cr.CalibPath = filepath.Join(cfg.OutDir, "models", "calibration-"+s.name+".json")
+		cr.CalibPath = filepath.Join(outDir, "models", "calibration-"+s.name+".json")
 		if err := writeCalibration(cr.CalibPath, qrep); err != nil {
 			return nil, err
 		}
@@ -238,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			Classes:  ds.Classes,
 			DataRoot: dir,
 			Workers:  cfg.Threads,
-			OutDir:   filepath.Join(cfg.OutDir, "work", s.name),
+			OutDir:   filepath.Join(outDir, "work", s.name),
 			Progress: cfg.Progress,
 			Rounding: fixedpoint.SingleRounding,
 		})
@@ -256,8 +265,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.Report = merged
-	if err := report.WriteAll(cfg.OutDir, merged); err != nil {
+	// Reports and results name files where they will be, not where they
+	// are staged.
+	finalPaths(merged, st)
+	if err := report.WriteAll(outDir, merged); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := st.Commit(); err != nil {
+		return nil, fmt.Errorf("output folder %w", err)
+	}
+	merged.Predictions = nil // they were read from the staged folder
+	for i := range res.Configs {
+		c := &res.Configs[i]
+		c.FloatPath, c.Int8Path, c.CalibPath = st.Final(c.FloatPath), st.Final(c.Int8Path), st.Final(c.CalibPath)
 	}
 	for _, k := range []string{report.FileJSON, report.FileMarkdown, report.FilePredictions, report.FileHTML} {
 		res.Files[k] = filepath.Join(cfg.OutDir, k)
@@ -265,6 +288,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stage("reports written", t0)
 	res.Total = time.Since(start)
 	return res, nil
+}
+
+// finalPaths rewrites the model paths of r from the staged folder to the
+// final one.
+func finalPaths(r *report.Report, st *fileio.Stage) {
+	for i := range r.Models {
+		r.Models[i].Path = st.Final(r.Models[i].Path)
+	}
+	for si := range r.Splits {
+		for mi := range r.Splits[si].Models {
+			m := &r.Splits[si].Models[mi]
+			m.Path = st.Final(m.Path)
+		}
+	}
 }
 
 // trainModel loads the images once and trains the plan's network.

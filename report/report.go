@@ -228,6 +228,21 @@ const (
 	FileSuggestedLabels = "suggested-labels.yaml"
 )
 
+// IsOutputName reports whether name is one the report-writing commands
+// (compare, explain, demo) put into a report folder, or a temporary file of
+// theirs. A report folder holding anything else is not replaced (see
+// fileio.NewStage): it may be the user's own folder given by mistake.
+func IsOutputName(name string) bool {
+	switch name {
+	case FileJSON, FileMarkdown, FileHTML, FilePredictions, FileSuggestedLabels,
+		"outputs.bin",                                  // compare.OutputsFile
+		"explain.json", "explain.html", "mixed.tflite", // explain
+		"models", "work": // demo's models and per-configuration work folders
+		return true
+	}
+	return strings.Contains(name, ".tmp")
+}
+
 // WriteAll writes report.json, report.md, report.html and, when
 // r.Predictions is set, predictions.csv into dir (created if needed).
 // Each file is written to a temporary name and renamed, so a failed run

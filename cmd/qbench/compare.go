@@ -103,7 +103,7 @@ folder as a split; several splits land in one report.`,
 			}
 			pr := a.progress()
 			cfg.Progress = pr
-			r, err := compare.Run(cmd.Context(), cfg)
+			r, err := compare.RunToFolder(cmd.Context(), cfg)
 			pr.Wait()
 			if err != nil {
 				return err
@@ -112,9 +112,6 @@ folder as a split; several splits land in one report.`,
 				if m.Output != "" {
 					fmt.Fprintf(a.stderr, "qbench: compare: %s: class scores from %s\n", m.Name, m.Output)
 				}
-			}
-			if err := report.WriteAll(out, r); err != nil {
-				return fmt.Errorf("write report: %w", err)
 			}
 			fixMsg := ""
 			if r.ClassOrder != nil {

@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/explain"
 	"github.com/qbench/qbench/graph"
-	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
@@ -59,6 +56,9 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			}
 			rnd, err := parseRounding(rounding)
 			if err != nil {
+				return err
+			}
+			if err := explain.CheckFolder(out); err != nil {
 				return err
 			}
 			f, err := a.readModel("explain", model)
@@ -171,32 +171,10 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 					break // the quantized model's range says the same
 				}
 			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return fmt.Errorf("create %s: %w", out, err)
-			}
-			if res.Fix != nil && res.Fix.Graph != nil {
-				p := filepath.Join(out, "mixed.tflite")
-				if err := tflite.WriteFile(p, res.Fix.Graph); err != nil {
-					return fmt.Errorf("write mixed model: %w", err)
-				}
-				res.Fix.Model = p
-			}
-			jp := filepath.Join(out, "explain.json")
-			fj, err := os.Create(jp)
-			if err != nil {
-				return fmt.Errorf("write %s: %w", jp, err)
-			}
-			werr := res.WriteJSON(fj)
-			if cerr := fj.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				return fmt.Errorf("write %s: %w", jp, werr)
-			}
-			hp := filepath.Join(out, "explain.html")
-			if err := writeFileWith(hp, res.WriteHTML); err != nil {
+			if err := res.WriteFolder(out); err != nil {
 				return err
 			}
+			jp, hp := filepath.Join(out, explain.FileJSON), filepath.Join(out, explain.FileHTML)
 			if asJSON {
 				return res.WriteJSON(a.stdout)
 			}
@@ -257,20 +235,4 @@ func streamData(ctx context.Context, samples []dataset.Sample, spec dataset.Spec
 			})
 		return err
 	}
-}
-
-// writeFileWith creates path and fills it with write.
-func writeFileWith(path string, write func(w io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	werr := write(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
 }

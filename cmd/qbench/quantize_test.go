@@ -142,4 +142,31 @@ func TestQuantizeAndExplainCommands(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ex, "explain.html")); err != nil {
 		t.Error(err)
 	}
+	// A re-run replaces the whole folder: a mixed model of an earlier run
+	// whose fix search this run skips does not survive beside the new
+	// explain.json, and no staging folder is left behind.
+	if err := os.WriteFile(filepath.Join(ex, "mixed.tflite"), []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--out", ex, "--target-drop", "-1")
+	if code != 0 {
+		t.Fatalf("explain re-run exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(ex, "mixed.tflite")); !os.IsNotExist(err) {
+		t.Errorf("the earlier run's mixed.tflite survived the re-run (%v)", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".explain.tmp*")); len(left) > 0 {
+		t.Errorf("staging folders left: %v", left)
+	}
+	// A folder holding files qbench did not write is not replaced.
+	mine := filepath.Join(dir, "mine")
+	os.Mkdir(mine, 0o755)
+	os.WriteFile(filepath.Join(mine, "notes.txt"), []byte("keep"), 0o644)
+	code, _, errOut = run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--out", mine, "--target-drop", "-1")
+	if code != 1 || !strings.Contains(errOut, "notes.txt") {
+		t.Errorf("explain into a foreign folder: exit %d: %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(mine, "notes.txt")); string(b) != "keep" {
+		t.Errorf("the user's file was touched")
+	}
 }

@@ -1,0 +1,69 @@
+package explain
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/qbench/qbench/internal/fileio"
+	"github.com/qbench/qbench/report"
+	"github.com/qbench/qbench/tflite"
+)
+
+// Files written by WriteFolder.
+const (
+	FileJSON  = "explain.json"
+	FileHTML  = "explain.html"
+	FileMixed = "mixed.tflite"
+)
+
+// WriteFolder writes explain.json, explain.html and, when the fix search
+// produced one, mixed.tflite into dir as one unit: they are built in a
+// hidden sibling folder renamed into place at the end, so an interrupted
+// or failed write leaves the previous complete folder or none. Fix.Model
+// is set to the mixed model's final path. An existing dir may only hold
+// files a report-writing command writes (report.IsOutputName).
+func (r *Result) WriteFolder(dir string) error {
+	st, err := fileio.NewStage(dir, report.IsOutputName)
+	if err != nil {
+		return fmt.Errorf("output folder %w", err)
+	}
+	defer st.Abort()
+	if r.Fix != nil && r.Fix.Graph != nil {
+		p := filepath.Join(st.Dir(), FileMixed)
+		if err := tflite.WriteFile(p, r.Fix.Graph); err != nil {
+			return fmt.Errorf("write mixed model: %w", err)
+		}
+		r.Fix.Model = filepath.Join(dir, FileMixed)
+	}
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{{FileJSON, r.WriteJSON}, {FileHTML, r.WriteHTML}} {
+		if err := fileio.WriteFile(filepath.Join(st.Dir(), f.name), f.write); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), reasonOf(err))
+		}
+	}
+	if err := st.Commit(); err != nil {
+		return fmt.Errorf("output folder %w", err)
+	}
+	return nil
+}
+
+// CheckFolder fails when WriteFolder would refuse dir, so a wrong output
+// folder is reported before the analysis runs.
+func CheckFolder(dir string) error {
+	if err := fileio.CheckReplaceable(dir, report.IsOutputName); err != nil {
+		return fmt.Errorf("output folder %w", err)
+	}
+	return nil
+}
+
+// reasonOf drops the staged path from a fileio error (the caller names the
+// final path).
+func reasonOf(err error) error {
+	if fe, ok := err.(*fileio.Error); ok {
+		return fe.Err
+	}
+	return err
+}
