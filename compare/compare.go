@@ -192,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			}
 		}
 	}
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.OutDir, 0o777); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = fmt.Errorf("%s: %w", pe.Path, pe.Err) // the part of the path that failed

@@ -63,7 +63,7 @@ func ensureData(ctx context.Context, cfg Config) (dir string, reused bool, err e
 	if task != nil {
 		task.Done()
 	}
-	if err := os.WriteFile(filepath.Join(dir, stampFile), stamp, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, stampFile), stamp, 0o666); err != nil {
 		return "", false, fmt.Errorf("dataset cache: %w", err)
 	}
 	return dir, false, nil

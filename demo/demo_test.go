@@ -65,6 +65,24 @@ func TestDemoPipelineTiny(t *testing.T) {
 	if err := report.ValidateJSON(js); err != nil {
 		t.Fatalf("report.json does not validate: %v", err)
 	}
+	// The output is staged beside out and renamed into place: the report
+	// names the models where they are, and nothing staged is left.
+	if !strings.Contains(string(js), filepath.Join(out, "models", "int8-full.tflite")) || strings.Contains(string(js), ".tmp") {
+		t.Errorf("report.json does not name the models at their final paths")
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")); len(left) > 0 {
+		t.Errorf("staging folders left: %v", left)
+	}
+	// Models get 0666 minus the umask, the mode of any new file (they got
+	// 0600 through a temporary file).
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	pst, _ := os.Stat(probe)
+	if st, err := os.Stat(res.Configs[0].Int8Path); err != nil || st.Mode().Perm() != pst.Mode().Perm() {
+		t.Errorf("%s: mode %v, a new file gets %v (%v)", res.Configs[0].Int8Path, st.Mode().Perm(), pst.Mode().Perm(), err)
+	}
 	if len(res.Report.Splits) != 2 || res.Report.Splits[0].Name != "full" || res.Report.Splits[1].Name != "verification" {
 		t.Fatalf("splits = %+v, want full and verification", res.Report.Splits)
 	}

@@ -251,7 +251,7 @@ func WriteAll(dir string, r *Report) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return fmt.Errorf("create %s: %w", dir, reason(err))
 	}
 	js, err := r.JSON()

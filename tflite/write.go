@@ -2,12 +2,11 @@ package tflite
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/fileio"
 )
 
 // maxInlineData bounds the constant bytes Write stores inside the
@@ -20,29 +19,14 @@ const DefaultDescription = "qbench"
 
 // WriteFile writes g as a .tflite file. It writes a temporary file in the
 // same directory and renames it, so an interrupted write never leaves a
-// truncated model behind.
+// truncated model behind; the file gets mode 0666 minus the umask, like
+// any file a program creates. Errors name path once.
 func WriteFile(path string, g *graph.Graph) error {
 	data, err := Write(g)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-		return werr
-	}
-	return nil
+	return fileio.WriteBytes(path, data)
 }
 
 // Write serializes g as a TFLite FlatBuffer (schema TFL3) with one

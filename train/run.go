@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/fileio"
 	"github.com/qbench/qbench/progress"
 )
 
@@ -336,30 +338,45 @@ func Evaluate(m *Model, d *Data, threads int) (loss, acc float64, err error) {
 
 // SaveAtomic writes g to path through write, first to a temporary file in
 // the same directory and then renaming it over path, so readers (and a
-// run interrupted mid-write) only ever see a complete file.
+// run interrupted mid-write) only ever see a complete file. The file gets
+// mode 0666 minus the umask. Errors name path once (never the temporary
+// name).
 func SaveAtomic(path string, g *graph.Graph, write func(string, *graph.Graph) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	f, err := fileio.CreateTemp(dir, "."+base+".tmp")
 	if err != nil {
-		return fmt.Errorf("write checkpoint %s: %w", path, err)
+		return fmt.Errorf("write checkpoint %w", &fileio.Error{Path: path, Err: reason(err)})
 	}
 	tmp := f.Name()
 	f.Close()
 	if err := write(tmp, g); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write checkpoint %s: %w", path, err)
-	}
-	// Temporary files are private (0600); a model is an ordinary file.
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write checkpoint %s: %w", path, err)
+		return fmt.Errorf("write checkpoint %s: %w", path, reason(err))
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write checkpoint %s: %w", path, err)
+		return fmt.Errorf("write checkpoint %s: %w", path, reason(err))
 	}
 	return nil
+}
+
+// reason strips the (temporary) path from a file error, leaving why it
+// failed.
+func reason(err error) error {
+	var fe *fileio.Error
+	if errors.As(err, &fe) {
+		return fe.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/qbench/qbench/internal/fileio"
 	"github.com/qbench/qbench/onnx"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -54,28 +54,10 @@ into its integer kernels only for uint8 activations, which makes the model sever
 			if err != nil {
 				return fmt.Errorf("export %s: %w", in, err)
 			}
-			// Write beside the target and rename, so a failure never
+			// Written beside the target and renamed, so a failure never
 			// leaves a truncated model behind.
-			tmp, err := os.CreateTemp(filepath.Dir(out), ".qbench-export-*")
-			if err != nil {
-				return fmt.Errorf("write %s: %w", out, err)
-			}
-			if _, err := tmp.Write(data); err != nil {
-				tmp.Close()
-				os.Remove(tmp.Name())
-				return fmt.Errorf("write %s: %w", out, err)
-			}
-			if err := tmp.Close(); err != nil {
-				os.Remove(tmp.Name())
-				return fmt.Errorf("write %s: %w", out, err)
-			}
-			if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-				os.Remove(tmp.Name())
-				return fmt.Errorf("write %s: %w", out, err)
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
-				os.Remove(tmp.Name())
-				return fmt.Errorf("write %s: %w", out, err)
+			if err := fileio.WriteBytes(out, data); err != nil {
+				return fmt.Errorf("write %w", err)
 			}
 			fmt.Fprintf(a.stdout, "wrote %s (ONNX opset %d, %d bytes, %d ops)\n", out, onnx.Opset, len(data), len(g.Ops))
 			return nil

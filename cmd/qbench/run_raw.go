@@ -88,8 +88,8 @@ func runRaw(a *app, p *interp.Program, inArgs, outFiles []string, prefix string)
 	}
 	k := len(ins[0]) / max(1, p.InputTensor(0).ByteSize())
 	for i, f := range outFiles {
-		if err := os.WriteFile(f, outs[i], 0o666); err != nil {
-			return err
+		if err := fileio.WriteBytes(f, outs[i]); err != nil {
+			return fmt.Errorf("write %w", err)
 		}
 		if !a.quiet {
 			fmt.Fprintf(a.stderr, "wrote %d bytes (%d samples) of output %d %q to %s\n", len(outs[i]), k, i, p.OutputTensor(i).Name, f)

@@ -65,7 +65,7 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 	for r := 0; r < cfg.Recordings; r++ {
 		for c := 0; c < NumClasses; c++ {
 			for i := 0; i < min(cfg.PerClass, 9); i++ {
-				if err := os.MkdirAll(filepath.Join(dir, RecordingName(r), FolderName(c, i)), 0o755); err != nil {
+				if err := os.MkdirAll(filepath.Join(dir, RecordingName(r), FolderName(c, i)), 0o777); err != nil {
 					return 0, fmt.Errorf("gen-data: %w", err)
 				}
 			}
@@ -75,7 +75,7 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 	if err != nil {
 		return 0, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "labels.yaml"), lm, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "labels.yaml"), lm, 0o666); err != nil {
 		return 0, fmt.Errorf("gen-data: %w", err)
 	}
 	workers := opts.Workers
@@ -112,7 +112,7 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 				err := enc.encode(&buf, img)
 				if err == nil {
 					p := filepath.Join(dir, RecordingName(r), FolderName(c, i), fmt.Sprintf("%05d.png", i))
-					err = os.WriteFile(p, buf.Bytes(), 0o644)
+					err = os.WriteFile(p, buf.Bytes(), 0o666)
 				}
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("gen-data: %w", err); cancel() })
