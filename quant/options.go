@@ -104,6 +104,10 @@ type Options struct {
 // such as an op without an integer kernel.
 var ErrUnsupported = errors.New("not supported for quantization")
 
+// Validate checks the options without quantizing anything, so a command
+// can refuse bad flags before it loads a model or calibration images.
+func (o Options) Validate() error { return o.normalize() }
+
 func (o *Options) normalize() error {
 	if o.IO == graph.Unknown {
 		o.IO = graph.Float32

@@ -35,6 +35,11 @@ func DefaultAugment() Augment {
 // Enabled reports whether any transform is on.
 func (a Augment) Enabled() bool { return a != Augment{} }
 
+// augmentMax is the largest value of each augmentation key: half the image
+// for shift and scale, a half turn for rotate, the whole value range or
+// spread for brightness, contrast and color.
+var augmentMax = map[string]float64{"shift": 0.5, "rotate": 180, "scale": 0.5, "brightness": 1, "contrast": 1, "color": 1}
+
 // ParseAugment reads "none", "default", or a comma list of key=value pairs
 // over the keys shift, rotate, scale, brightness, contrast, color, which
 // start from zero (e.g. "shift=0.1,rotate=10"). "default,rotate=0" starts
@@ -58,22 +63,30 @@ func ParseAugment(s string) (Augment, error) {
 		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
 			return Augment{}, fmt.Errorf("augment %q: %s needs a non-negative number, got %q", s, k, v)
 		}
-		switch strings.TrimSpace(k) {
+		key := strings.TrimSpace(k)
+		var dst *float64
+		switch key {
 		case "shift":
-			a.Shift = min(f, 0.5)
+			dst = &a.Shift
 		case "rotate":
-			a.Rotate = min(f, 180)
+			dst = &a.Rotate
 		case "scale":
-			a.Scale = min(f, 0.5)
+			dst = &a.Scale
 		case "brightness":
-			a.Brightness = f
+			dst = &a.Brightness
 		case "contrast":
-			a.Contrast = min(f, 1)
+			dst = &a.Contrast
 		case "color":
-			a.Color = min(f, 1)
+			dst = &a.Color
 		default:
 			return Augment{}, fmt.Errorf("augment %q: unknown key %q (want shift, rotate, scale, brightness, contrast, color)", s, k)
 		}
+		// A value past the limit is a typo (shift=9 for 0.09), not a
+		// request to clamp: refuse it.
+		if hi := augmentMax[key]; f > hi {
+			return Augment{}, fmt.Errorf("augment %q: %s %g out of range [0, %g]", s, key, f, hi)
+		}
+		*dst = f
 	}
 	return a, nil
 }

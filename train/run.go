@@ -113,6 +113,11 @@ type Result struct {
 	Interrupted bool
 }
 
+// Validate checks the settings Run would refuse (epochs, batch size,
+// learning rate, weight decay, momentum, schedule), after Defaults, so a
+// command can reject bad flags before loading any image.
+func (c Config) Validate() error { return c.Defaults().validate() }
+
 func (c Config) validate() error {
 	if c.Epochs < 0 || c.Epochs > 100000 {
 		return fmt.Errorf("epochs %d out of range", c.Epochs)

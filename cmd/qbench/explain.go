@@ -54,6 +54,12 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			if samples <= 0 {
 				return usagef("--samples must be positive, got %d", samples)
 			}
+			if layerSamples < 0 {
+				return usagef("--layer-samples must be >= 0, got %d", layerSamples)
+			}
+			if calibSamples <= 0 {
+				return usagef("--calib-samples must be positive, got %d", calibSamples)
+			}
 			rnd, err := parseRounding(rounding)
 			if err != nil {
 				return err

@@ -59,6 +59,13 @@ with rigorous statistics (terminal, Markdown, JSON, CSV and an offline HTML repo
 	pf.IntVar(&a.threads, "threads", runtime.NumCPU(), "worker threads (default: all cores)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress output")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	// Shared flags are checked before any command does work.
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if a.threads < 1 {
+			return usagef("--threads must be >= 1, got %d", a.threads)
+		}
+		return nil
+	}
 	root.AddCommand(
 		newDemoCmd(a),
 		newInspectCmd(a),

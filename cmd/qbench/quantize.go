@@ -59,8 +59,14 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if samples <= 0 {
 				return usagef("--calib-samples must be positive, got %d", samples)
 			}
+			if cmd.Flags().Changed("percentile") && m != quant.Percentile {
+				return usagef("--percentile applies only to --method percentile (got --method %s)", m)
+			}
 			opts := quant.Options{Method: m, Percentile: percentile, Mode: md, IO: iot,
 				PerTensor: perTensor, BiasCorrection: biasCorr, Threads: a.threads}
+			if err := opts.Validate(); err != nil {
+				return usageError{err}
+			}
 			g, err := a.readModel("quantize", model)
 			if err != nil {
 				return fmt.Errorf("read model: %w", err)

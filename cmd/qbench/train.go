@@ -93,8 +93,11 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	if f.data == "" || f.out == "" {
 		return usagef("--data and --out are required")
 	}
-	if f.epochs <= 0 || f.batch <= 0 {
-		return usagef("--epochs and --batch must be positive")
+	if f.epochs <= 0 {
+		return usagef("--epochs must be positive, got %d", f.epochs)
+	}
+	if f.batch <= 0 {
+		return usagef("--batch must be positive, got %d", f.batch)
 	}
 	nval := 0
 	for _, set := range []bool{f.valDir != "", f.split != "", f.valRecs != "", cmd.Flags().Changed("val-fraction")} {
@@ -121,6 +124,15 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 		Schedule: train.ScheduleConfig{Name: f.schedule, WarmupEpochs: f.warmup, StepEpochs: f.stepEpochs, Gamma: f.gamma}}
 	if f.optimizer != train.OptAdam && f.optimizer != train.OptSGD {
 		return usagef("--optimizer must be adam or sgd, got %q", f.optimizer)
+	}
+	if cmd.Flags().Changed("lr") && !(f.lr > 0) {
+		return usagef("--lr must be positive, got %v", f.lr)
+	}
+	if f.limit < 0 {
+		return usagef("--limit must be >= 0, got %d", f.limit)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
 	}
 	if cfg.Arch, cfg.Init, err = trainArch(f); err != nil {
 		return err
