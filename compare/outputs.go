@@ -51,7 +51,7 @@ func (o *outputs) addProblems(split int, root string, ps []dataset.Problem) {
 		}
 		have[path] = true
 		// The message may repeat the path; the report shows it once.
-		reason := strings.TrimPrefix(p.Msg, p.Path+": ")
+		reason := report.ValidText(strings.TrimPrefix(p.Msg, p.Path+": "))
 		o.problems[split] = append(o.problems[split], report.SkippedFile{Path: path, Reason: reason})
 	}
 }
@@ -221,16 +221,17 @@ func summarize(cfg Config, si int, s SplitSpec, models []*model, topK []int, out
 }
 
 // relPath makes p relative to root when it lies inside it, with forward
-// slashes so reports read the same on every OS.
+// slashes so reports read the same on every OS, and bytes that are not
+// UTF-8 escaped (report.ValidText).
 func relPath(root, p string) string {
 	if root == "" {
-		return filepath.ToSlash(p)
+		return report.ValidText(filepath.ToSlash(p))
 	}
 	r, err := filepath.Rel(root, p)
 	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return filepath.ToSlash(p)
+		return report.ValidText(filepath.ToSlash(p))
 	}
-	return filepath.ToSlash(r)
+	return report.ValidText(filepath.ToSlash(r))
 }
 
 // predictions streams predictions.csv rows from the outputs file.

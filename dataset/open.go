@@ -296,6 +296,11 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 			}
 		}
 	}
+	if len(d.Samples) == 0 && len(unknown) > 0 {
+		// Images exist, but the label map names none of their folders.
+		return nil, fmt.Errorf("open dataset %s: %w in a folder the label map names: folders %s match none of its classes (%s); map them with folders: or fix the class names",
+			root, ErrNoImages, unknownFolders(unknown), shortList(lm.Classes, 8))
+	}
 	if len(d.Samples) == 0 {
 		return nil, fmt.Errorf("open dataset %s: %w (looked for %s up to %d folders deep)", root, ErrNoImages, "png, jpg, jpeg, ppm, pgm, bmp, webp", maxDepth)
 	}
@@ -371,7 +376,29 @@ func problemMsg(path string, err error) string {
 	return strings.TrimPrefix(err.Error(), path+": ")
 }
 
+// unknownFolders lists folders with their image counts, at most 8.
+func unknownFolders(unknown map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(unknown) {
+		parts = append(parts, fmt.Sprintf("%q (%d images)", k, unknown[k]))
+	}
+	return shortList(parts, 8)
+}
+
+// shortList joins the first n items and says how many more there are.
+func shortList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// labelMapNames are the label map files Open looks for in a dataset root.
+var labelMapNames = []string{"labels.yaml", "labels.yml", "labels.json", "labels.txt"}
+
 // findLabelMap loads the explicit map or looks for a conventional one.
+// Two conventional maps in one root (say labels.yaml and labels.json) are
+// an error naming both: silently using one hid edits made to the other.
 func findLabelMap(root, explicit string) (*LabelMap, string, error) {
 	read := func(p string) (*LabelMap, string, error) {
 		m, err := ReadLabelMap(p)
@@ -380,11 +407,18 @@ func findLabelMap(root, explicit string) (*LabelMap, string, error) {
 	if explicit != "" {
 		return read(explicit)
 	}
-	for _, name := range []string{"labels.yaml", "labels.yml", "labels.json", "labels.txt"} {
-		p := filepath.Join(root, name)
-		if _, err := os.Stat(p); err == nil {
-			return read(p)
+	var found []string
+	for _, name := range labelMapNames {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			found = append(found, name)
 		}
+	}
+	switch len(found) {
+	case 0:
+	case 1:
+		return read(filepath.Join(root, found[0]))
+	default:
+		return nil, "", fmt.Errorf("open dataset %s: %w: found %s; keep one, or choose one with --labels", root, ErrLabelMap, strings.Join(found, " and "))
 	}
 	p := filepath.Join(filepath.Dir(filepath.Clean(root)), "labels.txt")
 	if _, err := os.Stat(p); err == nil {

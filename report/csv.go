@@ -34,8 +34,8 @@ func WritePredictionsCSV(w io.Writer, r *Report) error {
 			return fmt.Errorf("prediction for %s by %s has %d probabilities, want %d", row.Path, row.Model, len(row.Probs), k)
 		}
 		rec = rec[:0]
-		rec = append(rec, row.Path, row.Split, strconv.Itoa(row.Label), r.className(row.Label),
-			row.Model, strconv.Itoa(row.Pred), r.className(row.Pred))
+		rec = append(rec, ValidText(row.Path), ValidText(row.Split), strconv.Itoa(row.Label), ValidText(r.className(row.Label)),
+			ValidText(row.Model), strconv.Itoa(row.Pred), ValidText(r.className(row.Pred)))
 		for _, p := range row.Probs {
 			rec = append(rec, strconv.FormatFloat(float64(p), 'g', -1, 32))
 		}

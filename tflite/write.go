@@ -24,7 +24,7 @@ const DefaultDescription = "qbench"
 func WriteFile(path string, g *graph.Graph) error {
 	data, err := Write(g)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return &fileio.Error{Path: path, Err: err}
 	}
 	return fileio.WriteBytes(path, data)
 }

@@ -169,7 +169,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			res, err := explain.Explain(ctx, f, q, streamData(ctx, main.Samples, spec, a.threads, &seen), opts)
 			task.Done()
 			if err != nil {
-				return fmt.Errorf("explain: %w", err)
+				return err
 			}
 			for _, g := range []*graph.Graph{f, q} {
 				if w := dataset.CheckInputRange(g, seen); w != "" {

@@ -93,12 +93,24 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	name := "qbench"
+	if flag := unknownRootFlag(root, args); flag != "" && (cmd == nil || cmd == root) {
+		// Cobra takes "--bogus inspect m.tflite" for a flag with the value
+		// "inspect" and then calls m.tflite an unknown command.
+		err = usageError{fmt.Errorf("unknown flag: %s", flag)}
+	}
+	prefix := "qbench: "
+	name := ""
 	if cmd != nil && cmd != root {
 		name = strings.TrimPrefix(cmd.CommandPath(), "qbench ")
+		prefix += name + ": "
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintf(stderr, "qbench: %s: %s\n", name, msg)
+	// A library error may start with the command's own name ("train:
+	// epoch 1: ..."): say it once.
+	for name != "" && strings.HasPrefix(msg, name+": ") {
+		msg = strings.TrimPrefix(msg, name+": ")
+	}
+	fmt.Fprintf(stderr, "%s%s\n", prefix, msg)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return 2
@@ -107,6 +119,37 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // isCobraUsage recognises argument errors cobra raises itself.
+// unknownRootFlag returns the first flag before the command name that the
+// root command does not define ("" when none).
+func unknownRootFlag(root *cobra.Command, args []string) string {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" || !strings.HasPrefix(arg, "-") || arg == "-" {
+			return ""
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		var f *pflag.Flag
+		if strings.HasPrefix(arg, "--") {
+			f = root.PersistentFlags().Lookup(name)
+			if f == nil {
+				f = root.Flags().Lookup(name)
+			}
+		} else if len(name) > 0 {
+			f = root.PersistentFlags().ShorthandLookup(name[:1])
+			if f == nil {
+				f = root.Flags().ShorthandLookup(name[:1])
+			}
+		}
+		if f == nil && name != "help" && name != "h" {
+			return arg
+		}
+		if f != nil && f.NoOptDefVal == "" && !strings.Contains(arg, "=") && (strings.HasPrefix(arg, "--") || len(name) == 1) {
+			i++ // the flag's value
+		}
+	}
+	return ""
+}
+
 func isCobraUsage(err error) bool {
 	s := err.Error()
 	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||

@@ -31,7 +31,10 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"no-such-command"}, `qbench: qbench: unknown command "no-such-command"`},
+		{[]string{"no-such-command"}, `qbench: unknown command "no-such-command"`},
+		{[]string{"--bogus", "inspect", "m.tflite"}, "qbench: unknown flag: --bogus"},
+		{[]string{"-Z", "inspect", "m.tflite"}, "qbench: unknown flag: -Z"},
+		{[]string{"--seed", "3", "--bogus", "inspect", "m.tflite"}, "qbench: unknown flag: --bogus"},
 		{[]string{"inspect", "--no-such-flag"}, "qbench: inspect: unknown flag: --no-such-flag"},
 	}
 	for _, c := range cases {
