@@ -296,6 +296,13 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		if g, err = tflite.Read(data); err != nil {
 			return nil, err
 		}
+		// A usable model with broken optional parts (its metadata, its
+		// packed label file) compares, but the user relying on those hears.
+		if cfg.Warn != nil {
+			for _, w := range g.Warnings {
+				cfg.Warn(spec.Path + ": " + w)
+			}
+		}
 	}
 	if info.Name == "" {
 		base := filepath.Base(spec.Path)

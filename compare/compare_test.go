@@ -21,6 +21,7 @@ import (
 	"github.com/qbench/qbench/metrics"
 	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/report"
+	"github.com/qbench/qbench/tflite"
 )
 
 const side = 4 // images and model input are side×side RGB
@@ -351,5 +352,27 @@ func TestDistinctSpecsDecodeSeparately(t *testing.T) {
 	}
 	if r.Models[1].Preprocess == r.Models[0].Preprocess || r.Splits[0].N != 36 {
 		t.Errorf("preprocess %q vs %q, n=%d", r.Models[1].Preprocess, r.Models[0].Preprocess, r.Splits[0].N)
+	}
+}
+
+// TestModelFileWarningsReported: a model file whose TFLite metadata is
+// corrupt compares, and the reader's warning reaches Config.Warn.
+func TestModelFileWarningsReported(t *testing.T) {
+	cfg, dir := setup(t)
+	g := cfg.Models[0].Graph.Clone()
+	g.Metadata = map[string][]byte{tflite.MetadataKey: []byte("garbage metadata")}
+	path := filepath.Join(dir, "broken-meta.tflite")
+	if err := tflite.WriteFile(path, g); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Models = []ModelSpec{{Name: "broken", Path: path}}
+	cfg.Splits = cfg.Splits[:1]
+	var warnings []string
+	cfg.Warn = func(w string) { warnings = append(warnings, w) }
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(warnings, "\n"); !strings.Contains(w, path+": model metadata (TFLITE_METADATA buffer") {
+		t.Errorf("warnings %q lack the metadata warning", w)
 	}
 }
