@@ -14,7 +14,7 @@ import (
 // errors (metrics.DiagnoseClassOrder); the first found becomes the
 // report's class-order warning, with the label map that fixes it.
 func diagnoseClassOrder(cfg Config, r *report.Report) error {
-	for si, s := range r.Splits {
+	for _, s := range r.Splits {
 		for _, m := range s.Models {
 			d := metrics.DiagnoseClassOrder(m.Confusion, r.Classes)
 			if d == nil {
@@ -31,7 +31,7 @@ func diagnoseClassOrder(cfg Config, r *report.Report) error {
 					return err
 				}
 			}
-			lm, err := dataset.SuggestLabelMap(r.Classes, cfg.Splits[si].Samples, mapping, !cfg.NamedOutputs, base)
+			lm, err := dataset.SuggestLabelMap(r.Classes, mapping, base)
 			if err != nil {
 				return fmt.Errorf("suggested label map: %w", err)
 			}

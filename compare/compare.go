@@ -117,9 +117,6 @@ type Config struct {
 	// LabelMap is the dataset's label map ("" when none): a suggested
 	// label map keeps its splits and ignored folders.
 	LabelMap string
-	// NamedOutputs says Classes are names the models carry: a class-order
-	// fix then maps folders to classes instead of renaming outputs.
-	NamedOutputs bool
 }
 
 // OutputsFile is the name, in Config.OutDir, of the binary file holding

@@ -233,9 +233,10 @@ func (d *Dataset) MatchOutputs(outputs []string, k int) (*Dataset, ClassMatch, e
 	return r, m, nil
 }
 
-// matchNames fills to[c] with the output named like class c, exactly or,
-// when unambiguous, ignoring case and punctuation ("Speed_Limit" =
-// "speed limit"); it returns how many classes matched.
+// matchNames fills to[c] with the output named like class c: exactly, else
+// ignoring case and punctuation ("Speed_Limit" = "speed limit"), else by
+// the first comma-separated term ("tench" = "tench, Tinca tinca"), the
+// last two only when unambiguous; it returns how many classes matched.
 func matchNames(classes, outputs []string, to []int) int {
 	exact := make(map[string]int, len(outputs))
 	loose := make(map[string]int, len(outputs))
@@ -264,6 +265,29 @@ func matchNames(classes, outputs []string, to []int) int {
 			continue
 		}
 		if i, ok := loose[looseName(n)]; ok && i >= 0 && !used[i] {
+			to[c], used[i] = i, true
+			matched++
+		}
+	}
+	// ImageNet-style label lists give synonyms after the name ("tench,
+	// Tinca tinca"); a class named by its first term matches when that
+	// term is unambiguous.
+	first := map[string]int{}
+	for i, n := range outputs {
+		f, _, _ := strings.Cut(n, ",")
+		l := looseName(f)
+		if _, dup := first[l]; dup {
+			first[l] = -1
+		} else {
+			first[l] = i
+		}
+	}
+	for c, n := range classes {
+		if to[c] >= 0 {
+			continue
+		}
+		f, _, _ := strings.Cut(n, ",")
+		if i, ok := first[looseName(f)]; ok && i >= 0 && !used[i] {
 			to[c], used[i] = i, true
 			matched++
 		}
@@ -302,7 +326,9 @@ func matchIDs(classes []string, k int, to []int) bool {
 }
 
 // MatchModel is MatchOutputs for the classifier g: its first output's size
-// and the class names it carries (ModelClasses).
+// and the class names it carries (ModelClasses), or those the label map
+// lists under outputs: (an explicit statement of the output order, e.g. a
+// class-order fix, wins over the model's).
 func (d *Dataset) MatchModel(g *graph.Graph) (*Dataset, ClassMatch, error) {
 	if g == nil || len(g.Outputs) == 0 || g.Tensor(g.Outputs[0]) == nil {
 		return nil, ClassMatch{}, fmt.Errorf("model has no output")
@@ -310,6 +336,9 @@ func (d *Dataset) MatchModel(g *graph.Graph) (*Dataset, ClassMatch, error) {
 	names, src, err := ModelClasses(g)
 	if err != nil {
 		return nil, ClassMatch{}, err
+	}
+	if d.Outputs != nil {
+		names, src = d.Outputs, "given by outputs: in the label map "+d.LabelMap
 	}
 	out := g.Tensor(g.Outputs[0])
 	r, m, err := d.MatchOutputs(names, out.NumElements())
@@ -322,77 +351,46 @@ func (d *Dataset) MatchModel(g *graph.Graph) (*Dataset, ClassMatch, error) {
 	return r, m, nil
 }
 
-// SuggestLabelMap returns a label map under which every image now labelled
-// c (an index into classes, the model's outputs in order) is labelled
-// mapping[c] instead (-1: unchanged). When the model names no classes
-// (reorder), the map lists the class names in the corrected output order
-// and ties each folder to its class by name, so the images keep their
-// class names and the outputs are renamed; when the model names its
-// classes, the output names stay and each folder is mapped to the class
-// its images really are. base (may be nil) gives the splits and ignored
-// folders to keep.
-func SuggestLabelMap(classes []string, samples []Sample, mapping []int, reorder bool, base *LabelMap) (*LabelMap, error) {
+// SuggestLabelMap returns a label map under which images now labelled c
+// (an index into classes, the outputs' names in the order assumed so far)
+// are matched to output mapping[c] instead (-1: unchanged): it keeps
+// base's classes, folders, splits and ignored folders (or lists classes
+// when base is nil) and names the model's outputs in the corrected order
+// under outputs:, which MatchModel prefers to any names in the model.
+func SuggestLabelMap(classes []string, mapping []int, base *LabelMap) (*LabelMap, error) {
 	k := len(classes)
 	if len(mapping) != k {
 		return nil, fmt.Errorf("mapping has %d entries for %d classes", len(mapping), k)
 	}
-	to := func(c int) int {
-		if c >= 0 && c < k && mapping[c] >= 0 && mapping[c] < k {
-			return mapping[c]
-		}
-		return c
-	}
-	m := &LabelMap{Folders: map[string]string{}}
+	m := &LabelMap{Classes: append([]string(nil), classes...)}
 	if base != nil {
-		m.Splits, m.Ignore = base.Splits, base.Ignore
+		m.Classes, m.Folders, m.Splits, m.Ignore = base.Classes, base.Folders, base.Splits, base.Ignore
 	}
-	if reorder {
-		out := make([]string, k)
-		taken := make([]bool, k)
-		placed := map[string]bool{}
-		for c := range classes {
-			if o := to(c); mapping[c] >= 0 && mapping[c] < k {
-				if !taken[o] {
-					out[o], taken[o], placed[classes[c]] = classes[c], true, true
-				}
-			}
-		}
-		// Outputs no class moved to keep the names left over, in order.
-		next := 0
-		for o := range out {
-			if taken[o] {
-				continue
-			}
-			for next < k && placed[classes[next]] {
-				next++
-			}
-			if next < k {
-				out[o], placed[classes[next]] = classes[next], true
-				next++
-			} else {
-				out[o] = fmt.Sprintf("unused output %d", o)
-			}
-		}
-		m.Classes = out
-		for _, s := range samples {
-			if s.Folder != "" && s.Label >= 0 && s.Label < k && s.Folder != classes[s.Label] {
-				m.Folders[s.Folder] = classes[s.Label]
-			}
-		}
-	} else {
-		m.Classes = append([]string(nil), classes...)
-		for _, s := range samples {
-			if s.Folder == "" || s.Label < 0 || s.Label >= k {
-				continue
-			}
-			if n := classes[to(s.Label)]; n != s.Folder {
-				m.Folders[s.Folder] = n
-			}
+	out := make([]string, k)
+	taken := make([]bool, k)
+	placed := map[string]bool{}
+	for c, o := range mapping {
+		if o >= 0 && o < k && !taken[o] {
+			out[o], taken[o], placed[classes[c]] = classes[c], true, true
 		}
 	}
-	if len(m.Folders) == 0 {
-		m.Folders = nil
+	// Outputs no class moved to keep the names left over, in order.
+	next := 0
+	for o := range out {
+		if taken[o] {
+			continue
+		}
+		for next < k && placed[classes[next]] {
+			next++
+		}
+		if next < k {
+			out[o], placed[classes[next]] = classes[next], true
+			next++
+		} else {
+			out[o] = fmt.Sprintf("unused output %d", o)
+		}
 	}
+	m.Outputs = out
 	if err := m.init(); err != nil {
 		return nil, err
 	}

@@ -59,6 +59,9 @@ type Dataset struct {
 	// LabelMap is the label map file that named the classes ("" when
 	// they are the folder names, see Open).
 	LabelMap string
+	// Outputs are the model output names the label map lists (outputs:),
+	// nil when it lists none.
+	Outputs []string
 	// Samples in a deterministic order (sorted by path).
 	Samples []Sample
 	// Problems found while opening (see Problem.Kind).

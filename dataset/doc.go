@@ -76,6 +76,7 @@
 //	  train: [rec1, rec2]
 //	  verification: [rec3]
 //	ignore: [junk]      # optional: folders deliberately not used
+//	outputs: [STOPLINE, CROSSWALK, NSPEEDLIMIT]  # optional: a model's output order
 //
 // A folder not in folders: maps to the class of the same name, or to the
 // class id its name spells. Open reports, as Problems (or errors with

@@ -208,6 +208,9 @@ func openImageNet(root string, images []string, gtPath, synPath string, opts Ope
 	case lm != nil:
 		d.Classes, d.LabelMap = lm.Classes, lmPath
 	}
+	if lm != nil {
+		d.Outputs, d.LabelMap = lm.Outputs, lmPath
+	}
 	sort.Strings(images)
 	labelOf := func(img string) (string, int, bool) {
 		if gt.ordered != nil {

@@ -30,6 +30,10 @@ type LabelMap struct {
 	Splits map[string][]string `yaml:"splits,omitempty" json:"splits,omitempty"`
 	// Ignore lists folders whose images are deliberately not used.
 	Ignore []string `yaml:"ignore,omitempty" json:"ignore,omitempty"`
+	// Outputs names a model's outputs in order when that order differs
+	// from Classes (or the model names none): data is matched to outputs
+	// by these names (Dataset.MatchModel). Class-order fixes write it.
+	Outputs []string `yaml:"outputs,omitempty" json:"outputs,omitempty"`
 
 	index map[string]int
 }
@@ -123,6 +127,16 @@ func (m *LabelMap) init() error {
 		if _, ok := m.index[m.Folders[f]]; !ok {
 			return fmt.Errorf("%w: folder %q maps to unknown class %q", ErrLabelMap, f, m.Folders[f])
 		}
+	}
+	outs := map[string]int{}
+	for i, o := range m.Outputs {
+		if strings.TrimSpace(o) == "" {
+			return fmt.Errorf("%w: output %d has an empty name", ErrLabelMap, i)
+		}
+		if j, dup := outs[o]; dup {
+			return fmt.Errorf("%w: output %q listed twice (%d and %d)", ErrLabelMap, o, j, i)
+		}
+		outs[o] = i
 	}
 	seen := map[string]string{}
 	for _, s := range sortedKeys(m.Splits) {

@@ -225,7 +225,7 @@ func openManifest(file string, opts OpenOptions) (*Dataset, error) {
 	res := newLabelResolver(lm, labels)
 	d := &Dataset{Root: dir, Layout: "manifest", LabelMap: lmPath, Classes: append([]string(nil), res.classes...)}
 	if lm != nil {
-		d.Splits = lm.Splits
+		d.Splits, d.Outputs = lm.Splits, lm.Outputs
 	}
 	seen := map[string]int{}
 	splits := map[string][]string{}

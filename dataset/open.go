@@ -191,7 +191,7 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	// Classes.
 	if lm != nil {
 		d.Classes = append([]string(nil), lm.Classes...)
-		d.Splits = lm.Splits
+		d.Splits, d.Outputs = lm.Splits, lm.Outputs
 	} else {
 		fs := make([]string, len(entries))
 		for i, e := range entries {

@@ -97,7 +97,7 @@ folder as a split; several splits land in one report.`,
 			cfg := compare.Config{
 				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
 				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
-				LabelMap: d.LabelMap, NamedOutputs: d.Match.Source != "", Preprocess: pf,
+				LabelMap: d.LabelMap, Preprocess: pf,
 				Note: func(n string) { fmt.Fprintf(a.stderr, "qbench: compare: note: %s\n", n) },
 				Warn: func(w string) { fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", w) },
 			}
