@@ -94,7 +94,7 @@ type Config struct {
 	Load func(dataset.Sample) (image.Image, error)
 	// Rounding is the integer arithmetic of quantized models (see
 	// interp.Options.Rounding). The zero value is TFLite's reference
-	// arithmetic; the CLI passes fixedpoint.SingleRounding, the TFLite
+	// arithmetic; the CLI passes fixedpoint.RuntimeRounding, the TFLite
 	// runtime's, so compare agrees with `qbench run` and real TFLite.
 	Rounding fixedpoint.Rounding
 	// Batch is the most images an inference worker runs through a model

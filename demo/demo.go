@@ -249,7 +249,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			Workers:  cfg.Threads,
 			OutDir:   filepath.Join(outDir, "work", s.name),
 			Progress: cfg.Progress,
-			Rounding: fixedpoint.SingleRounding,
+			Rounding: fixedpoint.RuntimeRounding,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s configuration: compare: %w", s.name, err)

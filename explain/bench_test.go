@@ -66,7 +66,7 @@ func compareEquivalent(tb testing.TB, f, q *graph.Graph, data Data, threads int)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	qp, err := interp.Compile(q, interp.Options{Rounding: fixedpoint.SingleRounding})
+	qp, err := interp.Compile(q, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func BenchmarkExplainVsCompare(b *testing.B) {
 	// lose accuracy, so the attribution stage runs as on a real model.
 	labels := floatPredictions(b, f, xs)
 	data := SliceData(xs, labels)
-	opts := Options{Split: "main", TargetDrop: -1, LayerEvery: 10, Threads: threads, Rounding: fixedpoint.SingleRounding,
+	opts := Options{Split: "main", TargetDrop: -1, LayerEvery: 10, Threads: threads, Rounding: fixedpoint.RuntimeRounding,
 		Shift: []NamedData{{Name: "shifted", Data: SliceData(shift, make([]int, len(shift)))}}}
 	var te, tc, ce, cc []float64
 	b.ResetTimer()
@@ -144,7 +144,7 @@ func BenchmarkExplainVsCompare(b *testing.B) {
 // BenchmarkExplain runs Explain alone (for -cpuprofile).
 func BenchmarkExplain(b *testing.B) {
 	f, q, xs, shift, labels := seedCNNCase(b, 300)
-	opts := Options{Split: "main", TargetDrop: -1, LayerEvery: 10, Threads: 1, Rounding: fixedpoint.SingleRounding,
+	opts := Options{Split: "main", TargetDrop: -1, LayerEvery: 10, Threads: 1, Rounding: fixedpoint.RuntimeRounding,
 		Shift: []NamedData{{Name: "shifted", Data: SliceData(shift, make([]int, len(shift)))}}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -63,7 +63,7 @@ type Options struct {
 	// keeps explain close to the cost of a plain comparison.
 	LayerEvery int
 	// Rounding selects the integer arithmetic of the quantized and mixed
-	// models (see interp.Options): fixedpoint.SingleRounding reproduces the
+	// models (see interp.Options): fixedpoint.RuntimeRounding reproduces the
 	// TFLite runtime, DoubleRounding (the zero value) TFLite Micro.
 	Rounding fixedpoint.Rounding
 	// Threads runs this many executors in parallel (default 1).

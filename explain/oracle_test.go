@@ -46,7 +46,7 @@ func TestMixedModelInOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.SingleRounding})
+	prog, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // model predicts, and the suffix of a late layer is much smaller.
 func TestSuffixMatchesFullModel(t *testing.T) {
 	f, q, xs, _, labels := seedCNNCase(t, 5)
-	s := &session{f: f, q: q, opts: Options{Rounding: fixedpoint.SingleRounding, Threads: 2}, res: &Result{}}
+	s := &session{f: f, q: q, opts: Options{Rounding: fixedpoint.RuntimeRounding, Threads: 2}, res: &Result{}}
 	s.matches, _, _ = MatchTensors(f, q)
 	fprog, err := interp.Compile(f, interp.Options{KeepAll: true})
 	if err != nil {

@@ -28,8 +28,11 @@ type Options struct {
 	// Rounding selects whose integer arithmetic to reproduce (see
 	// kernels.Options): fixedpoint.DoubleRounding (default) is TFLite's
 	// reference kernels and TFLite Micro, bit-exact with the TFLite Micro
-	// reference cases; fixedpoint.SingleRounding is the TFLite runtime on
-	// CPU (single-rounding GEMM rescaling, XNNPACK's 8-bit LEAKY_RELU and
+	// reference cases; fixedpoint.SingleRounding is TFLite's builtin
+	// kernels (single-rounding rescaling); fixedpoint.RuntimeRounding is
+	// the TFLite runtime on CPU as shipped, the builtin kernels plus its
+	// default XNNPACK delegate (float32 rescaling in int8 conv, depthwise
+	// and fully connected layers, XNNPACK's 8-bit LEAKY_RELU and
 	// requantization), bit-exact with the real TFLite interpreter.
 	Rounding fixedpoint.Rounding
 	// NoRewrite runs the graph exactly op by op as stored. Otherwise

@@ -85,7 +85,7 @@ func i32(name string, v ...int32) *graph.Tensor {
 
 // TestLightOpsMatchTFLite writes one-op models of the light kernels (random
 // quantization parameters) with tflite.Write, runs them in the real TFLite
-// interpreter and in qbench (Rounding: SingleRounding, the TFLite runtime's
+// interpreter and in qbench (Rounding: RuntimeRounding, the TFLite runtime's
 // arithmetic) on the same random inputs, and compares: integers must be
 // identical, floats within 1e-5.
 func TestLightOpsMatchTFLite(t *testing.T) {
@@ -212,7 +212,7 @@ func TestLightOpsMatchTFLite(t *testing.T) {
 				t.Errorf("%s: write: %v", name, err)
 				continue
 			}
-			p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.SingleRounding})
+			p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
 				continue

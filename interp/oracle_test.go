@@ -77,7 +77,7 @@ func TestRunMatchesTFLite(t *testing.T) {
 			t.Logf("%s: %d inputs; the oracle takes single-input models, skipped", name, len(g.Inputs))
 			continue
 		}
-		prog, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.SingleRounding})
+		prog, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

@@ -59,7 +59,7 @@ func TestSeedCNNRunIsAllocationFree(t *testing.T) {
 	}
 	fg, qg := seedCNNGraphs(t)
 	for _, batch := range []int{1, 4} {
-		for _, r := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding} {
+		for _, r := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding} {
 			for gi, g := range []*graph.Graph{fg, qg} {
 				p, err := interp.Compile(g, interp.Options{Batch: batch, Rounding: r})
 				if err != nil {
@@ -87,7 +87,7 @@ func BenchmarkSeedCNNBatch(b *testing.B) {
 	fg, qg := seedCNNGraphs(b)
 	for gi, g := range []*graph.Graph{fg, qg} {
 		for _, batch := range []int{1, 8, 32} {
-			p, err := interp.Compile(g, interp.Options{Batch: batch, Rounding: fixedpoint.SingleRounding})
+			p, err := interp.Compile(g, interp.Options{Batch: batch, Rounding: fixedpoint.RuntimeRounding})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -46,7 +46,7 @@ func TestConv2DSegmentedInt8MatchesNaive(t *testing.T) {
 		if outH <= 0 || outW <= 0 {
 			continue
 		}
-		rnd := []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding}[r.IntN(2)]
+		rnd := []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding}[r.IntN(3)]
 		zpIn := int32(r.IntN(256) - 128)
 		zpOut := int32(r.IntN(200) - 100)
 		xs := randI8(r, c.batch*c.inH*c.inW*c.inC, 256)
@@ -150,6 +150,11 @@ func (q *int8ConvTrial) check(t *testing.T) *convInt8 {
 		oc := i % c.outC
 		m, s := q.rnd.QuantizeMultiplier(float64(q.sIn) * float64(q.wScales[oc%nScales]) / float64(q.sOut))
 		v := min(max(q.rnd.MultiplyByQuantizedMultiplier(int32(a)+q.bias[oc], m, s)+q.zpOut, lo), hi)
+		if q.rnd == fixedpoint.RuntimeRounding && q.bias != nil {
+			// XNNPACK's float32 requantization (see kernels/xnnpack.go).
+			sc := fixedpoint.FP32Scale(q.sIn, q.wScales[oc%nScales], q.sOut)
+			v = fixedpoint.FP32Requantize(int32(a)+q.bias[oc], sc, q.zpOut, lo, hi)
+		}
 		if int32(got.I8[i]) != v {
 			t.Fatalf("%+v %s act %s zp %d/%d: output %d = %d, reference %d", c, q.rnd, q.act, q.zpIn, q.zpOut, i, got.I8[i], v)
 		}

@@ -91,7 +91,7 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 		if err != nil {
 			return nil, err
 		}
-		if d.rq, err = newRequant(rnd, op, sIn, scales, out, opts.Activation, bv, g.outC); err != nil {
+		if d.rq, err = newRequant(depthwiseRuntimeRounding(rnd, len(scales), g.outC, bv != nil), op, sIn, scales, out, opts.Activation, bv, g.outC); err != nil {
 			return nil, err
 		}
 		d.inOff = -zpIn

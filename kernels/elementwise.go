@@ -504,13 +504,14 @@ func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Ro
 	k.mAlpha, k.shAlpha = fixedpoint.QuantizeMultiplier(float64(si * o.Alpha / so))
 	k.mID, k.shID = fixedpoint.QuantizeMultiplier(float64(si / so))
 	k.lo, k.hi = DTypeRange(out.DType)
-	// The TFLite runtime hands 8-bit LEAKY_RELU to XNNPACK when the scales
+	// The TFLite runtime's delegate takes 8-bit LEAKY_RELU when the scales
 	// are in the range its 8-bit multipliers cover; XNNPACK rescales with
-	// round(256·scale) and a rounding bias, not with Q31 multipliers.
+	// round(256·scale) and a rounding bias, not with Q31 multipliers as the
+	// builtin kernel (single, double) does.
 	pos := si / so
 	neg := pos * o.Alpha
 	inRange := func(s float32) bool { return s >= 1.0/256 && s <= 128 }
-	if rnd == fixedpoint.SingleRounding && out.DType != graph.Int16 && inRange(pos) && inRange(float32(math.Abs(float64(neg)))) {
+	if rnd == fixedpoint.RuntimeRounding && out.DType != graph.Int16 && inRange(pos) && inRange(float32(math.Abs(float64(neg)))) {
 		k.xnn = true
 		k.xnnPos = int32(math.RoundToEven(float64(256 * pos)))
 		k.xnnNeg = int32(math.RoundToEven(float64(256 * neg)))

@@ -352,7 +352,7 @@ func runWith(t *testing.T, rnd fixedpoint.Rounding, kind graph.OpKind, opts any,
 	return o
 }
 
-// The TFLite runtime rescales 8-bit LEAKY_RELU and QUANTIZE with XNNPACK's
+// The TFLite runtime (RuntimeRounding) rescales 8-bit LEAKY_RELU and QUANTIZE with XNNPACK's
 // 8-bit multipliers: ratio 0.2998 becomes 77/256, so 1 → (77+128)>>8 = 0
 // and 8 → (616+128)>>8 = 2, while the reference's double rounding gives 1
 // (round(0.5996) = 1, then 1/2 rounds away to 1) and 3.
@@ -362,17 +362,17 @@ func TestRuntimeArithmetic(t *testing.T) {
 	x := i8(s, -127, -120)
 	ref := runWith(t, fixedpoint.DoubleRounding, graph.OpQuantize, nil, in, out, x)
 	eqI8(t, "requantize reference", ref.I8, 1, 3)
-	rt := runWith(t, fixedpoint.SingleRounding, graph.OpQuantize, nil, in, out, x)
+	rt := runWith(t, fixedpoint.RuntimeRounding, graph.OpQuantize, nil, in, out, x)
 	eqI8(t, "requantize runtime", rt.I8, 0, 2)
 	opts := &graph.LeakyReluOptions{Alpha: 0.5}
 	ref = runWith(t, fixedpoint.DoubleRounding, graph.OpLeakyRelu, opts, in, out, x)
 	eqI8(t, "leaky reference", ref.I8, 1, 3)
-	rt = runWith(t, fixedpoint.SingleRounding, graph.OpLeakyRelu, opts, in, out, x)
+	rt = runWith(t, fixedpoint.RuntimeRounding, graph.OpLeakyRelu, opts, in, out, x)
 	eqI8(t, "leaky runtime", rt.I8, 0, 2)
 	// int16 keeps the reference arithmetic in both modes.
 	in16, out16 := tq("x", graph.Int16, s, 0.02998, 0), tq("y", graph.Int16, s, 0.1, 0)
 	x16 := &kernels.Buffer{DType: graph.Int16, Shape: s, I16: []int16{1, 8}}
-	rt = runWith(t, fixedpoint.SingleRounding, graph.OpLeakyRelu, opts, in16, out16, x16)
+	rt = runWith(t, fixedpoint.RuntimeRounding, graph.OpLeakyRelu, opts, in16, out16, x16)
 	if rt.I16[0] != 1 || rt.I16[1] != 3 {
 		t.Errorf("int16 leaky runtime %v, want [1 3]", rt.I16)
 	}

@@ -101,7 +101,11 @@ func prepareFullyConnectedWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixe
 		if err != nil {
 			return nil, err
 		}
-		if f.rq, err = newRequant(rnd, op, sIn, scales, out, act, bv, n); err != nil {
+		rq := rnd
+		if wOff != 0 {
+			rq = rnd.Builtin() // XNNPACK's int8 FC takes symmetric weights only
+		}
+		if f.rq, err = newRequant(rq, op, sIn, scales, out, act, bv, n); err != nil {
 			return nil, err
 		}
 		f.inOff, f.wOff = -zpIn, wOff

@@ -148,7 +148,7 @@ func oracleCases(r *rand.Rand) []oracleCase {
 
 // TestHeavyKernelsMatchTFLite writes single-op models, runs them in the
 // real TFLite interpreter (internal/oracle; skipped when not installed) and
-// through these kernels in SingleRounding mode on the same random inputs:
+// through these kernels in RuntimeRounding mode on the same random inputs:
 // integer outputs must be identical, float outputs within 1e-5.
 func TestHeavyKernelsMatchTFLite(t *testing.T) {
 	if testing.Short() {
@@ -191,8 +191,8 @@ func TestHeavyKernelsMatchTFLite(t *testing.T) {
 		for _, ti := range op.Inputs {
 			ins = append(ins, c.g.Tensor(ti))
 		}
-		// The oracle is a TFLITE_SINGLE_ROUNDING build (see fixedpoint.Rounding).
-		k, err := heavyPrepareWith(op.Kind, fixedpoint.SingleRounding)(op, ins, []*graph.Tensor{out})
+		// The oracle is the TFLite runtime with its XNNPACK delegate (see fixedpoint.Rounding).
+		k, err := heavyPrepareWith(op.Kind, fixedpoint.RuntimeRounding)(op, ins, []*graph.Tensor{out})
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -235,9 +235,8 @@ func TestHeavyKernelsMatchTFLite(t *testing.T) {
 // TestSharedInt8ModelsMatchTFLite runs the int8 models of the reference set
 // whose ops are all heavy kernels (hello_world_int8: three FULLY_CONNECTED;
 // network_tester: DEPTHWISE_CONV_2D) on random inputs through the oracle
-// and through these kernels. In SingleRounding mode every output must be
-// identical; the test also reports how many differ in DoubleRounding mode,
-// which is why both modes exist.
+// and through these kernels. In RuntimeRounding mode every output must be
+// identical; the test also reports how many differ in the other modes.
 func TestSharedInt8ModelsMatchTFLite(t *testing.T) {
 	models := filepath.Join(sharedDir(t), "reference", "tflite-micro", "models")
 	or, err := oracle.Find()
@@ -262,7 +261,7 @@ func TestSharedInt8ModelsMatchTFLite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: oracle: %v", name, err)
 		}
-		for _, rnd := range []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding} {
+		for _, rnd := range []fixedpoint.Rounding{fixedpoint.RuntimeRounding, fixedpoint.SingleRounding, fixedpoint.DoubleRounding} {
 			got, err := runGraphInt8(g, rnd, raw)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -276,7 +275,7 @@ func TestSharedInt8ModelsMatchTFLite(t *testing.T) {
 			if len(got) != len(want) {
 				t.Fatalf("%s: %d outputs, TFLite %d", name, len(got), len(want))
 			}
-			if rnd == fixedpoint.SingleRounding && diff > 0 {
+			if rnd == fixedpoint.RuntimeRounding && diff > 0 {
 				t.Errorf("%s (%s rounding): %d of %d outputs differ from TFLite", name, rnd, diff, len(got))
 			} else {
 				t.Logf("%s (%s rounding): %d of %d outputs differ from TFLite", name, rnd, diff, len(got))

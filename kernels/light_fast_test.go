@@ -15,7 +15,7 @@ import (
 	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
-var roundings = []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding}
+var roundings = []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding}
 
 // qtensor is an activation tensor with per-tensor quantization (scale 0:
 // none).

@@ -133,6 +133,7 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 		// runs the reference kernel.
 		rnd = fixedpoint.DoubleRounding
 	}
+	rnd = rnd.Builtin()
 	k.rnd = rnd
 	k.lo, k.hi = DTypeRange(out.DType)
 	// TFLite's reference kernels divide the raw sum when nothing needs

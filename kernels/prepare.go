@@ -19,12 +19,16 @@ type Options struct {
 	// fixedpoint.DoubleRounding (the zero value) is TFLite's reference
 	// kernels and TFLite Micro (SaturatingRoundingDoublingHighMul, then
 	// RoundingDivideByPOT), the arithmetic of the TFLite Micro test vectors.
-	// fixedpoint.SingleRounding is what the TFLite runtime computes on CPU,
-	// op by op as measured against the real interpreter: one rounding in
-	// the convolution, fully connected, softmax and 8-bit MEAN rescaling,
-	// XNNPACK's 8-bit-multiplier LEAKY_RELU and 8-bit requantizing
-	// QUANTIZE, and the reference arithmetic elsewhere (ADD, RELU,
-	// LOGISTIC, float QUANTIZE, int16).
+	// fixedpoint.SingleRounding is TFLite's builtin kernels: one rounding
+	// in the convolution, fully connected, softmax and 8-bit MEAN
+	// rescaling, and the reference arithmetic elsewhere (ADD, RELU,
+	// LOGISTIC, float QUANTIZE, int16). fixedpoint.RuntimeRounding is what
+	// the TFLite runtime computes on CPU with its default XNNPACK
+	// delegate, op by op as measured against the real interpreter:
+	// XNNPACK's float32 requantization in the int8 convolutions and fully
+	// connected layers the delegate takes (xnnpack.go), its
+	// 8-bit-multiplier LEAKY_RELU and 8-bit requantizing QUANTIZE, and
+	// SingleRounding elsewhere.
 	Rounding fixedpoint.Rounding
 
 	// reference disables the light kernels' fast paths (lookup tables,
@@ -54,7 +58,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 		return nil, fmt.Errorf("%s: missing input 0", op.Kind)
 	}
 	rnd := o.Rounding
-	if rnd != fixedpoint.DoubleRounding && rnd != fixedpoint.SingleRounding {
+	if !rnd.Valid() {
 		return nil, fmt.Errorf("%s: unknown rounding mode %d", op.Kind, int(rnd))
 	}
 	var f func(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error)

@@ -261,11 +261,12 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 			(in.DType == graph.UInt8 && out.DType == graph.Int8 && zi-zo == 128)) {
 			k.xorFast = true
 		}
-		// The TFLite runtime hands 8-bit to same-type 8-bit requantization
-		// to XNNPACK when the scale ratio is within its 8-bit multiplier's
-		// range; XNNPACK rescales with round(256·ratio) and a rounding bias.
+		// The TFLite runtime's delegate takes 8-bit to same-type 8-bit
+		// requantization when the scale ratio is within its 8-bit
+		// multiplier's range; XNNPACK rescales with round(256·ratio) and a
+		// rounding bias. The builtin kernel (single, double) does not.
 		ratio := si / so
-		if rnd == fixedpoint.SingleRounding && !k.xorFast && in.DType == out.DType &&
+		if rnd == fixedpoint.RuntimeRounding && !k.xorFast && in.DType == out.DType &&
 			(in.DType == graph.Int8 || in.DType == graph.UInt8) && ratio >= 1.0/256 && ratio <= 128 {
 			k.xnn = true
 			k.xnnM = int32(math.RoundToEven(float64(256 * ratio)))

@@ -199,6 +199,13 @@ type requant struct {
 	left, right []uint
 	biasOr0     []int32
 	round       fixedpoint.Rounding
+	// fp32, when set, is XNNPACK's float32 requantization
+	// (fixedpoint.FP32Requantize) with scale per channel, which the TFLite
+	// runtime applies to the int8 convolutions and fully connected layers
+	// its default delegate takes (RuntimeRounding, see xnnTakes); mult and
+	// shift are then unused.
+	fp32  bool
+	scale []float32
 	// fast is the same epilogue in package gemm's vector form (AVX-512
 	// when available), used by rowInt8 and fused into the GEMM output
 	// pass by conv and fully connected (gemm.PackedS8.MulRequant). It is
@@ -232,11 +239,16 @@ func newRequant(rnd fixedpoint.Rounding, op *graph.Op, sIn float32, wScales []fl
 		}
 		copy(r.biasOr0, r.bias32)
 	}
+	if r.scale = xnnScales(rnd, op, sIn, wScales, out, act, bias, n); r.scale != nil {
+		r.fp32 = true
+		r.fast, _ = gemm.NewRequantFP32(r.bias32, r.scale, zpOut, r.lo, r.hi)
+		return r, nil
+	}
 	// A nil error is the only outcome that matters: gemm rejects exactly
 	// the parameters its vector form cannot reproduce.
-	r.fast, _ = gemm.NewRequant(rnd, r.bias32, mult, shift, zpOut, lo, hi)
+	r.fast, _ = gemm.NewRequant(rnd.Builtin(), r.bias32, mult, shift, zpOut, lo, hi)
 	for c, s := range shift {
-		if rnd == fixedpoint.SingleRounding {
+		if rnd.Builtin() == fixedpoint.SingleRounding {
 			r.right[c] = uint(31 - s) // the whole shift, applied once
 			continue
 		}
@@ -267,7 +279,15 @@ func (r *requant) rowInt8(dst []int8, acc []int32) {
 // rowInt8Go is rowInt8's plain-Go form (the fallback, and the reference
 // the vector form is tested against).
 func (r *requant) rowInt8Go(dst []int8, acc []int32) {
-	if r.round == fixedpoint.SingleRounding {
+	if r.fp32 {
+		n := len(acc)
+		scale, bias := r.scale[:n], r.biasOr0[:n]
+		for j, a := range acc[:n] {
+			dst[j] = int8(fixedpoint.FP32Requantize(a+bias[j], scale[j], r.outZP, r.lo, r.hi))
+		}
+		return
+	}
+	if r.round.Builtin() == fixedpoint.SingleRounding {
 		r.rowInt8Single(dst, acc)
 		return
 	}
@@ -311,6 +331,9 @@ func (r *requant) rowInt8Single(dst []int8, acc []int32) {
 func (r *requant) apply32(acc int32, c int) int32 {
 	if r.bias32 != nil {
 		acc += r.bias32[c]
+	}
+	if r.fp32 {
+		return fixedpoint.FP32Requantize(acc, r.scale[c], r.outZP, r.lo, r.hi)
 	}
 	v := r.round.MultiplyByQuantizedMultiplier(acc, r.mult[c], r.shift[c]) + r.outZP
 	return min(max(v, r.lo), r.hi)

@@ -22,7 +22,7 @@ import (
 // runtime's single-rounding arithmetic, which is what the oracle computes.
 func runRaw(t *testing.T, g *graph.Graph, raw []byte, k int) []byte {
 	t.Helper()
-	p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.SingleRounding})
+	p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,18 +170,19 @@ func (a *app) progress() *progress.Reporter {
 }
 
 // addRoundingFlag registers --rounding on commands that run quantized
-// models. The default reproduces the TFLite runtime (what real TFLite
-// computes on CPU); "double" reproduces TFLite's reference kernels and
-// TFLite Micro, the arithmetic of its test vectors.
+// models. The default reproduces the TFLite runtime as shipped (builtin
+// kernels plus its default XNNPACK delegate on CPU); "single" is the
+// builtin kernels alone, "double" TFLite's reference kernels and TFLite
+// Micro, the arithmetic of its test vectors.
 func addRoundingFlag(fs *pflag.FlagSet, p *string) {
-	fs.StringVar(p, "rounding", "single", "integer arithmetic: single (TFLite runtime on CPU, bit-identical to real TFLite) or double (TFLite reference kernels / TFLite Micro)")
+	fs.StringVar(p, "rounding", "runtime", "integer arithmetic: runtime (TFLite runtime on CPU with its default XNNPACK delegate, bit-identical to real TFLite), single (TFLite's builtin kernels alone) or double (TFLite reference kernels / TFLite Micro)")
 }
 
 // parseRounding maps --rounding to the interpreter's setting.
 func parseRounding(s string) (fixedpoint.Rounding, error) {
 	r, ok := fixedpoint.ParseRounding(s)
 	if !ok {
-		return r, usagef("--rounding must be single or double, got %q", s)
+		return r, usagef("--rounding must be runtime, single or double, got %q", s)
 	}
 	return r, nil
 }

@@ -38,9 +38,10 @@ Models with several inputs take one --input per input, in order, or NAME=FILE na
 input tensor; every input must hold the same K. Outputs: one --output per output in order
 (fewer writes only the first ones), or --output-prefix P, which writes output i to P.i.bin
 (the oracle's --out-all convention).
-Integer models run with the TFLite runtime's arithmetic by default (--rounding single);
---rounding double gives TFLite Micro's (the reference kernels'), which differs by one
-step on some values.
+Integer models run with the TFLite runtime's arithmetic by default (--rounding runtime:
+its builtin kernels plus the XNNPACK delegate it applies on CPU); --rounding single gives
+the builtin kernels alone and --rounding double TFLite Micro's (the reference kernels'),
+which differ by one step on some values.
 
 With --image, each image (PNG, JPEG, BMP, PPM, WebP) is decoded, resized to the input's
 height and width and scaled as the model's stored preprocessing spec says (metadata

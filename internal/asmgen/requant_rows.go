@@ -275,3 +275,54 @@ func requantFast(p Register, g int, x, pe, po VecPhysical, odd OpmaskPhysical, d
 	VPSRAVQ(Mem{Base: p, Disp: g + 384}, po, po)
 	VPBLENDMD(po, pe, odd, x)
 }
+
+// requantRowsFP32AVX512 emits XNNPACK's float32 requantization (the
+// TFLite runtime's for the int8 layers its default delegate takes) of a
+// whole block of accumulator rows, in the layout of gemm's
+// NewRequantFP32: per group of 16 channels (448 bytes, the fast layout's
+// stride) the bias and the float32 scales; zlh holds the zero point, the
+// clamp bounds and the float32 bounds lo − zp and hi − zp. See
+// requantFP32 for the arithmetic.
+func requantRowsFP32AVX512() {
+	name := "requantS8FP32RowsAVX512"
+	r := requantRowsText(name, " requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with XNNPACK's float32 arithmetic and per-channel scales (see NewRequantFP32).")
+	zp, flo, fhi := Z12, Z13, Z14
+	VPBROADCASTD(Mem{Base: r.zlh}, zp)
+	VPBROADCASTD(Mem{Base: r.zlh, Disp: 12}, flo)
+	VPBROADCASTD(Mem{Base: r.zlh, Disp: 16}, fhi)
+	tmp := GP64()
+	r.loop(tmp, 448, func(a, p, d Register, k Op) {
+		x := Z0
+		if k != nil {
+			VMOVDQU32_Z(Mem{Base: a}, k, x)
+		} else {
+			VMOVDQU32(Mem{Base: a}, x)
+		}
+		VPADDD(Mem{Base: p}, x, x)
+		requantFP32(Mem{Base: p, Disp: 64}, x, func() { VMAXPS(flo, x, x) }, func() { VMINPS(fhi, x, x) }, func() { VPADDD(zp, x, x) })
+		if k != nil {
+			VPMOVDB(x, k, Mem{Base: d})
+		} else {
+			VPMOVDB(x, Mem{Base: d})
+		}
+	})
+}
+
+// requantFP32 emits XNNPACK's fp32 requantization of the 16 int32 values
+// in x (bias included), in place, with the scales at scale:
+//
+//	x = float32(x) · scale                 (VCVTDQ2PS, VMULPS: both round to nearest even)
+//	x = min(max(x, lo − zp), hi − zp)       (integers, so clamping before rounding equals after)
+//	x = roundHalfEven(x) + zp              (VCVTPS2DQ under Go's default MXCSR)
+//
+// The float clamp also keeps VCVTPS2DQ in range (it gives 2^31 for
+// anything outside int32). lo, hi and zp emit the clamps and the zero
+// point's addition (registers or broadcast loads, as the caller has).
+func requantFP32(scale Op, x VecPhysical, lo, hi, zp func()) {
+	VCVTDQ2PS(x, x)
+	VMULPS(scale, x, x)
+	lo()
+	hi()
+	VCVTPS2DQ(x, x)
+	zp()
+}

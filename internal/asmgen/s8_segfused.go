@@ -27,10 +27,18 @@ import (
 //     one bit per tile column (bit 16·v+j).
 //
 // No int32 tile is written, no second pass reads it, no copy-out follows.
-func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
+//
+// With fp32 (clamp and double unused) the requantization is XNNPACK's
+// float32 one (requantFP32) in NewRequantFP32's layout, which the TFLite
+// runtime applies to the int8 layers its default delegate takes; its
+// float clamp is always there.
+func s8VNNISegmentedFused(mr, nv int, clamp, double, fp32 bool) {
 	kind := "SF"
 	if double {
 		kind = "SFD"
+	}
+	if fp32 {
+		kind, clamp, double = "SFF", false, false
 	}
 	if clamp {
 		kind += "C"
@@ -41,6 +49,9 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 	doc := fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says.", name, mr)
 	if double {
 		doc += " Double rounding (TFLite Micro's arithmetic)."
+	}
+	if fp32 {
+		doc += " XNNPACK's float32 requantization (the TFLite runtime's)."
 	}
 	Doc(doc)
 	rows, b := loadARows(mr, false)
@@ -131,6 +142,14 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 		for v := 0; v < nv; v++ {
 			// requantRowsFastAVX512's operations, bias already in x.
 			x := acc(i, v)
+			if fp32 {
+				requantFP32(Mem{Base: prm, Disp: 448*v + 64}, x,
+					func() { VMAXPS_BCST(Mem{Base: zlh, Disp: 12}, x, x) },
+					func() { VMINPS_BCST(Mem{Base: zlh, Disp: 16}, x, x) },
+					func() { VPADDD_BCST(Mem{Base: zlh}, x, x) })
+				VPMOVDB(x, kreg(v), Mem{Base: c, Index: off, Scale: 1, Disp: 16 * v})
+				continue
+			}
 			requantFast(prm, 448*v, x, pe, po, K5, dbl)
 			if clamp {
 				VPMAXSD_BCST(Mem{Base: zlh, Disp: 4}, x, x)
@@ -150,10 +169,14 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double bool) {
 func s8VNNISegmentedFusedAll() {
 	for _, double := range []bool{false, true} {
 		for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
-			s8VNNISegmentedFused(t[0], t[1], false, double)
-			s8VNNISegmentedFused(t[0], t[1], true, double)
+			s8VNNISegmentedFused(t[0], t[1], false, double, false)
+			s8VNNISegmentedFused(t[0], t[1], true, double, false)
 		}
 	}
+	for _, t := range [][2]int{{6, 4}, {14, 2}, {28, 1}} {
+		s8VNNISegmentedFused(t[0], t[1], false, false, true)
+	}
+	requantRowsFP32AVX512()
 	requantRowsFastAVX512(false, true)
 	requantRowsFastAVX512(true, true)
 }

@@ -53,7 +53,7 @@ func TestSingleRounding(t *testing.T) {
 		s  string
 		r  Rounding
 		ok bool
-	}{{"double", DoubleRounding, true}, {"SINGLE", SingleRounding, true}, {"x", DoubleRounding, false}} {
+	}{{"double", DoubleRounding, true}, {"SINGLE", SingleRounding, true}, {"Runtime", RuntimeRounding, true}, {"x", DoubleRounding, false}} {
 		if r, ok := ParseRounding(c.s); r != c.r || ok != c.ok {
 			t.Errorf("ParseRounding(%q) = %v %v", c.s, r, ok)
 		}

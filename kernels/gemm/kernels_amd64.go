@@ -424,6 +424,26 @@ func s8VNNISFDx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c 
 //go:noescape
 func s8VNNISFDCx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
 
+// s8VNNISFFx6x64 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. XNNPACK's float32 requantization (the TFLite runtime's).
+//
+//go:noescape
+func s8VNNISFFx6x64(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFFx14x32 stores the requantized int8 product of u8-offset segmented A (14 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. XNNPACK's float32 requantization (the TFLite runtime's).
+//
+//go:noescape
+func s8VNNISFFx14x32(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// s8VNNISFFx28x16 stores the requantized int8 product of u8-offset segmented A (28 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative), columns as mask says. XNNPACK's float32 requantization (the TFLite runtime's).
+//
+//go:noescape
+func s8VNNISFFx28x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, zlh *int32, mask uint64)
+
+// requantS8FP32RowsAVX512 requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with XNNPACK's float32 arithmetic and per-channel scales (see NewRequantFP32).
+//
+//go:noescape
+func requantS8FP32RowsAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
 // requantS8DoubleRowsFastAVX512 is requantS8RowsAVX512 for parameters in the fast range, with the fast parameter layout (see requant.go).
 //
 //go:noescape

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -28,8 +29,14 @@ type Requant struct {
 	// bias, mult, left, right, mask (2^right−1) and mask>>1; the last
 	// group is padded with harmless values.
 	params []int32
-	zlh    [3]int32
-	asm    requantRowsFunc // the vector loop, nil without one
+	// zlh is outZP, lo, hi and, for fp32, the float32 bits of lo − outZP
+	// and hi − outZP (the float clamp before rounding).
+	zlh [5]int32
+	// fp32: XNNPACK's float32 requantization (NewRequantFP32) with scale
+	// per channel instead of mult and shifts.
+	fp32  bool
+	scale []float32
+	asm   requantRowsFunc // the vector loop, nil without one
 	// fast: params has the fast layout (fastParams), which the fused
 	// segmented kernels of the same rounding read.
 	fast bool
@@ -85,7 +92,7 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 		mask := int32(uint32(1)<<uint(r.right[j]) - 1)
 		p[l], p[16+l], p[32+l], p[48+l], p[64+l], p[80+l] = r.bias[j], r.mult[j], r.left[j], r.right[j], mask, mask>>1
 	}
-	r.zlh = [3]int32{outZP, lo, hi}
+	r.zlh = [5]int32{outZP, lo, hi}
 	r.asm = requantRowsAsm(r.single)
 	if fp := r.fastParams(); fp != nil {
 		if asm := requantFastAsm(r.single, lo > -128 || hi < 127); asm != nil {
@@ -94,6 +101,53 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 	}
 	return r, nil
 }
+
+// NewRequantFP32 prepares XNNPACK's float32 requantization
+// (fixedpoint.FP32Requantize) of n = len(scale) channels, the TFLite
+// runtime's arithmetic for the int8 layers its default delegate takes:
+//
+//	out = clamp(roundHalfEven(float32(acc + bias[j]) · scale[j]), lo − outZP, hi − outZP) + outZP
+//
+// with acc + bias wrapping in int32. bias may be nil. Scales must be
+// finite and non-negative, [lo, hi] inside int8 and around outZP's reach
+// (|outZP| ≤ 255), so the float clamp bounds are exact.
+func NewRequantFP32(bias []int32, scale []float32, outZP, lo, hi int32) (*Requant, error) {
+	n := len(scale)
+	if bias != nil && len(bias) != n {
+		return nil, fmt.Errorf("gemm: requant: %d scales, %d biases", n, len(bias))
+	}
+	if lo > hi || lo < -128 || hi > 127 {
+		return nil, fmt.Errorf("gemm: requant: clamp range [%d, %d] is empty or outside int8", lo, hi)
+	}
+	if outZP < -255 || outZP > 255 {
+		return nil, fmt.Errorf("gemm: requant: output zero point %d out of range", outZP)
+	}
+	r := &Requant{n: n, fp32: true, scale: append([]float32(nil), scale...), outZP: outZP, lo: lo, hi: hi,
+		bias: make([]int32, n)}
+	copy(r.bias, bias)
+	for j, sc := range scale {
+		if !(sc >= 0 && sc <= math.MaxFloat32) {
+			return nil, fmt.Errorf("gemm: requant: channel %d: scale %g", j, sc)
+		}
+	}
+	// The fast layout's group stride (112 int32), so the fused kernels
+	// address fp32 and fixed-point params alike: bias, then the scales.
+	groups := (n + 15) / 16
+	r.params = make([]int32, groups*112)
+	for j := range n {
+		g, l := j/16, j%16
+		r.params[g*112+l] = r.bias[j]
+		r.params[g*112+16+l] = int32(math.Float32bits(scale[j]))
+	}
+	r.zlh = [5]int32{outZP, lo, hi, int32(math.Float32bits(float32(lo - outZP))), int32(math.Float32bits(float32(hi - outZP)))}
+	if asm := requantFP32Asm(lo > -128 || hi < 127); asm != nil {
+		r.asm, r.fast = asm, true
+	}
+	return r, nil
+}
+
+// FP32 reports whether r is XNNPACK's float32 requantization.
+func (r *Requant) FP32() bool { return r.fp32 }
 
 // fastParams returns the parameter layout of the fast requantization
 // loops and fused kernels, or nil when the requantization is outside
@@ -113,6 +167,9 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 // negative (see internal/asmgen/s8_double.go for the derivation). In
 // that range the left shift is 0 and the right shift e = t − 31 ≥ 1.
 func (r *Requant) fastParams() []int32 {
+	if r.fp32 {
+		return nil // NewRequantFP32 has its own layout
+	}
 	if r.outZP < -128 || r.outZP > 128 || r.lo < -128 || r.hi > 127 {
 		return nil
 	}
@@ -150,6 +207,9 @@ func (r *Requant) N() int { return r.n }
 
 // one requantizes channel j's accumulator in plain Go.
 func (r *Requant) one(acc int32, j int) int8 {
+	if r.fp32 {
+		return int8(fixedpoint.FP32Requantize(acc+r.bias[j], r.scale[j], r.outZP, r.lo, r.hi))
+	}
 	if r.single {
 		total := uint(31 - (r.left[j] - r.right[j]))
 		x := int32((int64(acc+r.bias[j])*int64(r.mult[j]) + int64(1)<<(total-1)) >> total)

@@ -40,3 +40,14 @@ func requantFastAsm(single, clamp bool) requantRowsFunc {
 	}
 	return requantS8DoubleRowsFastAVX512
 }
+
+// requantFP32Asm returns the AVX-512 loop of XNNPACK's float32
+// requantization (NewRequantFP32's layout), nil without AVX-512F. One
+// loop serves any clamp range (clamp is unused): the float clamp before
+// rounding is needed anyway to keep the conversion in range.
+func requantFP32Asm(clamp bool) requantRowsFunc {
+	if !avx512Ok {
+		return nil
+	}
+	return requantS8FP32RowsAVX512 // its float clamp is always there
+}

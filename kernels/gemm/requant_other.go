@@ -10,3 +10,6 @@ func requantRowsAsm(single bool) requantRowsFunc { return nil }
 
 // requantFastAsm is nil without assembly.
 func requantFastAsm(single, clamp bool) requantRowsFunc { return nil }
+
+// requantFP32Asm is nil without assembly.
+func requantFP32Asm(clamp bool) requantRowsFunc { return nil }

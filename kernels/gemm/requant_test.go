@@ -9,12 +9,36 @@ import (
 )
 
 // refRequant is the per-element reference built from kernels/fixedpoint.
+// RuntimeRounding stands for XNNPACK's float32 requantization with the
+// scale mult·2^(shift−31) (testScale), as newTestRequant builds it.
 func refRequant(mode fixedpoint.Rounding, acc, bias, mult int32, shift int, zp, lo, hi int32) int8 {
+	if mode == fixedpoint.RuntimeRounding {
+		return int8(fixedpoint.FP32Requantize(acc+bias, testScale(mult, shift), zp, lo, hi))
+	}
 	v := mode.MultiplyByQuantizedMultiplier(acc+bias, mult, shift) + zp
 	return int8(min(max(v, lo), hi))
 }
 
-var modes = []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding}
+// testScale is the float32 value of a Q31 multiplier and shift.
+func testScale(mult int32, shift int) float32 {
+	return float32(math.Ldexp(float64(mult), shift-31))
+}
+
+// newTestRequant is NewRequant, or for RuntimeRounding NewRequantFP32
+// with the scales testScale gives, so every test covers all three
+// arithmetics with one set of parameters.
+func newTestRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, zp, lo, hi int32) (*Requant, error) {
+	if mode != fixedpoint.RuntimeRounding {
+		return NewRequant(mode, bias, mult, shift, zp, lo, hi)
+	}
+	scale := make([]float32, len(mult))
+	for j := range scale {
+		scale[j] = testScale(mult[j], shift[j])
+	}
+	return NewRequantFP32(bias, scale, zp, lo, hi)
+}
+
+var modes = []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding}
 
 func TestRequantMatchesFixedpoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
@@ -48,7 +72,7 @@ func testRequantMode(t *testing.T, r *rand.Rand, mode fixedpoint.Rounding) {
 		if n == 33 {
 			lo, hi = -5, 90 // a fused activation's narrower range
 		}
-		rq, err := NewRequant(mode, bias, mult, shift, zp, lo, hi)
+		rq, err := newTestRequant(mode, bias, mult, shift, zp, lo, hi)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,8 +152,8 @@ func TestMulRequant(t *testing.T) {
 				mult[j] = 1<<30 + int32(r.IntN(1<<30))
 				shift[j] = -7 - r.IntN(6)
 			}
-			mode := modes[(m+n)%2]
-			rq, err := NewRequant(mode, bias, mult, shift, -3, -128, 127)
+			mode := modes[(m+n)%3]
+			rq, err := newTestRequant(mode, bias, mult, shift, -3, -128, 127)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,8 +210,8 @@ func TestMulRequantSegmentedConv(t *testing.T) {
 				mult[j] = 1<<30 + int32(r.IntN(1<<30))
 				shift[j] = -6 - r.IntN(4)
 			}
-			mode := modes[ci%2]
-			rq, err := NewRequant(mode, bias, mult, shift, 5, -128, 127)
+			mode := modes[ci%3]
+			rq, err := newTestRequant(mode, bias, mult, shift, 5, -128, 127)
 			if err != nil {
 				t.Fatal(err)
 			}

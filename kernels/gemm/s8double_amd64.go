@@ -16,3 +16,19 @@ func segFusedDouble(name string) [2]s8SegFusedFn {
 	}
 	return [2]s8SegFusedFn{}
 }
+
+// segFusedFP32 returns the fused kernels (no clamp, clamp) of the VNNI
+// tile called name with XNNPACK's float32 requantization
+// (NewRequantFP32), zero for a tile without them. Their float clamp is
+// always applied, so both entries are the same kernel.
+func segFusedFP32(name string) [2]s8SegFusedFn {
+	switch name {
+	case "vnnix6x64":
+		return [2]s8SegFusedFn{s8VNNISFFx6x64, s8VNNISFFx6x64}
+	case "vnnix14x32":
+		return [2]s8SegFusedFn{s8VNNISFFx14x32, s8VNNISFFx14x32}
+	case "vnnix28x16":
+		return [2]s8SegFusedFn{s8VNNISFFx28x16, s8VNNISFFx28x16}
+	}
+	return [2]s8SegFusedFn{}
+}

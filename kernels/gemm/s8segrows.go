@@ -16,6 +16,9 @@ func (p *PackedS8) FusesRequant(rq *Requant) bool {
 
 // segFused returns the fused kernels for rq's arithmetic.
 func (k *s8Kernel) segFused(rq *Requant) [2]s8SegFusedFn {
+	if rq.fp32 {
+		return segFusedFP32(k.name)
+	}
 	if rq.single {
 		return k.segF
 	}

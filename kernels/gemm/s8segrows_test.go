@@ -34,10 +34,7 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 			}
 		}
 		p := PackS8Segmented(w, n, k, k, seg)
-		mode := fixedpoint.SingleRounding
-		if it%2 == 1 {
-			mode = fixedpoint.DoubleRounding
-		}
+		mode := modes[it%3]
 		bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
 		for j := range n {
 			bias[j] = int32(r.IntN(1<<20)) - 1<<19
@@ -57,7 +54,7 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 		} else if it%3 == 2 {
 			lo, hi = max(zp, -128), min(zp+40, 127)
 		}
-		rq, err := NewRequant(mode, bias, mult, shift, zp, lo, hi)
+		rq, err := newTestRequant(mode, bias, mult, shift, zp, lo, hi)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +124,11 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 	// Double rounding's fused kernels also need AVX512DQ; with them
 	// both arithmetics must mostly run fused.
 	for _, mode := range modes {
-		if defaultS8.kernels[0].segF[0] != nil && requantFastAsm(mode == fixedpoint.SingleRounding, false) != nil && fused[mode] < 50 {
+		asm := requantFastAsm(mode == fixedpoint.SingleRounding, false) != nil
+		if mode == fixedpoint.RuntimeRounding {
+			asm = requantFP32Asm(false) != nil
+		}
+		if defaultS8.kernels[0].segF[0] != nil && asm && fused[mode] < 40 {
 			t.Fatalf("%s: only %d of 150 cases ran fused", mode, fused[mode])
 		}
 	}
@@ -147,7 +148,7 @@ func BenchmarkConvS8SegmentedRows(b *testing.B) {
 				for j := range cout {
 					mult[j], shift[j] = 1<<30+int32(j)*4567, -9
 				}
-				rq, err := NewRequant(mode, make([]int32, cout), mult, shift, -128, -128, 127)
+				rq, err := newTestRequant(mode, make([]int32, cout), mult, shift, -128, -128, 127)
 				if err != nil {
 					b.Fatal(err)
 				}

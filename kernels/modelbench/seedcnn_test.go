@@ -51,6 +51,7 @@ var variants = []variant{
 	{"float32", false, fixedpoint.DoubleRounding},
 	{"int8-double", true, fixedpoint.DoubleRounding},
 	{"int8-single", true, fixedpoint.SingleRounding},
+	{"int8-runtime", true, fixedpoint.RuntimeRounding},
 }
 
 // executor compiles g for batch 1 and fills its input with seeded values.

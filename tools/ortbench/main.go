@@ -58,11 +58,11 @@ func main() {
 	rounds := flag.Int("rounds", 3, "alternating measurement rounds (median reported)")
 	synthetic := flag.Bool("synthetic", false, "benchmark seed-cnn float and int8 with random weights")
 	keep := flag.String("onnx-dir", "", "also write the exported .onnx files here")
-	rounding := flag.String("rounding", "single", "qbench's integer rounding: single (the TFLite runtime's, qbench's CLI default) or double (TFLite Micro's reference)")
+	rounding := flag.String("rounding", "runtime", "qbench's integer rounding: runtime (the TFLite runtime's with its XNNPACK delegate, qbench's CLI default), single (TFLite's builtin kernels) or double (TFLite Micro's reference)")
 	flag.Parse()
 	rnd, ok := fixedpoint.ParseRounding(*rounding)
 	if !ok {
-		fmt.Fprintf(os.Stderr, "ortbench: --rounding must be single or double, got %q\n", *rounding)
+		fmt.Fprintf(os.Stderr, "ortbench: --rounding must be runtime, single or double, got %q\n", *rounding)
 		os.Exit(2)
 	}
 	if err := run(*lib, *threads, *batch, *seconds, *rounds, *synthetic, *keep, rnd, flag.Args()); err != nil {

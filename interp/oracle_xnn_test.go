@@ -1,0 +1,277 @@
+package interp_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+	"github.com/qbench/qbench/tflite"
+)
+
+// xnnScales draws quantization scales for the runtime-arithmetic cases:
+// "tie" scales have few mantissa bits, so that many accumulators land
+// exactly on a .5 after rescaling (where single rounding rounds up and
+// XNNPACK to even); "real" scales are arbitrary, as trained models have,
+// which exposes the float32-versus-Q31 differences next to ties.
+type xnnScales struct {
+	rng *rand.Rand
+	tie bool
+}
+
+func (s xnnScales) in() float32 {
+	if s.tie {
+		return []float32{0.5, 0.25, 0.375, 1}[s.rng.IntN(4)]
+	}
+	return float32(0.01 + 0.1*s.rng.Float64())
+}
+
+func (s xnnScales) w(n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		if s.tie {
+			v[i] = float32(1+s.rng.IntN(7)) / 256
+		} else {
+			v[i] = float32(0.002 + 0.02*s.rng.Float64())
+		}
+	}
+	return v
+}
+
+func (s xnnScales) out() float32 {
+	if s.tie {
+		return []float32{1, 0.5, 2, 0.75}[s.rng.IntN(4)]
+	}
+	return float32(0.02 + 0.2*s.rng.Float64())
+}
+
+// xnnConvCase builds a one-op int8 CONV_2D (depthwise when dw) or
+// FULLY_CONNECTED (fc) model with weights of the given per-channel-ness,
+// optional bias and activation.
+func xnnConvCase(rng *rand.Rand, sc xnnScales, kind graph.OpKind, perChannel, withBias bool, act graph.Activation) *graph.Graph {
+	h, w, cin, cout, f := 6+rng.IntN(6), 5+rng.IntN(7), 1+rng.IntN(9), 1+rng.IntN(19), 1+2*rng.IntN(2)
+	if kind == graph.OpFullyConnected {
+		h, cout = 20+rng.IntN(20), 8+rng.IntN(30)
+	}
+	sIn, sOut := sc.in(), sc.out()
+	x := qt(graph.Int8, []int{1, h, w, cin}, sIn, int64(rng.IntN(256)-128))
+	var wShape []int
+	var opts any
+	var y *graph.Tensor
+	axis := 0
+	switch kind {
+	case graph.OpConv2D:
+		wShape = []int{cout, f, f, cin}
+		opts = &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1, Activation: act}
+		y = qt(graph.Int8, []int{1, h, w, cout}, sOut, int64(rng.IntN(256)-128))
+	case graph.OpDepthwiseConv2D:
+		m := 1 + rng.IntN(2)
+		cout = cin * m
+		wShape = []int{1, f, f, cout}
+		axis = 3
+		opts = &graph.DepthwiseConv2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1, DepthMultiplier: m, Activation: act}
+		y = qt(graph.Int8, []int{1, h, w, cout}, sOut, int64(rng.IntN(256)-128))
+	case graph.OpFullyConnected:
+		// h rows of w·cin values.
+		x = qt(graph.Int8, []int{h, w * cin}, sIn, int64(rng.IntN(256)-128))
+		wShape = []int{cout, w * cin}
+		opts = &graph.FullyConnectedOptions{Activation: act}
+		y = qt(graph.Int8, []int{h, cout}, sOut, int64(rng.IntN(256)-128))
+	}
+	nw := 1
+	for _, d := range wShape {
+		nw *= d
+	}
+	ws := sc.w(cout)
+	if !perChannel {
+		ws = ws[:1]
+	}
+	wt := constOf(graph.Int8, wShape, 1, 0, rng)
+	wv := wt.Int8s()
+	for i := range wv {
+		if wv[i] == -128 {
+			wv[i] = -127
+		}
+	}
+	wt.Data = graph.EncodeInt8s(wv)
+	wt.Name = "w"
+	wt.Quant = &graph.Quantization{Scale: ws, ZeroPoint: make([]int64, len(ws)), Axis: axis}
+	consts := []*graph.Tensor{wt}
+	if withBias {
+		bv := make([]int32, cout)
+		bs := make([]float32, len(ws)) // per-tensor weights, per-tensor bias
+		for i := range bv {
+			bv[i] = int32(rng.IntN(4001) - 2000)
+		}
+		for i := range bs {
+			bs[i] = sIn * ws[i]
+		}
+		b := i32("b", bv...)
+		b.Quant = &graph.Quantization{Scale: bs, ZeroPoint: make([]int64, len(bs))}
+		consts = append(consts, b)
+	} else {
+		consts = append(consts, nil)
+	}
+	g := &graph.Graph{}
+	x.Name, y.Name = "x", "y"
+	xi := g.AddTensor(x)
+	ins := []int{xi}
+	for _, c := range consts {
+		if c == nil {
+			ins = append(ins, -1)
+			continue
+		}
+		ins = append(ins, g.AddTensor(c))
+	}
+	yi := g.AddTensor(y)
+	g.Inputs, g.Outputs = []int{xi}, []int{yi}
+	g.AddOp(kind, ins, []int{yi}, opts)
+	return g
+}
+
+// xnnModes are the arithmetics compared against the oracle.
+var xnnModes = []fixedpoint.Rounding{fixedpoint.RuntimeRounding, fixedpoint.SingleRounding, fixedpoint.DoubleRounding}
+
+// oracleMismatches runs g in the oracle and in qbench in every mode on
+// k random samples and returns, per mode, how many output values differ.
+func oracleMismatches(t *testing.T, or *oracle.Runner, dir, name string, g *graph.Graph, rng *rand.Rand, k int) (bad []int, total int, err error) {
+	path := filepath.Join(dir, name+".tflite")
+	if err := tflite.WriteFile(path, g); err != nil {
+		return nil, 0, fmt.Errorf("write: %w", err)
+	}
+	var in []byte
+	var want []byte
+	for _, rnd := range xnnModes {
+		p, err := interp.Compile(g, interp.Options{Rounding: rnd})
+		if err != nil {
+			return nil, 0, err
+		}
+		if in == nil {
+			in = randomInput(rng, p.InputTensor(0), k, -6, 6)
+			if want, err = or.Run(path, in); err != nil {
+				return nil, 0, err
+			}
+		}
+		got, err := p.NewExecutor().RunRaw(in)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := p.OutputTensor(0)
+		if len(got) != len(want) {
+			return nil, 0, fmt.Errorf("%d output bytes, TFLite %d", len(got), len(want))
+		}
+		n, _ := compareInts(out.DType, got, want)
+		bad = append(bad, n)
+		total = len(got) / out.DType.Size()
+	}
+	return bad, total, nil
+}
+
+// TestRuntimeRoundingMatchesTFLite checks fixedpoint.RuntimeRounding
+// against the real TFLite runtime (the oracle applies TFLite's default
+// XNNPACK delegate) on random int8 CONV_2D, DEPTHWISE_CONV_2D and
+// FULLY_CONNECTED layers, per-channel and per-tensor, with and without
+// bias and activation, with scales chosen to make rounding ties common:
+// every value must be identical; the single- and double-rounding
+// mismatch counts are logged.
+func TestRuntimeRoundingMatchesTFLite(t *testing.T) {
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per case; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(13, 17))
+	dir := t.TempDir()
+	sum := make([]int, len(xnnModes))
+	all := 0
+	i := 0
+	for _, kind := range []graph.OpKind{graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected} {
+		for _, tie := range []bool{true, false} {
+			for _, perChannel := range []bool{true, false} {
+				for _, bias := range []bool{true, false} {
+					act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[rng.IntN(4)]
+					if tie && rng.IntN(2) == 0 {
+						act = graph.ActNone
+					}
+					name := fmt.Sprintf("%d-%s-tie%v-pc%v-bias%v-%s", i, kind, tie, perChannel, bias, act)
+					i++
+					g := xnnConvCase(rng, xnnScales{rng, tie}, kind, perChannel, bias, act)
+					bad, total, err := oracleMismatches(t, or, dir, name, g, rng, 8)
+					if err != nil {
+						t.Errorf("%s: %v", name, err)
+						continue
+					}
+					all += total
+					for m := range bad {
+						sum[m] += bad[m]
+					}
+					t.Logf("%s: of %d values, differ from TFLite: runtime %d, single %d, double %d", name, total, bad[0], bad[1], bad[2])
+					if bad[0] != 0 {
+						t.Errorf("%s: runtime rounding: %d of %d values differ from TFLite", name, bad[0], total)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("all cases: of %d values, differ from TFLite: runtime %d, single %d, double %d", all, sum[0], sum[1], sum[2])
+}
+
+// TestZooInt8ModelsRuntimeRounding runs the zoo's int8 MLPerf Tiny models
+// (../shared/models/zoo/mlt_*_i8.tflite) on random inputs in the oracle
+// and in qbench: RuntimeRounding must be bit-identical; the single- and
+// double-rounding mismatch counts are logged.
+func TestZooInt8ModelsRuntimeRounding(t *testing.T) {
+	zoo := filepath.Join(sharedDir(t), "models", "zoo")
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node per model; skipped with -short")
+	}
+	paths, _ := filepath.Glob(filepath.Join(zoo, "mlt_*_i8.tflite"))
+	if len(paths) == 0 {
+		t.Skipf("no mlt_*_i8.tflite in %s", zoo)
+	}
+	rng := rand.New(rand.NewPCG(23, 29))
+	for _, p := range paths {
+		name := filepath.Base(p)
+		g, err := tflite.ReadFile(p)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var in, want []byte
+		for _, rnd := range xnnModes {
+			prog, err := interp.Compile(g, interp.Options{Rounding: rnd})
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				break
+			}
+			if in == nil {
+				in = randomInput(rng, prog.InputTensor(0), 4, -1, 1)
+				if want, err = or.Run(p, in); err != nil {
+					t.Errorf("%s: oracle: %v", name, err)
+					break
+				}
+			}
+			got, err := prog.NewExecutor().RunRaw(in)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				break
+			}
+			out := prog.OutputTensor(0)
+			bad, worst := compareInts(out.DType, got, want)
+			t.Logf("%s (%s): %d of %d outputs differ from TFLite (by up to %d)", name, rnd, bad, len(got)/out.DType.Size(), worst)
+			if rnd == fixedpoint.RuntimeRounding && bad > 0 {
+				t.Errorf("%s: runtime rounding: %d outputs differ from TFLite", name, bad)
+			}
+		}
+	}
+}
