@@ -31,9 +31,10 @@ type Options struct {
 	// reference cases; fixedpoint.SingleRounding is TFLite's builtin
 	// kernels (single-rounding rescaling); fixedpoint.RuntimeRounding is
 	// the TFLite runtime on CPU as shipped, the builtin kernels plus its
-	// default XNNPACK delegate (float32 rescaling in int8 conv, depthwise
-	// and fully connected layers, XNNPACK's 8-bit LEAKY_RELU and
-	// requantization), bit-exact with the real TFLite interpreter.
+	// default XNNPACK delegate (float32 rescaling in int8 conv, depthwise,
+	// fully connected and MEAN, XNNPACK's int8 ADD, float QUANTIZE, 8-bit
+	// LEAKY_RELU and requantization), bit-exact with the real TFLite
+	// interpreter.
 	Rounding fixedpoint.Rounding
 	// NoRewrite runs the graph exactly op by op as stored. Otherwise
 	// (and unless KeepAll) Compile also prepares a faster schedule with

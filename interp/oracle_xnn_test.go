@@ -1,8 +1,11 @@
 package interp_test
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -175,9 +178,10 @@ func oracleMismatches(t *testing.T, or *oracle.Runner, dir, name string, g *grap
 // against the real TFLite runtime (the oracle applies TFLite's default
 // XNNPACK delegate) on random int8 CONV_2D, DEPTHWISE_CONV_2D and
 // FULLY_CONNECTED layers, per-channel and per-tensor, with and without
-// bias and activation, with scales chosen to make rounding ties common:
-// every value must be identical; the single- and double-rounding
-// mismatch counts are logged.
+// bias and activation, with scales chosen to make rounding ties common
+// (and, with QBENCH_ORACLE_ALL=1, arbitrary scales too): every value must
+// be identical; the single- and double-rounding mismatch counts are
+// logged.
 func TestRuntimeRoundingMatchesTFLite(t *testing.T) {
 	or, err := oracle.Find()
 	if err != nil {
@@ -193,6 +197,9 @@ func TestRuntimeRoundingMatchesTFLite(t *testing.T) {
 	i := 0
 	for _, kind := range []graph.OpKind{graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected} {
 		for _, tie := range []bool{true, false} {
+			if !tie && os.Getenv("QBENCH_ORACLE_ALL") != "1" {
+				continue
+			}
 			for _, perChannel := range []bool{true, false} {
 				for _, bias := range []bool{true, false} {
 					act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[rng.IntN(4)]
@@ -272,6 +279,95 @@ func TestZooInt8ModelsRuntimeRounding(t *testing.T) {
 			if rnd == fixedpoint.RuntimeRounding && bad > 0 {
 				t.Errorf("%s: runtime rounding: %d outputs differ from TFLite", name, bad)
 			}
+		}
+	}
+}
+
+// TestRuntimeRoundingLightOpsMatchTFLite checks the other int8 ops the
+// TFLite runtime's delegate takes against the oracle, with scales that
+// make ties common: MEAN over height and width (XNNPACK's float32 global
+// average pooling), ADD of two activations, of a constant and of a
+// broadcast constant (XNNPACK's 21-bit multipliers), and float to int8
+// QUANTIZE of exact ties (XNNPACK multiplies by 1/scale and rounds half to
+// even). RuntimeRounding must be identical; the other modes' mismatches
+// are logged.
+func TestRuntimeRoundingLightOpsMatchTFLite(t *testing.T) {
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per case; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(5, 3))
+	dir := t.TempDir()
+	s := []int{1, 16, 16, 8}
+	zp := func() int64 { return int64(rng.IntN(200) - 100) }
+	pairs := [][2]float32{{0.0625, 0.5}, {0.25, 0.75}}
+	if os.Getenv("QBENCH_ORACLE_ALL") == "1" {
+		pairs = append(pairs, [2]float32{0.5, 1}, [2]float32{0.1, 0.3})
+	}
+	type lightCase struct {
+		name string
+		g    *graph.Graph
+		in   []byte
+	}
+	var cs []lightCase
+	for _, sc := range pairs {
+		add := func(name string, g *graph.Graph, in []byte) {
+			cs = append(cs, lightCase{fmt.Sprintf("%s-%g-%g", name, sc[0], sc[1]), g, in})
+		}
+		add("mean", oneOp(graph.OpMean, &graph.ReducerOptions{KeepDims: true}, qt(graph.Int8, []int{1, 5, 6, 200}, sc[0], zp()), qt(graph.Int8, []int{1, 1, 1, 200}, sc[1], zp()), i32("axis", 1, 2)), nil)
+		add("mean-2d", oneOp(graph.OpMean, &graph.ReducerOptions{}, qt(graph.Int8, []int{1, 4, 4, 200}, sc[0], zp()), qt(graph.Int8, []int{1, 200}, sc[1], zp()), i32("axis", 2, 1)), nil)
+		x, y := qt(graph.Int8, s, sc[0], zp()), qt(graph.Int8, s, sc[1], zp())
+		x.Name, y.Name = "x", "y"
+		g := &graph.Graph{}
+		xi, yi := g.AddTensor(x), g.AddTensor(y)
+		g.Inputs, g.Outputs = []int{xi}, []int{yi}
+		g.AddOp(graph.OpAdd, []int{xi, xi}, []int{yi}, &graph.AddOptions{})
+		add("add-xx", g, nil)
+		add("add-const", oneOp(graph.OpAdd, &graph.AddOptions{}, qt(graph.Int8, s, sc[0], 3), qt(graph.Int8, s, sc[1], -5), constOf(graph.Int8, s, sc[0]*1.5, 7, rng)), nil)
+		add("add-bcast", oneOp(graph.OpAdd, &graph.AddOptions{Activation: graph.ActRelu}, qt(graph.Int8, s, sc[0], 3), qt(graph.Int8, s, sc[1], -5), constOf(graph.Int8, []int{8}, sc[0]*1.5, 7, rng)), nil)
+		var in []byte
+		for range 4 * 16 * 16 * 8 {
+			f := (float32(rng.IntN(200)-100) + 0.5) * sc[0] // exact ties
+			if rng.IntN(3) == 0 {
+				f = float32(rng.NormFloat64()) * 10 * sc[0]
+			}
+			in = binary.LittleEndian.AppendUint32(in, math.Float32bits(f))
+		}
+		add("quantize-float", oneOp(graph.OpQuantize, nil, qt(graph.Float32, s, 0, 0), qt(graph.Int8, s, sc[0], zp())), in)
+	}
+	for _, c := range cs {
+		path := filepath.Join(dir, c.name+".tflite")
+		if err := tflite.WriteFile(path, c.g); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var want, in []byte
+		var bad []int
+		for _, rnd := range xnnModes {
+			p, err := interp.Compile(c.g, interp.Options{Rounding: rnd})
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if want == nil {
+				if in = c.in; in == nil {
+					in = randomInput(rng, p.InputTensor(0), 4, -6, 6)
+				}
+				if want, err = or.Run(path, in); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+			}
+			got, err := p.NewExecutor().RunRaw(in)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			n, _ := compareInts(p.OutputTensor(0).DType, got, want)
+			bad = append(bad, n)
+		}
+		t.Logf("%s: of %d values, differ from TFLite: runtime %d, single %d, double %d", c.name, len(want), bad[0], bad[1], bad[2])
+		if bad[0] != 0 {
+			t.Errorf("%s: runtime rounding: %d values differ from TFLite", c.name, bad[0])
 		}
 	}
 }

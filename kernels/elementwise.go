@@ -129,6 +129,8 @@ type addKernel struct {
 	// every possible input, leaving one multiply per element (fin).
 	t1, t2 *[256]int32
 	fin    addFinish
+	// xnn, when set, is the TFLite runtime's XNNPACK ADD (no tables).
+	xnn *xnnAdd
 }
 
 // addFinish is finish without branches on the data: the output rescale of a
@@ -171,7 +173,41 @@ func (k *addKernel) finish(s int32) int32 {
 }
 
 // quantAdd is the reference arithmetic for one pair of integer elements.
-func (k *addKernel) quantAdd(x, y int32) int32 { return k.finish(k.scale1(x) + k.scale2(y)) }
+func (k *addKernel) quantAdd(x, y int32) int32 {
+	if a := k.xnn; a != nil {
+		return min(max((a.bias+x*a.ma+y*a.mb)>>a.shift+k.offOut, k.ilo), k.ihi)
+	}
+	return k.finish(k.scale1(x) + k.scale2(y))
+}
+
+// xnnAdd is XNNPACK's int8 ADD (the TFLite runtime's delegate takes it):
+// out = (bias + a·ma + b·mb) >> shift + zpOut, clamped, with multipliers
+// of 21 bits formed from the float32 ratios sA/sOut and sB/sOut
+// (xnn_init_qs8_add_minmax_*_params): shift = 20 − exponent of the larger
+// ratio, m = roundHalfEven(ratio·2^shift), and bias = 2^(shift−1) −
+// ma·zpA − mb·zpB, so the shift rounds half up. TFLite's builtin ADD
+// brings both inputs to a common scale with 31-bit multipliers instead,
+// which differs on a few percent of values.
+type xnnAdd struct {
+	ma, mb, bias int32
+	shift        uint
+}
+
+// newXNNAdd returns the XNNPACK form of an int8 ADD, or false when
+// XNNPACK refuses the scales (a ratio outside [2^−10, 2^8)) and the
+// builtin kernel runs.
+func newXNNAdd(sA, sB, sOut float32, zA, zB int32) (xnnAdd, bool) {
+	ra, rb := sA/sOut, sB/sOut
+	ok := func(r float32) bool { return r >= 1.0/1024 && r < 256 }
+	if !ok(ra) || !ok(rb) {
+		return xnnAdd{}, false
+	}
+	e := int(math.Float32bits(max(ra, rb))>>23) - 127
+	shift := 20 - e
+	ma := int32(math.RoundToEven(float64(ra) * math.Ldexp(1, shift)))
+	mb := int32(math.RoundToEven(float64(rb) * math.Ldexp(1, shift)))
+	return xnnAdd{ma: ma, mb: mb, bias: 1<<(shift-1) - ma*zA - mb*zB, shift: uint(shift)}, true
+}
 
 // addTables8 is the 8-bit fast path: table lookups for the input rescaling.
 func addTables8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
@@ -233,7 +269,7 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
+func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	if len(ins) < 2 || ins[1] == nil {
 		return nil, fmt.Errorf("%s: needs two inputs", op.Kind)
 	}
@@ -306,6 +342,12 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, erro
 	}
 	if k.ilo, k.ihi, err = ActivationRangeQuantized(act, out.DType, so, zo); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
+	}
+	if rnd == fixedpoint.RuntimeRounding && out.DType == graph.Int8 {
+		if x, ok := newXNNAdd(s1, s2, so, z1, z2); ok {
+			k.xnn = &x
+			return k, nil
+		}
 	}
 	if !ref && is8Bit(out.DType) && k.mOut > 0 && k.shOut <= 0 && k.shOut >= -31 {
 		e := uint(-k.shOut)

@@ -22,6 +22,11 @@ type meanKernel struct {
 	shift       int
 	lo, hi      int32
 	rnd         fixedpoint.Rounding
+	// fp32, when set, is the TFLite runtime's delegate: XNNPACK's int8
+	// global average pooling, which requantizes the sum (minus count·zpIn)
+	// in float32 with fpScale = sIn / (sOut·count) (see xnnMeanScale).
+	fp32    bool
+	fpScale float32
 }
 
 func (k *meanKernel) Run(ins, outs []*Buffer) error {
@@ -48,6 +53,10 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 			s = sumAt(x.U8, base, k.red)
 		case graph.Int16:
 			s = sumAt(x.I16, base, k.red)
+		}
+		if k.fp32 {
+			setInt(y, o, fixedpoint.FP32Requantize(s-k.zpIn*int32(k.count), k.fpScale, k.zpOut, k.lo, k.hi))
+			continue
 		}
 		if k.sameQuant {
 			// Same scale and zero point: TFLite divides the raw sum,
@@ -133,9 +142,13 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 		// runs the reference kernel.
 		rnd = fixedpoint.DoubleRounding
 	}
+	k.lo, k.hi = DTypeRange(out.DType)
+	if sc, ok := xnnMeanScale(rnd, in, out, red, si, so, k.count); ok {
+		k.fp32, k.fpScale = true, sc
+		return k, nil
+	}
 	rnd = rnd.Builtin()
 	k.rnd = rnd
-	k.lo, k.hi = DTypeRange(out.DType)
 	// TFLite's reference kernels divide the raw sum when nothing needs
 	// rescaling; the runtime's 8-bit path always rescales.
 	if si == so && zi == zo && rnd == fixedpoint.DoubleRounding {

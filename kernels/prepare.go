@@ -25,10 +25,10 @@ type Options struct {
 	// LOGISTIC, float QUANTIZE, int16). fixedpoint.RuntimeRounding is what
 	// the TFLite runtime computes on CPU with its default XNNPACK
 	// delegate, op by op as measured against the real interpreter:
-	// XNNPACK's float32 requantization in the int8 convolutions and fully
-	// connected layers the delegate takes (xnnpack.go), its
-	// 8-bit-multiplier LEAKY_RELU and 8-bit requantizing QUANTIZE, and
-	// SingleRounding elsewhere.
+	// XNNPACK's float32 requantization in the int8 convolutions, fully
+	// connected layers and spatial MEANs the delegate takes (xnnpack.go),
+	// its int8 ADD, float to int8 QUANTIZE, 8-bit-multiplier LEAKY_RELU
+	// and 8-bit requantizing QUANTIZE, and SingleRounding elsewhere.
 	Rounding fixedpoint.Rounding
 
 	// reference disables the light kernels' fast paths (lookup tables,
@@ -74,7 +74,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	case graph.OpQuantize:
 		return prepareQuantize(op, ins, outs, rnd, o.reference)
 	case graph.OpAdd:
-		return prepareAdd(op, ins, outs, o.reference)
+		return prepareAdd(op, ins, outs, rnd, o.reference)
 	case graph.OpRelu, graph.OpRelu6:
 		return prepareRelu(op, ins, outs, o.reference)
 	case graph.OpLogistic:

@@ -141,10 +141,20 @@ type quantizeKernel struct {
 	zp     int32
 	lo, hi int32
 	fast   *quantizer // nil: AffineQuantize per element
+	// xnnInv, when not 0, is the TFLite runtime's delegate: XNNPACK's
+	// conversion (fixedpoint.FP32Quantize) with the float32 1/scale.
+	xnnInv float32
 }
 
 func (k *quantizeKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0].F32, outs[0]
+	if k.xnnInv != 0 {
+		y := y.I8[:len(x)]
+		for i, v := range x {
+			y[i] = int8(fixedpoint.FP32Quantize(v, k.xnnInv, k.zp, k.lo, k.hi))
+		}
+		return nil
+	}
 	if c := k.fast; c != nil {
 		switch y.DType {
 		case graph.Int8:
@@ -240,6 +250,12 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 		}
 		lo, hi := DTypeRange(out.DType)
 		k := &quantizeKernel{scale: s, zp: zp, lo: lo, hi: hi}
+		if rnd == fixedpoint.RuntimeRounding && out.DType == graph.Int8 {
+			// The delegate takes float to int8 QUANTIZE (XNNPACK's
+			// convert_nc_f32_qs8, which multiplies by 1/scale).
+			k.xnnInv = 1 / s
+			return k, nil
+		}
 		if c, ok := newQuantizer(s, zp, lo, hi); ok && !ref {
 			k.fast = &c
 		}

@@ -24,6 +24,11 @@ import (
 //     rescales with double rounding;
 //   - FULLY_CONNECTED: taken with per-tensor weights; per-channel weights
 //     run on the builtin kernel (single rounding);
+//   - MEAN over height and width of a 4-D int8 tensor: taken (XNNPACK's
+//     global average pooling, float32 requantization; xnnMeanScale);
+//   - int8 ADD, also with a constant or broadcast input: taken (XNNPACK's
+//     own 21-bit fixed point; xnnAdd in elementwise.go);
+//   - float to int8 QUANTIZE: taken (fixedpoint.FP32Quantize);
 //   - the clamp of a fused activation is TFLite's (round half away from
 //     zero), not xnn_qs8_quantize's round half to even: with an output
 //     scale that puts RELU_N1_TO_1's bounds on a tie, the oracle keeps
@@ -84,4 +89,22 @@ func depthwiseRuntimeRounding(rnd fixedpoint.Rounding, nScales, n int, bias bool
 		return fixedpoint.DoubleRounding
 	}
 	return rnd
+}
+
+// xnnMeanScale returns XNNPACK's float32 requantization scale of an int8
+// MEAN that the TFLite runtime's delegate takes (rnd == RuntimeRounding):
+// a 4-D input reduced over height and width (XNNPACK's global average
+// pooling) with an input-to-output scale ratio in [2^−8, 2^8), which
+// XNNPACK requires. The scale is sIn / (sOut·count) in float32, as
+// global-average-pooling-nwc.c forms it.
+func xnnMeanScale(rnd fixedpoint.Rounding, in, out *graph.Tensor, red []bool, sIn, sOut float32, count int) (float32, bool) {
+	if rnd != fixedpoint.RuntimeRounding || in.DType != graph.Int8 || out.DType != graph.Int8 ||
+		len(red) != 4 || red[0] || !red[1] || !red[2] || red[3] || count <= 0 {
+		return 0, false
+	}
+	if r := sIn / sOut; !(r >= 1.0/256 && r < 256) {
+		return 0, false
+	}
+	den := float32(sOut * float32(count))
+	return sIn / den, true
 }

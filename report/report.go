@@ -58,7 +58,8 @@ type Settings struct {
 	WilsonZ       float64 `json:"wilson_z"`
 	TopK          []int   `json:"top_k"`
 	// IntegerRounding is the integer arithmetic quantized models ran with:
-	// "single" (the TFLite runtime on CPU) or "double" (TFLite's reference
+	// "runtime" (the TFLite runtime on CPU with its XNNPACK delegate),
+	// "single" (TFLite's builtin kernels) or "double" (TFLite's reference
 	// kernels and TFLite Micro); see interp.Options.Rounding.
 	IntegerRounding string `json:"integer_rounding,omitempty"`
 }

@@ -33,3 +33,18 @@ func FP32Requantize(acc int32, scale float32, zp, lo, hi int32) int32 {
 	x = min(x, float32(hi-zp))
 	return int32(math.RoundToEven(float64(x))) + zp
 }
+
+// FP32Quantize is XNNPACK's float32 to 8-bit conversion (its QUANTIZE):
+// roundHalfEven(x · invScale) + zp, clamped to [lo, hi], with invScale the
+// float32 1/scale XNNPACK precomputes, where TFLite's builtin kernel
+// divides by the scale and rounds half away from zero. NaN gives hi (its
+// bit pattern beats the magic-bias bound in XNNPACK's integer clamp).
+func FP32Quantize(x, invScale float32, zp, lo, hi int32) int32 {
+	v := float32(x * invScale)
+	if v != v {
+		return hi
+	}
+	v = max(v, float32(lo-zp))
+	v = min(v, float32(hi-zp))
+	return int32(math.RoundToEven(float64(v))) + zp
+}
