@@ -143,10 +143,18 @@ type model struct {
 // Run compares the models on every split and returns the report (write it
 // with report.WriteAll(cfg.OutDir, r)). The report's Predictions read the
 // outputs file, which must stay in place until predictions.csv is written.
+// It is Infer followed by Summarize.
 func Run(ctx context.Context, cfg Config) (*report.Report, error) {
-	if len(cfg.Models) == 0 {
-		return nil, errors.New("no models")
+	inf, err := Infer(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
+	return Summarize(cfg, inf)
+}
+
+// checkConfig applies cfg's defaults and checks what both Infer and
+// Summarize rely on; it returns the top-k values kept for k classes.
+func checkConfig(cfg *Config) ([]int, error) {
 	if len(cfg.Splits) == 0 {
 		return nil, errors.New("no splits")
 	}
@@ -163,20 +171,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = defaultBatch
 	}
-	topK := cfg.TopK
-	if topK == nil {
-		topK = []int{1, 5}
-	}
-	var keep []int
-	for _, t := range topK {
-		if t >= 1 && t <= k {
-			keep = append(keep, t)
-		}
-	}
-	models, err := loadModels(cfg, k)
-	if err != nil {
-		return nil, err
-	}
+	keep := ReportedTopK(cfg.TopK, k)
 	seenSplit := map[string]bool{}
 	for _, s := range cfg.Splits {
 		if seenSplit[s.Name] {
@@ -189,6 +184,40 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			}
 		}
 	}
+	return keep, nil
+}
+
+// ReportedTopK returns the k of top-k accuracy a report gives for
+// Config.TopK topK and k classes: 1 and 5 when topK is nil, values
+// outside 1..k dropped.
+func ReportedTopK(topK []int, k int) []int {
+	if topK == nil {
+		topK = []int{1, 5}
+	}
+	keep := []int{}
+	for _, t := range topK {
+		if t >= 1 && t <= k {
+			keep = append(keep, t)
+		}
+	}
+	return keep
+}
+
+// Infer runs every model over every split and writes the output vectors
+// to cfg.OutDir/OutputsFile; Summarize turns them into the report. The
+// split is for sharded runs (package shard), which infer on part of the
+// samples on several machines and summarize once, over all of them.
+func Infer(ctx context.Context, cfg Config) (*Inference, error) {
+	if len(cfg.Models) == 0 {
+		return nil, errors.New("no models")
+	}
+	if _, err := checkConfig(&cfg); err != nil {
+		return nil, err
+	}
+	models, err := loadModels(cfg, len(cfg.Classes))
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o777); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -196,7 +225,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		}
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
-	out, err := newOutputs(filepath.Join(cfg.OutDir, OutputsFile), cfg.Splits, len(models), k)
+	out, err := newOutputs(filepath.Join(cfg.OutDir, OutputsFile), cfg.Splits, len(models), len(cfg.Classes))
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +242,37 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			}
 		}
 	}
+	inf := &Inference{Skips: out.skips}
+	for _, m := range models {
+		inf.Models = append(inf.Models, m.info)
+	}
+	return inf, nil
+}
+
+// Summarize computes the report from the outputs file Infer wrote in
+// cfg.OutDir (cfg.Models is not used: inf names the models). The same
+// outputs, skips and config give the same report, byte for byte: every
+// statistic is accumulated in sample order.
+func Summarize(cfg Config, inf *Inference) (*report.Report, error) {
+	keep, err := checkConfig(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if inf == nil || len(inf.Models) == 0 {
+		return nil, errors.New("no models")
+	}
+	if len(inf.Skips) > len(cfg.Splits) {
+		return nil, fmt.Errorf("skips for %d splits, config has %d", len(inf.Skips), len(cfg.Splits))
+	}
+	out := openOutputs(filepath.Join(cfg.OutDir, OutputsFile), cfg.Splits, len(inf.Models), len(cfg.Classes))
+	for si, ss := range inf.Skips {
+		for _, s := range ss {
+			if s.Index < 0 || s.Index >= out.n[si] {
+				return nil, fmt.Errorf("split %q: skipped sample %d outside its %d samples", cfg.Splits[si].Name, s.Index, out.n[si])
+			}
+			out.invalid[si][s.Index] = true
+		}
+	}
 	settings := report.DefaultSettings(keep)
 	settings.IntegerRounding = cfg.Rounding.String()
 	r := &report.Report{
@@ -220,28 +280,26 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		Settings: settings, DataRoot: cfg.DataRoot,
 	}
 	for si, s := range cfg.Splits {
-		sp, err := summarize(cfg, si, s, models, keep, out)
+		var skips []Skip
+		if si < len(inf.Skips) {
+			skips = inf.Skips[si]
+		}
+		sp, err := summarize(cfg, si, s, inf.Models, skips, keep, out)
 		if err != nil {
-			out.close()
 			return nil, err
 		}
 		r.Splits = append(r.Splits, sp)
 	}
 	r.Models, r.Pairs = r.Splits[0].Models, r.Splits[0].Pairs
 	if err := diagnoseClassOrder(cfg, r); err != nil {
-		out.close()
 		return nil, err
 	}
-	r.Predictions = &predictions{out: out, cfg: cfg, names: modelNames(models)}
-	return r, nil
-}
-
-func modelNames(ms []*model) []string {
-	n := make([]string, len(ms))
-	for i, m := range ms {
-		n[i] = m.info.Name
+	names := make([]string, len(inf.Models))
+	for i, m := range inf.Models {
+		names[i] = m.Name
 	}
-	return n
+	r.Predictions = &predictions{out: out, cfg: cfg, names: names}
+	return r, nil
 }
 
 // loadModels reads, compiles and checks every model against k classes.

@@ -22,51 +22,86 @@ type outputs struct {
 	path string
 	f    *os.File // open while inference runs
 	m, k int
-	base []int64   // byte offset of each split
-	n    []int     // samples per split
-	seen [][]uint8 // per split and sample: spec groups that decoded it
-	need []uint8   // per split: spec groups that must have decoded a sample
-	// problems lists, per split, the samples a decoder skipped (path and
-	// reason), deduplicated over spec groups, at most maxSkippedFiles.
-	problems [][]report.SkippedFile
+	base []int64 // byte offset of each split
+	n    []int   // samples per split
+	// skips lists, per split, every sample a decoder skipped, group by
+	// group in sample order (Infer's result).
+	skips [][]Skip
+	// invalid marks, per split, the samples some group skipped: they are
+	// left out of every metric (Summarize's input).
+	invalid [][]bool
+}
+
+// Skip is a sample one preprocessing group could not decode. Models with
+// the same preprocessing form a group (in the order of their first
+// model); a sample skipped by any group is left out of every metric.
+type Skip struct {
+	// Index is the sample's position in its split.
+	Index int
+	// Group is the preprocessing group that skipped it.
+	Group int
+	// Path is the sample's path as reports show it (relative to
+	// Config.DataRoot when inside it); Reason says why.
+	Path, Reason string
+}
+
+// Inference is what Infer found besides the outputs file: the models'
+// descriptions and, per split, the skipped samples.
+type Inference struct {
+	Models []report.ModelInfo
+	Skips  [][]Skip
 }
 
 // maxSkippedFiles bounds the skipped files a report lists per split (the
 // count is always exact).
 const maxSkippedFiles = 100
 
-// addProblems records the skipped samples of one decoding pass.
-func (o *outputs) addProblems(split int, root string, ps []dataset.Problem) {
-	for o.problems == nil || len(o.problems) <= split {
-		o.problems = append(o.problems, nil)
-	}
+// skippedFiles lists a split's skipped samples as the report shows them:
+// in group then sample order, each path once, at most maxSkippedFiles.
+func skippedFiles(skips []Skip) []report.SkippedFile {
+	var files []report.SkippedFile
 	have := map[string]bool{}
-	for _, f := range o.problems[split] {
-		have[f.Path] = true
-	}
-	for _, p := range ps {
-		path := relPath(root, p.Path)
-		if have[path] || len(o.problems[split]) >= maxSkippedFiles {
+	for _, s := range skips {
+		if have[s.Path] || len(files) >= maxSkippedFiles {
 			continue
 		}
-		have[path] = true
+		have[s.Path] = true
+		files = append(files, report.SkippedFile{Path: s.Path, Reason: s.Reason})
+	}
+	return files
+}
+
+// addProblems records the skipped samples of one decoding pass of group
+// g; decoded marks the samples it handed over. Stream reports problems in
+// sample order, one per sample it did not hand over, which gives each
+// problem its index.
+func (o *outputs) addProblems(split, g int, root string, decoded []bool, ps []dataset.Problem) error {
+	for o.skips == nil || len(o.skips) <= split {
+		o.skips = append(o.skips, nil)
+	}
+	next := 0
+	for i, ok := range decoded {
+		if ok {
+			continue
+		}
+		if next >= len(ps) {
+			return fmt.Errorf("sample %d was neither decoded nor reported", i)
+		}
+		p := ps[next]
+		next++
 		// The message may repeat the path; the report shows it once.
 		reason := report.ValidText(strings.TrimPrefix(p.Msg, p.Path+": "))
-		o.problems[split] = append(o.problems[split], report.SkippedFile{Path: path, Reason: reason})
+		o.skips[split] = append(o.skips[split], Skip{Index: i, Group: g, Path: relPath(root, p.Path), Reason: reason})
 	}
+	if next != len(ps) {
+		return fmt.Errorf("%d problems reported for %d undecoded samples", len(ps), next)
+	}
+	return nil
 }
 
 func newOutputs(path string, splits []SplitSpec, m, k int) (*outputs, error) {
-	o := &outputs{path: path, m: m, k: k}
-	var off int64
-	rec := int64(m) * int64(k) * 4
-	for _, s := range splits {
-		o.base = append(o.base, off)
-		o.n = append(o.n, len(s.Samples))
-		o.seen = append(o.seen, make([]uint8, len(s.Samples)))
-		o.need = append(o.need, 0)
-		off += int64(len(s.Samples)) * rec
-	}
+	o := openOutputs(path, splits, m, k)
+	off := o.size()
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("outputs file: %w", err)
@@ -77,6 +112,30 @@ func newOutputs(path string, splits []SplitSpec, m, k int) (*outputs, error) {
 	}
 	o.f = f
 	return o, nil
+}
+
+// openOutputs describes the outputs file at path for splits without
+// touching it (Summarize reads it, package shard writes it).
+func openOutputs(path string, splits []SplitSpec, m, k int) *outputs {
+	o := &outputs{path: path, m: m, k: k, skips: make([][]Skip, len(splits))}
+	var off int64
+	rec := int64(m) * int64(k) * 4
+	for _, s := range splits {
+		o.base = append(o.base, off)
+		o.n = append(o.n, len(s.Samples))
+		o.invalid = append(o.invalid, make([]bool, len(s.Samples)))
+		off += int64(len(s.Samples)) * rec
+	}
+	return o
+}
+
+// size is the file's length in bytes.
+func (o *outputs) size() int64 {
+	if len(o.base) == 0 {
+		return 0
+	}
+	last := len(o.base) - 1
+	return o.base[last] + int64(o.n[last])*int64(o.m)*int64(o.k)*4
 }
 
 func (o *outputs) offset(split, i, m int) int64 {
@@ -114,7 +173,7 @@ func (o *outputs) finish() error {
 
 func (o *outputs) close() { _ = o.finish() }
 
-func (o *outputs) valid(split, i int) bool { return o.seen[split][i] == o.need[split] }
+func (o *outputs) valid(split, i int) bool { return !o.invalid[split][i] }
 
 // each reads split's records in sample order and calls fn for every valid
 // sample with one vector per model (reused between calls).
@@ -153,7 +212,7 @@ func (o *outputs) each(split int, fn func(i int, v [][]float32) error) error {
 }
 
 // summarize computes the metrics of one split from the outputs file.
-func summarize(cfg Config, si int, s SplitSpec, models []*model, topK []int, out *outputs) (report.Split, error) {
+func summarize(cfg Config, si int, s SplitSpec, models []report.ModelInfo, skips []Skip, topK []int, out *outputs) (report.Split, error) {
 	k := len(cfg.Classes)
 	accs := make([]*metrics.Model, len(models))
 	for m := range models {
@@ -179,7 +238,7 @@ func summarize(cfg Config, si int, s SplitSpec, models []*model, topK []int, out
 		label := s.Samples[i].Label
 		for m, a := range accs {
 			if err := a.Add(label, v[m]); err != nil {
-				return fmt.Errorf("split %q sample %s model %s: %w", s.Name, s.Samples[i].Path, models[m].info.Name, err)
+				return fmt.Errorf("split %q sample %s model %s: %w", s.Name, s.Samples[i].Path, models[m].Name, err)
 			}
 		}
 		predA := metrics.Argmax(v[0])
@@ -205,16 +264,14 @@ func summarize(cfg Config, si int, s SplitSpec, models []*model, topK []int, out
 		return report.Split{}, err // names the split, sample or file
 	}
 	sp := report.Split{Name: s.Name, N: n, Skipped: len(s.Samples) - n}
-	if si < len(out.problems) {
-		sp.SkippedFiles = out.problems[si]
-	}
+	sp.SkippedFiles = skippedFiles(skips)
 	for m, a := range accs {
-		sp.Models = append(sp.Models, report.ModelEntry{ModelInfo: models[m].info, ModelResult: a.Result(cfg.Classes)})
+		sp.Models = append(sp.Models, report.ModelEntry{ModelInfo: models[m], ModelResult: a.Result(cfg.Classes)})
 	}
 	sp.Pairs = []report.PairEntry{}
 	for p, pr := range pairs {
 		sp.Pairs = append(sp.Pairs, report.PairEntry{
-			A: models[0].info.Name, B: models[p+1].info.Name, PairResult: pr.Result(cfg.Classes), Flips: flips[p],
+			A: models[0].Name, B: models[p+1].Name, PairResult: pr.Result(cfg.Classes), Flips: flips[p],
 		})
 	}
 	return sp, nil

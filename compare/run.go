@@ -37,14 +37,13 @@ func groupModels(models []*model) []group {
 func runSplit(ctx context.Context, cfg Config, si int, models []*model, out *outputs) error {
 	s := cfg.Splits[si]
 	groups := groupModels(models)
-	out.need[si] = uint8(len(groups))
 	var task *progress.Task
 	if cfg.Progress != nil {
 		task = cfg.Progress.Start("compare "+s.Name, int64(len(s.Samples)*len(groups)), "images")
 		defer task.Done()
 	}
-	for _, g := range groups {
-		if err := runGroup(ctx, cfg, si, g, models, out, task); err != nil {
+	for gi, g := range groups {
+		if err := runGroup(ctx, cfg, si, gi, g, models, out, task); err != nil {
 			return err
 		}
 	}
@@ -60,7 +59,7 @@ type job struct {
 // images to cfg.Workers inference goroutines, each with its own executors
 // per model. Buffers are recycled, so memory stays bounded by the channel
 // capacities whatever the dataset size.
-func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model, out *outputs, task *progress.Task) error {
+func runGroup(ctx context.Context, cfg Config, si, gi int, g group, models []*model, out *outputs, task *progress.Task) error {
 	s := cfg.Splits[si]
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -96,6 +95,7 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 			models[mi].seen.Merge(seen)
 		}
 	}()
+	decoded := make([]bool, len(s.Samples))
 	sum, err := dataset.Stream(ctx, s.Samples, g.spec, stream,
 		func(it dataset.Item) error {
 			var buf []float32
@@ -106,7 +106,7 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 			}
 			copy(buf, it.Data)
 			seen.Add(it.Data)
-			out.seen[si][it.Index]++
+			decoded[it.Index] = true
 			select {
 			case jobs <- job{it.Index, buf}:
 				return nil
@@ -116,7 +116,6 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 		})
 	close(jobs)
 	wg.Wait()
-	out.addProblems(si, cfg.DataRoot, sum.Problems)
 	if task != nil {
 		task.Add(int64(sum.Skipped)) // skipped samples are done too
 	}
@@ -124,6 +123,9 @@ func runGroup(ctx context.Context, cfg Config, si int, g group, models []*model,
 		return cause
 	}
 	if err != nil {
+		return fmt.Errorf("split %q: %w", s.Name, err)
+	}
+	if err := out.addProblems(si, gi, cfg.DataRoot, decoded, sum.Problems); err != nil {
 		return fmt.Errorf("split %q: %w", s.Name, err)
 	}
 	return nil
