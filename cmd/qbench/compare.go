@@ -20,6 +20,7 @@ func newCompareCmd(a *app) *cobra.Command {
 		asJSON                      bool
 		prep                        prepFlags
 		lists                       listFlags
+		sharding                    shardFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --model A.tflite --model B.tflite --data DIR --out REPORTDIR",
@@ -41,11 +42,17 @@ REPORTDIR receives report.json (schema qbench.compare/v1, see docs/report-schema
 (the study's tables), predictions.csv, report.html (one offline file with SVG plots) and
 outputs.bin (every output vector). A compact summary goes to stdout (--json prints report.json
 instead). --split NAME selects a split the label map defines; --split NAME=DIR adds another
-folder as a split; several splits land in one report.`,
+folder as a split; several splits land in one report.
+
+--shard I/N computes a stratified 1/N of every split's samples and writes a partial result into
+REPORTDIR; "qbench merge" turns all N partials into the report a single run would write, byte for
+byte. Inside a Slurm job array or a Kubernetes Indexed Job (with --shards N) the shard comes from the
+environment; see docs/scale-out.md.`,
 		Example: `  qbench compare --model float.tflite --model int8.tflite --data data/val --out report
   qbench compare --model f.tflite --model q.tflite --name float --name int8 \
       --data data --split full=data/all --split verification=data/verif --out report
-  qbench compare --model f.tflite --model q.tflite --data data --labels labels.yaml --split verification --out r --json`,
+  qbench compare --model f.tflite --model q.tflite --data data --labels labels.yaml --split verification --out r --json
+  qbench compare --model f.tflite --model q.tflite --data data --shard 2/4 --out parts   # then: qbench merge parts/*.qbpart --out report`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(models) == 0 || data == "" || out == "" {
@@ -69,6 +76,13 @@ folder as a split; several splits land in one report.`,
 			pf, err := prep.flags()
 			if err != nil {
 				return err
+			}
+			sp, shardSrc, sharded, err := sharding.resolve(a.getenv)
+			if err != nil {
+				return err
+			}
+			if sharded && asJSON {
+				return usagef("--json prints a report; a shard writes a partial result (qbench merge --json prints the report)")
 			}
 			var specs []compare.ModelSpec
 			for i, m := range models {
@@ -103,6 +117,13 @@ folder as a split; several splits land in one report.`,
 			}
 			pr := a.progress()
 			cfg.Progress = pr
+			if sharded {
+				opts := map[string]string{"rounding": rounding, "top-k": fmt.Sprint(topK), "samples": fmt.Sprint(samples),
+					"labels": labels, "split": strings.Join(splits, ","), "output-name": outputName}
+				err := runCompareShard(cmd.Context(), a, cfg, sp, shardSrc, out, opts)
+				pr.Wait()
+				return err
+			}
 			r, err := compare.RunToFolder(cmd.Context(), cfg)
 			pr.Wait()
 			if err != nil {
@@ -167,6 +188,7 @@ folder as a split; several splits land in one report.`,
 	f.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
 	addPrepFlags(f, &prep)
 	addListFlags(f, &lists)
+	sharding.add(f)
 	return cmd
 }
 

@@ -26,6 +26,8 @@ type app struct {
 	seed           int64
 	threads        int
 	quiet          bool
+	// getenv reads the environment (a scheduler's shard index).
+	getenv func(string) string
 }
 
 // usageError marks errors that should exit with code 2.
@@ -76,6 +78,7 @@ with rigorous statistics (terminal, Markdown, JSON, CSV and an offline HTML repo
 		newTrainCmd(a),
 		newQuantizeCmd(a),
 		newCompareCmd(a),
+		newMergeCmd(a),
 		newExplainCmd(a),
 		newBenchCmd(a),
 		newExportCmd(a),
@@ -86,7 +89,7 @@ with rigorous statistics (terminal, Markdown, JSON, CSV and an offline HTML repo
 // execute runs qbench with args and returns the process exit code:
 // 0 success, 1 failure, 2 usage error.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -19,7 +19,7 @@ func TestHelpListsCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--help exit code %d", code)
 	}
-	for _, c := range []string{"demo", "inspect", "run", "conformance", "data", "gen-data", "train", "quantize", "compare", "explain", "bench", "export"} {
+	for _, c := range []string{"demo", "inspect", "run", "conformance", "data", "gen-data", "train", "quantize", "compare", "merge", "explain", "bench", "export"} {
 		if !strings.Contains(out, "\n  "+c+" ") {
 			t.Errorf("--help does not list %q:\n%s", c, out)
 		}
