@@ -13,6 +13,7 @@ import (
 	"math"
 	"unicode/utf8"
 
+	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/report"
 )
 
@@ -25,8 +26,7 @@ import (
 //	  count    u32 (= Header.Splits[s].Count)
 //	  count records, in increasing sample index:
 //	    index  u32  position in the whole split
-//	    label  u32
-//	    path   u16 length + bytes (the sample's path as compare saw it)
+//	    sample u32 length + JSON of the dataset.Sample (path, label, folder, recording, track, ROI)
 //	    skips  u8 count, then per skip: group u8, path and reason (u16 length + bytes each)
 //	    outputs  M·K float32, model by model (compare's outputs.bin record)
 //	checksum   32 bytes: SHA-256 of every byte before it
@@ -56,6 +56,7 @@ const (
 	maxRecord  = 256 << 20 // M·K·4 bytes of one sample
 	maxSplits  = 4096
 	maxText    = math.MaxUint16
+	maxSample  = 1 << 20
 	maxGroups  = math.MaxUint8
 )
 
@@ -83,8 +84,15 @@ type Header struct {
 	TopK     []int              `json:"top_k"`
 	Rounding string             `json:"rounding"`
 	Models   []report.ModelInfo `json:"models"`
-	// DataSHA256 hashes every split's name and full sample list (paths
-	// and labels, all shards' samples), not the image files' contents.
+	// LabelMap is compare.Config.LabelMap (a file the merge reads again
+	// for a class-order diagnosis) and LabelMapSHA256 its contents' hash;
+	// NamedOutputs is compare.Config.NamedOutputs.
+	LabelMap       string `json:"label_map"`
+	LabelMapSHA256 string `json:"label_map_sha256"`
+	NamedOutputs   bool   `json:"named_outputs"`
+	// DataSHA256 hashes every split's name and full sample list (every
+	// field of every sample, all shards' samples), not the image files'
+	// contents.
 	DataSHA256 string        `json:"data_sha256"`
 	Splits     []SplitHeader `json:"splits"`
 }
@@ -98,9 +106,10 @@ type SplitHeader struct {
 
 // Record is one sample of a partial.
 type Record struct {
-	Index, Label int
-	Path         string
-	Skips        []SkipRecord
+	// Index is the sample's position in its split.
+	Index  int
+	Sample dataset.Sample
+	Skips  []SkipRecord
 	// Outputs is the M·K float32 values, little-endian, as compare's
 	// outputs file holds them (only valid during the callback).
 	Outputs []byte
@@ -195,15 +204,19 @@ func appendText(b []byte, s string) ([]byte, error) {
 }
 
 func (pw *writer) record(r Record) error {
-	b := pw.buf[:0]
-	b = binary.LittleEndian.AppendUint32(b, uint32(r.Index))
-	b = binary.LittleEndian.AppendUint32(b, uint32(r.Label))
-	var err error
-	if b, err = appendText(b, r.Path); err != nil {
+	js, err := json.Marshal(r.Sample)
+	if err != nil {
 		return err
 	}
+	if len(js) > maxSample {
+		return fmt.Errorf("sample %.40q…: %d bytes of JSON exceed %d", r.Sample.Path, len(js), maxSample)
+	}
+	b := pw.buf[:0]
+	b = binary.LittleEndian.AppendUint32(b, uint32(r.Index))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(js)))
+	b = append(b, js...)
 	if len(r.Skips) > maxGroups {
-		return fmt.Errorf("sample %s: %d skips", r.Path, len(r.Skips))
+		return fmt.Errorf("sample %s: %d skips", r.Sample.Path, len(r.Skips))
 	}
 	b = append(b, uint8(len(r.Skips)))
 	for _, s := range r.Skips {
@@ -271,20 +284,15 @@ func readHeader(r io.Reader, size int64) (*Header, *reader, error) {
 		return nil, nil, err
 	}
 	var h Header
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
+	if err := strictJSON(js, &h); err != nil {
 		return nil, nil, corrupt("header: %v", err)
-	}
-	if dec.More() {
-		return nil, nil, corrupt("header: data after the JSON object")
 	}
 	if err := h.check(); err != nil {
 		return nil, nil, corrupt("header: %v", err)
 	}
 	// Every record takes at least its fixed part: a count the file is
 	// too short to hold is corruption, found before any allocation.
-	minRec := int64(4 + 4 + 2 + 1 + h.recordSize())
+	minRec := int64(4 + 4 + 1 + h.recordSize())
 	var need int64 = sha256.Size
 	for _, s := range h.Splits {
 		need += 4 + int64(s.Count)*minRec
@@ -293,6 +301,20 @@ func readHeader(r io.Reader, size int64) (*Header, *reader, error) {
 		return nil, nil, corrupt("header promises %d bytes of records, the file has %d left", need, rd.left)
 	}
 	return &h, rd, nil
+}
+
+// strictJSON decodes one JSON value with no unknown fields and nothing
+// after it.
+func strictJSON(js []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the JSON value")
+	}
+	return nil
 }
 
 // bytes reads n bytes into a reused buffer.
@@ -367,23 +389,31 @@ func (rd *reader) records(h *Header, fn func(split int, r Record) error) error {
 			if err != nil {
 				return err
 			}
-			label, err := rd.u32()
-			if err != nil {
-				return err
-			}
 			if int64(idx) >= int64(sp.Samples) || int(idx) <= prev {
 				return corrupt("split %q: sample index %d out of order or outside its %d samples", sp.Name, idx, sp.Samples)
 			}
 			prev = int(idx)
-			if int64(label) >= int64(len(h.Classes)) {
-				return corrupt("split %q sample %d: label %d outside the %d classes", sp.Name, idx, label, len(h.Classes))
-			}
-			r.Index, r.Label = int(idx), int(label)
-			if r.Path, err = rd.text("sample path"); err != nil {
+			r.Index = int(idx)
+			n, err := rd.u32()
+			if err != nil {
 				return err
 			}
-			if r.Path == "" {
+			if n > maxSample {
+				return corrupt("split %q sample %d: %d bytes of sample description", sp.Name, idx, n)
+			}
+			js, err := rd.bytes(int(n))
+			if err != nil {
+				return err
+			}
+			r.Sample = dataset.Sample{}
+			if err := strictJSON(js, &r.Sample); err != nil {
+				return corrupt("split %q sample %d: %v", sp.Name, idx, err)
+			}
+			if r.Sample.Path == "" {
 				return corrupt("split %q sample %d: empty path", sp.Name, idx)
+			}
+			if r.Sample.Label < 0 || r.Sample.Label >= len(h.Classes) {
+				return corrupt("split %q sample %d: label %d outside the %d classes", sp.Name, idx, r.Sample.Label, len(h.Classes))
 			}
 			ns, err := rd.u8()
 			if err != nil {

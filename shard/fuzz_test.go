@@ -3,9 +3,11 @@ package shard
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
 	"math"
 	"testing"
 
+	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/report"
 )
 
@@ -29,8 +31,8 @@ func smallPartial(t testing.TB) []byte {
 		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(float32(i)/6))
 	}
 	recs := []Record{
-		{Index: 1, Label: 2, Path: "/d/y/1.png", Outputs: out},
-		{Index: 4, Label: 0, Path: "/d/x/4.png", Outputs: out,
+		{Index: 1, Sample: dataset.Sample{Path: "/d/y/1.png", Label: 2, Folder: "y", ROI: &image.Rectangle{Max: image.Pt(3, 4)}}, Outputs: out},
+		{Index: 4, Sample: dataset.Sample{Path: "/d/x/4.png", Label: 0}, Outputs: out,
 			Skips: []SkipRecord{{Group: 1, Path: "x/4.png", Reason: "corrupt"}}},
 	}
 	if err := w.count(2); err != nil {
@@ -72,7 +74,7 @@ func TestPartialRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Shard != (Spec{2, 3}) || len(rs) != 2 || rs[1].Skips[0].Reason != "corrupt" || rs[0].Path != "/d/y/1.png" {
+	if h.Shard != (Spec{2, 3}) || len(rs) != 2 || rs[1].Skips[0].Reason != "corrupt" || rs[0].Sample.Path != "/d/y/1.png" || rs[0].Sample.ROI.Max.Y != 4 {
 		t.Fatalf("round trip: %+v %+v", h, rs)
 	}
 	// Every single-byte change and every truncation is caught.

@@ -52,6 +52,13 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 	if err := complete(paths, heads); err != nil {
 		return nil, err
 	}
+	// A class-order diagnosis reads the label map again: it must still be
+	// the one the shards used.
+	if lm, err := fileHash(h0.LabelMap); err != nil {
+		return nil, fmt.Errorf("label map of the run: %w", err)
+	} else if lm != h0.LabelMapSHA256 {
+		return nil, fmt.Errorf("label map %s changed since the shards ran (SHA-256 %.12s…, was %.12s…)", h0.LabelMap, lm, h0.LabelMapSHA256)
+	}
 	rounding, ok := fixedpoint.ParseRounding(h0.Rounding)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", paths[0], corrupt("rounding %q", h0.Rounding))
@@ -98,10 +105,10 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 		shard := int32(heads[pi].Shard.Index - 1)
 		err := readPartial(p, func(h *Header, s int, r Record) error {
 			if owner[s][r.Index] >= 0 {
-				return fmt.Errorf("split %q sample %d (%s) is also in shard %d/%d", h.Splits[s].Name, r.Index, r.Path, owner[s][r.Index]+1, h.Shard.Count)
+				return fmt.Errorf("split %q sample %d (%s) is also in shard %d/%d", h.Splits[s].Name, r.Index, r.Sample.Path, owner[s][r.Index]+1, h.Shard.Count)
 			}
 			owner[s][r.Index] = shard
-			splits[s].Samples[r.Index] = dataset.Sample{Path: r.Path, Label: r.Label}
+			splits[s].Samples[r.Index] = r.Sample
 			for _, sk := range r.Skips {
 				skips[s] = append(skips[s], compare.Skip{Index: r.Index, Group: sk.Group, Path: sk.Path, Reason: sk.Reason})
 			}
@@ -140,7 +147,11 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 			}
 		}
 	}
-	if got := DataHash(splits); got != h0.DataSHA256 {
+	got, err := DataHash(splits)
+	if err != nil {
+		return nil, err
+	}
+	if got != h0.DataSHA256 {
 		return nil, fmt.Errorf("the partials' samples do not match the data they name (sample list hash %.12s…, headers say %.12s…)", got, h0.DataSHA256)
 	}
 	for s := range skips {
@@ -157,7 +168,7 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 	}
 	cfg := compare.Config{
 		Splits: splits, Classes: h0.Classes, DataRoot: h0.DataRoot, OutDir: outDir,
-		TopK: h0.TopK, Rounding: rounding,
+		TopK: h0.TopK, Rounding: rounding, LabelMap: h0.LabelMap, NamedOutputs: h0.NamedOutputs,
 	}
 	return compare.Summarize(cfg, &compare.Inference{Models: h0.Models, Skips: skips})
 }
@@ -282,6 +293,10 @@ func sameRun(a, b *Header) error {
 		return fmt.Errorf("top-k %v, not %v", b.TopK, a.TopK)
 	case a.Rounding != b.Rounding:
 		return fmt.Errorf("--rounding %s, not %s", b.Rounding, a.Rounding)
+	case a.LabelMap != b.LabelMap || a.LabelMapSHA256 != b.LabelMapSHA256:
+		return fmt.Errorf("different data: label map %s (SHA-256 %.12s…), not %s (%.12s…)", b.LabelMap, b.LabelMapSHA256, a.LabelMap, a.LabelMapSHA256)
+	case a.NamedOutputs != b.NamedOutputs:
+		return fmt.Errorf("classes matched to the models' outputs by name: %v, not %v", b.NamedOutputs, a.NamedOutputs)
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Options)) {
 		if v, ok := b.Options[k]; !ok || v != a.Options[k] {

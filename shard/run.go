@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -94,12 +95,20 @@ func Run(ctx context.Context, job Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	job.Compare.TopK = compare.ReportedTopK(job.Compare.TopK, len(cfg.Classes))
+	dataHash, err := DataHash(job.Compare.Splits)
+	if err != nil {
+		return "", err
+	}
+	lmHash, err := fileHash(cfg.LabelMap)
+	if err != nil {
+		return "", fmt.Errorf("label map: %w", err)
+	}
 	h := &Header{
 		Format: Format, QBench: job.Version, Kernels: gemm.Impl(), Shard: job.Shard, Seed: job.Seed,
 		Options: job.Options, Schema: report.Schema, Classes: cfg.Classes, DataRoot: cfg.DataRoot,
-		TopK: job.Compare.TopK, Rounding: cfg.Rounding.String(), Models: inf.Models,
-		DataSHA256: DataHash(job.Compare.Splits),
+		TopK: compare.ReportedTopK(cfg.TopK, len(cfg.Classes)), Rounding: cfg.Rounding.String(), Models: inf.Models,
+		LabelMap: cfg.LabelMap, LabelMapSHA256: lmHash, NamedOutputs: cfg.NamedOutputs,
+		DataSHA256: dataHash,
 	}
 	if h.Options == nil {
 		h.Options = map[string]string{}
@@ -154,7 +163,7 @@ func writePartial(path string, h *Header, sub []compare.SplitSpec, picked [][]in
 			if _, err := io.ReadFull(br, rec); err != nil {
 				return fail(fmt.Errorf("read %s: %w", outputs, err))
 			}
-			r := Record{Index: picked[s][j], Label: smp.Label, Path: smp.Path, Skips: skips[j], Outputs: rec}
+			r := Record{Index: picked[s][j], Sample: smp, Skips: skips[j], Outputs: rec}
 			if err := w.record(r); err != nil {
 				return fail(err)
 			}
@@ -175,25 +184,40 @@ func writePartial(path string, h *Header, sub []compare.SplitSpec, picked [][]in
 }
 
 // DataHash is the hex SHA-256 of the splits' names and sample lists
-// (path and label of every sample, in order): the data identity every
-// shard computes over the whole list and the merge checks.
-func DataHash(splits []compare.SplitSpec) string {
+// (every sample's JSON, in order, as partials store them): the data
+// identity every shard computes over the whole list and the merge checks.
+func DataHash(splits []compare.SplitSpec) (string, error) {
 	h := sha256.New()
 	var b []byte
-	put := func(s string) {
+	put := func(s []byte) {
 		b = binary.LittleEndian.AppendUint64(b[:0], uint64(len(s)))
 		h.Write(b)
-		io.WriteString(h, s)
+		h.Write(s)
 	}
 	for _, sp := range splits {
-		put(sp.Name)
+		put([]byte(sp.Name))
 		b = binary.LittleEndian.AppendUint64(b[:0], uint64(len(sp.Samples)))
 		h.Write(b)
 		for _, smp := range sp.Samples {
-			put(smp.Path)
-			b = binary.LittleEndian.AppendUint64(b[:0], uint64(smp.Label))
-			h.Write(b)
+			js, err := json.Marshal(smp)
+			if err != nil {
+				return "", fmt.Errorf("sample %s: %w", smp.Path, err)
+			}
+			put(js)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fileHash is the hex SHA-256 of a file's contents ("" for path "").
+func fileHash(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
