@@ -9,11 +9,11 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/qbench/qbench/compare"
 	"github.com/qbench/qbench/shard"
+	"github.com/qbench/qbench/version"
 	"github.com/spf13/pflag"
 )
 
@@ -86,21 +86,14 @@ func runCompareShard(ctx context.Context, a *app, cfg compare.Config, sp shard.S
 func qbenchVersion() (string, error) {
 	target := runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev string
-		modified := false
 		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				modified, _ = strconv.ParseBool(s.Value)
-			case "GOAMD64", "GOARM64":
+			if s.Key == "GOAMD64" || s.Key == "GOARM64" {
 				target += " " + s.Value
 			}
 		}
-		if rev != "" && !modified {
-			return rev + " " + target, nil
-		}
+	}
+	if v := version.Get(); v.Revision != "" && !v.Modified {
+		return v.Revision + " " + target, nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
