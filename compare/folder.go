@@ -40,9 +40,15 @@ func RunToFolder(ctx context.Context, cfg Config) (*report.Report, error) {
 	if err := st.Commit(); err != nil {
 		return nil, fmt.Errorf("report folder %w", err)
 	}
-	// The predictions now read outputs.bin from its final place.
-	if p, ok := r.Predictions.(*predictions); ok {
-		p.out.path = filepath.Join(final, OutputsFile)
-	}
+	Relocate(r, final)
 	return r, nil
+}
+
+// Relocate makes the predictions of a report that Run or Summarize made
+// read OutputsFile from dir, where its folder was moved (other reports
+// are left alone).
+func Relocate(r *report.Report, dir string) {
+	if p, ok := r.Predictions.(*predictions); ok {
+		p.out.path = filepath.Join(dir, OutputsFile)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qbench/qbench/compare"
 	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/internal/fileio"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/report"
 )
@@ -171,6 +172,34 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 		TopK: h0.TopK, Rounding: rounding, LabelMap: h0.LabelMap, NamedOutputs: h0.NamedOutputs,
 	}
 	return compare.Summarize(cfg, &compare.Inference{Models: h0.Models, Skips: skips})
+}
+
+// MergeToFolder merges like Merge and writes the whole report folder
+// outDir — outputs.bin and report.WriteAll's files — as one unit, the way
+// compare.RunToFolder does: built in a hidden sibling folder and renamed
+// into place, so a failed merge leaves the previous folder (or none), and
+// a folder holding files qbench does not write is refused.
+func MergeToFolder(ctx context.Context, paths []string, outDir, version string) (*report.Report, error) {
+	st, err := fileio.NewStage(outDir, report.IsOutputName)
+	if err != nil {
+		return nil, fmt.Errorf("report folder %w", err)
+	}
+	defer st.Abort()
+	r, err := Merge(ctx, paths, st.Dir(), version)
+	if err != nil {
+		return nil, err
+	}
+	if err := report.WriteAll(st.Dir(), r); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := st.Commit(); err != nil {
+		return nil, fmt.Errorf("report folder %w", err)
+	}
+	compare.Relocate(r, outDir)
+	return r, nil
 }
 
 // ReadHeader reads a partial's header (and checks it on its own).

@@ -37,12 +37,9 @@ Merge with the same qbench build that computed the shards.`,
 			if err != nil {
 				return err
 			}
-			r, err := shard.Merge(cmd.Context(), args, out, version)
+			r, err := shard.MergeToFolder(cmd.Context(), args, out, version)
 			if err != nil {
 				return err
-			}
-			if err := report.WriteAll(out, r); err != nil {
-				return fmt.Errorf("write report: %w", err)
 			}
 			if asJSON {
 				js, err := r.JSON()

@@ -59,6 +59,15 @@ func TestCompareShardsMerge(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "qbench: merge: missing shards 2/3, 3/3 (have 1 of 3)") {
 		t.Errorf("missing shards: exit %d: %s", code, stderr)
 	}
+	// The partials' folder is not a report folder: merging into it is
+	// refused and leaves the partials alone.
+	if code, _, stderr := run(t, "merge", filepath.Join(parts, "shard-0001-of-0003.qbpart"), filepath.Join(parts, "shard-0002-of-0003.qbpart"),
+		filepath.Join(parts, "shard-0003-of-0003.qbpart"), "--out", parts); code != 1 || !strings.Contains(stderr, "report folder") {
+		t.Errorf("merge into the partials' folder: exit %d: %s", code, stderr)
+	}
+	if ps, _ := filepath.Glob(filepath.Join(parts, "*.qbpart")); len(ps) != 3 {
+		t.Errorf("partials after a refused merge: %v", ps)
+	}
 	// --shard none runs everything even inside a job.
 	if code, stdout, stderr := run(t, append(base, "--out", filepath.Join(dir, "none"), "--shard", "none")...); code != 0 || !strings.Contains(stdout, "agreement") {
 		t.Errorf("--shard none: exit %d: %s", code, stderr)
