@@ -41,8 +41,16 @@ type TensorReport struct {
 	RangeMax    float64 `json:"range_max"`
 	Scale       float64 `json:"scale"`
 	ZeroPoint   int64   `json:"zero_point"`
-	// ClippedFraction is the fraction of calibration values outside the range.
+	// ClippedFraction is the fraction of calibration values outside the
+	// chosen (calibrated) range: the values the method decided to clip.
 	ClippedFraction float64 `json:"clipped_fraction"`
+	// EndLevelFraction is the fraction inside the chosen range but beyond
+	// the representable grid [RangeMin, RangeMax]: zero-point nudging can
+	// leave the grid up to one step short of the chosen range, so these
+	// values round into the top or bottom level with at most one step of
+	// error. They are not clipped by calibration; counting them as clipped
+	// made an input calibrated to exactly [-1, 1] look 9% clipped.
+	EndLevelFraction float64 `json:"end_level_fraction"`
 	// Source says how the range was chosen: the method, "fixed" (softmax,
 	// logistic) or "input" (max-pool, reshape… share their input's).
 	Source string `json:"source"`
@@ -273,11 +281,16 @@ func (r *rewriter) report() *Report {
 			RangeMin: s * float64(int64(r.qmin)-zp), RangeMax: s * float64(int64(r.qmax)-zp),
 		}
 		if tr.Source == "fixed" {
-			tr.ChosenMin, tr.ChosenMax = tr.RangeMin, tr.RangeMax
+			// A fixed range (softmax [0, 1], tanh [-1, 1]) is the function's
+			// own; its grid stops one step below the top, so 1.0 rounds into
+			// the top level rather than being clipped.
+			tr.ChosenMin, tr.ChosenMax = tr.RangeMin, tr.RangeMax+s
 		}
 		if h != nil && h.Count > 0 {
 			tr.ObservedMin, tr.ObservedMax, tr.Count = h.Min, h.Max, h.Count
-			tr.ClippedFraction = h.FractionOutside(tr.RangeMin, tr.RangeMax)
+			tr.ClippedFraction = h.FractionOutside(tr.ChosenMin, tr.ChosenMax)
+			beyondGrid := h.FractionOutside(math.Max(tr.RangeMin, tr.ChosenMin), math.Min(tr.RangeMax, tr.ChosenMax))
+			tr.EndLevelFraction = math.Max(0, beyondGrid-tr.ClippedFraction)
 		}
 		rep.Tensors = append(rep.Tensors, tr)
 	}

@@ -83,10 +83,16 @@ func TestApplyInt8Structure(t *testing.T) {
 		t.Errorf("report has %d tensors", len(rep.Tensors))
 	}
 	for _, tr := range rep.Tensors {
-		// [-1,1] nudges to zero point -1, which cannot represent -1 exactly
-		// (TFLite's behaviour too), and softmax's fixed range ends at 255/256.
-		if tr.Name != "input" && tr.Name != "probs" && tr.ClippedFraction > 1e-4 {
+		// min/max calibration clips nothing, not even the input whose
+		// [-1,1] nudges to zero point -1 (TFLite's behaviour too): -1 then
+		// only rounds into the bottom level, counted apart as end level.
+		// Softmax's fixed grid ends at 255/256: 1.0 rounds into its top
+		// level, which is not clipping either.
+		if tr.ClippedFraction > 1e-4 {
 			t.Errorf("%s clipped %g with min/max calibration", tr.Name, tr.ClippedFraction)
+		}
+		if tr.EndLevelFraction < 0 || tr.EndLevelFraction > 1 {
+			t.Errorf("%s end level fraction %g", tr.Name, tr.EndLevelFraction)
 		}
 		if tr.Name == "pool" && tr.Source != "input" || tr.Name == "probs" && tr.Source != "fixed" || tr.Name == "conv" && tr.Source != "minmax" {
 			t.Errorf("%s source %q", tr.Name, tr.Source)

@@ -95,7 +95,7 @@ func TestQuantizeAndExplainCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("quantize exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"calibrated on 10 images", "all of", "conv", "wrote " + q} {
+	for _, want := range []string{"calibrated on 10 images", "all of", "conv", "end level %", "wrote " + q} {
 		if !strings.Contains(out, want) {
 			t.Errorf("quantize output lacks %q:\n%s", want, out)
 		}
