@@ -85,11 +85,9 @@ type Header struct {
 	Rounding string             `json:"rounding"`
 	Models   []report.ModelInfo `json:"models"`
 	// LabelMap is compare.Config.LabelMap (a file the merge reads again
-	// for a class-order diagnosis) and LabelMapSHA256 its contents' hash;
-	// NamedOutputs is compare.Config.NamedOutputs.
+	// for a class-order diagnosis) and LabelMapSHA256 its contents' hash.
 	LabelMap       string `json:"label_map"`
 	LabelMapSHA256 string `json:"label_map_sha256"`
-	NamedOutputs   bool   `json:"named_outputs"`
 	// DataSHA256 hashes every split's name and full sample list (every
 	// field of every sample, all shards' samples), not the image files'
 	// contents.

@@ -169,7 +169,7 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 	}
 	cfg := compare.Config{
 		Splits: splits, Classes: h0.Classes, DataRoot: h0.DataRoot, OutDir: outDir,
-		TopK: h0.TopK, Rounding: rounding, LabelMap: h0.LabelMap, NamedOutputs: h0.NamedOutputs,
+		TopK: h0.TopK, Rounding: rounding, LabelMap: h0.LabelMap,
 	}
 	return compare.Summarize(cfg, &compare.Inference{Models: h0.Models, Skips: skips})
 }
@@ -324,8 +324,6 @@ func sameRun(a, b *Header) error {
 		return fmt.Errorf("--rounding %s, not %s", b.Rounding, a.Rounding)
 	case a.LabelMap != b.LabelMap || a.LabelMapSHA256 != b.LabelMapSHA256:
 		return fmt.Errorf("different data: label map %s (SHA-256 %.12s…), not %s (%.12s…)", b.LabelMap, b.LabelMapSHA256, a.LabelMap, a.LabelMapSHA256)
-	case a.NamedOutputs != b.NamedOutputs:
-		return fmt.Errorf("classes matched to the models' outputs by name: %v, not %v", b.NamedOutputs, a.NamedOutputs)
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Options)) {
 		if v, ok := b.Options[k]; !ok || v != a.Options[k] {

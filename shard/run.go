@@ -107,7 +107,7 @@ func Run(ctx context.Context, job Job) (string, error) {
 		Format: Format, QBench: job.Version, Kernels: gemm.Impl(), Shard: job.Shard, Seed: job.Seed,
 		Options: job.Options, Schema: report.Schema, Classes: cfg.Classes, DataRoot: cfg.DataRoot,
 		TopK: compare.ReportedTopK(cfg.TopK, len(cfg.Classes)), Rounding: cfg.Rounding.String(), Models: inf.Models,
-		LabelMap: cfg.LabelMap, LabelMapSHA256: lmHash, NamedOutputs: cfg.NamedOutputs,
+		LabelMap: cfg.LabelMap, LabelMapSHA256: lmHash,
 		DataSHA256: dataHash,
 	}
 	if h.Options == nil {
