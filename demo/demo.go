@@ -306,13 +306,13 @@ func finalPaths(r *report.Report, st *fileio.Stage) {
 
 // trainModel loads the images once and trains the plan's network.
 func trainModel(ctx context.Context, cfg Config, trDS, valDS *dataset.Dataset, spec dataset.Spec, meta map[string][]byte, name string) (*graph.Graph, *train.Result, error) {
-	trData, _, err := train.Load(ctx, trDS, spec, cfg.Threads, cfg.Progress, "load "+name)
+	trData, _, err := train.Load(ctx, trDS, spec, cfg.Threads, cfg.Progress, name)
 	if err != nil {
 		return nil, nil, err
 	}
 	var valData *train.Data
 	if valDS.Len() > 0 {
-		if valData, _, err = train.Load(ctx, valDS, spec, cfg.Threads, cfg.Progress, "load "+name+" val"); err != nil {
+		if valData, _, err = train.Load(ctx, valDS, spec, cfg.Threads, cfg.Progress, name+" val"); err != nil {
 			return nil, nil, err
 		}
 	}

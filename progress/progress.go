@@ -47,9 +47,18 @@ func New(w io.Writer, opts Options) *Reporter {
 	}
 	r := &Reporter{w: w, opts: opts, nowFn: time.Now}
 	if f, ok := w.(*os.File); ok && !opts.ForcePlain && term.IsTerminal(int(f.Fd())) {
-		r.tty = true
+		width, _, err := term.GetSize(int(f.Fd()))
+		r.tty = barsFit(width, err)
 	}
 	return r
+}
+
+// barsFit says whether live bars can be drawn on a terminal of the given
+// width. Some terminals (serial consoles, a few CI pseudo-terminals) report
+// 0 columns, where the bars render as nothing at all; plain lines are
+// better than silence.
+func barsFit(width int, err error) bool {
+	return err == nil && width > 0
 }
 
 // Task is one unit of work with a known (or unknown, total <= 0) size.

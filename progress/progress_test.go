@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,11 @@ func TestUnknownTotal(t *testing.T) {
 	task.Add(12)
 	if got := strings.TrimSpace(buf.String()); got != "scan: 12 files, 2 files/s, 6s elapsed" {
 		t.Errorf("line = %q", got)
+	}
+}
+
+func TestBarsNeedColumns(t *testing.T) {
+	if barsFit(0, nil) || barsFit(80, errors.New("no size")) || !barsFit(80, nil) {
+		t.Error("a terminal reporting 0 columns (or no size) must fall back to plain lines")
 	}
 }

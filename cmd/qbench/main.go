@@ -58,7 +58,7 @@ with rigorous statistics (terminal, Markdown, JSON, CSV and an offline HTML repo
 	root.SetErr(a.stderr)
 	pf := root.PersistentFlags()
 	pf.Int64Var(&a.seed, "seed", 1, "random seed; the same seed gives the same results")
-	pf.IntVar(&a.threads, "threads", runtime.NumCPU(), "worker threads (default: all cores)")
+	intVarDescribed(pf, &a.threads, "threads", runtime.NumCPU(), "all cores", "worker threads")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress output")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	// Shared flags are checked before any command does work.

@@ -78,7 +78,7 @@ good model in --out.`,
 	fl.Float64Var(&f.lr, "lr", 0, "peak learning rate (default 1e-3 for adam, 0.05 for sgd)")
 	fl.Float64Var(&f.momentum, "momentum", 0.9, "SGD momentum")
 	fl.BoolVar(&f.nesterov, "nesterov", false, "Nesterov momentum (sgd)")
-	fl.Float64Var(&f.wd, "weight-decay", -1, "weight decay of weights, not biases (default 0.01 for adam: decoupled, AdamW; 5e-4 for sgd: L2)")
+	floatVarDescribed(fl, &f.wd, "weight-decay", -1, "0.01 for adam: decoupled, AdamW; 5e-4 for sgd: L2", "weight decay of weights, not biases")
 	fl.StringVar(&f.schedule, "schedule", "cosine", "learning-rate schedule: cosine (with warmup), step or constant")
 	fl.Float64Var(&f.warmup, "warmup", 1, "warmup epochs for the cosine schedule")
 	fl.IntVar(&f.stepEpochs, "step-epochs", 10, "step schedule: epochs between decays")
