@@ -8,11 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +25,7 @@ import (
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels"
+	"github.com/qbench/qbench/tflite"
 )
 
 // Options configure Run.
@@ -77,6 +81,21 @@ type Result struct {
 	Batch           int     `json:"batch"`
 	ImagesPerSecond float64 `json:"images_per_second"`
 	Latency         Latency `json:"latency_ms"`
+	// LoadMS is the time to read and parse the model file (RunFile only;
+	// 0 when the caller loaded the graph itself).
+	LoadMS float64 `json:"load_ms,omitempty"`
+	// CompileMS is the time to compile the graph for the batch and set up
+	// the first executor (TFLite's interpreter init plus AllocateTensors).
+	CompileMS float64 `json:"compile_ms"`
+	// FirstInferenceMS is the first run of the first executor, alone:
+	// cold caches and first-touch page faults, which the percentiles
+	// (measured after warm-up) leave out.
+	FirstInferenceMS float64 `json:"first_inference_ms"`
+	// PeakMemoryMB is the process's peak resident memory (Linux VmHWM,
+	// MiB) while loading and running this model; RunFile resets the mark
+	// before loading so models in one invocation do not see each other's.
+	// 0 (omitted) where the kernel does not report it.
+	PeakMemoryMB float64 `json:"peak_memory_mb,omitempty"`
 	// Ops is the per-op profile when Options.OpRuns > 0.
 	Ops []OpTime `json:"ops,omitempty"`
 	// Runs is the number of measured runs (batches) over all executors.
@@ -102,22 +121,32 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 	if opts.Duration <= 0 {
 		return nil, fmt.Errorf("bench %s: duration must be > 0, got %v", name, opts.Duration)
 	}
+	c0 := time.Now()
 	prog, err := interp.Compile(g, interp.Options{Batch: opts.Batch, Rounding: opts.Rounding})
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: %w", name, err)
 	}
 	exs := make([]*interp.Executor, opts.Threads)
+	var compile, first time.Duration
 	for t := range exs {
 		exs[t] = prog.NewExecutor()
+		if t == 0 {
+			compile = time.Since(c0)
+		}
 		rng := rand.New(rand.NewPCG(uint64(opts.Seed), uint64(t)))
 		for i := 0; i < prog.NumInputs(); i++ {
 			if err := fillRandom(exs[t].Input(i), rng); err != nil {
 				return nil, fmt.Errorf("bench %s: input %d %q: %w", name, i, prog.InputTensor(i).Name, err)
 			}
 		}
-		// The first run validates the model before timing starts.
+		// The first run validates the model before timing starts; the
+		// first executor's runs alone, so it is the cold first inference.
+		f0 := time.Now()
 		if err := exs[t].Run(); err != nil {
 			return nil, fmt.Errorf("bench %s: %w", name, err)
+		}
+		if t == 0 {
+			first = time.Since(f0)
 		}
 	}
 	maxRuns := opts.MaxRuns
@@ -149,11 +178,79 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 		Latency: Latency{
 			P50: Percentile(lat, 50), P90: Percentile(lat, 90), P99: Percentile(lat, 99),
 		},
-		Runs:    len(lat),
-		Seconds: wall.Seconds(),
-		Ops:     ops,
+		CompileMS:        ms(compile),
+		FirstInferenceMS: ms(first),
+		Runs:             len(lat),
+		Seconds:          wall.Seconds(),
+		Ops:              ops,
+	}
+	if peak, ok := PeakMemory(); ok {
+		r.PeakMemoryMB = float64(peak) / (1 << 20)
 	}
 	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// RunFile resets the process's peak-memory mark, reads the model at path
+// (timed as Result.LoadMS) and runs Run on it, so the peak covers loading,
+// compiling and running this model only.
+func RunFile(ctx context.Context, path string, opts Options) (*Result, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	ResetPeakMemory()
+	t0 := time.Now()
+	g, err := tflite.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	load := time.Since(t0)
+	r, err := Run(ctx, path, g, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.LoadMS = ms(load)
+	return r, nil
+}
+
+// ResetPeakMemory resets the kernel's peak resident-set mark of this
+// process (Linux ≥ 4.0: writing 5 to /proc/self/clear_refs). Elsewhere it
+// does nothing and the peak then covers the whole process so far.
+func ResetPeakMemory() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// PeakMemory returns the process's peak resident memory in bytes (Linux
+// VmHWM since start or the last ResetPeakMemory); ok is false where the
+// kernel does not report it.
+func PeakMemory() (bytes int64, ok bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	return parseVmHWM(f)
+}
+
+// parseVmHWM reads the "VmHWM:   1234 kB" line of a /proc/PID/status.
+func parseVmHWM(r io.Reader) (int64, bool) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		rest, found := strings.CutPrefix(sc.Text(), "VmHWM:")
+		if !found {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, false
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || kb <= 0 {
+			return 0, false
+		}
+		return kb << 10, true
+	}
+	return 0, false
 }
 
 // runAll runs every executor back to back on its own goroutine for d and

@@ -59,7 +59,10 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"model":"relu"`, `"threads":2`, `"batch":3`, `"images_per_second":`, `"latency_ms":{"p50":`} {
+	if r.CompileMS <= 0 || r.FirstInferenceMS <= 0 || r.LoadMS != 0 {
+		t.Errorf("compile %g ms, first inference %g ms, load %g ms (Run loads nothing)", r.CompileMS, r.FirstInferenceMS, r.LoadMS)
+	}
+	for _, key := range []string{`"model":"relu"`, `"threads":2`, `"batch":3`, `"images_per_second":`, `"latency_ms":{"p50":`, `"compile_ms":`, `"first_inference_ms":`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("JSON %s lacks %s", b, key)
 		}
@@ -109,6 +112,45 @@ func TestRunRealModel(t *testing.T) {
 		}
 		if r.Runs == 0 || r.ImagesPerSecond <= 0 {
 			t.Fatalf("%s: %+v", name, r)
+		}
+	}
+}
+
+// RunFile times loading and reports the peak memory of this model alone.
+func TestRunFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relu.tflite")
+	if err := tflite.WriteFile(path, reluGraph()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := RunFile(context.Background(), path, Options{Threads: 1, Batch: 1, Duration: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LoadMS <= 0 || r.CompileMS <= 0 || r.FirstInferenceMS <= 0 {
+		t.Errorf("load %g, compile %g, first %g ms", r.LoadMS, r.CompileMS, r.FirstInferenceMS)
+	}
+	if _, ok := PeakMemory(); ok && r.PeakMemoryMB <= 0 {
+		t.Errorf("peak memory %g MiB on a kernel that reports VmHWM", r.PeakMemoryMB)
+	}
+	if _, err := RunFile(context.Background(), filepath.Join(t.TempDir(), "missing.tflite"), Options{Threads: 1, Batch: 1, Duration: time.Millisecond}); err == nil || !strings.Contains(err.Error(), "missing.tflite") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestParseVmHWM(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"Name:\tqbench\nVmPeak:\t  9000 kB\nVmHWM:\t    1234 kB\nVmRSS:\t 1000 kB\n", 1234 << 10, true},
+		{"Name:\tqbench\n", 0, false},
+		{"VmHWM:\t 12 MB\n", 0, false},
+		{"VmHWM:\t x kB\n", 0, false},
+	} {
+		got, ok := parseVmHWM(strings.NewReader(c.in))
+		if got != c.want || ok != c.ok {
+			t.Errorf("parseVmHWM(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/qbench/qbench/bench"
 	"github.com/qbench/qbench/kernels/gemm"
-	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
 )
 
@@ -24,11 +23,15 @@ func newBenchCmd(a *app) *cobra.Command {
 		Short: "Measure latency and throughput of models in qbench",
 		Long: `bench runs each model on seeded random inputs for --seconds (after a short warm-up)
 with --threads executors running concurrently, each processing batches of --batch images.
-It prints the CPU model, the thread count and, per model, throughput in images per second
-and the latency of one run (one batch) at the 50th, 90th and 99th percentiles.
+It prints the CPU model, the thread count and, per model, throughput in images per second,
+the latency of one run (one batch) at the 50th, 90th and 99th percentiles and, as TFLite's
+benchmark_model does, the time to load the file, to compile it (plan and buffers of one
+executor), the first inference (cold, before warm-up) and the process's peak resident memory
+while loading and running that model (Linux VmHWM, reset per model; "n/a" elsewhere).
 
 With --json it prints one JSON object per line and model:
 {"model": PATH, "threads": N, "batch": B, "images_per_second": X,
+ "load_ms": .., "compile_ms": .., "first_inference_ms": .., "peak_memory_mb": ..,
  "latency_ms": {"p50": .., "p90": .., "p99": ..}}
 and the CPU line goes to stderr. Machines are noisy: repeat and compare medians.
 
@@ -55,7 +58,7 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 				}
 			} else {
 				fmt.Fprintln(a.stdout, head)
-				fmt.Fprintf(a.stdout, "%-40s %12s %10s %10s %10s\n", "model", "images/s", "p50 ms", "p90 ms", "p99 ms")
+				fmt.Fprintf(a.stdout, "%-40s %12s %10s %10s %10s %10s %10s %10s %10s\n", "model", "images/s", "p50 ms", "p90 ms", "p99 ms", "load ms", "compile ms", "first ms", "peak MiB")
 			}
 			dur := time.Duration(seconds * float64(time.Second))
 			rnd, err := parseRounding(rounding)
@@ -72,12 +75,8 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 			enc := json.NewEncoder(a.stdout)
 			pr := a.progress()
 			for _, path := range args {
-				g, err := tflite.ReadFile(path)
-				if err != nil {
-					return fmt.Errorf("read %s: %w", path, err)
-				}
 				task := pr.Start("bench "+path, 0, "runs")
-				r, err := bench.Run(cmd.Context(), path, g, opts)
+				r, err := bench.RunFile(cmd.Context(), path, opts)
 				if err != nil {
 					task.Done()
 					return err
@@ -90,7 +89,12 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 					}
 					continue
 				}
-				fmt.Fprintf(a.stdout, "%-40s %12.1f %10.3f %10.3f %10.3f\n", path, r.ImagesPerSecond, r.Latency.P50, r.Latency.P90, r.Latency.P99)
+				peak := "n/a"
+				if r.PeakMemoryMB > 0 {
+					peak = fmt.Sprintf("%.1f", r.PeakMemoryMB)
+				}
+				fmt.Fprintf(a.stdout, "%-40s %12.1f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10s\n", path, r.ImagesPerSecond,
+					r.Latency.P50, r.Latency.P90, r.Latency.P99, r.LoadMS, r.CompileMS, r.FirstInferenceMS, peak)
 				for _, o := range r.Ops {
 					fmt.Fprintf(a.stdout, "  op %3d %-20s %9.3f ms %5.1f%%  %s\n", o.Index, o.Kind, o.MS, 100*o.Share, o.Output)
 				}

@@ -42,11 +42,15 @@ func TestBenchJSON(t *testing.T) {
 			Batch   int                `json:"batch"`
 			IPS     float64            `json:"images_per_second"`
 			Lat     map[string]float64 `json:"latency_ms"`
+			Load    float64            `json:"load_ms"`
+			Compile float64            `json:"compile_ms"`
+			First   float64            `json:"first_inference_ms"`
 		}
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatalf("%q: %v", l, err)
 		}
-		if r.Model != path || r.Threads != 2 || r.Batch != 3 || r.IPS <= 0 || r.Lat["p50"] <= 0 || r.Lat["p99"] < r.Lat["p90"] {
+		if r.Model != path || r.Threads != 2 || r.Batch != 3 || r.IPS <= 0 || r.Lat["p50"] <= 0 || r.Lat["p99"] < r.Lat["p90"] ||
+			r.Load <= 0 || r.Compile <= 0 || r.First <= 0 {
 			t.Fatalf("bad result %+v", r)
 		}
 	}
@@ -58,7 +62,8 @@ func TestBenchText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "cpu: ") || !strings.Contains(out, "threads 1") || !strings.Contains(out, path) {
+	if !strings.Contains(out, "cpu: ") || !strings.Contains(out, "threads 1") || !strings.Contains(out, path) ||
+		!strings.Contains(out, "compile ms") || !strings.Contains(out, "first ms") || !strings.Contains(out, "peak MiB") {
 		t.Fatalf("output %q", out)
 	}
 	code, out, errOut = run(t, "bench", path, "--seconds", "0.02", "--threads", "1", "--ops", "-q")
