@@ -31,7 +31,7 @@ floor texture and clutter; the last --verification recordings form the "verifica
 of the label map, the others "train". Output: DIR/<recording>/<CLASS>/<n>.png and
 DIR/labels.yaml, readable by every command; as in the study's data, end-of-limit signs are
 filed in Speed10EndSigns..Speed90EndSigns folders that the label map merges into NSPEEDLIMIT. The same --seed gives identical files for any
---threads. --preview also writes DIR/preview.png, one row per class.`,
+--threads. --preview also writes DIR/preview.png, one row per class labelled with its name and id.`,
 		Example: `  qbench gen-data --out /tmp/qb-gen
   qbench gen-data --out /tmp/qb-gen --seed 7 --recordings 5 --per-class 200 --preview
   qbench gen-data --out small --size 48 --per-class 20 --json`,
@@ -104,7 +104,7 @@ filed in Speed10EndSigns..Speed90EndSigns folders that the label map merges into
 	fl.IntVar(&perClass, "per-class", 50, "images per class per recording")
 	fl.IntVar(&size, "size", 80, "image size in pixels (square)")
 	fl.IntVar(&verif, "verification", 1, "how many of the last recordings form the verification split")
-	fl.BoolVar(&preview, "preview", false, "also write DIR/preview.png, a contact sheet with one row per class")
+	fl.BoolVar(&preview, "preview", false, "also write DIR/preview.png, a contact sheet with one row per class, labelled with its name")
 	fl.IntVar(&cs, "preview-columns", 10, "samples per class in the preview")
 	fl.BoolVar(&asJSON, "json", false, "print a JSON summary")
 	return cmd

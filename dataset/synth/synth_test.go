@@ -225,3 +225,32 @@ func BenchmarkStreamGenerated(b *testing.B) {
 		b.ReportMetric(float64(peak)/(1<<20), "peakMB")
 	}
 }
+
+// The preview labels each row with its class name: every row has white
+// text pixels left of the id tile, and the rows differ (different names).
+func TestPreviewClassNames(t *testing.T) {
+	cfg := Config{Size: 24, Recordings: 1}.Defaults()
+	sheet := previewSheet(cfg, 1)
+	nameW := sheet.Bounds().Dx() - 2*(cfg.Size+2) - 2
+	if nameW < 7*len("PEDESTRIAN_ISLAND") {
+		t.Fatalf("name column %d px cannot hold the longest name", nameW)
+	}
+	prev := ""
+	for c := 0; c < NumClasses; c++ {
+		var row []byte
+		lit := 0
+		for y := 2 + c*(cfg.Size+2); y < 2+c*(cfg.Size+2)+cfg.Size; y++ {
+			for x := 0; x < nameW; x++ {
+				v := sheet.Pix[sheet.PixOffset(x, y)]
+				row = append(row, v)
+				if v > 200 {
+					lit++
+				}
+			}
+		}
+		if lit == 0 || string(row) == prev {
+			t.Errorf("class %d (%s): no distinct name drawn (%d lit pixels)", c, ClassNames[c], lit)
+		}
+		prev = string(row)
+	}
+}

@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 
 	"github.com/qbench/qbench/dataset"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 )
 
 // RecordingName is the folder name of recording r ("rec1", "rec2", ...).
@@ -135,40 +138,11 @@ func Write(ctx context.Context, dir string, cfg Config, opts WriteOptions) (int,
 	return int(done.Load()), nil
 }
 
-// Preview draws a contact sheet, one row per class: a tile with the class
-// id, then cols samples taken from the recordings in turn; it writes the
-// sheet as PNG to path.
+// Preview draws a contact sheet, one row per class: the class name, a
+// tile with the class id, then cols samples taken from the recordings in
+// turn; it writes the sheet as PNG to path.
 func Preview(path string, cfg Config, cols int) error {
-	cfg = cfg.Defaults()
-	if cols <= 0 {
-		cols = 10
-	}
-	s := cfg.Size
-	const pad = 2
-	cols++ // the id tile
-	w := cols*(s+pad) + pad
-	h := NumClasses*(s+pad) + pad
-	sheet := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range sheet.Pix {
-		sheet.Pix[i] = 40
-		if i%4 == 3 {
-			sheet.Pix[i] = 255
-		}
-	}
-	for c := 0; c < NumClasses; c++ {
-		for k := 0; k < cols; k++ {
-			var img *image.RGBA
-			if k == 0 {
-				img = idTile(c, s)
-			} else {
-				img = Generate(cfg, (k-1)%cfg.Recordings, c, (k-1)/cfg.Recordings)
-			}
-			x0, y0 := pad+k*(s+pad), pad+c*(s+pad)
-			for y := 0; y < s; y++ {
-				copy(sheet.Pix[sheet.PixOffset(x0, y0+y):sheet.PixOffset(x0+s, y0+y)], img.Pix[img.PixOffset(0, y):img.PixOffset(s, y)])
-			}
-		}
-	}
+	sheet := previewSheet(cfg, cols)
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("preview: %w", err)
@@ -183,6 +157,52 @@ func Preview(path string, cfg Config, cols int) error {
 		return fmt.Errorf("preview %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// previewSheet renders Preview's contact sheet.
+func previewSheet(cfg Config, cols int) *image.RGBA {
+	cfg = cfg.Defaults()
+	if cols <= 0 {
+		cols = 10
+	}
+	s := cfg.Size
+	const pad = 2
+	face := basicfont.Face7x13
+	nameW := 0
+	for _, n := range ClassNames {
+		nameW = max(nameW, font.MeasureString(face, n).Ceil())
+	}
+	nameW += 2 * pad
+	cols++ // the id tile
+	w := nameW + cols*(s+pad) + pad
+	h := NumClasses*(s+pad) + pad
+	sheet := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range sheet.Pix {
+		sheet.Pix[i] = 40
+		if i%4 == 3 {
+			sheet.Pix[i] = 255
+		}
+	}
+	for c := 0; c < NumClasses; c++ {
+		y0 := pad + c*(s+pad)
+		// Names are left-aligned and centred on the row's height.
+		d := font.Drawer{Dst: sheet, Src: image.White, Face: face,
+			Dot: fixed.P(pad, y0+(s+face.Ascent-face.Descent)/2)}
+		d.DrawString(ClassNames[c])
+		for k := 0; k < cols; k++ {
+			var img *image.RGBA
+			if k == 0 {
+				img = idTile(c, s)
+			} else {
+				img = Generate(cfg, (k-1)%cfg.Recordings, c, (k-1)/cfg.Recordings)
+			}
+			x0 := nameW + pad + k*(s+pad)
+			for y := 0; y < s; y++ {
+				copy(sheet.Pix[sheet.PixOffset(x0, y0+y):sheet.PixOffset(x0+s, y0+y)], img.Pix[img.PixOffset(0, y):img.PixOffset(s, y)])
+			}
+		}
+	}
+	return sheet
 }
 
 // idTile draws a class id in white digits on black, s x s pixels.
