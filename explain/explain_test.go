@@ -141,6 +141,14 @@ func TestOutlierChannel(t *testing.T) {
 	if fix.Drop > 1 || fix.Graph == nil {
 		t.Errorf("fix drop %.2f > 1 or no model", fix.Drop)
 	}
+	// No candidate is verified or listed twice.
+	for i, a := range fix.Tried {
+		for _, b := range fix.Tried[:i] {
+			if a.Variant == b.Variant && slices.Equal(a.FloatLayers, b.FloatLayers) {
+				t.Errorf("candidate %q %v listed twice", a.Variant, a.FloatLayers)
+			}
+		}
+	}
 	// Per-channel weights (recalibrated with each method too) also fix it.
 	if len(fix.Alternatives) != 6 {
 		t.Fatalf("alternatives %+v", fix.Alternatives)
@@ -437,5 +445,14 @@ func TestLimitCounts(t *testing.T) {
 	}
 	if lo, hi, n := limitCounts([]int8{}, 0, math.MinInt8, math.MaxInt8); lo != math.MaxInt64 || hi != math.MinInt64 || n != 0 {
 		t.Errorf("empty: %d %d %d", lo, hi, n)
+	}
+}
+
+// A cost that rounds to zero never prints as "-0.0".
+func TestSigned1(t *testing.T) {
+	for v, want := range map[float64]string{0: "+0.0", math.Copysign(0, -1): "+0.0", -0.04: "+0.0", 0.04: "+0.0", -0.06: "-0.1", 2.25: "+2.3", -3: "-3.0"} {
+		if got := signed1(v); got != want {
+			t.Errorf("signed1(%g) = %q, want %q", v, got, want)
+		}
 	}
 }

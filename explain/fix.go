@@ -312,12 +312,32 @@ func (s *session) fixSearch(ctx context.Context) error {
 		r.Notes = append(r.Notes, fmt.Sprintf("fix search skipped: cannot rebuild the quantized model from the float one: %v", err))
 		return nil
 	}
+	// Pruning can revisit a set the prefix search verified (dropping the
+	// last member of ranked[:k] gives ranked[:k-1]); such a set is neither
+	// run again nor listed twice among the candidates.
+	type verified struct {
+		t Trial
+		g *graph.Graph
+	}
+	seen := map[string]verified{}
+	record := func(t Trial) {
+		for _, o := range fix.Tried {
+			if o.Variant == t.Variant && slices.Equal(o.FloatLayers, t.FloatLayers) {
+				return
+			}
+		}
+		fix.Tried = append(fix.Tried, t)
+	}
 	verify := func(keep []Layer, o quant.Options, variant string) (Trial, *graph.Graph, error) {
 		ops := make([]int, len(keep))
 		t := Trial{FloatLayers: []string{}, Variant: variant}
 		for i, l := range keep {
 			ops[i] = l.FloatOp
 			t.FloatLayers = append(t.FloatLayers, l.Name)
+		}
+		key := fmt.Sprintf("%s|%v|%v", variant, ops, o.PerTensor)
+		if v, ok := seen[key]; ok {
+			return v.t, v.g, nil
 		}
 		g, err := s.mixed(ops, o)
 		if err != nil {
@@ -330,6 +350,7 @@ func (s *session) fixSearch(ctx context.Context) error {
 		t.Accuracy = accuracy(preds, labels, nil)
 		t.Drop = r.FloatAccuracy - t.Accuracy
 		t.Met = t.Drop <= s.opts.TargetDrop
+		seen[key] = verified{t, g}
 		return t, g, nil
 	}
 	if r.Drop <= s.opts.TargetDrop {
@@ -345,7 +366,7 @@ func (s *session) fixSearch(ctx context.Context) error {
 			if err != nil {
 				return false, err
 			}
-			fix.Tried = append(fix.Tried, t)
+			record(t)
 			if t.Met && (bestK == 0 || k < bestK) {
 				bestK, found, best = k, slices.Clone(ranked[:k]), g
 				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop
@@ -362,7 +383,7 @@ func (s *session) fixSearch(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("fix search: %w", err)
 			}
-			fix.Tried = append(fix.Tried, t)
+			record(t)
 			if t.Met {
 				found, best = cand, g
 				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop

@@ -130,7 +130,7 @@ func (r *Result) writeClassesHTML(b *strings.Builder) {
 	for _, c := range r.Classes {
 		var parts []string
 		for _, l := range c.Layers {
-			parts = append(parts, fmt.Sprintf("%s %+.1f", esc(l.Name), -l.Cost))
+			parts = append(parts, fmt.Sprintf("%s %s", esc(l.Name), signed1(-l.Cost)))
 		}
 		name := fmt.Sprint(c.Class)
 		if c.ClassName != "" {

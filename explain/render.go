@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 )
@@ -84,7 +85,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 				if i == 3 {
 					break
 				}
-				fmt.Fprintf(w, " %s %+.1f", l.Name, -l.Cost)
+				fmt.Fprintf(w, " %s %s", l.Name, signed1(-l.Cost))
 			}
 			fmt.Fprintln(w)
 		}
@@ -120,6 +121,16 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// signed1 formats v with a sign and one decimal, never as "-0.0": a cost
+// that rounds to zero reads "+0.0" whichever side of zero it fell on.
+func signed1(v float64) string {
+	r := math.Round(v*10) / 10
+	if r == 0 {
+		r = 0 // turns -0 into +0
+	}
+	return fmt.Sprintf("%+.1f", r)
 }
 
 func splitSuffix(s string) string {
