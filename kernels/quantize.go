@@ -144,15 +144,35 @@ type quantizeKernel struct {
 	// xnnInv, when not 0, is the TFLite runtime's delegate: XNNPACK's
 	// conversion (fixedpoint.FP32Quantize) with the float32 1/scale.
 	xnnInv float32
+	ref    bool // the plain loop only (differential tests)
+}
+
+// quantizeXNN sets ys[i] = FP32Quantize(xs[i], inv, zp, lo, hi), with the
+// vector loop (unless ref) taking the runs of 16 values it accepts and
+// the Go loop every block it declines (a NaN or huge product) and the
+// tail.
+func quantizeXNN(inv float32, zp, lo, hi int32, xs []float32, ys []int8, ref bool) {
+	ys = ys[:len(xs)]
+	for len(xs) > 0 {
+		n := 0
+		if !ref {
+			n = quantizeXNNVec(inv, zp, lo, hi, xs, ys)
+		}
+		m := min(n+16, len(xs))
+		if ref {
+			m = len(xs)
+		}
+		for i := n; i < m; i++ {
+			ys[i] = int8(fixedpoint.FP32Quantize(xs[i], inv, zp, lo, hi))
+		}
+		xs, ys = xs[m:], ys[m:]
+	}
 }
 
 func (k *quantizeKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0].F32, outs[0]
 	if k.xnnInv != 0 {
-		y := y.I8[:len(x)]
-		for i, v := range x {
-			y[i] = int8(fixedpoint.FP32Quantize(v, k.xnnInv, k.zp, k.lo, k.hi))
-		}
+		quantizeXNN(k.xnnInv, k.zp, k.lo, k.hi, x, y.I8, k.ref)
 		return nil
 	}
 	if c := k.fast; c != nil {
@@ -253,7 +273,7 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 		if rnd == fixedpoint.RuntimeRounding && out.DType == graph.Int8 {
 			// The delegate takes float to int8 QUANTIZE (XNNPACK's
 			// convert_nc_f32_qs8, which multiplies by 1/scale).
-			k.xnnInv = 1 / s
+			k.xnnInv, k.ref = 1/s, ref
 			return k, nil
 		}
 		if c, ok := newQuantizer(s, zp, lo, hi); ok && !ref {

@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // quantInput draws x for scale s: mostly ordinary values, plus exact ties
@@ -118,6 +120,46 @@ func TestQuantizeInt8HandValues(t *testing.T) {
 		}
 		if n := quantizeI8Vec(&c, in[16:], got[16:]); n != 16 {
 			t.Errorf("vector loop took %d values of an ordinary block and a tail of 3, want 16", n)
+		}
+	}
+}
+
+// TestQuantizeXNNMatchesGo checks the runtime arithmetic's float to int8
+// QUANTIZE (the vector loop plus its Go blocks and tail) against
+// fixedpoint.FP32Quantize on odd lengths, exact ties, values that clamp,
+// NaN, infinities and huge values, with extreme zero points and a narrow
+// clamp range.
+func TestQuantizeXNNMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for iter := range 300 {
+		n := r.IntN(100)
+		scale := float32(0.001 + r.Float64())
+		if iter%3 == 0 {
+			scale = []float32{0.25, 0.5, 0.0625, 1}[r.IntN(4)] // ties exact
+		}
+		inv := 1 / scale
+		zp := []int32{-128, 127, 0, int32(r.IntN(256) - 128)}[iter%4]
+		lo, hi := int32(-128), int32(127)
+		if iter%5 == 0 {
+			lo, hi = -20, 30
+		}
+		xs := make([]float32, n)
+		for i := range xs {
+			switch r.IntN(12) {
+			case 0:
+				xs[i] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 3e9, -3e9}[r.IntN(5)]
+			case 1, 2, 3:
+				xs[i] = (float32(r.IntN(300)-150) + 0.5) * scale
+			default:
+				xs[i] = float32(r.NormFloat64()*100) * scale
+			}
+		}
+		got := make([]int8, n)
+		quantizeXNN(inv, zp, lo, hi, xs, got, false)
+		for i, x := range xs {
+			if want := int8(fixedpoint.FP32Quantize(x, inv, zp, lo, hi)); got[i] != want {
+				t.Fatalf("iter %d n %d: x[%d] = %g (scale %g zp %d [%d, %d]): got %d, want %d", iter, n, i, x, scale, zp, lo, hi, got[i], want)
+			}
 		}
 	}
 }

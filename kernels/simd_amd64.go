@@ -48,6 +48,25 @@ func max2x2I16AVX512(o, a, b *int16, npix, cb int, lo, hi int16)
 //go:noescape
 func lookup8AVX512(t *[256]uint8, xs, ys *byte, n int)
 
+// quantizeI8XNNAVX512 is fixedpoint.FP32Quantize on whole blocks of 16
+// values (n a multiple of 16); it stops before the first block with a NaN
+// or a product of magnitude 2^30 or more, which the Go loop handles.
+//
+//go:noescape
+func quantizeI8XNNAVX512(xs *float32, ys *int8, n int, inv float32, zp, lo, hi int32) int
+
+// quantizeXNNVec is quantizeI8Vec for XNNPACK's conversion
+// (fixedpoint.FP32Quantize with invScale inv): the longest prefix, a
+// multiple of 16 values, the AVX-512 loop accepts.
+func quantizeXNNVec(inv float32, zp, lo, hi int32, xs []float32, ys []int8) int {
+	n := len(xs) &^ 15
+	if !hasAVX512 || n == 0 {
+		return 0
+	}
+	_ = ys[n-1]
+	return quantizeI8XNNAVX512(&xs[0], &ys[0], n, inv, zp, lo, hi)
+}
+
 // quantizeI8AVX512 quantizes whole blocks of 16 values of xs into ys (n
 // values, n a multiple of 16) and returns how many it did: it stops before
 // the first block whose quotient x/scale is NaN, infinite or of magnitude

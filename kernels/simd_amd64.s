@@ -637,3 +637,51 @@ yqdone:
 	MOVQ BX, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// func quantizeI8XNNAVX512(xs *float32, ys *int8, n int, inv float32, zp, lo, hi int32) int
+//
+// XNNPACK's float to int8 conversion (fixedpoint.FP32Quantize) per block
+// of 16: v = x·inv (VMULPS, round to nearest even like Go's float32
+// product); bail out if any |v| ≥ 2^30 or NaN; q = clamp(round half to
+// even(v) + zp, lo, hi) (VCVTPS2DQ under Go's default MXCSR; exact, and
+// clamping the integer equals clamping v first since the bounds are
+// integers), stored as its low byte.
+TEXT ·quantizeI8XNNAVX512(SB), NOSPLIT, $0-48
+	MOVQ xs+0(FP), SI
+	MOVQ ys+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVL inv+24(FP), AX
+	VPBROADCASTD AX, Z20
+	MOVL zp+28(FP), AX
+	VPBROADCASTD AX, Z21
+	MOVL lo+32(FP), AX
+	VPBROADCASTD AX, Z22
+	MOVL hi+36(FP), AX
+	VPBROADCASTD AX, Z23
+	MOVL $0x7FFFFFFF, AX
+	VPBROADCASTD AX, Z24
+	MOVL $0x4E800000, AX  // 2^30
+	VPBROADCASTD AX, Z25
+	XORQ BX, BX           // values done
+
+qxloop:
+	CMPQ BX, CX
+	JGE  qxdone
+	VMOVUPS (SI)(BX*4), Z0
+	VMULPS Z20, Z0, Z0
+	VPANDD Z24, Z0, Z1                 // |v| bits
+	VPCMPUD $5, Z25, Z1, K1            // |v| ≥ 2^30, or NaN
+	KORTESTW K1, K1
+	JNZ  qxdone
+	VCVTPS2DQ Z0, Z2
+	VPADDD Z21, Z2, Z2
+	VPMAXSD Z22, Z2, Z2
+	VPMINSD Z23, Z2, Z2
+	VPMOVDB Z2, (DI)(BX*1)
+	ADDQ $16, BX
+	JMP  qxloop
+
+qxdone:
+	MOVQ BX, ret+40(FP)
+	VZEROUPPER
+	RET

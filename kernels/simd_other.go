@@ -8,6 +8,9 @@ const hasAVX512 = false
 // max2x2F32Vec does nothing here: the Go loop handles every pixel.
 func max2x2F32Vec(o, a, b []float32, C, npix int, l, h int32) int { return 0 }
 
+// quantizeXNNVec does nothing here: the Go loop handles every value.
+func quantizeXNNVec(inv float32, zp, lo, hi int32, xs []float32, ys []int8) int { return 0 }
+
 // quantizeI8Vec does nothing here: the Go loop handles every value.
 func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int { return 0 }
 
