@@ -80,12 +80,16 @@ func (r *Result) WriteTable(w io.Writer) error {
 			if c.ClassName != "" {
 				name = fmt.Sprintf("%s (%d)", c.ClassName, c.Class)
 			}
-			fmt.Fprintf(w, "  %s, %d samples: float %.1f%%, quantized %.1f%%;", name, c.Samples, c.FloatAccuracy, c.QuantAccuracy)
+			fmt.Fprintf(w, "  %s, %d samples: float %.1f%%, quantized %.1f%%", name, c.Samples, c.FloatAccuracy, c.QuantAccuracy)
 			for i, l := range c.Layers {
 				if i == 3 {
 					break
 				}
-				fmt.Fprintf(w, " %s %s", l.Name, signed1(-l.Cost))
+				sep := ","
+				if i == 0 {
+					sep = ";"
+				}
+				fmt.Fprintf(w, "%s %s %s", sep, l.Name, signed1(-l.Cost))
 			}
 			fmt.Fprintln(w)
 		}
@@ -113,9 +117,17 @@ func (r *Result) WriteTable(w io.Writer) error {
 				return err
 			}
 		}
-		if f.Model != "" {
+		switch {
+		case f.Model != "":
 			fmt.Fprintf(w, "mixed model: %s\n", f.Model)
+		case f.Met && len(f.FloatLayers) == 0:
+			fmt.Fprintln(w, "mixed model: none written, no layer needs to stay in float")
+		case !f.Met:
+			fmt.Fprintln(w, "mixed model: none written, no float-island set met the target")
 		}
+	}
+	if r.Fix == nil {
+		fmt.Fprintln(w, "\nmixed model: none written, the fix search did not run (negative target drop)")
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

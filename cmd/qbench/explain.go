@@ -41,7 +41,8 @@ written as a .tflite with QUANTIZE/DEQUANTIZE around the float islands. It also 
 per-channel weights and, recalibrating on --calib-split, each calibration method.
 
 Outputs: a table on stdout, DIR/explain.json (schema qbench.explain/v1), DIR/explain.html (same
-style as compare's report.html) and DIR/mixed.tflite.
+style as compare's report.html) and DIR/mixed.tflite when a set of float layers is needed and
+meets the target (the table says so when none is written).
 Tensor matching is exact for models qbench quantized; other pairs are matched by op order.`,
 		Example: `  qbench explain --model float.tflite --quant int8.tflite --data data/ --split verification --out explain/
   qbench explain --model float.tflite --quant int8.tflite --data data/ --samples 500 --target-drop 1 --out ex/

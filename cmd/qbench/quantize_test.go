@@ -128,7 +128,8 @@ func TestQuantizeAndExplainCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("explain exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "layers ranked by isolated error") {
+	// The table says where the mixed model is, or that none was written.
+	if !strings.Contains(out, "layers ranked by isolated error") || !strings.Contains(out, "mixed model: ") {
 		t.Errorf("explain output:\n%s", out)
 	}
 	b, err = os.ReadFile(filepath.Join(ex, "explain.json"))
@@ -148,9 +149,12 @@ func TestQuantizeAndExplainCommands(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ex, "mixed.tflite"), []byte("stale"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut = run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--out", ex, "--target-drop", "-1")
+	code, out, errOut = run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--out", ex, "--target-drop", "-1")
 	if code != 0 {
 		t.Fatalf("explain re-run exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "mixed model: none written") || strings.Contains(out, "%;") {
+		t.Errorf("explain re-run output (no mixed model written; no dangling ';'):\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(ex, "mixed.tflite")); !os.IsNotExist(err) {
 		t.Errorf("the earlier run's mixed.tflite survived the re-run (%v)", err)
