@@ -65,7 +65,7 @@
 // name per line, line i = class i; folders named by number ("00".."42") map
 // to that class id. The YAML (or JSON) form:
 //
-//	classes:            # class names, id = position (required)
+//	classes:            # class names, id = position (required unless the map defines only splits:/ignore:)
 //	  - CROSSWALK
 //	  - STOPLINE
 //	  - NSPEEDLIMIT
@@ -78,7 +78,8 @@
 //	ignore: [junk]      # optional: folders deliberately not used
 //	outputs: [STOPLINE, CROSSWALK, NSPEEDLIMIT]  # optional: a model's output order
 //
-// A folder not in folders: maps to the class of the same name, or to the
+// A map with only splits: (and ignore:) takes the classes from the folders,
+// as without a map. A folder not in folders: maps to the class of the same name, or to the
 // class id its name spells. Open reports, as Problems (or errors with
 // Strict): a folder no class claims (unknown-folder), a folders: entry naming
 // a folder that does not exist (missing-folder), a class without images

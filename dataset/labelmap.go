@@ -46,10 +46,22 @@ func ParseLabelMap(b []byte, name string) (*LabelMap, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrLabelMap, err)
 	}
+	if m.SplitsOnly() {
+		// Classes come from the folders when the dataset is opened.
+		m.index = map[string]int{}
+		return &m, nil
+	}
 	if err := m.init(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &m, nil
+}
+
+// SplitsOnly reports whether m defines splits (and perhaps ignored
+// folders) but no classes: Open then takes the classes from the folders as
+// it does without a label map.
+func (m *LabelMap) SplitsOnly() bool {
+	return len(m.Classes) == 0 && len(m.Folders) == 0 && len(m.Outputs) == 0 && len(m.Splits) > 0
 }
 
 // maxLabelMapBytes bounds a label map file; real ones are a few KiB.

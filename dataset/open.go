@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,17 +190,26 @@ func Open(root string, opts OpenOptions) (*Dataset, error) {
 	}
 
 	// Classes.
-	if lm != nil {
+	if lm != nil && !lm.SplitsOnly() {
 		d.Classes = append([]string(nil), lm.Classes...)
 		d.Splits, d.Outputs = lm.Splits, lm.Outputs
 	} else {
-		fs := make([]string, len(entries))
-		for i, e := range entries {
-			fs[i] = e.folder
+		var splitsOnly *LabelMap
+		if lm != nil {
+			splitsOnly = lm
+		}
+		fs := make([]string, 0, len(entries))
+		for _, e := range entries {
+			if splitsOnly == nil || !slices.Contains(splitsOnly.Ignore, e.folder) {
+				fs = append(fs, e.folder)
+			}
 		}
 		d.Classes = defaultClasses(fs, ann)
 		if lm, err = NewLabelMap(d.Classes); err != nil {
 			lm = &LabelMap{} // no classes: every image is reported below
+		}
+		if splitsOnly != nil {
+			d.Splits, lm.Splits, lm.Ignore = splitsOnly.Splits, splitsOnly.Splits, splitsOnly.Ignore
 		}
 	}
 	ignore := map[string]bool{}

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -417,4 +418,34 @@ func mustPNGImage(t testing.TB, w, h int) image.Image {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// A label map that defines only splits (and ignored folders) takes the
+// classes from the folders, as with no label map at all.
+func TestSplitsOnlyLabelMap(t *testing.T) {
+	root := t.TempDir()
+	v := uint8(0)
+	for _, rec := range []string{"rec1", "rec2"} {
+		for _, f := range []string{"cat", "dog", "junk"} {
+			v++
+			writePNG(t, filepath.Join(root, rec, f, "0.png"), 4, 4, v)
+		}
+	}
+	writeFile(t, filepath.Join(root, "labels.yaml"), "splits:\n  train: [rec1]\n  test: [rec2]\nignore: [junk]\n")
+	d, err := Open(root, OpenOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Classes, []string{"cat", "dog"}) {
+		t.Fatalf("classes %v, want the folders'", d.Classes)
+	}
+	test, err := d.Split("test")
+	if err != nil || len(test.Samples) != 2 || test.Samples[0].Recording != "rec2" {
+		t.Fatalf("test split: %v %+v", err, test)
+	}
+	// Without splits, an empty map still says it has no classes.
+	writeFile(t, filepath.Join(root, "labels.yaml"), "ignore: [junk]\n")
+	if _, err := Open(root, OpenOptions{}); err == nil || !strings.Contains(err.Error(), "no classes") {
+		t.Fatalf("map without classes or splits: %v", err)
+	}
 }
