@@ -15,6 +15,7 @@ import (
 func newExplainCmd(a *app) *cobra.Command {
 	var (
 		model, quantPath, dataDir, labels, split, out, calibSplit, rounding string
+		calibDir                                                            string
 		samples, calibSamples, layerSamples                                 int
 		target                                                              float64
 		asJSON                                                              bool
@@ -38,7 +39,8 @@ or ruled out. It attributes the accuracy lost by the worst classes to layers, an
 smallest set of layers to keep in float so the accuracy drop is at most --target-drop points
 (ranking by isolated error, verifying each candidate on the data). The chosen mixed model is
 written as a .tflite with QUANTIZE/DEQUANTIZE around the float islands. It also tries
-per-channel weights and, recalibrating on --calib-split, each calibration method.
+per-channel weights and, recalibrating on --calib DIR (or --data's --calib-split), each
+calibration method.
 
 Outputs: a table on stdout, DIR/explain.json (schema qbench.explain/v1), DIR/explain.html (same
 style as compare's report.html) and DIR/mixed.tflite when a set of float layers is needed and
@@ -147,12 +149,24 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				sd = sd.Subsample(shiftN, a.seed)
 				opts.Shift = append(opts.Shift, explain.NamedData{Name: n, Data: streamData(ctx, sd.Samples, spec, a.threads, nil)})
 			}
-			if calibSplit != "" && calibSplit != split {
+			switch {
+			case calibDir != "":
+				// Like quantize --calib: its --calib-split split, or all of
+				// it when it defines none and none was asked for.
+				cd, err := openCalibration(a, spec, calibDir, lists.open(""), calibSplit, cmd.Flags().Changed("calib-split"), calibSamples)
+				if err != nil {
+					return fmt.Errorf("--calib %s: %w", calibDir, err)
+				}
+				opts.Calib = streamData(ctx, cd.samples, spec, a.threads, nil)
+				fmt.Fprintf(a.stderr, "qbench: explain: recalibrating on %s\n", cd.describe)
+			case calibSplit != "" && calibSplit != split:
 				if cd, err := d.Split(calibSplit); err == nil {
 					cd = cd.Subsample(calibSamples, a.seed)
 					opts.Calib = streamData(ctx, cd.Samples, spec, a.threads, nil)
 				} else if cmd.Flags().Changed("calib-split") {
 					return usagef("--calib-split: %v", err)
+				} else if target >= 0 {
+					fmt.Fprintf(a.stderr, "qbench: explain: note: no recalibration alternatives: --data has no split %q (give --calib DIR, as for quantize)\n", calibSplit)
 				}
 			}
 			rep := a.progress()
@@ -202,7 +216,8 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.IntVar(&samples, "samples", 1000, "images per split (stratified by class, chosen by --seed)")
 	fl.StringVar(&out, "out", "", "output folder for explain.json, explain.html and mixed.tflite")
 	fl.Float64Var(&target, "target-drop", 0.5, "accuracy drop (points) the fix search must reach; negative disables it")
-	fl.StringVar(&calibSplit, "calib-split", "train", "split to recalibrate on when the fix search tries each calibration method (\"\" to skip)")
+	fl.StringVar(&calibDir, "calib", "", "calibration images for the recalibration alternatives, as for quantize: a folder or CSV manifest (default: --data's --calib-split)")
+	fl.StringVar(&calibSplit, "calib-split", "train", "split (of --calib, else of --data) to recalibrate on when the fix search tries each calibration method (\"\" to skip)")
 	fl.IntVar(&calibSamples, "calib-samples", 200, "images of --calib-split used for recalibration")
 	fl.IntVar(&layerSamples, "layer-samples", 100, "compute per-layer statistics and data shift on about this many images per split (0: all); accuracy always uses every image")
 	addRoundingFlag(fl, &rounding)

@@ -128,6 +128,15 @@ func TestQuantizeAndExplainCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("explain exit %d: %s", code, errOut)
 	}
+	// A dataset without splits gives no recalibration split: said, not silent.
+	if !strings.Contains(errOut, `no recalibration alternatives: --data has no split "train" (give --calib DIR`) {
+		t.Errorf("explain stderr lacks the recalibration note: %q", errOut)
+	}
+	// --calib DIR recalibrates on a folder, as quantize --calib does.
+	code, _, errCal := run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--calib", data, "--out", filepath.Join(dir, "explain-calib"), "--target-drop", "0")
+	if code != 0 || !strings.Contains(errCal, "recalibrating on 16 of 16 images from all of") {
+		t.Errorf("explain --calib: exit %d, stderr %q", code, errCal)
+	}
 	// The table says where the mixed model is, or that none was written.
 	if !strings.Contains(out, "layers ranked by isolated error") || !strings.Contains(out, "mixed model: ") {
 		t.Errorf("explain output:\n%s", out)
