@@ -52,6 +52,17 @@ type Options struct {
 	// starts from zero state: independent samples, what evaluating a
 	// classifier needs.
 	CarryState bool
+	// MaxArenaBytes is the most activation memory one Executor may use
+	// (0: DefaultMaxArenaBytes). Compile refuses a graph that needs more,
+	// with an error naming the largest tensor, instead of letting
+	// NewExecutor allocate it: shapes come from the file.
+	MaxArenaBytes int64
+	// DeclaredShapes skips graph.CheckShapes and runs every op with the
+	// output shape its graph declares. Only TFLite Micro's reference
+	// kernel cases want this: TFLite Micro's kernels take the output dims
+	// a test gives them (a MEAN with keep_dims declared [1 2] for [2 1]),
+	// where the TFLite interpreter re-infers them. Never set it for files.
+	DeclaredShapes bool
 }
 
 // Program is a compiled graph, shared read-only by its Executors.
@@ -101,6 +112,11 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	if !opts.DeclaredShapes {
+		if err := graph.CheckShapes(g); err != nil {
+			return nil, fmt.Errorf("compile: %w", err)
+		}
+	}
 	if opts.Batch < 0 {
 		return nil, fmt.Errorf("compile: negative batch %d", opts.Batch)
 	}
@@ -127,6 +143,17 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	if err := checkSizes(g); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
+	}
+	budget := opts.MaxArenaBytes
+	if budget <= 0 {
+		budget = DefaultMaxArenaBytes
+	}
+	// One activation above the budget is refused before kernels prepare
+	// scratch space sized from it; the whole plan is checked below.
+	if i, n := largestActivation(g); n > budget {
+		t := g.Tensors[i]
+		return nil, fmt.Errorf("compile: tensor %d %q (shape %v, %s) needs %d bytes, more than the arena budget of %d bytes (interp.Options.MaxArenaBytes)",
+			i, t.Name, t.Shape, t.DType, n, budget)
 	}
 	p := &Program{g: g, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState}
 	for i, t := range g.Tensors {
@@ -186,7 +213,33 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 	}
 	p.plain = plain
 	p.kernels = stageKernels(g.Ops, p.prepared, plain.alias)
+	if planned, _ := p.ArenaBytes(); int64(planned) > budget {
+		i, n := largestActivation(g)
+		return nil, fmt.Errorf("compile: activations need %d bytes at once, more than the arena budget of %d bytes (interp.Options.MaxArenaBytes; largest: tensor %d %q, %d bytes)",
+			planned, budget, i, g.Tensors[i].Name, n)
+	}
 	return p, nil
+}
+
+// DefaultMaxArenaBytes is the activation memory budget of one Executor
+// when Options.MaxArenaBytes is 0: far above what the models qbench runs
+// need (seed-cnn at batch 64 plans under 100 MB), far below what a hostile
+// file's shapes can ask for.
+const DefaultMaxArenaBytes = 2 << 30
+
+// largestActivation returns the index and byte size of the largest
+// non-constant tensor (-1, 0 when there is none).
+func largestActivation(g *graph.Graph) (int, int64) {
+	best, n := -1, int64(0)
+	for i, t := range g.Tensors {
+		if t.IsConst() {
+			continue
+		}
+		if b := int64(t.ByteSize()); best < 0 || b > n {
+			best, n = i, b
+		}
+	}
+	return best, n
 }
 
 // placeIO lays the graph inputs and outputs out one after another in the

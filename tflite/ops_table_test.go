@@ -58,6 +58,14 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 			if s.code == codeCustom {
 				op.CustomOptions = []byte{1, 2, 3}
 			}
+			if _, ok := opts.(*graph.Pool2DOptions); ok { // pools take NHWC
+				g.Tensors[ins[0]].Shape = []int{1, 2, 2, 1}
+			}
+			// Read refuses declared shapes that contradict the op's shape
+			// rule, as TFLite does: declare what the rule infers.
+			if err := graph.InferShapes(g, nil); err != nil {
+				t.Fatalf("%s: the test's inputs do not fit its shape rule: %v", s.kind, err)
+			}
 			data, err := Write(g)
 			if err != nil {
 				t.Fatal(err)

@@ -119,6 +119,13 @@ func (r *reader) model() (*graph.Graph, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	// Declared shapes are not trusted. TFLite re-infers them in Prepare,
+	// so a file whose declarations contradict its ops runs there with
+	// other shapes or fails to prepare (a RESHAPE that no longer fits);
+	// qbench refuses it rather than size buffers from the declaration.
+	if err := graph.CheckShapes(g); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
 	attachMeta(r.f.b, g)
 	return g, nil
 }
