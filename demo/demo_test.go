@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +100,31 @@ func TestDemoPipelineTiny(t *testing.T) {
 		"McNemar exact p", "Open the report:"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q", want)
+		}
+	}
+
+	// The "What qbench adds" rows line up: every '|' in the same column,
+	// and no per-class line ends with a dangling ';'.
+	block := summary[strings.Index(summary, "What qbench adds"):]
+	block = block[:strings.Index(block, "\n\n")]
+	var bars []int
+	for _, line := range strings.Split(block, "\n")[1:] {
+		var at []int
+		for i, r := range []rune(line) {
+			if r == '|' {
+				at = append(at, i)
+			}
+		}
+		at = at[max(0, len(at)-2):] // "max |Δp|" has bars of its own
+		if bars == nil {
+			bars = at
+		} else if !slices.Equal(at, bars) {
+			t.Errorf("misaligned row %q: '|' at %v, header at %v", line, at, bars)
+		}
+	}
+	for _, line := range strings.Split(summary, "\n") {
+		if strings.HasPrefix(line, "Per-class accuracy deltas") && strings.HasSuffix(line, ";") {
+			t.Errorf("line ends with ';': %q", line)
 		}
 	}
 

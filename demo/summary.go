@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/qbench/qbench/metrics"
 	"github.com/qbench/qbench/report"
@@ -117,9 +118,11 @@ func WriteSummary(w io.Writer, res *Result) error {
 	}
 
 	p("What qbench adds (int8 against float)\n")
-	p("  %-34s | %-14s | %-14s\n", "", "full", "verification")
+	// Rows are gathered first so the columns fit the longest label and
+	// value (fmt widths count runes, so → and ‖ take one column).
+	var rows [][3]string
 	row := func(label string, f func(s *report.Split) string) {
-		p("  %-34s | %-14s | %-14s\n", label, f(full), f(ver))
+		rows = append(rows, [3]string{label, f(full), f(ver)})
 	}
 	pair := func(s *report.Split) *report.PairEntry {
 		if s == nil || len(s.Pairs) == 0 {
@@ -173,6 +176,16 @@ func WriteSummary(w io.Writer, res *Result) error {
 		}
 		return "-"
 	})
+	cw := [3]int{0, len("full"), len("verification")}
+	for _, r := range rows {
+		for i, c := range r {
+			cw[i] = max(cw[i], utf8.RuneCountInString(c))
+		}
+	}
+	p("  %-*s | %-*s | %s\n", cw[0], "", cw[1], "full", "verification")
+	for _, r := range rows {
+		p("  %-*s | %-*s | %s\n", cw[0], r[0], cw[1], r[1], r[2])
+	}
 	p("\n")
 	for _, s := range []*report.Split{full, ver} {
 		pr := pair(s)
@@ -187,7 +200,11 @@ func WriteSummary(w io.Writer, res *Result) error {
 			if n == 5 || cd.Delta >= 0 {
 				break
 			}
-			p(" %s %+.1f pt;", cd.Class, 100*cd.Delta)
+			sep := ";"
+			if n == 0 {
+				sep = ""
+			}
+			p("%s %s %+.1f pt", sep, cd.Class, 100*cd.Delta)
 			n++
 		}
 		if n == 0 {
