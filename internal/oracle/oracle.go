@@ -72,6 +72,22 @@ func Find() (*Runner, error) {
 // zeros). It returns the first output's raw bytes for all K samples. The
 // error includes the oracle's stderr, e.g. why TFLite rejected the model.
 func (r *Runner) Run(modelPath string, input []byte) ([]byte, error) {
+	outs, err := r.run(modelPath, input, false)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// RunAll is Run for models with several outputs: it returns every output's
+// raw bytes (all K samples each), in the model's output order. Tests that
+// check many ops put them in one model (each op an output) so node and the
+// interpreter start once.
+func (r *Runner) RunAll(modelPath string, input []byte) ([][]byte, error) {
+	return r.run(modelPath, input, true)
+}
+
+func (r *Runner) run(modelPath string, input []byte, all bool) ([][]byte, error) {
 	tmp, err := os.MkdirTemp("", "qbench-oracle-")
 	if err != nil {
 		return nil, err
@@ -95,7 +111,11 @@ func (r *Runner) Run(modelPath string, input []byte) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.Node, "tflite_run.js", abs, in, "--out", out)
+	args := []string{"tflite_run.js", abs, in, "--out", out}
+	if all {
+		args = append(args, "--out-all", filepath.Join(tmp, "out"))
+	}
+	cmd := exec.CommandContext(ctx, r.Node, args...)
 	cmd.Dir = r.Dir
 	var stderr, stdout bytes.Buffer
 	cmd.Stderr = &stderr
@@ -111,7 +131,21 @@ func (r *Runner) Run(modelPath string, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tflite oracle on %s: no output file: %w", modelPath, err)
 	}
-	return data, nil
+	if !all {
+		return [][]byte{data}, nil
+	}
+	var outs [][]byte
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(filepath.Join(tmp, fmt.Sprintf("out.%d.bin", i)))
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tflite oracle on %s: %w", modelPath, err)
+		}
+		outs = append(outs, b)
+	}
+	return outs, nil
 }
 
 // summarize keeps TFLite's ERROR lines and the first line of the failure
