@@ -253,8 +253,15 @@ var mulSpec = binSpec{
 	i32:        func(a, b int32) (int32, bool) { return a * b, true },
 	i64:        func(a, b int64) (int64, bool) { return a * b, true },
 	// TFLite's quantized MUL: the product of the offset inputs rescaled by
-	// s1·s2/so.
+	// s1·s2/so. The runtime's XNNPACK delegate takes 8-bit MUL whose scale
+	// XNNPACK accepts and rescales in float32 (xnnRequant).
 	quant: func(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
+		scale := q.s1 * q.s2 / q.so // float32, as XNNPACK forms it
+		if delegated(p.rnd) && p.out(0).DType == graph.Int8 && scale >= 1.0/65536 && scale < 256 {
+			return func(a, b int32) int32 {
+				return xnnRequant((a-q.z1)*(b-q.z2), scale, q.zo, q.lo, q.hi)
+			}, nil
+		}
 		m, sh := fixedpoint.QuantizeMultiplier(float64(q.s1) * float64(q.s2) / float64(q.so))
 		return func(a, b int32) int32 {
 			r := fixedpoint.MultiplyByQuantizedMultiplier((a-q.z1)*(b-q.z2), m, sh) + q.zo
@@ -293,6 +300,11 @@ func quantSub(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
 			}
 		}
 	}
+	if delegated(p.rnd) && is8Bit(p.out(0).DType) {
+		if f, ok := xnnSub(q); ok {
+			return f, nil
+		}
+	}
 	left := 20
 	if p.out(0).DType == graph.Int16 {
 		left = 15
@@ -310,6 +322,29 @@ func quantSub(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
 		r := fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(x-y, mo, sho) + q.zo
 		return clampQ(r, q.lo, q.hi)
 	}, nil
+}
+
+// xnnSub is XNNPACK's 8-bit SUBTRACT, which the TFLite runtime's delegate
+// takes: its ADD with the second ratio negated, out = (bias + a·ma + b·mb)
+// >> shift + zo with 21-bit multipliers from the float32 ratios s1/so and
+// −s2/so (shift = 20 − exponent of the larger magnitude, m =
+// roundHalfEven(ratio·2^shift), bias = 2^(shift−1) − ma·z1 − mb·z2), so the
+// shift rounds half up. ok is false when XNNPACK refuses the scales (a
+// ratio outside [2^−10, 2^8)) and the builtin kernel runs.
+func xnnSub(q binQuantParams) (f func(a, b int32) int32, ok bool) {
+	ra, rb := q.s1/q.so, q.s2/q.so
+	in := func(r float32) bool { return r >= 1.0/1024 && r < 256 }
+	if !in(ra) || !in(rb) {
+		return nil, false
+	}
+	e := int(math.Float32bits(max(ra, rb))>>23) - 127
+	shift := 20 - e
+	ma := int32(math.RoundToEven(float64(ra) * math.Ldexp(1, shift)))
+	mb := -int32(math.RoundToEven(float64(rb) * math.Ldexp(1, shift)))
+	bias := int32(1)<<(shift-1) - ma*q.z1 - mb*q.z2
+	return func(a, b int32) int32 {
+		return clampQ((bias+a*ma+b*mb)>>shift+q.zo, q.lo, q.hi)
+	}, true
 }
 
 // log2Exact reports log2(s) when s is a power of two as TFLite's CheckedLog2
@@ -540,3 +575,18 @@ var (
 	prepareFloorMod          = prepareBinary(&floorModSpec)
 	preparePow               = prepareBinary(&powSpec)
 )
+
+// delegated reports whether rnd reproduces the TFLite runtime with its
+// XNNPACK delegate, which takes some 8-bit ops and rescales them in float.
+// (Today that is SingleRounding, the runtime's arithmetic; a dedicated
+// runtime mode, being added, takes this role.)
+func delegated(rnd fixedpoint.Rounding) bool { return rnd == fixedpoint.SingleRounding }
+
+// xnnRequant is XNNPACK's fp32 requantization: float32(acc)·scale, clamped
+// to the output range less the zero point, rounded half to even, plus the
+// zero point.
+func xnnRequant(acc int32, scale float32, zp, lo, hi int32) int32 {
+	f := float32(acc) * scale
+	f = min(max(f, float32(lo-zp)), float32(hi-zp))
+	return int32(math.RoundToEven(float64(f))) + zp
+}

@@ -301,7 +301,7 @@ func prepareUnary(p *prep) (Kernel, error) {
 		s = geluSpec(o != nil && o.Approximate)
 	}
 	if s == nil {
-		return nil, p.unsupported("no kernel for this op")
+		return nil, p.unsupported(whyNoKernel)
 	}
 	if in.DType != out.DType {
 		return nil, p.unsupported("input and output dtypes differ")

@@ -61,6 +61,11 @@ func (r *rewriter) build() error {
 	}
 	for _, out := range g.Outputs {
 		t := g.Tensors[out]
+		if t.DType != graph.Float32 {
+			// A bool or index output is the same in every form.
+			r.ng.Outputs = append(r.ng.Outputs, r.getFloat(out))
+			continue
+		}
 		switch r.opts.IO {
 		case graph.Float32:
 			r.ng.Outputs = append(r.ng.Outputs, r.getFloat(out))
@@ -143,9 +148,8 @@ func (r *rewriter) getQuant(t int) int {
 // quantizeConst quantizes a float constant used as a data operand (e.g. of
 // ADD) with its own min/max range, like an activation.
 func (r *rewriter) quantizeConst(src *graph.Tensor) int {
-	v := src.Float32s()
 	h := NewHistogram(r.opts.Bins)
-	h.Add(v)
+	h.Add(src.Float32s())
 	var scale float64
 	var zp int64
 	if r.act == graph.Int16 {
@@ -153,8 +157,15 @@ func (r *rewriter) quantizeConst(src *graph.Tensor) int {
 	} else {
 		scale, zp = AsymmetricParams(h.Min, h.Max, r.qmin, r.qmax)
 	}
+	return r.quantizeConstAs(src, &graph.Quantization{Scale: []float32{float32(scale)}, ZeroPoint: []int64{zp}})
+}
+
+// quantizeConstAs quantizes a float constant with the given parameters.
+func (r *rewriter) quantizeConstAs(src *graph.Tensor, p *graph.Quantization) int {
+	v := src.Float32s()
+	scale, zp := float64(p.Scale[0]), p.ZeroPoint[0]
 	c := &graph.Tensor{Name: src.Name, Shape: append([]int(nil), src.Shape...), DType: r.act,
-		Quant: &graph.Quantization{Scale: []float32{float32(scale)}, ZeroPoint: []int64{zp}}}
+		Quant: &graph.Quantization{Scale: []float32{p.Scale[0]}, ZeroPoint: []int64{zp}}}
 	if r.act == graph.Int16 {
 		q := make([]int16, len(v))
 		for i, x := range v {
@@ -180,6 +191,13 @@ func (r *rewriter) emitFloat(op *graph.Op) error {
 	outs := make([]int, len(op.Outputs))
 	for i, out := range op.Outputs {
 		src := r.g.Tensors[out]
+		if src.DType != graph.Float32 {
+			// Bools and integers (CAST, comparisons) keep their dtype and
+			// serve float and integer consumers alike.
+			outs[i] = r.addTensor(src, src.Name, src.DType, src.Quant.Clone())
+			r.floatIdx[out], r.qIdx[out] = outs[i], outs[i]
+			continue
+		}
 		outs[i] = r.addTensor(src, r.outName(out, graph.Float32), graph.Float32, nil)
 		r.floatIdx[out] = outs[i]
 	}
@@ -197,9 +215,17 @@ func (r *rewriter) emitQuant(op *graph.Op) error {
 		if ins, err = r.weightOp(op, ins); err != nil {
 			return err
 		}
-	case graph.OpAdd, graph.OpConcatenation:
+	case graph.OpAdd, graph.OpConcatenation, graph.OpMul, graph.OpSub, graph.OpSquaredDifference, graph.OpPrelu,
+		graph.OpLess, graph.OpLessEqual, graph.OpGreater, graph.OpGreaterEqual, graph.OpEqual, graph.OpNotEqual:
 		for i, in := range op.Inputs {
 			ins[i] = r.getQuant(in)
+		}
+	case graph.OpMinimum, graph.OpMaximum:
+		// The converter gives inputs and output one scale: requantize
+		// (or quantize a constant) to the output's.
+		p := r.params[op.Outputs[0]]
+		for i, in := range op.Inputs {
+			ins[i] = r.getQuantAs(in, p)
 		}
 	default:
 		// Data input 0 is integer; the rest (shape, paddings, axes) are
@@ -217,11 +243,35 @@ func (r *rewriter) emitQuant(op *graph.Op) error {
 	}
 	outs := make([]int, len(op.Outputs))
 	for i, out := range op.Outputs {
+		if src := r.g.Tensors[out]; src.DType != graph.Float32 {
+			// Comparisons, ARG_MAX: bools and indices, unquantized.
+			outs[i] = r.addTensor(src, src.Name, src.DType, nil)
+			r.floatIdx[out], r.qIdx[out] = outs[i], outs[i]
+			continue
+		}
 		outs[i] = r.addTensor(r.g.Tensors[out], r.outName(out, r.act), r.act, r.params[out].Clone())
 		r.qIdx[out] = outs[i]
 	}
 	r.ng.AddOp(op.Kind, ins, outs, cloneOpts(r.g, op))
 	return nil
+}
+
+// getQuantAs returns tensor t's integer version with quantization p: a
+// constant quantized with p, or t's version requantized by a QUANTIZE op
+// when its parameters differ.
+func (r *rewriter) getQuantAs(t int, p *graph.Quantization) int {
+	src := r.g.Tensors[t]
+	if src.IsConst() {
+		return r.quantizeConstAs(src, p)
+	}
+	q := r.getQuant(t)
+	have := r.ng.Tensors[q].Quant
+	if have != nil && have.Scale[0] == p.Scale[0] && have.ZeroPoint[0] == p.ZeroPoint[0] {
+		return q
+	}
+	rq := r.addTensor(src, src.Name+"_requant", r.act, p.Clone())
+	r.ng.AddOp(graph.OpQuantize, []int{q}, []int{rq}, nil)
+	return rq
 }
 
 // cloneOpts deep-copies op's options through a one-op graph clone, so the

@@ -118,6 +118,7 @@ func TestOracleQuantizedModels(t *testing.T) {
 		{"elementwise", elementwiseNet(), []Options{{IO: graph.UInt8, Method: MSE}, {Mode: Mode16x8, IO: graph.Int16}}},
 		{"tinycnn", tinyCNN(3), []Options{{IO: graph.Int8, PerTensor: true, BiasCorrection: true, Method: KL}, {Mode: Mode16x8, IO: graph.Int16}}},
 		{"seedlike", seedLike(4), []Options{{IO: graph.Int8}, {IO: graph.UInt8, Method: Percentile}, {IO: graph.Float32}}},
+		{"newops", newOpsNet(), []Options{{IO: graph.Int8}, {IO: graph.UInt8}, {IO: graph.Float32}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.g

@@ -81,6 +81,9 @@ const (
 	ruleCalibrated outRule = iota // own calibrated range
 	ruleInput                     // same parameters as input 0
 	ruleFixed                     // softmax/logistic: 1/256 (1/32768)
+	ruleTanh                      // TANH: 1/128 zero point 0 (1/32768 in 16x8)
+	ruleFloat                     // no integer form: the op stays float, between DEQUANTIZE and QUANTIZE
+	ruleIndex                     // integer inputs, an output of its own dtype (bool, int32 indices), unquantized
 )
 
 var supportedOps = map[graph.OpKind]outRule{
@@ -99,6 +102,65 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpAdd:             ruleCalibrated,
 	graph.OpMean:            ruleCalibrated,
 	graph.OpConcatenation:   ruleCalibrated,
+
+	// Elementwise and reductions, as the TFLite converter quantizes them:
+	// MINIMUM, MAXIMUM, REDUCE_MAX and REDUCE_MIN copy values, so inputs and
+	// output share one scale; TANH has a fixed output scale; comparisons
+	// and ARG_MAX/ARG_MIN read integers and give bools or indices.
+	graph.OpMul:               ruleCalibrated,
+	graph.OpSub:               ruleCalibrated,
+	graph.OpSquaredDifference: ruleCalibrated,
+	graph.OpPrelu:             ruleCalibrated,
+	graph.OpAbs:               ruleCalibrated,
+	graph.OpHardSwish:         ruleCalibrated,
+	graph.OpGelu:              ruleCalibrated,
+	graph.OpElu:               ruleCalibrated,
+	graph.OpReluN1To1:         ruleCalibrated,
+	graph.OpRelu0To1:          ruleCalibrated,
+	graph.OpSum:               ruleCalibrated,
+	graph.OpTanh:              ruleTanh,
+	graph.OpMinimum:           ruleInput,
+	graph.OpMaximum:           ruleInput,
+	graph.OpReduceMax:         ruleInput,
+	graph.OpReduceMin:         ruleInput,
+	graph.OpLess:              ruleIndex,
+	graph.OpLessEqual:         ruleIndex,
+	graph.OpGreater:           ruleIndex,
+	graph.OpGreaterEqual:      ruleIndex,
+	graph.OpEqual:             ruleIndex,
+	graph.OpNotEqual:          ruleIndex,
+	graph.OpArgMax:            ruleIndex,
+	graph.OpArgMin:            ruleIndex,
+	// No int8 kernel in the TFLite runtime (DIV is uint8 only; EXP, POW,
+	// FLOOR_DIV ... are float), or none in qbench yet (quantized
+	// LOG_SOFTMAX and L2_NORMALIZATION): they stay float, and ops on bools
+	// and indices keep their dtypes.
+	graph.OpDiv: ruleFloat, graph.OpExp: ruleFloat, graph.OpLog: ruleFloat, graph.OpPow: ruleFloat,
+	graph.OpSqrt: ruleFloat, graph.OpRsqrt: ruleFloat, graph.OpSquare: ruleFloat, graph.OpNeg: ruleFloat,
+	graph.OpSin: ruleFloat, graph.OpCos: ruleFloat, graph.OpFloor: ruleFloat, graph.OpCeil: ruleFloat,
+	graph.OpRound: ruleFloat, graph.OpSign: ruleFloat, graph.OpFloorDiv: ruleFloat, graph.OpFloorMod: ruleFloat,
+	graph.OpAddN: ruleFloat, graph.OpCast: ruleFloat, graph.OpZerosLike: ruleFloat, graph.OpSelect: ruleFloat,
+	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
+	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
+	graph.OpLogSoftmax: ruleFloat, graph.OpL2Normalization: ruleFloat,
+}
+
+// noInt16 are the ops above without an int16 kernel in TFLite: in 16x8
+// mode they stay float.
+var noInt16 = map[graph.OpKind]bool{
+	graph.OpSquaredDifference: true, graph.OpPrelu: true, graph.OpHardSwish: true, graph.OpGelu: true,
+	graph.OpElu: true, graph.OpReluN1To1: true, graph.OpRelu0To1: true, graph.OpSum: true, graph.OpTanh: true,
+	graph.OpLess: true, graph.OpLessEqual: true, graph.OpGreater: true, graph.OpGreaterEqual: true,
+	graph.OpEqual: true, graph.OpNotEqual: true, graph.OpArgMax: true, graph.OpArgMin: true,
+}
+
+// ruleOf is how op is quantized in this run (ok false: no rule at all).
+func (r *rewriter) ruleOf(op *graph.Op) (outRule, bool) {
+	rule, ok := supportedOps[op.Kind]
+	if ok && r.act == graph.Int16 && noInt16[op.Kind] {
+		rule = ruleFloat
+	}
+	return rule, ok
 }
 
 // Apply rewrites float graph g into a quantized graph using the statistics
@@ -177,17 +239,23 @@ func (r *rewriter) assignParams() error {
 		}
 	}
 	for oi, op := range g.Ops {
-		rule, ok := supportedOps[op.Kind]
+		rule, ok := r.ruleOf(op)
 		if !ok && !r.keep[oi] {
 			return fmt.Errorf("op %d (%s): %w (no integer kernel); keep it float or remove it", oi, op.Kind, ErrUnsupported)
 		}
-		for _, in := range op.Inputs {
-			if t := g.Tensor(in); t != nil && !t.IsConst() && t.DType != graph.Float32 {
+		if rule == ruleFloat {
+			r.keep[oi] = true
+		}
+		for k, in := range op.Inputs {
+			if t := g.Tensor(in); t != nil && !t.IsConst() && t.DType != graph.Float32 && !r.keep[oi] && (rule != ruleIndex || k == 0) {
 				return fmt.Errorf("op %d (%s): input %q is %s; quantization needs a float32 model", oi, op.Kind, t.Name, t.DType)
 			}
 		}
 		for _, out := range op.Outputs {
 			r.prodOp[out] = op.Kind.String()
+			if g.Tensors[out].DType != graph.Float32 && (r.keep[oi] || rule == ruleIndex) {
+				continue // bools, indices: no quantization
+			}
 			if g.Tensors[out].DType != graph.Float32 {
 				return fmt.Errorf("op %d (%s): output %q is %s; quantization needs a float32 model", oi, op.Kind, g.Tensors[out].Name, g.Tensors[out].DType)
 			}
@@ -207,6 +275,13 @@ func (r *rewriter) assignParams() error {
 				r.params[out] = r.params[in].Clone()
 				r.ranges[out] = r.ranges[in]
 				r.source[out] = "input"
+			case ruleTanh:
+				if r.act == graph.Int16 {
+					r.params[out] = &graph.Quantization{Scale: []float32{1.0 / 32768}, ZeroPoint: []int64{0}}
+				} else {
+					r.params[out] = &graph.Quantization{Scale: []float32{1.0 / 128}, ZeroPoint: []int64{0}}
+				}
+				r.source[out] = "fixed"
 			case ruleFixed:
 				if r.act == graph.Int16 {
 					r.params[out] = &graph.Quantization{Scale: []float32{1.0 / 32768}, ZeroPoint: []int64{0}}
