@@ -577,10 +577,8 @@ var (
 )
 
 // delegated reports whether rnd reproduces the TFLite runtime with its
-// XNNPACK delegate, which takes some 8-bit ops and rescales them in float.
-// (Today that is SingleRounding, the runtime's arithmetic; a dedicated
-// runtime mode, being added, takes this role.)
-func delegated(rnd fixedpoint.Rounding) bool { return rnd == fixedpoint.SingleRounding }
+// XNNPACK delegate, which takes some 8-bit ops and rescales them its own way.
+func delegated(rnd fixedpoint.Rounding) bool { return rnd == fixedpoint.RuntimeRounding }
 
 // xnnRequant is XNNPACK's fp32 requantization: float32(acc)·scale, clamped
 // to the output range less the zero point, rounded half to even, plus the

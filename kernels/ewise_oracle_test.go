@@ -81,7 +81,7 @@ func TestElementwiseOpsMatchTFLite(t *testing.T) {
 				osz := out.NumElements() * out.DType.Size()
 				ok := true
 				for s := range samples {
-					got, err := runEwOp(m, op, Options{Rounding: fixedpoint.SingleRounding}, in[s*step:(s+1)*step])
+					got, err := runEwOp(m, op, Options{Rounding: fixedpoint.RuntimeRounding}, in[s*step:(s+1)*step])
 					if err != nil {
 						t.Errorf("%s model %d %s: %v", dt, mi, m.names[oi], err)
 						ok = false
@@ -264,7 +264,7 @@ func TestElementwiseFastMatchesReference(t *testing.T) {
 			m := ewBuild(r, dt, casesFor(ewCases(), dt))
 			in := ewInput(r, m.in, 1)
 			for oi, op := range m.ops {
-				for _, rnd := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding} {
+				for _, rnd := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding} {
 					fast, err := runEwOp(m, op, Options{Rounding: rnd}, in)
 					if err != nil {
 						t.Errorf("%s %s: %v", dt, m.names[oi], err)
