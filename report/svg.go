@@ -123,7 +123,10 @@ func niceStep(x float64) float64 {
 // to red (red = more under the second model). tip gives each cell's tooltip.
 func heatmap(title string, k int, value func(i, j int) float64, diverging bool, tip func(i, j int) string, classes func(int) string) string {
 	cell := math.Max(5, math.Min(18, 380/float64(max(k, 1))))
-	left, top := 34.0, 40.0
+	// The column numbers sit just above the matrix (baseline top-3, 10px
+	// font); "predicted →" gets its own line above them so the two never
+	// overlap.
+	left, top := 34.0, 50.0
 	side := cell * float64(k)
 	w, h := left+side+10, top+side+10
 	var b strings.Builder
