@@ -1,9 +1,7 @@
 package kernels
 
-// UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF.
+// UNIDIRECTIONAL_SEQUENCE_LSTM (SVDF is in svdf.go).
 //
 // Kernels not written yet report ErrUnsupported naming the op.
 
 func prepareSequenceLSTM(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
-
-func prepareSVDF(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
