@@ -277,12 +277,9 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 	if x.DType != out.DType || y.DType != out.DType {
 		return nil, unsupported(op, ins, outs, "inputs and output must share one dtype")
 	}
-	act := graph.ActNone
+	act, pot := graph.ActNone, false
 	if o, ok := op.Options.(*graph.AddOptions); ok {
-		act = o.Activation
-		if o.PotScaleInt16 && out.DType == graph.Int16 {
-			return nil, unsupported(op, ins, outs, "power-of-two int16 scaling")
-		}
+		act, pot = o.Activation, o.PotScaleInt16
 	}
 	bc, err := newBroadcast(x.Shape, y.Shape, out.Shape)
 	if err != nil {
@@ -323,6 +320,19 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 	so, zo, err := requireQuant(op, "output", out)
 	if err != nil {
 		return nil, err
+	}
+	if out.DType == graph.Int16 {
+		if z1 != 0 || z2 != 0 || zo != 0 {
+			return nil, unsupported(op, ins, outs, fmt.Sprintf("int16 needs zero points 0 (%q %d, %q %d, %q %d)", x.Name, z1, y.Name, z2, out.Name, zo))
+		}
+		// pot_scale_int16 asks for TFLite's power-of-two path, which it
+		// takes only when all three scales are powers of two; otherwise
+		// the general path below runs, as in TFLite.
+		if pot {
+			if k, ok, err := prepareAddPOT(op, ins, outs, s1, s2, so, act, k.same); ok || err != nil {
+				return k, err
+			}
+		}
 	}
 	// TFLite's general quantized ADD: both inputs are brought to a common
 	// scale of twice the larger input scale with 20 (8-bit) or 15 (16-bit)

@@ -145,6 +145,9 @@ type quantizeKernel struct {
 	// conversion (fixedpoint.FP32Quantize) with the float32 1/scale.
 	xnnInv float32
 	ref    bool // the plain loop only (differential tests)
+	// div64: the quotient x/scale is taken in double precision
+	// (AffineQuantize64), as the TFLite runtime's int16 QUANTIZE does.
+	div64 bool
 }
 
 // quantizeXNN sets ys[i] = FP32Quantize(xs[i], inv, zp, lo, hi), with the
@@ -169,10 +172,38 @@ func quantizeXNN(inv float32, zp, lo, hi int32, xs []float32, ys []int8, ref boo
 	}
 }
 
+// AffineQuantize64 is AffineQuantize with the quotient x/scale computed in
+// double precision, as the TFLite runtime's optimized float→int16 QUANTIZE
+// does (measured: float32 division rounds a few quotients onto exact .5
+// ties that the double quotient does not reach, and the results differ).
+func AffineQuantize64(x, scale float32, zeroPoint, lo, hi int32) int32 {
+	q := math.Round(float64(x) / float64(scale))
+	var v int64
+	switch {
+	case q != q:
+		v = 0
+	case q >= 1<<31:
+		v = 1<<31 - 1
+	case q < -(1 << 31):
+		v = -(1 << 31)
+	default:
+		v = int64(q)
+	}
+	v += int64(zeroPoint)
+	return int32(min(max(v, int64(lo)), int64(hi)))
+}
+
 func (k *quantizeKernel) Run(ins, outs []*Buffer) error {
 	x, y := ins[0].F32, outs[0]
 	if k.xnnInv != 0 {
 		quantizeXNN(k.xnnInv, k.zp, k.lo, k.hi, x, y.I8, k.ref)
+		return nil
+	}
+	if k.div64 {
+		y16 := y.I16[:len(x)]
+		for i, v := range x {
+			y16[i] = int16(AffineQuantize64(v, k.scale, k.zp, k.lo, k.hi))
+		}
 		return nil
 	}
 	if c := k.fast; c != nil {
@@ -274,6 +305,12 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 			// The delegate takes float to int8 QUANTIZE (XNNPACK's
 			// convert_nc_f32_qs8, which multiplies by 1/scale).
 			k.xnnInv, k.ref = 1/s, ref
+			return k, nil
+		}
+		if out.DType == graph.Int16 && rnd != fixedpoint.DoubleRounding {
+			// The runtime's int16 kernel divides in double; TFLite Micro's
+			// reference (DoubleRounding) in float32.
+			k.div64 = true
 			return k, nil
 		}
 		if c, ok := newQuantizer(s, zp, lo, hi); ok && !ref {

@@ -108,8 +108,16 @@ func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpo
 		}
 		// Differences are rescaled so that [−65535, 0] covers [−10, 0], the
 		// exp table's domain.
-		s.mult, s.shift = rnd.QuantizeMultiplier(float64(sIn) * float64(beta) / (10.0 / 65535.0))
+		// The runtime's int16 softmax rescales with the reference
+		// (double-rounding) multiplier in every rounding mode (measured:
+		// single rounding differs by one step now and then); its tables
+		// are built in double, TFLite Micro's in float32.
+		s.round = fixedpoint.DoubleRounding
+		s.mult, s.shift = s.round.QuantizeMultiplier(float64(sIn) * float64(beta) / (10.0 / 65535.0))
 		s.expLUT, s.recipLUT = fixedpoint.SoftmaxInt16LUTs()
+		if rnd != fixedpoint.DoubleRounding {
+			s.expLUT, s.recipLUT = fixedpoint.SoftmaxInt16LUTsDouble()
+		}
 		return &softmaxInt16{s}, nil
 	}
 	return nil, unsupported(op, ins, outs, "no SOFTMAX kernel for these dtypes")

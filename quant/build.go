@@ -252,7 +252,14 @@ func (r *rewriter) emitQuant(op *graph.Op) error {
 		outs[i] = r.addTensor(r.g.Tensors[out], r.outName(out, r.act), r.act, r.params[out].Clone())
 		r.qIdx[out] = outs[i]
 	}
-	r.ng.AddOp(op.Kind, ins, outs, cloneOpts(r.g, op))
+	opts := cloneOpts(r.g, op)
+	if a, ok := opts.(*graph.AddOptions); ok && r.act == graph.Int16 {
+		// TFLite's converter writes 16x8 ADDs for the general-scale path;
+		// pot_scale_int16 (the schema's default) would ask for the
+		// power-of-two one.
+		a.PotScaleInt16 = false
+	}
+	r.ng.AddOp(op.Kind, ins, outs, opts)
 	return nil
 }
 

@@ -50,6 +50,38 @@ func GenLUT16(f func(float32) float32, inMin, inMax, outMin, outMax float32) *LU
 	return &lut
 }
 
+// GenLUT16Double is GenLUT16 in double precision, the TFLite runtime's
+// gen_lut<double, int16_t, int16_t> (its int16 SOFTMAX tables): the
+// samples, midpoints and corrections are computed and rounded in float64,
+// which changes a few entries against the float32 tables of TFLite Micro.
+func GenLUT16Double(f func(float64) float64, inMin, inMax, outMin, outMax float64) *LUT16 {
+	const nbSteps = 512
+	var lut LUT16
+	step := (inMax - inMin) / nbSteps
+	halfStep := step / 2
+	scaleInv := 65536 / (outMax - outMin)
+	clamp := func(x float64) int16 { return int16(min(max(x, math.MinInt16), math.MaxInt16)) }
+	for i := 0; i < nbSteps; i++ {
+		x := inMin + float64(i)*step
+		val := f(x)
+		valMid := f(x + halfStep)
+		valNext := f(inMin + float64(i+1)*step)
+		sample := math.Round(val * scaleInv)
+		midInterp := math.Round((valNext*scaleInv + sample) / 2)
+		mid := math.Round(valMid * scaleInv)
+		bias := math.Round((midInterp - mid) / 2)
+		lut[i] = clamp(sample - bias)
+	}
+	lut[nbSteps] = clamp(math.Round(f(inMax) * scaleInv))
+	return &lut
+}
+
+// SoftmaxInt16LUTsDouble returns SoftmaxInt16LUTs' tables as the TFLite
+// runtime builds them (GenLUT16Double).
+func SoftmaxInt16LUTsDouble() (exp, oneOverOnePlusX *LUT16) {
+	return GenLUT16Double(math.Exp, -10, 0, -1, 1), GenLUT16Double(func(x float64) float64 { return 1 / (1 + x) }, 0, 1, -1, 1)
+}
+
 // Lookup returns the table value for v, interpolating linearly between the
 // two entries around it with the low 7 bits of v, rounded (TFLite's
 // LUTLookup for int16).

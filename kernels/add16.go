@@ -1,0 +1,72 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+// checkedLog2 is TFLite's CheckedLog2: log2(x) rounded, and whether x is
+// within 10^-3 (in the exponent) of that power of two. The logarithm is
+// taken in float32 as TFLite does.
+func checkedLog2(x float32) (int, bool) {
+	l := float32(math.Log(float64(x))) * (1 / float32(math.Log(2)))
+	r := roundHalfAway32(l)
+	return int(r), math.Abs(float64(l-r)) < 1e-3
+}
+
+// addPOTKernel is TFLite's power-of-two int16 ADD (pot_scale_int16 with
+// power-of-two scales and zero points 0): one input has the output's
+// scale, the other a smaller one and is brought to it by a rounding right
+// shift; the sum saturates to int16, then the activation clamp.
+type addPOTKernel struct {
+	shiftFirst bool // input 0 is the shifted one
+	rshift     int
+	lo, hi     int32
+}
+
+// prepareAddPOT returns the power-of-two kernel when all three scales are
+// powers of two (ok false otherwise: the general path applies), or an
+// error for what TFLite's power-of-two path refuses.
+func prepareAddPOT(op *graph.Op, ins, outs []*graph.Tensor, s1, s2, so float32, act graph.Activation, same bool) (Kernel, bool, error) {
+	l1, ok1 := checkedLog2(s1)
+	l2, ok2 := checkedLog2(s2)
+	lo, ok3 := checkedLog2(so)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, false, nil
+	}
+	sh1, sh2 := l1-lo, l2-lo
+	if (sh1 != 0 && sh2 != 0) || sh1 > 0 || sh2 > 0 {
+		return nil, true, unsupported(op, ins, outs, fmt.Sprintf("power-of-two int16 scaling needs one input at the output's scale and the other at most that (input shifts %d, %d)", sh1, sh2))
+	}
+	if !same || !sameShape(ins[0].Shape, outs[0].Shape) {
+		return nil, true, unsupported(op, ins, outs, "power-of-two int16 scaling with broadcasting")
+	}
+	ilo, ihi, err := ActivationRangeQuantized(act, graph.Int16, so, 0)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: %w", op.Kind, err)
+	}
+	k := &addPOTKernel{shiftFirst: sh1 != 0, rshift: -sh1 - sh2, lo: ilo, hi: ihi}
+	if sh1 == 0 && sh2 == 0 {
+		k.shiftFirst = false
+	}
+	return k, true, nil
+}
+
+// Run implements Kernel.
+func (k *addPOTKernel) Run(ins, outs []*Buffer) error {
+	a, b, z := ins[0].I16, ins[1].I16, outs[0].I16
+	if k.shiftFirst {
+		a, b = b, a
+	}
+	z = z[:len(a)]
+	b = b[:len(a)]
+	for i, v := range a {
+		s := int32(v) + fixedpoint.RoundingDivideByPOT(int32(b[i]), k.rshift)
+		s = min(max(s, math.MinInt16), math.MaxInt16)
+		z[i] = int16(min(max(s, k.lo), k.hi))
+	}
+	return nil
+}
