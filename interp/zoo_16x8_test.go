@@ -63,7 +63,7 @@ func TestZoo16x8MatchesTFLite(t *testing.T) {
 			if err := tflite.WriteFile(p, c); err != nil {
 				t.Fatal(err)
 			}
-			prog, err := interp.Compile(c, interp.Options{Rounding: fixedpoint.SingleRounding})
+			prog, err := interp.Compile(c, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}

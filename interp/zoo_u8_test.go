@@ -40,7 +40,7 @@ func TestZooUint8MatchesTFLite(t *testing.T) {
 		if err := tflite.WriteFile(p, c); err != nil {
 			t.Fatal(err)
 		}
-		prog, err := interp.Compile(c, interp.Options{Rounding: fixedpoint.SingleRounding})
+		prog, err := interp.Compile(c, interp.Options{Rounding: fixedpoint.RuntimeRounding})
 		if err != nil {
 			t.Fatalf("after op %d (%s): %v", cut, c.Ops[cut].Kind, err)
 		}

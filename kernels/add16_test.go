@@ -83,7 +83,7 @@ func int16OracleCases(r *rand.Rand) []int16Case {
 
 // TestInt16AddQuantizeMatchTFLite checks int16 ADD (general scales with
 // pot_scale_int16 false or true, and the power-of-two path), int16 SOFTMAX
-// and float → int16 QUANTIZE against the real TFLite interpreter, in SingleRounding:
+// and float → int16 QUANTIZE against the real TFLite interpreter, in RuntimeRounding:
 // outputs must be identical. It also counts the QUANTIZE outputs that
 // TFLite Micro's float32 division (DoubleRounding) gives differently.
 func TestInt16AddQuantizeMatchTFLite(t *testing.T) {
@@ -111,7 +111,7 @@ func TestInt16AddQuantizeMatchTFLite(t *testing.T) {
 			ins = append(ins, c.g.Tensor(ti))
 		}
 		out := c.g.Tensors[c.g.Outputs[0]]
-		for _, rnd := range []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding} {
+		for _, rnd := range []fixedpoint.Rounding{fixedpoint.RuntimeRounding, fixedpoint.DoubleRounding} {
 			k, err := PrepareWith(op, ins, []*graph.Tensor{out}, Options{Rounding: rnd})
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
@@ -142,7 +142,7 @@ func TestInt16AddQuantizeMatchTFLite(t *testing.T) {
 				for i, v := range z.I16 {
 					w := int16(binary.LittleEndian.Uint16(want[2*(s*n+i):]))
 					if v != w {
-						if bad == 0 && rnd == fixedpoint.SingleRounding {
+						if bad == 0 && rnd == fixedpoint.RuntimeRounding {
 							t.Errorf("%s: output %d = %d, TFLite %d", c.name, s*n+i, v, w)
 						}
 						bad++
@@ -150,7 +150,7 @@ func TestInt16AddQuantizeMatchTFLite(t *testing.T) {
 					total++
 				}
 			}
-			if rnd == fixedpoint.SingleRounding && bad > 0 {
+			if rnd == fixedpoint.RuntimeRounding && bad > 0 {
 				t.Errorf("%s: %d of %d outputs differ from TFLite", c.name, bad, total)
 			} else {
 				t.Logf("%s (%s): %d of %d outputs differ from TFLite", c.name, rnd, bad, total)

@@ -37,6 +37,9 @@ type u8Params struct {
 // weights of wLen values, optional int32 bias of n values) and computes
 // its epilogues.
 func prepareU8(rnd fixedpoint.Rounding, op *graph.Op, in, w, bias, out *graph.Tensor, act graph.Activation, n, wLen int) (*u8Params, []uint8, error) {
+	// The runtime's delegate takes no uint8 op: its builtin kernels'
+	// arithmetic (the int8 twin below must not pick XNNPACK's).
+	rnd = rnd.Builtin()
 	sIn, zpIn, err := tensorQuant(op, "input", in)
 	if err != nil {
 		return nil, nil, err
@@ -448,7 +451,7 @@ func newFCU8(rnd fixedpoint.Rounding, f *fc, in, w, bias, out *graph.Tensor, act
 	op := *f.op
 	op.Options = &graph.FullyConnectedOptions{Activation: act}
 	ins := []*graph.Tensor{shiftedS8(in), shiftedS8(w), bias}
-	inner, err := prepareFullyConnectedRounding(&op, ins, []*graph.Tensor{shiftedS8(out)}, rnd)
+	inner, err := prepareFullyConnectedRounding(&op, ins, []*graph.Tensor{shiftedS8(out)}, rnd.Builtin())
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,7 @@ func TestU8FastMatchesRef(t *testing.T) {
 	for i := 0; i < 150; i++ {
 		kind := []graph.OpKind{graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected}[i%3]
 		c := randU8Conv(r, kind, i)
-		rnd := []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding}[r.Intn(2)]
+		rnd := []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding, fixedpoint.RuntimeRounding}[r.Intn(3)]
 		fast, err := prepareU8Kernel(c, rnd, false)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
@@ -203,7 +203,7 @@ func u8OracleCases(r *rand.Rand) []u8Case {
 // TestU8KernelsMatchTFLite runs random one-op uint8 models (conv,
 // depthwise, fully connected with weight zero points, pools, softmax) in
 // the real TFLite interpreter and through the fast and reference kernels
-// in SingleRounding: outputs must be identical.
+// in RuntimeRounding (the runtime as shipped): outputs must be identical.
 func TestU8KernelsMatchTFLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs TFLite once per case; skipped with -short")
@@ -228,7 +228,7 @@ func TestU8KernelsMatchTFLite(t *testing.T) {
 			t.Fatalf("%s: oracle: %v", c.name, err)
 		}
 		for _, ref := range []bool{false, true} {
-			k, err := prepareU8Kernel(c, fixedpoint.SingleRounding, ref)
+			k, err := prepareU8Kernel(c, fixedpoint.RuntimeRounding, ref)
 			if err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
