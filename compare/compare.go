@@ -387,6 +387,9 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	in, outT := prog.InputTensor(0), prog.OutputTensor(0)
 	info.InputType, info.OutputType = in.DType.String(), outT.DType.String()
 	info.Quantized = computesInIntegers(g)
+	if n := hybridOps(g); n > 0 && cfg.Note != nil {
+		cfg.Note(fmt.Sprintf("%s is a hybrid (dynamic-range) model: int8 weights in %d ops, float activations; it counts as a float model and runs as TFLite's hybrid kernels compute (inputs quantized on the fly)", info.Name, n))
+	}
 	if n := outT.NumElements(); n != k {
 		return nil, fmt.Errorf("output %q has %d values but the dataset has %d classes (a classifier for these classes needs one output per class)", outT.Name, n, k)
 	}
@@ -430,12 +433,17 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	return m, nil
 }
 
-// computesInIntegers reports whether some tensor of g is an integer
-// tensor with quantization parameters (int8/uint8/int16/int4 activations
-// or weights): a post-training-quantized model, even one whose input and
-// output stay float32.
+// computesInIntegers reports whether some non-constant tensor of g is an
+// integer tensor with quantization parameters (int8/uint8/int16/int4
+// activations): a post-training-quantized model, even one whose input and
+// output stay float32. A hybrid model (int8 weights only) computes in float.
 func computesInIntegers(g *graph.Graph) bool {
 	for _, t := range g.Tensors {
+		if t.IsConst() {
+			// Constant int8 weights alone make a hybrid model, which
+			// computes in float.
+			continue
+		}
 		switch t.DType {
 		case graph.Int8, graph.UInt8, graph.Int16, graph.Int4:
 			if t.Quant != nil && len(t.Quant.Scale) > 0 {
@@ -444,4 +452,25 @@ func computesInIntegers(g *graph.Graph) bool {
 		}
 	}
 	return false
+}
+
+// hybridOps counts the CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED ops
+// with float32 input and constant int8 weights.
+func hybridOps(g *graph.Graph) int {
+	n := 0
+	for _, op := range g.Ops {
+		switch op.Kind {
+		case graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected:
+		default:
+			continue
+		}
+		if len(op.Inputs) < 2 || op.Inputs[0] < 0 || op.Inputs[1] < 0 {
+			continue
+		}
+		in, w := g.Tensor(op.Inputs[0]), g.Tensor(op.Inputs[1])
+		if in != nil && w != nil && in.DType == graph.Float32 && w.DType == graph.Int8 && w.IsConst() {
+			n++
+		}
+	}
+	return n
 }

@@ -235,6 +235,10 @@ type DepthwiseConv2DOptions struct {
 type FullyConnectedOptions struct {
 	Activation  Activation
 	KeepNumDims bool
+	// AsymmetricQuantizeInputs makes a hybrid (float input, int8 weights)
+	// FULLY_CONNECTED quantize each input row with a zero point instead of
+	// symmetrically.
+	AsymmetricQuantizeInputs bool
 }
 
 // Pool2DOptions configure MAX_POOL_2D and AVERAGE_POOL_2D.

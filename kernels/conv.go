@@ -249,6 +249,8 @@ func prepareConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.R
 		return nil, unsupportedf(op, "filter %q depth %d differs from input %q depth %d (grouped convolution)", w.Name, w.Shape[3], in.Name, g.inC)
 	}
 	switch {
+	case in.DType == graph.Float32 && out.DType == graph.Float32 && w.DType == graph.Int8:
+		return newConvHybrid(op, g, w, bias, opts.Activation)
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		return newConvFloat(op, g, w, bias, opts.Activation, path)
 	case in.DType == graph.Int8 && out.DType == graph.Int8:

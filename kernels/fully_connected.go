@@ -62,6 +62,8 @@ func prepareFullyConnectedWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixe
 	}
 	f := &fc{op: op, n: n, depth: depth, inD: in.DType, outD: out.DType}
 	switch {
+	case in.DType == graph.Float32 && out.DType == graph.Float32 && w.DType == graph.Int8:
+		return newFCHybrid(f, w, bias, act, opts != nil && opts.AsymmetricQuantizeInputs, rows)
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		var err error
 		wv, err := constFloatWeights(op, w, n*depth)

@@ -271,6 +271,9 @@ func optionFields(op *graph.Op) ([]string, []any) {
 	case *graph.FullyConnectedOptions:
 		add("fused_activation_function", o.Activation.String())
 		add("keep_num_dims", o.KeepNumDims)
+		if o.AsymmetricQuantizeInputs {
+			add("asymmetric_quantize_inputs", true)
+		}
 	case *graph.Pool2DOptions:
 		add("padding", o.Padding.String())
 		add("stride_w", o.StrideW)

@@ -317,7 +317,7 @@ func readOptions(kind graph.OpKind, t table, present bool) (any, error) {
 		o.positive("dilation_h_factor", c.DilationH)
 		out = c
 	case graph.OpFullyConnected:
-		c := &graph.FullyConnectedOptions{Activation: o.activation(0), KeepNumDims: o.boolean(2, false)}
+		c := &graph.FullyConnectedOptions{Activation: o.activation(0), KeepNumDims: o.boolean(2, false), AsymmetricQuantizeInputs: o.boolean(3, false)}
 		if wf := o.i8(1, 0); wf != 0 && o.err == nil {
 			o.err = fmt.Errorf("%w weights_format %d (only DEFAULT)", ErrUnsupported, wf)
 		}

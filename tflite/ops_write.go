@@ -164,6 +164,7 @@ func (w *writer) options(op *graph.Op) (uint8, flatbuffers.UOffsetT) {
 		b.StartObject(5)
 		b.PrependInt8Slot(0, int8(o.Activation), 0)
 		b.PrependBoolSlot(2, o.KeepNumDims, false)
+		b.PrependBoolSlot(3, o.AsymmetricQuantizeInputs, false)
 		return optFullyConnected, b.EndObject()
 	case *graph.SoftmaxOptions:
 		b.StartObject(1)
@@ -284,6 +285,8 @@ func OpVersion(g *graph.Graph, op *graph.Op) int {
 			return 10
 		case in == graph.Int8:
 			return 4
+		case in == graph.Float32 && w == graph.Int8 && o != nil && o.AsymmetricQuantizeInputs:
+			return 9
 		case in == graph.Float32 && w == graph.Int8:
 			return 3
 		}

@@ -71,6 +71,12 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if err != nil {
 				return fmt.Errorf("read model: %w", err)
 			}
+			// A hybrid (dynamic-range) model is quantized from its
+			// dequantized weights, as its float original would be.
+			g, nh := quant.DequantizeHybrid(g)
+			if nh > 0 {
+				fmt.Fprintf(a.stderr, "qbench: quantize: %s is a hybrid (dynamic-range) model: its %d int8 weight tensors are dequantized to float32 and the model is quantized as a float one\n", model, nh)
+			}
 			spec, err := resolveSpec(a, "quantize", g, &prep)
 			if err != nil {
 				return err

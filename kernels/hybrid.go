@@ -1,0 +1,274 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// Hybrid (dynamic-range) CONV_2D and FULLY_CONNECTED: float32 activations
+// and outputs, constant int8 weights with one scale. TFLite's hybrid
+// kernels (which the runtime runs for these ops; measured: its output on
+// mlt_kws_dscnn_f32 differs from the dequantized-float model's by 1e-2)
+// quantize each input on the fly — per image for CONV_2D, per row for
+// FULLY_CONNECTED — to int8, take exact int32 dot products with the int8
+// weights, and rescale each to float: float32(dot)·(s_x·s_w) + bias, then
+// the activation clamp. Inputs are quantized symmetrically (max |x| ↦ 127),
+// or, for FULLY_CONNECTED with asymmetric_quantize_inputs, to [−128, 127]
+// with a zero point, whose share Σw·zp comes off each dot product.
+
+// hybridSymmetric quantizes x into dst as TFLite's SymmetricQuantizeFloats
+// does (float32 arithmetic, round half away from zero, clamp to ±127) and
+// returns the scaling factor max|x|/127 (1 for an all-zero x).
+func hybridSymmetric(dst []int8, x []float32) float32 {
+	if len(x) == 0 {
+		return 1
+	}
+	lo, hi := x[0], x[0]
+	for _, v := range x[1:] {
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	r := max(float32(math.Abs(float64(lo))), float32(math.Abs(float64(hi))))
+	if r == 0 {
+		clear(dst[:len(x)])
+		return 1
+	}
+	inv := 127 / r
+	for i, v := range x {
+		q := roundHalfAway32(v * inv)
+		dst[i] = int8(min(max(q, -127), 127))
+	}
+	return r / 127
+}
+
+// hybridAsymmetric quantizes x into dst as TFLite's
+// AsymmetricQuantizeFloats does: the range [min(x, 0), max(x, 0)] maps onto
+// [−128, 127] (scale in double, stored as float32), the zero point is the
+// one whose rounding error is smaller, nudged into range; values are
+// round(zp + x/scale) in float32. It returns the scale and the zero point
+// (1 and 0 for an all-zero x).
+func hybridAsymmetric(dst []int8, x []float32) (float32, int32) {
+	if len(x) == 0 {
+		return 1, 0
+	}
+	lo, hi := x[0], x[0]
+	for _, v := range x[1:] {
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	rmin, rmax := float64(min(0, lo)), float64(max(0, hi))
+	if rmin == rmax {
+		clear(dst[:len(x)])
+		return 1, 0
+	}
+	const qmin, qmax = -128.0, 127.0
+	scale := (rmax - rmin) / (qmax - qmin)
+	zpMin, zpMax := qmin-rmin/scale, qmax-rmax/scale
+	zpd := zpMax
+	if math.Abs(qmin)+math.Abs(rmin/scale) < math.Abs(qmax)+math.Abs(rmax/scale) {
+		zpd = zpMin
+	}
+	var zp int32
+	switch {
+	case zpd <= qmin:
+		zp = qmin
+	case zpd >= qmax:
+		zp = qmax
+	default:
+		zp = int32(math.Round(zpd))
+	}
+	sf := float32(scale)
+	inv := 1 / sf
+	for i, v := range x {
+		q := roundHalfAway32(float32(zp) + float32(v*inv))
+		dst[i] = int8(min(max(q, qmin), qmax))
+	}
+	return sf, zp
+}
+
+// hybridWeights checks a hybrid op's constant int8 weights and returns them
+// with their single scale: per-channel scales must all be equal (TFLite
+// then takes the per-tensor hybrid path too) and zero points 0.
+func hybridWeights(op *graph.Op, w *graph.Tensor, n, want int) ([]int8, float32, error) {
+	if w.DType != graph.Int8 {
+		return nil, 0, unsupportedf(op, "float input with %s weights %q", w.DType, w.Name)
+	}
+	v, err := constInt8Weights(op, w, want)
+	if err != nil {
+		return nil, 0, err
+	}
+	scales, _, err := weightScales(op, w, n, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, s := range scales {
+		if s != scales[0] {
+			return nil, 0, unsupportedf(op, "hybrid weights %q with per-channel scales", w.Name)
+		}
+	}
+	if !validScale(scales[0]) {
+		return nil, 0, fmt.Errorf("%s: weights tensor %q scale %g must be positive and finite", op.Kind, w.Name, scales[0])
+	}
+	return v, scales[0], nil
+}
+
+// hybridOut finishes one row of hybrid outputs: float32(acc)·sf + bias,
+// clamped. The explicit conversion keeps the product and the sum separately
+// rounded (no fused multiply-add), as TFLite computes them.
+func hybridOut(dst []float32, acc []int32, sf float32, bias []float32, lo, hi float32) {
+	dst = dst[:len(acc)]
+	bias = bias[:len(acc)]
+	for j, a := range acc {
+		v := float32(float32(a)*sf) + bias[j]
+		dst[j] = min(max(v, lo), hi)
+	}
+}
+
+// convHybrid is a hybrid CONV_2D: each image is quantized symmetrically,
+// im2col'd (padding 0, the quantized zero) and multiplied by the packed
+// int8 weights.
+type convHybrid struct {
+	op     *graph.Op
+	g      *convGeom
+	w      *gemm.PackedS8
+	wScale float32
+	bias   []float32
+	lo, hi float32
+	chunk  int
+	x      s8Scratch
+	pool   *scratchPool
+}
+
+func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {
+	wv, ws, err := hybridWeights(op, w, g.outC, g.outC*g.k())
+	if err != nil {
+		return nil, err
+	}
+	bv, err := floatBias(op, bias, g.outC)
+	if err != nil {
+		return nil, err
+	}
+	if bv == nil {
+		bv = make([]float32, g.outC)
+	}
+	lo, hi, err := ActivationRangeFloat(act)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op.Kind, err)
+	}
+	rows := chunkRows(g.outH*g.outW, g.k(), g.outC)
+	return &convHybrid{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), wScale: ws, bias: bv, lo: lo, hi: hi,
+		chunk: rows, pool: newScratchPool(0, rows*g.k(), rows*g.outC)}, nil
+}
+
+// Run implements Kernel.
+func (c *convHybrid) Run(ins, outs []*Buffer) error {
+	g := c.g
+	in, out, batch, err := convBuffers(c.op, g, ins, outs)
+	if err != nil {
+		return err
+	}
+	xp := c.x.get(len(in.F32))
+	defer c.x.put(xp)
+	xq := *xp
+	s := c.pool.get()
+	defer c.pool.put(s)
+	perIn, perOut := g.inH*g.inW*g.inC, g.outH*g.outW
+	n, k := g.outC, g.k()
+	for b := 0; b < batch; b++ {
+		sf := hybridSymmetric(xq[b*perIn:(b+1)*perIn], in.F32[b*perIn:(b+1)*perIn]) * c.wScale
+		for p0 := 0; p0 < perOut; p0 += c.chunk {
+			rows := min(c.chunk, perOut-p0)
+			r0 := b*perOut + p0
+			im2col(s.i8, xq, g, r0, rows, 0)
+			acc := s.acc[:rows*n]
+			c.w.Mul(rows, s.i8[:rows*k], k, 0, acc, n)
+			for i := 0; i < rows; i++ {
+				hybridOut(out.F32[(r0+i)*n:(r0+i+1)*n], acc[i*n:(i+1)*n], sf, c.bias, c.lo, c.hi)
+			}
+		}
+	}
+	return nil
+}
+
+// fcHybrid is a hybrid FULLY_CONNECTED: each input row is quantized
+// (symmetrically, or asymmetrically with its zero point's share taken off
+// through the weights' row sums).
+type fcHybrid struct {
+	*fc
+	ws8    *gemm.PackedS8
+	wScale float32
+	rowSum []int32
+	asym   bool
+	x      s8Scratch
+}
+
+func newFCHybrid(f *fc, w, bias *graph.Tensor, act graph.Activation, asym bool, rows int) (Kernel, error) {
+	wv, ws, err := hybridWeights(f.op, w, f.n, f.n*f.depth)
+	if err != nil {
+		return nil, err
+	}
+	if f.bf, err = floatBias(f.op, bias, f.n); err != nil {
+		return nil, err
+	}
+	if f.bf == nil {
+		f.bf = make([]float32, f.n)
+	}
+	if f.flo, f.fhi, err = ActivationRangeFloat(act); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.op.Kind, err)
+	}
+	h := &fcHybrid{fc: f, wScale: ws, asym: asym, rowSum: make([]int32, f.n)}
+	f.chunk = max(1, min(fcChunkRows, im2colBudget/f.n))
+	h.ws8 = gemm.PackS8Rows(max(1, min(rows, f.chunk)), wv, f.n, f.depth, f.depth)
+	for j := 0; j < f.n; j++ {
+		for _, v := range wv[j*f.depth : (j+1)*f.depth] {
+			h.rowSum[j] += int32(v)
+		}
+	}
+	f.acc.New = func() any { s := make([]int32, f.n); return &s }
+	return h, nil
+}
+
+// Run implements Kernel.
+func (h *fcHybrid) Run(ins, outs []*Buffer) error {
+	in, out, m, err := h.rows(ins, outs)
+	if err != nil {
+		return err
+	}
+	ap := h.acc.Get().(*[]int32)
+	defer h.acc.Put(ap)
+	acc := *ap
+	xp := h.x.get(h.depth)
+	defer h.x.put(xp)
+	xq := *xp
+	n, k := h.n, h.depth
+	for i := 0; i < m; i++ {
+		x := in.F32[i*k : (i+1)*k]
+		var sf float32
+		var zp int32
+		if h.asym {
+			sf, zp = hybridAsymmetric(xq, x)
+		} else {
+			sf = hybridSymmetric(xq, x)
+		}
+		sf *= h.wScale
+		h.ws8.Mul(1, xq, k, 0, acc, n)
+		if zp != 0 {
+			for j := range acc {
+				acc[j] -= h.rowSum[j] * zp
+			}
+		}
+		hybridOut(out.F32[i*n:(i+1)*n], acc, sf, h.bf, h.flo, h.fhi)
+	}
+	return nil
+}
