@@ -53,6 +53,8 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				o.StrideW, o.StrideH, o.FilterW, o.FilterH = 1, 1, 2, 2
 			case *graph.CastOptions:
 				o.InType, o.OutType = graph.Float32, graph.Int8
+			case *graph.SVDFOptions:
+				o.Rank = 1
 			}
 			op := g.AddOp(s.kind, ins, outs, opts)
 			if s.code == codeCustom {
