@@ -87,11 +87,17 @@ type Program struct {
 	// Executor and, unless carryState, before every Run.
 	vars       []int
 	carryState bool
+	// folded says which ops Compile evaluated at load (see Fold).
+	folded FoldReport
 }
 
 // HasState reports whether the program has state tensors (e.g. an LSTM's);
 // see Options.CarryState.
 func (p *Program) HasState() bool { return len(p.vars) > 0 }
+
+// Folded reports the ops Compile evaluated once at load and replaced by
+// constants (see Fold); Graph() no longer holds them.
+func (p *Program) Folded() FoldReport { return p.folded }
 
 // aliasedKernel stands in for a RESHAPE whose output shares its input's
 // memory: the bytes are already in place.
@@ -102,8 +108,10 @@ func (aliasedKernel) Run(ins, outs []*kernels.Buffer) error { return nil }
 // alignment of every buffer in the arena, in bytes (a cache line).
 const alignment = 64
 
-// Compile validates g, infers shapes (see Options.Batch), prepares a kernel
-// for every op and plans the activation arena. g is not modified: shape
+// Compile validates g, infers shapes (see Options.Batch), folds constant
+// subgraphs (see Fold), prepares a kernel for every op and plans the
+// activation arena. Observers and Graph() see the folded graph: tensor
+// indices are g's, op indices skip the folded ops. g is not modified: shape
 // inference works on a clone. Errors name the op index, kind and tensor.
 func Compile(g *graph.Graph, opts Options) (*Program, error) {
 	if g == nil {
@@ -141,6 +149,10 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 			}
 		}
 	}
+	g, folded, err := Fold(g)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	if err := checkSizes(g); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -155,7 +167,7 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		return nil, fmt.Errorf("compile: tensor %d %q (shape %v, %s) needs %d bytes, more than the arena budget of %d bytes (interp.Options.MaxArenaBytes)",
 			i, t.Name, t.Shape, t.DType, n, budget)
 	}
-	p := &Program{g: g, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState}
+	p := &Program{g: g, folded: folded, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState}
 	for i, t := range g.Tensors {
 		if !t.IsConst() {
 			continue

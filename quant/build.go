@@ -220,18 +220,18 @@ func (r *rewriter) emitQuant(op *graph.Op) error {
 		for i, in := range op.Inputs {
 			ins[i] = r.getQuant(in)
 		}
-	case graph.OpMinimum, graph.OpMaximum:
-		// The converter gives inputs and output one scale: requantize
-		// (or quantize a constant) to the output's.
+	case graph.OpMinimum, graph.OpMaximum, graph.OpPack:
+		// The converter gives inputs and output one scale (PACK copies
+		// values): requantize (or quantize a constant) to the output's.
 		p := r.params[op.Outputs[0]]
 		for i, in := range op.Inputs {
 			ins[i] = r.getQuantAs(in, p)
 		}
 	default:
-		// Data input 0 is integer; the rest (shape, paddings, axes) are
+		// The data input is integer; the rest (shape, paddings, axes) are
 		// integer constants copied as they are.
 		for i, in := range op.Inputs {
-			if i == 0 {
+			if i == dataInput(op) {
 				ins[i] = r.getQuant(in)
 				continue
 			}

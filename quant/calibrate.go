@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
 )
 
 // Samples yields float input samples: it calls yield once per sample with
@@ -55,6 +56,12 @@ type floatExec interface {
 // they do not depend on the number of threads.
 func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Options) (*Calibration, error) {
 	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	// Shape arithmetic on static shapes becomes constants (as Compile
+	// does), so only the real compute graph is calibrated and rewritten.
+	g, _, err := interp.Fold(g)
+	if err != nil {
 		return nil, err
 	}
 	if len(g.Inputs) != 1 {

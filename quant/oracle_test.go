@@ -120,6 +120,7 @@ func TestOracleQuantizedModels(t *testing.T) {
 		{"tinycnn", tinyCNN(3), []Options{{IO: graph.Int8, PerTensor: true, BiasCorrection: true, Method: KL}, {Mode: Mode16x8, IO: graph.Int16}}},
 		{"seedlike", seedLike(4), []Options{{IO: graph.Int8}, {IO: graph.UInt8, Method: Percentile}, {IO: graph.Float32}}},
 		{"newops", newOpsNet(), []Options{{IO: graph.Int8}, {IO: graph.UInt8}, {IO: graph.Float32}}},
+		{"layout", layoutNet(6), []Options{{IO: graph.Int8}, {Mode: Mode16x8, IO: graph.Int16}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.g

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
 )
 
 // Calibration is what Calibrate observed of a float graph: one histogram per
@@ -143,6 +144,14 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
 	graph.OpLogSoftmax: ruleFloat, graph.OpL2Normalization: ruleFloat,
+	// Layout ops copy values: the output takes its data input's parameters
+	// (PACK's other inputs are requantized to them when they differ).
+	graph.OpSqueeze: ruleInput, graph.OpExpandDims: ruleInput, graph.OpTranspose: ruleInput,
+	graph.OpSplit: ruleInput, graph.OpSplitV: ruleInput, graph.OpPack: ruleInput, graph.OpUnpack: ruleInput,
+	graph.OpSlice: ruleInput, graph.OpStridedSlice: ruleInput, graph.OpTile: ruleInput,
+	graph.OpGather: ruleInput, graph.OpGatherND: ruleInput, graph.OpBroadcastTo: ruleInput,
+	graph.OpMirrorPad: ruleInput, graph.OpReverseV2: ruleInput, graph.OpSpaceToBatchND: ruleInput,
+	graph.OpBatchToSpaceND: ruleInput, graph.OpSpaceToDepth: ruleInput, graph.OpDepthToSpace: ruleInput,
 }
 
 // noInt16 are the ops above without an int16 kernel in TFLite: in 16x8
@@ -152,6 +161,9 @@ var noInt16 = map[graph.OpKind]bool{
 	graph.OpElu: true, graph.OpReluN1To1: true, graph.OpRelu0To1: true, graph.OpSum: true, graph.OpTanh: true,
 	graph.OpLess: true, graph.OpLessEqual: true, graph.OpGreater: true, graph.OpGreaterEqual: true,
 	graph.OpEqual: true, graph.OpNotEqual: true, graph.OpArgMax: true, graph.OpArgMin: true,
+	// Layout ops the oracle's TFLite has no int16 kernel for.
+	graph.OpTile: true, graph.OpMirrorPad: true, graph.OpSpaceToBatchND: true, graph.OpBatchToSpaceND: true,
+	graph.OpSpaceToDepth: true, graph.OpDepthToSpace: true,
 }
 
 // ruleOf is how op is quantized in this run (ok false: no rule at all).
@@ -163,6 +175,15 @@ func (r *rewriter) ruleOf(op *graph.Op) (outRule, bool) {
 	return rule, ok
 }
 
+// dataInput is the position of the input whose values an op moves (SPLIT
+// takes its axis first).
+func dataInput(op *graph.Op) int {
+	if op.Kind == graph.OpSplit {
+		return 1
+	}
+	return 0
+}
+
 // Apply rewrites float graph g into a quantized graph using the statistics
 // in cal. g is not modified.
 func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Report, error) {
@@ -170,6 +191,11 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 		return nil, nil, err
 	}
 	if err := g.Validate(); err != nil {
+		return nil, nil, err
+	}
+	// Calibrate folded the same way; tensor indices are unchanged by it.
+	g, _, err := interp.Fold(g)
+	if err != nil {
 		return nil, nil, err
 	}
 	if cal == nil && opts.Fixed != nil {
@@ -268,8 +294,11 @@ func (r *rewriter) assignParams() error {
 			}
 			switch rule {
 			case ruleInput:
-				in := op.Inputs[0]
-				if r.params[in] == nil {
+				if dataInput(op) >= len(op.Inputs) {
+					return fmt.Errorf("op %d (%s): data input %d is missing", oi, op.Kind, dataInput(op))
+				}
+				in := op.Inputs[dataInput(op)]
+				if in < 0 || r.params[in] == nil {
 					return fmt.Errorf("op %d (%s): input %q has no quantization parameters", oi, op.Kind, g.Tensors[in].Name)
 				}
 				r.params[out] = r.params[in].Clone()
