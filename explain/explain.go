@@ -211,6 +211,15 @@ func Explain(ctx context.Context, f, q *graph.Graph, data Data, opts Options) (*
 	if len(f.Inputs) != 1 || len(q.Inputs) != 1 || len(f.Outputs) < 1 || len(q.Outputs) < 1 {
 		return nil, fmt.Errorf("explain needs single-input models with an output")
 	}
+	// Shape arithmetic on static shapes becomes constants, as in Compile
+	// and quantize, so op indices here are those of the compiled graphs.
+	var err error
+	if f, _, err = interp.Fold(f); err != nil {
+		return nil, fmt.Errorf("float model: %w", err)
+	}
+	if q, _, err = interp.Fold(q); err != nil {
+		return nil, fmt.Errorf("quantized model: %w", err)
+	}
 	s := &session{f: f, q: q, opts: opts, res: &Result{Schema: Schema, Split: opts.Split}}
 	s.nClasses = f.Tensors[f.Outputs[0]].NumElements()
 	s.matches, s.res.Unmatched, s.res.Matching = MatchTensors(f, q)

@@ -169,6 +169,16 @@ func composeLayout(dt graph.DType, q *graph.Quantization, cases []layoutCase) (*
 // A key is "OP" (every dtype) or "OP/dtype".
 var oracleLayoutGaps = map[string]string{
 	"BROADCAST_TO": "no BROADCAST_TO kernel registered in the oracle's TFLite",
+	"FILL/uint8":   "TFLite's FILL has no uint8 kernel (qbench refuses it too)",
+	// The oracle's TFLite build has no int16 kernel for these; qbench runs
+	// int16 like every other width (newer TFLite runtimes add int16 for
+	// 16x8 models).
+	"TILE/int16":              "no int16 kernel in the oracle's TFLite",
+	"MIRROR_PAD/int16":        "no int16 kernel in the oracle's TFLite",
+	"SPACE_TO_BATCH_ND/int16": "no int16 kernel in the oracle's TFLite",
+	"BATCH_TO_SPACE_ND/int16": "no int16 kernel in the oracle's TFLite",
+	"SPACE_TO_DEPTH/int16":    "no int16 kernel in the oracle's TFLite",
+	"DEPTH_TO_SPACE/int16":    "no int16 kernel in the oracle's TFLite",
 	// tflite_run.js has no typed array for int64 outputs (it fails reading
 	// BYTES_PER_ELEMENT); int64 data and SHAPE's int64 out_type are checked
 	// against the float32 twin only.
@@ -195,8 +205,12 @@ func TestLayoutOpsMatchTFLite(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(14, 23))
 	dir := t.TempDir()
-	trials := 2
-	if os.Getenv("QBENCH_ORACLE_ALL") != "" {
+	// One model per dtype (two random cases of every op) by default;
+	// QBENCH_ORACLE_ALL=1 runs six and re-checks that every listed gap is
+	// still refused.
+	all := os.Getenv("QBENCH_ORACLE_ALL") != ""
+	trials := 1
+	if all {
 		trials = 6
 	}
 	for _, dt := range opcases.DataTypes {
@@ -207,7 +221,7 @@ func TestLayoutOpsMatchTFLite(t *testing.T) {
 			var cases []layoutCase
 			for _, kind := range opcases.LayoutKinds {
 				key := kind.String() + "/" + dt.String()
-				if kind == graph.OpRange || oracleGap(kind, dt) || !slices.Contains(opcases.LayoutDTypes(kind), dt) {
+				if oracleGap(kind, dt) || !slices.Contains(opcases.LayoutDTypes(kind), dt) {
 					continue
 				}
 				for r := 0; r < 2; {
@@ -225,19 +239,8 @@ func TestLayoutOpsMatchTFLite(t *testing.T) {
 			checkLayoutCases(t, or, dir, dt, fmt.Sprintf("%s-%d", dt, trial), cases, rng)
 		}
 	}
-	// RANGE's input is its start, fixed per case: one model each.
-	for _, dt := range opcases.LayoutDTypes(graph.OpRange) {
-		if dt == graph.Int64 {
-			continue
-		}
-		g, err := opcases.Layout(graph.OpRange, dt, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkOne(t, or, dir, "RANGE/"+dt.String(), g, opcases.Input(g, rng))
-	}
 	for key := range oracleLayoutGaps {
-		if strings.HasPrefix(key, "*/") {
+		if !all || strings.HasPrefix(key, "*/") || key == "FILL/uint8" {
 			continue
 		}
 		parts := strings.SplitN(key+"/float32", "/", 3)
@@ -272,15 +275,8 @@ func checkLayoutCases(t *testing.T, or *oracle.Runner, dir string, dt graph.DTyp
 	want, err := oracleOutputs(or, path, in)
 	t.Logf("%s: %d ops, oracle %v", name, len(g.Ops), time.Since(start).Round(time.Millisecond))
 	if err != nil {
-		// Find which case TFLite refuses.
-		for _, c := range cases {
-			single, _, _ := composeLayout(dt, g.Tensors[g.Inputs[0]].Quant, []layoutCase{c})
-			p := filepath.Join(dir, "single.tflite")
-			_ = tflite.WriteFile(p, single)
-			if _, err := oracleOutputs(or, p, opcases.RandomData(rng, dt, single.Tensors[single.Inputs[0]].NumElements())); err != nil {
-				t.Errorf("%s: the oracle refuses it: %v", c.name, err)
-			}
-		}
+		// TFLite names the node and op it refuses.
+		t.Errorf("%s: %v", name, err)
 		return
 	}
 	if len(want) != len(got) {

@@ -27,6 +27,14 @@ func layoutDType(d graph.DType) bool {
 	return false
 }
 
+// noBoolKinds are the layout ops whose TFLite kernels refuse bool
+// (checked against the TFLite interpreter); qbench refuses it too.
+var noBoolKinds = map[graph.OpKind]bool{
+	graph.OpSplit: true, graph.OpSplitV: true, graph.OpPack: true, graph.OpGatherND: true,
+	graph.OpMirrorPad: true, graph.OpSpaceToBatchND: true, graph.OpBatchToSpaceND: true,
+	graph.OpSpaceToDepth: true, graph.OpDepthToSpace: true,
+}
+
 // rawBytes views a buffer's elements as bytes (no copy).
 func rawBytes(b *Buffer) []byte {
 	var p unsafe.Pointer
@@ -133,7 +141,7 @@ func (p *prep) sameData(in, out *graph.Tensor) error {
 	if in.DType != out.DType {
 		return p.unsupported(fmt.Sprintf("input %q and output %q dtypes differ", in.Name, out.Name))
 	}
-	if !layoutDType(out.DType) {
+	if !layoutDType(out.DType) || (out.DType == graph.Bool && noBoolKinds[p.op.Kind]) {
 		return p.unsupported("dtype")
 	}
 	si, zi, iq := QuantParams(in)

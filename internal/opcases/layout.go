@@ -33,6 +33,9 @@ func LayoutDTypes(kind graph.OpKind) []graph.DType {
 		return []graph.DType{graph.Float32, graph.Int32, graph.Int64}
 	case graph.OpFill: // TFLite's FILL has no uint8 kernel
 		return []graph.DType{graph.Float32, graph.Int8, graph.Int16, graph.Int32, graph.Int64, graph.Bool}
+	case graph.OpSplit, graph.OpSplitV, graph.OpPack, graph.OpGatherND, graph.OpMirrorPad, graph.OpSpaceToBatchND,
+		graph.OpBatchToSpaceND, graph.OpSpaceToDepth, graph.OpDepthToSpace: // no bool in TFLite
+		return DataTypes[:len(DataTypes)-1]
 	}
 	return DataTypes
 }
@@ -267,33 +270,37 @@ func Layout(kind graph.OpKind, dt graph.DType, rng *rand.Rand) (*graph.Graph, er
 		// so TFLite would treat it (and the output) as dynamic.
 		ins, outs = []int{c(Ints("dims", nil, RandomShape(rng, 1, 4, 4)...)), x}, out(1)
 	case graph.OpRange:
-		// The output shape depends on the start value, the activation:
-		// the case fixes one (see Input) and shapes the output for it.
+		// All three inputs are constants: with a start fed at run time
+		// TFLite makes the output dynamic. x is an unused graph input.
 		x = act("x", dt, []int{})
 		var start, lim, d *graph.Tensor
-		var n int
 		switch dt {
 		case graph.Float32:
-			s0, l, dl := float32(rng.Float64()*20-10), float32(10+rng.Float64()*40), float32(0.3+rng.Float64()*3)
-			start = &graph.Tensor{DType: dt, Shape: []int{}, Data: graph.EncodeFloat32s([]float32{s0})}
-			lim = &graph.Tensor{Name: "limit", DType: dt, Shape: []int{}, Data: graph.EncodeFloat32s([]float32{l})}
-			d = &graph.Tensor{Name: "delta", DType: dt, Shape: []int{}, Data: graph.EncodeFloat32s([]float32{dl})}
-			n, _ = graph.RangeSize(float64(s0), float64(l), float64(dl), false)
-		case graph.Int32, graph.Int64:
-			s0, dl := rng.IntN(20)-10, 1+rng.IntN(7)
-			start, lim, d = Ints("", []int{}, s0), Ints("limit", []int{}, 60), Ints("delta", []int{}, dl)
-			if dt == graph.Int64 {
-				start.DType, start.Data = dt, graph.EncodeInt64s([]int64{int64(s0)})
-				lim.DType, lim.Data = dt, graph.EncodeInt64s([]int64{60})
-				d.DType, d.Data = dt, graph.EncodeInt64s([]int64{int64(dl)})
+			f := func(name string, v float64) *graph.Tensor {
+				return &graph.Tensor{Name: name, DType: dt, Shape: []int{}, Data: graph.EncodeFloat32s([]float32{float32(v)})}
 			}
-			n, _ = graph.RangeSize(float64(s0), 60, float64(dl), true)
+			start, lim, d = f("start", rng.Float64()*20-10), f("limit", 10+rng.Float64()*40), f("delta", 0.3+rng.Float64()*3)
+			if rng.IntN(2) == 0 {
+				start, lim, d = f("start", 10+rng.Float64()*40), f("limit", rng.Float64()*20-10), f("delta", -0.3-rng.Float64()*3)
+			}
 		default:
-			start = &graph.Tensor{DType: dt, Shape: []int{}, Data: make([]byte, dt.Size())}
-			lim, d = start, start
+			s0, l, dl := rng.IntN(20)-10, 60, 1+rng.IntN(7)
+			if rng.IntN(2) == 0 {
+				s0, l, dl = 60, rng.IntN(20)-10, -1-rng.IntN(7)
+			}
+			start, lim, d = Ints("start", []int{}, s0), Ints("limit", []int{}, l), Ints("delta", []int{}, dl)
+			if dt != graph.Int32 {
+				for _, t := range []*graph.Tensor{start, lim, d} {
+					v := int64(t.Int32s()[0])
+					t.DType = dt
+					t.Data = make([]byte, dt.Size())
+					for i := range t.Data {
+						t.Data[i] = byte(v >> (8 * i))
+					}
+				}
+			}
 		}
-		g.Metadata = map[string][]byte{MetaInput: start.Data}
-		ins, outs = []int{x, c(lim), c(d)}, []int{act("y0", dt, []int{n})}
+		ins, outs = []int{c(start), c(lim), c(d)}, out(1)
 	case graph.OpBroadcastTo:
 		s := RandomShape(rng, 1, 3, 4)
 		x = act("x", dt, s)
@@ -403,16 +410,8 @@ func randomData(rng *rand.Rand, dt graph.DType, n int) []byte {
 // or 1, floats normally distributed).
 func RandomData(rng *rand.Rand, dt graph.DType, n int) []byte { return randomData(rng, dt, n) }
 
-// MetaInput names the Graph.Metadata entry holding the one input a case
-// was shaped for (RANGE's start); Input returns it.
-const MetaInput = "opcases.input"
-
-// Input is an input for g's graph input: the case's fixed one (MetaInput)
-// or random raw values of its dtype.
+// Input is a random input for g's graph input: raw values of its dtype.
 func Input(g *graph.Graph, rng *rand.Rand) []byte {
-	if b, ok := g.Metadata[MetaInput]; ok {
-		return b
-	}
 	t := g.Tensors[g.Inputs[0]]
 	return randomData(rng, t.DType, t.NumElements())
 }
