@@ -66,6 +66,34 @@ func oracleOutputs(or *oracle.Runner, model string, input []byte) ([][]byte, err
 	}
 }
 
+// freshOutputs returns a copy of the oracle (its script patched, its
+// node_modules linked, in a temporary folder) that reads each output after
+// every infer() instead of through views taken before the first: TFLite
+// reallocates dynamic outputs (a SPACE_TO_BATCH_ND whose paddings a SHAPE
+// subgraph computes), and the installed tflite_run.js then reads stale
+// memory (zeros). Without the expected line it returns or unchanged.
+func freshOutputs(t *testing.T, or *oracle.Runner) *oracle.Runner {
+	src, err := os.ReadFile(filepath.Join(or.Dir, "tflite_run.js"))
+	if err != nil {
+		return or
+	}
+	const stale = "    outs.forEach((t, i) => {\n      const d = t.data();"
+	if !strings.Contains(string(src), stale) {
+		return or
+	}
+	dir := t.TempDir()
+	fixed := strings.Replace(string(src), stale, "    runner.getOutputs().forEach((t, i) => {\n      const d = t.data();", 1)
+	if err := os.WriteFile(filepath.Join(dir, "tflite_run.js"), []byte(fixed), 0o644); err != nil {
+		return or
+	}
+	if err := os.Symlink(filepath.Join(or.Dir, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+		return or
+	}
+	c := *or
+	c.Dir = dir
+	return &c
+}
+
 // qbenchOutputs compiles g with the runtime's arithmetic, runs it on input
 // (graph input 0) and returns every output's raw bytes.
 func qbenchOutputs(g *graph.Graph, inputs ...[]byte) ([][]byte, *interp.Program, error) {

@@ -1,11 +1,19 @@
 package quant
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"math/rand"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/internal/testshared"
+	"github.com/qbench/qbench/kernels"
+	"github.com/qbench/qbench/tflite"
 )
 
 func i32t(name string, shape []int, v ...int32) *graph.Tensor {
@@ -91,4 +99,52 @@ func TestQuantizeFoldsShapeArithmetic(t *testing.T) {
 		}
 	}
 	_ = rep
+}
+
+// TestQuantizeZooDilatedConv: quantize on a real float model whose dilated
+// convolution is SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND with
+// paddings a SHAPE subgraph computes: the integer model holds only the four
+// compute ops, runs in the TFLite oracle, and is bit-identical with qbench.
+func TestQuantizeZooDilatedConv(t *testing.T) {
+	zoo := testshared.Dir(t, "models", "zoo")
+	r, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	g, err := tflite.ReadFile(filepath.Join(zoo, "tfls_dilated_conv.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _, err := Quantize(context.Background(), g, SliceSamples(randomSamples(g, 64, 3)), Options{IO: graph.Int8})
+	if errors.Is(err, kernels.ErrUnsupported) {
+		t.Skipf("an op of another family has no kernel yet: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, op := range q.Ops {
+		kinds = append(kinds, op.Kind.String())
+	}
+	if got := strings.Join(kinds, " "); got != "SPACE_TO_BATCH_ND CONV_2D BATCH_TO_SPACE_ND ADD" {
+		t.Errorf("quantized ops: %s", got)
+	}
+	path := filepath.Join(t.TempDir(), "q.tflite")
+	if err := tflite.WriteFile(path, q); err != nil {
+		t.Fatal(err)
+	}
+	back, err := tflite.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval := randomSamples(g, 16, 5)
+	raw := rawInputs(back, eval)
+	want := runRaw(t, back, raw, len(eval))
+	got, err := r.Run(path, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("int8 outputs differ from the oracle\nqbench %v\noracle %v", want[:16], got[:16])
+	}
 }
