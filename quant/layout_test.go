@@ -26,8 +26,9 @@ func i32t(name string, shape []int, v ...int32) *graph.Tensor {
 // layoutNet is a float model with the layout ops and the shape arithmetic
 // converters emit: CONV_2D → SPACE_TO_BATCH_ND → BATCH_TO_SPACE_ND →
 // TRANSPOSE → STRIDED_SLICE → SPLIT → PACK → RESHAPE to [SHAPE(x)[0], -1]
-// (SHAPE → STRIDED_SLICE → PACK) → FULLY_CONNECTED → SOFTMAX.
-func layoutNet(seed int64) *graph.Graph {
+// (SHAPE → STRIDED_SLICE → PACK) → FULLY_CONNECTED → SOFTMAX. Without
+// computed the reshape target is the constant [2, -1].
+func layoutNet(seed int64, computed bool) *graph.Graph {
 	rng := rand.New(rand.NewSource(seed))
 	g := &graph.Graph{}
 	in := g.AddTensor(act("input", 1, 4, 4, 2))
@@ -50,14 +51,17 @@ func layoutNet(seed int64) *graph.Graph {
 	g.AddOp(graph.OpSplit, []int{g.AddTensor(i32t("axis", []int{}, 3)), ss}, []int{a, b}, &graph.SplitOptions{NumSplits: 2})
 	pk := g.AddTensor(act("packed", 2, 1, 3, 3, 2))
 	g.AddOp(graph.OpPack, []int{a, b}, []int{pk}, &graph.PackOptions{ValuesCount: 2})
-	// Keras Flatten: reshape to [shape[0], -1] computed in the graph.
-	shp := g.AddTensor(&graph.Tensor{Name: "shape", Shape: []int{5}, DType: graph.Int32})
-	g.AddOp(graph.OpShape, []int{pk}, []int{shp}, &graph.ShapeOptions{OutType: graph.Int32})
-	n0 := g.AddTensor(&graph.Tensor{Name: "n", Shape: []int{}, DType: graph.Int32})
-	g.AddOp(graph.OpStridedSlice, []int{shp, g.AddTensor(i32t("b0", nil, 0)), g.AddTensor(i32t("e0", nil, 1)), g.AddTensor(i32t("s0", nil, 1))},
-		[]int{n0}, &graph.StridedSliceOptions{ShrinkAxisMask: 1})
-	tgt := g.AddTensor(&graph.Tensor{Name: "target", Shape: []int{2}, DType: graph.Int32})
-	g.AddOp(graph.OpPack, []int{n0, g.AddTensor(i32t("minus1", []int{}, -1))}, []int{tgt}, &graph.PackOptions{ValuesCount: 2})
+	tgt := g.AddTensor(i32t("target", nil, 2, -1))
+	if computed {
+		// Keras Flatten: reshape to [shape[0], -1] computed in the graph.
+		g.Tensors[tgt].Data = nil
+		shp := g.AddTensor(&graph.Tensor{Name: "shape", Shape: []int{5}, DType: graph.Int32})
+		g.AddOp(graph.OpShape, []int{pk}, []int{shp}, &graph.ShapeOptions{OutType: graph.Int32})
+		n0 := g.AddTensor(&graph.Tensor{Name: "n", Shape: []int{}, DType: graph.Int32})
+		g.AddOp(graph.OpStridedSlice, []int{shp, g.AddTensor(i32t("b0", nil, 0)), g.AddTensor(i32t("e0", nil, 1)), g.AddTensor(i32t("s0", nil, 1))},
+			[]int{n0}, &graph.StridedSliceOptions{ShrinkAxisMask: 1})
+		g.AddOp(graph.OpPack, []int{n0, g.AddTensor(i32t("minus1", []int{}, -1))}, []int{tgt}, &graph.PackOptions{ValuesCount: 2})
+	}
 	fl := g.AddTensor(act("flat", 2, 18))
 	g.AddOp(graph.OpReshape, []int{pk, tgt}, []int{fl}, &graph.ReshapeOptions{})
 	w2 := g.AddTensor(randConst(rng, "fc_w", []int{4, 18}, 0.5))
@@ -75,7 +79,7 @@ func layoutNet(seed int64) *graph.Graph {
 // model holds the folded constant, and the layout ops keep their input's
 // parameters.
 func TestQuantizeFoldsShapeArithmetic(t *testing.T) {
-	g := layoutNet(5)
+	g := layoutNet(5, true)
 	q, rep, err := Quantize(context.Background(), g, SliceSamples(randomSamples(g, 32, 3)), Options{IO: graph.Int8})
 	if err != nil {
 		t.Fatal(err)

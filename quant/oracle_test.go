@@ -120,7 +120,11 @@ func TestOracleQuantizedModels(t *testing.T) {
 		{"tinycnn", tinyCNN(3), []Options{{IO: graph.Int8, PerTensor: true, BiasCorrection: true, Method: KL}, {Mode: Mode16x8, IO: graph.Int16}}},
 		{"seedlike", seedLike(4), []Options{{IO: graph.Int8}, {IO: graph.UInt8, Method: Percentile}, {IO: graph.Float32}}},
 		{"newops", newOpsNet(), []Options{{IO: graph.Int8}, {IO: graph.UInt8}, {IO: graph.Float32}}},
-		{"layout", layoutNet(6), []Options{{IO: graph.Int8}, {Mode: Mode16x8, IO: graph.Int16}}},
+		// The shape arithmetic is folded in TestQuantizeFoldsShapeArithmetic:
+		// computed, TFLite's float output would be dynamic, which the
+		// installed oracle script reads stale. No 16x8: the oracle's TFLite
+		// has no int16 SPACE_TO_BATCH_ND.
+		{"layout", layoutNet(6, false), []Options{{IO: graph.Int8}, {IO: graph.UInt8, Method: MSE}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.g
