@@ -1,11 +1,14 @@
 package tflite
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/opcases"
 )
 
 // Every op in opSpecs survives Write → Read with its kind and options, and
@@ -57,6 +60,15 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				o.Rank = 1
 			}
 			op := g.AddOp(s.kind, ins, outs, opts)
+			if slices.Contains(opcases.LayoutKinds, s.kind) {
+				// Layout ops need typed parameter inputs their shape rules
+				// accept: a random valid case with its options.
+				lg, err := opcases.Layout(s.kind, graph.Float32, rand.New(rand.NewPCG(1, uint64(s.kind))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				g, op, opts = lg, lg.Ops[0], lg.Ops[0].Options
+			}
 			if s.code == codeCustom {
 				op.CustomOptions = []byte{1, 2, 3}
 			}
