@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/qbench/qbench/graph"
-	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/quant"
@@ -22,18 +21,7 @@ import (
 // (every residual ADD included) so that intermediate tensors are compared
 // too: every value must be identical.
 func TestZoo16x8MatchesTFLite(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "models", "zoo", "mlt_resnet8_f32.tflite")
-	or, err := oracle.Find()
-	if err != nil {
-		t.Skip(err)
-	}
-	if testing.Short() {
-		t.Skip("runs TFLite several times; skipped with -short")
-	}
-	g, err := tflite.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, or := zooOracle(t, "mlt_resnet8_f32.tflite", "runs TFLite several times")
 	rng := rand.New(rand.NewPCG(31, 32))
 	n := g.Tensors[g.Inputs[0]].NumElements()
 	calib := make([][]float32, 24)
@@ -56,8 +44,7 @@ func TestZoo16x8MatchesTFLite(t *testing.T) {
 			}
 		}
 		for _, cut := range cuts {
-			c := q.Clone()
-			c.Outputs = append([]int(nil), c.Ops[cut].Outputs...)
+			c := cutAfter(q, cut)
 			name := fmt.Sprintf("io %s, after op %d (%s)", io, cut, c.Ops[cut].Kind)
 			p := filepath.Join(dir, "cut.tflite")
 			if err := tflite.WriteFile(p, c); err != nil {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/qbench/qbench/graph"
-	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/tflite"
@@ -21,18 +20,7 @@ import (
 // input quantization moves results by about 1e-2 from the dequantized
 // float model, so this checks that arithmetic).
 func TestZooHybridMatchesTFLite(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "models", "zoo", "mlt_kws_dscnn_f32.tflite")
-	or, err := oracle.Find()
-	if err != nil {
-		t.Skip(err)
-	}
-	if testing.Short() {
-		t.Skip("runs TFLite several times; skipped with -short")
-	}
-	g, err := tflite.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, or := zooOracle(t, "mlt_kws_dscnn_f32.tflite", "runs TFLite several times")
 	rng := rand.New(rand.NewPCG(41, 42))
 	dir := t.TempDir()
 	cuts := []int{len(g.Ops) - 1}
@@ -42,8 +30,7 @@ func TestZooHybridMatchesTFLite(t *testing.T) {
 		}
 	}
 	for _, cut := range cuts {
-		c := g.Clone()
-		c.Outputs = append([]int(nil), c.Ops[cut].Outputs...)
+		c := cutAfter(g, cut)
 		p := filepath.Join(dir, "cut.tflite")
 		if err := tflite.WriteFile(p, c); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -18,24 +19,12 @@ import (
 // ops (the same graph with an intermediate tensor as its output): every
 // value must be identical.
 func TestZooUint8MatchesTFLite(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "models", "zoo", "coral_mnv1_025_128_u8.tflite")
-	or, err := oracle.Find()
-	if err != nil {
-		t.Skip(err)
-	}
-	if testing.Short() {
-		t.Skip("runs a MobileNet in TFLite; skipped with -short")
-	}
-	g, err := tflite.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, or := zooOracle(t, "coral_mnv1_025_128_u8.tflite", "runs a MobileNet in TFLite")
 	rng := rand.New(rand.NewPCG(21, 22))
 	dir := t.TempDir()
 	last := len(g.Ops) - 1
 	for _, cut := range []int{2, 13, 26, last - 2, last} {
-		c := g.Clone()
-		c.Outputs = append([]int(nil), c.Ops[cut].Outputs...)
+		c := cutAfter(g, cut)
 		p := filepath.Join(dir, "cut.tflite")
 		if err := tflite.WriteFile(p, c); err != nil {
 			t.Fatal(err)
@@ -63,4 +52,32 @@ func TestZooUint8MatchesTFLite(t *testing.T) {
 			t.Logf("after op %d (%s): %d values identical to TFLite", cut, c.Ops[cut].Kind, len(got))
 		}
 	}
+}
+
+// zooOracle finds a zoo model, the TFLite oracle and reads the model, or
+// skips: without ../shared or the oracle, and with -short (why says what
+// the test runs).
+func zooOracle(t *testing.T, file, why string) (*graph.Graph, *oracle.Runner) {
+	t.Helper()
+	path := filepath.Join(sharedDir(t), "models", "zoo", file)
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip(why + "; skipped with -short")
+	}
+	g, err := tflite.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, or
+}
+
+// cutAfter returns a copy of g whose outputs are op cut's outputs, so an
+// intermediate tensor can be compared with TFLite's.
+func cutAfter(g *graph.Graph, cut int) *graph.Graph {
+	c := g.Clone()
+	c.Outputs = append([]int(nil), c.Ops[cut].Outputs...)
+	return c
 }
