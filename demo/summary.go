@@ -32,15 +32,17 @@ func WriteSummary(w io.Writer, res *Result) error {
 	for _, c := range res.Configs {
 		switch c.Name {
 		case "full":
-			p("Full          train on %d of %d images (best epoch %d chosen on the other %d), evaluate on all %d\n",
-				c.TrainCount, c.EvalCount, c.BestEpoch, c.ValCount, c.EvalCount)
+			p("Full          train: %d of %d images; validation (best epoch %d): the other %d (10%% of the tracks, seeded);\n",
+				c.TrainCount, c.EvalCount, c.BestEpoch, c.ValCount)
+			p("              test: all %d, training images included, as in the study (how the model is deployed)\n", c.EvalCount)
 		default:
-			p("Verification  train on %d images of the training recordings (best epoch %d chosen on %d more), evaluate on %d held-out images\n",
-				c.TrainCount, c.BestEpoch, c.ValCount, c.EvalCount)
+			p("Verification  train: %d images of the training recordings; validation (best epoch %d): %d more of them;\n",
+				c.TrainCount, c.BestEpoch, c.ValCount)
+			p("              test: the %d images of the held-out recording, never trained, validated or calibrated on\n", c.EvalCount)
 		}
 	}
 	p("Models  seed-cnn float32, and its post-training int8 version (per-channel int8 weights, int8 activations,\n")
-	p("        float input/output), calibrated on its own training data\n\n")
+	p("        float input/output), calibrated on up to %d of its own training images\n        (in verification never the held-out recording)\n\n", res.Plan.CalibSamples)
 
 	split := func(name string) *report.Split {
 		for i := range r.Splits {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 // trainFlags holds qbench train's flags.
 type trainFlags struct {
 	data, labels, valDir, split, valRecs, arch, filters, dense, out, resume string
+	trainSplit                                                              string
 	optimizer, schedule, augment, resize, normalize                         string
 	valFraction, lr, momentum, wd, warmup, gamma                            float64
 	input, epochs, batch, stepEpochs, limit                                 int
@@ -39,9 +41,13 @@ other command reuses it. The default architecture, seed-cnn, is the study's netw
 or --arch FILE (JSON or YAML: {"name", "input": [h,w,c], "filters": [...], "kernel": 3,
 "padding": "SAME", "dense": [...], "classes": 0}).
 
-Validation data, checked after every epoch, is one of: --val DIR (a separate folder),
---split NAME (a split of the label map), --val-recordings R1,R2, or --val-fraction F
-(default 0.2) of the tracks of each class, so no object is in both sets.
+Three roles are kept apart. Training images come from --train-split (default: the label map's
+"train" split when it defines one, so a held-out test split such as gen-data's "verification"
+is never trained or validated on; "all" for every image). Validation data, checked after every
+epoch to pick the best one, is one of: --val DIR (a separate folder), --split NAME (a split of
+the label map), --val-recordings R1,R2 (of the training split), or --val-fraction F (default
+0.2) of the tracks of each class of the training split, seeded, so no object is in both sets.
+Every other split is the test data: report on it with compare and explain (the output lists it).
 
 Images are decoded and preprocessed once and kept in memory (one byte per value). Training
 uses Adam(W) or momentum SGD, a cosine (with warmup) or step learning-rate schedule and
@@ -49,9 +55,10 @@ seeded augmentation (--augment default | none | shift=0.1,rotate=10,scale=0.1,
 brightness=0.1,contrast=0.2,color=0.1). --seed makes runs bit-identical for any --threads.
 The checkpoint is replaced atomically after each improving epoch, so Ctrl-C leaves the last
 good model in --out.`,
-		Example: `  qbench train --data /tmp/qb-gen --val-recordings rec4 --epochs 8 --out seed.tflite
+		Example: `  qbench train --data /tmp/qb-gen --epochs 10 --out seed.tflite   # train split; validation: 20% of its tracks
+  qbench train --data /tmp/qb-gen --val-recordings rec4 --epochs 8 --out seed.tflite
   qbench train --data gtsrb-mini/train --val gtsrb-mini/val --epochs 30 --out gtsrb.tflite
-  qbench train --data DIR --split verification --optimizer sgd --lr 0.05 --schedule step --out m.tflite
+  qbench train --data DIR --split val --optimizer sgd --lr 0.05 --schedule step --out m.tflite
   qbench train --data DIR --input 48 --filters 8,16,32 --dense 64 --augment none --out small.tflite
   qbench train --data DIR --resume m.tflite --epochs 3 --lr 1e-4 --out m2.tflite`,
 		Args: cobra.NoArgs,
@@ -61,9 +68,10 @@ good model in --out.`,
 	fl.StringVar(&f.data, "data", "", "training data folder (class folders, recordings or GTSRB)")
 	fl.StringVar(&f.labels, "labels", "", "label map (default: found in the folder)")
 	fl.StringVar(&f.valDir, "val", "", "separate validation folder")
-	fl.StringVar(&f.split, "split", "", "label-map split to validate on (the rest trains)")
-	fl.StringVar(&f.valRecs, "val-recordings", "", "comma-separated recordings to validate on")
-	fl.Float64Var(&f.valFraction, "val-fraction", 0.2, "fraction of each class's tracks to validate on (when no other validation choice is given)")
+	fl.StringVar(&f.trainSplit, "train-split", "auto", "label-map split to train on: auto (\"train\" when the label map defines it, else all images), all, or a split name")
+	fl.StringVar(&f.split, "split", "", "label-map split to validate on (the training split, less its recordings, trains)")
+	fl.StringVar(&f.valRecs, "val-recordings", "", "comma-separated recordings of the training split to validate on")
+	fl.Float64Var(&f.valFraction, "val-fraction", 0.2, "fraction of each class's tracks of the training split to validate on (when no other validation choice is given)")
 	fl.IntVar(&f.limit, "limit", 0, "train on at most this many images (stratified by class, chosen by --seed); 0 = all")
 	fl.StringVar(&f.arch, "arch", "seed-cnn", "architecture: seed-cnn or a JSON/YAML architecture file")
 	fl.IntVar(&f.input, "input", 0, "input height and width in pixels (default: the architecture's, 80 for seed-cnn)")
@@ -169,10 +177,11 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	trainDS, valDS, valDesc, err := trainSplit(a, f, ds, cmd.Flags().Changed("val-fraction"))
+	roles, err := trainSplit(a, f, ds)
 	if err != nil {
 		return err
 	}
+	trainDS, valDS, valDesc := roles.train, roles.val, roles.valDesc
 	if f.limit > 0 && trainDS.Len() > f.limit {
 		trainDS = trainDS.Subsample(f.limit, a.seed)
 	}
@@ -216,11 +225,13 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 		return err
 	}
 	if f.asJSON {
-		return writeTrainJSON(a, f, cfg, res, trainSet.Len(), valSet.Len(), valDesc, skipped)
+		return writeTrainJSON(a, f, cfg, res, trainSet.Len(), valSet.Len(), roles, skipped)
 	}
 	best := res.History[res.BestEpoch-1]
 	fmt.Fprintf(a.stdout, "model      %s, %d parameters\n", res.Best.Arch, res.Best.NumParams())
-	fmt.Fprintf(a.stdout, "data       %d training images from %s; validation: %s (%d images)\n", trainSet.Len(), f.data, valDesc, valSet.Len())
+	fmt.Fprintf(a.stdout, "train      %d images: %s of %s\n", trainSet.Len(), roles.trainDesc, f.data)
+	fmt.Fprintf(a.stdout, "validation %d images: %s (picks the best epoch)\n", valSet.Len(), valDesc)
+	fmt.Fprintf(a.stdout, "test       %s\n", roles.testDesc())
 	if skipped > 0 {
 		fmt.Fprintf(a.stdout, "skipped    %d unreadable images\n", skipped)
 	}
@@ -306,47 +317,137 @@ func intList(s string) ([]int, error) {
 	return out, nil
 }
 
-// trainSplit picks the training and validation samples.
-func trainSplit(a *app, f *trainFlags, ds *dataset.Dataset, fractionSet bool) (tr, val *dataset.Dataset, desc string, err error) {
+// dataRoles is how train uses a dataset: images it trains on, images that
+// pick the best epoch, and the splits it never sees (the test data).
+type dataRoles struct {
+	train, val         *dataset.Dataset
+	trainDesc, valDesc string
+	// held lists the label map's splits with no image in train or val.
+	held []string
+	ds   *dataset.Dataset
+}
+
+// testDesc names the held-out splits for the output.
+func (r dataRoles) testDesc() string {
+	if len(r.held) == 0 {
+		return "none held out: every split was used for training or validation; evaluate on other data"
+	}
+	parts := make([]string, len(r.held))
+	for i, n := range r.held {
+		parts[i] = fmt.Sprintf("split %q (%s)", n, strings.Join(r.ds.Splits[n], ","))
+	}
+	return strings.Join(parts, ", ") + ": never trained or validated on; report on it with compare/explain --split"
+}
+
+// trainSplit picks the training, validation and held-out samples. The
+// training pool is --train-split (by default the label map's "train" split
+// when there is one), so that a split meant for testing is neither trained
+// nor validated on unless asked for.
+func trainSplit(a *app, f *trainFlags, ds *dataset.Dataset) (dataRoles, error) {
+	r := dataRoles{ds: ds}
+	pool, poolName := ds, ""
+	switch name := f.trainSplit; {
+	case name == "all":
+	case name == "auto" || name == "":
+		if _, ok := ds.Splits["train"]; ok && f.split != "train" {
+			poolName = "train"
+		}
+	default:
+		poolName = name
+	}
+	if poolName != "" {
+		p, err := ds.Split(poolName)
+		if err != nil {
+			return r, usagef("--train-split: %v", err)
+		}
+		pool = p
+		r.trainDesc = fmt.Sprintf("split %q (recordings %s)", poolName, strings.Join(ds.Splits[poolName], ","))
+	} else {
+		r.trainDesc = "all images"
+	}
 	switch {
 	case f.valDir != "":
 		v, err := dataset.Open(f.valDir, dataset.OpenOptions{LabelMap: f.labels})
 		if err != nil {
-			return nil, nil, "", err
+			return r, err
 		}
 		if strings.Join(v.Classes, "\x00") != strings.Join(ds.Classes, "\x00") {
-			return nil, nil, "", fmt.Errorf("validation folder %s has classes %d, training folder %d (use the same label map)", f.valDir, len(v.Classes), len(ds.Classes))
+			return r, fmt.Errorf("validation folder %s has classes %d, training folder %d (use the same label map)", f.valDir, len(v.Classes), len(ds.Classes))
 		}
-		return ds, v, "folder " + f.valDir, nil
+		r.train, r.val, r.valDesc = pool, v, "folder "+f.valDir
 	case f.split != "":
+		if f.split == poolName {
+			return r, usagef("--split %s is also the training split (--train-split); validate on another split", f.split)
+		}
 		v, err := ds.Split(f.split)
 		if err != nil {
-			return nil, nil, "", usagef("--split: %v", err)
+			return r, usagef("--split: %v", err)
 		}
-		tr, _ := ds.SplitByRecording(ds.Splits[f.split])
-		return tr, v, fmt.Sprintf("split %q (recordings %s)", f.split, strings.Join(ds.Splits[f.split], ",")), nil
+		r.train, _ = pool.SplitByRecording(ds.Splits[f.split])
+		r.val = v
+		r.valDesc = fmt.Sprintf("split %q (recordings %s)", f.split, strings.Join(ds.Splits[f.split], ","))
+		if poolName == "" {
+			r.trainDesc = fmt.Sprintf("all images less split %q", f.split)
+		}
 	case f.valRecs != "":
 		recs := strings.Split(f.valRecs, ",")
 		known := map[string]bool{}
-		for _, r := range ds.Recordings {
-			known[r] = true
+		for _, rec := range pool.Recordings {
+			known[rec] = true
 		}
-		for _, r := range recs {
-			if !known[r] {
-				return nil, nil, "", usagef("--val-recordings: %s has no recording %q (it has %v)", f.data, r, ds.Recordings)
+		for _, rec := range recs {
+			if !known[rec] {
+				return r, usagef("--val-recordings: %s of %s has no recording %q (it has %v)", r.trainDesc, f.data, rec, pool.Recordings)
 			}
 		}
-		tr, v := ds.SplitByRecording(recs)
-		return tr, v, "recordings " + f.valRecs, nil
+		r.train, r.val = pool.SplitByRecording(recs)
+		r.valDesc = "recordings " + f.valRecs
+		r.trainDesc += " less recordings " + f.valRecs
 	case f.valFraction > 0:
-		tr, v := ds.SplitByTrack(f.valFraction, a.seed)
-		return tr, v, fmt.Sprintf("%.0f%% of tracks per class (seed %d)", 100*f.valFraction, a.seed), nil
+		r.train, r.val = pool.SplitByTrack(f.valFraction, a.seed)
+		r.valDesc = fmt.Sprintf("%.0f%% of the tracks of each class of the training images (seed %d)", 100*f.valFraction, a.seed)
+		r.trainDesc = fmt.Sprintf("the other %.0f%% of %s", 100*(1-f.valFraction), r.trainDesc)
+	default:
+		r.train, r.valDesc = pool, "none"
 	}
-	return ds, nil, "none", nil
+	if r.train.Len() == 0 {
+		return r, fmt.Errorf("no training images left in %s (%s; validation %s)", f.data, r.trainDesc, r.valDesc)
+	}
+	used := map[string]bool{}
+	for _, d := range []*dataset.Dataset{r.train, r.val} {
+		if d == nil || d.Root != ds.Root {
+			continue
+		}
+		for _, s := range d.Samples {
+			used[s.Recording] = true
+		}
+	}
+	for _, n := range sortedSplitNames(ds) {
+		held := true
+		for _, rec := range ds.Splits[n] {
+			if used[rec] {
+				held = false
+			}
+		}
+		if held {
+			r.held = append(r.held, n)
+		}
+	}
+	return r, nil
+}
+
+// sortedSplitNames returns the label map's split names in order.
+func sortedSplitNames(ds *dataset.Dataset) []string {
+	names := make([]string, 0, len(ds.Splits))
+	for n := range ds.Splits {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // writeTrainJSON prints the run as JSON on stdout.
-func writeTrainJSON(a *app, f *trainFlags, cfg train.Config, res *train.Result, ntrain, nval int, valDesc string, skipped int) error {
+func writeTrainJSON(a *app, f *trainFlags, cfg train.Config, res *train.Result, ntrain, nval int, roles dataRoles, skipped int) error {
 	hist := make([]map[string]any, len(res.History))
 	for i, h := range res.History {
 		hist[i] = map[string]any{"epoch": h.Epoch, "lr": h.LR, "train_loss": h.TrainLoss, "train_accuracy": h.TrainAcc,
@@ -354,7 +455,7 @@ func writeTrainJSON(a *app, f *trainFlags, cfg train.Config, res *train.Result, 
 	}
 	out := map[string]any{
 		"model": f.out, "arch": res.Best.Arch, "params": res.Best.NumParams(), "data": f.data,
-		"train_images": ntrain, "val_images": nval, "validation": valDesc, "skipped": skipped,
+		"train_images": ntrain, "val_images": nval, "training": roles.trainDesc, "validation": roles.valDesc, "held_out_splits": append([]string{}, roles.held...), "skipped": skipped,
 		"epochs": cfg.Epochs, "batch": cfg.BatchSize, "optimizer": f.optimizer, "seed": a.seed, "augment": f.augment,
 		"best_epoch": res.BestEpoch, "best_val_accuracy": nanNil(res.BestValAcc), "images_per_sec": res.ImagesPerSec,
 		"history": hist,

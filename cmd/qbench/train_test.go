@@ -108,3 +108,49 @@ func TestTrainUsageErrors(t *testing.T) {
 		t.Errorf("missing data: exit %d %q", code, stderr)
 	}
 }
+
+// TestTrainRoles: on a dataset whose label map has train and verification
+// splits, train trains and validates inside "train" only and names
+// "verification" as the held-out test split; --split verification makes it
+// the validation split, so nothing is held out and the output says so.
+func TestTrainRoles(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "gen")
+	if code, _, stderr := run(t, "gen-data", "-q", "--out", data, "--recordings", "3", "--per-class", "4", "--size", "16"); code != 0 {
+		t.Fatalf("gen-data: %s", stderr)
+	}
+	common := []string{"train", "-q", "--data", data, "--input", "16", "--filters", "4", "--dense", "8", "--epochs", "1",
+		"--augment", "none", "--out", filepath.Join(dir, "m.tflite")}
+	code, stdout, stderr := run(t, append(common, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Train, Val int
+		Held       []string
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	res.Train, res.Val = int(raw["train_images"].(float64)), int(raw["val_images"].(float64))
+	for _, h := range raw["held_out_splits"].([]any) {
+		res.Held = append(res.Held, h.(string))
+	}
+	// 2 training recordings × 30 classes × 4 images; rec3 is held out.
+	if res.Train+res.Val != 240 || res.Val == 0 || len(res.Held) != 1 || res.Held[0] != "verification" {
+		t.Fatalf("roles: %s", stdout)
+	}
+	code, stdout, stderr = run(t, append(common, "--split", "verification")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`train      240 images: split "train"`, `validation 120 images: split "verification"`, "test       none held out"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr = run(t, append(common, "--train-split", "train", "--split", "train")...); code != 2 || !strings.Contains(stderr, "also the training split") {
+		t.Errorf("same split for both roles: exit %d, %s", code, stderr)
+	}
+}
