@@ -327,7 +327,7 @@ func (e *exporter) op(op *graph.Op) error {
 		}
 		return e.result(out, l, graph.ActNone, func(dst string) { e.node("Identity", []string{xf}, []string{dst}) })
 	}
-	return fmt.Errorf("op kind: %w", ErrUnsupported)
+	return fmt.Errorf("the exporter has no ONNX form for %s: %w", op.Kind, ErrUnsupported)
 }
 
 // floatInAxis is floatIn that also accepts per-channel constants (a
