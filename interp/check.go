@@ -21,30 +21,51 @@ type OpProblem struct {
 }
 
 // Check reports every op of g that qbench cannot run, not only the first
-// as Compile does, so a user sees the whole list at once. A graph-level
-// problem (invalid wiring, inconsistent shapes) is returned as the error.
+// as Compile does, so a user sees the whole list at once. It takes the
+// steps Compile takes (shape checks, Options.Batch, constant folding), so
+// ops are prepared as Compile prepares them; problem indices are g's op
+// indices. A graph-level problem (invalid wiring, inconsistent shapes, a
+// fold that fails, too much memory) is returned as the error, and so is
+// anything else Compile refuses when every op prepared: Check reports a
+// graph runnable only when Compile accepts it.
 func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
 	if g == nil {
 		return nil, errors.New("check: nil graph")
 	}
-	if err := g.Validate(); err != nil {
+	fg, folded, err := loadGraph(g, opts)
+	if err != nil {
 		return nil, err
 	}
+	// Fold removes ops and keeps the rest in order: map the folded graph's
+	// op indices back to g's.
+	skip := map[int]bool{}
+	for _, f := range folded.Ops {
+		skip[f.Index] = true
+	}
+	orig := make([]int, 0, len(fg.Ops))
+	for i := range g.Ops {
+		if !skip[i] {
+			orig = append(orig, i)
+		}
+	}
+	if len(orig) != len(fg.Ops) {
+		return nil, fmt.Errorf("check: folding kept %d of %d ops but reported %d folded", len(fg.Ops), len(g.Ops), len(folded.Ops))
+	}
 	var probs []OpProblem
-	for oi, op := range g.Ops {
+	for fi, op := range fg.Ops {
 		ins := make([]*graph.Tensor, len(op.Inputs))
 		for j, ti := range op.Inputs {
-			ins[j] = g.Tensor(ti)
+			ins[j] = fg.Tensor(ti)
 		}
 		outs := make([]*graph.Tensor, len(op.Outputs))
 		for j, ti := range op.Outputs {
-			outs[j] = g.Tensor(ti)
+			outs[j] = fg.Tensor(ti)
 		}
 		_, err := kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
 		if err == nil {
 			continue
 		}
-		p := OpProblem{Index: oi, Op: op.Name(), Key: op.Name(), Err: err}
+		p := OpProblem{Index: orig[fi], Op: op.Name(), Key: op.Name(), Err: err}
 		var ue *kernels.UnsupportedError
 		if errors.As(err, &ue) && !ue.NoKernel {
 			p.Key = fmt.Sprintf("%s (%s)", ue.Op, ue.Types)
@@ -52,6 +73,13 @@ func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
 			p.Key = op.Name() + " (invalid)"
 		}
 		probs = append(probs, p)
+	}
+	if len(probs) == 0 {
+		// What remains (the arena budget, the fast schedule, subgraph
+		// bodies) only Compile itself checks.
+		if _, err := Compile(g, opts); err != nil {
+			return nil, err
+		}
 	}
 	return probs, nil
 }

@@ -114,46 +114,8 @@ const alignment = 64
 // indices are g's, op indices skip the folded ops. g is not modified: shape
 // inference works on a clone. Errors name the op index, kind and tensor.
 func Compile(g *graph.Graph, opts Options) (*Program, error) {
-	if g == nil {
-		return nil, errors.New("compile: nil graph")
-	}
-	if err := g.Validate(); err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	if !opts.DeclaredShapes {
-		if err := graph.CheckShapes(g); err != nil {
-			return nil, fmt.Errorf("compile: %w", err)
-		}
-	}
-	if opts.Batch < 0 {
-		return nil, fmt.Errorf("compile: negative batch %d", opts.Batch)
-	}
-	if opts.Batch > 0 {
-		shapes := make([][]int, len(g.Inputs))
-		changed := false
-		for i, ti := range g.Inputs {
-			s := append([]int(nil), g.Tensors[ti].Shape...)
-			if len(s) == 0 {
-				return nil, fmt.Errorf("compile: input %d %q is a scalar and has no batch dimension", i, g.Tensors[ti].Name)
-			}
-			if s[0] != opts.Batch {
-				s[0] = opts.Batch
-				changed = true
-			}
-			shapes[i] = s
-		}
-		if changed {
-			g = g.Clone()
-			if err := graph.InferShapes(g, shapes); err != nil {
-				return nil, fmt.Errorf("compile: batch %d: %w", opts.Batch, err)
-			}
-		}
-	}
-	g, folded, err := Fold(g)
+	g, folded, err := loadGraph(g, opts)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
-	}
-	if err := checkSizes(g); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	budget := opts.MaxArenaBytes
@@ -231,6 +193,57 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 			planned, budget, i, g.Tensors[i].Name, n)
 	}
 	return p, nil
+}
+
+// loadGraph is what Compile (and Check, so both agree) does before
+// preparing kernels: validate, check declared shapes, apply Options.Batch,
+// fold constant subgraphs and bound tensor sizes. It returns the graph the
+// kernels are prepared for.
+func loadGraph(g *graph.Graph, opts Options) (*graph.Graph, FoldReport, error) {
+	var none FoldReport
+	if g == nil {
+		return nil, none, errors.New("nil graph")
+	}
+	if err := g.Validate(); err != nil {
+		return nil, none, err
+	}
+	if !opts.DeclaredShapes {
+		if err := graph.CheckShapes(g); err != nil {
+			return nil, none, err
+		}
+	}
+	if opts.Batch < 0 {
+		return nil, none, fmt.Errorf("negative batch %d", opts.Batch)
+	}
+	if opts.Batch > 0 {
+		shapes := make([][]int, len(g.Inputs))
+		changed := false
+		for i, ti := range g.Inputs {
+			s := append([]int(nil), g.Tensors[ti].Shape...)
+			if len(s) == 0 {
+				return nil, none, fmt.Errorf("input %d %q is a scalar and has no batch dimension", i, g.Tensors[ti].Name)
+			}
+			if s[0] != opts.Batch {
+				s[0] = opts.Batch
+				changed = true
+			}
+			shapes[i] = s
+		}
+		if changed {
+			g = g.Clone()
+			if err := graph.InferShapes(g, shapes); err != nil {
+				return nil, none, fmt.Errorf("batch %d: %w", opts.Batch, err)
+			}
+		}
+	}
+	g, folded, err := Fold(g)
+	if err != nil {
+		return nil, none, err
+	}
+	if err := checkSizes(g); err != nil {
+		return nil, none, err
+	}
+	return g, folded, nil
 }
 
 // DefaultMaxArenaBytes is the activation memory budget of one Executor
