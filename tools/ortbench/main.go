@@ -1,22 +1,30 @@
 //go:build ortbench
 
-// Command ortbench runs the same models in ONNX Runtime and in qbench in
-// one process and prints images per second for both and the ratio
-// qbench/ORT. It first checks that both produce the same outputs on the
-// same input, so the comparison is of equal work.
+// Command ortbench runs the same models in qbench, ONNX Runtime and (at
+// batch 1) the TFLite interpreter compiled to WebAssembly, and prints
+// images per second for each and the ratios. It first checks that qbench
+// and ORT produce the same outputs on the same input, so the comparison is
+// of equal work.
 //
 // It needs cgo and ONNX Runtime's shared library (npm's onnxruntime-node
-// ships one):
+// ships one; .ci/install-ort.sh installs it), and for the WASM column the
+// tflite-oracle (.ci/install-oracle.sh):
 //
-//	(cd /tmp/ort && ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0)
-//	cd tools/ortbench && go run -tags ortbench . --lib /tmp/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1 --synthetic
+//	cd tools/ortbench && go run -tags ortbench . --lib ~/.cache/qbench/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1 --synthetic
+//	go run -tags ortbench . --lib ... --zoo ../../../shared/models/zoo --configs 1x1,2x1,1x64,2x64 --markdown table.md
 //
-// Models are .tflite files given as arguments, or with --synthetic the
-// seed-cnn architecture with seeded random weights, as float32 and as
-// int8 quantized on random calibration images. Each model is exported
-// with qbench's ONNX exporter (QDQ for int8). With --threads N, N sessions
-// (ORT, one intra-op thread each) and N executors (qbench) run
-// concurrently; rounds alternate between the two runtimes and medians are
+// zoo.sh beside this file regenerates the table of docs/performance.md.
+//
+// Models are .tflite files given as arguments, every .tflite in --zoo, or
+// with --synthetic the seed-cnn architecture with seeded random weights, as
+// float32 and as int8 quantized on random calibration images. Each model is
+// exported with qbench's ONNX exporter: float models as float, models with
+// int8 activations as QDQ twice (int8 activations "s8 QDQ", and uint8
+// activations "u8 QDQ", which ORT on x86 fuses into its integer kernels),
+// uint8 models as QDQ; integer inputs and outputs keep their types. The
+// ratio uses the fastest ORT form. With threads T, T sessions (ORT, one
+// intra-op thread each), T executors (qbench) and T WASM processes run
+// concurrently; rounds alternate between the runtimes and medians are
 // reported, since shared machines are noisy.
 package main
 
@@ -24,19 +32,18 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
+	"strconv"
+	"strings"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/qbench/qbench/bench"
 	"github.com/qbench/qbench/graph"
-	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/kernels/gemm"
 	"github.com/qbench/qbench/onnx"
@@ -48,16 +55,32 @@ import (
 type model struct {
 	name string
 	g    *graph.Graph
+	path string // the .tflite file (written to a temporary folder for --synthetic)
+}
+
+type config struct{ threads, batch int }
+
+type settings struct {
+	seconds  float64
+	rounds   int
+	rnd      fixedpoint.Rounding
+	wasmDir  string
+	onnxDir  string
+	markdown string
 }
 
 func main() {
 	lib := flag.String("lib", os.Getenv("ORT_LIB"), "path to libonnxruntime.so (or $ORT_LIB)")
-	threads := flag.Int("threads", 1, "concurrent sessions / executors")
-	batch := flag.Int("batch", 1, "images per run")
+	threads := flag.Int("threads", 1, "concurrent sessions / executors (when --configs is empty)")
+	batch := flag.Int("batch", 1, "images per run (when --configs is empty)")
+	configs := flag.String("configs", "", "comma-separated THREADSxBATCH configurations, e.g. 1x1,2x1,1x64,2x64")
 	seconds := flag.Float64("seconds", 2, "measuring time per runtime and round")
 	rounds := flag.Int("rounds", 3, "alternating measurement rounds (median reported)")
 	synthetic := flag.Bool("synthetic", false, "benchmark seed-cnn float and int8 with random weights")
+	zoo := flag.String("zoo", "", "also benchmark every .tflite file in this folder")
+	wasm := flag.String("wasm", defaultWasmDir(), "tflite-oracle folder (tflite_run.js) for the TFLite WASM column; empty: no WASM column")
 	keep := flag.String("onnx-dir", "", "also write the exported .onnx files here")
+	markdown := flag.String("markdown", "", "also write the results as a Markdown table to this file")
 	rounding := flag.String("rounding", "runtime", "qbench's integer rounding: runtime (the TFLite runtime's with its XNNPACK delegate, qbench's CLI default), single (TFLite's builtin kernels) or double (TFLite Micro's reference)")
 	flag.Parse()
 	rnd, ok := fixedpoint.ParseRounding(*rounding)
@@ -65,13 +88,51 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ortbench: --rounding must be runtime, single or double, got %q\n", *rounding)
 		os.Exit(2)
 	}
-	if err := run(*lib, *threads, *batch, *seconds, *rounds, *synthetic, *keep, rnd, flag.Args()); err != nil {
+	cs := []config{{*threads, *batch}}
+	if *configs != "" {
+		var err error
+		if cs, err = parseConfigs(*configs); err != nil {
+			fmt.Fprintln(os.Stderr, "ortbench:", err)
+			os.Exit(2)
+		}
+	}
+	st := settings{seconds: *seconds, rounds: *rounds, rnd: rnd, wasmDir: *wasm, onnxDir: *keep, markdown: *markdown}
+	if err := run(*lib, cs, st, *synthetic, *zoo, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "ortbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lib string, threads, batch int, seconds float64, rounds int, synthetic bool, keep string, rnd fixedpoint.Rounding, paths []string) error {
+func defaultWasmDir() string {
+	d := os.Getenv("QBENCH_TFLITE_ORACLE")
+	if d == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		d = filepath.Join(home, ".cache", "qbench", "tflite-oracle")
+	}
+	if _, err := os.Stat(filepath.Join(d, "tflite_run.js")); err != nil {
+		return ""
+	}
+	return d
+}
+
+func parseConfigs(s string) ([]config, error) {
+	var cs []config
+	for _, f := range strings.Split(s, ",") {
+		t, b, ok := strings.Cut(strings.TrimSpace(f), "x")
+		ti, err1 := strconv.Atoi(t)
+		bi, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || ti < 1 || bi < 1 {
+			return nil, fmt.Errorf("--configs: %q is not THREADSxBATCH (e.g. 2x64)", f)
+		}
+		cs = append(cs, config{ti, bi})
+	}
+	return cs, nil
+}
+
+func run(lib string, cs []config, st settings, synthetic bool, zoo string, paths []string) error {
 	if lib == "" {
 		return fmt.Errorf("--lib (or $ORT_LIB) must name libonnxruntime.so")
 	}
@@ -88,90 +149,304 @@ func run(lib string, threads, batch int, seconds float64, rounds int, synthetic 
 		}
 		models = append(models, ms...)
 	}
+	if zoo != "" {
+		files, err := filepath.Glob(filepath.Join(zoo, "*.tflite"))
+		if err != nil {
+			return err
+		}
+		slices.Sort(files)
+		paths = append(paths, files...)
+	}
 	for _, p := range paths {
 		g, err := tflite.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		models = append(models, model{p, g})
+		models = append(models, model{strings.TrimSuffix(filepath.Base(p), ".tflite"), g, p})
 	}
 	if len(models) == 0 {
-		return fmt.Errorf("no models: give .tflite paths or --synthetic")
+		return fmt.Errorf("no models: give .tflite paths, --zoo or --synthetic")
 	}
-	fmt.Printf("cpu: %s; threads %d; batch %d; qbench gemm %s, %s rounding; %d rounds of %.1fs\n", bench.CPUModel(), threads, batch, gemm.Impl(), rnd, rounds, seconds)
-	fmt.Printf("%-24s %-7s %12s %12s %8s  %s\n", "model", "ORT qdq", "qbench img/s", "ORT img/s", "ratio", "check")
+	wasmNote := "no TFLite WASM column (--wasm empty)"
+	if st.wasmDir != "" {
+		wasmNote = "TFLite WASM (SIMD, XNNPACK) at batch 1 from " + st.wasmDir
+	}
+	fmt.Printf("cpu: %s; qbench gemm %s, %s rounding; %d rounds of %.1fs; %s; load average %s\n",
+		bench.CPUModel(), gemm.Impl(), st.rnd, st.rounds, st.seconds, wasmNote, loadAvg())
+	var rows []row
 	for _, m := range models {
-		// Integer models are exported twice: int8 activations (as in
-		// TFLite) and uint8 activations, which ORT fuses into its integer
-		// kernels on x86. Both are timed; the ratio uses the faster ORT.
-		variants := []onnx.Options{{}}
-		if isInteger(m.g) {
-			variants = append(variants, onnx.Options{UInt8Activations: true})
+		for _, c := range cs {
+			r := measure(m, c, st)
+			fmt.Println(r.text())
+			rows = append(rows, r)
 		}
-		datas := make([][]byte, len(variants))
-		checks := make([]string, len(variants))
-		for v, o := range variants {
-			data, err := onnx.ExportWith(m.g, o)
-			if err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
-			}
-			datas[v] = data
-			if keep != "" {
-				suffix := ""
-				if o.UInt8Activations {
-					suffix = ".u8"
-				}
-				if err := os.WriteFile(filepath.Join(keep, filepath.Base(m.name)+suffix+".onnx"), data, 0o644); err != nil {
-					return err
-				}
-			}
-			if checks[v], err = compareOutputs(m.g, data, batch, rnd); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
-			}
-		}
-		var qs []float64
-		ors := make([][]float64, len(variants))
-		for r := 0; r < rounds; r++ {
-			res, err := bench.Run(context.Background(), m.name, m.g, bench.Options{Threads: threads, Batch: batch,
-				Duration: time.Duration(seconds * float64(time.Second)), Warmup: 200 * time.Millisecond, Seed: int64(r), Rounding: rnd})
-			if err != nil {
-				return err
-			}
-			qs = append(qs, res.ImagesPerSecond)
-			for v, data := range datas {
-				ips, err := ortThroughput(m.g, data, threads, batch, seconds)
-				if err != nil {
-					return fmt.Errorf("%s: onnxruntime: %w", m.name, err)
-				}
-				ors[v] = append(ors[v], ips)
-			}
-		}
-		q := median(qs)
-		for v, o := range variants {
-			kind := "float"
-			if isInteger(m.g) {
-				kind = "s8"
-				if o.UInt8Activations {
-					kind = "u8"
-				}
-			}
-			ort := median(ors[v])
-			fmt.Printf("%-24s %-7s %12.1f %12.1f %8.2f  %s\n", filepath.Base(m.name), kind, q, ort, q/ort, checks[v])
-		}
+	}
+	fmt.Printf("load average at the end: %s\n", loadAvg())
+	if st.markdown != "" {
+		return os.WriteFile(st.markdown, []byte(markdownTable(rows)), 0o644)
 	}
 	return nil
 }
 
-// isInteger reports whether any op of g produces an int8 tensor.
-func isInteger(g *graph.Graph) bool {
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// kind classifies a model for the table: int8 or uint8 activations, hybrid
+// (float activations, int8 weights) or float.
+func kind(g *graph.Graph) string {
+	hasU8, hybrid := false, false
 	for _, op := range g.Ops {
 		for _, o := range op.Outputs {
-			if o >= 0 && g.Tensors[o].DType == graph.Int8 {
-				return true
+			if o < 0 || o >= len(g.Tensors) {
+				continue
+			}
+			switch g.Tensors[o].DType {
+			case graph.Int8:
+				return "int8"
+			case graph.UInt8:
+				hasU8 = true
+			}
+		}
+		for _, in := range op.Inputs {
+			if in >= 0 && in < len(g.Tensors) && g.Tensors[in].IsConst() && g.Tensors[in].DType == graph.Int8 {
+				hybrid = true
 			}
 		}
 	}
-	return false
+	switch {
+	case hasU8:
+		return "uint8"
+	case hybrid:
+		return "hybrid"
+	}
+	return "float"
+}
+
+type variant struct {
+	name string
+	data []byte
+}
+
+// variants exports g in the forms ORT is timed on.
+func variants(m model, st settings) ([]variant, error) {
+	forms := []struct {
+		name string
+		o    onnx.Options
+	}{{"float", onnx.Options{}}}
+	switch kind(m.g) {
+	case "int8":
+		forms = []struct {
+			name string
+			o    onnx.Options
+		}{{"s8 QDQ", onnx.Options{}}, {"u8 QDQ", onnx.Options{UInt8Activations: true}}}
+	case "uint8":
+		forms[0].name = "u8 QDQ"
+	}
+	var vs []variant
+	for _, f := range forms {
+		data, err := onnx.ExportWith(m.g, f.o)
+		if err != nil {
+			return nil, err
+		}
+		if st.onnxDir != "" {
+			suffix := ""
+			if f.o.UInt8Activations {
+				suffix = ".u8"
+			}
+			if err := os.WriteFile(filepath.Join(st.onnxDir, m.name+suffix+".onnx"), data, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		vs = append(vs, variant{f.name, data})
+	}
+	return vs, nil
+}
+
+// row is one model in one configuration; 0 rates are not measured and
+// notes say why.
+type row struct {
+	model, kind string
+	c           config
+	qbench      float64
+	ort         map[string]float64
+	wasm        float64
+	checks      []string
+	notes       []string
+}
+
+func (r *row) bestORT() (string, float64) {
+	best, name := 0.0, ""
+	for _, k := range []string{"float", "s8 QDQ", "u8 QDQ"} {
+		if v := r.ort[k]; v > best {
+			best, name = v, k
+		}
+	}
+	return name, best
+}
+
+func measure(m model, c config, st settings) row {
+	r := row{model: m.name, kind: kind(m.g), c: c, ort: map[string]float64{}}
+	prog, err := compile(m.g, c.batch, st.rnd)
+	if err != nil {
+		r.notes = append(r.notes, "qbench: "+err.Error())
+		return r
+	}
+	vs, err := variants(m, st)
+	if err != nil {
+		r.notes = append(r.notes, "no ONNX export: "+err.Error())
+		vs = nil
+	}
+	var ok []variant
+	for _, v := range vs {
+		chk, err := compareOutputs(m.g, prog, v.data)
+		if err != nil {
+			r.notes = append(r.notes, fmt.Sprintf("ORT %s at batch %d: %v", v.name, c.batch, err))
+			continue
+		}
+		r.checks = append(r.checks, v.name+": "+chk)
+		ok = append(ok, v)
+	}
+	wasm := st.wasmDir != "" && c.batch == 1 && m.path != ""
+	if st.wasmDir != "" && c.batch != 1 {
+		r.notes = append(r.notes, "TFLite WASM: batch 1 only (the oracle runs the file's batch-1 input)")
+	}
+	var qs, ws []float64
+	ors := map[string][]float64{}
+	for i := 0; i < st.rounds; i++ {
+		res, err := bench.Run(context.Background(), m.name, m.g, bench.Options{Threads: c.threads, Batch: c.batch,
+			Duration: time.Duration(st.seconds * float64(time.Second)), Warmup: 200 * time.Millisecond, Seed: int64(i), Rounding: st.rnd})
+		if err != nil {
+			r.notes = append(r.notes, "qbench bench: "+err.Error())
+			return r
+		}
+		qs = append(qs, res.ImagesPerSecond)
+		for _, v := range ok {
+			ips, err := ortThroughput(m.g, prog, v.data, c.threads, c.batch, st.seconds)
+			if err != nil {
+				r.notes = append(r.notes, fmt.Sprintf("ORT %s: %v", v.name, err))
+				return r
+			}
+			ors[v.name] = append(ors[v.name], ips)
+		}
+		if wasm {
+			ips, err := wasmThroughput(st.wasmDir, m.path, c.threads, st.seconds)
+			if err != nil {
+				r.notes = append(r.notes, err.Error())
+				wasm = false
+			} else {
+				ws = append(ws, ips)
+			}
+		}
+	}
+	r.qbench = median(qs)
+	for k, v := range ors {
+		r.ort[k] = median(v)
+	}
+	if len(ws) > 0 {
+		r.wasm = median(ws)
+	}
+	return r
+}
+
+func rate(v float64) string {
+	if v == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+// targets says which of issue 16's targets the row meets: ≥ 1.0× the
+// fastest ORT form (seed-cnn: float ≥ 1.25×, int8 ≥ 2.5×) and ≥ 2× TFLite
+// WASM.
+func (r *row) targets() string {
+	_, o := r.bestORT()
+	var parts []string
+	if r.qbench > 0 && o > 0 {
+		want := 1.0
+		if strings.HasPrefix(r.model, "seed-cnn") {
+			want = 1.25
+			if r.kind == "int8" {
+				want = 2.5
+			}
+		}
+		if r.qbench/o >= want {
+			parts = append(parts, fmt.Sprintf("ORT ≥%.2g× met", want))
+		} else {
+			parts = append(parts, fmt.Sprintf("ORT ≥%.2g× **not met**", want))
+		}
+	}
+	if r.qbench > 0 && r.wasm > 0 {
+		if r.qbench/r.wasm >= 2 {
+			parts = append(parts, "WASM ≥2× met")
+		} else {
+			parts = append(parts, "WASM ≥2× **not met**")
+		}
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *row) text() string {
+	name, o := r.bestORT()
+	s := fmt.Sprintf("%-28s %-6s T%d B%-3d qbench %8s  ORT %8s (%s)  WASM %8s  qbench/ORT %5s  qbench/WASM %5s  %s",
+		r.model, r.kind, r.c.threads, r.c.batch, rate(r.qbench), rate(o), name, rate(r.wasm), ratio(r.qbench, o), ratio(r.qbench, r.wasm), r.targets())
+	for _, k := range []string{"float", "s8 QDQ", "u8 QDQ"} {
+		if v, ok := r.ort[k]; ok {
+			s += fmt.Sprintf("\n    ORT %s %s img/s", k, rate(v))
+		}
+	}
+	for _, c := range r.checks {
+		s += "\n    check " + c
+	}
+	for _, n := range r.notes {
+		s += "\n    note: " + n
+	}
+	return s
+}
+
+// markdownTable renders the rows (images/s, medians of alternating
+// rounds) and, below, the output checks and notes per model.
+func markdownTable(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| model | kind | threads | batch | qbench | ORT float | ORT s8 QDQ | ORT u8 QDQ | TFLite WASM | qbench / best ORT | qbench / WASM | targets |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	for _, r := range rows {
+		_, o := r.bestORT()
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.model, r.kind, r.c.threads, r.c.batch,
+			rate(r.qbench), rate(r.ort["float"]), rate(r.ort["s8 QDQ"]), rate(r.ort["u8 QDQ"]), rate(r.wasm),
+			ratio(r.qbench, o), ratio(r.qbench, r.wasm), r.targets())
+	}
+	b.WriteString("\nOutput checks (qbench vs ORT on one random batch; integer outputs: values that differ and the largest step) and notes:\n\n")
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, s := range append(append([]string{}, r.checks...), r.notes...) {
+			line := fmt.Sprintf("- %s, batch %d: %s", r.model, r.c.batch, s)
+			if seen[line] {
+				continue
+			}
+			seen[line] = true
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 func median(x []float64) float64 {
@@ -201,203 +476,15 @@ func seedModels() ([]model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quantize seed-cnn: %w", err)
 	}
-	return []model{{"seed-cnn-float", fg}, {"seed-cnn-int8", qg}}, nil
-}
-
-// session is one ORT session with its bound input and output tensors.
-type session struct {
-	s   *ort.AdvancedSession
-	in  ort.Value
-	out ort.Value
-	inF []float32
-	inI []int8
-}
-
-func shapeFor(t *graph.Tensor, batch int) ort.Shape {
-	s := make([]int64, len(t.Shape))
-	for i, d := range t.Shape {
-		s[i] = int64(d)
-	}
-	s[0] = int64(batch)
-	return ort.NewShape(s...)
-}
-
-func newSession(g *graph.Graph, data []byte, batch int) (*session, error) {
-	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
-		return nil, fmt.Errorf("want one input and one output, have %d and %d", len(g.Inputs), len(g.Outputs))
-	}
-	inNames, outNames := onnx.IONames(g)
-	it, ot := g.Tensors[g.Inputs[0]], g.Tensors[g.Outputs[0]]
-	ss := &session{}
-	var err error
-	switch it.DType {
-	case graph.Float32:
-		t, e := ort.NewEmptyTensor[float32](shapeFor(it, batch))
-		ss.in, ss.inF, err = t, t.GetData(), e
-	case graph.Int8:
-		t, e := ort.NewEmptyTensor[int8](shapeFor(it, batch))
-		ss.in, ss.inI, err = t, t.GetData(), e
-	default:
-		return nil, fmt.Errorf("input dtype %s", it.DType)
-	}
+	dir, err := os.MkdirTemp("", "ortbench-")
 	if err != nil {
 		return nil, err
 	}
-	switch ot.DType {
-	case graph.Float32:
-		ss.out, err = ort.NewEmptyTensor[float32](shapeFor(ot, batch))
-	case graph.Int8:
-		ss.out, err = ort.NewEmptyTensor[int8](shapeFor(ot, batch))
-	default:
-		return nil, fmt.Errorf("output dtype %s", ot.DType)
-	}
-	if err != nil {
-		return nil, err
-	}
-	opts, err := ort.NewSessionOptions()
-	if err != nil {
-		return nil, err
-	}
-	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(1); err != nil {
-		return nil, err
-	}
-	if err := opts.SetInterOpNumThreads(1); err != nil {
-		return nil, err
-	}
-	ss.s, err = ort.NewAdvancedSessionWithONNXData(data, inNames, outNames, []ort.Value{ss.in}, []ort.Value{ss.out}, opts)
-	return ss, err
-}
-
-func (s *session) destroy() {
-	s.s.Destroy()
-	s.in.Destroy()
-	s.out.Destroy()
-}
-
-// outputFloat returns the session output as floats (dequantized with the
-// graph output's parameters when it is int8).
-func outputFloat(v ort.Value, t *graph.Tensor) []float32 {
-	switch o := v.(type) {
-	case *ort.Tensor[float32]:
-		return slices.Clone(o.GetData())
-	case *ort.Tensor[int8]:
-		d := o.GetData()
-		f := make([]float32, len(d))
-		for i, x := range d {
-			f[i] = float32(int64(x)-t.Quant.ZeroPoint[0]) * t.Quant.Scale[0]
-		}
-		return f
-	}
-	return nil
-}
-
-// compareOutputs runs one batch of the same random input through qbench
-// and ORT and summarises the difference.
-func compareOutputs(g *graph.Graph, data []byte, batch int, rnd fixedpoint.Rounding) (string, error) {
-	prog, err := interp.Compile(g, interp.Options{Batch: batch, Rounding: rnd})
-	if err != nil {
-		return "", err
-	}
-	ex := prog.NewExecutor()
-	s, err := newSession(g, data, batch)
-	if err != nil {
-		return "", err
-	}
-	defer s.destroy()
-	rng := rand.New(rand.NewPCG(7, 7))
-	in := ex.Input(0)
-	switch {
-	case s.inF != nil:
-		for i := range s.inF {
-			s.inF[i] = rng.Float32()
-		}
-		copy(in.F32, s.inF)
-	default:
-		for i := range s.inI {
-			s.inI[i] = int8(rng.IntN(256) - 128)
-		}
-		copy(in.I8, s.inI)
-	}
-	if err := ex.Run(); err != nil {
-		return "", err
-	}
-	if err := s.s.Run(); err != nil {
-		return "", err
-	}
-	q := ex.OutputFloat(0, nil)
-	o := outputFloat(s.out, prog.OutputTensor(0))
-	if len(q) != len(o) {
-		return "", fmt.Errorf("output sizes differ: qbench %d, ORT %d", len(q), len(o))
-	}
-	var maxDiff float64
-	for i := range q {
-		maxDiff = math.Max(maxDiff, math.Abs(float64(q[i]-o[i])))
-	}
-	per := len(q) / batch
-	agree := 0
-	for b := 0; b < batch; b++ {
-		if argmax(q[b*per:(b+1)*per]) == argmax(o[b*per:(b+1)*per]) {
-			agree++
+	ms := []model{{"seed-cnn-float", fg, filepath.Join(dir, "seed-cnn-float.tflite")}, {"seed-cnn-int8", qg, filepath.Join(dir, "seed-cnn-int8.tflite")}}
+	for _, m := range ms {
+		if err := tflite.WriteFile(m.path, m.g); err != nil {
+			return nil, err
 		}
 	}
-	return fmt.Sprintf("max|Δ| %.3g, top-1 agree %d/%d", maxDiff, agree, batch), nil
-}
-
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// ortThroughput runs threads sessions concurrently for the given time and
-// returns images per second.
-func ortThroughput(g *graph.Graph, data []byte, threads, batch int, seconds float64) (float64, error) {
-	ss := make([]*session, threads)
-	for i := range ss {
-		s, err := newSession(g, data, batch)
-		if err != nil {
-			return 0, err
-		}
-		defer s.destroy()
-		ss[i] = s
-		for j := range s.inF {
-			s.inF[j] = float32(j%251) / 251
-		}
-		if err := s.s.Run(); err != nil { // warm-up
-			return 0, err
-		}
-	}
-	start := time.Now()
-	deadline := start.Add(time.Duration(seconds * float64(time.Second)))
-	runs := make([]int, threads)
-	errs := make([]error, threads)
-	var wg sync.WaitGroup
-	for i, s := range ss {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				if err := s.s.Run(); err != nil {
-					errs[i] = err
-					return
-				}
-				runs[i]++
-			}
-		}()
-	}
-	wg.Wait()
-	wall := time.Since(start).Seconds()
-	total := 0
-	for i, n := range runs {
-		if errs[i] != nil {
-			return 0, errs[i]
-		}
-		total += n
-	}
-	return float64(total*batch) / wall, nil
+	return ms, nil
 }

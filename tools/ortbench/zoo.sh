@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Regenerates the zoo table of docs/performance.md: every model in
+# ../shared/models/zoo plus seed-cnn (float and int8, random weights) in
+# qbench, ONNX Runtime (float and its fastest int8 form) and, at batch 1,
+# the TFLite interpreter compiled to WebAssembly, at 1 and 2 threads and
+# batch 1 and 64; medians of alternating rounds. Writes the machine and the
+# commit, then the table, to $OUT (default /tmp/ortbench-zoo.md) and the
+# full log to $OUT.log.
+#
+#   bash tools/ortbench/zoo.sh                 # SECONDS_PER_ROUND=1 ROUNDS=3 by default
+#   SECONDS_PER_ROUND=0.5 ROUNDS=3 bash tools/ortbench/zoo.sh
+#
+# Needs node/npm (.ci/install-ort.sh and .ci/install-oracle.sh install ONNX
+# Runtime and the TFLite WASM oracle) and cgo.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+out="${OUT:-/tmp/ortbench-zoo.md}"
+secs="${SECONDS_PER_ROUND:-1}"
+rounds="${ROUNDS:-3}"
+zoo="${ZOO:-$root/../shared/models/zoo}"
+ortdir="${QBENCH_ORT:-$HOME/.cache/qbench/onnxruntime}"
+lib="${ORT_LIB:-$ortdir/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1}"
+[ -f "$lib" ] || bash .ci/install-ort.sh
+[ -f "$lib" ] || { echo "zoo.sh: no $lib (run .ci/install-ort.sh)"; exit 1; }
+bin=$(mktemp -d)/ortbench
+(cd tools/ortbench && go build -tags ortbench -o "$bin" .)
+{
+  echo "Commit \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD -- . || echo ' (with uncommitted changes)'), $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) vCPUs;" \
+    "load average at the start $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Command: \`SECONDS_PER_ROUND=$secs ROUNDS=$rounds bash tools/ortbench/zoo.sh\` ($rounds alternating rounds of ${secs} s per runtime; images/s, medians)."
+  echo
+} > "$out"
+"$bin" --lib "$lib" --zoo "$zoo" --synthetic --configs 1x1,2x1,1x64,2x64 \
+  --seconds "$secs" --rounds "$rounds" --markdown "$out.table" | tee "$out.log"
+{
+  cat "$out.table"
+  echo
+  echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+} >> "$out"
+rm -f "$out.table" "$bin"
+echo "zoo.sh: wrote $out"
