@@ -69,6 +69,25 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				}
 				g, op, opts = lg, lg.Ops[0], lg.Ops[0].Options
 			}
+			// The image and matrix ops take typed, shaped parameter inputs.
+			set := func(i int, dt graph.DType, shape []int, data ...int32) {
+				t := g.Tensors[ins[i]]
+				t.DType, t.Shape = dt, shape
+				if data != nil {
+					t.Data = graph.EncodeInt32s(data)
+				}
+			}
+			switch s.kind {
+			case graph.OpResizeBilinear, graph.OpResizeNearestNeighbor:
+				set(0, graph.Float32, []int{1, 2, 2, 1})
+				set(1, graph.Int32, []int{2}, 3, 3)
+			case graph.OpTransposeConv:
+				set(0, graph.Int32, []int{4}, 1, 4, 4, 2)
+				set(1, graph.Float32, []int{2, 3, 3, 1})
+				set(2, graph.Float32, []int{1, 2, 2, 1})
+			case graph.OpBatchMatMul:
+				set(1, graph.Float32, []int{2, 3})
+			}
 			if s.code == codeCustom {
 				op.CustomOptions = []byte{1, 2, 3}
 			}
