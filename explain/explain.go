@@ -44,6 +44,9 @@ type Options struct {
 	// TargetDrop enables the fix search: the largest accepted accuracy drop
 	// in points. Negative or NaN disables it.
 	TargetDrop float64
+	// Seed divides the images into the fix search's choose and confirm
+	// parts (stratified by class).
+	Seed int64
 	// MaxFixLayers bounds the layers the fix search keeps in float (default 8).
 	MaxFixLayers int
 	// AttributionClasses is how many of the classes that lost most accuracy
@@ -154,19 +157,22 @@ type ClassAttribution struct {
 
 // Result is everything Explain found. Accuracies are in percent.
 type Result struct {
-	Schema        string             `json:"schema"`
-	Split         string             `json:"split,omitempty"`
-	Samples       int                `json:"samples"`
-	LayerSamples  int                `json:"layer_samples"`
-	Matching      string             `json:"matching"`
-	Unmatched     []string           `json:"unmatched,omitempty"`
-	FloatAccuracy float64            `json:"float_accuracy"`
-	QuantAccuracy float64            `json:"quant_accuracy"`
-	Drop          float64            `json:"accuracy_drop"`
-	Layers        []Layer            `json:"layers"`
-	DataShift     *DataShift         `json:"data_shift,omitempty"`
-	Classes       []ClassAttribution `json:"classes,omitempty"`
-	Fix           *Fix               `json:"fix,omitempty"`
+	Schema        string   `json:"schema"`
+	Split         string   `json:"split,omitempty"`
+	Samples       int      `json:"samples"`
+	LayerSamples  int      `json:"layer_samples"`
+	Matching      string   `json:"matching"`
+	Unmatched     []string `json:"unmatched,omitempty"`
+	FloatAccuracy float64  `json:"float_accuracy"`
+	QuantAccuracy float64  `json:"quant_accuracy"`
+	Drop          float64  `json:"accuracy_drop"`
+	// QuantVsFloat pairs the two models on every sample: images lost and
+	// gained, McNemar's exact p of the drop.
+	QuantVsFloat Confirmation       `json:"quant_vs_float"`
+	Layers       []Layer            `json:"layers"`
+	DataShift    *DataShift         `json:"data_shift,omitempty"`
+	Classes      []ClassAttribution `json:"classes,omitempty"`
+	Fix          *Fix               `json:"fix,omitempty"`
 	// Timings is the wall time of each stage in seconds.
 	Timings map[string]float64 `json:"timings_s,omitempty"`
 	// Notes say what could not be done and why.
@@ -397,6 +403,7 @@ func (s *session) mainPass(ctx context.Context) error {
 	r.FloatAccuracy = accuracy(s.fPred, s.labels, nil)
 	r.QuantAccuracy = accuracy(s.qPred, s.labels, nil)
 	r.Drop = r.FloatAccuracy - r.QuantAccuracy
+	r.QuantVsFloat = confirm(s.qPred, s.fPred, s.labels, s.opts.TargetDrop)
 	for i, m := range s.matches {
 		qt := s.q.Tensors[m.Quant]
 		scale := float64(qt.Quant.Scale[0])
@@ -486,9 +493,9 @@ func accuracy(pred, labels []int, keep func(label int) bool) float64 {
 	return 100 * float64(ok) / float64(n)
 }
 
-// runPredictions runs g on data (optionally only samples whose label passes
-// keep) and returns its predictions and the labels seen.
-func (s *session) runPredictions(ctx context.Context, g *graph.Graph, keep func(int) bool, stage string) ([]int, []int, error) {
+// runPredictions runs g on the samples whose position has keep set (all
+// when keep is nil) and returns its predictions and their labels.
+func (s *session) runPredictions(ctx context.Context, g *graph.Graph, keep []bool, stage string) ([]int, []int, error) {
 	prog, err := interp.Compile(g, interp.Options{Rounding: s.opts.Rounding})
 	if err != nil {
 		return nil, nil, err
@@ -500,7 +507,7 @@ func (s *session) runPredictions(ctx context.Context, g *graph.Graph, keep func(
 	var preds, labels []int
 	data := s.data
 	if keep != nil {
-		data = filterData(data, keep)
+		data = filterIndex(data, keep)
 	}
 	_, err = forEach(ctx, data, s.opts.Threads,
 		func() (*st, error) { return &st{ex: prog.NewExecutor()}, nil },

@@ -3,7 +3,6 @@ package explain
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -14,13 +13,25 @@ import (
 	"github.com/qbench/qbench/tflite"
 )
 
-// Trial is one verified candidate of the fix search.
+// Kinds of fix.
+const (
+	KindFloatLayers   = "float layers"
+	KindPerChannel    = "per-channel weights"
+	KindRecalibration = "recalibration"
+	Kind16x8          = "16x8"
+)
+
+// Trial is one verified candidate of the fix search. Accuracy, Drop and
+// Met are on the choose part (see Parts); Confirm, when set, is the same
+// model on the confirm part.
 type Trial struct {
-	FloatLayers []string `json:"float_layers"`
-	Variant     string   `json:"variant,omitempty"`
-	Accuracy    float64  `json:"accuracy"`
-	Drop        float64  `json:"drop"`
-	Met         bool     `json:"met"`
+	Kind        string        `json:"kind,omitempty"`
+	FloatLayers []string      `json:"float_layers"`
+	Variant     string        `json:"variant,omitempty"`
+	Accuracy    float64       `json:"accuracy"`
+	Drop        float64       `json:"drop"`
+	Met         bool          `json:"met"`
+	Confirm     *Confirmation `json:"confirm,omitempty"`
 }
 
 // Variant is one row of the trade-off table.
@@ -31,26 +42,53 @@ type Variant struct {
 	LatencyMS float64 `json:"latency_ms"`
 }
 
-// Fix is the outcome of the fix search.
+// Fix is the outcome of the fix search. Candidates are chosen on one part
+// of the images and confirmed on the other (Parts): accuracies named
+// Accuracy and Drop are on the choose part, Confirm ones on the confirm part.
 type Fix struct {
 	TargetDrop float64 `json:"target_drop"`
-	// FloatLayers are the layers (float tensor names) kept in float32;
-	// FloatOps their op indices in the float model.
+	Parts      Parts   `json:"parts"`
+	// ChooseFloatAccuracy and ChooseQuantAccuracy are the float and
+	// quantized models on the choose part; Quantized is the quantized
+	// model on the confirm part.
+	ChooseFloatAccuracy float64       `json:"choose_float_accuracy"`
+	ChooseQuantAccuracy float64       `json:"choose_quant_accuracy"`
+	Quantized           *Confirmation `json:"quantized_confirm,omitempty"`
+	// FloatLayers are the layers (float tensor names) of the smallest
+	// float-island set that met the target on the choose part; FloatOps
+	// their op indices in the float model; Accuracy and Drop its result
+	// on the choose part. Empty when none was needed or none met it.
 	FloatLayers []string `json:"float_layers"`
 	FloatOps    []int    `json:"float_ops"`
 	Accuracy    float64  `json:"accuracy"`
 	Drop        float64  `json:"drop"`
-	Met         bool     `json:"met"`
-	// Model is where the caller wrote the mixed model ("" when not written).
+	// Met: the quantized model, or the best fix, meets the target on the
+	// choose part.
+	Met bool `json:"met"`
+	// Best is the fix of any kind chosen on the choose part (nil when none
+	// is needed or none improves on the quantized model): one that meets
+	// the target, of the cheapest kind to deploy (int8 recalibration or
+	// per-channel weights, then 16x8, then float layers), then the most
+	// accurate; otherwise the most accurate candidate.
+	Best *Trial `json:"best,omitempty"`
+	// Model is where the caller wrote Best's model ("" when not written).
 	Model string  `json:"model,omitempty"`
 	Tried []Trial `json:"tried"`
 	// MaxLayers is the most float layers the search considered.
 	MaxLayers    int       `json:"max_layers"`
 	Alternatives []Trial   `json:"alternatives,omitempty"`
 	Tradeoff     []Variant `json:"tradeoff,omitempty"`
-	// Graph is the mixed model (nil when the quantized model already meets
-	// the target or no set was found).
+	// Graph is Best's model (nil without a Best).
 	Graph *graph.Graph `json:"-"`
+}
+
+// File is the name WriteFolder gives the best fix's model: mixed.tflite
+// when it keeps float layers, requantized.tflite otherwise.
+func (f *Fix) File() string {
+	if f.Best != nil && f.Best.Kind != KindFloatLayers {
+		return FileRequantized
+	}
+	return FileMixed
 }
 
 // dataCache keeps the samples of the first pass in memory (up to a byte
@@ -300,206 +338,10 @@ func (s *session) rankedOps() []Layer {
 	return ls
 }
 
-// fixSearch keeps the k worst layers (by isolated error) in float for
-// k = 1, 2, … until the accuracy drop meets the target, verifying each
-// candidate on the data, then drops any member the target does not need.
-func (s *session) fixSearch(ctx context.Context) error {
-	r := s.res
-	fix := &Fix{TargetDrop: s.opts.TargetDrop, FloatLayers: []string{}, FloatOps: []int{}, Accuracy: r.QuantAccuracy, Drop: r.Drop}
-	r.Fix = fix
-	base := s.baseOptions()
-	if _, err := s.mixed(nil, base); err != nil {
-		r.Notes = append(r.Notes, fmt.Sprintf("fix search skipped: cannot rebuild the quantized model from the float one: %v", err))
-		return nil
-	}
-	// Pruning can revisit a set the prefix search verified (dropping the
-	// last member of ranked[:k] gives ranked[:k-1]); such a set is neither
-	// run again nor listed twice among the candidates.
-	type verified struct {
-		t Trial
-		g *graph.Graph
-	}
-	seen := map[string]verified{}
-	record := func(t Trial) {
-		for _, o := range fix.Tried {
-			if o.Variant == t.Variant && slices.Equal(o.FloatLayers, t.FloatLayers) {
-				return
-			}
-		}
-		fix.Tried = append(fix.Tried, t)
-	}
-	verify := func(keep []Layer, o quant.Options, variant string) (Trial, *graph.Graph, error) {
-		ops := make([]int, len(keep))
-		t := Trial{FloatLayers: []string{}, Variant: variant}
-		for i, l := range keep {
-			ops[i] = l.FloatOp
-			t.FloatLayers = append(t.FloatLayers, l.Name)
-		}
-		key := fmt.Sprintf("%s|%v|%v", variant, ops, o.PerTensor)
-		if v, ok := seen[key]; ok {
-			return v.t, v.g, nil
-		}
-		g, err := s.mixed(ops, o)
-		if err != nil {
-			return t, nil, err
-		}
-		preds, labels, err := s.runPredictions(ctx, g, nil, "fix search")
-		if err != nil {
-			return t, nil, err
-		}
-		t.Accuracy = accuracy(preds, labels, nil)
-		t.Drop = r.FloatAccuracy - t.Accuracy
-		t.Met = t.Drop <= s.opts.TargetDrop
-		seen[key] = verified{t, g}
-		return t, g, nil
-	}
-	if r.Drop <= s.opts.TargetDrop {
-		fix.Met = true
-	} else {
-		ranked := s.rankedOps()
-		fix.MaxLayers = min(len(ranked), s.opts.MaxFixLayers)
-		var found []Layer
-		var best *graph.Graph
-		bestK := 0
-		_, err := smallestPrefix(fix.MaxLayers, func(k int) (bool, error) {
-			t, g, err := verify(ranked[:k], base, "")
-			if err != nil {
-				return false, err
-			}
-			record(t)
-			if t.Met && (bestK == 0 || k < bestK) {
-				bestK, found, best = k, slices.Clone(ranked[:k]), g
-				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop
-			}
-			return t.Met, nil
-		})
-		if err != nil {
-			return fmt.Errorf("fix search: %w", err)
-		}
-		// Prune: a member whose removal still meets the target is not needed.
-		for i := len(found) - 1; i >= 0 && len(found) > 1; i-- {
-			cand := slices.Delete(slices.Clone(found), i, i+1)
-			t, g, err := verify(cand, base, "")
-			if err != nil {
-				return fmt.Errorf("fix search: %w", err)
-			}
-			record(t)
-			if t.Met {
-				found, best = cand, g
-				fix.Accuracy, fix.Drop = t.Accuracy, t.Drop
-			}
-		}
-		if found != nil {
-			fix.Met = true
-			fix.Graph = best
-			for _, l := range found {
-				fix.FloatLayers = append(fix.FloatLayers, l.Name)
-				fix.FloatOps = append(fix.FloatOps, l.FloatOp)
-			}
-		}
-		// Cheaper knobs that need no float layer.
-		if base.PerTensor {
-			o := base
-			o.PerTensor = false
-			t, _, err := verify(nil, o, "per-channel weights")
-			if err == nil {
-				fix.Alternatives = append(fix.Alternatives, t)
-			}
-		}
-		if err := s.methodAlternatives(ctx, fix); err != nil {
-			return err
-		}
-	}
-	fix.Tradeoff = s.tradeoff(fix)
-	return nil
-}
-
-// smallestPrefix finds the smallest k in 1..kmax for which met(k) holds,
-// assuming it holds from some k on (more float layers, less error), with
-// few calls since each one verifies a model on all the data: k = 1 first
-// (the common case, one bad layer), then kmax (when even that misses, no
-// smaller k is tried), then bisection between them. It returns 0 when
-// met(kmax) is false. Each k is verified at most once.
-func smallestPrefix(kmax int, met func(k int) (bool, error)) (int, error) {
-	if kmax < 1 {
-		return 0, nil
-	}
-	ok, err := met(1)
-	switch {
-	case err != nil:
-		return 0, err
-	case ok:
-		return 1, nil
-	case kmax == 1:
-		return 0, nil
-	}
-	if ok, err = met(kmax); err != nil || !ok {
-		return 0, err
-	}
-	lo, hi := 1, kmax // met(lo) is false, met(hi) true
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		ok, err := met(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return hi, nil
-}
-
-// methodAlternatives recalibrates on Options.Calib and tries every
-// calibration method with per-channel weights and no float layer.
-func (s *session) methodAlternatives(ctx context.Context, fix *Fix) error {
-	if s.opts.Calib == nil {
-		return nil
-	}
-	src := func(yield func([]float32) error) error {
-		return s.opts.Calib(func(x []float32, _ int) error { return yield(x) })
-	}
-	base := s.baseOptions()
-	cal, err := quant.Calibrate(ctx, s.f, src, quant.Options{Threads: s.opts.Threads})
-	if err != nil {
-		return fmt.Errorf("calibration for method alternatives: %w", err)
-	}
-	type variant struct {
-		name string
-		o    quant.Options
-	}
-	var vs []variant
-	for _, m := range []quant.Method{quant.MinMax, quant.Percentile, quant.MSE, quant.KL} {
-		vs = append(vs, variant{fmt.Sprintf("per-channel, %s calibration (%d samples)", m, cal.Samples),
-			quant.Options{Method: m, Mode: base.Mode, IO: base.IO, Threads: s.opts.Threads}})
-	}
-	if base.Mode == quant.ModeInt8 && base.IO == graph.Float32 {
-		vs = append(vs, variant{fmt.Sprintf("16x8 (int16 activations), minmax calibration (%d samples)", cal.Samples),
-			quant.Options{Mode: quant.Mode16x8, Threads: s.opts.Threads}})
-	}
-	for _, v := range vs {
-		g, _, err := quant.Apply(s.f, cal, v.o)
-		if err != nil {
-			s.res.Notes = append(s.res.Notes, fmt.Sprintf("%s: %v", v.name, err))
-			continue
-		}
-		preds, labels, err := s.runPredictions(ctx, g, nil, v.name)
-		if err != nil {
-			return err
-		}
-		t := Trial{FloatLayers: []string{}, Variant: v.name}
-		t.Accuracy = accuracy(preds, labels, nil)
-		t.Drop = s.res.FloatAccuracy - t.Accuracy
-		t.Met = t.Drop <= s.opts.TargetDrop
-		fix.Alternatives = append(fix.Alternatives, t)
-	}
-	return nil
-}
-
 // tradeoff measures accuracy, file size and single-thread latency of the
-// int8, mixed and float models.
+// float, quantized and best-fix models. Accuracies are on the confirm part
+// when there is one (the only numbers no choice has seen), else on all
+// samples.
 func (s *session) tradeoff(fix *Fix) []Variant {
 	var x []float32
 	_ = s.data(func(v []float32, _ int) error { x = append([]float32(nil), v...); return errStop })
@@ -511,9 +353,17 @@ func (s *session) tradeoff(fix *Fix) []Variant {
 		v.LatencyMS = latency(g, x, s.opts.Rounding)
 		return v
 	}
-	rows := []Variant{row("float", s.f, s.res.FloatAccuracy), row("int8", s.q, s.res.QuantAccuracy)}
-	if fix.Graph != nil {
-		rows = append(rows, row("mixed", fix.Graph, fix.Accuracy))
+	fAcc, qAcc := s.res.FloatAccuracy, s.res.QuantAccuracy
+	if q := fix.Quantized; q != nil {
+		fAcc, qAcc = q.FloatAccuracy, q.Accuracy
+	}
+	rows := []Variant{row("float", s.f, fAcc), row("quantized", s.q, qAcc)}
+	if b := fix.Best; b != nil && fix.Graph != nil {
+		acc := b.Accuracy
+		if b.Confirm != nil {
+			acc = b.Confirm.Accuracy
+		}
+		rows = append(rows, row("fix: "+b.Kind, fix.Graph, acc))
 	}
 	return rows
 }

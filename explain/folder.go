@@ -15,26 +15,34 @@ const (
 	FileJSON  = "explain.json"
 	FileHTML  = "explain.html"
 	FileMixed = "mixed.tflite"
+	// FileRequantized holds a best fix without float layers (recalibrated,
+	// per-channel or 16x8).
+	FileRequantized = "requantized.tflite"
 )
 
+// isOutputName extends report.IsOutputName with explain's own files.
+func isOutputName(name string) bool {
+	return name == FileRequantized || report.IsOutputName(name)
+}
+
 // WriteFolder writes explain.json, explain.html and, when the fix search
-// produced one, mixed.tflite into dir as one unit: they are built in a
+// produced one, the best fix's model (Fix.File) into dir as one unit: they are built in a
 // hidden sibling folder renamed into place at the end, so an interrupted
 // or failed write leaves the previous complete folder or none. Fix.Model
-// is set to the mixed model's final path. An existing dir may only hold
+// is set to the written model's final path. An existing dir may only hold
 // files a report-writing command writes (report.IsOutputName).
 func (r *Result) WriteFolder(dir string) error {
-	st, err := fileio.NewStage(dir, report.IsOutputName)
+	st, err := fileio.NewStage(dir, isOutputName)
 	if err != nil {
 		return fmt.Errorf("output folder %w", err)
 	}
 	defer st.Abort()
 	if r.Fix != nil && r.Fix.Graph != nil {
-		p := filepath.Join(st.Dir(), FileMixed)
+		p := filepath.Join(st.Dir(), r.Fix.File())
 		if err := tflite.WriteFile(p, r.Fix.Graph); err != nil {
-			return fmt.Errorf("write mixed model: %w", err)
+			return fmt.Errorf("write %s: %w", r.Fix.File(), err)
 		}
-		r.Fix.Model = filepath.Join(dir, FileMixed)
+		r.Fix.Model = filepath.Join(dir, r.Fix.File())
 	}
 	for _, f := range []struct {
 		name  string
@@ -53,7 +61,7 @@ func (r *Result) WriteFolder(dir string) error {
 // CheckFolder fails when WriteFolder would refuse dir, so a wrong output
 // folder is reported before the analysis runs.
 func CheckFolder(dir string) error {
-	if err := fileio.CheckReplaceable(dir, report.IsOutputName); err != nil {
+	if err := fileio.CheckReplaceable(dir, isOutputName); err != nil {
 		return fmt.Errorf("output folder %w", err)
 	}
 	return nil

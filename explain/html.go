@@ -27,8 +27,14 @@ func (r *Result) WriteHTML(w io.Writer) error {
 		p("<p class=\"note\">Unmatched tensors: %s</p>\n", esc(strings.Join(r.Unmatched, ", ")))
 	}
 	p("<table><tr><th class=\"l\">model</th><th>accuracy</th></tr><tr><td class=\"l\">float</td><td>%.2f%%</td></tr>", r.FloatAccuracy)
-	p("<tr><td class=\"l\">quantized</td><td>%.2f%%</td></tr><tr><td class=\"l\">drop</td><td class=\"%s\">%.2f points</td></tr></table>\n",
-		r.QuantAccuracy, goodBad(r.Drop <= 0), r.Drop)
+	pv := r.QuantVsFloat
+	p("<tr><td class=\"l\">quantized</td><td>%.2f%%</td></tr><tr><td class=\"l\">drop</td><td class=\"%s\">%.2f points (%d lost, %d gained, McNemar p = %.3g%s)</td></tr></table>\n",
+		r.QuantAccuracy, goodBad(r.Drop <= 0), r.Drop, pv.Lost, pv.Gained, pv.McNemarP, esc(significance(&pv)))
+	var head strings.Builder
+	r.writeFixHeadline(&head)
+	if head.Len() > 0 {
+		p("<pre class=\"note\">%s</pre>\n", esc(strings.TrimRight(head.String(), "\n")))
+	}
 	for _, n := range r.Notes {
 		p("<p class=\"note\">Note: %s</p>\n", esc(n))
 	}
@@ -148,17 +154,24 @@ func (r *Result) writeFixHTML(b *strings.Builder) {
 		return
 	}
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	pt := f.Parts
 	p("<h2>Fix (target drop %.2f points)</h2>", f.TargetDrop)
+	p("<p class=\"note\">Candidates are chosen on %d images and the finalists confirmed on %d others (stratified by class, seed %d): the confirm numbers were not used for any choice.</p>",
+		pt.Choose, pt.Confirm, pt.Seed)
 	switch {
-	case len(f.FloatLayers) == 0 && f.Met:
-		p("<p class=\"good\">None needed: the quantized model is within the target.</p>")
+	case f.Best != nil:
+		p("<p class=\"%s\">Best fix (%s): <b>%s</b>.", goodBad(f.Best.Confirm == nil || f.Best.Confirm.Met), esc(f.Best.Kind), esc(f.Best.Variant))
+		if c := f.Best.Confirm; c != nil {
+			p(" Confirm part: %s.", esc(confirmLine(c)))
+		}
+		p("</p>")
 	case f.Met:
-		p("<p class=\"good\">Keep in float: <b>%s</b> → %.2f%% (drop %.2f points).</p>", esc(strings.Join(f.FloatLayers, ", ")), f.Accuracy, f.Drop)
+		p("<p class=\"good\">None needed: the quantized model is within the target on the choose part.</p>")
 	default:
-		p("<p class=\"bad\">No set of up to %d layers met the target.</p>", f.MaxLayers)
+		p("<p class=\"bad\">No candidate improved on the quantized model.</p>")
 	}
 	if f.Model != "" {
-		p("<p class=\"note\">Mixed model: %s</p>", esc(f.Model))
+		p("<p class=\"note\">Model written: %s</p>", esc(f.Model))
 	}
 	if len(f.Tradeoff) > 0 {
 		p("<table><tr><th class=\"l\">model</th><th>accuracy</th><th>bytes</th><th>latency ms</th></tr>")
@@ -168,10 +181,14 @@ func (r *Result) writeFixHTML(b *strings.Builder) {
 		p("</table>")
 	}
 	if len(f.Tried)+len(f.Alternatives) > 0 {
-		p("<h3>Candidates verified</h3><table><tr><th class=\"l\">float layers</th><th class=\"l\">variant</th><th>accuracy</th><th>drop</th><th class=\"l\">target</th></tr>")
+		p("<h3>Candidates verified</h3><table><tr><th class=\"l\">kind</th><th class=\"l\">candidate</th><th>choose</th><th>drop</th><th>confirm</th><th>drop</th><th>McNemar p</th><th class=\"l\">target</th></tr>")
 		for _, t := range append(append([]Trial(nil), f.Tried...), f.Alternatives...) {
-			p("<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.2f%%</td><td>%.2f</td><td class=\"l %s\">%s</td></tr>",
-				esc(strings.Join(t.FloatLayers, ", ")), esc(t.Variant), t.Accuracy, t.Drop, goodBad(t.Met), metWord(t.Met))
+			cacc, cdrop, cp, met := "–", "–", "–", t.Met
+			if c := t.Confirm; c != nil {
+				cacc, cdrop, cp, met = fmt.Sprintf("%.2f%%", c.Accuracy), fmt.Sprintf("%.2f", c.Drop), fmt.Sprintf("%.3g", c.McNemarP), c.Met
+			}
+			p("<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.2f%%</td><td>%.2f</td><td>%s</td><td>%s</td><td>%s</td><td class=\"l %s\">%s</td></tr>",
+				esc(t.Kind), esc(t.Variant), t.Accuracy, t.Drop, cacc, cdrop, cp, goodBad(met), metWord(met))
 		}
 		p("</table>")
 	}

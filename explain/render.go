@@ -19,8 +19,10 @@ func (r *Result) WriteJSON(w io.Writer) error {
 // WriteTable prints the summary, the layers ranked by isolated error, the
 // data-shift table, the class attribution and the fix.
 func (r *Result) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "%d samples%s: float %.2f%%, quantized %.2f%% (drop %.2f points)\n",
-		r.Samples, splitSuffix(r.Split), r.FloatAccuracy, r.QuantAccuracy, r.Drop)
+	pv := r.QuantVsFloat
+	fmt.Fprintf(w, "%d samples%s: float %.2f%%, quantized %.2f%% (drop %.2f points: %d images lost, %d gained, McNemar p = %.3g%s)\n",
+		r.Samples, splitSuffix(r.Split), r.FloatAccuracy, r.QuantAccuracy, r.Drop, pv.Lost, pv.Gained, pv.McNemarP, significance(&pv))
+	r.writeFixHeadline(w)
 	if r.LayerSamples != r.Samples {
 		fmt.Fprintf(w, "per-layer statistics over %d of them\n", r.LayerSamples)
 	}
@@ -94,40 +96,8 @@ func (r *Result) WriteTable(w io.Writer) error {
 			fmt.Fprintln(w)
 		}
 	}
-	if f := r.Fix; f != nil {
-		fmt.Fprintf(w, "\nfix (target drop %.2f points): ", f.TargetDrop)
-		switch {
-		case len(f.FloatLayers) == 0 && f.Met:
-			fmt.Fprintf(w, "none needed, the quantized model is within the target\n")
-		case f.Met:
-			fmt.Fprintf(w, "keep %s in float → %.2f%% (drop %.2f)\n", strings.Join(f.FloatLayers, ", "), f.Accuracy, f.Drop)
-		default:
-			fmt.Fprintf(w, "no set of up to %d layers met the target\n", f.MaxLayers)
-		}
-		for _, a := range f.Alternatives {
-			fmt.Fprintf(w, "  alternative %s: %.2f%% (drop %.2f, %s)\n", a.Variant, a.Accuracy, a.Drop, metWord(a.Met))
-		}
-		if len(f.Tradeoff) > 0 {
-			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "model\taccuracy %\tbytes\tlatency ms\t")
-			for _, v := range f.Tradeoff {
-				fmt.Fprintf(tw, "%s\t%.2f\t%d\t%.3f\t\n", v.Name, v.Accuracy, v.Bytes, v.LatencyMS)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-		}
-		switch {
-		case f.Model != "":
-			fmt.Fprintf(w, "mixed model: %s\n", f.Model)
-		case f.Met && len(f.FloatLayers) == 0:
-			fmt.Fprintln(w, "mixed model: none written, no layer needs to stay in float")
-		case !f.Met:
-			fmt.Fprintln(w, "mixed model: none written, no float-island set met the target")
-		}
-	}
-	if r.Fix == nil {
-		fmt.Fprintln(w, "\nmixed model: none written, the fix search did not run (negative target drop)")
+	if err := r.writeFixTable(w); err != nil {
+		return err
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -157,4 +127,112 @@ func metWord(b bool) string {
 		return "meets the target"
 	}
 	return "misses the target"
+}
+
+// significance is ", not significant" when a paired difference is not.
+func significance(c *Confirmation) string {
+	if c.Lost == c.Gained || c.Significant() {
+		return ""
+	}
+	return ", not significant"
+}
+
+// confirmLine describes a result on the confirm part.
+func confirmLine(c *Confirmation) string {
+	return fmt.Sprintf("%.2f%% vs float %.2f%% (drop %.2f: %d lost, %d gained, McNemar p = %.3g%s), %s",
+		c.Accuracy, c.FloatAccuracy, c.Drop, c.Lost, c.Gained, c.McNemarP, significance(c), metWord(c.Met))
+}
+
+// writeFixHeadline leads the output with the outcome of the fix search:
+// the best fix of any kind, chosen on one part of the images and confirmed
+// on the other, and the model written.
+func (r *Result) writeFixHeadline(w io.Writer) {
+	f := r.Fix
+	if f == nil {
+		return
+	}
+	p := f.Parts
+	switch {
+	case f.Best != nil:
+		b := f.Best
+		fmt.Fprintf(w, "best fix (%s): %s\n", b.Kind, b.Variant)
+		fmt.Fprintf(w, "  chosen on %d images: %.2f%% vs float %.2f%% (drop %.2f), %s (target %.2f)\n",
+			p.Choose, b.Accuracy, f.ChooseFloatAccuracy, b.Drop, metWord(b.Met), f.TargetDrop)
+		if b.Confirm != nil {
+			fmt.Fprintf(w, "  confirmed on %d other images: %s\n", p.Confirm, confirmLine(b.Confirm))
+		}
+		if f.Model != "" {
+			fmt.Fprintf(w, "  model written: %s\n", f.Model)
+		}
+	case f.Met:
+		fmt.Fprintf(w, "fix: none needed, the quantized model is within the target drop %.2f on the %d images of the choose part (drop %.2f)\n",
+			f.TargetDrop, p.Choose, f.Drop)
+		if q := f.Quantized; q != nil {
+			fmt.Fprintf(w, "  confirmed on %d other images: %s\n", p.Confirm, confirmLine(q))
+		}
+		fmt.Fprintln(w, "  no model written")
+	default:
+		fmt.Fprintf(w, "fix: none found for target drop %.2f: no candidate improved on the quantized model; no model written\n", f.TargetDrop)
+	}
+}
+
+// writeFixTable lists every candidate of the fix search with its result
+// on the choose part and, for the finalists, on the confirm part.
+func (r *Result) writeFixTable(w io.Writer) error {
+	f := r.Fix
+	if f == nil {
+		fmt.Fprintln(w, "\nno model written: the fix search did not run (negative target drop)")
+		return nil
+	}
+	p := f.Parts
+	fmt.Fprintf(w, "\nfix search (target drop %.2f points): candidates chosen on %d images, finalists confirmed on %d others (stratified, seed %d)\n",
+		f.TargetDrop, p.Choose, p.Confirm, p.Seed)
+	switch {
+	case f.Met && f.Best == nil:
+		fmt.Fprintln(w, "  none needed: the quantized model is within the target on the choose part")
+	case len(f.FloatLayers) > 0:
+		fmt.Fprintf(w, "  float layers: keeping %s in float meets the target on the choose part\n", strings.Join(f.FloatLayers, ", "))
+	case f.MaxLayers > 0:
+		fmt.Fprintf(w, "  float layers: no set of up to %d layers met the target on the choose part\n", f.MaxLayers)
+	}
+	rows := append(append([]Trial(nil), f.Tried...), f.Alternatives...)
+	if len(rows) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "kind\tcandidate\tchoose %\tdrop\tconfirm %\tdrop\tMcNemar p\ttarget\t")
+		for _, t := range rows {
+			cacc, cdrop, cp, met := "-", "-", "-", metWord(t.Met)+" (choose)"
+			if c := t.Confirm; c != nil {
+				cacc, cdrop, cp = fmt.Sprintf("%.2f", c.Accuracy), fmt.Sprintf("%.2f", c.Drop), fmt.Sprintf("%.3g", c.McNemarP)
+				met = metWord(c.Met) + " (confirm)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n", t.Kind, t.Variant, t.Accuracy, t.Drop, cacc, cdrop, cp, met)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(f.Tradeoff) > 0 {
+		where := "confirm part"
+		if f.Quantized == nil {
+			where = "all images"
+		}
+		fmt.Fprintf(w, "trade-off (accuracy on the %s):\n", where)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "model\taccuracy %\tbytes\tlatency ms\t")
+		for _, v := range f.Tradeoff {
+			fmt.Fprintf(tw, "%s\t%.2f\t%d\t%.3f\t\n", v.Name, v.Accuracy, v.Bytes, v.LatencyMS)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.Model != "":
+		fmt.Fprintf(w, "model written: %s (%s)\n", f.Model, f.Best.Kind)
+	case f.Best == nil && f.Met:
+		fmt.Fprintln(w, "no model written: no fix is needed")
+	case f.Best == nil:
+		fmt.Fprintln(w, "no model written: no candidate improved on the quantized model")
+	}
+	return nil
 }

@@ -35,16 +35,23 @@ you see where error is born versus where it arrives.
 It also measures data shift: on every split of the dataset (the others with --layer-samples
 images each), the fraction of each activation's values outside its calibrated range, its mean and
 its peak relative to the range, with a note saying whether clipping from data shift is confirmed
-or ruled out. It attributes the accuracy lost by the worst classes to layers, and searches the
-smallest set of layers to keep in float so the accuracy drop is at most --target-drop points
-(ranking by isolated error, verifying each candidate on the data). The chosen mixed model is
-written as a .tflite with QUANTIZE/DEQUANTIZE around the float islands. It also tries
-per-channel weights and, recalibrating on --calib DIR (or --data's --calib-split), each
-calibration method.
+or ruled out. It attributes the accuracy lost by the worst classes to layers.
+
+The fix search (--target-drop) tries every kind of fix: the smallest set of layers to keep in
+float (ranking by isolated error), per-channel weights, and, recalibrating on --calib DIR (or
+--data's --calib-split, never the explained split), each calibration method and 16x8. It
+chooses on half of the images (stratified by class, seeded by --seed) and confirms the finalists
+on the other half, which no choice looks at; it reports both, with McNemar's exact p of the drop
+against the float model on the confirm half, and says when the target is finer than one image
+there or a drop is not significant. The output leads with the best fix of any kind: one that
+meets the target on the choose half, of the kind cheapest to deploy (int8 recalibration or
+per-channel weights, then 16x8, then float islands), then the most accurate; else the most
+accurate one that beats the quantized model.
 
 Outputs: a table on stdout, DIR/explain.json (schema qbench.explain/v1), DIR/explain.html (same
-style as compare's report.html) and DIR/mixed.tflite when a set of float layers is needed and
-meets the target (the table says so when none is written).
+style as compare's report.html) and the best fix's model: DIR/mixed.tflite when it keeps float
+layers (QUANTIZE/DEQUANTIZE around the float islands), DIR/requantized.tflite otherwise. When no
+fix is needed or none improves on the quantized model, no model is written and the output says so.
 Tensor matching is exact for models qbench quantized; other pairs are matched by op order.`,
 		Example: `  qbench explain --model float.tflite --quant int8.tflite --data data/ --split verification --out explain/
   qbench explain --model float.tflite --quant int8.tflite --data data/ --samples 500 --target-drop 1 --out ex/
@@ -122,7 +129,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			}
 			main = main.Subsample(samples, a.seed)
 			ctx := cmd.Context()
-			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes}
+			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes, Seed: a.seed}
 			if layerSamples > 0 && main.Len() > layerSamples {
 				opts.LayerEvery = (main.Len() + layerSamples - 1) / layerSamples
 			}
@@ -214,7 +221,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.StringVar(&outputName, "output-name", "", "classifier output of models with several (tensor name or index; default: the one with one value per class)")
 	fl.StringVar(&split, "split", "", "split of --data to explain (default: all images); other splits feed the data-shift table")
 	fl.IntVar(&samples, "samples", 1000, "images per split (stratified by class, chosen by --seed)")
-	fl.StringVar(&out, "out", "", "output folder for explain.json, explain.html and mixed.tflite")
+	fl.StringVar(&out, "out", "", "output folder for explain.json, explain.html and the best fix (mixed.tflite or requantized.tflite)")
 	fl.Float64Var(&target, "target-drop", 0.5, "accuracy drop (points) the fix search must reach; negative disables it")
 	fl.StringVar(&calibDir, "calib", "", "calibration images for the recalibration alternatives, as for quantize: a folder or CSV manifest (default: --data's --calib-split)")
 	fl.StringVar(&calibSplit, "calib-split", "train", "split (of --calib, else of --data) to recalibrate on when the fix search tries each calibration method (\"\" to skip)")
