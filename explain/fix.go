@@ -78,8 +78,10 @@ type Fix struct {
 	MaxLayers    int       `json:"max_layers"`
 	Alternatives []Trial   `json:"alternatives,omitempty"`
 	Tradeoff     []Variant `json:"tradeoff,omitempty"`
-	// Graph is Best's model (nil without a Best).
-	Graph *graph.Graph `json:"-"`
+	// Graph is Best's model (nil without a Best); Islands the model of
+	// FloatLayers (nil when empty), whichever kind is best.
+	Graph   *graph.Graph `json:"-"`
+	Islands *graph.Graph `json:"-"`
 }
 
 // File is the name WriteFolder gives the best fix's model: mixed.tflite

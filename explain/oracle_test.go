@@ -27,11 +27,11 @@ func TestMixedModelInOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Fix == nil || res.Fix.Graph == nil {
+	if res.Fix == nil || res.Fix.Islands == nil {
 		t.Fatal("no mixed model")
 	}
 	path := filepath.Join(t.TempDir(), "mixed.tflite")
-	if err := tflite.WriteFile(path, res.Fix.Graph); err != nil {
+	if err := tflite.WriteFile(path, res.Fix.Islands); err != nil {
 		t.Fatal(err)
 	}
 	g, err := tflite.ReadFile(path)

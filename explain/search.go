@@ -107,6 +107,7 @@ func (s *session) fixSearch(ctx context.Context) error {
 		}
 		if island != nil {
 			cands = append(cands, island)
+			fix.Islands = island.g
 		}
 		if base.PerTensor {
 			o := base
