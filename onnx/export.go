@@ -1,8 +1,13 @@
 // Package onnx exports a graph.Graph to ONNX so that models trained and
 // quantized with qbench can be deployed with (or compared against) ONNX
-// Runtime. It covers the ops of qbench's CNNs: CONV_2D, DEPTHWISE_CONV_2D,
-// MAX_POOL_2D, AVERAGE_POOL_2D, RELU, RELU6, LEAKY_RELU, LOGISTIC, ADD,
-// FULLY_CONNECTED, RESHAPE, SOFTMAX, QUANTIZE and DEQUANTIZE.
+// Runtime. It covers CONV_2D, DEPTHWISE_CONV_2D (group convolution),
+// MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED, RESHAPE, SQUEEZE,
+// EXPAND_DIMS, SOFTMAX, QUANTIZE, DEQUANTIZE, ADD, MUL, SUB, MAXIMUM,
+// MINIMUM (with broadcasting), MEAN, CONCATENATION, SPLIT, SPLIT_V, GATHER,
+// PAD, PADV2 and the activations RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1,
+// LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS and EXP. Any other op (LSTM,
+// SVDF, shape arithmetic, ...) and int16 activations, which opset 13's
+// QuantizeLinear cannot hold, give an ErrUnsupported error naming the op.
 //
 // Float graphs become plain ONNX. Integer graphs become QDQ models: every
 // integer op is written as DequantizeLinear → float op → QuantizeLinear,

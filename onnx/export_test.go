@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -284,12 +285,14 @@ func TestExportInt8CNN(t *testing.T) {
 
 func TestExportErrors(t *testing.T) {
 	g := cnn(false)
-	g.Ops[2].Kind = graph.OpMean
-	g.Ops[2].Options = &graph.ReducerOptions{}
+	g.Ops[2].Kind = graph.OpSVDF
+	g.Ops[2].Options = nil
 	if _, err := Export(g); err == nil {
 		t.Fatal("want an error")
 	} else if !errors.Is(err, ErrUnsupported) && !errors.Is(err, graph.ErrInvalid) {
 		t.Fatalf("error %v does not wrap ErrUnsupported", err)
+	} else if errors.Is(err, ErrUnsupported) && !strings.Contains(err.Error(), "SVDF") {
+		t.Fatalf("error %v does not name the op", err)
 	}
 	if _, err := Export(nil); err == nil {
 		t.Fatal("nil graph: want error")

@@ -237,6 +237,9 @@ func input(op *graph.Op, k int) (int, error) {
 }
 
 func (e *exporter) op(op *graph.Op) error {
+	if op.Kind == graph.OpSplit || op.Kind == graph.OpSplitV {
+		return e.split(op)
+	}
 	if len(op.Outputs) != 1 {
 		return fmt.Errorf("%d outputs, want 1: %w", len(op.Outputs), ErrUnsupported)
 	}
@@ -294,28 +297,29 @@ func (e *exporter) op(op *graph.Op) error {
 				e.node("Sigmoid", []string{xf}, []string{dst})
 			}
 		})
-	case graph.OpAdd:
-		y, err := input(op, 1)
-		if err != nil {
-			return err
-		}
-		if !equalShape(e.g.Tensors[x].Shape, e.g.Tensors[y].Shape) {
-			return fmt.Errorf("ADD with broadcasting %v + %v: %w", e.g.Tensors[x].Shape, e.g.Tensors[y].Shape, ErrUnsupported)
-		}
-		l := e.preferred(x)
-		xf, err := e.floatIn(x, l)
-		if err != nil {
-			return err
-		}
-		yf, err := e.floatIn(y, l)
-		if err != nil {
-			return err
-		}
+	case graph.OpAdd, graph.OpMul, graph.OpSub:
 		act := graph.ActNone
-		if o, ok := op.Options.(*graph.AddOptions); ok {
+		switch o := op.Options.(type) {
+		case *graph.AddOptions:
+			act = o.Activation
+		case *graph.ArithOptions:
 			act = o.Activation
 		}
-		return e.result(out, l, act, func(dst string) { e.node("Add", []string{xf, yf}, []string{dst}) })
+		return e.binary(op, x, out, map[graph.OpKind]string{graph.OpAdd: "Add", graph.OpMul: "Mul", graph.OpSub: "Sub"}[op.Kind], act)
+	case graph.OpMaximum, graph.OpMinimum:
+		return e.binary(op, x, out, map[graph.OpKind]string{graph.OpMaximum: "Max", graph.OpMinimum: "Min"}[op.Kind], graph.ActNone)
+	case graph.OpTanh, graph.OpReluN1To1, graph.OpRelu0To1, graph.OpHardSwish, graph.OpAbs, graph.OpExp:
+		return e.unary(op, x, out)
+	case graph.OpConcatenation:
+		return e.concat(op, out)
+	case graph.OpGather:
+		return e.gather(op, x, out)
+	case graph.OpPad, graph.OpPadV2:
+		return e.pad(op, x, out)
+	case graph.OpMean:
+		return e.mean(op, x, out)
+	case graph.OpSqueeze, graph.OpExpandDims:
+		return e.reshape(x, out)
 	case graph.OpQuantize, graph.OpDequantize:
 		l := e.preferred(x)
 		if e.g.Tensors[x].IsConst() {

@@ -20,14 +20,17 @@ func newExportCmd(a *app) *cobra.Command {
 		Use:   "export --format onnx MODEL.tflite [--out MODEL.onnx]",
 		Short: "Convert a model to another format (ONNX)",
 		Long: `export writes MODEL.tflite in another format. With --format onnx (opset 13) a float model
-becomes plain ONNX and an int8 model a QDQ model (QuantizeLinear/DequantizeLinear around float
-ops, int8 weights with per-channel scales, int32 biases), the form ONNX Runtime runs with its
-integer kernels. Inputs and outputs keep their TFLite (NHWC) shapes with a symbolic batch
+becomes plain ONNX and an int8 or uint8 model a QDQ model (QuantizeLinear/DequantizeLinear
+around float ops, int8 weights with per-channel scales, int32 biases), the form ONNX Runtime runs
+with its integer kernels; integer inputs and outputs stay integer. Inputs and outputs keep their TFLite (NHWC) shapes with a symbolic batch
 dimension; convolutions run in NCHW inside the model.
 
-Supported ops: CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, RELU, RELU6,
-LEAKY_RELU, LOGISTIC, ADD (same shapes), FULLY_CONNECTED, RESHAPE, SOFTMAX, QUANTIZE and
-DEQUANTIZE. --out defaults to MODEL with the .onnx extension.
+Supported ops: CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED,
+RESHAPE, SQUEEZE, EXPAND_DIMS, SOFTMAX, QUANTIZE, DEQUANTIZE, ADD, MUL, SUB, MAXIMUM, MINIMUM
+(broadcasting), MEAN, CONCATENATION, SPLIT, SPLIT_V, GATHER, PAD, PADV2, RELU, RELU6,
+RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS and EXP. Other ops
+(LSTM, SVDF, shape arithmetic, ...) and int16 activations are refused with an error naming the
+op. --out defaults to MODEL with the .onnx extension.
 
 --uint8-activations stores int8 activations inside the model as uint8 (zero point +128; the
 same values, inputs and outputs keep their types): ONNX Runtime on x86 fuses QDQ convolutions
