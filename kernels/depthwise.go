@@ -63,6 +63,8 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 	d.acc.New = func() any { s := make([]int64, g.outC); return &s }
 	d.acc32.New = func() any { s := make([]int32, g.outC); return &s }
 	switch {
+	case in.DType == graph.Float32 && out.DType == graph.Float32 && w.DType == graph.Int8:
+		return newDepthwiseHybrid(op, g, mult, w, bias, opts.Activation)
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		if d.wf, err = constFloatWeights(op, w, taps*g.outC); err != nil {
 			return nil, err

@@ -98,29 +98,29 @@ func hybridAsymmetric(dst []int8, x []float32) (float32, int32) {
 }
 
 // hybridWeights checks a hybrid op's constant int8 weights and returns them
-// with their single scale: per-channel scales must all be equal (TFLite
-// then takes the per-tensor hybrid path too) and zero points 0.
-func hybridWeights(op *graph.Op, w *graph.Tensor, n, want int) ([]int8, float32, error) {
+// with their scales: one, or n (one per output channel, quantized
+// dimension 0 for CONV_2D and FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D);
+// zero points must be 0. perChannel reports whether the scales differ,
+// which is what makes TFLite take its per-channel hybrid kernels.
+func hybridWeights(op *graph.Op, w *graph.Tensor, n, want int) (v []int8, scales []float32, perChannel bool, err error) {
 	if w.DType != graph.Int8 {
-		return nil, 0, unsupportedf(op, "float input with %s weights %q", w.DType, w.Name)
+		return nil, nil, false, unsupportedf(op, "float input with %s weights %q", w.DType, w.Name)
 	}
-	v, err := constInt8Weights(op, w, want)
-	if err != nil {
-		return nil, 0, err
+	if v, err = constInt8Weights(op, w, want); err != nil {
+		return nil, nil, false, err
 	}
-	scales, _, err := weightScales(op, w, n, false)
-	if err != nil {
-		return nil, 0, err
+	if scales, _, err = weightScales(op, w, n, false); err != nil {
+		return nil, nil, false, err
 	}
 	for _, s := range scales {
+		if !validScale(s) {
+			return nil, nil, false, fmt.Errorf("%s: weights tensor %q scale %g must be positive and finite", op.Kind, w.Name, s)
+		}
 		if s != scales[0] {
-			return nil, 0, unsupportedf(op, "hybrid weights %q with per-channel scales", w.Name)
+			perChannel = true
 		}
 	}
-	if !validScale(scales[0]) {
-		return nil, 0, fmt.Errorf("%s: weights tensor %q scale %g must be positive and finite", op.Kind, w.Name, scales[0])
-	}
-	return v, scales[0], nil
+	return v, scales, perChannel, nil
 }
 
 // hybridOut finishes one row of hybrid outputs: float32(acc)·sf + bias,
@@ -135,23 +135,31 @@ func hybridOut(dst []float32, acc []int32, sf float32, bias []float32, lo, hi fl
 	}
 }
 
-// convHybrid is a hybrid CONV_2D: each image is quantized symmetrically,
-// im2col'd (padding 0, the quantized zero) and multiplied by the packed
-// int8 weights.
+// convHybrid is a hybrid CONV_2D. With one weight scale (TFLite's
+// EvalHybrid) each image is quantized symmetrically, im2col'd (padding 0,
+// the quantized zero) and multiplied by the packed int8 weights; the
+// output is float32(dot)·(s_x·s_w) + bias. With differing per-channel
+// scales (TFLite's EvalHybridPerChannel) each image is quantized
+// asymmetrically, taps outside the image add nothing (im2col pads with the
+// zero point, whose share Σw·zp comes off each dot), and the output is
+// float32(dot)·(s_w[c]·s_x) + bias, the scales multiplied first (measured
+// against the runtime: the other orders differ in the last bit on ~10%).
 type convHybrid struct {
-	op     *graph.Op
-	g      *convGeom
-	w      *gemm.PackedS8
-	wScale float32
-	bias   []float32
-	lo, hi float32
-	chunk  int
-	x      s8Scratch
-	pool   *scratchPool
+	op      *graph.Op
+	g       *convGeom
+	w       *gemm.PackedS8
+	wScale  float32
+	chScale []float32 // per-channel scales, nil for the per-tensor kernel
+	rowSum  []int32   // Σ_k w[c][k], for the per-channel zero point
+	bias    []float32
+	lo, hi  float32
+	chunk   int
+	x       s8Scratch
+	pool    *scratchPool
 }
 
 func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {
-	wv, ws, err := hybridWeights(op, w, g.outC, g.outC*g.k())
+	wv, scales, perCh, err := hybridWeights(op, w, g.outC, g.outC*g.k())
 	if err != nil {
 		return nil, err
 	}
@@ -166,9 +174,36 @@ func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.A
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
 	}
+	if !perCh && len(scales) > 1 {
+		return nil, equalScalesErr(op, w)
+	}
 	rows := chunkRows(g.outH*g.outW, g.k(), g.outC)
-	return &convHybrid{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), wScale: ws, bias: bv, lo: lo, hi: hi,
-		chunk: rows, pool: newScratchPool(0, rows*g.k(), rows*g.outC)}, nil
+	c := &convHybrid{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), wScale: scales[0], bias: bv, lo: lo, hi: hi,
+		chunk: rows, pool: newScratchPool(0, rows*g.k(), rows*g.outC)}
+	if perCh {
+		c.chScale = scales
+		c.rowSum = rowSums(wv, g.outC, g.k())
+	}
+	return c, nil
+}
+
+// equalScalesErr refuses a hybrid CONV_2D whose weights have several
+// scales, all equal: TFLite then takes its per-tensor hybrid kernel, which
+// reads the tensor's legacy single scale, 0 for such a tensor, so the
+// runtime outputs the bias alone (measured).
+func equalScalesErr(op *graph.Op, w *graph.Tensor) error {
+	return unsupportedf(op, "hybrid weights %q with %d equal per-channel scales: the TFLite runtime's per-tensor hybrid kernel reads their scale as 0 and outputs the bias alone; requantize the weights with one scale", w.Name, len(w.Quant.Scale))
+}
+
+// rowSums returns Σ_k w[j·k+i] for each of n rows of k int8 weights.
+func rowSums(w []int8, n, k int) []int32 {
+	s := make([]int32, n)
+	for j := range s {
+		for _, v := range w[j*k : (j+1)*k] {
+			s[j] += int32(v)
+		}
+	}
+	return s
 }
 
 // Run implements Kernel.
@@ -186,15 +221,30 @@ func (c *convHybrid) Run(ins, outs []*Buffer) error {
 	perIn, perOut := g.inH*g.inW*g.inC, g.outH*g.outW
 	n, k := g.outC, g.k()
 	for b := 0; b < batch; b++ {
-		sf := hybridSymmetric(xq[b*perIn:(b+1)*perIn], in.F32[b*perIn:(b+1)*perIn]) * c.wScale
+		var sf float32
+		var zp int32
+		if c.chScale != nil {
+			sf, zp = hybridAsymmetric(xq[b*perIn:(b+1)*perIn], in.F32[b*perIn:(b+1)*perIn])
+		} else {
+			sf = hybridSymmetric(xq[b*perIn:(b+1)*perIn], in.F32[b*perIn:(b+1)*perIn]) * c.wScale
+		}
 		for p0 := 0; p0 < perOut; p0 += c.chunk {
 			rows := min(c.chunk, perOut-p0)
 			r0 := b*perOut + p0
-			im2col(s.i8, xq, g, r0, rows, 0)
+			im2col(s.i8, xq, g, r0, rows, int8(zp))
 			acc := s.acc[:rows*n]
 			c.w.Mul(rows, s.i8[:rows*k], k, 0, acc, n)
 			for i := 0; i < rows; i++ {
-				hybridOut(out.F32[(r0+i)*n:(r0+i+1)*n], acc[i*n:(i+1)*n], sf, c.bias, c.lo, c.hi)
+				dst := out.F32[(r0+i)*n : (r0+i+1)*n]
+				if c.chScale == nil {
+					hybridOut(dst, acc[i*n:(i+1)*n], sf, c.bias, c.lo, c.hi)
+					continue
+				}
+				for j, a := range acc[i*n : (i+1)*n] {
+					a -= zp * c.rowSum[j]
+					v := float32(float32(a)*float32(c.chScale[j]*sf)) + c.bias[j]
+					dst[j] = min(max(v, c.lo), c.hi)
+				}
 			}
 		}
 	}
@@ -214,10 +264,17 @@ type fcHybrid struct {
 }
 
 func newFCHybrid(f *fc, w, bias *graph.Tensor, act graph.Activation, asym bool, rows int) (Kernel, error) {
-	wv, ws, err := hybridWeights(f.op, w, f.n, f.n*f.depth)
+	wv, scales, _, err := hybridWeights(f.op, w, f.n, f.n*f.depth)
 	if err != nil {
 		return nil, err
 	}
+	if len(scales) > 1 {
+		// The runtime's hybrid FULLY_CONNECTED multiplies by the tensor's
+		// legacy single scale, which TFLite sets to 0 for a tensor with
+		// several: its output is the bias alone (measured).
+		return nil, unsupportedf(f.op, "hybrid weights %q with %d per-channel scales: the TFLite runtime's hybrid kernel reads their scale as 0 and outputs the bias alone; requantize the weights with one scale", w.Name, len(scales))
+	}
+	ws := scales[0]
 	if f.bf, err = floatBias(f.op, bias, f.n); err != nil {
 		return nil, err
 	}
