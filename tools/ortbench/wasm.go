@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/tflite"
 )
 
 // wasmRate matches the oracle's bench line: "... ms/run, R runs/s".
@@ -68,4 +71,53 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// batchedFile writes g with every input's dimension 0 set to batch as a
+// .tflite file in dir, for the WASM interpreter (which runs a file's own
+// input shape): shapes are re-inferred and constant RESHAPE targets that
+// name the batch (1 in the file) are rewritten to it.
+func batchedFile(g *graph.Graph, batch int, dir, name string) (string, error) {
+	c := g.Clone()
+	shapes := make([][]int, len(c.Inputs))
+	for i, ti := range c.Inputs {
+		s := append([]int(nil), c.Tensors[ti].Shape...)
+		if len(s) == 0 {
+			return "", fmt.Errorf("input %d is a scalar", i)
+		}
+		s[0] = batch
+		shapes[i] = s
+	}
+	if err := graph.InferShapes(c, shapes); err != nil {
+		return "", err
+	}
+	for _, t := range c.Tensors {
+		t.ShapeSignature = nil // the file's batch-1 signature no longer holds
+	}
+	for _, op := range c.Ops {
+		if op.Kind != graph.OpReshape || len(op.Outputs) != 1 {
+			continue
+		}
+		out := c.Tensors[op.Outputs[0]].Shape
+		if len(out) == 0 || out[0] != batch {
+			continue
+		}
+		if o, ok := op.Options.(*graph.ReshapeOptions); ok && len(o.NewShape) == len(out) {
+			o.NewShape = append([]int(nil), out...)
+		}
+		if len(op.Inputs) > 1 && op.Inputs[1] >= 0 {
+			st := c.Tensors[op.Inputs[1]]
+			if st.IsConst() && st.DType == graph.Int32 && st.NumElements() == len(out) {
+				v := make([]int32, len(out))
+				for i, d := range out {
+					v[i] = int32(d)
+				}
+				nt := *st
+				nt.Data = graph.EncodeInt32s(v)
+				op.Inputs[1] = c.AddTensor(&nt)
+			}
+		}
+	}
+	p := filepath.Join(dir, fmt.Sprintf("%s.b%d.tflite", name, batch))
+	return p, tflite.WriteFile(p, c)
 }

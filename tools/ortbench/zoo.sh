@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the zoo table of docs/performance.md: every model in
 # ../shared/models/zoo plus seed-cnn (float and int8, random weights) in
-# qbench, ONNX Runtime (float and its fastest int8 form) and, at batch 1,
-# the TFLite interpreter compiled to WebAssembly, at 1 and 2 threads and
-# batch 1 and 64; medians of alternating rounds. Writes the machine and the
+# qbench, ONNX Runtime (float and its fastest int8 form) and the TFLite
+# interpreter compiled to WebAssembly (at batch 64 on a batch-64 copy of the
+# file that qbench writes), at 1 and 2 threads and batch 1 and 64; medians
+# of alternating rounds. Writes the machine and the
 # commit, then the table, to $OUT (default /tmp/ortbench-zoo.md) and the
 # full log to $OUT.log.
 #
