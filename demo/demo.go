@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,11 +193,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		name              string
 		trainDS, valDS    *dataset.Dataset
 		eval              *dataset.Dataset
-		evalDesc, calDesc string
+		trainDesc, valDesc string
 	}
 	setups := []setup{
-		{"full", fullTrain, fullVal, ds, "all recordings", "its training samples"},
-		{"verification", verTrain, verVal, verEval, "held-out recordings " + strings.Join(held, ","), "training recordings"},
+		{"full", fullTrain, fullVal, ds, "demo full configuration: 90% of the tracks of all recordings", "the other 10% of the tracks"},
+		{"verification", verTrain, verVal, verEval, "demo verification configuration: 90% of the tracks of the training recordings",
+			"the other 10% of their tracks (held out: recordings " + strings.Join(held, ",") + ")"},
 	}
 	spec := train.DefaultSpec(cfg.Plan.Arch)
 	meta, err := train.SpecMetadata(spec)
@@ -211,7 +213,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, s := range setups {
 		cr := ConfigResult{Name: s.name, TrainCount: s.trainDS.Len(), ValCount: s.valDS.Len(), EvalCount: s.eval.Len()}
 		t0 = time.Now()
-		floatG, tr, err := trainModel(ctx, cfg, s.trainDS, s.valDS, spec, meta, s.name)
+		// The model records which images trained and validated it, so
+		// that compare and explain on its files later say what a split is
+		// to it.
+		cmeta := maps.Clone(meta)
+		roles := dataset.NewRoles(s.trainDesc, s.valDesc, nil, s.trainDS.Samples, s.valDS.Samples)
+		if cmeta[dataset.MetadataRoles], err = roles.Marshal(); err != nil {
+			return nil, err
+		}
+		floatG, tr, err := trainModel(ctx, cfg, s.trainDS, s.valDS, spec, cmeta, s.name)
 		if err != nil {
 			return nil, fmt.Errorf("%s configuration: train: %w", s.name, err)
 		}

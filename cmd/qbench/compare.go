@@ -108,6 +108,11 @@ environment; see docs/scale-out.md.`,
 			for _, w := range d.Warnings {
 				fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", w)
 			}
+			sets := make([]namedSamples, len(d.Splits))
+			for i, s := range d.Splits {
+				sets[i] = namedSamples{"split " + s.Name, s.Samples}
+			}
+			printRoles(a, "compare", models, readGraphs(a, "compare", models), sets, "evaluate")
 			cfg := compare.Config{
 				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
 				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,

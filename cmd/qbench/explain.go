@@ -128,6 +128,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				mainName = split
 			}
 			main = main.Subsample(samples, a.seed)
+			printRoles(a, "explain", []string{model}, []*graph.Graph{f}, []namedSamples{{"split " + mainName, main.Samples}}, "evaluate")
 			ctx := cmd.Context()
 			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes, Seed: a.seed}
 			if layerSamples > 0 && main.Len() > layerSamples {
@@ -166,10 +167,12 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 				}
 				opts.Calib = streamData(ctx, cd.samples, spec, a.threads, nil)
 				fmt.Fprintf(a.stderr, "qbench: explain: recalibrating on %s\n", cd.describe)
+				printRoles(a, "explain", []string{model}, []*graph.Graph{f}, []namedSamples{{"recalibration data", cd.samples}}, "calibrate")
 			case calibSplit != "" && calibSplit != split:
 				if cd, err := d.Split(calibSplit); err == nil {
 					cd = cd.Subsample(calibSamples, a.seed)
 					opts.Calib = streamData(ctx, cd.Samples, spec, a.threads, nil)
+					printRoles(a, "explain", []string{model}, []*graph.Graph{f}, []namedSamples{{"recalibration data (split " + calibSplit + ")", cd.Samples}}, "calibrate")
 				} else if cmd.Flags().Changed("calib-split") {
 					return usagef("--calib-split: %v", err)
 				} else if target >= 0 {

@@ -21,3 +21,9 @@ func (a *app) readModel(cmd, path string) (*graph.Graph, error) {
 	}
 	return g, nil
 }
+
+// readModelQuiet reads a model without printing its warnings (for a second
+// look at a model the command reads and reports on anyway).
+func (a *app) readModelQuiet(path string) (*graph.Graph, error) {
+	return tflite.ReadFile(path)
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/qbench/qbench/dataset"
+	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -85,6 +86,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if err != nil {
 				return err
 			}
+			printRoles(a, "quantize", []string{model}, []*graph.Graph{g}, []namedSamples{{"calibration data", cd.samples}}, "calibrate")
 			task := a.progress().Start("calibrating", int64(len(cd.samples)), "images")
 			opts.Progress = func(int) { task.Add(1) }
 			q, rep, err := quant.Quantize(cmd.Context(), g, cd.source(cmd.Context(), a.threads), opts)

@@ -188,6 +188,21 @@ func runTrain(cmd *cobra.Command, a *app, f *trainFlags) error {
 	if cfg.Metadata[graph.MetadataClasses], err = json.Marshal(ds.Classes); err != nil {
 		return err
 	}
+	// Which images trained and validated the model, so that compare,
+	// explain and quantize can say what a split is to it.
+	seen := [][]dataset.Sample{trainDS.Samples}
+	if valDS != nil {
+		seen = append(seen, valDS.Samples)
+	}
+	rolesRec := dataset.NewRoles(roles.trainDesc, valDesc, roles.held, seen...)
+	if cfg.Init != nil {
+		if old, ok, err := dataset.RolesFromGraph(&graph.Graph{Metadata: cfg.Init.Metadata}); err == nil && ok {
+			rolesRec = rolesRec.Merge(old, f.resume)
+		}
+	}
+	if cfg.Metadata[dataset.MetadataRoles], err = rolesRec.Marshal(); err != nil {
+		return err
+	}
 	// The same spec and names as standard TFLite metadata, for tools
 	// other than qbench (Task Library, Android Studio).
 	if cfg.Meta, err = train.ModelMeta(spec, ds.Classes); err != nil {

@@ -141,6 +141,18 @@ func TestTrainRoles(t *testing.T) {
 	if res.Train+res.Val != 240 || res.Val == 0 || len(res.Held) != 1 || res.Held[0] != "verification" {
 		t.Fatalf("roles: %s", stdout)
 	}
+	// compare, explain and quantize say what each split is to the model.
+	model := filepath.Join(dir, "m.tflite")
+	code, _, stderr = run(t, "compare", "-q", "--model", model, "--data", data, "--split", "verification", "--split", "train",
+		"--out", filepath.Join(dir, "rep"))
+	if code != 0 || !strings.Contains(stderr, "note: split verification for m.tflite: test data: none of its 120 images") ||
+		!strings.Contains(stderr, "warning: split train for m.tflite: not test data: all 240 images trained or validated the model") {
+		t.Errorf("compare roles: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, "quantize", "-q", "--model", model, "--calib", data, "--split", "verification", "--out", filepath.Join(dir, "q.tflite"))
+	if code != 0 || !strings.Contains(stderr, "warning: calibration data for m.tflite: 120 of the 120 calibration images did not train or validate the model") {
+		t.Errorf("quantize roles: exit %d\n%s", code, stderr)
+	}
 	code, stdout, stderr = run(t, append(common, "--split", "verification")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
