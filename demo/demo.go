@@ -190,9 +190,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	verTrainAll, verEval := ds.SplitByRecording(held)
 	verTrain, verVal := verTrainAll.SplitByTrack(cfg.Plan.ValFraction, cfg.Seed)
 	type setup struct {
-		name              string
-		trainDS, valDS    *dataset.Dataset
-		eval              *dataset.Dataset
+		name               string
+		trainDS, valDS     *dataset.Dataset
+		eval               *dataset.Dataset
 		trainDesc, valDesc string
 	}
 	setups := []setup{
