@@ -28,7 +28,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/graph"
@@ -37,6 +39,7 @@ import (
 	"github.com/qbench/qbench/progress"
 	"github.com/qbench/qbench/report"
 	"github.com/qbench/qbench/tflite"
+	"github.com/qbench/qbench/version"
 
 	"github.com/qbench/qbench/internal/fileio"
 )
@@ -117,6 +120,12 @@ type Config struct {
 	// LabelMap is the dataset's label map ("" when none): a suggested
 	// label map keeps its splits and ignored folders.
 	LabelMap string
+	// Seed, when set, is recorded in the report (the seed that chose a
+	// subsample, or made the data and models).
+	Seed *int64
+	// Created, when set, is shown as the report's date in report.html
+	// (report.json stays free of it).
+	Created time.Time
 }
 
 // OutputsFile is the name, in Config.OutDir, of the binary file holding
@@ -278,6 +287,7 @@ func Summarize(cfg Config, inf *Inference) (*report.Report, error) {
 	r := &report.Report{
 		Schema: report.Schema, Classes: append([]string(nil), cfg.Classes...),
 		Settings: settings, DataRoot: cfg.DataRoot,
+		Generator: version.Get().String(), Seed: cfg.Seed, Created: cfg.Created,
 	}
 	for si, s := range cfg.Splits {
 		var skips []Skip
@@ -348,6 +358,7 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		}
 		sum := sha256.Sum256(data)
 		info.SHA256 = hex.EncodeToString(sum[:])
+		info.Size = int64(len(data))
 		if g, err = tflite.Read(data); err != nil {
 			return nil, err
 		}
@@ -387,6 +398,7 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	in, outT := prog.InputTensor(0), prog.OutputTensor(0)
 	info.InputType, info.OutputType = in.DType.String(), outT.DType.String()
 	info.Quantized = computesInIntegers(g)
+	info.Quantization = describeQuantization(g, info.Quantized)
 	if n := hybridOps(g); n > 0 && cfg.Note != nil {
 		cfg.Note(fmt.Sprintf("%s is a hybrid (dynamic-range) model: int8 weights in %d ops, float activations; it counts as a float model and runs as TFLite's hybrid kernels compute (inputs quantized on the fly)", info.Name, n))
 	}
@@ -473,4 +485,78 @@ func hybridOps(g *graph.Graph) int {
 		}
 	}
 	return n
+}
+
+// describeQuantization says what g's tensors show about how it was
+// quantized: the activation type, and the weights of CONV_2D,
+// DEPTHWISE_CONV_2D and FULLY_CONNECTED (type, per channel or per
+// tensor, how many ops). The report's header shows it beside the file.
+func describeQuantization(g *graph.Graph, integer bool) string {
+	acts := map[string]bool{}
+	for _, t := range g.Tensors {
+		if !t.IsConst() && t.Quant != nil && len(t.Quant.Scale) > 0 {
+			switch t.DType {
+			case graph.Int8, graph.UInt8, graph.Int16, graph.Int4:
+				acts[t.DType.String()] = true
+			}
+		}
+	}
+	weights := map[string]int{}
+	for _, op := range g.Ops {
+		switch op.Kind {
+		case graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected:
+		default:
+			continue
+		}
+		if len(op.Inputs) < 2 || op.Inputs[1] < 0 {
+			continue
+		}
+		w := g.Tensor(op.Inputs[1])
+		if w == nil || !w.IsConst() {
+			continue
+		}
+		kind := w.DType.String()
+		switch {
+		case w.Quant.PerChannel():
+			kind += " per channel"
+		case w.Quant != nil && len(w.Quant.Scale) == 1:
+			kind += " per tensor"
+		}
+		weights[kind]++
+	}
+	var parts []string
+	switch {
+	case integer:
+		parts = append(parts, strings.Join(sortedKeys(acts), "/")+" activations")
+	case hybridOps(g) > 0:
+		parts = append(parts, "hybrid: float32 activations")
+	default:
+		parts = append(parts, "float32 activations")
+	}
+	kinds := make([]string, 0, len(weights))
+	for k := range weights {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		n := weights[k]
+		parts = append(parts, fmt.Sprintf("%s weights (%d %s)", k, n, plural(n, "op", "ops")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -96,6 +96,8 @@ type Config struct {
 	Progress *progress.Reporter
 	// Log receives one line per finished stage (nil: discarded).
 	Log io.Writer
+	// Created dates the report (report.Report.Created; zero: no date).
+	Created time.Time
 }
 
 // Stage is one timed step of the run.
@@ -274,6 +276,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The data re-creates the study's, so its numbers stand beside ours.
+	merged.Reference = report.StudyReference()
+	seed := cfg.Seed
+	merged.Seed, merged.Created = &seed, cfg.Created
 	res.Report = merged
 	// Reports and results name files where they will be, not where they
 	// are staged.

@@ -20,12 +20,15 @@ func Merge(rs []*report.Report) (*report.Report, error) {
 	}
 	first := rs[0]
 	out := &report.Report{
-		Schema:   first.Schema,
-		Classes:  first.Classes,
-		Settings: first.Settings,
-		DataRoot: first.DataRoot,
-		Models:   first.Models,
-		Pairs:    first.Pairs,
+		Schema:    first.Schema,
+		Classes:   first.Classes,
+		Settings:  first.Settings,
+		DataRoot:  first.DataRoot,
+		Generator: first.Generator,
+		Seed:      first.Seed,
+		Created:   first.Created,
+		Models:    first.Models,
+		Pairs:     first.Pairs,
 	}
 	var preds multiPredictions
 	for i, r := range rs {

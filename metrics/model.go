@@ -18,6 +18,7 @@ type Model struct {
 	conf     [][]int64
 	certHist [HistBins]int64
 	outHist  [HistBins]int64
+	entHist  [HistBins]int64
 	entropy  float64
 	nll      float64
 	brier    float64
@@ -96,7 +97,9 @@ func (m *Model) Add(label int, p []float32) error {
 	if ok {
 		m.certHist[HistBin(conf)]++
 	}
-	m.entropy += NormalizedEntropy(p)
+	h := NormalizedEntropy(p)
+	m.entropy += h
+	m.entHist[HistBin(h)]++
 	m.nll -= math.Log(math.Max(float64(clean(p[label])), NLLClamp))
 	a, b := Top2(p)
 	m.margin += a - b
@@ -161,6 +164,11 @@ type ModelResult struct {
 	CertaintyCount int64     `json:"certainty_count"`
 	// OutputHist is the histogram of all N·K output values, as fractions.
 	OutputHist []float64 `json:"output_hist"`
+	// EntropyHist is the distribution behind MeanNormalizedEntropy: the
+	// per-sample normalised entropy H(p)/ln K in the same 10 bins, as
+	// fractions of the N samples (a mean alone hides whether a few
+	// samples became very uncertain or all a little).
+	EntropyHist []float64 `json:"entropy_hist"`
 	// MeanNormalizedEntropy averages H(p)/ln K over samples.
 	MeanNormalizedEntropy float64 `json:"mean_normalized_entropy"`
 	// MeanConfidence averages the predicted-class probability.
@@ -235,10 +243,12 @@ func (m *Model) Result(classes []string) ModelResult {
 	r.CertaintyCount = certN
 	r.CertaintyHist = make([]float64, HistBins)
 	r.OutputHist = make([]float64, HistBins)
+	r.EntropyHist = make([]float64, HistBins)
 	outN := int64(m.n) * int64(m.k)
 	for i := range HistBins {
 		r.CertaintyHist[i] = ratio(m.certHist[i], certN)
 		r.OutputHist[i] = ratio(m.outHist[i], outN)
+		r.EntropyHist[i] = ratio(m.entHist[i], int64(m.n))
 	}
 	n := float64(m.n)
 	if m.n > 0 {

@@ -96,6 +96,15 @@ func TestModelScores(t *testing.T) {
 	h2 := -(2*f(0.4) + f(0.2)) / ln3
 	h3 := -(f(0.1) + f(0.3) + f(0.6)) / ln3
 	near(t, "entropy", r.MeanNormalizedEntropy, (h1+h2+h3+0)/4, 1e-12)
+	// The per-sample values land in their own bins: the one-hot sample
+	// at 0, the others where their entropies fall, each a quarter.
+	wantEnt := make([]float64, HistBins)
+	for _, h := range []float64{0, h1, h2, h3} {
+		wantEnt[HistBin(h)] += 0.25
+	}
+	if !reflect.DeepEqual(r.EntropyHist, wantEnt) || HistBin(h1) == HistBin(h2) && HistBin(h2) == HistBin(h3) {
+		t.Errorf("entropy hist = %v, want %v (h = %.3f %.3f %.3f)", r.EntropyHist, wantEnt, h1, h2, h3)
+	}
 	// NLL: −(ln 0.7 + ln 0.4 + ln 0.3 + ln 1)/4 = 0.6185.
 	near(t, "nll", r.NLL, -(math.Log(0.7)+math.Log(0.4)+math.Log(0.3))/4, 1e-6)
 	// Brier: (0.14 + 0.56 + 0.86 + 0)/4 = 0.39.

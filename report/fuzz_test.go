@@ -46,7 +46,7 @@ func smallReportJSON() ([]byte, error) {
 	infos := []ModelInfo{{Name: "float", Path: "f.tflite", InputType: "float32", OutputType: "float32", Preprocess: "{}"},
 		{Name: "int8", Path: "q.tflite", InputType: "int8", OutputType: "int8", Preprocess: "{}"}}
 	sp := Split{Name: "full", N: 2,
-		Models: []ModelEntry{{infos[0], ma.Result(classes)}, {infos[1], mb.Result(classes)}},
+		Models: []ModelEntry{{ModelInfo: infos[0], ModelResult: ma.Result(classes)}, {ModelInfo: infos[1], ModelResult: mb.Result(classes)}},
 		Pairs: []PairEntry{{A: "float", B: "int8", PairResult: pr.Result(classes), Flips: []Flip{{Index: 1, Path: "yield/1.png",
 			Label: 1, PredA: 1, PredB: 0, ProbA: 0.7, ProbB: 0.4, Direction: "correct_to_wrong"}}}},
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/qbench/qbench/dataset"
 	"golang.org/x/image/draw"
@@ -32,7 +33,10 @@ table{border-collapse:collapse;margin:6px 0 12px}td,th{border:1px solid #ddd;pad
 svg.plot{background:#fff;border:1px solid #eee}svg .t{font-size:13px;font-weight:600;text-anchor:middle}svg .xl{font-size:10px;text-anchor:middle;fill:#444}
 svg .yl{font-size:10px;text-anchor:end;fill:#444}svg .lg{font-size:11px}svg .v{font-size:10px;fill:#333}svg .g{stroke:#eee}svg .ax{stroke:#888}svg .diag{stroke:#999;stroke-dasharray:4 3}
 .flips{display:flex;flex-wrap:wrap;gap:8px}.flip{width:150px;font-size:11px;text-align:center;border:1px solid #eee;padding:4px}.flip img{image-rendering:pixelated;width:64px;height:64px;object-fit:contain;background:#f4f4f4}
-.tw{overflow-x:auto}.bad{color:#b52a1c}.good{color:#26803f}nav a{margin-right:12px}`
+.tw{overflow-x:auto}.bad{color:#b52a1c}.good{color:#00796b}nav a{margin-right:12px}
+svg .cnt{font-size:9px;fill:#333}svg .cnt.in{fill:#fff;text-anchor:end}svg .cls{fill:#333}svg .cn{font-size:8px;text-anchor:middle}svg .ax-t{font-style:italic;fill:#666}
+table.meta th{text-align:left;background:none;border:none;padding:1px 12px 1px 0;color:#555;font-weight:600}table.meta td{text-align:left;border:none;padding:1px 0;white-space:normal}
+td.wrap{white-space:normal;text-align:left;max-width:330px}td.path{white-space:normal;text-align:left;overflow-wrap:anywhere;min-width:170px;max-width:330px}code{font-size:12px}td.ref{color:#666;font-style:italic}`
 
 // WriteHTML writes report.html: one self-contained page (inline CSS, inline
 // SVG, thumbnails as data-URI PNGs; no script and no external URL).
@@ -45,17 +49,11 @@ func WriteHTML(w io.Writer, r *Report) error {
 	p("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">")
 	// An empty data-URI icon stops browsers from requesting /favicon.ico.
 	p("<link rel=\"icon\" href=\"data:,\"><title>qbench comparison report</title><style>%s</style></head><body>\n", css)
-	models := r.Splits[0].Models
-	p("<h1>qbench comparison report</h1><p class=\"note\">Schema %s · %d classes · models: ", esc(Schema), len(r.Classes))
-	for i, m := range models {
-		if i > 0 {
-			p(", ")
-		}
-		p("<b style=\"color:%s\">%s</b>", modelColor(i), esc(m.Name))
-	}
-	p(" · prediction = highest probability, ties → lowest class index · Wilson 95%% intervals · ECE over %d bins</p>\n", r.Settings.ECEBins)
+	p("<h1>qbench comparison report</h1>\n")
+	writeHeaderHTML(ew, r)
+	writeHeadlineHTML(ew, r)
 	if len(r.Splits) > 1 {
-		p("<nav>")
+		p("<nav>Splits: ")
 		for si, s := range r.Splits {
 			p("<a href=\"#split%d\">%s</a>", si, esc(s.Name))
 		}
@@ -70,6 +68,150 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	p("</table></body></html>\n")
 	return ew.err
+}
+
+// writeHeaderHTML says what made the report: the qbench build, the date,
+// the seed, the data, the integer arithmetic, and every model file with
+// its size, hash, quantization and preprocessing (per split when the
+// splits used different files).
+func writeHeaderHTML(ew *errWriter, r *Report) {
+	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	p("<table class=\"meta\">")
+	row := func(k, v string) { p("<tr><th>%s</th><td>%s</td></tr>", k, v) }
+	row("qbench", esc(orDash(r.Generator)))
+	if !r.Created.IsZero() {
+		row("written", esc(r.Created.UTC().Format("2006-01-02 15:04 MST")))
+	}
+	if r.Seed != nil {
+		row("seed", fmt.Sprint(*r.Seed))
+	}
+	var sizes []string
+	total := 0
+	for _, s := range r.Splits {
+		total += s.N + s.Skipped
+		sz := fmt.Sprintf("%s: %d images", esc(s.Name), s.N)
+		if s.Skipped > 0 {
+			sz += fmt.Sprintf(" (+%d undecodable, left out)", s.Skipped)
+		}
+		sizes = append(sizes, sz)
+	}
+	row("data", fmt.Sprintf("<code>%s</code> · %d classes · %s", esc(orDash(r.DataRoot)), len(r.Classes), strings.Join(sizes, " · ")))
+	if ir := r.Settings.IntegerRounding; ir != "" {
+		row("integer arithmetic", esc(ir)+esc(roundingNote(ir)))
+	}
+	row("conventions", fmt.Sprintf("prediction = highest probability, ties → lowest class index · Wilson 95%% intervals · ECE over %d bins · histograms in %d bins · schema %s",
+		r.Settings.ECEBins, r.Settings.HistBins, esc(Schema)))
+	p("</table>\n")
+	perSplit := false
+	for i := range r.Splits[0].Models {
+		perSplit = perSplit || !sameFile(r.bySplit(i))
+	}
+	p("<div class=\"tw\"><table><tr>")
+	if perSplit {
+		p("<th class=\"l\">split</th>")
+	}
+	p("<th class=\"l\">model</th><th class=\"l\">file</th><th>size</th><th class=\"l\">sha256</th><th>input → output</th><th class=\"l\">quantization</th><th class=\"l\">preprocessing</th></tr>")
+	for si, s := range r.Splits {
+		if si > 0 && !perSplit {
+			break
+		}
+		for i, m := range s.Models {
+			p("<tr>")
+			if perSplit {
+				p("<td class=\"l\">%s</td>", esc(s.Name))
+			}
+			size := "-"
+			if m.Size > 0 {
+				size = byteSize(m.Size)
+			}
+			p("<td class=\"l\"><b style=\"color:%s\">%s</b></td><td class=\"path\"><code>%s</code></td><td>%s</td><td class=\"l\" title=\"%s\"><code>%s</code></td><td>%s → %s</td><td class=\"wrap\">%s</td><td class=\"wrap\">%s</td></tr>",
+				modelColor(i), esc(m.Name), esc(orDash(m.Path)), size, esc(m.SHA256), esc(orDash(shortHash(m.SHA256))),
+				esc(m.InputType), esc(m.OutputType), esc(orDash(m.Quantization)), esc(describeSpec(m.Preprocess)))
+		}
+	}
+	p("</table></div>\n")
+	if r.ClassOrder != nil {
+		p("<p class=\"bad\"><b>Warning:</b> %s</p>\n", esc(r.ClassOrder.Message))
+	}
+}
+
+// writeHeadlineHTML is the accuracy table across splits that the terminal
+// and report.md print, with a published reference beside ours where the
+// report has one (the study's numbers in the demo).
+func writeHeadlineHTML(ew *errWriter, r *Report) {
+	p := func(format string, a ...any) { fmt.Fprintf(ew, format, a...) }
+	refs := r.Reference != nil
+	p("<h2>Accuracy across splits</h2><div class=\"tw\"><table><tr><th class=\"l\">model</th>")
+	for _, s := range r.Splits {
+		p("<th>%s</th><th>95%% CI</th>", esc(title(s.Name)))
+		if refs {
+			p("<th>study (%s)</th>", esc(s.Name))
+		}
+	}
+	p("</tr>")
+	for i, m := range r.Splits[0].Models {
+		p("<tr><td class=\"l\"><b style=\"color:%s\">%s</b></td>", modelColor(i), esc(m.Name))
+		for _, s := range r.Splits {
+			e := s.Models[i]
+			p("<td>%.2f%%</td><td>[%.2f, %.2f]</td>", 100*e.Accuracy, 100*e.AccuracyCI.Lo, 100*e.AccuracyCI.Hi)
+			if refs {
+				if ref, ok := r.referenceFor(s.Name, e.ModelInfo); ok {
+					p("<td class=\"ref\">%.2f%%</td>", 100*ref.Accuracy)
+				} else {
+					p("<td class=\"ref\">-</td>")
+				}
+			}
+		}
+		p("</tr>")
+	}
+	p("</table></div>")
+	if refs {
+		p("<p class=\"note\">study = %s, on its own data; ours are measured on this report's data.</p>", esc(r.Reference[0].Source))
+	}
+	p("\n")
+}
+
+// roundingNote says which TFLite a --rounding mode is bit-exact with.
+func roundingNote(mode string) string {
+	switch mode {
+	case "runtime":
+		return " — the TFLite runtime on CPU with its XNNPACK delegate"
+	case "single":
+		return " — TFLite's builtin kernels (single rounding)"
+	case "double":
+		return " — TFLite's reference kernels and TFLite Micro"
+	}
+	return ""
+}
+
+// describeSpec renders a stored preprocessing spec (compact JSON) for a
+// reader: size, channels, resize, crop and the value mapping; anything it
+// cannot parse is shown as given.
+func describeSpec(js string) string {
+	sp, err := dataset.ParseSpec([]byte(js))
+	if err != nil {
+		return js
+	}
+	order := sp.ChannelOrder
+	if sp.Channels == 1 {
+		order = "grey"
+	}
+	out := fmt.Sprintf("%d×%d %s, %s resize, crop %s", sp.Width, sp.Height, order, sp.Resize, sp.Crop)
+	if sp.Layout != "" && sp.Layout != dataset.LayoutNHWC {
+		out += ", " + sp.Layout
+	}
+	if len(sp.Mean) > 0 {
+		return out + fmt.Sprintf(", (v − mean)/std with mean %v, std %v", sp.Mean, sp.Std)
+	}
+	lo, hi := sp.Offset, 255*sp.Scale+sp.Offset
+	out += fmt.Sprintf(", pixel v → v·%.6g", sp.Scale)
+	switch {
+	case sp.Offset > 0:
+		out += fmt.Sprintf(" + %.6g", sp.Offset)
+	case sp.Offset < 0:
+		out += fmt.Sprintf(" − %.6g", -sp.Offset)
+	}
+	return out + fmt.Sprintf(" (0..255 → %.4g..%.4g)", lo, hi)
 }
 
 func writeSplitHTML(ew *errWriter, r *Report, si int, s Split) {
@@ -101,30 +243,50 @@ func writeSplitHTML(ew *errWriter, r *Report, si int, s Split) {
 	for b := range labels {
 		labels[b] = binLabel(b)
 	}
-	var cert, out []series
+	var cert, out, ent []series
 	for _, m := range s.Models {
-		cert = append(cert, series{m.Name, m.CertaintyHist})
-		out = append(out, series{m.Name, m.OutputHist})
+		cert = append(cert, series{m.Name, m.CertaintyHist, counts(m.CertaintyHist, m.CertaintyCount)})
+		out = append(out, series{m.Name, m.OutputHist, counts(m.OutputHist, int64(m.N)*int64(k))})
+		ent = append(ent, series{m.Name, m.EntropyHist, counts(m.EntropyHist, int64(m.N))})
 	}
-	p("<h3>Output probabilities</h3><p class=\"note\">Left: certainty — the probability of the predicted class over correctly classified samples (the study's definition). Right: all output values, log scale. Bars are fractions of each model's values.</p>")
-	p("<div class=\"row\">%s%s</div>\n", groupedBars("Certainty histogram", labels, cert, false), groupedBars("All output values (log scale)", labels, out, true))
+	p("<h3>Output probabilities</h3><p class=\"note\">Log scale, so the small bins show beside the one that holds nearly everything; each bar is labelled with its count. ")
+	p("Left: certainty — the probability of the predicted class over correctly classified samples (the study's definition). Middle: all output values. ")
+	p("Right: each sample's normalised entropy H(p)/ln %d (0 = one-hot, 1 = uniform), whose mean the table gives. Same bins for every model.</p>", k)
+	p("<div class=\"row\">%s%s%s</div>\n",
+		groupedBars("Certainty (correct samples)", "samples", labels, cert, true),
+		groupedBars("All output values", "values", labels, out, true),
+		groupedBars("Normalised entropy per sample", "samples", labels, ent, true))
 
-	p("<h3>Reliability diagrams</h3><p class=\"note\">Bars: accuracy per confidence bin; dots at the bin's mean confidence; dashed: perfect calibration.</p><div class=\"row\">")
+	p("<h3>Reliability diagrams</h3><p class=\"note\">Bars: accuracy per confidence bin; dots at the bin's mean confidence; dashed: perfect calibration; n: samples per bin.</p><div class=\"row\">")
 	for i, m := range s.Models {
 		p("%s", reliabilityPlot(fmt.Sprintf("%s — ECE %.4f", m.Name, m.ECE), m.Reliability, i))
 	}
-	p("</div>\n<h3>Confusion matrices</h3><p class=\"note\">Rows: true class; columns: predicted class; colour: row-normalised fraction. Difference: red = more samples in that cell under the second model, blue = fewer. Hover a cell for counts and class names.</p><div class=\"row\">")
+	idx, partial := shownClasses(s, k)
+	p("</div>\n<h3>Confusion matrices</h3><p class=\"note\">Rows: true class; columns: predicted class; colour: share of the row. ")
+	p("Difference (second model minus the reference): teal where the second model does better — more samples on the diagonal, fewer off it — and red where it does worse; each changed cell shows how many samples moved. Hover a cell for counts and class names.")
+	if partial {
+		p(" <b>%d of %d classes shown</b>: those with the most confused or changed samples over all models of this split; report.json holds the full matrices.", len(idx), k)
+	}
+	p("</p><div class=\"row\">")
 	for _, m := range s.Models {
 		conf, norm := m.Confusion, m.ConfusionNormalized
-		p("%s", heatmap(m.Name, k, func(i, j int) float64 { return norm[i][j] }, false,
-			func(i, j int) string {
+		p("%s", heatmap(matrix{title: m.Name, idx: idx, names: r.className,
+			value: func(i, j int) float64 { return norm[i][j] },
+			tip: func(i, j int) string {
 				return fmt.Sprintf("%s → %s: %d (%.1f%% of row)", r.className(i), r.className(j), conf[i][j], 100*norm[i][j])
-			}, r.className))
+			}}))
 	}
 	for _, pr := range s.Pairs {
 		d := pr.ConfusionDelta
-		p("%s", heatmap(fmt.Sprintf("%s − %s", pr.B, pr.A), k, func(i, j int) float64 { return float64(d[i][j]) }, true,
-			func(i, j int) string { return fmt.Sprintf("%s → %s: %+d", r.className(i), r.className(j), d[i][j]) }, r.className))
+		p("%s", heatmap(matrix{title: fmt.Sprintf("%s − %s", pr.B, pr.A), idx: idx, names: r.className, delta: true, a: pr.A, b: pr.B,
+			value: func(i, j int) float64 { return float64(d[i][j]) },
+			tip: func(i, j int) string {
+				verdict := "worse"
+				if (d[i][j] > 0) == (i == j) {
+					verdict = "better"
+				}
+				return fmt.Sprintf("%s → %s: %+d under %s (%s)", r.className(i), r.className(j), d[i][j], pr.B, verdict)
+			}}))
 	}
 	p("</div>\n")
 	for _, pr := range s.Pairs {

@@ -45,25 +45,59 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			p(".\n\n")
 		}
 	}
-	p("Models:\n\n")
-	for _, m := range models {
-		p("- **%s** — `%s` (input %s, output %s)\n", md(m.Name), md(orDash(m.Path)), m.InputType, m.OutputType)
+	if r.Generator != "" || r.Seed != nil {
+		p("Made by %s", md(orDash(r.Generator)))
+		if r.Seed != nil {
+			p(", seed %d", *r.Seed)
+		}
+		p(". Data: `%s`.\n\n", md(orDash(r.DataRoot)))
+	}
+	p("Models (the same models on every split unless listed per split):\n\n")
+	for i, m := range models {
+		p("- **%s** — %s; input %s, output %s", md(m.Name), modelFileMD(m.ModelInfo), m.InputType, m.OutputType)
+		if m.Quantization != "" {
+			p("; %s", md(m.Quantization))
+		}
+		p("\n")
+		if files := r.bySplit(i); !sameFile(files) {
+			for j, f := range files {
+				p("  - %s: %s\n", md(f.Split), modelFileMD(r.Splits[j].Models[i].ModelInfo))
+			}
+		}
 	}
 	p("\nPrediction = class with the highest probability; ties go to the lowest class index. ")
 	p("Intervals are Wilson 95%%. Histograms have 10 bins [0,0.1) … [0.9,1.0] (1.0 in the last bin).\n\n")
 
+	refs := r.Reference != nil
 	p("## Accuracy\n\nModel |")
 	for _, s := range r.Splits {
 		p(" Accuracy (%s) |", md(title(s.Name)))
+		if refs {
+			p(" Study (%s) |", md(title(s.Name)))
+		}
 	}
-	p("\n---|%s\n", strings.Repeat("---|", len(r.Splits)))
+	cols := len(r.Splits)
+	if refs {
+		cols *= 2
+	}
+	p("\n---|%s\n", strings.Repeat("---|", cols))
 	for i, m := range models {
 		p("%s |", md(m.Name))
 		for _, s := range r.Splits {
 			e := s.Models[i]
 			p(" %.2f%% [%.2f, %.2f] |", 100*e.Accuracy, 100*e.AccuracyCI.Lo, 100*e.AccuracyCI.Hi)
+			if refs {
+				if ref, ok := r.referenceFor(s.Name, e.ModelInfo); ok {
+					p(" %.2f%% |", 100*ref.Accuracy)
+				} else {
+					p(" - |")
+				}
+			}
 		}
 		p("\n")
+	}
+	if refs {
+		p("\nStudy = %s, beside our numbers on the split of the same name.\n", md(r.Reference[0].Source))
 	}
 	if len(models) > 0 && len(models[0].TopK) > 1 {
 		p("\nModel | Split |")
@@ -87,7 +121,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		p("Certainty = probability of the predicted class for correctly classified samples; Out = all output values. Fractions per column.\n\n")
 		cols, labels := histColumns(s.Models)
 		if labels != nil {
-			p("Quant. = %s, float = %s.\n\n", md(s.Models[cols[0]].Name), md(s.Models[cols[1]].Name))
+			p("%s = %s, %s = %s.\n\n", labels[0], md(s.Models[cols[0]].Name), labels[1], md(s.Models[cols[1]].Name))
 		} else {
 			for _, i := range cols {
 				labels = append(labels, s.Models[i].Name)
@@ -165,26 +199,25 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	return ew.err
 }
 
-// histColumns orders the histogram table's models. With exactly one
-// float and one quantized model (ModelInfo.IsQuantized) it is the study's
-// layout, `Range | Certainty Quant. | Certainty float | Out Quant. | Out
-// float`: the quantized model first, labels "Quant." and "float".
-// Otherwise the models keep command-line order under their own names
-// (labels nil).
+// histColumns orders the histogram table's models: command-line order,
+// as in every other table (the reference, usually float, first). With
+// exactly one float and one quantized model (ModelInfo.IsQuantized) the
+// columns carry the study's names, "float" and "Quant."; otherwise the
+// models' own names (labels nil).
 func histColumns(models []ModelEntry) (order []int, labels []string) {
-	if len(models) == 2 {
-		q0, q1 := models[0].IsQuantized(), models[1].IsQuantized()
-		switch {
-		case q0 && !q1:
-			return []int{0, 1}, []string{"Quant.", "float"}
-		case q1 && !q0:
-			return []int{1, 0}, []string{"Quant.", "float"}
-		}
-	}
 	for i := range models {
 		order = append(order, i)
 	}
-	return order, nil
+	if len(models) == 2 && models[0].IsQuantized() != models[1].IsQuantized() {
+		for _, m := range models {
+			if m.IsQuantized() {
+				labels = append(labels, "Quant.")
+			} else {
+				labels = append(labels, "float")
+			}
+		}
+	}
+	return order, labels
 }
 
 func writePairMarkdown(ew *errWriter, r *Report, s Split, pr PairEntry) {
@@ -247,6 +280,52 @@ func binLabel(b int) string {
 func md(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// modelFileMD describes a model's file: path, size and SHA-256 prefix.
+func modelFileMD(m ModelInfo) string {
+	if m.Path == "" {
+		return "built in code"
+	}
+	out := "`" + md(m.Path) + "`"
+	if m.Size > 0 {
+		out += " (" + byteSize(m.Size)
+		if m.SHA256 != "" {
+			out += ", sha256 " + shortHash(m.SHA256)
+		}
+		out += ")"
+	} else if m.SHA256 != "" {
+		out += " (sha256 " + shortHash(m.SHA256) + ")"
+	}
+	return out
+}
+
+// sameFile reports whether every split used the same file.
+func sameFile(fs []SplitModel) bool {
+	for _, f := range fs {
+		if f.Path != fs[0].Path || f.SHA256 != fs[0].SHA256 {
+			return false
+		}
+	}
+	return true
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// byteSize prints a size in bytes, KiB or MiB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 func orDash(s string) string {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/qbench/qbench/metrics"
 )
@@ -36,6 +37,21 @@ type Report struct {
 	// ClassOrder, when set, warns that a model's outputs look like the
 	// right classes in another order (see metrics.DiagnoseClassOrder).
 	ClassOrder *ClassOrderNote `json:"class_order,omitempty"`
+
+	// Generator names the qbench build that wrote the report (module
+	// version, VCS revision, Go version; see package version).
+	Generator string `json:"generator,omitempty"`
+	// Seed is the --seed of the run (it picks subsamples and, in the
+	// demo, the data, training and calibration); nil when not known.
+	Seed *int64 `json:"seed,omitempty"`
+	// Reference holds published results to set beside ours (the study's
+	// accuracies when the demo re-runs it); empty for other data.
+	Reference []Reference `json:"reference,omitempty"`
+
+	// Created is when the report was made, shown in report.html's header.
+	// It stays out of report.json, which the same inputs reproduce byte
+	// for byte; the zero time shows none.
+	Created time.Time `json:"-"`
 
 	// SuggestedLabels, when set, is the label map that fixes ClassOrder;
 	// WriteAll writes it as suggested-labels.yaml.
@@ -93,6 +109,45 @@ type ModelInfo struct {
 	// Output says which output was taken as the class scores when the
 	// model has several ("" for a single-output model).
 	Output string `json:"output,omitempty"`
+	// Size is the model file's size in bytes (0 without a file).
+	Size int64 `json:"size,omitempty"`
+	// Quantization says what the graph's tensors show about how it was
+	// quantized (weights per channel or per tensor, activation type),
+	// e.g. "int8 activations, int8 weights per channel (6 ops)".
+	Quantization string `json:"quantization,omitempty"`
+}
+
+// Reference is a published result set beside ours in the reports' accuracy
+// tables: the accuracy Source found for the float (Quantized false) or the
+// quantized model on a split of the same name.
+type Reference struct {
+	Source    string  `json:"source"`
+	Split     string  `json:"split"`
+	Quantized bool    `json:"quantized"`
+	Accuracy  float64 `json:"accuracy"`
+}
+
+// StudySource names the quantization study the demo re-runs.
+const StudySource = "the quantization study (seed/quantization-study.md)"
+
+// StudyReference returns the study's published accuracies: float 99.85% and
+// int8 96.93% on the full configuration, 99.83% and 58.14% on the
+// verification configuration. The demo sets them beside its own numbers.
+func StudyReference() []Reference {
+	return []Reference{
+		{StudySource, "full", false, 0.9985}, {StudySource, "full", true, 0.9693},
+		{StudySource, "verification", false, 0.9983}, {StudySource, "verification", true, 0.5814},
+	}
+}
+
+// referenceFor returns the reference accuracy for model m on split, if any.
+func (r *Report) referenceFor(split string, m ModelInfo) (Reference, bool) {
+	for _, ref := range r.Reference {
+		if ref.Split == split && ref.Quantized == m.IsQuantized() {
+			return ref, true
+		}
+	}
+	return Reference{}, false
 }
 
 // ClassOrderNote is the class-order warning of a report.
@@ -115,6 +170,31 @@ type SkippedFile struct {
 type ModelEntry struct {
 	ModelInfo
 	metrics.ModelResult
+	// BySplit names the model file used on every split. It is filled in
+	// the top-level Models of report.json only (by Report.JSON), whose
+	// results are the first split's: a run may evaluate each split with
+	// its own files (the demo trains one float and one int8 model per
+	// configuration).
+	BySplit []SplitModel `json:"by_split,omitempty"`
+}
+
+// SplitModel names the file a model was on one split.
+type SplitModel struct {
+	Split  string `json:"split"`
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// bySplit lists, for the i-th model, the file it was on every split.
+func (r *Report) bySplit(i int) []SplitModel {
+	var out []SplitModel
+	for _, s := range r.Splits {
+		if i < len(s.Models) {
+			m := s.Models[i]
+			out = append(out, SplitModel{Split: s.Name, Path: m.Path, SHA256: m.SHA256})
+		}
+	}
+	return out
 }
 
 // Flip is a sample whose correctness changed between the pair's models.
@@ -209,10 +289,20 @@ func (r *Report) JSON() ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	// The top-level models say which file each was on every split; the
+	// caller's report is left as it is.
+	cp := *r
+	if r.Models != nil {
+		cp.Models = make([]ModelEntry, len(r.Models))
+	}
+	for i, m := range r.Models {
+		m.BySplit = r.bySplit(i)
+		cp.Models[i] = m
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", " ")
-	if err := enc.Encode(r); err != nil {
+	if err := enc.Encode(&cp); err != nil {
 		return nil, fmt.Errorf("report: encode JSON: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qbench/qbench/metrics"
 )
@@ -67,11 +68,20 @@ func sampleReport(t *testing.T, dir string) *Report {
 			{"b/x.png", 1, []float32{0.2, 0.7, 0.1}, []float32{0.5, 0.5, 0}},
 		},
 	}
-	r := &Report{Schema: Schema, Classes: classes, Settings: DefaultSettings([]int{1, 2}), DataRoot: filepath.Join(dir, "data")}
+	seed := int64(7)
+	r := &Report{Schema: Schema, Classes: classes, Settings: DefaultSettings([]int{1, 2}), DataRoot: filepath.Join(dir, "data"),
+		Generator: "qbench v0.0.0-test", Seed: &seed, Reference: StudyReference(), Created: time.Date(2026, 12, 6, 17, 45, 0, 0, time.UTC)}
 	var rows rowsPred
-	infos := []ModelInfo{{Name: "float", Path: "f.tflite", InputType: "float32", OutputType: "float32", Preprocess: "{}"},
-		{Name: "int8", Path: "q.tflite", InputType: "int8", OutputType: "int8", Preprocess: "{}"}}
+	spec := `{"version":1,"height":80,"width":80,"channels":3,"channel_order":"RGB","resize":"bilinear","crop":"roi","scale":0.007843138,"offset":-1}`
+	infos := []ModelInfo{{Name: "float", Path: "f.tflite", SHA256: "0123456789abcdef0123", Size: 3 << 20, InputType: "float32", OutputType: "float32",
+		Preprocess: spec, Quantization: "float32 activations, float32 weights (6 ops)"},
+		{Name: "int8", Path: "q.tflite", SHA256: "fedcba9876543210fedc", Size: 900 << 10, InputType: "int8", OutputType: "int8",
+			Preprocess: "{}", Quantization: "int8 activations, int8 per channel weights (6 ops)"}}
 	for _, name := range []string{"full", "verification"} {
+		if name == "verification" {
+			// The demo evaluates each split with its own models.
+			infos[1].Path, infos[1].SHA256 = "q-verification.tflite", "aaaabbbbccccdddd"
+		}
 		ma, _ := metrics.NewModel(3, []int{1, 2})
 		mb, _ := metrics.NewModel(3, []int{1, 2})
 		pr, _ := metrics.NewPair(3)
@@ -93,7 +103,7 @@ func sampleReport(t *testing.T, dir string) *Report {
 				PredictionRow{smp.path, name, smp.label, "int8", b, smp.pb})
 		}
 		sp := Split{Name: name, N: len(splits[name]),
-			Models: []ModelEntry{{infos[0], ma.Result(classes)}, {infos[1], mb.Result(classes)}},
+			Models: []ModelEntry{{ModelInfo: infos[0], ModelResult: ma.Result(classes)}, {ModelInfo: infos[1], ModelResult: mb.Result(classes)}},
 			Pairs:  []PairEntry{{A: "float", B: "int8", PairResult: pr.Result(classes), Flips: flips}},
 		}
 		r.Splits = append(r.Splits, sp)
@@ -233,10 +243,14 @@ func TestMarkdownTables(t *testing.T) {
 	}
 	md := b.String()
 	for _, want := range []string{
-		"Model | Accuracy (Full) | Accuracy (Verification) |",
+		"Model | Accuracy (Full) | Study (Full) | Accuracy (Verification) | Study (Verification) |",
 		"float | 100.00% [",
-		"Range | Certainty Quant. | Certainty float | Out Quant. | Out float |", // the study's order
-		"Quant. = int8, float = float.",
+		"] | 99.85% |", // the study's number beside ours
+		"Made by qbench v0.0.0-test, seed 7.",
+		"- **int8** — `q.tflite` (900.0 KiB, sha256 fedcba987654); input int8, output int8; int8 activations",
+		"  - verification: `q-verification.tflite` (900.0 KiB, sha256 aaaabbbbcccc)", // each split's own model
+		"Range | Certainty float | Certainty Quant. | Out float | Out Quant. |",      // float first, as in every table
+		"float = float, Quant. = int8.",
 		"[0.9, 1.0] |",
 		"Model | Average normalized entropy (full) | Average normalized entropy (verification) |",
 		`speed\|50 | speed 30 | 0 | 1 | +1 |`, // ranked confusion change, pipe escaped
@@ -390,16 +404,16 @@ func TestIsQuantized(t *testing.T) {
 	}
 }
 
-// TestHistogramColumnOrder checks that the study's layout puts the
-// quantized model's values first whatever the command-line order, and
-// that two float models keep their names and order.
+// TestHistogramColumnOrder checks that the histogram table keeps the
+// command-line order of every other table and takes the study's names
+// only for one float and one quantized model.
 func TestHistogramColumnOrder(t *testing.T) {
 	ms := []ModelEntry{{ModelInfo: ModelInfo{Name: "f"}}, {ModelInfo: ModelInfo{Name: "q", Quantized: true}}}
-	if order, labels := histColumns(ms); !slices.Equal(order, []int{1, 0}) || !slices.Equal(labels, []string{"Quant.", "float"}) {
+	if order, labels := histColumns(ms); !slices.Equal(order, []int{0, 1}) || !slices.Equal(labels, []string{"float", "Quant."}) {
 		t.Errorf("float, quantized: order %v labels %v", order, labels)
 	}
 	ms[0], ms[1] = ms[1], ms[0]
-	if order, labels := histColumns(ms); !slices.Equal(order, []int{0, 1}) || labels == nil {
+	if order, labels := histColumns(ms); !slices.Equal(order, []int{0, 1}) || !slices.Equal(labels, []string{"Quant.", "float"}) {
 		t.Errorf("quantized, float: order %v labels %v", order, labels)
 	}
 	ms[0].Quantized = false

@@ -18,27 +18,35 @@ var palette = []string{"#3b6fb6", "#e07b39", "#3a9a5b", "#c0392b", "#7d5ba6", "#
 
 func modelColor(i int) string { return palette[i%len(palette)] }
 
-// series is one model's values in a grouped bar chart.
+// series is one model's histogram in a grouped bar chart.
 type series struct {
 	name   string
-	values []float64
+	values []float64 // fractions
+	// counts are the numbers behind values, printed on the bars (nil:
+	// none printed).
+	counts []int64
 }
 
 // groupedBars draws one group of bars per label, one bar per series, with
-// values as fractions (shown as percent). With logScale the y axis is
-// log10 from 1e-5 to 1, so the output histogram's tiny bins stay visible.
-func groupedBars(title string, labels []string, ss []series, logScale bool) string {
+// values as fractions (shown as percent) and each bar's count printed on
+// it (unit names what is counted, for the tooltips). With logScale the y
+// axis is logarithmic, from a decade below the smallest non-zero value to
+// 100%, so small bins stay visible beside one that holds nearly everything.
+func groupedBars(title, unit string, labels []string, ss []series, logScale bool) string {
 	// top leaves a row under the title for the legend, so it never
 	// covers a bar.
-	const w, h, left, right, top, bottom = 460.0, 270.0, 48.0, 10.0, 40.0, 44.0
+	const w, h, left, right, top, bottom = 380.0, 280.0, 46.0, 8.0, 40.0, 44.0
 	pw, ph := w-left-right, h-top-bottom
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="plot" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
+	fmt.Fprintf(&b, `<svg class="plot hist" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
 	fmt.Fprintf(&b, `<text x="%.0f" y="16" class="t">%s</text>`, w/2, esc(title))
-	maxV := 0.0
+	maxV, minNZ := 0.0, 1.0
 	for _, s := range ss {
 		for _, v := range s.values {
 			maxV = math.Max(maxV, v)
+			if v > 0 {
+				minNZ = math.Min(minNZ, v)
+			}
 		}
 	}
 	if maxV <= 0 {
@@ -49,7 +57,9 @@ func groupedBars(title string, labels []string, ss []series, logScale bool) stri
 	step := niceStep(maxV / 4)
 	ticks := int(math.Ceil(maxV/step - 1e-9))
 	maxV = float64(ticks) * step
-	const logMin = -5.0
+	// The log axis starts at least a quarter decade below the smallest
+	// bar, so that bar keeps a visible height.
+	logMin := math.Max(-7, math.Min(-1, math.Floor(math.Log10(minNZ)-0.25)))
 	y := func(v float64) float64 {
 		if logScale {
 			if v <= 0 {
@@ -64,7 +74,8 @@ func groupedBars(title string, labels []string, ss []series, logScale bool) stri
 	if logScale {
 		for e := 0; e >= int(logMin); e-- {
 			yy := y(math.Pow(10, float64(e)))
-			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="g"/><text x="%.0f" y="%.1f" class="yl">1e%d</text>`, left, w-right, yy, yy, left-4, yy+3, e)
+			fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="g"/><text x="%.0f" y="%.1f" class="yl">%s%%</text>`,
+				left, w-right, yy, yy, left-4, yy+3, strconv.FormatFloat(100*math.Pow(10, float64(e)), 'f', -1, 64))
 		}
 	} else {
 		for i := 0; i <= ticks; i++ {
@@ -74,24 +85,43 @@ func groupedBars(title string, labels []string, ss []series, logScale bool) stri
 		}
 	}
 	gw := pw / float64(len(labels))
-	bw := gw * 0.8 / float64(max(len(ss), 1))
+	bw := gw * 0.84 / float64(max(len(ss), 1))
 	for gi, lab := range labels {
-		x0 := left + float64(gi)*gw + gw*0.1
+		x0 := left + float64(gi)*gw + gw*0.08
 		for si, s := range ss {
 			if gi >= len(s.values) {
 				continue
 			}
 			v := s.values[gi]
 			yy := y(v)
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %.4f%%</title></rect>`,
-				x0+float64(si)*bw, yy, bw, top+ph-yy, modelColor(si), esc(s.name), esc(lab), 100*v)
+			cnt := ""
+			if gi < len(s.counts) {
+				cnt = fmt.Sprintf("%d %s, ", s.counts[gi], unit)
+			}
+			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s%.4g%%</title></rect>`,
+				x0+float64(si)*bw, yy, bw, top+ph-yy, modelColor(si), esc(s.name), esc(lab), cnt, 100*v)
+			if gi < len(s.counts) {
+				b.WriteString(countLabel(s.counts[gi], x0+float64(si)*bw+bw/2, yy, top+ph))
+			}
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl" transform="rotate(-35 %.1f %.0f)">%s</text>`, x0+gw*0.4, top+ph+14, x0+gw*0.4, top+ph+14, esc(lab))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl" transform="rotate(-35 %.1f %.0f)">%s</text>`, x0+gw*0.42, top+ph+14, x0+gw*0.42, top+ph+14, esc(lab))
 	}
 	fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" class="ax"/>`, left, w-right, top+ph, top+ph)
 	b.WriteString(legend(ss, left, 24))
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// countLabel prints a bar's count vertically, centred at x: inside the
+// bar (white) when the bar is tall enough for it, else just above its top
+// yTop (the bar ends at base).
+func countLabel(n int64, x, yTop, base float64) string {
+	s := strconv.FormatInt(n, 10)
+	need := 5.6*float64(len(s)) + 6
+	if base-yTop >= need {
+		return fmt.Sprintf(`<text class="cnt in" x="%.1f" y="%.1f" transform="rotate(-90 %.1f %.1f)">%s</text>`, x+3, yTop+3, x+3, yTop+3, s)
+	}
+	return fmt.Sprintf(`<text class="cnt" x="%.1f" y="%.1f" transform="rotate(-90 %.1f %.1f)">%s</text>`, x+3, yTop-3, x+3, yTop-3, s)
 }
 
 // legend draws the series' swatches in one row starting at (x, y).
@@ -106,6 +136,16 @@ func legend(ss []series, x, y float64) string {
 	return b.String()
 }
 
+// counts turns a histogram of fractions of n back into its counts (exact:
+// each fraction is c/n in float64, and n < 2^53).
+func counts(fracs []float64, n int64) []int64 {
+	out := make([]int64, len(fracs))
+	for i, f := range fracs {
+		out[i] = int64(math.Round(f * float64(n)))
+	}
+	return out
+}
+
 // niceStep returns the smallest of 1, 2, 2.5 and 5 times a power of ten
 // that is ≥ x (x > 0).
 func niceStep(x float64) float64 {
@@ -118,83 +158,13 @@ func niceStep(x float64) float64 {
 	return 10 * p
 }
 
-// heatmap draws a K×K matrix. Sequential maps fractions 0..1 from white
-// to dark blue; diverging maps counts −max..max from blue through white
-// to red (red = more under the second model). tip gives each cell's tooltip.
-func heatmap(title string, k int, value func(i, j int) float64, diverging bool, tip func(i, j int) string, classes func(int) string) string {
-	cell := math.Max(5, math.Min(18, 380/float64(max(k, 1))))
-	// The column numbers sit just above the matrix (baseline top-3, 10px
-	// font); "predicted →" gets its own line above them so the two never
-	// overlap.
-	left, top := 34.0, 50.0
-	side := cell * float64(k)
-	w, h := left+side+10, top+side+10
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="plot" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
-	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="t">%s</text>`, w/2, esc(title))
-	fmt.Fprintf(&b, `<text x="%.0f" y="30" class="xl">predicted →</text>`, left+side/2)
-	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.1f" height="%.1f" fill="#fff" stroke="#bbb"/>`, left, top, side, side)
-	scale := 0.0
-	if diverging {
-		for i := range k {
-			for j := range k {
-				scale = math.Max(scale, math.Abs(value(i, j)))
-			}
-		}
-	}
-	step := 1
-	if k > 20 {
-		step = 5
-	}
-	for i := range k {
-		if i%step == 0 {
-			fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="yl"><title>%s</title>%d</text>`, left-3, top+cell*(float64(i)+0.5)+3, esc(classes(i)), i)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl"><title>%s</title>%d</text>`, left+cell*(float64(i)+0.5), top-3, esc(classes(i)), i)
-		}
-		for j := range k {
-			v := value(i, j)
-			if v == 0 {
-				continue
-			}
-			var fill string
-			if diverging {
-				fill = divergingColor(v / scale)
-			} else {
-				fill = seqColor(v)
-			}
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
-				left+cell*float64(j), top+cell*float64(i), cell, cell, fill, esc(tip(i, j)))
-		}
-	}
-	b.WriteString(`</svg>`)
-	return b.String()
-}
-
-func seqColor(t float64) string {
-	t = math.Max(0, math.Min(1, t))
-	// Lift small non-zero values so a single confusion is visible.
-	t = 0.12 + 0.88*math.Sqrt(t)
-	r := 255 + t*(8-255)
-	g := 255 + t*(48-255)
-	bl := 255 + t*(107-255)
-	return fmt.Sprintf("rgb(%.0f,%.0f,%.0f)", r, g, bl)
-}
-
-func divergingColor(t float64) string {
-	t = math.Max(-1, math.Min(1, t))
-	a := 0.2 + 0.8*math.Abs(t)
-	if t > 0 {
-		return fmt.Sprintf("rgb(%.0f,%.0f,%.0f)", 255+a*(178-255), 255+a*(24-255), 255+a*(43-255))
-	}
-	return fmt.Sprintf("rgb(%.0f,%.0f,%.0f)", 255+a*(33-255), 255+a*(102-255), 255+a*(172-255))
-}
-
 // reliabilityPlot draws accuracy against mean confidence per bin, with
-// the diagonal of perfect calibration and bin counts in tooltips.
+// the diagonal of perfect calibration and, in a band under the axis, the
+// number of samples in each bin (a bar of 3 samples says little).
 func reliabilityPlot(title string, bins []metrics.ReliabilityBin, ci int) string {
-	const w, h, left, top, size = 250.0, 250.0, 40.0, 26.0, 190.0
+	const w, h, left, top, size = 250.0, 292.0, 40.0, 26.0, 190.0
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="plot" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
+	fmt.Fprintf(&b, `<svg class="plot rel" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, w, h, w, h, esc(title))
 	fmt.Fprintf(&b, `<text x="%.0f" y="14" class="t">%s</text>`, w/2, esc(title))
 	for i := 0; i <= 4; i++ {
 		v := float64(i) / 4
@@ -204,16 +174,21 @@ func reliabilityPlot(title string, bins []metrics.ReliabilityBin, ci int) string
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl">%.2f</text>`, xx, top+size+13, v)
 	}
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" class="diag"/>`, left, top+size, left+size, top)
+	// The count band: one vertical number per bin, bottom-aligned.
+	band := top + size + 66
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="yl">n</text>`, left-3, band-2)
 	for _, bin := range bins {
+		x := left + size*bin.Lo
+		bw := size * (bin.Hi - bin.Lo)
+		cx := x + bw/2 + 3
+		fmt.Fprintf(&b, `<text class="cnt" x="%.1f" y="%.0f" transform="rotate(-90 %.1f %.0f)">%d</text>`, cx, band, cx, band, bin.Count)
 		if bin.Count == 0 {
 			continue
 		}
-		x := left + size*bin.Lo
-		bw := size * (bin.Hi - bin.Lo)
 		yy := top + size*(1-bin.Accuracy)
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="0.75" stroke="#fff"><title>confidence [%.3f, %.3f): %d samples, accuracy %.3f, mean confidence %.3f</title></rect>`,
 			x, yy, bw, top+size-yy, modelColor(ci), bin.Lo, bin.Hi, bin.Count, bin.Accuracy, bin.MeanConfidence)
-		cx := left + size*bin.MeanConfidence
+		cx = left + size*bin.MeanConfidence
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="#222"/>`, cx, yy)
 	}
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="xl">confidence</text>`, left+size/2, top+size+26)
@@ -223,7 +198,7 @@ func reliabilityPlot(title string, bins []metrics.ReliabilityBin, ci int) string
 }
 
 // deltaBars draws one horizontal bar per class with a non-zero accuracy
-// change (B − A, percentage points); red left = worse, green right = better.
+// change (B − A, percentage points); red left = worse, teal right = better.
 func deltaBars(title string, deltas []metrics.ClassDelta) string {
 	var rows []metrics.ClassDelta
 	for _, d := range deltas {
@@ -250,7 +225,7 @@ func deltaBars(title string, deltas []metrics.ClassDelta) string {
 		y := top + rowH*float64(i)
 		l := half * d.Delta / scale
 		x := mid
-		fill := "#3a9a5b"
+		fill := "#00897b"
 		if l < 0 {
 			x, l, fill = mid+l, -l, "#c0392b"
 		}

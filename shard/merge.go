@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qbench/qbench/compare"
 	"github.com/qbench/qbench/dataset"
@@ -167,9 +168,10 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 	if err := os.Rename(tmpPath, outPath); err != nil {
 		return nil, fmt.Errorf("write %s: %w", outPath, err)
 	}
+	seed := h0.Seed
 	cfg := compare.Config{
 		Splits: splits, Classes: h0.Classes, DataRoot: h0.DataRoot, OutDir: outDir,
-		TopK: h0.TopK, Rounding: rounding, LabelMap: h0.LabelMap,
+		TopK: h0.TopK, Rounding: rounding, LabelMap: h0.LabelMap, Seed: &seed,
 	}
 	return compare.Summarize(cfg, &compare.Inference{Models: h0.Models, Skips: skips})
 }
@@ -178,8 +180,9 @@ func Merge(ctx context.Context, paths []string, outDir, version string) (*report
 // outDir — outputs.bin and report.WriteAll's files — as one unit, the way
 // compare.RunToFolder does: built in a hidden sibling folder and renamed
 // into place, so a failed merge leaves the previous folder (or none), and
-// a folder holding files qbench does not write is refused.
-func MergeToFolder(ctx context.Context, paths []string, outDir, version string) (*report.Report, error) {
+// a folder holding files qbench does not write is refused. created, when
+// not zero, dates the report (report.Report.Created).
+func MergeToFolder(ctx context.Context, paths []string, outDir, version string, created time.Time) (*report.Report, error) {
 	st, err := fileio.NewStage(outDir, report.IsOutputName)
 	if err != nil {
 		return nil, fmt.Errorf("report folder %w", err)
@@ -189,6 +192,7 @@ func MergeToFolder(ctx context.Context, paths []string, outDir, version string) 
 	if err != nil {
 		return nil, err
 	}
+	r.Created = created
 	if err := report.WriteAll(st.Dir(), r); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
 	}

@@ -160,7 +160,9 @@ func makeFixture(dir string) (*fixture, error) {
 }
 
 func (f *fixture) config(out string) compare.Config {
+	seed := int64(1) // the jobs' seed, which the merged report records
 	cfg := compare.Config{
+		Seed:   &seed,
 		Splits: f.data.Splits, Classes: f.data.Classes, DataRoot: f.data.Root,
 		Workers: 2, OutDir: out, Rounding: fixedpoint.SingleRounding, Load: f.load,
 	}

@@ -113,7 +113,12 @@ environment; see docs/scale-out.md.`,
 				sets[i] = namedSamples{"split " + s.Name, s.Samples}
 			}
 			printRoles(a, "compare", models, readGraphs(a, "compare", models), sets, "evaluate")
+			created, err := a.reportDate()
+			if err != nil {
+				return err
+			}
 			cfg := compare.Config{
+				Seed: &a.seed, Created: created,
 				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
 				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
 				LabelMap: d.LabelMap, Preprocess: pf,

@@ -50,11 +50,15 @@ minute), --full (53,280 images, the study's size). The same --seed prints identi
 				}
 				cache = filepath.Join(base, "qbench", "demo-data")
 			}
+			created, err := a.reportDate()
+			if err != nil {
+				return err
+			}
 			rep := a.progress()
 			fmt.Fprintf(a.stderr, "qbench demo (%s scale, seed %d, %d threads): writing to %s\n", scale, a.seed, a.threads, out)
 			res, err := demo.Run(cmd.Context(), demo.Config{
 				Plan: plan, OutDir: out, CacheDir: cache, Seed: a.seed, Threads: a.threads,
-				Progress: rep, Log: a.stderr,
+				Progress: rep, Log: a.stderr, Created: created,
 			})
 			rep.Wait()
 			if err != nil {

@@ -21,7 +21,8 @@ func newMergeCmd(a *app) *cobra.Command {
 		Long: `merge reads the partial results that "qbench compare --shard I/N" wrote, one per shard in any
 order, and writes the report folder a single compare run would: report.json, predictions.csv and
 outputs.bin are byte-identical to an unsharded run on the same data, models and options (see
-docs/scale-out.md), and so are report.md and report.html.
+docs/scale-out.md), and so are report.md and report.html but for its date (when the report was written;
+SOURCE_DATE_EPOCH, in seconds since 1970, sets it for both runs).
 
 It refuses partials of another run (other models, data, seed, options, qbench build or kernel path),
 names missing and duplicate shards, and names a damaged partial (each file ends with a checksum).
@@ -37,7 +38,11 @@ Merge with the same qbench build that computed the shards.`,
 			if err != nil {
 				return err
 			}
-			r, err := shard.MergeToFolder(cmd.Context(), args, out, version)
+			created, err := a.reportDate()
+			if err != nil {
+				return err
+			}
+			r, err := shard.MergeToFolder(cmd.Context(), args, out, version, created)
 			if err != nil {
 				return err
 			}

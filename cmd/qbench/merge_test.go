@@ -15,6 +15,8 @@ import (
 // Slurm's and by Kubernetes' variables), merges, and compares the
 // report files byte for byte.
 func TestCompareShardsMerge(t *testing.T) {
+	// report.html shows the date: pin it, as a reproducible rebuild would.
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 	data, a, b := writeCompareFixture(t)
 	dir := t.TempDir()
 	base := []string{"compare", "-q", "--model", a, "--model", b, "--name", "float", "--name", "shifted", "--data", data}
