@@ -103,6 +103,45 @@ func TestDemoPipelineTiny(t *testing.T) {
 		}
 	}
 
+	// The study's tables list float first and line up: every '|' of a
+	// table in the same column. The study's numbers stand beside ours.
+	for _, head := range []string{"Accuracy (study", "Output probabilities (full", "Output probabilities (verification", "Average normalised entropy"} {
+		i := strings.Index(summary, head)
+		if i < 0 {
+			t.Errorf("summary lacks %q", head)
+			continue
+		}
+		tbl := summary[i:]
+		tbl = tbl[:strings.Index(tbl, "\n\n")]
+		lines := strings.Split(tbl, "\n")[1:]
+		var bars []int
+		for _, line := range lines {
+			if strings.HasSuffix(line, " ") {
+				t.Errorf("%s: trailing space in %q", head, line)
+			}
+			var at []int
+			for i, r := range []rune(line) {
+				if r == '|' {
+					at = append(at, i)
+				}
+			}
+			if bars == nil {
+				bars = at
+			} else if !slices.Equal(at, bars) {
+				t.Errorf("%s: misaligned row %q: '|' at %v, header at %v", head, line, at, bars)
+			}
+		}
+		if f, q := strings.Index(tbl, "Without Quantization"), strings.Index(tbl, "With Quantization"); f > q {
+			t.Errorf("%s: the quantized model comes first:\n%s", head, tbl)
+		}
+		if f, q := strings.Index(tbl, "Certainty float"), strings.Index(tbl, "Certainty Quant."); f > q {
+			t.Errorf("%s: the quantized model comes first:\n%s", head, tbl)
+		}
+	}
+	if !strings.Contains(summary, "| 99.85% ") || !strings.Contains(summary, "| 58.14%") {
+		t.Errorf("the accuracy table lacks the study's numbers:\n%s", summary)
+	}
+
 	// The "What qbench adds" rows line up: every '|' in the same column,
 	// and no per-class line ends with a dangling ';'.
 	block := summary[strings.Index(summary, "What qbench adds"):]

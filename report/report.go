@@ -142,8 +142,14 @@ func StudyReference() []Reference {
 
 // referenceFor returns the reference accuracy for model m on split, if any.
 func (r *Report) referenceFor(split string, m ModelInfo) (Reference, bool) {
+	return r.ReferenceFor(split, m.IsQuantized())
+}
+
+// ReferenceFor returns the published result for the float (quantized
+// false) or quantized model on split, if the report has one.
+func (r *Report) ReferenceFor(split string, quantized bool) (Reference, bool) {
 	for _, ref := range r.Reference {
-		if ref.Split == split && ref.Quantized == m.IsQuantized() {
+		if ref.Split == split && ref.Quantized == quantized {
 			return ref, true
 		}
 	}
