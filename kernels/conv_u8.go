@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
@@ -140,8 +141,15 @@ func toS8Shifted(dst []int8, src []uint8) {
 // flipTop adds 128 mod 256 to each byte in place: int8 x−128 back to
 // uint8 x.
 func flipTop(v []int8) {
-	for i := range v {
-		v[i] ^= -128
+	// Eight bytes per step (the flip is per byte, so word order does not
+	// matter): the uint8 kernels run it over every output.
+	b := bytesOf(v)
+	n := len(b) &^ 7
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^0x8080808080808080)
+	}
+	for i := n; i < len(b); i++ {
+		b[i] ^= 0x80
 	}
 }
 
@@ -369,6 +377,7 @@ func newDepthwiseU8(rnd fixedpoint.Rounding, d *depthwise, in, w, bias, out *gra
 		d.w32[i] = int32(v) - p.wZP
 		d.zpTerm[i%g.outC] += d.inOff * d.w32[i]
 	}
+	d.vec = newDwVec(dwU8, g, d.mult, d.w32, d.zpTerm, nil, byte(p.inZP), nil, 0, 0)
 	return depthwiseU8{d, p.rqS8}, nil
 }
 
@@ -379,10 +388,14 @@ func (d depthwiseU8) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
+	dst := u8AsS8(out.U8)
+	if d.vec != nil {
+		runDwVecInt(d.depthwise, d.vec, in.U8, dst, batch, d.rq, flipTop)
+		return nil
+	}
 	ap := d.acc32.Get().(*[]int32)
 	defer d.acc32.Put(ap)
 	acc := *ap
-	dst := u8AsS8(out.U8)
 	o := 0
 	for b := 0; b < batch; b++ {
 		img := b * g.inH * g.inW * g.inC

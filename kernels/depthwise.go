@@ -27,7 +27,8 @@ func prepareDepthwiseConv2DRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd
 }
 
 // prepareDepthwiseConv2DWith is prepareDepthwiseConv2DRounding; ref picks
-// the plain reference loops where a fast form exists (uint8).
+// the plain loops where a fast form exists (the uint8 reference, no
+// vector interior for any dtype).
 func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	opts, ok := op.Options.(*graph.DepthwiseConv2DOptions)
 	if !ok || opts == nil {
@@ -62,6 +63,7 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 	d := &depthwise{op: op, g: g, mult: mult}
 	d.acc.New = func() any { s := make([]int64, g.outC); return &s }
 	d.acc32.New = func() any { s := make([]int32, g.outC); return &s }
+	d.rowAcc.New = func() any { s := make([]int32, g.outW*g.outC); return &s }
 	switch {
 	case in.DType == graph.Float32 && out.DType == graph.Float32 && w.DType == graph.Int8:
 		return newDepthwiseHybrid(op, g, mult, w, bias, opts.Activation)
@@ -76,6 +78,9 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 			return nil, fmt.Errorf("%s: %w", op.Kind, err)
 		}
 		d.facc.New = func() any { s := make([]float32, g.outC); return &s }
+		if !ref {
+			d.vec = newDwVec(dwF32, g, mult, nil, nil, d.wf, 0, d.bf, d.flo, d.fhi)
+		}
 		return &depthwiseFloat{d}, nil
 	case in.DType == graph.Int8 && out.DType == graph.Int8:
 		sIn, zpIn, err := tensorQuant(op, "input", in)
@@ -102,6 +107,9 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 		for i, v := range d.wi {
 			d.w32[i] = int32(v)
 			d.zpTerm[i%g.outC] += d.inOff * int32(v)
+		}
+		if !ref {
+			d.vec = newDwVec(dwS8, g, mult, d.w32, d.zpTerm, nil, byte(int8(zpIn)), nil, 0, 0)
 		}
 		return &depthwiseInt8{d}, nil
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
@@ -135,8 +143,12 @@ type depthwise struct {
 	// loop multiplies raw inputs.
 	w32, zpTerm []int32
 	acc         sync.Pool // *[]int64 (16x8), one accumulator per output channel
-	acc32       sync.Pool // *[]int32 (int8)
-	facc        sync.Pool // *[]float32
+	rowAcc      sync.Pool // *[]int32, one output row's accumulators (vec)
+	// vec is the interior's vector plan (depthwise_vec.go), nil when it
+	// cannot run or ref asks for the plain loops.
+	vec   *dwVec
+	acc32 sync.Pool // *[]int32 (int8)
+	facc  sync.Pool // *[]float32
 }
 
 // dwNum is the element types depthwise arithmetic runs on.
@@ -252,6 +264,10 @@ func (d depthwiseFloat) Run(ins, outs []*Buffer) error {
 	ap := d.facc.Get().(*[]float32)
 	defer d.facc.Put(ap)
 	acc := *ap
+	if d.vec != nil {
+		runDwVecFloat(d.depthwise, d.vec, in.F32, out.F32, batch)
+		return nil
+	}
 	o := 0
 	for b := 0; b < batch; b++ {
 		img := b * g.inH * g.inW * g.inC
@@ -282,6 +298,10 @@ func (d depthwiseInt8) Run(ins, outs []*Buffer) error {
 	in, out, batch, err := convBuffers(d.op, g, ins, outs)
 	if err != nil {
 		return err
+	}
+	if d.vec != nil {
+		runDwVecInt(d.depthwise, d.vec, in.I8, out.I8, batch, d.rq, nil)
+		return nil
 	}
 	ap := d.acc32.Get().(*[]int32)
 	defer d.acc32.Put(ap)

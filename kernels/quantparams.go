@@ -276,6 +276,19 @@ func (r *requant) rowInt8(dst []int8, acc []int32) {
 	r.rowInt8Go(dst, acc)
 }
 
+// rowsInt8 requantizes rows rows of accumulators (one per channel each,
+// back to back) into dst in one call of the vector loop when there is one.
+func (r *requant) rowsInt8(dst []int8, acc []int32, rows int) {
+	n := r.channels
+	if r.fast != nil && r.fast.N() == n && len(acc) == rows*n {
+		r.fast.Rows(rows, dst, n, acc, n)
+		return
+	}
+	for i := 0; i < rows; i++ {
+		r.rowInt8Go(dst[i*n:(i+1)*n], acc[i*n:(i+1)*n])
+	}
+}
+
 // rowInt8Go is rowInt8's plain-Go form (the fallback, and the reference
 // the vector form is tested against).
 func (r *requant) rowInt8Go(dst []int8, acc []int32) {

@@ -245,6 +245,19 @@ func (r *Requant) Row(dst []int8, acc []int32) {
 	r.rows(1, dst, n, acc, n)
 }
 
+// Rows requantizes rows rows of n accumulators (row stride lda) into dst
+// (row stride ldo), in one call of the vector loop when there is one.
+func (r *Requant) Rows(rows int, dst []int8, ldo int, acc []int32, lda int) {
+	n := r.n
+	if rows <= 0 || n == 0 {
+		return
+	}
+	if lda < n || ldo < n || len(acc) < (rows-1)*lda+n || len(dst) < (rows-1)*ldo+n {
+		panic(fmt.Sprintf("gemm: Requant.Rows: %d rows of %d: %d accumulators (stride %d), %d outputs (stride %d)", rows, n, len(acc), lda, len(dst), ldo))
+	}
+	r.rows(rows, dst, ldo, acc, lda)
+}
+
 // rows requantizes rows rows of n accumulators (row stride lda) into dst
 // (row stride ldo); the caller has checked the lengths. The vector loop
 // takes the whole block in one call: per-row calls would cost more in
