@@ -21,7 +21,8 @@ type Graph struct {
 	Name string
 	// Subgraphs are the file's other subgraphs (Subgraphs[i] is subgraph
 	// i+1): the bodies WHILE, IF and CALL_ONCE refer to by index. Each is a
-	// graph of its own tensors; they are read and inspected, not run.
+	// graph of its own tensors (and no Subgraphs of its own); interp
+	// compiles and runs them for those ops.
 	Subgraphs []*Graph
 	// Meta is the model's standard metadata (name, normalisation, label
 	// files), nil when the file has none or it could not be read.

@@ -124,7 +124,7 @@ const (
 	// TFLite_Detection_PostProcess, the custom op SSD detectors end with.
 	OpDetectionPostProcess
 
-	// Control flow: read and inspected; their bodies are other subgraphs.
+	// Control flow: their bodies are other subgraphs (interp runs them).
 	OpWhile
 	OpIf
 	OpCallOnce

@@ -32,6 +32,7 @@ func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
 	if g == nil {
 		return nil, errors.New("check: nil graph")
 	}
+	bs := newBodies(g, opts)
 	fg, folded, err := loadGraph(g, opts)
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = fg.Tensor(ti)
 		}
-		_, err := kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
+		_, err := prepareOp(fg, op, ins, outs, opts, bs)
 		if err == nil {
 			continue
 		}

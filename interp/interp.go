@@ -63,6 +63,10 @@ type Options struct {
 	// a test gives them (a MEAN with keep_dims declared [1 2] for [2 1]),
 	// where the TFLite interpreter re-infers them. Never set it for files.
 	DeclaredShapes bool
+	// MaxWhileIterations bounds the iterations of one WHILE op per run
+	// (0: DefaultMaxWhileIterations); a loop still running then fails with
+	// an error naming the op instead of hanging.
+	MaxWhileIterations int
 }
 
 // Program is a compiled graph, shared read-only by its Executors.
@@ -114,6 +118,20 @@ const alignment = 64
 // indices are g's, op indices skip the folded ops. g is not modified: shape
 // inference works on a clone. Errors name the op index, kind and tensor.
 func Compile(g *graph.Graph, opts Options) (*Program, error) {
+	if g == nil {
+		return nil, errors.New("compile: nil graph")
+	}
+	return compileWith(g, opts, newBodies(g, opts))
+}
+
+// newBodies starts the set of control-flow bodies one Compile or Check
+// shares (g is the main graph, holding the model's subgraph list).
+func newBodies(g *graph.Graph, opts Options) *bodies {
+	return &bodies{subs: g.Subgraphs, opts: opts, progs: map[int]*body{}, busy: map[int]bool{}}
+}
+
+// compileWith is Compile with the bodies control-flow ops refer to.
+func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 	g, folded, err := loadGraph(g, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
@@ -149,7 +167,7 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = g.Tensor(ti)
 		}
-		k, err := kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
+		k, err := prepareOp(g, op, ins, outs, opts, bs)
 		if err != nil {
 			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Name(), tensorName(g, op), err)
 		}
@@ -193,6 +211,15 @@ func Compile(g *graph.Graph, opts Options) (*Program, error) {
 			planned, budget, i, g.Tensors[i].Name, n)
 	}
 	return p, nil
+}
+
+// prepareOp prepares one op's kernel: the kernels package's, or a
+// control-flow op's, which runs compiled bodies.
+func prepareOp(g *graph.Graph, op *graph.Op, ins, outs []*graph.Tensor, opts Options, bs *bodies) (kernels.Kernel, error) {
+	if isControl(op.Kind) {
+		return bs.prepareControl(g, op)
+	}
+	return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
 }
 
 // loadGraph is what Compile (and Check, so both agree) does before

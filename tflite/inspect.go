@@ -414,7 +414,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	ew.printf("\nTotals: %d ops, %d tensors, %s parameters, %s MACs, %s of constants\n",
 		s.Totals.Ops, s.Totals.Tensors, human(s.Totals.Params), human(s.Totals.MACs), humanBytes(s.Totals.ConstantBytes))
 	if len(s.Subgraphs) > 0 {
-		ew.printf("\nSubgraphs (control-flow bodies, read and inspected, not run):\n")
+		ew.printf("\nSubgraphs (control-flow bodies, run by their WHILE, IF or CALL_ONCE op):\n")
 		for _, sg := range s.Subgraphs {
 			var ops []string
 			for name, n := range sg.Ops {

@@ -201,7 +201,7 @@ var opSpecs = []opSpec{
 	// Detection; its options are FlexBuffers custom options (Op.CustomOptions).
 	{kind: graph.OpDetectionPostProcess, code: codeCustom, custom: customDetectionPostPro, ar: arity{3, 3, nil, 4}},
 
-	// Control flow: read and inspected (their bodies are other subgraphs).
+	// Control flow: their bodies are other subgraphs, read and written with the model.
 	spec(graph.OpWhile, code("WHILE"), optWhile, arity{0, -1, nil, -1}, readWhile, writeSubgraphs),
 	spec(graph.OpIf, code("IF"), optIf, arity{1, -1, nil, -1}, readIf, writeSubgraphs),
 	spec(graph.OpCallOnce, code("CALL_ONCE"), optCallOnce, arity{0, 0, nil, 0}, readCallOnce, writeSubgraphs),

@@ -29,8 +29,9 @@ func WriteFile(path string, g *graph.Graph) error {
 	return fileio.WriteBytes(path, data)
 }
 
-// Write serializes g as a TFLite FlatBuffer (schema TFL3) with one
-// subgraph. Operator codes fill both the deprecated int8 and the int32
+// Write serializes g as a TFLite FlatBuffer (schema TFL3): g is subgraph
+// 0 and g.Subgraphs[i] subgraph i+1 (the bodies WHILE, IF and CALL_ONCE
+// name; they must not have Subgraphs of their own). Operator codes fill both the deprecated int8 and the int32
 // builtin code; op versions are Op.Version when set, else the version TFLite
 // assigns for the op's dtypes and options (see OpVersion). Buffer 0 is the
 // empty sentinel TFLite expects; each constant gets its own buffer, int4
@@ -48,19 +49,28 @@ func WriteFile(path string, g *graph.Graph) error {
 // shape input records the output shape as new_shape (g itself is not
 // modified; reading the file back shows these additions).
 func Write(g *graph.Graph) ([]byte, error) {
-	if len(g.Subgraphs) > 0 {
-		return nil, fmt.Errorf("%w: writing a model with %d control-flow subgraphs", ErrUnsupported, len(g.Subgraphs))
+	for si, sg := range append([]*graph.Graph{g}, g.Subgraphs...) {
+		where := ""
+		if si > 0 {
+			where = fmt.Sprintf("subgraph %d: ", si)
+			if len(sg.Subgraphs) > 0 {
+				return nil, fmt.Errorf("%w: %ssubgraphs are listed once, in the main graph's Subgraphs", graph.ErrInvalid, where)
+			}
+		}
+		if err := sg.Validate(); err != nil {
+			return nil, fmt.Errorf("%s%w", where, err)
+		}
+		for i, op := range sg.Ops {
+			if err := CheckArity(op); err != nil {
+				return nil, fmt.Errorf("%sop %d: %w", where, i, err)
+			}
+			if err := checkOptions(op); err != nil {
+				return nil, fmt.Errorf("%sop %d (%s): %w", where, i, op.Name(), err)
+			}
+		}
 	}
-	if err := g.Validate(); err != nil {
+	if err := checkSubgraphRefs(g, len(g.Subgraphs)+1); err != nil {
 		return nil, err
-	}
-	for i, op := range g.Ops {
-		if err := CheckArity(op); err != nil {
-			return nil, fmt.Errorf("op %d: %w", i, err)
-		}
-		if err := checkOptions(op); err != nil {
-			return nil, fmt.Errorf("op %d (%s): %w", i, op.Name(), err)
-		}
 	}
 	files, err := filesToPack(g.Meta)
 	if err != nil {
@@ -80,6 +90,14 @@ func Write(g *graph.Graph) ([]byte, error) {
 		g = &withMeta
 	}
 	g = compat(g)
+	if len(g.Subgraphs) > 0 {
+		withSubs := *g
+		withSubs.Subgraphs = make([]*graph.Graph, len(g.Subgraphs))
+		for i, sg := range g.Subgraphs {
+			withSubs.Subgraphs[i] = compat(sg)
+		}
+		g = &withSubs
+	}
 	// A FlatBuffer cannot exceed 2 GB (the builder panics beyond it); TFLite
 	// stores larger models' buffers after the FlatBuffer, which the reader
 	// supports but the writer does not.
@@ -122,26 +140,31 @@ type codeKey struct {
 
 func (w *writer) model() ([]byte, error) {
 	b, g := w.b, w.g
-	// Buffers: 0 is the empty sentinel, then one per constant tensor, then
-	// one per metadata entry (sorted by name so output is deterministic).
+	graphs := append([]*graph.Graph{g}, g.Subgraphs...)
+	// Buffers: 0 is the empty sentinel, then one per constant tensor of
+	// each subgraph in turn, then one per metadata entry (sorted by name so
+	// output is deterministic).
 	var bufData [][]byte
 	bufData = append(bufData, nil)
-	tensorBuf := make([]int, len(g.Tensors))
-	for i, t := range g.Tensors {
-		if !t.IsConst() || len(t.Data) == 0 {
-			continue
-		}
-		data := t.Data
-		if t.DType == graph.Int4 {
-			for j, v := range data {
-				if int8(v) < -8 || int8(v) > 7 {
-					return nil, fmt.Errorf("tensor %d %q: int4 value %d at %d is outside -8..7", i, t.Name, int8(v), j)
-				}
+	tensorBuf := make([][]int, len(graphs))
+	for gi, sg := range graphs {
+		tensorBuf[gi] = make([]int, len(sg.Tensors))
+		for i, t := range sg.Tensors {
+			if !t.IsConst() || len(t.Data) == 0 {
+				continue
 			}
-			data = packInt4(data)
+			data := t.Data
+			if t.DType == graph.Int4 {
+				for j, v := range data {
+					if int8(v) < -8 || int8(v) > 7 {
+						return nil, fmt.Errorf("tensor %d %q: int4 value %d at %d is outside -8..7", i, t.Name, int8(v), j)
+					}
+				}
+				data = packInt4(data)
+			}
+			tensorBuf[gi][i] = len(bufData)
+			bufData = append(bufData, data)
 		}
-		tensorBuf[i] = len(bufData)
-		bufData = append(bufData, data)
 	}
 	metaNames := make([]string, 0, len(g.Metadata))
 	for k := range g.Metadata {
@@ -170,28 +193,32 @@ func (w *writer) model() ([]byte, error) {
 	}
 	buffers := w.tableVector(bufOffs)
 
-	// Operator codes: one per (builtin code, version), in order of first use.
+	// Operator codes: one per (builtin code, version), in order of first
+	// use over all subgraphs.
 	var codes []codeKey
 	codeIndex := map[codeKey]int{}
-	opCode := make([]int, len(g.Ops))
-	for i, op := range g.Ops {
-		var k codeKey
-		if m, ok := mappingForKind(op.Kind); ok {
-			k.code = m.code
-		} else if s, ok := specForKind(op.Kind); ok { // checked by checkOptions
-			k.code, k.custom = s.code, s.custom
+	opCode := make([][]int, len(graphs))
+	for gi, sg := range graphs {
+		opCode[gi] = make([]int, len(sg.Ops))
+		for i, op := range sg.Ops {
+			var k codeKey
+			if m, ok := mappingForKind(op.Kind); ok {
+				k.code = m.code
+			} else if s, ok := specForKind(op.Kind); ok { // checked by checkOptions
+				k.code, k.custom = s.code, s.custom
+			}
+			k.version = op.Version
+			if k.version <= 0 {
+				k.version = OpVersion(sg, op)
+			}
+			idx, ok := codeIndex[k]
+			if !ok {
+				idx = len(codes)
+				codeIndex[k] = idx
+				codes = append(codes, k)
+			}
+			opCode[gi][i] = idx
 		}
-		k.version = op.Version
-		if k.version <= 0 {
-			k.version = OpVersion(g, op)
-		}
-		idx, ok := codeIndex[k]
-		if !ok {
-			idx = len(codes)
-			codeIndex[k] = idx
-			codes = append(codes, k)
-		}
-		opCode[i] = idx
 	}
 	codeOffs := make([]flatbuffers.UOffsetT, len(codes))
 	for i, k := range codes {
@@ -214,32 +241,46 @@ func (w *writer) model() ([]byte, error) {
 	}
 	opcodes := w.tableVector(codeOffs)
 
-	tensorOffs := make([]flatbuffers.UOffsetT, len(g.Tensors))
-	for i, t := range g.Tensors {
-		off, err := w.tensor(i, t, tensorBuf[i])
-		if err != nil {
-			return nil, err
+	sgOffs := make([]flatbuffers.UOffsetT, len(graphs))
+	for gi, sg := range graphs {
+		tensorOffs := make([]flatbuffers.UOffsetT, len(sg.Tensors))
+		for i, t := range sg.Tensors {
+			off, err := w.tensor(i, t, tensorBuf[gi][i])
+			if err != nil {
+				if gi > 0 {
+					return nil, fmt.Errorf("subgraph %d: %w", gi, err)
+				}
+				return nil, err
+			}
+			tensorOffs[i] = off
 		}
-		tensorOffs[i] = off
-	}
-	tensors := w.tableVector(tensorOffs)
+		tensors := w.tableVector(tensorOffs)
 
-	opOffs := make([]flatbuffers.UOffsetT, len(g.Ops))
-	for i, op := range g.Ops {
-		opOffs[i] = w.operator(op, opCode[i])
-	}
-	operators := w.tableVector(opOffs)
+		opOffs := make([]flatbuffers.UOffsetT, len(sg.Ops))
+		for i, op := range sg.Ops {
+			opOffs[i] = w.operator(op, opCode[gi][i])
+		}
+		operators := w.tableVector(opOffs)
 
-	inputs := w.int32Vector(g.Inputs)
-	outputs := w.int32Vector(g.Outputs)
-	sgName := b.CreateString("main")
-	b.StartObject(subgraphNumFields)
-	b.PrependUOffsetTSlot(subgraphTensors, tensors, 0)
-	b.PrependUOffsetTSlot(subgraphInputs, inputs, 0)
-	b.PrependUOffsetTSlot(subgraphOutputs, outputs, 0)
-	b.PrependUOffsetTSlot(subgraphOperators, operators, 0)
-	b.PrependUOffsetTSlot(subgraphName, sgName, 0)
-	subgraphs := w.tableVector([]flatbuffers.UOffsetT{b.EndObject()})
+		inputs := w.int32Vector(sg.Inputs)
+		outputs := w.int32Vector(sg.Outputs)
+		name := sg.Name
+		if gi == 0 || name == "" {
+			name = "main"
+			if gi > 0 {
+				name = fmt.Sprintf("subgraph%d", gi)
+			}
+		}
+		sgName := b.CreateString(name)
+		b.StartObject(subgraphNumFields)
+		b.PrependUOffsetTSlot(subgraphTensors, tensors, 0)
+		b.PrependUOffsetTSlot(subgraphInputs, inputs, 0)
+		b.PrependUOffsetTSlot(subgraphOutputs, outputs, 0)
+		b.PrependUOffsetTSlot(subgraphOperators, operators, 0)
+		b.PrependUOffsetTSlot(subgraphName, sgName, 0)
+		sgOffs[gi] = b.EndObject()
+	}
+	subgraphs := w.tableVector(sgOffs)
 
 	metaOffs := make([]flatbuffers.UOffsetT, len(metaNames))
 	for i, k := range metaNames {

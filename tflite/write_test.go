@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/opcases"
 )
 
 // diffGraphs describes the first difference between two graphs, or "".
@@ -290,5 +292,62 @@ func TestWriteFile(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	if len(entries) != 1 {
 		t.Errorf("temp files left: %v", entries)
+	}
+}
+
+// Control-flow models keep their subgraphs through Write and Read: bodies,
+// their names, ops, tensors and the ops' subgraph indices.
+func TestRoundTripSubgraphs(t *testing.T) {
+	for name, g := range map[string]*graph.Graph{
+		"while": opcases.CounterLoop(4), "if": opcases.IfBranches(), "call_once": opcases.CallOnce(),
+	} {
+		data, err := Write(g)
+		if err != nil {
+			t.Fatalf("%s: write: %v", name, err)
+		}
+		r, err := Read(data)
+		if err != nil {
+			t.Fatalf("%s: read: %v", name, err)
+		}
+		if len(r.Subgraphs) != len(g.Subgraphs) {
+			t.Fatalf("%s: %d subgraphs back, wrote %d", name, len(r.Subgraphs), len(g.Subgraphs))
+		}
+		for si, sg := range append([]*graph.Graph{g}, g.Subgraphs...) {
+			rg := r
+			if si > 0 {
+				rg = r.Subgraphs[si-1]
+				if rg.Name != sg.Name {
+					t.Errorf("%s: subgraph %d named %q, wrote %q", name, si, rg.Name, sg.Name)
+				}
+			}
+			if len(rg.Ops) != len(sg.Ops) || len(rg.Tensors) != len(sg.Tensors) ||
+				!slices.Equal(rg.Inputs, sg.Inputs) || !slices.Equal(rg.Outputs, sg.Outputs) {
+				t.Fatalf("%s: subgraph %d: %d ops %d tensors in %v out %v, wrote %d %d %v %v", name, si,
+					len(rg.Ops), len(rg.Tensors), rg.Inputs, rg.Outputs, len(sg.Ops), len(sg.Tensors), sg.Inputs, sg.Outputs)
+			}
+			for oi, op := range sg.Ops {
+				ro := rg.Ops[oi]
+				if ro.Kind != op.Kind || !slices.Equal(ro.Inputs, op.Inputs) || !slices.Equal(ro.Outputs, op.Outputs) {
+					t.Errorf("%s: subgraph %d op %d: %s %v->%v, wrote %s %v->%v", name, si, oi, ro.Kind, ro.Inputs, ro.Outputs, op.Kind, op.Inputs, op.Outputs)
+				}
+				if so, ok := op.Options.(*graph.SubgraphOptions); ok {
+					if ro, ok := ro.Options.(*graph.SubgraphOptions); !ok || *ro != *so {
+						t.Errorf("%s: subgraph %d op %d options %+v, wrote %+v", name, si, oi, ro, so)
+					}
+				}
+			}
+			for ti, tt := range sg.Tensors {
+				rt := rg.Tensors[ti]
+				if rt.Name != tt.Name || rt.DType != tt.DType || !slices.Equal(rt.Shape, tt.Shape) || !bytes.Equal(rt.Data, tt.Data) {
+					t.Errorf("%s: subgraph %d tensor %d: %q %s %v, wrote %q %s %v", name, si, ti, rt.Name, rt.DType, rt.Shape, tt.Name, tt.DType, tt.Shape)
+				}
+			}
+		}
+	}
+	// A body index out of range is refused, naming the op.
+	g := opcases.IfBranches()
+	g.Ops[2].Options = &graph.SubgraphOptions{Then: 1, Else: 3, Cond: -1, Body: -1, Init: -1}
+	if _, err := Write(g); err == nil || !strings.Contains(err.Error(), "IF") {
+		t.Errorf("write with else subgraph 3 of 3: %v", err)
 	}
 }
