@@ -164,6 +164,11 @@ func (g *Graph) Validate() error {
 			}
 			ready[out] = true
 		}
+		for _, t := range op.Intermediates {
+			if t < 0 || t >= n {
+				return fmt.Errorf("%w: op %d (%s): intermediate tensor index %d out of range [0,%d)", ErrInvalid, oi, op.Kind, t, n)
+			}
+		}
 	}
 	for _, out := range g.Outputs {
 		if out < 0 || out >= n {
@@ -200,6 +205,7 @@ func (g *Graph) Clone() *Graph {
 		nop := *op
 		nop.Inputs = append([]int(nil), op.Inputs...)
 		nop.Outputs = append([]int(nil), op.Outputs...)
+		nop.Intermediates = append([]int(nil), op.Intermediates...)
 		nop.Options = cloneOptions(op.Options)
 		nop.CustomOptions = append([]byte(nil), op.CustomOptions...)
 		c.Ops = append(c.Ops, &nop)

@@ -282,7 +282,12 @@ type Op struct {
 	Kind    OpKind
 	Inputs  []int
 	Outputs []int
-	Options any
+	// Intermediates are tensors TFLite's operator carries beside its inputs
+	// and outputs (the `intermediates` field): the integer LSTM's five hold
+	// the quantization of its gate pre-activations and hidden state. Their
+	// data is never read; only their quantization matters.
+	Intermediates []int
+	Options       any
 	// Version is the operator version a file format should record; 0 lets
 	// the writer choose.
 	Version int

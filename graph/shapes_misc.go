@@ -5,7 +5,6 @@ import "fmt"
 // Shape rules of the image, matrix, sequence and detection ops. Until a rule
 // is implemented it returns nil: the declared output shape is kept.
 
-func shapeSequenceLSTM(g *Graph, op *Op) ([]int, error)           { return nil, nil }
 func shapeDetectionPostProcess(g *Graph, op *Op) ([][]int, error) { return nil, nil }
 
 // shapeSVDF: [batch, units] with units = weights_feature's filters / rank.
@@ -29,4 +28,33 @@ func shapeSVDF(g *Graph, op *Op) ([]int, error) {
 		return nil, fmt.Errorf("rank %d does not divide the %d filters", o.Rank, wf.Shape[0])
 	}
 	return []int{x.Shape[0], wf.Shape[0] / o.Rank}, nil
+}
+
+// shapeSequenceLSTM: the input's two leading dimensions (time and batch, in
+// either order) and n_output, the columns of recurrent_to_output_weights
+// (input 8), checked against input_to_output_weights (input 4, [n_cell,
+// n_input]) as TFLite's Prepare does.
+func shapeSequenceLSTM(g *Graph, op *Op) ([]int, error) {
+	x, err := in(g, op, 0)
+	if err != nil {
+		return nil, err
+	}
+	wo, err := in(g, op, 4)
+	if err != nil {
+		return nil, err
+	}
+	ro, err := in(g, op, 8)
+	if err != nil {
+		return nil, err
+	}
+	if len(x.Shape) != 3 {
+		return nil, fmt.Errorf("input %v must be 3-D (time, batch, features in either time order)", x.Shape)
+	}
+	if len(wo.Shape) != 2 || wo.Shape[1] != x.Shape[2] {
+		return nil, fmt.Errorf("input_to_output_weights %v must be [n_cell, %d]", wo.Shape, x.Shape[2])
+	}
+	if len(ro.Shape) != 2 || ro.Shape[0] != wo.Shape[0] {
+		return nil, fmt.Errorf("recurrent_to_output_weights %v must be [%d, n_output]", ro.Shape, wo.Shape[0])
+	}
+	return []int{x.Shape[0], x.Shape[1], ro.Shape[1]}, nil
 }

@@ -149,6 +149,20 @@ func (r *reader) operator(i int, ot table, nTensors int) (*graph.Op, error) {
 		}
 		*io.dst = idx
 	}
+	iv, err := ot.vec(operatorIntermediates, 4, what+" intermediates")
+	if err != nil {
+		return nil, err
+	}
+	if iv.len() > 0 {
+		if op.Intermediates, err = iv.ints(); err != nil {
+			return nil, err
+		}
+		for _, t := range op.Intermediates {
+			if t < 0 || t >= nTensors {
+				return nil, fmt.Errorf("%w: %s: intermediate tensor index %d out of range [0,%d)", ErrCorrupt, what, t, nTensors)
+			}
+		}
+	}
 	if err := CheckArity(op); err != nil {
 		return nil, fmt.Errorf("%w: operator %d: %w", ErrCorrupt, i, err)
 	}

@@ -94,6 +94,9 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 			if _, ok := opts.(*graph.Pool2DOptions); ok { // pools take NHWC
 				g.Tensors[ins[0]].Shape = []int{1, 2, 2, 1}
 			}
+			if s.kind == graph.OpUnidirectionalSequenceLSTM { // [batch, time, n_input]
+				g.Tensors[ins[0]].Shape = []int{1, 1, 2}
+			}
 			// Read refuses declared shapes that contradict the op's shape
 			// rule, as TFLite does: declare what the rule infers.
 			if err := graph.InferShapes(g, nil); err != nil {

@@ -82,7 +82,8 @@ const (
 	operatorBuiltinOptionsType = 3
 	operatorBuiltinOptions     = 4
 	operatorCustomOptions      = 5
-	operatorNumFields          = 6
+	operatorIntermediates      = 8 // after custom_options_format and mutating_variable_inputs
+	operatorNumFields          = 9
 
 	bufferData      = 0
 	bufferOffset    = 1

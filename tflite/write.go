@@ -405,11 +405,17 @@ func (w *writer) operator(op *graph.Op, code int) flatbuffers.UOffsetT {
 	optType, opts := w.options(op)
 	inputs := w.int32Vector(op.Inputs)
 	outputs := w.int32Vector(op.Outputs)
-	var custom flatbuffers.UOffsetT
+	var custom, inter flatbuffers.UOffsetT
 	if len(op.CustomOptions) > 0 {
 		custom = b.CreateByteVector(op.CustomOptions)
 	}
+	if len(op.Intermediates) > 0 {
+		inter = w.int32Vector(op.Intermediates)
+	}
 	b.StartObject(operatorNumFields)
+	if inter != 0 {
+		b.PrependUOffsetTSlot(operatorIntermediates, inter, 0)
+	}
 	if custom != 0 {
 		b.PrependUOffsetTSlot(operatorCustomOptions, custom, 0)
 	}

@@ -1,0 +1,228 @@
+package interp_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+	"github.com/qbench/qbench/tflite"
+)
+
+// lstmRun runs g (written to path) in qbench with state carried across the
+// k samples of in, as TFLite's interpreter does between Invoke calls, and in
+// the oracle; it returns both outputs' raw bytes.
+func lstmRun(t *testing.T, or *oracle.Runner, g *graph.Graph, path string, in []byte) (got, want []byte, dt graph.DType) {
+	t.Helper()
+	p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding, CarryState: true})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	got, err = p.NewExecutor().RunRaw(in)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	want, err = or.Run(path, in)
+	if err != nil {
+		t.Fatalf("%s: oracle: %v", path, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d output bytes, TFLite %d", path, len(got), len(want))
+	}
+	return got, want, p.OutputTensor(0).DType
+}
+
+// floatRangeError returns the largest |got−want| relative to the range of
+// want (the zoo's float acceptance: within 1e-5 of the output range), and
+// that range.
+func floatRangeError(got, want []byte) (rel, rng float64) {
+	lo, hi, worst := math.Inf(1), math.Inf(-1), 0.0
+	for i := 0; i+4 <= len(want); i += 4 {
+		b := float64(math.Float32frombits(binary.LittleEndian.Uint32(want[i:])))
+		lo, hi = min(lo, b), max(hi, b)
+	}
+	for i := 0; i+4 <= len(want); i += 4 {
+		a := float64(math.Float32frombits(binary.LittleEndian.Uint32(got[i:])))
+		b := float64(math.Float32frombits(binary.LittleEndian.Uint32(want[i:])))
+		if d := math.Abs(a - b); !(d <= worst) {
+			worst = d
+		}
+	}
+	rng = hi - lo
+	if rng == 0 {
+		rng = 1
+	}
+	return worst / rng, hi - lo
+}
+
+// TestLSTMZooFloatMatchesTFLite runs TFLite Micro's float MNIST LSTM on 6
+// random images with the state carried over, against TFLite: the LSTM's
+// own output sequence ([1 28 20], cut after the op) and the softmax must be
+// within 1e-5 of their output range.
+func TestLSTMZooFloatMatchesTFLite(t *testing.T) {
+	g, or := zooOracle(t, "tflm_mnist_lstm.tflite", "runs the float LSTM in TFLite")
+	rng := rand.New(rand.NewPCG(14, 3))
+	in := randomInput(rng, g.Tensor(g.Inputs[0]), 6, 0, 1)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		g    *graph.Graph
+	}{{"lstm", cutAfter(g, 0)}, {"softmax", g}} {
+		path := filepath.Join(dir, c.name+".tflite")
+		if err := tflite.WriteFile(path, c.g); err != nil {
+			t.Fatal(err)
+		}
+		got, want, _ := lstmRun(t, or, c.g, path, in)
+		rel, r := floatRangeError(got, want)
+		t.Logf("%s: worst difference %.3g of the output range %.3g", c.name, rel, r)
+		if !(rel <= 1e-5) {
+			t.Errorf("%s: worst difference %.3g of the output range, want ≤ 1e-5", c.name, rel)
+		}
+	}
+}
+
+// lstmCase is one single-op LSTM variant.
+type lstmCase struct {
+	cifg, peephole, projection, projBias, layerNorm, timeMajor bool
+	act                                                        graph.Activation
+	cellClip, projClip                                         float32
+}
+
+func (c lstmCase) String() string {
+	s := fmt.Sprintf("act=%s", c.act)
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{c.cifg, "cifg"}, {c.peephole, "peephole"}, {c.projection, "proj"}, {c.projBias, "projbias"},
+		{c.layerNorm, "layernorm"}, {c.timeMajor, "timemajor"}, {c.cellClip > 0, "cellclip"}, {c.projClip > 0, "projclip"}} {
+		if f.on {
+			s += "," + f.name
+		}
+	}
+	return s
+}
+
+// floatLSTM builds a one-op float LSTM graph of case c with random weights.
+func floatLSTM(rng *rand.Rand, c lstmCase, batch, time, nIn, nCell, nOut int) *graph.Graph {
+	g := &graph.Graph{}
+	add := func(name string, shape []int, scale float64) int {
+		v := make([]float32, 1)
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v = make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * scale)
+		}
+		return g.AddTensor(&graph.Tensor{Name: name, DType: graph.Float32, Shape: shape, Data: graph.EncodeFloat32s(v)})
+	}
+	xShape := []int{batch, time, nIn}
+	if c.timeMajor {
+		xShape = []int{time, batch, nIn}
+	}
+	ins := make([]int, 24)
+	for i := range ins {
+		ins[i] = -1
+	}
+	ins[0] = g.AddTensor(&graph.Tensor{Name: "x", DType: graph.Float32, Shape: xShape})
+	ws := 1 / math.Sqrt(float64(nIn+nOut))
+	for gi := range 4 {
+		if gi == 0 && c.cifg {
+			continue
+		}
+		ins[1+gi] = add(fmt.Sprintf("w%d", gi), []int{nCell, nIn}, ws)
+		ins[5+gi] = add(fmt.Sprintf("r%d", gi), []int{nCell, nOut}, ws)
+		ins[12+gi] = add(fmt.Sprintf("b%d", gi), []int{nCell}, 0.5)
+		if c.peephole && gi != 2 {
+			ins[9+map[int]int{0: 0, 1: 1, 3: 2}[gi]] = add(fmt.Sprintf("p%d", gi), []int{nCell}, 0.5)
+		}
+		if c.layerNorm {
+			ins[20+gi] = add(fmt.Sprintf("ln%d", gi), []int{nCell}, 0.5)
+		}
+	}
+	if c.projection {
+		ins[16] = add("proj", []int{nOut, nCell}, 1/math.Sqrt(float64(nCell)))
+		if c.projBias {
+			ins[17] = add("projb", []int{nOut}, 0.2)
+		}
+	}
+	ins[18] = g.AddTensor(&graph.Tensor{Name: "h", DType: graph.Float32, Shape: []int{batch, nOut}, Variable: true})
+	ins[19] = g.AddTensor(&graph.Tensor{Name: "c", DType: graph.Float32, Shape: []int{batch, nCell}, Variable: true})
+	if !c.layerNorm {
+		ins = ins[:20]
+	}
+	yShape := []int{xShape[0], xShape[1], nOut}
+	y := g.AddTensor(&graph.Tensor{Name: "y", DType: graph.Float32, Shape: yShape})
+	g.Inputs, g.Outputs = []int{ins[0]}, []int{y}
+	g.AddOp(graph.OpUnidirectionalSequenceLSTM, ins, []int{y}, &graph.SequenceLSTMOptions{
+		Activation: c.act, CellClip: c.cellClip, ProjClip: c.projClip, TimeMajor: c.timeMajor})
+	return g
+}
+
+// lstmCases covers every variant flag at least once, plus random mixes.
+func lstmCases(rng *rand.Rand, n int) []lstmCase {
+	cs := []lstmCase{
+		{act: graph.ActTanh},
+		{act: graph.ActTanh, cifg: true, peephole: true},
+		{act: graph.ActTanh, peephole: true, projection: true, projBias: true, cellClip: 0.7, projClip: 0.3},
+		{act: graph.ActTanh, layerNorm: true, timeMajor: true},
+		{act: graph.ActTanh, cifg: true, layerNorm: true, projection: true},
+		{act: graph.ActRelu, timeMajor: true, cellClip: 2},
+	}
+	acts := []graph.Activation{graph.ActTanh, graph.ActRelu, graph.ActSigmoid, graph.ActRelu6, graph.ActNone}
+	for range n {
+		c := lstmCase{act: acts[rng.IntN(len(acts))], cifg: rng.IntN(2) == 0, peephole: rng.IntN(2) == 0,
+			projection: rng.IntN(2) == 0, layerNorm: rng.IntN(2) == 0, timeMajor: rng.IntN(2) == 0}
+		c.projBias = c.projection && rng.IntN(2) == 0
+		if rng.IntN(2) == 0 {
+			c.cellClip = float32(0.5 + rng.Float64()*3)
+		}
+		if c.projection && rng.IntN(2) == 0 {
+			c.projClip = float32(0.2 + rng.Float64())
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// TestLSTMFloatOneOpMatchesTFLite writes one-op float LSTMs (every variant:
+// CIFG, peephole, projection with and without bias, layer norm, clipping,
+// time- and batch-major, activations; random shapes) and compares them with
+// TFLite over 3 invocations of carried state: within 1e-5 of the output range.
+func TestLSTMFloatOneOpMatchesTFLite(t *testing.T) {
+	sharedDir(t)
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per variant; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(14, 4))
+	dir := t.TempDir()
+	for i, c := range lstmCases(rng, 6) {
+		batch, time, nIn, nCell := 1+rng.IntN(3), 1+rng.IntN(5), 1+rng.IntN(9), 2+rng.IntN(9)
+		nOut := nCell
+		if c.projection {
+			nOut = 1 + rng.IntN(8)
+		}
+		g := floatLSTM(rng, c, batch, time, nIn, nCell, nOut)
+		path := filepath.Join(dir, fmt.Sprintf("lstm%d.tflite", i))
+		if err := tflite.WriteFile(path, g); err != nil {
+			t.Fatalf("%v: write: %v", c, err)
+		}
+		in := randomInput(rng, g.Tensor(g.Inputs[0]), 3, -2, 2)
+		got, want, _ := lstmRun(t, or, g, path, in)
+		if rel, r := floatRangeError(got, want); !(rel <= 1e-5) {
+			t.Errorf("%v (batch %d time %d input %d cell %d output %d): worst difference %.3g of the output range %.3g",
+				c, batch, time, nIn, nCell, nOut, rel, r)
+		}
+	}
+}
