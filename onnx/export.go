@@ -5,7 +5,10 @@
 // EXPAND_DIMS, SOFTMAX, QUANTIZE, DEQUANTIZE, ADD, MUL, SUB, MAXIMUM,
 // MINIMUM (with broadcasting), MEAN, CONCATENATION, SPLIT, SPLIT_V, GATHER,
 // PAD, PADV2 and the activations RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1,
-// LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS and EXP. Any other op (LSTM,
+// LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS and EXP, and the
+// SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chain of a dilated
+// convolution (as one dilated Conv). Constant shape arithmetic must be
+// folded first (interp.Fold). Any other op (LSTM,
 // SVDF, shape arithmetic, ...) and int16 activations, which opset 13's
 // QuantizeLinear cannot hold, give an ErrUnsupported error naming the op.
 //
@@ -62,6 +65,8 @@ type exporter struct {
 	qcache map[int][2]string
 	// u8 stores int8 activations as uint8 (Options.UInt8Activations).
 	u8 bool
+	// done marks ops already written as part of an earlier op's pattern.
+	done map[*graph.Op]bool
 }
 
 // Export converts g to a serialized ONNX ModelProto (opset 13). The batch
@@ -116,6 +121,9 @@ func ExportWith(g *graph.Graph, opts Options) ([]byte, error) {
 		}
 	}
 	for oi, op := range g.Ops {
+		if e.done[op] {
+			continue
+		}
 		if err := e.op(op); err != nil {
 			return nil, fmt.Errorf("onnx export: op %d (%s) -> tensor %q: %w", oi, op.Kind, e.outTensorName(op), err)
 		}
@@ -180,7 +188,7 @@ func ExportWith(g *graph.Graph, opts Options) ([]byte, error) {
 
 // newExporter names the graph's inputs and outputs (see IONames).
 func newExporter(g *graph.Graph) *exporter {
-	e := &exporter{g: g, used: map[string]bool{}, outName: map[int]string{}, qcache: map[int][2]string{}}
+	e := &exporter{g: g, used: map[string]bool{}, outName: map[int]string{}, qcache: map[int][2]string{}, done: map[*graph.Op]bool{}}
 	e.names[plain] = make([]string, len(g.Tensors))
 	e.names[nchw] = make([]string, len(g.Tensors))
 	for _, ti := range g.Inputs {

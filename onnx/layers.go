@@ -125,7 +125,18 @@ func (e *exporter) bias(bi, xi, wi int) (string, error) {
 	return e.dequantAxis(name, bt, 0)
 }
 
-func (e *exporter) conv(op *graph.Op, x, out int) error {
+// spaceConv is a convolution whose input padding and dilation come from
+// the SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND pair around it (see dilated).
+type spaceConv struct {
+	pads     [4]int // top, left, bottom, right
+	dilation [2]int
+}
+
+func (e *exporter) conv(op *graph.Op, x, out int) error { return e.convWith(op, x, out, nil) }
+
+// convWith exports a CONV_2D or DEPTHWISE_CONV_2D from tensor x to tensor
+// out; sc, when set, replaces the op's padding and dilation.
+func (e *exporter) convWith(op *graph.Op, x, out int, sc *spaceConv) error {
 	depthwise := op.Kind == graph.OpDepthwiseConv2D
 	var pad graph.Padding
 	var sh, sw, dh, dw int
@@ -165,6 +176,10 @@ func (e *exporter) conv(op *graph.Op, x, out int) error {
 	kh, kw := dims[2], dims[3]
 	t0, t1 := pads(pad, xt.Shape[1], kh, sh, dh, ot.Shape[1])
 	l0, l1 := pads(pad, xt.Shape[2], kw, sw, dw, ot.Shape[2])
+	if sc != nil {
+		t0, l0, t1, l1 = sc.pads[0], sc.pads[1], sc.pads[2], sc.pads[3]
+		dh, dw = sc.dilation[0], sc.dilation[1]
+	}
 	group := 1
 	if depthwise {
 		group = xt.Shape[3]
@@ -297,4 +312,99 @@ func (e *exporter) dense(op *graph.Op, x, out int) error {
 		ins = append(ins, b)
 	}
 	return e.result(out, plain, act, func(dst string) { e.node("Gemm", ins, []string{dst}, attrInt("transB", 1)) })
+}
+
+// dilated exports the SPACE_TO_BATCH_ND → CONV_2D or DEPTHWISE_CONV_2D
+// (VALID, stride 1) → BATCH_TO_SPACE_ND chain TensorFlow's converter emits
+// for a dilated convolution as one Conv with dilations = block and pads =
+// paddings − crops, and marks the two later ops done. Any other use of
+// SPACE_TO_BATCH_ND is refused.
+func (e *exporter) dilated(stb *graph.Op) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("SPACE_TO_BATCH_ND outside a dilated convolution (%s): %w", why, ErrUnsupported)
+	}
+	if len(stb.Inputs) != 3 || len(stb.Outputs) != 1 {
+		return refuse("want 3 inputs and 1 output")
+	}
+	x, s := stb.Inputs[0], stb.Outputs[0]
+	if x < 0 || len(e.g.Tensors[x].Shape) != 4 {
+		return refuse("want a rank-4 input")
+	}
+	block, err := e.constInts(stb.Inputs[1], "block shape")
+	if err != nil {
+		return err
+	}
+	padv, err := e.constInts(stb.Inputs[2], "paddings")
+	if err != nil {
+		return err
+	}
+	conv := e.onlyConsumer(s)
+	if conv == nil || (conv.Kind != graph.OpConv2D && conv.Kind != graph.OpDepthwiseConv2D) || len(conv.Inputs) < 2 ||
+		conv.Inputs[0] != s || len(conv.Outputs) != 1 {
+		return refuse("its output does not feed exactly one convolution")
+	}
+	switch o := conv.Options.(type) {
+	case *graph.Conv2DOptions:
+		if o.Padding != graph.PaddingValid || o.StrideH != 1 || o.StrideW != 1 || max(o.DilationH, 1) != 1 || max(o.DilationW, 1) != 1 {
+			return refuse("the convolution is not VALID with stride and dilation 1")
+		}
+	case *graph.DepthwiseConv2DOptions:
+		if o.Padding != graph.PaddingValid || o.StrideH != 1 || o.StrideW != 1 || max(o.DilationH, 1) != 1 || max(o.DilationW, 1) != 1 {
+			return refuse("the convolution is not VALID with stride and dilation 1")
+		}
+	default:
+		return refuse(fmt.Sprintf("convolution options %T", conv.Options))
+	}
+	c := conv.Outputs[0]
+	bts := e.onlyConsumer(c)
+	if bts == nil || bts.Kind != graph.OpBatchToSpaceND || len(bts.Inputs) != 3 || bts.Inputs[0] != c || len(bts.Outputs) != 1 {
+		return refuse("the convolution does not feed exactly one BATCH_TO_SPACE_ND")
+	}
+	block2, err := e.constInts(bts.Inputs[1], "block shape")
+	if err != nil {
+		return err
+	}
+	crops, err := e.constInts(bts.Inputs[2], "crops")
+	if err != nil {
+		return err
+	}
+	if len(block) != 2 || len(block2) != 2 || block[0] != block2[0] || block[1] != block2[1] || block[0] < 1 || block[1] < 1 ||
+		len(padv) != 4 || len(crops) != 4 {
+		return refuse(fmt.Sprintf("block %v / %v, paddings %v, crops %v", block, block2, padv, crops))
+	}
+	out := bts.Outputs[0]
+	xt, st, ct, ot := e.g.Tensors[x], e.g.Tensors[s], e.g.Tensors[c], e.g.Tensors[out]
+	if xt.DType != graph.Float32 && (!sameQuant(xt.Quant, st.Quant) || !sameQuant(ct.Quant, ot.Quant)) {
+		return refuse("the space/batch moves change quantization")
+	}
+	sc := &spaceConv{pads: [4]int{padv[0] - crops[0], padv[2] - crops[2], padv[1] - crops[1], padv[3] - crops[3]}, dilation: [2]int{block[0], block[1]}}
+	for _, p := range sc.pads {
+		if p < 0 {
+			return refuse(fmt.Sprintf("crops %v exceed paddings %v", crops, padv))
+		}
+	}
+	e.done[conv], e.done[bts] = true, true
+	return e.convWith(conv, x, out, sc)
+}
+
+// onlyConsumer returns the one op reading tensor ti, or nil when there are
+// none, several, or ti is a graph output.
+func (e *exporter) onlyConsumer(ti int) *graph.Op {
+	var found *graph.Op
+	for _, o := range e.g.Outputs {
+		if o == ti {
+			return nil
+		}
+	}
+	for _, op := range e.g.Ops {
+		for _, in := range op.Inputs {
+			if in == ti {
+				if found != nil && found != op {
+					return nil
+				}
+				found = op
+			}
+		}
+	}
+	return found
 }

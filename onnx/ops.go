@@ -237,8 +237,13 @@ func input(op *graph.Op, k int) (int, error) {
 }
 
 func (e *exporter) op(op *graph.Op) error {
-	if op.Kind == graph.OpSplit || op.Kind == graph.OpSplitV {
+	switch op.Kind {
+	case graph.OpSplit, graph.OpSplitV:
 		return e.split(op)
+	case graph.OpSpaceToBatchND:
+		return e.dilated(op)
+	case graph.OpShape:
+		return fmt.Errorf("SHAPE (fold constant shape arithmetic first: interp.Fold, as qbench export does): %w", ErrUnsupported)
 	}
 	if len(op.Outputs) != 1 {
 		return fmt.Errorf("%d outputs, want 1: %w", len(op.Outputs), ErrUnsupported)

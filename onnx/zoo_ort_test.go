@@ -1,13 +1,18 @@
 package onnx
 
 import (
+	"context"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/ortrun"
 	"github.com/qbench/qbench/internal/testshared"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/tflite"
 )
 
@@ -53,14 +58,15 @@ var zooCases = []zooCase{
 	{file: "coral_lstm_mnist_ptq.tflite", refuse: "UNIDIRECTIONAL_SEQUENCE_LSTM"},
 	{file: "tflm_mnist_lstm.tflite", refuse: "UNIDIRECTIONAL_SEQUENCE_LSTM"},
 	{file: "tflm_kws_scrambled_i8.tflite", refuse: "QUANTIZE"},
-	{file: "tfls_dilated_conv.tflite", refuse: "SHAPE"},
+	{file: "tfls_dilated_conv.tflite", relTol: 1e-5},
 	{file: "tfls_movie_review.tflite", relTol: 1e-5},
 }
 
 // TestZooInORT exports every zoo model (int8 and uint8 activation forms)
 // and runs it in ONNX Runtime against qbench at batch 1 and 3 (the
 // exported batch dimension is symbolic), or checks the refusal names the
-// op. -short runs batch 1 of the default form only.
+// op. Shape arithmetic is folded first, as qbench export does. -short runs
+// batch 1 of the default form only.
 func TestZooInORT(t *testing.T) {
 	zoo := testshared.Dir(t, "models", "zoo")
 	files, err := filepath.Glob(filepath.Join(zoo, "*.tflite"))
@@ -83,6 +89,10 @@ func TestZooInORT(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// As qbench export does: constant shape arithmetic first.
+			if g, _, err = interp.Fold(g); err != nil {
+				t.Fatal(err)
+			}
 			if c.refuse != "" {
 				_, err := Export(g)
 				if err == nil || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "("+c.refuse+")") {
@@ -91,13 +101,22 @@ func TestZooInORT(t *testing.T) {
 				t.Logf("refused: %v", err)
 				return
 			}
-			forms := []Options{{}, {UInt8Activations: true}}
-			batches := []int{1, 3}
-			if testing.Short() {
-				forms, batches = forms[:1], batches[:1]
+			// The default form at batch 1 and 3; the uint8-activation
+			// form (only different with int8 activations) at batch 3.
+			type run struct {
+				o Options
+				b int
 			}
-			for _, o := range forms {
-				for _, b := range batches {
+			runs := []run{{Options{}, 1}, {Options{}, 3}}
+			if hasInt8Activations(g) {
+				runs = append(runs, run{Options{UInt8Activations: true}, 3})
+			}
+			if testing.Short() {
+				runs = runs[:1]
+			}
+			for _, r := range runs {
+				o, b := r.o, r.b
+				{
 					for i, d := range runBoth(t, ort, g, o, b, -1, 1, 100) {
 						t.Logf("uint8 activations %v, batch %d, output %d: %v", o.UInt8Activations, b, i, d)
 						switch {
@@ -111,4 +130,59 @@ func TestZooInORT(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDilatedInt8InORT quantizes tfls_dilated_conv (SPACE_TO_BATCH_ND →
+// CONV_2D → BATCH_TO_SPACE_ND in int8) and runs its export, one dilated
+// QDQ Conv, in ONNX Runtime against qbench.
+func TestDilatedInt8InORT(t *testing.T) {
+	zoo := testshared.Dir(t, "models", "zoo")
+	ort := findORT(t)
+	g, err := tflite.ReadFile(filepath.Join(zoo, "tfls_dilated_conv.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, _, err = interp.Fold(g); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var xs [][]float32
+	for range 8 {
+		x := make([]float32, g.Tensors[g.Inputs[0]].NumElements())
+		for i := range x {
+			x[i] = 2*r.Float32() - 1
+		}
+		xs = append(xs, x)
+	}
+	q, _, err := quant.Quantize(context.Background(), g, quant.SliceSamples(xs), quant.Options{IO: graph.Int8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := ""
+	for _, op := range q.Ops {
+		kinds += op.Kind.String() + " "
+	}
+	if !strings.Contains(kinds, "SPACE_TO_BATCH_ND CONV_2D BATCH_TO_SPACE_ND") {
+		t.Fatalf("quantized ops %s: want the space-to-batch chain", kinds)
+	}
+	for _, o := range []Options{{}, {UInt8Activations: true}} {
+		for i, d := range runBoth(t, ort, q, o, 3, -1, 1, 100) {
+			t.Logf("uint8 activations %v, output %d: %v", o.UInt8Activations, i, d)
+			if d.maxInt > 1 || d.differ*20 > d.n {
+				t.Errorf("uint8 activations %v, output %d: %v", o.UInt8Activations, i, d)
+			}
+		}
+	}
+}
+
+// hasInt8Activations reports whether an op of g writes an int8 tensor.
+func hasInt8Activations(g *graph.Graph) bool {
+	for _, op := range g.Ops {
+		for _, o := range op.Outputs {
+			if o >= 0 && o < len(g.Tensors) && g.Tensors[o].DType == graph.Int8 {
+				return true
+			}
+		}
+	}
+	return false
 }

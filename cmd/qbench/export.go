@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/qbench/qbench/internal/fileio"
+	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/onnx"
 	"github.com/qbench/qbench/tflite"
 	"github.com/spf13/cobra"
@@ -23,7 +24,8 @@ func newExportCmd(a *app) *cobra.Command {
 becomes plain ONNX and an int8 or uint8 model a QDQ model (QuantizeLinear/DequantizeLinear
 around float ops, int8 weights with per-channel scales, int32 biases), the form ONNX Runtime runs
 with its integer kernels; integer inputs and outputs stay integer. Inputs and outputs keep their TFLite (NHWC) shapes with a symbolic batch
-dimension; convolutions run in NCHW inside the model.
+dimension; convolutions run in NCHW inside the model. Constant shape arithmetic is folded first,
+and a SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chain becomes one dilated Conv.
 
 Supported ops: CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED,
 RESHAPE, SQUEEZE, EXPAND_DIMS, SOFTMAX, QUANTIZE, DEQUANTIZE, ADD, MUL, SUB, MAXIMUM, MINIMUM
@@ -52,6 +54,11 @@ into its integer kernels only for uint8 activations, which makes the model sever
 			g, err := tflite.ReadFile(in)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", in, err)
+			}
+			// Constant shape arithmetic (SHAPE → STRIDED_SLICE → PACK …)
+			// becomes constants, as when qbench runs the model.
+			if g, _, err = interp.Fold(g); err != nil {
+				return fmt.Errorf("export %s: %w", in, err)
 			}
 			data, err := onnx.ExportWith(g, onnx.Options{UInt8Activations: u8})
 			if err != nil {

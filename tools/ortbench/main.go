@@ -44,6 +44,7 @@ import (
 
 	"github.com/qbench/qbench/bench"
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/kernels/gemm"
 	"github.com/qbench/qbench/onnx"
@@ -161,6 +162,10 @@ func run(lib string, cs []config, st settings, synthetic bool, zoo string, paths
 		g, err := tflite.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		// Constant shape arithmetic becomes constants, as qbench export does.
+		if g, _, err = interp.Fold(g); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
 		}
 		models = append(models, model{strings.TrimSuffix(filepath.Base(p), ".tflite"), g, p})
 	}
