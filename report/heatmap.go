@@ -66,7 +66,18 @@ func heatmap(m matrix) string {
 	} else {
 		h += 24
 	}
-	w = math.Max(w, 360)
+	// The legend starts at the left edge and must fit too (11 px text,
+	// about 6.4 px a character at most).
+	better := fmt.Sprintf("better for %s: more on the diagonal, fewer off it", trunc(m.b, 20))
+	worse := fmt.Sprintf("worse for %s: fewer on the diagonal, more off it", trunc(m.b, 20))
+	legendText := "share of the true class's samples: light = few, dark = all"
+	if m.delta {
+		legendText = better
+		if len([]rune(worse)) > len([]rune(better)) {
+			legendText = worse
+		}
+	}
+	w = math.Max(w, 8+52+6.4*float64(len([]rune(legendText)))+8)
 	var b strings.Builder
 	kind := "conf"
 	if m.delta {
@@ -122,18 +133,17 @@ func heatmap(m matrix) string {
 		}
 	}
 	ly := top + side + 16
+	const lx = 8.0
 	if m.delta {
-		fmt.Fprintf(&b, `%s<text x="%.0f" y="%.0f" class="lg">better for %s: more on the diagonal, fewer off it</text>`,
-			ramp(left, ly, true), left+52, ly+9, esc(trunc(m.b, 20)))
-		fmt.Fprintf(&b, `%s<text x="%.0f" y="%.0f" class="lg">worse for %s: fewer on the diagonal, more off it</text>`,
-			ramp(left, ly+17, false), left+52, ly+26, esc(trunc(m.b, 20)))
+		fmt.Fprintf(&b, `%s<text x="%.0f" y="%.0f" class="lg">%s</text>`, ramp(lx, ly, true), lx+52, ly+9, esc(better))
+		fmt.Fprintf(&b, `%s<text x="%.0f" y="%.0f" class="lg">%s</text>`, ramp(lx, ly+17, false), lx+52, ly+26, esc(worse))
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="lg note">cells: samples changed against %s (darkest: %s)</text>`,
-			left, ly+42, esc(trunc(m.a, 20)), strconv.FormatFloat(scale, 'f', -1, 64))
+			lx, ly+42, esc(trunc(m.a, 20)), strconv.FormatFloat(scale, 'f', -1, 64))
 	} else {
 		for k, t := range []float64{0.01, 0.25, 1} {
-			fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="%s" stroke="#ddd"/>`, left+14*float64(k), ly, seqColor(t))
+			fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="10" fill="%s" stroke="#ddd"/>`, lx+14*float64(k), ly, seqColor(t))
 		}
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="lg">share of the true class's samples: light = few, dark = all</text>`, left+50, ly+9)
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="lg">%s</text>`, lx+50, ly+9, esc(legendText))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

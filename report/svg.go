@@ -104,7 +104,9 @@ func groupedBars(title, unit string, labels []string, ss []series, logScale bool
 				b.WriteString(countLabel(s.counts[gi], x0+float64(si)*bw+bw/2, yy, top+ph))
 			}
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl" transform="rotate(-35 %.1f %.0f)">%s</text>`, x0+gw*0.42, top+ph+14, x0+gw*0.42, top+ph+14, esc(lab))
+		// Rotated labels end under their group, so none reaches up
+		// into the plot.
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="xl" style="text-anchor:end" transform="rotate(-35 %.1f %.0f)">%s</text>`, x0+gw*0.5, top+ph+11, x0+gw*0.5, top+ph+11, esc(lab))
 	}
 	fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f" class="ax"/>`, left, w-right, top+ph, top+ph)
 	b.WriteString(legend(ss, left, 24))
