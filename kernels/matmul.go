@@ -1,10 +1,8 @@
 package kernels
 
-// TRANSPOSE_CONV, BATCH_MATMUL and L2_POOL_2D.
+// BATCH_MATMUL and L2_POOL_2D (TRANSPOSE_CONV is in transpose_conv.go).
 //
 // Kernels not written yet report ErrUnsupported naming the op.
-
-func prepareTransposeConv(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
 func prepareBatchMatMul(p *prep) (Kernel, error) { return nil, p.unsupported(whyNoKernelYet) }
 
