@@ -7,10 +7,11 @@
 // PAD, PADV2 and the activations RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1,
 // LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS and EXP, and the
 // SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chain of a dilated
-// convolution (as one dilated Conv). Constant shape arithmetic must be
-// folded first (interp.Fold). Any other op (LSTM,
-// SVDF, shape arithmetic, ...) and int16 activations, which opset 13's
-// QuantizeLinear cannot hold, give an ErrUnsupported error naming the op.
+// convolution (as one dilated Conv), and float UNIDIRECTIONAL_SEQUENCE_LSTM
+// (unrolled over time). Constant shape arithmetic must be folded first
+// (interp.Fold). Any other op (integer LSTM, SVDF, shape arithmetic, ...)
+// and int16 activations, which opset 13's QuantizeLinear cannot hold, give
+// an ErrUnsupported error naming the op.
 //
 // Float graphs become plain ONNX. Integer graphs become QDQ models: every
 // integer op is written as DequantizeLinear → float op → QuantizeLinear,

@@ -222,6 +222,8 @@ func (e *exporter) activation(act graph.Activation, src, dst string) error {
 		e.node("Clip", []string{src, mn, mx}, []string{dst})
 	case graph.ActTanh:
 		e.node("Tanh", []string{src}, []string{dst})
+	case graph.ActSigmoid:
+		e.node("Sigmoid", []string{src}, []string{dst})
 	default:
 		return fmt.Errorf("fused activation %v: %w", act, ErrUnsupported)
 	}
@@ -325,6 +327,8 @@ func (e *exporter) op(op *graph.Op) error {
 		return e.mean(op, x, out)
 	case graph.OpSqueeze, graph.OpExpandDims:
 		return e.reshape(x, out)
+	case graph.OpUnidirectionalSequenceLSTM:
+		return e.lstm(op, x, out)
 	case graph.OpQuantize, graph.OpDequantize:
 		l := e.preferred(x)
 		if e.g.Tensors[x].IsConst() {

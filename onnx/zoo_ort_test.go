@@ -41,6 +41,8 @@ type zooCase struct {
 	maxSteps int
 	// why explains any tolerance above float rounding or bit-exactness.
 	why string
+	// batch1 says why only batch 1 is checked ("" = batch 3 too).
+	batch1 string
 }
 
 var zooCases = []zooCase{
@@ -56,7 +58,8 @@ var zooCases = []zooCase{
 		why: "uint8 conv/depthwise rescale with TFLite's fixed-point multipliers, ONNX Runtime in float32 with ties to even: single steps in the hidden layers, amplified by the softmax"},
 	{file: "coral_split_concat.tflite"},
 	{file: "coral_lstm_mnist_ptq.tflite", refuse: "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-	{file: "tflm_mnist_lstm.tflite", refuse: "UNIDIRECTIONAL_SEQUENCE_LSTM"},
+	{file: "tflm_mnist_lstm.tflite", relTol: 1e-5,
+		batch1: "qbench keeps the LSTM state tensors at the file's batch of 1 (compile refuses batch 3)"},
 	{file: "tflm_kws_scrambled_i8.tflite", refuse: "QUANTIZE"},
 	{file: "tfls_dilated_conv.tflite", relTol: 1e-5},
 	{file: "tfls_movie_review.tflite", relTol: 1e-5},
@@ -111,7 +114,7 @@ func TestZooInORT(t *testing.T) {
 			if hasInt8Activations(g) {
 				runs = append(runs, run{Options{UInt8Activations: true}, 3})
 			}
-			if testing.Short() {
+			if testing.Short() || c.batch1 != "" {
 				runs = runs[:1]
 			}
 			for _, r := range runs {

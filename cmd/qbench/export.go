@@ -30,9 +30,9 @@ and a SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chain becomes one dila
 Supported ops: CONV_2D, DEPTHWISE_CONV_2D, MAX_POOL_2D, AVERAGE_POOL_2D, FULLY_CONNECTED,
 RESHAPE, SQUEEZE, EXPAND_DIMS, SOFTMAX, QUANTIZE, DEQUANTIZE, ADD, MUL, SUB, MAXIMUM, MINIMUM
 (broadcasting), MEAN, CONCATENATION, SPLIT, SPLIT_V, GATHER, PAD, PADV2, RELU, RELU6,
-RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS and EXP. Other ops
-(LSTM, SVDF, shape arithmetic, ...) and int16 activations are refused with an error naming the
-op. --out defaults to MODEL with the .onnx extension.
+RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, ABS, EXP and float
+UNIDIRECTIONAL_SEQUENCE_LSTM (unrolled over its time steps). Other ops (integer LSTM, SVDF,
+...) and int16 activations are refused with an error naming the op. --out defaults to MODEL with the .onnx extension.
 
 --uint8-activations stores int8 activations inside the model as uint8 (zero point +128; the
 same values, inputs and outputs keep their types): ONNX Runtime on x86 fuses QDQ convolutions
