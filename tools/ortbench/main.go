@@ -311,12 +311,21 @@ func measure(m model, c config, st settings) row {
 		vs = nil
 	}
 	var ok []variant
+	sessions := map[string][]*session{}
 	for _, v := range vs {
 		chk, err := compareOutputs(m.g, prog, v.data)
 		if err != nil {
 			r.notes = append(r.notes, fmt.Sprintf("ORT %s at batch %d: %v", v.name, c.batch, err))
 			continue
 		}
+		// Sessions are opened once and reused by every round.
+		ss, err := openSessions(m.g, prog, v.data, c.threads)
+		if err != nil {
+			r.notes = append(r.notes, fmt.Sprintf("ORT %s at batch %d: %v", v.name, c.batch, err))
+			continue
+		}
+		defer destroyAll(ss)
+		sessions[v.name] = ss
 		r.checks = append(r.checks, v.name+": "+chk)
 		ok = append(ok, v)
 	}
@@ -345,7 +354,7 @@ func measure(m model, c config, st settings) row {
 		}
 		qs = append(qs, res.ImagesPerSecond)
 		for _, v := range ok {
-			ips, err := ortThroughput(m.g, prog, v.data, c.threads, c.batch, st.seconds)
+			ips, err := ortThroughput(sessions[v.name], c.batch, st.seconds)
 			if err != nil {
 				r.notes = append(r.notes, fmt.Sprintf("ORT %s: %v", v.name, err))
 				return r

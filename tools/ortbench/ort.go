@@ -249,22 +249,41 @@ func compareOutputs(g *graph.Graph, prog *interp.Program, data []byte) (string, 
 	return out, nil
 }
 
-// ortThroughput runs threads sessions concurrently for the given time and
-// returns images per second.
-func ortThroughput(g *graph.Graph, prog *interp.Program, data []byte, threads, batch int, seconds float64) (float64, error) {
-	ss := make([]*session, threads)
-	for i := range ss {
+// openSessions opens threads sessions of data, fills their inputs with
+// seeded values and runs each once (warm-up). The caller destroys them.
+func openSessions(g *graph.Graph, prog *interp.Program, data []byte, threads int) ([]*session, error) {
+	var ss []*session
+	for i := range threads {
 		s, err := newSession(g, prog, data)
 		if err != nil {
-			return 0, err
+			destroyAll(ss)
+			return nil, err
 		}
-		defer s.destroy()
-		ss[i] = s
+		ss = append(ss, s)
 		rng := rand.New(rand.NewPCG(uint64(i), 3))
 		for k, b := range s.ins {
 			fillInput(b, prog.InputTensor(k).DType, rng)
 		}
-		if err := s.s.Run(); err != nil { // warm-up
+		if err := s.s.Run(); err != nil {
+			destroyAll(ss)
+			return nil, err
+		}
+	}
+	return ss, nil
+}
+
+func destroyAll(ss []*session) {
+	for _, s := range ss {
+		s.destroy()
+	}
+}
+
+// ortThroughput runs the sessions concurrently for the given time (after a
+// short warm-up run of each) and returns images per second.
+func ortThroughput(ss []*session, batch int, seconds float64) (float64, error) {
+	threads := len(ss)
+	for _, s := range ss {
+		if err := s.s.Run(); err != nil {
 			return 0, err
 		}
 	}
