@@ -128,6 +128,9 @@ func (e *exporter) qparams(ti int) ([2]string, error) {
 		return p, nil
 	}
 	t := e.g.Tensors[ti]
+	if t.DType == graph.Int16 {
+		return [2]string{}, fmt.Errorf("tensor %q: int16 activations (opset 13's QuantizeLinear holds int8 and uint8 only): %w", t.Name, ErrUnsupported)
+	}
 	if !isQuantized(t) {
 		return [2]string{}, fmt.Errorf("tensor %q: %s without quantization parameters: %w", t.Name, t.DType, ErrUnsupported)
 	}
