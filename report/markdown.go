@@ -54,12 +54,17 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	p("Models (the same models on every split unless listed per split):\n\n")
 	for i, m := range models {
-		p("- **%s** — %s; input %s, output %s", md(m.Name), modelFileMD(m.ModelInfo), m.InputType, m.OutputType)
+		files := r.bySplit(i)
+		file := modelFileMD(m.ModelInfo)
+		if !sameFile(files) {
+			file = "one file per split"
+		}
+		p("- **%s** — %s; input %s, output %s", md(m.Name), file, m.InputType, m.OutputType)
 		if m.Quantization != "" {
 			p("; %s", md(m.Quantization))
 		}
 		p("\n")
-		if files := r.bySplit(i); !sameFile(files) {
+		if !sameFile(files) {
 			for j, f := range files {
 				p("  - %s: %s\n", md(f.Split), modelFileMD(r.Splits[j].Models[i].ModelInfo))
 			}
@@ -121,7 +126,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		p("Certainty = probability of the predicted class for correctly classified samples; Out = all output values. Fractions per column.\n\n")
 		cols, labels := histColumns(s.Models)
 		if labels != nil {
-			p("%s = %s, %s = %s.\n\n", labels[0], md(s.Models[cols[0]].Name), labels[1], md(s.Models[cols[1]].Name))
+			if labels[0] != s.Models[cols[0]].Name || labels[1] != s.Models[cols[1]].Name {
+				p("%s = %s, %s = %s.\n\n", labels[0], md(s.Models[cols[0]].Name), labels[1], md(s.Models[cols[1]].Name))
+			}
 		} else {
 			for _, i := range cols {
 				labels = append(labels, s.Models[i].Name)
@@ -158,6 +165,21 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			p(" %.6f |", s.Models[i].MeanNormalizedEntropy)
 		}
 		p("\n")
+	}
+	p("\nThe distribution behind the mean: per-sample normalised entropy H(p)/ln %d, fraction of samples per bin (0 = one-hot, 1 = uniform).\n", len(r.Classes))
+	for _, s := range r.Splits {
+		p("\nRange |")
+		for _, m := range s.Models {
+			p(" %s (%s) |", md(m.Name), md(s.Name))
+		}
+		p("\n---|%s\n", strings.Repeat("---|", len(s.Models)))
+		for b := range metrics.HistBins {
+			p("%s |", binLabel(b))
+			for _, m := range s.Models {
+				p(" %.4f |", m.EntropyHist[b])
+			}
+			p("\n")
+		}
 	}
 
 	p("\n## Calibration and scores\n\n")

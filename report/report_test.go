@@ -247,10 +247,12 @@ func TestMarkdownTables(t *testing.T) {
 		"float | 100.00% [",
 		"] | 99.85% |", // the study's number beside ours
 		"Made by qbench v0.0.0-test, seed 7.",
-		"- **int8** — `q.tflite` (900.0 KiB, sha256 fedcba987654); input int8, output int8; int8 activations",
+		"- **float** — `f.tflite` (3.0 MiB, sha256 0123456789ab); input float32",
+		"- **int8** — one file per split; input int8, output int8; int8 activations",
+		"  - full: `q.tflite` (900.0 KiB, sha256 fedcba987654)",
 		"  - verification: `q-verification.tflite` (900.0 KiB, sha256 aaaabbbbcccc)", // each split's own model
 		"Range | Certainty float | Certainty Quant. | Out float | Out Quant. |",      // float first, as in every table
-		"float = float, Quant. = int8.",
+		"Range | float (full) | int8 (full) |",                                       // the entropy distribution
 		"[0.9, 1.0] |",
 		"Model | Average normalized entropy (full) | Average normalized entropy (verification) |",
 		`speed\|50 | speed 30 | 0 | 1 | +1 |`, // ranked confusion change, pipe escaped
