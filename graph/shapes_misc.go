@@ -1,11 +1,12 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Shape rules of the image, matrix, sequence and detection ops. Until a rule
 // is implemented it returns nil: the declared output shape is kept.
-
-func shapeDetectionPostProcess(g *Graph, op *Op) ([][]int, error) { return nil, nil }
 
 // shapeSVDF: [batch, units] with units = weights_feature's filters / rank.
 func shapeSVDF(g *Graph, op *Op) ([]int, error) {
@@ -57,4 +58,31 @@ func shapeSequenceLSTM(g *Graph, op *Op) ([]int, error) {
 		return nil, fmt.Errorf("recurrent_to_output_weights %v must be [%d, n_output]", ro.Shape, wo.Shape[0])
 	}
 	return []int{x.Shape[0], x.Shape[1], ro.Shape[1]}, nil
+}
+
+// shapeDetectionPostProcess: boxes [1, D, 4], classes and scores [1, D] and
+// num_detections [1] with D = max_detections · max_classes_per_detection,
+// as TFLite's Prepare sets them (regular NMS fills only max_detections
+// rows of them); boxes and scores must be rank 3, anchors rank 2.
+func shapeDetectionPostProcess(g *Graph, op *Op) ([][]int, error) {
+	for k, rank := range []int{3, 3, 2} {
+		t, err := in(g, op, k)
+		if err != nil {
+			return nil, err
+		}
+		if len(t.Shape) != rank {
+			return nil, fmt.Errorf("input %d %q %v must have rank %d", k, t.Name, t.Shape, rank)
+		}
+	}
+	o, _ := op.Options.(*DetectionPostProcessOptions)
+	if o == nil {
+		return nil, fmt.Errorf("needs its options (max_detections, ...)")
+	}
+	d := int64(o.MaxDetections) * int64(o.MaxClassesPerDetection)
+	if o.MaxDetections < 0 || o.MaxClassesPerDetection < 0 || d > math.MaxInt32/4 {
+		return nil, fmt.Errorf("max_detections %d × max_classes_per_detection %d is not a valid detection count",
+			o.MaxDetections, o.MaxClassesPerDetection)
+	}
+	n := int(d)
+	return [][]int{{1, n, 4}, {1, n}, {1, n}, {1}}, nil
 }

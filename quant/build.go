@@ -61,8 +61,10 @@ func (r *rewriter) build() error {
 	}
 	for _, out := range g.Outputs {
 		t := g.Tensors[out]
-		if t.DType != graph.Float32 {
-			// A bool or index output is the same in every form.
+		if t.DType != graph.Float32 || r.prodOp[out] == graph.OpDetectionPostProcess.String() {
+			// A bool or index output is the same in every form; detection
+			// results (boxes, classes, scores, count) stay float32 as the
+			// converter leaves them whatever the I/O type.
 			r.ng.Outputs = append(r.ng.Outputs, r.getFloat(out))
 			continue
 		}

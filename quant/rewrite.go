@@ -144,6 +144,9 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
 	graph.OpLogSoftmax: ruleFloat, graph.OpL2Normalization: ruleFloat,
+	// TFLite_Detection_PostProcess stays float as the converter leaves it:
+	// its inputs are dequantized and its four outputs are float32.
+	graph.OpDetectionPostProcess: ruleFloat,
 	// Layout ops copy values: the output takes its data input's parameters
 	// (PACK's other inputs are requantized to them when they differ).
 	graph.OpSqueeze: ruleInput, graph.OpExpandDims: ruleInput, graph.OpTranspose: ruleInput,

@@ -23,6 +23,10 @@ type opSpec struct {
 	// write encodes options of the type read returns.
 	write  func(w *writer, opts any) flatbuffers.UOffsetT
 	custom string // custom code when code == codeCustom
+	// readCustom and writeCustom decode and encode a custom op's
+	// FlexBuffers options (Op.CustomOptions) as its typed Options.
+	readCustom  func(raw []byte) (any, error)
+	writeCustom func(opts any) []byte
 }
 
 // BuiltinOptions union members of the ops in opSpecs.
@@ -199,7 +203,8 @@ var opSpecs = []opSpec{
 	spec(graph.OpSVDF, code("SVDF"), optSVDF, arity{5, 5, []int{3}, 1}, readSVDF, writeSVDF),
 
 	// Detection; its options are FlexBuffers custom options (Op.CustomOptions).
-	{kind: graph.OpDetectionPostProcess, code: codeCustom, custom: customDetectionPostPro, ar: arity{3, 3, nil, 4}},
+	{kind: graph.OpDetectionPostProcess, code: codeCustom, custom: customDetectionPostPro, ar: arity{3, 3, nil, 4},
+		readCustom: readDetectionOptions, writeCustom: writeDetectionOptions},
 
 	// Control flow: their bodies are other subgraphs, read and written with the model.
 	spec(graph.OpWhile, code("WHILE"), optWhile, arity{0, -1, nil, -1}, readWhile, writeSubgraphs),
@@ -255,6 +260,12 @@ func readSpecOptions(s *opSpec, t table, present bool) (any, error) {
 // checkSpecOptions verifies a spec'd op's options have the type its reader
 // produces (nil for ops without options).
 func checkSpecOptions(s *opSpec, op *graph.Op) error {
+	if s.readCustom != nil {
+		if _, ok := op.Options.(*graph.DetectionPostProcessOptions); op.Options != nil && (!ok || reflect.ValueOf(op.Options).IsNil()) {
+			return fmt.Errorf("options of type %T do not fit %s", op.Options, op.Kind)
+		}
+		return nil
+	}
 	if s.read == nil {
 		if op.Options != nil {
 			return fmt.Errorf("%s takes no options, got %T", op.Kind, op.Options)
@@ -647,8 +658,94 @@ func writeSubgraphs(w *writer, v any) flatbuffers.UOffsetT {
 }
 
 // readCustomOptions decodes a custom op's FlexBuffers options into its
-// typed options. TFLite_Detection_PostProcess's decoder is not written yet:
-// its raw bytes stay in Op.CustomOptions and Options stays nil.
+// typed options; custom ops without a decoder keep only the raw bytes.
 func readCustomOptions(s *opSpec, raw []byte) (any, error) {
-	return nil, nil
+	if s.readCustom == nil {
+		return nil, nil
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%w: %s has no custom options", ErrCorrupt, s.custom)
+	}
+	v, err := s.readCustom(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s custom options: %w", ErrCorrupt, s.custom, err)
+	}
+	return v, nil
+}
+
+// customOptionsBytes is what the writer stores as op's custom options: the
+// bytes read from the file when they still decode to op's Options (keys
+// qbench does not model survive), else Options encoded afresh.
+func customOptionsBytes(op *graph.Op) []byte {
+	s, ok := specForKind(op.Kind)
+	if !ok || s.writeCustom == nil || op.Options == nil {
+		return op.CustomOptions
+	}
+	if len(op.CustomOptions) > 0 {
+		if v, err := s.readCustom(op.CustomOptions); err == nil && reflect.DeepEqual(v, op.Options) {
+			return op.CustomOptions
+		}
+	}
+	return s.writeCustom(op.Options)
+}
+
+// Keys of TFLite_Detection_PostProcess's options, as TFLite's kernel reads
+// them.
+const (
+	detMaxDetections   = "max_detections"
+	detMaxClassesPer   = "max_classes_per_detection"
+	detDetectionsPer   = "detections_per_class"
+	detUseRegularNMS   = "use_regular_nms"
+	detScoreThreshold  = "nms_score_threshold"
+	detIoUThreshold    = "nms_iou_threshold"
+	detNumClasses      = "num_classes"
+	detYScale          = "y_scale"
+	detXScale          = "x_scale"
+	detHScale          = "h_scale"
+	detWScale          = "w_scale"
+	detDefaultPerClass = 100 // TFLite's default when detections_per_class is absent
+)
+
+// readDetectionOptions decodes TFLite_Detection_PostProcess's options as
+// TFLite's kernel does: absent numbers are 0, an absent
+// detections_per_class is 100 and an absent use_regular_nms false.
+func readDetectionOptions(raw []byte) (any, error) {
+	m, err := readFlexMap(raw)
+	if err != nil {
+		return nil, err
+	}
+	o := &graph.DetectionPostProcessOptions{
+		MaxDetections:          int(m.get(detMaxDetections).asInt32()),
+		MaxClassesPerDetection: int(m.get(detMaxClassesPer).asInt32()),
+		DetectionsPerClass:     detDefaultPerClass,
+		NumClasses:             int(m.get(detNumClasses).asInt32()),
+		NMSScoreThreshold:      m.get(detScoreThreshold).asFloat32(),
+		NMSIoUThreshold:        m.get(detIoUThreshold).asFloat32(),
+		YScale:                 m.get(detYScale).asFloat32(),
+		XScale:                 m.get(detXScale).asFloat32(),
+		HScale:                 m.get(detHScale).asFloat32(),
+		WScale:                 m.get(detWScale).asFloat32(),
+	}
+	if v := m.get(detDetectionsPer); !v.isNull() {
+		o.DetectionsPerClass = int(v.asInt32())
+	}
+	if v := m.get(detUseRegularNMS); !v.isNull() {
+		o.UseRegularNMS = v.asBool()
+	}
+	return o, nil
+}
+
+// writeDetectionOptions encodes the options with every key, as the
+// converter writes them.
+func writeDetectionOptions(v any) []byte {
+	o := v.(*graph.DetectionPostProcessOptions)
+	i := func(k string, n int) flexEntry { return flexEntry{key: k, typ: flexInt, i: int64(n)} }
+	f := func(k string, x float32) flexEntry { return flexEntry{key: k, typ: flexFloat, f: x} }
+	return writeFlexMap([]flexEntry{
+		i(detMaxDetections, o.MaxDetections), i(detMaxClassesPer, o.MaxClassesPerDetection),
+		i(detDetectionsPer, o.DetectionsPerClass), i(detNumClasses, o.NumClasses),
+		{key: detUseRegularNMS, typ: flexBool, b: o.UseRegularNMS},
+		f(detScoreThreshold, o.NMSScoreThreshold), f(detIoUThreshold, o.NMSIoUThreshold),
+		f(detYScale, o.YScale), f(detXScale, o.XScale), f(detHScale, o.HScale), f(detWScale, o.WScale),
+	})
 }

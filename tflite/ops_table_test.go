@@ -88,8 +88,14 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 			case graph.OpBatchMatMul:
 				set(1, graph.Float32, []int{2, 3})
 			}
-			if s.code == codeCustom {
-				op.CustomOptions = []byte{1, 2, 3}
+			if s.kind == graph.OpDetectionPostProcess {
+				// Boxes, scores and anchors as its shape rule wants them;
+				// the options travel as FlexBuffers written from Options.
+				opts = detOptions()
+				op.Options = opts
+				for i, sh := range [][]int{{1, 3, 4}, {1, 3, 3}, {3, 4}} {
+					g.Tensors[ins[i]].Shape = sh
+				}
 			}
 			if _, ok := opts.(*graph.Pool2DOptions); ok { // pools take NHWC
 				g.Tensors[ins[0]].Shape = []int{1, 2, 2, 1}
@@ -122,6 +128,9 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 			got := back.Ops[0]
 			if got.Kind != s.kind || !reflect.DeepEqual(got.Options, opts) {
 				t.Errorf("read back %v %#v, want %v %#v", got.Kind, got.Options, s.kind, opts)
+			}
+			if s.writeCustom != nil {
+				op.CustomOptions = s.writeCustom(opts)
 			}
 			if !reflect.DeepEqual(got.CustomOptions, op.CustomOptions) {
 				t.Errorf("custom options %v, want %v", got.CustomOptions, op.CustomOptions)

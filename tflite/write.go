@@ -406,8 +406,8 @@ func (w *writer) operator(op *graph.Op, code int) flatbuffers.UOffsetT {
 	inputs := w.int32Vector(op.Inputs)
 	outputs := w.int32Vector(op.Outputs)
 	var custom, inter flatbuffers.UOffsetT
-	if len(op.CustomOptions) > 0 {
-		custom = b.CreateByteVector(op.CustomOptions)
+	if raw := customOptionsBytes(op); len(raw) > 0 {
+		custom = b.CreateByteVector(raw)
 	}
 	if len(op.Intermediates) > 0 {
 		inter = w.int32Vector(op.Intermediates)
