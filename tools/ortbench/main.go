@@ -458,6 +458,7 @@ func markdownTable(rows []row) string {
 			rate(r.qbench), rate(r.ort["float"]), rate(r.ort["s8 QDQ"]), rate(r.ort["u8 QDQ"]), rate(r.wasm),
 			ratio(r.qbench, o), ratio(r.qbench, r.wasm), r.targets())
 	}
+	b.WriteString(targetSummary(rows))
 	b.WriteString("\nOutput checks (qbench vs ORT on one random batch; integer outputs: values that differ and the largest step) and notes:\n\n")
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -511,4 +512,55 @@ func seedModels() ([]model, error) {
 		}
 	}
 	return ms, nil
+}
+
+// targetSummary counts, over the measured rows, how often each of issue
+// 16's targets is met and lists the misses with their ratios.
+func targetSummary(rows []row) string {
+	var ortMet, ortAll, wMet, wAll int
+	var ortMiss, wMiss, none []string
+	for _, r := range rows {
+		tag := fmt.Sprintf("%s T%d B%d", r.model, r.c.threads, r.c.batch)
+		_, o := r.bestORT()
+		if r.qbench > 0 && o > 0 {
+			want := 1.0
+			if strings.HasPrefix(r.model, "seed-cnn") {
+				want = 1.25
+				if r.kind == "int8" {
+					want = 2.5
+				}
+			}
+			ortAll++
+			if r.qbench/o >= want {
+				ortMet++
+			} else {
+				ortMiss = append(ortMiss, fmt.Sprintf("%s %.2f× (want %.2g×)", tag, r.qbench/o, want))
+			}
+		}
+		if r.qbench > 0 && r.wasm > 0 {
+			wAll++
+			if r.qbench/r.wasm >= 2 {
+				wMet++
+			} else {
+				wMiss = append(wMiss, fmt.Sprintf("%s %.2f×", tag, r.qbench/r.wasm))
+			}
+		}
+		if r.qbench == 0 || (o == 0 && r.wasm == 0) {
+			none = append(none, tag)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nTargets: ≥ 1.0× the best ORT form (seed-cnn float ≥ 1.25×, int8 ≥ 2.5×) met in %d of %d measured rows", ortMet, ortAll)
+	if len(ortMiss) > 0 {
+		fmt.Fprintf(&b, "; not met: %s", strings.Join(ortMiss, ", "))
+	}
+	fmt.Fprintf(&b, ".\n\n≥ 2× TFLite WASM met in %d of %d measured rows", wMet, wAll)
+	if len(wMiss) > 0 {
+		fmt.Fprintf(&b, "; not met: %s", strings.Join(wMiss, ", "))
+	}
+	b.WriteString(".\n")
+	if len(none) > 0 {
+		fmt.Fprintf(&b, "\nNot compared (see the notes): %s.\n", strings.Join(none, ", "))
+	}
+	return b.String()
 }
