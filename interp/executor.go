@@ -41,6 +41,9 @@ func (p *Program) NewExecutor() *Executor {
 	}
 	if p.fast == nil {
 		e.ensurePlain()
+		if len(p.vars) > 0 {
+			e.ResetState() // int8 state starts at its zero point
+		}
 		return e
 	}
 	e.io = newArena(p.ioSize)
@@ -249,13 +252,23 @@ func (e *Executor) OutputFloat(i int, dst []float32) []float32 {
 	return dst
 }
 
-// ResetState zeroes the program's state tensors (see Program.HasState), as
-// TFLite's ResetVariableTensors does: the next Run starts a new sequence.
-// Run does it itself unless the program carries state (Options.CarryState).
+// ResetState resets the program's state tensors (see Program.HasState) as
+// TFLite's ResetVariableTensors does: int8 ones to their zero point (the
+// integer LSTM's output state starts at real 0), all others to zero. The
+// next Run starts a new sequence. Run does it itself unless the program
+// carries state (Options.CarryState).
 func (e *Executor) ResetState() {
 	for _, t := range e.p.vars {
-		if b := e.bufs[t]; b != nil {
-			zeroBuffer(b)
+		b := e.bufs[t]
+		if b == nil {
+			continue
+		}
+		zeroBuffer(b)
+		if q := e.p.g.Tensors[t].Quant; b.DType == graph.Int8 && q != nil && len(q.ZeroPoint) > 0 {
+			zp := int8(q.ZeroPoint[0])
+			for i := range b.I8 {
+				b.I8[i] = zp
+			}
 		}
 	}
 }

@@ -85,7 +85,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = sg.Tensor(ti)
 		}
-		return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
+		return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding, Intermediates: intermediates(sg, op)})
 	}
 	var err error
 	if k > 0 {

@@ -219,7 +219,19 @@ func prepareOp(g *graph.Graph, op *graph.Op, ins, outs []*graph.Tensor, opts Opt
 	if isControl(op.Kind) {
 		return bs.prepareControl(g, op)
 	}
-	return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding})
+	return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding, Intermediates: intermediates(g, op)})
+}
+
+// intermediates resolves op's intermediate tensors (nil when it has none).
+func intermediates(g *graph.Graph, op *graph.Op) []*graph.Tensor {
+	if len(op.Intermediates) == 0 {
+		return nil
+	}
+	ts := make([]*graph.Tensor, len(op.Intermediates))
+	for i, t := range op.Intermediates {
+		ts[i] = g.Tensor(t)
+	}
+	return ts
 }
 
 // loadGraph is what Compile (and Check, so both agree) does before

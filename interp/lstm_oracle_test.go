@@ -226,3 +226,163 @@ func TestLSTMFloatOneOpMatchesTFLite(t *testing.T) {
 		}
 	}
 }
+
+// TestLSTMZooIntMatchesTFLite runs the Coral integer MNIST LSTM (uint8 I/O
+// through QUANTIZE, an 8x8->16 LSTM inside) on 6 random images with the
+// state carried over: the LSTM's int8 output sequence (cut after the op)
+// and the model's uint8 output must be identical to TFLite's.
+func TestLSTMZooIntMatchesTFLite(t *testing.T) {
+	g, or := zooOracle(t, "coral_lstm_mnist_ptq.tflite", "runs the integer LSTM in TFLite")
+	rng := rand.New(rand.NewPCG(14, 7))
+	in := randomInput(rng, g.Tensor(g.Inputs[0]), 6, 0, 0)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		g    *graph.Graph
+	}{{"lstm", cutAfter(g, 1)}, {"model", g}} {
+		path := filepath.Join(dir, c.name+".tflite")
+		if err := tflite.WriteFile(path, c.g); err != nil {
+			t.Fatal(err)
+		}
+		got, want, dt := lstmRun(t, or, c.g, path, in)
+		bad, worst := compareInts(dt, got, want)
+		t.Logf("%s: %d of %d values differ from TFLite (worst by %d)", c.name, bad, len(got)/dt.Size(), worst)
+		if bad > 0 {
+			t.Errorf("%s: %d of %d values differ from TFLite (worst by %d)", c.name, bad, len(got)/dt.Size(), worst)
+		}
+	}
+}
+
+// intLSTM builds a one-op integer 8x8->16 LSTM of case c with random
+// weights and random quantization (zero points included), the five
+// intermediates carrying the gate scales (layer norm) and the hidden one.
+func intLSTM(rng *rand.Rand, c lstmCase, batch, time, nIn, nCell, nOut int) *graph.Graph {
+	g := &graph.Graph{}
+	q := func(s float64, zp int) *graph.Quantization {
+		return &graph.Quantization{Scale: []float32{float32(s)}, ZeroPoint: []int64{int64(zp)}}
+	}
+	u := func(lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
+	i8 := func(name string, shape []int, s float64) int {
+		n := shape[0]
+		if len(shape) > 1 {
+			n *= shape[1]
+		}
+		v := make([]int8, n)
+		for i := range v {
+			v[i] = int8(rng.IntN(255) - 127)
+		}
+		return g.AddTensor(&graph.Tensor{Name: name, DType: graph.Int8, Shape: shape, Data: graph.EncodeInt8s(v), Quant: q(s, 0)})
+	}
+	i16 := func(name string, n int, s float64, lo, hi int) int {
+		v := make([]int16, n)
+		for i := range v {
+			v[i] = int16(lo + rng.IntN(hi-lo+1))
+		}
+		return g.AddTensor(&graph.Tensor{Name: name, DType: graph.Int16, Shape: []int{n}, Data: graph.EncodeInt16s(v), Quant: q(s, 0)})
+	}
+	i32 := func(name string, n int, s float64, lim int) int {
+		v := make([]int32, n)
+		for i := range v {
+			v[i] = int32(rng.IntN(2*lim+1) - lim)
+		}
+		return g.AddTensor(&graph.Tensor{Name: name, DType: graph.Int32, Shape: []int{n}, Data: graph.EncodeInt32s(v), Quant: q(s, 0)})
+	}
+	xShape := []int{batch, time, nIn}
+	if c.timeMajor {
+		xShape = []int{time, batch, nIn}
+	}
+	sIn, sOut := u(0.005, 0.02), u(0.004, 0.012)
+	zIn, zOut := rng.IntN(60)-30, rng.IntN(60)-30
+	cellBits := 9 + rng.IntN(7) // cell state scale 2^-9 … 2^-15
+	ins := make([]int, 24)
+	for i := range ins {
+		ins[i] = -1
+	}
+	ins[0] = g.AddTensor(&graph.Tensor{Name: "x", DType: graph.Int8, Shape: xShape, Quant: q(sIn, zIn)})
+	for gi := range 4 {
+		if gi == 0 && c.cifg {
+			continue
+		}
+		sw, sr := u(0.003, 0.02), u(0.003, 0.02)
+		ins[1+gi] = i8(fmt.Sprintf("w%d", gi), []int{nCell, nIn}, sw)
+		ins[5+gi] = i8(fmt.Sprintf("r%d", gi), []int{nCell, nOut}, sr)
+		ins[12+gi] = i32(fmt.Sprintf("b%d", gi), nCell, sw*sIn, 3000)
+		if c.peephole && gi != 2 {
+			ins[9+map[int]int{0: 0, 1: 1, 3: 2}[gi]] = i16(fmt.Sprintf("p%d", gi), nCell, u(1e-5, 1e-4), -20000, 20000)
+		}
+		if c.layerNorm {
+			ins[20+gi] = i16(fmt.Sprintf("ln%d", gi), nCell, u(5e-5, 2e-4), 2000, 20000)
+		}
+	}
+	if c.projection {
+		ins[16] = i8("proj", []int{nOut, nCell}, u(0.005, 0.03))
+		if c.projBias {
+			ins[17] = i32("projb", nOut, 1e-5, 2000)
+		}
+	}
+	ins[18] = g.AddTensor(&graph.Tensor{Name: "h", DType: graph.Int8, Shape: []int{batch, nOut}, Variable: true, Quant: q(sOut, zOut)})
+	ins[19] = g.AddTensor(&graph.Tensor{Name: "c", DType: graph.Int16, Shape: []int{batch, nCell}, Variable: true,
+		Quant: q(math.Ldexp(1, -cellBits), 0)})
+	if !c.layerNorm {
+		ins = ins[:20]
+	}
+	var inter []int
+	for i := range 4 {
+		qi := (*graph.Quantization)(nil)
+		dt := graph.Float32
+		if c.layerNorm {
+			qi, dt = q(u(0.5, 2)/4096, 0), graph.Int16
+		}
+		inter = append(inter, g.AddTensor(&graph.Tensor{Name: fmt.Sprintf("inter%d", i), DType: dt, Shape: []int{0}, Quant: qi}))
+	}
+	hs, hz := sOut, zOut
+	if c.projection {
+		hs, hz = u(0.004, 0.01), rng.IntN(40)-20
+	}
+	inter = append(inter, g.AddTensor(&graph.Tensor{Name: "hidden", DType: graph.Int8, Shape: []int{0}, Quant: q(hs, hz)}))
+	y := g.AddTensor(&graph.Tensor{Name: "y", DType: graph.Int8, Shape: []int{xShape[0], xShape[1], nOut}, Quant: q(sOut, zOut)})
+	g.Inputs, g.Outputs = []int{ins[0]}, []int{y}
+	op := g.AddOp(graph.OpUnidirectionalSequenceLSTM, ins, []int{y}, &graph.SequenceLSTMOptions{
+		Activation: graph.ActTanh, CellClip: c.cellClip, ProjClip: c.projClip, TimeMajor: c.timeMajor})
+	op.Intermediates = inter
+	return g
+}
+
+// TestLSTMIntOneOpMatchesTFLite writes one-op integer 8x8->16 LSTMs (every
+// variant, random shapes, scales, zero points and cell-state scales 2^-9 …
+// 2^-15) and compares them with TFLite over 3 invocations of carried
+// state: outputs must be identical.
+func TestLSTMIntOneOpMatchesTFLite(t *testing.T) {
+	sharedDir(t)
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per variant; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(14, 8))
+	dir := t.TempDir()
+	for i, c := range lstmCases(rng, 8) {
+		c.act = graph.ActTanh
+		batch, time, nIn, nCell := 1+rng.IntN(3), 1+rng.IntN(5), 1+rng.IntN(12), 2+rng.IntN(12)
+		nOut := nCell
+		if c.projection {
+			nOut = 1 + rng.IntN(10)
+			if c.peephole { // TFLite's integer peephole reads n_output weights
+				nOut = 1 + rng.IntN(nCell)
+			}
+		}
+		g := intLSTM(rng, c, batch, time, nIn, nCell, nOut)
+		path := filepath.Join(dir, fmt.Sprintf("lstm%d.tflite", i))
+		if err := tflite.WriteFile(path, g); err != nil {
+			t.Fatalf("%v: write: %v", c, err)
+		}
+		in := randomInput(rng, g.Tensor(g.Inputs[0]), 3, 0, 0)
+		got, want, dt := lstmRun(t, or, g, path, in)
+		if bad, worst := compareInts(dt, got, want); bad > 0 {
+			t.Errorf("%v (batch %d time %d input %d cell %d output %d): %d of %d values differ from TFLite (worst by %d)",
+				c, batch, time, nIn, nCell, nOut, bad, len(got), worst)
+		}
+	}
+}

@@ -31,6 +31,11 @@ type Options struct {
 	// and 8-bit requantizing QUANTIZE, and SingleRounding elsewhere.
 	Rounding fixedpoint.Rounding
 
+	// Intermediates are the op's intermediate tensors (graph.Op
+	// Intermediates, resolved): the integer LSTM reads its gate and hidden
+	// scales from them.
+	Intermediates []*graph.Tensor
+
 	// reference disables the light kernels' fast paths (lookup tables,
 	// specialised loops), leaving the plain per-element arithmetic they
 	// are differential-tested against.
@@ -91,7 +96,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 		}
 		if op.Kind > graph.OpUnknown && op.Kind < graph.NumOpKinds {
 			if f := opTable[op.Kind]; f != nil {
-				return f(&prep{op: op, ins: ins, outs: outs, rnd: rnd, ref: o.reference})
+				return f(&prep{op: op, ins: ins, outs: outs, inter: o.Intermediates, rnd: rnd, ref: o.reference})
 			}
 		}
 		return nil, unsupported(op, ins, outs, whyNoKernel)

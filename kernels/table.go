@@ -11,6 +11,7 @@ import (
 type prep struct {
 	op        *graph.Op
 	ins, outs []*graph.Tensor
+	inter     []*graph.Tensor // the op's intermediates (Options.Intermediates)
 	rnd       fixedpoint.Rounding
 	// ref selects the plain reference arithmetic (no tables, no SIMD),
 	// which fast paths are differential-tested against.
