@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // CAST, ZEROS_LIKE, LOG_SOFTMAX and L2_NORMALIZATION.
@@ -268,6 +269,49 @@ func prepareLogSoftmaxQuant(p *prep, k *rowKernel) (Kernel, error) {
 	return nil, p.unsupported("quantized LOG_SOFTMAX not implemented")
 }
 
+// prepareL2NormQuant is TFLite's 8-bit L2_NORMALIZATION: the row's sum
+// of squared differences from the input zero point gives an inverse-sqrt
+// multiplier (InvSqrtQuantizedMultiplierExp); each difference times it is
+// the output at the fixed scale 1/128 (uint8: 128·diff rescaled plus 128;
+// int8: diff rescaled with 7 more bits, zero point 0). The input scale
+// cancels out. The int8 product rounds as the builtin kernels do (once, in
+// the runtime); the uint8 kernel rounds twice in every mode (measured
+// against the oracle: single rounding is one step high on 1 value in 40).
 func prepareL2NormQuant(p *prep, k *rowKernel) (Kernel, error) {
-	return nil, p.unsupported("quantized L2_NORMALIZATION not implemented")
+	in, out := p.in(0), p.out(0)
+	_, zi, err := requireQuant(p.op, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	so, zo, err := requireQuant(p.op, "output", out)
+	if err != nil {
+		return nil, err
+	}
+	wantZ := int32(0)
+	if out.DType == graph.UInt8 {
+		wantZ = 128
+	}
+	if so != 1.0/128 || zo != wantZ {
+		return nil, fmt.Errorf("%s: output %q must be quantized with scale 1/128 and zero point %d (TFLite's fixed output), got %g/%d",
+			p.op.Kind, out.Name, wantZ, so, zo)
+	}
+	rnd := p.rnd.Builtin()
+	u8 := out.DType == graph.UInt8
+	k.q = func(x, y []int32) {
+		var acc int32
+		for _, v := range x {
+			d := v - zi
+			acc += d * d
+		}
+		m, sh := fixedpoint.InvSqrtQuantizedMultiplierExp(acc)
+		for i, v := range x {
+			d := v - zi
+			if u8 {
+				y[i] = clampQ(128+fixedpoint.MultiplyByQuantizedMultiplierSmallerThanOneExp(128*d, m, sh), 0, 255)
+			} else {
+				y[i] = clampQ(rnd.MultiplyByQuantizedMultiplier(d, m, sh+7), -128, 127)
+			}
+		}
+	}
+	return k, nil
 }

@@ -12,7 +12,7 @@ import (
 // unary and reduce families on a 1x4x5x6 input, each quantized by its own
 // rule: MUL/SUB/SQUARED_DIFFERENCE/PRELU/ABS/HARD_SWISH/GELU/SUM calibrated,
 // MINIMUM/MAXIMUM/REDUCE_MAX sharing one scale with their inputs (a
-// requantize for the other operand), TANH at 1/128, DIV and EXP staying
+// requantize for the other operand), TANH and L2_NORMALIZATION at 1/128, DIV and EXP staying
 // float between DEQUANTIZE and QUANTIZE, a comparison and ARG_MAX giving a
 // bool and indices that a float SELECT and CAST consume.
 func newOpsNet() *graph.Graph {
@@ -38,8 +38,9 @@ func newOpsNet() *graph.Graph {
 	hs := add(graph.OpHardSwish, nil, s, f, x)
 	ge := add(graph.OpGelu, &graph.GeluOptions{Approximate: true}, s, f, hs)
 	th := add(graph.OpTanh, nil, s, f, ge)
+	l2 := add(graph.OpL2Normalization, &graph.L2NormOptions{}, s, f, th)
 	sum := add(graph.OpSum, &graph.ReducerOptions{KeepDims: true}, []int{1, 4, 1, 6}, f, ab, g.AddTensor(i32c("ax2", 2)))
-	rmax := add(graph.OpReduceMax, &graph.ReducerOptions{KeepDims: true}, []int{1, 4, 1, 6}, f, th, g.AddTensor(i32c("ax2b", 2)))
+	rmax := add(graph.OpReduceMax, &graph.ReducerOptions{KeepDims: true}, []int{1, 4, 1, 6}, f, l2, g.AddTensor(i32c("ax2b", 2)))
 	dv := add(graph.OpDiv, &graph.ArithOptions{}, []int{1, 4, 1, 6}, f, sum, g.AddTensor(randConst(rng, "den", []int{6}, 1)))
 	ex := add(graph.OpExp, nil, []int{1, 4, 1, 6}, f, rmax)
 	gt := add(graph.OpGreater, nil, []int{1, 4, 1, 6}, graph.Bool, dv, ex)
@@ -69,7 +70,8 @@ func TestNewOpsQuantizedForms(t *testing.T) {
 		graph.OpMul: graph.Int8, graph.OpSub: graph.Int8, graph.OpSquaredDifference: graph.Int8,
 		graph.OpMaximum: graph.Int8, graph.OpMinimum: graph.Int8, graph.OpPrelu: graph.Int8, graph.OpAbs: graph.Int8,
 		graph.OpHardSwish: graph.Int8, graph.OpGelu: graph.Int8, graph.OpTanh: graph.Int8, graph.OpSum: graph.Int8,
-		graph.OpReduceMax: graph.Int8, graph.OpDiv: graph.Float32, graph.OpExp: graph.Float32,
+		graph.OpL2Normalization: graph.Int8,
+		graph.OpReduceMax:       graph.Int8, graph.OpDiv: graph.Float32, graph.OpExp: graph.Float32,
 		graph.OpGreater: graph.Bool, graph.OpSelectV2: graph.Float32, graph.OpArgMax: graph.Int32, graph.OpCast: graph.Float32,
 	}
 	for _, op := range q.Ops {
@@ -78,9 +80,9 @@ func TestNewOpsQuantizedForms(t *testing.T) {
 			t.Errorf("%s: output %s, want %s", op.Kind, out.DType, d)
 		}
 		switch op.Kind {
-		case graph.OpTanh:
+		case graph.OpTanh, graph.OpL2Normalization:
 			if p := out.Quant; p == nil || p.Scale[0] != 1.0/128 || p.ZeroPoint[0] != 0 {
-				t.Errorf("TANH output quantization %+v, want 1/128, 0", p)
+				t.Errorf("%s output quantization %+v, want 1/128, 0", op.Kind, p)
 			}
 		case graph.OpMaximum, graph.OpMinimum:
 			for _, i := range op.Inputs {

@@ -82,7 +82,7 @@ const (
 	ruleCalibrated outRule = iota // own calibrated range
 	ruleInput                     // same parameters as input 0
 	ruleFixed                     // softmax/logistic: 1/256 (1/32768)
-	ruleTanh                      // TANH: 1/128 zero point 0 (1/32768 in 16x8)
+	ruleTanh                      // TANH, L2_NORMALIZATION: 1/128 zero point 0 (TANH: 1/32768 in 16x8)
 	ruleFloat                     // no integer form: the op stays float, between DEQUANTIZE and QUANTIZE
 	ruleIndex                     // integer inputs, an output of its own dtype (bool, int32 indices), unquantized
 )
@@ -120,6 +120,7 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpRelu0To1:          ruleCalibrated,
 	graph.OpSum:               ruleCalibrated,
 	graph.OpTanh:              ruleTanh,
+	graph.OpL2Normalization:   ruleTanh,
 	graph.OpMinimum:           ruleInput,
 	graph.OpMaximum:           ruleInput,
 	graph.OpReduceMax:         ruleInput,
@@ -134,7 +135,7 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpArgMin:            ruleIndex,
 	// No int8 kernel in the TFLite runtime (DIV is uint8 only; EXP, POW,
 	// FLOOR_DIV ... are float), or none in qbench yet (quantized
-	// LOG_SOFTMAX and L2_NORMALIZATION): they stay float, and ops on bools
+	// LOG_SOFTMAX): they stay float, and ops on bools
 	// and indices keep their dtypes.
 	graph.OpDiv: ruleFloat, graph.OpExp: ruleFloat, graph.OpLog: ruleFloat, graph.OpPow: ruleFloat,
 	graph.OpSqrt: ruleFloat, graph.OpRsqrt: ruleFloat, graph.OpSquare: ruleFloat, graph.OpNeg: ruleFloat,
@@ -143,7 +144,7 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpAddN: ruleFloat, graph.OpCast: ruleFloat, graph.OpZerosLike: ruleFloat, graph.OpSelect: ruleFloat,
 	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
-	graph.OpLogSoftmax: ruleFloat, graph.OpL2Normalization: ruleFloat,
+	graph.OpLogSoftmax: ruleFloat,
 	// TFLite_Detection_PostProcess stays float as the converter leaves it:
 	// its inputs are dequantized and its four outputs are float32.
 	graph.OpDetectionPostProcess: ruleFloat,
@@ -164,6 +165,7 @@ var noInt16 = map[graph.OpKind]bool{
 	graph.OpElu: true, graph.OpReluN1To1: true, graph.OpRelu0To1: true, graph.OpSum: true, graph.OpTanh: true,
 	graph.OpLess: true, graph.OpLessEqual: true, graph.OpGreater: true, graph.OpGreaterEqual: true,
 	graph.OpEqual: true, graph.OpNotEqual: true, graph.OpArgMax: true, graph.OpArgMin: true,
+	graph.OpL2Normalization: true,
 	// Layout ops the oracle's TFLite has no int16 kernel for.
 	graph.OpTile: true, graph.OpMirrorPad: true, graph.OpSpaceToBatchND: true, graph.OpBatchToSpaceND: true,
 	graph.OpSpaceToDepth: true, graph.OpDepthToSpace: true,

@@ -132,3 +132,38 @@ func Logistic(a int32, integerBits int) int32 {
 	}
 	return One0 - pos
 }
+
+// InvSqrtQuantizedMultiplierExp returns 1/sqrt(x) as a Q31 multiplier and a
+// shift (left-positive, so ≤ 0 here) for x ≥ 0, as TFLite's
+// GetInvSqrtQuantizedMultiplierExp with reverse_shift −1 computes it: x
+// normalized into [2^27, 2^29) by pairs of bits, five Newton–Raphson steps
+// in Q3.28 from a start of 1, times √2/2. x ≤ 1 gives (2^31−1, 0).
+func InvSqrtQuantizedMultiplierExp(x int32) (multiplier int32, shift int) {
+	if x <= 1 {
+		return math.MaxInt32, 0
+	}
+	shift = 11
+	for x >= 1<<29 {
+		x /= 4
+		shift++
+	}
+	maxLeftShiftBits := CountLeadingZeros32(uint32(x)) - 1
+	leftShiftBitPairs := maxLeftShiftBits/2 - 1
+	shift -= leftShiftBitPairs
+	x <<= uint(2 * leftShiftBitPairs)
+	mul := SaturatingRoundingDoublingHighMul
+	in := x >> 1 // Q3.28
+	halfIn := SaturatingRoundingMultiplyByPOT(in, -1)
+	const halfThree = 1<<28 + 1<<27 // 1.5 in Q3.28
+	v := int32(1 << 28)             // 1 in Q3.28
+	for range 5 {
+		v3 := Rescale(mul(mul(v, v), v), 9, 3)
+		v = Rescale(mul(halfThree, v)-mul(halfIn, v3), 6, 3)
+	}
+	v = mul(v, 1518500250) // · √2/2 (Q0.31): Q3.28
+	if shift < 0 {
+		v <<= uint(-shift)
+		shift = 0
+	}
+	return v, -shift
+}

@@ -140,3 +140,22 @@ func TestLUT16(t *testing.T) {
 		}
 	}
 }
+
+// InvSqrtQuantizedMultiplierExp's multiplier · 2^shift is 1/sqrt(x) to
+// within the Newton iteration's precision, over the whole int32 range.
+func TestInvSqrtQuantizedMultiplierExp(t *testing.T) {
+	for _, x := range []int32{2, 3, 4, 7, 100, 12345, 1 << 20, 1<<29 - 1, 1 << 29, 1<<31 - 1} {
+		m, sh := InvSqrtQuantizedMultiplierExp(x)
+		if sh > 0 || m <= 0 {
+			t.Fatalf("x=%d: multiplier %d shift %d", x, m, sh)
+		}
+		got := float64(m) / (1 << 31) * math.Ldexp(1, sh)
+		want := 1 / math.Sqrt(float64(x))
+		if math.Abs(got-want) > 5e-6*want { // five Newton steps from 1: about 1e-6
+			t.Errorf("x=%d: %g, want %g", x, got, want)
+		}
+	}
+	if m, sh := InvSqrtQuantizedMultiplierExp(0); m != math.MaxInt32 || sh != 0 {
+		t.Errorf("x=0: %d %d, want 2^31-1, 0", m, sh)
+	}
+}
