@@ -63,7 +63,9 @@ func runBoth(t *testing.T, g *graph.Graph, batch int) *interp.Program {
 func sameQuantRelus(g *graph.Graph) *graph.Graph {
 	g = g.Clone()
 	for _, op := range g.Ops {
-		if op.Kind == graph.OpRelu || op.Kind == graph.OpRelu6 || op.Kind == graph.OpReshape {
+		if op.Kind == graph.OpRelu || op.Kind == graph.OpRelu6 || op.Kind == graph.OpReshape ||
+			// an int8 CONCATENATION must keep its inputs' quantization
+			op.Kind == graph.OpConcatenation && len(op.Inputs) > 0 {
 			g.Tensors[op.Outputs[0]].Quant = g.Tensors[op.Inputs[0]].Quant.Clone()
 		}
 	}

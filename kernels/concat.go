@@ -8,30 +8,22 @@ import (
 
 // concatKernel implements CONCATENATION: for each outer index (the product
 // of dimensions before the axis) it copies each input's contiguous block in
-// turn. Quantized (int8, int16) inputs whose scale or zero point differ
-// from the output's are rescaled as TFLite's ConcatenationWithScaling does;
-// uint8 ones are copied unchanged, as the TFLite runtime does.
+// turn. Quantized values are never rescaled, as in the TFLite runtime
+// (measured with the oracle): uint8 and int16 inputs are copied whatever
+// their scales, and int8 inputs must have the output's scale and zero point
+// (TFLite refuses the model otherwise, and so does Prepare).
 type concatKernel struct {
 	outer  int
 	blocks []int // elements per outer index, per input
-	rescal []concatScale
 	// float activation bounds
 	flo, fhi float32
 	clampF   bool
-	rescale  bool // some input needs rescaling
 	ref      bool // the reference loop: a dtype switch per block
-}
-
-type concatScale struct {
-	needed      bool
-	scale, bias float32
-	zpOut       int32
-	lo, hi      int32
 }
 
 func (k *concatKernel) Run(ins, outs []*Buffer) error {
 	y := outs[0]
-	if !k.ref && !k.rescale {
+	if !k.ref {
 		switch y.DType {
 		case graph.Float32:
 			concatBlocks(k, ins, y.F32, func(b *Buffer) []float32 { return b.F32 })
@@ -61,30 +53,21 @@ func (k *concatKernel) Run(ins, outs []*Buffer) error {
 		for i, x := range ins {
 			n := k.blocks[i]
 			src := r * n
-			if k.rescal[i].needed {
-				c := &k.rescal[i]
-				for j := range n {
-					v := float32(float32(getInt(x, src+j))*c.scale) + c.bias
-					q := int32(roundHalfAway32(v)) + c.zpOut
-					setInt(y, o+j, min(max(q, c.lo), c.hi))
-				}
-			} else {
-				switch y.DType {
-				case graph.Float32:
-					copy(y.F32[o:o+n], x.F32[src:src+n])
-				case graph.Int8, graph.Int4:
-					copy(y.I8[o:o+n], x.I8[src:src+n])
-				case graph.UInt8:
-					copy(y.U8[o:o+n], x.U8[src:src+n])
-				case graph.Int16:
-					copy(y.I16[o:o+n], x.I16[src:src+n])
-				case graph.Int32:
-					copy(y.I32[o:o+n], x.I32[src:src+n])
-				case graph.Int64:
-					copy(y.I64[o:o+n], x.I64[src:src+n])
-				case graph.Bool:
-					copy(y.Bool[o:o+n], x.Bool[src:src+n])
-				}
+			switch y.DType {
+			case graph.Float32:
+				copy(y.F32[o:o+n], x.F32[src:src+n])
+			case graph.Int8, graph.Int4:
+				copy(y.I8[o:o+n], x.I8[src:src+n])
+			case graph.UInt8:
+				copy(y.U8[o:o+n], x.U8[src:src+n])
+			case graph.Int16:
+				copy(y.I16[o:o+n], x.I16[src:src+n])
+			case graph.Int32:
+				copy(y.I32[o:o+n], x.I32[src:src+n])
+			case graph.Int64:
+				copy(y.I64[o:o+n], x.I64[src:src+n])
+			case graph.Bool:
+				copy(y.Bool[o:o+n], x.Bool[src:src+n])
 			}
 			o += n
 		}
@@ -154,19 +137,16 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Ke
 		}
 		sum += t.Shape[axis]
 		k.blocks = append(k.blocks, t.Shape[axis]*inner)
-		var c concatScale
-		// uint8 inputs are copied as they are whatever their scales: the
-		// TFLite runtime's uint8 CONCATENATION does not rescale (measured
-		// with the oracle), and converters give them the output's scale.
-		if si, zi, ok := QuantParams(t); ok && outQ && out.DType.IsInteger() && out.DType != graph.Int32 && out.DType != graph.UInt8 && (si != so || zi != zo) {
-			c.needed = true
-			c.scale = si * (1 / so)
-			c.bias = float32(-zi) * c.scale
-			c.zpOut = zo
-			c.lo, c.hi = DTypeRange(out.DType)
-			k.rescale = true
+		// The TFLite runtime copies uint8 and int16 inputs whatever their
+		// scales (converters give them the output's) and refuses int8 ones
+		// whose quantization differs from the output's.
+		if out.DType == graph.Int8 {
+			si, zi, ok := QuantParams(t)
+			if ok != outQ || si != so || zi != zo {
+				return nil, unsupported(op, ins, outs, fmt.Sprintf("int8 input %d %q has scale %g and zero point %d, the output %q %g and %d: TFLite's int8 CONCATENATION does not rescale and refuses differing quantization",
+					i, t.Name, si, zi, out.Name, so, zo))
+			}
 		}
-		k.rescal = append(k.rescal, c)
 	}
 	if sum != out.Shape[axis] {
 		return nil, fmt.Errorf("%s: inputs sum to %d along axis %d but output %q has %d: %w", op.Kind, sum, axis, out.Name, out.Shape[axis], graph.ErrShape)

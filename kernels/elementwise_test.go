@@ -291,11 +291,20 @@ func TestConcatenation(t *testing.T) {
 	got := run(t, graph.OpConcatenation, &graph.ConcatenationOptions{Axis: -1}, []*graph.Tensor{a, b}, tq("y", graph.Float32, []int{2, 3}, 0, 0),
 		f32([]int{2, 1}, 1, 2), f32([]int{2, 2}, 10, 11, 20, 21))
 	eqF32(t, "axis -1", got.F32, 1, 10, 11, 2, 20, 21)
-	// int8 with a different input scale is rescaled: 10·0.2/0.1 = 20, zero points applied.
+	// int8 with a different input scale is refused, as the TFLite runtime
+	// refuses it; int16 is copied unrescaled, as the runtime copies it.
 	a, b = tq("a", graph.Int8, []int{2}, 0.2, 1), tq("b", graph.Int8, []int{1}, 0.1, 0)
-	got = run(t, graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 0}, []*graph.Tensor{a, b}, tq("y", graph.Int8, []int{3}, 0.1, 0),
-		i8([]int{2}, 11, 127), i8([]int{1}, -5))
-	eqI8(t, "rescaled", got.I8, 20, 127, -5)
+	if _, err := kernels.Prepare(&graph.Op{Kind: graph.OpConcatenation, Options: &graph.ConcatenationOptions{Axis: 0}},
+		[]*graph.Tensor{a, b}, []*graph.Tensor{tq("y", graph.Int8, []int{3}, 0.1, 0)}); err == nil || !strings.Contains(err.Error(), `"a"`) {
+		t.Errorf("int8 inputs of differing scales: %v", err)
+	}
+	a, b = tq("a", graph.Int16, []int{2}, 0.2, 0), tq("b", graph.Int16, []int{1}, 0.1, 0)
+	ia := &kernels.Buffer{DType: graph.Int16, Shape: []int{2}, I16: []int16{11, 32767}}
+	ib := &kernels.Buffer{DType: graph.Int16, Shape: []int{1}, I16: []int16{-5}}
+	got = run(t, graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 0}, []*graph.Tensor{a, b}, tq("y", graph.Int16, []int{3}, 0.1, 0), ia, ib)
+	if got.I16[0] != 11 || got.I16[1] != 32767 || got.I16[2] != -5 {
+		t.Errorf("int16 of differing scales: %v, want the inputs copied", got.I16)
+	}
 	bt := &graph.Tensor{Name: "b", DType: graph.Bool, Shape: []int{2}}
 	bb := &kernels.Buffer{DType: graph.Bool, Shape: []int{2}, Bool: []bool{true, false}}
 	got = run(t, graph.OpConcatenation, &graph.ConcatenationOptions{}, []*graph.Tensor{bt, bt}, &graph.Tensor{Name: "y", DType: graph.Bool, Shape: []int{4}}, bb, bb)

@@ -137,11 +137,6 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 		return nil, err
 	}
 	k.zpIn, k.zpOut = zi, zo
-	if out.DType == graph.Int16 {
-		// The TFLite runtime's single-rounding MEAN is its 8-bit path; int16
-		// runs the reference kernel.
-		rnd = fixedpoint.DoubleRounding
-	}
 	k.lo, k.hi = DTypeRange(out.DType)
 	if sc, ok := xnnMeanScale(rnd, in, out, red, si, so, k.count); ok {
 		k.fp32, k.fpScale = true, sc
@@ -149,9 +144,10 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 	}
 	rnd = rnd.Builtin()
 	k.rnd = rnd
-	// TFLite's reference kernels divide the raw sum when nothing needs
-	// rescaling; the runtime's 8-bit path always rescales.
-	if si == so && zi == zo && rnd == fixedpoint.DoubleRounding {
+	// TFLite's reference kernels (and the runtime's int16 MEAN) divide the
+	// raw sum when nothing needs rescaling; the runtime's 8-bit path always
+	// rescales.
+	if si == so && zi == zo && (rnd == fixedpoint.DoubleRounding || out.DType == graph.Int16) {
 		k.sameQuant = true
 		return k, nil
 	}

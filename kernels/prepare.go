@@ -81,7 +81,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	case graph.OpAdd:
 		return prepareAdd(op, ins, outs, rnd, o.reference)
 	case graph.OpRelu, graph.OpRelu6:
-		return prepareRelu(op, ins, outs, o.reference)
+		return prepareRelu(op, ins, outs, rnd, o.reference)
 	case graph.OpLogistic:
 		return prepareLogistic(op, ins, outs, o.reference)
 	case graph.OpLeakyRelu:

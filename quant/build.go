@@ -217,14 +217,17 @@ func (r *rewriter) emitQuant(op *graph.Op) error {
 		if ins, err = r.weightOp(op, ins); err != nil {
 			return err
 		}
-	case graph.OpAdd, graph.OpConcatenation, graph.OpMul, graph.OpSub, graph.OpSquaredDifference, graph.OpPrelu,
+	case graph.OpAdd, graph.OpMul, graph.OpSub, graph.OpSquaredDifference, graph.OpPrelu,
 		graph.OpLess, graph.OpLessEqual, graph.OpGreater, graph.OpGreaterEqual, graph.OpEqual, graph.OpNotEqual:
 		for i, in := range op.Inputs {
 			ins[i] = r.getQuant(in)
 		}
-	case graph.OpMinimum, graph.OpMaximum, graph.OpPack:
-		// The converter gives inputs and output one scale (PACK copies
-		// values): requantize (or quantize a constant) to the output's.
+	case graph.OpMinimum, graph.OpMaximum, graph.OpPack, graph.OpConcatenation:
+		// The converter gives inputs and output one scale (PACK and
+		// CONCATENATION copy values; the TFLite runtime refuses an int8
+		// CONCATENATION whose inputs' quantization differs from its
+		// output's and copies int16 ones unrescaled): requantize (or
+		// quantize a constant) to the output's.
 		p := r.params[op.Outputs[0]]
 		for i, in := range op.Inputs {
 			ins[i] = r.getQuantAs(in, p)

@@ -93,3 +93,42 @@ func TestNewOpsQuantizedForms(t *testing.T) {
 		}
 	}
 }
+
+// A CONCATENATION of branches with different ranges gets inputs requantized
+// to its output's quantization: the TFLite runtime refuses an int8 one whose
+// inputs' scales differ (and copies int16 ones unrescaled), and so does
+// qbench; the quantized model compiles.
+func TestConcatInputsShareOutputQuantization(t *testing.T) {
+	for _, mode := range []Options{{IO: graph.Int8}, {Mode: Mode16x8, IO: graph.Int16}} {
+		g := &graph.Graph{}
+		s := []int{1, 4, 5, 6}
+		x := g.AddTensor(act("x", s...))
+		r := g.AddTensor(act("r", s...))
+		m := g.AddTensor(act("m", s...))
+		y := g.AddTensor(act("y", 1, 4, 5, 12))
+		g.AddOp(graph.OpRelu, []int{x}, []int{r}, nil)
+		g.AddOp(graph.OpMul, []int{x, g.AddTensor(randConst(rand.New(rand.NewSource(3)), "k", []int{6}, 4))}, []int{m}, &graph.ArithOptions{})
+		g.AddOp(graph.OpConcatenation, []int{r, m}, []int{y}, &graph.ConcatenationOptions{Axis: 3})
+		g.Inputs, g.Outputs = []int{x}, []int{y}
+		q, _, err := Quantize(context.Background(), g, SliceSamples(randomSamples(g, 32, 5)), mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		for _, op := range q.Ops {
+			if op.Kind != graph.OpConcatenation {
+				continue
+			}
+			seen = true
+			out := q.Tensors[op.Outputs[0]].Quant
+			for _, i := range op.Inputs {
+				if a := q.Tensors[i].Quant; a == nil || a.Scale[0] != out.Scale[0] || a.ZeroPoint[0] != out.ZeroPoint[0] {
+					t.Errorf("%v: CONCATENATION input %q quantization %+v differs from the output's %+v", mode.Mode, q.Tensors[i].Name, a, out)
+				}
+			}
+		}
+		if !seen {
+			t.Fatalf("%v: no CONCATENATION in the quantized model", mode.Mode)
+		}
+	}
+}

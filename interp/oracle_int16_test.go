@@ -1,0 +1,110 @@
+package interp_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+	"github.com/qbench/qbench/tflite"
+)
+
+// TestInt16LightOpsMatchTFLite runs one-op int16 RELU, RELU6, MEAN (over
+// H×W, over C, same quantization) and CONCATENATION (inputs at other scales)
+// models with random scales in the TFLite runtime and in qbench's runtime
+// arithmetic: every value must be identical. It also checks that an int8
+// CONCATENATION whose inputs' quantization differs is refused by both.
+func TestInt16LightOpsMatchTFLite(t *testing.T) {
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per op; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(3, 7))
+	sc16 := func() float32 { return float32(0.0001 + 0.001*rng.Float64()) }
+	s := []int{1, 6, 5, 4}
+	type cs struct {
+		name  string
+		build func() *graph.Graph
+	}
+	var cases []cs
+	for range 3 {
+		cases = append(cases,
+			cs{"concat", func() *graph.Graph {
+				x := qt(graph.Int16, s, sc16(), 0)
+				c := constOf(graph.Int16, s, sc16(), 0, rng)
+				y := qt(graph.Int16, []int{1, 6, 5, 8}, sc16(), 0)
+				return oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, x, y, c)
+			}},
+			cs{"relu", func() *graph.Graph {
+				return oneOp(graph.OpRelu, nil, qt(graph.Int16, []int{1, 8, 10, 12}, sc16(), 0), qt(graph.Int16, []int{1, 8, 10, 12}, sc16(), 0))
+			}},
+			cs{"relu6", func() *graph.Graph {
+				return oneOp(graph.OpRelu6, nil, qt(graph.Int16, []int{1, 8, 10, 12}, sc16(), 0), qt(graph.Int16, []int{1, 8, 10, 12}, sc16(), 0))
+			}},
+			cs{"mean-hw", func() *graph.Graph {
+				return oneOp(graph.OpMean, &graph.ReducerOptions{KeepDims: true}, qt(graph.Int16, []int{1, 7, 9, 10}, sc16(), 0), qt(graph.Int16, []int{1, 1, 1, 10}, sc16(), 0), i32("axis", 1, 2))
+			}},
+			cs{"mean-c", func() *graph.Graph {
+				return oneOp(graph.OpMean, &graph.ReducerOptions{}, qt(graph.Int16, []int{2, 5, 9, 30}, sc16(), 0), qt(graph.Int16, []int{2, 5, 9}, sc16(), 0), i32("axis", -1))
+			}},
+			cs{"mean-same", func() *graph.Graph {
+				x := qt(graph.Int16, []int{1, 7, 7, 16}, sc16(), 0)
+				y := qt(graph.Int16, []int{1, 16}, 0, 0)
+				y.Quant = x.Quant.Clone()
+				return oneOp(graph.OpMean, &graph.ReducerOptions{}, x, y, i32("axis", 1, 2))
+			}},
+		)
+	}
+	dir := t.TempDir()
+	same, total := 0, 0
+	for i, c := range cases {
+		name := fmt.Sprintf("%s-%d", c.name, i)
+		g := c.build()
+		path := filepath.Join(dir, name+".tflite")
+		if err := tflite.WriteFile(path, g); err != nil {
+			t.Fatalf("%s: write: %v", name, err)
+		}
+		p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		in := randomInput(rng, p.InputTensor(0), 8, -6, 6)
+		got, err := p.NewExecutor().RunRaw(in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, err := or.Run(path, in)
+		if err != nil {
+			t.Fatalf("%s: oracle: %v", name, err)
+		}
+		bad, worst := compareInts(graph.Int16, got, want)
+		if bad > 0 {
+			t.Errorf("%s: %d of %d values differ from TFLite, by up to %d", name, bad, len(got)/2, worst)
+		}
+		same += len(got)/2 - bad
+		total += len(got) / 2
+	}
+	t.Logf("int16 RELU/RELU6/MEAN/CONCATENATION: %d of %d values identical with TFLite", same, total)
+
+	x := qt(graph.Int8, s, 0.05, 3)
+	c := constOf(graph.Int8, s, 0.07, -2, rng)
+	g := oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, x, qt(graph.Int8, []int{1, 6, 5, 8}, 0.05, 3), c)
+	path := filepath.Join(dir, "concat-int8.tflite")
+	if err := tflite.WriteFile(path, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := or.Run(path, nil); err == nil {
+		t.Error("TFLite ran an int8 CONCATENATION whose inputs' scales differ; qbench refuses it")
+	}
+	if _, err := interp.Compile(g, interp.Options{}); err == nil || !strings.Contains(err.Error(), "does not rescale") {
+		t.Errorf("int8 CONCATENATION of differing scales: %v", err)
+	}
+}
