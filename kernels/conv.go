@@ -534,11 +534,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
-// requantRows runs the int32 epilogue over a row-major [rows][n] block.
+// requantRows runs the int32 epilogue over a row-major [rows][n] block
+// (one call of the vector loop for the whole block).
 func requantRows(dst []int8, acc []int32, n int, rq *requant) {
-	for i := 0; i < len(acc); i += n {
-		rq.rowInt8(dst[i:i+n], acc[i:i+n])
-	}
+	rq.rowsInt8(dst[:len(acc)], acc, len(acc)/n)
 }
 
 // convInt16 is a 16x8 CONV_2D: int16 activations (zero point 0), int8

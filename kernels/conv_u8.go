@@ -132,9 +132,13 @@ func u8AsS8(v []uint8) []int8 {
 
 // toS8Shifted writes x−128 for each uint8 x (flipping the top bit).
 func toS8Shifted(dst []int8, src []uint8) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = int8(v ^ 0x80)
+	d := bytesOf(dst[:len(src)])
+	n := len(src) &^ 7
+	for i := 0; i < n; i += 8 {
+		binary.LittleEndian.PutUint64(d[i:], binary.LittleEndian.Uint64(src[i:])^0x8080808080808080)
+	}
+	for i := n; i < len(src); i++ {
+		d[i] = src[i] ^ 0x80
 	}
 }
 

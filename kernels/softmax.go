@@ -71,7 +71,7 @@ func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpo
 		}
 		s.mult, s.shift = rnd.PreprocessSoftmaxScaling(float64(beta), float64(sIn), softmaxScaledDiffIntegerBits)
 		s.diffMin = -int32(fixedpoint.CalculateInputRadius(softmaxScaledDiffIntegerBits, s.shift, 31))
-		return &softmaxUint8{s}, nil
+		return &softmaxUint8{s.withExp8()}, nil
 	case in.DType == graph.Int8 && (out.DType == graph.Int8 || out.DType == graph.Int16):
 		sIn, _, err := tensorQuant(op, "input", in)
 		if err != nil {
@@ -89,6 +89,7 @@ func prepareSoftmaxRounding(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpo
 		}
 		s.mult, s.shift = rnd.PreprocessSoftmaxScaling(float64(beta), float64(sIn), softmaxScaledDiffIntegerBits)
 		s.diffMin = -int32(fixedpoint.CalculateInputRadius(softmaxScaledDiffIntegerBits, s.shift, 31))
+		s.withExp8()
 		if out.DType == graph.Int8 {
 			return &softmaxInt8{s}, nil
 		}
@@ -134,6 +135,34 @@ type softmax struct {
 	shift            int
 	diffMin          int32
 	expLUT, recipLUT *fixedpoint.LUT16
+	// exp8 is the 8-bit forms' exp of every difference from the row
+	// maximum: exp8[−diff] (diff in [−255, 0]), −1 where diff < diffMin.
+	// The per-element computation depends on diff alone, so the table
+	// gives the same bits; nil runs the computation (the reference).
+	exp8 *[256]int32
+}
+
+// expOf8 is the 8-bit softmax's exp of a difference diff ≤ 0 from the
+// row maximum in Q0.31, false below diffMin (TFLite's kernels skip it).
+func (s *softmax) expOf8(diff int32) (int32, bool) {
+	if diff < s.diffMin {
+		return 0, false
+	}
+	scaled := s.round.MultiplyByQuantizedMultiplierGreaterThanOne(diff, s.mult, s.shift)
+	return fixedpoint.ExpOnNegativeValues(scaled, softmaxScaledDiffIntegerBits), true
+}
+
+// withExp8 fills s.exp8 from expOf8 and returns s.
+func (s *softmax) withExp8() *softmax {
+	t := new([256]int32)
+	for d := range t {
+		t[d] = -1
+		if e, ok := s.expOf8(-int32(d)); ok {
+			t[d] = e
+		}
+	}
+	s.exp8 = t
+	return s
 }
 
 // rows checks the buffers and returns the number of rows.
@@ -188,11 +217,11 @@ func int8Row[T int8 | uint8](s *softmax, x []T, outBits int, emit func(c int, v 
 	}
 	expOf := func(v T) (int32, bool) {
 		diff := int32(v) - maxIn
-		if diff < s.diffMin {
-			return 0, false
+		if t := s.exp8; t != nil {
+			e := t[uint8(-diff)] // diff in [−255, 0] for 8-bit inputs
+			return e, e >= 0
 		}
-		scaled := s.round.MultiplyByQuantizedMultiplierGreaterThanOne(diff, s.mult, s.shift)
-		return fixedpoint.ExpOnNegativeValues(scaled, softmaxScaledDiffIntegerBits), true
+		return s.expOf8(diff)
 	}
 	var sum int32 // Q12.19
 	for _, v := range x {

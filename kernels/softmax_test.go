@@ -4,9 +4,11 @@ import (
 	"math"
 	"math/rand"
 	"runtime/debug"
+	"slices"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 func TestSoftmaxReferenceCases(t *testing.T) { runRefDir(t, "softmax") }
@@ -129,4 +131,64 @@ func softmaxRef(x []float64) []float64 {
 		out[i] /= s
 	}
 	return out
+}
+
+// TestSoftmax8ExpTable checks the 8-bit softmax's exp table against the
+// per-element computation (exp8 nil) on random rows, input scales and
+// betas, int8 and uint8, int8→int16, in every rounding mode.
+func TestSoftmax8ExpTable(t *testing.T) {
+	rng := rand.New(rand.NewSource(56))
+	for iter := 0; iter < 120; iter++ {
+		depth := 1 + rng.Intn(1100)
+		rnd := fixedpoint.Rounding(iter % 3)
+		beta := float32(0.1 + 3*rng.Float64())
+		sIn := float32(0.001 + 0.5*rng.Float64())
+		var in, out *graph.Tensor
+		switch iter % 3 {
+		case 0:
+			in, out = qtensor("in", graph.Int8, []int{2, depth}, sIn, int64(rng.Intn(256)-128)), qtensor("out", graph.Int8, []int{2, depth}, 1.0/256, -128)
+		case 1:
+			in, out = qtensor("in", graph.UInt8, []int{2, depth}, sIn, int64(rng.Intn(256))), qtensor("out", graph.UInt8, []int{2, depth}, 1.0/256, 0)
+		default:
+			in, out = qtensor("in", graph.Int8, []int{2, depth}, sIn, 0), qtensor("out", graph.Int16, []int{2, depth}, 1.0/65536, -32768)
+		}
+		op := &graph.Op{Kind: graph.OpSoftmax, Options: &graph.SoftmaxOptions{Beta: beta}}
+		k, err := prepareSoftmaxRounding(op, []*graph.Tensor{in}, []*graph.Tensor{out}, rnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s *softmax
+		switch kk := k.(type) {
+		case *softmaxInt8:
+			s = kk.softmax
+		case *softmaxUint8:
+			s = kk.softmax
+		case *softmaxInt8To16:
+			s = kk.softmax
+		}
+		if s == nil || s.exp8 == nil {
+			t.Fatalf("%T: no exp table", k)
+		}
+		x := allocBuf(in)
+		for i := range x.I8 {
+			x.I8[i] = int8(rng.Intn(256) - 128)
+		}
+		for i := range x.U8 {
+			x.U8[i] = uint8(rng.Intn(256))
+		}
+		got, want := allocBuf(out), allocBuf(out)
+		if err := k.Run([]*Buffer{x}, []*Buffer{got}); err != nil {
+			t.Fatal(err)
+		}
+		tab := s.exp8
+		s.exp8 = nil
+		err = k.Run([]*Buffer{x}, []*Buffer{want})
+		s.exp8 = tab
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.I8, want.I8) || !slices.Equal(got.U8, want.U8) || !slices.Equal(got.I16, want.I16) {
+			t.Fatalf("iter %d %s→%s depth %d beta %g scale %g %v: table and computation differ", iter, in.DType, out.DType, depth, beta, sIn, rnd)
+		}
+	}
 }
