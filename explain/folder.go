@@ -20,10 +20,8 @@ const (
 	FileRequantized = "requantized.tflite"
 )
 
-// isOutputName extends report.IsOutputName with explain's own files.
-func isOutputName(name string) bool {
-	return name == FileRequantized || report.IsOutputName(name)
-}
+// isOutputName is report.IsOutputName, which knows explain's files too.
+func isOutputName(name string) bool { return report.IsOutputName(name) }
 
 // WriteFolder writes explain.json, explain.html and, when the fix search
 // produced one, the best fix's model (Fix.File) into dir as one unit: they are built in a

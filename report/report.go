@@ -332,8 +332,8 @@ const (
 func IsOutputName(name string) bool {
 	switch name {
 	case FileJSON, FileMarkdown, FileHTML, FilePredictions, FileSuggestedLabels,
-		"outputs.bin",                                  // compare.OutputsFile
-		"explain.json", "explain.html", "mixed.tflite", // explain
+		"outputs.bin",                                                        // compare.OutputsFile
+		"explain.json", "explain.html", "mixed.tflite", "requantized.tflite", // explain
 		"models", "work": // demo's models and per-configuration work folders
 		return true
 	}
