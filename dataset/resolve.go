@@ -100,8 +100,16 @@ func ResolveSpec(g *graph.Graph, f SpecFlags) (spec Spec, notes []string, err er
 
 // specFromShape is the default spec for an image input of this shape.
 func specFromShape(shape []int, layout string) (Spec, error) {
+	if len(shape) == 3 && layout != LayoutNCHW {
+		// [N, H, W]: a batch of single-channel images without a channel
+		// dimension (MNIST-style models, e.g. a sequence model reading
+		// rows as time steps); laid out as NHWC with C = 1.
+		s := DefaultSpec(shape[1], shape[2])
+		s.Channels = 1
+		return s, nil
+	}
 	if len(shape) != 4 {
-		return Spec{}, fmt.Errorf("shape %v is not an image batch (NHWC or NCHW)", shape)
+		return Spec{}, fmt.Errorf("shape %v is not an image batch (NHWC, NCHW, or NHW for one channel)", shape)
 	}
 	if layout == "" {
 		layout = LayoutNHWC
@@ -157,7 +165,11 @@ func valueMapping(s *Spec, in *graph.Tensor, meta *graph.TensorMeta, f SpecFlags
 			return []string{"the model's TFLite metadata gives its input range as 0..1"}
 		}
 	}
-	return []string{fmt.Sprintf("the model states no preprocessing: assuming RGB, bilinear resize to %dx%d, values x/255 in 0..1 (set --range, --mean/--std, --channels if it expects otherwise)", s.Height, s.Width)}
+	colour := "RGB"
+	if s.Channels == 1 {
+		colour = "grayscale"
+	}
+	return []string{fmt.Sprintf("the model states no preprocessing: assuming %s, bilinear resize to %dx%d, values x/255 in 0..1 (set --range, --mean/--std, --channels if it expects otherwise)", colour, s.Height, s.Width)}
 }
 
 // quantRange names the range an integer input's quantization covers when

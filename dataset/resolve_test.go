@@ -134,3 +134,24 @@ func TestResolveSpecResNet8(t *testing.T) {
 		t.Fatalf("spec %+v notes %v err %v", s, notes, err)
 	}
 }
+
+// An [N, H, W] input (MNIST-style, e.g. an LSTM reading rows as time steps)
+// is a batch of one-channel images without a channel dimension.
+func TestResolveSpecNHW(t *testing.T) {
+	g := &graph.Graph{}
+	x := g.AddTensor(&graph.Tensor{Name: "x", DType: graph.Float32, Shape: []int{1, 28, 20}})
+	g.Inputs = []int{x}
+	s, _, err := ResolveSpec(g, SpecFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Height != 28 || s.Width != 20 || s.Channels != 1 || s.layout() != LayoutNHWC {
+		t.Errorf("spec %dx%dx%d %s, want 28x20x1 NHWC", s.Height, s.Width, s.Channels, s.layout())
+	}
+	if err := s.CheckShape([]int{1, 20, 28}); err == nil {
+		t.Error("[1 20 28] accepted for a 28x20 spec")
+	}
+	if err := s.CheckShape([]int{28, 20, 1}); err != nil {
+		t.Errorf("HWC shape: %v", err)
+	}
+}

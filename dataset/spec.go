@@ -247,11 +247,14 @@ func (s Spec) Store(g *graph.Graph) error {
 }
 
 // CheckShape reports whether s produces a tensor of the given NHWC (or HWC)
-// shape, NCHW (CHW) when s.Layout is NCHW; the batch dimension, when
-// present, is not checked.
+// shape, NCHW (CHW) when s.Layout is NCHW, or [N, H, W] for one channel;
+// the batch dimension, when present, is not checked.
 func (s Spec) CheckShape(shape []int) error {
 	if len(shape) == 4 {
 		shape = shape[1:]
+	} else if len(shape) == 3 && s.Channels == 1 && s.layout() == LayoutNHWC && shape[2] != 1 &&
+		shape[1] == s.Height && shape[2] == s.Width {
+		shape = []int{shape[1], shape[2], 1} // [N, H, W]: one channel, no channel dimension
 	}
 	want := []int{s.Height, s.Width, s.Channels}
 	if s.Layout == LayoutNCHW {

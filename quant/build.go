@@ -112,7 +112,9 @@ func (r *rewriter) getFloat(t int) int {
 		return r.floatIdx[t]
 	}
 	src := r.g.Tensors[t]
-	if src.IsConst() {
+	if src.IsConst() || src.Variable {
+		// Constants, and state tensors (an LSTM's or SVDF's, which no op
+		// writes and the kept-float op updates itself), are copied.
 		c := *src
 		c.Shape = append([]int(nil), src.Shape...)
 		c.Data = append([]byte(nil), src.Data...)
@@ -205,6 +207,10 @@ func (r *rewriter) emitFloat(op *graph.Op) error {
 	}
 	nop := r.ng.AddOp(op.Kind, ins, outs, cloneOpts(r.g, op))
 	nop.Version = op.Version
+	for _, t := range op.Intermediates {
+		src := r.g.Tensors[t]
+		nop.Intermediates = append(nop.Intermediates, r.addTensor(src, src.Name, src.DType, src.Quant.Clone()))
+	}
 	return nil
 }
 

@@ -60,15 +60,18 @@ type TensorReport struct {
 
 // Report summarises a quantization run.
 type Report struct {
-	Method     string         `json:"method"`
-	Percentile float64        `json:"percentile,omitempty"`
-	Mode       string         `json:"mode"`
-	IO         string         `json:"io"`
-	PerTensor  bool           `json:"per_tensor_weights"`
-	BiasCorr   bool           `json:"bias_correction"`
-	KeepFloat  []int          `json:"keep_float,omitempty"`
-	Samples    int            `json:"calibration_samples"`
-	Tensors    []TensorReport `json:"tensors"`
+	Method     string  `json:"method"`
+	Percentile float64 `json:"percentile,omitempty"`
+	Mode       string  `json:"mode"`
+	IO         string  `json:"io"`
+	PerTensor  bool    `json:"per_tensor_weights"`
+	BiasCorr   bool    `json:"bias_correction"`
+	KeepFloat  []int   `json:"keep_float,omitempty"`
+	// FloatOps names the ops that stay float32 because qbench has no
+	// integer form for them (not those KeepFloat asked for), with why.
+	FloatOps []string       `json:"float_ops,omitempty"`
+	Samples  int            `json:"calibration_samples"`
+	Tensors  []TensorReport `json:"tensors"`
 	// QuantIndex maps each float-graph tensor index to its integer version
 	// in the quantized graph, or -1.
 	QuantIndex []int `json:"-"`
@@ -145,6 +148,10 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
 	graph.OpLogSoftmax: ruleFloat,
+	// Sequence ops keep float (their state tensors copied as float
+	// variables): qbench does not write the converter's integer LSTM
+	// (8x8->16 with calibrated gate intermediates) or SVDF yet.
+	graph.OpUnidirectionalSequenceLSTM: ruleFloat, graph.OpSVDF: ruleFloat,
 	// TFLite_Detection_PostProcess stays float as the converter leaves it:
 	// its inputs are dequantized and its four outputs are float32.
 	graph.OpDetectionPostProcess: ruleFloat,
@@ -169,6 +176,20 @@ var noInt16 = map[graph.OpKind]bool{
 	// Layout ops the oracle's TFLite has no int16 kernel for.
 	graph.OpTile: true, graph.OpMirrorPad: true, graph.OpSpaceToBatchND: true, graph.OpBatchToSpaceND: true,
 	graph.OpSpaceToDepth: true, graph.OpDepthToSpace: true,
+}
+
+// floatWhy says why an op of kind k has no integer form in a quantized model.
+func floatWhy(k graph.OpKind) string {
+	switch k {
+	case graph.OpUnidirectionalSequenceLSTM, graph.OpSVDF:
+		return "qbench does not write the converter's integer form of this sequence op yet; it runs float between DEQUANTIZE and QUANTIZE, its state tensors float"
+	case graph.OpDetectionPostProcess:
+		return "the converter leaves it float"
+	}
+	if r, ok := supportedOps[k]; ok && r != ruleFloat {
+		return "no int16 kernel in TFLite"
+	}
+	return "no integer kernel in the TFLite runtime (or none in qbench yet)"
 }
 
 // ruleOf is how op is quantized in this run (ok false: no rule at all).
@@ -232,6 +253,7 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 
 // rewriter holds the state of one Apply call.
 type rewriter struct {
+	floatOps   []string // ops kept float by rule, with why (Report.FloatOps)
 	g          *graph.Graph
 	cal        *Calibration
 	opts       Options
@@ -275,6 +297,9 @@ func (r *rewriter) assignParams() error {
 			return fmt.Errorf("op %d (%s): %w (no integer kernel); keep it float or remove it", oi, op.Kind, ErrUnsupported)
 		}
 		if rule == ruleFloat {
+			if !r.keep[oi] {
+				r.floatOps = append(r.floatOps, fmt.Sprintf("op %d (%s) stays float32: %s", oi, op.Kind, floatWhy(op.Kind)))
+			}
 			r.keep[oi] = true
 		}
 		for k, in := range op.Inputs {
@@ -372,7 +397,7 @@ func (r *rewriter) report() *Report {
 	rep := &Report{
 		Method: r.opts.Method.String(), Mode: r.opts.Mode.String(), IO: ioName(r.opts.IO),
 		PerTensor: r.opts.PerTensor, BiasCorr: r.opts.BiasCorrection,
-		KeepFloat: append([]int(nil), r.opts.KeepFloat...), Samples: r.cal.Samples,
+		KeepFloat: append([]int(nil), r.opts.KeepFloat...), FloatOps: r.floatOps, Samples: r.cal.Samples,
 		QuantIndex: append([]int(nil), r.qIdx...),
 	}
 	if r.opts.Method == Percentile {

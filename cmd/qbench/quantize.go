@@ -113,6 +113,9 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 					return fmt.Errorf("write report %s: %w", reportPath, werr)
 				}
 			}
+			for _, f := range rep.FloatOps {
+				fmt.Fprintf(a.stderr, "qbench: quantize: note: %s\n", f)
+			}
 			if asJSON {
 				return rep.WriteJSON(a.stdout)
 			}
