@@ -401,7 +401,7 @@ func ewCases() []ewCase {
 		add(castCase(to))
 	}
 	add(unaryCase(graph.OpZerosLike, "", []graph.DType{f32T, i32T, i64T}, nil, nil))
-	add(unaryCase(graph.OpLogSoftmax, "", f, fixedQuant(16.0/256, 127, 255), nil))
+	add(unaryCase(graph.OpLogSoftmax, "", []graph.DType{f32T, u8T}, fixedQuant(16.0/256, 127, 255), nil))
 	add(unaryCase(graph.OpL2Normalization, "", []graph.DType{f32T, i8T, u8T}, fixedQuant(1.0/128, 0, 128), &graph.L2NormOptions{}))
 
 	// reductions

@@ -265,8 +265,53 @@ func prepareL2Normalization(p *prep) (Kernel, error) {
 	return nil, p.unsupported("dtype")
 }
 
+// prepareLogSoftmaxQuant is TFLite's uint8 LOG_SOFTMAX (the runtime's
+// optimized kernel): exp(−s·d) tabulated in float32 for every difference d
+// from the row maximum, the row's float32 sum of table entries, its log,
+// and each output rint(s/so·x − (s·max + log Σ)/so) + 255 at the fixed
+// output scale 16/256. TFLite's int8 LOG_SOFTMAX computes in gemmlowp
+// fixed point instead; qbench does not have that form yet.
 func prepareLogSoftmaxQuant(p *prep, k *rowKernel) (Kernel, error) {
-	return nil, p.unsupported("quantized LOG_SOFTMAX not implemented")
+	in, out := p.in(0), p.out(0)
+	if out.DType != graph.UInt8 {
+		return nil, p.unsupported("int8 LOG_SOFTMAX (TFLite's fixed-point form) is not implemented")
+	}
+	si, _, err := requireQuant(p.op, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	so, zo, err := requireQuant(p.op, "output", out)
+	if err != nil {
+		return nil, err
+	}
+	if so != 16.0/256 || zo != 255 {
+		return nil, fmt.Errorf("%s: output %q must be quantized with scale 16/256 and zero point 255 (TFLite's fixed output), got %g/%d",
+			p.op.Kind, out.Name, so, zo)
+	}
+	// table[255−v] = exp(−si·v), as PopulateSoftmaxLookupTable fills it.
+	var table [256]float32
+	neg := -si
+	for v := range 256 {
+		table[255-v] = float32(math.Exp(float64(neg * float32(v))))
+	}
+	scale := si / so
+	k.q = func(x, y []int32) {
+		mx := int32(0)
+		for _, v := range x {
+			mx = max(mx, v)
+		}
+		var sum float32
+		for _, v := range x {
+			sum += table[255-mx+v]
+		}
+		logSum := float32(math.Log(float64(sum)))
+		pre := (float32(si*float32(mx)) + logSum) / so // explicit rounding: no fused multiply-add
+		for i, v := range x {
+			lp := float32(scale*float32(v)) - pre
+			y[i] = clampQ(int32(math.RoundToEven(float64(lp)))+zo, 0, 255)
+		}
+	}
+	return k, nil
 }
 
 // prepareL2NormQuant is TFLite's 8-bit L2_NORMALIZATION: the row's sum
