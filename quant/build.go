@@ -218,12 +218,12 @@ func (r *rewriter) emitFloat(op *graph.Op) error {
 func (r *rewriter) emitQuant(op *graph.Op) error {
 	ins := make([]int, len(op.Inputs))
 	switch op.Kind {
-	case graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected:
+	case graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected, graph.OpTransposeConv:
 		var err error
 		if ins, err = r.weightOp(op, ins); err != nil {
 			return err
 		}
-	case graph.OpAdd, graph.OpMul, graph.OpSub, graph.OpSquaredDifference, graph.OpPrelu,
+	case graph.OpAdd, graph.OpMul, graph.OpSub, graph.OpSquaredDifference, graph.OpPrelu, graph.OpBatchMatMul,
 		graph.OpLess, graph.OpLessEqual, graph.OpGreater, graph.OpGreaterEqual, graph.OpEqual, graph.OpNotEqual:
 		for i, in := range op.Inputs {
 			ins[i] = r.getQuant(in)

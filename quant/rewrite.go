@@ -163,6 +163,14 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpGather: ruleInput, graph.OpGatherND: ruleInput, graph.OpBroadcastTo: ruleInput,
 	graph.OpMirrorPad: ruleInput, graph.OpReverseV2: ruleInput, graph.OpSpaceToBatchND: ruleInput,
 	graph.OpBatchToSpaceND: ruleInput, graph.OpSpaceToDepth: ruleInput, graph.OpDepthToSpace: ruleInput,
+	// Image and matrix ops: a resize interpolates stored integers, so its
+	// output keeps the input's parameters; TRANSPOSE_CONV has weights and
+	// a bias like CONV_2D (per output channel, axis 0); BATCH_MATMUL
+	// quantizes both operands per tensor, a constant one with its own
+	// range, and calibrates its output like FULLY_CONNECTED; L2_POOL_2D has
+	// only a float kernel in TFLite.
+	graph.OpResizeBilinear: ruleInput, graph.OpResizeNearestNeighbor: ruleInput,
+	graph.OpTransposeConv: ruleCalibrated, graph.OpBatchMatMul: ruleCalibrated, graph.OpL2Pool2D: ruleFloat,
 }
 
 // noInt16 are the ops above without an int16 kernel in TFLite: in 16x8

@@ -7,16 +7,26 @@ import (
 	"github.com/qbench/qbench/graph"
 )
 
-// weightOp fills ins for CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED:
-// integer data input, int8 symmetric weights (per output channel unless
-// PerTensor) and an int32 (int64 in 16x8 mode) bias with scale s_in·s_w[c].
+// weightOp fills ins for CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED or
+// TRANSPOSE_CONV: integer data input, int8 symmetric weights (per output
+// channel unless PerTensor) and an int32 (int64 in 16x8 mode) bias with scale s_in·s_w[c].
 func (r *rewriter) weightOp(op *graph.Op, ins []int) ([]int, error) {
+	// Input, weights and bias positions: TRANSPOSE_CONV has its
+	// output_shape first (an int32 constant, copied) and the bias last.
+	xi, wi, bi := 0, 1, 2
+	if op.Kind == graph.OpTransposeConv {
+		xi, bi = 2, 3
+		if len(op.Inputs) < 3 {
+			return nil, fmt.Errorf("needs output_shape, weights and input, has %d inputs", len(op.Inputs))
+		}
+		ins[0] = r.getFloat(op.Inputs[0])
+	}
 	if len(op.Inputs) < 2 {
 		return nil, fmt.Errorf("needs input and weights, has %d inputs", len(op.Inputs))
 	}
-	x := op.Inputs[0]
-	ins[0] = r.getQuant(x)
-	w := r.g.Tensor(op.Inputs[1])
+	x := op.Inputs[xi]
+	ins[xi] = r.getQuant(x)
+	w := r.g.Tensor(op.Inputs[wi])
 	if w == nil || !w.IsConst() || w.DType != graph.Float32 {
 		return nil, fmt.Errorf("weights must be a float32 constant: %w", ErrUnsupported)
 	}
@@ -36,19 +46,21 @@ func (r *rewriter) weightOp(op *graph.Op, ins []int) ([]int, error) {
 	if len(ws) == 1 {
 		wt.Quant.Axis = 0
 	}
-	ins[1] = r.ng.AddTensor(wt)
+	ins[wi] = r.ng.AddTensor(wt)
 
 	// Bias (float), corrected for the mean weight-quantization error.
 	var bias []float32
 	var bt *graph.Tensor
-	if len(op.Inputs) > 2 && op.Inputs[2] >= 0 {
-		bt = r.g.Tensors[op.Inputs[2]]
+	if len(op.Inputs) > bi && op.Inputs[bi] >= 0 {
+		bt = r.g.Tensors[op.Inputs[bi]]
 		if !bt.IsConst() || bt.DType != graph.Float32 || bt.NumElements() != outC {
 			return nil, fmt.Errorf("bias %q must be a float32 constant of %d values: %w", bt.Name, outC, ErrUnsupported)
 		}
 		bias = bt.Float32s()
 	}
-	if r.opts.BiasCorrection {
+	// Bias correction assumes a convolution's input windows; a transposed
+	// convolution's scatter is not corrected.
+	if r.opts.BiasCorrection && op.Kind != graph.OpTransposeConv {
 		if corr := r.biasCorrection(op, wf, wq, ws, axis, outC); corr != nil {
 			if bias == nil {
 				bias = make([]float32, outC)
@@ -83,10 +95,10 @@ func (r *rewriter) weightOp(op *graph.Op, ins []int) ([]int, error) {
 		}
 		b.DType, b.Data = graph.Int32, graph.EncodeInt32s(q32)
 	}
-	if len(ins) < 3 {
+	for len(ins) <= bi {
 		ins = append(ins, -1)
 	}
-	ins[2] = r.ng.AddTensor(b)
+	ins[bi] = r.ng.AddTensor(b)
 	return ins, nil
 }
 
