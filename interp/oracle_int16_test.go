@@ -108,3 +108,62 @@ func TestInt16LightOpsMatchTFLite(t *testing.T) {
 		t.Errorf("int8 CONCATENATION of differing scales: %v", err)
 	}
 }
+
+// TestUint8TiesMatchTFLite: uint8 ops whose int8 twins the runtime's
+// XNNPACK delegate takes (MEAN over H×W, AVERAGE_POOL_2D, ADD, MUL), with
+// scales that put many results on exact .5 ties, where XNNPACK's rounding
+// (half to even, or half up) and the builtin kernels' (half away from zero)
+// part: qbench's runtime arithmetic must match the oracle on every value
+// (the oracle's delegate takes no uint8 op: the builtin kernels' rounding).
+func TestUint8TiesMatchTFLite(t *testing.T) {
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per op; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(5, 11))
+	u8 := func(shape []int, scale float32, zp int64) *graph.Tensor { return qt(graph.UInt8, shape, scale, zp-128) }
+	s := []int{1, 8, 8, 6}
+	cases := map[string]*graph.Graph{
+		"mean-hw-same": oneOp(graph.OpMean, &graph.ReducerOptions{KeepDims: true}, u8(s, 0.05, 128), u8([]int{1, 1, 1, 6}, 0.05, 128), i32("axis", 1, 2)),
+		"mean-hw-x2":   oneOp(graph.OpMean, &graph.ReducerOptions{KeepDims: true}, u8(s, 0.05, 120), u8([]int{1, 1, 1, 6}, 0.025, 131), i32("axis", 1, 2)),
+		"avgpool-2x2": oneOp(graph.OpAveragePool2D, &graph.Pool2DOptions{Padding: graph.PaddingValid, StrideW: 2, StrideH: 2, FilterW: 2, FilterH: 2},
+			u8(s, 0.05, 128), u8([]int{1, 4, 4, 6}, 0.05, 128)),
+		"avgpool-same-3x3": oneOp(graph.OpAveragePool2D, &graph.Pool2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, FilterW: 2, FilterH: 2},
+			u8(s, 0.05, 3), u8(s, 0.05, 3)),
+		"add-half": oneOp(graph.OpAdd, &graph.AddOptions{}, u8(s, 0.05, 128), u8(s, 0.1, 128), constOf(graph.UInt8, s, 0.05, 0, rng)),
+		"mul-half": oneOp(graph.OpMul, &graph.ArithOptions{}, u8(s, 0.5, 128), u8(s, 0.25, 128), constOf(graph.UInt8, s, 0.25, 0, rng)),
+	}
+	cases["add-half"].Tensors[1].Quant.ZeroPoint[0] = 128
+	cases["mul-half"].Tensors[1].Quant.ZeroPoint[0] = 130
+	dir := t.TempDir()
+	same, total := 0, 0
+	for name, g := range cases {
+		path := filepath.Join(dir, name+".tflite")
+		if err := tflite.WriteFile(path, g); err != nil {
+			t.Fatalf("%s: write: %v", name, err)
+		}
+		p, err := interp.Compile(g, interp.Options{Rounding: fixedpoint.RuntimeRounding})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		in := randomInput(rng, p.InputTensor(0), 8, -6, 6)
+		got, err := p.NewExecutor().RunRaw(in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, err := or.Run(path, in)
+		if err != nil {
+			t.Fatalf("%s: oracle: %v", name, err)
+		}
+		bad, worst := compareInts(graph.UInt8, got, want)
+		if bad > 0 {
+			t.Errorf("%s: %d of %d values differ from TFLite, by up to %d", name, bad, len(got), worst)
+		}
+		same += len(got) - bad
+		total += len(got)
+	}
+	t.Logf("uint8 MEAN/AVERAGE_POOL_2D/ADD/MUL on ties: %d of %d values identical with TFLite", same, total)
+}

@@ -253,11 +253,12 @@ var mulSpec = binSpec{
 	i32:        func(a, b int32) (int32, bool) { return a * b, true },
 	i64:        func(a, b int64) (int64, bool) { return a * b, true },
 	// TFLite's quantized MUL: the product of the offset inputs rescaled by
-	// s1·s2/so. The runtime's XNNPACK delegate takes 8-bit MUL whose scale
-	// XNNPACK accepts and rescales in float32 (xnnRequant).
+	// s1·s2/so. The runtime's XNNPACK delegate takes 8-bit (int8 and uint8,
+	// measured) MUL whose scale XNNPACK accepts and rescales in float32
+	// (xnnRequant).
 	quant: func(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
 		scale := q.s1 * q.s2 / q.so // float32, as XNNPACK forms it
-		if delegated(p.rnd) && p.out(0).DType == graph.Int8 && scale >= 1.0/65536 && scale < 256 {
+		if delegated(p.rnd) && is8Bit(p.out(0).DType) && scale >= 1.0/65536 && scale < 256 {
 			return func(a, b int32) int32 {
 				return xnnRequant((a-q.z1)*(b-q.z2), scale, q.zo, q.lo, q.hi)
 			}, nil

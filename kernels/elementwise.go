@@ -180,7 +180,8 @@ func (k *addKernel) quantAdd(x, y int32) int32 {
 	return k.finish(k.scale1(x) + k.scale2(y))
 }
 
-// xnnAdd is XNNPACK's int8 ADD (the TFLite runtime's delegate takes it):
+// xnnAdd is XNNPACK's 8-bit ADD (the TFLite runtime's delegate takes int8
+// and uint8 ones):
 // out = (bias + a·ma + b·mb) >> shift + zpOut, clamped, with multipliers
 // of 21 bits formed from the float32 ratios sA/sOut and sB/sOut
 // (xnn_init_qs8_add_minmax_*_params): shift = 20 − exponent of the larger
@@ -193,7 +194,7 @@ type xnnAdd struct {
 	shift        uint
 }
 
-// newXNNAdd returns the XNNPACK form of an int8 ADD, or false when
+// newXNNAdd returns the XNNPACK form of an 8-bit ADD, or false when
 // XNNPACK refuses the scales (a ratio outside [2^−10, 2^8)) and the
 // builtin kernel runs.
 func newXNNAdd(sA, sB, sOut float32, zA, zB int32) (xnnAdd, bool) {
@@ -353,7 +354,7 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 	if k.ilo, k.ihi, err = ActivationRangeQuantized(act, out.DType, so, zo); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
 	}
-	if rnd == fixedpoint.RuntimeRounding && out.DType == graph.Int8 {
+	if rnd == fixedpoint.RuntimeRounding && is8Bit(out.DType) {
 		if x, ok := newXNNAdd(s1, s2, so, z1, z2); ok {
 			k.xnn = &x
 			return k, nil

@@ -26,15 +26,19 @@ import (
 //     run on the builtin kernel (single rounding);
 //   - MEAN over height and width of a 4-D int8 tensor: taken (XNNPACK's
 //     global average pooling, float32 requantization; xnnMeanScale);
-//   - int8 ADD, also with a constant or broadcast input: taken (XNNPACK's
-//     own 21-bit fixed point; xnnAdd in elementwise.go);
+//   - 8-bit ADD (int8 and uint8), also with a constant or broadcast
+//     input: taken (XNNPACK's own 21-bit fixed point; xnnAdd in
+//     elementwise.go); 8-bit MUL (float32 rescale) and SUB likewise;
 //   - float to int8 QUANTIZE: taken (fixedpoint.FP32Quantize);
 //   - the clamp of a fused activation is TFLite's (round half away from
 //     zero), not xnn_qs8_quantize's round half to even: with an output
 //     scale that puts RELU_N1_TO_1's bounds on a tie, the oracle keeps
 //     TFLite's bounds.
 //
-// Only int8 tensors are taken (16x8 stays on the builtin kernels), and
+// Of the uint8 ops only ADD, MUL and SUB are taken (measured on tie-prone
+// scales: uint8 conv, depthwise, fully connected, MEAN and pools match the
+// builtin kernels, ADD and MUL only XNNPACK's arithmetic); 16x8 stays on the
+// builtin kernels; and
 // XNNPACK refuses an operator whose requantization scale is 256 or more;
 // qbench then keeps the builtin arithmetic.
 
