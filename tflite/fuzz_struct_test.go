@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/opcases"
 	"github.com/qbench/qbench/interp"
 )
 
@@ -28,6 +29,9 @@ import (
 func FuzzReadStructured(f *testing.F) {
 	seeds := handGraphs()
 	seeds["cnn"] = fuzzCNN()
+	// Control flow: bodies are compiled and run (a WHILE up to
+	// fuzzWhileLimit iterations).
+	seeds["while"], seeds["if"], seeds["call_once"] = opcases.CounterLoop(3), opcases.IfBranches(), opcases.CallOnce()
 	names := make([]string, 0, len(seeds))
 	for n := range seeds {
 		names = append(names, n)
@@ -115,7 +119,7 @@ func checkAcceptedShapes(t *testing.T, data []byte) {
 	if declared > fuzzArenaBudget {
 		return
 	}
-	p, err := interp.Compile(g, interp.Options{})
+	p, err := interp.Compile(g, interp.Options{MaxWhileIterations: fuzzWhileLimit})
 	if err != nil {
 		return
 	}
@@ -124,6 +128,10 @@ func checkAcceptedShapes(t *testing.T, data []byte) {
 	}
 	_ = p.NewExecutor().Run() // must not panic; an error is fine
 }
+
+// fuzzWhileLimit bounds a mutated WHILE's iterations so a loop that never
+// ends costs little.
+const fuzzWhileLimit = 1000
 
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
