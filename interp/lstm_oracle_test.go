@@ -175,6 +175,8 @@ func lstmCases(rng *rand.Rand, n int) []lstmCase {
 		{act: graph.ActTanh, layerNorm: true, timeMajor: true},
 		{act: graph.ActTanh, cifg: true, layerNorm: true, projection: true},
 		{act: graph.ActRelu, timeMajor: true, cellClip: 2},
+		{act: graph.ActSigmoid, projection: true, projBias: true}, // the runtime applies no sigmoid here
+		{act: graph.ActNone, peephole: true},
 	}
 	acts := []graph.Activation{graph.ActTanh, graph.ActRelu, graph.ActSigmoid, graph.ActRelu6, graph.ActNone}
 	for range n {
@@ -383,6 +385,69 @@ func TestLSTMIntOneOpMatchesTFLite(t *testing.T) {
 		if bad, worst := compareInts(dt, got, want); bad > 0 {
 			t.Errorf("%v (batch %d time %d input %d cell %d output %d): %d of %d values differ from TFLite (worst by %d)",
 				c, batch, time, nIn, nCell, nOut, bad, len(got), worst)
+		}
+	}
+}
+
+// hybridize turns a float one-op LSTM's weight matrices (gates, peephole,
+// projection) into symmetric int8 with one scale each, as a dynamic-range
+// converter writes them.
+func hybridize(g *graph.Graph, asymmetric bool) {
+	op := g.Ops[0]
+	op.Options.(*graph.SequenceLSTMOptions).AsymmetricQuantizeInputs = asymmetric
+	for k, ti := range op.Inputs {
+		if ti < 0 || k == 0 || (k > 11 && k != 16) {
+			continue
+		}
+		t := g.Tensors[ti]
+		v := t.Float32s()
+		m := float32(0)
+		for _, x := range v {
+			m = max(m, float32(math.Abs(float64(x))))
+		}
+		s := m / 127
+		q := make([]int8, len(v))
+		for i, x := range v {
+			q[i] = int8(math.Round(float64(x / s)))
+		}
+		t.DType, t.Data = graph.Int8, graph.EncodeInt8s(q)
+		t.Quant = &graph.Quantization{Scale: []float32{s}, ZeroPoint: []int64{0}}
+	}
+}
+
+// TestLSTMHybridOneOpMatchesTFLite writes one-op hybrid LSTMs (float
+// activations, int8 weights; every variant, symmetric and asymmetric input
+// quantization) and compares them with TFLite over 3 invocations of carried
+// state: within 1e-5 of the output range.
+func TestLSTMHybridOneOpMatchesTFLite(t *testing.T) {
+	sharedDir(t)
+	or, err := oracle.Find()
+	if err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("runs node once per variant; skipped with -short")
+	}
+	rng := rand.New(rand.NewPCG(14, 9))
+	dir := t.TempDir()
+	for i, c := range lstmCases(rng, 6) {
+		batch, time, nIn, nCell := 1+rng.IntN(3), 1+rng.IntN(5), 1+rng.IntN(9), 2+rng.IntN(9)
+		nOut := nCell
+		if c.projection {
+			nOut = 1 + rng.IntN(8)
+		}
+		g := floatLSTM(rng, c, batch, time, nIn, nCell, nOut)
+		asym := i%2 == 1
+		hybridize(g, asym)
+		path := filepath.Join(dir, fmt.Sprintf("lstm%d.tflite", i))
+		if err := tflite.WriteFile(path, g); err != nil {
+			t.Fatalf("%v: write: %v", c, err)
+		}
+		in := randomInput(rng, g.Tensor(g.Inputs[0]), 3, -2, 2)
+		got, want, _ := lstmRun(t, or, g, path, in)
+		if rel, r := floatRangeError(got, want); !(rel <= 1e-5) {
+			t.Errorf("%v asymmetric=%v (batch %d time %d input %d cell %d output %d): worst difference %.3g of the output range %.3g",
+				c, asym, batch, time, nIn, nCell, nOut, rel, r)
 		}
 	}
 }

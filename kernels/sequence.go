@@ -230,8 +230,10 @@ func prepareSequenceLSTM(p *prep) (Kernel, error) {
 	switch {
 	case in.DType == graph.Float32 && wo.DType == graph.Float32:
 		return newLSTMFloat(p, g, o)
+	case in.DType == graph.Float32 && wo.DType == graph.Int8:
+		return newLSTMHybrid(p, g, o)
 	case in.DType == graph.Int8 && wo.DType == graph.Int8:
 		return newLSTMInt(p, g, o)
 	}
-	return nil, p.unsupported("UNIDIRECTIONAL_SEQUENCE_LSTM runs float32, or int8 input and weights with int16 cell state (8x8->16)")
+	return nil, p.unsupported("UNIDIRECTIONAL_SEQUENCE_LSTM runs float32, hybrid (float32 with int8 weights), or int8 input and weights with int16 cell state (8x8->16)")
 }
