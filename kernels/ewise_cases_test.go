@@ -412,6 +412,23 @@ func ewCases() []ewCase {
 		add(reduceCase(k, "", allNum, false))
 	}
 	add(reduceCase(graph.OpReduceProd, "", []graph.DType{f32T, i32T, i64T}, false))
+	add(reduceCase(graph.OpReduceProd, "quant", []graph.DType{i8T, i16T}, true))
+	// Three factors with an output scale near the product's: most
+	// results land inside the output range instead of saturating.
+	add(ewCase{kind: graph.OpReduceProd, name: "quant-3", dts: []graph.DType{i8T, i16T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
+		si := float64(x.Quant.Scale[0])
+		typical := 48.0
+		if x.DType == i16T {
+			typical = 12000
+		}
+		_, hi := DTypeRange(x.DType)
+		so := float32(math.Pow(si*typical, 3) / float64(hi) * (0.5 + r.Float64()))
+		out := &graph.Tensor{DType: x.DType, Shape: []int{2, 5, 7}, Quant: &graph.Quantization{Scale: []float32{so}, ZeroPoint: []int64{0}}}
+		if x.DType == i8T {
+			out.Quant.ZeroPoint[0] = int64(r.IntN(41) - 20)
+		}
+		return []*graph.Tensor{x, axisConst(1)}, out, &graph.ReducerOptions{}
+	}})
 	add(reduceCase(graph.OpReduceAny, "", []graph.DType{boolT}, false))
 	for _, k := range []graph.OpKind{graph.OpArgMax, graph.OpArgMin} {
 		add(argCase(k, i32T), argCase(k, i64T))

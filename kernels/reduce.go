@@ -42,11 +42,14 @@ type reduceKernel struct {
 	// Micro, and later runtimes), qsumFloat (the runtime's 8-bit rescale in
 	// float) or neither (the runtime's sum of stored values in the dtype).
 	qsum, qsumFloat bool
-	zi, zo          int32
-	mult            int32
-	shift           int
-	qlo, qhi        int32
-	fscale, fbias   float32
+	// qprod: quantized REDUCE_PROD, each step's product rescaled by
+	// (si / so^(1/n)) as TFLite's QuantizedReduceProd does.
+	qprod         bool
+	zi, zo        int32
+	mult          int32
+	shift         int
+	qlo, qhi      int32
+	fscale, fbias float32
 }
 
 // fold reduces xs at the offsets in red from base with op, starting at init.
@@ -97,6 +100,16 @@ func (k *reduceKernel) Run(ins, outs []*Buffer) error {
 				s += getInt(x, base+o)
 			}
 			v := fixedpoint.MultiplyByQuantizedMultiplier(s-k.zi*n, k.mult, k.shift) + k.zo
+			setInt(y, i, clampQ(v, k.qlo, k.qhi))
+		}
+		return nil
+	case k.qprod:
+		for i, base := range k.kept {
+			acc := getInt(x, base+k.red[0]) - k.zi
+			for _, o := range k.red[1:] {
+				acc = fixedpoint.MultiplyByQuantizedMultiplier64(int64(acc)*int64(getInt(x, base+o)-k.zi), k.mult, k.shift)
+			}
+			v := fixedpoint.MultiplyByQuantizedMultiplier64(int64(acc), k.mult, k.shift) + k.zo
 			setInt(y, i, clampQ(v, k.qlo, k.qhi))
 		}
 		return nil
@@ -188,6 +201,23 @@ func prepareReduce(p *prep) (Kernel, error) {
 	case graph.OpReduceProd:
 		switch d {
 		case graph.Float32, graph.Int32, graph.Int64:
+			return k, nil
+		case graph.Int8, graph.Int16:
+			si, zi, err := requireQuant(p.op, "input", in)
+			if err != nil {
+				return nil, err
+			}
+			so, zo, err := requireQuant(p.op, "output", out)
+			if err != nil {
+				return nil, err
+			}
+			if len(k.red) == 0 {
+				return nil, p.unsupported("quantized REDUCE_PROD of an empty input")
+			}
+			k.qprod, k.zi, k.zo = true, zi, zo
+			n := float64(in.NumElements() / max(out.NumElements(), 1))
+			k.mult, k.shift = fixedpoint.QuantizeMultiplier(float64(si) / math.Pow(float64(so), 1/n))
+			k.qlo, k.qhi = DTypeRange(d)
 			return k, nil
 		}
 	case graph.OpSum:
