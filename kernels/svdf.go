@@ -68,12 +68,15 @@ func prepareSVDF(p *prep) (Kernel, error) {
 	case in.DType == graph.Float32 && wf.DType == graph.Float32 && wt.DType == graph.Float32 &&
 		st.DType == graph.Float32 && out.DType == graph.Float32 && (bias == nil || bias.DType == graph.Float32):
 		return newSVDFFloat(p, g, o)
+	case in.DType == graph.Float32 && wf.DType == graph.Int8 && (wt.DType == graph.Int8 || wt.DType == graph.Float32) &&
+		st.DType == graph.Float32 && out.DType == graph.Float32 && (bias == nil || bias.DType == graph.Float32):
+		return newSVDFHybrid(p, g, o)
 	case in.DType == graph.Int8 && wf.DType == graph.Int8 && out.DType == graph.Int8 &&
 		(bias == nil || bias.DType == graph.Int32) &&
 		((wt.DType == graph.Int16 && st.DType == graph.Int16) || (wt.DType == graph.Int8 && st.DType == graph.Int8)):
 		return newSVDFInt(p, g, o)
 	}
-	return nil, p.unsupported("SVDF runs float32, or int8 input with int8 weights_feature, int16 (or int8) weights_time and state, int32 bias")
+	return nil, p.unsupported("SVDF runs float32, hybrid (float32 with int8 weights), or int8 input with int8 weights_feature, int16 (or int8) weights_time and state, int32 bias")
 }
 
 // svdfFloat is the float32 SVDF.
@@ -114,6 +117,15 @@ func (k *svdfFloat) Run(ins, outs []*Buffer) error {
 			state[(b*g.nFilter+f)*g.nMemory+g.nMemory-1] = s
 		}
 	}
+	k.timeStep(state, y)
+	return nil
+}
+
+// timeStep applies the time filter to the state, sums over the rank, adds
+// the bias and applies the activation (TFLite's
+// ApplyTimeWeightsBiasAndActivation), into y.
+func (k *svdfFloat) timeStep(state, y []float32) {
+	g := k.g
 	for b := 0; b < g.batch; b++ {
 		for u := 0; u < g.nUnit; u++ {
 			var sum float32
@@ -138,7 +150,6 @@ func (k *svdfFloat) Run(ins, outs []*Buffer) error {
 			y[b*g.nUnit+u] = sum
 		}
 	}
-	return nil
 }
 
 // svdfInt is the integer SVDF: int8 input and weights_feature, int16
