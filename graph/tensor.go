@@ -120,6 +120,11 @@ type Tensor struct {
 	// or SVDF's state): no op produces it, ops read and update it across
 	// invocations, and it starts as zeros.
 	Variable bool
+	// Folded marks Data that interp.Fold computed at load: in the file, and
+	// in TFLite, the tensor is computed at run time (dynamic), which changes
+	// the kernel TFLite picks for some consumers (its XNNPACK delegate takes
+	// a resize or transposed convolution only with static parameters).
+	Folded bool
 }
 
 // IsConst reports whether the tensor carries constant data.

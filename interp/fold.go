@@ -212,6 +212,7 @@ func evalOp(g *graph.Graph, op *graph.Op) (bool, error) {
 	for j, t := range outs {
 		t.Data = encodeBuffer(outBufs[j])
 		t.ShapeSignature = nil
+		t.Folded = true
 	}
 	return true, nil
 }

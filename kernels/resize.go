@@ -128,15 +128,17 @@ func prepareResize(p *prep) (Kernel, error) {
 	}
 	k := &resizeKernel{op: p.op, opts: *o, dt: x.DType, arith: resizeArithFor(p.rnd, nearest, x.DType, o),
 		inShape: [4]int{x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]}}
+	if (k.arith == rzXNNF32 || k.arith == rzXNNQ11) && (!size.IsConst() || size.Folded) {
+		// The delegate takes a resize only when its size is a constant
+		// of the file; a size computed at run time (or folded by qbench
+		// from a computation TFLite runs) goes to the builtin kernel.
+		k.arith = resizeArithFor(fixedpoint.SingleRounding, nearest, x.DType, o)
+	}
 	if v := tensorInts(size); v != nil {
 		if len(v) != 2 || v[0] != y.Shape[1] || v[1] != y.Shape[2] {
 			return nil, fmt.Errorf("%s: size %v does not give output %q %v: %w", p.op.Kind, v, y.Name, y.Shape, graph.ErrShape)
 		}
-		k.plan = k.newPlan(v[0], v[1])
-	} else if k.arith == rzXNNF32 || k.arith == rzXNNQ11 {
-		// The delegate takes a resize only when its output size is
-		// static; the builtin kernel computes a size known at run time.
-		k.arith = resizeArithFor(fixedpoint.SingleRounding, nearest, x.DType, o)
+		k.plan = k.newPlan(v[0], v[1]) // after the arithmetic is settled: the plan is in its form
 	}
 	return k, nil
 }

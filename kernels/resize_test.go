@@ -278,7 +278,7 @@ func TestResizeReferenceValues(t *testing.T) {
 }
 
 // TestResizeDynamicSize runs resizes whose size input is known only at run
-// time: the result equals the constant-size kernel of the builtin
+// time, or was folded at load from ops TFLite runs: the result equals the constant-size kernel of the builtin
 // arithmetic (the delegate takes only static sizes), and a size that
 // contradicts the planned output is an error, not a wrong result.
 func TestResizeDynamicSize(t *testing.T) {
@@ -295,6 +295,12 @@ func TestResizeDynamicSize(t *testing.T) {
 				want := rzRun(t, op, cins, cy, fixedpoint.SingleRounding, x, []int32{7, 4})
 				if bad, first := ewCompare(dt, ewEncode(got), ewEncode(want)); bad > 0 {
 					t.Errorf("%s %s %+v: dynamic size differs from the builtin kernel: %s", kind, dt, o, first)
+				}
+				// A size interp.Fold computed is dynamic in TFLite too.
+				cins[1].Folded = true
+				folded := rzRun(t, op, cins, cy, fixedpoint.RuntimeRounding, x, []int32{7, 4})
+				if bad, first := ewCompare(dt, ewEncode(folded), ewEncode(want)); bad > 0 {
+					t.Errorf("%s %s %+v: folded size differs from the builtin kernel: %s", kind, dt, o, first)
 				}
 				k, err := PrepareWith(op, ins, []*graph.Tensor{y}, Options{})
 				if err != nil {

@@ -135,7 +135,7 @@ func prepareTransposeConv(p *prep) (Kernel, error) {
 			// the geometries it accepts; the builtin kernel the rest runs
 			// on rounds twice.
 			rnd = fixedpoint.DoubleRounding
-			if sOut, _, ok := QuantParams(y); ok && len(scales) == 1 && xnnTakesTransposeConv(o, &g) {
+			if sOut, _, ok := QuantParams(y); ok && len(scales) == 1 && xnnTakesTransposeConv(o, &g, osT) {
 				k.xnnScales(fixedpoint.FP32Scale(sIn, scales[0], sOut))
 			}
 		}
@@ -185,7 +185,7 @@ func prepareTransposeConv(p *prep) (Kernel, error) {
 			// As int8 (measured): XNNPACK where the delegate takes the
 			// layer, the builtin kernel's double rounding elsewhere.
 			rnd = fixedpoint.DoubleRounding
-			if xnnTakesTransposeConv(o, &g) {
+			if xnnTakesTransposeConv(o, &g, osT) {
 				k.xnnScales(fixedpoint.FP32Scale(sIn, sW, sOutOf(y)))
 			}
 		}
@@ -310,8 +310,12 @@ func tconvScatter[X float32 | int8 | uint8 | int16, W float32 | int8 | uint8, A 
 // delegate accepts this layer's geometry (its CalculateTransposeConvPaddings):
 // with VALID padding the output must be at least the filter size; with SAME
 // padding the output must map back to exactly the input's size and the
-// filter must be at least as large as the stride.
-func xnnTakesTransposeConv(o *graph.TransposeConvOptions, g *tconvGeom) bool {
+// filter must be at least as large as the stride; output_shape must be a
+// constant of the file.
+func xnnTakesTransposeConv(o *graph.TransposeConvOptions, g *tconvGeom, outShape *graph.Tensor) bool {
+	if !outShape.IsConst() || outShape.Folded {
+		return false // the delegate wants a static output_shape
+	}
 	if o.Padding == graph.PaddingValid {
 		return g.outH >= g.fH && g.outW >= g.fW
 	}
