@@ -19,6 +19,8 @@ import (
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
 	"github.com/qbench/qbench/kernels/fixedpoint"
+	"github.com/qbench/qbench/metrics"
+	"github.com/qbench/qbench/report"
 )
 
 // Schema identifies the JSON layout of Result.
@@ -55,6 +57,9 @@ type Options struct {
 	AttributionClasses, AttributionLayers int
 	// ClassNames, when set, names the classes in reports (index = label).
 	ClassNames []string
+	// FloatName and QuantName name the two models in the class-order
+	// warning (default "float" and "quantized").
+	FloatName, QuantName string
 	// Calib, when set, is calibration data (labels ignored): the fix search
 	// then also tries requantizing with per-channel weights and each
 	// calibration method, without float layers.
@@ -177,6 +182,14 @@ type Result struct {
 	Timings map[string]float64 `json:"timings_s,omitempty"`
 	// Notes say what could not be done and why.
 	Notes []string `json:"notes,omitempty"`
+	// ClassOrder, when set, warns that a model's outputs look like the
+	// right classes in another order, as compare diagnoses it
+	// (metrics.DiagnoseClassOrder on the float model, else the quantized).
+	ClassOrder *report.ClassOrderNote `json:"class_order,omitempty"`
+	// SuggestedLabels, when set by the caller (it knows the dataset's
+	// label map), is the label map fixing ClassOrder; WriteFolder writes
+	// it as report.FileSuggestedLabels.
+	SuggestedLabels []byte `json:"-"`
 }
 
 // session holds one Explain call's compiled programs and data.
@@ -404,6 +417,7 @@ func (s *session) mainPass(ctx context.Context) error {
 	r.QuantAccuracy = accuracy(s.qPred, s.labels, nil)
 	r.Drop = r.FloatAccuracy - r.QuantAccuracy
 	r.QuantVsFloat = confirm(s.qPred, s.fPred, s.labels, s.opts.TargetDrop)
+	r.ClassOrder = s.diagnoseClassOrder()
 	for i, m := range s.matches {
 		qt := s.q.Tensors[m.Quant]
 		scale := float64(qt.Quant.Scale[0])
@@ -540,4 +554,42 @@ func filterData(d Data, keep func(int) bool) Data {
 			return yield(x, label)
 		})
 	}
+}
+
+// diagnoseClassOrder looks for a class-order mistake in the float model's
+// confusion matrix, then the quantized model's, as compare does: a data
+// set whose labels are the model's classes in another order otherwise
+// shows up only as a low accuracy.
+func (s *session) diagnoseClassOrder() *report.ClassOrderNote {
+	k := s.nClasses
+	split := s.opts.Split
+	if split == "" {
+		split = "all"
+	}
+	names := [2]string{s.opts.FloatName, s.opts.QuantName}
+	if names[0] == "" {
+		names[0] = "float"
+	}
+	if names[1] == "" {
+		names[1] = "quantized"
+	}
+	var classes []string
+	if len(s.opts.ClassNames) == k {
+		classes = s.opts.ClassNames
+	}
+	for i, pred := range [][]int{s.fPred, s.qPred} {
+		conf := make([][]int64, k)
+		for c := range conf {
+			conf[c] = make([]int64, k)
+		}
+		for j, p := range pred {
+			if l := s.labels[j]; l >= 0 && l < k && p >= 0 && p < k {
+				conf[l][p]++
+			}
+		}
+		if d := metrics.DiagnoseClassOrder(conf, classes); d != nil {
+			return report.NewClassOrderNote(names[i], split, d, classes)
+		}
+	}
+	return nil
 }

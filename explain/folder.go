@@ -23,8 +23,9 @@ const (
 // isOutputName is report.IsOutputName, which knows explain's files too.
 func isOutputName(name string) bool { return report.IsOutputName(name) }
 
-// WriteFolder writes explain.json, explain.html and, when the fix search
-// produced one, the best fix's model (Fix.File) into dir as one unit: they are built in a
+// WriteFolder writes explain.json, explain.html, suggested-labels.yaml
+// when r.SuggestedLabels is set and, when the fix search produced one,
+// the best fix's model (Fix.File) into dir as one unit: they are built in a
 // hidden sibling folder renamed into place at the end, so an interrupted
 // or failed write leaves the previous complete folder or none. Fix.Model
 // is set to the written model's final path. An existing dir may only hold
@@ -42,10 +43,17 @@ func (r *Result) WriteFolder(dir string) error {
 		}
 		r.Fix.Model = filepath.Join(dir, r.Fix.File())
 	}
-	for _, f := range []struct {
+	files := []struct {
 		name  string
 		write func(io.Writer) error
-	}{{FileJSON, r.WriteJSON}, {FileHTML, r.WriteHTML}} {
+	}{{FileJSON, r.WriteJSON}, {FileHTML, r.WriteHTML}}
+	if len(r.SuggestedLabels) > 0 {
+		files = append(files, struct {
+			name  string
+			write func(io.Writer) error
+		}{report.FileSuggestedLabels, func(w io.Writer) error { _, err := w.Write(r.SuggestedLabels); return err }})
+	}
+	for _, f := range files {
 		if err := fileio.WriteFile(filepath.Join(st.Dir(), f.name), f.write); err != nil {
 			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), reasonOf(err))
 		}

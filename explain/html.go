@@ -23,6 +23,9 @@ func (r *Result) WriteHTML(w io.Writer) error {
 	p("<link rel=\"icon\" href=\"data:,\"><title>qbench explain report</title><style>%s</style></head><body>\n", report.Stylesheet())
 	p("<h1>qbench explain report</h1><p class=\"note\">Schema %s · %d samples%s · per-layer statistics over %d · tensors matched by %s</p>\n",
 		esc(Schema), r.Samples, esc(splitSuffix(r.Split)), r.LayerSamples, esc(r.Matching))
+	if r.ClassOrder != nil {
+		p("<p class=\"bad\"><b>Warning:</b> %s</p>\n", esc(r.ClassOrder.Message))
+	}
 	if len(r.Unmatched) > 0 {
 		p("<p class=\"note\">Unmatched tensors: %s</p>\n", esc(strings.Join(r.Unmatched, ", ")))
 	}

@@ -22,6 +22,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	pv := r.QuantVsFloat
 	fmt.Fprintf(w, "%d samples%s: float %.2f%%, quantized %.2f%% (drop %.2f points: %d images lost, %d gained, McNemar p = %.3g%s)\n",
 		r.Samples, splitSuffix(r.Split), r.FloatAccuracy, r.QuantAccuracy, r.Drop, pv.Lost, pv.Gained, pv.McNemarP, significance(&pv))
+	if r.ClassOrder != nil {
+		fmt.Fprintf(w, "warning: %s\n", r.ClassOrder.Message)
+	}
 	r.writeFixHeadline(w)
 	if r.LayerSamples != r.Samples {
 		fmt.Fprintf(w, "per-layer statistics over %d of them\n", r.LayerSamples)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -128,5 +129,52 @@ func TestCompareDiagnosesLexicographicClassOrder(t *testing.T) {
 	fixed, stdout, _ := compare(keras, "--labels", filepath.Join(out, "suggested-labels.yaml"))
 	if fixed != right || strings.Contains(stdout, "class order") {
 		t.Fatalf("with suggested-labels.yaml: accuracy %.4f, want %.4f; stdout:\n%s", fixed, right, stdout)
+	}
+
+	// explain gives the same warning and writes the same fix.
+	q := filepath.Join(dir, "keras-int8.tflite")
+	if code, _, stderr := run(t, "quantize", "-q", "--model", keras, "--calib", data, "--out", q, "--calib-samples", "24"); code != 0 {
+		t.Fatalf("quantize: exit %d: %s", code, stderr)
+	}
+	explain := func(extra ...string) (string, string) {
+		t.Helper()
+		ex := filepath.Join(t.TempDir(), "ex")
+		args := append([]string{"explain", "-q", "--model", keras, "--quant", q, "--data", data, "--out", ex,
+			"--samples", "120", "--layer-samples", "8", "--target-drop", "-1"}, extra...)
+		code, stdout, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("explain %v: exit %d: %s", extra, code, stderr)
+		}
+		return stdout, ex
+	}
+	stdout, ex := explain()
+	fix := filepath.Join(ex, "suggested-labels.yaml")
+	if !strings.Contains(stdout, "class order") || !strings.Contains(stdout, "lexicographic order") ||
+		!strings.Contains(stdout, "--labels "+fix) {
+		t.Fatalf("explain, lexicographic outputs: stdout:\n%s", stdout)
+	}
+	var res struct {
+		FloatAccuracy float64 `json:"float_accuracy"`
+		ClassOrder    *struct {
+			Convention string `json:"convention"`
+		} `json:"class_order"`
+	}
+	b, err := os.ReadFile(filepath.Join(ex, "explain.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &res)
+	}
+	if err != nil || res.ClassOrder == nil || res.ClassOrder.Convention != "lexicographic" {
+		t.Fatalf("explain.json class_order: %v, %s", err, b)
+	}
+	stdout, ex = explain("--labels", fix)
+	if strings.Contains(stdout, "class order") {
+		t.Fatalf("explain with its suggested-labels.yaml still warns:\n%s", stdout)
+	}
+	b, err = os.ReadFile(filepath.Join(ex, "explain.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &res)
+	}
+	if err != nil || math.Abs(res.FloatAccuracy-100*right) > 1e-9 {
+		t.Fatalf("explain with suggested-labels.yaml: float accuracy %.4f%%, want %.4f%% (%v)", res.FloatAccuracy, 100*right, err)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/qbench/qbench/dataset"
 	"github.com/qbench/qbench/explain"
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/report"
 	"github.com/spf13/cobra"
 )
 
@@ -130,7 +132,8 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			main = main.Subsample(samples, a.seed)
 			printRoles(a, "explain", []string{model}, []*graph.Graph{f}, []namedSamples{{"split " + mainName, main.Samples}}, "evaluate")
 			ctx := cmd.Context()
-			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes, Seed: a.seed}
+			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes, Seed: a.seed,
+				FloatName: filepath.Base(model), QuantName: filepath.Base(quantPath)}
 			if layerSamples > 0 && main.Len() > layerSamples {
 				opts.LayerEvery = (main.Len() + layerSamples - 1) / layerSamples
 			}
@@ -202,17 +205,38 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 					break // the quantized model's range says the same
 				}
 			}
+			fixMsg := ""
+			if c := res.ClassOrder; c != nil {
+				if res.SuggestedLabels, err = suggestedLabels(c, d.Classes, d.LabelMap, "explain"); err != nil {
+					fmt.Fprintf(a.stderr, "qbench: explain: warning: no %s written: %v\n", report.FileSuggestedLabels, err)
+				}
+			}
+			if c := res.ClassOrder; c != nil && res.SuggestedLabels != nil {
+				rerun := []string{"qbench explain", "--model " + shellQuote(model), "--quant " + shellQuote(quantPath),
+					"--data " + shellQuote(dataDir)}
+				if split != "" {
+					rerun = append(rerun, "--split "+shellQuote(split))
+				}
+				fix := filepath.Join(out, report.FileSuggestedLabels)
+				rerun = append(rerun, "--labels "+shellQuote(fix), "--out "+shellQuote(strings.TrimRight(out, "/")+"-fixed"))
+				fixMsg = fmt.Sprintf("wrote %s; to use it: %s\n", fix, strings.Join(rerun, " "))
+			}
 			if err := res.WriteFolder(out); err != nil {
 				return err
 			}
 			jp, hp := filepath.Join(out, explain.FileJSON), filepath.Join(out, explain.FileHTML)
 			if asJSON {
+				if c := res.ClassOrder; c != nil {
+					fmt.Fprintf(a.stderr, "qbench: explain: warning: %s\n", c.Message)
+					fmt.Fprint(a.stderr, fixMsg)
+				}
 				return res.WriteJSON(a.stdout)
 			}
 			if err := res.WriteTable(a.stdout); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "wrote %s and %s\n", jp, hp)
+			fmt.Fprint(a.stdout, fixMsg)
 			return nil
 		},
 	}
@@ -267,4 +291,29 @@ func streamData(ctx context.Context, samples []dataset.Sample, spec dataset.Spec
 			})
 		return err
 	}
+}
+
+// suggestedLabels is the label map (YAML) fixing class-order diagnosis c
+// of data with classes, keeping what labelMap ("" for none) defines.
+func suggestedLabels(c *report.ClassOrderNote, classes []string, labelMap, cmdName string) ([]byte, error) {
+	mapping := c.Mapping
+	if c.Full != nil {
+		mapping = c.Full
+	}
+	var base *dataset.LabelMap
+	if labelMap != "" {
+		var err error
+		if base, err = dataset.ReadLabelMap(labelMap); err != nil {
+			return nil, err
+		}
+	}
+	lm, err := dataset.SuggestLabelMap(classes, mapping, base)
+	if err != nil {
+		return nil, fmt.Errorf("suggested label map: %w", err)
+	}
+	y, err := lm.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte("# Written by qbench "+cmdName+": the class order its diagnosis suggests.\n"), y...), nil
 }
