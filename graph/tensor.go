@@ -18,6 +18,8 @@ type DType int
 
 // Element types supported by qbench. Int4 values are stored unpacked in the
 // graph (one signed value -8..7 per byte); file formats pack and unpack them.
+// Float16 values are stored as IEEE binary16 bit patterns, little endian;
+// qbench computes nothing in float16, DEQUANTIZE widens them to float32.
 const (
 	Unknown DType = iota
 	Float32
@@ -28,9 +30,10 @@ const (
 	Int64
 	Bool
 	Int4
+	Float16 // appended so that the values above keep their numbers
 )
 
-var dtypeNames = [...]string{"unknown", "float32", "int8", "uint8", "int16", "int32", "int64", "bool", "int4"}
+var dtypeNames = [...]string{"unknown", "float32", "int8", "uint8", "int16", "int32", "int64", "bool", "int4", "float16"}
 
 // String returns the lower-case name used in JSON files and messages.
 func (d DType) String() string {
@@ -58,7 +61,7 @@ func (d DType) Size() int {
 		return 4
 	case Int8, UInt8, Bool, Int4:
 		return 1
-	case Int16:
+	case Int16, Float16:
 		return 2
 	case Int64:
 		return 8

@@ -348,7 +348,7 @@ func sliceInto(v, full *kernels.Buffer, off, n int) {
 		v.I8 = full.I8[off : off+n : off+n]
 	case graph.UInt8:
 		v.U8 = full.U8[off : off+n : off+n]
-	case graph.Int16:
+	case graph.Int16, graph.Float16:
 		v.I16 = full.I16[off : off+n : off+n]
 	case graph.Int32:
 		v.I32 = full.I32[off : off+n : off+n]

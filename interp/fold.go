@@ -228,7 +228,7 @@ func newZeroBuffer(t *graph.Tensor) *kernels.Buffer {
 		b.I8 = make([]int8, n)
 	case graph.UInt8:
 		b.U8 = make([]uint8, n)
-	case graph.Int16:
+	case graph.Int16, graph.Float16:
 		b.I16 = make([]int16, n)
 	case graph.Int32:
 		b.I32 = make([]int32, n)
@@ -250,7 +250,7 @@ func encodeBuffer(b *kernels.Buffer) []byte {
 		d = graph.EncodeInt8s(b.I8)
 	case graph.UInt8:
 		d = append([]byte(nil), b.U8...)
-	case graph.Int16:
+	case graph.Int16, graph.Float16:
 		d = graph.EncodeInt16s(b.I16)
 	case graph.Int32:
 		d = graph.EncodeInt32s(b.I32)

@@ -8,6 +8,7 @@
 package interp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -405,6 +406,12 @@ func constBuffer(t *graph.Tensor) (*kernels.Buffer, error) {
 		b.U8 = append([]uint8(nil), t.Data...)
 	case graph.Int16:
 		b.I16 = t.Int16s()
+	case graph.Float16:
+		// Buffers carry float16 as its bit patterns (see kernels.Buffer).
+		b.I16 = make([]int16, len(t.Data)/2)
+		for i := range b.I16 {
+			b.I16[i] = int16(binary.LittleEndian.Uint16(t.Data[2*i:]))
+		}
 	case graph.Int32:
 		b.I32 = t.Int32s()
 	case graph.Int64:
@@ -437,7 +444,7 @@ func view(t *graph.Tensor, arena []byte, off int) *kernels.Buffer {
 		b.I8 = unsafe.Slice((*int8)(p), n)
 	case graph.UInt8:
 		b.U8 = unsafe.Slice((*uint8)(p), n)
-	case graph.Int16:
+	case graph.Int16, graph.Float16:
 		b.I16 = unsafe.Slice((*int16)(p), n)
 	case graph.Int32:
 		b.I32 = unsafe.Slice((*int32)(p), n)

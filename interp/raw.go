@@ -34,7 +34,7 @@ func (e *Executor) SetInputBytes(i int, b []byte) error {
 		}
 	case graph.UInt8:
 		copy(buf.U8, b)
-	case graph.Int16:
+	case graph.Int16, graph.Float16:
 		for j := range buf.I16 {
 			buf.I16[j] = int16(binary.LittleEndian.Uint16(b[2*j:]))
 		}
@@ -77,7 +77,7 @@ func AppendBytes(dst []byte, b *kernels.Buffer) []byte {
 		}
 	case graph.UInt8:
 		dst = append(dst, b.U8...)
-	case graph.Int16:
+	case graph.Int16, graph.Float16:
 		for _, v := range b.I16 {
 			dst = binary.LittleEndian.AppendUint16(dst, uint16(v))
 		}

@@ -17,7 +17,7 @@ type Buffer struct {
 	F32   []float32
 	I8    []int8 // int8 and unpacked int4
 	U8    []uint8
-	I16   []int16
+	I16   []int16 // int16, and float16 as its bit patterns
 	I32   []int32
 	I64   []int64
 	Bool  []bool

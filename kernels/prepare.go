@@ -62,6 +62,9 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	if len(ins) == 0 || ins[0] == nil {
 		return nil, fmt.Errorf("%s: missing input 0", op.Kind)
 	}
+	if err := refuseFloat16(op, ins, outs); err != nil {
+		return nil, err
+	}
 	rnd := o.Rounding
 	if !rnd.Valid() {
 		return nil, fmt.Errorf("%s: unknown rounding mode %d", op.Kind, int(rnd))

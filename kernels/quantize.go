@@ -391,6 +391,12 @@ func (k *dequantizeKernel) Run(ins, outs []*Buffer) error {
 
 func prepareDequantize(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
 	in, out := ins[0], outs[0]
+	if in.DType == graph.Float16 && out.DType == graph.Float32 {
+		if err := checkElems(op, in, out); err != nil {
+			return nil, err
+		}
+		return &dequantizeHalfKernel{n: out.NumElements()}, nil
+	}
 	if out.DType != graph.Float32 || !(isQuantIO(in.DType) || in.DType == graph.Int32) {
 		return nil, unsupported(op, ins, outs, "DEQUANTIZE needs an integer input and a float32 output")
 	}

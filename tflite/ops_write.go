@@ -347,7 +347,7 @@ func OpVersion(g *graph.Graph, op *graph.Op) int {
 		switch {
 		case in == graph.Int4:
 			return 6
-		case in == graph.Int16:
+		case in == graph.Int16, in == graph.Float16:
 			return 3
 		case in == graph.Int8 && t != nil && t.Quant.PerChannel():
 			return 5

@@ -140,6 +140,8 @@ func dtypeFromTFLite(t int8) (graph.DType, bool) {
 		return graph.Int8, true
 	case ttInt4:
 		return graph.Int4, true
+	case ttFloat16:
+		return graph.Float16, true
 	}
 	return graph.Unknown, false
 }
@@ -163,6 +165,8 @@ func dtypeToTFLite(d graph.DType) (int8, bool) {
 		return ttInt8, true
 	case graph.Int4:
 		return ttInt4, true
+	case graph.Float16:
+		return ttFloat16, true
 	}
 	return 0, false
 }
