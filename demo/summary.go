@@ -220,13 +220,17 @@ func WriteSummary(w io.Writer, res *Result) error {
 	writeHonesty(ew, r, model(full, "float"), model(full, "int8"), model(ver, "float"), model(ver, "int8"))
 
 	p("\nArtefacts in %s\n", filepath.Dir(res.Files[report.FileJSON]))
+	width := 16
+	for _, c := range res.Configs {
+		width = max(width, len("models ()")+len(c.Name))
+	}
 	for _, k := range []string{report.FileHTML, report.FileJSON, report.FileMarkdown, report.FilePredictions} {
 		if f, ok := res.Files[k]; ok {
-			p("  %-16s %s\n", k, f)
+			p("  %-*s %s\n", width, k, f)
 		}
 	}
 	for _, c := range res.Configs {
-		p("  models (%s)  %s, %s, %s\n", c.Name, c.FloatPath, c.Int8Path, c.CalibPath)
+		p("  %-*s %s, %s, %s\n", width, "models ("+c.Name+")", c.FloatPath, c.Int8Path, c.CalibPath)
 	}
 	p("Open the report:  xdg-open %s\n\n", res.Files[report.FileHTML])
 	p("Time per stage\n")
@@ -251,7 +255,7 @@ func writeHonesty(ew *errWriter, r *report.Report, ff, qf, fv, qv *report.ModelE
 	dVer := 100 * (fv.Accuracy - qv.Accuracy)
 	ew.printf("Against the study: it lost %.2f points to int8 in the full and %.2f in the verification configuration;\n",
 		100*(sff.Accuracy-sqf.Accuracy), 100*(sfv.Accuracy-sqv.Accuracy))
-	ew.printf("in this run int8 minus float is %+.2f and %+.2f points.", -dFull, -dVer)
+	ew.printf("in this run int8 minus float is %s and %s points.", signedPoints(-dFull), signedPoints(-dVer))
 	if dVer < 5 {
 		ew.printf("\nOur int8 model loses far less than the study's (%.2f%% in verification): with TFLite-style\n", 100*sqv.Accuracy)
 		ew.printf("per-channel weights and calibrated activations, quantization alone does not reproduce that collapse\n")
@@ -293,4 +297,14 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// signedPoints formats a difference in points with its sign, printing a
+// difference that rounds to zero as +0.00 rather than -0.00.
+func signedPoints(v float64) string {
+	s := fmt.Sprintf("%+.2f", v)
+	if s == "-0.00" {
+		return "+0.00"
+	}
+	return s
 }
