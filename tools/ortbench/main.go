@@ -410,9 +410,9 @@ func (r *row) targets() string {
 			}
 		}
 		if r.qbench/o >= want {
-			parts = append(parts, fmt.Sprintf("ORT ≥%.2g× met", want))
+			parts = append(parts, fmt.Sprintf("ORT ≥%.3g× met", want))
 		} else {
-			parts = append(parts, fmt.Sprintf("ORT ≥%.2g× **not met**", want))
+			parts = append(parts, fmt.Sprintf("ORT ≥%.3g× **not met**", want))
 		}
 	}
 	if r.qbench > 0 && r.wasm > 0 {
@@ -534,7 +534,7 @@ func targetSummary(rows []row) string {
 			if r.qbench/o >= want {
 				ortMet++
 			} else {
-				ortMiss = append(ortMiss, fmt.Sprintf("%s %.2f× (want %.2g×)", tag, r.qbench/o, want))
+				ortMiss = append(ortMiss, fmt.Sprintf("%s %.2f× (want %.3g×)", tag, r.qbench/o, want))
 			}
 		}
 		if r.qbench > 0 && r.wasm > 0 {
