@@ -51,6 +51,9 @@ type Options struct {
 	// Rounding is the integer arithmetic of quantized models (see
 	// interp.Options.Rounding); the CLI measures the TFLite runtime's.
 	Rounding fixedpoint.Rounding
+	// MaxArenaBytes bounds each executor's activation memory (see
+	// interp.Options.MaxArenaBytes; 0: its default).
+	MaxArenaBytes int64
 }
 
 // OpTime is one op's share of a run.
@@ -122,7 +125,7 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 		return nil, fmt.Errorf("bench %s: duration must be > 0, got %v", name, opts.Duration)
 	}
 	c0 := time.Now()
-	prog, err := interp.Compile(g, interp.Options{Batch: opts.Batch, Rounding: opts.Rounding})
+	prog, err := interp.Compile(g, interp.Options{Batch: opts.Batch, Rounding: opts.Rounding, MaxArenaBytes: opts.MaxArenaBytes})
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: %w", name, err)
 	}

@@ -100,6 +100,9 @@ type Config struct {
 	// arithmetic; the CLI passes fixedpoint.RuntimeRounding, the TFLite
 	// runtime's, so compare agrees with `qbench run` and real TFLite.
 	Rounding fixedpoint.Rounding
+	// MaxArenaBytes bounds each executor's activation memory (see
+	// interp.Options.MaxArenaBytes; 0: its default).
+	MaxArenaBytes int64
 	// Batch is the most images an inference worker runs through a model
 	// at once (<= 0: 16; 1: one at a time). A worker takes what is
 	// already decoded, up to Batch, and never waits for a full batch;
@@ -387,7 +390,7 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 		}
 		info.Output = why
 	}
-	opts := interp.Options{Batch: 1, Rounding: cfg.Rounding}
+	opts := interp.Options{Batch: 1, Rounding: cfg.Rounding, MaxArenaBytes: cfg.MaxArenaBytes}
 	prog, err := interp.Compile(g, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)

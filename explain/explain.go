@@ -74,6 +74,9 @@ type Options struct {
 	// models (see interp.Options): fixedpoint.RuntimeRounding reproduces the
 	// TFLite runtime, DoubleRounding (the zero value) TFLite Micro.
 	Rounding fixedpoint.Rounding
+	// MaxArenaBytes bounds the activation memory of every executor explain
+	// compiles (see interp.Options.MaxArenaBytes; 0: its default).
+	MaxArenaBytes int64
 	// Threads runs this many executors in parallel (default 1).
 	Threads int
 	// CacheBytes bounds the memory used to keep samples between passes
@@ -300,20 +303,20 @@ type mainState struct {
 
 // mainPass runs the shadow and quantized graphs on every sample.
 func (s *session) mainPass(ctx context.Context) error {
-	shProg, err := interp.Compile(s.shadow, interp.Options{KeepAll: true, Rounding: s.opts.Rounding})
+	shProg, err := interp.Compile(s.shadow, s.iopts(interp.Options{KeepAll: true, Rounding: s.opts.Rounding}))
 	if err != nil {
 		return fmt.Errorf("float model with isolated branches: %w", err)
 	}
-	qProg, err := interp.Compile(s.q, interp.Options{KeepAll: true, Rounding: s.opts.Rounding})
+	qProg, err := interp.Compile(s.q, s.iopts(interp.Options{KeepAll: true, Rounding: s.opts.Rounding}))
 	if err != nil {
 		return fmt.Errorf("quantized model: %w", err)
 	}
 	// Plain programs (buffer reuse, no branches) for prediction-only samples.
-	fFast, err := interp.Compile(s.f, interp.Options{})
+	fFast, err := interp.Compile(s.f, s.iopts(interp.Options{}))
 	if err != nil {
 		return fmt.Errorf("float model: %w", err)
 	}
-	qFast, err := interp.Compile(s.q, interp.Options{Rounding: s.opts.Rounding})
+	qFast, err := interp.Compile(s.q, s.iopts(interp.Options{Rounding: s.opts.Rounding}))
 	if err != nil {
 		return fmt.Errorf("quantized model: %w", err)
 	}
@@ -510,7 +513,7 @@ func accuracy(pred, labels []int, keep func(label int) bool) float64 {
 // runPredictions runs g on the samples whose position has keep set (all
 // when keep is nil) and returns its predictions and their labels.
 func (s *session) runPredictions(ctx context.Context, g *graph.Graph, keep []bool, stage string) ([]int, []int, error) {
-	prog, err := interp.Compile(g, interp.Options{Rounding: s.opts.Rounding})
+	prog, err := interp.Compile(g, s.iopts(interp.Options{Rounding: s.opts.Rounding}))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -592,4 +595,10 @@ func (s *session) diagnoseClassOrder() *report.ClassOrderNote {
 		}
 	}
 	return nil
+}
+
+// iopts returns o with the session's arena budget.
+func (s *session) iopts(o interp.Options) interp.Options {
+	o.MaxArenaBytes = s.opts.MaxArenaBytes
+	return o
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
-	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/quant"
 	"github.com/qbench/qbench/tflite"
 )
@@ -235,7 +234,7 @@ func (s *session) attributionPredictions(ctx context.Context, layers []Layer, ke
 	if first == nil {
 		return nil, nil, nil
 	}
-	fprog, err := interp.Compile(s.f, interp.Options{KeepAll: true})
+	fprog, err := interp.Compile(s.f, s.iopts(interp.Options{KeepAll: true}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("float model: %w", err)
 	}
@@ -255,10 +254,10 @@ func (s *session) attributionPredictions(ctx context.Context, layers []Layer, ke
 			s.res.Notes = append(s.res.Notes, fmt.Sprintf("per-class attribution skipped: cannot rebuild the quantized model from the float one: %v", err))
 			return nil, nil, nil
 		}
-		if full[li], err = interp.Compile(g, interp.Options{Rounding: s.opts.Rounding}); err != nil {
+		if full[li], err = interp.Compile(g, s.iopts(interp.Options{Rounding: s.opts.Rounding})); err != nil {
 			return nil, nil, fmt.Errorf("attribution of %s: %w", L.Name, err)
 		}
-		if sp := newSuffix(s.f, g, s.opts.Rounding); sp != nil && sp.agrees(full[li], fprog, first) {
+		if sp := newSuffix(s.f, g, s.iopts(interp.Options{Rounding: s.opts.Rounding})); sp != nil && sp.agrees(full[li], fprog, first) {
 			suf[li], anySuffix = sp, true
 		}
 	}
@@ -352,7 +351,7 @@ func (s *session) tradeoff(fix *Fix) []Variant {
 		if b, err := tflite.Write(g); err == nil {
 			v.Bytes = len(b)
 		}
-		v.LatencyMS = latency(g, x, s.opts.Rounding)
+		v.LatencyMS = latency(g, x, s.iopts(interp.Options{Rounding: s.opts.Rounding}))
 		return v
 	}
 	fAcc, qAcc := s.res.FloatAccuracy, s.res.QuantAccuracy
@@ -373,11 +372,11 @@ func (s *session) tradeoff(fix *Fix) []Variant {
 var errStop = fmt.Errorf("stop")
 
 // latency is the median single-thread time of one inference in ms.
-func latency(g *graph.Graph, x []float32, rnd fixedpoint.Rounding) float64 {
+func latency(g *graph.Graph, x []float32, opts interp.Options) float64 {
 	if x == nil {
 		return 0
 	}
-	p, err := interp.Compile(g, interp.Options{Rounding: rnd})
+	p, err := interp.Compile(g, opts)
 	if err != nil {
 		return 0
 	}

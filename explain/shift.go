@@ -34,7 +34,7 @@ func (s *session) dataShift(ctx context.Context) error {
 	}
 	cols := []shiftCol{main}
 	if len(s.opts.Shift) > 0 {
-		prog, err := interp.Compile(s.f, interp.Options{KeepAll: true})
+		prog, err := interp.Compile(s.f, s.iopts(interp.Options{KeepAll: true}))
 		if err != nil {
 			return fmt.Errorf("float model: %w", err)
 		}

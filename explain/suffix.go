@@ -6,7 +6,6 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
-	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // A model with one layer quantized and the rest float (the attribution's
@@ -29,7 +28,7 @@ type suffixProg struct {
 // and every op downstream of them form the suffix; its inputs are the float
 // activations those ops read from the untouched prefix, found in f by name,
 // shape and dtype.
-func newSuffix(f, g *graph.Graph, rnd fixedpoint.Rounding) *suffixProg {
+func newSuffix(f, g *graph.Graph, opts interp.Options) *suffixProg {
 	if len(g.Outputs) != 1 {
 		return nil
 	}
@@ -111,7 +110,7 @@ func newSuffix(f, g *graph.Graph, rnd fixedpoint.Rounding) *suffixProg {
 	if len(sub.Inputs) == 0 || sub.Validate() != nil {
 		return nil
 	}
-	prog, err := interp.Compile(sub, interp.Options{Rounding: rnd})
+	prog, err := interp.Compile(sub, opts)
 	if err != nil {
 		return nil
 	}

@@ -32,7 +32,7 @@ func TestSuffixMatchesFullModel(t *testing.T) {
 		if err != nil {
 			t.Fatalf("op %d: %v", op, err)
 		}
-		sp := newSuffix(f, g, s.opts.Rounding)
+		sp := newSuffix(f, g, interp.Options{Rounding: s.opts.Rounding})
 		if sp == nil {
 			continue
 		}

@@ -17,6 +17,7 @@ func newBenchCmd(a *app) *cobra.Command {
 		asJSON   bool
 		ops      bool
 		rounding string
+		arena    arenaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "bench MODEL.tflite...",
@@ -66,7 +67,7 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 				return err
 			}
 			opts := bench.Options{
-				Threads: a.threads, Batch: batch, Duration: dur, Rounding: rnd,
+				Threads: a.threads, Batch: batch, Duration: dur, Rounding: rnd, MaxArenaBytes: arena.bytes,
 				Warmup: min(dur/10, 500*time.Millisecond), Seed: a.seed,
 			}
 			if ops {
@@ -105,6 +106,7 @@ executor) to show which layers bound the model; with --json it is the "ops" arra
 	}
 	f := cmd.Flags()
 	addRoundingFlag(f, &rounding)
+	addMaxArenaFlag(f, &arena)
 	f.IntVar(&batch, "batch", 1, "images per run")
 	f.Float64Var(&seconds, "seconds", 3, "measuring time per model, in seconds")
 	f.BoolVar(&asJSON, "json", false, "one JSON object per line and model")

@@ -21,6 +21,7 @@ func newCompareCmd(a *app) *cobra.Command {
 		prep                        prepFlags
 		lists                       listFlags
 		sharding                    shardFlags
+		arena                       arenaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "compare --model A.tflite --model B.tflite --data DIR --out REPORTDIR",
@@ -120,7 +121,7 @@ environment; see docs/scale-out.md.`,
 			cfg := compare.Config{
 				Seed: &a.seed, Created: created,
 				Models: specs, Splits: d.Splits, Classes: d.Classes, DataRoot: d.Root,
-				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd,
+				Workers: a.threads, OutDir: out, TopK: topK, Rounding: rnd, MaxArenaBytes: arena.bytes,
 				LabelMap: d.LabelMap, Preprocess: pf,
 				Note: func(n string) { fmt.Fprintf(a.stderr, "qbench: compare: note: %s\n", n) },
 				Warn: func(w string) { fmt.Fprintf(a.stderr, "qbench: compare: warning: %s\n", w) },
@@ -186,6 +187,7 @@ environment; see docs/scale-out.md.`,
 	}
 	f := cmd.Flags()
 	addRoundingFlag(f, &rounding)
+	addMaxArenaFlag(f, &arena)
 	f.StringArrayVar(&models, "model", nil, "model .tflite (repeat; the first is the reference)")
 	f.StringArrayVar(&names, "name", nil, "display name of the model in the same position (repeat)")
 	f.StringVar(&data, "data", "", "labelled images: a folder (class folders, recordings, GTSRB, ImageNet-style flat folder + ground truth) or a CSV manifest (path,label[,split])")

@@ -24,6 +24,7 @@ func newExplainCmd(a *app) *cobra.Command {
 		outputName                                                          string
 		prep                                                                prepFlags
 		lists                                                               listFlags
+		arena                                                               arenaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "explain --model float.tflite --quant int8.tflite --data DIR --out DIR",
@@ -133,7 +134,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 			printRoles(a, "explain", []string{model}, []*graph.Graph{f}, []namedSamples{{"split " + mainName, main.Samples}}, "evaluate")
 			ctx := cmd.Context()
 			opts := explain.Options{Split: mainName, TargetDrop: target, Threads: a.threads, Rounding: rnd, ClassNames: d.Classes, Seed: a.seed,
-				FloatName: filepath.Base(model), QuantName: filepath.Base(quantPath)}
+				FloatName: filepath.Base(model), QuantName: filepath.Base(quantPath), MaxArenaBytes: arena.bytes}
 			if layerSamples > 0 && main.Len() > layerSamples {
 				opts.LayerEvery = (main.Len() + layerSamples - 1) / layerSamples
 			}
@@ -255,6 +256,7 @@ Tensor matching is exact for models qbench quantized; other pairs are matched by
 	fl.IntVar(&calibSamples, "calib-samples", 200, "images of --calib-split used for recalibration")
 	fl.IntVar(&layerSamples, "layer-samples", 100, "compute per-layer statistics and data shift on about this many images per split (0: all); accuracy always uses every image")
 	addRoundingFlag(fl, &rounding)
+	addMaxArenaFlag(fl, &arena)
 	fl.BoolVar(&asJSON, "json", false, "print explain.json to stdout instead of the table")
 	addPrepFlags(fl, &prep)
 	addListFlags(fl, &lists)

@@ -25,6 +25,7 @@ func newRunCmd(a *app) *cobra.Command {
 		asJSON          bool
 		rounding        string
 		prep            prepFlags
+		arena           arenaFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "run MODEL.tflite (--input IN.bin... --output OUT.bin... | --image FILE...)",
@@ -84,7 +85,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 			}
 			// Raw samples run in sequence like the TFLite runtime's Invoke
 			// calls: state tensors carry over. Images are independent.
-			p, err := interp.Compile(g, interp.Options{Rounding: rnd, CarryState: len(inputs) > 0})
+			p, err := interp.Compile(g, interp.Options{Rounding: rnd, CarryState: len(inputs) > 0, MaxArenaBytes: arena.bytes})
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
@@ -120,6 +121,7 @@ quantized with the input's scale and zero point, and the top classes are printed
 	f.StringVar(&labelsPath, "labels", "", "class names, one per line (line i = class i)")
 	f.BoolVar(&asJSON, "json", false, "print image results as JSON")
 	addRoundingFlag(f, &rounding)
+	addMaxArenaFlag(f, &arena)
 	addPrepFlags(f, &prep)
 	return cmd
 }
