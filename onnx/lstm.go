@@ -12,8 +12,8 @@ import (
 // all steps are one MatMul; each step adds the recurrent MatMul, splits the
 // gates and updates the cell and output states from zero, as qbench and a
 // freshly reset TFLite interpreter start. CIFG, peepholes, projection and
-// both clips are covered; layer normalization and integer LSTMs are
-// refused.
+// both clips are covered with TANH, RELU or RELU6 cells; layer
+// normalization, other cell activations and integer LSTMs are refused.
 func (e *exporter) lstm(op *graph.Op, x, out int) error {
 	o, ok := op.Options.(*graph.SequenceLSTMOptions)
 	if !ok {
@@ -164,9 +164,12 @@ func (e *exporter) lstm(op *graph.Op, x, out int) error {
 		return fmt.Errorf("recurrent weights take %d values, the output has %d", rk, outUnits)
 	}
 	switch o.Activation {
-	case graph.ActTanh, graph.ActRelu, graph.ActRelu6, graph.ActSigmoid:
+	case graph.ActTanh, graph.ActRelu, graph.ActRelu6:
 	default:
-		return fmt.Errorf("UNIDIRECTIONAL_SEQUENCE_LSTM activation %v: %w", o.Activation, ErrUnsupported)
+		// The TFLite runtime applies no function for NONE and SIGMOID
+		// (its vector activation has no such case) and keeps the
+		// buffers' earlier contents: not a function ONNX can state.
+		return fmt.Errorf("UNIDIRECTIONAL_SEQUENCE_LSTM cell activation %v (the TFLite runtime applies none for it): %w", o.Activation, ErrUnsupported)
 	}
 	X, err := e.get(x, plain)
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 // channels → MEAN over H,W (keep dims) → SQUEEZE, plus a SPLIT of x into
 // three channel outputs and LOGISTIC(MAXIMUM(x, MINIMUM(x, 0.25))): the
 // ops beyond the CNN set in float32 or int8 (per-tensor parameters chosen
-// to cover each value range).
+// to cover each value range; the CONCATENATION operands share the
+// output's, as TFLite's int8 kernel requires).
 func opsGraph(int8Model bool) *graph.Graph {
 	g := &graph.Graph{}
 	dt := graph.Float32
@@ -53,11 +54,11 @@ func opsGraph(int8Model bool) *graph.Graph {
 	g.AddOp(graph.OpMul, []int{pad, cnst("m", []int{3}, 0.5, -1.5, 1.25)}, []int{mul}, &graph.ArithOptions{})
 	sub := act("sub", 2.0/128, -20, 2, 5, 8, 3)
 	g.AddOp(graph.OpSub, []int{mul, cnst("s", []int{1, 1, 1, 3}, 0.25, -0.5, 0.125)}, []int{sub}, &graph.ArithOptions{})
-	hs := act("hswish", 2.0/128, -90, 2, 5, 8, 3)
+	hs := act("hswish", 2.0/128, -60, 2, 5, 8, 3)
 	g.AddOp(graph.OpHardSwish, []int{sub}, []int{hs}, nil)
 	x2 := act("x2", 1.0/128, 0, 2, 5, 8, 3)
 	g.AddOp(graph.OpPad, []int{x, ints("paddings2", []int{4, 2}, 0, 0, 0, 1, 1, 2, 0, 0)}, []int{x2}, nil)
-	th := act("tanh", 1.0/128, 0, 2, 5, 8, 3)
+	th := act("tanh", 2.0/128, -60, 2, 5, 8, 3)
 	g.AddOp(graph.OpTanh, []int{x2}, []int{th}, nil)
 	cat := act("concat", 2.0/128, -60, 2, 5, 8, 6)
 	g.AddOp(graph.OpConcatenation, []int{hs, th}, []int{cat}, &graph.ConcatenationOptions{Axis: 3})
