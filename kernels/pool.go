@@ -99,8 +99,13 @@ func (p poolFloat) Run(ins, outs []*Buffer) error {
 		maxPool(p.g, in.F32, out.F32, batch, p.flo, p.fhi)
 		return nil
 	}
+	return avgPool(p.pool, in.F32, out.F32, batch, p.flo, p.fhi)
+}
+
+// poolFloatRef is the float pool's scalar loop (per output element over
+// its window), the reference of avgPool.
+func poolFloatRef(p *pool, src, dst []float32, batch int) error {
 	g := p.g
-	src, dst := in.F32, out.F32
 	o := 0
 	for b := 0; b < batch; b++ {
 		img := src[b*g.inH*g.inW*g.inC : (b+1)*g.inH*g.inW*g.inC]
@@ -150,6 +155,17 @@ func poolInt[T int8 | uint8 | int16](p *pool, src, dst []T, batch int) error {
 		maxPool(g, src, dst, batch, lo, hi)
 		return nil
 	}
+	if p.avg {
+		return avgPool(p, src, dst, batch, p.lo, p.hi)
+	}
+	return poolIntRef(p, src, dst, batch)
+}
+
+// poolIntRef is poolInt's scalar loop (per output element over its
+// window): max pools whose clamp range lies outside T, and the reference
+// of avgPool.
+func poolIntRef[T int8 | uint8 | int16](p *pool, src, dst []T, batch int) error {
+	g := p.g
 	o := 0
 	for b := 0; b < batch; b++ {
 		img := src[b*g.inH*g.inW*g.inC : (b+1)*g.inH*g.inW*g.inC]
@@ -400,3 +416,61 @@ func maxWindow[T float32 | int8 | uint8 | int16](o, img []T, inRow, C, y0, y1, x
 
 // poolState exposes the shared state to tests.
 func (p *pool) poolState() *pool { return p }
+
+// avgPool is AVERAGE_POOL_2D with channel-contiguous inner loops: each
+// output pixel's C sums add whole input pixels of the clipped window in
+// (y, x) order, the scalar loop's order for every channel, so float sums
+// round alike and integer sums (int32, exact) are the same; then
+// TFLite's division (integers: rounded half away from zero, C's
+// truncating division) and the clamp to [lo, hi].
+func avgPool[T float32 | int8 | uint8 | int16, L float32 | int32](p *pool, src, dst []T, batch int, lo, hi L) error {
+	g := p.g
+	C := g.inC
+	var stack [256]L
+	acc := stack[:0]
+	if C <= len(stack) {
+		acc = stack[:C]
+	} else {
+		acc = make([]L, C)
+	}
+	perIn, o := g.inH*g.inW*C, 0
+	for b := 0; b < batch; b++ {
+		img := src[b*perIn : (b+1)*perIn]
+		for oy := 0; oy < g.outH; oy++ {
+			for ox := 0; ox < g.outW; ox++ {
+				y0, y1, x0, x1 := p.window(oy, ox)
+				count := max(y1-y0, 0) * max(x1-x0, 0)
+				if count <= 0 {
+					return fmt.Errorf("%s: output pixel (%d, %d) has an empty window", p.op.Kind, oy, ox)
+				}
+				clear(acc)
+				for y := y0; y < y1; y++ {
+					for x := x0; x < x1; x++ {
+						px := img[(y*g.inW+x)*C:][:C]
+						for c, v := range px {
+							acc[c] += L(v)
+						}
+					}
+				}
+				row := dst[o : o+C]
+				n := L(count)
+				for c, a := range acc {
+					switch any(a).(type) {
+					case int32:
+						// Integer: round half away from zero as TFLite.
+						if a > 0 {
+							a = (a + n/2) / n
+						} else {
+							a = (a - n/2) / n
+						}
+					default:
+						a /= n
+					}
+					row[c] = T(min(max(a, lo), hi))
+				}
+				o += C
+			}
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -236,5 +237,87 @@ func fillRandom(x *Buffer, seed uint64) {
 	}
 	for i := range x.I16 {
 		x.I16[i] = int16(rng.IntN(65536) - 32768)
+	}
+}
+
+// TestAvgPoolMatchesReference compares the channel-contiguous average
+// pool with the scalar per-element loop on random shapes (odd sizes,
+// windows larger than the image, SAME borders, every activation,
+// batches, more channels than the stack accumulator) for float32, int8,
+// uint8 and int16: the same bits.
+func TestAvgPoolMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	for iter := 0; iter < 300; iter++ {
+		pc := poolCase{batch: 1 + rng.IntN(2), h: 1 + rng.IntN(12), w: 1 + rng.IntN(12), c: 1 + rng.IntN(70), f: 1 + rng.IntN(5), s: 1 + rng.IntN(3),
+			pad: []graph.Padding{graph.PaddingSame, graph.PaddingValid}[rng.IntN(2)], act: []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[rng.IntN(3)]}
+		if iter%25 == 0 {
+			pc.c = 257 + rng.IntN(40)
+		}
+		if pc.pad == graph.PaddingValid {
+			pc.f = min(pc.f, pc.h, pc.w)
+		}
+		d := []graph.DType{graph.Float32, graph.Int8, graph.UInt8, graph.Int16}[iter%4]
+		oh, ow := graph.ConvOutputSize(pc.pad, pc.h, pc.f, pc.s, 1), graph.ConvOutputSize(pc.pad, pc.w, pc.f, pc.s, 1)
+		in := &graph.Tensor{Name: "in", DType: d, Shape: []int{pc.batch, pc.h, pc.w, pc.c}}
+		out := &graph.Tensor{Name: "out", DType: d, Shape: []int{pc.batch, oh, ow, pc.c}}
+		if d != graph.Float32 {
+			zp := int64(0)
+			if d == graph.UInt8 {
+				zp = int64(rng.IntN(256))
+			} else if d == graph.Int8 {
+				zp = int64(rng.IntN(256) - 128)
+			}
+			in, out = qt("in", d, in.Shape, []float32{0.1}, []int64{zp}), qt("out", d, out.Shape, []float32{0.1}, []int64{zp})
+		}
+		op := &graph.Op{Kind: graph.OpAveragePool2D, Options: &graph.Pool2DOptions{Padding: pc.pad, StrideH: pc.s, StrideW: pc.s, FilterH: pc.f, FilterW: pc.f, Activation: pc.act}}
+		k, err := prepareAveragePool2D(op, []*graph.Tensor{in}, []*graph.Tensor{out})
+		if err != nil {
+			t.Fatalf("%v: %v", pc, err)
+		}
+		x := refBuffer(d, in.Shape, nil)
+		for i := range x.F32 {
+			x.F32[i] = float32(rng.NormFloat64() * 10)
+		}
+		for i := range x.I8 {
+			x.I8[i] = int8(rng.IntN(256) - 128)
+		}
+		for i := range x.U8 {
+			x.U8[i] = uint8(rng.IntN(256))
+		}
+		for i := range x.I16 {
+			x.I16[i] = int16(rng.IntN(65536) - 32768)
+		}
+		got, want := refBuffer(d, out.Shape, nil), refBuffer(d, out.Shape, nil)
+		if err := k.Run([]*Buffer{x}, []*Buffer{got}); err != nil {
+			t.Fatalf("%v: %v", pc, err)
+		}
+		var p *pool
+		switch kk := k.(type) {
+		case *poolFloat:
+			p = kk.pool
+			err = poolFloatRef(p, x.F32, want.F32, pc.batch)
+		case *poolInt8:
+			p = kk.pool
+			err = poolIntRef(p, x.I8, want.I8, pc.batch)
+		case *poolUint8:
+			p = kk.pool
+			err = poolIntRef(p, x.U8, want.U8, pc.batch)
+		case *poolInt16:
+			p = kk.pool
+			err = poolIntRef(p, x.I16, want.I16, pc.batch)
+		default:
+			t.Fatalf("%T", k)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got.F32 {
+			if math.Float32bits(got.F32[i]) != math.Float32bits(want.F32[i]) {
+				t.Fatalf("%v %v: out[%d] = %v, want %v", pc, d, i, got.F32[i], want.F32[i])
+			}
+		}
+		if !slices.Equal(got.I8, want.I8) || !slices.Equal(got.U8, want.U8) || !slices.Equal(got.I16, want.I16) {
+			t.Fatalf("%v %v: integer outputs differ", pc, d)
+		}
 	}
 }
