@@ -269,29 +269,34 @@ func (c *convU8) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	xp := c.x.get(len(in.U8))
+	// One image at a time: the shifted copy holds one image, not the
+	// batch (a layer's scratch would otherwise grow with the batch).
+	per := g.inH * g.inW * g.inC
+	xp := c.x.get(per)
 	defer c.x.put(xp)
 	src := *xp
-	toS8Shifted(src, in.U8)
-	dst := u8AsS8(out.U8)
 	s := c.pool.get()
 	defer c.pool.put(s)
-	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
-	for r0 := 0; r0 < m; r0 += c.chunk {
-		rows := min(c.chunk, m-r0)
-		var a []int8
-		if g.pointwise() {
-			a = src[r0*k : (r0+rows)*k]
-		} else {
-			im2col(s.i8, src, g, r0, rows, c.pad)
-			a = s.i8[:rows*k]
+	m, n, k := g.outH*g.outW, g.outC, g.k()
+	for b := 0; b < batch; b++ {
+		toS8Shifted(src, in.U8[b*per:(b+1)*per])
+		dst := u8AsS8(out.U8[b*m*n : (b+1)*m*n])
+		for r0 := 0; r0 < m; r0 += c.chunk {
+			rows := min(c.chunk, m-r0)
+			var a []int8
+			if g.pointwise() {
+				a = src[r0*k : (r0+rows)*k]
+			} else {
+				im2col(s.i8, src, g, r0, rows, c.pad)
+				a = s.i8[:rows*k]
+			}
+			acc := s.acc[:rows*n]
+			c.w.Mul(rows, a, k, c.aOff, acc, n)
+			subRowSums(acc, a, n, k, c.aOff, c.wz)
+			requantRows(dst[r0*n:(r0+rows)*n], acc, n, c.rq)
 		}
-		acc := s.acc[:rows*n]
-		c.w.Mul(rows, a, k, c.aOff, acc, n)
-		subRowSums(acc, a, n, k, c.aOff, c.wz)
-		requantRows(dst[r0*n:(r0+rows)*n], acc, n, c.rq)
+		flipTop(dst)
 	}
-	flipTop(dst[:m*n])
 	return nil
 }
 
