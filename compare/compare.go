@@ -402,6 +402,9 @@ func loadModel(cfg Config, spec ModelSpec, k int) (*model, error) {
 	info.InputType, info.OutputType = in.DType.String(), outT.DType.String()
 	info.Quantized = computesInIntegers(g)
 	info.Quantization = describeQuantization(g, info.Quantized)
+	if n := g.Float16Weights(); n > 0 && cfg.Note != nil {
+		cfg.Note(fmt.Sprintf("%s is a float16-quantized model: %d float16 weight tensors, dequantized to float32 at load; it counts as a float model and computes in float32", info.Name, n))
+	}
 	if n := hybridOps(g); n > 0 && cfg.Note != nil {
 		cfg.Note(fmt.Sprintf("%s is a hybrid (dynamic-range) model: int8 weights in %d ops, float activations; it counts as a float model and runs as TFLite's hybrid kernels compute (inputs quantized on the fly)", info.Name, n))
 	}
@@ -535,6 +538,9 @@ func describeQuantization(g *graph.Graph, integer bool) string {
 		parts = append(parts, "hybrid: float32 activations")
 	default:
 		parts = append(parts, "float32 activations")
+	}
+	if n := g.Float16Weights(); n > 0 {
+		parts = append(parts, fmt.Sprintf("float16 weights (%d %s, dequantized at load)", n, plural(n, "tensor", "tensors")))
 	}
 	kinds := make([]string, 0, len(weights))
 	for k := range weights {

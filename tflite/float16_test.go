@@ -2,6 +2,7 @@ package tflite
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -44,4 +45,36 @@ func TestFloat16RoundTrip(t *testing.T) {
 		t.Error("second write differs from the first")
 	}
 
+}
+
+func TestInspectFloat16Form(t *testing.T) {
+	g := &graph.Graph{}
+	w := g.AddTensor(&graph.Tensor{Name: "w16", DType: graph.Float16, Shape: []int{2}, Data: []byte{0, 0x3c, 0, 0xc0}})
+	x := g.AddTensor(&graph.Tensor{Name: "x", DType: graph.Float32, Shape: []int{2}})
+	d := g.AddTensor(&graph.Tensor{Name: "w", DType: graph.Float32, Shape: []int{2}})
+	y := g.AddTensor(&graph.Tensor{Name: "y", DType: graph.Float32, Shape: []int{2}})
+	g.AddOp(graph.OpDequantize, []int{w}, []int{d}, nil)
+	g.AddOp(graph.OpAdd, []int{x, d}, []int{y}, &graph.AddOptions{})
+	g.Inputs, g.Outputs = []int{x}, []int{y}
+	s := Summarize(g)
+	if s.Form != "float16-weight" || s.Float16Weights != 1 {
+		t.Fatalf("form %q with %d float16 weights, want float16-weight with 1", s.Form, s.Float16Weights)
+	}
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "Form:        float16-weight (1 float16 weight tensors") {
+		t.Errorf("text does not show the form:\n%s", buf.String())
+	}
+	if err := s.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"form": "float16-weight"`) {
+		t.Errorf("JSON does not show the form:\n%s", buf.String())
+	}
+	g.Ops = g.Ops[1:] // a float16 tensor nothing dequantizes is no float16 weight
+	if s := Summarize(g); s.Form != "" {
+		t.Errorf("form %q without a DEQUANTIZE", s.Form)
+	}
 }

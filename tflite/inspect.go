@@ -40,6 +40,7 @@ const InspectSchema = "qbench.inspect/v1"
 //	                 "scale": [...], "zero_point": [...],
 //	                 "scale_min": 0.1, "scale_max": 0.1, "zero_point_min": -3, "zero_point_max": -3}}],
 //	  "totals": {"ops": 1, "tensors": 4, "params": 448, "macs": 2764800, "constant_bytes": 1792},
+//	  "form": "float16-weight", "float16_weights": 4,                  // only for float16-quantized models
 //	  "model_metadata": {                                              // only when the file has TFLite Model Metadata
 //	    "name": "...", "description": "...", "version": "...", "author": "...", "license": "...",
 //	    "inputs": [{"position": 0, "name": "image", "description": "...", "color_space": "RGB",
@@ -60,6 +61,11 @@ type Summary struct {
 	Ops         []OpInfo       `json:"ops"`
 	Tensors     []TensorInfo   `json:"tensors"`
 	Totals      Totals         `json:"totals"`
+	// Form is "float16-weight" for a float16-quantized model (FLOAT16
+	// weights each read by a DEQUANTIZE to float32), else empty.
+	Form string `json:"form,omitempty"`
+	// Float16Weights counts those weights.
+	Float16Weights int `json:"float16_weights,omitempty"`
 	// Subgraphs summarises the file's other subgraphs (control-flow
 	// bodies); empty for most models.
 	Subgraphs []SubgraphInfo `json:"subgraphs,omitempty"`
@@ -217,6 +223,9 @@ func Summarize(g *graph.Graph) *Summary {
 		}
 		s.Subgraphs = append(s.Subgraphs, si)
 	}
+	if n := g.Float16Weights(); n > 0 {
+		s.Form, s.Float16Weights = "float16-weight", n
+	}
 	s.Totals.Ops, s.Totals.Tensors = len(g.Ops), len(g.Tensors)
 	s.Totals.Params, s.Totals.MACs = graph.TotalStats(g)
 	return s
@@ -352,6 +361,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		ew.printf("Model:       %s\n", s.Model)
 	}
 	ew.printf("Description: %s\n", orDash(s.Description))
+	if s.Form == "float16-weight" {
+		ew.printf("Form:        float16-weight (%d float16 weight tensors, each DEQUANTIZEd to float32; computes in float32)\n", s.Float16Weights)
+	}
 	if len(s.Metadata) > 0 {
 		var parts []string
 		for _, m := range s.Metadata {

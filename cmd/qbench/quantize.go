@@ -78,6 +78,11 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 			if nh > 0 {
 				fmt.Fprintf(a.stderr, "qbench: quantize: %s is a hybrid (dynamic-range) model: its %d int8 weight tensors are dequantized to float32 and the model is quantized as a float one\n", model, nh)
 			}
+			// So is a float16-quantized one: its weights widened to float32.
+			g, nf := quant.DequantizeFloat16(g)
+			if nf > 0 {
+				fmt.Fprintf(a.stderr, "qbench: quantize: %s is a float16-quantized model: its %d float16 weight tensors are dequantized to float32 and the model is quantized as a float one\n", model, nf)
+			}
 			spec, err := resolveSpec(a, "quantize", g, &prep)
 			if err != nil {
 				return err
