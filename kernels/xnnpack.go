@@ -35,7 +35,7 @@ import (
 //     scale that puts RELU_N1_TO_1's bounds on a tie, the oracle keeps
 //     TFLite's bounds.
 //
-// Of the uint8 ops only ADD, MUL and SUB are taken (measured on tie-prone
+// Of the uint8 ops only ADD, MUL (operands of equal rank) and SUB are taken (measured on tie-prone
 // scales: uint8 conv, depthwise, fully connected, MEAN and pools match the
 // builtin kernels, ADD and MUL only XNNPACK's arithmetic); 16x8 stays on the
 // builtin kernels; and
