@@ -303,6 +303,7 @@ func Summarize(cfg Config, inf *Inference) (*report.Report, error) {
 		}
 		r.Splits = append(r.Splits, sp)
 	}
+	splitRoles(cfg, inf.Models, r)
 	r.Models, r.Pairs = r.Splits[0].Models, r.Splits[0].Pairs
 	if err := diagnoseClassOrder(cfg, r); err != nil {
 		return nil, err

@@ -70,6 +70,20 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	var roles bool
+	for _, s := range r.Splits {
+		for _, n := range s.Roles {
+			if !roles {
+				p("\nData roles (from the training record each model stores):\n\n")
+				roles = true
+			}
+			kind := ""
+			if n.Warning {
+				kind = "**warning:** "
+			}
+			p("- split %s, %s: %s%s\n", md(s.Name), md(n.Model), kind, md(n.Note))
+		}
+	}
 	p("\nPrediction = class with the highest probability; ties go to the lowest class index. ")
 	p("Intervals are Wilson 95%%. Histograms have 10 bins [0,0.1) … [0.9,1.0] (1.0 in the last bin).\n\n")
 

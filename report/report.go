@@ -241,6 +241,17 @@ type Split struct {
 	SkippedFiles []SkippedFile `json:"skipped_files,omitempty"`
 	Models       []ModelEntry  `json:"models"`
 	Pairs        []PairEntry   `json:"pairs"`
+	// Roles says, for each model that records the images it trained and
+	// validated on (models qbench trains do), what this split is to it:
+	// test data, or not (Warning set); nil when no model records it.
+	Roles []RoleNote `json:"roles,omitempty"`
+}
+
+// RoleNote is the role of a split's images for one model.
+type RoleNote struct {
+	Model   string `json:"model"`
+	Note    string `json:"note"`
+	Warning bool   `json:"warning,omitempty"`
 }
 
 // PredictionRow is one row of predictions.csv: one sample seen by one model.

@@ -149,6 +149,45 @@ func TestTrainRoles(t *testing.T) {
 		!strings.Contains(stderr, "warning: split train for m.tflite: not test data: all 240 images trained or validated the model") {
 		t.Errorf("compare roles: exit %d\n%s", code, stderr)
 	}
+	// report.json and report.md carry the same notes per split.
+	var rep struct {
+		Splits []struct {
+			Name  string `json:"name"`
+			Roles []struct {
+				Model   string `json:"model"`
+				Note    string `json:"note"`
+				Warning bool   `json:"warning"`
+			} `json:"roles"`
+		} `json:"splits"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "rep", "report.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	if err != nil || len(rep.Splits) != 2 || len(rep.Splits[0].Roles) != 1 || len(rep.Splits[1].Roles) != 1 ||
+		rep.Splits[0].Roles[0].Model != "m" || rep.Splits[0].Roles[0].Warning || !strings.HasPrefix(rep.Splits[0].Roles[0].Note, "test data: none of its 120 images") ||
+		!rep.Splits[1].Roles[0].Warning || !strings.HasPrefix(rep.Splits[1].Roles[0].Note, "not test data: all 240 images") {
+		t.Errorf("report.json roles: %v\n%+v", err, rep.Splits)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "rep", "report.md"))
+	if err != nil || !strings.Contains(string(md), "- split verification, m: test data: none of its 120 images") ||
+		!strings.Contains(string(md), "- split train, m: **warning:** not test data: all 240 images") {
+		t.Errorf("report.md roles: %v\n%s", err, md)
+	}
+	// A merge of shards, which reads the roles from the model file, writes the same report.json.
+	for _, sh := range []string{"1/2", "2/2"} {
+		if code, _, stderr := run(t, "compare", "-q", "--model", model, "--data", data, "--split", "verification", "--split", "train",
+			"--shard", sh, "--out", filepath.Join(dir, "parts")); code != 0 {
+			t.Fatalf("compare --shard %s: exit %d: %s", sh, code, stderr)
+		}
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, "parts", "*.qbpart"))
+	if code, _, stderr := run(t, append(append([]string{"merge", "-q"}, parts...), "--out", filepath.Join(dir, "merged"))...); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, stderr)
+	}
+	if mb, err := os.ReadFile(filepath.Join(dir, "merged", "report.json")); err != nil || string(mb) != string(b) {
+		t.Errorf("merged report.json differs from the single run's (%v)", err)
+	}
 	code, _, stderr = run(t, "quantize", "-q", "--model", model, "--calib", data, "--split", "verification", "--out", filepath.Join(dir, "q.tflite"))
 	if code != 0 || !strings.Contains(stderr, "warning: calibration data for m.tflite: 120 of the 120 calibration images did not train or validate the model") {
 		t.Errorf("quantize roles: exit %d\n%s", code, stderr)
