@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -113,4 +114,34 @@ func TestFloat16ModelMatchesTFLite(t *testing.T) {
 		worst = max(worst, d)
 	}
 	t.Logf("40 outputs, range [%g, %g], worst difference %g (%.3g of the range)", lo, hi, worst, worst/(hi-lo))
+}
+
+// TestFloat16InputDequantized runs a DEQUANTIZE whose float16 operand is a
+// graph input (not folded): raw input bytes are binary16, output exact.
+func TestFloat16InputDequantized(t *testing.T) {
+	g := &graph.Graph{}
+	x := g.AddTensor(&graph.Tensor{Name: "x16", DType: graph.Float16, Shape: []int{1, 4}})
+	y := g.AddTensor(&graph.Tensor{Name: "y", DType: graph.Float32, Shape: []int{1, 4}})
+	g.AddOp(graph.OpDequantize, []int{x}, []int{y}, nil)
+	g.Inputs, g.Outputs = []int{x}, []int{y}
+	p, err := interp.Compile(g, interp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.NewExecutor().RunRaw([]byte{0x00, 0x3c, 0x01, 0x00, 0x00, 0xfc, 0xff, 0x7b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1, 5.9604645e-08, float32(math.Inf(-1)), 65504}
+	for i, w := range want {
+		if v := math.Float32frombits(binary.LittleEndian.Uint32(got[4*i:])); v != w {
+			t.Errorf("output %d: %g, want %g", i, v, w)
+		}
+	}
+	// Any other op on a float16 tensor is refused at compile, naming it.
+	g.Ops[0].Kind = graph.OpRelu
+	g.Tensors[y].DType = graph.Float16
+	if _, err := interp.Compile(g, interp.Options{}); err == nil || !strings.Contains(err.Error(), "RELU") || !strings.Contains(err.Error(), "x16") {
+		t.Errorf("RELU on float16 compiled or error does not name op and tensor: %v", err)
+	}
 }

@@ -164,6 +164,13 @@ func handGraphs() map[string]*graph.Graph {
 	g.Ops[0].Version = 5
 	g.Description = "hand built"
 	gs["conv_meta"] = g
+	// Float16 quantization: a FLOAT16 constant DEQUANTIZEd to float32, and
+	// a FLOAT16 graph input (carried; only DEQUANTIZE reads it).
+	add("dequantize_float16_const", graph.OpDequantize, nil,
+		[]*graph.Tensor{{Name: "w16", Shape: []int{2, 2}, DType: graph.Float16, Data: []byte{0, 0x3c, 1, 0, 0, 0x7c, 0xff, 0xff}}},
+		act([]int{2, 2}, graph.Float32, nil), nil)
+	add("dequantize_float16_input", graph.OpDequantize, nil,
+		[]*graph.Tensor{act([]int{1, 3}, graph.Float16, nil)}, act([]int{1, 3}, graph.Float32, nil), []int{0})
 	return gs
 }
 
