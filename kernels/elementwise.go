@@ -129,8 +129,10 @@ type addKernel struct {
 	// every possible input, leaving one multiply per element (fin).
 	t1, t2 *[256]int32
 	fin    addFinish
-	// xnn, when set, is the TFLite runtime's XNNPACK ADD (no tables).
-	xnn *xnnAdd
+	// xnn, when set, is the TFLite runtime's XNNPACK ADD (no tables);
+	// xnnSame runs it as one loop over same-shape inputs (not with ref).
+	xnn     *xnnAdd
+	xnnSame bool
 }
 
 // addFinish is finish without branches on the data: the output rescale of a
@@ -210,6 +212,16 @@ func newXNNAdd(sA, sB, sOut float32, zA, zB int32) (xnnAdd, bool) {
 	return xnnAdd{ma: ma, mb: mb, bias: 1<<(shift-1) - ma*zA - mb*zB, shift: uint(shift)}, true
 }
 
+// addXNNSame is quantAdd's XNNPACK form as one loop over same-shape
+// inputs (a residual ADD), without the broadcast walk's per-element call.
+func addXNNSame[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
+	a := k.xnn
+	z, y = z[:len(x)], y[:len(x)]
+	for i, v := range x {
+		z[i] = T(min(max((a.bias+int32(v)*a.ma+int32(y[i])*a.mb)>>a.shift+k.offOut, k.ilo), k.ihi))
+	}
+}
+
 // addTables8 is the 8-bit fast path: table lookups for the input rescaling.
 func addTables8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
 	t1, t2, fin := k.t1, k.t2, &k.fin
@@ -254,11 +266,19 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 			addTables8(k, a.I8, b.I8, o.I8)
 			return nil
 		}
+		if k.xnnSame {
+			addXNNSame(k, a.I8, b.I8, o.I8)
+			return nil
+		}
 		x, y, z := a.I8, b.I8, o.I8
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = int8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.UInt8:
 		if k.t1 != nil {
 			addTables8(k, a.U8, b.U8, o.U8)
+			return nil
+		}
+		if k.xnnSame {
+			addXNNSame(k, a.U8, b.U8, o.U8)
 			return nil
 		}
 		x, y, z := a.U8, b.U8, o.U8
@@ -356,7 +376,7 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 	}
 	if rnd == fixedpoint.RuntimeRounding && is8Bit(out.DType) {
 		if x, ok := newXNNAdd(s1, s2, so, z1, z2); ok {
-			k.xnn = &x
+			k.xnn, k.xnnSame = &x, !ref && k.same
 			return k, nil
 		}
 	}
