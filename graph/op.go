@@ -128,6 +128,20 @@ const (
 	OpWhile
 	OpIf
 	OpCallOnce
+
+	// Indexing, scan and segment ops (kernels/ops_extra*.go).
+	OpAtan2
+	OpCumsum
+	OpOneHot
+	OpReverseSequence
+	OpMatrixDiag
+	OpMatrixSetDiag
+	OpBucketize
+	OpSegmentSum
+	OpUnsortedSegmentSum
+	OpUnsortedSegmentMax
+	OpUnsortedSegmentMin
+	OpUnsortedSegmentProd
 )
 
 var opNames = [...]string{
@@ -145,6 +159,8 @@ var opNames = [...]string{
 	"SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "TRANSPOSE_CONV",
 	"BATCH_MATMUL", "L2_POOL_2D", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "TFLite_Detection_PostProcess",
 	"WHILE", "IF", "CALL_ONCE",
+	"ATAN2", "CUMSUM", "ONE_HOT", "REVERSE_SEQUENCE", "MATRIX_DIAG", "MATRIX_SET_DIAG", "BUCKETIZE",
+	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -310,4 +326,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpCallOnce + 1
+const NumOpKinds = OpUnsortedSegmentProd + 1

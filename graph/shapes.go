@@ -143,6 +143,13 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpTransposeConv: single(shapeTransposeConv), OpBatchMatMul: single(shapeBatchMatMul),
 	OpL2Pool2D: single(inferPool), OpUnidirectionalSequenceLSTM: single(shapeSequenceLSTM),
 	OpSVDF: single(shapeSVDF), OpDetectionPostProcess: shapeDetectionPostProcess,
+
+	// Indexing, scan and segment ops (shapes_extra.go).
+	OpAtan2: single(shapeAtan2), OpCumsum: single(shapeSame), OpOneHot: single(shapeOneHot),
+	OpReverseSequence: single(shapeSame), OpMatrixDiag: single(shapeMatrixDiag),
+	OpMatrixSetDiag: single(shapeSame), OpBucketize: single(shapeSame), OpSegmentSum: single(shapeSegmentSum),
+	OpUnsortedSegmentSum: single(shapeUnsortedSegment), OpUnsortedSegmentMax: single(shapeUnsortedSegment),
+	OpUnsortedSegmentMin: single(shapeUnsortedSegment), OpUnsortedSegmentProd: single(shapeUnsortedSegment),
 }
 
 func equalShape(a, b []int) bool {

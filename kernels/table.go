@@ -83,4 +83,12 @@ var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
 	graph.OpTransposeConv: prepareTransposeConv, graph.OpBatchMatMul: prepareBatchMatMul,
 	graph.OpL2Pool2D: prepareL2Pool, graph.OpUnidirectionalSequenceLSTM: prepareSequenceLSTM,
 	graph.OpSVDF: prepareSVDF, graph.OpDetectionPostProcess: prepareDetectionPostProcess,
+
+	// ops_extra.go, ops_segment.go: indexing, scan and segment ops.
+	graph.OpAtan2: prepareAtan2, graph.OpCumsum: prepareCumsum, graph.OpOneHot: prepareOneHot,
+	graph.OpReverseSequence: prepareReverseSequence, graph.OpMatrixDiag: prepareMatrixDiag,
+	graph.OpMatrixSetDiag: prepareMatrixSetDiag, graph.OpBucketize: prepareBucketize,
+	graph.OpUnsortedSegmentSum: prepareSegment,
+	graph.OpUnsortedSegmentMax: prepareSegment, graph.OpUnsortedSegmentMin: prepareSegment,
+	graph.OpUnsortedSegmentProd: prepareSegment,
 }

@@ -97,6 +97,18 @@ const (
 	optBroadcastTo         = 104
 	optGelu                = 116
 	optSign                = 123
+	optOneHot              = 61
+	optReverseSequence     = 87
+	optMatrixDiag          = 88
+	optMatrixSetDiag       = 90
+	optSegmentSum          = 100
+	optCumsum              = 102
+	optBucketize           = 115
+	optUnsortedSegmentProd = 118
+	optUnsortedSegmentMax  = 119
+	optUnsortedSegmentMin  = 120
+	optUnsortedSegmentSum  = 121
+	optAtan2               = 122
 	customDetectionPostPro = "TFLite_Detection_PostProcess"
 )
 
@@ -210,6 +222,20 @@ var opSpecs = []opSpec{
 	spec(graph.OpWhile, code("WHILE"), optWhile, arity{0, -1, nil, -1}, readWhile, writeSubgraphs),
 	spec(graph.OpIf, code("IF"), optIf, arity{1, -1, nil, -1}, readIf, writeSubgraphs),
 	spec(graph.OpCallOnce, code("CALL_ONCE"), optCallOnce, arity{0, 0, nil, 0}, readCallOnce, writeSubgraphs),
+
+	// Indexing, scan and segment ops (kernels/ops_extra*.go).
+	spec(graph.OpAtan2, code("ATAN2"), optAtan2, arBinary, nil, nil),
+	spec(graph.OpCumsum, code("CUMSUM"), optCumsum, arBinary, readCumsum, writeCumsum),
+	spec(graph.OpOneHot, code("ONE_HOT"), optOneHot, arity{4, 4, nil, 1}, readOneHot, writeOneHot),
+	spec(graph.OpReverseSequence, code("REVERSE_SEQUENCE"), optReverseSequence, arBinary, readReverseSequence, writeReverseSequence),
+	spec(graph.OpMatrixDiag, code("MATRIX_DIAG"), optMatrixDiag, arUnary, nil, nil),
+	spec(graph.OpMatrixSetDiag, code("MATRIX_SET_DIAG"), optMatrixSetDiag, arBinary, nil, nil),
+	spec(graph.OpBucketize, code("BUCKETIZE"), optBucketize, arUnary, readBucketize, writeBucketize),
+	spec(graph.OpSegmentSum, code("SEGMENT_SUM"), optSegmentSum, arBinary, nil, nil),
+	spec(graph.OpUnsortedSegmentSum, code("UNSORTED_SEGMENT_SUM"), optUnsortedSegmentSum, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpUnsortedSegmentMax, code("UNSORTED_SEGMENT_MAX"), optUnsortedSegmentMax, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpUnsortedSegmentMin, code("UNSORTED_SEGMENT_MIN"), optUnsortedSegmentMin, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpUnsortedSegmentProd, code("UNSORTED_SEGMENT_PROD"), optUnsortedSegmentProd, arity{3, 3, nil, 1}, nil, nil),
 }
 
 func spec(k graph.OpKind, c int32, options uint8, ar arity, read func(*opt) any,
