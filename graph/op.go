@@ -142,6 +142,7 @@ const (
 	OpUnsortedSegmentMax
 	OpUnsortedSegmentMin
 	OpUnsortedSegmentProd
+	OpDynamicUpdateSlice
 )
 
 var opNames = [...]string{
@@ -161,6 +162,7 @@ var opNames = [...]string{
 	"WHILE", "IF", "CALL_ONCE",
 	"ATAN2", "CUMSUM", "ONE_HOT", "REVERSE_SEQUENCE", "MATRIX_DIAG", "MATRIX_SET_DIAG", "BUCKETIZE",
 	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
+	"DYNAMIC_UPDATE_SLICE",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -326,4 +328,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpUnsortedSegmentProd + 1
+const NumOpKinds = OpDynamicUpdateSlice + 1

@@ -446,3 +446,68 @@ func prepareBucketize(p *prep) (Kernel, error) {
 	}
 	return &bucketizeKernel{bounds: o.Boundaries}, nil
 }
+
+// prepareDynamicUpdateSlice writes update into a copy of operand at the
+// start indices, each clamped to [0, operand − update] as TFLite does.
+func prepareDynamicUpdateSlice(p *prep) (Kernel, error) {
+	x, u, s, y := p.in(0), p.in(1), p.in(2), p.out(0)
+	switch x.DType {
+	case graph.Float32, graph.Int8, graph.Int32, graph.Int64:
+	default:
+		return nil, p.unsupported("dtype")
+	}
+	if err := p.sameData(u, y); err != nil {
+		return nil, err
+	}
+	r := len(x.Shape)
+	if len(u.Shape) != r || s == nil || len(s.Shape) != 1 || s.Shape[0] != r {
+		return nil, fmt.Errorf("%s: operand %v, update %v and start indices %q must agree in rank: %w", p.op.Kind, x.Shape, u.Shape, s.Name, graph.ErrShape)
+	}
+	for d := range r {
+		if u.Shape[d] > x.Shape[d] {
+			return nil, fmt.Errorf("%s: update %v larger than operand %v: %w", p.op.Kind, u.Shape, x.Shape, graph.ErrShape)
+		}
+	}
+	if err := p.checkOut(0, x.Shape); err != nil {
+		return nil, err
+	}
+	// Output element i is update element (coordinate − start) inside the
+	// update window, else operand element i: one map over the two inputs
+	// laid end to end is built per start.
+	return &dusKernel{width: x.DType.Size(), shape: x.Shape, ushape: u.Shape}, nil
+}
+
+type dusKernel struct {
+	width         int
+	shape, ushape []int
+}
+
+func (k *dusKernel) Run(ins, outs []*Buffer) error {
+	st, err := bufInts(ins[2])
+	if err != nil || len(st) != len(k.shape) {
+		return fmt.Errorf("DYNAMIC_UPDATE_SLICE: start indices must be %d int32/int64 values", len(k.shape))
+	}
+	for d := range st {
+		st[d] = min(max(st[d], 0), k.shape[d]-k.ushape[d])
+	}
+	x, u, y := rawBytes(ins[0]), rawBytes(ins[1]), rawBytes(outs[0])
+	copy(y, x)
+	xs := strides(k.shape)
+	w := k.width
+	n := graph.NumElements(k.ushape)
+	coord := make([]int, len(k.ushape))
+	for i := range n {
+		o := 0
+		for d, c := range coord {
+			o += (c + st[d]) * xs[d]
+		}
+		copy(y[o*w:(o+1)*w], u[i*w:(i+1)*w])
+		for d := len(coord) - 1; d >= 0; d-- {
+			if coord[d]++; coord[d] < k.ushape[d] {
+				break
+			}
+			coord[d] = 0
+		}
+	}
+	return nil
+}

@@ -110,6 +110,12 @@ func extraCases() []ewCase {
 			return []*graph.Tensor{x, i32Const(slices.Clone(x.Shape[:lead]), ids...), i32Const([]int{}, num)}, y, nil
 		}})
 	}
+	cs = append(cs, ewCase{kind: graph.OpDynamicUpdateSlice, name: "operand", dts: []graph.DType{f32T, i8T, i32T, i64T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
+		us := []int{1 + r.IntN(2), 1 + r.IntN(3), 1 + r.IntN(5), 1 + r.IntN(7)}
+		st := []int{r.IntN(5) - 2, r.IntN(5) - 1, r.IntN(7) - 1, r.IntN(9) - 1}
+		u := withQuant(ewConst(r, x.DType, us, -50, 50), x.Quant)
+		return []*graph.Tensor{x, u, i32Const([]int{4}, st...)}, withQuant(&graph.Tensor{DType: x.DType, Shape: slices.Clone(x.Shape)}, x.Quant), nil
+	}})
 	for _, dt := range extraDTypes[graph.OpOneHot] {
 		cs = append(cs, ewCase{kind: graph.OpOneHot, name: dt.String(), dts: []graph.DType{i32T, i64T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
 			depth := 1 + r.IntN(50)

@@ -90,5 +90,5 @@ var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
 	graph.OpMatrixSetDiag: prepareMatrixSetDiag, graph.OpBucketize: prepareBucketize,
 	graph.OpUnsortedSegmentSum: prepareSegment,
 	graph.OpUnsortedSegmentMax: prepareSegment, graph.OpUnsortedSegmentMin: prepareSegment,
-	graph.OpUnsortedSegmentProd: prepareSegment,
+	graph.OpUnsortedSegmentProd: prepareSegment, graph.OpDynamicUpdateSlice: prepareDynamicUpdateSlice,
 }

@@ -109,6 +109,7 @@ const (
 	optUnsortedSegmentMin  = 120
 	optUnsortedSegmentSum  = 121
 	optAtan2               = 122
+	optDynamicUpdateSlice  = 117
 	customDetectionPostPro = "TFLite_Detection_PostProcess"
 )
 
@@ -236,6 +237,7 @@ var opSpecs = []opSpec{
 	spec(graph.OpUnsortedSegmentMax, code("UNSORTED_SEGMENT_MAX"), optUnsortedSegmentMax, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpUnsortedSegmentMin, code("UNSORTED_SEGMENT_MIN"), optUnsortedSegmentMin, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpUnsortedSegmentProd, code("UNSORTED_SEGMENT_PROD"), optUnsortedSegmentProd, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpDynamicUpdateSlice, code("DYNAMIC_UPDATE_SLICE"), optDynamicUpdateSlice, arity{3, 3, nil, 1}, nil, nil),
 }
 
 func spec(k graph.OpKind, c int32, options uint8, ar arity, read func(*opt) any,
