@@ -143,6 +143,7 @@ const (
 	OpUnsortedSegmentMin
 	OpUnsortedSegmentProd
 	OpDynamicUpdateSlice
+	OpLocalResponseNormalization
 )
 
 var opNames = [...]string{
@@ -162,7 +163,7 @@ var opNames = [...]string{
 	"WHILE", "IF", "CALL_ONCE",
 	"ATAN2", "CUMSUM", "ONE_HOT", "REVERSE_SEQUENCE", "MATRIX_DIAG", "MATRIX_SET_DIAG", "BUCKETIZE",
 	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
-	"DYNAMIC_UPDATE_SLICE",
+	"DYNAMIC_UPDATE_SLICE", "LOCAL_RESPONSE_NORMALIZATION",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -328,4 +329,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpDynamicUpdateSlice + 1
+const NumOpKinds = OpLocalResponseNormalization + 1

@@ -19,3 +19,9 @@ func (o *BucketizeOptions) clone() any {
 	c.Boundaries = append([]float32(nil), o.Boundaries...)
 	return &c
 }
+
+// LRNOptions configure LOCAL_RESPONSE_NORMALIZATION.
+type LRNOptions struct {
+	Radius            int
+	Bias, Alpha, Beta float32
+}

@@ -150,7 +150,7 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpMatrixSetDiag: single(shapeSame), OpBucketize: single(shapeSame), OpSegmentSum: single(shapeSegmentSum),
 	OpUnsortedSegmentSum: single(shapeUnsortedSegment), OpUnsortedSegmentMax: single(shapeUnsortedSegment),
 	OpUnsortedSegmentMin: single(shapeUnsortedSegment), OpUnsortedSegmentProd: single(shapeUnsortedSegment),
-	OpDynamicUpdateSlice: single(shapeSame),
+	OpDynamicUpdateSlice: single(shapeSame), OpLocalResponseNormalization: single(shapeSame),
 }
 
 func equalShape(a, b []int) bool {

@@ -511,3 +511,46 @@ func (k *dusKernel) Run(ins, outs []*Buffer) error {
 	}
 	return nil
 }
+
+// lrnKernel: float32 LOCAL_RESPONSE_NORMALIZATION over the innermost
+// dimension, x · (bias + alpha · Σ x²)^−beta with the sum over channels
+// c − radius … c + radius, added in channel order as TFLite does; the
+// power is taken in float64 (within the test's 1e-5 tolerance of powf).
+type lrnKernel struct {
+	depth int
+	o     graph.LRNOptions
+}
+
+func (k *lrnKernel) Run(ins, outs []*Buffer) error {
+	x, y, d := ins[0].F32, outs[0].F32, k.depth
+	for base := 0; base+d <= len(x); base += d {
+		for c := range d {
+			var acc float32
+			for i := max(0, c-k.o.Radius); i < min(d, c+k.o.Radius+1); i++ {
+				v := x[base+i]
+				acc += v * v
+			}
+			m := float32(math.Pow(float64(k.o.Bias+k.o.Alpha*acc), -float64(k.o.Beta)))
+			y[base+c] = x[base+c] * m
+		}
+	}
+	return nil
+}
+
+func prepareLRN(p *prep) (Kernel, error) {
+	x, y := p.in(0), p.out(0)
+	if x.DType != graph.Float32 || y.DType != graph.Float32 {
+		return nil, p.unsupported("LOCAL_RESPONSE_NORMALIZATION takes float32")
+	}
+	if len(x.Shape) != 4 {
+		return nil, fmt.Errorf("%s: input %q must be 4-D: %w", p.op.Kind, x.Name, graph.ErrShape)
+	}
+	if err := p.checkOut(0, x.Shape); err != nil {
+		return nil, err
+	}
+	o, _ := p.op.Options.(*graph.LRNOptions)
+	if o == nil || o.Radius < 0 {
+		return nil, fmt.Errorf("%s: needs options with a non-negative radius", p.op.Kind)
+	}
+	return &lrnKernel{depth: x.Shape[3], o: *o}, nil
+}

@@ -116,6 +116,12 @@ func extraCases() []ewCase {
 		u := withQuant(ewConst(r, x.DType, us, -50, 50), x.Quant)
 		return []*graph.Tensor{x, u, i32Const([]int{4}, st...)}, withQuant(&graph.Tensor{DType: x.DType, Shape: slices.Clone(x.Shape)}, x.Quant), nil
 	}})
+	for range 4 {
+		cs = append(cs, ewCase{kind: graph.OpLocalResponseNormalization, dts: []graph.DType{f32T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
+			o := &graph.LRNOptions{Radius: r.IntN(5), Bias: float32(0.5 + r.Float64()), Alpha: float32(r.Float64()), Beta: float32(0.25 + r.Float64())}
+			return []*graph.Tensor{x}, &graph.Tensor{DType: f32T, Shape: slices.Clone(x.Shape)}, o
+		}})
+	}
 	for _, dt := range extraDTypes[graph.OpOneHot] {
 		cs = append(cs, ewCase{kind: graph.OpOneHot, name: dt.String(), dts: []graph.DType{i32T, i64T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
 			depth := 1 + r.IntN(50)

@@ -110,6 +110,7 @@ const (
 	optUnsortedSegmentSum  = 121
 	optAtan2               = 122
 	optDynamicUpdateSlice  = 117
+	optLRN                 = 13
 	customDetectionPostPro = "TFLite_Detection_PostProcess"
 )
 
@@ -238,6 +239,7 @@ var opSpecs = []opSpec{
 	spec(graph.OpUnsortedSegmentMin, code("UNSORTED_SEGMENT_MIN"), optUnsortedSegmentMin, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpUnsortedSegmentProd, code("UNSORTED_SEGMENT_PROD"), optUnsortedSegmentProd, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpDynamicUpdateSlice, code("DYNAMIC_UPDATE_SLICE"), optDynamicUpdateSlice, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpLocalResponseNormalization, code("LOCAL_RESPONSE_NORMALIZATION"), optLRN, arUnary, readLRN, writeLRN),
 }
 
 func spec(k graph.OpKind, c int32, options uint8, ar arity, read func(*opt) any,

@@ -65,3 +65,17 @@ func writeBucketize(w *writer, v any) flatbuffers.UOffsetT {
 	}
 	return w.b.EndObject()
 }
+
+func readLRN(o *opt) any {
+	return &graph.LRNOptions{Radius: o.i32(0, 0), Bias: o.f32(1, 0), Alpha: o.f32(2, 0), Beta: o.f32(3, 0)}
+}
+
+func writeLRN(w *writer, v any) flatbuffers.UOffsetT {
+	l := v.(*graph.LRNOptions)
+	w.b.StartObject(4)
+	w.b.PrependInt32Slot(0, int32(l.Radius), 0)
+	w.b.PrependFloat32Slot(1, l.Bias, 0)
+	w.b.PrependFloat32Slot(2, l.Alpha, 0)
+	w.b.PrependFloat32Slot(3, l.Beta, 0)
+	return w.b.EndObject()
+}
