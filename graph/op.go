@@ -144,6 +144,7 @@ const (
 	OpUnsortedSegmentProd
 	OpDynamicUpdateSlice
 	OpLocalResponseNormalization
+	OpEmbeddingLookup
 )
 
 var opNames = [...]string{
@@ -163,7 +164,7 @@ var opNames = [...]string{
 	"WHILE", "IF", "CALL_ONCE",
 	"ATAN2", "CUMSUM", "ONE_HOT", "REVERSE_SEQUENCE", "MATRIX_DIAG", "MATRIX_SET_DIAG", "BUCKETIZE",
 	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
-	"DYNAMIC_UPDATE_SLICE", "LOCAL_RESPONSE_NORMALIZATION",
+	"DYNAMIC_UPDATE_SLICE", "LOCAL_RESPONSE_NORMALIZATION", "EMBEDDING_LOOKUP",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -329,4 +330,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpLocalResponseNormalization + 1
+const NumOpKinds = OpEmbeddingLookup + 1

@@ -151,6 +151,7 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpUnsortedSegmentSum: single(shapeUnsortedSegment), OpUnsortedSegmentMax: single(shapeUnsortedSegment),
 	OpUnsortedSegmentMin: single(shapeUnsortedSegment), OpUnsortedSegmentProd: single(shapeUnsortedSegment),
 	OpDynamicUpdateSlice: single(shapeSame), OpLocalResponseNormalization: single(shapeSame),
+	OpEmbeddingLookup: single(shapeEmbeddingLookup),
 }
 
 func equalShape(a, b []int) bool {

@@ -136,3 +136,19 @@ func shapeUnsortedSegment(g *Graph, op *Op) ([]int, error) {
 	}
 	return UnsortedSegmentShape(x.Shape, s.Shape, nv[0])
 }
+
+// shapeEmbeddingLookup: one row of value (input 1) per id of the 1-D ids.
+func shapeEmbeddingLookup(g *Graph, op *Op) ([]int, error) {
+	ids, err := in(g, op, 0)
+	if err != nil {
+		return nil, err
+	}
+	v, err := in(g, op, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids.Shape) != 1 || len(v.Shape) < 2 {
+		return nil, fmt.Errorf("ids %v must be 1-D and value %v at least 2-D", ids.Shape, v.Shape)
+	}
+	return append([]int{ids.Shape[0]}, v.Shape[1:]...), nil
+}

@@ -554,3 +554,69 @@ func prepareLRN(p *prep) (Kernel, error) {
 	}
 	return &lrnKernel{depth: x.Shape[3], o: *o}, nil
 }
+
+// embeddingKernel copies one value row per id; 8-bit values with a
+// float32 output are multiplied by the value's scale as TFLite's hybrid
+// path does: the zero point is ignored and uint8 bytes are read as int8
+// (measured against the interpreter).
+type embeddingKernel struct {
+	rows, row int
+	scale     float32 // hybrid: the value's scale; 0 copies
+}
+
+func (k *embeddingKernel) Run(ins, outs []*Buffer) error {
+	ids, err := bufInts(ins[0])
+	if err != nil {
+		return fmt.Errorf("EMBEDDING_LOOKUP: ids: %w", err)
+	}
+	v, y := ins[1], outs[0]
+	for i, id := range ids {
+		if id < 0 || id >= k.rows {
+			return fmt.Errorf("EMBEDDING_LOOKUP: id %d outside the %d rows of value", id, k.rows)
+		}
+		dst := y.F32[i*k.row : (i+1)*k.row]
+		switch v.DType {
+		case graph.Float32:
+			copy(dst, v.F32[id*k.row:(id+1)*k.row])
+		case graph.Int8:
+			for j, q := range v.I8[id*k.row : (id+1)*k.row] {
+				dst[j] = float32(q) * k.scale
+			}
+		case graph.UInt8:
+			for j, q := range v.U8[id*k.row : (id+1)*k.row] {
+				dst[j] = float32(int8(q)) * k.scale
+			}
+		}
+	}
+	return nil
+}
+
+func prepareEmbeddingLookup(p *prep) (Kernel, error) {
+	ids, v, y := p.in(0), p.in(1), p.out(0)
+	if ids == nil || ids.DType != graph.Int32 || len(ids.Shape) != 1 {
+		return nil, p.unsupported("ids must be 1-D int32")
+	}
+	if y.DType != graph.Float32 {
+		return nil, p.unsupported("output must be float32")
+	}
+	k := &embeddingKernel{}
+	switch v.DType {
+	case graph.Float32:
+	case graph.Int8, graph.UInt8:
+		s, _, ok := QuantParams(v)
+		if !ok {
+			return nil, p.unsupported("8-bit value without per-tensor quantization")
+		}
+		k.scale = float32(s)
+	default:
+		return nil, p.unsupported("value must be float32, int8 or uint8")
+	}
+	if len(v.Shape) < 2 {
+		return nil, fmt.Errorf("%s: value %q must be at least 2-D: %w", p.op.Kind, v.Name, graph.ErrShape)
+	}
+	if err := p.checkOut(0, append([]int{ids.Shape[0]}, v.Shape[1:]...)); err != nil {
+		return nil, err
+	}
+	k.rows, k.row = v.Shape[0], graph.NumElements(v.Shape[1:])
+	return k, nil
+}

@@ -116,6 +116,17 @@ func extraCases() []ewCase {
 		u := withQuant(ewConst(r, x.DType, us, -50, 50), x.Quant)
 		return []*graph.Tensor{x, u, i32Const([]int{4}, st...)}, withQuant(&graph.Tensor{DType: x.DType, Shape: slices.Clone(x.Shape)}, x.Quant), nil
 	}})
+	cs = append(cs, ewCase{kind: graph.OpEmbeddingLookup, dts: []graph.DType{f32T, i8T, u8T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
+		ids := make([]int, 1+r.IntN(6))
+		for i := range ids {
+			ids[i] = r.IntN(2)
+		}
+		y := &graph.Tensor{DType: f32T, Shape: append([]int{len(ids)}, x.Shape[1:]...)}
+		if x.DType == f32T && r.IntN(2) == 0 {
+			y.DType = x.DType
+		}
+		return []*graph.Tensor{i32Const([]int{len(ids)}, ids...), x}, y, nil
+	}})
 	for range 4 {
 		cs = append(cs, ewCase{kind: graph.OpLocalResponseNormalization, dts: []graph.DType{f32T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
 			o := &graph.LRNOptions{Radius: r.IntN(5), Bias: float32(0.5 + r.Float64()), Alpha: float32(r.Float64()), Beta: float32(0.25 + r.Float64())}

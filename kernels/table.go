@@ -91,5 +91,5 @@ var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
 	graph.OpUnsortedSegmentSum: prepareSegment,
 	graph.OpUnsortedSegmentMax: prepareSegment, graph.OpUnsortedSegmentMin: prepareSegment,
 	graph.OpUnsortedSegmentProd: prepareSegment, graph.OpDynamicUpdateSlice: prepareDynamicUpdateSlice,
-	graph.OpLocalResponseNormalization: prepareLRN,
+	graph.OpLocalResponseNormalization: prepareLRN, graph.OpEmbeddingLookup: prepareEmbeddingLookup,
 }

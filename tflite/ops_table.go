@@ -239,6 +239,7 @@ var opSpecs = []opSpec{
 	spec(graph.OpUnsortedSegmentMin, code("UNSORTED_SEGMENT_MIN"), optUnsortedSegmentMin, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpUnsortedSegmentProd, code("UNSORTED_SEGMENT_PROD"), optUnsortedSegmentProd, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpDynamicUpdateSlice, code("DYNAMIC_UPDATE_SLICE"), optDynamicUpdateSlice, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpEmbeddingLookup, code("EMBEDDING_LOOKUP"), optNone, arBinary, nil, nil),
 	spec(graph.OpLocalResponseNormalization, code("LOCAL_RESPONSE_NORMALIZATION"), optLRN, arUnary, readLRN, writeLRN),
 }
 

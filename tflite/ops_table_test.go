@@ -87,6 +87,8 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				set(2, graph.Float32, []int{1, 2, 2, 1})
 			case graph.OpBatchMatMul:
 				set(1, graph.Float32, []int{2, 3})
+			case graph.OpEmbeddingLookup:
+				set(0, graph.Int32, []int{1})
 			}
 			if s.kind == graph.OpDetectionPostProcess {
 				// Boxes, scores and anchors as its shape rule wants them;
