@@ -118,6 +118,9 @@ func TestOracleHandGraphs(t *testing.T) {
 		if name == "depthwise_int4" {
 			continue // int4 kernels postdate the oracle's TFLite build
 		}
+		if g.Tensors[g.Inputs[0]].DType == graph.Float16 {
+			continue // the oracle's JavaScript runner cannot fill a float16 input
+		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			p := filepath.Join(tmp, name+".tflite")
