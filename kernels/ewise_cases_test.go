@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
+	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/internal/oracle"
+	"github.com/qbench/qbench/tflite"
 )
 
 // Case generators for the elementwise, unary and reduction families
@@ -732,4 +736,21 @@ func sortedKinds(m map[graph.OpKind]bool) []graph.OpKind {
 	}
 	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
 	return ks
+}
+
+// ewOracleRun writes m to dir/name.tflite, draws samples inputs for it from
+// r and returns them with the oracle's outputs (one slice per model output,
+// samples back to back), failing the test when TFLite refuses the model.
+func ewOracleRun(t *testing.T, or *oracle.Runner, dir, name string, r *rand.Rand, m *ewModel, samples int) (in []byte, want [][]byte) {
+	t.Helper()
+	path := filepath.Join(dir, name+".tflite")
+	if err := tflite.WriteFile(path, m.g); err != nil {
+		t.Fatalf("%s: write: %v", name, err)
+	}
+	in = ewInput(r, m.in, samples)
+	want, err := or.RunAll(path, in)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return in, want
 }

@@ -6,13 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/kernels/fixedpoint"
-	"github.com/qbench/qbench/tflite"
 )
 
 // bmQuant is a per-tensor quantization for a BATCH_MATMUL tensor.
@@ -165,15 +163,7 @@ func TestBatchMatMulMatchesTFLite(t *testing.T) {
 		for mi := range 4 {
 			r := rand.New(rand.NewPCG(41, uint64(dt)*100+uint64(mi)))
 			m := bmBuild(r, dt, 6)
-			path := filepath.Join(dir, fmt.Sprintf("bm-%s-%d.tflite", dt, mi))
-			if err := tflite.WriteFile(path, m.g); err != nil {
-				t.Fatal(err)
-			}
-			in := ewInput(r, m.in, samples)
-			want, err := or.RunAll(path, in)
-			if err != nil {
-				t.Fatalf("%s model %d: %v", dt, mi, err)
-			}
+			in, want := ewOracleRun(t, or, dir, fmt.Sprintf("bm-%s-%d", dt, mi), r, m, samples)
 			step := len(in) / samples
 			for oi, op := range m.ops {
 				ops++

@@ -6,13 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/kernels/fixedpoint"
-	"github.com/qbench/qbench/tflite"
 )
 
 // rzQuant draws a per-tensor quantization for dt with zero points often at
@@ -128,15 +126,7 @@ func TestResizeMatchesTFLite(t *testing.T) {
 		for mi := range 5 {
 			r := rand.New(rand.NewPCG(21, uint64(dt)*100+uint64(mi)))
 			m := rzBuild(r, dt, mi)
-			path := filepath.Join(dir, fmt.Sprintf("rz-%s-%d.tflite", dt, mi))
-			if err := tflite.WriteFile(path, m.g); err != nil {
-				t.Fatal(err)
-			}
-			in := ewInput(r, m.in, samples)
-			want, err := or.RunAll(path, in)
-			if err != nil {
-				t.Fatalf("%s model %d: %v", dt, mi, err)
-			}
+			in, want := ewOracleRun(t, or, dir, fmt.Sprintf("rz-%s-%d", dt, mi), r, m, samples)
 			step := len(in) / samples
 			for oi, op := range m.ops {
 				ops++

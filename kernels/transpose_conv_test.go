@@ -6,13 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/internal/oracle"
 	"github.com/qbench/qbench/kernels/fixedpoint"
-	"github.com/qbench/qbench/tflite"
 )
 
 // tcCase builds the tensors of one random TRANSPOSE_CONV on x (dtype dt):
@@ -211,15 +209,7 @@ func TestTransposeConvMatchesTFLite(t *testing.T) {
 			}
 			r := rand.New(rand.NewPCG(seed, uint64(dt)*100+uint64(mi)))
 			m := tcBuild(r, dt, 6)
-			path := filepath.Join(dir, fmt.Sprintf("tc-%s-%d.tflite", dt, mi))
-			if err := tflite.WriteFile(path, m.g); err != nil {
-				t.Fatal(err)
-			}
-			in := ewInput(r, m.in, samples)
-			want, err := or.RunAll(path, in)
-			if err != nil {
-				t.Fatalf("%s model %d: %v", dt, mi, err)
-			}
+			in, want := ewOracleRun(t, or, dir, fmt.Sprintf("tc-%s-%d", dt, mi), r, m, samples)
 			step := len(in) / samples
 			for oi, op := range m.ops {
 				ops++
