@@ -220,23 +220,7 @@ func (k *lstmFloat) Run(ins, outs []*Buffer) error {
 		}
 		k.gate(&k.gates[1], xt, h, c, n, graph.ActSigmoid, fg)
 		k.gate(&k.gates[2], xt, h, nil, n, k.act, cg)
-		for i := range c {
-			c[i] *= fg[i]
-		}
-		if g.cifg {
-			for i := range c {
-				c[i] += cg[i] * (1 - fg[i])
-			}
-		} else {
-			for i := range c {
-				c[i] += cg[i] * ig[i]
-			}
-		}
-		if k.cellClip > 0 {
-			for i, v := range c {
-				c[i] = min(max(v, -k.cellClip), k.cellClip)
-			}
-		}
+		updateCell(c, fg, cg, ig, g.cifg, k.cellClip)
 		k.gate(&k.gates[3], xt, h, c, n, graph.ActSigmoid, og)
 		// o⊙act(c) into cg (free now). TFLite's ApplyActivationToVector
 		// writes nothing for NONE, so the output then multiplies the cell
@@ -269,4 +253,28 @@ func (k *lstmFloat) Run(ins, outs []*Buffer) error {
 		copy(y[outRow*no:(outRow+n)*no], h)
 	})
 	return nil
+}
+
+// updateCell advances the float cell state c by one step from the forget,
+// cell and input gates: c = c·f + g·i, with i = 1 − f under CIFG (coupled
+// input and forget gates), then clipped to ±clip when clip > 0. The float
+// and hybrid LSTMs share it, as TFLite's float and hybrid paths share theirs.
+func updateCell(c, fg, cg, ig []float32, cifg bool, clip float32) {
+	for i := range c {
+		c[i] *= fg[i]
+	}
+	if cifg {
+		for i := range c {
+			c[i] += cg[i] * (1 - fg[i])
+		}
+	} else {
+		for i := range c {
+			c[i] += cg[i] * ig[i]
+		}
+	}
+	if clip > 0 {
+		for i, v := range c {
+			c[i] = min(max(v, -clip), clip)
+		}
+	}
 }

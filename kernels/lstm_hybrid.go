@@ -223,23 +223,7 @@ func (k *lstmHybrid) Run(ins, outs []*Buffer) error {
 		}
 		k.gate(&k.gates[1], s, c, n, graph.ActSigmoid, fg)
 		k.gate(&k.gates[2], s, nil, n, k.act, cg)
-		for i := range c {
-			c[i] *= fg[i]
-		}
-		if g.cifg {
-			for i := range c {
-				c[i] += cg[i] * (1 - fg[i])
-			}
-		} else {
-			for i := range c {
-				c[i] += cg[i] * ig[i]
-			}
-		}
-		if k.cellClip > 0 {
-			for i, v := range c {
-				c[i] = min(max(v, -k.cellClip), k.cellClip)
-			}
-		}
+		updateCell(c, fg, cg, ig, g.cifg, k.cellClip)
 		k.gate(&k.gates[3], s, c, n, graph.ActSigmoid, og)
 		if k.act != graph.ActNone { // TFLite's NONE leaves the cell gate here (lstm_float.go)
 			copy(cg, c)
