@@ -129,12 +129,12 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpArgMax: single(shapeArg), OpArgMin: single(shapeArg),
 
 	// Layout, indexing and shape ops (shapes_layout.go).
-	OpSqueeze: single(shapeSqueeze), OpExpandDims: single(shapeExpandDims), OpTranspose: single(shapeTranspose),
+	OpSqueeze: single(shapeSqueeze), OpExpandDims: single(shapeExpandDims), OpTranspose: single(withConstParam(TransposeShape)),
 	OpSplit: shapeSplit, OpSplitV: shapeSplitV, OpPack: single(shapePack), OpUnpack: shapeUnpack,
-	OpSlice: single(shapeSlice), OpStridedSlice: single(shapeStridedSlice), OpTile: single(shapeTile),
+	OpSlice: single(shapeSlice), OpStridedSlice: single(shapeStridedSlice), OpTile: single(withConstParam(TileShape)),
 	OpGather: single(shapeGather), OpGatherND: single(shapeGatherND), OpShape: single(shapeShape),
 	OpRank: single(shapeRank), OpFill: single(shapeFill), OpRange: single(shapeRange),
-	OpBroadcastTo: single(shapeBroadcastTo), OpMirrorPad: single(shapeMirrorPad),
+	OpBroadcastTo: single(withConstParam(BroadcastToShape)), OpMirrorPad: single(shapeMirrorPad),
 	OpSpaceToBatchND: single(shapeSpaceToBatchND), OpBatchToSpaceND: single(shapeBatchToSpaceND),
 	OpSpaceToDepth: single(shapeSpaceToDepth), OpDepthToSpace: single(shapeDepthToSpace),
 

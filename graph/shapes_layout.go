@@ -118,18 +118,6 @@ func ExpandDimsShape(in []int, axis int) ([]int, error) {
 	return append(out, in[a:]...), nil
 }
 
-func shapeTranspose(g *Graph, op *Op) ([]int, error) {
-	x, err := in(g, op, 0)
-	if err != nil {
-		return nil, err
-	}
-	p, err := constIn(g, op, 1)
-	if p == nil || err != nil {
-		return nil, err
-	}
-	return TransposeShape(x.Shape, p)
-}
-
 // TransposeShape permutes in by perm, which must name every dimension once.
 func TransposeShape(in []int, perm []int) ([]int, error) {
 	if len(perm) != len(in) {
@@ -542,18 +530,6 @@ func sliceStop(e int, masked bool, stride, d int) int {
 	return min(max(e, -1), d-1)
 }
 
-func shapeTile(g *Graph, op *Op) ([]int, error) {
-	x, err := in(g, op, 0)
-	if err != nil {
-		return nil, err
-	}
-	m, err := constIn(g, op, 1)
-	if m == nil || err != nil {
-		return nil, err
-	}
-	return TileShape(x.Shape, m)
-}
-
 // TileShape multiplies each dimension of in by its multiple.
 func TileShape(in, multiples []int) ([]int, error) {
 	if len(multiples) != len(in) {
@@ -734,18 +710,6 @@ func RangeSize(start, limit, delta float64, integral bool) (int, error) {
 		return 0, fmt.Errorf("range of %g elements is too large", n)
 	}
 	return int(n), nil
-}
-
-func shapeBroadcastTo(g *Graph, op *Op) ([]int, error) {
-	x, err := in(g, op, 0)
-	if err != nil {
-		return nil, err
-	}
-	s, err := constIn(g, op, 1)
-	if s == nil || err != nil {
-		return nil, err
-	}
-	return BroadcastToShape(x.Shape, s)
 }
 
 // BroadcastToShape checks that in broadcasts to target (at most 8
@@ -934,4 +898,23 @@ func shapeDepthToSpace(g *Graph, op *Op) ([]int, error) {
 		return nil, fmt.Errorf("depth of %v must be a multiple of block size %d squared", s, b)
 	}
 	return []int{s[0], s[1] * b, s[2] * b, s[3] / (b * b)}, nil
+}
+
+// withConstParam is the shape rule of an op whose output shape follows from
+// its first input's shape and the constant values of its second input
+// (TRANSPOSE's permutation, TILE's multiples, BROADCAST_TO's target). While
+// that input is not constant the rule returns nil: the declared shape stands
+// until the parameter is resolved at run time.
+func withConstParam(f func(in, param []int) ([]int, error)) func(*Graph, *Op) ([]int, error) {
+	return func(g *Graph, op *Op) ([]int, error) {
+		x, err := in(g, op, 0)
+		if err != nil {
+			return nil, err
+		}
+		p, err := constIn(g, op, 1)
+		if p == nil || err != nil {
+			return nil, err
+		}
+		return f(x.Shape, p)
+	}
 }
