@@ -96,13 +96,13 @@ func depthwiseRuntimeRounding(rnd fixedpoint.Rounding, nScales, n int, bias bool
 }
 
 // xnnMeanScale returns XNNPACK's float32 requantization scale of an int8
-// MEAN that the TFLite runtime's delegate takes (rnd == RuntimeRounding):
+// or uint8 MEAN that the TFLite runtime's delegate takes (rnd == RuntimeRounding):
 // a 4-D input reduced over height and width (XNNPACK's global average
 // pooling) with an input-to-output scale ratio in [2^−8, 2^8), which
 // XNNPACK requires. The scale is sIn / (sOut·count) in float32, as
 // global-average-pooling-nwc.c forms it.
 func xnnMeanScale(rnd fixedpoint.Rounding, in, out *graph.Tensor, red []bool, sIn, sOut float32, count int) (float32, bool) {
-	if rnd != fixedpoint.RuntimeRounding || in.DType != graph.Int8 || out.DType != graph.Int8 ||
+	if rnd != fixedpoint.RuntimeRounding || in.DType != out.DType || (in.DType != graph.Int8 && in.DType != graph.UInt8) ||
 		len(red) != 4 || red[0] || !red[1] || !red[2] || red[3] || count <= 0 {
 		return 0, false
 	}
