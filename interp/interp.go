@@ -21,7 +21,9 @@ import (
 // Options configure Compile.
 type Options struct {
 	// Batch, when > 0, sets dimension 0 of every graph input and re-infers
-	// all activation shapes. 0 keeps the shapes stored in the graph.
+	// all activation shapes, and the state tensors' batch with them (see
+	// graph.RebatchStates: each image keeps its own state row). 0 keeps
+	// the shapes stored in the graph.
 	Batch int
 	// KeepAll disables buffer reuse so every tensor stays readable through
 	// Executor.Tensor after Run (layer-by-layer comparison, debugging).
@@ -270,10 +272,12 @@ func loadGraph(g *graph.Graph, opts Options) (*graph.Graph, FoldReport, error) {
 			shapes[i] = s
 		}
 		if changed {
+			orig := g
 			g = g.Clone()
 			if err := graph.InferShapes(g, shapes); err != nil {
 				return nil, none, fmt.Errorf("batch %d: %w", opts.Batch, err)
 			}
+			graph.RebatchStates(orig, g)
 		}
 	}
 	g, folded, err := Fold(g)
