@@ -1,6 +1,9 @@
 package graph
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Every kind has a distinct name that parses back to it, so tables indexed
 // by kind and the names in error messages stay in step with the const list.
@@ -42,5 +45,29 @@ func TestCloneOptionsIsDeep(t *testing.T) {
 	}
 	if c.Ops[2].CustomOptions[0] != 1 || c.Ops[2].Name() != "MyOp" {
 		t.Errorf("custom op not cloned: %v %q", c.Ops[2].CustomOptions, c.Ops[2].Name())
+	}
+}
+
+// TestValidateScratchOfUnknownOp: an op qbench cannot run may read an arena
+// tensor nothing writes (Vela's ethos-u op takes scratch buffers so), and
+// the graph still validates so inspect can list it; a known op reading an
+// unwritten tensor is an error naming the op and the tensor.
+func TestValidateScratchOfUnknownOp(t *testing.T) {
+	build := func(kind OpKind) *Graph {
+		g := &Graph{}
+		x := g.AddTensor(&Tensor{Name: "x", Shape: []int{1, 4}, DType: Float32})
+		s := g.AddTensor(&Tensor{Name: "scratch", Shape: []int{16}, DType: UInt8})
+		y := g.AddTensor(&Tensor{Name: "y", Shape: []int{1, 4}, DType: Float32})
+		op := g.AddOp(kind, []int{x, s}, []int{y}, nil)
+		op.Code = "ethos-u"
+		g.Inputs, g.Outputs = []int{x}, []int{y}
+		return g
+	}
+	if err := build(OpUnknown).Validate(); err != nil {
+		t.Errorf("unknown op with a scratch input: %v", err)
+	}
+	err := build(OpAdd).Validate()
+	if err == nil || !strings.Contains(err.Error(), `op 0 (ADD): input tensor 1 "scratch" is read before any op writes it`) {
+		t.Errorf("ADD reading an unwritten tensor: %v", err)
 	}
 }

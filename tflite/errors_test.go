@@ -289,3 +289,27 @@ func externalBufferModel(t *testing.T, g *graph.Graph, size uint64) []byte {
 	binary.LittleEndian.PutUint64(data[p:], uint64(len(data)))
 	return append(data, ext...)
 }
+
+// TestReadRank1AxisOutOfRange: TFLite Micro's person-detection model stores
+// rank-1 per-channel biases with quantized_dimension 3 (the filter's axis).
+// With one scale per element the axis can only be 0, and the reader says so
+// instead of refusing the file; anything else with a bad axis stays refused.
+func TestReadRank1AxisOutOfRange(t *testing.T) {
+	g := handGraphs()["conv_int8"].Clone()
+	b := g.Tensors[g.Ops[0].Inputs[2]]
+	if len(b.Shape) != 1 || len(b.Quant.Scale) < 2 {
+		t.Fatalf("test graph's bias is %v with %d scales; want a rank-1 per-channel bias", b.Shape, len(b.Quant.Scale))
+	}
+	b.Quant.Axis = 3
+	got, err := Read(rawWrite(t, g))
+	if err != nil {
+		t.Fatalf("rank-1 per-channel bias with quantized_dimension 3: %v", err)
+	}
+	if a := got.Tensors[g.Ops[0].Inputs[2]].Quant.Axis; a != 0 {
+		t.Errorf("axis read as %d, want 0", a)
+	}
+
+	g = handGraphs()["conv_int8"].Clone()
+	g.Tensors[g.Ops[0].Inputs[1]].Quant.Axis = 5 // rank-4 filter: no guessing
+	wantErr(t, rawWrite(t, g), ErrCorrupt, "per-channel scales do not match dimension 5")
+}

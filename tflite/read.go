@@ -337,6 +337,14 @@ func (r *reader) tensor(i int, tt table) (*graph.Tensor, error) {
 	if t.Quant, err = r.quantization(tt, what); err != nil {
 		return nil, err
 	}
+	// TFLite Micro's own person-detection model stores its per-channel
+	// biases (rank 1) with quantized_dimension 3, the filter's axis. A
+	// rank-1 tensor with one scale per element has a single possible
+	// axis, and TFLite Micro reads it so; the TFLite interpreter refuses
+	// the file instead.
+	if q := t.Quant; q != nil && len(q.Scale) > 1 && len(t.Shape) == 1 && q.Axis != 0 && t.Shape[0] == len(q.Scale) {
+		q.Axis = 0
+	}
 	return t, nil
 }
 
