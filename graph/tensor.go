@@ -31,9 +31,17 @@ const (
 	Bool
 	Int4
 	Float16 // appended so that the values above keep their numbers
+	// UInt16, UInt32, UInt64 and Float64 are read, listed and written but
+	// never computed: TFLite models carry them in pre- and post-processing
+	// (TFLite Micro's signal ops), and inspect must list such models.
+	UInt16
+	UInt32
+	UInt64
+	Float64
 )
 
-var dtypeNames = [...]string{"unknown", "float32", "int8", "uint8", "int16", "int32", "int64", "bool", "int4", "float16"}
+var dtypeNames = [...]string{"unknown", "float32", "int8", "uint8", "int16", "int32", "int64", "bool", "int4", "float16",
+	"uint16", "uint32", "uint64", "float64"}
 
 // String returns the lower-case name used in JSON files and messages.
 func (d DType) String() string {
@@ -61,12 +69,25 @@ func (d DType) Size() int {
 		return 4
 	case Int8, UInt8, Bool, Int4:
 		return 1
-	case Int16, Float16:
+	case Int16, Float16, UInt16:
 		return 2
-	case Int64:
+	case UInt32:
+		return 4
+	case Int64, UInt64, Float64:
 		return 8
 	}
 	return 0
+}
+
+// Computed reports whether qbench has kernels for the dtype; the others
+// (UInt16, UInt32, UInt64, Float64, and Float16 outside DEQUANTIZE) are
+// carried through files only.
+func (d DType) Computed() bool {
+	switch d {
+	case Float32, Int8, UInt8, Int16, Int32, Int64, Bool, Int4:
+		return true
+	}
+	return false
 }
 
 // IsInteger reports whether the dtype is a quantizable integer type.

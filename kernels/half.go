@@ -51,8 +51,12 @@ func (k *dequantizeHalfKernel) Run(ins, outs []*Buffer) error {
 
 // refuseFloat16 names op when a tensor other than a DEQUANTIZE input is
 // float16: qbench computes nothing in half precision (TFLite's float16
-// models dequantize their float16 weights and compute in float32).
+// models dequantize their float16 weights and compute in float32). It
+// refuses the other dtypes qbench only carries (uint16/32/64, float64) too.
 func refuseFloat16(op *graph.Op, ins, outs []*graph.Tensor) error {
+	if op.Kind == graph.OpUnknown {
+		return nil // refused as an op without a kernel, whatever its dtypes
+	}
 	if op.Kind == graph.OpDequantize {
 		for _, t := range outs {
 			if t != nil && t.DType == graph.Float16 {
@@ -63,6 +67,9 @@ func refuseFloat16(op *graph.Op, ins, outs []*graph.Tensor) error {
 	}
 	for _, ts := range [][]*graph.Tensor{ins, outs} {
 		for _, t := range ts {
+			if t != nil && t.DType != graph.Float16 && !t.DType.Computed() {
+				return unsupported(op, ins, outs, fmt.Sprintf("%s tensor %q: qbench reads and lists %s tensors but computes nothing in them", t.DType, t.Name, t.DType))
+			}
 			if t != nil && t.DType == graph.Float16 {
 				return unsupported(op, ins, outs, fmt.Sprintf("float16 tensor %q: qbench only reads float16 through DEQUANTIZE", t.Name))
 			}

@@ -107,6 +107,10 @@ const (
 	ttInt16   = 7
 	ttInt8    = 9
 	ttInt4    = 17
+	ttFloat64 = 10
+	ttUInt64  = 12
+	ttUInt32  = 15
+	ttUInt16  = 16
 )
 
 var tensorTypeNames = [...]string{
@@ -142,6 +146,14 @@ func dtypeFromTFLite(t int8) (graph.DType, bool) {
 		return graph.Int4, true
 	case ttFloat16:
 		return graph.Float16, true
+	case ttUInt16:
+		return graph.UInt16, true
+	case ttUInt32:
+		return graph.UInt32, true
+	case ttUInt64:
+		return graph.UInt64, true
+	case ttFloat64:
+		return graph.Float64, true
 	}
 	return graph.Unknown, false
 }
@@ -167,6 +179,14 @@ func dtypeToTFLite(d graph.DType) (int8, bool) {
 		return ttInt4, true
 	case graph.Float16:
 		return ttFloat16, true
+	case graph.UInt16:
+		return ttUInt16, true
+	case graph.UInt32:
+		return ttUInt32, true
+	case graph.UInt64:
+		return ttUInt64, true
+	case graph.Float64:
+		return ttFloat64, true
 	}
 	return 0, false
 }
