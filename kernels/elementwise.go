@@ -117,6 +117,8 @@ func (bc *broadcast) eachRow(f func(o, i1, i2, n, d1, d2 int)) {
 type addKernel struct {
 	bc   *broadcast
 	same bool // identical input shapes: a flat loop
+	// vec: the flat float32 loop may run its SIMD form (not with ref).
+	vec bool
 	// float32 / int32 activation bounds
 	flo, fhi float32
 	ilo, ihi int32
@@ -217,6 +219,8 @@ func newXNNAdd(sA, sB, sOut float32, zA, zB int32) (xnnAdd, bool) {
 func addXNNSame[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
 	a := k.xnn
 	z, y = z[:len(x)], y[:len(x)]
+	done := addXNNVec(a, k.offOut, k.ilo, k.ihi, x, y, z)
+	x, y, z = x[done:], y[done:], z[done:]
 	for i, v := range x {
 		z[i] = T(min(max((a.bias+int32(v)*a.ma+int32(y[i])*a.mb)>>a.shift+k.offOut, k.ilo), k.ihi))
 	}
@@ -248,6 +252,10 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 		if k.same {
 			z = z[:len(x)]
 			y = y[:len(x)]
+			if k.vec {
+				done := addF32Vec(x, y, z, k.flo, k.fhi)
+				x, y, z = x[done:], y[done:], z[done:]
+			}
 			for i, v := range x {
 				z[i] = min(max(v+y[i], k.flo), k.fhi)
 			}
@@ -306,7 +314,7 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", op.Kind, err, graph.ErrShape)
 	}
-	k := &addKernel{bc: bc, same: sameShape(x.Shape, y.Shape)}
+	k := &addKernel{bc: bc, same: sameShape(x.Shape, y.Shape), vec: !ref}
 	switch out.DType {
 	case graph.Float32:
 		if k.flo, k.fhi, err = ActivationRangeFloat(act); err != nil {
