@@ -23,10 +23,14 @@ import (
 // pixels on their own and skips those pixels, but the cost model below
 // still charges them (its fit predates that).
 //
-// Strided windows work the same way one output row per call (A rows
-// strideW·inC apart, no dropped pixels); they are only used when forced
-// (pathSegmented) because the per-row calls measured no faster than
-// im2col on the study's layers at stride 2.
+// Strided float windows use whole-row blocks too: neighbouring pixels'
+// A rows start strideW·inC apart, so output row y begins strideH·pitch/
+// strideW A rows after row y−1, and the row-mapped product
+// (MulSegmentedRows) computes only the outW mapped rows of each, never
+// the ones between. Int8 strided windows (whose row-mapped kernels would
+// compute the rows between) run one output row per call when forced
+// (pathSegmented); the per-row calls measured no faster than im2col on
+// the study's layers at stride 2.
 
 // segPlan is the layout of a segmented convolution; nil when the path does
 // not apply.
@@ -43,6 +47,11 @@ type segPlan struct {
 	perRow         bool
 	rows           int
 	seg, segStride int
+	// lda is the distance, in elements, between the A rows of
+	// neighbouring output pixels (strideW·inC), and vpitch the number of
+	// A rows from one output row to the next (strideH·pitch/strideW): a
+	// whole-row block's row i is pixel i%vpitch of block row i/vpitch.
+	lda, vpitch int
 }
 
 // convPath selects CONV_2D's implementation; tests and benchmarks force
@@ -95,7 +104,10 @@ func newSegPlan(g *convGeom, path convPath) *segPlan {
 		return nil
 	}
 	strided := g.strideH != 1 || g.strideW != 1
-	if (g.dilW != 1 && g.fW != 1) || g.pointwise() || (strided && path != pathSegmented) {
+	// Whole-row strided blocks need the row-mapped product that skips
+	// the rows between output rows: float's.
+	wholeStrided := strided && g.inD == graph.Float32
+	if (g.dilW != 1 && g.fW != 1) || g.pointwise() || (strided && !wholeStrided && path != pathSegmented) {
 		return nil
 	}
 	if g.padT < 0 || g.padL < 0 || g.k() == 0 {
@@ -111,15 +123,35 @@ func newSegPlan(g *convGeom, path convPath) *segPlan {
 	if hp > 2*(g.inH+g.fH) {
 		return nil
 	}
-	p := &segPlan{wp: wp, hp: hp, pitch: wp, perRow: strided, rows: 1, seg: g.fW * g.inC}
+	p := &segPlan{wp: wp, hp: hp, pitch: wp, perRow: strided && !wholeStrided, rows: 1, seg: g.fW * g.inC}
 	if g.padT == 0 && g.padL == 0 && wp <= g.inW && hp <= g.inH {
 		p.direct, p.pitch = true, g.inW
 	}
-	if path == pathAuto && !segWorthwhile(g, p.pitch) {
+	if wholeStrided && g.strideH*p.pitch%g.strideW != 0 {
+		// Output rows would not start a whole number of A rows apart.
+		if path != pathSegmented {
+			return nil
+		}
+		p.perRow = true
+	}
+	switch {
+	case path != pathAuto:
+	case strided:
+		// The product computes no dropped rows, so the choice is the
+		// padded copy against the im2col copy (fH·fW/stride² times the
+		// input): a direct plan copies nothing.
+		if !p.direct && p.padLen(g) > g.outH*g.outW*g.k() {
+			return nil
+		}
+	case !segWorthwhile(g, p.pitch):
 		return nil
 	}
 	p.segStride = g.dilH * p.pitch * g.inC
-	if !strided {
+	p.lda, p.vpitch = g.strideW*g.inC, p.pitch
+	if strided {
+		p.vpitch = g.strideH * p.pitch / g.strideW
+	}
+	if !p.perRow {
 		// The wide output block (rows·pitch pixels) stays within
 		// im2colBudget like the im2col path's blocks.
 		p.rows = max(1, min(g.outH, im2colBudget/max(p.pitch*g.outC, 1)))
@@ -237,11 +269,11 @@ func segImages[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []
 // outW pixels past the row's end. One map serves every block and image:
 // a shorter last block uses a prefix of it.
 func segRowMap(p *segPlan, g *convGeom) *gemm.RowMap {
-	offs := make([]int, (p.rows-1)*p.pitch+g.outW)
+	offs := make([]int, (p.rows-1)*p.vpitch+g.outW)
 	for i := range offs {
 		offs[i] = -1
-		if x := i % p.pitch; x < g.outW {
-			offs[i] = (i/p.pitch*g.outW + x) * g.outC
+		if x := i % p.vpitch; x < g.outW {
+			offs[i] = (i/p.vpitch*g.outW + x) * g.outC
 		}
 	}
 	return gemm.NewRowMap(offs, g.outC)
@@ -274,15 +306,15 @@ func (c *convFloat) segRows(batch int, src, dst []float32, s *segScratch[float32
 	p, g := c.seg, c.g
 	segRowBlocks(p, g, batch, src, dst, func(img []float32) []float32 { return s.input(img, p, g) },
 		func(m int, a, out []float32) {
-			c.w.MulSegmentedRows(1, m, a, g.inC, p.segStride, c.bias, c.lo, c.hi, out, c.rows)
+			c.w.MulSegmentedRows(1, m, a, p.lda, p.segStride, c.bias, c.lo, c.hi, out, c.rows)
 		})
 }
 
 // segRowBlocks runs a fused whole-row segmented conv over a batch: per
 // image its input as input returns it, then one product per block of up
 // to p.rows output rows through mul, which computes the block's m A rows
-// (the last row's pitch − outW padding pixels left out) from a, the
-// block's first input row, into out, its first output row.
+// (p.lda apart; the last row's vpitch − outW dropped rows left out) from
+// a, the block's first input row, into out, its first output row.
 func segRowBlocks[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst []T,
 	input func(img []T) []T, mul func(m int, a, out []T)) {
 	inImg := g.inH * g.inW * g.inC
@@ -292,7 +324,7 @@ func segRowBlocks[T float32 | int8](p *segPlan, g *convGeom, batch int, src, dst
 		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
 		for y0 := 0; y0 < g.outH; y0 += p.rows {
 			rows := min(p.rows, g.outH-y0)
-			mul((rows-1)*p.pitch+g.outW, a[y0*p.pitch*g.inC:], out[y0*outRow:])
+			mul((rows-1)*p.vpitch+g.outW, a[y0*g.strideH*p.pitch*g.inC:], out[y0*outRow:])
 		}
 	}
 }

@@ -71,6 +71,6 @@ func (c *convInt8) runSegS8Fused(batch int, src, dst []int8) {
 	buf := *bufp
 	segRowBlocks(p, g, batch, src, dst, func(img []int8) []int8 { fillFlipped(buf, img, p, g); return buf },
 		func(m int, a, out []int8) {
-			c.w.MulRequantSegmentedRows(1, m, a, g.inC, p.segStride, -c.inZP, c.rq.fast, out, f.rows)
+			c.w.MulRequantSegmentedRows(1, m, a, p.lda, p.segStride, -c.inZP, c.rq.fast, out, f.rows)
 		})
 }

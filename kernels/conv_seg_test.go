@@ -170,56 +170,87 @@ func TestConv2DSegmentedFloatMatchesNaive(t *testing.T) {
 	segmented := 0
 	const iters = 200
 	for iter := 0; iter < iters; iter++ {
-		c := segCase(r)
-		outH, outW := c.outSize()
-		if outH <= 0 || outW <= 0 {
-			continue
-		}
-		xs := make([]float32, c.batch*c.inH*c.inW*c.inC)
-		x32 := make([]int32, len(xs))
-		for i := range xs {
-			x32[i] = int32(r.IntN(21) - 10)
-			xs[i] = float32(x32[i])
-		}
-		ws := make([]float32, c.outC*c.fH*c.fW*c.inC)
-		w32 := make([]int32, len(ws))
-		for i := range ws {
-			w32[i] = int32(r.IntN(21) - 10)
-			ws[i] = float32(w32[i])
-		}
-		bias := make([]float32, c.outC)
-		for i := range bias {
-			bias[i] = float32(r.IntN(41) - 20)
-		}
-		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[r.IntN(4)]
-		lo, hi, _ := ActivationRangeFloat(act)
-		in := &graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{c.batch, c.inH, c.inW, c.inC}}
-		out := &graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{c.batch, outH, outW, c.outC}}
-		op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: c.sH, StrideW: c.sW, DilationH: c.dH, DilationW: c.dW, Activation: act}}
-		kern, err := prepareConv2DWith(op, []*graph.Tensor{in, constF32("w", []int{c.outC, c.fH, c.fW, c.inC}, ws), constF32("b", []int{c.outC}, bias)},
-			[]*graph.Tensor{out}, fixedpoint.DoubleRounding, pathSegmented)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if kern.(*convFloat).seg != nil {
+		if checkSegFloat(t, r, segCase(r), pathSegmented) {
 			segmented++
-		}
-		y := &Buffer{DType: graph.Float32, F32: make([]float32, c.batch*outH*outW*c.outC)}
-		for rep := 0; rep < 2; rep++ {
-			if err := kern.Run([]*Buffer{{DType: graph.Float32, F32: xs}}, []*Buffer{y}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, a := range naiveConvAcc(c, x32, 0, w32, outH, outW) {
-			want := min(max(float32(a)+bias[i%c.outC], lo), hi)
-			if y.F32[i] != want {
-				t.Fatalf("%+v act %s: output %d = %v, reference %v", c, act, i, y.F32[i], want)
-			}
 		}
 	}
 	if segmented < iters/2 {
 		t.Errorf("only %d of %d cases took the segmented path", segmented, iters)
 	}
+}
+
+// TestConv2DStridedFloatMatchesNaive is the float whole-row strided path
+// (pathAuto's choice) on equal strides 2 and 3, including 1×1 windows
+// read in place and batches, exactly against the reference loop.
+func TestConv2DStridedFloatMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	segmented := 0
+	const iters = 200
+	for iter := 0; iter < iters; iter++ {
+		c := segCase(r)
+		c.sH = 2 + r.IntN(2)
+		c.sW, c.dW = c.sH, 1
+		c.inH, c.inW = c.inH+r.IntN(12), c.inW+r.IntN(12)
+		if r.IntN(4) == 0 {
+			c.fH, c.fW = 1, 1
+		}
+		if checkSegFloat(t, r, c, pathAuto) {
+			segmented++
+		}
+	}
+	if segmented < iters/2 {
+		t.Errorf("only %d of %d cases took the segmented path", segmented, iters)
+	}
+}
+
+// checkSegFloat runs a float conv of case c prepared for path on
+// integer-valued data and fails t unless it equals the reference loop
+// exactly; it reports whether the kernel took the segmented path.
+func checkSegFloat(t *testing.T, r *rand.Rand, c convCase, path convPath) bool {
+	t.Helper()
+	outH, outW := c.outSize()
+	if outH <= 0 || outW <= 0 {
+		return false
+	}
+	xs := make([]float32, c.batch*c.inH*c.inW*c.inC)
+	x32 := make([]int32, len(xs))
+	for i := range xs {
+		x32[i] = int32(r.IntN(21) - 10)
+		xs[i] = float32(x32[i])
+	}
+	ws := make([]float32, c.outC*c.fH*c.fW*c.inC)
+	w32 := make([]int32, len(ws))
+	for i := range ws {
+		w32[i] = int32(r.IntN(21) - 10)
+		ws[i] = float32(w32[i])
+	}
+	bias := make([]float32, c.outC)
+	for i := range bias {
+		bias[i] = float32(r.IntN(41) - 20)
+	}
+	act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}[r.IntN(4)]
+	lo, hi, _ := ActivationRangeFloat(act)
+	in := &graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{c.batch, c.inH, c.inW, c.inC}}
+	out := &graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{c.batch, outH, outW, c.outC}}
+	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: c.sH, StrideW: c.sW, DilationH: c.dH, DilationW: c.dW, Activation: act}}
+	kern, err := prepareConv2DWith(op, []*graph.Tensor{in, constF32("w", []int{c.outC, c.fH, c.fW, c.inC}, ws), constF32("b", []int{c.outC}, bias)},
+		[]*graph.Tensor{out}, fixedpoint.DoubleRounding, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := &Buffer{DType: graph.Float32, F32: make([]float32, c.batch*outH*outW*c.outC)}
+	for rep := 0; rep < 2; rep++ {
+		if err := kern.Run([]*Buffer{{DType: graph.Float32, F32: xs}}, []*Buffer{y}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, a := range naiveConvAcc(c, x32, 0, w32, outH, outW) {
+		want := min(max(float32(a)+bias[i%c.outC], lo), hi)
+		if y.F32[i] != want {
+			t.Fatalf("%+v %v act %s: output %d = %v, reference %v", c, path, act, i, y.F32[i], want)
+		}
+	}
+	return kern.(*convFloat).seg != nil
 }
 
 // TestSegPlan pins down which geometries take the segmented path and the
@@ -252,7 +283,12 @@ func TestSegPlan(t *testing.T) {
 		{"seed-cnn conv3 float", geom(10, 10, 64, 3, 1, 1, graph.PaddingSame, 128), true, 12, 12, false, 192, 12 * 64},
 		{"float 7x7 Cout 512", geom(7, 7, 64, 3, 1, 1, graph.PaddingSame, 512), false, 0, 0, false, 0, 0},
 		{"VALID reads the input in place", geom(9, 7, 5, 3, 1, 1, graph.PaddingValid, 4), true, 7, 9, true, 15, 35},
-		{"stride 2", geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4), false, 0, 0, false, 0, 0},
+		// Float stride 2: whole-row blocks over the padded image (11×11
+		// holds 5×5 SAME windows), a 5×9 input of a 1×1 in place; int8
+		// stride 2 keeps im2col.
+		{"float stride 2", geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4), true, 11, 11, false, 15, 55},
+		{"float 1x1 stride 2", geom(9, 9, 5, 1, 2, 1, graph.PaddingSame, 4), true, 9, 9, true, 5, 45},
+		{"int8 stride 2", int8Geom(geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4)), false, 0, 0, false, 0, 0},
 		{"column dilation", geom(9, 9, 5, 3, 1, 2, graph.PaddingSame, 4), false, 0, 0, false, 0, 0},
 		{"pointwise", geom(9, 9, 5, 1, 1, 1, graph.PaddingSame, 4), false, 0, 0, false, 0, 0},
 		{"padding wastes too much", geom(3, 3, 5, 5, 1, 1, graph.PaddingSame, 4), false, 0, 0, false, 0, 0},
@@ -277,9 +313,25 @@ func TestSegPlan(t *testing.T) {
 	if p := newSegPlan(geom(80, 80, 3, 3, 1, 1, graph.PaddingSame, 16), pathIm2col); p != nil {
 		t.Errorf("pathIm2col: plan %+v", p)
 	}
-	// Forced strided plans run per output row over the padded image.
-	if p := newSegPlan(geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4), pathSegmented); p == nil || !p.perRow || p.wp != 11 || p.hp != 11 || p.pitch != 11 || p.wideLen(nil) != 0 {
-		t.Errorf("forced stride 2: plan %+v", p)
+	// Float strided plans step strideW·inC per pixel and strideH·pitch/
+	// strideW A rows per output row.
+	if p := newSegPlan(geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4), pathAuto); p == nil || p.perRow || p.lda != 10 || p.vpitch != 11 || p.pitch != 11 {
+		t.Errorf("float stride 2: plan %+v", p)
+	}
+	// Forced int8 strided plans run per output row over the padded image.
+	if p := newSegPlan(int8Geom(geom(9, 9, 5, 3, 2, 1, graph.PaddingSame, 4)), pathSegmented); p == nil || !p.perRow || p.wp != 11 || p.hp != 11 || p.pitch != 11 || p.wideLen(nil) != 0 {
+		t.Errorf("forced int8 stride 2: plan %+v", p)
+	}
+	// Float strides whose output rows are not a whole number of A rows
+	// apart: per row when forced, im2col otherwise.
+	g21 := geom(9, 9, 5, 3, 1, 1, graph.PaddingSame, 4)
+	g21.strideW, g21.outW = 2, 5
+	g21.padL = graph.ConvPadding(graph.PaddingSame, 9, 3, 2, 1, 5)
+	if p := newSegPlan(g21, pathSegmented); p == nil || !p.perRow {
+		t.Errorf("forced float stride 1×2: plan %+v", p)
+	}
+	if p := newSegPlan(g21, pathAuto); p != nil {
+		t.Errorf("float stride 1×2: plan %+v", p)
 	}
 	// A 1×k window with row dilation only is still contiguous per row.
 	g := &convGeom{inH: 9, inW: 9, inC: 2, fH: 3, fW: 1, outH: 9, outW: 9, outC: 3, strideH: 1, strideW: 1, dilH: 2, dilW: 3, padT: 2}
