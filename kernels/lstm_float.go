@@ -171,7 +171,10 @@ func meanStddevNormF32(v []float32, n int) {
 	}
 }
 
-func (k *lstmFloat) gate(gt *lstmFloatGate, x, h, c []float32, nBatch int, act graph.Activation, dst []float32) {
+// gate computes one gate into dst. pre, when not nil (calibration only),
+// sees the gate's sum before layer normalisation, where TFLite's calibration
+// logs the gate intermediates.
+func (k *lstmFloat) gate(gt *lstmFloatGate, x, h, c []float32, nBatch int, act graph.Activation, dst []float32, pre func([]float32)) {
 	g := &k.g
 	nc := g.nCell
 	for b := 0; b < nBatch; b++ {
@@ -191,6 +194,9 @@ func (k *lstmFloat) gate(gt *lstmFloatGate, x, h, c []float32, nBatch int, act g
 		}
 	}
 	if gt.ln != nil {
+		if pre != nil {
+			pre(dst[:nBatch*nc])
+		}
 		meanStddevNormF32(dst[:nBatch*nc], nc)
 		for b := 0; b < nBatch; b++ {
 			for i := 0; i < nc; i++ {
@@ -201,8 +207,18 @@ func (k *lstmFloat) gate(gt *lstmFloatGate, x, h, c []float32, nBatch int, act g
 	applyActivationF32(act, dst[:nBatch*nc])
 }
 
-func (k *lstmFloat) Run(ins, outs []*Buffer) error {
+func (k *lstmFloat) Run(ins, outs []*Buffer) error { return k.run(ins, outs, nil) }
+
+// run is Run; probe, when not nil (calibration only), sees the values
+// inside the op that TFLite's calibration logs (see LSTMPoint).
+func (k *lstmFloat) run(ins, outs []*Buffer, probe func(LSTMPoint, []float32)) error {
 	g := &k.g
+	var at [5]func([]float32)
+	if probe != nil {
+		for i := range at {
+			at[i] = func(v []float32) { probe(LSTMPoint(i), v) }
+		}
+	}
 	x, y := ins[lstmInput].F32, outs[0].F32
 	hAll, cAll := ins[lstmOutputState].F32, ins[lstmCellState].F32
 	nc, no := g.nCell, g.nOutput
@@ -216,12 +232,12 @@ func (k *lstmFloat) Run(ins, outs []*Buffer) error {
 		h := hAll[stateRow*no : (stateRow+n)*no]
 		c := cAll[stateRow*nc : (stateRow+n)*nc]
 		if !g.cifg {
-			k.gate(&k.gates[0], xt, h, c, n, graph.ActSigmoid, ig)
+			k.gate(&k.gates[0], xt, h, c, n, graph.ActSigmoid, ig, at[0])
 		}
-		k.gate(&k.gates[1], xt, h, c, n, graph.ActSigmoid, fg)
-		k.gate(&k.gates[2], xt, h, nil, n, k.act, cg)
+		k.gate(&k.gates[1], xt, h, c, n, graph.ActSigmoid, fg, at[1])
+		k.gate(&k.gates[2], xt, h, nil, n, k.act, cg, at[2])
 		updateCell(c, fg, cg, ig, g.cifg, k.cellClip)
-		k.gate(&k.gates[3], xt, h, c, n, graph.ActSigmoid, og)
+		k.gate(&k.gates[3], xt, h, c, n, graph.ActSigmoid, og, at[3])
 		// o⊙act(c) into cg (free now). TFLite's ApplyActivationToVector
 		// writes nothing for NONE, so the output then multiplies the cell
 		// gate left in that scratch, not the cell state (measured against
@@ -232,6 +248,9 @@ func (k *lstmFloat) Run(ins, outs []*Buffer) error {
 		}
 		for i := 0; i < n*nc; i++ {
 			cg[i] *= og[i]
+		}
+		if at[LSTMHidden] != nil {
+			at[LSTMHidden](cg[:n*nc])
 		}
 		if k.proj != nil {
 			for b := 0; b < n; b++ {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -237,4 +238,98 @@ func TestLSTMRefusals(t *testing.T) {
 	if _, err := Prepare(bad, ins, []*graph.Tensor{out}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("SIGN_BIT activation: err = %v, want ErrUnsupported", err)
 	}
+}
+
+// TestLSTMProberMatchesKernel: the calibration prober computes what the
+// float kernel computes (same output and state, bit for bit) and reports
+// the hidden state at every step (without projection it is the output)
+// and the gate sums only with layer norm.
+func TestLSTMProberMatchesKernel(t *testing.T) {
+	for _, layerNorm := range []bool{false, true} {
+		g := probeLSTMGraph(layerNorm)
+		op := g.Ops[0]
+		ins := make([]*graph.Tensor, len(op.Inputs))
+		for i, k := range op.Inputs {
+			ins[i] = g.Tensor(k)
+		}
+		outs := []*graph.Tensor{g.Tensors[op.Outputs[0]]}
+		k, err := Prepare(op, ins, outs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := NewLSTMProber(op, ins, outs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(3, 3))
+		x := make([]float32, ins[0].NumElements())
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		bufs := make([]*Buffer, len(ins))
+		for i, tt := range ins {
+			if tt != nil {
+				bufs[i] = &Buffer{DType: graph.Float32, F32: make([]float32, tt.NumElements())}
+				if tt.IsConst() {
+					bufs[i].F32 = tt.Float32s()
+				}
+			}
+		}
+		copy(bufs[0].F32, x)
+		want := &Buffer{DType: graph.Float32, F32: make([]float32, outs[0].NumElements())}
+		if err := k.Run(bufs, []*Buffer{want}); err != nil {
+			t.Fatal(err)
+		}
+		h, c := make([]float32, ins[18].NumElements()), make([]float32, ins[19].NumElements())
+		y := make([]float32, len(want.F32))
+		var seen [5][]float32
+		if err := pr.Run(x, h, c, y, func(p LSTMPoint, v []float32) { seen[p] = append(seen[p], v...) }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(y, want.F32) || !slices.Equal(c, bufs[19].F32) || !slices.Equal(h, bufs[18].F32) {
+			t.Errorf("layerNorm=%v: the prober's output or state differs from the kernel's", layerNorm)
+		}
+		if !slices.Equal(seen[LSTMHidden], y) {
+			t.Errorf("layerNorm=%v: hidden values %d, want the %d outputs", layerNorm, len(seen[LSTMHidden]), len(y))
+		}
+		for gi := LSTMInputGate; gi <= LSTMOutputGate; gi++ {
+			if n := len(seen[gi]); (n == len(y)) != layerNorm || (n != 0) != layerNorm {
+				t.Errorf("layerNorm=%v: gate %d reported %d values", layerNorm, gi, n)
+			}
+		}
+	}
+}
+
+// probeLSTMGraph is a one-op float LSTM (batch 1, 5 steps, 3 inputs, 4
+// cells, no projection), with layer norm or without.
+func probeLSTMGraph(layerNorm bool) *graph.Graph {
+	rng := rand.New(rand.NewPCG(1, 1))
+	g := &graph.Graph{}
+	c := func(shape ...int) int {
+		v := make([]float32, graph.NumElements(shape))
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * 0.5)
+		}
+		return g.AddTensor(&graph.Tensor{DType: graph.Float32, Shape: shape, Data: graph.EncodeFloat32s(v)})
+	}
+	n := 20
+	if layerNorm {
+		n = 24
+	}
+	ins := make([]int, n)
+	for i := range ins {
+		ins[i] = -1
+	}
+	ins[0] = g.AddTensor(&graph.Tensor{Name: "x", DType: graph.Float32, Shape: []int{1, 5, 3}})
+	for gi := range 4 {
+		ins[1+gi], ins[5+gi], ins[12+gi] = c(4, 3), c(4, 4), c(4)
+		if layerNorm {
+			ins[20+gi] = c(4)
+		}
+	}
+	ins[18] = g.AddTensor(&graph.Tensor{Name: "h", DType: graph.Float32, Shape: []int{1, 4}, Variable: true})
+	ins[19] = g.AddTensor(&graph.Tensor{Name: "c", DType: graph.Float32, Shape: []int{1, 4}, Variable: true})
+	y := g.AddTensor(&graph.Tensor{Name: "y", DType: graph.Float32, Shape: []int{1, 5, 4}})
+	g.AddOp(graph.OpUnidirectionalSequenceLSTM, ins, []int{y}, &graph.SequenceLSTMOptions{Activation: graph.ActTanh})
+	return g
 }

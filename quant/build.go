@@ -216,6 +216,9 @@ func (r *rewriter) emitFloat(op *graph.Op) error {
 
 // emitQuant emits op's integer version.
 func (r *rewriter) emitQuant(op *graph.Op) error {
+	if plan := r.lstm[op]; plan != nil {
+		return r.emitLSTM(op, plan)
+	}
 	ins := make([]int, len(op.Inputs))
 	switch op.Kind {
 	case graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected, graph.OpTransposeConv:

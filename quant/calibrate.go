@@ -78,6 +78,13 @@ func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Option
 		return nil, fmt.Errorf("calibration: %w", err)
 	}
 	col := newCollector(g, opts.Bins)
+	probes, err := newLSTMProbes(g)
+	if err != nil {
+		return nil, fmt.Errorf("calibration: %w", err)
+	}
+	for _, lp := range probes {
+		col.lstm[lp.op] = newLSTMStats(opts.Bins)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -99,7 +106,8 @@ func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Option
 	}
 	type result struct {
 		idx  int
-		vals [][]float32 // indexed by tensor; nil when not observed
+		vals [][]float32  // indexed by tensor; nil when not observed
+		lstm []lstmValues // per probe
 	}
 	jobs := make(chan job)
 	results := make(chan result, threads)
@@ -128,24 +136,40 @@ func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Option
 					fail(fmt.Errorf("calibration sample %d: %w", j.idx, err))
 					continue
 				}
-				results <- result{j.idx, vals}
+				// Inside each LSTM: run it again on the input the graph
+				// gave it, with the calibration probe.
+				lv := make([]lstmValues, len(probes))
+				for i := range probes {
+					if lv[i], err = probes[i].observe(vals[probes[i].x]); err != nil {
+						err = fmt.Errorf("calibration sample %d: op %d (UNIDIRECTIONAL_SEQUENCE_LSTM): %w", j.idx, probes[i].op, err)
+						break
+					}
+				}
+				if err != nil {
+					fail(err)
+					continue
+				}
+				results <- result{j.idx, vals, lv}
 			}
 		}()
 	}
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
-		pending := map[int][][]float32{}
+		pending := map[int]result{}
 		next := 0
 		for r := range results {
-			pending[r.idx] = r.vals
+			pending[r.idx] = r
 			for {
 				v, ok := pending[next]
 				if !ok {
 					break
 				}
 				delete(pending, next)
-				col.add(v)
+				col.add(v.vals)
+				for i, lp := range probes {
+					col.lstm[lp.op].add(v.lstm[i])
+				}
 				next++
 				<-tokens
 				if opts.Progress != nil {
@@ -197,12 +221,13 @@ type collector struct {
 	chanK  []int
 	sums   [][]float64
 	counts []int64
+	lstm   map[int]*LSTMStats // by op index
 }
 
 func newCollector(g *graph.Graph, bins int) *collector {
 	n := len(g.Tensors)
 	c := &collector{hists: make([]*Histogram, n), tracked: make([]bool, n), chanK: make([]int, n),
-		sums: make([][]float64, n), counts: make([]int64, n)}
+		sums: make([][]float64, n), counts: make([]int64, n), lstm: map[int]*LSTMStats{}}
 	track := func(t int) {
 		if t >= 0 && g.Tensors[t].DType == graph.Float32 && !g.Tensors[t].IsConst() && !c.tracked[t] {
 			c.tracked[t] = true
@@ -256,7 +281,7 @@ func (c *collector) add(vals [][]float32) {
 }
 
 func (c *collector) result(samples int) *Calibration {
-	cal := &Calibration{Samples: samples, Hists: c.hists, ChannelMeans: map[int][]float64{}}
+	cal := &Calibration{Samples: samples, Hists: c.hists, ChannelMeans: map[int][]float64{}, LSTM: c.lstm}
 	for t, s := range c.sums {
 		if s == nil || c.counts[t] == 0 {
 			continue

@@ -20,6 +20,9 @@ type Calibration struct {
 	// ChannelMeans maps a tensor index to the mean per channel, where the
 	// channel of element i is i mod len(means).
 	ChannelMeans map[int][]float64
+	// LSTM holds, by op index, what calibration observed inside each float
+	// UNIDIRECTIONAL_SEQUENCE_LSTM (its cell state, hidden state and gates).
+	LSTM map[int]*LSTMStats
 }
 
 // TensorReport describes the quantization of one activation tensor.
@@ -88,6 +91,7 @@ const (
 	ruleTanh                      // TANH, L2_NORMALIZATION: 1/128 zero point 0 (TANH: 1/32768 in 16x8)
 	ruleFloat                     // no integer form: the op stays float, between DEQUANTIZE and QUANTIZE
 	ruleIndex                     // integer inputs, an output of its own dtype (bool, int32 indices), unquantized
+	ruleLSTM                      // the integer 8x8->16 LSTM (lstm.go) when it can be, else float
 )
 
 var supportedOps = map[graph.OpKind]outRule{
@@ -148,10 +152,10 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
 	graph.OpLogSoftmax: ruleFloat,
-	// Sequence ops keep float (their state tensors copied as float
-	// variables): qbench does not write the converter's integer LSTM
-	// (8x8->16 with calibrated gate intermediates) or SVDF yet.
-	graph.OpUnidirectionalSequenceLSTM: ruleFloat, graph.OpSVDF: ruleFloat,
+	// UNIDIRECTIONAL_SEQUENCE_LSTM becomes the converter's integer 8x8->16
+	// LSTM (lstm.go); SVDF keeps float (its state tensor copied as a float
+	// variable): qbench does not write the converter's integer SVDF yet.
+	graph.OpUnidirectionalSequenceLSTM: ruleLSTM, graph.OpSVDF: ruleFloat,
 	// TFLite_Detection_PostProcess stays float as the converter leaves it:
 	// its inputs are dequantized and its four outputs are float32.
 	graph.OpDetectionPostProcess: ruleFloat,
@@ -189,7 +193,7 @@ var noInt16 = map[graph.OpKind]bool{
 // floatWhy says why an op of kind k has no integer form in a quantized model.
 func floatWhy(k graph.OpKind) string {
 	switch k {
-	case graph.OpUnidirectionalSequenceLSTM, graph.OpSVDF:
+	case graph.OpSVDF:
 		return "qbench does not write the converter's integer form of this sequence op yet; it runs float between DEQUANTIZE and QUANTIZE, its state tensors float"
 	case graph.OpDetectionPostProcess:
 		return "the converter leaves it float"
@@ -238,7 +242,7 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 	if cal == nil || len(cal.Hists) != len(g.Tensors) {
 		return nil, nil, fmt.Errorf("calibration does not match the graph (%d tensors)", len(g.Tensors))
 	}
-	r := &rewriter{g: g, cal: cal, opts: opts, keep: map[int]bool{}}
+	r := &rewriter{g: g, cal: cal, opts: opts, keep: map[int]bool{}, lstm: map[*graph.Op]*lstmPlan{}}
 	r.act, r.qmin, r.qmax = opts.actType()
 	for _, i := range opts.KeepFloat {
 		if i < 0 || i >= len(g.Ops) {
@@ -278,6 +282,7 @@ type rewriter struct {
 	floatIdx []int // new index of the float version of each tensor
 	qIdx     []int // new index of the integer version
 	isOutput []bool
+	lstm     map[*graph.Op]*lstmPlan // integer LSTMs (planLSTM)
 }
 
 // assignParams chooses scale and zero point for every activation tensor in
@@ -304,9 +309,19 @@ func (r *rewriter) assignParams() error {
 		if !ok && !r.keep[oi] {
 			return fmt.Errorf("op %d (%s): %w (no integer kernel); keep it float or remove it", oi, op.Kind, ErrUnsupported)
 		}
+		why := floatWhy(op.Kind)
+		if rule == ruleLSTM && !r.keep[oi] {
+			rule = ruleCalibrated
+			plan, reason := r.planLSTM(oi, op)
+			if reason != "" {
+				rule, why = ruleFloat, reason+"; it runs float between DEQUANTIZE and QUANTIZE, its state tensors float"
+			} else {
+				r.lstm[op] = plan
+			}
+		}
 		if rule == ruleFloat {
 			if !r.keep[oi] {
-				r.floatOps = append(r.floatOps, fmt.Sprintf("op %d (%s) stays float32: %s", oi, op.Kind, floatWhy(op.Kind)))
+				r.floatOps = append(r.floatOps, fmt.Sprintf("op %d (%s) stays float32: %s", oi, op.Kind, why))
 			}
 			r.keep[oi] = true
 		}
