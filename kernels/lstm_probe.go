@@ -39,7 +39,9 @@ func NewLSTMProber(op *graph.Op, ins, outs []*graph.Tensor) (*LSTMProber, error)
 	if op == nil || op.Kind != graph.OpUnidirectionalSequenceLSTM {
 		return nil, fmt.Errorf("LSTM prober: op is not UNIDIRECTIONAL_SEQUENCE_LSTM")
 	}
-	p := &prep{op: op, ins: ins, outs: outs}
+	// The reference kernel: the probe sits in its plain loops, not in any
+	// fast path.
+	p := &prep{op: op, ins: ins, outs: outs, ref: true}
 	if len(outs) != 1 || len(ins) <= lstmCellState {
 		return nil, fmt.Errorf("%s: want 1 output and at least 20 inputs, has %d and %d", op.Name(), len(outs), len(ins))
 	}
@@ -58,7 +60,11 @@ func NewLSTMProber(op *graph.Op, ins, outs []*graph.Tensor) (*LSTMProber, error)
 	if err != nil {
 		return nil, err
 	}
-	return &LSTMProber{k: k.(*lstmFloat), nX: ins[lstmInput].NumElements(), nH: ins[lstmOutputState].NumElements(),
+	ref, ok := k.(*lstmFloat)
+	if !ok {
+		return nil, fmt.Errorf("%s: no reference float LSTM kernel to probe", op.Name())
+	}
+	return &LSTMProber{k: ref, nX: ins[lstmInput].NumElements(), nH: ins[lstmOutputState].NumElements(),
 		nC: ins[lstmCellState].NumElements(), nY: outs[0].NumElements()}, nil
 }
 

@@ -215,6 +215,12 @@ func (r *rewriter) emitLSTM(op *graph.Op, plan *lstmPlan) error {
 		// Without projection the hidden state is the output (the
 		// converter's calibrated ranges of the two are the same values).
 		hidden = outQ.Clone()
+		if zp := outQ.ZeroPoint[0]; zp != 0 {
+			r.notes = append(r.notes, fmt.Sprintf("%s: TFLite's integer LSTM writes the hidden state with its zero point negated "+
+				"(measured against the runtime), so without projection its output and recurrent state are %d steps (%.3g) off "+
+				"wherever it does not saturate, as in the converter's own models (output zero point %d)",
+				g.Tensors[out].Name, 2*abs64(zp), 2*float64(abs64(zp))*float64(outQ.Scale[0]), zp))
+		}
 	}
 	weight := func(k int) float64 {
 		t := src(k)
@@ -299,4 +305,11 @@ func (r *rewriter) lstmBias(t *graph.Tensor, s float64) int {
 	}
 	return r.ng.AddTensor(&graph.Tensor{Name: t.Name, Shape: append([]int(nil), t.Shape...), DType: graph.Int32,
 		Data: graph.EncodeInt32s(q32), Quant: &graph.Quantization{Scale: []float32{s32}, ZeroPoint: []int64{0}}})
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

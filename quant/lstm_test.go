@@ -203,6 +203,39 @@ func TestQuantizeZooLSTM(t *testing.T) {
 		if got := strings.Join(kinds, " "); got != want {
 			t.Errorf("io %s: quantized ops %s, want %s", io, got, want)
 		}
+		// The integer model classifies MNIST-like images as the float one does.
+		fp, err := interp.Compile(g, interp.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qp, err := interp.Compile(q, interp.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fe, qe := fp.NewExecutor(), qp.NewExecutor()
+		agree, test := 0, mnistLike(40, 13)
+		for _, x := range test {
+			if err := fe.SetInputFloat(0, x); err != nil {
+				t.Fatal(err)
+			}
+			if err := qe.SetInputFloat(0, x); err != nil {
+				t.Fatal(err)
+			}
+			if err := fe.Run(); err != nil {
+				t.Fatal(err)
+			}
+			if err := qe.Run(); err != nil {
+				t.Fatal(err)
+			}
+			a, b := fe.OutputFloat(0, nil), qe.OutputFloat(0, nil)
+			if argmax(a) == argmax(b) {
+				agree++
+			}
+		}
+		if agree < len(test)*9/10 {
+			t.Errorf("io %s: the integer model agrees with the float one on %d of %d MNIST-like images", io, agree, len(test))
+		}
+		t.Logf("io %s: top-1 agreement with the float model on %d of %d MNIST-like images", io, agree, len(test))
 		r, err := oracle.Find()
 		if err != nil {
 			t.Skip(err)
@@ -256,4 +289,14 @@ func TestQuantizeZooLSTM(t *testing.T) {
 			}
 		}
 	}
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }

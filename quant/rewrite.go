@@ -72,9 +72,12 @@ type Report struct {
 	KeepFloat  []int   `json:"keep_float,omitempty"`
 	// FloatOps names the ops that stay float32 because qbench has no
 	// integer form for them (not those KeepFloat asked for), with why.
-	FloatOps []string       `json:"float_ops,omitempty"`
-	Samples  int            `json:"calibration_samples"`
-	Tensors  []TensorReport `json:"tensors"`
+	FloatOps []string `json:"float_ops,omitempty"`
+	// Notes are other things the user should know about the quantized
+	// model (how the TFLite runtime computes an op of it).
+	Notes   []string       `json:"notes,omitempty"`
+	Samples int            `json:"calibration_samples"`
+	Tensors []TensorReport `json:"tensors"`
 	// QuantIndex maps each float-graph tensor index to its integer version
 	// in the quantized graph, or -1.
 	QuantIndex []int `json:"-"`
@@ -266,6 +269,7 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 // rewriter holds the state of one Apply call.
 type rewriter struct {
 	floatOps   []string // ops kept float by rule, with why (Report.FloatOps)
+	notes      []string // Report.Notes
 	g          *graph.Graph
 	cal        *Calibration
 	opts       Options
@@ -420,7 +424,7 @@ func (r *rewriter) report() *Report {
 	rep := &Report{
 		Method: r.opts.Method.String(), Mode: r.opts.Mode.String(), IO: ioName(r.opts.IO),
 		PerTensor: r.opts.PerTensor, BiasCorr: r.opts.BiasCorrection,
-		KeepFloat: append([]int(nil), r.opts.KeepFloat...), FloatOps: r.floatOps, Samples: r.cal.Samples,
+		KeepFloat: append([]int(nil), r.opts.KeepFloat...), FloatOps: r.floatOps, Notes: r.notes, Samples: r.cal.Samples,
 		QuantIndex: append([]int(nil), r.qIdx...),
 	}
 	if r.opts.Method == Percentile {

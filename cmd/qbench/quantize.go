@@ -118,7 +118,7 @@ observed range, chosen range, scale, zero point and clipped fraction.`,
 					return fmt.Errorf("write report %s: %w", reportPath, werr)
 				}
 			}
-			for _, f := range rep.FloatOps {
+			for _, f := range append(rep.FloatOps, rep.Notes...) {
 				fmt.Fprintf(a.stderr, "qbench: quantize: note: %s\n", f)
 			}
 			if asJSON {
