@@ -219,6 +219,9 @@ func (r *rewriter) emitQuant(op *graph.Op) error {
 	if plan := r.lstm[op]; plan != nil {
 		return r.emitLSTM(op, plan)
 	}
+	if plan := r.svdf[op]; plan != nil {
+		return r.emitSVDF(op, plan)
+	}
 	ins := make([]int, len(op.Inputs))
 	switch op.Kind {
 	case graph.OpConv2D, graph.OpDepthwiseConv2D, graph.OpFullyConnected, graph.OpTransposeConv:

@@ -73,9 +73,13 @@ func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Option
 	if threads < 1 {
 		threads = 1
 	}
-	newExec, err := compileFloat(g)
+	newExec, stateful, err := compileFloat(g)
 	if err != nil {
 		return nil, fmt.Errorf("calibration: %w", err)
+	}
+	if stateful {
+		// One executor carries the state through the samples in order.
+		threads = 1
 	}
 	col := newCollector(g, opts.Bins)
 	probes, err := newLSTMProbes(g)
@@ -84,6 +88,13 @@ func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Option
 	}
 	for _, lp := range probes {
 		col.lstm[lp.op] = newLSTMStats(opts.Bins)
+	}
+	var svdfs []*graph.Op
+	for _, op := range g.Ops {
+		if op.Kind == graph.OpSVDF && len(op.Inputs) > 4 && op.Inputs[4] >= 0 && op.Inputs[0] >= 0 {
+			svdfs = append(svdfs, op)
+			col.track(op.Inputs[4])
+		}
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -135,6 +146,12 @@ func Calibrate(ctx context.Context, g *graph.Graph, samples Samples, opts Option
 				if err != nil {
 					fail(fmt.Errorf("calibration sample %d: %w", j.idx, err))
 					continue
+				}
+				// Each float SVDF's state: the features it writes.
+				for _, op := range svdfs {
+					if st, sv, ok := svdfState(g, op, vals[op.Inputs[0]]); ok {
+						vals[st] = sv
+					}
 				}
 				// Inside each LSTM: run it again on the input the graph
 				// gave it, with the calibration probe.
@@ -222,18 +239,24 @@ type collector struct {
 	sums   [][]float64
 	counts []int64
 	lstm   map[int]*LSTMStats // by op index
+	g      *graph.Graph
+	bins   int
+}
+
+// track records a histogram of float activation t (a state tensor too).
+func (c *collector) track(t int) {
+	if t >= 0 && c.g.Tensors[t].DType == graph.Float32 && !c.g.Tensors[t].IsConst() && !c.tracked[t] {
+		c.tracked[t] = true
+		c.hists[t] = NewHistogram(c.bins)
+	}
 }
 
 func newCollector(g *graph.Graph, bins int) *collector {
 	n := len(g.Tensors)
 	c := &collector{hists: make([]*Histogram, n), tracked: make([]bool, n), chanK: make([]int, n),
 		sums: make([][]float64, n), counts: make([]int64, n), lstm: map[int]*LSTMStats{}}
-	track := func(t int) {
-		if t >= 0 && g.Tensors[t].DType == graph.Float32 && !g.Tensors[t].IsConst() && !c.tracked[t] {
-			c.tracked[t] = true
-			c.hists[t] = NewHistogram(bins)
-		}
-	}
+	c.g, c.bins = g, bins
+	track := c.track
 	for _, in := range g.Inputs {
 		track(in)
 	}

@@ -9,15 +9,19 @@ import (
 )
 
 // compileFloat compiles g once and returns a constructor of executors that
-// report every float op output to the calibration observer.
-func compileFloat(g *graph.Graph) (func() (floatExec, error), error) {
+// report every float op output to the calibration observer, and whether g
+// has state tensors (LSTM, SVDF): its executors then carry the state from
+// one sample to the next, as TFLite's calibrator does (it never resets
+// them), so an SVDF's memory holds earlier samples' features as it does
+// when the model runs.
+func compileFloat(g *graph.Graph) (func() (floatExec, error), bool, error) {
 	// Calibration observes every op, which runs the plain schedule anyway;
 	// NoRewrite spares compiling and allocating the rewritten one.
-	prog, err := interp.Compile(g, interp.Options{NoRewrite: true})
+	prog, err := interp.Compile(g, interp.Options{NoRewrite: true, CarryState: true})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return func() (floatExec, error) { return &interpExec{ex: prog.NewExecutor()}, nil }, nil
+	return func() (floatExec, error) { return &interpExec{ex: prog.NewExecutor()}, nil }, prog.HasState(), nil
 }
 
 // interpExec adapts an interp.Executor to floatExec.

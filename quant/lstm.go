@@ -32,7 +32,8 @@ type LSTMStats struct {
 	Hidden *Histogram
 	// Cell is the cell state before and after each invocation, as TFLite's
 	// calibrator logs a state tensor (the op's inputs before and after it
-	// runs): its initial zeros and the last step's values.
+	// runs, the state carried from sample to sample): the last step's
+	// values of every sample, and the initial zeros.
 	Cell *Histogram
 }
 
@@ -50,6 +51,10 @@ type lstmProbe struct {
 	h, c   int // state sizes
 	y      int // output size
 	layerN bool
+	// The op's state, carried from sample to sample as the float graph's
+	// executor carries its own (calibration runs stateful graphs on one
+	// executor, in sample order).
+	hs, cs []float32
 }
 
 // newLSTMProbes prepares a probe for every float LSTM op of g.
@@ -81,15 +86,18 @@ func newLSTMProbes(g *graph.Graph) ([]lstmProbe, error) {
 // cell state.
 type lstmValues [6][]float32
 
-// observe runs the probe on x from zero state (calibration runs every
-// sample from a reset state, as interp does).
+// observe runs the probe on x from the state the previous sample left.
 func (lp *lstmProbe) observe(x []float32) (lstmValues, error) {
 	var v lstmValues
-	h, c, y := make([]float32, lp.h), make([]float32, lp.c), make([]float32, lp.y)
-	err := lp.p.Run(x, h, c, y, func(pt kernels.LSTMPoint, vals []float32) {
+	if lp.hs == nil {
+		lp.hs, lp.cs = make([]float32, lp.h), make([]float32, lp.c)
+	}
+	// The cell state as TFLite's calibrator logs it: before and after.
+	v[5] = append(v[5], lp.cs...)
+	err := lp.p.Run(x, lp.hs, lp.cs, make([]float32, lp.y), func(pt kernels.LSTMPoint, vals []float32) {
 		v[pt] = append(v[pt], vals...)
 	})
-	v[5] = append(c, 0)
+	v[5] = append(v[5], lp.cs...)
 	return v, err
 }
 
@@ -250,10 +258,10 @@ func (r *rewriter) emitLSTM(op *graph.Op, plan *lstmPlan) error {
 		if ln := src(20 + gi); ln != nil {
 			s = float64(r.ng.Tensors[ins[20+gi]].Quant.Scale[0]) / 1024
 		}
-		ins[12+gi] = r.lstmBias(t, s)
+		ins[12+gi] = r.int32Bias(t, s)
 	}
 	if t := src(17); t != nil {
-		ins[17] = r.lstmBias(t, float64(hidden.Scale[0])*wScale[16])
+		ins[17] = r.int32Bias(t, float64(hidden.Scale[0])*wScale[16])
 	}
 	h, c := src(18), src(19)
 	ins[18] = r.ng.AddTensor(&graph.Tensor{Name: h.Name, Shape: append([]int(nil), h.Shape...), DType: graph.Int8,
@@ -293,8 +301,8 @@ func (r *rewriter) lstmInt16Const(t *graph.Tensor) int {
 		Data: graph.EncodeInt16s(q), Quant: &graph.Quantization{Scale: []float32{float32(s)}, ZeroPoint: []int64{0}}})
 }
 
-// lstmBias quantizes a bias to int32 at scale s.
-func (r *rewriter) lstmBias(t *graph.Tensor, s float64) int {
+// int32Bias quantizes a bias to int32 at scale s (per tensor).
+func (r *rewriter) int32Bias(t *graph.Tensor, s float64) int {
 	s32 := float32(s)
 	v := t.Float32s()
 	q32 := make([]int32, len(v))

@@ -94,7 +94,7 @@ const (
 	ruleTanh                      // TANH, L2_NORMALIZATION: 1/128 zero point 0 (TANH: 1/32768 in 16x8)
 	ruleFloat                     // no integer form: the op stays float, between DEQUANTIZE and QUANTIZE
 	ruleIndex                     // integer inputs, an output of its own dtype (bool, int32 indices), unquantized
-	ruleLSTM                      // the integer 8x8->16 LSTM (lstm.go) when it can be, else float
+	ruleSequence                  // LSTM, SVDF: the converter's integer form (lstm.go, svdf.go) when it can be, else float
 )
 
 var supportedOps = map[graph.OpKind]outRule{
@@ -156,9 +156,9 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
 	graph.OpLogSoftmax: ruleFloat,
 	// UNIDIRECTIONAL_SEQUENCE_LSTM becomes the converter's integer 8x8->16
-	// LSTM (lstm.go); SVDF keeps float (its state tensor copied as a float
-	// variable): qbench does not write the converter's integer SVDF yet.
-	graph.OpUnidirectionalSequenceLSTM: ruleLSTM, graph.OpSVDF: ruleFloat,
+	// LSTM (lstm.go), SVDF its integer SVDF (svdf.go); where they cannot,
+	// they keep float (their state tensors copied as float variables).
+	graph.OpUnidirectionalSequenceLSTM: ruleSequence, graph.OpSVDF: ruleSequence,
 	// TFLite_Detection_PostProcess stays float as the converter leaves it:
 	// its inputs are dequantized and its four outputs are float32.
 	graph.OpDetectionPostProcess: ruleFloat,
@@ -196,8 +196,6 @@ var noInt16 = map[graph.OpKind]bool{
 // floatWhy says why an op of kind k has no integer form in a quantized model.
 func floatWhy(k graph.OpKind) string {
 	switch k {
-	case graph.OpSVDF:
-		return "qbench does not write the converter's integer form of this sequence op yet; it runs float between DEQUANTIZE and QUANTIZE, its state tensors float"
 	case graph.OpDetectionPostProcess:
 		return "the converter leaves it float"
 	}
@@ -245,7 +243,8 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 	if cal == nil || len(cal.Hists) != len(g.Tensors) {
 		return nil, nil, fmt.Errorf("calibration does not match the graph (%d tensors)", len(g.Tensors))
 	}
-	r := &rewriter{g: g, cal: cal, opts: opts, keep: map[int]bool{}, lstm: map[*graph.Op]*lstmPlan{}}
+	r := &rewriter{g: g, cal: cal, opts: opts, keep: map[int]bool{}, lstm: map[*graph.Op]*lstmPlan{},
+		svdf: map[*graph.Op]*svdfPlan{}}
 	r.act, r.qmin, r.qmax = opts.actType()
 	for _, i := range opts.KeepFloat {
 		if i < 0 || i >= len(g.Ops) {
@@ -287,6 +286,7 @@ type rewriter struct {
 	qIdx     []int // new index of the integer version
 	isOutput []bool
 	lstm     map[*graph.Op]*lstmPlan // integer LSTMs (planLSTM)
+	svdf     map[*graph.Op]*svdfPlan // integer SVDFs (planSVDF)
 }
 
 // assignParams chooses scale and zero point for every activation tensor in
@@ -314,13 +314,22 @@ func (r *rewriter) assignParams() error {
 			return fmt.Errorf("op %d (%s): %w (no integer kernel); keep it float or remove it", oi, op.Kind, ErrUnsupported)
 		}
 		why := floatWhy(op.Kind)
-		if rule == ruleLSTM && !r.keep[oi] {
+		if rule == ruleSequence && !r.keep[oi] {
 			rule = ruleCalibrated
-			plan, reason := r.planLSTM(oi, op)
+			var reason string
+			if op.Kind == graph.OpSVDF {
+				var plan *svdfPlan
+				if plan, reason = r.planSVDF(op); plan != nil {
+					r.svdf[op] = plan
+				}
+			} else {
+				var plan *lstmPlan
+				if plan, reason = r.planLSTM(oi, op); plan != nil {
+					r.lstm[op] = plan
+				}
+			}
 			if reason != "" {
 				rule, why = ruleFloat, reason+"; it runs float between DEQUANTIZE and QUANTIZE, its state tensors float"
-			} else {
-				r.lstm[op] = plan
 			}
 		}
 		if rule == ruleFloat {
