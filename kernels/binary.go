@@ -385,11 +385,12 @@ var divSpec = binSpec{
 // reciprocal of the offset divisor, normalised by the dividend's headroom,
 // rescaled by s1/(s2·so). The runtime's builtin kernel takes uint8 only.
 //
-// For a negative divisor, the runtime the oracle ships negates the
-// reciprocal when the shapes match and both operands when they broadcast
-// (later versions, and TFLite Micro, always negate both); its final
-// rounding shift can exceed 31 for small dividends, where its WebAssembly
-// build computes what rdbpotWide does.
+// For a negative divisor the runtime the oracle ships negates both
+// operands, with shapes equal or broadcast (measured: negating only the
+// reciprocal put 1 in 250 values off by up to the whole range, where the
+// dividend's headroom differs between x and −x); its final rounding shift
+// can then exceed 31 for small dividends, where its WebAssembly build
+// computes what rdbpotWide does.
 func quantDiv(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
 	if p.out(0).DType != graph.UInt8 {
 		return nil, p.unsupported("quantized DIV is uint8 only in TFLite")
@@ -410,9 +411,6 @@ func quantDiv(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
 		switch {
 		case y > 0:
 			inv, recipShift = fixedpoint.GetReciprocal(y, 31)
-		case runtime && !q.broadcast:
-			inv, recipShift = fixedpoint.GetReciprocal(-y, 31)
-			inv = -inv
 		default:
 			x, y = -x, -y
 			inv, recipShift = fixedpoint.GetReciprocal(y, 31)

@@ -395,6 +395,19 @@ func ewCases() []ewCase {
 	add(noOracle(unaryCase(graph.OpExp, "int8", []graph.DType{i8T}, nil, nil)))
 	add(unaryCase(graph.OpSign, "", f, nil, nil))
 	add(unaryCase(graph.OpTanh, "", []graph.DType{f32T, i8T, u8T}, fixedQuant(1.0/128, 0, 128), nil))
+	add(unaryCase(graph.OpTanh, "int16", []graph.DType{i16T}, fixedQuant(1.0/32768, 0, 0), nil))
+	// int8 RSQRT fails on an input below its zero point, which x holds:
+	// the case reads a constant of non-negative values instead.
+	add(ewCase{kind: graph.OpRsqrt, name: "int8", dts: []graph.DType{i8T}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, *graph.Tensor, any) {
+		c := ewConst(r, i8T, x.Shape, -1e9, 1e9)
+		zp := c.Quant.ZeroPoint[0]
+		for i := range c.Data {
+			if int64(int8(c.Data[i])) < zp {
+				c.Data[i] = byte(int8(zp + r.Int64N(128-zp)))
+			}
+		}
+		return []*graph.Tensor{c}, tensorLike(r, i8T, x.Shape), nil
+	}})
 	add(unaryCase(graph.OpHardSwish, "", []graph.DType{f32T, i8T, u8T}, nil, nil))
 	add(unaryCase(graph.OpGelu, "", []graph.DType{f32T, i8T, u8T}, nil, &graph.GeluOptions{}))
 	add(unaryCase(graph.OpGelu, "approx", []graph.DType{f32T, i8T, u8T}, nil, &graph.GeluOptions{Approximate: true}))
@@ -405,7 +418,7 @@ func ewCases() []ewCase {
 		add(castCase(to))
 	}
 	add(unaryCase(graph.OpZerosLike, "", []graph.DType{f32T, i32T, i64T}, nil, nil))
-	add(unaryCase(graph.OpLogSoftmax, "", []graph.DType{f32T, u8T}, fixedQuant(16.0/256, 127, 255), nil))
+	add(unaryCase(graph.OpLogSoftmax, "", []graph.DType{f32T, i8T, u8T}, fixedQuant(16.0/256, 127, 255), nil))
 	add(unaryCase(graph.OpL2Normalization, "", []graph.DType{f32T, i8T, u8T}, fixedQuant(1.0/128, 0, 128), &graph.L2NormOptions{}))
 
 	// reductions

@@ -265,17 +265,17 @@ func prepareL2Normalization(p *prep) (Kernel, error) {
 	return nil, p.unsupported("dtype")
 }
 
-// prepareLogSoftmaxQuant is TFLite's uint8 LOG_SOFTMAX (the runtime's
-// optimized kernel): exp(−s·d) tabulated in float32 for every difference d
-// from the row maximum, the row's float32 sum of table entries, its log,
-// and each output rint(s/so·x − (s·max + log Σ)/so) + 255 at the fixed
-// output scale 16/256. TFLite's int8 LOG_SOFTMAX computes in gemmlowp
-// fixed point instead; qbench does not have that form yet.
+// prepareLogSoftmaxQuant is TFLite's 8-bit LOG_SOFTMAX as the runtime's
+// optimized kernel computes it for uint8 and int8 alike: exp(−s·d)
+// tabulated in float32 for every difference d from the row maximum, the
+// row's float32 sum of table entries, its log, and each output
+// rint(s/so·x − (s·max + log Σ)/so) + zo at the fixed output scale 16/256
+// (zero point 255 for uint8, 127 for int8), clamped to the dtype. TFLite's
+// reference kernels compute int8 in gemmlowp fixed point instead; the
+// runtime (and the oracle) run the table form (measured: see the ewise
+// oracle test's LOG_SOFTMAX cases).
 func prepareLogSoftmaxQuant(p *prep, k *rowKernel) (Kernel, error) {
 	in, out := p.in(0), p.out(0)
-	if out.DType != graph.UInt8 {
-		return nil, p.unsupported("int8 LOG_SOFTMAX (TFLite's fixed-point form) is not implemented")
-	}
 	si, _, err := requireQuant(p.op, "input", in)
 	if err != nil {
 		return nil, err
@@ -284,10 +284,15 @@ func prepareLogSoftmaxQuant(p *prep, k *rowKernel) (Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	if so != 16.0/256 || zo != 255 {
-		return nil, fmt.Errorf("%s: output %q must be quantized with scale 16/256 and zero point 255 (TFLite's fixed output), got %g/%d",
-			p.op.Kind, out.Name, so, zo)
+	wantZ := int32(255)
+	if out.DType == graph.Int8 {
+		wantZ = 127
 	}
+	if so != 16.0/256 || zo != wantZ {
+		return nil, fmt.Errorf("%s: output %q must be quantized with scale 16/256 and zero point %d (TFLite's fixed output), got %g/%d",
+			p.op.Kind, out.Name, wantZ, so, zo)
+	}
+	lo, hi := DTypeRange(out.DType)
 	// table[255−v] = exp(−si·v), as PopulateSoftmaxLookupTable fills it.
 	var table [256]float32
 	neg := -si
@@ -296,7 +301,7 @@ func prepareLogSoftmaxQuant(p *prep, k *rowKernel) (Kernel, error) {
 	}
 	scale := si / so
 	k.q = func(x, y []int32) {
-		mx := int32(0)
+		mx := lo
 		for _, v := range x {
 			mx = max(mx, v)
 		}
@@ -308,7 +313,7 @@ func prepareLogSoftmaxQuant(p *prep, k *rowKernel) (Kernel, error) {
 		pre := (float32(si*float32(mx)) + logSum) / so // explicit rounding: no fused multiply-add
 		for i, v := range x {
 			lp := float32(scale*float32(v)) - pre
-			y[i] = clampQ(int32(math.RoundToEven(float64(lp)))+zo, 0, 255)
+			y[i] = clampQ(int32(math.RoundToEven(float64(lp)))+zo, lo, hi)
 		}
 	}
 	return k, nil
