@@ -16,6 +16,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels"
@@ -271,6 +272,21 @@ func (r *rewriter) emitLSTM(op *graph.Op, plan *lstmPlan) error {
 	y := r.addTensor(g.Tensors[out], r.outName(out, graph.Int8), graph.Int8, outQ.Clone())
 	r.qIdx[out] = y
 	nop := r.ng.AddOp(op.Kind, ins, []int{y}, cloneOpts(g, op))
+	var st *LSTMStats
+	if oi := slices.Index(g.Ops, op); oi >= 0 {
+		st = r.cal.LSTM[oi]
+	}
+	var cellH, hidH *Histogram
+	if st != nil {
+		cellH, hidH = st.Cell, st.Hidden
+	}
+	bound := plan.cellScale * 32768
+	r.addStateRow(c.Name, op.Inputs[19], ins[19], op.Kind.String()+" cell state", cellH, -bound, bound, plan.cellScale, 0,
+		math.MinInt16, math.MaxInt16, "power of two")
+	if plan.hidden != nil && hidH != nil {
+		r.addStateRow(g.Tensors[out].Name+"/"+lstmIntermediateNames[4], -1, -1, op.Kind.String()+" hidden", hidH,
+			hidH.Min, hidH.Max, float64(hidden.Scale[0]), hidden.ZeroPoint[0], -128, 127, "minmax")
+	}
 	for i, name := range lstmIntermediateNames {
 		t := &graph.Tensor{Name: name, Shape: []int{0}, DType: graph.Float32}
 		switch {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -168,5 +169,71 @@ func TestQuantizeLSTMVariantsMatchTFLite(t *testing.T) {
 			}
 			t.Logf("%d output bytes identical with the oracle: %v; largest |int8 − float| %.3g of range %.3g", len(theirs), bytes.Equal(mine, theirs), worst, hi-lo)
 		})
+	}
+}
+
+// TestQuantizeLSTMStaysFloatWhenItMust: an LSTM keeps float, with a note
+// saying why, where TFLite has no integer form for it: 16x8 activations, an
+// activation other than TANH, a cell state beyond ±64; and an explicit
+// keep-float gives no note. Each quantized graph still runs.
+func TestQuantizeLSTMStaysFloatWhenItMust(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	v := lstmVariant{batch: 1, time: 20, nIn: 3, nCell: 4, nOut: 4}
+	for _, c := range []struct {
+		name string
+		edit func(g *graph.Graph, o *Options)
+		want string
+	}{
+		{"16x8", func(g *graph.Graph, o *Options) { o.Mode = Mode16x8 }, "no 16x8 integer LSTM"},
+		{"relu", func(g *graph.Graph, o *Options) {
+			g.Ops[0].Options.(*graph.SequenceLSTMOptions).Activation = graph.ActRelu
+		}, "TANH only"},
+		{"big cell", func(g *graph.Graph, o *Options) {
+			// Input, forget and cell gates near 1 add about 1 a step to
+			// the cell: past 64 within 120 carried steps.
+			for _, k := range []int{12, 13, 14} {
+				b := g.Tensors[g.Ops[0].Inputs[k]]
+				v := b.Float32s()
+				for i := range v {
+					v[i] = 50
+				}
+				b.Data = graph.EncodeFloat32s(v)
+			}
+		}, "beyond the ±64"},
+		{"keep", func(g *graph.Graph, o *Options) { o.KeepFloat = []int{0} }, ""},
+	} {
+		g := floatLSTMGraph(rng, v)
+		var o Options
+		c.edit(g, &o)
+		q, rep, err := Quantize(context.Background(), g, SliceSamples(randomSamples(g, 6, 1)), o)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var lstm *graph.Op
+		for _, op := range q.Ops {
+			if op.Kind == graph.OpUnidirectionalSequenceLSTM {
+				lstm = op
+			}
+		}
+		if dt := q.Tensors[lstm.Inputs[0]].DType; dt != graph.Float32 {
+			t.Errorf("%s: the LSTM's input is %s, want float32", c.name, dt)
+		}
+		switch {
+		case c.want == "" && len(rep.FloatOps) != 0:
+			t.Errorf("%s: notes %q, want none", c.name, rep.FloatOps)
+		case c.want != "" && (len(rep.FloatOps) != 1 || !strings.Contains(rep.FloatOps[0], c.want)):
+			t.Errorf("%s: notes %q, want one saying %q", c.name, rep.FloatOps, c.want)
+		}
+		p, err := interp.Compile(q, interp.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		e := p.NewExecutor()
+		if err := e.SetInputFloat(0, randomSamples(g, 1, 2)[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Run(); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }

@@ -267,8 +267,9 @@ func Apply(g *graph.Graph, cal *Calibration, opts Options) (*graph.Graph, *Repor
 
 // rewriter holds the state of one Apply call.
 type rewriter struct {
-	floatOps   []string // ops kept float by rule, with why (Report.FloatOps)
-	notes      []string // Report.Notes
+	floatOps   []string       // ops kept float by rule, with why (Report.FloatOps)
+	notes      []string       // Report.Notes
+	stateRows  []TensorReport // sequence ops' states and hidden intermediates (Report.Tensors)
 	g          *graph.Graph
 	cal        *Calibration
 	opts       Options
@@ -464,7 +465,25 @@ func (r *rewriter) report() *Report {
 		}
 		rep.Tensors = append(rep.Tensors, tr)
 	}
+	rep.Tensors = append(rep.Tensors, r.stateRows...)
 	return rep
+}
+
+// addStateRow reports the quantization of a sequence op's state or
+// intermediate: what calibration observed (h, may be nil), the chosen
+// range [lo, hi] and the integer grid [qmin, qmax] of scale and zp.
+func (r *rewriter) addStateRow(name string, tensor, quantTensor int, op string, h *Histogram, lo, hi, scale float64,
+	zp int64, qmin, qmax int, source string) {
+	tr := TensorReport{Name: name, Tensor: tensor, QuantTensor: quantTensor, Op: op, ChosenMin: lo, ChosenMax: hi,
+		RangeMin: scale * float64(int64(qmin)-zp), RangeMax: scale * float64(int64(qmax)-zp), Scale: scale, ZeroPoint: zp,
+		Source: source}
+	if h != nil && h.Count > 0 {
+		tr.ObservedMin, tr.ObservedMax, tr.Count = h.Min, h.Max, h.Count
+		tr.ClippedFraction = h.FractionOutside(lo, hi)
+		beyondGrid := h.FractionOutside(math.Max(tr.RangeMin, lo), math.Min(tr.RangeMax, hi))
+		tr.EndLevelFraction = math.Max(0, beyondGrid-tr.ClippedFraction)
+	}
+	r.stateRows = append(r.stateRows, tr)
 }
 
 func ioName(d graph.DType) string {

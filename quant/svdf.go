@@ -122,6 +122,9 @@ func (r *rewriter) emitSVDF(op *graph.Op, plan *svdfPlan) error {
 		Variable: true, Quant: &graph.Quantization{Scale: []float32{float32(sState)}, ZeroPoint: []int64{0}}})
 	y := r.addTensor(g.Tensors[out], r.outName(out, graph.Int8), graph.Int8, outQ.Clone())
 	r.qIdx[out] = y
+	m = sState * 32767
+	r.addStateRow(s.Name, op.Inputs[4], ins[4], op.Kind.String()+" state", r.cal.Hists[op.Inputs[4]], -m, m, sState, 0,
+		-32767, 32767, "minmax symmetric")
 	r.ng.AddOp(op.Kind, ins, []int{y}, cloneOpts(g, op))
 	return nil
 }
