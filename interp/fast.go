@@ -7,9 +7,13 @@ import (
 	"github.com/qbench/qbench/kernels"
 )
 
-// The fast schedule. Two rewrites, both with outputs bit-identical to the
-// plain op-by-op run:
+// The fast schedule. Three rewrites, with outputs bit-identical to the
+// plain op-by-op run (float dilated convolutions: see fuseDilated):
 //
+//   - SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chains (TensorFlow's
+//     dilated convolution) become one convolution with dilation
+//     (fuseDilated, rewrite_dilated.go): no phase images, and a batch
+//     that stays the model's, so a tiny convolution is one GEMM.
 //   - MAX_POOL_2D → RELU pairs become one pool with a fused activation
 //     (fuseActivations): one pass over the tensor instead of two.
 //   - At batch B > 1, the longest prefix of ops that treat every image on
@@ -23,7 +27,7 @@ import (
 //     the remaining ops at batch B, then runs once; FULLY_CONNECTED gains
 //     most from seeing the whole batch.
 //
-// Neither rewrite applies when the Program keeps every tensor (KeepAll),
+// No rewrite applies when the Program keeps every tensor (KeepAll),
 // and an Executor with an Observer runs the plain schedule instead, so
 // observers and Executor.Tensor keep seeing every tensor of Graph().
 
@@ -34,9 +38,10 @@ type fastPlan struct {
 	// slices are the tensors the pre stage sees one image at a time:
 	// graph inputs it reads and cut tensors it writes. elems is their
 	// element count per image.
-	slices []int
-	elems  []int
-	fused  int
+	slices  []int
+	elems   []int
+	fused   int
+	dilated int
 }
 
 // stage is an op sequence over g with its kernels and arena plan.
@@ -59,12 +64,17 @@ func (f *fastPlan) preBytes() int {
 	return (f.pre.plan.size + alignment - 1) / alignment * alignment
 }
 
-// buildFast returns the fast schedule of p, or nil when neither rewrite
+// buildFast returns the fast schedule of p, or nil when no rewrite
 // applies. It places the io arena (placeIO) when it returns a schedule.
 func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	g := p.g
-	ops, orig, fused := fuseActivations(g)
-	f := &fastPlan{fused: fused}
+	dops, dorig, dilated := fuseDilated(g)
+	dg := &graph.Graph{Tensors: g.Tensors, Ops: dops, Inputs: g.Inputs, Outputs: g.Outputs}
+	ops, orig, fused := fuseActivations(dg)
+	for i, o := range orig {
+		orig[i] = dorig[o]
+	}
+	f := &fastPlan{fused: fused, dilated: dilated}
 	fg := &graph.Graph{Tensors: g.Tensors, Ops: ops, Inputs: g.Inputs, Outputs: g.Outputs}
 	k := 0
 	var g1 *graph.Graph
@@ -72,7 +82,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 		f.batch = b
 		k, g1 = splitPoint(fg, b)
 	}
-	if fused == 0 && k == 0 {
+	if fused == 0 && dilated == 0 && k == 0 {
 		return nil, nil
 	}
 	io := p.placeIO()
@@ -368,6 +378,9 @@ type Schedule struct {
 	Ops int
 	// Fused is the number of RELUs folded into the MAX_POOL_2D before them.
 	Fused int
+	// Dilated is the number of SPACE_TO_BATCH_ND → convolution →
+	// BATCH_TO_SPACE_ND chains run as one convolution with dilation.
+	Dilated int
 	// PerImageOps is the number of leading ops run image by image, Batch
 	// times per Run (0: the whole batch goes through every op at once).
 	PerImageOps int
@@ -380,6 +393,6 @@ func (p *Program) Schedule() Schedule {
 		return Schedule{Ops: len(p.g.Ops), Batch: graphBatch(p.g)}
 	}
 	f := p.fast
-	return Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused,
+	return Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused, Dilated: f.dilated,
 		PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
 }
