@@ -113,8 +113,9 @@ func (e *Executor) SetObserver(f Observer) {
 // SetStepHook installs f to be called after each kernel Run executes,
 // without buffers and without changing the schedule (unlike an Observer):
 // op is the op's index in Graph().Ops — a MAX_POOL_2D with a fused RELU
-// reports its own index, the RELU never fires — and image is the image
-// index for ops run image by image, -1 for ops run over the whole batch.
+// reports its own index, the RELU never fires — and image is the (first)
+// image of the step for ops run image by image (Schedule.ImagesPerStep at
+// a time), -1 for ops run over the whole batch.
 // It is meant for per-op timing; nil removes it.
 func (e *Executor) SetStepHook(f func(op, image int)) { e.hook = f }
 

@@ -18,7 +18,8 @@ import (
 //     (fuseActivations): one pass over the tensor instead of two.
 //   - At batch B > 1, the longest prefix of ops that treat every image on
 //     its own (perImage), up to the first FULLY_CONNECTED, runs image by
-//     image: the "pre" stage is that prefix compiled at batch 1, whose
+//     image (or a few images at a time when they are small, chunkImages):
+//     the "pre" stage is that prefix compiled at batch 1, whose
 //     intermediates (a few hundred KB for an 80×80 CNN, instead of B times
 //     that) stay in cache and are reused for every image. It reads image
 //     i's slice of the batch-B graph inputs and writes image i's slice of
@@ -42,6 +43,9 @@ type fastPlan struct {
 	elems   []int
 	fused   int
 	dilated int
+	// chunk is how many images one step of the pre stage runs (a
+	// divisor of batch; see chunkImages).
+	chunk int
 }
 
 // stage is an op sequence over g with its kernels and arena plan.
@@ -79,8 +83,23 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	k := 0
 	var g1 *graph.Graph
 	if b := graphBatch(g); b > 1 {
-		f.batch = b
-		k, g1 = splitPoint(fg, b)
+		f.batch, f.chunk = b, 1
+		k, g1 = splitPoint(fg, b, 1)
+		if k > 0 {
+			f.chunk = chunkImages(g1, ops[:k], b, opts.ChunkBytes)
+			switch {
+			case f.chunk == b:
+				// The whole batch fits: one step, no split.
+				k, g1, f.chunk = 0, nil, 1
+			case f.chunk > 1:
+				kc, gc := splitPoint(fg, b, f.chunk)
+				if kc == k {
+					g1 = gc
+				} else {
+					f.chunk = 1
+				}
+			}
+		}
 	}
 	if fused == 0 && dilated == 0 && k == 0 {
 		return nil, nil
@@ -128,8 +147,8 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	return f, nil
 }
 
-// preStage builds the batch-1 stage of the k prefix ops pre (g1 holds
-// their batch-1 shapes) and records in f the tensors it sees per image.
+// preStage builds the stage of the k prefix ops pre at batch f.chunk (g1
+// holds their shapes) and records in f the tensors it sees per step.
 func (p *Program) preStage(f *fastPlan, g1 *graph.Graph, pre []*graph.Op, orig []int, rest []*graph.Op, io []bool,
 	prepare func(*graph.Graph, *graph.Op) (kernels.Kernel, error)) (stage, error) {
 	g := p.g
@@ -201,12 +220,52 @@ func graphBatch(g *graph.Graph) int {
 	return b
 }
 
-// splitPoint returns how many leading ops of g (at batch b) run image by
-// image, and a graph holding those ops with batch-1 shapes: the longest
-// prefix of perImage ops whose shapes at batch 1 are their batch-b shapes
-// with dimension 0 set to 1, without trailing RESHAPEs (which the batch-b
-// stage aliases for free) and short of the whole graph. 0 means no split.
-func splitPoint(g *graph.Graph, b int) (int, *graph.Graph) {
+// DefaultChunkBytes is Options.ChunkBytes when 0: about what a core's L2
+// cache holds beside the weights streaming through it.
+const DefaultChunkBytes = 256 << 10
+
+// chunkImages returns how many images one step of the image-by-image
+// stage runs: the largest divisor of b whose activations — the bytes of
+// every activation the prefix ops of g1 (shaped at batch 1) touch, times
+// the images — fit in budget (0: DefaultChunkBytes, negative: one image
+// per step). Streaming one image at a time keeps a large image's
+// intermediates in cache; small images gain nothing from it and lose a
+// kernel call per op and image, so they go several (or all) at a time,
+// and each op sees a bigger GEMM.
+func chunkImages(g1 *graph.Graph, ops []*graph.Op, b, budget int) int {
+	if budget < 0 {
+		return 1
+	}
+	if budget == 0 {
+		budget = DefaultChunkBytes
+	}
+	seen := make([]bool, len(g1.Tensors))
+	per := 0
+	for _, op := range ops {
+		for _, t := range append(op.Inputs[:len(op.Inputs):len(op.Inputs)], op.Outputs...) {
+			if t < 0 || seen[t] || g1.Tensors[t].IsConst() {
+				continue
+			}
+			seen[t] = true
+			per += g1.Tensors[t].NumElements() * g1.Tensors[t].DType.Size()
+		}
+	}
+	c := 1
+	for d := 2; d <= b; d++ {
+		if b%d == 0 && d*per <= budget {
+			c = d
+		}
+	}
+	return c
+}
+
+// splitPoint returns how many leading ops of g (at batch b) run c images
+// at a time, and a graph holding those ops with batch-c shapes: the
+// longest prefix of perImage ops whose shapes at batch c are their
+// batch-b shapes with dimension 0 set to c, without trailing RESHAPEs
+// (which the batch-b stage aliases for free) and short of the whole
+// graph. 0 means no split.
+func splitPoint(g *graph.Graph, b, c int) (int, *graph.Graph) {
 	k := 0
 	for k < len(g.Ops) && g.Ops[k].Kind != graph.OpFullyConnected && perImage(g, g.Ops[k], b) {
 		k++
@@ -224,7 +283,7 @@ func splitPoint(g *graph.Graph, b int) (int, *graph.Graph) {
 	}
 	shapes := make([][]int, len(g.Inputs))
 	for i, t := range g.Inputs {
-		shapes[i] = append([]int{1}, g.Tensors[t].Shape[1:]...)
+		shapes[i] = append([]int{c}, g.Tensors[t].Shape[1:]...)
 	}
 	if graph.InferShapes(g1, shapes) != nil {
 		return 0, nil
@@ -234,7 +293,7 @@ func splitPoint(g *graph.Graph, b int) (int, *graph.Graph) {
 			return true
 		}
 		s, s1 := g.Tensors[t].Shape, g1.Tensors[t].Shape
-		if len(s) != len(s1) || len(s) == 0 || s1[0] != 1 {
+		if len(s) != len(s1) || len(s) == 0 || s1[0] != c {
 			return false
 		}
 		for d := 1; d < len(s); d++ {
@@ -318,17 +377,17 @@ func newFastExec(f *fastPlan, consts []*kernels.Buffer, shared []*kernels.Buffer
 func (x *fastExec) run(p *Program, hook func(op, image int)) error {
 	f := x.f
 	if len(f.pre.ops) > 0 {
-		for b := range f.batch {
+		for b := range f.batch / f.chunk {
 			for s, v := range x.sliceView {
 				n := f.elems[s]
 				sliceInto(v, x.sliceFull[s], b*n, n)
 			}
 			for i, k := range f.pre.kernels {
 				if err := k.Run(x.preIns[i], x.preOuts[i]); err != nil {
-					return x.err(p, f.pre.orig[i], fmt.Errorf("image %d: %w", b, err))
+					return x.err(p, f.pre.orig[i], fmt.Errorf("images %d to %d: %w", b*f.chunk, (b+1)*f.chunk-1, err))
 				}
 				if hook != nil {
-					hook(f.pre.orig[i], b)
+					hook(f.pre.orig[i], b*f.chunk)
 				}
 			}
 		}
@@ -381,10 +440,14 @@ type Schedule struct {
 	// Dilated is the number of SPACE_TO_BATCH_ND → convolution →
 	// BATCH_TO_SPACE_ND chains run as one convolution with dilation.
 	Dilated int
-	// PerImageOps is the number of leading ops run image by image, Batch
-	// times per Run (0: the whole batch goes through every op at once).
+	// PerImageOps is the number of leading ops run image by image,
+	// Batch/ImagesPerStep times per Run (0: the whole batch goes through
+	// every op at once).
 	PerImageOps int
-	Batch       int
+	// ImagesPerStep is how many images one image-by-image step runs (see
+	// Options.ChunkBytes; 0 when PerImageOps is).
+	ImagesPerStep int
+	Batch         int
 }
 
 // Schedule reports what the rewrites did to p.
@@ -393,6 +456,10 @@ func (p *Program) Schedule() Schedule {
 		return Schedule{Ops: len(p.g.Ops), Batch: graphBatch(p.g)}
 	}
 	f := p.fast
-	return Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused, Dilated: f.dilated,
+	s := Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused, Dilated: f.dilated,
 		PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
+	if s.PerImageOps > 0 {
+		s.ImagesPerStep = f.chunk
+	}
+	return s
 }

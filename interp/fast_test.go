@@ -12,13 +12,20 @@ import (
 	"github.com/qbench/qbench/kernels"
 )
 
-// runBoth runs g compiled at batch with and without the rewrites on the
-// same random inputs (twice, so state left by one run cannot hide) and
-// fails unless every output is bit-identical. It returns the rewritten
-// Program.
+// runBoth runs g compiled at batch with and without the rewrites (one
+// image per image-by-image step) on the same random inputs (twice, so
+// state left by one run cannot hide) and fails unless every output is
+// bit-identical. It returns the rewritten Program.
 func runBoth(t *testing.T, g *graph.Graph, batch int) *interp.Program {
 	t.Helper()
-	fast, err := interp.Compile(g, interp.Options{Batch: batch})
+	return runBothWith(t, g, interp.Options{Batch: batch, ChunkBytes: -1})
+}
+
+// runBothWith is runBoth with the rewritten Program's options.
+func runBothWith(t *testing.T, g *graph.Graph, opts interp.Options) *interp.Program {
+	t.Helper()
+	batch := opts.Batch
+	fast, err := interp.Compile(g, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +102,7 @@ func TestRewriteSeedCNNBitIdentical(t *testing.T) {
 			s := runBoth(t, c.g, b).Schedule()
 			want := interp.Schedule{Rewritten: c.fused > 0 || b > 1, Ops: len(c.g.Ops) - c.fused, Fused: c.fused, Batch: b}
 			if b > 1 {
-				want.PerImageOps = c.perImage1
+				want.PerImageOps, want.ImagesPerStep = c.perImage1, 1
 			}
 			if s != want {
 				t.Errorf("%s batch %d: schedule %+v, want %+v", c.name, b, s, want)
@@ -135,7 +142,7 @@ func TestRewriteSeedCNNAllocationFree(t *testing.T) {
 func TestObserverSeesEveryTensor(t *testing.T) {
 	g := miniCNN(graph.Float32, 1, "")
 	for _, b := range []int{1, 3} {
-		fast, err := interp.Compile(g, interp.Options{Batch: b})
+		fast, err := interp.Compile(g, interp.Options{Batch: b, ChunkBytes: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +178,9 @@ func TestObserverSeesEveryTensor(t *testing.T) {
 			if err := e.Run(); err != nil {
 				t.Fatal(err)
 			}
-			if want := p.Schedule(); len(steps) != want.Ops+(want.Batch-1)*want.PerImageOps {
+			want := p.Schedule()
+			perStep := max(want.ImagesPerStep, 1)
+			if len(steps) != want.Ops+(want.Batch/perStep-1)*want.PerImageOps {
 				t.Errorf("step hook fired %d times for schedule %+v", len(steps), want)
 			}
 			if !bytes.Equal(e.AppendOutputBytes(0, nil), got[len(got)-1]) {
@@ -319,6 +328,64 @@ func TestSplitStopsWhereImagesMix(t *testing.T) {
 				}
 				if s.Fused != c.fused || s.PerImageOps != split {
 					t.Errorf("schedule %+v, want %d fused and %d ops image by image", s, c.fused, split)
+				}
+			})
+		}
+	}
+}
+
+// TestChunkedSteps: small images run several per image-by-image step —
+// the largest divisor of the batch whose activations fit
+// Options.ChunkBytes — or, when the whole batch fits, with no split;
+// outputs stay bit-identical and the step hook fires once per step.
+func TestChunkedSteps(t *testing.T) {
+	// The miniCNN's prefix (CONV_2D, MAX_POOL_2D with its RELU fused)
+	// touches 8·8·3 + 8·8·4 + 4·4·4 values per image; the int8 one also
+	// reads the float32 input its QUANTIZE writes them from.
+	perImage := map[graph.DType]int{
+		graph.Float32: (8*8*3 + 8*8*4 + 4*4*4) * 4,
+		graph.Int8:    8*8*3*4 + 8*8*3 + 8*8*4 + 4*4*4,
+	}
+	type chunkCase struct {
+		batch, budget int
+		perStep       int // 0: no split
+	}
+	for _, dt := range []graph.DType{graph.Float32, graph.Int8} {
+		per := perImage[dt]
+		cases := []chunkCase{
+			{6, 2 * per, 2},
+			{6, 3 * per, 3},
+			{6, 5 * per, 3},
+			{6, 6 * per, 0},
+			{6, per - 1, 1},
+			{5, 4 * per, 1}, // 5 is prime
+			{64, 0, 0},      // DefaultChunkBytes holds 64 such images
+			{64, -1, 1},
+		}
+		g := miniCNN(dt, 1, "")
+		if dt == graph.Int8 {
+			g = sameQuantRelus(g)
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/batch%d/budget%d", dt, c.batch, c.budget), func(t *testing.T) {
+				p := runBothWith(t, g, interp.Options{Batch: c.batch, ChunkBytes: c.budget})
+				s := p.Schedule()
+				if s.ImagesPerStep != c.perStep || (c.perStep == 0) != (s.PerImageOps == 0) {
+					t.Fatalf("schedule %+v, want %d images per step", s, c.perStep)
+				}
+				e := p.NewExecutor()
+				steps := 0
+				e.SetStepHook(func(op, image int) {
+					if image >= 0 && image%max(c.perStep, 1) != 0 {
+						t.Errorf("op %d: step starts at image %d", op, image)
+					}
+					steps++
+				})
+				if err := e.Run(); err != nil {
+					t.Fatal(err)
+				}
+				if want := s.Ops + (c.batch/max(c.perStep, 1)-1)*s.PerImageOps; steps != want {
+					t.Errorf("step hook fired %d times, want %d", steps, want)
 				}
 			})
 		}

@@ -48,6 +48,11 @@ type Options struct {
 	// with one they run the plain op-by-op schedule so every tensor is
 	// seen.
 	NoRewrite bool
+	// ChunkBytes bounds the activation bytes one image-by-image step
+	// touches: each step runs as many images as fit (a divisor of the
+	// batch; the whole batch means no split). 0 is DefaultChunkBytes; a
+	// negative value runs one image per step whatever the size.
+	ChunkBytes int
 	// CarryState keeps state tensors (an LSTM's or SVDF's, see
 	// Program.HasState) from one Run to the next, as a TFLite interpreter
 	// does until ResetVariableTensors; the raw `run --input` path uses it
