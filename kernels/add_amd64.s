@@ -106,3 +106,4 @@ xuloop:
 xudone:
 	VZEROUPPER
 	RET
+

@@ -121,33 +121,29 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 		img := src[b*g.inH*inRow : (b+1)*g.inH*inRow]
 		iy0 := oy*g.strideH - g.padT
 		ix0 := ox*g.strideW - g.padL
-		// A window row that lies inside the image with undilated taps is
-		// one contiguous run of fW·inC input values: copy it in one go.
-		inside := g.dilW == 1 && ix0 >= 0 && ix0+g.fW <= g.inW
+		// Undilated taps: the taps kx0..kx1−1 inside the image are one
+		// contiguous run of input values, the others padding.
 		run := g.fW * g.inC
+		kx0, kx1 := 0, g.fW
+		if g.dilW == 1 {
+			kx0, kx1 = min(max(-ix0, 0), g.fW), max(min(g.inW-ix0, g.fW), 0)
+			kx1 = max(kx1, kx0)
+		}
 		o := 0
 		for ky := 0; ky < g.fH; ky++ {
 			iy := iy0 + ky*g.dilH
 			if iy < 0 || iy >= g.inH {
-				seg := row[o : o+run]
-				for i := range seg {
-					seg[i] = pad
-				}
+				fillPad(row[o:o+run], pad)
 				o += run
 				continue
 			}
-			if inside {
-				d, s := row[o:o+run], img[iy*inRow+ix0*g.inC:][:run]
-				if words && run >= 8 && run <= 16 {
-					// Few channels (the first layer's 3×3×3 is 9 bytes
-					// per window row): two overlapping 8-byte moves
-					// instead of a memmove call.
-					db, sb := int8Bytes(any(d).([]int8)), int8Bytes(any(s).([]int8))
-					binary.LittleEndian.PutUint64(db, binary.LittleEndian.Uint64(sb))
-					binary.LittleEndian.PutUint64(db[run-8:], binary.LittleEndian.Uint64(sb[run-8:]))
-				} else {
-					copy(d, s)
+			if g.dilW == 1 {
+				a, e := kx0*g.inC, kx1*g.inC
+				fillPad(row[o:o+a], pad)
+				if e > a {
+					copySmall(row[o+a:o+e], img[iy*inRow+(ix0+kx0)*g.inC:][:e-a], words)
 				}
+				fillPad(row[o+e:o+run], pad)
 				o += run
 				continue
 			}
@@ -156,14 +152,39 @@ func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 				seg := row[o : o+g.inC]
 				o += g.inC
 				if ix < 0 || ix >= g.inW {
-					for i := range seg {
-						seg[i] = pad
-					}
+					fillPad(seg, pad)
 					continue
 				}
-				copy(seg, img[iy*inRow+ix*g.inC:])
+				copySmall(seg, img[iy*inRow+ix*g.inC:][:g.inC], words)
 			}
 		}
+	}
+}
+
+// fillPad sets every element of seg to pad.
+func fillPad[T float32 | int8](seg []T, pad T) {
+	for i := range seg {
+		seg[i] = pad
+	}
+}
+
+// copySmall is copy(d, s) for len(d) == len(s) that avoids a memmove
+// call on the short runs of few-channel layers (a 1-channel first layer's
+// 4 taps, a 3-channel one's 9 bytes): a loop below 8 values, two
+// overlapping 8-byte moves for 8..16 bytes (words: T is int8).
+func copySmall[T float32 | int8](d, s []T, words bool) {
+	n := len(d)
+	switch {
+	case n < 8:
+		for i := range d {
+			d[i] = s[i]
+		}
+	case words && n <= 16:
+		db, sb := int8Bytes(any(d).([]int8)), int8Bytes(any(s).([]int8))
+		binary.LittleEndian.PutUint64(db, binary.LittleEndian.Uint64(sb))
+		binary.LittleEndian.PutUint64(db[n-8:], binary.LittleEndian.Uint64(sb[n-8:]))
+	default:
+		copy(d, s)
 	}
 }
 

@@ -40,6 +40,11 @@ func randGeom(rng *rand.Rand) *convGeom {
 	g := &convGeom{inH: 1 + rng.IntN(9), inW: 1 + rng.IntN(9), inC: 1 + rng.IntN(7),
 		fH: 1 + rng.IntN(3), fW: 1 + rng.IntN(3), strideH: 1 + rng.IntN(2), strideW: 1 + rng.IntN(2),
 		dilH: 1 + rng.IntN(2), dilW: 1 + rng.IntN(2), outC: 1}
+	if rng.IntN(3) == 0 {
+		// Windows wider than small images (taps outside on both sides)
+		// and runs past 16 values.
+		g.fW, g.inC = 4+rng.IntN(7), 1+rng.IntN(20)
+	}
 	pad := graph.PaddingSame
 	if rng.IntN(2) == 0 {
 		pad = graph.PaddingValid

@@ -445,10 +445,17 @@ func avgPool[T float32 | int8 | uint8 | int16, L float32 | int32](p *pool, src, 
 				}
 				clear(acc)
 				for y := y0; y < y1; y++ {
-					for x := x0; x < x1; x++ {
-						px := img[(y*g.inW+x)*C:][:C]
+					// The window row's pixels are contiguous: the vector
+					// loop sums whole blocks of 16 channels over them.
+					row := img[(y*g.inW+x0)*C : (y*g.inW+x1)*C]
+					cv := sumPixelsVec(acc, row, x1-x0, C)
+					if cv == C {
+						continue
+					}
+					for x := 0; x < x1-x0; x++ {
+						px := row[x*C+cv : (x+1)*C]
 						for c, v := range px {
-							acc[c] += L(v)
+							acc[cv+c] += L(v)
 						}
 					}
 				}
