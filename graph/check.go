@@ -6,7 +6,11 @@ import "fmt"
 // options, in op order, as TFLite's Prepare does, and returns an error
 // naming the op index, kind and tensor for the first declared output shape
 // that contradicts the inferred one, or for an op whose inputs no shape
-// fits. g is not modified. Ops whose shapes cannot be inferred before
+// fits. The one change it makes to g: an op output the file declares with
+// no dimensions at all (shape [] and no shape signature, as the converter
+// leaves TFLite_Detection_PostProcess's outputs for Prepare to size) takes
+// the inferred shape when that is not a scalar, as TFLite's Prepare
+// resizes it. Ops whose shapes cannot be inferred before
 // running (no rule yet, or a shape input computed at run time) keep their
 // declared shapes, and so do the ops that read their outputs.
 //
@@ -59,6 +63,9 @@ func CheckShapes(g *Graph) error {
 				continue
 			}
 			t := g.Tensor(op.Outputs[k])
+			if len(t.Shape) == 0 && len(t.ShapeSignature) == 0 && len(s) > 0 && !t.IsConst() {
+				t.Shape = append([]int(nil), s...)
+			}
 			if !equalShape(s, t.Shape) {
 				return fmt.Errorf("%w: op %d (%s) -> tensor %q: declared %v, but its inputs (%s) and options give %v",
 					ErrShape, oi, op.Name(), t.Name, t.Shape, inputShapes(g, op), s)

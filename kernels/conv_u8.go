@@ -38,9 +38,11 @@ type u8Params struct {
 // weights of wLen values, optional int32 bias of n values) and computes
 // its epilogues.
 func prepareU8(rnd fixedpoint.Rounding, op *graph.Op, in, w, bias, out *graph.Tensor, act graph.Activation, n, wLen int) (*u8Params, []uint8, error) {
-	// The runtime's delegate takes no uint8 op: its builtin kernels'
-	// arithmetic (the int8 twin below must not pick XNNPACK's).
-	rnd = rnd.Builtin()
+	// In the runtime's arithmetic the delegate takes uint8 convolutions
+	// and fully connected layers as it takes int8 ones (float32
+	// requantization, ties to even; measured on tie-prone scales, where
+	// the builtin kernels' rounding put a quarter of the values one step
+	// off): newRequant picks XNNPACK's arithmetic for both epilogues.
 	sIn, zpIn, err := tensorQuant(op, "input", in)
 	if err != nil {
 		return nil, nil, err
@@ -473,7 +475,7 @@ func newFCU8(rnd fixedpoint.Rounding, f *fc, in, w, bias, out *graph.Tensor, act
 	op := *f.op
 	op.Options = &graph.FullyConnectedOptions{Activation: act}
 	ins := []*graph.Tensor{shiftedS8(in), shiftedS8(w), bias}
-	inner, err := prepareFullyConnectedRounding(&op, ins, []*graph.Tensor{shiftedS8(out)}, rnd.Builtin())
+	inner, err := prepareFullyConnectedRounding(&op, ins, []*graph.Tensor{shiftedS8(out)}, rnd)
 	if err != nil {
 		return nil, err
 	}

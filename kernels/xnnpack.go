@@ -35,18 +35,19 @@ import (
 //     scale that puts RELU_N1_TO_1's bounds on a tie, the oracle keeps
 //     TFLite's bounds.
 //
-// Of the uint8 ops only ADD, MUL (operands of equal rank) and SUB are taken (measured on tie-prone
-// scales: uint8 conv, depthwise, fully connected, MEAN and pools match the
-// builtin kernels, ADD and MUL only XNNPACK's arithmetic); 16x8 stays on the
-// builtin kernels; and
+// The uint8 twins of these are taken under the same conditions (measured
+// on tie-prone scales: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MEAN
+// over height and width, ADD, SUB, and MUL of operands of equal rank),
+// while uint8 pools match the builtin kernels; 16x8 stays on the builtin
+// kernels; and
 // XNNPACK refuses an operator whose requantization scale is 256 or more;
 // qbench then keeps the builtin arithmetic.
 
 // xnnScales returns XNNPACK's per-channel float32 requantization scales
-// when the TFLite runtime (rnd == RuntimeRounding) delegates this int8
-// conv-like op to XNNPACK, else nil.
+// when the TFLite runtime (rnd == RuntimeRounding) delegates this int8 or
+// uint8 conv-like op to XNNPACK, else nil.
 func xnnScales(rnd fixedpoint.Rounding, op *graph.Op, sIn float32, wScales []float32, out *graph.Tensor, act graph.Activation, bias []int64, n int) []float32 {
-	if rnd != fixedpoint.RuntimeRounding || out.DType != graph.Int8 {
+	if rnd != fixedpoint.RuntimeRounding || (out.DType != graph.Int8 && out.DType != graph.UInt8) {
 		return nil
 	}
 	switch op.Kind {
