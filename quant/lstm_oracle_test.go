@@ -92,6 +92,9 @@ func TestQuantizeLSTMVariantsMatchTFLite(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
+	if testing.Short() {
+		t.Skip("runs node once per variant; skipped with -short")
+	}
 	vs := []lstmVariant{
 		{batch: 1, time: 6, nIn: 5, nCell: 7, nOut: 7},
 		{cifg: true, peephole: true, batch: 2, time: 4, nIn: 3, nCell: 6, nOut: 6, cellClip: 1.5},
