@@ -95,6 +95,7 @@ const (
 	ruleFloat                     // no integer form: the op stays float, between DEQUANTIZE and QUANTIZE
 	ruleIndex                     // integer inputs, an output of its own dtype (bool, int32 indices), unquantized
 	ruleSequence                  // LSTM, SVDF: the converter's integer form (lstm.go, svdf.go) when it can be, else float
+	ruleLogSoftmax                // LOG_SOFTMAX: 16/256, zero point at the top of the range (127 for int8)
 )
 
 var supportedOps = map[graph.OpKind]outRule{
@@ -123,6 +124,8 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpSquaredDifference: ruleCalibrated,
 	graph.OpPrelu:             ruleCalibrated,
 	graph.OpAbs:               ruleCalibrated,
+	graph.OpRsqrt:             ruleCalibrated,
+	graph.OpLogSoftmax:        ruleLogSoftmax,
 	graph.OpHardSwish:         ruleCalibrated,
 	graph.OpGelu:              ruleCalibrated,
 	graph.OpElu:               ruleCalibrated,
@@ -144,17 +147,26 @@ var supportedOps = map[graph.OpKind]outRule{
 	graph.OpArgMax:            ruleIndex,
 	graph.OpArgMin:            ruleIndex,
 	// No int8 kernel in the TFLite runtime (DIV is uint8 only; EXP, POW,
-	// FLOOR_DIV ... are float), or none in qbench yet (quantized
-	// LOG_SOFTMAX): they stay float, and ops on bools
+	// FLOOR_DIV ... are float): they stay float, and ops on bools
 	// and indices keep their dtypes.
 	graph.OpDiv: ruleFloat, graph.OpExp: ruleFloat, graph.OpLog: ruleFloat, graph.OpPow: ruleFloat,
-	graph.OpSqrt: ruleFloat, graph.OpRsqrt: ruleFloat, graph.OpSquare: ruleFloat, graph.OpNeg: ruleFloat,
+	graph.OpSqrt: ruleFloat, graph.OpSquare: ruleFloat, graph.OpNeg: ruleFloat,
 	graph.OpSin: ruleFloat, graph.OpCos: ruleFloat, graph.OpFloor: ruleFloat, graph.OpCeil: ruleFloat,
 	graph.OpRound: ruleFloat, graph.OpSign: ruleFloat, graph.OpFloorDiv: ruleFloat, graph.OpFloorMod: ruleFloat,
 	graph.OpAddN: ruleFloat, graph.OpCast: ruleFloat, graph.OpZerosLike: ruleFloat, graph.OpSelect: ruleFloat,
 	graph.OpSelectV2: ruleFloat, graph.OpLogicalAnd: ruleFloat, graph.OpLogicalOr: ruleFloat,
 	graph.OpLogicalNot: ruleFloat, graph.OpReduceProd: ruleFloat, graph.OpReduceAny: ruleFloat,
-	graph.OpLogSoftmax: ruleFloat,
+	// The converter's quantizer has no quantized form of these (they fall
+	// to operator_property's default, "not quantizable"), though TFLite
+	// kernels move int8 for some: they stay float as the converter leaves
+	// them, their index inputs and outputs (BUCKETIZE's, ONE_HOT's
+	// indices, segment ids) keep their integer dtypes.
+	graph.OpAtan2: ruleFloat, graph.OpCumsum: ruleFloat, graph.OpOneHot: ruleFloat,
+	graph.OpReverseSequence: ruleFloat, graph.OpMatrixDiag: ruleFloat, graph.OpMatrixSetDiag: ruleFloat,
+	graph.OpBucketize: ruleFloat, graph.OpUnsortedSegmentSum: ruleFloat, graph.OpUnsortedSegmentMax: ruleFloat,
+	graph.OpUnsortedSegmentMin: ruleFloat, graph.OpUnsortedSegmentProd: ruleFloat,
+	graph.OpDynamicUpdateSlice: ruleFloat, graph.OpLocalResponseNormalization: ruleFloat,
+	graph.OpEmbeddingLookup: ruleFloat,
 	// UNIDIRECTIONAL_SEQUENCE_LSTM becomes the converter's integer 8x8->16
 	// LSTM (lstm.go), SVDF its integer SVDF (svdf.go); where they cannot,
 	// they keep float (their state tensors copied as float variables).
@@ -187,7 +199,7 @@ var noInt16 = map[graph.OpKind]bool{
 	graph.OpElu: true, graph.OpReluN1To1: true, graph.OpRelu0To1: true, graph.OpSum: true, graph.OpTanh: true,
 	graph.OpLess: true, graph.OpLessEqual: true, graph.OpGreater: true, graph.OpGreaterEqual: true,
 	graph.OpEqual: true, graph.OpNotEqual: true, graph.OpArgMax: true, graph.OpArgMin: true,
-	graph.OpL2Normalization: true,
+	graph.OpL2Normalization: true, graph.OpRsqrt: true, graph.OpLogSoftmax: true,
 	// Layout ops the oracle's TFLite has no int16 kernel for.
 	graph.OpTile: true, graph.OpMirrorPad: true, graph.OpSpaceToBatchND: true, graph.OpBatchToSpaceND: true,
 	graph.OpSpaceToDepth: true, graph.OpDepthToSpace: true,
@@ -377,6 +389,9 @@ func (r *rewriter) assignParams() error {
 				} else {
 					r.params[out] = &graph.Quantization{Scale: []float32{1.0 / 128}, ZeroPoint: []int64{0}}
 				}
+				r.source[out] = "fixed"
+			case ruleLogSoftmax:
+				r.params[out] = &graph.Quantization{Scale: []float32{16.0 / 256}, ZeroPoint: []int64{int64(r.qmax)}}
 				r.source[out] = "fixed"
 			case ruleFixed:
 				if r.act == graph.Int16 {
