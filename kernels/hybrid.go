@@ -19,10 +19,12 @@ import (
 // or, for FULLY_CONNECTED with asymmetric_quantize_inputs, to [−128, 127]
 // with a zero point, whose share Σw·zp comes off each dot product.
 
-// hybridSymmetric quantizes x into dst as TFLite's SymmetricQuantizeFloats
-// does (float32 arithmetic, round half away from zero, clamp to ±127) and
-// returns the scaling factor max|x|/127 (1 for an all-zero x).
-func hybridSymmetric(dst []int8, x []float32) float32 {
+// hybridSymmetricRef quantizes x into dst as TFLite's
+// SymmetricQuantizeFloats does (float32 arithmetic, round half away from
+// zero, clamp to ±127) and returns the scaling factor max|x|/127 (1 for an
+// all-zero x). It is the reference of hybridSymmetric's vector path and
+// what runs for NaNs, infinities and extreme ranges.
+func hybridSymmetricRef(dst []int8, x []float32) float32 {
 	if len(x) == 0 {
 		return 1
 	}
@@ -48,13 +50,13 @@ func hybridSymmetric(dst []int8, x []float32) float32 {
 	return r / 127
 }
 
-// hybridAsymmetric quantizes x into dst as TFLite's
+// hybridAsymmetricRef quantizes x into dst as TFLite's
 // AsymmetricQuantizeFloats does: the range [min(x, 0), max(x, 0)] maps onto
-// [−128, 127] (scale in double, stored as float32), the zero point is the
-// one whose rounding error is smaller, nudged into range; values are
-// round(zp + x/scale) in float32. It returns the scale and the zero point
-// (1 and 0 for an all-zero x).
-func hybridAsymmetric(dst []int8, x []float32) (float32, int32) {
+// [−128, 127] (hybridAsymParams), values are round(zp + x/scale) in
+// float32. It returns the scale and the zero point (1 and 0 for an
+// all-zero x). It is the reference of hybridAsymmetric's vector path and
+// what runs for NaNs, infinities and extreme ranges.
+func hybridAsymmetricRef(dst []int8, x []float32) (float32, int32) {
 	if len(x) == 0 {
 		return 1, 0
 	}
@@ -67,10 +69,29 @@ func hybridAsymmetric(dst []int8, x []float32) (float32, int32) {
 			hi = v
 		}
 	}
-	rmin, rmax := float64(min(0, lo)), float64(max(0, hi))
-	if rmin == rmax {
+	sf, zp, ok := hybridAsymParams(lo, hi)
+	if !ok {
 		clear(dst[:len(x)])
 		return 1, 0
+	}
+	const qmin, qmax = -128.0, 127.0
+	inv := 1 / sf
+	for i, v := range x {
+		q := roundHalfAway32(float32(zp) + float32(v*inv))
+		dst[i] = int8(min(max(q, qmin), qmax))
+	}
+	return sf, zp
+}
+
+// hybridAsymParams is AsymmetricQuantizeFloats' scale and zero point for
+// the range [min(lo, 0), max(hi, 0)] onto [−128, 127]: the scale computed
+// in double and stored as float32, the zero point the one whose rounding
+// error is smaller, nudged into range. ok is false for an empty range (the
+// input all zeros).
+func hybridAsymParams(lo, hi float32) (sf float32, zp int32, ok bool) {
+	rmin, rmax := float64(min(0, lo)), float64(max(0, hi))
+	if rmin == rmax {
+		return 0, 0, false
 	}
 	const qmin, qmax = -128.0, 127.0
 	scale := (rmax - rmin) / (qmax - qmin)
@@ -79,7 +100,6 @@ func hybridAsymmetric(dst []int8, x []float32) (float32, int32) {
 	if math.Abs(qmin)+math.Abs(rmin/scale) < math.Abs(qmax)+math.Abs(rmax/scale) {
 		zpd = zpMin
 	}
-	var zp int32
 	switch {
 	case zpd <= qmin:
 		zp = qmin
@@ -88,13 +108,7 @@ func hybridAsymmetric(dst []int8, x []float32) (float32, int32) {
 	default:
 		zp = int32(math.Round(zpd))
 	}
-	sf := float32(scale)
-	inv := 1 / sf
-	for i, v := range x {
-		q := roundHalfAway32(float32(zp) + float32(v*inv))
-		dst[i] = int8(min(max(q, qmin), qmax))
-	}
-	return sf, zp
+	return float32(scale), zp, true
 }
 
 // hybridWeights checks a hybrid op's constant int8 weights and returns them
@@ -156,6 +170,9 @@ type convHybrid struct {
 	chunk   int
 	x       s8Scratch
 	pool    *scratchPool
+	epi     *hybridEpiPool
+	zeroOff []int32 // the per-tensor kernel's zero point share: none
+	vec     bool    // hybridEpilogue may take its vector loop
 }
 
 func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {
@@ -179,7 +196,8 @@ func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.A
 	}
 	rows := chunkRows(g.outH*g.outW, g.k(), g.outC)
 	c := &convHybrid{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), wScale: scales[0], bias: bv, lo: lo, hi: hi,
-		chunk: rows, pool: newScratchPool(0, rows*g.k(), rows*g.outC)}
+		chunk: rows, pool: newScratchPool(0, rows*g.k(), rows*g.outC), epi: newHybridEpiPool(g.outC),
+		zeroOff: make([]int32, g.outC), vec: epilogueVecSafe(bv, lo, hi)}
 	if perCh {
 		c.chScale = scales
 		c.rowSum = rowSums(wv, g.outC, g.k())
@@ -206,7 +224,10 @@ func rowSums(w []int8, n, k int) []int32 {
 	return s
 }
 
-// Run implements Kernel.
+// Run implements Kernel. A pointwise convolution multiplies the quantized
+// image itself (its im2col matrix); the epilogue of each image takes one
+// vector of output scales (s_x·s_w, or s_w[c]·s_x per channel, the
+// product TFLite forms) and of zero-point shares (zp·Σw, 0 per tensor).
 func (c *convHybrid) Run(ins, outs []*Buffer) error {
 	g := c.g
 	in, out, batch, err := convBuffers(c.op, g, ins, outs)
@@ -218,34 +239,41 @@ func (c *convHybrid) Run(ins, outs []*Buffer) error {
 	xq := *xp
 	s := c.pool.get()
 	defer c.pool.put(s)
+	e := c.epi.get()
+	defer c.epi.put(e)
 	perIn, perOut := g.inH*g.inW*g.inC, g.outH*g.outW
 	n, k := g.outC, g.k()
+	direct := g.pointwise()
 	for b := 0; b < batch; b++ {
-		var sf float32
+		img := xq[b*perIn : (b+1)*perIn]
 		var zp int32
+		off := c.zeroOff
 		if c.chScale != nil {
-			sf, zp = hybridAsymmetric(xq[b*perIn:(b+1)*perIn], in.F32[b*perIn:(b+1)*perIn])
+			var sf float32
+			sf, zp = hybridAsymmetric(img, in.F32[b*perIn:(b+1)*perIn])
+			for j, cs := range c.chScale {
+				e.sc[j] = cs * sf
+				e.off[j] = zp * c.rowSum[j]
+			}
+			off = e.off
 		} else {
-			sf = hybridSymmetric(xq[b*perIn:(b+1)*perIn], in.F32[b*perIn:(b+1)*perIn]) * c.wScale
+			sf := hybridSymmetric(img, in.F32[b*perIn:(b+1)*perIn]) * c.wScale
+			for j := range e.sc {
+				e.sc[j] = sf
+			}
 		}
 		for p0 := 0; p0 < perOut; p0 += c.chunk {
 			rows := min(c.chunk, perOut-p0)
 			r0 := b*perOut + p0
-			im2col(s.i8, xq, g, r0, rows, int8(zp))
-			acc := s.acc[:rows*n]
-			c.w.Mul(rows, s.i8[:rows*k], k, 0, acc, n)
-			for i := 0; i < rows; i++ {
-				dst := out.F32[(r0+i)*n : (r0+i+1)*n]
-				if c.chScale == nil {
-					hybridOut(dst, acc[i*n:(i+1)*n], sf, c.bias, c.lo, c.hi)
-					continue
-				}
-				for j, a := range acc[i*n : (i+1)*n] {
-					a -= zp * c.rowSum[j]
-					v := float32(float32(a)*float32(c.chScale[j]*sf)) + c.bias[j]
-					dst[j] = min(max(v, c.lo), c.hi)
-				}
+			a := s.i8[:rows*k]
+			if direct {
+				a = xq[r0*k : (r0+rows)*k]
+			} else {
+				im2col(s.i8, xq, g, r0, rows, int8(zp))
 			}
+			acc := s.acc[:rows*n]
+			c.w.Mul(rows, a, k, 0, acc, n)
+			hybridEpilogue(out.F32[r0*n:(r0+rows)*n], acc, rows, off, e.sc, c.bias, c.lo, c.hi, c.vec)
 		}
 	}
 	return nil
