@@ -75,6 +75,9 @@ func newLSTMFloat(p *prep, g lstmGeom, o *graph.SequenceLSTMOptions) (Kernel, er
 	if p.out(0).DType != graph.Float32 {
 		return nil, p.unsupported("float LSTM output must be float32")
 	}
+	if !p.ref && !g.layerNorm {
+		return newLSTMFloatFast(k), nil
+	}
 	return k, nil
 }
 

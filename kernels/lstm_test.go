@@ -241,7 +241,9 @@ func TestLSTMRefusals(t *testing.T) {
 }
 
 // TestLSTMProberMatchesKernel: the calibration prober computes what the
-// float kernel computes (same output and state, bit for bit) and reports
+// float reference kernel computes (same output and state, bit for bit; the
+// fused kernel Prepare gives agrees with that reference within 1e-5,
+// TestLSTMFloatFastMatchesReference) and reports
 // the hidden state at every step (without projection it is the output)
 // and the gate sums only with layer norm.
 func TestLSTMProberMatchesKernel(t *testing.T) {
@@ -253,7 +255,7 @@ func TestLSTMProberMatchesKernel(t *testing.T) {
 			ins[i] = g.Tensor(k)
 		}
 		outs := []*graph.Tensor{g.Tensors[op.Outputs[0]]}
-		k, err := Prepare(op, ins, outs)
+		k, err := prepareSequenceLSTM(&prep{op: op, ins: ins, outs: outs, ref: true})
 		if err != nil {
 			t.Fatal(err)
 		}
