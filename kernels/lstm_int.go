@@ -218,6 +218,9 @@ func newLSTMInt(p *prep, g lstmGeom, o *graph.SequenceLSTMOptions) (Kernel, erro
 		k.projBias = zpTimesRowSums(k.proj, g.nOutput, g.nCell, zHid, pb)
 		k.projM, k.projS = qm(sp * interScale[4] / sOut)
 	}
+	if !p.ref {
+		return newLSTMIntFast(k), nil
+	}
 	return k, nil
 }
 
@@ -348,6 +351,23 @@ func (k *lstmInt) gate(gi int, x, h []int8, c []int16, nBatch int, dst []int16) 
 	clear(dst[:n])
 	matVecAccInt16(x, gt.inBias, gt.w, gt.inM, gt.inS, nBatch, g.nInput, g.nCell, dst)
 	matVecAccInt16(h, gt.recBias, gt.r, gt.recM, gt.recS, nBatch, g.nOutput, g.nCell, dst)
+	k.gateTail(gi, c, nBatch, dst[:n])
+	if gi == 2 {
+		for i, v := range dst[:n] {
+			dst[i] = fixedpoint.Tanh16(v, 3)
+		}
+	} else {
+		for i, v := range dst[:n] {
+			dst[i] = fixedpoint.Logistic16(v, 3)
+		}
+	}
+}
+
+// gateTail is what gate gi adds between its products and its activation:
+// the peephole term and layer normalisation, on the gate's nBatch rows in
+// dst.
+func (k *lstmInt) gateTail(gi int, c []int16, nBatch int, dst []int16) {
+	g, gt := &k.g, &k.gates[gi]
 	if gt.peep != nil {
 		// TFLite passes n_output as the peephole vector's length (a
 		// mismatch only with projection); kept as TFLite computes it.
@@ -358,16 +378,7 @@ func (k *lstmInt) gate(gi int, x, h []int8, c []int16, nBatch int, dst []int16) 
 		}
 	}
 	if gt.ln != nil {
-		layerNormInt16(dst[:n], g.nCell, gt.ln, gt.lnBias, gt.lnM, gt.lnS, gt.lnVarGuard)
-	}
-	if gi == 2 {
-		for i, v := range dst[:n] {
-			dst[i] = fixedpoint.Tanh16(v, 3)
-		}
-	} else {
-		for i, v := range dst[:n] {
-			dst[i] = fixedpoint.Logistic16(v, 3)
-		}
+		layerNormInt16(dst, g.nCell, gt.ln, gt.lnBias, gt.lnM, gt.lnS, gt.lnVarGuard)
 	}
 }
 
@@ -392,20 +403,7 @@ func (k *lstmInt) Run(ins, outs []*Buffer) error {
 		}
 		k.gate(1, xt, h, c, n, fg)
 		k.gate(2, xt, h, c, n, cg)
-		// c = f⊙c + i⊙g, i = 1−f with CIFG (UpdateLstmCellInteger).
-		for i := range m {
-			c[i] = int16(fixedpoint.RoundingDivideByPOT(int32(fg[i])*int32(c[i]), 15))
-			in := ig[i]
-			if g.cifg {
-				in = fixedpoint.One16 - fg[i]
-			}
-			s := int32(int16(fixedpoint.RoundingDivideByPOT(int32(in)*int32(cg[i]), 30+k.cellScale)))
-			v := min(max(int32(c[i])+s, math.MinInt16), math.MaxInt16)
-			if k.cellClip > 0 {
-				v = min(max(v, -int32(k.cellClip)), int32(k.cellClip))
-			}
-			c[i] = int16(v)
-		}
+		k.updateCell(c, fg, cg, ig)
 		k.gate(3, xt, h, c, n, og)
 		// hidden = o⊙tanh(c) into the hidden intermediate's int8.
 		for i := range m {
@@ -413,17 +411,44 @@ func (k *lstmInt) Run(ins, outs []*Buffer) error {
 			v := fixedpoint.MultiplyByQuantizedMultiplier(int32(og[i])*int32(t), k.hidM, k.hidS) + k.hidZP
 			hid[i] = int8(min(max(v, math.MinInt8), math.MaxInt8))
 		}
-		if k.proj != nil {
-			matVecInt8(hid, k.projBias, k.proj, k.projM, k.projS, n, nc, no, k.outZP, h)
-			if k.projClip > 0 {
-				for i, v := range h {
-					h[i] = min(max(v, -k.projClip), k.projClip)
-				}
-			}
-		} else {
-			copy(h, hid[:n*no])
-		}
+		k.project(hid, h, n)
 		copy(y[outRow*no:(outRow+n)*no], h)
 	})
 	return nil
+}
+
+// updateCell is UpdateLstmCellInteger: c = f⊙c + i⊙g (i = 1−f with CIFG),
+// saturated and clipped, over len(c) values.
+func (k *lstmInt) updateCell(c, fg, cg, ig []int16) {
+	for i := range c {
+		c[i] = int16(fixedpoint.RoundingDivideByPOT(int32(fg[i])*int32(c[i]), 15))
+		var in int16
+		if k.g.cifg {
+			in = fixedpoint.One16 - fg[i]
+		} else {
+			in = ig[i]
+		}
+		s := int32(int16(fixedpoint.RoundingDivideByPOT(int32(in)*int32(cg[i]), 30+k.cellScale)))
+		v := min(max(int32(c[i])+s, math.MinInt16), math.MaxInt16)
+		if k.cellClip > 0 {
+			v = min(max(v, -int32(k.cellClip)), int32(k.cellClip))
+		}
+		c[i] = int16(v)
+	}
+}
+
+// project turns the n rows of hidden values into the output state h: the
+// projection (rescaled into the output's int8, clipped), or a copy.
+func (k *lstmInt) project(hid, h []int8, n int) {
+	g := &k.g
+	if k.proj != nil {
+		matVecInt8(hid, k.projBias, k.proj, k.projM, k.projS, n, g.nCell, g.nOutput, k.outZP, h)
+		if k.projClip > 0 {
+			for i, v := range h {
+				h[i] = min(max(v, -k.projClip), k.projClip)
+			}
+		}
+		return
+	}
+	copy(h, hid[:n*g.nOutput])
 }
