@@ -91,6 +91,7 @@ func batchedFile(g *graph.Graph, batch int, dir, name string) (string, error) {
 	if err := graph.InferShapes(c, shapes); err != nil {
 		return "", err
 	}
+	graph.RebatchStates(g, c) // an LSTM's or SVDF's state: one row per image
 	for _, t := range c.Tensors {
 		t.ShapeSignature = nil // the file's batch-1 signature no longer holds
 	}
