@@ -17,11 +17,11 @@ func f32t(name string, shape []int, v ...float32) *graph.Tensor {
 }
 
 // extraNet is a float model over x [1,4,6] with the ops quantize gives an
-// integer form (LOG_SOFTMAX, RSQRT of ABS(x)+0.5) next to the ones it keeps
+// integer form (LOG_SOFTMAX, TANH, RSQRT of ABS(x)+0.5) next to the ones it keeps
 // float as the converter does (CUMSUM, ATAN2, REVERSE_SEQUENCE,
 // MATRIX_SET_DIAG, MATRIX_DIAG, DYNAMIC_UPDATE_SLICE, UNSORTED_SEGMENT_SUM,
 // BUCKETIZE → ONE_HOT, LOCAL_RESPONSE_NORMALIZATION), all concatenated
-// into one output [1,4,114].
+// into one output [1,4,120].
 func extraNet() *graph.Graph {
 	g := &graph.Graph{}
 	x := g.AddTensor(act("input", 1, 4, 6))
@@ -33,6 +33,7 @@ func extraNet() *graph.Graph {
 		return y
 	}
 	unit("log_softmax", graph.OpLogSoftmax, []int{x}, nil)
+	unit("tanh", graph.OpTanh, []int{x}, nil)
 	ab := g.AddTensor(act("abs", 1, 4, 6))
 	g.AddOp(graph.OpAbs, []int{x}, []int{ab}, nil)
 	h := g.AddTensor(act("abs_plus", 1, 4, 6))
@@ -65,14 +66,15 @@ func extraNet() *graph.Graph {
 	mdr := g.AddTensor(act("diag_rows", 1, 4, 36))
 	g.AddOp(graph.OpReshape, []int{md, g.AddTensor(i32t("md_shape", nil, 1, 4, 36))}, []int{mdr}, &graph.ReshapeOptions{NewShape: []int{1, 4, 36}})
 	parts = append(parts, mdr)
-	out := g.AddTensor(act("output", 1, 4, 114))
+	out := g.AddTensor(act("output", 1, 4, 120))
 	g.AddOp(graph.OpConcatenation, parts, []int{out}, &graph.ConcatenationOptions{Axis: 2})
 	g.Inputs, g.Outputs = []int{x}, []int{out}
 	return g
 }
 
 // TestQuantizeExtraOpsMatchTFLite: quantize gives LOG_SOFTMAX (int8 at the
-// converter's fixed 16/256, zero point 127) and RSQRT integer forms and keeps
+// converter's fixed 16/256, zero point 127), RSQRT and TANH (int16 too)
+// integer forms and keeps
 // the ops the converter cannot quantize float; the TFLite oracle runs the
 // result (int8 and 16x8, integer and float I/O) bit-identical with qbench.
 func TestQuantizeExtraOpsMatchTFLite(t *testing.T) {
@@ -97,7 +99,7 @@ func TestQuantizeExtraOpsMatchTFLite(t *testing.T) {
 		for _, op := range q.Ops {
 			kinds[op.Kind] = q.Tensors[op.Outputs[0]].DType
 		}
-		wantInt := []graph.OpKind{graph.OpAbs, graph.OpConcatenation}
+		wantInt := []graph.OpKind{graph.OpAbs, graph.OpConcatenation, graph.OpTanh}
 		if o.Mode != Mode16x8 {
 			wantInt = append(wantInt, graph.OpLogSoftmax, graph.OpRsqrt)
 			p := ParamsOf(q)["log_softmax"]

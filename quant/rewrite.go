@@ -196,7 +196,7 @@ var supportedOps = map[graph.OpKind]outRule{
 // mode they stay float.
 var noInt16 = map[graph.OpKind]bool{
 	graph.OpSquaredDifference: true, graph.OpPrelu: true, graph.OpHardSwish: true, graph.OpGelu: true,
-	graph.OpElu: true, graph.OpReluN1To1: true, graph.OpRelu0To1: true, graph.OpSum: true, graph.OpTanh: true,
+	graph.OpElu: true, graph.OpReluN1To1: true, graph.OpRelu0To1: true, graph.OpSum: true,
 	graph.OpLess: true, graph.OpLessEqual: true, graph.OpGreater: true, graph.OpGreaterEqual: true,
 	graph.OpEqual: true, graph.OpNotEqual: true, graph.OpArgMax: true, graph.OpArgMin: true,
 	graph.OpL2Normalization: true, graph.OpRsqrt: true, graph.OpLogSoftmax: true,
