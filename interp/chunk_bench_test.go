@@ -1,6 +1,7 @@
 package interp_test
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/qbench/qbench/internal/testshared"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels"
 	"github.com/qbench/qbench/tflite"
 )
 
@@ -44,23 +46,7 @@ func BenchmarkZooSchedules(b *testing.B) {
 			e := p.NewExecutor()
 			rng := rand.New(rand.NewPCG(3, 4))
 			for i := range p.NumInputs() {
-				// Small values, valid as token ids too.
-				in := e.Input(i)
-				for j := range in.I32 {
-					in.I32[j] = int32(rng.IntN(4))
-				}
-				for j := range in.F32 {
-					in.F32[j] = rng.Float32()
-				}
-				for j := range in.I8 {
-					in.I8[j] = int8(rng.IntN(256) - 128)
-				}
-				for j := range in.U8 {
-					in.U8[j] = uint8(rng.IntN(256))
-				}
-				for j := range in.I16 {
-					in.I16[j] = int16(rng.IntN(512) - 256)
-				}
+				fillSmall(e.Input(i), rng)
 			}
 			b.Run(fmt.Sprintf("%s/%s", name, sc.name), func(b *testing.B) {
 				defer lockThread()()
@@ -76,4 +62,89 @@ func BenchmarkZooSchedules(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestZooSchedulesBitIdentical: small zoo models at batch 64 and 6 give
+// the same bytes under the default schedule (several images per step,
+// embedding lookups image by image, or no split) as op by op, and the
+// schedule is the one chosen for them.
+func TestZooSchedulesBitIdentical(t *testing.T) {
+	dir := testshared.Dir(t, "models", "zoo")
+	for _, c := range []struct {
+		name              string
+		batch             int
+		perImage, perStep int
+	}{
+		{"tfls_movie_review", 64, 2, 8}, // GATHER → MEAN, 17 KB per image
+		{"tfls_movie_review", 6, 0, 0},  // the whole batch fits one step
+		{"mlt_strww", 64, 8, 16},
+		{"coral_split_concat", 64, 0, 0},
+		{"mlt_vww96_i8", 4, 28, 1},
+	} {
+		t.Run(fmt.Sprintf("%s/batch%d", c.name, c.batch), func(t *testing.T) {
+			g, err := tflite.ReadFile(dir + "/" + c.name + ".tflite")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, err := interp.Compile(g, interp.Options{Batch: c.batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := interp.Compile(g, interp.Options{Batch: c.batch, NoRewrite: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := fast.Schedule(); s.PerImageOps != c.perImage || s.ImagesPerStep != c.perStep {
+				t.Errorf("schedule %+v, want %d ops image by image, %d images per step", s, c.perImage, c.perStep)
+			}
+			ef, ep := fast.NewExecutor(), plain.NewExecutor()
+			rng := rand.New(rand.NewPCG(7, 8))
+			for round := range 2 {
+				for i := range fast.NumInputs() {
+					fillSmall(ef.Input(i), rng)
+					copyBuffer(ep.Input(i), ef.Input(i))
+				}
+				if err := ef.Run(); err != nil {
+					t.Fatal(err)
+				}
+				if err := ep.Run(); err != nil {
+					t.Fatal(err)
+				}
+				for i := range fast.NumOutputs() {
+					if !bytes.Equal(ef.AppendOutputBytes(i, nil), ep.AppendOutputBytes(i, nil)) {
+						t.Fatalf("round %d output %d: default schedule differs from the plain run", round, i)
+					}
+				}
+			}
+		})
+	}
+}
+
+// fillSmall writes random values into b, small enough to be valid token
+// ids for an int32 input.
+func fillSmall(b *kernels.Buffer, rng *rand.Rand) {
+	for j := range b.I32 {
+		b.I32[j] = int32(rng.IntN(1000))
+	}
+	for j := range b.F32 {
+		b.F32[j] = rng.Float32()*4 - 2
+	}
+	for j := range b.I8 {
+		b.I8[j] = int8(rng.IntN(256) - 128)
+	}
+	for j := range b.U8 {
+		b.U8[j] = uint8(rng.IntN(256))
+	}
+	for j := range b.I16 {
+		b.I16[j] = int16(rng.IntN(65536) - 32768)
+	}
+}
+
+// copyBuffer copies src's values into dst (same dtype and size).
+func copyBuffer(dst, src *kernels.Buffer) {
+	copy(dst.I32, src.I32)
+	copy(dst.F32, src.F32)
+	copy(dst.I8, src.I8)
+	copy(dst.U8, src.U8)
+	copy(dst.I16, src.I16)
 }

@@ -106,7 +106,8 @@ func clampOnly(in, out *graph.Tensor) bool {
 // values within an image (convolutions and pools over H and W with
 // constant weights, elementwise ops, padding and concatenation off the
 // batch axis, reductions not over it, RESHAPEs keeping the batch, ADD
-// broadcasting a constant without a batch dimension). FULLY_CONNECTED,
+// broadcasting a constant without a batch dimension, lookups in a
+// constant embedding table by batched ids). FULLY_CONNECTED,
 // whose weights are reused across the batch, and anything unlisted is not.
 func perImage(g *graph.Graph, op *graph.Op, b int) bool {
 	isConst := func(t int) bool { return t >= 0 && g.Tensors[t].IsConst() }
@@ -118,7 +119,20 @@ func perImage(g *graph.Graph, op *graph.Op, b int) bool {
 		// A quantization along dimension 0 differs per image.
 		return x.Quant == nil || len(x.Quant.Scale) <= 1 || x.Quant.Axis != 0
 	}
-	if len(op.Inputs) == 0 || len(op.Outputs) == 0 || isConst(op.Inputs[0]) {
+	if len(op.Inputs) == 0 || len(op.Outputs) == 0 {
+		return false
+	}
+	// GATHER from a constant table (an embedding) by batched indices:
+	// image i's indices give image i's rows.
+	if op.Kind == graph.OpGather {
+		o, ok := op.Options.(*graph.GatherOptions)
+		if !ok || o == nil || o.Axis != 0 || o.BatchDims != 0 || len(op.Inputs) != 2 || len(op.Outputs) != 1 ||
+			!isConst(op.Inputs[0]) || isConst(op.Inputs[1]) {
+			return false
+		}
+		return batched(op.Inputs[1]) && batched(op.Outputs[0])
+	}
+	if isConst(op.Inputs[0]) {
 		return false
 	}
 	for _, t := range op.Inputs {
@@ -141,6 +155,9 @@ func perImage(g *graph.Graph, op *graph.Op, b int) bool {
 		return len(op.Inputs) == 1
 	case graph.OpSoftmax:
 		return len(op.Inputs) == 1 && rank >= 2
+	case graph.OpEmbeddingLookup:
+		// Output row i is the table's row ids[i].
+		return len(op.Inputs) == 2 && isConst(op.Inputs[1])
 	case graph.OpReshape:
 		// Same batch on both sides: image i's elements stay in slice i.
 		return constOrAbsent(1)

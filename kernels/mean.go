@@ -15,6 +15,11 @@ type meanKernel struct {
 	kept  []int // input offset of the first element of each output
 	red   []int // offsets of the reduced elements relative to kept[i]
 	count int
+	// inner, when > 0, is the length of the runs of outputs whose kept
+	// offsets are consecutive (the trailing dimensions are not reduced):
+	// float32 then sums a whole run per reduced offset (meanRunsF32)
+	// instead of one output at a time through the offset list.
+	inner int
 	// quantized
 	sameQuant   bool
 	zpIn, zpOut int32
@@ -35,6 +40,10 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 		return nil
 	}
 	if y.DType == graph.Float32 {
+		if k.inner > 0 {
+			meanRunsF32(x.F32, y.F32, k.kept, k.red, k.inner, float32(k.count))
+			return nil
+		}
 		for o, base := range k.kept {
 			var s float32
 			for _, r := range k.red {
@@ -68,6 +77,29 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 		setInt(y, o, min(max(v, k.lo), k.hi))
 	}
 	return nil
+}
+
+// meanRunsF32 is the float32 MEAN of Run's reference loop with the
+// outputs taken inner at a time: for outputs o..o+inner, whose input
+// offsets kept[o]+c are consecutive, it adds the input run at each reduced
+// offset in order, so every output sums the same values in the same order
+// from the same +0 (bit-identical), reading the input row by row instead
+// of one strided element per output.
+func meanRunsF32(x, y []float32, kept, red []int, inner int, count float32) {
+	for o := 0; o+inner <= len(kept); o += inner {
+		acc := y[o : o+inner : o+inner]
+		clear(acc)
+		base := kept[o]
+		for _, r := range red {
+			row := x[base+r : base+r+inner : base+r+inner]
+			for c, v := range row {
+				acc[c] += v
+			}
+		}
+		for c := range acc {
+			acc[c] /= count
+		}
+	}
 }
 
 // sumAt returns the int32 sum of xs[base+r] over the offsets red, in order
@@ -123,6 +155,13 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 	}
 	switch out.DType {
 	case graph.Float32:
+		inner := 1
+		for d := rank - 1; d >= 0 && !red[d]; d-- {
+			inner *= in.Shape[d]
+		}
+		if inner >= 4 && len(k.kept)%inner == 0 {
+			k.inner = inner
+		}
 		return k, nil
 	case graph.Int8, graph.UInt8, graph.Int16:
 	default:
