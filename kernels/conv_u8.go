@@ -294,7 +294,9 @@ func (c *convU8) Run(ins, outs []*Buffer) error {
 			}
 			acc := s.acc[:rows*n]
 			c.w.Mul(rows, a, k, c.aOff, acc, n)
-			subRowSums(acc, a, n, k, c.aOff, c.wz)
+			if !subRowSumsVec(acc, a, n, k, c.aOff, c.wz) {
+				subRowSums(acc, a, n, k, c.aOff, c.wz)
+			}
 			requantRows(dst[r0*n:(r0+rows)*n], acc, n, c.rq)
 		}
 		flipTop(dst)
