@@ -100,6 +100,15 @@ func newConvGeom(op *graph.Op, in, out *graph.Tensor, fH, fW, strideH, strideW, 
 // positions set to pad (0 for float, the input zero point for integers, so
 // that padded taps contribute nothing, like TFLite skipping them).
 func im2col[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
+	if d, ok := any(dst).([]int8); ok && narrowIm2col(g) {
+		im2colNarrow(d, any(src).([]int8), g, r0, rows, any(pad).(int8))
+		return
+	}
+	im2colGeneric(dst, src, g, r0, rows, pad)
+}
+
+// im2colGeneric is im2col for any geometry.
+func im2colGeneric[T float32 | int8](dst, src []T, g *convGeom, r0, rows int, pad T) {
 	k := g.k()
 	perImage := g.outH * g.outW
 	inRow := g.inW * g.inC
