@@ -135,6 +135,9 @@ func u8AsS8(v []uint8) []int8 {
 // toS8Shifted writes x−128 for each uint8 x (flipping the top bit).
 func toS8Shifted(dst []int8, src []uint8) {
 	d := bytesOf(dst[:len(src)])
+	if xor80Vec(d, src) {
+		return
+	}
 	n := len(src) &^ 7
 	for i := 0; i < n; i += 8 {
 		binary.LittleEndian.PutUint64(d[i:], binary.LittleEndian.Uint64(src[i:])^0x8080808080808080)
@@ -150,6 +153,9 @@ func flipTop(v []int8) {
 	// Eight bytes per step (the flip is per byte, so word order does not
 	// matter): the uint8 kernels run it over every output.
 	b := bytesOf(v)
+	if xor80Vec(b, b) {
+		return
+	}
 	n := len(b) &^ 7
 	for i := 0; i < n; i += 8 {
 		binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^0x8080808080808080)

@@ -6,7 +6,7 @@ package kernels
 // masks and the base).
 //
 //go:noescape
-func u8RowFixAVX512(acc *int32, n int, a *int8, k int, rows int, base, wz int32, kmask uint64, nmask uint16)
+func u8RowFixAVX512(acc *int32, n int, a *int8, k int, rows int, base, wz int32, kmask uint64)
 
 // subRowSumsVec is subRowSums with AVX-512BW; it reports false (and does
 // nothing) when the CPU lacks it.
@@ -29,7 +29,24 @@ func subRowSumsVec(acc []int32, a []int8, n, k int, aOff, wz int32) bool {
 		kmask = 1<<r - 1
 		base -= 128 * int32(64-r)
 	}
-	nmask := uint16(1)<<(n%16) - 1
-	u8RowFixAVX512(&acc[0], n, &a[0], k, rows, base, wz, kmask, nmask)
+	u8RowFixAVX512(&acc[0], n, &a[0], k, rows, base, wz, kmask)
+	return true
+}
+
+// xor80AVX512 flips the top bit of n bytes from src into dst.
+//
+//go:noescape
+func xor80AVX512(dst, src *byte, n int)
+
+// xor80Vec flips the top bit of every byte of src into dst (as long as
+// src) with AVX-512BW and reports whether it did.
+func xor80Vec(dst, src []byte) bool {
+	if !hasAVX512BW {
+		return false
+	}
+	if len(src) > 0 {
+		_ = dst[len(src)-1]
+		xor80AVX512(&dst[0], &src[0], len(src))
+	}
 	return true
 }
