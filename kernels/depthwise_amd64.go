@@ -59,3 +59,15 @@ func (v *dwVec) accF32(acc []float32, src []float32, base, step, npix int) {
 		}
 	}
 }
+
+// accPacked runs groups of v.packP pixels as 64-lane pixels (see
+// dwVec.packP): group q's accumulators at acc[q·64:], its windows at
+// src[base + q·64 …]. The caller (dwVec.rowI32) has checked the bounds.
+func (v *dwVec) accPacked(acc []int32, src []byte, base, groups int) {
+	s := (*byte)(unsafe.Add(unsafe.Pointer(&src[0]), base))
+	if v.kind == dwS8 {
+		dwAccS8x64AVX512(&acc[0], 4*64, s, 64, &v.off[0], len(v.off), &v.packW[0], &v.packInit[0], groups)
+		return
+	}
+	dwAccU8x64AVX512(&acc[0], 4*64, s, 64, &v.off[0], len(v.off), &v.packW[0], &v.packInit[0], groups)
+}

@@ -14,3 +14,8 @@ func (v *dwVec) accI32(acc []int32, src []byte, base, step, npix int) {
 func (v *dwVec) accF32(acc []float32, src []float32, base, step, npix int) {
 	panic("kernels: depthwise vector loop without assembly")
 }
+
+// accPacked is never called here (newDwVec returns nil).
+func (v *dwVec) accPacked(acc []int32, src []byte, base, groups int) {
+	panic("kernels: depthwise vector loop without assembly")
+}

@@ -60,6 +60,14 @@ type dwVec struct {
 	padI       byte      // the integer kinds' padding byte (zp_in)
 	padded     sync.Pool // *[]byte or *[]float32: one image's padded copy
 	paddedSize int
+	// packP > 0 (integer kinds, stride-1 columns, C dividing 64, C < 64)
+	// runs packP neighbouring pixels as one 64-lane pixel: their windows'
+	// values for a tap are packP·C contiguous bytes, so the 64-lane loop
+	// with packW and packInit (the weights and start repeated packP times)
+	// fills all its lanes where the C-lane blocks would leave most empty
+	// (a MobileNet's 8- and 16-channel layers).
+	packP           int
+	packW, packInit []int32
 }
 
 // newDwVec builds the vector plan, or nil when the vector loops cannot
@@ -127,6 +135,17 @@ func newDwVec(kind dwKind, g *convGeom, mult int, wI, initI []int32, wF []float3
 		v.blocks = append(v.blocks, b)
 		c0 += n
 	}
+	if kind != dwF32 && g.strideW == 1 && C < 64 && 64%C == 0 {
+		v.packP = 64 / C
+		for t := 0; t < taps; t++ {
+			for range v.packP {
+				v.packW = append(v.packW, wI[t*C:(t+1)*C]...)
+			}
+		}
+		for range v.packP {
+			v.packInit = append(v.packInit, initI[:C]...)
+		}
+	}
 	return v
 }
 
@@ -172,6 +191,16 @@ func (v *dwVec) rowI32(acc []int32, img []byte, g *convGeom, oy int) {
 	// Every read and write lies inside img and acc: the last pixel's last
 	// tap ends at base + (npix−1)·step + off[last] + C.
 	_, _ = img[base+(npix-1)*step+v.off[len(v.off)-1]+v.c-1], acc[npix*v.c-1]
+	if P := v.packP; P > 0 && npix >= P {
+		// Whole groups of P pixels (their last pixel's reads are inside
+		// the bound above); the rest through the channel blocks.
+		full := npix / P * P
+		v.accPacked(acc, img, base, full/P)
+		acc, base, npix = acc[full*v.c:], base+full*step, npix-full
+		if npix == 0 {
+			return
+		}
+	}
 	v.accI32(acc, img, base, step, npix)
 }
 

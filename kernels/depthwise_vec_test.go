@@ -28,6 +28,12 @@ type dwVecCase struct {
 }
 
 func newDwVecCase(rng *rand.Rand, dt graph.DType) dwVecCase {
+	return newDwVecCaseWide(rng, dt, 12)
+}
+
+// newDwVecCaseWide is newDwVecCase with up to extraW−1 columns beyond
+// the window.
+func newDwVecCaseWide(rng *rand.Rand, dt graph.DType, extraW int) dwVecCase {
 	fH, fW := 1+rng.IntN(5), 1+rng.IntN(5)
 	if rng.IntN(2) == 0 {
 		fW = fH
@@ -37,7 +43,7 @@ func newDwVecCase(rng *rand.Rand, dt graph.DType) dwVecCase {
 		dil = 1
 	}
 	h := fH + (fH-1)*(dil-1) + rng.IntN(9)
-	w := fW + (fW-1)*(dil-1) + rng.IntN(12)
+	w := fW + (fW-1)*(dil-1) + rng.IntN(extraW)
 	c := []int{1 + rng.IntN(20), 1 + rng.IntN(70), 60 + rng.IntN(90), 64, 16, 8}[rng.IntN(6)]
 	mult := 1
 	if rng.IntN(4) == 0 {
