@@ -395,7 +395,11 @@ func quantDiv(p *prep, q binQuantParams) (func(a, b int32) int32, error) {
 	if p.out(0).DType != graph.UInt8 {
 		return nil, p.unsupported("quantized DIV is uint8 only in TFLite")
 	}
-	m, sh := fixedpoint.QuantizeMultiplier(float64(q.s1) / (float64(q.s2) * float64(q.so)))
+	// The ratio in float32, as TFLite's DivPrepare forms it from the float
+	// scales (measured: the ratio in double missed an exact tie, 5.5 → 5
+	// where TFLite gives 6).
+	ratio := float32(q.s1 / float32(q.s2*q.so))
+	m, sh := fixedpoint.QuantizeMultiplier(float64(ratio))
 	runtime := p.rnd != fixedpoint.DoubleRounding
 	return func(a, b int32) int32 {
 		x, y := a-q.z1, b-q.z2
