@@ -112,13 +112,14 @@ func TestInt16LightOpsMatchTFLite(t *testing.T) {
 }
 
 // TestUint8TiesMatchTFLite: uint8 ops whose int8 twins the runtime's
-// XNNPACK delegate takes (MEAN over H×W, AVERAGE_POOL_2D, ADD, MUL), with
+// XNNPACK delegate takes (MEAN over H×W, AVERAGE_POOL_2D, ADD, MUL) and
+// CONCATENATION of inputs at other scales (rescaled in float32), with
 // scales that put many results on exact .5 ties, where XNNPACK's rounding
 // (half to even, or half up) and the builtin kernels' (half away from zero)
 // part: qbench's runtime arithmetic must match the oracle on every value.
 // Measured: the delegate takes uint8 MEAN over H×W (kept 4-D or not, same
 // or differing quantization: ties go to even) but not MEAN over channels.
-// Each case runs on four random inputs, in a fixed order, so a rule that
+// Each case runs on two random inputs, in a fixed order, so a rule that
 // holds only for some inputs fails every run rather than some runs.
 func TestUint8TiesMatchTFLite(t *testing.T) {
 	or, err := oracle.Find()
@@ -142,6 +143,19 @@ func TestUint8TiesMatchTFLite(t *testing.T) {
 		"avgpool-same-3x3": oneOp(graph.OpAveragePool2D, &graph.Pool2DOptions{Padding: graph.PaddingSame, StrideW: 1, StrideH: 1, FilterW: 2, FilterH: 2},
 			u8(s, 0.05, 3), u8(s, 0.05, 3)),
 		"add-half": oneOp(graph.OpAdd, &graph.AddOptions{}, u8(s, 0.05, 128), u8(s, 0.1, 128), constOf(graph.UInt8, s, 0.05, 0, rng)),
+		// SSD MobileNets concatenate uint8 predictors of differing scales.
+		"concat-rescale2": oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, u8(s, 0.05, 128), u8([]int{1, 8, 8, 12}, 0.0625, 100),
+			constOf(graph.UInt8, s, 0.025, 3, rng)),
+		"concat-rescale3": oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, u8(s, 0.05, 128), u8([]int{1, 8, 8, 18}, 0.0625, 100),
+			constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng)),
+		"concat-rescale4": oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, u8(s, 0.05, 128), u8([]int{1, 8, 8, 24}, 0.0625, 100),
+			constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng)),
+		"concat-rescale5": oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, u8(s, 0.05, 128), u8([]int{1, 8, 8, 30}, 0.0625, 100),
+			constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng)),
+		"concat-rescale6": oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 3}, u8(s, 0.05, 128), u8([]int{1, 8, 8, 36}, 0.0625, 100),
+			constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng), constOf(graph.UInt8, s, 0.025, 3, rng)),
+		"concat-same": oneOp(graph.OpConcatenation, &graph.ConcatenationOptions{Axis: 1}, u8(s, 0.05, 128), u8([]int{1, 16, 8, 6}, 0.05, 128),
+			constOf(graph.UInt8, s, 0.05, 0, rng)),
 		"mul-half": oneOp(graph.OpMul, &graph.ArithOptions{}, u8(s, 0.5, 128), u8(s, 0.25, 128), constOf(graph.UInt8, s, 0.25, 0, rng)),
 	}
 	cases["add-half"].Tensors[1].Quant.ZeroPoint[0] = 128
@@ -159,7 +173,7 @@ func TestUint8TiesMatchTFLite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		for rep := range 4 {
+		for rep := range 2 {
 			in := randomInput(rng, p.InputTensor(0), 8, -6, 6)
 			got, err := p.NewExecutor().RunRaw(in)
 			if err != nil {

@@ -2,16 +2,21 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // concatKernel implements CONCATENATION: for each outer index (the product
 // of dimensions before the axis) it copies each input's contiguous block in
-// turn. Quantized values are never rescaled, as in the TFLite runtime
-// (measured with the oracle): uint8 and int16 inputs are copied whatever
-// their scales, and int8 inputs must have the output's scale and zero point
-// (TFLite refuses the model otherwise, and so does Prepare).
+// turn. As in the TFLite runtime (measured with the oracle), int16 inputs
+// are copied whatever their scales, int8 inputs must have the output's
+// scale and zero point (TFLite refuses the model otherwise, and so does
+// Prepare), and uint8 inputs with other parameters than the output's are
+// rescaled in float32 by the builtin kernel (ConcatenationWithScaling; SSD
+// MobileNets concatenate six class predictors so) but copied unchanged
+// by the runtime's delegate, which takes 2 to 4 inputs.
 type concatKernel struct {
 	outer  int
 	blocks []int // elements per outer index, per input
@@ -19,10 +24,22 @@ type concatKernel struct {
 	flo, fhi float32
 	clampF   bool
 	ref      bool // the reference loop: a dtype switch per block
+	// u8 is set when some uint8 input needs rescaling: per input, nil to
+	// copy, else its float32 scale and bias onto the output.
+	u8   []*u8Rescale
+	u8ZP int32
 }
+
+// u8Rescale maps an input's uint8 value q to round(q·scale + bias) + the
+// output zero point, in float32 with TFLite's operation order.
+type u8Rescale struct{ scale, bias float32 }
 
 func (k *concatKernel) Run(ins, outs []*Buffer) error {
 	y := outs[0]
+	if k.u8 != nil {
+		k.runU8Rescale(ins, y.U8)
+		return nil
+	}
 	if !k.ref {
 		switch y.DType {
 		case graph.Float32:
@@ -80,6 +97,30 @@ func (k *concatKernel) Run(ins, outs []*Buffer) error {
 	return nil
 }
 
+// runU8Rescale is Run for uint8 outputs with some input to rescale: each
+// such block goes through round-half-away(float32(q)·scale + bias), the
+// product rounded to float32 before the addition as in C (no fused
+// multiply-add), then the output zero point and the uint8 clamp.
+func (k *concatKernel) runU8Rescale(ins []*Buffer, y []uint8) {
+	o := 0
+	for r := range k.outer {
+		for i, x := range ins {
+			n := k.blocks[i]
+			src := x.U8[r*n : (r+1)*n]
+			dst := y[o : o+n]
+			if rs := k.u8[i]; rs == nil {
+				copy(dst, src)
+			} else {
+				for j, q := range src {
+					v := float32(float32(q)*rs.scale) + rs.bias
+					dst[j] = uint8(min(max(int32(math.Round(float64(v)))+k.u8ZP, 0), 255))
+				}
+			}
+			o += n
+		}
+	}
+}
+
 // concatBlocks copies each input's block per outer index, with the dtype
 // resolved once (elems picks the typed slice of a buffer).
 func concatBlocks[T any](k *concatKernel, ins []*Buffer, y []T, elems func(*Buffer) []T) {
@@ -93,7 +134,7 @@ func concatBlocks[T any](k *concatKernel, ins []*Buffer, y []T, elems func(*Buff
 	}
 }
 
-func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel, error) {
+func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding, ref bool) (Kernel, error) {
 	o, ok := op.Options.(*graph.ConcatenationOptions)
 	if !ok {
 		return nil, fmt.Errorf("%s: options are %T, want *graph.ConcatenationOptions", op.Kind, op.Options)
@@ -140,6 +181,21 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Ke
 		// The TFLite runtime copies uint8 and int16 inputs whatever their
 		// scales (converters give them the output's) and refuses int8 ones
 		// whose quantization differs from the output's.
+		// The runtime's delegate takes a concatenation of 2 to 4 inputs
+		// and copies uint8 bytes whatever their scales (measured: 2, 3 and
+		// 4 inputs copy, 5 and 6 rescale).
+		xnnCopies := rnd == fixedpoint.RuntimeRounding && len(ins) >= 2 && len(ins) <= 4
+		if out.DType == graph.UInt8 && outQ && !xnnCopies {
+			if si, zi, ok := QuantParams(t); ok && (si != so || zi != zo) {
+				if k.u8 == nil {
+					k.u8 = make([]*u8Rescale, len(ins))
+				}
+				// 1/so first, as TFLite forms inverse_output_scale.
+				sc := float32(si * float32(1/so))
+				k.u8[i] = &u8Rescale{scale: sc, bias: float32(-float32(zi) * sc)}
+				k.u8ZP = zo
+			}
+		}
 		if out.DType == graph.Int8 {
 			si, zi, ok := QuantParams(t)
 			if ok != outQ || si != so || zi != zo {

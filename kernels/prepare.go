@@ -78,7 +78,7 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	case graph.OpPad, graph.OpPadV2:
 		return preparePad(op, ins, outs, o.reference)
 	case graph.OpConcatenation:
-		return prepareConcatenation(op, ins, outs, o.reference)
+		return prepareConcatenation(op, ins, outs, rnd, o.reference)
 	case graph.OpQuantize:
 		return prepareQuantize(op, ins, outs, rnd, o.reference)
 	case graph.OpAdd:
