@@ -466,6 +466,9 @@ type convInt8 struct {
 	// fused, when set, runs seg through the fused requantizing kernels
 	// (conv_seg_s8.go) instead of segPool's path.
 	fused *segS8Fused
+	// padCol, when set, runs the im2col path from a padded image
+	// (conv_padcol.go).
+	padCol *padCol
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -516,6 +519,10 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		i8Len = 0
 	}
 	k.scratch = newScratchPool(0, i8Len, rows*g.outC)
+	// pathIm2col keeps the general im2col (tests compare the two).
+	if path != pathReference && path != pathIm2col {
+		k.padCol = newPadCol(g, int8(zpIn))
+	}
 	return k, nil
 }
 
@@ -542,26 +549,40 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	}
 	s := c.scratch.get()
 	defer c.scratch.put(s)
+	if c.padCol != nil {
+		c.runPadCol(batch, src, dst, s)
+		return nil
+	}
 	chunk := len(s.acc) / n
 	for r0 := 0; r0 < m; r0 += chunk {
 		rows := min(chunk, m-r0)
-		var a []int8
 		if g.pointwise() {
-			a = src[r0*k:]
-		} else {
-			im2col(s.i8, src, g, r0, rows, int8(c.inZP))
-			a = s.i8
-		}
-		if c.rq.fast != nil {
-			// The epilogue runs on each tile of accumulators while it is
-			// in cache, instead of a second pass over s.acc.
-			c.w.MulRequant(rows, a, k, -c.inZP, c.rq.fast, dst[r0*n:(r0+rows)*n], n)
+			c.productOf(rows, src[r0*k:], s, dst[r0*n:(r0+rows)*n])
 			continue
 		}
-		c.w.Mul(rows, a, k, -c.inZP, s.acc, n)
-		requantRows(dst[r0*n:(r0+rows)*n], s.acc[:rows*n], n, c.rq)
+		im2col(s.i8, src, g, r0, rows, int8(c.inZP))
+		c.product(rows, s, dst[r0*n:(r0+rows)*n])
 	}
 	return nil
+}
+
+// product multiplies the rows of im2col matrix s.i8 by the weights into
+// dst (rows × outC int8 outputs).
+func (c *convInt8) product(rows int, s *convScratch, dst []int8) {
+	c.productOf(rows, s.i8, s, dst)
+}
+
+// productOf is product with the A matrix a (k values per row).
+func (c *convInt8) productOf(rows int, a []int8, s *convScratch, dst []int8) {
+	n, k := c.g.outC, c.g.k()
+	if c.rq.fast != nil {
+		// The epilogue runs on each tile of accumulators while it is
+		// in cache, instead of a second pass over s.acc.
+		c.w.MulRequant(rows, a, k, -c.inZP, c.rq.fast, dst, n)
+		return
+	}
+	c.w.Mul(rows, a, k, -c.inZP, s.acc, n)
+	requantRows(dst, s.acc[:rows*n], n, c.rq)
 }
 
 // requantRows runs the int32 epilogue over a row-major [rows][n] block
