@@ -145,6 +145,21 @@ const (
 	OpDynamicUpdateSlice
 	OpLocalResponseNormalization
 	OpEmbeddingLookup
+
+	// Selection, scatter, bitwise and data-dependent ops (kernels/ops_more.go,
+	// kernels/ops_dynamic.go). WHERE and UNIQUE outputs have data-dependent
+	// shapes: interp sizes them per run (interp/dynamic.go).
+	OpTopKV2
+	OpScatterND
+	OpBroadcastArgs
+	OpReduceAll
+	OpBitcast
+	OpBitwiseXor
+	OpRightShift
+	OpNonMaxSuppressionV4
+	OpNonMaxSuppressionV5
+	OpWhere
+	OpUnique
 )
 
 var opNames = [...]string{
@@ -165,6 +180,8 @@ var opNames = [...]string{
 	"ATAN2", "CUMSUM", "ONE_HOT", "REVERSE_SEQUENCE", "MATRIX_DIAG", "MATRIX_SET_DIAG", "BUCKETIZE",
 	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
 	"DYNAMIC_UPDATE_SLICE", "LOCAL_RESPONSE_NORMALIZATION", "EMBEDDING_LOOKUP",
+	"TOPK_V2", "SCATTER_ND", "BROADCAST_ARGS", "REDUCE_ALL", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
+	"NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "WHERE", "UNIQUE",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -330,4 +347,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpEmbeddingLookup + 1
+const NumOpKinds = OpUnique + 1

@@ -150,8 +150,15 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpMatrixSetDiag: single(shapeSame), OpBucketize: single(shapeSame), OpSegmentSum: single(shapeSegmentSum),
 	OpUnsortedSegmentSum: single(shapeUnsortedSegment), OpUnsortedSegmentMax: single(shapeUnsortedSegment),
 	OpUnsortedSegmentMin: single(shapeUnsortedSegment), OpUnsortedSegmentProd: single(shapeUnsortedSegment),
+
 	OpDynamicUpdateSlice: single(shapeSame), OpLocalResponseNormalization: single(shapeSame),
 	OpEmbeddingLookup: single(shapeEmbeddingLookup),
+
+	// Selection, scatter, bitwise and data-dependent ops (shapes_more.go).
+	OpTopKV2: shapeTopK, OpScatterND: single(shapeScatterND), OpBroadcastArgs: single(shapeBroadcastArgs),
+	OpReduceAll: single(shapeReduce), OpBitcast: single(shapeBitcast), OpBitwiseXor: single(shapeBroadcast),
+	OpRightShift: single(shapeBroadcast), OpNonMaxSuppressionV4: shapeNMS, OpNonMaxSuppressionV5: shapeNMS,
+	OpWhere: shapeWhere, OpUnique: shapeUnique,
 }
 
 func equalShape(a, b []int) bool {

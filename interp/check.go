@@ -52,8 +52,15 @@ func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
 	if len(orig) != len(fg.Ops) {
 		return nil, fmt.Errorf("check: folding kept %d of %d ops but reported %d folded", len(fg.Ops), len(g.Ops), len(folded.Ops))
 	}
+	dyn, err := planDynamic(fg)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
 	var probs []OpProblem
 	for fi, op := range fg.Ops {
+		if dyn.runs(fi) {
+			continue // prepared when it runs, for the shapes it then has
+		}
 		ins := make([]*graph.Tensor, len(op.Inputs))
 		for j, ti := range op.Inputs {
 			ins[j] = fg.Tensor(ti)

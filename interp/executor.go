@@ -74,6 +74,7 @@ func (e *Executor) ensurePlain() {
 			e.bufs[i] = view(t, e.arena, p.plain.offset[i])
 		}
 	}
+	p.dyn.buffers(p.g, e.bufs)
 	e.ins, e.outs = argLists(p.g.Ops, e.bufs)
 }
 
@@ -213,7 +214,7 @@ func (e *Executor) OutputFloat(i int, dst []float32) []float32 {
 		return dst[:0]
 	}
 	t := e.p.OutputTensor(i)
-	n := t.NumElements()
+	n := graph.NumElements(b.Shape) // the run's shape: an output may be sized per run
 	if cap(dst) < n {
 		dst = make([]float32, n)
 	}

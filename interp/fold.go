@@ -138,7 +138,8 @@ var layoutKinds = map[graph.OpKind]bool{
 
 func foldable(g *graph.Graph, op *graph.Op, isInput []bool) bool {
 	if op.Kind <= graph.OpUnknown || op.Kind >= graph.NumOpKinds || op.Kind == graph.OpWhile ||
-		op.Kind == graph.OpIf || op.Kind == graph.OpCallOnce || len(op.Outputs) == 0 {
+		op.Kind == graph.OpIf || op.Kind == graph.OpCallOnce || len(op.Outputs) == 0 ||
+		op.Kind == graph.OpWhere || op.Kind == graph.OpUnique { // sized when they run (dynamic.go)
 		return false
 	}
 	for _, t := range op.Outputs {
@@ -159,6 +160,9 @@ func foldable(g *graph.Graph, op *graph.Op, isInput []bool) bool {
 			return false
 		}
 		if (op.Kind == graph.OpShape || op.Kind == graph.OpRank) && k == 0 {
+			if op.Kind == graph.OpShape && hasDynamicSource(g) {
+				return false // the shape may be known only at run time (dynamic.go)
+			}
 			continue // only the (static) shape is read
 		}
 		if !tt.IsConst() {

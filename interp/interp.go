@@ -101,6 +101,9 @@ type Program struct {
 	carryState bool
 	// folded says which ops Compile evaluated at load (see Fold).
 	folded FoldReport
+	// dyn marks the ops prepared at run time and the tensors sized per
+	// run (see dynamic.go); nil for a graph whose shapes are all known.
+	dyn *dynPlan
 }
 
 // HasState reports whether the program has state tensors (e.g. an LSTM's);
@@ -155,7 +158,11 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 		return nil, fmt.Errorf("compile: tensor %d %q (shape %v, %s) needs %d bytes, more than the arena budget of %d bytes (interp.Options.MaxArenaBytes)",
 			i, t.Name, t.Shape, t.DType, n, budget)
 	}
-	p := &Program{g: g, folded: folded, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState}
+	dyn, err := planDynamic(g)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	p := &Program{g: g, folded: folded, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState, dyn: dyn}
 	for i, t := range g.Tensors {
 		if !t.IsConst() {
 			continue
@@ -175,6 +182,10 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = g.Tensor(ti)
 		}
+		if dyn.runs(oi) {
+			p.prepared = append(p.prepared, newDynKernel(g, op, opts, budget))
+			continue
+		}
 		k, err := prepareOp(g, op, ins, outs, opts, bs)
 		if err != nil {
 			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Name(), tensorName(g, op), err)
@@ -189,8 +200,8 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 	// State tensors must keep their bytes between runs, which the plain
 	// schedule guarantees by keeping them alive from its start to its end;
 	// the rewritten schedule does not plan them, so stateful models keep
-	// the plain one.
-	if !opts.KeepAll && !opts.NoRewrite && len(p.vars) == 0 {
+	// the plain one, as do graphs with tensors sized per run.
+	if !opts.KeepAll && !opts.NoRewrite && len(p.vars) == 0 && dyn == nil {
 		f, err := p.buildFast(opts)
 		if err != nil {
 			return nil, fmt.Errorf("compile: %w", err)
@@ -201,6 +212,9 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 	if p.fast != nil {
 		spec.external = p.io
 	} else {
+		if dyn != nil {
+			spec.external = dyn.tensor // sized per run, outside the arena
+		}
 		// Graph inputs stay alive for the whole run so what a caller wrote
 		// is still there for the next Run; they cost little next to
 		// activations.

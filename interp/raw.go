@@ -139,7 +139,9 @@ func (e *Executor) RunRaw(in []byte) ([]byte, error) {
 // its own Executor; the result is identical to a single Executor's.
 func RunRaw(p *Program, in []byte, workers int) ([]byte, error) {
 	e := p.NewExecutor()
-	if p.NumInputs() != 1 || workers <= 1 || (p.HasState() && p.carryState) {
+	// Outputs sized per run (dynamic.go) differ in length by sample: one
+	// executor appends them one after another, as the oracle does.
+	if p.NumInputs() != 1 || workers <= 1 || (p.HasState() && p.carryState) || p.dyn != nil {
 		return e.RunRaw(in)
 	}
 	size := p.InputTensor(0).ByteSize()
@@ -241,6 +243,14 @@ func RunRawAll(p *Program, ins [][]byte, workers int) ([][]byte, error) {
 	if p.HasState() && p.carryState {
 		workers = 1 // each sample starts from the state the previous one left
 	}
+	if p.dyn != nil {
+		// Outputs sized per run differ in length by sample: one executor
+		// appends each sample's values after the previous one's.
+		workers = 1
+		for o := range outs {
+			outs[o] = outs[o][:0]
+		}
+	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -262,6 +272,10 @@ func RunRawAll(p *Program, ins [][]byte, workers int) ([][]byte, error) {
 					return
 				}
 				for o := range outs {
+					if p.dyn != nil {
+						outs[o] = AppendBytes(outs[o], e.Output(o))
+						continue
+					}
 					size := p.OutputTensor(o).ByteSize()
 					AppendBytes(outs[o][s*size:s*size], e.Output(o))
 				}

@@ -124,6 +124,11 @@ func (k *reduceKernel) Run(ins, outs []*Buffer) error {
 			setWrapped(y, i, int64(v))
 		}
 		return nil
+	case y.DType == graph.Bool && k.kind == graph.OpReduceAll:
+		for i, base := range k.kept {
+			y.Bool[i] = fold(x.Bool, base, k.red, true, func(a, b bool) bool { return a && b })
+		}
+		return nil
 	case y.DType == graph.Bool:
 		for i, base := range k.kept {
 			y.Bool[i] = fold(x.Bool, base, k.red, false, func(a, b bool) bool { return a || b })
@@ -187,7 +192,7 @@ func prepareReduce(p *prep) (Kernel, error) {
 	}
 	d := out.DType
 	switch p.op.Kind {
-	case graph.OpReduceAny:
+	case graph.OpReduceAny, graph.OpReduceAll:
 		if d == graph.Bool {
 			return k, nil
 		}

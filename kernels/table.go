@@ -92,4 +92,12 @@ var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
 	graph.OpUnsortedSegmentMax: prepareSegment, graph.OpUnsortedSegmentMin: prepareSegment,
 	graph.OpUnsortedSegmentProd: prepareSegment, graph.OpDynamicUpdateSlice: prepareDynamicUpdateSlice,
 	graph.OpLocalResponseNormalization: prepareLRN, graph.OpEmbeddingLookup: prepareEmbeddingLookup,
+
+	// ops_more.go, ops_dynamic.go: selection, scatter, bitwise and
+	// data-dependent ops.
+	graph.OpTopKV2: prepareTopK, graph.OpScatterND: prepareScatterND, graph.OpBroadcastArgs: prepareBroadcastArgs,
+	graph.OpReduceAll: prepareReduce, graph.OpBitcast: prepareBitcast, graph.OpBitwiseXor: prepareBitwise,
+	graph.OpRightShift: prepareBitwise, graph.OpSegmentSum: prepareSegmentSum,
+	graph.OpNonMaxSuppressionV4: prepareNMS, graph.OpNonMaxSuppressionV5: prepareNMS,
+	graph.OpWhere: prepareWhere, graph.OpUnique: prepareUnique,
 }

@@ -142,9 +142,9 @@ func TestReadOpsNotModelled(t *testing.T) {
 		byteCode byte
 		name     string
 	}{
-		{48, 48, "TOPK_V2"},
+		{15, 15, "LSH_PROJECTION"},
 		{32, 32, "CUSTOM"},
-		{160, 127, "BITWISE_XOR"}, // codes above 127 live only in builtin_code
+		{131, 127, "RFFT2D"}, // codes above 127 live only in builtin_code
 	} {
 		g, err := Read(patchCode(c.code, c.byteCode))
 		if err != nil {

@@ -109,6 +109,15 @@ const (
 	optUnsortedSegmentMin  = 120
 	optUnsortedSegmentSum  = 121
 	optAtan2               = 122
+	optTopKV2              = 34
+	optUnique              = 80
+	optWhere               = 85
+	optNMSV4               = 95
+	optNMSV5               = 96
+	optScatterNd           = 97
+	optBitcast             = 124
+	optBitwiseXor          = 125
+	optRightShift          = 126
 	optDynamicUpdateSlice  = 117
 	optLRN                 = 13
 	customDetectionPostPro = "TFLite_Detection_PostProcess"
@@ -241,6 +250,19 @@ var opSpecs = []opSpec{
 	spec(graph.OpDynamicUpdateSlice, code("DYNAMIC_UPDATE_SLICE"), optDynamicUpdateSlice, arity{3, 3, nil, 1}, nil, nil),
 	spec(graph.OpEmbeddingLookup, code("EMBEDDING_LOOKUP"), optNone, arBinary, nil, nil),
 	spec(graph.OpLocalResponseNormalization, code("LOCAL_RESPONSE_NORMALIZATION"), optLRN, arUnary, readLRN, writeLRN),
+
+	// Selection, scatter, bitwise and data-dependent ops (kernels/ops_more.go, ops_dynamic.go).
+	spec(graph.OpTopKV2, code("TOPK_V2"), optTopKV2, arity{2, 2, nil, 2}, nil, nil),
+	spec(graph.OpScatterND, code("SCATTER_ND"), optScatterNd, arity{3, 3, nil, 1}, nil, nil),
+	spec(graph.OpBroadcastArgs, code("BROADCAST_ARGS"), optNone, arBinary, nil, nil),
+	spec(graph.OpReduceAll, code("REDUCE_ALL"), optReducer, arBinary, readReducer, writeReducer),
+	spec(graph.OpBitcast, code("BITCAST"), optBitcast, arUnary, nil, nil),
+	spec(graph.OpBitwiseXor, code("BITWISE_XOR"), optBitwiseXor, arBinary, nil, nil),
+	spec(graph.OpRightShift, code("RIGHT_SHIFT"), optRightShift, arBinary, nil, nil),
+	spec(graph.OpNonMaxSuppressionV4, code("NON_MAX_SUPPRESSION_V4"), optNMSV4, arity{5, 5, nil, 2}, nil, nil),
+	spec(graph.OpNonMaxSuppressionV5, code("NON_MAX_SUPPRESSION_V5"), optNMSV5, arity{6, 6, nil, 3}, nil, nil),
+	spec(graph.OpWhere, code("WHERE"), optWhere, arUnary, nil, nil),
+	spec(graph.OpUnique, code("UNIQUE"), optUnique, arity{1, 1, nil, 2}, readUnique, writeUnique),
 }
 
 func spec(k graph.OpKind, c int32, options uint8, ar arity, read func(*opt) any,

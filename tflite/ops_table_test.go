@@ -89,6 +89,21 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				set(1, graph.Float32, []int{2, 3})
 			case graph.OpEmbeddingLookup:
 				set(0, graph.Int32, []int{1})
+			case graph.OpBroadcastArgs:
+				set(0, graph.Int32, []int{2})
+				set(1, graph.Int32, []int{1})
+			case graph.OpNonMaxSuppressionV4, graph.OpNonMaxSuppressionV5:
+				set(0, graph.Float32, []int{3, 4})
+				set(1, graph.Float32, []int{3})
+				set(2, graph.Int32, []int{}, 2)
+			case graph.OpUnique, graph.OpWhere:
+				set(0, graph.Float32, []int{3})
+			case graph.OpTopKV2:
+				set(1, graph.Int32, []int{}, 1)
+			case graph.OpScatterND:
+				set(0, graph.Int32, []int{1, 1}, 0)
+				set(1, graph.Float32, []int{1, 2})
+				set(2, graph.Int32, []int{2}, 2, 2)
 			}
 			if s.kind == graph.OpDetectionPostProcess {
 				// Boxes, scores and anchors as its shape rule wants them;

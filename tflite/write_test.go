@@ -171,6 +171,36 @@ func handGraphs() map[string]*graph.Graph {
 		act([]int{2, 2}, graph.Float32, nil), nil)
 	add("dequantize_float16_input", graph.OpDequantize, nil,
 		[]*graph.Tensor{act([]int{1, 3}, graph.Float16, nil)}, act([]int{1, 3}, graph.Float32, nil), []int{0})
+	// Ops with several outputs and data-dependent shapes, on constants
+	// (seeds for the fuzzers: UNIQUE's idx_out_type, NMS's arity).
+	i32c := func(name string, shape []int, v ...int32) *graph.Tensor {
+		return &graph.Tensor{Name: name, Shape: shape, DType: graph.Int32, Data: graph.EncodeInt32s(v)}
+	}
+	f32c := func(name string, shape []int, v ...float32) *graph.Tensor {
+		return &graph.Tensor{Name: name, Shape: shape, DType: graph.Float32, Data: graph.EncodeFloat32s(v)}
+	}
+	multi := func(name string, kind graph.OpKind, opts any, in, out []*graph.Tensor) {
+		g := &graph.Graph{}
+		var ins, outs []int
+		for _, t := range in {
+			ins = append(ins, g.AddTensor(t))
+		}
+		for _, t := range out {
+			outs = append(outs, g.AddTensor(t))
+		}
+		g.AddOp(kind, ins, outs, opts)
+		g.Outputs = outs
+		gs[name] = g
+	}
+	multi("unique_idx64", graph.OpUnique, &graph.UniqueOptions{IdxType: graph.Int64}, []*graph.Tensor{i32c("u", []int{5}, 3, 1, 3, 2, 1)},
+		[]*graph.Tensor{act([]int{5}, graph.Int32, nil), act([]int{5}, graph.Int64, nil)})
+	multi("topk", graph.OpTopKV2, nil, []*graph.Tensor{f32c("v", []int{2, 3}, 1, 5, 2, 0, -1, 4), i32c("k", []int{}, 2)},
+		[]*graph.Tensor{act([]int{2, 2}, graph.Float32, nil), act([]int{2, 2}, graph.Int32, nil)})
+	multi("nms_v5", graph.OpNonMaxSuppressionV5, nil, []*graph.Tensor{f32c("boxes", []int{2, 4}, 0, 0, 1, 1, 0, 0, 0.5, 1),
+		f32c("scores", []int{2}, 0.9, 0.8), i32c("max", []int{}, 2), f32c("iou", []int{}, 0.5), f32c("thr", []int{}, 0), f32c("sigma", []int{}, 0.5)},
+		[]*graph.Tensor{act([]int{2}, graph.Int32, nil), act([]int{2}, graph.Float32, nil), act([]int{}, graph.Int32, nil)})
+	add("where", graph.OpWhere, nil, []*graph.Tensor{{Name: "cond", Shape: []int{2, 2}, DType: graph.Bool, Data: []byte{1, 0, 0, 1}}},
+		act([]int{4, 2}, graph.Int64, nil), nil)
 	return gs
 }
 
