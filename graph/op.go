@@ -160,6 +160,7 @@ const (
 	OpNonMaxSuppressionV5
 	OpWhere
 	OpUnique
+	OpConv3D
 )
 
 var opNames = [...]string{
@@ -181,7 +182,7 @@ var opNames = [...]string{
 	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
 	"DYNAMIC_UPDATE_SLICE", "LOCAL_RESPONSE_NORMALIZATION", "EMBEDDING_LOOKUP",
 	"TOPK_V2", "SCATTER_ND", "BROADCAST_ARGS", "REDUCE_ALL", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
-	"NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "WHERE", "UNIQUE",
+	"NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "WHERE", "UNIQUE", "CONV_3D",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -347,4 +348,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpUnique + 1
+const NumOpKinds = OpConv3D + 1

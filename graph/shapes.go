@@ -158,7 +158,7 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpTopKV2: shapeTopK, OpScatterND: single(shapeScatterND), OpBroadcastArgs: single(shapeBroadcastArgs),
 	OpReduceAll: single(shapeReduce), OpBitcast: single(shapeBitcast), OpBitwiseXor: single(shapeBroadcast),
 	OpRightShift: single(shapeBroadcast), OpNonMaxSuppressionV4: shapeNMS, OpNonMaxSuppressionV5: shapeNMS,
-	OpWhere: shapeWhere, OpUnique: shapeUnique,
+	OpWhere: shapeWhere, OpUnique: shapeUnique, OpConv3D: single(shapeConv3D),
 }
 
 func equalShape(a, b []int) bool {

@@ -214,3 +214,45 @@ func DataDependentOutput(kind OpKind, k int) bool {
 func HasShapeRule(kind OpKind) bool {
 	return kind > OpUnknown && kind < NumOpKinds && shapeRules[kind] != nil
 }
+
+// Conv3DShape is CONV_3D's output for an NDHWC input and a [kd, kh, kw,
+// in, out] filter, as TFLite's Prepare computes it.
+func Conv3DShape(x, w []int, o *Conv3DOptions) ([]int, error) {
+	if len(x) != 5 || len(w) != 5 {
+		return nil, fmt.Errorf("CONV_3D takes a 5-D input and filter, got %v and %v", x, w)
+	}
+	if w[3] != x[4] {
+		return nil, fmt.Errorf("filter %v has %d input channels, the input %v has %d", w, w[3], x, x[4])
+	}
+	stride := []int{o.StrideD, o.StrideH, o.StrideW}
+	dil := []int{o.DilationD, o.DilationH, o.DilationW}
+	out := []int{x[0]}
+	for d := range 3 {
+		if stride[d] < 1 || dil[d] < 1 {
+			return nil, fmt.Errorf("strides %v and dilations %v must be at least 1", stride, dil)
+		}
+		eff := (w[d]-1)*dil[d] + 1
+		n := (x[d+1] + stride[d] - 1) / stride[d]
+		if o.Padding == PaddingValid {
+			n = (x[d+1] - eff + stride[d]) / stride[d]
+		}
+		out = append(out, max(n, 0))
+	}
+	return append(out, w[4]), nil
+}
+
+func shapeConv3D(g *Graph, op *Op) ([]int, error) {
+	x, err := in(g, op, 0)
+	if err != nil {
+		return nil, err
+	}
+	w, err := in(g, op, 1)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := op.Options.(*Conv3DOptions)
+	if !ok || o == nil {
+		return nil, fmt.Errorf("CONV_3D without options")
+	}
+	return Conv3DShape(x.Shape, w.Shape, o)
+}

@@ -99,5 +99,5 @@ var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
 	graph.OpReduceAll: prepareReduce, graph.OpBitcast: prepareBitcast, graph.OpBitwiseXor: prepareBitwise,
 	graph.OpRightShift: prepareBitwise, graph.OpSegmentSum: prepareSegmentSum,
 	graph.OpNonMaxSuppressionV4: prepareNMS, graph.OpNonMaxSuppressionV5: prepareNMS,
-	graph.OpWhere: prepareWhere, graph.OpUnique: prepareUnique,
+	graph.OpWhere: prepareWhere, graph.OpUnique: prepareUnique, graph.OpConv3D: prepareConv3D,
 }

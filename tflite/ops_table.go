@@ -118,6 +118,7 @@ const (
 	optBitcast             = 124
 	optBitwiseXor          = 125
 	optRightShift          = 126
+	optConv3D              = 106
 	optDynamicUpdateSlice  = 117
 	optLRN                 = 13
 	customDetectionPostPro = "TFLite_Detection_PostProcess"
@@ -263,6 +264,7 @@ var opSpecs = []opSpec{
 	spec(graph.OpNonMaxSuppressionV5, code("NON_MAX_SUPPRESSION_V5"), optNMSV5, arity{6, 6, nil, 3}, nil, nil),
 	spec(graph.OpWhere, code("WHERE"), optWhere, arUnary, nil, nil),
 	spec(graph.OpUnique, code("UNIQUE"), optUnique, arity{1, 1, nil, 2}, readUnique, writeUnique),
+	spec(graph.OpConv3D, code("CONV_3D"), optConv3D, arity{2, 3, []int{2}, 1}, readConv3D, writeConv3D),
 }
 
 func spec(k graph.OpKind, c int32, options uint8, ar arity, read func(*opt) any,

@@ -100,6 +100,11 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				set(0, graph.Float32, []int{3})
 			case graph.OpTopKV2:
 				set(1, graph.Int32, []int{}, 1)
+			case graph.OpConv3D:
+				set(0, graph.Float32, []int{1, 3, 3, 3, 2})
+				set(1, graph.Float32, []int{1, 2, 2, 2, 4})
+				opts = &graph.Conv3DOptions{Padding: graph.PaddingValid, StrideD: 1, StrideH: 2, StrideW: 1, DilationD: 2, DilationH: 1, DilationW: 1, Activation: graph.ActRelu6}
+				op.Options = opts
 			case graph.OpScatterND:
 				set(0, graph.Int32, []int{1, 1}, 0)
 				set(1, graph.Float32, []int{1, 2})
