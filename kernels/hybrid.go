@@ -173,6 +173,9 @@ type convHybrid struct {
 	epi     *hybridEpiPool
 	zeroOff []int32 // the per-tensor kernel's zero point share: none
 	vec     bool    // hybridEpilogue may take its vector loop
+	pim     paddedIm2col
+	usePad  bool      // im2col from a padded copy of each image (pim)
+	px      s8Scratch // that copy
 }
 
 func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {
@@ -198,6 +201,9 @@ func newConvHybrid(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.A
 	c := &convHybrid{op: op, g: g, w: gemm.PackS8(wv, g.outC, g.k(), g.k()), wScale: scales[0], bias: bv, lo: lo, hi: hi,
 		chunk: rows, pool: newScratchPool(0, rows*g.k(), rows*g.outC), epi: newHybridEpiPool(g.outC),
 		zeroOff: make([]int32, g.outC), vec: epilogueVecSafe(bv, lo, hi)}
+	if !g.pointwise() {
+		c.pim, c.usePad = newPaddedIm2col(g)
+	}
 	if perCh {
 		c.chScale = scales
 		c.rowSum = rowSums(wv, g.outC, g.k())
@@ -244,6 +250,12 @@ func (c *convHybrid) Run(ins, outs []*Buffer) error {
 	perIn, perOut := g.inH*g.inW*g.inC, g.outH*g.outW
 	n, k := g.outC, g.k()
 	direct := g.pointwise()
+	var pimg []int8
+	if c.usePad {
+		pp := c.px.get(c.pim.size(g))
+		defer c.px.put(pp)
+		pimg = *pp
+	}
 	for b := 0; b < batch; b++ {
 		img := xq[b*perIn : (b+1)*perIn]
 		var zp int32
@@ -262,13 +274,19 @@ func (c *convHybrid) Run(ins, outs []*Buffer) error {
 				e.sc[j] = sf
 			}
 		}
+		if c.usePad {
+			c.pim.pad(pimg, img, g, int8(zp))
+		}
 		for p0 := 0; p0 < perOut; p0 += c.chunk {
 			rows := min(c.chunk, perOut-p0)
 			r0 := b*perOut + p0
 			a := s.i8[:rows*k]
-			if direct {
+			switch {
+			case direct:
 				a = xq[r0*k : (r0+rows)*k]
-			} else {
+			case c.usePad:
+				c.pim.rows(s.i8, pimg, g, p0, rows)
+			default:
 				im2col(s.i8, xq, g, r0, rows, int8(zp))
 			}
 			acc := s.acc[:rows*n]

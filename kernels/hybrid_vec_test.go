@@ -4,6 +4,9 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // hybridVecInput draws n floats of one of several kinds: normal values of
@@ -128,5 +131,92 @@ func TestHybridEpilogueVecMatchesRef(t *testing.T) {
 	}
 	if epilogueVecSafe([]float32{1, float32(math.Copysign(0, -1))}, 0, 6) {
 		t.Fatal("a −0 bias must keep the epilogue on the Go loop")
+	}
+}
+
+// BenchmarkHybridConvKWS runs the hybrid CONV_2D layers of
+// mlt_kws_dscnn_f32 (a 10×4 stride-2 first layer over one channel, and a
+// 64→64 pointwise one) on one image.
+func BenchmarkHybridConvKWS(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	for _, c := range []struct {
+		name                      string
+		h, w, cin, fh, fw, stride int
+		cout, outH, outW          int
+	}{
+		{"first10x4", 49, 10, 1, 10, 4, 2, 64, 25, 5},
+		{"pointwise", 25, 5, 64, 1, 1, 1, 64, 25, 5},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			wv := make([]int8, c.cout*c.fh*c.fw*c.cin)
+			for i := range wv {
+				wv[i] = int8(r.Intn(255) - 127)
+			}
+			bv := make([]float32, c.cout)
+			for i := range bv {
+				bv[i] = float32(r.NormFloat64())
+			}
+			in := &graph.Tensor{Name: "in", DType: graph.Float32, Shape: []int{1, c.h, c.w, c.cin}}
+			out := &graph.Tensor{Name: "out", DType: graph.Float32, Shape: []int{1, c.outH, c.outW, c.cout}}
+			op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideW: c.stride, StrideH: c.stride,
+				DilationW: 1, DilationH: 1, Activation: graph.ActRelu}}
+			ins := []*graph.Tensor{in, constI8("w", graph.Int8, []int{c.cout, c.fh, c.fw, c.cin}, wv, []float32{0.01}), constF32("b", []int{c.cout}, bv)}
+			k, err := heavyPrepareWith(graph.OpConv2D, fixedpoint.RuntimeRounding)(op, ins, []*graph.Tensor{out})
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := randHybridInput(r, in.NumElements())
+			y := refBuffer(graph.Float32, out.Shape, nil)
+			xb := []*Buffer{{DType: graph.Float32, Shape: in.Shape, F32: x}}
+			for b.Loop() {
+				if err := k.Run(xb, []*Buffer{y}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestPaddedIm2colMatchesIm2col checks the padded-copy im2col of
+// few-channel hybrid convolutions against im2col on random geometries
+// (odd sizes, strides 1..3, SAME and VALID, chunks starting mid-row).
+func TestPaddedIm2colMatchesIm2col(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	tested := 0
+	for i := 0; i < 400; i++ {
+		fh, fw, s := 1+r.Intn(10), 1+r.Intn(5), 1+r.Intn(3)
+		inC := 1 + r.Intn(5)
+		pad := []graph.Padding{graph.PaddingSame, graph.PaddingValid}[r.Intn(2)]
+		h, w := fh+r.Intn(20), fw+r.Intn(12)
+		outH, outW := graph.ConvOutputSize(pad, h, fh, s, 1), graph.ConvOutputSize(pad, w, fw, s, 1)
+		g := &convGeom{inH: h, inW: w, inC: inC, fH: fh, fW: fw, outH: outH, outW: outW, outC: 1, strideH: s, strideW: s, dilH: 1, dilW: 1,
+			padT: graph.ConvPadding(pad, h, fh, s, 1, outH), padL: graph.ConvPadding(pad, w, fw, s, 1, outW)}
+		p, ok := newPaddedIm2col(g)
+		if !ok || g.pointwise() {
+			continue
+		}
+		tested++
+		img := make([]int8, h*w*inC)
+		for j := range img {
+			img[j] = int8(r.Intn(256) - 128)
+		}
+		zp := int8(r.Intn(256) - 128)
+		pimg := make([]int8, p.size(g))
+		p.pad(pimg, img, g, zp)
+		n := outH * outW
+		r0 := r.Intn(n)
+		rows := 1 + r.Intn(n-r0)
+		got, want := make([]int8, rows*g.k()), make([]int8, rows*g.k())
+		p.rows(got, pimg, g, r0, rows)
+		im2col(want, img, g, r0, rows, zp)
+		for j := range got {
+			if got[j] != want[j] {
+				t.Fatalf("case %d (%d×%d×%d, filter %d×%d, stride %d, %v, rows %d+%d): value %d = %d, im2col %d",
+					i, h, w, inC, fh, fw, s, pad, r0, rows, j, got[j], want[j])
+			}
+		}
+	}
+	if tested < 100 {
+		t.Fatalf("only %d geometries suit the padded path", tested)
 	}
 }
