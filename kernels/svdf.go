@@ -170,6 +170,7 @@ type svdfInt struct {
 	g            svdfGeom
 	rnd          fixedpoint.Rounding
 	wf           []int8
+	wfSum        []int32 // Σ weights_feature per filter (the input zero point's term)
 	wt           []int32 // weights_time widened
 	b            []int32
 	m1, m2       int32
@@ -217,6 +218,10 @@ func newSVDFInt(p *prep, g svdfGeom, o *graph.SVDFOptions) (Kernel, error) {
 	if b := p.in(3); b != nil {
 		k.b = b.Int32s()
 	}
+	k.wfSum = make([]int32, g.nFilter)
+	for i, w := range k.wf[:g.nFilter*g.nInput] {
+		k.wfSum[i/g.nInput] += int32(w)
+	}
 	return k, nil
 }
 
@@ -238,10 +243,13 @@ func (k *svdfInt) Run(ins, outs []*Buffer) error {
 		xb := x[b*g.nInput : (b+1)*g.nInput]
 		for f := 0; f < g.nFilter; f++ {
 			w := k.wf[f*g.nInput : (f+1)*g.nInput]
+			w = w[:len(xb)]
+			// Σ w·(x − zp) = Σ w·x − zp·Σ w, equal in wrapping int32.
 			var acc int32
 			for i, v := range xb {
-				acc += int32(w[i]) * (int32(v) - k.inZP)
+				acc += int32(w[i]) * int32(v)
 			}
+			acc -= k.inZP * k.wfSum[f]
 			acc = k.rnd.MultiplyByQuantizedMultiplier(acc, k.m1, k.s1)
 			acc = min(max(acc, k.stMin), k.stMax)
 			at := (b*g.nFilter+f)*g.nMemory + g.nMemory - 1
@@ -259,17 +267,11 @@ func (k *svdfInt) Run(ins, outs []*Buffer) error {
 				f := u*g.rank + r
 				base := (b*g.nFilter + f) * g.nMemory
 				w := k.wt[f*g.nMemory : (f+1)*g.nMemory]
-				var dot int32
-				for i := range w {
-					var v int32
-					if k.state16 {
-						v = int32(s16[base+i])
-					} else {
-						v = int32(s8[base+i])
-					}
-					dot += w[i] * v
+				if k.state16 {
+					sum += timeDot(w, s16[base:base+len(w)])
+				} else {
+					sum += timeDot(w, s8[base:base+len(w)])
 				}
-				sum += dot
 			}
 			if k.b != nil {
 				sum += k.b[u]
@@ -279,4 +281,15 @@ func (k *svdfInt) Run(ins, outs []*Buffer) error {
 		}
 	}
 	return nil
+}
+
+// timeDot is the time product of one filter: Σ w[i]·state[i], the state's
+// dtype resolved once per filter rather than per element.
+func timeDot[T int8 | int16](w []int32, st []T) int32 {
+	st = st[:len(w)]
+	var dot int32
+	for i, v := range st {
+		dot += w[i] * int32(v)
+	}
+	return dot
 }
