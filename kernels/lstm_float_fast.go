@@ -63,12 +63,8 @@ func newLSTMFloatFast(k *lstmFloat) *lstmFloatFast {
 		r = append(r, gt.r...)
 		f.bin = append(f.bin, gt.bias...)
 	}
-	rows := 1
-	if g.timeMajor {
-		rows = g.batch
-	}
 	f.win = gemm.PackF32Rows(max(g.maxTime*g.batch, 1), w, f.width, g.nInput, g.nInput)
-	f.rec = gemm.PackF32Rows(rows, r, f.width, g.nOutput, g.nOutput)
+	f.rec = gemm.PackF32Rows(g.batch, r, f.width, g.nOutput, g.nOutput)
 	return f
 }
 
@@ -77,13 +73,9 @@ func (f *lstmFloatFast) scratch() *lstmFloatScratch {
 		return s
 	}
 	g := &f.ref.g
-	nb := 1
-	if g.timeMajor {
-		nb = g.batch
-	}
 	return &lstmFloatScratch{
 		xp:  make([]float32, g.maxTime*g.batch*f.width),
-		pre: make([]float32, nb*f.width),
+		pre: make([]float32, g.batch*f.width),
 		hid: make([]float32, g.nCell),
 	}
 }
@@ -97,36 +89,42 @@ func (f *lstmFloatFast) Run(ins, outs []*Buffer) error {
 	defer f.pool.Put(s)
 	rows := g.maxTime * g.batch
 	f.win.MulBiasClamp(1, rows, x[:rows*g.nInput], g.nInput, f.bin, f.ninf, f.inf, s.xp, f.width)
+	// Every batch row steps at once (rows are independent: each has its
+	// own state row), so each step's product has batch rows. TFLite runs a
+	// batch-major LSTM one row at a time; the rows' values are the same.
+	stride := g.maxTime // rows of one time step: b·T + t, or t·B + b
 	if g.timeMajor {
-		for t := 0; t < g.maxTime; t++ {
-			f.step(s, t*g.batch, 0, g.batch, hAll, cAll, y)
-		}
-		return nil
+		stride = 1
 	}
-	for b := 0; b < g.batch; b++ {
-		for t := 0; t < g.maxTime; t++ {
-			f.step(s, b*g.maxTime+t, b, 1, hAll, cAll, y)
+	for t := 0; t < g.maxTime; t++ {
+		row := t
+		if g.timeMajor {
+			row = t * g.batch
 		}
+		f.step(s, row, stride, g.batch, hAll, cAll, y)
 	}
 	return nil
 }
 
-// step advances n batch rows (state rows from stateRow) by one time step
-// whose input rows start at row.
-func (f *lstmFloatFast) step(s *lstmFloatScratch, row, stateRow, n int, hAll, cAll, y []float32) {
+// step advances the n batch rows by one time step; batch row b's input and
+// output row is row + b·stride.
+func (f *lstmFloatFast) step(s *lstmFloatScratch, row, stride, n int, hAll, cAll, y []float32) {
 	k := f.ref
 	g := &k.g
 	nc, no, w := g.nCell, g.nOutput, f.width
-	h := hAll[stateRow*no : (stateRow+n)*no]
+	h := hAll[:n*no]
 	pre := s.pre[:n*w]
 	f.rec.Mul(n, h, no, pre, w)
-	xp := s.xp[row*w : (row+n)*w]
-	for i, v := range xp {
-		pre[i] = v + pre[i]
+	for b := 0; b < n; b++ {
+		r := row + b*stride
+		xp, p := s.xp[r*w:(r+1)*w], pre[b*w:(b+1)*w]
+		for i, v := range xp {
+			p[i] = v + p[i]
+		}
 	}
 	for b := 0; b < n; b++ {
 		p := pre[b*w : (b+1)*w]
-		c := cAll[(stateRow+b)*nc : (stateRow+b+1)*nc]
+		c := cAll[b*nc : (b+1)*nc]
 		var ig []float32
 		if !g.cifg {
 			ig = p[f.off[0] : f.off[0]+nc]
@@ -179,7 +177,8 @@ func (f *lstmFloatFast) step(s *lstmFloatScratch, row, stateRow, n int, hAll, cA
 		} else {
 			copy(hb, hid)
 		}
-		copy(y[(row+b)*no:(row+b+1)*no], hb)
+		r := row + b*stride
+		copy(y[r*no:(r+1)*no], hb)
 	}
 }
 

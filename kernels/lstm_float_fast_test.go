@@ -138,10 +138,16 @@ func TestLSTMFloatFastMatchesReference(t *testing.T) {
 }
 
 // BenchmarkLSTMFloat is tflm_mnist_lstm's LSTM (28 steps of 28 inputs, 20
-// cells, batch 1) in the fused kernel and in the reference.
+// cells, batch 1 and 64) in the fused kernel and in the reference.
 func BenchmarkLSTMFloat(b *testing.B) {
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) { benchLSTMFloat(b, batch) })
+	}
+}
+
+func benchLSTMFloat(b *testing.B, batch int) {
 	rng := rand.New(rand.NewPCG(16, 3))
-	c := lstmTestCase{batch: 1, time: 28, nIn: 28, nCell: 20, nOut: 20, cellClip: 10}
+	c := lstmTestCase{batch: batch, time: 28, nIn: 28, nCell: 20, nOut: 20, cellClip: 10}
 	ins, out, _ := lstmTestTensors(rng, c)
 	op := &graph.Op{Kind: graph.OpUnidirectionalSequenceLSTM, Options: &graph.SequenceLSTMOptions{
 		Activation: graph.ActTanh, CellClip: 10}}
@@ -156,8 +162,8 @@ func BenchmarkLSTMFloat(b *testing.B) {
 		}
 		bufs := make([]*Buffer, 24)
 		bufs[0] = &Buffer{DType: graph.Float32, F32: x}
-		bufs[lstmOutputState] = &Buffer{DType: graph.Float32, F32: make([]float32, c.nOut)}
-		bufs[lstmCellState] = &Buffer{DType: graph.Float32, F32: make([]float32, c.nCell)}
+		bufs[lstmOutputState] = &Buffer{DType: graph.Float32, F32: make([]float32, c.batch*c.nOut)}
+		bufs[lstmCellState] = &Buffer{DType: graph.Float32, F32: make([]float32, c.batch*c.nCell)}
 		y := []*Buffer{{DType: graph.Float32, F32: make([]float32, out.NumElements())}}
 		name := "fast"
 		if ref {

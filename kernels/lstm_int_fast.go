@@ -60,12 +60,8 @@ func newLSTMIntFast(k *lstmInt) *lstmIntFast {
 		w = append(w, k.gates[gi].w...)
 		r = append(r, k.gates[gi].r...)
 	}
-	nb := 1
-	if g.timeMajor {
-		nb = g.batch
-	}
 	f.win = gemm.PackS8Rows(max(g.maxTime*g.batch, 1), w, f.width, g.nInput, g.nInput)
-	f.rec = gemm.PackS8Rows(nb, r, f.width, g.nOutput, g.nOutput)
+	f.rec = gemm.PackS8Rows(g.batch, r, f.width, g.nOutput, g.nOutput)
 	return f
 }
 
@@ -75,10 +71,7 @@ func (f *lstmIntFast) scratch() *lstmIntScratch {
 	}
 	g := &f.ref.g
 	rows := g.maxTime * g.batch
-	nb := 1
-	if g.timeMajor {
-		nb = g.batch
-	}
+	nb := g.batch
 	s := &lstmIntScratch{
 		acc: make([]int32, max(rows, nb)*f.width),
 		xin: make([]int16, rows*f.width),
@@ -113,30 +106,31 @@ func (f *lstmIntFast) Run(ins, outs []*Buffer) error {
 		}
 	}
 	hAll, cAll, y := ins[lstmOutputState].I8, ins[lstmCellState].I16, outs[0].I8
+	// Every batch row steps at once, as lstmFloatFast (rows independent).
+	stride := g.maxTime
 	if g.timeMajor {
-		for t := 0; t < g.maxTime; t++ {
-			f.step(s, t*g.batch, 0, g.batch, hAll, cAll, y)
-		}
-		return nil
+		stride = 1
 	}
-	for b := 0; b < g.batch; b++ {
-		for t := 0; t < g.maxTime; t++ {
-			f.step(s, b*g.maxTime+t, b, 1, hAll, cAll, y)
+	for t := 0; t < g.maxTime; t++ {
+		row := t
+		if g.timeMajor {
+			row = t * g.batch
 		}
+		f.step(s, row, stride, g.batch, hAll, cAll, y)
 	}
 	return nil
 }
 
 func sat16(v int32) int16 { return int16(min(max(v, math.MinInt16), math.MaxInt16)) }
 
-// step advances n batch rows (state rows from stateRow) by one time step
-// whose input rows start at row: lstmInt.Run's step.
-func (f *lstmIntFast) step(s *lstmIntScratch, row, stateRow, n int, hAll []int8, cAll []int16, y []int8) {
+// step advances the n batch rows by one time step (lstmInt.Run's step);
+// batch row b's input and output row is row + b·stride.
+func (f *lstmIntFast) step(s *lstmIntScratch, row, stride, n int, hAll []int8, cAll []int16, y []int8) {
 	k := f.ref
 	g := &k.g
 	nc, no, w := g.nCell, g.nOutput, f.width
-	h := hAll[stateRow*no : (stateRow+n)*no]
-	c := cAll[stateRow*nc : (stateRow+n)*nc]
+	h := hAll[:n*no]
+	c := cAll[:n*nc]
 	m := n * nc
 	acc := s.acc[:n*w]
 	f.rec.Mul(n, h, no, 0, acc, w)
@@ -148,7 +142,8 @@ func (f *lstmIntFast) step(s *lstmIntScratch, row, stateRow, n int, hAll []int8,
 		dst := s.gates[gi][:m]
 		for b := range n {
 			a := acc[b*w+off : b*w+off+nc]
-			xin := s.xin[(row+b)*w+off : (row+b)*w+off+nc]
+			r := row + b*stride
+			xin := s.xin[r*w+off : r*w+off+nc]
 			d := dst[b*nc : (b+1)*nc]
 			for i, v := range a {
 				d[i] = sat16(fixedpoint.MultiplyByQuantizedMultiplier(gt.recBias[i]+v, gt.recM, gt.recS) + int32(xin[i]))
@@ -170,14 +165,26 @@ func (f *lstmIntFast) step(s *lstmIntScratch, row, stateRow, n int, hAll []int8,
 		hid[i] = int8(min(max(v, math.MinInt8), math.MaxInt8))
 	}
 	k.project(hid, h, n)
-	copy(y[row*no:(row+n)*no], h)
+	for b := range n {
+		r := row + b*stride
+		copy(y[r*no:(r+1)*no], h[b*no:(b+1)*no])
+	}
 }
 
 // finish completes gate gi after its two products: peephole and layer
 // norm as lstmInt.gate, then the activation from its table.
 func (f *lstmIntFast) finish(gi int, c []int16, n int, dst []int16) {
 	k := f.ref
-	k.gateTail(gi, c, n, dst)
+	if k.g.timeMajor {
+		k.gateTail(gi, c, n, dst)
+	} else {
+		// TFLite steps a batch-major LSTM one row at a time, and its
+		// peephole loop's length (n_output per row) depends on that.
+		nc := k.g.nCell
+		for b := range n {
+			k.gateTail(gi, c[b*nc:(b+1)*nc], 1, dst[b*nc:(b+1)*nc])
+		}
+	}
 	t := f.sig
 	if gi == 2 {
 		t = f.tnh

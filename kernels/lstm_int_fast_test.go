@@ -166,10 +166,16 @@ func TestLSTMIntFastMatchesReference(t *testing.T) {
 }
 
 // BenchmarkLSTMInt is coral_lstm_mnist_ptq's LSTM shape (28 steps of 28
-// inputs, 20 cells, batch 1) in the fused kernel and in the reference.
+// inputs, 20 cells, batch 1 and 64) in the fused kernel and in the reference.
 func BenchmarkLSTMInt(b *testing.B) {
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) { benchLSTMInt(b, batch) })
+	}
+}
+
+func benchLSTMInt(b *testing.B, batch int) {
 	rng := rand.New(rand.NewPCG(16, 6))
-	c := lstmTestCase{batch: 1, time: 28, nIn: 28, nCell: 20, nOut: 20, cellClip: 10}
+	c := lstmTestCase{batch: batch, time: 28, nIn: 28, nCell: 20, nOut: 20, cellClip: 10}
 	ins, out, inter := intLSTMTensors(rng, c, false)
 	op := &graph.Op{Kind: graph.OpUnidirectionalSequenceLSTM, Options: &graph.SequenceLSTMOptions{
 		Activation: graph.ActTanh, CellClip: 10}}
@@ -184,8 +190,8 @@ func BenchmarkLSTMInt(b *testing.B) {
 		}
 		bufs := make([]*Buffer, 24)
 		bufs[0] = &Buffer{DType: graph.Int8, I8: x}
-		bufs[lstmOutputState] = &Buffer{DType: graph.Int8, I8: make([]int8, c.nOut)}
-		bufs[lstmCellState] = &Buffer{DType: graph.Int16, I16: make([]int16, c.nCell)}
+		bufs[lstmOutputState] = &Buffer{DType: graph.Int8, I8: make([]int8, c.batch*c.nOut)}
+		bufs[lstmCellState] = &Buffer{DType: graph.Int16, I16: make([]int16, c.batch*c.nCell)}
 		y := []*Buffer{{DType: graph.Int8, I8: make([]int8, out.NumElements())}}
 		name := "fast"
 		if ref {
