@@ -159,9 +159,10 @@ func dynSamples(r *rand.Rand, g *graph.Graph, n int) [][]byte {
 	var ss [][]byte
 	for range n {
 		var b []byte
+		span := 2 + r.IntN(12) // distinct values in the sample: up to span
 		for range x.NumElements() {
 			if x.DType == graph.Int32 {
-				b = binary.LittleEndian.AppendUint32(b, uint32(r.IntN(9)-4))
+				b = binary.LittleEndian.AppendUint32(b, uint32(r.IntN(span)-4))
 			} else {
 				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(r.Float32()))
 			}
@@ -194,7 +195,7 @@ func TestDynamicShapesMatchTFLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(7, 8))
-	cases := map[string]*graph.Graph{"where": whereGraph(), "unique": uniqueGraph(), "nms": nmsGraph(r, 30, 10)}
+	cases := map[string]*graph.Graph{"where": whereGraph(), "unique": uniqueGraph(), "nms": nmsGraph(r, 30, 25)}
 	dir := t.TempDir()
 	sizes := map[string][]int{}
 	for _, name := range []string{"where", "unique", "nms"} {
