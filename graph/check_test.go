@@ -54,18 +54,18 @@ func TestCheckShapesFillsUnsetOutputs(t *testing.T) {
 	w := g.AddTensor(&Tensor{Name: "w", Shape: []int{4, 3, 3, 3}, DType: Float32, Data: make([]byte, 4*27*4)})
 	c := g.AddTensor(&Tensor{Name: "conv0", DType: Float32}) // declared []
 	g.AddOp(OpConv2D, []int{in, w, -1}, []int{c}, &Conv2DOptions{StrideW: 1, StrideH: 1, DilationW: 1, DilationH: 1})
-	r := g.AddTensor(&Tensor{Name: "relu", Shape: []int{1, 6, 6, 4}, DType: Float32})
+	r := g.AddTensor(&Tensor{Name: "relu", Shape: []int{1, 8, 8, 4}, DType: Float32})
 	g.AddOp(OpRelu, []int{c}, []int{r}, nil)
 	g.Inputs, g.Outputs = []int{in}, []int{r}
 	if err := CheckShapes(g); err != nil {
 		t.Fatalf("graph with an unset output shape refused: %v", err)
 	}
-	if got := g.Tensors[c].Shape; !equalShape(got, []int{1, 6, 6, 4}) {
-		t.Errorf("unset output shape became %v, want [1 6 6 4]", got)
+	if got := g.Tensors[c].Shape; !equalShape(got, []int{1, 8, 8, 4}) {
+		t.Errorf("unset output shape became %v, want [1 8 8 4] (SAME padding)", got)
 	}
 	// The op after it is judged on the filled-in shape.
 	g.Tensors[c].Shape = nil
-	g.Tensors[r].Shape = []int{1, 8, 8, 4}
+	g.Tensors[r].Shape = []int{1, 6, 6, 4}
 	if err := CheckShapes(g); !errors.Is(err, ErrShape) || !strings.Contains(err.Error(), `tensor "relu"`) {
 		t.Errorf("contradicting declaration after an unset shape: %v", err)
 	}
