@@ -121,9 +121,26 @@ func (k *concatKernel) runU8Rescale(ins []*Buffer, y []uint8) {
 	}
 }
 
+// smallBlock is the largest block concatBlocks moves element by element:
+// below it a copy call costs more than the loop (coral_split_concat
+// interleaves 1- to 3-byte channel blocks per pixel).
+const smallBlock = 8
+
 // concatBlocks copies each input's block per outer index, with the dtype
 // resolved once (elems picks the typed slice of a buffer).
 func concatBlocks[T any](k *concatKernel, ins []*Buffer, y []T, elems func(*Buffer) []T) {
+	var srcs [8][]T
+	small := len(ins) <= len(srcs)
+	for i := range ins {
+		small = small && k.blocks[i] <= smallBlock
+		if i < len(srcs) {
+			srcs[i] = elems(ins[i])
+		}
+	}
+	if small && k.outer > 1 {
+		concatSmall(k.outer, k.blocks, srcs[:len(ins)], y)
+		return
+	}
 	o := 0
 	for r := range k.outer {
 		for i, x := range ins {
@@ -218,4 +235,31 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoin
 		k.flo, k.fhi, k.clampF = lo, hi, true
 	}
 	return k, nil
+}
+
+// concatSmall is concatBlocks for blocks of at most smallBlock elements:
+// the same copies as element loops (blocks of 1 to 3 as single stores).
+func concatSmall[T any](outer int, blocks []int, srcs [][]T, y []T) {
+	o := 0
+	for r := range outer {
+		for i, x := range srcs {
+			n := blocks[i]
+			switch n {
+			case 1:
+				y[o] = x[r]
+			case 2:
+				src, dst := x[2*r:2*r+2], y[o:o+2]
+				dst[0], dst[1] = src[0], src[1]
+			case 3:
+				src, dst := x[3*r:3*r+3], y[o:o+3]
+				dst[0], dst[1], dst[2] = src[0], src[1], src[2]
+			default:
+				src, dst := x[r*n:(r+1)*n], y[o:o+n]
+				for j, v := range src {
+					dst[j] = v
+				}
+			}
+			o += n
+		}
+	}
 }
