@@ -256,3 +256,50 @@ func shapeConv3D(g *Graph, op *Op) ([]int, error) {
 	}
 	return Conv3DShape(x.Shape, w.Shape, o)
 }
+
+// Conv3DTransposeCheck verifies CONV_3D_TRANSPOSE's shapes: output_shape
+// out (NDHWC), a [kd, kh, kw, out, in] filter w and an NDHWC input x whose
+// spatial size the forward convolution of out would give.
+func Conv3DTransposeCheck(out, w, x []int, o *Conv3DOptions) error {
+	if len(out) != 5 || len(w) != 5 || len(x) != 5 {
+		return fmt.Errorf("CONV_3D_TRANSPOSE takes a 5-D output shape, filter and input, got %v, %v and %v", out, w, x)
+	}
+	if out[4] != w[3] || x[4] != w[4] || out[0] != x[0] {
+		return fmt.Errorf("filter %v does not map input %v to output %v (filter is [kd, kh, kw, out, in])", w, x, out)
+	}
+	fwd, err := Conv3DShape(append(append([]int{}, out[:4]...), w[4]), []int{w[0], w[1], w[2], w[4], w[3]}, o)
+	if err != nil {
+		return err
+	}
+	if !equalShape(fwd[:4], x[:4]) {
+		return fmt.Errorf("output %v convolves back to %v, not the input %v", out, fwd, x)
+	}
+	return nil
+}
+
+func shapeConv3DTranspose(g *Graph, op *Op) ([]int, error) {
+	st, err := in(g, op, 0)
+	if err != nil {
+		return nil, err
+	}
+	w, err := in(g, op, 1)
+	if err != nil {
+		return nil, err
+	}
+	x, err := in(g, op, 2)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := op.Options.(*Conv3DOptions)
+	if !ok || o == nil {
+		return nil, fmt.Errorf("CONV_3D_TRANSPOSE without options")
+	}
+	out := constInts(st)
+	if out == nil {
+		return nil, nil
+	}
+	if err := Conv3DTransposeCheck(out, w.Shape, x.Shape, o); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -200,6 +200,26 @@ func moreCases() []moreCase {
 			}})
 		}
 	}
+	cr := rand.New(rand.NewPCG(5, 6))
+	for i := range 6 {
+		o := &graph.Conv3DOptions{Padding: graph.Padding(i % 2), StrideD: 1 + cr.IntN(2), StrideH: 1 + cr.IntN(2), StrideW: 1 + cr.IntN(3),
+			DilationD: 1, DilationH: 1, DilationW: 1, Activation: []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[cr.IntN(3)]}
+		cin, cout := 1+cr.IntN(3), 1+cr.IntN(3)
+		w := []int{1 + cr.IntN(2), 1 + cr.IntN(3), 1 + cr.IntN(3), cout, cin}
+		out := []int{1 + cr.IntN(2), 2 + cr.IntN(3), 3 + cr.IntN(4), 3 + cr.IntN(3), cout}
+		fwd, err := graph.Conv3DShape(append(slices.Clone(out[:4]), cin), []int{w[0], w[1], w[2], cin, cout}, o)
+		if err != nil {
+			panic(err)
+		}
+		xs := append(fwd[:4], cin)
+		cs = append(cs, moreCase{kind: graph.OpConv3DTranspose, name: fmt.Sprint(i), dt: f32T, shape: xs, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, []*graph.Tensor, any) {
+			var bias *graph.Tensor
+			if r.IntN(2) == 0 {
+				bias = ewConst(r, f32T, []int{cout}, -1, 1)
+			}
+			return []*graph.Tensor{i32Const([]int{5}, out...), ewConst(r, f32T, w, -1, 1), x, bias}, []*graph.Tensor{{DType: f32T, Shape: slices.Clone(out)}}, o
+		}})
+	}
 	return cs
 }
 
@@ -386,7 +406,7 @@ func TestMoreOpsMatchTFLite(t *testing.T) {
 			agree++
 		}
 	}
-	t.Logf("%d of %d TOPK_V2/SCATTER_ND/BROADCAST_ARGS/REDUCE_ALL/SEGMENT_SUM/NMS/WHERE/UNIQUE/CONV_3D models agree with TFLite (%d values)", agree, ops, values)
+	t.Logf("%d of %d TOPK_V2/SCATTER_ND/BROADCAST_ARGS/REDUCE_ALL/SEGMENT_SUM/NMS/WHERE/UNIQUE/CONV_3D/CONV_3D_TRANSPOSE models agree with TFLite (%d values)", agree, ops, values)
 }
 
 // TestMoreOpsReference checks cases worked out by hand, among them the

@@ -265,6 +265,7 @@ var opSpecs = []opSpec{
 	spec(graph.OpWhere, code("WHERE"), optWhere, arUnary, nil, nil),
 	spec(graph.OpUnique, code("UNIQUE"), optUnique, arity{1, 1, nil, 2}, readUnique, writeUnique),
 	spec(graph.OpConv3D, code("CONV_3D"), optConv3D, arity{2, 3, []int{2}, 1}, readConv3D, writeConv3D),
+	spec(graph.OpConv3DTranspose, code("CONV_3D_TRANSPOSE"), optConv3D, arity{3, 4, []int{3}, 1}, readConv3D, writeConv3D),
 }
 
 func spec(k graph.OpKind, c int32, options uint8, ar arity, read func(*opt) any,

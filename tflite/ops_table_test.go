@@ -100,6 +100,12 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				set(0, graph.Float32, []int{3})
 			case graph.OpTopKV2:
 				set(1, graph.Int32, []int{}, 1)
+			case graph.OpConv3DTranspose:
+				set(0, graph.Int32, []int{5}, 1, 3, 5, 3, 4)
+				set(1, graph.Float32, []int{1, 2, 2, 4, 2})
+				set(2, graph.Float32, []int{1, 3, 3, 3, 2})
+				opts = &graph.Conv3DOptions{Padding: graph.PaddingSame, StrideD: 1, StrideH: 2, StrideW: 1, DilationD: 1, DilationH: 1, DilationW: 1}
+				op.Options = opts
 			case graph.OpConv3D:
 				set(0, graph.Float32, []int{1, 3, 3, 3, 2})
 				set(1, graph.Float32, []int{1, 2, 2, 2, 4})
