@@ -162,6 +162,7 @@ const (
 	OpUnique
 	OpConv3D
 	OpConv3DTranspose
+	OpSparseToDense
 )
 
 var opNames = [...]string{
@@ -183,7 +184,7 @@ var opNames = [...]string{
 	"SEGMENT_SUM", "UNSORTED_SEGMENT_SUM", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_MIN", "UNSORTED_SEGMENT_PROD",
 	"DYNAMIC_UPDATE_SLICE", "LOCAL_RESPONSE_NORMALIZATION", "EMBEDDING_LOOKUP",
 	"TOPK_V2", "SCATTER_ND", "BROADCAST_ARGS", "REDUCE_ALL", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT",
-	"NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "WHERE", "UNIQUE", "CONV_3D", "CONV_3D_TRANSPOSE",
+	"NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "WHERE", "UNIQUE", "CONV_3D", "CONV_3D_TRANSPOSE", "SPARSE_TO_DENSE",
 }
 
 // String returns the TFLite builtin name, e.g. "CONV_2D".
@@ -349,4 +350,4 @@ func (op *Op) Name() string {
 }
 
 // NumOpKinds is one more than the largest OpKind, for tables indexed by kind.
-const NumOpKinds = OpConv3DTranspose + 1
+const NumOpKinds = OpSparseToDense + 1

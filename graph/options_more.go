@@ -12,3 +12,7 @@ type Conv3DOptions struct {
 	DilationD, DilationH, DilationW int
 	Activation                      Activation
 }
+
+// SparseToDenseOptions configure SPARSE_TO_DENSE (TFLite's kernel ignores
+// ValidateIndices beyond reading it: it always checks the bounds).
+type SparseToDenseOptions struct{ ValidateIndices bool }

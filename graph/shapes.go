@@ -159,7 +159,7 @@ var shapeRules = [NumOpKinds]shapeRule{
 	OpReduceAll: single(shapeReduce), OpBitcast: single(shapeBitcast), OpBitwiseXor: single(shapeBroadcast),
 	OpRightShift: single(shapeBroadcast), OpNonMaxSuppressionV4: shapeNMS, OpNonMaxSuppressionV5: shapeNMS,
 	OpWhere: shapeWhere, OpUnique: shapeUnique, OpConv3D: single(shapeConv3D),
-	OpConv3DTranspose: single(shapeConv3DTranspose),
+	OpConv3DTranspose: single(shapeConv3DTranspose), OpSparseToDense: single(shapeSparseToDense),
 }
 
 func equalShape(a, b []int) bool {

@@ -303,3 +303,21 @@ func shapeConv3DTranspose(g *Graph, op *Op) ([]int, error) {
 	}
 	return out, nil
 }
+
+// shapeSparseToDense: the constant output_shape input (input 1).
+func shapeSparseToDense(g *Graph, op *Op) ([]int, error) {
+	st, err := in(g, op, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := constInts(st)
+	if s == nil {
+		return nil, nil
+	}
+	for _, d := range s {
+		if d < 0 {
+			return nil, fmt.Errorf("output_shape %v has a negative dimension", s)
+		}
+	}
+	return s, nil
+}

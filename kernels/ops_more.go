@@ -389,3 +389,90 @@ func prepareSegmentSum(p *prep) (Kernel, error) {
 	}
 	return &segmentSumKernel{inner: graph.NumElements(x.Shape[1:])}, nil
 }
+
+// sparseToDenseKernel is TFLite's SparseToDense: the output filled with
+// default_value, then each index row's value (or the one scalar value)
+// written in order, a later duplicate overwriting; an index outside the
+// output fails the run, as TFLite's bounds check does.
+type sparseToDenseKernel struct {
+	n, rank int // index rows, values per row
+	strides []int
+}
+
+func (k *sparseToDenseKernel) Run(ins, outs []*Buffer) error {
+	ix, err := bufInts(ins[0])
+	if err != nil {
+		return fmt.Errorf("SPARSE_TO_DENSE: indices: %w", err)
+	}
+	vals, def, y := ins[2], ins[3], outs[0]
+	total := graph.NumElements(y.Shape)
+	for i := range total {
+		copyElem(y, i, def, 0)
+	}
+	for r := range k.n {
+		at := 0
+		for d := range k.rank {
+			v := ix[r*k.rank+d]
+			if v < 0 || v >= y.Shape[d] {
+				return fmt.Errorf("SPARSE_TO_DENSE: index %v is outside the output %v", ix[r*k.rank:(r+1)*k.rank], y.Shape)
+			}
+			at += v * k.strides[d]
+		}
+		src := r
+		if graph.NumElements(vals.Shape) == 1 {
+			src = 0
+		}
+		copyElem(y, at, vals, src)
+	}
+	return nil
+}
+
+// copyElem sets y[i] to x[j] (same dtype).
+func copyElem(y *Buffer, i int, x *Buffer, j int) {
+	switch y.DType {
+	case graph.Float32:
+		y.F32[i] = x.F32[j]
+	case graph.Int8:
+		y.I8[i] = x.I8[j]
+	case graph.UInt8:
+		y.U8[i] = x.U8[j]
+	case graph.Int32:
+		y.I32[i] = x.I32[j]
+	case graph.Int64:
+		y.I64[i] = x.I64[j]
+	}
+}
+
+func prepareSparseToDense(p *prep) (Kernel, error) {
+	ix, st, vals, def, y := p.in(0), p.in(1), p.in(2), p.in(3), p.out(0)
+	switch vals.DType {
+	case graph.Float32, graph.Int8, graph.UInt8, graph.Int32, graph.Int64:
+	default:
+		return nil, p.unsupported("dtype")
+	}
+	if def.DType != vals.DType || y.DType != vals.DType || (ix.DType != graph.Int32 && ix.DType != graph.Int64) || st.DType != ix.DType {
+		return nil, p.unsupported("indices and output_shape are int32 (or int64), values, default and output one dtype")
+	}
+	if s := tensorInts(st); s != nil && !equalInts(s, y.Shape) {
+		return nil, fmt.Errorf("%s: output_shape %v, output %q planned %v: %w", p.op.Kind, s, y.Name, y.Shape, graph.ErrShape)
+	}
+	k := &sparseToDenseKernel{n: 1, rank: 1}
+	switch len(ix.Shape) {
+	case 0:
+	case 1:
+		k.n = ix.Shape[0]
+	case 2:
+		k.n, k.rank = ix.Shape[0], ix.Shape[1]
+	default:
+		return nil, fmt.Errorf("%s: indices %v must have rank 0, 1 or 2: %w", p.op.Kind, ix.Shape, graph.ErrShape)
+	}
+	if k.rank != len(y.Shape) || def.NumElements() != 1 || (vals.NumElements() != 1 && vals.NumElements() != k.n) {
+		return nil, fmt.Errorf("%s: indices %v, values %v and default %v do not fit output %v: %w", p.op.Kind, ix.Shape, vals.Shape, def.Shape, y.Shape, graph.ErrShape)
+	}
+	rem := y.NumElements()
+	for d := range k.rank {
+		rem /= max(y.Shape[d], 1)
+		k.strides = append(k.strides, rem)
+	}
+	return k, nil
+}

@@ -200,6 +200,17 @@ func moreCases() []moreCase {
 			}})
 		}
 	}
+	for _, dt := range []graph.DType{f32T, i8T, u8T, i32T, i64T} {
+		cs = append(cs, moreCase{kind: graph.OpSparseToDense, dt: dt, shape: []int{6}, build: func(r *rand.Rand, x *graph.Tensor) ([]*graph.Tensor, []*graph.Tensor, any) {
+			// values x [6] at 6 distinct positions of a [3, 4] output.
+			var idx []int
+			for _, p := range r.Perm(12)[:6] {
+				idx = append(idx, p/4, p%4)
+			}
+			return []*graph.Tensor{i32Const([]int{6, 2}, idx...), i32Const([]int{2}, 3, 4), x, withQuant(ewConst(r, dt, []int{}, -9, 9), x.Quant)},
+				[]*graph.Tensor{same(x, []int{3, 4})}, &graph.SparseToDenseOptions{ValidateIndices: r.IntN(2) == 0}
+		}})
+	}
 	cr := rand.New(rand.NewPCG(5, 6))
 	for i := range 6 {
 		o := &graph.Conv3DOptions{Padding: graph.Padding(i % 2), StrideD: 1 + cr.IntN(2), StrideH: 1 + cr.IntN(2), StrideW: 1 + cr.IntN(3),
@@ -406,7 +417,7 @@ func TestMoreOpsMatchTFLite(t *testing.T) {
 			agree++
 		}
 	}
-	t.Logf("%d of %d TOPK_V2/SCATTER_ND/BROADCAST_ARGS/REDUCE_ALL/SEGMENT_SUM/NMS/WHERE/UNIQUE/CONV_3D/CONV_3D_TRANSPOSE models agree with TFLite (%d values)", agree, ops, values)
+	t.Logf("%d of %d TOPK_V2/SCATTER_ND/BROADCAST_ARGS/REDUCE_ALL/SEGMENT_SUM/NMS/WHERE/UNIQUE/CONV_3D/CONV_3D_TRANSPOSE/SPARSE_TO_DENSE models agree with TFLite (%d values)", agree, ops, values)
 }
 
 // TestMoreOpsReference checks cases worked out by hand, among them the
@@ -494,6 +505,15 @@ func TestMoreOpsReference(t *testing.T) {
 	err = k.Run([]*Buffer{ewDecode(f32T, data.Shape, data.Data), {DType: i32T, Shape: []int{4}, I32: []int32{0, 2, 1, 1}}}, []*Buffer{ewAlloc(&graph.Tensor{DType: f32T, Shape: []int{2, 2}})})
 	if err == nil {
 		t.Error("SEGMENT_SUM with ids 0 2 1 1: no error")
+	}
+	// SPARSE_TO_DENSE: a scalar value broadcast, a later duplicate
+	// written again, an index past the output refused.
+	y, err = run(graph.OpSparseToDense, nil, []*graph.Tensor{i32Const([]int{3}, 2, 0, 2), i32Const([]int{1}, 4), i32Const([]int{}, 7), i32Const([]int{}, -1)}, []*graph.Tensor{{DType: i32T, Shape: []int{4}}})
+	if err != nil || fmt.Sprint(y[0].I32) != "[7 -1 7 -1]" {
+		t.Errorf("SPARSE_TO_DENSE: %v %v", y, err)
+	}
+	if _, err = run(graph.OpSparseToDense, nil, []*graph.Tensor{i32Const([]int{1}, 4), i32Const([]int{1}, 4), i32Const([]int{}, 7), i32Const([]int{}, 0)}, []*graph.Tensor{{DType: i32T, Shape: []int{4}}}); err == nil {
+		t.Error("SPARSE_TO_DENSE index 4 of 4: no error")
 	}
 	// TOPK_V2 ties: equal values in index order.
 	y, err = run(graph.OpTopKV2, nil, []*graph.Tensor{i32Const([]int{6}, 3, 7, 3, 7, 1, 3), i32Const([]int{}, 4)}, []*graph.Tensor{{DType: i32T, Shape: []int{4}}, {DType: i32T, Shape: []int{4}}})

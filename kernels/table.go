@@ -100,5 +100,5 @@ var opTable = [graph.NumOpKinds]func(p *prep) (Kernel, error){
 	graph.OpRightShift: prepareBitwise, graph.OpSegmentSum: prepareSegmentSum,
 	graph.OpNonMaxSuppressionV4: prepareNMS, graph.OpNonMaxSuppressionV5: prepareNMS,
 	graph.OpWhere: prepareWhere, graph.OpUnique: prepareUnique, graph.OpConv3D: prepareConv3D,
-	graph.OpConv3DTranspose: prepareConv3DTranspose,
+	graph.OpConv3DTranspose: prepareConv3DTranspose, graph.OpSparseToDense: prepareSparseToDense,
 }

@@ -119,6 +119,7 @@ const (
 	optBitwiseXor          = 125
 	optRightShift          = 126
 	optConv3D              = 106
+	optSparseToDense       = 50
 	optDynamicUpdateSlice  = 117
 	optLRN                 = 13
 	customDetectionPostPro = "TFLite_Detection_PostProcess"
@@ -265,6 +266,7 @@ var opSpecs = []opSpec{
 	spec(graph.OpWhere, code("WHERE"), optWhere, arUnary, nil, nil),
 	spec(graph.OpUnique, code("UNIQUE"), optUnique, arity{1, 1, nil, 2}, readUnique, writeUnique),
 	spec(graph.OpConv3D, code("CONV_3D"), optConv3D, arity{2, 3, []int{2}, 1}, readConv3D, writeConv3D),
+	spec(graph.OpSparseToDense, code("SPARSE_TO_DENSE"), optSparseToDense, arity{4, 4, nil, 1}, readSparseToDense, writeSparseToDense),
 	spec(graph.OpConv3DTranspose, code("CONV_3D_TRANSPOSE"), optConv3D, arity{3, 4, []int{3}, 1}, readConv3D, writeConv3D),
 }
 

@@ -50,3 +50,13 @@ func writeConv3D(w *writer, v any) flatbuffers.UOffsetT {
 	w.b.PrependInt32Slot(7, int32(c.DilationH), 1)
 	return w.b.EndObject()
 }
+
+func readSparseToDense(o *opt) any {
+	return &graph.SparseToDenseOptions{ValidateIndices: o.boolean(0, false)}
+}
+
+func writeSparseToDense(w *writer, v any) flatbuffers.UOffsetT {
+	w.b.StartObject(1)
+	w.b.PrependBoolSlot(0, v.(*graph.SparseToDenseOptions).ValidateIndices, false)
+	return w.b.EndObject()
+}

@@ -100,6 +100,11 @@ func TestOpSpecsRoundTrip(t *testing.T) {
 				set(0, graph.Float32, []int{3})
 			case graph.OpTopKV2:
 				set(1, graph.Int32, []int{}, 1)
+			case graph.OpSparseToDense:
+				set(0, graph.Int32, []int{2, 2}, 0, 1, 1, 0)
+				set(1, graph.Int32, []int{2}, 2, 3)
+				set(2, graph.Float32, []int{2})
+				set(3, graph.Float32, []int{})
 			case graph.OpConv3DTranspose:
 				set(0, graph.Int32, []int{5}, 1, 3, 5, 3, 4)
 				set(1, graph.Float32, []int{1, 2, 2, 4, 2})
