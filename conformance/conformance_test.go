@@ -34,7 +34,7 @@ func TestBadCasesFailWithReasons(t *testing.T) {
 	cases := map[string]string{
 		"garbage.json": `{"format": "tflm-ref-case/v1", "kind": "kernel", "inputs": [`,
 		"count.json":   `{"format": "tflm-ref-case/v1", "kind": "kernel", "name": "count", "op": "RELU", "options": {}, "inputs": [{"name": "input", "dtype": "float32", "shape": [3], "quantization": null, "data": [1, 2]}], "outputs": [{"name": "output", "dtype": "float32", "shape": [3], "compare": "raw", "expected": [1, 2, 3], "tolerance": 0}]}`,
-		"dtype.json":   `{"format": "tflm-ref-case/v1", "kind": "kernel", "name": "dtype", "op": "RELU", "options": {}, "inputs": [{"name": "input", "dtype": "float64", "shape": [1], "data": [1]}], "outputs": [{"name": "output", "dtype": "float32", "shape": [1], "compare": "raw", "expected": [1], "tolerance": 0}]}`,
+		"dtype.json":   `{"format": "tflm-ref-case/v1", "kind": "kernel", "name": "dtype", "op": "RELU", "options": {}, "inputs": [{"name": "input", "dtype": "float128", "shape": [1], "data": [1]}], "outputs": [{"name": "output", "dtype": "float32", "shape": [1], "compare": "raw", "expected": [1], "tolerance": 0}]}`,
 		"range.json":   `{"format": "tflm-ref-case/v1", "kind": "kernel", "name": "range", "op": "RELU", "options": {}, "inputs": [{"name": "input", "dtype": "int8", "shape": [1], "quantization": {"scale": [1], "zero_point": [0]}, "data": [300]}], "outputs": [{"name": "output", "dtype": "int8", "shape": [1], "quantization": {"scale": [1], "zero_point": [0]}, "compare": "raw", "expected": [1], "tolerance": 0}]}`,
 		"shape.json":   `{"format": "tflm-ref-case/v1", "kind": "kernel", "name": "shape", "op": "ADD", "options": {}, "inputs": [{"name": "input1", "dtype": "float32", "shape": [2], "data": [1, 2]}, {"name": "input2", "dtype": "float32", "shape": [3], "data": [1, 2, 3]}], "outputs": [{"name": "output", "dtype": "float32", "shape": [3], "compare": "raw", "expected": [1, 2, 3], "tolerance": 0}]}`,
 		"model.json":   `{"format": "tflm-ref-case/v1", "kind": "model", "name": "model", "model": "missing.tflite", "invocations": []}`,
@@ -51,7 +51,7 @@ func TestBadCasesFailWithReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"garbage": "unexpected end", "count": "2 values for shape [3]", "dtype": `unknown dtype "float64"`,
+		"garbage": "unexpected end", "count": "2 values for shape [3]", "dtype": `unknown dtype "float128"`,
 		"range": "300 out of range for int8", "shape": "do not broadcast", "model": "missing.tflite",
 	}
 	if rs.Passed != 1 || rs.Failed != len(want) {
