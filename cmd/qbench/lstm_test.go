@@ -60,14 +60,7 @@ func TestQuantizeCompareExplainLSTM(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	mnistish(t, data, 3)
-	q := filepath.Join(dir, "int8.tflite")
-	code, out, errOut := run(t, "quantize", "-q", "--model", model, "--calib", data, "--out", q)
-	if code != 0 {
-		t.Fatalf("quantize exit %d: %s", code, errOut)
-	}
-	if strings.Contains(out+errOut, "stays float32") {
-		t.Errorf("quantize kept an op float:\n%s\n%s", out, errOut)
-	}
+	q := quantizeAllInt(t, model, data, dir)
 	g, err := tflite.ReadFile(q)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +78,31 @@ func TestQuantizeCompareExplainLSTM(t *testing.T) {
 		t.Errorf("LSTM input %s, cell state %s, %d intermediates: want int8, int16, 5", x.DType, c.DType, len(lstm.Intermediates))
 	}
 
+	compareAndExplain(t, model, q, data, dir, "UNIDIRECTIONAL_SEQUENCE_LSTM")
+}
+
+// quantizeAllInt runs quantize on model with data as calibration into
+// dir/int8.tflite and fails if it kept any op float.
+func quantizeAllInt(t *testing.T, model, data, dir string) string {
+	t.Helper()
+	q := filepath.Join(dir, "int8.tflite")
+	code, out, errOut := run(t, "quantize", "-q", "--model", model, "--calib", data, "--out", q)
+	if code != 0 {
+		t.Fatalf("quantize exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out+errOut, "stays float32") {
+		t.Errorf("quantize kept an op float:\n%s\n%s", out, errOut)
+	}
+	return q
+}
+
+// compareAndExplain runs compare and explain on the float/int8 pair and
+// checks that both write their reports and that explain ranks an op of
+// kind rankedOp.
+func compareAndExplain(t *testing.T, model, q, data, dir, rankedOp string) {
+	t.Helper()
 	rep := filepath.Join(dir, "report")
-	code, out, errOut = run(t, "compare", "-q", "--model", model, "--model", q, "--name", "float", "--name", "int8",
+	code, out, errOut := run(t, "compare", "-q", "--model", model, "--model", q, "--name", "float", "--name", "int8",
 		"--data", data, "--out", rep)
 	if code != 0 {
 		t.Fatalf("compare exit %d: %s", code, errOut)
@@ -102,14 +118,13 @@ func TestQuantizeCompareExplainLSTM(t *testing.T) {
 	if !strings.Contains(string(b), `"int8"`) || !strings.Contains(out, "agreement") {
 		t.Errorf("compare: the pair is not in the report\n%s", out)
 	}
-
 	ex := filepath.Join(dir, "explain")
 	code, out, errOut = run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--out", ex, "--target-drop", "-1")
 	if code != 0 {
 		t.Fatalf("explain exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "UNIDIRECTIONAL_SEQUENCE_LSTM") {
-		t.Errorf("explain does not rank the LSTM:\n%s", out)
+	if !strings.Contains(out, rankedOp) {
+		t.Errorf("explain does not rank %s:\n%s", rankedOp, out)
 	}
 	if _, err := os.Stat(filepath.Join(ex, "explain.json")); err != nil {
 		t.Error(err)

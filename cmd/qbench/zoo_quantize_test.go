@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -65,14 +64,7 @@ func TestQuantizeCompareExplainResNet8(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	cifarish(t, data, 4)
-	q := filepath.Join(dir, "int8.tflite")
-	code, out, errOut := run(t, "quantize", "-q", "--model", model, "--calib", data, "--out", q)
-	if code != 0 {
-		t.Fatalf("quantize exit %d: %s", code, errOut)
-	}
-	if strings.Contains(out+errOut, "stays float32") {
-		t.Errorf("quantize kept an op float:\n%s\n%s", out, errOut)
-	}
+	q := quantizeAllInt(t, model, data, dir)
 	g, err := tflite.ReadFile(q)
 	if err != nil {
 		t.Fatal(err)
@@ -115,27 +107,5 @@ func TestQuantizeCompareExplainResNet8(t *testing.T) {
 		}
 	}
 
-	rep := filepath.Join(dir, "report")
-	code, out, errOut = run(t, "compare", "-q", "--model", model, "--model", q, "--name", "float", "--name", "int8",
-		"--data", data, "--out", rep)
-	if code != 0 {
-		t.Fatalf("compare exit %d: %s", code, errOut)
-	}
-	if !strings.Contains(out, "agreement") {
-		t.Errorf("compare printed no agreement:\n%s", out)
-	}
-	if _, err := os.Stat(filepath.Join(rep, "report.json")); err != nil {
-		t.Error(err)
-	}
-	ex := filepath.Join(dir, "explain")
-	code, out, errOut = run(t, "explain", "-q", "--model", model, "--quant", q, "--data", data, "--out", ex, "--target-drop", "-1")
-	if code != 0 {
-		t.Fatalf("explain exit %d: %s", code, errOut)
-	}
-	if !strings.Contains(out, "CONV_2D") {
-		t.Errorf("explain does not rank the convolutions:\n%s", out)
-	}
-	if _, err := os.Stat(filepath.Join(ex, "explain.json")); err != nil {
-		t.Error(err)
-	}
+	compareAndExplain(t, model, q, data, dir, "CONV_2D")
 }
