@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/qbench/qbench/graph"
@@ -20,6 +21,9 @@ type meanKernel struct {
 	// float32 then sums a whole run per reduced offset (meanRunsF32)
 	// instead of one output at a time through the offset list.
 	inner int
+	// rows holds red[r]/inner: the reduced rows of a run as row numbers
+	// (inner elements each) for sumRowsF32.
+	rows []int32
 	// quantized
 	sameQuant   bool
 	zpIn, zpOut int32
@@ -41,7 +45,7 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 	}
 	if y.DType == graph.Float32 {
 		if k.inner > 0 {
-			meanRunsF32(x.F32, y.F32, k.kept, k.red, k.inner, float32(k.count))
+			meanRunsF32(x.F32, y.F32, k.kept, k.rows, k.inner, float32(k.count))
 			return nil
 		}
 		for o, base := range k.kept {
@@ -81,21 +85,15 @@ func (k *meanKernel) Run(ins, outs []*Buffer) error {
 
 // meanRunsF32 is the float32 MEAN of Run's reference loop with the
 // outputs taken inner at a time: for outputs o..o+inner, whose input
-// offsets kept[o]+c are consecutive, it adds the input run at each reduced
-// offset in order, so every output sums the same values in the same order
-// from the same +0 (bit-identical), reading the input row by row instead
-// of one strided element per output.
-func meanRunsF32(x, y []float32, kept, red []int, inner int, count float32) {
+// offsets kept[o]+c are consecutive, it adds the input run of each reduced
+// row in order (sumRowsF32), so every output sums the same values in the
+// same order from the same +0 (bit-identical), reading the input row by
+// row instead of one strided element per output.
+func meanRunsF32(x, y []float32, kept []int, rows []int32, inner int, count float32) {
 	for o := 0; o+inner <= len(kept); o += inner {
 		acc := y[o : o+inner : o+inner]
 		clear(acc)
-		base := kept[o]
-		for _, r := range red {
-			row := x[base+r : base+r+inner : base+r+inner]
-			for c, v := range row {
-				acc[c] += v
-			}
-		}
+		sumRowsF32(acc, x[kept[o]:], rows, inner)
 		for c := range acc {
 			acc[c] /= count
 		}
@@ -155,13 +153,7 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 	}
 	switch out.DType {
 	case graph.Float32:
-		inner := 1
-		for d := rank - 1; d >= 0 && !red[d]; d-- {
-			inner *= in.Shape[d]
-		}
-		if inner >= 4 && len(k.kept)%inner == 0 {
-			k.inner = inner
-		}
+		k.inner, k.rows = rowRuns(in.Shape, red, k.kept, k.red)
 		return k, nil
 	case graph.Int8, graph.UInt8, graph.Int16:
 	default:
@@ -201,6 +193,39 @@ func prepareMean(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 	}
 	k.mult, k.shift = m, sh
 	return k, nil
+}
+
+// rowRuns plans a float reduction of shape over the axes red (kept and
+// offs its output and reduced offsets) as row sums: inner is the length
+// of the trailing run of kept dimensions (outputs inner at a time have
+// consecutive input offsets), rows the reduced offsets as row numbers of
+// inner elements. inner is 0 when the plan does not pay (runs shorter
+// than 4) or does not fit (an offset too large for int32).
+func rowRuns(shape []int, red []bool, kept, offs []int) (inner int, rows []int32) {
+	inner = 1
+	for d := len(shape) - 1; d >= 0 && !red[d]; d-- {
+		inner *= shape[d]
+	}
+	if inner < 4 || len(kept)%inner != 0 {
+		return 0, nil
+	}
+	rows = make([]int32, len(offs))
+	for r, o := range offs {
+		if o%inner != 0 || o/inner > math.MaxInt32 {
+			return 0, nil
+		}
+		rows[r] = int32(o / inner)
+	}
+	return inner, rows
+}
+
+// sumRunsF32 is meanRunsF32 without the division: SUM's float32 loop.
+func sumRunsF32(x, y []float32, kept []int, rows []int32, inner int) {
+	for o := 0; o+inner <= len(kept); o += inner {
+		acc := y[o : o+inner : o+inner]
+		clear(acc)
+		sumRowsF32(acc, x[kept[o]:], rows, inner)
+	}
 }
 
 // expand returns, for each of n steps along a dimension of the given stride,

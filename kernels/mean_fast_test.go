@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -81,5 +82,52 @@ func TestMeanRunsF32MatchesReference(t *testing.T) {
 	}
 	if fast < 50 {
 		t.Errorf("only %d of 400 cases took the run path", fast)
+	}
+}
+
+// TestSumRunsF32MatchesReference: float32 SUM as row sums (rowRuns,
+// sumRunsF32) gives the reference fold's bits on random shapes and axes
+// (the reduced axes anywhere, runs of 4 to 40 values, NaN, ±0 and ±Inf
+// inputs), and takes the row path often enough to be tested.
+func TestSumRunsF32MatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	fast := 0
+	for range 300 {
+		rank := 2 + rng.IntN(3)
+		shape := make([]int, rank)
+		for d := range shape {
+			shape[d] = 1 + rng.IntN(7)
+		}
+		shape[rank-1] = 4 + rng.IntN(37)
+		var axes []int32
+		var outShape []int
+		for d := range rank - 1 {
+			if rng.IntN(2) == 0 {
+				axes = append(axes, int32(d))
+			} else {
+				outShape = append(outShape, shape[d])
+			}
+		}
+		if len(axes) == 0 {
+			axes = []int32{0}
+			outShape = outShape[1:]
+		}
+		outShape = append(outShape, shape[rank-1])
+		in := &graph.Tensor{Name: "x", DType: graph.Float32, Shape: shape}
+		ax := &graph.Tensor{Name: "axes", DType: graph.Int32, Shape: []int{len(axes)}, Data: graph.EncodeInt32s(axes)}
+		out := &graph.Tensor{Name: "y", DType: graph.Float32, Shape: outShape}
+		op := &graph.Op{Kind: graph.OpSum, Options: &graph.ReducerOptions{}}
+		k, err := PrepareWith(op, []*graph.Tensor{in, ax}, []*graph.Tensor{out}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.(*reduceKernel).inner > 0 {
+			fast++
+		}
+		x := &Buffer{DType: graph.Float32, Shape: shape, F32: randRows(rng, graph.NumElements(shape))}
+		differential(t, fmt.Sprintf("SUM %v axes %v", shape, axes), op, []*graph.Tensor{in, ax}, out, fixedpoint.RuntimeRounding, []*Buffer{x, nil})
+	}
+	if fast < 250 {
+		t.Errorf("only %d of 300 cases took the row path", fast)
 	}
 }

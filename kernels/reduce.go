@@ -50,6 +50,9 @@ type reduceKernel struct {
 	shift         int
 	qlo, qhi      int32
 	fscale, fbias float32
+	// inner, rows: float32 SUM as row sums (see rowRuns); inner 0 when not.
+	inner int
+	rows  []int32
 }
 
 // fold reduces xs at the offsets in red from base with op, starting at init.
@@ -137,6 +140,10 @@ func (k *reduceKernel) Run(ins, outs []*Buffer) error {
 	}
 	switch y.DType {
 	case graph.Float32:
+		if k.inner > 0 {
+			sumRunsF32(x.F32, y.F32, k.kept, k.rows, k.inner)
+			return nil
+		}
 		reduceOrdered(k, x.F32, y.F32, float32(math.Inf(-1)), float32(math.Inf(1)))
 	case graph.Int8:
 		reduceOrdered(k, x.I8, y.I8, math.MinInt8, math.MaxInt8)
@@ -227,7 +234,12 @@ func prepareReduce(p *prep) (Kernel, error) {
 		}
 	case graph.OpSum:
 		switch d {
-		case graph.Float32, graph.Int32, graph.Int64:
+		case graph.Float32:
+			if !p.ref && len(k.red) > 0 {
+				k.inner, k.rows = rowRuns(in.Shape, red, k.kept, k.red)
+			}
+			return k, nil
+		case graph.Int32, graph.Int64:
 			return k, nil
 		case graph.Int8, graph.UInt8, graph.Int16:
 			si, zi, err := requireQuant(p.op, "input", in)

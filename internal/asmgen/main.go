@@ -1,6 +1,8 @@
 // Command asmgen generates qbench's GEMM micro-kernels (kernels/gemm/
 // kernels_amd64.s and its Go declarations) with avo. It lives in its own
 // module so that the main module does not depend on avo or x/tools.
+// ./rowsum in this module generates package kernels' row-sum loop
+// (kernels/rowsum_amd64.s; see its doc for the command).
 //
 // Run from this directory:
 //

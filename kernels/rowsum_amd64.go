@@ -1,0 +1,25 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+// sumRowsVec adds the first multiple of 8 columns of sumRowsF32's rows
+// with the AVX2 loop and returns how many columns it did (0 without AVX2,
+// or when some row would lie outside src: the Go loop then reports it).
+// The ymm loop is used on AVX-512 machines too: a row of 16 floats is two
+// independent addition chains either way, and the chains' latency, not
+// the vector width, bounds a bag of rows.
+func sumRowsVec(dst, src []float32, idx []int32, stride int) int {
+	w := len(dst) &^ 7
+	if !hasAVX2 || w == 0 || len(idx) == 0 {
+		return 0
+	}
+	lo, hi := idx[0], idx[0]
+	for _, i := range idx[1:] {
+		lo, hi = min(lo, i), max(hi, i)
+	}
+	if lo < 0 || int(hi)*stride+w > len(src) {
+		return 0
+	}
+	sumRowsF32AVX2(&dst[0], w, &src[0], &idx[0], len(idx), stride)
+	return w
+}
