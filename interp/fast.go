@@ -7,7 +7,7 @@ import (
 	"github.com/qbench/qbench/kernels"
 )
 
-// The fast schedule. Three rewrites, with outputs bit-identical to the
+// The fast schedule. Four rewrites, with outputs bit-identical to the
 // plain op-by-op run (float dilated convolutions: see fuseDilated):
 //
 //   - SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chains (TensorFlow's
@@ -16,6 +16,9 @@ import (
 //     that stays the model's, so a tiny convolution is one GEMM.
 //   - MAX_POOL_2D → RELU pairs become one pool with a fused activation
 //     (fuseActivations): one pass over the tensor instead of two.
+//   - GATHER → MEAN/SUM pairs over the gathered positions (an embedding
+//     bag) become one kernel summing table rows straight into the output
+//     (fuseEmbeddingBags): no [batch, words, dim] intermediate.
 //   - At batch B > 1, the longest prefix of ops that treat every image on
 //     its own (perImage), up to the first FULLY_CONNECTED, runs image by
 //     image (or a few images at a time when they are small, chunkImages):
@@ -43,6 +46,7 @@ type fastPlan struct {
 	elems   []int
 	fused   int
 	dilated int
+	bags    int
 	// chunk is how many images one step of the pre stage runs (a
 	// divisor of batch; see chunkImages).
 	chunk int
@@ -74,11 +78,13 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	g := p.g
 	dops, dorig, dilated := fuseDilated(g)
 	dg := &graph.Graph{Tensors: g.Tensors, Ops: dops, Inputs: g.Inputs, Outputs: g.Outputs}
-	ops, orig, fused := fuseActivations(dg)
+	aops, aorig, fused := fuseActivations(dg)
+	ag := &graph.Graph{Tensors: g.Tensors, Ops: aops, Inputs: g.Inputs, Outputs: g.Outputs}
+	ops, orig, bags := fuseEmbeddingBags(ag)
 	for i, o := range orig {
-		orig[i] = dorig[o]
+		orig[i] = dorig[aorig[o]]
 	}
-	f := &fastPlan{fused: fused, dilated: dilated}
+	f := &fastPlan{fused: fused, dilated: dilated, bags: bags}
 	fg := &graph.Graph{Tensors: g.Tensors, Ops: ops, Inputs: g.Inputs, Outputs: g.Outputs}
 	k := 0
 	var g1 *graph.Graph
@@ -101,7 +107,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 			}
 		}
 	}
-	if fused == 0 && dilated == 0 && k == 0 {
+	if fused == 0 && dilated == 0 && bags == 0 && k == 0 {
 		return nil, nil
 	}
 	io := p.placeIO()
@@ -440,6 +446,9 @@ type Schedule struct {
 	// Dilated is the number of SPACE_TO_BATCH_ND → convolution →
 	// BATCH_TO_SPACE_ND chains run as one convolution with dilation.
 	Dilated int
+	// Bags is the number of GATHER → MEAN/SUM pairs run as one
+	// embedding-bag kernel (fuseEmbeddingBags).
+	Bags int
 	// PerImageOps is the number of leading ops run image by image,
 	// Batch/ImagesPerStep times per Run (0: the whole batch goes through
 	// every op at once).
@@ -457,7 +466,7 @@ func (p *Program) Schedule() Schedule {
 	}
 	f := p.fast
 	s := Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused, Dilated: f.dilated,
-		PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
+		Bags: f.bags, PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
 	if s.PerImageOps > 0 {
 		s.ImagesPerStep = f.chunk
 	}

@@ -56,6 +56,9 @@ func (k *gatherKernel) Run(ins, outs []*Buffer) error {
 }
 
 func prepareGather(p *prep) (Kernel, error) {
+	if eb, ok := p.op.Options.(*EmbeddingBagOptions); ok {
+		return prepareEmbeddingBag(p, eb)
+	}
 	x, idx, y := p.in(0), p.in(1), p.out(0)
 	if idx == nil || !indexDType(idx.DType) {
 		return nil, p.unsupported("positions must be int16, int32 or int64")

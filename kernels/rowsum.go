@@ -17,6 +17,23 @@ func sumRowsF32(dst, src []float32, idx []int32, stride int) {
 	sumRowsF32Go(dst[c:], src[c:], idx, stride)
 }
 
+// sumRowsF32In is sumRowsF32 for a caller that knows the smallest and
+// largest row of idx (lo, hi; idx non-empty).
+func sumRowsF32In(dst, src []float32, idx []int32, stride int, lo, hi int32) {
+	c := sumRowsVecIn(dst, src, idx, stride, lo, hi)
+	sumRowsF32Go(dst[c:], src[c:], idx, stride)
+}
+
+// rowRange returns the smallest and largest of idx (non-empty), without
+// branches on the values.
+func rowRange(idx []int32) (lo, hi int32) {
+	lo, hi = idx[0], idx[0]
+	for _, i := range idx[1:] {
+		lo, hi = min(lo, i), max(hi, i)
+	}
+	return lo, hi
+}
+
 // sumRowsF32Go is the plain loop: eight columns at a time in locals (so
 // the compiler keeps them in registers), then one at a time.
 func sumRowsF32Go(dst, src []float32, idx []int32, stride int) {

@@ -9,15 +9,18 @@ package kernels
 // independent addition chains either way, and the chains' latency, not
 // the vector width, bounds a bag of rows.
 func sumRowsVec(dst, src []float32, idx []int32, stride int) int {
-	w := len(dst) &^ 7
-	if !hasAVX2 || w == 0 || len(idx) == 0 {
+	if !hasAVX2 || len(dst) < 8 || len(idx) == 0 {
 		return 0
 	}
-	lo, hi := idx[0], idx[0]
-	for _, i := range idx[1:] {
-		lo, hi = min(lo, i), max(hi, i)
-	}
-	if lo < 0 || int(hi)*stride+w > len(src) {
+	lo, hi := rowRange(idx)
+	return sumRowsVecIn(dst, src, idx, stride, lo, hi)
+}
+
+// sumRowsVecIn is sumRowsVec for a caller that knows the smallest and
+// largest row of idx (lo, hi), so the rows need not be scanned again.
+func sumRowsVecIn(dst, src []float32, idx []int32, stride int, lo, hi int32) int {
+	w := len(dst) &^ 7
+	if !hasAVX2 || w == 0 || len(idx) == 0 || lo < 0 || int(hi)*stride+w > len(src) {
 		return 0
 	}
 	sumRowsF32AVX2(&dst[0], w, &src[0], &idx[0], len(idx), stride)
