@@ -222,7 +222,10 @@ func newSVDFInt(p *prep, g svdfGeom, o *graph.SVDFOptions) (Kernel, error) {
 	for i, w := range k.wf[:g.nFilter*g.nInput] {
 		k.wfSum[i/g.nInput] += int32(w)
 	}
-	return k, nil
+	if p.ref {
+		return k, nil
+	}
+	return newSVDFIntFast(k)
 }
 
 func (k *svdfInt) Run(ins, outs []*Buffer) error {

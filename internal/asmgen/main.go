@@ -2,7 +2,8 @@
 // kernels_amd64.s and its Go declarations) with avo. It lives in its own
 // module so that the main module does not depend on avo or x/tools.
 // ./rowsum in this module generates package kernels' row-sum loop
-// (kernels/rowsum_amd64.s; see its doc for the command).
+// (kernels/rowsum_amd64.s; see its doc for the command), ./svdf its SVDF
+// time products (kernels/svdf_amd64.s).
 //
 // Run from this directory:
 //
