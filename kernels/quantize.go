@@ -249,6 +249,7 @@ type requantizeKernel struct {
 	xnn           bool
 	xnnM, xnnBias int32
 	lut           *[256]uint8 // 8-bit to 8-bit fast path: quant of every input
+	loop          requantLoop // other integer types: quant in a typed loop
 }
 
 // quant is the reference arithmetic for one element (not the xorFast
@@ -277,6 +278,10 @@ func (k *requantizeKernel) Run(ins, outs []*Buffer) error {
 	}
 	if k.lut != nil {
 		applyLUT8(k.lut, x, y, k.n)
+		return nil
+	}
+	if k.loop != nil {
+		k.loop(k, x, y, k.n)
 		return nil
 	}
 	for i := range k.n {
@@ -347,6 +352,14 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 		}
 		if !ref && !k.xorFast && is8Bit(in.DType) && is8Bit(out.DType) {
 			k.lut = lut8For(in.DType, k.quant)
+		}
+		if !ref && k.lut == nil {
+			if in.DType == graph.Int16 {
+				k.loop = requantTable16(k, out.DType)
+			}
+			if k.loop == nil {
+				k.loop = requantLoopFor(k, in.DType, out.DType)
+			}
 		}
 		return k, nil
 	}
