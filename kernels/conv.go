@@ -278,8 +278,15 @@ func prepareConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.R
 		// input depth); qbench's converters never emit it.
 		return nil, unsupportedf(op, "filter %q depth %d differs from input %q depth %d (grouped convolution)", w.Name, w.Shape[3], in.Name, g.inC)
 	}
+	hybrid := in.DType == graph.Float32 && w.DType == graph.Int8
+	if path == pathAuto && !hybrid && in.DType != graph.Int16 {
+		// Hybrid convs are left alone: their input offset term sums the
+		// weights of every tap. int16's direct loop skips padded taps
+		// anyway.
+		g, w = pruneTaps(g, w)
+	}
 	switch {
-	case in.DType == graph.Float32 && out.DType == graph.Float32 && w.DType == graph.Int8:
+	case hybrid && out.DType == graph.Float32:
 		return newConvHybrid(op, g, w, bias, opts.Activation)
 	case in.DType == graph.Float32 && out.DType == graph.Float32:
 		return newConvFloat(op, g, w, bias, opts.Activation, path)
