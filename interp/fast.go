@@ -7,13 +7,17 @@ import (
 	"github.com/qbench/qbench/kernels"
 )
 
-// The fast schedule. Four rewrites, with outputs bit-identical to the
-// plain op-by-op run (float dilated convolutions: see fuseDilated):
+// The fast schedule. Five rewrites, with outputs bit-identical to the
+// plain op-by-op run (float dilated convolutions and bias ADDs: see
+// fuseDilated and fuseBiasAdds):
 //
 //   - SPACE_TO_BATCH_ND → CONV_2D → BATCH_TO_SPACE_ND chains (TensorFlow's
 //     dilated convolution) become one convolution with dilation
 //     (fuseDilated, rewrite_dilated.go): no phase images, and a batch
 //     that stays the model's, so a tiny convolution is one GEMM.
+//   - A float convolution followed by an ADD of a per-channel constant
+//     becomes one convolution with that bias (fuseBiasAdds,
+//     rewrite_bias.go): TensorFlow's BiasAdd after a dilated convolution.
 //   - MAX_POOL_2D → RELU pairs become one pool with a fused activation
 //     (fuseActivations): one pass over the tensor instead of two.
 //   - GATHER → MEAN/SUM pairs over the gathered positions (an embedding
@@ -47,6 +51,7 @@ type fastPlan struct {
 	fused   int
 	dilated int
 	bags    int
+	biases  int
 	// chunk is how many images one step of the pre stage runs (a
 	// divisor of batch; see chunkImages).
 	chunk int
@@ -78,13 +83,15 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	g := p.g
 	dops, dorig, dilated := fuseDilated(g)
 	dg := &graph.Graph{Tensors: g.Tensors, Ops: dops, Inputs: g.Inputs, Outputs: g.Outputs}
-	aops, aorig, fused := fuseActivations(dg)
+	bops, borig, biases := fuseBiasAdds(dg)
+	bg := &graph.Graph{Tensors: g.Tensors, Ops: bops, Inputs: g.Inputs, Outputs: g.Outputs}
+	aops, aorig, fused := fuseActivations(bg)
 	ag := &graph.Graph{Tensors: g.Tensors, Ops: aops, Inputs: g.Inputs, Outputs: g.Outputs}
 	ops, orig, bags := fuseEmbeddingBags(ag)
 	for i, o := range orig {
-		orig[i] = dorig[aorig[o]]
+		orig[i] = dorig[borig[aorig[o]]]
 	}
-	f := &fastPlan{fused: fused, dilated: dilated, bags: bags}
+	f := &fastPlan{fused: fused, dilated: dilated, biases: biases, bags: bags}
 	fg := &graph.Graph{Tensors: g.Tensors, Ops: ops, Inputs: g.Inputs, Outputs: g.Outputs}
 	k := 0
 	var g1 *graph.Graph
@@ -107,7 +114,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 			}
 		}
 	}
-	if fused == 0 && dilated == 0 && bags == 0 && k == 0 {
+	if fused == 0 && dilated == 0 && biases == 0 && bags == 0 && k == 0 {
 		return nil, nil
 	}
 	io := p.placeIO()
@@ -446,6 +453,9 @@ type Schedule struct {
 	// Dilated is the number of SPACE_TO_BATCH_ND → convolution →
 	// BATCH_TO_SPACE_ND chains run as one convolution with dilation.
 	Dilated int
+	// BiasAdds is the number of float ADDs of a per-channel constant
+	// folded into the convolution before them as its bias.
+	BiasAdds int
 	// Bags is the number of GATHER → MEAN/SUM pairs run as one
 	// embedding-bag kernel (fuseEmbeddingBags).
 	Bags int
@@ -466,7 +476,7 @@ func (p *Program) Schedule() Schedule {
 	}
 	f := p.fast
 	s := Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused, Dilated: f.dilated,
-		Bags: f.bags, PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
+		BiasAdds: f.biases, Bags: f.bags, PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
 	if s.PerImageOps > 0 {
 		s.ImagesPerStep = f.chunk
 	}
