@@ -43,7 +43,8 @@ type Options struct {
 	// but runs stay reproducible).
 	Seed int64
 	// MaxRuns stops early after this many measured runs in total
-	// (0: no limit); it also bounds the memory the latencies take.
+	// (0: maxRunsDefault). The latencies kept are a bounded sample
+	// whatever it is (see latencySample).
 	MaxRuns int
 	// OpRuns, when > 0, adds a per-op time profile measured over this many
 	// extra single-executor runs (Result.Ops).
@@ -107,8 +108,8 @@ type Result struct {
 	Seconds float64 `json:"-"`
 }
 
-// maxRunsDefault caps recorded latencies when Options.MaxRuns is 0 (a
-// tiny model could otherwise record tens of millions of runs).
+// maxRunsDefault stops a measurement after this many runs when
+// Options.MaxRuns is 0.
 const maxRunsDefault = 5_000_000
 
 // Run compiles g for opts.Batch and measures it; name is recorded as
@@ -157,15 +158,15 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 		maxRuns = maxRunsDefault
 	}
 	if opts.Warmup > 0 {
-		if _, _, err := runAll(ctx, exs, opts.Warmup, maxRuns); err != nil {
+		if _, _, _, err := runAll(ctx, exs, opts.Warmup, maxRuns, uint64(opts.Seed)); err != nil {
 			return nil, fmt.Errorf("bench %s: warm-up: %w", name, err)
 		}
 	}
-	lat, wall, err := runAll(ctx, exs, opts.Duration, maxRuns)
+	lat, runs, wall, err := runAll(ctx, exs, opts.Duration, maxRuns, uint64(opts.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: %w", name, err)
 	}
-	if len(lat) == 0 {
+	if runs == 0 {
 		return nil, fmt.Errorf("bench %s: no run finished (cancelled?)", name)
 	}
 	var ops []OpTime
@@ -177,13 +178,13 @@ func Run(ctx context.Context, name string, g *graph.Graph, opts Options) (*Resul
 	slices.Sort(lat)
 	r := &Result{
 		Model: name, Threads: opts.Threads, Batch: opts.Batch,
-		ImagesPerSecond: float64(len(lat)*opts.Batch) / wall.Seconds(),
+		ImagesPerSecond: float64(runs*opts.Batch) / wall.Seconds(),
 		Latency: Latency{
 			P50: Percentile(lat, 50), P90: Percentile(lat, 90), P99: Percentile(lat, 99),
 		},
 		CompileMS:        ms(compile),
 		FirstInferenceMS: ms(first),
-		Runs:             len(lat),
+		Runs:             runs,
 		Seconds:          wall.Seconds(),
 		Ops:              ops,
 	}
@@ -257,28 +258,32 @@ func parseVmHWM(r io.Reader) (int64, bool) {
 }
 
 // runAll runs every executor back to back on its own goroutine for d and
-// returns all run latencies (ms) and the wall time until the last run
-// ended. Throughput divides completed work by that wall time, so a run
-// still in flight at the deadline is counted, not cut.
-func runAll(ctx context.Context, exs []*interp.Executor, d time.Duration, maxRuns int) ([]float64, time.Duration, error) {
+// returns a sample of the run latencies (ms; every run's when there are at
+// most sampleCap per executor, see latencySample), the number of runs and
+// the wall time until the last run ended. Throughput divides completed
+// work by that wall time, so a run still in flight at the deadline is
+// counted, not cut.
+func runAll(ctx context.Context, exs []*interp.Executor, d time.Duration, maxRuns int, seed uint64) ([]float64, int, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(d)
 	per := max(1, maxRuns/len(exs))
-	lats := make([][]float64, len(exs))
+	samples := make([]latencySample, len(exs))
 	errs := make([]error, len(exs))
 	var wg sync.WaitGroup
 	for t, ex := range exs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for len(lats[t]) < per && ctx.Err() == nil {
+			s := &samples[t]
+			s.rng = rand.New(rand.NewPCG(seed, uint64(t)))
+			for s.n < per && ctx.Err() == nil {
 				t0 := time.Now()
 				if err := ex.Run(); err != nil {
 					errs[t] = err
 					return
 				}
 				t1 := time.Now()
-				lats[t] = append(lats[t], float64(t1.Sub(t0).Nanoseconds())/1e6)
+				s.add(float64(t1.Sub(t0).Nanoseconds()) / 1e6)
 				if !t1.Before(deadline) {
 					return
 				}
@@ -288,9 +293,74 @@ func runAll(ctx context.Context, exs []*interp.Executor, d time.Duration, maxRun
 	wg.Wait()
 	wall := time.Since(start)
 	if err := errors.Join(errs...); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	return slices.Concat(lats...), wall, nil
+	lat, runs := mergeSamples(samples)
+	return lat, runs, wall, nil
+}
+
+// sampleCap is how many latencies one executor keeps: 512 KiB, enough for
+// percentiles up to p99 to a few hundredths of a percentile, where keeping
+// every run of a model that runs millions of times a second took tens of
+// MB and showed up as the model's peak memory.
+const sampleCap = 1 << 16
+
+// latencySample is a uniform random sample of at most sampleCap of an
+// executor's run latencies (reservoir sampling, seeded), and how many runs
+// it saw.
+type latencySample struct {
+	lat []float64
+	n   int
+	rng *rand.Rand
+}
+
+func (s *latencySample) add(ms float64) {
+	s.n++
+	if len(s.lat) < sampleCap {
+		s.lat = append(s.lat, ms)
+		return
+	}
+	if j := s.rng.IntN(s.n); j < sampleCap {
+		s.lat[j] = ms
+	}
+}
+
+// mergeSamples returns the executors' latencies as one sample in which
+// each executor has its share of the runs (every latency when none was
+// sampled), and the total number of runs.
+func mergeSamples(ss []latencySample) ([]float64, int) {
+	runs, sampled := 0, false
+	for _, s := range ss {
+		runs += s.n
+		sampled = sampled || s.n > len(s.lat)
+	}
+	if !sampled {
+		var all []float64
+		for _, s := range ss {
+			all = append(all, s.lat...)
+		}
+		return all, runs
+	}
+	// Take from each executor a number of latencies proportional to its
+	// runs, as many as the executor with the fewest kept per run allows.
+	scale := math.Inf(1)
+	for _, s := range ss {
+		if s.n > 0 {
+			scale = min(scale, float64(len(s.lat))/float64(s.n))
+		}
+	}
+	var all []float64
+	for _, s := range ss {
+		// k of the kept latencies chosen at random (a partial shuffle):
+		// the reservoir's own order is not random.
+		k := min(len(s.lat), int(math.Round(scale*float64(s.n))))
+		for i := range k {
+			j := i + s.rng.IntN(len(s.lat)-i)
+			s.lat[i], s.lat[j] = s.lat[j], s.lat[i]
+		}
+		all = append(all, s.lat[:k]...)
+	}
+	return all, runs
 }
 
 // profileOps times each op over runs runs of ex with the executor's step

@@ -187,7 +187,15 @@ func (g *Graph) Validate() error {
 
 // Clone returns a deep copy of the graph. Constant data is copied too, so
 // the clone can be rewritten (e.g. quantized) without touching the original.
-func (g *Graph) Clone() *Graph {
+func (g *Graph) Clone() *Graph { return g.clone(true) }
+
+// CloneSharingData is Clone except that constant tensors keep g's Data
+// slices: for a rewrite that changes shapes, ops or which tensors are
+// constant, but never writes into constant bytes (the interpreter's
+// re-batching and folding), without a second copy of the weights.
+func (g *Graph) CloneSharingData() *Graph { return g.clone(false) }
+
+func (g *Graph) clone(copyData bool) *Graph {
 	c := &Graph{
 		Inputs:      append([]int(nil), g.Inputs...),
 		Outputs:     append([]int(nil), g.Outputs...),
@@ -199,7 +207,7 @@ func (g *Graph) Clone() *Graph {
 		nt := *t
 		nt.Shape = append([]int(nil), t.Shape...)
 		nt.ShapeSignature = append([]int(nil), t.ShapeSignature...)
-		if t.Data != nil {
+		if t.Data != nil && copyData {
 			nt.Data = append([]byte{}, t.Data...)
 		}
 		nt.Quant = t.Quant.Clone()
@@ -216,7 +224,7 @@ func (g *Graph) Clone() *Graph {
 	}
 	c.Name = g.Name
 	for _, sg := range g.Subgraphs {
-		c.Subgraphs = append(c.Subgraphs, sg.Clone())
+		c.Subgraphs = append(c.Subgraphs, sg.clone(copyData))
 	}
 	if g.Metadata != nil {
 		c.Metadata = make(map[string][]byte, len(g.Metadata))

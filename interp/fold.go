@@ -64,7 +64,9 @@ func Fold(g *graph.Graph) (*graph.Graph, FoldReport, error) {
 	if !anyFoldable(g) {
 		return g, rep, nil
 	}
-	g = g.Clone()
+	// Folding sets new Data on folded outputs and never writes into
+	// existing constants, so the clone shares them.
+	g = g.CloneSharingData()
 	isInput := make([]bool, len(g.Tensors))
 	for _, t := range g.Inputs {
 		if t >= 0 && t < len(isInput) {
@@ -187,7 +189,7 @@ func evalOp(g *graph.Graph, op *graph.Op) (bool, error) {
 		}
 		ins[j] = g.Tensor(t)
 		if ins[j].IsConst() {
-			b, err := constBuffer(ins[j])
+			b, err := constBuffer(ins[j], false)
 			if err != nil {
 				return false, err
 			}

@@ -163,11 +163,12 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	p := &Program{g: g, folded: folded, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState, dyn: dyn}
+	written := writable(g)
 	for i, t := range g.Tensors {
 		if !t.IsConst() {
 			continue
 		}
-		b, err := constBuffer(t)
+		b, err := constBuffer(t, !written[i])
 		if err != nil {
 			return nil, fmt.Errorf("compile: tensor %d %q: %w", i, t.Name, err)
 		}
@@ -292,7 +293,7 @@ func loadGraph(g *graph.Graph, opts Options) (*graph.Graph, FoldReport, error) {
 		}
 		if changed {
 			orig := g
-			g = g.Clone()
+			g = g.CloneSharingData() // new shapes, the same weights
 			if err := graph.InferShapes(g, shapes); err != nil {
 				return nil, none, fmt.Errorf("batch %d: %w", opts.Batch, err)
 			}
@@ -417,15 +418,62 @@ func (p *Program) OutputTensor(i int) *graph.Tensor {
 	return p.g.Tensor(p.g.Outputs[i])
 }
 
-// constBuffer decodes a constant tensor into a typed buffer.
-func constBuffer(t *graph.Tensor) (*kernels.Buffer, error) {
+// writable marks the tensors a run may write or a caller fill: op outputs
+// and intermediates, graph inputs and outputs, state tensors.
+func writable(g *graph.Graph) []bool {
+	w := make([]bool, len(g.Tensors))
+	mark := func(ts []int) {
+		for _, t := range ts {
+			if t >= 0 && t < len(w) {
+				w[t] = true
+			}
+		}
+	}
+	for _, op := range g.Ops {
+		mark(op.Outputs)
+		mark(op.Intermediates)
+	}
+	mark(g.Inputs)
+	mark(g.Outputs)
+	for i, t := range g.Tensors {
+		w[i] = w[i] || t.Variable
+	}
+	return w
+}
+
+// constBuffer decodes a constant tensor into a typed buffer. With view
+// (the tensor is read only: see writable), float32, int32, int8 and uint8
+// data is viewed in place where the machine is little-endian and the bytes
+// are aligned: a second copy of a model's weights was a good part of its
+// peak memory, and a Program never writes its graph.
+func constBuffer(t *graph.Tensor, view bool) (*kernels.Buffer, error) {
 	b := &kernels.Buffer{DType: t.DType, Shape: t.Shape}
+	n := len(t.Data)
+	var p unsafe.Pointer
+	if n > 0 {
+		p = unsafe.Pointer(&t.Data[0])
+	}
+	aligned := func(size int) bool {
+		return view && littleEndian() && n > 0 && n%size == 0 && uintptr(p)%uintptr(size) == 0
+	}
 	switch t.DType {
 	case graph.Float32:
+		if aligned(4) {
+			b.F32 = unsafe.Slice((*float32)(p), n/4)
+			break
+		}
 		b.F32 = t.Float32s()
 	case graph.Int8, graph.Int4:
+		if aligned(1) {
+			b.I8 = unsafe.Slice((*int8)(p), n)
+			break
+		}
 		b.I8 = t.Int8s()
 	case graph.UInt8:
+		if aligned(1) {
+			b.U8 = t.Data[:n:n]
+			break
+		}
 		b.U8 = append([]uint8(nil), t.Data...)
 	case graph.Int16:
 		b.I16 = t.Int16s()
@@ -436,6 +484,10 @@ func constBuffer(t *graph.Tensor) (*kernels.Buffer, error) {
 			b.I16[i] = int16(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	case graph.Int32:
+		if aligned(4) {
+			b.I32 = unsafe.Slice((*int32)(p), n/4)
+			break
+		}
 		b.I32 = t.Int32s()
 	case graph.Int64:
 		b.I64 = t.Int64s()
@@ -488,4 +540,11 @@ func unsafeBytes(w []uint64) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 8*len(w))
+}
+
+// littleEndian reports whether the machine stores integers and floats
+// little-endian, the byte order of graph.Tensor.Data.
+func littleEndian() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
 }

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -130,7 +131,25 @@ func constFloatWeights(op *graph.Op, w *graph.Tensor, want int) ([]float32, erro
 	if len(w.Data) != 4*want {
 		return nil, fmt.Errorf("%s: weights tensor %q has %d bytes, want %d float32 values", op.Kind, w.Name, len(w.Data), want)
 	}
-	return w.Float32s(), nil
+	return float32View(w), nil
+}
+
+// float32View returns a constant float32 tensor's values, viewing its
+// bytes in place on a little-endian machine when they are aligned (a copy
+// otherwise): the slice is read-only. Kernels pack most weights into
+// their own layout, so a decoded copy was garbage the size of the model's
+// weights, collected only after it had raised the peak memory.
+func float32View(t *graph.Tensor) []float32 {
+	n := len(t.Data) / 4
+	if n == 0 || len(t.Data) != 4*n {
+		return t.Float32s()
+	}
+	p := unsafe.Pointer(&t.Data[0])
+	x := uint16(1)
+	if littleEndian := *(*byte)(unsafe.Pointer(&x)) == 1; !littleEndian || uintptr(p)%4 != 0 {
+		return t.Float32s()
+	}
+	return unsafe.Slice((*float32)(p), n)
 }
 
 // floatBias decodes an optional constant float32 bias of n values (nil
