@@ -2,29 +2,56 @@
 
 package kernels
 
-// lstmActAVX2 sets v[i] = a + b·k/(1 + expF32(s·v[i])) for n values, each
-// lane computed with the scalar code's operations in its order (no FMA):
-// s = −1, k = 1, a = 0, b = 1 is sigmoidFastF32, s = 2, k = 2, a = 1,
-// b = −1 is tanhFastF32.
-//
-//go:noescape
-func lstmActAVX2(v *float32, n int, s, k, a, b float32)
-
-// sigmoidVec applies sigmoidFastF32 to v with AVX2 when the CPU has it and
-// reports whether it did.
-func sigmoidVec(v []float32) bool {
-	if !hasAVX2 || len(v) == 0 {
-		return false
-	}
-	lstmActAVX2(&v[0], len(v), -1, 1, 0, 1)
-	return true
+// lstmRowsArgs is lstmRows for lstmRowsAVX2: base pointers, and strides
+// and gate offsets in bytes. The field offsets are fixed in lstm_amd64.s.
+type lstmRowsArgs struct {
+	xp, pre, bias, c, out     *float32 // 0, 8, 16, 24, 32
+	peepI, peepF, peepO       *float32 // 40, 48, 56 (nil: no peephole)
+	xstride, w, cstride, ostr int      // 64, 72, 80, 88
+	n, nc                     int      // 96, 104 (values)
+	offI, offF, offG, offO    int      // 112, 120, 128, 136
+	cifg                      int      // 144 (1: i = 1 − f)
+	clip                      float32  // 152
 }
 
-// tanhVec is sigmoidVec for tanhFastF32.
-func tanhVec(v []float32) bool {
-	if !hasAVX2 || len(v) == 0 {
+// lstmRowsAVX2 is lstmRows.runGo with a TANH activation, eight cells at a
+// time, each operation the Go code's in its order (no FMA).
+//
+//go:noescape
+func lstmRowsAVX2(a *lstmRowsArgs)
+
+// lstmRowsVec runs a (a TANH LSTM) with AVX2 when the CPU has it and
+// reports whether it did.
+func lstmRowsVec(a *lstmRows) bool {
+	if a.n == 0 || a.nc == 0 {
+		return true
+	}
+	if !hasAVX2 {
 		return false
 	}
-	lstmActAVX2(&v[0], len(v), 2, 2, 1, -1)
+	// What the vector form reads and writes, checked here once: whole
+	// groups of 8 from each gate's start (at most 7 past the last gate's
+	// end), c and peep rows of ncp, out rows of nc (the last group masked).
+	last := max(a.off[0], a.off[1], a.off[2], a.off[3]) + a.ncp
+	if len(a.xp) < (a.n-1)*a.xstride+last || len(a.pre) < (a.n-1)*a.w+last || len(a.bias) < last ||
+		len(a.c) < (a.n-1)*a.cstride+a.ncp || len(a.out) < (a.n-1)*a.ostride+a.nc ||
+		a.peep != nil && len(a.peep) < 3*a.ncp || a.ncp%8 != 0 || a.ncp < a.nc {
+		panic("kernels: lstmRowsVec: short buffers")
+	}
+	const f4 = 4
+	args := lstmRowsArgs{
+		xp: &a.xp[0], pre: &a.pre[0], bias: &a.bias[0], c: &a.c[0], out: &a.out[0],
+		xstride: a.xstride * f4, w: a.w * f4, cstride: a.cstride * f4, ostr: a.ostride * f4,
+		n: a.n, nc: a.nc,
+		offI: a.off[0] * f4, offF: a.off[1] * f4, offG: a.off[2] * f4, offO: a.off[3] * f4,
+		clip: a.clip,
+	}
+	if a.off[0] < 0 {
+		args.cifg, args.offI = 1, 0
+	}
+	if a.peep != nil {
+		args.peepI, args.peepF, args.peepO = &a.peep[0], &a.peep[a.ncp], &a.peep[2*a.ncp]
+	}
+	lstmRowsAVX2(&args)
 	return true
 }

@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // Rows of 8 float32 constants of expF32 (lstm_float_fast.go), one per
-// 32-byte row: ln 2 high and low parts, the polynomial's six coefficients.
+// 32-byte row: ln 2 high and low parts, the polynomial's six coefficients,
+// then the sign bit (negation).
 #define ROW(off, bits) \
 	DATA lstmExpK<>+(off+0)(SB)/4, $bits; DATA lstmExpK<>+(off+4)(SB)/4, $bits; \
 	DATA lstmExpK<>+(off+8)(SB)/4, $bits; DATA lstmExpK<>+(off+12)(SB)/4, $bits; \
@@ -18,9 +19,10 @@ ROW(128, 0x3c088908) // 8.3334519073e-3
 ROW(160, 0x3d2aa9c1) // 4.1665795894e-2
 ROW(192, 0x3e2aaaaa) // 1.6666665459e-1
 ROW(224, 0x3f000000) // 5.0000001201e-1 (0.5 in float32)
-GLOBL lstmExpK<>(SB), RODATA|NOPTR, $256
+ROW(256, 0x80000000) // sign bit
+GLOBL lstmExpK<>(SB), RODATA|NOPTR, $288
 
-// Eight all-ones lanes then eight zero lanes: the mask of the last r
+// Eight all-ones lanes then eight zero lanes: the mask of the first r
 // lanes is the 8 lanes at lstmTailMask<> + 4·(8 − r).
 DATA lstmTailMask<>+0(SB)/4, $0xffffffff
 DATA lstmTailMask<>+4(SB)/4, $0xffffffff
@@ -38,23 +40,22 @@ GLOBL lstmTailMask<>(SB), RODATA|NOPTR, $64
 
 #define BCAST(imm, reg) MOVL imm, AX; MOVQ AX, X0; VPBROADCASTD X0, reg
 
-// EXPACT: Y0 = a + b·k/(1 + expF32(s·Y0)), each operation the scalar Go
-// code's (no FMA), so lanes equal lstm_float_fast.go's sigmoid and tanh:
-// x = min(max(lo, s·x), hi) with a NaN x kept (VMAXPS returns its second
+// EXP1P: Y4 = 1 + expF32(Y0), each operation the Go code's (no FMA):
+// x = min(max(lo, x), hi) with a NaN x kept (VMAXPS returns its second
 // source when one is NaN); t = x·log2e + magic; n = t − magic;
 // r = x − n·ln2hi − n·ln2lo; p·r·r + r + 1 with p the polynomial in r;
-// e = that · 2^n (exponent bits from t); a + b·(k/(1 + e)).
-#define EXPACT \
-	VMULPS Y6, Y0, Y0; \
-	VMAXPS Y0, Y10, Y0; \ // max(lo, x): a NaN x (second source) stays
+// e = that · 2^n (exponent bits from t). Uses Y1–Y5; constants in
+// Y10–Y15 (lo, hi, log2e, magic, 1, bits(magic) − 127).
+#define EXP1P \
+	VMAXPS Y0, Y10, Y0; \
 	VMINPS Y0, Y11, Y0; \
 	VMULPS Y12, Y0, Y1; \
-	VADDPS Y13, Y1, Y1; \ // t = x·log2e + magic
-	VSUBPS Y13, Y1, Y2; \ // n = t − magic
+	VADDPS Y13, Y1, Y1; \
+	VSUBPS Y13, Y1, Y2; \
 	VMULPS lstmExpK<>+0(SB), Y2, Y3; \
 	VSUBPS Y3, Y0, Y3; \
 	VMULPS lstmExpK<>+32(SB), Y2, Y4; \
-	VSUBPS Y4, Y3, Y3; \ // r = x − n·hi − n·lo
+	VSUBPS Y4, Y3, Y3; \
 	VMOVUPS lstmExpK<>+64(SB), Y4; \
 	VMULPS Y3, Y4, Y4; \
 	VADDPS lstmExpK<>+96(SB), Y4, Y4; \
@@ -69,51 +70,131 @@ GLOBL lstmTailMask<>(SB), RODATA|NOPTR, $64
 	VMULPS Y3, Y4, Y4; \
 	VMULPS Y3, Y4, Y4; \
 	VADDPS Y3, Y4, Y4; \
-	VADDPS Y14, Y4, Y4; \ // p·r·r + r + 1
-	VPSUBD Y15, Y1, Y5; \
-	VPSLLD $23, Y5, Y5; \ // 2^n
-	VMULPS Y5, Y4, Y4; \
 	VADDPS Y14, Y4, Y4; \
-	VDIVPS Y4, Y7, Y4; \ // k/(1 + e)
-	VMULPS Y9, Y4, Y4; \
-	VADDPS Y8, Y4, Y0
+	VPSUBD Y15, Y1, Y5; \
+	VPSLLD $23, Y5, Y5; \
+	VMULPS Y5, Y4, Y4; \
+	VADDPS Y14, Y4, Y4
 
-// func lstmActAVX2(v *float32, n int, s, k, a, b float32)
-TEXT ·lstmActAVX2(SB), NOSPLIT, $0-32
-	MOVQ v+0(FP), SI
-	MOVQ n+8(FP), CX
-	VBROADCASTSS s+16(FP), Y6
-	VBROADCASTSS k+20(FP), Y7
-	VBROADCASTSS a+24(FP), Y8
-	VBROADCASTSS b+28(FP), Y9
+// SIGMOID: dst = 1/(1 + expF32(−Y0)) (sigmoidFast).
+#define SIGMOID(dst) \
+	VXORPS lstmExpK<>+256(SB), Y0, Y0; \
+	EXP1P; \
+	VDIVPS Y4, Y14, dst
+
+// TANH: Y0 = 1 − 2/(1 + expF32(2·Y0)) (tanhFast).
+#define TANH \
+	VADDPS Y0, Y0, Y0; \
+	EXP1P; \
+	VADDPS Y14, Y14, Y5; \
+	VDIVPS Y4, Y5, Y4; \
+	VSUBPS Y4, Y14, Y0
+
+// GATE(field): Y0 = (xp + bias) + pre at the gate whose byte offset is at
+// field(DI), cell group SI.
+#define GATE(field) \
+	MOVQ field(DI), AX; \
+	ADDQ SI, AX; \
+	VMOVUPS (R8)(AX*1), Y0; \
+	VADDPS (R12)(AX*1), Y0, Y0; \
+	VADDPS (R9)(AX*1), Y0, Y0
+
+// PEEP(field): Y0 += c·peep when the peephole pointer at field(DI) is set.
+#define PEEP(field, label) \
+	MOVQ field(DI), AX; \
+	TESTQ AX, AX; \
+	JZ label; \
+	VMULPS (AX)(SI*1), Y9, Y1; \
+	VADDPS Y1, Y0, Y0; \
+label:
+
+// func lstmRowsAVX2(a *lstmRowsArgs)
+TEXT ·lstmRowsAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
 	BCAST($0xc2ae999a, Y10) // -87.3
 	BCAST($0x42b0999a, Y11) // 88.3
 	BCAST($0x3fb8aa3b, Y12) // log2 e
 	BCAST($0x4b400000, Y13) // 1.5·2^23
 	BCAST($0x3f800000, Y14) // 1
 	BCAST($0x4b3fff81, Y15) // bits(1.5·2^23) − 127
+	MOVQ 0(DI), R8   // xp row
+	MOVQ 8(DI), R9   // pre row
+	MOVQ 16(DI), R12 // bias
+	MOVQ 24(DI), R10 // c row
+	MOVQ 32(DI), R11 // out row
+	MOVQ 96(DI), CX  // rows left
 
-loop8:
-	CMPQ CX, $8
-	JLT  tail
-	VMOVUPS (SI), Y0
-	EXPACT
-	VMOVUPS Y0, (SI)
-	ADDQ $32, SI
-	SUBQ $8, CX
-	JMP  loop8
-
-tail:
+row:
 	TESTQ CX, CX
 	JZ    done
-	LEAQ lstmTailMask<>(SB), AX
-	MOVQ $8, DX
-	SUBQ CX, DX
-	VMOVUPS (AX)(DX*4), Y2
-	VMASKMOVPS (SI), Y2, Y0
-	EXPACT
-	VMOVUPS (AX)(DX*4), Y2 // the mask again: EXPACT used Y2
-	VMASKMOVPS Y0, Y2, (SI)
+	XORQ  SI, SI      // byte offset of the cell group
+	MOVQ  104(DI), BX // cells left in the row
+
+group:
+	VMOVUPS (R10)(SI*1), Y9 // c
+
+	// f = σ((xp + bias) + pre + c·peepF)
+	GATE(120)
+	PEEP(48, nopf)
+	SIGMOID(Y7)
+
+	// i = 1 − f (CIFG) or σ((xp + bias) + pre + c·peepI)
+	CMPQ 144(DI), $0
+	JEQ  gatei
+	VSUBPS Y7, Y14, Y6
+	JMP  gateg
+
+gatei:
+	GATE(112)
+	PEEP(40, nopi)
+	SIGMOID(Y6)
+
+gateg:
+	// g = tanh((xp + bias) + pre)
+	GATE(128)
+	TANH
+	VMOVAPS Y0, Y8
+
+	// c = min(max(c·f + g·i, −clip), clip)
+	VMULPS Y7, Y9, Y9
+	VMULPS Y6, Y8, Y1
+	VADDPS Y1, Y9, Y9
+	VBROADCASTSS 152(DI), Y2
+	VXORPS lstmExpK<>+256(SB), Y2, Y1
+	VMAXPS Y9, Y1, Y9
+	VMINPS Y9, Y2, Y9
+	VMOVUPS Y9, (R10)(SI*1)
+
+	// o = σ((xp + bias) + pre + c·peepO); out = tanh(c)·o
+	GATE(136)
+	PEEP(56, nopo)
+	SIGMOID(Y6)
+	VMOVAPS Y9, Y0
+	TANH
+	VMULPS Y6, Y0, Y0
+
+	CMPQ BX, $8
+	JLT  tail
+	VMOVUPS Y0, (R11)(SI*1)
+	ADDQ    $32, SI
+	SUBQ    $8, BX
+	JNZ     group
+	JMP     nextrow
+
+tail:
+	LEAQ       lstmTailMask<>(SB), AX
+	MOVQ       $8, DX
+	SUBQ       BX, DX
+	VMOVUPS    (AX)(DX*4), Y1
+	VMASKMOVPS Y0, Y1, (R11)(SI*1)
+
+nextrow:
+	ADDQ 64(DI), R8
+	ADDQ 72(DI), R9
+	ADDQ 80(DI), R10
+	ADDQ 88(DI), R11
+	DECQ CX
+	JMP  row
 
 done:
 	VZEROUPPER

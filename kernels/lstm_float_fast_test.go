@@ -26,9 +26,7 @@ func TestExpF32(t *testing.T) {
 				t.Fatalf("expF32(%g) = %g, want %g", x, got, want)
 			}
 		}
-		v := []float32{x, x}
-		sigmoidFastF32(v[:1])
-		tanhFastF32(v[1:])
+		v := []float32{sigmoidFast(x), tanhFast(x)}
 		if want := 1 / (1 + math.Exp(-float64(x))); math.Abs(float64(v[0])-want) > 3e-7 {
 			t.Fatalf("sigmoid(%g) = %g, want %g", x, v[0], want)
 		}
@@ -37,9 +35,7 @@ func TestExpF32(t *testing.T) {
 		}
 	}
 	nan := float32(math.NaN())
-	v := []float32{nan, nan}
-	sigmoidFastF32(v[:1])
-	tanhFastF32(v[1:])
+	v := []float32{sigmoidFast(nan), tanhFast(nan)}
 	if e := expF32(nan); e == e || v[0] == v[0] || v[1] == v[1] {
 		t.Errorf("NaN in: exp %g sigmoid %g tanh %g, want NaN", e, v[0], v[1])
 	}
@@ -48,17 +44,18 @@ func TestExpF32(t *testing.T) {
 // TestLSTMFloatFastMatchesReference runs the fused float LSTM and the
 // reference kernel on the same random models (every variant but layer
 // norm, which keeps the reference; odd sizes; several activations) over
-// three invocations with carried state: outputs and both states within
+// three invocations with carried state, batches 1 to 64: outputs and both states within
 // 1e-5 of the reference's largest magnitude (at least 1), the oracle
 // tests' criterion (an unsquashed NONE or RELU cell grows over the steps,
 // and so does the float32 rounding of its differently ordered sums).
 func TestLSTMFloatFastMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 2))
+	worst := 0.0
 	acts := []graph.Activation{graph.ActTanh, graph.ActTanh, graph.ActRelu, graph.ActNone, graph.ActSigmoid, graph.ActRelu6}
 	for trial := range 48 {
 		c := lstmTestCase{cifg: trial%2 == 1, peephole: trial/2%2 == 1, projection: trial/4%2 == 1,
 			timeMajor: trial/8%2 == 1,
-			batch:     1 + rng.IntN(4), time: 1 + rng.IntN(30), nIn: 1 + rng.IntN(40), nCell: 1 + rng.IntN(33)}
+			batch:     []int{1, 2, 3, 4, 64}[rng.IntN(5)], time: 1 + rng.IntN(30), nIn: 1 + rng.IntN(40), nCell: 1 + rng.IntN(33)}
 		c.nOut = c.nCell
 		if c.projection {
 			c.nOut = 1 + rng.IntN(21)
@@ -128,13 +125,16 @@ func TestLSTMFloatFastMatchesReference(t *testing.T) {
 					top = max(top, math.Abs(float64(v)))
 				}
 				for i, v := range pair.b {
-					if d := math.Abs(float64(pair.a[i] - v)); !(d <= 1e-5*top) {
+					d := math.Abs(float64(pair.a[i] - v))
+					worst = max(worst, d/top)
+					if !(d <= 1e-5*top) {
 						t.Fatalf("%s step %d: %s[%d] = %g, reference %g", name, step, pair.what, i, pair.a[i], v)
 					}
 				}
 			}
 		}
 	}
+	t.Logf("worst difference %.3g of the largest magnitude (tolerance 1e-5)", worst)
 }
 
 // BenchmarkLSTMFloat is tflm_mnist_lstm's LSTM (28 steps of 28 inputs, 20
@@ -181,37 +181,80 @@ func benchLSTMFloat(b *testing.B, batch int) {
 	}
 }
 
-// TestLSTMActVecMatchesGo: the AVX2 sigmoid and tanh equal the Go loops
-// (the same operations in the same order) on random values, the clamps,
-// infinities and NaN, for every length from 1 to 40 (the masked tail).
-func TestLSTMActVecMatchesGo(t *testing.T) {
+// TestLSTMRowsVecMatchesGo: the vector form of an LSTM step (TANH)
+// equals the Go loop (the same operations in the same order) bit for bit,
+// on random gate values, special values (clamps, infinities, NaN), every
+// cell count from 1 to 41 (the masked last group), CIFG or not, peephole
+// or not, cell clip or none, and padded row strides.
+func TestLSTMRowsVecMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 4))
 	special := []float32{0, float32(math.Copysign(0, -1)), 87.3, -87.3, 88.3, -88.3, 44, -44, 1e-20,
 		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.MaxFloat32, -math.MaxFloat32}
-	for n := 1; n <= 40; n++ {
-		for trial := range 20 {
-			v := make([]float32, n)
-			for i := range v {
-				if trial%4 == 3 {
-					v[i] = special[rng.IntN(len(special))]
-				} else {
-					v[i] = float32(rng.NormFloat64() * float64(1+trial*3))
+	for nc := 1; nc <= 41; nc++ {
+		for trial := range 8 {
+			cifg, peep := trial%2 == 1, trial/2%2 == 1
+			n := 1 + rng.IntN(5)
+			ncp := (nc + 7) &^ 7
+			a := lstmRows{n: n, nc: nc, ncp: ncp, clip: float32(math.Inf(1)), act: graph.ActTanh}
+			if trial/4%2 == 1 {
+				a.clip = 0.5 + float32(rng.IntN(4))
+			}
+			ng := 4
+			if cifg {
+				a.off[0] = -1
+				ng = 3
+			}
+			for gi, k := 0, 0; gi < 4; gi++ {
+				if gi > 0 || !cifg {
+					a.off[gi] = k * nc
+					k++
 				}
 			}
-			for _, f := range []struct {
-				name string
-				vec  func([]float32) bool
-				ref  func([]float32)
-			}{{"sigmoid", sigmoidVec, sigmoidFastF32}, {"tanh", tanhVec, tanhFastF32}} {
-				a, b := append([]float32(nil), v...), append([]float32(nil), v...)
-				if !f.vec(a) {
-					t.Skip("no vector form on this CPU or build")
+			a.w = ng * nc
+			a.xstride = a.w * (1 + rng.IntN(3))
+			a.cstride = ncp * (1 + rng.IntN(2))
+			a.ostride = nc + rng.IntN(3)
+			val := func() float32 {
+				if trial%8 == 7 && rng.IntN(4) == 0 {
+					return special[rng.IntN(len(special))]
 				}
-				f.ref(b)
-				for i := range a {
-					if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
-						t.Fatalf("%s n=%d: lane %d of %g: vector %g, Go %g", f.name, n, i, v[i], a[i], b[i])
+				return float32(rng.NormFloat64() * float64(1+trial))
+			}
+			fill := func(n int) []float32 {
+				v := make([]float32, n)
+				for i := range v {
+					v[i] = val()
+				}
+				return v
+			}
+			a.xp = fill((n-1)*a.xstride + a.w + 8)
+			a.pre = fill((n-1)*a.w + a.w + 8)
+			a.bias = fill(a.w + 8)
+			if peep {
+				a.peep = fill(3 * ncp)
+			}
+			c0 := fill((n-1)*a.cstride + ncp)
+			out0 := fill((n-1)*a.ostride + nc)
+			v, g := a, a
+			v.c, v.out = append([]float32(nil), c0...), append([]float32(nil), out0...)
+			g.c, g.out = append([]float32(nil), c0...), append([]float32(nil), out0...)
+			if !lstmRowsVec(&v) {
+				t.Skip("no vector form on this CPU or build")
+			}
+			g.runGo()
+			same := func(x, y float32) bool {
+				return math.Float32bits(x) == math.Float32bits(y) || x != x && y != y
+			}
+			for b := 0; b < n; b++ {
+				for j := 0; j < nc; j++ {
+					if i := b*a.cstride + j; !same(v.c[i], g.c[i]) {
+						t.Fatalf("nc=%d trial %d row %d cell %d: c vector %g, Go %g", nc, trial, b, j, v.c[i], g.c[i])
 					}
+				}
+			}
+			for i := range out0 {
+				if !same(v.out[i], g.out[i]) {
+					t.Fatalf("nc=%d trial %d: out[%d] vector %g, Go %g (was %g)", nc, trial, i, v.out[i], g.out[i], out0[i])
 				}
 			}
 		}

@@ -2,8 +2,5 @@
 
 package kernels
 
-// sigmoidVec does nothing here: sigmoidFastF32's Go loop runs.
-func sigmoidVec(v []float32) bool { return false }
-
-// tanhVec does nothing here: tanhFastF32's Go loop runs.
-func tanhVec(v []float32) bool { return false }
+// lstmRowsVec does nothing here: lstmRows.runGo runs.
+func lstmRowsVec(a *lstmRows) bool { return false }
