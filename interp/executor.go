@@ -265,13 +265,24 @@ func (e *Executor) ResetState() {
 		if b == nil {
 			continue
 		}
-		zeroBuffer(b)
-		if q := e.p.g.Tensors[t].Quant; b.DType == graph.Int8 && q != nil && len(q.ZeroPoint) > 0 {
-			zp := int8(q.ZeroPoint[0])
-			for i := range b.I8 {
-				b.I8[i] = zp
-			}
+		if q := e.p.g.Tensors[t].Quant; b.DType == graph.Int8 && q != nil && len(q.ZeroPoint) > 0 && q.ZeroPoint[0] != 0 {
+			fillInt8(b.I8, int8(q.ZeroPoint[0]))
+			continue
 		}
+		zeroBuffer(b)
+	}
+}
+
+// fillInt8 sets every element of s to v by doubling copies: a byte loop
+// over the SVDF states of tflm_kws_scrambled_i8 at batch 64 (320 KiB, reset
+// before every run) took about half of the model's run.
+func fillInt8(s []int8, v int8) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for n := 1; n < len(s); n *= 2 {
+		copy(s[n:], s[:n])
 	}
 }
 
