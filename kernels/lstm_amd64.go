@@ -12,6 +12,10 @@ type lstmRowsArgs struct {
 	offI, offF, offG, offO    int      // 112, 120, 128, 136
 	cifg                      int      // 144 (1: i = 1 − f)
 	clip                      float32  // 152
+	act                       *float32 // 160: activated gates (two-pass form)
+	actStride                 int      // 168
+	cols                      *float32 // 176: per-column s, k, b, a (lstmActCols)
+	colStride                 int      // 184
 }
 
 // lstmRowsAVX2 is lstmRows.runGo with a TANH activation, eight cells at a
@@ -19,6 +23,21 @@ type lstmRowsArgs struct {
 //
 //go:noescape
 func lstmRowsAVX2(a *lstmRowsArgs)
+
+// lstmGatesAVX2 is the first pass of the two-pass form (no peephole):
+// act = a + b·(k/(1 + expF32(s·((xp + bias) + pre)))) for every column of
+// every row, with s, k, b, a per column (sigmoid or tanh, bit for bit
+// sigmoidFast and tanhFast). Its iterations are independent, so the CPU
+// overlaps the long exp chains of successive groups.
+//
+//go:noescape
+func lstmGatesAVX2(a *lstmRowsArgs)
+
+// lstmCellsAVX2 is the second pass: from the activated gates, the cell
+// update and o⊙tanh(c), eight cells at a time.
+//
+//go:noescape
+func lstmCellsAVX2(a *lstmRowsArgs)
 
 // lstmRowsVec runs a (a TANH LSTM) with AVX2 when the CPU has it and
 // reports whether it did.
@@ -33,6 +52,14 @@ func lstmRowsVec(a *lstmRows) bool {
 	// groups of 8 from each gate's start (at most 7 past the last gate's
 	// end), c and peep rows of ncp, out rows of nc (the last group masked).
 	last := max(a.off[0], a.off[1], a.off[2], a.off[3]) + a.ncp
+	twoPass := a.peep == nil && a.cols != nil
+	if twoPass {
+		wp := (a.w + 7) &^ 7
+		last = max(last, wp)
+		if len(a.cols) < 3*a.colStride+wp || len(a.gates) < (a.n-1)*a.gstride+last || a.gstride < wp {
+			panic("kernels: lstmRowsVec: short buffers")
+		}
+	}
 	if len(a.xp) < (a.n-1)*a.xstride+last || len(a.pre) < (a.n-1)*a.w+last || len(a.bias) < last ||
 		len(a.c) < (a.n-1)*a.cstride+a.ncp || len(a.out) < (a.n-1)*a.ostride+a.nc ||
 		a.peep != nil && len(a.peep) < 3*a.ncp || a.ncp%8 != 0 || a.ncp < a.nc {
@@ -51,6 +78,13 @@ func lstmRowsVec(a *lstmRows) bool {
 	}
 	if a.peep != nil {
 		args.peepI, args.peepF, args.peepO = &a.peep[0], &a.peep[a.ncp], &a.peep[2*a.ncp]
+	}
+	if twoPass {
+		args.act, args.actStride = &a.gates[0], a.gstride*f4
+		args.cols, args.colStride = &a.cols[0], a.colStride*f4
+		lstmGatesAVX2(&args)
+		lstmCellsAVX2(&args)
+		return true
 	}
 	lstmRowsAVX2(&args)
 	return true

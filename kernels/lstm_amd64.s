@@ -199,3 +199,135 @@ nextrow:
 done:
 	VZEROUPPER
 	RET
+
+// func lstmGatesAVX2(a *lstmRowsArgs)
+TEXT ·lstmGatesAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	BCAST($0xc2ae999a, Y10) // -87.3
+	BCAST($0x42b0999a, Y11) // 88.3
+	BCAST($0x3fb8aa3b, Y12) // log2 e
+	BCAST($0x4b400000, Y13) // 1.5·2^23
+	BCAST($0x3f800000, Y14) // 1
+	BCAST($0x4b3fff81, Y15) // bits(1.5·2^23) − 127
+	MOVQ 0(DI), R8    // xp row
+	MOVQ 8(DI), R9    // pre row
+	MOVQ 16(DI), R12  // bias
+	MOVQ 160(DI), R11 // act row
+	MOVQ 176(DI), R13 // column parameters: s, k, b, a rows
+	MOVQ 184(DI), DX  // their stride
+	MOVQ 72(DI), BX   // row width in bytes
+	MOVQ 96(DI), CX   // rows left
+
+grow:
+	TESTQ CX, CX
+	JZ    gdone
+	XORQ  SI, SI
+
+ggroup:
+	VMOVUPS (R8)(SI*1), Y0
+	VADDPS  (R12)(SI*1), Y0, Y0
+	VADDPS  (R9)(SI*1), Y0, Y0
+	LEAQ    (R13)(SI*1), AX
+	VMULPS  (AX), Y0, Y0        // s·v
+	EXP1P
+	VMOVUPS (AX)(DX*1), Y5
+	VDIVPS  Y4, Y5, Y4          // k/(1 + e)
+	LEAQ    (AX)(DX*2), AX
+	VMULPS  (AX), Y4, Y4        // b·that
+	VADDPS  (AX)(DX*1), Y4, Y0  // a + b·that
+	VMOVUPS Y0, (R11)(SI*1)
+	ADDQ    $32, SI
+	CMPQ    SI, BX
+	JLT     ggroup
+	ADDQ    64(DI), R8
+	ADDQ    BX, R9
+	ADDQ    168(DI), R11
+	DECQ    CX
+	JMP     grow
+
+gdone:
+	VZEROUPPER
+	RET
+
+// AGATE(field, dst): dst = the activated gate at the byte offset at
+// field(DI), cell group SI.
+#define AGATE(field, dst) \
+	MOVQ    field(DI), AX; \
+	ADDQ    SI, AX; \
+	VMOVUPS (R13)(AX*1), dst
+
+// func lstmCellsAVX2(a *lstmRowsArgs)
+TEXT ·lstmCellsAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	BCAST($0xc2ae999a, Y10) // -87.3
+	BCAST($0x42b0999a, Y11) // 88.3
+	BCAST($0x3fb8aa3b, Y12) // log2 e
+	BCAST($0x4b400000, Y13) // 1.5·2^23
+	BCAST($0x3f800000, Y14) // 1
+	BCAST($0x4b3fff81, Y15) // bits(1.5·2^23) − 127
+	MOVQ 24(DI), R10  // c row
+	MOVQ 32(DI), R11  // out row
+	MOVQ 160(DI), R13 // act row
+	MOVQ 96(DI), CX   // rows left
+
+crow:
+	TESTQ CX, CX
+	JZ    cdone
+	XORQ  SI, SI
+	MOVQ  104(DI), BX // cells left in the row
+
+cgroup:
+	VMOVUPS (R10)(SI*1), Y9 // c
+	AGATE(120, Y7)          // f
+	CMPQ 144(DI), $0
+	JEQ  cgatei
+	VSUBPS Y7, Y14, Y6 // i = 1 − f
+	JMP  cgateg
+
+cgatei:
+	AGATE(112, Y6)
+
+cgateg:
+	AGATE(128, Y8)
+
+	// c = min(max(c·f + g·i, −clip), clip)
+	VMULPS Y7, Y9, Y9
+	VMULPS Y6, Y8, Y1
+	VADDPS Y1, Y9, Y9
+	VBROADCASTSS 152(DI), Y2
+	VXORPS lstmExpK<>+256(SB), Y2, Y1
+	VMAXPS Y9, Y1, Y9
+	VMINPS Y9, Y2, Y9
+	VMOVUPS Y9, (R10)(SI*1)
+
+	// out = tanh(c)·o
+	AGATE(136, Y6)
+	VMOVAPS Y9, Y0
+	TANH
+	VMULPS Y6, Y0, Y0
+
+	CMPQ BX, $8
+	JLT  ctail
+	VMOVUPS Y0, (R11)(SI*1)
+	ADDQ    $32, SI
+	SUBQ    $8, BX
+	JNZ     cgroup
+	JMP     cnextrow
+
+ctail:
+	LEAQ       lstmTailMask<>(SB), AX
+	MOVQ       $8, DX
+	SUBQ       BX, DX
+	VMOVUPS    (AX)(DX*4), Y1
+	VMASKMOVPS Y0, Y1, (R11)(SI*1)
+
+cnextrow:
+	ADDQ 80(DI), R10
+	ADDQ 88(DI), R11
+	ADDQ 168(DI), R13
+	DECQ CX
+	JMP  crow
+
+cdone:
+	VZEROUPPER
+	RET

@@ -23,6 +23,8 @@ func TestLSTMRowsArgsLayout(t *testing.T) {
 		{"offI", unsafe.Offsetof(a.offI), 112}, {"offF", unsafe.Offsetof(a.offF), 120},
 		{"offG", unsafe.Offsetof(a.offG), 128}, {"offO", unsafe.Offsetof(a.offO), 136},
 		{"cifg", unsafe.Offsetof(a.cifg), 144}, {"clip", unsafe.Offsetof(a.clip), 152},
+		{"act", unsafe.Offsetof(a.act), 160}, {"actStride", unsafe.Offsetof(a.actStride), 168},
+		{"cols", unsafe.Offsetof(a.cols), 176}, {"colStride", unsafe.Offsetof(a.colStride), 184},
 	} {
 		if f.got != f.want {
 			t.Errorf("lstmRowsArgs.%s at %d, lstm_amd64.s reads %d", f.name, f.got, f.want)

@@ -32,12 +32,14 @@ type lstmFloatFast struct {
 	width int // gates present (4, or 3 with CIFG) · n_cell
 	ncp   int // n_cell rounded up to 8: the stride of the cell state copy
 	clip  float32
+	cols  []float32 // lstmRows.cols: nil, or with a TANH LSTM without peephole
+	cstr  int
 }
 
 // lstmFloatScratch is one Run's working memory: the input products of
 // every step, the current step's recurrent products, the cell state
 // (rows of ncp) and, with a projection, the hidden vectors o⊙act(c).
-type lstmFloatScratch struct{ xp, pre, c, hid []float32 }
+type lstmFloatScratch struct{ xp, pre, c, hid, gates []float32 }
 
 func newLSTMFloatFast(k *lstmFloat) *lstmFloatFast {
 	g := &k.g
@@ -75,6 +77,9 @@ func newLSTMFloatFast(k *lstmFloat) *lstmFloatFast {
 			copy(f.peep[i*f.ncp:], k.gates[gi].peep) // nil (CIFG's input gate): zeros
 		}
 	}
+	if k.act == graph.ActTanh && !g.peephole {
+		f.cols, f.cstr = lstmActCols(f.off, nc, f.width)
+	}
 	f.win = gemm.PackF32Rows(max(g.maxTime*g.batch, 1), w, f.width, g.nInput, g.nInput)
 	f.rec = gemm.PackF32Rows(g.batch, r, f.width, g.nOutput, g.nOutput)
 	return f
@@ -92,6 +97,9 @@ func (f *lstmFloatFast) scratch() *lstmFloatScratch {
 	}
 	if f.ref.proj != nil {
 		s.hid = make([]float32, g.batch*g.nCell)
+	}
+	if f.cols != nil {
+		s.gates = make([]float32, g.batch*f.cstr+8)
 	}
 	return s
 }
@@ -130,7 +138,8 @@ func (f *lstmFloatFast) Run(ins, outs []*Buffer) error {
 		f.rec.Mul(nb, h, ldh, s.pre[:nb*w], w)
 		rs := lstmRows{xp: s.xp[row*w:], xstride: stride * w, pre: s.pre, bias: f.bias, peep: f.peep,
 			c: s.c, cstride: f.ncp, out: y[row*no:], ostride: stride * no,
-			n: nb, w: w, nc: nc, ncp: f.ncp, off: f.off, clip: f.clip, act: k.act}
+			n: nb, w: w, nc: nc, ncp: f.ncp, off: f.off, clip: f.clip, act: k.act,
+			gates: s.gates, gstride: f.cstr, cols: f.cols, colStride: f.cstr}
 		if k.proj != nil {
 			rs.out, rs.ostride = s.hid, nc
 		}
@@ -194,6 +203,33 @@ type lstmRows struct {
 	off     [4]int
 	clip    float32 // cell clip; +Inf: none
 	act     graph.Activation
+	// The vector form's two-pass variant (no peephole) activates every
+	// gate column into gates (rows of gstride ≥ w rounded up to 8, and 8
+	// of slack) with the per-column parameters cols (lstmActCols), then
+	// updates the cells from there. nil cols: one pass.
+	gates     []float32
+	gstride   int
+	cols      []float32
+	colStride int
+}
+
+// lstmActCols returns, for a fused row of w gate columns (the cell gate's
+// nc from off[2], TANH; the others sigmoid), four rows of colStride (w
+// rounded up to 8) parameters s, k, b, a with which a + b·(k/(1 + e^(s·v)))
+// is sigmoidFast (−1, 1, 1, 0) or tanhFast (2, 2, −1, 1) bit for bit.
+func lstmActCols(off [4]int, nc, w int) (cols []float32, colStride int) {
+	cs := (w + 7) &^ 7
+	cols = make([]float32, 4*cs)
+	for i := 0; i < cs; i++ {
+		p := [4]float32{-1, 1, 1, 0}
+		if i >= off[2] && i < off[2]+nc {
+			p = [4]float32{2, 2, -1, 1}
+		}
+		for r, v := range p {
+			cols[r*cs+i] = v
+		}
+	}
+	return cols, cs
 }
 
 func (a *lstmRows) run() {
