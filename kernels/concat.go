@@ -238,28 +238,48 @@ func prepareConcatenation(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoin
 }
 
 // concatSmall is concatBlocks for blocks of at most smallBlock elements:
-// the same copies as element loops (blocks of 1 to 3 as single stores).
+// the same copies as element loops, one input at a time (its block lands
+// at the same offset of every output row), blocks of 1 to 3 elements as
+// single stores.
 func concatSmall[T any](outer int, blocks []int, srcs [][]T, y []T) {
-	o := 0
-	for r := range outer {
-		for i, x := range srcs {
-			n := blocks[i]
-			switch n {
-			case 1:
-				y[o] = x[r]
-			case 2:
-				src, dst := x[2*r:2*r+2], y[o:o+2]
-				dst[0], dst[1] = src[0], src[1]
-			case 3:
-				src, dst := x[3*r:3*r+3], y[o:o+3]
-				dst[0], dst[1], dst[2] = src[0], src[1], src[2]
-			default:
-				src, dst := x[r*n:(r+1)*n], y[o:o+n]
-				for j, v := range src {
-					dst[j] = v
+	row := 0
+	for _, n := range blocks {
+		row += n
+	}
+	if outer == 0 || row == 0 {
+		return
+	}
+	off := 0
+	for i, x := range srcs {
+		n := blocks[i]
+		if n == 0 {
+			continue
+		}
+		x = x[:outer*n]
+		d := y[off : (outer-1)*row+off+n]
+		switch n {
+		case 1:
+			for r, v := range x {
+				d[r*row] = v
+			}
+		case 2:
+			for r := range outer {
+				s, o := x[2*r:2*r+2], d[r*row:r*row+2]
+				o[0], o[1] = s[0], s[1]
+			}
+		case 3:
+			for r := range outer {
+				s, o := x[3*r:3*r+3], d[r*row:r*row+3]
+				o[0], o[1], o[2] = s[0], s[1], s[2]
+			}
+		default:
+			for r := range outer {
+				s, o := x[r*n:r*n+n], d[r*row:r*row+n]
+				for j, v := range s {
+					o[j] = v
 				}
 			}
-			o += n
 		}
+		off += n
 	}
 }

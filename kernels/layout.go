@@ -418,7 +418,7 @@ func prepareSplit(p *prep) (Kernel, error) {
 	if x == nil {
 		return nil, fmt.Errorf("%s: input %d is missing", p.op.Kind, data)
 	}
-	return p.newMap(data, params, func(v [][]int) ([][]int, [][]int32, error) {
+	k, err := p.newMap(data, params, func(v [][]int) ([][]int, [][]int32, error) {
 		axisV, sizes := v[0], []int(nil)
 		if p.op.Kind == graph.OpSplitV {
 			sizes, axisV = v[0], v[1]
@@ -443,6 +443,21 @@ func prepareSplit(p *prep) (Kernel, error) {
 		}
 		return shapes, src, nil
 	})
+	if err != nil || p.ref {
+		return k, err
+	}
+	// Constant parameters (the map was built, and checked against the
+	// outputs): copy blocks instead of following the map.
+	if m, ok := k.(*mapKernel); ok && m.src != nil {
+		axisV, sizes := tensorInts(p.in(params[0])), []int(nil)
+		if p.op.Kind == graph.OpSplitV {
+			sizes, axisV = axisV, tensorInts(p.in(params[1]))
+		}
+		if parts, axis, err := graph.SplitSizes(x.Shape, axisV[0], o.NumSplits, sizes); err == nil {
+			return newSplitKernel(data, x.Shape, axis, parts, m.width), nil
+		}
+	}
+	return k, nil
 }
 
 func prepareUnpack(p *prep) (Kernel, error) {
