@@ -396,7 +396,9 @@ func newDepthwiseU8(rnd fixedpoint.Rounding, d *depthwise, in, w, bias, out *gra
 		d.w32[i] = int32(v) - p.wZP
 		d.zpTerm[i%g.outC] += d.inOff * d.w32[i]
 	}
-	d.vec = newDwVec(dwU8, g, d.mult, d.w32, d.zpTerm, nil, byte(p.inZP), nil, 0, 0)
+	if d.grp = newDwGrp(dwU8, g, d.mult, d.w32, d.zpTerm, byte(p.inZP)); d.grp == nil {
+		d.vec = newDwVec(dwU8, g, d.mult, d.w32, d.zpTerm, nil, byte(p.inZP), nil, 0, 0)
+	}
 	return depthwiseU8{d, p.rqS8}, nil
 }
 
@@ -408,6 +410,10 @@ func (d depthwiseU8) Run(ins, outs []*Buffer) error {
 		return err
 	}
 	dst := u8AsS8(out.U8)
+	if d.grp != nil {
+		runDwGrp(d.depthwise, d.grp, in.U8, dst, batch, d.rq, flipTop)
+		return nil
+	}
 	if d.vec != nil {
 		runDwVecInt(d.depthwise, d.vec, in.U8, dst, batch, d.rq, flipTop)
 		return nil

@@ -109,7 +109,9 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 			d.zpTerm[i%g.outC] += d.inOff * int32(v)
 		}
 		if !ref {
-			d.vec = newDwVec(dwS8, g, mult, d.w32, d.zpTerm, nil, byte(int8(zpIn)), nil, 0, 0)
+			if d.grp = newDwGrp(dwS8, g, mult, d.w32, d.zpTerm, byte(int8(zpIn))); d.grp == nil {
+				d.vec = newDwVec(dwS8, g, mult, d.w32, d.zpTerm, nil, byte(int8(zpIn)), nil, 0, 0)
+			}
 		}
 		return &depthwiseInt8{d}, nil
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
@@ -146,7 +148,11 @@ type depthwise struct {
 	rowAcc      sync.Pool // *[]int32, one output row's accumulators (vec)
 	// vec is the interior's vector plan (depthwise_vec.go), nil when it
 	// cannot run or ref asks for the plain loops.
-	vec   *dwVec
+	vec *dwVec
+	// grp is the integer kinds' tap-grouped plan (depthwise_grp.go),
+	// preferred to vec; nil when it cannot run or ref asks for the plain
+	// loops.
+	grp   *dwGrp
 	acc32 sync.Pool // *[]int32 (int8)
 	facc  sync.Pool // *[]float32
 }
@@ -298,6 +304,10 @@ func (d depthwiseInt8) Run(ins, outs []*Buffer) error {
 	in, out, batch, err := convBuffers(d.op, g, ins, outs)
 	if err != nil {
 		return err
+	}
+	if d.grp != nil {
+		runDwGrp(d.depthwise, d.grp, in.I8, out.I8, batch, d.rq, nil)
+		return nil
 	}
 	if d.vec != nil {
 		runDwVecInt(d.depthwise, d.vec, in.I8, out.I8, batch, d.rq, nil)
