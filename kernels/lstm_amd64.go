@@ -19,15 +19,16 @@ type lstmRowsArgs struct {
 }
 
 // lstmRowsAVX2 is lstmRows.runGo with a TANH activation, eight cells at a
-// time, each operation the Go code's in its order (no FMA).
+// time, each operation the Go code's in its order but for the exp's fused
+// multiply-adds.
 //
 //go:noescape
 func lstmRowsAVX2(a *lstmRowsArgs)
 
 // lstmGatesAVX2 is the first pass of the two-pass form (no peephole):
 // act = a + b·(k/(1 + expF32(s·((xp + bias) + pre)))) for every column of
-// every row, with s, k, b, a per column (sigmoid or tanh, bit for bit
-// sigmoidFast and tanhFast). Its iterations are independent, so the CPU
+// every row, with s, k, b, a per column (sigmoid or tanh: sigmoidFast
+// and tanhFast with the fused exp). Its iterations are independent, so the CPU
 // overlaps the long exp chains of successive groups.
 //
 //go:noescape

@@ -40,36 +40,31 @@ GLOBL lstmTailMask<>(SB), RODATA|NOPTR, $64
 
 #define BCAST(imm, reg) MOVL imm, AX; MOVQ AX, X0; VPBROADCASTD X0, reg
 
-// EXP1P: Y4 = 1 + expF32(Y0), each operation the Go code's (no FMA):
-// x = min(max(lo, x), hi) with a NaN x kept (VMAXPS returns its second
-// source when one is NaN); t = x·log2e + magic; n = t − magic;
-// r = x − n·ln2hi − n·ln2lo; p·r·r + r + 1 with p the polynomial in r;
-// e = that · 2^n (exponent bits from t). Uses Y1–Y5; constants in
-// Y10–Y15 (lo, hi, log2e, magic, 1, bits(magic) − 127).
+// EXP1P: Y4 = 1 + expF32(Y0) with FMA (the Go code's operations, with
+// x·log2e + magic, the two steps of r and each step of the polynomial
+// fused, so within a few ulp of it, not equal): x = min(max(lo, x), hi)
+// with a NaN x kept (VMAXPS returns its second source when one is NaN);
+// t = x·log2e + magic; n = t − magic; r = x − n·ln2hi − n·ln2lo;
+// p·r·r + r + 1 with p the polynomial in r; e = that · 2^n (exponent bits
+// from t). Uses Y1–Y5; constants in Y10–Y15 (lo, hi, log2e, magic, 1,
+// bits(magic) − 127).
 #define EXP1P \
 	VMAXPS Y0, Y10, Y0; \
 	VMINPS Y0, Y11, Y0; \
-	VMULPS Y12, Y0, Y1; \
-	VADDPS Y13, Y1, Y1; \
+	VMOVAPS Y13, Y1; \
+	VFMADD231PS Y12, Y0, Y1; \
 	VSUBPS Y13, Y1, Y2; \
-	VMULPS lstmExpK<>+0(SB), Y2, Y3; \
-	VSUBPS Y3, Y0, Y3; \
-	VMULPS lstmExpK<>+32(SB), Y2, Y4; \
-	VSUBPS Y4, Y3, Y3; \
+	VMOVAPS Y0, Y3; \
+	VFNMADD231PS lstmExpK<>+0(SB), Y2, Y3; \
+	VFNMADD231PS lstmExpK<>+32(SB), Y2, Y3; \
 	VMOVUPS lstmExpK<>+64(SB), Y4; \
+	VFMADD213PS lstmExpK<>+96(SB), Y3, Y4; \
+	VFMADD213PS lstmExpK<>+128(SB), Y3, Y4; \
+	VFMADD213PS lstmExpK<>+160(SB), Y3, Y4; \
+	VFMADD213PS lstmExpK<>+192(SB), Y3, Y4; \
+	VFMADD213PS lstmExpK<>+224(SB), Y3, Y4; \
 	VMULPS Y3, Y4, Y4; \
-	VADDPS lstmExpK<>+96(SB), Y4, Y4; \
-	VMULPS Y3, Y4, Y4; \
-	VADDPS lstmExpK<>+128(SB), Y4, Y4; \
-	VMULPS Y3, Y4, Y4; \
-	VADDPS lstmExpK<>+160(SB), Y4, Y4; \
-	VMULPS Y3, Y4, Y4; \
-	VADDPS lstmExpK<>+192(SB), Y4, Y4; \
-	VMULPS Y3, Y4, Y4; \
-	VADDPS lstmExpK<>+224(SB), Y4, Y4; \
-	VMULPS Y3, Y4, Y4; \
-	VMULPS Y3, Y4, Y4; \
-	VADDPS Y3, Y4, Y4; \
+	VFMADD213PS Y3, Y3, Y4; \
 	VADDPS Y14, Y4, Y4; \
 	VPSUBD Y15, Y1, Y5; \
 	VPSLLD $23, Y5, Y5; \
