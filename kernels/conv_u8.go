@@ -396,7 +396,10 @@ func newDepthwiseU8(rnd fixedpoint.Rounding, d *depthwise, in, w, bias, out *gra
 		d.w32[i] = int32(v) - p.wZP
 		d.zpTerm[i%g.outC] += d.inOff * d.w32[i]
 	}
-	if d.grp = newDwGrp(dwU8, g, d.mult, d.w32, d.zpTerm, byte(p.inZP)); d.grp == nil {
+	if d.grp = newDwGrp(dwU8, g, d.mult, d.w32, d.zpTerm, byte(p.inZP)); d.grp != nil && !d.grp.pays(g) {
+		d.grp = nil
+	}
+	if d.grp == nil {
 		d.vec = newDwVec(dwU8, g, d.mult, d.w32, d.zpTerm, nil, byte(p.inZP), nil, 0, 0)
 	}
 	return depthwiseU8{d, p.rqS8}, nil

@@ -109,7 +109,10 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 			d.zpTerm[i%g.outC] += d.inOff * int32(v)
 		}
 		if !ref {
-			if d.grp = newDwGrp(dwS8, g, mult, d.w32, d.zpTerm, byte(int8(zpIn))); d.grp == nil {
+			if d.grp = newDwGrp(dwS8, g, mult, d.w32, d.zpTerm, byte(int8(zpIn))); d.grp != nil && !d.grp.pays(g) {
+				d.grp = nil
+			}
+			if d.grp == nil {
 				d.vec = newDwVec(dwS8, g, mult, d.w32, d.zpTerm, nil, byte(int8(zpIn)), nil, 0, 0)
 			}
 		}

@@ -221,6 +221,49 @@ func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad by
 	return p
 }
 
+// pays reports whether the plan beats dwVec's one-tap loops (when those
+// run at all): the interleaving costs about a vector instruction per
+// byte of each X block built, which a layer with few output rows per
+// image (a 15×1 window over 15 rows) does not win back. The estimates
+// count vector instructions per image: dwVec's load, multiply and add
+// per tap and 16 lanes, this plan's load and multiply-add per group.
+func (p *dwGrp) pays(g *convGeom) bool {
+	if !dwVecAvailable() {
+		return true
+	}
+	lanes16 := func(n int) int { return (n + 15) / 16 }
+	vecPix, grpPix := g.outW*lanes16(g.outC), g.outW*lanes16(p.cp)
+	if g.strideW == 1 && g.outC < 64 && 64%g.outC == 0 && g.outW >= 64/g.outC {
+		vecPix = g.outW * g.outC / 64 * 4 // dwVec packs pixels too
+	}
+	if p.packP > 0 {
+		grpPix = g.outW * g.outC * 4 / 64
+	}
+	if !p.vnni {
+		grpPix *= 2 // ymm: half the lanes
+	}
+	vec := g.outH * vecPix * g.fH * g.fW * 3
+	groups := 0
+	for oy := 0; oy < g.outH; oy++ {
+		_, s := p.phase(oy * g.strideH)
+		groups += p.gs[s]
+	}
+	built := 0
+	for _, need := range p.need {
+		if need {
+			built++
+		}
+	}
+	// A 32-byte chunk of four rows takes 24 instructions, a 16-byte one
+	// of two rows 8.
+	build := built * p.rowLen * 3 / 4
+	if p.P == 2 {
+		build = built * p.rowLen / 2
+	}
+	grp := groups*g.fW*grpPix*2 + build
+	return grp < vec
+}
+
 // phase returns, for a window whose first row is padded row iy, the X
 // block holding it (chain iy mod dilH, block q/P for q = iy div dilH) and
 // the phase q mod P.

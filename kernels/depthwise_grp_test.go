@@ -174,20 +174,25 @@ func TestDepthwiseGrpMatchesReference(t *testing.T) {
 // image) and DS-CNN keyword models, batch 64.
 func BenchmarkDepthwiseGrp(b *testing.B) {
 	layers := []struct {
-		name            string
-		h, w, c, fH, fW int
-		pad             graph.Padding
+		name               string
+		h, w, c, fH, fW, s int
+		pad                graph.Padding
 	}{
-		{"strww-30x1x40-f3x1", 30, 1, 40, 3, 1, graph.PaddingValid},
-		{"strww-28x1x128-f5x1", 28, 1, 128, 5, 1, graph.PaddingValid},
-		{"strww-24x1x128-f10x1", 24, 1, 128, 10, 1, graph.PaddingValid},
-		{"strww-15x1x128-f15x1", 15, 1, 128, 15, 1, graph.PaddingValid},
-		{"kws-25x5x64-f3x3", 25, 5, 64, 3, 3, graph.PaddingSame},
-		{"vww-48x48x8-f3x3", 48, 48, 8, 3, 3, graph.PaddingSame},
+		{"strww-30x1x40-f3x1", 30, 1, 40, 3, 1, 1, graph.PaddingValid},
+		{"strww-28x1x128-f5x1", 28, 1, 128, 5, 1, 1, graph.PaddingValid},
+		{"strww-24x1x128-f10x1", 24, 1, 128, 10, 1, 1, graph.PaddingValid},
+		{"strww-15x1x128-f15x1", 15, 1, 128, 15, 1, 1, graph.PaddingValid},
+		{"kws-25x5x64-f3x3", 25, 5, 64, 3, 3, 1, graph.PaddingSame},
+		{"vww-48x48x8-f3x3", 48, 48, 8, 3, 3, 1, graph.PaddingSame},
+		{"vww-48x48x16-f3x3-s2", 48, 48, 16, 3, 3, 2, graph.PaddingSame},
+		{"vww-12x12x64-f3x3-s2", 12, 12, 64, 3, 3, 2, graph.PaddingSame},
+		{"vww-6x6x128-f3x3", 6, 6, 128, 3, 3, 1, graph.PaddingSame},
+		{"vww-6x6x128-f3x3-s2", 6, 6, 128, 3, 3, 2, graph.PaddingSame},
+		{"vww-3x3x256-f3x3", 3, 3, 256, 3, 3, 1, graph.PaddingSame},
 	}
 	const batch = 64
 	for _, l := range layers {
-		oh, ow := graph.ConvOutputSize(l.pad, l.h, l.fH, 1, 1), graph.ConvOutputSize(l.pad, l.w, l.fW, 1, 1)
+		oh, ow := graph.ConvOutputSize(l.pad, l.h, l.fH, l.s, 1), graph.ConvOutputSize(l.pad, l.w, l.fW, l.s, 1)
 		in := qt("in", graph.Int8, []int{batch, l.h, l.w, l.c}, []float32{0.05}, []int64{-3})
 		out := qt("out", graph.Int8, []int{batch, oh, ow, l.c}, []float32{0.1}, []int64{5})
 		ws := make([]int8, l.fH*l.fW*l.c)
@@ -202,7 +207,7 @@ func BenchmarkDepthwiseGrp(b *testing.B) {
 		}
 		wt := constI8("w", graph.Int8, []int{1, l.fH, l.fW, l.c}, ws, sc)
 		bias := constI32("b", bs, []float32{1})
-		op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: l.pad, StrideH: 1, StrideW: 1, DepthMultiplier: 1, Activation: graph.ActRelu}}
+		op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: l.pad, StrideH: l.s, StrideW: l.s, DepthMultiplier: 1, Activation: graph.ActRelu}}
 		x, y := refBuffer(graph.Int8, in.Shape, nil), refBuffer(graph.Int8, out.Shape, nil)
 		macs := float64(batch * oh * ow * l.c * l.fH * l.fW)
 		for _, form := range []string{"vnni", "avx2", "vpmulld", "go"} {
