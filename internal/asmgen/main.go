@@ -63,6 +63,8 @@ func main() {
 	sgemmAVX512SegmentedFusedPtr(6, 4)
 	sgemmAVX512SmallAll()
 	s8VNNISegmentedFusedAll()
+	requantRowsAVX2(false)
+	requantRowsAVX2(true)
 	Generate()
 }
 

@@ -453,3 +453,13 @@ func requantS8DoubleRowsFastAVX512(rows int, n int, acc *int32, lda int, params 
 //
 //go:noescape
 func requantS8DoubleRowsFastClampAVX512(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
+// requantS8DoubleRowsAVX2 is requantS8RowsAVX512 for AVX2, n a multiple of 8.
+//
+//go:noescape
+func requantS8DoubleRowsAVX2(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
+// requantS8FP32RowsAVX2 is requantS8FP32RowsAVX512 for AVX2, n a multiple of 8.
+//
+//go:noescape
+func requantS8FP32RowsAVX2(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)

@@ -22633,3 +22633,223 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func requantS8DoubleRowsAVX2(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+// Requires: AVX, AVX2
+TEXT ·requantS8DoubleRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ         rows+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         lda+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         params+32(FP), SI
+	MOVQ         dst+40(FP), DI
+	MOVQ         ldo+48(FP), R8
+	MOVQ         zlh+56(FP), R9
+	VPBROADCASTD (R9), Y12
+	VPBROADCASTD 4(R9), Y13
+	VPBROADCASTD 8(R9), Y14
+	MOVQ         $0x40000000, R9
+	VMOVQ        R9, X10
+	VPBROADCASTQ X10, Y10
+	MOVQ         CX, R9
+	ANDQ         $0x08, R9
+	SHRQ         $0x04, CX
+	TESTQ        AX, AX
+	JE           done
+
+row:
+	MOVQ  DX, R10
+	MOVQ  SI, R11
+	MOVQ  DI, R12
+	MOVQ  CX, R13
+	TESTQ R13, R13
+	JE    half
+
+group:
+	VMOVDQU      (R10), Y0
+	VPADDD       (R11), Y0, Y0
+	VPSLLVD      128(R11), Y0, Y0
+	VMOVDQU      64(R11), Y1
+	VPMULDQ      Y1, Y0, Y2
+	VPSRLQ       $0x20, Y0, Y3
+	VPSRLQ       $0x20, Y1, Y4
+	VPMULDQ      Y4, Y3, Y3
+	VPADDQ       Y10, Y2, Y2
+	VPADDQ       Y10, Y3, Y3
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y3, Y3
+	VPBLENDD     $0xaa, Y3, Y2, Y0
+	VPAND        256(R11), Y0, Y5
+	VPSRLD       $0x1f, Y0, Y6
+	VPADDD       320(R11), Y6, Y6
+	VPSUBD       Y5, Y6, Y6
+	VPSRAD       $0x1f, Y6, Y6
+	VPSRAVD      192(R11), Y0, Y0
+	VPSUBD       Y6, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPMAXSD      Y13, Y0, Y0
+	VPMINSD      Y14, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (R12)
+	VMOVDQU      32(R10), Y0
+	VPADDD       32(R11), Y0, Y0
+	VPSLLVD      160(R11), Y0, Y0
+	VMOVDQU      96(R11), Y1
+	VPMULDQ      Y1, Y0, Y2
+	VPSRLQ       $0x20, Y0, Y3
+	VPSRLQ       $0x20, Y1, Y4
+	VPMULDQ      Y4, Y3, Y3
+	VPADDQ       Y10, Y2, Y2
+	VPADDQ       Y10, Y3, Y3
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y3, Y3
+	VPBLENDD     $0xaa, Y3, Y2, Y0
+	VPAND        288(R11), Y0, Y5
+	VPSRLD       $0x1f, Y0, Y6
+	VPADDD       352(R11), Y6, Y6
+	VPSUBD       Y5, Y6, Y6
+	VPSRAD       $0x1f, Y6, Y6
+	VPSRAVD      224(R11), Y0, Y0
+	VPSUBD       Y6, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPMAXSD      Y13, Y0, Y0
+	VPMINSD      Y14, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, 8(R12)
+	ADDQ         $0x00000040, R10
+	ADDQ         $0x00000180, R11
+	ADDQ         $0x00000010, R12
+	DECQ         R13
+	JNE          group
+
+half:
+	TESTQ        R9, R9
+	JE           next
+	VMOVDQU      (R10), Y0
+	VPADDD       (R11), Y0, Y0
+	VPSLLVD      128(R11), Y0, Y0
+	VMOVDQU      64(R11), Y1
+	VPMULDQ      Y1, Y0, Y2
+	VPSRLQ       $0x20, Y0, Y3
+	VPSRLQ       $0x20, Y1, Y4
+	VPMULDQ      Y4, Y3, Y3
+	VPADDQ       Y10, Y2, Y2
+	VPADDQ       Y10, Y3, Y3
+	VPSRLQ       $0x1f, Y2, Y2
+	VPSLLQ       $0x01, Y3, Y3
+	VPBLENDD     $0xaa, Y3, Y2, Y0
+	VPAND        256(R11), Y0, Y5
+	VPSRLD       $0x1f, Y0, Y6
+	VPADDD       320(R11), Y6, Y6
+	VPSUBD       Y5, Y6, Y6
+	VPSRAD       $0x1f, Y6, Y6
+	VPSRAVD      192(R11), Y0, Y0
+	VPSUBD       Y6, Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPMAXSD      Y13, Y0, Y0
+	VPMINSD      Y14, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (R12)
+
+next:
+	ADDQ BX, DX
+	ADDQ R8, DI
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func requantS8FP32RowsAVX2(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+// Requires: AVX, AVX2
+TEXT ·requantS8FP32RowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ         rows+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVQ         acc+16(FP), DX
+	MOVQ         lda+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         params+32(FP), SI
+	MOVQ         dst+40(FP), DI
+	MOVQ         ldo+48(FP), R8
+	MOVQ         zlh+56(FP), R9
+	VPBROADCASTD (R9), Y12
+	VPBROADCASTD 12(R9), Y13
+	VPBROADCASTD 16(R9), Y14
+	MOVQ         CX, R9
+	ANDQ         $0x08, R9
+	SHRQ         $0x04, CX
+	TESTQ        AX, AX
+	JE           done
+
+row:
+	MOVQ  DX, R10
+	MOVQ  SI, R11
+	MOVQ  DI, R12
+	MOVQ  CX, R13
+	TESTQ R13, R13
+	JE    half
+
+group:
+	VMOVDQU      (R10), Y0
+	VPADDD       (R11), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       64(R11), Y0, Y0
+	VMAXPS       Y13, Y0, Y0
+	VMINPS       Y14, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (R12)
+	VMOVDQU      32(R10), Y0
+	VPADDD       32(R11), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       96(R11), Y0, Y0
+	VMAXPS       Y13, Y0, Y0
+	VMINPS       Y14, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, 8(R12)
+	ADDQ         $0x00000040, R10
+	ADDQ         $0x000001c0, R11
+	ADDQ         $0x00000010, R12
+	DECQ         R13
+	JNE          group
+
+half:
+	TESTQ        R9, R9
+	JE           next
+	VMOVDQU      (R10), Y0
+	VPADDD       (R11), Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       64(R11), Y0, Y0
+	VMAXPS       Y13, Y0, Y0
+	VMINPS       Y14, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (R12)
+
+next:
+	ADDQ BX, DX
+	ADDQ R8, DI
+	DECQ AX
+	JNE  row
+
+done:
+	VZEROUPPER
+	RET

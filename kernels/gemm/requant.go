@@ -37,6 +37,9 @@ type Requant struct {
 	fp32  bool
 	scale []float32
 	asm   requantRowsFunc // the vector loop, nil without one
+	// asm8: asm takes only whole groups of 8 channels (the AVX2 loops);
+	// rows does each row's last n mod 8 channels in Go.
+	asm8 bool
 	// fast: params has the fast layout (fastParams), which the fused
 	// segmented kernels of the same rounding read.
 	fast bool
@@ -70,11 +73,30 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 			r.right[j] = int32(-shift[j])
 		}
 	}
+	r.params = r.stdParams()
+	r.zlh = [5]int32{outZP, lo, hi}
+	r.asm = requantRowsAsm(r.single)
+	if r.asm == nil && !r.single && lo >= -128 && hi <= 127 { // its packs saturate to int8
+		r.asm = requantDoubleAVX2Asm()
+		r.asm8 = r.asm != nil
+	}
+	if fp := r.fastParams(); fp != nil {
+		if asm := requantFastAsm(r.single, lo > -128 || hi < 127); asm != nil {
+			r.params, r.asm, r.fast, r.asm8 = fp, asm, true, false
+		}
+	}
+	return r, nil
+}
+
+// stdParams returns the general parameter layout of requantRowsAsm's
+// loops (and the AVX2 double-rounding loop), per group of 16 channels.
+func (r *Requant) stdParams() []int32 {
+	n := r.n
 	groups := (n + 15) / 16
-	r.params = make([]int32, groups*96)
+	params := make([]int32, groups*96)
 	for j := 0; j < groups*16; j++ {
 		g, l := j/16, j%16
-		p := r.params[g*96:]
+		p := params[g*96:]
 		if j >= n {
 			continue // zeros: any value works, the lanes are discarded
 		}
@@ -92,14 +114,7 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 		mask := int32(uint32(1)<<uint(r.right[j]) - 1)
 		p[l], p[16+l], p[32+l], p[48+l], p[64+l], p[80+l] = r.bias[j], r.mult[j], r.left[j], r.right[j], mask, mask>>1
 	}
-	r.zlh = [5]int32{outZP, lo, hi}
-	r.asm = requantRowsAsm(r.single)
-	if fp := r.fastParams(); fp != nil {
-		if asm := requantFastAsm(r.single, lo > -128 || hi < 127); asm != nil {
-			r.params, r.asm, r.fast = fp, asm, true
-		}
-	}
-	return r, nil
+	return params
 }
 
 // NewRequantFP32 prepares XNNPACK's float32 requantization
@@ -142,6 +157,8 @@ func NewRequantFP32(bias []int32, scale []float32, outZP, lo, hi int32) (*Requan
 	r.zlh = [5]int32{outZP, lo, hi, int32(math.Float32bits(float32(lo - outZP))), int32(math.Float32bits(float32(hi - outZP)))}
 	if asm := requantFP32Asm(lo > -128 || hi < 127); asm != nil {
 		r.asm, r.fast = asm, true
+	} else if asm := requantFP32AVX2Asm(); asm != nil {
+		r.asm, r.asm8 = asm, true
 	}
 	return r, nil
 }
@@ -267,14 +284,24 @@ func (r *Requant) rows(rows int, dst []int8, ldo int, acc []int32, lda int) {
 	if rows <= 0 || n == 0 {
 		return
 	}
+	j0 := 0
 	if asm := r.asm; asm != nil {
-		_, _ = acc[(rows-1)*lda+n-1], dst[(rows-1)*ldo+n-1]
-		asm(rows, n, &acc[0], lda, &r.params[0], &dst[0], ldo, &r.zlh[0])
-		return
+		m := n
+		if r.asm8 {
+			m = n &^ 7
+		}
+		if m > 0 {
+			_, _ = acc[(rows-1)*lda+m-1], dst[(rows-1)*ldo+m-1]
+			asm(rows, m, &acc[0], lda, &r.params[0], &dst[0], ldo, &r.zlh[0])
+		}
+		if m == n {
+			return
+		}
+		j0 = m
 	}
 	for i := range rows {
 		d, a := dst[i*ldo:i*ldo+n], acc[i*lda:i*lda+n]
-		for j := range d {
+		for j := j0; j < n; j++ {
 			d[j] = r.one(a[j], j)
 		}
 	}

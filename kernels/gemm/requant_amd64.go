@@ -51,3 +51,22 @@ func requantFP32Asm(clamp bool) requantRowsFunc {
 	}
 	return requantS8FP32RowsAVX512 // its float clamp is always there
 }
+
+// requantDoubleAVX2Asm returns the AVX2 double-rounding block loop (the
+// general parameter layout; whole groups of 8 channels), for CPUs with
+// AVX2 but not AVX-512; nil without AVX2.
+func requantDoubleAVX2Asm() requantRowsFunc {
+	if !avx2Ok {
+		return nil
+	}
+	return requantS8DoubleRowsAVX2
+}
+
+// requantFP32AVX2Asm is requantDoubleAVX2Asm for NewRequantFP32's
+// arithmetic and layout.
+func requantFP32AVX2Asm() requantRowsFunc {
+	if !avx2Ok {
+		return nil
+	}
+	return requantS8FP32RowsAVX2
+}

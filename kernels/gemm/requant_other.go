@@ -13,3 +13,9 @@ func requantFastAsm(single, clamp bool) requantRowsFunc { return nil }
 
 // requantFP32Asm is nil without assembly.
 func requantFP32Asm(clamp bool) requantRowsFunc { return nil }
+
+// requantDoubleAVX2Asm is nil without assembly.
+func requantDoubleAVX2Asm() requantRowsFunc { return nil }
+
+// requantFP32AVX2Asm is nil without assembly.
+func requantFP32AVX2Asm() requantRowsFunc { return nil }
