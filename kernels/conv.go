@@ -315,6 +315,9 @@ type convFloat struct {
 	// rows maps a block's pitch-wide rows to the output (whole-row
 	// plans): the product stores valid pixels in place, drops the rest.
 	rows *gemm.RowMap
+	// wino is the Winograd form (conv_wino.go), nil when not used; the
+	// direct path above stays ready for images it hands back.
+	wino *winoPlan
 }
 
 func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -334,6 +337,10 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 		bv = make([]float32, g.outC) // MulBiasClamp would allocate zeros per call
 	}
 	k := &convFloat{op: op, g: g, bias: bv, lo: lo, hi: hi}
+	if winoApplies(g) && (path == pathWinograd || path == pathAuto && winoWorthwhile(g)) {
+		k.wino = newWinoPlan(g, wv, bv, lo, hi)
+		path = pathAuto // for the direct fallback
+	}
 	k.seg = newSegPlan(g, path)
 	if p := k.seg; p != nil {
 		if !p.perRow {
@@ -365,24 +372,41 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 		return err
 	}
 	src, dst := in.F32, out.F32
+	if c.wino != nil {
+		inImg, outImg := g.inH*g.inW*g.inC, g.outH*g.outW*g.outC
+		for b := 0; b < batch; b++ {
+			s, d := src[b*inImg:(b+1)*inImg], dst[b*outImg:(b+1)*outImg]
+			if !c.wino.run(s, d) {
+				c.direct(1, s, d)
+			}
+		}
+		return nil
+	}
+	c.direct(batch, src, dst)
+	return nil
+}
+
+// direct is Run's convolution without Winograd.
+func (c *convFloat) direct(batch int, src, dst []float32) {
+	g := c.g
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	// Bias and activation run on each output tile while it is in cache
 	// (MulBiasClamp) rather than as a second pass over the output.
 	if g.pointwise() {
 		c.w.MulBiasClamp(1, m, src, k, c.bias, c.lo, c.hi, dst, n)
-		return nil
+		return
 	}
 	if p := c.seg; p != nil {
 		s := c.segPool.Get().(*segScratch[float32])
 		defer c.segPool.Put(s)
 		if c.rows != nil {
 			c.segRows(batch, src, dst, s)
-			return nil
+			return
 		}
 		segImages(p, g, batch, src, dst, s, func(m, lda int, a, out []float32) {
 			c.w.MulSegmented(1, m, a, lda, p.segStride, c.bias, c.lo, c.hi, out, n)
 		})
-		return nil
+		return
 	}
 	s := c.scratch.get()
 	defer c.scratch.put(s)
@@ -392,7 +416,6 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 		im2col(s.f, src, g, r0, rows, 0)
 		c.w.MulBiasClamp(1, rows, s.f, k, c.bias, c.lo, c.hi, dst[r0*n:(r0+rows)*n], n)
 	}
-	return nil
 }
 
 // floatEpilogue adds the per-channel bias and applies the activation clamp

@@ -62,6 +62,7 @@ const (
 	pathAuto      convPath = iota // segmented when applicable and worthwhile
 	pathIm2col                    // always im2col
 	pathSegmented                 // segmented whenever applicable
+	pathWinograd                  // float: Winograd F(4,3) whenever applicable (conv_wino.go)
 )
 
 // segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels

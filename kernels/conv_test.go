@@ -491,12 +491,18 @@ func benchConv(b *testing.B, d graph.DType, stride int) {
 	if d == graph.Int8 {
 		paths = append(paths, "im2col-separate")
 	}
+	if d == graph.Float32 && stride == 1 {
+		paths = append(paths, "winograd")
+	}
 	for _, l := range studyLayers {
 		for _, path := range paths {
 			b.Run(l.name+"/"+path, func(b *testing.B) {
 				impl := pathIm2col
-				if path == "segmented" {
+				switch path {
+				case "segmented":
 					impl = pathSegmented
+				case "winograd":
+					impl = pathWinograd
 				}
 				k, ins, outs := studyConv(b, d, l.h, l.w, l.cin, l.cout, stride, fixedpoint.DoubleRounding, impl)
 				if path == "im2col-separate" {
@@ -515,7 +521,8 @@ func benchConv(b *testing.B, d graph.DType, stride int) {
 	}
 }
 
-// BenchmarkConv2DFloat32 measures float32 CONV_2D, segmented and im2col.
+// BenchmarkConv2DFloat32 measures float32 CONV_2D, segmented, im2col and
+// Winograd F(4,3) (GFLOP/s counts the direct product's operations).
 func BenchmarkConv2DFloat32(b *testing.B) { benchConv(b, graph.Float32, 1) }
 
 // BenchmarkConv2DInt8 measures per-channel int8 CONV_2D, segmented and

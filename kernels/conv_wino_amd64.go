@@ -1,0 +1,71 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+// winoInF32AVX512 is winoInF32Go for the first cv channels (a multiple of
+// 16), 16 at a time; plane is in elements.
+//
+//go:noescape
+func winoInF32AVX512(dst *float32, plane int, src *float32, tiles, C, cv int)
+
+// winoInF32AVX2 is winoInF32AVX512 8 channels at a time (cv a multiple of 8).
+//
+//go:noescape
+func winoInF32AVX2(dst *float32, plane int, src *float32, tiles, C, cv int)
+
+// winoOutF32AVX512 is winoOutF32Go for the first cv channels (a multiple
+// of 16); it returns non-zero when a tile's sums were not all finite.
+//
+//go:noescape
+func winoOutF32AVX512(dst, src *float32, plane, tiles, N, cv int, bias *float32, lo, hi float32) int
+
+// winoOutF32AVX2 is winoOutF32AVX512 8 channels at a time.
+//
+//go:noescape
+func winoOutF32AVX2(dst, src *float32, plane, tiles, N, cv int, bias *float32, lo, hi float32) int
+
+// winoVecWidth is the channel step of the vector transforms (0: none).
+func winoVecWidth() int {
+	switch {
+	case hasAVX512:
+		return 16
+	case hasAVX2:
+		return 8
+	}
+	return 0
+}
+
+// winoInVec runs the vector input transform on the channels it can and
+// returns how many it did (the Go loop does the rest).
+func winoInVec(dst []float32, plane int, src []float32, tiles, C int) int {
+	cv := 0
+	if hasAVX512 {
+		cv = C &^ 15
+		if cv > 0 {
+			winoInF32AVX512(&dst[0], plane, &src[0], tiles, C, cv)
+		}
+	}
+	if hasAVX2 && C-cv >= 8 {
+		winoInF32AVX2(&dst[cv], plane, &src[cv], tiles, C, 8)
+		cv += 8
+	}
+	return cv
+}
+
+// winoOutVec is winoInVec for the output transform; bad reports a sum
+// that was not finite.
+func winoOutVec(dst, src []float32, plane, tiles, N int, bias []float32, lo, hi float32) (cv int, bad bool) {
+	if hasAVX512 {
+		cv = N &^ 15
+		if cv > 0 && winoOutF32AVX512(&dst[0], &src[0], plane, tiles, N, cv, &bias[0], lo, hi) != 0 {
+			bad = true
+		}
+	}
+	if hasAVX2 && N-cv >= 8 {
+		if winoOutF32AVX2(&dst[cv], &src[cv], plane, tiles, N, 8, &bias[cv], lo, hi) != 0 {
+			bad = true
+		}
+		cv += 8
+	}
+	return cv, bad
+}

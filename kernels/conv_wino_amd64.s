@@ -1,0 +1,345 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// The transforms of the 1-D Winograd F(4,3) convolution (conv_wino.go), one
+// vector of channels at a time: winoInF32Go and winoOutF32Go are the plain-Go
+// forms of the same operations (the vector forms fuse some multiply-adds, so
+// they can differ in the last bit). The AVX2 functions are the AVX-512 ones
+// with ymm registers and 8-channel steps; keep the two copies alike.
+//
+// Input (per tile of 6 input pixels d0..d5, 4·C apart; v_ξ to plane ξ):
+//   v0 = 4d0 − 5d2 + d4     v1 = (d4 − 4d2) + (d3 − 4d1)   v2 = (d4 − 4d2) − (d3 − 4d1)
+//   v3 = (d4 − d2) + 2(d3 − d1)   v4 = (d4 − d2) − 2(d3 − d1)   v5 = 4d1 − 5d3 + d5
+// Output (per tile of 6 products m0..m5, one per plane; 4 pixels out):
+//   y0 = m0 + (m1+m2) + (m3+m4)   y1 = (m1−m2) + 2(m3−m4)
+//   y2 = (m1+m2) + 4(m3+m4)       y3 = m5 + (m1−m2) + 8(m3−m4)
+// then + bias and clamp(lo, hi) with the value as MAXPS/MINPS's second
+// source, so a NaN stays NaN. Lanes where y0 + y3 is not finite are
+// gathered (x − x is NaN exactly then) and reported in the result.
+
+// func winoInF32AVX512(dst *float32, plane int, src *float32, tiles, C, cv int)
+TEXT ·winoInF32AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ plane+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	MOVQ src+16(FP), SI
+	MOVQ tiles+24(FP), CX
+	MOVQ C+32(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+	LEAQ (R11)(R11*4), R13
+	MOVQ cv+40(FP), DX
+	SHLQ $2, DX
+	MOVL $0x40800000, AX
+	VMOVD AX, X13
+	VBROADCASTSS X13, Z13
+	MOVL $0x40a00000, AX
+	VMOVD AX, X14
+	VBROADCASTSS X14, Z14
+	MOVL $0x40000000, AX
+	VMOVD AX, X15
+	VBROADCASTSS X15, Z15
+	TESTQ CX, CX
+	JEQ winoInAVX512Done
+	TESTQ DX, DX
+	JEQ winoInAVX512Done
+
+winoInAVX512Tile:
+	XORQ BX, BX
+
+winoInAVX512Chan:
+	LEAQ (SI)(BX*1), AX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R11*1), Z1
+	VMOVUPS (AX)(R11*2), Z2
+	VMOVUPS (AX)(R12*1), Z3
+	VMOVUPS (AX)(R11*4), Z4
+	VMOVUPS (AX)(R13*1), Z5
+	LEAQ (DI)(BX*1), AX
+	VMOVAPS Z4, Z6
+	VFNMADD231PS Z14, Z2, Z6
+	VFMADD231PS Z13, Z0, Z6
+	VMOVUPS Z6, (AX)
+	VMOVAPS Z5, Z7
+	VFNMADD231PS Z14, Z3, Z7
+	VFMADD231PS Z13, Z1, Z7
+	VMOVUPS Z7, (AX)(R10*1)
+	VMOVAPS Z4, Z6
+	VFNMADD231PS Z13, Z2, Z6
+	VMOVAPS Z3, Z7
+	VFNMADD231PS Z13, Z1, Z7
+	VADDPS Z7, Z6, Z8
+	VMOVUPS Z8, (AX)(R8*1)
+	VSUBPS Z7, Z6, Z9
+	VMOVUPS Z9, (AX)(R8*2)
+	VSUBPS Z2, Z4, Z10
+	VSUBPS Z1, Z3, Z11
+	VMOVAPS Z10, Z12
+	VFMADD231PS Z15, Z11, Z12
+	VMOVUPS Z12, (AX)(R9*1)
+	VFNMADD231PS Z15, Z11, Z10
+	VMOVUPS Z10, (AX)(R8*4)
+	ADDQ $64, BX
+	CMPQ BX, DX
+	JLT winoInAVX512Chan
+	LEAQ (SI)(R11*4), SI
+	ADDQ R11, DI
+	DECQ CX
+	JNZ winoInAVX512Tile
+
+winoInAVX512Done:
+	VZEROUPPER
+	RET
+
+// func winoOutF32AVX512(dst, src *float32, plane, tiles, N, cv int, bias *float32, lo, hi float32) int
+TEXT ·winoOutF32AVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ plane+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	MOVQ tiles+24(FP), CX
+	MOVQ N+32(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cv+40(FP), DX
+	SHLQ $2, DX
+	MOVQ bias+48(FP), R13
+	VBROADCASTSS lo+56(FP), Z14
+	VBROADCASTSS hi+60(FP), Z15
+	MOVL $0x40000000, AX
+	VMOVD AX, X12
+	VBROADCASTSS X12, Z12
+	MOVL $0x41000000, AX
+	VMOVD AX, X13
+	VBROADCASTSS X13, Z13
+	VXORPS Z11, Z11, Z11
+	TESTQ CX, CX
+	JEQ winoOutAVX512Done
+	TESTQ DX, DX
+	JEQ winoOutAVX512Done
+
+winoOutAVX512Tile:
+	XORQ BX, BX
+
+winoOutAVX512Chan:
+	LEAQ (SI)(BX*1), AX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(R8*1), Z1
+	VMOVUPS (AX)(R8*2), Z2
+	VMOVUPS (AX)(R9*1), Z3
+	VMOVUPS (AX)(R8*4), Z4
+	VMOVUPS (AX)(R10*1), Z5
+	VADDPS Z2, Z1, Z6
+	VSUBPS Z2, Z1, Z7
+	VADDPS Z4, Z3, Z8
+	VSUBPS Z4, Z3, Z9
+	VADDPS Z6, Z0, Z0
+	VADDPS Z8, Z0, Z0
+	VADDPS Z7, Z5, Z5
+	VFMADD231PS Z13, Z9, Z5
+	VFMADD231PS Z12, Z9, Z7
+	VADDPS Z12, Z12, Z10
+	VFMADD231PS Z10, Z8, Z6
+	VADDPS Z5, Z0, Z1
+	VSUBPS Z1, Z1, Z1
+	VADDPS Z1, Z11, Z11
+	VMOVUPS (R13)(BX*1), Z10
+	VADDPS Z10, Z0, Z0
+	VADDPS Z10, Z7, Z7
+	VADDPS Z10, Z6, Z6
+	VADDPS Z10, Z5, Z5
+	VMAXPS Z0, Z14, Z0
+	VMAXPS Z7, Z14, Z7
+	VMAXPS Z6, Z14, Z6
+	VMAXPS Z5, Z14, Z5
+	VMINPS Z0, Z15, Z0
+	VMINPS Z7, Z15, Z7
+	VMINPS Z6, Z15, Z6
+	VMINPS Z5, Z15, Z5
+	LEAQ (DI)(BX*1), AX
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z7, (AX)(R11*1)
+	VMOVUPS Z6, (AX)(R11*2)
+	VMOVUPS Z5, (AX)(R12*1)
+	ADDQ $64, BX
+	CMPQ BX, DX
+	JLT winoOutAVX512Chan
+	ADDQ R11, SI
+	LEAQ (DI)(R11*4), DI
+	DECQ CX
+	JNZ winoOutAVX512Tile
+
+winoOutAVX512Done:
+	VCMPPS $3, Z11, Z11, K1
+	KMOVW K1, AX
+	MOVQ AX, ret+64(FP)
+	VZEROUPPER
+	RET
+
+// func winoInF32AVX2(dst *float32, plane int, src *float32, tiles, C, cv int)
+TEXT ·winoInF32AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ plane+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	MOVQ src+16(FP), SI
+	MOVQ tiles+24(FP), CX
+	MOVQ C+32(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+	LEAQ (R11)(R11*4), R13
+	MOVQ cv+40(FP), DX
+	SHLQ $2, DX
+	MOVL $0x40800000, AX
+	VMOVD AX, X13
+	VBROADCASTSS X13, Y13
+	MOVL $0x40a00000, AX
+	VMOVD AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0x40000000, AX
+	VMOVD AX, X15
+	VBROADCASTSS X15, Y15
+	TESTQ CX, CX
+	JEQ winoInAVX2Done
+	TESTQ DX, DX
+	JEQ winoInAVX2Done
+
+winoInAVX2Tile:
+	XORQ BX, BX
+
+winoInAVX2Chan:
+	LEAQ (SI)(BX*1), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R11*1), Y1
+	VMOVUPS (AX)(R11*2), Y2
+	VMOVUPS (AX)(R12*1), Y3
+	VMOVUPS (AX)(R11*4), Y4
+	VMOVUPS (AX)(R13*1), Y5
+	LEAQ (DI)(BX*1), AX
+	VMOVAPS Y4, Y6
+	VFNMADD231PS Y14, Y2, Y6
+	VFMADD231PS Y13, Y0, Y6
+	VMOVUPS Y6, (AX)
+	VMOVAPS Y5, Y7
+	VFNMADD231PS Y14, Y3, Y7
+	VFMADD231PS Y13, Y1, Y7
+	VMOVUPS Y7, (AX)(R10*1)
+	VMOVAPS Y4, Y6
+	VFNMADD231PS Y13, Y2, Y6
+	VMOVAPS Y3, Y7
+	VFNMADD231PS Y13, Y1, Y7
+	VADDPS Y7, Y6, Y8
+	VMOVUPS Y8, (AX)(R8*1)
+	VSUBPS Y7, Y6, Y9
+	VMOVUPS Y9, (AX)(R8*2)
+	VSUBPS Y2, Y4, Y10
+	VSUBPS Y1, Y3, Y11
+	VMOVAPS Y10, Y12
+	VFMADD231PS Y15, Y11, Y12
+	VMOVUPS Y12, (AX)(R9*1)
+	VFNMADD231PS Y15, Y11, Y10
+	VMOVUPS Y10, (AX)(R8*4)
+	ADDQ $32, BX
+	CMPQ BX, DX
+	JLT winoInAVX2Chan
+	LEAQ (SI)(R11*4), SI
+	ADDQ R11, DI
+	DECQ CX
+	JNZ winoInAVX2Tile
+
+winoInAVX2Done:
+	VZEROUPPER
+	RET
+
+// func winoOutF32AVX2(dst, src *float32, plane, tiles, N, cv int, bias *float32, lo, hi float32) int
+TEXT ·winoOutF32AVX2(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ plane+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	MOVQ tiles+24(FP), CX
+	MOVQ N+32(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ cv+40(FP), DX
+	SHLQ $2, DX
+	MOVQ bias+48(FP), R13
+	VBROADCASTSS lo+56(FP), Y14
+	VBROADCASTSS hi+60(FP), Y15
+	MOVL $0x40000000, AX
+	VMOVD AX, X12
+	VBROADCASTSS X12, Y12
+	MOVL $0x41000000, AX
+	VMOVD AX, X13
+	VBROADCASTSS X13, Y13
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JEQ winoOutAVX2Done
+	TESTQ DX, DX
+	JEQ winoOutAVX2Done
+
+winoOutAVX2Tile:
+	XORQ BX, BX
+
+winoOutAVX2Chan:
+	LEAQ (SI)(BX*1), AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R8*1), Y1
+	VMOVUPS (AX)(R8*2), Y2
+	VMOVUPS (AX)(R9*1), Y3
+	VMOVUPS (AX)(R8*4), Y4
+	VMOVUPS (AX)(R10*1), Y5
+	VADDPS Y2, Y1, Y6
+	VSUBPS Y2, Y1, Y7
+	VADDPS Y4, Y3, Y8
+	VSUBPS Y4, Y3, Y9
+	VADDPS Y6, Y0, Y0
+	VADDPS Y8, Y0, Y0
+	VADDPS Y7, Y5, Y5
+	VFMADD231PS Y13, Y9, Y5
+	VFMADD231PS Y12, Y9, Y7
+	VADDPS Y12, Y12, Y10
+	VFMADD231PS Y10, Y8, Y6
+	VADDPS Y5, Y0, Y1
+	VSUBPS Y1, Y1, Y1
+	VADDPS Y1, Y11, Y11
+	VMOVUPS (R13)(BX*1), Y10
+	VADDPS Y10, Y0, Y0
+	VADDPS Y10, Y7, Y7
+	VADDPS Y10, Y6, Y6
+	VADDPS Y10, Y5, Y5
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y5, Y14, Y5
+	VMINPS Y0, Y15, Y0
+	VMINPS Y7, Y15, Y7
+	VMINPS Y6, Y15, Y6
+	VMINPS Y5, Y15, Y5
+	LEAQ (DI)(BX*1), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y7, (AX)(R11*1)
+	VMOVUPS Y6, (AX)(R11*2)
+	VMOVUPS Y5, (AX)(R12*1)
+	ADDQ $32, BX
+	CMPQ BX, DX
+	JLT winoOutAVX2Chan
+	ADDQ R11, SI
+	LEAQ (DI)(R11*4), DI
+	DECQ CX
+	JNZ winoOutAVX2Tile
+
+winoOutAVX2Done:
+	VCMPPS $3, Y11, Y11, Y11
+	VMOVMSKPS Y11, AX
+	MOVQ AX, ret+64(FP)
+	VZEROUPPER
+	RET
