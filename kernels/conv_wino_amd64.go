@@ -24,10 +24,14 @@ func winoOutF32AVX512(dst, src *float32, plane, tiles, N, cv int, bias *float32,
 //go:noescape
 func winoOutF32AVX2(dst, src *float32, plane, tiles, N, cv int, bias *float32, lo, hi float32) int
 
+// winoAVX512 selects the AVX-512 transforms (tests turn it off to run the
+// AVX2 ones on every channel).
+var winoAVX512 = hasAVX512
+
 // winoVecWidth is the channel step of the vector transforms (0: none).
 func winoVecWidth() int {
 	switch {
-	case hasAVX512:
+	case winoAVX512:
 		return 16
 	case hasAVX2:
 		return 8
@@ -39,15 +43,16 @@ func winoVecWidth() int {
 // returns how many it did (the Go loop does the rest).
 func winoInVec(dst []float32, plane int, src []float32, tiles, C int) int {
 	cv := 0
-	if hasAVX512 {
+	if winoAVX512 {
 		cv = C &^ 15
 		if cv > 0 {
 			winoInF32AVX512(&dst[0], plane, &src[0], tiles, C, cv)
 		}
 	}
 	if hasAVX2 && C-cv >= 8 {
-		winoInF32AVX2(&dst[cv], plane, &src[cv], tiles, C, 8)
-		cv += 8
+		n := (C - cv) &^ 7
+		winoInF32AVX2(&dst[cv], plane, &src[cv], tiles, C, n)
+		cv += n
 	}
 	return cv
 }
@@ -55,17 +60,18 @@ func winoInVec(dst []float32, plane int, src []float32, tiles, C int) int {
 // winoOutVec is winoInVec for the output transform; bad reports a sum
 // that was not finite.
 func winoOutVec(dst, src []float32, plane, tiles, N int, bias []float32, lo, hi float32) (cv int, bad bool) {
-	if hasAVX512 {
+	if winoAVX512 {
 		cv = N &^ 15
 		if cv > 0 && winoOutF32AVX512(&dst[0], &src[0], plane, tiles, N, cv, &bias[0], lo, hi) != 0 {
 			bad = true
 		}
 	}
 	if hasAVX2 && N-cv >= 8 {
-		if winoOutF32AVX2(&dst[cv], &src[cv], plane, tiles, N, 8, &bias[cv], lo, hi) != 0 {
+		n := (N - cv) &^ 7
+		if winoOutF32AVX2(&dst[cv], &src[cv], plane, tiles, N, n, &bias[cv], lo, hi) != 0 {
 			bad = true
 		}
-		cv += 8
+		cv += n
 	}
 	return cv, bad
 }

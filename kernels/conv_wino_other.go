@@ -13,3 +13,6 @@ func winoInVec(dst []float32, plane int, src []float32, tiles, C int) int { retu
 func winoOutVec(dst, src []float32, plane, tiles, N int, bias []float32, lo, hi float32) (int, bool) {
 	return 0, false
 }
+
+// winoAVX512 is false: there are no vector transforms.
+var winoAVX512 = false

@@ -132,6 +132,17 @@ func TestWinogradMatchesDirect(t *testing.T) {
 // Go loops on random data (within a few ulps of the values: the vector
 // forms fuse multiply-adds), including the non-finite report.
 func TestWinogradTransformsMatchGo(t *testing.T) {
+	checkWinoTransforms(t)
+	if winoAVX512 {
+		// The AVX2 forms on every channel, as on a CPU without AVX-512.
+		defer func() { winoAVX512 = true }()
+		winoAVX512 = false
+		checkWinoTransforms(t)
+		t.Run("direct", TestWinogradMatchesDirect)
+	}
+}
+
+func checkWinoTransforms(t *testing.T) {
 	r := rand.New(rand.NewPCG(43, 44))
 	for _, C := range []int{8, 16, 24, 32, 40, 48, 64, 72} {
 		const tiles = 5
