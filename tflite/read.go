@@ -26,7 +26,9 @@ func ReadFile(path string) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := Read(data)
+	// The file's bytes are ReadFile's own: constants keep pointing into
+	// them instead of being copied (a second copy of the weights at load).
+	g, err := read(data, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -36,14 +38,18 @@ func ReadFile(path string) (*graph.Graph, error) {
 // Read parses a TFLite model into a graph: subgraph 0, with the others
 // (control-flow bodies) in Graph.Subgraphs. The result has
 // passed graph.Validate. Constant data is copied, so data may be reused.
-func Read(data []byte) (*graph.Graph, error) {
+func Read(data []byte) (*graph.Graph, error) { return read(data, false) }
+
+// read is Read; with owned, constant tensors' Data are sub-slices of data
+// (capacity-limited, so an append never writes into it) instead of copies.
+func read(data []byte, owned bool) (*graph.Graph, error) {
 	if len(data) < 8 {
 		return nil, fmt.Errorf("%w: truncated: %d bytes, a TFLite file has at least 8", ErrCorrupt, len(data))
 	}
 	if id := string(data[4:8]); id != fileIdentifier {
 		return nil, fmt.Errorf("%w: wrong file identifier %q, want %q (not a TFLite model?)", ErrCorrupt, id, fileIdentifier)
 	}
-	r := &reader{f: newFbuf(data)}
+	r := &reader{f: newFbuf(data), owned: owned}
 	return r.model()
 }
 
@@ -52,6 +58,7 @@ type reader struct {
 	f       *fbuf
 	buffers [][]byte // per buffer index: its bytes (sub-slices of the file), nil if empty
 	codes   []opcode
+	owned   bool // constants may alias the file's bytes (see read)
 }
 
 // opcode is a decoded OperatorCode.
@@ -363,6 +370,9 @@ func (r *reader) constData(what string, bi uint32, b []byte, dt graph.DType, n i
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if dt != graph.Int4 {
+		if r.owned {
+			return b[:len(b):len(b)], nil
+		}
 		return append([]byte(nil), b...), nil
 	}
 	return unpackInt4(b, int(n)), nil

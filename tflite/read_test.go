@@ -208,3 +208,31 @@ func TestInt4PackRoundTrip(t *testing.T) {
 		t.Fatalf("unpacked %v, want %v", got, vals)
 	}
 }
+
+// TestReadFileSharesFileBytes checks that ReadFile's constants, which
+// point into the file's bytes instead of being copied, hold what Read's
+// copies hold, and that appending to one never writes into the next.
+func TestReadFileSharesFileBytes(t *testing.T) {
+	for _, p := range referenceModels(t) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Read(data)
+		if err != nil {
+			continue // a case of the corrupt-file tests
+		}
+		got, err := ReadFile(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for i, tt := range got.Tensors {
+			if !reflect.DeepEqual(tt.Data, want.Tensors[i].Data) {
+				t.Fatalf("%s: tensor %d %q differs between ReadFile and Read", p, i, tt.Name)
+			}
+			if len(tt.Data) > 0 && cap(tt.Data) != len(tt.Data) {
+				t.Fatalf("%s: tensor %d %q has capacity %d beyond its %d bytes", p, i, tt.Name, cap(tt.Data), len(tt.Data))
+			}
+		}
+	}
+}
