@@ -98,10 +98,14 @@ func s8Sets() []*s8Set {
 	return append(s, goS8Set)
 }
 
-// biasClampAsm is the AVX-512 float epilogue loop, nil when unavailable.
+// biasClampAsm is the float epilogue loop (AVX-512 or AVX2), nil when
+// neither is available.
 var biasClampAsm = func() func(groups int, c, bias *float32, lo, hi float32) {
-	if avx512Ok {
+	switch {
+	case avx512Ok:
 		return biasClampAVX512
+	case avx2Ok:
+		return biasClampAVX2
 	}
 	return nil
 }()

@@ -199,6 +199,11 @@ func requantS8SingleRowsFastClampAVX512(rows int, n int, acc *int32, lda int, pa
 //go:noescape
 func biasClampAVX512(groups int, c *float32, bias *float32, lo float32, hi float32)
 
+// biasClampAVX2 adds bias to groups×16 floats at c and clamps them to [lo, hi].
+//
+//go:noescape
+func biasClampAVX2(groups int, c *float32, bias *float32, lo float32, hi float32)
+
 // sgemmAVX512SFx4x16 stores clamp(segmented A (4 rows at stride lda, nseg segments of kSeg floats, adj bytes apart) times the packed panel b plus bias, lo, hi) row i at c+rows[i] bytes (skipped when negative), columns as mask says.
 //
 //go:noescape

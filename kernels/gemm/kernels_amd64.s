@@ -6950,6 +6950,37 @@ done:
 	VZEROUPPER
 	RET
 
+// func biasClampAVX2(groups int, c *float32, bias *float32, lo float32, hi float32)
+// Requires: AVX
+TEXT ·biasClampAVX2(SB), NOSPLIT, $0-32
+	MOVQ         groups+0(FP), AX
+	MOVQ         c+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	VBROADCASTSS lo+24(FP), Y2
+	VBROADCASTSS hi+28(FP), Y3
+	TESTQ        AX, AX
+	JE           done
+
+loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VADDPS  (DX), Y0, Y0
+	VADDPS  32(DX), Y1, Y1
+	VMAXPS  Y0, Y2, Y0
+	VMAXPS  Y1, Y2, Y1
+	VMINPS  Y0, Y3, Y0
+	VMINPS  Y1, Y3, Y1
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	DECQ    AX
+	JNE     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func sgemmAVX512SFx4x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
 // Requires: AVX, AVX512F
 TEXT ·sgemmAVX512SFx4x16(SB), NOSPLIT, $0-88
