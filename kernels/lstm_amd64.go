@@ -40,9 +40,20 @@ func lstmGatesAVX2(a *lstmRowsArgs)
 //go:noescape
 func lstmCellsAVX2(a *lstmRowsArgs)
 
-// lstmRowsVec runs a (a TANH LSTM) with AVX2 when the CPU has it and
-// reports whether it did.
-func lstmRowsVec(a *lstmRows) bool {
+// lstmGatesAVX512 is lstmGatesAVX2 sixteen columns at a time; it reads up
+// to 15 values past a row's w and writes up to 8 past its row stride (into
+// the next row, written after, or the slack).
+//
+//go:noescape
+func lstmGatesAVX512(a *lstmRowsArgs)
+
+// lstmRowsVec runs a (a TANH LSTM) with AVX2 when the CPU has it, the
+// gates pass with AVX-512 when it has that, and reports whether it did.
+func lstmRowsVec(a *lstmRows) bool { return lstmRowsVecWith(a, hasAVX512) }
+
+// lstmRowsVecWith is lstmRowsVec; wide picks the AVX-512 gates pass (the
+// tests run both).
+func lstmRowsVecWith(a *lstmRows, wide bool) bool {
 	if a.n == 0 || a.nc == 0 {
 		return true
 	}
@@ -56,8 +67,11 @@ func lstmRowsVec(a *lstmRows) bool {
 	twoPass := a.peep == nil && a.cols != nil
 	if twoPass {
 		wp := (a.w + 7) &^ 7
+		if wide {
+			wp = (a.w + 15) &^ 15
+		}
 		last = max(last, wp)
-		if len(a.cols) < 3*a.colStride+wp || len(a.gates) < (a.n-1)*a.gstride+last || a.gstride < wp {
+		if len(a.cols) < 3*a.colStride+wp || len(a.gates) < (a.n-1)*a.gstride+last || a.gstride < (a.w+7)&^7 {
 			panic("kernels: lstmRowsVec: short buffers")
 		}
 	}
@@ -83,7 +97,11 @@ func lstmRowsVec(a *lstmRows) bool {
 	if twoPass {
 		args.act, args.actStride = &a.gates[0], a.gstride*f4
 		args.cols, args.colStride = &a.cols[0], a.colStride*f4
-		lstmGatesAVX2(&args)
+		if wide {
+			lstmGatesAVX512(&args)
+		} else {
+			lstmGatesAVX2(&args)
+		}
 		lstmCellsAVX2(&args)
 		return true
 	}

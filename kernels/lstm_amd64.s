@@ -326,3 +326,87 @@ cnextrow:
 cdone:
 	VZEROUPPER
 	RET
+
+#define ZBCAST(imm, reg) MOVL imm, AX; VPBROADCASTD AX, reg
+
+// EXP1PZ is EXP1P on sixteen lanes: Z4 = 1 + expF32(Z0), the same
+// operations; constants in Z10–Z15 as Y10–Y15 and the exp's in Z16–Z23.
+#define EXP1PZ \
+	VMAXPS Z0, Z10, Z0; \
+	VMINPS Z0, Z11, Z0; \
+	VMOVAPS Z13, Z1; \
+	VFMADD231PS Z12, Z0, Z1; \
+	VSUBPS Z13, Z1, Z2; \
+	VMOVAPS Z0, Z3; \
+	VFNMADD231PS Z16, Z2, Z3; \
+	VFNMADD231PS Z17, Z2, Z3; \
+	VMOVAPS Z18, Z4; \
+	VFMADD213PS Z19, Z3, Z4; \
+	VFMADD213PS Z20, Z3, Z4; \
+	VFMADD213PS Z21, Z3, Z4; \
+	VFMADD213PS Z22, Z3, Z4; \
+	VFMADD213PS Z23, Z3, Z4; \
+	VMULPS Z3, Z4, Z4; \
+	VFMADD213PS Z3, Z3, Z4; \
+	VADDPS Z14, Z4, Z4; \
+	VPSUBD Z15, Z1, Z5; \
+	VPSLLD $23, Z5, Z5; \
+	VMULPS Z5, Z4, Z4; \
+	VADDPS Z14, Z4, Z4
+
+// func lstmGatesAVX512(a *lstmRowsArgs)
+TEXT ·lstmGatesAVX512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	ZBCAST($0xc2ae999a, Z10) // -87.3
+	ZBCAST($0x42b0999a, Z11) // 88.3
+	ZBCAST($0x3fb8aa3b, Z12) // log2 e
+	ZBCAST($0x4b400000, Z13) // 1.5·2^23
+	ZBCAST($0x3f800000, Z14) // 1
+	ZBCAST($0x4b3fff81, Z15) // bits(1.5·2^23) − 127
+	VBROADCASTSS lstmExpK<>+0(SB), Z16
+	VBROADCASTSS lstmExpK<>+32(SB), Z17
+	VBROADCASTSS lstmExpK<>+64(SB), Z18
+	VBROADCASTSS lstmExpK<>+96(SB), Z19
+	VBROADCASTSS lstmExpK<>+128(SB), Z20
+	VBROADCASTSS lstmExpK<>+160(SB), Z21
+	VBROADCASTSS lstmExpK<>+192(SB), Z22
+	VBROADCASTSS lstmExpK<>+224(SB), Z23
+	MOVQ 0(DI), R8    // xp row
+	MOVQ 8(DI), R9    // pre row
+	MOVQ 16(DI), R12  // bias
+	MOVQ 160(DI), R11 // act row
+	MOVQ 176(DI), R13 // column parameters: s, k, b, a rows
+	MOVQ 184(DI), DX  // their stride
+	MOVQ 72(DI), BX   // row width in bytes
+	MOVQ 96(DI), CX   // rows left
+
+zrow:
+	TESTQ CX, CX
+	JZ    zdone
+	XORQ  SI, SI
+
+zgroup:
+	VMOVUPS (R8)(SI*1), Z0
+	VADDPS  (R12)(SI*1), Z0, Z0
+	VADDPS  (R9)(SI*1), Z0, Z0
+	LEAQ    (R13)(SI*1), AX
+	VMULPS  (AX), Z0, Z0        // s·v
+	EXP1PZ
+	VMOVUPS (AX)(DX*1), Z5
+	VDIVPS  Z4, Z5, Z4          // k/(1 + e)
+	LEAQ    (AX)(DX*2), AX
+	VMULPS  (AX), Z4, Z4        // b·that
+	VADDPS  (AX)(DX*1), Z4, Z0  // a + b·that
+	VMOVUPS Z0, (R11)(SI*1)
+	ADDQ    $64, SI
+	CMPQ    SI, BX
+	JLT     zgroup
+	ADDQ    64(DI), R8
+	ADDQ    BX, R9
+	ADDQ    168(DI), R11
+	DECQ    CX
+	JMP     zrow
+
+zdone:
+	VZEROUPPER
+	RET

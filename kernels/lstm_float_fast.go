@@ -25,7 +25,7 @@ type lstmFloatFast struct {
 	ref   *lstmFloat
 	off   [4]int // column of gate gi in a fused row (-1: absent)
 	win   *gemm.PackedF32
-	bias  []float32 // fused biases, width values and 8 of slack (lstmRows)
+	bias  []float32 // fused biases, width values and 16 of slack (lstmRows)
 	peep  []float32 // nil, or the i, f and o peephole weights, ncp each, zero padded
 	rec   *gemm.PackedF32
 	pool  sync.Pool
@@ -60,7 +60,7 @@ func newLSTMFloatFast(k *lstmFloat) *lstmFloatFast {
 	f.width = ng * nc
 	w := make([]float32, 0, f.width*g.nInput)
 	r := make([]float32, 0, f.width*g.nOutput)
-	f.bias = make([]float32, 0, f.width+8)
+	f.bias = make([]float32, 0, f.width+16)
 	for gi := range k.gates {
 		if f.off[gi] < 0 {
 			continue
@@ -70,7 +70,7 @@ func newLSTMFloatFast(k *lstmFloat) *lstmFloatFast {
 		r = append(r, gt.r...)
 		f.bias = append(f.bias, gt.bias...)
 	}
-	f.bias = f.bias[:f.width+8]
+	f.bias = f.bias[:f.width+16]
 	if g.peephole {
 		f.peep = make([]float32, 3*f.ncp)
 		for i, gi := range []int{0, 1, 3} {
@@ -91,15 +91,15 @@ func (f *lstmFloatFast) scratch() *lstmFloatScratch {
 	}
 	g := &f.ref.g
 	s := &lstmFloatScratch{
-		xp:  make([]float32, g.maxTime*g.batch*f.width+8),
-		pre: make([]float32, g.batch*f.width+8),
+		xp:  make([]float32, g.maxTime*g.batch*f.width+16),
+		pre: make([]float32, g.batch*f.width+16),
 		c:   make([]float32, g.batch*f.ncp),
 	}
 	if f.ref.proj != nil {
 		s.hid = make([]float32, g.batch*g.nCell)
 	}
 	if f.cols != nil {
-		s.gates = make([]float32, g.batch*f.cstr+8)
+		s.gates = make([]float32, g.batch*f.cstr+16)
 	}
 	return s
 }
@@ -184,8 +184,8 @@ func (f *lstmFloatFast) project(hid, y []float32, row, stride int) {
 // their activations, the cell update c·f + g·i (clipped) and the hidden
 // value o⊙act(c). Gate gi's n_cell columns start at off[gi] in a row of
 // w; off[0] < 0 is CIFG (i = 1 − f). The vector form (lstmRowsVec) reads
-// up to 7 values past a row's last gate (in xp, pre, bias: callers leave
-// that slack) and whole rows of ncp in c and peep.
+// up to 15 values past a row's last gate (in xp, pre, bias, cols and
+// gates: callers leave 16 of slack) and whole rows of ncp in c and peep.
 type lstmRows struct {
 	xp      []float32 // W·x, batch row b's at b·xstride
 	xstride int
@@ -204,7 +204,7 @@ type lstmRows struct {
 	clip    float32 // cell clip; +Inf: none
 	act     graph.Activation
 	// The vector form's two-pass variant (no peephole) activates every
-	// gate column into gates (rows of gstride ≥ w rounded up to 8, and 8
+	// gate column into gates (rows of gstride ≥ w rounded up to 8, and 16
 	// of slack) with the per-column parameters cols (lstmActCols), then
 	// updates the cells from there. nil cols: one pass.
 	gates     []float32
@@ -219,7 +219,7 @@ type lstmRows struct {
 // is sigmoidFast (−1, 1, 1, 0) or tanhFast (2, 2, −1, 1).
 func lstmActCols(off [4]int, nc, w int) (cols []float32, colStride int) {
 	cs := (w + 7) &^ 7
-	cols = make([]float32, 4*cs)
+	cols = make([]float32, 4*cs+16) // 16 of slack: see lstmRows
 	for i := 0; i < cs; i++ {
 		p := [4]float32{-1, 1, 1, 0}
 		if i >= off[2] && i < off[2]+nc {

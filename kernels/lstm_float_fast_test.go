@@ -229,9 +229,9 @@ func TestLSTMRowsVecMatchesGo(t *testing.T) {
 				}
 				return v
 			}
-			a.xp = fill((n-1)*a.xstride + a.w + 8)
-			a.pre = fill((n-1)*a.w + a.w + 8)
-			a.bias = fill(a.w + 8)
+			a.xp = fill((n-1)*a.xstride + a.w + 16)
+			a.pre = fill((n-1)*a.w + a.w + 16)
+			a.bias = fill(a.w + 16)
 			if peep {
 				a.peep = fill(3 * ncp)
 			} else if trial >= 8 {
@@ -239,35 +239,41 @@ func TestLSTMRowsVecMatchesGo(t *testing.T) {
 				// starts with garbage.
 				a.cols, a.colStride = lstmActCols(a.off, nc, a.w)
 				a.gstride = a.colStride + 8*rng.IntN(2)
-				a.gates = fill((n-1)*a.gstride + a.colStride + 8)
+				a.gates = fill((n-1)*a.gstride + a.colStride + 16)
 			}
 			c0 := fill((n-1)*a.cstride + ncp)
 			out0 := fill((n-1)*a.ostride + nc)
-			v, g := a, a
-			v.c, v.out = append([]float32(nil), c0...), append([]float32(nil), out0...)
+			g := a
 			g.c, g.out = append([]float32(nil), c0...), append([]float32(nil), out0...)
-			if !lstmRowsVec(&v) {
-				t.Skip("no vector form on this CPU or build")
-			}
 			g.runGo()
-			same := func(x, y float32) bool {
-				if x == y || x != x && y != y {
-					return true
+			for _, wide := range []bool{false, true} {
+				v := a
+				v.c, v.out = append([]float32(nil), c0...), append([]float32(nil), out0...)
+				if wide && (a.cols == nil || !hasAVX512) {
+					continue
 				}
-				d := math.Abs(float64(x) - float64(y))
-				worst = max(worst, d/max(1, math.Abs(float64(y))))
-				return d <= 1e-6*max(1, math.Abs(float64(y)))
-			}
-			for b := 0; b < n; b++ {
-				for j := 0; j < nc; j++ {
-					if i := b*a.cstride + j; !same(v.c[i], g.c[i]) {
-						t.Fatalf("nc=%d trial %d row %d cell %d: c vector %g, Go %g", nc, trial, b, j, v.c[i], g.c[i])
+				if !lstmRowsVecWith(&v, wide) {
+					t.Skip("no vector form on this CPU or build")
+				}
+				same := func(x, y float32) bool {
+					if x == y || x != x && y != y {
+						return true
+					}
+					d := math.Abs(float64(x) - float64(y))
+					worst = max(worst, d/max(1, math.Abs(float64(y))))
+					return d <= 1e-6*max(1, math.Abs(float64(y)))
+				}
+				for b := 0; b < n; b++ {
+					for j := 0; j < nc; j++ {
+						if i := b*a.cstride + j; !same(v.c[i], g.c[i]) {
+							t.Fatalf("nc=%d trial %d row %d cell %d: c vector %g, Go %g", nc, trial, b, j, v.c[i], g.c[i])
+						}
 					}
 				}
-			}
-			for i := range out0 {
-				if !same(v.out[i], g.out[i]) {
-					t.Fatalf("nc=%d trial %d: out[%d] vector %g, Go %g (was %g)", nc, trial, i, v.out[i], g.out[i], out0[i])
+				for i := range out0 {
+					if !same(v.out[i], g.out[i]) {
+						t.Fatalf("nc=%d trial %d: out[%d] vector %g, Go %g (was %g)", nc, trial, i, v.out[i], g.out[i], out0[i])
+					}
 				}
 			}
 		}
