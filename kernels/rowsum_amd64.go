@@ -5,9 +5,9 @@ package kernels
 // sumRowsVec adds the first multiple of 8 columns of sumRowsF32's rows
 // with the AVX2 loop and returns how many columns it did (0 without AVX2,
 // or when some row would lie outside src: the Go loop then reports it).
-// The ymm loop is used on AVX-512 machines too: a row of 16 floats is two
-// independent addition chains either way, and the chains' latency, not
-// the vector width, bounds a bag of rows.
+// The ymm loop serves AVX-512 machines too: a bag of 16-float table rows
+// is bound by loading the rows (interleaving two bags to overlap their
+// addition chains measured within noise), not by the vector width.
 func sumRowsVec(dst, src []float32, idx []int32, stride int) int {
 	if !hasAVX2 || len(dst) < 8 || len(idx) == 0 {
 		return 0
