@@ -49,7 +49,10 @@ type dwGrp struct {
 	// xStride is the bytes of an X block: 4 per image row byte, plus
 	// slack for the loops' whole registers past a row's last channel.
 	xStride int
-	need    []bool // per X block (chain ρ's block m at ρ·nb+m): read by some window
+	// nl is the number of layouts (interleavings of each chain, offset
+	// by ph = P/nl rows), see layout.
+	nl, ph  int
+	need    []bool // per X block (layout ℓ, chain ρ, block m at (ℓ·dilH+ρ)·nb+m): read by some window
 	gs      [4]int // groups phase s reads
 	off     []int  // per (group j, column kx) in that order, the byte offset from a window's first lane
 	blocks  []grpBlock
@@ -77,12 +80,13 @@ type dwGrp struct {
 // do not fit the loop's multiplier (VNNI's signed bytes).
 func newDwGrp(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad byte) *dwGrp {
 	vnni, pairs := dwGrpAvailable()
-	return newDwGrpForms(kind, g, mult, w, zpTerm, pad, vnni, pairs)
+	return newDwGrpForms(kind, g, mult, w, zpTerm, pad, vnni, pairs, 0)
 }
 
-// newDwGrpForms is newDwGrp choosing among the loops allowed (tests pick
-// one to check each form on a CPU that has both).
-func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad byte, vnni, pairs bool) *dwGrp {
+// newDwGrpForms is newDwGrp choosing among the loops allowed and with nl
+// layouts (0: the cheapest by cost), so that tests can check each form
+// and layout on a CPU that has them all.
+func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad byte, vnni, pairs bool, nl int) *dwGrp {
 	if kind == dwF32 || (!vnni && !pairs) {
 		return nil
 	}
@@ -112,17 +116,29 @@ func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad by
 	p.rowLen = v.pW * C
 	p.xStride = (4*(p.rowLen+64) + 63) &^ 63
 	p.nb = ((v.pH+g.dilH-1)/g.dilH + P - 1) / P
-	p.need = make([]bool, g.dilH*p.nb)
-	for oy := 0; oy < g.outH; oy++ {
-		blk, s := p.phase(oy * g.strideH)
-		for j := 0; j < (g.fH+s+P-1)/P; j++ {
-			p.need[blk+j] = true
+	// The packing and channel blocks decide the lanes per pixel, which
+	// the layout's cost estimate needs.
+	packs := g.strideW == 1 && C < p.wide && p.wide%C == 0 && g.outW >= p.wide/C
+	if packs {
+		p.packP, p.cp = p.wide/C, C
+	} else {
+		p.cp = (C + q - 1) / q * q
+		if r := C % p.wide; r > p.wide/2 {
+			// One wide block's pass beats three or four narrow ones
+			// (40 channels: 64 lanes rather than 3×16).
+			p.cp = (C + p.wide - 1) / p.wide * p.wide
 		}
 	}
-	for s := 0; s < P; s++ {
-		p.gs[s] = (g.fH + s + P - 1) / P
+	if nl == 0 {
+		best := -1
+		for n := 1; n <= P; n *= 2 {
+			if c := p.layout(g, n); best < 0 || c < best {
+				best, nl = c, n
+			}
+		}
 	}
-	for j := 0; j < p.gs[P-1]; j++ {
+	p.layout(g, min(nl, P))
+	for j := 0; j < p.gs[p.ph-1]; j++ {
 		for kx := 0; kx < g.fW; kx++ {
 			p.off = append(p.off, j*p.xStride+kx*g.dilW*C*4)
 		}
@@ -172,22 +188,13 @@ func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad by
 		}
 		return at
 	}
-	if g.strideW == 1 && C < p.wide && p.wide%C == 0 && g.outW >= p.wide/C {
-		p.packP = p.wide / C
-		for s := 0; s < P; s++ {
+	if packs {
+		for s := 0; s < p.ph; s++ {
 			p.packW[s] = weights(s, p.wide, func(l int) int { return l % C })
 		}
 		p.packInit = len(p.init)
 		for l := 0; l < p.wide; l++ {
 			p.init = append(p.init, start(l%C))
-		}
-		p.cp = C
-	} else {
-		p.cp = (C + q - 1) / q * q
-		if r := C % p.wide; r > p.wide/2 {
-			// One wide block's pass beats three or four narrow ones
-			// (40 channels: 64 lanes rather than 3×16).
-			p.cp = (C + p.wide - 1) / p.wide * p.wide
 		}
 	}
 	for c0 := 0; c0 < C; {
@@ -202,7 +209,7 @@ func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad by
 			}
 			return -1
 		}
-		for s := 0; s < P; s++ {
+		for s := 0; s < p.ph; s++ {
 			b.w[s] = weights(s, n, ch)
 		}
 		for l := 0; l < n; l++ {
@@ -221,28 +228,38 @@ func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad by
 	return p
 }
 
-// pays reports whether the plan beats dwVec's one-tap loops (when those
-// run at all): the interleaving costs about a vector instruction per
-// byte of each X block built, which a layer with few output rows per
-// image (a 15×1 window over 15 rows) does not win back. The estimates
-// count vector instructions per image: dwVec's load, multiply and add
-// per tap and 16 lanes, this plan's load and multiply-add per group.
-func (p *dwGrp) pays(g *convGeom) bool {
-	if !dwVecAvailable() {
-		return true
+// layout sets the plan's X layout to nl interleavings of each chain,
+// offset by P/nl rows from each other (so windows start at phases below
+// P/nl and read fewer groups: a 3-row window at phase 0 or 1 reads one
+// group of 4, at phase 2 or 3 two), and returns its cost estimate.
+func (p *dwGrp) layout(g *convGeom, nl int) int {
+	P := p.P
+	p.nl, p.ph = nl, P/nl
+	p.need = make([]bool, nl*g.dilH*p.nb)
+	for s := 0; s < p.ph; s++ {
+		p.gs[s] = (g.fH + s + P - 1) / P
 	}
-	lanes16 := func(n int) int { return (n + 15) / 16 }
-	vecPix, grpPix := g.outW*lanes16(g.outC), g.outW*lanes16(p.cp)
-	if g.strideW == 1 && g.outC < 64 && 64%g.outC == 0 && g.outW >= 64/g.outC {
-		vecPix = g.outW * g.outC / 64 * 4 // dwVec packs pixels too
+	for oy := 0; oy < g.outH; oy++ {
+		blk, s := p.phase(oy * g.strideH)
+		for j := 0; j < p.gs[s]; j++ {
+			p.need[blk+j] = true
+		}
 	}
+	return p.cost(g)
+}
+
+// cost estimates the plan's vector instructions per image: a load and a
+// multiply-add per group, column and register of lanes, and the
+// interleaving of the X blocks it builds (a 32-byte chunk of four rows
+// takes 24 instructions, a 16-byte one of two rows 8).
+func (p *dwGrp) cost(g *convGeom) int {
+	pix := g.outW * (p.cp + 15) / 16
 	if p.packP > 0 {
-		grpPix = g.outW * g.outC * 4 / 64
+		pix = g.outW * g.outC * 4 / 64
 	}
 	if !p.vnni {
-		grpPix *= 2 // ymm: half the lanes
+		pix *= 2 // ymm: half the lanes
 	}
-	vec := g.outH * vecPix * g.fH * g.fW * 3
 	groups := 0
 	for oy := 0; oy < g.outH; oy++ {
 		_, s := p.phase(oy * g.strideH)
@@ -254,22 +271,38 @@ func (p *dwGrp) pays(g *convGeom) bool {
 			built++
 		}
 	}
-	// A 32-byte chunk of four rows takes 24 instructions, a 16-byte one
-	// of two rows 8.
 	build := built * p.rowLen * 3 / 4
 	if p.P == 2 {
 		build = built * p.rowLen / 2
 	}
-	grp := groups*g.fW*grpPix*2 + build
-	return grp < vec
+	return groups*g.fW*pix*2 + build
+}
+
+// pays reports whether the plan beats dwVec's one-tap loops (when those
+// run at all): the interleaving costs about a vector instruction per
+// byte of each X block built, which a layer with few output rows per
+// image (a 15×1 window over 15 rows) does not win back. dwVec's estimate
+// is a load, a multiply and an add per tap and 16 lanes.
+func (p *dwGrp) pays(g *convGeom) bool {
+	if !dwVecAvailable() {
+		return true
+	}
+	vecPix := g.outW * ((g.outC + 15) / 16)
+	if g.strideW == 1 && g.outC < 64 && 64%g.outC == 0 && g.outW >= 64/g.outC {
+		vecPix = g.outW * g.outC / 64 * 4 // dwVec packs pixels too
+	}
+	return p.cost(g) < g.outH*vecPix*g.fH*g.fW*3
 }
 
 // phase returns, for a window whose first row is padded row iy, the X
-// block holding it (chain iy mod dilH, block q/P for q = iy div dilH) and
-// the phase q mod P.
+// block holding it and the phase: with q = iy div dilH the row's place in
+// its chain ρ = iy mod dilH, q = P·m + ℓ·(P/nl) + s, s < P/nl, it is block
+// m of layout ℓ of chain ρ.
 func (p *dwGrp) phase(iy int) (blk, s int) {
-	q := iy / p.dilH
-	return (iy%p.dilH)*p.nb + q/p.P, q % p.P
+	q, rho := iy/p.dilH, iy%p.dilH
+	r := q % p.P
+	l, s := r/p.ph, r%p.ph
+	return (l*p.dilH+rho)*p.nb + (q-l*p.ph)/p.P, s
 }
 
 // build rewrites the padded image img (pH rows of rowLen bytes) into x:
@@ -280,11 +313,11 @@ func (p *dwGrp) build(x, img []byte) {
 		if !need {
 			continue
 		}
-		rho, m := bi/p.nb, bi%p.nb
+		l, rho, m := bi/(p.dilH*p.nb), bi/p.nb%p.dilH, bi%p.nb
 		dst := x[bi*p.xStride : bi*p.xStride+4*L]
 		var s [4][]byte
 		for k := 0; k < p.P; k++ {
-			r := min(rho+p.dilH*(p.P*m+k), pH-1) // beyond the image: weight 0
+			r := min(rho+p.dilH*(p.P*m+l*p.ph+k), pH-1) // beyond the image: weight 0
 			s[k] = img[r*L : (r+1)*L]
 		}
 		if done := p.interleave(dst, s[:p.P]); done < L {

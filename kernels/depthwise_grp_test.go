@@ -139,12 +139,16 @@ func TestDepthwiseGrpMatchesReference(t *testing.T) {
 			default:
 				t.Fatalf("kernel %T", k)
 			}
-			d.grp = newDwGrpForms(kind, d.g, d.mult, d.w32, d.zpTerm, byte(-d.inOff), f[0], f[1])
+			nl := []int{0, 1, 2, 4}[rng.IntN(4)]
+			d.grp = newDwGrpForms(kind, d.g, d.mult, d.w32, d.zpTerm, byte(-d.inOff), f[0], f[1], nl)
 			if d.grp == nil {
 				continue // uint8 weights outside VNNI's signed bytes
 			}
 			if f[0] != d.grp.vnni {
 				t.Fatalf("iter %d %s: asked for vnni=%v, got %v", iter, tc.desc, f[0], d.grp.vnni)
+			}
+			if nl > 0 && d.grp.nl != min(nl, d.grp.P) {
+				t.Fatalf("iter %d %s: asked for %d layouts, got %d", iter, tc.desc, nl, d.grp.nl)
 			}
 			ran++
 			got := refBuffer(dt, shape, nil)
@@ -153,12 +157,12 @@ func TestDepthwiseGrpMatchesReference(t *testing.T) {
 			}
 			for i := range got.I8 {
 				if got.I8[i] != want.I8[i] {
-					t.Fatalf("iter %d %s %s %v: out[%d] = %d, want %d", iter, name, tc.desc, rnd, i, got.I8[i], want.I8[i])
+					t.Fatalf("iter %d %s nl=%d %s %v: out[%d] = %d, want %d", iter, name, d.grp.nl, tc.desc, rnd, i, got.I8[i], want.I8[i])
 				}
 			}
 			for i := range got.U8 {
 				if got.U8[i] != want.U8[i] {
-					t.Fatalf("iter %d %s %s %v: out[%d] = %d, want %d", iter, name, tc.desc, rnd, i, got.U8[i], want.U8[i])
+					t.Fatalf("iter %d %s nl=%d %s %v: out[%d] = %d, want %d", iter, name, d.grp.nl, tc.desc, rnd, i, got.U8[i], want.U8[i])
 				}
 			}
 		}
@@ -219,7 +223,7 @@ func BenchmarkDepthwiseGrp(b *testing.B) {
 			switch form {
 			case "vnni", "avx2":
 				vnni, pairs := dwGrpRunnable()
-				if d.grp = newDwGrpForms(dwS8, d.g, d.mult, d.w32, d.zpTerm, byte(-d.inOff), form == "vnni" && vnni, form == "avx2" && pairs); d.grp == nil {
+				if d.grp = newDwGrpForms(dwS8, d.g, d.mult, d.w32, d.zpTerm, byte(-d.inOff), form == "vnni" && vnni, form == "avx2" && pairs, 0); d.grp == nil {
 					continue
 				}
 			case "vpmulld":
