@@ -316,8 +316,11 @@ type convFloat struct {
 	// plans): the product stores valid pixels in place, drops the rest.
 	rows *gemm.RowMap
 	// wino is the Winograd form (conv_wino.go), nil when not used; the
-	// direct path above stays ready for images it hands back.
-	wino *winoPlan
+	// direct path above then runs only the images it hands back, set up
+	// by lazy (once, on the first such image) to save its memory.
+	wino     *winoPlan
+	lazy     func()
+	lazyOnce *sync.Once
 }
 
 func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -338,9 +341,20 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	}
 	k := &convFloat{op: op, g: g, bias: bv, lo: lo, hi: hi}
 	if winoApplies(g) && (path == pathWinograd || path == pathAuto && winoWorthwhile(g)) {
+		// The direct path only serves images with non-finite sums: its
+		// packed weights and scratch are made on the first such image.
 		k.wino = newWinoPlan(g, wv, bv, lo, hi)
-		path = pathAuto // for the direct fallback
+		k.lazy, k.lazyOnce = func() { k.setupDirect(wv, bv, pathAuto) }, new(sync.Once)
+		return k, nil
 	}
+	k.setupDirect(wv, bv, path)
+	return k, nil
+}
+
+// setupDirect packs the weights wv and prepares the scratch of the direct
+// (segmented or im2col) path chosen by path.
+func (k *convFloat) setupDirect(wv, bv []float32, path convPath) {
+	g := k.g
 	k.seg = newSegPlan(g, path)
 	if p := k.seg; p != nil {
 		if !p.perRow {
@@ -351,17 +365,16 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 			k.bias = positiveZeros(bv)
 			// No wide block: the row map stores straight into the output.
 			k.segPool = &sync.Pool{New: func() any { return &segScratch[float32]{padded: make([]float32, p.padLen(g))} }}
-			return k, nil
+			return
 		}
 		k.w = gemm.PackF32Segmented(wv, g.outC, g.k(), g.k(), p.seg)
 		k.segPool = &sync.Pool{New: func() any { return newSegScratch[float32](p, g, 0) }}
-		return k, nil
+		return
 	}
 	k.w = gemm.PackF32(wv, g.outC, g.k(), g.k())
 	if !g.pointwise() {
 		k.scratch = newScratchPool(chunkRows(g.outH*g.outW, g.k(), g.outC)*g.k(), 0, 0)
 	}
-	return k, nil
 }
 
 // Run implements Kernel.
@@ -377,6 +390,7 @@ func (c *convFloat) Run(ins, outs []*Buffer) error {
 		for b := 0; b < batch; b++ {
 			s, d := src[b*inImg:(b+1)*inImg], dst[b*outImg:(b+1)*outImg]
 			if !c.wino.run(s, d) {
+				c.lazyOnce.Do(c.lazy)
 				c.direct(1, s, d)
 			}
 		}

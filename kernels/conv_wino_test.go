@@ -202,9 +202,13 @@ func TestWinogradNonFiniteFallsBack(t *testing.T) {
 	wk := c.prepare(t, ws, bs, pathWinograd)
 	// ref is the same kernel without its Winograd plan: the direct path
 	// an image falls back to.
-	direct := *wk.(*convFloat)
+	direct := c.prepare(t, ws, bs, pathWinograd).(*convFloat)
+	direct.lazyOnce.Do(direct.lazy)
 	direct.wino = nil
-	ref := Kernel(&direct)
+	ref := Kernel(direct)
+	if wk.(*convFloat).w != nil {
+		t.Fatal("the direct weights were packed before any image needed them")
+	}
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
 		xs := make([]float32, c.batch*c.h*c.w*c.inC)
 		for i := range xs {
