@@ -243,7 +243,7 @@ func TestRuntimeRoundingMatchesTFLite(t *testing.T) {
 }
 
 // TestZooInt8ModelsRuntimeRounding runs the zoo's int8 MLPerf Tiny models
-// (../shared/models/zoo/mlt_*_i8.tflite) on random inputs in the oracle
+// (../shared/models/zoo/mlt_*_i8.tflite and mlt_strww.tflite) on random inputs in the oracle
 // and in qbench: RuntimeRounding must be bit-identical; the single- and
 // double-rounding mismatch counts are logged.
 func TestZooInt8ModelsRuntimeRounding(t *testing.T) {
@@ -258,6 +258,12 @@ func TestZooInt8ModelsRuntimeRounding(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join(zoo, "mlt_*_i8.tflite"))
 	if len(paths) == 0 {
 		t.Skipf("no mlt_*_i8.tflite in %s", zoo)
+	}
+	// The streaming wake word is int8 too, with tall 1-D depthwise
+	// windows (the tap-grouped kernel's main case).
+	strww := filepath.Join(zoo, "mlt_strww.tflite")
+	if _, err := os.Stat(strww); err == nil {
+		paths = append(paths, strww)
 	}
 	rng := rand.New(rand.NewPCG(23, 29))
 	for _, p := range paths {
