@@ -70,6 +70,8 @@ var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kerne
 var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{
 	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8AVX2x6x16(kq, (*int16)(a), (*int16)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVX2Dx6x16(kq, a, lda, (*int16)(b), c, ldc, init)
 	}},
 }}
 

@@ -174,6 +174,11 @@ func sgemmAVX2SFx6x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float
 //go:noescape
 func s8AVX2x6x16(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
 
+// s8AVX2Dx6x16 stores init plus the int16 pair dot products of A (6 rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×16×2) into the tile at c.
+//
+//go:noescape
+func s8AVX2Dx6x16(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)
+
 // requantS8RowsAVX512 requantizes rows×n int32 accumulators (row stride lda) to int8 (row stride ldo) with double rounding and per-channel params (see requant.go).
 //
 //go:noescape

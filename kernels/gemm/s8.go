@@ -145,10 +145,18 @@ func (p *PackedS8) mulThreads(threads, m int, a []int8, lda int, aOffset int32, 
 	parallelRows(threads, m, p.kern.mr, func(r0, r1 int) { p.runAny(r0, r1, a, lda, init, c, ldc) })
 }
 
+// directI16MaxN is the widest product (columns) that the int16-pair
+// direct kernel (AVX2) runs: it sign-extends each A pair once per B
+// sliver, which costs less than packing A up to here (AVX2-only
+// BenchmarkPackedS8: n=16 28 -> 89-128 GOP/s, n=128 101-118 -> 118-146,
+// n=256 a tie) but more at n=512 (141-147 -> 120-134).
+const directI16MaxN = 256
+
 // runAny computes rows r0..r1 of C with the direct kernel when there is
-// one, else through packed A panels.
+// one (and, for int16 pairs, n is small enough), else through packed A
+// panels.
 func (p *PackedS8) runAny(r0, r1 int, a []int8, lda int, init []int32, c []int32, ldc int) {
-	if p.kern.direct != nil {
+	if p.kern.direct != nil && (p.set.format == fmtU8Quad || p.n <= directI16MaxN) {
 		p.runDirect(r0, r1, a, lda, init, c, ldc)
 		return
 	}
@@ -157,12 +165,13 @@ func (p *PackedS8) runAny(r0, r1 int, a []int8, lda int, init []int32, c []int32
 
 // runDirect computes rows r0..r1 of C with a direct kernel that reads A
 // in place (no packing pass). Row tiles whose reads could run past A's
-// slice (the last rows, when k is not a multiple of 4 or the tile is
-// partial) are copied into a zero-padded scratch block first.
+// slice (the last rows, when k is not a multiple of the group or the
+// tile is partial) are copied into a zero-padded scratch block first.
+// Bytes a kernel reads past k meet B's zero padding.
 func (p *PackedS8) runDirect(r0, r1 int, a []int8, lda int, init []int32, c []int32, ldc int) {
 	kern := p.kern
-	mr, nr, kq := kern.mr, kern.nr, p.kq
-	kb := 4 * kq
+	mr, nr, kq, g := kern.mr, kern.nr, p.kq, p.set.format.group()
+	kb := g * kq
 	bufp := s8Pool.Get().(*[]int16)
 	// int16 units: an mr×kb byte block, plus one mr×nr int32 tile.
 	need := (mr*kb+1)/2 + 2*mr*nr + 2
@@ -173,7 +182,7 @@ func (p *PackedS8) runDirect(r0, r1 int, a []int8, lda int, init []int32, c []in
 	buf := (*bufp)[:need]
 	tile := unsafe.Slice((*int32)(unsafe.Pointer(&buf[0])), mr*nr)
 	scratch := unsafe.Slice((*int8)(unsafe.Pointer(&buf[2*mr*nr])), mr*kb)
-	bslv := kq * nr * 4
+	bslv := kq * nr * g
 	for is := r0; is < r1; is += mr {
 		h := min(mr, r1-is)
 		aptr, ald := (*int8)(nil), lda
@@ -189,7 +198,12 @@ func (p *PackedS8) runDirect(r0, r1 int, a []int8, lda int, init []int32, c []in
 		for js := 0; js*nr < p.n; js++ {
 			j0 := js * nr
 			w := min(nr, p.n-j0)
-			bptr := unsafe.Pointer(&p.u8[js*bslv])
+			var bptr unsafe.Pointer
+			if p.u8 != nil {
+				bptr = unsafe.Pointer(&p.u8[js*bslv])
+			} else {
+				bptr = unsafe.Pointer(&p.i16[js*bslv])
+			}
 			if w == nr && h == mr {
 				kern.direct(kq, aptr, ald, bptr, &c[is*ldc+j0], ldc, &init[j0])
 				continue
