@@ -19,34 +19,77 @@ func addXNNI8AVX512(x, y, z *int8, n int, ma, mb, bias, shift, zo, lo, hi int32)
 //go:noescape
 func addXNNU8AVX512(x, y, z *uint8, n int, ma, mb, bias, shift, zo, lo, hi int32)
 
+// addF32AVX2 is addF32AVX512 for AVX2 (n a multiple of 8).
+//
+//go:noescape
+func addF32AVX2(x, y, z *float32, n int, lo, hi float32)
+
+// addXNNI8AVX2 is addXNNI8AVX512 for AVX2 (n a multiple of 16).
+//
+//go:noescape
+func addXNNI8AVX2(x, y, z *int8, n int, ma, mb, bias, shift, zo, lo, hi int32)
+
+// addXNNU8AVX2 is addXNNU8AVX512 for AVX2 (n a multiple of 16).
+//
+//go:noescape
+func addXNNU8AVX2(x, y, z *uint8, n int, ma, mb, bias, shift, zo, lo, hi int32)
+
 // addF32Vec adds the longest prefix of whole 16-value blocks with the
-// AVX-512 loop and returns its length (0 without AVX-512); the Go loop
-// does the rest. z, y hold at least len(x) values.
+// AVX-512 loop (8-value blocks with the AVX2 one when AVX-512 is absent)
+// and returns its length (0 without either); the Go loop does the rest.
+// z, y hold at least len(x) values.
 func addF32Vec(x, y, z []float32, lo, hi float32) int {
-	n := len(x) &^ 15
-	if !hasAVX512 || n == 0 {
-		return 0
+	return addF32VecOn(hasAVX512, hasAVX2, x, y, z, lo, hi)
+}
+
+// addF32VecOn is addF32Vec with the CPU features as arguments, so tests
+// can force the AVX2 loop on an AVX-512 machine.
+func addF32VecOn(avx512, avx2 bool, x, y, z []float32, lo, hi float32) int {
+	switch {
+	case avx512 && len(x) >= 16:
+		n := len(x) &^ 15
+		_, _ = y[n-1], z[n-1]
+		addF32AVX512(&x[0], &y[0], &z[0], n, lo, hi)
+		return n
+	case avx2 && !avx512 && len(x) >= 8:
+		n := len(x) &^ 7
+		_, _ = y[n-1], z[n-1]
+		addF32AVX2(&x[0], &y[0], &z[0], n, lo, hi)
+		return n
 	}
-	_, _ = y[n-1], z[n-1]
-	addF32AVX512(&x[0], &y[0], &z[0], n, lo, hi)
-	return n
+	return 0
 }
 
 // addXNNVec is addF32Vec for XNNPACK's 8-bit ADD (a the multipliers, zo
 // the output zero point, lo and hi the clamp).
 func addXNNVec[T ~int8 | ~uint8](a *xnnAdd, zo, lo, hi int32, x, y, z []T) int {
+	return addXNNVecOn(hasAVX512, hasAVX2, a, zo, lo, hi, x, y, z)
+}
+
+// addXNNVecOn is addXNNVec with the CPU features as arguments (see
+// addF32VecOn). Both loops take 16-value blocks.
+func addXNNVecOn[T ~int8 | ~uint8](avx512, avx2 bool, a *xnnAdd, zo, lo, hi int32, x, y, z []T) int {
 	n := len(x) &^ 15
-	if !hasAVX512 || n == 0 {
+	if !(avx512 || avx2) || n == 0 {
 		return 0
 	}
 	_, _ = y[n-1], z[n-1]
+	sh := int32(min(a.shift, 31)) // VPSRAVD fills with the sign past 31, as Go's >> does
 	switch xs := any(x).(type) {
 	case []int8:
 		ys, zs := any(y).([]int8), any(z).([]int8)
-		addXNNI8AVX512(&xs[0], &ys[0], &zs[0], n, a.ma, a.mb, a.bias, int32(a.shift), zo, lo, hi)
+		if avx512 {
+			addXNNI8AVX512(&xs[0], &ys[0], &zs[0], n, a.ma, a.mb, a.bias, sh, zo, lo, hi)
+		} else {
+			addXNNI8AVX2(&xs[0], &ys[0], &zs[0], n, a.ma, a.mb, a.bias, sh, zo, lo, hi)
+		}
 	case []uint8:
 		ys, zs := any(y).([]uint8), any(z).([]uint8)
-		addXNNU8AVX512(&xs[0], &ys[0], &zs[0], n, a.ma, a.mb, a.bias, int32(a.shift), zo, lo, hi)
+		if avx512 {
+			addXNNU8AVX512(&xs[0], &ys[0], &zs[0], n, a.ma, a.mb, a.bias, sh, zo, lo, hi)
+		} else {
+			addXNNU8AVX2(&xs[0], &ys[0], &zs[0], n, a.ma, a.mb, a.bias, sh, zo, lo, hi)
+		}
 	default:
 		return 0
 	}
