@@ -11,6 +11,11 @@
 #   bash tools/ortbench/zoo.sh                 # SECONDS_PER_ROUND=1 ROUNDS=3 by default
 #   SECONDS_PER_ROUND=0.5 ROUNDS=3 bash tools/ortbench/zoo.sh
 #
+# Without AVX-512 on both sides (qbench told by GODEBUG, ORT by a patched
+# copy of its library, see noavx512/main.go):
+#   (cd tools/ortbench && go run ./noavx512 --in $ORT_LIB_ORIG --out /tmp/ort-noavx512/libonnxruntime.so.1)
+#   GODEBUG=cpu.avx512f=off,cpu.avx512bw=off ORT_LIB=/tmp/ort-noavx512/libonnxruntime.so.1 bash tools/ortbench/zoo.sh
+#
 # Needs node/npm (.ci/install-ort.sh and .ci/install-oracle.sh install ONNX
 # Runtime and the TFLite WASM oracle) and cgo.
 set -euo pipefail
