@@ -37,54 +37,9 @@ func dwGrpCase(rng *rand.Rand, dt graph.DType, batch int) dwVecCase {
 	op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: pad, StrideH: sH, StrideW: sW,
 		DilationH: dH, DilationW: dW, DepthMultiplier: mult, Activation: act}}
 	inShape, outShape, wShape := []int{batch, h, w, c}, []int{batch, oh, ow, oc}, []int{1, fH, fW, oc}
-	taps := fH * fW
 	tc := dwVecCase{op: op, batch: batch, inC: c, outC: oc, outH: oh, outW: ow,
 		desc: fmt.Sprintf("%v b%d %dx%dx%d f%dx%d s%dx%d d%dx%d m%d %v %v", dt, batch, h, w, c, fH, fW, sH, sW, dH, dW, mult, pad, act)}
-	x := refBuffer(dt, inShape, nil)
-	var in, wt, bias *graph.Tensor
-	switch dt {
-	case graph.Int8:
-		in = qt("in", dt, inShape, []float32{0.05}, []int64{int64(rng.IntN(256) - 128)})
-		tc.out = qt("out", dt, outShape, []float32{0.02 + rng.Float32()*float32(taps)/9}, []int64{int64(rng.IntN(256) - 128)})
-		ws := make([]int8, taps*oc)
-		for i := range ws {
-			ws[i] = int8(rng.IntN(256) - 128) // −128 too: the full int8 range
-		}
-		sc := make([]float32, oc)
-		if rng.IntN(3) == 0 {
-			sc = sc[:1]
-		}
-		for i := range sc {
-			sc[i] = 0.001 + rng.Float32()*0.01
-		}
-		wt = constI8("w", graph.Int8, wShape, ws, sc)
-		bs := make([]int32, oc)
-		for i := range bs {
-			bs[i] = int32(rng.IntN(1<<16) - 1<<15)
-		}
-		if rng.IntN(3) > 0 {
-			bias = constI32("b", bs, []float32{1})
-		}
-		for i := range x.I8 {
-			x.I8[i] = int8(rng.IntN(256) - 128)
-		}
-	case graph.UInt8:
-		sIn, sW, sOut := randU8Scales(toV1(rng), taps)
-		in = qt("in", dt, inShape, []float32{sIn}, []int64{randU8ZP(toV1(rng))})
-		tc.out = qt("out", dt, outShape, []float32{sOut}, []int64{randU8ZP(toV1(rng))})
-		wt = u8Const("w", wShape, sW, randU8ZP(toV1(rng)), toV1(rng))
-		if rng.IntN(3) > 0 {
-			bias = u8Bias(oc, sIn*sW, toV1(rng))
-		}
-		for i := range x.U8 {
-			x.U8[i] = uint8(rng.IntN(256))
-		}
-	}
-	tc.ins = []*graph.Tensor{in, wt}
-	if bias != nil {
-		tc.ins = append(tc.ins, bias)
-	}
-	tc.x = x
+	tc.fillDwTensors(rng, dt, inShape, outShape, wShape, -128) // −128 too: the full int8 range
 	return tc
 }
 

@@ -58,9 +58,20 @@ func newDwVecCaseWide(rng *rand.Rand, dt graph.DType, extraW int) dwVecCase {
 	op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: pad, StrideH: stride, StrideW: stride,
 		DilationH: dil, DilationW: dil, DepthMultiplier: mult, Activation: act}}
 	inShape, outShape, wShape := []int{batch, h, w, c}, []int{batch, oh, ow, oc}, []int{1, fH, fW, oc}
-	taps := fH * fW
 	tc := dwVecCase{op: op, batch: batch, inC: c, outC: oc, outH: oh, outW: ow,
 		desc: fmt.Sprintf("%v %dx%dx%d f%dx%d s%d d%d m%d %v %v", dt, h, w, c, fH, fW, stride, dil, mult, pad, act)}
+	tc.fillDwTensors(rng, dt, inShape, outShape, wShape, -127)
+	return tc
+}
+
+// fillDwTensors gives tc random tensors of dtype dt for a depthwise layer
+// of those shapes (weights [1 fH fW outC]): the input, output and weights
+// with their quantization, a bias two times in three, and the input data.
+// int8 weights are drawn from wMin..127 (−127 for the symmetric range
+// TFLite's converter writes, −128 to cover the full int8 range); int8
+// weight scales are per channel or, one time in three, per tensor.
+func (tc *dwVecCase) fillDwTensors(rng *rand.Rand, dt graph.DType, inShape, outShape, wShape []int, wMin int) {
+	taps, oc := wShape[1]*wShape[2], wShape[3]
 	x := refBuffer(dt, inShape, nil)
 	var in, wt, bias *graph.Tensor
 	switch dt {
@@ -85,7 +96,7 @@ func newDwVecCaseWide(rng *rand.Rand, dt graph.DType, extraW int) dwVecCase {
 		tc.out = qt("out", dt, outShape, []float32{0.02 + rng.Float32()*float32(taps)/9}, []int64{int64(rng.IntN(256) - 128)})
 		ws := make([]int8, taps*oc)
 		for i := range ws {
-			ws[i] = int8(rng.IntN(255) - 127)
+			ws[i] = int8(rng.IntN(128-wMin) + wMin)
 		}
 		sc := make([]float32, oc)
 		if rng.IntN(3) == 0 {
@@ -122,7 +133,6 @@ func newDwVecCaseWide(rng *rand.Rand, dt graph.DType, extraW int) dwVecCase {
 		tc.ins = append(tc.ins, bias)
 	}
 	tc.x = x
-	return tc
 }
 
 // toV1 derives a math/rand generator (the uint8 test helpers' kind) from rng.
