@@ -22,13 +22,8 @@ import (
 // A pair qualifies when the pool has no activation, its output is read by
 // the RELU alone and is not a graph output.
 func fuseActivations(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) {
-	consumers := g.Consumers()
-	isOutput := make([]bool, len(g.Tensors))
-	for _, t := range g.Outputs {
-		isOutput[t] = true
-	}
-	drop := make([]bool, len(g.Ops))
-	repl := make([]*graph.Op, len(g.Ops))
+	e := newOpEdits(g)
+	drop, repl := e.drop, e.repl
 	for i, op := range g.Ops {
 		po, ok := op.Options.(*graph.Pool2DOptions)
 		if op.Kind != graph.OpMaxPool2D || !ok || po == nil || po.Activation != graph.ActNone ||
@@ -36,10 +31,10 @@ func fuseActivations(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) {
 			continue
 		}
 		mid := op.Outputs[0]
-		if mid < 0 || isOutput[mid] || len(consumers[mid]) != 1 {
+		j, ok := e.soleReader(mid)
+		if !ok {
 			continue
 		}
-		j := consumers[mid][0]
 		relu := g.Ops[j]
 		act := graph.ActNone
 		switch relu.Kind {
@@ -64,17 +59,58 @@ func fuseActivations(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) {
 		drop[j] = true
 		fused++
 	}
+	ops, orig = e.apply(g)
+	return ops, orig, fused
+}
+
+// opEdits is one rewrite pass's edits of g.Ops and what the passes look up
+// to find a pair: which ops read each tensor and which tensors are graph
+// outputs. An op is dropped, or replaced by repl[i] (standing at i's place
+// and counted as op from[i] of g, i unless the pass says otherwise).
+type opEdits struct {
+	consumers [][]int
+	isOutput  []bool
+	drop      []bool
+	repl      []*graph.Op
+	from      []int
+}
+
+func newOpEdits(g *graph.Graph) *opEdits {
+	e := &opEdits{consumers: g.Consumers(), isOutput: make([]bool, len(g.Tensors)),
+		drop: make([]bool, len(g.Ops)), repl: make([]*graph.Op, len(g.Ops)), from: make([]int, len(g.Ops))}
+	for _, t := range g.Outputs {
+		e.isOutput[t] = true
+	}
+	for i := range e.from {
+		e.from[i] = i
+	}
+	return e
+}
+
+// soleReader returns the op reading tensor t when it is the only reader
+// (reading t once) and t is not a graph output: an intermediate a pair may
+// absorb.
+func (e *opEdits) soleReader(t int) (int, bool) {
+	if t < 0 || t >= len(e.consumers) || e.isOutput[t] || len(e.consumers[t]) != 1 {
+		return 0, false
+	}
+	return e.consumers[t][0], true
+}
+
+// apply returns g's ops with the edits made and, for each, its index in
+// g.Ops (from for a replacement). g is not modified.
+func (e *opEdits) apply(g *graph.Graph) (ops []*graph.Op, orig []int) {
 	for i, op := range g.Ops {
 		switch {
-		case drop[i]:
+		case e.drop[i]:
 			continue
-		case repl[i] != nil:
-			op = repl[i]
+		case e.repl[i] != nil:
+			op = e.repl[i]
 		}
 		ops = append(ops, op)
-		orig = append(orig, i)
+		orig = append(orig, e.from[i])
 	}
-	return ops, orig, fused
+	return ops, orig
 }
 
 // clampOnly reports whether a RELU from in to out is only a clamp: float32,

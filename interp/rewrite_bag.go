@@ -21,14 +21,8 @@ import (
 // read by the reduction alone and is not a graph output, and the
 // reduction's axes are a constant.
 func fuseEmbeddingBags(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) {
-	consumers := g.Consumers()
-	isOutput := make([]bool, len(g.Tensors))
-	for _, t := range g.Outputs {
-		isOutput[t] = true
-	}
-	drop := make([]bool, len(g.Ops))
-	repl := make([]*graph.Op, len(g.Ops))
-	from := make([]int, len(g.Ops)) // for a bag at a reduction's place, the GATHER's index
+	e := newOpEdits(g)
+	drop, repl := e.drop, e.repl
 	for i, op := range g.Ops {
 		if op.Kind != graph.OpGather || len(op.Inputs) != 2 || len(op.Outputs) != 1 {
 			continue
@@ -38,11 +32,13 @@ func fuseEmbeddingBags(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) 
 			continue
 		}
 		table, pos, mid := g.Tensor(op.Inputs[0]), g.Tensor(op.Inputs[1]), op.Outputs[0]
-		if table == nil || pos == nil || !table.IsConst() || pos.IsConst() ||
-			mid < 0 || isOutput[mid] || len(consumers[mid]) != 1 {
+		if table == nil || pos == nil || !table.IsConst() || pos.IsConst() {
 			continue
 		}
-		j := consumers[mid][0]
+		j, ok := e.soleReader(mid)
+		if !ok {
+			continue
+		}
 		red := g.Ops[j]
 		if (red.Kind != graph.OpMean && red.Kind != graph.OpSum) || drop[j] || repl[j] != nil ||
 			len(red.Inputs) != 2 || red.Inputs[0] != mid || len(red.Outputs) != 1 || red.Outputs[0] < 0 {
@@ -64,21 +60,10 @@ func fuseEmbeddingBags(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) 
 		// too, and no op between the two reads the GATHER's output.
 		repl[j] = &graph.Op{Kind: graph.OpGather, Inputs: []int{op.Inputs[0], op.Inputs[1], red.Inputs[1]},
 			Outputs: []int{red.Outputs[0]}, Options: eb}
-		from[j] = i
+		e.from[j] = i // the bag at the reduction's place counts as the GATHER
 		drop[i] = true
 		fused++
 	}
-	for i, op := range g.Ops {
-		switch {
-		case drop[i]:
-			continue
-		case repl[i] != nil:
-			ops = append(ops, repl[i])
-			orig = append(orig, from[i])
-			continue
-		}
-		ops = append(ops, op)
-		orig = append(orig, i)
-	}
+	ops, orig = e.apply(g)
 	return ops, orig, fused
 }

@@ -30,22 +30,17 @@ import (
 // its activation is one a convolution clamps with (none, RELU, RELU_N1_TO_1,
 // RELU6).
 func fuseBiasAdds(g *graph.Graph) (ops []*graph.Op, orig []int, merged int) {
-	consumers := g.Consumers()
-	isOutput := make([]bool, len(g.Tensors))
-	for _, t := range g.Outputs {
-		isOutput[t] = true
-	}
-	drop := make([]bool, len(g.Ops))
-	repl := make([]*graph.Op, len(g.Ops))
+	e := newOpEdits(g)
+	drop, repl := e.drop, e.repl
 	for i, conv := range g.Ops {
 		if drop[i] || len(conv.Outputs) != 1 || len(conv.Inputs) < 2 {
 			continue
 		}
 		mid := conv.Outputs[0]
-		if mid < 0 || mid >= len(g.Tensors) || isOutput[mid] || len(consumers[mid]) != 1 {
+		j, ok := e.soleReader(mid)
+		if !ok {
 			continue
 		}
-		j := consumers[mid][0]
 		add := g.Ops[j]
 		if add.Kind != graph.OpAdd || drop[j] || repl[j] != nil || len(add.Inputs) != 2 || len(add.Outputs) != 1 || add.Outputs[0] < 0 {
 			continue
@@ -71,16 +66,7 @@ func fuseBiasAdds(g *graph.Graph) (ops []*graph.Op, orig []int, merged int) {
 		drop[j] = true
 		merged++
 	}
-	for i, op := range g.Ops {
-		switch {
-		case drop[i]:
-			continue
-		case repl[i] != nil:
-			op = repl[i]
-		}
-		ops = append(ops, op)
-		orig = append(orig, i)
-	}
+	ops, orig = e.apply(g)
 	return ops, orig, merged
 }
 

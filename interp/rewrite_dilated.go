@@ -46,25 +46,13 @@ import (
 // and bias; and the inner tensors carry the outer ones' dtype and
 // quantization.
 func fuseDilated(g *graph.Graph) (ops []*graph.Op, orig []int, merged int) {
-	consumers := g.Consumers()
-	isOutput := make([]bool, len(g.Tensors))
-	for _, t := range g.Outputs {
-		isOutput[t] = true
-	}
-	// onlyReader returns the op reading t when it is the only one.
-	onlyReader := func(t int) (int, bool) {
-		if t < 0 || t >= len(g.Tensors) || isOutput[t] || len(consumers[t]) != 1 {
-			return 0, false
-		}
-		return consumers[t][0], true
-	}
-	drop := make([]bool, len(g.Ops))
-	repl := make([]*graph.Op, len(g.Ops))
+	e := newOpEdits(g)
+	drop, repl := e.drop, e.repl
 	for i, stb := range g.Ops {
 		if stb.Kind != graph.OpSpaceToBatchND || len(stb.Inputs) != 3 || len(stb.Outputs) != 1 {
 			continue
 		}
-		ci, ok := onlyReader(stb.Outputs[0])
+		ci, ok := e.soleReader(stb.Outputs[0])
 		if !ok || drop[ci] || repl[ci] != nil {
 			continue
 		}
@@ -72,7 +60,7 @@ func fuseDilated(g *graph.Graph) (ops []*graph.Op, orig []int, merged int) {
 		if len(conv.Outputs) != 1 || len(conv.Inputs) < 2 || conv.Inputs[0] != stb.Outputs[0] {
 			continue
 		}
-		bi, ok := onlyReader(conv.Outputs[0])
+		bi, ok := e.soleReader(conv.Outputs[0])
 		if !ok || drop[bi] {
 			continue
 		}
@@ -88,16 +76,7 @@ func fuseDilated(g *graph.Graph) (ops []*graph.Op, orig []int, merged int) {
 		drop[i], drop[bi] = true, true
 		merged++
 	}
-	for i, op := range g.Ops {
-		switch {
-		case drop[i]:
-			continue
-		case repl[i] != nil:
-			op = repl[i]
-		}
-		ops = append(ops, op)
-		orig = append(orig, i)
-	}
+	ops, orig = e.apply(g)
 	return ops, orig, merged
 }
 
