@@ -126,23 +126,7 @@ func TestBiasAddFolded(t *testing.T) {
 	for i, c := range cases {
 		name := fmt.Sprintf("%d/dw=%v/%dx%dx%dx%d/oc%d/%s/%s", i, c.depthwise, c.n, c.h, c.w, c.c, c.oc, c.convBias, c.addAct)
 		t.Run(name, func(t *testing.T) {
-			g := biasGraph(t, c, rng)
-			fast, err := interp.Compile(g, interp.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			plain, err := interp.Compile(g, interp.Options{NoRewrite: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := 0
-			if c.wantFolded {
-				want = 1
-			}
-			if s := fast.Schedule(); s.BiasAdds != want {
-				t.Fatalf("schedule %+v, want %d bias ADDs folded", s, want)
-			}
-			compareRuns(t, fast, plain, true, rng)
+			checkRewrite(t, biasGraph(t, c, rng), "bias ADDs folded", func(s interp.Schedule) int { return s.BiasAdds }, c.wantFolded, true, rng)
 		})
 	}
 }

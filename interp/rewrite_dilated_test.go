@@ -223,25 +223,32 @@ func TestDilatedChainMerged(t *testing.T) {
 	for i, c := range cases {
 		name := fmt.Sprintf("%d/%s/dw=%v/%dx%dx%dx%d/f%dx%d/d%dx%d/%s", i, c.dt, c.depthwise, c.n, c.h, c.w, c.c, c.fH, c.fW, c.dh, c.dw, c.pad)
 		t.Run(name, func(t *testing.T) {
-			g := dilatedChain(t, c, rng)
-			fast, err := interp.Compile(g, interp.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			plain, err := interp.Compile(g, interp.Options{NoRewrite: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := 0
-			if c.wantMerged {
-				want = 1
-			}
-			if s := fast.Schedule(); s.Dilated != want {
-				t.Fatalf("schedule %+v, want %d dilated", s, want)
-			}
-			compareRuns(t, fast, plain, c.dt == graph.Float32, rng)
+			checkRewrite(t, dilatedChain(t, c, rng), "dilated", func(s interp.Schedule) int { return s.Dilated }, c.wantMerged, c.dt == graph.Float32, rng)
 		})
 	}
+}
+
+// checkRewrite compiles g with and without the rewrites, wants count of
+// the rewritten schedule to be 1 when rewritten is true (0 otherwise; what
+// names what count counts) and compares the two programs' runs.
+func checkRewrite(t *testing.T, g *graph.Graph, what string, count func(interp.Schedule) int, rewritten, float bool, rng *rand.Rand) {
+	t.Helper()
+	fast, err := interp.Compile(g, interp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := interp.Compile(g, interp.Options{NoRewrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	if rewritten {
+		want = 1
+	}
+	if s := fast.Schedule(); count(s) != want {
+		t.Fatalf("schedule %+v, want %d %s", s, want, what)
+	}
+	compareRuns(t, fast, plain, float, rng)
 }
 
 // compareRuns feeds fast and plain the same random inputs and compares
