@@ -2,38 +2,6 @@
 
 package kernels
 
-// addF32AVX512 is the float32 same-shape ADD with clamp over n values (n
-// a multiple of 16); see add_amd64.s.
-//
-//go:noescape
-func addF32AVX512(x, y, z *float32, n int, lo, hi float32)
-
-// addXNNI8AVX512 is addXNNSame's arithmetic over n int8 values (n a
-// multiple of 16).
-//
-//go:noescape
-func addXNNI8AVX512(x, y, z *int8, n int, ma, mb, bias, shift, zo, lo, hi int32)
-
-// addXNNU8AVX512 is addXNNI8AVX512 for uint8.
-//
-//go:noescape
-func addXNNU8AVX512(x, y, z *uint8, n int, ma, mb, bias, shift, zo, lo, hi int32)
-
-// addF32AVX2 is addF32AVX512 for AVX2 (n a multiple of 8).
-//
-//go:noescape
-func addF32AVX2(x, y, z *float32, n int, lo, hi float32)
-
-// addXNNI8AVX2 is addXNNI8AVX512 for AVX2 (n a multiple of 16).
-//
-//go:noescape
-func addXNNI8AVX2(x, y, z *int8, n int, ma, mb, bias, shift, zo, lo, hi int32)
-
-// addXNNU8AVX2 is addXNNU8AVX512 for AVX2 (n a multiple of 16).
-//
-//go:noescape
-func addXNNU8AVX2(x, y, z *uint8, n int, ma, mb, bias, shift, zo, lo, hi int32)
-
 // addF32Vec adds the longest prefix of whole 16-value blocks with the
 // AVX-512 loop (8-value blocks with the AVX2 one when AVX-512 is absent)
 // and returns its length (0 without either); the Go loop does the rest.
