@@ -3,7 +3,9 @@
 package kernels
 
 // lstmRowsArgs is lstmRows for lstmRowsAVX2: base pointers, and strides
-// and gate offsets in bytes. The field offsets are fixed in lstm_amd64.s.
+// and gate offsets in bytes. The field offsets are fixed in
+// internal/asmgen/lstm, which generates lstm_amd64.s (TestLSTMRowsArgsLayout
+// pins them).
 type lstmRowsArgs struct {
 	xp, pre, bias, c, out     *float32 // 0, 8, 16, 24, 32
 	peepI, peepF, peepO       *float32 // 40, 48, 56 (nil: no peephole)
@@ -17,35 +19,6 @@ type lstmRowsArgs struct {
 	cols                      *float32 // 176: per-column s, k, b, a (lstmActCols)
 	colStride                 int      // 184
 }
-
-// lstmRowsAVX2 is lstmRows.runGo with a TANH activation, eight cells at a
-// time, each operation the Go code's in its order but for the exp's fused
-// multiply-adds.
-//
-//go:noescape
-func lstmRowsAVX2(a *lstmRowsArgs)
-
-// lstmGatesAVX2 is the first pass of the two-pass form (no peephole):
-// act = a + b·(k/(1 + expF32(s·((xp + bias) + pre)))) for every column of
-// every row, with s, k, b, a per column (sigmoid or tanh: sigmoidFast
-// and tanhFast with the fused exp). Its iterations are independent, so the CPU
-// overlaps the long exp chains of successive groups.
-//
-//go:noescape
-func lstmGatesAVX2(a *lstmRowsArgs)
-
-// lstmCellsAVX2 is the second pass: from the activated gates, the cell
-// update and o⊙tanh(c), eight cells at a time.
-//
-//go:noescape
-func lstmCellsAVX2(a *lstmRowsArgs)
-
-// lstmGatesAVX512 is lstmGatesAVX2 sixteen columns at a time; it reads up
-// to 15 values past a row's w and writes up to 8 past its row stride (into
-// the next row, written after, or the slack).
-//
-//go:noescape
-func lstmGatesAVX512(a *lstmRowsArgs)
 
 // lstmRowsVec runs a (a TANH LSTM) with AVX2 when the CPU has it, the
 // gates pass with AVX-512 when it has that, and reports whether it did.

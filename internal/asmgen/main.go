@@ -3,7 +3,9 @@
 // module so that the main module does not depend on avo or x/tools.
 // ./rowsum in this module generates package kernels' row-sum loop
 // (kernels/rowsum_amd64.s; see its doc for the command), ./svdf its SVDF
-// time products (kernels/svdf_amd64.s).
+// time products (kernels/svdf_amd64.s), ./add the same-shape ADD loops
+// (kernels/add_amd64.s) and ./lstm the float LSTM's step loops
+// (kernels/lstm_amd64.s).
 //
 // Run from this directory:
 //
