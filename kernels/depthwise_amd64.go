@@ -22,8 +22,23 @@ func dwAccU8x16AVX512(acc *int32, accStride int, src *byte, step int, off *int, 
 //go:noescape
 func dwAccF32x16AVX512(acc *float32, accStride int, src *float32, step int, off *int, ntaps int, w *float32, init *float32, npix int, mask int, ep *float32)
 
+//go:noescape
+func dwAccF32x64AVX2(acc *float32, accStride int, src *float32, step int, off *int, ntaps int, w *float32, init *float32, npix int, ep *float32)
+
+//go:noescape
+func dwAccF32x16AVX2(acc *float32, accStride int, src *float32, step int, off *int, ntaps int, w *float32, init *float32, npix int, mask *int32, ep *float32)
+
 // dwVecAvailable reports whether the depthwise interior loops can run.
 func dwVecAvailable() bool { return hasAVX512 }
+
+// dwF32AVX512 selects the AVX-512 float loops; without it (and with
+// AVX2) the float plan runs on dwAccF32x*AVX2 (depthwise_f32_avx2_amd64.s),
+// which give the same bits. Tests turn it off to run the AVX2 forms.
+var dwF32AVX512 = hasAVX512
+
+// dwVecF32Available reports whether the float interior loops can run:
+// with AVX-512 or AVX2 (the integer kinds need AVX-512).
+func dwVecF32Available() bool { return hasAVX512 || hasAVX2 }
 
 // accI32 runs the integer interior loops of npix pixels: acc (row stride
 // v.c) gets pixel p's accumulators at acc[p·v.c:], reading the pixel's
@@ -52,12 +67,26 @@ func (v *dwVec) accF32(acc []float32, src []float32, base, step, npix int) {
 	for _, b := range v.blocks {
 		a, s := &acc[b.c0], (*float32)(unsafe.Add(unsafe.Pointer(&src[0]), 4*(base+b.c0)))
 		w, in, ep := &v.wF[b.w], &v.initF[b.init], &v.epF[b.ep]
+		switch {
+		case !dwF32AVX512 && b.n == 64:
+			dwAccF32x64AVX2(a, 4*v.c, s, 4*step, &v.off[0], len(v.off), w, in, npix, ep)
+			continue
+		case !dwF32AVX512:
+			dwAccF32x16AVX2(a, 4*v.c, s, 4*step, &v.off[0], len(v.off), w, in, npix, &dwLaneMasks[16-b.n], ep)
+			continue
+		}
 		if b.n == 64 {
 			dwAccF32x64AVX512(a, 4*v.c, s, 4*step, &v.off[0], len(v.off), w, in, npix, ep)
 		} else {
 			dwAccF32x16AVX512(a, 4*v.c, s, 4*step, &v.off[0], len(v.off), w, in, npix, 1<<b.n-1, ep)
 		}
 	}
+}
+
+// dwLaneMasks[16−n:] is the lane mask of an n-lane block (1 ≤ n ≤ 16):
+// n lanes of all ones, then zeros.
+var dwLaneMasks = [32]int32{
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 }
 
 // accPacked runs groups of v.packP pixels as 64-lane pixels (see

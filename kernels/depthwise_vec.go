@@ -71,13 +71,13 @@ type dwVec struct {
 }
 
 // newDwVec builds the vector plan, or nil when the vector loops cannot
-// run (no AVX-512, -tags noasm). w is the filter [tap][outC] (int32 for
-// the integer kinds: the weights less their zero point; float32
+// run (no AVX-512 — for float, neither AVX-512 nor AVX2 —, or -tags
+// noasm). w is the filter [tap][outC] (int32 for the integer kinds: the weights less their zero point; float32
 // otherwise), init the accumulators' start (−zp_in·Σ_taps w for integers;
 // nil for float), pad the padding byte of the integer kinds, and bias (nil
 // for none), lo and hi the float epilogue.
 func newDwVec(kind dwKind, g *convGeom, mult int, wI, initI []int32, wF []float32, pad byte, bias []float32, lo, hi float32) *dwVec {
-	if !dwVecAvailable() {
+	if !dwVecAvailable() && !(kind == dwF32 && dwVecF32Available()) {
 		return nil
 	}
 	v := &dwVec{kind: kind, c: g.outC, mult: mult, inC: g.inC, padI: pad}

@@ -193,7 +193,7 @@ func TestDepthwiseVecPlan(t *testing.T) {
 	g := &convGeom{inH: 5, inW: 5, inC: 8, fH: 3, fW: 3, outH: 5, outW: 5, outC: 8, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padT: 1, padL: 1}
 	w := make([]float32, 9*8)
 	v := newDwVec(dwF32, g, 1, nil, nil, w, 0, nil, -1, 1)
-	if !dwVecAvailable() {
+	if !dwVecF32Available() {
 		if v != nil {
 			t.Fatal("a vector plan without the assembly")
 		}

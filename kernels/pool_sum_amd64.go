@@ -18,13 +18,35 @@ func sumPixU8AVX512(acc *int32, src *uint8, npix, C, cv int)
 //go:noescape
 func sumPixF32AVX512(acc *float32, src *float32, npix, C, cv int)
 
+// sumPixF32AVX2 is sumPixF32AVX512 8 channels at a time (cv a multiple
+// of 8), for CPUs without AVX-512; see pool_f32_avx2_amd64.s.
+//
+//go:noescape
+func sumPixF32AVX2(acc *float32, src *float32, npix, C, cv int)
+
+// poolAVX512 selects the AVX-512 loops; without it float32 sums take the
+// AVX2 loop where the CPU has AVX2 (tests turn it off to run that loop).
+var poolAVX512 = hasAVX512
+
 // sumPixelsVec adds the npix consecutive pixels of px (C channels each)
-// to acc for the first multiple of 16 channels, each channel in pixel
-// order, and returns how many channels it did (0 without AVX-512 or
-// for dtypes it has no loop for: the Go loop does the rest).
+// to acc for the first multiple of 16 channels (8 for float32 with AVX2
+// only), each channel in pixel order, and returns how many channels it
+// did (0 without AVX-512 or for dtypes it has no loop for: the Go loop
+// does the rest).
 func sumPixelsVec[T float32 | int8 | uint8 | int16, L float32 | int32](acc []L, px []T, npix, C int) int {
+	if !poolAVX512 {
+		a, ok := any(acc).([]float32)
+		p, ok2 := any(px).([]float32)
+		if !hasAVX2 || !ok || !ok2 || C < 8 || npix == 0 {
+			return 0
+		}
+		cv := C &^ 7
+		_, _ = a[C-1], p[npix*C-1]
+		sumPixF32AVX2(&a[0], &p[0], npix, C, cv)
+		return cv
+	}
 	cv := C &^ 15
-	if !hasAVX512 || cv == 0 || npix == 0 {
+	if cv == 0 || npix == 0 {
 		return 0
 	}
 	_, _ = acc[C-1], px[npix*C-1]
