@@ -21,8 +21,9 @@ import (
 // packed copy, so gemm's SIMD micro-kernels apply without touching this
 // file. Stride-1 convs with undilated columns skip im2col altogether and
 // read the (zero-point-)padded input in place through gemm's segmented
-// products (conv_seg.go). 16x8 (int16 activations) uses a direct loop
-// because its accumulator is 64-bit when the bias is.
+// products (conv_seg.go). 16x8 (int16 activations) runs pair-product
+// tiles with TFLite's int32-or-int64 accumulator (conv16x8.go) beside a
+// direct reference loop.
 
 // im2colBudget bounds the elements of a chunk's im2col and accumulator
 // blocks; a chunk always holds at least one output row so huge filters
@@ -293,7 +294,11 @@ func prepareConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.R
 	case in.DType == graph.Int8 && out.DType == graph.Int8:
 		return newConvInt8(rnd, op, g, in, w, bias, out, opts.Activation, path)
 	case in.DType == graph.Int16 && out.DType == graph.Int16:
-		return newConvInt16(rnd, op, g, in, w, bias, out, opts.Activation)
+		c, err := newConvInt16(rnd, op, g, in, w, bias, out, opts.Activation)
+		if err != nil || path == pathReference {
+			return c, err
+		}
+		return newConvInt16Fast(c, x16Best()), nil
 	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
 		return newConvU8(rnd, op, g, in, w, bias, out, opts.Activation, path == pathReference)
 	}
@@ -646,7 +651,7 @@ type convInt16 struct {
 	rq *requant
 }
 
-func newConvInt16(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (Kernel, error) {
+func newConvInt16(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (*convInt16, error) {
 	rq, wv, err := prepare16x8(rnd, op, in, w, bias, out, act, g.outC, g.outC*g.k())
 	if err != nil {
 		return nil, err

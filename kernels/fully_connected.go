@@ -15,7 +15,8 @@ import (
 // shape, which shape inference has already fixed. Float32 and int8 run as
 // one GEMM against weights packed once at prepare time (the stored layout,
 // one row per output channel, is gemm's B), then the per-channel epilogue;
-// 16x8 is a direct loop with TFLite's int32-or-int64 accumulator.
+// 16x8 runs pair-product tiles (fc16x8.go) with TFLite's int32-or-int64
+// accumulator, a direct loop being its reference.
 
 // fcChunkRows is the most rows one int8 GEMM call covers; with wide
 // outputs fewer, so the accumulator block stays within im2colBudget.
@@ -119,7 +120,10 @@ func prepareFullyConnectedWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fixe
 			return nil, err
 		}
 		f.rq, f.wi = rq, wv
-		return &fcInt16{f}, nil
+		if ref {
+			return &fcInt16{f}, nil
+		}
+		return newFCInt16Fast(f, x16Best()), nil
 	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
 		return newFCU8(rnd, f, in, w, bias, out, act, ref)
 	}

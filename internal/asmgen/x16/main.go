@@ -1,0 +1,142 @@
+// Command x16 generates kernels/gemm16x8_amd64.s and its Go declarations
+// (kernels/gemm16x8_stubs_amd64.go) with avo: the pair-product tiles of
+// the 16x8 (int16 activations, int8 weights) CONV_2D and FULLY_CONNECTED
+// kernels (kernels/gemm16x8.go). Run from internal/asmgen:
+//
+//	go run ./x16 -out ../../kernels/gemm16x8_amd64.s -stubs ../../kernels/gemm16x8_stubs_amd64.go -pkg kernels
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!noasm")
+	for _, t := range [][2]int{{4, 4}, {8, 2}, {8, 1}} {
+		x16Tile("AVX512", t[0], t[1])
+		x16Tile("VNNI", t[0], t[1])
+	}
+	for _, t := range [][2]int{{4, 2}, {8, 1}} {
+		x16Tile("AVX2", t[0], t[1])
+	}
+	Generate()
+}
+
+// x16Tile emits c[i][j] = Σ_p a[i][2p]·b[p][j][0] + a[i][2p+1]·b[p][j][1]
+// in wrapping int32 for an mr×(lanes·nv) tile: a is mr rows of 2·kp int16
+// (row i at a + i·lda elements), b a packed panel of kp steps of nr int16
+// pairs, c the tile stored row by row (ldc = nr). Each step broadcasts a
+// row's pair as one dword and multiplies it with the panel's pairs
+// (VPMADDWD, whose pair sums cannot overflow: the weights are int8
+// values), adding into one accumulator per row and vector; the VNNI form
+// fuses the two (VPDPWSSD, wrapping as VPADDD does). Rows are addressed
+// from one pointer with index registers lda, 3·lda, 5·lda and 7·lda.
+func x16Tile(isa string, mr, nv int) {
+	lanes, vb := 16, 64
+	vec := func() VecVirtual { return ZMM() }
+	if isa == "AVX2" {
+		lanes, vb = 8, 32
+		vec = func() VecVirtual { return YMM() }
+	}
+	nr := lanes * nv
+	name := fmt.Sprintf("x16%sx%dx%d", isa, mr, nr)
+	TEXT(name, NOSPLIT, "func(kp int, a *int16, lda int, b *int16, c *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets the %d×%d int32 tile c to the pair products of %d rows of a (2·kp int16 each, lda apart) and the packed panel b (kp ≥ 1 steps of %d int16 pairs), wrapping.", name, mr, nr, mr, nr))
+	kp := Load(Param("kp"), GP64())
+	a := Load(Param("a"), GP64())
+	l1 := Load(Param("lda"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	SHLQ(U8(1), l1) // bytes
+	var l3, l5, l7 GPVirtual
+	if mr > 3 {
+		l3 = GP64()
+		LEAQ(Mem{Base: l1, Index: l1, Scale: 2}, l3)
+	}
+	if mr > 5 {
+		l5 = GP64()
+		LEAQ(Mem{Base: l1, Index: l1, Scale: 4}, l5)
+	}
+	if mr > 7 {
+		l7 = GP64()
+		LEAQ(Mem{Base: l3, Index: l1, Scale: 4}, l7)
+	}
+	row := func(i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: a}
+		case 1:
+			return Mem{Base: a, Index: l1, Scale: 1}
+		case 2:
+			return Mem{Base: a, Index: l1, Scale: 2}
+		case 3:
+			return Mem{Base: a, Index: l3, Scale: 1}
+		case 4:
+			return Mem{Base: a, Index: l1, Scale: 4}
+		case 5:
+			return Mem{Base: a, Index: l5, Scale: 1}
+		case 6:
+			return Mem{Base: a, Index: l3, Scale: 2}
+		case 7:
+			return Mem{Base: a, Index: l7, Scale: 1}
+		}
+		panic("row")
+	}
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, nv)
+		for v := range acc[i] {
+			acc[i][v] = vec()
+			if isa == "AVX2" {
+				VPXOR(acc[i][v], acc[i][v], acc[i][v])
+			} else {
+				VPXORD(acc[i][v], acc[i][v], acc[i][v])
+			}
+		}
+	}
+	bv := make([]VecVirtual, nv)
+	for v := range bv {
+		bv[v] = vec()
+	}
+	x, t := vec(), vec()
+	Label("step")
+	for v := range bv {
+		if isa == "AVX2" {
+			VMOVDQU(Mem{Base: b, Disp: v * vb}, bv[v])
+		} else {
+			VMOVDQU64(Mem{Base: b, Disp: v * vb}, bv[v])
+		}
+	}
+	for i := 0; i < mr; i++ {
+		VPBROADCASTD(row(i), x)
+		for v := range bv {
+			if isa == "VNNI" {
+				VPDPWSSD(bv[v], x, acc[i][v])
+				continue
+			}
+			VPMADDWD(bv[v], x, t)
+			VPADDD(t, acc[i][v], acc[i][v])
+		}
+	}
+	ADDQ(U8(4), a)
+	ADDQ(U32(nr*4), b)
+	DECQ(kp)
+	JNZ(LabelRef("step"))
+	for i := range acc {
+		for v := range acc[i] {
+			m := Mem{Base: c, Disp: (i*nr + v*lanes) * 4}
+			if isa == "AVX2" {
+				VMOVDQU(acc[i][v], m)
+			} else {
+				VMOVDQU32(acc[i][v], m)
+			}
+		}
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,59 @@
+//go:build !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2Plain gates the AVX2 16x8 tiles (integer AVX2 alone: no FMA).
+var hasAVX2Plain = cpu.X86.HasAVX2
+
+// x16Best is the fastest tile level this CPU runs.
+func x16Best() x16Level {
+	switch {
+	case hasVNNI:
+		return x16VNNI
+	case hasAVX512BW:
+		return x16AVX512
+	case hasAVX2Plain:
+		return x16AVX2
+	}
+	return x16Go
+}
+
+// x16Levels lists the levels this CPU can run (tests force each).
+func x16Levels() []x16Level {
+	var ls []x16Level
+	for lv := x16Go; lv <= x16Best(); lv++ {
+		ls = append(ls, lv)
+	}
+	return ls
+}
+
+// x16TileFor picks the tile of level lv for n outputs: the narrowest
+// vector width that covers n, with more rows when it is narrow.
+func x16TileFor(n int, lv x16Level) x16Tile {
+	switch lv {
+	case x16VNNI:
+		switch {
+		case n <= 16:
+			return x16Tile{8, 16, x16VNNIx8x16}
+		case n <= 32:
+			return x16Tile{8, 32, x16VNNIx8x32}
+		}
+		return x16Tile{4, 64, x16VNNIx4x64}
+	case x16AVX512:
+		switch {
+		case n <= 16:
+			return x16Tile{8, 16, x16AVX512x8x16}
+		case n <= 32:
+			return x16Tile{8, 32, x16AVX512x8x32}
+		}
+		return x16Tile{4, 64, x16AVX512x4x64}
+	case x16AVX2:
+		if n <= 8 {
+			return x16Tile{8, 8, x16AVX2x8x8}
+		}
+		return x16Tile{4, 16, x16AVX2x4x16}
+	}
+	return x16GoTile()
+}

@@ -1,0 +1,12 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// x16Best is the fastest tile level this build runs: the Go loop.
+func x16Best() x16Level { return x16Go }
+
+// x16Levels lists the levels this build can run (tests force each).
+func x16Levels() []x16Level { return []x16Level{x16Go} }
+
+// x16TileFor picks the tile for n outputs; only the Go loop here.
+func x16TileFor(n int, lv x16Level) x16Tile { return x16GoTile() }
