@@ -5,12 +5,17 @@ package kernels
 // the widened weights. convInt16's direct loop is its reference.
 type convInt16Fast struct {
 	*convInt16
-	p *pack16x8
+	p   *pack16x8
+	epi *x16Epi // nil unless the accumulator is int64
 }
 
 // newConvInt16Fast packs c's weights for the tiles of level lv.
 func newConvInt16Fast(c *convInt16, lv x16Level) *convInt16Fast {
-	return &convInt16Fast{convInt16: c, p: newPack16x8(c.w, c.g.outC, c.g.k(), lv)}
+	f := &convInt16Fast{convInt16: c, p: newPack16x8(c.w, c.g.outC, c.g.k(), lv)}
+	if c.rq.acc64 {
+		f.epi = newX16Epi(c.rq)
+	}
+	return f
 }
 
 // Run implements Kernel.
@@ -21,7 +26,7 @@ func (c *convInt16Fast) Run(ins, outs []*Buffer) error {
 		return err
 	}
 	rows := batch * g.outH * g.outW
-	c.p.run(rows, c, in.I16[:batch*g.inH*g.inW*g.inC], c.rq, out.I16[:rows*g.outC])
+	c.p.run(rows, c, in.I16[:batch*g.inH*g.inW*g.inC], c.rq, c.epi, out.I16[:rows*g.outC])
 	return nil
 }
 

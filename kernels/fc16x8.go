@@ -4,12 +4,17 @@ package kernels
 // tiles (gemm16x8.go); fcInt16's direct loop is its reference.
 type fcInt16Fast struct {
 	*fc
-	p *pack16x8
+	p   *pack16x8
+	epi *x16Epi // nil unless the accumulator is int64
 }
 
 // newFCInt16Fast packs f's weights for the tiles of level lv.
 func newFCInt16Fast(f *fc, lv x16Level) *fcInt16Fast {
-	return &fcInt16Fast{fc: f, p: newPack16x8(f.wi, f.n, f.depth, lv)}
+	k := &fcInt16Fast{fc: f, p: newPack16x8(f.wi, f.n, f.depth, lv)}
+	if f.rq.acc64 {
+		k.epi = newX16Epi(f.rq)
+	}
+	return k
 }
 
 // Run implements Kernel.
@@ -18,7 +23,7 @@ func (f *fcInt16Fast) Run(ins, outs []*Buffer) error {
 	if err != nil {
 		return err
 	}
-	f.p.run(m, f, in.I16[:m*f.depth], f.rq, out.I16[:m*f.n])
+	f.p.run(m, f, in.I16[:m*f.depth], f.rq, f.epi, out.I16[:m*f.n])
 	return nil
 }
 

@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // The 16x8 (int16 activations, int8 weights) CONV_2D and FULLY_CONNECTED
 // fast paths share one product: rows of int16 inputs (im2col rows or FC
@@ -12,9 +15,11 @@ import "sync"
 // TFLite accumulates these layers in int32 (wrapping) when the bias is
 // int32 and in int64 when it is int64. Wrapping int32 sums are the int64
 // sum truncated either way, so the int32 mode runs the whole depth in one
-// tile call; the int64 mode splits the depth into calls of at most
-// x16MaxPairs pairs, whose int32 sums cannot wrap (510 products of at most
-// 2^22 each stay below 2^31), and adds them up in int64.
+// tile call. So does the int64 mode when no sum can wrap: when every
+// output's Σ|w|·2^15 stays below 2^31 (most layers, whatever the input);
+// otherwise it splits the depth into calls of at most x16MaxPairs pairs,
+// whose int32 sums cannot wrap (510 products of at most 2^22 each stay
+// below 2^31), and adds them up in int64.
 
 // x16MaxPairs is the most k-step pairs one tile call sums when the sums
 // must not wrap (int64 accumulation).
@@ -43,7 +48,11 @@ type x16Tile struct {
 // pack16x8 is a 16x8 layer's weights, widened and packed for the tiles.
 type pack16x8 struct {
 	n, k, kp int // outputs, depth, depth pairs ⌈k/2⌉
-	tile     x16Tile
+	lv       x16Level
+	// exact reports that no output's int32 sum can wrap: max_j Σ_p
+	// |w[j][p]| · 2^15 < 2^31.
+	exact bool
+	tile  x16Tile
 	// b holds ⌈n/nr⌉ panels, panel q being kp steps of nr pairs:
 	// b[((q·kp+p)·nr+j)·2+e] = w[q·nr+j][2p+e], zero past n or k.
 	b       []int16
@@ -63,8 +72,15 @@ func newPack16x8(w []int8, n, k int, lv x16Level) *pack16x8 {
 	t := x16TileFor(n, lv)
 	kp := (k + 1) / 2
 	nb := (n + t.nr - 1) / t.nr
-	p := &pack16x8{n: n, k: k, kp: kp, tile: t, b: make([]int16, nb*kp*t.nr*2)}
+	p := &pack16x8{n: n, k: k, kp: kp, lv: lv, tile: t, b: make([]int16, nb*kp*t.nr*2), exact: true}
 	for j := 0; j < n; j++ {
+		var abs int64
+		for _, v := range w[j*k : (j+1)*k] {
+			abs += max(int64(v), -int64(v))
+		}
+		if abs<<15 > math.MaxInt32 {
+			p.exact = false
+		}
 		q, jj := j/t.nr, j%t.nr
 		for i, v := range w[j*k : (j+1)*k] {
 			p.b[((q*kp+i/2)*t.nr+jj)*2+i%2] = int16(v)
@@ -88,12 +104,12 @@ type x16Rows interface {
 
 // run computes rows output rows of src's operand into dst (rows×n int16)
 // through rq, the layer's epilogue (int64 accumulation when rq.acc64).
-func (p *pack16x8) run(rows int, op x16Rows, src []int16, rq *requant, dst []int16) {
+func (p *pack16x8) run(rows int, op x16Rows, src []int16, rq *requant, epi *x16Epi, dst []int16) {
 	s := p.scratch.Get().(*x16Scratch)
 	defer func() { s.src = nil; p.scratch.Put(s) }()
 	s.src = src
 	mr, nr, kp, n := p.tile.mr, p.tile.nr, p.kp, p.n
-	split := rq.acc64 && kp > x16MaxPairs
+	split := rq.acc64 && !p.exact && kp > x16MaxPairs
 	for r0 := 0; r0 < rows; r0 += mr {
 		cnt := min(mr, rows-r0)
 		a, lda := op.fill(s, r0, cnt)
@@ -106,9 +122,7 @@ func (p *pack16x8) run(rows int, op x16Rows, src []int16, rq *requant, dst []int
 					out := dst[(r0+i)*n+j0 : (r0+i)*n+j0+w]
 					ct := s.c[i*nr : i*nr+w]
 					if rq.acc64 {
-						for j, v := range ct {
-							out[j] = int16(rq.apply64(int64(v), j0+j))
-						}
+						epi.row(out, ct, j0, p.lv)
 					} else {
 						for j, v := range ct {
 							out[j] = int16(rq.apply32(v, j0+j))
@@ -167,3 +181,49 @@ func x16TileGo(np int, a []int16, lda int, b []int16, c []int32, mr, nr int) {
 
 // x16GoTile is the plain-Go tile shape.
 func x16GoTile() x16Tile { return x16Tile{mr: 4, nr: 16} }
+
+// x16Epi is a 16x8 layer's int64 epilogue (requant.apply64) per output
+// channel in a branch-free form: MultiplyByQuantizedMultiplier's int64
+// version multiplies by the multiplier reduced to 16 bits and shifts
+// right once, rounding half up, by tot = 15 − shift (kept in 1…63).
+type x16Epi struct {
+	bias, red, half, tot, itot []int64 // itot = 64 − tot (the AVX2 form's sign fill)
+	zp, lo, hi                 int32
+}
+
+// newX16Epi precomputes rq's int64 epilogue.
+func newX16Epi(rq *requant) *x16Epi {
+	n := rq.channels
+	e := &x16Epi{bias: make([]int64, n), red: make([]int64, n), half: make([]int64, n), tot: make([]int64, n), itot: make([]int64, n),
+		zp: rq.outZP, lo: rq.lo, hi: rq.hi}
+	copy(e.bias, rq.bias64)
+	for c := range n {
+		m := rq.mult[c]
+		e.red[c] = 0x7FFF
+		if m < 0x7FFF0000 {
+			e.red[c] = int64((m + 1<<15) >> 16)
+		}
+		t := min(max(15-rq.shift[c], 1), 63)
+		e.tot[c], e.itot[c], e.half[c] = int64(t), int64(64-t), int64(1)<<(t-1)
+	}
+	return e
+}
+
+// row requantizes one row of int32 sums of channels j0 … into dst, the
+// vector loop of level lv taking what it can.
+func (e *x16Epi) row(dst []int16, acc []int32, j0 int, lv x16Level) {
+	d := x16Requant64Vec(e, dst, acc, j0, lv)
+	e.rowGo(dst[d:], acc[d:], j0+d)
+}
+
+// rowGo is row's plain-Go form; TestX16EpiMatchesApply64 checks it (and
+// the vector forms) against requant.apply64.
+func (e *x16Epi) rowGo(dst []int16, acc []int32, j0 int) {
+	n := len(acc)
+	bias, red, half, tot := e.bias[j0:j0+n], e.red[j0:j0+n], e.half[j0:j0+n], e.tot[j0:j0+n]
+	dst = dst[:n]
+	for j, a := range acc {
+		v := int32(((int64(a)+bias[j])*red[j]+half[j])>>uint(tot[j])) + e.zp
+		dst[j] = int16(min(max(v, e.lo), e.hi))
+	}
+}

@@ -57,3 +57,27 @@ func x16TileFor(n int, lv x16Level) x16Tile {
 	}
 	return x16GoTile()
 }
+
+// x16Requant64Vec runs the int64 epilogue's vector loop of level lv on
+// the longest prefix of acc it handles and returns its length.
+func x16Requant64Vec(e *x16Epi, dst []int16, acc []int32, j0 int, lv x16Level) int {
+	switch {
+	case lv >= x16AVX512:
+		n := len(acc) &^ 15
+		if n == 0 {
+			return 0
+		}
+		_, _ = dst[n-1], e.itot[j0+n-1]
+		x16Requant64AVX512(&acc[0], &e.bias[j0], &e.red[j0], &e.half[j0], &e.tot[j0], &e.itot[j0], &dst[0], n, e.zp, e.lo, e.hi)
+		return n
+	case lv == x16AVX2:
+		n := len(acc) &^ 3
+		if n == 0 {
+			return 0
+		}
+		_, _ = dst[n-1], e.itot[j0+n-1]
+		x16Requant64AVX2(&acc[0], &e.bias[j0], &e.red[j0], &e.half[j0], &e.tot[j0], &e.itot[j0], &dst[0], n, e.zp, e.lo, e.hi)
+		return n
+	}
+	return 0
+}

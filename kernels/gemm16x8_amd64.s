@@ -578,3 +578,116 @@ step:
 	VMOVDQU      Y7, 224(SI)
 	VZEROUPPER
 	RET
+
+// func x16Requant64AVX512(acc *int32, bias *int64, red *int64, half *int64, tot *int64, itot *int64, dst *int16, n int, zp int32, lo int32, hi int32)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·x16Requant64AVX512(SB), NOSPLIT, $0-76
+	MOVQ         acc+0(FP), AX
+	MOVQ         bias+8(FP), CX
+	MOVQ         red+16(FP), DX
+	MOVQ         half+24(FP), BX
+	MOVQ         tot+32(FP), SI
+	MOVQ         dst+48(FP), DI
+	MOVQ         n+56(FP), R8
+	MOVL         zp+64(FP), R9
+	MOVD         R9, X0
+	VPBROADCASTD X0, Z0
+	MOVL         lo+68(FP), R9
+	MOVD         R9, X1
+	VPBROADCASTD X1, Z1
+	MOVL         hi+72(FP), R9
+	MOVD         R9, X2
+	VPBROADCASTD X2, Z2
+	XORQ         R9, R9
+	TESTQ        R8, R8
+	JZ           done
+
+step:
+	VPMOVSXDQ    (AX)(R9*4), Z3
+	VPADDQ       (CX)(R9*8), Z3, Z3
+	VMOVDQU64    (DX)(R9*8), Z6
+	VPSRLQ       $0x20, Z3, Z5
+	VPMULUDQ     Z6, Z5, Z5
+	VPMULUDQ     Z6, Z3, Z3
+	VPSLLQ       $0x20, Z5, Z5
+	VPADDQ       Z5, Z3, Z3
+	VPADDQ       (BX)(R9*8), Z3, Z3
+	VPSRAVQ      (SI)(R9*8), Z3, Z3
+	VPMOVSXDQ    32(AX)(R9*4), Z4
+	VPADDQ       64(CX)(R9*8), Z4, Z4
+	VMOVDQU64    64(DX)(R9*8), Z6
+	VPSRLQ       $0x20, Z4, Z5
+	VPMULUDQ     Z6, Z5, Z5
+	VPMULUDQ     Z6, Z4, Z4
+	VPSLLQ       $0x20, Z5, Z5
+	VPADDQ       Z5, Z4, Z4
+	VPADDQ       64(BX)(R9*8), Z4, Z4
+	VPSRAVQ      64(SI)(R9*8), Z4, Z4
+	VPMOVQD      Z3, Y3
+	VPMOVQD      Z4, Y4
+	VINSERTI64X4 $0x01, Y4, Z3, Z3
+	VPADDD       Z0, Z3, Z3
+	VPMAXSD      Z1, Z3, Z3
+	VPMINSD      Z2, Z3, Z3
+	VPMOVDW      Z3, (DI)(R9*2)
+	ADDQ         $0x10, R9
+	CMPQ         R9, R8
+	JB           step
+
+done:
+	VZEROUPPER
+	RET
+
+// func x16Requant64AVX2(acc *int32, bias *int64, red *int64, half *int64, tot *int64, itot *int64, dst *int16, n int, zp int32, lo int32, hi int32)
+// Requires: AVX, AVX2, SSE2
+TEXT ·x16Requant64AVX2(SB), NOSPLIT, $0-76
+	MOVQ         acc+0(FP), AX
+	MOVQ         bias+8(FP), CX
+	MOVQ         red+16(FP), DX
+	MOVQ         half+24(FP), BX
+	MOVQ         tot+32(FP), SI
+	MOVQ         itot+40(FP), DI
+	MOVQ         dst+48(FP), R8
+	MOVQ         n+56(FP), R9
+	MOVL         zp+64(FP), R10
+	MOVD         R10, X0
+	VPBROADCASTD X0, X0
+	MOVL         lo+68(FP), R10
+	MOVD         R10, X1
+	VPBROADCASTD X1, X1
+	MOVL         hi+72(FP), R10
+	MOVD         R10, X2
+	VPBROADCASTD X2, X2
+	VPXOR        Y3, Y3, Y3
+	XORQ         R10, R10
+	TESTQ        R9, R9
+	JZ           done
+
+step:
+	VPMOVSXDQ (AX)(R10*4), Y4
+	VPADDQ    (CX)(R10*8), Y4, Y4
+	VMOVDQU   (DX)(R10*8), Y6
+	VPSRLQ    $0x20, Y4, Y5
+	VPMULUDQ  Y6, Y5, Y5
+	VPMULUDQ  Y6, Y4, Y4
+	VPSLLQ    $0x20, Y5, Y5
+	VPADDQ    Y5, Y4, Y4
+	VPADDQ    (BX)(R10*8), Y4, Y4
+	VPCMPGTQ  Y4, Y3, Y5
+	VPSRLVQ   (SI)(R10*8), Y4, Y4
+	VPSLLVQ   (DI)(R10*8), Y5, Y5
+	VPOR      Y5, Y4, Y4
+	VPSHUFD   $0x08, Y4, Y4
+	VPERMQ    $0x08, Y4, Y4
+	VPADDD    X0, X4, X4
+	VPMAXSD   X1, X4, X4
+	VPMINSD   X2, X4, X4
+	VPACKSSDW X4, X4, X4
+	VMOVQ     X4, (R8)(R10*2)
+	ADDQ      $0x04, R10
+	CMPQ      R10, R9
+	JB        step
+
+done:
+	VZEROUPPER
+	RET

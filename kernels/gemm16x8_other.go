@@ -10,3 +10,6 @@ func x16Levels() []x16Level { return []x16Level{x16Go} }
 
 // x16TileFor picks the tile for n outputs; only the Go loop here.
 func x16TileFor(n int, lv x16Level) x16Tile { return x16GoTile() }
+
+// x16Requant64Vec does nothing here: the Go loop takes every value.
+func x16Requant64Vec(e *x16Epi, dst []int16, acc []int32, j0 int, lv x16Level) int { return 0 }

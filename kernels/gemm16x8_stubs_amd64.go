@@ -43,3 +43,13 @@ func x16AVX2x4x16(kp int, a *int16, lda int, b *int16, c *int32)
 //
 //go:noescape
 func x16AVX2x8x8(kp int, a *int16, lda int, b *int16, c *int32)
+
+// x16Requant64AVX512 is the 16x8 int64 epilogue on 16 values a step (n a multiple of 16); see requantSig in internal/asmgen/x16.
+//
+//go:noescape
+func x16Requant64AVX512(acc *int32, bias *int64, red *int64, half *int64, tot *int64, itot *int64, dst *int16, n int, zp int32, lo int32, hi int32)
+
+// x16Requant64AVX2 is the 16x8 int64 epilogue on 4 values a step (n a multiple of 4); see requantSig in internal/asmgen/x16.
+//
+//go:noescape
+func x16Requant64AVX2(acc *int32, bias *int64, red *int64, half *int64, tot *int64, itot *int64, dst *int16, n int, zp int32, lo int32, hi int32)

@@ -251,3 +251,74 @@ func TestX16TilesMatchGo(t *testing.T) {
 		}
 	}
 }
+
+// benchConv16x8 times one 16x8 conv of kws-like shape (25×5 pixels of 64
+// channels, int64 bias) through the kernel prepared with path.
+func benchConv16x8(b *testing.B, fH, fW int, path convPath) {
+	r := rand.New(rand.NewSource(1))
+	const h, w, c = 25, 5, 64
+	wv, ws := x16Weights(r, c, fH*fW*c)
+	in := qt("in", graph.Int16, []int{1, h, w, c}, []float32{0.5}, []int64{0})
+	out := qt("out", graph.Int16, []int{1, h, w, c}, []float32{x16OutScale(r, fH*fW*c)}, []int64{0})
+	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: graph.ActRelu}}
+	k, err := prepareConv2DWith(op, []*graph.Tensor{in, constI8("w", graph.Int8, []int{c, fH, fW, c}, wv, ws), x16Bias(r, 2, c)}, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := &Buffer{DType: graph.Int16, I16: x16Inputs(r, h*w*c, false)}
+	y := &Buffer{DType: graph.Int16, I16: make([]int16, h*w*c)}
+	b.ResetTimer()
+	for range b.N {
+		if err := k.Run([]*Buffer{x}, []*Buffer{y}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkConv16x8(b *testing.B) {
+	b.Run("1x1/ref", func(b *testing.B) { benchConv16x8(b, 1, 1, pathReference) })
+	b.Run("1x1/fast", func(b *testing.B) { benchConv16x8(b, 1, 1, pathAuto) })
+	b.Run("3x3/ref", func(b *testing.B) { benchConv16x8(b, 3, 3, pathReference) })
+	b.Run("3x3/fast", func(b *testing.B) { benchConv16x8(b, 3, 3, pathAuto) })
+}
+
+// TestX16EpiMatchesApply64 checks the int64 epilogue's Go and vector forms
+// against requant.apply64 on full-range sums, large biases and every
+// multiplier and shift a layer can have, at odd widths and offsets.
+func TestX16EpiMatchesApply64(t *testing.T) {
+	r := rand.New(rand.NewSource(64))
+	for it := 0; it < 200; it++ {
+		n := 1 + r.Intn(70)
+		rq := &requant{channels: n, mult: make([]int32, n), shift: make([]int, n), bias64: make([]int64, n), acc64: true,
+			outZP: int32(r.Intn(3) - 1), lo: -32768, hi: 32767}
+		if r.Intn(2) == 0 {
+			rq.lo, rq.hi = 0, int32(r.Intn(32768))
+		}
+		for c := range n {
+			rq.mult[c] = int32(1<<30 + r.Intn(1<<30))
+			if r.Intn(10) == 0 {
+				rq.mult[c] = 0x7FFF0000 + int32(r.Intn(0xFFFF))
+			}
+			rq.shift[c] = -r.Intn(40)
+			if r.Intn(10) == 0 {
+				rq.shift[c] = []int{-60, 1, 14, 15, 20}[r.Intn(5)]
+			}
+			rq.bias64[c] = r.Int63n(1<<40) - 1<<39
+		}
+		e := newX16Epi(rq)
+		acc := make([]int32, n)
+		for i := range acc {
+			acc[i] = int32(r.Uint32())
+		}
+		j0 := r.Intn(n)
+		want := make([]int16, n-j0)
+		for j := range want {
+			want[j] = int16(rq.apply64(int64(acc[j0+j]), j0+j))
+		}
+		for _, lv := range x16Levels() {
+			got := make([]int16, n-j0)
+			e.row(got, acc[j0:], j0, lv)
+			x16Equal(t, fmt.Sprintf("iter %d n %d from %d, level %d", it, n, j0, lv), got, want)
+		}
+	}
+}

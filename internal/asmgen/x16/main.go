@@ -1,7 +1,8 @@
 // Command x16 generates kernels/gemm16x8_amd64.s and its Go declarations
 // (kernels/gemm16x8_stubs_amd64.go) with avo: the pair-product tiles of
 // the 16x8 (int16 activations, int8 weights) CONV_2D and FULLY_CONNECTED
-// kernels (kernels/gemm16x8.go). Run from internal/asmgen:
+// kernels and their int64 epilogue (kernels/gemm16x8.go). Run from
+// internal/asmgen:
 //
 //	go run ./x16 -out ../../kernels/gemm16x8_amd64.s -stubs ../../kernels/gemm16x8_stubs_amd64.go -pkg kernels
 package main
@@ -23,6 +24,8 @@ func main() {
 	for _, t := range [][2]int{{4, 2}, {8, 1}} {
 		x16Tile("AVX2", t[0], t[1])
 	}
+	x16Requant64AVX512()
+	x16Requant64AVX2()
 	Generate()
 }
 
@@ -139,4 +142,130 @@ func x16Tile(isa string, mr, nv int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// requantSig is the signature of the int64 epilogues: dst[j] =
+// clamp(int32((acc[j]+bias[j])·red[j]+half[j] >> tot[j]) + zp, lo, hi) for
+// n values (a multiple of the vector's lanes), the product and sum
+// wrapping in int64 as TFLite's MultiplyByQuantizedMultiplier (int64
+// form, reduced 16-bit multiplier) does; itot[j] = 64 − tot[j].
+const requantSig = "func(acc *int32, bias, red, half, tot, itot *int64, dst *int16, n int, zp, lo, hi int32)"
+
+// mul64 emits x = x·r (mod 2^64) for a non-negative r < 2^32 in every
+// lane: x·r = lo32(x)·r + (hi32(x)·r)·2^32, two unsigned 32×32 products.
+func mul64(x, r, h Register) {
+	VPSRLQ(U8(32), x, h)
+	VPMULUDQ(r, h, h)
+	VPMULUDQ(r, x, x)
+	VPSLLQ(U8(32), h, h)
+	VPADDQ(h, x, x)
+}
+
+// x16Requant64AVX512 emits the int64 epilogue 16 values a step: two
+// halves of 8 int64 lanes, narrowed to int32 (truncating, as C's cast),
+// joined, offset, clamped and narrowed to int16.
+func x16Requant64AVX512() {
+	TEXT("x16Requant64AVX512", NOSPLIT, requantSig)
+	Pragma("noescape")
+	Doc("x16Requant64AVX512 is the 16x8 int64 epilogue on 16 values a step (n a multiple of 16); see requantSig in internal/asmgen/x16.")
+	acc := Load(Param("acc"), GP64())
+	bias := Load(Param("bias"), GP64())
+	red := Load(Param("red"), GP64())
+	half := Load(Param("half"), GP64())
+	tot := Load(Param("tot"), GP64())
+	dst := Load(Param("dst"), GP64())
+	n := Load(Param("n"), GP64())
+	zp, lo, hi := ZMM(), ZMM(), ZMM()
+	bcast32("zp", zp)
+	bcast32("lo", lo)
+	bcast32("hi", hi)
+	i := GP64()
+	XORQ(i, i)
+	x, y, h, r := ZMM(), ZMM(), ZMM(), ZMM()
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("step")
+	half8 := func(k int, out VecVirtual) {
+		VPMOVSXDQ(Mem{Base: acc, Index: i, Scale: 4, Disp: 32 * k}, out)
+		VPADDQ(Mem{Base: bias, Index: i, Scale: 8, Disp: 64 * k}, out, out)
+		VMOVDQU64(Mem{Base: red, Index: i, Scale: 8, Disp: 64 * k}, r)
+		mul64(out, r, h)
+		VPADDQ(Mem{Base: half, Index: i, Scale: 8, Disp: 64 * k}, out, out)
+		VPSRAVQ(Mem{Base: tot, Index: i, Scale: 8, Disp: 64 * k}, out, out)
+	}
+	half8(0, x)
+	half8(1, y)
+	VPMOVQD(x, x.AsY())
+	VPMOVQD(y, y.AsY())
+	VINSERTI64X4(U8(1), y.AsY(), x, x)
+	VPADDD(zp, x, x)
+	VPMAXSD(lo, x, x)
+	VPMINSD(hi, x, x)
+	VPMOVDW(x, Mem{Base: dst, Index: i, Scale: 2})
+	ADDQ(U8(16), i)
+	CMPQ(i, n)
+	JB(LabelRef("step"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// x16Requant64AVX2 emits the int64 epilogue 4 values a step. AVX2 has no
+// arithmetic 64-bit shift: the logical one is ORed with the sign mask
+// shifted left by 64 − tot (tot is 1…63).
+func x16Requant64AVX2() {
+	TEXT("x16Requant64AVX2", NOSPLIT, requantSig)
+	Pragma("noescape")
+	Doc("x16Requant64AVX2 is the 16x8 int64 epilogue on 4 values a step (n a multiple of 4); see requantSig in internal/asmgen/x16.")
+	acc := Load(Param("acc"), GP64())
+	bias := Load(Param("bias"), GP64())
+	red := Load(Param("red"), GP64())
+	half := Load(Param("half"), GP64())
+	tot := Load(Param("tot"), GP64())
+	itot := Load(Param("itot"), GP64())
+	dst := Load(Param("dst"), GP64())
+	n := Load(Param("n"), GP64())
+	zp, lo, hi := XMM(), XMM(), XMM()
+	bcast32("zp", zp)
+	bcast32("lo", lo)
+	bcast32("hi", hi)
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	i := GP64()
+	XORQ(i, i)
+	x, h, r, m := YMM(), YMM(), YMM(), YMM()
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("step")
+	VPMOVSXDQ(Mem{Base: acc, Index: i, Scale: 4}, x)
+	VPADDQ(Mem{Base: bias, Index: i, Scale: 8}, x, x)
+	VMOVDQU(Mem{Base: red, Index: i, Scale: 8}, r)
+	mul64(x, r, h)
+	VPADDQ(Mem{Base: half, Index: i, Scale: 8}, x, x)
+	VPCMPGTQ(x, zero, m) // all ones where x < 0
+	VPSRLVQ(Mem{Base: tot, Index: i, Scale: 8}, x, x)
+	VPSLLVQ(Mem{Base: itot, Index: i, Scale: 8}, m, m)
+	VPOR(m, x, x)
+	// Low dwords of the four lanes into the low 128 bits.
+	VPSHUFD(U8(0x08), x, x)
+	VPERMQ(U8(0x08), x, x)
+	VPADDD(zp, x.AsX(), x.AsX())
+	VPMAXSD(lo, x.AsX(), x.AsX())
+	VPMINSD(hi, x.AsX(), x.AsX())
+	VPACKSSDW(x.AsX(), x.AsX(), x.AsX())
+	VMOVQ(x.AsX(), Mem{Base: dst, Index: i, Scale: 2})
+	ADDQ(U8(4), i)
+	CMPQ(i, n)
+	JB(LabelRef("step"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// bcast32 broadcasts the int32 parameter name into every lane of v.
+func bcast32(name string, v VecVirtual) {
+	g := Load(Param(name), GP32())
+	x := XMM()
+	MOVD(g, x)
+	VPBROADCASTD(x, v)
 }
