@@ -518,6 +518,9 @@ type convInt8 struct {
 	// padCol, when set, runs the im2col path from a padded image
 	// (conv_padcol.go).
 	padCol *padCol
+	// pw, when set, runs a pointwise conv through the fused kernels
+	// (conv_pw.go); w then comes from PackS8Segmented.
+	pw *pwS8
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -561,6 +564,13 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		k.segPool = &sync.Pool{New: func() any { return newSegScratch(p, g, pad) }}
 		return k, nil
 	}
+	if g.pointwise() && rq.fast != nil && path != pathReference && path != pathIm2col {
+		w := gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), g.k())
+		if k.pw = newPwS8(g, w, rq.fast); k.pw != nil {
+			k.w = w
+			return k, nil
+		}
+	}
 	k.w = gemm.PackS8(wv, g.outC, g.k(), g.k())
 	rows := chunkRows(g.outH*g.outW, g.k(), g.outC)
 	i8Len := rows * g.k()
@@ -586,6 +596,17 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	if c.fused != nil {
 		c.runSegS8Fused(batch, src, dst)
+		return nil
+	}
+	if c.pw != nil {
+		c.runPwS8(m, src, dst)
+		return nil
+	}
+	if g.pointwise() && c.rq.fast != nil {
+		// One product over the batch's pixels: MulRequant tiles and
+		// chunks them itself (per-image calls cost a partial row tile
+		// and the call overhead per image).
+		c.w.MulRequant(m, src, k, -c.inZP, c.rq.fast, dst, n)
 		return nil
 	}
 	if p := c.seg; p != nil {

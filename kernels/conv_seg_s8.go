@@ -44,6 +44,9 @@ func newSegS8Fused(p *segPlan, g *convGeom, w *gemm.PackedS8, rq *gemm.Requant, 
 // xorCopy stores src XOR 0x80 per byte into dst (len(dst) ≥ len(src)).
 func xorCopy(dst, src []int8) {
 	d, s := int8Bytes(dst[:len(src)]), int8Bytes(src)
+	if xor80Vec(d, s) {
+		return
+	}
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		binary.LittleEndian.PutUint64(d[i:i+8:i+8], binary.LittleEndian.Uint64(s[i:i+8:i+8])^0x8080808080808080)

@@ -1,0 +1,68 @@
+package kernels
+
+import (
+	"sync"
+
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// The fused int8 pointwise path. A 1×1 stride-1 convolution's im2col
+// matrix is the NHWC input itself and its output rows are the NHWC
+// output's, so the whole batch is one GEMM of batch·H·W rows. It runs on
+// the fused segmented micro-kernels (one segment of inC bytes per row,
+// requantization in registers, int8 rows stored in place) through a
+// RowMap whose row i lands i·outC further on; that holds for any
+// consecutive rows, so one map of pwChunk rows serves every chunk of
+// every batch. The kernels read A offset to u8 (XOR 0x80), so each chunk
+// of input rows is flipped into an L1-sized scratch first: one byte
+// moved per outC multiply-adds.
+
+// pwChunkBytes bounds the flipped input chunk (it stays in L1 while the
+// kernels sweep the weight panels over it).
+const pwChunkBytes = 16 << 10
+
+// pwRowUnit is a multiple of every int8 tile height (6, 14, 28), so only
+// a product's last chunk ends on a partial tile.
+const pwRowUnit = 84
+
+// pwS8 is the state of a fused int8 pointwise conv.
+type pwS8 struct {
+	chunk int          // rows per call
+	rows  *gemm.RowMap // row i of a chunk at i·outC
+	pool  *sync.Pool   // *[]int8: chunk·inC flipped input bytes
+}
+
+// newPwS8 prepares the fused pointwise path for weights w (packed by
+// PackS8Segmented with one segment of g.inC), or returns nil when the
+// fused kernels do not cover w and rq.
+func newPwS8(g *convGeom, w *gemm.PackedS8, rq *gemm.Requant) *pwS8 {
+	if !g.pointwise() || !w.FusesRequant(rq) {
+		return nil
+	}
+	chunk := max(1, pwChunkBytes/(pwRowUnit*g.inC)) * pwRowUnit
+	off := make([]int, chunk)
+	for i := range off {
+		off[i] = i * g.outC
+	}
+	// Reads may run up to 3 bytes past a row's inC (whole groups of 4);
+	// the slack keeps the last row's inside the buffer, and the weights'
+	// zero padding makes whatever they read count for nothing.
+	n := chunk*g.inC + 4
+	return &pwS8{chunk: chunk, rows: gemm.NewRowMap(off, g.outC), pool: &sync.Pool{New: func() any {
+		b := make([]int8, n)
+		return &b
+	}}}
+}
+
+// runPwS8 is the fused pointwise convolution of m = batch·H·W pixels.
+func (c *convInt8) runPwS8(m int, src, dst []int8) {
+	f, k, n := c.pw, c.g.inC, c.g.outC
+	bufp := f.pool.Get().(*[]int8)
+	defer f.pool.Put(bufp)
+	buf := *bufp
+	for r0 := 0; r0 < m; r0 += f.chunk {
+		rows := min(f.chunk, m-r0)
+		xorCopy(buf, src[r0*k:(r0+rows)*k])
+		c.w.MulRequantSegmentedRows(1, rows, buf[:rows*k+4], k, k, -c.inZP, c.rq.fast, dst[r0*n:(r0+rows)*n], f.rows)
+	}
+}
