@@ -13,17 +13,8 @@ func hybridQuantAVX512(xs *float32, ys *int8, n int, inv float32, zp float32, lo
 //go:noescape
 func hybridOutAVX512(dst *float32, acc *int32, rows int, n int, off *int32, sc *float32, bias *float32, lo float32, hi float32)
 
-//go:noescape
-func hybridRangeAVX2(x *float32, n int) (lo float32, hi float32, bits uint32)
-
-//go:noescape
-func hybridQuantAVX2(xs *float32, ys *int8, n int, inv float32, zp float32, lo int32, hi int32)
-
-//go:noescape
-func hybridOutAVX2(dst *float32, acc *int32, rows int, n int, off *int32, sc *float32, bias *float32, lo float32, hi float32)
-
 // hybridAVX512 selects the AVX-512 loops; without it the AVX2 ones
-// (hybrid_avx2_amd64.s) run where the CPU has AVX2. Tests turn it off to
+// (f32_avx2_amd64.s) run where the CPU has AVX2. Tests turn it off to
 // run the AVX2 loops on an AVX-512 machine.
 var hybridAVX512 = hasAVX512
 

@@ -18,14 +18,8 @@ func sumPixU8AVX512(acc *int32, src *uint8, npix, C, cv int)
 //go:noescape
 func sumPixF32AVX512(acc *float32, src *float32, npix, C, cv int)
 
-// sumPixF32AVX2 is sumPixF32AVX512 8 channels at a time (cv a multiple
-// of 8), for CPUs without AVX-512; see pool_f32_avx2_amd64.s.
-//
-//go:noescape
-func sumPixF32AVX2(acc *float32, src *float32, npix, C, cv int)
-
 // poolAVX512 selects the AVX-512 loops; without it float32 sums take the
-// AVX2 loop where the CPU has AVX2 (tests turn it off to run that loop).
+// AVX2 loop sumPixF32AVX2 (f32_avx2_amd64.s) where the CPU has AVX2 (tests turn it off to run that loop).
 var poolAVX512 = hasAVX512
 
 // sumPixelsVec adds the npix consecutive pixels of px (C channels each)
