@@ -56,6 +56,7 @@ func main() {
 	}
 	sgemmAVX2(6, 2)
 	avx2SegmentedAll()
+	sgemmAVX2SmallAll()
 	s8AVX2(6, 2)
 	s8AVX2Direct(6, 2)
 	requantRowsAVX512(false)

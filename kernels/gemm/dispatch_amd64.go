@@ -40,7 +40,17 @@ var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
 // run the fused conv tiles, 6 rows or a short 2 or 4.
 var avx2F32Set = &f32Set{name: "avx2", kernels: []f32Kernel{
 	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: sgemmAVX2x6x16, direct: sgemmAVX2Dx6x16, seg: sgemmAVX2Sx6x16,
-		segF: sgemmAVX2SFx6x16, tailStep: 2, segWeight: 1, segFTail: []segFusedFn{sgemmAVX2SFx2x16, sgemmAVX2SFx4x16}},
+		segF: sgemmAVX2SFx6x16, tailStep: 2, segWeight: 1, segFTail: []segFusedFn{sgemmAVX2SFx2x16, sgemmAVX2SFx4x16},
+		// Row tails (a dense layer at batch 1 has one row) run on short
+		// tiles instead of a zero-padded 6-row one (sgemm_small.go in
+		// internal/asmgen).
+		small: [][]smallF32{
+			{{1, 6, sgemmAVX2Dx1x96, sgemmAVX2DZx1x96}, {1, 4, sgemmAVX2Dx1x64, sgemmAVX2DZx1x64}, {1, 2, sgemmAVX2Dx1x32, sgemmAVX2DZx1x32}, {1, 1, sgemmAVX2Dx1x16, sgemmAVX2DZx1x16}},
+			{{2, 2, sgemmAVX2Dx2x32, sgemmAVX2DZx2x32}, {2, 1, sgemmAVX2Dx2x16, sgemmAVX2DZx2x16}},
+			{{3, 1, sgemmAVX2Dx3x16, sgemmAVX2DZx3x16}},
+			{{4, 1, sgemmAVX2Dx4x16, sgemmAVX2DZx4x16}},
+			{{5, 1, sgemmAVX2Dx5x16, sgemmAVX2DZx5x16}},
+		}, smallWeight: 0.7},
 }}
 
 var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kernel{

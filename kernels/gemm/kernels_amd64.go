@@ -169,6 +169,96 @@ func sgemmAVX2SFx4x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float
 //go:noescape
 func sgemmAVX2SFx6x16(nseg int, kSeg int, a *float32, lda int, adj int, b *float32, c *float32, rows *int, bias *float32, lo float32, hi float32, mask uint64)
 
+// sgemmAVX2Dx1x96 adds alpha times A (1 rows of k at stride lda) times 6 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×96 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx1x96(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx1x96 stores alpha times A (1 rows of k at stride lda) times 6 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×96 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx1x96(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx1x64 adds alpha times A (1 rows of k at stride lda) times 4 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×64 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx1x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx1x64 stores alpha times A (1 rows of k at stride lda) times 4 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×64 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx1x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx1x32 adds alpha times A (1 rows of k at stride lda) times 2 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×32 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx1x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx1x32 stores alpha times A (1 rows of k at stride lda) times 2 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×32 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx1x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx1x16 adds alpha times A (1 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx1x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx1x16 stores alpha times A (1 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 1×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx1x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx2x32 adds alpha times A (2 rows of k at stride lda) times 2 packed 16-column panels (k×16 each, bs elements apart, from b) into the 2×32 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx2x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx2x32 stores alpha times A (2 rows of k at stride lda) times 2 packed 16-column panels (k×16 each, bs elements apart, from b) into the 2×32 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx2x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx2x16 adds alpha times A (2 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 2×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx2x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx2x16 stores alpha times A (2 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 2×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx2x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx3x16 adds alpha times A (3 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 3×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx3x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx3x16 stores alpha times A (3 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 3×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx3x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx4x16 adds alpha times A (4 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 4×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx4x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx4x16 stores alpha times A (4 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 4×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx4x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2Dx5x16 adds alpha times A (5 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 5×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2Dx5x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
+// sgemmAVX2DZx5x16 stores alpha times A (5 rows of k at stride lda) times 1 packed 16-column panels (k×16 each, bs elements apart, from b) into the 5×16 tile at c.
+//
+//go:noescape
+func sgemmAVX2DZx5x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+
 // s8AVX2x6x16 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×16×2) into the 6×16 tile at c.
 //
 //go:noescape

@@ -6474,6 +6474,1160 @@ pskip5:
 	VZEROUPPER
 	RET
 
+// func sgemmAVX2Dx1x96(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx1x96(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (BX)(SI*2), DX
+	ADDQ   SI, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y12
+	VFMADD231PS  (BX), Y12, Y0
+	VFMADD231PS  32(BX), Y12, Y1
+	VFMADD231PS  (BX)(SI*1), Y12, Y2
+	VFMADD231PS  32(BX)(SI*1), Y12, Y3
+	VFMADD231PS  (BX)(SI*2), Y12, Y4
+	VFMADD231PS  32(BX)(SI*2), Y12, Y5
+	VFMADD231PS  (DX), Y12, Y6
+	VFMADD231PS  32(DX), Y12, Y7
+	VFMADD231PS  (DX)(SI*1), Y12, Y8
+	VFMADD231PS  32(DX)(SI*1), Y12, Y9
+	VFMADD231PS  (DX)(SI*2), Y12, Y10
+	VFMADD231PS  32(DX)(SI*2), Y12, Y11
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y12
+	VMOVUPS      (AX), Y13
+	VFMADD231PS  Y12, Y0, Y13
+	VMOVUPS      Y13, (AX)
+	VMOVUPS      32(AX), Y13
+	VFMADD231PS  Y12, Y1, Y13
+	VMOVUPS      Y13, 32(AX)
+	VMOVUPS      64(AX), Y13
+	VFMADD231PS  Y12, Y2, Y13
+	VMOVUPS      Y13, 64(AX)
+	VMOVUPS      96(AX), Y13
+	VFMADD231PS  Y12, Y3, Y13
+	VMOVUPS      Y13, 96(AX)
+	VMOVUPS      128(AX), Y13
+	VFMADD231PS  Y12, Y4, Y13
+	VMOVUPS      Y13, 128(AX)
+	VMOVUPS      160(AX), Y13
+	VFMADD231PS  Y12, Y5, Y13
+	VMOVUPS      Y13, 160(AX)
+	VMOVUPS      192(AX), Y13
+	VFMADD231PS  Y12, Y6, Y13
+	VMOVUPS      Y13, 192(AX)
+	VMOVUPS      224(AX), Y13
+	VFMADD231PS  Y12, Y7, Y13
+	VMOVUPS      Y13, 224(AX)
+	VMOVUPS      256(AX), Y13
+	VFMADD231PS  Y12, Y8, Y13
+	VMOVUPS      Y13, 256(AX)
+	VMOVUPS      288(AX), Y13
+	VFMADD231PS  Y12, Y9, Y13
+	VMOVUPS      Y13, 288(AX)
+	VMOVUPS      320(AX), Y13
+	VFMADD231PS  Y12, Y10, Y13
+	VMOVUPS      Y13, 320(AX)
+	VMOVUPS      352(AX), Y13
+	VFMADD231PS  Y12, Y11, Y13
+	VMOVUPS      Y13, 352(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx1x96(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx1x96(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (BX)(SI*2), DX
+	ADDQ   SI, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y12
+	VFMADD231PS  (BX), Y12, Y0
+	VFMADD231PS  32(BX), Y12, Y1
+	VFMADD231PS  (BX)(SI*1), Y12, Y2
+	VFMADD231PS  32(BX)(SI*1), Y12, Y3
+	VFMADD231PS  (BX)(SI*2), Y12, Y4
+	VFMADD231PS  32(BX)(SI*2), Y12, Y5
+	VFMADD231PS  (DX), Y12, Y6
+	VFMADD231PS  32(DX), Y12, Y7
+	VFMADD231PS  (DX)(SI*1), Y12, Y8
+	VFMADD231PS  32(DX)(SI*1), Y12, Y9
+	VFMADD231PS  (DX)(SI*2), Y12, Y10
+	VFMADD231PS  32(DX)(SI*2), Y12, Y11
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y12
+	VMULPS       Y12, Y0, Y13
+	VMOVUPS      Y13, (AX)
+	VMULPS       Y12, Y1, Y13
+	VMOVUPS      Y13, 32(AX)
+	VMULPS       Y12, Y2, Y13
+	VMOVUPS      Y13, 64(AX)
+	VMULPS       Y12, Y3, Y13
+	VMOVUPS      Y13, 96(AX)
+	VMULPS       Y12, Y4, Y13
+	VMOVUPS      Y13, 128(AX)
+	VMULPS       Y12, Y5, Y13
+	VMOVUPS      Y13, 160(AX)
+	VMULPS       Y12, Y6, Y13
+	VMOVUPS      Y13, 192(AX)
+	VMULPS       Y12, Y7, Y13
+	VMOVUPS      Y13, 224(AX)
+	VMULPS       Y12, Y8, Y13
+	VMOVUPS      Y13, 256(AX)
+	VMULPS       Y12, Y9, Y13
+	VMOVUPS      Y13, 288(AX)
+	VMULPS       Y12, Y10, Y13
+	VMOVUPS      Y13, 320(AX)
+	VMULPS       Y12, Y11, Y13
+	VMOVUPS      Y13, 352(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx1x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx1x64(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (BX)(SI*2), DX
+	ADDQ   SI, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  (BX), Y8, Y0
+	VFMADD231PS  32(BX), Y8, Y1
+	VFMADD231PS  (BX)(SI*1), Y8, Y2
+	VFMADD231PS  32(BX)(SI*1), Y8, Y3
+	VFMADD231PS  (BX)(SI*2), Y8, Y4
+	VFMADD231PS  32(BX)(SI*2), Y8, Y5
+	VFMADD231PS  (DX), Y8, Y6
+	VFMADD231PS  32(DX), Y8, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y8
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y0, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y1, Y9
+	VMOVUPS      Y9, 32(AX)
+	VMOVUPS      64(AX), Y9
+	VFMADD231PS  Y8, Y2, Y9
+	VMOVUPS      Y9, 64(AX)
+	VMOVUPS      96(AX), Y9
+	VFMADD231PS  Y8, Y3, Y9
+	VMOVUPS      Y9, 96(AX)
+	VMOVUPS      128(AX), Y9
+	VFMADD231PS  Y8, Y4, Y9
+	VMOVUPS      Y9, 128(AX)
+	VMOVUPS      160(AX), Y9
+	VFMADD231PS  Y8, Y5, Y9
+	VMOVUPS      Y9, 160(AX)
+	VMOVUPS      192(AX), Y9
+	VFMADD231PS  Y8, Y6, Y9
+	VMOVUPS      Y9, 192(AX)
+	VMOVUPS      224(AX), Y9
+	VFMADD231PS  Y8, Y7, Y9
+	VMOVUPS      Y9, 224(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx1x64(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx1x64(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (BX)(SI*2), DX
+	ADDQ   SI, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  (BX), Y8, Y0
+	VFMADD231PS  32(BX), Y8, Y1
+	VFMADD231PS  (BX)(SI*1), Y8, Y2
+	VFMADD231PS  32(BX)(SI*1), Y8, Y3
+	VFMADD231PS  (BX)(SI*2), Y8, Y4
+	VFMADD231PS  32(BX)(SI*2), Y8, Y5
+	VFMADD231PS  (DX), Y8, Y6
+	VFMADD231PS  32(DX), Y8, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, DX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y1, Y9
+	VMOVUPS      Y9, 32(AX)
+	VMULPS       Y8, Y2, Y9
+	VMOVUPS      Y9, 64(AX)
+	VMULPS       Y8, Y3, Y9
+	VMOVUPS      Y9, 96(AX)
+	VMULPS       Y8, Y4, Y9
+	VMOVUPS      Y9, 128(AX)
+	VMULPS       Y8, Y5, Y9
+	VMOVUPS      Y9, 160(AX)
+	VMULPS       Y8, Y6, Y9
+	VMOVUPS      Y9, 192(AX)
+	VMULPS       Y8, Y7, Y9
+	VMOVUPS      Y9, 224(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx1x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx1x32(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y4
+	VFMADD231PS  (BX), Y4, Y0
+	VFMADD231PS  32(BX), Y4, Y1
+	VFMADD231PS  (BX)(SI*1), Y4, Y2
+	VFMADD231PS  32(BX)(SI*1), Y4, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y4
+	VMOVUPS      (AX), Y5
+	VFMADD231PS  Y4, Y0, Y5
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      32(AX), Y5
+	VFMADD231PS  Y4, Y1, Y5
+	VMOVUPS      Y5, 32(AX)
+	VMOVUPS      64(AX), Y5
+	VFMADD231PS  Y4, Y2, Y5
+	VMOVUPS      Y5, 64(AX)
+	VMOVUPS      96(AX), Y5
+	VFMADD231PS  Y4, Y3, Y5
+	VMOVUPS      Y5, 96(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx1x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx1x32(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y4
+	VFMADD231PS  (BX), Y4, Y0
+	VFMADD231PS  32(BX), Y4, Y1
+	VFMADD231PS  (BX)(SI*1), Y4, Y2
+	VFMADD231PS  32(BX)(SI*1), Y4, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y4
+	VMULPS       Y4, Y0, Y5
+	VMOVUPS      Y5, (AX)
+	VMULPS       Y4, Y1, Y5
+	VMOVUPS      Y5, 32(AX)
+	VMULPS       Y4, Y2, Y5
+	VMOVUPS      Y5, 64(AX)
+	VMULPS       Y4, Y3, Y5
+	VMOVUPS      Y5, 96(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx1x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx1x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y2
+	VFMADD231PS  (BX), Y2, Y0
+	VFMADD231PS  32(BX), Y2, Y1
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y2
+	VMOVUPS      (AX), Y3
+	VFMADD231PS  Y2, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	VMOVUPS      32(AX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VMOVUPS      Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx1x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx1x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VBROADCASTSS (CX), Y2
+	VFMADD231PS  (BX), Y2, Y0
+	VFMADD231PS  32(BX), Y2, Y1
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y2
+	VMULPS       Y2, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	VMULPS       Y2, Y1, Y3
+	VMOVUPS      Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx2x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx2x32(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VMOVUPS      (BX)(SI*1), Y10
+	VMOVUPS      32(BX)(SI*1), Y11
+	VBROADCASTSS (CX), Y12
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (CX)(DX*1), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y8
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y0, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y1, Y9
+	VMOVUPS      Y9, 32(AX)
+	VMOVUPS      64(AX), Y9
+	VFMADD231PS  Y8, Y2, Y9
+	VMOVUPS      Y9, 64(AX)
+	VMOVUPS      96(AX), Y9
+	VFMADD231PS  Y8, Y3, Y9
+	VMOVUPS      Y9, 96(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y4, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y5, Y9
+	VMOVUPS      Y9, 32(AX)
+	VMOVUPS      64(AX), Y9
+	VFMADD231PS  Y8, Y6, Y9
+	VMOVUPS      Y9, 64(AX)
+	VMOVUPS      96(AX), Y9
+	VFMADD231PS  Y8, Y7, Y9
+	VMOVUPS      Y9, 96(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx2x32(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx2x32(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VMOVUPS      (BX)(SI*1), Y10
+	VMOVUPS      32(BX)(SI*1), Y11
+	VBROADCASTSS (CX), Y12
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (CX)(DX*1), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y1, Y9
+	VMOVUPS      Y9, 32(AX)
+	VMULPS       Y8, Y2, Y9
+	VMOVUPS      Y9, 64(AX)
+	VMULPS       Y8, Y3, Y9
+	VMOVUPS      Y9, 96(AX)
+	ADDQ         CX, AX
+	VMULPS       Y8, Y4, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y5, Y9
+	VMOVUPS      Y9, 32(AX)
+	VMULPS       Y8, Y6, Y9
+	VMOVUPS      Y9, 64(AX)
+	VMULPS       Y8, Y7, Y9
+	VMOVUPS      Y9, 96(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx2x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx2x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y4
+	VMOVUPS      32(BX), Y5
+	VBROADCASTSS (CX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (CX)(DX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y4
+	VMOVUPS      (AX), Y5
+	VFMADD231PS  Y4, Y0, Y5
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      32(AX), Y5
+	VFMADD231PS  Y4, Y1, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y5
+	VFMADD231PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      32(AX), Y5
+	VFMADD231PS  Y4, Y3, Y5
+	VMOVUPS      Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx2x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx2x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y4
+	VMOVUPS      32(BX), Y5
+	VBROADCASTSS (CX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (CX)(DX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y4
+	VMULPS       Y4, Y0, Y5
+	VMOVUPS      Y5, (AX)
+	VMULPS       Y4, Y1, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y4, Y2, Y5
+	VMOVUPS      Y5, (AX)
+	VMULPS       Y4, Y3, Y5
+	VMOVUPS      Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx3x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx3x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y6
+	VMOVUPS      32(BX), Y7
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (CX)(DX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (CX)(DX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y6
+	VMOVUPS      (AX), Y7
+	VFMADD231PS  Y6, Y0, Y7
+	VMOVUPS      Y7, (AX)
+	VMOVUPS      32(AX), Y7
+	VFMADD231PS  Y6, Y1, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y7
+	VFMADD231PS  Y6, Y2, Y7
+	VMOVUPS      Y7, (AX)
+	VMOVUPS      32(AX), Y7
+	VFMADD231PS  Y6, Y3, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y7
+	VFMADD231PS  Y6, Y4, Y7
+	VMOVUPS      Y7, (AX)
+	VMOVUPS      32(AX), Y7
+	VFMADD231PS  Y6, Y5, Y7
+	VMOVUPS      Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx3x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx3x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y6
+	VMOVUPS      32(BX), Y7
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  Y6, Y8, Y0
+	VFMADD231PS  Y7, Y8, Y1
+	VBROADCASTSS (CX)(DX*1), Y8
+	VFMADD231PS  Y6, Y8, Y2
+	VFMADD231PS  Y7, Y8, Y3
+	VBROADCASTSS (CX)(DX*2), Y8
+	VFMADD231PS  Y6, Y8, Y4
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y6
+	VMULPS       Y6, Y0, Y7
+	VMOVUPS      Y7, (AX)
+	VMULPS       Y6, Y1, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y6, Y2, Y7
+	VMOVUPS      Y7, (AX)
+	VMULPS       Y6, Y3, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y6, Y4, Y7
+	VMOVUPS      Y7, (AX)
+	VMULPS       Y6, Y5, Y7
+	VMOVUPS      Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx4x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx4x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VBROADCASTSS (CX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (CX)(DX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (CX)(DX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y8
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y0, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y1, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y2, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y3, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y4, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y5, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y9
+	VFMADD231PS  Y8, Y6, Y9
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      32(AX), Y9
+	VFMADD231PS  Y8, Y7, Y9
+	VMOVUPS      Y9, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx4x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx4x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VBROADCASTSS (CX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (CX)(DX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (CX)(DX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y1, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y8, Y2, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y3, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y8, Y4, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y5, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y8, Y6, Y9
+	VMOVUPS      Y9, (AX)
+	VMULPS       Y8, Y7, Y9
+	VMOVUPS      Y9, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2Dx5x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2Dx5x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y10
+	VMOVUPS      32(BX), Y11
+	VBROADCASTSS (CX), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS (CX)(DX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (CX)(DX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS (SI)(DX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y10
+	VMOVUPS      (AX), Y11
+	VFMADD231PS  Y10, Y0, Y11
+	VMOVUPS      Y11, (AX)
+	VMOVUPS      32(AX), Y11
+	VFMADD231PS  Y10, Y1, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y11
+	VFMADD231PS  Y10, Y2, Y11
+	VMOVUPS      Y11, (AX)
+	VMOVUPS      32(AX), Y11
+	VFMADD231PS  Y10, Y3, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y11
+	VFMADD231PS  Y10, Y4, Y11
+	VMOVUPS      Y11, (AX)
+	VMOVUPS      32(AX), Y11
+	VFMADD231PS  Y10, Y5, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y11
+	VFMADD231PS  Y10, Y6, Y11
+	VMOVUPS      Y11, (AX)
+	VMOVUPS      32(AX), Y11
+	VFMADD231PS  Y10, Y7, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      (AX), Y11
+	VFMADD231PS  Y10, Y8, Y11
+	VMOVUPS      Y11, (AX)
+	VMOVUPS      32(AX), Y11
+	VFMADD231PS  Y10, Y9, Y11
+	VMOVUPS      Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2DZx5x16(k int, a *float32, lda int, b *float32, bs int, c *float32, ldc int, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemmAVX2DZx5x16(SB), NOSPLIT, $0-60
+	MOVQ   k+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   lda+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   bs+32(FP), SI
+	SHLQ   $0x02, DX
+	SHLQ   $0x02, SI
+	LEAQ   (CX)(DX*2), SI
+	ADDQ   DX, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	TESTQ  AX, AX
+	JE     store
+
+loop:
+	VMOVUPS      (BX), Y10
+	VMOVUPS      32(BX), Y11
+	VBROADCASTSS (CX), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS (CX)(DX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (CX)(DX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS (SI)(DX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	ADDQ         $0x00000004, CX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, BX
+	DECQ         AX
+	JNE          loop
+
+store:
+	MOVQ         c+40(FP), AX
+	MOVQ         ldc+48(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+56(FP), Y10
+	VMULPS       Y10, Y0, Y11
+	VMOVUPS      Y11, (AX)
+	VMULPS       Y10, Y1, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y10, Y2, Y11
+	VMOVUPS      Y11, (AX)
+	VMULPS       Y10, Y3, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y10, Y4, Y11
+	VMOVUPS      Y11, (AX)
+	VMULPS       Y10, Y5, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y10, Y6, Y11
+	VMOVUPS      Y11, (AX)
+	VMULPS       Y10, Y7, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	VMULPS       Y10, Y8, Y11
+	VMOVUPS      Y11, (AX)
+	VMULPS       Y10, Y9, Y11
+	VMOVUPS      Y11, 32(AX)
+	VZEROUPPER
+	RET
+
 // func s8AVX2x6x16(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
 // Requires: AVX, AVX2
 TEXT ·s8AVX2x6x16(SB), NOSPLIT, $0-48

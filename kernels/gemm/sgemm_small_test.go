@@ -43,6 +43,17 @@ func sameBits(got, want []float32) int {
 	return -1
 }
 
+// everyF32Kernel lists the kernels of every float family this CPU runs
+// (AVX-512, AVX2, Go), so the AVX2 tiles are tested on AVX-512 machines
+// too.
+func everyF32Kernel() []f32Kernel {
+	var ks []f32Kernel
+	for _, set := range f32Sets() {
+		ks = append(ks, set.kernels...)
+	}
+	return ks
+}
+
 // smallShapesCase is one random shape of the small-tile differential test.
 func smallShapesCase(r *rand.Rand) (m, n, k int) {
 	m = 1 + r.IntN(7)
@@ -61,7 +72,7 @@ func smallShapesCase(r *rand.Rand) (m, n, k int) {
 // partial tile.
 func TestSmallTilesBitIdentical(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 64))
-	for _, kern := range defaultF32.kernels {
+	for _, kern := range everyF32Kernel() {
 		if kern.small == nil {
 			continue
 		}
@@ -102,7 +113,7 @@ func TestSmallTilesBitIdentical(t *testing.T) {
 // full tiles bit for bit, since each accumulator ends in the same FMA.
 func TestSmallTilesSgemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 65))
-	for _, kern := range defaultF32.kernels {
+	for _, kern := range everyF32Kernel() {
 		if kern.small == nil {
 			continue
 		}
