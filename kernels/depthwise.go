@@ -125,6 +125,9 @@ func prepareDepthwiseConv2DWith(op *graph.Op, ins, outs []*graph.Tensor, rnd fix
 		// TFLite's 16x8 depthwise always accumulates in int64.
 		rq.acc64 = true
 		d.rq, d.wi = rq, wv
+		if f := newDwInt16Fast(d, x16Best()); f != nil && !ref {
+			return f, nil
+		}
 		return &depthwiseInt16{d}, nil
 	case in.DType == graph.UInt8 && out.DType == graph.UInt8:
 		return newDepthwiseU8(rnd, d, in, w, bias, out, opts.Activation, ref)

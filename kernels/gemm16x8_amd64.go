@@ -81,3 +81,33 @@ func x16Requant64Vec(e *x16Epi, dst []int16, acc []int32, j0 int, lv x16Level) i
 	}
 	return 0
 }
+
+// dw16Vec runs the 16x8 depthwise sums' vector loop of level lv on the
+// largest whole number of channel blocks and returns how many channels
+// it did (see dwInt16Fast.sums; xoff is not empty).
+func dw16Vec(lv x16Level, acc []int32, src []int16, xoff, woff []int64, w []int32) int {
+	lanes := 0
+	switch {
+	case lv >= x16AVX512:
+		lanes = 16
+	case lv == x16AVX2:
+		lanes = 8
+	default:
+		return 0
+	}
+	c := len(acc) / lanes * lanes
+	if c == 0 {
+		return 0
+	}
+	// Every tap's c values lie inside src and w (offsets are in-image
+	// pixels and in-window taps).
+	for t, xo := range xoff {
+		_, _ = src[int(xo)+c-1], w[int(woff[t])+c-1]
+	}
+	if lanes == 16 {
+		x16DwAVX512(&src[0], &xoff[0], &woff[0], len(xoff), &w[0], c, &acc[0])
+	} else {
+		x16DwAVX2(&src[0], &xoff[0], &woff[0], len(xoff), &w[0], c, &acc[0])
+	}
+	return c
+}

@@ -691,3 +691,79 @@ step:
 done:
 	VZEROUPPER
 	RET
+
+// func x16DwAVX512(x *int16, xoff *int64, woff *int64, taps int, w *int32, c int, acc *int32)
+// Requires: AVX, AVX512F
+TEXT ·x16DwAVX512(SB), NOSPLIT, $0-56
+	MOVQ  x+0(FP), AX
+	MOVQ  xoff+8(FP), CX
+	MOVQ  woff+16(FP), DX
+	MOVQ  taps+24(FP), BX
+	MOVQ  w+32(FP), SI
+	MOVQ  c+40(FP), DI
+	MOVQ  acc+48(FP), R8
+	XORQ  R9, R9
+	TESTQ DI, DI
+	JZ    done
+
+block:
+	VPXORD Z0, Z0, Z0
+	XORQ   R10, R10
+
+tap:
+	MOVQ      (CX)(R10*8), R11
+	MOVQ      (DX)(R10*8), R12
+	ADDQ      R9, R11
+	ADDQ      R9, R12
+	VPMOVSXWD (AX)(R11*2), Z1
+	VPMULLD   (SI)(R12*4), Z1, Z1
+	VPADDD    Z1, Z0, Z0
+	INCQ      R10
+	CMPQ      R10, BX
+	JB        tap
+	VMOVDQU32 Z0, (R8)(R9*4)
+	ADDQ      $0x10, R9
+	CMPQ      R9, DI
+	JB        block
+
+done:
+	VZEROUPPER
+	RET
+
+// func x16DwAVX2(x *int16, xoff *int64, woff *int64, taps int, w *int32, c int, acc *int32)
+// Requires: AVX, AVX2
+TEXT ·x16DwAVX2(SB), NOSPLIT, $0-56
+	MOVQ  x+0(FP), AX
+	MOVQ  xoff+8(FP), CX
+	MOVQ  woff+16(FP), DX
+	MOVQ  taps+24(FP), BX
+	MOVQ  w+32(FP), SI
+	MOVQ  c+40(FP), DI
+	MOVQ  acc+48(FP), R8
+	XORQ  R9, R9
+	TESTQ DI, DI
+	JZ    done
+
+block:
+	VPXOR Y0, Y0, Y0
+	XORQ  R10, R10
+
+tap:
+	MOVQ      (CX)(R10*8), R11
+	MOVQ      (DX)(R10*8), R12
+	ADDQ      R9, R11
+	ADDQ      R9, R12
+	VPMOVSXWD (AX)(R11*2), Y1
+	VPMULLD   (SI)(R12*4), Y1, Y1
+	VPADDD    Y1, Y0, Y0
+	INCQ      R10
+	CMPQ      R10, BX
+	JB        tap
+	VMOVDQU   Y0, (R8)(R9*4)
+	ADDQ      $0x08, R9
+	CMPQ      R9, DI
+	JB        block
+
+done:
+	VZEROUPPER
+	RET

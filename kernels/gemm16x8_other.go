@@ -13,3 +13,6 @@ func x16TileFor(n int, lv x16Level) x16Tile { return x16GoTile() }
 
 // x16Requant64Vec does nothing here: the Go loop takes every value.
 func x16Requant64Vec(e *x16Epi, dst []int16, acc []int32, j0 int, lv x16Level) int { return 0 }
+
+// dw16Vec does nothing here: the Go loop takes every channel.
+func dw16Vec(lv x16Level, acc []int32, src []int16, xoff, woff []int64, w []int32) int { return 0 }

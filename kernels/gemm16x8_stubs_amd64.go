@@ -53,3 +53,13 @@ func x16Requant64AVX512(acc *int32, bias *int64, red *int64, half *int64, tot *i
 //
 //go:noescape
 func x16Requant64AVX2(acc *int32, bias *int64, red *int64, half *int64, tot *int64, itot *int64, dst *int16, n int, zp int32, lo int32, hi int32)
+
+// x16DwAVX512 sets acc[ch] = Σ_t x[xoff[t]+ch]·w[woff[t]+ch] (int32) for ch < c, c a multiple of 16, taps ≥ 1.
+//
+//go:noescape
+func x16DwAVX512(x *int16, xoff *int64, woff *int64, taps int, w *int32, c int, acc *int32)
+
+// x16DwAVX2 sets acc[ch] = Σ_t x[xoff[t]+ch]·w[woff[t]+ch] (int32) for ch < c, c a multiple of 8, taps ≥ 1.
+//
+//go:noescape
+func x16DwAVX2(x *int16, xoff *int64, woff *int64, taps int, w *int32, c int, acc *int32)

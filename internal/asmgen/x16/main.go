@@ -1,7 +1,8 @@
 // Command x16 generates kernels/gemm16x8_amd64.s and its Go declarations
 // (kernels/gemm16x8_stubs_amd64.go) with avo: the pair-product tiles of
 // the 16x8 (int16 activations, int8 weights) CONV_2D and FULLY_CONNECTED
-// kernels and their int64 epilogue (kernels/gemm16x8.go). Run from
+// kernels, their int64 epilogue (kernels/gemm16x8.go) and the 16x8
+// DEPTHWISE_CONV_2D's pixel sums (kernels/depthwise16x8.go). Run from
 // internal/asmgen:
 //
 //	go run ./x16 -out ../../kernels/gemm16x8_amd64.s -stubs ../../kernels/gemm16x8_stubs_amd64.go -pkg kernels
@@ -26,6 +27,8 @@ func main() {
 	}
 	x16Requant64AVX512()
 	x16Requant64AVX2()
+	x16Depthwise("AVX512")
+	x16Depthwise("AVX2")
 	Generate()
 }
 
@@ -268,4 +271,64 @@ func bcast32(name string, v VecVirtual) {
 	x := XMM()
 	MOVD(g, x)
 	VPBROADCASTD(x, v)
+}
+
+// x16Depthwise emits one output pixel's depthwise sums for the first c
+// channels (a multiple of the lanes): acc[ch] = Σ_t x[xoff[t]+ch] ·
+// w[woff[t]+ch] in int32 over taps window taps, x int16 and w the int8
+// weights widened to int32. Each block of channels keeps its sum in one
+// register across the taps (VPMOVSXWD, VPMULLD, VPADDD); the caller
+// bounds the taps so that the sums cannot wrap.
+func x16Depthwise(isa string) {
+	lanes := 16
+	vec := func() VecVirtual { return ZMM() }
+	if isa == "AVX2" {
+		lanes = 8
+		vec = func() VecVirtual { return YMM() }
+	}
+	name := "x16Dw" + isa
+	TEXT(name, NOSPLIT, "func(x *int16, xoff, woff *int64, taps int, w *int32, c int, acc *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets acc[ch] = Σ_t x[xoff[t]+ch]·w[woff[t]+ch] (int32) for ch < c, c a multiple of %d, taps ≥ 1.", name, lanes))
+	x := Load(Param("x"), GP64())
+	xoff := Load(Param("xoff"), GP64())
+	woff := Load(Param("woff"), GP64())
+	taps := Load(Param("taps"), GP64())
+	w := Load(Param("w"), GP64())
+	c := Load(Param("c"), GP64())
+	acc := Load(Param("acc"), GP64())
+	ch, t, xo, wo := GP64(), GP64(), GP64(), GP64()
+	a, v := vec(), vec()
+	XORQ(ch, ch)
+	TESTQ(c, c)
+	JZ(LabelRef("done"))
+	Label("block")
+	if isa == "AVX2" {
+		VPXOR(a, a, a)
+	} else {
+		VPXORD(a, a, a)
+	}
+	XORQ(t, t)
+	Label("tap")
+	MOVQ(Mem{Base: xoff, Index: t, Scale: 8}, xo)
+	MOVQ(Mem{Base: woff, Index: t, Scale: 8}, wo)
+	ADDQ(ch, xo)
+	ADDQ(ch, wo)
+	VPMOVSXWD(Mem{Base: x, Index: xo, Scale: 2}, v)
+	VPMULLD(Mem{Base: w, Index: wo, Scale: 4}, v, v)
+	VPADDD(v, a, a)
+	INCQ(t)
+	CMPQ(t, taps)
+	JB(LabelRef("tap"))
+	if isa == "AVX2" {
+		VMOVDQU(a, Mem{Base: acc, Index: ch, Scale: 4})
+	} else {
+		VMOVDQU32(a, Mem{Base: acc, Index: ch, Scale: 4})
+	}
+	ADDQ(U8(lanes), ch)
+	CMPQ(ch, c)
+	JB(LabelRef("block"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }

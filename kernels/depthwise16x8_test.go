@@ -1,0 +1,118 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
+)
+
+func TestDepthwise16x8MatchesReference(t *testing.T) {
+	r := rand.New(rand.NewSource(1608))
+	iters := 100
+	if testing.Short() {
+		iters = 30
+	}
+	for it := 0; it < iters; it++ {
+		inH, inW, C := 1+r.Intn(10), 1+r.Intn(10), 1+r.Intn(70)
+		fH, fW := 1+r.Intn(min(5, inH)), 1+r.Intn(min(5, inW))
+		mult := 1
+		if it%10 == 9 {
+			mult = 2 // the reference loop runs (no fast form)
+		}
+		if it%10 == 4 { // tall windows, extreme values
+			inH, fH, fW = 30+r.Intn(5), 25+r.Intn(5), 1
+		}
+		opts := &graph.DepthwiseConv2DOptions{Padding: graph.PaddingSame, StrideH: 1 + r.Intn(2), StrideW: 1 + r.Intn(2), DilationH: 1, DilationW: 1, DepthMultiplier: mult}
+		if r.Intn(3) == 0 {
+			opts.Padding = graph.PaddingValid
+		}
+		if r.Intn(5) == 0 && fH <= 2 && fW <= 2 && inH >= 3 && inW >= 3 {
+			opts.DilationH, opts.DilationW = 2, 1+r.Intn(2)
+		}
+		opts.Activation = []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[r.Intn(3)]
+		batch := []int{1, 3, 64}[r.Intn(3)]
+		outH, outW := inH, inW
+		if opts.Padding == graph.PaddingValid {
+			outH, outW = inH-(fH-1)*opts.DilationH, inW-(fW-1)*opts.DilationW
+		}
+		outH, outW = (outH+opts.StrideH-1)/opts.StrideH, (outW+opts.StrideW-1)/opts.StrideW
+		outC := C * mult
+		taps := fH * fW
+		wv, ws := x16Weights(r, outC, taps) // scales per output channel
+		extreme := it%10 == 4
+		oscale := x16OutScale(r, taps)
+		if extreme {
+			x16Extreme(r, wv)
+			oscale *= 8
+		}
+		in := qt("in", graph.Int16, []int{1, inH, inW, C}, []float32{0.5}, []int64{0})
+		out := qt("out", graph.Int16, []int{1, outH, outW, outC}, []float32{oscale}, []int64{0})
+		w := constI8("w", graph.Int8, []int{1, fH, fW, outC}, wv, ws)
+		w.Quant.Axis = 3
+		bias := x16Bias(r, r.Intn(3), outC)
+		op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: opts}
+		ins := []*graph.Tensor{in, w, bias}
+		x := &Buffer{DType: graph.Int16, I16: x16Inputs(r, batch*inH*inW*C, extreme)}
+		for _, rnd := range x16Roundings {
+			ref, err := prepareDepthwiseConv2DWith(op, ins, []*graph.Tensor{out}, rnd, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := &Buffer{DType: graph.Int16, I16: make([]int16, batch*outH*outW*outC)}
+			if err := ref.Run([]*Buffer{x}, []*Buffer{want}); err != nil {
+				t.Fatal(err)
+			}
+			fast, err := prepareDepthwiseConv2DWith(op, ins, []*graph.Tensor{out}, rnd, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fk, ok := fast.(*dwInt16Fast)
+			if ok != (mult == 1) {
+				t.Fatalf("16x8 depthwise with multiplier %d prepared as %T", mult, fast)
+			}
+			if !ok {
+				continue
+			}
+			for _, lv := range x16Levels() {
+				k := newDwInt16Fast(fk.depthwise, lv)
+				got := &Buffer{DType: graph.Int16, I16: make([]int16, len(want.I16))}
+				if err := k.Run([]*Buffer{x}, []*Buffer{got}); err != nil {
+					t.Fatal(err)
+				}
+				name := fmt.Sprintf("iter %d %dx%dx%d f%dx%d s%d,%d d%d,%d %v, batch %d, %v, level %d",
+					it, inH, inW, C, fH, fW, opts.StrideH, opts.StrideW, opts.DilationH, opts.DilationW, opts.Padding, batch, rnd, lv)
+				x16Equal(t, name, got.I16, want.I16)
+			}
+		}
+	}
+}
+
+func BenchmarkDepthwise16x8(b *testing.B) {
+	for _, ref := range []bool{true, false} {
+		b.Run(map[bool]string{true: "ref", false: "fast"}[ref], func(b *testing.B) {
+			r := rand.New(rand.NewSource(1))
+			const h, w, c = 25, 5, 64
+			wv, ws := x16Weights(r, c, 9)
+			in := qt("in", graph.Int16, []int{1, h, w, c}, []float32{0.5}, []int64{0})
+			out := qt("out", graph.Int16, []int{1, h, w, c}, []float32{x16OutScale(r, 9)}, []int64{0})
+			wt := constI8("w", graph.Int8, []int{1, 3, 3, c}, wv, ws)
+			wt.Quant.Axis = 3
+			op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, DepthMultiplier: 1, Activation: graph.ActRelu}}
+			k, err := prepareDepthwiseConv2DWith(op, []*graph.Tensor{in, wt, x16Bias(r, 2, c)}, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, ref)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := &Buffer{DType: graph.Int16, I16: x16Inputs(r, h*w*c, false)}
+			y := &Buffer{DType: graph.Int16, I16: make([]int16, h*w*c)}
+			b.ResetTimer()
+			for range b.N {
+				if err := k.Run([]*Buffer{x}, []*Buffer{y}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
