@@ -515,6 +515,9 @@ type convInt8 struct {
 	// fused, when set, runs seg through the fused requantizing kernels
 	// (conv_seg_s8.go) instead of segPool's path.
 	fused *segS8Fused
+	// wide, when set, runs seg through the wide fused kernels
+	// (conv_seg_s8w.go: int16 pairs, CPUs without AVX-512).
+	wide *segS8Wide
 	// padCol, when set, runs the im2col path from a padded image
 	// (conv_padcol.go).
 	padCol *padCol
@@ -552,6 +555,12 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 	// gemm rejected keeps the im2col path with the plain-Go epilogue.
 	if rq.fast != nil {
 		k.seg = newSegPlan(g, path)
+	}
+	if p := k.seg; p != nil {
+		if k.wide = newSegS8Wide(p, g, wv, rq.fast, zpIn); k.wide != nil {
+			k.w = k.wide.w
+			return k, nil
+		}
 	}
 	if p := k.seg; p != nil {
 		k.w = gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), p.seg)
@@ -596,6 +605,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	if c.fused != nil {
 		c.runSegS8Fused(batch, src, dst)
+		return nil
+	}
+	if c.wide != nil {
+		c.runSegS8Wide(batch, src, dst)
 		return nil
 	}
 	if c.pw != nil {

@@ -71,6 +71,7 @@ func main() {
 	s8VNNISegmentedFusedAll()
 	requantRowsAVX2(false)
 	requantRowsAVX2(true)
+	s8AVX2SegmentedFusedAll()
 	Generate()
 }
 

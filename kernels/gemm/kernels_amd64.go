@@ -563,3 +563,28 @@ func requantS8DoubleRowsAVX2(rows int, n int, acc *int32, lda int, params *int32
 //
 //go:noescape
 func requantS8FP32RowsAVX2(rows int, n int, acc *int32, lda int, params *int32, dst *int8, ldo int, zlh *int32)
+
+// s8AVX2SFx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).
+//
+//go:noescape
+func s8AVX2SFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFCx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).
+//
+//go:noescape
+func s8AVX2SFCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFDx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).
+//
+//go:noescape
+func s8AVX2SFDx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFDCx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).
+//
+//go:noescape
+func s8AVX2SFDCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFFx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).
+//
+//go:noescape
+func s8AVX2SFFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)

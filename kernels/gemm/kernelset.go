@@ -170,6 +170,9 @@ type s8Kernel struct {
 	// clamp. These are the single-rounding kernels; segFusedDouble
 	// gives the double-rounding ones of the same tile.
 	segF [2]s8SegFusedFn
+	// segWide, when set, are the fused segmented kernels over int16 A
+	// (MulRequantSegmentedRowsWide), for the int16-pair format.
+	segWide *s8SegWide
 }
 
 // s8SegFusedFn is a fused int8 segmented micro-kernel: A holds u8-offset

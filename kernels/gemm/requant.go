@@ -43,6 +43,13 @@ type Requant struct {
 	// fast: params has the fast layout (fastParams), which the fused
 	// segmented kernels of the same rounding read.
 	fast bool
+	// wideP is the parameter block of the fused AVX2 kernels (see
+	// wideParams), nil when the parameters are outside their range.
+	wideP []int32
+	// consts8 holds outZP, lo, hi (int32) and, for fp32, lo − outZP and
+	// hi − outZP (float32), each repeated in 8 lanes, for the AVX2
+	// kernels, which have no broadcast operands.
+	consts8 [40]int32
 }
 
 // NewRequant validates and prepares per-channel parameters for n = len(mult)
@@ -80,7 +87,9 @@ func NewRequant(mode fixedpoint.Rounding, bias, mult []int32, shift []int, outZP
 		r.asm = requantDoubleAVX2Asm()
 		r.asm8 = r.asm != nil
 	}
+	r.setConsts8()
 	if fp := r.fastParams(); fp != nil {
+		r.wideP = wideParams(fp)
 		if asm := requantFastAsm(r.single, lo > -128 || hi < 127); asm != nil {
 			r.params, r.asm, r.fast, r.asm8 = fp, asm, true, false
 		}
@@ -155,6 +164,8 @@ func NewRequantFP32(bias []int32, scale []float32, outZP, lo, hi int32) (*Requan
 		r.params[g*112+16+l] = int32(math.Float32bits(scale[j]))
 	}
 	r.zlh = [5]int32{outZP, lo, hi, int32(math.Float32bits(float32(lo - outZP))), int32(math.Float32bits(float32(hi - outZP)))}
+	r.wideP = r.params
+	r.setConsts8()
 	if asm := requantFP32Asm(lo > -128 || hi < 127); asm != nil {
 		r.asm, r.fast = asm, true
 	} else if asm := requantFP32AVX2Asm(); asm != nil {

@@ -32,6 +32,10 @@ type PackedS8 struct {
 	// seg > 0 marks PackS8Segmented weights; segQ > 0 means the panels
 	// hold each segment padded to segQ groups of 4 (for kern.seg).
 	seg, segQ int
+	// wide marks PackS8SegmentedWide weights: int16-pair panels with
+	// each segment padded to segQ pairs, for MulRequantSegmentedRowsWide
+	// only.
+	wide bool
 }
 
 // PackS8 packs b (n rows of k int8 weights, row stride ldb) for Mul.

@@ -57,7 +57,7 @@ func packS8SegWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 // pixels of each Wp-wide output row. p must come from PackS8Segmented.
 func (p *PackedS8) MulRequantSegmented(threads, m int, a []int8, lda, segStride int, aOffset int32, rq *Requant, out []int8, ldo int) {
 	seg := p.seg
-	if seg <= 0 {
+	if seg <= 0 || p.wide {
 		panic("gemm: MulRequantSegmented: weights not packed with PackS8Segmented")
 	}
 	if m < 0 || lda < 0 || segStride < seg {

@@ -38,7 +38,7 @@ func (k *s8Kernel) segFused(rq *Requant) [2]s8SegFusedFn {
 // by the row copies.
 func (p *PackedS8) MulRequantSegmentedRows(threads, m int, a []int8, lda, segStride int, aOffset int32, rq *Requant, out []int8, rm *RowMap) {
 	seg, n := p.seg, p.n
-	if seg <= 0 {
+	if seg <= 0 || p.wide {
 		panic("gemm: MulRequantSegmentedRows: weights not packed with PackS8Segmented")
 	}
 	if m < 0 || lda < 0 || segStride < seg || m > rm.Len() || rm.n != n {

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX2 form of the fused int8 segmented conv kernels
+// (s8VNNISegmentedFused), for CPUs without AVX-512. AVX2 has no exact
+// 4-byte dot product (VPMADDUBSW saturates its int16 pair sums), so the
+// k steps are int16 pairs and VPMADDWD + VPADDD:
+//
+//   - A is the conv's padded image widened to int16 once per image
+//     (PackedS8.MulRequantSegmentedRowsWide), so a k step is one
+//     VPBROADCASTD load per row (a plain load, no shuffle µop) where the
+//     direct kernel s8AVX2Dx6x16 sign-extends each byte pair per use;
+//   - B is the int16-pair panel of s8AVX2x6x16 with each segment padded
+//     to kpSeg pairs (the pair past an odd segment meets a zero weight);
+//   - the accumulators start at init (zero-point and bias terms) and the
+//     epilogue requantizes in registers, in the fast parameter layout
+//     (Requant.fastParams: single or double rounding) or
+//     NewRequantFP32's, and stores 16 int8 per row at c + rows[i]/4.
+//
+// The requantization is requantFast's with AVX2 instructions. AVX2 has
+// no 64-bit arithmetic shift, but t ≥ 32 and nested floors merge, so
+// ⌊v/2^t⌋ is the high dword of v shifted arithmetically by t − 32
+// (VPSRAVD, per dword): the even products' high dwords move down, one
+// blend joins the odd ones', and the per-channel counts t − 32 sit where
+// the fast layout keeps the bias, which the fused kernels take from init
+// (Requant.wideP). Double rounding's correction (2^31 off where the
+// product is negative, see s8_double.go) takes the sign bit with shifts
+// instead of VPMOVQ2M. The saturating packs (VPACKSSDW, VPACKSSWB) clamp
+// to int8 exactly as VPMOVSDB does.
+//
+// consts points at 8-lane vectors the Go side builds once per Requant
+// (Requant.avx2Consts): the zero point, lo and hi (int32), and the
+// float32 bounds lo − zp and hi − zp; AVX2 has no broadcast operands.
+
+// s8AVX2Rounding selects a fused AVX2 kernel's requantization.
+type s8AVX2Rounding int
+
+const (
+	s8AVX2Single s8AVX2Rounding = iota
+	s8AVX2Double
+	s8AVX2FP32
+)
+
+// s8AVX2SegmentedFused emits the fused kernel of an mr×16 tile.
+func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
+	const nv = 2
+	kind := []string{"SF", "SFD", "SFF"}[rnd]
+	if rnd == s8AVX2FP32 {
+		clamp = false // its float clamp is always there
+	}
+	if clamp {
+		kind += "C"
+	}
+	name := fmt.Sprintf("s8AVX2%sx%dx%d", kind, mr, 8*nv)
+	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).", name, mr))
+	rows, b := loadARows(mr, false)
+	ini := Load(Param("init"), GP64())
+	t := ymmTile(mr, nv)
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	t.initS32(ini)
+	step := func(u int) {
+		for v := 0; v < nv; v++ {
+			VMOVDQU(Mem{Base: b, Disp: 32 * (u*nv + v)}, t.bv(v))
+		}
+		for i := 0; i < mr; i++ {
+			VPBROADCASTD(rows.row(i, 4*u), av)
+			for v := 0; v < nv; v++ {
+				VPMADDWD(t.bv(v), av, prod)
+				VPADDD(prod, t.acc(i, v), t.acc(i, v))
+			}
+		}
+	}
+	// kpSeg = 4·q + r, computed once; q goes back to kpSeg's slot and r
+	// to lda's (lda lives in a register from here on).
+	const unroll = 4
+	{
+		kp, r := GP64(), GP64()
+		Load(Param("kpSeg"), kp)
+		MOVQ(kp, r)
+		SHRQ(U8(2), kp)
+		ANDQ(U8(unroll-1), r)
+		Store(kp, Param("kpSeg"))
+		Store(r, Param("lda"))
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kpSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	rows.step(4 * unroll)
+	ADDQ(U32(32*nv*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	Load(Param("lda"), k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	step(0)
+	rows.step(4)
+	ADDQ(U32(32*nv), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	rows.nextSegment(32)
+
+	// Epilogue: the B, broadcast and product registers are the
+	// temporaries.
+	c := Load(Param("c"), GP64())
+	tab := Load(Param("rows"), GP64())
+	prm := Load(Param("params"), GP64())
+	cst := Load(Param("consts"), GP64())
+	pe, po, tmp := t.bv(0), t.bv(1), av
+	off := GP64()
+	mappedRows(mr, tab, off, "skip", func(i int) {
+		SARQ(U8(2), off)
+		for v := 0; v < nv; v++ {
+			x := t.acc(i, v)
+			g := 32 * v
+			if rnd == s8AVX2FP32 {
+				VCVTDQ2PS(x, x)
+				VMULPS(Mem{Base: prm, Disp: 64 + g}, x, x)
+				VMAXPS(Mem{Base: cst, Disp: 96}, x, x)
+				VMINPS(Mem{Base: cst, Disp: 128}, x, x)
+				VCVTPS2DQ(x, x)
+				VPADDD(Mem{Base: cst}, x, x)
+				continue
+			}
+			VPMULDQ(Mem{Base: prm, Disp: 64 + g}, x, pe)
+			VPSRLQ(U8(32), x, po)
+			VPMULDQ(Mem{Base: prm, Disp: 128 + g}, po, po)
+			if rnd == s8AVX2Double {
+				for _, p := range []VecPhysical{pe, po} {
+					VPSRLQ(U8(63), p, tmp)
+					VPSLLQ(U8(31), tmp, tmp)
+					VPSUBQ(tmp, p, p)
+				}
+			}
+			VPADDQ(Mem{Base: prm, Disp: 192 + g}, pe, pe)
+			VPADDQ(Mem{Base: prm, Disp: 256 + g}, po, po)
+			// ⌊v/2^t⌋ = ⌊⌊v/2^32⌋/2^(t−32)⌋: each product's high dword,
+			// shifted arithmetically by t − 32 per dword.
+			VPSRLQ(U8(32), pe, pe)
+			VPBLENDD(U8(0xAA), po, pe, x)
+			VPSRAVD(Mem{Base: prm, Disp: g}, x, x)
+			if clamp {
+				VPMAXSD(Mem{Base: cst, Disp: 32}, x, x)
+				VPMINSD(Mem{Base: cst, Disp: 64}, x, x)
+			}
+		}
+		// Channels 0-3, 8-11 | 4-7, 12-15 as int16, then bytes in the
+		// order 0-3, 8-11, 4-7, 12-15, which one dword shuffle puts right.
+		x0, x1 := t.acc(i, 0), t.acc(i, 1)
+		VPACKSSDW(x1, x0, x0)
+		VEXTRACTI128(U8(1), x0, tmp.AsX())
+		VPACKSSWB(tmp.AsX(), x0.AsX(), x0.AsX())
+		VPSHUFD(U8(0xD8), x0.AsX(), x0.AsX())
+		VMOVDQU(x0.AsX(), Mem{Base: c, Index: off, Scale: 1})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// s8AVX2SegmentedFusedAll emits the fused AVX2 int8 kernels of the 6x16
+// tile in every arithmetic, with and without the activation clamp.
+func s8AVX2SegmentedFusedAll() {
+	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
+		s8AVX2SegmentedFused(6, rnd, false)
+		s8AVX2SegmentedFused(6, rnd, true)
+	}
+	s8AVX2SegmentedFused(6, s8AVX2FP32, false)
+}
