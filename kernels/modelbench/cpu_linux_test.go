@@ -68,7 +68,7 @@ func BenchmarkZooCPU(b *testing.B) {
 
 func threadCPU() (time.Duration, bool) {
 	var ru syscall.Rusage
-	const rusageThread = 1 // RUSAGE_THREAD (Linux; elsewhere the call fails)
+	const rusageThread = 1 // RUSAGE_THREAD
 	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
 		return 0, false
 	}
