@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand"
+	"runtime/debug"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -114,5 +115,65 @@ func BenchmarkDepthwise16x8(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestX16RunAllocFree checks that the 16x8 fast kernels (conv in place
+// and through im2col, depthwise, fully connected) allocate nothing per Run
+// once their scratch pools are warm.
+func TestX16RunAllocFree(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a GC empties sync.Pools
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	r := rand.New(rand.NewSource(3))
+	in := qt("in", graph.Int16, []int{1, 5, 5, 16}, []float32{0.5}, []int64{0})
+	b64 := func(n int) *graph.Tensor { return x16Bias(r, 2, n) }
+	type tc struct {
+		name string
+		op   *graph.Op
+		ins  []*graph.Tensor
+		out  *graph.Tensor
+	}
+	w3, s3 := x16Weights(r, 16, 9*16)
+	w1, s1 := x16Weights(r, 16, 16)
+	wd, sd := x16Weights(r, 16, 9)
+	dwt := constI8("w", graph.Int8, []int{1, 3, 3, 16}, wd, sd)
+	dwt.Quant.Axis = 3
+	wf, sf := x16Weights(r, 10, 400)
+	out := qt("out", graph.Int16, []int{1, 5, 5, 16}, []float32{1}, []int64{0})
+	same := &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1}
+	cases := []tc{
+		{"conv 3x3", &graph.Op{Kind: graph.OpConv2D, Options: same}, []*graph.Tensor{in, constI8("w", graph.Int8, []int{16, 3, 3, 16}, w3, s3), b64(16)}, out},
+		{"conv 1x1", &graph.Op{Kind: graph.OpConv2D, Options: same}, []*graph.Tensor{in, constI8("w", graph.Int8, []int{16, 1, 1, 16}, w1, s1), b64(16)}, out},
+		{"depthwise", &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, DepthMultiplier: 1}},
+			[]*graph.Tensor{in, dwt, b64(16)}, out},
+		{"fully connected", &graph.Op{Kind: graph.OpFullyConnected}, []*graph.Tensor{qt("in", graph.Int16, []int{1, 400}, []float32{0.5}, []int64{0}), constI8("w", graph.Int8, []int{10, 400}, wf, sf), b64(10)},
+			qt("out", graph.Int16, []int{1, 10}, []float32{1}, []int64{0})},
+	}
+	for _, c := range cases {
+		var k Kernel
+		var err error
+		switch c.op.Kind {
+		case graph.OpConv2D:
+			k, err = prepareConv2DWith(c.op, c.ins, []*graph.Tensor{c.out}, fixedpoint.RuntimeRounding, pathAuto)
+		case graph.OpDepthwiseConv2D:
+			k, err = prepareDepthwiseConv2DWith(c.op, c.ins, []*graph.Tensor{c.out}, fixedpoint.RuntimeRounding, false)
+		default:
+			k, err = prepareFullyConnectedWith(c.op, c.ins, []*graph.Tensor{c.out}, fixedpoint.RuntimeRounding, false)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch k.(type) {
+		case *convInt16Fast, *dwInt16Fast, *fcInt16Fast:
+		default:
+			t.Fatalf("%s: prepared as %T", c.name, k)
+		}
+		ins := []*Buffer{refBuffer(graph.Int16, c.ins[0].Shape, nil)}
+		outs := []*Buffer{refBuffer(graph.Int16, c.out.Shape, nil)}
+		if a := testing.AllocsPerRun(10, func() { _ = k.Run(ins, outs) }); a > 0 {
+			t.Errorf("%s: Run allocates %v times", c.name, a)
+		}
 	}
 }
