@@ -63,3 +63,36 @@ func addXNNVecOn[T ~int8 | ~uint8](avx512, avx2 bool, a *xnnAdd, zo, lo, hi int3
 	}
 	return n
 }
+
+// addF32ScalarVec is addF32Vec for a row whose other operand repeats one
+// value s: z = clamp(v + s), or clamp(s + v) when sFirst (the Go loop's
+// operand order). It returns how many values it did.
+func addF32ScalarVec(v []float32, s float32, z []float32, sFirst bool, lo, hi float32) int {
+	return addF32ScalarVecOn(hasAVX512, hasAVX2, v, s, z, sFirst, lo, hi)
+}
+
+// addF32ScalarVecOn is addF32ScalarVec with the CPU features as arguments
+// (see addF32VecOn).
+func addF32ScalarVecOn(avx512, avx2 bool, v []float32, s float32, z []float32, sFirst bool, lo, hi float32) int {
+	var n int
+	switch {
+	case avx512 && len(v) >= 16:
+		n = len(v) &^ 15
+	case avx2 && !avx512 && len(v) >= 8:
+		n = len(v) &^ 7
+	default:
+		return 0
+	}
+	_ = z[n-1]
+	switch {
+	case avx512 && sFirst:
+		addF32SVAVX512(&v[0], s, &z[0], n, lo, hi)
+	case avx512:
+		addF32VSAVX512(&v[0], s, &z[0], n, lo, hi)
+	case sFirst:
+		addF32SVAVX2(&v[0], s, &z[0], n, lo, hi)
+	default:
+		addF32VSAVX2(&v[0], s, &z[0], n, lo, hi)
+	}
+	return n
+}

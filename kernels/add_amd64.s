@@ -277,3 +277,113 @@ addXNNU8AVX2_loop:
 addXNNU8AVX2_done:
 	VZEROUPPER
 	RET
+
+// func addF32VSAVX512(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·addF32VSAVX512(SB), NOSPLIT, $0-40
+	MOVQ         v+0(FP), SI
+	MOVQ         z+16(FP), DI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS s+8(FP), Z29
+	VBROADCASTSS lo+32(FP), Z30
+	VBROADCASTSS hi+36(FP), Z31
+	XORQ         BX, BX
+
+addF32VSAVX512_loop:
+	CMPQ    BX, CX
+	JGE     addF32VSAVX512_done
+	VMOVUPS (SI)(BX*4), Z0
+	VADDPS  Z29, Z0, Z0
+	VCMPPS  $0x03, Z0, Z0, K1
+	VMAXPS  Z30, Z0, Z1
+	VMINPS  Z31, Z1, Z1
+	VMOVAPS Z0, K1, Z1
+	VMOVUPS Z1, (DI)(BX*4)
+	ADDQ    $0x10, BX
+	JMP     addF32VSAVX512_loop
+
+addF32VSAVX512_done:
+	VZEROUPPER
+	RET
+
+// func addF32SVAVX512(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+// Requires: AVX, AVX512F
+TEXT ·addF32SVAVX512(SB), NOSPLIT, $0-40
+	MOVQ         v+0(FP), SI
+	MOVQ         z+16(FP), DI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS s+8(FP), Z29
+	VBROADCASTSS lo+32(FP), Z30
+	VBROADCASTSS hi+36(FP), Z31
+	XORQ         BX, BX
+
+addF32SVAVX512_loop:
+	CMPQ    BX, CX
+	JGE     addF32SVAVX512_done
+	VADDPS  (SI)(BX*4), Z29, Z0
+	VCMPPS  $0x03, Z0, Z0, K1
+	VMAXPS  Z30, Z0, Z1
+	VMINPS  Z31, Z1, Z1
+	VMOVAPS Z0, K1, Z1
+	VMOVUPS Z1, (DI)(BX*4)
+	ADDQ    $0x10, BX
+	JMP     addF32SVAVX512_loop
+
+addF32SVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func addF32VSAVX2(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+// Requires: AVX
+TEXT ·addF32VSAVX2(SB), NOSPLIT, $0-40
+	MOVQ         v+0(FP), SI
+	MOVQ         z+16(FP), DI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS s+8(FP), Y13
+	VBROADCASTSS lo+32(FP), Y14
+	VBROADCASTSS hi+36(FP), Y15
+	XORQ         BX, BX
+
+addF32VSAVX2_loop:
+	CMPQ      BX, CX
+	JGE       addF32VSAVX2_done
+	VMOVUPS   (SI)(BX*4), Y0
+	VADDPS    Y13, Y0, Y0
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VMAXPS    Y14, Y0, Y1
+	VMINPS    Y15, Y1, Y1
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS   Y1, (DI)(BX*4)
+	ADDQ      $0x08, BX
+	JMP       addF32VSAVX2_loop
+
+addF32VSAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addF32SVAVX2(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+// Requires: AVX
+TEXT ·addF32SVAVX2(SB), NOSPLIT, $0-40
+	MOVQ         v+0(FP), SI
+	MOVQ         z+16(FP), DI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS s+8(FP), Y13
+	VBROADCASTSS lo+32(FP), Y14
+	VBROADCASTSS hi+36(FP), Y15
+	XORQ         BX, BX
+
+addF32SVAVX2_loop:
+	CMPQ      BX, CX
+	JGE       addF32SVAVX2_done
+	VADDPS    (SI)(BX*4), Y13, Y0
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VMAXPS    Y14, Y0, Y1
+	VMINPS    Y15, Y1, Y1
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS   Y1, (DI)(BX*4)
+	ADDQ      $0x08, BX
+	JMP       addF32SVAVX2_loop
+
+addF32SVAVX2_done:
+	VZEROUPPER
+	RET

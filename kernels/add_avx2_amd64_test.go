@@ -82,6 +82,8 @@ func checkXNNVec[T ~int8 | ~uint8](t *testing.T, r *rand.Rand, avx512, avx2 bool
 	}
 }
 
+// TestAddF32VecPaths runs the float32 loops (two vectors, and a vector
+// with a repeated scalar on either side) against the Go expression.
 func TestAddF32VecPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(63, 64))
 	inf := float32(math.Inf(1))
@@ -108,26 +110,40 @@ func TestAddF32VecPaths(t *testing.T) {
 			cl := clamps[r.IntN(len(clamps))]
 			const fill = float32(-777)
 			z := make([]float32, n+16)
-			for i := range z {
-				z[i] = fill
-			}
-			done := addF32VecOn(path.avx512, path.avx2, x, y, z[:n], cl[0], cl[1])
-			if want := n / block * block; done != want {
-				t.Fatalf("avx512=%v n=%d: did %d values, want %d", path.avx512, n, done, want)
-			}
-			for i := range done {
-				want := min(max(x[i]+y[i], cl[0]), cl[1])
-				// A NaN is any NaN: Go's max returns its own quiet NaN, the
-				// SIMD loops keep the sum's (as the AVX-512 loop always has).
-				if math.Float32bits(z[i]) != math.Float32bits(want) && !(want != want && z[i] != z[i]) {
-					t.Fatalf("avx512=%v n=%d clamp %v: z[%d] = %v %#x, want %v %#x (x %v y %v)", path.avx512, n, cl, i, z[i], math.Float32bits(z[i]), want, math.Float32bits(want), x[i], y[i])
+			// check wants z's first n/block·block values to be want(i), the
+			// rest untouched.
+			check := func(form string, done int, want func(i int) float32) {
+				t.Helper()
+				if w := n / block * block; done != w {
+					t.Fatalf("%s avx512=%v n=%d: did %d values, want %d", form, path.avx512, n, done, w)
+				}
+				for i := range done {
+					w := want(i)
+					// A NaN is any NaN: Go's max returns its own quiet NaN, the
+					// SIMD loops keep the sum's (as the AVX-512 loop always has).
+					if math.Float32bits(z[i]) != math.Float32bits(w) && !(w != w && z[i] != z[i]) {
+						t.Fatalf("%s avx512=%v n=%d clamp %v: z[%d] = %v %#x, want %v %#x (x %v y %v)", form, path.avx512, n, cl, i, z[i], math.Float32bits(z[i]), w, math.Float32bits(w), x[i], y[i])
+					}
+				}
+				for i := done; i < len(z); i++ {
+					if z[i] != fill {
+						t.Fatalf("%s avx512=%v n=%d: z[%d] written past the blocks", form, path.avx512, n, i)
+					}
 				}
 			}
-			for i := done; i < len(z); i++ {
-				if z[i] != fill {
-					t.Fatalf("avx512=%v n=%d: z[%d] written past the blocks", path.avx512, n, i)
+			reset := func() {
+				for i := range z {
+					z[i] = fill
 				}
 			}
+			reset()
+			check("x+y", addF32VecOn(path.avx512, path.avx2, x, y, z[:n], cl[0], cl[1]), func(i int) float32 { return min(max(x[i]+y[i], cl[0]), cl[1]) })
+			// The broadcast rows' forms: y[0] repeated, after or before x.
+			s := y[0]
+			reset()
+			check("x+s", addF32ScalarVecOn(path.avx512, path.avx2, x, s, z[:n], false, cl[0], cl[1]), func(i int) float32 { return min(max(x[i]+s, cl[0]), cl[1]) })
+			reset()
+			check("s+x", addF32ScalarVecOn(path.avx512, path.avx2, x, s, z[:n], true, cl[0], cl[1]), func(i int) float32 { return min(max(s+x[i], cl[0]), cl[1]) })
 		}
 	}
 }

@@ -33,3 +33,23 @@ func addXNNI8AVX2(x *int8, y *int8, z *int8, n int, ma int32, mb int32, bias int
 //
 //go:noescape
 func addXNNU8AVX2(x *uint8, y *uint8, z *uint8, n int, ma int32, mb int32, bias int32, shift int32, zo int32, lo int32, hi int32)
+
+// addF32VSAVX512 sets z[i] = min(max(v[i] + s, lo), hi) for n values (n a multiple of 16), as addF32AVX512 does for two vectors.
+//
+//go:noescape
+func addF32VSAVX512(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+
+// addF32SVAVX512 sets z[i] = min(max(s + v[i], lo), hi) for n values (n a multiple of 16), as addF32AVX512 does for two vectors.
+//
+//go:noescape
+func addF32SVAVX512(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+
+// addF32VSAVX2 sets z[i] = min(max(v[i] + s, lo), hi) for n values (n a multiple of 8), as addF32AVX2 does for two vectors.
+//
+//go:noescape
+func addF32VSAVX2(v *float32, s float32, z *float32, n int, lo float32, hi float32)
+
+// addF32SVAVX2 sets z[i] = min(max(s + v[i], lo), hi) for n values (n a multiple of 8), as addF32AVX2 does for two vectors.
+//
+//go:noescape
+func addF32SVAVX2(v *float32, s float32, z *float32, n int, lo float32, hi float32)

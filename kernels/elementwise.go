@@ -46,7 +46,34 @@ func newBroadcast(a, b, out []int) (*broadcast, error) {
 	}
 	strides(a, &bc.s1)
 	strides(b, &bc.s2)
+	bc.simplify()
 	return bc, nil
+}
+
+// simplify drops the output's axes of size 1 and merges each axis into the
+// one before it where both inputs step over the pair as over one axis
+// (the outer stride is the inner one times the inner size, or both are 0),
+// so eachRow's rows are as long as the shapes allow: [2 40 40 16] +
+// [1 40 40 16] walks as [2 25600] + [1 25600]. each and eachRow visit the
+// same positions in the same order as before.
+func (bc *broadcast) simplify() {
+	r := 0
+	for d := range bc.rank {
+		n, a, b := bc.out[d], bc.s1[d], bc.s2[d]
+		switch {
+		case n == 1:
+		case r > 0 && bc.s1[r-1] == a*n && bc.s2[r-1] == b*n:
+			bc.out[r-1] *= n
+			bc.s1[r-1], bc.s2[r-1] = a, b
+		default:
+			bc.out[r], bc.s1[r], bc.s2[r] = n, a, b
+			r++
+		}
+	}
+	for d := r; d < bc.rank; d++ {
+		bc.out[d], bc.s1[d], bc.s2[d] = 0, 0, 0
+	}
+	bc.rank = r
 }
 
 // each calls f(outIndex, in1Index, in2Index) for every output element in
@@ -117,7 +144,8 @@ func (bc *broadcast) eachRow(f func(o, i1, i2, n, d1, d2 int)) {
 type addKernel struct {
 	bc   *broadcast
 	same bool // identical input shapes: a flat loop
-	// vec: the flat float32 loop may run its SIMD form (not with ref).
+	// vec: the float32 and XNNPACK 8-bit loops may run their SIMD and
+	// row forms (not with ref, which keeps the per-element loops).
 	vec bool
 	// float32 / int32 activation bounds
 	flo, fhi float32
@@ -217,12 +245,17 @@ func newXNNAdd(sA, sB, sOut float32, zA, zB int32) (xnnAdd, bool) {
 // addXNNSame is quantAdd's XNNPACK form as one loop over same-shape
 // inputs (a residual ADD), without the broadcast walk's per-element call.
 func addXNNSame[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
-	a := k.xnn
+	addXNNRun(k.xnn, k.offOut, k.ilo, k.ihi, x, y, z)
+}
+
+// addXNNRun is addXNNSame with the parameters as arguments: the SIMD loop
+// over whole blocks, then the Go loop.
+func addXNNRun[T ~int8 | ~uint8](a *xnnAdd, zo, lo, hi int32, x, y, z []T) {
 	z, y = z[:len(x)], y[:len(x)]
-	done := addXNNVec(a, k.offOut, k.ilo, k.ihi, x, y, z)
+	done := addXNNVec(a, zo, lo, hi, x, y, z)
 	x, y, z = x[done:], y[done:], z[done:]
 	for i, v := range x {
-		z[i] = T(min(max((a.bias+int32(v)*a.ma+int32(y[i])*a.mb)>>a.shift+k.offOut, k.ilo), k.ihi))
+		z[i] = T(min(max((a.bias+int32(v)*a.ma+int32(y[i])*a.mb)>>a.shift+zo, lo), hi))
 	}
 }
 
@@ -237,11 +270,7 @@ func addTables8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
 		}
 		return
 	}
-	k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) {
-		for j := range n {
-			z[o+j] = T(fin.at(t1[uint8(x[i1+j*d1])] + t2[uint8(y[i2+j*d2])]))
-		}
-	})
+	k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { addTablesRow(k, x[i1:], y[i2:], z[o:o+n], d1, d2) })
 }
 
 func (k *addKernel) Run(ins, outs []*Buffer) error {
@@ -259,6 +288,10 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 			for i, v := range x {
 				z[i] = min(max(v+y[i], k.flo), k.fhi)
 			}
+			return nil
+		}
+		if k.vec {
+			k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { addF32Row(x[i1:], y[i2:], z[o:o+n], d1, d2, k.flo, k.fhi) })
 			return nil
 		}
 		k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) {
@@ -279,6 +312,10 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 			return nil
 		}
 		x, y, z := a.I8, b.I8, o.I8
+		if k.xnn != nil && k.vec {
+			k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { addXNNRow(k, x[i1:], y[i2:], z[o:o+n], d1, d2) })
+			return nil
+		}
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = int8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.UInt8:
 		if k.t1 != nil {
@@ -290,6 +327,10 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 			return nil
 		}
 		x, y, z := a.U8, b.U8, o.U8
+		if k.xnn != nil && k.vec {
+			k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { addXNNRow(k, x[i1:], y[i2:], z[o:o+n], d1, d2) })
+			return nil
+		}
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = uint8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.Int16:
 		x, y, z := a.I16, b.I16, o.I16

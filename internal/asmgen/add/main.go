@@ -25,6 +25,10 @@ func main() {
 	addF32(false)
 	addXNN(false, true)
 	addXNN(false, false)
+	for _, wide := range []bool{true, false} {
+		addF32Scalar(wide, false)
+		addF32Scalar(wide, true)
+	}
 	Generate()
 }
 
@@ -35,17 +39,62 @@ func main() {
 // sum, which they would replace by the bound, is put back through the
 // unordered compare (a mask register, or VBLENDVPS for AVX2).
 func addF32(wide bool) {
-	name, lanes, form := "addF32AVX2", 8, "addF32AVX512 for AVX2 (n a multiple of 8)."
+	name, form := "addF32AVX2", "addF32AVX512 for AVX2 (n a multiple of 8)."
 	if wide {
-		name, lanes, form = "addF32AVX512", 16, "the float32 same-shape ADD with clamp over n values (n a multiple of 16)."
+		name, form = "addF32AVX512", "the float32 same-shape ADD with clamp over n values (n a multiple of 16)."
 	}
 	TEXT(name, NOSPLIT, "func(x, y, z *float32, n int, lo, hi float32)")
 	Pragma("noescape")
 	Doc(name + " is " + form)
 	x, y, z, n := loadXYZN()
+	addF32Loop(name, wide, z, n, func(v VecPhysical) {
+		VMOVUPS(Mem{Base: x, Index: RBX, Scale: 4}, v)
+		VADDPS(Mem{Base: y, Index: RBX, Scale: 4}, v, v)
+	})
+}
+
+// addF32Scalar emits addF32's loop with one operand a scalar s broadcast
+// along the row (the last axis of a broadcast ADD): z[i] = clamp(v[i] + s)
+// or, sFirst, clamp(s + v[i]), the operands in the Go loop's order (the
+// first is the addition's first source, whose NaN x86 returns when both
+// are NaN).
+func addF32Scalar(wide, sFirst bool) {
+	isa, lanes := "AVX2", 8
+	if wide {
+		isa, lanes = "AVX512", 16
+	}
+	form, sum := "VS", "v[i] + s"
+	if sFirst {
+		form, sum = "SV", "s + v[i]"
+	}
+	name := "addF32" + form + isa
+	TEXT(name, NOSPLIT, "func(v *float32, s float32, z *float32, n int, lo, hi float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets z[i] = min(max(%s, lo), hi) for n values (n a multiple of %d), as addF32%s does for two vectors.", name, sum, lanes, isa))
+	v, z, n := Load(Param("v"), RSI), Load(Param("z"), RDI), Load(Param("n"), RCX)
+	sv := Y13
+	if wide {
+		sv = Z29
+	}
+	VBROADCASTSS(paramAddr("s"), sv)
+	addF32Loop(name, wide, z, n, func(r VecPhysical) {
+		if sFirst {
+			VADDPS(Mem{Base: v, Index: RBX, Scale: 4}, sv, r)
+		} else {
+			VMOVUPS(Mem{Base: v, Index: RBX, Scale: 4}, r)
+			VADDPS(sv, r, r)
+		}
+	})
+}
+
+// addF32Loop emits the loop of addF32 and addF32Scalar over BX: sum
+// leaves a block's sums in its register (Z0 or Y0), which is clamped to
+// lo and hi (loaded here) with NaN sums kept, and stored to z.
+func addF32Loop(name string, wide bool, z, n Register, sum func(VecPhysical)) {
+	lanes := 8
 	v, s, bl, bh := Y0, Y1, Y14, Y15
 	if wide {
-		v, s, bl, bh = Z0, Z1, Z30, Z31
+		lanes, v, s, bl, bh = 16, Z0, Z1, Z30, Z31
 	}
 	VBROADCASTSS(paramAddr("lo"), bl)
 	VBROADCASTSS(paramAddr("hi"), bh)
@@ -54,8 +103,7 @@ func addF32(wide bool) {
 	Label(loop)
 	CMPQ(RBX, n)
 	JGE(LabelRef(done))
-	VMOVUPS(Mem{Base: x, Index: RBX, Scale: 4}, v)
-	VADDPS(Mem{Base: y, Index: RBX, Scale: 4}, v, v)
+	sum(v)
 	if wide {
 		VCMPPS(U8(3), v, v, K1) // unordered: NaN lanes
 		VMAXPS(bl, v, s)
