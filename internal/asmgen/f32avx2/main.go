@@ -50,9 +50,12 @@ func dwArgs() {
 
 const dwDoc = " adds, for npix output pixels p, init[c] + Σ_t w[t][c]·x[p·step + off[t] + c] (one rounding per product and per sum, taps in order), then bias, max with lo and min with hi from ep, into acc[p·accStride + c]"
 
-// dwAccF32x64 emits dwAccF32x64AVX512 for AVX2: 64 lanes in Y0–Y7, four
-// products at a time in Y8–Y11, lo in Y14 and hi in Y15 (the bias is
-// read from ep in the epilogue).
+// dwAccF32x64 emits dwAccF32x64AVX512 for AVX2. The 64 lanes run as two
+// halves of 32, each over pixel pairs: the pair's accumulators in Y0–Y3
+// and Y4–Y7, the tap's 32 weights in Y8–Y11 (loaded once for both
+// pixels), products in Y12–Y13, lo in Y14 and hi in Y15 (the bias is read
+// from ep in the epilogue); an odd last pixel runs alone. Each lane sees
+// the same operations in the same order as on AVX-512.
 func dwAccF32x64() {
 	TEXT("dwAccF32x64AVX2", NOSPLIT, "func(acc *float32, accStride int, src *float32, step int, off *int, ntaps int, w *float32, init *float32, npix int, ep *float32)")
 	Pragma("noescape")
@@ -61,43 +64,89 @@ func dwAccF32x64() {
 	ep := Load(Param("ep"), RDX)
 	VBROADCASTSS(Mem{Base: ep, Disp: 256}, Y14)
 	VBROADCASTSS(Mem{Base: ep, Disp: 260}, Y15)
-	TESTQ(RCX, RCX)
-	JZ(LabelRef("f2x64done"))
-	Label("f2x64pix")
-	for i := 0; i < 8; i++ {
-		VMOVUPS(Mem{Base: R13, Disp: 32 * i}, ymm(i))
-	}
-	MOVQ(R9, RBX)
-	MOVQ(R11, R12)
-	Label("f2x64tap")
-	MOVQ(Mem{Base: RBX}, RAX)
+	// R15 is the second pixel's window. The second half reloads the
+	// arguments and moves acc, src, w, init and ep on by 128 bytes.
 	for h := 0; h < 2; h++ {
+		pfx := []string{"h0", "h1"}[h]
+		if h == 1 {
+			dwArgs()
+			ep = Load(Param("ep"), RDX)
+			ADDQ(U8(128), RDI)
+			ADDQ(U8(128), RSI)
+			ADDQ(U8(128), R11)
+			ADDQ(U8(128), R13)
+			ADDQ(U8(128), RDX)
+		}
+		Label(pfx + "pair")
+		CMPQ(RCX, U8(2))
+		JL(LabelRef(pfx + "one"))
 		for j := 0; j < 4; j++ {
-			VMOVUPS(Mem{Base: R12, Disp: 128*h + 32*j}, ymm(8+j))
+			VMOVUPS(Mem{Base: R13, Disp: 32 * j}, ymm(j))
+			VMOVUPS(ymm(j), ymm(4+j))
+		}
+		LEAQ(Mem{Base: RSI, Index: R8, Scale: 1}, R15)
+		MOVQ(R9, RBX)
+		MOVQ(R11, R12)
+		Label(pfx + "ptap")
+		MOVQ(Mem{Base: RBX}, RAX)
+		for j := 0; j < 4; j++ {
+			VMOVUPS(Mem{Base: R12, Disp: 32 * j}, ymm(8+j))
+		}
+		for p, base := range []Register{RSI, R15} {
+			for j := 0; j < 4; j++ {
+				t := ymm(12 + j%2)
+				VMULPS(Mem{Base: base, Index: RAX, Scale: 1, Disp: 32 * j}, ymm(8+j), t)
+				VADDPS(t, ymm(4*p+j), ymm(4*p+j))
+			}
+		}
+		ADDQ(U32(256), R12)
+		ADDQ(U8(8), RBX)
+		CMPQ(RBX, R10)
+		JNE(LabelRef(pfx + "ptap"))
+		for p := 0; p < 2; p++ {
+			for j := 0; j < 4; j++ {
+				a := ymm(4*p + j)
+				VADDPS(Mem{Base: ep, Disp: 32 * j}, a, a)
+				VMAXPS(a, Y14, a)
+				VMINPS(a, Y15, a)
+				VMOVUPS(a, Mem{Base: RDI, Disp: 32 * j})
+			}
+			ADDQ(R14, RDI)
+		}
+		LEAQ(Mem{Base: RSI, Index: R8, Scale: 2}, RSI)
+		SUBQ(U8(2), RCX)
+		JMP(LabelRef(pfx + "pair"))
+		Label(pfx + "one")
+		TESTQ(RCX, RCX)
+		JZ(LabelRef(pfx + "done"))
+		for j := 0; j < 4; j++ {
+			VMOVUPS(Mem{Base: R13, Disp: 32 * j}, ymm(j))
+		}
+		MOVQ(R9, RBX)
+		MOVQ(R11, R12)
+		Label(pfx + "otap")
+		MOVQ(Mem{Base: RBX}, RAX)
+		for j := 0; j < 4; j++ {
+			VMOVUPS(Mem{Base: R12, Disp: 32 * j}, ymm(8+j))
 		}
 		for j := 0; j < 4; j++ {
-			VMULPS(Mem{Base: RSI, Index: RAX, Scale: 1, Disp: 128*h + 32*j}, ymm(8+j), ymm(8+j))
+			t := ymm(12 + j%2)
+			VMULPS(Mem{Base: RSI, Index: RAX, Scale: 1, Disp: 32 * j}, ymm(8+j), t)
+			VADDPS(t, ymm(j), ymm(j))
 		}
+		ADDQ(U32(256), R12)
+		ADDQ(U8(8), RBX)
+		CMPQ(RBX, R10)
+		JNE(LabelRef(pfx + "otap"))
 		for j := 0; j < 4; j++ {
-			VADDPS(ymm(8+j), ymm(4*h+j), ymm(4*h+j))
+			a := ymm(j)
+			VADDPS(Mem{Base: ep, Disp: 32 * j}, a, a)
+			VMAXPS(a, Y14, a)
+			VMINPS(a, Y15, a)
+			VMOVUPS(a, Mem{Base: RDI, Disp: 32 * j})
 		}
+		Label(pfx + "done")
 	}
-	ADDQ(U32(256), R12)
-	ADDQ(U8(8), RBX)
-	CMPQ(RBX, R10)
-	JNE(LabelRef("f2x64tap"))
-	for i := 0; i < 8; i++ {
-		a := ymm(i)
-		VADDPS(Mem{Base: ep, Disp: 32 * i}, a, a)
-		VMAXPS(a, Y14, a)
-		VMINPS(a, Y15, a)
-		VMOVUPS(a, Mem{Base: RDI, Disp: 32 * i})
-	}
-	ADDQ(R14, RDI)
-	ADDQ(R8, RSI)
-	DECQ(RCX)
-	JNZ(LabelRef("f2x64pix"))
-	Label("f2x64done")
 	VZEROUPPER()
 	RET()
 }
