@@ -524,6 +524,9 @@ type convInt8 struct {
 	// pw, when set, runs a pointwise conv through the fused kernels
 	// (conv_pw.go); w then comes from PackS8Segmented.
 	pw *pwS8
+	// first, when set, runs the direct first-layer kernel
+	// (conv_first_s8.go) instead of any of the above.
+	first *firstS8
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -551,6 +554,11 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		return nil, err
 	}
 	k := &convInt8{op: op, g: g, inZP: zpIn, rq: rq}
+	if path == pathAuto || path == pathFirst {
+		if k.first = newFirstS8(g, wv, zpIn, rq); k.first != nil {
+			return k, nil
+		}
+	}
 	// The segmented product has only the fused epilogue, so a Requant
 	// gemm rejected keeps the im2col path with the plain-Go epilogue.
 	if rq.fast != nil {
@@ -603,6 +611,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	}
 	src, dst := in.I8, out.I8
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
+	if c.first != nil {
+		c.first.run(g, batch, src, dst, convFirstS8Tile)
+		return nil
+	}
 	if c.fused != nil {
 		c.runSegS8Fused(batch, src, dst)
 		return nil

@@ -63,6 +63,7 @@ const (
 	pathIm2col                    // always im2col
 	pathSegmented                 // segmented whenever applicable
 	pathWinograd                  // float: Winograd F(4,3) whenever applicable (conv_wino.go)
+	pathFirst                     // int8: the direct first-layer kernel (conv_first_s8.go); tests force it where it applies
 )
 
 // segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels

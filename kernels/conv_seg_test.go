@@ -108,6 +108,12 @@ type int8ConvTrial struct {
 // rounding) bit for bit. It returns the segmented-path conv.
 func (q *int8ConvTrial) check(t *testing.T) *convInt8 {
 	t.Helper()
+	return q.checkPath(t, pathSegmented)
+}
+
+// checkPath is check with the fast conv prepared on path.
+func (q *int8ConvTrial) checkPath(t *testing.T, path convPath) *convInt8 {
+	t.Helper()
 	c := q.c
 	outH, outW := c.outSize()
 	in := qt("in", graph.Int8, []int{c.batch, c.inH, c.inW, c.inC}, []float32{q.sIn}, []int64{int64(q.zpIn)})
@@ -115,7 +121,7 @@ func (q *int8ConvTrial) check(t *testing.T) *convInt8 {
 	out := qt("out", graph.Int8, []int{c.batch, outH, outW, c.outC}, []float32{q.sOut}, []int64{int64(q.zpOut)})
 	op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: c.sH, StrideW: c.sW, DilationH: c.dH, DilationW: c.dW, Activation: q.act}}
 	ins, outs := []*graph.Tensor{in, w, constI32("b", q.bias, nil)}, []*graph.Tensor{out}
-	fast, err := prepareConv2DWith(op, ins, outs, q.rnd, pathSegmented)
+	fast, err := prepareConv2DWith(op, ins, outs, q.rnd, path)
 	if err != nil {
 		t.Fatalf("%+v: %v", c, err)
 	}
@@ -135,7 +141,7 @@ func (q *int8ConvTrial) check(t *testing.T) *convInt8 {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got.I8, ref.I8) {
-		t.Fatalf("%+v %s act %s zp %d/%d: segmented and im2col paths differ", c, q.rnd, q.act, q.zpIn, q.zpOut)
+		t.Fatalf("%+v %s act %s zp %d/%d: path %d and im2col differ", c, q.rnd, q.act, q.zpIn, q.zpOut, path)
 	}
 	widen := func(v []int8) []int32 {
 		w := make([]int32, len(v))

@@ -5,8 +5,10 @@
 // (kernels/rowsum_amd64.s; see its doc for the command), ./svdf its SVDF
 // time products (kernels/svdf_amd64.s), ./add the same-shape ADD loops
 // (kernels/add_amd64.s), ./lstm the float LSTM's step loops
-// (kernels/lstm_amd64.s) and ./f32avx2 the AVX2 forms of the float
-// depthwise, hybrid conv and average-pool loops (kernels/f32_avx2_amd64.s).
+// (kernels/lstm_amd64.s), ./f32avx2 the AVX2 forms of the float
+// depthwise, hybrid conv and average-pool loops (kernels/f32_avx2_amd64.s)
+// and ./firstconv the direct int8 first-layer convolution
+// (kernels/conv_first_s8_amd64.s).
 //
 // Run from this directory:
 //
