@@ -59,12 +59,35 @@ func quantizeI8XNNAVX512(xs *float32, ys *int8, n int, inv float32, zp, lo, hi i
 // (fixedpoint.FP32Quantize with invScale inv): the longest prefix, a
 // multiple of 16 values, the AVX-512 loop accepts.
 func quantizeXNNVec(inv float32, zp, lo, hi int32, xs []float32, ys []int8) int {
-	n := len(xs) &^ 15
-	if !hasAVX512 || n == 0 {
-		return 0
+	// The wide loops take zp, lo and hi as int16 and int8 (int8 outputs
+	// have them in range; anything else stays on the 16-value loop).
+	wide := zp >= -128 && zp <= 127 && lo >= -128 && hi <= 127 && lo <= hi
+	if !hasAVX512 {
+		if !wide {
+			return 0
+		}
+		// quantizeI8XNN32AVX2 (generated, quantize_xnn_amd64.s).
+		n := len(xs) &^ 31
+		if !hasAVX2 || n == 0 {
+			return 0
+		}
+		_ = ys[n-1]
+		return quantizeI8XNN32AVX2(&xs[0], &ys[0], n, inv, int16(zp), int8(lo), int8(hi))
 	}
-	_ = ys[n-1]
-	return quantizeI8XNNAVX512(&xs[0], &ys[0], n, inv, zp, lo, hi)
+	// 64 values a step (generated), then the 16-value loop on the rest.
+	done := 0
+	if n := len(xs) &^ 63; n > 0 && hasAVX512BW && wide {
+		_ = ys[n-1]
+		if done = quantizeI8XNN64AVX512(&xs[0], &ys[0], n, inv, int16(zp), int8(lo), int8(hi)); done < n {
+			return done
+		}
+	}
+	n := (len(xs) - done) &^ 15
+	if n == 0 {
+		return done
+	}
+	_ = ys[done+n-1]
+	return done + quantizeI8XNNAVX512(&xs[done], &ys[done], n, inv, zp, lo, hi)
 }
 
 // quantizeI8AVX512 quantizes whole blocks of 16 values of xs into ys (n

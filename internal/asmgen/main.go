@@ -6,9 +6,10 @@
 // time products (kernels/svdf_amd64.s), ./add the same-shape ADD loops
 // (kernels/add_amd64.s), ./lstm the float LSTM's step loops
 // (kernels/lstm_amd64.s), ./f32avx2 the AVX2 forms of the float
-// depthwise, hybrid conv and average-pool loops (kernels/f32_avx2_amd64.s)
-// and ./firstconv the direct int8 first-layer convolution
-// (kernels/conv_first_s8_amd64.s).
+// depthwise, hybrid conv and average-pool loops (kernels/f32_avx2_amd64.s),
+// ./firstconv the direct int8 first-layer convolution
+// (kernels/conv_first_s8_amd64.s) and ./quantize the wide float → int8
+// QUANTIZE loops (kernels/quantize_xnn_amd64.s).
 //
 // Run from this directory:
 //
