@@ -344,6 +344,9 @@ func newConvFloat(op *graph.Op, g *convGeom, w, bias *graph.Tensor, act graph.Ac
 	if bv == nil {
 		bv = make([]float32, g.outC) // MulBiasClamp would allocate zeros per call
 	}
+	if firstF32Applies(g) && (path == pathFirstF32 || path == pathAuto && firstF32Worthwhile(g)) {
+		return newConvFirstF32(op, g, wv, bv, lo, hi, firstF32Width(g.outC)), nil
+	}
 	k := &convFloat{op: op, g: g, bias: bv, lo: lo, hi: hi}
 	if winoApplies(g) && (path == pathWinograd || path == pathAuto && winoWorthwhile(g)) {
 		// The direct path only serves images with non-finite sums: its

@@ -64,6 +64,7 @@ const (
 	pathSegmented                 // segmented whenever applicable
 	pathWinograd                  // float: Winograd F(4,3) whenever applicable (conv_wino.go)
 	pathFirst                     // int8: the direct first-layer kernel (conv_first_s8.go); tests force it where it applies
+	pathFirstF32                  // float: the direct few-channel kernel whenever applicable (conv_first_f32.go)
 )
 
 // segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels

@@ -8,8 +8,10 @@
 // (kernels/lstm_amd64.s), ./f32avx2 the AVX2 forms of the float
 // depthwise, hybrid conv and average-pool loops (kernels/f32_avx2_amd64.s),
 // ./firstconv the direct int8 first-layer convolution
-// (kernels/conv_first_s8_amd64.s) and ./quantize the wide float → int8
-// QUANTIZE loops (kernels/quantize_xnn_amd64.s).
+// (kernels/conv_first_s8_amd64.s), ./quantize the wide float → int8
+// QUANTIZE loops (kernels/quantize_xnn_amd64.s) and ./convfirst the
+// direct float convolution of few-channel first layers
+// (kernels/conv_first_f32_amd64.s).
 //
 // Run from this directory:
 //
