@@ -600,7 +600,14 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 	k.scratch = newScratchPool(0, i8Len, rows*g.outC)
 	// pathIm2col keeps the general im2col (tests compare the two).
 	if path != pathReference && path != pathIm2col {
-		k.padCol = newPadCol(g, int8(zpIn))
+		if k.padCol = newPadCol(g, int8(zpIn)); k.padCol != nil && rq.fast != nil {
+			// The padded im2col's rows through the fused kernels, as a
+			// pointwise conv's input rows (conv_pw.go).
+			w := gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), g.k())
+			if k.pw = newPwS8(g, w, rq.fast); k.pw != nil {
+				k.w, k.scratch = w, nil
+			}
+		}
 	}
 	return k, nil
 }
@@ -624,6 +631,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	}
 	if c.wide != nil {
 		c.runSegS8Wide(batch, src, dst)
+		return nil
+	}
+	if c.pw != nil && c.padCol != nil {
+		c.runPadColFused(batch, src, dst)
 		return nil
 	}
 	if c.pw != nil {

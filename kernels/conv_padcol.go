@@ -3,6 +3,7 @@ package kernels
 import (
 	"encoding/binary"
 	"sync"
+	"unsafe"
 )
 
 // Int8 im2col from a padded image, for layers whose window rows are
@@ -52,7 +53,14 @@ func newPadCol(g *convGeom, zp int8) *padCol {
 // (row r is output pixel r of the image) into dst, reading the windows
 // from a, the image padded as pc lays it out.
 func (pc *padCol) im2colPadded(dst, a []int8, g *convGeom, r0, rows int) {
+	pc.im2colPaddedXor(dst, a, g, r0, rows, 0)
+}
+
+// im2colPaddedXor is im2colPadded storing each byte XOR x (every byte of
+// x the same: 0, or 0x80 for the fused kernels' u8-offset input).
+func (pc *padCol) im2colPaddedXor(dst, a []int8, g *convGeom, r0, rows int, x uint64) {
 	k, run, c := g.k(), g.fW*g.inC, g.inC
+	x32, x8 := uint32(x), byte(x)
 	pitch := pc.p.pitch
 	rowStep := g.dilH * pitch * c
 	db, ab := int8Bytes(dst[:rows*k]), int8Bytes(a)
@@ -62,23 +70,32 @@ func (pc *padCol) im2colPadded(dst, a []int8, g *convGeom, r0, rows int) {
 		row := db[r*k : (r+1)*k]
 		// One loop per move width, so the moves inline.
 		switch {
+		case run == 4:
+			// One word per window row (a 1-channel 10×4 layer: ten per
+			// pixel), moved through pointers once the row's last read is
+			// known to lie inside a: slicing each cost more than the move.
+			_, _ = ab[base+(g.fH-1)*rowStep+3], row[4*g.fH-1]
+			s0, d0 := unsafe.Pointer(&ab[base]), unsafe.Pointer(&row[0])
+			for ky := 0; ky < g.fH; ky++ {
+				*(*uint32)(unsafe.Add(d0, 4*ky)) = *(*uint32)(unsafe.Add(s0, ky*rowStep)) ^ x32
+			}
 		case run >= 8:
 			for ky := 0; ky < g.fH; ky++ {
 				d, s := row[ky*run:(ky+1)*run], ab[base+ky*rowStep:][:run]
-				binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(s))
-				binary.LittleEndian.PutUint64(d[run-8:], binary.LittleEndian.Uint64(s[run-8:]))
+				binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(s)^x)
+				binary.LittleEndian.PutUint64(d[run-8:], binary.LittleEndian.Uint64(s[run-8:])^x)
 			}
 		case run >= 4:
 			for ky := 0; ky < g.fH; ky++ {
 				d, s := row[ky*run:(ky+1)*run], ab[base+ky*rowStep:][:run]
-				binary.LittleEndian.PutUint32(d, binary.LittleEndian.Uint32(s))
-				binary.LittleEndian.PutUint32(d[run-4:], binary.LittleEndian.Uint32(s[run-4:]))
+				binary.LittleEndian.PutUint32(d, binary.LittleEndian.Uint32(s)^x32)
+				binary.LittleEndian.PutUint32(d[run-4:], binary.LittleEndian.Uint32(s[run-4:])^x32)
 			}
 		default:
 			for ky := 0; ky < g.fH; ky++ {
 				d, s := row[ky*run:(ky+1)*run], ab[base+ky*rowStep:][:run]
 				for i := range d {
-					d[i] = s[i]
+					d[i] = s[i] ^ x8
 				}
 			}
 		}

@@ -32,22 +32,24 @@ type pwS8 struct {
 	pool  *sync.Pool   // *[]int8: chunk·inC flipped input bytes
 }
 
-// newPwS8 prepares the fused pointwise path for weights w (packed by
-// PackS8Segmented with one segment of g.inC), or returns nil when the
-// fused kernels do not cover w and rq.
+// newPwS8 prepares the fused path over rows of k = g.k() bytes (a
+// pointwise conv's input rows, or im2col rows) for weights w (packed by
+// PackS8Segmented with one segment of k), or returns nil when the fused
+// kernels do not cover w and rq.
 func newPwS8(g *convGeom, w *gemm.PackedS8, rq *gemm.Requant) *pwS8 {
-	if !g.pointwise() || !w.FusesRequant(rq) {
+	if !w.FusesRequant(rq) {
 		return nil
 	}
-	chunk := max(1, pwChunkBytes/(pwRowUnit*g.inC)) * pwRowUnit
+	k := g.k()
+	chunk := max(1, pwChunkBytes/(pwRowUnit*k)) * pwRowUnit
 	off := make([]int, chunk)
 	for i := range off {
 		off[i] = i * g.outC
 	}
-	// Reads may run up to 3 bytes past a row's inC (whole groups of 4);
+	// Reads may run up to 3 bytes past a row's k (whole groups of 4);
 	// the slack keeps the last row's inside the buffer, and the weights'
 	// zero padding makes whatever they read count for nothing.
-	n := chunk*g.inC + 4
+	n := chunk*k + 4
 	return &pwS8{chunk: chunk, rows: gemm.NewRowMap(off, g.outC), pool: &sync.Pool{New: func() any {
 		b := make([]int8, n)
 		return &b
@@ -64,5 +66,43 @@ func (c *convInt8) runPwS8(m int, src, dst []int8) {
 		rows := min(f.chunk, m-r0)
 		xorCopy(buf, src[r0*k:(r0+rows)*k])
 		c.w.MulRequantSegmentedRows(1, rows, buf[:rows*k+4], k, k, -c.inZP, c.rq.fast, dst[r0*n:(r0+rows)*n], f.rows)
+	}
+}
+
+// runPadColFused is the padded im2col path (conv_padcol.go) through the
+// fused kernels: the im2col rows of consecutive images, stored offset to
+// u8, fill a chunk, and each chunk is one product whose rows land in
+// place (the output's pixel rows are consecutive across images too).
+func (c *convInt8) runPadColFused(batch int, src, dst []int8) {
+	g, pc, f := c.g, c.padCol, c.pw
+	k, n := g.k(), g.outC
+	perImg, inImg := g.outH*g.outW, g.inH*g.inW*g.inC
+	bufp := f.pool.Get().(*[]int8)
+	defer f.pool.Put(bufp)
+	padp := pc.pool.Get().(*[]int8)
+	defer pc.pool.Put(padp)
+	buf := *bufp
+	fill, start := 0, 0 // rows in buf, and the first one's global index
+	for b := 0; b < batch; b++ {
+		img := src[b*inImg : (b+1)*inImg]
+		a := img
+		if !pc.p.direct {
+			fillPadded(*padp, img, pc.p, g)
+			a = *padp
+		}
+		for r0 := 0; r0 < perImg; {
+			rows := min(f.chunk-fill, perImg-r0)
+			pc.im2colPaddedXor(buf[fill*k:], a, g, r0, rows, 0x8080808080808080)
+			fill += rows
+			r0 += rows
+			if fill == f.chunk {
+				c.w.MulRequantSegmentedRows(1, fill, buf[:fill*k+4], k, k, -c.inZP, c.rq.fast, dst[start*n:(start+fill)*n], f.rows)
+				start += fill
+				fill = 0
+			}
+		}
+	}
+	if fill > 0 {
+		c.w.MulRequantSegmentedRows(1, fill, buf[:fill*k+4], k, k, -c.inZP, c.rq.fast, dst[start*n:(start+fill)*n], f.rows)
 	}
 }

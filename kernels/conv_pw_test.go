@@ -111,3 +111,63 @@ func BenchmarkConv2DPointwiseInt8(b *testing.B) {
 		}
 	}
 }
+
+// TestConv2DPadColFusedInt8 drives the padded im2col through the fused
+// kernels (strided layers with short window rows: a keyword model's
+// 10×4 stride-2 first layer, 1×1 stride-2 shortcuts, 3×3×3 stems) over
+// random odd shapes, batches 1, 3 and 64 (chunks then span images),
+// every rounding, edge zero points and fused activations, bit for bit
+// against the im2col path and TFLite's reference loop.
+func TestConv2DPadColFusedInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	fused := map[fixedpoint.Rounding]int{}
+	const iters = 120
+	for iter := range iters {
+		c := convCase{batch: []int{1, 3, 64}[iter%3], inH: 1 + r.IntN(14), inW: 1 + r.IntN(11), inC: 1 + r.IntN(4), outC: 1 + r.IntN(80),
+			fH: 1 + r.IntN(4), fW: 1 + r.IntN(4), sH: 1 + r.IntN(2), sW: 2, dH: 1, dW: 1, pad: graph.Padding(r.IntN(2))}
+		switch iter % 4 {
+		case 1: // mlt_kws_dscnn_i8's first layer
+			c.inH, c.inW, c.inC, c.outC, c.fH, c.fW, c.sH, c.pad = 49, 10, 1, 64, 10, 4, 2, graph.PaddingSame
+		case 2: // a 1×1 stride-2 shortcut
+			c.inC, c.fH, c.fW, c.sH = 16, 1, 1, 2
+		}
+		if c.pad == graph.PaddingValid {
+			c.inH += c.fH - 1
+			c.inW += c.fW - 1
+		}
+		if c.batch == 64 && c.inH*c.inW*c.outC > 20000 {
+			c.batch = 9
+		}
+		rnd := []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding, fixedpoint.RuntimeRounding}[(iter/3)%3]
+		zpIn := []int32{-128, 127, int32(r.IntN(256) - 128)}[iter%3]
+		zpOut := []int32{-128, 127, int32(r.IntN(256) - 128)}[(iter/4)%3]
+		xs := randI8(r, c.batch*c.inH*c.inW*c.inC, 256)
+		ws := randI8(r, c.outC*c.fH*c.fW*c.inC, 255)
+		nScales := c.outC
+		if iter%4 == 0 {
+			nScales = 1
+		}
+		sIn, sOut := float32(0.02+r.Float64()), float32(0.05+r.Float64())
+		wScales := make([]float32, nScales)
+		for i := range wScales {
+			wScales[i] = float32(0.0005 + r.Float64()*0.01)
+		}
+		bias := make([]int32, c.outC)
+		for i := range bias {
+			bias[i] = int32(r.IntN(40000) - 20000)
+		}
+		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[r.IntN(3)]
+		q := int8ConvTrial{c: c, rnd: rnd, zpIn: zpIn, zpOut: zpOut, xs: xs, ws: ws, wScales: wScales, bias: bias, sIn: sIn, sOut: sOut, act: act}
+		if k := q.checkPath(t, pathAuto); k.pw != nil && k.padCol != nil {
+			fused[rnd]++
+		}
+	}
+	if len(fused) == 0 {
+		t.Skip("no fused int8 kernels in this build (differential check still ran)")
+	}
+	for _, rnd := range []fixedpoint.Rounding{fixedpoint.SingleRounding, fixedpoint.DoubleRounding, fixedpoint.RuntimeRounding} {
+		if fused[rnd] < iters/6 {
+			t.Errorf("%s: only %d of %d cases took the fused padded im2col", rnd, fused[rnd], iters/3)
+		}
+	}
+}
