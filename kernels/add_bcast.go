@@ -4,8 +4,8 @@ package kernels
 // the output's last axis, along which each input either advances with the
 // output (step 1) or repeats one value (step 0). A run is then a
 // same-shape add or a vector-plus-scalar add, which the SIMD loops
-// (add_amd64.go) and index-free Go loops do, instead of the reference's
-// indexing per element. Every form computes the reference's values: the
+// (add_amd64.go) and index-free Go loops (the builtin 8-bit ADD's table)
+// do, instead of the reference's indexing per element. Every form computes the reference's values: the
 // same float32 operations in the same operand order, and for XNNPACK's
 // 8-bit ADD the same wrapping int32 sum (a repeated operand's product is
 // folded into the bias, which wrapping addition allows exactly).
@@ -63,29 +63,28 @@ func addXNNRow[T ~int8 | ~uint8](k *addKernel, x, y, z []T, d1, d2 int) {
 	addXNNRun(&a, k.offOut, k.ilo, k.ihi, x[:n], y[:n], z)
 }
 
-// addTablesRow is addF32Row for the builtin 8-bit ADD's table form
-// (addTables8): a repeated operand's rescaled value is looked up once.
-func addTablesRow[T ~int8 | ~uint8](k *addKernel, x, y, z []T, d1, d2 int) {
-	t1, t2, fin := k.t1, k.t2, &k.fin
+// addLUTRow is addF32Row for the builtin 8-bit ADD's table (addLUT8): a
+// repeated operand fixes the table's high or low byte.
+func addLUTRow[T ~int8 | ~uint8](t *[1 << 16]uint8, x, y, z []T, d1, d2 int) {
 	n := len(z)
 	switch {
 	case d1 == 1 && d2 == 1:
 		x, y = x[:n], y[:n]
 		for j, v := range x {
-			z[j] = T(fin.at(t1[uint8(v)] + t2[uint8(y[j])]))
+			z[j] = T(t[uint16(uint8(v))<<8|uint16(uint8(y[j]))])
 		}
 	case d1 == 1:
-		x, c := x[:n], t2[uint8(y[0])]
+		x, c := x[:n], uint16(uint8(y[0]))
 		for j, v := range x {
-			z[j] = T(fin.at(t1[uint8(v)] + c))
+			z[j] = T(t[uint16(uint8(v))<<8|c])
 		}
 	case d2 == 1:
-		c, y := t1[uint8(x[0])], y[:n]
+		row, y := (*[256]uint8)(t[int(uint8(x[0]))<<8:]), y[:n]
 		for j, v := range y {
-			z[j] = T(fin.at(c + t2[uint8(v)]))
+			z[j] = T(row[uint8(v)])
 		}
 	default:
-		v := T(fin.at(t1[uint8(x[0])] + t2[uint8(y[0])]))
+		v := T(t[uint16(uint8(x[0]))<<8|uint16(uint8(y[0]))])
 		for j := range z {
 			z[j] = v
 		}

@@ -155,10 +155,10 @@ type addKernel struct {
 	leftShift          int
 	m1, m2, mOut       int32
 	sh1, sh2, shOut    int
-	// 8-bit fast path: each input's rescaled value (scale1, scale2) for
-	// every possible input, leaving one multiply per element (fin).
-	t1, t2 *[256]int32
-	fin    addFinish
+	// lut is the builtin 8-bit ADD's fast path: the output byte of every
+	// pair of inputs, at uint8(x)<<8 | uint8(y) (64 KiB, one lookup per
+	// element instead of two rescales).
+	lut *[1 << 16]uint8
 	// xnn, when set, is the TFLite runtime's XNNPACK ADD (no tables);
 	// xnnSame runs it as one loop over same-shape inputs (not with ref).
 	xnn     *xnnAdd
@@ -259,18 +259,18 @@ func addXNNRun[T ~int8 | ~uint8](a *xnnAdd, zo, lo, hi int32, x, y, z []T) {
 	}
 }
 
-// addTables8 is the 8-bit fast path: table lookups for the input rescaling.
-func addTables8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
-	t1, t2, fin := k.t1, k.t2, &k.fin
+// addLUT8 is the builtin 8-bit ADD through k.lut.
+func addLUT8[T ~int8 | ~uint8](k *addKernel, x, y, z []T) {
+	t := k.lut
 	if k.same {
 		z = z[:len(x)]
 		y = y[:len(x)]
 		for i, v := range x {
-			z[i] = T(fin.at(t1[uint8(v)] + t2[uint8(y[i])]))
+			z[i] = T(t[uint16(uint8(v))<<8|uint16(uint8(y[i]))])
 		}
 		return
 	}
-	k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { addTablesRow(k, x[i1:], y[i2:], z[o:o+n], d1, d2) })
+	k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { addLUTRow(t, x[i1:], y[i2:], z[o:o+n], d1, d2) })
 }
 
 func (k *addKernel) Run(ins, outs []*Buffer) error {
@@ -303,8 +303,8 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 		x, y, z := a.I32, b.I32, o.I32
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = min(max(x[i1]+y[i2], k.ilo), k.ihi) })
 	case graph.Int8:
-		if k.t1 != nil {
-			addTables8(k, a.I8, b.I8, o.I8)
+		if k.lut != nil {
+			addLUT8(k, a.I8, b.I8, o.I8)
 			return nil
 		}
 		if k.xnnSame {
@@ -318,8 +318,8 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 		}
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = int8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.UInt8:
-		if k.t1 != nil {
-			addTables8(k, a.U8, b.U8, o.U8)
+		if k.lut != nil {
+			addLUT8(k, a.U8, b.U8, o.U8)
 			return nil
 		}
 		if k.xnnSame {
@@ -430,14 +430,23 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 		}
 	}
 	if !ref && is8Bit(out.DType) && k.mOut > 0 && k.shOut <= 0 && k.shOut >= -31 {
+		// The table holds the reference's result for every input pair:
+		// each input's rescale (scale1, scale2) once per value, then
+		// finish's arithmetic without branches (addFinish, tested equal).
 		e := uint(-k.shOut)
-		k.fin = addFinish{m: int64(k.mOut), e: e, mask: int32(1)<<e - 1, off: k.offOut, ilo: k.ilo, ihi: k.ihi}
+		fin := addFinish{m: int64(k.mOut), e: e, mask: int32(1)<<e - 1, off: k.offOut, ilo: k.ilo, ihi: k.ihi}
 		var t1, t2 [256]int32
 		lo, hi := DTypeRange(out.DType)
 		for v := lo; v <= hi; v++ {
 			t1[uint8(v)], t2[uint8(v)] = k.scale1(v), k.scale2(v)
 		}
-		k.t1, k.t2 = &t1, &t2
+		k.lut = new([1 << 16]uint8)
+		for a, s1 := range t1 {
+			row := k.lut[a<<8 : a<<8+256]
+			for b, s2 := range t2 {
+				row[b] = uint8(fin.at(s1 + s2))
+			}
+		}
 	}
 	return k, nil
 }
