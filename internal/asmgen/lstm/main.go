@@ -315,15 +315,21 @@ func (g *gen) rowsAVX2() {
 	g.gate(offGateO)
 	g.peep(offPeepO, "nopo")
 	g.sigmoid(Y6)
+	g.outAndNextRow(arg(offXStride), R8, arg(offW), R9, arg(offCStride), R10, arg(offOStr), R11)
+}
+
+// outAndNextRow ends the one-pass and cells loops: out = tanh(c)·o (c in
+// Y9, o in Y6) stored by storeOut, then each row pointer advanced by its
+// stride (pairs of stride and register), the next row, and the return.
+func (g *gen) outAndNextRow(advance ...Op) {
 	g.VMOVAPS(Y9, Y0)
 	g.tanh()
 	g.VMULPS(Y6, Y0, Y0)
 	g.storeOut("group", "tail", "nextrow")
 	g.Label("nextrow")
-	g.ADDQ(arg(offXStride), R8)
-	g.ADDQ(arg(offW), R9)
-	g.ADDQ(arg(offCStride), R10)
-	g.ADDQ(arg(offOStr), R11)
+	for i := 0; i < len(advance); i += 2 {
+		g.ADDQ(advance[i], advance[i+1])
+	}
 	g.DECQ(RCX)
 	g.JMP(LabelRef("row"))
 	g.Label("done")
@@ -434,19 +440,7 @@ func (g *gen) cellsAVX2() {
 	g.cellUpdate()
 	g.Comment("out = tanh(c)·o")
 	agate(offGateO, Y6)
-	g.VMOVAPS(Y9, Y0)
-	g.tanh()
-	g.VMULPS(Y6, Y0, Y0)
-	g.storeOut("group", "tail", "nextrow")
-	g.Label("nextrow")
-	g.ADDQ(arg(offCStride), R10)
-	g.ADDQ(arg(offOStr), R11)
-	g.ADDQ(arg(offActStride), R13)
-	g.DECQ(RCX)
-	g.JMP(LabelRef("row"))
-	g.Label("done")
-	g.VZEROUPPER()
-	g.RET()
+	g.outAndNextRow(arg(offCStride), R10, arg(offOStr), R11, arg(offActStride), R13)
 }
 
 // zmm returns the i-th physical zmm register.
