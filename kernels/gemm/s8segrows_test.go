@@ -79,47 +79,12 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 				}
 			}
 		}
-		// Map: a random permutation of slots, about a third dropped.
-		rows := m + r.IntN(5)
-		slots := r.Perm(rows)
-		offs := make([]int, rows)
-		for i := range offs {
-			offs[i] = slots[i] * n
-			if r.IntN(3) == 0 {
-				offs[i] = -1
-			}
-		}
-		rm := NewRowMap(offs, n)
 		if p.FusesRequant(rq) {
 			fused[mode]++
 		}
-		const guard = 91
-		for _, threads := range []int{1, 2} {
-			got := make([]int8, rows*n)
-			for i := range got {
-				got[i] = guard
-			}
+		checkRowMapped(t, r, m, n, want, func(threads int, got []int8, rm *RowMap) {
 			p.MulRequantSegmentedRows(threads, m, flip, lda, segStride, aOff, rq, got, rm)
-			written := make([]bool, rows)
-			for i := range m {
-				if o := offs[i]; o >= 0 {
-					written[o/n] = true
-					for j := range n {
-						if got[o+j] != want[i*n+j] {
-							t.Fatalf("it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d threads=%d): row %d col %d = %d, want %d",
-								it, mode, p.FusesRequant(rq), n, seg, nseg, m, threads, i, j, got[o+j], want[i*n+j])
-						}
-					}
-				}
-			}
-			for s, wr := range written {
-				for j := 0; !wr && j < n; j++ {
-					if got[s*n+j] != guard {
-						t.Fatalf("it %d: unmapped slot %d overwritten", it, s)
-					}
-				}
-			}
-		}
+		}, "it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d)", it, mode, p.FusesRequant(rq), n, seg, nseg, m)
 	}
 	// Double rounding's fused kernels also need AVX512DQ; with them
 	// both arithmetics must mostly run fused.
@@ -172,6 +137,51 @@ func BenchmarkConvS8SegmentedRows(b *testing.B) {
 				}
 				reportOps(b, hw*hw, cout, 9*cin, "GOP/s")
 			})
+		}
+	}
+}
+
+// checkRowMapped runs run through a random row map (a permutation of m to
+// m+4 output slots of n bytes, about a third of the rows dropped) at 1 and
+// 2 threads, and checks that row i lands at its slot equal to want[i*n:],
+// and that slots no row maps to keep their guard bytes. what and args name
+// the case in failures.
+func checkRowMapped(t *testing.T, r *rand.Rand, m, n int, want []int8, run func(threads int, got []int8, rm *RowMap), what string, args ...any) {
+	t.Helper()
+	rows := m + r.IntN(5)
+	slots := r.Perm(rows)
+	offs := make([]int, rows)
+	for i := range offs {
+		offs[i] = slots[i] * n
+		if r.IntN(3) == 0 {
+			offs[i] = -1
+		}
+	}
+	rm := NewRowMap(offs, n)
+	const guard = 91
+	for _, threads := range []int{1, 2} {
+		got := make([]int8, rows*n)
+		for i := range got {
+			got[i] = guard
+		}
+		run(threads, got, rm)
+		written := make([]bool, rows)
+		for i := range m {
+			if o := offs[i]; o >= 0 {
+				written[o/n] = true
+				for j := range n {
+					if got[o+j] != want[i*n+j] {
+						t.Fatalf("%s threads=%d: row %d col %d = %d, want %d", fmt.Sprintf(what, args...), threads, i, j, got[o+j], want[i*n+j])
+					}
+				}
+			}
+		}
+		for s, wr := range written {
+			for j := 0; !wr && j < n; j++ {
+				if got[s*n+j] != guard {
+					t.Fatalf("%s threads=%d: unmapped slot %d overwritten", fmt.Sprintf(what, args...), threads, s)
+				}
+			}
 		}
 	}
 }

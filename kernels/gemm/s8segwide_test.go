@@ -103,46 +103,12 @@ func testSegRowsWide(t *testing.T, set *s8Set) {
 				want[i*n+j] = refRequant(mode, acc, bias[j], mult[j], shift[j], zp, lo, hi)
 			}
 		}
-		rows := m + r.IntN(5)
-		slots := r.Perm(rows)
-		offs := make([]int, rows)
-		for i := range offs {
-			offs[i] = slots[i] * n
-			if r.IntN(3) == 0 {
-				offs[i] = -1
-			}
-		}
-		rm := NewRowMap(offs, n)
 		if p.FusesRequantWide(rq) {
 			fused[mode]++
 		}
-		const guard = 91
-		for _, threads := range []int{1, 2} {
-			got := make([]int8, rows*n)
-			for i := range got {
-				got[i] = guard
-			}
+		checkRowMapped(t, r, m, n, want, func(threads int, got []int8, rm *RowMap) {
 			p.MulRequantSegmentedRowsWide(threads, m, wide, lda, segStride, aOff, rq, got, rm)
-			written := make([]bool, rows)
-			for i := range m {
-				if o := offs[i]; o >= 0 {
-					written[o/n] = true
-					for j := range n {
-						if got[o+j] != want[i*n+j] {
-							t.Fatalf("it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d threads=%d): row %d col %d = %d, want %d",
-								it, mode, p.FusesRequantWide(rq), n, seg, nseg, m, threads, i, j, got[o+j], want[i*n+j])
-						}
-					}
-				}
-			}
-			for s, wr := range written {
-				for j := 0; !wr && j < n; j++ {
-					if got[s*n+j] != guard {
-						t.Fatalf("it %d: unmapped slot %d overwritten", it, s)
-					}
-				}
-			}
-		}
+		}, "it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d)", it, mode, p.FusesRequantWide(rq), n, seg, nseg, m)
 	}
 	if set.kernels[0].segWide.fp32 != nil {
 		for _, mode := range modes {
