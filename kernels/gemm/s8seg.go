@@ -30,21 +30,7 @@ func packS8SegWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 	p.np = (n + nr - 1) / nr * nr
 	p.rowSum = make([]int32, p.np)
 	p.u8 = make([]int8, p.np*p.kq*4)
-	for j := 0; j < n; j++ {
-		row := b[j*ldb : j*ldb+k]
-		var sum int32
-		for _, v := range row {
-			sum += int32(v)
-		}
-		p.rowSum[j] = sum
-		base := (j/nr)*p.kq*nr*4 + (j%nr)*4
-		for s := 0; s < nseg; s++ {
-			for t := 0; t < seg; t++ {
-				q := s*segQ + t/4
-				p.u8[base+q*nr*4+t%4] = row[s*seg+t]
-			}
-		}
-	}
+	packSegSlivers(p.u8, p.rowSum, b, n, k, ldb, seg, segQ, 4, nr, p.kq)
 	return p
 }
 
@@ -194,6 +180,31 @@ func gatherSegRows(scratch, a []int8, r0, h, lda, nseg, segStride, seg, segB int
 		for s := 0; s < nseg; s++ {
 			off := (r0+r)*lda + s*segStride
 			copy(scratch[r*rowLen+s*segB:r*rowLen+s*segB+seg], a[off:off+seg])
+		}
+	}
+}
+
+// packSegSlivers stores the n weight rows of b (k = nseg·seg values each,
+// ldb apart) in the segmented kernels' sliver layout, shared by the u8-quad
+// (g = 4, int8) and int16-pair (g = 2, int16) families: nr rows a sliver,
+// kq groups of g values a row, each segment of seg values starting a fresh
+// group (segG groups a segment, zero-padded), so that a micro-kernel step
+// reads one group of every row of the sliver; rowSum gets each row's sum.
+func packSegSlivers[T int8 | int16](dst []T, rowSum []int32, b []int8, n, k, ldb, seg, segG, g, nr, kq int) {
+	nseg := k / seg
+	for j := 0; j < n; j++ {
+		row := b[j*ldb : j*ldb+k]
+		var sum int32
+		for _, v := range row {
+			sum += int32(v)
+		}
+		rowSum[j] = sum
+		base := (j/nr)*kq*nr*g + (j%nr)*g
+		for s := 0; s < nseg; s++ {
+			for t := 0; t < seg; t++ {
+				q := s*segG + t/g
+				dst[base+q*nr*g+t%g] = T(row[s*seg+t])
+			}
 		}
 	}
 }

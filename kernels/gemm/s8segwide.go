@@ -61,21 +61,7 @@ func packS8SegWideWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 	p.np = (n + nr - 1) / nr * nr
 	p.rowSum = make([]int32, p.np)
 	p.i16 = make([]int16, p.np*p.kq*2)
-	for j := 0; j < n; j++ {
-		row := b[j*ldb : j*ldb+k]
-		var sum int32
-		for _, v := range row {
-			sum += int32(v)
-		}
-		p.rowSum[j] = sum
-		base := (j/nr)*p.kq*nr*2 + (j%nr)*2
-		for s := 0; s < nseg; s++ {
-			for t := 0; t < seg; t++ {
-				q := s*segP + t/2
-				p.i16[base+q*nr*2+t%2] = int16(row[s*seg+t])
-			}
-		}
-	}
+	packSegSlivers(p.i16, p.rowSum, b, n, k, ldb, seg, segP, 2, nr, p.kq)
 	return p
 }
 
