@@ -204,10 +204,10 @@ func fillPadded[T float32 | int8](dst, img []T, p *segPlan, g *convGeom) {
 }
 
 // fillInterior copies each row of image img into the padded image dst
-// through cp (len(d) == len(s)); input columns or rows beyond the padded
-// extent (a declared output smaller than the inferred one) are not
-// needed and not copied.
-func fillInterior[T float32 | int8](dst, img []T, p *segPlan, g *convGeom, cp func(d, s []T)) {
+// through cp (len(d) == len(s); cp may convert, as widen does); input
+// columns or rows beyond the padded extent (a declared output smaller than
+// the inferred one) are not needed and not copied.
+func fillInterior[D float32 | int8 | int16, S float32 | int8](dst []D, img []S, p *segPlan, g *convGeom, cp func(d []D, s []S)) {
 	c := g.inC
 	n := min(g.inW, p.wp-g.padL) * c
 	if n <= 0 {

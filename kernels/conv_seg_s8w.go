@@ -72,16 +72,7 @@ func fillWide(dst []int16, img []int8, p *segPlan, g *convGeom) {
 		widen(dst, img[:g.inH*g.inW*g.inC])
 		return
 	}
-	c := g.inC
-	n := min(g.inW, p.wp-g.padL) * c
-	if n <= 0 {
-		return
-	}
-	y1 := min(g.inH, p.hp-g.padT)
-	for iy := 0; iy < y1; iy++ {
-		o := ((iy+g.padT)*p.wp + g.padL) * c
-		widen(dst[o:o+n], img[iy*g.inW*c:iy*g.inW*c+n])
-	}
+	fillInterior(dst, img, p, g, widen)
 }
 
 // runSegS8Wide is the wide fused int8 segmented convolution over a batch.
