@@ -15,6 +15,9 @@
 # copy of its library, see noavx512/main.go):
 #   (cd tools/ortbench && go run ./noavx512 --in $ORT_LIB_ORIG --out /tmp/ort-noavx512/libonnxruntime.so.1)
 #   GODEBUG=cpu.avx512f=off,cpu.avx512bw=off ORT_LIB=/tmp/ort-noavx512/libonnxruntime.so.1 bash tools/ortbench/zoo.sh
+# As on an AVX2-only CPU (no AVX-512, no AVX-VNNI; AMD Zen 2/3, Intel Haswell-Skylake client):
+#   (cd tools/ortbench && go run ./noavx512 --no-avxvnni --in $ORT_LIB_ORIG --out /tmp/ort-avx2only/libonnxruntime.so.1)
+#   GODEBUG=cpu.avx512f=off,cpu.avx512bw=off,cpu.avxvnni=off ORT_LIB=/tmp/ort-avx2only/libonnxruntime.so.1 bash tools/ortbench/zoo.sh
 #
 # Needs node/npm (.ci/install-ort.sh and .ci/install-oracle.sh install ONNX
 # Runtime and the TFLite WASM oracle) and cgo.
@@ -35,7 +38,12 @@ bin=$(mktemp -d)/ortbench
   echo "Commit \`$(git rev-parse --short HEAD)\`$(git diff --quiet HEAD -- . || echo ' (with uncommitted changes)'), $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) vCPUs;" \
     "load average at the start $(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "Command: \`SECONDS_PER_ROUND=$secs ROUNDS=$rounds bash tools/ortbench/zoo.sh\` ($rounds alternating rounds of ${secs} s per runtime; images/s, medians)."
+  # The settings that change what is measured go into the command line too.
+  env=""
+  if [ -n "${GODEBUG:-}" ]; then env="GODEBUG=$GODEBUG "; fi
+  if [ -n "${ORT_LIB:-}" ]; then env="${env}ORT_LIB=$ORT_LIB "; fi
+  if [ -n "${ZOO:-}" ]; then env="${env}ZOO=$ZOO ($(ls "$zoo" | tr '\n' ' ' | sed 's/ $//')) "; fi
+  echo "Command: \`${env}SECONDS_PER_ROUND=$secs ROUNDS=$rounds bash tools/ortbench/zoo.sh\` ($rounds alternating rounds of ${secs} s per runtime; images/s, medians)."
   echo
 } > "$out"
 "$bin" --lib "$lib" --zoo "$zoo" --synthetic --configs 1x1,2x1,1x64,2x64 \
