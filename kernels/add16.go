@@ -70,3 +70,45 @@ func (k *addPOTKernel) Run(ins, outs []*Buffer) error {
 	}
 	return nil
 }
+
+// add16Fast is addKernel.quantAdd for int16 (zero points 0, inputs
+// shifted left by 15) in the branch-free arithmetic of addFinish: each
+// input's rescale, the sum, the output's rescale and clamp, in a loop
+// with no call per element. The rescales are the reference's
+// MultiplyByQuantizedMultiplierSmallerThanOneExp exactly (addFinish.mul,
+// tested equal over random and tie-adjacent sums).
+type add16Fast struct {
+	f1, f2, fo addFinish
+}
+
+// newAdd16Fast returns the fast form of k's int16 arithmetic, or nil where
+// a multiplier or shift lies outside addFinish's range (the reference loop
+// then runs).
+func newAdd16Fast(k *addKernel) *add16Fast {
+	if k.off1 != 0 || k.off2 != 0 || k.leftShift != 15 {
+		return nil
+	}
+	f1, ok1 := newAddFinish(k.m1, k.sh1, 0, math.MinInt32, math.MaxInt32)
+	f2, ok2 := newAddFinish(k.m2, k.sh2, 0, math.MinInt32, math.MaxInt32)
+	fo, ok3 := newAddFinish(k.mOut, k.shOut, k.offOut, k.ilo, k.ihi)
+	if !ok1 || !ok2 || !ok3 {
+		return nil
+	}
+	return &add16Fast{f1: f1, f2: f2, fo: fo}
+}
+
+// run sets z[j] = quantAdd(x[j·d1], y[j·d2]) for every j of z (d1, d2 are
+// 1, or 0 for an input broadcast along the row).
+func (a *add16Fast) run(x, y, z []int16, d1, d2 int) {
+	f1, f2, fo := a.f1, a.f2, a.fo
+	if d1 == 1 && d2 == 1 {
+		x, y = x[:len(z)], y[:len(z)]
+		for j := range z {
+			z[j] = int16(fo.at(f1.mul(int32(x[j])<<15) + f2.mul(int32(y[j])<<15)))
+		}
+		return
+	}
+	for j := range z {
+		z[j] = int16(fo.at(f1.mul(int32(x[j*d1])<<15) + f2.mul(int32(y[j*d2])<<15)))
+	}
+}

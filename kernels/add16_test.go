@@ -158,3 +158,58 @@ func TestInt16AddQuantizeMatchTFLite(t *testing.T) {
 		}
 	}
 }
+
+// TestAdd16FastMatchesQuantAdd holds the int16 ADD's loop (add16Fast) to
+// the reference quantAdd for random general-path scales and activations:
+// every pair of extreme and small inputs and random pairs, in the
+// same-shape form and with either input broadcast along the row, for
+// lengths 0, 1, 31, 33 and 1001.
+func TestAdd16FastMatchesQuantAdd(t *testing.T) {
+	rng := rand.New(rand.NewSource(41))
+	edges := []int16{math.MinInt16, math.MinInt16 + 1, -16385, -16384, -2, -1, 0, 1, 2, 16383, 16384, math.MaxInt16 - 1, math.MaxInt16}
+	acts := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}
+	tested := 0
+	for c := range 200 {
+		sc := func() float32 { return float32(math.Exp2(rng.Float64()*16 - 20)) }
+		x := qt("x", graph.Int16, []int{1001}, []float32{sc()}, []int64{0})
+		y := qt("y", graph.Int16, []int{1001}, []float32{sc()}, []int64{0})
+		out := qt("out", graph.Int16, []int{1001}, []float32{sc()}, []int64{0})
+		op := &graph.Op{Kind: graph.OpAdd, Options: &graph.AddOptions{Activation: acts[c%len(acts)]}}
+		kk, err := PrepareWith(op, []*graph.Tensor{x, y}, []*graph.Tensor{out}, Options{})
+		if err != nil {
+			continue // a rescale multiplier of 1 or more
+		}
+		k := kk.(*addKernel)
+		if k.add16 == nil {
+			t.Fatalf("case %d: general int16 ADD without the fast loop (m %d %d %d, shifts %d %d %d)", c, k.m1, k.m2, k.mOut, k.sh1, k.sh2, k.shOut)
+		}
+		xs, ys := make([]int16, 1001), make([]int16, 1001)
+		for i := range xs {
+			xs[i], ys[i] = int16(rng.Intn(65536)-32768), int16(rng.Intn(65536)-32768)
+		}
+		for i, e := range edges {
+			for j, f := range edges {
+				xs[i*len(edges)+j], ys[i*len(edges)+j] = e, f
+			}
+		}
+		for _, n := range []int{0, 1, 31, 33, 1001} {
+			for _, d := range [][2]int{{1, 1}, {0, 1}, {1, 0}} {
+				z := make([]int16, n+1)
+				z[n] = 12345
+				k.add16.run(xs, ys, z[:n], d[0], d[1])
+				for j := range n {
+					if w := int16(k.quantAdd(int32(xs[j*d[0]]), int32(ys[j*d[1]]))); z[j] != w {
+						t.Fatalf("case %d, n %d, strides %v: %d + %d = %d, reference %d", c, n, d, xs[j*d[0]], ys[j*d[1]], z[j], w)
+					}
+				}
+				if z[n] != 12345 {
+					t.Fatalf("case %d: wrote past %d elements", c, n)
+				}
+			}
+		}
+		tested++
+	}
+	if tested < 100 {
+		t.Errorf("only %d of 200 random int16 ADDs could be prepared", tested)
+	}
+}

@@ -163,6 +163,9 @@ type addKernel struct {
 	// xnnSame runs it as one loop over same-shape inputs (not with ref).
 	xnn     *xnnAdd
 	xnnSame bool
+	// add16 is the general int16 ADD without per-element calls (not with
+	// ref, which keeps quantAdd).
+	add16 *add16Fast
 }
 
 // addFinish is finish without branches on the data: the output rescale of a
@@ -176,17 +179,33 @@ type addFinish struct {
 
 // at equals addKernel.finish(s) for multipliers in (0, 2^31): the
 // saturating case of SaturatingRoundingDoublingHighMul (both factors
-// −2^31) cannot occur, the nudge is chosen by the product's sign bit, and
+// −2^31) cannot occur; its nudged truncating division, (ab + 2^30) / 2^31
+// for ab ≥ 0 and (ab + 1 − 2^30) / 2^31 below, is ⌊(ab + 2^30) / 2^31⌋
+// in both cases (ties round up), an arithmetic shift; and
 // RoundingDivideByPOT's "remainder > threshold" is the sign of their
 // difference (both lie in [0, 2^31)).
 func (f *addFinish) at(s int32) int32 {
-	ab := int64(s) * f.m
-	nudge := int64(1<<30) - (ab >> 63 & (1<<31 - 1))
-	h := int32((ab + nudge) / (1 << 31))
+	return min(max(f.mul(s)+f.off, f.ilo), f.ihi)
+}
+
+// mul is at's rescale alone (no offset, no clamp):
+// MultiplyByQuantizedMultiplierSmallerThanOneExp(s, m, −e).
+func (f *addFinish) mul(s int32) int32 {
+	h := int32((int64(s)*f.m + 1<<30) >> 31)
 	rem := h & f.mask
 	thr := f.mask>>1 + int32(uint32(h)>>31)
-	r := h>>f.e + int32(uint32(thr-rem)>>31) + f.off
-	return min(max(r, f.ilo), f.ihi)
+	return h>>f.e + int32(uint32(thr-rem)>>31)
+}
+
+// newAddFinish is the branch-free form of a multiplier m and exponent
+// shift (≤ 0) from QuantizeMultiplierSmallerThanOneExp, or false where
+// at's conditions (m in (0, 2^31), −shift in [0, 31]) do not hold.
+func newAddFinish(m int32, shift int, off, lo, hi int32) (addFinish, bool) {
+	if m <= 0 || shift > 0 || shift < -31 {
+		return addFinish{}, false
+	}
+	e := uint(-shift)
+	return addFinish{m: int64(m), e: e, mask: int32(1)<<e - 1, off: off, ilo: lo, ihi: hi}, true
 }
 
 // scale1 and scale2 bring an input to the common scale.
@@ -334,6 +353,14 @@ func (k *addKernel) Run(ins, outs []*Buffer) error {
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = uint8(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	case graph.Int16:
 		x, y, z := a.I16, b.I16, o.I16
+		if f := k.add16; f != nil {
+			if k.same {
+				f.run(x, y, z[:len(x)], 1, 1)
+				return nil
+			}
+			k.bc.eachRow(func(o, i1, i2, n, d1, d2 int) { f.run(x[i1:], y[i2:], z[o:o+n], d1, d2) })
+			return nil
+		}
 		k.bc.each(func(oi, i1, i2 int) { z[oi] = int16(k.quantAdd(int32(x[i1]), int32(y[i2]))) })
 	}
 	return nil
@@ -422,6 +449,9 @@ func prepareAdd(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding
 	}
 	if k.ilo, k.ihi, err = ActivationRangeQuantized(act, out.DType, so, zo); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind, err)
+	}
+	if !ref && out.DType == graph.Int16 {
+		k.add16 = newAdd16Fast(k)
 	}
 	if rnd == fixedpoint.RuntimeRounding && is8Bit(out.DType) {
 		if x, ok := newXNNAdd(s1, s2, so, z1, z2); ok {

@@ -232,7 +232,7 @@ func TestAddFastMatchesReference(t *testing.T) {
 	acts := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6, graph.ActReluN1To1}
 	ran, skipped := 0, 0
 	for _, rnd := range roundings {
-		for _, d := range []graph.DType{graph.Int8, graph.UInt8, graph.Float32} {
+		for _, d := range []graph.DType{graph.Int8, graph.UInt8, graph.Int16, graph.Float32} {
 			for _, sh := range shapes {
 				for range 6 {
 					a, b := sh[0], sh[1]
