@@ -77,6 +77,7 @@ func main() {
 	requantRowsAVX2(false)
 	requantRowsAVX2(true)
 	s8AVX2SegmentedFusedAll()
+	s8AVXVNNIAll()
 	Generate()
 }
 

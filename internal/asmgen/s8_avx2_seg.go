@@ -120,11 +120,34 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 
 	// Epilogue: the B, broadcast and product registers are the
 	// temporaries.
+	s8AVX2StoreRows(t, rnd, clamp, av)
+}
+
+// s8AVX2SegmentedFusedAll emits the fused AVX2 int8 kernels of the 6x16
+// tile in every arithmetic, with and without the activation clamp.
+func s8AVX2SegmentedFusedAll() {
+	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
+		s8AVX2SegmentedFused(6, rnd, false)
+		s8AVX2SegmentedFused(6, rnd, true)
+	}
+	s8AVX2SegmentedFused(6, s8AVX2FP32, false)
+}
+
+// s8AVX2StoreRows is the epilogue of the fused AVX2-register int8
+// kernels (this file's and s8_avxvnni.go's): each of the tile's rows,
+// two ymm accumulators of 8 int32, requantized in the arithmetic rnd
+// (parameters at the params argument in Requant.wideP's layout, vector
+// constants at consts), optionally clamped, saturated to 16 int8 and
+// stored at c + rows[i]/4, or nowhere when rows[i] < 0; then the kernel
+// ends. The B registers and tmp are the temporaries.
+func s8AVX2StoreRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) {
+	const nv = 2
+	mr := t.mr
 	c := Load(Param("c"), GP64())
 	tab := Load(Param("rows"), GP64())
 	prm := Load(Param("params"), GP64())
 	cst := Load(Param("consts"), GP64())
-	pe, po, tmp := t.bv(0), t.bv(1), av
+	pe, po := t.bv(0), t.bv(1)
 	off := GP64()
 	mappedRows(mr, tab, off, "skip", func(i int) {
 		SARQ(U8(2), off)
@@ -173,14 +196,4 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 	})
 	VZEROUPPER()
 	RET()
-}
-
-// s8AVX2SegmentedFusedAll emits the fused AVX2 int8 kernels of the 6x16
-// tile in every arithmetic, with and without the activation clamp.
-func s8AVX2SegmentedFusedAll() {
-	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
-		s8AVX2SegmentedFused(6, rnd, false)
-		s8AVX2SegmentedFused(6, rnd, true)
-	}
-	s8AVX2SegmentedFused(6, s8AVX2FP32, false)
 }

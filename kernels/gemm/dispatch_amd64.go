@@ -18,6 +18,11 @@ var vnniOk = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 // avx2Ok reports whether the AVX2+FMA kernels can run.
 var avx2Ok = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// avxVNNIOk reports whether the VEX-encoded VPDPBUSD on ymm registers
+// (AVX-VNNI) is available: Intel client cores since Alder Lake have it
+// without AVX-512.
+var avxVNNIOk = avx2Ok && cpu.X86.HasAVXVNNI
+
 var avx512F32Set = &f32Set{name: "avx512", kernels: []f32Kernel{
 	{name: "avx512x6x64", mr: 6, nr: 64, weight: 0.85, fn: sgemmAVX512x6x64, direct: sgemmAVX512Dx6x64, directZ: sgemmAVX512DZx6x64, seg: sgemmAVX512Sx6x64, segF: sgemmAVX512SFx6x64, tailStep: 2, segWeight: 1.05, segFP: sgemmAVX512SFPx6x64,
 		segFTail: []segFusedFn{sgemmAVX512SFx2x64, sgemmAVX512SFx4x64}, tn: sgemmAVX512Tx6x64,
@@ -77,6 +82,20 @@ var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kerne
 	}, segF: [2]s8SegFusedFn{s8VNNISFx28x16, s8VNNISFCx28x16}},
 }}
 
+// avxvnniS8Set is the u8-quad family in ymm registers (AVX-VNNI, no
+// AVX-512): the packing and corrections of vnniS8Set, one 6×16 tile.
+// Its fused kernels requantize with the AVX2 epilogue (Requant.wideP and
+// consts8, all 16 columns stored; see s8segrows.go).
+var avxvnniS8Set = &s8Set{name: "avxvnni", format: fmtU8Quad, kernels: []s8Kernel{
+	{name: "avxvnnix6x16", mr: 6, nr: 16, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVXVNNIx6x16(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVXVNNIDx6x16(kq, a, lda, (*int8)(b), c, ldc, init)
+	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVXVNNISx6x16(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
+	}, segF: [2]s8SegFusedFn{s8AVXVNNISFx6x16, s8AVXVNNISFCx6x16}, segFWide: true},
+}}
+
 var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{
 	{name: "avx2x6x16", mr: 6, nr: 16, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8AVX2x6x16(kq, (*int16)(a), (*int16)(b), c, ldc, init)
@@ -104,6 +123,9 @@ func s8Sets() []*s8Set {
 	var s []*s8Set
 	if vnniOk {
 		s = append(s, vnniS8Set)
+	}
+	if avxVNNIOk {
+		s = append(s, avxvnniS8Set)
 	}
 	if avx2Ok {
 		s = append(s, avx2S8Set)

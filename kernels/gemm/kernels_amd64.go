@@ -588,3 +588,43 @@ func s8AVX2SFDCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, 
 //
 //go:noescape
 func s8AVX2SFFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVXVNNIx6x16 stores init plus the u8×s8 dot products of packed panels a (k4×6×4) and b (k4×16×4) into the 6×16 tile at c (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIx6x16(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVXVNNIDx6x16 stores init plus the dot products of A (6 rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIDx6x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVXVNNISx6x16 stores init plus the dot products of segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVXVNNISFx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+
+// s8AVXVNNISFCx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+
+// s8AVXVNNISFDx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+
+// s8AVXVNNISFDCx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+
+// s8AVXVNNISFFx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)

@@ -26230,3 +26230,2792 @@ skip4:
 skip5:
 	VZEROUPPER
 	RET
+
+// func s8AVXVNNIx6x16(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIx6x16(SB), NOSPLIT, $0-48
+	MOVQ    k4+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    c+24(FP), BX
+	MOVQ    ldc+32(FP), SI
+	MOVQ    init+40(FP), DI
+	SHLQ    $0x02, SI
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	TESTQ   AX, AX
+	JE      store
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000018, CX
+	ADDQ $0x00000040, DX
+	DECQ AX
+	JNE  loop
+
+store:
+	VMOVDQU Y0, (BX)
+	VMOVDQU Y1, 32(BX)
+	ADDQ    SI, BX
+	VMOVDQU Y2, (BX)
+	VMOVDQU Y3, 32(BX)
+	ADDQ    SI, BX
+	VMOVDQU Y4, (BX)
+	VMOVDQU Y5, 32(BX)
+	ADDQ    SI, BX
+	VMOVDQU Y6, (BX)
+	VMOVDQU Y7, 32(BX)
+	ADDQ    SI, BX
+	VMOVDQU Y8, (BX)
+	VMOVDQU Y9, 32(BX)
+	ADDQ    SI, BX
+	VMOVDQU Y10, (BX)
+	VMOVDQU Y11, 32(BX)
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIDx6x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIDx6x16(SB), NOSPLIT, $0-56
+	MOVQ         k4+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         lda+16(FP), DX
+	MOVQ         b+24(FP), BX
+	LEAQ         (CX)(DX*2), SI
+	ADDQ         DX, SI
+	MOVQ         init+48(FP), DI
+	VMOVDQU      (DI), Y0
+	VMOVDQU      32(DI), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	MOVL         $0x80808080, DI
+	VMOVD        DI, X15
+	VPBROADCASTD X15, Y15
+	TESTQ        AX, AX
+	JE           store
+
+loop:
+	VMOVDQU      (BX), Y12
+	VMOVDQU      32(BX), Y13
+	VPBROADCASTD (CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (CX)(DX*1), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (CX)(DX*2), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (SI), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (SI)(DX*1), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*2), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000040, BX
+	DECQ AX
+	JNE  loop
+
+store:
+	MOVQ    c+32(FP), AX
+	MOVQ    ldc+40(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y10, (AX)
+	VMOVDQU Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNISx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNISx6x16(SB), NOSPLIT, $0-72
+	MOVQ         a+16(FP), AX
+	MOVQ         lda+24(FP), CX
+	MOVQ         b+40(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	MOVQ         init+64(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	MOVL         $0x80808080, SI
+	VMOVD        SI, X15
+	VPBROADCASTD X15, Y15
+
+segment:
+	MOVQ  kqSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    next
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JNE  loop
+
+next:
+	ADDQ    adj+32(FP), AX
+	ADDQ    adj+32(FP), BX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y10, (AX)
+	VMOVDQU Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNISFx6x16(SB), NOSPLIT, $0-96
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	MOVQ    kqSeg+8(FP), SI
+	MOVL    $0xaaaaaaab, R8
+	MOVQ    SI, DI
+	IMULQ   R8, DI
+	SHRQ    $0x21, DI
+	MOVQ    DI, kqSeg+8(FP)
+	LEAQ    (DI)(DI*2), R8
+	SUBQ    R8, SI
+	MOVQ    SI, lda+24(FP)
+
+segment:
+	MOVQ  kqSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 8(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 8(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x0000000c, AX
+	ADDQ $0x0000000c, BX
+	ADDQ $0x000000c0, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ lda+24(FP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         params+72(FP), DX
+	MOVQ         consts+80(FP), BX
+	MOVQ         (CX), BX
+	TESTQ        BX, BX
+	JS           skip0
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X14
+	VPACKSSWB    X14, X0, X0
+	VPSHUFD      $0xd8, X0, X0
+	VMOVDQU      X0, (AX)(BX*1)
+
+skip0:
+	MOVQ         8(CX), BX
+	TESTQ        BX, BX
+	JS           skip1
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X14
+	VPACKSSWB    X14, X2, X2
+	VPSHUFD      $0xd8, X2, X2
+	VMOVDQU      X2, (AX)(BX*1)
+
+skip1:
+	MOVQ         16(CX), BX
+	TESTQ        BX, BX
+	JS           skip2
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X14
+	VPACKSSWB    X14, X4, X4
+	VPSHUFD      $0xd8, X4, X4
+	VMOVDQU      X4, (AX)(BX*1)
+
+skip2:
+	MOVQ         24(CX), BX
+	TESTQ        BX, BX
+	JS           skip3
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X14
+	VPACKSSWB    X14, X6, X6
+	VPSHUFD      $0xd8, X6, X6
+	VMOVDQU      X6, (AX)(BX*1)
+
+skip3:
+	MOVQ         32(CX), BX
+	TESTQ        BX, BX
+	JS           skip4
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X14
+	VPACKSSWB    X14, X8, X8
+	VPSHUFD      $0xd8, X8, X8
+	VMOVDQU      X8, (AX)(BX*1)
+
+skip4:
+	MOVQ         40(CX), BX
+	TESTQ        BX, BX
+	JS           skip5
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VEXTRACTI128 $0x01, Y10, X14
+	VPACKSSWB    X14, X10, X10
+	VPSHUFD      $0xd8, X10, X10
+	VMOVDQU      X10, (AX)(BX*1)
+
+skip5:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNISFCx6x16(SB), NOSPLIT, $0-96
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	MOVQ    kqSeg+8(FP), SI
+	MOVL    $0xaaaaaaab, R8
+	MOVQ    SI, DI
+	IMULQ   R8, DI
+	SHRQ    $0x21, DI
+	MOVQ    DI, kqSeg+8(FP)
+	LEAQ    (DI)(DI*2), R8
+	SUBQ    R8, SI
+	MOVQ    SI, lda+24(FP)
+
+segment:
+	MOVQ  kqSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 8(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 8(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x0000000c, AX
+	ADDQ $0x0000000c, BX
+	ADDQ $0x000000c0, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ lda+24(FP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         params+72(FP), DX
+	MOVQ         consts+80(FP), BX
+	MOVQ         (CX), SI
+	TESTQ        SI, SI
+	JS           skip0
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMAXSD      32(BX), Y0, Y0
+	VPMINSD      64(BX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPMAXSD      32(BX), Y1, Y1
+	VPMINSD      64(BX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X14
+	VPACKSSWB    X14, X0, X0
+	VPSHUFD      $0xd8, X0, X0
+	VMOVDQU      X0, (AX)(SI*1)
+
+skip0:
+	MOVQ         8(CX), SI
+	TESTQ        SI, SI
+	JS           skip1
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMAXSD      32(BX), Y2, Y2
+	VPMINSD      64(BX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPMAXSD      32(BX), Y3, Y3
+	VPMINSD      64(BX), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X14
+	VPACKSSWB    X14, X2, X2
+	VPSHUFD      $0xd8, X2, X2
+	VMOVDQU      X2, (AX)(SI*1)
+
+skip1:
+	MOVQ         16(CX), SI
+	TESTQ        SI, SI
+	JS           skip2
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMAXSD      32(BX), Y4, Y4
+	VPMINSD      64(BX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPMAXSD      32(BX), Y5, Y5
+	VPMINSD      64(BX), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X14
+	VPACKSSWB    X14, X4, X4
+	VPSHUFD      $0xd8, X4, X4
+	VMOVDQU      X4, (AX)(SI*1)
+
+skip2:
+	MOVQ         24(CX), SI
+	TESTQ        SI, SI
+	JS           skip3
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMAXSD      32(BX), Y6, Y6
+	VPMINSD      64(BX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPMAXSD      32(BX), Y7, Y7
+	VPMINSD      64(BX), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X14
+	VPACKSSWB    X14, X6, X6
+	VPSHUFD      $0xd8, X6, X6
+	VMOVDQU      X6, (AX)(SI*1)
+
+skip3:
+	MOVQ         32(CX), SI
+	TESTQ        SI, SI
+	JS           skip4
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMAXSD      32(BX), Y8, Y8
+	VPMINSD      64(BX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPMAXSD      32(BX), Y9, Y9
+	VPMINSD      64(BX), Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X14
+	VPACKSSWB    X14, X8, X8
+	VPSHUFD      $0xd8, X8, X8
+	VMOVDQU      X8, (AX)(SI*1)
+
+skip4:
+	MOVQ         40(CX), SI
+	TESTQ        SI, SI
+	JS           skip5
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMAXSD      32(BX), Y10, Y10
+	VPMINSD      64(BX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPMAXSD      32(BX), Y11, Y11
+	VPMINSD      64(BX), Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VEXTRACTI128 $0x01, Y10, X14
+	VPACKSSWB    X14, X10, X10
+	VPSHUFD      $0xd8, X10, X10
+	VMOVDQU      X10, (AX)(SI*1)
+
+skip5:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNISFDx6x16(SB), NOSPLIT, $0-96
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	MOVQ    kqSeg+8(FP), SI
+	MOVL    $0xaaaaaaab, R8
+	MOVQ    SI, DI
+	IMULQ   R8, DI
+	SHRQ    $0x21, DI
+	MOVQ    DI, kqSeg+8(FP)
+	LEAQ    (DI)(DI*2), R8
+	SUBQ    R8, SI
+	MOVQ    SI, lda+24(FP)
+
+segment:
+	MOVQ  kqSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 8(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 8(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x0000000c, AX
+	ADDQ $0x0000000c, BX
+	ADDQ $0x000000c0, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ lda+24(FP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         params+72(FP), DX
+	MOVQ         consts+80(FP), BX
+	MOVQ         (CX), BX
+	TESTQ        BX, BX
+	JS           skip0
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X14
+	VPACKSSWB    X14, X0, X0
+	VPSHUFD      $0xd8, X0, X0
+	VMOVDQU      X0, (AX)(BX*1)
+
+skip0:
+	MOVQ         8(CX), BX
+	TESTQ        BX, BX
+	JS           skip1
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X14
+	VPACKSSWB    X14, X2, X2
+	VPSHUFD      $0xd8, X2, X2
+	VMOVDQU      X2, (AX)(BX*1)
+
+skip1:
+	MOVQ         16(CX), BX
+	TESTQ        BX, BX
+	JS           skip2
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X14
+	VPACKSSWB    X14, X4, X4
+	VPSHUFD      $0xd8, X4, X4
+	VMOVDQU      X4, (AX)(BX*1)
+
+skip2:
+	MOVQ         24(CX), BX
+	TESTQ        BX, BX
+	JS           skip3
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X14
+	VPACKSSWB    X14, X6, X6
+	VPSHUFD      $0xd8, X6, X6
+	VMOVDQU      X6, (AX)(BX*1)
+
+skip3:
+	MOVQ         32(CX), BX
+	TESTQ        BX, BX
+	JS           skip4
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X14
+	VPACKSSWB    X14, X8, X8
+	VPSHUFD      $0xd8, X8, X8
+	VMOVDQU      X8, (AX)(BX*1)
+
+skip4:
+	MOVQ         40(CX), BX
+	TESTQ        BX, BX
+	JS           skip5
+	SARQ         $0x02, BX
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VEXTRACTI128 $0x01, Y10, X14
+	VPACKSSWB    X14, X10, X10
+	VPSHUFD      $0xd8, X10, X10
+	VMOVDQU      X10, (AX)(BX*1)
+
+skip5:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNISFDCx6x16(SB), NOSPLIT, $0-96
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	MOVQ    kqSeg+8(FP), SI
+	MOVL    $0xaaaaaaab, R8
+	MOVQ    SI, DI
+	IMULQ   R8, DI
+	SHRQ    $0x21, DI
+	MOVQ    DI, kqSeg+8(FP)
+	LEAQ    (DI)(DI*2), R8
+	SUBQ    R8, SI
+	MOVQ    SI, lda+24(FP)
+
+segment:
+	MOVQ  kqSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 8(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 8(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x0000000c, AX
+	ADDQ $0x0000000c, BX
+	ADDQ $0x000000c0, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ lda+24(FP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         params+72(FP), DX
+	MOVQ         consts+80(FP), BX
+	MOVQ         (CX), SI
+	TESTQ        SI, SI
+	JS           skip0
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMAXSD      32(BX), Y0, Y0
+	VPMINSD      64(BX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPMAXSD      32(BX), Y1, Y1
+	VPMINSD      64(BX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X14
+	VPACKSSWB    X14, X0, X0
+	VPSHUFD      $0xd8, X0, X0
+	VMOVDQU      X0, (AX)(SI*1)
+
+skip0:
+	MOVQ         8(CX), SI
+	TESTQ        SI, SI
+	JS           skip1
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMAXSD      32(BX), Y2, Y2
+	VPMINSD      64(BX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPMAXSD      32(BX), Y3, Y3
+	VPMINSD      64(BX), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X14
+	VPACKSSWB    X14, X2, X2
+	VPSHUFD      $0xd8, X2, X2
+	VMOVDQU      X2, (AX)(SI*1)
+
+skip1:
+	MOVQ         16(CX), SI
+	TESTQ        SI, SI
+	JS           skip2
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMAXSD      32(BX), Y4, Y4
+	VPMINSD      64(BX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPMAXSD      32(BX), Y5, Y5
+	VPMINSD      64(BX), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X14
+	VPACKSSWB    X14, X4, X4
+	VPSHUFD      $0xd8, X4, X4
+	VMOVDQU      X4, (AX)(SI*1)
+
+skip2:
+	MOVQ         24(CX), SI
+	TESTQ        SI, SI
+	JS           skip3
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMAXSD      32(BX), Y6, Y6
+	VPMINSD      64(BX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPMAXSD      32(BX), Y7, Y7
+	VPMINSD      64(BX), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X14
+	VPACKSSWB    X14, X6, X6
+	VPSHUFD      $0xd8, X6, X6
+	VMOVDQU      X6, (AX)(SI*1)
+
+skip3:
+	MOVQ         32(CX), SI
+	TESTQ        SI, SI
+	JS           skip4
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMAXSD      32(BX), Y8, Y8
+	VPMINSD      64(BX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPMAXSD      32(BX), Y9, Y9
+	VPMINSD      64(BX), Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X14
+	VPACKSSWB    X14, X8, X8
+	VPSHUFD      $0xd8, X8, X8
+	VMOVDQU      X8, (AX)(SI*1)
+
+skip4:
+	MOVQ         40(CX), SI
+	TESTQ        SI, SI
+	JS           skip5
+	SARQ         $0x02, SI
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMAXSD      32(BX), Y10, Y10
+	VPMINSD      64(BX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPMAXSD      32(BX), Y11, Y11
+	VPMINSD      64(BX), Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VEXTRACTI128 $0x01, Y10, X14
+	VPACKSSWB    X14, X10, X10
+	VPSHUFD      $0xd8, X10, X10
+	VMOVDQU      X10, (AX)(SI*1)
+
+skip5:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNISFFx6x16(SB), NOSPLIT, $0-96
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+	MOVQ    kqSeg+8(FP), SI
+	MOVL    $0xaaaaaaab, R8
+	MOVQ    SI, DI
+	IMULQ   R8, DI
+	SHRQ    $0x21, DI
+	MOVQ    DI, kqSeg+8(FP)
+	LEAQ    (DI)(DI*2), R8
+	SUBQ    R8, SI
+	MOVQ    SI, lda+24(FP)
+
+segment:
+	MOVQ  kqSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 8(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 8(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x0000000c, AX
+	ADDQ $0x0000000c, BX
+	ADDQ $0x000000c0, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ lda+24(FP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ         adj+32(FP), AX
+	ADDQ         adj+32(FP), BX
+	DECQ         nseg+0(FP)
+	JG           segment
+	MOVQ         c+48(FP), AX
+	MOVQ         rows+56(FP), CX
+	MOVQ         params+72(FP), DX
+	MOVQ         consts+80(FP), BX
+	MOVQ         (CX), SI
+	TESTQ        SI, SI
+	JS           skip0
+	SARQ         $0x02, SI
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       64(DX), Y0, Y0
+	VMAXPS       96(BX), Y0, Y0
+	VMINPS       128(BX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       (BX), Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       96(DX), Y1, Y1
+	VMAXPS       96(BX), Y1, Y1
+	VMINPS       128(BX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       (BX), Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X14
+	VPACKSSWB    X14, X0, X0
+	VPSHUFD      $0xd8, X0, X0
+	VMOVDQU      X0, (AX)(SI*1)
+
+skip0:
+	MOVQ         8(CX), SI
+	TESTQ        SI, SI
+	JS           skip1
+	SARQ         $0x02, SI
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       64(DX), Y2, Y2
+	VMAXPS       96(BX), Y2, Y2
+	VMINPS       128(BX), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       (BX), Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       96(DX), Y3, Y3
+	VMAXPS       96(BX), Y3, Y3
+	VMINPS       128(BX), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       (BX), Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X14
+	VPACKSSWB    X14, X2, X2
+	VPSHUFD      $0xd8, X2, X2
+	VMOVDQU      X2, (AX)(SI*1)
+
+skip1:
+	MOVQ         16(CX), SI
+	TESTQ        SI, SI
+	JS           skip2
+	SARQ         $0x02, SI
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VMAXPS       96(BX), Y4, Y4
+	VMINPS       128(BX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VPADDD       (BX), Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VMAXPS       96(BX), Y5, Y5
+	VMINPS       128(BX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPADDD       (BX), Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VEXTRACTI128 $0x01, Y4, X14
+	VPACKSSWB    X14, X4, X4
+	VPSHUFD      $0xd8, X4, X4
+	VMOVDQU      X4, (AX)(SI*1)
+
+skip2:
+	MOVQ         24(CX), SI
+	TESTQ        SI, SI
+	JS           skip3
+	SARQ         $0x02, SI
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VMAXPS       96(BX), Y6, Y6
+	VMINPS       128(BX), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       (BX), Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VMAXPS       96(BX), Y7, Y7
+	VMINPS       128(BX), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       (BX), Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VEXTRACTI128 $0x01, Y6, X14
+	VPACKSSWB    X14, X6, X6
+	VPSHUFD      $0xd8, X6, X6
+	VMOVDQU      X6, (AX)(SI*1)
+
+skip3:
+	MOVQ         32(CX), SI
+	TESTQ        SI, SI
+	JS           skip4
+	SARQ         $0x02, SI
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VMAXPS       96(BX), Y8, Y8
+	VMINPS       128(BX), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       (BX), Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       96(DX), Y9, Y9
+	VMAXPS       96(BX), Y9, Y9
+	VMINPS       128(BX), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       (BX), Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VEXTRACTI128 $0x01, Y8, X14
+	VPACKSSWB    X14, X8, X8
+	VPSHUFD      $0xd8, X8, X8
+	VMOVDQU      X8, (AX)(SI*1)
+
+skip4:
+	MOVQ         40(CX), SI
+	TESTQ        SI, SI
+	JS           skip5
+	SARQ         $0x02, SI
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       64(DX), Y10, Y10
+	VMAXPS       96(BX), Y10, Y10
+	VMINPS       128(BX), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPADDD       (BX), Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       96(DX), Y11, Y11
+	VMAXPS       96(BX), Y11, Y11
+	VMINPS       128(BX), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       (BX), Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VEXTRACTI128 $0x01, Y10, X14
+	VPACKSSWB    X14, X10, X10
+	VPSHUFD      $0xd8, X10, X10
+	VMOVDQU      X10, (AX)(SI*1)
+
+skip5:
+	VZEROUPPER
+	RET

@@ -170,6 +170,11 @@ type s8Kernel struct {
 	// clamp. These are the single-rounding kernels; segFusedDouble
 	// gives the double-rounding ones of the same tile.
 	segF [2]s8SegFusedFn
+	// segFWide: the segF kernels (and their double and fp32 forms) have
+	// the AVX2 epilogue: they read Requant.wideP and consts8 in place of
+	// params and zlh, and store all nr columns of a mapped row (mask is
+	// unused), so a partial column sliver goes through a scratch tile.
+	segFWide bool
 	// segWide, when set, are the fused segmented kernels over int16 A
 	// (MulRequantSegmentedRowsWide), for the int16-pair format.
 	segWide *s8SegWide

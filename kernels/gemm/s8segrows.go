@@ -11,7 +11,13 @@ import (
 // un-offset copy and MulRequantSegmented; a caller that has the plain
 // input at hand should then call MulRequantSegmented itself.
 func (p *PackedS8) FusesRequant(rq *Requant) bool {
-	return p.segQ > 0 && rq != nil && p.kern.segFused(rq)[0] != nil && rq.fast && rq.n == p.n && p.k > 0
+	if p.segQ == 0 || rq == nil || p.kern.segFused(rq)[0] == nil || rq.n != p.n || p.k == 0 {
+		return false
+	}
+	if p.kern.segFWide {
+		return rq.wideP != nil
+	}
+	return rq.fast
 }
 
 // segFused returns the fused kernels for rq's arithmetic.
@@ -130,9 +136,9 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 		} else {
 			if tail == nil {
 				tail = s8SegTailPool.Get().(*s8SegTail)
-				if cap(tail.a) < mr*rowLen {
-					tail.a = make([]int8, mr*rowLen)
-				}
+			}
+			if cap(tail.a) < mr*rowLen {
+				tail.a = make([]int8, mr*rowLen)
 			}
 			scratch := tail.a[:mr*rowLen]
 			gatherSegRows(scratch, a, is, h, lda, nseg, segStride, seg, segB)
@@ -144,6 +150,13 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 				}
 				tab = &tail.rows[0]
 			}
+		}
+		if kern.segFWide {
+			if tail == nil {
+				tail = s8SegTailPool.Get().(*s8SegTail)
+			}
+			p.segRowsWideEpi(fn, aptr, ald, adj, tab, rm.off[is:is+h], init, rq, out, tail)
+			continue
 		}
 		for js := 0; js*nr < p.n; js++ {
 			j0 := js * nr
@@ -160,10 +173,46 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 // maxMRS8 bounds the row count of an int8 tile (28 today).
 const maxMRS8 = 32
 
-// s8SegTail is the scratch of runSegRowsS8's copied row tiles.
+// s8SegTail is the scratch of runSegRowsS8's copied row tiles and, for
+// segFWide kernels, of a partial column sliver's rows.
 type s8SegTail struct {
-	rows [maxMRS8]int
-	a    []int8
+	rows, cols [maxMRS8]int
+	a          []int8
+	tile       []int8
+}
+
+// segRowsWideEpi runs one row tile (A at aptr, row table tab; tabS the
+// table of its h real rows) through segFWide kernel fn, every column
+// sliver: whole slivers store in place, a partial last one into
+// tail.tile, whose w columns are copied out.
+func (p *PackedS8) segRowsWideEpi(fn s8SegFusedFn, aptr *int8, ald, adj int, tab *int, tabS []int, init []int32, rq *Requant, out []int8, tail *s8SegTail) {
+	nr, mr := p.kern.nr, p.kern.mr
+	nseg, segQ := p.k/p.seg, p.segQ
+	bslv := p.kq * nr * 4
+	for js := 0; js*nr < p.n; js++ {
+		j0 := js * nr
+		w := min(nr, p.n-j0)
+		prm := &rq.wideP[(j0/16)*112]
+		if w == nr {
+			fn(nseg, segQ, aptr, ald, adj, &p.u8[js*bslv], &out[j0], tab, &init[j0], prm, &rq.consts8[0], 0)
+			continue
+		}
+		if cap(tail.tile) < mr*nr {
+			tail.tile = make([]int8, mr*nr)
+		}
+		for r := 0; r < mr; r++ {
+			tail.cols[r] = -1
+			if r < len(tabS) && tabS[r] >= 0 {
+				tail.cols[r] = 4 * r * nr
+			}
+		}
+		fn(nseg, segQ, aptr, ald, adj, &p.u8[js*bslv], &tail.tile[0], &tail.cols[0], &init[j0], prm, &rq.consts8[0], 0)
+		for r, o := range tabS {
+			if o >= 0 {
+				copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
+			}
+		}
+	}
 }
 
 var s8SegTailPool = sync.Pool{New: func() any { return new(s8SegTail) }}

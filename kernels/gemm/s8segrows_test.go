@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -15,8 +16,22 @@ import (
 // on random odd shapes, row maps with dropped and reordered rows, both
 // roundings (out-of-range shifts take the unfused path), clamped and
 // unclamped ranges and extreme zero points; bytes the map does not cover
-// must stay untouched.
+// must stay untouched. It runs every int8 tile of the CPU (allS8Kernels:
+// both u8-quad families' fused kernels, the gather path of the others)
+// and the default family.
 func TestMulRequantSegmentedRows(t *testing.T) {
+	sets := []*s8Set{defaultS8}
+	for _, s := range allS8Kernels() {
+		if !strings.HasSuffix(s.name, "/packed") {
+			sets = append(sets, s)
+		}
+	}
+	for _, set := range sets {
+		t.Run(set.name, func(t *testing.T) { testMulRequantSegmentedRows(t, set) })
+	}
+}
+
+func testMulRequantSegmentedRows(t *testing.T, set *s8Set) {
 	r := rand.New(rand.NewPCG(71, 72))
 	fused := map[fixedpoint.Rounding]int{}
 	for it := range 300 {
@@ -33,7 +48,7 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 				w[i] = []int8{-128, 127}[i%2]
 			}
 		}
-		p := PackS8Segmented(w, n, k, k, seg)
+		p := packS8SegWith(set, w, n, k, k, seg)
 		mode := modes[it%3]
 		bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
 		for j := range n {
@@ -86,15 +101,17 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 			p.MulRequantSegmentedRows(threads, m, flip, lda, segStride, aOff, rq, got, rm)
 		}, "it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d)", it, mode, p.FusesRequant(rq), n, seg, nseg, m)
 	}
-	// Double rounding's fused kernels also need AVX512DQ; with them
-	// both arithmetics must mostly run fused.
+	// The AVX-512 fused kernels need the fast layout (AVX-512; double
+	// rounding also AVX512DQ), the AVX-VNNI ones only parameters in its
+	// range; with them every arithmetic must mostly run fused.
 	for _, mode := range modes {
 		asm := requantFastAsm(mode == fixedpoint.SingleRounding, false) != nil
 		if mode == fixedpoint.RuntimeRounding {
 			asm = requantFP32Asm(false) != nil
 		}
-		if defaultS8.kernels[0].segF[0] != nil && asm && fused[mode] < 40 {
-			t.Fatalf("%s: only %d of 150 cases ran fused", mode, fused[mode])
+		k := set.kernels[0]
+		if k.segF[0] != nil && (asm || k.segFWide) && fused[mode] < 40 {
+			t.Fatalf("%s: only %d of 100 cases ran fused", mode, fused[mode])
 		}
 	}
 }

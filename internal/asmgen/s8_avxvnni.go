@@ -1,0 +1,262 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX-VNNI int8 kernels: the u8-quad family of the AVX-512 VNNI
+// kernels (s8VNNI and friends) in ymm registers, for CPUs with AVX-VNNI
+// but without AVX-512 (Intel client cores since Alder Lake, Zen 5
+// parts without it enabled). The packing is the same (A as bytes XOR
+// 0x80, read as u8; B as s8 quads), and so are the zero-point and
+// −128·ΣB corrections in init; only the tile is 256 bits wide: 6 rows
+// by 16 columns, 12 accumulators, 2 B vectors and the A broadcast (the
+// direct and segmented kernels also hold the 0x80 flip constant: all 16
+// ymm registers). 16 columns is the requantization's parameter group, so
+// the fused kernels read Requant.wideP per sliver as the AVX2 ones do.
+//
+// Go's assembler knows only the EVEX (AVX512_VNNI + AVX512VL) encoding
+// of VPDPBUSD, which faults on a CPU without AVX-512; vpdpbusdVEX emits
+// the VEX form as raw bytes.
+
+// vpdpbusdVEX emits VPDPBUSD s8, u8, acc in its VEX.256 encoding
+// (VEX.256.66.0F38.W0 50 /r, register operands only): acc += the dot
+// products of u8's unsigned byte quads with s8's signed ones, per dword,
+// wrapping. In Intel's order acc is ModRM.reg, u8 is VEX.vvvv and s8
+// ModRM.rm.
+func vpdpbusdVEX(s8, u8, acc VecPhysical) {
+	d, v, r := int(acc.PhysicalIndex()), int(u8.PhysicalIndex()), int(s8.PhysicalIndex())
+	if d > 15 || v > 15 || r > 15 {
+		panic("vpdpbusdVEX: VEX reaches ymm0-15 only")
+	}
+	// Byte 1: inverted R (ModRM.reg bit 3), X (no index: 1), inverted B
+	// (ModRM.rm bit 3), map 0F38. Byte 2: W0, inverted vvvv, L = 1
+	// (256 bits), pp = 01 (66).
+	b1 := (^d>>3&1)<<7 | 1<<6 | (^r>>3&1)<<5 | 0x02
+	b2 := (^v&15)<<3 | 1<<2 | 0x01
+	modrm := 0xC0 | (d&7)<<3 | r&7
+	Comment(fmt.Sprintf("VPDPBUSD Y%d, Y%d, Y%d (VEX)", r, v, d))
+	Instruction(&ir.Instruction{Opcode: "LONG", Operands: []Op{U32(uint32(0xC4 | b1<<8 | b2<<16 | 0x50<<24))}})
+	Instruction(&ir.Instruction{Opcode: "BYTE", Operands: []Op{U8(uint8(modrm))}})
+}
+
+// avxvnniTile is the 6×16 tile: 6 rows of two ymm accumulators.
+func avxvnniTile() tile { return ymmTile(6, 2) }
+
+// s8AVXVNNI is s8VNNI in ymm registers: C[i][j] = init[j] + Σ_q Σ_{t<4}
+// A[q][i][t]·B[q][j][t] for packed panels of u8 A and s8 B quads.
+func s8AVXVNNI() {
+	t := avxvnniTile()
+	name := fmt.Sprintf("s8AVXVNNIx%dx%d", t.mr, 8*t.nv)
+	TEXT(name, NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the u8×s8 dot products of packed panels a (k4×%d×4) and b (k4×%d×4) into the %d×%d tile at c (AVX-VNNI).", name, t.mr, 8*t.nv, t.mr, 8*t.nv))
+	k := Load(Param("k4"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	ini := Load(Param("init"), GP64())
+	SHLQ(U8(2), ldc)
+	t.check(1)
+	ua := t.next(0)
+	t.initS32(ini)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < t.nv; v++ {
+		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
+		for v := 0; v < t.nv; v++ {
+			vpdpbusdVEX(t.bv(v), ua, t.acc(i, v))
+		}
+	}
+	ADDQ(U32(4*t.mr), a)
+	ADDQ(U32(32*t.nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	t.storeS32(c, ldc)
+}
+
+// avxvnniFlipStep is s8FlipStep in ymm registers: one k step of signed
+// A rows, each quad broadcast, flipped to a+128 and multiplied in.
+func avxvnniFlipStep(t tile, rows *rowAddrs, b Register, ua, flip VecPhysical) {
+	for v := 0; v < t.nv; v++ {
+		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTD(rows.row(i, 0), ua)
+		VPXOR(flip, ua, ua)
+		for v := 0; v < t.nv; v++ {
+			vpdpbusdVEX(t.bv(v), ua, t.acc(i, v))
+		}
+	}
+	rows.step(4)
+	ADDQ(U32(32*t.nv), b)
+}
+
+// avxvnniFlipConst broadcasts the sign-flip bytes 0x80 into flip.
+func avxvnniFlipConst(flip VecPhysical) {
+	tmp := GP32()
+	MOVL(U32(0x80808080), tmp)
+	VMOVD(tmp, flip.AsX())
+	VPBROADCASTD(flip.AsX(), flip)
+}
+
+// s8AVXVNNIDirect is s8VNNIDirect in ymm registers: A unpacked as
+// signed bytes, row i at a + i·lda, each quad flipped to u8 in a
+// register.
+func s8AVXVNNIDirect() {
+	t := avxvnniTile()
+	name := fmt.Sprintf("s8AVXVNNIDx%dx%d", t.mr, 8*t.nv)
+	TEXT(name, NOSPLIT, "func(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the dot products of A (%d rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c (AVX-VNNI).", name, t.mr))
+	k := Load(Param("k4"), GP64())
+	rows, b := loadARows(t.mr, false)
+	ini := Load(Param("init"), GP64())
+	t.check(2)
+	ua, flip := t.next(0), t.next(1)
+	t.initS32(ini)
+	avxvnniFlipConst(flip)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	avxvnniFlipStep(t, rows, b, ua, flip)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
+}
+
+// s8AVXVNNISegmented is s8VNNISegmented in ymm registers: s8AVXVNNIDirect
+// over nseg segments of kqSeg quads, row pointers moving adj bytes
+// between segments.
+func s8AVXVNNISegmented() {
+	t := avxvnniTile()
+	name := fmt.Sprintf("s8AVXVNNISx%dx%d", t.mr, 8*t.nv)
+	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the dot products of segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c (AVX-VNNI).", name, t.mr))
+	rows, b := loadARows(t.mr, false)
+	ini := Load(Param("init"), GP64())
+	t.check(2)
+	ua, flip := t.next(0), t.next(1)
+	t.initS32(ini)
+	avxvnniFlipConst(flip)
+	k := GP64()
+	Label("segment")
+	Load(Param("kqSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	Label("loop")
+	avxvnniFlipStep(t, rows, b, ua, flip)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("next")
+	rows.nextSegment(32)
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
+}
+
+// s8AVXVNNISegmentedFused is s8VNNISegmentedFused in ymm registers: A
+// already offset to u8, the accumulators starting at init, three k steps
+// per pass, and the epilogue of the fused AVX2 kernels
+// (s8AVX2StoreRows): requantization in registers in the arithmetic rnd
+// with Requant.wideP's parameters and Requant.consts8's vectors, 16 int8
+// stored per mapped row. The mask argument (the s8SegFusedFn signature's)
+// is unused: the Go driver stores a partial column sliver through a
+// scratch tile.
+func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
+	t := avxvnniTile()
+	kind := []string{"SF", "SFD", "SFF"}[rnd]
+	if rnd == s8AVX2FP32 {
+		clamp = false // its float clamp is always there
+	}
+	if clamp {
+		kind += "C"
+	}
+	name := fmt.Sprintf("s8AVXVNNI%sx%dx%d", kind, t.mr, 8*t.nv)
+	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).", name, t.mr))
+	rows, b := loadARows(t.mr, false)
+	ini := Load(Param("init"), GP64())
+	t.check(1)
+	ua := t.next(0)
+	t.initS32(ini)
+	step := func(u int) {
+		for v := 0; v < t.nv; v++ {
+			VMOVDQU(Mem{Base: b, Disp: 32 * (u*t.nv + v)}, t.bv(v))
+		}
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTD(rows.row(i, 4*u), ua)
+			for v := 0; v < t.nv; v++ {
+				vpdpbusdVEX(t.bv(v), ua, t.acc(i, v))
+			}
+		}
+	}
+	// kqSeg = 3·q + r as in s8VNNISegmentedFused: q back to kqSeg's
+	// slot, r to lda's.
+	const unroll = 3
+	{
+		kq, q, tq := GP64(), GP64(), GP64()
+		Load(Param("kqSeg"), kq)
+		MOVL(U32(0xAAAAAAAB), tq.As32())
+		MOVQ(kq, q)
+		IMULQ(tq, q)
+		SHRQ(U8(33), q)
+		Store(q, Param("kqSeg"))
+		LEAQ(Mem{Base: q, Index: q, Scale: 2}, tq)
+		SUBQ(tq, kq)
+		Store(kq, Param("lda"))
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kqSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	rows.step(4 * unroll)
+	ADDQ(U32(32*t.nv*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	Load(Param("lda"), k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	step(0)
+	rows.step(4)
+	ADDQ(U32(32*t.nv), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	rows.nextSegment(32)
+	s8AVX2StoreRows(t, rnd, clamp, ua)
+}
+
+// s8AVXVNNIAll emits the AVX-VNNI family: packed, direct, segmented and
+// the fused segmented kernels in every arithmetic.
+func s8AVXVNNIAll() {
+	s8AVXVNNI()
+	s8AVXVNNIDirect()
+	s8AVXVNNISegmented()
+	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
+		s8AVXVNNISegmentedFused(rnd, false)
+		s8AVXVNNISegmentedFused(rnd, true)
+	}
+	s8AVXVNNISegmentedFused(s8AVX2FP32, false)
+}
