@@ -249,14 +249,107 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 }
 
 // s8AVXVNNIAll emits the AVX-VNNI family: packed, direct, segmented and
-// the fused segmented kernels in every arithmetic.
+// the fused segmented kernels of the 6×16 tile in every arithmetic, and
+// the one-row kernels.
 func s8AVXVNNIAll() {
 	s8AVXVNNI()
 	s8AVXVNNIDirect()
+	s8AVXVNNIRow(false)
+	s8AVXVNNIRow(true)
 	s8AVXVNNISegmented()
 	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
 		s8AVXVNNISegmentedFused(rnd, false)
 		s8AVXVNNISegmentedFused(rnd, true)
 	}
 	s8AVXVNNISegmentedFused(s8AVX2FP32, false)
+}
+
+// s8AVXVNNIRow emits the one-row AVX-VNNI kernels (packed, or direct with
+// signed A flipped in a register), for products of one or two rows: a
+// dense layer at batch 1, whose weights each meet one A row. The 6×16
+// tile would multiply five padding rows there, 12 VPDPBUSDs per 64 bytes
+// of weights; this tile splits k six ways instead, accumulator pair u
+// taking the steps u, u+6, … (12 independent chains, the VPDPBUSD latency
+// covered), then sums the pairs. Integer sums wrap, so the result is
+// bit-identical whatever the order.
+func s8AVXVNNIRow(direct bool) {
+	const ways, nv = 6, 2
+	acc := func(u, v int) VecPhysical { return ymm(nv*u + v) }
+	bv := func(v int) VecPhysical { return ymm(nv*ways + v) }
+	ua, flip := ymm(nv*ways+nv), ymm(nv*ways+nv+1)
+	name, sig := "s8AVXVNNIx1x16", "func(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)"
+	doc := name + " stores init plus the u8×s8 dot products of the packed row a (k4×4) and panel b (k4×16×4) into the 16 int32 at c (AVX-VNNI; ldc unused)."
+	if direct {
+		name, sig = "s8AVXVNNIDx1x16", "func(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)"
+		doc = name + " stores init plus the dot products of the row of 4·k4 signed bytes at a (fed as a+128) and the packed panel b (k4×16×4) into the 16 int32 at c (AVX-VNNI; lda and ldc unused)."
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(doc)
+	kq := Load(Param("k4"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	ini := Load(Param("init"), GP64())
+	for v := 0; v < nv; v++ {
+		VMOVDQU(Mem{Base: ini, Disp: 32 * v}, acc(0, v))
+	}
+	for u := 1; u < ways; u++ {
+		for v := 0; v < nv; v++ {
+			VPXOR(acc(u, v), acc(u, v), acc(u, v))
+		}
+	}
+	if direct {
+		avxvnniFlipConst(flip)
+	}
+	step := func(u int) {
+		for v := 0; v < nv; v++ {
+			VMOVDQU(Mem{Base: b, Disp: 64*u + 32*v}, bv(v))
+		}
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * u}, ua)
+		if direct {
+			VPXOR(flip, ua, ua)
+		}
+		for v := 0; v < nv; v++ {
+			vpdpbusdVEX(bv(v), ua, acc(u, v))
+		}
+	}
+	// k4 = 6·q + r: q = k4·0xAAAAAAAB >> 34 for any k4 below 2^32.
+	q, t := GP64(), GP64()
+	MOVL(U32(0xAAAAAAAB), t.As32())
+	MOVQ(kq, q)
+	IMULQ(t, q)
+	SHRQ(U8(34), q)
+	LEAQ(Mem{Base: q, Index: q, Scale: 2}, t)
+	ADDQ(t, t)
+	SUBQ(t, kq)
+	TESTQ(q, q)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < ways; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*ways), a)
+	ADDQ(U32(64*ways), b)
+	DECQ(q)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	TESTQ(kq, kq)
+	JE(LabelRef("sum"))
+	step(0)
+	ADDQ(U32(4), a)
+	ADDQ(U32(64), b)
+	DECQ(kq)
+	JMP(LabelRef("rest"))
+	Label("sum")
+	for u := 1; u < ways; u++ {
+		for v := 0; v < nv; v++ {
+			VPADDD(acc(u, v), acc(0, v), acc(0, v))
+		}
+	}
+	c := Load(Param("c"), GP64())
+	for v := 0; v < nv; v++ {
+		VMOVDQU(acc(0, v), Mem{Base: c, Disp: 32 * v})
+	}
+	VZEROUPPER()
+	RET()
 }

@@ -83,7 +83,8 @@ var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kerne
 }}
 
 // avxvnniS8Set is the u8-quad family in ymm registers (AVX-VNNI, no
-// AVX-512): the packing and corrections of vnniS8Set, one 6×16 tile.
+// AVX-512): the packing and corrections of vnniS8Set, a 6×16 tile and a
+// one-row one.
 // Its fused kernels requantize with the AVX2 epilogue (Requant.wideP and
 // consts8, all 16 columns stored; see s8segrows.go).
 var avxvnniS8Set = &s8Set{name: "avxvnni", format: fmtU8Quad, kernels: []s8Kernel{
@@ -94,6 +95,15 @@ var avxvnniS8Set = &s8Set{name: "avxvnni", format: fmtU8Quad, kernels: []s8Kerne
 	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8AVXVNNISx6x16(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
 	}, segF: [2]s8SegFusedFn{s8AVXVNNISFx6x16, s8AVXVNNISFCx6x16}, segFWide: true},
+	// One row with k split six ways: a dense layer at batch 1 streams
+	// its weights through it instead of multiplying five padding rows
+	// of the 6×16 tile. Its weight keeps it to products of one or two
+	// rows (pick), never the segmented packs (no seg kernel).
+	{name: "avxvnnix1x16", mr: 1, nr: 16, weight: 0.5, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVXVNNIx1x16(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8AVXVNNIDx1x16(kq, a, lda, (*int8)(b), c, ldc, init)
+	}},
 }}
 
 var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{

@@ -599,6 +599,16 @@ func s8AVXVNNIx6x16(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
 //go:noescape
 func s8AVXVNNIDx6x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
 
+// s8AVXVNNIx1x16 stores init plus the u8×s8 dot products of the packed row a (k4×4) and panel b (k4×16×4) into the 16 int32 at c (AVX-VNNI; ldc unused).
+//
+//go:noescape
+func s8AVXVNNIx1x16(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVXVNNIDx1x16 stores init plus the dot products of the row of 4·k4 signed bytes at a (fed as a+128) and the packed panel b (k4×16×4) into the 16 int32 at c (AVX-VNNI; lda and ldc unused).
+//
+//go:noescape
+func s8AVXVNNIDx1x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+
 // s8AVXVNNISx6x16 stores init plus the dot products of segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c (AVX-VNNI).
 //
 //go:noescape

@@ -26460,6 +26460,290 @@ store:
 	VZEROUPPER
 	RET
 
+// func s8AVXVNNIx1x16(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIx1x16(SB), NOSPLIT, $0-48
+	MOVQ    k4+0(FP), AX
+	MOVQ    a+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    init+40(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VPXOR   Y2, Y2, Y2
+	VPXOR   Y3, Y3, Y3
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
+	VPXOR   Y8, Y8, Y8
+	VPXOR   Y9, Y9, Y9
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+	MOVL    $0xaaaaaaab, SI
+	MOVQ    AX, BX
+	IMULQ   SI, BX
+	SHRQ    $0x22, BX
+	LEAQ    (BX)(BX*2), SI
+	ADDQ    SI, SI
+	SUBQ    SI, AX
+	TESTQ   BX, BX
+	JE      rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VMOVDQU      192(DX), Y12
+	VMOVDQU      224(DX), Y13
+	VPBROADCASTD 12(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VMOVDQU      256(DX), Y12
+	VMOVDQU      288(DX), Y13
+	VPBROADCASTD 16(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VMOVDQU      320(DX), Y12
+	VMOVDQU      352(DX), Y13
+	VPBROADCASTD 20(CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000018, CX
+	ADDQ $0x00000180, DX
+	DECQ BX
+	JNE  loop
+
+rest:
+	TESTQ        AX, AX
+	JE           sum
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (CX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xcd
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000040, DX
+	DECQ AX
+	JMP  rest
+
+sum:
+	VPADDD  Y2, Y0, Y0
+	VPADDD  Y3, Y1, Y1
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y0, Y0
+	VPADDD  Y7, Y1, Y1
+	VPADDD  Y8, Y0, Y0
+	VPADDD  Y9, Y1, Y1
+	VPADDD  Y10, Y0, Y0
+	VPADDD  Y11, Y1, Y1
+	MOVQ    c+24(FP), AX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIDx1x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIDx1x16(SB), NOSPLIT, $0-56
+	MOVQ         k4+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+24(FP), DX
+	MOVQ         init+48(FP), BX
+	VMOVDQU      (BX), Y0
+	VMOVDQU      32(BX), Y1
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+	VPXOR        Y6, Y6, Y6
+	VPXOR        Y7, Y7, Y7
+	VPXOR        Y8, Y8, Y8
+	VPXOR        Y9, Y9, Y9
+	VPXOR        Y10, Y10, Y10
+	VPXOR        Y11, Y11, Y11
+	MOVL         $0x80808080, BX
+	VMOVD        BX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0xaaaaaaab, SI
+	MOVQ         AX, BX
+	IMULQ        SI, BX
+	SHRQ         $0x22, BX
+	LEAQ         (BX)(BX*2), SI
+	ADDQ         SI, SI
+	SUBQ         SI, AX
+	TESTQ        BX, BX
+	JE           rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VMOVDQU      192(DX), Y12
+	VMOVDQU      224(DX), Y13
+	VPBROADCASTD 12(CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VMOVDQU      256(DX), Y12
+	VMOVDQU      288(DX), Y13
+	VPBROADCASTD 16(CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VMOVDQU      320(DX), Y12
+	VMOVDQU      352(DX), Y13
+	VPBROADCASTD 20(CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xdd
+	ADDQ $0x00000018, CX
+	ADDQ $0x00000180, DX
+	DECQ BX
+	JNE  loop
+
+rest:
+	TESTQ        AX, AX
+	JE           sum
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (CX), Y14
+	VPXOR        Y15, Y14, Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xcd
+	ADDQ $0x00000004, CX
+	ADDQ $0x00000040, DX
+	DECQ AX
+	JMP  rest
+
+sum:
+	VPADDD  Y2, Y0, Y0
+	VPADDD  Y3, Y1, Y1
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y0, Y0
+	VPADDD  Y7, Y1, Y1
+	VPADDD  Y8, Y0, Y0
+	VPADDD  Y9, Y1, Y1
+	VPADDD  Y10, Y0, Y0
+	VPADDD  Y11, Y1, Y1
+	MOVQ    c+32(FP), AX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	VZEROUPPER
+	RET
+
 // func s8AVXVNNISx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
 // Requires: AVX, AVX2
 TEXT ·s8AVXVNNISx6x16(SB), NOSPLIT, $0-72
