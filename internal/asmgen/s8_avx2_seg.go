@@ -141,6 +141,13 @@ func s8AVX2SegmentedFusedAll() {
 // stored at c + rows[i]/4, or nowhere when rows[i] < 0; then the kernel
 // ends. The B registers and tmp are the temporaries.
 func s8AVX2StoreRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) {
+	s8AVX2RequantRows(t, rnd, clamp, tmp)
+	VZEROUPPER()
+	RET()
+}
+
+// s8AVX2RequantRows is s8AVX2StoreRows without the kernel's end.
+func s8AVX2RequantRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) {
 	const nv = 2
 	mr := t.mr
 	c := Load(Param("c"), GP64())
@@ -194,6 +201,4 @@ func s8AVX2StoreRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) {
 		VPSHUFD(U8(0xD8), x0.AsX(), x0.AsX())
 		VMOVDQU(x0.AsX(), Mem{Base: c, Index: off, Scale: 1})
 	})
-	VZEROUPPER()
-	RET()
 }

@@ -171,11 +171,13 @@ func s8AVXVNNISegmented() {
 // s8AVXVNNISegmentedFused is s8VNNISegmentedFused in ymm registers: A
 // already offset to u8, the accumulators starting at init, three k steps
 // per pass, and the epilogue of the fused AVX2 kernels
-// (s8AVX2StoreRows): requantization in registers in the arithmetic rnd
+// (s8AVX2RequantRows): requantization in registers in the arithmetic rnd
 // with Requant.wideP's parameters and Requant.consts8's vectors, 16 int8
-// stored per mapped row. The mask argument (the s8SegFusedFn signature's)
-// is unused: the Go driver stores a partial column sliver through a
-// scratch tile.
+// stored per mapped row. The last argument (the s8SegFusedFn signature's
+// mask) is nsl, the number of 16-column slivers to run over the same A
+// rows: after each, b has reached the next sliver's panel, and init, c
+// and params move on by one group (16 int32, 16 bytes, 112 int32), so a
+// row tile costs one call rather than one per sliver.
 func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 	t := avxvnniTile()
 	kind := []string{"SF", "SFD", "SFF"}[rnd]
@@ -186,9 +188,29 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 		kind += "C"
 	}
 	name := fmt.Sprintf("s8AVXVNNI%sx%dx%d", kind, t.mr, 8*t.nv)
-	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)")
+	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b, accumulators starting at init, 16 columns of row i at c+rows[i]/4 (skipped when negative); mask is unused (AVX-VNNI).", name, t.mr))
+	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).", name, t.mr))
+	// kqSeg = 3·q + r as in s8VNNISegmentedFused: q back to kqSeg's
+	// slot, r to a local (lda's slot is read again per sliver); nseg,
+	// counted down per sliver, is restored from another.
+	const unroll = 3
+	nsegSave, rest := AllocLocal(8), AllocLocal(8)
+	{
+		kq, q, tq := GP64(), GP64(), GP64()
+		Load(Param("kqSeg"), kq)
+		MOVL(U32(0xAAAAAAAB), tq.As32())
+		MOVQ(kq, q)
+		IMULQ(tq, q)
+		SHRQ(U8(33), q)
+		Store(q, Param("kqSeg"))
+		LEAQ(Mem{Base: q, Index: q, Scale: 2}, tq)
+		SUBQ(tq, kq)
+		MOVQ(kq, rest)
+		ns := Load(Param("nseg"), GP64())
+		MOVQ(ns, nsegSave)
+	}
+	Label("sliver")
 	rows, b := loadARows(t.mr, false)
 	ini := Load(Param("init"), GP64())
 	t.check(1)
@@ -205,21 +227,6 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 			}
 		}
 	}
-	// kqSeg = 3·q + r as in s8VNNISegmentedFused: q back to kqSeg's
-	// slot, r to lda's.
-	const unroll = 3
-	{
-		kq, q, tq := GP64(), GP64(), GP64()
-		Load(Param("kqSeg"), kq)
-		MOVL(U32(0xAAAAAAAB), tq.As32())
-		MOVQ(kq, q)
-		IMULQ(tq, q)
-		SHRQ(U8(33), q)
-		Store(q, Param("kqSeg"))
-		LEAQ(Mem{Base: q, Index: q, Scale: 2}, tq)
-		SUBQ(tq, kq)
-		Store(kq, Param("lda"))
-	}
 	k := GP64()
 	Label("segment")
 	Load(Param("kqSeg"), k)
@@ -234,7 +241,7 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("rest")
-	Load(Param("lda"), k)
+	MOVQ(rest, k)
 	Label("single")
 	TESTQ(k, k)
 	JE(LabelRef("next"))
@@ -245,7 +252,22 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 	JMP(LabelRef("single"))
 	Label("next")
 	rows.nextSegment(32)
-	s8AVX2StoreRows(t, rnd, clamp, ua)
+	Store(b, Param("b"))
+	s8AVX2RequantRows(t, rnd, clamp, ua)
+	DECQ(NewParamAddr("nsl", 88))
+	JLE(LabelRef("done"))
+	ADDQ(U8(64), NewParamAddr("init", 64))
+	ADDQ(U8(16), NewParamAddr("c", 48))
+	ADDQ(U32(448), NewParamAddr("params", 72))
+	{
+		ns := GP64()
+		MOVQ(nsegSave, ns)
+		Store(ns, Param("nseg"))
+	}
+	JMP(LabelRef("sliver"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
 
 // s8AVXVNNIAll emits the AVX-VNNI family: packed, direct, segmented and

@@ -26871,9 +26871,22 @@ next:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFx6x16(SB), NOSPLIT, $0-96
+TEXT ·s8AVXVNNISFx6x16(SB), NOSPLIT, $16-96
+	MOVQ  kqSeg+8(FP), AX
+	MOVL  $0xaaaaaaab, DX
+	MOVQ  AX, CX
+	IMULQ DX, CX
+	SHRQ  $0x21, CX
+	MOVQ  CX, kqSeg+8(FP)
+	LEAQ  (CX)(CX*2), DX
+	SUBQ  DX, AX
+	MOVQ  AX, 8(SP)
+	MOVQ  nseg+0(FP), AX
+	MOVQ  AX, (SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    lda+24(FP), CX
 	MOVQ    b+40(FP), DX
@@ -26892,15 +26905,6 @@ TEXT ·s8AVXVNNISFx6x16(SB), NOSPLIT, $0-96
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kqSeg+8(FP), SI
-	MOVL    $0xaaaaaaab, R8
-	MOVQ    SI, DI
-	IMULQ   R8, DI
-	SHRQ    $0x21, DI
-	MOVQ    DI, kqSeg+8(FP)
-	LEAQ    (DI)(DI*2), R8
-	SUBQ    R8, SI
-	MOVQ    SI, lda+24(FP)
 
 segment:
 	MOVQ  kqSeg+8(FP), SI
@@ -27083,7 +27087,7 @@ loop:
 	JNE  loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -27155,6 +27159,7 @@ next:
 	ADDQ         adj+32(FP), BX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         DX, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -27321,12 +27326,35 @@ skip4:
 	VMOVDQU      X10, (AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x40, init+64(FP)
+	ADDQ $0x10, c+48(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFCx6x16(SB), NOSPLIT, $0-96
+TEXT ·s8AVXVNNISFCx6x16(SB), NOSPLIT, $16-96
+	MOVQ  kqSeg+8(FP), AX
+	MOVL  $0xaaaaaaab, DX
+	MOVQ  AX, CX
+	IMULQ DX, CX
+	SHRQ  $0x21, CX
+	MOVQ  CX, kqSeg+8(FP)
+	LEAQ  (CX)(CX*2), DX
+	SUBQ  DX, AX
+	MOVQ  AX, 8(SP)
+	MOVQ  nseg+0(FP), AX
+	MOVQ  AX, (SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    lda+24(FP), CX
 	MOVQ    b+40(FP), DX
@@ -27345,15 +27373,6 @@ TEXT ·s8AVXVNNISFCx6x16(SB), NOSPLIT, $0-96
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kqSeg+8(FP), SI
-	MOVL    $0xaaaaaaab, R8
-	MOVQ    SI, DI
-	IMULQ   R8, DI
-	SHRQ    $0x21, DI
-	MOVQ    DI, kqSeg+8(FP)
-	LEAQ    (DI)(DI*2), R8
-	SUBQ    R8, SI
-	MOVQ    SI, lda+24(FP)
 
 segment:
 	MOVQ  kqSeg+8(FP), SI
@@ -27536,7 +27555,7 @@ loop:
 	JNE  loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -27608,6 +27627,7 @@ next:
 	ADDQ         adj+32(FP), BX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         DX, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -27798,12 +27818,35 @@ skip4:
 	VMOVDQU      X10, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x40, init+64(FP)
+	ADDQ $0x10, c+48(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFDx6x16(SB), NOSPLIT, $0-96
+TEXT ·s8AVXVNNISFDx6x16(SB), NOSPLIT, $16-96
+	MOVQ  kqSeg+8(FP), AX
+	MOVL  $0xaaaaaaab, DX
+	MOVQ  AX, CX
+	IMULQ DX, CX
+	SHRQ  $0x21, CX
+	MOVQ  CX, kqSeg+8(FP)
+	LEAQ  (CX)(CX*2), DX
+	SUBQ  DX, AX
+	MOVQ  AX, 8(SP)
+	MOVQ  nseg+0(FP), AX
+	MOVQ  AX, (SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    lda+24(FP), CX
 	MOVQ    b+40(FP), DX
@@ -27822,15 +27865,6 @@ TEXT ·s8AVXVNNISFDx6x16(SB), NOSPLIT, $0-96
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kqSeg+8(FP), SI
-	MOVL    $0xaaaaaaab, R8
-	MOVQ    SI, DI
-	IMULQ   R8, DI
-	SHRQ    $0x21, DI
-	MOVQ    DI, kqSeg+8(FP)
-	LEAQ    (DI)(DI*2), R8
-	SUBQ    R8, SI
-	MOVQ    SI, lda+24(FP)
 
 segment:
 	MOVQ  kqSeg+8(FP), SI
@@ -28013,7 +28047,7 @@ loop:
 	JNE  loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -28085,6 +28119,7 @@ next:
 	ADDQ         adj+32(FP), BX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         DX, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -28323,12 +28358,35 @@ skip4:
 	VMOVDQU      X10, (AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x40, init+64(FP)
+	ADDQ $0x10, c+48(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFDCx6x16(SB), NOSPLIT, $0-96
+TEXT ·s8AVXVNNISFDCx6x16(SB), NOSPLIT, $16-96
+	MOVQ  kqSeg+8(FP), AX
+	MOVL  $0xaaaaaaab, DX
+	MOVQ  AX, CX
+	IMULQ DX, CX
+	SHRQ  $0x21, CX
+	MOVQ  CX, kqSeg+8(FP)
+	LEAQ  (CX)(CX*2), DX
+	SUBQ  DX, AX
+	MOVQ  AX, 8(SP)
+	MOVQ  nseg+0(FP), AX
+	MOVQ  AX, (SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    lda+24(FP), CX
 	MOVQ    b+40(FP), DX
@@ -28347,15 +28405,6 @@ TEXT ·s8AVXVNNISFDCx6x16(SB), NOSPLIT, $0-96
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kqSeg+8(FP), SI
-	MOVL    $0xaaaaaaab, R8
-	MOVQ    SI, DI
-	IMULQ   R8, DI
-	SHRQ    $0x21, DI
-	MOVQ    DI, kqSeg+8(FP)
-	LEAQ    (DI)(DI*2), R8
-	SUBQ    R8, SI
-	MOVQ    SI, lda+24(FP)
 
 segment:
 	MOVQ  kqSeg+8(FP), SI
@@ -28538,7 +28587,7 @@ loop:
 	JNE  loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -28610,6 +28659,7 @@ next:
 	ADDQ         adj+32(FP), BX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         DX, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -28872,12 +28922,35 @@ skip4:
 	VMOVDQU      X10, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x40, init+64(FP)
+	ADDQ $0x10, c+48(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, mask uint64)
+// func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFFx6x16(SB), NOSPLIT, $0-96
+TEXT ·s8AVXVNNISFFx6x16(SB), NOSPLIT, $16-96
+	MOVQ  kqSeg+8(FP), AX
+	MOVL  $0xaaaaaaab, DX
+	MOVQ  AX, CX
+	IMULQ DX, CX
+	SHRQ  $0x21, CX
+	MOVQ  CX, kqSeg+8(FP)
+	LEAQ  (CX)(CX*2), DX
+	SUBQ  DX, AX
+	MOVQ  AX, 8(SP)
+	MOVQ  nseg+0(FP), AX
+	MOVQ  AX, (SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    lda+24(FP), CX
 	MOVQ    b+40(FP), DX
@@ -28896,15 +28969,6 @@ TEXT ·s8AVXVNNISFFx6x16(SB), NOSPLIT, $0-96
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kqSeg+8(FP), SI
-	MOVL    $0xaaaaaaab, R8
-	MOVQ    SI, DI
-	IMULQ   R8, DI
-	SHRQ    $0x21, DI
-	MOVQ    DI, kqSeg+8(FP)
-	LEAQ    (DI)(DI*2), R8
-	SUBQ    R8, SI
-	MOVQ    SI, lda+24(FP)
 
 segment:
 	MOVQ  kqSeg+8(FP), SI
@@ -29087,7 +29151,7 @@ loop:
 	JNE  loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -29159,6 +29223,7 @@ next:
 	ADDQ         adj+32(FP), BX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         DX, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -29301,5 +29366,15 @@ skip4:
 	VMOVDQU      X10, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x40, init+64(FP)
+	ADDQ $0x10, c+48(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
 	VZEROUPPER
 	RET

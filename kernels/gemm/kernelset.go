@@ -172,8 +172,9 @@ type s8Kernel struct {
 	segF [2]s8SegFusedFn
 	// segFWide: the segF kernels (and their double and fp32 forms) have
 	// the AVX2 epilogue: they read Requant.wideP and consts8 in place of
-	// params and zlh, and store all nr columns of a mapped row (mask is
-	// unused), so a partial column sliver goes through a scratch tile.
+	// params and zlh, store all nr columns of a mapped row, and take in
+	// place of mask the number of slivers to run over the same A rows
+	// (segRowsWideEpi); a partial last sliver goes through a scratch tile.
 	segFWide bool
 	// segWide, when set, are the fused segmented kernels over int16 A
 	// (MulRequantSegmentedRowsWide), for the int16-pair format.

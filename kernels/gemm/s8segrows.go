@@ -182,35 +182,34 @@ type s8SegTail struct {
 }
 
 // segRowsWideEpi runs one row tile (A at aptr, row table tab; tabS the
-// table of its h real rows) through segFWide kernel fn, every column
-// sliver: whole slivers store in place, a partial last one into
-// tail.tile, whose w columns are copied out.
+// table of its h real rows) through segFWide kernel fn: every whole
+// column sliver in one call (its last argument counts them), then a
+// partial last one into tail.tile, whose w columns are copied out.
 func (p *PackedS8) segRowsWideEpi(fn s8SegFusedFn, aptr *int8, ald, adj int, tab *int, tabS []int, init []int32, rq *Requant, out []int8, tail *s8SegTail) {
 	nr, mr := p.kern.nr, p.kern.mr
 	nseg, segQ := p.k/p.seg, p.segQ
 	bslv := p.kq * nr * 4
-	for js := 0; js*nr < p.n; js++ {
-		j0 := js * nr
-		w := min(nr, p.n-j0)
-		prm := &rq.wideP[(j0/16)*112]
-		if w == nr {
-			fn(nseg, segQ, aptr, ald, adj, &p.u8[js*bslv], &out[j0], tab, &init[j0], prm, &rq.consts8[0], 0)
-			continue
+	full := p.n / nr
+	if full > 0 {
+		fn(nseg, segQ, aptr, ald, adj, &p.u8[0], &out[0], tab, &init[0], &rq.wideP[0], &rq.consts8[0], uint64(full))
+	}
+	if full*nr == p.n {
+		return
+	}
+	j0, w := full*nr, p.n-full*nr
+	if cap(tail.tile) < mr*nr {
+		tail.tile = make([]int8, mr*nr)
+	}
+	for r := 0; r < mr; r++ {
+		tail.cols[r] = -1
+		if r < len(tabS) && tabS[r] >= 0 {
+			tail.cols[r] = 4 * r * nr
 		}
-		if cap(tail.tile) < mr*nr {
-			tail.tile = make([]int8, mr*nr)
-		}
-		for r := 0; r < mr; r++ {
-			tail.cols[r] = -1
-			if r < len(tabS) && tabS[r] >= 0 {
-				tail.cols[r] = 4 * r * nr
-			}
-		}
-		fn(nseg, segQ, aptr, ald, adj, &p.u8[js*bslv], &tail.tile[0], &tail.cols[0], &init[j0], prm, &rq.consts8[0], 0)
-		for r, o := range tabS {
-			if o >= 0 {
-				copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
-			}
+	}
+	fn(nseg, segQ, aptr, ald, adj, &p.u8[full*bslv], &tail.tile[0], &tail.cols[0], &init[j0], &rq.wideP[(j0/16)*112], &rq.consts8[0], 1)
+	for r, o := range tabS {
+		if o >= 0 {
+			copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
 		}
 	}
 }
