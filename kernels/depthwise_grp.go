@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"bytes"
 	"sync"
 	"unsafe"
 )
@@ -17,8 +18,9 @@ import (
 // its chain, q = P·m + s, then reads blocks m, m+1, … with the weights of
 // phase s: lane k of group j is tap P·j + k − s (weight 0 outside the
 // window), ⌈(fH+s)/P⌉ groups. Windows of any height and width, strides,
-// dilations, padding (through dwVec's padded copy) and depth multipliers
-// (its channel-repeated copy) reduce to per-phase weights and a list of
+// dilations, padding (X's padding rows and columns hold zp_in; the image
+// is read in place) and depth multipliers (through dwVec's
+// channel-repeated copy) reduce to per-phase weights and a list of
 // (group, column) offsets into X, as dwVec's taps do into the image.
 // The products and sums are exact int32 arithmetic, which wraps alike in
 // any order, so the accumulators equal the plain loop's bit for bit and
@@ -69,7 +71,8 @@ type dwGrp struct {
 	packP     int
 	packW     [4]int
 	packInit  int
-	chunkRows int // output rows per accumulator chunk
+	chunkRows int    // output rows per accumulator chunk
+	padRow    []byte // rowLen padding bytes (zp_in)
 	x, acc    sync.Pool
 }
 
@@ -114,6 +117,7 @@ func newDwGrpForms(kind dwKind, g *convGeom, mult int, w, zpTerm []int32, pad by
 	}
 	C, P := g.outC, p.P
 	p.rowLen = v.pW * C
+	p.padRow = bytes.Repeat([]byte{pad}, p.rowLen)
 	p.xStride = (4*(p.rowLen+64) + 63) &^ 63
 	p.nb = ((v.pH+g.dilH-1)/g.dilH + P - 1) / P
 	// The packing and channel blocks decide the lanes per pixel, which
@@ -305,25 +309,47 @@ func (p *dwGrp) phase(iy int) (blk, s int) {
 	return (l*p.dilH+rho)*p.nb + (q-l*p.ph)/p.P, s
 }
 
-// build rewrites the padded image img (pH rows of rowLen bytes) into x:
-// the blocks some window reads.
-func (p *dwGrp) build(x, img []byte) {
-	L, pH := p.rowLen, p.v.pH
+// build rewrites an image into x: the blocks some window reads. src holds
+// rows image rows of n bytes each, padded row top being its row 0, and
+// lands at byte col of each X row (times 4); rows outside it are the
+// padding byte's row (or, past the padded image, any row: weight 0).
+// With a depth multiplier of 1 src is the input itself (top = padT,
+// col = padL·C), so SAME padding costs no copy: the padding columns of
+// X never change and were written when the buffer was made (newX).
+func (p *dwGrp) build(x, src []byte, rows, n, top, col int) {
 	for bi, need := range p.need {
 		if !need {
 			continue
 		}
 		l, rho, m := bi/(p.dilH*p.nb), bi/p.nb%p.dilH, bi%p.nb
-		dst := x[bi*p.xStride : bi*p.xStride+4*L]
+		dst := x[bi*p.xStride+4*col : bi*p.xStride+4*(col+n)]
 		var s [4][]byte
 		for k := 0; k < p.P; k++ {
-			r := min(rho+p.dilH*(p.P*m+l*p.ph+k), pH-1) // beyond the image: weight 0
-			s[k] = img[r*L : (r+1)*L]
+			r := rho + p.dilH*(p.P*m+l*p.ph+k) - top
+			if r >= 0 && r < rows {
+				s[k] = src[r*n : (r+1)*n]
+			} else {
+				s[k] = p.padRow[:n]
+			}
 		}
-		if done := p.interleave(dst, s[:p.P]); done < L {
+		if done := p.interleave(dst, s[:p.P]); done < n {
 			p.interleaveGo(dst, s[:p.P], done)
 		}
 	}
+}
+
+// newX returns an X buffer whose every block holds the padding row's
+// interleaving, so that build need write only the image's columns.
+func (p *dwGrp) newX() *[]byte {
+	x := make([]byte, len(p.need)*p.xStride)
+	var s [4][]byte
+	for k := range s {
+		s[k] = p.padRow
+	}
+	for bi := range p.need {
+		p.interleaveGo(x[bi*p.xStride:bi*p.xStride+4*p.rowLen], s[:p.P], 0)
+	}
+	return &x
 }
 
 // interleaveGo is interleave's plain form from byte i0 on (rows shorter
@@ -346,14 +372,13 @@ func (p *dwGrp) interleaveGo(dst []byte, s [][]byte, i0 int) {
 
 // runDwGrp drives an integer depthwise layer (int8, or uint8 through its
 // shifted int8 epilogue and after) with the tap-grouped plan: per image
-// the padded copy and X, then per chunk of output rows the accumulators
+// X (straight from the input when the depth multiplier is 1), then per chunk of output rows the accumulators
 // and their requantization in one block.
 func runDwGrp[X int8 | uint8](d *depthwise, p *dwGrp, src []X, dst []int8, batch int, rq *requant, after func([]int8)) {
 	g, v := d.g, p.v
 	xp, _ := p.x.Get().(*[]byte)
 	if xp == nil {
-		s := make([]byte, len(p.need)*p.xStride)
-		xp = &s
+		xp = p.newX()
 	}
 	defer p.x.Put(xp)
 	ap, _ := p.acc.Get().(*[]int32)
@@ -370,10 +395,15 @@ func runDwGrp[X int8 | uint8](d *depthwise, p *dwGrp, src []X, dst []int8, batch
 	T := p.P * g.dilH / gcd(g.strideH, p.P*g.dilH)
 	tStep := T * g.strideH / (p.P * g.dilH) * p.xStride
 	for b := 0; b < batch; b++ {
-		img, put := image(v, g, src[b*per:(b+1)*per], X(v.padI))
-		p.build(x, bytesOf(img))
-		if put != nil {
-			v.padded.Put(put)
+		if d.mult == 1 {
+			p.build(x, bytesOf(src[b*per:(b+1)*per]), g.inH, g.inW*g.inC, g.padT, g.padL*g.inC)
+		} else {
+			// The channel-repeated copy (its padding included).
+			img, put := image(v, g, src[b*per:(b+1)*per], X(v.padI))
+			p.build(x, bytesOf(img), v.pH, p.rowLen, 0, 0)
+			if put != nil {
+				v.padded.Put(put)
+			}
 		}
 		for oy0 := 0; oy0 < g.outH; oy0 += p.chunkRows {
 			rows := min(p.chunkRows, g.outH-oy0)

@@ -11,7 +11,8 @@ import (
 
 // dwGrpCase is a random integer DEPTHWISE_CONV_2D layer for the
 // tap-grouped loops: windows 1–16 rows by 1–3 columns (the tall 1-D
-// windows of audio models among them), often a one-pixel-wide image,
+// windows of audio models among them), often a one-pixel-wide image, or
+// square 3×3, 5×5 and 7×7 ones,
 // strides and dilations 1–2 on each axis, SAME and VALID, depth
 // multipliers 1 and 2, odd channel counts up to 150.
 func dwGrpCase(rng *rand.Rand, dt graph.DType, batch int) dwVecCase {
@@ -24,6 +25,11 @@ func dwGrpCase(rng *rand.Rand, dt graph.DType, batch int) dwVecCase {
 	w := fW + (fW-1)*(dW-1) + rng.IntN(9)
 	if rng.IntN(3) == 0 {
 		fW, w = 1, 1
+	} else if rng.IntN(3) == 0 {
+		// Square 2-D windows, 3×3 to 7×7, dilations included.
+		f := []int{3, 5, 7}[rng.IntN(3)]
+		fH, fW = f, f
+		h, w = f+(f-1)*(dH-1)+rng.IntN(9), f+(f-1)*(dW-1)+rng.IntN(9)
 	}
 	c := []int{1 + rng.IntN(20), 1 + rng.IntN(150), 40, 128, 64, 8, 16, 32}[rng.IntN(8)]
 	mult := 1
@@ -187,9 +193,7 @@ func BenchmarkDepthwiseGrp(b *testing.B) {
 				}
 			}
 			b.Run(l.name+"/"+form, func(b *testing.B) {
-				for b.Loop() {
-					_ = k.Run([]*Buffer{x}, []*Buffer{y})
-				}
+				runCPU(b, func() { _ = k.Run([]*Buffer{x}, []*Buffer{y}) })
 				b.ReportMetric(macs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 			})
 		}
