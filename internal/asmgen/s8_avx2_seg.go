@@ -159,38 +159,7 @@ func s8AVX2RequantRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) 
 	mappedRows(mr, tab, off, "skip", func(i int) {
 		SARQ(U8(2), off)
 		for v := 0; v < nv; v++ {
-			x := t.acc(i, v)
-			g := 32 * v
-			if rnd == s8AVX2FP32 {
-				VCVTDQ2PS(x, x)
-				VMULPS(Mem{Base: prm, Disp: 64 + g}, x, x)
-				VMAXPS(Mem{Base: cst, Disp: 96}, x, x)
-				VMINPS(Mem{Base: cst, Disp: 128}, x, x)
-				VCVTPS2DQ(x, x)
-				VPADDD(Mem{Base: cst}, x, x)
-				continue
-			}
-			VPMULDQ(Mem{Base: prm, Disp: 64 + g}, x, pe)
-			VPSRLQ(U8(32), x, po)
-			VPMULDQ(Mem{Base: prm, Disp: 128 + g}, po, po)
-			if rnd == s8AVX2Double {
-				for _, p := range []VecPhysical{pe, po} {
-					VPSRLQ(U8(63), p, tmp)
-					VPSLLQ(U8(31), tmp, tmp)
-					VPSUBQ(tmp, p, p)
-				}
-			}
-			VPADDQ(Mem{Base: prm, Disp: 192 + g}, pe, pe)
-			VPADDQ(Mem{Base: prm, Disp: 256 + g}, po, po)
-			// ⌊v/2^t⌋ = ⌊⌊v/2^32⌋/2^(t−32)⌋: each product's high dword,
-			// shifted arithmetically by t − 32 per dword.
-			VPSRLQ(U8(32), pe, pe)
-			VPBLENDD(U8(0xAA), po, pe, x)
-			VPSRAVD(Mem{Base: prm, Disp: g}, x, x)
-			if clamp {
-				VPMAXSD(Mem{Base: cst, Disp: 32}, x, x)
-				VPMINSD(Mem{Base: cst, Disp: 64}, x, x)
-			}
+			s8AVX2RequantVec(t.acc(i, v), 32*v, rnd, clamp, prm, cst, pe, po, tmp)
 		}
 		// Channels 0-3, 8-11 | 4-7, 12-15 as int16, then bytes in the
 		// order 0-3, 8-11, 4-7, 12-15, which one dword shuffle puts right.
@@ -201,4 +170,42 @@ func s8AVX2RequantRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) 
 		VPSHUFD(U8(0xD8), x0.AsX(), x0.AsX())
 		VMOVDQU(x0.AsX(), Mem{Base: c, Index: off, Scale: 1})
 	})
+}
+
+// s8AVX2RequantVec requantizes the 8 int32 accumulators x of channel
+// group offset g bytes (0 or 32) in the arithmetic rnd, in place:
+// parameters at prm (Requant.wideP's layout), vector constants at cst
+// (consts8), pe, po and tmp as temporaries; clamp applies [lo, hi]
+// (fixed point; the fp32 clamp is always there).
+func s8AVX2RequantVec(x VecPhysical, g int, rnd s8AVX2Rounding, clamp bool, prm, cst Register, pe, po, tmp VecPhysical) {
+	if rnd == s8AVX2FP32 {
+		VCVTDQ2PS(x, x)
+		VMULPS(Mem{Base: prm, Disp: 64 + g}, x, x)
+		VMAXPS(Mem{Base: cst, Disp: 96}, x, x)
+		VMINPS(Mem{Base: cst, Disp: 128}, x, x)
+		VCVTPS2DQ(x, x)
+		VPADDD(Mem{Base: cst}, x, x)
+		return
+	}
+	VPMULDQ(Mem{Base: prm, Disp: 64 + g}, x, pe)
+	VPSRLQ(U8(32), x, po)
+	VPMULDQ(Mem{Base: prm, Disp: 128 + g}, po, po)
+	if rnd == s8AVX2Double {
+		for _, p := range []VecPhysical{pe, po} {
+			VPSRLQ(U8(63), p, tmp)
+			VPSLLQ(U8(31), tmp, tmp)
+			VPSUBQ(tmp, p, p)
+		}
+	}
+	VPADDQ(Mem{Base: prm, Disp: 192 + g}, pe, pe)
+	VPADDQ(Mem{Base: prm, Disp: 256 + g}, po, po)
+	// ⌊v/2^t⌋ = ⌊⌊v/2^32⌋/2^(t−32)⌋: each product's high dword,
+	// shifted arithmetically by t − 32 per dword.
+	VPSRLQ(U8(32), pe, pe)
+	VPBLENDD(U8(0xAA), po, pe, x)
+	VPSRAVD(Mem{Base: prm, Disp: g}, x, x)
+	if clamp {
+		VPMAXSD(Mem{Base: cst, Disp: 32}, x, x)
+		VPMINSD(Mem{Base: cst, Disp: 64}, x, x)
+	}
 }

@@ -170,18 +170,20 @@ func s8AVXVNNISegmented() {
 
 // s8AVXVNNISegmentedFused is s8VNNISegmentedFused in ymm registers: A
 // already offset to u8, the accumulators starting at init, three k steps
-// per pass, and the epilogue of the fused AVX2 kernels
-// (s8AVX2RequantRows): requantization in registers in the arithmetic rnd
-// with Requant.wideP's parameters and Requant.consts8's vectors, 16 int8
-// stored per mapped row. The last argument (the s8SegFusedFn signature's
+// per pass, and avxvnniRequantPairs: requantization in registers in the
+// arithmetic rnd with Requant.wideP's parameters and Requant.consts8's
+// vectors, 16 int8 stored per mapped row. The last argument (the s8SegFusedFn signature's
 // mask) is nsl, the number of 16-column slivers to run over the same A
 // rows: after each, b has reached the next sliver's panel, and init, c
 // and params move on by one group (16 int32, 16 bytes, 112 int32), so a
 // row tile costs one call rather than one per sliver.
-func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
+func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp, exact bool) {
 	t := avxvnniTile()
 	kind := []string{"SF", "SFD", "SFF"}[rnd]
-	if rnd == s8AVX2FP32 {
+	switch {
+	case exact:
+		kind = "SFX" // fp32 without the float clamps, see avxvnniRequantPairs
+	case rnd == s8AVX2FP32:
 		clamp = false // its float clamp is always there
 	}
 	if clamp {
@@ -253,7 +255,7 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 	Label("next")
 	rows.nextSegment(32)
 	Store(b, Param("b"))
-	s8AVX2RequantRows(t, rnd, clamp, ua)
+	avxvnniRequantPairs(t, rnd, clamp, exact, ua)
 	DECQ(NewParamAddr("nsl", 88))
 	JLE(LabelRef("done"))
 	ADDQ(U8(64), NewParamAddr("init", 64))
@@ -270,6 +272,79 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp bool) {
 	RET()
 }
 
+// avxvnniRequantPairs is the fused kernels' epilogue (s8AVX2RequantRows'
+// arithmetic, s8AVX2RequantVec) two rows at a time: the four vectors of
+// rows i and i+1 requantized, one byte pack of both rows (two dword
+// packs, a word pack, a qword and a dword shuffle put row i's 16 bytes in
+// the low half and row i+1's in the high half), then each row stored
+// where the table maps it, or not at all. Rows mapped nowhere are
+// requantized anyway (their bytes are never stored).
+//
+// exact is XNNPACK's fp32 requantization without its float clamps, for
+// products whose accumulators provably stay small (|acc·scale| < 2^30,
+// checked on the Go side, PackedS8.fp32Exact): rounding first and
+// clamping the int8 result to [lo, hi] is the same as clamping to
+// [lo − zp, hi − zp] before rounding (round is monotonic and the bounds
+// are integers), and the saturating packs already clamp to int8, so only
+// a clamp narrower than int8 costs a byte max and min per row pair.
+func avxvnniRequantPairs(t tile, rnd s8AVX2Rounding, clamp, exact bool, tmp VecPhysical) {
+	c := Load(Param("c"), GP64())
+	tab := Load(Param("rows"), GP64())
+	prm := Load(Param("params"), GP64())
+	cst := Load(Param("consts"), GP64())
+	pe, po := t.bv(0), t.bv(1)
+	loB, hiB := t.bv(0), t.bv(1)
+	if exact && clamp {
+		VPBROADCASTB(Mem{Base: cst, Disp: 32}, loB)
+		VPBROADCASTB(Mem{Base: cst, Disp: 64}, hiB)
+	}
+	off := GP64()
+	store := func(i int, high bool, x VecPhysical) {
+		skip := fmt.Sprintf("skip%d", i)
+		MOVQ(Mem{Base: tab, Disp: 8 * i}, off)
+		TESTQ(off, off)
+		JS(LabelRef(skip))
+		SARQ(U8(2), off)
+		if high {
+			VEXTRACTI128(U8(1), x, Mem{Base: c, Index: off, Scale: 1})
+		} else {
+			VMOVDQU(x.AsX(), Mem{Base: c, Index: off, Scale: 1})
+		}
+		Label(skip)
+	}
+	for i := 0; i < t.mr; i += 2 {
+		for r := i; r < i+2; r++ {
+			for v := 0; v < t.nv; v++ {
+				x := t.acc(r, v)
+				if exact {
+					VCVTDQ2PS(x, x)
+					VMULPS(Mem{Base: prm, Disp: 64 + 32*v}, x, x)
+					VCVTPS2DQ(x, x)
+					VPADDD(Mem{Base: cst}, x, x)
+					continue
+				}
+				s8AVX2RequantVec(x, 32*v, rnd, clamp, prm, cst, pe, po, tmp)
+			}
+		}
+		// Words: row i's channels 0-3, 8-11 | 4-7, 12-15, and row
+		// i+1's; bytes: qwords i{0-3,8-11}, i+1{…}, i{4-7,12-15},
+		// i+1{…}; VPERMQ 0xD8 makes each half one row, VPSHUFD 0xD8
+		// puts its dwords in channel order.
+		x, y := t.acc(i, 0), t.acc(i+1, 0)
+		VPACKSSDW(t.acc(i, 1), x, x)
+		VPACKSSDW(t.acc(i+1, 1), y, y)
+		VPACKSSWB(y, x, x)
+		VPERMQ(U8(0xD8), x, x)
+		VPSHUFD(U8(0xD8), x, x)
+		if exact && clamp {
+			VPMAXSB(loB, x, x)
+			VPMINSB(hiB, x, x)
+		}
+		store(i, false, x)
+		store(i+1, true, x)
+	}
+}
+
 // s8AVXVNNIAll emits the AVX-VNNI family: packed, direct, segmented and
 // the fused segmented kernels of the 6×16 tile in every arithmetic, and
 // the one-row kernels.
@@ -280,10 +355,12 @@ func s8AVXVNNIAll() {
 	s8AVXVNNIRow(true)
 	s8AVXVNNISegmented()
 	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
-		s8AVXVNNISegmentedFused(rnd, false)
-		s8AVXVNNISegmentedFused(rnd, true)
+		s8AVXVNNISegmentedFused(rnd, false, false)
+		s8AVXVNNISegmentedFused(rnd, true, false)
 	}
-	s8AVXVNNISegmentedFused(s8AVX2FP32, false)
+	s8AVXVNNISegmentedFused(s8AVX2FP32, false, false)
+	s8AVXVNNISegmentedFused(s8AVX2FP32, false, true)
+	s8AVXVNNISegmentedFused(s8AVX2FP32, true, true)
 }
 
 // s8AVXVNNIRow emits the one-row AVX-VNNI kernels (packed, or direct with

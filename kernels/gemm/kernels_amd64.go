@@ -638,3 +638,13 @@ func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8,
 //
 //go:noescape
 func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+
+// s8AVXVNNISFXx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFXx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+
+// s8AVXVNNISFXCx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNISFXCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)

@@ -36,6 +36,9 @@ type PackedS8 struct {
 	// each segment padded to segQ pairs, for MulRequantSegmentedRowsWide
 	// only.
 	wide bool
+	// absSum is Σ_p |B[j][p]| per weight row for segmented u8-quad
+	// packs (fp32Exact), nil otherwise.
+	absSum []int32
 }
 
 // PackS8 packs b (n rows of k int8 weights, row stride ldb) for Mul.

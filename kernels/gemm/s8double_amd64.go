@@ -36,3 +36,13 @@ func segFusedFP32(name string) [2]s8SegFusedFn {
 	}
 	return [2]s8SegFusedFn{}
 }
+
+// segFusedFP32Exact returns the AVX-VNNI fused kernels (no clamp, clamp)
+// of XNNPACK's float32 requantization without its float clamps, for
+// products PackedS8.fp32Exact accepts; zero for other tiles.
+func segFusedFP32Exact(name string) [2]s8SegFusedFn {
+	if name == "avxvnnix6x16" {
+		return [2]s8SegFusedFn{s8AVXVNNISFXx6x16, s8AVXVNNISFXCx6x16}
+	}
+	return [2]s8SegFusedFn{}
+}

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -31,6 +32,14 @@ func packS8SegWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 	p.rowSum = make([]int32, p.np)
 	p.u8 = make([]int8, p.np*p.kq*4)
 	packSegSlivers(p.u8, p.rowSum, b, n, k, ldb, seg, segQ, 4, nr, p.kq)
+	p.absSum = make([]int32, n)
+	for j := range n {
+		var s int64
+		for _, v := range b[j*ldb : j*ldb+k] {
+			s += int64(max(int32(v), -int32(v)))
+		}
+		p.absSum[j] = int32(min(s, math.MaxInt32))
+	}
 	return p
 }
 

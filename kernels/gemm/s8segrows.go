@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"sync"
 )
 
@@ -117,6 +118,9 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 	segB := 4 * segQ
 	rowLen := nseg * segB
 	fns := kern.segFused(rq)
+	if f := segFusedFP32Exact(kern.name); f[0] != nil && p.fp32Exact(rq) {
+		fns = f
+	}
 	fn := fns[0]
 	if rq.lo > -128 || rq.hi < 127 {
 		fn = fns[1]
@@ -168,6 +172,25 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 	if tail != nil {
 		s8SegTailPool.Put(tail)
 	}
+}
+
+// fp32Exact reports whether every accumulator of p with rq's bias, whatever
+// the int8 input and its zero point, scaled by rq's fp32 scale stays below
+// 2^30 in magnitude: |acc + bias| ≤ |bias| + 255·Σ|w| (the input minus its
+// zero point is within ±255). The float clamps of XNNPACK's
+// requantization then only clamp to the output range, which the kernels
+// without them (segFusedFP32Exact) do after rounding.
+func (p *PackedS8) fp32Exact(rq *Requant) bool {
+	if !rq.fp32 || p.absSum == nil || len(rq.scale) != p.n {
+		return false
+	}
+	for j, a := range p.absSum {
+		b := math.Abs(float64(rq.bias[j])) + 255*float64(a)
+		if b*float64(rq.scale[j]) >= 1<<30 {
+			return false
+		}
+	}
+	return true
 }
 
 // maxMRS8 bounds the row count of an int8 tile (28 today).

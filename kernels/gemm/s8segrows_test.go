@@ -34,6 +34,7 @@ func TestMulRequantSegmentedRows(t *testing.T) {
 func testMulRequantSegmentedRows(t *testing.T, set *s8Set) {
 	r := rand.New(rand.NewPCG(71, 72))
 	fused := map[fixedpoint.Rounding]int{}
+	exact := map[bool]int{} // fused fp32 cases by PackedS8.fp32Exact
 	for it := range 300 {
 		n := 1 + r.IntN(70)
 		seg := 1 + r.IntN(19)
@@ -60,6 +61,11 @@ func testMulRequantSegmentedRows(t *testing.T, set *s8Set) {
 			shift[j] = -1 - r.IntN(23) // fast range: total shift 32..54
 			if it%11 == 3 && j == n/2 {
 				shift[j] = 2 // outside it: unfused
+			}
+			if it%13 == 5 && j == n/3 {
+				// Scales up to 2^20: fp32 accumulators may overflow
+				// (the AVX-VNNI kernels then keep the float clamps).
+				shift[j] = 20
 			}
 		}
 		zp := []int32{-128, 127, 0, int32(r.IntN(256) - 128)}[it%4]
@@ -96,6 +102,9 @@ func testMulRequantSegmentedRows(t *testing.T, set *s8Set) {
 		}
 		if p.FusesRequant(rq) {
 			fused[mode]++
+			if mode == fixedpoint.RuntimeRounding {
+				exact[p.fp32Exact(rq)]++
+			}
 		}
 		checkRowMapped(t, r, m, n, want, func(threads int, got []int8, rm *RowMap) {
 			p.MulRequantSegmentedRows(threads, m, flip, lda, segStride, aOff, rq, got, rm)
@@ -113,6 +122,9 @@ func testMulRequantSegmentedRows(t *testing.T, set *s8Set) {
 		if k.segF[0] != nil && (asm || k.segFWide) && fused[mode] < 40 {
 			t.Fatalf("%s: only %d of 100 cases ran fused", mode, fused[mode])
 		}
+	}
+	if set.kernels[0].segFWide && (exact[true] < 20 || exact[false] < 3) {
+		t.Fatalf("fused fp32 cases with and without the float clamps: %d, %d", exact[true], exact[false])
 	}
 }
 
