@@ -79,6 +79,49 @@ func (k *addPOTKernel) Run(ins, outs []*Buffer) error {
 // tested equal over random and tie-adjacent sums).
 type add16Fast struct {
 	f1, f2, fo addFinish
+	// consts is the AVX2 loop's constant table (add16Consts); goOnly
+	// keeps the Go loop (tests compare the two).
+	consts *[add16Rows][8]int32
+	goOnly bool
+}
+
+// add16Rows is the number of rows of add16AVX2's constant table.
+const add16Rows = 19
+
+// add16Consts lays out the constants of add16AVX2 (ew_avx2_amd64.s), one
+// row of 8 int32 lanes each, in the order of internal/asmgen/ewavx2's
+// cML1 … c30: per input the multiplier split into its low 16 bits and
+// the rest (the loop forms x·m as two int32 products), the rounding mask,
+// half of it and the shift; the output multiplier, mask, half, shift,
+// zero point and clamp bounds; 2^15 in every lane and 2^30 in every
+// 64-bit lane.
+func add16Consts(f1, f2, fo addFinish) *[add16Rows][8]int32 {
+	var t [add16Rows][8]int32
+	fill := func(r int, v int32) {
+		for i := range t[r] {
+			t[r][i] = v
+		}
+	}
+	for i, f := range []addFinish{f1, f2} {
+		r := 5 * i
+		fill(r, int32(f.m&0xFFFF))
+		fill(r+1, int32(f.m>>16))
+		fill(r+2, f.mask)
+		fill(r+3, f.mask>>1)
+		t[r+4][0] = int32(f.e)
+	}
+	fill(10, int32(fo.m))
+	fill(11, fo.mask)
+	fill(12, fo.mask>>1)
+	t[13][0] = int32(fo.e)
+	fill(14, fo.off)
+	fill(15, fo.ilo)
+	fill(16, fo.ihi)
+	fill(17, 1<<15)
+	for i := 0; i < 8; i += 2 {
+		t[18][i] = 1 << 30
+	}
+	return &t
 }
 
 // newAdd16Fast returns the fast form of k's int16 arithmetic, or nil where
@@ -94,7 +137,7 @@ func newAdd16Fast(k *addKernel) *add16Fast {
 	if !ok1 || !ok2 || !ok3 {
 		return nil
 	}
-	return &add16Fast{f1: f1, f2: f2, fo: fo}
+	return &add16Fast{f1: f1, f2: f2, fo: fo, consts: add16Consts(f1, f2, fo)}
 }
 
 // run sets z[j] = quantAdd(x[j·d1], y[j·d2]) for every j of z (d1, d2 are
@@ -103,6 +146,10 @@ func (a *add16Fast) run(x, y, z []int16, d1, d2 int) {
 	f1, f2, fo := a.f1, a.f2, a.fo
 	if d1 == 1 && d2 == 1 {
 		x, y = x[:len(z)], y[:len(z)]
+		if !a.goOnly {
+			done := add16Vec(a, x, y, z)
+			x, y, z = x[done:], y[done:], z[done:]
+		}
 		for j := range z {
 			z[j] = int16(fo.at(f1.mul(int32(x[j])<<15) + f2.mul(int32(y[j])<<15)))
 		}

@@ -162,8 +162,8 @@ func TestInt16AddQuantizeMatchTFLite(t *testing.T) {
 // TestAdd16FastMatchesQuantAdd holds the int16 ADD's loop (add16Fast) to
 // the reference quantAdd for random general-path scales and activations:
 // every pair of extreme and small inputs and random pairs, in the
-// same-shape form and with either input broadcast along the row, for
-// lengths 0, 1, 31, 33 and 1001.
+// same-shape form (AVX2 loop and Go loop) and with either input broadcast
+// along the row, for lengths 0, 1, 31, 33 and 1001.
 func TestAdd16FastMatchesQuantAdd(t *testing.T) {
 	rng := rand.New(rand.NewSource(41))
 	edges := []int16{math.MinInt16, math.MinInt16 + 1, -16385, -16384, -2, -1, 0, 1, 2, 16383, 16384, math.MaxInt16 - 1, math.MaxInt16}
@@ -193,10 +193,12 @@ func TestAdd16FastMatchesQuantAdd(t *testing.T) {
 			}
 		}
 		for _, n := range []int{0, 1, 31, 33, 1001} {
-			for _, d := range [][2]int{{1, 1}, {0, 1}, {1, 0}} {
+			for _, d := range [][3]int{{1, 1, 0}, {0, 1, 0}, {1, 0, 0}, {1, 1, 1}} {
+				k.add16.goOnly = d[2] == 1 // the AVX2 loop (where the CPU has it), then Go's
 				z := make([]int16, n+1)
 				z[n] = 12345
 				k.add16.run(xs, ys, z[:n], d[0], d[1])
+				k.add16.goOnly = false
 				for j := range n {
 					if w := int16(k.quantAdd(int32(xs[j*d[0]]), int32(ys[j*d[1]]))); z[j] != w {
 						t.Fatalf("case %d, n %d, strides %v: %d + %d = %d, reference %d", c, n, d, xs[j*d[0]], ys[j*d[1]], z[j], w)

@@ -495,6 +495,10 @@ type reluKernel struct {
 	// result; an int16 tensor with the input's quantization is a clamp.
 	lut   *[256]uint8
 	clamp bool
+	// clamp8: lut is a clamp of the input to [lo8, hi8] (the rescale is the
+	// identity: input and output quantization equal), run as min/max.
+	clamp8   bool
+	lo8, hi8 int32
 	// rnd is the rescale's arithmetic (see prepareRelu).
 	rnd fixedpoint.Rounding
 }
@@ -513,6 +517,8 @@ func (k *reluKernel) Run(ins, outs []*Buffer) error {
 		for i, v := range x.F32[:k.n] {
 			ys[i] = min(max(v, k.flo), k.fhi)
 		}
+	case k.clamp8:
+		clampBuf8(x, y, k.n, k.lo8, k.hi8)
 	case k.lut != nil:
 		applyLUT8(k.lut, x, y, k.n)
 	case k.clamp:
@@ -583,6 +589,7 @@ func prepareRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 	case ref:
 	case is8Bit(in.DType):
 		k.lut = lut8For(in.DType, k.quant)
+		k.lo8, k.hi8, k.clamp8 = lutClamp(k.lut, in.DType)
 	case si == so && zi == zo:
 		// A multiplier of exactly one (2^30, shift 1) returns its input
 		// for every int16 difference, in either arithmetic.

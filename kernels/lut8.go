@@ -60,6 +60,54 @@ func lookup8[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) {
 	}
 }
 
+// lutClamp reports whether the table t of a same-dtype 8-bit op (d, int8
+// or uint8) is a clamp, t[v] = min(max(v, lo), hi) for every input v, and
+// returns the bounds: a RELU whose input and output quantization are equal
+// (the reference's rescale is then the identity) reduces to it. The table
+// itself is the reference's result for every input, so the clamp is
+// bit-identical whenever this holds, in every rounding mode.
+func lutClamp(t *[256]uint8, d graph.DType) (lo, hi int32, ok bool) {
+	qmin, qmax := DTypeRange(d)
+	out := func(v int32) int32 {
+		if d == graph.Int8 {
+			return int32(int8(t[uint8(v)]))
+		}
+		return int32(t[uint8(v)])
+	}
+	lo, hi = out(qmin), out(qmax)
+	if lo > hi {
+		return 0, 0, false
+	}
+	for v := qmin; v <= qmax; v++ {
+		if out(v) != min(max(v, lo), hi) {
+			return 0, 0, false
+		}
+	}
+	return lo, hi, true
+}
+
+// clampBuf8 clamps the first n values of the 8-bit buffer x into y (the
+// same dtype) to [lo, hi], bounds within that dtype (from lutClamp).
+func clampBuf8(x, y *Buffer, n int, lo, hi int32) {
+	if y.DType == graph.Int8 {
+		clamp8(x.I8[:n], y.I8[:n], int8(lo), int8(hi))
+		return
+	}
+	clamp8(x.U8[:n], y.U8[:n], uint8(lo), uint8(hi))
+}
+
+// clamp8 sets ys[i] = min(max(xs[i], lo), hi): the AVX2 loop over whole
+// blocks of 32, then Go (int32 min and max compile to conditional moves).
+func clamp8[T int8 | uint8](xs, ys []T, lo, hi T) {
+	ys = ys[:len(xs)]
+	done := clamp8Vec(xs, ys, lo, hi)
+	xs, ys = xs[done:], ys[done:]
+	l, h := int32(lo), int32(hi)
+	for i, v := range xs {
+		ys[i] = T(min(max(int32(v), l), h))
+	}
+}
+
 // dequantLUT8 tabulates Dequantize for every value of an 8-bit dtype.
 func dequantLUT8(in graph.DType, scale float32, zp int32) *[256]float32 {
 	var t [256]float32

@@ -23,11 +23,16 @@ func sumPixF32AVX512(acc *float32, src *float32, npix, C, cv int)
 var poolAVX512 = hasAVX512
 
 // sumPixelsVec adds the npix consecutive pixels of px (C channels each)
-// to acc for the first multiple of 16 channels (8 for float32 with AVX2
-// only), each channel in pixel order, and returns how many channels it
-// did (0 without AVX-512 or for dtypes it has no loop for: the Go loop
-// does the rest).
+// to acc for the first multiple of 16 channels (8 with AVX2 only, and
+// for int16 pixels), each channel in pixel order, and returns how many
+// channels it did (0 without AVX2 or for dtypes it has no loop for: the
+// Go loop does the rest).
 func sumPixelsVec[T float32 | int8 | uint8 | int16, L float32 | int32](acc []L, px []T, npix, C int) int {
+	if ai, ok := any(acc).([]int32); ok && (!poolAVX512 || isInt16[T]()) {
+		// The integer AVX2 loop (ew_avx2_amd64.s); int16 pixels have
+		// no AVX-512 loop and take it on every CPU.
+		return sumPixIntAVX2(ai, px, npix, C)
+	}
 	if !poolAVX512 {
 		a, ok := any(acc).([]float32)
 		p, ok2 := any(px).([]float32)
@@ -61,4 +66,11 @@ func sumPixelsVec[T float32 | int8 | uint8 | int16, L float32 | int32](acc []L, 
 		}
 	}
 	return 0
+}
+
+// isInt16 reports whether T is int16.
+func isInt16[T float32 | int8 | uint8 | int16]() bool {
+	var z T
+	_, ok := any(z).(int16)
+	return ok
 }

@@ -22,6 +22,9 @@ type unaryKernel struct {
 	i64 func(int64) int64
 	q   func(int32) int32 // int8/uint8/int16: stored value in, clamped stored value out
 	lut *[256]uint8       // fast path for 8-bit q: q of every input
+	// clamp8: lut is a clamp to [lo8, hi8] (lutClamp), run as min/max.
+	clamp8   bool
+	lo8, hi8 int32
 	// minIn: with checkMin, a stored input below it fails the run.
 	minIn    int32
 	checkMin bool
@@ -53,6 +56,10 @@ func (k *unaryKernel) Run(ins, outs []*Buffer) error {
 					return fmt.Errorf("%s: input element %d is %d, below the zero point %d: the op is defined for non-negative values only (TFLite fails here too)", k.kind, i, v, k.minIn)
 				}
 			}
+		}
+		if k.clamp8 {
+			clampBuf8(x, y, k.n, k.lo8, k.hi8)
+			return nil
 		}
 		if k.lut != nil {
 			applyLUT8(k.lut, x, y, k.n)
@@ -364,6 +371,9 @@ func prepareUnary(p *prep) (Kernel, error) {
 		k.minIn, k.checkMin, k.kind = q.zi, s.nonNegative, p.op.Kind
 		if !p.ref && is8Bit(in.DType) {
 			k.lut = lut8For(in.DType, k.q)
+			if in.DType == out.DType && !k.checkMin {
+				k.lo8, k.hi8, k.clamp8 = lutClamp(k.lut, in.DType)
+			}
 		}
 		return k, nil
 	}

@@ -1,0 +1,206 @@
+// Command ewavx2 generates kernels/ew_avx2_amd64.s and its Go declarations
+// (kernels/ew_avx2_stubs_amd64.go) with avo: AVX2 forms of element-wise
+// and pooling loops that had only an AVX-512 form or plain Go — the 8-bit
+// clamp (RELU, RELU6 and RELU_N1_TO_1 whose rescale is the identity), the
+// integer average-pool pixel sums (int8, uint8, int16) and the general
+// int16 ADD of 16x8 models. Every loop is integer arithmetic that gives
+// the Go loop's results exactly. Run from internal/asmgen:
+//
+//	go run ./ewavx2 -out ../../kernels/ew_avx2_amd64.s -stubs ../../kernels/ew_avx2_stubs_amd64.go -pkg kernels
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!noasm")
+	clamp8(true)
+	clamp8(false)
+	sumPix("I8", "int8", 1, func(m Mem, y VecPhysical) { VPMOVSXBD(m, y) })
+	sumPix("U8", "uint8", 1, func(m Mem, y VecPhysical) { VPMOVZXBD(m, y) })
+	sumPix("I16", "int16", 2, func(m Mem, y VecPhysical) { VPMOVSXWD(m, y) })
+	add16()
+	Generate()
+}
+
+// clamp8 emits y[i] = min(max(x[i], lo), hi) over n bytes (n a multiple of
+// 32), signed (int8) or unsigned (uint8) compares.
+func clamp8(signed bool) {
+	name, typ := "clampU8AVX2", "uint8"
+	if signed {
+		name, typ = "clampI8AVX2", "int8"
+	}
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, y *%s, n int, lo, hi %s)", typ, typ))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets y[i] = min(max(x[i], lo), hi) for n %s values (n a multiple of 32).", name, typ))
+	x, y, n := Load(Param("x"), RSI), Load(Param("y"), RDI), Load(Param("n"), RCX)
+	VPBROADCASTB(paramAddr("lo"), Y14)
+	VPBROADCASTB(paramAddr("hi"), Y15)
+	XORQ(RBX, RBX)
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	CMPQ(RBX, n)
+	JGE(LabelRef(done))
+	VMOVDQU(Mem{Base: x, Index: RBX, Scale: 1}, Y0)
+	if signed {
+		VPMAXSB(Y14, Y0, Y0)
+		VPMINSB(Y15, Y0, Y0)
+	} else {
+		VPMAXUB(Y14, Y0, Y0)
+		VPMINUB(Y15, Y0, Y0)
+	}
+	VMOVDQU(Y0, Mem{Base: y, Index: RBX, Scale: 1})
+	ADDQ(U8(32), RBX)
+	JMP(LabelRef(loop))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// sumPix emits the average pool's pixel sums: npix pixels C channels apart
+// from src added to the int32 accumulators at acc, 8 channels at a time
+// for the first cv channels (a multiple of 8), each channel's pixels in
+// order (integer sums: exact in any order, kept the same anyway).
+func sumPix(suffix, typ string, size int, widen func(Mem, VecPhysical)) {
+	name := "sumPix" + suffix + "AVX2"
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(acc *int32, src *%s, npix, C, cv int)", typ))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds npix %s pixels (C apart from src) to acc, the first cv channels (a multiple of 8).", name, typ))
+	acc := Load(Param("acc"), RDI)
+	src := Load(Param("src"), RSI)
+	npix := Load(Param("npix"), R8)
+	c := Load(Param("C"), R10)
+	if size == 2 {
+		SHLQ(U8(1), c)
+	}
+	cv := Load(Param("cv"), RCX)
+	XORQ(RBX, RBX)
+	block, pix, store, done := name+"_block", name+"_pix", name+"_store", name+"_done"
+	Label(block)
+	CMPQ(RBX, cv)
+	JGE(LabelRef(done))
+	VMOVDQU(Mem{Base: acc, Index: RBX, Scale: 4}, Y0)
+	LEAQ(Mem{Base: src, Index: RBX, Scale: uint8(size)}, R9)
+	MOVQ(npix, RDX)
+	Label(pix)
+	TESTQ(RDX, RDX)
+	JZ(LabelRef(store))
+	widen(Mem{Base: R9}, Y1)
+	VPADDD(Y1, Y0, Y0)
+	ADDQ(c, R9)
+	DECQ(RDX)
+	JMP(LabelRef(pix))
+	Label(store)
+	VMOVDQU(Y0, Mem{Base: acc, Index: RBX, Scale: 4})
+	ADDQ(U8(8), RBX)
+	JMP(LabelRef(block))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// The constant rows of add16AVX2's table p (kernels.add16Consts): each
+// row is 8 int32 lanes; the count rows hold the shift in lane 0.
+const (
+	cML1   = iota // input 1 multiplier, low 16 bits
+	cMH1          // input 1 multiplier >> 16
+	cMask1        // 2^e1 − 1
+	cHalf1        // (2^e1 − 1) >> 1
+	cE1           // e1 (count)
+	cML2
+	cMH2
+	cMask2
+	cHalf2
+	cE2
+	cMO    // output multiplier (low dword of each qword is what VPMULDQ reads)
+	cMaskO // 2^eo − 1
+	cHalfO
+	cEO
+	cOff // output zero point
+	cLo
+	cHi
+	c15 // 2^15 in every lane
+	c30 // 2^30 in every qword
+)
+
+// add16 emits the general int16 ADD over n values (n a multiple of 16):
+// z = clamp(rescaleOut(rescale1(x) + rescale2(y)) + off), each rescale
+// MultiplyByQuantizedMultiplierSmallerThanOneExp exactly:
+//   - an input's SRDHM(x·2^15, m) is ⌊(x·m + 2^15) / 2^16⌋ (the nudged
+//     division rounds ties up), which with m = mh·2^16 + ml is
+//     x·mh + ((x·ml + 2^15) >> 16), both products within int32;
+//   - the output's SRDHM(s, m) takes 64-bit products (VPMULDQ on the even
+//     and odd lanes), + 2^30, bits 31..62;
+//   - RoundingDivideByPOT(h, e) is (h >> e) + (h & mask > mask>>1 + (h < 0)).
+func add16() {
+	TEXT("add16AVX2", NOSPLIT, "func(x, y, z *int16, n int, p *[19][8]int32)")
+	Pragma("noescape")
+	Doc("add16AVX2 is the general int16 ADD (add16Fast) over n values (n a multiple of 16) with the constants p (add16Consts).")
+	x, y, z := Load(Param("x"), RSI), Load(Param("y"), RDX), Load(Param("z"), RDI)
+	n, p := Load(Param("n"), RCX), Load(Param("p"), R8)
+	row := func(i int) Mem { return Mem{Base: p, Disp: 32 * i} }
+	// rdbp rounds h right by the row's exponent in place; t1, t2 scratch.
+	rdbp := func(h, t1, t2 VecPhysical, mask, half, e int) {
+		VPAND(row(mask), h, t1)   // remainder
+		VPSRLD(U8(31), h, t2)     // 1 below zero
+		VPADDD(row(half), t2, t2) // threshold = half + (h < 0)
+		VPCMPGTD(t2, t1, t1)      // remainder > threshold: −1
+		VPSRAD(row(e).Offset(0), h, h)
+		VPSUBD(t1, h, h)
+	}
+	in := func(src Register, off int, v, t, u VecPhysical, ml, mh, mask, half, e int) {
+		VPMOVSXWD(Mem{Base: src, Index: RBX, Scale: 2, Disp: off}, v)
+		VPMULLD(row(ml), v, t)
+		VPADDD(row(c15), t, t)
+		VPSRAD(U8(16), t, t)
+		VPMULLD(row(mh), v, u)
+		VPADDD(u, t, v)
+		rdbp(v, t, u, mask, half, e)
+	}
+	out := func(s, t, u VecPhysical) {
+		VPMULDQ(row(cMO), s, t) // even lanes
+		VPADDQ(row(c30), t, t)
+		VPSRLQ(U8(31), t, t)
+		VPSRLQ(U8(32), s, u) // odd lanes
+		VPMULDQ(row(cMO), u, u)
+		VPADDQ(row(c30), u, u)
+		VPSLLQ(U8(1), u, u)
+		VPBLENDD(U8(0xAA), u, t, s)
+		rdbp(s, t, u, cMaskO, cHalfO, cEO)
+		VPADDD(row(cOff), s, s)
+		VPMAXSD(row(cLo), s, s)
+		VPMINSD(row(cHi), s, s)
+	}
+	XORQ(RBX, RBX)
+	Label("add16_loop")
+	CMPQ(RBX, n)
+	JGE(LabelRef("add16_done"))
+	for h, r := range [][5]VecPhysical{{Y0, Y1, Y2, Y3, Y4}, {Y5, Y6, Y7, Y8, Y9}} {
+		in(x, 16*h, r[0], r[1], r[2], cML1, cMH1, cMask1, cHalf1, cE1)
+		in(y, 16*h, r[3], r[1], r[2], cML2, cMH2, cMask2, cHalf2, cE2)
+		VPADDD(r[3], r[0], r[0])
+		out(r[0], r[1], r[2])
+	}
+	VPACKSSDW(Y5, Y0, Y0) // per 128-bit lane: 4 of the low half, 4 of the high
+	VPERMQ(U8(0xD8), Y0, Y0)
+	VMOVDQU(Y0, Mem{Base: z, Index: RBX, Scale: 2})
+	ADDQ(U8(16), RBX)
+	JMP(LabelRef("add16_loop"))
+	Label("add16_done")
+	VZEROUPPER()
+	RET()
+}
+
+// paramAddr is the frame address of the named parameter.
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}

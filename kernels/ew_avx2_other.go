@@ -1,0 +1,9 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// Without the AVX2 loops every element takes the Go loop.
+
+func clamp8Vec[T int8 | uint8](xs, ys []T, lo, hi T) int { return 0 }
+
+func add16Vec(a *add16Fast, x, y, z []int16) int { return 0 }
