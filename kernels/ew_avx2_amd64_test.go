@@ -2,7 +2,10 @@
 
 package kernels
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 // TestSumPixIntAVX2Runs checks that integer average-pool sums take the
 // AVX2 loop when the AVX-512 loops are off (int16 always), with the right
@@ -42,4 +45,69 @@ func TestSumPixIntAVX2Runs(t *testing.T) {
 	check("uint8", sumPixelsVec(acc, u8, npix, C), acc, func(i int) int32 { return int32(u8[i]) })
 	acc = make([]int32, C)
 	check("int16", sumPixelsVec(acc, i16, npix, C), acc, func(i int) int32 { return int32(i16[i]) })
+}
+
+// TestLookup8AVX2MatchesTable holds the AVX2 table lookup to t[x] for
+// random and structured tables, every byte value as input, odd lengths
+// around the vector blocks and the minimum run, int8 and uint8 slices,
+// without writing past the blocks it reports.
+func TestLookup8AVX2MatchesTable(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("needs AVX2")
+	}
+	rng := rand.New(rand.NewPCG(81, 82))
+	var tabs []*[256]uint8
+	for k := range 12 {
+		var tb [256]uint8
+		for i := range tb {
+			switch k {
+			case 0:
+				tb[i] = uint8(i)
+			case 1:
+				tb[i] = uint8(255 - i)
+			case 2:
+				tb[i] = 0x80
+			default:
+				tb[i] = uint8(rng.IntN(256))
+			}
+		}
+		tabs = append(tabs, &tb)
+	}
+	for _, tb := range tabs {
+		for _, n := range []int{0, 1, 31, 33, 255, 256, 257, 1001, 1023, 1024, 1025, 3001} {
+			xs := make([]uint8, n)
+			for i := range xs {
+				xs[i] = uint8(i*7 + 3)
+				if i >= 256 {
+					xs[i] = uint8(rng.IntN(256))
+				}
+			}
+			ys := make([]int8, n+32)
+			for i := range ys {
+				ys[i] = 99
+			}
+			done := lookup8AVX2Vec(tb, xs, ys[:n])
+			if want := n &^ 31; n >= lookup8AVX2Min && done != want {
+				t.Fatalf("n %d: the AVX2 loop did %d values, want %d", n, done, want)
+			}
+			for i := range done {
+				if uint8(ys[i]) != tb[xs[i]] {
+					t.Fatalf("n %d: element %d: t[%d] = %d, loop %d", n, i, xs[i], tb[xs[i]], uint8(ys[i]))
+				}
+			}
+			for i := done; i < len(ys); i++ {
+				if ys[i] != 99 {
+					t.Fatalf("n %d: element %d written past the %d the loop reported", n, i, done)
+				}
+			}
+			// lookup8 as a whole (VBMI, AVX2 or Go, whatever runs here).
+			zs := make([]uint8, n)
+			lookup8(tb, xs, zs)
+			for i, x := range xs {
+				if zs[i] != tb[x] {
+					t.Fatalf("lookup8 n %d: element %d: t[%d] = %d, got %d", n, i, x, tb[x], zs[i])
+				}
+			}
+		}
+	}
 }

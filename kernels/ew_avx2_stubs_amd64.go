@@ -33,3 +33,8 @@ func sumPixI16AVX2(acc *int32, src *int16, npix int, C int, cv int)
 //
 //go:noescape
 func add16AVX2(x *int16, y *int16, z *int16, n int, p *[19][8]int32)
+
+// lookup8AVX2 sets ys[i] = t[xs[i]] for n bytes (n a multiple of 32), t given as its VPSHUFB tables p (lut8Shuffles).
+//
+//go:noescape
+func lookup8AVX2(p *[17][32]byte, xs *byte, ys *byte, n int)

@@ -43,14 +43,15 @@ func applyLUT8(t *[256]uint8, x, y *Buffer, n int) {
 	}
 }
 
-// lookup8 sets ys[i] = t[xs[i]]. Four elements per iteration: the loads are
-// independent, and the loop overhead is shared.
+// lookup8 sets ys[i] = t[xs[i]]: the byte-permute loop (AVX-512 VBMI) or
+// the VPSHUFB loop (AVX2) where the CPU has one, then Go, four elements
+// per iteration (the loads are independent, the loop overhead shared).
 func lookup8[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) {
 	ys = ys[:len(xs)]
 	if lookup8Vec(t, xs, ys) {
 		return
 	}
-	i := 0
+	i := lookup8AVX2Vec(t, xs, ys)
 	for ; i+4 <= len(xs); i += 4 {
 		a, b, c, d := t[uint8(xs[i])], t[uint8(xs[i+1])], t[uint8(xs[i+2])], t[uint8(xs[i+3])]
 		ys[i], ys[i+1], ys[i+2], ys[i+3] = Y(a), Y(b), Y(c), Y(d)

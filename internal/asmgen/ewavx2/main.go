@@ -2,8 +2,10 @@
 // (kernels/ew_avx2_stubs_amd64.go) with avo: AVX2 forms of element-wise
 // and pooling loops that had only an AVX-512 form or plain Go — the 8-bit
 // clamp (RELU, RELU6 and RELU_N1_TO_1 whose rescale is the identity), the
-// integer average-pool pixel sums (int8, uint8, int16) and the general
-// int16 ADD of 16x8 models. Every loop is integer arithmetic that gives
+// 256-entry byte table lookup of the 8-bit element-wise ops (AVX-512 VBMI
+// has VPERMI2B for it; AVX2 only 16-entry VPSHUFB), the integer
+// average-pool pixel sums (int8, uint8, int16) and the general int16 ADD
+// of 16x8 models. Every loop is integer arithmetic that gives
 // the Go loop's results exactly. Run from internal/asmgen:
 //
 //	go run ./ewavx2 -out ../../kernels/ew_avx2_amd64.s -stubs ../../kernels/ew_avx2_stubs_amd64.go -pkg kernels
@@ -25,6 +27,7 @@ func main() {
 	sumPix("U8", "uint8", 1, func(m Mem, y VecPhysical) { VPMOVZXBD(m, y) })
 	sumPix("I16", "int16", 2, func(m Mem, y VecPhysical) { VPMOVSXWD(m, y) })
 	add16()
+	lookup8()
 	Generate()
 }
 
@@ -194,6 +197,61 @@ func add16() {
 	Label("add16_done")
 	VZEROUPPER()
 	RET()
+}
+
+// lookup8 emits ys[i] = t[xs[i]] over n bytes (n a multiple of 32) from
+// 16 VPSHUFB tables p[k] (kernels.lut8Shuffles: each 16 bytes, twice), p[16]
+// holding 16 in every byte. With v_0 = x, v_k = v_{k−1} − 16 for k ≤ 8
+// (wrapping) and v_k = v_{k−1} − 16 saturating (signed) above, VPSHUFB
+// gives p[k][x & 15] where v_k's top bit is clear and 0 elsewhere; for
+// x < 128 that is k ≤ x >> 4, for x ≥ 128 it is j+1 ≤ k ≤ 8+j with
+// j = (x − 128) >> 4, so the XOR of all 16 is t[x] when p[0] = T0,
+// p[k] = T_k ^ T_{k−1} (k ≤ 7), p[8] = T8 ^ T7 ^ T0 and
+// p[k] = T_k ^ T_{k−1} ^ p[k−8] (k ≥ 9), T_k the table's k-th 16 bytes.
+func lookup8() {
+	TEXT("lookup8AVX2", NOSPLIT, "func(p *[17][32]byte, xs, ys *byte, n int)")
+	Pragma("noescape")
+	Doc("lookup8AVX2 sets ys[i] = t[xs[i]] for n bytes (n a multiple of 32), t given as its VPSHUFB tables p (lut8Shuffles).")
+	p := Load(Param("p"), R8)
+	x, y, n := Load(Param("xs"), RSI), Load(Param("ys"), RDI), Load(Param("n"), RCX)
+	row := func(k int) Mem { return Mem{Base: p, Disp: 32 * k} }
+	const inRegs = 11 // p[0..10] in Y2..Y12, the rest read each step
+	for k := range inRegs {
+		VMOVDQU(row(k), ymm(2+k))
+	}
+	VMOVDQU(row(16), Y15)
+	XORQ(RBX, RBX)
+	Label("lookup8_loop")
+	CMPQ(RBX, n)
+	JGE(LabelRef("lookup8_done"))
+	VMOVDQU(Mem{Base: x, Index: RBX, Scale: 1}, Y0)
+	VPSHUFB(Y0, Y2, Y1)
+	for k := 1; k < 16; k++ {
+		if k <= 8 {
+			VPSUBB(Y15, Y0, Y0)
+		} else {
+			VPSUBSB(Y15, Y0, Y0)
+		}
+		tab := Y13
+		if k < inRegs {
+			tab = ymm(2 + k)
+		} else {
+			VMOVDQU(row(k), Y13)
+		}
+		VPSHUFB(Y0, tab, Y14)
+		VPXOR(Y14, Y1, Y1)
+	}
+	VMOVDQU(Y1, Mem{Base: y, Index: RBX, Scale: 1})
+	ADDQ(U8(32), RBX)
+	JMP(LabelRef("lookup8_loop"))
+	Label("lookup8_done")
+	VZEROUPPER()
+	RET()
+}
+
+// ymm returns the i-th physical ymm register.
+func ymm(i int) VecPhysical {
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
 }
 
 // paramAddr is the frame address of the named parameter.
