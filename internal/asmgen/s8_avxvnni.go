@@ -190,14 +190,25 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp, exact bool) {
 		kind += "C"
 	}
 	name := fmt.Sprintf("s8AVXVNNI%sx%dx%d", kind, t.mr, 8*t.nv)
-	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)")
+	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl, tiles int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).", name, t.mr))
+	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset segmented A (tiles row tiles of %d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).", name, t.mr))
 	// kqSeg = 3·q + r as in s8VNNISegmentedFused: q back to kqSeg's
-	// slot, r to a local (lda's slot is read again per sliver); nseg,
-	// counted down per sliver, is restored from another.
+	// slot, r to a local (lda's slot is read again per sliver); the
+	// arguments that move per sliver or tile (nseg counts down) are
+	// restored from locals.
 	const unroll = 3
 	nsegSave, rest := AllocLocal(8), AllocLocal(8)
+	saved := []struct {
+		name string
+		off  int
+		mem  Mem
+	}{{"b", 40, AllocLocal(8)}, {"c", 48, AllocLocal(8)}, {"init", 64, AllocLocal(8)}, {"params", 72, AllocLocal(8)}, {"nsl", 88, AllocLocal(8)}}
+	for _, sv := range saved {
+		r := GP64()
+		MOVQ(NewParamAddr(sv.name, sv.off), r)
+		MOVQ(r, sv.mem)
+	}
 	{
 		kq, q, tq := GP64(), GP64(), GP64()
 		Load(Param("kqSeg"), kq)
@@ -267,7 +278,26 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp, exact bool) {
 		Store(ns, Param("nseg"))
 	}
 	JMP(LabelRef("sliver"))
+	// The next row tile: A and the row table move on by mr rows, the
+	// sliver arguments start over.
 	Label("done")
+	DECQ(NewParamAddr("tiles", 96))
+	JLE(LabelRef("end"))
+	{
+		r, l := GP64(), GP64()
+		Load(Param("lda"), l)
+		IMUL3Q(U8(t.mr), l, l)
+		ADDQ(l, NewParamAddr("a", 16))
+		ADDQ(U8(8*t.mr), NewParamAddr("rows", 56))
+		for _, sv := range saved {
+			MOVQ(sv.mem, r)
+			MOVQ(r, NewParamAddr(sv.name, sv.off))
+		}
+		MOVQ(nsegSave, r)
+		Store(r, Param("nseg"))
+	}
+	JMP(LabelRef("sliver"))
+	Label("end")
 	VZEROUPPER()
 	RET()
 }

@@ -85,8 +85,9 @@ var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kerne
 // avxvnniS8Set is the u8-quad family in ymm registers (AVX-VNNI, no
 // AVX-512): the packing and corrections of vnniS8Set, a 6×16 tile and a
 // one-row one.
-// Its fused kernels requantize with the AVX2 epilogue (Requant.wideP and
-// consts8, all 16 columns stored; see s8segrows.go).
+// Its fused kernels (segFT) requantize with the AVX2 arithmetic
+// (Requant.wideP and consts8) and run whole row tiles and slivers per
+// call (s8segrows.go).
 var avxvnniS8Set = &s8Set{name: "avxvnni", format: fmtU8Quad, kernels: []s8Kernel{
 	{name: "avxvnnix6x16", mr: 6, nr: 16, weight: 1, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8AVXVNNIx6x16(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
@@ -94,7 +95,12 @@ var avxvnniS8Set = &s8Set{name: "avxvnni", format: fmtU8Quad, kernels: []s8Kerne
 		s8AVXVNNIDx6x16(kq, a, lda, (*int8)(b), c, ldc, init)
 	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8AVXVNNISx6x16(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
-	}, segF: [2]s8SegFusedFn{s8AVXVNNISFx6x16, s8AVXVNNISFCx6x16}, segFWide: true},
+	}, segFT: &s8SegTiles{
+		single:    [2]s8SegTilesFn{s8AVXVNNISFx6x16, s8AVXVNNISFCx6x16},
+		double:    [2]s8SegTilesFn{s8AVXVNNISFDx6x16, s8AVXVNNISFDCx6x16},
+		fp32:      s8AVXVNNISFFx6x16,
+		fp32Exact: [2]s8SegTilesFn{s8AVXVNNISFXx6x16, s8AVXVNNISFXCx6x16},
+	}},
 	// One row with k split six ways: a dense layer at batch 1 streams
 	// its weights through it instead of multiplying five padding rows
 	// of the 6×16 tile. Its weight keeps it to products of one or two

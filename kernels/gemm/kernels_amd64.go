@@ -614,37 +614,37 @@ func s8AVXVNNIDx1x16(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init 
 //go:noescape
 func s8AVXVNNISx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int32, ldc int, init *int32)
 
-// s8AVXVNNISFx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVXVNNISFCx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFCx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVXVNNISFDx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFDx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVXVNNISFDCx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFDCx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVXVNNISFFx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFFx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVXVNNISFXx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFXx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFXx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFXx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVXVNNISFXCx6x16 stores the requantized int8 product of u8-offset segmented A (6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
+// s8AVXVNNISFXCx6x16 stores the requantized int8 product of u8-offset segmented A (tiles row tiles of 6 rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i]/4 (skipped when negative) (AVX-VNNI).
 //
 //go:noescape
-func s8AVXVNNISFXCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+func s8AVXVNNISFXCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)

@@ -26871,9 +26871,19 @@ next:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -27327,12 +27337,43 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFCx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFCx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -27810,12 +27851,43 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFDx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFDx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFDx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -28341,12 +28413,43 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFDCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFDCx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFDCx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -28896,12 +28999,43 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFFx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFFx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFFx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -29331,12 +29465,43 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFXx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFXx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFXx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFXx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -29742,12 +29907,43 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVXVNNISFXCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl uint64)
+// func s8AVXVNNISFXCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNISFXCx6x16(SB), NOSPLIT, $16-96
+TEXT ·s8AVXVNNISFXCx6x16(SB), NOSPLIT, $56-104
+	MOVQ  b+40(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  c+48(FP), AX
+	MOVQ  AX, 24(SP)
+	MOVQ  init+64(FP), AX
+	MOVQ  AX, 32(SP)
+	MOVQ  params+72(FP), AX
+	MOVQ  AX, 40(SP)
+	MOVQ  nsl+88(FP), AX
+	MOVQ  AX, 48(SP)
 	MOVQ  kqSeg+8(FP), AX
 	MOVL  $0xaaaaaaab, DX
 	MOVQ  AX, CX
@@ -30161,5 +30357,26 @@ skip5:
 	JMP  sliver
 
 done:
+	DECQ   tiles+96(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	ADDQ   $0x30, rows+56(FP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, params+72(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, nsl+88(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET

@@ -170,12 +170,11 @@ type s8Kernel struct {
 	// clamp. These are the single-rounding kernels; segFusedDouble
 	// gives the double-rounding ones of the same tile.
 	segF [2]s8SegFusedFn
-	// segFWide: the segF kernels (and their double and fp32 forms) have
-	// the AVX2 epilogue: they read Requant.wideP and consts8 in place of
-	// params and zlh, store all nr columns of a mapped row, and take in
-	// place of mask the number of slivers to run over the same A rows
-	// (segRowsWideEpi); a partial last sliver goes through a scratch tile.
-	segFWide bool
+	// segFT, when set, are the fused kernels of MulRequantSegmentedRows
+	// in place of segF: the AVX2 requantization (Requant.wideP and
+	// consts8), all nr columns of a mapped row stored, and several row
+	// tiles and column slivers per call (runSegRowsTiles).
+	segFT *s8SegTiles
 	// segWide, when set, are the fused segmented kernels over int16 A
 	// (MulRequantSegmentedRowsWide), for the int16-pair format.
 	segWide *s8SegWide

@@ -3,8 +3,8 @@
 package gemm
 
 // segFusedDouble returns the double-rounding fused kernels (no clamp,
-// clamp) of the VNNI or AVX-VNNI tile called name: the s8Kernel.segF of
-// TFLite Micro's arithmetic, zero for a tile without them.
+// clamp) of the VNNI tile called name: the s8Kernel.segF of TFLite
+// Micro's arithmetic, zero for a tile without them.
 func segFusedDouble(name string) [2]s8SegFusedFn {
 	switch name {
 	case "vnnix6x64":
@@ -13,14 +13,12 @@ func segFusedDouble(name string) [2]s8SegFusedFn {
 		return [2]s8SegFusedFn{s8VNNISFDx14x32, s8VNNISFDCx14x32}
 	case "vnnix28x16":
 		return [2]s8SegFusedFn{s8VNNISFDx28x16, s8VNNISFDCx28x16}
-	case "avxvnnix6x16":
-		return [2]s8SegFusedFn{s8AVXVNNISFDx6x16, s8AVXVNNISFDCx6x16}
 	}
 	return [2]s8SegFusedFn{}
 }
 
 // segFusedFP32 returns the fused kernels (no clamp, clamp) of the VNNI
-// or AVX-VNNI tile called name with XNNPACK's float32 requantization
+// tile called name with XNNPACK's float32 requantization
 // (NewRequantFP32), zero for a tile without them. Their float clamp is
 // always applied, so both entries are the same kernel.
 func segFusedFP32(name string) [2]s8SegFusedFn {
@@ -31,18 +29,6 @@ func segFusedFP32(name string) [2]s8SegFusedFn {
 		return [2]s8SegFusedFn{s8VNNISFFx14x32, s8VNNISFFx14x32}
 	case "vnnix28x16":
 		return [2]s8SegFusedFn{s8VNNISFFx28x16, s8VNNISFFx28x16}
-	case "avxvnnix6x16":
-		return [2]s8SegFusedFn{s8AVXVNNISFFx6x16, s8AVXVNNISFFx6x16}
-	}
-	return [2]s8SegFusedFn{}
-}
-
-// segFusedFP32Exact returns the AVX-VNNI fused kernels (no clamp, clamp)
-// of XNNPACK's float32 requantization without its float clamps, for
-// products PackedS8.fp32Exact accepts; zero for other tiles.
-func segFusedFP32Exact(name string) [2]s8SegFusedFn {
-	if name == "avxvnnix6x16" {
-		return [2]s8SegFusedFn{s8AVXVNNISFXx6x16, s8AVXVNNISFXCx6x16}
 	}
 	return [2]s8SegFusedFn{}
 }

@@ -7,6 +7,3 @@ func segFusedDouble(name string) [2]s8SegFusedFn { return [2]s8SegFusedFn{} }
 
 // segFusedFP32 has no kernels without assembly.
 func segFusedFP32(name string) [2]s8SegFusedFn { return [2]s8SegFusedFn{} }
-
-// segFusedFP32Exact has no kernels without assembly.
-func segFusedFP32Exact(name string) [2]s8SegFusedFn { return [2]s8SegFusedFn{} }

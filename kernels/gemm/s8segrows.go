@@ -12,13 +12,13 @@ import (
 // un-offset copy and MulRequantSegmented; a caller that has the plain
 // input at hand should then call MulRequantSegmented itself.
 func (p *PackedS8) FusesRequant(rq *Requant) bool {
-	if p.segQ == 0 || rq == nil || p.kern.segFused(rq)[0] == nil || rq.n != p.n || p.k == 0 {
+	if p.segQ == 0 || rq == nil || rq.n != p.n || p.k == 0 {
 		return false
 	}
-	if p.kern.segFWide {
+	if p.kern.segFT != nil {
 		return rq.wideP != nil
 	}
-	return rq.fast
+	return p.kern.segFused(rq)[0] != nil && rq.fast
 }
 
 // segFused returns the fused kernels for rq's arithmetic.
@@ -117,10 +117,11 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 	nseg, segQ, seg := p.k/p.seg, p.segQ, p.seg
 	segB := 4 * segQ
 	rowLen := nseg * segB
-	fns := kern.segFused(rq)
-	if f := segFusedFP32Exact(kern.name); f[0] != nil && p.fp32Exact(rq) {
-		fns = f
+	if kern.segFT != nil {
+		p.runSegRowsTiles(r0, r1, a, lda, segStride, init, rq, out, rm)
+		return
 	}
+	fns := kern.segFused(rq)
 	fn := fns[0]
 	if rq.lo > -128 || rq.hi < 127 {
 		fn = fns[1]
@@ -155,13 +156,6 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 				tab = &tail.rows[0]
 			}
 		}
-		if kern.segFWide {
-			if tail == nil {
-				tail = s8SegTailPool.Get().(*s8SegTail)
-			}
-			p.segRowsWideEpi(fn, aptr, ald, adj, tab, rm.off[is:is+h], init, rq, out, tail)
-			continue
-		}
 		for js := 0; js*nr < p.n; js++ {
 			j0 := js * nr
 			w := min(nr, p.n-j0)
@@ -179,7 +173,7 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 // 2^30 in magnitude: |acc + bias| ≤ |bias| + 255·Σ|w| (the input minus its
 // zero point is within ±255). The float clamps of XNNPACK's
 // requantization then only clamp to the output range, which the kernels
-// without them (segFusedFP32Exact) do after rounding.
+// without them (s8SegTiles.fp32Exact) do after rounding.
 func (p *PackedS8) fp32Exact(rq *Requant) bool {
 	if !rq.fp32 || p.absSum == nil || len(rq.scale) != p.n {
 		return false
@@ -196,43 +190,125 @@ func (p *PackedS8) fp32Exact(rq *Requant) bool {
 // maxMRS8 bounds the row count of an int8 tile (28 today).
 const maxMRS8 = 32
 
-// s8SegTail is the scratch of runSegRowsS8's copied row tiles and, for
-// segFWide kernels, of a partial column sliver's rows.
+// s8SegTail is the scratch of runSegRowsS8's and runSegRowsTiles'
+// copied row tiles, and of the latter's partial column slivers.
 type s8SegTail struct {
 	rows, cols [maxMRS8]int
 	a          []int8
 	tile       []int8
 }
 
-// segRowsWideEpi runs one row tile (A at aptr, row table tab; tabS the
-// table of its h real rows) through segFWide kernel fn: every whole
-// column sliver in one call (its last argument counts them), then a
-// partial last one into tail.tile, whose w columns are copied out.
-func (p *PackedS8) segRowsWideEpi(fn s8SegFusedFn, aptr *int8, ald, adj int, tab *int, tabS []int, init []int32, rq *Requant, out []int8, tail *s8SegTail) {
-	nr, mr := p.kern.nr, p.kern.mr
-	nseg, segQ := p.k/p.seg, p.segQ
-	bslv := p.kq * nr * 4
-	full := p.n / nr
-	if full > 0 {
-		fn(nseg, segQ, aptr, ald, adj, &p.u8[0], &out[0], tab, &init[0], &rq.wideP[0], &rq.consts8[0], uint64(full))
+// s8SegTilesFn is a fused segmented kernel of s8SegFusedFn's arithmetic
+// with the AVX2 requantization: params is Requant.wideP's group of the
+// first column, consts Requant.consts8; it runs nsl 16-column slivers
+// (b on through the panel, init, c and params a group on each) over each
+// of tiles row tiles (a mr·lda bytes and rows mr entries on each), and
+// stores all 16 columns of every mapped row.
+type s8SegTilesFn func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl, tiles int)
+
+// s8SegTiles are a kernel's s8SegTilesFn per arithmetic: [0] without,
+// [1] with a clamp narrower than int8; fp32 always clamps, fp32Exact is
+// fp32 for products PackedS8.fp32Exact accepts.
+type s8SegTiles struct {
+	single, double, fp32Exact [2]s8SegTilesFn
+	fp32                      s8SegTilesFn
+}
+
+// tilesFn returns p's segFT kernel for rq.
+func (p *PackedS8) tilesFn(rq *Requant) s8SegTilesFn {
+	t := p.kern.segFT
+	c := 0
+	if rq.lo > -128 || rq.hi < 127 {
+		c = 1
 	}
-	if full*nr == p.n {
+	switch {
+	case rq.fp32 && p.fp32Exact(rq):
+		return t.fp32Exact[c]
+	case rq.fp32:
+		return t.fp32
+	case rq.single:
+		return t.single[c]
+	}
+	return t.double[c]
+}
+
+// runSegRowsTiles is runSegRowsS8 for segFT kernels: the whole row tiles
+// whose reads stay inside a (a prefix of r0..r1), all their whole column
+// slivers in one call; then the rest, a tile at a time from a gathered
+// copy, and a partial last sliver, a tile at a time into a scratch tile
+// whose w columns are copied out.
+func (p *PackedS8) runSegRowsTiles(r0, r1 int, a []int8, lda, segStride int, init []int32, rq *Requant, out []int8, rm *RowMap) {
+	mr, nr := p.kern.mr, p.kern.nr
+	nseg, segQ, seg := p.k/p.seg, p.segQ, p.seg
+	segB := 4 * segQ
+	rowLen := nseg * segB
+	fn := p.tilesFn(rq)
+	full := p.n / nr
+	adj := segStride - segB
+	tiles := (r1 - r0) / mr
+	if lim := len(a) - (nseg-1)*segStride - segB; lda > 0 {
+		// Row tile t reads up to row r0+(t+1)·mr−1: keep those inside a.
+		tiles = min(tiles, max(0, ((lim+lda)/lda-r0)/mr))
+	} else if lim < 0 {
+		tiles = 0
+	}
+	if tiles > 0 && full > 0 {
+		fn(nseg, segQ, &a[r0*lda], lda, adj, &p.u8[0], &out[0], &rm.off[r0], &init[0], &rq.wideP[0], &rq.consts8[0], full, tiles)
+	}
+	start := r0 + tiles*mr // the gathered tiles
+	if full*nr < p.n {
+		start = r0 // every tile's partial sliver
+	}
+	if start >= r1 {
 		return
 	}
-	j0, w := full*nr, p.n-full*nr
-	if cap(tail.tile) < mr*nr {
-		tail.tile = make([]int8, mr*nr)
-	}
-	for r := 0; r < mr; r++ {
-		tail.cols[r] = -1
-		if r < len(tabS) && tabS[r] >= 0 {
-			tail.cols[r] = 4 * r * nr
+	// The kernels are called through a func value, so whatever they are
+	// handed escapes: the row tables and A copies live in a pooled
+	// scratch, not on the stack.
+	tail := s8SegTailPool.Get().(*s8SegTail)
+	defer s8SegTailPool.Put(tail)
+	for is := start; is < r1; is += mr {
+		h := min(mr, r1-is)
+		tabS := rm.off[is : is+h]
+		aptr, ald, tadj, tab := &a[0], lda, adj, &tabS[0]
+		if is < r0+tiles*mr {
+			aptr = &a[is*lda]
+		} else {
+			if cap(tail.a) < mr*rowLen {
+				tail.a = make([]int8, mr*rowLen)
+			}
+			scratch := tail.a[:mr*rowLen]
+			gatherSegRows(scratch, a, is, h, lda, nseg, segStride, seg, segB)
+			aptr, ald, tadj = &scratch[0], rowLen, 0
+			if h < mr {
+				copy(tail.rows[:h], tabS)
+				for r := h; r < mr; r++ {
+					tail.rows[r] = -1
+				}
+				tab = &tail.rows[0]
+			}
+			if full > 0 {
+				fn(nseg, segQ, aptr, ald, tadj, &p.u8[0], &out[0], tab, &init[0], &rq.wideP[0], &rq.consts8[0], full, 1)
+			}
 		}
-	}
-	fn(nseg, segQ, aptr, ald, adj, &p.u8[full*bslv], &tail.tile[0], &tail.cols[0], &init[j0], &rq.wideP[(j0/16)*112], &rq.consts8[0], 1)
-	for r, o := range tabS {
-		if o >= 0 {
-			copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
+		if full*nr == p.n {
+			continue
+		}
+		j0, w := full*nr, p.n-full*nr
+		if cap(tail.tile) < mr*nr {
+			tail.tile = make([]int8, mr*nr)
+		}
+		for r := 0; r < mr; r++ {
+			tail.cols[r] = -1
+			if r < h && tabS[r] >= 0 {
+				tail.cols[r] = 4 * r * nr
+			}
+		}
+		fn(nseg, segQ, aptr, ald, tadj, &p.u8[full*p.kq*nr*4], &tail.tile[0], &tail.cols[0], &init[j0], &rq.wideP[(j0/16)*112], &rq.consts8[0], 1, 1)
+		for r, o := range tabS {
+			if o >= 0 {
+				copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
+			}
 		}
 	}
 }

@@ -119,11 +119,11 @@ func testMulRequantSegmentedRows(t *testing.T, set *s8Set) {
 			asm = requantFP32Asm(false) != nil
 		}
 		k := set.kernels[0]
-		if k.segF[0] != nil && (asm || k.segFWide) && fused[mode] < 40 {
+		if (k.segF[0] != nil && asm || k.segFT != nil) && fused[mode] < 40 {
 			t.Fatalf("%s: only %d of 100 cases ran fused", mode, fused[mode])
 		}
 	}
-	if set.kernels[0].segFWide && (exact[true] < 20 || exact[false] < 3) {
+	if set.kernels[0].segFT != nil && (exact[true] < 20 || exact[false] < 3) {
 		t.Fatalf("fused fp32 cases with and without the float clamps: %d, %d", exact[true], exact[false])
 	}
 }
