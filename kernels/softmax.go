@@ -223,6 +223,9 @@ func int8Row[T int8 | uint8](s *softmax, x []T, outBits int, emit func(c int, v 
 		}
 		return s.expOf8(diff)
 	}
+	if t := s.exp8; t != nil && len(x) > len(t) {
+		return int8RowTable(s, t, x, maxIn, outBits, emit)
+	}
 	var sum int32 // Q12.19
 	for _, v := range x {
 		if e, ok := expOf(v); ok {
@@ -241,6 +244,40 @@ func int8Row[T int8 | uint8](s *softmax, x []T, outBits int, emit func(c int, v 
 			continue
 		}
 		emit(c, fixedpoint.RoundingDivideByPOT(fixedpoint.SaturatingRoundingDoublingHighMul(recip, e), exponent))
+	}
+	return nil
+}
+
+// int8RowTable is int8Row for a row longer than the 256 possible
+// differences from its maximum: it counts each difference, forms the sum
+// from the counts (int32 sums wrap alike in any order, and a count times
+// a term is that many additions), computes each difference's result
+// once with int8Row's arithmetic and emits it per element by lookup.
+func int8RowTable[T int8 | uint8](s *softmax, t *[256]int32, x []T, maxIn int32, outBits int, emit func(c int, v int32)) error {
+	var count [256]int32
+	for _, v := range x {
+		count[uint8(maxIn-int32(v))]++
+	}
+	var sum int32 // Q12.19
+	for d, e := range t {
+		if e >= 0 && count[d] != 0 {
+			sum += count[d] * fixedpoint.Rescale(e, 0, softmaxAccumulationIntBits)
+		}
+	}
+	recip, bitsOver := fixedpoint.GetReciprocal(sum, softmaxAccumulationIntBits)
+	exponent := bitsOver + 31 - outBits
+	if exponent < 0 || exponent > 31 {
+		return fmt.Errorf("%s: reciprocal exponent %d out of range", s.op.Kind, exponent)
+	}
+	var vals [256]int32
+	for d, e := range t {
+		vals[d] = math.MinInt32 // clamps to the output minimum
+		if e >= 0 && count[d] != 0 {
+			vals[d] = fixedpoint.RoundingDivideByPOT(fixedpoint.SaturatingRoundingDoublingHighMul(recip, e), exponent)
+		}
+	}
+	for c, v := range x {
+		emit(c, vals[uint8(maxIn-int32(v))])
 	}
 	return nil
 }

@@ -133,7 +133,8 @@ func softmaxRef(x []float64) []float64 {
 	return out
 }
 
-// TestSoftmax8ExpTable checks the 8-bit softmax's exp table against the
+// TestSoftmax8ExpTable checks the 8-bit softmax's exp table (and, for
+// rows longer than 256, its per-row table of results) against the
 // per-element computation (exp8 nil) on random rows, input scales and
 // betas, int8 and uint8, int8→int16, in every rounding mode.
 func TestSoftmax8ExpTable(t *testing.T) {
