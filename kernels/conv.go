@@ -224,7 +224,7 @@ type convScratch struct {
 
 // scratchPool hands out convScratch values sized for one kernel, so Run
 // allocates nothing in steady state and concurrent Runs never share.
-type scratchPool struct{ p sync.Pool }
+type scratchPool struct{ p freeList }
 
 func newScratchPool(fLen, i8Len, accLen int) *scratchPool {
 	sp := &scratchPool{}
@@ -316,7 +316,7 @@ type convFloat struct {
 	// seg is the im2col-free layout (w then comes from
 	// PackF32Segmented), nil for the im2col path.
 	seg     *segPlan
-	segPool *sync.Pool // *segScratch[float32]
+	segPool *freeList // *segScratch[float32]
 	// rows maps a block's pitch-wide rows to the output (whole-row
 	// plans): the product stores valid pixels in place, drops the rest.
 	rows *gemm.RowMap
@@ -372,11 +372,11 @@ func (k *convFloat) setupDirect(wv, bv []float32, path convPath) {
 			k.w = gemm.PackF32SegmentedMap(k.rows, wv, g.outC, g.k(), g.k(), p.seg)
 			k.bias = positiveZeros(bv)
 			// No wide block: the row map stores straight into the output.
-			k.segPool = &sync.Pool{New: func() any { return &segScratch[float32]{padded: make([]float32, p.padLen(g))} }}
+			k.segPool = &freeList{New: func() any { return &segScratch[float32]{padded: make([]float32, p.padLen(g))} }}
 			return
 		}
 		k.w = gemm.PackF32Segmented(wv, g.outC, g.k(), g.k(), p.seg)
-		k.segPool = &sync.Pool{New: func() any { return newSegScratch[float32](p, g, 0) }}
+		k.segPool = &freeList{New: func() any { return newSegScratch[float32](p, g, 0) }}
 		return
 	}
 	k.w = gemm.PackF32(wv, g.outC, g.k(), g.k())
@@ -514,7 +514,7 @@ type convInt8 struct {
 	// seg is the im2col-free layout (w then comes from
 	// PackS8Segmented), nil for the im2col path.
 	seg     *segPlan
-	segPool *sync.Pool // *segScratch[int8]
+	segPool *freeList // *segScratch[int8]
 	// fused, when set, runs seg through the fused requantizing kernels
 	// (conv_seg_s8.go) instead of segPool's path.
 	fused *segS8Fused
@@ -581,7 +581,7 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		// Padded taps hold the input zero point: with aOffset = −zp they
 		// contribute w·(zp − zp) = 0, as TFLite's skipped taps do.
 		pad := int8(zpIn)
-		k.segPool = &sync.Pool{New: func() any { return newSegScratch(p, g, pad) }}
+		k.segPool = &freeList{New: func() any { return newSegScratch(p, g, pad) }}
 		return k, nil
 	}
 	if g.pointwise() && rq.fast != nil && path != pathReference && path != pathIm2col {

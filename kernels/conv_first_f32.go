@@ -1,8 +1,6 @@
 package kernels
 
 import (
-	"sync"
-
 	"github.com/qbench/qbench/graph"
 )
 
@@ -54,7 +52,7 @@ type convFirstF32 struct {
 	lo, hi float32
 	wp, hp int // padded image width and height (pixels)
 	row    firstF32Row
-	pool   sync.Pool // *[]float32: one padded image
+	pool   freeList // *[]float32: one padded image
 }
 
 // firstF32Row computes the vw channels of block cb for n pixels of one

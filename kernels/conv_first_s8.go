@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"sync"
 )
 
 // The direct int8 first-layer convolution (kernel convFirstS8VNNI,
@@ -51,7 +50,7 @@ type firstS8 struct {
 	// (|bias| + 255·Σ|w| times its scale), so the kernel may leave out
 	// the float clamp to hi − zp (the saturating packs then clamp).
 	noMin bool
-	pool  *sync.Pool // *[]int8: the u8-offset padded image, border preset
+	pool  *freeList // *[]int8: the u8-offset padded image, border preset
 }
 
 // firstS8Applies reports whether g (an int8 conv) fits the direct
@@ -149,7 +148,7 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
 	// its first pixel, past the last row's end.
 	n := hp*wp*g.inC + 64
 	pad := int8(zp) ^ -128
-	f.pool = &sync.Pool{New: func() any {
+	f.pool = &freeList{New: func() any {
 		b := make([]int8, n)
 		for i := range b {
 			b[i] = pad

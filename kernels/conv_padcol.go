@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"encoding/binary"
-	"sync"
 	"unsafe"
 )
 
@@ -20,8 +19,8 @@ const padColMax = 16
 
 // padCol is the padded im2col's layout and scratch.
 type padCol struct {
-	p    *segPlan   // wp, hp, pitch, direct as for a segmented plan
-	pool *sync.Pool // *[]int8: the padded image, border preset
+	p    *segPlan  // wp, hp, pitch, direct as for a segmented plan
+	pool *freeList // *[]int8: the padded image, border preset
 }
 
 // newPadCol returns the padded im2col for g, or nil when it does not
@@ -42,7 +41,7 @@ func newPadCol(g *convGeom, zp int8) *padCol {
 		p.direct, p.pitch = true, g.inW
 	}
 	n := p.padLen(g)
-	return &padCol{p: p, pool: &sync.Pool{New: func() any {
+	return &padCol{p: p, pool: &freeList{New: func() any {
 		b := make([]int8, n)
 		fillPad(b, zp)
 		return &b

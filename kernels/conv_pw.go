@@ -1,8 +1,6 @@
 package kernels
 
 import (
-	"sync"
-
 	"github.com/qbench/qbench/kernels/gemm"
 )
 
@@ -29,7 +27,7 @@ const pwRowUnit = 84
 type pwS8 struct {
 	chunk int          // rows per call
 	rows  *gemm.RowMap // row i of a chunk at i·outC
-	pool  *sync.Pool   // *[]int8: chunk·inC flipped input bytes
+	pool  *freeList    // *[]int8: chunk·inC flipped input bytes
 }
 
 // newPwS8 prepares the fused path over rows of k = g.k() bytes (a
@@ -50,7 +48,7 @@ func newPwS8(g *convGeom, w *gemm.PackedS8, rq *gemm.Requant) *pwS8 {
 	// the slack keeps the last row's inside the buffer, and the weights'
 	// zero padding makes whatever they read count for nothing.
 	n := chunk*k + 4
-	return &pwS8{chunk: chunk, rows: gemm.NewRowMap(off, g.outC), pool: &sync.Pool{New: func() any {
+	return &pwS8{chunk: chunk, rows: gemm.NewRowMap(off, g.outC), pool: &freeList{New: func() any {
 		b := make([]int8, n)
 		return &b
 	}}}

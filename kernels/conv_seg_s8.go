@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"encoding/binary"
-	"sync"
 
 	"github.com/qbench/qbench/kernels/gemm"
 )
@@ -15,7 +14,7 @@ import (
 // segS8Fused is the state of a fused int8 segmented conv.
 type segS8Fused struct {
 	rows *gemm.RowMap
-	pool *sync.Pool // *[]int8: the u8-offset padded image
+	pool *freeList // *[]int8: the u8-offset padded image
 }
 
 // newSegS8Fused prepares the fused path for plan p (whole-row blocks),
@@ -32,7 +31,7 @@ func newSegS8Fused(p *segPlan, g *convGeom, w *gemm.PackedS8, rq *gemm.Requant, 
 	// The border keeps the offset zero point for the buffer's life:
 	// fillFlipped only writes the interior.
 	pad := int8(zp) ^ -128
-	return &segS8Fused{rows: segRowMap(p, g), pool: &sync.Pool{New: func() any {
+	return &segS8Fused{rows: segRowMap(p, g), pool: &freeList{New: func() any {
 		b := make([]int8, n)
 		for i := range b {
 			b[i] = pad

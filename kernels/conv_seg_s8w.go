@@ -1,8 +1,6 @@
 package kernels
 
 import (
-	"sync"
-
 	"github.com/qbench/qbench/kernels/gemm"
 )
 
@@ -17,7 +15,7 @@ import (
 type segS8Wide struct {
 	w    *gemm.PackedS8
 	rows *gemm.RowMap
-	pool *sync.Pool // *[]int16: the widened padded image
+	pool *freeList // *[]int16: the widened padded image
 }
 
 // newSegS8Wide prepares the wide path for plan p (whole-row blocks or
@@ -48,7 +46,7 @@ func newSegS8Wide(p *segPlan, g *convGeom, wv []int8, rq *gemm.Requant, zp int32
 	} else {
 		rows = segRowMap(p, g)
 	}
-	return &segS8Wide{w: w, rows: rows, pool: &sync.Pool{New: func() any {
+	return &segS8Wide{w: w, rows: rows, pool: &freeList{New: func() any {
 		b := make([]int16, n)
 		for i := range b {
 			b[i] = int16(zp)

@@ -3,7 +3,6 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
-	"sync"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -73,7 +72,7 @@ func TestConv2DFloatSegRowsMatchesDense(t *testing.T) {
 		// The same kernel the old way: dense wide block and copy-out.
 		old := *cf
 		old.rows = nil
-		old.segPool = &sync.Pool{New: func() any { return newSegScratch[float32](old.seg, old.g, 0) }}
+		old.segPool = &freeList{New: func() any { return newSegScratch[float32](old.seg, old.g, 0) }}
 		want := &Buffer{DType: graph.Float32, F32: make([]float32, len(got.F32))}
 		if err := old.Run(x, []*Buffer{want}); err != nil {
 			t.Fatal(err)

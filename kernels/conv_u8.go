@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sync"
 	"unsafe"
 
 	"github.com/qbench/qbench/graph"
@@ -166,7 +165,7 @@ func flipTop(v []int8) {
 }
 
 // s8Scratch hands out a growable int8 buffer per Run.
-type s8Scratch struct{ p sync.Pool }
+type s8Scratch struct{ p freeList }
 
 func (s *s8Scratch) get(n int) *[]int8 {
 	bp, _ := s.p.Get().(*[]int8)

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"sync"
 
 	"github.com/qbench/qbench/kernels/gemm"
 )
@@ -66,7 +65,7 @@ type winoPlan struct {
 	rm     *gemm.RowMap // identity map of rows·tiles product rows
 	bias   []float32
 	lo, hi float32
-	pool   sync.Pool // *winoScratch
+	pool   freeList // *winoScratch
 }
 
 // winoScratch is one Run's padded image, transformed input and products.

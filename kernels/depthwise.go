@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -150,8 +149,8 @@ type depthwise struct {
 	// sum (int32 arithmetic wraps alike either way), so the interior
 	// loop multiplies raw inputs.
 	w32, zpTerm []int32
-	acc         sync.Pool // *[]int64 (16x8), one accumulator per output channel
-	rowAcc      sync.Pool // *[]int32, one output row's accumulators (vec)
+	acc         freeList // *[]int64 (16x8), one accumulator per output channel
+	rowAcc      freeList // *[]int32, one output row's accumulators (vec)
 	// vec is the interior's vector plan (depthwise_vec.go), nil when it
 	// cannot run or ref asks for the plain loops.
 	vec *dwVec
@@ -159,8 +158,8 @@ type depthwise struct {
 	// preferred to vec; nil when it cannot run or ref asks for the plain
 	// loops.
 	grp   *dwGrp
-	acc32 sync.Pool // *[]int32 (int8)
-	facc  sync.Pool // *[]float32
+	acc32 freeList // *[]int32 (int8)
+	facc  freeList // *[]float32
 }
 
 // dwNum is the element types depthwise arithmetic runs on.

@@ -1,7 +1,5 @@
 package kernels
 
-import "sync"
-
 // dwInt16Fast is the 16x8 DEPTHWISE_CONV_2D (depth multiplier 1) with
 // int32 sums: TFLite accumulates in int64, but a window of at most
 // dw16MaxTaps taps sums products of at most 2^22 in magnitude, which
@@ -14,7 +12,7 @@ type dwInt16Fast struct {
 	lv      x16Level
 	w32     []int32 // taps×C weights widened
 	epi     *x16Epi
-	scratch sync.Pool // *dw16Scratch
+	scratch freeList // *dw16Scratch
 }
 
 // dw16MaxTaps is the largest window whose int32 sums cannot wrap.

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"bytes"
-	"sync"
 	"unsafe"
 )
 
@@ -73,7 +72,7 @@ type dwGrp struct {
 	packInit  int
 	chunkRows int    // output rows per accumulator chunk
 	padRow    []byte // rowLen padding bytes (zp_in)
-	x, acc    sync.Pool
+	x, acc    freeList
 }
 
 // newDwGrp builds the tap-grouped plan for an integer layer (kind dwS8 or

@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"sync"
 	"unsafe"
 )
 
@@ -57,8 +56,8 @@ type dwVec struct {
 	wF, initF  []float32
 	epF        []float32
 	mult, inC  int
-	padI       byte      // the integer kinds' padding byte (zp_in)
-	padded     sync.Pool // *[]byte or *[]float32: one image's padded copy
+	padI       byte     // the integer kinds' padding byte (zp_in)
+	padded     freeList // *[]byte or *[]float32: one image's padded copy
 	paddedSize int
 	// packP > 0 (integer kinds, stride-1 columns, C dividing 64, C < 64)
 	// runs packP neighbouring pixels as one 64-lane pixel: their windows'

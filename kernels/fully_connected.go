@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -143,8 +142,8 @@ type fc struct {
 	inOff     int32 // −input zero point
 	wOff      int32 // −weights zero point (per-tensor int8 only)
 	rq        *requant
-	chunk     int       // rows per int8 GEMM call
-	acc       sync.Pool // *[]int32 of chunk·n
+	chunk     int      // rows per int8 GEMM call
+	acc       freeList // *[]int32 of chunk·n
 }
 
 // rows checks the buffers and returns the number of input rows.

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"sync"
 )
 
 // The 16x8 (int16 activations, int8 weights) CONV_2D and FULLY_CONNECTED
@@ -56,7 +55,7 @@ type pack16x8 struct {
 	// b holds ⌈n/nr⌉ panels, panel q being kp steps of nr pairs:
 	// b[((q·kp+p)·nr+j)·2+e] = w[q·nr+j][2p+e], zero past n or k.
 	b       []int16
-	scratch sync.Pool // *x16Scratch
+	scratch freeList // *x16Scratch
 }
 
 // x16Scratch is one Run's working memory.

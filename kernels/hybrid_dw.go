@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/qbench/qbench/graph"
 )
@@ -23,7 +22,7 @@ type depthwiseHybrid struct {
 	bias    []float32
 	lo, hi  float32
 	x       s8Scratch
-	acc     sync.Pool // *[]int32, one per output channel
+	acc     freeList // *[]int32, one per output channel
 }
 
 func newDepthwiseHybrid(op *graph.Op, g *convGeom, mult int, w, bias *graph.Tensor, act graph.Activation) (Kernel, error) {

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"sync"
 )
 
 // The hybrid kernels' per-image passes — the input's range, its
@@ -99,7 +98,7 @@ type hybridEpi struct {
 }
 
 // hybridEpiPool hands out hybridEpi values of n outputs.
-type hybridEpiPool struct{ p sync.Pool }
+type hybridEpiPool struct{ p freeList }
 
 func newHybridEpiPool(n int) *hybridEpiPool {
 	ep := &hybridEpiPool{}

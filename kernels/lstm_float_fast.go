@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"sync"
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/kernels/gemm"
@@ -28,7 +27,7 @@ type lstmFloatFast struct {
 	bias  []float32 // fused biases, width values and 16 of slack (lstmRows)
 	peep  []float32 // nil, or the i, f and o peephole weights, ncp each, zero padded
 	rec   *gemm.PackedF32
-	pool  sync.Pool
+	pool  freeList
 	width int // gates present (4, or 3 with CIFG) · n_cell
 	ncp   int // n_cell rounded up to 8: the stride of the cell state copy
 	clip  float32

@@ -33,7 +33,7 @@ type lstmIntFast struct {
 	win, rec *gemm.PackedS8
 	sig, tnh *[1 << 16]int16 // Logistic16(·, 3), Tanh16(·, 3)
 	cellTanh *[1 << 16]int16 // Tanh16(·, cellTanhBits)
-	pool     sync.Pool
+	pool     freeList
 }
 
 // lstmIntScratch is one Run's working memory: accumulators, the input

@@ -11,7 +11,6 @@ package kernels
 
 import (
 	"math"
-	"sync"
 
 	"github.com/qbench/qbench/kernels/gemm"
 )
@@ -22,7 +21,7 @@ type svdfIntFast struct {
 	rq1  *gemm.Requant // feature product → int8 state (nil: int16 state)
 	rq2  *gemm.Requant // Σ rank + bias → int8 output
 	wt   []int16       // weights_time, [nFilter][nMemory]
-	pool sync.Pool     // *svdfIntScratch
+	pool freeList      // *svdfIntScratch
 }
 
 // svdfIntScratch is one Run's working memory.
