@@ -39,10 +39,21 @@ func subRowSumsVec(acc []int32, a []int8, n, k int, aOff, wz int32) bool {
 func xor80AVX512(dst, src *byte, n int)
 
 // xor80Vec flips the top bit of every byte of src into dst (as long as
-// src) with AVX-512BW and reports whether it did.
+// src) with AVX-512BW or AVX2 and reports whether it did.
 func xor80Vec(dst, src []byte) bool {
 	if !hasAVX512BW {
-		return false
+		if !hasAVX2 {
+			return false
+		}
+		n := len(src) &^ 31
+		if n > 0 {
+			_ = dst[len(src)-1]
+			xor80AVX2(&dst[0], &src[0], n) // ew_avx2_amd64.s
+		}
+		for i := n; i < len(src); i++ {
+			dst[i] = src[i] ^ 0x80
+		}
+		return true
 	}
 	if len(src) > 0 {
 		_ = dst[len(src)-1]

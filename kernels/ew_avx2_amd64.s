@@ -348,3 +348,35 @@ lookup8_loop:
 lookup8_done:
 	VZEROUPPER
 	RET
+
+// func xor80AVX2(dst *byte, src *byte, n int)
+// Requires: AVX, AVX2
+TEXT ·xor80AVX2(SB), NOSPLIT, $0-24
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         $0x80808080, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	XORQ         BX, BX
+
+xor80_loop2:
+	LEAQ    64(BX), DX
+	CMPQ    DX, CX
+	JG      xor80_one
+	VPXOR   (SI)(BX*1), Y15, Y0
+	VPXOR   32(SI)(BX*1), Y15, Y1
+	VMOVDQU Y0, (DI)(BX*1)
+	VMOVDQU Y1, 32(DI)(BX*1)
+	MOVQ    DX, BX
+	JMP     xor80_loop2
+
+xor80_one:
+	CMPQ    BX, CX
+	JGE     xor80_done
+	VPXOR   (SI)(BX*1), Y15, Y0
+	VMOVDQU Y0, (DI)(BX*1)
+
+xor80_done:
+	VZEROUPPER
+	RET

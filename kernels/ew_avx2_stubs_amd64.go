@@ -38,3 +38,8 @@ func add16AVX2(x *int16, y *int16, z *int16, n int, p *[19][8]int32)
 //
 //go:noescape
 func lookup8AVX2(p *[17][32]byte, xs *byte, ys *byte, n int)
+
+// xor80AVX2 sets dst[i] = src[i] ^ 0x80 for n bytes (n a multiple of 32).
+//
+//go:noescape
+func xor80AVX2(dst *byte, src *byte, n int)

@@ -4,8 +4,8 @@
 // clamp (RELU, RELU6 and RELU_N1_TO_1 whose rescale is the identity), the
 // 256-entry byte table lookup of the 8-bit element-wise ops (AVX-512 VBMI
 // has VPERMI2B for it; AVX2 only 16-entry VPSHUFB), the integer
-// average-pool pixel sums (int8, uint8, int16) and the general int16 ADD
-// of 16x8 models. Every loop is integer arithmetic that gives
+// average-pool pixel sums (int8, uint8, int16), the general int16 ADD
+// of 16x8 models and the sign-bit flip of u8-offset int8 inputs. Every loop is integer arithmetic that gives
 // the Go loop's results exactly. Run from internal/asmgen:
 //
 //	go run ./ewavx2 -out ../../kernels/ew_avx2_amd64.s -stubs ../../kernels/ew_avx2_stubs_amd64.go -pkg kernels
@@ -28,6 +28,7 @@ func main() {
 	sumPix("I16", "int16", 2, func(m Mem, y VecPhysical) { VPMOVSXWD(m, y) })
 	add16()
 	lookup8()
+	xor80()
 	Generate()
 }
 
@@ -261,4 +262,36 @@ func paramAddr(name string) Mem {
 		panic(err)
 	}
 	return b.Addr
+}
+
+// xor80 emits dst[i] = src[i] XOR 0x80 over n bytes (n a multiple of 32):
+// int8 x to the u8 x+128 the VNNI kernels read, and uint8 to int8 and
+// back (kernels.xor80Vec; AVX-512 has its own loop).
+func xor80() {
+	TEXT("xor80AVX2", NOSPLIT, "func(dst, src *byte, n int)")
+	Pragma("noescape")
+	Doc("xor80AVX2 sets dst[i] = src[i] ^ 0x80 for n bytes (n a multiple of 32).")
+	dst, src, n := Load(Param("dst"), RDI), Load(Param("src"), RSI), Load(Param("n"), RCX)
+	MOVL(U32(0x80808080), EAX)
+	VMOVD(EAX, X15)
+	VPBROADCASTD(X15, Y15)
+	XORQ(RBX, RBX)
+	Label("xor80_loop2")
+	LEAQ(Mem{Base: RBX, Disp: 64}, RDX)
+	CMPQ(RDX, n)
+	JG(LabelRef("xor80_one"))
+	VPXOR(Mem{Base: src, Index: RBX, Scale: 1}, Y15, Y0)
+	VPXOR(Mem{Base: src, Index: RBX, Scale: 1, Disp: 32}, Y15, Y1)
+	VMOVDQU(Y0, Mem{Base: dst, Index: RBX, Scale: 1})
+	VMOVDQU(Y1, Mem{Base: dst, Index: RBX, Scale: 1, Disp: 32})
+	MOVQ(RDX, RBX)
+	JMP(LabelRef("xor80_loop2"))
+	Label("xor80_one")
+	CMPQ(RBX, n)
+	JGE(LabelRef("xor80_done"))
+	VPXOR(Mem{Base: src, Index: RBX, Scale: 1}, Y15, Y0)
+	VMOVDQU(Y0, Mem{Base: dst, Index: RBX, Scale: 1})
+	Label("xor80_done")
+	VZEROUPPER()
+	RET()
 }
