@@ -74,7 +74,7 @@ func TestLookup8AVX2MatchesTable(t *testing.T) {
 		tabs = append(tabs, &tb)
 	}
 	for _, tb := range tabs {
-		for _, n := range []int{0, 1, 31, 33, 255, 256, 257, 1001, 1023, 1024, 1025, 3001} {
+		for _, n := range []int{0, 1, 31, 33, 127, 128, 129, 255, 256, 257, 1001, 1023, 1024, 1025, 3001} {
 			xs := make([]uint8, n)
 			for i := range xs {
 				xs[i] = uint8(i*7 + 3)
