@@ -521,6 +521,13 @@ type convInt8 struct {
 	// wide, when set, runs seg through the wide fused kernels
 	// (conv_seg_s8w.go: int16 pairs, CPUs without AVX-512).
 	wide *segS8Wide
+	// at, when set, runs the conv through the wide fused kernels with A
+	// rows from a table (conv_at_s8w.go: strided and wasteful convs on
+	// CPUs without AVX-512).
+	at *atS8Wide
+	// pww, when set, runs a pointwise conv through the wide fused
+	// kernels (conv_pw.go); w then comes from PackS8SegmentedWide.
+	pww *pwS8Wide
 	// padCol, when set, runs the im2col path from a padded image
 	// (conv_padcol.go).
 	padCol *padCol
@@ -573,6 +580,12 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 			return k, nil
 		}
 	}
+	if k.seg == nil && !g.pointwise() && rq.fast != nil && path != pathReference && path != pathIm2col {
+		if k.at = newAtS8Wide(g, wv, rq.fast, zpIn); k.at != nil {
+			k.w = k.at.w
+			return k, nil
+		}
+	}
 	if p := k.seg; p != nil {
 		k.w = gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), p.seg)
 		if k.fused = newSegS8Fused(p, g, k.w, rq.fast, zpIn); k.fused != nil {
@@ -585,6 +598,10 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		return k, nil
 	}
 	if g.pointwise() && rq.fast != nil && path != pathReference && path != pathIm2col {
+		if k.pww = newPwS8Wide(g, wv, rq.fast); k.pww != nil {
+			k.w = k.pww.w
+			return k, nil
+		}
 		w := gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), g.k())
 		if k.pw = newPwS8(g, w, rq.fast); k.pw != nil {
 			k.w = w
@@ -631,6 +648,14 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	}
 	if c.wide != nil {
 		c.runSegS8Wide(batch, src, dst)
+		return nil
+	}
+	if c.at != nil {
+		c.runAtS8Wide(batch, src, dst)
+		return nil
+	}
+	if c.pww != nil {
+		c.runPwS8Wide(m, src, dst)
 		return nil
 	}
 	if c.pw != nil && c.padCol != nil {

@@ -104,3 +104,58 @@ func (c *convInt8) runPadColFused(batch int, src, dst []int8) {
 		c.w.MulRequantSegmentedRows(1, fill, buf[:fill*k+4], k, k, -c.inZP, c.rq.fast, dst[start*n:(start+fill)*n], f.rows)
 	}
 }
+
+// pwS8Wide is the state of a wide fused int8 pointwise conv (CPUs whose
+// int8 kernels work on int16 pairs): each chunk of input rows is widened
+// to int16 into an L1-sized scratch (one vector instruction per 16
+// values, against outC multiply-adds per value) and runs through
+// gemm.PackedS8.MulRequantSegmentedRowsWide, requantized in the
+// micro-kernel and stored in place, instead of the direct kernel
+// sign-extending every pair once per column sliver into an int32 block
+// and a requantization pass over it.
+type pwS8Wide struct {
+	w     *gemm.PackedS8
+	chunk int          // rows per call
+	rows  *gemm.RowMap // row i of a chunk at i·outC
+	pool  *freeList    // *[]int16: chunk·inC widened input values, +1
+}
+
+// newPwS8Wide prepares the wide pointwise path for g with OHWI weights
+// wv, or returns nil when the CPU has no wide kernels or they do not
+// cover rq.
+func newPwS8Wide(g *convGeom, wv []int8, rq *gemm.Requant) *pwS8Wide {
+	k := g.k()
+	if k == 0 {
+		return nil
+	}
+	w := gemm.PackS8SegmentedWide(wv, g.outC, k, k, k)
+	if w == nil || !w.FusesRequantWide(rq) {
+		return nil
+	}
+	chunk := max(1, pwChunkBytes/(pwRowUnit*2*k)) * pwRowUnit
+	off := make([]int, chunk)
+	for i := range off {
+		off[i] = i * g.outC
+	}
+	// An odd k's rows are read as whole pairs: the element past the
+	// last row meets a zero weight but must lie inside the buffer.
+	n := chunk*k + 1
+	return &pwS8Wide{w: w, chunk: chunk, rows: gemm.NewRowMap(off, g.outC), pool: &freeList{New: func() any {
+		b := make([]int16, n)
+		return &b
+	}}}
+}
+
+// runPwS8Wide is the wide fused pointwise convolution of m = batch·H·W
+// pixels.
+func (c *convInt8) runPwS8Wide(m int, src, dst []int8) {
+	f, k, n := c.pww, c.g.inC, c.g.outC
+	bufp := f.pool.Get().(*[]int16)
+	defer f.pool.Put(bufp)
+	buf := *bufp
+	for r0 := 0; r0 < m; r0 += f.chunk {
+		rows := min(f.chunk, m-r0)
+		gemm.WidenS8(buf, src[r0*k:(r0+rows)*k])
+		f.w.MulRequantSegmentedRowsWide(1, rows, buf[:rows*k+1], k, k, -c.inZP, c.rq.fast, dst[r0*n:(r0+rows)*n], f.rows)
+	}
+}

@@ -9,8 +9,8 @@ import (
 )
 
 // TestConv2DPointwiseInt8 drives the int8 1×1 paths (the fused pointwise
-// kernels where the build has them, the one-product MulRequant path
-// otherwise) over random odd shapes, batches 1, 3 and 64, every rounding,
+// kernels where the build has them, VNNI's or the wide AVX2 ones, the
+// one-product MulRequant path otherwise) over random odd shapes, batches 1, 3 and 64, every rounding,
 // zero points at the edges, per-tensor and per-channel scales (some
 // outside the fused shift range) and fused activations, bit for bit
 // against TFLite's reference loop and the per-chunk im2col path. Pixel
@@ -56,7 +56,7 @@ func TestConv2DPointwiseInt8(t *testing.T) {
 		}
 		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[r.IntN(3)]
 		q := int8ConvTrial{c: c, rnd: rnd, zpIn: zpIn, zpOut: zpOut, xs: xs, ws: ws, wScales: wScales, bias: bias, sIn: sIn, sOut: sOut, act: act}
-		if q.check(t).pw != nil {
+		if k := q.check(t); k.pw != nil || k.pww != nil {
 			fused[rnd]++
 		}
 	}
@@ -158,7 +158,8 @@ func TestConv2DPadColFusedInt8(t *testing.T) {
 		}
 		act := []graph.Activation{graph.ActNone, graph.ActRelu, graph.ActRelu6}[r.IntN(3)]
 		q := int8ConvTrial{c: c, rnd: rnd, zpIn: zpIn, zpOut: zpOut, xs: xs, ws: ws, wScales: wScales, bias: bias, sIn: sIn, sOut: sOut, act: act}
-		if k := q.checkPath(t, pathAuto); k.pw != nil && k.padCol != nil {
+		// CPUs with the wide table kernels take those (conv_at_s8w.go).
+		if k := q.checkPath(t, pathAuto); k.pw != nil && k.padCol != nil || k.at != nil {
 			fused[rnd]++
 		}
 	}

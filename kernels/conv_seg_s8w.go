@@ -55,22 +55,14 @@ func newSegS8Wide(p *segPlan, g *convGeom, wv []int8, rq *gemm.Requant, zp int32
 	}}}
 }
 
-// widen stores src sign-extended into dst (len(dst) ≥ len(src)).
-func widen(dst []int16, src []int8) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = int16(v)
-	}
-}
-
 // fillWide is fillPadded widening each value to int16; for a direct plan
 // (no padding) it widens the whole image.
 func fillWide(dst []int16, img []int8, p *segPlan, g *convGeom) {
 	if p.direct {
-		widen(dst, img[:g.inH*g.inW*g.inC])
+		gemm.WidenS8(dst, img[:g.inH*g.inW*g.inC])
 		return
 	}
-	fillInterior(dst, img, p, g, widen)
+	fillInterior(dst, img, p, g, gemm.WidenS8)
 }
 
 // runSegS8Wide is the wide fused int8 segmented convolution over a batch.

@@ -16,9 +16,11 @@ import (
 // points and fused activations, bit for bit against the im2col path and
 // TFLite's reference loop (int8ConvTrial.check, which forces the
 // segmented plan: per-row calls when strided), and, for pathAuto, against
-// the im2col path. pathAuto keeps strided convs on im2col: the per-row
-// wide calls measured slower there (BenchmarkConvInt8Paths, AVX2: 3x3
-// stride 2 16x16x32→64 26.2-27.2 µs per image against 20.5-21.1).
+// the im2col path. pathAuto never takes the per-row wide plan: its last
+// tile per output row is partial (BenchmarkConvInt8Paths, AVX2: 3x3
+// stride 2 16x16x32→64 20.3-20.4 µs per image against 18.5-18.8 on
+// im2col); strided convs take the table path (conv_at_s8w.go) instead,
+// 13.3-13.5 µs.
 func TestConv2DWideInt8Strided(t *testing.T) {
 	r := rand.New(rand.NewPCG(91, 92))
 	wide := 0

@@ -11,13 +11,14 @@ import (
 )
 
 // BenchmarkConvInt8Paths runs int8 3x3 convs of mlt_resnet8_i8's and
-// mlt_vww96_i8's shapes (batch 8) on pathAuto and on the im2col path, in
-// thread CPU time per image (cpu-ns/op is per batch).
+// mlt_vww96_i8's shapes (batch 8) on pathAuto, the im2col path and the
+// forced segmented one ("seg": per-row calls when strided), in thread
+// CPU time per image (cpu-ns/op is per batch).
 func BenchmarkConvInt8Paths(b *testing.B) {
 	type shape struct{ hw, cin, cout, f, stride int }
 	for _, s := range []shape{{32, 16, 16, 3, 1}, {32, 16, 32, 3, 2}, {16, 32, 64, 3, 2}, {96, 3, 8, 3, 2}, {8, 64, 64, 3, 1}} {
-		for _, path := range []convPath{pathAuto, pathIm2col} {
-			name := map[convPath]string{pathAuto: "auto", pathIm2col: "im2col"}[path]
+		for _, path := range []convPath{pathAuto, pathIm2col, pathSegmented} {
+			name := map[convPath]string{pathAuto: "auto", pathIm2col: "im2col", pathSegmented: "seg"}[path]
 			b.Run(fmt.Sprintf("%dx%dx%d-f%ds%d/%s", s.hw, s.cin, s.cout, s.f, s.stride, name), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))
 				const batch = 8

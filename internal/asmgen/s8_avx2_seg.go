@@ -48,10 +48,18 @@ const (
 	s8AVX2FP32
 )
 
-// s8AVX2SegmentedFused emits the fused kernel of an mr×16 tile.
-func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
+// s8AVX2SegmentedFused emits the fused kernel of an mr×16 tile. With
+// ptr, row i of A starts at a + arows[i] bytes instead of a + i·lda
+// (the "P" kernels): a strided conv's tiles then run on from one output
+// row into the next, and no tile computes pixels it drops. Each row
+// keeps its own base register and one index register walks k and the
+// segments for all of them.
+func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp, ptr bool) {
 	const nv = 2
 	kind := []string{"SF", "SFD", "SFF"}[rnd]
+	if ptr {
+		kind = "SFP" + kind[2:]
+	}
 	if rnd == s8AVX2FP32 {
 		clamp = false // its float clamp is always there
 	}
@@ -59,21 +67,60 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 		kind += "C"
 	}
 	name := fmt.Sprintf("s8AVX2%sx%dx%d", kind, mr, 8*nv)
-	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).", name, mr))
-	rows, b := loadARows(mr, false)
+	// rowAt addresses row i's A at disp bytes on, step moves every row
+	// on by bytes, nextSegment ends a segment (adj) and loops.
+	var rowAt func(i, disp int) Mem
+	var step func(bytes int)
+	var nextSegment func()
+	var b Register
+	if ptr {
+		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s is s8AVX2%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 8*nv))
+		a := Load(Param("a"), GP64())
+		tab := Load(Param("arows"), GP64())
+		bases := make([]Register, mr)
+		for i := range bases {
+			bases[i] = GP64()
+			MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
+			ADDQ(a, bases[i])
+		}
+		koff := GP64()
+		XORQ(koff, koff)
+		b = Load(Param("b"), GP64())
+		rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
+		step = func(bytes int) { ADDQ(U32(bytes), koff) }
+		nextSegment = func() {
+			ADDQ(NewParamAddr("adj", 32), koff)
+			DECQ(NewParamAddr("nseg", 0))
+			JG(LabelRef("segment"))
+		}
+	} else {
+		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).", name, mr))
+		var rows *rowAddrs
+		rows, b = loadARows(mr, false)
+		rowAt, step = rows.row, rows.step
+		nextSegment = func() { rows.nextSegment(32) }
+	}
+	// The slot of the fourth argument (lda or arows, read by now) keeps
+	// the k remainder below.
+	rem := "lda"
+	if ptr {
+		rem = "arows"
+	}
 	ini := Load(Param("init"), GP64())
 	t := ymmTile(mr, nv)
 	t.check(2)
 	av, prod := t.next(0), t.next(1)
 	t.initS32(ini)
-	step := func(u int) {
+	kstep := func(u int) {
 		for v := 0; v < nv; v++ {
 			VMOVDQU(Mem{Base: b, Disp: 32 * (u*nv + v)}, t.bv(v))
 		}
 		for i := 0; i < mr; i++ {
-			VPBROADCASTD(rows.row(i, 4*u), av)
+			VPBROADCASTD(rowAt(i, 4*u), av)
 			for v := 0; v < nv; v++ {
 				VPMADDWD(t.bv(v), av, prod)
 				VPADDD(prod, t.acc(i, v), t.acc(i, v))
@@ -81,7 +128,7 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 		}
 	}
 	// kpSeg = 4·q + r, computed once; q goes back to kpSeg's slot and r
-	// to lda's (lda lives in a register from here on).
+	// to rem's.
 	const unroll = 4
 	{
 		kp, r := GP64(), GP64()
@@ -90,7 +137,7 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 		SHRQ(U8(2), kp)
 		ANDQ(U8(unroll-1), r)
 		Store(kp, Param("kpSeg"))
-		Store(r, Param("lda"))
+		Store(r, Param(rem))
 	}
 	k := GP64()
 	Label("segment")
@@ -99,24 +146,24 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 	JE(LabelRef("rest"))
 	Label("loop")
 	for u := 0; u < unroll; u++ {
-		step(u)
+		kstep(u)
 	}
-	rows.step(4 * unroll)
+	step(4 * unroll)
 	ADDQ(U32(32*nv*unroll), b)
 	DECQ(k)
 	JNE(LabelRef("loop"))
 	Label("rest")
-	Load(Param("lda"), k)
+	Load(Param(rem), k)
 	Label("single")
 	TESTQ(k, k)
 	JE(LabelRef("next"))
-	step(0)
-	rows.step(4)
+	kstep(0)
+	step(4)
 	ADDQ(U32(32*nv), b)
 	DECQ(k)
 	JMP(LabelRef("single"))
 	Label("next")
-	rows.nextSegment(32)
+	nextSegment()
 
 	// Epilogue: the B, broadcast and product registers are the
 	// temporaries.
@@ -126,11 +173,38 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp bool) {
 // s8AVX2SegmentedFusedAll emits the fused AVX2 int8 kernels of the 6x16
 // tile in every arithmetic, with and without the activation clamp.
 func s8AVX2SegmentedFusedAll() {
-	for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
-		s8AVX2SegmentedFused(6, rnd, false)
-		s8AVX2SegmentedFused(6, rnd, true)
+	for _, ptr := range []bool{false, true} {
+		for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
+			s8AVX2SegmentedFused(6, rnd, false, ptr)
+			s8AVX2SegmentedFused(6, rnd, true, ptr)
+		}
+		s8AVX2SegmentedFused(6, s8AVX2FP32, false, ptr)
 	}
-	s8AVX2SegmentedFused(6, s8AVX2FP32, false)
+	widenS8AVX2()
+}
+
+// widenS8AVX2 emits the loop that sign-extends int8 to int16, 32 values
+// a pass (VPMOVSXBW): the wide fused convs widen each image once, and a
+// scalar loop cost as much as a small layer's products.
+func widenS8AVX2() {
+	TEXT("widenS8AVX2", NOSPLIT, "func(n int, dst *int16, src *int8)")
+	Pragma("noescape")
+	Doc("widenS8AVX2 stores the n int8 at src (n a positive multiple of 32) sign-extended into the n int16 at dst.")
+	n := Load(Param("n"), GP64())
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	SHRQ(U8(5), n)
+	Label("loop")
+	VPMOVSXBW(Mem{Base: src}, Y0)
+	VPMOVSXBW(Mem{Base: src, Disp: 16}, Y1)
+	VMOVDQU(Y0, Mem{Base: dst})
+	VMOVDQU(Y1, Mem{Base: dst, Disp: 32})
+	ADDQ(U8(32), src)
+	ADDQ(U8(64), dst)
+	DECQ(n)
+	JNE(LabelRef("loop"))
+	VZEROUPPER()
+	RET()
 }
 
 // s8AVX2StoreRows is the epilogue of the fused AVX2-register int8

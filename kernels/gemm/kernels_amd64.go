@@ -589,6 +589,36 @@ func s8AVX2SFDCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, 
 //go:noescape
 func s8AVX2SFFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
+// s8AVX2SFPx6x16 is s8AVX2SFx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX2SFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFPCx6x16 is s8AVX2SFCx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX2SFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFPDx6x16 is s8AVX2SFDx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX2SFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFPDCx6x16 is s8AVX2SFDCx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX2SFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX2SFPFx6x16 is s8AVX2SFFx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// widenS8AVX2 stores the n int8 at src (n a positive multiple of 32) sign-extended into the n int16 at dst.
+//
+//go:noescape
+func widenS8AVX2(n int, dst *int16, src *int8)
+
 // s8AVXVNNIx6x16 stores init plus the u8×s8 dot products of packed panels a (k4×6×4) and b (k4×16×4) into the 6×16 tile at c (AVX-VNNI).
 //
 //go:noescape

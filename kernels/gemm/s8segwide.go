@@ -22,11 +22,18 @@ import (
 // at c + rows[i]/4, or nowhere when rows[i] < 0.
 type s8SegWideFn func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
+// s8SegWidePFn is s8SegWideFn with row i of A at a + arows[i] bytes
+// (MulRequantSegmentedWideAt).
+type s8SegWidePFn func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
 // s8SegWide are a kernel's fused wide kernels per arithmetic: [0]
-// without, [1] with a clamp narrower than int8 (fp32 always clamps).
+// without, [1] with a clamp narrower than int8 (fp32 always clamps);
+// the p fields are the same kernels reading A rows through a table.
 type s8SegWide struct {
-	single, double [2]s8SegWideFn
-	fp32           s8SegWideFn
+	single, double   [2]s8SegWideFn
+	fp32             s8SegWideFn
+	pSingle, pDouble [2]s8SegWidePFn
+	pFP32            s8SegWidePFn
 }
 
 // PackS8SegmentedWide packs int8 weights like PackS8Segmented for
@@ -125,7 +132,7 @@ func (p *PackedS8) MulRequantSegmentedRowsWide(threads, m int, a []int16, lda, s
 	defer i32Pool.Put(initp)
 	init := *initp
 	if !p.FusesRequantWide(rq) {
-		p.segRowsWideGo(m, a, lda, segStride, init, rq, out, rm)
+		p.segRowsWideGo(m, a, func(i int) int { return i * lda }, segStride, init, rq, out, rm)
 		return
 	}
 	// The bias joins the zero-point terms (int32 sums wrap, so this is
@@ -145,9 +152,9 @@ func (p *PackedS8) MulRequantSegmentedRowsWide(threads, m int, a []int16, lda, s
 // wideTail is the scratch of runSegRowsWide's copied row tiles and
 // partial column slivers.
 type wideTail struct {
-	rows, cols [maxMRS8]int
-	a          []int16
-	tile       []int8
+	rows, cols, arows [maxMRS8]int
+	a                 []int16
+	tile              []int8
 }
 
 var wideTailPool = sync.Pool{New: func() any { return new(wideTail) }}
@@ -226,7 +233,8 @@ func (p *PackedS8) runSegRowsWide(r0, r1 int, a []int16, lda, segStride int, ini
 // segRowsWideGo is MulRequantSegmentedRowsWide in plain Go, for
 // requantizations without a fused kernel: the products from the packed
 // panel, then the reference epilogue. init holds the zero-point terms.
-func (p *PackedS8) segRowsWideGo(m int, a []int16, lda, segStride int, init []int32, rq *Requant, out []int8, rm *RowMap) {
+// Row i of A starts at a[start(i)].
+func (p *PackedS8) segRowsWideGo(m int, a []int16, start func(i int) int, segStride int, init []int32, rq *Requant, out []int8, rm *RowMap) {
 	nr := p.kern.nr
 	nseg, segP, seg := p.k/p.seg, p.segQ, p.seg
 	for i := 0; i < m; i++ {
@@ -235,11 +243,12 @@ func (p *PackedS8) segRowsWideGo(m int, a []int16, lda, segStride int, init []in
 			continue
 		}
 		dst := out[o/4 : o/4+p.n]
+		a0 := start(i)
 		for j := range p.n {
 			acc := init[j]
 			base := (j/nr)*p.kq*nr*2 + (j%nr)*2
 			for s := 0; s < nseg; s++ {
-				row := a[i*lda+s*segStride : i*lda+s*segStride+seg]
+				row := a[a0+s*segStride : a0+s*segStride+seg]
 				for t, v := range row {
 					q := s*segP + t/2
 					acc += int32(v) * int32(p.i16[base+q*nr*2+t%2])

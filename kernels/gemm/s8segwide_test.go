@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/qbench/qbench/kernels/fixedpoint"
@@ -31,11 +32,20 @@ func wideSets() []*s8Set {
 // cover must stay untouched.
 func TestMulRequantSegmentedRowsWide(t *testing.T) {
 	for _, set := range wideSets() {
-		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set) })
+		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, false) })
 	}
 }
 
-func testSegRowsWide(t *testing.T, set *s8Set) {
+// TestMulRequantSegmentedWideAt is TestMulRequantSegmentedRowsWide for
+// A rows at random start offsets (repeated, decreasing, overlapping; A
+// ending right at WideAtNeed), the table kernels' driver.
+func TestMulRequantSegmentedWideAt(t *testing.T) {
+	for _, set := range wideSets() {
+		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, true) })
+	}
+}
+
+func testSegRowsWide(t *testing.T, set *s8Set, at bool) {
 	r := rand.New(rand.NewPCG(81, 82))
 	fused := map[fixedpoint.Rounding]int{}
 	for it := range 300 {
@@ -81,7 +91,18 @@ func testSegRowsWide(t *testing.T, set *s8Set) {
 			t.Fatal(err)
 		}
 		aOff := []int32{128, -127, 0, int32(r.IntN(256) - 128)}[(it/4)%4]
-		plain := randI8(r, (m-1)*lda+(nseg-1)*segStride+seg+r.IntN(2))
+		starts := make([]int, m)
+		for i := range starts {
+			starts[i] = i * lda
+			if at {
+				starts[i] = r.IntN(m*lda + 1)
+			}
+		}
+		alen := (m-1)*lda + (nseg-1)*segStride + seg + r.IntN(2)
+		if at {
+			alen = p.WideAtNeed(slices.Max(starts), segStride)
+		}
+		plain := randI8(r, alen)
 		if it%5 == 0 {
 			for i := range plain {
 				plain[i] = []int8{-128, 127}[(i/3)%2]
@@ -97,18 +118,27 @@ func testSegRowsWide(t *testing.T, set *s8Set) {
 				var acc int32
 				for sg := range nseg {
 					for q := range seg {
-						acc += (int32(plain[i*lda+sg*segStride+q]) + aOff) * int32(w[j*k+sg*seg+q])
+						acc += (int32(plain[starts[i]+sg*segStride+q]) + aOff) * int32(w[j*k+sg*seg+q])
 					}
 				}
 				want[i*n+j] = refRequant(mode, acc, bias[j], mult[j], shift[j], zp, lo, hi)
 			}
 		}
-		if p.FusesRequantWide(rq) {
+		fuses := p.FusesRequantWide(rq)
+		if at {
+			fuses = p.FusesRequantWideAt(rq)
+		}
+		if fuses {
 			fused[mode]++
 		}
+		rt := NewARows(starts)
 		checkRowMapped(t, r, m, n, want, func(threads int, got []int8, rm *RowMap) {
+			if at {
+				p.MulRequantSegmentedWideAt(threads, m, wide, rt, segStride, aOff, rq, got, rm)
+				return
+			}
 			p.MulRequantSegmentedRowsWide(threads, m, wide, lda, segStride, aOff, rq, got, rm)
-		}, "it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d)", it, mode, p.FusesRequantWide(rq), n, seg, nseg, m)
+		}, "it %d (%v fused=%v n=%d seg=%d nseg=%d m=%d)", it, mode, fuses, n, seg, nseg, m)
 	}
 	if set.kernels[0].segWide.fp32 != nil {
 		for _, mode := range modes {
