@@ -2,10 +2,12 @@ package kernels
 
 import "github.com/qbench/qbench/kernels/gemm"
 
-// The wide fused int8 conv over a table of A rows, for CPUs whose int8
-// kernels work on int16 pairs (AVX2 without AVX-512) and the convs the
-// constant-stride wide path (conv_seg_s8w.go) leaves to im2col: strided
-// windows, and stride-1 layers whose padded rows would waste too much.
+// The wide fused int8 conv over a table of A rows, pathAuto's choice for
+// every non-pointwise int8 conv on CPUs whose int8 kernels work on int16
+// pairs (AVX2 without AVX-512). The constant-stride wide path
+// (conv_seg_s8w.go) computes the pitch − outW padding pixels of each
+// row and runs strided windows one output row per call, ending each on
+// a partial tile; here neither happens.
 // The padded image is widened to int16 once per image, and
 // gemm.PackedS8.MulRequantSegmentedWideAt reads output pixel i's window
 // rows in place from the offset a table gives (fH segments of fW·inC
