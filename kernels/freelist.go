@@ -2,9 +2,9 @@ package kernels
 
 import "sync"
 
-// freeList hands out a kernel's scratch values (pointers) like freeList,
+// freeList hands out a kernel's scratch values (pointers) like sync.Pool,
 // with the same Get, Put and New, but keeps what it is given until the
-// kernel itself is dropped. freeList's per-P caches and its clearing at
+// kernel itself is dropped. sync.Pool's per-P caches and its clearing at
 // every garbage collection made each layer hold up to one buffer per P
 // and, worse, allocate them again after each GC: the refills were garbage
 // that grew the heap towards twice its live size between collections
