@@ -152,7 +152,9 @@ func (e *Executor) Tensor(idx int) *kernels.Buffer {
 	return e.bufs[idx]
 }
 
-// Run executes the Program. It does not allocate.
+// Run executes the Program. It does not allocate, except that the first
+// Run with an Observer of a rewritten Program prepares the plain
+// schedule's kernels the rewritten one does not share.
 func (e *Executor) Run() error {
 	if len(e.p.vars) > 0 && !e.p.carryState {
 		e.ResetState()

@@ -208,6 +208,9 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 			return nil, fmt.Errorf("compile: %w", err)
 		}
 		p.fast = f
+		if f != nil {
+			p.deferPlainOnly(g, opts, bs)
+		}
 	}
 	spec := planSpec{g: g, ops: g.Ops, consts: p.consts, keepAll: opts.KeepAll}
 	if p.fast != nil {
