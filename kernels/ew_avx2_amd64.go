@@ -104,3 +104,27 @@ func lut8Shuffles(p *[17][32]byte, t *[256]uint8) {
 		pw[16][h], pw[16][2+h] = 0x1010101010101010, 0x1010101010101010
 	}
 }
+
+// max2x2Pix16Vec runs the 2×2 max pool's pair loop for pixels of 16 bytes
+// (int8 C=16, int16 C=8) on CPUs without AVX-512BW and returns the number
+// of output pixels it did (even; 0 elsewhere, where max2x2IntVec's loops
+// take every pixel). o holds npix·C outputs, a and b 2·npix·C inputs.
+func max2x2Pix16Vec[T int8 | int16](o, a, b []T, C int, lo, hi T) int {
+	if hasAVX512BW || !hasAVX2 || C*int(unsafe.Sizeof(lo)) != 16 {
+		return 0
+	}
+	npair := len(o) / (2 * C)
+	if npair == 0 {
+		return 0
+	}
+	_, _, _ = o[2*npair*C-1], a[4*npair*C-1], b[4*npair*C-1]
+	switch o := any(o).(type) {
+	case []int8:
+		a, b := any(a).([]int8), any(b).([]int8)
+		max2x2Pix16I8AVX2(&o[0], &a[0], &b[0], npair, int8(lo), int8(hi))
+	case []int16:
+		a, b := any(a).([]int16), any(b).([]int16)
+		max2x2Pix16I16AVX2(&o[0], &a[0], &b[0], npair, int16(lo), int16(hi))
+	}
+	return 2 * npair
+}

@@ -380,3 +380,69 @@ xor80_one:
 xor80_done:
 	VZEROUPPER
 	RET
+
+// func max2x2Pix16I8AVX2(o *int8, a *int8, b *int8, npair int, lo int8, hi int8)
+// Requires: AVX, AVX2
+TEXT ·max2x2Pix16I8AVX2(SB), NOSPLIT, $0-34
+	MOVQ         o+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         npair+24(FP), CX
+	VPBROADCASTB lo+32(FP), Y14
+	VPBROADCASTB hi+33(FP), Y15
+
+max2x2Pix16I8AVX2_loop:
+	TESTQ      CX, CX
+	JZ         max2x2Pix16I8AVX2_done
+	VMOVDQU    (SI), Y0
+	VMOVDQU    32(SI), Y1
+	VPMAXSB    (DX), Y0, Y0
+	VPMAXSB    32(DX), Y1, Y1
+	VPERM2I128 $0x20, Y1, Y0, Y2
+	VPERM2I128 $0x31, Y1, Y0, Y3
+	VPMAXSB    Y3, Y2, Y2
+	VPMAXSB    Y14, Y2, Y2
+	VPMINSB    Y15, Y2, Y2
+	VMOVDQU    Y2, (DI)
+	ADDQ       $0x40, SI
+	ADDQ       $0x40, DX
+	ADDQ       $0x20, DI
+	DECQ       CX
+	JMP        max2x2Pix16I8AVX2_loop
+
+max2x2Pix16I8AVX2_done:
+	VZEROUPPER
+	RET
+
+// func max2x2Pix16I16AVX2(o *int16, a *int16, b *int16, npair int, lo int16, hi int16)
+// Requires: AVX, AVX2
+TEXT ·max2x2Pix16I16AVX2(SB), NOSPLIT, $0-36
+	MOVQ         o+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         npair+24(FP), CX
+	VPBROADCASTW lo+32(FP), Y14
+	VPBROADCASTW hi+34(FP), Y15
+
+max2x2Pix16I16AVX2_loop:
+	TESTQ      CX, CX
+	JZ         max2x2Pix16I16AVX2_done
+	VMOVDQU    (SI), Y0
+	VMOVDQU    32(SI), Y1
+	VPMAXSW    (DX), Y0, Y0
+	VPMAXSW    32(DX), Y1, Y1
+	VPERM2I128 $0x20, Y1, Y0, Y2
+	VPERM2I128 $0x31, Y1, Y0, Y3
+	VPMAXSW    Y3, Y2, Y2
+	VPMAXSW    Y14, Y2, Y2
+	VPMINSW    Y15, Y2, Y2
+	VMOVDQU    Y2, (DI)
+	ADDQ       $0x40, SI
+	ADDQ       $0x40, DX
+	ADDQ       $0x20, DI
+	DECQ       CX
+	JMP        max2x2Pix16I16AVX2_loop
+
+max2x2Pix16I16AVX2_done:
+	VZEROUPPER
+	RET

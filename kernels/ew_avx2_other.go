@@ -9,3 +9,5 @@ func clamp8Vec[T int8 | uint8](xs, ys []T, lo, hi T) int { return 0 }
 func add16Vec(a *add16Fast, x, y, z []int16) int { return 0 }
 
 func lookup8AVX2Vec[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) int { return 0 }
+
+func max2x2Pix16Vec[T int8 | int16](o, a, b []T, C int, lo, hi T) int { return 0 }

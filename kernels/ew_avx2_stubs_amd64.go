@@ -43,3 +43,13 @@ func lookup8AVX2(p *[17][32]byte, xs *byte, ys *byte, n int)
 //
 //go:noescape
 func xor80AVX2(dst *byte, src *byte, n int)
+
+// max2x2Pix16I8AVX2 writes min(max(the 2×2 window's maximum, lo), hi) for 2·npair output pixels of 16 bytes (int8): o gets 32·npair bytes, a and b (the two input rows) 64·npair each.
+//
+//go:noescape
+func max2x2Pix16I8AVX2(o *int8, a *int8, b *int8, npair int, lo int8, hi int8)
+
+// max2x2Pix16I16AVX2 writes min(max(the 2×2 window's maximum, lo), hi) for 2·npair output pixels of 16 bytes (int16): o gets 32·npair bytes, a and b (the two input rows) 64·npair each.
+//
+//go:noescape
+func max2x2Pix16I16AVX2(o *int16, a *int16, b *int16, npair int, lo int16, hi int16)

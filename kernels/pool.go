@@ -305,6 +305,10 @@ func max2x2Row[T float32 | int8 | uint8 | int16](o, a, b []T, C int, lo, hi T) {
 	switch o := any(o).(type) {
 	case []int8:
 		a, b := any(a).([]int8), any(b).([]int8)
+		// Pixels of 16 bytes, two at a time, without AVX-512BW.
+		if px := max2x2Pix16Vec(o, a, b, C, int8(lo), int8(hi)); px > 0 {
+			o, a, b = o[px*C:], a[2*px*C:], b[2*px*C:]
+		}
 		if max2x2IntVec(o, a, b, C, len(o)/max(C, 1), int8(lo), int8(hi)) {
 			return
 		}
@@ -339,9 +343,16 @@ func max2x2Row[T float32 | int8 | uint8 | int16](o, a, b []T, C int, lo, hi T) {
 		return
 	case []int16:
 		a, b := any(a).([]int16), any(b).([]int16)
+		if px := max2x2Pix16Vec(o, a, b, C, int16(lo), int16(hi)); px > 0 {
+			o, a, b = o[px*C:], a[2*px*C:], b[2*px*C:]
+		}
 		if max2x2IntVec(o, a, b, C, len(o)/max(C, 1), int16(lo), int16(hi)) {
 			return
 		}
+		for p := 0; p < len(o); p += C {
+			max2x2Generic(o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C], int16(lo), int16(hi))
+		}
+		return
 	}
 	for p := 0; p < len(o); p += C {
 		max2x2Generic(o[p:p+C], a[2*p:2*p+2*C], b[2*p:2*p+2*C], lo, hi)

@@ -29,6 +29,8 @@ func main() {
 	add16()
 	lookup8()
 	xor80()
+	max2x2Pix16(true)
+	max2x2Pix16(false)
 	Generate()
 }
 
@@ -246,6 +248,49 @@ func lookup8() {
 	ADDQ(U8(32), RBX)
 	JMP(LabelRef("lookup8_loop"))
 	Label("lookup8_done")
+	VZEROUPPER()
+	RET()
+}
+
+// max2x2Pix16 emits the 2×2 max pool with clamp for pixels of 16 bytes
+// (int8 C=16 or int16 C=8), two output pixels a step: a and b are the
+// window rows (4 input pixels, 64 bytes, each), the rows' maximum is taken
+// in two ymm registers, VPERM2I128 pairs each output's two input pixels
+// across registers, one more max and the clamp give 32 output bytes. The
+// general AVX2 loop (simd_amd64.s) spends two xmm passes per such pixel.
+func max2x2Pix16(i8 bool) {
+	name, typ := "max2x2Pix16I16AVX2", "int16"
+	vmax, vmin, bcast := VPMAXSW, VPMINSW, VPBROADCASTW
+	if i8 {
+		name, typ = "max2x2Pix16I8AVX2", "int8"
+		vmax, vmin, bcast = VPMAXSB, VPMINSB, VPBROADCASTB
+	}
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(o, a, b *%s, npair int, lo, hi %s)", typ, typ))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s writes min(max(the 2×2 window's maximum, lo), hi) for 2·npair output pixels of 16 bytes (%s): o gets 32·npair bytes, a and b (the two input rows) 64·npair each.", name, typ))
+	o, a, b, n := Load(Param("o"), RDI), Load(Param("a"), RSI), Load(Param("b"), RDX), Load(Param("npair"), RCX)
+	bcast(paramAddr("lo"), Y14)
+	bcast(paramAddr("hi"), Y15)
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	VMOVDQU(Mem{Base: a}, Y0)
+	VMOVDQU(Mem{Base: a, Disp: 32}, Y1)
+	vmax(Mem{Base: b}, Y0, Y0)
+	vmax(Mem{Base: b, Disp: 32}, Y1, Y1)
+	VPERM2I128(U8(0x20), Y1, Y0, Y2) // first input pixel of both outputs
+	VPERM2I128(U8(0x31), Y1, Y0, Y3) // second
+	vmax(Y3, Y2, Y2)
+	vmax(Y14, Y2, Y2)
+	vmin(Y15, Y2, Y2)
+	VMOVDQU(Y2, Mem{Base: o})
+	ADDQ(U8(64), a)
+	ADDQ(U8(64), b)
+	ADDQ(U8(32), o)
+	DECQ(n)
+	JMP(LabelRef(loop))
+	Label(done)
 	VZEROUPPER()
 	RET()
 }
