@@ -11,14 +11,15 @@ import (
 
 // The AVX-VNNI int8 kernels: the u8-quad family of the AVX-512 VNNI
 // kernels (s8VNNI and friends) in ymm registers, for CPUs with AVX-VNNI
-// but without AVX-512 (Intel client cores since Alder Lake, Zen 5
-// parts without it enabled). The packing is the same (A as bytes XOR
+// but without AVX-512 (Intel client cores since Alder Lake, E-core Xeons
+// such as Sierra Forest). The packing is the same (A as bytes XOR
 // 0x80, read as u8; B as s8 quads), and so are the zero-point and
 // −128·ΣB corrections in init; only the tile is 256 bits wide: 6 rows
 // by 16 columns, 12 accumulators, 2 B vectors and the A broadcast (the
 // direct and segmented kernels also hold the 0x80 flip constant: all 16
 // ymm registers). 16 columns is the requantization's parameter group, so
-// the fused kernels read Requant.wideP per sliver as the AVX2 ones do.
+// the fused kernels read Requant.wideP per sliver as the AVX2 ones do. A
+// one-row tile (s8AVXVNNIRow) serves dense layers at batch 1.
 //
 // Go's assembler knows only the EVEX (AVX512_VNNI + AVX512VL) encoding
 // of VPDPBUSD, which faults on a CPU without AVX-512; vpdpbusdVEX emits

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -39,6 +40,8 @@ type PackedS8 struct {
 	// absSum is Σ_p |B[j][p]| per weight row for segmented u8-quad
 	// packs (fp32Exact), nil otherwise.
 	absSum []int32
+	// exact caches fp32Exact's last answer (concurrent Muls may set it).
+	exact atomic.Pointer[exactMemo]
 }
 
 // PackS8 packs b (n rows of k int8 weights, row stride ldb) for Mul.

@@ -174,17 +174,31 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 // zero point is within ±255). The float clamps of XNNPACK's
 // requantization then only clamp to the output range, which the kernels
 // without them (s8SegTiles.fp32Exact) do after rounding.
+// The answer for the last rq asked is kept (a conv asks per chunk of
+// rows, always with the same rq).
 func (p *PackedS8) fp32Exact(rq *Requant) bool {
 	if !rq.fp32 || p.absSum == nil || len(rq.scale) != p.n {
 		return false
 	}
+	if m := p.exact.Load(); m != nil && m.rq == rq {
+		return m.ok
+	}
+	ok := true
 	for j, a := range p.absSum {
 		b := math.Abs(float64(rq.bias[j])) + 255*float64(a)
 		if b*float64(rq.scale[j]) >= 1<<30 {
-			return false
+			ok = false
+			break
 		}
 	}
-	return true
+	p.exact.Store(&exactMemo{rq: rq, ok: ok})
+	return ok
+}
+
+// exactMemo is PackedS8.fp32Exact's answer for one Requant.
+type exactMemo struct {
+	rq *Requant
+	ok bool
 }
 
 // maxMRS8 bounds the row count of an int8 tile (28 today).
