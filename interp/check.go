@@ -69,7 +69,7 @@ func Check(g *graph.Graph, opts Options) ([]OpProblem, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = fg.Tensor(ti)
 		}
-		_, err := prepareOp(fg, op, ins, outs, opts, bs)
+		_, err := prepareOp(fg, op, ins, outs, opts, bs, nil)
 		if err == nil {
 			continue
 		}

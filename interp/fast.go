@@ -127,7 +127,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 		for j, ti := range op.Outputs {
 			outs[j] = sg.Tensor(ti)
 		}
-		return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding, Intermediates: intermediates(sg, op)})
+		return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding, Intermediates: intermediates(sg, op), Scratch: p.scratch})
 	}
 	var err error
 	if k > 0 {

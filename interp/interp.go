@@ -104,6 +104,9 @@ type Program struct {
 	// dyn marks the ops prepared at run time and the tensors sized per
 	// run (see dynamic.go); nil for a graph whose shapes are all known.
 	dyn *dynPlan
+	// scratch is the working memory the program's convolutions share
+	// (kernels.Scratch): an executor runs one op at a time.
+	scratch *kernels.Scratch
 }
 
 // HasState reports whether the program has state tensors (e.g. an LSTM's);
@@ -162,7 +165,8 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	p := &Program{g: g, folded: folded, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState, dyn: dyn}
+	p := &Program{g: g, folded: folded, consts: make([]*kernels.Buffer, len(g.Tensors)), carryState: opts.CarryState, dyn: dyn,
+		scratch: kernels.NewScratch()}
 	written := writable(g)
 	for i, t := range g.Tensors {
 		if !t.IsConst() {
@@ -187,7 +191,7 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 			p.prepared = append(p.prepared, newDynKernel(g, op, opts, budget))
 			continue
 		}
-		k, err := prepareOp(g, op, ins, outs, opts, bs)
+		k, err := prepareOp(g, op, ins, outs, opts, bs, p.scratch)
 		if err != nil {
 			return nil, fmt.Errorf("compile: op %d (%s) -> tensor %q: %w", oi, op.Name(), tensorName(g, op), err)
 		}
@@ -241,11 +245,12 @@ func compileWith(g *graph.Graph, opts Options, bs *bodies) (*Program, error) {
 
 // prepareOp prepares one op's kernel: the kernels package's, or a
 // control-flow op's, which runs compiled bodies.
-func prepareOp(g *graph.Graph, op *graph.Op, ins, outs []*graph.Tensor, opts Options, bs *bodies) (kernels.Kernel, error) {
+// sc is the program's shared scratch (nil: the kernel keeps its own).
+func prepareOp(g *graph.Graph, op *graph.Op, ins, outs []*graph.Tensor, opts Options, bs *bodies, sc *kernels.Scratch) (kernels.Kernel, error) {
 	if isControl(op.Kind) {
 		return bs.prepareControl(g, op)
 	}
-	return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding, Intermediates: intermediates(g, op)})
+	return kernels.PrepareWith(op, ins, outs, kernels.Options{Rounding: opts.Rounding, Intermediates: intermediates(g, op), Scratch: sc})
 }
 
 // intermediates resolves op's intermediate tensors (nil when it has none).

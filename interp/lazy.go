@@ -34,7 +34,7 @@ func (p *Program) deferPlainOnly(g *graph.Graph, opts Options, bs *bodies) {
 			outs[j] = g.Tensor(ti)
 		}
 		p.prepared[oi] = &lazyKernel{prepare: func() (kernels.Kernel, error) {
-			return prepareOp(g, op, ins, outs, opts, bs)
+			return prepareOp(g, op, ins, outs, opts, bs, p.scratch)
 		}}
 	}
 }

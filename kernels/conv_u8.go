@@ -164,10 +164,18 @@ func flipTop(v []int8) {
 	}
 }
 
-// s8Scratch hands out a growable int8 buffer per Run.
-type s8Scratch struct{ p freeList }
+// s8Scratch hands out a growable int8 buffer per Run, a block of the
+// program's Scratch when shared is set.
+type s8Scratch struct {
+	p      freeList
+	shared *Scratch
+}
 
 func (s *s8Scratch) get(n int) *[]int8 {
+	if s.shared != nil {
+		// []int8 and []byte have the same header.
+		return (*[]int8)(unsafe.Pointer(s.shared.get(n)))
+	}
 	bp, _ := s.p.Get().(*[]int8)
 	if bp == nil {
 		bp = new([]int8)
@@ -179,7 +187,13 @@ func (s *s8Scratch) get(n int) *[]int8 {
 	return bp
 }
 
-func (s *s8Scratch) put(b *[]int8) { s.p.Put(b) }
+func (s *s8Scratch) put(b *[]int8) {
+	if s.shared != nil {
+		s.shared.put((*[]byte)(unsafe.Pointer(b)))
+		return
+	}
+	s.p.Put(b)
+}
 
 // convU8Ref is the plain direct-loop uint8 CONV_2D (TFLite's reference
 // loop order; the sum is exact mod 2^32 in any order).

@@ -36,6 +36,11 @@ type Options struct {
 	// scales from them.
 	Intermediates []*graph.Tensor
 
+	// Scratch, when set, is the working memory the convolutions of one
+	// program share (one per program; see Scratch). nil: each kernel
+	// keeps its own.
+	Scratch *Scratch
+
 	// reference disables the light kernels' fast paths (lookup tables,
 	// specialised loops), leaving the plain per-element arithmetic they
 	// are differential-tested against.
@@ -95,7 +100,11 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 		// The compute-heavy kernels (convolutions, fully connected,
 		// pooling, softmax).
 		if h := heavyPrepareWith(op.Kind, rnd); h != nil {
-			return h(op, ins, outs)
+			k, err := h(op, ins, outs)
+			if err == nil {
+				shareScratch(k, o.Scratch)
+			}
+			return k, err
 		}
 		if op.Kind > graph.OpUnknown && op.Kind < graph.NumOpKinds {
 			if f := opTable[op.Kind]; f != nil {

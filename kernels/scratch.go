@@ -1,0 +1,106 @@
+package kernels
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Scratch is working memory the convolutions of one compiled program
+// share. An executor runs its ops one at a time, so the im2col block and
+// accumulators one convolution needs during its Run can be the next one's:
+// shared, a program holds as many blocks as Runs were at once inside its
+// convolutions (one per executor), each the size of the largest layer's,
+// where kernels of their own hold one per layer and executor. Give each
+// program one in Options.Scratch; it is safe for concurrent use.
+type Scratch struct {
+	mu   sync.Mutex
+	free []*[]byte
+}
+
+// NewScratch returns an empty Scratch.
+func NewScratch() *Scratch { return &Scratch{} }
+
+// get returns a block of n bytes: the largest free one when it is big
+// enough, else a new one (a free block too small is dropped, so the blocks
+// grow to the largest layer's within the first Run and the program
+// allocates nothing after).
+func (s *Scratch) get(n int) *[]byte {
+	s.mu.Lock()
+	best := -1
+	for i, b := range s.free {
+		if best < 0 || cap(*b) > cap(*s.free[best]) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		b := s.free[best]
+		last := len(s.free) - 1
+		s.free[best] = s.free[last]
+		s.free[last] = nil
+		s.free = s.free[:last]
+		if cap(*b) >= n {
+			s.mu.Unlock()
+			*b = (*b)[:n]
+			return b
+		}
+	}
+	s.mu.Unlock()
+	b := make([]byte, n)
+	return &b
+}
+
+// put gives back a block from get.
+func (s *Scratch) put(b *[]byte) {
+	s.mu.Lock()
+	s.free = append(s.free, b)
+	s.mu.Unlock()
+}
+
+// scratchAlign starts each slice carved from a block on a cache line.
+const scratchAlign = 64
+
+// carveBytes is the block size carve needs, with room to align its start.
+func carveBytes(fLen, i8Len, accLen int) int {
+	return roundUp(4*fLen, scratchAlign) + roundUp(4*accLen, scratchAlign) + roundUp(i8Len, scratchAlign) + scratchAlign
+}
+
+// carve sets cs's slices to fLen float32, accLen int32 and i8Len int8
+// views of block b (carveBytes long), each 64-byte aligned.
+func carve(cs *convScratch, b []byte, fLen, i8Len, accLen int) {
+	o := int(-uintptr(unsafe.Pointer(&b[0])) & (scratchAlign - 1))
+	if fLen > 0 {
+		cs.f = unsafe.Slice((*float32)(unsafe.Pointer(&b[o])), fLen)
+		o += roundUp(4*fLen, scratchAlign)
+	}
+	if accLen > 0 {
+		cs.acc = unsafe.Slice((*int32)(unsafe.Pointer(&b[o])), accLen)
+		o += roundUp(4*accLen, scratchAlign)
+	}
+	if i8Len > 0 {
+		cs.i8 = unsafe.Slice((*int8)(unsafe.Pointer(&b[o])), i8Len)
+	}
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// shareScratch points k's convolution scratch at s (nil: no-op). It runs
+// when the kernel is prepared, before its first Run; kernels it does not
+// know keep their own.
+func shareScratch(k Kernel, s *Scratch) {
+	if s == nil {
+		return
+	}
+	switch c := k.(type) {
+	case *convFloat:
+		c.shared = s
+		c.scratch.share(s)
+	case *convInt8:
+		c.scratch.share(s)
+	case *convU8:
+		c.pool.share(s)
+		c.x.shared = s
+	case *convHybrid:
+		c.pool.share(s)
+		c.x.shared = s
+	}
+}
