@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"bytes"
+	"sync"
 	"unsafe"
 )
 
@@ -73,6 +74,11 @@ type dwGrp struct {
 	chunkRows int    // output rows per accumulator chunk
 	padRow    []byte // rowLen padding bytes (zp_in)
 	x, acc    freeList
+	// q is the fused-requantization form (depthwise_grpq.go), made on
+	// first use; noFuse keeps the two-pass form (tests, benchmarks).
+	qOnce  sync.Once
+	q      *dwGrpQ
+	noFuse bool
 }
 
 // newDwGrp builds the tap-grouped plan for an integer layer (kind dwS8 or
@@ -371,8 +377,10 @@ func (p *dwGrp) interleaveGo(dst []byte, s [][]byte, i0 int) {
 
 // runDwGrp drives an integer depthwise layer (int8, or uint8 through its
 // shifted int8 epilogue and after) with the tap-grouped plan: per image
-// X (straight from the input when the depth multiplier is 1), then per chunk of output rows the accumulators
-// and their requantization in one block.
+// X (straight from the input when the depth multiplier is 1), then the
+// output rows through the fused loops (depthwise_grpq.go) when rq allows,
+// else per chunk of output rows the accumulators and their
+// requantization in one block.
 func runDwGrp[X int8 | uint8](d *depthwise, p *dwGrp, src []X, dst []int8, batch int, rq *requant, after func([]int8)) {
 	g, v := d.g, p.v
 	xp, _ := p.x.Get().(*[]byte)
@@ -380,13 +388,18 @@ func runDwGrp[X int8 | uint8](d *depthwise, p *dwGrp, src []X, dst []int8, batch
 		xp = p.newX()
 	}
 	defer p.x.Put(xp)
-	ap, _ := p.acc.Get().(*[]int32)
-	if ap == nil {
-		s := make([]int32, p.chunkRows*g.outW*p.cp+p.wide)
-		ap = &s
+	q := p.fused(rq, g.outC)
+	var acc []int32
+	if q == nil {
+		ap, _ := p.acc.Get().(*[]int32)
+		if ap == nil {
+			s := make([]int32, p.chunkRows*g.outW*p.cp+p.wide)
+			ap = &s
+		}
+		defer p.acc.Put(ap)
+		acc = *ap
 	}
-	defer p.acc.Put(ap)
-	x, acc := *xp, *ap
+	x := *xp
 	per, C := g.inH*g.inW*g.inC, g.outC
 	// With one output column, rows oy and oy+T share a phase, T·strideH
 	// being a whole number of X blocks: those rows are the pixels of one
@@ -403,6 +416,23 @@ func runDwGrp[X int8 | uint8](d *depthwise, p *dwGrp, src []X, dst []int8, batch
 			if put != nil {
 				v.padded.Put(put)
 			}
+		}
+		if q != nil {
+			out := dst[b*g.outH*g.outW*C:][:g.outH*g.outW*C]
+			if g.outW == 1 {
+				for r0 := 0; r0 < min(T, g.outH); r0++ {
+					blk, s := p.phase(r0 * g.strideH)
+					p.pixelsQ(q, out[r0*C:], T*C, x, blk*p.xStride, tStep, (g.outH-r0+T-1)/T, s, C)
+				}
+			} else {
+				for r := 0; r < g.outH; r++ {
+					p.rowQ(q, out[r*g.outW*C:], x, r, g)
+				}
+			}
+			if after != nil {
+				after(out)
+			}
+			continue
 		}
 		for oy0 := 0; oy0 < g.outH; oy0 += p.chunkRows {
 			rows := min(p.chunkRows, g.outH-oy0)

@@ -131,3 +131,22 @@ func (p *dwGrp) accPacked(acc []int32, x []byte, base, groups, s int) {
 	}
 	dwMaddX32AVX2(&acc[0], wb, s0, wb, &p.off[0], ntaps, &p.w[p.packW[s]], &p.init[p.packInit], groups)
 }
+
+// dwGrpQAvailable reports whether the fused loops exist in this build.
+func dwGrpQAvailable() bool { return true }
+
+// accQ runs one channel block's fused loop (n lanes; see accBlock) over
+// npix pixels into dst; the caller has checked the bounds.
+func (p *dwGrp) accQ(dst *int8, dstStride int, x *byte, step, npix, ntaps int, w, init, prm *int32, mask uint64, n int) {
+	off := &p.off[0]
+	switch {
+	case p.vnni && n == 64:
+		dwDotX64VNNIQ(dst, dstStride, x, step, off, ntaps, w, init, npix, prm, mask)
+	case p.vnni:
+		dwDotX16VNNIQ(dst, dstStride, x, step, off, ntaps, w, init, npix, prm, mask)
+	case n == 32:
+		dwMaddX32AVX2Q(dst, dstStride, x, step, off, ntaps, w, init, npix, prm, mask)
+	default:
+		dwMaddX8AVX2Q(dst, dstStride, x, step, off, ntaps, w, init, npix, prm, mask)
+	}
+}

@@ -23,3 +23,11 @@ func (p *dwGrp) accBlock(acc []int32, accStride int, x []byte, step, npix, ntaps
 func (p *dwGrp) accPacked(acc []int32, x []byte, base, groups, s int) {
 	panic("kernels: tap-grouped depthwise without assembly")
 }
+
+// dwGrpQAvailable is false: no fused loops without the assembly.
+func dwGrpQAvailable() bool { return false }
+
+// accQ is never called here (newDwGrp returns nil).
+func (p *dwGrp) accQ(dst *int8, dstStride int, x *byte, step, npix, ntaps int, w, init, prm *int32, mask uint64, n int) {
+	panic("kernels: tap-grouped depthwise without assembly")
+}

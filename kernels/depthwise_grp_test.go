@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -52,7 +53,7 @@ func dwGrpCase(rng *rand.Rand, dt graph.DType, batch int) dwVecCase {
 // TestDepthwiseGrpMatchesReference runs random layers through each
 // tap-grouped loop this CPU has (VNNI's 4-tap, AVX2's 2-tap) and through
 // the plain loops, int8 and uint8, every rounding, batches 1, 3 and 64,
-// and wants the same bytes.
+// fused requantization or not, and wants the same bytes.
 func TestDepthwiseGrpMatchesReference(t *testing.T) {
 	vnni, pairs := dwGrpRunnable()
 	if !vnni && !pairs {
@@ -70,7 +71,7 @@ func TestDepthwiseGrpMatchesReference(t *testing.T) {
 	if testing.Short() {
 		iters = 80
 	}
-	ran := 0
+	ran, fused := 0, map[string]int{}
 	for iter := 0; iter < iters; iter++ {
 		dt := []graph.DType{graph.Int8, graph.UInt8}[iter%2]
 		batch := []int{1, 3, 1, 64}[rng.IntN(4)]
@@ -112,9 +113,15 @@ func TestDepthwiseGrpMatchesReference(t *testing.T) {
 				t.Fatalf("iter %d %s: asked for %d layouts, got %d", iter, tc.desc, nl, d.grp.nl)
 			}
 			ran++
+			// The fused requantization runs wherever it can unless
+			// noFuse asks for the two-pass form.
+			d.grp.noFuse = rng.IntN(4) == 0
 			got := refBuffer(dt, shape, nil)
 			if err := k.Run([]*Buffer{tc.x}, []*Buffer{got}); err != nil {
 				t.Fatal(err)
+			}
+			if d.grp.q != nil {
+				fused[name]++
 			}
 			for i := range got.I8 {
 				if got.I8[i] != want.I8[i] {
@@ -131,10 +138,16 @@ func TestDepthwiseGrpMatchesReference(t *testing.T) {
 	if ran < iters/2 {
 		t.Fatalf("only %d tap-grouped runs", ran)
 	}
+	for name := range forms {
+		if fused[name] < iters/20 {
+			t.Fatalf("%s: only %d runs with the fused requantization", name, fused[name])
+		}
+	}
 }
 
-// BenchmarkDepthwiseGrp compares the tap-grouped loops with dwVec's
-// (AVX-512 VPMULLD) and the plain loops on the depthwise layers of the
+// BenchmarkDepthwiseGrp compares the tap-grouped loops (with the fused
+// requantization, and -2pass without) with dwVec's (AVX-512 VPMULLD) and
+// the plain loops on the depthwise layers of the
 // zoo's streaming wake-word (tall 1-D windows on a one-pixel-wide
 // image) and DS-CNN keyword models, batch 64.
 func BenchmarkDepthwiseGrp(b *testing.B) {
@@ -175,18 +188,20 @@ func BenchmarkDepthwiseGrp(b *testing.B) {
 		op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: l.pad, StrideH: l.s, StrideW: l.s, DepthMultiplier: 1, Activation: graph.ActRelu}}
 		x, y := refBuffer(graph.Int8, in.Shape, nil), refBuffer(graph.Int8, out.Shape, nil)
 		macs := float64(batch * oh * ow * l.c * l.fH * l.fW)
-		for _, form := range []string{"vnni", "avx2", "vpmulld", "go"} {
+		for _, form := range []string{"vnni", "vnni-2pass", "avx2", "avx2-2pass", "vpmulld", "go"} {
 			k, err := prepareDepthwiseConv2DWith(op, []*graph.Tensor{in, wt, bias}, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, form == "go")
 			if err != nil {
 				b.Fatal(err)
 			}
 			d := k.(*depthwiseInt8).depthwise
 			switch form {
-			case "vnni", "avx2":
+			case "vnni", "avx2", "vnni-2pass", "avx2-2pass":
 				vnni, pairs := dwGrpRunnable()
-				if d.grp = newDwGrpForms(dwS8, d.g, d.mult, d.w32, d.zpTerm, byte(-d.inOff), form == "vnni" && vnni, form == "avx2" && pairs, 0); d.grp == nil {
+				f := strings.TrimSuffix(form, "-2pass")
+				if d.grp = newDwGrpForms(dwS8, d.g, d.mult, d.w32, d.zpTerm, byte(-d.inOff), f == "vnni" && vnni, f == "avx2" && pairs, 0); d.grp == nil {
 					continue
 				}
+				d.grp.noFuse = f != form // the separate requantization pass
 			case "vpmulld":
 				if d.grp, d.vec = nil, newDwVec(dwS8, d.g, d.mult, d.w32, d.zpTerm, nil, byte(-d.inOff), nil, 0, 0); d.vec == nil {
 					continue

@@ -11,10 +11,12 @@
 // (kernels/conv_first_s8_amd64.s), ./quantize the wide float → int8
 // QUANTIZE loops (kernels/quantize_xnn_amd64.s), ./convfirst the
 // direct float convolution of few-channel first layers
-// (kernels/conv_first_f32_amd64.s) and ./ewavx2 the AVX2 forms of the
+// (kernels/conv_first_f32_amd64.s), ./ewavx2 the AVX2 forms of the
 // element-wise and pooling loops that had only AVX-512 or Go (8-bit
 // clamp and table lookup, integer average-pool sums, int16 ADD;
-// kernels/ew_avx2_amd64.s).
+// kernels/ew_avx2_amd64.s) and ./dwgrpq the tap-grouped int8
+// depthwise loops with fused requantization
+// (kernels/depthwise_grpq_amd64.s).
 //
 // Run from this directory:
 //
