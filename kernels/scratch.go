@@ -104,3 +104,56 @@ func shareScratch(k Kernel, s *Scratch) {
 		c.x.shared = s
 	}
 }
+
+// convScratch is one worker's im2col and accumulator memory.
+type convScratch struct {
+	f   []float32
+	i8  []int8
+	acc []int32
+	blk *[]byte // the program's Scratch block they are views of, if shared
+}
+
+// scratchPool hands out convScratch values sized for one kernel, so Run
+// allocates nothing in steady state and concurrent Runs never share. Once
+// shared (share), their memory is a block of the program's Scratch, held
+// for one Run only.
+type scratchPool struct {
+	p                   freeList
+	fLen, i8Len, accLen int
+	shared              *Scratch
+}
+
+func newScratchPool(fLen, i8Len, accLen int) *scratchPool {
+	sp := &scratchPool{fLen: fLen, i8Len: i8Len, accLen: accLen}
+	sp.p.New = func() any {
+		return &convScratch{f: make([]float32, fLen), i8: make([]int8, i8Len), acc: make([]int32, accLen)}
+	}
+	return sp
+}
+
+// share makes sp take its memory from s (nil sp or s: no-op); it must
+// come before sp's first get.
+func (sp *scratchPool) share(s *Scratch) {
+	if sp == nil || s == nil {
+		return
+	}
+	sp.shared = s
+	sp.p.New = func() any { return new(convScratch) }
+}
+
+func (sp *scratchPool) get() *convScratch {
+	cs := sp.p.Get().(*convScratch)
+	if sp.shared != nil {
+		cs.blk = sp.shared.get(carveBytes(sp.fLen, sp.i8Len, sp.accLen))
+		carve(cs, *cs.blk, sp.fLen, sp.i8Len, sp.accLen)
+	}
+	return cs
+}
+
+func (sp *scratchPool) put(cs *convScratch) {
+	if cs.blk != nil {
+		sp.shared.put(cs.blk)
+		*cs = convScratch{}
+	}
+	sp.p.Put(cs)
+}
