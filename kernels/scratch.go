@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"sync"
 	"unsafe"
 )
 
@@ -9,52 +8,39 @@ import (
 // share. An executor runs its ops one at a time, so the im2col block and
 // accumulators one convolution needs during its Run can be the next one's:
 // shared, a program holds as many blocks as Runs were at once inside its
-// convolutions (one per executor), each the size of the largest layer's,
-// where kernels of their own hold one per layer and executor. Give each
-// program one in Options.Scratch; it is safe for concurrent use.
+// convolutions (one per executor), each grown to the largest layer's,
+// where kernels of their own hold one per layer and executor. Blocks come
+// from a freeList, whose per-P fast path gives an executor back the block
+// its own core used last: a plain shared stack handed the two executors
+// of a 2-thread run each other's blocks, and mlt_kws_dscnn_f32 at 2
+// threads, batch 1 ran 47,000–50,000 images/s instead of 56,000–57,500
+// without sharing. Give each program one in Options.Scratch; it is safe
+// for concurrent use.
 type Scratch struct {
-	mu   sync.Mutex
-	free []*[]byte
+	blocks freeList // *[]byte
 }
 
 // NewScratch returns an empty Scratch.
-func NewScratch() *Scratch { return &Scratch{} }
+func NewScratch() *Scratch {
+	s := &Scratch{}
+	s.blocks.New = func() any { return new([]byte) }
+	return s
+}
 
-// get returns a block of n bytes: the largest free one when it is big
-// enough, else a new one (a free block too small is dropped, so the blocks
-// grow to the largest layer's within the first Run and the program
-// allocates nothing after).
+// get returns a block of n bytes, growing the block it takes when it is
+// shorter (so the blocks reach the largest layer's size within the first
+// Run and the program allocates nothing after).
 func (s *Scratch) get(n int) *[]byte {
-	s.mu.Lock()
-	best := -1
-	for i, b := range s.free {
-		if best < 0 || cap(*b) > cap(*s.free[best]) {
-			best = i
-		}
+	b := s.blocks.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
 	}
-	if best >= 0 {
-		b := s.free[best]
-		last := len(s.free) - 1
-		s.free[best] = s.free[last]
-		s.free[last] = nil
-		s.free = s.free[:last]
-		if cap(*b) >= n {
-			s.mu.Unlock()
-			*b = (*b)[:n]
-			return b
-		}
-	}
-	s.mu.Unlock()
-	b := make([]byte, n)
-	return &b
+	*b = (*b)[:n]
+	return b
 }
 
 // put gives back a block from get.
-func (s *Scratch) put(b *[]byte) {
-	s.mu.Lock()
-	s.free = append(s.free, b)
-	s.mu.Unlock()
-}
+func (s *Scratch) put(b *[]byte) { s.blocks.Put(b) }
 
 // scratchAlign starts each slice carved from a block on a cache line.
 const scratchAlign = 64

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -12,9 +13,9 @@ import (
 	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
-// TestScratchBlocks: get hands out n bytes, reuses the largest free block
-// when it is big enough and replaces it when not, so blocks converge to
-// the largest request.
+// TestScratchBlocks: get hands out n bytes, reuses a free block (growing
+// it when it is shorter), keeps blocks across garbage collections, and
+// makes a new one only while every block is held.
 func TestScratchBlocks(t *testing.T) {
 	s := NewScratch()
 	a := s.get(100)
@@ -28,15 +29,23 @@ func TestScratchBlocks(t *testing.T) {
 		s.put(b)
 	}
 	c := s.get(1000)
-	if c == a || len(*c) != 1000 {
-		t.Fatal("get(1000) reused a block too small")
+	if c != a || len(*c) != 1000 {
+		t.Fatal("get(1000) did not grow the free block")
+	}
+	d := s.get(10)
+	if d == c {
+		t.Fatal("a held block was handed out twice")
 	}
 	s.put(c)
-	if d := s.get(10); d != c {
-		t.Fatal("get did not take the largest free block")
+	s.put(d)
+	runtime.GC()
+	runtime.GC()
+	e, f := s.get(1000), s.get(1000)
+	if (e != c && e != d) || (f != c && f != d) || e == f {
+		t.Fatal("blocks were not kept across garbage collections")
 	}
-	if len(s.free) != 0 {
-		t.Fatalf("%d blocks left free, the small one should be dropped", len(s.free))
+	if len(*e) != 1000 || len(*f) != 1000 {
+		t.Fatal("blocks after GC have the wrong length")
 	}
 }
 
@@ -125,7 +134,10 @@ func TestSharedScratchMatchesOwn(t *testing.T) {
 		}
 	}
 	check(1)
-	if len(shared.free) == 0 {
+	shared.blocks.mu.Lock()
+	nblk := len(shared.blocks.all)
+	shared.blocks.mu.Unlock()
+	if nblk == 0 {
 		t.Fatal("no kernel took its scratch from the shared Scratch")
 	}
 	var wg sync.WaitGroup
