@@ -4,7 +4,7 @@
 //	qbench bench MODEL --threads T --batch B --seconds S --json -q
 //
 // in a process of its own (so VmHWM covers that model only), once per CPU
-// variant (GODEBUG turning AVX-512, then AVX-VNNI off), reads
+// variant (GODEBUG turning VBMI, VNNI, AVX-512 or AVX-VNNI off), reads
 // peak_memory_mb and prints a Markdown table against the bound
 //
 //	bound MiB = (weights + plan·threads)/2^20 + 20
@@ -17,7 +17,7 @@
 //
 // Usage, from the repository root (it sits beside ../shared):
 //
-//	go run ./tools/memsweep                        # zoo + seed-cnn, 1x1 and 2x64, three variants
+//	go run ./tools/memsweep                        # zoo + seed-cnn, 1x1 and 2x64, five CPU variants
 //	go run ./tools/memsweep --synthetic            # seed-cnn written with random weights, as tools/ortbench does
 //	go run ./tools/memsweep --runs 2 a.tflite b.tflite
 //
@@ -61,9 +61,13 @@ func (c config) String() string { return fmt.Sprintf("%dt b%d", c.threads, c.bat
 type variant struct{ name, godebug string }
 
 // variants are the CPUs of issue 16 (see docs/performance.md): AVX-512,
-// AVX2 + AVX-VNNI, AVX2 only.
+// AVX-512 without VBMI (Intel Cascade Lake), AVX-512 without VNNI or VBMI
+// (Skylake-SP), AVX2 + AVX-VNNI, AVX2 only. Each picks other kernels, and
+// kernels differ in their packed copies and scratch.
 var variants = []variant{
 	{"default", ""},
+	{"cascadelake", "cpu.avx512vbmi=off"},
+	{"skylake", "cpu.avx512vbmi=off,cpu.avx512vnni=off,cpu.avxvnni=off"},
 	{"noavx512", "cpu.avx512f=off,cpu.avx512bw=off"},
 	{"avx2", "cpu.avx512f=off,cpu.avx512bw=off,cpu.avxvnni=off"},
 }
@@ -87,7 +91,7 @@ func main() {
 	seedDir := flag.String("seed-dir", "/tmp/rep/demo1/models", "folder holding seed-cnn float-full.tflite and int8-full.tflite (skipped when absent)")
 	synthetic := flag.Bool("synthetic", false, "write seed-cnn float and int8 with seeded random weights instead of reading --seed-dir")
 	configs := flag.String("configs", "1x1,2x64", "comma-separated THREADSxBATCH settings")
-	vars := flag.String("variants", "default,noavx512,avx2", "comma-separated CPU variants: default, noavx512 (AVX2 + AVX-VNNI), avx2")
+	vars := flag.String("variants", "default,cascadelake,skylake,noavx512,avx2", "comma-separated CPU variants: default, cascadelake (no VBMI), skylake (no VNNI, no VBMI), noavx512 (AVX2 + AVX-VNNI), avx2")
 	seconds := flag.Float64("seconds", 0.3, "bench --seconds per run")
 	runs := flag.Int("runs", 1, "runs per model, configuration and variant (the table shows the largest peak)")
 	flag.Parse()
@@ -202,7 +206,7 @@ func parseVariants(s string) ([]variant, error) {
 	for f := range strings.SplitSeq(s, ",") {
 		i := slices.IndexFunc(variants, func(v variant) bool { return v.name == strings.TrimSpace(f) })
 		if i < 0 {
-			return nil, fmt.Errorf("--variants: unknown %q (want default, noavx512 or avx2)", f)
+			return nil, fmt.Errorf("--variants: unknown %q (want default, cascadelake, skylake, noavx512 or avx2)", f)
 		}
 		vs = append(vs, variants[i])
 	}

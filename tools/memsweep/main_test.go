@@ -50,7 +50,7 @@ func TestTableBound(t *testing.T) {
 		t.Fatalf("table has %d lines:\n%s", len(lines), b.String())
 	}
 	row := lines[2]
-	for _, want := range []string{"| m | 1.05 |", "20.0 / 26.0", "21.0 / **27.5**", "-0.5 (noavx512 2t b64)"} {
+	for _, want := range []string{"| m | 1.05 |", "20.0 / 26.0", "21.0 / **27.5**", "-0.5 (cascadelake 2t b64)"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("row %q lacks %q", row, want)
 		}
