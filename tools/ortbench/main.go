@@ -176,8 +176,14 @@ func run(lib string, cs []config, st settings, synthetic bool, zoo string, paths
 	if st.wasmDir != "" {
 		wasmNote = "TFLite WASM (SIMD, XNNPACK) from " + st.wasmDir
 	}
-	fmt.Printf("cpu: %s; qbench gemm %s, %s rounding; %d rounds of %.1fs; %s; load average %s\n",
-		bench.CPUModel(), gemm.Impl(), st.rnd, st.rounds, st.seconds, wasmNote, loadAvg())
+	// GODEBUG is how zoo.sh's CPU variants reach qbench's CPU detection;
+	// ORT's library path says which copy it runs.
+	godebug := ""
+	if d := os.Getenv("GODEBUG"); d != "" {
+		godebug = " (GODEBUG=" + d + ")"
+	}
+	fmt.Printf("cpu: %s; qbench gemm %s%s, %s rounding; ORT %s; %d rounds of %.1fs; %s; load average %s\n",
+		bench.CPUModel(), gemm.Impl(), godebug, st.rnd, lib, st.rounds, st.seconds, wasmNote, loadAvg())
 	var rows []row
 	for _, m := range models {
 		for _, c := range cs {

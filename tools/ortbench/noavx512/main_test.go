@@ -48,26 +48,26 @@ func TestPatchLibHidesAVXVNNI(t *testing.T) {
 	want := slices.Clone(lib)
 	copy(want, []byte{0x31, 0xc9, 0x8d, 0x41, 0x07})
 	want[len(xgetbvOnly)+1+14] = 0xeb // je -> jmp, displacement 0x38 kept
-	x, v, err := patchLib(lib, true)
+	p, err := patchLib(lib, mode{avx512: true, avxVNNI: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(lib, want) {
 		t.Fatalf("patched bytes\n got % x\nwant % x", lib, want)
 	}
-	if !slices.Equal(x, []int{0}) || !slices.Equal(v, []int{len(xgetbvOnly) + 1}) {
-		t.Fatalf("offsets %v %v, want [0] [%d]", x, v, len(xgetbvOnly)+1)
+	if !slices.Equal(p.xgetbv, []int{0}) || !slices.Equal(p.avxVNNI, []int{len(xgetbvOnly) + 1}) || p.avx512VNNI != nil {
+		t.Fatalf("offsets %+v, want xgetbv [0] avxVNNI [%d]", p, len(xgetbvOnly)+1)
 	}
 }
 
 func TestPatchLibWithoutFlagKeepsAVXVNNI(t *testing.T) {
 	lib := slices.Concat(xgetbvOnly, mlasVNNITest, mlasVNNITest) // two tests would be refused with the flag
-	x, v, err := patchLib(lib, false)
+	p, err := patchLib(lib, mode{avx512: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(x) != 1 || len(v) != 0 || !bytes.Equal(lib[len(xgetbvOnly):], slices.Concat(mlasVNNITest, mlasVNNITest)) {
-		t.Fatalf("offsets %v %v, bytes % x: AVX-VNNI test changed without --no-avxvnni", x, v, lib)
+	if len(p.xgetbv) != 1 || len(p.avxVNNI) != 0 || !bytes.Equal(lib[len(xgetbvOnly):], slices.Concat(mlasVNNITest, mlasVNNITest)) {
+		t.Fatalf("offsets %+v, bytes % x: AVX-VNNI test changed without --no-avxvnni", p, lib)
 	}
 }
 
@@ -80,7 +80,7 @@ func TestPatchLibRefusesUnexpectedAVXVNNICount(t *testing.T) {
 		{"two", slices.Concat(xgetbvOnly, mlasVNNITest, []byte{0x90}, mlasVNNITest)},
 	} {
 		orig := slices.Clone(tc.lib)
-		_, _, err := patchLib(tc.lib, true)
+		_, err := patchLib(tc.lib, mode{avx512: true, avxVNNI: true})
 		if err == nil || !strings.Contains(err.Error(), "AVX-VNNI tests") {
 			t.Errorf("%s: err %v, want a refusal naming the AVX-VNNI tests", tc.name, err)
 		}
@@ -91,7 +91,68 @@ func TestPatchLibRefusesUnexpectedAVXVNNICount(t *testing.T) {
 }
 
 func TestPatchLibRefusesWithoutXGETBV(t *testing.T) {
-	if _, _, err := patchLib(slices.Clone(mlasVNNITest), true); err == nil {
+	if _, err := patchLib(slices.Clone(mlasVNNITest), mode{avx512: true, avxVNNI: true}); err == nil {
 		t.Fatal("accepted a library without an XGETBV site")
+	}
+}
+
+// mlasAVX512VNNITest is ORT 1.30's MLAS AVX512-VNNI test as compiled: and
+// r11d,0x800; mov byte ptr [rdi+1],1.
+var mlasAVX512VNNITest = []byte{0x41, 0x81, 0xe3, 0x00, 0x08, 0x00, 0x00, 0xc6, 0x47, 0x01, 0x01}
+
+func TestPatchLibSkylakeKeepsAVX512(t *testing.T) {
+	lib := slices.Concat(
+		xgetbvOnly, // kept: AVX-512 stays visible
+		mlasVNNITest,
+		[]byte{0x90},
+		mlasAVX512VNNITest,
+		// and r11d,0x800 without the Avx512Supported_ store after it: left alone.
+		[]byte{0x41, 0x81, 0xe3, 0x00, 0x08, 0x00, 0x00, 0xc3},
+	)
+	want := slices.Clone(lib)
+	vnniAt := len(xgetbvOnly)
+	want[vnniAt+14] = 0xeb
+	avx512At := vnniAt + len(mlasVNNITest) + 1
+	want[avx512At+4] = 0x00 // mask 0x800 -> 0
+	p, err := patchLib(lib, mode{avxVNNI: true, avx512VNNI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(lib, want) {
+		t.Fatalf("patched bytes\n got % x\nwant % x", lib, want)
+	}
+	if p.xgetbv != nil || !slices.Equal(p.avxVNNI, []int{vnniAt}) || !slices.Equal(p.avx512VNNI, []int{avx512At}) {
+		t.Fatalf("offsets %+v, want no XGETBV, AVX-VNNI [%d], AVX512-VNNI [%d]", p, vnniAt, avx512At)
+	}
+}
+
+func TestPatchLibRefusesUnexpectedAVX512VNNICount(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lib  []byte
+	}{
+		{"none", slices.Concat(mlasVNNITest, []byte{0x41, 0x81, 0xe3, 0x00, 0x08, 0x00, 0x00, 0xc3})},
+		{"two", slices.Concat(mlasVNNITest, mlasAVX512VNNITest, []byte{0x90}, mlasAVX512VNNITest)},
+	} {
+		orig := slices.Clone(tc.lib)
+		_, err := patchLib(tc.lib, mode{avxVNNI: true, avx512VNNI: true})
+		if err == nil || !strings.Contains(err.Error(), "AVX512-VNNI tests") {
+			t.Errorf("%s: err %v, want a refusal naming the AVX512-VNNI tests", tc.name, err)
+		}
+		if !bytes.Equal(tc.lib, orig) {
+			t.Errorf("%s: library changed although refused", tc.name)
+		}
+	}
+	// The AVX-VNNI test missing is refused too, before anything is written.
+	lib := slices.Clone(mlasAVX512VNNITest)
+	if _, err := patchLib(lib, mode{avxVNNI: true, avx512VNNI: true}); err == nil ||
+		!strings.Contains(err.Error(), "AVX-VNNI tests") || !bytes.Equal(lib, mlasAVX512VNNITest) {
+		t.Errorf("err %v, bytes % x: want a refusal naming the AVX-VNNI tests and no change", err, lib)
+	}
+}
+
+func TestPatchLibRefusesEmptyMode(t *testing.T) {
+	if _, err := patchLib(slices.Clone(xgetbvOnly), mode{}); err == nil {
+		t.Fatal("accepted a mode that hides nothing")
 	}
 }
