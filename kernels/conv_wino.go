@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/qbench/qbench/kernels/gemm"
 )
@@ -66,11 +67,66 @@ type winoPlan struct {
 	bias   []float32
 	lo, hi float32
 	pool   freeList // *winoScratch
+	// shared, when set (shareScratch), is the program's Scratch: each
+	// run's memory is a block of it, which the program's other
+	// convolutions use in turn, instead of memory of this layer's own.
+	// Seed-cnn float's three Winograd layers held 0.6 MB per executor.
+	shared *Scratch
 }
 
 // winoScratch is one Run's padded image, transformed input and products.
 type winoScratch struct {
 	padded, v, m, tail []float32
+	blk                *[]byte // the shared Scratch block they are views of
+}
+
+// scratchFloats are the lengths of a winoScratch's slices.
+func (p *winoPlan) scratchFloats() (padded, v, m, tail int) {
+	return p.hp * p.wp * p.g.inC, 6 * p.planeV, 6 * p.planeM, 4 * p.g.outC
+}
+
+// getScratch returns a run's scratch. A shared block holds another layer's
+// data, so the padded image's border (run writes only its interior) is
+// cleared first.
+func (p *winoPlan) getScratch() *winoScratch {
+	s := p.pool.Get().(*winoScratch)
+	if p.shared == nil {
+		return s
+	}
+	np, nv, nm, nt := p.scratchFloats()
+	s.blk = p.shared.get(4*(np+nv+nm+nt) + scratchAlign)
+	b := *s.blk
+	o := int(-uintptr(unsafe.Pointer(&b[0])) & (scratchAlign - 1))
+	f := unsafe.Slice((*float32)(unsafe.Pointer(&b[o])), np+nv+nm+nt)
+	s.padded, s.v, s.m, s.tail = f[:np:np], f[np:np+nv:np+nv], f[np+nv:np+nv+nm:np+nv+nm], f[np+nv+nm:]
+	p.zeroBorder(s.padded)
+	return s
+}
+
+// putScratch gives back getScratch's scratch.
+func (p *winoPlan) putScratch(s *winoScratch) {
+	if s.blk != nil {
+		p.shared.put(s.blk)
+		s.blk, s.padded, s.v, s.m, s.tail = nil, nil, nil, nil, nil
+	}
+	p.pool.Put(s)
+}
+
+// zeroBorder clears the pixels of the padded image that run does not
+// write: padT rows on top, the rows below the input, and the columns left
+// and right of each input row.
+func (p *winoPlan) zeroBorder(padded []float32) {
+	g := p.g
+	c := g.inC
+	rows, cols := min(g.inH, p.hp-g.padT), min(g.inW, p.wp-g.padL)
+	row := p.wp * c
+	clear(padded[:g.padT*row])
+	clear(padded[(g.padT+rows)*row:])
+	for y := g.padT; y < g.padT+rows; y++ {
+		r := padded[y*row : (y+1)*row]
+		clear(r[:g.padL*c])
+		clear(r[(g.padL+cols)*c:])
+	}
 }
 
 // winoApplies reports whether g can run as F(4,3): a 3×3 (or 1-row ×3)
@@ -122,12 +178,11 @@ func newWinoPlan(g *convGeom, wv, bias []float32, lo, hi float32) *winoPlan {
 		p.u[xi] = gemm.PackF32SegmentedMap(p.rm, u, g.outC, k, k, g.inC)
 	}
 	p.pool.New = func() any {
-		return &winoScratch{
-			padded: make([]float32, p.hp*p.wp*g.inC),
-			v:      make([]float32, 6*p.planeV),
-			m:      make([]float32, 6*p.planeM),
-			tail:   make([]float32, 4*g.outC),
+		if p.shared != nil {
+			return new(winoScratch)
 		}
+		np, nv, nm, nt := p.scratchFloats()
+		return &winoScratch{padded: make([]float32, np), v: make([]float32, nv), m: make([]float32, nm), tail: make([]float32, nt)}
 	}
 	return p
 }
@@ -136,9 +191,9 @@ func newWinoPlan(g *convGeom, wv, bias []float32, lo, hi float32) *winoPlan {
 // finite; when not, dst holds garbage and the caller recomputes it.
 func (p *winoPlan) run(src, dst []float32) bool {
 	g := p.g
-	s := p.pool.Get().(*winoScratch)
-	defer p.pool.Put(s)
-	// The border of s.padded stays zero: only the interior is written.
+	s := p.getScratch()
+	defer p.putScratch(s)
+	// The border of s.padded is zero: only the interior is written.
 	c := g.inC
 	n := min(g.inW, p.wp-g.padL) * c
 	for iy := 0; iy < min(g.inH, p.hp-g.padT); iy++ {

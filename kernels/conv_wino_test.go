@@ -259,3 +259,50 @@ func TestWinogradAutoChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradSharedScratch runs Winograd layers on a program Scratch
+// whose blocks hold another layer's data (NaN bytes): outputs must be
+// bit-identical to the layer's own scratch, so the padded image's border
+// is cleared wherever it is not written.
+func TestWinogradSharedScratch(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	sc := NewScratch()
+	for iter := 0; iter < 40; iter++ {
+		c := randomWinoCase(r)
+		xs := make([]float32, c.batch*c.h*c.w*c.inC)
+		for i := range xs {
+			xs[i] = float32(r.NormFloat64())
+		}
+		ws := make([]float32, c.outC*9*c.inC)
+		for i := range ws {
+			ws[i] = float32(r.NormFloat64() / math.Sqrt(float64(9*c.inC)))
+		}
+		bs := make([]float32, c.outC)
+		outH, outW := c.h, c.w
+		if c.pad == graph.PaddingValid {
+			outH, outW = c.h-2, c.w-2
+		}
+		n := c.batch * outH * outW * c.outC
+		own := c.prepare(t, ws, bs, pathWinograd)
+		if own.(*convFloat).wino == nil {
+			continue
+		}
+		want := runF32(t, own, xs, n)
+		shared := c.prepare(t, ws, bs, pathWinograd)
+		shareScratch(shared, sc)
+		// Dirty the Scratch's block as another layer would leave it.
+		b := sc.get(1 << 20)
+		for i := range *b {
+			(*b)[i] = 0xff // float32 NaN
+		}
+		sc.put(b)
+		for run := 0; run < 2; run++ {
+			got := runF32(t, shared, xs, n)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v run %d: output %d = %v on the shared Scratch, %v on its own", c, run, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -80,6 +80,9 @@ func shareScratch(k Kernel, s *Scratch) {
 	case *convFloat:
 		c.shared = s
 		c.scratch.share(s)
+		if c.wino != nil {
+			c.wino.shared = s
+		}
 	case *convInt8:
 		c.scratch.share(s)
 	case *convU8:
