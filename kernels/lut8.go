@@ -43,9 +43,10 @@ func applyLUT8(t *[256]uint8, x, y *Buffer, n int) {
 	}
 }
 
-// lookup8 sets ys[i] = t[xs[i]]: the byte-permute loop (AVX-512 VBMI) or
-// the VPSHUFB loop (AVX2) where the CPU has one, then Go, four elements
-// per iteration (the loads are independent, the loop overhead shared).
+// lookup8 sets ys[i] = t[xs[i]]: the byte-permute loop (AVX-512 VBMI),
+// the word-permute loop (AVX-512BW without VBMI) or the VPSHUFB loop
+// (AVX2) where the CPU has one, then Go, four elements per iteration (the
+// loads are independent, the loop overhead shared).
 func lookup8[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) {
 	ys = ys[:len(xs)]
 	if lookup8Vec(t, xs, ys) {

@@ -195,17 +195,27 @@ func quantizeI8Vec(c *quantizer, xs []float32, ys []int8) int {
 	return quantizeI8AVX2(&xs[0], &ys[0], n, c.scale, c.zp, c.lo, c.hi)
 }
 
+// hasLUT8W gates lookup8AVX512W, the byte lookup by word permutes for
+// AVX-512BW CPUs without VBMI (its tail mask uses BMI2's SHLX).
+var hasLUT8W = hasAVX512BW && cpu.X86.HasBMI2
+
 // lookup8Vec maps all of xs through t into ys (the same length) with the
-// vector loop when available and reports whether it did.
+// vector loop when available — VPERMI2B with VBMI, else VPERMI2W with
+// AVX-512BW — and reports whether it did.
 func lookup8Vec[X, Y ~int8 | ~uint8](t *[256]uint8, xs []X, ys []Y) bool {
-	if !hasVBMI {
+	if !hasVBMI && !hasLUT8W {
 		return false
 	}
 	if len(xs) == 0 {
 		return true
 	}
 	_ = ys[len(xs)-1]
-	// X and Y are one byte each: the loop reads and writes raw bytes.
-	lookup8AVX512(t, (*byte)(unsafe.Pointer(&xs[0])), (*byte)(unsafe.Pointer(&ys[0])), len(xs))
+	// X and Y are one byte each: the loops read and write raw bytes.
+	x, y := (*byte)(unsafe.Pointer(&xs[0])), (*byte)(unsafe.Pointer(&ys[0]))
+	if hasVBMI {
+		lookup8AVX512(t, x, y, len(xs))
+	} else {
+		lookup8AVX512W(t, x, y, len(xs))
+	}
 	return true
 }
