@@ -84,6 +84,7 @@ func main() {
 	requantRowsAVX2(true)
 	s8AVX2SegmentedFusedAll()
 	s8AVXVNNIAll()
+	s8AVX512WAll()
 	Generate()
 }
 

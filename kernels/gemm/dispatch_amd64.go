@@ -145,6 +145,9 @@ func s8Sets() []*s8Set {
 	if avxVNNIOk {
 		s = append(s, avxvnniS8Set)
 	}
+	if avx512WOk {
+		s = append(s, avx512WS8Set)
+	}
 	if avx2Ok {
 		s = append(s, avx2S8Set)
 	}

@@ -678,3 +678,183 @@ func s8AVXVNNISFXx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, 
 //
 //go:noescape
 func s8AVXVNNISFXCx6x16(nseg int, kqSeg int, a *int8, lda int, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVX512Wx6x64 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×64×2) into the 6×64 tile at c (AVX-512BW).
+//
+//go:noescape
+func s8AVX512Wx6x64(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX512WDx6x64 stores init plus the int16 pair dot products of A (6 rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×64×2) into the tile at c (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WDx6x64(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX512WSFx6x64 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFCx6x64 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFCx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFDx6x64 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFDx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFDCx6x64 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFDCx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFFx6x64 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFFx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPx6x64 is s8AVX512WSFx6x64 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPCx6x64 is s8AVX512WSFCx6x64 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPDx6x64 is s8AVX512WSFDx6x64 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPDx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPDCx6x64 is s8AVX512WSFDCx6x64 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPFx6x64 is s8AVX512WSFFx6x64 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512Wx6x32 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×32×2) into the 6×32 tile at c (AVX-512BW).
+//
+//go:noescape
+func s8AVX512Wx6x32(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX512WDx6x32 stores init plus the int16 pair dot products of A (6 rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×32×2) into the tile at c (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WDx6x32(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX512WSFx6x32 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFCx6x32 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFCx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFDx6x32 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFDx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFDCx6x32 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFDCx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFFx6x32 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFFx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPx6x32 is s8AVX512WSFx6x32 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPCx6x32 is s8AVX512WSFCx6x32 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPDx6x32 is s8AVX512WSFDx6x32 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPDx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPDCx6x32 is s8AVX512WSFDCx6x32 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPFx6x32 is s8AVX512WSFFx6x32 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512Wx6x16 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×16×2) into the 6×16 tile at c (AVX-512BW).
+//
+//go:noescape
+func s8AVX512Wx6x16(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX512WDx6x16 stores init plus the int16 pair dot products of A (6 rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×16×2) into the tile at c (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WDx6x16(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX512WSFx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFCx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFDx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFDx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFDCx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFDCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFFx6x16 stores the requantized int8 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSFFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPx6x16 is s8AVX512WSFx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPCx6x16 is s8AVX512WSFCx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPDx6x16 is s8AVX512WSFDx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPDCx6x16 is s8AVX512WSFDCx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSFPFx6x16 is s8AVX512WSFFx6x16 with row i of A at a + arows[i] bytes.
+//
+//go:noescape
+func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)

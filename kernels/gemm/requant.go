@@ -164,7 +164,7 @@ func NewRequantFP32(bias []int32, scale []float32, outZP, lo, hi int32) (*Requan
 		r.params[g*112+16+l] = int32(math.Float32bits(scale[j]))
 	}
 	r.zlh = [5]int32{outZP, lo, hi, int32(math.Float32bits(float32(lo - outZP))), int32(math.Float32bits(float32(hi - outZP)))}
-	r.wideP = r.params
+	r.wideP = padWideGroups(r.params)
 	r.setConsts8()
 	if asm := requantFP32Asm(lo > -128 || hi < 127); asm != nil {
 		r.asm, r.fast = asm, true

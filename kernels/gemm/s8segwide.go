@@ -2,7 +2,6 @@ package gemm
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 )
 
@@ -52,11 +51,17 @@ func packS8SegWideWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 	if set.format != fmtI16Pair {
 		return nil
 	}
+	// The tile whose columns n fills best (pick's score; the zmm family
+	// has 64-, 32- and 16-column tiles, the AVX2 one a single tile).
 	var kern *s8Kernel
+	best := -1.0
 	for i := range set.kernels {
-		if set.kernels[i].segWide != nil {
-			kern = &set.kernels[i]
-			break
+		k := &set.kernels[i]
+		if k.segWide == nil {
+			continue
+		}
+		if score := useful(n, k.nr) * k.weight; score > best {
+			kern, best = k, score
 		}
 	}
 	if kern == nil {
@@ -265,8 +270,8 @@ func (p *PackedS8) segRowsWideGo(m int, a []int16, start func(i int) int, segStr
 // each channel's total shift minus 32, the count of the arithmetic
 // dword shift that AVX2 does instead of a 64-bit one.
 func wideParams(fp []int32) []int32 {
-	w := slices.Clone(fp)
-	for g := 0; g < len(w); g += 112 {
+	w := padWideGroups(fp)
+	for g := 0; g < len(fp); g += 112 {
 		for l := range 16 {
 			if l%2 == 0 {
 				w[g+l] = w[g+80+l] - 32 // t
@@ -275,6 +280,18 @@ func wideParams(fp []int32) []int32 {
 			}
 		}
 	}
+	return w
+}
+
+// padWideGroups returns p (groups of 112 int32) copied and zero-padded
+// to a multiple of 4 groups: a zmm wide kernel reads the parameters of
+// all 64 columns of its sliver, also past n on a partial last one
+// (columns the driver then drops). Zero shifts and multipliers are
+// harmless there.
+func padWideGroups(p []int32) []int32 {
+	groups := (len(p)/112 + 3) / 4 * 4
+	w := make([]int32, groups*112)
+	copy(w, p)
 	return w
 }
 

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The exact int16-pair int8 kernels in zmm registers, for CPUs with
+// AVX-512F/BW/DQ but without VNNI (Intel Skylake-SP/X): the family of
+// s8AVX2 and s8AVX2SegmentedFused — A and B widened to int16 pairs along
+// k, VPMADDWD + VPADDD into int32 accumulators, exact and wrapping like
+// the reference (VPMADDUBSW would saturate) — 512 bits wide. The packing
+// (fmtI16Pair) and the init terms are the AVX2 family's, so only the
+// column count of a sliver (nr) differs.
+//
+// Every tile is 6 rows by 16·nv columns (nv = 4, 2, 1): 6·nv
+// accumulators, nv B vectors, the A broadcast and the product; 6 rows
+// keep the fused "P" kernels' row pointers in registers. BW instructions
+// have no embedded broadcast, so each row's A pair is broadcast once
+// per k step into a register, as on AVX2.
+//
+// On Skylake-SP a zmm VPMADDWD + VPADDD issues on two ports (p0, p5)
+// against three for ymm, so these kernels run ~1.3× the AVX2 ones per
+// cycle there (more on cores with full-width 512-bit units).
+
+// s8WTile returns the zmm tile of nv vectors per row.
+func s8WTile(nv int) tile { return zmmTile(6, nv) }
+
+// s8AVX512W emits the packed-panel kernel: C[i][j] = init[j] + Σ_q
+// A[q][i]·B[q][j] over int16 pairs (the signature of s8AVX2).
+func s8AVX512W(nv int) {
+	t := s8WTile(nv)
+	name := fmt.Sprintf("s8AVX512Wx%dx%d", t.mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of packed panels a (k2×%d×2) and b (k2×%d×2) into the %d×%d tile at c (AVX-512BW).", name, t.mr, 16*nv, t.mr, 16*nv))
+	k := Load(Param("k2"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	ini := Load(Param("init"), GP64())
+	SHLQ(U8(2), ldc)
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	t.initS32(ini)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
+		for v := 0; v < nv; v++ {
+			VPMADDWD(av, t.bv(v), prod)
+			VPADDD(prod, t.acc(i, v), t.acc(i, v))
+		}
+	}
+	ADDQ(U32(4*t.mr), a)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	t.storeS32(c, ldc)
+}
+
+// s8AVX512WDirect is s8AVX512W reading A unpacked (s8AVX2Direct's
+// scheme): row i is 2·k2 signed bytes at a + i·lda; each byte pair is
+// broadcast to 16 words and sign-extended to 16 int16 pairs.
+func s8AVX512WDirect(nv int) {
+	t := s8WTile(nv)
+	name := fmt.Sprintf("s8AVX512WDx%dx%d", t.mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of A (%d rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×%d×2) into the tile at c (AVX-512BW).", name, t.mr, 16*nv))
+	k := Load(Param("k2"), GP64())
+	rows, b := loadARows(t.mr, false)
+	ini := Load(Param("init"), GP64())
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	t.initS32(ini)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTW(rows.row(i, 0), av.AsY())
+		VPMOVSXBW(av.AsY(), av)
+		for v := 0; v < nv; v++ {
+			VPMADDWD(av, t.bv(v), prod)
+			VPADDD(prod, t.acc(i, v), t.acc(i, v))
+		}
+	}
+	rows.step(2)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
+}
+
+// s8AVX512WSegmentedFused is s8AVX2SegmentedFused in zmm registers: the
+// same signatures, arguments and k loop (4 pairs a pass), over a 6×16·nv
+// tile; the epilogue is the VNNI fused kernels' requantization
+// (requantFast, requantFP32) on Requant.wideP, whose slots past the
+// first 16 dwords are the fast layout's, with the clamp bounds and zero
+// point broadcast from consts8, and stores 16·nv int8 per mapped row.
+func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
+	const mr = 6
+	kind := []string{"SF", "SFD", "SFF"}[rnd]
+	if ptr {
+		kind = "SFP" + kind[2:]
+	}
+	if rnd == s8AVX2FP32 {
+		clamp = false
+	}
+	if clamp {
+		kind += "C"
+	}
+	name := fmt.Sprintf("s8AVX512W%sx%dx%d", kind, mr, 16*nv)
+	var rowAt func(i, disp int) Mem
+	var step func(bytes int)
+	var nextSegment func()
+	var b Register
+	if ptr {
+		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s is s8AVX512W%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 16*nv))
+		a := Load(Param("a"), GP64())
+		tab := Load(Param("arows"), GP64())
+		bases := make([]Register, mr)
+		for i := range bases {
+			bases[i] = GP64()
+			MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
+			ADDQ(a, bases[i])
+		}
+		koff := GP64()
+		XORQ(koff, koff)
+		b = Load(Param("b"), GP64())
+		rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
+		step = func(bytes int) { ADDQ(U32(bytes), koff) }
+		nextSegment = func() {
+			ADDQ(NewParamAddr("adj", 32), koff)
+			DECQ(NewParamAddr("nseg", 0))
+			JG(LabelRef("segment"))
+		}
+	} else {
+		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).", name, mr))
+		var rows *rowAddrs
+		rows, b = loadARows(mr, false)
+		rowAt, step = rows.row, rows.step
+		nextSegment = func() { rows.nextSegment(32) }
+	}
+	rem := "lda"
+	if ptr {
+		rem = "arows"
+	}
+	ini := Load(Param("init"), GP64())
+	t := s8WTile(nv)
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	t.initS32(ini)
+	kstep := func(u int) {
+		for v := 0; v < nv; v++ {
+			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*nv + v)}, t.bv(v))
+		}
+		for i := 0; i < mr; i++ {
+			VPBROADCASTD(rowAt(i, 4*u), av)
+			for v := 0; v < nv; v++ {
+				VPMADDWD(t.bv(v), av, prod)
+				VPADDD(prod, t.acc(i, v), t.acc(i, v))
+			}
+		}
+	}
+	const unroll = 4
+	{
+		kp, r := GP64(), GP64()
+		Load(Param("kpSeg"), kp)
+		MOVQ(kp, r)
+		SHRQ(U8(2), kp)
+		ANDQ(U8(unroll-1), r)
+		Store(kp, Param("kpSeg"))
+		Store(r, Param(rem))
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kpSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		kstep(u)
+	}
+	step(4 * unroll)
+	ADDQ(U32(64*nv*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	Load(Param(rem), k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	kstep(0)
+	step(4)
+	ADDQ(U32(64*nv), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	nextSegment()
+
+	// Epilogue: the broadcast and product registers (and a B register
+	// for double rounding's constant) are the temporaries.
+	c := Load(Param("c"), GP64())
+	tab := Load(Param("rows"), GP64())
+	prm := Load(Param("params"), GP64())
+	cst := Load(Param("consts"), GP64())
+	odd := GP32()
+	MOVL(U32(0xAAAA), odd)
+	KMOVW(odd, K5)
+	pe, po := prod, av
+	var dbl *doubleFix
+	if rnd == s8AVX2Double {
+		dbl = &doubleFix{c: t.bv(0), kE: K6, kO: K7}
+		doubleFixConst(dbl.c)
+	}
+	off := GP64()
+	mappedRows(mr, tab, off, "skip", func(i int) {
+		SARQ(U8(2), off)
+		for v := 0; v < nv; v++ {
+			x := t.acc(i, v)
+			if rnd == s8AVX2FP32 {
+				// consts8: zp at 0, the float bounds at 96 and 128.
+				requantFP32(Mem{Base: prm, Disp: 448*v + 64}, x,
+					func() { VMAXPS_BCST(Mem{Base: cst, Disp: 96}, x, x) },
+					func() { VMINPS_BCST(Mem{Base: cst, Disp: 128}, x, x) },
+					func() { VPADDD_BCST(Mem{Base: cst}, x, x) })
+			} else {
+				requantFast(prm, 448*v, x, pe, po, K5, dbl)
+				if clamp {
+					VPMAXSD_BCST(Mem{Base: cst, Disp: 32}, x, x)
+					VPMINSD_BCST(Mem{Base: cst, Disp: 64}, x, x)
+				}
+			}
+			VPMOVSDB(x, Mem{Base: c, Index: off, Scale: 1, Disp: 16 * v})
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// s8AVX512WAll emits the zmm int16-pair kernels of the three tiles:
+// packed, direct and every fused form.
+func s8AVX512WAll() {
+	for _, nv := range []int{4, 2, 1} {
+		s8AVX512W(nv)
+		s8AVX512WDirect(nv)
+		for _, ptr := range []bool{false, true} {
+			for _, rnd := range []s8AVX2Rounding{s8AVX2Single, s8AVX2Double} {
+				s8AVX512WSegmentedFused(nv, rnd, false, ptr)
+				s8AVX512WSegmentedFused(nv, rnd, true, ptr)
+			}
+			s8AVX512WSegmentedFused(nv, s8AVX2FP32, false, ptr)
+		}
+	}
+}
