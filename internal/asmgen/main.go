@@ -85,6 +85,7 @@ func main() {
 	s8AVX2SegmentedFusedAll()
 	s8AVXVNNIAll()
 	s8AVX512WAll()
+	s8AVX2RowAll()
 	Generate()
 }
 

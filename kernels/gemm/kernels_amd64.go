@@ -868,3 +868,23 @@ func s8AVX512Wx1x64(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
 //
 //go:noescape
 func s8AVX512WDx1x64(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)
+
+// s8AVX2Rx1x16 stores init plus the int16 pair dot products of the packed A panel a (k2×1×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 1×16 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX2Rx1x16(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX2Rx2x16 stores init plus the int16 pair dot products of the packed A panel a (k2×2×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 2×16 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX2Rx2x16(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX2Rx3x16 stores init plus the int16 pair dot products of the packed A panel a (k2×3×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 3×16 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX2Rx3x16(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX2Rx4x16 stores init plus the int16 pair dot products of the packed A panel a (k2×4×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 4×16 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX2Rx4x16(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)

@@ -22,13 +22,17 @@ var s8Pool = sync.Pool{New: func() any { return new([]int16) }}
 // packed once for a kernel family, with per-row sums for the zero-point
 // compensation. It is read-only after PackS8 and safe for concurrent Mul.
 type PackedS8 struct {
-	set    *s8Set
-	kern   *s8Kernel
-	n, k   int
-	kq     int     // k in groups of set.format.group(), rounded up
-	np     int     // n rounded up to kern.nr
-	u8     []int8  // fmtU8Quad panels: slivers of kq×nr×4
-	i16    []int16 // fmtI16Pair panels: slivers of kq×nr×2
+	set  *s8Set
+	kern *s8Kernel
+	n, k int
+	kq   int     // k in groups of set.format.group(), rounded up
+	np   int     // n rounded up to kern.nr
+	u8   []int8  // fmtU8Quad panels: slivers of kq×nr×4
+	i16  []int16 // fmtI16Pair panels: slivers of kq×nr×2
+	// i8, when set, holds the weights for the few-row kernels rk
+	// (s8row.go): int8 slivers of kq×16×2; u8 and i16 are then nil.
+	i8     []int8
+	rk     *s8RowKernels
 	rowSum []int32 // Σ_p B[j][p] per weight row, zero padded to np
 	// seg > 0 marks PackS8Segmented weights; segQ > 0 means the panels
 	// hold each segment padded to segQ groups of 4 (for kern.seg).
@@ -62,6 +66,9 @@ func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 		panic(fmt.Sprintf("gemm: PackS8: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
+	if set.rows != nil && m <= set.rows.max() {
+		return packS8RowsWith(set, m, b, n, k, ldb)
+	}
 	kern := set.pick(m, n)
 	g := set.format.group()
 	nr := kern.nr
@@ -148,6 +155,14 @@ func (p *PackedS8) mulThreads(threads, m int, a []int8, lda int, aOffset int32, 
 	initp := p.initFor(aOffset)
 	defer i32Pool.Put(initp)
 	init := *initp
+	if p.i8 != nil {
+		if threads <= 1 || m <= p.rk.max() {
+			p.runRows(0, m, a, lda, init, c, ldc)
+			return
+		}
+		parallelRows(threads, m, p.rk.max(), func(r0, r1 int) { p.runRows(r0, r1, a, lda, init, c, ldc) })
+		return
+	}
 	if threads <= 1 || m <= p.kern.mr {
 		p.runAny(0, m, a, lda, init, c, ldc)
 		return
