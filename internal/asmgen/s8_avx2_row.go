@@ -27,31 +27,43 @@ import (
 // s8AVX2RowMax is the most rows one call of the few-row kernels covers.
 const s8AVX2RowMax = 4
 
-// s8AVX2RowAll emits the few-row kernels for 1..s8AVX2RowMax rows.
+// s8AVX2RowAll emits the few-row kernels for 1..s8AVX2RowMax rows: the
+// AVX2 ones (16 columns) and the AVX-512BW ones (s8AVX512WRx{h}x64, the
+// same loop in zmm registers over 64 columns, 128 weight bytes a step).
 func s8AVX2RowAll() {
 	for h := 1; h <= s8AVX2RowMax; h++ {
-		s8AVX2Row(h)
+		s8AVX2Row(h, false)
+	}
+	for h := 1; h <= s8AVX2RowMax; h++ {
+		s8AVX2Row(h, true)
 	}
 }
 
-// s8AVX2Row emits s8AVX2Rx{h}x16.
-func s8AVX2Row(h int) {
-	const nv, unroll = 2, 4
-	name := fmt.Sprintf("s8AVX2Rx%dx16", h)
+// s8AVX2Row emits s8AVX2Rx{h}x16, or with zmm s8AVX512WRx{h}x64.
+func s8AVX2Row(h int, zmm bool) {
+	const unroll = 4
+	nv, t, name := 2, ymmTile(h, 2), fmt.Sprintf("s8AVX2Rx%dx16", h)
+	if zmm {
+		nv, t, name = 4, zmmTile(h, 4), fmt.Sprintf("s8AVX512WRx%dx64", h)
+	}
+	nr := 8 * nv // columns: each vector holds 8 (ymm) or 16 (zmm)
+	if zmm {
+		nr = 16 * nv
+	}
+	vb := nr * 2 / nv // weight bytes one VPMOVSXBW reads
 	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of the packed A panel a (k2×%d×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the %d×16 tile at c (row stride ldc int32).", name, h, h))
+	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of the packed A panel a (k2×%d×2 int16) and the int8 panel b (k2×%d×2, sign-extended on load) into the %d×%d tile at c (row stride ldc int32).", name, h, nr, h, nr))
 	k := Load(Param("k2"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	ini := Load(Param("init"), GP64())
-	t := ymmTile(h, nv)
 	t.check(2)
 	av, prod := t.next(0), t.next(1)
 	t.initS32(ini)
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
-			VPMOVSXBW(Mem{Base: b, Disp: 32*u + 16*v}, t.bv(v))
+			VPMOVSXBW(Mem{Base: b, Disp: 2*nr*u + vb*v}, t.bv(v))
 		}
 		for i := 0; i < h; i++ {
 			VPBROADCASTD(Mem{Base: a, Disp: 4 * (u*h + i)}, av)
@@ -72,7 +84,7 @@ func s8AVX2Row(h int) {
 		step(u)
 	}
 	ADDQ(U32(4*h*unroll), a)
-	ADDQ(U32(32*unroll), b)
+	ADDQ(U32(2*nr*unroll), b)
 	DECQ(q)
 	JNE(LabelRef("loop"))
 	Label("rest")
@@ -80,7 +92,7 @@ func s8AVX2Row(h int) {
 	JE(LabelRef("store"))
 	step(0)
 	ADDQ(U32(4*h), a)
-	ADDQ(U32(32), b)
+	ADDQ(U32(2*nr), b)
 	DECQ(k)
 	JMP(LabelRef("rest"))
 	Label("store")

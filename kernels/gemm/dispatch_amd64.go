@@ -121,9 +121,7 @@ var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{
 		double: [2]s8SegWideFn{s8AVX2SFDx6x16, s8AVX2SFDCx6x16}, fp32: s8AVX2SFFx6x16,
 		pSingle: [2]s8SegWidePFn{s8AVX2SFPx6x16, s8AVX2SFPCx6x16},
 		pDouble: [2]s8SegWidePFn{s8AVX2SFPDx6x16, s8AVX2SFPDCx6x16}, pFP32: s8AVX2SFPFx6x16}},
-	// A dense layer at batch 1 to 4 streams int8 weights through the
-	// few-row kernels (s8row.go) instead of int16 panels through 6 rows.
-}, rows: &s8RowKernels{name: "avx2r", fn: []s8RowFn{s8AVX2Rx1x16, s8AVX2Rx2x16, s8AVX2Rx3x16, s8AVX2Rx4x16}}}
+}}
 
 // f32Sets lists the float32 kernel families this CPU can run, fastest
 // first; the portable Go family is always last.

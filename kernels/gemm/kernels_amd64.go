@@ -888,3 +888,23 @@ func s8AVX2Rx3x16(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
 //
 //go:noescape
 func s8AVX2Rx4x16(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX512WRx1x64 stores init plus the int16 pair dot products of the packed A panel a (k2×1×2 int16) and the int8 panel b (k2×64×2, sign-extended on load) into the 1×64 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX512WRx1x64(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX512WRx2x64 stores init plus the int16 pair dot products of the packed A panel a (k2×2×2 int16) and the int8 panel b (k2×64×2, sign-extended on load) into the 2×64 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX512WRx2x64(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX512WRx3x64 stores init plus the int16 pair dot products of the packed A panel a (k2×3×2 int16) and the int8 panel b (k2×64×2, sign-extended on load) into the 3×64 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX512WRx3x64(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8AVX512WRx4x64 stores init plus the int16 pair dot products of the packed A panel a (k2×4×2 int16) and the int8 panel b (k2×64×2, sign-extended on load) into the 4×64 tile at c (row stride ldc int32).
+//
+//go:noescape
+func s8AVX512WRx4x64(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)

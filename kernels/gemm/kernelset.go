@@ -191,10 +191,6 @@ type s8Set struct {
 	name    string
 	format  s8Format
 	kernels []s8Kernel
-	// rows, when set, are the int16-pair family's few-row kernels over
-	// int8 weights (s8row.go): PackS8Rows with at most rows.max() rows
-	// packs for them instead of the tiles.
-	rows *s8RowKernels
 }
 
 // useful is the fraction of x rounded up to a multiple of tile that is
@@ -222,7 +218,7 @@ func (s *s8Set) pick(m, n int) *s8Kernel {
 var goF32Set = &f32Set{name: "go", kernels: []f32Kernel{{name: "go4x4", mr: 4, nr: 4, weight: 1, fn: goF32Kernel4x4}}}
 
 // goS8Set is the portable int8 kernel family.
-var goS8Set = &s8Set{name: "go", format: fmtI16Pair, kernels: []s8Kernel{{name: "go4x4", mr: 4, nr: 4, weight: 1, fn: goS8Kernel4x4}}, rows: goS8Rows}
+var goS8Set = &s8Set{name: "go", format: fmtI16Pair, kernels: []s8Kernel{{name: "go4x4", mr: 4, nr: 4, weight: 1, fn: goS8Kernel4x4}}}
 
 // goF32Kernel4x4 is the plain-Go micro-kernel: 16 scalar accumulators that
 // the compiler keeps in registers.

@@ -66,8 +66,8 @@ func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 		panic(fmt.Sprintf("gemm: PackS8: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	if set.rows != nil && m <= set.rows.max() {
-		return packS8RowsWith(set, m, b, n, k, ldb)
+	if rk := s8RowsFor(set); rk != nil && m <= rk.max() {
+		return packS8RowsWith(set, rk, m, b, n, k, ldb)
 	}
 	kern := set.pick(m, n)
 	g := set.format.group()

@@ -15,19 +15,17 @@ import (
 // s8_avx2_row.go in internal/asmgen). The int32 sums are exact and wrap,
 // so the results are bit-identical to the tile path's and GemmS8Ref's.
 
-// s8RowNR is the columns of one few-row kernel call.
-const s8RowNR = 16
-
 // s8RowFn stores init[j] plus the int16-pair dot products of the packed
 // A panel a (k2 steps of h rows × 2 int16) and the int8 panel b (k2
-// steps of 16 columns × 2 int8) into the h×16 tile at c (row stride ldc
+// steps of nr columns × 2 int8) into the h×nr tile at c (row stride ldc
 // int32).
 type s8RowFn func(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
 
 // s8RowKernels are an int16-pair family's few-row kernels: fn[h-1]
-// covers h rows, for h up to len(fn).
+// covers h rows by nr columns, for h up to len(fn).
 type s8RowKernels struct {
 	name string
+	nr   int
 	fn   []s8RowFn
 }
 
@@ -39,46 +37,47 @@ func (r *s8RowKernels) max() int { return len(r.fn) }
 // the reference the assembly ones are tested against). They stop at two
 // rows: the plain-Go loop reads the weights once per row, so from three
 // rows on the 4×4 tile is faster (BenchmarkPackedS8Rows/go).
-var goS8Rows = &s8RowKernels{name: "go", fn: []s8RowFn{goS8Row(1), goS8Row(2)}}
+var goS8Rows = &s8RowKernels{name: "go", nr: 16, fn: []s8RowFn{goS8Row(1, 16), goS8Row(2, 16)}}
 
-// goS8Row returns the plain-Go few-row kernel for h rows.
-func goS8Row(h int) s8RowFn {
+// goS8Row returns the plain-Go few-row kernel for h rows by nr columns.
+func goS8Row(h, nr int) s8RowFn {
 	return func(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32) {
 		as := unsafe.Slice(a, 2*h*k2)
-		bs := unsafe.Slice(b, 2*s8RowNR*k2)
-		in := unsafe.Slice(init, s8RowNR)
-		cs := unsafe.Slice(c, (h-1)*ldc+s8RowNR)
+		bs := unsafe.Slice(b, 2*nr*k2)
+		in := unsafe.Slice(init, nr)
+		cs := unsafe.Slice(c, (h-1)*ldc+nr)
+		acc := make([]int32, nr)
 		for i := 0; i < h; i++ {
-			var acc [s8RowNR]int32
-			copy(acc[:], in)
+			copy(acc, in)
 			for q := 0; q < k2; q++ {
 				x0, x1 := int32(as[2*(q*h+i)]), int32(as[2*(q*h+i)+1])
-				bp := bs[q*2*s8RowNR : (q+1)*2*s8RowNR]
+				bp := bs[q*2*nr : (q+1)*2*nr]
 				for j := range acc {
 					acc[j] += x0*int32(bp[2*j]) + x1*int32(bp[2*j+1])
 				}
 			}
-			copy(cs[i*ldc:i*ldc+s8RowNR], acc[:])
+			copy(cs[i*ldc:i*ldc+nr], acc)
 		}
 	}
 }
 
-// packS8RowsWith packs b for set's few-row kernels: int8 panels of
-// 16-column slivers, k2 = ⌈k/2⌉ steps of 16 × 2 values each, zero padded
+// packS8RowsWith packs b for set's few-row kernels rk: int8 panels of
+// nr-column slivers, k2 = ⌈k/2⌉ steps of nr × 2 values each, zero padded
 // past k and n.
-func packS8RowsWith(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
-	p := &PackedS8{set: set, kern: set.pick(m, n), n: n, k: k, kq: (k + 1) / 2, rk: set.rows}
-	p.np = (n + s8RowNR - 1) / s8RowNR * s8RowNR
+func packS8RowsWith(set *s8Set, rk *s8RowKernels, m int, b []int8, n, k, ldb int) *PackedS8 {
+	p := &PackedS8{set: set, kern: set.pick(m, n), n: n, k: k, kq: (k + 1) / 2, rk: rk}
+	nr := p.rk.nr
+	p.np = (n + nr - 1) / nr * nr
 	p.rowSum = make([]int32, p.np)
 	p.i8 = make([]int8, p.np*p.kq*2)
-	slv := p.kq * 2 * s8RowNR
+	slv := p.kq * 2 * nr
 	for j := 0; j < n; j++ {
 		row := b[j*ldb : j*ldb+k]
-		d := p.i8[j/s8RowNR*slv+j%s8RowNR*2:]
+		d := p.i8[j/nr*slv+j%nr*2:]
 		var sum int32
 		for t, v := range row {
 			sum += int32(v)
-			d[t/2*2*s8RowNR+t%2] = v
+			d[t/2*2*nr+t%2] = v
 		}
 		p.rowSum[j] = sum
 	}
@@ -87,21 +86,21 @@ func packS8RowsWith(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 
 // runRows computes rows r0..r1 of C with the few-row kernels: blocks of
 // up to max rows, each widened to an int16-pair panel (zero past k) and
-// multiplied by every 16-column sliver; a partial last sliver goes
+// multiplied by every nr-column sliver; a partial last sliver goes
 // through a tile.
 func (p *PackedS8) runRows(r0, r1 int, a []int8, lda int, init []int32, c []int32, ldc int) {
 	rk, kq := p.rk, p.kq
-	hmax := rk.max()
+	hmax, nr := rk.max(), rk.nr
 	apan := hmax * kq * 2
-	need := apan + 2*hmax*s8RowNR
+	need := apan + 2*hmax*nr
 	bufp := s8Pool.Get().(*[]int16)
 	if cap(*bufp) < need {
 		*bufp = make([]int16, need)
 	}
 	defer s8Pool.Put(bufp)
 	buf := (*bufp)[:need]
-	tile := unsafe.Slice((*int32)(unsafe.Pointer(&buf[apan])), hmax*s8RowNR)
-	slv := kq * 2 * s8RowNR
+	tile := unsafe.Slice((*int32)(unsafe.Pointer(&buf[apan])), hmax*nr)
+	slv := kq * 2 * nr
 	full := p.k / 2
 	for i0 := r0; i0 < r1; i0 += hmax {
 		h := min(hmax, r1-i0)
@@ -118,16 +117,16 @@ func (p *PackedS8) runRows(r0, r1 int, a []int8, lda int, init []int32, c []int3
 			}
 		}
 		fn := rk.fn[h-1]
-		for js := 0; js*s8RowNR < p.n; js++ {
-			j0 := js * s8RowNR
-			w := min(s8RowNR, p.n-j0)
-			if w == s8RowNR {
+		for js := 0; js*nr < p.n; js++ {
+			j0 := js * nr
+			w := min(nr, p.n-j0)
+			if w == nr {
 				fn(kq, &d[0], &p.i8[js*slv], &c[i0*ldc+j0], ldc, &init[j0])
 				continue
 			}
-			fn(kq, &d[0], &p.i8[js*slv], &tile[0], s8RowNR, &init[j0])
+			fn(kq, &d[0], &p.i8[js*slv], &tile[0], nr, &init[j0])
 			for r := 0; r < h; r++ {
-				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+w], tile[r*s8RowNR:r*s8RowNR+w])
+				copy(c[(i0+r)*ldc+j0:(i0+r)*ldc+j0+w], tile[r*nr:r*nr+w])
 			}
 		}
 	}

@@ -5,13 +5,19 @@ import (
 	"testing"
 )
 
-// rowSets returns the int8 families with few-row kernels, plus the
-// portable family running the plain-Go kernels.
-func rowSets() []*s8Set {
-	var out []*s8Set
+// rowSet is an int8 family with its few-row kernels.
+type rowSet struct {
+	*s8Set
+	rows *s8RowKernels
+}
+
+// rowSets returns the int8 families with few-row kernels (the portable
+// family's are the plain-Go ones).
+func rowSets() []rowSet {
+	var out []rowSet
 	for _, s := range s8Sets() {
-		if s.rows != nil {
-			out = append(out, s)
+		if rk := s8RowsFor(s); rk != nil {
+			out = append(out, rowSet{s, rk})
 		}
 	}
 	return out
@@ -29,18 +35,18 @@ func TestS8RowKernelsMatchGo(t *testing.T) {
 				for i := range a {
 					a[i] = int16(r.Uint32())
 				}
-				b := randI8(r, 2*s8RowNR*k2+1)
-				init := make([]int32, s8RowNR)
+				b := randI8(r, 2*s.rows.nr*k2+1)
+				init := make([]int32, s.rows.nr)
 				for j := range init {
 					init[j] = int32(r.Uint32())
 				}
-				const ldc = s8RowNR + 3
+				ldc := s.rows.nr + 3
 				got, want := make([]int32, h*ldc), make([]int32, h*ldc)
 				for i := range got {
 					got[i], want[i] = -7, -7
 				}
 				s.rows.fn[h-1](k2, &a[0], &b[0], &got[0], ldc, &init[0])
-				goS8Row(h)(k2, &a[0], &b[0], &want[0], ldc, &init[0])
+				goS8Row(h, s.rows.nr)(k2, &a[0], &b[0], &want[0], ldc, &init[0])
 				for i := range got {
 					if got[i] != want[i] {
 						t.Fatalf("%s h=%d k2=%d: c[%d] = %d, Go kernel %d", s.rows.name, h, k2, i, got[i], want[i])
@@ -61,7 +67,7 @@ func TestPackS8RowsMatchesRef(t *testing.T) {
 			for _, n := range []int{1, 3, 15, 16, 17, 33, 64, 67} {
 				packRows := 1 + r.IntN(s.rows.max())
 				b := randI8(r, n*k)
-				p := packS8With(s, packRows, b, n, k, k)
+				p := packS8With(s.s8Set, packRows, b, n, k, k)
 				if p.i8 == nil || p.i16 != nil || p.u8 != nil {
 					t.Fatalf("%s: PackS8Rows(%d) did not pack int8 weights", s.name, packRows)
 				}
@@ -96,7 +102,7 @@ func TestPackS8RowsRequant(t *testing.T) {
 			for _, sh := range [][2]int{{3200, 256}, {77, 33}, {1, 5}, {128, 30}} {
 				k, n := sh[0], sh[1]
 				b := randI8(r, n*k)
-				p := packS8With(s, 1, b, n, k, k)
+				p := packS8With(s.s8Set, 1, b, n, k, k)
 				bias, mult, shift := make([]int32, n), make([]int32, n), make([]int, n)
 				for j := range n {
 					bias[j] = int32(r.IntN(1<<16)) - 1<<15
@@ -134,8 +140,8 @@ func TestPackS8RowsHalvesWeights(t *testing.T) {
 	const n, k = 256, 3200
 	b := randI8(r, n*k)
 	for _, s := range rowSets() {
-		few := packS8With(s, 1, b, n, k, k)
-		tiles := packS8With(s, 64, b, n, k, k)
+		few := packS8With(s.s8Set, 1, b, n, k, k)
+		tiles := packS8With(s.s8Set, 64, b, n, k, k)
 		fewB := len(few.i8)
 		tileB := len(tiles.i16)*2 + len(tiles.u8)
 		if fewB*2 > tileB {
@@ -157,7 +163,7 @@ func BenchmarkPackedS8Rows(b *testing.B) {
 				if form == "tiles" {
 					pr = 1 << 20
 				}
-				if form == "rows" && (s.rows == nil || m > s.rows.max()) {
+				if rk := s8RowsFor(s); form == "rows" && (rk == nil || m > rk.max()) {
 					continue
 				}
 				p := packS8With(s, pr, w, n, k, k)
