@@ -396,6 +396,9 @@ type convInt8 struct {
 	// first, when set, runs the direct first-layer kernel
 	// (conv_first_s8.go) instead of any of the above.
 	first *firstS8
+	// wino, when set, runs the exact integer Winograd form
+	// (conv_wino_s8.go) instead of any of the above.
+	wino *winoS8Plan
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -425,6 +428,11 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 	k := &convInt8{op: op, g: g, inZP: zpIn, rq: rq}
 	if path == pathAuto || path == pathFirst {
 		if k.first = newFirstS8(g, wv, zpIn, rq); k.first != nil {
+			return k, nil
+		}
+	}
+	if winoS8Applies(g) && (path == pathWinograd || path == pathAuto && winoS8Worthwhile(g, rq)) {
+		if k.wino = newWinoS8Plan(g, wv, zpIn, rq); k.wino != nil {
 			return k, nil
 		}
 	}
@@ -504,6 +512,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	if c.first != nil {
 		c.first.run(g, batch, src, dst, convFirstS8Tile)
+		return nil
+	}
+	if c.wino != nil {
+		c.wino.run(batch, src, dst)
 		return nil
 	}
 	if c.fused != nil {

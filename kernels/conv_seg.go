@@ -62,7 +62,7 @@ const (
 	pathAuto      convPath = iota // segmented when applicable and worthwhile
 	pathIm2col                    // always im2col
 	pathSegmented                 // segmented whenever applicable
-	pathWinograd                  // float: Winograd F(4,3) whenever applicable (conv_wino.go)
+	pathWinograd                  // Winograd F(4,3) whenever applicable (float: conv_wino.go, int8: conv_wino_s8.go)
 	pathFirst                     // int8: the direct first-layer kernel (conv_first_s8.go); tests force it where it applies
 	pathFirstF32                  // float: the direct few-channel kernel whenever applicable (conv_first_f32.go)
 )

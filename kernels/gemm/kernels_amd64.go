@@ -619,6 +619,11 @@ func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int1
 //go:noescape
 func widenS8AVX2(n int, dst *int16, src *int8)
 
+// s8AVX2SI16x6x16 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×16 tile at c (row stride ldc elements).
+//
+//go:noescape
+func s8AVX2SI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+
 // s8AVXVNNIx6x16 stores init plus the u8×s8 dot products of packed panels a (k4×6×4) and b (k4×16×4) into the 6×16 tile at c (AVX-VNNI).
 //
 //go:noescape

@@ -1,0 +1,253 @@
+package kernels
+
+import (
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// Exact integer Winograd F(4,3) for int8 3×3 stride-1 convolutions, on
+// CPUs whose int8 kernels multiply int16 pairs (AVX2 without VNNI):
+// there a 3×3 conv already runs at VPMADDWD's peak, and only fewer
+// multiplies make it faster. It is conv_wino.go's 1-D scheme — six
+// segmented GEMMs (seg = inC, K = 3·inC) over transformed rows, then the
+// output transform — in integers, bit for bit the direct sum:
+//
+//   - the input transform Bᵀ·d runs on the raw int8 image padded with the
+//     input zero point (so every tap sees x, and the zero-point term is
+//     the uniform −zp·Σw); Bᵀ's rows have absolute sums ≤ 10, so
+//     |v| ≤ 1280 fits int16;
+//   - the filters are transformed by 24·G, which is integer: |u| ≤
+//     24·127 = 3048 fits int16;
+//   - the products run on the int16-pair kernels (gemm.PackedI16) and
+//     everything after is int32 arithmetic that wraps: ring arithmetic
+//     mod 2³², in which the output transform Aᵀ gives 24·Σ x·w exactly.
+//     Whenever the true 24·Σ x·w fits int32 — checked per layer at
+//     prepare: 24·128·max_o Σ|w_o| < 2³¹ — that is the int32 value, and
+//     dividing it by 24 is exact (a shift by 3, then a multiply by 3's
+//     inverse mod 2³²);
+//   - then the direct path's epilogue: −zp·Σw, bias, requantization in
+//     the layer's rounding, activation clamp (requant.rowsInt8).
+
+// winoS8Plan is the Winograd form of one int8 convolution.
+type winoS8Plan struct {
+	g      *convGeom
+	tiles  int // output tiles per row, ⌈outW/4⌉
+	wp, hp int // padded input width 4·tiles+2 and height outH+2
+	rows   int // output rows per block
+	planeV int // int16 elements of one transformed-input plane (rows+2 rows)
+	planeM int // int32 elements of one product plane (rows·tiles rows)
+	u      [6]*gemm.PackedI16
+	corr   []int32 // −zp·Σw per output channel
+	zp     int8
+	rq     *requant
+	pool   freeList // *winoS8Scratch
+}
+
+// winoS8Scratch is one Run's padded image, transformed input, products
+// and the accumulators of one block of output rows.
+type winoS8Scratch struct {
+	padded []int8
+	v      []int16
+	m, acc []int32
+}
+
+// winoG24 is 24·G, the integer filter transform of F(4,3).
+var winoG24 = [6][3]int32{
+	{6, 0, 0},
+	{-4, -4, -4},
+	{-4, 4, -4},
+	{1, 2, 4},
+	{1, -2, 4},
+	{0, 0, 24},
+}
+
+// winoS8BlockBytes bounds the transformed input, products and
+// accumulators of one block of output rows (L2-resident).
+const winoS8BlockBytes = 128 << 10
+
+// winoS8MaxAbsSum bounds Σ|w| of an output channel: the largest |24·Σ x·w|
+// with |x| ≤ 128 must stay below 2³¹.
+const winoS8MaxAbsSum = (1<<31 - 1) / (24 * 128)
+
+// winoS8Applies reports whether g can run as integer F(4,3): winoApplies'
+// geometry (3×3, stride 1, undilated, padding the padded image covers).
+func winoS8Applies(g *convGeom) bool { return winoApplies(g) }
+
+// winoS8Worthwhile is pathAuto's choice: the CPU's own int8 kernels are
+// the int16-pair ones with a vector segmented int16 kernel, the
+// requantization has its vector form, the vector transforms and the
+// 16-column tiles have channels to work on (seed-cnn's 3-channel conv0
+// measured 0.045 → 0.082 ms), and the padded last tile wastes
+// little (6·⌈outW/4⌉ products per row and 3 input rows where the direct
+// conv does 9·outW/3: at most 70% of the direct multiplies).
+func winoS8Worthwhile(g *convGeom, rq *requant) bool {
+	if !gemm.I16Native() || rq.fast == nil || g.inC < 16 || g.outC < 16 {
+		return false
+	}
+	tiles := (g.outW + 3) / 4
+	return 2*tiles*10 <= 7*g.outW
+}
+
+// newWinoS8Plan transforms and packs the weights wv (OHWI), or returns
+// nil when a channel's Σ|w| could overflow the int32 sums.
+func newWinoS8Plan(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan {
+	p := &winoS8Plan{g: g, tiles: (g.outW + 3) / 4, hp: g.outH + 2, zp: int8(zp), rq: rq}
+	k9 := 9 * g.inC
+	p.corr = make([]int32, g.outC)
+	for o := range g.outC {
+		var abs, sum int64
+		for _, w := range wv[o*k9 : (o+1)*k9] {
+			abs += int64(max(int32(w), -int32(w)))
+			sum += int64(w)
+		}
+		if abs > winoS8MaxAbsSum {
+			return nil
+		}
+		p.corr[o] = int32(-int64(zp) * sum)
+	}
+	p.wp = 4*p.tiles + 2
+	// Bytes per output row: 6 planes of int16 inputs and int32 products
+	// per tile, the accumulators of 4 pixels per tile.
+	perRow := 6*p.tiles*(2*g.inC+4*g.outC) + 16*p.tiles*g.outC
+	p.rows = max(1, min(g.outH, winoS8BlockBytes/perRow))
+	p.planeV = (p.rows + 2) * p.tiles * g.inC
+	p.planeM = p.rows * p.tiles * g.outC
+	k := 3 * g.inC
+	u := make([]int16, g.outC*k)
+	for xi := range 6 {
+		for o := range g.outC {
+			for ky := range 3 {
+				for c := range g.inC {
+					var s int32
+					for kx := range 3 {
+						s += winoG24[xi][kx] * int32(wv[((o*3+ky)*3+kx)*g.inC+c])
+					}
+					u[o*k+ky*g.inC+c] = int16(s)
+				}
+			}
+		}
+		p.u[xi] = gemm.PackI16Segmented(u, g.outC, k, k, g.inC)
+	}
+	p.pool.New = func() any {
+		s := &winoS8Scratch{
+			padded: make([]int8, p.hp*p.wp*g.inC),
+			v:      make([]int16, 6*p.planeV),
+			m:      make([]int32, 6*p.planeM),
+			acc:    make([]int32, p.rows*4*p.tiles*g.outC),
+		}
+		// The border keeps the zero point: run writes only the interior.
+		for i := range s.padded {
+			s.padded[i] = p.zp
+		}
+		return s
+	}
+	return p
+}
+
+// run convolves a batch of images src into dst.
+func (p *winoS8Plan) run(batch int, src, dst []int8) {
+	g := p.g
+	s := p.pool.Get().(*winoS8Scratch)
+	defer p.pool.Put(s)
+	c := g.inC
+	inImg := g.inH * g.inW * c
+	outRow := g.outW * g.outC
+	rowV, rowM := p.tiles*c, p.tiles*g.outC
+	n := min(g.inW, p.wp-g.padL) * c
+	for b := range batch {
+		img := src[b*inImg : (b+1)*inImg]
+		for iy := 0; iy < min(g.inH, p.hp-g.padT); iy++ {
+			o := ((iy+g.padT)*p.wp + g.padL) * c
+			copy(s.padded[o:o+n], img[iy*g.inW*c:])
+		}
+		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+		for y0 := 0; y0 < g.outH; y0 += p.rows {
+			rows := min(p.rows, g.outH-y0)
+			for r := range rows + 2 {
+				winoInS8(s.v[r*rowV:], p.planeV, s.padded[(y0+r)*p.wp*c:], p.tiles, c)
+			}
+			m := rows * p.tiles
+			for xi := range p.u {
+				p.u[xi].MulSegmented(m, s.v[xi*p.planeV:], c, rowV, s.m[xi*p.planeM:], g.outC)
+			}
+			for r := range rows {
+				winoOutS8(s.acc[r*outRow:(r+1)*outRow], s.m[r*rowM:], p.planeM, p.tiles, g.outW, g.outC, p.corr)
+			}
+			p.rq.rowsInt8(out[y0*outRow:(y0+rows)*outRow], s.acc[:rows*outRow], rows*g.outW)
+		}
+	}
+}
+
+// winoInS8 transforms tiles tiles of one padded int8 row src (C channels
+// per pixel, tile tx at pixel 4·tx) into plane ξ of dst at tile tx's
+// row: dst[ξ·plane + tx·C + c] = (Bᵀ·d)[ξ].
+func winoInS8(dst []int16, plane int, src []int8, tiles, C int) {
+	_ = dst[5*plane+tiles*C-1]
+	_ = src[(4*tiles+2)*C-1]
+	cv := winoInS8Vec(dst, plane, src, tiles, C)
+	if cv < C {
+		winoInS8Go(dst, plane, src, tiles, C, cv)
+	}
+}
+
+// winoInS8Go is winoInS8's plain-Go loop for channels c0..C−1.
+func winoInS8Go(dst []int16, plane int, src []int8, tiles, C, c0 int) {
+	for tx := range tiles {
+		s := src[4*tx*C : (4*tx+6)*C]
+		d := dst[tx*C:]
+		for c := c0; c < C; c++ {
+			d0, d1, d2, d3, d4, d5 := int16(s[c]), int16(s[C+c]), int16(s[2*C+c]), int16(s[3*C+c]), int16(s[4*C+c]), int16(s[5*C+c])
+			d[c] = 4*d0 - 5*d2 + d4
+			d[5*plane+c] = 4*d1 - 5*d3 + d5
+			t0, t1 := d4-4*d2, d3-4*d1
+			d[plane+c] = t0 + t1
+			d[2*plane+c] = t0 - t1
+			t2, t3 := d4-d2, 2*(d3-d1)
+			d[3*plane+c] = t2 + t3
+			d[4*plane+c] = t2 - t3
+		}
+	}
+}
+
+// winoOutS8 turns one output row's products (tile tx's product ξ at
+// src[ξ·plane + tx·N + c]) into the accumulators Σ w·(x − zp) of its
+// outW pixels of N channels at dst: Aᵀ·m = 24·Σ w·x (mod 2³²), divided
+// exactly by 24, plus corr = −zp·Σw.
+func winoOutS8(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
+	_ = src[5*plane+tiles*N-1]
+	_ = dst[outW*N-1]
+	corr = corr[:N]
+	full := outW / 4
+	cv := 0
+	if full > 0 {
+		cv = winoOutS8Vec(dst, src, plane, full, N, corr)
+		if cv < N {
+			winoOutS8Go(dst, src, plane, 0, full, 4, N, corr, cv)
+		}
+	}
+	if full < tiles {
+		winoOutS8Go(dst, src, plane, full, tiles, outW-4*full, N, corr, 0)
+	}
+}
+
+// winoOutS8Go is winoOutS8's plain-Go loop for tiles t0..t1−1 (w pixels
+// each, w < 4 only for the last) and channels c0..N−1.
+func winoOutS8Go(dst, src []int32, plane, t0, t1, w, N int, corr []int32, c0 int) {
+	for tx := t0; tx < t1; tx++ {
+		s := src[tx*N:]
+		d := dst[4*tx*N : (4*tx+w)*N]
+		for c := c0; c < N; c++ {
+			m0, m1, m2, m3, m4, m5 := s[c], s[plane+c], s[2*plane+c], s[3*plane+c], s[4*plane+c], s[5*plane+c]
+			a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
+			y := [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
+			for i := range w {
+				d[i*N+c] = div24(y[i]) + corr[c]
+			}
+		}
+	}
+}
+
+// inv3 is 3's multiplicative inverse mod 2³² (3·0xAAAAAAAB = 2³³ + 1).
+const inv3 = -0x55555555 // 0xAAAAAAAB as int32
+
+// div24 divides a multiple of 24 by 24 exactly (wrapping int32).
+func div24(y int32) int32 { return (y >> 3) * inv3 }
