@@ -29,7 +29,9 @@ const s8AVX2RowMax = 4
 
 // s8AVX2RowAll emits the few-row kernels for 1..s8AVX2RowMax rows: the
 // AVX2 ones (16 columns) and the AVX-512BW ones (s8AVX512WRx{h}x64, the
-// same loop in zmm registers over 64 columns, 128 weight bytes a step).
+// same loop in zmm registers over 64 columns, 128 weight bytes a step),
+// and the one-row AVX-512 VNNI kernels (s8VNNIRow), which serve the
+// same dense layers on the u8-quad family.
 func s8AVX2RowAll() {
 	for h := 1; h <= s8AVX2RowMax; h++ {
 		s8AVX2Row(h, false)
@@ -37,6 +39,8 @@ func s8AVX2RowAll() {
 	for h := 1; h <= s8AVX2RowMax; h++ {
 		s8AVX2Row(h, true)
 	}
+	s8VNNIRow(false)
+	s8VNNIRow(true)
 }
 
 // s8AVX2Row emits s8AVX2Rx{h}x16, or with zmm s8AVX512WRx{h}x64.

@@ -80,6 +80,17 @@ var vnniS8Set = &s8Set{name: "avx512vnni", format: fmtU8Quad, kernels: []s8Kerne
 	}, seg: func(nseg, kqSeg int, a *int8, lda, adj int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 		s8VNNISx28x16(nseg, kqSeg, a, lda, adj, (*int8)(b), c, ldc, init)
 	}, segF: [2]s8SegFusedFn{s8VNNISFx28x16, s8VNNISFCx28x16}},
+	// One row with k split four ways (gemv16): a dense layer at batch 1
+	// streams its weights through it instead of multiplying five
+	// padding rows of the 6×64 tile. Its weight keeps it to products of
+	// one row (pick): two rows run as fast on the 6×64 tile as in two
+	// passes here (BenchmarkPackedS8Rows/avx512vnni: 3200→256 at m=1
+	// 5.0–5.7 µs against 11.4–11.8, m=2 10.6–15.9 against 11.4–12.1).
+	{name: "vnnix1x64", mr: 1, nr: 64, weight: 0.3, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIx1x64(kq, (*uint8)(a), (*int8)(b), c, ldc, init)
+	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
+		s8VNNIDx1x64(kq, a, lda, (*int8)(b), c, ldc, init)
+	}},
 }}
 
 // avxvnniS8Set is the u8-quad family in ymm registers (AVX-VNNI, no

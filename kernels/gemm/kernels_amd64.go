@@ -913,3 +913,13 @@ func s8AVX512WRx3x64(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
 //
 //go:noescape
 func s8AVX512WRx4x64(k2 int, a *int16, b *int8, c *int32, ldc int, init *int32)
+
+// s8VNNIx1x64 stores init plus the u8×s8 dot products of the packed row a (k4×4) and panel b (k4×64×4) into the 64 int32 at c (ldc unused).
+//
+//go:noescape
+func s8VNNIx1x64(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)
+
+// s8VNNIDx1x64 stores init plus the dot products of the row of 4·k4 signed bytes at a (fed as a+128) and the packed panel b (k4×64×4) into the 64 int32 at c (lda and ldc unused).
+//
+//go:noescape
+func s8VNNIDx1x64(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)

@@ -151,7 +151,9 @@ func TestPackS8RowsHalvesWeights(t *testing.T) {
 }
 
 // BenchmarkPackedS8Rows measures a dense layer of seed-cnn's shape (3200
-// → 256) at batch 1, on the few-row path and on the tiles.
+// → 256) at batch 1, 2 and 4, packed for that row count ("rows": the
+// few-row path or a one-row tile where the family has them) and for the
+// tiles.
 func BenchmarkPackedS8Rows(b *testing.B) {
 	r := rand.New(rand.NewPCG(29, 30))
 	const n, k = 256, 3200
@@ -162,9 +164,6 @@ func BenchmarkPackedS8Rows(b *testing.B) {
 				pr := m
 				if form == "tiles" {
 					pr = 1 << 20
-				}
-				if rk := s8RowsFor(s); form == "rows" && (rk == nil || m > rk.max()) {
-					continue
 				}
 				p := packS8With(s, pr, w, n, k, k)
 				a := randI8(r, m*k)
