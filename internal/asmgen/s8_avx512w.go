@@ -169,53 +169,7 @@ func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
 	t.check(2)
 	av, prod := t.next(0), t.next(1)
 	t.initS32(ini)
-	kstep := func(u int) {
-		for v := 0; v < nv; v++ {
-			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*nv + v)}, t.bv(v))
-		}
-		for i := 0; i < mr; i++ {
-			VPBROADCASTD(rowAt(i, 4*u), av)
-			for v := 0; v < nv; v++ {
-				VPMADDWD(t.bv(v), av, prod)
-				VPADDD(prod, t.acc(i, v), t.acc(i, v))
-			}
-		}
-	}
-	const unroll = 4
-	{
-		kp, r := GP64(), GP64()
-		Load(Param("kpSeg"), kp)
-		MOVQ(kp, r)
-		SHRQ(U8(2), kp)
-		ANDQ(U8(unroll-1), r)
-		Store(kp, Param("kpSeg"))
-		Store(r, Param(rem))
-	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kpSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("rest"))
-	Label("loop")
-	for u := 0; u < unroll; u++ {
-		kstep(u)
-	}
-	step(4 * unroll)
-	ADDQ(U32(64*nv*unroll), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	Load(Param(rem), k)
-	Label("single")
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	kstep(0)
-	step(4)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JMP(LabelRef("single"))
-	Label("next")
-	nextSegment()
+	s8AVX512WSegLoop(t, rowAt, step, nextSegment, b, rem)
 
 	// Epilogue: the broadcast and product registers (and a B register
 	// for double rounding's constant) are the temporaries.
@@ -255,6 +209,63 @@ func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
 	})
 	VZEROUPPER()
 	RET()
+}
+
+// s8AVX512WSegLoop emits the k loop of the segmented zmm kernels
+// (s8AVX2SegmentedFused's: 4 pairs a pass, then the rest one by one, per
+// segment): rowAt addresses row i's A disp bytes on, step moves the rows
+// on, nextSegment ends a segment and loops, b walks the panel; the
+// argument slot rem (read by now) keeps the k remainder. The A broadcast
+// and product are t.next(0) and t.next(1).
+func s8AVX512WSegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register, rem string) {
+	av, prod := t.next(0), t.next(1)
+	kstep := func(u int) {
+		for v := 0; v < t.nv; v++ {
+			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*t.nv + v)}, t.bv(v))
+		}
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTD(rowAt(i, 4*u), av)
+			for v := 0; v < t.nv; v++ {
+				VPMADDWD(t.bv(v), av, prod)
+				VPADDD(prod, t.acc(i, v), t.acc(i, v))
+			}
+		}
+	}
+	const unroll = 4
+	{
+		kp, r := GP64(), GP64()
+		Load(Param("kpSeg"), kp)
+		MOVQ(kp, r)
+		SHRQ(U8(2), kp)
+		ANDQ(U8(unroll-1), r)
+		Store(kp, Param("kpSeg"))
+		Store(r, Param(rem))
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kpSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		kstep(u)
+	}
+	step(4 * unroll)
+	ADDQ(U32(64*t.nv*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	Load(Param(rem), k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	kstep(0)
+	step(4)
+	ADDQ(U32(64*t.nv), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	nextSegment()
 }
 
 // s8AVX512WAll emits the zmm int16-pair kernels of the three tiles:
