@@ -269,7 +269,7 @@ func s8AVX512WSegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int),
 }
 
 // s8AVX512WAll emits the zmm int16-pair kernels of the three tiles:
-// packed, direct and every fused form, and the one-row kernels.
+// packed, direct and every fused form.
 func s8AVX512WAll() {
 	for _, nv := range []int{4, 2, 1} {
 		s8AVX512W(nv)
@@ -282,78 +282,4 @@ func s8AVX512WAll() {
 			s8AVX512WSegmentedFused(nv, s8AVX2FP32, false, ptr)
 		}
 	}
-	s8AVX512WRow(false)
-	s8AVX512WRow(true)
-}
-
-// s8AVX512WRow emits the one-row kernels (packed, or direct reading the
-// row's bytes), 64 columns wide, for products of one or two rows: a
-// dense layer at batch 1, whose weights each meet one A row, where the
-// 6-row tiles would multiply five padding rows. Each accumulator's
-// chain is a 1-cycle VPADDD (the VPMADDWD products are independent), so
-// one accumulator per B vector keeps the ports busy; the k loop runs two
-// steps a pass.
-func s8AVX512WRow(direct bool) {
-	const nv = 4
-	acc := func(v int) VecPhysical { return zmm(v) }
-	bv := func(u, v int) VecPhysical { return zmm(nv + nv*u + v) }
-	av := func(u int) VecPhysical { return zmm(3*nv + u) }
-	prod := func(u, v int) VecPhysical { return zmm(3*nv + 2 + nv*u + v) }
-	name, sig := "s8AVX512Wx1x64", "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)"
-	doc := name + " stores init plus the int16 pair dot products of the packed row a (k2×2) and panel b (k2×64×2) into the 64 int32 at c (AVX-512BW; ldc unused)."
-	astep := 4
-	if direct {
-		name, sig = "s8AVX512WDx1x64", "func(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)"
-		doc = name + " stores init plus the int16 pair dot products of the row of 2·k2 signed bytes at a and the packed panel b (k2×64×2) into the 64 int32 at c (AVX-512BW; lda and ldc unused)."
-		astep = 2
-	}
-	TEXT(name, NOSPLIT, sig)
-	Pragma("noescape")
-	Doc(doc)
-	k := Load(Param("k2"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	ini := Load(Param("init"), GP64())
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: ini, Disp: 64 * v}, acc(v))
-	}
-	step := func(u int) {
-		for v := 0; v < nv; v++ {
-			VMOVDQU32(Mem{Base: b, Disp: 64*nv*u + 64*v}, bv(u, v))
-		}
-		if direct {
-			VPBROADCASTW(Mem{Base: a, Disp: astep * u}, av(u).AsY())
-			VPMOVSXBW(av(u).AsY(), av(u))
-		} else {
-			VPBROADCASTD(Mem{Base: a, Disp: astep * u}, av(u))
-		}
-		for v := 0; v < nv; v++ {
-			VPMADDWD(av(u), bv(u, v), prod(u, v))
-		}
-		for v := 0; v < nv; v++ {
-			VPADDD(prod(u, v), acc(v), acc(v))
-		}
-	}
-	q := GP64()
-	MOVQ(k, q)
-	SHRQ(U8(1), q)
-	JE(LabelRef("rest"))
-	Label("loop")
-	step(0)
-	step(1)
-	ADDQ(U32(2*astep), a)
-	ADDQ(U32(2*64*nv), b)
-	DECQ(q)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	TESTQ(U32(1), k)
-	JE(LabelRef("store"))
-	step(0)
-	Label("store")
-	c := Load(Param("c"), GP64())
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(acc(v), Mem{Base: c, Disp: 64 * v})
-	}
-	VZEROUPPER()
-	RET()
 }

@@ -864,16 +864,6 @@ func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //go:noescape
 func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512Wx1x64 stores init plus the int16 pair dot products of the packed row a (k2×2) and panel b (k2×64×2) into the 64 int32 at c (AVX-512BW; ldc unused).
-//
-//go:noescape
-func s8AVX512Wx1x64(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)
-
-// s8AVX512WDx1x64 stores init plus the int16 pair dot products of the row of 2·k2 signed bytes at a and the packed panel b (k2×64×2) into the 64 int32 at c (AVX-512BW; lda and ldc unused).
-//
-//go:noescape
-func s8AVX512WDx1x64(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)
-
 // s8AVX2Rx1x16 stores init plus the int16 pair dot products of the packed A panel a (k2×1×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 1×16 tile at c (row stride ldc int32).
 //
 //go:noescape

@@ -19,8 +19,9 @@ var avx512WOk = avx512Ok && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
 // VPMADDWD + VPADDD, no saturation) in zmm registers, for AVX-512 CPUs
 // without VNNI, where it replaces the 256-bit AVX2 kernels. Its tiles are
 // 6 rows by 64, 32 or 16 columns (internal/asmgen/s8_avx512w.go), each
-// with packed, direct and fused wide kernels, and one row by 64; pick
-// and the wide packing choose the tile that the shape fills best.
+// with packed, direct and fused wide kernels; pick and the wide packing
+// choose the tile that the shape fills best. Products of 1-4 rows run on
+// the few-row kernels over int8 weights instead (s8RowsFor).
 var avx512WS8Set = &s8Set{name: "avx512bw", format: fmtI16Pair, kernels: []s8Kernel{
 	avx512WKernel(64, 1, s8AVX512Wx6x64, s8AVX512WDx6x64, &s8SegWide{
 		single: [2]s8SegWideFn{s8AVX512WSFx6x64, s8AVX512WSFCx6x64},
@@ -37,15 +38,6 @@ var avx512WS8Set = &s8Set{name: "avx512bw", format: fmtI16Pair, kernels: []s8Ker
 		double: [2]s8SegWideFn{s8AVX512WSFDx6x16, s8AVX512WSFDCx6x16}, fp32: s8AVX512WSFFx6x16,
 		pSingle: [2]s8SegWidePFn{s8AVX512WSFPx6x16, s8AVX512WSFPCx6x16},
 		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x16, s8AVX512WSFPDCx6x16}, pFP32: s8AVX512WSFPFx6x16}),
-	// One row, 64 columns: a dense layer at batch 1 streams its weights
-	// through it instead of multiplying five padding rows. Its weight
-	// keeps it to products of one or two rows (pick); it has no fused
-	// kernels, so the wide packing never takes it.
-	{name: "avx512bwx1x64", mr: 1, nr: 64, weight: 0.5, fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
-		s8AVX512Wx1x64(kq, (*int16)(a), (*int16)(b), c, ldc, init)
-	}, direct: func(kq int, a *int8, lda int, b unsafe.Pointer, c *int32, ldc int, init *int32) {
-		s8AVX512WDx1x64(kq, a, lda, (*int16)(b), c, ldc, init)
-	}},
 }}
 
 // avx512WKernel wraps one 6×nr tile's kernels as an s8Kernel.
