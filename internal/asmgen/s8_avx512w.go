@@ -268,8 +268,29 @@ func s8AVX512WSegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int),
 	nextSegment()
 }
 
+// s8AVX512WSegI16 is s8AVX2SegI16 in zmm registers: the segmented
+// product over int16 A (nseg segments of kpSeg pairs, adj bytes apart)
+// and the int16-pair panel b, plus init, stored as int32 to the
+// 6×16·nv tile at c (row stride ldc elements): the products of the exact
+// int8 Winograd convolution (gemm.PackedI16.MulSegmented).
+func s8AVX512WSegI16(nv int) {
+	const mr = 6
+	name := fmt.Sprintf("s8AVX512WSI16x%dx%d", mr, 16*nv)
+	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the int32 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the %d×%d tile at c (row stride ldc elements; AVX-512BW).", name, mr, mr, 16*nv))
+	rows, b := loadARows(mr, false)
+	ini := Load(Param("init"), GP64())
+	t := s8WTile(nv)
+	t.check(2)
+	t.initS32(ini)
+	s8AVX512WSegLoop(t, rows.row, rows.step, func() { rows.nextSegment(32) }, b, "lda")
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
+}
+
 // s8AVX512WAll emits the zmm int16-pair kernels of the three tiles:
-// packed, direct and every fused form.
+// packed, direct, every fused form and the int32-storing segmented one.
 func s8AVX512WAll() {
 	for _, nv := range []int{4, 2, 1} {
 		s8AVX512W(nv)
@@ -281,5 +302,6 @@ func s8AVX512WAll() {
 			}
 			s8AVX512WSegmentedFused(nv, s8AVX2FP32, false, ptr)
 		}
+		s8AVX512WSegI16(nv)
 	}
 }

@@ -79,6 +79,13 @@ func packI16With(set *s8Set, b []int16, n, k, ldb, seg int) *PackedI16 {
 	if kern == nil {
 		kern = &set.kernels[0]
 	}
+	// The tile n fills best, when the family has several (the zmm one:
+	// 64, 32 and 16 columns).
+	for i := range set.kernels {
+		if k := &set.kernels[i]; k.segI16 != nil && useful(n, k.nr)*k.weight > useful(n, kern.nr)*kern.weight {
+			kern = k
+		}
+	}
 	nr := kern.nr
 	segP := (seg + 1) / 2
 	p := &PackedI16{set: set, kern: kern, n: n, k: k, seg: seg, segP: segP, kp: k / seg * segP}

@@ -744,6 +744,11 @@ func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //go:noescape
 func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
+// s8AVX512WSI16x6x64 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×64 tile at c (row stride ldc elements; AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSI16x6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+
 // s8AVX512Wx6x32 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×32×2) into the 6×32 tile at c (AVX-512BW).
 //
 //go:noescape
@@ -804,6 +809,11 @@ func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //go:noescape
 func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
+// s8AVX512WSI16x6x32 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×32 tile at c (row stride ldc elements; AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSI16x6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+
 // s8AVX512Wx6x16 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×16×2) into the 6×16 tile at c (AVX-512BW).
 //
 //go:noescape
@@ -863,6 +873,11 @@ func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //
 //go:noescape
 func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+
+// s8AVX512WSI16x6x16 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×16 tile at c (row stride ldc elements; AVX-512BW).
+//
+//go:noescape
+func s8AVX512WSI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
 
 // s8AVX2Rx1x16 stores init plus the int16 pair dot products of the packed A panel a (k2×1×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 1×16 tile at c (row stride ldc int32).
 //
