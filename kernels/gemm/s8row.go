@@ -105,8 +105,17 @@ func (p *PackedS8) runRows(r0, r1 int, a []int8, lda int, init []int32, c []int3
 	for i0 := r0; i0 < r1; i0 += hmax {
 		h := min(hmax, r1-i0)
 		d := buf[:h*kq*2]
+		if h == 1 {
+			// One row's pair panel is the row widened (WidenS8's AVX2
+			// loop: the scalar pairs below were a fifth of a small dense
+			// layer's time).
+			WidenS8(d, a[i0*lda:i0*lda+p.k])
+			if p.k%2 == 1 {
+				d[p.k] = 0
+			}
+		}
 		d32 := unsafe.Slice((*uint32)(unsafe.Pointer(&d[0])), h*kq)
-		for i := 0; i < h; i++ {
+		for i := 0; i < h && h > 1; i++ {
 			src := a[(i0+i)*lda : (i0+i)*lda+p.k]
 			src = src[:2*full+p.k%2]
 			for q := 0; q < full; q++ {
