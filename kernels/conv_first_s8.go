@@ -14,7 +14,8 @@ import (
 // of a row instead. For stride 1, those pixels' window row ky is one run
 // of 15·inC + fW·inC ≤ 64 bytes of the padded image, so the 16 pixels'
 // k-quad q (bytes 4q..4q+3 of each window, in OHWI order) is one
-// VPERMI2B of the (at most two) window rows it touches; the weights of
+// VPERMI2B of the (at most two) window rows it touches (without VBMI, a
+// VPERMD and an in-lane VPSHUFB per row: convFirstS8BW); the weights of
 // channel c for quad q are VPDPBUSD's embedded broadcast, and K is padded
 // to a multiple of 4 only. The requantization is XNNPACK's float32 one
 // (RuntimeRounding's, which the TFLite runtime applies to these layers);
@@ -43,9 +44,19 @@ type firstS8 struct {
 	w     []int8
 	init  []int32
 	scale []float32
+	// offsW, shufW: the gather without VBMI (convFirstS8BW). Per quad,
+	// the offsets (from a tile's first pixel) of its parts — its window
+	// bytes in row ra, then in row rb, −1 when it has none there — each
+	// moved on to the part's first byte, and per part 64 bytes of
+	// VPSHUFB pattern: in every 128-bit lane (4 pixels, from the lane's
+	// first pixel on) byte 4m+t is pixel m's byte t when t is in the part,
+	// else 0x80 (zero).
+	offsW []int64
+	shufW []byte
 	// k: zp, the float32 bits of hi − zp, lo, hi, then (from int32 16 on)
-	// the in-lane 4×4 byte transpose pattern.
-	k [32]int32
+	// the in-lane 4×4 byte transpose pattern and (from 32 on)
+	// convFirstS8BW's VPERMD indices: lane L gets dwords L·inC..L·inC+3.
+	k [48]int32
 	// noMin: no channel's scaled accumulator can reach 2^30
 	// (|bias| + 255·Σ|w| times its scale), so the kernel may leave out
 	// the float clamp to hi − zp (the saturating packs then clamp).
@@ -103,6 +114,44 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
 				r, j := kk/run, kk%run
 				f.idx[64*q+4*i+t] = byte(64*(r-ra) + i*g.inC + j)
 			}
+		}
+	}
+	f.offsW = make([]int64, 2*f.nq)
+	f.shufW = make([]byte, 128*f.nq)
+	for q := 0; q < f.nq; q++ {
+		ra := 4 * q / run
+		for part := range 2 {
+			first := -1 // the part's first window byte in its row
+			for t := 0; t < 4; t++ {
+				kk := 4*q + t
+				if kk >= k || kk/run != ra+part {
+					continue
+				}
+				if first < 0 {
+					first = kk % run
+				}
+			}
+			f.offsW[2*q+part] = -1
+			if first >= 0 {
+				f.offsW[2*q+part] = int64(ra+part)*pitchB + int64(first)
+				f.maxOff = max(f.maxOff, f.offsW[2*q+part])
+			}
+			for l := 0; l < 4; l++ {
+				for m := 0; m < 4; m++ {
+					for t := 0; t < 4; t++ {
+						b := byte(0x80)
+						if kk := 4*q + t; kk < k && kk/run == ra+part {
+							b = byte(m*g.inC + kk%run - first)
+						}
+						f.shufW[128*q+64*part+16*l+4*m+t] = b
+					}
+				}
+			}
+		}
+	}
+	for l := 0; l < 4; l++ {
+		for d := 0; d < 4; d++ {
+			f.k[32+4*l+d] = int32(l*g.inC + d)
 		}
 	}
 	groups := (g.outC + 15) / 16

@@ -624,3 +624,640 @@ done:
 	JG   tile
 	VZEROUPPER
 	RET
+
+// func convFirstS8BW(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo int, npix int, cmask uint64, astep int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI
+TEXT ·convFirstS8BW(SB), NOSPLIT, $0-104
+tile:
+	MOVQ         nq+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         idx+24(FP), BX
+	MOVQ         w+32(FP), SI
+	MOVQ         init+40(FP), DI
+	VPBROADCASTD (DI), Z0
+	VPBROADCASTD 4(DI), Z1
+	VPBROADCASTD 8(DI), Z2
+	VPBROADCASTD 12(DI), Z3
+	VPBROADCASTD 16(DI), Z4
+	VPBROADCASTD 20(DI), Z5
+	VPBROADCASTD 24(DI), Z6
+	VPBROADCASTD 28(DI), Z7
+	VPBROADCASTD 32(DI), Z8
+	VPBROADCASTD 36(DI), Z9
+	VPBROADCASTD 40(DI), Z10
+	VPBROADCASTD 44(DI), Z11
+	VPBROADCASTD 48(DI), Z12
+	VPBROADCASTD 52(DI), Z13
+	VPBROADCASTD 56(DI), Z14
+	VPBROADCASTD 60(DI), Z15
+	MOVQ         k+56(FP), DI
+	VMOVDQU64    128(DI), Z24
+
+quad:
+	MOVQ    (DX), DI
+	MOVQ    8(DX), R8
+	VPERMD  (CX)(DI*1), Z24, Z17
+	VPSHUFB (BX), Z17, Z17
+	TESTQ   R8, R8
+	JS      onepart
+	VPERMD  (CX)(R8*1), Z24, Z16
+	VPSHUFB 64(BX), Z16, Z16
+	VPORQ   Z16, Z17, Z17
+
+onepart:
+	VPDPBUSD.BCST (SI), Z17, Z0
+	VPDPBUSD.BCST 4(SI), Z17, Z1
+	VPDPBUSD.BCST 8(SI), Z17, Z2
+	VPDPBUSD.BCST 12(SI), Z17, Z3
+	VPDPBUSD.BCST 16(SI), Z17, Z4
+	VPDPBUSD.BCST 20(SI), Z17, Z5
+	VPDPBUSD.BCST 24(SI), Z17, Z6
+	VPDPBUSD.BCST 28(SI), Z17, Z7
+	VPDPBUSD.BCST 32(SI), Z17, Z8
+	VPDPBUSD.BCST 36(SI), Z17, Z9
+	VPDPBUSD.BCST 40(SI), Z17, Z10
+	VPDPBUSD.BCST 44(SI), Z17, Z11
+	VPDPBUSD.BCST 48(SI), Z17, Z12
+	VPDPBUSD.BCST 52(SI), Z17, Z13
+	VPDPBUSD.BCST 56(SI), Z17, Z14
+	VPDPBUSD.BCST 60(SI), Z17, Z15
+	ADDQ          $0x10, DX
+	ADDQ          $0x80, BX
+	ADDQ          $0x40, SI
+	DECQ          AX
+	JNE           quad
+	MOVQ          k+56(FP), AX
+	MOVQ          scale+48(FP), CX
+	VBROADCASTSS  4(AX), Z18
+	VCVTDQ2PS     Z0, Z0
+	VMULPS.BCST   (CX), Z0, Z0
+	VMINPS        Z18, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VCVTDQ2PS     Z1, Z1
+	VMULPS.BCST   4(CX), Z1, Z1
+	VMINPS        Z18, Z1, Z1
+	VCVTPS2DQ     Z1, Z1
+	VCVTDQ2PS     Z2, Z2
+	VMULPS.BCST   8(CX), Z2, Z2
+	VMINPS        Z18, Z2, Z2
+	VCVTPS2DQ     Z2, Z2
+	VCVTDQ2PS     Z3, Z3
+	VMULPS.BCST   12(CX), Z3, Z3
+	VMINPS        Z18, Z3, Z3
+	VCVTPS2DQ     Z3, Z3
+	VCVTDQ2PS     Z4, Z4
+	VMULPS.BCST   16(CX), Z4, Z4
+	VMINPS        Z18, Z4, Z4
+	VCVTPS2DQ     Z4, Z4
+	VCVTDQ2PS     Z5, Z5
+	VMULPS.BCST   20(CX), Z5, Z5
+	VMINPS        Z18, Z5, Z5
+	VCVTPS2DQ     Z5, Z5
+	VCVTDQ2PS     Z6, Z6
+	VMULPS.BCST   24(CX), Z6, Z6
+	VMINPS        Z18, Z6, Z6
+	VCVTPS2DQ     Z6, Z6
+	VCVTDQ2PS     Z7, Z7
+	VMULPS.BCST   28(CX), Z7, Z7
+	VMINPS        Z18, Z7, Z7
+	VCVTPS2DQ     Z7, Z7
+	VCVTDQ2PS     Z8, Z8
+	VMULPS.BCST   32(CX), Z8, Z8
+	VMINPS        Z18, Z8, Z8
+	VCVTPS2DQ     Z8, Z8
+	VCVTDQ2PS     Z9, Z9
+	VMULPS.BCST   36(CX), Z9, Z9
+	VMINPS        Z18, Z9, Z9
+	VCVTPS2DQ     Z9, Z9
+	VCVTDQ2PS     Z10, Z10
+	VMULPS.BCST   40(CX), Z10, Z10
+	VMINPS        Z18, Z10, Z10
+	VCVTPS2DQ     Z10, Z10
+	VCVTDQ2PS     Z11, Z11
+	VMULPS.BCST   44(CX), Z11, Z11
+	VMINPS        Z18, Z11, Z11
+	VCVTPS2DQ     Z11, Z11
+	VCVTDQ2PS     Z12, Z12
+	VMULPS.BCST   48(CX), Z12, Z12
+	VMINPS        Z18, Z12, Z12
+	VCVTPS2DQ     Z12, Z12
+	VCVTDQ2PS     Z13, Z13
+	VMULPS.BCST   52(CX), Z13, Z13
+	VMINPS        Z18, Z13, Z13
+	VCVTPS2DQ     Z13, Z13
+	VCVTDQ2PS     Z14, Z14
+	VMULPS.BCST   56(CX), Z14, Z14
+	VMINPS        Z18, Z14, Z14
+	VCVTPS2DQ     Z14, Z14
+	VCVTDQ2PS     Z15, Z15
+	VMULPS.BCST   60(CX), Z15, Z15
+	VMINPS        Z18, Z15, Z15
+	VCVTPS2DQ     Z15, Z15
+	VPBROADCASTW  (AX), Z19
+	VPACKSSDW     Z1, Z0, Z0
+	VPADDSW       Z19, Z0, Z0
+	VPACKSSDW     Z3, Z2, Z2
+	VPADDSW       Z19, Z2, Z2
+	VPACKSSDW     Z5, Z4, Z4
+	VPADDSW       Z19, Z4, Z4
+	VPACKSSDW     Z7, Z6, Z6
+	VPADDSW       Z19, Z6, Z6
+	VPACKSSDW     Z9, Z8, Z8
+	VPADDSW       Z19, Z8, Z8
+	VPACKSSDW     Z11, Z10, Z10
+	VPADDSW       Z19, Z10, Z10
+	VPACKSSDW     Z13, Z12, Z12
+	VPADDSW       Z19, Z12, Z12
+	VPACKSSDW     Z15, Z14, Z14
+	VPADDSW       Z19, Z14, Z14
+	VPBROADCASTB  8(AX), Z20
+	VPBROADCASTB  12(AX), Z21
+	VMOVDQU64     64(AX), Z22
+	VPACKSSWB     Z2, Z0, Z0
+	VPMAXSB       Z20, Z0, Z0
+	VPMINSB       Z21, Z0, Z0
+	VPSHUFB       Z22, Z0, Z0
+	VPACKSSWB     Z6, Z4, Z4
+	VPMAXSB       Z20, Z4, Z4
+	VPMINSB       Z21, Z4, Z4
+	VPSHUFB       Z22, Z4, Z4
+	VPACKSSWB     Z10, Z8, Z8
+	VPMAXSB       Z20, Z8, Z8
+	VPMINSB       Z21, Z8, Z8
+	VPSHUFB       Z22, Z8, Z8
+	VPACKSSWB     Z14, Z12, Z12
+	VPMAXSB       Z20, Z12, Z12
+	VPMINSB       Z21, Z12, Z12
+	VPSHUFB       Z22, Z12, Z12
+	VPUNPCKLDQ    Z4, Z0, Z1
+	VPUNPCKHDQ    Z4, Z0, Z2
+	VPUNPCKLDQ    Z12, Z8, Z3
+	VPUNPCKHDQ    Z12, Z8, Z5
+	VPUNPCKLQDQ   Z3, Z1, Z6
+	VPUNPCKHQDQ   Z3, Z1, Z7
+	VPUNPCKLQDQ   Z5, Z2, Z9
+	VPUNPCKHQDQ   Z5, Z2, Z10
+	MOVQ          out+64(FP), AX
+	MOVQ          ldo+72(FP), CX
+	MOVQ          npix+80(FP), DX
+	MOVQ          cmask+88(FP), BX
+	CMPQ          DX, $0x10
+	JL            partial
+	CMPQ          BX, $0x0000ffff
+	JNE           partial
+	CMPQ          CX, $0x10
+	JNE           strided
+	VSHUFI32X4    $0x44, Z7, Z6, Z11
+	VSHUFI32X4    $0xee, Z7, Z6, Z13
+	VSHUFI32X4    $0x44, Z10, Z9, Z14
+	VSHUFI32X4    $0xee, Z10, Z9, Z15
+	VSHUFI32X4    $0x88, Z14, Z11, Z6
+	VSHUFI32X4    $0xdd, Z14, Z11, Z7
+	VSHUFI32X4    $0x88, Z15, Z13, Z9
+	VSHUFI32X4    $0xdd, Z15, Z13, Z10
+	VMOVDQU64     Z6, (AX)
+	VMOVDQU64     Z7, 64(AX)
+	VMOVDQU64     Z9, 128(AX)
+	VMOVDQU64     Z10, 192(AX)
+	JMP           done
+
+strided:
+	VMOVDQU       X6, (AX)
+	ADDQ          CX, AX
+	VMOVDQU       X7, (AX)
+	ADDQ          CX, AX
+	VMOVDQU       X9, (AX)
+	ADDQ          CX, AX
+	VMOVDQU       X10, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z6, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z7, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z9, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z10, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z6, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z7, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z9, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z10, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z6, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z7, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z9, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z10, (AX)
+	ADDQ          CX, AX
+	JMP           done
+
+partial:
+	KMOVQ         BX, K1
+	CMPQ          DX, $0x00
+	JLE           done
+	VMOVDQU8      X6, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x01
+	JLE           done
+	VMOVDQU8      X7, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x02
+	JLE           done
+	VMOVDQU8      X9, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x03
+	JLE           done
+	VMOVDQU8      X10, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x04
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z6, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x05
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z7, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x06
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z9, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x07
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z10, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x08
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z6, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x09
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z7, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0a
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z9, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0b
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z10, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0c
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z6, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0d
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z7, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0e
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z9, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0f
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z10, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+
+done:
+	MOVQ a+8(FP), AX
+	ADDQ astep+96(FP), AX
+	MOVQ AX, a+8(FP)
+	MOVQ out+64(FP), AX
+	MOVQ ldo+72(FP), CX
+	SHLQ $0x04, CX
+	ADDQ CX, AX
+	MOVQ AX, out+64(FP)
+	MOVQ npix+80(FP), AX
+	SUBQ $0x10, AX
+	MOVQ AX, npix+80(FP)
+	JG   tile
+	VZEROUPPER
+	RET
+
+// func convFirstS8BWNoMin(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo int, npix int, cmask uint64, astep int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL, AVX512VNNI
+TEXT ·convFirstS8BWNoMin(SB), NOSPLIT, $0-104
+tile:
+	MOVQ         nq+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         idx+24(FP), BX
+	MOVQ         w+32(FP), SI
+	MOVQ         init+40(FP), DI
+	VPBROADCASTD (DI), Z0
+	VPBROADCASTD 4(DI), Z1
+	VPBROADCASTD 8(DI), Z2
+	VPBROADCASTD 12(DI), Z3
+	VPBROADCASTD 16(DI), Z4
+	VPBROADCASTD 20(DI), Z5
+	VPBROADCASTD 24(DI), Z6
+	VPBROADCASTD 28(DI), Z7
+	VPBROADCASTD 32(DI), Z8
+	VPBROADCASTD 36(DI), Z9
+	VPBROADCASTD 40(DI), Z10
+	VPBROADCASTD 44(DI), Z11
+	VPBROADCASTD 48(DI), Z12
+	VPBROADCASTD 52(DI), Z13
+	VPBROADCASTD 56(DI), Z14
+	VPBROADCASTD 60(DI), Z15
+	MOVQ         k+56(FP), DI
+	VMOVDQU64    128(DI), Z24
+
+quad:
+	MOVQ    (DX), DI
+	MOVQ    8(DX), R8
+	VPERMD  (CX)(DI*1), Z24, Z17
+	VPSHUFB (BX), Z17, Z17
+	TESTQ   R8, R8
+	JS      onepart
+	VPERMD  (CX)(R8*1), Z24, Z16
+	VPSHUFB 64(BX), Z16, Z16
+	VPORQ   Z16, Z17, Z17
+
+onepart:
+	VPDPBUSD.BCST (SI), Z17, Z0
+	VPDPBUSD.BCST 4(SI), Z17, Z1
+	VPDPBUSD.BCST 8(SI), Z17, Z2
+	VPDPBUSD.BCST 12(SI), Z17, Z3
+	VPDPBUSD.BCST 16(SI), Z17, Z4
+	VPDPBUSD.BCST 20(SI), Z17, Z5
+	VPDPBUSD.BCST 24(SI), Z17, Z6
+	VPDPBUSD.BCST 28(SI), Z17, Z7
+	VPDPBUSD.BCST 32(SI), Z17, Z8
+	VPDPBUSD.BCST 36(SI), Z17, Z9
+	VPDPBUSD.BCST 40(SI), Z17, Z10
+	VPDPBUSD.BCST 44(SI), Z17, Z11
+	VPDPBUSD.BCST 48(SI), Z17, Z12
+	VPDPBUSD.BCST 52(SI), Z17, Z13
+	VPDPBUSD.BCST 56(SI), Z17, Z14
+	VPDPBUSD.BCST 60(SI), Z17, Z15
+	ADDQ          $0x10, DX
+	ADDQ          $0x80, BX
+	ADDQ          $0x40, SI
+	DECQ          AX
+	JNE           quad
+	MOVQ          k+56(FP), AX
+	MOVQ          scale+48(FP), CX
+	VCVTDQ2PS     Z0, Z0
+	VMULPS.BCST   (CX), Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VCVTDQ2PS     Z1, Z1
+	VMULPS.BCST   4(CX), Z1, Z1
+	VCVTPS2DQ     Z1, Z1
+	VCVTDQ2PS     Z2, Z2
+	VMULPS.BCST   8(CX), Z2, Z2
+	VCVTPS2DQ     Z2, Z2
+	VCVTDQ2PS     Z3, Z3
+	VMULPS.BCST   12(CX), Z3, Z3
+	VCVTPS2DQ     Z3, Z3
+	VCVTDQ2PS     Z4, Z4
+	VMULPS.BCST   16(CX), Z4, Z4
+	VCVTPS2DQ     Z4, Z4
+	VCVTDQ2PS     Z5, Z5
+	VMULPS.BCST   20(CX), Z5, Z5
+	VCVTPS2DQ     Z5, Z5
+	VCVTDQ2PS     Z6, Z6
+	VMULPS.BCST   24(CX), Z6, Z6
+	VCVTPS2DQ     Z6, Z6
+	VCVTDQ2PS     Z7, Z7
+	VMULPS.BCST   28(CX), Z7, Z7
+	VCVTPS2DQ     Z7, Z7
+	VCVTDQ2PS     Z8, Z8
+	VMULPS.BCST   32(CX), Z8, Z8
+	VCVTPS2DQ     Z8, Z8
+	VCVTDQ2PS     Z9, Z9
+	VMULPS.BCST   36(CX), Z9, Z9
+	VCVTPS2DQ     Z9, Z9
+	VCVTDQ2PS     Z10, Z10
+	VMULPS.BCST   40(CX), Z10, Z10
+	VCVTPS2DQ     Z10, Z10
+	VCVTDQ2PS     Z11, Z11
+	VMULPS.BCST   44(CX), Z11, Z11
+	VCVTPS2DQ     Z11, Z11
+	VCVTDQ2PS     Z12, Z12
+	VMULPS.BCST   48(CX), Z12, Z12
+	VCVTPS2DQ     Z12, Z12
+	VCVTDQ2PS     Z13, Z13
+	VMULPS.BCST   52(CX), Z13, Z13
+	VCVTPS2DQ     Z13, Z13
+	VCVTDQ2PS     Z14, Z14
+	VMULPS.BCST   56(CX), Z14, Z14
+	VCVTPS2DQ     Z14, Z14
+	VCVTDQ2PS     Z15, Z15
+	VMULPS.BCST   60(CX), Z15, Z15
+	VCVTPS2DQ     Z15, Z15
+	VPBROADCASTW  (AX), Z19
+	VPACKSSDW     Z1, Z0, Z0
+	VPADDSW       Z19, Z0, Z0
+	VPACKSSDW     Z3, Z2, Z2
+	VPADDSW       Z19, Z2, Z2
+	VPACKSSDW     Z5, Z4, Z4
+	VPADDSW       Z19, Z4, Z4
+	VPACKSSDW     Z7, Z6, Z6
+	VPADDSW       Z19, Z6, Z6
+	VPACKSSDW     Z9, Z8, Z8
+	VPADDSW       Z19, Z8, Z8
+	VPACKSSDW     Z11, Z10, Z10
+	VPADDSW       Z19, Z10, Z10
+	VPACKSSDW     Z13, Z12, Z12
+	VPADDSW       Z19, Z12, Z12
+	VPACKSSDW     Z15, Z14, Z14
+	VPADDSW       Z19, Z14, Z14
+	VPBROADCASTB  8(AX), Z20
+	VPBROADCASTB  12(AX), Z21
+	VMOVDQU64     64(AX), Z22
+	VPACKSSWB     Z2, Z0, Z0
+	VPMAXSB       Z20, Z0, Z0
+	VPMINSB       Z21, Z0, Z0
+	VPSHUFB       Z22, Z0, Z0
+	VPACKSSWB     Z6, Z4, Z4
+	VPMAXSB       Z20, Z4, Z4
+	VPMINSB       Z21, Z4, Z4
+	VPSHUFB       Z22, Z4, Z4
+	VPACKSSWB     Z10, Z8, Z8
+	VPMAXSB       Z20, Z8, Z8
+	VPMINSB       Z21, Z8, Z8
+	VPSHUFB       Z22, Z8, Z8
+	VPACKSSWB     Z14, Z12, Z12
+	VPMAXSB       Z20, Z12, Z12
+	VPMINSB       Z21, Z12, Z12
+	VPSHUFB       Z22, Z12, Z12
+	VPUNPCKLDQ    Z4, Z0, Z1
+	VPUNPCKHDQ    Z4, Z0, Z2
+	VPUNPCKLDQ    Z12, Z8, Z3
+	VPUNPCKHDQ    Z12, Z8, Z5
+	VPUNPCKLQDQ   Z3, Z1, Z6
+	VPUNPCKHQDQ   Z3, Z1, Z7
+	VPUNPCKLQDQ   Z5, Z2, Z9
+	VPUNPCKHQDQ   Z5, Z2, Z10
+	MOVQ          out+64(FP), AX
+	MOVQ          ldo+72(FP), CX
+	MOVQ          npix+80(FP), DX
+	MOVQ          cmask+88(FP), BX
+	CMPQ          DX, $0x10
+	JL            partial
+	CMPQ          BX, $0x0000ffff
+	JNE           partial
+	CMPQ          CX, $0x10
+	JNE           strided
+	VSHUFI32X4    $0x44, Z7, Z6, Z11
+	VSHUFI32X4    $0xee, Z7, Z6, Z13
+	VSHUFI32X4    $0x44, Z10, Z9, Z14
+	VSHUFI32X4    $0xee, Z10, Z9, Z15
+	VSHUFI32X4    $0x88, Z14, Z11, Z6
+	VSHUFI32X4    $0xdd, Z14, Z11, Z7
+	VSHUFI32X4    $0x88, Z15, Z13, Z9
+	VSHUFI32X4    $0xdd, Z15, Z13, Z10
+	VMOVDQU64     Z6, (AX)
+	VMOVDQU64     Z7, 64(AX)
+	VMOVDQU64     Z9, 128(AX)
+	VMOVDQU64     Z10, 192(AX)
+	JMP           done
+
+strided:
+	VMOVDQU       X6, (AX)
+	ADDQ          CX, AX
+	VMOVDQU       X7, (AX)
+	ADDQ          CX, AX
+	VMOVDQU       X9, (AX)
+	ADDQ          CX, AX
+	VMOVDQU       X10, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z6, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z7, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z9, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x01, Z10, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z6, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z7, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z9, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x02, Z10, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z6, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z7, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z9, (AX)
+	ADDQ          CX, AX
+	VEXTRACTI32X4 $0x03, Z10, (AX)
+	ADDQ          CX, AX
+	JMP           done
+
+partial:
+	KMOVQ         BX, K1
+	CMPQ          DX, $0x00
+	JLE           done
+	VMOVDQU8      X6, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x01
+	JLE           done
+	VMOVDQU8      X7, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x02
+	JLE           done
+	VMOVDQU8      X9, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x03
+	JLE           done
+	VMOVDQU8      X10, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x04
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z6, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x05
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z7, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x06
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z9, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x07
+	JLE           done
+	VEXTRACTI32X4 $0x01, Z10, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x08
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z6, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x09
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z7, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0a
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z9, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0b
+	JLE           done
+	VEXTRACTI32X4 $0x02, Z10, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0c
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z6, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0d
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z7, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0e
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z9, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+	CMPQ          DX, $0x0f
+	JLE           done
+	VEXTRACTI32X4 $0x03, Z10, X23
+	VMOVDQU8      X23, K1, (AX)
+	ADDQ          CX, AX
+
+done:
+	MOVQ a+8(FP), AX
+	ADDQ astep+96(FP), AX
+	MOVQ AX, a+8(FP)
+	MOVQ out+64(FP), AX
+	MOVQ ldo+72(FP), CX
+	SHLQ $0x04, CX
+	ADDQ CX, AX
+	MOVQ AX, out+64(FP)
+	MOVQ npix+80(FP), AX
+	SUBQ $0x10, AX
+	MOVQ AX, npix+80(FP)
+	JG   tile
+	VZEROUPPER
+	RET

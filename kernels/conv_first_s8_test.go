@@ -154,3 +154,58 @@ func BenchmarkConvFirstS8(b *testing.B) {
 		})
 	}
 }
+
+// TestFirstS8GatherTablesAgree checks, on any machine, that the gather
+// without VBMI (convFirstS8BW's offsW, shufW and VPERMD indices) reads
+// for every quad, pixel and byte the image byte the VPERMI2B tables
+// (offs, idx — convFirstS8Ref's) read, and zero past K.
+func TestFirstS8GatherTablesAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	checked := 0
+	for range 400 {
+		inC, fW, fH := 1+r.IntN(4), 1+r.IntN(7), 1+r.IntN(7)
+		g := &convGeom{inH: 1 + r.IntN(20), inW: 1 + r.IntN(40), inC: inC, outC: 1 + r.IntN(40), fH: fH, fW: fW,
+			strideH: 1, strideW: 1, dilH: 1, dilW: 1, padT: r.IntN(fH), padL: r.IntN(fW)}
+		g.outH, g.outW = g.inH+2*g.padT-fH+1, g.inW+2*g.padL-fW+1
+		if g.outH <= 0 || g.outW <= 0 || !firstS8Applies(g) {
+			continue
+		}
+		wv := randI8(r, g.outC*g.k(), 255)
+		rq := &requant{scale: make([]float32, g.outC), lo: -128, hi: 127, fp32: true}
+		f := buildFirstS8(g, wv, 0, rq)
+		for q := 0; q < f.nq; q++ {
+			for i := 0; i < 16; i++ {
+				l, m := i/4, i%4
+				for b := 0; b < 4; b++ {
+					parts, addr := 0, int64(0)
+					for p := range 2 {
+						s := f.shufW[128*q+64*p+16*l+4*m+b]
+						if s&0x80 != 0 {
+							continue
+						}
+						if s > 15 || f.offsW[2*q+p] < 0 {
+							t.Fatalf("%+v quad %d part %d: pattern byte %d, offset %d", g, q, p, s, f.offsW[2*q+p])
+						}
+						d := int64(f.k[32+4*l+int(s)/4]) // the VPERMD dword lane l holds at s
+						parts, addr = parts+1, f.offsW[2*q+p]+4*d+int64(s%4)
+					}
+					if 4*q+b >= g.k() {
+						if parts != 0 {
+							t.Fatalf("%+v quad %d byte %d past K is read", g, q, b)
+						}
+						continue
+					}
+					ix := f.idx[64*q+4*i+b]
+					want := f.offs[2*q+int(ix>>6)] + int64(ix&63)
+					if parts != 1 || addr != want {
+						t.Fatalf("%+v quad %d pixel %d byte %d: %d parts, address %d, want %d", g, q, i, b, parts, addr, want)
+					}
+				}
+			}
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Errorf("only %d geometries checked", checked)
+	}
+}

@@ -16,6 +16,7 @@
 // 4 (27 → 28), and each channel's weights are VPDPBUSD's embedded
 // broadcast operand. The 16×16 int32 tile is requantized a channel per
 // vector and transposed to NHWC bytes with packs and in-lane shuffles.
+// The BW forms gather without VBMI (see convFirstS8VNNI's bw).
 package main
 
 import (
@@ -26,8 +27,10 @@ import (
 
 func main() {
 	ConstraintExpr("!noasm")
-	convFirstS8VNNI("convFirstS8VNNI", true)
-	convFirstS8VNNI("convFirstS8VNNINoMin", false)
+	convFirstS8VNNI("convFirstS8VNNI", true, false)
+	convFirstS8VNNI("convFirstS8VNNINoMin", false, false)
+	convFirstS8VNNI("convFirstS8BW", true, true)
+	convFirstS8VNNI("convFirstS8BWNoMin", false, true)
 	Generate()
 }
 
@@ -61,7 +64,15 @@ func xmm(i int) VecPhysical {
 // accumulator can reach 2^31 after scaling (its bound
 // |bias| + 255·Σ|w| times the scale stays below 2^30), and then the
 // saturating packs clamp as the float minimum would.
-func convFirstS8VNNI(name string, clampHi bool) {
+//
+// With bw set the gather uses no VBMI (AVX-512 VNNI CPUs without it:
+// Cascade Lake): offs holds per quad the offsets of its one or two parts
+// (the window bytes from one row; −1 for no second part) and idx two
+// 64-byte VPSHUFB patterns. A part is one VPERMD of the 64 bytes at its
+// offset — lane L gets dwords L·inC..L·inC+3, the 16 bytes from its first
+// pixel (indices at k[32:48]) — and one in-lane VPSHUFB that picks each
+// pixel's bytes and zeroes the other part's; the parts are ORed.
+func convFirstS8VNNI(name string, clampHi, bw bool) {
 	TEXT(name, NOSPLIT, "func(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo, npix int, cmask uint64, astep int)")
 	Pragma("noescape")
 	doc := "(see convFirstS8Ref for the arithmetic and conv_first_s8.go for the tables' layout)."
@@ -87,17 +98,37 @@ func convFirstS8VNNI(name string, clampHi bool) {
 		}
 	}
 	oa, ob := GP64(), GP64()
+	perm := zmm(24)
+	if bw {
+		kp := Load(Param("k"), GP64())
+		VMOVDQU64(Mem{Base: kp, Disp: 128}, perm)
+	}
 	Label("quad")
 	MOVQ(Mem{Base: offs}, oa)
 	MOVQ(Mem{Base: offs, Disp: 8}, ob)
-	VMOVDQU64(Mem{Base: a, Index: oa, Scale: 1}, ra)
-	VMOVDQU64(Mem{Base: idx}, av)
-	VPERMI2B(Mem{Base: a, Index: ob, Scale: 1}, ra, av)
+	if bw {
+		VPERMD(Mem{Base: a, Index: oa, Scale: 1}, perm, av)
+		VPSHUFB(Mem{Base: idx}, av, av)
+		TESTQ(ob, ob)
+		JS(LabelRef("onepart"))
+		VPERMD(Mem{Base: a, Index: ob, Scale: 1}, perm, ra)
+		VPSHUFB(Mem{Base: idx, Disp: 64}, ra, ra)
+		VPORQ(ra, av, av)
+		Label("onepart")
+	} else {
+		VMOVDQU64(Mem{Base: a, Index: oa, Scale: 1}, ra)
+		VMOVDQU64(Mem{Base: idx}, av)
+		VPERMI2B(Mem{Base: a, Index: ob, Scale: 1}, ra, av)
+	}
 	for c := 0; c < 16; c++ {
 		VPDPBUSD_BCST(Mem{Base: w, Disp: 4 * c}, av, acc(c))
 	}
 	ADDQ(U8(16), offs)
-	ADDQ(U8(64), idx)
+	if bw {
+		ADDQ(U8(128), idx)
+	} else {
+		ADDQ(U8(64), idx)
+	}
 	ADDQ(U8(64), w)
 	DECQ(cnt)
 	JNE(LabelRef("quad"))
