@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"slices"
 	"unsafe"
 )
 
@@ -139,4 +140,24 @@ func (p *PackedS8) runRows(r0, r1 int, a []int8, lda int, init []int32, c []int3
 			}
 		}
 	}
+}
+
+// initMemo is PackedS8.initFor's result for one input offset.
+type initMemo struct {
+	off  int32
+	init []int32
+}
+
+// initCached returns initFor(aOffset)'s terms, read-only, from the cache
+// when the offset matches its last call (concurrent Muls may replace it;
+// each gets terms for its own offset).
+func (p *PackedS8) initCached(aOffset int32) []int32 {
+	if m := p.initC.Load(); m != nil && m.off == aOffset {
+		return m.init
+	}
+	bufp := p.initFor(aOffset)
+	init := slices.Clone(*bufp)
+	i32Pool.Put(bufp)
+	p.initC.Store(&initMemo{off: aOffset, init: init})
+	return init
 }
