@@ -47,7 +47,15 @@ func goS8Row(h, nr int) s8RowFn {
 		bs := unsafe.Slice(b, 2*nr*k2)
 		in := unsafe.Slice(init, nr)
 		cs := unsafe.Slice(c, (h-1)*ldc+nr)
-		acc := make([]int32, nr)
+		// A stack array: Run must not allocate (the tiles are 16 or 64
+		// columns wide).
+		var accs [64]int32
+		acc := accs[:]
+		if nr <= len(accs) {
+			acc = accs[:nr]
+		} else {
+			acc = make([]int32, nr)
+		}
 		for i := 0; i < h; i++ {
 			copy(acc, in)
 			for q := 0; q < k2; q++ {
