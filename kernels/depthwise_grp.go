@@ -296,6 +296,17 @@ func (p *dwGrp) pays(g *convGeom) bool {
 	if !dwVecAvailable() {
 		return true
 	}
+	if !p.vnni {
+		// AVX-512 without VNNI (the estimate below is VNNI's): dwVec's
+		// one-tap zmm loops beat the 2-tap ymm loop on windows wider than
+		// one column (mlt_kws_dscnn_i8's, mlt_vww96_i8's and coral's 3×3
+		// layers at batch 64 by 10–50%) and on a window covering the whole
+		// image (mlt_strww's 15×1 over 15 rows, 0.005 against 0.016 ms),
+		// not on mlt_strww's other one-column layers (3×1 over 40
+		// channels 0.062 → 0.032 ms, 5×1 0.070 → 0.055, 10×1 0.056 →
+		// 0.051; Skylake-SP GODEBUG, batch 64).
+		return g.fW == 1 && g.outH > 1
+	}
 	vecPix := g.outW * ((g.outC + 15) / 16)
 	if g.strideW == 1 && g.outC < 64 && 64%g.outC == 0 && g.outW >= 64/g.outC {
 		vecPix = g.outW * g.outC / 64 * 4 // dwVec packs pixels too

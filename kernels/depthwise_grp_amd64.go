@@ -48,9 +48,10 @@ func dwMaddX32AVX2(acc *int32, accStride int, src *byte, step int, off *int, nta
 func dwMaddX8AVX2(acc *int32, accStride int, src *byte, step int, off *int, ntaps int, w *int32, init *int32, npix int)
 
 // dwGrpAvailable reports which tap-grouped loops run: VNNI's 4-tap one,
-// and AVX2's 2-tap one where dwVec's AVX-512 loops cannot (on the zoo's
-// 3×3 layers these are faster than the 2-tap ymm loop).
-func dwGrpAvailable() (vnni, pairs bool) { return hasVNNI, hasAVX2 && !hasAVX512 }
+// and AVX2's 2-tap one on CPUs without VNNI — with AVX-512 (Skylake-SP)
+// only where dwGrp.pays prefers it to dwVec's loops (on the zoo's 3×3
+// layers those are faster than the 2-tap ymm loop).
+func dwGrpAvailable() (vnni, pairs bool) { return hasVNNI, hasAVX2 && !hasVNNI }
 
 // dwGrpRunnable reports which tap-grouped loops this CPU can run (the
 // tests check each).
