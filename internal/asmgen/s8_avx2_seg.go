@@ -67,43 +67,11 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp, ptr bool) {
 		kind += "C"
 	}
 	name := fmt.Sprintf("s8AVX2%sx%dx%d", kind, mr, 8*nv)
-	// rowAt addresses row i's A at disp bytes on, step moves every row
-	// on by bytes, nextSegment ends a segment (adj) and loops.
-	var rowAt func(i, disp int) Mem
-	var step func(bytes int)
-	var nextSegment func()
-	var b Register
+	doc := fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).", name, mr)
 	if ptr {
-		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
-		Pragma("noescape")
-		Doc(fmt.Sprintf("%s is s8AVX2%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 8*nv))
-		a := Load(Param("a"), GP64())
-		tab := Load(Param("arows"), GP64())
-		bases := make([]Register, mr)
-		for i := range bases {
-			bases[i] = GP64()
-			MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
-			ADDQ(a, bases[i])
-		}
-		koff := GP64()
-		XORQ(koff, koff)
-		b = Load(Param("b"), GP64())
-		rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
-		step = func(bytes int) { ADDQ(U32(bytes), koff) }
-		nextSegment = func() {
-			ADDQ(NewParamAddr("adj", 32), koff)
-			DECQ(NewParamAddr("nseg", 0))
-			JG(LabelRef("segment"))
-		}
-	} else {
-		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
-		Pragma("noescape")
-		Doc(fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).", name, mr))
-		var rows *rowAddrs
-		rows, b = loadARows(mr, false)
-		rowAt, step = rows.row, rows.step
-		nextSegment = func() { rows.nextSegment(32) }
+		doc = fmt.Sprintf("%s is s8AVX2%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 8*nv)
 	}
+	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, mr, ptr)
 	// The slot of the fourth argument (lda or arows, read by now) keeps
 	// the k remainder below.
 	rem := "lda"
@@ -282,4 +250,42 @@ func s8AVX2RequantVec(x VecPhysical, g int, rnd s8AVX2Rounding, clamp bool, prm,
 		VPMAXSD(Mem{Base: cst, Disp: 32}, x, x)
 		VPMINSD(Mem{Base: cst, Disp: 64}, x, x)
 	}
+}
+
+// segRowsPrologue declares a segmented fused kernel's frame (A rows at
+// stride lda, or at a + arows[i] when ptr) with doc, and returns how to
+// address row i's A at disp bytes on (rowAt), move every row on by bytes
+// (step), end a segment and loop (nextSegment), and the panel pointer b.
+// The AVX2 and AVX-512BW int16-pair families share it.
+func segRowsPrologue(name, doc string, mr int, ptr bool) (rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register) {
+	if ptr {
+		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+		Pragma("noescape")
+		Doc(doc)
+		a := Load(Param("a"), GP64())
+		tab := Load(Param("arows"), GP64())
+		bases := make([]Register, mr)
+		for i := range bases {
+			bases[i] = GP64()
+			MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
+			ADDQ(a, bases[i])
+		}
+		koff := GP64()
+		XORQ(koff, koff)
+		b = Load(Param("b"), GP64())
+		rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
+		step = func(bytes int) { ADDQ(U32(bytes), koff) }
+		nextSegment = func() {
+			ADDQ(NewParamAddr("adj", 32), koff)
+			DECQ(NewParamAddr("nseg", 0))
+			JG(LabelRef("segment"))
+		}
+		return rowAt, step, nextSegment, b
+	}
+	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
+	Pragma("noescape")
+	Doc(doc)
+	var rows *rowAddrs
+	rows, b = loadARows(mr, false)
+	return rows.row, rows.step, func() { rows.nextSegment(32) }, b
 }

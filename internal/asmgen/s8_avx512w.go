@@ -125,41 +125,11 @@ func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
 		kind += "C"
 	}
 	name := fmt.Sprintf("s8AVX512W%sx%dx%d", kind, mr, 16*nv)
-	var rowAt func(i, disp int) Mem
-	var step func(bytes int)
-	var nextSegment func()
-	var b Register
+	doc := fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).", name, mr)
 	if ptr {
-		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
-		Pragma("noescape")
-		Doc(fmt.Sprintf("%s is s8AVX512W%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 16*nv))
-		a := Load(Param("a"), GP64())
-		tab := Load(Param("arows"), GP64())
-		bases := make([]Register, mr)
-		for i := range bases {
-			bases[i] = GP64()
-			MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
-			ADDQ(a, bases[i])
-		}
-		koff := GP64()
-		XORQ(koff, koff)
-		b = Load(Param("b"), GP64())
-		rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
-		step = func(bytes int) { ADDQ(U32(bytes), koff) }
-		nextSegment = func() {
-			ADDQ(NewParamAddr("adj", 32), koff)
-			DECQ(NewParamAddr("nseg", 0))
-			JG(LabelRef("segment"))
-		}
-	} else {
-		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
-		Pragma("noescape")
-		Doc(fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).", name, mr))
-		var rows *rowAddrs
-		rows, b = loadARows(mr, false)
-		rowAt, step = rows.row, rows.step
-		nextSegment = func() { rows.nextSegment(32) }
+		doc = fmt.Sprintf("%s is s8AVX512W%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 16*nv)
 	}
+	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, mr, ptr)
 	rem := "lda"
 	if ptr {
 		rem = "arows"
