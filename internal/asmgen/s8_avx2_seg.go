@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -55,87 +53,11 @@ const (
 // keeps its own base register and one index register walks k and the
 // segments for all of them.
 func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp, ptr bool) {
-	const nv = 2
-	kind := []string{"SF", "SFD", "SFF"}[rnd]
-	if ptr {
-		kind = "SFP" + kind[2:]
-	}
-	if rnd == s8AVX2FP32 {
-		clamp = false // its float clamp is always there
-	}
-	if clamp {
-		kind += "C"
-	}
-	name := fmt.Sprintf("s8AVX2%sx%dx%d", kind, mr, 8*nv)
-	doc := fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative).", name, mr)
-	if ptr {
-		doc = fmt.Sprintf("%s is s8AVX2%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 8*nv)
-	}
-	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, mr, ptr)
-	// The slot of the fourth argument (lda or arows, read by now) keeps
-	// the k remainder below.
-	rem := "lda"
-	if ptr {
-		rem = "arows"
-	}
-	ini := Load(Param("init"), GP64())
-	t := ymmTile(mr, nv)
-	t.check(2)
-	av, prod := t.next(0), t.next(1)
-	t.initS32(ini)
-	kstep := func(u int) {
-		for v := 0; v < nv; v++ {
-			VMOVDQU(Mem{Base: b, Disp: 32 * (u*nv + v)}, t.bv(v))
-		}
-		for i := 0; i < mr; i++ {
-			VPBROADCASTD(rowAt(i, 4*u), av)
-			for v := 0; v < nv; v++ {
-				VPMADDWD(t.bv(v), av, prod)
-				VPADDD(prod, t.acc(i, v), t.acc(i, v))
-			}
-		}
-	}
-	// kpSeg = 4·q + r, computed once; q goes back to kpSeg's slot and r
-	// to rem's.
-	const unroll = 4
-	{
-		kp, r := GP64(), GP64()
-		Load(Param("kpSeg"), kp)
-		MOVQ(kp, r)
-		SHRQ(U8(2), kp)
-		ANDQ(U8(unroll-1), r)
-		Store(kp, Param("kpSeg"))
-		Store(r, Param(rem))
-	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kpSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("rest"))
-	Label("loop")
-	for u := 0; u < unroll; u++ {
-		kstep(u)
-	}
-	step(4 * unroll)
-	ADDQ(U32(32*nv*unroll), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	Load(Param(rem), k)
-	Label("single")
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	kstep(0)
-	step(4)
-	ADDQ(U32(32*nv), b)
-	DECQ(k)
-	JMP(LabelRef("single"))
-	Label("next")
-	nextSegment()
-
-	// Epilogue: the B, broadcast and product registers are the
-	// temporaries.
-	s8AVX2StoreRows(t, rnd, clamp, av)
+	t := ymmTile(mr, 2)
+	s8I16SegmentedFused(t, "s8AVX2", "", rnd, clamp, ptr, func(clamp bool) {
+		// The B, broadcast and product registers are the temporaries.
+		s8AVX2StoreRows(t, rnd, clamp, t.next(0))
+	})
 }
 
 // s8AVX2SegmentedFusedAll emits the fused AVX2 int8 kernels of the 6x16

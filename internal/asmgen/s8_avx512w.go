@@ -113,36 +113,20 @@ func s8AVX512WDirect(nv int) {
 // first 16 dwords are the fast layout's, with the clamp bounds and zero
 // point broadcast from consts8, and stores 16·nv int8 per mapped row.
 func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
-	const mr = 6
-	kind := []string{"SF", "SFD", "SFF"}[rnd]
-	if ptr {
-		kind = "SFP" + kind[2:]
-	}
-	if rnd == s8AVX2FP32 {
-		clamp = false
-	}
-	if clamp {
-		kind += "C"
-	}
-	name := fmt.Sprintf("s8AVX512W%sx%dx%d", kind, mr, 16*nv)
-	doc := fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative) (AVX-512BW).", name, mr)
-	if ptr {
-		doc = fmt.Sprintf("%s is s8AVX512W%sx%dx%d with row i of A at a + arows[i] bytes.", name, kind[:2]+kind[3:], mr, 16*nv)
-	}
-	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, mr, ptr)
-	rem := "lda"
-	if ptr {
-		rem = "arows"
-	}
-	ini := Load(Param("init"), GP64())
 	t := s8WTile(nv)
-	t.check(2)
-	av, prod := t.next(0), t.next(1)
-	t.initS32(ini)
-	s8AVX512WSegLoop(t, rowAt, step, nextSegment, b, rem)
+	s8I16SegmentedFused(t, "s8AVX512W", "AVX-512BW", rnd, clamp, ptr, func(clamp bool) {
+		s8AVX512WStoreRows(t, rnd, clamp)
+	})
+}
 
-	// Epilogue: the broadcast and product registers (and a B register
-	// for double rounding's constant) are the temporaries.
+// s8AVX512WStoreRows is the zmm fused kernels' epilogue: each mapped
+// row's accumulators requantized in the arithmetic rnd, optionally
+// clamped, stored as 16·nv int8 at c + rows[i]/4; then the kernel ends.
+func s8AVX512WStoreRows(t tile, rnd s8AVX2Rounding, clamp bool) {
+	mr, nv := t.mr, t.nv
+	av, prod := t.next(0), t.next(1)
+	// The broadcast and product registers (and a B register for double
+	// rounding's constant) are the temporaries.
 	c := Load(Param("c"), GP64())
 	tab := Load(Param("rows"), GP64())
 	prm := Load(Param("params"), GP64())
@@ -181,63 +165,6 @@ func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
 	RET()
 }
 
-// s8AVX512WSegLoop emits the k loop of the segmented zmm kernels
-// (s8AVX2SegmentedFused's: 4 pairs a pass, then the rest one by one, per
-// segment): rowAt addresses row i's A disp bytes on, step moves the rows
-// on, nextSegment ends a segment and loops, b walks the panel; the
-// argument slot rem (read by now) keeps the k remainder. The A broadcast
-// and product are t.next(0) and t.next(1).
-func s8AVX512WSegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register, rem string) {
-	av, prod := t.next(0), t.next(1)
-	kstep := func(u int) {
-		for v := 0; v < t.nv; v++ {
-			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*t.nv + v)}, t.bv(v))
-		}
-		for i := 0; i < t.mr; i++ {
-			VPBROADCASTD(rowAt(i, 4*u), av)
-			for v := 0; v < t.nv; v++ {
-				VPMADDWD(t.bv(v), av, prod)
-				VPADDD(prod, t.acc(i, v), t.acc(i, v))
-			}
-		}
-	}
-	const unroll = 4
-	{
-		kp, r := GP64(), GP64()
-		Load(Param("kpSeg"), kp)
-		MOVQ(kp, r)
-		SHRQ(U8(2), kp)
-		ANDQ(U8(unroll-1), r)
-		Store(kp, Param("kpSeg"))
-		Store(r, Param(rem))
-	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kpSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("rest"))
-	Label("loop")
-	for u := 0; u < unroll; u++ {
-		kstep(u)
-	}
-	step(4 * unroll)
-	ADDQ(U32(64*t.nv*unroll), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	Load(Param(rem), k)
-	Label("single")
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	kstep(0)
-	step(4)
-	ADDQ(U32(64*t.nv), b)
-	DECQ(k)
-	JMP(LabelRef("single"))
-	Label("next")
-	nextSegment()
-}
-
 // s8AVX512WSegI16 is s8AVX2SegI16 in zmm registers: the segmented
 // product over int16 A (nseg segments of kpSeg pairs, adj bytes apart)
 // and the int16-pair panel b, plus init, stored as int32 to the
@@ -254,7 +181,7 @@ func s8AVX512WSegI16(nv int) {
 	t := s8WTile(nv)
 	t.check(2)
 	t.initS32(ini)
-	s8AVX512WSegLoop(t, rows.row, rows.step, func() { rows.nextSegment(32) }, b, "lda")
+	s8I16SegLoop(t, rows.row, rows.step, func() { rows.nextSegment(32) }, b, "lda", maddWD)
 	c, ldc := loadC()
 	t.storeS32(c, ldc)
 }

@@ -24,6 +24,9 @@ type tile struct {
 func zmmTile(mr, nv int) tile { return tile{mr, nv, zmm, 64} }
 func ymmTile(mr, nv int) tile { return tile{mr, nv, ymm, 32} }
 
+// cols is the tile's width in int32 columns.
+func (t tile) cols() int { return t.nv * t.width / 4 }
+
 func (t tile) acc(i, v int) VecPhysical { return t.vec(i*t.nv + v) }
 func (t tile) bv(v int) VecPhysical     { return t.vec(t.mr*t.nv + v) }
 

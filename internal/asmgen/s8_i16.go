@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The int16-pair int8 kernels (A and B widened to int16 pairs along k,
+// VPMADDWD + VPADDD into int32 accumulators: exact and wrapping like the
+// reference) come in ymm registers for AVX2 (s8AVX2…, 6×16) and in zmm
+// registers for AVX-512BW CPUs without VNNI (s8AVX512W…, 6×16·nv). Their
+// loops differ only in register width, so each form has one generator
+// here, given the tile (ymmTile or zmmTile), the kernel family's name
+// prefix and the instruction set its doc names (empty for AVX2): B's
+// vectors lie t.width bytes apart and move with the tile's int32 move
+// (VMOVDQU or VMOVDQU32), a tile is t.cols() columns wide.
+
+// i16MAdd emits one multiply-add step of the int16-pair kernels: acc +=
+// the dot products of the int16 pairs of b and a, per dword, wrapping;
+// prod is a scratch register the step may use.
+type i16MAdd func(b, a, acc, prod VecPhysical)
+
+// maddWD is the AVX2 / AVX-512BW step: VPMADDWD into prod, then VPADDD.
+func maddWD(b, a, acc, prod VecPhysical) {
+	VPMADDWD(b, a, prod)
+	VPADDD(prod, acc, acc)
+}
+
+// isaParen is the " (isa)" that ends a kernel doc's sentence, empty
+// without an instruction set.
+func isaParen(isa string) string {
+	if isa == "" {
+		return ""
+	}
+	return " (" + isa + ")"
+}
+
+// s8I16SegLoop emits the k loop of the segmented int16-pair kernels: 4
+// pairs a pass, then the rest one by one, per segment. rowAt addresses
+// row i's A disp bytes on, step moves the rows on, nextSegment ends a
+// segment and loops, b walks the panel; the argument slot rem (read by
+// now) keeps the k remainder; madd is the multiply-add step. The A
+// broadcast and product are t.next(0) and t.next(1).
+func s8I16SegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register, rem string, madd i16MAdd) {
+	av, prod := t.next(0), t.next(1)
+	kstep := func(u int) {
+		for v := 0; v < t.nv; v++ {
+			t.moveS32(false, Mem{Base: b, Disp: t.width * (u*t.nv + v)}, t.bv(v))
+		}
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTD(rowAt(i, 4*u), av)
+			for v := 0; v < t.nv; v++ {
+				madd(t.bv(v), av, t.acc(i, v), prod)
+			}
+		}
+	}
+	// kpSeg = 4·q + r, computed once; q goes back to kpSeg's slot and r
+	// to rem's.
+	const unroll = 4
+	{
+		kp, r := GP64(), GP64()
+		Load(Param("kpSeg"), kp)
+		MOVQ(kp, r)
+		SHRQ(U8(2), kp)
+		ANDQ(U8(unroll-1), r)
+		Store(kp, Param("kpSeg"))
+		Store(r, Param(rem))
+	}
+	k := GP64()
+	Label("segment")
+	Load(Param("kpSeg"), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		kstep(u)
+	}
+	step(4 * unroll)
+	ADDQ(U32(t.width*t.nv*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	Load(Param(rem), k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	kstep(0)
+	step(4)
+	ADDQ(U32(t.width*t.nv), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	nextSegment()
+}
+
+// s8I16SegmentedFused emits the fused segmented kernel of tile t in the
+// arithmetic rnd (s8AVX2SegmentedFused's frame, arguments and k loop):
+// the name is family, the kind (SF, SFD, SFF; P for ptr, C for clamp)
+// and the tile's shape; with ptr, row i of A starts at a + arows[i]
+// bytes. The accumulators start at init and run the k loop, then
+// epilogue requantizes and stores them and ends the kernel, the A
+// broadcast and product registers (t.next(0), t.next(1)) free; clamp
+// reaches it false for fp32, whose float clamp is always there.
+func s8I16SegmentedFused(t tile, family, isa string, rnd s8AVX2Rounding, clamp, ptr bool, epilogue func(clamp bool)) {
+	kind := []string{"SF", "SFD", "SFF"}[rnd]
+	if ptr {
+		kind = "SFP" + kind[2:]
+	}
+	if rnd == s8AVX2FP32 {
+		clamp = false
+	}
+	if clamp {
+		kind += "C"
+	}
+	name := fmt.Sprintf("%s%sx%dx%d", family, kind, t.mr, t.cols())
+	doc := fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative)%s.", name, t.mr, isaParen(isa))
+	if ptr {
+		doc = fmt.Sprintf("%s is %s%sx%dx%d with row i of A at a + arows[i] bytes.", name, family, kind[:2]+kind[3:], t.mr, t.cols())
+	}
+	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, t.mr, ptr)
+	// The slot of the fourth argument (lda or arows, read by now) keeps
+	// the k remainder.
+	rem := "lda"
+	if ptr {
+		rem = "arows"
+	}
+	ini := Load(Param("init"), GP64())
+	t.check(2)
+	t.initS32(ini)
+	s8I16SegLoop(t, rowAt, step, nextSegment, b, rem, maddWD)
+	epilogue(clamp)
+}
