@@ -204,42 +204,7 @@ func sgemmAVX2(mr, nv int) {
 // so the driver widens both operands to int16 and VPMADDWD sums exact
 // int32 products: a holds k2 groups of mr×2 int16, b k2 groups of nr×2
 // int16, and C[i][j] = init[j] + Σ products (wrapping).
-func s8AVX2(mr, nv int) {
-	name := fmt.Sprintf("s8AVX2x%dx%d", mr, 8*nv)
-	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of packed panels a (k2×%d×2) and b (k2×%d×2) into the %d×%d tile at c.", name, mr, 8*nv, mr, 8*nv))
-	k := Load(Param("k2"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	ini := Load(Param("init"), GP64())
-	SHLQ(U8(2), ldc)
-	t := ymmTile(mr, nv)
-	t.check(2)
-	av, prod := t.next(0), t.next(1)
-	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
-		for v := 0; v < nv; v++ {
-			VPMADDWD(av, t.bv(v), prod)
-			VPADDD(prod, t.acc(i, v), t.acc(i, v))
-		}
-	}
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(32*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	t.storeS32(c, ldc)
-}
+func s8AVX2(mr, nv int) { s8I16Packed(ymmTile(mr, nv), "s8AVX2", "") }
 
 // s8AVX2Direct is s8AVX2 reading A unpacked: row i is 2·k2 signed bytes
 // at a + i·lda. Each pair of bytes is broadcast to every 16-bit lane and
@@ -247,40 +212,7 @@ func s8AVX2(mr, nv int) {
 // conv with few output channels (where each packed A sliver fed only one
 // or two B slivers) skips the packing pass that cost more than the
 // multiply. b is the same int16 panel as s8AVX2's.
-func s8AVX2Direct(mr, nv int) {
-	name := fmt.Sprintf("s8AVX2Dx%dx%d", mr, 8*nv)
-	TEXT(name, NOSPLIT, "func(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of A (%d rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×%d×2) into the tile at c.", name, mr, 8*nv))
-	k := Load(Param("k2"), GP64())
-	rows, b := loadARows(mr, false)
-	ini := Load(Param("init"), GP64())
-	t := ymmTile(mr, nv)
-	t.check(2)
-	av, prod := t.next(0), t.next(1)
-	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		VPBROADCASTW(rows.row(i, 0), av.AsX())
-		VPMOVSXBW(av.AsX(), av)
-		for v := 0; v < nv; v++ {
-			VPMADDWD(av, t.bv(v), prod)
-			VPADDD(prod, t.acc(i, v), t.acc(i, v))
-		}
-	}
-	rows.step(2)
-	ADDQ(U32(32*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
+func s8AVX2Direct(mr, nv int) { s8I16Direct(ymmTile(mr, nv), "s8AVX2", "") }
 
 // rowAddrs returns mr addresses of A's rows, rows i at a + i·lda bytes,
 // using one base register per three rows (base, base+lda, base+2·lda via

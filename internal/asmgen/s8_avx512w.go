@@ -31,80 +31,12 @@ func s8WTile(nv int) tile { return zmmTile(6, nv) }
 
 // s8AVX512W emits the packed-panel kernel: C[i][j] = init[j] + Σ_q
 // A[q][i]·B[q][j] over int16 pairs (the signature of s8AVX2).
-func s8AVX512W(nv int) {
-	t := s8WTile(nv)
-	name := fmt.Sprintf("s8AVX512Wx%dx%d", t.mr, 16*nv)
-	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of packed panels a (k2×%d×2) and b (k2×%d×2) into the %d×%d tile at c (AVX-512BW).", name, t.mr, 16*nv, t.mr, 16*nv))
-	k := Load(Param("k2"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	ini := Load(Param("init"), GP64())
-	SHLQ(U8(2), ldc)
-	t.check(2)
-	av, prod := t.next(0), t.next(1)
-	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
-		for v := 0; v < nv; v++ {
-			VPMADDWD(av, t.bv(v), prod)
-			VPADDD(prod, t.acc(i, v), t.acc(i, v))
-		}
-	}
-	ADDQ(U32(4*t.mr), a)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	t.storeS32(c, ldc)
-}
+func s8AVX512W(nv int) { s8I16Packed(s8WTile(nv), "s8AVX512W", "AVX-512BW") }
 
 // s8AVX512WDirect is s8AVX512W reading A unpacked (s8AVX2Direct's
 // scheme): row i is 2·k2 signed bytes at a + i·lda; each byte pair is
 // broadcast to 16 words and sign-extended to 16 int16 pairs.
-func s8AVX512WDirect(nv int) {
-	t := s8WTile(nv)
-	name := fmt.Sprintf("s8AVX512WDx%dx%d", t.mr, 16*nv)
-	TEXT(name, NOSPLIT, "func(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of A (%d rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×%d×2) into the tile at c (AVX-512BW).", name, t.mr, 16*nv))
-	k := Load(Param("k2"), GP64())
-	rows, b := loadARows(t.mr, false)
-	ini := Load(Param("init"), GP64())
-	t.check(2)
-	av, prod := t.next(0), t.next(1)
-	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTW(rows.row(i, 0), av.AsY())
-		VPMOVSXBW(av.AsY(), av)
-		for v := 0; v < nv; v++ {
-			VPMADDWD(av, t.bv(v), prod)
-			VPADDD(prod, t.acc(i, v), t.acc(i, v))
-		}
-	}
-	rows.step(2)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
+func s8AVX512WDirect(nv int) { s8I16Direct(s8WTile(nv), "s8AVX512W", "AVX-512BW") }
 
 // s8AVX512WSegmentedFused is s8AVX2SegmentedFused in zmm registers: the
 // same signatures, arguments and k loop (4 pairs a pass), over a 6×16·nv

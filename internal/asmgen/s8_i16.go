@@ -38,6 +38,87 @@ func isaParen(isa string) string {
 	return " (" + isa + ")"
 }
 
+// s8I16Packed emits the packed-panel kernel family+"x{mr}x{cols}":
+// C[i][j] = init[j] + Σ_q A[q][i]·B[q][j] over int16 pairs, a holding k2
+// steps of mr pairs and b k2 steps of t.cols() pairs.
+func s8I16Packed(t tile, family, isa string) {
+	name := fmt.Sprintf("%sx%dx%d", family, t.mr, t.cols())
+	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of packed panels a (k2×%d×2) and b (k2×%d×2) into the %d×%d tile at c%s.", name, t.mr, t.cols(), t.mr, t.cols(), isaParen(isa)))
+	k := Load(Param("k2"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	ini := Load(Param("init"), GP64())
+	SHLQ(U8(2), ldc)
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	t.initS32(ini)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < t.nv; v++ {
+		t.moveS32(false, Mem{Base: b, Disp: t.width * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
+		for v := 0; v < t.nv; v++ {
+			VPMADDWD(av, t.bv(v), prod)
+			VPADDD(prod, t.acc(i, v), t.acc(i, v))
+		}
+	}
+	ADDQ(U32(4*t.mr), a)
+	ADDQ(U32(t.width*t.nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	t.storeS32(c, ldc)
+}
+
+// s8I16Direct emits s8I16Packed's kernel reading A unpacked, as
+// family+"Dx{mr}x{cols}": row i is 2·k2 signed bytes at a + i·lda, and
+// each byte pair is broadcast to every 16-bit lane of the half-width
+// register and sign-extended into the int16 pairs of the full one.
+func s8I16Direct(t tile, family, isa string) {
+	name := fmt.Sprintf("%sDx%dx%d", family, t.mr, t.cols())
+	TEXT(name, NOSPLIT, "func(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of A (%d rows of 2·k2 signed bytes at stride lda) and the packed panel b (k2×%d×2) into the tile at c%s.", name, t.mr, t.cols(), isaParen(isa)))
+	k := Load(Param("k2"), GP64())
+	rows, b := loadARows(t.mr, false)
+	ini := Load(Param("init"), GP64())
+	t.check(2)
+	av, prod := t.next(0), t.next(1)
+	half := av.AsX()
+	if t.width == 64 {
+		half = av.AsY()
+	}
+	t.initS32(ini)
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	for v := 0; v < t.nv; v++ {
+		t.moveS32(false, Mem{Base: b, Disp: t.width * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		VPBROADCASTW(rows.row(i, 0), half)
+		VPMOVSXBW(half, av)
+		for v := 0; v < t.nv; v++ {
+			VPMADDWD(av, t.bv(v), prod)
+			VPADDD(prod, t.acc(i, v), t.acc(i, v))
+		}
+	}
+	rows.step(2)
+	ADDQ(U32(t.width*t.nv), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+	c, ldc := loadC()
+	t.storeS32(c, ldc)
+}
+
 // s8I16SegLoop emits the k loop of the segmented int16-pair kernels: 4
 // pairs a pass, then the rest one by one, per segment. rowAt addresses
 // row i's A disp bytes on, step moves the rows on, nextSegment ends a
