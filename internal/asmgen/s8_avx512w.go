@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -102,21 +100,7 @@ func s8AVX512WStoreRows(t tile, rnd s8AVX2Rounding, clamp bool) {
 // and the int16-pair panel b, plus init, stored as int32 to the
 // 6×16·nv tile at c (row stride ldc elements): the products of the exact
 // int8 Winograd convolution (gemm.PackedI16.MulSegmented).
-func s8AVX512WSegI16(nv int) {
-	const mr = 6
-	name := fmt.Sprintf("s8AVX512WSI16x%dx%d", mr, 16*nv)
-	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int32 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the %d×%d tile at c (row stride ldc elements; AVX-512BW).", name, mr, mr, 16*nv))
-	rows, b := loadARows(mr, false)
-	ini := Load(Param("init"), GP64())
-	t := s8WTile(nv)
-	t.check(2)
-	t.initS32(ini)
-	s8I16SegLoop(t, rows.row, rows.step, func() { rows.nextSegment(32) }, b, "lda", maddWD)
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
+func s8AVX512WSegI16(nv int) { s8SegI16(s8WTile(nv), "s8AVX512W", "AVX-512BW", maddWD) }
 
 // s8AVX512WAll emits the zmm int16-pair kernels of the three tiles:
 // packed, direct, every fused form and the int32-storing segmented one.

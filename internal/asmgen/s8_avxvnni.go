@@ -210,17 +210,8 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp, exact bool) {
 		MOVQ(NewParamAddr(sv.name, sv.off), r)
 		MOVQ(r, sv.mem)
 	}
+	MOVQ(splitKQ3(), rest)
 	{
-		kq, q, tq := GP64(), GP64(), GP64()
-		Load(Param("kqSeg"), kq)
-		MOVL(U32(0xAAAAAAAB), tq.As32())
-		MOVQ(kq, q)
-		IMULQ(tq, q)
-		SHRQ(U8(33), q)
-		Store(q, Param("kqSeg"))
-		LEAQ(Mem{Base: q, Index: q, Scale: 2}, tq)
-		SUBQ(tq, kq)
-		MOVQ(kq, rest)
 		ns := Load(Param("nseg"), GP64())
 		MOVQ(ns, nsegSave)
 	}
@@ -230,42 +221,8 @@ func s8AVXVNNISegmentedFused(rnd s8AVX2Rounding, clamp, exact bool) {
 	t.check(1)
 	ua := t.next(0)
 	t.initS32(ini)
-	step := func(u int) {
-		for v := 0; v < t.nv; v++ {
-			VMOVDQU(Mem{Base: b, Disp: 32 * (u*t.nv + v)}, t.bv(v))
-		}
-		for i := 0; i < t.mr; i++ {
-			VPBROADCASTD(rows.row(i, 4*u), ua)
-			for v := 0; v < t.nv; v++ {
-				vpdpbusdVEX(t.bv(v), ua, t.acc(i, v))
-			}
-		}
-	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kqSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("rest"))
-	Label("loop")
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	rows.step(4 * unroll)
-	ADDQ(U32(32*t.nv*unroll), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	MOVQ(rest, k)
-	Label("single")
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	step(0)
-	rows.step(4)
-	ADDQ(U32(32*t.nv), b)
-	DECQ(k)
-	JMP(LabelRef("single"))
-	Label("next")
-	rows.nextSegment(32)
+	step := t.dotKStep(rows.row, b, ua, nil, func(b, a, acc, _ VecPhysical) { vpdpbusdVEX(b, a, acc) })
+	segKLoop("kqSeg", func(k Register) { MOVQ(rest, k) }, unroll, step, rows.step, b, 32*t.nv, func() { rows.nextSegment(32) })
 	Store(b, Param("b"))
 	avxvnniRequantPairs(t, rnd, clamp, exact, ua)
 	DECQ(NewParamAddr("nsl", 88))

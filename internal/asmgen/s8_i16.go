@@ -29,6 +29,15 @@ func maddWD(b, a, acc, prod VecPhysical) {
 	VPADDD(prod, acc, acc)
 }
 
+// isaNote is the "; isa" that ends a kernel doc's parenthesis, empty
+// without an instruction set.
+func isaNote(isa string) string {
+	if isa == "" {
+		return ""
+	}
+	return "; " + isa
+}
+
 // isaParen is the " (isa)" that ends a kernel doc's sentence, empty
 // without an instruction set.
 func isaParen(isa string) string {
@@ -126,18 +135,7 @@ func s8I16Direct(t tile, family, isa string) {
 // now) keeps the k remainder; madd is the multiply-add step. The A
 // broadcast and product are t.next(0) and t.next(1).
 func s8I16SegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register, rem string, madd i16MAdd) {
-	av, prod := t.next(0), t.next(1)
-	kstep := func(u int) {
-		for v := 0; v < t.nv; v++ {
-			t.moveS32(false, Mem{Base: b, Disp: t.width * (u*t.nv + v)}, t.bv(v))
-		}
-		for i := 0; i < t.mr; i++ {
-			VPBROADCASTD(rowAt(i, 4*u), av)
-			for v := 0; v < t.nv; v++ {
-				madd(t.bv(v), av, t.acc(i, v), prod)
-			}
-		}
-	}
+	kstep := t.dotKStep(rowAt, b, t.next(0), t.next(1), madd)
 	// kpSeg = 4·q + r, computed once; q goes back to kpSeg's slot and r
 	// to rem's.
 	const unroll = 4
@@ -150,31 +148,7 @@ func s8I16SegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int), nex
 		Store(kp, Param("kpSeg"))
 		Store(r, Param(rem))
 	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kpSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("rest"))
-	Label("loop")
-	for u := 0; u < unroll; u++ {
-		kstep(u)
-	}
-	step(4 * unroll)
-	ADDQ(U32(t.width*t.nv*unroll), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	Load(Param(rem), k)
-	Label("single")
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	kstep(0)
-	step(4)
-	ADDQ(U32(t.width*t.nv), b)
-	DECQ(k)
-	JMP(LabelRef("single"))
-	Label("next")
-	nextSegment()
+	segKLoop("kpSeg", func(k Register) { Load(Param(rem), k) }, unroll, kstep, step, b, t.width*t.nv, nextSegment)
 }
 
 // s8I16SegmentedFused emits the fused segmented kernel of tile t in the

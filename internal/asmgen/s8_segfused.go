@@ -67,58 +67,12 @@ func s8VNNISegmentedFused(mr, nv int, clamp, double, fp32 bool) {
 	// products in k order.
 	const unroll = 3
 	t.initS32(ini)
-	step := func(u int) {
-		for v := 0; v < nv; v++ {
-			VMOVDQU32(Mem{Base: b, Disp: 64 * (u*nv + v)}, bv(v))
-		}
-		for i := 0; i < mr; i++ {
-			VPBROADCASTD(rows.row(i, 4*u), ua)
-			for v := 0; v < nv; v++ {
-				VPDPBUSD(bv(v), ua, acc(i, v))
-			}
-		}
-	}
-	// kqSeg = 3·q + r, computed once; q goes back to kqSeg's argument
-	// slot and r to lda's (lda lives in a register from here on), which
-	// leaves the registers to the row pointers.
-	{
-		kq, q, t := GP64(), GP64(), GP64()
-		Load(Param("kqSeg"), kq)
-		// q = kqSeg·0xAAAAAAAB >> 33 is kqSeg/3 for any kqSeg below 2^32.
-		MOVL(U32(0xAAAAAAAB), t.As32())
-		MOVQ(kq, q)
-		IMULQ(t, q)
-		SHRQ(U8(33), q)
-		Store(q, Param("kqSeg"))
-		LEAQ(Mem{Base: q, Index: q, Scale: 2}, t)
-		SUBQ(t, kq)
-		Store(kq, Param("lda"))
-	}
-	k := GP64()
-	Label("segment")
-	Load(Param("kqSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("rest"))
-	Label("loop")
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	rows.step(4 * unroll)
-	ADDQ(U32(64*nv*unroll), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("rest")
-	Load(Param("lda"), k)
-	Label("single")
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	step(0)
-	rows.step(4)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JMP(LabelRef("single"))
-	Label("next")
-	rows.nextSegment(32)
+	step := t.dotKStep(rows.row, b, ua, nil, func(b, a, acc, _ VecPhysical) { VPDPBUSD(b, a, acc) })
+	// kqSeg = 3·q + r: r goes to lda's argument slot (lda lives in a
+	// register from here on), which leaves the registers to the row
+	// pointers.
+	Store(splitKQ3(), Param("lda"))
+	segKLoop("kqSeg", func(k Register) { Load(Param("lda"), k) }, unroll, step, rows.step, b, 64*nv, func() { rows.nextSegment(32) })
 
 	// Epilogue: the B and broadcast registers are the temporaries.
 	c := Load(Param("c"), GP64())

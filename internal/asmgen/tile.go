@@ -172,6 +172,77 @@ func kLoop2(kParam string, b Register, bStep int, kstep func(disp, bOff int), ad
 	Label("next")
 }
 
+// segKLoop emits the unrolled k loop of the segmented integer kernels,
+// per segment: the kParam argument's count of passes of unroll k steps
+// (kstep(u) emits step u of a pass, A at 4·u bytes past the rows), the
+// row pointers moved once a pass (the pointer bumps are scalar µops that
+// would otherwise take ports from the multiply-adds), then the remainder
+// (loaded into k by rest) one step at a time, then nextSegment. B moves
+// bStep bytes a step. Each accumulator sees its products in k order. Its
+// labels: segment (top), loop, rest, single, next (end).
+func segKLoop(kParam string, rest func(k Register), unroll int, kstep func(u int), step func(bytes int), b Register, bStep int, nextSegment func()) {
+	k := GP64()
+	Label("segment")
+	Load(Param(kParam), k)
+	TESTQ(k, k)
+	JE(LabelRef("rest"))
+	Label("loop")
+	for u := 0; u < unroll; u++ {
+		kstep(u)
+	}
+	step(4 * unroll)
+	ADDQ(U32(bStep*unroll), b)
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("rest")
+	rest(k)
+	Label("single")
+	TESTQ(k, k)
+	JE(LabelRef("next"))
+	kstep(0)
+	step(4)
+	ADDQ(U32(bStep), b)
+	DECQ(k)
+	JMP(LabelRef("single"))
+	Label("next")
+	nextSegment()
+}
+
+// dotKStep returns segKLoop's k step u over the integer tile t: B's nv
+// vectors of step u into t.bv, then per row its A dword at rowAt(i, 4·u)
+// broadcast into a and multiplied into the row's accumulators by madd
+// (acc += the dot products of b's and a's lanes; prod is its scratch).
+func (t tile) dotKStep(rowAt func(i, disp int) Mem, b Register, a, prod VecPhysical, madd func(b, a, acc, prod VecPhysical)) func(u int) {
+	return func(u int) {
+		for v := 0; v < t.nv; v++ {
+			t.moveS32(false, Mem{Base: b, Disp: t.width * (u*t.nv + v)}, t.bv(v))
+		}
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTD(rowAt(i, 4*u), a)
+			for v := 0; v < t.nv; v++ {
+				madd(t.bv(v), a, t.acc(i, v), prod)
+			}
+		}
+	}
+}
+
+// splitKQ3 splits the kqSeg argument for segKLoop's three-step passes:
+// kqSeg = 3·q + r, computed once per call; q goes back to kqSeg's slot
+// and r is returned in a register for the caller to keep.
+func splitKQ3() (r GPVirtual) {
+	kq, q, t := GP64(), GP64(), GP64()
+	Load(Param("kqSeg"), kq)
+	// q = kqSeg·0xAAAAAAAB >> 33 is kqSeg/3 for any kqSeg below 2^32.
+	MOVL(U32(0xAAAAAAAB), t.As32())
+	MOVQ(kq, q)
+	IMULQ(t, q)
+	SHRQ(U8(33), q)
+	Store(q, Param("kqSeg"))
+	LEAQ(Mem{Base: q, Index: q, Scale: 2}, t)
+	SUBQ(t, kq)
+	return kq
+}
+
 // loadARows loads the a, lda and b arguments of a kernel reading A
 // unpacked (lda in elements of 4 bytes when float, else in bytes) and
 // returns A's row addresses and b.
