@@ -128,43 +128,7 @@ func sgemmAVX512(mr, nv int) {
 // s8VNNI emits C[i][j] = init[j] + Σ_q Σ_{t<4} A[q][i][t]·B[q][j][t] with
 // VPDPBUSD (u8×s8 → s32, wrapping): a holds k4 groups of mr×4 unsigned
 // bytes, b holds k4 groups of nr×4 signed bytes, init holds nr int32s.
-func s8VNNI(mr, nv int) {
-	name := fmt.Sprintf("s8VNNIx%dx%d", mr, 16*nv)
-	TEXT(name, NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the u8×s8 dot products of packed panels a (k4×%d×4) and b (k4×%d×4) into the %d×%d tile at c.", name, mr, 16*nv, mr, 16*nv))
-	k := Load(Param("k4"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	ini := Load(Param("init"), GP64())
-	SHLQ(U8(2), ldc)
-	t := zmmTile(mr, nv)
-	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	// VPDPBUSD treats its middle operand as unsigned and the first as
-	// signed, so the broadcast A bytes (a+128) must sit in a register: the
-	// embedded-broadcast memory form would read them as signed.
-	ua := zmm(31)
-	for i := 0; i < mr; i++ {
-		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
-		for v := 0; v < nv; v++ {
-			VPDPBUSD(t.bv(v), ua, t.acc(i, v))
-		}
-	}
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	t.storeS32(c, ldc)
-}
+func s8VNNI(mr, nv int) { s8QuadPacked(zmmTile(mr, nv), "s8VNNI", "") }
 
 // sgemmAVX2 is sgemmAVX512 for AVX2+FMA: an mr×(8·nv) tile in ymm registers.
 func sgemmAVX2(mr, nv int) {
@@ -294,56 +258,7 @@ func sgemmAVX512DirectBody(mr, nv int, overwrite bool) {
 // The last group of a row may read up to 3 bytes past k; the packed B
 // holds zeros there, so they add nothing (the caller keeps the reads
 // inside A's slice).
-func s8VNNIDirect(mr, nv int) {
-	name := fmt.Sprintf("s8VNNIDx%dx%d", mr, 16*nv)
-	TEXT(name, NOSPLIT, "func(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the dot products of A (%d rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c.", name, mr))
-	k := Load(Param("k4"), GP64())
-	rows, b := loadARows(mr, false)
-	ini := Load(Param("init"), GP64())
-	t := zmmTile(mr, nv)
-	t.check(2)
-	t.initS32(ini)
-	flip := s8FlipConst()
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	s8FlipStep(t, rows, b, flip)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
-
-// s8FlipConst broadcasts the sign-flip bytes 0x80 into zmm30.
-func s8FlipConst() VecPhysical {
-	flip := zmm(30)
-	tmp := GP32()
-	MOVL(U32(0x80808080), tmp)
-	VPBROADCASTD(tmp, flip)
-	return flip
-}
-
-// s8FlipStep emits one k step of a signed-A VNNI tile: B's nv vectors,
-// then per row its 4 A bytes broadcast into zmm31, flipped to a+128 and
-// multiplied into the row's accumulators; A and B move on.
-func s8FlipStep(t tile, rows *rowAddrs, b Register, flip VecPhysical) {
-	ua := zmm(31)
-	for v := 0; v < t.nv; v++ {
-		VMOVDQU32(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTD(rows.row(i, 0), ua)
-		VPXORD(flip, ua, ua)
-		for v := 0; v < t.nv; v++ {
-			VPDPBUSD(t.bv(v), ua, t.acc(i, v))
-		}
-	}
-	rows.step(4)
-	ADDQ(U32(64*t.nv), b)
-}
+func s8VNNIDirect(mr, nv int) { s8QuadDirect(zmmTile(mr, nv), "s8VNNI", "") }
 
 // biasClampAVX512 emits c[j] = min(max(c[j] + bias[j], lo), hi) for
 // groups×16 floats: the float conv/dense epilogue (bias and fused
@@ -419,30 +334,7 @@ func biasClampAVX2() {
 // groups back to back. It runs an int8 convolution without im2col (see
 // PackedS8.MulRequantSegmented). The segment and group counters live in
 // the argument slots, which leaves the registers to the row pointers.
-func s8VNNISegmented(mr, nv int) {
-	name := fmt.Sprintf("s8VNNISx%dx%d", mr, 16*nv)
-	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the dot products of segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c.", name, mr))
-	rows, b := loadARows(mr, false)
-	ini := Load(Param("init"), GP64())
-	t := zmmTile(mr, nv)
-	t.initS32(ini)
-	flip := s8FlipConst()
-	k := GP64()
-	Label("segment")
-	Load(Param("kqSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	Label("loop")
-	s8FlipStep(t, rows, b, flip)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("next")
-	rows.nextSegment(32)
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
+func s8VNNISegmented(mr, nv int) { s8QuadSegmented(zmmTile(mr, nv), "s8VNNI", "") }
 
 // sgemmAVX512Segmented is sgemmAVX512Direct over segmented A rows: nseg
 // segments of kSeg floats; after each segment every row pointer moves on

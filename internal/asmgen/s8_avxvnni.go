@@ -51,123 +51,17 @@ func avxvnniTile() tile { return ymmTile(6, 2) }
 
 // s8AVXVNNI is s8VNNI in ymm registers: C[i][j] = init[j] + Σ_q Σ_{t<4}
 // A[q][i][t]·B[q][j][t] for packed panels of u8 A and s8 B quads.
-func s8AVXVNNI() {
-	t := avxvnniTile()
-	name := fmt.Sprintf("s8AVXVNNIx%dx%d", t.mr, 8*t.nv)
-	TEXT(name, NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the u8×s8 dot products of packed panels a (k4×%d×4) and b (k4×%d×4) into the %d×%d tile at c (AVX-VNNI).", name, t.mr, 8*t.nv, t.mr, 8*t.nv))
-	k := Load(Param("k4"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	ini := Load(Param("init"), GP64())
-	SHLQ(U8(2), ldc)
-	t.check(1)
-	ua := t.next(0)
-	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < t.nv; v++ {
-		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
-	}
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
-		for v := 0; v < t.nv; v++ {
-			vpdpbusdVEX(t.bv(v), ua, t.acc(i, v))
-		}
-	}
-	ADDQ(U32(4*t.mr), a)
-	ADDQ(U32(32*t.nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	t.storeS32(c, ldc)
-}
-
-// avxvnniFlipStep is s8FlipStep in ymm registers: one k step of signed
-// A rows, each quad broadcast, flipped to a+128 and multiplied in.
-func avxvnniFlipStep(t tile, rows *rowAddrs, b Register, ua, flip VecPhysical) {
-	for v := 0; v < t.nv; v++ {
-		VMOVDQU(Mem{Base: b, Disp: 32 * v}, t.bv(v))
-	}
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTD(rows.row(i, 0), ua)
-		VPXOR(flip, ua, ua)
-		for v := 0; v < t.nv; v++ {
-			vpdpbusdVEX(t.bv(v), ua, t.acc(i, v))
-		}
-	}
-	rows.step(4)
-	ADDQ(U32(32*t.nv), b)
-}
-
-// avxvnniFlipConst broadcasts the sign-flip bytes 0x80 into flip.
-func avxvnniFlipConst(flip VecPhysical) {
-	tmp := GP32()
-	MOVL(U32(0x80808080), tmp)
-	VMOVD(tmp, flip.AsX())
-	VPBROADCASTD(flip.AsX(), flip)
-}
+func s8AVXVNNI() { s8QuadPacked(avxvnniTile(), "s8AVXVNNI", "AVX-VNNI") }
 
 // s8AVXVNNIDirect is s8VNNIDirect in ymm registers: A unpacked as
 // signed bytes, row i at a + i·lda, each quad flipped to u8 in a
 // register.
-func s8AVXVNNIDirect() {
-	t := avxvnniTile()
-	name := fmt.Sprintf("s8AVXVNNIDx%dx%d", t.mr, 8*t.nv)
-	TEXT(name, NOSPLIT, "func(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the dot products of A (%d rows of 4·k4 signed bytes at stride lda, fed as a+128) and the packed panel b into the tile at c (AVX-VNNI).", name, t.mr))
-	k := Load(Param("k4"), GP64())
-	rows, b := loadARows(t.mr, false)
-	ini := Load(Param("init"), GP64())
-	t.check(2)
-	ua, flip := t.next(0), t.next(1)
-	t.initS32(ini)
-	avxvnniFlipConst(flip)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	avxvnniFlipStep(t, rows, b, ua, flip)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
+func s8AVXVNNIDirect() { s8QuadDirect(avxvnniTile(), "s8AVXVNNI", "AVX-VNNI") }
 
 // s8AVXVNNISegmented is s8VNNISegmented in ymm registers: s8AVXVNNIDirect
 // over nseg segments of kqSeg quads, row pointers moving adj bytes
 // between segments.
-func s8AVXVNNISegmented() {
-	t := avxvnniTile()
-	name := fmt.Sprintf("s8AVXVNNISx%dx%d", t.mr, 8*t.nv)
-	TEXT(name, NOSPLIT, "func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int32, ldc int, init *int32)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the dot products of segmented A (%d rows at stride lda, nseg segments of 4·kqSeg bytes, adj bytes apart) and the packed panel b into the tile at c (AVX-VNNI).", name, t.mr))
-	rows, b := loadARows(t.mr, false)
-	ini := Load(Param("init"), GP64())
-	t.check(2)
-	ua, flip := t.next(0), t.next(1)
-	t.initS32(ini)
-	avxvnniFlipConst(flip)
-	k := GP64()
-	Label("segment")
-	Load(Param("kqSeg"), k)
-	TESTQ(k, k)
-	JE(LabelRef("next"))
-	Label("loop")
-	avxvnniFlipStep(t, rows, b, ua, flip)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("next")
-	rows.nextSegment(32)
-	c, ldc := loadC()
-	t.storeS32(c, ldc)
-}
+func s8AVXVNNISegmented() { s8QuadSegmented(avxvnniTile(), "s8AVXVNNI", "AVX-VNNI") }
 
 // s8AVXVNNISegmentedFused is s8VNNISegmentedFused in ymm registers: A
 // already offset to u8, the accumulators starting at init, three k steps

@@ -55,22 +55,14 @@ func s8I16Packed(t tile, family, isa string) {
 	TEXT(name, NOSPLIT, "func(k2 int, a *int16, b *int16, c *int32, ldc int, init *int32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s stores init plus the int16 pair dot products of packed panels a (k2×%d×2) and b (k2×%d×2) into the %d×%d tile at c%s.", name, t.mr, t.cols(), t.mr, t.cols(), isaParen(isa)))
-	k := Load(Param("k2"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	ini := Load(Param("init"), GP64())
-	SHLQ(U8(2), ldc)
+	k, a, b, c, ldc, ini := loadPacked("k2")
 	t.check(2)
 	av, prod := t.next(0), t.next(1)
 	t.initS32(ini)
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
-	for v := 0; v < t.nv; v++ {
-		t.moveS32(false, Mem{Base: b, Disp: t.width * v}, t.bv(v))
-	}
+	t.loadB(b, 0)
 	for i := 0; i < t.mr; i++ {
 		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
 		for v := 0; v < t.nv; v++ {
@@ -108,9 +100,7 @@ func s8I16Direct(t tile, family, isa string) {
 	TESTQ(k, k)
 	JE(LabelRef("store"))
 	Label("loop")
-	for v := 0; v < t.nv; v++ {
-		t.moveS32(false, Mem{Base: b, Disp: t.width * v}, t.bv(v))
-	}
+	t.loadB(b, 0)
 	for i := 0; i < t.mr; i++ {
 		VPBROADCASTW(rows.row(i, 0), half)
 		VPMOVSXBW(half, av)

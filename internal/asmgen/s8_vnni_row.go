@@ -5,7 +5,6 @@ import (
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
-	. "github.com/mmcloughlin/avo/reg"
 )
 
 // s8VNNIRow emits the one-row AVX-512 VNNI kernels s8VNNIx1x64 (packed
@@ -40,17 +39,10 @@ func s8QuadRow(t tile, direct bool, family, isa string) {
 		sig = "func(k4 int, a *int8, lda int, b *int8, c *int32, ldc int, init *int32)"
 		doc = fmt.Sprintf("%s stores init plus the dot products of the row of 4·k4 signed bytes at a (fed as a+128) and the packed panel b (k4×%d×4) into the %d int32 at c (%slda and ldc unused).", name, t.cols(), t.cols(), isaN)
 	}
-	ways, nv, evex := t.mr, t.nv, t.width == 64
+	ways, nv := t.mr, t.nv
 	t.check(2)
 	ua, flip := t.next(0), t.next(1)
 	bStep := t.width * nv // panel bytes a k step
-	xor := func(x, y, dst VecPhysical) {
-		if evex {
-			VPXORD(x, y, dst)
-		} else {
-			VPXOR(x, y, dst)
-		}
-	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(doc)
@@ -63,30 +55,20 @@ func s8QuadRow(t tile, direct bool, family, isa string) {
 	}
 	for u := 1; u < ways; u++ {
 		for v := 0; v < nv; v++ {
-			xor(t.acc(u, v), t.acc(u, v), t.acc(u, v))
+			quadXor(t, t.acc(u, v), t.acc(u, v), t.acc(u, v))
 		}
 	}
-	if direct && evex {
-		tmp := GP32()
-		MOVL(U32(0x80808080), tmp)
-		VPBROADCASTD(tmp, flip)
-	} else if direct {
-		avxvnniFlipConst(flip)
+	if direct {
+		quadFlipConst(t, flip)
 	}
 	step := func(u int) {
-		for v := 0; v < nv; v++ {
-			t.moveS32(false, Mem{Base: b, Disp: bStep*u + t.width*v}, t.bv(v))
-		}
+		t.loadB(b, bStep*u)
 		VPBROADCASTD(Mem{Base: a, Disp: 4 * u}, ua)
 		if direct {
-			xor(flip, ua, ua)
+			quadXor(t, flip, ua, ua)
 		}
 		for v := 0; v < nv; v++ {
-			if evex {
-				VPDPBUSD(t.bv(v), ua, t.acc(u, v))
-			} else {
-				vpdpbusdVEX(t.bv(v), ua, t.acc(u, v))
-			}
+			quadDot(t, t.bv(v), ua, t.acc(u, v))
 		}
 	}
 	// k4 = ways·q + r.

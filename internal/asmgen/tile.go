@@ -69,6 +69,14 @@ func (t tile) moveS32(aligned bool, src, dst Op) {
 	}
 }
 
+// loadB loads the tile's nv B vectors from b + disp bytes (an integer
+// panel: int32 moves).
+func (t tile) loadB(b Register, disp int) {
+	for v := 0; v < t.nv; v++ {
+		t.moveS32(false, Mem{Base: b, Disp: disp + t.width*v}, t.bv(v))
+	}
+}
+
 // initS32 starts every row's int32 accumulators at the nv vectors at ini.
 func (t tile) initS32(ini Register) {
 	for v := 0; v < t.nv; v++ {
@@ -214,9 +222,7 @@ func segKLoop(kParam string, rest func(k Register), unroll int, kstep func(u int
 // (acc += the dot products of b's and a's lanes; prod is its scratch).
 func (t tile) dotKStep(rowAt func(i, disp int) Mem, b Register, a, prod VecPhysical, madd func(b, a, acc, prod VecPhysical)) func(u int) {
 	return func(u int) {
-		for v := 0; v < t.nv; v++ {
-			t.moveS32(false, Mem{Base: b, Disp: t.width * (u*t.nv + v)}, t.bv(v))
-		}
+		t.loadB(b, t.width*t.nv*u)
 		for i := 0; i < t.mr; i++ {
 			VPBROADCASTD(rowAt(i, 4*u), a)
 			for v := 0; v < t.nv; v++ {
@@ -254,6 +260,20 @@ func loadARows(mr int, float bool) (*rowAddrs, Register) {
 		SHLQ(U8(2), lda)
 	}
 	return newRowAddrs(mr, a.(GPVirtual), lda.(GPVirtual)), b
+}
+
+// loadPacked loads the arguments of a packed-panel integer kernel (the k
+// count kParam, a, b, c, ldc and init), ldc (elements of 4 bytes) turned
+// into bytes.
+func loadPacked(kParam string) (k, a, b, c, ldc, ini Register) {
+	k = Load(Param(kParam), GP64())
+	a = Load(Param("a"), GP64())
+	b = Load(Param("b"), GP64())
+	c = Load(Param("c"), GP64())
+	ldc = Load(Param("ldc"), GP64())
+	ini = Load(Param("init"), GP64())
+	SHLQ(U8(2), ldc)
+	return k, a, b, c, ldc, ini
 }
 
 // loadC loads the c and ldc arguments, ldc (elements of 4 bytes) turned
