@@ -106,22 +106,11 @@ func sgemmAVX512(mr, nv int) {
 		panic("tile too large")
 	}
 	t.zero()
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, t.bv(v), t.acc(i, v))
-		}
-	}
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+	kLoop1(k, func() {
+		t.bcstKStep(func(i int) Mem { return Mem{Base: a, Disp: 4 * i} }, b)
+		ADDQ(U32(4*mr), a)
+		ADDQ(U32(64*nv), b)
+	})
 	t.storeF32(c, ldc, t.bv(0), zmm(31), 40, false)
 }
 
@@ -144,23 +133,19 @@ func sgemmAVX2(mr, nv int) {
 	t.check(1)
 	av := t.next(0)
 	t.zero()
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 32 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		VBROADCASTSS(Mem{Base: a, Disp: 4 * i}, av)
+	kLoop1(k, func() {
 		for v := 0; v < nv; v++ {
-			VFMADD231PS(av, t.bv(v), t.acc(i, v))
+			VMOVUPS(Mem{Base: b, Disp: 32 * v}, t.bv(v))
 		}
-	}
-	ADDQ(U32(4*mr), a)
-	ADDQ(U32(32*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(Mem{Base: a, Disp: 4 * i}, av)
+			for v := 0; v < nv; v++ {
+				VFMADD231PS(av, t.bv(v), t.acc(i, v))
+			}
+		}
+		ADDQ(U32(4*mr), a)
+		ADDQ(U32(32*nv), b)
+	})
 	t.storeF32(c, ldc, t.bv(0), av, 40, false)
 }
 
@@ -232,22 +217,11 @@ func sgemmAVX512DirectBody(mr, nv int, overwrite bool) {
 	rows, b := loadARows(mr, true)
 	t := zmmTile(mr, nv)
 	t.zero()
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), t.bv(v), t.acc(i, v))
-		}
-	}
-	rows.step(4)
-	ADDQ(U32(64*nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+	kLoop1(k, func() {
+		t.bcstKStep(func(i int) Mem { return rows.row(i, 0) }, b)
+		rows.step(4)
+		ADDQ(U32(64*nv), b)
+	})
 	c, ldc := loadC()
 	t.storeF32(c, ldc, t.bv(0), zmm(31), 48, overwrite)
 }
@@ -355,14 +329,7 @@ func sgemmAVX512Segmented(mr, nv int) {
 	TESTQ(k, k)
 	JE(LabelRef("next"))
 	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(rows.row(i, 0), t.bv(v), t.acc(i, v))
-		}
-	}
+	t.bcstKStep(func(i int) Mem { return rows.row(i, 0) }, b)
 	rows.step(4)
 	ADDQ(U32(64*nv), b)
 	DECQ(k)
@@ -393,22 +360,11 @@ func sgemmAVX512Strided(mr, nv int) {
 	SHLQ(U8(2), ldb)
 	t := zmmTile(mr, nv)
 	t.zero()
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	for v := 0; v < nv; v++ {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, t.bv(v))
-	}
-	for i := 0; i < mr; i++ {
-		for v := 0; v < nv; v++ {
-			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * i}, t.bv(v), t.acc(i, v))
-		}
-	}
-	ADDQ(lda, a)
-	ADDQ(ldb, b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+	kLoop1(k, func() {
+		t.bcstKStep(func(i int) Mem { return Mem{Base: a, Disp: 4 * i} }, b)
+		ADDQ(lda, a)
+		ADDQ(ldb, b)
+	})
 	c, ldc := loadC()
 	t.storeF32(c, ldc, t.bv(0), zmm(31), 56, false)
 }

@@ -59,22 +59,18 @@ func s8I16Packed(t tile, family, isa string) {
 	t.check(2)
 	av, prod := t.next(0), t.next(1)
 	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	t.loadB(b, 0)
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
-		for v := 0; v < t.nv; v++ {
-			VPMADDWD(av, t.bv(v), prod)
-			VPADDD(prod, t.acc(i, v), t.acc(i, v))
+	kLoop1(k, func() {
+		t.loadB(b, 0)
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, av)
+			for v := 0; v < t.nv; v++ {
+				VPMADDWD(av, t.bv(v), prod)
+				VPADDD(prod, t.acc(i, v), t.acc(i, v))
+			}
 		}
-	}
-	ADDQ(U32(4*t.mr), a)
-	ADDQ(U32(t.width*t.nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+		ADDQ(U32(4*t.mr), a)
+		ADDQ(U32(t.width*t.nv), b)
+	})
 	t.storeS32(c, ldc)
 }
 
@@ -97,23 +93,19 @@ func s8I16Direct(t tile, family, isa string) {
 		half = av.AsY()
 	}
 	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	t.loadB(b, 0)
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTW(rows.row(i, 0), half)
-		VPMOVSXBW(half, av)
-		for v := 0; v < t.nv; v++ {
-			VPMADDWD(av, t.bv(v), prod)
-			VPADDD(prod, t.acc(i, v), t.acc(i, v))
+	kLoop1(k, func() {
+		t.loadB(b, 0)
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTW(rows.row(i, 0), half)
+			VPMOVSXBW(half, av)
+			for v := 0; v < t.nv; v++ {
+				VPMADDWD(av, t.bv(v), prod)
+				VPADDD(prod, t.acc(i, v), t.acc(i, v))
+			}
 		}
-	}
-	rows.step(2)
-	ADDQ(U32(t.width*t.nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+		rows.step(2)
+		ADDQ(U32(t.width*t.nv), b)
+	})
 	c, ldc := loadC()
 	t.storeS32(c, ldc)
 }

@@ -75,21 +75,17 @@ func s8QuadPacked(t tile, family, isa string) {
 	// embedded-broadcast memory form would read them as signed.
 	ua, _ := quadRegs(t)
 	t.initS32(ini)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	t.loadB(b, 0)
-	for i := 0; i < t.mr; i++ {
-		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
-		for v := 0; v < t.nv; v++ {
-			quadDot(t, t.bv(v), ua, t.acc(i, v))
+	kLoop1(k, func() {
+		t.loadB(b, 0)
+		for i := 0; i < t.mr; i++ {
+			VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, ua)
+			for v := 0; v < t.nv; v++ {
+				quadDot(t, t.bv(v), ua, t.acc(i, v))
+			}
 		}
-	}
-	ADDQ(U32(4*t.mr), a)
-	ADDQ(U32(t.width*t.nv), b)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+		ADDQ(U32(4*t.mr), a)
+		ADDQ(U32(t.width*t.nv), b)
+	})
 	t.storeS32(c, ldc)
 }
 
@@ -124,13 +120,9 @@ func s8QuadDirect(t tile, family, isa string) {
 	ua, flip := quadRegs(t)
 	t.initS32(ini)
 	quadFlipConst(t, flip)
-	TESTQ(k, k)
-	JE(LabelRef("store"))
-	Label("loop")
-	quadFlipStep(t, rows, b, ua, flip)
-	DECQ(k)
-	JNE(LabelRef("loop"))
-	Label("store")
+	kLoop1(k, func() {
+		quadFlipStep(t, rows, b, ua, flip)
+	})
 	c, ldc := loadC()
 	t.storeS32(c, ldc)
 }

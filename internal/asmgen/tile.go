@@ -149,6 +149,33 @@ func (t tile) kstep(addr func(i, disp int) Mem, b Register, tmp VecPhysical, dis
 	}
 }
 
+// kLoop1 emits the plain k loop of a tile kernel: body once per step
+// for the k steps counted down in the register k (none when k is 0).
+// Its labels: loop, store (end).
+func kLoop1(k Register, body func()) {
+	TESTQ(k, k)
+	JE(LabelRef("store"))
+	Label("loop")
+	body()
+	DECQ(k)
+	JNE(LabelRef("loop"))
+	Label("store")
+}
+
+// bcstKStep emits one float k step of a zmm tile with A as
+// embedded-broadcast memory operands: B's nv vectors at b, then each of
+// row i's FMAs reading its A value at addr(i).
+func (t tile) bcstKStep(addr func(i int) Mem, b Register) {
+	for v := 0; v < t.nv; v++ {
+		VMOVUPS(Mem{Base: b, Disp: t.width * v}, t.bv(v))
+	}
+	for i := 0; i < t.mr; i++ {
+		for v := 0; v < t.nv; v++ {
+			VFMADD231PS_BCST(addr(i), t.bv(v), t.acc(i, v))
+		}
+	}
+}
+
 // kLoop2 emits the k loop over the kParam argument's steps, two per
 // pass (half the pointer bumps, which otherwise compete with the FMAs
 // for ports; the second step reloads B into the same registers and
