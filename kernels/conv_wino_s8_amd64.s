@@ -144,3 +144,188 @@ tile:
 	JNE     block
 	VZEROUPPER
 	RET
+
+// func wino2InYAVX2(dst *int16, dstStride int, src *int16, srcStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·wino2InYAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	SHLQ $0x01, CX
+	LEAQ (CX)(CX*2), DX
+	LEAQ (CX)(CX*4), BX
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), DI
+	SHLQ $0x01, DI
+	LEAQ (DI)(DI*2), R8
+	LEAQ (DI)(DI*4), R9
+	MOVQ n+32(FP), R10
+	SHRQ $0x04, R10
+
+loop:
+	VMOVDQU (SI), Y0
+	VMOVDQU (SI)(DI*1), Y1
+	VMOVDQU (SI)(DI*2), Y2
+	VMOVDQU (SI)(R8*1), Y3
+	VMOVDQU (SI)(DI*4), Y4
+	VMOVDQU (SI)(R9*1), Y5
+	VPSUBW  Y2, Y4, Y8
+	VPSUBW  Y2, Y0, Y6
+	VPSLLW  $0x02, Y6, Y6
+	VPADDW  Y8, Y6, Y6
+	VMOVDQU Y6, (AX)
+	VPSUBW  Y3, Y5, Y7
+	VPSUBW  Y3, Y1, Y6
+	VPSLLW  $0x02, Y6, Y6
+	VPADDW  Y7, Y6, Y6
+	VMOVDQU Y6, (AX)(BX*1)
+	VPSLLW  $0x02, Y2, Y6
+	VPSUBW  Y6, Y4, Y6
+	VPSLLW  $0x02, Y1, Y7
+	VPSUBW  Y7, Y3, Y7
+	VPADDW  Y7, Y6, Y9
+	VMOVDQU Y9, (AX)(CX*1)
+	VPSUBW  Y7, Y6, Y9
+	VMOVDQU Y9, (AX)(CX*2)
+	VPSUBW  Y1, Y3, Y9
+	VPSLLW  $0x01, Y9, Y9
+	VPADDW  Y9, Y8, Y6
+	VMOVDQU Y6, (AX)(DX*1)
+	VPSUBW  Y9, Y8, Y6
+	VMOVDQU Y6, (AX)(CX*4)
+	ADDQ    $0x00000020, SI
+	ADDQ    $0x00000020, AX
+	DECQ    R10
+	JNE     loop
+	VZEROUPPER
+	RET
+
+// func wino2OutYAVX2(dst *int32, dstStride int, src *int32, srcStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·wino2OutYAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (CX)(CX*2), DX
+	LEAQ (CX)(CX*4), BX
+	MOVQ src+16(FP), BX
+	MOVQ srcStride+24(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+	LEAQ (SI)(SI*4), R8
+	MOVQ n+32(FP), R9
+	SHRQ $0x03, R9
+
+loop:
+	VMOVDQU (BX), Y0
+	VMOVDQU (BX)(SI*1), Y1
+	VMOVDQU (BX)(SI*2), Y2
+	VMOVDQU (BX)(DI*1), Y3
+	VMOVDQU (BX)(SI*4), Y4
+	VMOVDQU (BX)(R8*1), Y5
+	VPADDD  Y2, Y1, Y6
+	VPSUBD  Y2, Y1, Y7
+	VPADDD  Y4, Y3, Y8
+	VPSUBD  Y4, Y3, Y9
+	VPSLLD  $0x01, Y0, Y11
+	VPADDD  Y0, Y11, Y11
+	VPSLLD  $0x01, Y11, Y11
+	VPSLLD  $0x02, Y6, Y10
+	VPADDD  Y8, Y10, Y10
+	VPADDD  Y11, Y10, Y10
+	VMOVDQU Y10, (AX)
+	VPSLLD  $0x01, Y7, Y10
+	VPADDD  Y9, Y10, Y10
+	VPSLLD  $0x01, Y10, Y10
+	VMOVDQU Y10, (AX)(CX*1)
+	VPADDD  Y8, Y6, Y10
+	VPSLLD  $0x02, Y10, Y10
+	VMOVDQU Y10, (AX)(CX*2)
+	VPSLLD  $0x01, Y5, Y11
+	VPADDD  Y5, Y11, Y11
+	VPSLLD  $0x01, Y11, Y11
+	VPSLLD  $0x01, Y9, Y10
+	VPADDD  Y7, Y10, Y10
+	VPADDD  Y11, Y10, Y10
+	VPSLLD  $0x02, Y10, Y10
+	VMOVDQU Y10, (AX)(DX*1)
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, AX
+	DECQ    R9
+	JNE     loop
+	VZEROUPPER
+	RET
+
+// func wino2OutXAVX2(dst *int32, src *int32, plane int, tiles int, N int, cv int, corr *int32)
+// Requires: AVX, AVX2
+TEXT ·wino2OutXAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         plane+16(FP), DX
+	MOVQ         N+32(FP), BX
+	MOVQ         cv+40(FP), SI
+	MOVQ         corr+48(FP), DI
+	SHLQ         $0x02, DX
+	SHLQ         $0x02, BX
+	SHRQ         $0x03, SI
+	LEAQ         (DX)(DX*2), R8
+	MOVQ         BX, R9
+	SHLQ         $0x02, R9
+	LEAQ         (BX)(BX*2), R10
+	MOVL         $0x38e38e39, R11
+	VMOVD        R11, X15
+	VPBROADCASTD X15, Y15
+
+block:
+	VMOVDQU (DI), Y14
+	MOVQ    CX, R11
+	MOVQ    AX, R12
+	MOVQ    tiles+24(FP), R13
+
+tile:
+	LEAQ    (R11)(R8*1), R14
+	VMOVDQU (R11), Y0
+	VMOVDQU (R11)(DX*1), Y1
+	VMOVDQU (R11)(DX*2), Y2
+	VMOVDQU (R14), Y3
+	VMOVDQU (R14)(DX*1), Y4
+	VMOVDQU (R14)(DX*2), Y5
+	VPADDD  Y2, Y1, Y6
+	VPSUBD  Y2, Y1, Y7
+	VPADDD  Y4, Y3, Y8
+	VPSUBD  Y4, Y3, Y9
+	VPADDD  Y6, Y0, Y10
+	VPADDD  Y8, Y10, Y10
+	VPSRAD  $0x06, Y10, Y10
+	VPMULLD Y15, Y10, Y10
+	VPADDD  Y14, Y10, Y10
+	VMOVDQU Y10, (R12)
+	VPSLLD  $0x01, Y9, Y10
+	VPADDD  Y7, Y10, Y10
+	VPSRAD  $0x06, Y10, Y10
+	VPMULLD Y15, Y10, Y10
+	VPADDD  Y14, Y10, Y10
+	VMOVDQU Y10, (R12)(BX*1)
+	VPSLLD  $0x02, Y8, Y10
+	VPADDD  Y6, Y10, Y10
+	VPSRAD  $0x06, Y10, Y10
+	VPMULLD Y15, Y10, Y10
+	VPADDD  Y14, Y10, Y10
+	VMOVDQU Y10, (R12)(BX*2)
+	VPSLLD  $0x03, Y9, Y10
+	VPADDD  Y7, Y10, Y10
+	VPADDD  Y5, Y10, Y10
+	VPSRAD  $0x06, Y10, Y10
+	VPMULLD Y15, Y10, Y10
+	VPADDD  Y14, Y10, Y10
+	VMOVDQU Y10, (R12)(R10*1)
+	ADDQ    BX, R11
+	ADDQ    R9, R12
+	DECQ    R13
+	JNE     tile
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, DI
+	DECQ    SI
+	JNE     block
+	VZEROUPPER
+	RET

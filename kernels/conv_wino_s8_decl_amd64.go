@@ -13,3 +13,18 @@ func winoInS8AVX2(dst *int16, plane int, src *int8, tiles int, C int, cv int)
 //
 //go:noescape
 func winoOutS8AVX2(dst *int32, src *int32, plane int, tiles int, N int, cv int, corr *int32)
+
+// wino2InYAVX2 is wino2InYGo for n elements, n a positive multiple of 16.
+//
+//go:noescape
+func wino2InYAVX2(dst *int16, dstStride int, src *int16, srcStride int, n int)
+
+// wino2OutYAVX2 is wino2OutYGo for n elements, n a positive multiple of 8.
+//
+//go:noescape
+func wino2OutYAVX2(dst *int32, dstStride int, src *int32, srcStride int, n int)
+
+// wino2OutXAVX2 is wino2OutXGo for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 full tiles.
+//
+//go:noescape
+func wino2OutXAVX2(dst *int32, src *int32, plane int, tiles int, N int, cv int, corr *int32)

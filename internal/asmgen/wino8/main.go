@@ -1,12 +1,14 @@
 // Command wino8 generates kernels/conv_wino_s8_amd64.s and its Go
 // declarations (kernels/conv_wino_s8_decl_amd64.go) with avo: the AVX2
 // input and output transforms of the exact int8 Winograd F(4,3)
-// convolution (kernels/conv_wino_s8.go). Run from internal/asmgen:
+// convolution (kernels/conv_wino_s8.go), and the y transforms and the
+// ÷576 x output transform of its 2-D form F(4×4, 3×3)
+// (kernels/conv_wino2_ew.go, wino2.go here). Run from internal/asmgen:
 //
 //	go run ./wino8 -out ../../kernels/conv_wino_s8_amd64.s -stubs ../../kernels/conv_wino_s8_decl_amd64.go -pkg kernels
 //
-// Both are the plain-Go loops 16 (input, int16) or 8 (output, int32)
-// channels at a time, with the same integer operations: wrapping int16
+// All are the plain-Go loops 16 (int16) or 8 (int32) elements at a time
+// per ymm register, with the same integer operations: wrapping int16
 // and int32 arithmetic is exact here in any order, so the results are
 // bit-identical.
 package main
@@ -21,6 +23,9 @@ func main() {
 	ConstraintExpr("!noasm")
 	winoInS8AVX2()
 	winoOutS8AVX2()
+	wino2InY(ymmShape)
+	wino2OutY(ymmShape)
+	wino2OutXAVX2()
 	Generate()
 }
 
@@ -111,15 +116,22 @@ func winoInS8AVX2() {
 	RET()
 }
 
-// winoOutS8AVX2 emits the output transform: for channel blocks of 8
-// below cv and full tiles tx < tiles, the products m0..m5 at src +
-// ξ·plane + tx·N, y = Aᵀ·m, each y divided exactly by 24 (arithmetic
-// shift by 3, multiply by 3's inverse mod 2³²) plus corr, stored to the
-// 4 pixels at dst + 4·tx·N (elements).
+// winoOutS8AVX2 emits the 1-D output transform, which divides by 24.
 func winoOutS8AVX2() {
-	TEXT("winoOutS8AVX2", NOSPLIT, "func(dst, src *int32, plane, tiles, N, cv int, corr *int32)")
+	winoOutAVX2("winoOutS8AVX2", "winoOutS8Go", 3, 0xAAAAAAAB)
+}
+
+// winoOutAVX2 emits an output transform name (the vector form of the Go
+// loop ref): for channel blocks of 8 below cv and full tiles tx < tiles,
+// the products m0..m5 at src + ξ·plane + tx·N, y = Aᵀ·m, each y divided
+// exactly by its divisor 2^shift·odd (arithmetic shift by shift, multiply
+// by inv, odd's inverse mod 2³²) plus corr, stored to the 4 pixels at
+// dst + 4·tx·N (elements). The 1-D scheme divides by 24 (3, 0xAAAAAAAB),
+// the 2-D one by 576 (6, 0x38E38E39).
+func winoOutAVX2(name, ref string, shift uint8, inv uint32) {
+	TEXT(name, NOSPLIT, "func(dst, src *int32, plane, tiles, N, cv int, corr *int32)")
 	Pragma("noescape")
-	Doc("winoOutS8AVX2 is winoOutS8Go for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 full tiles.")
+	Doc(name + " is " + ref + " for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 full tiles.")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	plane := Load(Param("plane"), GP64())
@@ -136,12 +148,12 @@ func winoOutS8AVX2() {
 	SHLQ(U8(2), n4)
 	n3 := GP64()
 	LEAQ(Mem{Base: N, Index: N, Scale: 2}, n3)
-	inv := Y15
+	vinv := Y15
 	{
 		g := GP32()
-		MOVL(U32(0xAAAAAAAB), g)
-		VMOVD(g, inv.AsX())
-		VPBROADCASTD(inv.AsX(), inv)
+		MOVL(U32(inv), g)
+		VMOVD(g, vinv.AsX())
+		VPBROADCASTD(vinv.AsX(), vinv)
 	}
 	m := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}
 	k := Y14
@@ -167,8 +179,8 @@ func winoOutS8AVX2() {
 	VPADDD(m[4], m[3], cc)
 	VPSUBD(m[4], m[3], dd)
 	finish := func(dstMem Mem) {
-		VPSRAD(U8(3), y, y)
-		VPMULLD(inv, y, y)
+		VPSRAD(U8(shift), y, y)
+		VPMULLD(vinv, y, y)
 		VPADDD(k, y, y)
 		VMOVDQU(y, dstMem)
 	}

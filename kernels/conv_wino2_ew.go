@@ -1,0 +1,131 @@
+package kernels
+
+// The element-wise transforms of the exact int8 2-D Winograd F(4×4, 3×3)
+// (conv_wino2_s8.go; the scheme is conv_wino_s8.go's 1-D one applied to
+// rows as well as columns). Columns (x) are transformed by winoInS8 and
+// wino2OutX, rows (y) by wino2InY and wino2OutY:
+//
+//   - filters U = G7·w·G24ᵀ with G7 = D⁻¹·G's integer part (rows' absolute
+//     sums ≤ 7) and G24 = 24·G, so |U| ≤ 7·24·127 fits int16;
+//   - inputs V = Bᵀ·(winoInS8's x-transformed rows): |V| ≤ 10·1280 fits
+//     int16, as does every intermediate of the factoring below;
+//   - products M = Σ_c U·V in int32 (wrapping), then rows by
+//     AT24 = 24·Aᵀ·D = Aᵀ·diag(6,4,4,1,1,24) and columns by Aᵀ, which
+//     gives 576·Σ x·w mod 2³²: the true value whenever it fits int32
+//     (the plan checks Σ|w| per output channel), so the division by 576
+//     = 2⁶·9 is exact (a shift by 6, then a multiply by 9's inverse).
+//
+// Each transform is a vector part for the bulk (conv_wino2_ew_amd64.go)
+// and the plain-Go loop below for the rest and for builds without it;
+// both do the same wrapping integer arithmetic, so they agree bit for bit.
+
+// wino2InY transforms n columns of six int16 rows: with d_r =
+// src[r·srcStride + i] (r = 0..5), dst[η·dstStride + i] = (Bᵀ·d)[η] for
+// η = 0..5 and i < n, wrapping in int16 (inputs inside the scheme's
+// bounds never wrap). dst may be src itself (same strides), but rows of
+// one slice must not overlap other rows of it.
+func wino2InY(dst []int16, dstStride int, src []int16, srcStride int, n int) {
+	if n <= 0 {
+		return
+	}
+	_ = dst[5*dstStride+n-1]
+	_ = src[5*srcStride+n-1]
+	i := wino2InYVec(dst, dstStride, src, srcStride, n)
+	if i < n {
+		wino2InYGo(dst, dstStride, src, srcStride, i, n)
+	}
+}
+
+// wino2InYGo is wino2InY's plain-Go loop for columns i0..n−1, with
+// winoInS8Go's factoring of Bᵀ.
+func wino2InYGo(dst []int16, dstStride int, src []int16, srcStride int, i0, n int) {
+	for i := i0; i < n; i++ {
+		d0, d1, d2 := src[i], src[srcStride+i], src[2*srcStride+i]
+		d3, d4, d5 := src[3*srcStride+i], src[4*srcStride+i], src[5*srcStride+i]
+		t0, t1 := d4-4*d2, d3-4*d1
+		t2, t3 := d4-d2, 2*(d3-d1)
+		dst[i] = 4*d0 - 5*d2 + d4
+		dst[dstStride+i] = t0 + t1
+		dst[2*dstStride+i] = t0 - t1
+		dst[3*dstStride+i] = t2 + t3
+		dst[4*dstStride+i] = t2 - t3
+		dst[5*dstStride+i] = 4*d1 - 5*d3 + d5
+	}
+}
+
+// wino2OutY transforms n columns of six int32 product rows into four:
+// with m_η = src[η·srcStride + i] (η = 0..5), dst[r·dstStride + i] =
+// (AT24·m)[r] for r = 0..3 and i < n, wrapping in int32 (the exactness
+// argument is modular). dst may be src itself (same strides), but rows
+// of one slice must not overlap other rows of it.
+func wino2OutY(dst []int32, dstStride int, src []int32, srcStride int, n int) {
+	if n <= 0 {
+		return
+	}
+	_ = dst[3*dstStride+n-1]
+	_ = src[5*srcStride+n-1]
+	i := wino2OutYVec(dst, dstStride, src, srcStride, n)
+	if i < n {
+		wino2OutYGo(dst, dstStride, src, srcStride, i, n)
+	}
+}
+
+// wino2OutYGo is wino2OutY's plain-Go loop for columns i0..n−1:
+// AT24 = [[6,4,4,1,1,0],[0,4,−4,2,−2,0],[0,4,4,4,4,0],[0,4,−4,8,−8,24]].
+func wino2OutYGo(dst []int32, dstStride int, src []int32, srcStride int, i0, n int) {
+	for i := i0; i < n; i++ {
+		m0, m1, m2 := src[i], src[srcStride+i], src[2*srcStride+i]
+		m3, m4, m5 := src[3*srcStride+i], src[4*srcStride+i], src[5*srcStride+i]
+		a, b, c, d := m1+m2, m1-m2, m3+m4, m3-m4
+		dst[i] = 6*m0 + 4*a + c
+		dst[dstStride+i] = 4*b + 2*d
+		dst[2*dstStride+i] = 4*a + 4*c
+		dst[3*dstStride+i] = 4*b + 8*d + 24*m5
+	}
+}
+
+// wino2OutX is winoOutS8 for the 2-D scheme: it turns one output row's
+// y-transformed products (tile tx's column product ξ at src[ξ·plane +
+// tx·N + c]) into the accumulators Σ w·(x − zp) of its outW pixels of N
+// channels at dst: Aᵀ·t = 576·Σ w·x (mod 2³²), divided exactly by 576,
+// plus corr = −zp·Σw.
+func wino2OutX(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
+	_ = src[5*plane+tiles*N-1]
+	_ = dst[outW*N-1]
+	corr = corr[:N]
+	full := outW / 4
+	cv := 0
+	if full > 0 {
+		cv = wino2OutXVec(dst, src, plane, full, N, corr)
+		if cv < N {
+			wino2OutXGo(dst, src, plane, 0, full, 4, N, corr, cv)
+		}
+	}
+	if full < tiles {
+		wino2OutXGo(dst, src, plane, full, tiles, outW-4*full, N, corr, 0)
+	}
+}
+
+// wino2OutXGo is wino2OutX's plain-Go loop for tiles t0..t1−1 (w pixels
+// each, w < 4 only for the last) and channels c0..N−1: winoOutS8Go with
+// div576 for div24.
+func wino2OutXGo(dst, src []int32, plane, t0, t1, w, N int, corr []int32, c0 int) {
+	for tx := t0; tx < t1; tx++ {
+		s := src[tx*N:]
+		d := dst[4*tx*N : (4*tx+w)*N]
+		for c := c0; c < N; c++ {
+			m0, m1, m2, m3, m4, m5 := s[c], s[plane+c], s[2*plane+c], s[3*plane+c], s[4*plane+c], s[5*plane+c]
+			a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
+			y := [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
+			for i := range w {
+				d[i*N+c] = div576(y[i]) + corr[c]
+			}
+		}
+	}
+}
+
+// inv9 is 9's multiplicative inverse mod 2³² (9·0x38E38E39 = 2³³ + 1).
+const inv9 = 0x38E38E39
+
+// div576 divides a multiple of 576 = 2⁶·9 by 576 exactly (wrapping int32).
+func div576(y int32) int32 { return (y >> 6) * inv9 }

@@ -1,0 +1,12 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// wino2InYVec does nothing here: the Go loop transforms every column.
+func wino2InYVec(dst []int16, dstStride int, src []int16, srcStride int, n int) int { return 0 }
+
+// wino2OutYVec does nothing here: the Go loop transforms every column.
+func wino2OutYVec(dst []int32, dstStride int, src []int32, srcStride int, n int) int { return 0 }
+
+// wino2OutXVec does nothing here: the Go loop transforms every channel.
+func wino2OutXVec(dst, src []int32, plane, tiles, N int, corr []int32) int { return 0 }
