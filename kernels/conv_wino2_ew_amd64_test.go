@@ -3,61 +3,62 @@
 package kernels
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 )
 
-// BenchmarkWino2Transforms times one call of each form of the 2-D
-// scheme's y transforms at seed-cnn's tile-row sizes (10, 5 and 3 tiles
-// of 16, 32 and 64 input channels; of 32, 64 and 128 output channels):
-// the plain-Go loop and each vector form this CPU has. The six source
-// rows are contiguous, the destination rows six rows apart (as planes of
-// one block would be).
-func BenchmarkWino2Transforms(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, sh := range [][2]int{{10, 16}, {5, 32}, {3, 64}} {
-		n := sh[0] * sh[1]
-		src := randI16(r, 6*n, 1280)
-		dst := make([]int16, 36*n)
-		for _, f := range []struct {
-			name string
-			ok   bool
-			run  func()
-		}{
-			{"go", true, func() { wino2InYGo(dst, 6*n, src, n, 0, n) }},
-			{"avx2", hasAVX2, func() { wino2InYAVX2(&dst[0], 6*n, &src[0], n, n) }},
-		} {
-			if !f.ok {
+// TestWino2YForms checks every y-transform kernel this CPU has, whether or
+// not the wrappers select it here, against the Go loops: whole vectors of
+// n up to 16 registers, inputs over all of int16 and int32, strides with
+// slack that must stay untouched.
+func TestWino2YForms(t *testing.T) {
+	r := rand.New(rand.NewPCG(101, 102))
+	inY := []struct {
+		name  string
+		ok    bool
+		lanes int
+		f     func(dst *int16, dstStride int, src *int16, srcStride int, n int)
+	}{{"avx2", hasAVX2, 16, wino2InYAVX2}, {"avx512", hasAVX512BW, 32, wino2InYAVX512}}
+	outY := []struct {
+		name  string
+		ok    bool
+		lanes int
+		f     func(dst *int32, dstStride int, src *int32, srcStride int, n int)
+	}{{"avx2", hasAVX2, 8, wino2OutYAVX2}, {"avx512", hasAVX512BW, 16, wino2OutYAVX512}}
+	for iter := range 200 {
+		for _, k := range inY {
+			if !k.ok {
 				continue
 			}
-			b.Run(fmt.Sprintf("inY/%dx%d/%s", sh[0], sh[1], f.name), func(b *testing.B) {
-				for b.Loop() {
-					f.run()
+			n := k.lanes * (1 + r.IntN(16))
+			ds, ss := n+r.IntN(40), n+r.IntN(40)
+			src := randI16(r, 5*ss+n+5, 0)
+			got := randI16(r, 5*ds+n+5, 0)
+			want := append([]int16(nil), got...)
+			k.f(&got[0], ds, &src[0], ss, n)
+			wino2InYGo(want, ds, src, ss, 0, n)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("wino2InY %s iter %d (n=%d strides %d, %d): element %d = %d, want %d", k.name, iter, n, ds, ss, i, got[i], want[i])
 				}
-			})
+			}
 		}
-	}
-	for _, sh := range [][2]int{{10, 32}, {5, 64}, {3, 128}} {
-		n := sh[0] * sh[1]
-		src := randI32(r, 6*n, 0)
-		dst := make([]int32, 24*n)
-		for _, f := range []struct {
-			name string
-			ok   bool
-			run  func()
-		}{
-			{"go", true, func() { wino2OutYGo(dst, 6*n, src, n, 0, n) }},
-			{"avx2", hasAVX2, func() { wino2OutYAVX2(&dst[0], 6*n, &src[0], n, n) }},
-		} {
-			if !f.ok {
+		for _, k := range outY {
+			if !k.ok {
 				continue
 			}
-			b.Run(fmt.Sprintf("outY/%dx%d/%s", sh[0], sh[1], f.name), func(b *testing.B) {
-				for b.Loop() {
-					f.run()
+			n := k.lanes * (1 + r.IntN(16))
+			ds, ss := n+r.IntN(40), n+r.IntN(40)
+			src := randI32(r, 5*ss+n+5, 0)
+			got := randI32(r, 3*ds+n+5, 0)
+			want := append([]int32(nil), got...)
+			k.f(&got[0], ds, &src[0], ss, n)
+			wino2OutYGo(want, ds, src, ss, 0, n)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("wino2OutY %s iter %d (n=%d strides %d, %d): element %d = %d, want %d", k.name, iter, n, ds, ss, i, got[i], want[i])
 				}
-			})
+			}
 		}
 	}
 }

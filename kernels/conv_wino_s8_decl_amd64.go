@@ -28,3 +28,13 @@ func wino2OutYAVX2(dst *int32, dstStride int, src *int32, srcStride int, n int)
 //
 //go:noescape
 func wino2OutXAVX2(dst *int32, src *int32, plane int, tiles int, N int, cv int, corr *int32)
+
+// wino2InYAVX512 is wino2InYGo for n elements, n a positive multiple of 32.
+//
+//go:noescape
+func wino2InYAVX512(dst *int16, dstStride int, src *int16, srcStride int, n int)
+
+// wino2OutYAVX512 is wino2OutYGo for n elements, n a positive multiple of 16.
+//
+//go:noescape
+func wino2OutYAVX512(dst *int32, dstStride int, src *int32, srcStride int, n int)

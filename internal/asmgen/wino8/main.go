@@ -8,7 +8,8 @@
 //	go run ./wino8 -out ../../kernels/conv_wino_s8_amd64.s -stubs ../../kernels/conv_wino_s8_decl_amd64.go -pkg kernels
 //
 // All are the plain-Go loops 16 (int16) or 8 (int32) elements at a time
-// per ymm register, with the same integer operations: wrapping int16
+// per ymm register (twice that per zmm register in the AVX-512 forms of
+// the 2-D y transforms), with the same integer operations: wrapping int16
 // and int32 arithmetic is exact here in any order, so the results are
 // bit-identical.
 package main
@@ -26,6 +27,8 @@ func main() {
 	wino2InY(ymmShape)
 	wino2OutY(ymmShape)
 	wino2OutXAVX2()
+	wino2InY(zmmShape)
+	wino2OutY(zmmShape)
 	Generate()
 }
 

@@ -9,7 +9,9 @@ import (
 // The y (row) transforms of the exact int8 2-D Winograd F(4×4, 3×3)
 // (kernels/conv_wino2_ew.go): element-wise streams over n elements of 6
 // rows at a stride, so one vector of each row at a time, in ymm (AVX2)
-// or zmm (AVX-512BW) registers.
+// or zmm (AVX-512BW) registers; the 2-D plan calls the zmm forms where
+// the CPU has them (about 1.4× faster on the int16 one, 2× on the int32
+// one on Zen 5).
 
 // vecShape is one register width's registers and unaligned move.
 type vecShape struct {
