@@ -102,7 +102,11 @@ func wino2OutX(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
 		}
 	}
 	if full < tiles {
-		wino2OutXGo(dst, src, plane, full, tiles, outW-4*full, N, corr, 0)
+		w := outW - 4*full
+		cv := wino2OutXTailVec(dst[4*full*N:outW*N], src[full*N:], plane, w, N, corr)
+		if cv < N {
+			wino2OutXGo(dst, src, plane, full, tiles, w, N, corr, cv)
+		}
 	}
 }
 

@@ -10,3 +10,6 @@ func wino2OutYVec(dst []int32, dstStride int, src []int32, srcStride int, n int)
 
 // wino2OutXVec does nothing here: the Go loop transforms every channel.
 func wino2OutXVec(dst, src []int32, plane, tiles, N int, corr []int32) int { return 0 }
+
+// wino2OutXTailVec does nothing here: the Go loop transforms every channel.
+func wino2OutXTailVec(dst, src []int32, plane, w, N int, corr []int32) int { return 0 }

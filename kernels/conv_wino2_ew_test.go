@@ -125,15 +125,18 @@ func TestWino2OutY(t *testing.T) {
 }
 
 // TestWino2OutX checks wino2OutX against wino2OutXGo on products over all
-// of int32 (the transform wraps) and exact multiples of 576: channel
-// counts N not multiples of 8, partial last tiles (outW % 4 ≠ 0), plane
-// strides with slack.
+// of int32 (the transform wraps): channel counts N not multiples of 8
+// and above 64 (the vector tail's chunk), partial last tiles (outW % 4 ≠
+// 0), plane strides with slack.
 func TestWino2OutX(t *testing.T) {
 	r := rand.New(rand.NewPCG(95, 96))
 	for iter := range 300 {
 		N := wino2Odd(r)
-		if iter%3 == 0 {
+		switch iter % 4 {
+		case 0:
 			N = 8 * (1 + r.IntN(8))
+		case 1: // more than one 64-channel chunk of the vector tail
+			N = 1 + r.IntN(200)
 		}
 		tiles := 1 + r.IntN(6)
 		outW := 4*tiles - r.IntN(4)
