@@ -5,15 +5,17 @@ package kernels
 // rows as well as columns). Columns (x) are transformed by winoInS8 and
 // wino2OutX, rows (y) by wino2InY and wino2OutY:
 //
-//   - filters U = G7·w·G24ᵀ with G7 = D⁻¹·G's integer part (rows' absolute
-//     sums ≤ 7) and G24 = 24·G, so |U| ≤ 7·24·127 fits int16;
+//   - filters U = G7·w·G24ᵀ with G = D·G7, D = diag(1/4, 1/6, 1/6, 1/24,
+//     1/24, 1): G7 is integer with rows' absolute sums ≤ 7, G24 = 24·G is
+//     conv_wino_s8.go's winoG24, so |U| ≤ 7·24·127 fits int16;
 //   - inputs V = Bᵀ·(winoInS8's x-transformed rows): |V| ≤ 10·1280 fits
 //     int16, as does every intermediate of the factoring below;
 //   - products M = Σ_c U·V in int32 (wrapping), then rows by
 //     AT24 = 24·Aᵀ·D = Aᵀ·diag(6,4,4,1,1,24) and columns by Aᵀ, which
 //     gives 576·Σ x·w mod 2³²: the true value whenever it fits int32
-//     (the plan checks Σ|w| per output channel), so the division by 576
-//     = 2⁶·9 is exact (a shift by 6, then a multiply by 9's inverse).
+//     (the plan checks Σ|w| ≤ 29127 per output channel: 576·128·Σ|w| <
+//     2³¹), so the division by 576 = 2⁶·9 is exact (a shift by 6, then a
+//     multiply by 9's inverse mod 2³²).
 //
 // Each transform is a vector part for the bulk (conv_wino2_ew_amd64.go)
 // and the plain-Go loop below for the rest and for builds without it;
