@@ -17,7 +17,9 @@ import (
 // VPERMI2B of the (at most two) window rows it touches (without VBMI, a
 // VPERMD and an in-lane VPSHUFB per row: convFirstS8BW); the weights of
 // channel c for quad q are VPDPBUSD's embedded broadcast, and K is padded
-// to a multiple of 4 only. The requantization is XNNPACK's float32 one
+// to a multiple of 4 only. Without AVX-512 VNNI (Skylake-SP),
+// convFirstS8BW16 multiplies the same quads as exact int16 pairs
+// (VPMADDWD). The requantization is XNNPACK's float32 one
 // (RuntimeRounding's, which the TFLite runtime applies to these layers);
 // other roundings keep the GEMM path.
 
@@ -61,7 +63,12 @@ type firstS8 struct {
 	// (|bias| + 255·Σ|w| times its scale), so the kernel may leave out
 	// the float clamp to hi − zp (the saturating packs then clamp).
 	noMin bool
-	pool  *freeList // *[]int8: the u8-offset padded image, border preset
+	// wZ16: the int16-pair kernel's weights (convFirstS8BW16): per
+	// group, quad q, channel c, at 2048·q + 128·c, the int16 pair
+	// (w[4q], w[4q+2]) sixteen times, then (w[4q+1], w[4q+3]) sixteen
+	// times (VPMADDWD has no embedded broadcast).
+	wZ16 []int8
+	pool *freeList // *[]int8: the u8-offset padded image, border preset
 }
 
 // firstS8Applies reports whether g (an int8 conv) fits the direct
@@ -179,6 +186,23 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
 		f.init[c] = bias + (-zp-128)*sum
 		f.scale[c] = rq.scale[c]
 	}
+	f.wZ16 = make([]int8, groups*f.nq*2048)
+	for gr := 0; gr < groups; gr++ {
+		for q := 0; q < f.nq; q++ {
+			for c := 0; c < 16; c++ {
+				src := f.w[gr*f.nq*64+q*64+4*c:]
+				dst := f.wZ16[gr*f.nq*2048+q*2048+128*c:]
+				for r := 0; r < 16; r++ {
+					for h, t := range [4]int{0, 2, 1, 3} {
+						// int16 little-endian: the byte, then its sign.
+						dst[64*(h/2)+4*r+2*(h%2)] = src[t]
+						dst[64*(h/2)+4*r+2*(h%2)+1] = src[t] >> 7
+					}
+				}
+			}
+		}
+	}
+	f.k[4] = 0x00ff00ff // the even bytes of each word: quad bytes 0 and 2
 	f.k[0] = rq.outZP
 	f.k[1] = int32(math.Float32bits(float32(rq.hi - rq.outZP)))
 	f.k[2], f.k[3] = rq.lo, rq.hi

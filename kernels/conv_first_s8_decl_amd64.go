@@ -27,3 +27,15 @@ func convFirstS8BW(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32
 //
 //go:noescape
 func convFirstS8BWNoMin(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo int, npix int, cmask uint64, astep int)
+
+// convFirstS8BW16 stores one 16-pixel × 16-channel tile of the direct int8 first-layer convolution
+// (see convFirstS8Ref for the arithmetic and conv_first_s8.go for the tables' layout).
+//
+//go:noescape
+func convFirstS8BW16(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo int, npix int, cmask uint64, astep int)
+
+// convFirstS8BW16NoMin stores one 16-pixel × 16-channel tile of the direct int8 first-layer convolution
+// without the float clamp, for layers whose scaled accumulators stay below 2^30 (see convFirstS8Ref for the arithmetic and conv_first_s8.go for the tables' layout).
+//
+//go:noescape
+func convFirstS8BW16NoMin(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo int, npix int, cmask uint64, astep int)

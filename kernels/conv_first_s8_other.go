@@ -10,3 +10,6 @@ func firstS8Available() bool { return false }
 func convFirstS8Tile(f *firstS8, g *convGeom, a []int8, gr int, out []int8) {
 	convFirstS8Ref(f, g, a, gr, out)
 }
+
+// firstS8Tiles: no kernels here.
+func firstS8Tiles() map[string]firstTileFn { return nil }

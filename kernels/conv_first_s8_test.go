@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -108,6 +109,58 @@ func TestConv2DFirstS8MatchesReference(t *testing.T) {
 	}
 }
 
+// TestFirstS8KernelsMatchGoTile runs every direct kernel this CPU has
+// (the VNNI forms and the int16-pair BW16 form, whichever the dispatch
+// would pick) over random first layers, bit for bit against
+// convFirstS8Ref on the same tables: with or without the float clamp,
+// partial 16-channel groups, rows of under 16 pixels and not multiples
+// of 16. The GODEBUG CPU variants drop kernels.
+func TestFirstS8KernelsMatchGoTile(t *testing.T) {
+	tiles := firstS8Tiles()
+	if len(tiles) == 0 {
+		t.Skip("no direct first-layer kernel on this CPU/build")
+	}
+	r := rand.New(rand.NewPCG(63, 64))
+	runs := map[string]map[bool]int{}
+	for iter := range 400 {
+		q := firstS8Trial(r, iter)
+		q.rnd = fixedpoint.RuntimeRounding
+		k := q.checkPath(t, pathIm2col)
+		if !k.rq.fp32 || !firstS8Applies(k.g) {
+			continue
+		}
+		f := buildFirstS8(k.g, q.ws, q.zpIn, k.rq)
+		want := make([]int8, k.g.outH*k.g.outW*k.g.outC*q.c.batch)
+		f.run(k.g, q.c.batch, q.xs, want, convFirstS8Ref)
+		for name, tile := range tiles {
+			got := make([]int8, len(want))
+			f.run(k.g, q.c.batch, q.xs, got, tile)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%s: %+v zp %d/%d noMin %v: output %d is %d, want %d", name, q.c, q.zpIn, q.zpOut, f.noMin, i, got[i], want[i])
+			}
+			if runs[name] == nil {
+				runs[name] = map[bool]int{}
+			}
+			runs[name][f.noMin]++
+		}
+	}
+	for name := range tiles {
+		if runs[name][true] < 10 || runs[name][false] < 10 {
+			t.Errorf("%s: only %d cases without the float clamp, %d with", name, runs[name][true], runs[name][false])
+		}
+	}
+}
+
+// firstDiff is the first index where a and b differ, or −1.
+func firstDiff(a, b []int8) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
 // TestConv2DFirstS8Chosen checks that pathAuto takes the direct kernel
 // for seed-cnn's first layer (80×80×3 → 16, 3×3 SAME) where it runs.
 func TestConv2DFirstS8Chosen(t *testing.T) {
@@ -151,6 +204,23 @@ func BenchmarkConvFirstS8(b *testing.B) {
 					b.Fatal(err)
 				}
 			})
+		})
+	}
+	// Each direct kernel the CPU has, whatever the dispatch picks.
+	k, err := prepareConv2DWith(&graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: graph.ActRelu}},
+		[]*graph.Tensor{qt("in", graph.Int8, []int{8, 80, 80, 3}, []float32{0.02}, []int64{-3}), constI8("w", graph.Int8, []int{16, 3, 3, 3}, ws, []float32{0.003}), constI32("b", bias, nil)},
+		[]*graph.Tensor{qt("out", graph.Int8, []int{8, 80, 80, 16}, []float32{0.05}, []int64{-128})}, fixedpoint.RuntimeRounding, pathIm2col)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ci := k.(*convInt8)
+	f := buildFirstS8(ci.g, ws, -3, ci.rq)
+	x, y := randI8(r, 8*80*80*3, 256), make([]int8, 8*80*80*16)
+	for _, name := range slices.Sorted(maps.Keys(firstS8Tiles())) {
+		tile := firstS8Tiles()[name]
+		b.Run("tile-"+name, func(b *testing.B) {
+			b.SetBytes(8 * 80 * 80 * 16 * 27)
+			runCPU(b, func() { f.run(ci.g, 8, x, y, tile) })
 		})
 	}
 }

@@ -16,7 +16,8 @@
 // 4 (27 → 28), and each channel's weights are VPDPBUSD's embedded
 // broadcast operand. The 16×16 int32 tile is requantized a channel per
 // vector and transposed to NHWC bytes with packs and in-lane shuffles.
-// The BW forms gather without VBMI (see convFirstS8VNNI's bw).
+// The BW forms gather without VBMI (see convFirstS8VNNI's bw); the BW16
+// forms multiply-add exact int16 pairs for AVX-512BW CPUs without VNNI.
 package main
 
 import (
@@ -27,10 +28,12 @@ import (
 
 func main() {
 	ConstraintExpr("!noasm")
-	convFirstS8VNNI("convFirstS8VNNI", true, false)
-	convFirstS8VNNI("convFirstS8VNNINoMin", false, false)
-	convFirstS8VNNI("convFirstS8BW", true, true)
-	convFirstS8VNNI("convFirstS8BWNoMin", false, true)
+	convFirstS8VNNI("convFirstS8VNNI", true, false, false)
+	convFirstS8VNNI("convFirstS8VNNINoMin", false, false, false)
+	convFirstS8VNNI("convFirstS8BW", true, true, false)
+	convFirstS8VNNI("convFirstS8BWNoMin", false, true, false)
+	convFirstS8VNNI("convFirstS8BW16", true, true, true)
+	convFirstS8VNNI("convFirstS8BW16NoMin", false, true, true)
 	Generate()
 }
 
@@ -72,7 +75,14 @@ func xmm(i int) VecPhysical {
 // offset — lane L gets dwords L·inC..L·inC+3, the 16 bytes from its first
 // pixel (indices at k[32:48]) — and one in-lane VPSHUFB that picks each
 // pixel's bytes and zeroes the other part's; the parts are ORed.
-func convFirstS8VNNI(name string, clampHi, bw bool) {
+//
+// With i16 set (bw too: AVX-512BW CPUs without VNNI, Skylake-SP) the
+// multiply-add is exact int16 pairs instead of VPDPBUSD: the quad's
+// bytes 0, 2 and 1, 3 widened to words (u8: 0..255), two VPMADDWDs with
+// the channel's (w0, w2) and (w1, w3) int16 pairs, pre-broadcast in w
+// (quad q, channel c at w + 2048q + 128c: VPMADDWD has no embedded
+// broadcast), and two VPADDDs.
+func convFirstS8VNNI(name string, clampHi, bw, i16 bool) {
 	TEXT(name, NOSPLIT, "func(nq int, a *int8, offs *int64, idx *byte, w *int8, init *int32, scale *float32, k *int32, out *int8, ldo, npix int, cmask uint64, astep int)")
 	Pragma("noescape")
 	doc := "(see convFirstS8Ref for the arithmetic and conv_first_s8.go for the tables' layout)."
@@ -102,6 +112,9 @@ func convFirstS8VNNI(name string, clampHi, bw bool) {
 	if bw {
 		kp := Load(Param("k"), GP64())
 		VMOVDQU64(Mem{Base: kp, Disp: 128}, perm)
+		if i16 {
+			VPBROADCASTD(Mem{Base: kp, Disp: 16}, zmm(27))
+		}
 	}
 	Label("quad")
 	MOVQ(Mem{Base: offs}, oa)
@@ -120,8 +133,21 @@ func convFirstS8VNNI(name string, clampHi, bw bool) {
 		VMOVDQU64(Mem{Base: idx}, av)
 		VPERMI2B(Mem{Base: a, Index: ob, Scale: 1}, ra, av)
 	}
-	for c := 0; c < 16; c++ {
-		VPDPBUSD_BCST(Mem{Base: w, Disp: 4 * c}, av, acc(c))
+	if i16 {
+		lo, hi := zmm(25), zmm(26)
+		VPANDD(zmm(27), av, lo)
+		VPSRLW(U8(8), av, hi)
+		for c := 0; c < 16; c++ {
+			t0, t1 := zmm(28+2*(c%2)), zmm(29+2*(c%2))
+			VPMADDWD(Mem{Base: w, Disp: 128 * c}, lo, t0)
+			VPMADDWD(Mem{Base: w, Disp: 128*c + 64}, hi, t1)
+			VPADDD(t1, t0, t0)
+			VPADDD(t0, acc(c), acc(c))
+		}
+	} else {
+		for c := 0; c < 16; c++ {
+			VPDPBUSD_BCST(Mem{Base: w, Disp: 4 * c}, av, acc(c))
+		}
 	}
 	ADDQ(U8(16), offs)
 	if bw {
@@ -129,7 +155,11 @@ func convFirstS8VNNI(name string, clampHi, bw bool) {
 	} else {
 		ADDQ(U8(64), idx)
 	}
-	ADDQ(U8(64), w)
+	if i16 {
+		ADDQ(U32(2048), w)
+	} else {
+		ADDQ(U8(64), w)
+	}
 	DECQ(cnt)
 	JNE(LabelRef("quad"))
 
