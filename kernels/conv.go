@@ -399,6 +399,9 @@ type convInt8 struct {
 	// wino, when set, runs the exact integer Winograd form
 	// (conv_wino_s8.go) instead of any of the above.
 	wino *winoS8Plan
+	// wino2, when set, runs the exact integer 2-D Winograd form
+	// (conv_wino2_s8.go) instead of any of the above.
+	wino2 *winoS8Plan2D
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -431,7 +434,13 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 			return k, nil
 		}
 	}
-	if winoS8Applies(g) && (path == pathWinograd || path == pathAuto && winoS8Worthwhile(g, rq)) {
+	if wino2S8Applies(g) && (path == pathWinograd2D || path == pathAuto && wino2S8Worthwhile(g, rq)) {
+		// nil past the 2-D overflow bound: the 1-D plan's is 24× larger.
+		if k.wino2 = newWinoS8Plan2D(g, wv, zpIn, rq); k.wino2 != nil {
+			return k, nil
+		}
+	}
+	if winoS8Applies(g) && (path == pathWinograd || path == pathWinograd2D || path == pathAuto && winoS8Worthwhile(g, rq)) {
 		if k.wino = newWinoS8Plan(g, wv, zpIn, rq); k.wino != nil {
 			return k, nil
 		}
@@ -512,6 +521,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	if c.first != nil {
 		c.first.run(g, batch, src, dst, convFirstS8Tile)
+		return nil
+	}
+	if c.wino2 != nil {
+		c.wino2.run(batch, src, dst)
 		return nil
 	}
 	if c.wino != nil {

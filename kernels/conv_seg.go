@@ -59,12 +59,13 @@ type segPlan struct {
 type convPath int
 
 const (
-	pathAuto      convPath = iota // segmented when applicable and worthwhile
-	pathIm2col                    // always im2col
-	pathSegmented                 // segmented whenever applicable
-	pathWinograd                  // Winograd F(4,3) whenever applicable (float: conv_wino.go, int8: conv_wino_s8.go)
-	pathFirst                     // int8: the direct first-layer kernel (conv_first_s8.go); tests force it where it applies
-	pathFirstF32                  // float: the direct few-channel kernel whenever applicable (conv_first_f32.go)
+	pathAuto       convPath = iota // segmented when applicable and worthwhile
+	pathIm2col                     // always im2col
+	pathSegmented                  // segmented whenever applicable
+	pathWinograd                   // Winograd F(4,3) whenever applicable (float: conv_wino.go, int8: conv_wino_s8.go)
+	pathFirst                      // int8: the direct first-layer kernel (conv_first_s8.go); tests force it where it applies
+	pathFirstF32                   // float: the direct few-channel kernel whenever applicable (conv_first_f32.go)
+	pathWinograd2D                 // int8: 2-D Winograd F(4×4,3×3) whenever applicable (conv_wino2_s8.go), else as pathWinograd
 )
 
 // segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels

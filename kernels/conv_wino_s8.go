@@ -80,30 +80,27 @@ func winoS8Applies(g *convGeom) bool { return winoApplies(g) }
 // little (6·⌈outW/4⌉ products per row and 3 input rows where the direct
 // conv does 9·outW/3: at most 70% of the direct multiplies).
 func winoS8Worthwhile(g *convGeom, rq *requant) bool {
-	if !gemm.I16Native() || rq.fast == nil || g.inC < 16 || g.outC < 16 {
+	if !winoS8Family() || rq.fast == nil || g.inC < 16 || g.outC < 16 {
 		return false
 	}
 	tiles := (g.outW + 3) / 4
 	return 2*tiles*10 <= 7*g.outW
 }
 
+// winoS8Family reports whether the CPU's int8 products run on kernels
+// over int16 pairs with a vector segmented int16 kernel
+// (gemm.I16Native), where halving the multiplies pays: the one test of
+// the CPU both Winograd forms' pathAuto rules make.
+func winoS8Family() bool { return gemm.I16Native() }
+
 // newWinoS8Plan transforms and packs the weights wv (OHWI), or returns
 // nil when a channel's Σ|w| could overflow the int32 sums.
 func newWinoS8Plan(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan {
-	p := &winoS8Plan{g: g, tiles: (g.outW + 3) / 4, hp: g.outH + 2, zp: int8(zp), rq: rq}
-	k9 := 9 * g.inC
-	p.corr = make([]int32, g.outC)
-	for o := range g.outC {
-		var abs, sum int64
-		for _, w := range wv[o*k9 : (o+1)*k9] {
-			abs += int64(max(int32(w), -int32(w)))
-			sum += int64(w)
-		}
-		if abs > winoS8MaxAbsSum {
-			return nil
-		}
-		p.corr[o] = int32(-int64(zp) * sum)
+	corr := winoS8Corr(g, wv, zp, winoS8MaxAbsSum)
+	if corr == nil {
+		return nil
 	}
+	p := &winoS8Plan{g: g, tiles: (g.outW + 3) / 4, hp: g.outH + 2, corr: corr, zp: int8(zp), rq: rq}
 	p.wp = 4*p.tiles + 2
 	// Bytes per output row: 6 planes of int16 inputs and int32 products
 	// per tile, the accumulators of 4 pixels per tile.
@@ -143,6 +140,38 @@ func newWinoS8Plan(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan {
 	return p
 }
 
+// winoS8Corr returns −zp·Σw per output channel of the OHWI 3×3 weights
+// wv, or nil when a channel's Σ|w| exceeds maxAbs (the Winograd sums
+// could overflow int32).
+func winoS8Corr(g *convGeom, wv []int8, zp int32, maxAbs int64) []int32 {
+	k9 := 9 * g.inC
+	corr := make([]int32, g.outC)
+	for o := range g.outC {
+		var abs, sum int64
+		for _, w := range wv[o*k9 : (o+1)*k9] {
+			abs += int64(max(int32(w), -int32(w)))
+			sum += int64(w)
+		}
+		if abs > maxAbs {
+			return nil
+		}
+		corr[o] = int32(-int64(zp) * sum)
+	}
+	return corr
+}
+
+// winoS8PadImage copies the image img into the interior of padded (hp
+// rows of wp pixels, border already the zero point); columns and rows
+// past the padded image are not needed by any output.
+func winoS8PadImage(g *convGeom, padded []int8, wp, hp int, img []int8) {
+	c := g.inC
+	n := min(g.inW, wp-g.padL) * c
+	for iy := 0; iy < min(g.inH, hp-g.padT); iy++ {
+		o := ((iy+g.padT)*wp + g.padL) * c
+		copy(padded[o:o+n], img[iy*g.inW*c:])
+	}
+}
+
 // run convolves a batch of images src into dst.
 func (p *winoS8Plan) run(batch int, src, dst []int8) {
 	g := p.g
@@ -152,13 +181,8 @@ func (p *winoS8Plan) run(batch int, src, dst []int8) {
 	inImg := g.inH * g.inW * c
 	outRow := g.outW * g.outC
 	rowV, rowM := p.tiles*c, p.tiles*g.outC
-	n := min(g.inW, p.wp-g.padL) * c
 	for b := range batch {
-		img := src[b*inImg : (b+1)*inImg]
-		for iy := 0; iy < min(g.inH, p.hp-g.padT); iy++ {
-			o := ((iy+g.padT)*p.wp + g.padL) * c
-			copy(s.padded[o:o+n], img[iy*g.inW*c:])
-		}
+		winoS8PadImage(g, s.padded, p.wp, p.hp, src[b*inImg:(b+1)*inImg])
 		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
 		for y0 := 0; y0 < g.outH; y0 += p.rows {
 			rows := min(p.rows, g.outH-y0)

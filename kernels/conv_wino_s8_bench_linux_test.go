@@ -10,15 +10,16 @@ import (
 	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
-// BenchmarkConvInt8Winograd compares pathAuto with the integer Winograd
-// form on seed-cnn's and mlt_resnet8_i8's 3×3 stride-1 layers (batch 1,
-// thread CPU time per image). Run it under the AVX2-only GODEBUG to see
-// the int16-pair family, where pathAuto picks Winograd.
+// BenchmarkConvInt8Winograd compares pathAuto with the direct
+// (segmented) conv and the 1-D and 2-D integer Winograd forms on
+// seed-cnn's and mlt_resnet8_i8's 3×3 stride-1 layers (batch 1, thread
+// CPU time per image). Run it under the AVX2-only or Skylake-SP GODEBUG
+// to see the int16-pair families, where pathAuto picks Winograd.
 func BenchmarkConvInt8Winograd(b *testing.B) {
 	type shape struct{ hw, cin, cout int }
 	for _, s := range []shape{{40, 16, 32}, {20, 32, 64}, {10, 64, 128}, {32, 16, 16}, {16, 32, 32}, {8, 64, 64}} {
-		for _, path := range []convPath{pathAuto, pathSegmented, pathWinograd} {
-			name := map[convPath]string{pathAuto: "auto", pathSegmented: "seg", pathWinograd: "wino"}[path]
+		for _, path := range []convPath{pathAuto, pathSegmented, pathWinograd, pathWinograd2D} {
+			name := map[convPath]string{pathAuto: "auto", pathSegmented: "seg", pathWinograd: "wino", pathWinograd2D: "wino2"}[path]
 			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.hw, s.cin, s.cout, name), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))
 				c := convCase{batch: 1, inH: s.hw, inW: s.hw, inC: s.cin, outC: s.cout, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame}

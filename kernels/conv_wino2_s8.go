@@ -1,0 +1,195 @@
+package kernels
+
+import (
+	"github.com/qbench/qbench/kernels/gemm"
+)
+
+// Exact integer 2-D Winograd F(4×4, 3×3) for int8 3×3 stride-1
+// convolutions on the int16-pair CPUs (the ones conv_wino_s8.go's 1-D
+// F(4,3) serves): 36 products per 4×4 output tile and (inC, outC) pair,
+// 2.25 per output where the 1-D form does 4.5 and the direct conv 9.
+//
+// Rows (y) transform the filters with G7 = diag(4,6,6,24,24,1)·G and the
+// outputs with AT24 = 24·Aᵀ·diag(1/4,1/6,1/6,1/24,1/24,1); columns (x)
+// with 24·G and plain Aᵀ, exactly as the 1-D form. Everything is integer:
+//
+//   - U[η][ξ] = G7·w·G24ᵀ per (o, c): |U| ≤ 7·24·128 = 21504, int16;
+//   - the input is the raw int8 image padded with the input zero point
+//     (so the zero-point term is the uniform −zp·Σw): each padded row goes
+//     through the 1-D x-transform (winoInS8, |·| ≤ 1280), then every 6 rows
+//     4·ty .. 4·ty+5 through Bᵀ along y (wino2InY): |V| ≤ 10·1280 = 12800,
+//     int16 with every intermediate below 2¹⁵;
+//   - 36 GEMMs M[η][ξ] = V[η][ξ]·U[η][ξ] (rows = tiles, K = inC) on the
+//     int16-pair kernels (gemm.PackedI16; a VPMADDWD pair sum is at most
+//     2·12800·21504 < 2³¹), wrapping int32;
+//   - the y output transform AT24 (wino2OutY) and the x one Aᵀ
+//     (wino2OutX) in wrapping int32: mod 2³² the result is 576·Σ x·w.
+//     That is the true value when it fits int32, which the plan checks
+//     at prepare: 576·128·Σ|w_o| < 2³¹, i.e. Σ|w_o| ≤ 29127 per output
+//     channel (otherwise nil, and the caller keeps the 1-D plan, whose
+//     bound is 24× larger). Dividing by 576 = 64·9 is then exact: an
+//     arithmetic shift by 6 and a multiply by 9's inverse mod 2³²;
+//   - then −zp·Σw and the direct path's requantization (requant.rowsInt8).
+//
+// Work is done per block of tile rows (L2-sized); within a block the 36
+// products are formed ξ by ξ (6 GEMMs, then wino2OutY into the block's
+// 24 planes T[r][ξ]), so only 6 product planes are live.
+
+// winoS8Plan2D is the 2-D Winograd form of one int8 convolution.
+type winoS8Plan2D struct {
+	g              *convGeom
+	tilesX, tilesY int                 // output tiles per row ⌈outW/4⌉ and per column ⌈outH/4⌉
+	wp, hp         int                 // padded input width 4·tilesX+2 and height 4·tilesY+2
+	ty             int                 // tile rows per block
+	planeX         int                 // int16 elements of one x-transformed plane ((4·ty+2) rows)
+	planeV         int                 // int16 elements of one V plane (ty·tilesX tiles)
+	planeM         int                 // int32 elements of one product plane (ty·tilesX tiles)
+	u              [36]*gemm.PackedI16 // plane 6η+ξ
+	corr           []int32             // −zp·Σw per output channel
+	zp             int8
+	rq             *requant
+	pool           freeList // *winoS8Scratch2D
+}
+
+// winoS8Scratch2D is one Run's padded image and one block's transformed
+// rows x, inputs v, products m (6 planes), y-transformed products t (24
+// planes) and accumulators.
+type winoS8Scratch2D struct {
+	padded []int8
+	x, v   []int16
+	m, t   []int32
+	acc    []int32
+}
+
+// winoG7 is diag(4,6,6,24,24,1)·G, F(4,3)'s smallest integer filter
+// transform (row sums ≤ 7); AT24 in wino2OutY undoes its scaling.
+var winoG7 = [6][3]int32{
+	{1, 0, 0},
+	{-1, -1, -1},
+	{-1, 1, -1},
+	{1, 2, 4},
+	{1, -2, 4},
+	{0, 0, 1},
+}
+
+// winoS8MaxAbsSum2D bounds Σ|w| of an output channel: the largest
+// |576·Σ x·w| with |x| ≤ 128 must stay below 2³¹.
+const winoS8MaxAbsSum2D = (1<<31 - 1) / (576 * 128)
+
+// wino2S8BlockBytes bounds one block's transformed rows, inputs,
+// products, transformed products and accumulators (L2-resident).
+const wino2S8BlockBytes = 192 << 10
+
+// wino2S8Applies reports whether g can run as integer F(4×4, 3×3): a 3×3,
+// stride-1, undilated window whose padding the padded image covers. Any
+// output size works (a partial tile computes outputs that are dropped).
+func wino2S8Applies(g *convGeom) bool {
+	return g.fW == 3 && g.fH == 3 && g.strideH == 1 && g.strideW == 1 && g.dilH == 1 && g.dilW == 1 &&
+		g.padT >= 0 && g.padL >= 0 && g.padT <= 2 && g.padL <= 2
+}
+
+// newWinoS8Plan2D transforms and packs the weights wv (OHWI), or returns
+// nil when a channel's Σ|w| could overflow the int32 sums.
+func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan2D {
+	corr := winoS8Corr(g, wv, zp, winoS8MaxAbsSum2D)
+	if corr == nil {
+		return nil
+	}
+	p := &winoS8Plan2D{g: g, tilesX: (g.outW + 3) / 4, tilesY: (g.outH + 3) / 4, corr: corr, zp: int8(zp), rq: rq}
+	p.wp, p.hp = 4*p.tilesX+2, 4*p.tilesY+2
+	C, N := g.inC, g.outC
+	// Bytes per tile row: 4 x-transformed rows of 6 int16 planes, 36 int16
+	// V planes, 6 int32 product planes, 24 int32 T planes.
+	perTileRow := p.tilesX * (6*4*2*C + 36*2*C + (6+24)*4*N)
+	p.ty = max(1, min(p.tilesY, wino2S8BlockBytes/perTileRow))
+	p.planeX = (4*p.ty + 2) * p.tilesX * C
+	p.planeV = wino2Rows(p.ty*p.tilesX) * C
+	p.planeM = wino2Rows(p.ty*p.tilesX) * N
+	u := make([]int16, N*C)
+	for eta := range 6 {
+		for xi := range 6 {
+			for o := range N {
+				for c := range C {
+					var s int32
+					for ky := range 3 {
+						for kx := range 3 {
+							s += winoG7[eta][ky] * winoG24[xi][kx] * int32(wv[((o*3+ky)*3+kx)*C+c])
+						}
+					}
+					u[o*C+c] = int16(s)
+				}
+			}
+			p.u[6*eta+xi] = gemm.PackI16Segmented(u, N, C, C, C)
+		}
+	}
+	p.pool.New = func() any {
+		s := &winoS8Scratch2D{
+			padded: make([]int8, p.hp*p.wp*C),
+			x:      make([]int16, 6*p.planeX),
+			v:      make([]int16, 36*p.planeV),
+			m:      make([]int32, 6*p.planeM),
+			t:      make([]int32, 24*p.planeM),
+			acc:    make([]int32, 4*g.outW*N),
+		}
+		// The border keeps the zero point: run writes only the interior.
+		for i := range s.padded {
+			s.padded[i] = p.zp
+		}
+		return s
+	}
+	return p
+}
+
+// wino2Rows is m rounded up to whole row tiles of the int16-pair GEMM
+// kernels (6 rows): the products run on the padded V rows (zero, or a
+// previous block's, and dropped) instead of copying a partial last tile,
+// which measured slower (10×10×64→128: 9 tiles).
+func wino2Rows(m int) int { return (m + 5) / 6 * 6 }
+
+// run convolves a batch of images src into dst.
+func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
+	g := p.g
+	s := p.pool.Get().(*winoS8Scratch2D)
+	defer p.pool.Put(s)
+	C, N := g.inC, g.outC
+	inImg := g.inH * g.inW * C
+	outRow := g.outW * N
+	rowX := p.tilesX * C
+	for b := range batch {
+		winoS8PadImage(g, s.padded, p.wp, p.hp, src[b*inImg:(b+1)*inImg])
+		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+		for ty0 := 0; ty0 < p.tilesY; ty0 += p.ty {
+			nty := min(p.ty, p.tilesY-ty0)
+			for r := range 4*nty + 2 {
+				winoInS8(s.x[r*rowX:], p.planeX, s.padded[(4*ty0+r)*p.wp*C:], p.tilesX, C)
+			}
+			for j := range nty {
+				for xi := range 6 {
+					wino2InY(s.v[xi*p.planeV+j*rowX:], 6*p.planeV, s.x[xi*p.planeX+4*j*rowX:], rowX, rowX)
+				}
+			}
+			m := nty * p.tilesX
+			for xi := range 6 {
+				for eta := range 6 {
+					q := 6*eta + xi
+					p.u[q].MulSegmented(wino2Rows(m), s.v[q*p.planeV:], C, C, s.m[eta*p.planeM:], N)
+				}
+				wino2OutY(s.t[xi*p.planeM:], 6*p.planeM, s.m, p.planeM, m*N)
+			}
+			for j := range nty {
+				y0 := 4 * (ty0 + j)
+				rows := min(4, g.outH-y0)
+				for r := range rows {
+					wino2OutX(s.acc[r*outRow:(r+1)*outRow], s.t[6*r*p.planeM+j*p.tilesX*N:], p.planeM, p.tilesX, g.outW, N, p.corr)
+				}
+				p.rq.rowsInt8(out[y0*outRow:(y0+rows)*outRow], s.acc[:rows*outRow], rows*g.outW)
+			}
+		}
+	}
+}
+
+// wino2S8Worthwhile is pathAuto's choice of the 2-D form (over the 1-D
+// one and the direct conv): not yet, until the vector transforms are in.
+func wino2S8Worthwhile(g *convGeom, rq *requant) bool {
+	return false
+}
