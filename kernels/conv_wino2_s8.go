@@ -192,8 +192,15 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 	}
 }
 
-// wino2S8Worthwhile is pathAuto's choice of the 2-D form (over the 1-D
-// one and the direct conv): not yet, until the vector transforms are in.
+// wino2S8Worthwhile is pathAuto's choice of the 2-D form over the 1-D
+// one: where the 1-D form is worthwhile and an image has at least 16
+// tiles. With fewer, the 36 GEMMs have too few rows for their 6-row tiles
+// and the transformed weights (4× the 1-D form's) are read for too few
+// of them: 10×10×64→128 (9 tiles) and 8×8×64→64 (4) measured even,
+// 16×16×32→32 (16 tiles) 17.6 → 14.0 cpu-µs/image, 20×20×32→64 (25)
+// 54.4 → 41.1, 40×40×16→32 (100) 63.3 → 54.9 (AVX2-only GODEBUG; under
+// the Skylake-SP one 20×20 29.2 → 25.6, the others within ±5%; medians
+// of 3 alternating runs of BenchmarkConvInt8Winograd).
 func wino2S8Worthwhile(g *convGeom, rq *requant) bool {
-	return false
+	return winoS8Worthwhile(g, rq) && ((g.outW+3)/4)*((g.outH+3)/4) >= 16
 }

@@ -105,3 +105,27 @@ func TestConv2DWinograd2DInt8Extremes(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DWinograd2DInt8Auto checks pathAuto's choice on seed-cnn's
+// 3×3 layers: on the int16-pair families the 40×40 and 20×20 ones take
+// the 2-D form and the 10×10 one (9 tiles) the 1-D form; elsewhere
+// neither. Results stay bit-identical either way.
+func TestConv2DWinograd2DInt8Auto(t *testing.T) {
+	r := rand.New(rand.NewPCG(185, 186))
+	for iter, c := range []convCase{
+		{batch: 1, inH: 40, inW: 40, inC: 16, outC: 32, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame},
+		{batch: 2, inH: 20, inW: 20, inC: 32, outC: 64, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame},
+		{batch: 1, inH: 10, inW: 10, inC: 64, outC: 128, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame},
+	} {
+		q := winoS8Trial(r, c, iter+2)
+		q.ws = randI8(r, len(q.ws), 101)
+		k := q.checkPath(t, pathAuto)
+		fam := winoS8Family()
+		if want := fam && iter < 2; (k.wino2 != nil) != want {
+			t.Errorf("%+v: 2-D Winograd used %v, want %v (int16-pair family %v)", c, k.wino2 != nil, want, fam)
+		}
+		if want := fam && iter == 2; (k.wino != nil) != want {
+			t.Errorf("%+v: 1-D Winograd used %v, want %v (int16-pair family %v)", c, k.wino != nil, want, fam)
+		}
+	}
+}
