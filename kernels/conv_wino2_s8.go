@@ -40,7 +40,8 @@ type winoS8Plan2D struct {
 	g              *convGeom
 	tilesX, tilesY int                 // output tiles per row ⌈outW/4⌉ and per column ⌈outH/4⌉
 	wp, hp         int                 // padded input width 4·tilesX+2 and height 4·tilesY+2
-	ty             int                 // tile rows per block
+	ty             int                 // tile rows of an image per block
+	imgs           int                 // images per block (> 1 only when ty = tilesY)
 	planeX         int                 // int16 elements of one x-transformed plane ((4·ty+2) rows)
 	planeV         int                 // int16 elements of one V plane (ty·tilesX tiles)
 	planeM         int                 // int32 elements of one product plane (ty·tilesX tiles)
@@ -93,8 +94,9 @@ func wino2S8Applies(g *convGeom) bool {
 }
 
 // newWinoS8Plan2D transforms and packs the weights wv (OHWI), or returns
-// nil when a channel's Σ|w| could overflow the int32 sums.
-func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan2D {
+// nil when a channel's Σ|w| could overflow the int32 sums. batch (the
+// input's, a hint) caps the images one block takes.
+func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *winoS8Plan2D {
 	corr := winoS8Corr(g, wv, zp, winoS8MaxAbsSum2D)
 	if corr == nil {
 		return nil
@@ -106,9 +108,15 @@ func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan2
 	// V planes, 6 int32 product planes, 24 int32 T planes.
 	perTileRow := p.tilesX * (6*4*2*C + 36*2*C + (6+24)*4*N)
 	p.ty = max(1, min(p.tilesY, wino2S8BlockBytes/perTileRow))
+	p.imgs = 1
+	if p.ty == p.tilesY {
+		// Small images: several per block, so the GEMMs get rows enough
+		// for their tiles and each transformed weight serves more of them.
+		p.imgs = max(1, min(batch, wino2S8BlockBytes/(p.tilesY*perTileRow)))
+	}
 	p.planeX = (4*p.ty + 2) * p.tilesX * C
-	p.planeV = wino2Rows(p.ty*p.tilesX) * C
-	p.planeM = wino2Rows(p.ty*p.tilesX) * N
+	p.planeV = wino2Rows(p.imgs*p.ty*p.tilesX) * C
+	p.planeM = wino2Rows(p.imgs*p.ty*p.tilesX) * N
 	u := make([]int16, N*C)
 	for eta := range 6 {
 		for xi := range 6 {
@@ -159,20 +167,26 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 	inImg := g.inH * g.inW * C
 	outRow := g.outW * N
 	rowX := p.tilesX * C
-	for b := range batch {
-		winoS8PadImage(g, s.padded, p.wp, p.hp, src[b*inImg:(b+1)*inImg])
-		out := dst[b*g.outH*outRow : (b+1)*g.outH*outRow]
+	for b0 := 0; b0 < batch; b0 += p.imgs {
+		nb := min(p.imgs, batch-b0)
 		for ty0 := 0; ty0 < p.tilesY; ty0 += p.ty {
 			nty := min(p.ty, p.tilesY-ty0)
-			for r := range 4*nty + 2 {
-				winoInS8(s.x[r*rowX:], p.planeX, s.padded[(4*ty0+r)*p.wp*C:], p.tilesX, C)
-			}
-			for j := range nty {
-				for xi := range 6 {
-					wino2InY(s.v[xi*p.planeV+j*rowX:], 6*p.planeV, s.x[xi*p.planeX+4*j*rowX:], rowX, rowX)
+			// Block rows: image k's tile row ty0+j is row k·nty+j.
+			for k := range nb {
+				if ty0 == 0 {
+					b := b0 + k
+					winoS8PadImage(g, s.padded, p.wp, p.hp, src[b*inImg:(b+1)*inImg])
+				}
+				for r := range 4*nty + 2 {
+					winoInS8(s.x[r*rowX:], p.planeX, s.padded[(4*ty0+r)*p.wp*C:], p.tilesX, C)
+				}
+				for j := range nty {
+					for xi := range 6 {
+						wino2InY(s.v[xi*p.planeV+(k*nty+j)*rowX:], 6*p.planeV, s.x[xi*p.planeX+4*j*rowX:], rowX, rowX)
+					}
 				}
 			}
-			m := nty * p.tilesX
+			m := nb * nty * p.tilesX
 			for xi := range 6 {
 				for eta := range 6 {
 					q := 6*eta + xi
@@ -180,27 +194,37 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 				}
 				wino2OutY(s.t[xi*p.planeM:], 6*p.planeM, s.m, p.planeM, m*N)
 			}
-			for j := range nty {
-				y0 := 4 * (ty0 + j)
-				rows := min(4, g.outH-y0)
-				for r := range rows {
-					wino2OutX(s.acc[r*outRow:(r+1)*outRow], s.t[6*r*p.planeM+j*p.tilesX*N:], p.planeM, p.tilesX, g.outW, N, p.corr)
+			for k := range nb {
+				out := dst[(b0+k)*g.outH*outRow : (b0+k+1)*g.outH*outRow]
+				for j := range nty {
+					y0 := 4 * (ty0 + j)
+					rows := min(4, g.outH-y0)
+					t := s.t[(k*nty+j)*p.tilesX*N:]
+					for r := range rows {
+						wino2OutX(s.acc[r*outRow:(r+1)*outRow], t[6*r*p.planeM:], p.planeM, p.tilesX, g.outW, N, p.corr)
+					}
+					p.rq.rowsInt8(out[y0*outRow:(y0+rows)*outRow], s.acc[:rows*outRow], rows*g.outW)
 				}
-				p.rq.rowsInt8(out[y0*outRow:(y0+rows)*outRow], s.acc[:rows*outRow], rows*g.outW)
 			}
 		}
 	}
 }
 
 // wino2S8Worthwhile is pathAuto's choice of the 2-D form over the 1-D
-// one: where the 1-D form is worthwhile and an image has at least 16
-// tiles. With fewer, the 36 GEMMs have too few rows for their 6-row tiles
-// and the transformed weights (4× the 1-D form's) are read for too few
-// of them: 10×10×64→128 (9 tiles) and 8×8×64→64 (4) measured even,
-// 16×16×32→32 (16 tiles) 17.6 → 14.0 cpu-µs/image, 20×20×32→64 (25)
-// 54.4 → 41.1, 40×40×16→32 (100) 63.3 → 54.9 (AVX2-only GODEBUG; under
-// the Skylake-SP one 20×20 29.2 → 25.6, the others within ±5%; medians
-// of 3 alternating runs of BenchmarkConvInt8Winograd).
-func wino2S8Worthwhile(g *convGeom, rq *requant) bool {
-	return winoS8Worthwhile(g, rq) && ((g.outW+3)/4)*((g.outH+3)/4) >= 16
+// one, for batch images (the input's batch, a hint): where the 1-D form
+// is worthwhile, and on the zmm family (avx512bw) only with at least 24
+// tiles per block. There the 6×64/32 tiles read the transformed weights
+// (4× the 1-D form's) for too few rows otherwise. Thread CPU per image,
+// 1-D → 2-D, BenchmarkConvInt8Winograd (weights over −50..50, medians of
+// 3 alternating runs), AVX2-only GODEBUG: 40×40×16→32 63.3 → 54.9 µs,
+// 20×20×32→64 54.4 → 41.1, 10×10×64→128 73.2 → 59.4 (batch 8: 69.0 →
+// 52.0), 16×16×32→32 17.6 → 14.0, 8×8×64→64 at batch 8 17.3 → 12.2;
+// Skylake-SP GODEBUG: 20×20 29.2 → 25.6, 10×10 at batch 8 38.9 → 33.7,
+// 8×8 at batch 8 9.3 → 6.0, but at batch 1 10×10 40.4 → 43.8, 16×16
+// 10.7 → 11.5, 8×8 14.1 → 19.9, and 40×40 36.5 → 35.3.
+func wino2S8Worthwhile(g *convGeom, rq *requant, batch int) bool {
+	if !winoS8Worthwhile(g, rq) {
+		return false
+	}
+	return !hasAVX512 || batch*((g.outW+3)/4)*((g.outH+3)/4) >= 24
 }

@@ -16,27 +16,27 @@ import (
 // CPU time per image). Run it under the AVX2-only or Skylake-SP GODEBUG
 // to see the int16-pair families, where pathAuto picks Winograd.
 func BenchmarkConvInt8Winograd(b *testing.B) {
-	type shape struct{ hw, cin, cout int }
-	for _, s := range []shape{{40, 16, 32}, {20, 32, 64}, {10, 64, 128}, {32, 16, 16}, {16, 32, 32}, {8, 64, 64}} {
+	type shape struct{ hw, cin, cout, batch int }
+	for _, s := range []shape{{40, 16, 32, 1}, {20, 32, 64, 1}, {10, 64, 128, 1}, {32, 16, 16, 1}, {16, 32, 32, 1}, {8, 64, 64, 1}, {20, 32, 64, 8}, {10, 64, 128, 8}, {8, 64, 64, 8}} {
 		for _, path := range []convPath{pathAuto, pathSegmented, pathWinograd, pathWinograd2D} {
 			name := map[convPath]string{pathAuto: "auto", pathSegmented: "seg", pathWinograd: "wino", pathWinograd2D: "wino2"}[path]
-			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.hw, s.cin, s.cout, name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%dx%dx%dx%d/%s", s.batch, s.hw, s.cin, s.cout, name), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))
-				c := convCase{batch: 1, inH: s.hw, inW: s.hw, inC: s.cin, outC: s.cout, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame}
+				c := convCase{batch: s.batch, inH: s.hw, inW: s.hw, inC: s.cin, outC: s.cout, fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame}
 				sc := make([]float32, s.cout)
 				for i := range sc {
 					sc[i] = 0.001 + 0.01*r.Float32()
 				}
-				in := qt("in", graph.Int8, []int{1, s.hw, s.hw, s.cin}, []float32{0.05}, []int64{-128})
-				out := qt("out", graph.Int8, []int{1, s.hw, s.hw, s.cout}, []float32{0.2}, []int64{-128})
+				in := qt("in", graph.Int8, []int{s.batch, s.hw, s.hw, s.cin}, []float32{0.05}, []int64{-128})
+				out := qt("out", graph.Int8, []int{s.batch, s.hw, s.hw, s.cout}, []float32{0.2}, []int64{-128})
 				op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: graph.ActRelu}}
-				ins := []*graph.Tensor{in, constI8("w", graph.Int8, []int{s.cout, 3, 3, s.cin}, randI8(r, s.cout*9*s.cin, 255), sc), constI32("b", make([]int32, s.cout), nil)}
+				ins := []*graph.Tensor{in, constI8("w", graph.Int8, []int{s.cout, 3, 3, s.cin}, randI8(r, s.cout*9*s.cin, 101), sc), constI32("b", make([]int32, s.cout), nil)}
 				k, err := prepareConv2DWith(op, ins, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, path)
 				if err != nil {
 					b.Fatal(err)
 				}
-				x := []*Buffer{{DType: graph.Int8, I8: randI8(r, s.hw*s.hw*s.cin, 256)}}
-				y := []*Buffer{{DType: graph.Int8, I8: make([]int8, s.hw*s.hw*s.cout)}}
+				x := []*Buffer{{DType: graph.Int8, I8: randI8(r, s.batch*s.hw*s.hw*s.cin, 256)}}
+				y := []*Buffer{{DType: graph.Int8, I8: make([]int8, s.batch*s.hw*s.hw*s.cout)}}
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
 				t0, ok0 := threadCPU()
@@ -46,7 +46,7 @@ func BenchmarkConvInt8Winograd(b *testing.B) {
 					}
 				}
 				if t1, ok1 := threadCPU(); ok0 && ok1 {
-					b.ReportMetric(float64(t1-t0)/float64(b.N), "cpu-ns/image")
+					b.ReportMetric(float64(t1-t0)/float64(b.N*s.batch), "cpu-ns/image")
 				}
 			})
 		}
