@@ -26,6 +26,11 @@ import (
 //     inverse mod 2³²);
 //   - then the direct path's epilogue: −zp·Σw, bias, requantization in
 //     the layer's rounding, activation clamp (requant.rowsInt8).
+//
+// conv_wino2_s8.go's 2-D F(4×4, 3×3) halves the multiplies again and is
+// pathAuto's first choice where it applies (wino2S8Worthwhile); this form
+// serves the rest, and layers whose Σ|w| passes this plan's bound but not
+// the 2-D one's (24× smaller).
 
 // winoS8Plan is the Winograd form of one int8 convolution.
 type winoS8Plan struct {
