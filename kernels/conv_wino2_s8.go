@@ -213,8 +213,9 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 // wino2S8Worthwhile is pathAuto's choice of the 2-D form over the 1-D
 // one, for batch images (the input's batch, a hint): where the 1-D form
 // is worthwhile, and on the zmm family (avx512bw) only with at least 24
-// tiles per block. There the 6×64/32 tiles read the transformed weights
-// (4× the 1-D form's) for too few rows otherwise. Thread CPU per image,
+// tiles per batch. There, at batch 1, the transformed weights (4× the 1-D
+// form's) serve too few rows of a small image; over a batch they stay in
+// L2 from one image (or block) to the next. Thread CPU per image,
 // 1-D → 2-D, BenchmarkConvInt8Winograd (weights over −50..50, medians of
 // 3 alternating runs), AVX2-only GODEBUG: 40×40×16→32 63.3 → 54.9 µs,
 // 20×20×32→64 54.4 → 41.1, 10×10×64→128 73.2 → 59.4 (batch 8: 69.0 →
