@@ -59,11 +59,25 @@ func wino2OutXVec(dst, src []int32, plane, tiles, N int, corr []int32) int {
 }
 
 // wino2OutXTailVec is wino2OutXVec for a last tile of w < 4 pixels (dst
-// and src at that tile): the AVX2 kernel writes the tile's four pixels
-// of up to 64 channels at a time to a stack buffer, and the w real ones
-// are copied out — the Go loop took 2.1 µs of 2.4 for a 10-pixel row
-// of 128 channels.
+// and src at that tile), through outTailAVX2.
 func wino2OutXTailVec(dst, src []int32, plane, w, N int, corr []int32) int {
+	return outTailAVX2(true, dst, src, plane, w, N, corr)
+}
+
+// winoOutS8TailVec is winoOutS8Vec for a last tile of w < 4 pixels (dst
+// and src at that tile), through outTailAVX2.
+func winoOutS8TailVec(dst, src []int32, plane, w, N int, corr []int32) int {
+	return outTailAVX2(false, dst, src, plane, w, N, corr)
+}
+
+// outTailAVX2 runs an AVX2 x output transform (wino2OutXAVX2 if div576,
+// else winoOutS8AVX2) on a last tile of w < 4 pixels: it writes the tile's
+// four pixels of up to 64 channels at a time to a stack buffer, and the
+// w real ones are copied out — the Go loop took 2.1 µs of 2.4 for a
+// 10-pixel row of 128 channels. It returns the channels done (a
+// multiple of 8); the Go loop does the rest. (A flag, not a func value:
+// calls through a func value would move tmp to the heap.)
+func outTailAVX2(div576 bool, dst, src []int32, plane, w, N int, corr []int32) int {
 	cv := N &^ 7
 	if !hasAVX2 || cv == 0 {
 		return 0
@@ -74,7 +88,11 @@ func wino2OutXTailVec(dst, src []int32, plane, w, N int, corr []int32) int {
 	for c := 0; c < cv; c += 64 {
 		k := min(64, cv-c)
 		// One tile, so N = k is only the buffer's pixel stride.
-		wino2OutXAVX2(&tmp[0], &src[c], plane, 1, k, k, &corr[c])
+		if div576 {
+			wino2OutXAVX2(&tmp[0], &src[c], plane, 1, k, k, &corr[c])
+		} else {
+			winoOutS8AVX2(&tmp[0], &src[c], plane, 1, k, k, &corr[c])
+		}
 		for i := range w {
 			copy(dst[i*N+c:i*N+c+k], tmp[i*k:(i+1)*k])
 		}

@@ -13,3 +13,6 @@ func wino2OutXVec(dst, src []int32, plane, tiles, N int, corr []int32) int { ret
 
 // wino2OutXTailVec does nothing here: the Go loop transforms every channel.
 func wino2OutXTailVec(dst, src []int32, plane, w, N int, corr []int32) int { return 0 }
+
+// winoOutS8TailVec does nothing here: the Go loop transforms every channel.
+func winoOutS8TailVec(dst, src []int32, plane, w, N int, corr []int32) int { return 0 }

@@ -254,7 +254,11 @@ func winoOutS8(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
 		}
 	}
 	if full < tiles {
-		winoOutS8Go(dst, src, plane, full, tiles, outW-4*full, N, corr, 0)
+		w := outW - 4*full
+		cv := winoOutS8TailVec(dst[4*full*N:outW*N], src[full*N:], plane, w, N, corr)
+		if cv < N {
+			winoOutS8Go(dst, src, plane, full, tiles, w, N, corr, cv)
+		}
 	}
 }
 
