@@ -92,42 +92,13 @@ func wino2OutYGo(dst []int32, dstStride int, src []int32, srcStride int, i0, n i
 // channels at dst: Aᵀ·t = 576·Σ w·x (mod 2³²), divided exactly by 576,
 // plus corr = −zp·Σw.
 func wino2OutX(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
-	_ = src[5*plane+tiles*N-1]
-	_ = dst[outW*N-1]
-	corr = corr[:N]
-	full := outW / 4
-	cv := 0
-	if full > 0 {
-		cv = wino2OutXVec(dst, src, plane, full, N, corr)
-		if cv < N {
-			wino2OutXGo(dst, src, plane, 0, full, 4, N, corr, cv)
-		}
-	}
-	if full < tiles {
-		w := outW - 4*full
-		cv := wino2OutXTailVec(dst[4*full*N:outW*N], src[full*N:], plane, w, N, corr)
-		if cv < N {
-			wino2OutXGo(dst, src, plane, full, tiles, w, N, corr, cv)
-		}
-	}
+	winoOutRow(dst, src, plane, tiles, outW, N, corr, true)
 }
 
 // wino2OutXGo is wino2OutX's plain-Go loop for tiles t0..t1−1 (w pixels
-// each, w < 4 only for the last) and channels c0..N−1: winoOutS8Go with
-// div576 for div24.
+// each, w < 4 only for the last) and channels c0..N−1.
 func wino2OutXGo(dst, src []int32, plane, t0, t1, w, N int, corr []int32, c0 int) {
-	for tx := t0; tx < t1; tx++ {
-		s := src[tx*N:]
-		d := dst[4*tx*N : (4*tx+w)*N]
-		for c := c0; c < N; c++ {
-			m0, m1, m2, m3, m4, m5 := s[c], s[plane+c], s[2*plane+c], s[3*plane+c], s[4*plane+c], s[5*plane+c]
-			a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
-			y := [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
-			for i := range w {
-				d[i*N+c] = div576(y[i]) + corr[c]
-			}
-		}
-	}
+	winoOutGo(dst, src, plane, t0, t1, w, N, corr, c0, true)
 }
 
 // inv9 is 9's multiplicative inverse mod 2³² (9·0x38E38E39 = 2³³ + 1).

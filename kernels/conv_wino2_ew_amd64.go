@@ -47,27 +47,15 @@ func wino2OutYVec(dst []int32, dstStride int, src []int32, srcStride int, n int)
 	return i
 }
 
-// wino2OutXVec runs the AVX2 x output transform over full tiles on the
-// channels it can (a multiple of 8) and returns how many it did.
+// wino2OutXVec is winoOutI32Vec's ÷576 form.
 func wino2OutXVec(dst, src []int32, plane, tiles, N int, corr []int32) int {
-	cv := N &^ 7
-	if !hasAVX2 || cv == 0 || tiles == 0 {
-		return 0
-	}
-	wino2OutXAVX2(&dst[0], &src[0], plane, tiles, N, cv, &corr[0])
-	return cv
+	return winoOutI32Vec(dst, src, plane, tiles, N, corr, true)
 }
 
-// wino2OutXTailVec is wino2OutXVec for a last tile of w < 4 pixels (dst
-// and src at that tile), through outTailAVX2.
-func wino2OutXTailVec(dst, src []int32, plane, w, N int, corr []int32) int {
-	return outTailAVX2(true, dst, src, plane, w, N, corr)
-}
-
-// winoOutS8TailVec is winoOutS8Vec for a last tile of w < 4 pixels (dst
-// and src at that tile), through outTailAVX2.
-func winoOutS8TailVec(dst, src []int32, plane, w, N int, corr []int32) int {
-	return outTailAVX2(false, dst, src, plane, w, N, corr)
+// winoOutI32TailVec is winoOutI32Vec for a last tile of w < 4 pixels (dst and
+// src at that tile), through outTailAVX2.
+func winoOutI32TailVec(dst, src []int32, plane, w, N int, corr []int32, by576 bool) int {
+	return outTailAVX2(by576, dst, src, plane, w, N, corr)
 }
 
 // outTailAVX2 runs an AVX2 x output transform (wino2OutXAVX2 if div576,

@@ -242,22 +242,29 @@ func winoInS8Go(dst []int16, plane int, src []int8, tiles, C, c0 int) {
 // outW pixels of N channels at dst: Aᵀ·m = 24·Σ w·x (mod 2³²), divided
 // exactly by 24, plus corr = −zp·Σw.
 func winoOutS8(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
+	winoOutRow(dst, src, plane, tiles, outW, N, corr, false)
+}
+
+// winoOutRow is winoOutS8 (by576 false) and, for the 2-D scheme, wino2OutX
+// (by576: Aᵀ·t = 576·Σ w·x, divided exactly by 576): the vector kernel on
+// full tiles and on a partial last one, the Go loop on the channels left.
+func winoOutRow(dst, src []int32, plane, tiles, outW, N int, corr []int32, by576 bool) {
 	_ = src[5*plane+tiles*N-1]
 	_ = dst[outW*N-1]
 	corr = corr[:N]
 	full := outW / 4
 	cv := 0
 	if full > 0 {
-		cv = winoOutS8Vec(dst, src, plane, full, N, corr)
+		cv = winoOutI32Vec(dst, src, plane, full, N, corr, by576)
 		if cv < N {
-			winoOutS8Go(dst, src, plane, 0, full, 4, N, corr, cv)
+			winoOutGo(dst, src, plane, 0, full, 4, N, corr, cv, by576)
 		}
 	}
 	if full < tiles {
 		w := outW - 4*full
-		cv := winoOutS8TailVec(dst[4*full*N:outW*N], src[full*N:], plane, w, N, corr)
+		cv := winoOutI32TailVec(dst[4*full*N:outW*N], src[full*N:], plane, w, N, corr, by576)
 		if cv < N {
-			winoOutS8Go(dst, src, plane, full, tiles, w, N, corr, cv)
+			winoOutGo(dst, src, plane, full, tiles, w, N, corr, cv, by576)
 		}
 	}
 }
@@ -265,6 +272,12 @@ func winoOutS8(dst, src []int32, plane, tiles, outW, N int, corr []int32) {
 // winoOutS8Go is winoOutS8's plain-Go loop for tiles t0..t1−1 (w pixels
 // each, w < 4 only for the last) and channels c0..N−1.
 func winoOutS8Go(dst, src []int32, plane, t0, t1, w, N int, corr []int32, c0 int) {
+	winoOutGo(dst, src, plane, t0, t1, w, N, corr, c0, false)
+}
+
+// winoOutGo is winoOutRow's plain-Go loop: Aᵀ on the six products, then
+// the exact division by 24, or by 576 when by576.
+func winoOutGo(dst, src []int32, plane, t0, t1, w, N int, corr []int32, c0 int, by576 bool) {
 	for tx := t0; tx < t1; tx++ {
 		s := src[tx*N:]
 		d := dst[4*tx*N : (4*tx+w)*N]
@@ -273,7 +286,11 @@ func winoOutS8Go(dst, src []int32, plane, t0, t1, w, N int, corr []int32, c0 int
 			a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
 			y := [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
 			for i := range w {
-				d[i*N+c] = div24(y[i]) + corr[c]
+				if by576 {
+					d[i*N+c] = div576(y[i]) + corr[c]
+				} else {
+					d[i*N+c] = div24(y[i]) + corr[c]
+				}
 			}
 		}
 	}

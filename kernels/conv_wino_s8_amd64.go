@@ -13,13 +13,18 @@ func winoInS8Vec(dst []int16, plane int, src []int8, tiles, C int) int {
 	return cv
 }
 
-// winoOutS8Vec runs the AVX2 output transform over full tiles on the
-// channels it can (a multiple of 8) and returns how many it did.
-func winoOutS8Vec(dst, src []int32, plane, tiles, N int, corr []int32) int {
+// winoOutI32Vec runs the AVX2 output transform (÷576 when by576, else ÷24)
+// over full tiles on the channels it can (a multiple of 8) and returns
+// how many it did.
+func winoOutI32Vec(dst, src []int32, plane, tiles, N int, corr []int32, by576 bool) int {
 	cv := N &^ 7
 	if !hasAVX2 || cv == 0 || tiles == 0 {
 		return 0
 	}
-	winoOutS8AVX2(&dst[0], &src[0], plane, tiles, N, cv, &corr[0])
+	if by576 {
+		wino2OutXAVX2(&dst[0], &src[0], plane, tiles, N, cv, &corr[0])
+	} else {
+		winoOutS8AVX2(&dst[0], &src[0], plane, tiles, N, cv, &corr[0])
+	}
 	return cv
 }

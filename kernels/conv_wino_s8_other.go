@@ -4,6 +4,3 @@ package kernels
 
 // winoInS8Vec does nothing here: the Go loop transforms every channel.
 func winoInS8Vec(dst []int16, plane int, src []int8, tiles, C int) int { return 0 }
-
-// winoOutS8Vec does nothing here: the Go loop transforms every channel.
-func winoOutS8Vec(dst, src []int32, plane, tiles, N int, corr []int32) int { return 0 }
