@@ -93,12 +93,13 @@ func newFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
 			return nil
 		}
 	}
-	return buildFirstS8(g, wv, zp, rq)
+	return buildFirstS8(g, wv, zp, rq, firstS8Z16())
 }
 
 // buildFirstS8 lays out the tables (no CPU or rounding checks: tests
-// run the Go tile on any machine).
-func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
+// run the Go tile on any machine), the int16-pair kernel's weights
+// (wZ16) only when z16: only that kernel reads them.
+func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant, z16 bool) *firstS8 {
 	k := g.k()
 	run := g.fW * g.inC
 	wp := g.outW - 1 + g.fW
@@ -186,21 +187,8 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
 		f.init[c] = bias + (-zp-128)*sum
 		f.scale[c] = rq.scale[c]
 	}
-	f.wZ16 = make([]int8, groups*f.nq*2048)
-	for gr := 0; gr < groups; gr++ {
-		for q := 0; q < f.nq; q++ {
-			for c := 0; c < 16; c++ {
-				src := f.w[gr*f.nq*64+q*64+4*c:]
-				dst := f.wZ16[gr*f.nq*2048+q*2048+128*c:]
-				for r := 0; r < 16; r++ {
-					for h, t := range [4]int{0, 2, 1, 3} {
-						// int16 little-endian: the byte, then its sign.
-						dst[64*(h/2)+4*r+2*(h%2)] = src[t]
-						dst[64*(h/2)+4*r+2*(h%2)+1] = src[t] >> 7
-					}
-				}
-			}
-		}
+	if z16 {
+		f.packZ16(groups)
 	}
 	f.k[4] = 0x00ff00ff // the even bytes of each word: quad bytes 0 and 2
 	f.k[0] = rq.outZP
@@ -229,6 +217,28 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant) *firstS8 {
 		return &b
 	}}
 	return f
+}
+
+// packZ16 lays out wZ16 from w: per group, quad and channel, the quad's
+// four weights as the int16 pairs (0,2) and (1,3), each pair repeated
+// for the 16 pixels (VPMADDWD has no embedded broadcast).
+func (f *firstS8) packZ16(groups int) {
+	f.wZ16 = make([]int8, groups*f.nq*2048)
+	for gr := 0; gr < groups; gr++ {
+		for q := 0; q < f.nq; q++ {
+			for c := 0; c < 16; c++ {
+				src := f.w[gr*f.nq*64+q*64+4*c:]
+				dst := f.wZ16[gr*f.nq*2048+q*2048+128*c:]
+				for r := 0; r < 16; r++ {
+					for h, t := range [4]int{0, 2, 1, 3} {
+						// int16 little-endian: the byte, then its sign.
+						dst[64*(h/2)+4*r+2*(h%2)] = src[t]
+						dst[64*(h/2)+4*r+2*(h%2)+1] = src[t] >> 7
+					}
+				}
+			}
+		}
+	}
 }
 
 // run is the direct convolution over a batch: per image, the padded

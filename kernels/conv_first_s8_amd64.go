@@ -13,6 +13,10 @@ var hasFirstBW16 = hasAVX512BW && !hasVNNI
 // (convFirstS8BW16).
 func firstS8Available() bool { return hasVNNI || hasFirstBW16 }
 
+// firstS8Z16 reports whether the CPU's kernel is convFirstS8BW16, the
+// one that reads wZ16.
+func firstS8Z16() bool { return hasFirstBW16 }
+
 // convFirstS8Tile is firstTileFn through the CPU's kernel.
 func convFirstS8Tile(f *firstS8, g *convGeom, a []int8, gr int, out []int8) {
 	switch {

@@ -86,7 +86,7 @@ func TestConv2DFirstS8MatchesReference(t *testing.T) {
 			}
 			continue
 		}
-		f := buildFirstS8(k.g, q.ws, q.zpIn, k.rq)
+		f := buildFirstS8(k.g, q.ws, q.zpIn, k.rq, true)
 		want := make([]int8, k.g.outH*k.g.outW*k.g.outC*q.c.batch)
 		if err := k.Run([]*Buffer{{DType: graph.Int8, I8: q.xs}}, []*Buffer{{DType: graph.Int8, I8: want}}); err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestFirstS8KernelsMatchGoTile(t *testing.T) {
 		if !k.rq.fp32 || !firstS8Applies(k.g) {
 			continue
 		}
-		f := buildFirstS8(k.g, q.ws, q.zpIn, k.rq)
+		f := buildFirstS8(k.g, q.ws, q.zpIn, k.rq, true)
 		want := make([]int8, k.g.outH*k.g.outW*k.g.outC*q.c.batch)
 		f.run(k.g, q.c.batch, q.xs, want, convFirstS8Ref)
 		for name, tile := range tiles {
@@ -214,7 +214,7 @@ func BenchmarkConvFirstS8(b *testing.B) {
 		b.Fatal(err)
 	}
 	ci := k.(*convInt8)
-	f := buildFirstS8(ci.g, ws, -3, ci.rq)
+	f := buildFirstS8(ci.g, ws, -3, ci.rq, true)
 	x, y := randI8(r, 8*80*80*3, 256), make([]int8, 8*80*80*16)
 	for _, name := range slices.Sorted(maps.Keys(firstS8Tiles())) {
 		tile := firstS8Tiles()[name]
@@ -242,7 +242,7 @@ func TestFirstS8GatherTablesAgree(t *testing.T) {
 		}
 		wv := randI8(r, g.outC*g.k(), 255)
 		rq := &requant{scale: make([]float32, g.outC), lo: -128, hi: 127, fp32: true}
-		f := buildFirstS8(g, wv, 0, rq)
+		f := buildFirstS8(g, wv, 0, rq, true)
 		for q := 0; q < f.nq; q++ {
 			for i := 0; i < 16; i++ {
 				l, m := i/4, i%4
