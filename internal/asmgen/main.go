@@ -83,7 +83,7 @@ func main() {
 	requantRowsAVX2(false)
 	requantRowsAVX2(true)
 	s8AVX2SegmentedFusedAll()
-	s8AVX2SegI16(6)
+	s8AVX2SegI16All()
 	s8AVXVNNIAll()
 	s8AVX512WAll()
 	s8AVX2RowAll()

@@ -4,32 +4,119 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
 )
 
-// s8AVX2SegI16 emits the int16 segmented product kernel of the
-// int16-pair family without requantization: the int32 sums of int16 A
-// (row i at a + i·lda bytes, nseg segments of kpSeg int16 pairs, the
-// next segment adj bytes after the previous one's end) and the
-// int16-pair panel b, plus init, stored to the mr×16 tile at c (row
+// s8AVX2SegI16All emits the int16 segmented product kernels of the
+// int16-pair family without requantization, one per row count 6..1 (the
+// 6-row tile and the partial last row tile of a product): the int32 sums
+// of int16 A (row i at a + i·lda bytes, nseg segments of kpSeg int16
+// pairs, the next segment adj bytes after the previous one's end) and
+// the int16-pair panel b, plus init, stored to the mr×16 tiles at c (row
 // stride ldc int32). The exact int8 Winograd convolution
 // (gemm.PackedI16.MulSegmented) runs its products here: its transformed
 // inputs and filters need int16, and its output transform needs the raw
 // sums. The loop is s8AVX2SegmentedFused's.
-func s8AVX2SegI16(mr int) { s8SegI16(ymmTile(mr, 2), "s8AVX2", "", maddWD) }
+func s8AVX2SegI16All() {
+	for mr := 6; mr >= 1; mr-- {
+		s8SegI16(ymmTile(mr, 2), "s8AVX2", "", maddWD)
+	}
+}
 
 // s8SegI16 emits the int32-storing segmented kernel of tile t (ymm or
 // zmm) as family+"SI16x{mr}x{cols}", with the multiply-add step madd
-// and isa (when set) noted in its doc; the k loop is s8I16SegLoop.
+// and isa (when set) noted in its doc; the k loop is segKLoop's, 4 pairs
+// a pass. One call runs nsl column slivers (b on through the packed
+// panel, c and init on by one tile width each) over each of tiles row
+// tiles (a on by mr·lda bytes, c by mr·ldc elements), both at least 1,
+// so a whole product costs one call (plus one for its partial last row
+// tile, on the kernel of that many rows) instead of one per tile: at
+// K = 16 (the first Winograd layers) a tile is only 8 k steps, and the
+// per-tile call, its argument set-up and the Go loop around it took a
+// third of the product's time.
 func s8SegI16(t tile, family, isa string, madd i16MAdd) {
 	name := fmt.Sprintf("%sSI16x%dx%d", family, t.mr, t.cols())
-	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32)")
+	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32, nsl, tiles int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int32 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the %d×%d tile at c (row stride ldc elements%s).", name, t.mr, t.mr, t.cols(), isaNote(isa)))
+	Doc(fmt.Sprintf("%s stores init plus the int32 product of int16 segmented A (tiles row tiles of %d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the %d×%d tiles at c (row stride ldc elements%s); nsl, tiles ≥ 1.", name, t.mr, t.mr, t.cols(), isaNote(isa)))
+	// kpSeg = 4·q + r, computed once: q goes back to kpSeg's slot, r to
+	// a local. The arguments that move per sliver or tile (nseg counts
+	// down) are restored from locals.
+	const unroll = 4
+	nsegSave, rest := AllocLocal(8), AllocLocal(8)
+	saved := []struct {
+		name string
+		mem  Mem
+	}{{"b", AllocLocal(8)}, {"c", AllocLocal(8)}, {"init", AllocLocal(8)}, {"nsl", AllocLocal(8)}}
+	{
+		kp, r := GP64(), GP64()
+		Load(Param("kpSeg"), kp)
+		MOVQ(kp, r)
+		SHRQ(U8(2), kp)
+		ANDQ(U8(unroll-1), r)
+		Store(kp, Param("kpSeg"))
+		MOVQ(r, rest)
+		ns := Load(Param("nseg"), GP64())
+		MOVQ(ns, nsegSave)
+		for _, sv := range saved {
+			x := Load(Param(sv.name), GP64())
+			MOVQ(x, sv.mem)
+		}
+	}
+	Label("sliver")
 	rows, b := loadARows(t.mr, false)
 	ini := Load(Param("init"), GP64())
 	t.check(2)
 	t.initS32(ini)
-	s8I16SegLoop(t, rows.row, rows.step, func() { rows.nextSegment(32) }, b, "lda", madd)
+	kstep := t.dotKStep(rows.row, b, t.next(0), t.next(1), madd)
+	segKLoop("kpSeg", func(k Register) { MOVQ(rest, k) }, unroll, kstep, rows.step, b, t.width*t.nv, func() { rows.nextSegment(32) })
+	Store(b, Param("b"))
 	c, ldc := loadC()
-	t.storeS32(c, ldc)
+	t.storeS32Rows(c, ldc)
+	// The next sliver of the same rows: b is there already.
+	DECQ(mustParam("nsl"))
+	JLE(LabelRef("done"))
+	ADDQ(U32(t.width*t.nv), mustParam("init"))
+	ADDQ(U32(t.width*t.nv), mustParam("c"))
+	{
+		ns := GP64()
+		MOVQ(nsegSave, ns)
+		Store(ns, Param("nseg"))
+	}
+	JMP(LabelRef("sliver"))
+	// The next row tile: A and C move on by mr rows, the sliver
+	// arguments start over.
+	Label("done")
+	DECQ(mustParam("tiles"))
+	JLE(LabelRef("end"))
+	{
+		r, l := GP64(), GP64()
+		Load(Param("lda"), l)
+		IMUL3Q(U8(t.mr), l, l)
+		ADDQ(l, mustParam("a"))
+		Load(Param("ldc"), l)
+		IMUL3Q(U8(4*t.mr), l, l)
+		ADDQ(l, saved[1].mem)
+		for _, sv := range saved {
+			MOVQ(sv.mem, r)
+			Store(r, Param(sv.name))
+		}
+		MOVQ(nsegSave, r)
+		Store(r, Param("nseg"))
+	}
+	JMP(LabelRef("sliver"))
+	Label("end")
+	VZEROUPPER()
+	RET()
+}
+
+// mustParam is the frame address of the current function's argument
+// name, for instructions that update it in memory.
+func mustParam(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(fmt.Sprintf("argument %s: %v", name, err))
+	}
+	return b.Addr
 }

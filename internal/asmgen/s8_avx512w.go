@@ -95,12 +95,17 @@ func s8AVX512WStoreRows(t tile, rnd s8AVX2Rounding, clamp bool) {
 	RET()
 }
 
-// s8AVX512WSegI16 is s8AVX2SegI16 in zmm registers: the segmented
+// s8AVX512WSegI16 is s8AVX2SegI16All in zmm registers: the segmented
 // product over int16 A (nseg segments of kpSeg pairs, adj bytes apart)
 // and the int16-pair panel b, plus init, stored as int32 to the
-// 6×16·nv tile at c (row stride ldc elements): the products of the exact
-// int8 Winograd convolution (gemm.PackedI16.MulSegmented).
-func s8AVX512WSegI16(nv int) { s8SegI16(s8WTile(nv), "s8AVX512W", "AVX-512BW", maddWD) }
+// mr×16·nv tiles at c (row stride ldc elements), one kernel per row
+// count mr = 6..1: the products of the exact int8 Winograd convolution
+// (gemm.PackedI16.MulSegmented).
+func s8AVX512WSegI16(nv int) {
+	for mr := 6; mr >= 1; mr-- {
+		s8SegI16(zmmTile(mr, nv), "s8AVX512W", "AVX-512BW", maddWD)
+	}
+}
 
 // s8AVX512WAll emits the zmm int16-pair kernels of the three tiles:
 // packed, direct, every fused form and the int32-storing segmented one.

@@ -92,6 +92,14 @@ func (t tile) initS32(ini Register) {
 // storeS32 stores the int32 accumulators to the tile at c (row stride
 // ldc bytes) and ends the kernel.
 func (t tile) storeS32(c, ldc Register) {
+	t.storeS32Rows(c, ldc)
+	VZEROUPPER()
+	RET()
+}
+
+// storeS32Rows stores the int32 accumulators to the tile at c (row
+// stride ldc bytes), leaving c at the last row.
+func (t tile) storeS32Rows(c, ldc Register) {
 	for i := 0; i < t.mr; i++ {
 		for v := 0; v < t.nv; v++ {
 			t.moveS32(false, t.acc(i, v), Mem{Base: c, Disp: t.width * v})
@@ -100,8 +108,6 @@ func (t tile) storeS32(c, ldc Register) {
 			ADDQ(ldc, c)
 		}
 	}
-	VZEROUPPER()
-	RET()
 }
 
 // storeF32 finishes a float tile at c (row stride ldc bytes) and ends

@@ -13,12 +13,14 @@ import (
 // (|v| ≤ 1280) by its integer-scaled transformed filters (|u| ≤ 3048)
 // here, and finishes the sums itself.
 
-// s8SegI16Fn is an int16 segmented product kernel: init plus the int32
-// sums of A (mr rows lda bytes apart, nseg segments of kpSeg int16
-// pairs, each segment adj bytes after the previous one's end) and the
-// int16-pair panel b, stored to the mr×nr tile at c (row stride ldc
-// elements).
-type s8SegI16Fn func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32)
+// s8SegI16Fn is an int16 segmented product kernel of h-row tiles: init
+// plus the int32 sums of A (h rows lda bytes apart, nseg segments of
+// kpSeg int16 pairs, each segment adj bytes after the previous one's
+// end) and the int16-pair panel b, stored to the h×nr tile at c (row
+// stride ldc elements), for nsl consecutive column slivers (b on through
+// the packed panel, c and init on by nr) of each of tiles row tiles (a
+// on by h·lda bytes, c by h·ldc elements); nsl, tiles ≥ 1.
+type s8SegI16Fn func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32, nsl, tiles int)
 
 // PackedI16 holds int16 weights (n rows of k = nseg·seg) packed for
 // MulSegmented, each segment padded to whole int16 pairs. It is
@@ -86,6 +88,11 @@ func packI16With(set *s8Set, b []int16, n, k, ldb, seg int) *PackedI16 {
 			kern = k
 		}
 	}
+	return packI16Kern(set, kern, b, n, k, ldb, seg)
+}
+
+// packI16Kern is packI16With for the kernel kern of set (its tile width).
+func packI16Kern(set *s8Set, kern *s8Kernel, b []int16, n, k, ldb, seg int) *PackedI16 {
 	nr := kern.nr
 	segP := (seg + 1) / 2
 	p := &PackedI16{set: set, kern: kern, n: n, k: k, seg: seg, segP: segP, kp: k / seg * segP}
@@ -110,7 +117,8 @@ func packI16With(set *s8Set, b []int16, n, k, ldb, seg int) *PackedI16 {
 func (p *PackedI16) N() int { return p.n }
 
 // i16Tail is MulSegmented's scratch for copied row tiles and partial
-// column slivers.
+// column slivers (mulSegmentedTail: only odd segments ending at a's end
+// and N not a multiple of the tile width need it).
 type i16Tail struct {
 	a    []int16
 	tile []int32
@@ -142,30 +150,71 @@ func (p *PackedI16) MulSegmented(m int, a []int16, lda, segStride int, c []int32
 		}
 		return
 	}
-	fn := p.kern.segI16
-	if fn == nil {
+	fns := p.kern.segI16
+	if fns == nil {
 		p.mulSegmentedGo(m, a, lda, segStride, c, ldc)
 		return
 	}
 	mr, nr := p.kern.mr, p.kern.nr
 	segE := 2 * p.segP
+	adj := 2 * (segStride - segE)
+	full := n / nr // whole column slivers
+	// Rows whose reads stay inside a: an odd segment's last pair reads
+	// one element past it (times a zero weight), which for the last rows
+	// may lie past the end of a.
+	inside := m
+	if lim := len(a) - (nseg-1)*segStride - segE; lim < (m-1)*lda {
+		inside = 0
+		if lim >= 0 {
+			inside = min(m, lim/max(lda, 1)+1)
+		}
+	}
+	// The rows run straight from a: whole row tiles, and the partial
+	// last one on the kernel of its row count when it reads inside a;
+	// every whole sliver of them in one call per kernel.
+	direct := inside / mr * mr
+	if inside == m {
+		direct = m
+	}
+	if full > 0 {
+		if tiles := direct / mr; tiles > 0 {
+			fns[mr-1](nseg, p.segP, &a[0], 2*lda, adj, &p.i16[0], &c[0], ldc, &p.zeros[0], full, tiles)
+		}
+		if r0 := direct / mr * mr; r0 < direct {
+			fns[direct-r0-1](nseg, p.segP, &a[r0*lda], 2*lda, adj, &p.i16[0], &c[r0*ldc], ldc, &p.zeros[0], full, 1)
+		}
+	}
+	if direct == m && full*nr == n {
+		return
+	}
+	p.mulSegmentedTail(m, direct, a, lda, segStride, c, ldc)
+}
+
+// mulSegmentedTail is MulSegmented's rare rest: the row tiles from row
+// direct on (whose reads would leave a) from a copy with each segment
+// padded to whole pairs, and the partial last column sliver of every
+// row tile, into a scratch tile whose columns are copied out.
+func (p *PackedI16) mulSegmentedTail(m, direct int, a []int16, lda, segStride int, c []int32, ldc int) {
+	fns := p.kern.segI16
+	mr, nr := p.kern.mr, p.kern.nr
+	seg, nseg := p.seg, p.k/p.seg
+	segE := 2 * p.segP
 	rowLen := nseg * segE
+	full := p.n / nr
+	bslv := p.kp * nr * 2
 	tail := i16TailPool.Get().(*i16Tail)
 	defer i16TailPool.Put(tail)
-	bslv := p.kp * nr * 2
 	for is := 0; is < m; is += mr {
 		h := min(mr, m-is)
-		var aptr *int16
-		ald, adj := 2*lda, 2*(segStride-segE)
-		if h == mr && (is+mr-1)*lda+(nseg-1)*segStride+segE <= len(a) {
-			aptr = &a[is*lda]
-		} else {
-			// The last rows: copied (segments padded to whole pairs)
-			// so no read leaves a, with zero rows below a partial tile.
+		if is < direct && full*nr == p.n {
+			continue
+		}
+		aptr, ald, adj := &a[is*lda], 2*lda, 2*(segStride-segE)
+		if is >= direct {
 			if cap(tail.a) < mr*rowLen {
 				tail.a = make([]int16, mr*rowLen)
 			}
-			scratch := tail.a[:mr*rowLen]
+			scratch := tail.a[:h*rowLen]
 			clear(scratch)
 			for r := range h {
 				for s := range nseg {
@@ -174,21 +223,20 @@ func (p *PackedI16) MulSegmented(m int, a []int16, lda, segStride int, c []int32
 				}
 			}
 			aptr, ald, adj = &scratch[0], 2*rowLen, 0
+			if full > 0 {
+				fns[h-1](nseg, p.segP, aptr, ald, adj, &p.i16[0], &c[is*ldc], ldc, &p.zeros[0], full, 1)
+			}
 		}
-		for js := 0; js*nr < n; js++ {
-			j0 := js * nr
-			w := min(nr, n-j0)
-			if w == nr && h == mr {
-				fn(nseg, p.segP, aptr, ald, adj, &p.i16[js*bslv], &c[is*ldc+j0], ldc, &p.zeros[j0])
-				continue
-			}
-			if cap(tail.tile) < mr*nr {
-				tail.tile = make([]int32, mr*nr)
-			}
-			fn(nseg, p.segP, aptr, ald, adj, &p.i16[js*bslv], &tail.tile[0], nr, &p.zeros[j0])
-			for r := range h {
-				copy(c[(is+r)*ldc+j0:(is+r)*ldc+j0+w], tail.tile[r*nr:r*nr+w])
-			}
+		if full*nr == p.n {
+			continue
+		}
+		j0, w := full*nr, p.n-full*nr
+		if cap(tail.tile) < mr*nr {
+			tail.tile = make([]int32, mr*nr)
+		}
+		fns[h-1](nseg, p.segP, aptr, ald, adj, &p.i16[full*bslv], &tail.tile[0], nr, &p.zeros[j0], 1, 1)
+		for r := range h {
+			copy(c[(is+r)*ldc+j0:(is+r)*ldc+j0+w], tail.tile[r*nr:r*nr+w])
 		}
 	}
 }

@@ -619,10 +619,35 @@ func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int1
 //go:noescape
 func widenS8AVX2(n int, dst *int16, src *int8)
 
-// s8AVX2SI16x6x16 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×16 tile at c (row stride ldc elements).
+// s8AVX2SI16x6x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×16 tiles at c (row stride ldc elements); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX2SI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+func s8AVX2SI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX2SI16x5x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 5 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 5×16 tiles at c (row stride ldc elements); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX2SI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX2SI16x4x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 4 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 4×16 tiles at c (row stride ldc elements); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX2SI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX2SI16x3x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 3 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 3×16 tiles at c (row stride ldc elements); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX2SI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX2SI16x2x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 2 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 2×16 tiles at c (row stride ldc elements); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX2SI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX2SI16x1x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 1 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 1×16 tiles at c (row stride ldc elements); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX2SI16x1x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 
 // s8AVXVNNIx6x16 stores init plus the u8×s8 dot products of packed panels a (k4×6×4) and b (k4×16×4) into the 6×16 tile at c (AVX-VNNI).
 //
@@ -744,10 +769,35 @@ func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //go:noescape
 func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512WSI16x6x64 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×64 tile at c (row stride ldc elements; AVX-512BW).
+// s8AVX512WSI16x6x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSI16x6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+func s8AVX512WSI16x6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x5x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 5 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 5×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x5x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x4x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 4 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 4×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x4x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x3x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 3 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 3×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x3x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x2x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 2 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 2×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x2x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x1x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 1 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 1×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x1x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 
 // s8AVX512Wx6x32 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×32×2) into the 6×32 tile at c (AVX-512BW).
 //
@@ -809,10 +859,35 @@ func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //go:noescape
 func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512WSI16x6x32 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×32 tile at c (row stride ldc elements; AVX-512BW).
+// s8AVX512WSI16x6x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSI16x6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+func s8AVX512WSI16x6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x5x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 5 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 5×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x5x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x4x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 4 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 4×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x4x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x3x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 3 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 3×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x3x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x2x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 2 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 2×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x2x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x1x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 1 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 1×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x1x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 
 // s8AVX512Wx6x16 stores init plus the int16 pair dot products of packed panels a (k2×6×2) and b (k2×16×2) into the 6×16 tile at c (AVX-512BW).
 //
@@ -874,10 +949,35 @@ func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *
 //go:noescape
 func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512WSI16x6x16 stores init plus the int32 product of int16 segmented A (6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b into the 6×16 tile at c (row stride ldc elements; AVX-512BW).
+// s8AVX512WSI16x6x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+func s8AVX512WSI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x5x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 5 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 5×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x4x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 4 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 4×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x3x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 3 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 3×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x2x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 2 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 2×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVX512WSI16x1x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 1 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 1×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVX512WSI16x1x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 
 // s8AVX2Rx1x16 stores init plus the int16 pair dot products of the packed A panel a (k2×1×2 int16) and the int8 panel b (k2×16×2, sign-extended on load) into the 1×16 tile at c (row stride ldc int32).
 //

@@ -28389,9 +28389,27 @@ loop:
 	VZEROUPPER
 	RET
 
-// func s8AVX2SI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+// func s8AVX2SI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVX2SI16x6x16(SB), NOSPLIT, $0-72
+TEXT ·s8AVX2SI16x6x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    lda+24(FP), CX
 	MOVQ    b+40(FP), DX
@@ -28410,12 +28428,6 @@ TEXT ·s8AVX2SI16x6x16(SB), NOSPLIT, $0-72
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kpSeg+8(FP), SI
-	MOVQ    SI, DI
-	SHRQ    $0x02, SI
-	ANDQ    $0x03, DI
-	MOVQ    SI, kpSeg+8(FP)
-	MOVQ    DI, lda+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), SI
@@ -28558,7 +28570,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -28606,6 +28618,7 @@ next:
 	ADDQ    adj+32(FP), BX
 	DECQ    nseg+0(FP)
 	JG      segment
+	MOVQ    DX, b+40(FP)
 	MOVQ    c+48(FP), AX
 	MOVQ    ldc+56(FP), CX
 	SHLQ    $0x02, CX
@@ -28626,6 +28639,986 @@ next:
 	ADDQ    CX, AX
 	VMOVDQU Y10, (AX)
 	VMOVDQU Y11, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX2SI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVX2SI16x5x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y10
+	VMOVDQU      32(DX), Y11
+	VPBROADCASTD (AX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y0, Y0
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y2, Y2
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD (AX)(CX*2), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y5, Y5
+	VPBROADCASTD (BX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y6, Y6
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y7, Y7
+	VPBROADCASTD (BX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y8, Y8
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y9, Y9
+	VMOVDQU      64(DX), Y10
+	VMOVDQU      96(DX), Y11
+	VPBROADCASTD 4(AX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y0, Y0
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y1, Y1
+	VPBROADCASTD 4(AX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y2, Y2
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD 4(AX)(CX*2), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y5, Y5
+	VPBROADCASTD 4(BX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y6, Y6
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y7, Y7
+	VPBROADCASTD 4(BX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y8, Y8
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y9, Y9
+	VMOVDQU      128(DX), Y10
+	VMOVDQU      160(DX), Y11
+	VPBROADCASTD 8(AX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y0, Y0
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y1, Y1
+	VPBROADCASTD 8(AX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y2, Y2
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD 8(AX)(CX*2), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y5, Y5
+	VPBROADCASTD 8(BX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y6, Y6
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y7, Y7
+	VPBROADCASTD 8(BX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y8, Y8
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y9, Y9
+	VMOVDQU      192(DX), Y10
+	VMOVDQU      224(DX), Y11
+	VPBROADCASTD 12(AX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y0, Y0
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y1, Y1
+	VPBROADCASTD 12(AX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y2, Y2
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD 12(AX)(CX*2), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y5, Y5
+	VPBROADCASTD 12(BX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y6, Y6
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y7, Y7
+	VPBROADCASTD 12(BX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y8, Y8
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y9, Y9
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000100, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y10
+	VMOVDQU      32(DX), Y11
+	VPBROADCASTD (AX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y0, Y0
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y2, Y2
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y3, Y3
+	VPBROADCASTD (AX)(CX*2), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y4, Y4
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y5, Y5
+	VPBROADCASTD (BX), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y6, Y6
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y7, Y7
+	VPBROADCASTD (BX)(CX*1), Y12
+	VPMADDWD     Y10, Y12, Y13
+	VPADDD       Y13, Y8, Y8
+	VPMADDWD     Y11, Y12, Y13
+	VPADDD       Y13, Y9, Y9
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000040, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ    adj+32(FP), AX
+	ADDQ    adj+32(FP), BX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX2SI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVX2SI16x4x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y8
+	VMOVDQU      32(DX), Y9
+	VPBROADCASTD (AX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y0, Y0
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y3, Y3
+	VPBROADCASTD (AX)(CX*2), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y5, Y5
+	VPBROADCASTD (BX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y7, Y7
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      96(DX), Y9
+	VPBROADCASTD 4(AX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y0, Y0
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y1, Y1
+	VPBROADCASTD 4(AX)(CX*1), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y3, Y3
+	VPBROADCASTD 4(AX)(CX*2), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y5, Y5
+	VPBROADCASTD 4(BX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y7, Y7
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      160(DX), Y9
+	VPBROADCASTD 8(AX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y0, Y0
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y1, Y1
+	VPBROADCASTD 8(AX)(CX*1), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y3, Y3
+	VPBROADCASTD 8(AX)(CX*2), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y5, Y5
+	VPBROADCASTD 8(BX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y7, Y7
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      224(DX), Y9
+	VPBROADCASTD 12(AX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y0, Y0
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y1, Y1
+	VPBROADCASTD 12(AX)(CX*1), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y3, Y3
+	VPBROADCASTD 12(AX)(CX*2), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y5, Y5
+	VPBROADCASTD 12(BX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y7, Y7
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000100, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y8
+	VMOVDQU      32(DX), Y9
+	VPBROADCASTD (AX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y0, Y0
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y2, Y2
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y3, Y3
+	VPBROADCASTD (AX)(CX*2), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y4, Y4
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y5, Y5
+	VPBROADCASTD (BX), Y10
+	VPMADDWD     Y8, Y10, Y11
+	VPADDD       Y11, Y6, Y6
+	VPMADDWD     Y9, Y10, Y11
+	VPADDD       Y11, Y7, Y7
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000040, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ    adj+32(FP), AX
+	ADDQ    adj+32(FP), BX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX2SI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVX2SI16x3x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	MOVQ    init+64(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y6
+	VMOVDQU      32(DX), Y7
+	VPBROADCASTD (AX), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	VPBROADCASTD (AX)(CX*2), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      64(DX), Y6
+	VMOVDQU      96(DX), Y7
+	VPBROADCASTD 4(AX), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPBROADCASTD 4(AX)(CX*1), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	VPBROADCASTD 4(AX)(CX*2), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      128(DX), Y6
+	VMOVDQU      160(DX), Y7
+	VPBROADCASTD 8(AX), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPBROADCASTD 8(AX)(CX*1), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	VPBROADCASTD 8(AX)(CX*2), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y5, Y5
+	VMOVDQU      192(DX), Y6
+	VMOVDQU      224(DX), Y7
+	VPBROADCASTD 12(AX), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPBROADCASTD 12(AX)(CX*1), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	VPBROADCASTD 12(AX)(CX*2), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y5, Y5
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU      (DX), Y6
+	VMOVDQU      32(DX), Y7
+	VPBROADCASTD (AX), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	VPBROADCASTD (AX)(CX*2), Y8
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y4, Y4
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y5, Y5
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX2SI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVX2SI16x2x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	MOVQ    init+64(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y4
+	VMOVDQU      32(DX), Y5
+	VPBROADCASTD (AX), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y0, Y0
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y3, Y3
+	VMOVDQU      64(DX), Y4
+	VMOVDQU      96(DX), Y5
+	VPBROADCASTD 4(AX), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y0, Y0
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y1, Y1
+	VPBROADCASTD 4(AX)(CX*1), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y3, Y3
+	VMOVDQU      128(DX), Y4
+	VMOVDQU      160(DX), Y5
+	VPBROADCASTD 8(AX), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y0, Y0
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y1, Y1
+	VPBROADCASTD 8(AX)(CX*1), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y3, Y3
+	VMOVDQU      192(DX), Y4
+	VMOVDQU      224(DX), Y5
+	VPBROADCASTD 12(AX), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y0, Y0
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y1, Y1
+	VPBROADCASTD 12(AX)(CX*1), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y3, Y3
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU      (DX), Y4
+	VMOVDQU      32(DX), Y5
+	VPBROADCASTD (AX), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y0, Y0
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y1, Y1
+	VPBROADCASTD (AX)(CX*1), Y6
+	VPMADDWD     Y4, Y6, Y7
+	VPADDD       Y7, Y2, Y2
+	VPMADDWD     Y5, Y6, Y7
+	VPADDD       Y7, Y3, Y3
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX2SI16x1x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVX2SI16x1x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), CX
+	MOVQ    init+64(FP), DX
+	VMOVDQU (DX), Y0
+	VMOVDQU 32(DX), Y1
+
+segment:
+	MOVQ  kpSeg+8(FP), DX
+	TESTQ DX, DX
+	JE    rest
+
+loop:
+	VMOVDQU      (CX), Y2
+	VMOVDQU      32(CX), Y3
+	VPBROADCASTD (AX), Y4
+	VPMADDWD     Y2, Y4, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMADDWD     Y3, Y4, Y5
+	VPADDD       Y5, Y1, Y1
+	VMOVDQU      64(CX), Y2
+	VMOVDQU      96(CX), Y3
+	VPBROADCASTD 4(AX), Y4
+	VPMADDWD     Y2, Y4, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMADDWD     Y3, Y4, Y5
+	VPADDD       Y5, Y1, Y1
+	VMOVDQU      128(CX), Y2
+	VMOVDQU      160(CX), Y3
+	VPBROADCASTD 8(AX), Y4
+	VPMADDWD     Y2, Y4, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMADDWD     Y3, Y4, Y5
+	VPADDD       Y5, Y1, Y1
+	VMOVDQU      192(CX), Y2
+	VMOVDQU      224(CX), Y3
+	VPBROADCASTD 12(AX), Y4
+	VPMADDWD     Y2, Y4, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMADDWD     Y3, Y4, Y5
+	VPADDD       Y5, Y1, Y1
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000100, CX
+	DECQ         DX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), DX
+
+single:
+	TESTQ        DX, DX
+	JE           next
+	VMOVDQU      (CX), Y2
+	VMOVDQU      32(CX), Y3
+	VPBROADCASTD (AX), Y4
+	VPMADDWD     Y2, Y4, Y5
+	VPADDD       Y5, Y0, Y0
+	VPMADDWD     Y3, Y4, Y5
+	VPADDD       Y5, Y1, Y1
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JMP          single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    CX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
@@ -39785,9 +40778,27 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSI16x6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+// func s8AVX512WSI16x6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSI16x6x64(SB), NOSPLIT, $0-72
+TEXT ·s8AVX512WSI16x6x64(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      lda+24(FP), CX
 	MOVQ      b+40(FP), DX
@@ -39818,12 +40829,6 @@ TEXT ·s8AVX512WSI16x6x64(SB), NOSPLIT, $0-72
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ      kpSeg+8(FP), SI
-	MOVQ      SI, DI
-	SHRQ      $0x02, SI
-	ANDQ      $0x03, DI
-	MOVQ      SI, kpSeg+8(FP)
-	MOVQ      DI, lda+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), SI
@@ -40070,7 +41075,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -40144,6 +41149,7 @@ next:
 	ADDQ      adj+32(FP), BX
 	DECQ      nseg+0(FP)
 	JG        segment
+	MOVQ      DX, b+40(FP)
 	MOVQ      c+48(FP), AX
 	MOVQ      ldc+56(FP), CX
 	SHLQ      $0x02, CX
@@ -40176,6 +41182,1396 @@ next:
 	VMOVDQU32 Z21, 64(AX)
 	VMOVDQU32 Z22, 128(AX)
 	VMOVDQU32 Z23, 192(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000100, init+64(FP)
+	ADDQ      $0x00000100, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x5x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x5x64(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	LEAQ      (AX)(CX*2), BX
+	ADDQ      CX, BX
+	MOVQ      init+64(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z2, Z6
+	VMOVDQA32 Z3, Z7
+	VMOVDQA32 Z0, Z8
+	VMOVDQA32 Z1, Z9
+	VMOVDQA32 Z2, Z10
+	VMOVDQA32 Z3, Z11
+	VMOVDQA32 Z0, Z12
+	VMOVDQA32 Z1, Z13
+	VMOVDQA32 Z2, Z14
+	VMOVDQA32 Z3, Z15
+	VMOVDQA32 Z0, Z16
+	VMOVDQA32 Z1, Z17
+	VMOVDQA32 Z2, Z18
+	VMOVDQA32 Z3, Z19
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z20
+	VMOVDQU32    64(DX), Z21
+	VMOVDQU32    128(DX), Z22
+	VMOVDQU32    192(DX), Z23
+	VPBROADCASTD (AX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z0, Z0
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z1, Z1
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z2, Z2
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z4, Z4
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z5, Z5
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z6, Z6
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z7, Z7
+	VPBROADCASTD (AX)(CX*2), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z8, Z8
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z9, Z9
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z10, Z10
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z11, Z11
+	VPBROADCASTD (BX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z12, Z12
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z13, Z13
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z14, Z14
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z15, Z15
+	VPBROADCASTD (BX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z16, Z16
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z17, Z17
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z18, Z18
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z19, Z19
+	VMOVDQU32    256(DX), Z20
+	VMOVDQU32    320(DX), Z21
+	VMOVDQU32    384(DX), Z22
+	VMOVDQU32    448(DX), Z23
+	VPBROADCASTD 4(AX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z0, Z0
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z1, Z1
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z2, Z2
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z4, Z4
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z5, Z5
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z6, Z6
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z7, Z7
+	VPBROADCASTD 4(AX)(CX*2), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z8, Z8
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z9, Z9
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z10, Z10
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z11, Z11
+	VPBROADCASTD 4(BX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z12, Z12
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z13, Z13
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z14, Z14
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z15, Z15
+	VPBROADCASTD 4(BX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z16, Z16
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z17, Z17
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z18, Z18
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z19, Z19
+	VMOVDQU32    512(DX), Z20
+	VMOVDQU32    576(DX), Z21
+	VMOVDQU32    640(DX), Z22
+	VMOVDQU32    704(DX), Z23
+	VPBROADCASTD 8(AX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z0, Z0
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z1, Z1
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z2, Z2
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z4, Z4
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z5, Z5
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z6, Z6
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z7, Z7
+	VPBROADCASTD 8(AX)(CX*2), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z8, Z8
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z9, Z9
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z10, Z10
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z11, Z11
+	VPBROADCASTD 8(BX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z12, Z12
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z13, Z13
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z14, Z14
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z15, Z15
+	VPBROADCASTD 8(BX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z16, Z16
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z17, Z17
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z18, Z18
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z19, Z19
+	VMOVDQU32    768(DX), Z20
+	VMOVDQU32    832(DX), Z21
+	VMOVDQU32    896(DX), Z22
+	VMOVDQU32    960(DX), Z23
+	VPBROADCASTD 12(AX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z0, Z0
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z1, Z1
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z2, Z2
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z4, Z4
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z5, Z5
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z6, Z6
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z7, Z7
+	VPBROADCASTD 12(AX)(CX*2), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z8, Z8
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z9, Z9
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z10, Z10
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z11, Z11
+	VPBROADCASTD 12(BX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z12, Z12
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z13, Z13
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z14, Z14
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z15, Z15
+	VPBROADCASTD 12(BX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z16, Z16
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z17, Z17
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z18, Z18
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z19, Z19
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000400, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU32    (DX), Z20
+	VMOVDQU32    64(DX), Z21
+	VMOVDQU32    128(DX), Z22
+	VMOVDQU32    192(DX), Z23
+	VPBROADCASTD (AX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z0, Z0
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z1, Z1
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z2, Z2
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z4, Z4
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z5, Z5
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z6, Z6
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z7, Z7
+	VPBROADCASTD (AX)(CX*2), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z8, Z8
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z9, Z9
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z10, Z10
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z11, Z11
+	VPBROADCASTD (BX), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z12, Z12
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z13, Z13
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z14, Z14
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z15, Z15
+	VPBROADCASTD (BX)(CX*1), Z24
+	VPMADDWD     Z20, Z24, Z25
+	VPADDD       Z25, Z16, Z16
+	VPMADDWD     Z21, Z24, Z25
+	VPADDD       Z25, Z17, Z17
+	VPMADDWD     Z22, Z24, Z25
+	VPADDD       Z25, Z18, Z18
+	VPMADDWD     Z23, Z24, Z25
+	VPADDD       Z25, Z19, Z19
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000100, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	ADDQ      adj+32(FP), BX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	VMOVDQU32 Z2, 128(AX)
+	VMOVDQU32 Z3, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	VMOVDQU32 Z6, 128(AX)
+	VMOVDQU32 Z7, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z8, (AX)
+	VMOVDQU32 Z9, 64(AX)
+	VMOVDQU32 Z10, 128(AX)
+	VMOVDQU32 Z11, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z12, (AX)
+	VMOVDQU32 Z13, 64(AX)
+	VMOVDQU32 Z14, 128(AX)
+	VMOVDQU32 Z15, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z16, (AX)
+	VMOVDQU32 Z17, 64(AX)
+	VMOVDQU32 Z18, 128(AX)
+	VMOVDQU32 Z19, 192(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000100, init+64(FP)
+	ADDQ      $0x00000100, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x4x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x4x64(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	LEAQ      (AX)(CX*2), BX
+	ADDQ      CX, BX
+	MOVQ      init+64(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQU32 128(SI), Z2
+	VMOVDQU32 192(SI), Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z2, Z6
+	VMOVDQA32 Z3, Z7
+	VMOVDQA32 Z0, Z8
+	VMOVDQA32 Z1, Z9
+	VMOVDQA32 Z2, Z10
+	VMOVDQA32 Z3, Z11
+	VMOVDQA32 Z0, Z12
+	VMOVDQA32 Z1, Z13
+	VMOVDQA32 Z2, Z14
+	VMOVDQA32 Z3, Z15
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z16
+	VMOVDQU32    64(DX), Z17
+	VMOVDQU32    128(DX), Z18
+	VMOVDQU32    192(DX), Z19
+	VPBROADCASTD (AX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z0, Z0
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z1, Z1
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z2, Z2
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z4, Z4
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z5, Z5
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z6, Z6
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z7, Z7
+	VPBROADCASTD (AX)(CX*2), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z8, Z8
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z9, Z9
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z10, Z10
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z11, Z11
+	VPBROADCASTD (BX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z12, Z12
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z13, Z13
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z14, Z14
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z15, Z15
+	VMOVDQU32    256(DX), Z16
+	VMOVDQU32    320(DX), Z17
+	VMOVDQU32    384(DX), Z18
+	VMOVDQU32    448(DX), Z19
+	VPBROADCASTD 4(AX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z0, Z0
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z1, Z1
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z2, Z2
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*1), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z4, Z4
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z5, Z5
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z6, Z6
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z7, Z7
+	VPBROADCASTD 4(AX)(CX*2), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z8, Z8
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z9, Z9
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z10, Z10
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z11, Z11
+	VPBROADCASTD 4(BX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z12, Z12
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z13, Z13
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z14, Z14
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z15, Z15
+	VMOVDQU32    512(DX), Z16
+	VMOVDQU32    576(DX), Z17
+	VMOVDQU32    640(DX), Z18
+	VMOVDQU32    704(DX), Z19
+	VPBROADCASTD 8(AX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z0, Z0
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z1, Z1
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z2, Z2
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*1), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z4, Z4
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z5, Z5
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z6, Z6
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z7, Z7
+	VPBROADCASTD 8(AX)(CX*2), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z8, Z8
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z9, Z9
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z10, Z10
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z11, Z11
+	VPBROADCASTD 8(BX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z12, Z12
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z13, Z13
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z14, Z14
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z15, Z15
+	VMOVDQU32    768(DX), Z16
+	VMOVDQU32    832(DX), Z17
+	VMOVDQU32    896(DX), Z18
+	VMOVDQU32    960(DX), Z19
+	VPBROADCASTD 12(AX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z0, Z0
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z1, Z1
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z2, Z2
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*1), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z4, Z4
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z5, Z5
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z6, Z6
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z7, Z7
+	VPBROADCASTD 12(AX)(CX*2), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z8, Z8
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z9, Z9
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z10, Z10
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z11, Z11
+	VPBROADCASTD 12(BX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z12, Z12
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z13, Z13
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z14, Z14
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z15, Z15
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000400, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU32    (DX), Z16
+	VMOVDQU32    64(DX), Z17
+	VMOVDQU32    128(DX), Z18
+	VMOVDQU32    192(DX), Z19
+	VPBROADCASTD (AX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z0, Z0
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z1, Z1
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z2, Z2
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z4, Z4
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z5, Z5
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z6, Z6
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z7, Z7
+	VPBROADCASTD (AX)(CX*2), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z8, Z8
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z9, Z9
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z10, Z10
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z11, Z11
+	VPBROADCASTD (BX), Z20
+	VPMADDWD     Z16, Z20, Z21
+	VPADDD       Z21, Z12, Z12
+	VPMADDWD     Z17, Z20, Z21
+	VPADDD       Z21, Z13, Z13
+	VPMADDWD     Z18, Z20, Z21
+	VPADDD       Z21, Z14, Z14
+	VPMADDWD     Z19, Z20, Z21
+	VPADDD       Z21, Z15, Z15
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000100, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	ADDQ      adj+32(FP), BX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	VMOVDQU32 Z2, 128(AX)
+	VMOVDQU32 Z3, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	VMOVDQU32 Z6, 128(AX)
+	VMOVDQU32 Z7, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z8, (AX)
+	VMOVDQU32 Z9, 64(AX)
+	VMOVDQU32 Z10, 128(AX)
+	VMOVDQU32 Z11, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z12, (AX)
+	VMOVDQU32 Z13, 64(AX)
+	VMOVDQU32 Z14, 128(AX)
+	VMOVDQU32 Z15, 192(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000100, init+64(FP)
+	ADDQ      $0x00000100, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x3x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x3x64(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	MOVQ      init+64(FP), BX
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	VMOVDQU32 128(BX), Z2
+	VMOVDQU32 192(BX), Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z2, Z6
+	VMOVDQA32 Z3, Z7
+	VMOVDQA32 Z0, Z8
+	VMOVDQA32 Z1, Z9
+	VMOVDQA32 Z2, Z10
+	VMOVDQA32 Z3, Z11
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z12
+	VMOVDQU32    64(DX), Z13
+	VMOVDQU32    128(DX), Z14
+	VMOVDQU32    192(DX), Z15
+	VPBROADCASTD (AX), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z0, Z0
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z1, Z1
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z2, Z2
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z4, Z4
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z5, Z5
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z6, Z6
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z7, Z7
+	VPBROADCASTD (AX)(CX*2), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z8, Z8
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z9, Z9
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z10, Z10
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z11, Z11
+	VMOVDQU32    256(DX), Z12
+	VMOVDQU32    320(DX), Z13
+	VMOVDQU32    384(DX), Z14
+	VMOVDQU32    448(DX), Z15
+	VPBROADCASTD 4(AX), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z0, Z0
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z1, Z1
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z2, Z2
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*1), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z4, Z4
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z5, Z5
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z6, Z6
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z7, Z7
+	VPBROADCASTD 4(AX)(CX*2), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z8, Z8
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z9, Z9
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z10, Z10
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z11, Z11
+	VMOVDQU32    512(DX), Z12
+	VMOVDQU32    576(DX), Z13
+	VMOVDQU32    640(DX), Z14
+	VMOVDQU32    704(DX), Z15
+	VPBROADCASTD 8(AX), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z0, Z0
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z1, Z1
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z2, Z2
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*1), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z4, Z4
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z5, Z5
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z6, Z6
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z7, Z7
+	VPBROADCASTD 8(AX)(CX*2), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z8, Z8
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z9, Z9
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z10, Z10
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z11, Z11
+	VMOVDQU32    768(DX), Z12
+	VMOVDQU32    832(DX), Z13
+	VMOVDQU32    896(DX), Z14
+	VMOVDQU32    960(DX), Z15
+	VPBROADCASTD 12(AX), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z0, Z0
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z1, Z1
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z2, Z2
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*1), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z4, Z4
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z5, Z5
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z6, Z6
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z7, Z7
+	VPBROADCASTD 12(AX)(CX*2), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z8, Z8
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z9, Z9
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z10, Z10
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z11, Z11
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000400, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU32    (DX), Z12
+	VMOVDQU32    64(DX), Z13
+	VMOVDQU32    128(DX), Z14
+	VMOVDQU32    192(DX), Z15
+	VPBROADCASTD (AX), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z0, Z0
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z1, Z1
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z2, Z2
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z4, Z4
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z5, Z5
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z6, Z6
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z7, Z7
+	VPBROADCASTD (AX)(CX*2), Z16
+	VPMADDWD     Z12, Z16, Z17
+	VPADDD       Z17, Z8, Z8
+	VPMADDWD     Z13, Z16, Z17
+	VPADDD       Z17, Z9, Z9
+	VPMADDWD     Z14, Z16, Z17
+	VPADDD       Z17, Z10, Z10
+	VPMADDWD     Z15, Z16, Z17
+	VPADDD       Z17, Z11, Z11
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	VMOVDQU32 Z2, 128(AX)
+	VMOVDQU32 Z3, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	VMOVDQU32 Z6, 128(AX)
+	VMOVDQU32 Z7, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z8, (AX)
+	VMOVDQU32 Z9, 64(AX)
+	VMOVDQU32 Z10, 128(AX)
+	VMOVDQU32 Z11, 192(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000100, init+64(FP)
+	ADDQ      $0x00000100, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x2x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x2x64(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	MOVQ      init+64(FP), BX
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	VMOVDQU32 128(BX), Z2
+	VMOVDQU32 192(BX), Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z2, Z6
+	VMOVDQA32 Z3, Z7
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z8
+	VMOVDQU32    64(DX), Z9
+	VMOVDQU32    128(DX), Z10
+	VMOVDQU32    192(DX), Z11
+	VPBROADCASTD (AX), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VMOVDQU32    256(DX), Z8
+	VMOVDQU32    320(DX), Z9
+	VMOVDQU32    384(DX), Z10
+	VMOVDQU32    448(DX), Z11
+	VPBROADCASTD 4(AX), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*1), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VMOVDQU32    512(DX), Z8
+	VMOVDQU32    576(DX), Z9
+	VMOVDQU32    640(DX), Z10
+	VMOVDQU32    704(DX), Z11
+	VPBROADCASTD 8(AX), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*1), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VMOVDQU32    768(DX), Z8
+	VMOVDQU32    832(DX), Z9
+	VMOVDQU32    896(DX), Z10
+	VMOVDQU32    960(DX), Z11
+	VPBROADCASTD 12(AX), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*1), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000400, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU32    (DX), Z8
+	VMOVDQU32    64(DX), Z9
+	VMOVDQU32    128(DX), Z10
+	VMOVDQU32    192(DX), Z11
+	VPBROADCASTD (AX), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD (AX)(CX*1), Z12
+	VPMADDWD     Z8, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z9, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	VMOVDQU32 Z2, 128(AX)
+	VMOVDQU32 Z3, 192(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	VMOVDQU32 Z6, 128(AX)
+	VMOVDQU32 Z7, 192(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000100, init+64(FP)
+	ADDQ      $0x00000100, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x1x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x1x64(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), CX
+	MOVQ      init+64(FP), DX
+	VMOVDQU32 (DX), Z0
+	VMOVDQU32 64(DX), Z1
+	VMOVDQU32 128(DX), Z2
+	VMOVDQU32 192(DX), Z3
+
+segment:
+	MOVQ  kpSeg+8(FP), DX
+	TESTQ DX, DX
+	JE    rest
+
+loop:
+	VMOVDQU32    (CX), Z4
+	VMOVDQU32    64(CX), Z5
+	VMOVDQU32    128(CX), Z6
+	VMOVDQU32    192(CX), Z7
+	VPBROADCASTD (AX), Z8
+	VPMADDWD     Z4, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z5, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VMOVDQU32    256(CX), Z4
+	VMOVDQU32    320(CX), Z5
+	VMOVDQU32    384(CX), Z6
+	VMOVDQU32    448(CX), Z7
+	VPBROADCASTD 4(AX), Z8
+	VPMADDWD     Z4, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z5, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VMOVDQU32    512(CX), Z4
+	VMOVDQU32    576(CX), Z5
+	VMOVDQU32    640(CX), Z6
+	VMOVDQU32    704(CX), Z7
+	VPBROADCASTD 8(AX), Z8
+	VPMADDWD     Z4, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z5, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VMOVDQU32    768(CX), Z4
+	VMOVDQU32    832(CX), Z5
+	VMOVDQU32    896(CX), Z6
+	VMOVDQU32    960(CX), Z7
+	VPBROADCASTD 12(AX), Z8
+	VPMADDWD     Z4, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z5, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000400, CX
+	DECQ         DX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), DX
+
+single:
+	TESTQ        DX, DX
+	JE           next
+	VMOVDQU32    (CX), Z4
+	VMOVDQU32    64(CX), Z5
+	VMOVDQU32    128(CX), Z6
+	VMOVDQU32    192(CX), Z7
+	VPBROADCASTD (AX), Z8
+	VPMADDWD     Z4, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z5, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000100, CX
+	DECQ         DX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      CX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	VMOVDQU32 Z2, 128(AX)
+	VMOVDQU32 Z3, 192(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000100, init+64(FP)
+	ADDQ      $0x00000100, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
@@ -44345,9 +46741,27 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSI16x6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+// func s8AVX512WSI16x6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSI16x6x32(SB), NOSPLIT, $0-72
+TEXT ·s8AVX512WSI16x6x32(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      lda+24(FP), CX
 	MOVQ      b+40(FP), DX
@@ -44366,12 +46780,6 @@ TEXT ·s8AVX512WSI16x6x32(SB), NOSPLIT, $0-72
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z10
 	VMOVDQA32 Z1, Z11
-	MOVQ      kpSeg+8(FP), SI
-	MOVQ      SI, DI
-	SHRQ      $0x02, SI
-	ANDQ      $0x03, DI
-	MOVQ      SI, kpSeg+8(FP)
-	MOVQ      DI, lda+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), SI
@@ -44514,7 +46922,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -44562,6 +46970,7 @@ next:
 	ADDQ      adj+32(FP), BX
 	DECQ      nseg+0(FP)
 	JG        segment
+	MOVQ      DX, b+40(FP)
 	MOVQ      c+48(FP), AX
 	MOVQ      ldc+56(FP), CX
 	SHLQ      $0x02, CX
@@ -44582,6 +46991,986 @@ next:
 	ADDQ      CX, AX
 	VMOVDQU32 Z10, (AX)
 	VMOVDQU32 Z11, 64(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000080, init+64(FP)
+	ADDQ      $0x00000080, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x5x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x5x32(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	LEAQ      (AX)(CX*2), BX
+	ADDQ      CX, BX
+	MOVQ      init+64(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z1, Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z0, Z6
+	VMOVDQA32 Z1, Z7
+	VMOVDQA32 Z0, Z8
+	VMOVDQA32 Z1, Z9
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z10
+	VMOVDQU32    64(DX), Z11
+	VPBROADCASTD (AX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD (AX)(CX*2), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPBROADCASTD (BX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VPBROADCASTD (BX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z8, Z8
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z9, Z9
+	VMOVDQU32    128(DX), Z10
+	VMOVDQU32    192(DX), Z11
+	VPBROADCASTD 4(AX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*2), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPBROADCASTD 4(BX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VPBROADCASTD 4(BX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z8, Z8
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z9, Z9
+	VMOVDQU32    256(DX), Z10
+	VMOVDQU32    320(DX), Z11
+	VPBROADCASTD 8(AX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*2), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPBROADCASTD 8(BX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VPBROADCASTD 8(BX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z8, Z8
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z9, Z9
+	VMOVDQU32    384(DX), Z10
+	VMOVDQU32    448(DX), Z11
+	VPBROADCASTD 12(AX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*2), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPBROADCASTD 12(BX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VPBROADCASTD 12(BX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z8, Z8
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z9, Z9
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000200, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU32    (DX), Z10
+	VMOVDQU32    64(DX), Z11
+	VPBROADCASTD (AX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z0, Z0
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z2, Z2
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z3, Z3
+	VPBROADCASTD (AX)(CX*2), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z4, Z4
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z5, Z5
+	VPBROADCASTD (BX), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z6, Z6
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z7, Z7
+	VPBROADCASTD (BX)(CX*1), Z12
+	VPMADDWD     Z10, Z12, Z13
+	VPADDD       Z13, Z8, Z8
+	VPMADDWD     Z11, Z12, Z13
+	VPADDD       Z13, Z9, Z9
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000080, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	ADDQ      adj+32(FP), BX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	VMOVDQU32 Z3, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z6, (AX)
+	VMOVDQU32 Z7, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z8, (AX)
+	VMOVDQU32 Z9, 64(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000080, init+64(FP)
+	ADDQ      $0x00000080, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x4x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x4x32(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	LEAQ      (AX)(CX*2), BX
+	ADDQ      CX, BX
+	MOVQ      init+64(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z1, Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+	VMOVDQA32 Z0, Z6
+	VMOVDQA32 Z1, Z7
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z8
+	VMOVDQU32    64(DX), Z9
+	VPBROADCASTD (AX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z0, Z0
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z2, Z2
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z3, Z3
+	VPBROADCASTD (AX)(CX*2), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z4, Z4
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z5, Z5
+	VPBROADCASTD (BX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z6, Z6
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z7, Z7
+	VMOVDQU32    128(DX), Z8
+	VMOVDQU32    192(DX), Z9
+	VPBROADCASTD 4(AX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z0, Z0
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*1), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z2, Z2
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*2), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z4, Z4
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z5, Z5
+	VPBROADCASTD 4(BX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z6, Z6
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z7, Z7
+	VMOVDQU32    256(DX), Z8
+	VMOVDQU32    320(DX), Z9
+	VPBROADCASTD 8(AX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z0, Z0
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*1), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z2, Z2
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*2), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z4, Z4
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z5, Z5
+	VPBROADCASTD 8(BX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z6, Z6
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z7, Z7
+	VMOVDQU32    384(DX), Z8
+	VMOVDQU32    448(DX), Z9
+	VPBROADCASTD 12(AX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z0, Z0
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*1), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z2, Z2
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*2), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z4, Z4
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z5, Z5
+	VPBROADCASTD 12(BX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z6, Z6
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z7, Z7
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000200, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU32    (DX), Z8
+	VMOVDQU32    64(DX), Z9
+	VPBROADCASTD (AX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z0, Z0
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z2, Z2
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z3, Z3
+	VPBROADCASTD (AX)(CX*2), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z4, Z4
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z5, Z5
+	VPBROADCASTD (BX), Z10
+	VPMADDWD     Z8, Z10, Z11
+	VPADDD       Z11, Z6, Z6
+	VPMADDWD     Z9, Z10, Z11
+	VPADDD       Z11, Z7, Z7
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000080, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	ADDQ      adj+32(FP), BX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	VMOVDQU32 Z3, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z6, (AX)
+	VMOVDQU32 Z7, 64(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000080, init+64(FP)
+	ADDQ      $0x00000080, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x3x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x3x32(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	MOVQ      init+64(FP), BX
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z1, Z3
+	VMOVDQA32 Z0, Z4
+	VMOVDQA32 Z1, Z5
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z6
+	VMOVDQU32    64(DX), Z7
+	VPBROADCASTD (AX), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VPBROADCASTD (AX)(CX*2), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z4, Z4
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z5, Z5
+	VMOVDQU32    128(DX), Z6
+	VMOVDQU32    192(DX), Z7
+	VPBROADCASTD 4(AX), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*1), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VPBROADCASTD 4(AX)(CX*2), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z4, Z4
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z5, Z5
+	VMOVDQU32    256(DX), Z6
+	VMOVDQU32    320(DX), Z7
+	VPBROADCASTD 8(AX), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*1), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VPBROADCASTD 8(AX)(CX*2), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z4, Z4
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z5, Z5
+	VMOVDQU32    384(DX), Z6
+	VMOVDQU32    448(DX), Z7
+	VPBROADCASTD 12(AX), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*1), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VPBROADCASTD 12(AX)(CX*2), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z4, Z4
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z5, Z5
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000200, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU32    (DX), Z6
+	VMOVDQU32    64(DX), Z7
+	VPBROADCASTD (AX), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z0, Z0
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z2, Z2
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z3, Z3
+	VPBROADCASTD (AX)(CX*2), Z8
+	VPMADDWD     Z6, Z8, Z9
+	VPADDD       Z9, Z4, Z4
+	VPMADDWD     Z7, Z8, Z9
+	VPADDD       Z9, Z5, Z5
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000080, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	VMOVDQU32 Z3, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	VMOVDQU32 Z5, 64(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000080, init+64(FP)
+	ADDQ      $0x00000080, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x2x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x2x32(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	MOVQ      init+64(FP), BX
+	VMOVDQU32 (BX), Z0
+	VMOVDQU32 64(BX), Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z1, Z3
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z4
+	VMOVDQU32    64(DX), Z5
+	VPBROADCASTD (AX), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VMOVDQU32    128(DX), Z4
+	VMOVDQU32    192(DX), Z5
+	VPBROADCASTD 4(AX), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*1), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VMOVDQU32    256(DX), Z4
+	VMOVDQU32    320(DX), Z5
+	VPBROADCASTD 8(AX), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*1), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VMOVDQU32    384(DX), Z4
+	VMOVDQU32    448(DX), Z5
+	VPBROADCASTD 12(AX), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*1), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000200, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU32    (DX), Z4
+	VMOVDQU32    64(DX), Z5
+	VPBROADCASTD (AX), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD (AX)(CX*1), Z6
+	VPMADDWD     Z4, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000080, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	VMOVDQU32 Z3, 64(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000080, init+64(FP)
+	ADDQ      $0x00000080, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x1x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x1x32(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), CX
+	MOVQ      init+64(FP), DX
+	VMOVDQU32 (DX), Z0
+	VMOVDQU32 64(DX), Z1
+
+segment:
+	MOVQ  kpSeg+8(FP), DX
+	TESTQ DX, DX
+	JE    rest
+
+loop:
+	VMOVDQU32    (CX), Z2
+	VMOVDQU32    64(CX), Z3
+	VPBROADCASTD (AX), Z4
+	VPMADDWD     Z2, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VMOVDQU32    128(CX), Z2
+	VMOVDQU32    192(CX), Z3
+	VPBROADCASTD 4(AX), Z4
+	VPMADDWD     Z2, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VMOVDQU32    256(CX), Z2
+	VMOVDQU32    320(CX), Z3
+	VPBROADCASTD 8(AX), Z4
+	VPMADDWD     Z2, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VMOVDQU32    384(CX), Z2
+	VMOVDQU32    448(CX), Z3
+	VPBROADCASTD 12(AX), Z4
+	VPMADDWD     Z2, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000200, CX
+	DECQ         DX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), DX
+
+single:
+	TESTQ        DX, DX
+	JE           next
+	VMOVDQU32    (CX), Z2
+	VMOVDQU32    64(CX), Z3
+	VPBROADCASTD (AX), Z4
+	VPMADDWD     Z2, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000080, CX
+	DECQ         DX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      CX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	VMOVDQU32 Z1, 64(AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000080, init+64(FP)
+	ADDQ      $0x00000080, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 
@@ -47331,9 +50720,27 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32)
+// func s8AVX512WSI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSI16x6x16(SB), NOSPLIT, $0-72
+TEXT ·s8AVX512WSI16x6x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      lda+24(FP), CX
 	MOVQ      b+40(FP), DX
@@ -47346,12 +50753,6 @@ TEXT ·s8AVX512WSI16x6x16(SB), NOSPLIT, $0-72
 	VMOVDQA32 Z0, Z3
 	VMOVDQA32 Z0, Z4
 	VMOVDQA32 Z0, Z5
-	MOVQ      kpSeg+8(FP), SI
-	MOVQ      SI, DI
-	SHRQ      $0x02, SI
-	ANDQ      $0x03, DI
-	MOVQ      SI, kpSeg+8(FP)
-	MOVQ      DI, lda+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), SI
@@ -47442,7 +50843,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ lda+24(FP), SI
+	MOVQ 8(SP), SI
 
 single:
 	TESTQ        SI, SI
@@ -47477,6 +50878,7 @@ next:
 	ADDQ      adj+32(FP), BX
 	DECQ      nseg+0(FP)
 	JG        segment
+	MOVQ      DX, b+40(FP)
 	MOVQ      c+48(FP), AX
 	MOVQ      ldc+56(FP), CX
 	SHLQ      $0x02, CX
@@ -47491,6 +50893,781 @@ next:
 	VMOVDQU32 Z4, (AX)
 	ADDQ      CX, AX
 	VMOVDQU32 Z5, (AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000040, init+64(FP)
+	ADDQ      $0x00000040, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x5x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	LEAQ      (AX)(CX*2), BX
+	ADDQ      CX, BX
+	MOVQ      init+64(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQA32 Z0, Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z0, Z3
+	VMOVDQA32 Z0, Z4
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z5
+	VPBROADCASTD (AX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD (AX)(CX*2), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPBROADCASTD (BX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VPBROADCASTD (BX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z4, Z4
+	VMOVDQU32    64(DX), Z5
+	VPBROADCASTD 4(AX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPBROADCASTD 4(AX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*2), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPBROADCASTD 4(BX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VPBROADCASTD 4(BX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z4, Z4
+	VMOVDQU32    128(DX), Z5
+	VPBROADCASTD 8(AX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPBROADCASTD 8(AX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*2), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPBROADCASTD 8(BX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VPBROADCASTD 8(BX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z4, Z4
+	VMOVDQU32    192(DX), Z5
+	VPBROADCASTD 12(AX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPBROADCASTD 12(AX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*2), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPBROADCASTD 12(BX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VPBROADCASTD 12(BX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z4, Z4
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000100, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU32    (DX), Z5
+	VPBROADCASTD (AX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z1, Z1
+	VPBROADCASTD (AX)(CX*2), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z2, Z2
+	VPBROADCASTD (BX), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z3, Z3
+	VPBROADCASTD (BX)(CX*1), Z6
+	VPMADDWD     Z5, Z6, Z7
+	VPADDD       Z7, Z4, Z4
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000040, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	ADDQ      adj+32(FP), BX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z1, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z3, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z4, (AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000040, init+64(FP)
+	ADDQ      $0x00000040, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x4x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	LEAQ      (AX)(CX*2), BX
+	ADDQ      CX, BX
+	MOVQ      init+64(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQA32 Z0, Z1
+	VMOVDQA32 Z0, Z2
+	VMOVDQA32 Z0, Z3
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z4
+	VPBROADCASTD (AX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z1, Z1
+	VPBROADCASTD (AX)(CX*2), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z2, Z2
+	VPBROADCASTD (BX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z3, Z3
+	VMOVDQU32    64(DX), Z4
+	VPBROADCASTD 4(AX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z0, Z0
+	VPBROADCASTD 4(AX)(CX*1), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*2), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z2, Z2
+	VPBROADCASTD 4(BX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z3, Z3
+	VMOVDQU32    128(DX), Z4
+	VPBROADCASTD 8(AX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z0, Z0
+	VPBROADCASTD 8(AX)(CX*1), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*2), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z2, Z2
+	VPBROADCASTD 8(BX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z3, Z3
+	VMOVDQU32    192(DX), Z4
+	VPBROADCASTD 12(AX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z0, Z0
+	VPBROADCASTD 12(AX)(CX*1), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*2), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z2, Z2
+	VPBROADCASTD 12(BX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z3, Z3
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000010, BX
+	ADDQ         $0x00000100, DX
+	DECQ         SI
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU32    (DX), Z4
+	VPBROADCASTD (AX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z1, Z1
+	VPBROADCASTD (AX)(CX*2), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z2, Z2
+	VPBROADCASTD (BX), Z5
+	VPMADDWD     Z4, Z5, Z6
+	VPADDD       Z6, Z3, Z3
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000040, DX
+	DECQ         SI
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	ADDQ      adj+32(FP), BX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z1, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z3, (AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000040, init+64(FP)
+	ADDQ      $0x00000040, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x3x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	MOVQ      init+64(FP), BX
+	VMOVDQU32 (BX), Z0
+	VMOVDQA32 Z0, Z1
+	VMOVDQA32 Z0, Z2
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z3
+	VPBROADCASTD (AX), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VPBROADCASTD (AX)(CX*2), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z2, Z2
+	VMOVDQU32    64(DX), Z3
+	VPBROADCASTD 4(AX), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPBROADCASTD 4(AX)(CX*1), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VPBROADCASTD 4(AX)(CX*2), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z2, Z2
+	VMOVDQU32    128(DX), Z3
+	VPBROADCASTD 8(AX), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPBROADCASTD 8(AX)(CX*1), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VPBROADCASTD 8(AX)(CX*2), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z2, Z2
+	VMOVDQU32    192(DX), Z3
+	VPBROADCASTD 12(AX), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPBROADCASTD 12(AX)(CX*1), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VPBROADCASTD 12(AX)(CX*2), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z2, Z2
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU32    (DX), Z3
+	VPBROADCASTD (AX), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z1, Z1
+	VPBROADCASTD (AX)(CX*2), Z4
+	VPMADDWD     Z3, Z4, Z5
+	VPADDD       Z5, Z2, Z2
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z1, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z2, (AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000040, init+64(FP)
+	ADDQ      $0x00000040, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x2x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), DX
+	MOVQ      init+64(FP), BX
+	VMOVDQU32 (BX), Z0
+	VMOVDQA32 Z0, Z1
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU32    (DX), Z2
+	VPBROADCASTD (AX), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z1, Z1
+	VMOVDQU32    64(DX), Z2
+	VPBROADCASTD 4(AX), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z0, Z0
+	VPBROADCASTD 4(AX)(CX*1), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z1, Z1
+	VMOVDQU32    128(DX), Z2
+	VPBROADCASTD 8(AX), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z0, Z0
+	VPBROADCASTD 8(AX)(CX*1), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z1, Z1
+	VMOVDQU32    192(DX), Z2
+	VPBROADCASTD 12(AX), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z0, Z0
+	VPBROADCASTD 12(AX)(CX*1), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z1, Z1
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000100, DX
+	DECQ         BX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU32    (DX), Z2
+	VPBROADCASTD (AX), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z0, Z0
+	VPBROADCASTD (AX)(CX*1), Z3
+	VPMADDWD     Z2, Z3, Z4
+	VPADDD       Z4, Z1, Z1
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000040, DX
+	DECQ         BX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      DX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	ADDQ      CX, AX
+	VMOVDQU32 Z1, (AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000040, init+64(FP)
+	ADDQ      $0x00000040, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVX512WSI16x1x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·s8AVX512WSI16x1x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ      a+16(FP), AX
+	MOVQ      lda+24(FP), CX
+	MOVQ      b+40(FP), CX
+	MOVQ      init+64(FP), DX
+	VMOVDQU32 (DX), Z0
+
+segment:
+	MOVQ  kpSeg+8(FP), DX
+	TESTQ DX, DX
+	JE    rest
+
+loop:
+	VMOVDQU32    (CX), Z1
+	VPBROADCASTD (AX), Z2
+	VPMADDWD     Z1, Z2, Z3
+	VPADDD       Z3, Z0, Z0
+	VMOVDQU32    64(CX), Z1
+	VPBROADCASTD 4(AX), Z2
+	VPMADDWD     Z1, Z2, Z3
+	VPADDD       Z3, Z0, Z0
+	VMOVDQU32    128(CX), Z1
+	VPBROADCASTD 8(AX), Z2
+	VPMADDWD     Z1, Z2, Z3
+	VPADDD       Z3, Z0, Z0
+	VMOVDQU32    192(CX), Z1
+	VPBROADCASTD 12(AX), Z2
+	VPMADDWD     Z1, Z2, Z3
+	VPADDD       Z3, Z0, Z0
+	ADDQ         $0x00000010, AX
+	ADDQ         $0x00000100, CX
+	DECQ         DX
+	JNE          loop
+
+rest:
+	MOVQ 8(SP), DX
+
+single:
+	TESTQ        DX, DX
+	JE           next
+	VMOVDQU32    (CX), Z1
+	VPBROADCASTD (AX), Z2
+	VPMADDWD     Z1, Z2, Z3
+	VPADDD       Z3, Z0, Z0
+	ADDQ         $0x00000004, AX
+	ADDQ         $0x00000040, CX
+	DECQ         DX
+	JMP          single
+
+next:
+	ADDQ      adj+32(FP), AX
+	DECQ      nseg+0(FP)
+	JG        segment
+	MOVQ      CX, b+40(FP)
+	MOVQ      c+48(FP), AX
+	MOVQ      ldc+56(FP), CX
+	SHLQ      $0x02, CX
+	VMOVDQU32 Z0, (AX)
+	DECQ      nsl+72(FP)
+	JLE       done
+	ADDQ      $0x00000040, init+64(FP)
+	ADDQ      $0x00000040, c+48(FP)
+	MOVQ      (SP), AX
+	MOVQ      AX, nseg+0(FP)
+	JMP       sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
 	VZEROUPPER
 	RET
 

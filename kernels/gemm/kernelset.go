@@ -178,9 +178,11 @@ type s8Kernel struct {
 	// segWide, when set, are the fused segmented kernels over int16 A
 	// (MulRequantSegmentedRowsWide), for the int16-pair format.
 	segWide *s8SegWide
-	// segI16, when set, is the segmented product over int16 A storing
-	// int32 sums (PackedI16.MulSegmented), for the int16-pair format.
-	segI16 s8SegI16Fn
+	// segI16, when set, are the segmented products over int16 A storing
+	// int32 sums (PackedI16.MulSegmented), for the int16-pair format:
+	// segI16[h-1] is the kernel of h-row tiles (h = mr for every whole
+	// row tile, fewer for a partial last one).
+	segI16 *[6]s8SegI16Fn
 }
 
 // s8SegFusedFn is a fused int8 segmented micro-kernel: A holds u8-offset

@@ -28,24 +28,24 @@ var avx512WS8Set = &s8Set{name: "avx512bw", format: fmtI16Pair, kernels: []s8Ker
 		single: [2]s8SegWideFn{s8AVX512WSFx6x64, s8AVX512WSFCx6x64},
 		double: [2]s8SegWideFn{s8AVX512WSFDx6x64, s8AVX512WSFDCx6x64}, fp32: s8AVX512WSFFx6x64,
 		pSingle: [2]s8SegWidePFn{s8AVX512WSFPx6x64, s8AVX512WSFPCx6x64},
-		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x64, s8AVX512WSFPDCx6x64}, pFP32: s8AVX512WSFPFx6x64}, s8AVX512WSI16x6x64),
+		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x64, s8AVX512WSFPDCx6x64}, pFP32: s8AVX512WSFPFx6x64}, &[6]s8SegI16Fn{s8AVX512WSI16x1x64, s8AVX512WSI16x2x64, s8AVX512WSI16x3x64, s8AVX512WSI16x4x64, s8AVX512WSI16x5x64, s8AVX512WSI16x6x64}),
 	avx512WKernel(32, 0.97, s8AVX512Wx6x32, s8AVX512WDx6x32, &s8SegWide{
 		single: [2]s8SegWideFn{s8AVX512WSFx6x32, s8AVX512WSFCx6x32},
 		double: [2]s8SegWideFn{s8AVX512WSFDx6x32, s8AVX512WSFDCx6x32}, fp32: s8AVX512WSFFx6x32,
 		pSingle: [2]s8SegWidePFn{s8AVX512WSFPx6x32, s8AVX512WSFPCx6x32},
-		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x32, s8AVX512WSFPDCx6x32}, pFP32: s8AVX512WSFPFx6x32}, s8AVX512WSI16x6x32),
+		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x32, s8AVX512WSFPDCx6x32}, pFP32: s8AVX512WSFPFx6x32}, &[6]s8SegI16Fn{s8AVX512WSI16x1x32, s8AVX512WSI16x2x32, s8AVX512WSI16x3x32, s8AVX512WSI16x4x32, s8AVX512WSI16x5x32, s8AVX512WSI16x6x32}),
 	avx512WKernel(16, 0.9, s8AVX512Wx6x16, s8AVX512WDx6x16, &s8SegWide{
 		single: [2]s8SegWideFn{s8AVX512WSFx6x16, s8AVX512WSFCx6x16},
 		double: [2]s8SegWideFn{s8AVX512WSFDx6x16, s8AVX512WSFDCx6x16}, fp32: s8AVX512WSFFx6x16,
 		pSingle: [2]s8SegWidePFn{s8AVX512WSFPx6x16, s8AVX512WSFPCx6x16},
-		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x16, s8AVX512WSFPDCx6x16}, pFP32: s8AVX512WSFPFx6x16}, s8AVX512WSI16x6x16),
+		pDouble: [2]s8SegWidePFn{s8AVX512WSFPDx6x16, s8AVX512WSFPDCx6x16}, pFP32: s8AVX512WSFPFx6x16}, &[6]s8SegI16Fn{s8AVX512WSI16x1x16, s8AVX512WSI16x2x16, s8AVX512WSI16x3x16, s8AVX512WSI16x4x16, s8AVX512WSI16x5x16, s8AVX512WSI16x6x16}),
 }}
 
 // avx512WKernel wraps one 6×nr tile's kernels as an s8Kernel.
 func avx512WKernel(nr int, weight float64,
 	fn func(k2 int, a, b *int16, c *int32, ldc int, init *int32),
 	direct func(k2 int, a *int8, lda int, b *int16, c *int32, ldc int, init *int32),
-	wide *s8SegWide, segI16 s8SegI16Fn) s8Kernel {
+	wide *s8SegWide, segI16 *[6]s8SegI16Fn) s8Kernel {
 	return s8Kernel{name: "avx512bwx6x" + strconv.Itoa(nr), mr: 6, nr: nr, weight: weight,
 		fn: func(kq int, a, b unsafe.Pointer, c *int32, ldc int, init *int32) {
 			fn(kq, (*int16)(a), (*int16)(b), c, ldc, init)
