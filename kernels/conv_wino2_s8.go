@@ -115,8 +115,8 @@ func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *
 		p.imgs = max(1, min(batch, wino2S8BlockBytes/(p.tilesY*perTileRow)))
 	}
 	p.planeX = (4*p.ty + 2) * p.tilesX * C
-	p.planeV = wino2Rows(p.imgs*p.ty*p.tilesX) * C
-	p.planeM = wino2Rows(p.imgs*p.ty*p.tilesX) * N
+	p.planeV = p.imgs * p.ty * p.tilesX * C
+	p.planeM = p.imgs * p.ty * p.tilesX * N
 	u := make([]int16, N*C)
 	for eta := range 6 {
 		for xi := range 6 {
@@ -152,12 +152,6 @@ func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *
 	return p
 }
 
-// wino2Rows is m rounded up to whole row tiles of the int16-pair GEMM
-// kernels (6 rows): the products run on the padded V rows (zero, or a
-// previous block's, and dropped) instead of copying a partial last tile,
-// which measured slower (10×10×64→128: 9 tiles).
-func wino2Rows(m int) int { return (m + 5) / 6 * 6 }
-
 // run convolves a batch of images src into dst.
 func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 	g := p.g
@@ -190,7 +184,7 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 			for xi := range 6 {
 				for eta := range 6 {
 					q := 6*eta + xi
-					p.u[q].MulSegmented(wino2Rows(m), s.v[q*p.planeV:], C, C, s.m[eta*p.planeM:], N)
+					p.u[q].MulSegmented(m, s.v[q*p.planeV:], C, C, s.m[eta*p.planeM:], N)
 				}
 				wino2OutY(s.t[xi*p.planeM:], 6*p.planeM, s.m, p.planeM, m*N)
 			}
