@@ -434,7 +434,7 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 			return k, nil
 		}
 	}
-	if wino2S8Applies(g) && (path == pathWinograd2D || path == pathAuto && wino2S8Worthwhile(g, rq, in.Shape[0])) {
+	if wino2S8Applies(g) && (path == pathWinograd2D || path == pathAuto && wino2S8Worthwhile(g, rq)) {
 		// nil past the 2-D overflow bound: the 1-D plan's is 24× larger.
 		if k.wino2 = newWinoS8Plan2D(g, wv, zpIn, rq, in.Shape[0]); k.wino2 != nil {
 			return k, nil

@@ -205,21 +205,19 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 }
 
 // wino2S8Worthwhile is pathAuto's choice of the 2-D form over the 1-D
-// one, for batch images (the input's batch, a hint): where the 1-D form
-// is worthwhile, and on the zmm family (avx512bw) only with at least 24
-// tiles per batch. There, at batch 1, the transformed weights (4× the 1-D
-// form's) serve too few rows of a small image; over a batch they stay in
-// L2 from one image (or block) to the next. Thread CPU per image,
-// 1-D → 2-D, BenchmarkConvInt8Winograd (weights over −50..50, medians of
-// 3 alternating runs), AVX2-only GODEBUG: 40×40×16→32 63.3 → 54.9 µs,
+// one: wherever the 1-D form is worthwhile. Thread CPU per image, 1-D →
+// 2-D, BenchmarkConvInt8Winograd (weights over −50..50, medians of 3
+// alternating runs), AVX2-only GODEBUG: 40×40×16→32 63.3 → 54.9 µs,
 // 20×20×32→64 54.4 → 41.1, 10×10×64→128 73.2 → 59.4 (batch 8: 69.0 →
-// 52.0), 16×16×32→32 17.6 → 14.0, 8×8×64→64 at batch 8 17.3 → 12.2;
-// Skylake-SP GODEBUG: 20×20 29.2 → 25.6, 10×10 at batch 8 38.9 → 33.7,
-// 8×8 at batch 8 9.3 → 6.0, but at batch 1 10×10 40.4 → 43.8, 16×16
-// 10.7 → 11.5, 8×8 14.1 → 19.9, and 40×40 36.5 → 35.3.
-func wino2S8Worthwhile(g *convGeom, rq *requant, batch int) bool {
-	if !winoS8Worthwhile(g, rq) {
-		return false
-	}
-	return !hasAVX512 || batch*((g.outW+3)/4)*((g.outH+3)/4) >= 24
+// 52.0), 16×16×32→32 17.6 → 14.0, 8×8×64→64 at batch 8 17.3 → 12.2.
+// The zmm family (Skylake-SP GODEBUG) took the 2-D form only with at
+// least 24 tiles per batch while its GEMMs ran a Go loop of one call per
+// 6-row tile and rounded 9 tiles up to 12 rows (batch 1: 10×10 40.4 →
+// 43.8, 16×16 10.7 → 11.5, 8×8 14.1 → 19.9); with one call per product
+// and exact row counts (segloop) the 2-D form wins there at batch 1 too:
+// 10×10×64→128 32.1 → 28.5, 16×16×32→32 10.7 → 7.4, 8×8×64→64 8.5 →
+// 7.2, 40×40×16→32 39.8 → 38.8 (medians of 7 runs, load ~10), 20×20
+// 30.9 → 28.1, 32×32×16→16 17.8 → 17.6 (5 runs).
+func wino2S8Worthwhile(g *convGeom, rq *requant) bool {
+	return winoS8Worthwhile(g, rq)
 }

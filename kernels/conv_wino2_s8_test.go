@@ -107,10 +107,9 @@ func TestConv2DWinograd2DInt8Extremes(t *testing.T) {
 }
 
 // TestConv2DWinograd2DInt8Auto checks pathAuto's choice on seed-cnn's
-// 3×3 layers: on the int16-pair families the 40×40 and 20×20 ones take
-// the 2-D form, and the 10×10 one (9 tiles) too at batch 1 on the ymm
-// family, the 1-D form on the zmm one; elsewhere neither. Results stay
-// bit-identical either way.
+// 3×3 layers: on the int16-pair families all three (40×40, 20×20 and
+// the 10×10 one's 9 tiles at batch 1) take the 2-D form; elsewhere
+// neither. Results stay bit-identical either way.
 func TestConv2DWinograd2DInt8Auto(t *testing.T) {
 	r := rand.New(rand.NewPCG(185, 186))
 	for iter, c := range []convCase{
@@ -122,7 +121,7 @@ func TestConv2DWinograd2DInt8Auto(t *testing.T) {
 		q.ws = randI8(r, len(q.ws), 101)
 		k := q.checkPath(t, pathAuto)
 		fam := winoS8Family()
-		two := fam && (iter < 2 || !hasAVX512)
+		two := fam
 		if (k.wino2 != nil) != two {
 			t.Errorf("%+v: 2-D Winograd used %v, want %v (int16-pair family %v)", c, k.wino2 != nil, two, fam)
 		}
