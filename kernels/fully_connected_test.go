@@ -149,3 +149,58 @@ func TestFullyConnectedErrors(t *testing.T) {
 		t.Error("short output accepted")
 	}
 }
+
+// TestFullyConnectedInt8Shapes runs the int8 dense layer at batch 1..9
+// (the one-row, few-row and tile paths of gemm.PackS8Rows) with depths
+// not a multiple of 2, 4 or 16, widths not a multiple of 8 or 16, input
+// zero points at both ends, every rounding mode, RELU and none, against
+// plain accumulators requantized per element by the layer's own
+// reference arithmetic (requant.apply32).
+func TestFullyConnectedInt8Shapes(t *testing.T) {
+	r := rand.New(rand.NewSource(17))
+	for _, rnd := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding} {
+		for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 17}, {7, 30}, {17, 33}, {33, 16}, {255, 67}, {3200, 256}} {
+			depth, n := sh[0], sh[1]
+			for batch := 1; batch <= 9; batch++ {
+				zpIn := []int32{-128, 127, int32(r.Intn(256) - 128)}[batch%3]
+				act := []graph.Activation{graph.ActNone, graph.ActRelu}[batch%2]
+				xs, ws := make([]int8, batch*depth), make([]int8, n*depth)
+				for i := range xs {
+					xs[i] = int8(r.Intn(256) - 128)
+				}
+				for i := range ws {
+					ws[i] = int8(r.Intn(255) - 127)
+				}
+				bias := make([]int32, n)
+				for j := range bias {
+					bias[j] = int32(r.Intn(20001) - 10000)
+				}
+				sIn, sW, sOut := float32(0.01+r.Float64()*0.05), float32(0.001+r.Float64()*0.005), float32(0.05+r.Float64()*2)
+				in := qt("in", graph.Int8, []int{batch, depth}, []float32{sIn}, []int64{int64(zpIn)})
+				out := qt("out", graph.Int8, []int{batch, n}, []float32{sOut}, []int64{int64(r.Intn(256) - 128)})
+				ins := []*graph.Tensor{in, constI8("w", graph.Int8, []int{n, depth}, ws, []float32{sW}), constI32("b", bias, []float32{sIn * sW})}
+				op := &graph.Op{Kind: graph.OpFullyConnected, Options: &graph.FullyConnectedOptions{Activation: act}}
+				k, err := prepareFullyConnectedRounding(op, ins, []*graph.Tensor{out}, rnd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				y := &Buffer{DType: graph.Int8, I8: make([]int8, batch*n)}
+				if err := k.Run([]*Buffer{{DType: graph.Int8, I8: xs}}, []*Buffer{y}); err != nil {
+					t.Fatal(err)
+				}
+				rq := k.(*fcInt8).rq
+				for i := 0; i < batch; i++ {
+					for j := 0; j < n; j++ {
+						var acc int32
+						for p := 0; p < depth; p++ {
+							acc += int32(ws[j*depth+p]) * (int32(xs[i*depth+p]) - zpIn)
+						}
+						if got, want := int32(y.I8[i*n+j]), rq.apply32(acc, j); got != want {
+							t.Fatalf("%v %dx%d batch %d zp %d act %v: out[%d][%d] = %d, reference %d", rnd, depth, n, batch, zpIn, act, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -17,7 +17,8 @@
 // kernels/ew_avx2_amd64.s), ./lut8bw the byte table lookup for AVX-512BW
 // CPUs without VBMI (kernels/lut8_bw_amd64.s) and ./dwgrpq the tap-grouped int8
 // depthwise loops with fused requantization
-// (kernels/depthwise_grpq_amd64.s).
+// (kernels/depthwise_grpq_amd64.s). ./gemv8 generates the one-row int8
+// product of the AVX2 family by nibbles (kernels/gemm/s8nib_amd64.s).
 //
 // Run from this directory:
 //

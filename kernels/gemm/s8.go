@@ -31,8 +31,11 @@ type PackedS8 struct {
 	i16  []int16 // fmtI16Pair panels: slivers of kq×nr×2
 	// i8, when set, holds the weights for the few-row kernels rk
 	// (s8row.go): int8 slivers of kq×16×2; u8 and i16 are then nil.
-	i8     []int8
-	rk     *s8RowKernels
+	i8 []int8
+	rk *s8RowKernels
+	// nib, when set, is the one-row nibble kernel (s8nib.go) whose
+	// u8-quad panels u8 holds; i16 and i8 are then nil.
+	nib    *s8NibKernel
 	rowSum []int32 // Σ_p B[j][p] per weight row, zero padded to np
 	// seg > 0 marks PackS8Segmented weights; segQ > 0 means the panels
 	// hold each segment padded to segQ groups of 4 (for kern.seg).
@@ -70,6 +73,9 @@ func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 		panic(fmt.Sprintf("gemm: PackS8: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
+	if nk := s8NibFor(set); nk != nil && m == 1 {
+		return packS8NibWith(set, nk, b, n, k, ldb)
+	}
 	if rk := s8RowsFor(set); rk != nil && m <= rk.max() {
 		return packS8RowsWith(set, rk, m, b, n, k, ldb)
 	}
@@ -154,6 +160,16 @@ func (p *PackedS8) mulThreads(threads, m int, a []int8, lda int, aOffset int32, 
 		for i := 0; i < m; i++ {
 			clear(c[i*ldc : i*ldc+p.n])
 		}
+		return
+	}
+	if p.nib != nil {
+		// The kernels multiply x+128 (s8nib.go).
+		init := p.initCached(aOffset - 128)
+		if threads <= 1 || m == 1 {
+			p.runNib(0, m, a, lda, init, c, ldc)
+			return
+		}
+		parallelRows(threads, m, 1, func(r0, r1 int) { p.runNib(r0, r1, a, lda, init, c, ldc) })
 		return
 	}
 	init := p.initCached(aOffset)
