@@ -73,9 +73,15 @@ func packS8With(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 		panic(fmt.Sprintf("gemm: PackS8: negative dimension n=%d k=%d", n, k))
 	}
 	checkLen("B", len(b), n, k, ldb)
-	if nk := s8NibFor(set); nk != nil && m == 1 {
+	if nk := s8NibFor(set); nk != nil && nibRows(m, k) {
 		return packS8NibWith(set, nk, b, n, k, ldb)
 	}
+	return packS8Tiles(set, m, b, n, k, ldb)
+}
+
+// packS8Tiles is packS8With without the nibble kernel: the few-row
+// kernels' int8 panels or the tiles' panels.
+func packS8Tiles(set *s8Set, m int, b []int8, n, k, ldb int) *PackedS8 {
 	if rk := s8RowsFor(set); rk != nil && m <= rk.max() {
 		return packS8RowsWith(set, rk, m, b, n, k, ldb)
 	}

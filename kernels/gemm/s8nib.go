@@ -9,7 +9,9 @@ import (
 // The one-row int8 product of the int16-pair families by nibbles: a
 // dense layer at batch 1 (PackS8Rows(1, …)) streams its weights once, and
 // the few-row kernels (s8row.go) spend six vector operations per 32
-// multiply-adds, two of them sign-extending weight bytes. These kernels
+// multiply-adds, two of them sign-extending weight bytes; the 6×16 tile
+// spends four but computes padding rows up to a multiple of 6. These
+// kernels take one row per pass (dense layers at any batch, nibRows) and
 // keep the weights in the u8-quad layout (k4 steps of nr columns × 4
 // bytes, as the VNNI families do) and multiply them as bytes with
 // VPMADDUBSW (unsigned × signed, pairs summed into int16 with
@@ -30,6 +32,27 @@ type s8NibKernel struct {
 	name string
 	nr   int
 	fn   s8NibFn
+}
+
+// nibMinK is the depth from which the nibble kernel, one row per pass,
+// also takes products of more than 4 rows whose 6-row tiles would be at
+// least a fifth padding (nibRows): per row it runs as fast as the 6×16
+// tile (AVX2-only GODEBUG, BenchmarkS8Nib: 3200→256 at 64 rows 755
+// against 768 µs, 100→128 11.3 against 11.8; a tie, so full tiles keep
+// the tiles), and faster than the few-row kernels at 2–4 rows (3200→256:
+// 21.8 against 28.5 µs at 2, 43.7 against 51.4 at 4) or a tile with
+// padding (8 rows: 91 against 141 µs). Below it the per-row set-up shows
+// (64→16 at 64 rows: 1.52 against 1.00 µs), so only products of at most
+// 4 rows take it.
+const nibMinK = 128
+
+// nibRows reports whether PackS8Rows(m, …) of depth k packs for the
+// nibble kernel on a family that has one: up to 4 rows, or a depth of
+// at least nibMinK and m rows that 6-row tiles would pad by a fifth or
+// more (5, 7–10, 13–15, 19–20, …; not 64). PackS8 (convolutions, m =
+// 1<<20) never does.
+func nibRows(m, k int) bool {
+	return m <= 4 || (k >= nibMinK && m < 1<<20 && 5*((m+5)/6*6) >= 6*m)
 }
 
 // nibBlock is the number of k quads whose nibble products the kernels

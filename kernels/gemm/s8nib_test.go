@@ -142,48 +142,55 @@ func TestPackS8NibMatchesRef(t *testing.T) {
 	}
 }
 
-// TestPackS8RowsPicksNib checks that PackS8Rows(1, …) packs for the
-// nibble kernel where the family has one, and that its weights stay
-// bytes (no larger than the few-row packs).
+// TestPackS8RowsPicksNib checks which products pack for the nibble
+// kernel where the family has one (nibRows), and that its weights stay
+// bytes.
 func TestPackS8RowsPicksNib(t *testing.T) {
 	r := rand.New(rand.NewPCG(47, 48))
-	const n, k = 256, 3200
-	b := randI8(r, n*k)
 	for _, s := range s8Sets() {
 		nk := s8NibFor(s)
 		if nk == nil {
 			continue
 		}
-		p := packS8With(s, 1, b, n, k, k)
-		if p.nib != nk || p.u8 == nil || p.i16 != nil || p.i8 != nil {
-			t.Fatalf("%s: PackS8Rows(1) did not pack for %s", s.name, nk.name)
-		}
-		if len(p.u8) > n*(k+3) {
-			t.Errorf("%s: %d weight bytes for %d×%d", s.name, len(p.u8), n, k)
-		}
-		if p2 := packS8With(s, 2, b, n, k, k); p2.nib != nil {
-			t.Errorf("%s: PackS8Rows(2) packed for the one-row kernel", s.name)
+		for _, c := range []struct {
+			m, n, k int
+			nib     bool
+		}{{1, 256, 3200, true}, {4, 30, 64, true}, {5, 30, 64, false}, {8, 256, 3200, true}, {9, 30, 128, true}, {11, 30, 128, false}, {64, 256, 3200, false}, {8, 16, 127, false}, {1 << 20, 256, 3200, false}} {
+			b := randI8(r, c.n*c.k)
+			p := packS8With(s, c.m, b, c.n, c.k, c.k)
+			if got := p.nib == nk && p.u8 != nil && p.i16 == nil && p.i8 == nil; got != c.nib {
+				t.Errorf("%s: PackS8Rows(%d) of %d×%d: nibble pack %v, want %v", s.name, c.m, c.n, c.k, got, c.nib)
+			}
+			if c.nib && len(p.u8) > (c.n+15)*(c.k+3) {
+				t.Errorf("%s: %d weight bytes for %d×%d", s.name, len(p.u8), c.n, c.k)
+			}
 		}
 	}
 }
 
-// BenchmarkS8Nib compares the nibble kernel with the few-row kernels at
-// one row (3200 → 256, seed-cnn's dense0), in thread CPU time.
+// BenchmarkS8Nib compares the nibble kernel (one row per pass) with the
+// family's other packs (few-row kernels up to 4 rows, else the tiles)
+// on dense shapes (seed-cnn's 3200→256 and 256→30 among them) at 1 to
+// 64 rows, in thread CPU time.
 func BenchmarkS8Nib(b *testing.B) {
 	r := rand.New(rand.NewPCG(49, 50))
-	const n, k = 256, 3200
-	w := randI8(r, n*k)
-	a := randI8(r, k)
-	c := make([]int32, n)
-	for _, s := range nibSets()[1:] {
-		for _, form := range []string{"nib", "rows"} {
-			p := packS8NibWith(s.s8Set, s.nib, w, n, k, k)
-			if form == "rows" {
-				p = packS8RowsWith(s.s8Set, s8RowsFor(s.s8Set), 1, w, n, k, k)
+	for _, sh := range [][2]int{{256, 30}, {64, 16}, {100, 128}, {3200, 256}} {
+		k, n := sh[0], sh[1]
+		w := randI8(r, n*k)
+		for _, m := range []int{1, 2, 4, 8, 64} {
+			a := randI8(r, m*k)
+			c := make([]int32, m*n)
+			for _, s := range nibSets()[1:] {
+				for _, form := range []string{"nib", "tiles"} {
+					p := packS8NibWith(s.s8Set, s.nib, w, n, k, k)
+					if form == "tiles" {
+						p = packS8Tiles(s.s8Set, m, w, n, k, k)
+					}
+					b.Run(fmt.Sprintf("%s/k%dn%d/m%d/%s", s.name, k, n, m, form), func(b *testing.B) {
+						loopCPU(b, float64(m*n*k), func() { p.Mul(m, a, k, 3, c, n) })
+					})
+				}
 			}
-			b.Run(fmt.Sprintf("%s/%s", s.name, form), func(b *testing.B) {
-				loopCPU(b, n*k, func() { p.Mul(1, a, k, 3, c, n) })
-			})
 		}
 	}
 }
