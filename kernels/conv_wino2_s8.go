@@ -29,7 +29,8 @@ import (
 //     channel (otherwise nil, and the caller keeps the 1-D plan, whose
 //     bound is 24× larger). Dividing by 576 = 64·9 is then exact: an
 //     arithmetic shift by 6 and a multiply by 9's inverse mod 2³²;
-//   - then −zp·Σw and the direct path's requantization (requant.rowsInt8).
+//   - then −zp·Σw and the direct path's requantization (requant.rowsInt8),
+//     fused into the x transform where there is a vector form (winoOutQ).
 //
 // Work is done per block of tile rows (L2-sized); within a block the 36
 // products are formed ξ by ξ (6 GEMMs, then wino2OutY into the block's
@@ -49,12 +50,13 @@ type winoS8Plan2D struct {
 	corr           []int32             // −zp·Σw per output channel
 	zp             int8
 	rq             *requant
-	pool           freeList // *winoS8Scratch2D
+	q              *winoOutQ // the fused x output transform and requantization, nil when unavailable
+	pool           freeList  // *winoS8Scratch2D
 }
 
 // winoS8Scratch2D is one Run's padded image and one block's transformed
 // rows x, inputs v, products m (6 planes), y-transformed products t (24
-// planes) and accumulators.
+// planes) and, without the fused epilogue, accumulators.
 type winoS8Scratch2D struct {
 	padded []int8
 	x, v   []int16
@@ -101,7 +103,8 @@ func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *
 	if corr == nil {
 		return nil
 	}
-	p := &winoS8Plan2D{g: g, tilesX: (g.outW + 3) / 4, tilesY: (g.outH + 3) / 4, corr: corr, zp: int8(zp), rq: rq}
+	p := &winoS8Plan2D{g: g, tilesX: (g.outW + 3) / 4, tilesY: (g.outH + 3) / 4, corr: corr, zp: int8(zp), rq: rq,
+		q: newWinoOutQ(rq, corr, true)}
 	p.wp, p.hp = 4*p.tilesX+2, 4*p.tilesY+2
 	C, N := g.inC, g.outC
 	// Bytes per tile row: 4 x-transformed rows of 6 int16 planes, 36 int16
@@ -141,7 +144,9 @@ func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *
 			v:      make([]int16, 36*p.planeV),
 			m:      make([]int32, 6*p.planeM),
 			t:      make([]int32, 24*p.planeM),
-			acc:    make([]int32, 4*g.outW*N),
+		}
+		if p.q == nil {
+			s.acc = make([]int32, 4*g.outW*N) // the unfused epilogue's
 		}
 		// The border keeps the zero point: run writes only the interior.
 		for i := range s.padded {
@@ -194,6 +199,12 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 					y0 := 4 * (ty0 + j)
 					rows := min(4, g.outH-y0)
 					t := s.t[(k*nty+j)*p.tilesX*N:]
+					if p.q != nil {
+						for r := range rows {
+							p.q.row(out[(y0+r)*outRow:(y0+r+1)*outRow], t[6*r*p.planeM:], p.planeM, p.tilesX, g.outW, N)
+						}
+						continue
+					}
 					for r := range rows {
 						wino2OutX(s.acc[r*outRow:(r+1)*outRow], t[6*r*p.planeM:], p.planeM, p.tilesX, g.outW, N, p.corr)
 					}

@@ -25,7 +25,8 @@ import (
 //     dividing it by 24 is exact (a shift by 3, then a multiply by 3's
 //     inverse mod 2³²);
 //   - then the direct path's epilogue: −zp·Σw, bias, requantization in
-//     the layer's rounding, activation clamp (requant.rowsInt8).
+//     the layer's rounding, activation clamp (requant.rowsInt8), fused
+//     into the output transform where there is a vector form (winoOutQ).
 //
 // conv_wino2_s8.go's 2-D F(4×4, 3×3) halves the multiplies again and is
 // pathAuto's first choice where it applies (wino2S8Worthwhile); this form
@@ -44,7 +45,8 @@ type winoS8Plan struct {
 	corr   []int32 // −zp·Σw per output channel
 	zp     int8
 	rq     *requant
-	pool   freeList // *winoS8Scratch
+	q      *winoOutQ // the fused output transform and requantization, nil when unavailable
+	pool   freeList  // *winoS8Scratch
 }
 
 // winoS8Scratch is one Run's padded image, transformed input, products
@@ -105,7 +107,8 @@ func newWinoS8Plan(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan {
 	if corr == nil {
 		return nil
 	}
-	p := &winoS8Plan{g: g, tiles: (g.outW + 3) / 4, hp: g.outH + 2, corr: corr, zp: int8(zp), rq: rq}
+	p := &winoS8Plan{g: g, tiles: (g.outW + 3) / 4, hp: g.outH + 2, corr: corr, zp: int8(zp), rq: rq,
+		q: newWinoOutQ(rq, corr, false)}
 	p.wp = 4*p.tiles + 2
 	// Bytes per output row: 6 planes of int16 inputs and int32 products
 	// per tile, the accumulators of 4 pixels per tile.
@@ -134,7 +137,9 @@ func newWinoS8Plan(g *convGeom, wv []int8, zp int32, rq *requant) *winoS8Plan {
 			padded: make([]int8, p.hp*p.wp*g.inC),
 			v:      make([]int16, 6*p.planeV),
 			m:      make([]int32, 6*p.planeM),
-			acc:    make([]int32, p.rows*4*p.tiles*g.outC),
+		}
+		if p.q == nil {
+			s.acc = make([]int32, p.rows*4*p.tiles*g.outC) // the unfused epilogue's
 		}
 		// The border keeps the zero point: run writes only the interior.
 		for i := range s.padded {
@@ -197,6 +202,12 @@ func (p *winoS8Plan) run(batch int, src, dst []int8) {
 			m := rows * p.tiles
 			for xi := range p.u {
 				p.u[xi].MulSegmented(m, s.v[xi*p.planeV:], c, rowV, s.m[xi*p.planeM:], g.outC)
+			}
+			if p.q != nil {
+				for r := range rows {
+					p.q.row(out[(y0+r)*outRow:(y0+r+1)*outRow], s.m[r*rowM:], p.planeM, p.tiles, g.outW, g.outC)
+				}
+				continue
 			}
 			for r := range rows {
 				winoOutS8(s.acc[r*outRow:(r+1)*outRow], s.m[r*rowM:], p.planeM, p.tiles, g.outW, g.outC, p.corr)

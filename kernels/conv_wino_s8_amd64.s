@@ -439,3 +439,215 @@ loop:
 	JNE       loop
 	VZEROUPPER
 	RET
+
+// func winoOutQFP32AVX2(dst *int8, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)
+// Requires: AVX, AVX2
+TEXT ·winoOutQFP32AVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         plane+16(FP), DX
+	MOVQ         N+32(FP), BX
+	MOVQ         cv+40(FP), SI
+	MOVQ         prm+48(FP), DI
+	MOVQ         consts+56(FP), R8
+	MOVQ         32(R8), R9
+	SHLQ         $0x02, DX
+	SHRQ         $0x03, SI
+	LEAQ         (DX)(DX*2), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	LEAQ         (BX)(BX*2), R12
+	VMOVQ        (R8), X0
+	VPBROADCASTD 8(R8), Y1
+	VPBROADCASTD 12(R8), Y2
+	VPBROADCASTD 24(R8), Y3
+	VPBROADCASTD 28(R8), Y4
+	MOVQ         $0x0703060205010400, R8
+	VMOVQ        R8, X5
+	VPMOVZXBD    X5, Y5
+
+block:
+	VMOVDQU (DI), Y6
+	VMOVDQU (DI)(R9*1), Y7
+	MOVQ    CX, R8
+	MOVQ    AX, R13
+	MOVQ    tiles+24(FP), R14
+
+tile:
+	LEAQ         (R8)(R10*1), R15
+	VMOVDQU      (R8), Y8
+	VMOVDQU      (R8)(DX*1), Y9
+	VMOVDQU      (R8)(DX*2), Y10
+	VPADDD       Y10, Y9, Y11
+	VPSUBD       Y10, Y9, Y12
+	VMOVDQU      (R15), Y9
+	VMOVDQU      (R15)(DX*1), Y10
+	VPADDD       Y10, Y9, Y13
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       Y11, Y8, Y8
+	VPADDD       Y13, Y8, Y8
+	VPSRAD       X0, Y8, Y8
+	VPMULLD      Y1, Y8, Y8
+	VPADDD       Y6, Y8, Y8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y7, Y8, Y8
+	VMAXPS       Y3, Y8, Y8
+	VMINPS       Y4, Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       Y2, Y8, Y8
+	VPSLLD       $0x02, Y13, Y10
+	VPADDD       Y11, Y10, Y10
+	VPSRAD       X0, Y10, Y10
+	VPMULLD      Y1, Y10, Y10
+	VPADDD       Y6, Y10, Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y7, Y10, Y10
+	VMAXPS       Y3, Y10, Y10
+	VMINPS       Y4, Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPADDD       Y2, Y10, Y10
+	VPSLLD       $0x01, Y9, Y11
+	VPADDD       Y12, Y11, Y11
+	VPSRAD       X0, Y11, Y11
+	VPMULLD      Y1, Y11, Y11
+	VPADDD       Y6, Y11, Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y7, Y11, Y11
+	VMAXPS       Y3, Y11, Y11
+	VMINPS       Y4, Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       Y2, Y11, Y11
+	VPSLLD       $0x03, Y9, Y9
+	VPADDD       Y12, Y9, Y9
+	VPADDD       (R15)(DX*2), Y9, Y9
+	VPSRAD       X0, Y9, Y9
+	VPMULLD      Y1, Y9, Y9
+	VPADDD       Y6, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y7, Y9, Y9
+	VMAXPS       Y3, Y9, Y9
+	VMINPS       Y4, Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       Y2, Y9, Y9
+	VPACKSSDW    Y11, Y8, Y8
+	VPACKSSDW    Y9, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMD       Y8, Y5, Y8
+	VMOVQ        X8, (R13)
+	VPEXTRQ      $0x01, X8, (R13)(BX*1)
+	VEXTRACTI128 $0x01, Y8, X11
+	VMOVQ        X11, (R13)(BX*2)
+	VPEXTRQ      $0x01, X11, (R13)(R12*1)
+	ADDQ         R11, R8
+	ADDQ         R11, R13
+	DECQ         R14
+	JNE          tile
+	ADDQ         $0x20, CX
+	ADDQ         $0x08, AX
+	ADDQ         $0x20, DI
+	DECQ         SI
+	JNE          block
+	VZEROUPPER
+	RET
+
+// func winoOutQFP32AVX512(dst *int8, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)
+// Requires: AVX, AVX512F
+TEXT ·winoOutQFP32AVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         plane+16(FP), DX
+	MOVQ         N+32(FP), BX
+	MOVQ         cv+40(FP), SI
+	MOVQ         prm+48(FP), DI
+	MOVQ         consts+56(FP), R8
+	MOVQ         32(R8), R9
+	SHLQ         $0x02, DX
+	SHRQ         $0x04, SI
+	LEAQ         (DX)(DX*2), R10
+	MOVQ         BX, R11
+	SHLQ         $0x02, R11
+	LEAQ         (BX)(BX*2), R12
+	VMOVQ        (R8), X0
+	VPBROADCASTD 8(R8), Z1
+	VPBROADCASTD 12(R8), Z2
+	VPBROADCASTD 24(R8), Z3
+	VPBROADCASTD 28(R8), Z4
+
+block:
+	VMOVDQU32 (DI), Z5
+	VMOVDQU32 (DI)(R9*1), Z6
+	MOVQ      CX, R8
+	MOVQ      AX, R13
+	MOVQ      tiles+24(FP), R14
+
+tile:
+	LEAQ      (R8)(R10*1), R15
+	VMOVDQU32 (R8), Z7
+	VMOVDQU32 (R8)(DX*1), Z8
+	VMOVDQU32 (R8)(DX*2), Z9
+	VPADDD    Z9, Z8, Z10
+	VPSUBD    Z9, Z8, Z11
+	VMOVDQU32 (R15), Z8
+	VMOVDQU32 (R15)(DX*1), Z9
+	VPADDD    Z9, Z8, Z12
+	VPSUBD    Z9, Z8, Z8
+	VPADDD    Z10, Z7, Z7
+	VPADDD    Z12, Z7, Z7
+	VPSRAD    X0, Z7, Z7
+	VPMULLD   Z1, Z7, Z7
+	VPADDD    Z5, Z7, Z7
+	VCVTDQ2PS Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMAXPS    Z3, Z7, Z7
+	VMINPS    Z4, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z2, Z7, Z7
+	VPMOVDB   Z7, (R13)
+	VPSLLD    $0x02, Z12, Z7
+	VPADDD    Z10, Z7, Z7
+	VPSRAD    X0, Z7, Z7
+	VPMULLD   Z1, Z7, Z7
+	VPADDD    Z5, Z7, Z7
+	VCVTDQ2PS Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMAXPS    Z3, Z7, Z7
+	VMINPS    Z4, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z2, Z7, Z7
+	VPMOVDB   Z7, (R13)(BX*2)
+	VPSLLD    $0x01, Z8, Z7
+	VPADDD    Z11, Z7, Z7
+	VPSRAD    X0, Z7, Z7
+	VPMULLD   Z1, Z7, Z7
+	VPADDD    Z5, Z7, Z7
+	VCVTDQ2PS Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMAXPS    Z3, Z7, Z7
+	VMINPS    Z4, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z2, Z7, Z7
+	VPMOVDB   Z7, (R13)(BX*1)
+	VPSLLD    $0x03, Z8, Z7
+	VPADDD    Z11, Z7, Z7
+	VPADDD    (R15)(DX*2), Z7, Z7
+	VPSRAD    X0, Z7, Z7
+	VPMULLD   Z1, Z7, Z7
+	VPADDD    Z5, Z7, Z7
+	VCVTDQ2PS Z7, Z7
+	VMULPS    Z6, Z7, Z7
+	VMAXPS    Z3, Z7, Z7
+	VMINPS    Z4, Z7, Z7
+	VCVTPS2DQ Z7, Z7
+	VPADDD    Z2, Z7, Z7
+	VPMOVDB   Z7, (R13)(R12*1)
+	ADDQ      R11, R8
+	ADDQ      R11, R13
+	DECQ      R14
+	JNE       tile
+	ADDQ      $0x40, CX
+	ADDQ      $0x10, AX
+	ADDQ      $0x40, DI
+	DECQ      SI
+	JNE       block
+	VZEROUPPER
+	RET

@@ -38,3 +38,13 @@ func wino2InYAVX512(dst *int16, dstStride int, src *int16, srcStride int, n int)
 //
 //go:noescape
 func wino2OutYAVX512(dst *int32, dstStride int, src *int32, srcStride int, n int)
+
+// winoOutQFP32AVX2 is winoOutQGo for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 full tiles.
+//
+//go:noescape
+func winoOutQFP32AVX2(dst *int8, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)
+
+// winoOutQFP32AVX512 is winoOutQGo for channels 0..cv-1 (cv a positive multiple of 16) of tiles ≥ 1 full tiles.
+//
+//go:noescape
+func winoOutQFP32AVX512(dst *int8, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)

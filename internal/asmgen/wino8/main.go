@@ -3,7 +3,9 @@
 // input and output transforms of the exact int8 Winograd F(4,3)
 // convolution (kernels/conv_wino_s8.go), and the y transforms and the
 // ÷576 x output transform of its 2-D form F(4×4, 3×3)
-// (kernels/conv_wino2_ew.go, wino2.go here). Run from internal/asmgen:
+// (kernels/conv_wino2_ew.go, wino2.go here), and both x output transforms
+// with the int8 requantization fused in (outq.go). Run from
+// internal/asmgen:
 //
 //	go run ./wino8 -out ../../kernels/conv_wino_s8_amd64.s -stubs ../../kernels/conv_wino_s8_decl_amd64.go -pkg kernels
 //
@@ -29,6 +31,8 @@ func main() {
 	wino2OutXAVX2()
 	wino2InY(zmmShape)
 	wino2OutY(zmmShape)
+	winoOutQFP32AVX2()
+	winoOutQFP32AVX512()
 	Generate()
 }
 
