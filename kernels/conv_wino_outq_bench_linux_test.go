@@ -75,3 +75,61 @@ func BenchmarkWinoOutQ(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvInt8WinogradOutQ is BenchmarkConvInt8Winograd's 2-D and
+// 1-D Winograd layers (seed-cnn's 3×3 ones) with the unfused epilogue
+// (the plan's winoOutQ dropped before its first run) against the fused
+// one, adjacent in one binary, so that -count alternates them under the
+// same load. Thread CPU time per image (cpu-ns/image).
+func BenchmarkConvInt8WinogradOutQ(b *testing.B) {
+	type shape struct{ hw, cin, cout, batch int }
+	for _, s := range []shape{{40, 16, 32, 1}, {20, 32, 64, 1}, {10, 64, 128, 1}, {10, 64, 128, 8}} {
+		for _, path := range []convPath{pathWinograd, pathWinograd2D} {
+			for _, fused := range []bool{false, true} {
+				name := fmt.Sprintf("%dx%dx%dx%d/%s/%s", s.batch, s.hw, s.cin, s.cout,
+					map[convPath]string{pathWinograd: "wino", pathWinograd2D: "wino2"}[path], map[bool]string{false: "unfused", true: "fused"}[fused])
+				b.Run(name, func(b *testing.B) {
+					r := rand.New(rand.NewPCG(1, 2))
+					sc := make([]float32, s.cout)
+					for i := range sc {
+						sc[i] = 0.001 + 0.01*r.Float32()
+					}
+					in := qt("in", graph.Int8, []int{s.batch, s.hw, s.hw, s.cin}, []float32{0.05}, []int64{-128})
+					out := qt("out", graph.Int8, []int{s.batch, s.hw, s.hw, s.cout}, []float32{0.2}, []int64{-128})
+					op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: graph.ActRelu}}
+					ins := []*graph.Tensor{in, constI8("w", graph.Int8, []int{s.cout, 3, 3, s.cin}, randI8(r, s.cout*9*s.cin, 101), sc), constI32("b", make([]int32, s.cout), nil)}
+					k, err := prepareConv2DWith(op, ins, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ci := k.(*convInt8)
+					switch {
+					case ci.wino2 != nil && path == pathWinograd2D:
+						if !fused {
+							ci.wino2.q = nil
+						}
+					case ci.wino != nil && path == pathWinograd:
+						if !fused {
+							ci.wino.q = nil
+						}
+					default:
+						b.Skip("plan not used")
+					}
+					x := []*Buffer{{DType: graph.Int8, I8: randI8(r, s.batch*s.hw*s.hw*s.cin, 256)}}
+					y := []*Buffer{{DType: graph.Int8, I8: make([]int8, s.batch*s.hw*s.hw*s.cout)}}
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
+					t0, ok0 := threadCPU()
+					for b.Loop() {
+						if err := k.Run(x, y); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if t1, ok1 := threadCPU(); ok0 && ok1 {
+						b.ReportMetric(float64(t1-t0)/float64(b.N*s.batch), "cpu-ns/image")
+					}
+				})
+			}
+		}
+	}
+}
