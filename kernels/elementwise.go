@@ -20,7 +20,7 @@ type reluKernel struct {
 	n        int
 	// Fast paths: an 8-bit input maps through a table of every input's
 	// result; an int16 tensor with the input's quantization is a clamp.
-	lut   *[256]uint8
+	lut   *lut8
 	clamp bool
 	// clamp8: lut is a clamp of the input to [lo8, hi8] (the rescale is the
 	// identity: input and output quantization equal), run as min/max.
@@ -115,8 +115,8 @@ func prepareRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Roundin
 	switch {
 	case ref:
 	case is8Bit(in.DType):
-		k.lut = lut8For(in.DType, k.quant)
-		k.lo8, k.hi8, k.clamp8 = lutClamp(k.lut, in.DType)
+		k.lut = newLUT8(in.DType, out.DType, k.quant)
+		k.lo8, k.hi8, k.clamp8 = lutClamp(&k.lut.t, in.DType)
 	case si == so && zi == zo:
 		// A multiplier of exactly one (2^30, shift 1) returns its input
 		// for every int16 difference, in either arithmetic.
@@ -138,7 +138,7 @@ type leakyReluKernel struct {
 	xnn            bool
 	xnnPos, xnnNeg int32
 	xnnBias        int32
-	lut            *[256]uint8 // 8-bit fast path: quant of every input
+	lut            *lut8 // 8-bit fast path: quant of every input
 }
 
 // quant is the reference arithmetic for one integer element.
@@ -228,7 +228,7 @@ func prepareLeakyRelu(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Ro
 		k.xnnBias = zo<<8 + 0x80
 	}
 	if !ref && is8Bit(in.DType) {
-		k.lut = lut8For(in.DType, k.quant)
+		k.lut = newLUT8(in.DType, out.DType, k.quant)
 	}
 	return k, nil
 }
@@ -245,7 +245,7 @@ type logisticKernel struct {
 	// int16
 	mult16, shift16 int32
 	table           *[256]uint16
-	lut             *[256]uint8 // int8 fast path: k.int8 of every input
+	lut             *lut8 // int8 fast path: k.int8 of every input
 }
 
 func (k *logisticKernel) Run(ins, outs []*Buffer) error {
@@ -397,7 +397,7 @@ func prepareLogistic(op *graph.Op, ins, outs []*graph.Tensor, ref bool) (Kernel,
 		maxIn := float64((1<<intBits)-1) * float64(int64(1)<<(31-intBits)) / math.Ldexp(1, exp)
 		k.radius = int32(math.Floor(maxIn))
 		if !ref {
-			k.lut = lut8For(in.DType, func(v int32) int32 { return int32(k.int8(v)) + want + 128 })
+			k.lut = newLUT8(in.DType, out.DType, func(v int32) int32 { return int32(k.int8(v)) + want + 128 })
 		}
 		return k, nil
 	case graph.Int16:

@@ -128,3 +128,27 @@ func max2x2Pix16Vec[T int8 | int16](o, a, b []T, C int, lo, hi T) int {
 	}
 	return 2 * npair
 }
+
+// useAffine8 selects the affine form (lut8_affine.go) for the 8-bit
+// tables it reproduces: on AVX2 CPUs without an AVX-512 byte lookup, where
+// the table lookup is 16 shuffles per 32 bytes.
+var useAffine8 = hasAVX2 && !hasVBMI && !hasLUT8W
+
+// affine8AVX2Vec maps the longest multiple of 32 bytes of xs into ys
+// through the affine form a and returns how many it did (0 when a is not
+// a form or without AVX2).
+func affine8AVX2Vec[X, Y ~int8 | ~uint8](a *affine8, xs []X, ys []Y) int {
+	n := len(xs) &^ 31
+	if !a.ok || !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = ys[n-1]
+	// X and Y are one byte each: the loop reads and writes raw bytes.
+	x, y := (*byte)(unsafe.Pointer(&xs[0])), (*byte)(unsafe.Pointer(&ys[0]))
+	if a.signed {
+		affine8I8AVX2(x, y, n, a.c, a.xor, a.m, a.b, a.sh, a.lo, a.hi)
+	} else {
+		affine8U8AVX2(x, y, n, a.c, a.xor, a.m, a.b, a.sh, a.lo, a.hi)
+	}
+	return n
+}

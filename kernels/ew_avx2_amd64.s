@@ -349,6 +349,144 @@ lookup8_done:
 	VZEROUPPER
 	RET
 
+// func affine8I8AVX2(xs *byte, ys *byte, n int, c uint8, xor uint8, m int16, b int16, sh uint64, lo uint8, hi uint8)
+// Requires: AVX, AVX2
+TEXT ·affine8I8AVX2(SB), NOSPLIT, $0-42
+	MOVQ         xs+0(FP), SI
+	MOVQ         ys+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VPBROADCASTB c+24(FP), Y8
+	VPBROADCASTB xor+25(FP), Y9
+	VPBROADCASTW m+26(FP), Y10
+	VPBROADCASTW b+28(FP), Y11
+	VMOVQ        sh+32(FP), X12
+	VPBROADCASTB lo+40(FP), Y13
+	VPBROADCASTB hi+41(FP), Y14
+	XORQ         BX, BX
+
+affine8I8AVX2_loop2:
+	LEAQ       64(BX), DX
+	CMPQ       DX, CX
+	JG         affine8I8AVX2_one
+	VPXOR      (SI)(BX*1), Y9, Y0
+	VPUNPCKHBW Y0, Y8, Y1
+	VPUNPCKLBW Y0, Y8, Y0
+	VPMULHRSW  Y10, Y0, Y0
+	VPMULHRSW  Y10, Y1, Y1
+	VPADDSW    Y11, Y0, Y0
+	VPADDSW    Y11, Y1, Y1
+	VPSRAW     X12, Y0, Y0
+	VPSRAW     X12, Y1, Y1
+	VPACKSSWB  Y1, Y0, Y0
+	VPMAXSB    Y13, Y0, Y0
+	VPMINSB    Y14, Y0, Y0
+	VMOVDQU    Y0, (DI)(BX*1)
+	VPXOR      32(SI)(BX*1), Y9, Y2
+	VPUNPCKHBW Y2, Y8, Y3
+	VPUNPCKLBW Y2, Y8, Y2
+	VPMULHRSW  Y10, Y2, Y2
+	VPMULHRSW  Y10, Y3, Y3
+	VPADDSW    Y11, Y2, Y2
+	VPADDSW    Y11, Y3, Y3
+	VPSRAW     X12, Y2, Y2
+	VPSRAW     X12, Y3, Y3
+	VPACKSSWB  Y3, Y2, Y2
+	VPMAXSB    Y13, Y2, Y2
+	VPMINSB    Y14, Y2, Y2
+	VMOVDQU    Y2, 32(DI)(BX*1)
+	MOVQ       DX, BX
+	JMP        affine8I8AVX2_loop2
+
+affine8I8AVX2_one:
+	CMPQ       BX, CX
+	JGE        affine8I8AVX2_done
+	VPXOR      (SI)(BX*1), Y9, Y0
+	VPUNPCKHBW Y0, Y8, Y1
+	VPUNPCKLBW Y0, Y8, Y0
+	VPMULHRSW  Y10, Y0, Y0
+	VPMULHRSW  Y10, Y1, Y1
+	VPADDSW    Y11, Y0, Y0
+	VPADDSW    Y11, Y1, Y1
+	VPSRAW     X12, Y0, Y0
+	VPSRAW     X12, Y1, Y1
+	VPACKSSWB  Y1, Y0, Y0
+	VPMAXSB    Y13, Y0, Y0
+	VPMINSB    Y14, Y0, Y0
+	VMOVDQU    Y0, (DI)(BX*1)
+
+affine8I8AVX2_done:
+	VZEROUPPER
+	RET
+
+// func affine8U8AVX2(xs *byte, ys *byte, n int, c uint8, xor uint8, m int16, b int16, sh uint64, lo uint8, hi uint8)
+// Requires: AVX, AVX2
+TEXT ·affine8U8AVX2(SB), NOSPLIT, $0-42
+	MOVQ         xs+0(FP), SI
+	MOVQ         ys+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VPBROADCASTB c+24(FP), Y8
+	VPBROADCASTB xor+25(FP), Y9
+	VPBROADCASTW m+26(FP), Y10
+	VPBROADCASTW b+28(FP), Y11
+	VMOVQ        sh+32(FP), X12
+	VPBROADCASTB lo+40(FP), Y13
+	VPBROADCASTB hi+41(FP), Y14
+	XORQ         BX, BX
+
+affine8U8AVX2_loop2:
+	LEAQ       64(BX), DX
+	CMPQ       DX, CX
+	JG         affine8U8AVX2_one
+	VPXOR      (SI)(BX*1), Y9, Y0
+	VPUNPCKHBW Y0, Y8, Y1
+	VPUNPCKLBW Y0, Y8, Y0
+	VPMULHRSW  Y10, Y0, Y0
+	VPMULHRSW  Y10, Y1, Y1
+	VPADDSW    Y11, Y0, Y0
+	VPADDSW    Y11, Y1, Y1
+	VPSRAW     X12, Y0, Y0
+	VPSRAW     X12, Y1, Y1
+	VPACKUSWB  Y1, Y0, Y0
+	VPMAXUB    Y13, Y0, Y0
+	VPMINUB    Y14, Y0, Y0
+	VMOVDQU    Y0, (DI)(BX*1)
+	VPXOR      32(SI)(BX*1), Y9, Y2
+	VPUNPCKHBW Y2, Y8, Y3
+	VPUNPCKLBW Y2, Y8, Y2
+	VPMULHRSW  Y10, Y2, Y2
+	VPMULHRSW  Y10, Y3, Y3
+	VPADDSW    Y11, Y2, Y2
+	VPADDSW    Y11, Y3, Y3
+	VPSRAW     X12, Y2, Y2
+	VPSRAW     X12, Y3, Y3
+	VPACKUSWB  Y3, Y2, Y2
+	VPMAXUB    Y13, Y2, Y2
+	VPMINUB    Y14, Y2, Y2
+	VMOVDQU    Y2, 32(DI)(BX*1)
+	MOVQ       DX, BX
+	JMP        affine8U8AVX2_loop2
+
+affine8U8AVX2_one:
+	CMPQ       BX, CX
+	JGE        affine8U8AVX2_done
+	VPXOR      (SI)(BX*1), Y9, Y0
+	VPUNPCKHBW Y0, Y8, Y1
+	VPUNPCKLBW Y0, Y8, Y0
+	VPMULHRSW  Y10, Y0, Y0
+	VPMULHRSW  Y10, Y1, Y1
+	VPADDSW    Y11, Y0, Y0
+	VPADDSW    Y11, Y1, Y1
+	VPSRAW     X12, Y0, Y0
+	VPSRAW     X12, Y1, Y1
+	VPACKUSWB  Y1, Y0, Y0
+	VPMAXUB    Y13, Y0, Y0
+	VPMINUB    Y14, Y0, Y0
+	VMOVDQU    Y0, (DI)(BX*1)
+
+affine8U8AVX2_done:
+	VZEROUPPER
+	RET
+
 // func xor80AVX2(dst *byte, src *byte, n int)
 // Requires: AVX, AVX2
 TEXT ·xor80AVX2(SB), NOSPLIT, $0-24

@@ -39,6 +39,16 @@ func add16AVX2(x *int16, y *int16, z *int16, n int, p *[19][8]int32)
 //go:noescape
 func lookup8AVX2(p *[17][32]byte, xs *byte, ys *byte, n int)
 
+// affine8I8AVX2 maps n bytes (n a multiple of 32) to int8 through the affine form of kernels.affine8 with these parameters.
+//
+//go:noescape
+func affine8I8AVX2(xs *byte, ys *byte, n int, c uint8, xor uint8, m int16, b int16, sh uint64, lo uint8, hi uint8)
+
+// affine8U8AVX2 maps n bytes (n a multiple of 32) to uint8 through the affine form of kernels.affine8 with these parameters.
+//
+//go:noescape
+func affine8U8AVX2(xs *byte, ys *byte, n int, c uint8, xor uint8, m int16, b int16, sh uint64, lo uint8, hi uint8)
+
 // xor80AVX2 sets dst[i] = src[i] ^ 0x80 for n bytes (n a multiple of 32).
 //
 //go:noescape

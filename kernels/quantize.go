@@ -248,7 +248,7 @@ type requantizeKernel struct {
 	// XNNPACK's 8-bit variant: (bias + v·m) >> 8, m = round(256·scale)
 	xnn           bool
 	xnnM, xnnBias int32
-	lut           *[256]uint8 // 8-bit to 8-bit fast path: quant of every input
+	lut           *lut8       // 8-bit to 8-bit fast path: quant of every input
 	loop          requantLoop // other integer types: quant in a typed loop
 }
 
@@ -351,7 +351,7 @@ func prepareQuantize(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rou
 			k.xnnBias = zo<<8 + 0x80
 		}
 		if !ref && !k.xorFast && is8Bit(in.DType) && is8Bit(out.DType) {
-			k.lut = lut8For(in.DType, k.quant)
+			k.lut = newLUT8(in.DType, out.DType, k.quant)
 		}
 		if !ref && k.lut == nil {
 			if in.DType == graph.Int16 {

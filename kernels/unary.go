@@ -21,7 +21,7 @@ type unaryKernel struct {
 	i32 func(int32) int32
 	i64 func(int64) int64
 	q   func(int32) int32 // int8/uint8/int16: stored value in, clamped stored value out
-	lut *[256]uint8       // fast path for 8-bit q: q of every input
+	lut *lut8             // fast path for 8-bit q: q of every input
 	// clamp8: lut is a clamp to [lo8, hi8] (lutClamp), run as min/max.
 	clamp8   bool
 	lo8, hi8 int32
@@ -370,9 +370,9 @@ func prepareUnary(p *prep) (Kernel, error) {
 		}
 		k.minIn, k.checkMin, k.kind = q.zi, s.nonNegative, p.op.Kind
 		if !p.ref && is8Bit(in.DType) {
-			k.lut = lut8For(in.DType, k.q)
+			k.lut = newLUT8(in.DType, out.DType, k.q)
 			if in.DType == out.DType && !k.checkMin {
-				k.lo8, k.hi8, k.clamp8 = lutClamp(k.lut, in.DType)
+				k.lo8, k.hi8, k.clamp8 = lutClamp(&k.lut.t, in.DType)
 			}
 		}
 		return k, nil

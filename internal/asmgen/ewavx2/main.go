@@ -28,6 +28,8 @@ func main() {
 	sumPix("I16", "int16", 2, func(m Mem, y VecPhysical) { VPMOVSXWD(m, y) })
 	add16()
 	lookup8()
+	affine8(true)
+	affine8(false)
 	xor80()
 	max2x2Pix16(true)
 	max2x2Pix16(false)
@@ -248,6 +250,71 @@ func lookup8() {
 	ADDQ(U8(32), RBX)
 	JMP(LabelRef("lookup8_loop"))
 	Label("lookup8_done")
+	VZEROUPPER()
+	RET()
+}
+
+// affine8 emits the byte map of kernels.affine8 (see its doc) over n bytes
+// (n a multiple of 32), for int8 output (signed: VPACKSSWB and signed
+// min/max) or uint8 (VPACKUSWB, unsigned): XOR the input with xor (0x80
+// makes uint8 input int8), VPUNPCK{L,H}BW with c as the low byte gives the
+// int16 words 256·s + c, then VPMULHRSW by m, VPADDSW b, VPSRAW sh, and
+// the saturating pack, whose in-lane order undoes the unpacks' (the low
+// unpack's 8 words of each lane come first), then the clamp. 64 bytes a
+// step while they last, then 32.
+func affine8(signed bool) {
+	name := "affine8U8AVX2"
+	pack, vmax, vmin := VPACKUSWB, VPMAXUB, VPMINUB
+	if signed {
+		name = "affine8I8AVX2"
+		pack, vmax, vmin = VPACKSSWB, VPMAXSB, VPMINSB
+	}
+	TEXT(name, NOSPLIT, "func(xs, ys *byte, n int, c, xor uint8, m, b int16, sh uint64, lo, hi uint8)")
+	Pragma("noescape")
+	out := "uint8"
+	if signed {
+		out = "int8"
+	}
+	Doc(fmt.Sprintf("%s maps n bytes (n a multiple of 32) to %s through the affine form of kernels.affine8 with these parameters.", name, out))
+	x, y, n := Load(Param("xs"), RSI), Load(Param("ys"), RDI), Load(Param("n"), RCX)
+	VPBROADCASTB(paramAddr("c"), Y8)
+	VPBROADCASTB(paramAddr("xor"), Y9)
+	VPBROADCASTW(paramAddr("m"), Y10)
+	VPBROADCASTW(paramAddr("b"), Y11)
+	VMOVQ(paramAddr("sh"), X12)
+	VPBROADCASTB(paramAddr("lo"), Y13)
+	VPBROADCASTB(paramAddr("hi"), Y14)
+	// block maps the 32 bytes at off through registers r0, r1.
+	block := func(off int, r0, r1 VecPhysical) {
+		VPXOR(Mem{Base: x, Index: RBX, Scale: 1, Disp: off}, Y9, r0)
+		VPUNPCKHBW(r0, Y8, r1)
+		VPUNPCKLBW(r0, Y8, r0)
+		VPMULHRSW(Y10, r0, r0)
+		VPMULHRSW(Y10, r1, r1)
+		VPADDSW(Y11, r0, r0)
+		VPADDSW(Y11, r1, r1)
+		VPSRAW(X12, r0, r0)
+		VPSRAW(X12, r1, r1)
+		pack(r1, r0, r0)
+		vmax(Y13, r0, r0)
+		vmin(Y14, r0, r0)
+		VMOVDQU(r0, Mem{Base: y, Index: RBX, Scale: 1, Disp: off})
+	}
+	XORQ(RBX, RBX)
+	loop2, one, done := name+"_loop2", name+"_one", name+"_done"
+	Label(loop2)
+	LEAQ(Mem{Base: RBX, Disp: 64}, RDX)
+	CMPQ(RDX, n)
+	JG(LabelRef(one))
+	block(0, Y0, Y1)
+	block(32, Y2, Y3)
+	MOVQ(RDX, RBX)
+	JMP(LabelRef(loop2))
+	Label(one)
+	CMPQ(RBX, n)
+	JGE(LabelRef(done))
+	block(0, Y0, Y1)
+	Label(done)
 	VZEROUPPER()
 	RET()
 }
