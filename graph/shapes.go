@@ -218,7 +218,11 @@ func inferPool(g *Graph, op *Op) ([]int, error) {
 		return nil, err
 	}
 	o, ok := op.Options.(*Pool2DOptions)
-	if !ok {
+	if p, isPool := op.Options.(interface{ Pool2D() *Pool2DOptions }); !ok && isPool {
+		// A rewritten pool (kernels.MaxPoolMapOptions) carries them.
+		o, ok = p.Pool2D(), true
+	}
+	if !ok || o == nil {
 		return nil, fmt.Errorf("options are %T", op.Options)
 	}
 	if len(x.Shape) != 4 {

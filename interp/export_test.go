@@ -11,3 +11,6 @@ func DeferredKernels(p *Program) int {
 	}
 	return n
 }
+
+// FuseActivations is fuseActivations, for the external tests.
+var FuseActivations = fuseActivations

@@ -91,7 +91,7 @@ func TestRewriteSeedCNNBitIdentical(t *testing.T) {
 		perImage1 int // at batch > 1
 	}{
 		{"float32", fg, 4, 8},
-		{"int8", qg, 0, 13},
+		{"int8", qg, 4, 9}, // rescaling RELUs: kernels.MaxPoolMapOptions
 		{"int8 clamp relus", sameQuantRelus(qg), 4, 9},
 	}
 	for _, c := range graphs {
@@ -257,6 +257,12 @@ func miniCNN(dt graph.DType, batch int, variant string) *graph.Graph {
 	if variant == "pool out" {
 		g.Outputs = append(g.Outputs, p)
 	}
+	if variant == "pool twice" {
+		// A second reader of the pool's output (a graph output itself).
+		r2 := ft("relu6", batch, 4, 4, 4)
+		g.AddOp(graph.OpRelu6, []int{p}, []int{r2}, nil)
+		g.Outputs = append(g.Outputs, r2)
+	}
 	if variant == "no fc" {
 		g.Outputs = append(g.Outputs, r)
 		return g
@@ -305,19 +311,24 @@ func TestSplitStopsWhereImagesMix(t *testing.T) {
 		{"", 1, 5, 1, 2},
 		{"relu6", 1, 2, 1, 2},
 		{"pool out", 1, 3, 0, 3},
+		{"pool twice", 1, 3, 0, 4},
 		{"concat0", 1, 3, 1, 2},
 		{"add batch const", 3, 0, 1, 2},
 		{"add const", 3, 0, 1, 3},
 		{"no fc", 1, 4, 1, 0},
 	}
 	for _, c := range cases {
-		for _, dt := range []graph.DType{graph.Float32, graph.Int8} {
+		for _, mode := range []string{"float32", "int8", "int8 rescaling relu"} {
+			dt := graph.Float32
+			if mode != "float32" {
+				dt = graph.Int8
+			}
 			if dt == graph.Int8 && c.stored != 1 {
 				continue // the quantizer calibrates batch-1 models
 			}
-			name := fmt.Sprintf("%s/%s", c.variant, dt)
+			name := fmt.Sprintf("%s/%s", c.variant, mode)
 			g := miniCNN(dt, c.stored, c.variant)
-			if dt == graph.Int8 {
+			if mode == "int8" {
 				g = sameQuantRelus(g)
 			}
 			t.Run(name, func(t *testing.T) {
@@ -430,4 +441,53 @@ func BenchmarkRewriteSeedCNN(b *testing.B) {
 			}
 		}
 	}
+}
+
+// TestFuseActivationsKinds: on the int8 seed-cnn every MAX_POOL_2D → RELU
+// pair fuses — as a clamp (a fused activation) when the RELU keeps the
+// pool's quantization, as a pool with the RELU's table
+// (kernels.MaxPoolMapOptions) when it rescales — and neither form fuses
+// a pool whose output is a graph output or has a second reader.
+func TestFuseActivationsKinds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and quantizes the seed-cnn")
+	}
+	_, qg := seedCNNGraphs(t)
+	count := func(g *graph.Graph) (clamps, maps, fused int) {
+		ops, _, fused := interp.FuseActivations(g)
+		for _, op := range ops {
+			switch o := op.Options.(type) {
+			case *kernels.MaxPoolMapOptions:
+				maps++
+			case *graph.Pool2DOptions:
+				if op.Kind == graph.OpMaxPool2D && o.Activation != graph.ActNone {
+					clamps++
+				}
+			}
+		}
+		return clamps, maps, fused
+	}
+	if c, m, f := count(qg); c != 0 || m != 4 || f != 4 {
+		t.Errorf("rescaling RELUs: %d clamps, %d maps, %d fused; want 0, 4, 4", c, m, f)
+	}
+	if c, m, f := count(sameQuantRelus(qg)); c != 4 || m != 0 || f != 4 {
+		t.Errorf("clamp RELUs: %d clamps, %d maps, %d fused; want 4, 0, 4", c, m, f)
+	}
+	// The first pool's output also a graph output, the second's read twice.
+	g := qg.Clone()
+	var pools []*graph.Op
+	for _, op := range g.Ops {
+		if op.Kind == graph.OpMaxPool2D {
+			pools = append(pools, op)
+		}
+	}
+	g.Outputs = append(g.Outputs, pools[0].Outputs[0])
+	mid := pools[1].Outputs[0]
+	extra := g.AddTensor(&graph.Tensor{Name: "again", DType: g.Tensors[mid].DType, Shape: g.Tensors[mid].Shape, Quant: g.Tensors[mid].Quant.Clone()})
+	g.AddOp(graph.OpRelu, []int{mid}, []int{extra}, nil)
+	g.Outputs = append(g.Outputs, extra)
+	if c, m, f := count(g); c != 0 || m != 2 || f != 2 {
+		t.Errorf("pool output read twice / a graph output: %d clamps, %d maps, %d fused; want 0, 2, 2", c, m, f)
+	}
+	runBoth(t, g, 3)
 }

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels"
 )
 
 // fuseActivations returns the ops of g with every MAX_POOL_2D → RELU or
@@ -18,6 +19,13 @@ import (
 // RELU whose input and output share scale and zero point is exactly a
 // clamp to the range the pool's activation derives from that same
 // quantization; any other RELU also rescales, and stays.
+//
+// An 8-bit pool followed by a RELU that rescales (its own scale or zero
+// point), or by RELU_N1_TO_1, RELU_0_TO_1 or LEAKY_RELU, becomes one
+// MAX_POOL_2D with kernels.MaxPoolMapOptions instead: the pool, then the
+// element-wise op's table applied to each pooled image while it is in
+// cache — the pair's computation, so its bits, in one kernel (seed-cnn:
+// every conv's 2×2 pool and rescaling RELU).
 //
 // A pair qualifies when the pool has no activation, its output is read by
 // the RELU alone and is not a graph output.
@@ -42,19 +50,29 @@ func fuseActivations(g *graph.Graph) (ops []*graph.Op, orig []int, fused int) {
 			act = graph.ActRelu
 		case graph.OpRelu6:
 			act = graph.ActRelu6
+		case graph.OpReluN1To1, graph.OpRelu0To1, graph.OpLeakyRelu:
+		default:
+			continue
 		}
-		if act == graph.ActNone || drop[j] || len(relu.Inputs) != 1 || len(relu.Outputs) != 1 || relu.Outputs[0] < 0 {
+		if drop[j] || repl[j] != nil || len(relu.Inputs) != 1 || len(relu.Outputs) != 1 || relu.Outputs[0] < 0 {
 			continue
 		}
 		in, m, out := g.Tensor(op.Inputs[0]), g.Tensors[mid], g.Tensors[relu.Outputs[0]]
-		if in == nil || in.DType != m.DType || m.DType != out.DType || !clampOnly(m, out) {
+		if in == nil || in.DType != m.DType || m.DType != out.DType {
 			continue
 		}
-		opts := *po
-		opts.Activation = act
 		nop := *op
-		nop.Options = &opts
 		nop.Outputs = []int{relu.Outputs[0]}
+		switch {
+		case act != graph.ActNone && clampOnly(m, out):
+			opts := *po
+			opts.Activation = act
+			nop.Options = &opts
+		case kernels.MaxPoolMapFits(relu, m, out) == nil:
+			nop.Options = &kernels.MaxPoolMapOptions{Pool: *po, Map: relu, Mid: m}
+		default:
+			continue
+		}
 		repl[i] = &nop
 		drop[j] = true
 		fused++

@@ -152,3 +152,25 @@ func affine8AVX2Vec[X, Y ~int8 | ~uint8](a *affine8, xs []X, ys []Y) int {
 	}
 	return n
 }
+
+// max2x2Affine8Vec pools the run of 2×2 windows whose rows are ra and rb
+// (2·C values per output pixel) into o (C per output pixel) through the
+// affine form a of an int8 → int8 table, in one pass (the pool → RELU
+// pair fused), and returns how many output pixels it did: all of them for
+// C a multiple of 32, an even count for C = 16, none otherwise or when a
+// is not an int8 form.
+func max2x2Affine8Vec(a *affine8, o, ra, rb []int8, C int) int {
+	if !a.ok || !a.signed || a.uIn || !hasAVX2 || C <= 0 || (C != 16 && C%32 != 0) {
+		return 0
+	}
+	npix := len(o) / C
+	if C == 16 {
+		npix &^= 1
+	}
+	if npix == 0 {
+		return 0
+	}
+	_, _, _ = o[npix*C-1], ra[2*npix*C-1], rb[2*npix*C-1]
+	max2x2Affine8AVX2(&o[0], &ra[0], &rb[0], npix, C, a.c, a.m, a.b, a.sh, a.lo, a.hi)
+	return npix
+}

@@ -487,6 +487,90 @@ affine8U8AVX2_done:
 	VZEROUPPER
 	RET
 
+// func max2x2Affine8AVX2(o *int8, a *int8, b *int8, npix int, C int, c uint8, m int16, bias int16, sh uint64, lo uint8, hi uint8)
+// Requires: AVX, AVX2
+TEXT ·max2x2Affine8AVX2(SB), NOSPLIT, $0-58
+	MOVQ         o+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         npix+24(FP), CX
+	MOVQ         C+32(FP), R8
+	VPBROADCASTB c+40(FP), Y8
+	VPBROADCASTW m+42(FP), Y10
+	VPBROADCASTW bias+44(FP), Y11
+	VMOVQ        sh+48(FP), X12
+	VPBROADCASTB lo+56(FP), Y13
+	VPBROADCASTB hi+57(FP), Y14
+	CMPQ         R8, $0x10
+	JNE          max2x2Affine8AVX2_wide
+	SHRQ         $0x01, CX
+
+max2x2Affine8AVX2_pairs:
+	TESTQ      CX, CX
+	JZ         max2x2Affine8AVX2_done
+	VMOVDQU    (SI), Y0
+	VMOVDQU    32(SI), Y1
+	VPMAXSB    (DX), Y0, Y0
+	VPMAXSB    32(DX), Y1, Y1
+	VPERM2I128 $0x20, Y1, Y0, Y2
+	VPERM2I128 $0x31, Y1, Y0, Y3
+	VPMAXSB    Y3, Y2, Y2
+	VPUNPCKHBW Y2, Y8, Y4
+	VPUNPCKLBW Y2, Y8, Y2
+	VPMULHRSW  Y10, Y2, Y2
+	VPMULHRSW  Y10, Y4, Y4
+	VPADDSW    Y11, Y2, Y2
+	VPADDSW    Y11, Y4, Y4
+	VPSRAW     X12, Y2, Y2
+	VPSRAW     X12, Y4, Y4
+	VPACKSSWB  Y4, Y2, Y2
+	VPMAXSB    Y13, Y2, Y2
+	VPMINSB    Y14, Y2, Y2
+	VMOVDQU    Y2, (DI)
+	ADDQ       $0x40, SI
+	ADDQ       $0x40, DX
+	ADDQ       $0x20, DI
+	DECQ       CX
+	JMP        max2x2Affine8AVX2_pairs
+
+max2x2Affine8AVX2_wide:
+	TESTQ CX, CX
+	JZ    max2x2Affine8AVX2_done
+	XORQ  BX, BX
+	LEAQ  (SI)(R8*1), R9
+	LEAQ  (DX)(R8*1), R10
+
+max2x2Affine8AVX2_blk:
+	VMOVDQU    (SI)(BX*1), Y0
+	VMOVDQU    (DX)(BX*1), Y1
+	VPMAXSB    (R9)(BX*1), Y0, Y0
+	VPMAXSB    (R10)(BX*1), Y1, Y1
+	VPMAXSB    Y1, Y0, Y0
+	VPUNPCKHBW Y0, Y8, Y2
+	VPUNPCKLBW Y0, Y8, Y0
+	VPMULHRSW  Y10, Y0, Y0
+	VPMULHRSW  Y10, Y2, Y2
+	VPADDSW    Y11, Y0, Y0
+	VPADDSW    Y11, Y2, Y2
+	VPSRAW     X12, Y0, Y0
+	VPSRAW     X12, Y2, Y2
+	VPACKSSWB  Y2, Y0, Y0
+	VPMAXSB    Y13, Y0, Y0
+	VPMINSB    Y14, Y0, Y0
+	VMOVDQU    Y0, (DI)(BX*1)
+	ADDQ       $0x20, BX
+	CMPQ       BX, R8
+	JL         max2x2Affine8AVX2_blk
+	ADDQ       R8, DI
+	LEAQ       (SI)(R8*2), SI
+	LEAQ       (DX)(R8*2), DX
+	DECQ       CX
+	JMP        max2x2Affine8AVX2_wide
+
+max2x2Affine8AVX2_done:
+	VZEROUPPER
+	RET
+
 // func xor80AVX2(dst *byte, src *byte, n int)
 // Requires: AVX, AVX2
 TEXT ·xor80AVX2(SB), NOSPLIT, $0-24

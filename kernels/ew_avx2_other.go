@@ -16,3 +16,5 @@ func max2x2Pix16Vec[T int8 | int16](o, a, b []T, C int, lo, hi T) int { return 0
 const useAffine8 = false
 
 func affine8AVX2Vec[X, Y ~int8 | ~uint8](a *affine8, xs []X, ys []Y) int { return 0 }
+
+func max2x2Affine8Vec(a *affine8, o, ra, rb []int8, C int) int { return 0 }

@@ -49,6 +49,11 @@ func affine8I8AVX2(xs *byte, ys *byte, n int, c uint8, xor uint8, m int16, b int
 //go:noescape
 func affine8U8AVX2(xs *byte, ys *byte, n int, c uint8, xor uint8, m int16, b int16, sh uint64, lo uint8, hi uint8)
 
+// max2x2Affine8AVX2 writes the affine form (kernels.affine8, int8) of the 2×2 window maxima for npix output pixels of C int8 channels (C = 16 with npix even, or a multiple of 32): o gets npix·C bytes, a and b (the two input rows) 2·npix·C each.
+//
+//go:noescape
+func max2x2Affine8AVX2(o *int8, a *int8, b *int8, npix int, C int, c uint8, m int16, bias int16, sh uint64, lo uint8, hi uint8)
+
 // xor80AVX2 sets dst[i] = src[i] ^ 0x80 for n bytes (n a multiple of 32).
 //
 //go:noescape

@@ -74,6 +74,9 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	if !rnd.Valid() {
 		return nil, fmt.Errorf("%s: unknown rounding mode %d", op.Kind, int(rnd))
 	}
+	if mo, ok := op.Options.(*MaxPoolMapOptions); ok && op.Kind == graph.OpMaxPool2D {
+		return prepareMaxPoolMap(op, ins, outs, mo, o)
+	}
 	var f func(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error)
 	switch op.Kind {
 	case graph.OpReshape:

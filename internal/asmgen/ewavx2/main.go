@@ -30,6 +30,7 @@ func main() {
 	lookup8()
 	affine8(true)
 	affine8(false)
+	max2x2Affine8()
 	xor80()
 	max2x2Pix16(true)
 	max2x2Pix16(false)
@@ -314,6 +315,97 @@ func affine8(signed bool) {
 	CMPQ(RBX, n)
 	JGE(LabelRef(done))
 	block(0, Y0, Y1)
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// affineRegs broadcasts kernels.affine8's parameters (frame arguments c,
+// m, bias, sh, lo, hi) into Y8, Y10, Y11, X12, Y13, Y14.
+func affineRegs() {
+	VPBROADCASTB(paramAddr("c"), Y8)
+	VPBROADCASTW(paramAddr("m"), Y10)
+	VPBROADCASTW(paramAddr("bias"), Y11)
+	VMOVQ(paramAddr("sh"), X12)
+	VPBROADCASTB(paramAddr("lo"), Y13)
+	VPBROADCASTB(paramAddr("hi"), Y14)
+}
+
+// affineInReg maps the 32 int8 values in r0 in place through the affine
+// form whose parameters affineRegs loaded (int8 in and out), r1 a temporary.
+func affineInReg(r0, r1 VecPhysical) {
+	VPUNPCKHBW(r0, Y8, r1)
+	VPUNPCKLBW(r0, Y8, r0)
+	VPMULHRSW(Y10, r0, r0)
+	VPMULHRSW(Y10, r1, r1)
+	VPADDSW(Y11, r0, r0)
+	VPADDSW(Y11, r1, r1)
+	VPSRAW(X12, r0, r0)
+	VPSRAW(X12, r1, r1)
+	VPACKSSWB(r1, r0, r0)
+	VPMAXSB(Y13, r0, r0)
+	VPMINSB(Y14, r0, r0)
+}
+
+// max2x2Affine8 emits the int8 2×2 max pool whose output goes through an
+// affine form (kernels.affine8, int8 in and out) before it is stored: the
+// pool → rescaling RELU pair in one pass. Pixels of C = 16 channels go two
+// output pixels a step as in max2x2Pix16 (npix even); C a multiple of 32
+// one output pixel a step, 32 channels at a time. a and b are the window's
+// two input rows (2·npix·C bytes each), o gets npix·C.
+func max2x2Affine8() {
+	name := "max2x2Affine8AVX2"
+	TEXT(name, NOSPLIT, "func(o, a, b *int8, npix, C int, c uint8, m, bias int16, sh uint64, lo, hi uint8)")
+	Pragma("noescape")
+	Doc(name + " writes the affine form (kernels.affine8, int8) of the 2×2 window maxima for npix output pixels of C int8 channels (C = 16 with npix even, or a multiple of 32): o gets npix·C bytes, a and b (the two input rows) 2·npix·C each.")
+	o, a, b := Load(Param("o"), RDI), Load(Param("a"), RSI), Load(Param("b"), RDX)
+	n, C := Load(Param("npix"), RCX), Load(Param("C"), R8)
+	affineRegs()
+	pairs, wide, wideBlk, done := name+"_pairs", name+"_wide", name+"_blk", name+"_done"
+	CMPQ(C, U8(16))
+	JNE(LabelRef(wide))
+	SHRQ(U8(1), n) // pairs of output pixels
+	Label(pairs)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	VMOVDQU(Mem{Base: a}, Y0)
+	VMOVDQU(Mem{Base: a, Disp: 32}, Y1)
+	VPMAXSB(Mem{Base: b}, Y0, Y0)
+	VPMAXSB(Mem{Base: b, Disp: 32}, Y1, Y1)
+	VPERM2I128(U8(0x20), Y1, Y0, Y2) // first input pixel of both outputs
+	VPERM2I128(U8(0x31), Y1, Y0, Y3) // second
+	VPMAXSB(Y3, Y2, Y2)
+	affineInReg(Y2, Y4)
+	VMOVDQU(Y2, Mem{Base: o})
+	ADDQ(U8(64), a)
+	ADDQ(U8(64), b)
+	ADDQ(U8(32), o)
+	DECQ(n)
+	JMP(LabelRef(pairs))
+	// C a multiple of 32: per output pixel, blocks of 32 channels; the
+	// window's second pixel is C bytes after the first.
+	Label(wide)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	XORQ(RBX, RBX)
+	LEAQ(Mem{Base: a, Index: C, Scale: 1}, R9)  // a's second pixel
+	LEAQ(Mem{Base: b, Index: C, Scale: 1}, R10) // b's
+	Label(wideBlk)
+	VMOVDQU(Mem{Base: a, Index: RBX, Scale: 1}, Y0)
+	VMOVDQU(Mem{Base: b, Index: RBX, Scale: 1}, Y1)
+	VPMAXSB(Mem{Base: R9, Index: RBX, Scale: 1}, Y0, Y0)
+	VPMAXSB(Mem{Base: R10, Index: RBX, Scale: 1}, Y1, Y1)
+	VPMAXSB(Y1, Y0, Y0)
+	affineInReg(Y0, Y2)
+	VMOVDQU(Y0, Mem{Base: o, Index: RBX, Scale: 1})
+	ADDQ(U8(32), RBX)
+	CMPQ(RBX, C)
+	JL(LabelRef(wideBlk))
+	ADDQ(C, o)
+	LEAQ(Mem{Base: a, Index: C, Scale: 2}, a)
+	LEAQ(Mem{Base: b, Index: C, Scale: 2}, b)
+	DECQ(n)
+	JMP(LabelRef(wide))
 	Label(done)
 	VZEROUPPER()
 	RET()
