@@ -130,9 +130,15 @@ func max2x2Pix16Vec[T int8 | int16](o, a, b []T, C int, lo, hi T) int {
 }
 
 // useAffine8 selects the affine form (lut8_affine.go) for the 8-bit
-// tables it reproduces: on AVX2 CPUs without an AVX-512 byte lookup, where
-// the table lookup is 16 shuffles per 32 bytes.
-var useAffine8 = hasAVX2 && !hasVBMI && !hasLUT8W
+// tables it reproduces on AVX2 CPUs without VBMI's one-permute byte
+// lookup: AVX2-only ones, where the lookup takes 16 shuffles per 32 bytes,
+// and AVX-512BW ones (Skylake-SP, Cascade Lake), whose word-permute lookup
+// (lookup8AVX512W) it matches alone (BenchmarkLightReluInt8, Skylake-SP
+// GODEBUG: 1.70 µs either way) and beats inside the pool
+// (max2x2Affine8AVX2: BenchmarkMaxPoolMap fused, medians of 3 alternating
+// runs, pool + word lookup in place → one pass: 80×80×16 11.7 → 10.0 µs,
+// 40×40×32 5.9 → 4.0, 20×20×64 2.5 → 1.3, 10×10×128 2.1 → 0.93; load ≈ 9).
+var useAffine8 = hasAVX2 && !hasVBMI
 
 // affine8AVX2Vec maps the longest multiple of 32 bytes of xs into ys
 // through the affine form a and returns how many it did (0 when a is not

@@ -17,7 +17,9 @@ import (
 // against the table over every one of the 256 inputs at prepare
 // (fitAffine8), so the result is the table's exactly, whatever arithmetic
 // filled it (double or single rounding, XNNPACK's). Tables that no form
-// reproduces keep the lookup.
+// reproduces keep the lookup. It runs on every CPU without VBMI
+// (useAffine8: AVX2-only, and AVX-512BW ones, whose word-permute lookup
+// costs as much).
 
 // affine8 is a byte map computed as, per input byte x,
 //
