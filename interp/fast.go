@@ -19,7 +19,11 @@ import (
 //     becomes one convolution with that bias (fuseBiasAdds,
 //     rewrite_bias.go): TensorFlow's BiasAdd after a dilated convolution.
 //   - MAX_POOL_2D → RELU pairs become one pool with a fused activation
-//     (fuseActivations): one pass over the tensor instead of two.
+//     (fuseActivations): one pass over the tensor instead of two; an 8-bit
+//     pool followed by a RELU that rescales (or RELU_N1_TO_1,
+//     RELU_0_TO_1, LEAKY_RELU) becomes one pool that maps each pooled
+//     image through the element-wise op's table
+//     (kernels.MaxPoolMapOptions), in one vector pass where it can.
 //   - GATHER → MEAN/SUM pairs over the gathered positions (an embedding
 //     bag) become one kernel summing table rows straight into the output
 //     (fuseEmbeddingBags): no [batch, words, dim] intermediate.
