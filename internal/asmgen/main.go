@@ -13,8 +13,8 @@
 // direct float convolution of few-channel first layers
 // (kernels/conv_first_f32_amd64.s), ./ewavx2 the AVX2 forms of the
 // element-wise and pooling loops that had only AVX-512 or Go (8-bit
-// clamp and table lookup, integer average-pool sums, int16 ADD;
-// kernels/ew_avx2_amd64.s), ./lut8bw the byte table lookup for AVX-512BW
+// clamp, table lookup and its affine form, integer average-pool sums,
+// int16 ADD, the 2×2 max pool with an affine map; kernels/ew_avx2_amd64.s), ./lut8bw the byte table lookup for AVX-512BW
 // CPUs without VBMI (kernels/lut8_bw_amd64.s) and ./dwgrpq the tap-grouped int8
 // depthwise loops with fused requantization
 // (kernels/depthwise_grpq_amd64.s). ./gemv8 generates the one-row int8

@@ -5,8 +5,10 @@
 // 256-entry byte table lookup of the 8-bit element-wise ops (AVX-512 VBMI
 // has VPERMI2B for it; AVX2 only 16-entry VPSHUFB), the integer
 // average-pool pixel sums (int8, uint8, int16), the general int16 ADD
-// of 16x8 models and the sign-bit flip of u8-offset int8 inputs. Every loop is integer arithmetic that gives
-// the Go loop's results exactly. Run from internal/asmgen:
+// of 16x8 models, the sign-bit flip of u8-offset int8 inputs, the affine form
+// of an 8-bit table (kernels.affine8) and the int8 2×2 max pool fused with
+// it. Every loop is integer arithmetic that gives the Go loop's results
+// exactly. Run from internal/asmgen:
 //
 //	go run ./ewavx2 -out ../../kernels/ew_avx2_amd64.s -stubs ../../kernels/ew_avx2_stubs_amd64.go -pkg kernels
 package main
