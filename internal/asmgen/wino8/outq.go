@@ -35,6 +35,68 @@ const (
 	oqSOff  = 32
 )
 
+// oqArgs are the registers both fused kernels set up from their
+// arguments and consts before the channel-block loop.
+type oqArgs struct {
+	dst, src, plane, N, cv, prm, cs, sOff, p3, nb, n3 Register
+	shift, inv, zp, lo, hi                            VecVirtual
+}
+
+// oqPrologue loads the kernels' arguments and consts: plane in bytes, cv
+// in blocks of 2^cvShift channels, p3 = 3·plane, nb = 4·N (bytes per
+// source tile and per output tile), n3 = 3·N, and the broadcast
+// constants in vectors from vec.
+func oqPrologue(cvShift uint8, vec func() VecVirtual) oqArgs {
+	var r oqArgs
+	r.dst = Load(Param("dst"), GP64())
+	r.src = Load(Param("src"), GP64())
+	r.plane = Load(Param("plane"), GP64())
+	r.N = Load(Param("N"), GP64())
+	r.cv = Load(Param("cv"), GP64())
+	r.prm = Load(Param("prm"), GP64())
+	r.cs = Load(Param("consts"), GP64())
+	r.sOff = GP64()
+	MOVQ(Mem{Base: r.cs, Disp: oqSOff}, r.sOff)
+	SHLQ(U8(2), r.plane) // bytes
+	SHRQ(U8(cvShift), r.cv)
+	r.p3 = GP64()
+	LEAQ(Mem{Base: r.plane, Index: r.plane, Scale: 2}, r.p3)
+	r.nb = GP64()
+	MOVQ(r.N, r.nb)
+	SHLQ(U8(2), r.nb)
+	r.n3 = GP64()
+	LEAQ(Mem{Base: r.N, Index: r.N, Scale: 2}, r.n3)
+	r.shift = XMM()
+	r.inv, r.zp, r.lo, r.hi = vec(), vec(), vec(), vec()
+	VMOVQ(Mem{Base: r.cs, Disp: oqShift}, r.shift)
+	VPBROADCASTD(Mem{Base: r.cs, Disp: oqInv}, r.inv)
+	VPBROADCASTD(Mem{Base: r.cs, Disp: oqZP}, r.zp)
+	VPBROADCASTD(Mem{Base: r.cs, Disp: oqFLo}, r.lo)
+	VPBROADCASTD(Mem{Base: r.cs, Disp: oqFHi}, r.hi)
+	return r
+}
+
+// oqTileIn loads a tile's products m0..m4 at s (planes plane bytes
+// apart, s3 = s + 3·plane) with load and forms m0 and Aᵀ's pair sums
+// a = m1+m2, b = m1−m2, cc = m3+m4, dd = m3−m4; m5 is read later from s3.
+func oqTileIn(r oqArgs, s Register, vec func() VecVirtual, load func(Mem, VecVirtual)) (s3 Register, m0, a, b, cc, dd VecVirtual) {
+	s3 = GP64()
+	LEAQ(Mem{Base: s, Index: r.p3, Scale: 1}, s3)
+	m0 = vec()
+	m1, m2 := vec(), vec()
+	load(Mem{Base: s}, m0)
+	load(Mem{Base: s, Index: r.plane, Scale: 1}, m1)
+	load(Mem{Base: s, Index: r.plane, Scale: 2}, m2)
+	a, b, cc, dd = vec(), vec(), vec(), vec()
+	VPADDD(m2, m1, a)
+	VPSUBD(m2, m1, b)
+	load(Mem{Base: s3}, m1)
+	load(Mem{Base: s3, Index: r.plane, Scale: 1}, m2)
+	VPADDD(m2, m1, cc)
+	VPSUBD(m2, m1, dd)
+	return
+}
+
 // winoOutQFP32AVX2 emits the ymm kernel: for channel blocks of 8 below cv
 // and full tiles tx < tiles, the products m0..m5 at src + ξ·plane + tx·N
 // (int32 elements), y = Aᵀ·m divided exactly by the divisor, plus k,
@@ -45,31 +107,9 @@ func winoOutQFP32AVX2() {
 	TEXT(name, NOSPLIT, "func(dst *int8, src *int32, plane, tiles, N, cv int, prm, consts *int32)")
 	Pragma("noescape")
 	Doc(name + " is winoOutQGo for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 full tiles.")
-	dst := Load(Param("dst"), GP64())
-	src := Load(Param("src"), GP64())
-	plane := Load(Param("plane"), GP64())
-	N := Load(Param("N"), GP64())
-	cv := Load(Param("cv"), GP64())
-	prm := Load(Param("prm"), GP64())
-	cs := Load(Param("consts"), GP64())
-	sOff := GP64()
-	MOVQ(Mem{Base: cs, Disp: oqSOff}, sOff)
-	SHLQ(U8(2), plane) // bytes
-	SHRQ(U8(3), cv)
-	p3 := GP64()
-	LEAQ(Mem{Base: plane, Index: plane, Scale: 2}, p3)
-	nb := GP64() // bytes per source tile: 4·N
-	MOVQ(N, nb)
-	SHLQ(U8(2), nb)
-	n3 := GP64() // output pixel 3: 3·N bytes
-	LEAQ(Mem{Base: N, Index: N, Scale: 2}, n3)
-
-	shift, inv, zp, lo, hi := XMM(), YMM(), YMM(), YMM(), YMM()
-	VMOVQ(Mem{Base: cs, Disp: oqShift}, shift)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqInv}, inv)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqZP}, zp)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqFLo}, lo)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqFHi}, hi)
+	r := oqPrologue(3, func() VecVirtual { return YMM() })
+	dst, src, N, cv, prm, sOff, plane, nb, n3 := r.dst, r.src, r.N, r.cv, r.prm, r.sOff, r.plane, r.nb, r.n3
+	shift, inv, zp, lo, hi := r.shift, r.inv, r.zp, r.lo, r.hi
 	// perm gathers the packed bytes pixel by pixel (see store).
 	perm := YMM()
 	{
@@ -90,19 +130,7 @@ func winoOutQFP32AVX2() {
 	n := GP64()
 	Load(Param("tiles"), n)
 	Label("tile")
-	s3 := GP64()
-	LEAQ(Mem{Base: s, Index: p3, Scale: 1}, s3)
-	m0, m1, m2 := YMM(), YMM(), YMM()
-	VMOVDQU(Mem{Base: s}, m0)
-	VMOVDQU(Mem{Base: s, Index: plane, Scale: 1}, m1)
-	VMOVDQU(Mem{Base: s, Index: plane, Scale: 2}, m2)
-	a, b, cc, dd := YMM(), YMM(), YMM(), YMM()
-	VPADDD(m2, m1, a)
-	VPSUBD(m2, m1, b)
-	VMOVDQU(Mem{Base: s3}, m1)
-	VMOVDQU(Mem{Base: s3, Index: plane, Scale: 1}, m2)
-	VPADDD(m2, m1, cc)
-	VPSUBD(m2, m1, dd)
+	s3, m0, a, b, cc, dd := oqTileIn(r, s, func() VecVirtual { return YMM() }, func(m Mem, v VecVirtual) { VMOVDQU(m, v) })
 	// epilogue divides y exactly, adds k and requantizes it in place.
 	epilogue := func(y VecVirtual) {
 		VPSRAD(shift, y, y)
@@ -167,30 +195,9 @@ func winoOutQFP32AVX512() {
 	TEXT(name, NOSPLIT, "func(dst *int8, src *int32, plane, tiles, N, cv int, prm, consts *int32)")
 	Pragma("noescape")
 	Doc(name + " is winoOutQGo for channels 0..cv-1 (cv a positive multiple of 16) of tiles ≥ 1 full tiles.")
-	dst := Load(Param("dst"), GP64())
-	src := Load(Param("src"), GP64())
-	plane := Load(Param("plane"), GP64())
-	N := Load(Param("N"), GP64())
-	cv := Load(Param("cv"), GP64())
-	prm := Load(Param("prm"), GP64())
-	cs := Load(Param("consts"), GP64())
-	sOff := GP64()
-	MOVQ(Mem{Base: cs, Disp: oqSOff}, sOff)
-	SHLQ(U8(2), plane) // bytes
-	SHRQ(U8(4), cv)
-	p3 := GP64()
-	LEAQ(Mem{Base: plane, Index: plane, Scale: 2}, p3)
-	nb := GP64() // bytes per source tile and per output tile: 4·N
-	MOVQ(N, nb)
-	SHLQ(U8(2), nb)
-	n3 := GP64()
-	LEAQ(Mem{Base: N, Index: N, Scale: 2}, n3)
-	shift, inv, zp, lo, hi := XMM(), ZMM(), ZMM(), ZMM(), ZMM()
-	VMOVQ(Mem{Base: cs, Disp: oqShift}, shift)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqInv}, inv)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqZP}, zp)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqFLo}, lo)
-	VPBROADCASTD(Mem{Base: cs, Disp: oqFHi}, hi)
+	r := oqPrologue(4, func() VecVirtual { return ZMM() })
+	dst, src, N, cv, prm, sOff, plane, nb, n3 := r.dst, r.src, r.N, r.cv, r.prm, r.sOff, r.plane, r.nb, r.n3
+	shift, inv, zp, lo, hi := r.shift, r.inv, r.zp, r.lo, r.hi
 	Label("block")
 	k, scale := ZMM(), ZMM()
 	VMOVDQU32(Mem{Base: prm}, k)
@@ -201,19 +208,7 @@ func winoOutQFP32AVX512() {
 	n := GP64()
 	Load(Param("tiles"), n)
 	Label("tile")
-	s3 := GP64()
-	LEAQ(Mem{Base: s, Index: p3, Scale: 1}, s3)
-	m0, m1, m2 := ZMM(), ZMM(), ZMM()
-	VMOVDQU32(Mem{Base: s}, m0)
-	VMOVDQU32(Mem{Base: s, Index: plane, Scale: 1}, m1)
-	VMOVDQU32(Mem{Base: s, Index: plane, Scale: 2}, m2)
-	a, b, cc, dd := ZMM(), ZMM(), ZMM(), ZMM()
-	VPADDD(m2, m1, a)
-	VPSUBD(m2, m1, b)
-	VMOVDQU32(Mem{Base: s3}, m1)
-	VMOVDQU32(Mem{Base: s3, Index: plane, Scale: 1}, m2)
-	VPADDD(m2, m1, cc)
-	VPSUBD(m2, m1, dd)
+	s3, m0, a, b, cc, dd := oqTileIn(r, s, func() VecVirtual { return ZMM() }, func(m Mem, v VecVirtual) { VMOVDQU32(m, v) })
 	epilogue := func(y VecVirtual, d Mem) {
 		VPSRAD(shift, y, y)
 		VPMULLD(inv, y, y)
