@@ -88,6 +88,7 @@ func main() {
 	s8AVXVNNIAll()
 	s8AVX512WAll()
 	s8AVX2RowAll()
+	s8AVXVNNIWSegI16All()
 	Generate()
 }
 

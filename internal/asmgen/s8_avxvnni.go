@@ -30,10 +30,15 @@ import (
 // products of u8's unsigned byte quads with s8's signed ones, per dword,
 // wrapping. In Intel's order acc is ModRM.reg, u8 is VEX.vvvv and s8
 // ModRM.rm.
-func vpdpbusdVEX(s8, u8, acc VecPhysical) {
-	d, v, r := int(acc.PhysicalIndex()), int(u8.PhysicalIndex()), int(s8.PhysicalIndex())
+func vpdpbusdVEX(s8, u8, acc VecPhysical) { vnniVEX("VPDPBUSD", 0x50, s8, u8, acc) }
+
+// vnniVEX emits the AVX-VNNI instruction op (VEX.256.66.0F38.W0 opcode
+// /r, register operands only) with acc in ModRM.reg, src1 in VEX.vvvv
+// and src2 in ModRM.rm.
+func vnniVEX(op string, opcode byte, src2, src1, acc VecPhysical) {
+	d, v, r := int(acc.PhysicalIndex()), int(src1.PhysicalIndex()), int(src2.PhysicalIndex())
 	if d > 15 || v > 15 || r > 15 {
-		panic("vpdpbusdVEX: VEX reaches ymm0-15 only")
+		panic("vnniVEX: VEX reaches ymm0-15 only")
 	}
 	// Byte 1: inverted R (ModRM.reg bit 3), X (no index: 1), inverted B
 	// (ModRM.rm bit 3), map 0F38. Byte 2: W0, inverted vvvv, L = 1
@@ -41,8 +46,8 @@ func vpdpbusdVEX(s8, u8, acc VecPhysical) {
 	b1 := (^d>>3&1)<<7 | 1<<6 | (^r>>3&1)<<5 | 0x02
 	b2 := (^v&15)<<3 | 1<<2 | 0x01
 	modrm := 0xC0 | (d&7)<<3 | r&7
-	Comment(fmt.Sprintf("VPDPBUSD Y%d, Y%d, Y%d (VEX)", r, v, d))
-	Instruction(&ir.Instruction{Opcode: "LONG", Operands: []Op{U32(uint32(0xC4 | b1<<8 | b2<<16 | 0x50<<24))}})
+	Comment(fmt.Sprintf("%s Y%d, Y%d, Y%d (VEX)", op, r, v, d))
+	Instruction(&ir.Instruction{Opcode: "LONG", Operands: []Op{U32(uint32(0xC4 | b1<<8 | b2<<16 | int(opcode)<<24))}})
 	Instruction(&ir.Instruction{Opcode: "BYTE", Operands: []Op{U8(uint8(modrm))}})
 }
 

@@ -304,3 +304,48 @@ func BenchmarkConvS8Segmented(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPackedI16Wino2 times the products of a 2-D Winograd
+// F(4×4,3×3) layer — 36 MulSegmented calls of M = tiles, K = inC,
+// N = outC — on seed-cnn's 3×3 layer shapes, for every segmented int16
+// family this CPU has, the fused one (VPDPWSSD) too (thread CPU per
+// layer, GOP/s of the products).
+func BenchmarkPackedI16Wino2(b *testing.B) {
+	sets := []*s8Set{}
+	if f := i16FusedSet(); f != nil {
+		sets = append(sets, f)
+	}
+	for _, s := range s8Sets() {
+		if s.format == fmtI16Pair && segI16Kernel(s) != nil {
+			sets = append(sets, s)
+		}
+	}
+	for _, s := range [][3]int{{40, 16, 32}, {20, 32, 64}, {10, 64, 128}} {
+		hw, cin, cout := s[0], s[1], s[2]
+		t := (hw + 3) / 4
+		m := t * t
+		for _, set := range sets {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", hw, cin, cout, set.name), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				var ps [36]*PackedI16
+				a := make([]int16, 36*m*cin)
+				for i := range a {
+					a[i] = int16(r.IntN(2561) - 1280)
+				}
+				w := make([]int16, cout*cin)
+				for x := range ps {
+					for i := range w {
+						w[i] = int16(r.IntN(2001) - 1000)
+					}
+					ps[x] = packI16With(set, w, cout, cin, cin, cin)
+				}
+				c := make([]int32, 36*m*cout)
+				loopCPU(b, float64(2*36*m*cin*cout), func() {
+					for x := range ps {
+						ps[x].MulSegmented(m, a[x*m*cin:], cin, cin, c[x*m*cout:], cout)
+					}
+				})
+			})
+		}
+	}
+}

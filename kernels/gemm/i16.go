@@ -35,10 +35,14 @@ type PackedI16 struct {
 	zeros     []int32 // init: the products start at zero
 }
 
-// i16Set is the int16-pair kernel family MulSegmented runs on: the first
-// one this CPU can run that has a segmented int16 kernel, else the
-// portable one (plain Go).
+// i16Set is the int16-pair kernel family MulSegmented runs on: the fused
+// one (i16FusedSet) when the CPU has it, else the first int8 family this
+// CPU can run that has a segmented int16 kernel, else the portable one
+// (plain Go).
 var i16Set = func() *s8Set {
+	if f := i16FusedSet(); f != nil {
+		return f
+	}
 	for _, s := range s8Sets() {
 		if s.format == fmtI16Pair && segI16Kernel(s) != nil {
 			return s
@@ -65,6 +69,13 @@ func segI16Kernel(s *s8Set) *s8Kernel {
 func I16Native() bool {
 	return defaultS8.format == fmtI16Pair && defaultS8 == i16Set && segI16Kernel(i16Set) != nil
 }
+
+// I16Fused reports whether MulSegmented runs the fused int16 kernels
+// (VPDPWSSD on AVX-VNNI CPUs without AVX-512): the same exact sums as
+// VPMADDWD + VPADDD in half the vector instructions. I16Native stays
+// false there (the int8 kernels are the u8-quad ones), so where
+// Winograd pays on such a CPU is the caller's measured choice.
+func I16Fused() bool { return i16Set == i16FusedSet() && i16Set != nil }
 
 // PackI16Segmented packs b (n rows of k int16, row stride ldb; k a
 // multiple of seg) for MulSegmented.

@@ -8,10 +8,13 @@ import (
 )
 
 // i16Sets returns the int16-pair families with a segmented int16
-// kernel, plus the portable one (plain-Go loop), so the reference runs
-// on every platform and under noasm.
+// kernel (the fused one too), plus the portable one (plain-Go loop), so
+// the reference runs on every platform and under noasm.
 func i16Sets() []*s8Set {
 	out := []*s8Set{goS8Set}
+	if f := i16FusedSet(); f != nil {
+		out = append(out, f)
+	}
 	for _, s := range s8Sets() {
 		if s.format == fmtI16Pair && segI16Kernel(s) != nil {
 			out = append(out, s)
@@ -39,8 +42,8 @@ func TestPackedI16MulSegmented(t *testing.T) {
 			k := nseg * seg
 			lo, hi := -1280, 1280
 			wlo, whi := -3048, 3048
-			if trial%5 == 4 { // wrap-around: products near ±2^30
-				lo, hi, wlo, whi = -32767, 32767, -32767, 32767
+			if trial%5 == 4 { // wrap-around: full range, products up to 2^30
+				lo, hi, wlo, whi = -32768, 32767, -32768, 32767
 			}
 			alen := (m-1)*lda + (nseg-1)*segStride + seg
 			a := make([]int16, alen)
@@ -57,6 +60,17 @@ func TestPackedI16MulSegmented(t *testing.T) {
 				}
 				for i := range b {
 					b[i] = int16(wlo)
+				}
+			}
+			if trial%11 == 10 {
+				// −32768 pairs: a pair's sum is 2^31, which wraps the same
+				// in the reference, in VPMADDWD + VPADDD and in VPDPWSSD
+				// (not VPDPWSSDS, which would saturate).
+				for i := range a {
+					a[i] = -32768
+				}
+				for i := range b {
+					b[i] = -32768
 				}
 			}
 			want := make([]int32, m*ldc)
@@ -81,6 +95,19 @@ func TestPackedI16MulSegmented(t *testing.T) {
 				t.Fatalf("%s trial %d (m=%d n=%d seg=%d nseg=%d lda=%d segStride=%d ldc=%d): %s", set.name, trial, m, n, seg, nseg, lda, segStride, ldc, firstDiff(got, want))
 			}
 		}
+	}
+}
+
+// TestI16Fused checks the family choice: the fused kernels whenever this
+// CPU has them, never counted as the CPU's own int8 family (I16Native).
+func TestI16Fused(t *testing.T) {
+	f := i16FusedSet()
+	t.Logf("MulSegmented family %s, fused %v", i16Set.name, I16Fused())
+	if got, want := I16Fused(), f != nil; got != want {
+		t.Fatalf("I16Fused() = %v with fused family %v", got, f != nil)
+	}
+	if I16Fused() && (i16Set != f || I16Native()) {
+		t.Fatalf("i16Set %s, I16Native %v: want %s, false", i16Set.name, I16Native(), f.name)
 	}
 }
 
@@ -171,8 +198,9 @@ func TestPackedI16MulSegmentedRows(t *testing.T) {
 }
 
 // TestSegI16Kernels runs each int16 segmented kernel (every row count,
-// several slivers and row tiles per call) against the naive sums, with a
-// guard around C that must stay untouched.
+// several slivers and row tiles per call) against the naive sums, on
+// full-range operands and once all −32768, with a guard around C that
+// must stay untouched.
 func TestSegI16Kernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, set := range i16Sets() {
@@ -200,6 +228,16 @@ func TestSegI16Kernels(t *testing.T) {
 					b := make([]int16, n*k)
 					for i := range b {
 						b[i] = int16(r.IntN(65535) - 32767)
+					}
+					if trial == 5 {
+						// All −32768: every pair sums to 2^31 (wraps
+						// alike in every family, see above).
+						for i := range a {
+							a[i] = -32768
+						}
+						for i := range b {
+							b[i] = -32768
+						}
 					}
 					const guard = 8
 					want := make([]int32, m*ldc+2*guard)

@@ -53119,3 +53119,1656 @@ sum:
 	VMOVDQU32 Z3, 192(AX)
 	VZEROUPPER
 	RET
+
+// func s8AVXVNNIWSI16x6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWSI16x6x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+	VMOVDQA Y0, Y10
+	VMOVDQA Y1, Y11
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 8(BX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 8(BX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(BX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(DX), Y12
+	VMOVDQU      224(DX), Y13
+	VPBROADCASTD 12(AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 12(AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 12(AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(BX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 12(BX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 12(BX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xdd
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000100, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	ADDQ    adj+32(FP), BX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y10, (AX)
+	VMOVDQU Y11, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x18, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIWSI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWSI16x5x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+	VMOVDQA Y0, Y8
+	VMOVDQA Y1, Y9
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y10
+	VMOVDQU      32(DX), Y11
+	VPBROADCASTD (AX), Y12
+
+	// VPDPWSSD Y10, Y12, Y0 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y1 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xcb
+	VPBROADCASTD (AX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y2 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xd2
+
+	// VPDPWSSD Y11, Y12, Y3 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xdb
+	VPBROADCASTD (AX)(CX*2), Y12
+
+	// VPDPWSSD Y10, Y12, Y4 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xe2
+
+	// VPDPWSSD Y11, Y12, Y5 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xeb
+	VPBROADCASTD (BX), Y12
+
+	// VPDPWSSD Y10, Y12, Y6 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xf2
+
+	// VPDPWSSD Y11, Y12, Y7 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xfb
+	VPBROADCASTD (BX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y8 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y9 (VEX)
+	LONG         $0x521d42c4
+	BYTE         $0xcb
+	VMOVDQU      64(DX), Y10
+	VMOVDQU      96(DX), Y11
+	VPBROADCASTD 4(AX), Y12
+
+	// VPDPWSSD Y10, Y12, Y0 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y1 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xcb
+	VPBROADCASTD 4(AX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y2 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xd2
+
+	// VPDPWSSD Y11, Y12, Y3 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xdb
+	VPBROADCASTD 4(AX)(CX*2), Y12
+
+	// VPDPWSSD Y10, Y12, Y4 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xe2
+
+	// VPDPWSSD Y11, Y12, Y5 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xeb
+	VPBROADCASTD 4(BX), Y12
+
+	// VPDPWSSD Y10, Y12, Y6 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xf2
+
+	// VPDPWSSD Y11, Y12, Y7 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xfb
+	VPBROADCASTD 4(BX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y8 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y9 (VEX)
+	LONG         $0x521d42c4
+	BYTE         $0xcb
+	VMOVDQU      128(DX), Y10
+	VMOVDQU      160(DX), Y11
+	VPBROADCASTD 8(AX), Y12
+
+	// VPDPWSSD Y10, Y12, Y0 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y1 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xcb
+	VPBROADCASTD 8(AX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y2 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xd2
+
+	// VPDPWSSD Y11, Y12, Y3 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xdb
+	VPBROADCASTD 8(AX)(CX*2), Y12
+
+	// VPDPWSSD Y10, Y12, Y4 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xe2
+
+	// VPDPWSSD Y11, Y12, Y5 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xeb
+	VPBROADCASTD 8(BX), Y12
+
+	// VPDPWSSD Y10, Y12, Y6 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xf2
+
+	// VPDPWSSD Y11, Y12, Y7 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xfb
+	VPBROADCASTD 8(BX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y8 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y9 (VEX)
+	LONG         $0x521d42c4
+	BYTE         $0xcb
+	VMOVDQU      192(DX), Y10
+	VMOVDQU      224(DX), Y11
+	VPBROADCASTD 12(AX), Y12
+
+	// VPDPWSSD Y10, Y12, Y0 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y1 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xcb
+	VPBROADCASTD 12(AX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y2 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xd2
+
+	// VPDPWSSD Y11, Y12, Y3 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xdb
+	VPBROADCASTD 12(AX)(CX*2), Y12
+
+	// VPDPWSSD Y10, Y12, Y4 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xe2
+
+	// VPDPWSSD Y11, Y12, Y5 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xeb
+	VPBROADCASTD 12(BX), Y12
+
+	// VPDPWSSD Y10, Y12, Y6 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xf2
+
+	// VPDPWSSD Y11, Y12, Y7 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xfb
+	VPBROADCASTD 12(BX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y8 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y9 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xcb
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000100, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y10
+	VMOVDQU      32(DX), Y11
+	VPBROADCASTD (AX), Y12
+
+	// VPDPWSSD Y10, Y12, Y0 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y1 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xcb
+	VPBROADCASTD (AX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y2 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xd2
+
+	// VPDPWSSD Y11, Y12, Y3 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xdb
+	VPBROADCASTD (AX)(CX*2), Y12
+
+	// VPDPWSSD Y10, Y12, Y4 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xe2
+
+	// VPDPWSSD Y11, Y12, Y5 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xeb
+	VPBROADCASTD (BX), Y12
+
+	// VPDPWSSD Y10, Y12, Y6 (VEX)
+	LONG $0x521dc2c4
+	BYTE $0xf2
+
+	// VPDPWSSD Y11, Y12, Y7 (VEX)
+	LONG         $0x521dc2c4
+	BYTE         $0xfb
+	VPBROADCASTD (BX)(CX*1), Y12
+
+	// VPDPWSSD Y10, Y12, Y8 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y11, Y12, Y9 (VEX)
+	LONG $0x521d42c4
+	BYTE $0xcb
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	ADDQ    adj+32(FP), BX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y8, (AX)
+	VMOVDQU Y9, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x05, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x14, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIWSI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWSI16x4x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	LEAQ    (AX)(CX*2), BX
+	ADDQ    CX, BX
+	MOVQ    init+64(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VMOVDQA Y0, Y6
+	VMOVDQA Y1, Y7
+
+segment:
+	MOVQ  kpSeg+8(FP), SI
+	TESTQ SI, SI
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y8
+	VMOVDQU      32(DX), Y9
+	VPBROADCASTD (AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD (AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VPBROADCASTD (AX)(CX*2), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xf9
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      96(DX), Y9
+	VPBROADCASTD 4(AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD 4(AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VPBROADCASTD 4(AX)(CX*2), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD 4(BX), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xf9
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      160(DX), Y9
+	VPBROADCASTD 8(AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD 8(AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VPBROADCASTD 8(AX)(CX*2), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD 8(BX), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xf9
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      224(DX), Y9
+	VPBROADCASTD 12(AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD 12(AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VPBROADCASTD 12(AX)(CX*2), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD 12(BX), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf9
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, BX
+	ADDQ $0x00000100, DX
+	DECQ SI
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), SI
+
+single:
+	TESTQ        SI, SI
+	JE           next
+	VMOVDQU      (DX), Y8
+	VMOVDQU      32(DX), Y9
+	VPBROADCASTD (AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD (AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VPBROADCASTD (AX)(CX*2), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD (BX), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf9
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, BX
+	ADDQ $0x00000040, DX
+	DECQ SI
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	ADDQ    adj+32(FP), BX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y6, (AX)
+	VMOVDQU Y7, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x10, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIWSI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWSI16x3x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	MOVQ    init+64(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y6
+	VMOVDQU      32(DX), Y7
+	VPBROADCASTD (AX), Y8
+
+	// VPDPWSSD Y6, Y8, Y0 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xc6
+
+	// VPDPWSSD Y7, Y8, Y1 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xcf
+	VPBROADCASTD (AX)(CX*1), Y8
+
+	// VPDPWSSD Y6, Y8, Y2 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xd6
+
+	// VPDPWSSD Y7, Y8, Y3 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xdf
+	VPBROADCASTD (AX)(CX*2), Y8
+
+	// VPDPWSSD Y6, Y8, Y4 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xe6
+
+	// VPDPWSSD Y7, Y8, Y5 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xef
+	VMOVDQU      64(DX), Y6
+	VMOVDQU      96(DX), Y7
+	VPBROADCASTD 4(AX), Y8
+
+	// VPDPWSSD Y6, Y8, Y0 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xc6
+
+	// VPDPWSSD Y7, Y8, Y1 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xcf
+	VPBROADCASTD 4(AX)(CX*1), Y8
+
+	// VPDPWSSD Y6, Y8, Y2 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xd6
+
+	// VPDPWSSD Y7, Y8, Y3 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xdf
+	VPBROADCASTD 4(AX)(CX*2), Y8
+
+	// VPDPWSSD Y6, Y8, Y4 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xe6
+
+	// VPDPWSSD Y7, Y8, Y5 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xef
+	VMOVDQU      128(DX), Y6
+	VMOVDQU      160(DX), Y7
+	VPBROADCASTD 8(AX), Y8
+
+	// VPDPWSSD Y6, Y8, Y0 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xc6
+
+	// VPDPWSSD Y7, Y8, Y1 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xcf
+	VPBROADCASTD 8(AX)(CX*1), Y8
+
+	// VPDPWSSD Y6, Y8, Y2 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xd6
+
+	// VPDPWSSD Y7, Y8, Y3 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xdf
+	VPBROADCASTD 8(AX)(CX*2), Y8
+
+	// VPDPWSSD Y6, Y8, Y4 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xe6
+
+	// VPDPWSSD Y7, Y8, Y5 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xef
+	VMOVDQU      192(DX), Y6
+	VMOVDQU      224(DX), Y7
+	VPBROADCASTD 12(AX), Y8
+
+	// VPDPWSSD Y6, Y8, Y0 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xc6
+
+	// VPDPWSSD Y7, Y8, Y1 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xcf
+	VPBROADCASTD 12(AX)(CX*1), Y8
+
+	// VPDPWSSD Y6, Y8, Y2 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xd6
+
+	// VPDPWSSD Y7, Y8, Y3 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xdf
+	VPBROADCASTD 12(AX)(CX*2), Y8
+
+	// VPDPWSSD Y6, Y8, Y4 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xe6
+
+	// VPDPWSSD Y7, Y8, Y5 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xef
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000100, DX
+	DECQ BX
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU      (DX), Y6
+	VMOVDQU      32(DX), Y7
+	VPBROADCASTD (AX), Y8
+
+	// VPDPWSSD Y6, Y8, Y0 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xc6
+
+	// VPDPWSSD Y7, Y8, Y1 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xcf
+	VPBROADCASTD (AX)(CX*1), Y8
+
+	// VPDPWSSD Y6, Y8, Y2 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xd6
+
+	// VPDPWSSD Y7, Y8, Y3 (VEX)
+	LONG         $0x523de2c4
+	BYTE         $0xdf
+	VPBROADCASTD (AX)(CX*2), Y8
+
+	// VPDPWSSD Y6, Y8, Y4 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xe6
+
+	// VPDPWSSD Y7, Y8, Y5 (VEX)
+	LONG $0x523de2c4
+	BYTE $0xef
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000040, DX
+	DECQ BX
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIWSI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWSI16x2x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	MOVQ    init+64(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y4
+	VMOVDQU      32(DX), Y5
+	VPBROADCASTD (AX), Y6
+
+	// VPDPWSSD Y4, Y6, Y0 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y5, Y6, Y1 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y6
+
+	// VPDPWSSD Y4, Y6, Y2 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y5, Y6, Y3 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xdd
+	VMOVDQU      64(DX), Y4
+	VMOVDQU      96(DX), Y5
+	VPBROADCASTD 4(AX), Y6
+
+	// VPDPWSSD Y4, Y6, Y0 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y5, Y6, Y1 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y6
+
+	// VPDPWSSD Y4, Y6, Y2 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y5, Y6, Y3 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y4
+	VMOVDQU      160(DX), Y5
+	VPBROADCASTD 8(AX), Y6
+
+	// VPDPWSSD Y4, Y6, Y0 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y5, Y6, Y1 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y6
+
+	// VPDPWSSD Y4, Y6, Y2 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y5, Y6, Y3 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xdd
+	VMOVDQU      192(DX), Y4
+	VMOVDQU      224(DX), Y5
+	VPBROADCASTD 12(AX), Y6
+
+	// VPDPWSSD Y4, Y6, Y0 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y5, Y6, Y1 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xcd
+	VPBROADCASTD 12(AX)(CX*1), Y6
+
+	// VPDPWSSD Y4, Y6, Y2 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y5, Y6, Y3 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xdd
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000100, DX
+	DECQ BX
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU      (DX), Y4
+	VMOVDQU      32(DX), Y5
+	VPBROADCASTD (AX), Y6
+
+	// VPDPWSSD Y4, Y6, Y0 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y5, Y6, Y1 (VEX)
+	LONG         $0x524de2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y6
+
+	// VPDPWSSD Y4, Y6, Y2 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y5, Y6, Y3 (VEX)
+	LONG $0x524de2c4
+	BYTE $0xdd
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000040, DX
+	DECQ BX
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIWSI16x1x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWSI16x1x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), CX
+	MOVQ    init+64(FP), DX
+	VMOVDQU (DX), Y0
+	VMOVDQU 32(DX), Y1
+
+segment:
+	MOVQ  kpSeg+8(FP), DX
+	TESTQ DX, DX
+	JE    rest
+
+loop:
+	VMOVDQU      (CX), Y2
+	VMOVDQU      32(CX), Y3
+	VPBROADCASTD (AX), Y4
+
+	// VPDPWSSD Y2, Y4, Y0 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y3, Y4, Y1 (VEX)
+	LONG         $0x525de2c4
+	BYTE         $0xcb
+	VMOVDQU      64(CX), Y2
+	VMOVDQU      96(CX), Y3
+	VPBROADCASTD 4(AX), Y4
+
+	// VPDPWSSD Y2, Y4, Y0 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y3, Y4, Y1 (VEX)
+	LONG         $0x525de2c4
+	BYTE         $0xcb
+	VMOVDQU      128(CX), Y2
+	VMOVDQU      160(CX), Y3
+	VPBROADCASTD 8(AX), Y4
+
+	// VPDPWSSD Y2, Y4, Y0 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y3, Y4, Y1 (VEX)
+	LONG         $0x525de2c4
+	BYTE         $0xcb
+	VMOVDQU      192(CX), Y2
+	VMOVDQU      224(CX), Y3
+	VPBROADCASTD 12(AX), Y4
+
+	// VPDPWSSD Y2, Y4, Y0 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y3, Y4, Y1 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xcb
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000100, CX
+	DECQ DX
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), DX
+
+single:
+	TESTQ        DX, DX
+	JE           next
+	VMOVDQU      (CX), Y2
+	VMOVDQU      32(CX), Y3
+	VPBROADCASTD (AX), Y4
+
+	// VPDPWSSD Y2, Y4, Y0 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xc2
+
+	// VPDPWSSD Y3, Y4, Y1 (VEX)
+	LONG $0x525de2c4
+	BYTE $0xcb
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000040, CX
+	DECQ DX
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    CX, b+40(FP)
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x01, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x04, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
