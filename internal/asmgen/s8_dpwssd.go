@@ -20,9 +20,11 @@ import (
 func dpwssdVEX(b, a, acc, _ VecPhysical) { vnniVEX("VPDPWSSD", 0x52, b, a, acc) }
 
 // s8AVXVNNIWSegI16All emits the fused segmented int16 kernels of the
-// ymm 6×16 tile and its 5..1-row forms (s8AVXVNNIWSI16x{mr}x16).
+// ymm 6×16 tile and its 5- and 4-row forms (s8AVXVNNIWSI16x{mr}x16).
+// Shorter row tiles have too few accumulators to cover VPDPWSSD's
+// latency and run on the AVX2 kernels (gemm's avxvnniWS8Set).
 func s8AVXVNNIWSegI16All() {
-	for mr := 6; mr >= 1; mr-- {
+	for mr := 6; mr >= 4; mr-- {
 		s8SegI16(ymmTile(mr, 2), "s8AVXVNNIW", "AVX-VNNI", dpwssdVEX)
 	}
 }

@@ -349,3 +349,36 @@ func BenchmarkPackedI16Wino2(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSegI16Heights runs each segmented int16 kernel of every row
+// count alone on one row tile of K = 64 (one segment) and 8 slivers
+// (N = 128): seed-cnn's 10×10×64→128 Winograd products, whose 9 rows
+// split into two row tiles (thread CPU, GOP/s).
+func BenchmarkSegI16Heights(b *testing.B) {
+	sets := []*s8Set{}
+	if f := i16FusedSet(); f != nil {
+		sets = append(sets, f)
+	}
+	for _, s := range s8Sets() {
+		if s.format == fmtI16Pair && segI16Kernel(s) != nil {
+			sets = append(sets, s)
+		}
+	}
+	const k, n = 64, 128
+	for _, set := range sets {
+		kern := segI16Kernel(set)
+		for h := 1; h <= kern.mr; h++ {
+			b.Run(fmt.Sprintf("%s/h%d", set.name, h), func(b *testing.B) {
+				a, w := make([]int16, h*k), make([]int16, n*k)
+				for i := range a {
+					a[i] = int16(i%2001 - 1000)
+				}
+				p := packI16Kern(set, kern, w, n, k, k, k)
+				c := make([]int32, h*n)
+				loopCPU(b, float64(2*h*n*k), func() {
+					kern.segI16[h-1](1, k/2, &a[0], 2*k, 0, &p.i16[0], &c[0], n, &p.zeros[0], n/kern.nr, 1)
+				})
+			})
+		}
+	}
+}

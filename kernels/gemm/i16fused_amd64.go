@@ -8,10 +8,16 @@ package gemm
 // doing VPMADDWD + VPADDD's work in one instruction with the same
 // wrapping int32 sums. Its int8 kernels are the u8-quad ones
 // (avxvnniS8Set), so this family holds a segmented int16 kernel alone
-// and is not in s8Sets; the packing is the int16-pair one of its nr.
+// and is not in s8Sets; the packing is the int16-pair one of its nr
+// (avx2S8Set's). Row tiles of 1..3 rows run on the AVX2 kernels: with 2
+// to 6 accumulators the loop waits on VPDPWSSD's latency, where
+// VPMADDWD + VPADDD chains only through the 1-cycle add
+// (BenchmarkSegI16Heights, K = 64, N = 128, AVX-VNNI GODEBUG, Zen 5, 3
+// runs, GOP/s fused/AVX2: 1 row 119/120, 2 rows 152/173, 3 rows
+// 170/181, 4 rows 196/181, 5 rows 200/184, 6 rows 209/186).
 var avxvnniWS8Set = &s8Set{name: "avxvnniw", format: fmtI16Pair, kernels: []s8Kernel{
 	{name: "avxvnniwx6x16", mr: 6, nr: 16, weight: 1,
-		segI16: &[6]s8SegI16Fn{s8AVXVNNIWSI16x1x16, s8AVXVNNIWSI16x2x16, s8AVXVNNIWSI16x3x16, s8AVXVNNIWSI16x4x16, s8AVXVNNIWSI16x5x16, s8AVXVNNIWSI16x6x16}},
+		segI16: &[6]s8SegI16Fn{s8AVX2SI16x1x16, s8AVX2SI16x2x16, s8AVX2SI16x3x16, s8AVXVNNIWSI16x4x16, s8AVXVNNIWSI16x5x16, s8AVXVNNIWSI16x6x16}},
 }}
 
 // i16FusedSet is the fused int16-pair family MulSegmented takes before

@@ -1043,18 +1043,3 @@ func s8AVXVNNIWSI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int
 //
 //go:noescape
 func s8AVXVNNIWSI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
-
-// s8AVXVNNIWSI16x3x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 3 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 3×16 tiles at c (row stride ldc elements; AVX-VNNI); nsl, tiles ≥ 1.
-//
-//go:noescape
-func s8AVXVNNIWSI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
-
-// s8AVXVNNIWSI16x2x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 2 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 2×16 tiles at c (row stride ldc elements; AVX-VNNI); nsl, tiles ≥ 1.
-//
-//go:noescape
-func s8AVXVNNIWSI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
-
-// s8AVXVNNIWSI16x1x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 1 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 1×16 tiles at c (row stride ldc elements; AVX-VNNI); nsl, tiles ≥ 1.
-//
-//go:noescape
-func s8AVXVNNIWSI16x1x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
