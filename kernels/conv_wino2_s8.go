@@ -229,6 +229,25 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 // 10×10×64→128 32.1 → 28.5, 16×16×32→32 10.7 → 7.4, 8×8×64→64 8.5 →
 // 7.2, 40×40×16→32 39.8 → 38.8 (medians of 7 runs, load ~10), 20×20
 // 30.9 → 28.1, 32×32×16→16 17.8 → 17.6 (5 runs).
+//
+// On AVX-VNNI CPUs without AVX-512 (gemm.I16Fused: the products on the
+// fused VPDPWSSD kernels) the 2-D form, never the 1-D one, beats the
+// direct VPDPBUSD conv from 32 input channels on (wino2S8FusedWorthwhile).
 func wino2S8Worthwhile(g *convGeom, rq *requant) bool {
+	if gemm.I16Fused() {
+		return wino2S8FusedWorthwhile(g, rq)
+	}
 	return winoS8Worthwhile(g, rq)
+}
+
+// wino2S8FusedWorthwhile is wino2S8Worthwhile on the fused int16 family:
+// winoS8Shape's layers with at least 32 input channels. Thread CPU per
+// image, direct → 2-D, BenchmarkConvInt8Winograd, AVX-VNNI GODEBUG
+// (Zen 5), medians of 3 alternating runs: 20×20×32→64 41.4 → 30.6 µs
+// (batch 8: 40.1 → 28.6), 10×10×64→128 43.0 → 35.6 (batch 8: 43.4 →
+// 37.0), 16×16×32→32 13.7 → 10.0, 8×8×64→64 14.0 → 8.8; with 16 input
+// channels it is a wash: 40×40×16→32 40.7 → 38.5, 32×32×16→16 13.4 →
+// 13.9.
+func wino2S8FusedWorthwhile(g *convGeom, rq *requant) bool {
+	return g.inC >= 32 && winoS8Shape(g, rq)
 }

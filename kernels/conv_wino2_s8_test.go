@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/gemm"
 )
 
 // TestConv2DWinograd2DInt8 checks the integer 2-D Winograd conv bit for
@@ -108,8 +109,10 @@ func TestConv2DWinograd2DInt8Extremes(t *testing.T) {
 
 // TestConv2DWinograd2DInt8Auto checks pathAuto's choice on seed-cnn's
 // 3×3 layers: on the int16-pair families all three (40×40, 20×20 and
-// the 10×10 one's 9 tiles at batch 1) take the 2-D form; elsewhere
-// neither. Results stay bit-identical either way.
+// the 10×10 one's 9 tiles at batch 1) take the 2-D form, on the fused
+// int16 family (AVX-VNNI without AVX-512) the two with 32 or more input
+// channels; elsewhere neither. The 1-D form only on the int16-pair
+// families. Results stay bit-identical either way.
 func TestConv2DWinograd2DInt8Auto(t *testing.T) {
 	r := rand.New(rand.NewPCG(185, 186))
 	for iter, c := range []convCase{
@@ -121,7 +124,7 @@ func TestConv2DWinograd2DInt8Auto(t *testing.T) {
 		q.ws = randI8(r, len(q.ws), 101)
 		k := q.checkPath(t, pathAuto)
 		fam := winoS8Family()
-		two := fam
+		two := fam || gemm.I16Fused() && c.inC >= 32
 		if (k.wino2 != nil) != two {
 			t.Errorf("%+v: 2-D Winograd used %v, want %v (int16-pair family %v)", c, k.wino2 != nil, two, fam)
 		}

@@ -87,7 +87,14 @@ func winoS8Applies(g *convGeom) bool { return winoApplies(g) }
 // little (6·⌈outW/4⌉ products per row and 3 input rows where the direct
 // conv does 9·outW/3: at most 70% of the direct multiplies).
 func winoS8Worthwhile(g *convGeom, rq *requant) bool {
-	if !winoS8Family() || rq.fast == nil || g.inC < 16 || g.outC < 16 {
+	return winoS8Family() && winoS8Shape(g, rq)
+}
+
+// winoS8Shape is winoS8Worthwhile's test of the layer alone: the vector
+// requantization, at least 16 channels each way, little waste in the
+// padded last tile.
+func winoS8Shape(g *convGeom, rq *requant) bool {
+	if rq.fast == nil || g.inC < 16 || g.outC < 16 {
 		return false
 	}
 	tiles := (g.outW + 3) / 4
