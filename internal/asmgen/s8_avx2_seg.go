@@ -56,7 +56,7 @@ func s8AVX2SegmentedFused(mr int, rnd s8AVX2Rounding, clamp, ptr bool) {
 	t := ymmTile(mr, 2)
 	s8I16SegmentedFused(t, "s8AVX2", "", rnd, clamp, ptr, func(clamp bool) {
 		// The B, broadcast and product registers are the temporaries.
-		s8AVX2StoreRows(t, rnd, clamp, t.next(0))
+		s8AVX2RequantRows(t, rnd, clamp, t.next(0))
 	})
 }
 
@@ -97,20 +97,13 @@ func widenS8AVX2() {
 	RET()
 }
 
-// s8AVX2StoreRows is the epilogue of the fused AVX2-register int8
+// s8AVX2RequantRows is the epilogue of the fused AVX2-register int8
 // kernels (this file's and s8_avxvnni.go's): each of the tile's rows,
 // two ymm accumulators of 8 int32, requantized in the arithmetic rnd
 // (parameters at the params argument in Requant.wideP's layout, vector
 // constants at consts), optionally clamped, saturated to 16 int8 and
-// stored at c + rows[i]/4, or nowhere when rows[i] < 0; then the kernel
-// ends. The B registers and tmp are the temporaries.
-func s8AVX2StoreRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) {
-	s8AVX2RequantRows(t, rnd, clamp, tmp)
-	VZEROUPPER()
-	RET()
-}
-
-// s8AVX2RequantRows is s8AVX2StoreRows without the kernel's end.
+// stored at c + rows[i]/4, or nowhere when rows[i] < 0. The B registers
+// and tmp are the temporaries.
 func s8AVX2RequantRows(t tile, rnd s8AVX2Rounding, clamp bool, tmp VecPhysical) {
 	const nv = 2
 	mr := t.mr
@@ -175,39 +168,41 @@ func s8AVX2RequantVec(x VecPhysical, g int, rnd s8AVX2Rounding, clamp bool, prm,
 }
 
 // segRowsPrologue declares a segmented fused kernel's frame (A rows at
-// stride lda, or at a + arows[i] when ptr) with doc, and returns how to
-// address row i's A at disp bytes on (rowAt), move every row on by bytes
-// (step), end a segment and loop (nextSegment), and the panel pointer b.
-// The AVX2 and AVX-512BW int16-pair families share it.
-func segRowsPrologue(name, doc string, mr int, ptr bool) (rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register) {
-	if ptr {
-		TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
-		Pragma("noescape")
-		Doc(doc)
-		a := Load(Param("a"), GP64())
-		tab := Load(Param("arows"), GP64())
-		bases := make([]Register, mr)
-		for i := range bases {
-			bases[i] = GP64()
-			MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
-			ADDQ(a, bases[i])
-		}
-		koff := GP64()
-		XORQ(koff, koff)
-		b = Load(Param("b"), GP64())
-		rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
-		step = func(bytes int) { ADDQ(U32(bytes), koff) }
-		nextSegment = func() {
-			ADDQ(NewParamAddr("adj", 32), koff)
-			DECQ(NewParamAddr("nseg", 0))
-			JG(LabelRef("segment"))
-		}
-		return rowAt, step, nextSegment, b
-	}
+// stride lda) with doc, and returns how to address row i's A at disp
+// bytes on (rowAt), move every row on by bytes (step), end a segment and
+// loop (nextSegment), and the panel pointer b. The AVX2 and AVX-512BW
+// int16-pair families share it.
+func segRowsPrologue(name, doc string, mr int) (rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register) {
 	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)")
 	Pragma("noescape")
 	Doc(doc)
 	var rows *rowAddrs
 	rows, b = loadARows(mr, false)
 	return rows.row, rows.step, func() { rows.nextSegment(32) }, b
+}
+
+// tableRows loads the a, arows and b arguments of a "P" kernel and
+// returns segRowsPrologue's row addressing for row i of A at a +
+// arows[i] bytes: each row keeps its own base register and one index
+// register walks k and the segments for all of them.
+func tableRows(mr int) (rowAt func(i, disp int) Mem, step func(bytes int), nextSegment func(), b Register) {
+	a := Load(Param("a"), GP64())
+	tab := Load(Param("arows"), GP64())
+	bases := make([]Register, mr)
+	for i := range bases {
+		bases[i] = GP64()
+		MOVQ(Mem{Base: tab, Disp: 8 * i}, bases[i])
+		ADDQ(a, bases[i])
+	}
+	koff := GP64()
+	XORQ(koff, koff)
+	b = Load(Param("b"), GP64())
+	rowAt = func(i, disp int) Mem { return Mem{Base: bases[i], Index: koff, Scale: 1, Disp: disp} }
+	step = func(bytes int) { ADDQ(U32(bytes), koff) }
+	nextSegment = func() {
+		ADDQ(mustParam("adj"), koff)
+		DECQ(mustParam("nseg"))
+		JG(LabelRef("segment"))
+	}
+	return rowAt, step, nextSegment, b
 }

@@ -45,14 +45,14 @@ func s8AVX512WDirect(nv int) { s8I16Direct(s8WTile(nv), "s8AVX512W", "AVX-512BW"
 func s8AVX512WSegmentedFused(nv int, rnd s8AVX2Rounding, clamp, ptr bool) {
 	t := s8WTile(nv)
 	s8I16SegmentedFused(t, "s8AVX512W", "AVX-512BW", rnd, clamp, ptr, func(clamp bool) {
-		s8AVX512WStoreRows(t, rnd, clamp)
+		s8AVX512WRequantRows(t, rnd, clamp)
 	})
 }
 
-// s8AVX512WStoreRows is the zmm fused kernels' epilogue: each mapped
+// s8AVX512WRequantRows is the zmm fused kernels' epilogue: each mapped
 // row's accumulators requantized in the arithmetic rnd, optionally
-// clamped, stored as 16·nv int8 at c + rows[i]/4; then the kernel ends.
-func s8AVX512WStoreRows(t tile, rnd s8AVX2Rounding, clamp bool) {
+// clamped, stored as 16·nv int8 at c + rows[i]/4.
+func s8AVX512WRequantRows(t tile, rnd s8AVX2Rounding, clamp bool) {
 	mr, nv := t.mr, t.nv
 	av, prod := t.next(0), t.next(1)
 	// The broadcast and product registers (and a B register for double
@@ -91,8 +91,6 @@ func s8AVX512WStoreRows(t tile, rnd s8AVX2Rounding, clamp bool) {
 			VPMOVSDB(x, Mem{Base: c, Index: off, Scale: 1, Disp: 16 * v})
 		}
 	})
-	VZEROUPPER()
-	RET()
 }
 
 // s8AVX512WSegI16 is s8AVX2SegI16All in zmm registers: the segmented

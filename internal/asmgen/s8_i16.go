@@ -137,10 +137,12 @@ func s8I16SegLoop(t tile, rowAt func(i, disp int) Mem, step func(bytes int), nex
 // arithmetic rnd (s8AVX2SegmentedFused's frame, arguments and k loop):
 // the name is family, the kind (SF, SFD, SFF; P for ptr, C for clamp)
 // and the tile's shape; with ptr, row i of A starts at a + arows[i]
-// bytes. The accumulators start at init and run the k loop, then
-// epilogue requantizes and stores them and ends the kernel, the A
-// broadcast and product registers (t.next(0), t.next(1)) free; clamp
-// reaches it false for fp32, whose float clamp is always there.
+// bytes and the kernel loops over slivers and row tiles
+// (s8I16SegmentedFusedTiles). The accumulators start at init and run the
+// k loop, then epilogue requantizes and stores them (without ending the
+// kernel), the A broadcast and product registers (t.next(0), t.next(1))
+// free; clamp reaches it false for fp32, whose float clamp is always
+// there.
 func s8I16SegmentedFused(t tile, family, isa string, rnd s8AVX2Rounding, clamp, ptr bool, epilogue func(clamp bool)) {
 	kind := []string{"SF", "SFD", "SFF"}[rnd]
 	if ptr {
@@ -153,20 +155,99 @@ func s8I16SegmentedFused(t tile, family, isa string, rnd s8AVX2Rounding, clamp, 
 		kind += "C"
 	}
 	name := fmt.Sprintf("%s%sx%dx%d", family, kind, t.mr, t.cols())
+	if ptr {
+		doc := fmt.Sprintf("%s is %s%sx%dx%d with row i of A at a + arows[i] bytes, over nsl slivers of the panel (%d columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by %d entries each); nsl, tiles ≥ 1.", name, family, kind[:2]+kind[3:], t.mr, t.cols(), t.cols(), t.mr)
+		s8I16SegmentedFusedTiles(t, name, doc, clamp, epilogue)
+		return
+	}
 	doc := fmt.Sprintf("%s stores the requantized int8 product of int16 segmented A (%d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and the int16-pair panel b, accumulators starting at init, row i at c+rows[i]/4 (skipped when negative)%s.", name, t.mr, isaParen(isa))
-	if ptr {
-		doc = fmt.Sprintf("%s is %s%sx%dx%d with row i of A at a + arows[i] bytes.", name, family, kind[:2]+kind[3:], t.mr, t.cols())
-	}
-	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, t.mr, ptr)
-	// The slot of the fourth argument (lda or arows, read by now) keeps
-	// the k remainder.
-	rem := "lda"
-	if ptr {
-		rem = "arows"
-	}
+	rowAt, step, nextSegment, b := segRowsPrologue(name, doc, t.mr)
+	// The slot of the fourth argument (lda, read by now) keeps the k
+	// remainder.
 	ini := Load(Param("init"), GP64())
 	t.check(2)
 	t.initS32(ini)
-	s8I16SegLoop(t, rowAt, step, nextSegment, b, rem, maddWD)
+	s8I16SegLoop(t, rowAt, step, nextSegment, b, "lda", maddWD)
 	epilogue(clamp)
+	VZEROUPPER()
+	RET()
+}
+
+// s8I16SegmentedFusedTiles emits the body of the "P" fused kernels: one
+// call runs nsl column slivers over each of tiles row tiles, row i of a
+// tile's A at a + arows[i] bytes, as the AVX-VNNI fused kernels do
+// (s8AVXVNNISegmentedFused). A 3-channel first conv (K = 27) has 15
+// pair steps a tile: one call per tile, its argument set-up, row table
+// copies and the Go loop around it cost about a sixth of the conv.
+func s8I16SegmentedFusedTiles(t tile, name, doc string, clamp bool, epilogue func(clamp bool)) {
+	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl, tiles int)")
+	Pragma("noescape")
+	Doc(doc)
+	// kpSeg = 4·q + r, computed once: q goes back to kpSeg's slot, r to
+	// a local. The arguments that move per sliver (nseg counts down)
+	// are restored from locals for the next row tile.
+	const unroll = 4
+	nsegSave, rest := AllocLocal(8), AllocLocal(8)
+	saved := []struct {
+		name string
+		mem  Mem
+	}{{"b", AllocLocal(8)}, {"c", AllocLocal(8)}, {"init", AllocLocal(8)}, {"params", AllocLocal(8)}, {"nsl", AllocLocal(8)}}
+	{
+		kp, r := GP64(), GP64()
+		Load(Param("kpSeg"), kp)
+		MOVQ(kp, r)
+		SHRQ(U8(2), kp)
+		ANDQ(U8(unroll-1), r)
+		Store(kp, Param("kpSeg"))
+		MOVQ(r, rest)
+		ns := Load(Param("nseg"), GP64())
+		MOVQ(ns, nsegSave)
+		for _, sv := range saved {
+			x := Load(Param(sv.name), GP64())
+			MOVQ(x, sv.mem)
+		}
+	}
+	Label("sliver")
+	rowAt, step, nextSegment, b := tableRows(t.mr)
+	ini := Load(Param("init"), GP64())
+	t.check(2)
+	t.initS32(ini)
+	kstep := t.dotKStep(rowAt, b, t.next(0), t.next(1), maddWD)
+	segKLoop("kpSeg", func(k Register) { MOVQ(rest, k) }, unroll, kstep, step, b, t.width*t.nv, nextSegment)
+	Store(b, Param("b"))
+	epilogue(clamp)
+	// The next sliver of the same rows: b is there already; c, init and
+	// params move on by one sliver (16·nv int8, int32 and parameter
+	// groups of 112 int32).
+	DECQ(mustParam("nsl"))
+	JLE(LabelRef("done"))
+	ADDQ(U32(t.cols()), mustParam("c"))
+	ADDQ(U32(4*t.cols()), mustParam("init"))
+	ADDQ(U32(448*t.cols()/16), mustParam("params"))
+	{
+		ns := GP64()
+		MOVQ(nsegSave, ns)
+		Store(ns, Param("nseg"))
+	}
+	JMP(LabelRef("sliver"))
+	// The next row tile: both row tables move on by mr entries, the
+	// sliver arguments start over.
+	Label("done")
+	DECQ(mustParam("tiles"))
+	JLE(LabelRef("end"))
+	{
+		r := GP64()
+		ADDQ(U32(8*t.mr), mustParam("arows"))
+		ADDQ(U32(8*t.mr), mustParam("rows"))
+		for _, sv := range saved {
+			MOVQ(sv.mem, r)
+			Store(r, Param(sv.name))
+		}
+		MOVQ(nsegSave, r)
+		Store(r, Param("nseg"))
+	}
+	JMP(LabelRef("sliver"))
+	Label("end")
+	VZEROUPPER()
+	RET()
 }

@@ -589,30 +589,30 @@ func s8AVX2SFDCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, 
 //go:noescape
 func s8AVX2SFFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX2SFPx6x16 is s8AVX2SFx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX2SFPx6x16 is s8AVX2SFx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX2SFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX2SFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX2SFPCx6x16 is s8AVX2SFCx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX2SFPCx6x16 is s8AVX2SFCx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX2SFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX2SFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX2SFPDx6x16 is s8AVX2SFDx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX2SFPDx6x16 is s8AVX2SFDx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX2SFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX2SFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX2SFPDCx6x16 is s8AVX2SFDCx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX2SFPDCx6x16 is s8AVX2SFDCx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX2SFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX2SFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX2SFPFx6x16 is s8AVX2SFFx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX2SFPFx6x16 is s8AVX2SFFx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
 // widenS8AVX2 stores the n int8 at src (n a positive multiple of 32) sign-extended into the n int16 at dst.
 //
@@ -744,30 +744,30 @@ func s8AVX512WSFDCx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int1
 //go:noescape
 func s8AVX512WSFFx6x64(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512WSFPx6x64 is s8AVX512WSFx6x64 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPx6x64 is s8AVX512WSFx6x64 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (64 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPCx6x64 is s8AVX512WSFCx6x64 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPCx6x64 is s8AVX512WSFCx6x64 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (64 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPDx6x64 is s8AVX512WSFDx6x64 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPDx6x64 is s8AVX512WSFDx6x64 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (64 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPDx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPDx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPDCx6x64 is s8AVX512WSFDCx6x64 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPDCx6x64 is s8AVX512WSFDCx6x64 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (64 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPFx6x64 is s8AVX512WSFFx6x64 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPFx6x64 is s8AVX512WSFFx6x64 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (64 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
 // s8AVX512WSI16x6x64 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×64 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
 //
@@ -834,30 +834,30 @@ func s8AVX512WSFDCx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int1
 //go:noescape
 func s8AVX512WSFFx6x32(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512WSFPx6x32 is s8AVX512WSFx6x32 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPx6x32 is s8AVX512WSFx6x32 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (32 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPCx6x32 is s8AVX512WSFCx6x32 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPCx6x32 is s8AVX512WSFCx6x32 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (32 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPDx6x32 is s8AVX512WSFDx6x32 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPDx6x32 is s8AVX512WSFDx6x32 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (32 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPDx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPDx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPDCx6x32 is s8AVX512WSFDCx6x32 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPDCx6x32 is s8AVX512WSFDCx6x32 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (32 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPFx6x32 is s8AVX512WSFFx6x32 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPFx6x32 is s8AVX512WSFFx6x32 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (32 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
 // s8AVX512WSI16x6x32 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×32 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
 //
@@ -924,30 +924,30 @@ func s8AVX512WSFDCx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int1
 //go:noescape
 func s8AVX512WSFFx6x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
-// s8AVX512WSFPx6x16 is s8AVX512WSFx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPx6x16 is s8AVX512WSFx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPCx6x16 is s8AVX512WSFCx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPCx6x16 is s8AVX512WSFCx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPDx6x16 is s8AVX512WSFDx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPDx6x16 is s8AVX512WSFDx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPDCx6x16 is s8AVX512WSFDCx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPDCx6x16 is s8AVX512WSFDCx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
-// s8AVX512WSFPFx6x16 is s8AVX512WSFFx6x16 with row i of A at a + arows[i] bytes.
+// s8AVX512WSFPFx6x16 is s8AVX512WSFFx6x16 with row i of A at a + arows[i] bytes, over nsl slivers of the panel (16 columns each; b, c, init and params on by one sliver each) for each of tiles row tiles (arows and rows on by 6 entries each); nsl, tiles ≥ 1.
 //
 //go:noescape
-func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
 // s8AVX512WSI16x6x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 6 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 6×16 tiles at c (row stride ldc elements; AVX-512BW); nsl, tiles ≥ 1.
 //

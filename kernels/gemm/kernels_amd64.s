@@ -26231,9 +26231,29 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX2SFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX2SFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVX2SFPx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX2SFPx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    arows+24(FP), CX
 	MOVQ    (CX), DX
@@ -26263,12 +26283,6 @@ TEXT ·s8AVX2SFPx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kpSeg+8(FP), R10
-	MOVQ    R10, R11
-	SHRQ    $0x02, R10
-	ANDQ    $0x03, R11
-	MOVQ    R10, kpSeg+8(FP)
-	MOVQ    R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -26410,7 +26424,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -26456,6 +26470,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -26622,12 +26637,61 @@ skip4:
 	VMOVDQU      X10, (AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX2SFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX2SFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVX2SFPCx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX2SFPCx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    arows+24(FP), CX
 	MOVQ    (CX), DX
@@ -26657,12 +26721,6 @@ TEXT ·s8AVX2SFPCx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kpSeg+8(FP), R10
-	MOVQ    R10, R11
-	SHRQ    $0x02, R10
-	ANDQ    $0x03, R11
-	MOVQ    R10, kpSeg+8(FP)
-	MOVQ    R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -26804,7 +26862,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -26850,6 +26908,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -27040,12 +27099,61 @@ skip4:
 	VMOVDQU      X10, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX2SFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX2SFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVX2SFPDx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX2SFPDx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    arows+24(FP), CX
 	MOVQ    (CX), DX
@@ -27075,12 +27183,6 @@ TEXT ·s8AVX2SFPDx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kpSeg+8(FP), R10
-	MOVQ    R10, R11
-	SHRQ    $0x02, R10
-	ANDQ    $0x03, R11
-	MOVQ    R10, kpSeg+8(FP)
-	MOVQ    R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -27222,7 +27324,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -27268,6 +27370,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -27506,12 +27609,61 @@ skip4:
 	VMOVDQU      X10, (AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX2SFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX2SFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVX2SFPDCx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX2SFPDCx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    arows+24(FP), CX
 	MOVQ    (CX), DX
@@ -27541,12 +27693,6 @@ TEXT ·s8AVX2SFPDCx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kpSeg+8(FP), R10
-	MOVQ    R10, R11
-	SHRQ    $0x02, R10
-	ANDQ    $0x03, R11
-	MOVQ    R10, kpSeg+8(FP)
-	MOVQ    R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -27688,7 +27834,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -27734,6 +27880,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -27996,12 +28143,61 @@ skip4:
 	VMOVDQU      X10, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVX2SFPFx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX2SFPFx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ    a+16(FP), AX
 	MOVQ    arows+24(FP), CX
 	MOVQ    (CX), DX
@@ -28031,12 +28227,6 @@ TEXT ·s8AVX2SFPFx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA Y1, Y9
 	VMOVDQA Y0, Y10
 	VMOVDQA Y1, Y11
-	MOVQ    kpSeg+8(FP), R10
-	MOVQ    R10, R11
-	SHRQ    $0x02, R10
-	ANDQ    $0x03, R11
-	MOVQ    R10, kpSeg+8(FP)
-	MOVQ    R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -28178,7 +28368,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -28224,6 +28414,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -28366,6 +28557,35 @@ skip4:
 	VMOVDQU      X10, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
@@ -37394,9 +37614,29 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPx6x64(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPx6x64(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -37438,12 +37678,6 @@ TEXT ·s8AVX512WSFPx6x64(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -37689,7 +37923,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -37761,6 +37995,7 @@ next:
 	ADDQ      adj+32(FP), AX
 	DECQ      nseg+0(FP)
 	JG        segment
+	MOVQ      R9, b+40(FP)
 	MOVQ      c+48(FP), AX
 	MOVQ      rows+56(FP), CX
 	MOVQ      params+72(FP), DX
@@ -38019,12 +38254,61 @@ skip4:
 	VPMOVSDB  Z23, 48(AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000040, c+48(FP)
+	ADDQ $0x00000100, init+64(FP)
+	ADDQ $0x00000700, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPCx6x64(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPCx6x64(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -38066,12 +38350,6 @@ TEXT ·s8AVX512WSFPCx6x64(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -38317,7 +38595,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -38389,6 +38667,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -38695,12 +38974,61 @@ skip4:
 	VPMOVSDB     Z23, 48(AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000040, c+48(FP)
+	ADDQ $0x00000100, init+64(FP)
+	ADDQ $0x00000700, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPDx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPDx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F
-TEXT ·s8AVX512WSFPDx6x64(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPDx6x64(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -38742,12 +39070,6 @@ TEXT ·s8AVX512WSFPDx6x64(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -38993,7 +39315,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -39065,6 +39387,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -39421,12 +39744,61 @@ skip4:
 	VPMOVSDB  Z23, 48(AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000040, c+48(FP)
+	ADDQ $0x00000100, init+64(FP)
+	ADDQ $0x00000700, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPDCx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F
-TEXT ·s8AVX512WSFPDCx6x64(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPDCx6x64(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -39468,12 +39840,6 @@ TEXT ·s8AVX512WSFPDCx6x64(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -39719,7 +40085,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -39791,6 +40157,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -40195,12 +40562,61 @@ skip4:
 	VPMOVSDB     Z23, 48(AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000040, c+48(FP)
+	ADDQ $0x00000100, init+64(FP)
+	ADDQ $0x00000700, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPFx6x64(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPFx6x64(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPFx6x64(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -40242,12 +40658,6 @@ TEXT ·s8AVX512WSFPFx6x64(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z21
 	VMOVDQA32 Z2, Z22
 	VMOVDQA32 Z3, Z23
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -40493,7 +40903,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -40565,6 +40975,7 @@ next:
 	ADDQ        adj+32(FP), AX
 	DECQ        nseg+0(FP)
 	JG          segment
+	MOVQ        R9, b+40(FP)
 	MOVQ        c+48(FP), AX
 	MOVQ        rows+56(FP), CX
 	MOVQ        params+72(FP), DX
@@ -40775,6 +41186,35 @@ skip4:
 	VPMOVSDB    Z23, 48(AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000040, c+48(FP)
+	ADDQ $0x00000100, init+64(FP)
+	ADDQ $0x00000700, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
@@ -44727,9 +45167,29 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPx6x32(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPx6x32(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -44759,12 +45219,6 @@ TEXT ·s8AVX512WSFPx6x32(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z10
 	VMOVDQA32 Z1, Z11
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -44906,7 +45360,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -44952,6 +45406,7 @@ next:
 	ADDQ      adj+32(FP), AX
 	DECQ      nseg+0(FP)
 	JG        segment
+	MOVQ      R9, b+40(FP)
 	MOVQ      c+48(FP), AX
 	MOVQ      rows+56(FP), CX
 	MOVQ      params+72(FP), DX
@@ -45102,12 +45557,61 @@ skip4:
 	VPMOVSDB  Z11, 16(AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000020, c+48(FP)
+	ADDQ $0x00000080, init+64(FP)
+	ADDQ $0x00000380, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPCx6x32(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPCx6x32(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -45137,12 +45641,6 @@ TEXT ·s8AVX512WSFPCx6x32(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z10
 	VMOVDQA32 Z1, Z11
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -45284,7 +45782,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -45330,6 +45828,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -45504,12 +46003,61 @@ skip4:
 	VPMOVSDB     Z11, 16(AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000020, c+48(FP)
+	ADDQ $0x00000080, init+64(FP)
+	ADDQ $0x00000380, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPDx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPDx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F
-TEXT ·s8AVX512WSFPDx6x32(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPDx6x32(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -45539,12 +46087,6 @@ TEXT ·s8AVX512WSFPDx6x32(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z10
 	VMOVDQA32 Z1, Z11
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -45686,7 +46228,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -45732,6 +46274,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -45932,12 +46475,61 @@ skip4:
 	VPMOVSDB  Z11, 16(AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000020, c+48(FP)
+	ADDQ $0x00000080, init+64(FP)
+	ADDQ $0x00000380, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPDCx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F
-TEXT ·s8AVX512WSFPDCx6x32(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPDCx6x32(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -45967,12 +46559,6 @@ TEXT ·s8AVX512WSFPDCx6x32(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z10
 	VMOVDQA32 Z1, Z11
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -46114,7 +46700,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -46160,6 +46746,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -46384,12 +46971,61 @@ skip4:
 	VPMOVSDB     Z11, 16(AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000020, c+48(FP)
+	ADDQ $0x00000080, init+64(FP)
+	ADDQ $0x00000380, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPFx6x32(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPFx6x32(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPFx6x32(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -46419,12 +47055,6 @@ TEXT ·s8AVX512WSFPFx6x32(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z1, Z9
 	VMOVDQA32 Z0, Z10
 	VMOVDQA32 Z1, Z11
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -46566,7 +47196,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -46612,6 +47242,7 @@ next:
 	ADDQ        adj+32(FP), AX
 	DECQ        nseg+0(FP)
 	JG          segment
+	MOVQ        R9, b+40(FP)
 	MOVQ        c+48(FP), AX
 	MOVQ        rows+56(FP), CX
 	MOVQ        params+72(FP), DX
@@ -46738,6 +47369,35 @@ skip4:
 	VPMOVSDB    Z11, 16(AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000020, c+48(FP)
+	ADDQ $0x00000080, init+64(FP)
+	ADDQ $0x00000380, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
@@ -49391,9 +50051,29 @@ skip5:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -49417,12 +50097,6 @@ TEXT ·s8AVX512WSFPx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z0, Z3
 	VMOVDQA32 Z0, Z4
 	VMOVDQA32 Z0, Z5
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -49512,7 +50186,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -49545,6 +50219,7 @@ next:
 	ADDQ      adj+32(FP), AX
 	DECQ      nseg+0(FP)
 	JG        segment
+	MOVQ      R9, b+40(FP)
 	MOVQ      c+48(FP), AX
 	MOVQ      rows+56(FP), CX
 	MOVQ      params+72(FP), DX
@@ -49641,12 +50316,61 @@ skip4:
 	VPMOVSDB  Z5, (AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPCx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPCx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -49670,12 +50394,6 @@ TEXT ·s8AVX512WSFPCx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z0, Z3
 	VMOVDQA32 Z0, Z4
 	VMOVDQA32 Z0, Z5
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -49765,7 +50483,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -49798,6 +50516,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -49906,12 +50625,61 @@ skip4:
 	VPMOVSDB     Z5, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPDx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F
-TEXT ·s8AVX512WSFPDx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPDx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -49935,12 +50703,6 @@ TEXT ·s8AVX512WSFPDx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z0, Z3
 	VMOVDQA32 Z0, Z4
 	VMOVDQA32 Z0, Z5
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -50030,7 +50792,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -50063,6 +50825,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -50185,12 +50948,61 @@ skip4:
 	VPMOVSDB  Z5, (AX)(BX*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F
-TEXT ·s8AVX512WSFPDCx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPDCx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -50214,12 +51026,6 @@ TEXT ·s8AVX512WSFPDCx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z0, Z3
 	VMOVDQA32 Z0, Z4
 	VMOVDQA32 Z0, Z5
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -50309,7 +51115,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -50342,6 +51148,7 @@ next:
 	ADDQ         adj+32(FP), AX
 	DECQ         nseg+0(FP)
 	JG           segment
+	MOVQ         R9, b+40(FP)
 	MOVQ         c+48(FP), AX
 	MOVQ         rows+56(FP), CX
 	MOVQ         params+72(FP), DX
@@ -50476,12 +51283,61 @@ skip4:
 	VPMOVSDB     Z5, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 
-// func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// func s8AVX512WSFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX512BW, AVX512F
-TEXT ·s8AVX512WSFPFx6x16(SB), NOSPLIT, $0-88
+TEXT ·s8AVX512WSFPFx6x16(SB), NOSPLIT, $56-104
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ params+72(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ nsl+88(FP), AX
+	MOVQ AX, 48(SP)
+
+sliver:
 	MOVQ      a+16(FP), AX
 	MOVQ      arows+24(FP), CX
 	MOVQ      (CX), DX
@@ -50505,12 +51361,6 @@ TEXT ·s8AVX512WSFPFx6x16(SB), NOSPLIT, $0-88
 	VMOVDQA32 Z0, Z3
 	VMOVDQA32 Z0, Z4
 	VMOVDQA32 Z0, Z5
-	MOVQ      kpSeg+8(FP), R10
-	MOVQ      R10, R11
-	SHRQ      $0x02, R10
-	ANDQ      $0x03, R11
-	MOVQ      R10, kpSeg+8(FP)
-	MOVQ      R11, arows+24(FP)
 
 segment:
 	MOVQ  kpSeg+8(FP), R10
@@ -50600,7 +51450,7 @@ loop:
 	JNE          loop
 
 rest:
-	MOVQ arows+24(FP), R10
+	MOVQ 8(SP), R10
 
 single:
 	TESTQ        R10, R10
@@ -50633,6 +51483,7 @@ next:
 	ADDQ        adj+32(FP), AX
 	DECQ        nseg+0(FP)
 	JG          segment
+	MOVQ        R9, b+40(FP)
 	MOVQ        c+48(FP), AX
 	MOVQ        rows+56(FP), CX
 	MOVQ        params+72(FP), DX
@@ -50717,6 +51568,35 @@ skip4:
 	VPMOVSDB    Z5, (AX)(SI*1)
 
 skip5:
+	DECQ nsl+88(FP)
+	JLE  done
+	ADDQ $0x00000010, c+48(FP)
+	ADDQ $0x00000040, init+64(FP)
+	ADDQ $0x000001c0, params+72(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+done:
+	DECQ tiles+96(FP)
+	JLE  end
+	ADDQ $0x00000030, arows+24(FP)
+	ADDQ $0x00000030, rows+56(FP)
+	MOVQ 16(SP), AX
+	MOVQ AX, b+40(FP)
+	MOVQ 24(SP), AX
+	MOVQ AX, c+48(FP)
+	MOVQ 32(SP), AX
+	MOVQ AX, init+64(FP)
+	MOVQ 40(SP), AX
+	MOVQ AX, params+72(FP)
+	MOVQ 48(SP), AX
+	MOVQ AX, nsl+88(FP)
+	MOVQ (SP), AX
+	MOVQ AX, nseg+0(FP)
+	JMP  sliver
+
+end:
 	VZEROUPPER
 	RET
 

@@ -22,8 +22,10 @@ import (
 type s8SegWideFn func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
 
 // s8SegWidePFn is s8SegWideFn with row i of A at a + arows[i] bytes
-// (MulRequantSegmentedWideAt).
-type s8SegWidePFn func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32)
+// (MulRequantSegmentedWideAt), over nsl whole column slivers (b, c,
+// init and params on by one sliver each) for each of tiles row tiles
+// (arows and rows on by mr entries each); nsl, tiles ≥ 1.
+type s8SegWidePFn func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl, tiles int)
 
 // s8SegWide are a kernel's fused wide kernels per arithmetic: [0]
 // without, [1] with a clamp narrower than int8 (fp32 always clamps);

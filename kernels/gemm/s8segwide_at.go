@@ -120,52 +120,66 @@ func (p *PackedS8) MulRequantSegmentedWideAt(threads, m int, a []int16, rt *ARow
 }
 
 // runSegWideAt runs rows r0..r1 (r0 a multiple of mr) through the table
-// kernels. The partial last tile repeats its last row (mapped nowhere),
-// so its reads stay where the checked rows' do; a partial last column
-// sliver is stored into a scratch tile and its w columns copied out.
+// kernels: the whole row tiles, all their whole column slivers, in one
+// call (the kernels loop over both); the partial last tile repeats its
+// last row (mapped nowhere), so its reads stay where the checked rows'
+// do; a partial last column sliver is stored into a scratch tile a row
+// tile at a time and its w columns copied out.
 func (p *PackedS8) runSegWideAt(r0, r1 int, a []int16, rt *ARows, segStride int, init []int32, rq *Requant, out []int8, rm *RowMap) {
 	kern := p.kern
 	mr, nr := kern.mr, kern.nr
 	nseg, segP := p.k/p.seg, p.segQ
 	adj := 2 * (segStride - 2*segP)
 	fn, params := p.wideAtFn(rq)
+	full := p.n / nr
+	tiles := (r1 - r0) / mr
+	if tiles > 0 && full > 0 {
+		fn(nseg, segP, &a[0], &rt.off[r0], adj, &p.i16[0], &out[0], &rm.off[r0], &init[0], &params[0], &rq.consts8[0], full, tiles)
+	}
+	start := r0 + tiles*mr // the partial last tile
+	if full*nr < p.n {
+		start = r0 // every tile's partial sliver
+	}
+	if start >= r1 {
+		return
+	}
+	// The kernels are called through a func value, so whatever they are
+	// handed escapes: the row tables live in a pooled scratch.
 	tail := wideTailPool.Get().(*wideTail)
 	defer wideTailPool.Put(tail)
 	bslv := p.kq * nr * 2
-	for is := r0; is < r1; is += mr {
+	for is := start; is < r1; is += mr {
 		h := min(mr, r1-is)
 		tabS := rm.off[is : is+h]
-		tab, atab := &tabS[0], &rt.off[is]
+		atab := &rt.off[is]
 		if h < mr {
 			copy(tail.arows[:h], rt.off[is:is+h])
 			copy(tail.rows[:h], tabS)
 			for r := h; r < mr; r++ {
 				tail.arows[r], tail.rows[r] = rt.off[is+h-1], -1
 			}
-			tab, atab = &tail.rows[0], &tail.arows[0]
+			atab = &tail.arows[0]
+			if full > 0 {
+				fn(nseg, segP, &a[0], atab, adj, &p.i16[0], &out[0], &tail.rows[0], &init[0], &params[0], &rq.consts8[0], full, 1)
+			}
 		}
-		for js := 0; js*nr < p.n; js++ {
-			j0 := js * nr
-			w := min(nr, p.n-j0)
-			prm := &params[(j0/16)*112]
-			if w == nr {
-				fn(nseg, segP, &a[0], atab, adj, &p.i16[js*bslv], &out[j0], tab, &init[j0], prm, &rq.consts8[0])
-				continue
+		if full*nr == p.n {
+			continue
+		}
+		j0, w := full*nr, p.n-full*nr
+		if cap(tail.tile) < mr*nr {
+			tail.tile = make([]int8, mr*nr)
+		}
+		for r := 0; r < mr; r++ {
+			tail.cols[r] = -1
+			if r < h && tabS[r] >= 0 {
+				tail.cols[r] = 4 * r * nr
 			}
-			if cap(tail.tile) < mr*nr {
-				tail.tile = make([]int8, mr*nr)
-			}
-			for r := 0; r < mr; r++ {
-				tail.cols[r] = -1
-				if r < h && tabS[r] >= 0 {
-					tail.cols[r] = 4 * r * nr
-				}
-			}
-			fn(nseg, segP, &a[0], atab, adj, &p.i16[js*bslv], &tail.tile[0], &tail.cols[0], &init[j0], prm, &rq.consts8[0])
-			for r := 0; r < h; r++ {
-				if o := tabS[r]; o >= 0 {
-					copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
-				}
+		}
+		fn(nseg, segP, &a[0], atab, adj, &p.i16[full*bslv], &tail.tile[0], &tail.cols[0], &init[j0], &params[(j0/16)*112], &rq.consts8[0], 1, 1)
+		for r := 0; r < h; r++ {
+			if o := tabS[r]; o >= 0 {
+				copy(out[o/4+j0:o/4+j0+w], tail.tile[r*nr:r*nr+w])
 			}
 		}
 	}

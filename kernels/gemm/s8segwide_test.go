@@ -32,7 +32,7 @@ func wideSets() []*s8Set {
 // cover must stay untouched.
 func TestMulRequantSegmentedRowsWide(t *testing.T) {
 	for _, set := range wideSets() {
-		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, false) })
+		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, false, false) })
 	}
 }
 
@@ -41,11 +41,21 @@ func TestMulRequantSegmentedRowsWide(t *testing.T) {
 // ending right at WideAtNeed), the table kernels' driver.
 func TestMulRequantSegmentedWideAt(t *testing.T) {
 	for _, set := range wideSets() {
-		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, true) })
+		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, true, false) })
 	}
 }
 
-func testSegRowsWide(t *testing.T, set *s8Set, at bool) {
+// TestMulRequantSegmentedWideAtRowCounts is TestMulRequantSegmentedWideAt
+// with 1..20 rows in turn, each against every rounding: every partial
+// last row tile, and products of a few whole tiles that the table
+// kernels run in one call.
+func TestMulRequantSegmentedWideAtRowCounts(t *testing.T) {
+	for _, set := range wideSets() {
+		t.Run(set.name, func(t *testing.T) { testSegRowsWide(t, set, true, true) })
+	}
+}
+
+func testSegRowsWide(t *testing.T, set *s8Set, at, small bool) {
 	r := rand.New(rand.NewPCG(81, 82))
 	fused := map[fixedpoint.Rounding]int{}
 	for it := range 300 {
@@ -59,6 +69,9 @@ func testSegRowsWide(t *testing.T, set *s8Set, at bool) {
 		lda := 1 + r.IntN(20)
 		segStride := seg + r.IntN(40)
 		m := 1 + r.IntN(90)
+		if small {
+			m = 1 + it%20
+		}
 		w := randI8(r, n*k)
 		if it%7 == 0 {
 			for i := range w {
