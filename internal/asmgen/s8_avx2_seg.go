@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -70,7 +72,33 @@ func s8AVX2SegmentedFusedAll() {
 		}
 		s8AVX2SegmentedFused(6, s8AVX2FP32, false, ptr)
 	}
+	s8AVX2SegmentedFusedExact(false)
+	s8AVX2SegmentedFusedExact(true)
 	widenS8AVX2()
+}
+
+// s8AVX2SegmentedFusedExact emits the "P" kernel s8AVX2SFPX(C)x6x16: the
+// fp32 arithmetic without its float clamps, for products whose
+// accumulators provably stay small (PackedS8.fp32Exact), with the
+// AVX-VNNI fused kernels' epilogue (avxvnniRequantPairs, exact): two
+// rows a pack, the clamp a byte max and min per row pair when narrower
+// than int8. XNNPACK's float clamp costs two of the six operations a
+// vector of the fp32 epilogue, which is a fifth of a tile's vector work
+// at K = 27 (seed-cnn's first conv).
+func s8AVX2SegmentedFusedExact(clamp bool) {
+	t := ymmTile(6, 2)
+	kind := "SFPX"
+	if clamp {
+		kind += "C"
+	}
+	name := fmt.Sprintf("s8AVX2%sx%dx%d", kind, t.mr, t.cols())
+	doc := fmt.Sprintf("%s is s8AVX2SFPFx%dx%d without the float clamps (exact when |acc·scale| < 2^30)", name, t.mr, t.cols())
+	if clamp {
+		doc += ", clamped to [lo, hi] as bytes"
+	}
+	s8I16SegmentedFusedTiles(t, name, doc+".", clamp, func(clamp bool) {
+		avxvnniRequantPairs(t, s8AVX2FP32, clamp, true, t.next(0))
+	})
 }
 
 // widenS8AVX2 emits the loop that sign-extends int8 to int16, 32 values

@@ -131,7 +131,8 @@ var avx2S8Set = &s8Set{name: "avx2", format: fmtI16Pair, kernels: []s8Kernel{
 	}, segWide: &s8SegWide{single: [2]s8SegWideFn{s8AVX2SFx6x16, s8AVX2SFCx6x16},
 		double: [2]s8SegWideFn{s8AVX2SFDx6x16, s8AVX2SFDCx6x16}, fp32: s8AVX2SFFx6x16,
 		pSingle: [2]s8SegWidePFn{s8AVX2SFPx6x16, s8AVX2SFPCx6x16},
-		pDouble: [2]s8SegWidePFn{s8AVX2SFPDx6x16, s8AVX2SFPDCx6x16}, pFP32: s8AVX2SFPFx6x16},
+		pDouble: [2]s8SegWidePFn{s8AVX2SFPDx6x16, s8AVX2SFPDCx6x16}, pFP32: s8AVX2SFPFx6x16,
+		pFP32Exact: [2]s8SegWidePFn{s8AVX2SFPXx6x16, s8AVX2SFPXCx6x16}},
 		segI16: &[6]s8SegI16Fn{s8AVX2SI16x1x16, s8AVX2SI16x2x16, s8AVX2SI16x3x16, s8AVX2SI16x4x16, s8AVX2SI16x5x16, s8AVX2SI16x6x16}},
 }}
 

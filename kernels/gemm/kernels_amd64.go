@@ -614,6 +614,16 @@ func s8AVX2SFPDCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int
 //go:noescape
 func s8AVX2SFPFx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 
+// s8AVX2SFPXx6x16 is s8AVX2SFPFx6x16 without the float clamps (exact when |acc·scale| < 2^30).
+//
+//go:noescape
+func s8AVX2SFPXx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVX2SFPXCx6x16 is s8AVX2SFPFx6x16 without the float clamps (exact when |acc·scale| < 2^30), clamped to [lo, hi] as bytes.
+//
+//go:noescape
+func s8AVX2SFPXCx6x16(nseg int, kpSeg int, a *int16, arows *int, adj int, b *int16, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
 // widenS8AVX2 stores the n int8 at src (n a positive multiple of 32) sign-extended into the n int16 at dst.
 //
 //go:noescape

@@ -45,7 +45,7 @@ type PackedS8 struct {
 	// only.
 	wide bool
 	// absSum is Σ_p |B[j][p]| per weight row for segmented u8-quad
-	// packs (fp32Exact), nil otherwise.
+	// and wide packs (fp32Exact), nil otherwise.
 	absSum []int32
 	// exact caches fp32Exact's last answer (concurrent Muls may set it).
 	exact atomic.Pointer[exactMemo]

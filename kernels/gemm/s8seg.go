@@ -32,15 +32,22 @@ func packS8SegWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 	p.rowSum = make([]int32, p.np)
 	p.u8 = make([]int8, p.np*p.kq*4)
 	packSegSlivers(p.u8, p.rowSum, b, n, k, ldb, seg, segQ, 4, nr, p.kq)
-	p.absSum = make([]int32, n)
+	p.absSum = absRowSums(b, n, k, ldb)
+	return p
+}
+
+// absRowSums returns Σ_p |B[j][p]| for each of the n weight rows (k
+// values, ldb apart), saturated to int32: PackedS8.fp32Exact's bound.
+func absRowSums(b []int8, n, k, ldb int) []int32 {
+	out := make([]int32, n)
 	for j := range n {
 		var s int64
 		for _, v := range b[j*ldb : j*ldb+k] {
 			s += int64(max(int32(v), -int32(v)))
 		}
-		p.absSum[j] = int32(min(s, math.MaxInt32))
+		out[j] = int32(min(s, math.MaxInt32))
 	}
-	return p
+	return out
 }
 
 // MulRequantSegmented is MulRequant where row i of A is made of k/seg

@@ -173,7 +173,8 @@ func (p *PackedS8) runSegRowsS8(r0, r1 int, a []int8, lda, segStride int, init [
 // 2^30 in magnitude: |acc + bias| ≤ |bias| + 255·Σ|w| (the input minus its
 // zero point is within ±255). The float clamps of XNNPACK's
 // requantization then only clamp to the output range, which the kernels
-// without them (s8SegTiles.fp32Exact) do after rounding.
+// without them (s8SegTiles.fp32Exact, s8SegWide.pFP32Exact) do after
+// rounding.
 // The answer for the last rq asked is kept (a conv asks per chunk of
 // rows, always with the same rq).
 func (p *PackedS8) fp32Exact(rq *Requant) bool {

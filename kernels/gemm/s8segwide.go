@@ -30,11 +30,14 @@ type s8SegWidePFn func(nseg, kpSeg int, a *int16, arows *int, adj int, b *int16,
 // s8SegWide are a kernel's fused wide kernels per arithmetic: [0]
 // without, [1] with a clamp narrower than int8 (fp32 always clamps);
 // the p fields are the same kernels reading A rows through a table.
+// pFP32Exact, when set, is pFP32 without the float clamps for products
+// PackedS8.fp32Exact accepts.
 type s8SegWide struct {
 	single, double   [2]s8SegWideFn
 	fp32             s8SegWideFn
 	pSingle, pDouble [2]s8SegWidePFn
 	pFP32            s8SegWidePFn
+	pFP32Exact       [2]s8SegWidePFn
 }
 
 // PackS8SegmentedWide packs int8 weights like PackS8Segmented for
@@ -76,6 +79,7 @@ func packS8SegWideWith(set *s8Set, b []int8, n, k, ldb, seg int) *PackedS8 {
 	p.rowSum = make([]int32, p.np)
 	p.i16 = make([]int16, p.np*p.kq*2)
 	packSegSlivers(p.i16, p.rowSum, b, n, k, ldb, seg, segP, 2, nr, p.kq)
+	p.absSum = absRowSums(b, n, k, ldb)
 	return p
 }
 

@@ -44,12 +44,15 @@ func (p *PackedS8) wideAtFn(rq *Requant) (s8SegWidePFn, []int32) {
 	if w == nil || rq == nil || rq.wideP == nil {
 		return nil, nil
 	}
-	if rq.fp32 {
-		return w.pFP32, rq.wideP
-	}
 	c := 0
 	if rq.lo > -128 || rq.hi < 127 {
 		c = 1
+	}
+	if rq.fp32 {
+		if w.pFP32Exact[c] != nil && p.fp32Exact(rq) {
+			return w.pFP32Exact[c], rq.wideP
+		}
+		return w.pFP32, rq.wideP
 	}
 	if rq.single {
 		return w.pSingle[c], rq.wideP

@@ -58,6 +58,7 @@ func TestMulRequantSegmentedWideAtRowCounts(t *testing.T) {
 func testSegRowsWide(t *testing.T, set *s8Set, at, small bool) {
 	r := rand.New(rand.NewPCG(81, 82))
 	fused := map[fixedpoint.Rounding]int{}
+	exact := map[bool]int{} // fused fp32 cases by PackedS8.fp32Exact
 	for it := range 300 {
 		n := 1 + r.IntN(70)
 		if it%4 == 0 {
@@ -90,6 +91,11 @@ func testSegRowsWide(t *testing.T, set *s8Set, at, small bool) {
 			shift[j] = -1 - r.IntN(23) // fast range: total shift 32..54
 			if it%11 == 3 && j == n/2 {
 				shift[j] = 2 // outside it: plain Go
+			}
+			if it%13 == 5 && j == n/3 {
+				// Scales up to 2^20: fp32 accumulators may overflow
+				// (the exact table kernels then give way to pFP32).
+				shift[j] = 20
 			}
 		}
 		zp := []int32{-128, 127, 0, int32(r.IntN(256) - 128)}[it%4]
@@ -143,6 +149,9 @@ func testSegRowsWide(t *testing.T, set *s8Set, at, small bool) {
 		}
 		if fuses {
 			fused[mode]++
+			if mode == fixedpoint.RuntimeRounding {
+				exact[p.fp32Exact(rq)]++
+			}
 		}
 		rt := NewARows(starts)
 		checkRowMapped(t, r, m, n, want, func(threads int, got []int8, rm *RowMap) {
@@ -159,6 +168,9 @@ func testSegRowsWide(t *testing.T, set *s8Set, at, small bool) {
 				t.Fatalf("%s: only %d of 100 cases ran fused", mode, fused[mode])
 			}
 		}
+	}
+	if at && set.kernels[0].segWide.pFP32Exact[0] != nil && (exact[true] < 20 || exact[false] < 3) {
+		t.Fatalf("fused fp32 cases with and without the float clamps: %d, %d", exact[true], exact[false])
 	}
 }
 
