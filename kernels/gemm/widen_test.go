@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -28,5 +29,19 @@ func TestWidenS8(t *testing.T) {
 				t.Fatalf("n=%d off=%d: got %v, want %v", n, off, got, want)
 			}
 		}
+	}
+}
+
+// BenchmarkWidenS8 widens rows of a first conv's padded image (80×3
+// values, 82×3 with the border) as fillWide does, one call per row.
+func BenchmarkWidenS8(b *testing.B) {
+	for _, n := range []int{240, 246} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			src := randI8(rand.New(rand.NewPCG(1, 2)), n)
+			dst := make([]int16, n)
+			for b.Loop() {
+				WidenS8(dst, src)
+			}
+		})
 	}
 }
