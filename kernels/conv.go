@@ -468,6 +468,11 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		}
 	}
 	if p := k.seg; p != nil {
+		// Window rows that are not whole quads (3×3 RGB): conv_seg_s8t.go.
+		if w, f := newSegS8Tail(p, g, wv, rq.fast, zpIn); f != nil {
+			k.w, k.fused = w, f
+			return k, nil
+		}
 		k.w = gemm.PackS8Segmented(wv, g.outC, g.k(), g.k(), p.seg)
 		if k.fused = newSegS8Fused(p, g, k.w, rq.fast, zpIn); k.fused != nil {
 			return k, nil

@@ -89,6 +89,7 @@ func main() {
 	s8AVX512WAll()
 	s8AVX2RowAll()
 	s8AVXVNNIWSegI16All()
+	s8AVXVNNISegTailAll()
 	Generate()
 }
 

@@ -1053,3 +1053,38 @@ func s8AVXVNNIWSI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int
 //
 //go:noescape
 func s8AVXVNNIWSI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32x6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32x6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32Cx6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32Cx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32Dx6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32Dx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32DCx6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32DCx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32Fx6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32Fx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32Xx6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32Xx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+
+// s8AVXVNNIST32XCx6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
+//
+//go:noescape
+func s8AVXVNNIST32XCx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)

@@ -55828,3 +55828,4371 @@ done:
 end:
 	VZEROUPPER
 	RET
+
+// func s8AVXVNNIST32x6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32x6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	MOVQ         (CX), BX
+	VMOVDQU      X0, (AX)(BX*1)
+	MOVQ         8(CX), BX
+	VEXTRACTI128 $0x01, Y0, (AX)(BX*1)
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	MOVQ         16(CX), BX
+	VMOVDQU      X4, (AX)(BX*1)
+	MOVQ         24(CX), BX
+	VEXTRACTI128 $0x01, Y4, (AX)(BX*1)
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	MOVQ         32(CX), BX
+	VMOVDQU      X8, (AX)(BX*1)
+	MOVQ         40(CX), BX
+	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIST32Cx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32Cx6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMAXSD      32(BX), Y0, Y0
+	VPMINSD      64(BX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPMAXSD      32(BX), Y1, Y1
+	VPMINSD      64(BX), Y1, Y1
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMAXSD      32(BX), Y2, Y2
+	VPMINSD      64(BX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPMAXSD      32(BX), Y3, Y3
+	VPMINSD      64(BX), Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	MOVQ         (CX), SI
+	VMOVDQU      X0, (AX)(SI*1)
+	MOVQ         8(CX), SI
+	VEXTRACTI128 $0x01, Y0, (AX)(SI*1)
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMAXSD      32(BX), Y4, Y4
+	VPMINSD      64(BX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPMAXSD      32(BX), Y5, Y5
+	VPMINSD      64(BX), Y5, Y5
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMAXSD      32(BX), Y6, Y6
+	VPMINSD      64(BX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPMAXSD      32(BX), Y7, Y7
+	VPMINSD      64(BX), Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	MOVQ         16(CX), SI
+	VMOVDQU      X4, (AX)(SI*1)
+	MOVQ         24(CX), SI
+	VEXTRACTI128 $0x01, Y4, (AX)(SI*1)
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMAXSD      32(BX), Y8, Y8
+	VPMINSD      64(BX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPMAXSD      32(BX), Y9, Y9
+	VPMINSD      64(BX), Y9, Y9
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMAXSD      32(BX), Y10, Y10
+	VPMINSD      64(BX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPMAXSD      32(BX), Y11, Y11
+	VPMINSD      64(BX), Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	MOVQ         32(CX), SI
+	VMOVDQU      X8, (AX)(SI*1)
+	MOVQ         40(CX), SI
+	VEXTRACTI128 $0x01, Y8, (AX)(SI*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIST32Dx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32Dx6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	MOVQ         (CX), BX
+	VMOVDQU      X0, (AX)(BX*1)
+	MOVQ         8(CX), BX
+	VEXTRACTI128 $0x01, Y0, (AX)(BX*1)
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	MOVQ         16(CX), BX
+	VMOVDQU      X4, (AX)(BX*1)
+	MOVQ         24(CX), BX
+	VEXTRACTI128 $0x01, Y4, (AX)(BX*1)
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	MOVQ         32(CX), BX
+	VMOVDQU      X8, (AX)(BX*1)
+	MOVQ         40(CX), BX
+	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIST32DCx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32DCx6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VPMULDQ      64(DX), Y0, Y12
+	VPSRLQ       $0x20, Y0, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y0
+	VPSRAVD      (DX), Y0, Y0
+	VPMAXSD      32(BX), Y0, Y0
+	VPMINSD      64(BX), Y0, Y0
+	VPMULDQ      96(DX), Y1, Y12
+	VPSRLQ       $0x20, Y1, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y1
+	VPSRAVD      32(DX), Y1, Y1
+	VPMAXSD      32(BX), Y1, Y1
+	VPMINSD      64(BX), Y1, Y1
+	VPMULDQ      64(DX), Y2, Y12
+	VPSRLQ       $0x20, Y2, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y2
+	VPSRAVD      (DX), Y2, Y2
+	VPMAXSD      32(BX), Y2, Y2
+	VPMINSD      64(BX), Y2, Y2
+	VPMULDQ      96(DX), Y3, Y12
+	VPSRLQ       $0x20, Y3, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y3
+	VPSRAVD      32(DX), Y3, Y3
+	VPMAXSD      32(BX), Y3, Y3
+	VPMINSD      64(BX), Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	MOVQ         (CX), SI
+	VMOVDQU      X0, (AX)(SI*1)
+	MOVQ         8(CX), SI
+	VEXTRACTI128 $0x01, Y0, (AX)(SI*1)
+	VPMULDQ      64(DX), Y4, Y12
+	VPSRLQ       $0x20, Y4, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y4
+	VPSRAVD      (DX), Y4, Y4
+	VPMAXSD      32(BX), Y4, Y4
+	VPMINSD      64(BX), Y4, Y4
+	VPMULDQ      96(DX), Y5, Y12
+	VPSRLQ       $0x20, Y5, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y5
+	VPSRAVD      32(DX), Y5, Y5
+	VPMAXSD      32(BX), Y5, Y5
+	VPMINSD      64(BX), Y5, Y5
+	VPMULDQ      64(DX), Y6, Y12
+	VPSRLQ       $0x20, Y6, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y6
+	VPSRAVD      (DX), Y6, Y6
+	VPMAXSD      32(BX), Y6, Y6
+	VPMINSD      64(BX), Y6, Y6
+	VPMULDQ      96(DX), Y7, Y12
+	VPSRLQ       $0x20, Y7, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y7
+	VPSRAVD      32(DX), Y7, Y7
+	VPMAXSD      32(BX), Y7, Y7
+	VPMINSD      64(BX), Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	MOVQ         16(CX), SI
+	VMOVDQU      X4, (AX)(SI*1)
+	MOVQ         24(CX), SI
+	VEXTRACTI128 $0x01, Y4, (AX)(SI*1)
+	VPMULDQ      64(DX), Y8, Y12
+	VPSRLQ       $0x20, Y8, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y8
+	VPSRAVD      (DX), Y8, Y8
+	VPMAXSD      32(BX), Y8, Y8
+	VPMINSD      64(BX), Y8, Y8
+	VPMULDQ      96(DX), Y9, Y12
+	VPSRLQ       $0x20, Y9, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y9
+	VPSRAVD      32(DX), Y9, Y9
+	VPMAXSD      32(BX), Y9, Y9
+	VPMINSD      64(BX), Y9, Y9
+	VPMULDQ      64(DX), Y10, Y12
+	VPSRLQ       $0x20, Y10, Y13
+	VPMULDQ      128(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       192(DX), Y12, Y12
+	VPADDQ       256(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y10
+	VPSRAVD      (DX), Y10, Y10
+	VPMAXSD      32(BX), Y10, Y10
+	VPMINSD      64(BX), Y10, Y10
+	VPMULDQ      96(DX), Y11, Y12
+	VPSRLQ       $0x20, Y11, Y13
+	VPMULDQ      160(DX), Y13, Y13
+	VPSRLQ       $0x3f, Y12, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y12, Y12
+	VPSRLQ       $0x3f, Y13, Y14
+	VPSLLQ       $0x1f, Y14, Y14
+	VPSUBQ       Y14, Y13, Y13
+	VPADDQ       224(DX), Y12, Y12
+	VPADDQ       288(DX), Y13, Y13
+	VPSRLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y13, Y12, Y11
+	VPSRAVD      32(DX), Y11, Y11
+	VPMAXSD      32(BX), Y11, Y11
+	VPMINSD      64(BX), Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	MOVQ         32(CX), SI
+	VMOVDQU      X8, (AX)(SI*1)
+	MOVQ         40(CX), SI
+	VEXTRACTI128 $0x01, Y8, (AX)(SI*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIST32Fx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32Fx6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       64(DX), Y0, Y0
+	VMAXPS       96(BX), Y0, Y0
+	VMINPS       128(BX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       (BX), Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       96(DX), Y1, Y1
+	VMAXPS       96(BX), Y1, Y1
+	VMINPS       128(BX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       (BX), Y1, Y1
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       64(DX), Y2, Y2
+	VMAXPS       96(BX), Y2, Y2
+	VMINPS       128(BX), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VPADDD       (BX), Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       96(DX), Y3, Y3
+	VMAXPS       96(BX), Y3, Y3
+	VMINPS       128(BX), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       (BX), Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	MOVQ         (CX), SI
+	VMOVDQU      X0, (AX)(SI*1)
+	MOVQ         8(CX), SI
+	VEXTRACTI128 $0x01, Y0, (AX)(SI*1)
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VMAXPS       96(BX), Y4, Y4
+	VMINPS       128(BX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VPADDD       (BX), Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VMAXPS       96(BX), Y5, Y5
+	VMINPS       128(BX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPADDD       (BX), Y5, Y5
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VMAXPS       96(BX), Y6, Y6
+	VMINPS       128(BX), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VPADDD       (BX), Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VMAXPS       96(BX), Y7, Y7
+	VMINPS       128(BX), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       (BX), Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	MOVQ         16(CX), SI
+	VMOVDQU      X4, (AX)(SI*1)
+	MOVQ         24(CX), SI
+	VEXTRACTI128 $0x01, Y4, (AX)(SI*1)
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VMAXPS       96(BX), Y8, Y8
+	VMINPS       128(BX), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VPADDD       (BX), Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       96(DX), Y9, Y9
+	VMAXPS       96(BX), Y9, Y9
+	VMINPS       128(BX), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       (BX), Y9, Y9
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       64(DX), Y10, Y10
+	VMAXPS       96(BX), Y10, Y10
+	VMINPS       128(BX), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPADDD       (BX), Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       96(DX), Y11, Y11
+	VMAXPS       96(BX), Y11, Y11
+	VMINPS       128(BX), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPADDD       (BX), Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	MOVQ         32(CX), SI
+	VMOVDQU      X8, (AX)(SI*1)
+	MOVQ         40(CX), SI
+	VEXTRACTI128 $0x01, Y8, (AX)(SI*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIST32Xx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32Xx6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VPBROADCASTW (BX), Y14
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       64(DX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       96(DX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       64(DX), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       96(DX), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y14, Y0, Y0
+	VPADDSW      Y14, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	MOVQ         (CX), BX
+	VMOVDQU      X0, (AX)(BX*1)
+	MOVQ         8(CX), BX
+	VEXTRACTI128 $0x01, Y0, (AX)(BX*1)
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y14, Y4, Y4
+	VPADDSW      Y14, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	MOVQ         16(CX), BX
+	VMOVDQU      X4, (AX)(BX*1)
+	MOVQ         24(CX), BX
+	VEXTRACTI128 $0x01, Y4, (AX)(BX*1)
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       96(DX), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       64(DX), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       96(DX), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPADDSW      Y14, Y8, Y8
+	VPADDSW      Y14, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	MOVQ         32(CX), BX
+	VMOVDQU      X8, (AX)(BX*1)
+	MOVQ         40(CX), BX
+	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIST32XCx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIST32XCx6x16(SB), NOSPLIT, $72-96
+	MOVQ b+32(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ c+40(FP), AX
+	MOVQ AX, 40(SP)
+	MOVQ init+56(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ params+64(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ nsl+80(FP), AX
+	MOVQ AX, 64(SP)
+
+tile:
+	MOVQ           a+0(FP), AX
+	MOVQ           lda+8(FP), CX
+	MOVQ           segStride+16(FP), DX
+	LEAQ           (AX)(CX*2), BX
+	ADDQ           CX, BX
+	LEAQ           (AX)(DX*1), BX
+	LEAQ           (BX)(CX*2), SI
+	ADDQ           CX, SI
+	LEAQ           (BX)(DX*1), DX
+	LEAQ           (DX)(CX*2), SI
+	ADDQ           CX, SI
+	MOVQ           pat+24(FP), CX
+	VBROADCASTI128 8(AX), Y14
+	VPSHUFB        (CX), Y14, Y14
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VBROADCASTI128 8(DX), Y15
+	VPSHUFB        64(CX), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+
+sliver:
+	MOVQ         a+0(FP), AX
+	MOVQ         lda+8(FP), CX
+	MOVQ         segStride+16(FP), DX
+	LEAQ         (AX)(CX*2), BX
+	ADDQ         CX, BX
+	LEAQ         (AX)(DX*1), SI
+	LEAQ         (SI)(CX*2), DI
+	ADDQ         CX, DI
+	LEAQ         (SI)(DX*1), DX
+	LEAQ         (DX)(CX*2), R8
+	ADDQ         CX, R8
+	MOVQ         b+32(FP), R9
+	MOVQ         init+56(FP), R10
+	VMOVDQU      (R10), Y0
+	VMOVDQU      32(R10), Y1
+	VMOVDQA      Y0, Y2
+	VMOVDQA      Y1, Y3
+	VMOVDQA      Y0, Y4
+	VMOVDQA      Y1, Y5
+	VMOVDQA      Y0, Y6
+	VMOVDQA      Y1, Y7
+	VMOVDQA      Y0, Y8
+	VMOVDQA      Y1, Y9
+	VMOVDQA      Y0, Y10
+	VMOVDQA      Y1, Y11
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      64(R9), Y12
+	VMOVDQU      96(R9), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(BX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(BX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(R9), Y12
+	VMOVDQU      160(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      192(R9), Y12
+	VMOVDQU      224(R9), Y13
+	VPBROADCASTD 4(SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(SI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(DI)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DI)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      256(R9), Y12
+	VMOVDQU      288(R9), Y13
+	VPBROADCASTD (DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      320(R9), Y12
+	VMOVDQU      352(R9), Y13
+	VPBROADCASTD 4(DX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(DX)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(DX)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R8)(CX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(CX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y2 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y3 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y6 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y14, Y7 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y10 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y14, Y11 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xdd
+	ADDQ         $0x000001c0, R9
+	MOVQ         R9, b+32(FP)
+	MOVQ         c+40(FP), AX
+	MOVQ         rows+48(FP), CX
+	MOVQ         params+64(FP), DX
+	MOVQ         consts+72(FP), BX
+	VPBROADCASTB 32(BX), Y12
+	VPBROADCASTB 64(BX), Y13
+	VPBROADCASTW (BX), Y14
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       64(DX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       96(DX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       64(DX), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       96(DX), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPACKSSDW    Y1, Y0, Y0
+	VPACKSSDW    Y3, Y2, Y2
+	VPADDSW      Y14, Y0, Y0
+	VPADDSW      Y14, Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VPERMQ       $0xd8, Y0, Y0
+	VPSHUFD      $0xd8, Y0, Y0
+	VPMAXSB      Y12, Y0, Y0
+	VPMINSB      Y13, Y0, Y0
+	MOVQ         (CX), BX
+	VMOVDQU      X0, (AX)(BX*1)
+	MOVQ         8(CX), BX
+	VEXTRACTI128 $0x01, Y0, (AX)(BX*1)
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       64(DX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       96(DX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       64(DX), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       96(DX), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPACKSSDW    Y5, Y4, Y4
+	VPACKSSDW    Y7, Y6, Y6
+	VPADDSW      Y14, Y4, Y4
+	VPADDSW      Y14, Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VPERMQ       $0xd8, Y4, Y4
+	VPSHUFD      $0xd8, Y4, Y4
+	VPMAXSB      Y12, Y4, Y4
+	VPMINSB      Y13, Y4, Y4
+	MOVQ         16(CX), BX
+	VMOVDQU      X4, (AX)(BX*1)
+	MOVQ         24(CX), BX
+	VEXTRACTI128 $0x01, Y4, (AX)(BX*1)
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       64(DX), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       96(DX), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       64(DX), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       96(DX), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPACKSSDW    Y9, Y8, Y8
+	VPACKSSDW    Y11, Y10, Y10
+	VPADDSW      Y14, Y8, Y8
+	VPADDSW      Y14, Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VPERMQ       $0xd8, Y8, Y8
+	VPSHUFD      $0xd8, Y8, Y8
+	VPMAXSB      Y12, Y8, Y8
+	VPMINSB      Y13, Y8, Y8
+	MOVQ         32(CX), BX
+	VMOVDQU      X8, (AX)(BX*1)
+	MOVQ         40(CX), BX
+	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	DECQ         nsl+80(FP)
+	JLE          done
+	ADDQ         $0x40, init+56(FP)
+	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x000001c0, params+64(FP)
+	JMP          sliver
+
+done:
+	DECQ   tiles+88(FP)
+	JLE    end
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	ADDQ   AX, a+0(FP)
+	ADDQ   $0x30, rows+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, b+32(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, c+40(FP)
+	MOVQ   48(SP), AX
+	MOVQ   AX, init+56(FP)
+	MOVQ   56(SP), AX
+	MOVQ   AX, params+64(FP)
+	MOVQ   64(SP), AX
+	MOVQ   AX, nsl+80(FP)
+	JMP    tile
+
+end:
+	VZEROUPPER
+	RET

@@ -175,6 +175,9 @@ type s8Kernel struct {
 	// consts8), all nr columns of a mapped row stored, and several row
 	// tiles and column slivers per call (runSegRowsTiles).
 	segFT *s8SegTiles
+	// segTail, when set, are segFT's kernels for PackS8SegmentedTail
+	// weights (each segment's whole quads, then a gathered tail quad).
+	segTail *s8SegTailTiles
 	// segWide, when set, are the fused segmented kernels over int16 A
 	// (MulRequantSegmentedRowsWide), for the int16-pair format.
 	segWide *s8SegWide

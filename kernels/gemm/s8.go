@@ -44,6 +44,9 @@ type PackedS8 struct {
 	// each segment padded to segQ pairs, for MulRequantSegmentedRowsWide
 	// only.
 	wide bool
+	// tail, when set, marks PackS8SegmentedTail weights (s8segtail.go):
+	// each segment's whole quads, then one tail quad per row.
+	tail *segTailPack
 	// absSum is Σ_p |B[j][p]| per weight row for segmented u8-quad
 	// and wide packs (fp32Exact), nil otherwise.
 	absSum []int32

@@ -59,7 +59,7 @@ func absRowSums(b []int8, n, k, ldb int) []int32 {
 // pixels of each Wp-wide output row. p must come from PackS8Segmented.
 func (p *PackedS8) MulRequantSegmented(threads, m int, a []int8, lda, segStride int, aOffset int32, rq *Requant, out []int8, ldo int) {
 	seg := p.seg
-	if seg <= 0 || p.wide {
+	if seg <= 0 || p.wide || p.tail != nil {
 		panic("gemm: MulRequantSegmented: weights not packed with PackS8Segmented")
 	}
 	if m < 0 || lda < 0 || segStride < seg {

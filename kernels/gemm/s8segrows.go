@@ -57,6 +57,7 @@ func (p *PackedS8) MulRequantSegmentedRows(threads, m int, a []int8, lda, segStr
 	nseg := p.k / seg
 	need := 0
 	if m > 0 && p.k > 0 {
+		// A tail pack's rows hold seg bytes a segment too.
 		need = (m-1)*lda + (nseg-1)*segStride + seg
 		if len(a) < need {
 			panic(fmt.Sprintf("gemm: MulRequantSegmentedRows: A has %d elements, need %d", len(a), need))
@@ -68,7 +69,7 @@ func (p *PackedS8) MulRequantSegmentedRows(threads, m int, a []int8, lda, segStr
 	if len(out) < rm.need[m-1] {
 		panic(fmt.Sprintf("gemm: MulRequantSegmentedRows: out has %d elements, the map needs %d", len(out), rm.need[m-1]))
 	}
-	if !p.FusesRequant(rq) {
+	if p.tail == nil && !p.FusesRequant(rq) {
 		p.segRowsUnfused(threads, m, a[:need], lda, segStride, aOffset, rq, out, rm)
 		return
 	}
@@ -79,6 +80,24 @@ func (p *PackedS8) MulRequantSegmentedRows(threads, m int, a []int8, lda, segStr
 	// first gives the reference's acc + bias bit for bit.
 	for j := range n {
 		init[j] += rq.bias[j]
+	}
+	if p.tail != nil {
+		var elem []int
+		if rm.elem != nil {
+			elem = rm.elem[:m]
+		}
+		if threads <= 1 || m <= p.kern.mr {
+			p.mulSegTailRows(m, a, lda, segStride, init, rq, out, rm.off[:m], elem)
+			return
+		}
+		parallelRows(threads, m, p.kern.mr, func(r0, r1 int) {
+			var e []int
+			if elem != nil {
+				e = elem[r0:r1]
+			}
+			p.mulSegTailRows(r1-r0, a[r0*lda:], lda, segStride, init, rq, out, rm.off[r0:r1], e)
+		})
+		return
 	}
 	if threads <= 1 || m <= p.kern.mr {
 		p.runSegRowsS8(0, m, a, lda, segStride, init, rq, out, rm)

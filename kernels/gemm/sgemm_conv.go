@@ -28,6 +28,9 @@ type RowMap struct {
 	// offsets (off[mapped[q]]): the row tables of kernels whose tiles run
 	// across dropped rows (f32Kernel.segFP).
 	mapped, mappedOff []int
+	// elem, when every row is mapped, holds the offsets in elements: the
+	// row table of kernels that store every row untested (s8SegTailFn).
+	elem []int
 }
 
 // rowRun is rows start..end−1 of a RowMap, all mapped.
@@ -57,6 +60,10 @@ func NewRowMap(offsets []int, n int) *RowMap {
 		} else {
 			rm.runs = append(rm.runs, rowRun{i, i + 1})
 		}
+	}
+	if len(rm.mapped) == len(offsets) {
+		rm.elem = offsets[:len(offsets):len(offsets)]
+		rm.elem = append([]int(nil), rm.elem...)
 	}
 	return rm
 }
