@@ -53,11 +53,11 @@ func TestConv2DSegTailMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of %d cases took the tail-quad path", took, iters)
+	t.Logf("%d of %d runs (pathSegmented and pathAuto) took the tail-quad path", took, 2*iters)
 	if !segTailAvailable() {
 		t.Skip("no tail-quad kernels on this CPU/build (the fallback paths were checked)")
 	}
 	if took < iters/4 {
-		t.Errorf("only %d of %d cases took the tail-quad path", took, iters)
+		t.Errorf("only %d of %d runs took the tail-quad path", took, 2*iters)
 	}
 }

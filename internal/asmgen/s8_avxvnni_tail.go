@@ -39,7 +39,8 @@ import (
 // 32-byte VPSHUFB pattern s at pat) with nsl 16-column slivers of the
 // panel b (per sliver nseg·kq quads, then the tail quad), accumulators
 // starting at init, requantized as avxvnniRequantPairs does and stored at
-// c + rows[i] (elements, every row) + 16 per sliver, over tiles row tiles.
+// c + rows[i] (elements, every row) + 16 per sliver, over tiles row tiles
+// (tiles ≥ 1).
 func s8AVXVNNISegTailFused(nseg, kq int, rnd s8AVX2Rounding, clamp, exact bool) {
 	t := avxvnniTile()
 	kind := []string{"", "D", "F"}[rnd]
@@ -57,49 +58,50 @@ func s8AVXVNNISegTailFused(nseg, kq int, rnd s8AVX2Rounding, clamp, exact bool) 
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s stores the requantized int8 product of u8-offset A (tiles row tiles of %d rows at stride lda, %d segments of %d whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).", name, t.mr, nseg, kq))
 	tq := AllocLocal(32)
-	saved := []struct {
-		name string
-		mem  Mem
-	}{{"b", AllocLocal(8)}, {"c", AllocLocal(8)}, {"init", AllocLocal(8)}, {"params", AllocLocal(8)}, {"nsl", AllocLocal(8)}}
-	for _, sv := range saved {
+	// Slivers outside, row tiles inside: per tile only A and the row
+	// table move (a, rows and tiles restart per sliver from these).
+	a0, rows0, tiles0, step := AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
+	{
 		r := GP64()
-		Load(Param(sv.name), r)
-		MOVQ(r, sv.mem)
+		Load(Param("a"), r)
+		MOVQ(r, a0)
+		Load(Param("rows"), r)
+		MOVQ(r, rows0)
+		Load(Param("tiles"), r)
+		MOVQ(r, tiles0)
+		Load(Param("lda"), r)
+		IMUL3Q(U8(t.mr), r, r)
+		MOVQ(r, step)
 	}
-	// bases returns the row base registers: segment s's rows 0–2 at
-	// bases[2s] (+ lda, + 2·lda by the SIB scale), rows 3–5 at
-	// bases[2s+1].
-	bases := func() ([]GPVirtual, GPVirtual) {
+	Label("tile")
+	{
+		// Segment s's rows 0–2 at bs[2s] (+ lda, + 2·lda by the SIB
+		// scale), rows 3–5 at bs[2s+1].
 		a, lda, ss := GP64(), GP64(), GP64()
 		Load(Param("a"), a)
 		Load(Param("lda"), lda)
 		Load(Param("segStride"), ss)
-		out := []GPVirtual{a}
+		bs := []GPVirtual{a}
 		for s := 0; s < nseg; s++ {
 			if s > 0 {
 				r := GP64()
-				LEAQ(Mem{Base: out[2*s-2], Index: ss, Scale: 1}, r)
-				out = append(out, r)
+				LEAQ(Mem{Base: bs[2*s-2], Index: ss, Scale: 1}, r)
+				bs = append(bs, r)
 			}
 			r := GP64()
-			LEAQ(Mem{Base: out[2*s], Index: lda, Scale: 2}, r)
+			LEAQ(Mem{Base: bs[2*s], Index: lda, Scale: 2}, r)
 			ADDQ(lda, r)
-			out = append(out, r)
+			bs = append(bs, r)
 		}
-		return out, lda
-	}
-	rowAt := func(bs []GPVirtual, lda GPVirtual, s, i, disp int) Mem {
-		m := Mem{Base: bs[2*s+i/3], Disp: disp}
-		if i%3 > 0 {
-			m.Index, m.Scale = lda, uint8(i%3)
+		rowAt := func(s, i, disp int) Mem {
+			m := Mem{Base: bs[2*s+i/3], Disp: disp}
+			if i%3 > 0 {
+				m.Index, m.Scale = lda, uint8(i%3)
+			}
+			return m
 		}
-		return m
-	}
-	// Per row tile: the tail quads of its 6 rows (the vector registers
-	// are free until the first sliver's k steps).
-	Label("tile")
-	{
-		bs, _ := bases()
+		// The tail quads of the tile's 6 rows (the vector registers are
+		// free until the k steps).
 		pat := Load(Param("pat"), GP64())
 		acc, x := t.next(0), t.next(1)
 		for s := 0; s < nseg; s++ {
@@ -114,10 +116,6 @@ func s8AVXVNNISegTailFused(nseg, kq int, rnd s8AVX2Rounding, clamp, exact bool) 
 			}
 		}
 		VMOVDQU(acc, tq)
-	}
-	Label("sliver")
-	{
-		bs, lda := bases()
 		b := Load(Param("b"), GP64())
 		ini := Load(Param("init"), GP64())
 		t.check(1)
@@ -127,37 +125,39 @@ func s8AVXVNNISegTailFused(nseg, kq int, rnd s8AVX2Rounding, clamp, exact bool) 
 		q := 0
 		for s := 0; s < nseg; s++ {
 			for u := 0; u < kq; u++ {
-				t.dotKStep(func(i, disp int) Mem { return rowAt(bs, lda, s, i, disp-4*s*kq) }, b, ua, nil, madd)(q)
+				t.dotKStep(func(i, disp int) Mem { return rowAt(s, i, disp-4*s*kq) }, b, ua, nil, madd)(q)
 				q++
 			}
 		}
 		t.dotKStep(func(i, disp int) Mem { return tq.Offset(4*i + disp - 4*q) }, b, ua, nil, madd)(q)
-		ADDQ(U32(32*t.nv*(q+1)), b)
-		Store(b, Param("b"))
 		tailRequantPairs(t, rnd, clamp, exact, ua)
 	}
-	DECQ(NewParamAddr("nsl", 80))
-	JLE(LabelRef("done"))
-	ADDQ(U8(64), NewParamAddr("init", 56))
-	ADDQ(U8(16), NewParamAddr("c", 40))
-	ADDQ(U32(448), NewParamAddr("params", 64))
-	JMP(LabelRef("sliver"))
-	// The next row tile: A and the row table move on by mr rows, the
-	// sliver arguments start over.
-	Label("done")
+	{
+		r := GP64()
+		MOVQ(step, r)
+		ADDQ(r, NewParamAddr("a", 0))
+	}
+	ADDQ(U8(8*t.mr), NewParamAddr("rows", 48))
 	DECQ(NewParamAddr("tiles", 88))
+	JNE(LabelRef("tile"))
+	// The next sliver: the panel, outputs, init and parameters move on
+	// one group, the row tiles start over.
+	DECQ(NewParamAddr("nsl", 80))
 	JLE(LabelRef("end"))
 	{
-		r, l := GP64(), GP64()
-		Load(Param("lda"), l)
-		IMUL3Q(U8(t.mr), l, l)
-		ADDQ(l, NewParamAddr("a", 0))
-		ADDQ(U8(8*t.mr), NewParamAddr("rows", 48))
-		for _, sv := range saved {
+		r := GP64()
+		for _, sv := range []struct {
+			name string
+			mem  Mem
+		}{{"a", a0}, {"rows", rows0}, {"tiles", tiles0}} {
 			MOVQ(sv.mem, r)
 			Store(r, Param(sv.name))
 		}
 	}
+	ADDQ(U32(32*t.nv*(nseg*kq+1)), NewParamAddr("b", 32))
+	ADDQ(U8(16), NewParamAddr("c", 40))
+	ADDQ(U8(64), NewParamAddr("init", 56))
+	ADDQ(U32(448), NewParamAddr("params", 64))
 	JMP(LabelRef("tile"))
 	Label("end")
 	VZEROUPPER()

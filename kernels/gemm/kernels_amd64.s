@@ -55831,17 +55831,16 @@ end:
 
 // func s8AVXVNNIST32x6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32x6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32x6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -55849,52 +55848,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -56284,8 +56270,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -56413,31 +56397,24 @@ sliver:
 	VMOVDQU      X8, (AX)(BX*1)
 	MOVQ         40(CX), BX
 	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
@@ -56445,17 +56422,16 @@ end:
 
 // func s8AVXVNNIST32Cx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32Cx6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32Cx6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -56463,52 +56439,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -56898,8 +56861,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -57051,31 +57012,24 @@ sliver:
 	VMOVDQU      X8, (AX)(SI*1)
 	MOVQ         40(CX), SI
 	VEXTRACTI128 $0x01, Y8, (AX)(SI*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
@@ -57083,17 +57037,16 @@ end:
 
 // func s8AVXVNNIST32Dx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32Dx6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32Dx6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -57101,52 +57054,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -57536,8 +57476,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -57737,31 +57675,24 @@ sliver:
 	VMOVDQU      X8, (AX)(BX*1)
 	MOVQ         40(CX), BX
 	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
@@ -57769,17 +57700,16 @@ end:
 
 // func s8AVXVNNIST32DCx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32DCx6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32DCx6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -57787,52 +57717,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -58222,8 +58139,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -58447,31 +58362,24 @@ sliver:
 	VMOVDQU      X8, (AX)(SI*1)
 	MOVQ         40(CX), SI
 	VEXTRACTI128 $0x01, Y8, (AX)(SI*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
@@ -58479,17 +58387,16 @@ end:
 
 // func s8AVXVNNIST32Fx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32Fx6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32Fx6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -58497,52 +58404,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -58932,8 +58826,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -59037,31 +58929,24 @@ sliver:
 	VMOVDQU      X8, (AX)(SI*1)
 	MOVQ         40(CX), SI
 	VEXTRACTI128 $0x01, Y8, (AX)(SI*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
@@ -59069,17 +58954,16 @@ end:
 
 // func s8AVXVNNIST32Xx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32Xx6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32Xx6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -59087,52 +58971,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -59522,8 +59393,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -59598,31 +59467,24 @@ sliver:
 	VMOVDQU      X8, (AX)(BX*1)
 	MOVQ         40(CX), BX
 	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
@@ -59630,17 +59492,16 @@ end:
 
 // func s8AVXVNNIST32XCx6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
-TEXT ·s8AVXVNNIST32XCx6x16(SB), NOSPLIT, $72-96
-	MOVQ b+32(FP), AX
-	MOVQ AX, 32(SP)
-	MOVQ c+40(FP), AX
-	MOVQ AX, 40(SP)
-	MOVQ init+56(FP), AX
-	MOVQ AX, 48(SP)
-	MOVQ params+64(FP), AX
-	MOVQ AX, 56(SP)
-	MOVQ nsl+80(FP), AX
-	MOVQ AX, 64(SP)
+TEXT ·s8AVXVNNIST32XCx6x16(SB), NOSPLIT, $64-96
+	MOVQ   a+0(FP), AX
+	MOVQ   AX, 32(SP)
+	MOVQ   rows+48(FP), AX
+	MOVQ   AX, 40(SP)
+	MOVQ   tiles+88(FP), AX
+	MOVQ   AX, 48(SP)
+	MOVQ   lda+8(FP), AX
+	IMUL3Q $0x06, AX, AX
+	MOVQ   AX, 56(SP)
 
 tile:
 	MOVQ           a+0(FP), AX
@@ -59648,52 +59509,39 @@ tile:
 	MOVQ           segStride+16(FP), DX
 	LEAQ           (AX)(CX*2), BX
 	ADDQ           CX, BX
-	LEAQ           (AX)(DX*1), BX
-	LEAQ           (BX)(CX*2), SI
-	ADDQ           CX, SI
-	LEAQ           (BX)(DX*1), DX
-	LEAQ           (DX)(CX*2), SI
-	ADDQ           CX, SI
-	MOVQ           pat+24(FP), CX
+	LEAQ           (AX)(DX*1), SI
+	LEAQ           (SI)(CX*2), DI
+	ADDQ           CX, DI
+	LEAQ           (SI)(DX*1), DX
+	LEAQ           (DX)(CX*2), R8
+	ADDQ           CX, R8
+	MOVQ           pat+24(FP), R9
 	VBROADCASTI128 8(AX), Y14
-	VPSHUFB        (CX), Y14, Y14
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(CX), Y15, Y15
+	VPSHUFB        (R9), Y14, Y14
+	VBROADCASTI128 8(SI), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VBROADCASTI128 8(DX), Y15
-	VPSHUFB        64(CX), Y15, Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, (SP)
-
-sliver:
-	MOVQ         a+0(FP), AX
-	MOVQ         lda+8(FP), CX
-	MOVQ         segStride+16(FP), DX
-	LEAQ         (AX)(CX*2), BX
-	ADDQ         CX, BX
-	LEAQ         (AX)(DX*1), SI
-	LEAQ         (SI)(CX*2), DI
-	ADDQ         CX, DI
-	LEAQ         (SI)(DX*1), DX
-	LEAQ         (DX)(CX*2), R8
-	ADDQ         CX, R8
-	MOVQ         b+32(FP), R9
-	MOVQ         init+56(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQA      Y0, Y2
-	VMOVDQA      Y1, Y3
-	VMOVDQA      Y0, Y4
-	VMOVDQA      Y1, Y5
-	VMOVDQA      Y0, Y6
-	VMOVDQA      Y1, Y7
-	VMOVDQA      Y0, Y8
-	VMOVDQA      Y1, Y9
-	VMOVDQA      Y0, Y10
-	VMOVDQA      Y1, Y11
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (AX), Y14
+	MOVQ           b+32(FP), R9
+	MOVQ           init+56(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQA        Y0, Y2
+	VMOVDQA        Y1, Y3
+	VMOVDQA        Y0, Y4
+	VMOVDQA        Y1, Y5
+	VMOVDQA        Y0, Y6
+	VMOVDQA        Y1, Y7
+	VMOVDQA        Y0, Y8
+	VMOVDQA        Y1, Y9
+	VMOVDQA        Y0, Y10
+	VMOVDQA        Y1, Y11
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -60083,8 +59931,6 @@ sliver:
 	// VPDPBUSD Y13, Y14, Y11 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xdd
-	ADDQ         $0x000001c0, R9
-	MOVQ         R9, b+32(FP)
 	MOVQ         c+40(FP), AX
 	MOVQ         rows+48(FP), CX
 	MOVQ         params+64(FP), DX
@@ -60167,31 +60013,24 @@ sliver:
 	VMOVDQU      X8, (AX)(BX*1)
 	MOVQ         40(CX), BX
 	VEXTRACTI128 $0x01, Y8, (AX)(BX*1)
+	MOVQ         56(SP), AX
+	ADDQ         AX, a+0(FP)
+	ADDQ         $0x30, rows+48(FP)
+	DECQ         tiles+88(FP)
+	JNE          tile
 	DECQ         nsl+80(FP)
-	JLE          done
-	ADDQ         $0x40, init+56(FP)
+	JLE          end
+	MOVQ         32(SP), AX
+	MOVQ         AX, a+0(FP)
+	MOVQ         40(SP), AX
+	MOVQ         AX, rows+48(FP)
+	MOVQ         48(SP), AX
+	MOVQ         AX, tiles+88(FP)
+	ADDQ         $0x000001c0, b+32(FP)
 	ADDQ         $0x10, c+40(FP)
+	ADDQ         $0x40, init+56(FP)
 	ADDQ         $0x000001c0, params+64(FP)
-	JMP          sliver
-
-done:
-	DECQ   tiles+88(FP)
-	JLE    end
-	MOVQ   lda+8(FP), AX
-	IMUL3Q $0x06, AX, AX
-	ADDQ   AX, a+0(FP)
-	ADDQ   $0x30, rows+48(FP)
-	MOVQ   32(SP), AX
-	MOVQ   AX, b+32(FP)
-	MOVQ   40(SP), AX
-	MOVQ   AX, c+40(FP)
-	MOVQ   48(SP), AX
-	MOVQ   AX, init+56(FP)
-	MOVQ   56(SP), AX
-	MOVQ   AX, params+64(FP)
-	MOVQ   64(SP), AX
-	MOVQ   AX, nsl+80(FP)
-	JMP    tile
+	JMP          tile
 
 end:
 	VZEROUPPER
