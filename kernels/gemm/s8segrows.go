@@ -82,21 +82,14 @@ func (p *PackedS8) MulRequantSegmentedRows(threads, m int, a []int8, lda, segStr
 		init[j] += rq.bias[j]
 	}
 	if p.tail != nil {
+		// One thread, rows in order: a conv's map may send a dropped
+		// row to where a later row lands (segRowMapFull), which then
+		// has the last word.
 		var elem []int
 		if rm.elem != nil {
 			elem = rm.elem[:m]
 		}
-		if threads <= 1 || m <= p.kern.mr {
-			p.mulSegTailRows(m, a, lda, segStride, init, rq, out, rm.off[:m], elem)
-			return
-		}
-		parallelRows(threads, m, p.kern.mr, func(r0, r1 int) {
-			var e []int
-			if elem != nil {
-				e = elem[r0:r1]
-			}
-			p.mulSegTailRows(r1-r0, a[r0*lda:], lda, segStride, init, rq, out, rm.off[r0:r1], e)
-		})
+		p.mulSegTailRows(m, a, lda, segStride, init, rq, out, rm.off[:m], elem)
 		return
 	}
 	if threads <= 1 || m <= p.kern.mr {

@@ -38,7 +38,9 @@ type segTailPack struct {
 // PackS8SegmentedTail packs b (n rows of k int8 weights, row stride ldb;
 // k = nseg·seg) like PackS8Segmented for MulRequantSegmentedRows with A
 // rows lda bytes apart and rq's requantization, with each segment's last
-// seg mod 4 bytes moved to one shared tail quad. It returns nil where
+// seg mod 4 bytes moved to one shared tail quad. MulRequantSegmentedRows
+// runs such weights on one thread with rows stored in order, so rows a
+// map sends to the same place leave the last one's values there. It returns nil where
 // that layout does not apply or has no kernel on this CPU: seg a multiple
 // of 4, more leftover bytes than a quad holds, fewer than two segments,
 // output channels not a multiple of the kernel's 16, A rows too far apart
