@@ -5,13 +5,13 @@ package kernels
 // rows as well as columns). Columns (x) are transformed by winoInS8 and
 // wino2OutX, rows (y) by wino2InY and wino2OutY:
 //
-//   - filters U = G7·w·G24ᵀ with G = D·G7, D = diag(1/4, 1/6, 1/6, 1/24,
-//     1/24, 1): G7 is integer with rows' absolute sums ≤ 7, G24 = 24·G is
-//     conv_wino_s8.go's winoG24, so |U| ≤ 7·24·127 fits int16;
+//   - filters U = G7·w·G24ᵀ with G = D·G7, D = diag(1/24, 1/6, 1/6, 1/24,
+//     1/24, 1/6): G7 is integer with rows' absolute sums ≤ 7, G24 = 24·G is
+//     conv_wino_s8.go's winoG24, so |U| ≤ 7·24·128 fits int16;
 //   - inputs V = Bᵀ·(winoInS8's x-transformed rows): |V| ≤ 10·1280 fits
 //     int16, as does every intermediate of the factoring below;
 //   - products M = Σ_c U·V in int32 (wrapping), then rows by
-//     AT24 = 24·Aᵀ·D = Aᵀ·diag(6,4,4,1,1,24) and columns by Aᵀ, which
+//     AT24 = 24·Aᵀ·D = Aᵀ·diag(1,4,4,1,1,4) and columns by Aᵀ, which
 //     gives 576·Σ x·w mod 2³²: the true value whenever it fits int32
 //     (the plan checks Σ|w| ≤ 29127 per output channel: 576·128·Σ|w| <
 //     2³¹), so the division by 576 = 2⁶·9 is exact (a shift by 6, then a
@@ -73,17 +73,19 @@ func wino2OutY(dst []int32, dstStride int, src []int32, srcStride int, n int) {
 }
 
 // wino2OutYGo is wino2OutY's plain-Go loop for columns i0..n−1:
-// AT24 = [[6,4,4,1,1,0],[0,4,−4,2,−2,0],[0,4,4,4,4,0],[0,4,−4,8,−8,24]].
+// AT24 = [[1,4,4,1,1,0],[0,4,−4,2,−2,0],[0,4,4,4,4,0],[0,4,−4,8,−8,4]].
 func wino2OutYGo(dst []int32, dstStride int, src []int32, srcStride int, i0, n int) {
 	for i := i0; i < n; i++ {
 		m0, m1, m2 := src[i], src[srcStride+i], src[2*srcStride+i]
 		m3, m4, m5 := src[3*srcStride+i], src[4*srcStride+i], src[5*srcStride+i]
-		a, b, c, d := m1+m2, m1-m2, m3+m4, m3-m4
-		dst[i] = 6*m0 + 4*a + c
-		dst[dstStride+i] = 4*b + 2*d
-		dst[2*dstStride+i] = 4*a + 4*c
-		dst[3*dstStride+i] = 4*b + 8*d + 24*m5
+		dst[i], dst[dstStride+i], dst[2*dstStride+i], dst[3*dstStride+i] = wino2AT24(m0, m1, m2, m3, m4, m5)
 	}
+}
+
+// wino2AT24 is AT24·m for one column m0..m5, wrapping in int32.
+func wino2AT24(m0, m1, m2, m3, m4, m5 int32) (r0, r1, r2, r3 int32) {
+	a, b, c, d := m1+m2, m1-m2, m3+m4, m3-m4
+	return m0 + 4*a + c, 4*b + 2*d, 4*a + 4*c, 4*b + 8*d + 4*m5
 }
 
 // wino2OutX is winoOutS8 for the 2-D scheme: it turns one output row's

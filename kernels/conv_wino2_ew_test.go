@@ -175,9 +175,10 @@ func TestDiv576(t *testing.T) {
 	}
 }
 
-// wino2G7 is G's integer part D⁻¹·G (the 2-D scheme's row filter
-// transform; wino2OutY's AT24 carries D).
-var wino2G7 = [6][3]int32{{1, 0, 0}, {-1, -1, -1}, {-1, 1, -1}, {1, 2, 4}, {1, -2, 4}, {0, 0, 1}}
+// wino2G7 is D⁻¹·G, D = diag(1/24, 1/6, 1/6, 1/24, 1/24, 1/6) (the 2-D
+// scheme's row filter transform; wino2OutY's AT24 carries D), written
+// out rather than taken from the plan's winoG7 so a change there shows.
+var wino2G7 = [6][3]int32{{6, 0, 0}, {-1, -1, -1}, {-1, 1, -1}, {1, 2, 4}, {1, -2, 4}, {0, 0, 6}}
 
 // TestWino2Chain runs one 4×4 output tile of the 2-D scheme end to end
 // with this file's transforms and compares it with the direct 3×3

@@ -9,11 +9,16 @@ import (
 // F(4,3) serves): 36 products per 4×4 output tile and (inC, outC) pair,
 // 2.25 per output where the 1-D form does 4.5 and the direct conv 9.
 //
-// Rows (y) transform the filters with G7 = diag(4,6,6,24,24,1)·G and the
-// outputs with AT24 = 24·Aᵀ·diag(1/4,1/6,1/6,1/24,1/24,1); columns (x)
-// with 24·G and plain Aᵀ, exactly as the 1-D form. Everything is integer:
+// Rows (y) transform the filters with G7 = diag(24,6,6,24,24,6)·G and
+// the outputs with AT24 = 24·Aᵀ·diag(1/24,1/6,1/6,1/24,1/24,1/6) =
+// Aᵀ·diag(1,4,4,1,1,4); columns (x) with 24·G and plain Aᵀ, exactly as
+// the 1-D form. (G7's rows 0 and 5 carry 24/4 and 6 where diag(4,6,6,24,
+// 24,1)·G, the smallest integer form, would leave AT24 the factors 6 and
+// 24: |U| stays within the bound below and the output transforms save
+// the multiplies.) Everything is integer:
 //
-//   - U[η][ξ] = G7·w·G24ᵀ per (o, c): |U| ≤ 7·24·128 = 21504, int16;
+//   - U[η][ξ] = G7·w·G24ᵀ per (o, c): |U| ≤ 128·(G7's row sum ≤ 7)·(G24's
+//     ≤ 24) = 21504 (rows 0 and 5: 6·24·128 = 18432), int16;
 //   - the input is the raw int8 image padded with the input zero point
 //     (so the zero-point term is the uniform −zp·Σw): each padded row goes
 //     through the 1-D x-transform (winoInS8, |·| ≤ 1280), then every 6 rows
@@ -64,15 +69,16 @@ type winoS8Scratch2D struct {
 	acc    []int32
 }
 
-// winoG7 is diag(4,6,6,24,24,1)·G, F(4,3)'s smallest integer filter
-// transform (row sums ≤ 7); AT24 in wino2OutY undoes its scaling.
+// winoG7 is diag(24,6,6,24,24,6)·G, F(4,3)'s integer filter transform
+// with row sums ≤ 7 (rows 0 and 5: 6); AT24 in wino2OutY undoes its
+// scaling.
 var winoG7 = [6][3]int32{
-	{1, 0, 0},
+	{6, 0, 0},
 	{-1, -1, -1},
 	{-1, 1, -1},
 	{1, 2, 4},
 	{1, -2, 4},
-	{0, 0, 1},
+	{0, 0, 6},
 }
 
 // winoS8MaxAbsSum2D bounds Σ|w| of an output channel: the largest

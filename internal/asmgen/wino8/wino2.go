@@ -117,9 +117,9 @@ func wino2InY(v vecShape) {
 // wino2OutY emits the int32 output y-transform: for i < n (a positive
 // multiple of the register's lanes), the six rows m_η = src[η·srcStride
 // + i] to dst[r·dstStride + i] = (AT24·m)[r], r = 0..3, where
-// AT24 = [[6,4,4,1,1,0],[0,4,-4,2,-2,0],[0,4,4,4,4,0],[0,4,-4,8,-8,24]];
-// with a, b = m1 ± m2 and c, d = m3 ± m4 that is 6·m0 + 4a + c,
-// 2·(2b + d), 4·(a + c) and 4·(b + 2d + 6·m5), in shifts and adds that
+// AT24 = [[1,4,4,1,1,0],[0,4,-4,2,-2,0],[0,4,4,4,4,0],[0,4,-4,8,-8,4]];
+// with a, b = m1 ± m2 and c, d = m3 ± m4 that is m0 + 4a + c,
+// 2·(2b + d), 4·(a + c) and 4·(b + 2d + m5), in shifts and adds that
 // wrap like the Go loop's multiplies.
 func wino2OutY(v vecShape) {
 	name := "wino2OutY" + v.suffix
@@ -132,7 +132,7 @@ func wino2OutY(v vecShape) {
 	n := Load(Param("n"), GP64())
 	SHRQ(U8(log2(lanes)), n)
 	m := v.regs[:6]
-	a, b, c, d, y, t := v.regs[6], v.regs[7], v.regs[8], v.regs[9], v.regs[10], v.regs[11]
+	a, b, c, d, y := v.regs[6], v.regs[7], v.regs[8], v.regs[9], v.regs[10]
 	Label("loop")
 	for i := range m {
 		v.move(s.row(i), m[i])
@@ -141,13 +141,10 @@ func wino2OutY(v vecShape) {
 	VPSUBD(m[2], m[1], b)
 	VPADDD(m[4], m[3], c)
 	VPSUBD(m[4], m[3], d)
-	// r0 = 6·m0 + 4a + c
-	VPSLLD(U8(1), m[0], t)
-	VPADDD(m[0], t, t)
-	VPSLLD(U8(1), t, t)
+	// r0 = m0 + 4a + c
 	VPSLLD(U8(2), a, y)
 	VPADDD(c, y, y)
-	VPADDD(t, y, y)
+	VPADDD(m[0], y, y)
 	v.move(y, o.row(0))
 	// r1 = 2·(2b + d)
 	VPSLLD(U8(1), b, y)
@@ -158,13 +155,10 @@ func wino2OutY(v vecShape) {
 	VPADDD(c, a, y)
 	VPSLLD(U8(2), y, y)
 	v.move(y, o.row(2))
-	// r3 = 4·(b + 2d + 6·m5)
-	VPSLLD(U8(1), m[5], t)
-	VPADDD(m[5], t, t)
-	VPSLLD(U8(1), t, t)
+	// r3 = 4·(b + 2d + m5)
 	VPSLLD(U8(1), d, y)
 	VPADDD(b, y, y)
-	VPADDD(t, y, y)
+	VPADDD(m[5], y, y)
 	VPSLLD(U8(2), y, y)
 	v.move(y, o.row(3))
 	ADDQ(U32(v.bytes), s.base)
