@@ -35,11 +35,14 @@ import (
 //     bound is 24× larger). Dividing by 576 = 64·9 is then exact: an
 //     arithmetic shift by 6 and a multiply by 9's inverse mod 2³²;
 //   - then −zp·Σw and the direct path's requantization (requant.rowsInt8),
-//     fused into the x transform where there is a vector form (winoOutQ).
+//     fused into the x transform where there is a vector form (winoOutQ),
+//     or into both transforms (tileRow2D, AVX2 without AVX-512).
 //
-// Work is done per block of tile rows (L2-sized); within a block the 36
-// products are formed ξ by ξ (6 GEMMs, then wino2OutY into the block's
-// 24 planes T[r][ξ]), so only 6 product planes are live.
+// Work is done per block of tile rows (L2-sized). With the one-pass
+// output side a block's 36 product planes are formed first, then turned
+// into int8 tile row by tile row; otherwise the products are formed ξ by
+// ξ (6 GEMMs, then wino2OutY into the block's 24 planes T[r][ξ]), so only
+// 6 product planes are live.
 
 // winoS8Plan2D is the 2-D Winograd form of one int8 convolution.
 type winoS8Plan2D struct {
@@ -56,12 +59,14 @@ type winoS8Plan2D struct {
 	zp             int8
 	rq             *requant
 	q              *winoOutQ // the fused x output transform and requantization, nil when unavailable
+	fused          bool      // q != nil and the whole output side runs in one pass (tileRow2D)
 	pool           freeList  // *winoS8Scratch2D
 }
 
 // winoS8Scratch2D is one Run's padded image and one block's transformed
-// rows x, inputs v, products m (6 planes), y-transformed products t (24
-// planes) and, without the fused epilogue, accumulators.
+// rows x, inputs v, products m (6 planes; 36 in the one-pass form),
+// y-transformed products t (24 planes; none in the one-pass form) and,
+// without the fused epilogue, accumulators.
 type winoS8Scratch2D struct {
 	padded []int8
 	x, v   []int16
@@ -105,17 +110,30 @@ func wino2S8Applies(g *convGeom) bool {
 // nil when a channel's Σ|w| could overflow the int32 sums. batch (the
 // input's, a hint) caps the images one block takes.
 func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *winoS8Plan2D {
+	return newWinoS8Plan2DWith(g, wv, zp, rq, batch, wino2OutQFused())
+}
+
+// newWinoS8Plan2DWith is newWinoS8Plan2D with the one-pass output side
+// when fused (and the fused requantization is available), so tests reach
+// it on any CPU with the kernel.
+func newWinoS8Plan2DWith(g *convGeom, wv []int8, zp int32, rq *requant, batch int, fused bool) *winoS8Plan2D {
 	corr := winoS8Corr(g, wv, zp, winoS8MaxAbsSum2D)
 	if corr == nil {
 		return nil
 	}
 	p := &winoS8Plan2D{g: g, tilesX: (g.outW + 3) / 4, tilesY: (g.outH + 3) / 4, corr: corr, zp: int8(zp), rq: rq,
 		q: newWinoOutQ(rq, corr, true)}
+	p.fused = fused && p.q != nil
 	p.wp, p.hp = 4*p.tilesX+2, 4*p.tilesY+2
 	C, N := g.inC, g.outC
 	// Bytes per tile row: 4 x-transformed rows of 6 int16 planes, 36 int16
-	// V planes, 6 int32 product planes, 24 int32 T planes.
-	perTileRow := p.tilesX * (6*4*2*C + 36*2*C + (6+24)*4*N)
+	// V planes, 6 int32 product planes and 24 int32 T planes (36 product
+	// planes in the one-pass form).
+	mt := 6 + 24
+	if p.fused {
+		mt = 36
+	}
+	perTileRow := p.tilesX * (6*4*2*C + 36*2*C + mt*4*N)
 	p.ty = max(1, min(p.tilesY, wino2S8BlockBytes/perTileRow))
 	p.imgs = 1
 	if p.ty == p.tilesY {
@@ -148,8 +166,12 @@ func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *
 			padded: make([]int8, p.hp*p.wp*C),
 			x:      make([]int16, 6*p.planeX),
 			v:      make([]int16, 36*p.planeV),
-			m:      make([]int32, 6*p.planeM),
-			t:      make([]int32, 24*p.planeM),
+		}
+		if p.fused {
+			s.m = make([]int32, 36*p.planeM)
+		} else {
+			s.m = make([]int32, 6*p.planeM)
+			s.t = make([]int32, 24*p.planeM)
 		}
 		if p.q == nil {
 			s.acc = make([]int32, 4*g.outW*N) // the unfused epilogue's
@@ -192,6 +214,19 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 				}
 			}
 			m := nb * nty * p.tilesX
+			if p.fused {
+				for q := range 36 {
+					p.u[q].MulSegmented(m, s.v[q*p.planeV:], C, C, s.m[q*p.planeM:], N)
+				}
+				for k := range nb {
+					out := dst[(b0+k)*g.outH*outRow : (b0+k+1)*g.outH*outRow]
+					for j := range nty {
+						y0 := 4 * (ty0 + j)
+						p.q.tileRow2D(out[y0*outRow:], outRow, min(4, g.outH-y0), s.m[(k*nty+j)*p.tilesX*N:], p.planeM, p.tilesX, g.outW, N)
+					}
+				}
+				continue
+			}
 			for xi := range 6 {
 				for eta := range 6 {
 					q := 6*eta + xi

@@ -23,7 +23,7 @@ type winoOutQ struct {
 	corr   []int32 // −zp·Σw per output channel
 	by576  bool    // the 2-D plan's divisor (else 24)
 	prm    []int32 // see winoOutQParams
-	consts [10]int32
+	consts [12]int32
 }
 
 // newWinoOutQ prepares the fused epilogue of a plan with n = len(corr)
@@ -43,10 +43,11 @@ func newWinoOutQ(rq *requant, corr []int32, by576 bool) *winoOutQ {
 	}
 	// The kernels' consts: the shift (a qword), 1/odd, zp, lo and hi
 	// (unused by the kernels), the float32 clamp bounds lo − zp and
-	// hi − zp, and the scales' byte offset in prm (a qword).
-	q.consts = [10]int32{shift, 0, inv, rq.outZP, rq.lo, rq.hi,
+	// hi − zp, the scales' byte offset in prm (a qword), and lo − zp
+	// (wino2OutQFP32AVX2's int16 clamp).
+	q.consts = [12]int32{shift, 0, inv, rq.outZP, rq.lo, rq.hi,
 		int32(math.Float32bits(float32(rq.lo - rq.outZP))), int32(math.Float32bits(float32(rq.hi - rq.outZP))),
-		int32(4 * winoOutQPad(n))}
+		int32(4 * winoOutQPad(n)), 0, rq.lo - rq.outZP}
 	return q
 }
 

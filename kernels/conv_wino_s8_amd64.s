@@ -639,3 +639,442 @@ tile:
 	JNE       block
 	VZEROUPPER
 	RET
+
+// func wino2OutQFP32AVX2(dst *int8, offs *int, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)
+// Requires: AVX, AVX2
+TEXT ·wino2OutQFP32AVX2(SB), $800-72
+	MOVQ         offs+8(FP), DX
+	MOVQ         (DX), BX
+	MOVQ         BX, 768(SP)
+	MOVQ         24(DX), AX
+	MOVQ         8(DX), BX
+	MOVQ         BX, 776(SP)
+	MOVQ         32(DX), CX
+	MOVQ         16(DX), BX
+	MOVQ         BX, 784(SP)
+	MOVQ         40(DX), DX
+	MOVQ         plane+24(FP), BX
+	MOVQ         N+40(FP), SI
+	MOVQ         prm+56(FP), DI
+	MOVQ         consts+64(FP), R8
+	MOVQ         32(R8), R8
+	ADDQ         DI, R8
+	SHLQ         $0x02, BX
+	SHRQ         $0x03, cv+48(FP)
+	LEAQ         (BX)(BX*2), R9
+	MOVQ         consts+64(FP), R10
+	VPBROADCASTD 8(R10), Y0
+	VPBROADCASTD 28(R10), Y1
+	VPBROADCASTW 40(R10), Y2
+	VPBROADCASTW 12(R10), Y3
+	MOVQ         $0x0703060205010400, R10
+	VMOVQ        R10, X4
+	VPMOVZXBD    X4, Y4
+
+block:
+	VMOVDQU (DI), Y5
+	VMOVDQU (R8), Y6
+	MOVQ    src+16(FP), R10
+	MOVQ    dst+0(FP), R11
+	MOVQ    tiles+32(FP), R12
+	MOVQ    R12, 792(SP)
+
+tile:
+	MOVQ         R10, R12
+	VMOVDQU      (R12), Y7
+	VMOVDQU      (R12)(BX*1), Y8
+	VMOVDQU      (R12)(BX*2), Y9
+	VPADDD       Y9, Y8, Y10
+	VPSUBD       Y9, Y8, Y11
+	VMOVDQU      (R12)(R9*1), Y8
+	VMOVDQU      (R12)(BX*4), Y9
+	VPADDD       Y9, Y8, Y12
+	VPSUBD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	VPADDD       Y10, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VMOVDQU      Y7, (SP)
+	VPSLLD       $0x02, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VMOVDQU      Y12, 64(SP)
+	VPADDD       Y8, Y8, Y10
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      Y10, 32(SP)
+	VPSLLD       $0x03, Y8, Y8
+	VPADDD       Y11, Y8, Y8
+	VPADDD       (R12)(BX*2), Y8, Y8
+	VMOVDQU      Y8, 96(SP)
+	ADDQ         R9, R12
+	VMOVDQU      (R12), Y7
+	VMOVDQU      (R12)(BX*1), Y8
+	VMOVDQU      (R12)(BX*2), Y9
+	VPADDD       Y9, Y8, Y10
+	VPSUBD       Y9, Y8, Y11
+	VMOVDQU      (R12)(R9*1), Y8
+	VMOVDQU      (R12)(BX*4), Y9
+	VPADDD       Y9, Y8, Y12
+	VPSUBD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	VPADDD       Y10, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VMOVDQU      Y7, 128(SP)
+	VPSLLD       $0x02, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VMOVDQU      Y12, 192(SP)
+	VPADDD       Y8, Y8, Y10
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      Y10, 160(SP)
+	VPSLLD       $0x03, Y8, Y8
+	VPADDD       Y11, Y8, Y8
+	VPADDD       (R12)(BX*2), Y8, Y8
+	VMOVDQU      Y8, 224(SP)
+	ADDQ         R9, R12
+	VMOVDQU      (R12), Y7
+	VMOVDQU      (R12)(BX*1), Y8
+	VMOVDQU      (R12)(BX*2), Y9
+	VPADDD       Y9, Y8, Y10
+	VPSUBD       Y9, Y8, Y11
+	VMOVDQU      (R12)(R9*1), Y8
+	VMOVDQU      (R12)(BX*4), Y9
+	VPADDD       Y9, Y8, Y12
+	VPSUBD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	VPADDD       Y10, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VMOVDQU      Y7, 256(SP)
+	VPSLLD       $0x02, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VMOVDQU      Y12, 320(SP)
+	VPADDD       Y8, Y8, Y10
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      Y10, 288(SP)
+	VPSLLD       $0x03, Y8, Y8
+	VPADDD       Y11, Y8, Y8
+	VPADDD       (R12)(BX*2), Y8, Y8
+	VMOVDQU      Y8, 352(SP)
+	ADDQ         R9, R12
+	VMOVDQU      (R12), Y7
+	VMOVDQU      (R12)(BX*1), Y8
+	VMOVDQU      (R12)(BX*2), Y9
+	VPADDD       Y9, Y8, Y10
+	VPSUBD       Y9, Y8, Y11
+	VMOVDQU      (R12)(R9*1), Y8
+	VMOVDQU      (R12)(BX*4), Y9
+	VPADDD       Y9, Y8, Y12
+	VPSUBD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	VPADDD       Y10, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VMOVDQU      Y7, 384(SP)
+	VPSLLD       $0x02, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VMOVDQU      Y12, 448(SP)
+	VPADDD       Y8, Y8, Y10
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      Y10, 416(SP)
+	VPSLLD       $0x03, Y8, Y8
+	VPADDD       Y11, Y8, Y8
+	VPADDD       (R12)(BX*2), Y8, Y8
+	VMOVDQU      Y8, 480(SP)
+	ADDQ         R9, R12
+	VMOVDQU      (R12), Y7
+	VMOVDQU      (R12)(BX*1), Y8
+	VMOVDQU      (R12)(BX*2), Y9
+	VPADDD       Y9, Y8, Y10
+	VPSUBD       Y9, Y8, Y11
+	VMOVDQU      (R12)(R9*1), Y8
+	VMOVDQU      (R12)(BX*4), Y9
+	VPADDD       Y9, Y8, Y12
+	VPSUBD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	VPADDD       Y10, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VMOVDQU      Y7, 512(SP)
+	VPSLLD       $0x02, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VMOVDQU      Y12, 576(SP)
+	VPADDD       Y8, Y8, Y10
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      Y10, 544(SP)
+	VPSLLD       $0x03, Y8, Y8
+	VPADDD       Y11, Y8, Y8
+	VPADDD       (R12)(BX*2), Y8, Y8
+	VMOVDQU      Y8, 608(SP)
+	ADDQ         R9, R12
+	VMOVDQU      (R12), Y7
+	VMOVDQU      (R12)(BX*1), Y8
+	VMOVDQU      (R12)(BX*2), Y9
+	VPADDD       Y9, Y8, Y10
+	VPSUBD       Y9, Y8, Y11
+	VMOVDQU      (R12)(R9*1), Y8
+	VMOVDQU      (R12)(BX*4), Y9
+	VPADDD       Y9, Y8, Y12
+	VPSUBD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	VPADDD       Y10, Y7, Y7
+	VPADDD       Y12, Y7, Y7
+	VMOVDQU      Y7, 640(SP)
+	VPSLLD       $0x02, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VMOVDQU      Y12, 704(SP)
+	VPADDD       Y8, Y8, Y10
+	VPADDD       Y11, Y10, Y10
+	VMOVDQU      Y10, 672(SP)
+	VPSLLD       $0x03, Y8, Y8
+	VPADDD       Y11, Y8, Y8
+	VPADDD       (R12)(BX*2), Y8, Y8
+	VMOVDQU      Y8, 736(SP)
+	VMOVDQU      224(SP), Y8
+	VPADDD       352(SP), Y8, Y7
+	VPSUBD       352(SP), Y8, Y8
+	VMOVDQU      480(SP), Y10
+	VPADDD       608(SP), Y10, Y9
+	VPSUBD       608(SP), Y10, Y10
+	VPADDD       Y9, Y7, Y11
+	VPSLLD       $0x02, Y11, Y11
+	VPSRAD       $0x06, Y11, Y11
+	VPMULLD      Y0, Y11, Y11
+	VPADDD       Y5, Y11, Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y6, Y11, Y11
+	VMINPS       Y11, Y1, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x02, Y7, Y7
+	VPADDD       Y9, Y7, Y7
+	VPADDD       96(SP), Y7, Y7
+	VPSRAD       $0x06, Y7, Y7
+	VPMULLD      Y0, Y7, Y7
+	VPADDD       Y5, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMINPS       Y7, Y1, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y8, Y8, Y9
+	VPADDD       Y10, Y9, Y9
+	VPADDD       Y9, Y9, Y9
+	VPSRAD       $0x06, Y9, Y9
+	VPMULLD      Y0, Y9, Y9
+	VPADDD       Y5, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y6, Y9, Y9
+	VMINPS       Y9, Y1, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       Y10, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VPADDD       736(SP), Y10, Y10
+	VPSLLD       $0x02, Y10, Y10
+	VPSRAD       $0x06, Y10, Y10
+	VPMULLD      Y0, Y10, Y10
+	VPADDD       Y5, Y10, Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y6, Y10, Y10
+	VMINPS       Y10, Y1, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPACKSSDW    Y9, Y7, Y7
+	VPACKSSDW    Y10, Y11, Y11
+	VPMAXSW      Y2, Y7, Y7
+	VPMAXSW      Y2, Y11, Y11
+	VPADDW       Y3, Y7, Y7
+	VPADDW       Y3, Y11, Y11
+	VPACKSSWB    Y11, Y7, Y7
+	VPERMD       Y7, Y4, Y7
+	MOVQ         784(SP), R12
+	ADDQ         R11, R12
+	VEXTRACTI128 $0x01, Y7, X9
+	VMOVHPS      X9, (R12)(DX*1)
+	VMOVQ        X9, (R12)(CX*1)
+	VMOVHPS      X7, (R12)(AX*1)
+	VMOVQ        X7, (R12)
+	VMOVDQU      192(SP), Y8
+	VPADDD       320(SP), Y8, Y7
+	VPSUBD       320(SP), Y8, Y8
+	VMOVDQU      448(SP), Y10
+	VPADDD       576(SP), Y10, Y9
+	VPSUBD       576(SP), Y10, Y10
+	VPADDD       Y9, Y7, Y11
+	VPSLLD       $0x02, Y11, Y11
+	VPSRAD       $0x06, Y11, Y11
+	VPMULLD      Y0, Y11, Y11
+	VPADDD       Y5, Y11, Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y6, Y11, Y11
+	VMINPS       Y11, Y1, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x02, Y7, Y7
+	VPADDD       Y9, Y7, Y7
+	VPADDD       64(SP), Y7, Y7
+	VPSRAD       $0x06, Y7, Y7
+	VPMULLD      Y0, Y7, Y7
+	VPADDD       Y5, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMINPS       Y7, Y1, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y8, Y8, Y9
+	VPADDD       Y10, Y9, Y9
+	VPADDD       Y9, Y9, Y9
+	VPSRAD       $0x06, Y9, Y9
+	VPMULLD      Y0, Y9, Y9
+	VPADDD       Y5, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y6, Y9, Y9
+	VMINPS       Y9, Y1, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       Y10, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VPADDD       704(SP), Y10, Y10
+	VPSLLD       $0x02, Y10, Y10
+	VPSRAD       $0x06, Y10, Y10
+	VPMULLD      Y0, Y10, Y10
+	VPADDD       Y5, Y10, Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y6, Y10, Y10
+	VMINPS       Y10, Y1, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPACKSSDW    Y9, Y7, Y7
+	VPACKSSDW    Y10, Y11, Y11
+	VPMAXSW      Y2, Y7, Y7
+	VPMAXSW      Y2, Y11, Y11
+	VPADDW       Y3, Y7, Y7
+	VPADDW       Y3, Y11, Y11
+	VPACKSSWB    Y11, Y7, Y7
+	VPERMD       Y7, Y4, Y7
+	MOVQ         776(SP), R12
+	ADDQ         R11, R12
+	VEXTRACTI128 $0x01, Y7, X9
+	VMOVHPS      X9, (R12)(DX*1)
+	VMOVQ        X9, (R12)(CX*1)
+	VMOVHPS      X7, (R12)(AX*1)
+	VMOVQ        X7, (R12)
+	VMOVDQU      160(SP), Y8
+	VPADDD       288(SP), Y8, Y7
+	VPSUBD       288(SP), Y8, Y8
+	VMOVDQU      416(SP), Y10
+	VPADDD       544(SP), Y10, Y9
+	VPSUBD       544(SP), Y10, Y10
+	VPADDD       Y9, Y7, Y11
+	VPSLLD       $0x02, Y11, Y11
+	VPSRAD       $0x06, Y11, Y11
+	VPMULLD      Y0, Y11, Y11
+	VPADDD       Y5, Y11, Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y6, Y11, Y11
+	VMINPS       Y11, Y1, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x02, Y7, Y7
+	VPADDD       Y9, Y7, Y7
+	VPADDD       32(SP), Y7, Y7
+	VPSRAD       $0x06, Y7, Y7
+	VPMULLD      Y0, Y7, Y7
+	VPADDD       Y5, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMINPS       Y7, Y1, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y8, Y8, Y9
+	VPADDD       Y10, Y9, Y9
+	VPADDD       Y9, Y9, Y9
+	VPSRAD       $0x06, Y9, Y9
+	VPMULLD      Y0, Y9, Y9
+	VPADDD       Y5, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y6, Y9, Y9
+	VMINPS       Y9, Y1, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       Y10, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VPADDD       672(SP), Y10, Y10
+	VPSLLD       $0x02, Y10, Y10
+	VPSRAD       $0x06, Y10, Y10
+	VPMULLD      Y0, Y10, Y10
+	VPADDD       Y5, Y10, Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y6, Y10, Y10
+	VMINPS       Y10, Y1, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPACKSSDW    Y9, Y7, Y7
+	VPACKSSDW    Y10, Y11, Y11
+	VPMAXSW      Y2, Y7, Y7
+	VPMAXSW      Y2, Y11, Y11
+	VPADDW       Y3, Y7, Y7
+	VPADDW       Y3, Y11, Y11
+	VPACKSSWB    Y11, Y7, Y7
+	VPERMD       Y7, Y4, Y7
+	MOVQ         768(SP), R12
+	ADDQ         R11, R12
+	VEXTRACTI128 $0x01, Y7, X9
+	VMOVHPS      X9, (R12)(DX*1)
+	VMOVQ        X9, (R12)(CX*1)
+	VMOVHPS      X7, (R12)(AX*1)
+	VMOVQ        X7, (R12)
+	VMOVDQU      128(SP), Y8
+	VPADDD       256(SP), Y8, Y7
+	VPSUBD       256(SP), Y8, Y8
+	VMOVDQU      384(SP), Y10
+	VPADDD       512(SP), Y10, Y9
+	VPSUBD       512(SP), Y10, Y10
+	VPADDD       Y9, Y7, Y11
+	VPSLLD       $0x02, Y11, Y11
+	VPSRAD       $0x06, Y11, Y11
+	VPMULLD      Y0, Y11, Y11
+	VPADDD       Y5, Y11, Y11
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       Y6, Y11, Y11
+	VMINPS       Y11, Y1, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPSLLD       $0x02, Y7, Y7
+	VPADDD       Y9, Y7, Y7
+	VPADDD       (SP), Y7, Y7
+	VPSRAD       $0x06, Y7, Y7
+	VPMULLD      Y0, Y7, Y7
+	VPADDD       Y5, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMINPS       Y7, Y1, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPADDD       Y8, Y8, Y9
+	VPADDD       Y10, Y9, Y9
+	VPADDD       Y9, Y9, Y9
+	VPSRAD       $0x06, Y9, Y9
+	VPMULLD      Y0, Y9, Y9
+	VPADDD       Y5, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       Y6, Y9, Y9
+	VMINPS       Y9, Y1, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPADDD       Y10, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VPADDD       640(SP), Y10, Y10
+	VPSLLD       $0x02, Y10, Y10
+	VPSRAD       $0x06, Y10, Y10
+	VPMULLD      Y0, Y10, Y10
+	VPADDD       Y5, Y10, Y10
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       Y6, Y10, Y10
+	VMINPS       Y10, Y1, Y10
+	VCVTPS2DQ    Y10, Y10
+	VPACKSSDW    Y9, Y7, Y7
+	VPACKSSDW    Y10, Y11, Y11
+	VPMAXSW      Y2, Y7, Y7
+	VPMAXSW      Y2, Y11, Y11
+	VPADDW       Y3, Y7, Y7
+	VPADDW       Y3, Y11, Y11
+	VPACKSSWB    Y11, Y7, Y7
+	VPERMD       Y7, Y4, Y7
+	VEXTRACTI128 $0x01, Y7, X9
+	VMOVHPS      X9, (R11)(DX*1)
+	VMOVQ        X9, (R11)(CX*1)
+	VMOVHPS      X7, (R11)(AX*1)
+	VMOVQ        X7, (R11)
+	LEAQ         (R10)(SI*4), R10
+	LEAQ         (R11)(SI*4), R11
+	DECQ         792(SP)
+	JNE          tile
+	ADDQ         $0x20, src+16(FP)
+	ADDQ         $0x08, dst+0(FP)
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, R8
+	DECQ         cv+48(FP)
+	JNE          block
+	VZEROUPPER
+	RET

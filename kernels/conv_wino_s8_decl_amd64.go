@@ -48,3 +48,8 @@ func winoOutQFP32AVX2(dst *int8, src *int32, plane int, tiles int, N int, cv int
 //
 //go:noescape
 func winoOutQFP32AVX512(dst *int8, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)
+
+// wino2OutQFP32AVX2 is wino2OutQGo for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 tiles, pixel (r, i) of a tile at offs[i-1] + offs[2+r] bytes.
+//
+//go:noescape
+func wino2OutQFP32AVX2(dst *int8, offs *int, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)

@@ -3,8 +3,9 @@
 // input and output transforms of the exact int8 Winograd F(4,3)
 // convolution (kernels/conv_wino_s8.go), and the y transforms and the
 // ÷576 x output transform of its 2-D form F(4×4, 3×3)
-// (kernels/conv_wino2_ew.go, wino2.go here), and both x output transforms
-// with the int8 requantization fused in (outq.go). Run from
+// (kernels/conv_wino2_ew.go, wino2.go here), both x output transforms
+// with the int8 requantization fused in (outq.go), and the 2-D form's
+// whole output side fused with it (outq2.go). Run from
 // internal/asmgen:
 //
 //	go run ./wino8 -out ../../kernels/conv_wino_s8_amd64.s -stubs ../../kernels/conv_wino_s8_decl_amd64.go -pkg kernels
@@ -33,6 +34,7 @@ func main() {
 	wino2OutY(zmmShape)
 	winoOutQFP32AVX2()
 	winoOutQFP32AVX512()
+	wino2OutQFP32AVX2()
 	Generate()
 }
 

@@ -1,0 +1,23 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+// wino2OutQFused reports whether the 2-D plan runs its output side in
+// one pass (tileRow2D's kernel): on AVX2 CPUs without AVX-512, whose
+// split path is the ymm one. (AVX-512 CPUs keep wino2OutY and winoOutQ
+// in zmm registers; the fused kernel is ymm only.)
+func wino2OutQFused() bool { return hasAVX2 && !hasAVX512 }
+
+// wino2OutQVec runs the fused kernel over tiles tiles (w ≤ 4 pixels
+// each: w < 4 only with one tile) of rows ≤ 4 rows on channels 0..cv−1
+// (cv a positive multiple of 8); the caller has checked dst's and src's
+// bounds. The offsets of the pixels past w and the rows past rows repeat
+// the last real one's.
+func wino2OutQVec(q *winoOutQ, dst []int8, rowStride, rows, w int, src []int32, plane, tiles, N, cv int) {
+	var offs [6]int
+	for i := 1; i < 4; i++ {
+		offs[i-1] = min(i, w-1) * N
+		offs[2+i] = min(i, rows-1) * rowStride
+	}
+	wino2OutQFP32AVX2(&dst[0], &offs[0], &src[0], plane, tiles, N, cv, &q.prm[0], &q.consts[0])
+}
