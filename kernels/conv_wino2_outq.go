@@ -7,8 +7,7 @@ package kernels
 // along y per column, ÷576, + k, requantization — instead of wino2OutY
 // into 24 T planes and winoOutQ.row over them: fewer vector operations
 // (the kernels' bound) and no T planes through L2. Only on AVX2 CPUs
-// without AVX-512 (wino2OutQFused): the AVX-512 ones keep the split path
-// with its zmm kernels.
+// without AVX-512 (wino2OutQFused), for images of whole tile rows.
 
 // tileRow2D turns one block tile row's 36 product planes (tile tx's
 // product (η, ξ) at src[(6η+ξ)·plane + tx·N + c]) into the int8 outputs

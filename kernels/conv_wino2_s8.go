@@ -109,8 +109,17 @@ func wino2S8Applies(g *convGeom) bool {
 // newWinoS8Plan2D transforms and packs the weights wv (OHWI), or returns
 // nil when a channel's Σ|w| could overflow the int32 sums. batch (the
 // input's, a hint) caps the images one block takes.
+//
+// The one-pass output side (wino2OutQFused) is taken for images of whole
+// tile rows only: it computes all 4 rows of a tile where the split path
+// transforms and requantizes just the real ones, and it keeps 36 product
+// planes where the split path reuses 6 (L1-sized for small images).
+// Thread CPU per image, split → one pass, BenchmarkConvInt8Winograd
+// (alternating runs, medians): AVX2-only 40×40×16→32 0.87–0.94,
+// 20×20×32→64 0.95, 10×10×64→128 0.98–1.01; AVX-VNNI (fused products)
+// 20×20 0.97–0.99, 10×10 1.05–1.08.
 func newWinoS8Plan2D(g *convGeom, wv []int8, zp int32, rq *requant, batch int) *winoS8Plan2D {
-	return newWinoS8Plan2DWith(g, wv, zp, rq, batch, wino2OutQFused())
+	return newWinoS8Plan2DWith(g, wv, zp, rq, batch, wino2OutQFused() && g.outH%4 == 0)
 }
 
 // newWinoS8Plan2DWith is newWinoS8Plan2D with the one-pass output side
