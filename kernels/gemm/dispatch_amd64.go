@@ -111,12 +111,12 @@ var avxvnniS8Set = &s8Set{name: "avxvnni", format: fmtU8Quad, kernels: []s8Kerne
 		double:    [2]s8SegTilesFn{s8AVXVNNISFDx6x16, s8AVXVNNISFDCx6x16},
 		fp32:      s8AVXVNNISFFx6x16,
 		fp32Exact: [2]s8SegTilesFn{s8AVXVNNISFXx6x16, s8AVXVNNISFXCx6x16},
-	}, segTail: &s8SegTailTiles{nseg: 3, kq: 2,
+	}, segTail: &s8SegTailTiles{nseg: 3, kq: 2, byArith: byArith[s8SegTailFn]{
 		single:    [2]s8SegTailFn{s8AVXVNNIST32x6x16, s8AVXVNNIST32Cx6x16},
 		double:    [2]s8SegTailFn{s8AVXVNNIST32Dx6x16, s8AVXVNNIST32DCx6x16},
 		fp32:      s8AVXVNNIST32Fx6x16,
 		fp32Exact: [2]s8SegTailFn{s8AVXVNNIST32Xx6x16, s8AVXVNNIST32XCx6x16},
-	}},
+	}}},
 	// One row with k split six ways: a dense layer at batch 1 streams
 	// its weights through it instead of multiplying five padding rows
 	// of the 6×16 tile. Its weight keeps it to products of one or two

@@ -233,31 +233,36 @@ type s8SegTail struct {
 // stores all 16 columns of every mapped row.
 type s8SegTilesFn func(nseg, kqSeg int, a *int8, lda, adj int, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl, tiles int)
 
-// s8SegTiles are a kernel's s8SegTilesFn per arithmetic: [0] without,
-// [1] with a clamp narrower than int8; fp32 always clamps, fp32Exact is
-// fp32 for products PackedS8.fp32Exact accepts.
-type s8SegTiles struct {
-	single, double, fp32Exact [2]s8SegTilesFn
-	fp32                      s8SegTilesFn
+// byArith holds one kernel per arithmetic: [0] without, [1] with a
+// clamp narrower than int8; fp32 always clamps, fp32Exact is fp32 for
+// products PackedS8.fp32Exact accepts.
+type byArith[F any] struct {
+	single, double, fp32Exact [2]F
+	fp32                      F
 }
 
-// tilesFn returns p's segFT kernel for rq.
-func (p *PackedS8) tilesFn(rq *Requant) s8SegTilesFn {
-	t := p.kern.segFT
+// pick returns the kernel of k for p's products requantized by rq.
+func (k *byArith[F]) pick(p *PackedS8, rq *Requant) F {
 	c := 0
 	if rq.lo > -128 || rq.hi < 127 {
 		c = 1
 	}
 	switch {
 	case rq.fp32 && p.fp32Exact(rq):
-		return t.fp32Exact[c]
+		return k.fp32Exact[c]
 	case rq.fp32:
-		return t.fp32
+		return k.fp32
 	case rq.single:
-		return t.single[c]
+		return k.single[c]
 	}
-	return t.double[c]
+	return k.double[c]
 }
+
+// s8SegTiles are a kernel's s8SegTilesFn per arithmetic.
+type s8SegTiles = byArith[s8SegTilesFn]
+
+// tilesFn returns p's segFT kernel for rq.
+func (p *PackedS8) tilesFn(rq *Requant) s8SegTilesFn { return p.kern.segFT.pick(p, rq) }
 
 // runSegRowsTiles is runSegRowsS8 for segFT kernels: the whole row tiles
 // whose reads stay inside a (a prefix of r0..r1), all their whole column

@@ -22,9 +22,8 @@ type s8SegTailFn func(a *int8, lda, segStride int, pat *int8, b *int8, c *int8, 
 // s8SegTailTiles are a kernel's s8SegTailFn per arithmetic, as
 // s8SegTiles, for weights of nseg segments of kq whole quads.
 type s8SegTailTiles struct {
-	nseg, kq                  int
-	single, double, fp32Exact [2]s8SegTailFn
-	fp32                      s8SegTailFn
+	nseg, kq int
+	byArith[s8SegTailFn]
 }
 
 // segTailPack is what a tail-quad pack adds to PackedS8: rem bytes of
@@ -118,19 +117,7 @@ func (p *PackedS8) segTailFn(rq *Requant) s8SegTailFn {
 	if t == nil || t.nseg != p.k/p.seg || t.kq != p.segQ || rq.wideP == nil || p.n%p.kern.nr != 0 {
 		return nil
 	}
-	c := 0
-	if rq.lo > -128 || rq.hi < 127 {
-		c = 1
-	}
-	switch {
-	case rq.fp32 && p.fp32Exact(rq):
-		return t.fp32Exact[c]
-	case rq.fp32:
-		return t.fp32
-	case rq.single:
-		return t.single[c]
-	}
-	return t.double[c]
+	return t.pick(p, rq)
 }
 
 // mulSegTailRows is MulRequantSegmentedRows for a tail-quad pack (the
