@@ -44,33 +44,14 @@ func s8SegI16(t tile, family, isa string, madd i16MAdd) {
 	// a local. The arguments that move per sliver or tile (nseg counts
 	// down) are restored from locals.
 	const unroll = 4
-	nsegSave, rest := AllocLocal(8), AllocLocal(8)
-	saved := []struct {
-		name string
-		mem  Mem
-	}{{"b", AllocLocal(8)}, {"c", AllocLocal(8)}, {"init", AllocLocal(8)}, {"nsl", AllocLocal(8)}}
-	{
-		kp, r := GP64(), GP64()
-		Load(Param("kpSeg"), kp)
-		MOVQ(kp, r)
-		SHRQ(U8(2), kp)
-		ANDQ(U8(unroll-1), r)
-		Store(kp, Param("kpSeg"))
-		MOVQ(r, rest)
-		ns := Load(Param("nseg"), GP64())
-		MOVQ(ns, nsegSave)
-		for _, sv := range saved {
-			x := Load(Param(sv.name), GP64())
-			MOVQ(x, sv.mem)
-		}
-	}
+	loc := newTileLoopLocals(unroll, "b", "c", "init", "nsl")
 	Label("sliver")
 	rows, b := loadARows(t.mr, false)
 	ini := Load(Param("init"), GP64())
 	t.check(2)
 	t.initS32(ini)
 	kstep := t.dotKStep(rows.row, b, t.next(0), t.next(1), madd)
-	segKLoop("kpSeg", func(k Register) { MOVQ(rest, k) }, unroll, kstep, rows.step, b, t.width*t.nv, func() { rows.nextSegment(32) })
+	segKLoop("kpSeg", func(k Register) { MOVQ(loc.rest, k) }, unroll, kstep, rows.step, b, t.width*t.nv, func() { rows.nextSegment(32) })
 	Store(b, Param("b"))
 	c, ldc := loadC()
 	t.storeS32Rows(c, ldc)
@@ -81,7 +62,7 @@ func s8SegI16(t tile, family, isa string, madd i16MAdd) {
 	ADDQ(U32(t.width*t.nv), mustParam("c"))
 	{
 		ns := GP64()
-		MOVQ(nsegSave, ns)
+		MOVQ(loc.nsegSave, ns)
 		Store(ns, Param("nseg"))
 	}
 	JMP(LabelRef("sliver"))
@@ -97,13 +78,8 @@ func s8SegI16(t tile, family, isa string, madd i16MAdd) {
 		ADDQ(l, mustParam("a"))
 		Load(Param("ldc"), l)
 		IMUL3Q(U8(4*t.mr), l, l)
-		ADDQ(l, saved[1].mem)
-		for _, sv := range saved {
-			MOVQ(sv.mem, r)
-			Store(r, Param(sv.name))
-		}
-		MOVQ(nsegSave, r)
-		Store(r, Param("nseg"))
+		ADDQ(l, loc.saved[1].mem)
+		loc.restore(r)
 	}
 	JMP(LabelRef("sliver"))
 	Label("end")

@@ -187,33 +187,14 @@ func s8I16SegmentedFusedTiles(t tile, name, doc string, clamp bool, epilogue fun
 	// a local. The arguments that move per sliver (nseg counts down)
 	// are restored from locals for the next row tile.
 	const unroll = 4
-	nsegSave, rest := AllocLocal(8), AllocLocal(8)
-	saved := []struct {
-		name string
-		mem  Mem
-	}{{"b", AllocLocal(8)}, {"c", AllocLocal(8)}, {"init", AllocLocal(8)}, {"params", AllocLocal(8)}, {"nsl", AllocLocal(8)}}
-	{
-		kp, r := GP64(), GP64()
-		Load(Param("kpSeg"), kp)
-		MOVQ(kp, r)
-		SHRQ(U8(2), kp)
-		ANDQ(U8(unroll-1), r)
-		Store(kp, Param("kpSeg"))
-		MOVQ(r, rest)
-		ns := Load(Param("nseg"), GP64())
-		MOVQ(ns, nsegSave)
-		for _, sv := range saved {
-			x := Load(Param(sv.name), GP64())
-			MOVQ(x, sv.mem)
-		}
-	}
+	loc := newTileLoopLocals(unroll, "b", "c", "init", "params", "nsl")
 	Label("sliver")
 	rowAt, step, nextSegment, b := tableRows(t.mr)
 	ini := Load(Param("init"), GP64())
 	t.check(2)
 	t.initS32(ini)
 	kstep := t.dotKStep(rowAt, b, t.next(0), t.next(1), maddWD)
-	segKLoop("kpSeg", func(k Register) { MOVQ(rest, k) }, unroll, kstep, step, b, t.width*t.nv, nextSegment)
+	segKLoop("kpSeg", func(k Register) { MOVQ(loc.rest, k) }, unroll, kstep, step, b, t.width*t.nv, nextSegment)
 	Store(b, Param("b"))
 	epilogue(clamp)
 	// The next sliver of the same rows: b is there already; c, init and
@@ -226,7 +207,7 @@ func s8I16SegmentedFusedTiles(t tile, name, doc string, clamp bool, epilogue fun
 	ADDQ(U32(448*t.cols()/16), mustParam("params"))
 	{
 		ns := GP64()
-		MOVQ(nsegSave, ns)
+		MOVQ(loc.nsegSave, ns)
 		Store(ns, Param("nseg"))
 	}
 	JMP(LabelRef("sliver"))
@@ -239,15 +220,60 @@ func s8I16SegmentedFusedTiles(t tile, name, doc string, clamp bool, epilogue fun
 		r := GP64()
 		ADDQ(U32(8*t.mr), mustParam("arows"))
 		ADDQ(U32(8*t.mr), mustParam("rows"))
-		for _, sv := range saved {
-			MOVQ(sv.mem, r)
-			Store(r, Param(sv.name))
-		}
-		MOVQ(nsegSave, r)
-		Store(r, Param("nseg"))
+		loc.restore(r)
 	}
 	JMP(LabelRef("sliver"))
 	Label("end")
 	VZEROUPPER()
 	RET()
+}
+
+// tileLoopLocals are the locals of a kernel that loops over slivers and
+// row tiles itself: nseg (counted down per sliver), the remainder of
+// kpSeg = unroll·q + r, and the arguments that move per sliver or tile,
+// restored for the next row tile.
+type tileLoopLocals struct {
+	nsegSave, rest Mem
+	saved          []tileLoopArg
+}
+
+// tileLoopArg is one argument kept in a local.
+type tileLoopArg struct {
+	name string
+	mem  Mem
+}
+
+// newTileLoopLocals allocates the locals (nseg, rest, then names in
+// order) and emits the prologue: kpSeg's quotient back to its slot, the
+// remainder to rest, nseg and the named arguments copied.
+func newTileLoopLocals(unroll int, names ...string) tileLoopLocals {
+	l := tileLoopLocals{nsegSave: AllocLocal(8), rest: AllocLocal(8)}
+	for _, n := range names {
+		l.saved = append(l.saved, tileLoopArg{n, AllocLocal(8)})
+	}
+	kp, r := GP64(), GP64()
+	Load(Param("kpSeg"), kp)
+	MOVQ(kp, r)
+	SHRQ(U8(2), kp)
+	ANDQ(U8(unroll-1), r)
+	Store(kp, Param("kpSeg"))
+	MOVQ(r, l.rest)
+	ns := Load(Param("nseg"), GP64())
+	MOVQ(ns, l.nsegSave)
+	for _, sv := range l.saved {
+		x := Load(Param(sv.name), GP64())
+		MOVQ(x, sv.mem)
+	}
+	return l
+}
+
+// restore puts the saved arguments and nseg back in their slots (through
+// r) for the next row tile.
+func (l tileLoopLocals) restore(r Register) {
+	for _, sv := range l.saved {
+		MOVQ(sv.mem, r)
+		Store(r, Param(sv.name))
+	}
+	MOVQ(l.nsegSave, r)
+	Store(r, Param("nseg"))
 }
