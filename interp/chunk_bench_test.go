@@ -64,29 +64,31 @@ func BenchmarkZooSchedules(b *testing.B) {
 	}
 }
 
-// TestZooSchedulesBitIdentical: small zoo models at batch 64 and 6 give
-// the same bytes under the default schedule (several images per step,
-// an embedding bag, or no split) as op by op, and the
-// schedule is the one chosen for them.
+// TestZooSchedulesBitIdentical: small zoo models at batch 64, 8, 6 and 4
+// give the same bytes under the default schedule and a smaller chunk
+// budget (one or several images per step, an embedding bag, or no split)
+// as op by op, and the schedule is the one chosen for them.
 func TestZooSchedulesBitIdentical(t *testing.T) {
 	dir := testshared.Dir(t, "models", "zoo")
 	for _, c := range []struct {
 		name              string
-		batch             int
+		batch, budget     int // budget: Options.ChunkBytes
 		perImage, perStep int
 	}{
-		{"tfls_movie_review", 64, 0, 0}, // GATHER → MEAN is one embedding bag, over the whole batch
-		{"tfls_movie_review", 6, 0, 0},
-		{"mlt_strww", 64, 8, 16},
-		{"coral_split_concat", 64, 0, 0},
-		{"mlt_vww96_i8", 4, 28, 1},
+		{"tfls_movie_review", 64, 0, 0, 0}, // GATHER → MEAN is one embedding bag, over the whole batch
+		{"tfls_movie_review", 6, 0, 0, 0},
+		{"mlt_strww", 64, 0, 0, 0}, // the whole batch fits DefaultChunkBytes
+		{"mlt_strww", 64, 256 << 10, 8, 16},
+		{"coral_split_concat", 64, 0, 0, 0},
+		{"mlt_vww96_i8", 8, 0, 28, 4},
+		{"mlt_vww96_i8", 4, 256 << 10, 28, 1},
 	} {
-		t.Run(fmt.Sprintf("%s/batch%d", c.name, c.batch), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/batch%d/budget%d", c.name, c.batch, c.budget), func(t *testing.T) {
 			g, err := tflite.ReadFile(dir + "/" + c.name + ".tflite")
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, err := interp.Compile(g, interp.Options{Batch: c.batch})
+			fast, err := interp.Compile(g, interp.Options{Batch: c.batch, ChunkBytes: c.budget})
 			if err != nil {
 				t.Fatal(err)
 			}

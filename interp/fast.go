@@ -237,9 +237,20 @@ func graphBatch(g *graph.Graph) int {
 	return b
 }
 
-// DefaultChunkBytes is Options.ChunkBytes when 0: about what a core's L2
-// cache holds beside the weights streaming through it.
-const DefaultChunkBytes = 256 << 10
+// DefaultChunkBytes is Options.ChunkBytes when 0. A step runs op by op
+// over its images, so what must stay in cache is one op's input and
+// output for them, not every activation the budget counts; and each
+// op's weights serve all the step's images in a row instead of being
+// fetched again for every image. At 1.5 MiB the 80×80 seed-cnn runs 4
+// images per step (it ran 1 at 256 KiB): batch 64, thread CPU per image,
+// medians of 6–8 alternating runs (interp benchmarks, Zen 5 under the
+// CPU-variant GODEBUGs), 1 → 4 images per step: AVX2 + AVX-VNNI 140.7 →
+// 134.1 µs, Skylake-SP 120.8 → 113.8, AVX2 only 172.1 → 167.7; zoo models
+// at 1.5 MiB against 256 KiB: AVX2 + AVX-VNNI mlt_vww96_i8 130.2 → 121.1,
+// mlt_resnet8_i8 82.7 → 78.4, mlt_kws_dscnn_i8 28.9 → 27.8; AVX2 only
+// mlt_vww96_i8 163.3 → 155.2, mlt_resnet8_f32 175.5 / 175.7,
+// mlt_kws_dscnn_f32 64.7 / 65.1.
+const DefaultChunkBytes = 1536 << 10
 
 // chunkImages returns how many images one step of the image-by-image
 // stage runs: the largest divisor of b whose activations — the bytes of
