@@ -20,7 +20,7 @@ import (
 // sums. The loop is s8AVX2SegmentedFused's.
 func s8AVX2SegI16All() {
 	for mr := 6; mr >= 1; mr-- {
-		s8SegI16(ymmTile(mr, 2), "s8AVX2", "", maddWD)
+		s8SegI16(ymmTile(mr, 2), "s8AVX2", "", maddWD, 1)
 	}
 }
 
@@ -35,11 +35,31 @@ func s8AVX2SegI16All() {
 // K = 16 (the first Winograd layers) a tile is only 8 k steps, and the
 // per-tile call, its argument set-up and the Go loop around it took a
 // third of the product's time.
-func s8SegI16(t tile, family, isa string, madd i16MAdd) {
+//
+// With chains > 1 (a divisor of the 4-step pass) the k loop runs on that
+// many accumulator sets: step u of a pass adds into set u mod chains, the
+// remainder steps into set 0, and the sets are summed into set 0 before
+// the store. Short row tiles then keep enough independent chains in flight
+// to cover a multiply-add with latency (VPDPWSSD); the int32 sums wrap, so
+// the result is bit-identical in any order. The name then carries
+// "K{chains}" after family.
+func s8SegI16(t tile, family, isa string, madd i16MAdd, chains int) {
+	if chains > 1 {
+		family = fmt.Sprintf("%sK%d", family, chains)
+	}
 	name := fmt.Sprintf("%sSI16x%dx%d", family, t.mr, t.cols())
 	TEXT(name, NOSPLIT, "func(nseg, kpSeg int, a *int16, lda, adj int, b *int16, c *int32, ldc int, init *int32, nsl, tiles int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s stores init plus the int32 product of int16 segmented A (tiles row tiles of %d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the %d×%d tiles at c (row stride ldc elements%s); nsl, tiles ≥ 1.", name, t.mr, t.mr, t.cols(), isaNote(isa)))
+	chainNote := ""
+	if chains > 1 {
+		chainNote = fmt.Sprintf("; k split over %d accumulator sets", chains)
+	}
+	Doc(fmt.Sprintf("%s stores init plus the int32 product of int16 segmented A (tiles row tiles of %d rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the %d×%d tiles at c (row stride ldc elements%s%s); nsl, tiles ≥ 1.", name, t.mr, t.mr, t.cols(), isaNote(isa), chainNote))
+	// at lays out the chains accumulator sets: set s holds rows
+	// mr·s..mr·s+mr−1 of a chains·mr-row tile (set 0 is t's own
+	// accumulators), then B and the scratch registers.
+	at := t
+	at.mr *= chains
 	// kpSeg = 4·q + r, computed once: q goes back to kpSeg's slot, r to
 	// a local. The arguments that move per sliver or tile (nseg counts
 	// down) are restored from locals.
@@ -48,11 +68,36 @@ func s8SegI16(t tile, family, isa string, madd i16MAdd) {
 	Label("sliver")
 	rows, b := loadARows(t.mr, false)
 	ini := Load(Param("init"), GP64())
-	t.check(2)
+	at.check(2)
 	t.initS32(ini)
-	kstep := t.dotKStep(rows.row, b, t.next(0), t.next(1), madd)
+	kstep := at.dotKStep(rows.row, b, at.next(0), at.next(1), madd)
+	if chains > 1 {
+		if unroll%chains != 0 {
+			panic(fmt.Sprintf("%s: %d chains do not divide the %d-step pass", name, chains, unroll))
+		}
+		for i := t.mr; i < at.mr; i++ {
+			for v := 0; v < t.nv; v++ {
+				VPXOR(at.acc(i, v), at.acc(i, v), at.acc(i, v))
+			}
+		}
+		kstep = func(u int) {
+			at.loadB(b, t.width*t.nv*u)
+			set := (u % chains) * t.mr
+			for i := 0; i < t.mr; i++ {
+				VPBROADCASTD(rows.row(i, 4*u), at.next(0))
+				for v := 0; v < t.nv; v++ {
+					madd(at.bv(v), at.next(0), at.acc(set+i, v), at.next(1))
+				}
+			}
+		}
+	}
 	segKLoop("kpSeg", func(k Register) { MOVQ(loc.rest, k) }, unroll, kstep, rows.step, b, t.width*t.nv, func() { rows.nextSegment(32) })
 	Store(b, Param("b"))
+	for i := t.mr; i < at.mr; i++ {
+		for v := 0; v < t.nv; v++ {
+			VPADDD(at.acc(i, v), t.acc(i%t.mr, v), t.acc(i%t.mr, v))
+		}
+	}
 	c, ldc := loadC()
 	t.storeS32Rows(c, ldc)
 	// The next sliver of the same rows: b is there already.

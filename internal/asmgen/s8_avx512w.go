@@ -101,7 +101,7 @@ func s8AVX512WRequantRows(t tile, rnd s8AVX2Rounding, clamp bool) {
 // (gemm.PackedI16.MulSegmented).
 func s8AVX512WSegI16(nv int) {
 	for mr := 6; mr >= 1; mr-- {
-		s8SegI16(zmmTile(mr, nv), "s8AVX512W", "AVX-512BW", maddWD)
+		s8SegI16(zmmTile(mr, nv), "s8AVX512W", "AVX-512BW", maddWD, 1)
 	}
 }
 

@@ -21,10 +21,16 @@ func dpwssdVEX(b, a, acc, _ VecPhysical) { vnniVEX("VPDPWSSD", 0x52, b, a, acc) 
 
 // s8AVXVNNIWSegI16All emits the fused segmented int16 kernels of the
 // ymm 6×16 tile and its 5- and 4-row forms (s8AVXVNNIWSI16x{mr}x16).
-// Shorter row tiles have too few accumulators to cover VPDPWSSD's
-// latency and run on the AVX2 kernels (gemm's avxvnniWS8Set).
+// The 3- and 2-row tiles have too few accumulators (6, 4) to cover
+// VPDPWSSD's latency in one chain, so their k loop is split over two
+// accumulator sets (s8AVXVNNIWK2SI16x{mr}x16). The 1-row tile is
+// bound by its loads, not the chain: split in two or four it measured no
+// faster than the AVX2 kernel gemm's avxvnniWS8Set keeps for it.
 func s8AVXVNNIWSegI16All() {
 	for mr := 6; mr >= 4; mr-- {
-		s8SegI16(ymmTile(mr, 2), "s8AVXVNNIW", "AVX-VNNI", dpwssdVEX)
+		s8SegI16(ymmTile(mr, 2), "s8AVXVNNIW", "AVX-VNNI", dpwssdVEX, 1)
+	}
+	for mr := 3; mr >= 2; mr-- {
+		s8SegI16(ymmTile(mr, 2), "s8AVXVNNIW", "AVX-VNNI", dpwssdVEX, 2)
 	}
 }

@@ -212,7 +212,11 @@ func TestSegI16Kernels(t *testing.T) {
 			nr := kern.nr
 			for h := 1; h <= kern.mr; h++ {
 				for trial := range 6 {
-					seg := 2 * (1 + r.IntN(20)) // whole pairs: the kernel reads A in pairs
+					// Whole pairs (the kernel reads A in pairs), 1..20 of
+					// them, trials 0..3 covering every remainder of the
+					// 4-pair pass (the k-split kernels add those steps
+					// apart from the passes).
+					seg := 2 * (1 + trial%4 + 4*r.IntN(5))
 					nseg := 1 + trial%3
 					nsl := 1 + r.IntN(3)
 					tiles := 1 + r.IntN(3)

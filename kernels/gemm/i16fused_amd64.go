@@ -9,15 +9,17 @@ package gemm
 // wrapping int32 sums. Its int8 kernels are the u8-quad ones
 // (avxvnniS8Set), so this family holds a segmented int16 kernel alone
 // and is not in s8Sets; the packing is the int16-pair one of its nr
-// (avx2S8Set's). Row tiles of 1..3 rows run on the AVX2 kernels: with 2
-// to 6 accumulators the loop waits on VPDPWSSD's latency, where
-// VPMADDWD + VPADDD chains only through the 1-cycle add
-// (BenchmarkSegI16Heights, K = 64, N = 128, AVX-VNNI GODEBUG, Zen 5, 3
-// runs, GOP/s fused/AVX2: 1 row 119/120, 2 rows 152/173, 3 rows
-// 170/181, 4 rows 196/181, 5 rows 200/184, 6 rows 209/186).
+// (avx2S8Set's). With 4 or 6 accumulators the 2- and 3-row tiles' loop
+// would wait on VPDPWSSD's latency, so their k loop runs on two
+// accumulator sets (the K2 kernels); the 1-row tile is load-bound and
+// stays on the AVX2 kernel, which a two- or four-way split does not
+// beat (BenchmarkSegI16Heights' shape, K = 64, N = 128, AVX-VNNI
+// GODEBUG, Zen 5, 3 alternating runs, GOP/s median fused/AVX2: 1 row
+// K2 110/112, K4 113/112; 2 rows K2 166/144; 3 rows K2 213/176; earlier
+// runs: 4 rows 196/181, 5 rows 200/184, 6 rows 209/186).
 var avxvnniWS8Set = &s8Set{name: "avxvnniw", format: fmtI16Pair, kernels: []s8Kernel{
 	{name: "avxvnniwx6x16", mr: 6, nr: 16, weight: 1,
-		segI16: &[6]s8SegI16Fn{s8AVX2SI16x1x16, s8AVX2SI16x2x16, s8AVX2SI16x3x16, s8AVXVNNIWSI16x4x16, s8AVXVNNIWSI16x5x16, s8AVXVNNIWSI16x6x16}},
+		segI16: &[6]s8SegI16Fn{s8AVX2SI16x1x16, s8AVXVNNIWK2SI16x2x16, s8AVXVNNIWK2SI16x3x16, s8AVXVNNIWSI16x4x16, s8AVXVNNIWSI16x5x16, s8AVXVNNIWSI16x6x16}},
 }}
 
 // i16FusedSet is the fused int16-pair family MulSegmented takes before

@@ -1054,6 +1054,16 @@ func s8AVXVNNIWSI16x5x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int
 //go:noescape
 func s8AVXVNNIWSI16x4x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
 
+// s8AVXVNNIWK2SI16x3x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 3 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 3×16 tiles at c (row stride ldc elements; AVX-VNNI; k split over 2 accumulator sets); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVXVNNIWK2SI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
+// s8AVXVNNIWK2SI16x2x16 stores init plus the int32 product of int16 segmented A (tiles row tiles of 2 rows at stride lda bytes, nseg segments of 2·kpSeg int16, adj bytes apart) and nsl slivers of the int16-pair panel b into the 2×16 tiles at c (row stride ldc elements; AVX-VNNI; k split over 2 accumulator sets); nsl, tiles ≥ 1.
+//
+//go:noescape
+func s8AVXVNNIWK2SI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+
 // s8AVXVNNIST32x6x16 stores the requantized int8 product of u8-offset A (tiles row tiles of 6 rows at stride lda, 3 segments of 2 whole quads segStride bytes apart, and a tail quad per row gathered from each segment's next bytes by the VPSHUFB patterns at pat) and nsl slivers of the packed panel b, accumulators starting at init, 16 columns a sliver, row i at c+rows[i] (AVX-VNNI).
 //
 //go:noescape

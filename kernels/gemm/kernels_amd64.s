@@ -55829,6 +55829,472 @@ end:
 	VZEROUPPER
 	RET
 
+// func s8AVXVNNIWK2SI16x3x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWK2SI16x3x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	MOVQ    init+64(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VMOVDQA Y0, Y4
+	VMOVDQA Y1, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
+	VPXOR   Y8, Y8, Y8
+	VPXOR   Y9, Y9, Y9
+	VPXOR   Y10, Y10, Y10
+	VPXOR   Y11, Y11, Y11
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VMOVDQU      64(DX), Y12
+	VMOVDQU      96(DX), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xdd
+	VMOVDQU      128(DX), Y12
+	VMOVDQU      160(DX), Y13
+	VPBROADCASTD 8(AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 8(AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xed
+	VMOVDQU      192(DX), Y12
+	VMOVDQU      224(DX), Y13
+	VPBROADCASTD 12(AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y6 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xf4
+
+	// VPDPWSSD Y13, Y14, Y7 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xfd
+	VPBROADCASTD 12(AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y8 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y9 (VEX)
+	LONG         $0x520d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 12(AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y10 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y11 (VEX)
+	LONG $0x520d42c4
+	BYTE $0xdd
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000100, DX
+	DECQ BX
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU      (DX), Y12
+	VMOVDQU      32(DX), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPWSSD Y12, Y14, Y0 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xc4
+
+	// VPDPWSSD Y13, Y14, Y1 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(CX*1), Y14
+
+	// VPDPWSSD Y12, Y14, Y2 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xd4
+
+	// VPDPWSSD Y13, Y14, Y3 (VEX)
+	LONG         $0x520dc2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(CX*2), Y14
+
+	// VPDPWSSD Y12, Y14, Y4 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xe4
+
+	// VPDPWSSD Y13, Y14, Y5 (VEX)
+	LONG $0x520dc2c4
+	BYTE $0xed
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000040, DX
+	DECQ BX
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	VPADDD  Y6, Y0, Y0
+	VPADDD  Y7, Y1, Y1
+	VPADDD  Y8, Y2, Y2
+	VPADDD  Y9, Y3, Y3
+	VPADDD  Y10, Y4, Y4
+	VPADDD  Y11, Y5, Y5
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y4, (AX)
+	VMOVDQU Y5, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x03, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x0c, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
+// func s8AVXVNNIWK2SI16x2x16(nseg int, kpSeg int, a *int16, lda int, adj int, b *int16, c *int32, ldc int, init *int32, nsl int, tiles int)
+// Requires: AVX, AVX2
+TEXT ·s8AVXVNNIWK2SI16x2x16(SB), NOSPLIT, $48-88
+	MOVQ kpSeg+8(FP), AX
+	MOVQ AX, CX
+	SHRQ $0x02, AX
+	ANDQ $0x03, CX
+	MOVQ AX, kpSeg+8(FP)
+	MOVQ CX, 8(SP)
+	MOVQ nseg+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ b+40(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+48(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ init+64(FP), AX
+	MOVQ AX, 32(SP)
+	MOVQ nsl+72(FP), AX
+	MOVQ AX, 40(SP)
+
+sliver:
+	MOVQ    a+16(FP), AX
+	MOVQ    lda+24(FP), CX
+	MOVQ    b+40(FP), DX
+	MOVQ    init+64(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQA Y0, Y2
+	VMOVDQA Y1, Y3
+	VPXOR   Y4, Y4, Y4
+	VPXOR   Y5, Y5, Y5
+	VPXOR   Y6, Y6, Y6
+	VPXOR   Y7, Y7, Y7
+
+segment:
+	MOVQ  kpSeg+8(FP), BX
+	TESTQ BX, BX
+	JE    rest
+
+loop:
+	VMOVDQU      (DX), Y8
+	VMOVDQU      32(DX), Y9
+	VPBROADCASTD (AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD (AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VMOVDQU      64(DX), Y8
+	VMOVDQU      96(DX), Y9
+	VPBROADCASTD 4(AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD 4(AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xf9
+	VMOVDQU      128(DX), Y8
+	VMOVDQU      160(DX), Y9
+	VPBROADCASTD 8(AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD 8(AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xd9
+	VMOVDQU      192(DX), Y8
+	VMOVDQU      224(DX), Y9
+	VPBROADCASTD 12(AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y4 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xe0
+
+	// VPDPWSSD Y9, Y10, Y5 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xe9
+	VPBROADCASTD 12(AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y6 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf0
+
+	// VPDPWSSD Y9, Y10, Y7 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xf9
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000100, DX
+	DECQ BX
+	JNE  loop
+
+rest:
+	MOVQ 8(SP), BX
+
+single:
+	TESTQ        BX, BX
+	JE           next
+	VMOVDQU      (DX), Y8
+	VMOVDQU      32(DX), Y9
+	VPBROADCASTD (AX), Y10
+
+	// VPDPWSSD Y8, Y10, Y0 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xc0
+
+	// VPDPWSSD Y9, Y10, Y1 (VEX)
+	LONG         $0x522dc2c4
+	BYTE         $0xc9
+	VPBROADCASTD (AX)(CX*1), Y10
+
+	// VPDPWSSD Y8, Y10, Y2 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd0
+
+	// VPDPWSSD Y9, Y10, Y3 (VEX)
+	LONG $0x522dc2c4
+	BYTE $0xd9
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000040, DX
+	DECQ BX
+	JMP  single
+
+next:
+	ADDQ    adj+32(FP), AX
+	DECQ    nseg+0(FP)
+	JG      segment
+	MOVQ    DX, b+40(FP)
+	VPADDD  Y4, Y0, Y0
+	VPADDD  Y5, Y1, Y1
+	VPADDD  Y6, Y2, Y2
+	VPADDD  Y7, Y3, Y3
+	MOVQ    c+48(FP), AX
+	MOVQ    ldc+56(FP), CX
+	SHLQ    $0x02, CX
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVDQU Y2, (AX)
+	VMOVDQU Y3, 32(AX)
+	DECQ    nsl+72(FP)
+	JLE     done
+	ADDQ    $0x00000040, init+64(FP)
+	ADDQ    $0x00000040, c+48(FP)
+	MOVQ    (SP), AX
+	MOVQ    AX, nseg+0(FP)
+	JMP     sliver
+
+done:
+	DECQ   tiles+80(FP)
+	JLE    end
+	MOVQ   lda+24(FP), AX
+	IMUL3Q $0x02, AX, AX
+	ADDQ   AX, a+16(FP)
+	MOVQ   ldc+56(FP), AX
+	IMUL3Q $0x08, AX, AX
+	ADDQ   AX, 24(SP)
+	MOVQ   16(SP), AX
+	MOVQ   AX, b+40(FP)
+	MOVQ   24(SP), AX
+	MOVQ   AX, c+48(FP)
+	MOVQ   32(SP), AX
+	MOVQ   AX, init+64(FP)
+	MOVQ   40(SP), AX
+	MOVQ   AX, nsl+72(FP)
+	MOVQ   (SP), AX
+	MOVQ   AX, nseg+0(FP)
+	JMP    sliver
+
+end:
+	VZEROUPPER
+	RET
+
 // func s8AVXVNNIST32x6x16(a *int8, lda int, segStride int, pat *int8, b *int8, c *int8, rows *int, init *int32, params *int32, consts *int32, nsl int, tiles int)
 // Requires: AVX, AVX2
 TEXT ·s8AVXVNNIST32x6x16(SB), NOSPLIT, $64-96
