@@ -4,7 +4,7 @@ package gemm
 
 // avxvnniWS8Set is the fused int16-pair family of AVX-VNNI CPUs without
 // AVX-512 (Intel client cores since Alder Lake): the 6×16 ymm tile and
-// its 5..1-row forms with VEX VPDPWSSD (internal/asmgen/s8_dpwssd.go),
+// its 5..2-row forms with VEX VPDPWSSD (internal/asmgen/s8_dpwssd.go),
 // doing VPMADDWD + VPADDD's work in one instruction with the same
 // wrapping int32 sums. Its int8 kernels are the u8-quad ones
 // (avxvnniS8Set), so this family holds a segmented int16 kernel alone
