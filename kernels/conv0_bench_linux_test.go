@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -35,17 +34,7 @@ func BenchmarkConv0S8(b *testing.B) {
 			}
 			x := []*Buffer{{DType: graph.Int8, I8: randI8(r, batch*80*80*3, 256)}}
 			y := []*Buffer{{DType: graph.Int8, I8: make([]int8, batch*80*80*16)}}
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0, ok0 := threadCPU()
-			for b.Loop() {
-				if err := k.Run(x, y); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if t1, ok1 := threadCPU(); ok0 && ok1 {
-				b.ReportMetric(float64(t1-t0)/float64(b.N*batch), "cpu-ns/image")
-			}
+			runKernelCPU(b, k, x, y, batch)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"github.com/qbench/qbench/graph"
@@ -36,17 +35,7 @@ func BenchmarkConvInt8Conv0(b *testing.B) {
 			}
 			x := []*Buffer{{DType: graph.Int8, I8: randI8(r, batch*hw*hw*cin, 256)}}
 			y := []*Buffer{{DType: graph.Int8, I8: make([]int8, batch*hw*hw*cout)}}
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0, ok0 := threadCPU()
-			for b.Loop() {
-				if err := k.Run(x, y); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if t1, ok1 := threadCPU(); ok0 && ok1 {
-				b.ReportMetric(float64(t1-t0)/float64(b.N*batch), "cpu-ns/image")
-			}
+			runKernelCPU(b, k, x, y, batch)
 		})
 	}
 }

@@ -5,7 +5,6 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -38,7 +37,7 @@ func BenchmarkWino2Transforms(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("inY/%dx%d/%s", sh[0], sh[1], f.name), func(b *testing.B) {
-				cpuLoop(b, f.run)
+				runCPU(b, f.run)
 			})
 		}
 	}
@@ -59,7 +58,7 @@ func BenchmarkWino2Transforms(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("outY/%dx%d/%s", sh[0], sh[1], f.name), func(b *testing.B) {
-				cpuLoop(b, f.run)
+				runCPU(b, f.run)
 			})
 		}
 	}
@@ -88,22 +87,8 @@ func BenchmarkWino2Transforms(b *testing.B) {
 				continue
 			}
 			b.Run(fmt.Sprintf("outX/%dx%d/%s", tiles, N, f.name), func(b *testing.B) {
-				cpuLoop(b, f.run)
+				runCPU(b, f.run)
 			})
 		}
-	}
-}
-
-// cpuLoop runs f b.N times on a locked thread and reports its CPU time
-// per call.
-func cpuLoop(b *testing.B, f func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	t0, ok0 := threadCPU()
-	for b.Loop() {
-		f()
-	}
-	if t1, ok1 := threadCPU(); ok0 && ok1 {
-		b.ReportMetric(float64(t1-t0)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -43,7 +43,7 @@ func BenchmarkWino2OutQ(b *testing.B) {
 		for _, onePass := range []bool{false, true} {
 			name := map[bool]string{false: "split", true: "onepass"}[onePass]
 			b.Run(fmt.Sprintf("%dx%d/%s", sh.outHW, sh.N, name), func(b *testing.B) {
-				cpuLoop(b, func() {
+				runCPU(b, func() {
 					if !onePass {
 						for xi := range 6 {
 							wino2OutY(tt[xi*plane:], 6*plane, src[xi*plane:], 6*plane, plane)
