@@ -248,7 +248,19 @@ func inferOp(g *Graph, op *Op) ([]int, error) {
 		}
 		var pad Padding
 		var sw, sh, dw, dh int
-		if o, ok := op.Options.(*Conv2DOptions); ok && op.Kind == OpConv2D {
+		// A conv fused with the pool after it (kernels.ConvPoolOptions)
+		// writes the pool's output: the conv's shape, pooled.
+		var pool *Pool2DOptions
+		if cp, ok := op.Options.(interface {
+			Conv2D() *Conv2DOptions
+			Pool2D() *Pool2DOptions
+		}); ok && op.Kind == OpConv2D {
+			o := cp.Conv2D()
+			if pool = cp.Pool2D(); o == nil || pool == nil {
+				return nil, fmt.Errorf("fused conv and pool options %T lack the conv's or the pool's", op.Options)
+			}
+			pad, sw, sh, dw, dh = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH
+		} else if o, ok := op.Options.(*Conv2DOptions); ok && op.Kind == OpConv2D {
 			pad, sw, sh, dw, dh = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH
 		} else if o, ok := op.Options.(*DepthwiseConv2DOptions); ok && op.Kind == OpDepthwiseConv2D {
 			pad, sw, sh, dw, dh = o.Padding, o.StrideW, o.StrideH, o.DilationW, o.DilationH
@@ -259,8 +271,12 @@ func inferOp(g *Graph, op *Op) ([]int, error) {
 		if op.Kind == OpDepthwiseConv2D {
 			oc = w.Shape[3]
 		}
-		return []int{x.Shape[0], ConvOutputSize(pad, x.Shape[1], w.Shape[1], sh, dh),
-			ConvOutputSize(pad, x.Shape[2], w.Shape[2], sw, dw), oc}, nil
+		h, wd := ConvOutputSize(pad, x.Shape[1], w.Shape[1], sh, dh), ConvOutputSize(pad, x.Shape[2], w.Shape[2], sw, dw)
+		if pool != nil {
+			h = ConvOutputSize(pool.Padding, h, pool.FilterH, pool.StrideH, 1)
+			wd = ConvOutputSize(pool.Padding, wd, pool.FilterW, pool.StrideW, 1)
+		}
+		return []int{x.Shape[0], h, wd, oc}, nil
 	case OpMaxPool2D, OpAveragePool2D:
 		return inferPool(g, op)
 	case OpFullyConnected:

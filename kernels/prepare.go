@@ -77,6 +77,9 @@ func PrepareWith(op *graph.Op, ins, outs []*graph.Tensor, o Options) (Kernel, er
 	if mo, ok := op.Options.(*MaxPoolMapOptions); ok && op.Kind == graph.OpMaxPool2D {
 		return prepareMaxPoolMap(op, ins, outs, mo, o)
 	}
+	if co, ok := op.Options.(*ConvPoolOptions); ok && co != nil && op.Kind == graph.OpConv2D {
+		return prepareConvPool(op, ins, outs, co, o)
+	}
 	var f func(op *graph.Op, ins, outs []*graph.Tensor, rnd fixedpoint.Rounding) (Kernel, error)
 	switch op.Kind {
 	case graph.OpReshape:
