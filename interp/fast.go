@@ -7,7 +7,7 @@ import (
 	"github.com/qbench/qbench/kernels"
 )
 
-// The fast schedule. Five rewrites, with outputs bit-identical to the
+// The fast schedule. Six rewrites, with outputs bit-identical to the
 // plain op-by-op run (float dilated convolutions and bias ADDs: see
 // fuseDilated and fuseBiasAdds):
 //
@@ -24,6 +24,12 @@ import (
 //     RELU_0_TO_1, LEAKY_RELU) becomes one pool that maps each pooled
 //     image through the element-wise op's table
 //     (kernels.MaxPoolMapOptions), in one vector pass where it can.
+//   - An 8-bit CONV_2D whose output only a 2×2 stride-2 VALID MAX_POOL_2D
+//     reads (after the step above: with its activation or map) becomes
+//     one op writing the pool's output (fuseConvPools,
+//     rewrite_convpool.go; kernels.ConvPoolOptions): no full-size conv
+//     output in the arena, and a conv kernel that pools its own output
+//     requantizes only the maxima.
 //   - GATHER → MEAN/SUM pairs over the gathered positions (an embedding
 //     bag) become one kernel summing table rows straight into the output
 //     (fuseEmbeddingBags): no [batch, words, dim] intermediate.
@@ -56,6 +62,7 @@ type fastPlan struct {
 	dilated int
 	bags    int
 	biases  int
+	pools   int
 	// chunk is how many images one step of the pre stage runs (a
 	// divisor of batch; see chunkImages).
 	chunk int
@@ -91,11 +98,13 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	bg := &graph.Graph{Tensors: g.Tensors, Ops: bops, Inputs: g.Inputs, Outputs: g.Outputs}
 	aops, aorig, fused := fuseActivations(bg)
 	ag := &graph.Graph{Tensors: g.Tensors, Ops: aops, Inputs: g.Inputs, Outputs: g.Outputs}
-	ops, orig, bags := fuseEmbeddingBags(ag)
+	cops, corig, pools := fuseConvPools(ag)
+	cg := &graph.Graph{Tensors: g.Tensors, Ops: cops, Inputs: g.Inputs, Outputs: g.Outputs}
+	ops, orig, bags := fuseEmbeddingBags(cg)
 	for i, o := range orig {
-		orig[i] = dorig[borig[aorig[o]]]
+		orig[i] = dorig[borig[aorig[corig[o]]]]
 	}
-	f := &fastPlan{fused: fused, dilated: dilated, biases: biases, bags: bags}
+	f := &fastPlan{fused: fused, dilated: dilated, biases: biases, bags: bags, pools: pools}
 	fg := &graph.Graph{Tensors: g.Tensors, Ops: ops, Inputs: g.Inputs, Outputs: g.Outputs}
 	k := 0
 	var g1 *graph.Graph
@@ -118,7 +127,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 			}
 		}
 	}
-	if fused == 0 && dilated == 0 && biases == 0 && bags == 0 && k == 0 {
+	if fused == 0 && dilated == 0 && biases == 0 && bags == 0 && pools == 0 && k == 0 {
 		return nil, nil
 	}
 	io := p.placeIO()
@@ -276,6 +285,12 @@ func chunkImages(g1 *graph.Graph, ops []*graph.Op, b, budget int) int {
 			}
 			seen[t] = true
 			per += g1.Tensors[t].NumElements() * g1.Tensors[t].DType.Size()
+		}
+		// A fused conv and pool still writes the conv's full-size output
+		// (its scratch) and reads it back: count it as the unfused pair's
+		// intermediate was.
+		if cp, ok := op.Options.(*kernels.ConvPoolOptions); ok && cp != nil && cp.Mid != nil && len(cp.Mid.Shape) > 0 {
+			per += graph.NumElements(cp.Mid.Shape[1:]) * cp.Mid.DType.Size()
 		}
 	}
 	c := 1
@@ -474,6 +489,9 @@ type Schedule struct {
 	// Bags is the number of GATHER → MEAN/SUM pairs run as one
 	// embedding-bag kernel (fuseEmbeddingBags).
 	Bags int
+	// ConvPools is the number of 8-bit CONV_2D → 2×2 MAX_POOL_2D pairs
+	// run as one op (fuseConvPools).
+	ConvPools int
 	// PerImageOps is the number of leading ops run image by image,
 	// Batch/ImagesPerStep times per Run (0: the whole batch goes through
 	// every op at once).
@@ -491,7 +509,7 @@ func (p *Program) Schedule() Schedule {
 	}
 	f := p.fast
 	s := Schedule{Rewritten: true, Ops: len(f.pre.ops) + len(f.post.ops), Fused: f.fused, Dilated: f.dilated,
-		BiasAdds: f.biases, Bags: f.bags, PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
+		BiasAdds: f.biases, Bags: f.bags, ConvPools: f.pools, PerImageOps: len(f.pre.ops), Batch: graphBatch(p.g)}
 	if s.PerImageOps > 0 {
 		s.ImagesPerStep = f.chunk
 	}
