@@ -3,6 +3,7 @@ package kernels
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/qbench/qbench/graph"
 )
@@ -122,10 +123,15 @@ type convPool struct {
 	lo, hi    int32
 	lut       *lut8 // native: the pool's map (MaxPoolMapOptions), else nil
 	scratches freeList
+	// shared, when set, is the program's Scratch: the conv output comes
+	// from it (one block per Run, besides the conv's own), so a program
+	// holds one such block per executor, not one per fused op.
+	shared *Scratch
 }
 
-// convPoolScratch is one Run's conv output (generic path) and the buffer
-// lists pointing at it, kept so a Run allocates nothing.
+// convPoolScratch is one Run's conv output (generic path; its memory from
+// the program's Scratch when there is one) and the buffer lists pointing
+// at it, kept so a Run allocates nothing.
 type convPoolScratch struct {
 	mid      Buffer
 	shape    []int
@@ -167,7 +173,12 @@ func prepareConvPool(op *graph.Op, ins, outs []*graph.Tensor, co *ConvPoolOption
 	if err != nil {
 		return nil, err
 	}
-	return newConvPool(op, ck, pk, in, mid, out)
+	k, err := newConvPool(op, ck, pk, in, mid, out)
+	if err != nil {
+		return nil, err
+	}
+	k.shared = o.Scratch
+	return k, nil
 }
 
 // newConvPool builds the kernel from the prepared conv (writing mid) and
@@ -227,7 +238,17 @@ func (k *convPool) Run(ins, outs []*Buffer) error {
 	s := k.scratches.Get().(*convPoolScratch)
 	defer k.scratches.Put(s)
 	n := batch * k.perMid
-	if k.dt == graph.Int8 {
+	if k.shared != nil {
+		b := k.shared.get(n)
+		defer k.shared.put(b)
+		p := unsafe.SliceData(*b)
+		s.mid.I8, s.mid.U8 = nil, nil
+		if k.dt == graph.Int8 {
+			s.mid.I8 = unsafe.Slice((*int8)(unsafe.Pointer(p)), n)
+		} else {
+			s.mid.U8 = unsafe.Slice(p, n)
+		}
+	} else if k.dt == graph.Int8 {
 		if cap(s.i8) < n {
 			s.i8 = make([]int8, n)
 		}

@@ -252,6 +252,18 @@ func TestConvPoolMatchesPair(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The conv output in a block of a program's Scratch, which the
+		// conv itself draws from too.
+		sc := NewScratch()
+		sk, err := PrepareWith(c.conv, c.ins(), []*graph.Tensor{c.mid}, Options{Rounding: c.rnd, Scratch: sc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared, err := newConvPool(c.fusedOp(), hideNative{sk}, gpk, c.in, c.mid, c.out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared.shared = sc
 		if generic.native || declined.native {
 			t.Fatalf("%s: generic kernel on the native path", c.name)
 		}
@@ -269,7 +281,7 @@ func TestConvPoolMatchesPair(t *testing.T) {
 			for _, k := range []struct {
 				what string
 				k    Kernel
-			}{{"prepared", fk}, {"native", native}, {"generic", generic}, {"declined native", declined}} {
+			}{{"prepared", fk}, {"native", native}, {"generic", generic}, {"declined native", declined}, {"shared scratch", shared}} {
 				got := allocBuf(c.out)
 				if err := k.k.Run([]*Buffer{x}, []*Buffer{got}); err != nil {
 					t.Fatalf("%s: %s: %v", c.name, k.what, err)
@@ -444,8 +456,7 @@ func TestConvPoolPrepareErrors(t *testing.T) {
 }
 
 // TestConvPoolRunAllocFree: after the first Run the generic path reuses
-// its scratch — no allocation per Run, at the batch it first ran or a
-// smaller one.
+// its scratch, its own or the program's Scratch — no allocation per Run.
 func TestConvPoolRunAllocFree(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	rng := rand.New(rand.NewPCG(87, 88))
@@ -455,13 +466,25 @@ func TestConvPoolRunAllocFree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y := allocBuf(c.in), allocBuf(c.out)
-	ins, outs := []*Buffer{x}, []*Buffer{y}
-	if err := k.Run(ins, outs); err != nil {
+	sc := NewScratch()
+	sk, err := PrepareWith(c.conv, c.ins(), []*graph.Tensor{c.mid}, Options{Rounding: c.rnd, Scratch: sc})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(5, func() { _ = k.Run(ins, outs) }); n != 0 {
-		t.Errorf("Run allocates %.0f times", n)
+	ks, err := newConvPool(c.fusedOp(), hideNative{sk}, gpk, c.in, c.mid, c.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.shared = sc
+	x, y := allocBuf(c.in), allocBuf(c.out)
+	ins, outs := []*Buffer{x}, []*Buffer{y}
+	for _, k := range []*convPool{k, ks} {
+		if err := k.Run(ins, outs); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(5, func() { _ = k.Run(ins, outs) }); n != 0 {
+			t.Errorf("shared scratch %v: Run allocates %.0f times", k.shared != nil, n)
+		}
 	}
 	if c.batch != 5 {
 		t.Fatalf("case 3 is batch %d", c.batch)
