@@ -106,6 +106,19 @@ func ConvPoolFits(conv *graph.Op, in, filter, mid *graph.Tensor, pool *graph.Op,
 	return nil
 }
 
+// pool2x2Conv is a conv kernel that can pool its own output (the native
+// path). setPool2x2, called once at prepare time on a kernel prepared for
+// this fused op alone, returns whether it switched: from then on its Run
+// writes to outs[0], sized as the pooled output, for every pooled pixel
+// and channel the max over its 2×2 window of the conv's 8-bit outputs
+// (requantized and clamped to the conv's own activation range) — the
+// plain pool of the conv output, before the pool's clamp and map, which
+// convPool then applies in place.
+type pool2x2Conv interface {
+	Kernel
+	setPool2x2() bool
+}
+
 // convPool is a ConvPoolOptions kernel.
 type convPool struct {
 	op        *graph.Op
@@ -204,7 +217,7 @@ func newConvPool(op *graph.Op, ck, pk Kernel, in, mid, out *graph.Tensor) (*conv
 	k.lo, k.hi = p.lo, p.hi
 	qmin, qmax := DTypeRange(k.dt)
 	k.clamp = k.lo != qmin || k.hi != qmax
-	if s, ok := ck.(interface{ setPool2x2() bool }); ok {
+	if s, ok := ck.(pool2x2Conv); ok {
 		k.native = s.setPool2x2()
 	}
 	if !k.native {
