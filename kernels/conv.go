@@ -402,6 +402,8 @@ type convInt8 struct {
 	// wino2, when set, runs the exact integer 2-D Winograd form
 	// (conv_wino2_s8.go) instead of any of the above.
 	wino2 *winoS8Plan2D
+	// pooled: the conv writes its output 2×2 max-pooled (setPool2x2).
+	pooled bool
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -517,6 +519,9 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 
 // Run implements Kernel.
 func (c *convInt8) Run(ins, outs []*Buffer) error {
+	if c.pooled {
+		return c.runPooled(ins, outs)
+	}
 	g := c.g
 	in, out, batch, err := convBuffers(c.op, g, ins, outs)
 	if err != nil {

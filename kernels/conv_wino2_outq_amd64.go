@@ -21,3 +21,18 @@ func wino2OutQVec(q *winoOutQ, dst []int8, rowStride, rows, w int, src []int32, 
 	}
 	wino2OutQFP32AVX2(&dst[0], &offs[0], &src[0], plane, tiles, N, cv, &q.prm[0], &q.consts[0])
 }
+
+// wino2OutQPoolVec runs the pooled kernel over tiles tiles (pw ≤ 2
+// pooled pixels each: pw < 2 only with one tile) of prows ≤ 2 pooled
+// rows on channels 0..cv−1 (cv a positive multiple of 8); the caller has
+// checked dst's and src's bounds. A missing pixel's or row's offset is 0.
+func wino2OutQPoolVec(q *winoOutQ, dst []int8, rowStride, prows, pw int, src []int32, plane, tiles, N, cv int) {
+	colOff, rowOff := 0, 0
+	if pw > 1 {
+		colOff = N
+	}
+	if prows > 1 {
+		rowOff = rowStride
+	}
+	wino2OutQPoolFP32AVX2(&dst[0], &src[0], plane, tiles, N, cv, colOff, rowOff, &q.prm[0], &q.consts[0])
+}

@@ -60,7 +60,9 @@ type winoS8Plan2D struct {
 	rq             *requant
 	q              *winoOutQ // the fused x output transform and requantization, nil when unavailable
 	fused          bool      // q != nil and the whole output side runs in one pass (tileRow2D)
-	pool           freeList  // *winoS8Scratch2D
+	pooled         bool      // fused, and the output is 2×2 max-pooled (tileRow2DPool; enablePool)
+	batch          int       // the input's batch (a hint for imgs)
+	pool           *freeList // *winoS8Scratch2D, for the layout (a new list when it changes)
 }
 
 // winoS8Scratch2D is one Run's padded image and one block's transformed
@@ -134,25 +136,9 @@ func newWinoS8Plan2DWith(g *convGeom, wv []int8, zp int32, rq *requant, batch in
 		q: newWinoOutQ(rq, corr, true)}
 	p.fused = fused && p.q != nil
 	p.wp, p.hp = 4*p.tilesX+2, 4*p.tilesY+2
+	p.batch = batch
+	p.layout()
 	C, N := g.inC, g.outC
-	// Bytes per tile row: 4 x-transformed rows of 6 int16 planes, 36 int16
-	// V planes, 6 int32 product planes and 24 int32 T planes (36 product
-	// planes in the one-pass form).
-	mt := 6 + 24
-	if p.fused {
-		mt = 36
-	}
-	perTileRow := p.tilesX * (6*4*2*C + 36*2*C + mt*4*N)
-	p.ty = max(1, min(p.tilesY, wino2S8BlockBytes/perTileRow))
-	p.imgs = 1
-	if p.ty == p.tilesY {
-		// Small images: several per block, so the GEMMs get rows enough
-		// for their tiles and each transformed weight serves more of them.
-		p.imgs = max(1, min(batch, wino2S8BlockBytes/(p.tilesY*perTileRow)))
-	}
-	p.planeX = (4*p.ty + 2) * p.tilesX * C
-	p.planeV = p.imgs * p.ty * p.tilesX * C
-	p.planeM = p.imgs * p.ty * p.tilesX * N
 	u := make([]int16, N*C)
 	for eta := range 6 {
 		for xi := range 6 {
@@ -170,7 +156,33 @@ func newWinoS8Plan2DWith(g *convGeom, wv []int8, zp int32, rq *requant, batch in
 			p.u[6*eta+xi] = gemm.PackI16Segmented(u, N, C, C, C)
 		}
 	}
-	p.pool.New = func() any {
+	return p
+}
+
+// layout sizes a block (tile rows, images) and the scratch for the
+// output side the plan runs (fused or not); enablePool calls it again.
+func (p *winoS8Plan2D) layout() {
+	g := p.g
+	C, N := g.inC, g.outC
+	// Bytes per tile row: 4 x-transformed rows of 6 int16 planes, 36 int16
+	// V planes, 6 int32 product planes and 24 int32 T planes (36 product
+	// planes in the one-pass form).
+	mt := 6 + 24
+	if p.fused {
+		mt = 36
+	}
+	perTileRow := p.tilesX * (6*4*2*C + 36*2*C + mt*4*N)
+	p.ty = max(1, min(p.tilesY, wino2S8BlockBytes/perTileRow))
+	p.imgs = 1
+	if p.ty == p.tilesY {
+		// Small images: several per block, so the GEMMs get rows enough
+		// for their tiles and each transformed weight serves more of them.
+		p.imgs = max(1, min(p.batch, wino2S8BlockBytes/(p.tilesY*perTileRow)))
+	}
+	p.planeX = (4*p.ty + 2) * p.tilesX * C
+	p.planeV = p.imgs * p.ty * p.tilesX * C
+	p.planeM = p.imgs * p.ty * p.tilesX * N
+	p.pool = &freeList{New: func() any {
 		s := &winoS8Scratch2D{
 			padded: make([]int8, p.hp*p.wp*C),
 			x:      make([]int16, 6*p.planeX),
@@ -190,8 +202,7 @@ func newWinoS8Plan2DWith(g *convGeom, wv []int8, zp int32, rq *requant, batch in
 			s.padded[i] = p.zp
 		}
 		return s
-	}
-	return p
+	}}
 }
 
 // run convolves a batch of images src into dst.
@@ -228,6 +239,15 @@ func (p *winoS8Plan2D) run(batch int, src, dst []int8) {
 					p.u[q].MulSegmented(m, s.v[q*p.planeV:], C, C, s.m[q*p.planeM:], N)
 				}
 				for k := range nb {
+					if p.pooled {
+						pH, pRow := g.outH/2, g.outW/2*N
+						out := dst[(b0+k)*pH*pRow : (b0+k+1)*pH*pRow]
+						for j := range nty {
+							y0 := 2 * (ty0 + j)
+							p.q.tileRow2DPool(out[y0*pRow:], pRow, min(2, pH-y0), s.m[(k*nty+j)*p.tilesX*N:], p.planeM, p.tilesX, g.outW/2, N)
+						}
+						continue
+					}
 					out := dst[(b0+k)*g.outH*outRow : (b0+k+1)*g.outH*outRow]
 					for j := range nty {
 						y0 := 4 * (ty0 + j)

@@ -1078,3 +1078,325 @@ tile:
 	JNE          block
 	VZEROUPPER
 	RET
+
+// func wino2OutQPoolFP32AVX2(dst *int8, src *int32, plane int, tiles int, N int, cv int, colOff int, rowOff int, prm *int32, consts *int32)
+// Requires: AVX, AVX2
+TEXT ·wino2OutQPoolFP32AVX2(SB), $776-80
+	MOVQ         colOff+48(FP), AX
+	MOVQ         rowOff+56(FP), CX
+	MOVQ         plane+16(FP), DX
+	MOVQ         N+32(FP), BX
+	MOVQ         prm+64(FP), SI
+	MOVQ         consts+72(FP), DI
+	MOVQ         32(DI), DI
+	ADDQ         SI, DI
+	SHLQ         $0x02, DX
+	SHRQ         $0x03, cv+40(FP)
+	LEAQ         (DX)(DX*2), R8
+	LEAQ         (BX)(BX*1), R9
+	MOVQ         consts+72(FP), R10
+	VPBROADCASTD 8(R10), Y0
+	VPBROADCASTD 28(R10), Y1
+	VPBROADCASTW 40(R10), Y2
+	VPBROADCASTW 12(R10), Y3
+	MOVQ         $0x0703060205010400, R10
+	VMOVQ        R10, X4
+	VPMOVZXBD    X4, Y4
+
+block:
+	MOVQ src+8(FP), R10
+	MOVQ dst+0(FP), R11
+	MOVQ tiles+24(FP), R12
+	MOVQ R12, 768(SP)
+
+tile:
+	MOVQ         R10, R12
+	VMOVDQU      (R12), Y5
+	VMOVDQU      (R12)(DX*1), Y6
+	VMOVDQU      (R12)(DX*2), Y7
+	VPADDD       Y7, Y6, Y8
+	VPSUBD       Y7, Y6, Y9
+	VMOVDQU      (R12)(R8*1), Y6
+	VMOVDQU      (R12)(DX*4), Y7
+	VPADDD       Y7, Y6, Y10
+	VPSUBD       Y7, Y6, Y6
+	ADDQ         R8, R12
+	VPADDD       Y8, Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      Y5, (SP)
+	VPSLLD       $0x02, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VMOVDQU      Y10, 64(SP)
+	VPADDD       Y6, Y6, Y8
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      Y8, 32(SP)
+	VPSLLD       $0x03, Y6, Y6
+	VPADDD       Y9, Y6, Y6
+	VPADDD       (R12)(DX*2), Y6, Y6
+	VMOVDQU      Y6, 96(SP)
+	ADDQ         R8, R12
+	VMOVDQU      (R12), Y5
+	VMOVDQU      (R12)(DX*1), Y6
+	VMOVDQU      (R12)(DX*2), Y7
+	VPADDD       Y7, Y6, Y8
+	VPSUBD       Y7, Y6, Y9
+	VMOVDQU      (R12)(R8*1), Y6
+	VMOVDQU      (R12)(DX*4), Y7
+	VPADDD       Y7, Y6, Y10
+	VPSUBD       Y7, Y6, Y6
+	ADDQ         R8, R12
+	VPADDD       Y8, Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      Y5, 128(SP)
+	VPSLLD       $0x02, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VMOVDQU      Y10, 192(SP)
+	VPADDD       Y6, Y6, Y8
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      Y8, 160(SP)
+	VPSLLD       $0x03, Y6, Y6
+	VPADDD       Y9, Y6, Y6
+	VPADDD       (R12)(DX*2), Y6, Y6
+	VMOVDQU      Y6, 224(SP)
+	ADDQ         R8, R12
+	VMOVDQU      (R12), Y5
+	VMOVDQU      (R12)(DX*1), Y6
+	VMOVDQU      (R12)(DX*2), Y7
+	VPADDD       Y7, Y6, Y8
+	VPSUBD       Y7, Y6, Y9
+	VMOVDQU      (R12)(R8*1), Y6
+	VMOVDQU      (R12)(DX*4), Y7
+	VPADDD       Y7, Y6, Y10
+	VPSUBD       Y7, Y6, Y6
+	ADDQ         R8, R12
+	VPADDD       Y8, Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      Y5, 256(SP)
+	VPSLLD       $0x02, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VMOVDQU      Y10, 320(SP)
+	VPADDD       Y6, Y6, Y8
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      Y8, 288(SP)
+	VPSLLD       $0x03, Y6, Y6
+	VPADDD       Y9, Y6, Y6
+	VPADDD       (R12)(DX*2), Y6, Y6
+	VMOVDQU      Y6, 352(SP)
+	ADDQ         R8, R12
+	VMOVDQU      (R12), Y5
+	VMOVDQU      (R12)(DX*1), Y6
+	VMOVDQU      (R12)(DX*2), Y7
+	VPADDD       Y7, Y6, Y8
+	VPSUBD       Y7, Y6, Y9
+	VMOVDQU      (R12)(R8*1), Y6
+	VMOVDQU      (R12)(DX*4), Y7
+	VPADDD       Y7, Y6, Y10
+	VPSUBD       Y7, Y6, Y6
+	ADDQ         R8, R12
+	VPADDD       Y8, Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      Y5, 384(SP)
+	VPSLLD       $0x02, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VMOVDQU      Y10, 448(SP)
+	VPADDD       Y6, Y6, Y8
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      Y8, 416(SP)
+	VPSLLD       $0x03, Y6, Y6
+	VPADDD       Y9, Y6, Y6
+	VPADDD       (R12)(DX*2), Y6, Y6
+	VMOVDQU      Y6, 480(SP)
+	ADDQ         R8, R12
+	VMOVDQU      (R12), Y5
+	VMOVDQU      (R12)(DX*1), Y6
+	VMOVDQU      (R12)(DX*2), Y7
+	VPADDD       Y7, Y6, Y8
+	VPSUBD       Y7, Y6, Y9
+	VMOVDQU      (R12)(R8*1), Y6
+	VMOVDQU      (R12)(DX*4), Y7
+	VPADDD       Y7, Y6, Y10
+	VPSUBD       Y7, Y6, Y6
+	ADDQ         R8, R12
+	VPADDD       Y8, Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      Y5, 512(SP)
+	VPSLLD       $0x02, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VMOVDQU      Y10, 576(SP)
+	VPADDD       Y6, Y6, Y8
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      Y8, 544(SP)
+	VPSLLD       $0x03, Y6, Y6
+	VPADDD       Y9, Y6, Y6
+	VPADDD       (R12)(DX*2), Y6, Y6
+	VMOVDQU      Y6, 608(SP)
+	ADDQ         R8, R12
+	VMOVDQU      (R12), Y5
+	VMOVDQU      (R12)(DX*1), Y6
+	VMOVDQU      (R12)(DX*2), Y7
+	VPADDD       Y7, Y6, Y8
+	VPSUBD       Y7, Y6, Y9
+	VMOVDQU      (R12)(R8*1), Y6
+	VMOVDQU      (R12)(DX*4), Y7
+	VPADDD       Y7, Y6, Y10
+	VPSUBD       Y7, Y6, Y6
+	ADDQ         R8, R12
+	VPADDD       Y8, Y5, Y5
+	VPADDD       Y10, Y5, Y5
+	VMOVDQU      Y5, 640(SP)
+	VPSLLD       $0x02, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VMOVDQU      Y10, 704(SP)
+	VPADDD       Y6, Y6, Y8
+	VPADDD       Y9, Y8, Y8
+	VMOVDQU      Y8, 672(SP)
+	VPSLLD       $0x03, Y6, Y6
+	VPADDD       Y9, Y6, Y6
+	VPADDD       (R12)(DX*2), Y6, Y6
+	VMOVDQU      Y6, 736(SP)
+	VMOVDQU      224(SP), Y5
+	VPADDD       352(SP), Y5, Y5
+	VMOVDQU      480(SP), Y6
+	VPADDD       608(SP), Y6, Y6
+	VPADDD       Y6, Y5, Y7
+	VPSLLD       $0x02, Y7, Y7
+	VPSLLD       $0x02, Y5, Y5
+	VPADDD       Y6, Y5, Y5
+	VPADDD       96(SP), Y5, Y5
+	VMOVDQU      224(SP), Y6
+	VPSUBD       352(SP), Y6, Y6
+	VMOVDQU      480(SP), Y8
+	VPSUBD       608(SP), Y8, Y8
+	VPADDD       Y6, Y6, Y9
+	VPADDD       Y8, Y9, Y9
+	VPADDD       Y9, Y9, Y9
+	VPMAXSD      Y9, Y5, Y5
+	VPADDD       Y8, Y8, Y8
+	VPADDD       Y6, Y8, Y8
+	VPADDD       736(SP), Y8, Y8
+	VPSLLD       $0x02, Y8, Y8
+	VPMAXSD      Y8, Y7, Y7
+	VMOVDQU      192(SP), Y6
+	VPADDD       320(SP), Y6, Y6
+	VMOVDQU      448(SP), Y8
+	VPADDD       576(SP), Y8, Y8
+	VPADDD       Y8, Y6, Y9
+	VPSLLD       $0x02, Y9, Y9
+	VPSLLD       $0x02, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPADDD       64(SP), Y6, Y6
+	VMOVDQU      192(SP), Y8
+	VPSUBD       320(SP), Y8, Y8
+	VMOVDQU      448(SP), Y10
+	VPSUBD       576(SP), Y10, Y10
+	VPADDD       Y8, Y8, Y11
+	VPADDD       Y10, Y11, Y11
+	VPADDD       Y11, Y11, Y11
+	VPMAXSD      Y11, Y6, Y6
+	VPADDD       Y10, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VPADDD       704(SP), Y10, Y10
+	VPSLLD       $0x02, Y10, Y10
+	VPMAXSD      Y10, Y9, Y9
+	VPMAXSD      Y6, Y5, Y5
+	VPMAXSD      Y9, Y7, Y7
+	VPSRAD       $0x06, Y5, Y5
+	VPMULLD      Y0, Y5, Y5
+	VPADDD       (SI), Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       (DI), Y5, Y5
+	VMINPS       Y5, Y1, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x06, Y7, Y7
+	VPMULLD      Y0, Y7, Y7
+	VPADDD       (SI), Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       (DI), Y7, Y7
+	VMINPS       Y7, Y1, Y7
+	VCVTPS2DQ    Y7, Y7
+	VMOVDQU      160(SP), Y6
+	VPADDD       288(SP), Y6, Y6
+	VMOVDQU      416(SP), Y8
+	VPADDD       544(SP), Y8, Y8
+	VPADDD       Y8, Y6, Y9
+	VPSLLD       $0x02, Y9, Y9
+	VPSLLD       $0x02, Y6, Y6
+	VPADDD       Y8, Y6, Y6
+	VPADDD       32(SP), Y6, Y6
+	VMOVDQU      160(SP), Y8
+	VPSUBD       288(SP), Y8, Y8
+	VMOVDQU      416(SP), Y10
+	VPSUBD       544(SP), Y10, Y10
+	VPADDD       Y8, Y8, Y11
+	VPADDD       Y10, Y11, Y11
+	VPADDD       Y11, Y11, Y11
+	VPMAXSD      Y11, Y6, Y6
+	VPADDD       Y10, Y10, Y10
+	VPADDD       Y8, Y10, Y10
+	VPADDD       672(SP), Y10, Y10
+	VPSLLD       $0x02, Y10, Y10
+	VPMAXSD      Y10, Y9, Y9
+	VMOVDQU      128(SP), Y8
+	VPADDD       256(SP), Y8, Y8
+	VMOVDQU      384(SP), Y10
+	VPADDD       512(SP), Y10, Y10
+	VPADDD       Y10, Y8, Y11
+	VPSLLD       $0x02, Y11, Y11
+	VPSLLD       $0x02, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPADDD       (SP), Y8, Y8
+	VMOVDQU      128(SP), Y10
+	VPSUBD       256(SP), Y10, Y10
+	VMOVDQU      384(SP), Y12
+	VPSUBD       512(SP), Y12, Y12
+	VPADDD       Y10, Y10, Y13
+	VPADDD       Y12, Y13, Y13
+	VPADDD       Y13, Y13, Y13
+	VPMAXSD      Y13, Y8, Y8
+	VPADDD       Y12, Y12, Y12
+	VPADDD       Y10, Y12, Y12
+	VPADDD       640(SP), Y12, Y12
+	VPSLLD       $0x02, Y12, Y12
+	VPMAXSD      Y12, Y11, Y11
+	VPMAXSD      Y8, Y6, Y6
+	VPMAXSD      Y11, Y9, Y9
+	VPSRAD       $0x06, Y6, Y6
+	VPMULLD      Y0, Y6, Y6
+	VPADDD       (SI), Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       (DI), Y6, Y6
+	VMINPS       Y6, Y1, Y6
+	VCVTPS2DQ    Y6, Y6
+	VPSRAD       $0x06, Y9, Y9
+	VPMULLD      Y0, Y9, Y9
+	VPADDD       (SI), Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       (DI), Y9, Y9
+	VMINPS       Y9, Y1, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y5, Y6, Y6
+	VPACKSSDW    Y7, Y9, Y9
+	VPMAXSW      Y2, Y6, Y6
+	VPMAXSW      Y2, Y9, Y9
+	VPADDW       Y3, Y6, Y6
+	VPADDW       Y3, Y9, Y9
+	VPACKSSWB    Y9, Y6, Y6
+	VPERMD       Y6, Y4, Y6
+	VEXTRACTI128 $0x01, Y6, X9
+	LEAQ         (R11)(AX*1), R12
+	VMOVHPS      X9, (R12)(CX*1)
+	VMOVQ        X9, (R11)(CX*1)
+	VMOVHPS      X6, (R12)
+	VMOVQ        X6, (R11)
+	LEAQ         (R10)(BX*4), R10
+	ADDQ         R9, R11
+	DECQ         768(SP)
+	JNE          tile
+	ADDQ         $0x20, src+8(FP)
+	ADDQ         $0x08, dst+0(FP)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	DECQ         cv+40(FP)
+	JNE          block
+	VZEROUPPER
+	RET

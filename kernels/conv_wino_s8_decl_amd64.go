@@ -53,3 +53,8 @@ func winoOutQFP32AVX512(dst *int8, src *int32, plane int, tiles int, N int, cv i
 //
 //go:noescape
 func wino2OutQFP32AVX2(dst *int8, offs *int, src *int32, plane int, tiles int, N int, cv int, prm *int32, consts *int32)
+
+// wino2OutQPoolFP32AVX2 is wino2OutQPoolGo for channels 0..cv-1 (cv a positive multiple of 8) of tiles ≥ 1 tiles, pooled pixel (r, i) of a tile at i·colOff + r·rowOff bytes.
+//
+//go:noescape
+func wino2OutQPoolFP32AVX2(dst *int8, src *int32, plane int, tiles int, N int, cv int, colOff int, rowOff int, prm *int32, consts *int32)

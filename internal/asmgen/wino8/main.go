@@ -5,7 +5,8 @@
 // ÷576 x output transform of its 2-D form F(4×4, 3×3)
 // (kernels/conv_wino2_ew.go, wino2.go here), both x output transforms
 // with the int8 requantization fused in (outq.go), and the 2-D form's
-// whole output side fused with it (outq2.go). Run from
+// whole output side fused with it (outq2.go), also with a 2×2 max pool
+// (outq2pool.go). Run from
 // internal/asmgen:
 //
 //	go run ./wino8 -out ../../kernels/conv_wino_s8_amd64.s -stubs ../../kernels/conv_wino_s8_decl_amd64.go -pkg kernels
@@ -35,6 +36,7 @@ func main() {
 	winoOutQFP32AVX2()
 	winoOutQFP32AVX512()
 	wino2OutQFP32AVX2()
+	wino2OutQPoolFP32AVX2()
 	Generate()
 }
 

@@ -1,0 +1,143 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// A 2-D Winograd conv that writes its output 2×2 stride-2 max-pooled
+// (seed-cnn's conv → MAX_POOL_2D pairs, which interp's fast schedule
+// fuses into one op, kernels.ConvPoolOptions). The one-pass output side
+// takes, per 2×2 window, the max of the four exact values Y = 576·(Σ x·w)
+// and requantizes that one: 4 requantizations per 4×4 tile instead of
+// 16, and the conv output never stored. That is the pool of the
+// requantized outputs bit for bit because the requantization is
+// monotone non-decreasing in Σ x·w: the exact ÷576, + k (when it cannot
+// wrap in int32) and the FP32 requantization (float conversion,
+// multiplication by a scale ≥ 0, the clamps and round-to-nearest are
+// each monotone), so max and requantization commute.
+
+// wino2PoolKOK reports whether every k = corr + bias keeps Σ x·w + k
+// inside int32 for all |Σ x·w| < 2³¹/576, the 2-D plan's bound.
+func wino2PoolKOK(corr, bias []int32) bool {
+	const lim = math.MaxInt32 - (math.MaxInt32/576 + 1)
+	for c := range corr {
+		k := int64(corr[c]) + int64(bias[c])
+		if k > lim || k < -lim {
+			return false
+		}
+	}
+	return true
+}
+
+// enablePool makes the plan write the 2×2 stride-2 max pool of its
+// output, or reports false: it needs the one-pass
+// output side on this CPU (the fused FP32 requantization, AVX2 without
+// AVX-512), even output sizes, scales ≥ 0 and k that cannot wrap. The
+// one-pass form is then taken for any output height: with 4 of 16
+// values requantized its partial last tile row costs little. It must not
+// run concurrently with run (kernels call it at prepare).
+func (p *winoS8Plan2D) enablePool() bool {
+	return p.enablePoolWith(wino2OutQFused())
+}
+
+// enablePoolWith is enablePool with the one-pass side's availability
+// given (tests reach the Go loop on any CPU with the kernels).
+func (p *winoS8Plan2D) enablePoolWith(onePass bool) bool {
+	g := p.g
+	if !onePass || p.q == nil || g.outH%2 != 0 || g.outW%2 != 0 || !wino2PoolKOK(p.corr, p.rq.biasOr0) {
+		return false
+	}
+	for _, s := range p.rq.scale {
+		if !(s >= 0) || math.IsInf(float64(s), 0) {
+			return false
+		}
+	}
+	p.pooled, p.fused = true, true
+	p.layout()
+	return true
+}
+
+// tileRow2DPool is tileRow2D with the 2×2 pool: one block tile row's 36
+// product planes into prows ≤ 2 pooled rows of poutW pixels of N
+// channels, row r at dst[r·rowStride:].
+func (q *winoOutQ) tileRow2DPool(dst []int8, rowStride, prows int, src []int32, plane, tiles, poutW, N int) {
+	_ = src[35*plane+tiles*N-1]
+	_ = dst[(prows-1)*rowStride+poutW*N-1]
+	cv := N &^ 7
+	if cv > 0 {
+		full := poutW / 2
+		if full > 0 {
+			wino2OutQPoolVec(q, dst, rowStride, prows, 2, src, plane, full, N, cv)
+		}
+		if full < tiles {
+			wino2OutQPoolVec(q, dst[2*full*N:], rowStride, prows, 1, src[full*N:], plane, 1, N, cv)
+		}
+	}
+	if cv < N {
+		wino2OutQPoolGo(q, dst, rowStride, prows, src, plane, 0, tiles, poutW, N, cv)
+	}
+}
+
+// wino2OutQPoolGo is tileRow2DPool's plain-Go loop (and the vector
+// kernel's reference) for tiles t0..t1−1 and channels c0..N−1: the Y
+// values as wino2OutQGo, the max of each 2×2 window, then div576, + corr
+// and requant.apply32 on it.
+func wino2OutQPoolGo(q *winoOutQ, dst []int8, rowStride, prows int, src []int32, plane, t0, t1, poutW, N, c0 int) {
+	corr := q.corr[:N]
+	for tx := t0; tx < t1; tx++ {
+		pw := min(2, poutW-2*tx)
+		for c := c0; c < N; c++ {
+			var z [6][4]int32
+			for eta := range z {
+				s := src[6*eta*plane+tx*N+c:]
+				m0, m1, m2, m3, m4, m5 := s[0], s[plane], s[2*plane], s[3*plane], s[4*plane], s[5*plane]
+				a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
+				z[eta] = [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
+			}
+			var y [4][4]int32 // y[r][i]
+			for i := range 4 {
+				y[0][i], y[1][i], y[2][i], y[3][i] = wino2AT24(z[0][i], z[1][i], z[2][i], z[3][i], z[4][i], z[5][i])
+			}
+			for pr := range prows {
+				for pc := range pw {
+					m := max(y[2*pr][2*pc], y[2*pr][2*pc+1], y[2*pr+1][2*pc], y[2*pr+1][2*pc+1])
+					dst[pr*rowStride+(2*tx+pc)*N+c] = int8(q.rq.apply32(div576(m)+corr[c], c))
+				}
+			}
+		}
+	}
+}
+
+// setPool2x2 makes the conv write the 2×2 stride-2 max pool of its int8
+// output (kernels.ConvPoolOptions' native path) when it runs the 2-D
+// Winograd plan with the one-pass output side, or reports false (the
+// conv is unchanged).
+func (c *convInt8) setPool2x2() bool {
+	if c.wino2 == nil || !c.wino2.enablePool() {
+		return false
+	}
+	c.pooled = true
+	return true
+}
+
+// runPooled is Run when pooled: the output buffer holds the pooled
+// images.
+func (c *convInt8) runPooled(ins, outs []*Buffer) error {
+	g := c.g
+	if len(ins) < 1 || ins[0] == nil || len(outs) < 1 || outs[0] == nil {
+		return fmt.Errorf("%s: missing input or output buffer", c.op.Kind)
+	}
+	in, out := ins[0], outs[0]
+	perIn := g.inH * g.inW * g.inC
+	nIn := typedLen(in, g.inD)
+	if perIn == 0 || nIn%perIn != 0 {
+		return fmt.Errorf("%s: input buffer of %d elements is not a whole number of %d×%d×%d images", c.op.Kind, nIn, g.inH, g.inW, g.inC)
+	}
+	batch := nIn / perIn
+	if err := checkLen(c.op, "pooled output", typedLen(out, g.outD), batch*(g.outH/2)*(g.outW/2)*g.outC); err != nil {
+		return err
+	}
+	c.wino2.run(batch, in.I8, out.I8)
+	return nil
+}
