@@ -404,6 +404,11 @@ type convInt8 struct {
 	wino2 *winoS8Plan2D
 	// pooled: the conv writes its output 2×2 max-pooled (setPool2x2).
 	pooled bool
+	// poolW (the weights, OHWI) and batch keep what setPool2x2 needs to
+	// build a 2-D Winograd plan for a layer pathAuto runs another way,
+	// where the pooled one-pass output side could take it; nil otherwise.
+	poolW []int8
+	batch int
 }
 
 func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
@@ -430,7 +435,10 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 	if err != nil {
 		return nil, err
 	}
-	k := &convInt8{op: op, g: g, inZP: zpIn, rq: rq}
+	k := &convInt8{op: op, g: g, inZP: zpIn, rq: rq, batch: in.Shape[0]}
+	if path == pathAuto && wino2PoolCandidate(g, rq) {
+		k.poolW = wv
+	}
 	if path == pathAuto || path == pathFirst {
 		if k.first = newFirstS8(g, wv, zpIn, rq); k.first != nil {
 			return k, nil

@@ -109,15 +109,33 @@ func wino2OutQPoolGo(q *winoOutQ, dst []int8, rowStride, prows int, src []int32,
 	}
 }
 
+// wino2PoolCandidate reports whether a layer could run as a pooled 2-D
+// Winograd plan: the one-pass output side on this CPU and winoS8Shape's
+// layers (16 channels each way or more). There the pooled plan beats the
+// conv followed by the pool even where pathAuto runs the conv directly:
+// thread CPU per image, BenchmarkConvInt8WinogradPool (AVX2 + AVX-VNNI
+// GODEBUG, Zen 5, medians of 3 runs), auto conv + pool → pooled plan:
+// 40×40×16→32 38.8 → 31.7 µs (direct VPDPBUSD conv there), 20×20×32→64
+// 27.3 → 23.9, 10×10×64→128 31.9 → 30.4; AVX2 only 40.9 → 36.6, 31.5 →
+// 27.8, 38.9 → 37.2 (batch 4 alike).
+func wino2PoolCandidate(g *convGeom, rq *requant) bool {
+	return wino2OutQFused() && wino2S8Applies(g) && winoS8Shape(g, rq) && g.outH%2 == 0 && g.outW%2 == 0
+}
+
 // setPool2x2 makes the conv write the 2×2 stride-2 max pool of its int8
-// output (kernels.ConvPoolOptions' native path) when it runs the 2-D
-// Winograd plan with the one-pass output side, or reports false (the
-// conv is unchanged).
+// output (kernels.ConvPoolOptions' native path) on a pooled 2-D Winograd
+// plan — its own, or one built for it when wino2PoolCandidate kept the
+// weights — or reports false (the conv is unchanged). It must not run
+// concurrently with Run (kernels call it at prepare).
 func (c *convInt8) setPool2x2() bool {
-	if c.wino2 == nil || !c.wino2.enablePool() {
+	p := c.wino2
+	if p == nil && c.poolW != nil {
+		p = newWinoS8Plan2D(c.g, c.poolW, c.inZP, c.rq, c.batch)
+	}
+	if p == nil || !p.enablePool() {
 		return false
 	}
-	c.pooled = true
+	c.wino2, c.pooled, c.poolW = p, true, nil
 	return true
 }
 

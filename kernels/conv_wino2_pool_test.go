@@ -171,3 +171,46 @@ func TestWino2PoolKOK(t *testing.T) {
 		}
 	}
 }
+
+// TestConvInt8SetPool2x2 prepares random pooling candidates (3×3 stride
+// 1, 16..40 channels, even outputs, seed-cnn's conv1) on pathAuto, which
+// may run them directly, and requires setPool2x2 to switch exactly the
+// layers wino2PoolCandidate names to the pooled plan, with the plain
+// pool of the unpooled conv's output bit for bit.
+func TestConvInt8SetPool2x2(t *testing.T) {
+	r := rand.New(rand.NewPCG(615, 616))
+	on := 0
+	for iter := range 24 {
+		c := convCase{batch: 1 + iter%2*2, inH: 2 + 2*r.IntN(8), inW: 2 + 2*r.IntN(8), inC: 16 + r.IntN(25), outC: 16 + r.IntN(30),
+			fH: 3, fW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.PaddingSame}
+		if iter%4 == 0 {
+			c.inH, c.inW, c.inC, c.outC = 40, 40, 16, 32
+		}
+		q := winoS8Trial(r, c, 3*iter+2)
+		q.ws = randI8(r, len(q.ws), 101)
+		plain := q.checkPath(t, pathAuto)
+		outH, outW := c.outSize()
+		want := make([]int8, c.batch*outH*outW*c.outC)
+		x := []*Buffer{{DType: graph.Int8, I8: q.xs}}
+		if err := plain.Run(x, []*Buffer{{DType: graph.Int8, I8: want}}); err != nil {
+			t.Fatal(err)
+		}
+		want = maxPool2x2I8(want, c.batch, outH, outW, c.outC)
+		k := q.checkPath(t, pathAuto)
+		cand := wino2PoolCandidate(k.g, k.rq)
+		if got := k.setPool2x2(); got != cand {
+			t.Fatalf("%+v: setPool2x2 %v, candidate %v", c, got, cand)
+		} else if !got {
+			continue
+		}
+		on++
+		out := &Buffer{DType: graph.Int8, I8: make([]int8, len(want))}
+		if err := k.Run(x, []*Buffer{out}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(out.I8, want) {
+			t.Fatalf("%+v act %s: the pooled conv differs from the pool of the plain conv", c, q.act)
+		}
+	}
+	t.Logf("%d of 24 layers pooled", on)
+}
