@@ -411,27 +411,37 @@ type convInt8 struct {
 	batch int
 }
 
-func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
+// convInt8Params checks an int8 conv's tensors and returns its input
+// zero point, weights (OHWI) and requantization.
+func convInt8Params(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation) (int32, []int8, *requant, error) {
 	sIn, zpIn, err := tensorQuant(op, "input", in)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	if zpIn < -128 || zpIn > 127 {
-		return nil, fmt.Errorf("%s: input %q zero point %d outside int8", op.Kind, in.Name, zpIn)
+		return 0, nil, nil, fmt.Errorf("%s: input %q zero point %d outside int8", op.Kind, in.Name, zpIn)
 	}
 	wv, err := constInt8Weights(op, w, g.outC*g.k())
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	scales, _, err := weightScales(op, w, g.outC, false)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	bv, _, err := intBias(op, bias, g.outC)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	rq, err := newRequant(rnd, op, sIn, scales, out, act, bv, g.outC)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return zpIn, wv, rq, nil
+}
+
+func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias, out *graph.Tensor, act graph.Activation, path convPath) (Kernel, error) {
+	zpIn, wv, rq, err := convInt8Params(rnd, op, g, in, w, bias, out, act)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math"
+
+	"github.com/qbench/qbench/graph"
+	"github.com/qbench/qbench/kernels/fixedpoint"
 )
 
 // A 2-D Winograd conv that writes its output 2×2 stride-2 max-pooled
@@ -44,17 +47,25 @@ func (p *winoS8Plan2D) enablePool() bool {
 // enablePoolWith is enablePool with the one-pass side's availability
 // given (tests reach the Go loop on any CPU with the kernels).
 func (p *winoS8Plan2D) enablePoolWith(onePass bool) bool {
-	g := p.g
-	if !onePass || p.q == nil || g.outH%2 != 0 || g.outW%2 != 0 || !wino2PoolKOK(p.corr, p.rq.biasOr0) {
+	if !onePass || !wino2PoolOK(p.g, p.rq, p.corr, p.q) {
 		return false
 	}
-	for _, s := range p.rq.scale {
+	p.pooled, p.fused = true, true
+	p.layout()
+	return true
+}
+
+// wino2PoolOK is enablePool's test of a plan's parts: the fused
+// requantization q, even output sizes, scales ≥ 0 and k that cannot wrap.
+func wino2PoolOK(g *convGeom, rq *requant, corr []int32, q *winoOutQ) bool {
+	if q == nil || g.outH%2 != 0 || g.outW%2 != 0 || !wino2PoolKOK(corr, rq.biasOr0) {
+		return false
+	}
+	for _, s := range rq.scale {
 		if !(s >= 0) || math.IsInf(float64(s), 0) {
 			return false
 		}
 	}
-	p.pooled, p.fused = true, true
-	p.layout()
 	return true
 }
 
@@ -158,4 +169,38 @@ func (c *convInt8) runPooled(ins, outs []*Buffer) error {
 	}
 	c.wino2.run(batch, in.I8, out.I8)
 	return nil
+}
+
+// ConvPoolNative reports whether the CONV_2D op from ins (input, filter,
+// bias) to mid, prepared under rnd on this CPU, writes its output 2×2
+// max-pooled itself once fused with the MAX_POOL_2D after it (a
+// ConvPoolOptions op whose conv accepts setPool2x2): the test by which
+// interp's fast schedule fuses such a pair. Without the native path the
+// fused op would run the pair's two kernels through a scratch, no
+// faster than two ops. It follows prepare's choices without packing the
+// weights.
+func ConvPoolNative(op *graph.Op, ins []*graph.Tensor, mid *graph.Tensor, rnd fixedpoint.Rounding) bool {
+	if !wino2OutQFused() || op == nil || op.Kind != graph.OpConv2D || len(ins) < 2 || ins[0] == nil || ins[1] == nil || mid == nil {
+		return false
+	}
+	opts, ok := op.Options.(*graph.Conv2DOptions)
+	in, w := ins[0], ins[1]
+	if !ok || opts == nil || in.DType != graph.Int8 || mid.DType != graph.Int8 || len(w.Shape) != 4 {
+		return false
+	}
+	var bias *graph.Tensor
+	if len(ins) > 2 {
+		bias = ins[2]
+	}
+	g, err := newConvGeom(op, in, mid, w.Shape[1], w.Shape[2], opts.StrideH, opts.StrideW, opts.DilationH, opts.DilationW, opts.Padding)
+	if err != nil || w.Shape[0] != g.outC || w.Shape[3] != g.inC {
+		return false
+	}
+	g, w = pruneTaps(g, w)
+	zpIn, wv, rq, err := convInt8Params(rnd, op, g, in, w, bias, mid, opts.Activation)
+	if err != nil || !wino2PoolCandidate(g, rq) {
+		return false
+	}
+	corr := winoS8Corr(g, wv, zpIn, winoS8MaxAbsSum2D)
+	return corr != nil && wino2PoolOK(g, rq, corr, newWinoOutQ(rq, corr, true))
 }

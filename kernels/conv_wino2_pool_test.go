@@ -214,3 +214,51 @@ func TestConvInt8SetPool2x2(t *testing.T) {
 	}
 	t.Logf("%d of 24 layers pooled", on)
 }
+
+// TestConvPoolNative requires ConvPoolNative, interp's fusion test, to
+// name exactly the convs whose prepared kernel then accepts setPool2x2:
+// random int8 layers (3×3 and 1×1, SAME and VALID, even and odd outputs,
+// 3..40 channels, every rounding, extreme biases).
+func TestConvPoolNative(t *testing.T) {
+	r := rand.New(rand.NewPCG(617, 618))
+	yes := 0
+	for iter := range 80 {
+		f := []int{3, 3, 1}[iter%3]
+		c := convCase{batch: 1 + iter%2, inH: 4 + r.IntN(17), inW: 4 + r.IntN(17), inC: []int{3, 16, 24, 40}[r.IntN(4)], outC: 8 + r.IntN(40),
+			fH: f, fW: f, sH: 1, sW: 1, dH: 1, dW: 1, pad: graph.Padding(r.IntN(2))}
+		if c.pad == graph.PaddingValid {
+			c.inH += f - 1
+			c.inW += f - 1
+		}
+		q := winoS8Trial(r, c, iter)
+		if iter%4 != 0 {
+			q.rnd = fixedpoint.RuntimeRounding
+		}
+		q.ws = randI8(r, len(q.ws), 101)
+		if iter%7 == 3 {
+			q.bias[0] = math.MaxInt32
+		}
+		outH, outW := c.outSize()
+		in := qt("in", graph.Int8, []int{c.batch, c.inH, c.inW, c.inC}, []float32{q.sIn}, []int64{int64(q.zpIn)})
+		w := constI8("w", graph.Int8, []int{c.outC, c.fH, c.fW, c.inC}, q.ws, q.wScales)
+		mid := qt("mid", graph.Int8, []int{c.batch, outH, outW, c.outC}, []float32{q.sOut}, []int64{int64(q.zpOut)})
+		op := &graph.Op{Kind: graph.OpConv2D, Options: &graph.Conv2DOptions{Padding: c.pad, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, Activation: q.act}}
+		ins := []*graph.Tensor{in, w, constI32("b", q.bias, nil)}
+		k, err := prepareConv2DWith(op, ins, []*graph.Tensor{mid}, q.rnd, pathAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci, ok := k.(*convInt8)
+		native := ok && ci.setPool2x2()
+		if got := ConvPoolNative(op, ins, mid, q.rnd); got != native {
+			t.Fatalf("%+v %s bias0 %d: ConvPoolNative %v, setPool2x2 %v", c, q.rnd, q.bias[0], got, native)
+		}
+		if native {
+			yes++
+		}
+	}
+	if wino2OutQFused() && yes == 0 {
+		t.Fatal("no layer pooled natively")
+	}
+	t.Logf("%d of 80 layers native", yes)
+}
