@@ -98,7 +98,7 @@ func (p *Program) buildFast(opts Options) (*fastPlan, error) {
 	bg := &graph.Graph{Tensors: g.Tensors, Ops: bops, Inputs: g.Inputs, Outputs: g.Outputs}
 	aops, aorig, fused := fuseActivations(bg)
 	ag := &graph.Graph{Tensors: g.Tensors, Ops: aops, Inputs: g.Inputs, Outputs: g.Outputs}
-	cops, corig, pools := fuseConvPools(ag)
+	cops, corig, pools := fuseConvPools(ag, opts.ConvPools, opts.Rounding)
 	cg := &graph.Graph{Tensors: g.Tensors, Ops: cops, Inputs: g.Inputs, Outputs: g.Outputs}
 	ops, orig, bags := fuseEmbeddingBags(cg)
 	for i, o := range orig {

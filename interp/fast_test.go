@@ -18,7 +18,7 @@ import (
 // bit-identical. It returns the rewritten Program.
 func runBoth(t *testing.T, g *graph.Graph, batch int) *interp.Program {
 	t.Helper()
-	return runBothWith(t, g, interp.Options{Batch: batch, ChunkBytes: -1})
+	return runBothWith(t, g, interp.Options{Batch: batch, ChunkBytes: -1, ConvPools: interp.ConvPoolsAll})
 }
 
 // runBothWith is runBoth with the rewritten Program's options.

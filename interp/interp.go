@@ -53,6 +53,9 @@ type Options struct {
 	// batch; the whole batch means no split). 0 is DefaultChunkBytes; a
 	// negative value runs one image per step whatever the size.
 	ChunkBytes int
+	// ConvPools selects the 8-bit CONV_2D → 2×2 MAX_POOL_2D pairs the
+	// fast schedule runs as one op (ConvPoolsNative by default).
+	ConvPools ConvPoolMode
 	// CarryState keeps state tensors (an LSTM's or SVDF's, see
 	// Program.HasState) from one Run to the next, as a TFLite interpreter
 	// does until ResetVariableTensors; the raw `run --input` path uses it

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qbench/qbench/graph"
 	"github.com/qbench/qbench/interp"
+	"github.com/qbench/qbench/kernels"
 	"github.com/qbench/qbench/kernels/fixedpoint"
 	"github.com/qbench/qbench/tflite"
 )
@@ -176,6 +177,7 @@ func TestConvPoolRewrite(t *testing.T) {
 				for _, r := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding} {
 					for _, o := range []interp.Options{{Batch: 1}, {Batch: 5}, {Batch: 5, ChunkBytes: -1}} {
 						o.Rounding = r
+						o.ConvPools = interp.ConvPoolsAll // the generic path too
 						fast := compareSchedules(t, gg, o, rng)
 						if sc := fast.Schedule(); sc.ConvPools != want {
 							t.Fatalf("%s %+v: schedule %+v, want %d conv+pool ops", r, o, sc, want)
@@ -214,14 +216,51 @@ func TestConvPoolSeedCNN(t *testing.T) {
 		t.Logf("demo model not checked: %v (set QBENCH_SEED_INT8)", err)
 	}
 	rng := rand.New(rand.NewPCG(93, 94))
+	native := 0
+	defer func() { t.Logf("%d runtime-rounding schedules pooled natively", native) }()
 	for _, c := range graphs {
 		for _, r := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding} {
 			for _, b := range []int{1, 5, 64} {
-				fast := compareSchedules(t, c.g, interp.Options{Batch: b, Rounding: r}, rng)
+				fast := compareSchedules(t, c.g, interp.Options{Batch: b, Rounding: r, ConvPools: interp.ConvPoolsAll}, rng)
 				if s := fast.Schedule(); s.ConvPools != 4 {
 					t.Errorf("%s %s batch %d: schedule %+v, want 4 conv+pool ops", c.name, r, b, s)
+				}
+				// By default only the pairs whose conv pools natively on
+				// this CPU (none on AVX-512 CPUs; conv1..conv3 under
+				// runtime rounding on AVX2 without AVX-512).
+				fast = compareSchedules(t, c.g, interp.Options{Batch: b, Rounding: r}, rng)
+				if s, want := fast.Schedule(), nativeConvPools(c.g, r); s.ConvPools != want {
+					t.Errorf("%s %s batch %d: default schedule %+v, want %d conv+pool ops", c.name, r, b, s, want)
+				}
+				if r == fixedpoint.RuntimeRounding && nativeConvPools(c.g, r) > 0 {
+					native++
 				}
 			}
 		}
 	}
+}
+
+// nativeConvPools counts g's CONV_2D → 2×2 MAX_POOL_2D pairs (the pool the
+// conv output's only reader) whose conv pools natively under rnd on this
+// CPU: what the default schedule fuses.
+func nativeConvPools(g *graph.Graph, rnd fixedpoint.Rounding) int {
+	cons := g.Consumers()
+	n := 0
+	for _, op := range g.Ops {
+		if op.Kind != graph.OpConv2D || len(op.Outputs) != 1 {
+			continue
+		}
+		mid := op.Outputs[0]
+		if len(cons[mid]) != 1 || g.Ops[cons[mid][0]].Kind != graph.OpMaxPool2D {
+			continue
+		}
+		ins := make([]*graph.Tensor, len(op.Inputs))
+		for i, t := range op.Inputs {
+			ins[i] = g.Tensor(t)
+		}
+		if kernels.ConvPoolNative(op, ins, g.Tensors[mid], rnd) {
+			n++
+		}
+	}
+	return n
 }
