@@ -29,7 +29,9 @@ func runBothWith(t *testing.T, g *graph.Graph, opts interp.Options) *interp.Prog
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := interp.Compile(g, interp.Options{Batch: batch, NoRewrite: true})
+	popts := opts // the plain schedule in the same arithmetic
+	popts.NoRewrite = true
+	plain, err := interp.Compile(g, popts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package interp_test
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -82,50 +81,6 @@ func cpCNN(t *testing.T, s cpSpec, rng *rand.Rand) *graph.Graph {
 	return qg
 }
 
-// compareSchedules runs g compiled with opts and with opts plus NoRewrite
-// on the same random inputs (twice) and fails unless every output is
-// bit-identical. It returns the rewritten Program.
-func compareSchedules(t *testing.T, g *graph.Graph, opts interp.Options, rng *rand.Rand) *interp.Program {
-	t.Helper()
-	fast, err := interp.Compile(g, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	popts := opts
-	popts.NoRewrite = true
-	plain, err := interp.Compile(g, popts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ef, ep := fast.NewExecutor(), plain.NewExecutor()
-	for round := range 2 {
-		for i := range fast.NumInputs() {
-			x := make([]float32, fast.InputTensor(i).NumElements())
-			for j := range x {
-				x[j] = rng.Float32()*4 - 2
-			}
-			if err := ef.SetInputFloat(i, x); err != nil {
-				t.Fatal(err)
-			}
-			if err := ep.SetInputFloat(i, x); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := ef.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if err := ep.Run(); err != nil {
-			t.Fatal(err)
-		}
-		for i := range fast.NumOutputs() {
-			if a, b := ef.AppendOutputBytes(i, nil), ep.AppendOutputBytes(i, nil); !bytes.Equal(a, b) {
-				t.Fatalf("round %d output %d: schedule %+v differs from the plain run", round, i, fast.Schedule())
-			}
-		}
-	}
-	return fast
-}
-
 // TestConvPoolRewrite: int8 CONV_2D → 2×2 MAX_POOL_2D pairs (3×3 and 1×1
 // filters, SAME and VALID, even sizes, with and without the conv's
 // activation, the pool followed by nothing, by a clamp-only RELU or RELU6
@@ -178,7 +133,7 @@ func TestConvPoolRewrite(t *testing.T) {
 					for _, o := range []interp.Options{{Batch: 1}, {Batch: 5}, {Batch: 5, ChunkBytes: -1}} {
 						o.Rounding = r
 						o.ConvPools = interp.ConvPoolsAll // the generic path too
-						fast := compareSchedules(t, gg, o, rng)
+						fast := runBothWith(t, gg, o)
 						if sc := fast.Schedule(); sc.ConvPools != want {
 							t.Fatalf("%s %+v: schedule %+v, want %d conv+pool ops", r, o, sc, want)
 						}
@@ -215,20 +170,19 @@ func TestConvPoolSeedCNN(t *testing.T) {
 	} else {
 		t.Logf("demo model not checked: %v (set QBENCH_SEED_INT8)", err)
 	}
-	rng := rand.New(rand.NewPCG(93, 94))
 	native := 0
 	defer func() { t.Logf("%d runtime-rounding schedules pooled natively", native) }()
 	for _, c := range graphs {
 		for _, r := range []fixedpoint.Rounding{fixedpoint.DoubleRounding, fixedpoint.SingleRounding, fixedpoint.RuntimeRounding} {
 			for _, b := range []int{1, 5, 64} {
-				fast := compareSchedules(t, c.g, interp.Options{Batch: b, Rounding: r, ConvPools: interp.ConvPoolsAll}, rng)
+				fast := runBothWith(t, c.g, interp.Options{Batch: b, Rounding: r, ConvPools: interp.ConvPoolsAll})
 				if s := fast.Schedule(); s.ConvPools != 4 {
 					t.Errorf("%s %s batch %d: schedule %+v, want 4 conv+pool ops", c.name, r, b, s)
 				}
 				// By default only the pairs whose conv pools natively on
 				// this CPU (none on AVX-512 CPUs; conv1..conv3 under
 				// runtime rounding on AVX2 without AVX-512).
-				fast = compareSchedules(t, c.g, interp.Options{Batch: b, Rounding: r}, rng)
+				fast = runBothWith(t, c.g, interp.Options{Batch: b, Rounding: r})
 				if s, want := fast.Schedule(), nativeConvPools(c.g, r); s.ConvPools != want {
 					t.Errorf("%s %s batch %d: default schedule %+v, want %d conv+pool ops", c.name, r, b, s, want)
 				}

@@ -44,13 +44,7 @@ func wino2OutQGo(q *winoOutQ, dst []int8, rowStride, rows int, src []int32, plan
 	for tx := t0; tx < t1; tx++ {
 		w := min(4, outW-4*tx)
 		for c := c0; c < N; c++ {
-			var z [6][4]int32
-			for eta := range z {
-				s := src[6*eta*plane+tx*N+c:]
-				m0, m1, m2, m3, m4, m5 := s[0], s[plane], s[2*plane], s[3*plane], s[4*plane], s[5*plane]
-				a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
-				z[eta] = [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
-			}
+			z := wino2TileX(src, plane, tx*N+c)
 			for i := range w {
 				var y [4]int32
 				y[0], y[1], y[2], y[3] = wino2AT24(z[0][i], z[1][i], z[2][i], z[3][i], z[4][i], z[5][i])
@@ -60,4 +54,16 @@ func wino2OutQGo(q *winoOutQ, dst []int8, rowStride, rows int, src []int32, plan
 			}
 		}
 	}
+}
+
+// wino2TileX is Aᵀ along x of each of a tile's six product rows η for one
+// channel, the products (η, ξ) at src[(6η+ξ)·plane + at].
+func wino2TileX(src []int32, plane, at int) (z [6][4]int32) {
+	for eta := range z {
+		s := src[6*eta*plane+at:]
+		m0, m1, m2, m3, m4, m5 := s[0], s[plane], s[2*plane], s[3*plane], s[4*plane], s[5*plane]
+		a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
+		z[eta] = [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
+	}
+	return z
 }

@@ -99,13 +99,7 @@ func wino2OutQPoolGo(q *winoOutQ, dst []int8, rowStride, prows int, src []int32,
 	for tx := t0; tx < t1; tx++ {
 		pw := min(2, poutW-2*tx)
 		for c := c0; c < N; c++ {
-			var z [6][4]int32
-			for eta := range z {
-				s := src[6*eta*plane+tx*N+c:]
-				m0, m1, m2, m3, m4, m5 := s[0], s[plane], s[2*plane], s[3*plane], s[4*plane], s[5*plane]
-				a, b, cc, dd := m1+m2, m1-m2, m3+m4, m3-m4
-				z[eta] = [4]int32{m0 + a + cc, b + 2*dd, a + 4*cc, m5 + b + 8*dd}
-			}
+			z := wino2TileX(src, plane, tx*N+c)
 			var y [4][4]int32 // y[r][i]
 			for i := range 4 {
 				y[0][i], y[1][i], y[2][i], y[3][i] = wino2AT24(z[0][i], z[1][i], z[2][i], z[3][i], z[4][i], z[5][i])

@@ -111,40 +111,7 @@ func wino2OutQFP32AVX2() {
 	// Rows η: z[η] = Aᵀ·(m[η][0..5]), as winoOutQFP32AVX2's x transform.
 	t := GP64()
 	MOVQ(s, t)
-	for eta := range 6 {
-		m0, m1, m2 := YMM(), YMM(), YMM()
-		VMOVDQU(Mem{Base: t}, m0)
-		VMOVDQU(Mem{Base: t, Index: plane, Scale: 1}, m1)
-		VMOVDQU(Mem{Base: t, Index: plane, Scale: 2}, m2)
-		a, b, cc, dd := YMM(), YMM(), YMM(), YMM()
-		VPADDD(m2, m1, a)
-		VPSUBD(m2, m1, b)
-		VMOVDQU(Mem{Base: t, Index: p3, Scale: 1}, m1)
-		VMOVDQU(Mem{Base: t, Index: plane, Scale: 4}, m2)
-		VPADDD(m2, m1, cc)
-		VPSUBD(m2, m1, dd)
-		ADDQ(p3, t) // now at m[η][3]; m[η][5] is 2·plane on
-		// z0 = m0 + a + cc
-		VPADDD(a, m0, m0)
-		VPADDD(cc, m0, m0)
-		VMOVDQU(m0, zAt(eta, 0))
-		// z2 = a + 4·cc
-		VPSLLD(U8(2), cc, cc)
-		VPADDD(a, cc, cc)
-		VMOVDQU(cc, zAt(eta, 2))
-		// z1 = b + 2·dd
-		VPADDD(dd, dd, a)
-		VPADDD(b, a, a)
-		VMOVDQU(a, zAt(eta, 1))
-		// z3 = m5 + b + 8·dd
-		VPSLLD(U8(3), dd, dd)
-		VPADDD(b, dd, dd)
-		VPADDD(Mem{Base: t, Index: plane, Scale: 2}, dd, dd)
-		VMOVDQU(dd, zAt(eta, 3))
-		if eta < 5 {
-			ADDQ(p3, t)
-		}
-	}
+	wino2RowsX(t, plane, p3, zAt)
 	// Columns i, last first: AT24 along y, then the requantization.
 	requant := func(y VecVirtual) {
 		VPSRAD(U8(6), y, y)
@@ -222,4 +189,44 @@ func wino2OutQFP32AVX2() {
 	JNE(LabelRef("block"))
 	VZEROUPPER()
 	RET()
+}
+
+// wino2RowsX emits the x transform of a tile's six product rows: z[η] =
+// Aᵀ·(m[η][0..5]) from t + (6η+ξ)·plane bytes (t moves on; p3 is
+// 3·plane) into zAt(η, i), as winoOutQFP32AVX2's x transform.
+func wino2RowsX(t, plane, p3 Register, zAt func(eta, i int) Mem) {
+	for eta := range 6 {
+		m0, m1, m2 := YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: t}, m0)
+		VMOVDQU(Mem{Base: t, Index: plane, Scale: 1}, m1)
+		VMOVDQU(Mem{Base: t, Index: plane, Scale: 2}, m2)
+		a, b, cc, dd := YMM(), YMM(), YMM(), YMM()
+		VPADDD(m2, m1, a)
+		VPSUBD(m2, m1, b)
+		VMOVDQU(Mem{Base: t, Index: p3, Scale: 1}, m1)
+		VMOVDQU(Mem{Base: t, Index: plane, Scale: 4}, m2)
+		VPADDD(m2, m1, cc)
+		VPSUBD(m2, m1, dd)
+		ADDQ(p3, t) // now at m[η][3]; m[η][5] is 2·plane on
+		// z0 = m0 + a + cc
+		VPADDD(a, m0, m0)
+		VPADDD(cc, m0, m0)
+		VMOVDQU(m0, zAt(eta, 0))
+		// z2 = a + 4·cc
+		VPSLLD(U8(2), cc, cc)
+		VPADDD(a, cc, cc)
+		VMOVDQU(cc, zAt(eta, 2))
+		// z1 = b + 2·dd
+		VPADDD(dd, dd, a)
+		VPADDD(b, a, a)
+		VMOVDQU(a, zAt(eta, 1))
+		// z3 = m5 + b + 8·dd
+		VPSLLD(U8(3), dd, dd)
+		VPADDD(b, dd, dd)
+		VPADDD(Mem{Base: t, Index: plane, Scale: 2}, dd, dd)
+		VMOVDQU(dd, zAt(eta, 3))
+		if eta < 5 {
+			ADDQ(p3, t)
+		}
+	}
 }

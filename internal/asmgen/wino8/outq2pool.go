@@ -76,36 +76,7 @@ func wino2OutQPoolFP32AVX2() {
 	// Rows η: z[η] = Aᵀ·(m[η][0..5]), as wino2OutQFP32AVX2.
 	t := GP64()
 	MOVQ(s, t)
-	for eta := range 6 {
-		m0, m1, m2 := YMM(), YMM(), YMM()
-		VMOVDQU(Mem{Base: t}, m0)
-		VMOVDQU(Mem{Base: t, Index: plane, Scale: 1}, m1)
-		VMOVDQU(Mem{Base: t, Index: plane, Scale: 2}, m2)
-		a, b, cc, dd := YMM(), YMM(), YMM(), YMM()
-		VPADDD(m2, m1, a)
-		VPSUBD(m2, m1, b)
-		VMOVDQU(Mem{Base: t, Index: p3, Scale: 1}, m1)
-		VMOVDQU(Mem{Base: t, Index: plane, Scale: 4}, m2)
-		VPADDD(m2, m1, cc)
-		VPSUBD(m2, m1, dd)
-		ADDQ(p3, t)
-		VPADDD(a, m0, m0)
-		VPADDD(cc, m0, m0)
-		VMOVDQU(m0, zAt(eta, 0))
-		VPSLLD(U8(2), cc, cc)
-		VPADDD(a, cc, cc)
-		VMOVDQU(cc, zAt(eta, 2))
-		VPADDD(dd, dd, a)
-		VPADDD(b, a, a)
-		VMOVDQU(a, zAt(eta, 1))
-		VPSLLD(U8(3), dd, dd)
-		VPADDD(b, dd, dd)
-		VPADDD(Mem{Base: t, Index: plane, Scale: 2}, dd, dd)
-		VMOVDQU(dd, zAt(eta, 3))
-		if eta < 5 {
-			ADDQ(p3, t)
-		}
-	}
+	wino2RowsX(t, plane, p3, zAt)
 	// column returns max(r0, r1) and max(r2, r3) of column i's AT24.
 	column := func(i int) (top, bot VecVirtual) {
 		a, c := YMM(), YMM()
