@@ -203,16 +203,12 @@ func newConvPool(op *graph.Op, ck, pk Kernel, in, mid, out *graph.Tensor) (*conv
 		perIn:    in.Shape[1] * in.Shape[2] * in.Shape[3],
 		perMid:   mid.Shape[1] * mid.Shape[2] * mid.Shape[3],
 		perOut:   out.Shape[1] * out.Shape[2] * out.Shape[3]}
-	var p *pool
-	switch pk := pk.(type) {
-	case *poolInt8:
-		p = pk.pool
-	case *poolUint8:
-		p = pk.pool
-	case *poolMap:
-		p, k.lut = pk.p, pk.lut
-	default:
+	p := pool8Of(pk)
+	if p == nil {
 		return nil, fmt.Errorf("%s: fused pool kernel is %T, not an 8-bit max pool", op.Kind, pk)
+	}
+	if pm, ok := pk.(*poolMap); ok {
+		k.lut = pm.lut
 	}
 	k.lo, k.hi = p.lo, p.hi
 	qmin, qmax := DTypeRange(k.dt)

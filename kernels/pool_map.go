@@ -120,13 +120,8 @@ func prepareMaxPoolMap(op *graph.Op, ins, outs []*graph.Tensor, mo *MaxPoolMapOp
 	if err != nil {
 		return nil, err
 	}
-	var p *pool
-	switch pk := pk.(type) {
-	case *poolInt8:
-		p = pk.pool
-	case *poolUint8:
-		p = pk.pool
-	default:
+	p := pool8Of(pk)
+	if p == nil {
 		return nil, unsupported(op, ins, outs, "not an 8-bit pool")
 	}
 	p.op = op
@@ -196,4 +191,18 @@ func poolMap2x2(k *poolMap, src, dst []int8) {
 			mapLUT8(k.lut, px, px)
 		}
 	}
+}
+
+// pool8Of is the pool of an 8-bit pool kernel (the plain ones and a
+// poolMap's), nil for any other kernel.
+func pool8Of(k Kernel) *pool {
+	switch k := k.(type) {
+	case *poolInt8:
+		return k.pool
+	case *poolUint8:
+		return k.pool
+	case *poolMap:
+		return k.p
+	}
+	return nil
 }

@@ -80,19 +80,7 @@ func wino2OutQFP32AVX2() {
 	SHRQ(U8(3), param("cv")) // channel blocks
 	p3 := GP64()
 	LEAQ(Mem{Base: plane, Index: plane, Scale: 2}, p3)
-	inv, hi, lo16, zp16, perm := YMM(), YMM(), YMM(), YMM(), YMM()
-	{
-		cs := Load(Param("consts"), GP64())
-		VPBROADCASTD(Mem{Base: cs, Disp: oqInv}, inv)
-		VPBROADCASTD(Mem{Base: cs, Disp: oqFHi}, hi)
-		VPBROADCASTW(Mem{Base: cs, Disp: oqLoZP}, lo16)
-		VPBROADCASTW(Mem{Base: cs, Disp: oqZP}, zp16)
-		// perm gathers the packed bytes row by row (see the stores).
-		g := GP64()
-		MOVQ(U64(0x0703060205010400), g)
-		VMOVQ(g, perm.AsX())
-		VPMOVZXBD(perm.AsX(), perm)
-	}
+	inv, hi, lo16, zp16, perm := wino2OutQConsts()
 	n := AllocLocal(8) // tiles left
 
 	Label("block")
@@ -229,4 +217,21 @@ func wino2RowsX(t, plane, p3 Register, zAt func(eta, i int) Mem) {
 			ADDQ(p3, t)
 		}
 	}
+}
+
+// wino2OutQConsts loads the one-pass kernels' constants from the consts
+// argument: 1/9, hi − zp (float), lo − zp and zp (int16), and perm, which
+// gathers the packed bytes row by row (see the stores).
+func wino2OutQConsts() (inv, hi, lo16, zp16, perm VecVirtual) {
+	inv, hi, lo16, zp16, perm = YMM(), YMM(), YMM(), YMM(), YMM()
+	cs := Load(Param("consts"), GP64())
+	VPBROADCASTD(Mem{Base: cs, Disp: oqInv}, inv)
+	VPBROADCASTD(Mem{Base: cs, Disp: oqFHi}, hi)
+	VPBROADCASTW(Mem{Base: cs, Disp: oqLoZP}, lo16)
+	VPBROADCASTW(Mem{Base: cs, Disp: oqZP}, zp16)
+	g := GP64()
+	MOVQ(U64(0x0703060205010400), g)
+	VMOVQ(g, perm.AsX())
+	VPMOVZXBD(perm.AsX(), perm)
+	return inv, hi, lo16, zp16, perm
 }

@@ -49,18 +49,7 @@ func wino2OutQPoolFP32AVX2() {
 	LEAQ(Mem{Base: plane, Index: plane, Scale: 2}, p3)
 	n2 := GP64() // 2·N: bytes of one tile's pooled output row
 	LEAQ(Mem{Base: N, Index: N, Scale: 1}, n2)
-	inv, hi, lo16, zp16, perm := YMM(), YMM(), YMM(), YMM(), YMM()
-	{
-		cs := Load(Param("consts"), GP64())
-		VPBROADCASTD(Mem{Base: cs, Disp: oqInv}, inv)
-		VPBROADCASTD(Mem{Base: cs, Disp: oqFHi}, hi)
-		VPBROADCASTW(Mem{Base: cs, Disp: oqLoZP}, lo16)
-		VPBROADCASTW(Mem{Base: cs, Disp: oqZP}, zp16)
-		g := GP64()
-		MOVQ(U64(0x0703060205010400), g)
-		VMOVQ(g, perm.AsX())
-		VPMOVZXBD(perm.AsX(), perm)
-	}
+	inv, hi, lo16, zp16, perm := wino2OutQConsts()
 	n := AllocLocal(8) // tiles left
 
 	Label("block")
