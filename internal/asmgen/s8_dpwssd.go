@@ -2,6 +2,8 @@ package main
 
 import (
 	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/qbench/qbench/internal/asmgen/vex"
 )
 
 // The fused int16-pair kernels for AVX-VNNI CPUs without AVX-512: the
@@ -17,7 +19,7 @@ import (
 // dpwssdVEX is the AVX-VNNI step (VEX.256 VPDPWSSD, opcode 52, emitted
 // as bytes: Go's assembler knows only the EVEX form, which faults
 // without AVX-512); it needs no product register.
-func dpwssdVEX(b, a, acc, _ VecPhysical) { vnniVEX("VPDPWSSD", 0x52, b, a, acc) }
+func dpwssdVEX(b, a, acc, _ VecPhysical) { vex.VNNI("VPDPWSSD", 0x52, b, a, acc) }
 
 // s8AVXVNNIWSegI16All emits the fused segmented int16 kernels of the
 // ymm 6×16 tile and its 5- and 4-row forms (s8AVXVNNIWSI16x{mr}x16).
