@@ -396,6 +396,9 @@ type convInt8 struct {
 	// first, when set, runs the direct first-layer kernel
 	// (conv_first_s8.go) instead of any of the above.
 	first *firstS8
+	// q8, when set, runs the AVX-VNNI first-layer kernels
+	// (conv_first_q8.go) instead of any of the above.
+	q8 *firstQ8
 	// wino, when set, runs the exact integer Winograd form
 	// (conv_wino_s8.go) instead of any of the above.
 	wino *winoS8Plan
@@ -405,8 +408,9 @@ type convInt8 struct {
 	// pooled: the conv writes its output 2×2 max-pooled (setPool2x2).
 	pooled bool
 	// poolW (the weights, OHWI) and batch keep what setPool2x2 needs to
-	// build a 2-D Winograd plan for a layer pathAuto runs another way,
-	// where the pooled one-pass output side could take it; nil otherwise.
+	// build a 2-D Winograd plan or the pooled AVX-VNNI first-layer
+	// kernels for a layer pathAuto runs another way, where the pooled
+	// form could take it; nil otherwise.
 	poolW []int8
 	batch int
 }
@@ -446,13 +450,17 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		return nil, err
 	}
 	k := &convInt8{op: op, g: g, inZP: zpIn, rq: rq, batch: in.Shape[0]}
-	if path == pathAuto && wino2PoolCandidate(g, rq) {
+	if path == pathAuto && (wino2PoolCandidate(g, rq) || firstQ8PoolCandidate(g, rq)) {
 		k.poolW = wv
 	}
 	if path == pathAuto || path == pathFirst {
 		if k.first = newFirstS8(g, wv, zpIn, rq); k.first != nil {
 			return k, nil
 		}
+	}
+	if firstQ8Forced(path, g, rq) {
+		k.q8 = buildFirstQ8(g, wv, zpIn, rq)
+		return k, nil
 	}
 	if wino2S8Applies(g) && (path == pathWinograd2D || path == pathAuto && wino2S8Worthwhile(g, rq)) {
 		// nil past the 2-D overflow bound: the 1-D plan's is 24× larger.
@@ -549,6 +557,10 @@ func (c *convInt8) Run(ins, outs []*Buffer) error {
 	m, n, k := batch*g.outH*g.outW, g.outC, g.k()
 	if c.first != nil {
 		c.first.run(g, batch, src, dst, convFirstS8Tile)
+		return nil
+	}
+	if c.q8 != nil {
+		c.q8.run(g, batch, src, dst, convFirstQ8Tile)
 		return nil
 	}
 	if c.wino2 != nil {

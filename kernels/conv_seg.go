@@ -66,6 +66,7 @@ const (
 	pathFirst                      // int8: the direct first-layer kernel (conv_first_s8.go); tests force it where it applies
 	pathFirstF32                   // float: the direct few-channel kernel whenever applicable (conv_first_f32.go)
 	pathWinograd2D                 // int8: 2-D Winograd F(4×4,3×3) whenever applicable (conv_wino2_s8.go), else as pathWinograd
+	pathFirstQ8                    // int8: the AVX-VNNI first-layer kernels (conv_first_q8.go) wherever the CPU has AVX-VNNI, also with AVX-512 (tests)
 )
 
 // segWasteMax bounds pitch/outW for pathAuto: beyond it the dropped pixels

@@ -128,11 +128,22 @@ func wino2PoolCandidate(g *convGeom, rq *requant) bool {
 }
 
 // setPool2x2 makes the conv write the 2×2 stride-2 max pool of its int8
-// output (kernels.ConvPoolOptions' native path) on a pooled 2-D Winograd
-// plan — its own, or one built for it when wino2PoolCandidate kept the
-// weights — or reports false (the conv is unchanged). It must not run
+// output (kernels.ConvPoolOptions' native path) through the pooled
+// AVX-VNNI first-layer kernels or on a pooled 2-D Winograd plan — its
+// own, or one built for it when wino2PoolCandidate kept the weights —
+// or reports false (the conv is unchanged). It must not run
 // concurrently with Run (kernels call it at prepare).
 func (c *convInt8) setPool2x2() bool {
+	if c.q8 == nil && c.poolW != nil && firstQ8PoolCandidate(c.g, c.rq) {
+		c.q8, c.poolW = buildFirstQ8(c.g, c.poolW, c.inZP, c.rq), nil
+	}
+	if c.q8 != nil {
+		if !firstQ8PoolOK(c.g) {
+			return false
+		}
+		c.q8.pooled, c.pooled = true, true
+		return true
+	}
 	p := c.wino2
 	if p == nil && c.poolW != nil {
 		p = newWinoS8Plan2D(c.g, c.poolW, c.inZP, c.rq, c.batch)
@@ -160,6 +171,10 @@ func (c *convInt8) runPooled(ins, outs []*Buffer) error {
 	batch := nIn / perIn
 	if err := checkLen(c.op, "pooled output", typedLen(out, g.outD), batch*(g.outH/2)*(g.outW/2)*g.outC); err != nil {
 		return err
+	}
+	if c.q8 != nil {
+		c.q8.run(g, batch, in.I8, out.I8, convFirstQ8Tile)
+		return nil
 	}
 	c.wino2.run(batch, in.I8, out.I8)
 	return nil
@@ -192,7 +207,13 @@ func ConvPoolNative(op *graph.Op, ins []*graph.Tensor, mid *graph.Tensor, rnd fi
 	}
 	g, w = pruneTaps(g, w)
 	zpIn, wv, rq, err := convInt8Params(rnd, op, g, in, w, bias, mid, opts.Activation)
-	if err != nil || !wino2PoolCandidate(g, rq) {
+	if err != nil {
+		return false
+	}
+	if firstQ8PoolCandidate(g, rq) {
+		return true
+	}
+	if !wino2PoolCandidate(g, rq) {
 		return false
 	}
 	corr := winoS8Corr(g, wv, zpIn, winoS8MaxAbsSum2D)
