@@ -459,7 +459,7 @@ func newConvInt8(rnd fixedpoint.Rounding, op *graph.Op, g *convGeom, in, w, bias
 		}
 	}
 	if firstQ8Forced(path, g, rq) {
-		k.q8 = buildFirstQ8(g, wv, zpIn, rq)
+		k.q8 = buildFirstQ8(g, wv, zpIn, rq, false)
 		return k, nil
 	}
 	if wino2S8Applies(g) && (path == pathWinograd2D || path == pathAuto && wino2S8Worthwhile(g, rq)) {

@@ -2,6 +2,9 @@ package kernels
 
 import (
 	"math"
+	"unsafe"
+
+	"github.com/qbench/qbench/kernels/gemm"
 )
 
 // The AVX-VNNI first-layer convolution (kernels convFirstQ8Pool* and
@@ -31,6 +34,13 @@ import (
 // conv alone, and the pool's 1.5. Unpooled, the row form measured
 // slower than the segmented GEMM (23.6 µs), so pathAuto keeps that, and
 // the row form runs only where tests force it (pathFirstQ8).
+//
+// On AVX2 CPUs without VNNI the pooled kernels come in a wide form: the
+// padded image widened to int16 (border zp) and the products int16
+// pairs (VPMADDWD, VPADDD), read in place, ⌈fW·inC/2⌉ a window row (15
+// a pixel for 3×3×3, the int16-pair table path's count). Pooling is the
+// gain there: BenchmarkConvFirstQ8 (AVX2-only GODEBUG) autopool 35.6 µs
+// an image against 39.8 for the table path's conv and ~1.7 for the pool.
 
 // firstQ8MaxRun bounds a window row's bytes (fW·inC): up to 4 quads.
 const firstQ8MaxRun = 16
@@ -45,6 +55,9 @@ type firstQ8 struct {
 	// a tail ⌊fW·inC/4⌋.
 	nqr int
 	fH  int // window rows
+	// wide: the image is int16 and the products int16 pairs (the Wide
+	// kernels, AVX2 without VNNI); nqr then counts pairs.
+	wide bool
 	// tail: the L = fW·inC mod 4 bytes each window row leaves past its
 	// whole quads make one more quad per pixel (fH·L ≤ 4), byte r·L + i
 	// from row r's byte 4·nqr + i; shuf holds per row the kernels'
@@ -92,7 +105,8 @@ func firstQ8Applies(g *convGeom) bool {
 // faster than these kernels' row form on seed-cnn's first layer; pooled,
 // they requantize a quarter of the outputs and the pool op goes.
 func firstQ8PoolCandidate(g *convGeom, rq *requant) bool {
-	return firstQ8Available() && g.strideH == 1 && g.strideW == 1 && firstQ8Applies(g) && firstQ8RQ(rq) && firstQ8PoolOK(g)
+	ok, _ := firstQ8Pooled()
+	return ok && g.strideH == 1 && g.strideW == 1 && firstQ8Applies(g) && firstQ8RQ(rq) && firstQ8PoolOK(g)
 }
 
 // firstQ8RQ reports whether rq is a requantization the kernels do:
@@ -113,27 +127,37 @@ func firstQ8RQ(rq *requant) bool {
 // kernels unpooled: only on pathFirstQ8 (tests), on any CPU that has
 // them, when the geometry and requantization fit.
 func firstQ8Forced(path convPath, g *convGeom, rq *requant) bool {
-	return path == pathFirstQ8 && firstQ8Tiles() != nil && firstQ8Applies(g) && firstQ8RQ(rq)
+	return path == pathFirstQ8 && firstQ8Tiles(false) != nil && firstQ8Applies(g) && firstQ8RQ(rq)
 }
 
 // buildFirstQ8 lays out the tables (no CPU or rounding checks: tests run
 // the Go rows on any machine).
-func buildFirstQ8(g *convGeom, wv []int8, zp int32, rq *requant) *firstQ8 {
+//
+// wide lays them out for the int16-pair kernels (AVX2 without VNNI): the
+// image widened to int16 (border zp), a window row's values in pairs
+// ⌈fW·inC/2⌉ read in place (the last one's second value, past the row,
+// meets a zero weight), no tail, and per pair and channel the two
+// weights as int16 at bytes 4c..4c+3 of the pair's 64.
+func buildFirstQ8(g *convGeom, wv []int8, zp int32, rq *requant, wide bool) *firstQ8 {
 	k := g.k()
 	run := g.fW * g.inC
 	wp := (g.outW-1)*g.strideW + g.fW
 	hp := (g.outH-1)*g.strideH + g.fH
-	f := &firstQ8{plan: &segPlan{wp: wp, hp: hp, pitch: wp}, pitchB: wp * g.inC, pstep: g.strideW * g.inC, nqr: (run + 3) / 4, fH: g.fH}
+	f := &firstQ8{plan: &segPlan{wp: wp, hp: hp, pitch: wp}, pitchB: wp * g.inC, pstep: g.strideW * g.inC, nqr: (run + 3) / 4, fH: g.fH, wide: wide}
+	per := 4 // values a multiply step reads: a quad, or an int16 pair
+	if wide {
+		f.pitchB, f.pstep, f.nqr, per = 2*f.pitchB, 2*f.pstep, (run+1)/2, 2
+	}
 	f.crow = g.strideH * f.pitchB
 	// The tail gather reads 16 bytes a window row from pixel 0's
 	// leftover bytes: the 6th pixel's must be among them.
-	if l := run % 4; l > 0 && run >= 4 && g.fH*l <= 4 && 5*f.pstep+l <= 16 {
+	if l := run % 4; !wide && l > 0 && run >= 4 && g.fH*l <= 4 && 5*f.pstep+l <= 16 {
 		f.tail, f.tailL, f.nqr = true, l, run/4
 		f.shuf = q8TailShuf(g.fH, l, f.pstep)
 	}
 	groups := (g.outC + 15) / 16
-	per := f.groupBytes()
-	f.w = make([]int8, groups*per)
+	gb := f.groupBytes()
+	f.w = make([]int8, groups*gb)
 	f.init = make([]int32, groups*16)
 	f.scale = make([]float32, groups*16)
 	f.sat = rq.lo == -128 && rq.hi == 127
@@ -146,17 +170,26 @@ func buildFirstQ8(g *convGeom, wv []int8, zp int32, rq *requant) *firstQ8 {
 			sum += int32(v)
 			abs += math.Abs(float64(v))
 			ky, b := kk/run, kk%run
-			q, t := ky*f.nqr+b/4, b%4
+			q, t := ky*f.nqr+b/per, b%per
 			if f.tail && b >= 4*f.nqr {
 				q, t = g.fH*f.nqr, ky*f.tailL+b-4*f.nqr
 			}
-			f.w[gr*per+64*q+4*l+t] = v
+			if wide {
+				// int16 little-endian: the byte, then its sign.
+				f.w[gb*gr+64*q+4*l+2*t] = v
+				f.w[gb*gr+64*q+4*l+2*t+1] = v >> 7
+				continue
+			}
+			f.w[gb*gr+64*q+4*l+t] = v
 		}
 		var bias int32
 		if rq.bias32 != nil {
 			bias = rq.bias32[c]
 		}
 		f.init[c] = bias + (-zp-128)*sum
+		if wide {
+			f.init[c] = bias - zp*sum
+		}
 		f.scale[c] = rq.scale[c]
 		if (math.Abs(float64(f.init[c]))+255*abs)*float64(rq.scale[c]) >= 1<<30 {
 			f.sat = false
@@ -172,22 +205,36 @@ func buildFirstQ8(g *convGeom, wv []int8, zp int32, rq *requant) *firstQ8 {
 		f.k[24+i] = pair(rq.outZP)
 	}
 	// 16 bytes of slack: the last window row's last quad may run 3 bytes
-	// past the row, its tail gather 16 bytes from its leftover ones.
+	// past the row (a pair 2), its tail gather 16 bytes from its leftover
+	// ones.
 	n := hp*f.pitchB + 16
-	pad := int8(zp) ^ -128
 	f.pool = &freeList{New: func() any {
+		if wide {
+			w := make([]int16, n/2)
+			for i := range w {
+				w[i] = int16(zp)
+			}
+			return &q8Image{b: unsafe.Slice((*int8)(unsafe.Pointer(&w[0])), 2*len(w)), w: w}
+		}
 		b := make([]int8, n)
 		for i := range b {
-			b[i] = pad
+			b[i] = int8(zp) ^ -128
 		}
-		return &b
+		return &q8Image{b: b}
 	}}
 	return f
 }
 
+// q8Image is a padded image buffer: b its bytes, w the same memory as
+// int16 values when wide.
+type q8Image struct {
+	b []int8
+	w []int16
+}
+
 // groupBytes is the size of one 16-channel group's weights.
 func (f *firstQ8) groupBytes() int {
-	q := f.fH * f.nqr
+	q := f.fH * f.nqr // quads or pairs of 16 channels, 64 bytes each
 	if f.tail {
 		q++
 	}
@@ -227,9 +274,9 @@ type q8RowFn func(f *firstQ8, a []int8, gr int, out []int8, n, ldo int, half boo
 // copy, then every output row (or pooled row) through row, once per
 // 16-channel group.
 func (f *firstQ8) run(g *convGeom, batch int, src, dst []int8, row q8RowFn) {
-	bufp := f.pool.Get().(*[]int8)
-	defer f.pool.Put(bufp)
-	buf := *bufp
+	img := f.pool.Get().(*q8Image)
+	defer f.pool.Put(img)
+	buf := img.b
 	inImg := g.inH * g.inW * g.inC
 	groups := (g.outC + 15) / 16
 	outH, outW, step := g.outH, g.outW, f.crow
@@ -237,7 +284,11 @@ func (f *firstQ8) run(g *convGeom, batch int, src, dst []int8, row q8RowFn) {
 		outH, outW, step = g.outH/2, g.outW/2, 2*f.crow
 	}
 	for b := 0; b < batch; b++ {
-		fillInterior(buf, src[b*inImg:(b+1)*inImg], f.plan, g, xorCopy)
+		if f.wide {
+			fillInterior(img.w, src[b*inImg:(b+1)*inImg], f.plan, g, gemm.WidenS8)
+		} else {
+			fillInterior(buf, src[b*inImg:(b+1)*inImg], f.plan, g, xorCopy)
+		}
 		for y := 0; y < outH; y++ {
 			orow := (b*outH + y) * outW * g.outC
 			a := buf[y*step:]
@@ -254,6 +305,17 @@ func (f *firstQ8) q8Sum(a []int8, gr, c int) int32 {
 	per := f.groupBytes()
 	w := f.w[gr*per : (gr+1)*per]
 	acc := f.init[16*gr+c]
+	if f.wide {
+		i16 := func(b []int8, o int) int32 { return int32(int16(uint16(uint8(b[o])) | uint16(uint8(b[o+1]))<<8)) }
+		for ky := range f.fH {
+			for j := range f.nqr {
+				for t := range 2 {
+					acc += i16(a, ky*f.pitchB+4*j+2*t) * i16(w, 64*(ky*f.nqr+j)+4*c+2*t)
+				}
+			}
+		}
+		return acc
+	}
 	for ky := range f.fH {
 		for j := range f.nqr {
 			for t := range 4 {

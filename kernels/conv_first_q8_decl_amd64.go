@@ -93,3 +93,43 @@ func convFirstQ8PoolTail3x2Half(a *uint8, w *int8, init *int32, scale *float32, 
 //
 //go:noescape
 func convFirstQ8PoolTail3x2HalfSat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWide is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (16 channels stored per pixel).
+//
+//go:noescape
+func convFirstQ8PoolWide(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWideSat is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (16 channels stored per pixel; requantization without clamps: see requant).
+//
+//go:noescape
+func convFirstQ8PoolWideSat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWideHalf is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (8 channels stored per pixel).
+//
+//go:noescape
+func convFirstQ8PoolWideHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWideHalfSat is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (8 channels stored per pixel; requantization without clamps: see requant).
+//
+//go:noescape
+func convFirstQ8PoolWideHalfSat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWide3x5 is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (16 channels stored per pixel).
+//
+//go:noescape
+func convFirstQ8PoolWide3x5(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWide3x5Sat is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (16 channels stored per pixel; requantization without clamps: see requant).
+//
+//go:noescape
+func convFirstQ8PoolWide3x5Sat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWide3x5Half is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (8 channels stored per pixel).
+//
+//go:noescape
+func convFirstQ8PoolWide3x5Half(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+
+// convFirstQ8PoolWide3x5HalfSat is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (8 channels stored per pixel; requantization without clamps: see requant).
+//
+//go:noescape
+func convFirstQ8PoolWide3x5HalfSat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)

@@ -2,8 +2,8 @@
 
 package kernels
 
-// firstQ8Available is false: the kernels are amd64 assembly.
-func firstQ8Available() bool { return false }
+// firstQ8Pooled is false: the kernels are amd64 assembly.
+func firstQ8Pooled() (ok, wide bool) { return false, false }
 
 // convFirstQ8Tile is the Go form here (newFirstQ8 returns nil, so only
 // tests reach it).
@@ -16,4 +16,4 @@ func convFirstQ8Tile(f *firstQ8, a []int8, gr int, out []int8, n, ldo int, half 
 }
 
 // firstQ8Tiles lists no kernels here.
-func firstQ8Tiles() map[string]q8RowFn { return nil }
+func firstQ8Tiles(wide bool) map[string]q8RowFn { return nil }

@@ -41,15 +41,15 @@ func firstQ8Trial(r *rand.Rand, iter int) int8ConvTrial {
 	return q
 }
 
-// q8Conv is q's prepared conv and its kernels' tables, or nil tables
-// when the kernels do not take it.
-func q8Conv(t *testing.T, q *int8ConvTrial) (*convInt8, *firstQ8) {
+// q8Conv is q's prepared conv and its kernels' tables in both forms
+// (quads, wide), or nil tables when the kernels do not take it.
+func q8Conv(t *testing.T, q *int8ConvTrial) (*convInt8, [2]*firstQ8) {
 	t.Helper()
 	k := q.checkPath(t, pathIm2col)
 	if !firstQ8Applies(k.g) || !firstQ8RQ(k.rq) {
-		return k, nil
+		return k, [2]*firstQ8{}
 	}
-	return k, buildFirstQ8(k.g, q.ws, q.zpIn, k.rq)
+	return k, [2]*firstQ8{buildFirstQ8(k.g, q.ws, q.zpIn, k.rq, false), buildFirstQ8(k.g, q.ws, q.zpIn, k.rq, true)}
 }
 
 // TestConv2DFirstQ8MatchesReference drives the AVX-VNNI first-layer
@@ -71,8 +71,8 @@ func TestConv2DFirstQ8MatchesReference(t *testing.T) {
 				half++
 			}
 		}
-		_, f := q8Conv(t, &q)
-		if f == nil {
+		_, fs := q8Conv(t, &q)
+		if fs[0] == nil {
 			if k.q8 != nil {
 				t.Fatalf("%+v %s: kernels taken outside their range", q.c, q.rnd)
 			}
@@ -82,17 +82,19 @@ func TestConv2DFirstQ8MatchesReference(t *testing.T) {
 		if err := k.Run([]*Buffer{{DType: graph.Int8, I8: q.xs}}, []*Buffer{{DType: graph.Int8, I8: want}}); err != nil {
 			t.Fatal(err)
 		}
-		got := make([]int8, len(want))
-		f.run(k.g, q.c.batch, q.xs, got, convFirstQ8RowRef)
-		if i := firstDiff(got, want); i >= 0 {
-			t.Fatalf("%+v zp %d/%d act %s: the Go row differs from the conv at %d: %d, want %d", q.c, q.zpIn, q.zpOut, q.act, i, got[i], want[i])
+		for _, f := range fs {
+			got := make([]int8, len(want))
+			f.run(k.g, q.c.batch, q.xs, got, convFirstQ8RowRef)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%+v zp %d/%d act %s wide %v: the Go row differs from the conv at %d: %d, want %d", q.c, q.zpIn, q.zpOut, q.act, f.wide, i, got[i], want[i])
+			}
 		}
 		goRow++
 	}
 	if goRow < iters/4 {
 		t.Errorf("only %d of %d cases checked the Go row", goRow, iters)
 	}
-	if firstQ8Tiles() == nil {
+	if firstQ8Tiles(false) == nil {
 		t.Skip("no AVX-VNNI first-layer kernels on this CPU/build (the Go row and the fallback were checked)")
 	}
 	if took < iters/4 || half < 10 {
@@ -106,17 +108,20 @@ func TestConv2DFirstQ8MatchesReference(t *testing.T) {
 // pooled rows not a multiple of 3.
 func TestFirstQ8PooledMatchesPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(83, 84))
-	tiles := map[string]q8RowFn{"go": convFirstQ8PoolRef}
-	for name, fn := range firstQ8Tiles() {
-		tiles[name] = fn
+	var tiles [2]map[string]q8RowFn // by form: quads, wide
+	for i := range tiles {
+		tiles[i] = map[string]q8RowFn{"go": convFirstQ8PoolRef}
+		for name, fn := range firstQ8Tiles(i == 1) {
+			tiles[i][name] = fn
+		}
 	}
 	runs := map[string]int{}
 	sats := map[bool]int{} // cases by f.sat: both epilogues must run
 	for iter := range 300 {
 		q := firstQ8Trial(r, iter)
 		q.rnd = fixedpoint.RuntimeRounding
-		k, f := q8Conv(t, &q)
-		if f == nil || !firstQ8PoolOK(k.g) {
+		k, fs := q8Conv(t, &q)
+		if fs[0] == nil || !firstQ8PoolOK(k.g) {
 			continue
 		}
 		g := k.g
@@ -139,20 +144,24 @@ func TestFirstQ8PooledMatchesPool(t *testing.T) {
 				}
 			}
 		}
-		f.pooled = true
-		sats[f.sat]++
-		for name, fn := range tiles {
-			got := make([]int8, len(want))
-			f.run(g, q.c.batch, q.xs, got, fn)
-			if i := firstDiff(got, want); i >= 0 {
-				t.Fatalf("%s: %+v zp %d/%d act %s: pooled output %d is %d, want %d", name, q.c, q.zpIn, q.zpOut, q.act, i, got[i], want[i])
+		for form, f := range fs {
+			f.pooled = true
+			sats[f.sat]++
+			for name, fn := range tiles[form] {
+				got := make([]int8, len(want))
+				f.run(g, q.c.batch, q.xs, got, fn)
+				if i := firstDiff(got, want); i >= 0 {
+					t.Fatalf("%s wide %v: %+v zp %d/%d act %s: pooled output %d is %d, want %d", name, f.wide, q.c, q.zpIn, q.zpOut, q.act, i, got[i], want[i])
+				}
+				runs[fmt.Sprint(name, f.wide)]++
 			}
-			runs[name]++
 		}
 	}
-	for name := range tiles {
-		if runs[name] < 50 {
-			t.Errorf("%s: only %d pooled cases", name, runs[name])
+	for form := range tiles {
+		for name := range tiles[form] {
+			if n := runs[fmt.Sprint(name, form == 1)]; n < 50 {
+				t.Errorf("%s wide %v: only %d pooled cases", name, form == 1, n)
+			}
 		}
 	}
 	if sats[true] < 10 || sats[false] < 10 {
@@ -160,17 +169,19 @@ func TestFirstQ8PooledMatchesPool(t *testing.T) {
 	}
 }
 
-// TestFirstQ8KernelsMatchGoRow runs the kernels on random tables and
-// inputs (not only the conv's), against the Go form: both store widths,
-// every row length from one block to several with every remainder, and
-// the bytes around each output row left untouched.
+// TestFirstQ8KernelsMatchGoRow runs the kernels of both forms (quads,
+// the pooled int16-pair ones) on random tables and inputs (not only the
+// conv's), against the Go form: both store widths, with and without
+// clamps, every row length from one block to several with every
+// remainder, and the bytes around each output row left untouched.
 func TestFirstQ8KernelsMatchGoRow(t *testing.T) {
-	tiles := firstQ8Tiles()
-	if len(tiles) == 0 {
-		t.Skip("no AVX-VNNI first-layer kernels on this CPU/build")
+	if firstQ8Tiles(false) == nil && firstQ8Tiles(true) == nil {
+		t.Skip("no first-layer row kernels on this CPU/build")
 	}
 	r := rand.New(rand.NewPCG(85, 86))
-	for iter := range 200 {
+	for iter := range 400 {
+		wide := iter%4 >= 2
+		tiles := firstQ8Tiles(wide)
 		inC, fW, fH := 1+r.IntN(4), 1+r.IntN(4), 1+r.IntN(5)
 		if fW*inC > firstQ8MaxRun {
 			fW = firstQ8MaxRun / inC
@@ -194,12 +205,15 @@ func TestFirstQ8KernelsMatchGoRow(t *testing.T) {
 				rq.bias32[c] = int32(r.IntN(20000) - 10000)
 			}
 		}
-		f := buildFirstQ8(g, randI8(r, g.outC*g.k(), 256), int32(r.IntN(256)-128), rq)
+		f := buildFirstQ8(g, randI8(r, g.outC*g.k(), 256), int32(r.IntN(256)-128), rq, wide)
 		if f.sat != sat {
 			t.Fatalf("%d: sat %v, want %v", iter, f.sat, sat)
 		}
-		a := randI8(r, f.plan.hp*f.pitchB+8, 256)
+		a := randI8(r, f.plan.hp*f.pitchB+16, 256)
 		for _, pooled := range []bool{false, true} {
+			if wide && !pooled {
+				continue // no unpooled int16-pair kernels
+			}
 			f.pooled = pooled
 			n := g.outW
 			if pooled {
@@ -217,7 +231,7 @@ func TestFirstQ8KernelsMatchGoRow(t *testing.T) {
 				for name, fn := range tiles {
 					fn(f, a, gr, got[16*gr:], n, g.outC, half)
 					if i := firstDiff(got, want); i >= 0 {
-						t.Fatalf("%s %d: %+v pooled %v group %d: byte %d is %d, want %d", name, iter, *g, pooled, gr, i, got[i], want[i])
+						t.Fatalf("%s %d: %+v pooled %v wide %v group %d: byte %d is %d, want %d", name, iter, *g, pooled, wide, gr, i, got[i], want[i])
 					}
 				}
 			}
@@ -229,8 +243,9 @@ func TestFirstQ8KernelsMatchGoRow(t *testing.T) {
 // on pathAuto, takes the pooled kernels when asked to pool where they are
 // available (unpooled, it keeps the segmented path).
 func TestConv2DFirstQ8Chosen(t *testing.T) {
-	if !firstQ8Available() {
-		t.Skip("the AVX-VNNI first-layer kernels are not pathAuto's on this CPU/build (AVX-512 or no AVX-VNNI)")
+	ok, wide := firstQ8Pooled()
+	if !ok {
+		t.Skip("the pooled first-layer kernels are not taken on this CPU/build (AVX-512, or no AVX2)")
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	q := firstQ8Trial(r, 0)
@@ -244,8 +259,8 @@ func TestConv2DFirstQ8Chosen(t *testing.T) {
 	if k.q8 != nil {
 		t.Fatal("pathAuto took the AVX-VNNI first-layer kernels unpooled")
 	}
-	if !k.setPool2x2() || k.q8 == nil || !k.q8.pooled {
-		t.Fatal("setPool2x2 did not take the pooled AVX-VNNI first-layer kernels")
+	if !k.setPool2x2() || k.q8 == nil || !k.q8.pooled || k.q8.wide != wide {
+		t.Fatalf("setPool2x2 did not take the pooled first-layer kernels (wide %v)", wide)
 	}
 }
 
@@ -254,9 +269,6 @@ func TestConv2DFirstQ8Chosen(t *testing.T) {
 // (q8) and pathAuto pooled (autopool: the pooled kernels where
 // firstQ8PoolCandidate holds; skipped where the conv cannot pool).
 func BenchmarkConvFirstQ8(b *testing.B) {
-	if firstQ8Tiles() == nil {
-		b.Skip("no AVX-VNNI first-layer kernels on this CPU/build")
-	}
 	r := rand.New(rand.NewPCG(7, 8))
 	ws := randI8(r, 16*27, 255)
 	sc := make([]float32, 16)
@@ -272,6 +284,9 @@ func BenchmarkConvFirstQ8(b *testing.B) {
 		pooled bool
 	}{{"auto", pathAuto, false}, {"q8", pathFirstQ8, false}, {"autopool", pathAuto, true}} {
 		b.Run(fmt.Sprintf("%s/b%d", v.name, batch), func(b *testing.B) {
+			if v.p == pathFirstQ8 && firstQ8Tiles(false) == nil {
+				b.Skip("no AVX-VNNI row kernels on this CPU/build")
+			}
 			in := qt("in", graph.Int8, []int{batch, 80, 80, 3}, []float32{0.02}, []int64{-1})
 			w := constI8("w", graph.Int8, []int{16, 3, 3, 3}, ws, sc)
 			out := qt("out", graph.Int8, []int{batch, 80, 80, 16}, []float32{0.05}, []int64{-128})

@@ -135,7 +135,8 @@ func wino2PoolCandidate(g *convGeom, rq *requant) bool {
 // concurrently with Run (kernels call it at prepare).
 func (c *convInt8) setPool2x2() bool {
 	if c.q8 == nil && c.poolW != nil && firstQ8PoolCandidate(c.g, c.rq) {
-		c.q8, c.poolW = buildFirstQ8(c.g, c.poolW, c.inZP, c.rq), nil
+		_, wide := firstQ8Pooled()
+		c.q8, c.poolW = buildFirstQ8(c.g, c.poolW, c.inZP, c.rq, wide), nil
 	}
 	if c.q8 != nil {
 		if !firstQ8PoolOK(c.g) {

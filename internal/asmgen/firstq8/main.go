@@ -44,11 +44,19 @@ func main() {
 	for _, v := range []struct {
 		tail bool
 		fix  shape
-	}{{false, shape{}}, {true, shape{}}, {true, shape{3, 2}}} {
+	}{{false, shape{}}, {true, shape{}}, {true, shape{fH: 3, nqr: 2}}} {
 		for _, half := range []bool{false, true} {
 			rowKernel(half, v.tail, v.fix)
 			poolKernel(half, v.tail, v.fix, false)
 			poolKernel(half, v.tail, v.fix, true)
+		}
+	}
+	// int16 pairs (AVX2 without VNNI): pooled only, no tail; 3×5: a 3×3
+	// window over 3 channels (9 values a row: 5 pairs), unrolled.
+	for _, fix := range []shape{{i16: true}, {fH: 3, nqr: 5, i16: true}} {
+		for _, half := range []bool{false, true} {
+			poolKernel(half, false, fix, false)
+			poolKernel(half, false, fix, true)
 		}
 	}
 	Generate()
@@ -78,6 +86,9 @@ func suffix(half, tail bool, fix shape) string {
 	}
 	if fix.fH > 0 {
 		s += fmt.Sprintf("%dx%d", fix.fH, fix.nqr)
+	}
+	if fix.i16 {
+		s = "Wide" + s
 	}
 	if half {
 		s += "Half"
@@ -171,10 +182,17 @@ func accumulate(r args, a GPVirtual, id string, tb *Mem, fix shape, np int) {
 				m = tb.Offset(4 * p)
 			}
 			b := Y14
-			if p%2 == 1 {
+			if p%2 == 1 && !fix.i16 {
 				b = Y15
 			}
 			VPBROADCASTD(m, b)
+			if fix.i16 {
+				for h := range 2 {
+					VPMADDWD(ymm(12+h), b, Y15)
+					VPADDD(Y15, acc(p, h), acc(p, h))
+				}
+				continue
+			}
 			vex.DPBUSD(Y12, b, acc(p, 0))
 			vex.DPBUSD(Y13, b, acc(p, 1))
 		}
@@ -240,9 +258,15 @@ func accumulate(r args, a GPVirtual, id string, tb *Mem, fix shape, np int) {
 	quad(wTail, 0, tb)
 }
 
-// shape is a window's rows and in-place quads per row when a kernel is
-// generated for one (zero: read from the arguments).
-type shape struct{ fH, nqr int }
+// shape is a window's rows and in-place quads (pairs) per row when a
+// kernel is generated for one (zero: read from the arguments), and its
+// arithmetic: i16, the image widened to int16 and multiplied as pairs
+// (VPMADDWD, VPADDD through Y15) for AVX2 CPUs without VNNI; otherwise u8
+// quads (VPDPBUSD).
+type shape struct {
+	fH, nqr int
+	i16     bool
+}
 
 // requant turns pixel p's two accumulators into int32 outputs less the
 // zero point, as the Go form: round(min(float32(acc)·scale, hi − zp)).
