@@ -24,7 +24,9 @@
 // forms leave out the clamps where the caller proved them redundant.
 // The Row kernels are the unpooled form (tests, pathFirstQ8): on
 // seed-cnn's first layer they measured slower than the segmented
-// tail-quad GEMM that pathAuto keeps for unpooled convs.
+// tail-quad GEMM that pathAuto keeps for unpooled convs. The Wide Pool
+// kernels are the pooled form for AVX2 CPUs without VNNI: the image
+// widened to int16 and the products int16 pairs (VPMADDWD, VPADDD).
 package main
 
 import (
