@@ -2727,11 +2727,26 @@ block:
 	VMOVDQU 32(R8), Y9
 	VMOVDQU (R8), Y10
 	VMOVDQU 32(R8), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R8
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    R8, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), R8
+	MOVQ    fH+72(FP), R10
+
+tail:
+	VBROADCASTI128 (R8), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tail
+	VMOVDQU        Y14, (SP)
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           fH+72(FP), R11
 
 row:
 	MOVQ nqr+80(FP), R12
@@ -2791,35 +2806,20 @@ quad:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R10
-	ADDQ  $0x04, R8
-	ADDQ  $0x04, R9
-	DECQ  R12
-	JNE   quad
-	ADDQ  SI, R8
-	ADDQ  SI, R9
-	DECQ  R11
-	JNE   row
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, R8
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), R8
-	MOVQ  fH+72(FP), R11
-
-tail:
-	VBROADCASTI128 (R8), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tail
-	VMOVDQU        Y14, (SP)
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   (SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quad
+	ADDQ         SI, R8
+	ADDQ         SI, R9
+	DECQ         R11
+	JNE          row
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3015,11 +3015,26 @@ block:
 	VMOVDQU 32(R9), Y9
 	VMOVDQU (R9), Y10
 	VMOVDQU 32(R9), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
+
+tailA3:
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
+	JNE            tailA3
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowA3:
 	MOVQ nqr+80(FP), R13
@@ -3079,35 +3094,20 @@ quadA3:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R11
-	ADDQ  $0x04, R9
-	ADDQ  $0x04, R10
-	DECQ  R13
-	JNE   quadA3
-	ADDQ  SI, R9
-	ADDQ  SI, R10
-	DECQ  R12
-	JNE   rowA3
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, R9
-	MOVQ  shuf+104(FP), R10
-	ADDQ  toff+112(FP), R9
-	MOVQ  fH+72(FP), R12
-
-tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R12
-	JNE            tailA3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadA3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowA3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3187,19 +3187,33 @@ tailA3:
 	VMOVDQU 32(R10), Y9
 	VMOVDQU (R10), Y10
 	VMOVDQU 32(R10), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    R9, R10
-	LEAQ    (DX)(DX*2), R11
-	ADDQ    R10, R11
-	MOVQ    w+8(FP), R12
-	MOVQ    fH+72(FP), R13
+	MOVQ    shuf+104(FP), R11
+	ADDQ    toff+112(FP), R10
+	MOVQ    fH+72(FP), R12
+
+tailB3:
+	VBROADCASTI128 (R10), Y15
+	VPSHUFB        (R11), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R10
+	ADDQ           $0x20, R11
+	DECQ           R12
+	JNE            tailB3
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowB3:
-	MOVQ nqr+80(FP), R14
+	MOVQ nqr+80(FP), R13
 
 quadB3:
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3208,7 +3222,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
+	VPBROADCASTD (R9)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -3217,7 +3231,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -3226,7 +3240,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
+	VPBROADCASTD (R10), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -3235,7 +3249,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
+	VPBROADCASTD (R10)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -3244,42 +3258,27 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
+	VPBROADCASTD (R10)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R12
-	ADDQ  $0x04, R10
-	ADDQ  $0x04, R11
-	DECQ  R14
-	JNE   quadB3
-	ADDQ  SI, R10
-	ADDQ  SI, R11
-	DECQ  R13
-	JNE   rowB3
-	VPXOR Y14, Y14, Y14
-	MOVQ  R9, R10
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), R10
-	MOVQ  fH+72(FP), R11
-
-tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailB3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R12), Y12
-	VMOVDQU        32(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadB3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowB3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3414,11 +3413,26 @@ rest:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R10
+
+tailA2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           fH+72(FP), R11
 
 rowA2:
 	MOVQ nqr+80(FP), R12
@@ -3460,35 +3474,20 @@ quadA2:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R10
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R9
-	DECQ  R12
-	JNE   quadA2
-	ADDQ  SI, DI
-	ADDQ  SI, R9
-	DECQ  R11
-	JNE   rowA2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), R11
-
-tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailA2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadA2
+	ADDQ         SI, DI
+	ADDQ         SI, R9
+	DECQ         R11
+	JNE          rowA2
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3542,19 +3541,33 @@ tailA2:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R8
-	ADDQ    DI, R8
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R9
+
+tailB2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	MOVQ           fH+72(FP), R9
 
 rowB2:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadB2:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3563,7 +3576,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -3572,7 +3585,7 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (AX)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -3581,42 +3594,27 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
+	VPBROADCASTD (DI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R8
-	DECQ  R11
-	JNE   quadB2
-	ADDQ  SI, DI
-	ADDQ  SI, R8
-	DECQ  R10
-	JNE   rowB2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), DX
-
-tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, DI
+	DECQ         R10
+	JNE          quadB2
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	DECQ         R9
+	JNE          rowB2
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3698,11 +3696,26 @@ one:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R9
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R9
+	JNE            tailA1
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	MOVQ           fH+72(FP), R10
 
 rowA1:
 	MOVQ nqr+80(FP), R11
@@ -3726,35 +3739,20 @@ quadA1:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R11
-	JNE   quadA1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R10
-	JNE   rowA1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), DI
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), R10
-
-tailA1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R10
-	JNE            tailA1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         R11
+	JNE          quadA1
+	ADDQ         SI, BX
+	ADDQ         SI, DI
+	DECQ         R10
+	JNE          rowA1
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3782,19 +3780,33 @@ tailA1:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB1
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	MOVQ           fH+72(FP), R8
 
 rowB1:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB1:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3803,42 +3815,27 @@ quadB1:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R8
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R10
-	JNE   quadB1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R9
-	JNE   rowB1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), DX
-
-tailB1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R9
+	JNE          quadB1
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	DECQ         R8
+	JNE          rowB1
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3912,11 +3909,26 @@ block:
 	VMOVDQU 32(R9), Y9
 	VMOVDQU (R9), Y10
 	VMOVDQU 32(R9), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
+
+tailA3:
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
+	JNE            tailA3
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowA3:
 	MOVQ nqr+80(FP), R13
@@ -3976,35 +3988,20 @@ quadA3:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R11
-	ADDQ  $0x04, R9
-	ADDQ  $0x04, R10
-	DECQ  R13
-	JNE   quadA3
-	ADDQ  SI, R9
-	ADDQ  SI, R10
-	DECQ  R12
-	JNE   rowA3
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, R9
-	MOVQ  shuf+104(FP), R10
-	ADDQ  toff+112(FP), R9
-	MOVQ  fH+72(FP), R12
-
-tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R12
-	JNE            tailA3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadA3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowA3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4084,19 +4081,33 @@ tailA3:
 	VMOVDQU 32(R10), Y9
 	VMOVDQU (R10), Y10
 	VMOVDQU 32(R10), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    R9, R10
-	LEAQ    (DX)(DX*2), R11
-	ADDQ    R10, R11
-	MOVQ    w+8(FP), R12
-	MOVQ    fH+72(FP), R13
+	MOVQ    shuf+104(FP), R11
+	ADDQ    toff+112(FP), R10
+	MOVQ    fH+72(FP), R12
+
+tailB3:
+	VBROADCASTI128 (R10), Y15
+	VPSHUFB        (R11), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R10
+	ADDQ           $0x20, R11
+	DECQ           R12
+	JNE            tailB3
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowB3:
-	MOVQ nqr+80(FP), R14
+	MOVQ nqr+80(FP), R13
 
 quadB3:
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4105,7 +4116,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
+	VPBROADCASTD (R9)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -4114,7 +4125,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -4123,7 +4134,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
+	VPBROADCASTD (R10), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -4132,7 +4143,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
+	VPBROADCASTD (R10)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -4141,42 +4152,27 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
+	VPBROADCASTD (R10)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R12
-	ADDQ  $0x04, R10
-	ADDQ  $0x04, R11
-	DECQ  R14
-	JNE   quadB3
-	ADDQ  SI, R10
-	ADDQ  SI, R11
-	DECQ  R13
-	JNE   rowB3
-	VPXOR Y14, Y14, Y14
-	MOVQ  R9, R10
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), R10
-	MOVQ  fH+72(FP), R11
-
-tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailB3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R12), Y12
-	VMOVDQU        32(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadB3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowB3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4302,11 +4298,26 @@ rest:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R10
+
+tailA2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           fH+72(FP), R11
 
 rowA2:
 	MOVQ nqr+80(FP), R12
@@ -4348,35 +4359,20 @@ quadA2:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R10
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R9
-	DECQ  R12
-	JNE   quadA2
-	ADDQ  SI, DI
-	ADDQ  SI, R9
-	DECQ  R11
-	JNE   rowA2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), R11
-
-tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailA2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadA2
+	ADDQ         SI, DI
+	ADDQ         SI, R9
+	DECQ         R11
+	JNE          rowA2
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4430,19 +4426,33 @@ tailA2:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R8
-	ADDQ    DI, R8
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R9
+
+tailB2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	MOVQ           fH+72(FP), R9
 
 rowB2:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadB2:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4451,7 +4461,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -4460,7 +4470,7 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (AX)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -4469,42 +4479,27 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
+	VPBROADCASTD (DI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R8
-	DECQ  R11
-	JNE   quadB2
-	ADDQ  SI, DI
-	ADDQ  SI, R8
-	DECQ  R10
-	JNE   rowB2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), DX
-
-tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, DI
+	DECQ         R10
+	JNE          quadB2
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	DECQ         R9
+	JNE          rowB2
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4580,11 +4575,26 @@ one:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R9
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R9
+	JNE            tailA1
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	MOVQ           fH+72(FP), R10
 
 rowA1:
 	MOVQ nqr+80(FP), R11
@@ -4608,35 +4618,20 @@ quadA1:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R11
-	JNE   quadA1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R10
-	JNE   rowA1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), DI
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), R10
-
-tailA1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R10
-	JNE            tailA1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         R11
+	JNE          quadA1
+	ADDQ         SI, BX
+	ADDQ         SI, DI
+	DECQ         R10
+	JNE          rowA1
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4664,19 +4659,33 @@ tailA1:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB1
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	MOVQ           fH+72(FP), R8
 
 rowB1:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB1:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4685,42 +4694,27 @@ quadB1:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R8
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R10
-	JNE   quadB1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R9
-	JNE   rowB1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), DX
-
-tailB1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R9
+	JNE          quadB1
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	DECQ         R8
+	JNE          rowB1
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -4788,11 +4782,26 @@ block:
 	VMOVDQU 32(R8), Y9
 	VMOVDQU (R8), Y10
 	VMOVDQU 32(R8), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R8
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    R8, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), R8
+	MOVQ    fH+72(FP), R10
+
+tail:
+	VBROADCASTI128 (R8), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tail
+	VMOVDQU        Y14, (SP)
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           fH+72(FP), R11
 
 row:
 	MOVQ nqr+80(FP), R12
@@ -4852,35 +4861,20 @@ quad:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R10
-	ADDQ  $0x04, R8
-	ADDQ  $0x04, R9
-	DECQ  R12
-	JNE   quad
-	ADDQ  SI, R8
-	ADDQ  SI, R9
-	DECQ  R11
-	JNE   row
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, R8
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), R8
-	MOVQ  fH+72(FP), R11
-
-tail:
-	VBROADCASTI128 (R8), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tail
-	VMOVDQU        Y14, (SP)
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   (SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quad
+	ADDQ         SI, R8
+	ADDQ         SI, R9
+	DECQ         R11
+	JNE          row
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5076,11 +5070,26 @@ block:
 	VMOVDQU 32(R9), Y9
 	VMOVDQU (R9), Y10
 	VMOVDQU 32(R9), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
+
+tailA3:
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
+	JNE            tailA3
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowA3:
 	MOVQ nqr+80(FP), R13
@@ -5140,35 +5149,20 @@ quadA3:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R11
-	ADDQ  $0x04, R9
-	ADDQ  $0x04, R10
-	DECQ  R13
-	JNE   quadA3
-	ADDQ  SI, R9
-	ADDQ  SI, R10
-	DECQ  R12
-	JNE   rowA3
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, R9
-	MOVQ  shuf+104(FP), R10
-	ADDQ  toff+112(FP), R9
-	MOVQ  fH+72(FP), R12
-
-tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R12
-	JNE            tailA3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadA3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowA3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5248,19 +5242,33 @@ tailA3:
 	VMOVDQU 32(R10), Y9
 	VMOVDQU (R10), Y10
 	VMOVDQU 32(R10), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    R9, R10
-	LEAQ    (DX)(DX*2), R11
-	ADDQ    R10, R11
-	MOVQ    w+8(FP), R12
-	MOVQ    fH+72(FP), R13
+	MOVQ    shuf+104(FP), R11
+	ADDQ    toff+112(FP), R10
+	MOVQ    fH+72(FP), R12
+
+tailB3:
+	VBROADCASTI128 (R10), Y15
+	VPSHUFB        (R11), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R10
+	ADDQ           $0x20, R11
+	DECQ           R12
+	JNE            tailB3
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowB3:
-	MOVQ nqr+80(FP), R14
+	MOVQ nqr+80(FP), R13
 
 quadB3:
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5269,7 +5277,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
+	VPBROADCASTD (R9)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -5278,7 +5286,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -5287,7 +5295,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
+	VPBROADCASTD (R10), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -5296,7 +5304,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
+	VPBROADCASTD (R10)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -5305,42 +5313,27 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
+	VPBROADCASTD (R10)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R12
-	ADDQ  $0x04, R10
-	ADDQ  $0x04, R11
-	DECQ  R14
-	JNE   quadB3
-	ADDQ  SI, R10
-	ADDQ  SI, R11
-	DECQ  R13
-	JNE   rowB3
-	VPXOR Y14, Y14, Y14
-	MOVQ  R9, R10
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), R10
-	MOVQ  fH+72(FP), R11
-
-tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailB3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R12), Y12
-	VMOVDQU        32(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadB3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowB3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5475,11 +5468,26 @@ rest:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R10
+
+tailA2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           fH+72(FP), R11
 
 rowA2:
 	MOVQ nqr+80(FP), R12
@@ -5521,35 +5529,20 @@ quadA2:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R10
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R9
-	DECQ  R12
-	JNE   quadA2
-	ADDQ  SI, DI
-	ADDQ  SI, R9
-	DECQ  R11
-	JNE   rowA2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), R11
-
-tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailA2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadA2
+	ADDQ         SI, DI
+	ADDQ         SI, R9
+	DECQ         R11
+	JNE          rowA2
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5603,19 +5596,33 @@ tailA2:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R8
-	ADDQ    DI, R8
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R9
+
+tailB2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	MOVQ           fH+72(FP), R9
 
 rowB2:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadB2:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5624,7 +5631,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -5633,7 +5640,7 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (AX)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -5642,42 +5649,27 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
+	VPBROADCASTD (DI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R8
-	DECQ  R11
-	JNE   quadB2
-	ADDQ  SI, DI
-	ADDQ  SI, R8
-	DECQ  R10
-	JNE   rowB2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), DX
-
-tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, DI
+	DECQ         R10
+	JNE          quadB2
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	DECQ         R9
+	JNE          rowB2
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5759,11 +5751,26 @@ one:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R9
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R9
+	JNE            tailA1
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	MOVQ           fH+72(FP), R10
 
 rowA1:
 	MOVQ nqr+80(FP), R11
@@ -5787,35 +5794,20 @@ quadA1:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R11
-	JNE   quadA1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R10
-	JNE   rowA1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), DI
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), R10
-
-tailA1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R10
-	JNE            tailA1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         R11
+	JNE          quadA1
+	ADDQ         SI, BX
+	ADDQ         SI, DI
+	DECQ         R10
+	JNE          rowA1
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5843,19 +5835,33 @@ tailA1:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB1
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	MOVQ           fH+72(FP), R8
 
 rowB1:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB1:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5864,42 +5870,27 @@ quadB1:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R8
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R10
-	JNE   quadB1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R9
-	JNE   rowB1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), DX
-
-tailB1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R9
+	JNE          quadB1
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	DECQ         R8
+	JNE          rowB1
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5973,11 +5964,26 @@ block:
 	VMOVDQU 32(R9), Y9
 	VMOVDQU (R9), Y10
 	VMOVDQU 32(R9), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
+
+tailA3:
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
+	JNE            tailA3
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowA3:
 	MOVQ nqr+80(FP), R13
@@ -6037,35 +6043,20 @@ quadA3:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R11
-	ADDQ  $0x04, R9
-	ADDQ  $0x04, R10
-	DECQ  R13
-	JNE   quadA3
-	ADDQ  SI, R9
-	ADDQ  SI, R10
-	DECQ  R12
-	JNE   rowA3
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, R9
-	MOVQ  shuf+104(FP), R10
-	ADDQ  toff+112(FP), R9
-	MOVQ  fH+72(FP), R12
-
-tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R12
-	JNE            tailA3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadA3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowA3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6145,19 +6136,33 @@ tailA3:
 	VMOVDQU 32(R10), Y9
 	VMOVDQU (R10), Y10
 	VMOVDQU 32(R10), Y11
+	VPXOR   Y14, Y14, Y14
 	MOVQ    R9, R10
-	LEAQ    (DX)(DX*2), R11
-	ADDQ    R10, R11
-	MOVQ    w+8(FP), R12
-	MOVQ    fH+72(FP), R13
+	MOVQ    shuf+104(FP), R11
+	ADDQ    toff+112(FP), R10
+	MOVQ    fH+72(FP), R12
+
+tailB3:
+	VBROADCASTI128 (R10), Y15
+	VPSHUFB        (R11), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R10
+	ADDQ           $0x20, R11
+	DECQ           R12
+	JNE            tailB3
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	MOVQ           fH+72(FP), R12
 
 rowB3:
-	MOVQ nqr+80(FP), R14
+	MOVQ nqr+80(FP), R13
 
 quadB3:
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6166,7 +6171,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
+	VPBROADCASTD (R9)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -6175,7 +6180,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -6184,7 +6189,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
+	VPBROADCASTD (R10), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -6193,7 +6198,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
+	VPBROADCASTD (R10)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -6202,42 +6207,27 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
+	VPBROADCASTD (R10)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG  $0x500542c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R12
-	ADDQ  $0x04, R10
-	ADDQ  $0x04, R11
-	DECQ  R14
-	JNE   quadB3
-	ADDQ  SI, R10
-	ADDQ  SI, R11
-	DECQ  R13
-	JNE   rowB3
-	VPXOR Y14, Y14, Y14
-	MOVQ  R9, R10
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), R10
-	MOVQ  fH+72(FP), R11
-
-tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailB3
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R12), Y12
-	VMOVDQU        32(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R11
+	ADDQ         $0x04, R9
+	ADDQ         $0x04, R10
+	DECQ         R13
+	JNE          quadB3
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	DECQ         R12
+	JNE          rowB3
+	VMOVDQU      (R11), Y12
+	VMOVDQU      32(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6363,11 +6353,26 @@ rest:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R10
+
+tailA2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           fH+72(FP), R11
 
 rowA2:
 	MOVQ nqr+80(FP), R12
@@ -6409,35 +6414,20 @@ quadA2:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R10
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R9
-	DECQ  R12
-	JNE   quadA2
-	ADDQ  SI, DI
-	ADDQ  SI, R9
-	DECQ  R11
-	JNE   rowA2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), R9
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), R11
-
-tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R11
-	JNE            tailA2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadA2
+	ADDQ         SI, DI
+	ADDQ         SI, R9
+	DECQ         R11
+	JNE          rowA2
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6491,19 +6481,33 @@ tailA2:
 	VMOVDQU 32(DI), Y5
 	VMOVDQU (DI), Y6
 	VMOVDQU 32(DI), Y7
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R8
-	ADDQ    DI, R8
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R9
+
+tailB2:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	MOVQ           fH+72(FP), R9
 
 rowB2:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadB2:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6512,7 +6516,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -6521,7 +6525,7 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (AX)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -6530,42 +6534,27 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
+	VPBROADCASTD (DI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xfd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, DI
-	ADDQ  $0x04, R8
-	DECQ  R11
-	JNE   quadB2
-	ADDQ  SI, DI
-	ADDQ  SI, R8
-	DECQ  R10
-	JNE   rowB2
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, DI
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), DI
-	MOVQ  fH+72(FP), DX
-
-tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB2
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, DI
+	DECQ         R10
+	JNE          quadB2
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	DECQ         R9
+	JNE          rowB2
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6641,11 +6630,26 @@ one:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R9
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R9
+	JNE            tailA1
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	MOVQ           fH+72(FP), R10
 
 rowA1:
 	MOVQ nqr+80(FP), R11
@@ -6669,35 +6673,20 @@ quadA1:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R9
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R11
-	JNE   quadA1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R10
-	JNE   rowA1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), DI
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), R10
-
-tailA1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R10
-	JNE            tailA1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         R11
+	JNE          quadA1
+	ADDQ         SI, BX
+	ADDQ         SI, DI
+	DECQ         R10
+	JNE          rowA1
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6725,19 +6714,33 @@ tailA1:
 	VMOVDQU 32(BX), Y1
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB1
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	MOVQ           fH+72(FP), R8
 
 rowB1:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB1:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6746,42 +6749,27 @@ quadB1:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
+	VPBROADCASTD (AX)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG  $0x5005c2c4
-	BYTE  $0xdd
-	ADDQ  $0x40, R8
-	ADDQ  $0x04, BX
-	ADDQ  $0x04, DI
-	DECQ  R10
-	JNE   quadB1
-	ADDQ  SI, BX
-	ADDQ  SI, DI
-	DECQ  R9
-	JNE   rowB1
-	VPXOR Y14, Y14, Y14
-	MOVQ  AX, BX
-	MOVQ  shuf+104(FP), AX
-	ADDQ  toff+112(FP), BX
-	MOVQ  fH+72(FP), DX
-
-tailB1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (AX), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, AX
-	DECQ           DX
-	JNE            tailB1
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R9
+	JNE          quadB1
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	DECQ         R8
+	JNE          rowB1
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6833,26 +6821,41 @@ TEXT ·convFirstQ8RowTail3x2(SB), NOSPLIT, $32-120
 	MOVQ n+48(FP), DI
 
 block:
-	MOVQ         init+16(FP), R8
-	VMOVDQU      (R8), Y0
-	VMOVDQU      32(R8), Y1
-	VMOVDQU      (R8), Y2
-	VMOVDQU      32(R8), Y3
-	VMOVDQU      (R8), Y4
-	VMOVDQU      32(R8), Y5
-	VMOVDQU      (R8), Y6
-	VMOVDQU      32(R8), Y7
-	VMOVDQU      (R8), Y8
-	VMOVDQU      32(R8), Y9
-	VMOVDQU      (R8), Y10
-	VMOVDQU      32(R8), Y11
-	MOVQ         AX, R8
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         R8, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (R8), Y14
+	MOVQ           init+16(FP), R8
+	VMOVDQU        (R8), Y0
+	VMOVDQU        32(R8), Y1
+	VMOVDQU        (R8), Y2
+	VMOVDQU        32(R8), Y3
+	VMOVDQU        (R8), Y4
+	VMOVDQU        32(R8), Y5
+	VMOVDQU        (R8), Y6
+	VMOVDQU        32(R8), Y7
+	VMOVDQU        (R8), Y8
+	VMOVDQU        32(R8), Y9
+	VMOVDQU        (R8), Y10
+	VMOVDQU        32(R8), Y11
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, R8
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        32(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        64(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7188,26 +7191,11 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R8
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(R8), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	VBROADCASTI128 8(R8), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	VBROADCASTI128 8(R8), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, (SP)
-	VMOVDQU        384(R10), Y12
-	VMOVDQU        416(R10), Y13
-	VPBROADCASTD   (SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD (SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7387,26 +7375,41 @@ TEXT ·convFirstQ8PoolTail3x2(SB), NOSPLIT, $224-120
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7742,26 +7745,11 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R11), Y12
-	VMOVDQU        416(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7813,396 +7801,395 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	VMOVDQU      Y8, 128(SP)
-	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	MOVQ         R9, R10
-	LEAQ         (DX)(DX*2), R11
-	ADDQ         R10, R11
-	MOVQ         w+8(FP), R12
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R12), Y12
-	VMOVDQU      96(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      128(R12), Y12
-	VMOVDQU      160(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R12), Y12
-	VMOVDQU      224(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      256(R12), Y12
-	VMOVDQU      288(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R12), Y12
-	VMOVDQU      352(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG           $0x500542c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VPMAXSD        Y10, Y8, Y8
+	VPMAXSD        Y11, Y9, Y9
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	VMOVDQU        Y8, 128(SP)
+	VMOVDQU        Y9, 160(SP)
+	LEAQ           (AX)(R8*1), R9
+	MOVQ           init+16(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQU        (R10), Y2
+	VMOVDQU        32(R10), Y3
+	VMOVDQU        (R10), Y4
+	VMOVDQU        32(R10), Y5
+	VMOVDQU        (R10), Y6
+	VMOVDQU        32(R10), Y7
+	VMOVDQU        (R10), Y8
+	VMOVDQU        32(R10), Y9
+	VMOVDQU        (R10), Y10
+	VMOVDQU        32(R10), Y11
 	VPXOR          Y14, Y14, Y14
 	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R9
+	MOVQ           shuf+104(FP), R11
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VPSHUFB        (R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R9), Y15, Y15
+	VPSHUFB        32(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R9), Y15, Y15
+	VPSHUFB        64(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R12), Y12
-	VMOVDQU        416(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      64(R11), Y12
+	VMOVDQU      96(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      128(R11), Y12
+	VMOVDQU      160(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      192(R11), Y12
+	VMOVDQU      224(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      256(R11), Y12
+	VMOVDQU      288(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      320(R11), Y12
+	VMOVDQU      352(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8325,25 +8312,40 @@ block:
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ           DI, $0x01
+	JL             done
+	JE             one
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, DI
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        32(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        64(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (DI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8571,26 +8573,11 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R10), Y12
-	VMOVDQU        416(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8624,280 +8611,279 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R8
-	ADDQ         DI, R8
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xfd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), R8
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	VMOVDQU        (R8), Y12
+	VMOVDQU        32(R8), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      64(R8), Y12
+	VMOVDQU      96(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      128(R8), Y12
+	VMOVDQU      160(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      192(R8), Y12
+	VMOVDQU      224(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      256(R8), Y12
+	VMOVDQU      288(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      320(R8), Y12
+	VMOVDQU      352(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R8), Y12
+	VMOVDQU      416(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8974,18 +8960,33 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, BX
+	MOVQ           shuf+104(FP), DI
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        64(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -9105,26 +9106,11 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -9140,164 +9126,163 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), DI
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R8), Y12
-	VMOVDQU        416(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	VMOVDQU        (DI), Y12
+	VMOVDQU        32(DI), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      64(DI), Y12
+	VMOVDQU      96(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      128(DI), Y12
+	VMOVDQU      160(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      192(DI), Y12
+	VMOVDQU      224(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      256(DI), Y12
+	VMOVDQU      288(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      320(DI), Y12
+	VMOVDQU      352(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(DI), Y12
+	VMOVDQU      416(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -9355,26 +9340,41 @@ TEXT ·convFirstQ8PoolTail3x2Sat(SB), NOSPLIT, $224-120
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -9710,26 +9710,11 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R11), Y12
-	VMOVDQU        416(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -9781,396 +9766,395 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	VMOVDQU      Y8, 128(SP)
-	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	MOVQ         R9, R10
-	LEAQ         (DX)(DX*2), R11
-	ADDQ         R10, R11
-	MOVQ         w+8(FP), R12
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R12), Y12
-	VMOVDQU      96(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      128(R12), Y12
-	VMOVDQU      160(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R12), Y12
-	VMOVDQU      224(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      256(R12), Y12
-	VMOVDQU      288(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R12), Y12
-	VMOVDQU      352(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG           $0x500542c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VPMAXSD        Y10, Y8, Y8
+	VPMAXSD        Y11, Y9, Y9
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	VMOVDQU        Y8, 128(SP)
+	VMOVDQU        Y9, 160(SP)
+	LEAQ           (AX)(R8*1), R9
+	MOVQ           init+16(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQU        (R10), Y2
+	VMOVDQU        32(R10), Y3
+	VMOVDQU        (R10), Y4
+	VMOVDQU        32(R10), Y5
+	VMOVDQU        (R10), Y6
+	VMOVDQU        32(R10), Y7
+	VMOVDQU        (R10), Y8
+	VMOVDQU        32(R10), Y9
+	VMOVDQU        (R10), Y10
+	VMOVDQU        32(R10), Y11
 	VPXOR          Y14, Y14, Y14
 	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R9
+	MOVQ           shuf+104(FP), R11
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VPSHUFB        (R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R9), Y15, Y15
+	VPSHUFB        32(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R9), Y15, Y15
+	VPSHUFB        64(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R12), Y12
-	VMOVDQU        416(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      64(R11), Y12
+	VMOVDQU      96(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      128(R11), Y12
+	VMOVDQU      160(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      192(R11), Y12
+	VMOVDQU      224(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      256(R11), Y12
+	VMOVDQU      288(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      320(R11), Y12
+	VMOVDQU      352(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -10284,25 +10268,40 @@ block:
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ           DI, $0x01
+	JL             done
+	JE             one
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, DI
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        32(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        64(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (DI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -10530,26 +10529,11 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R10), Y12
-	VMOVDQU        416(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -10583,280 +10567,279 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R8
-	ADDQ         DI, R8
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xfd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), R8
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	VMOVDQU        (R8), Y12
+	VMOVDQU        32(R8), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      64(R8), Y12
+	VMOVDQU      96(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      128(R8), Y12
+	VMOVDQU      160(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      192(R8), Y12
+	VMOVDQU      224(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      256(R8), Y12
+	VMOVDQU      288(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      320(R8), Y12
+	VMOVDQU      352(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R8), Y12
+	VMOVDQU      416(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -10927,18 +10910,33 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, BX
+	MOVQ           shuf+104(FP), DI
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        64(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -11058,26 +11056,11 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -11093,164 +11076,163 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), DI
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R8), Y12
-	VMOVDQU        416(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	VMOVDQU        (DI), Y12
+	VMOVDQU        32(DI), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      64(DI), Y12
+	VMOVDQU      96(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      128(DI), Y12
+	VMOVDQU      160(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      192(DI), Y12
+	VMOVDQU      224(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      256(DI), Y12
+	VMOVDQU      288(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      320(DI), Y12
+	VMOVDQU      352(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(DI), Y12
+	VMOVDQU      416(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -11302,26 +11284,41 @@ TEXT ·convFirstQ8RowTail3x2Half(SB), NOSPLIT, $32-120
 	MOVQ n+48(FP), DI
 
 block:
-	MOVQ         init+16(FP), R8
-	VMOVDQU      (R8), Y0
-	VMOVDQU      32(R8), Y1
-	VMOVDQU      (R8), Y2
-	VMOVDQU      32(R8), Y3
-	VMOVDQU      (R8), Y4
-	VMOVDQU      32(R8), Y5
-	VMOVDQU      (R8), Y6
-	VMOVDQU      32(R8), Y7
-	VMOVDQU      (R8), Y8
-	VMOVDQU      32(R8), Y9
-	VMOVDQU      (R8), Y10
-	VMOVDQU      32(R8), Y11
-	MOVQ         AX, R8
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         R8, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (R8), Y14
+	MOVQ           init+16(FP), R8
+	VMOVDQU        (R8), Y0
+	VMOVDQU        32(R8), Y1
+	VMOVDQU        (R8), Y2
+	VMOVDQU        32(R8), Y3
+	VMOVDQU        (R8), Y4
+	VMOVDQU        32(R8), Y5
+	VMOVDQU        (R8), Y6
+	VMOVDQU        32(R8), Y7
+	VMOVDQU        (R8), Y8
+	VMOVDQU        32(R8), Y9
+	VMOVDQU        (R8), Y10
+	VMOVDQU        32(R8), Y11
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, R8
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        32(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        64(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, (SP)
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -11657,26 +11654,11 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R8
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(R8), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	VBROADCASTI128 8(R8), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	VBROADCASTI128 8(R8), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, (SP)
-	VMOVDQU        384(R10), Y12
-	VMOVDQU        416(R10), Y13
-	VPBROADCASTD   (SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD (SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -11856,26 +11838,41 @@ TEXT ·convFirstQ8PoolTail3x2Half(SB), NOSPLIT, $224-120
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12211,26 +12208,11 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R11), Y12
-	VMOVDQU        416(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12282,396 +12264,395 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	VMOVDQU      Y8, 128(SP)
-	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	MOVQ         R9, R10
-	LEAQ         (DX)(DX*2), R11
-	ADDQ         R10, R11
-	MOVQ         w+8(FP), R12
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R12), Y12
-	VMOVDQU      96(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      128(R12), Y12
-	VMOVDQU      160(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R12), Y12
-	VMOVDQU      224(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      256(R12), Y12
-	VMOVDQU      288(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R12), Y12
-	VMOVDQU      352(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG           $0x500542c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VPMAXSD        Y10, Y8, Y8
+	VPMAXSD        Y11, Y9, Y9
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	VMOVDQU        Y8, 128(SP)
+	VMOVDQU        Y9, 160(SP)
+	LEAQ           (AX)(R8*1), R9
+	MOVQ           init+16(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQU        (R10), Y2
+	VMOVDQU        32(R10), Y3
+	VMOVDQU        (R10), Y4
+	VMOVDQU        32(R10), Y5
+	VMOVDQU        (R10), Y6
+	VMOVDQU        32(R10), Y7
+	VMOVDQU        (R10), Y8
+	VMOVDQU        32(R10), Y9
+	VMOVDQU        (R10), Y10
+	VMOVDQU        32(R10), Y11
 	VPXOR          Y14, Y14, Y14
 	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R9
+	MOVQ           shuf+104(FP), R11
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VPSHUFB        (R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R9), Y15, Y15
+	VPSHUFB        32(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R9), Y15, Y15
+	VPSHUFB        64(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R12), Y12
-	VMOVDQU        416(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      64(R11), Y12
+	VMOVDQU      96(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      128(R11), Y12
+	VMOVDQU      160(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      192(R11), Y12
+	VMOVDQU      224(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      256(R11), Y12
+	VMOVDQU      288(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      320(R11), Y12
+	VMOVDQU      352(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12794,25 +12775,40 @@ block:
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ           DI, $0x01
+	JL             done
+	JE             one
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, DI
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        32(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        64(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (DI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13040,26 +13036,11 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R10), Y12
-	VMOVDQU        416(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13093,280 +13074,279 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R8
-	ADDQ         DI, R8
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xfd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), R8
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	VMOVDQU        (R8), Y12
+	VMOVDQU        32(R8), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      64(R8), Y12
+	VMOVDQU      96(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      128(R8), Y12
+	VMOVDQU      160(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      192(R8), Y12
+	VMOVDQU      224(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      256(R8), Y12
+	VMOVDQU      288(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      320(R8), Y12
+	VMOVDQU      352(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R8), Y12
+	VMOVDQU      416(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13443,18 +13423,33 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, BX
+	MOVQ           shuf+104(FP), DI
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        64(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13574,26 +13569,11 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13609,164 +13589,163 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), DI
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R8), Y12
-	VMOVDQU        416(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	VMOVDQU        (DI), Y12
+	VMOVDQU        32(DI), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      64(DI), Y12
+	VMOVDQU      96(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      128(DI), Y12
+	VMOVDQU      160(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      192(DI), Y12
+	VMOVDQU      224(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      256(DI), Y12
+	VMOVDQU      288(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      320(DI), Y12
+	VMOVDQU      352(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(DI), Y12
+	VMOVDQU      416(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13824,26 +13803,41 @@ TEXT ·convFirstQ8PoolTail3x2HalfSat(SB), NOSPLIT, $224-120
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R9
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14179,26 +14173,11 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R11), Y12
-	VMOVDQU        416(R11), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14250,396 +14229,395 @@ block:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	VMOVDQU      Y8, 128(SP)
-	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	MOVQ         R9, R10
-	LEAQ         (DX)(DX*2), R11
-	ADDQ         R10, R11
-	MOVQ         w+8(FP), R12
-	VMOVDQU      (R12), Y12
-	VMOVDQU      32(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R12), Y12
-	VMOVDQU      96(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      128(R12), Y12
-	VMOVDQU      160(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R12), Y12
-	VMOVDQU      224(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R10
-	ADDQ         SI, R11
-	VMOVDQU      256(R12), Y12
-	VMOVDQU      288(R12), Y13
-	VPBROADCASTD (R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R12), Y12
-	VMOVDQU      352(R12), Y13
-	VPBROADCASTD 4(R10), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R10)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R11), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R11)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R11)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG           $0x500542c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VPMAXSD        Y10, Y8, Y8
+	VPMAXSD        Y11, Y9, Y9
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	VMOVDQU        Y8, 128(SP)
+	VMOVDQU        Y9, 160(SP)
+	LEAQ           (AX)(R8*1), R9
+	MOVQ           init+16(FP), R10
+	VMOVDQU        (R10), Y0
+	VMOVDQU        32(R10), Y1
+	VMOVDQU        (R10), Y2
+	VMOVDQU        32(R10), Y3
+	VMOVDQU        (R10), Y4
+	VMOVDQU        32(R10), Y5
+	VMOVDQU        (R10), Y6
+	VMOVDQU        32(R10), Y7
+	VMOVDQU        (R10), Y8
+	VMOVDQU        32(R10), Y9
+	VMOVDQU        (R10), Y10
+	VMOVDQU        32(R10), Y11
 	VPXOR          Y14, Y14, Y14
 	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R9
+	MOVQ           shuf+104(FP), R11
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VPSHUFB        (R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R9), Y15, Y15
+	VPSHUFB        32(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R10
 	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R9), Y15, Y15
+	VPSHUFB        64(R11), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R12), Y12
-	VMOVDQU        416(R12), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), R10
+	ADDQ           R9, R10
+	MOVQ           w+8(FP), R11
+	VMOVDQU        (R11), Y12
+	VMOVDQU        32(R11), Y13
+	VPBROADCASTD   (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      64(R11), Y12
+	VMOVDQU      96(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      128(R11), Y12
+	VMOVDQU      160(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      192(R11), Y12
+	VMOVDQU      224(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	VMOVDQU      256(R11), Y12
+	VMOVDQU      288(R11), Y13
+	VPBROADCASTD (R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      320(R11), Y12
+	VMOVDQU      352(R11), Y13
+	VPBROADCASTD 4(R9), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R9)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R10), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R10)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R10)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R11), Y12
+	VMOVDQU      416(R11), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14753,25 +14731,40 @@ block:
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ           DI, $0x01
+	JL             done
+	JE             one
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, DI
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        32(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	VBROADCASTI128 8(DI), Y15
+	VPSHUFB        64(R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           DI, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (DI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14999,26 +14992,11 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R10), Y12
-	VMOVDQU        416(R10), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -15052,280 +15030,279 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	VMOVDQU      Y4, 64(SP)
-	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R8
-	ADDQ         DI, R8
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R8
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R8), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xfd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VPMAXSD        Y6, Y4, Y4
+	VPMAXSD        Y7, Y5, Y5
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	VMOVDQU        Y4, 64(SP)
+	VMOVDQU        Y5, 96(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), DI
+	VMOVDQU        (DI), Y0
+	VMOVDQU        32(DI), Y1
+	VMOVDQU        (DI), Y2
+	VMOVDQU        32(DI), Y3
+	VMOVDQU        (DI), Y4
+	VMOVDQU        32(DI), Y5
+	VMOVDQU        (DI), Y6
+	VMOVDQU        32(DI), Y7
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), R8
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), DI
 	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           AX, DI
+	MOVQ           w+8(FP), R8
+	VMOVDQU        (R8), Y12
+	VMOVDQU        32(R8), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      64(R8), Y12
+	VMOVDQU      96(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      128(R8), Y12
+	VMOVDQU      160(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      192(R8), Y12
+	VMOVDQU      224(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         SI, AX
+	ADDQ         SI, DI
+	VMOVDQU      256(R8), Y12
+	VMOVDQU      288(R8), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      320(R8), Y12
+	VMOVDQU      352(R8), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(DI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VMOVDQU      384(R8), Y12
+	VMOVDQU      416(R8), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -15396,18 +15373,33 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
+	VPXOR          Y14, Y14, Y14
+	MOVQ           AX, BX
+	MOVQ           shuf+104(FP), DI
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        32(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	VBROADCASTI128 8(BX), Y15
+	VPSHUFB        64(DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), DI
+	ADDQ           BX, DI
+	MOVQ           w+8(FP), R9
+	VMOVDQU        (R9), Y12
+	VMOVDQU        32(R9), Y13
+	VPBROADCASTD   (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -15527,26 +15519,11 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R9), Y12
-	VMOVDQU        416(R9), Y13
-	VPBROADCASTD   192(SP), Y14
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(R9), Y12
+	VMOVDQU      416(R9), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -15562,164 +15539,163 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG           $0x5005c2c4
 	BYTE           $0xdd
+	VPMAXSD        Y2, Y0, Y0
+	VPMAXSD        Y3, Y1, Y1
+	VMOVDQU        Y0, (SP)
+	VMOVDQU        Y1, 32(SP)
+	LEAQ           (AX)(R8*1), AX
+	MOVQ           init+16(FP), BX
+	VMOVDQU        (BX), Y0
+	VMOVDQU        32(BX), Y1
+	VMOVDQU        (BX), Y2
+	VMOVDQU        32(BX), Y3
 	VPXOR          Y14, Y14, Y14
 	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), AX
+	MOVQ           shuf+104(FP), DI
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (AX), Y15, Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(AX), Y15, Y15
+	VPSHUFB        32(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
 	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(AX), Y15, Y15
+	VPSHUFB        64(DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	VMOVDQU        384(R8), Y12
-	VMOVDQU        416(R8), Y13
-	VPBROADCASTD   192(SP), Y14
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), DI
+	VMOVDQU        (DI), Y12
+	VMOVDQU        32(DI), Y13
+	VPBROADCASTD   (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      64(DI), Y12
+	VMOVDQU      96(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      128(DI), Y12
+	VMOVDQU      160(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      192(DI), Y12
+	VMOVDQU      224(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         SI, AX
+	ADDQ         SI, BX
+	VMOVDQU      256(DI), Y12
+	VMOVDQU      288(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      320(DI), Y12
+	VMOVDQU      352(DI), Y13
+	VPBROADCASTD 4(AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VMOVDQU      384(DI), Y12
+	VMOVDQU      416(DI), Y13
+	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4

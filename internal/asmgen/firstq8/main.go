@@ -161,6 +161,38 @@ func accumulate(r args, a GPVirtual, id string, tb *Mem, fix shape, np int) {
 			VMOVDQU(Mem{Base: init, Disp: 32}, acc(p, 1))
 		}
 	}
+	if tb != nil {
+		// The tail quads first: their broadcasts, at the end, then read
+		// tb from the cache instead of forwarding from the store.
+		VPXOR(Y14, Y14, Y14)
+		t0 := GP64()
+		MOVQ(a, t0)
+		shuf := gp("shuf")
+		// gather ORs one window row's leftover bytes at t0 + d into Y14.
+		gather := func(d, sd int) {
+			VBROADCASTI128(Mem{Base: t0, Disp: d}, Y15)
+			VPSHUFB(Mem{Base: shuf, Disp: sd}, Y15, Y15)
+			VPOR(Y15, Y14, Y14)
+		}
+		if fix.fH > 0 {
+			for ky := range fix.fH {
+				gather(4*fix.nqr, 32*ky)
+				if ky < fix.fH-1 {
+					ADDQ(param("wrow"), t0)
+				}
+			}
+		} else {
+			ADDQ(param("toff"), t0)
+			ky := gp("fH")
+			Label("tail" + id)
+			gather(0, 0)
+			ADDQ(param("wrow"), t0)
+			ADDQ(U8(32), shuf)
+			DECQ(ky)
+			JNE(LabelRef("tail" + id))
+		}
+		VMOVDQU(Y14, *tb)
+	}
 	t0, t3 := GP64(), GP64()
 	MOVQ(a, t0)
 	LEAQ(Mem{Base: r.pstep, Index: r.pstep, Scale: 2}, t3)
@@ -227,37 +259,9 @@ func accumulate(r args, a GPVirtual, id string, tb *Mem, fix shape, np int) {
 		DECQ(ky)
 		JNE(LabelRef("row" + id))
 	}
-	if tb == nil {
-		return
+	if tb != nil {
+		quad(wTail, 0, tb)
 	}
-	VPXOR(Y14, Y14, Y14)
-	// gather ORs one window row's leftover bytes at t0 + d into Y14.
-	gather := func(d, sd int, shuf GPVirtual) {
-		VBROADCASTI128(Mem{Base: t0, Disp: d}, Y15)
-		VPSHUFB(Mem{Base: shuf, Disp: sd}, Y15, Y15)
-		VPOR(Y15, Y14, Y14)
-	}
-	MOVQ(a, t0)
-	shuf := gp("shuf")
-	if fix.fH > 0 {
-		for ky := range fix.fH {
-			gather(4*fix.nqr, 32*ky, shuf)
-			if ky < fix.fH-1 {
-				ADDQ(param("wrow"), t0)
-			}
-		}
-	} else {
-		ADDQ(param("toff"), t0)
-		ky := gp("fH")
-		Label("tail" + id)
-		gather(0, 0, shuf)
-		ADDQ(param("wrow"), t0)
-		ADDQ(U8(32), shuf)
-		DECQ(ky)
-		JNE(LabelRef("tail" + id))
-	}
-	VMOVDQU(Y14, *tb)
-	quad(wTail, 0, tb)
 }
 
 // shape is a window's rows and in-place quads (pairs) per row when a
