@@ -30,14 +30,15 @@ func firstQ8Pooled() (ok, wide bool) {
 // q8Kernel is every generated kernel's signature.
 type q8Kernel func(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n, pstep, wrow, fH, nqr, ldo, crow int, shuf *uint8, toff int)
 
-// q8RowKernels are the row kernels by [form][half], form 0 without a
+// q8RowKernels are the row kernels (tests only) by [tail][half];
+// q8PoolKernels the pooled ones by [form][half][sat], form 0 without a
 // tail quad, 1 with, 2 with for 3 rows of 2 whole quads (3×3 RGB
-// windows), unrolled; q8PoolKernels the pooled ones by [form][half][sat];
+// windows), its 3-pixel blocks unrolled;
 // q8WideKernels the pooled int16-pair ones by [form][half][sat], form 1
-// for 3 rows of 5 pairs (3×3 RGB windows), unrolled.
+// for 3 rows of 5 pairs (3×3 RGB windows), its 3-pixel blocks unrolled.
 var (
-	q8RowKernels = [3][2]q8Kernel{
-		{convFirstQ8Row, convFirstQ8RowHalf}, {convFirstQ8RowTail, convFirstQ8RowTailHalf}, {convFirstQ8RowTail3x2, convFirstQ8RowTail3x2Half}}
+	q8RowKernels = [2][2]q8Kernel{
+		{convFirstQ8Row, convFirstQ8RowHalf}, {convFirstQ8RowTail, convFirstQ8RowTailHalf}}
 	q8WideKernels = [2][2][2]q8Kernel{
 		{{convFirstQ8PoolWide, convFirstQ8PoolWideSat}, {convFirstQ8PoolWideHalf, convFirstQ8PoolWideHalfSat}},
 		{{convFirstQ8PoolWide3x5, convFirstQ8PoolWide3x5Sat}, {convFirstQ8PoolWide3x5Half, convFirstQ8PoolWide3x5HalfSat}},
@@ -86,7 +87,7 @@ func convFirstQ8Tile(f *firstQ8, a []int8, gr int, out []int8, n, ldo int, half 
 		}
 		return 0
 	}
-	kern := q8RowKernels[form][b2i(half)]
+	kern := q8RowKernels[b2i(f.tail)][b2i(half)]
 	switch {
 	case f.wide:
 		kern = q8WideKernels[b2i(f.fH == 3 && f.nqr == 5)][b2i(half)][b2i(f.sat)]

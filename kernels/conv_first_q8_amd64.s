@@ -11,11 +11,224 @@ TEXT ·convFirstQ8Row(SB), NOSPLIT, $0-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
+	MOVQ n+48(FP), SI
+
+block:
+	MOVQ    init+16(FP), DI
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQU (DI), Y2
+	VMOVDQU 32(DI), Y3
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VMOVDQU (DI), Y6
+	VMOVDQU 32(DI), Y7
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+	VMOVDQU (DI), Y10
+	VMOVDQU 32(DI), Y11
+	MOVQ    AX, DI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    DI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+row:
+	MOVQ nqr+80(FP), R11
+
+quad:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quad
+	ADDQ         R10, DI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          row
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         CX, DI
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       (R8), Y2, Y2
+	VMINPS       32(R9), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       32(R8), Y3, Y3
+	VMINPS       32(R9), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPMAXSW      64(R9), Y2, Y2
+	VPADDW       96(R9), Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVDQU      X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVDQU      X2, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       (R8), Y6, Y6
+	VMINPS       32(R9), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       32(R8), Y7, Y7
+	VMINPS       32(R9), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPMAXSW      64(R9), Y6, Y6
+	VPADDW       96(R9), Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VMOVDQU      (R9), Y15
+	VPERMD       Y4, Y15, Y4
+	VMOVDQU      X4, (CX)(BX*2)
+	VEXTRACTI128 $0x01, Y4, X6
+	VMOVDQU      X6, (DI)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       (R8), Y10, Y10
+	VMINPS       32(R9), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       32(R8), Y11, Y11
+	VMINPS       32(R9), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VPMAXSW      64(R9), Y10, Y10
+	VPADDW       96(R9), Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVDQU      X8, (DI)(BX*1)
+	VEXTRACTI128 $0x01, Y8, X10
+	VMOVDQU      X10, (DI)(BX*2)
+	SUBQ         $0x06, SI
+	JEQ          done
+	MOVQ         $0x00000006, DI
+	CMPQ         SI, $0x06
+	JGE          step
+	MOVQ         SI, DI
+	MOVQ         $0x00000006, SI
+
+step:
+	MOVQ  DI, R8
+	IMULQ BX, R8
+	ADDQ  R8, CX
+	IMULQ DX, DI
+	ADDQ  DI, AX
+	JMP   block
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8Pool(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8Pool(SB), NOSPLIT, $192-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
+	JL   rest
 
 block:
 	MOVQ    init+16(FP), R8
@@ -35,12 +248,120 @@ block:
 	LEAQ    (DX)(DX*2), R9
 	ADDQ    R8, R9
 	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
-row:
+rowA3:
 	MOVQ nqr+80(FP), R12
 
-quad:
+quadA3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG    $0x500542c4
+	BYTE    $0xdd
+	ADDQ    $0x40, R10
+	ADDQ    $0x04, R8
+	ADDQ    $0x04, R9
+	DECQ    R12
+	JNE     quadA3
+	ADDQ    R11, R8
+	ADDQ    R11, R9
+	DECQ    R13
+	JNE     rowA3
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VPMAXSD Y10, Y8, Y8
+	VPMAXSD Y11, Y9, Y9
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	VMOVDQU Y8, 128(SP)
+	VMOVDQU Y9, 160(SP)
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
+
+rowB3:
+	MOVQ nqr+80(FP), R12
+
+quadB3:
 	VMOVDQU      (R10), Y12
 	VMOVDQU      32(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -101,327 +422,10 @@ quad:
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         R12
-	JNE          quad
-	ADDQ         SI, R8
-	ADDQ         SI, R9
-	DECQ         R11
-	JNE          row
-	LEAQ         (BX)(BX*2), R8
-	ADDQ         CX, R8
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
-	VCVTDQ2PS    Y2, Y2
-	VMULPS       (R9), Y2, Y2
-	VMINPS       32(R10), Y2, Y2
-	VCVTPS2DQ    Y2, Y2
-	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(R9), Y3, Y3
-	VMINPS       32(R10), Y3, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPACKSSDW    Y3, Y2, Y2
-	VPMAXSW      64(R10), Y2, Y2
-	VPADDW       96(R10), Y2, Y2
-	VPACKSSWB    Y2, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVDQU      X2, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       (R9), Y6, Y6
-	VMINPS       32(R10), Y6, Y6
-	VCVTPS2DQ    Y6, Y6
-	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(R9), Y7, Y7
-	VMINPS       32(R10), Y7, Y7
-	VCVTPS2DQ    Y7, Y7
-	VPACKSSDW    Y7, Y6, Y6
-	VPMAXSW      64(R10), Y6, Y6
-	VPADDW       96(R10), Y6, Y6
-	VPACKSSWB    Y6, Y4, Y4
-	VMOVDQU      (R10), Y15
-	VPERMD       Y4, Y15, Y4
-	VMOVDQU      X4, (CX)(BX*2)
-	VEXTRACTI128 $0x01, Y4, X6
-	VMOVDQU      X6, (R8)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       (R9), Y10, Y10
-	VMINPS       32(R10), Y10, Y10
-	VCVTPS2DQ    Y10, Y10
-	VCVTDQ2PS    Y11, Y11
-	VMULPS       32(R9), Y11, Y11
-	VMINPS       32(R10), Y11, Y11
-	VCVTPS2DQ    Y11, Y11
-	VPACKSSDW    Y11, Y10, Y10
-	VPMAXSW      64(R10), Y10, Y10
-	VPADDW       96(R10), Y10, Y10
-	VPACKSSWB    Y10, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVDQU      X8, (R8)(BX*1)
-	VEXTRACTI128 $0x01, Y8, X10
-	VMOVDQU      X10, (R8)(BX*2)
-	SUBQ         $0x06, DI
-	JEQ          done
-	MOVQ         $0x00000006, R8
-	CMPQ         DI, $0x06
-	JGE          step
-	MOVQ         DI, R8
-	MOVQ         $0x00000006, DI
-
-step:
-	MOVQ  R8, R9
-	IMULQ BX, R9
-	ADDQ  R9, CX
-	IMULQ DX, R8
-	ADDQ  R8, AX
-	JMP   block
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8Pool(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8Pool(SB), NOSPLIT, $192-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
-	JL   rest
-
-block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowA3:
-	MOVQ nqr+80(FP), R13
-
-quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG    $0x500542c4
-	BYTE    $0xdd
-	ADDQ    $0x40, R11
-	ADDQ    $0x04, R9
-	ADDQ    $0x04, R10
-	DECQ    R13
-	JNE     quadA3
-	ADDQ    SI, R9
-	ADDQ    SI, R10
-	DECQ    R12
-	JNE     rowA3
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VPMAXSD Y10, Y8, Y8
-	VPMAXSD Y11, Y9, Y9
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	VMOVDQU Y8, 128(SP)
-	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowB3:
-	MOVQ nqr+80(FP), R13
-
-quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
 	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -435,88 +439,92 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -525,7 +533,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -534,7 +542,7 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -543,7 +551,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -552,14 +560,14 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG    $0x5005c2c4
 	BYTE    $0xfd
-	ADDQ    $0x40, R10
-	ADDQ    $0x04, DI
-	ADDQ    $0x04, R9
-	DECQ    R12
-	JNE     quadA2
-	ADDQ    SI, DI
-	ADDQ    SI, R9
+	ADDQ    $0x40, R9
+	ADDQ    $0x04, SI
+	ADDQ    $0x04, R8
 	DECQ    R11
+	JNE     quadA2
+	ADDQ    R10, SI
+	ADDQ    R10, R8
+	DECQ    R12
 	JNE     rowA2
 	VPMAXSD Y2, Y0, Y0
 	VPMAXSD Y3, Y1, Y1
@@ -569,27 +577,31 @@ quadA2:
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y4, 64(SP)
 	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    AX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    AX, SI
+	MOVQ    w+8(FP), DI
+	MOVQ    wrow+64(FP), R8
+	MOVQ    nqr+80(FP), R9
+	SHLQ    $0x02, R9
+	SUBQ    R9, R8
+	MOVQ    fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -617,7 +629,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -626,14 +638,14 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -682,17 +694,21 @@ one:
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -711,20 +727,20 @@ quadA1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG    $0x5005c2c4
 	BYTE    $0xdd
-	ADDQ    $0x40, R9
+	ADDQ    $0x40, R8
 	ADDQ    $0x04, BX
-	ADDQ    $0x04, DI
-	DECQ    R11
-	JNE     quadA1
-	ADDQ    SI, BX
-	ADDQ    SI, DI
+	ADDQ    $0x04, SI
 	DECQ    R10
+	JNE     quadA1
+	ADDQ    R9, BX
+	ADDQ    R9, SI
+	DECQ    R11
 	JNE     rowA1
 	VPMAXSD Y2, Y0, Y0
 	VPMAXSD Y3, Y1, Y1
 	VMOVDQU Y0, (SP)
 	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
+	LEAQ    (AX)(DI*1), AX
 	MOVQ    init+16(FP), BX
 	VMOVDQU (BX), Y0
 	VMOVDQU 32(BX), Y1
@@ -732,15 +748,19 @@ quadA1:
 	VMOVDQU 32(BX), Y3
 	LEAQ    (DX)(DX*2), BX
 	ADDQ    AX, BX
-	MOVQ    w+8(FP), DI
-	MOVQ    fH+72(FP), R8
+	MOVQ    w+8(FP), SI
+	MOVQ    wrow+64(FP), DI
+	MOVQ    nqr+80(FP), R8
+	SHLQ    $0x02, R8
+	SUBQ    R8, DI
+	MOVQ    fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -759,14 +779,14 @@ quadB1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG      $0x5005c2c4
 	BYTE      $0xdd
-	ADDQ      $0x40, DI
+	ADDQ      $0x40, SI
 	ADDQ      $0x04, AX
 	ADDQ      $0x04, BX
-	DECQ      R9
-	JNE       quadB1
-	ADDQ      SI, AX
-	ADDQ      SI, BX
 	DECQ      R8
+	JNE       quadB1
+	ADDQ      DI, AX
+	ADDQ      DI, BX
+	DECQ      R9
 	JNE       rowB1
 	VPMAXSD   Y2, Y0, Y0
 	VPMAXSD   Y3, Y1, Y1
@@ -801,569 +821,10 @@ TEXT ·convFirstQ8PoolSat(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
-
-block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowA3:
-	MOVQ nqr+80(FP), R13
-
-quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG    $0x500542c4
-	BYTE    $0xdd
-	ADDQ    $0x40, R11
-	ADDQ    $0x04, R9
-	ADDQ    $0x04, R10
-	DECQ    R13
-	JNE     quadA3
-	ADDQ    SI, R9
-	ADDQ    SI, R10
-	DECQ    R12
-	JNE     rowA3
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VPMAXSD Y10, Y8, Y8
-	VPMAXSD Y11, Y9, Y9
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	VMOVDQU Y8, 128(SP)
-	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowB3:
-	MOVQ nqr+80(FP), R13
-
-quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
-	JNE          rowB3
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	VPMAXSD      128(SP), Y8, Y8
-	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
-	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
-	JGE          block
-
-rest:
-	CMPQ    DI, $0x01
-	JL      done
-	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
-
-rowA2:
-	MOVQ nqr+80(FP), R12
-
-quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG    $0x5005c2c4
-	BYTE    $0xfd
-	ADDQ    $0x40, R10
-	ADDQ    $0x04, DI
-	ADDQ    $0x04, R9
-	DECQ    R12
-	JNE     quadA2
-	ADDQ    SI, DI
-	ADDQ    SI, R9
-	DECQ    R11
-	JNE     rowA2
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    AX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
-
-rowB2:
-	MOVQ nqr+80(FP), R10
-
-quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         $0x40, R8
-	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	DECQ         R9
-	JNE          rowB2
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	MOVQ         scale+24(FP), AX
-	MOVQ         k+32(FP), DX
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (AX), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(AX), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(DX), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (AX), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(AX), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(DX), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (DX), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVDQU      X4, (CX)(BX*1)
-	JMP          done
-
-one:
-	MOVQ    init+16(FP), BX
-	VMOVDQU (BX), Y0
-	VMOVDQU 32(BX), Y1
-	VMOVDQU (BX), Y2
-	VMOVDQU 32(BX), Y3
-	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
-
-rowA1:
-	MOVQ nqr+80(FP), R11
-
-quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG    $0x5005c2c4
-	BYTE    $0xdd
-	ADDQ    $0x40, R9
-	ADDQ    $0x04, BX
-	ADDQ    $0x04, DI
-	DECQ    R11
-	JNE     quadA1
-	ADDQ    SI, BX
-	ADDQ    SI, DI
-	DECQ    R10
-	JNE     rowA1
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), BX
-	VMOVDQU (BX), Y0
-	VMOVDQU 32(BX), Y1
-	VMOVDQU (BX), Y2
-	VMOVDQU 32(BX), Y3
-	LEAQ    (DX)(DX*2), BX
-	ADDQ    AX, BX
-	MOVQ    w+8(FP), DI
-	MOVQ    fH+72(FP), R8
-
-rowB1:
-	MOVQ nqr+80(FP), R9
-
-quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG      $0x5005c2c4
-	BYTE      $0xdd
-	ADDQ      $0x40, DI
-	ADDQ      $0x04, AX
-	ADDQ      $0x04, BX
-	DECQ      R9
-	JNE       quadB1
-	ADDQ      SI, AX
-	ADDQ      SI, BX
-	DECQ      R8
-	JNE       rowB1
-	VPMAXSD   Y2, Y0, Y0
-	VPMAXSD   Y3, Y1, Y1
-	VPMAXSD   (SP), Y0, Y0
-	VPMAXSD   32(SP), Y1, Y1
-	MOVQ      scale+24(FP), AX
-	MOVQ      k+32(FP), DX
-	VCVTDQ2PS Y0, Y0
-	VMULPS    (AX), Y0, Y0
-	VCVTPS2DQ Y0, Y0
-	VCVTDQ2PS Y1, Y1
-	VMULPS    32(AX), Y1, Y1
-	VCVTPS2DQ Y1, Y1
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   96(DX), Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VMOVDQU   (DX), Y15
-	VPERMD    Y0, Y15, Y0
-	VMOVDQU   X0, (CX)
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8RowHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8RowHalf(SB), NOSPLIT, $0-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
 
 block:
 	MOVQ    init+16(FP), R8
@@ -1383,12 +844,120 @@ block:
 	LEAQ    (DX)(DX*2), R9
 	ADDQ    R8, R9
 	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
-row:
+rowA3:
 	MOVQ nqr+80(FP), R12
 
-quad:
+quadA3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG    $0x500542c4
+	BYTE    $0xdd
+	ADDQ    $0x40, R10
+	ADDQ    $0x04, R8
+	ADDQ    $0x04, R9
+	DECQ    R12
+	JNE     quadA3
+	ADDQ    R11, R8
+	ADDQ    R11, R9
+	DECQ    R13
+	JNE     rowA3
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VPMAXSD Y10, Y8, Y8
+	VPMAXSD Y11, Y9, Y9
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	VMOVDQU Y8, 128(SP)
+	VMOVDQU Y9, 160(SP)
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
+
+rowB3:
+	MOVQ nqr+80(FP), R12
+
+quadB3:
 	VMOVDQU      (R10), Y12
 	VMOVDQU      32(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -1449,327 +1018,10 @@ quad:
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         R12
-	JNE          quad
-	ADDQ         SI, R8
-	ADDQ         SI, R9
-	DECQ         R11
-	JNE          row
-	LEAQ         (BX)(BX*2), R8
-	ADDQ         CX, R8
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
-	VCVTDQ2PS    Y2, Y2
-	VMULPS       (R9), Y2, Y2
-	VMINPS       32(R10), Y2, Y2
-	VCVTPS2DQ    Y2, Y2
-	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(R9), Y3, Y3
-	VMINPS       32(R10), Y3, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPACKSSDW    Y3, Y2, Y2
-	VPMAXSW      64(R10), Y2, Y2
-	VPADDW       96(R10), Y2, Y2
-	VPACKSSWB    Y2, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       (R9), Y6, Y6
-	VMINPS       32(R10), Y6, Y6
-	VCVTPS2DQ    Y6, Y6
-	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(R9), Y7, Y7
-	VMINPS       32(R10), Y7, Y7
-	VCVTPS2DQ    Y7, Y7
-	VPACKSSDW    Y7, Y6, Y6
-	VPMAXSW      64(R10), Y6, Y6
-	VPADDW       96(R10), Y6, Y6
-	VPACKSSWB    Y6, Y4, Y4
-	VMOVDQU      (R10), Y15
-	VPERMD       Y4, Y15, Y4
-	VMOVQ        X4, (CX)(BX*2)
-	VEXTRACTI128 $0x01, Y4, X6
-	VMOVQ        X6, (R8)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       (R9), Y10, Y10
-	VMINPS       32(R10), Y10, Y10
-	VCVTPS2DQ    Y10, Y10
-	VCVTDQ2PS    Y11, Y11
-	VMULPS       32(R9), Y11, Y11
-	VMINPS       32(R10), Y11, Y11
-	VCVTPS2DQ    Y11, Y11
-	VPACKSSDW    Y11, Y10, Y10
-	VPMAXSW      64(R10), Y10, Y10
-	VPADDW       96(R10), Y10, Y10
-	VPACKSSWB    Y10, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (R8)(BX*1)
-	VEXTRACTI128 $0x01, Y8, X10
-	VMOVQ        X10, (R8)(BX*2)
-	SUBQ         $0x06, DI
-	JEQ          done
-	MOVQ         $0x00000006, R8
-	CMPQ         DI, $0x06
-	JGE          step
-	MOVQ         DI, R8
-	MOVQ         $0x00000006, DI
-
-step:
-	MOVQ  R8, R9
-	IMULQ BX, R9
-	ADDQ  R9, CX
-	IMULQ DX, R8
-	ADDQ  R8, AX
-	JMP   block
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8PoolHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8PoolHalf(SB), NOSPLIT, $192-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
-	JL   rest
-
-block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowA3:
-	MOVQ nqr+80(FP), R13
-
-quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG    $0x500542c4
-	BYTE    $0xdd
-	ADDQ    $0x40, R11
-	ADDQ    $0x04, R9
-	ADDQ    $0x04, R10
-	DECQ    R13
-	JNE     quadA3
-	ADDQ    SI, R9
-	ADDQ    SI, R10
-	DECQ    R12
-	JNE     rowA3
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VPMAXSD Y10, Y8, Y8
-	VPMAXSD Y11, Y9, Y9
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	VMOVDQU Y8, 128(SP)
-	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowB3:
-	MOVQ nqr+80(FP), R13
-
-quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
 	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -1783,88 +1035,83 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
+	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
-	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	VMOVDQU      X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	VMOVDQU      X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -1873,7 +1120,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -1882,7 +1129,7 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -1891,7 +1138,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -1900,14 +1147,14 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG    $0x5005c2c4
 	BYTE    $0xfd
-	ADDQ    $0x40, R10
-	ADDQ    $0x04, DI
-	ADDQ    $0x04, R9
-	DECQ    R12
-	JNE     quadA2
-	ADDQ    SI, DI
-	ADDQ    SI, R9
+	ADDQ    $0x40, R9
+	ADDQ    $0x04, SI
+	ADDQ    $0x04, R8
 	DECQ    R11
+	JNE     quadA2
+	ADDQ    R10, SI
+	ADDQ    R10, R8
+	DECQ    R12
 	JNE     rowA2
 	VPMAXSD Y2, Y0, Y0
 	VPMAXSD Y3, Y1, Y1
@@ -1917,27 +1164,31 @@ quadA2:
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y4, 64(SP)
 	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    AX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    AX, SI
+	MOVQ    w+8(FP), DI
+	MOVQ    wrow+64(FP), R8
+	MOVQ    nqr+80(FP), R9
+	SHLQ    $0x02, R9
+	SUBQ    R9, R8
+	MOVQ    fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -1965,7 +1216,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -1974,14 +1225,815 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	MOVQ         scale+24(FP), AX
+	MOVQ         k+32(FP), DX
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (AX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(AX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      96(DX), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (AX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(AX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      96(DX), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (DX), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVDQU      X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVDQU      X4, (CX)(BX*1)
+	JMP          done
+
+one:
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	MOVQ    AX, BX
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	ADDQ    $0x40, R8
+	ADDQ    $0x04, BX
+	ADDQ    $0x04, SI
+	DECQ    R10
+	JNE     quadA1
+	ADDQ    R9, BX
+	ADDQ    R9, SI
+	DECQ    R11
+	JNE     rowA1
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	LEAQ    (DX)(DX*2), BX
+	ADDQ    AX, BX
+	MOVQ    w+8(FP), SI
+	MOVQ    wrow+64(FP), DI
+	MOVQ    nqr+80(FP), R8
+	SHLQ    $0x02, R8
+	SUBQ    R8, DI
+	MOVQ    fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG      $0x5005c2c4
+	BYTE      $0xdd
+	ADDQ      $0x40, SI
+	ADDQ      $0x04, AX
+	ADDQ      $0x04, BX
+	DECQ      R8
+	JNE       quadB1
+	ADDQ      DI, AX
+	ADDQ      DI, BX
+	DECQ      R9
+	JNE       rowB1
+	VPMAXSD   Y2, Y0, Y0
+	VPMAXSD   Y3, Y1, Y1
+	VPMAXSD   (SP), Y0, Y0
+	VPMAXSD   32(SP), Y1, Y1
+	MOVQ      scale+24(FP), AX
+	MOVQ      k+32(FP), DX
+	VCVTDQ2PS Y0, Y0
+	VMULPS    (AX), Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS    32(AX), Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   96(DX), Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VMOVDQU   (DX), Y15
+	VPERMD    Y0, Y15, Y0
+	VMOVDQU   X0, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8RowHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8RowHalf(SB), NOSPLIT, $0-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+
+block:
+	MOVQ    init+16(FP), DI
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQU (DI), Y2
+	VMOVDQU 32(DI), Y3
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VMOVDQU (DI), Y6
+	VMOVDQU 32(DI), Y7
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+	VMOVDQU (DI), Y10
+	VMOVDQU 32(DI), Y11
+	MOVQ    AX, DI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    DI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+row:
+	MOVQ nqr+80(FP), R11
+
+quad:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quad
+	ADDQ         R10, DI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          row
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         CX, DI
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       (R8), Y2, Y2
+	VMINPS       32(R9), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       32(R8), Y3, Y3
+	VMINPS       32(R9), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPMAXSW      64(R9), Y2, Y2
+	VPADDW       96(R9), Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       (R8), Y6, Y6
+	VMINPS       32(R9), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       32(R8), Y7, Y7
+	VMINPS       32(R9), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPMAXSW      64(R9), Y6, Y6
+	VPADDW       96(R9), Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VMOVDQU      (R9), Y15
+	VPERMD       Y4, Y15, Y4
+	VMOVQ        X4, (CX)(BX*2)
+	VEXTRACTI128 $0x01, Y4, X6
+	VMOVQ        X6, (DI)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       (R8), Y10, Y10
+	VMINPS       32(R9), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       32(R8), Y11, Y11
+	VMINPS       32(R9), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VPMAXSW      64(R9), Y10, Y10
+	VPADDW       96(R9), Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVQ        X8, (DI)(BX*1)
+	VEXTRACTI128 $0x01, Y8, X10
+	VMOVQ        X10, (DI)(BX*2)
+	SUBQ         $0x06, SI
+	JEQ          done
+	MOVQ         $0x00000006, DI
+	CMPQ         SI, $0x06
+	JGE          step
+	MOVQ         SI, DI
+	MOVQ         $0x00000006, SI
+
+step:
+	MOVQ  DI, R8
+	IMULQ BX, R8
+	ADDQ  R8, CX
+	IMULQ DX, DI
+	ADDQ  DI, AX
+	JMP   block
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8PoolHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8PoolHalf(SB), NOSPLIT, $192-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
+	JL   rest
+
+block:
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
+	MOVQ    AX, R8
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
+
+rowA3:
+	MOVQ nqr+80(FP), R12
+
+quadA3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG    $0x500542c4
+	BYTE    $0xdd
+	ADDQ    $0x40, R10
+	ADDQ    $0x04, R8
+	ADDQ    $0x04, R9
+	DECQ    R12
+	JNE     quadA3
+	ADDQ    R11, R8
+	ADDQ    R11, R9
+	DECQ    R13
+	JNE     rowA3
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VPMAXSD Y10, Y8, Y8
+	VPMAXSD Y11, Y9, Y9
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	VMOVDQU Y8, 128(SP)
+	VMOVDQU Y9, 160(SP)
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
+
+rowB3:
+	MOVQ nqr+80(FP), R12
+
+quadB3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
+	JNE          rowB3
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      Y10, Y8, Y8
+	VPMAXSD      Y11, Y9, Y9
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	VPMAXSD      128(SP), Y8, Y8
+	VPMAXSD      160(SP), Y9, Y9
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVQ        X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
+	VPACKSSWB    Y8, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVQ        X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
+	JGE          block
+
+rest:
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	ADDQ    $0x40, R9
+	ADDQ    $0x04, SI
+	ADDQ    $0x04, R8
+	DECQ    R11
+	JNE     quadA2
+	ADDQ    R10, SI
+	ADDQ    R10, R8
+	DECQ    R12
+	JNE     rowA2
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    AX, SI
+	MOVQ    w+8(FP), DI
+	MOVQ    wrow+64(FP), R8
+	MOVQ    nqr+80(FP), R9
+	SHLQ    $0x02, R9
+	SUBQ    R9, R8
+	MOVQ    fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (SI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -2030,17 +2082,21 @@ one:
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -2059,20 +2115,20 @@ quadA1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG    $0x5005c2c4
 	BYTE    $0xdd
-	ADDQ    $0x40, R9
+	ADDQ    $0x40, R8
 	ADDQ    $0x04, BX
-	ADDQ    $0x04, DI
-	DECQ    R11
-	JNE     quadA1
-	ADDQ    SI, BX
-	ADDQ    SI, DI
+	ADDQ    $0x04, SI
 	DECQ    R10
+	JNE     quadA1
+	ADDQ    R9, BX
+	ADDQ    R9, SI
+	DECQ    R11
 	JNE     rowA1
 	VPMAXSD Y2, Y0, Y0
 	VPMAXSD Y3, Y1, Y1
 	VMOVDQU Y0, (SP)
 	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
+	LEAQ    (AX)(DI*1), AX
 	MOVQ    init+16(FP), BX
 	VMOVDQU (BX), Y0
 	VMOVDQU 32(BX), Y1
@@ -2080,15 +2136,19 @@ quadA1:
 	VMOVDQU 32(BX), Y3
 	LEAQ    (DX)(DX*2), BX
 	ADDQ    AX, BX
-	MOVQ    w+8(FP), DI
-	MOVQ    fH+72(FP), R8
+	MOVQ    w+8(FP), SI
+	MOVQ    wrow+64(FP), DI
+	MOVQ    nqr+80(FP), R8
+	SHLQ    $0x02, R8
+	SUBQ    R8, DI
+	MOVQ    fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -2107,14 +2167,14 @@ quadB1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG      $0x5005c2c4
 	BYTE      $0xdd
-	ADDQ      $0x40, DI
+	ADDQ      $0x40, SI
 	ADDQ      $0x04, AX
 	ADDQ      $0x04, BX
-	DECQ      R9
-	JNE       quadB1
-	ADDQ      SI, AX
-	ADDQ      SI, BX
 	DECQ      R8
+	JNE       quadB1
+	ADDQ      DI, AX
+	ADDQ      DI, BX
+	DECQ      R9
 	JNE       rowB1
 	VPMAXSD   Y2, Y0, Y0
 	VPMAXSD   Y3, Y1, Y1
@@ -2149,569 +2209,10 @@ TEXT ·convFirstQ8PoolHalfSat(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
-
-block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowA3:
-	MOVQ nqr+80(FP), R13
-
-quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG    $0x500542c4
-	BYTE    $0xdd
-	ADDQ    $0x40, R11
-	ADDQ    $0x04, R9
-	ADDQ    $0x04, R10
-	DECQ    R13
-	JNE     quadA3
-	ADDQ    SI, R9
-	ADDQ    SI, R10
-	DECQ    R12
-	JNE     rowA3
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VPMAXSD Y10, Y8, Y8
-	VPMAXSD Y11, Y9, Y9
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	VMOVDQU Y8, 128(SP)
-	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
-
-rowB3:
-	MOVQ nqr+80(FP), R13
-
-quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
-	JNE          rowB3
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	VPMAXSD      128(SP), Y8, Y8
-	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
-	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
-	JGE          block
-
-rest:
-	CMPQ    DI, $0x01
-	JL      done
-	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
-
-rowA2:
-	MOVQ nqr+80(FP), R12
-
-quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG    $0x5005c2c4
-	BYTE    $0xfd
-	ADDQ    $0x40, R10
-	ADDQ    $0x04, DI
-	ADDQ    $0x04, R9
-	DECQ    R12
-	JNE     quadA2
-	ADDQ    SI, DI
-	ADDQ    SI, R9
-	DECQ    R11
-	JNE     rowA2
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    AX, DI
-	MOVQ    w+8(FP), R8
-	MOVQ    fH+72(FP), R9
-
-rowB2:
-	MOVQ nqr+80(FP), R10
-
-quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         $0x40, R8
-	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	DECQ         R9
-	JNE          rowB2
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	MOVQ         scale+24(FP), AX
-	MOVQ         k+32(FP), DX
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (AX), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(AX), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(DX), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (AX), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(AX), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(DX), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (DX), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVQ        X4, (CX)(BX*1)
-	JMP          done
-
-one:
-	MOVQ    init+16(FP), BX
-	VMOVDQU (BX), Y0
-	VMOVDQU 32(BX), Y1
-	VMOVDQU (BX), Y2
-	VMOVDQU 32(BX), Y3
-	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
-
-rowA1:
-	MOVQ nqr+80(FP), R11
-
-quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG    $0x5005c2c4
-	BYTE    $0xdd
-	ADDQ    $0x40, R9
-	ADDQ    $0x04, BX
-	ADDQ    $0x04, DI
-	DECQ    R11
-	JNE     quadA1
-	ADDQ    SI, BX
-	ADDQ    SI, DI
-	DECQ    R10
-	JNE     rowA1
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), BX
-	VMOVDQU (BX), Y0
-	VMOVDQU 32(BX), Y1
-	VMOVDQU (BX), Y2
-	VMOVDQU 32(BX), Y3
-	LEAQ    (DX)(DX*2), BX
-	ADDQ    AX, BX
-	MOVQ    w+8(FP), DI
-	MOVQ    fH+72(FP), R8
-
-rowB1:
-	MOVQ nqr+80(FP), R9
-
-quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG      $0x5005c2c4
-	BYTE      $0xdd
-	ADDQ      $0x40, DI
-	ADDQ      $0x04, AX
-	ADDQ      $0x04, BX
-	DECQ      R9
-	JNE       quadB1
-	ADDQ      SI, AX
-	ADDQ      SI, BX
-	DECQ      R8
-	JNE       rowB1
-	VPMAXSD   Y2, Y0, Y0
-	VPMAXSD   Y3, Y1, Y1
-	VPMAXSD   (SP), Y0, Y0
-	VPMAXSD   32(SP), Y1, Y1
-	MOVQ      scale+24(FP), AX
-	MOVQ      k+32(FP), DX
-	VCVTDQ2PS Y0, Y0
-	VMULPS    (AX), Y0, Y0
-	VCVTPS2DQ Y0, Y0
-	VCVTDQ2PS Y1, Y1
-	VMULPS    32(AX), Y1, Y1
-	VCVTPS2DQ Y1, Y1
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   96(DX), Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VMOVDQU   (DX), Y15
-	VPERMD    Y0, Y15, Y0
-	VMOVQ     X0, (CX)
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8RowTail(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8RowTail(SB), NOSPLIT, $32-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
 
 block:
 	MOVQ    init+16(FP), R8
@@ -2727,31 +2228,124 @@ block:
 	VMOVDQU 32(R8), Y9
 	VMOVDQU (R8), Y10
 	VMOVDQU 32(R8), Y11
-	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, R8
-	MOVQ    shuf+104(FP), R9
-	ADDQ    toff+112(FP), R8
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
-tail:
-	VBROADCASTI128 (R8), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R8
-	ADDQ           $0x20, R9
-	DECQ           R10
-	JNE            tail
-	VMOVDQU        Y14, (SP)
-	MOVQ           AX, R8
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           R8, R9
-	MOVQ           w+8(FP), R10
-	MOVQ           fH+72(FP), R11
-
-row:
+rowA3:
 	MOVQ nqr+80(FP), R12
 
-quad:
+quadA3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG    $0x500542c4
+	BYTE    $0xdd
+	ADDQ    $0x40, R10
+	ADDQ    $0x04, R8
+	ADDQ    $0x04, R9
+	DECQ    R12
+	JNE     quadA3
+	ADDQ    R11, R8
+	ADDQ    R11, R9
+	DECQ    R13
+	JNE     rowA3
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VPMAXSD Y10, Y8, Y8
+	VPMAXSD Y11, Y9, Y9
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	VMOVDQU Y8, 128(SP)
+	VMOVDQU Y9, 160(SP)
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
+
+rowB3:
+	MOVQ nqr+80(FP), R12
+
+quadB3:
 	VMOVDQU      (R10), Y12
 	VMOVDQU      32(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -2812,13 +2406,499 @@ quad:
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         R12
-	JNE          quad
-	ADDQ         SI, R8
-	ADDQ         SI, R9
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
+	JNE          rowB3
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      Y10, Y8, Y8
+	VPMAXSD      Y11, Y9, Y9
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	VPMAXSD      128(SP), Y8, Y8
+	VPMAXSD      160(SP), Y9, Y9
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVQ        X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
+	VPACKSSWB    Y8, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVQ        X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
+	JGE          block
+
+rest:
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	ADDQ    $0x40, R9
+	ADDQ    $0x04, SI
+	ADDQ    $0x04, R8
+	DECQ    R11
+	JNE     quadA2
+	ADDQ    R10, SI
+	ADDQ    R10, R8
+	DECQ    R12
+	JNE     rowA2
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    AX, SI
+	MOVQ    w+8(FP), DI
+	MOVQ    wrow+64(FP), R8
+	MOVQ    nqr+80(FP), R9
+	SHLQ    $0x02, R9
+	SUBQ    R9, R8
+	MOVQ    fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (SI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	MOVQ         scale+24(FP), AX
+	MOVQ         k+32(FP), DX
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (AX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(AX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      96(DX), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (AX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(AX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      96(DX), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (DX), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVQ        X4, (CX)(BX*1)
+	JMP          done
+
+one:
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	MOVQ    AX, BX
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	ADDQ    $0x40, R8
+	ADDQ    $0x04, BX
+	ADDQ    $0x04, SI
+	DECQ    R10
+	JNE     quadA1
+	ADDQ    R9, BX
+	ADDQ    R9, SI
+	DECQ    R11
+	JNE     rowA1
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	LEAQ    (DX)(DX*2), BX
+	ADDQ    AX, BX
+	MOVQ    w+8(FP), SI
+	MOVQ    wrow+64(FP), DI
+	MOVQ    nqr+80(FP), R8
+	SHLQ    $0x02, R8
+	SUBQ    R8, DI
+	MOVQ    fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG      $0x5005c2c4
+	BYTE      $0xdd
+	ADDQ      $0x40, SI
+	ADDQ      $0x04, AX
+	ADDQ      $0x04, BX
+	DECQ      R8
+	JNE       quadB1
+	ADDQ      DI, AX
+	ADDQ      DI, BX
+	DECQ      R9
+	JNE       rowB1
+	VPMAXSD   Y2, Y0, Y0
+	VPMAXSD   Y3, Y1, Y1
+	VPMAXSD   (SP), Y0, Y0
+	VPMAXSD   32(SP), Y1, Y1
+	MOVQ      scale+24(FP), AX
+	MOVQ      k+32(FP), DX
+	VCVTDQ2PS Y0, Y0
+	VMULPS    (AX), Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS    32(AX), Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   96(DX), Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VMOVDQU   (DX), Y15
+	VPERMD    Y0, Y15, Y0
+	VMOVQ     X0, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8RowTail(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8RowTail(SB), NOSPLIT, $32-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+
+block:
+	MOVQ    init+16(FP), DI
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQU (DI), Y2
+	VMOVDQU 32(DI), Y3
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VMOVDQU (DI), Y6
+	VMOVDQU 32(DI), Y7
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+	VMOVDQU (DI), Y10
+	VMOVDQU 32(DI), Y11
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, DI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R9
+
+tail:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tail
+	VMOVDQU        Y14, (SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           DI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+row:
+	MOVQ nqr+80(FP), R11
+
+quad:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quad
+	ADDQ         R10, DI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          row
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
 	VPBROADCASTD (SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -2873,112 +2953,112 @@ quad:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	LEAQ         (BX)(BX*2), R8
-	ADDQ         CX, R8
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         CX, DI
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y2, Y2
-	VMULPS       (R9), Y2, Y2
-	VMINPS       32(R10), Y2, Y2
+	VMULPS       (R8), Y2, Y2
+	VMINPS       32(R9), Y2, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(R9), Y3, Y3
-	VMINPS       32(R10), Y3, Y3
+	VMULPS       32(R8), Y3, Y3
+	VMINPS       32(R9), Y3, Y3
 	VCVTPS2DQ    Y3, Y3
 	VPACKSSDW    Y3, Y2, Y2
-	VPMAXSW      64(R10), Y2, Y2
-	VPADDW       96(R10), Y2, Y2
+	VPMAXSW      64(R9), Y2, Y2
+	VPADDW       96(R9), Y2, Y2
 	VPACKSSWB    Y2, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X2
 	VMOVDQU      X2, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VCVTDQ2PS    Y6, Y6
-	VMULPS       (R9), Y6, Y6
-	VMINPS       32(R10), Y6, Y6
+	VMULPS       (R8), Y6, Y6
+	VMINPS       32(R9), Y6, Y6
 	VCVTPS2DQ    Y6, Y6
 	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(R9), Y7, Y7
-	VMINPS       32(R10), Y7, Y7
+	VMULPS       32(R8), Y7, Y7
+	VMINPS       32(R9), Y7, Y7
 	VCVTPS2DQ    Y7, Y7
 	VPACKSSDW    Y7, Y6, Y6
-	VPMAXSW      64(R10), Y6, Y6
-	VPADDW       96(R10), Y6, Y6
+	VPMAXSW      64(R9), Y6, Y6
+	VPADDW       96(R9), Y6, Y6
 	VPACKSSWB    Y6, Y4, Y4
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y4, Y15, Y4
 	VMOVDQU      X4, (CX)(BX*2)
 	VEXTRACTI128 $0x01, Y4, X6
-	VMOVDQU      X6, (R8)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	VMOVDQU      X6, (DI)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VCVTDQ2PS    Y10, Y10
-	VMULPS       (R9), Y10, Y10
-	VMINPS       32(R10), Y10, Y10
+	VMULPS       (R8), Y10, Y10
+	VMINPS       32(R9), Y10, Y10
 	VCVTPS2DQ    Y10, Y10
 	VCVTDQ2PS    Y11, Y11
-	VMULPS       32(R9), Y11, Y11
-	VMINPS       32(R10), Y11, Y11
+	VMULPS       32(R8), Y11, Y11
+	VMINPS       32(R9), Y11, Y11
 	VCVTPS2DQ    Y11, Y11
 	VPACKSSDW    Y11, Y10, Y10
-	VPMAXSW      64(R10), Y10, Y10
-	VPADDW       96(R10), Y10, Y10
+	VPMAXSW      64(R9), Y10, Y10
+	VPADDW       96(R9), Y10, Y10
 	VPACKSSWB    Y10, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
-	VMOVDQU      X8, (R8)(BX*1)
+	VMOVDQU      X8, (DI)(BX*1)
 	VEXTRACTI128 $0x01, Y8, X10
-	VMOVDQU      X10, (R8)(BX*2)
-	SUBQ         $0x06, DI
+	VMOVDQU      X10, (DI)(BX*2)
+	SUBQ         $0x06, SI
 	JEQ          done
-	MOVQ         $0x00000006, R8
-	CMPQ         DI, $0x06
-	JGE          step
-	MOVQ         DI, R8
 	MOVQ         $0x00000006, DI
+	CMPQ         SI, $0x06
+	JGE          step
+	MOVQ         SI, DI
+	MOVQ         $0x00000006, SI
 
 step:
-	MOVQ  R8, R9
-	IMULQ BX, R9
-	ADDQ  R9, CX
-	IMULQ DX, R8
-	ADDQ  R8, AX
+	MOVQ  DI, R8
+	IMULQ BX, R8
+	ADDQ  R8, CX
+	IMULQ DX, DI
+	ADDQ  DI, AX
 	JMP   block
 
 done:
@@ -2992,57 +3072,57 @@ TEXT ·convFirstQ8PoolTail(SB), NOSPLIT, $224-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, R9
-	MOVQ    shuf+104(FP), R10
-	ADDQ    toff+112(FP), R9
-	MOVQ    fH+72(FP), R11
+	MOVQ    AX, R8
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), R8
+	MOVQ    fH+72(FP), R10
 
 tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
+	VBROADCASTI128 (R8), Y15
+	VPSHUFB        (R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R11
+	ADDQ           wrow+64(FP), R8
+	ADDQ           $0x20, R9
+	DECQ           R10
 	JNE            tailA3
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
 
 rowA3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3051,7 +3131,7 @@ quadA3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -3060,7 +3140,7 @@ quadA3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -3069,7 +3149,7 @@ quadA3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -3078,7 +3158,7 @@ quadA3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -3087,7 +3167,7 @@ quadA3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -3096,17 +3176,17 @@ quadA3:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowA3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3173,47 +3253,51 @@ quadA3:
 	VMOVDQU Y5, 96(SP)
 	VMOVDQU Y8, 128(SP)
 	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
 	VPXOR   Y14, Y14, Y14
-	MOVQ    R9, R10
-	MOVQ    shuf+104(FP), R11
-	ADDQ    toff+112(FP), R10
-	MOVQ    fH+72(FP), R12
+	MOVQ    R8, R9
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
 
 tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R11), Y15, Y15
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R11
-	DECQ           R12
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
 	JNE            tailB3
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3222,7 +3306,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -3231,7 +3315,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -3240,7 +3324,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -3249,7 +3333,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -3258,7 +3342,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -3267,17 +3351,17 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3344,103 +3428,107 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R9
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R10
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
 
 tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R10
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
 	JNE            tailA2
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	MOVQ           fH+72(FP), R11
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -3449,7 +3537,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -3458,7 +3546,7 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -3467,7 +3555,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -3476,17 +3564,17 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3531,42 +3619,46 @@ quadA2:
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y4, 64(SP)
 	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R8
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R9
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
 
 tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R8), Y15, Y15
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R8
-	DECQ           R9
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
 	JNE            tailB2
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	MOVQ           fH+72(FP), R9
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3594,7 +3686,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -3603,17 +3695,17 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3698,31 +3790,35 @@ one:
 	VMOVDQU 32(BX), Y3
 	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
+	MOVQ    shuf+104(FP), SI
 	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R9
+	MOVQ    fH+72(FP), R8
 
 tailA1:
 	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R9
+	ADDQ           $0x20, SI
+	DECQ           R8
 	JNE            tailA1
 	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	MOVQ           fH+72(FP), R10
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3741,17 +3837,17 @@ quadA1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3774,7 +3870,7 @@ quadA1:
 	VPMAXSD Y3, Y1, Y1
 	VMOVDQU Y0, (SP)
 	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
+	LEAQ    (AX)(DI*1), AX
 	MOVQ    init+16(FP), BX
 	VMOVDQU (BX), Y0
 	VMOVDQU 32(BX), Y1
@@ -3782,30 +3878,34 @@ quadA1:
 	VMOVDQU 32(BX), Y3
 	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
+	MOVQ    shuf+104(FP), SI
 	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R8
+	MOVQ    fH+72(FP), DI
 
 tailB1:
 	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R8
+	ADDQ           $0x20, SI
+	DECQ           DI
 	JNE            tailB1
 	VMOVDQU        Y14, 192(SP)
 	LEAQ           (DX)(DX*2), BX
 	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	MOVQ           fH+72(FP), R8
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3824,17 +3924,17 @@ quadB1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -3886,887 +3986,10 @@ TEXT ·convFirstQ8PoolTailSat(SB), NOSPLIT, $224-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
-
-block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, R9
-	MOVQ    shuf+104(FP), R10
-	ADDQ    toff+112(FP), R9
-	MOVQ    fH+72(FP), R11
-
-tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R11
-	JNE            tailA3
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
-
-rowA3:
-	MOVQ nqr+80(FP), R13
-
-quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
-	JNE          rowA3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 208(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 212(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG    $0x500542c4
-	BYTE    $0xdd
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VPMAXSD Y10, Y8, Y8
-	VPMAXSD Y11, Y9, Y9
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	VMOVDQU Y8, 128(SP)
-	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
-	VPXOR   Y14, Y14, Y14
-	MOVQ    R9, R10
-	MOVQ    shuf+104(FP), R11
-	ADDQ    toff+112(FP), R10
-	MOVQ    fH+72(FP), R12
-
-tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R11), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R11
-	DECQ           R12
-	JNE            tailB3
-	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
-
-rowB3:
-	MOVQ nqr+80(FP), R13
-
-quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
-	JNE          rowB3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 208(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 212(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	VPMAXSD      128(SP), Y8, Y8
-	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
-	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
-	JGE          block
-
-rest:
-	CMPQ    DI, $0x01
-	JL      done
-	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R9
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R10
-
-tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R10
-	JNE            tailA2
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	MOVQ           fH+72(FP), R11
-
-rowA2:
-	MOVQ nqr+80(FP), R12
-
-quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	DECQ         R11
-	JNE          rowA2
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG    $0x5005c2c4
-	BYTE    $0xfd
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VPMAXSD Y6, Y4, Y4
-	VPMAXSD Y7, Y5, Y5
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y4, 64(SP)
-	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R8
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R9
-
-tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R8
-	DECQ           R9
-	JNE            tailB2
-	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	MOVQ           fH+72(FP), R9
-
-rowB2:
-	MOVQ nqr+80(FP), R10
-
-quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         $0x40, R8
-	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	DECQ         R9
-	JNE          rowB2
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	MOVQ         scale+24(FP), AX
-	MOVQ         k+32(FP), DX
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (AX), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(AX), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(DX), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (AX), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(AX), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(DX), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (DX), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVDQU      X4, (CX)(BX*1)
-	JMP          done
-
-one:
-	MOVQ    init+16(FP), BX
-	VMOVDQU (BX), Y0
-	VMOVDQU 32(BX), Y1
-	VMOVDQU (BX), Y2
-	VMOVDQU 32(BX), Y3
-	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
-	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R9
-
-tailA1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R9
-	JNE            tailA1
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	MOVQ           fH+72(FP), R10
-
-rowA1:
-	MOVQ nqr+80(FP), R11
-
-quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R9
-	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	DECQ         R10
-	JNE          rowA1
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG    $0x5005c2c4
-	BYTE    $0xdd
-	VPMAXSD Y2, Y0, Y0
-	VPMAXSD Y3, Y1, Y1
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), BX
-	VMOVDQU (BX), Y0
-	VMOVDQU 32(BX), Y1
-	VMOVDQU (BX), Y2
-	VMOVDQU 32(BX), Y3
-	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
-	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R8
-
-tailB1:
-	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R8
-	JNE            tailB1
-	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), BX
-	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	MOVQ           fH+72(FP), R8
-
-rowB1:
-	MOVQ nqr+80(FP), R9
-
-quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         $0x40, DI
-	ADDQ         $0x04, AX
-	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	DECQ         R8
-	JNE          rowB1
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG      $0x5005c2c4
-	BYTE      $0xdd
-	VPMAXSD   Y2, Y0, Y0
-	VPMAXSD   Y3, Y1, Y1
-	VPMAXSD   (SP), Y0, Y0
-	VPMAXSD   32(SP), Y1, Y1
-	MOVQ      scale+24(FP), AX
-	MOVQ      k+32(FP), DX
-	VCVTDQ2PS Y0, Y0
-	VMULPS    (AX), Y0, Y0
-	VCVTPS2DQ Y0, Y0
-	VCVTDQ2PS Y1, Y1
-	VMULPS    32(AX), Y1, Y1
-	VCVTPS2DQ Y1, Y1
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   96(DX), Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VMOVDQU   (DX), Y15
-	VPERMD    Y0, Y15, Y0
-	VMOVDQU   X0, (CX)
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8RowTailHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8RowTailHalf(SB), NOSPLIT, $32-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
 
 block:
 	MOVQ    init+16(FP), R8
@@ -4788,25 +4011,29 @@ block:
 	ADDQ    toff+112(FP), R8
 	MOVQ    fH+72(FP), R10
 
-tail:
+tailA3:
 	VBROADCASTI128 (R8), Y15
 	VPSHUFB        (R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), R8
 	ADDQ           $0x20, R9
 	DECQ           R10
-	JNE            tail
-	VMOVDQU        Y14, (SP)
+	JNE            tailA3
+	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, R8
 	LEAQ           (DX)(DX*2), R9
 	ADDQ           R8, R9
 	MOVQ           w+8(FP), R10
-	MOVQ           fH+72(FP), R11
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
 
-row:
+rowA3:
 	MOVQ nqr+80(FP), R12
 
-quad:
+quadA3:
 	VMOVDQU      (R10), Y12
 	VMOVDQU      32(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -4867,301 +4094,13 @@ quad:
 	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
 	DECQ         R12
-	JNE          quad
-	ADDQ         SI, R8
-	ADDQ         SI, R9
-	DECQ         R11
-	JNE          row
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
+	JNE          rowA3
 	VMOVDQU      (R10), Y12
 	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 8(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 12(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 16(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 20(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	LEAQ         (BX)(BX*2), R8
-	ADDQ         CX, R8
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
-	VCVTDQ2PS    Y2, Y2
-	VMULPS       (R9), Y2, Y2
-	VMINPS       32(R10), Y2, Y2
-	VCVTPS2DQ    Y2, Y2
-	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(R9), Y3, Y3
-	VMINPS       32(R10), Y3, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPACKSSDW    Y3, Y2, Y2
-	VPMAXSW      64(R10), Y2, Y2
-	VPADDW       96(R10), Y2, Y2
-	VPACKSSWB    Y2, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       (R9), Y6, Y6
-	VMINPS       32(R10), Y6, Y6
-	VCVTPS2DQ    Y6, Y6
-	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(R9), Y7, Y7
-	VMINPS       32(R10), Y7, Y7
-	VCVTPS2DQ    Y7, Y7
-	VPACKSSDW    Y7, Y6, Y6
-	VPMAXSW      64(R10), Y6, Y6
-	VPADDW       96(R10), Y6, Y6
-	VPACKSSWB    Y6, Y4, Y4
-	VMOVDQU      (R10), Y15
-	VPERMD       Y4, Y15, Y4
-	VMOVQ        X4, (CX)(BX*2)
-	VEXTRACTI128 $0x01, Y4, X6
-	VMOVQ        X6, (R8)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       (R9), Y10, Y10
-	VMINPS       32(R10), Y10, Y10
-	VCVTPS2DQ    Y10, Y10
-	VCVTDQ2PS    Y11, Y11
-	VMULPS       32(R9), Y11, Y11
-	VMINPS       32(R10), Y11, Y11
-	VCVTPS2DQ    Y11, Y11
-	VPACKSSDW    Y11, Y10, Y10
-	VPMAXSW      64(R10), Y10, Y10
-	VPADDW       96(R10), Y10, Y10
-	VPACKSSWB    Y10, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (R8)(BX*1)
-	VEXTRACTI128 $0x01, Y8, X10
-	VMOVQ        X10, (R8)(BX*2)
-	SUBQ         $0x06, DI
-	JEQ          done
-	MOVQ         $0x00000006, R8
-	CMPQ         DI, $0x06
-	JGE          step
-	MOVQ         DI, R8
-	MOVQ         $0x00000006, DI
-
-step:
-	MOVQ  R8, R9
-	IMULQ BX, R9
-	ADDQ  R9, CX
-	IMULQ DX, R8
-	ADDQ  R8, AX
-	JMP   block
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8PoolTailHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8PoolTailHalf(SB), NOSPLIT, $224-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
-	JL   rest
-
-block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, R9
-	MOVQ    shuf+104(FP), R10
-	ADDQ    toff+112(FP), R9
-	MOVQ    fH+72(FP), R11
-
-tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R11
-	JNE            tailA3
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
-
-rowA3:
-	MOVQ nqr+80(FP), R13
-
-quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         $0x40, R11
-	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	DECQ         R12
-	JNE          rowA3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5228,47 +4167,51 @@ quadA3:
 	VMOVDQU Y5, 96(SP)
 	VMOVDQU Y8, 128(SP)
 	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
 	VPXOR   Y14, Y14, Y14
-	MOVQ    R9, R10
-	MOVQ    shuf+104(FP), R11
-	ADDQ    toff+112(FP), R10
-	MOVQ    fH+72(FP), R12
+	MOVQ    R8, R9
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
 
 tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R11), Y15, Y15
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R11
-	DECQ           R12
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
 	JNE            tailB3
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5277,7 +4220,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -5286,7 +4229,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -5295,7 +4238,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -5304,7 +4247,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -5313,7 +4256,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -5322,17 +4265,17 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5399,103 +4342,98 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
+	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
-	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	VMOVDQU      X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	VMOVDQU      X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R9
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R10
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
 
 tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R10
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
 	JNE            tailA2
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	MOVQ           fH+72(FP), R11
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -5504,7 +4442,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -5513,7 +4451,7 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -5522,7 +4460,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -5531,17 +4469,17 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5586,42 +4524,46 @@ quadA2:
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y4, 64(SP)
 	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R8
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R9
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
 
 tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R8), Y15, Y15
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R8
-	DECQ           R9
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
 	JNE            tailB2
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	MOVQ           fH+72(FP), R9
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5649,7 +4591,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -5658,17 +4600,1207 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	MOVQ         scale+24(FP), AX
+	MOVQ         k+32(FP), DX
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (AX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(AX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      96(DX), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (AX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(AX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      96(DX), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (DX), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVDQU      X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVDQU      X4, (CX)(BX*1)
+	JMP          done
+
+one:
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, SI
+	DECQ           R8
+	JNE            tailA1
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
 	VMOVDQU      (R8), Y12
 	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), DI
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, SI
+	DECQ           DI
+	JNE            tailB1
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG      $0x5005c2c4
+	BYTE      $0xdd
+	VPMAXSD   Y2, Y0, Y0
+	VPMAXSD   Y3, Y1, Y1
+	VPMAXSD   (SP), Y0, Y0
+	VPMAXSD   32(SP), Y1, Y1
+	MOVQ      scale+24(FP), AX
+	MOVQ      k+32(FP), DX
+	VCVTDQ2PS Y0, Y0
+	VMULPS    (AX), Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS    32(AX), Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   96(DX), Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VMOVDQU   (DX), Y15
+	VPERMD    Y0, Y15, Y0
+	VMOVDQU   X0, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8RowTailHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8RowTailHalf(SB), NOSPLIT, $32-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+
+block:
+	MOVQ    init+16(FP), DI
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQU (DI), Y2
+	VMOVDQU 32(DI), Y3
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VMOVDQU (DI), Y6
+	VMOVDQU 32(DI), Y7
+	VMOVDQU (DI), Y8
+	VMOVDQU 32(DI), Y9
+	VMOVDQU (DI), Y10
+	VMOVDQU 32(DI), Y11
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, DI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), DI
+	MOVQ    fH+72(FP), R9
+
+tail:
+	VBROADCASTI128 (DI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), DI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tail
+	VMOVDQU        Y14, (SP)
+	MOVQ           AX, DI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           DI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+row:
+	MOVQ nqr+80(FP), R11
+
+quad:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (DI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (DI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (DI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R8)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, DI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quad
+	ADDQ         R10, DI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          row
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 8(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 12(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 16(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 20(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         CX, DI
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       (R8), Y2, Y2
+	VMINPS       32(R9), Y2, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       32(R8), Y3, Y3
+	VMINPS       32(R9), Y3, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPACKSSDW    Y3, Y2, Y2
+	VPMAXSW      64(R9), Y2, Y2
+	VPADDW       96(R9), Y2, Y2
+	VPACKSSWB    Y2, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X2
+	VMOVQ        X2, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
+	VCVTDQ2PS    Y6, Y6
+	VMULPS       (R8), Y6, Y6
+	VMINPS       32(R9), Y6, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VMULPS       32(R8), Y7, Y7
+	VMINPS       32(R9), Y7, Y7
+	VCVTPS2DQ    Y7, Y7
+	VPACKSSDW    Y7, Y6, Y6
+	VPMAXSW      64(R9), Y6, Y6
+	VPADDW       96(R9), Y6, Y6
+	VPACKSSWB    Y6, Y4, Y4
+	VMOVDQU      (R9), Y15
+	VPERMD       Y4, Y15, Y4
+	VMOVQ        X4, (CX)(BX*2)
+	VEXTRACTI128 $0x01, Y4, X6
+	VMOVQ        X6, (DI)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
+	VCVTDQ2PS    Y10, Y10
+	VMULPS       (R8), Y10, Y10
+	VMINPS       32(R9), Y10, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y11, Y11
+	VMULPS       32(R8), Y11, Y11
+	VMINPS       32(R9), Y11, Y11
+	VCVTPS2DQ    Y11, Y11
+	VPACKSSDW    Y11, Y10, Y10
+	VPMAXSW      64(R9), Y10, Y10
+	VPADDW       96(R9), Y10, Y10
+	VPACKSSWB    Y10, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVQ        X8, (DI)(BX*1)
+	VEXTRACTI128 $0x01, Y8, X10
+	VMOVQ        X10, (DI)(BX*2)
+	SUBQ         $0x06, SI
+	JEQ          done
+	MOVQ         $0x00000006, DI
+	CMPQ         SI, $0x06
+	JGE          step
+	MOVQ         SI, DI
+	MOVQ         $0x00000006, SI
+
+step:
+	MOVQ  DI, R8
+	IMULQ BX, R8
+	ADDQ  R8, CX
+	IMULQ DX, DI
+	ADDQ  DI, AX
+	JMP   block
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8PoolTailHalf(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8PoolTailHalf(SB), NOSPLIT, $224-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
+	JL   rest
+
+block:
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, R8
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), R8
+	MOVQ    fH+72(FP), R10
+
+tailA3:
+	VBROADCASTI128 (R8), Y15
+	VPSHUFB        (R9), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R8
+	ADDQ           $0x20, R9
+	DECQ           R10
+	JNE            tailA3
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
+
+rowA3:
+	MOVQ nqr+80(FP), R12
+
+quadA3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
+	JNE          rowA3
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 208(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 212(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG    $0x500542c4
+	BYTE    $0xdd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VPMAXSD Y10, Y8, Y8
+	VPMAXSD Y11, Y9, Y9
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	VMOVDQU Y8, 128(SP)
+	VMOVDQU Y9, 160(SP)
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
+	VPXOR   Y14, Y14, Y14
+	MOVQ    R8, R9
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
+
+tailB3:
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
+	JNE            tailB3
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
+
+rowB3:
+	MOVQ nqr+80(FP), R12
+
+quadB3:
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
+	JNE          rowB3
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 208(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 212(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      Y10, Y8, Y8
+	VPMAXSD      Y11, Y9, Y9
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	VPMAXSD      128(SP), Y8, Y8
+	VPMAXSD      160(SP), Y9, Y9
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVQ        X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
+	VPACKSSWB    Y8, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVQ        X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
+	JGE          block
+
+rest:
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
+
+tailA2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
+
+tailB2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (SI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5753,31 +5885,35 @@ one:
 	VMOVDQU 32(BX), Y3
 	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
+	MOVQ    shuf+104(FP), SI
 	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R9
+	MOVQ    fH+72(FP), R8
 
 tailA1:
 	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R9
+	ADDQ           $0x20, SI
+	DECQ           R8
 	JNE            tailA1
 	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	MOVQ           fH+72(FP), R10
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5796,17 +5932,17 @@ quadA1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5829,7 +5965,7 @@ quadA1:
 	VPMAXSD Y3, Y1, Y1
 	VMOVDQU Y0, (SP)
 	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
+	LEAQ    (AX)(DI*1), AX
 	MOVQ    init+16(FP), BX
 	VMOVDQU (BX), Y0
 	VMOVDQU 32(BX), Y1
@@ -5837,30 +5973,34 @@ quadA1:
 	VMOVDQU 32(BX), Y3
 	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
+	MOVQ    shuf+104(FP), SI
 	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R8
+	MOVQ    fH+72(FP), DI
 
 tailB1:
 	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R8
+	ADDQ           $0x20, SI
+	DECQ           DI
 	JNE            tailB1
 	VMOVDQU        Y14, 192(SP)
 	LEAQ           (DX)(DX*2), BX
 	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	MOVQ           fH+72(FP), R8
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5879,17 +6019,17 @@ quadB1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -5941,57 +6081,57 @@ TEXT ·convFirstQ8PoolTailHalfSat(SB), NOSPLIT, $224-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, R9
-	MOVQ    shuf+104(FP), R10
-	ADDQ    toff+112(FP), R9
-	MOVQ    fH+72(FP), R11
+	MOVQ    AX, R8
+	MOVQ    shuf+104(FP), R9
+	ADDQ    toff+112(FP), R8
+	MOVQ    fH+72(FP), R10
 
 tailA3:
-	VBROADCASTI128 (R9), Y15
-	VPSHUFB        (R10), Y15, Y15
+	VBROADCASTI128 (R8), Y15
+	VPSHUFB        (R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	ADDQ           $0x20, R10
-	DECQ           R11
+	ADDQ           wrow+64(FP), R8
+	ADDQ           $0x20, R9
+	DECQ           R10
 	JNE            tailA3
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
 
 rowA3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6000,7 +6140,7 @@ quadA3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -6009,7 +6149,7 @@ quadA3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -6018,7 +6158,7 @@ quadA3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -6027,7 +6167,7 @@ quadA3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -6036,7 +6176,7 @@ quadA3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -6045,17 +6185,17 @@ quadA3:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowA3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6122,47 +6262,51 @@ quadA3:
 	VMOVDQU Y5, 96(SP)
 	VMOVDQU Y8, 128(SP)
 	VMOVDQU Y9, 160(SP)
-	LEAQ    (AX)(R8*1), R9
-	MOVQ    init+16(FP), R10
-	VMOVDQU (R10), Y0
-	VMOVDQU 32(R10), Y1
-	VMOVDQU (R10), Y2
-	VMOVDQU 32(R10), Y3
-	VMOVDQU (R10), Y4
-	VMOVDQU 32(R10), Y5
-	VMOVDQU (R10), Y6
-	VMOVDQU 32(R10), Y7
-	VMOVDQU (R10), Y8
-	VMOVDQU 32(R10), Y9
-	VMOVDQU (R10), Y10
-	VMOVDQU 32(R10), Y11
+	LEAQ    (AX)(DI*1), R8
+	MOVQ    init+16(FP), R9
+	VMOVDQU (R9), Y0
+	VMOVDQU 32(R9), Y1
+	VMOVDQU (R9), Y2
+	VMOVDQU 32(R9), Y3
+	VMOVDQU (R9), Y4
+	VMOVDQU 32(R9), Y5
+	VMOVDQU (R9), Y6
+	VMOVDQU 32(R9), Y7
+	VMOVDQU (R9), Y8
+	VMOVDQU 32(R9), Y9
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), Y11
 	VPXOR   Y14, Y14, Y14
-	MOVQ    R9, R10
-	MOVQ    shuf+104(FP), R11
-	ADDQ    toff+112(FP), R10
-	MOVQ    fH+72(FP), R12
+	MOVQ    R8, R9
+	MOVQ    shuf+104(FP), R10
+	ADDQ    toff+112(FP), R9
+	MOVQ    fH+72(FP), R11
 
 tailB3:
-	VBROADCASTI128 (R10), Y15
-	VPSHUFB        (R11), Y15, Y15
+	VBROADCASTI128 (R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	ADDQ           $0x20, R11
-	DECQ           R12
+	ADDQ           wrow+64(FP), R9
+	ADDQ           $0x20, R10
+	DECQ           R11
 	JNE            tailB3
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	MOVQ           fH+72(FP), R12
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	MOVQ           wrow+64(FP), R11
+	MOVQ           nqr+80(FP), R12
+	SHLQ           $0x02, R12
+	SUBQ           R12, R11
+	MOVQ           fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6171,7 +6315,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -6180,7 +6324,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -6189,7 +6333,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -6198,7 +6342,7 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -6207,7 +6351,7 @@ quadB3:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -6216,17 +6360,17 @@ quadB3:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6293,94 +6437,98 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVQ        X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R9
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R10
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
 
 tailA2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R9), Y15, Y15
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R9
-	DECQ           R10
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
 	JNE            tailA2
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	MOVQ           fH+72(FP), R11
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -6389,7 +6537,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -6398,7 +6546,7 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -6407,7 +6555,7 @@ quadA2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -6416,17 +6564,17 @@ quadA2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6471,42 +6619,46 @@ quadA2:
 	VMOVDQU Y1, 32(SP)
 	VMOVDQU Y4, 64(SP)
 	VMOVDQU Y5, 96(SP)
-	LEAQ    (AX)(R8*1), AX
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
 	VPXOR   Y14, Y14, Y14
-	MOVQ    AX, DI
-	MOVQ    shuf+104(FP), R8
-	ADDQ    toff+112(FP), DI
-	MOVQ    fH+72(FP), R9
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
 
 tailB2:
-	VBROADCASTI128 (DI), Y15
-	VPSHUFB        (R8), Y15, Y15
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	ADDQ           $0x20, R8
-	DECQ           R9
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
 	JNE            tailB2
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	MOVQ           fH+72(FP), R9
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6534,7 +6686,7 @@ quadB2:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -6543,17 +6695,17 @@ quadB2:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6632,31 +6784,35 @@ one:
 	VMOVDQU 32(BX), Y3
 	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
+	MOVQ    shuf+104(FP), SI
 	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R9
+	MOVQ    fH+72(FP), R8
 
 tailA1:
 	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R9
+	ADDQ           $0x20, SI
+	DECQ           R8
 	JNE            tailA1
 	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	MOVQ           fH+72(FP), R10
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6675,17 +6831,17 @@ quadA1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6708,7 +6864,7 @@ quadA1:
 	VPMAXSD Y3, Y1, Y1
 	VMOVDQU Y0, (SP)
 	VMOVDQU Y1, 32(SP)
-	LEAQ    (AX)(R8*1), AX
+	LEAQ    (AX)(DI*1), AX
 	MOVQ    init+16(FP), BX
 	VMOVDQU (BX), Y0
 	VMOVDQU 32(BX), Y1
@@ -6716,30 +6872,34 @@ quadA1:
 	VMOVDQU 32(BX), Y3
 	VPXOR   Y14, Y14, Y14
 	MOVQ    AX, BX
-	MOVQ    shuf+104(FP), DI
+	MOVQ    shuf+104(FP), SI
 	ADDQ    toff+112(FP), BX
-	MOVQ    fH+72(FP), R8
+	MOVQ    fH+72(FP), DI
 
 tailB1:
 	VBROADCASTI128 (BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	ADDQ           $0x20, DI
-	DECQ           R8
+	ADDQ           $0x20, SI
+	DECQ           DI
 	JNE            tailB1
 	VMOVDQU        Y14, 192(SP)
 	LEAQ           (DX)(DX*2), BX
 	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	MOVQ           fH+72(FP), R8
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6758,17 +6918,17 @@ quadB1:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -6810,15 +6970,17 @@ done:
 	VZEROUPPER
 	RET
 
-// func convFirstQ8RowTail3x2(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// func convFirstQ8PoolTail3x2(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
 // Requires: AVX, AVX2
-TEXT ·convFirstQ8RowTail3x2(SB), NOSPLIT, $32-120
+TEXT ·convFirstQ8PoolTail3x2(SB), NOSPLIT, $224-120
 	MOVQ a+0(FP), AX
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
+	JL   rest
 
 block:
 	MOVQ           init+16(FP), R8
@@ -6848,7 +7010,7 @@ block:
 	VBROADCASTI128 8(R8), Y15
 	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, (SP)
+	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, R8
 	LEAQ           (DX)(DX*2), R9
 	ADDQ           R8, R9
@@ -6965,8 +7127,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R8
-	ADDQ         SI, R9
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
 	VMOVDQU      128(R10), Y12
 	VMOVDQU      160(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -7079,8 +7241,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R8
-	ADDQ         SI, R9
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
 	VMOVDQU      256(R10), Y12
 	VMOVDQU      288(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -7195,560 +7357,6 @@ block:
 	BYTE         $0xdd
 	VMOVDQU      384(R10), Y12
 	VMOVDQU      416(R10), Y13
-	VPBROADCASTD (SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 8(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 12(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 16(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 20(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	LEAQ         (BX)(BX*2), R8
-	ADDQ         CX, R8
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
-	VCVTDQ2PS    Y2, Y2
-	VMULPS       (R9), Y2, Y2
-	VMINPS       32(R10), Y2, Y2
-	VCVTPS2DQ    Y2, Y2
-	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(R9), Y3, Y3
-	VMINPS       32(R10), Y3, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPACKSSDW    Y3, Y2, Y2
-	VPMAXSW      64(R10), Y2, Y2
-	VPADDW       96(R10), Y2, Y2
-	VPACKSSWB    Y2, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVDQU      X2, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       (R9), Y6, Y6
-	VMINPS       32(R10), Y6, Y6
-	VCVTPS2DQ    Y6, Y6
-	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(R9), Y7, Y7
-	VMINPS       32(R10), Y7, Y7
-	VCVTPS2DQ    Y7, Y7
-	VPACKSSDW    Y7, Y6, Y6
-	VPMAXSW      64(R10), Y6, Y6
-	VPADDW       96(R10), Y6, Y6
-	VPACKSSWB    Y6, Y4, Y4
-	VMOVDQU      (R10), Y15
-	VPERMD       Y4, Y15, Y4
-	VMOVDQU      X4, (CX)(BX*2)
-	VEXTRACTI128 $0x01, Y4, X6
-	VMOVDQU      X6, (R8)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       (R9), Y10, Y10
-	VMINPS       32(R10), Y10, Y10
-	VCVTPS2DQ    Y10, Y10
-	VCVTDQ2PS    Y11, Y11
-	VMULPS       32(R9), Y11, Y11
-	VMINPS       32(R10), Y11, Y11
-	VCVTPS2DQ    Y11, Y11
-	VPACKSSDW    Y11, Y10, Y10
-	VPMAXSW      64(R10), Y10, Y10
-	VPADDW       96(R10), Y10, Y10
-	VPACKSSWB    Y10, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVDQU      X8, (R8)(BX*1)
-	VEXTRACTI128 $0x01, Y8, X10
-	VMOVDQU      X10, (R8)(BX*2)
-	SUBQ         $0x06, DI
-	JEQ          done
-	MOVQ         $0x00000006, R8
-	CMPQ         DI, $0x06
-	JGE          step
-	MOVQ         DI, R8
-	MOVQ         $0x00000006, DI
-
-step:
-	MOVQ  R8, R9
-	IMULQ BX, R9
-	ADDQ  R9, CX
-	IMULQ DX, R8
-	ADDQ  R8, AX
-	JMP   block
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8PoolTail3x2(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8PoolTail3x2(SB), NOSPLIT, $224-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
-	JL   rest
-
-block:
-	MOVQ           init+16(FP), R9
-	VMOVDQU        (R9), Y0
-	VMOVDQU        32(R9), Y1
-	VMOVDQU        (R9), Y2
-	VMOVDQU        32(R9), Y3
-	VMOVDQU        (R9), Y4
-	VMOVDQU        32(R9), Y5
-	VMOVDQU        (R9), Y6
-	VMOVDQU        32(R9), Y7
-	VMOVDQU        (R9), Y8
-	VMOVDQU        32(R9), Y9
-	VMOVDQU        (R9), Y10
-	VMOVDQU        32(R9), Y11
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -7815,41 +7423,41 @@ block:
 	VMOVDQU        Y5, 96(SP)
 	VMOVDQU        Y8, 128(SP)
 	VMOVDQU        Y9, 160(SP)
-	LEAQ           (AX)(R8*1), R9
-	MOVQ           init+16(FP), R10
-	VMOVDQU        (R10), Y0
-	VMOVDQU        32(R10), Y1
-	VMOVDQU        (R10), Y2
-	VMOVDQU        32(R10), Y3
-	VMOVDQU        (R10), Y4
-	VMOVDQU        32(R10), Y5
-	VMOVDQU        (R10), Y6
-	VMOVDQU        32(R10), Y7
-	VMOVDQU        (R10), Y8
-	VMOVDQU        32(R10), Y9
-	VMOVDQU        (R10), Y10
-	VMOVDQU        32(R10), Y11
+	LEAQ           (AX)(DI*1), R8
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
 	VPXOR          Y14, Y14, Y14
-	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R11
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R11), Y15, Y15
+	MOVQ           R8, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R11), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R11), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7858,7 +7466,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -7867,7 +7475,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -7876,7 +7484,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -7885,7 +7493,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -7894,7 +7502,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -7903,9 +7511,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7914,7 +7522,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -7923,7 +7531,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -7932,7 +7540,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -7941,7 +7549,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -7950,7 +7558,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -7959,11 +7567,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -7972,7 +7580,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -7981,7 +7589,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -7990,7 +7598,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -7999,7 +7607,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -8008,7 +7616,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -8017,9 +7625,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8028,7 +7636,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -8037,7 +7645,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -8046,7 +7654,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -8055,7 +7663,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -8064,7 +7672,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -8073,11 +7681,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8086,7 +7694,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -8095,7 +7703,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -8104,7 +7712,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -8113,7 +7721,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -8122,7 +7730,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -8131,9 +7739,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8142,7 +7750,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -8151,7 +7759,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -8160,7 +7768,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -8169,7 +7777,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -8178,7 +7786,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -8187,8 +7795,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -8255,97 +7863,107 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ           DI, $0x01
-	JL             done
-	JE             one
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
+
+tailA2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailA2
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   (DI), Y14
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -8354,7 +7972,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -8363,7 +7981,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -8372,7 +7990,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -8381,202 +7999,17 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -8611,124 +8044,56 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VPMAXSD        Y6, Y4, Y4
-	VPMAXSD        Y7, Y5, Y5
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	VMOVDQU        Y4, 64(SP)
-	VMOVDQU        Y5, 96(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R8
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R8), Y15, Y15
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
+
+tailB2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB2
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   (AX), Y14
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowB2:
+	MOVQ nqr+80(FP), R9
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -8756,7 +8121,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -8765,124 +8130,17 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -8960,74 +8218,42 @@ rest:
 	JMP          done
 
 one:
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           $0x20, SI
+	DECQ           R8
+	JNE            tailA1
 	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   (BX), Y14
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowA1:
+	MOVQ nqr+80(FP), R10
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -9046,70 +8272,17 @@ one:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -9126,80 +8299,48 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), DI
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           $0x20, SI
+	DECQ           DI
+	JNE            tailB1
 	VMOVDQU        Y14, 192(SP)
 	LEAQ           (DX)(DX*2), BX
 	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	VMOVDQU        (DI), Y12
-	VMOVDQU        32(DI), Y13
-	VPBROADCASTD   (AX), Y14
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowB1:
+	MOVQ nqr+80(FP), R8
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -9218,70 +8359,17 @@ one:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -9333,1955 +8421,10 @@ TEXT ·convFirstQ8PoolTail3x2Sat(SB), NOSPLIT, $224-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
-
-block:
-	MOVQ           init+16(FP), R9
-	VMOVDQU        (R9), Y0
-	VMOVDQU        32(R9), Y1
-	VMOVDQU        (R9), Y2
-	VMOVDQU        32(R9), Y3
-	VMOVDQU        (R9), Y4
-	VMOVDQU        32(R9), Y5
-	VMOVDQU        (R9), Y6
-	VMOVDQU        32(R9), Y7
-	VMOVDQU        (R9), Y8
-	VMOVDQU        32(R9), Y9
-	VMOVDQU        (R9), Y10
-	VMOVDQU        32(R9), Y11
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 208(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 212(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG           $0x500542c4
-	BYTE           $0xdd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VPMAXSD        Y6, Y4, Y4
-	VPMAXSD        Y7, Y5, Y5
-	VPMAXSD        Y10, Y8, Y8
-	VPMAXSD        Y11, Y9, Y9
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	VMOVDQU        Y4, 64(SP)
-	VMOVDQU        Y5, 96(SP)
-	VMOVDQU        Y8, 128(SP)
-	VMOVDQU        Y9, 160(SP)
-	LEAQ           (AX)(R8*1), R9
-	MOVQ           init+16(FP), R10
-	VMOVDQU        (R10), Y0
-	VMOVDQU        32(R10), Y1
-	VMOVDQU        (R10), Y2
-	VMOVDQU        32(R10), Y3
-	VMOVDQU        (R10), Y4
-	VMOVDQU        32(R10), Y5
-	VMOVDQU        (R10), Y6
-	VMOVDQU        32(R10), Y7
-	VMOVDQU        (R10), Y8
-	VMOVDQU        32(R10), Y9
-	VMOVDQU        (R10), Y10
-	VMOVDQU        32(R10), Y11
-	VPXOR          Y14, Y14, Y14
-	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R11
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R11), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R11), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R11), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 208(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 212(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      Y10, Y8, Y8
-	VPMAXSD      Y11, Y9, Y9
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	VPMAXSD      128(SP), Y8, Y8
-	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
-	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
-	JGE          block
-
-rest:
-	CMPQ           DI, $0x01
-	JL             done
-	JE             one
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VPMAXSD        Y6, Y4, Y4
-	VPMAXSD        Y7, Y5, Y5
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	VMOVDQU        Y4, 64(SP)
-	VMOVDQU        Y5, 96(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R8
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 200(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 204(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPMAXSD      Y2, Y0, Y0
-	VPMAXSD      Y3, Y1, Y1
-	VPMAXSD      Y6, Y4, Y4
-	VPMAXSD      Y7, Y5, Y5
-	VPMAXSD      (SP), Y0, Y0
-	VPMAXSD      32(SP), Y1, Y1
-	VPMAXSD      64(SP), Y4, Y4
-	VPMAXSD      96(SP), Y5, Y5
-	MOVQ         scale+24(FP), AX
-	MOVQ         k+32(FP), DX
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (AX), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(AX), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(DX), Y0, Y0
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (AX), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(AX), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(DX), Y4, Y4
-	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (DX), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVDQU      X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X4
-	VMOVDQU      X4, (CX)(BX*1)
-	JMP          done
-
-one:
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), BX
-	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	VMOVDQU        (DI), Y12
-	VMOVDQU        32(DI), Y13
-	VPBROADCASTD   (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
-	VPBROADCASTD 192(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 196(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG      $0x5005c2c4
-	BYTE      $0xdd
-	VPMAXSD   Y2, Y0, Y0
-	VPMAXSD   Y3, Y1, Y1
-	VPMAXSD   (SP), Y0, Y0
-	VPMAXSD   32(SP), Y1, Y1
-	MOVQ      scale+24(FP), AX
-	MOVQ      k+32(FP), DX
-	VCVTDQ2PS Y0, Y0
-	VMULPS    (AX), Y0, Y0
-	VCVTPS2DQ Y0, Y0
-	VCVTDQ2PS Y1, Y1
-	VMULPS    32(AX), Y1, Y1
-	VCVTPS2DQ Y1, Y1
-	VPACKSSDW Y1, Y0, Y0
-	VPADDSW   96(DX), Y0, Y0
-	VPACKSSWB Y0, Y0, Y0
-	VMOVDQU   (DX), Y15
-	VPERMD    Y0, Y15, Y0
-	VMOVDQU   X0, (CX)
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8RowTail3x2Half(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8RowTail3x2Half(SB), NOSPLIT, $32-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
 
 block:
 	MOVQ           init+16(FP), R8
@@ -11311,7 +8454,7 @@ block:
 	VBROADCASTI128 8(R8), Y15
 	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, (SP)
+	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, R8
 	LEAQ           (DX)(DX*2), R9
 	ADDQ           R8, R9
@@ -11428,8 +8571,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R8
-	ADDQ         SI, R9
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
 	VMOVDQU      128(R10), Y12
 	VMOVDQU      160(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -11542,8 +8685,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R8
-	ADDQ         SI, R9
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
 	VMOVDQU      256(R10), Y12
 	VMOVDQU      288(R10), Y13
 	VPBROADCASTD (R8), Y14
@@ -11658,560 +8801,6 @@ block:
 	BYTE         $0xdd
 	VMOVDQU      384(R10), Y12
 	VMOVDQU      416(R10), Y13
-	VPBROADCASTD (SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 8(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 12(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 16(SP), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 20(SP), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	LEAQ         (BX)(BX*2), R8
-	ADDQ         CX, R8
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
-	VCVTPS2DQ    Y0, Y0
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
-	VCVTPS2DQ    Y1, Y1
-	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
-	VCVTDQ2PS    Y2, Y2
-	VMULPS       (R9), Y2, Y2
-	VMINPS       32(R10), Y2, Y2
-	VCVTPS2DQ    Y2, Y2
-	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(R9), Y3, Y3
-	VMINPS       32(R10), Y3, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPACKSSDW    Y3, Y2, Y2
-	VPMAXSW      64(R10), Y2, Y2
-	VPADDW       96(R10), Y2, Y2
-	VPACKSSWB    Y2, Y0, Y0
-	VMOVDQU      (R10), Y15
-	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
-	VEXTRACTI128 $0x01, Y0, X2
-	VMOVQ        X2, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
-	VCVTPS2DQ    Y4, Y4
-	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
-	VCVTPS2DQ    Y5, Y5
-	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
-	VCVTDQ2PS    Y6, Y6
-	VMULPS       (R9), Y6, Y6
-	VMINPS       32(R10), Y6, Y6
-	VCVTPS2DQ    Y6, Y6
-	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(R9), Y7, Y7
-	VMINPS       32(R10), Y7, Y7
-	VCVTPS2DQ    Y7, Y7
-	VPACKSSDW    Y7, Y6, Y6
-	VPMAXSW      64(R10), Y6, Y6
-	VPADDW       96(R10), Y6, Y6
-	VPACKSSWB    Y6, Y4, Y4
-	VMOVDQU      (R10), Y15
-	VPERMD       Y4, Y15, Y4
-	VMOVQ        X4, (CX)(BX*2)
-	VEXTRACTI128 $0x01, Y4, X6
-	VMOVQ        X6, (R8)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
-	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
-	VCVTPS2DQ    Y8, Y8
-	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
-	VCVTPS2DQ    Y9, Y9
-	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
-	VCVTDQ2PS    Y10, Y10
-	VMULPS       (R9), Y10, Y10
-	VMINPS       32(R10), Y10, Y10
-	VCVTPS2DQ    Y10, Y10
-	VCVTDQ2PS    Y11, Y11
-	VMULPS       32(R9), Y11, Y11
-	VMINPS       32(R10), Y11, Y11
-	VCVTPS2DQ    Y11, Y11
-	VPACKSSDW    Y11, Y10, Y10
-	VPMAXSW      64(R10), Y10, Y10
-	VPADDW       96(R10), Y10, Y10
-	VPACKSSWB    Y10, Y8, Y8
-	VMOVDQU      (R10), Y15
-	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (R8)(BX*1)
-	VEXTRACTI128 $0x01, Y8, X10
-	VMOVQ        X10, (R8)(BX*2)
-	SUBQ         $0x06, DI
-	JEQ          done
-	MOVQ         $0x00000006, R8
-	CMPQ         DI, $0x06
-	JGE          step
-	MOVQ         DI, R8
-	MOVQ         $0x00000006, DI
-
-step:
-	MOVQ  R8, R9
-	IMULQ BX, R9
-	ADDQ  R9, CX
-	IMULQ DX, R8
-	ADDQ  R8, AX
-	JMP   block
-
-done:
-	VZEROUPPER
-	RET
-
-// func convFirstQ8PoolTail3x2Half(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-// Requires: AVX, AVX2
-TEXT ·convFirstQ8PoolTail3x2Half(SB), NOSPLIT, $224-120
-	MOVQ a+0(FP), AX
-	MOVQ out+40(FP), CX
-	MOVQ pstep+56(FP), DX
-	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
-	JL   rest
-
-block:
-	MOVQ           init+16(FP), R9
-	VMOVDQU        (R9), Y0
-	VMOVDQU        32(R9), Y1
-	VMOVDQU        (R9), Y2
-	VMOVDQU        32(R9), Y3
-	VMOVDQU        (R9), Y4
-	VMOVDQU        32(R9), Y5
-	VMOVDQU        (R9), Y6
-	VMOVDQU        32(R9), Y7
-	VMOVDQU        (R9), Y8
-	VMOVDQU        32(R9), Y9
-	VMOVDQU        (R9), Y10
-	VMOVDQU        32(R9), Y11
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
-
-	// VPDPBUSD Y12, Y14, Y8 (VEX)
-	LONG $0x500d42c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y9 (VEX)
-	LONG         $0x500d42c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
-
-	// VPDPBUSD Y12, Y15, Y10 (VEX)
-	LONG $0x500542c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y11 (VEX)
-	LONG         $0x500542c4
-	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -12278,41 +8867,41 @@ block:
 	VMOVDQU        Y5, 96(SP)
 	VMOVDQU        Y8, 128(SP)
 	VMOVDQU        Y9, 160(SP)
-	LEAQ           (AX)(R8*1), R9
-	MOVQ           init+16(FP), R10
-	VMOVDQU        (R10), Y0
-	VMOVDQU        32(R10), Y1
-	VMOVDQU        (R10), Y2
-	VMOVDQU        32(R10), Y3
-	VMOVDQU        (R10), Y4
-	VMOVDQU        32(R10), Y5
-	VMOVDQU        (R10), Y6
-	VMOVDQU        32(R10), Y7
-	VMOVDQU        (R10), Y8
-	VMOVDQU        32(R10), Y9
-	VMOVDQU        (R10), Y10
-	VMOVDQU        32(R10), Y11
+	LEAQ           (AX)(DI*1), R8
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
 	VPXOR          Y14, Y14, Y14
-	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R11
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R11), Y15, Y15
+	MOVQ           R8, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R11), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R11), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12321,7 +8910,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12330,7 +8919,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12339,7 +8928,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -12348,7 +8937,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -12357,7 +8946,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -12366,9 +8955,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12377,7 +8966,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12386,7 +8975,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12395,7 +8984,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -12404,7 +8993,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -12413,7 +9002,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -12422,11 +9011,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12435,7 +9024,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12444,7 +9033,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12453,7 +9042,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -12462,7 +9051,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -12471,7 +9060,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -12480,9 +9069,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12491,7 +9080,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12500,7 +9089,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12509,7 +9098,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -12518,7 +9107,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -12527,7 +9116,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -12536,11 +9125,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12549,7 +9138,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12558,7 +9147,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12567,7 +9156,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -12576,7 +9165,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -12585,7 +9174,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -12594,9 +9183,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12605,7 +9194,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12614,7 +9203,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12623,7 +9212,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -12632,7 +9221,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -12641,7 +9230,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -12650,8 +9239,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -12718,97 +9307,587 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
-	VMOVQ        X0, (CX)
+	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
-	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	VMOVDQU      X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
-	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	VMOVDQU      X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ           DI, $0x01
-	JL             done
-	JE             one
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
+
+tailA2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
+
+tailB2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (AX)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (SI), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	MOVQ         scale+24(FP), AX
+	MOVQ         k+32(FP), DX
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (AX), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(AX), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPADDSW      96(DX), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (AX), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(AX), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPADDSW      96(DX), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (DX), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVDQU      X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVDQU      X4, (CX)(BX*1)
+	JMP          done
+
+one:
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, SI
+	DECQ           R8
+	JNE            tailA1
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, BX
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD (BX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (BX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), DI
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), BX
+	ADDQ           $0x20, SI
+	DECQ           DI
+	JNE            tailB1
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), BX
+	ADDQ           AX, BX
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD (AX), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (AX)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG      $0x5005c2c4
+	BYTE      $0xdd
+	VPMAXSD   Y2, Y0, Y0
+	VPMAXSD   Y3, Y1, Y1
+	VPMAXSD   (SP), Y0, Y0
+	VPMAXSD   32(SP), Y1, Y1
+	MOVQ      scale+24(FP), AX
+	MOVQ      k+32(FP), DX
+	VCVTDQ2PS Y0, Y0
+	VMULPS    (AX), Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VMULPS    32(AX), Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPADDSW   96(DX), Y0, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VMOVDQU   (DX), Y15
+	VPERMD    Y0, Y15, Y0
+	VMOVDQU   X0, (CX)
+
+done:
+	VZEROUPPER
+	RET
+
+// func convFirstQ8PoolTail3x2Half(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
+// Requires: AVX, AVX2
+TEXT ·convFirstQ8PoolTail3x2Half(SB), NOSPLIT, $224-120
+	MOVQ a+0(FP), AX
+	MOVQ out+40(FP), CX
+	MOVQ pstep+56(FP), DX
+	MOVQ ldo+88(FP), BX
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
+	JL   rest
+
+block:
+	MOVQ           init+16(FP), R8
+	VMOVDQU        (R8), Y0
+	VMOVDQU        32(R8), Y1
+	VMOVDQU        (R8), Y2
+	VMOVDQU        32(R8), Y3
+	VMOVDQU        (R8), Y4
+	VMOVDQU        32(R8), Y5
+	VMOVDQU        (R8), Y6
+	VMOVDQU        32(R8), Y7
+	VMOVDQU        (R8), Y8
+	VMOVDQU        32(R8), Y9
+	VMOVDQU        (R8), Y10
+	VMOVDQU        32(R8), Y11
 	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
+	MOVQ           AX, R8
 	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
+	VBROADCASTI128 8(R8), Y15
 	VPSHUFB        (R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
 	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
 	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
+	MOVQ           AX, R8
 	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
+	ADDQ           R8, R9
 	MOVQ           w+8(FP), R10
 	VMOVDQU        (R10), Y12
 	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   (DI), Y14
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12817,7 +9896,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12826,7 +9905,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12844,9 +9923,27 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
 	VMOVDQU      64(R10), Y12
 	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12855,7 +9952,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12864,7 +9961,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12882,11 +9979,29 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	VPBROADCASTD 4(R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
 	VMOVDQU      128(R10), Y12
 	VMOVDQU      160(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12895,7 +10010,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12904,7 +10019,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12922,9 +10037,27 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
 	VMOVDQU      192(R10), Y12
 	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 4(DI), Y14
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12933,7 +10066,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12942,7 +10075,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -12960,11 +10093,29 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	VPBROADCASTD 4(R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
 	VMOVDQU      256(R10), Y12
 	VMOVDQU      288(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -12973,7 +10124,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -12982,7 +10133,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13000,9 +10151,27 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
 	VMOVDQU      320(R10), Y12
 	VMOVDQU      352(R10), Y13
-	VPBROADCASTD 4(DI), Y14
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13011,7 +10180,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -13020,7 +10189,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13038,6 +10207,24 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
+	VPBROADCASTD 4(R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
 	VMOVDQU      384(R10), Y12
 	VMOVDQU      416(R10), Y13
 	VPBROADCASTD 192(SP), Y14
@@ -13074,47 +10261,73 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 208(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 212(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG           $0x500542c4
+	BYTE           $0xdd
 	VPMAXSD        Y2, Y0, Y0
 	VPMAXSD        Y3, Y1, Y1
 	VPMAXSD        Y6, Y4, Y4
 	VPMAXSD        Y7, Y5, Y5
+	VPMAXSD        Y10, Y8, Y8
+	VPMAXSD        Y11, Y9, Y9
 	VMOVDQU        Y0, (SP)
 	VMOVDQU        Y1, 32(SP)
 	VMOVDQU        Y4, 64(SP)
 	VMOVDQU        Y5, 96(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
+	VMOVDQU        Y8, 128(SP)
+	VMOVDQU        Y9, 160(SP)
+	LEAQ           (AX)(DI*1), R8
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
 	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R8
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R8), Y15, Y15
+	MOVQ           R8, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R8), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R8), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   (AX), Y14
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13123,7 +10336,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -13132,7 +10345,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13141,7 +10354,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -13150,9 +10363,27 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13161,7 +10392,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -13170,7 +10401,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13179,7 +10410,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -13188,10 +10419,551 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
+	VPBROADCASTD 4(R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD (R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD (R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD (R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R8)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 4(R8)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 4(R9), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 4(R9)(DX*1), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 4(R9)(DX*2), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	VPBROADCASTD 208(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y8 (VEX)
+	LONG $0x500d42c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y9 (VEX)
+	LONG         $0x500d42c4
+	BYTE         $0xcd
+	VPBROADCASTD 212(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y10 (VEX)
+	LONG $0x500542c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y11 (VEX)
+	LONG         $0x500542c4
+	BYTE         $0xdd
+	VPMAXSD      Y2, Y0, Y0
+	VPMAXSD      Y3, Y1, Y1
+	VPMAXSD      Y6, Y4, Y4
+	VPMAXSD      Y7, Y5, Y5
+	VPMAXSD      Y10, Y8, Y8
+	VPMAXSD      Y11, Y9, Y9
+	VPMAXSD      (SP), Y0, Y0
+	VPMAXSD      32(SP), Y1, Y1
+	VPMAXSD      64(SP), Y4, Y4
+	VPMAXSD      96(SP), Y5, Y5
+	VPMAXSD      128(SP), Y8, Y8
+	VPMAXSD      160(SP), Y9, Y9
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
+	VCVTPS2DQ    Y4, Y4
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
+	VCVTPS2DQ    Y5, Y5
+	VPACKSSDW    Y5, Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
+	VPACKSSWB    Y4, Y0, Y0
+	VMOVDQU      (R9), Y15
+	VPERMD       Y0, Y15, Y0
+	VMOVQ        X0, (CX)
+	VEXTRACTI128 $0x01, Y0, X4
+	VMOVQ        X4, (CX)(BX*1)
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
+	VCVTPS2DQ    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
+	VCVTPS2DQ    Y9, Y9
+	VPACKSSDW    Y9, Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
+	VPACKSSWB    Y8, Y8, Y8
+	VMOVDQU      (R9), Y15
+	VPERMD       Y8, Y15, Y8
+	VMOVQ        X8, (CX)(BX*2)
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
+	JGE          block
+
+rest:
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
+
+tailA2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailA2
+	VMOVDQU        Y14, 192(SP)
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD (SI)(DX*1), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD (SI)(DX*2), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD (R8), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xfd
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD 192(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y0 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xc4
+
+	// VPDPBUSD Y13, Y14, Y1 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xcd
+	VPBROADCASTD 196(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y2 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xd4
+
+	// VPDPBUSD Y13, Y15, Y3 (VEX)
+	LONG         $0x5005c2c4
+	BYTE         $0xdd
+	VPBROADCASTD 200(SP), Y14
+
+	// VPDPBUSD Y12, Y14, Y4 (VEX)
+	LONG $0x500dc2c4
+	BYTE $0xe4
+
+	// VPDPBUSD Y13, Y14, Y5 (VEX)
+	LONG         $0x500dc2c4
+	BYTE         $0xed
+	VPBROADCASTD 204(SP), Y15
+
+	// VPDPBUSD Y12, Y15, Y6 (VEX)
+	LONG $0x5005c2c4
+	BYTE $0xf4
+
+	// VPDPBUSD Y13, Y15, Y7 (VEX)
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
+
+tailB2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
+	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB2
+	VMOVDQU        Y14, 192(SP)
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -13219,7 +10991,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -13228,124 +11000,17 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -13423,74 +11088,42 @@ rest:
 	JMP          done
 
 one:
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           $0x20, SI
+	DECQ           R8
+	JNE            tailA1
 	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   (BX), Y14
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowA1:
+	MOVQ nqr+80(FP), R10
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -13509,70 +11142,17 @@ one:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -13589,80 +11169,48 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), DI
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           $0x20, SI
+	DECQ           DI
+	JNE            tailB1
 	VMOVDQU        Y14, 192(SP)
 	LEAQ           (DX)(DX*2), BX
 	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	VMOVDQU        (DI), Y12
-	VMOVDQU        32(DI), Y13
-	VPBROADCASTD   (AX), Y14
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowB1:
+	MOVQ nqr+80(FP), R8
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -13681,70 +11229,17 @@ one:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -13796,48 +11291,47 @@ TEXT ·convFirstQ8PoolTail3x2HalfSat(SB), NOSPLIT, $224-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ           init+16(FP), R9
-	VMOVDQU        (R9), Y0
-	VMOVDQU        32(R9), Y1
-	VMOVDQU        (R9), Y2
-	VMOVDQU        32(R9), Y3
-	VMOVDQU        (R9), Y4
-	VMOVDQU        32(R9), Y5
-	VMOVDQU        (R9), Y6
-	VMOVDQU        32(R9), Y7
-	VMOVDQU        (R9), Y8
-	VMOVDQU        32(R9), Y9
-	VMOVDQU        (R9), Y10
-	VMOVDQU        32(R9), Y11
+	MOVQ           init+16(FP), R8
+	VMOVDQU        (R8), Y0
+	VMOVDQU        32(R8), Y1
+	VMOVDQU        (R8), Y2
+	VMOVDQU        32(R8), Y3
+	VMOVDQU        (R8), Y4
+	VMOVDQU        32(R8), Y5
+	VMOVDQU        (R8), Y6
+	VMOVDQU        32(R8), Y7
+	VMOVDQU        (R8), Y8
+	VMOVDQU        32(R8), Y9
+	VMOVDQU        (R8), Y10
+	VMOVDQU        32(R8), Y11
 	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, R9
-	MOVQ           shuf+104(FP), R10
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        (R10), Y15, Y15
+	MOVQ           AX, R8
+	MOVQ           shuf+104(FP), R9
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        (R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        32(R10), Y15, Y15
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        32(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R9
-	VBROADCASTI128 8(R9), Y15
-	VPSHUFB        64(R10), Y15, Y15
+	ADDQ           wrow+64(FP), R8
+	VBROADCASTI128 8(R8), Y15
+	VPSHUFB        64(R9), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, R9
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
+	MOVQ           AX, R8
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13846,7 +11340,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -13855,7 +11349,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13864,7 +11358,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -13873,7 +11367,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -13882,7 +11376,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -13891,9 +11385,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13902,7 +11396,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -13911,7 +11405,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13920,7 +11414,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -13929,7 +11423,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -13938,7 +11432,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -13947,11 +11441,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -13960,7 +11454,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -13969,7 +11463,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -13978,7 +11472,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -13987,7 +11481,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -13996,7 +11490,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14005,9 +11499,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14016,7 +11510,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14025,7 +11519,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14034,7 +11528,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14043,7 +11537,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14052,7 +11546,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14061,11 +11555,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14074,7 +11568,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14083,7 +11577,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14092,7 +11586,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14101,7 +11595,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14110,7 +11604,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14119,9 +11613,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14130,7 +11624,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14139,7 +11633,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14148,7 +11642,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14157,7 +11651,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14166,7 +11660,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14175,8 +11669,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -14243,41 +11737,41 @@ block:
 	VMOVDQU        Y5, 96(SP)
 	VMOVDQU        Y8, 128(SP)
 	VMOVDQU        Y9, 160(SP)
-	LEAQ           (AX)(R8*1), R9
-	MOVQ           init+16(FP), R10
-	VMOVDQU        (R10), Y0
-	VMOVDQU        32(R10), Y1
-	VMOVDQU        (R10), Y2
-	VMOVDQU        32(R10), Y3
-	VMOVDQU        (R10), Y4
-	VMOVDQU        32(R10), Y5
-	VMOVDQU        (R10), Y6
-	VMOVDQU        32(R10), Y7
-	VMOVDQU        (R10), Y8
-	VMOVDQU        32(R10), Y9
-	VMOVDQU        (R10), Y10
-	VMOVDQU        32(R10), Y11
+	LEAQ           (AX)(DI*1), R8
+	MOVQ           init+16(FP), R9
+	VMOVDQU        (R9), Y0
+	VMOVDQU        32(R9), Y1
+	VMOVDQU        (R9), Y2
+	VMOVDQU        32(R9), Y3
+	VMOVDQU        (R9), Y4
+	VMOVDQU        32(R9), Y5
+	VMOVDQU        (R9), Y6
+	VMOVDQU        32(R9), Y7
+	VMOVDQU        (R9), Y8
+	VMOVDQU        32(R9), Y9
+	VMOVDQU        (R9), Y10
+	VMOVDQU        32(R9), Y11
 	VPXOR          Y14, Y14, Y14
-	MOVQ           R9, R10
-	MOVQ           shuf+104(FP), R11
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        (R11), Y15, Y15
+	MOVQ           R8, R9
+	MOVQ           shuf+104(FP), R10
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        (R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        32(R11), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        32(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), R10
-	VBROADCASTI128 8(R10), Y15
-	VPSHUFB        64(R11), Y15, Y15
+	ADDQ           wrow+64(FP), R9
+	VBROADCASTI128 8(R9), Y15
+	VPSHUFB        64(R10), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), R10
-	ADDQ           R9, R10
-	MOVQ           w+8(FP), R11
-	VMOVDQU        (R11), Y12
-	VMOVDQU        32(R11), Y13
-	VPBROADCASTD   (R9), Y14
+	LEAQ           (DX)(DX*2), R9
+	ADDQ           R8, R9
+	MOVQ           w+8(FP), R10
+	VMOVDQU        (R10), Y12
+	VMOVDQU        32(R10), Y13
+	VPBROADCASTD   (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14286,7 +11780,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14295,7 +11789,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14304,7 +11798,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14313,7 +11807,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14322,7 +11816,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14331,9 +11825,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14342,7 +11836,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14351,7 +11845,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14360,7 +11854,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14369,7 +11863,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14378,7 +11872,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14387,11 +11881,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14400,7 +11894,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14409,7 +11903,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14418,7 +11912,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14427,7 +11921,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14436,7 +11930,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14445,9 +11939,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14456,7 +11950,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14465,7 +11959,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14474,7 +11968,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14483,7 +11977,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14492,7 +11986,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14501,11 +11995,11 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD (R9), Y14
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD (R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14514,7 +12008,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (R9)(DX*1), Y15
+	VPBROADCASTD (R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14523,7 +12017,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14532,7 +12026,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R10), Y15
+	VPBROADCASTD (R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14541,7 +12035,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14550,7 +12044,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD (R10)(DX*2), Y15
+	VPBROADCASTD (R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14559,9 +12053,9 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
-	VPBROADCASTD 4(R9), Y14
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD 4(R8), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14570,7 +12064,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R9)(DX*1), Y15
+	VPBROADCASTD 4(R8)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14579,7 +12073,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD 4(R9)(DX*2), Y14
+	VPBROADCASTD 4(R8)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14588,7 +12082,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD 4(R10), Y15
+	VPBROADCASTD 4(R9), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14597,7 +12091,7 @@ block:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VPBROADCASTD 4(R10)(DX*1), Y14
+	VPBROADCASTD 4(R9)(DX*1), Y14
 
 	// VPDPBUSD Y12, Y14, Y8 (VEX)
 	LONG $0x500d42c4
@@ -14606,7 +12100,7 @@ block:
 	// VPDPBUSD Y13, Y14, Y9 (VEX)
 	LONG         $0x500d42c4
 	BYTE         $0xcd
-	VPBROADCASTD 4(R10)(DX*2), Y15
+	VPBROADCASTD 4(R9)(DX*2), Y15
 
 	// VPDPBUSD Y12, Y15, Y10 (VEX)
 	LONG $0x500542c4
@@ -14615,8 +12109,8 @@ block:
 	// VPDPBUSD Y13, Y15, Y11 (VEX)
 	LONG         $0x500542c4
 	BYTE         $0xdd
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -14683,88 +12177,98 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVQ        X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ           DI, $0x01
-	JL             done
-	JE             one
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R9
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R9), Y15, Y15
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), R8
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R9
+
+tailA2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (R8), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R9), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, R8
+	DECQ           R9
+	JNE            tailA2
 	VMOVDQU        Y14, 192(SP)
-	MOVQ           AX, DI
-	LEAQ           (DX)(DX*2), R9
-	ADDQ           DI, R9
-	MOVQ           w+8(FP), R10
-	VMOVDQU        (R10), Y12
-	VMOVDQU        32(R10), Y13
-	VPBROADCASTD   (DI), Y14
+	MOVQ           AX, SI
+	LEAQ           (DX)(DX*2), R8
+	ADDQ           SI, R8
+	MOVQ           w+8(FP), R9
+	MOVQ           wrow+64(FP), R10
+	MOVQ           nqr+80(FP), R11
+	SHLQ           $0x02, R11
+	SUBQ           R11, R10
+	MOVQ           fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
 	LONG $0x500dc2c4
@@ -14773,7 +12277,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y1 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
+	VPBROADCASTD (SI)(DX*1), Y15
 
 	// VPDPBUSD Y12, Y15, Y2 (VEX)
 	LONG $0x5005c2c4
@@ -14782,7 +12286,7 @@ rest:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 
 	// VPDPBUSD Y12, Y14, Y4 (VEX)
 	LONG $0x500dc2c4
@@ -14791,7 +12295,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
+	VPBROADCASTD (R8), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -14800,202 +12304,17 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD (DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(DI)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(DI)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(R9), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15030,124 +12349,56 @@ rest:
 	BYTE $0xf4
 
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xfd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VPMAXSD        Y6, Y4, Y4
-	VPMAXSD        Y7, Y5, Y5
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	VMOVDQU        Y4, 64(SP)
-	VMOVDQU        Y5, 96(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), DI
-	VMOVDQU        (DI), Y0
-	VMOVDQU        32(DI), Y1
-	VMOVDQU        (DI), Y2
-	VMOVDQU        32(DI), Y3
-	VMOVDQU        (DI), Y4
-	VMOVDQU        32(DI), Y5
-	VMOVDQU        (DI), Y6
-	VMOVDQU        32(DI), Y7
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, DI
-	MOVQ           shuf+104(FP), R8
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        (R8), Y15, Y15
+	LONG    $0x5005c2c4
+	BYTE    $0xfd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VPMAXSD Y6, Y4, Y4
+	VPMAXSD Y7, Y5, Y5
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	VMOVDQU Y4, 64(SP)
+	VMOVDQU Y5, 96(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, SI
+	MOVQ    shuf+104(FP), DI
+	ADDQ    toff+112(FP), SI
+	MOVQ    fH+72(FP), R8
+
+tailB2:
+	VBROADCASTI128 (SI), Y15
+	VPSHUFB        (DI), Y15, Y15
 	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        32(R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), DI
-	VBROADCASTI128 8(DI), Y15
-	VPSHUFB        64(R8), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           wrow+64(FP), SI
+	ADDQ           $0x20, DI
+	DECQ           R8
+	JNE            tailB2
 	VMOVDQU        Y14, 192(SP)
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           AX, DI
-	MOVQ           w+8(FP), R8
-	VMOVDQU        (R8), Y12
-	VMOVDQU        32(R8), Y13
-	VPBROADCASTD   (AX), Y14
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           AX, SI
+	MOVQ           w+8(FP), DI
+	MOVQ           wrow+64(FP), R8
+	MOVQ           nqr+80(FP), R9
+	SHLQ           $0x02, R9
+	SUBQ           R9, R8
+	MOVQ           fH+72(FP), R10
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowB2:
+	MOVQ nqr+80(FP), R9
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15175,7 +12426,7 @@ rest:
 	// VPDPBUSD Y13, Y14, Y5 (VEX)
 	LONG         $0x500dc2c4
 	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
+	VPBROADCASTD (SI), Y15
 
 	// VPDPBUSD Y12, Y15, Y6 (VEX)
 	LONG $0x5005c2c4
@@ -15184,124 +12435,17 @@ rest:
 	// VPDPBUSD Y13, Y15, Y7 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xfd
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD (AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD (DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VPBROADCASTD 4(AX)(DX*2), Y14
-
-	// VPDPBUSD Y12, Y14, Y4 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xe4
-
-	// VPDPBUSD Y13, Y14, Y5 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xed
-	VPBROADCASTD 4(DI), Y15
-
-	// VPDPBUSD Y12, Y15, Y6 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xf4
-
-	// VPDPBUSD Y13, Y15, Y7 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xfd
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15373,74 +12517,42 @@ rest:
 	JMP          done
 
 one:
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), R8
+
+tailA1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           $0x20, SI
+	DECQ           R8
+	JNE            tailA1
 	VMOVDQU        Y14, 192(SP)
 	MOVQ           AX, BX
-	LEAQ           (DX)(DX*2), DI
-	ADDQ           BX, DI
-	MOVQ           w+8(FP), R9
-	VMOVDQU        (R9), Y12
-	VMOVDQU        32(R9), Y13
-	VPBROADCASTD   (BX), Y14
+	LEAQ           (DX)(DX*2), SI
+	ADDQ           BX, SI
+	MOVQ           w+8(FP), R8
+	MOVQ           wrow+64(FP), R9
+	MOVQ           nqr+80(FP), R10
+	SHLQ           $0x02, R10
+	SUBQ           R10, R9
+	MOVQ           fH+72(FP), R11
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowA1:
+	MOVQ nqr+80(FP), R10
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15459,70 +12571,17 @@ one:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD (BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(BX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15539,80 +12598,48 @@ one:
 	BYTE $0xd4
 
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG           $0x5005c2c4
-	BYTE           $0xdd
-	VPMAXSD        Y2, Y0, Y0
-	VPMAXSD        Y3, Y1, Y1
-	VMOVDQU        Y0, (SP)
-	VMOVDQU        Y1, 32(SP)
-	LEAQ           (AX)(R8*1), AX
-	MOVQ           init+16(FP), BX
-	VMOVDQU        (BX), Y0
-	VMOVDQU        32(BX), Y1
-	VMOVDQU        (BX), Y2
-	VMOVDQU        32(BX), Y3
-	VPXOR          Y14, Y14, Y14
-	MOVQ           AX, BX
-	MOVQ           shuf+104(FP), DI
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        (DI), Y15, Y15
+	LONG    $0x5005c2c4
+	BYTE    $0xdd
+	VPMAXSD Y2, Y0, Y0
+	VPMAXSD Y3, Y1, Y1
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y1, 32(SP)
+	LEAQ    (AX)(DI*1), AX
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	VPXOR   Y14, Y14, Y14
+	MOVQ    AX, BX
+	MOVQ    shuf+104(FP), SI
+	ADDQ    toff+112(FP), BX
+	MOVQ    fH+72(FP), DI
+
+tailB1:
+	VBROADCASTI128 (BX), Y15
+	VPSHUFB        (SI), Y15, Y15
 	VPOR           Y15, Y14, Y14
 	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        32(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
-	ADDQ           wrow+64(FP), BX
-	VBROADCASTI128 8(BX), Y15
-	VPSHUFB        64(DI), Y15, Y15
-	VPOR           Y15, Y14, Y14
+	ADDQ           $0x20, SI
+	DECQ           DI
+	JNE            tailB1
 	VMOVDQU        Y14, 192(SP)
 	LEAQ           (DX)(DX*2), BX
 	ADDQ           AX, BX
-	MOVQ           w+8(FP), DI
-	VMOVDQU        (DI), Y12
-	VMOVDQU        32(DI), Y13
-	VPBROADCASTD   (AX), Y14
+	MOVQ           w+8(FP), SI
+	MOVQ           wrow+64(FP), DI
+	MOVQ           nqr+80(FP), R8
+	SHLQ           $0x02, R8
+	SUBQ           R8, DI
+	MOVQ           fH+72(FP), R9
 
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
+rowB1:
+	MOVQ nqr+80(FP), R8
 
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15631,70 +12658,17 @@ one:
 	// VPDPBUSD Y13, Y15, Y3 (VEX)
 	LONG         $0x5005c2c4
 	BYTE         $0xdd
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD (AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD (AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-
-	// VPDPBUSD Y12, Y14, Y0 (VEX)
-	LONG $0x500dc2c4
-	BYTE $0xc4
-
-	// VPDPBUSD Y13, Y14, Y1 (VEX)
-	LONG         $0x500dc2c4
-	BYTE         $0xcd
-	VPBROADCASTD 4(AX)(DX*1), Y15
-
-	// VPDPBUSD Y12, Y15, Y2 (VEX)
-	LONG $0x5005c2c4
-	BYTE $0xd4
-
-	// VPDPBUSD Y13, Y15, Y3 (VEX)
-	LONG         $0x5005c2c4
-	BYTE         $0xdd
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD 192(SP), Y14
 
 	// VPDPBUSD Y12, Y14, Y0 (VEX)
@@ -15743,79 +12717,79 @@ TEXT ·convFirstQ8PoolWide(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
+	MOVQ    AX, R8
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
 rowA3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowA3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -15829,69 +12803,73 @@ quadA3:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	MOVQ         fH+72(FP), R12
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	MOVQ         wrow+64(FP), R11
+	MOVQ         nqr+80(FP), R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	MOVQ         fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -15905,115 +12883,119 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16023,27 +13005,31 @@ quadA2:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	MOVQ         fH+72(FP), R9
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -16059,19 +13045,19 @@ quadB2:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16120,17 +13106,21 @@ one:
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -16141,20 +13131,20 @@ quadA1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -16162,15 +13152,19 @@ quadA1:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	MOVQ         fH+72(FP), R8
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -16181,14 +13175,14 @@ quadB1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16223,79 +13217,79 @@ TEXT ·convFirstQ8PoolWideSat(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
+	MOVQ    AX, R8
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
 rowA3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowA3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16309,69 +13303,73 @@ quadA3:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	MOVQ         fH+72(FP), R12
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	MOVQ         wrow+64(FP), R11
+	MOVQ         nqr+80(FP), R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	MOVQ         fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16385,106 +13383,110 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16494,27 +13496,31 @@ quadA2:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	MOVQ         fH+72(FP), R9
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -16530,19 +13536,19 @@ quadB2:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16585,17 +13591,21 @@ one:
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -16606,20 +13616,20 @@ quadA1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -16627,15 +13637,19 @@ quadA1:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	MOVQ         fH+72(FP), R8
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -16646,14 +13660,14 @@ quadB1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16685,79 +13699,79 @@ TEXT ·convFirstQ8PoolWideHalf(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
+	MOVQ    AX, R8
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
 rowA3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowA3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16771,69 +13785,73 @@ quadA3:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	MOVQ         fH+72(FP), R12
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	MOVQ         wrow+64(FP), R11
+	MOVQ         nqr+80(FP), R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	MOVQ         fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16847,115 +13865,119 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVQ        X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -16965,27 +13987,31 @@ quadA2:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	MOVQ         fH+72(FP), R9
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -17001,19 +14027,19 @@ quadB2:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17062,17 +14088,21 @@ one:
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -17083,20 +14113,20 @@ quadA1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -17104,15 +14134,19 @@ quadA1:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	MOVQ         fH+72(FP), R8
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -17123,14 +14157,14 @@ quadB1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17165,79 +14199,79 @@ TEXT ·convFirstQ8PoolWideHalfSat(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ nqr+80(FP), DI
-	SHLQ $0x02, DI
-	SUBQ DI, SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ    init+16(FP), R9
-	VMOVDQU (R9), Y0
-	VMOVDQU 32(R9), Y1
-	VMOVDQU (R9), Y2
-	VMOVDQU 32(R9), Y3
-	VMOVDQU (R9), Y4
-	VMOVDQU 32(R9), Y5
-	VMOVDQU (R9), Y6
-	VMOVDQU 32(R9), Y7
-	VMOVDQU (R9), Y8
-	VMOVDQU 32(R9), Y9
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), Y11
-	MOVQ    AX, R9
-	LEAQ    (DX)(DX*2), R10
-	ADDQ    R9, R10
-	MOVQ    w+8(FP), R11
-	MOVQ    fH+72(FP), R12
+	MOVQ    init+16(FP), R8
+	VMOVDQU (R8), Y0
+	VMOVDQU 32(R8), Y1
+	VMOVDQU (R8), Y2
+	VMOVDQU 32(R8), Y3
+	VMOVDQU (R8), Y4
+	VMOVDQU 32(R8), Y5
+	VMOVDQU (R8), Y6
+	VMOVDQU 32(R8), Y7
+	VMOVDQU (R8), Y8
+	VMOVDQU 32(R8), Y9
+	VMOVDQU (R8), Y10
+	VMOVDQU 32(R8), Y11
+	MOVQ    AX, R8
+	LEAQ    (DX)(DX*2), R9
+	ADDQ    R8, R9
+	MOVQ    w+8(FP), R10
+	MOVQ    wrow+64(FP), R11
+	MOVQ    nqr+80(FP), R12
+	SHLQ    $0x02, R12
+	SUBQ    R12, R11
+	MOVQ    fH+72(FP), R13
 
 rowA3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadA3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadA3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadA3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowA3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17251,69 +14285,73 @@ quadA3:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	MOVQ         fH+72(FP), R12
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	MOVQ         wrow+64(FP), R11
+	MOVQ         nqr+80(FP), R12
+	SHLQ         $0x02, R12
+	SUBQ         R12, R11
+	MOVQ         fH+72(FP), R13
 
 rowB3:
-	MOVQ nqr+80(FP), R13
+	MOVQ nqr+80(FP), R12
 
 quadB3:
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
-	VPBROADCASTD (R9), Y14
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (R9)(DX*1), Y14
+	VPBROADCASTD (R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (R9)(DX*2), Y14
+	VPBROADCASTD (R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
+	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
+	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
+	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         $0x40, R11
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, R8
 	ADDQ         $0x04, R9
-	ADDQ         $0x04, R10
-	DECQ         R13
-	JNE          quadB3
-	ADDQ         SI, R9
-	ADDQ         SI, R10
 	DECQ         R12
+	JNE          quadB3
+	ADDQ         R11, R8
+	ADDQ         R11, R9
+	DECQ         R13
 	JNE          rowB3
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17327,106 +14365,110 @@ quadB3:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVQ        X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ    DI, $0x01
+	CMPQ    SI, $0x01
 	JL      done
 	JE      one
-	MOVQ    init+16(FP), DI
-	VMOVDQU (DI), Y0
-	VMOVDQU 32(DI), Y1
-	VMOVDQU (DI), Y2
-	VMOVDQU 32(DI), Y3
-	VMOVDQU (DI), Y4
-	VMOVDQU 32(DI), Y5
-	VMOVDQU (DI), Y6
-	VMOVDQU 32(DI), Y7
-	MOVQ    AX, DI
-	LEAQ    (DX)(DX*2), R9
-	ADDQ    DI, R9
-	MOVQ    w+8(FP), R10
-	MOVQ    fH+72(FP), R11
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
 
 rowA2:
-	MOVQ nqr+80(FP), R12
+	MOVQ nqr+80(FP), R11
 
 quadA2:
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R10
-	ADDQ         $0x04, DI
-	ADDQ         $0x04, R9
-	DECQ         R12
-	JNE          quadA2
-	ADDQ         SI, DI
-	ADDQ         SI, R9
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
 	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
 	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17436,27 +14478,31 @@ quadA2:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	MOVQ         fH+72(FP), R9
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
 
 rowB2:
-	MOVQ nqr+80(FP), R10
+	MOVQ nqr+80(FP), R9
 
 quadB2:
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -17472,19 +14518,19 @@ quadB2:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	ADDQ         $0x40, R8
+	ADDQ         $0x40, DI
 	ADDQ         $0x04, AX
-	ADDQ         $0x04, DI
-	DECQ         R10
-	JNE          quadB2
-	ADDQ         SI, AX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
 	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17527,17 +14573,21 @@ one:
 	VMOVDQU (BX), Y2
 	VMOVDQU 32(BX), Y3
 	MOVQ    AX, BX
-	LEAQ    (DX)(DX*2), DI
-	ADDQ    BX, DI
-	MOVQ    w+8(FP), R9
-	MOVQ    fH+72(FP), R10
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
 
 rowA1:
-	MOVQ nqr+80(FP), R11
+	MOVQ nqr+80(FP), R10
 
 quadA1:
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -17548,20 +14598,20 @@ quadA1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, R9
+	ADDQ         $0x40, R8
 	ADDQ         $0x04, BX
-	ADDQ         $0x04, DI
-	DECQ         R11
-	JNE          quadA1
-	ADDQ         SI, BX
-	ADDQ         SI, DI
+	ADDQ         $0x04, SI
 	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
 	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -17569,15 +14619,19 @@ quadA1:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	MOVQ         fH+72(FP), R8
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
 
 rowB1:
-	MOVQ nqr+80(FP), R9
+	MOVQ nqr+80(FP), R8
 
 quadB1:
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -17588,14 +14642,14 @@ quadB1:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	ADDQ         $0x40, DI
+	ADDQ         $0x40, SI
 	ADDQ         $0x04, AX
 	ADDQ         $0x04, BX
-	DECQ         R9
-	JNE          quadB1
-	ADDQ         SI, AX
-	ADDQ         SI, BX
 	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
 	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
@@ -17627,510 +14681,509 @@ TEXT ·convFirstQ8PoolWide3x5(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	MOVQ         init+16(FP), R8
+	VMOVDQU      (R8), Y0
+	VMOVDQU      32(R8), Y1
+	VMOVDQU      (R8), Y2
+	VMOVDQU      32(R8), Y3
+	VMOVDQU      (R8), Y4
+	VMOVDQU      32(R8), Y5
+	VMOVDQU      (R8), Y6
+	VMOVDQU      32(R8), Y7
+	VMOVDQU      (R8), Y8
+	VMOVDQU      32(R8), Y9
+	VMOVDQU      (R8), Y10
+	VMOVDQU      32(R8), Y11
+	MOVQ         AX, R8
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -18147,503 +15200,503 @@ block:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -18660,413 +15713,120 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R10), Y12
-	VMOVDQU      480(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R10), Y12
-	VMOVDQU      544(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R10), Y12
-	VMOVDQU      608(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      640(R10), Y12
-	VMOVDQU      672(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R10), Y12
-	VMOVDQU      736(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R10), Y12
-	VMOVDQU      800(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R10), Y12
-	VMOVDQU      864(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R10), Y12
-	VMOVDQU      928(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -19075,21 +15835,31 @@ rest:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -19105,323 +15875,20 @@ rest:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R8), Y12
-	VMOVDQU      480(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R8), Y12
-	VMOVDQU      544(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R8), Y12
-	VMOVDQU      608(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      640(R8), Y12
-	VMOVDQU      672(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R8), Y12
-	VMOVDQU      736(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R8), Y12
-	VMOVDQU      800(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R8), Y12
-	VMOVDQU      864(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R8), Y12
-	VMOVDQU      928(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -19463,17 +15930,27 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	MOVQ    AX, BX
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -19484,183 +15961,20 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(R9), Y12
-	VMOVDQU      480(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(R9), Y12
-	VMOVDQU      544(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(R9), Y12
-	VMOVDQU      608(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      640(R9), Y12
-	VMOVDQU      672(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(R9), Y12
-	VMOVDQU      736(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(R9), Y12
-	VMOVDQU      800(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(R9), Y12
-	VMOVDQU      864(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(R9), Y12
-	VMOVDQU      928(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -19668,9 +15982,19 @@ one:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -19681,178 +16005,15 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(DI), Y12
-	VMOVDQU      480(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(DI), Y12
-	VMOVDQU      544(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(DI), Y12
-	VMOVDQU      608(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      640(DI), Y12
-	VMOVDQU      672(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(DI), Y12
-	VMOVDQU      736(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(DI), Y12
-	VMOVDQU      800(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(DI), Y12
-	VMOVDQU      864(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(DI), Y12
-	VMOVDQU      928(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      (SP), Y0, Y0
@@ -19886,510 +16047,509 @@ TEXT ·convFirstQ8PoolWide3x5Sat(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	MOVQ         init+16(FP), R8
+	VMOVDQU      (R8), Y0
+	VMOVDQU      32(R8), Y1
+	VMOVDQU      (R8), Y2
+	VMOVDQU      32(R8), Y3
+	VMOVDQU      (R8), Y4
+	VMOVDQU      32(R8), Y5
+	VMOVDQU      (R8), Y6
+	VMOVDQU      32(R8), Y7
+	VMOVDQU      (R8), Y8
+	VMOVDQU      32(R8), Y9
+	VMOVDQU      (R8), Y10
+	VMOVDQU      32(R8), Y11
+	MOVQ         AX, R8
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -20406,503 +16566,503 @@ block:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -20919,404 +17079,111 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVDQU      X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVDQU      X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVDQU      X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R10), Y12
-	VMOVDQU      480(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R10), Y12
-	VMOVDQU      544(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R10), Y12
-	VMOVDQU      608(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      640(R10), Y12
-	VMOVDQU      672(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R10), Y12
-	VMOVDQU      736(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R10), Y12
-	VMOVDQU      800(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R10), Y12
-	VMOVDQU      864(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R10), Y12
-	VMOVDQU      928(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -21325,21 +17192,31 @@ rest:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -21355,323 +17232,20 @@ rest:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R8), Y12
-	VMOVDQU      480(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R8), Y12
-	VMOVDQU      544(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R8), Y12
-	VMOVDQU      608(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      640(R8), Y12
-	VMOVDQU      672(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R8), Y12
-	VMOVDQU      736(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R8), Y12
-	VMOVDQU      800(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R8), Y12
-	VMOVDQU      864(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R8), Y12
-	VMOVDQU      928(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -21707,17 +17281,27 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	MOVQ    AX, BX
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -21728,183 +17312,20 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(R9), Y12
-	VMOVDQU      480(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(R9), Y12
-	VMOVDQU      544(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(R9), Y12
-	VMOVDQU      608(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      640(R9), Y12
-	VMOVDQU      672(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(R9), Y12
-	VMOVDQU      736(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(R9), Y12
-	VMOVDQU      800(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(R9), Y12
-	VMOVDQU      864(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(R9), Y12
-	VMOVDQU      928(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -21912,9 +17333,19 @@ one:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -21925,178 +17356,15 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(DI), Y12
-	VMOVDQU      480(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(DI), Y12
-	VMOVDQU      544(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(DI), Y12
-	VMOVDQU      608(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      640(DI), Y12
-	VMOVDQU      672(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(DI), Y12
-	VMOVDQU      736(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(DI), Y12
-	VMOVDQU      800(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(DI), Y12
-	VMOVDQU      864(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(DI), Y12
-	VMOVDQU      928(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      (SP), Y0, Y0
@@ -22127,510 +17395,509 @@ TEXT ·convFirstQ8PoolWide3x5Half(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	MOVQ         init+16(FP), R8
+	VMOVDQU      (R8), Y0
+	VMOVDQU      32(R8), Y1
+	VMOVDQU      (R8), Y2
+	VMOVDQU      32(R8), Y3
+	VMOVDQU      (R8), Y4
+	VMOVDQU      32(R8), Y5
+	VMOVDQU      (R8), Y6
+	VMOVDQU      32(R8), Y7
+	VMOVDQU      (R8), Y8
+	VMOVDQU      32(R8), Y9
+	VMOVDQU      (R8), Y10
+	VMOVDQU      32(R8), Y11
+	MOVQ         AX, R8
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -22647,503 +17914,503 @@ block:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -23160,413 +18427,120 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
-	VMINPS       32(R10), Y0, Y0
+	VMULPS       (R8), Y0, Y0
+	VMINPS       32(R9), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
-	VMINPS       32(R10), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
+	VMINPS       32(R9), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPMAXSW      64(R10), Y0, Y0
-	VPADDW       96(R10), Y0, Y0
+	VPMAXSW      64(R9), Y0, Y0
+	VPADDW       96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
-	VMINPS       32(R10), Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VMINPS       32(R9), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
-	VMINPS       32(R10), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
+	VMINPS       32(R9), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPMAXSW      64(R10), Y4, Y4
-	VPADDW       96(R10), Y4, Y4
+	VPMAXSW      64(R9), Y4, Y4
+	VPADDW       96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVQ        X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
-	VMINPS       32(R10), Y8, Y8
+	VMULPS       (R8), Y8, Y8
+	VMINPS       32(R9), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
-	VMINPS       32(R10), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
+	VMINPS       32(R9), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPMAXSW      64(R10), Y8, Y8
-	VPADDW       96(R10), Y8, Y8
+	VPMAXSW      64(R9), Y8, Y8
+	VPADDW       96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R10), Y12
-	VMOVDQU      480(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R10), Y12
-	VMOVDQU      544(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R10), Y12
-	VMOVDQU      608(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      640(R10), Y12
-	VMOVDQU      672(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R10), Y12
-	VMOVDQU      736(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R10), Y12
-	VMOVDQU      800(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R10), Y12
-	VMOVDQU      864(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R10), Y12
-	VMOVDQU      928(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -23575,21 +18549,31 @@ rest:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -23605,323 +18589,20 @@ rest:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R8), Y12
-	VMOVDQU      480(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R8), Y12
-	VMOVDQU      544(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R8), Y12
-	VMOVDQU      608(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      640(R8), Y12
-	VMOVDQU      672(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R8), Y12
-	VMOVDQU      736(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R8), Y12
-	VMOVDQU      800(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R8), Y12
-	VMOVDQU      864(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R8), Y12
-	VMOVDQU      928(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -23963,17 +18644,27 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	MOVQ    AX, BX
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -23984,183 +18675,20 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(R9), Y12
-	VMOVDQU      480(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(R9), Y12
-	VMOVDQU      544(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(R9), Y12
-	VMOVDQU      608(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      640(R9), Y12
-	VMOVDQU      672(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(R9), Y12
-	VMOVDQU      736(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(R9), Y12
-	VMOVDQU      800(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(R9), Y12
-	VMOVDQU      864(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(R9), Y12
-	VMOVDQU      928(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -24168,9 +18696,19 @@ one:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -24181,178 +18719,15 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(DI), Y12
-	VMOVDQU      480(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(DI), Y12
-	VMOVDQU      544(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(DI), Y12
-	VMOVDQU      608(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      640(DI), Y12
-	VMOVDQU      672(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(DI), Y12
-	VMOVDQU      736(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(DI), Y12
-	VMOVDQU      800(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(DI), Y12
-	VMOVDQU      864(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(DI), Y12
-	VMOVDQU      928(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      (SP), Y0, Y0
@@ -24386,510 +18761,509 @@ TEXT ·convFirstQ8PoolWide3x5HalfSat(SB), NOSPLIT, $192-120
 	MOVQ out+40(FP), CX
 	MOVQ pstep+56(FP), DX
 	MOVQ ldo+88(FP), BX
-	MOVQ wrow+64(FP), SI
-	MOVQ n+48(FP), DI
-	MOVQ crow+96(FP), R8
-	CMPQ DI, $0x03
+	MOVQ n+48(FP), SI
+	MOVQ crow+96(FP), DI
+	CMPQ SI, $0x03
 	JL   rest
 
 block:
-	MOVQ         init+16(FP), R9
-	VMOVDQU      (R9), Y0
-	VMOVDQU      32(R9), Y1
-	VMOVDQU      (R9), Y2
-	VMOVDQU      32(R9), Y3
-	VMOVDQU      (R9), Y4
-	VMOVDQU      32(R9), Y5
-	VMOVDQU      (R9), Y6
-	VMOVDQU      32(R9), Y7
-	VMOVDQU      (R9), Y8
-	VMOVDQU      32(R9), Y9
-	VMOVDQU      (R9), Y10
-	VMOVDQU      32(R9), Y11
-	MOVQ         AX, R9
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	MOVQ         init+16(FP), R8
+	VMOVDQU      (R8), Y0
+	VMOVDQU      32(R8), Y1
+	VMOVDQU      (R8), Y2
+	VMOVDQU      32(R8), Y3
+	VMOVDQU      (R8), Y4
+	VMOVDQU      32(R8), Y5
+	VMOVDQU      (R8), Y6
+	VMOVDQU      32(R8), Y7
+	VMOVDQU      (R8), Y8
+	VMOVDQU      32(R8), Y9
+	VMOVDQU      (R8), Y10
+	VMOVDQU      32(R8), Y11
+	MOVQ         AX, R8
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -24906,503 +19280,503 @@ block:
 	VMOVDQU      Y5, 96(SP)
 	VMOVDQU      Y8, 128(SP)
 	VMOVDQU      Y9, 160(SP)
-	LEAQ         (AX)(R8*1), R9
-	MOVQ         init+16(FP), R10
-	VMOVDQU      (R10), Y0
-	VMOVDQU      32(R10), Y1
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMOVDQU      (R10), Y4
-	VMOVDQU      32(R10), Y5
-	VMOVDQU      (R10), Y6
-	VMOVDQU      32(R10), Y7
-	VMOVDQU      (R10), Y8
-	VMOVDQU      32(R10), Y9
-	VMOVDQU      (R10), Y10
-	VMOVDQU      32(R10), Y11
-	LEAQ         (DX)(DX*2), R10
-	ADDQ         R9, R10
-	MOVQ         w+8(FP), R11
-	VMOVDQU      (R11), Y12
-	VMOVDQU      32(R11), Y13
+	LEAQ         (AX)(DI*1), R8
+	MOVQ         init+16(FP), R9
+	VMOVDQU      (R9), Y0
+	VMOVDQU      32(R9), Y1
+	VMOVDQU      (R9), Y2
+	VMOVDQU      32(R9), Y3
+	VMOVDQU      (R9), Y4
+	VMOVDQU      32(R9), Y5
+	VMOVDQU      (R9), Y6
+	VMOVDQU      32(R9), Y7
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VMOVDQU      (R9), Y10
+	VMOVDQU      32(R9), Y11
+	LEAQ         (DX)(DX*2), R9
+	ADDQ         R8, R9
+	MOVQ         w+8(FP), R10
+	VMOVDQU      (R10), Y12
+	VMOVDQU      32(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      64(R11), Y12
-	VMOVDQU      96(R11), Y13
+	VMOVDQU      64(R10), Y12
+	VMOVDQU      96(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      128(R11), Y12
-	VMOVDQU      160(R11), Y13
+	VMOVDQU      128(R10), Y12
+	VMOVDQU      160(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      192(R11), Y12
-	VMOVDQU      224(R11), Y13
+	VMOVDQU      192(R10), Y12
+	VMOVDQU      224(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      256(R11), Y12
-	VMOVDQU      288(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      256(R10), Y12
+	VMOVDQU      288(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      320(R11), Y12
-	VMOVDQU      352(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      320(R10), Y12
+	VMOVDQU      352(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      384(R11), Y12
-	VMOVDQU      416(R11), Y13
+	VMOVDQU      384(R10), Y12
+	VMOVDQU      416(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      448(R11), Y12
-	VMOVDQU      480(R11), Y13
+	VMOVDQU      448(R10), Y12
+	VMOVDQU      480(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      512(R11), Y12
-	VMOVDQU      544(R11), Y13
+	VMOVDQU      512(R10), Y12
+	VMOVDQU      544(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      576(R11), Y12
-	VMOVDQU      608(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      576(R10), Y12
+	VMOVDQU      608(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	ADDQ         SI, R9
-	ADDQ         SI, R10
-	VMOVDQU      640(R11), Y12
-	VMOVDQU      672(R11), Y13
+	ADDQ         wrow+64(FP), R8
+	ADDQ         wrow+64(FP), R9
+	VMOVDQU      640(R10), Y12
+	VMOVDQU      672(R10), Y13
+	VPBROADCASTD (R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD (R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD (R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD (R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD (R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD (R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD (R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD (R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      704(R11), Y12
-	VMOVDQU      736(R11), Y13
+	VMOVDQU      704(R10), Y12
+	VMOVDQU      736(R10), Y13
+	VPBROADCASTD 4(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 4(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 4(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 4(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 4(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 4(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 4(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 4(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      768(R11), Y12
-	VMOVDQU      800(R11), Y13
+	VMOVDQU      768(R10), Y12
+	VMOVDQU      800(R10), Y13
+	VPBROADCASTD 8(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 8(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 8(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 8(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
+	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
+	VPADDD       Y15, Y7, Y7
 	VPBROADCASTD 8(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
+	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	VPADDD       Y15, Y9, Y9
 	VPBROADCASTD 8(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 8(R10)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y8, Y8
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 8(R10)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      832(R11), Y12
-	VMOVDQU      864(R11), Y13
+	VMOVDQU      832(R10), Y12
+	VMOVDQU      864(R10), Y13
+	VPBROADCASTD 12(R8), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y0, Y0
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y1, Y1
+	VPBROADCASTD 12(R8)(DX*1), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y2, Y2
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y3, Y3
+	VPBROADCASTD 12(R8)(DX*2), Y14
+	VPMADDWD     Y12, Y14, Y15
+	VPADDD       Y15, Y4, Y4
+	VPMADDWD     Y13, Y14, Y15
+	VPADDD       Y15, Y5, Y5
 	VPBROADCASTD 12(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(R9)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(R9)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R10), Y14
-	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 12(R10)(DX*1), Y14
+	VPBROADCASTD 12(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 12(R10)(DX*2), Y14
+	VPBROADCASTD 12(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y11, Y11
-	VMOVDQU      896(R11), Y12
-	VMOVDQU      928(R11), Y13
-	VPBROADCASTD 16(R9), Y14
+	VMOVDQU      896(R10), Y12
+	VMOVDQU      928(R10), Y13
+	VPBROADCASTD 16(R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(R9)(DX*1), Y14
+	VPBROADCASTD 16(R8)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(R9)(DX*2), Y14
+	VPBROADCASTD 16(R8)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R10), Y14
+	VPBROADCASTD 16(R9), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VPBROADCASTD 16(R10)(DX*1), Y14
+	VPBROADCASTD 16(R9)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y8, Y8
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y9, Y9
-	VPBROADCASTD 16(R10)(DX*2), Y14
+	VPBROADCASTD 16(R9)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y10, Y10
 	VPMADDWD     Y13, Y14, Y15
@@ -25419,404 +19793,111 @@ block:
 	VPMAXSD      96(SP), Y5, Y5
 	VPMAXSD      128(SP), Y8, Y8
 	VPMAXSD      160(SP), Y9, Y9
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (R9), Y0, Y0
+	VMULPS       (R8), Y0, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(R9), Y1, Y1
+	VMULPS       32(R8), Y1, Y1
 	VCVTPS2DQ    Y1, Y1
 	VPACKSSDW    Y1, Y0, Y0
-	VPADDSW      96(R10), Y0, Y0
+	VPADDSW      96(R9), Y0, Y0
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (R9), Y4, Y4
+	VMULPS       (R8), Y4, Y4
 	VCVTPS2DQ    Y4, Y4
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(R9), Y5, Y5
+	VMULPS       32(R8), Y5, Y5
 	VCVTPS2DQ    Y5, Y5
 	VPACKSSDW    Y5, Y4, Y4
-	VPADDSW      96(R10), Y4, Y4
+	VPADDSW      96(R9), Y4, Y4
 	VPACKSSWB    Y4, Y0, Y0
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y0, Y15, Y0
 	VMOVQ        X0, (CX)
 	VEXTRACTI128 $0x01, Y0, X4
 	VMOVQ        X4, (CX)(BX*1)
-	MOVQ         scale+24(FP), R9
-	MOVQ         k+32(FP), R10
+	MOVQ         scale+24(FP), R8
+	MOVQ         k+32(FP), R9
 	VCVTDQ2PS    Y8, Y8
-	VMULPS       (R9), Y8, Y8
+	VMULPS       (R8), Y8, Y8
 	VCVTPS2DQ    Y8, Y8
 	VCVTDQ2PS    Y9, Y9
-	VMULPS       32(R9), Y9, Y9
+	VMULPS       32(R8), Y9, Y9
 	VCVTPS2DQ    Y9, Y9
 	VPACKSSDW    Y9, Y8, Y8
-	VPADDSW      96(R10), Y8, Y8
+	VPADDSW      96(R9), Y8, Y8
 	VPACKSSWB    Y8, Y8, Y8
-	VMOVDQU      (R10), Y15
+	VMOVDQU      (R9), Y15
 	VPERMD       Y8, Y15, Y8
 	VMOVQ        X8, (CX)(BX*2)
-	LEAQ         (BX)(BX*2), R9
-	ADDQ         R9, CX
-	LEAQ         (DX)(DX*2), R9
-	SHLQ         $0x01, R9
-	ADDQ         R9, AX
-	SUBQ         $0x03, DI
-	CMPQ         DI, $0x03
+	LEAQ         (BX)(BX*2), R8
+	ADDQ         R8, CX
+	LEAQ         (DX)(DX*2), R8
+	SHLQ         $0x01, R8
+	ADDQ         R8, AX
+	SUBQ         $0x03, SI
+	CMPQ         SI, $0x03
 	JGE          block
 
 rest:
-	CMPQ         DI, $0x01
-	JL           done
-	JE           one
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	MOVQ         AX, DI
-	LEAQ         (DX)(DX*2), R9
-	ADDQ         DI, R9
-	MOVQ         w+8(FP), R10
-	VMOVDQU      (R10), Y12
-	VMOVDQU      32(R10), Y13
-	VPBROADCASTD (DI), Y14
+	CMPQ    SI, $0x01
+	JL      done
+	JE      one
+	MOVQ    init+16(FP), SI
+	VMOVDQU (SI), Y0
+	VMOVDQU 32(SI), Y1
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	VMOVDQU (SI), Y6
+	VMOVDQU 32(SI), Y7
+	MOVQ    AX, SI
+	LEAQ    (DX)(DX*2), R8
+	ADDQ    SI, R8
+	MOVQ    w+8(FP), R9
+	MOVQ    wrow+64(FP), R10
+	MOVQ    nqr+80(FP), R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, R10
+	MOVQ    fH+72(FP), R12
+
+rowA2:
+	MOVQ nqr+80(FP), R11
+
+quadA2:
+	VMOVDQU      (R9), Y12
+	VMOVDQU      32(R9), Y13
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
+	VPBROADCASTD (SI)(DX*1), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
+	VPBROADCASTD (SI)(DX*2), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
+	VPBROADCASTD (R8), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R10), Y12
-	VMOVDQU      96(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R10), Y12
-	VMOVDQU      160(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R10), Y12
-	VMOVDQU      224(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R10), Y12
-	VMOVDQU      288(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      320(R10), Y12
-	VMOVDQU      352(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R10), Y12
-	VMOVDQU      416(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R10), Y12
-	VMOVDQU      480(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R10), Y12
-	VMOVDQU      544(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R10), Y12
-	VMOVDQU      608(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, DI
-	ADDQ         SI, R9
-	VMOVDQU      640(R10), Y12
-	VMOVDQU      672(R10), Y13
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R10), Y12
-	VMOVDQU      736(R10), Y13
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R10), Y12
-	VMOVDQU      800(R10), Y13
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R10), Y12
-	VMOVDQU      864(R10), Y13
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R10), Y12
-	VMOVDQU      928(R10), Y13
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(DI)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(DI)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(R9), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, R9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, R8
+	DECQ         R11
+	JNE          quadA2
+	ADDQ         R10, SI
+	ADDQ         R10, R8
+	DECQ         R12
+	JNE          rowA2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -25825,21 +19906,31 @@ rest:
 	VMOVDQU      Y1, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y5, 96(SP)
-	LEAQ         (AX)(R8*1), AX
-	MOVQ         init+16(FP), DI
-	VMOVDQU      (DI), Y0
-	VMOVDQU      32(DI), Y1
-	VMOVDQU      (DI), Y2
-	VMOVDQU      32(DI), Y3
-	VMOVDQU      (DI), Y4
-	VMOVDQU      32(DI), Y5
-	VMOVDQU      (DI), Y6
-	VMOVDQU      32(DI), Y7
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         AX, DI
-	MOVQ         w+8(FP), R8
-	VMOVDQU      (R8), Y12
-	VMOVDQU      32(R8), Y13
+	LEAQ         (AX)(DI*1), AX
+	MOVQ         init+16(FP), SI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	VMOVDQU      (SI), Y2
+	VMOVDQU      32(SI), Y3
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         AX, SI
+	MOVQ         w+8(FP), DI
+	MOVQ         wrow+64(FP), R8
+	MOVQ         nqr+80(FP), R9
+	SHLQ         $0x02, R9
+	SUBQ         R9, R8
+	MOVQ         fH+72(FP), R10
+
+rowB2:
+	MOVQ nqr+80(FP), R9
+
+quadB2:
+	VMOVDQU      (DI), Y12
+	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -25855,323 +19946,20 @@ rest:
 	VPADDD       Y15, Y4, Y4
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
+	VPBROADCASTD (SI), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y6, Y6
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y7, Y7
-	VMOVDQU      64(R8), Y12
-	VMOVDQU      96(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      128(R8), Y12
-	VMOVDQU      160(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      192(R8), Y12
-	VMOVDQU      224(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      256(R8), Y12
-	VMOVDQU      288(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      320(R8), Y12
-	VMOVDQU      352(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      384(R8), Y12
-	VMOVDQU      416(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      448(R8), Y12
-	VMOVDQU      480(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      512(R8), Y12
-	VMOVDQU      544(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      576(R8), Y12
-	VMOVDQU      608(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	ADDQ         SI, AX
-	ADDQ         SI, DI
-	VMOVDQU      640(R8), Y12
-	VMOVDQU      672(R8), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD (AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD (DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      704(R8), Y12
-	VMOVDQU      736(R8), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 4(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 4(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      768(R8), Y12
-	VMOVDQU      800(R8), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 8(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 8(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      832(R8), Y12
-	VMOVDQU      864(R8), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 12(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 12(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
-	VMOVDQU      896(R8), Y12
-	VMOVDQU      928(R8), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VPBROADCASTD 16(AX)(DX*2), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y4, Y4
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y5, Y5
-	VPBROADCASTD 16(DI), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y6, Y6
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y7, Y7
+	ADDQ         $0x40, DI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, SI
+	DECQ         R9
+	JNE          quadB2
+	ADDQ         R8, AX
+	ADDQ         R8, SI
+	DECQ         R10
+	JNE          rowB2
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      Y6, Y4, Y4
@@ -26207,17 +19995,27 @@ rest:
 	JMP          done
 
 one:
-	MOVQ         init+16(FP), BX
-	VMOVDQU      (BX), Y0
-	VMOVDQU      32(BX), Y1
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	MOVQ         AX, BX
-	LEAQ         (DX)(DX*2), DI
-	ADDQ         BX, DI
-	MOVQ         w+8(FP), R9
-	VMOVDQU      (R9), Y12
-	VMOVDQU      32(R9), Y13
+	MOVQ    init+16(FP), BX
+	VMOVDQU (BX), Y0
+	VMOVDQU 32(BX), Y1
+	VMOVDQU (BX), Y2
+	VMOVDQU 32(BX), Y3
+	MOVQ    AX, BX
+	LEAQ    (DX)(DX*2), SI
+	ADDQ    BX, SI
+	MOVQ    w+8(FP), R8
+	MOVQ    wrow+64(FP), R9
+	MOVQ    nqr+80(FP), R10
+	SHLQ    $0x02, R10
+	SUBQ    R10, R9
+	MOVQ    fH+72(FP), R11
+
+rowA1:
+	MOVQ nqr+80(FP), R10
+
+quadA1:
+	VMOVDQU      (R8), Y12
+	VMOVDQU      32(R8), Y13
 	VPBROADCASTD (BX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -26228,183 +20026,20 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(R9), Y12
-	VMOVDQU      96(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(R9), Y12
-	VMOVDQU      160(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(R9), Y12
-	VMOVDQU      224(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(R9), Y12
-	VMOVDQU      288(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      320(R9), Y12
-	VMOVDQU      352(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(R9), Y12
-	VMOVDQU      416(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(R9), Y12
-	VMOVDQU      480(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(R9), Y12
-	VMOVDQU      544(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(R9), Y12
-	VMOVDQU      608(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, BX
-	ADDQ         SI, DI
-	VMOVDQU      640(R9), Y12
-	VMOVDQU      672(R9), Y13
-	VPBROADCASTD (BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(R9), Y12
-	VMOVDQU      736(R9), Y13
-	VPBROADCASTD 4(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(R9), Y12
-	VMOVDQU      800(R9), Y13
-	VPBROADCASTD 8(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(R9), Y12
-	VMOVDQU      864(R9), Y13
-	VPBROADCASTD 12(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(R9), Y12
-	VMOVDQU      928(R9), Y13
-	VPBROADCASTD 16(BX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(BX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, R8
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         R10
+	JNE          quadA1
+	ADDQ         R9, BX
+	ADDQ         R9, SI
+	DECQ         R11
+	JNE          rowA1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y1, 32(SP)
-	LEAQ         (AX)(R8*1), AX
+	LEAQ         (AX)(DI*1), AX
 	MOVQ         init+16(FP), BX
 	VMOVDQU      (BX), Y0
 	VMOVDQU      32(BX), Y1
@@ -26412,9 +20047,19 @@ one:
 	VMOVDQU      32(BX), Y3
 	LEAQ         (DX)(DX*2), BX
 	ADDQ         AX, BX
-	MOVQ         w+8(FP), DI
-	VMOVDQU      (DI), Y12
-	VMOVDQU      32(DI), Y13
+	MOVQ         w+8(FP), SI
+	MOVQ         wrow+64(FP), DI
+	MOVQ         nqr+80(FP), R8
+	SHLQ         $0x02, R8
+	SUBQ         R8, DI
+	MOVQ         fH+72(FP), R9
+
+rowB1:
+	MOVQ nqr+80(FP), R8
+
+quadB1:
+	VMOVDQU      (SI), Y12
+	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (AX), Y14
 	VPMADDWD     Y12, Y14, Y15
 	VPADDD       Y15, Y0, Y0
@@ -26425,178 +20070,15 @@ one:
 	VPADDD       Y15, Y2, Y2
 	VPMADDWD     Y13, Y14, Y15
 	VPADDD       Y15, Y3, Y3
-	VMOVDQU      64(DI), Y12
-	VMOVDQU      96(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      128(DI), Y12
-	VMOVDQU      160(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      192(DI), Y12
-	VMOVDQU      224(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      256(DI), Y12
-	VMOVDQU      288(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      320(DI), Y12
-	VMOVDQU      352(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      384(DI), Y12
-	VMOVDQU      416(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      448(DI), Y12
-	VMOVDQU      480(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      512(DI), Y12
-	VMOVDQU      544(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      576(DI), Y12
-	VMOVDQU      608(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	ADDQ         SI, AX
-	ADDQ         SI, BX
-	VMOVDQU      640(DI), Y12
-	VMOVDQU      672(DI), Y13
-	VPBROADCASTD (AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD (AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      704(DI), Y12
-	VMOVDQU      736(DI), Y13
-	VPBROADCASTD 4(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 4(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      768(DI), Y12
-	VMOVDQU      800(DI), Y13
-	VPBROADCASTD 8(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 8(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      832(DI), Y12
-	VMOVDQU      864(DI), Y13
-	VPBROADCASTD 12(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 12(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
-	VMOVDQU      896(DI), Y12
-	VMOVDQU      928(DI), Y13
-	VPBROADCASTD 16(AX), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y0, Y0
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y1, Y1
-	VPBROADCASTD 16(AX)(DX*1), Y14
-	VPMADDWD     Y12, Y14, Y15
-	VPADDD       Y15, Y2, Y2
-	VPMADDWD     Y13, Y14, Y15
-	VPADDD       Y15, Y3, Y3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, AX
+	ADDQ         $0x04, BX
+	DECQ         R8
+	JNE          quadB1
+	ADDQ         DI, AX
+	ADDQ         DI, BX
+	DECQ         R9
+	JNE          rowB1
 	VPMAXSD      Y2, Y0, Y0
 	VPMAXSD      Y3, Y1, Y1
 	VPMAXSD      (SP), Y0, Y0

@@ -64,11 +64,6 @@ func convFirstQ8PoolTailHalf(a *uint8, w *int8, init *int32, scale *float32, k *
 //go:noescape
 func convFirstQ8PoolTailHalfSat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
 
-// convFirstQ8RowTail3x2 is convFirstQ8RowRef's row of n ≥ 6 pixels (16 channels stored per pixel, the rows' leftover bytes as a tail quad).
-//
-//go:noescape
-func convFirstQ8RowTail3x2(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-
 // convFirstQ8PoolTail3x2 is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (16 channels stored per pixel, the rows' leftover bytes as a tail quad).
 //
 //go:noescape
@@ -78,11 +73,6 @@ func convFirstQ8PoolTail3x2(a *uint8, w *int8, init *int32, scale *float32, k *i
 //
 //go:noescape
 func convFirstQ8PoolTail3x2Sat(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
-
-// convFirstQ8RowTail3x2Half is convFirstQ8RowRef's row of n ≥ 6 pixels (8 channels stored per pixel, the rows' leftover bytes as a tail quad).
-//
-//go:noescape
-func convFirstQ8RowTail3x2Half(a *uint8, w *int8, init *int32, scale *float32, k *int32, out *int8, n int, pstep int, wrow int, fH int, nqr int, ldo int, crow int, shuf *uint8, toff int)
 
 // convFirstQ8PoolTail3x2Half is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (8 channels stored per pixel, the rows' leftover bytes as a tail quad).
 //

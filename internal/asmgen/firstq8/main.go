@@ -48,7 +48,9 @@ func main() {
 		fix  shape
 	}{{false, shape{}}, {true, shape{}}, {true, shape{fH: 3, nqr: 2}}} {
 		for _, half := range []bool{false, true} {
-			rowKernel(half, v.tail, v.fix)
+			if v.fix.fH == 0 { // the row kernels only run in tests
+				rowKernel(half, v.tail, v.fix)
+			}
 			poolKernel(half, v.tail, v.fix, false)
 			poolKernel(half, v.tail, v.fix, true)
 		}
@@ -106,7 +108,7 @@ const signature = "func(a *uint8, w *int8, init *int32, scale *float32, k *int32
 // the others (w, init, scale, k, fH, nqr) are read from the frame where
 // used, which leaves registers for the loops.
 type args struct {
-	a, out, pstep, ldo, wrow GPVirtual
+	a, out, pstep, ldo GPVirtual
 }
 
 // param returns argument name's frame slot.
@@ -125,20 +127,12 @@ func gp(name string) GPVirtual {
 	return r
 }
 
-func loadArgs(fix shape) args {
+func loadArgs() args {
 	var r args
 	r.a = gp("a")
 	r.out = gp("out")
 	r.pstep = gp("pstep")
 	r.ldo = gp("ldo")
-	// Looping over quads, wrow becomes the step from a window row's last
-	// quad to the next row's first: wrow − 4·nqr.
-	r.wrow = gp("wrow")
-	if fix.fH == 0 {
-		t := gp("nqr")
-		SHLQ(U8(2), t)
-		SUBQ(t, r.wrow)
-	}
 	return r
 }
 
@@ -238,13 +232,18 @@ func accumulate(r args, a GPVirtual, id string, tb *Mem, fix shape, np int) {
 				quad(64*(ky*fix.nqr+j), 4*j, nil)
 			}
 			if ky < fix.fH-1 {
-				ADDQ(r.wrow, t0)
-				ADDQ(r.wrow, t3)
+				ADDQ(param("wrow"), t0)
+				ADDQ(param("wrow"), t3)
 			}
 		}
 		wTail = 64 * fix.fH * fix.nqr
 	} else {
-		ky, j := gp("fH"), GP64()
+		// adj: the step from a window row's last quad to the next row's
+		// first, wrow − 4·nqr.
+		adj, j := gp("wrow"), gp("nqr")
+		SHLQ(U8(2), j)
+		SUBQ(j, adj)
+		ky := gp("fH")
 		Label("row" + id)
 		MOVQ(param("nqr"), j)
 		Label("quad" + id)
@@ -254,8 +253,8 @@ func accumulate(r args, a GPVirtual, id string, tb *Mem, fix shape, np int) {
 		ADDQ(U8(4), t3)
 		DECQ(j)
 		JNE(LabelRef("quad" + id))
-		ADDQ(r.wrow, t0)
-		ADDQ(r.wrow, t3)
+		ADDQ(adj, t0)
+		ADDQ(adj, t3)
 		DECQ(ky)
 		JNE(LabelRef("row" + id))
 	}
@@ -368,14 +367,14 @@ func blockLoop(r args, n GPVirtual, per int, body func()) {
 	RET()
 }
 
-// rowKernel emits convFirstQ8Row[Tail][3x2][Half]: one output row of n ≥ 6 pixels,
+// rowKernel emits convFirstQ8Row[Tail][Half]: one output row of n ≥ 6 pixels,
 // channels 16·gr.. of the group whose tables w, init and scale point at.
 func rowKernel(half, tail bool, fix shape) {
 	name := "convFirstQ8Row" + suffix(half, tail, fix)
 	TEXT(name, NOSPLIT, signature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s is convFirstQ8RowRef's row of n ≥ 6 pixels (%s channels stored per pixel%s).", name, map[bool]string{false: "16", true: "8"}[half], map[bool]string{false: "", true: ", the rows' leftover bytes as a tail quad"}[tail]))
-	r := loadArgs(fix)
+	r := loadArgs()
 	n := gp("n")
 	var tb *Mem
 	if tail {
@@ -404,7 +403,7 @@ func poolKernel(half, tail bool, fix shape, sat bool) {
 	TEXT(name, NOSPLIT, signature)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s is convFirstQ8PoolRef's pooled row of n ≥ 1 pixels (%s channels stored per pixel%s%s).", name, map[bool]string{false: "16", true: "8"}[half], map[bool]string{false: "", true: ", the rows' leftover bytes as a tail quad"}[tail], map[bool]string{false: "", true: "; requantization without clamps: see requant"}[sat]))
-	r := loadArgs(fix)
+	r := loadArgs()
 	n, crow := gp("n"), gp("crow")
 	top := AllocLocal(6 * 32) // the top conv row's column-pair maxima
 	var tb *Mem
@@ -423,7 +422,13 @@ func poolKernel(half, tail bool, fix shape, sat bool) {
 	// block computes m ≤ 3 pooled pixels at a, to out.
 	block := func(m int) {
 		id := fmt.Sprint(m)
-		accumulate(r, r.a, "A"+id, tb, fix, 2*m)
+		// Only the 3-pixel blocks are unrolled: the 1- and 2-pixel ones
+		// run once a row at most.
+		fx := fix
+		if m < 3 {
+			fx = shape{i16: fix.i16}
+		}
+		accumulate(r, r.a, "A"+id, tb, fx, 2*m)
 		pairs(m)
 		for i := range m {
 			for h := range 2 {
@@ -432,7 +437,7 @@ func poolKernel(half, tail bool, fix shape, sat bool) {
 		}
 		b := GP64()
 		LEAQ(Mem{Base: r.a, Index: crow, Scale: 1}, b)
-		accumulate(r, b, "B"+id, tb, fix, 2*m)
+		accumulate(r, b, "B"+id, tb, fx, 2*m)
 		pairs(m)
 		for i := range m {
 			for h := range 2 {
