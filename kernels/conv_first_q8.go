@@ -164,11 +164,8 @@ func buildFirstQ8(g *convGeom, wv []int8, zp int32, rq *requant, wide bool) *fir
 	for c := 0; c < g.outC; c++ {
 		gr, l := c/16, c%16
 		row := wv[c*k : (c+1)*k]
-		var sum int32
-		var abs float64
+		sum, abs := firstRowSums(row)
 		for kk, v := range row {
-			sum += int32(v)
-			abs += math.Abs(float64(v))
 			ky, b := kk/run, kk%run
 			q, t := ky*f.nqr+b/per, b%per
 			if f.tail && b >= 4*f.nqr {

@@ -170,11 +170,8 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant, z16 bool) *firs
 	for c := 0; c < g.outC; c++ {
 		gr, l := c/16, c%16
 		row := wv[c*k : (c+1)*k]
-		var sum int32
-		var abs float64
+		sum, abs := firstRowSums(row)
 		for kk, v := range row {
-			sum += int32(v)
-			abs += math.Abs(float64(v))
 			f.w[gr*f.nq*64+(kk/4)*64+l*4+kk%4] = v
 		}
 		var bias int32
@@ -217,6 +214,17 @@ func buildFirstS8(g *convGeom, wv []int8, zp int32, rq *requant, z16 bool) *firs
 		return &b
 	}}
 	return f
+}
+
+// firstRowSums returns one output channel's weight sum (for the
+// zero-point terms of init) and its sum of magnitudes (for the bounds
+// that let the kernels drop clamps).
+func firstRowSums(row []int8) (sum int32, abs float64) {
+	for _, v := range row {
+		sum += int32(v)
+		abs += math.Abs(float64(v))
+	}
+	return sum, abs
 }
 
 // packZ16 lays out wZ16 from w: per group, quad and channel, the quad's
