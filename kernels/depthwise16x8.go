@@ -7,6 +7,11 @@ package kernels
 // pixel lists its window's in-image taps (input and weight offsets) and
 // the vector loop (gemm16x8_amd64.s) sums whole blocks of channels over
 // them; the int64 epilogue is x16Epi's. depthwiseInt16 is its reference.
+// With a depth multiplier m > 1, output channel c reads input channel
+// c/m: each image is first spread to outC channels (input channel i
+// repeated m times), which costs one copy per input value and output
+// channel — a tap's share of the multiplies — and the loop is then the
+// multiplier-1 one over outC channels.
 type dwInt16Fast struct {
 	*depthwise
 	lv      x16Level
@@ -18,18 +23,27 @@ type dwInt16Fast struct {
 // dw16MaxTaps is the largest window whose int32 sums cannot wrap.
 const dw16MaxTaps = 511
 
+// dw16MaxSpread bounds the spread image (int16 values) a multiplier > 1
+// needs per Run: larger layers keep the reference loop.
+const dw16MaxSpread = 1 << 24
+
 // dw16Scratch is one Run's working memory.
 type dw16Scratch struct {
 	xoff, woff []int64 // the window's in-image taps
 	acc        []int32 // one pixel's sums
+	spread     []int16 // with a multiplier > 1: the image at outC channels
 }
 
 // newDwInt16Fast returns the fast form of d for level lv, or nil when it
-// does not apply (depth multiplier above 1, windows too large).
+// does not apply (windows too large, or a multiplier's spread image).
 func newDwInt16Fast(d *depthwise, lv x16Level) *dwInt16Fast {
 	g := d.g
 	taps := g.fH * g.fW
-	if d.mult != 1 || taps > dw16MaxTaps || !d.rq.acc64 {
+	spread := 0
+	if d.mult != 1 {
+		spread = g.inH * g.inW * g.outC
+	}
+	if d.mult < 1 || taps > dw16MaxTaps || !d.rq.acc64 || spread > dw16MaxSpread || g.outC != g.inC*d.mult {
 		return nil
 	}
 	f := &dwInt16Fast{depthwise: d, lv: lv, w32: make([]int32, len(d.wi)), epi: newX16Epi(d.rq)}
@@ -37,7 +51,7 @@ func newDwInt16Fast(d *depthwise, lv x16Level) *dwInt16Fast {
 		f.w32[i] = int32(v)
 	}
 	f.scratch.New = func() any {
-		return &dw16Scratch{xoff: make([]int64, taps), woff: make([]int64, taps), acc: make([]int32, g.outC)}
+		return &dw16Scratch{xoff: make([]int64, taps), woff: make([]int64, taps), acc: make([]int32, g.outC), spread: make([]int16, spread)}
 	}
 	return f
 }
@@ -55,6 +69,17 @@ func (d *dwInt16Fast) Run(ins, outs []*Buffer) error {
 	o := 0
 	for b := 0; b < batch; b++ {
 		src := in.I16[b*img : (b+1)*img]
+		if m := d.mult; m > 1 {
+			for p := range g.inH * g.inW {
+				row := s.spread[p*C : (p+1)*C]
+				for i, v := range src[p*g.inC : (p+1)*g.inC] {
+					for j := range m {
+						row[i*m+j] = v
+					}
+				}
+			}
+			src = s.spread
+		}
 		for oy := 0; oy < g.outH; oy++ {
 			iy0 := oy*g.strideH - g.padT
 			for ox := 0; ox < g.outW; ox++ {

@@ -20,8 +20,9 @@ func TestDepthwise16x8MatchesReference(t *testing.T) {
 		inH, inW, C := 1+r.Intn(10), 1+r.Intn(10), 1+r.Intn(70)
 		fH, fW := 1+r.Intn(min(5, inH)), 1+r.Intn(min(5, inW))
 		mult := 1
-		if it%10 == 9 {
-			mult = 2 // the reference loop runs (no fast form)
+		if it%10 == 9 || it%10 == 2 {
+			mult = 2 + r.Intn(3) // the fast form spreads the image first
+			C = 1 + r.Intn(20)
 		}
 		if it%10 == 4 { // tall windows, extreme values
 			inH, fH, fW = 30+r.Intn(5), 25+r.Intn(5), 1
@@ -71,11 +72,8 @@ func TestDepthwise16x8MatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			fk, ok := fast.(*dwInt16Fast)
-			if ok != (mult == 1) {
-				t.Fatalf("16x8 depthwise with multiplier %d prepared as %T", mult, fast)
-			}
 			if !ok {
-				continue
+				t.Fatalf("16x8 depthwise with multiplier %d prepared as %T", mult, fast)
 			}
 			for _, lv := range x16Levels() {
 				k := newDwInt16Fast(fk.depthwise, lv)
@@ -91,22 +89,28 @@ func TestDepthwise16x8MatchesReference(t *testing.T) {
 	}
 }
 
+// BenchmarkDepthwise16x8 compares the reference loop with the fast form,
+// depth multiplier 1 (64 channels) and 4 (16 channels spread to 64).
 func BenchmarkDepthwise16x8(b *testing.B) {
-	for _, ref := range []bool{true, false} {
-		b.Run(map[bool]string{true: "ref", false: "fast"}[ref], func(b *testing.B) {
+	for _, v := range []struct {
+		ref  bool
+		mult int
+	}{{true, 1}, {false, 1}, {true, 4}, {false, 4}} {
+		b.Run(fmt.Sprintf("%s/m%d", map[bool]string{true: "ref", false: "fast"}[v.ref], v.mult), func(b *testing.B) {
 			r := rand.New(rand.NewSource(1))
 			const h, w, c = 25, 5, 64
+			inC := c / v.mult
 			wv, ws := x16Weights(r, c, 9)
-			in := qt("in", graph.Int16, []int{1, h, w, c}, []float32{0.5}, []int64{0})
+			in := qt("in", graph.Int16, []int{1, h, w, inC}, []float32{0.5}, []int64{0})
 			out := qt("out", graph.Int16, []int{1, h, w, c}, []float32{x16OutScale(r, 9)}, []int64{0})
 			wt := constI8("w", graph.Int8, []int{1, 3, 3, c}, wv, ws)
 			wt.Quant.Axis = 3
-			op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, DepthMultiplier: 1, Activation: graph.ActRelu}}
-			k, err := prepareDepthwiseConv2DWith(op, []*graph.Tensor{in, wt, x16Bias(r, 2, c)}, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, ref)
+			op := &graph.Op{Kind: graph.OpDepthwiseConv2D, Options: &graph.DepthwiseConv2DOptions{Padding: graph.PaddingSame, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, DepthMultiplier: v.mult, Activation: graph.ActRelu}}
+			k, err := prepareDepthwiseConv2DWith(op, []*graph.Tensor{in, wt, x16Bias(r, 2, c)}, []*graph.Tensor{out}, fixedpoint.RuntimeRounding, v.ref)
 			if err != nil {
 				b.Fatal(err)
 			}
-			x := &Buffer{DType: graph.Int16, I16: x16Inputs(r, h*w*c, false)}
+			x := &Buffer{DType: graph.Int16, I16: x16Inputs(r, h*w*inC, false)}
 			y := &Buffer{DType: graph.Int16, I16: make([]int16, h*w*c)}
 			b.ResetTimer()
 			for range b.N {
