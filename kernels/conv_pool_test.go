@@ -187,6 +187,29 @@ func (p *poolingConv) Run(ins, outs []*Buffer) error {
 	return p.pool.Run([]*Buffer{m}, outs)
 }
 
+// genericConvPools builds c's fused op on the generic path twice: with
+// its own conv-output scratch (own) and with the conv output in a block
+// of a program's Scratch, which the conv itself draws from too (shared).
+// It also returns the non-native pooling conv and pool kernel they use.
+func (c *convPoolCase) genericConvPools(t *testing.T) (gc *poolingConv, gpk Kernel, own, shared *convPool) {
+	t.Helper()
+	gc, gpk = c.poolingConv(t, false)
+	own, err := newConvPool(c.fusedOp(), hideNative{gc.conv}, gpk, c.in, c.mid, c.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := NewScratch()
+	sk, err := PrepareWith(c.conv, c.ins(), []*graph.Tensor{c.mid}, Options{Rounding: c.rnd, Scratch: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shared, err = newConvPool(c.fusedOp(), hideNative{sk}, gpk, c.in, c.mid, c.out); err != nil {
+		t.Fatal(err)
+	}
+	shared.shared = sc
+	return gc, gpk, own, shared
+}
+
 // poolingConv prepares the conv and pool of c and a poolingConv over
 // them (native or not).
 func (c *convPoolCase) poolingConv(t *testing.T, native bool) (*poolingConv, Kernel) {
@@ -243,27 +266,11 @@ func TestConvPoolMatchesPair(t *testing.T) {
 		if !native.native || !pc.set {
 			t.Fatalf("%s: the pooling conv kernel did not take the native path", c.name)
 		}
-		gc, gpk := c.poolingConv(t, false)
-		generic, err := newConvPool(c.fusedOp(), hideNative{gc.conv}, gpk, c.in, c.mid, c.out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		gc, gpk, generic, shared := c.genericConvPools(t)
 		declined, err := newConvPool(c.fusedOp(), gc, gpk, c.in, c.mid, c.out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The conv output in a block of a program's Scratch, which the
-		// conv itself draws from too.
-		sc := NewScratch()
-		sk, err := PrepareWith(c.conv, c.ins(), []*graph.Tensor{c.mid}, Options{Rounding: c.rnd, Scratch: sc})
-		if err != nil {
-			t.Fatal(err)
-		}
-		shared, err := newConvPool(c.fusedOp(), hideNative{sk}, gpk, c.in, c.mid, c.out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		shared.shared = sc
 		if generic.native || declined.native {
 			t.Fatalf("%s: generic kernel on the native path", c.name)
 		}
@@ -461,21 +468,7 @@ func TestConvPoolRunAllocFree(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	rng := rand.New(rand.NewPCG(87, 88))
 	c := randConvPool(rng, 3) // batch 5
-	gc, gpk := c.poolingConv(t, false)
-	k, err := newConvPool(c.fusedOp(), hideNative{gc.conv}, gpk, c.in, c.mid, c.out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := NewScratch()
-	sk, err := PrepareWith(c.conv, c.ins(), []*graph.Tensor{c.mid}, Options{Rounding: c.rnd, Scratch: sc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := newConvPool(c.fusedOp(), hideNative{sk}, gpk, c.in, c.mid, c.out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks.shared = sc
+	_, _, k, ks := c.genericConvPools(t)
 	x, y := allocBuf(c.in), allocBuf(c.out)
 	ins, outs := []*Buffer{x}, []*Buffer{y}
 	for _, k := range []*convPool{k, ks} {
